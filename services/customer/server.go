@@ -1,0 +1,260 @@
+package customer
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/pagetoken"
+)
+
+const (
+	maxName    = 200
+	maxEmail   = 254
+	maxAddress = 500
+	maxLabel   = 50
+	maxPhones  = 10
+)
+
+// ContractFinder answers which customers hold a contract number; the
+// contract service owns contracts.
+type ContractFinder interface {
+	CustomersByContractNumber(ctx context.Context, number string) ([]int64, error)
+}
+
+// Server implements customerv1.CustomerServiceServer.
+type Server struct {
+	customerv1.UnimplementedCustomerServiceServer
+	store     *store
+	pages     *pagetoken.Codec
+	contracts ContractFinder
+}
+
+func (s *Server) CreateCustomer(ctx context.Context, req *customerv1.CreateCustomerRequest) (*customerv1.CreateCustomerResponse, error) {
+	c := req.GetCustomer()
+	if c == nil {
+		return nil, fault.Field("customer", "the customer is missing")
+	}
+	row := &customerRow{Kind: int32(kindOrPerson(c.GetKind()))}
+	var errs []fault.Violation
+	row.Name, row.Email, row.Address = strings.TrimSpace(c.GetName()), strings.TrimSpace(c.GetEmail()), strings.TrimSpace(c.GetAddress())
+	errs = append(errs, checkFields(row, c.GetKind())...)
+	if len(c.GetPhones()) == 0 {
+		errs = append(errs, fault.Violation{Field: "phones", Description: "give at least one phone number"})
+	}
+	if len(c.GetPhones()) > maxPhones {
+		errs = append(errs, fault.Violation{Field: "phones", Description: fmt.Sprintf("at most %d phones per customer", maxPhones)})
+	}
+	seen := map[string]int{}
+	for i, p := range c.GetPhones() {
+		field := fmt.Sprintf("phones[%d]", i)
+		pr, v := checkPhone(field, p)
+		if v != nil {
+			errs = append(errs, *v)
+			continue
+		}
+		if j, dup := seen[pr.Number]; dup {
+			errs = append(errs, fault.Violation{Field: field + ".number", Description: fmt.Sprintf("%s is given twice (also as phone %d)", pr.Number, j+1)})
+			continue
+		}
+		seen[pr.Number] = i
+		row.Phones = append(row.Phones, pr)
+	}
+	if len(errs) > 0 {
+		return nil, invalid(errs)
+	}
+	if err := s.store.create(ctx, row); err != nil {
+		return nil, taken(err, func(number string) string { return fmt.Sprintf("phones[%d].number", seen[number]) })
+	}
+	return &customerv1.CreateCustomerResponse{Customer: toProto(row)}, nil
+}
+
+func (s *Server) GetCustomer(ctx context.Context, req *customerv1.GetCustomerRequest) (*customerv1.GetCustomerResponse, error) {
+	row, err := s.store.get(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return &customerv1.GetCustomerResponse{Customer: toProto(row)}, nil
+}
+
+func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCustomerRequest) (*customerv1.UpdateCustomerResponse, error) {
+	c := req.GetCustomer()
+	if c == nil || c.GetId() == 0 {
+		return nil, fault.Field("customer.id", "say which customer to change")
+	}
+	current, err := s.store.get(ctx, c.GetId())
+	if err != nil {
+		return nil, err
+	}
+	version := current.Version
+	if c.GetEtag() != "" {
+		v, err := strconv.ParseInt(c.GetEtag(), 10, 64)
+		if err != nil {
+			return nil, fault.Field("etag", "the etag %q is not one this service gave", c.GetEtag())
+		}
+		version = v
+	}
+	paths := req.GetUpdateMask().GetPaths()
+	if len(paths) == 0 {
+		return nil, fault.Field("updateMask", "name the fields to change")
+	}
+	next := *current
+	cols := map[string]any{}
+	for _, p := range paths {
+		switch p {
+		case "kind":
+			next.Kind = int32(kindOrPerson(c.GetKind()))
+			cols["kind"] = next.Kind
+		case "name":
+			next.Name = strings.TrimSpace(c.GetName())
+			cols["name"], cols["name_lower"] = next.Name, strings.ToLower(next.Name)
+		case "email":
+			next.Email = strings.TrimSpace(c.GetEmail())
+			cols["email"] = next.Email
+		case "address":
+			next.Address = strings.TrimSpace(c.GetAddress())
+			cols["address"] = next.Address
+		case "etag", "id":
+		default:
+			return nil, fault.Field("updateMask", "%q cannot be changed here (phones have their own calls)", p)
+		}
+	}
+	if errs := checkFields(&next, customerv1.CustomerKind(next.Kind)); len(errs) > 0 {
+		return nil, invalid(errs)
+	}
+	if len(cols) > 0 {
+		if err := s.store.update(ctx, c.GetId(), version, cols); err != nil {
+			return nil, err
+		}
+	}
+	row, err := s.store.get(ctx, c.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return &customerv1.UpdateCustomerResponse{Customer: toProto(row)}, nil
+}
+
+func (s *Server) AddPhone(ctx context.Context, req *customerv1.AddPhoneRequest) (*customerv1.AddPhoneResponse, error) {
+	pr, v := checkPhone("", req.GetPhone())
+	if v != nil {
+		return nil, invalid([]fault.Violation{*v})
+	}
+	pr.CustomerID = req.GetCustomerId()
+	if err := s.store.addPhone(ctx, &pr); err != nil {
+		return nil, taken(err, func(string) string { return "number" })
+	}
+	return &customerv1.AddPhoneResponse{Phone: phoneProto(pr)}, nil
+}
+
+func (s *Server) RemovePhone(ctx context.Context, req *customerv1.RemovePhoneRequest) (*customerv1.RemovePhoneResponse, error) {
+	if err := s.store.removePhone(ctx, req.GetCustomerId(), req.GetPhoneId()); err != nil {
+		return nil, err
+	}
+	return &customerv1.RemovePhoneResponse{}, nil
+}
+
+func kindOrPerson(k customerv1.CustomerKind) customerv1.CustomerKind {
+	if k == customerv1.CustomerKind_CUSTOMER_KIND_UNSPECIFIED {
+		return customerv1.CustomerKind_CUSTOMER_KIND_PERSON
+	}
+	return k
+}
+
+// checkFields validates the customer's own fields (not its phones).
+func checkFields(row *customerRow, kind customerv1.CustomerKind) []fault.Violation {
+	var errs []fault.Violation
+	switch n := utf8.RuneCountInString(row.Name); {
+	case n == 0:
+		errs = append(errs, fault.Violation{Field: "name", Description: "the name is empty"})
+	case n > maxName:
+		errs = append(errs, fault.Violation{Field: "name", Description: fmt.Sprintf("the name is %d characters long; at most %d", n, maxName)})
+	}
+	if _, ok := customerv1.CustomerKind_name[int32(kind)]; !ok {
+		errs = append(errs, fault.Violation{Field: "kind", Description: "the kind is PERSON or COMPANY"})
+	}
+	if row.Email != "" {
+		if a, err := mail.ParseAddress(row.Email); err != nil || a.Address != row.Email || len(row.Email) > maxEmail {
+			errs = append(errs, fault.Violation{Field: "email", Description: fmt.Sprintf("%q is not an e-mail address", row.Email)})
+		}
+	}
+	if utf8.RuneCountInString(row.Address) > maxAddress {
+		errs = append(errs, fault.Violation{Field: "address", Description: fmt.Sprintf("the address is longer than %d characters", maxAddress)})
+	}
+	return errs
+}
+
+// checkPhone normalises one phone of a request; field prefixes the
+// violation's field path.
+func checkPhone(field string, p *customerv1.Phone) (phoneRow, *fault.Violation) {
+	at := func(f string) string {
+		if field == "" {
+			return f
+		}
+		return field + "." + f
+	}
+	number, ok := normalizeNumber(p.GetNumber())
+	if !ok {
+		d := fmt.Sprintf("%q is not a phone number", p.GetNumber())
+		if strings.TrimSpace(p.GetNumber()) == "" {
+			d = "the phone number is empty"
+		}
+		return phoneRow{}, &fault.Violation{Field: at("number"), Description: d}
+	}
+	label := strings.TrimSpace(p.GetLabel())
+	if utf8.RuneCountInString(label) > maxLabel {
+		return phoneRow{}, &fault.Violation{Field: at("label"), Description: fmt.Sprintf("the label is longer than %d characters", maxLabel)}
+	}
+	return phoneRow{Number: number, Label: label}, nil
+}
+
+func invalid(errs []fault.Violation) error {
+	e := &fault.Error{Kind: fault.Invalid, Message: errs[0].Description, Violations: errs}
+	if len(errs) > 1 {
+		e.Message = fmt.Sprintf("%s (and %d more problems)", errs[0].Description, len(errs)-1)
+	}
+	return e
+}
+
+// taken turns errPhoneTaken into a 409 that names the holder; field says
+// which request field held the number.
+func taken(err error, field func(number string) string) error {
+	pt, ok := err.(*errPhoneTaken)
+	if !ok {
+		return err
+	}
+	return fault.New(fault.Conflict, "the number %s is taken by customer %d", pt.Number, pt.Holder).
+		At(field(pt.Number)).
+		Because("PHONE_TAKEN", map[string]string{"number": pt.Number, "customerId": strconv.FormatInt(pt.Holder, 10)})
+}
+
+func toProto(r *customerRow) *customerv1.Customer {
+	c := &customerv1.Customer{
+		Id:         r.ID,
+		Kind:       customerv1.CustomerKind(r.Kind),
+		Name:       r.Name,
+		Email:      r.Email,
+		Address:    r.Address,
+		CreateTime: micros(r.CreatedAt),
+		UpdateTime: micros(r.UpdatedAt),
+		Etag:       strconv.FormatInt(r.Version, 10),
+	}
+	for _, p := range r.Phones {
+		c.Phones = append(c.Phones, phoneProto(p))
+	}
+	return c
+}
+
+func phoneProto(p phoneRow) *customerv1.Phone {
+	return &customerv1.Phone{Id: p.ID, Number: p.Number, Label: p.Label}
+}
+
+func micros(us int64) *timestamppb.Timestamp {
+	return timestamppb.New(timestampFromMicros(us))
+}

@@ -1,0 +1,111 @@
+// Package config reads a process's settings from the environment, once, into
+// a struct. Every deployable embeds Common and adds its own fields.
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Common holds the settings every process of the stack shares.
+type Common struct {
+	// DataDir keeps the embedded default's SQLite files, sockets and the
+	// generated internal signing key.
+	DataDir string `env:"CRM_DATA_DIR" envDefault:"./.data"`
+	// DatabaseURL, when set, is a PostgreSQL URL used instead of SQLite.
+	DatabaseURL string     `env:"CRM_DATABASE_URL"`
+	LogLevel    slog.Level `env:"CRM_LOG_LEVEL" envDefault:"info"`
+	// LogFormat is text or json.
+	LogFormat string `env:"CRM_LOG_FORMAT" envDefault:"text"`
+	// InternalKey signs the identity one service hands to another (base64,
+	// at least 32 bytes). Unset: generated once into DataDir.
+	InternalKey string `env:"CRM_INTERNAL_KEY"`
+
+	Endpoints Endpoints
+	Temporal  Temporal
+}
+
+// Endpoints are the gRPC addresses of the services: host:port, or
+// unix:/path for a socket. Unset, each is a socket under DataDir, so two
+// local stacks with different data folders never collide.
+type Endpoints struct {
+	Customer string `env:"CRM_CUSTOMER_GRPC_ADDR"`
+	Contract string `env:"CRM_CONTRACT_GRPC_ADDR"`
+	Task     string `env:"CRM_TASK_GRPC_ADDR"`
+	Identity string `env:"CRM_IDENTITY_GRPC_ADDR"`
+	Notifier string `env:"CRM_NOTIFIER_GRPC_ADDR"`
+}
+
+// Temporal names the cluster the workflows run on.
+type Temporal struct {
+	Address   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
+	Namespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
+	TaskQueue string `env:"CRM_TEMPORAL_TASK_QUEUE" envDefault:"crm-tasks"`
+}
+
+// Load reads the environment into a T and fills the derived defaults of its
+// Common part. An error names the variable at fault.
+func Load[T any]() (T, error) {
+	cfg, err := env.ParseAs[T]()
+	if err != nil {
+		return cfg, fmt.Errorf("configuration: %w", err)
+	}
+	if c, ok := any(&cfg).(interface{ common() *Common }); ok {
+		if err := c.common().resolve(); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
+
+func (c *Common) common() *Common { return c }
+
+// Base returns the shared part of a configuration that embeds Common.
+func (c *Common) Base() *Common { return c }
+
+func (c *Common) resolve() error {
+	dir, err := filepath.Abs(c.DataDir)
+	if err != nil {
+		return fmt.Errorf("configuration: CRM_DATA_DIR %q: %w", c.DataDir, err)
+	}
+	c.DataDir = dir
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("configuration: CRM_LOG_FORMAT must be text or json, not %q", c.LogFormat)
+	}
+	for _, e := range []struct {
+		addr *string
+		name string
+	}{
+		{&c.Endpoints.Customer, "customer"},
+		{&c.Endpoints.Contract, "contract"},
+		{&c.Endpoints.Task, "task"},
+		{&c.Endpoints.Identity, "identity"},
+		{&c.Endpoints.Notifier, "notifier"},
+	} {
+		if *e.addr == "" {
+			*e.addr = "unix:" + filepath.Join(c.SocketDir(), e.name+".sock")
+		}
+	}
+	return nil
+}
+
+// SocketDir is where the default service sockets live.
+func (c *Common) SocketDir() string { return filepath.Join(c.DataDir, "run") }
+
+// EnsureDataDir creates DataDir and its socket folder.
+func (c *Common) EnsureDataDir() error {
+	if err := os.MkdirAll(c.SocketDir(), 0o700); err != nil {
+		return fmt.Errorf("configuration: CRM_DATA_DIR %q cannot be created: %w", c.DataDir, err)
+	}
+	return nil
+}
+
+// UsesPostgres tells whether the services keep their tables in PostgreSQL.
+func (c *Common) UsesPostgres() bool { return strings.TrimSpace(c.DatabaseURL) != "" }

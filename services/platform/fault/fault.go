@@ -1,0 +1,140 @@
+// Package fault is the one vocabulary of domain errors. Services return
+// these; the gRPC server turns them into google.rpc.Status in one place
+// (Status), so a client sees the same codes and field details everywhere.
+package fault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
+)
+
+// Kind is the class of a domain error; each maps to one gRPC code.
+type Kind int
+
+const (
+	// Invalid input: 400.
+	Invalid Kind = iota + 1
+	// NotFound: 404.
+	NotFound
+	// Conflict with existing data (a taken phone number, a duplicate login): 409.
+	Conflict
+	// Aborted: a concurrent change won (a stale etag, a lost race): 409.
+	Aborted
+	// FailedPrecondition: the object is in a state that forbids it: 400.
+	FailedPrecondition
+	// PermissionDenied: 403.
+	PermissionDenied
+	// Unauthenticated: 401.
+	Unauthenticated
+	// Unavailable: a dependency is down; the caller may retry: 503.
+	Unavailable
+)
+
+var codeOf = map[Kind]codes.Code{
+	Invalid:            codes.InvalidArgument,
+	NotFound:           codes.NotFound,
+	Conflict:           codes.AlreadyExists,
+	Aborted:            codes.Aborted,
+	FailedPrecondition: codes.FailedPrecondition,
+	PermissionDenied:   codes.PermissionDenied,
+	Unauthenticated:    codes.Unauthenticated,
+	Unavailable:        codes.Unavailable,
+}
+
+// Error is a domain error: a kind, a message a person understands, and the
+// request fields it is about.
+type Error struct {
+	Kind       Kind
+	Message    string
+	Violations []Violation
+	// Reason is a stable machine-readable code ("PHONE_TAKEN").
+	Reason string
+	// Meta carries facts a client may show ("customerId" of the holder).
+	Meta map[string]string
+}
+
+// Violation names one bad field of a request (lowerCamelCase path).
+type Violation struct {
+	Field       string
+	Description string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// New makes an error of a kind.
+func New(kind Kind, format string, args ...any) *Error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// Field makes an Invalid error about one field.
+func Field(field, format string, args ...any) *Error {
+	msg := fmt.Sprintf(format, args...)
+	return &Error{Kind: Invalid, Message: msg, Violations: []Violation{{Field: field, Description: msg}}}
+}
+
+// At adds a field to an error (for a conflict about one field, say).
+func (e *Error) At(field string) *Error {
+	e.Violations = append(e.Violations, Violation{Field: field, Description: e.Message})
+	return e
+}
+
+// Because sets the machine-readable reason and its facts.
+func (e *Error) Because(reason string, meta map[string]string) *Error {
+	e.Reason, e.Meta = reason, meta
+	return e
+}
+
+// Is reports whether err is a domain error of the kind.
+func Is(err error, kind Kind) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Kind == kind
+}
+
+// Status converts any error a handler returned into a gRPC status error.
+// Domain errors keep their message and details; gRPC status errors pass
+// through; context ends map to their codes; anything else is an internal
+// error whose text is not shown to the caller. The second result tells
+// whether the error was unexpected (worth logging in full).
+func Status(err error) (error, bool) {
+	if err == nil {
+		return nil, false
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		st := status.New(codeOf[e.Kind], e.Message)
+		var details []protoadapt.MessageV1
+		if len(e.Violations) > 0 {
+			br := &errdetails.BadRequest{}
+			for _, v := range e.Violations {
+				br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+			}
+			details = append(details, br)
+		}
+		if e.Reason != "" {
+			details = append(details, &errdetails.ErrorInfo{Reason: e.Reason, Domain: "crm", Metadata: e.Meta})
+		}
+		if len(details) > 0 {
+			withDetails, derr := st.WithDetails(details...)
+			if derr == nil {
+				st = withDetails
+			}
+		}
+		return st.Err(), false
+	}
+	if _, ok := status.FromError(err); ok {
+		return err, false
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "the request was cancelled"), false
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "the request took too long"), false
+	}
+	return status.Error(codes.Internal, "internal error"), true
+}
