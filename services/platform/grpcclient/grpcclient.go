@@ -15,12 +15,21 @@ import (
 // Dial returns a lazily connecting client for target (host:port or
 // unix:/path). Services talk inside one trust zone; the principal they
 // forward is signed, so the channel needs no TLS of its own here.
+//
+// With a forwarder, calls carry the caller of the request being served, or
+// the service's own identity. Without one (nil), calls carry only what the
+// context's outgoing metadata holds: the gateway's proxy connections, which
+// must never speak with a service's identity for an anonymous client.
 func Dial(target string, fwd *auth.Forwarder, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
-	opts := append([]grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithChainUnaryInterceptor(requestid.UnaryClientInterceptor(), fwd.UnaryClientInterceptor()),
-		grpc.WithChainStreamInterceptor(fwd.StreamClientInterceptor()),
-	}, extra...)
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if fwd != nil {
+		opts = append(opts,
+			grpc.WithChainUnaryInterceptor(requestid.UnaryClientInterceptor(), fwd.UnaryClientInterceptor()),
+			grpc.WithChainStreamInterceptor(fwd.StreamClientInterceptor()))
+	} else {
+		opts = append(opts, grpc.WithChainUnaryInterceptor(requestid.UnaryClientInterceptor()))
+	}
+	opts = append(opts, extra...)
 	conn, err := grpc.NewClient(target, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("grpc client for %s: %w", target, err)

@@ -1,0 +1,114 @@
+# The two commands a newcomer needs are `make dev` and `make test`; every
+# tool they use is built here from pinned versions into .bin (git-ignored).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+GO_MODULES := proto services/platform services workflows gateway deploy
+BIN := $(CURDIR)/.bin
+BUILD := $(CURDIR)/.build
+
+# Pinned tool versions (TOOLCHAIN facts: these build offline from the module proxy).
+BUF_VERSION         := v1.75.0
+PROTOC_GEN_GO       := v1.36.12
+PROTOC_GEN_GO_GRPC  := v1.6.0
+GRPC_GATEWAY        := v2.33.0
+TEMPORAL_CLI        := v1.5.1
+STATICCHECK         := v0.8.2
+
+tool = $(BIN)/$(1)-$(2)/$(1)
+BUF         := $(call tool,buf,$(BUF_VERSION))
+GEN_GO      := $(call tool,protoc-gen-go,$(PROTOC_GEN_GO))
+GEN_GO_GRPC := $(call tool,protoc-gen-go-grpc,$(PROTOC_GEN_GO_GRPC))
+GEN_GW      := $(call tool,protoc-gen-grpc-gateway,$(GRPC_GATEWAY))
+GEN_OAS     := $(call tool,protoc-gen-openapiv3,$(GRPC_GATEWAY))
+TEMPORAL    := $(call tool,temporal,$(TEMPORAL_CLI))
+STATICCHECK_BIN := $(call tool,staticcheck,$(STATICCHECK))
+PLUGINS := $(GEN_GO) $(GEN_GO_GRPC) $(GEN_GW) $(GEN_OAS)
+PLUGIN_PATH := $(subst $(eval) ,:,$(foreach p,$(PLUGINS),$(dir $(p))))
+
+export CRM_TEMPORAL_BIN ?= $(TEMPORAL)
+
+.PHONY: help
+help: ## List the targets.
+	@grep -hE '^[a-z][a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+# --- tools -------------------------------------------------------------------
+
+$(BUF):
+	GOBIN=$(dir $@) go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+$(GEN_GO):
+	GOBIN=$(dir $@) go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO)
+$(GEN_GO_GRPC):
+	GOBIN=$(dir $@) go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC)
+$(GEN_GW):
+	GOBIN=$(dir $@) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@$(GRPC_GATEWAY)
+$(GEN_OAS):
+	GOBIN=$(dir $@) go install github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv3@$(GRPC_GATEWAY)
+$(TEMPORAL):
+	@echo "building the Temporal CLI $(TEMPORAL_CLI) (dev server and Web UI); the first time takes a few minutes"
+	GOBIN=$(dir $@) go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI)
+$(STATICCHECK_BIN):
+	GOBIN=$(dir $@) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK)
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+.PHONY: tools
+tools: $(BUF) $(PLUGINS) $(TEMPORAL) frontend/node_modules/.package-lock.json ## Build the pinned tools.
+
+# --- generated code ----------------------------------------------------------
+
+.PHONY: generate
+generate: $(BUF) $(PLUGINS) frontend/node_modules/.package-lock.json ## Regenerate Go, gateway, OpenAPI and TypeScript from proto/.
+	rm -rf proto/gen gateway/openapi/crm
+	PATH="$(PLUGIN_PATH):$$PATH" $(BUF) generate proto
+	go run ./gateway/cmd/openapi > gateway/openapi/crm.openapi.json
+	cd frontend && npx openapi-typescript ../gateway/openapi/crm.openapi.json -o src/api/schema.d.ts --silent
+
+.PHONY: lint
+lint: $(BUF) $(STATICCHECK_BIN) ## buf lint, gofmt, go vet and staticcheck over every module.
+	$(BUF) lint
+	@unformatted=$$(gofmt -l $(GO_MODULES)); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	for m in $(GO_MODULES); do (cd $$m && go vet ./... && $(STATICCHECK_BIN) ./...); done
+
+# --- build and run -----------------------------------------------------------
+
+COMMANDS := services/cmd/customer services/cmd/contract services/cmd/identity services/cmd/task services/cmd/notifier workflows/cmd/worker gateway/cmd/gateway deploy/cmd/crm-local
+
+.PHONY: build
+build: ## Build every deployable into .build/bin.
+	@mkdir -p $(BUILD)/bin
+	@for c in $(COMMANDS); do [ -d $$c ] || continue; echo "go build $$c"; (cd $${c%%/cmd/*} && go build -o $(BUILD)/bin/ ./cmd/$${c##*/cmd/}); done
+
+.PHONY: console
+console: frontend/node_modules/.package-lock.json ## Build the operator console into frontend/dist.
+	cd frontend && npm run build --silent
+
+.PHONY: dev
+dev: build console $(TEMPORAL) ## Build and start the whole local stack; Ctrl-C stops it.
+	CRM_BIN_DIR=$(BUILD)/bin CRM_CONSOLE_DIR=$(CURDIR)/frontend/dist $(BUILD)/bin/crm-local
+
+# --- tests -------------------------------------------------------------------
+
+GO_TEST_FLAGS ?= -race -count=1
+
+.PHONY: test
+test: $(TEMPORAL) frontend/node_modules/.package-lock.json ## Unit and integration tests (SQLite, a real Temporal dev server), console unit tests.
+	@fail=0; for m in $(GO_MODULES); do echo "== go test $$m"; (cd $$m && go test $(GO_TEST_FLAGS) ./...) || fail=1; done; exit $$fail
+	cd frontend && npx vitest run
+
+.PHONY: test-postgres
+test-postgres: ## The Go suites again on PostgreSQL (CRM_TEST_DATABASE_URL must be set).
+	@test -n "$${CRM_TEST_DATABASE_URL:-}" || { echo "set CRM_TEST_DATABASE_URL to a PostgreSQL URL"; exit 2; }
+	@fail=0; for m in services workflows deploy; do echo "== go test $$m (PostgreSQL)"; (cd $$m && go test $(GO_TEST_FLAGS) ./...) || fail=1; done; exit $$fail
+
+.PHONY: check-generated
+check-generated: generate ## Fail when regenerating changes committed files.
+	@git diff --exit-code --stat -- proto/gen gateway/openapi frontend/src/api || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- proto/gen gateway/openapi frontend/src/api)" || { git status --porcelain -- proto/gen gateway/openapi frontend/src/api; echo "generated files are not committed"; exit 1; }
+
+.PHONY: clean
+clean: ## Remove build output (keeps .bin tools and .data).
+	rm -rf $(BUILD) frontend/dist
