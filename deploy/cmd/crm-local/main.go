@@ -1,0 +1,39 @@
+// Command crm-local runs the whole product on this machine (make dev):
+// Temporal with its Web UI, the services, the worker and the gateway. It
+// prints the addresses once everything answers, and stops it all on Ctrl-C.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/telecomcrm/crm/deploy/localstack"
+	"github.com/telecomcrm/crm/services/platform/process"
+)
+
+func main() { process.Main("crm-local", run) }
+
+func run(ctx context.Context, cfg localstack.Config, log *slog.Logger) error {
+	stack, err := localstack.Start(ctx, cfg, log, os.Stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Printf(`
+CRM is up.
+  Console       %s/
+  REST API      %s/api/v1   (OpenAPI: %s/api/v1/openapi.json)
+`, stack.ConsoleURL(), stack.ConsoleURL(), stack.ConsoleURL())
+	if ui := stack.TemporalUIURL(); ui != "" {
+		fmt.Printf("  Temporal UI   %s/namespaces/%s/workflows\n", ui, cfg.Temporal.Namespace)
+	}
+	fmt.Printf("  Temporal      %s (namespace %s)\n  Data          %s\n\nCtrl-C stops everything.\n\n", stack.TemporalAddress(), cfg.Temporal.Namespace, cfg.DataDir)
+	select {
+	case <-ctx.Done():
+	case <-stack.Failed():
+		log.Error("the Temporal dev server stopped; stopping the stack")
+	}
+	stack.Stop()
+	return nil
+}

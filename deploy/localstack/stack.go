@@ -1,0 +1,271 @@
+// Package localstack runs the whole product on one machine: a Temporal dev
+// server with its Web UI (unless TEMPORAL_ADDRESS names a cluster), every
+// service, the worker and the gateway, each as its own process, started in
+// order and each waited for until it answers its health check. A process
+// that crashes later is restarted. Stop ends them in reverse order.
+//
+// `make dev` runs it through the crm-local command; the end-to-end tests,
+// benchmarks and fault drills use it directly.
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/telecomcrm/crm/services/platform/config"
+)
+
+// Config is the stack's configuration; the children read the same
+// environment, completed by the stack (data folder, Temporal address).
+type Config struct {
+	config.Common
+	HTTPAddr  string `env:"CRM_HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	PublicURL string `env:"CRM_PUBLIC_URL"`
+	// TemporalPort and TemporalUIPort are the local dev server's ports.
+	TemporalPort   int `env:"CRM_TEMPORAL_PORT" envDefault:"7233"`
+	TemporalUIPort int `env:"CRM_TEMPORAL_UI_PORT" envDefault:"8233"`
+	// ExternalTemporal is TEMPORAL_ADDRESS as given: set, no dev server is
+	// started and the services use that cluster.
+	ExternalTemporal string `env:"TEMPORAL_ADDRESS"`
+	// TemporalBin is the Temporal CLI that runs the dev server.
+	TemporalBin string `env:"CRM_TEMPORAL_BIN"`
+	// BinDir holds the stack's own binaries; default: beside crm-local.
+	BinDir string `env:"CRM_BIN_DIR"`
+}
+
+// Components are the stack's processes after Temporal, in start order.
+var Components = []string{"customer", "gateway"}
+
+// Stack is a running local stack.
+type Stack struct {
+	cfg      Config
+	log      *slog.Logger
+	temporal *child
+	children []*child
+	byName   map[string]*child
+
+	stopOnce sync.Once
+	stopping chan struct{}
+	wg       sync.WaitGroup
+}
+
+// TemporalUIURL is where the Temporal Web UI answers ("" for an external
+// cluster, whose UI the stack does not know).
+func (s *Stack) TemporalUIURL() string {
+	if s.cfg.ExternalTemporal != "" {
+		return ""
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d", s.cfg.TemporalUIPort)
+}
+
+// ConsoleURL is the console's address.
+func (s *Stack) ConsoleURL() string { return "http://" + s.cfg.HTTPAddr }
+
+// TemporalAddress is the frontend the services use.
+func (s *Stack) TemporalAddress() string { return s.cfg.Temporal.Address }
+
+// Start brings the stack up, or stops what it started and explains in one
+// line why it could not.
+func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*Stack, error) {
+	if err := cfg.EnsureDataDir(); err != nil {
+		return nil, err
+	}
+	logDir := filepath.Join(cfg.DataDir, "logs")
+	if err := os.MkdirAll(logDir, 0o700); err != nil {
+		return nil, err
+	}
+	// Made here, before any child, so they all read one key.
+	if _, err := cfg.SigningKey(); err != nil {
+		return nil, err
+	}
+	if cfg.BinDir == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		cfg.BinDir = filepath.Dir(exe)
+	}
+	if cfg.ExternalTemporal == "" {
+		cfg.Temporal.Address = net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.TemporalPort))
+	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + cfg.HTTPAddr
+	}
+	if err := portFree("CRM_HTTP_ADDR", cfg.HTTPAddr); err != nil {
+		return nil, err
+	}
+	s := &Stack{cfg: cfg, log: log, byName: map[string]*child{}, stopping: make(chan struct{})}
+	env := append(os.Environ(),
+		"CRM_DATA_DIR="+cfg.DataDir,
+		"CRM_HTTP_ADDR="+cfg.HTTPAddr,
+		"CRM_PUBLIC_URL="+cfg.PublicURL,
+		"TEMPORAL_ADDRESS="+cfg.Temporal.Address,
+		"TEMPORAL_NAMESPACE="+cfg.Temporal.Namespace,
+	)
+	if ui := s.TemporalUIURL(); ui != "" {
+		env = append(env, "CRM_TEMPORAL_UI_URL="+ui)
+	}
+
+	if cfg.ExternalTemporal == "" {
+		t, err := s.startTemporal(ctx, logDir, out)
+		if err != nil {
+			return nil, err
+		}
+		s.temporal = t
+	}
+	for _, name := range Components {
+		c := &child{name: name, path: filepath.Join(cfg.BinDir, name), env: env, logDir: logDir, out: out}
+		if err := c.start(); err != nil {
+			s.Stop()
+			return nil, err
+		}
+		s.children = append(s.children, c)
+		s.byName[name] = c
+		if err := c.waitReady(ctx, 60*time.Second, s.readiness(name)); err != nil {
+			s.Stop()
+			return nil, fmt.Errorf("%s did not start: %w", name, err)
+		}
+	}
+	for _, c := range s.children {
+		s.wg.Add(1)
+		go s.supervise(ctx, c)
+	}
+	return s, nil
+}
+
+// readiness is the health check of a component.
+func (s *Stack) readiness(name string) func(context.Context) error {
+	switch name {
+	case "gateway":
+		return func(ctx context.Context) error { return httpOK(ctx, "http://"+s.cfg.HTTPAddr+"/healthz") }
+	case "worker":
+		return func(ctx context.Context) error { return workerPolling(ctx, s.cfg.Common) }
+	}
+	addr := map[string]string{
+		"identity": s.cfg.Endpoints.Identity,
+		"customer": s.cfg.Endpoints.Customer,
+		"contract": s.cfg.Endpoints.Contract,
+		"task":     s.cfg.Endpoints.Task,
+		"notifier": s.cfg.Endpoints.Notifier,
+	}[name]
+	return func(ctx context.Context) error { return grpcServing(ctx, addr) }
+}
+
+// supervise restarts a component that ends on its own, with a growing
+// pause, until the stack stops.
+func (s *Stack) supervise(ctx context.Context, c *child) {
+	defer s.wg.Done()
+	backoff := time.Second
+	for {
+		select {
+		case <-s.stopping:
+			return
+		case <-c.done():
+		}
+		select {
+		case <-s.stopping:
+			return
+		default:
+		}
+		s.log.Warn("component exited; restarting", "component", c.name, "last", c.lastWords(), "in", backoff)
+		select {
+		case <-s.stopping:
+			return
+		case <-time.After(backoff):
+		}
+		if err := c.start(); err != nil {
+			s.log.Error("restart failed", "component", c.name, "err", err)
+		}
+		if backoff < 30*time.Second {
+			backoff *= 2
+		}
+	}
+}
+
+// Kill ends a component with SIGKILL, as a crash would; the supervisor
+// restarts it.
+func (s *Stack) Kill(name string) error {
+	c, ok := s.byName[name]
+	if !ok {
+		return fmt.Errorf("no component %q", name)
+	}
+	c.kill()
+	return nil
+}
+
+// WaitReady waits until a (restarted) component answers its health check.
+func (s *Stack) WaitReady(ctx context.Context, name string, timeout time.Duration) error {
+	c, ok := s.byName[name]
+	if !ok {
+		return fmt.Errorf("no component %q", name)
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		err := c.waitReady(ctx, time.Until(deadline), s.readiness(name))
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond) // it exited; the supervisor is restarting it
+	}
+}
+
+// Stop ends every component in reverse start order, then Temporal.
+func (s *Stack) Stop() {
+	s.stopOnce.Do(func() {
+		close(s.stopping)
+		for i := len(s.children) - 1; i >= 0; i-- {
+			s.children[i].stop(15 * time.Second)
+		}
+		if s.temporal != nil {
+			s.temporal.stop(15 * time.Second)
+		}
+	})
+	s.wg.Wait()
+}
+
+// Failed returns a channel closed if Temporal (which is not restarted)
+// ends on its own.
+func (s *Stack) Failed() <-chan struct{} {
+	if s.temporal == nil {
+		return nil
+	}
+	return s.temporal.done()
+}
+
+func portFree(setting, addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		var op *net.OpError
+		if errors.As(err, &op) {
+			return fmt.Errorf("%s %s cannot be used: %v", setting, addr, op.Err)
+		}
+		return fmt.Errorf("%s %s cannot be used: %w", setting, addr, err)
+	}
+	return l.Close()
+}
+
+func httpOK(ctx context.Context, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+package localstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/workflows/task"
+)
+
+// transferPollRPS lifts the dev server's default of 20 polls per second and
+// shard, which alone adds ~100 ms to every activity a workflow schedules.
+const transferPollRPS = 1000
+
+// startTemporal runs the Temporal CLI's dev server with its Web UI,
+// persisting to SQLite in the data folder, with the product's search
+// attributes registered.
+func (s *Stack) startTemporal(ctx context.Context, logDir string, out io.Writer) (*child, error) {
+	if s.cfg.TemporalBin == "" {
+		return nil, errors.New("CRM_TEMPORAL_BIN is unset: say where the Temporal CLI is, or set TEMPORAL_ADDRESS to use an existing cluster")
+	}
+	for setting, port := range map[string]int{"CRM_TEMPORAL_PORT": s.cfg.TemporalPort, "CRM_TEMPORAL_UI_PORT": s.cfg.TemporalUIPort} {
+		if err := portFree(setting, net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err != nil {
+			return nil, err
+		}
+	}
+	args := []string{"server", "start-dev",
+		"--ip", "127.0.0.1",
+		"--port", strconv.Itoa(s.cfg.TemporalPort),
+		"--ui-port", strconv.Itoa(s.cfg.TemporalUIPort),
+		"--db-filename", filepath.Join(s.cfg.DataDir, "temporal.db"),
+		"--namespace", s.cfg.Temporal.Namespace,
+		"--log-level", "error",
+		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=" + strconv.Itoa(transferPollRPS),
+	}
+	attrs := task.SearchAttributes()
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
+		args = append(args, "--search-attribute", name+"="+attrType(attrs[name]))
+	}
+	c := &child{name: "temporal", path: s.cfg.TemporalBin, args: args, env: nil, logDir: logDir, out: out}
+	if err := c.start(); err != nil {
+		return nil, err
+	}
+	if err := c.waitReady(ctx, 60*time.Second, func(ctx context.Context) error { return namespaceReady(ctx, s.cfg.Common) }); err != nil {
+		c.stop(5 * time.Second)
+		return nil, fmt.Errorf("the Temporal dev server did not start: %w", err)
+	}
+	return c, nil
+}
+
+// attrType names a search attribute type as the CLI flag expects.
+func attrType(t enums.IndexedValueType) string {
+	return strings.TrimPrefix(t.String(), "IndexedValueType")
+}
+
+func namespaceReady(ctx context.Context, c config.Common) error {
+	cl, err := client.DialContext(ctx, client.Options{HostPort: c.Temporal.Address, Namespace: c.Temporal.Namespace, Logger: quietLogger{}})
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	_, err = cl.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: c.Temporal.Namespace})
+	return err
+}
+
+// workerPolling is the worker's readiness: it polls the task queue.
+func workerPolling(ctx context.Context, c config.Common) error {
+	cl, err := client.DialContext(ctx, client.Options{HostPort: c.Temporal.Address, Namespace: c.Temporal.Namespace, Logger: quietLogger{}})
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	resp, err := cl.DescribeTaskQueue(ctx, c.Temporal.TaskQueue, enums.TASK_QUEUE_TYPE_WORKFLOW)
+	if err != nil {
+		return err
+	}
+	if len(resp.GetPollers()) == 0 {
+		return fmt.Errorf("no worker polls %s yet", c.Temporal.TaskQueue)
+	}
+	return nil
+}
+
+type quietLogger struct{}
+
+func (quietLogger) Debug(string, ...any) {}
+func (quietLogger) Info(string, ...any)  {}
+func (quietLogger) Warn(string, ...any)  {}
+func (quietLogger) Error(string, ...any) {}

@@ -1,0 +1,74 @@
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	"github.com/telecomcrm/crm/services/platform/auth"
+)
+
+// principalTTL bounds how long a forwarded principal is believed; it need
+// only outlast the request and the calls it fans out to.
+const principalTTL = 2 * time.Minute
+
+type authenticator struct {
+	identity identityv1.IdentityServiceClient
+	keys     *auth.Keyring
+	log      *slog.Logger
+}
+
+type tokenKey struct{}
+
+func principalToken(ctx context.Context) string {
+	t, _ := ctx.Value(tokenKey{}).(string)
+	return t
+}
+
+// middleware resolves a bearer token to its user. A request without a valid
+// session goes on anonymous: the backend's declared rule then answers 401
+// unless the RPC is public (login). Only when the identity service cannot be
+// asked is the request refused here, with 503, so a restart does not sign
+// everyone out.
+func (a *authenticator) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || bearer == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		resp, err := a.identity.Authenticate(r.Context(), &identityv1.AuthenticateRequest{AccessToken: strings.TrimSpace(bearer)})
+		switch status.Code(err) {
+		case codes.OK:
+			p := auth.Principal{
+				UserID:      resp.GetUserId(),
+				Login:       resp.GetLogin(),
+				Permissions: resp.GetPermissions(),
+				Groups:      resp.GetGroupIds(),
+				SessionID:   resp.GetSessionId(),
+			}
+			ctx := context.WithValue(r.Context(), tokenKey{}, a.keys.Sign(p, principalTTL))
+			next.ServeHTTP(w, r.WithContext(ctx))
+		case codes.Unauthenticated:
+			next.ServeHTTP(w, r)
+		default:
+			a.log.WarnContext(r.Context(), "cannot authenticate: identity service failed", "err", err)
+			writeStatus(w, status.New(codes.Unavailable, "sign-in is unavailable for a moment; try again"))
+		}
+	})
+}
+
+func writeStatus(w http.ResponseWriter, st *status.Status) {
+	body, _ := protojson.Marshal(st.Proto())
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(runtime.HTTPStatusFromCode(st.Code()))
+	w.Write(body)
+}

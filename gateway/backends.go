@@ -1,0 +1,55 @@
+package gateway
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+
+	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/grpcclient"
+)
+
+// backend is one service behind the gateway: where it listens and how its
+// REST handlers are registered on a connection to it.
+type backend struct {
+	name     string
+	addr     func(config.Endpoints) string
+	register func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error
+}
+
+// backends lists every service the REST API reaches. Adding a service to
+// the API is one row here.
+var backends = []backend{
+	{"identity", func(e config.Endpoints) string { return e.Identity }, identityv1.RegisterIdentityServiceHandler},
+	{"customer", func(e config.Endpoints) string { return e.Customer }, customerv1.RegisterCustomerServiceHandler},
+}
+
+// dialBackends opens one connection per backend. These connections carry
+// only the principal the authentication step put in the request's
+// metadata: an anonymous request reaches a backend as anonymous.
+func dialBackends(ctx context.Context, e config.Endpoints, mux *runtime.ServeMux) (map[string]*grpc.ClientConn, error) {
+	conns := map[string]*grpc.ClientConn{}
+	for _, b := range backends {
+		conn, err := grpcclient.Dial(b.addr(e), nil)
+		if err != nil {
+			closeAll(conns)
+			return nil, err
+		}
+		conns[b.name] = conn
+		if err := b.register(ctx, mux, conn); err != nil {
+			closeAll(conns)
+			return nil, fmt.Errorf("registering %s: %w", b.name, err)
+		}
+	}
+	return conns, nil
+}
+
+func closeAll(conns map[string]*grpc.ClientConn) {
+	for _, c := range conns {
+		c.Close()
+	}
+}

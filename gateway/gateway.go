@@ -1,0 +1,67 @@
+// Package gateway is the REST API the console speaks: grpc-gateway in front
+// of the services, with authentication, and the built console's files.
+//
+// A request's bearer token is resolved by the identity service; the user is
+// then forwarded to the backend as a principal signed with the internal key.
+// No header of the client's own reaches a backend.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/telecomcrm/crm/services/platform/config"
+)
+
+// Name is the gateway's name in logs.
+const Name = "gateway"
+
+// Config is the gateway's configuration.
+type Config struct {
+	config.Common
+	HTTPAddr string `env:"CRM_HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	// ConsoleDir holds the built console (index.html and assets); unset,
+	// only the API is served.
+	ConsoleDir string `env:"CRM_CONSOLE_DIR"`
+	// TrustedProxies are the proxies (CIDRs) whose X-Forwarded-For is
+	// believed for the client's address.
+	TrustedProxies []string `env:"CRM_TRUSTED_PROXIES" envSeparator:","`
+}
+
+// Run serves HTTP until ctx ends, then drains in-flight requests.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	key, err := cfg.SigningKey()
+	if err != nil {
+		return err
+	}
+	lis, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("CRM_HTTP_ADDR %s cannot be used: %w", cfg.HTTPAddr, err)
+	}
+	h, closeBackends, err := New(ctx, cfg, key, log)
+	if err != nil {
+		lis.Close()
+		return err
+	}
+	defer closeBackends()
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(lis) }()
+	log.Info("serving", "addr", cfg.HTTPAddr)
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/grpc"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	"github.com/telecomcrm/crm/gateway/openapi"
+	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/grpcclient"
+	"github.com/telecomcrm/crm/services/platform/requestid"
+)
+
+// maxBody bounds a request body; no API call needs more.
+const maxBody = 1 << 20
+
+// clientAddressHeader tells the identity service where a login came from.
+const clientAddressHeader = "x-crm-client-address"
+
+// New builds the gateway's handler. The returned function closes the
+// backend connections.
+func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Handler, func(), error) {
+	proxies, err := parseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys := auth.NewKeyring(key)
+	idConn, err := grpcclient.Dial(cfg.Endpoints.Identity, auth.NewForwarder(keys, Name))
+	if err != nil {
+		return nil, nil, err
+	}
+	authn := &authenticator{identity: identityv1.NewIdentityServiceClient(idConn), keys: keys, log: log}
+
+	gw := runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
+			MarshalOptions:   protojson.MarshalOptions{},
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}}),
+		runtime.SetQueryParameterParser(strictQuery{}),
+		// Nothing the client sends becomes metadata by itself; what the
+		// backends see is set below.
+		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithMetadata(func(ctx context.Context, r *http.Request) metadata.MD {
+			md := metadata.Pairs(requestid.Header, requestid.From(ctx), clientAddressHeader, clientAddress(r, proxies))
+			if token := principalToken(ctx); token != "" {
+				md.Set(auth.Header, token)
+			}
+			return md
+		}),
+	)
+	conns, err := dialBackends(ctx, cfg.Endpoints, gw)
+	if err != nil {
+		idConn.Close()
+		return nil, nil, err
+	}
+	doc, err := openapi.Merged()
+	if err != nil {
+		idConn.Close()
+		closeAll(conns)
+		return nil, nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("/api/", authn.middleware(limitBody(gw)))
+	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(doc)
+	})
+	mux.Handle("GET /healthz", healthHandler(conns))
+	mux.Handle("/", consoleHandler(cfg.ConsoleDir))
+	return withRequestID(mux), func() { idConn.Close(); closeAll(conns) }, nil
+}
+
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withRequestID gives every request an id (the client's X-Request-Id when
+// sane) and answers it back.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(requestid.Header)
+		if id == "" || len(id) > 64 {
+			id = requestid.New()
+		}
+		w.Header().Set(requestid.Header, id)
+		next.ServeHTTP(w, r.WithContext(requestid.With(r.Context(), id)))
+	})
+}
+
+// healthHandler answers 200 when every backend reports SERVING.
+func healthHandler(conns map[string]*grpc.ClientConn) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		report := map[string]string{}
+		ok := true
+		for name, conn := range conns {
+			resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+			switch {
+			case err != nil:
+				report[name], ok = "unreachable", false
+			case resp.GetStatus() != healthpb.HealthCheckResponse_SERVING:
+				report[name], ok = resp.GetStatus().String(), false
+			default:
+				report[name] = "serving"
+			}
+		}
+		status := "ok"
+		w.Header().Set("Content-Type", "application/json")
+		if !ok {
+			status = "degraded"
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		json.NewEncoder(w).Encode(map[string]any{"status": status, "services": report})
+	})
+}
