@@ -1,0 +1,63 @@
+// Russian and English. The language is chosen in the header; before login it
+// is remembered in this browser, after login in the user's profile.
+
+import { createI18n } from 'vue-i18n'
+import en from './en'
+import ru from './ru'
+
+export const LOCALES = ['ru', 'en'] as const
+export type Locale = (typeof LOCALES)[number]
+
+const STORAGE_KEY = 'crm.locale'
+
+export function isLocale(v: unknown): v is Locale {
+  return typeof v === 'string' && (LOCALES as readonly string[]).includes(v)
+}
+
+/** The language to start with: the one chosen here before, else the browser's. */
+export function initialLocale(): Locale {
+  try {
+    const saved = globalThis.localStorage?.getItem(STORAGE_KEY)
+    if (isLocale(saved)) return saved
+  } catch {
+    // storage may be disabled
+  }
+  const nav = globalThis.navigator?.language?.slice(0, 2).toLowerCase()
+  return nav === 'en' ? 'en' : 'ru'
+}
+
+export function rememberLocale(locale: Locale): void {
+  try {
+    globalThis.localStorage?.setItem(STORAGE_KEY, locale)
+  } catch {
+    // storage may be disabled
+  }
+}
+
+/** Russian plural forms: 1 клиент, 2 клиента, 5 клиентов (choice 0 is "none"). */
+function russianPlural(choice: number, choicesLength: number): number {
+  const n = Math.abs(choice)
+  if (choicesLength === 4 && n === 0) return 0
+  const offset = choicesLength === 4 ? 1 : 0
+  const mod10 = n % 10
+  const mod100 = n % 100
+  if (mod10 === 1 && mod100 !== 11) return offset
+  if (mod10 >= 2 && mod10 <= 4 && (mod100 < 10 || mod100 >= 20)) return offset + 1
+  return offset + 2
+}
+
+export type MessageSchema = typeof en
+
+export function makeI18n(locale: Locale = initialLocale()) {
+  return createI18n<[MessageSchema], Locale, false>({
+    legacy: false,
+    locale,
+    fallbackLocale: 'en',
+    messages: { en, ru },
+    pluralRules: { ru: russianPlural },
+    missingWarn: false,
+    fallbackWarn: false,
+  })
+}
+
+export const i18n = makeI18n()

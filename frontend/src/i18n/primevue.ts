@@ -1,0 +1,43 @@
+// The words PrimeVue's own components show (empty lists, dialogs, pickers).
+import type { Locale } from '.'
+
+export const primeLocales: Record<Locale, Record<string, unknown>> = {
+  en: {
+    accept: 'Yes',
+    reject: 'No',
+    cancel: 'Cancel',
+    clear: 'Clear',
+    apply: 'Apply',
+    choose: 'Choose',
+    emptyMessage: 'No options',
+    emptyFilterMessage: 'Nothing found',
+    emptySearchMessage: 'Nothing found',
+    emptySelectionMessage: 'Nothing selected',
+    selectionMessage: '{0} selected',
+    searchMessage: '{0} results',
+    passwordPrompt: 'Enter a password',
+    weak: 'Weak',
+    medium: 'Medium',
+    strong: 'Strong',
+    aria: { close: 'Close', trueLabel: 'Yes', falseLabel: 'No', showPassword: 'Show password', hidePassword: 'Hide password', removeLabel: 'Remove' },
+  },
+  ru: {
+    accept: 'Да',
+    reject: 'Нет',
+    cancel: 'Отмена',
+    clear: 'Очистить',
+    apply: 'Применить',
+    choose: 'Выбрать',
+    emptyMessage: 'Нет вариантов',
+    emptyFilterMessage: 'Ничего не найдено',
+    emptySearchMessage: 'Ничего не найдено',
+    emptySelectionMessage: 'Ничего не выбрано',
+    selectionMessage: 'Выбрано: {0}',
+    searchMessage: 'Найдено: {0}',
+    passwordPrompt: 'Введите пароль',
+    weak: 'Слабый',
+    medium: 'Средний',
+    strong: 'Надёжный',
+    aria: { close: 'Закрыть', trueLabel: 'Да', falseLabel: 'Нет', showPassword: 'Показать пароль', hidePassword: 'Скрыть пароль', removeLabel: 'Удалить' },
+  },
+}

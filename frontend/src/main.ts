@@ -1,0 +1,34 @@
+import 'primeicons/primeicons.css'
+import './assets/main.css'
+
+import { createPinia } from 'pinia'
+import PrimeVue from 'primevue/config'
+import ConfirmationService from 'primevue/confirmationservice'
+import ToastService from 'primevue/toastservice'
+import Tooltip from 'primevue/tooltip'
+import { createApp } from 'vue'
+import App from './App.vue'
+import { i18n, isLocale } from './i18n'
+import { primeLocales } from './i18n/primevue'
+import { followSession, makeRouter } from './router'
+import { usePreferencesStore } from './stores/preferences'
+import { CrmPreset } from './theme'
+
+const app = createApp(App)
+app.use(createPinia())
+app.use(i18n)
+const locale = i18n.global.locale.value
+app.use(PrimeVue, {
+  theme: { preset: CrmPreset, options: { darkModeSelector: false } },
+  locale: primeLocales[isLocale(locale) ? locale : 'ru'],
+})
+app.use(ToastService)
+app.use(ConfirmationService)
+app.directive('tooltip', Tooltip)
+
+usePreferencesStore()
+const router = makeRouter()
+app.use(router)
+followSession(router)
+
+app.mount('#app')

@@ -1,0 +1,90 @@
+import { describe, expect, it, vi } from 'vitest'
+import { createMemoryHistory, createRouter } from 'vue-router'
+import { ApiError } from '@/api/errors'
+import { decide, safeRedirect, type GuardSession } from './guard'
+import { visibleNavigation } from './navigation'
+import { routes } from './routes'
+
+const router = createRouter({ history: createMemoryHistory(), routes })
+const at = (path: string) => router.resolve(path)
+
+function session(perms: string[] | null, ensureMe: () => Promise<void> = async () => {}): GuardSession {
+  return {
+    isAuthenticated: perms !== null,
+    ensureMe: vi.fn(ensureMe),
+    can: (...p: string[]) => p.every((x) => perms?.includes(x) ?? false),
+  }
+}
+
+const VIEWER = ['customers.read', 'contracts.read', 'tasks.read', 'settings.read']
+const OPERATOR = ['customers.read', 'customers.write', 'contracts.read', 'contracts.write', 'tasks.read', 'tasks.create', 'tasks.work', 'settings.read']
+
+describe('the navigation guard', () => {
+  it('sends a visitor without a session to login, remembering where they were going', async () => {
+    expect(await decide(at('/customers/12'), session(null))).toEqual({ name: 'login', query: { redirect: '/customers/12' } })
+    expect(await decide(at('/'), session(null))).toEqual({ name: 'login' })
+  })
+
+  it('lets a visitor see the login screen', async () => {
+    expect(await decide(at('/login'), session(null))).toBe(true)
+  })
+
+  it('sends a signed-in user away from the login screen', async () => {
+    expect(await decide(at('/login'), session(VIEWER))).toEqual({ name: 'home' })
+  })
+
+  it('loads who is signed in before deciding', async () => {
+    const s = session(OPERATOR)
+    expect(await decide(at('/customers/new'), s)).toBe(true)
+    expect(s.ensureMe).toHaveBeenCalled()
+  })
+
+  it('keeps a viewer out of the create form and out of user management', async () => {
+    expect(await decide(at('/customers/new'), session(VIEWER))).toEqual({ name: 'forbidden', query: { from: '/customers/new' } })
+    expect(await decide(at('/settings/users'), session(VIEWER))).toMatchObject({ name: 'forbidden' })
+    expect(await decide(at('/settings/audit'), session(OPERATOR))).toMatchObject({ name: 'forbidden' })
+  })
+
+  it('lets a viewer read customers, groups and roles', async () => {
+    for (const path of ['/customers', '/customers/5', '/settings/groups', '/settings/groups/3', '/settings/roles', '/profile']) {
+      expect(await decide(at(path), session(VIEWER)), path).toBe(true)
+    }
+  })
+
+  it('sends to login when the token turns out to be dead', async () => {
+    const dead = session(VIEWER, async () => {
+      throw new ApiError({ status: 401, code: 16, message: 'ended' })
+    })
+    expect(await decide(at('/customers'), dead)).toEqual({ name: 'login', query: { redirect: '/customers' } })
+  })
+
+  it('lets the shell show an unreachable server instead of blocking navigation', async () => {
+    const offline = session(VIEWER, async () => {
+      throw new ApiError({ status: 0, code: 14, message: 'Failed to fetch' })
+    })
+    expect(await decide(at('/customers'), offline)).toBe(true)
+  })
+})
+
+describe('safeRedirect', () => {
+  it('accepts paths inside the console only', () => {
+    expect(safeRedirect('/customers/5?x=1')).toBe('/customers/5?x=1')
+    expect(safeRedirect('//evil.example')).toBeNull()
+    expect(safeRedirect('https://evil.example')).toBeNull()
+    expect(safeRedirect('/\\evil.example')).toBeNull()
+    expect(safeRedirect(['/a'])).toBeNull()
+  })
+})
+
+describe('the sidebar', () => {
+  const names = (perms: string[]) =>
+    visibleNavigation(router, (...p) => p.every((x) => perms.includes(x))).flatMap((s) => s.items.map((i) => i.name))
+
+  it('shows a viewer what the guard lets them open', () => {
+    expect(names(VIEWER)).toEqual(['home', 'customers', 'groups', 'roles'])
+  })
+
+  it('shows an admin everything', () => {
+    expect(names([...OPERATOR, 'settings.write', 'users.manage', 'tasks.manage'])).toEqual(['home', 'customers', 'users', 'groups', 'roles', 'audit'])
+  })
+})

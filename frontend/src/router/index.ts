@@ -1,0 +1,38 @@
+import { watch } from 'vue'
+import { createRouter, createWebHistory, type Router } from 'vue-router'
+import { i18n } from '@/i18n'
+import { useAuthStore } from '@/stores/auth'
+import { decide } from './guard'
+import { routes } from './routes'
+
+export function makeRouter(): Router {
+  const router = createRouter({
+    history: createWebHistory(import.meta.env.BASE_URL),
+    routes,
+    scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
+  })
+
+  router.beforeEach((to) => decide(to, useAuthStore()))
+
+  router.afterEach((to) => {
+    const key = [...to.matched].reverse().find((r) => r.meta.title)?.meta.title
+    const title = key ? i18n.global.t(key) : ''
+    document.title = title ? `${title} · CRM` : 'CRM'
+  })
+
+  return router
+}
+
+/** When the session ends (logout, expiry, a 401), leave for the login screen. */
+export function followSession(router: Router): void {
+  const auth = useAuthStore()
+  watch(
+    () => auth.isAuthenticated,
+    (signedIn) => {
+      const current = router.currentRoute.value
+      if (signedIn || current.matched.some((r) => r.meta.public)) return
+      const redirect = auth.ended && current.fullPath !== '/' ? { redirect: current.fullPath } : undefined
+      void router.replace({ name: 'login', query: redirect })
+    },
+  )
+}

@@ -1,0 +1,41 @@
+// The sidebar's entries. Who sees an entry follows the permissions of the
+// route it opens, so the menu and the guard never disagree.
+
+import type { Router } from 'vue-router'
+import { requiredPermissions } from './guard'
+
+export interface NavItem {
+  name: string
+  label: string
+  icon: string
+}
+
+export interface NavSection {
+  title?: string
+  items: NavItem[]
+}
+
+export const NAVIGATION: NavSection[] = [
+  {
+    items: [
+      { name: 'home', label: 'nav.home', icon: 'pi pi-home' },
+      { name: 'customers', label: 'nav.customers', icon: 'pi pi-users' },
+    ],
+  },
+  {
+    title: 'nav.settings',
+    items: [
+      { name: 'users', label: 'nav.users', icon: 'pi pi-id-card' },
+      { name: 'groups', label: 'nav.groups', icon: 'pi pi-sitemap' },
+      { name: 'roles', label: 'nav.roles', icon: 'pi pi-shield' },
+      { name: 'audit', label: 'nav.audit', icon: 'pi pi-history' },
+    ],
+  },
+]
+
+/** The sections and entries a user with `can` may open. */
+export function visibleNavigation(router: Router, can: (...perms: string[]) => boolean, sections = NAVIGATION): NavSection[] {
+  return sections
+    .map((s) => ({ ...s, items: s.items.filter((it) => can(...requiredPermissions(router.resolve({ name: it.name })))) }))
+    .filter((s) => s.items.length > 0)
+}

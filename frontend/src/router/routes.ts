@@ -1,0 +1,61 @@
+import type { RouteRecordRaw } from 'vue-router'
+import AppShell from '@/components/layout/AppShell.vue'
+import LoginView from '@/views/LoginView.vue'
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/login', name: 'login', component: LoginView, meta: { public: true, title: 'login.title' } },
+  {
+    path: '/',
+    component: AppShell,
+    children: [
+      { path: '', name: 'home', component: () => import('@/views/HomeView.vue'), meta: { title: 'nav.home' } },
+      {
+        path: 'customers',
+        name: 'customers',
+        component: () => import('@/views/customers/CustomersView.vue'),
+        meta: { permissions: ['customers.read'], title: 'nav.customers' },
+      },
+      {
+        path: 'customers/new',
+        name: 'customer-new',
+        component: () => import('@/views/customers/CustomerNewView.vue'),
+        meta: { permissions: ['customers.read', 'customers.write'], title: 'customers.new.title' },
+      },
+      {
+        path: 'customers/:id(\\d+)',
+        name: 'customer',
+        component: () => import('@/views/customers/CustomerDetailView.vue'),
+        props: true,
+        meta: { permissions: ['customers.read'], title: 'customers.detail.title' },
+      },
+      {
+        path: 'settings/users',
+        name: 'users',
+        component: () => import('@/views/settings/UsersView.vue'),
+        meta: { permissions: ['users.manage'], title: 'nav.users' },
+      },
+      {
+        path: 'settings/groups/:id(\\d+)?',
+        name: 'groups',
+        component: () => import('@/views/settings/GroupsView.vue'),
+        props: true,
+        meta: { permissions: ['settings.read'], title: 'nav.groups' },
+      },
+      {
+        path: 'settings/roles',
+        name: 'roles',
+        component: () => import('@/views/settings/RolesView.vue'),
+        meta: { permissions: ['settings.read'], title: 'nav.roles' },
+      },
+      {
+        path: 'settings/audit',
+        name: 'audit',
+        component: () => import('@/views/settings/AuditView.vue'),
+        meta: { permissions: ['users.manage'], title: 'nav.audit' },
+      },
+      { path: 'profile', name: 'profile', component: () => import('@/views/ProfileView.vue'), meta: { title: 'nav.profile' } },
+      { path: 'forbidden', name: 'forbidden', component: () => import('@/views/ForbiddenView.vue'), meta: { title: 'errors.forbiddenTitle' } },
+      { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue'), meta: { title: 'errors.notFoundTitle' } },
+    ],
+  },
+]

@@ -1,0 +1,185 @@
+// The session: the access token, who is signed in and what they may do.
+// The token lives in localStorage so a reload or a second tab keeps the
+// session; it is dropped when it expires, on logout, or when the server
+// answers 401 (then `ended` says why, for the login screen).
+
+import { defineStore } from 'pinia'
+import { computed, ref, shallowRef } from 'vue'
+import { api, bindSession, ok, type Me, type Profile } from '@/api/client'
+import { asApiError, type ApiError } from '@/api/errors'
+
+const STORAGE_KEY = 'crm.session'
+/** setTimeout cannot wait longer than this. */
+const MAX_TIMEOUT = 2_147_483_647
+
+interface StoredSession {
+  accessToken: string
+  expiresAt: string
+}
+
+function readStored(): StoredSession | null {
+  try {
+    const raw = globalThis.localStorage?.getItem(STORAGE_KEY)
+    if (!raw) return null
+    const s = JSON.parse(raw) as Partial<StoredSession>
+    if (typeof s.accessToken !== 'string' || s.accessToken === '') return null
+    const expiresAt = typeof s.expiresAt === 'string' ? s.expiresAt : ''
+    if (expiresAt && Date.parse(expiresAt) <= Date.now()) return null
+    return { accessToken: s.accessToken, expiresAt }
+  } catch {
+    return null
+  }
+}
+
+function writeStored(s: StoredSession | null): void {
+  try {
+    if (s) globalThis.localStorage?.setItem(STORAGE_KEY, JSON.stringify(s))
+    else globalThis.localStorage?.removeItem(STORAGE_KEY)
+  } catch {
+    // storage may be disabled; the session then lasts for this page only
+  }
+}
+
+/** Why the last session ended without the user asking. */
+export type EndReason = 'expired' | null
+
+export const useAuthStore = defineStore('auth', () => {
+  const stored = readStored()
+  const token = ref<string | null>(stored?.accessToken ?? null)
+  const expiresAt = ref<string>(stored?.expiresAt ?? '')
+  const me = shallowRef<Me | null>(null)
+  const meError = shallowRef<ApiError | null>(null)
+  const ended = ref<EndReason>(null)
+  let expiryTimer: ReturnType<typeof setTimeout> | undefined
+  let mePromise: Promise<void> | null = null
+
+  const isAuthenticated = computed(() => token.value !== null)
+  const user = computed(() => me.value?.user ?? null)
+  const permissions = computed(() => new Set(me.value?.permissions ?? []))
+  const displayName = computed(() => me.value?.profile?.displayName || user.value?.displayName || user.value?.login || '')
+
+  /** Whether the signed-in user holds every one of the permissions. */
+  function can(...perms: string[]): boolean {
+    return perms.every((p) => permissions.value.has(p))
+  }
+
+  function scheduleExpiry(): void {
+    if (expiryTimer !== undefined) clearTimeout(expiryTimer)
+    expiryTimer = undefined
+    if (!expiresAt.value) return
+    const ms = Date.parse(expiresAt.value) - Date.now()
+    if (Number.isNaN(ms)) return
+    expiryTimer = setTimeout(() => sessionEnded(), Math.min(Math.max(ms, 0), MAX_TIMEOUT))
+  }
+
+  function clear(): void {
+    token.value = null
+    expiresAt.value = ''
+    me.value = null
+    meError.value = null
+    mePromise = null
+    if (expiryTimer !== undefined) clearTimeout(expiryTimer)
+    expiryTimer = undefined
+    writeStored(null)
+  }
+
+  async function login(loginName: string, password: string): Promise<void> {
+    const res = await ok(api.POST('/api/v1/auth/login', { body: { login: loginName, password } }))
+    if (!res.accessToken) throw new Error('the server gave no access token')
+    ended.value = null
+    token.value = res.accessToken
+    expiresAt.value = res.expiresAt ?? ''
+    writeStored({ accessToken: res.accessToken, expiresAt: expiresAt.value })
+    scheduleExpiry()
+    me.value = null
+    await loadMe()
+  }
+
+  async function loadMe(): Promise<void> {
+    try {
+      me.value = await ok(api.GET('/api/v1/auth/me'))
+      meError.value = null
+    } catch (e) {
+      meError.value = asApiError(e)
+      throw meError.value
+    }
+  }
+
+  /** Loads who is signed in once; concurrent callers share the request. */
+  async function ensureMe(): Promise<void> {
+    if (me.value || !token.value) return
+    mePromise ??= loadMe().finally(() => {
+      mePromise = null
+    })
+    await mePromise
+  }
+
+  async function logout(): Promise<void> {
+    const had = token.value
+    ended.value = null
+    try {
+      if (had) await api.POST('/api/v1/auth/logout', { body: {} })
+    } catch {
+      // the session is dropped here either way
+    } finally {
+      clear()
+    }
+  }
+
+  /** The server no longer accepts the token (or it ran out). */
+  function sessionEnded(): void {
+    if (!token.value) return
+    clear()
+    ended.value = 'expired'
+  }
+
+  /** Changes the caller's own preferences; mask names the fields sent. */
+  async function updateProfile(patch: Profile, mask: (keyof Profile)[]): Promise<void> {
+    const profile = await ok(
+      api.PATCH('/api/v1/auth/me', { params: { query: { updateMask: mask.join(',') } }, body: patch }),
+    )
+    if (me.value) me.value = { ...me.value, profile: { ...me.value.profile, ...profile } }
+  }
+
+  /** Another tab signed in or out: follow it. */
+  function onStorage(e: StorageEvent): void {
+    if (e.key !== STORAGE_KEY) return
+    const s = readStored()
+    if (!s) {
+      if (token.value) {
+        token.value = null
+        clear()
+      }
+      return
+    }
+    if (s.accessToken !== token.value) {
+      token.value = s.accessToken
+      expiresAt.value = s.expiresAt
+      me.value = null
+      scheduleExpiry()
+    }
+  }
+  globalThis.addEventListener?.('storage', onStorage)
+
+  bindSession({ token: () => token.value, ended: sessionEnded })
+  scheduleExpiry()
+
+  return {
+    token,
+    expiresAt,
+    me,
+    meError,
+    ended,
+    isAuthenticated,
+    user,
+    displayName,
+    permissions,
+    can,
+    login,
+    loadMe,
+    ensureMe,
+    logout,
+    sessionEnded,
+    updateProfile,
+  }
+})
