@@ -15,7 +15,7 @@ const (
 )
 
 // contractNumber matches what people type for a contract: C-000123, c123.
-var contractNumber = regexp.MustCompile(`^[CcСс]-?\d{1,12}$`)
+var contractNumber = regexp.MustCompile(`^[CcСс][-\s]?\d{1,12}$`)
 
 // searchCursor is where the next page starts: after a phone number for a
 // phone search, below a customer id otherwise.
@@ -32,30 +32,25 @@ func (s *Server) SearchCustomers(ctx context.Context, req *customerv1.SearchCust
 		return nil, err
 	}
 	resp := &customerv1.SearchCustomersResponse{}
-	var ids []int64
+	var rows []customerRow
 	switch prefix, isPhone := numberPrefix(query); {
 	case contractNumber.MatchString(query) && s.contracts != nil:
-		found, err := s.contracts.CustomersByContractNumber(ctx, query)
+		ids, err := s.contracts.CustomersByContractNumber(ctx, query)
 		if err != nil {
 			return nil, err
 		}
-		ids = found
+		if rows, err = s.store.byIDs(ctx, ids); err != nil {
+			return nil, err
+		}
 	case isPhone:
-		hits, err := s.store.byNumberPrefix(ctx, prefix, cur.Number, size+1)
+		found, next, err := s.store.byNumberPrefix(ctx, prefix, cur.Number, size)
 		if err != nil {
 			return nil, err
 		}
-		if len(hits) > size {
-			hits = hits[:size]
-			resp.NextPageToken = s.pages.Encode(query, searchCursor{Number: hits[len(hits)-1].Number})
+		if next != "" {
+			resp.NextPageToken = s.pages.Encode(query, searchCursor{Number: next})
 		}
-		seen := map[int64]bool{}
-		for _, h := range hits {
-			if !seen[h.CustomerID] {
-				seen[h.CustomerID] = true
-				ids = append(ids, h.CustomerID)
-			}
-		}
+		rows = found
 	default:
 		found, err := s.store.byName(ctx, query, cur.Before, size+1)
 		if err != nil {
@@ -63,13 +58,9 @@ func (s *Server) SearchCustomers(ctx context.Context, req *customerv1.SearchCust
 		}
 		if len(found) > size {
 			found = found[:size]
-			resp.NextPageToken = s.pages.Encode(query, searchCursor{Before: found[len(found)-1]})
+			resp.NextPageToken = s.pages.Encode(query, searchCursor{Before: found[len(found)-1].ID})
 		}
-		ids = found
-	}
-	rows, err := s.store.byIDs(ctx, ids)
-	if err != nil {
-		return nil, err
+		rows = found
 	}
 	for i := range rows {
 		resp.Customers = append(resp.Customers, toProto(&rows[i]))

@@ -9,10 +9,12 @@ import (
 
 	"gorm.io/gorm"
 
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 )
@@ -50,8 +52,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer database.Close(db)
-	srv := grpcserver.New(log, auth.NewGuard(auth.NewKeyring(key)))
-	customerv1.RegisterCustomerServiceServer(srv, NewServer(db, key, nil))
+	keys := auth.NewKeyring(key)
+	// Contract numbers are the contract service's; a search by one asks it.
+	conn, err := grpcclient.Dial(cfg.Endpoints.Contract, auth.NewForwarder(keys, Name))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	srv := grpcserver.New(log, auth.NewGuard(keys))
+	customerv1.RegisterCustomerServiceServer(srv, NewServer(db, key, NewContractFinder(contractv1.NewContractServiceClient(conn))))
 	log.Info("serving", "addr", cfg.Endpoints.Customer)
 	return srv.Serve(ctx, cfg.Endpoints.Customer)
 }

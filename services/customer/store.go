@@ -2,9 +2,10 @@ package customer
 
 import (
 	"context"
-	"errors"
+	"math"
 	"strings"
 	"time"
+	"unicode"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -23,8 +24,8 @@ type customerRow struct {
 	Email     string
 	Address   string
 	Version   int64
-	CreatedAt int64 `gorm:"autoCreateTime:false"`
-	UpdatedAt int64 `gorm:"autoUpdateTime:false"`
+	CreatedAt int64      `gorm:"autoCreateTime:false"`
+	UpdatedAt int64      `gorm:"autoUpdateTime:false"`
 	Phones    []phoneRow `gorm:"foreignKey:CustomerID"`
 }
 
@@ -93,12 +94,16 @@ func (s *store) phoneConflict(ctx context.Context, err error, phones []phoneRow)
 }
 
 func (s *store) get(ctx context.Context, id int64) (*customerRow, error) {
-	var c customerRow
-	err := s.db.WithContext(ctx).Preload("Phones", func(db *gorm.DB) *gorm.DB { return db.Order("id") }).Take(&c, id).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
+	rows, err := s.query(ctx, `SELECT `+loadColumns+`
+FROM customers c LEFT JOIN phones p ON p.customer_id = c.id
+WHERE c.id = ? ORDER BY p.id`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
 		return nil, fault.New(fault.NotFound, "customer %d does not exist", id)
 	}
-	return &c, err
+	return &rows[0], nil
 }
 
 // update writes the given columns if the row is still at version; a
@@ -168,65 +173,188 @@ func (s *store) touch(tx *gorm.DB, id int64) error {
 	return nil
 }
 
-// byIDs loads customers with their phones, in the order of ids.
+// joinedRow is a customer with one of its phones: what the reading
+// queries answer, one row per phone, a customer's rows together.
+type joinedRow struct {
+	ID          int64
+	Kind        int32
+	Name        string
+	NameLower   string
+	Email       string
+	Address     string
+	Version     int64
+	CreatedAt   int64
+	UpdatedAt   int64
+	PhoneID     *int64
+	PhoneNumber *string
+	PhoneLabel  *string
+	// Hit is the number a prefix search matched ("" for other searches).
+	Hit string
+}
+
+// loadColumns are the columns of joinedRow from customers c and phones p.
+const loadColumns = `c.id, c.kind, c.name, c.name_lower, c.email, c.address, c.version, c.created_at, c.updated_at,
+p.id AS phone_id, p.number AS phone_number, p.label AS phone_label`
+
+// query runs a statement that answers joinedRow columns and folds its rows
+// into customers: a customer with its phones in one round trip.
+func (s *store) query(ctx context.Context, sql string, args ...any) ([]customerRow, error) {
+	rows, err := s.joined(ctx, sql, args...)
+	return fold(rows), err
+}
+
+func (s *store) joined(ctx context.Context, sql string, args ...any) ([]joinedRow, error) {
+	var rows []joinedRow
+	err := s.db.WithContext(ctx).Raw(sql, args...).Find(&rows).Error
+	return rows, err
+}
+
+// fold turns joined rows into customers, in the order they come.
+func fold(rows []joinedRow) []customerRow {
+	var out []customerRow
+	for _, r := range rows {
+		if len(out) == 0 || out[len(out)-1].ID != r.ID {
+			out = append(out, customerRow{
+				ID: r.ID, Kind: r.Kind, Name: r.Name, NameLower: r.NameLower, Email: r.Email, Address: r.Address,
+				Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
+			})
+		}
+		if r.PhoneID != nil {
+			c := &out[len(out)-1]
+			c.Phones = append(c.Phones, phoneRow{ID: *r.PhoneID, CustomerID: r.ID, Number: deref(r.PhoneNumber), Label: deref(r.PhoneLabel)})
+		}
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// byIDs loads a few customers with their phones, newest first.
 func (s *store) byIDs(ctx context.Context, ids []int64) ([]customerRow, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var rows []customerRow
-	if err := s.db.WithContext(ctx).Preload("Phones", func(db *gorm.DB) *gorm.DB { return db.Order("id") }).Where("id IN ?", ids).Find(&rows).Error; err != nil {
-		return nil, err
+	return s.query(ctx, `SELECT `+loadColumns+`
+FROM customers c LEFT JOIN phones p ON p.customer_id = c.id
+WHERE c.id IN ? ORDER BY c.id DESC, p.id`, ids)
+}
+
+// byNumberPrefix finds the customers whose phones start with prefix, in
+// the order of the matching numbers, after the number `after` ("" for the
+// first page), a page of size numbers. The numbers are searched as a range
+// on the unique index: a LIKE with a bound parameter would not use it.
+// next is the last number of the page when more follow, else "".
+func (s *store) byNumberPrefix(ctx context.Context, prefix, after string, size int) (found []customerRow, next string, err error) {
+	rows, err := s.joined(ctx, `SELECT h.number AS hit, `+loadColumns+`
+FROM (SELECT customer_id, number FROM phones
+      WHERE number >= ? AND number < ? AND number > ?
+      ORDER BY number LIMIT ?) h
+JOIN customers c ON c.id = h.customer_id LEFT JOIN phones p ON p.customer_id = c.id
+ORDER BY h.number, p.id`, prefix, prefixUpperBound(prefix), after, size+1)
+	if err != nil {
+		return nil, "", err
 	}
-	pos := make(map[int64]int, len(ids))
-	for i, id := range ids {
-		pos[id] = i
+	// A customer with two matching numbers comes once, at the lower one,
+	// on whichever page that falls; the number past the page only tells
+	// that more follow.
+	upper := prefixUpperBound(prefix)
+	type hitOf struct {
+		number   string
+		customer int64
 	}
-	out := make([]customerRow, len(ids))
-	found := make([]bool, len(ids))
+	lowest := map[hitOf]string{}
 	for _, r := range rows {
-		out[pos[r.ID]], found[pos[r.ID]] = r, true
+		k := hitOf{r.Hit, r.ID}
+		if _, ok := lowest[k]; !ok {
+			lowest[k] = r.Hit
+		}
+		if n := deref(r.PhoneNumber); n >= prefix && n < upper && n < lowest[k] {
+			lowest[k] = n
+		}
 	}
-	kept := out[:0]
-	for i, r := range out {
-		if found[i] {
+	var hits []string
+	var kept []joinedRow
+	for _, r := range rows {
+		if len(hits) == 0 || hits[len(hits)-1] != r.Hit {
+			hits = append(hits, r.Hit)
+		}
+		if len(hits) > size {
+			next = hits[size-1]
+			break
+		}
+		if lowest[hitOf{r.Hit, r.ID}] == r.Hit {
 			kept = append(kept, r)
 		}
 	}
-	return kept, nil
+	return fold(kept), next, nil
 }
 
-// phoneHit is one phone found by prefix, for keyset paging by number.
-type phoneHit struct {
-	CustomerID int64
-	Number     string
-}
-
-// byNumberPrefix finds phones whose number starts with prefix, after the
-// number `after`, as an index range scan.
-func (s *store) byNumberPrefix(ctx context.Context, prefix, after string, limit int) ([]phoneHit, error) {
-	q := s.db.WithContext(ctx).Model(&phoneRow{}).Select("customer_id, number").
-		Where("number >= ? AND number < ?", prefix, prefixUpperBound(prefix))
-	if after != "" {
-		q = q.Where("number > ?", after)
-	}
-	var hits []phoneHit
-	err := q.Order("number").Limit(limit).Scan(&hits).Error
-	return hits, err
-}
+// Name search. A part of a name is found by the trigram index; but with
+// the newest first and a bound parameter, PostgreSQL cannot know how many
+// names match, and either plan it picks is slow for half the queries:
+// walking the primary key backwards finds a common part at once and a rare
+// one only after reading the whole table; the trigram index finds a rare
+// part at once and a common one only after fetching and sorting every
+// match. So the store does both, each where it is cheap: first it looks
+// through the newest nameWindow customers, and only when fewer than a page
+// match there (a rare part) it asks the trigram index.
+const nameWindow = 5000
 
 // byName finds customers whose lowered name contains part, newest first,
-// below the id `before` (0: from the newest).
-func (s *store) byName(ctx context.Context, part string, before int64, limit int) ([]int64, error) {
-	q := s.db.WithContext(ctx).Model(&customerRow{})
-	if part != "" {
-		q = q.Where("name_lower LIKE ? ESCAPE '\\'", "%"+escapeLike(strings.ToLower(part))+"%")
+// below the id before (0: from the newest), at most limit.
+func (s *store) byName(ctx context.Context, part string, before int64, limit int) ([]customerRow, error) {
+	if before <= 0 {
+		before = math.MaxInt64
 	}
-	if before > 0 {
-		q = q.Where("id < ?", before)
+	if part == "" {
+		return s.query(ctx, `SELECT `+loadColumns+`
+FROM (SELECT id FROM customers WHERE id < ? ORDER BY id DESC LIMIT ?) h
+JOIN customers c ON c.id = h.id LEFT JOIN phones p ON p.customer_id = c.id
+ORDER BY c.id DESC, p.id`, before, limit)
 	}
-	var ids []int64
-	err := q.Order("id DESC").Limit(limit).Pluck("id", &ids).Error
-	return ids, err
+	pattern := "%" + escapeLike(strings.ToLower(part)) + "%"
+	window := nameWindow
+	if !trigramUsable(part) {
+		// Without three letters in a row the trigram index cannot narrow
+		// anything: walk the table, newest first, as far as it takes.
+		window = math.MaxInt32
+	}
+	recent, err := s.query(ctx, `SELECT `+loadColumns+`
+FROM (SELECT id FROM (SELECT id, name_lower FROM customers WHERE id < ? ORDER BY id DESC LIMIT ?) w
+      WHERE name_lower LIKE ? ESCAPE '\' ORDER BY id DESC LIMIT ?) h
+JOIN customers c ON c.id = h.id LEFT JOIN phones p ON p.customer_id = c.id
+ORDER BY c.id DESC, p.id`, before, window, pattern, limit)
+	if err != nil || len(recent) == limit || window == math.MaxInt32 {
+		return recent, err
+	}
+	// MATERIALIZED keeps the planner from walking the primary key instead.
+	return s.query(ctx, `WITH m AS MATERIALIZED (SELECT id FROM customers WHERE name_lower LIKE ? ESCAPE '\')
+SELECT `+loadColumns+`
+FROM (SELECT id FROM m WHERE id < ? ORDER BY id DESC LIMIT ?) h
+JOIN customers c ON c.id = h.id LEFT JOIN phones p ON p.customer_id = c.id
+ORDER BY c.id DESC, p.id`, pattern, before, limit)
+}
+
+// trigramUsable tells whether a name part has three letters or digits in a
+// row, the least the trigram index can search by.
+func trigramUsable(part string) bool {
+	run := 0
+	for _, r := range part {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			run++
+			if run >= 3 {
+				return true
+			}
+		} else {
+			run = 0
+		}
+	}
+	return false
 }
 
 func escapeLike(s string) string {

@@ -25,7 +25,9 @@ export interface GuardSession {
   can(...perms: string[]): boolean
 }
 
-type Target = Pick<RouteLocationNormalized, 'matched' | 'fullPath' | 'name'>
+interface Target extends Pick<RouteLocationNormalized, 'matched' | 'fullPath'> {
+  name?: RouteLocationNormalized['name'] | null
+}
 
 /** Permissions a route needs: its own and its parents'. */
 export function requiredPermissions(to: Pick<RouteLocationNormalized, 'matched'>): string[] {

@@ -1,0 +1,92 @@
+package contract
+
+import (
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/telecomcrm/crm/services/platform/database"
+)
+
+// migrations are the contract service's schema steps, oldest first. The
+// structs inside each step are frozen copies of the models of that day.
+var migrations = []*database.Migration{
+	{
+		ID: "0001_tariffs_and_contracts",
+		Migrate: func(tx *gorm.DB) error {
+			type tariff struct {
+				ID           int64  `gorm:"primaryKey"`
+				Name         string `gorm:"size:200;not null"`
+				CustomerKind int32  `gorm:"not null"`
+				Technology   string `gorm:"size:20;not null"`
+				SpeedMbps    int32  `gorm:"not null"`
+				FeeMinor     int64  `gorm:"not null"`
+				Currency     string `gorm:"size:3;not null"`
+				Active       bool   `gorm:"not null"`
+				Version      int64  `gorm:"not null;default:1"`
+				CreatedAt    int64  `gorm:"not null"`
+				UpdatedAt    int64  `gorm:"not null"`
+			}
+			// The number is written in the creating transaction, right
+			// after the insert that gives the id it is made of; it is NULL
+			// only inside that transaction.
+			type contract struct {
+				ID               int64   `gorm:"primaryKey"`
+				Number           *string `gorm:"size:20;uniqueIndex:contracts_number_key"`
+				CustomerID       int64   `gorm:"not null"`
+				TariffID         int64   `gorm:"not null"`
+				Address          string  `gorm:"size:500;not null"`
+				Status           int32   `gorm:"not null"`
+				ConnectionTaskID int64   `gorm:"not null;default:0"`
+				Version          int64   `gorm:"not null;default:1"`
+				CreatedAt        int64   `gorm:"not null"`
+				UpdatedAt        int64   `gorm:"not null"`
+				ActivatedAt      int64   `gorm:"not null;default:0"`
+			}
+			if err := tx.Table("tariffs").Migrator().CreateTable(&tariff{}); err != nil {
+				return err
+			}
+			if err := tx.Table("contracts").Migrator().CreateTable(&contract{}); err != nil {
+				return err
+			}
+			// A customer's contracts are listed newest first by id: the
+			// index covers the filter and the order.
+			return tx.Exec(`CREATE INDEX contracts_customer_id_id ON contracts (customer_id, id)`).Error
+		},
+	},
+	{
+		ID: "0002_default_tariffs",
+		Migrate: func(tx *gorm.DB) error {
+			type tariff struct {
+				ID           int64 `gorm:"primaryKey"`
+				Name         string
+				CustomerKind int32
+				Technology   string
+				SpeedMbps    int32
+				FeeMinor     int64
+				Currency     string
+				Active       bool
+				Version      int64
+				CreatedAt    int64
+				UpdatedAt    int64
+			}
+			const person, company = 1, 2
+			now := time.Now().UTC().UnixMicro()
+			rows := []tariff{
+				{Name: "Home 100", CustomerKind: person, Technology: "FTTB", SpeedMbps: 100, FeeMinor: 50000},
+				{Name: "Home 500", CustomerKind: person, Technology: "FTTB", SpeedMbps: 500, FeeMinor: 70000},
+				{Name: "Home GPON 1000", CustomerKind: person, Technology: "GPON", SpeedMbps: 1000, FeeMinor: 99000},
+				{Name: "Home DSL 20", CustomerKind: person, Technology: "XDSL", SpeedMbps: 20, FeeMinor: 35000},
+				{Name: "Home LTE 50", CustomerKind: person, Technology: "LTE", SpeedMbps: 50, FeeMinor: 45000},
+				{Name: "Business 200", CustomerKind: company, Technology: "FTTB", SpeedMbps: 200, FeeMinor: 250000},
+				{Name: "Business 1000", CustomerKind: company, Technology: "GPON", SpeedMbps: 1000, FeeMinor: 600000},
+				{Name: "Business DSL 50", CustomerKind: company, Technology: "XDSL", SpeedMbps: 50, FeeMinor: 150000},
+			}
+			for i := range rows {
+				rows[i].Currency, rows[i].Active, rows[i].Version = "RUB", true, 1
+				rows[i].CreatedAt, rows[i].UpdatedAt = now, now
+			}
+			return tx.Table("tariffs").Create(&rows).Error
+		},
+	},
+}

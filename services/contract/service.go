@@ -1,0 +1,87 @@
+// Package contract is the contract service: tariffs, and contracts with
+// their human numbers and statuses.
+package contract
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/grpcclient"
+	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/pagetoken"
+)
+
+// Name is the service's name in logs, its SQLite file and its schema.
+const Name = "contract"
+
+// Config is the contract service's configuration.
+type Config struct {
+	config.Common
+}
+
+// NewServer builds the service over an open, migrated database. customers
+// reaches the customer service; starter starts a new contract's connection.
+func NewServer(db *gorm.DB, key []byte, customers customerv1.CustomerServiceClient, starter ConnectionStarter) *Server {
+	return &Server{
+		store:     &store{db: db, now: time.Now},
+		pages:     pagetoken.New(key),
+		customers: customers,
+		starter:   starter,
+	}
+}
+
+// OpenDB opens and migrates the service's store.
+func OpenDB(ctx context.Context, c config.Common, log *slog.Logger) (*gorm.DB, error) {
+	return database.Open(ctx, c, Name, log, migrations)
+}
+
+// Run serves the contract service until ctx ends. New contracts get no
+// connection task: the connection workflow is started by the starter the
+// task workflows provide (see RunWith).
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	return RunWith(ctx, cfg, log, NoConnection{})
+}
+
+// RunWith serves the contract service with a connection starter: the task
+// workflows pass one that Updates-with-Start the workflow
+// "connection-<contractId>" and returns the connection task's id.
+func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter ConnectionStarter) error {
+	key, err := cfg.SigningKey()
+	if err != nil {
+		return err
+	}
+	keys := auth.NewKeyring(key)
+	db, err := OpenDB(ctx, cfg.Common, log)
+	if err != nil {
+		return err
+	}
+	defer database.Close(db)
+	conn, err := grpcclient.Dial(cfg.Endpoints.Customer, auth.NewForwarder(keys, Name))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	srv := grpcserver.New(log, auth.NewGuard(keys))
+	contractv1.RegisterContractServiceServer(srv, NewServer(db, key, customerv1.NewCustomerServiceClient(conn), starter))
+	log.Info("serving", "addr", cfg.Endpoints.Contract)
+	return srv.Serve(ctx, cfg.Endpoints.Contract)
+}
+
+// NoConnection is the starter used until the task workflows provide the
+// real one: it starts nothing and reports no task (connectionTaskId 0).
+type NoConnection struct{}
+
+// StartConnection starts nothing.
+func (NoConnection) StartConnection(context.Context, *contractv1.Contract) (int64, error) {
+	return 0, nil
+}
+
+func timestampFromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

@@ -1,0 +1,250 @@
+package contract
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"gorm.io/gorm"
+
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	"github.com/telecomcrm/crm/services/platform/fault"
+)
+
+// tariffRow and contractRow are the service's tables. Times are Unix
+// microseconds, the same in SQLite and PostgreSQL.
+type tariffRow struct {
+	ID           int64
+	Name         string
+	CustomerKind int32
+	Technology   string
+	SpeedMbps    int32
+	FeeMinor     int64
+	Currency     string
+	Active       bool
+	Version      int64
+	CreatedAt    int64 `gorm:"autoCreateTime:false"`
+	UpdatedAt    int64 `gorm:"autoUpdateTime:false"`
+}
+
+func (tariffRow) TableName() string { return "tariffs" }
+
+type contractRow struct {
+	ID               int64
+	Number           *string
+	CustomerID       int64
+	TariffID         int64
+	Address          string
+	Status           int32
+	ConnectionTaskID int64
+	Version          int64
+	CreatedAt        int64 `gorm:"autoCreateTime:false"`
+	UpdatedAt        int64 `gorm:"autoUpdateTime:false"`
+	ActivatedAt      int64
+}
+
+func (contractRow) TableName() string { return "contracts" }
+
+// store is the contract service's access to its own tables.
+type store struct {
+	db  *gorm.DB
+	now func() time.Time
+}
+
+func (s *store) micros() int64 { return s.now().UTC().UnixMicro() }
+
+// --- tariffs ---------------------------------------------------------------
+
+func (s *store) createTariff(ctx context.Context, t *tariffRow) error {
+	now := s.micros()
+	t.CreatedAt, t.UpdatedAt, t.Version = now, now, 1
+	return s.db.WithContext(ctx).Create(t).Error
+}
+
+func (s *store) tariff(ctx context.Context, id int64) (*tariffRow, error) {
+	var t tariffRow
+	err := s.db.WithContext(ctx).Take(&t, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fault.New(fault.NotFound, "tariff %d does not exist", id)
+	}
+	return &t, err
+}
+
+// updateTariff writes the given columns if the row is still at version.
+func (s *store) updateTariff(ctx context.Context, id, version int64, cols map[string]any) error {
+	cols["version"] = gorm.Expr("version + 1")
+	cols["updated_at"] = s.micros()
+	res := s.db.WithContext(ctx).Model(&tariffRow{}).Where("id = ? AND version = ?", id, version).Updates(cols)
+	if res.Error != nil {
+		return res.Error
+	}
+	if res.RowsAffected == 0 {
+		if _, err := s.tariff(ctx, id); err != nil {
+			return err
+		}
+		return fault.New(fault.Aborted, "tariff %d was changed by someone else meanwhile; reload it and try again", id).Because("STALE_ETAG", nil)
+	}
+	return nil
+}
+
+// tariffFilter selects tariffs for a listing.
+type tariffFilter struct {
+	IncludeInactive bool
+	Kind            int32
+	After           int64
+}
+
+func (s *store) tariffs(ctx context.Context, f tariffFilter, limit int) ([]tariffRow, error) {
+	q := s.db.WithContext(ctx).Model(&tariffRow{})
+	if !f.IncludeInactive {
+		q = q.Where("active = ?", true)
+	}
+	if f.Kind != 0 {
+		q = q.Where("customer_kind = ?", f.Kind)
+	}
+	if f.After > 0 {
+		q = q.Where("id > ?", f.After)
+	}
+	var rows []tariffRow
+	err := q.Order("id").Limit(limit).Find(&rows).Error
+	return rows, err
+}
+
+// suitable returns the active tariffs of a kind and currency; the caller
+// filters and ranks them (there are dozens, not thousands).
+func (s *store) suitable(ctx context.Context, kind int32, currency string) ([]tariffRow, error) {
+	var rows []tariffRow
+	err := s.db.WithContext(ctx).Where("active = ? AND customer_kind = ? AND currency = ?", true, kind, currency).Find(&rows).Error
+	return rows, err
+}
+
+// --- contracts -------------------------------------------------------------
+
+// createContract writes a PENDING contract and its number in one
+// transaction: the number is made of the id the insert got, so two
+// concurrent creates can never pick the same one.
+func (s *store) createContract(ctx context.Context, c *contractRow) error {
+	now := s.micros()
+	c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
+	c.Status = int32(contractv1.ContractStatus_CONTRACT_STATUS_PENDING)
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		c.Number = nil
+		if err := tx.Create(c).Error; err != nil {
+			return err
+		}
+		number := formatNumber(c.ID)
+		c.Number = &number
+		return tx.Model(&contractRow{}).Where("id = ?", c.ID).Update("number", number).Error
+	})
+}
+
+func (s *store) contract(ctx context.Context, id int64) (*contractRow, error) {
+	var c contractRow
+	err := s.db.WithContext(ctx).Take(&c, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fault.New(fault.NotFound, "contract %d does not exist", id)
+	}
+	return &c, err
+}
+
+// contracts lists contracts newest first, below the id before (0: from the
+// newest); customerID 0 lists every customer's.
+func (s *store) contracts(ctx context.Context, customerID, before int64, limit int) ([]contractRow, error) {
+	q := s.db.WithContext(ctx).Model(&contractRow{})
+	if customerID != 0 {
+		q = q.Where("customer_id = ?", customerID)
+	}
+	if before > 0 {
+		q = q.Where("id < ?", before)
+	}
+	var rows []contractRow
+	err := q.Order("id DESC").Limit(limit).Find(&rows).Error
+	return rows, err
+}
+
+func (s *store) byNumber(ctx context.Context, number string) ([]int64, error) {
+	var ids []int64
+	err := s.db.WithContext(ctx).Model(&contractRow{}).Where("number = ?", number).Pluck("customer_id", &ids).Error
+	return ids, err
+}
+
+// transition moves a contract to status `to` from one of the statuses
+// `from`, in one conditional update, so two callers racing cannot both
+// move it. A contract already at `to` is left alone (the call is
+// idempotent); any other status is an impossible transition.
+func (s *store) transition(ctx context.Context, id int64, to contractv1.ContractStatus, from ...contractv1.ContractStatus) (*contractRow, error) {
+	now := s.micros()
+	cols := map[string]any{"status": int32(to), "updated_at": now, "version": gorm.Expr("version + 1")}
+	if to == contractv1.ContractStatus_CONTRACT_STATUS_ACTIVE {
+		// The first activation is remembered; a resume keeps it.
+		cols["activated_at"] = gorm.Expr("CASE WHEN activated_at = 0 THEN ? ELSE activated_at END", now)
+	}
+	froms := make([]int32, len(from))
+	for i, f := range from {
+		froms[i] = int32(f)
+	}
+	res := s.db.WithContext(ctx).Model(&contractRow{}).Where("id = ? AND status IN ?", id, froms).Updates(cols)
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	c, err := s.contract(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if res.RowsAffected == 0 && c.Status != int32(to) {
+		return nil, fault.New(fault.FailedPrecondition, "contract %s is %s; it cannot become %s",
+			c.number(), statusWord(contractv1.ContractStatus(c.Status)), statusWord(to)).
+			Because("CONTRACT_STATUS", map[string]string{"status": contractv1.ContractStatus(c.Status).String()})
+	}
+	return c, nil
+}
+
+// setConnectionTask records the task once; the same task again changes
+// nothing, another one is refused.
+func (s *store) setConnectionTask(ctx context.Context, id, taskID int64) (*contractRow, error) {
+	res := s.db.WithContext(ctx).Model(&contractRow{}).Where("id = ? AND connection_task_id = 0", id).
+		Updates(map[string]any{"connection_task_id": taskID, "updated_at": s.micros(), "version": gorm.Expr("version + 1")})
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	c, err := s.contract(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if res.RowsAffected == 0 && c.ConnectionTaskID != taskID {
+		return nil, fault.New(fault.FailedPrecondition, "contract %s already has connection task %d", c.number(), c.ConnectionTaskID)
+	}
+	return c, nil
+}
+
+// deletePending removes a PENDING contract without a connection task. One
+// that is gone already is fine: a compensation may run twice.
+func (s *store) deletePending(ctx context.Context, id int64) error {
+	res := s.db.WithContext(ctx).Where("id = ? AND status = ? AND connection_task_id = 0", id, int32(contractv1.ContractStatus_CONTRACT_STATUS_PENDING)).Delete(&contractRow{})
+	if res.Error != nil || res.RowsAffected > 0 {
+		return res.Error
+	}
+	c, err := s.contract(ctx, id)
+	if fault.Is(err, fault.NotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if c.Status != int32(contractv1.ContractStatus_CONTRACT_STATUS_PENDING) {
+		return fault.New(fault.FailedPrecondition, "contract %s is %s; only a pending contract can be removed", c.number(), statusWord(contractv1.ContractStatus(c.Status)))
+	}
+	return fault.New(fault.FailedPrecondition, "contract %s has connection task %d; cancel the task instead", c.number(), c.ConnectionTaskID)
+}
+
+// remove deletes a contract whose connection could not be started.
+func (s *store) remove(ctx context.Context, id int64) error {
+	return s.db.WithContext(ctx).Delete(&contractRow{}, id).Error
+}
+
+func (c *contractRow) number() string {
+	if c.Number == nil {
+		return formatNumber(c.ID)
+	}
+	return *c.Number
+}

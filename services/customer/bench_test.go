@@ -1,0 +1,303 @@
+package customer
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	"github.com/telecomcrm/crm/services/contract"
+	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/servicetest"
+)
+
+// BenchmarkSearchAtScale measures the customer lookups operators make, at a
+// size set by CRM_BENCH_CUSTOMERS (customers; twice as many phones, 1.2
+// contracts each), on the PostgreSQL of CRM_TEST_DATABASE_URL. Each query
+// runs through the gRPC service (the production server bootstrap with
+// authentication on, over a loopback connection) and as the bare SQL
+// query on the same data in the same run; the ratio of the two is what to
+// watch. CRM_BENCH_DATABASE names a database to keep between runs (created
+// and seeded when missing); otherwise a throwaway one is seeded.
+//
+//	CRM_TEST_DATABASE_URL='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' \
+//	CRM_BENCH_CUSTOMERS=1000000 go test -run '^$' -bench SearchAtScale -benchtime 2000x ./customer/
+func BenchmarkSearchAtScale(b *testing.B) {
+	admin := os.Getenv(servicetest.PostgresEnv)
+	n, _ := strconv.Atoi(os.Getenv("CRM_BENCH_CUSTOMERS"))
+	if admin == "" || n <= 0 {
+		b.Skip("set CRM_TEST_DATABASE_URL and CRM_BENCH_CUSTOMERS to run")
+	}
+	pop := population{Customers: n}
+	common := benchDatabase(b, admin, os.Getenv("CRM_BENCH_DATABASE"))
+	ctx := context.Background()
+	cdb, err := OpenDB(ctx, common, servicetest.Logger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer database.Close(cdb)
+	kdb, err := contract.OpenDB(ctx, common, servicetest.Logger())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer database.Close(kdb)
+	if empty(b, common.DatabaseURL) {
+		pop.seed(b, common.DatabaseURL, true)
+	}
+
+	finder := &contractFinder{}
+	customerAddr := servicetest.Serve(b, func(s *grpcserver.Server) {
+		customerv1.RegisterCustomerServiceServer(s, NewServer(cdb, servicetest.Key, finder))
+	})
+	customers := customerv1.NewCustomerServiceClient(servicetest.Dial(b, customerAddr))
+	contractAddr := servicetest.Serve(b, func(s *grpcserver.Server) {
+		contractv1.RegisterContractServiceServer(s, contract.NewServer(kdb, servicetest.Key, customers, contract.NoConnection{}))
+	})
+	contracts := contractv1.NewContractServiceClient(servicetest.Dial(b, contractAddr))
+	finder.client = contracts
+	user := servicetest.User(ctx, 1, servicetest.Operator)
+
+	conn, err := pgx.Connect(ctx, common.DatabaseURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+
+	// Inputs: random customers, the same sequence for both paths.
+	rng := rand.New(rand.NewPCG(1, 2))
+	picks := make([]int, 4096)
+	for i := range picks {
+		picks[i] = rng.IntN(n)
+	}
+	nameParts := make([]string, len(picks))
+	for i, c := range picks {
+		nameParts[i] = namePart(pop.Name(c), rng)
+	}
+	pick := func(i int) int { return picks[i%len(picks)] }
+
+	queries := []benchQuery{
+		{
+			name: "get-by-id",
+			grpc: func(i int) error {
+				_, err := customers.GetCustomer(user, &customerv1.GetCustomerRequest{Id: int64(pick(i) + 1)})
+				return err
+			},
+			sql: func(i int) error {
+				return drain(conn.Query(ctx, `SELECT c.id, c.kind, c.name, c.email, c.address, c.version, c.created_at, c.updated_at, p.id, p.number, p.label
+					FROM customer.customers c JOIN customer.phones p ON p.customer_id = c.id WHERE c.id = $1 ORDER BY p.id`, int64(pick(i)+1)))
+			},
+		},
+		{
+			name: "phone-exact",
+			grpc: func(i int) error {
+				return expectHits(customers.SearchCustomers(user, &customerv1.SearchCustomersRequest{Query: localForm(pop.Mobile(pick(i)))}))
+			},
+			sql: func(i int) error {
+				return drain(conn.Query(ctx, `SELECT c.id, c.kind, c.name, c.email, c.address, c.version, c.created_at, c.updated_at, p.id, p.number, p.label
+					FROM customer.phones h JOIN customer.customers c ON c.id = h.customer_id JOIN customer.phones p ON p.customer_id = c.id
+					WHERE h.number = $1 ORDER BY p.id`, pop.Mobile(pick(i))))
+			},
+		},
+		{
+			name: "phone-prefix",
+			grpc: func(i int) error {
+				return expectHits(customers.SearchCustomers(user, &customerv1.SearchCustomersRequest{Query: localForm(pop.Mobile(pick(i)))[:7]}))
+			},
+			sql: func(i int) error {
+				prefix := pop.Mobile(pick(i))[:7]
+				return drain(conn.Query(ctx, `SELECT c.id, c.kind, c.name, c.email, c.address, c.version, c.created_at, c.updated_at, h.number
+					FROM customer.phones h JOIN customer.customers c ON c.id = h.customer_id
+					WHERE h.number >= $1 AND h.number < $2 ORDER BY h.number LIMIT 20`, prefix, prefixUpperBound(prefix)))
+			},
+		},
+		{
+			name: "name-substring",
+			grpc: func(i int) error {
+				return expectHits(customers.SearchCustomers(user, &customerv1.SearchCustomersRequest{Query: nameParts[i%len(nameParts)]}))
+			},
+			sql: func(i int) error {
+				return drain(conn.Query(ctx, `SELECT id, kind, name FROM customer.customers WHERE name_lower LIKE $1 ORDER BY id DESC LIMIT 20`,
+					"%"+strings.ToLower(nameParts[i%len(nameParts)])+"%"))
+			},
+		},
+		{
+			name: "contracts-of-customer",
+			grpc: func(i int) error {
+				_, err := contracts.ListContracts(user, &contractv1.ListContractsRequest{CustomerId: int64(pick(i) + 1)})
+				return err
+			},
+			sql: func(i int) error {
+				return drain(conn.Query(ctx, `SELECT id, number, customer_id, tariff_id, address, status, connection_task_id, created_at, updated_at, activated_at
+					FROM contract.contracts WHERE customer_id = $1 ORDER BY id DESC LIMIT 21`, int64(pick(i)+1)))
+			},
+		},
+	}
+
+	results := map[string]map[string]latency{}
+	for _, q := range queries {
+		results[q.name] = map[string]latency{}
+		for _, path := range []string{"sql", "grpc"} {
+			run := q.sql
+			if path == "grpc" {
+				run = q.grpc
+			}
+			b.Run(q.name+"/"+path, func(b *testing.B) {
+				// Warm the caches and the prepared statements first.
+				for i := range 200 {
+					if err := run(i); err != nil {
+						b.Fatal(err)
+					}
+				}
+				times := make([]time.Duration, 0, b.N)
+				b.ResetTimer()
+				for i := range b.N {
+					t0 := time.Now()
+					if err := run(i); err != nil {
+						b.Fatal(err)
+					}
+					times = append(times, time.Since(t0))
+				}
+				b.StopTimer()
+				l := summarize(times)
+				b.ReportMetric(float64(l.p50.Microseconds()), "p50-µs")
+				b.ReportMetric(float64(l.p99.Microseconds()), "p99-µs")
+				results[q.name][path] = l
+			})
+		}
+	}
+	printTable(b, n, queries, results)
+}
+
+type benchQuery struct {
+	name      string
+	grpc, sql func(i int) error
+}
+
+type latency struct {
+	p50, p99 time.Duration
+	samples  int
+}
+
+func summarize(times []time.Duration) latency {
+	if len(times) == 0 {
+		return latency{}
+	}
+	slices.Sort(times)
+	at := func(q float64) time.Duration { return times[min(len(times)-1, int(q*float64(len(times))))] }
+	return latency{p50: at(0.50), p99: at(0.99), samples: len(times)}
+}
+
+func printTable(b *testing.B, n int, queries []benchQuery, results map[string]map[string]latency) {
+	var sb strings.Builder
+	w := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "query\tsamples\tSQL p50\tSQL p99\tgRPC p50\tgRPC p99\tp50 ratio\tp99 ratio\t\n")
+	for _, q := range queries {
+		s, g := results[q.name]["sql"], results[q.name]["grpc"]
+		if s.samples == 0 || g.samples == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t\n", q.name, g.samples, ms(s.p50), ms(s.p99), ms(g.p50), ms(g.p99),
+			float64(g.p50)/float64(s.p50), float64(g.p99)/float64(s.p99))
+	}
+	w.Flush()
+	fmt.Fprintf(os.Stdout, "\ncustomer search at %d customers (%d phones), one client:\n%s\n", n, 2*n, sb.String())
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Microseconds())/1000) }
+
+func drain(rows pgx.Rows, err error) error {
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+func expectHits(resp *customerv1.SearchCustomersResponse, err error) error {
+	if err != nil {
+		return err
+	}
+	if len(resp.GetCustomers()) == 0 {
+		return fmt.Errorf("the search found nobody")
+	}
+	return nil
+}
+
+// localForm writes "+79123456789" as people type it: "8 912 345-67-89".
+func localForm(e164 string) string {
+	d := e164[2:]
+	return "8 " + d[:3] + " " + d[3:6] + "-" + d[6:8] + "-" + d[8:]
+}
+
+// namePart is six characters of a name, from a random place in it, as an
+// operator types a part of a surname or of a company's name.
+func namePart(name string, rng *rand.Rand) string {
+	r := []rune(name)
+	if len(r) <= 6 {
+		return name
+	}
+	at := rng.IntN(len(r) - 6)
+	part := strings.TrimSpace(string(r[at : at+6]))
+	if len([]rune(part)) < 4 {
+		return string(r[:6])
+	}
+	return part
+}
+
+// benchDatabase returns the configuration of the benchmark's database: a
+// kept one when name is set, otherwise a throwaway one.
+func benchDatabase(b *testing.B, admin, name string) config.Common {
+	if name == "" {
+		return servicetest.Common(b)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		b.Fatal(err)
+	}
+	if !exists {
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	u.Path = "/" + name
+	return config.Common{DataDir: b.TempDir(), DatabaseURL: u.String(), LogFormat: "text"}
+}
+
+func empty(b *testing.B, url string) bool {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var found bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM customer.customers)`).Scan(&found); err != nil {
+		b.Fatal(err)
+	}
+	return !found
+}

@@ -1,0 +1,541 @@
+package customer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/servicetest"
+)
+
+func TestCreateCustomerStoresNormalisedPhonesAndAnswersTheCustomer(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	resp, err := s.customers.CreateCustomer(s.operator, &customerv1.CreateCustomerRequest{Customer: &customerv1.Customer{
+		Name:    "  Иванов Иван Иванович ",
+		Email:   "ivanov@example.ru",
+		Address: "Москва, ул. Ленина, 1",
+		Phones: []*customerv1.Phone{
+			{Number: "8 912 345-67-89", Label: "mobile"},
+			{Number: "+7 (495) 123-45-67", Label: "home"},
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := resp.GetCustomer()
+	if c.GetId() == 0 || c.GetName() != "Иванов Иван Иванович" || c.GetKind() != customerv1.CustomerKind_CUSTOMER_KIND_PERSON || c.GetEtag() == "" {
+		t.Fatalf("created %v", c)
+	}
+	var got []string
+	for _, p := range c.GetPhones() {
+		if p.GetId() == 0 {
+			t.Fatalf("phone without id: %v", p)
+		}
+		got = append(got, p.GetNumber()+" "+p.GetLabel())
+	}
+	if want := "+79123456789 mobile,+74951234567 home"; strings.Join(got, ",") != want {
+		t.Fatalf("phones %v, want %s", got, want)
+	}
+	read, err := s.customers.GetCustomer(s.viewer, &customerv1.GetCustomerRequest{Id: c.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read.GetCustomer().GetEtag() != c.GetEtag() || len(read.GetCustomer().GetPhones()) != 2 || !read.GetCustomer().GetCreateTime().AsTime().Equal(c.GetCreateTime().AsTime()) {
+		t.Fatalf("read back %v, created %v", read.GetCustomer(), c)
+	}
+}
+
+func TestCreateCustomerRefusesBadInputAndWritesNothing(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	phone := func(n string) []*customerv1.Phone { return []*customerv1.Phone{{Number: n}} }
+	for _, tc := range []struct {
+		name     string
+		customer *customerv1.Customer
+		field    string
+		says     string
+	}{
+		{"empty name", &customerv1.Customer{Name: "   ", Phones: phone("+79123456789")}, "name", "empty"},
+		{"300-character name", &customerv1.Customer{Name: strings.Repeat("Я", 300), Phones: phone("+79123456789")}, "name", "300 characters"},
+		{"invalid phone", &customerv1.Customer{Name: "Петров", Phones: phone("8 912 345")}, "phones[0].number", "not a phone number"},
+		{"empty phone", &customerv1.Customer{Name: "Петров", Phones: phone("")}, "phones[0].number", "empty"},
+		{"no phone at all", &customerv1.Customer{Name: "Петров"}, "phones", "at least one"},
+		{"same phone twice in other formats", &customerv1.Customer{Name: "Петров", Phones: []*customerv1.Phone{{Number: "+79123456789"}, {Number: "8 (912) 345-67-89"}}}, "phones[1].number", "given twice"},
+		{"bad e-mail", &customerv1.Customer{Name: "Петров", Email: "petrov@", Phones: phone("+79123456789")}, "email", "not an e-mail"},
+		{"unknown kind", &customerv1.Customer{Name: "Петров", Kind: 7, Phones: phone("+79123456789")}, "kind", "PERSON or COMPANY"},
+		{"address too long", &customerv1.Customer{Name: "Петров", Address: strings.Repeat("д", 501), Phones: phone("+79123456789")}, "address", "longer than"},
+		{"label too long", &customerv1.Customer{Name: "Петров", Phones: []*customerv1.Phone{{Number: "+79123456789", Label: strings.Repeat("x", 51)}}}, "phones[0].label", "longer than"},
+		{"missing customer", nil, "customer", "missing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.customers.CreateCustomer(s.operator, &customerv1.CreateCustomerRequest{Customer: tc.customer})
+			f := wantCode(t, err, codes.InvalidArgument)
+			if !strings.Contains(f.fields[tc.field], tc.says) {
+				t.Fatalf("violations %v, want %s saying %q", f.fields, tc.field, tc.says)
+			}
+		})
+	}
+	if n := s.count(t, "customers") + s.count(t, "phones"); n != 0 {
+		t.Fatalf("%d rows written by refused creates", n)
+	}
+}
+
+func TestCreateCustomerWithATakenPhoneIsAConflictNamingTheHolderAndWritesNothing(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	holder := s.create(t, "Сидоров", "+79120000001")
+	_, err := s.customers.CreateCustomer(s.operator, &customerv1.CreateCustomerRequest{Customer: &customerv1.Customer{
+		Name:   "Кузнецов",
+		Phones: []*customerv1.Phone{{Number: "+79120000002"}, {Number: "8 912 000-00-01"}},
+	}})
+	f := wantCode(t, err, codes.AlreadyExists)
+	if f.reason != "PHONE_TAKEN" || f.meta["customerId"] != fmt.Sprint(holder.GetId()) || f.meta["number"] != "+79120000001" {
+		t.Fatalf("reason %s %v", f.reason, f.meta)
+	}
+	if !strings.Contains(f.msg, "taken") || f.fields["phones[1].number"] == "" {
+		t.Fatalf("message %q, fields %v", f.msg, f.fields)
+	}
+	if n := s.count(t, "customers"); n != 1 {
+		t.Fatalf("%d customers, want only the holder", n)
+	}
+	if n := s.count(t, "phones"); n != 1 {
+		t.Fatalf("%d phones, want only the holder's", n)
+	}
+}
+
+func TestConcurrentCreatesWithTheSamePhoneLetExactlyOneWin(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	const racers = 8
+	var wg sync.WaitGroup
+	errs := make([]error, racers)
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.customers.CreateCustomer(s.operator, &customerv1.CreateCustomerRequest{Customer: &customerv1.Customer{
+				Name:   fmt.Sprintf("Racer %d", i),
+				Phones: []*customerv1.Phone{{Number: fmt.Sprintf("+7912111%04d", i)}, {Number: "+79125550000"}},
+			}})
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		if err == nil {
+			won++
+			continue
+		}
+		wantCode(t, err, codes.AlreadyExists)
+	}
+	if won != 1 {
+		t.Fatalf("%d creates succeeded, want exactly 1", won)
+	}
+	if c, p := s.count(t, "customers"), s.count(t, "phones"); c != 1 || p != 2 {
+		t.Fatalf("%d customers and %d phones, want 1 and 2", c, p)
+	}
+}
+
+func TestGetCustomerThatDoesNotExistIsNotFound(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	_, err := s.customers.GetCustomer(s.operator, &customerv1.GetCustomerRequest{Id: 4242})
+	f := wantCode(t, err, codes.NotFound)
+	if !strings.Contains(f.msg, "4242") {
+		t.Fatalf("message %q does not name the customer", f.msg)
+	}
+}
+
+func TestCallsNeedASessionAndThePermission(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	_, err := s.customers.GetCustomer(context.Background(), &customerv1.GetCustomerRequest{Id: 1})
+	wantCode(t, err, codes.Unauthenticated)
+	_, err = s.customers.CreateCustomer(s.viewer, &customerv1.CreateCustomerRequest{Customer: &customerv1.Customer{Name: "x", Phones: []*customerv1.Phone{{Number: "+79123456789"}}}})
+	wantCode(t, err, codes.PermissionDenied)
+	if n := s.count(t, "customers"); n != 0 {
+		t.Fatalf("a refused create wrote %d customers", n)
+	}
+}
+
+func TestUpdateCustomerChangesOnlyTheMaskedFieldsAndTheEtag(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	c := s.create(t, "Орлов", "+79120000001")
+	resp, err := s.customers.UpdateCustomer(s.operator, &customerv1.UpdateCustomerRequest{
+		Customer:   &customerv1.Customer{Id: c.GetId(), Name: "Орлов Олег", Email: "ignored@example.ru", Kind: customerv1.CustomerKind_CUSTOMER_KIND_COMPANY, Etag: c.GetEtag()},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"name", "kind"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := resp.GetCustomer()
+	if u.GetName() != "Орлов Олег" || u.GetKind() != customerv1.CustomerKind_CUSTOMER_KIND_COMPANY || u.GetEmail() != "" {
+		t.Fatalf("updated %v", u)
+	}
+	if u.GetEtag() == c.GetEtag() || len(u.GetPhones()) != 1 {
+		t.Fatalf("etag %s (was %s), phones %v", u.GetEtag(), c.GetEtag(), u.GetPhones())
+	}
+}
+
+func TestUpdateCustomerWithAStaleEtagIsAbortedAndChangesNothing(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	c := s.create(t, "Орлов", "+79120000001")
+	first, err := s.customers.UpdateCustomer(s.operator, &customerv1.UpdateCustomerRequest{
+		Customer:   &customerv1.Customer{Id: c.GetId(), Name: "Орлов Первый", Etag: c.GetEtag()},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"name"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.customers.UpdateCustomer(s.operator, &customerv1.UpdateCustomerRequest{
+		Customer:   &customerv1.Customer{Id: c.GetId(), Name: "Орлов Второй", Etag: c.GetEtag()},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"name"}},
+	})
+	f := wantCode(t, err, codes.Aborted)
+	if f.reason != "STALE_ETAG" {
+		t.Fatalf("reason %q", f.reason)
+	}
+	now, err := s.customers.GetCustomer(s.operator, &customerv1.GetCustomerRequest{Id: c.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now.GetCustomer().GetName() != "Орлов Первый" || now.GetCustomer().GetEtag() != first.GetCustomer().GetEtag() {
+		t.Fatalf("after the stale update: %v", now.GetCustomer())
+	}
+}
+
+func TestConcurrentUpdatesWithTheSameEtagLetExactlyOneWin(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	c := s.create(t, "Орлов", "+79120000001")
+	const racers = 6
+	var wg sync.WaitGroup
+	errs := make([]error, racers)
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.customers.UpdateCustomer(s.operator, &customerv1.UpdateCustomerRequest{
+				Customer:   &customerv1.Customer{Id: c.GetId(), Name: fmt.Sprintf("Орлов %d", i), Etag: c.GetEtag()},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"name"}},
+			})
+		}()
+	}
+	wg.Wait()
+	won := 0
+	for _, err := range errs {
+		if err == nil {
+			won++
+		} else {
+			wantCode(t, err, codes.Aborted)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d updates won, want 1", won)
+	}
+}
+
+func TestUpdateCustomerRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	c := s.create(t, "Орлов", "+79120000001")
+	mask := func(p ...string) *fieldmaskpb.FieldMask { return &fieldmaskpb.FieldMask{Paths: p} }
+	for _, tc := range []struct {
+		name  string
+		req   *customerv1.UpdateCustomerRequest
+		code  codes.Code
+		field string
+	}{
+		{"empty name", &customerv1.UpdateCustomerRequest{Customer: &customerv1.Customer{Id: c.GetId()}, UpdateMask: mask("name")}, codes.InvalidArgument, "name"},
+		{"300-character name", &customerv1.UpdateCustomerRequest{Customer: &customerv1.Customer{Id: c.GetId(), Name: strings.Repeat("a", 300)}, UpdateMask: mask("name")}, codes.InvalidArgument, "name"},
+		{"no mask", &customerv1.UpdateCustomerRequest{Customer: &customerv1.Customer{Id: c.GetId(), Name: "x"}}, codes.InvalidArgument, "updateMask"},
+		{"phones through the mask", &customerv1.UpdateCustomerRequest{Customer: &customerv1.Customer{Id: c.GetId()}, UpdateMask: mask("phones")}, codes.InvalidArgument, "updateMask"},
+		{"an etag this service never gave", &customerv1.UpdateCustomerRequest{Customer: &customerv1.Customer{Id: c.GetId(), Name: "x", Etag: "W/abc"}, UpdateMask: mask("name")}, codes.InvalidArgument, "etag"},
+		{"no id", &customerv1.UpdateCustomerRequest{Customer: &customerv1.Customer{Name: "x"}, UpdateMask: mask("name")}, codes.InvalidArgument, "customer.id"},
+		{"unknown customer", &customerv1.UpdateCustomerRequest{Customer: &customerv1.Customer{Id: 999, Name: "x"}, UpdateMask: mask("name")}, codes.NotFound, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.customers.UpdateCustomer(s.operator, tc.req)
+			f := wantCode(t, err, tc.code)
+			if tc.field != "" && f.fields[tc.field] == "" {
+				t.Fatalf("violations %v, want one on %s", f.fields, tc.field)
+			}
+		})
+	}
+	now, _ := s.customers.GetCustomer(s.operator, &customerv1.GetCustomerRequest{Id: c.GetId()})
+	if now.GetCustomer().GetName() != "Орлов" || now.GetCustomer().GetEtag() != c.GetEtag() {
+		t.Fatalf("refused updates changed the customer: %v", now.GetCustomer())
+	}
+}
+
+func TestAddPhoneNormalisesAndRefusesATakenOrInvalidNumber(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	a := s.create(t, "Антонов", "+79120000001")
+	b := s.create(t, "Борисов", "+79120000002")
+	added, err := s.customers.AddPhone(s.operator, &customerv1.AddPhoneRequest{CustomerId: a.GetId(), Phone: &customerv1.Phone{Number: "8 (912) 000-00-03", Label: "work"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if added.GetPhone().GetNumber() != "+79120000003" || added.GetPhone().GetId() == 0 {
+		t.Fatalf("added %v", added.GetPhone())
+	}
+	_, err = s.customers.AddPhone(s.operator, &customerv1.AddPhoneRequest{CustomerId: a.GetId(), Phone: &customerv1.Phone{Number: "+7 912 000-00-02"}})
+	f := wantCode(t, err, codes.AlreadyExists)
+	if f.meta["customerId"] != fmt.Sprint(b.GetId()) {
+		t.Fatalf("the conflict names %v, want customer %d", f.meta, b.GetId())
+	}
+	_, err = s.customers.AddPhone(s.operator, &customerv1.AddPhoneRequest{CustomerId: a.GetId(), Phone: &customerv1.Phone{Number: "12345"}})
+	wantCode(t, err, codes.InvalidArgument)
+	_, err = s.customers.AddPhone(s.operator, &customerv1.AddPhoneRequest{CustomerId: 999, Phone: &customerv1.Phone{Number: "+79120000009"}})
+	wantCode(t, err, codes.NotFound)
+	now, _ := s.customers.GetCustomer(s.operator, &customerv1.GetCustomerRequest{Id: a.GetId()})
+	if len(now.GetCustomer().GetPhones()) != 2 || now.GetCustomer().GetEtag() == a.GetEtag() {
+		t.Fatalf("after adding: %v (etag was %s)", now.GetCustomer(), a.GetEtag())
+	}
+	if n := s.count(t, "phones"); n != 3 {
+		t.Fatalf("%d phones, want 3", n)
+	}
+}
+
+func TestRemovingTheLastPhoneIsRefused(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	c := s.create(t, "Власов", "+79120000001", "+79120000002")
+	_, err := s.customers.RemovePhone(s.operator, &customerv1.RemovePhoneRequest{CustomerId: c.GetId(), PhoneId: c.GetPhones()[0].GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.customers.RemovePhone(s.operator, &customerv1.RemovePhoneRequest{CustomerId: c.GetId(), PhoneId: c.GetPhones()[1].GetId()})
+	f := wantCode(t, err, codes.FailedPrecondition)
+	if !strings.Contains(f.msg, "at least one phone") {
+		t.Fatalf("message %q", f.msg)
+	}
+	_, err = s.customers.RemovePhone(s.operator, &customerv1.RemovePhoneRequest{CustomerId: c.GetId(), PhoneId: 999})
+	wantCode(t, err, codes.NotFound)
+	now, _ := s.customers.GetCustomer(s.operator, &customerv1.GetCustomerRequest{Id: c.GetId()})
+	if p := now.GetCustomer().GetPhones(); len(p) != 1 || p[0].GetNumber() != "+79120000002" {
+		t.Fatalf("phones left %v", p)
+	}
+}
+
+func TestConcurrentRemovalsOfBothPhonesLeaveOne(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	c := s.create(t, "Власов", "+79120000001", "+79120000002")
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.customers.RemovePhone(s.operator, &customerv1.RemovePhoneRequest{CustomerId: c.GetId(), PhoneId: c.GetPhones()[i].GetId()})
+		}()
+	}
+	wg.Wait()
+	if (errs[0] == nil) == (errs[1] == nil) {
+		t.Fatalf("results %v; want one removal to win", errs)
+	}
+	if n := s.count(t, "phones"); n != 1 {
+		t.Fatalf("%d phones left, want 1", n)
+	}
+}
+
+func TestSearchFindsACustomerByPhoneInAnyCommonFormat(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	want := s.create(t, "Медведев", "+79123456789")
+	s.create(t, "Другой", "+79223456789")
+	for _, q := range []string{"+79123456789", "8 912 345-67-89", "+7 (912) 345-67-89", "9123456789", "79123456789", "8912345", "+7912", "912 34"} {
+		t.Run(q, func(t *testing.T) {
+			resp, err := s.customers.SearchCustomers(s.viewer, &customerv1.SearchCustomersRequest{Query: q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := resp.GetCustomers(); len(got) != 1 || got[0].GetId() != want.GetId() || len(got[0].GetPhones()) != 1 {
+				t.Fatalf("found %v", got)
+			}
+		})
+	}
+}
+
+func TestSearchFindsCustomersByAPartOfTheNameIgnoringCase(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	a := s.create(t, "Ёлкина Анна", "+79120000001")
+	b := s.create(t, "ООО «Ромашка 50%_»", "+79120000002")
+	s.create(t, "Петров", "+79120000003")
+	for _, tc := range []struct {
+		query string
+		want  []int64
+	}{
+		{"ёлкин", []int64{a.GetId()}},
+		{"АННА", []int64{a.GetId()}},
+		{"ромашк", []int64{b.GetId()}},
+		{"50%_", []int64{b.GetId()}},
+		{"%", []int64{b.GetId()}},
+		{"5_", nil},
+		{"на", []int64{a.GetId()}},
+		{"нет такого", nil},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			resp, err := s.customers.SearchCustomers(s.viewer, &customerv1.SearchCustomersRequest{Query: tc.query})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, c := range resp.GetCustomers() {
+				got = append(got, c.GetId())
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("found %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestSearchByContractNumberAcceptsHowPeopleTypeIt(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	holder := s.create(t, "Держатель", "+79120000001")
+	s.create(t, "Без договора", "+79120000002")
+	created, err := s.contracts.CreateContract(s.operator, &contractv1.CreateContractRequest{CustomerId: holder.GetId(), TariffId: 1, Address: "Тверская, 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	number := created.GetContract().GetNumber()
+	digits := strings.TrimLeft(strings.TrimPrefix(number, "C-"), "0")
+	for _, q := range []string{number, strings.ToLower(number), "C" + digits, "c-" + digits, "С-" + digits, "C " + digits} {
+		t.Run(q, func(t *testing.T) {
+			resp, err := s.customers.SearchCustomers(s.viewer, &customerv1.SearchCustomersRequest{Query: q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := resp.GetCustomers(); len(got) != 1 || got[0].GetId() != holder.GetId() {
+				t.Fatalf("found %v", got)
+			}
+		})
+	}
+	resp, err := s.customers.SearchCustomers(s.viewer, &customerv1.SearchCustomersRequest{Query: "C-999999"})
+	if err != nil || len(resp.GetCustomers()) != 0 {
+		t.Fatalf("an unknown contract number found %v, %v", resp.GetCustomers(), err)
+	}
+}
+
+func TestSearchPagesThroughEveryMatchOnceByPhoneAndByName(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	const n = 23
+	for i := range n {
+		// Two matching numbers per customer: each customer comes once.
+		s.create(t, fmt.Sprintf("Пагинов %02d", i), fmt.Sprintf("+7912777%04d", 2*i), fmt.Sprintf("+7912777%04d", 2*i+1))
+	}
+	s.create(t, "Посторонний", "+79130000000")
+	for _, query := range []string{"8912777", "пагинов"} {
+		t.Run(query, func(t *testing.T) {
+			seen := map[int64]bool{}
+			token := ""
+			pages := 0
+			for {
+				resp, err := s.customers.SearchCustomers(s.viewer, &customerv1.SearchCustomersRequest{Query: query, PageSize: 5, PageToken: token})
+				if err != nil {
+					t.Fatal(err)
+				}
+				pages++
+				for _, c := range resp.GetCustomers() {
+					if seen[c.GetId()] {
+						t.Fatalf("customer %d came twice", c.GetId())
+					}
+					if !strings.HasPrefix(c.GetName(), "Пагинов") {
+						t.Fatalf("found %s", c.GetName())
+					}
+					seen[c.GetId()] = true
+				}
+				if token = resp.GetNextPageToken(); token == "" {
+					break
+				}
+				if pages > 20 {
+					t.Fatal("paging does not end")
+				}
+			}
+			if len(seen) != n {
+				t.Fatalf("paged through %d customers, want %d", len(seen), n)
+			}
+		})
+	}
+}
+
+func TestSearchRefusesATamperedPageTokenOrOneOfAnotherQuery(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	for i := range 3 {
+		s.create(t, fmt.Sprintf("Токенов %d", i), fmt.Sprintf("+7912888%04d", i))
+	}
+	first, err := s.customers.SearchCustomers(s.viewer, &customerv1.SearchCustomersRequest{Query: "токенов", PageSize: 1})
+	if err != nil || first.GetNextPageToken() == "" {
+		t.Fatalf("first page: %v, %v", first, err)
+	}
+	token := first.GetNextPageToken()
+	payload, sig, _ := strings.Cut(token, ".")
+	for _, tc := range []struct{ name, query, token string }{
+		{"signature changed", "токенов", payload + "." + strings.Repeat("A", len(sig))},
+		{"payload changed", "токенов", "x" + token},
+		{"no signature", "токенов", payload},
+		{"garbage", "токенов", "%%%"},
+		{"token of another query", "другое", token},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.customers.SearchCustomers(s.viewer, &customerv1.SearchCustomersRequest{Query: tc.query, PageSize: 1, PageToken: tc.token})
+			f := wantCode(t, err, codes.InvalidArgument)
+			if f.fields["pageToken"] == "" {
+				t.Fatalf("violations %v", f.fields)
+			}
+		})
+	}
+}
+
+func TestEmptySearchListsEveryCustomerNewestFirst(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	var ids []int64
+	for i := range 4 {
+		ids = append(ids, s.create(t, fmt.Sprintf("Клиент %d", i), fmt.Sprintf("+7912999%04d", i)).GetId())
+	}
+	resp, err := s.customers.SearchCustomers(s.viewer, &customerv1.SearchCustomersRequest{PageSize: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, c := range resp.GetCustomers() {
+		got = append(got, c.GetId())
+	}
+	if want := []int64{ids[3], ids[2], ids[1]}; fmt.Sprint(got) != fmt.Sprint(want) || resp.GetNextPageToken() == "" {
+		t.Fatalf("first page %v (token %q), want %v", got, resp.GetNextPageToken(), want)
+	}
+}
+
+// The contract search is the contract service's; when it is down, the
+// search says so instead of answering "nobody".
+func TestSearchByContractNumberWhenTheContractServiceIsDownIsUnavailable(t *testing.T) {
+	t.Parallel()
+	common := servicetest.Common(t)
+	db := servicetest.OpenDB(t, common, Name, migrations)
+	finder := NewContractFinder(contractv1.NewContractServiceClient(dialAs(t, "127.0.0.1:1", Name)))
+	addr := servicetest.Serve(t, func(s *grpcserver.Server) {
+		customerv1.RegisterCustomerServiceServer(s, NewServer(db, servicetest.Key, finder))
+	})
+	client := customerv1.NewCustomerServiceClient(servicetest.Dial(t, addr))
+	_, err := client.SearchCustomers(servicetest.User(context.Background(), 1, servicetest.Viewer), &customerv1.SearchCustomersRequest{Query: "C-000001"})
+	wantCode(t, err, codes.Unavailable)
+}
