@@ -33,11 +33,13 @@ type User struct {
 	// Write-only: never answered.
 	Password string `protobuf:"bytes,4,opt,name=password,proto3" json:"password,omitempty"`
 	// Role names ("operator").
-	Roles  []string `protobuf:"bytes,5,rep,name=roles,proto3" json:"roles,omitempty"`
-	Active bool     `protobuf:"varint,6,opt,name=active,proto3" json:"active,omitempty"`
-	// "ru" or "en".
-	Language       string                 `protobuf:"bytes,7,opt,name=language,proto3" json:"language,omitempty"`
-	GroupIds       []int64                `protobuf:"varint,8,rep,packed,name=group_ids,json=groupIds,proto3" json:"group_ids,omitempty"`
+	Roles []string `protobuf:"bytes,5,rep,name=roles,proto3" json:"roles,omitempty"`
+	// A new user is active unless created with active false.
+	Active *bool `protobuf:"varint,6,opt,name=active,proto3,oneof" json:"active,omitempty"`
+	// "ru" (the default) or "en".
+	Language string  `protobuf:"bytes,7,opt,name=language,proto3" json:"language,omitempty"`
+	GroupIds []int64 `protobuf:"varint,8,rep,packed,name=group_ids,json=groupIds,proto3" json:"group_ids,omitempty"`
+	// The user linked a Telegram chat and has not blocked the bot.
 	TelegramLinked bool                   `protobuf:"varint,9,opt,name=telegram_linked,json=telegramLinked,proto3" json:"telegram_linked,omitempty"`
 	CreateTime     *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	unknownFields  protoimpl.UnknownFields
@@ -110,8 +112,8 @@ func (x *User) GetRoles() []string {
 }
 
 func (x *User) GetActive() bool {
-	if x != nil {
-		return x.Active
+	if x != nil && x.Active != nil {
+		return *x.Active
 	}
 	return false
 }
@@ -439,8 +441,11 @@ func (x *LoginRequest) GetPassword() string {
 }
 
 type LoginResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	AccessToken   string                 `protobuf:"bytes,1,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The bearer token of the new session.
+	AccessToken string `protobuf:"bytes,1,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
+	// The latest the session lasts; it ends earlier when unused for the idle
+	// time (CRM_SESSION_IDLE).
 	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	User          *User                  `protobuf:"bytes,3,opt,name=user,proto3" json:"user,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -840,12 +845,14 @@ func (x *AuthenticateRequest) GetClientAddress() string {
 }
 
 type AuthenticateResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	UserId        int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
-	Login         string                 `protobuf:"bytes,2,opt,name=login,proto3" json:"login,omitempty"`
-	Permissions   []string               `protobuf:"bytes,3,rep,name=permissions,proto3" json:"permissions,omitempty"`
-	GroupIds      []int64                `protobuf:"varint,4,rep,packed,name=group_ids,json=groupIds,proto3" json:"group_ids,omitempty"`
-	SessionId     string                 `protobuf:"bytes,5,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	UserId      int64                  `protobuf:"varint,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Login       string                 `protobuf:"bytes,2,opt,name=login,proto3" json:"login,omitempty"`
+	Permissions []string               `protobuf:"bytes,3,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	GroupIds    []int64                `protobuf:"varint,4,rep,packed,name=group_ids,json=groupIds,proto3" json:"group_ids,omitempty"`
+	SessionId   string                 `protobuf:"bytes,5,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
+	// When the session ends unless used again (the earlier of the idle and
+	// the absolute expiry): the gateway trusts it no longer than that.
 	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2108,7 +2115,7 @@ type Recipient struct {
 	DisplayName string                 `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	Language    string                 `protobuf:"bytes,3,opt,name=language,proto3" json:"language,omitempty"`
 	NotifySelf  bool                   `protobuf:"varint,4,opt,name=notify_self,json=notifySelf,proto3" json:"notify_self,omitempty"`
-	// 0 when the user has not linked Telegram.
+	// 0 when the user has not linked Telegram, or blocked the bot.
 	TelegramChatId int64 `protobuf:"varint,5,opt,name=telegram_chat_id,json=telegramChatId,proto3" json:"telegram_chat_id,omitempty"`
 	// The groups (of those asked about) the user belongs to.
 	GroupIds      []int64 `protobuf:"varint,6,rep,packed,name=group_ids,json=groupIds,proto3" json:"group_ids,omitempty"`
@@ -3027,20 +3034,21 @@ var File_crm_identity_v1_identity_proto protoreflect.FileDescriptor
 
 const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecrm/identity/v1/identity.proto\x12\x0fcrm.identity.v1\x1a\x18crm/auth/v1/access.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x02\n" +
+	"\x1ecrm/identity/v1/identity.proto\x12\x0fcrm.identity.v1\x1a\x18crm/auth/v1/access.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe1\x02\n" +
 	"\x04User\x12\x13\n" +
 	"\x02id\x18\x01 \x01(\x03B\x03\xe0A\x03R\x02id\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12\x1f\n" +
 	"\bpassword\x18\x04 \x01(\tB\x03\xe0A\x04R\bpassword\x12\x14\n" +
-	"\x05roles\x18\x05 \x03(\tR\x05roles\x12\x16\n" +
-	"\x06active\x18\x06 \x01(\bR\x06active\x12\x1a\n" +
+	"\x05roles\x18\x05 \x03(\tR\x05roles\x12\x1b\n" +
+	"\x06active\x18\x06 \x01(\bH\x00R\x06active\x88\x01\x01\x12\x1a\n" +
 	"\blanguage\x18\a \x01(\tR\blanguage\x12 \n" +
 	"\tgroup_ids\x18\b \x03(\x03B\x03\xe0A\x03R\bgroupIds\x12,\n" +
 	"\x0ftelegram_linked\x18\t \x01(\bB\x03\xe0A\x03R\x0etelegramLinked\x12@\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"createTime\"^\n" +
+	"createTimeB\t\n" +
+	"\a_active\"^\n" +
 	"\x04Role\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12 \n" +
@@ -3427,6 +3435,7 @@ func file_crm_identity_v1_identity_proto_init() {
 	if File_crm_identity_v1_identity_proto != nil {
 		return
 	}
+	file_crm_identity_v1_identity_proto_msgTypes[0].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -53,46 +53,72 @@ const (
 // IdentityService keeps users, roles, work groups and sessions, and answers
 // the other services' questions about them.
 type IdentityServiceClient interface {
-	// Signs in with a login and password and opens a session.
+	// Signs in with a login and password and opens a session. A wrong login
+	// or password is Unauthenticated, with one message for both. After ten
+	// failures in a row for one login or from one client address, each further
+	// attempt must wait a growing delay (1 s, doubling, at most 15 min):
+	// ResourceExhausted, with a google.rpc.RetryInfo saying how long.
 	Login(ctx context.Context, in *LoginRequest, opts ...grpc.CallOption) (*LoginResponse, error)
-	// Ends the caller's session.
+	// Ends the caller's session; its access token stops working at once.
 	Logout(ctx context.Context, in *LogoutRequest, opts ...grpc.CallOption) (*LogoutResponse, error)
 	// The caller: user, roles, permissions, groups, Telegram link.
 	GetMe(ctx context.Context, in *GetMeRequest, opts ...grpc.CallOption) (*GetMeResponse, error)
 	// Changes the caller's own preferences (language, self-notification).
 	UpdateProfile(ctx context.Context, in *UpdateProfileRequest, opts ...grpc.CallOption) (*UpdateProfileResponse, error)
 	// Resolves a session's access token to the user behind it (the gateway
-	// calls it for every request).
+	// calls it for every request). Unknown, expired or revoked tokens and
+	// deactivated users are Unauthenticated.
 	Authenticate(ctx context.Context, in *AuthenticateRequest, opts ...grpc.CallOption) (*AuthenticateResponse, error)
+	// Lists users by id, optionally those whose login or display name holds
+	// the query.
 	ListUsers(ctx context.Context, in *ListUsersRequest, opts ...grpc.CallOption) (*ListUsersResponse, error)
+	// Creates a user: a login of 3 to 64 characters (a-z, 0-9, '.', '_', '-';
+	// unique), a display name, a password of at least 12 characters and
+	// existing role names.
 	CreateUser(ctx context.Context, in *CreateUserRequest, opts ...grpc.CallOption) (*CreateUserResponse, error)
+	// Returns one user.
 	GetUser(ctx context.Context, in *GetUserRequest, opts ...grpc.CallOption) (*GetUserResponse, error)
 	// Changes a user: display name, roles, active flag, language, password.
-	// Deactivating a user ends their sessions at once.
+	// Deactivating a user ends their sessions at once; a new password ends
+	// their other sessions. The last active admin cannot be deactivated or
+	// lose the admin role.
 	UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*UpdateUserResponse, error)
+	// Lists the roles with their permissions.
 	ListRoles(ctx context.Context, in *ListRolesRequest, opts ...grpc.CallOption) (*ListRolesResponse, error)
+	// Lists the permissions roles are made of.
 	ListPermissions(ctx context.Context, in *ListPermissionsRequest, opts ...grpc.CallOption) (*ListPermissionsResponse, error)
+	// Lists the work groups with their member counts.
 	ListGroups(ctx context.Context, in *ListGroupsRequest, opts ...grpc.CallOption) (*ListGroupsResponse, error)
+	// Creates a work group; its name is unique.
 	CreateGroup(ctx context.Context, in *CreateGroupRequest, opts ...grpc.CallOption) (*CreateGroupResponse, error)
+	// Returns one work group.
 	GetGroup(ctx context.Context, in *GetGroupRequest, opts ...grpc.CallOption) (*GetGroupResponse, error)
+	// Lists a group's members.
 	ListGroupMembers(ctx context.Context, in *ListGroupMembersRequest, opts ...grpc.CallOption) (*ListGroupMembersResponse, error)
+	// Adds a user to a group; adding a member again changes nothing.
 	AddGroupMember(ctx context.Context, in *AddGroupMemberRequest, opts ...grpc.CallOption) (*AddGroupMemberResponse, error)
+	// Removes a user from a group; removing a non-member changes nothing.
 	RemoveGroupMember(ctx context.Context, in *RemoveGroupMemberRequest, opts ...grpc.CallOption) (*RemoveGroupMemberResponse, error)
 	// Is the user a member of the group? (The task workflows ask before a
-	// user completes, returns or takes a task.)
+	// user completes, returns or takes a task.) An unknown user is neither a
+	// member nor active.
 	CheckMembership(ctx context.Context, in *CheckMembershipRequest, opts ...grpc.CallOption) (*CheckMembershipResponse, error)
 	// The members of groups with their notification settings and Telegram
 	// chats (the notifier asks whom to tell).
 	ListRecipients(ctx context.Context, in *ListRecipientsRequest, opts ...grpc.CallOption) (*ListRecipientsResponse, error)
-	// A one-time code the caller sends to the bot as /start CODE.
+	// A one-time code the caller sends to the bot as /start CODE; it lasts 15
+	// minutes, and asking for a new one voids the earlier ones.
 	CreateTelegramLink(ctx context.Context, in *CreateTelegramLinkRequest, opts ...grpc.CallOption) (*CreateTelegramLinkResponse, error)
 	// Spends a link code and binds the chat to its user (the bot calls it).
+	// An unknown code is NotFound; a used or expired one FailedPrecondition.
 	RedeemTelegramLink(ctx context.Context, in *RedeemTelegramLinkRequest, opts ...grpc.CallOption) (*RedeemTelegramLinkResponse, error)
-	// Unbinds a chat (/stop, or the user blocked the bot).
+	// Unbinds a chat (/stop), or marks it unreachable (the user blocked the
+	// bot). An unknown chat changes nothing.
 	UnlinkTelegram(ctx context.Context, in *UnlinkTelegramRequest, opts ...grpc.CallOption) (*UnlinkTelegramResponse, error)
 	// The user a Telegram chat is linked to (a button pressed in the chat).
+	// NotFound when the chat is not linked.
 	ResolveTelegramChat(ctx context.Context, in *ResolveTelegramChatRequest, opts ...grpc.CallOption) (*ResolveTelegramChatResponse, error)
-	// Who did what, when and from where.
+	// Who did what, when and from where, newest first.
 	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
 	// Records an audit event on behalf of another service (task actions).
 	RecordAuditEvent(ctx context.Context, in *RecordAuditEventRequest, opts ...grpc.CallOption) (*RecordAuditEventResponse, error)
@@ -363,46 +389,72 @@ func (c *identityServiceClient) RecordAuditEvent(ctx context.Context, in *Record
 // IdentityService keeps users, roles, work groups and sessions, and answers
 // the other services' questions about them.
 type IdentityServiceServer interface {
-	// Signs in with a login and password and opens a session.
+	// Signs in with a login and password and opens a session. A wrong login
+	// or password is Unauthenticated, with one message for both. After ten
+	// failures in a row for one login or from one client address, each further
+	// attempt must wait a growing delay (1 s, doubling, at most 15 min):
+	// ResourceExhausted, with a google.rpc.RetryInfo saying how long.
 	Login(context.Context, *LoginRequest) (*LoginResponse, error)
-	// Ends the caller's session.
+	// Ends the caller's session; its access token stops working at once.
 	Logout(context.Context, *LogoutRequest) (*LogoutResponse, error)
 	// The caller: user, roles, permissions, groups, Telegram link.
 	GetMe(context.Context, *GetMeRequest) (*GetMeResponse, error)
 	// Changes the caller's own preferences (language, self-notification).
 	UpdateProfile(context.Context, *UpdateProfileRequest) (*UpdateProfileResponse, error)
 	// Resolves a session's access token to the user behind it (the gateway
-	// calls it for every request).
+	// calls it for every request). Unknown, expired or revoked tokens and
+	// deactivated users are Unauthenticated.
 	Authenticate(context.Context, *AuthenticateRequest) (*AuthenticateResponse, error)
+	// Lists users by id, optionally those whose login or display name holds
+	// the query.
 	ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error)
+	// Creates a user: a login of 3 to 64 characters (a-z, 0-9, '.', '_', '-';
+	// unique), a display name, a password of at least 12 characters and
+	// existing role names.
 	CreateUser(context.Context, *CreateUserRequest) (*CreateUserResponse, error)
+	// Returns one user.
 	GetUser(context.Context, *GetUserRequest) (*GetUserResponse, error)
 	// Changes a user: display name, roles, active flag, language, password.
-	// Deactivating a user ends their sessions at once.
+	// Deactivating a user ends their sessions at once; a new password ends
+	// their other sessions. The last active admin cannot be deactivated or
+	// lose the admin role.
 	UpdateUser(context.Context, *UpdateUserRequest) (*UpdateUserResponse, error)
+	// Lists the roles with their permissions.
 	ListRoles(context.Context, *ListRolesRequest) (*ListRolesResponse, error)
+	// Lists the permissions roles are made of.
 	ListPermissions(context.Context, *ListPermissionsRequest) (*ListPermissionsResponse, error)
+	// Lists the work groups with their member counts.
 	ListGroups(context.Context, *ListGroupsRequest) (*ListGroupsResponse, error)
+	// Creates a work group; its name is unique.
 	CreateGroup(context.Context, *CreateGroupRequest) (*CreateGroupResponse, error)
+	// Returns one work group.
 	GetGroup(context.Context, *GetGroupRequest) (*GetGroupResponse, error)
+	// Lists a group's members.
 	ListGroupMembers(context.Context, *ListGroupMembersRequest) (*ListGroupMembersResponse, error)
+	// Adds a user to a group; adding a member again changes nothing.
 	AddGroupMember(context.Context, *AddGroupMemberRequest) (*AddGroupMemberResponse, error)
+	// Removes a user from a group; removing a non-member changes nothing.
 	RemoveGroupMember(context.Context, *RemoveGroupMemberRequest) (*RemoveGroupMemberResponse, error)
 	// Is the user a member of the group? (The task workflows ask before a
-	// user completes, returns or takes a task.)
+	// user completes, returns or takes a task.) An unknown user is neither a
+	// member nor active.
 	CheckMembership(context.Context, *CheckMembershipRequest) (*CheckMembershipResponse, error)
 	// The members of groups with their notification settings and Telegram
 	// chats (the notifier asks whom to tell).
 	ListRecipients(context.Context, *ListRecipientsRequest) (*ListRecipientsResponse, error)
-	// A one-time code the caller sends to the bot as /start CODE.
+	// A one-time code the caller sends to the bot as /start CODE; it lasts 15
+	// minutes, and asking for a new one voids the earlier ones.
 	CreateTelegramLink(context.Context, *CreateTelegramLinkRequest) (*CreateTelegramLinkResponse, error)
 	// Spends a link code and binds the chat to its user (the bot calls it).
+	// An unknown code is NotFound; a used or expired one FailedPrecondition.
 	RedeemTelegramLink(context.Context, *RedeemTelegramLinkRequest) (*RedeemTelegramLinkResponse, error)
-	// Unbinds a chat (/stop, or the user blocked the bot).
+	// Unbinds a chat (/stop), or marks it unreachable (the user blocked the
+	// bot). An unknown chat changes nothing.
 	UnlinkTelegram(context.Context, *UnlinkTelegramRequest) (*UnlinkTelegramResponse, error)
 	// The user a Telegram chat is linked to (a button pressed in the chat).
+	// NotFound when the chat is not linked.
 	ResolveTelegramChat(context.Context, *ResolveTelegramChatRequest) (*ResolveTelegramChatResponse, error)
-	// Who did what, when and from where.
+	// Who did what, when and from where, newest first.
 	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
 	// Records an audit event on behalf of another service (task actions).
 	RecordAuditEvent(context.Context, *RecordAuditEventRequest) (*RecordAuditEventResponse, error)

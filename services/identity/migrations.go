@@ -1,0 +1,316 @@
+package identity
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/telecomcrm/crm/services/platform/database"
+)
+
+// seed is what the first start of an empty database needs beyond the
+// schema: the first admin's password.
+type seed struct {
+	// adminPassword comes from CRM_ADMIN_PASSWORD; empty means generate one.
+	adminPassword string
+	// generated is set when a password was made up, to be shown once.
+	generated string
+	now       func() time.Time
+	// argon is the hash's cost; unset is OWASP's.
+	argon argonParams
+}
+
+// migrations are the identity service's schema steps, oldest first. The
+// structs and data inside each step are frozen copies of that day's.
+func migrations(sd *seed) []*database.Migration {
+	return []*database.Migration{
+		{ID: "0001_identity_schema", Migrate: migrateSchema},
+		{ID: "0002_default_roles_groups_admin", Migrate: sd.migrateDefaults},
+	}
+}
+
+func migrateSchema(tx *gorm.DB) error {
+	type permission struct {
+		Name        string `gorm:"primaryKey;size:64"`
+		Description string `gorm:"size:200;not null;default:''"`
+		Position    int32  `gorm:"not null"`
+	}
+	type role struct {
+		Name        string `gorm:"primaryKey;size:64"`
+		Description string `gorm:"size:200;not null;default:''"`
+		Position    int32  `gorm:"not null"`
+	}
+	type rolePermission struct {
+		RoleName       string `gorm:"primaryKey;size:64"`
+		PermissionName string `gorm:"primaryKey;size:64"`
+	}
+	type user struct {
+		ID               int64  `gorm:"primaryKey"`
+		Login            string `gorm:"size:64;not null;uniqueIndex:users_login_key"`
+		DisplayName      string `gorm:"size:200;not null"`
+		DisplayNameLower string `gorm:"size:200;not null"`
+		PasswordHash     string `gorm:"size:200;not null"`
+		Active           bool   `gorm:"not null"`
+		Language         string `gorm:"size:8;not null"`
+		NotifySelf       bool   `gorm:"not null;default:false"`
+		CreatedAt        int64  `gorm:"not null"`
+		UpdatedAt        int64  `gorm:"not null"`
+	}
+	type userRole struct {
+		UserID   int64  `gorm:"primaryKey;autoIncrement:false"`
+		RoleName string `gorm:"primaryKey;size:64;index:user_roles_role_name"`
+	}
+	type workGroup struct {
+		ID          int64  `gorm:"primaryKey"`
+		Name        string `gorm:"size:100;not null"`
+		NameLower   string `gorm:"size:100;not null;uniqueIndex:work_groups_name_key"`
+		Description string `gorm:"size:500;not null;default:''"`
+		CreatedAt   int64  `gorm:"not null"`
+	}
+	type groupMember struct {
+		GroupID int64 `gorm:"primaryKey;autoIncrement:false"`
+		UserID  int64 `gorm:"primaryKey;autoIncrement:false;index:group_members_user_id"`
+		AddedAt int64 `gorm:"not null"`
+	}
+	type session struct {
+		ID          int64  `gorm:"primaryKey"`
+		TokenHash   string `gorm:"size:64;not null;uniqueIndex:sessions_token_hash_key"`
+		UserID      int64  `gorm:"not null;index:sessions_user_id"`
+		CreatedAt   int64  `gorm:"not null"`
+		LastSeenAt  int64  `gorm:"not null"`
+		ExpiresAt   int64  `gorm:"not null"`
+		LastAddress string `gorm:"size:100;not null;default:''"`
+	}
+	type loginThrottle struct {
+		Subject       string `gorm:"primaryKey;size:200"`
+		Failures      int32  `gorm:"not null"`
+		NextAllowedAt int64  `gorm:"not null"`
+		LastFailureAt int64  `gorm:"not null"`
+	}
+	type telegramLink struct {
+		ID        int64  `gorm:"primaryKey"`
+		CodeHash  string `gorm:"size:64;not null;uniqueIndex:telegram_links_code_hash_key"`
+		UserID    int64  `gorm:"not null;index:telegram_links_user_id"`
+		CreatedAt int64  `gorm:"not null"`
+		ExpiresAt int64  `gorm:"not null"`
+		UsedAt    int64  `gorm:"not null;default:0"`
+	}
+	type telegramUser struct {
+		UserID      int64  `gorm:"primaryKey;autoIncrement:false"`
+		ChatID      int64  `gorm:"not null;uniqueIndex:telegram_users_chat_id_key"`
+		Username    string `gorm:"size:64;not null;default:''"`
+		LinkedAt    int64  `gorm:"not null"`
+		Unreachable bool   `gorm:"not null;default:false"`
+	}
+	type auditEvent struct {
+		ID            int64  `gorm:"primaryKey;index:audit_events_actor_id,priority:2"`
+		At            int64  `gorm:"not null"`
+		ActorID       int64  `gorm:"not null;index:audit_events_actor_id,priority:1"`
+		ActorLogin    string `gorm:"size:64;not null;default:''"`
+		Action        string `gorm:"size:64;not null"`
+		Target        string `gorm:"size:200;not null;default:''"`
+		ClientAddress string `gorm:"size:100;not null;default:''"`
+		Detail        string `gorm:"size:1000;not null;default:''"`
+	}
+	for _, t := range []struct {
+		name  string
+		model any
+	}{
+		{"permissions", &permission{}},
+		{"roles", &role{}},
+		{"role_permissions", &rolePermission{}},
+		{"users", &user{}},
+		{"user_roles", &userRole{}},
+		{"work_groups", &workGroup{}},
+		{"group_members", &groupMember{}},
+		{"sessions", &session{}},
+		{"login_throttles", &loginThrottle{}},
+		{"telegram_links", &telegramLink{}},
+		{"telegram_users", &telegramUser{}},
+		{"audit_events", &auditEvent{}},
+	} {
+		if err := tx.Table(t.name).Migrator().CreateTable(t.model); err != nil {
+			return fmt.Errorf("creating %s: %w", t.name, err)
+		}
+	}
+	return nil
+}
+
+// migrateDefaults fills a new database: the permissions and roles of the
+// product's role table, the work groups and the first admin.
+//
+// The work groups get FIXED ids, in this order: 1 Sales, 2 Provisioning,
+// 3 Installers, 4 Billing, 5 Support, 6 Supervisors. Other services' default
+// data (the routes' processes of the task service) refer to these ids, so
+// they must never be renumbered.
+func (sd *seed) migrateDefaults(tx *gorm.DB) error {
+	type permission struct {
+		Name        string
+		Description string
+		Position    int32
+	}
+	type role struct {
+		Name        string
+		Description string
+		Position    int32
+	}
+	type rolePermission struct {
+		RoleName       string
+		PermissionName string
+	}
+	type workGroup struct {
+		ID          int64
+		Name        string
+		NameLower   string
+		Description string
+		CreatedAt   int64
+	}
+	type user struct {
+		ID               int64
+		Login            string
+		DisplayName      string
+		DisplayNameLower string
+		PasswordHash     string
+		Active           bool
+		Language         string
+		NotifySelf       bool
+		CreatedAt        int64
+		UpdatedAt        int64
+	}
+	type userRole struct {
+		UserID   int64
+		RoleName string
+	}
+	type groupMember struct {
+		GroupID int64
+		UserID  int64
+		AddedAt int64
+	}
+	now := sd.now().UTC().UnixMicro()
+
+	permissions := []permission{
+		{Name: "customers.read", Description: "See customers and their phones"},
+		{Name: "customers.write", Description: "Register customers and change them and their phones"},
+		{Name: "contracts.read", Description: "See contracts"},
+		{Name: "contracts.write", Description: "Open contracts and connections"},
+		{Name: "tasks.read", Description: "See tasks, their comments and history"},
+		{Name: "tasks.create", Description: "Open service tasks on contracts"},
+		{Name: "tasks.work", Description: "Take, complete, return and comment tasks of one's own groups"},
+		{Name: "tasks.manage", Description: "Act on any task whatever its group; hear of SLA breaches"},
+		{Name: "settings.read", Description: "See routes, close rules, tariffs, groups and roles"},
+		{Name: "settings.write", Description: "Change routes, close rules, tariffs and groups"},
+		{Name: "users.manage", Description: "Create and change users and their roles; read the audit log"},
+	}
+	all := make([]string, 0, len(permissions))
+	for i := range permissions {
+		permissions[i].Position = int32(i + 1)
+		all = append(all, permissions[i].Name)
+	}
+	allBut := func(skip string) []string {
+		var out []string
+		for _, p := range all {
+			if p != skip {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	roles := []struct {
+		role
+		permissions []string
+	}{
+		{role{Name: "admin", Description: "Everything, including users and roles"}, all},
+		{role{Name: "supervisor", Description: "Everything but users: settings, queues, any task"}, allBut("users.manage")},
+		{role{Name: "operator", Description: "Front office: customers, contracts, opening and working tasks"},
+			[]string{"customers.read", "customers.write", "contracts.read", "contracts.write", "tasks.read", "tasks.create", "tasks.work", "settings.read"}},
+		{role{Name: "engineer", Description: "Works the tasks of their groups"},
+			[]string{"customers.read", "contracts.read", "tasks.read", "tasks.work", "settings.read"}},
+		{role{Name: "viewer", Description: "Reads customers, contracts and tasks"},
+			[]string{"customers.read", "contracts.read", "tasks.read", "settings.read"}},
+	}
+	groups := []workGroup{
+		{ID: 1, Name: "Sales", Description: "Front office: registers customers, opens contracts, checks new connections"},
+		{ID: 2, Name: "Provisioning", Description: "Checks technical feasibility and activates services"},
+		{ID: 3, Name: "Installers", Description: "Installs and repairs equipment at the customer's address"},
+		{ID: 4, Name: "Billing", Description: "Tariff changes, suspensions and disconnections"},
+		{ID: 5, Name: "Support", Description: "Quality calls and customer support"},
+		{ID: 6, Name: "Supervisors", Description: "Watches queues and SLA breaches"},
+	}
+	const supervisorsGroup = 6
+
+	ins := func(table string, rows any) error {
+		return tx.Table(table).Clauses(clause.OnConflict{DoNothing: true}).Create(rows).Error
+	}
+	if err := ins("permissions", &permissions); err != nil {
+		return err
+	}
+	for i, r := range roles {
+		r.Position = int32(i + 1)
+		if err := ins("roles", &r.role); err != nil {
+			return err
+		}
+		links := make([]rolePermission, 0, len(r.permissions))
+		for _, p := range r.permissions {
+			links = append(links, rolePermission{RoleName: r.Name, PermissionName: p})
+		}
+		if err := ins("role_permissions", &links); err != nil {
+			return err
+		}
+	}
+	for i := range groups {
+		groups[i].NameLower = lowerName(groups[i].Name)
+		groups[i].CreatedAt = now
+	}
+	if err := ins("work_groups", &groups); err != nil {
+		return err
+	}
+	if database.IsPostgres(tx) {
+		// Explicit ids leave the sequence behind; the next group follows them.
+		if err := tx.Exec(`SELECT setval(pg_get_serial_sequence('work_groups', 'id'), (SELECT MAX(id) FROM work_groups))`).Error; err != nil {
+			return err
+		}
+	}
+
+	var admins int64
+	if err := tx.Table("users").Where("login = ?", "admin").Count(&admins).Error; err != nil {
+		return err
+	}
+	if admins > 0 {
+		return nil
+	}
+	password, generated := sd.adminPassword, ""
+	if password == "" {
+		var b [15]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return err
+		}
+		password = base64.RawURLEncoding.EncodeToString(b[:])
+		generated = password
+	} else if utf8.RuneCountInString(password) < minPassword {
+		return fmt.Errorf("CRM_ADMIN_PASSWORD is shorter than %d characters; choose a longer one", minPassword)
+	}
+	hash, err := hashPassword(sd.argon, password)
+	if err != nil {
+		return err
+	}
+	admin := user{
+		Login: "admin", DisplayName: "Administrator", DisplayNameLower: "administrator",
+		PasswordHash: hash, Active: true, Language: "ru", CreatedAt: now, UpdatedAt: now,
+	}
+	if err := tx.Table("users").Create(&admin).Error; err != nil {
+		return err
+	}
+	if err := tx.Table("user_roles").Create(&userRole{UserID: admin.ID, RoleName: "admin"}).Error; err != nil {
+		return err
+	}
+	if err := tx.Table("group_members").Create(&groupMember{GroupID: supervisorsGroup, UserID: admin.ID, AddedAt: now}).Error; err != nil {
+		return err
+	}
+	sd.generated = generated
+	return nil
+}

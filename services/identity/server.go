@@ -1,0 +1,426 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/logging"
+	"github.com/telecomcrm/crm/services/platform/pagetoken"
+)
+
+// ClientAddressHeader is the incoming metadata key in which the gateway
+// passes the client's address; internal calls have none.
+const ClientAddressHeader = "x-crm-client-address"
+
+// wrongCredentials is the one answer to a wrong login and a wrong password
+// alike, so it does not tell which logins exist.
+const wrongCredentials = "wrong login or password"
+
+// Server implements identityv1.IdentityServiceServer.
+type Server struct {
+	identityv1.UnimplementedIdentityServiceServer
+	store *store
+	pages *pagetoken.Codec
+	opts  Options
+	log   *slog.Logger
+	dummy string
+	// hashing bounds the password hashes computed at once: each takes
+	// 19 MiB, and a burst of sign-ins must not exhaust memory.
+	hashing chan struct{}
+}
+
+func (s *Server) logger(ctx context.Context) *slog.Logger { return logging.From(ctx, s.log) }
+
+// hash and verify run argon2id within the bound of concurrent hashes.
+func (s *Server) hash(ctx context.Context, password string) (string, error) {
+	if err := s.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer s.release()
+	return hashPassword(s.opts.argon, password)
+}
+
+func (s *Server) verify(ctx context.Context, hash, password string) (bool, error) {
+	if err := s.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer s.release()
+	return verifyPassword(hash, password)
+}
+
+func (s *Server) acquire(ctx context.Context) error {
+	select {
+	case s.hashing <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) release() { <-s.hashing }
+
+// clientAddress is the client's address as the gateway passed it, bounded
+// and stripped of control characters.
+func clientAddress(ctx context.Context) string {
+	md, _ := metadata.FromIncomingContext(ctx)
+	vals := md.Get(ClientAddressHeader)
+	if len(vals) == 0 {
+		return ""
+	}
+	return clip(vals[0], 100)
+}
+
+// clip trims s, drops control characters and cuts it to n bytes at a rune
+// boundary.
+func clip(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// caller returns the principal of the request; the guard has put one there
+// for every RPC but Login.
+func caller(ctx context.Context) *auth.Principal {
+	if p, ok := auth.From(ctx); ok {
+		return p
+	}
+	return &auth.Principal{}
+}
+
+// signedInUser is the caller's user id, for RPCs only users may call.
+func signedInUser(ctx context.Context) (int64, error) {
+	p := caller(ctx)
+	if p.UserID == 0 {
+		return 0, fault.New(fault.FailedPrecondition, "only a signed-in user can do this")
+	}
+	return p.UserID, nil
+}
+
+// validLogin tells whether s has the shape of a login.
+func validLogin(s string) bool {
+	if len(s) < 3 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*identityv1.LoginResponse, error) {
+	login := strings.ToLower(strings.TrimSpace(req.GetLogin()))
+	password := req.GetPassword()
+	switch {
+	case login == "":
+		return nil, fault.Field("login", "give your login")
+	case password == "":
+		return nil, fault.Field("password", "give your password")
+	case len(password) > maxPassword:
+		return nil, fault.Field("password", "a password is at most %d bytes long", maxPassword)
+	}
+	addr := clientAddress(ctx)
+	// Something typed into the login field that cannot be a login (a
+	// password in the wrong box, a phone number) is not kept anywhere.
+	shaped := validLogin(login)
+	attempted := login
+	if !shaped {
+		attempted = "[not a login]"
+	}
+	subjects := []string{accountSubject(attempted)}
+	if addr != "" {
+		subjects = append(subjects, addressSubject(addr))
+	}
+	wait, err := s.store.admit(ctx, subjects)
+	if err != nil {
+		return nil, err
+	}
+	if wait > 0 {
+		s.logger(ctx).Info("sign-in refused: throttled", "wait", wait)
+		return nil, throttled(wait)
+	}
+	var u *userRow
+	if shaped {
+		if u, err = s.store.userByLogin(ctx, login); err != nil {
+			return nil, err
+		}
+	}
+	hash := s.dummy
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	ok, err := s.verify(ctx, hash, password)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		s.logger(ctx).Error("a stored password hash is unreadable", "err", err)
+		ok = false
+	}
+	reason := ""
+	switch {
+	case u == nil:
+		reason = "unknown login"
+	case !ok:
+		reason = "wrong password"
+	case !u.Active:
+		reason = "user is deactivated"
+	}
+	if reason != "" {
+		if err := s.store.fail(ctx, subjects); err != nil {
+			return nil, err
+		}
+		ev := auditRow{Action: "login.failure", ActorLogin: attempted, ClientAddress: addr, Detail: reason}
+		if u != nil {
+			ev.ActorID, ev.Target = u.ID, userTarget(u.ID)
+		}
+		s.audit(ctx, ev)
+		s.logger(ctx).Info("sign-in refused", "reason", reason)
+		return nil, fault.New(fault.Unauthenticated, wrongCredentials)
+	}
+	if err := s.store.clear(ctx, accountSubject(login)); err != nil {
+		return nil, err
+	}
+	token, tokenHash, err := newToken()
+	if err != nil {
+		return nil, err
+	}
+	sess, err := s.store.createSession(ctx, u.ID, tokenHash, addr, s.opts.SessionMax)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, auditRow{Action: "login.success", ActorID: u.ID, ActorLogin: u.Login, Target: userTarget(u.ID), ClientAddress: addr})
+	s.logger(ctx).Info("signed in", "user_id", u.ID, "session_id", sess.ID)
+	full, err := s.store.oneUser(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &identityv1.LoginResponse{
+		AccessToken: token,
+		ExpiresAt:   micros(sess.ExpiresAt),
+		User:        userProto(full),
+	}, nil
+}
+
+// throttled is the answer to an attempt that must wait: 429 over HTTP,
+// with the wait in words and as a RetryInfo.
+func throttled(wait time.Duration) error {
+	secs := int64(math.Ceil(wait.Seconds()))
+	words := fmt.Sprintf("%d s", secs)
+	if secs >= 60 {
+		words = fmt.Sprintf("%d min", (secs+59)/60)
+	}
+	st := status.New(codes.ResourceExhausted, fmt.Sprintf("too many failed sign-ins; wait %s before trying again", words))
+	if d, err := st.WithDetails(
+		&errdetails.RetryInfo{RetryDelay: durationpb.New(time.Duration(secs) * time.Second)},
+		&errdetails.ErrorInfo{Reason: "SIGN_IN_THROTTLED", Domain: "crm", Metadata: map[string]string{"retryAfterSeconds": strconv.FormatInt(secs, 10)}},
+	); err == nil {
+		st = d
+	}
+	return st.Err()
+}
+
+func (s *Server) Logout(ctx context.Context, _ *identityv1.LogoutRequest) (*identityv1.LogoutResponse, error) {
+	p := caller(ctx)
+	id, err := strconv.ParseInt(p.SessionID, 10, 64)
+	if p.UserID == 0 || err != nil {
+		return nil, fault.New(fault.FailedPrecondition, "the call carries no session to end")
+	}
+	ended, err := s.store.endUserSession(ctx, p.UserID, id)
+	if err != nil {
+		return nil, err
+	}
+	if ended {
+		s.audit(ctx, auditRow{Action: "logout", ActorID: p.UserID, ActorLogin: p.Login, Target: userTarget(p.UserID), ClientAddress: clientAddress(ctx)})
+	}
+	return &identityv1.LogoutResponse{}, nil
+}
+
+// errSessionEnded answers every token that opens no session.
+var errSessionEnded = fault.New(fault.Unauthenticated, "the session has ended or the token is not valid; sign in again")
+
+func (s *Server) Authenticate(ctx context.Context, req *identityv1.AuthenticateRequest) (*identityv1.AuthenticateResponse, error) {
+	token := req.GetAccessToken()
+	if !plausibleToken(token) {
+		return nil, errSessionEnded
+	}
+	sess, err := s.store.sessionByHash(ctx, hashToken(token))
+	if err != nil {
+		return nil, err
+	}
+	if sess == nil || !sess.Active {
+		return nil, errSessionEnded
+	}
+	now := s.store.micros()
+	idleEnd := sess.LastSeenAt + s.opts.SessionIdle.Microseconds()
+	if now >= sess.ExpiresAt || now >= idleEnd {
+		if err := s.store.endSession(ctx, sess.ID); err != nil {
+			return nil, err
+		}
+		return nil, errSessionEnded
+	}
+	if now-sess.LastSeenAt >= touchEvery.Microseconds() {
+		if err := s.store.touchSession(ctx, sess.ID, sess.LastSeenAt, now, clip(req.GetClientAddress(), 100)); err != nil {
+			return nil, err
+		}
+		idleEnd = now + s.opts.SessionIdle.Microseconds()
+	}
+	perms, err := s.store.permissionsOf(ctx, sess.UserID)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.store.groupsOf(ctx, sess.UserID)
+	if err != nil {
+		return nil, err
+	}
+	return &identityv1.AuthenticateResponse{
+		UserId:      sess.UserID,
+		Login:       sess.Login,
+		Permissions: perms,
+		GroupIds:    groups,
+		SessionId:   strconv.FormatInt(sess.ID, 10),
+		ExpiresAt:   micros(min(sess.ExpiresAt, idleEnd)),
+	}, nil
+}
+
+func (s *Server) GetMe(ctx context.Context, _ *identityv1.GetMeRequest) (*identityv1.GetMeResponse, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	u, err := s.store.oneUser(ctx, id)
+	if fault.Is(err, fault.NotFound) {
+		return nil, errSessionEnded
+	}
+	if err != nil {
+		return nil, err
+	}
+	perms, err := s.store.permissionsOf(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := s.store.groups(ctx, u.groups)
+	if err != nil {
+		return nil, err
+	}
+	resp := &identityv1.GetMeResponse{
+		User:           userProto(u),
+		Roles:          u.roles,
+		Permissions:    perms,
+		TelegramLinked: u.telegram,
+		Profile:        profileProto(&u.userRow),
+	}
+	for i := range groups {
+		resp.Groups = append(resp.Groups, groupProto(&groups[i]))
+	}
+	return resp, nil
+}
+
+func (s *Server) UpdateProfile(ctx context.Context, req *identityv1.UpdateProfileRequest) (*identityv1.UpdateProfileResponse, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := req.GetProfile()
+	paths := req.GetUpdateMask().GetPaths()
+	if len(paths) == 0 {
+		return nil, fault.Field("updateMask", "name the fields to change: displayName, language, notifySelf")
+	}
+	cols := map[string]any{}
+	var errs []fault.Violation
+	for _, path := range paths {
+		switch path {
+		case "display_name", "displayName":
+			name, v := checkDisplayName("displayName", p.GetDisplayName())
+			if v != nil {
+				errs = append(errs, *v)
+			}
+			cols["display_name"], cols["display_name_lower"] = name, lowerName(name)
+		case "language":
+			lang, v := checkLanguage("language", p.GetLanguage())
+			if v != nil {
+				errs = append(errs, *v)
+			}
+			cols["language"] = lang
+		case "notify_self", "notifySelf":
+			cols["notify_self"] = p.GetNotifySelf()
+		default:
+			errs = append(errs, fault.Violation{Field: "updateMask", Description: fmt.Sprintf("%q is not part of the profile (displayName, language, notifySelf)", path)})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, invalid(errs)
+	}
+	if err := s.store.updateUser(ctx, id, userChange{cols: cols}); err != nil {
+		if fault.Is(err, fault.NotFound) {
+			return nil, errSessionEnded
+		}
+		return nil, err
+	}
+	u, err := s.store.userByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &identityv1.UpdateProfileResponse{Profile: profileProto(u)}, nil
+}
+
+func invalid(errs []fault.Violation) error {
+	e := &fault.Error{Kind: fault.Invalid, Message: errs[0].Description, Violations: errs}
+	if len(errs) > 1 {
+		e.Message = fmt.Sprintf("%s (and %d more problems)", errs[0].Description, len(errs)-1)
+	}
+	return e
+}
+
+func micros(us int64) *timestamppb.Timestamp { return timestamppb.New(time.UnixMicro(us).UTC()) }
+
+func userTarget(id int64) string  { return "user:" + strconv.FormatInt(id, 10) }
+func groupTarget(id int64) string { return "group:" + strconv.FormatInt(id, 10) }
+
+func userProto(u *user) *identityv1.User {
+	active := u.Active
+	return &identityv1.User{
+		Id:             u.ID,
+		Login:          u.Login,
+		DisplayName:    u.DisplayName,
+		Roles:          u.roles,
+		Active:         &active,
+		Language:       u.Language,
+		GroupIds:       u.groups,
+		TelegramLinked: u.telegram,
+		CreateTime:     micros(u.CreatedAt),
+	}
+}
+
+func profileProto(u *userRow) *identityv1.Profile {
+	return &identityv1.Profile{DisplayName: u.DisplayName, Language: u.Language, NotifySelf: u.NotifySelf}
+}

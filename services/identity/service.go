@@ -1,0 +1,142 @@
+// Package identity is the identity service: users and their passwords,
+// roles and permissions, work groups, sessions, Telegram links and the
+// audit log. The gateway asks it who is behind an access token; the other
+// services ask it about group membership and whom to notify.
+package identity
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"time"
+
+	"gorm.io/gorm"
+
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/pagetoken"
+)
+
+// Name is the service's name in logs, its SQLite file and its schema.
+const Name = "identity"
+
+// Config is the identity service's configuration.
+type Config struct {
+	config.Common
+	// AdminPassword is the first admin's password, used only when the
+	// database is new. Unset: one is generated and printed once.
+	AdminPassword string `env:"CRM_ADMIN_PASSWORD"`
+	// SessionIdle ends a session unused for this long.
+	SessionIdle time.Duration `env:"CRM_SESSION_IDLE" envDefault:"2h"`
+	// SessionMax ends a session this long after sign-in, used or not.
+	SessionMax time.Duration `env:"CRM_SESSION_MAX" envDefault:"12h"`
+	// TelegramBotUsername makes t.me deep links for Telegram link codes.
+	TelegramBotUsername string `env:"CRM_TELEGRAM_BOT_USERNAME"`
+}
+
+// Options are the server's settings beyond its store.
+type Options struct {
+	SessionIdle time.Duration
+	SessionMax  time.Duration
+	// TelegramBot is the bot's username, without @; empty: no deep links.
+	TelegramBot string
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+	// Log receives what happens outside a request; nil discards.
+	Log *slog.Logger
+	// argon is the password hash's cost; unset is OWASP's.
+	argon argonParams
+}
+
+// NewServer builds the service over an open, migrated database.
+func NewServer(db *gorm.DB, key []byte, opts Options) (*Server, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.SessionIdle <= 0 || opts.SessionMax <= 0 {
+		return nil, fmt.Errorf("CRM_SESSION_IDLE and CRM_SESSION_MAX must be positive durations")
+	}
+	// Unknown logins are checked against this hash, so they take as long
+	// as known ones and the answer's timing tells nothing.
+	dummy, err := hashPassword(opts.argon, "not a password of anyone's")
+	if err != nil {
+		return nil, err
+	}
+	return &Server{
+		store:   &store{db: db, now: opts.Now},
+		pages:   pagetoken.New(key),
+		opts:    opts,
+		log:     opts.Log,
+		dummy:   dummy,
+		hashing: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+	}, nil
+}
+
+// OpenDB opens and migrates the service's store. On a new database it
+// creates the default roles, groups and the admin user; when it had to
+// make up the admin's password, it returns it (to be shown once).
+func OpenDB(ctx context.Context, c config.Common, adminPassword string, log *slog.Logger) (*gorm.DB, string, error) {
+	sd := &seed{adminPassword: adminPassword, now: time.Now}
+	db, err := database.Open(ctx, c, Name, log, migrations(sd))
+	if err != nil {
+		return nil, "", err
+	}
+	return db, sd.generated, nil
+}
+
+// Run serves the identity service until ctx ends.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	key, err := cfg.SigningKey()
+	if err != nil {
+		return err
+	}
+	db, generated, err := OpenDB(ctx, cfg.Common, cfg.AdminPassword, log)
+	if err != nil {
+		return err
+	}
+	defer database.Close(db)
+	if generated != "" {
+		// Straight to stderr, once: the logger would mask it, rightly.
+		fmt.Fprintf(os.Stderr, "identity: created the first admin: login admin, password %s (shown once; set CRM_ADMIN_PASSWORD to choose it)\n", generated)
+	}
+	srv, err := NewServer(db, key, Options{
+		SessionIdle: cfg.SessionIdle,
+		SessionMax:  cfg.SessionMax,
+		TelegramBot: cfg.TelegramBotUsername,
+		Log:         log,
+	})
+	if err != nil {
+		return err
+	}
+	go srv.sweep(ctx, time.Hour)
+	g := grpcserver.New(log, auth.NewGuard(auth.NewKeyring(key)))
+	identityv1.RegisterIdentityServiceServer(g, srv)
+	log.Info("serving", "addr", cfg.Endpoints.Identity)
+	return g.Serve(ctx, cfg.Endpoints.Identity)
+}
+
+// sweep purges ended sessions, old throttle counters and spent link codes
+// now and then, until ctx ends.
+func (s *Server) sweep(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if err := s.store.purge(ctx, s.opts.SessionIdle); err != nil && ctx.Err() == nil {
+			s.log.Warn("purging ended sessions failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
