@@ -1,0 +1,196 @@
+package contract
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"gorm.io/gorm"
+
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	"github.com/telecomcrm/crm/services/customer"
+	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/grpcclient"
+	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/servicetest"
+)
+
+// stack is the contract service with the customer service it asks about
+// customers, each on its own store, reached over real connections, and a
+// connection starter that records what it was asked.
+type stack struct {
+	db        *gorm.DB
+	contracts contractv1.ContractServiceClient
+	customers customerv1.CustomerServiceClient
+	starter   *fakeStarter
+	operator  context.Context
+	admin     context.Context
+	viewer    context.Context
+	workflow  context.Context
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	common := servicetest.Common(t)
+	cdb, err := customer.OpenDB(context.Background(), common, servicetest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = database.Close(cdb) })
+	kdb := servicetest.OpenDB(t, common, Name, migrations)
+	customerAddr := servicetest.Serve(t, func(s *grpcserver.Server) {
+		customerv1.RegisterCustomerServiceServer(s, customer.NewServer(cdb, servicetest.Key, nil))
+	})
+	starter := &fakeStarter{db: kdb}
+	// The contract service reaches the customer service as in production:
+	// through its forwarder, which passes the caller on.
+	fwd := auth.NewForwarder(auth.NewKeyring(servicetest.Key), Name)
+	conn, err := grpcclient.Dial(customerAddr, fwd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	addr := servicetest.Serve(t, func(s *grpcserver.Server) {
+		contractv1.RegisterContractServiceServer(s, NewServer(kdb, servicetest.Key, customerv1.NewCustomerServiceClient(conn), starter))
+	})
+	ctx := context.Background()
+	return &stack{
+		db:        kdb,
+		contracts: contractv1.NewContractServiceClient(servicetest.Dial(t, addr)),
+		customers: customerv1.NewCustomerServiceClient(servicetest.Dial(t, customerAddr)),
+		starter:   starter,
+		operator:  servicetest.User(ctx, 1, servicetest.Operator),
+		admin:     servicetest.User(ctx, 2, servicetest.Admin),
+		viewer:    servicetest.User(ctx, 3, servicetest.Viewer),
+		workflow:  servicetest.Service(ctx, "workflows"),
+	}
+}
+
+// fakeStarter stands in for the connection workflow's starter.
+type fakeStarter struct {
+	db *gorm.DB
+	mu sync.Mutex
+	// next answers the next start; nil starts with task id 100+contract id.
+	next func(c *contractv1.Contract) (int64, error)
+	// seen records each contract as it was stored when the start came.
+	seen []contractRow
+}
+
+func (f *fakeStarter) StartConnection(ctx context.Context, c *contractv1.Contract) (int64, error) {
+	var stored contractRow
+	if err := f.db.WithContext(ctx).Take(&stored, c.GetId()).Error; err != nil {
+		return 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seen = append(f.seen, stored)
+	if f.next != nil {
+		return f.next(c)
+	}
+	return 100 + c.GetId(), nil
+}
+
+// answer makes every later start answer taskID, err.
+func (f *fakeStarter) answer(taskID int64, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.next = func(*contractv1.Contract) (int64, error) { return taskID, err }
+}
+
+func (f *fakeStarter) started() []contractRow {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]contractRow(nil), f.seen...)
+}
+
+func (s *stack) person(t *testing.T, name, phone string) *customerv1.Customer {
+	return s.customer(t, customerv1.CustomerKind_CUSTOMER_KIND_PERSON, name, phone)
+}
+
+func (s *stack) company(t *testing.T, name, phone string) *customerv1.Customer {
+	return s.customer(t, customerv1.CustomerKind_CUSTOMER_KIND_COMPANY, name, phone)
+}
+
+func (s *stack) customer(t *testing.T, kind customerv1.CustomerKind, name, phone string) *customerv1.Customer {
+	t.Helper()
+	resp, err := s.customers.CreateCustomer(s.operator, &customerv1.CreateCustomerRequest{Customer: &customerv1.Customer{
+		Kind: kind, Name: name, Phones: []*customerv1.Phone{{Number: phone}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.GetCustomer()
+}
+
+// tariff finds a default tariff by name.
+func (s *stack) tariff(t *testing.T, name string) *contractv1.Tariff {
+	t.Helper()
+	resp, err := s.contracts.ListTariffs(s.viewer, &contractv1.ListTariffsRequest{IncludeInactive: true, PageSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tf := range resp.GetTariffs() {
+		if tf.GetName() == name {
+			return tf
+		}
+	}
+	t.Fatalf("no tariff %q", name)
+	return nil
+}
+
+func (s *stack) contract(t *testing.T, customerID, tariffID int64) *contractv1.Contract {
+	t.Helper()
+	resp, err := s.contracts.CreateContract(s.operator, &contractv1.CreateContractRequest{CustomerId: customerID, TariffId: tariffID, Address: "Москва, Тверская, 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.GetContract()
+}
+
+func (s *stack) count(t *testing.T, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := s.db.Table(table).Count(&n).Error; err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// failure is what a refused call answered.
+type failure struct {
+	code   codes.Code
+	msg    string
+	fields map[string]string
+	reason string
+}
+
+func wantCode(t *testing.T, err error, code codes.Code) failure {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("the call succeeded; want %s", code)
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		t.Fatalf("not a status error: %v", err)
+	}
+	f := failure{code: st.Code(), msg: st.Message(), fields: map[string]string{}}
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.BadRequest:
+			for _, v := range d.GetFieldViolations() {
+				f.fields[v.GetField()] = v.GetDescription()
+			}
+		case *errdetails.ErrorInfo:
+			f.reason = d.GetReason()
+		}
+	}
+	if f.code != code {
+		t.Fatalf("code %s (%q), want %s", f.code, f.msg, code)
+	}
+	return f
+}
