@@ -322,7 +322,8 @@ func (x *EnqueueTaskEventRequest) GetNotice() *TaskNotice {
 
 type EnqueueTaskEventResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Messages queued by this call (0 for a repeated event).
+	// Events queued by this call: 1, or 0 for a repeated event. The messages
+	// (one per recipient) are made from it in the background.
 	Queued        int32 `protobuf:"varint,1,opt,name=queued,proto3" json:"queued,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -415,8 +416,13 @@ type GetDeliveryStatsResponse struct {
 	// Sends Telegram accepted but whose answer was lost, then sent again.
 	PossibleDuplicates int64 `protobuf:"varint,6,opt,name=possible_duplicates,json=possibleDuplicates,proto3" json:"possible_duplicates,omitempty"`
 	BotEnabled         bool  `protobuf:"varint,7,opt,name=bot_enabled,json=botEnabled,proto3" json:"bot_enabled,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Attempts after the first, over all messages (Telegram slow, down or
+	// asking to wait).
+	Retries int64 `protobuf:"varint,8,opt,name=retries,proto3" json:"retries,omitempty"`
+	// Messages Telegram refused for good (a malformed message; not retried).
+	FailedMessages int64 `protobuf:"varint,9,opt,name=failed_messages,json=failedMessages,proto3" json:"failed_messages,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetDeliveryStatsResponse) Reset() {
@@ -498,6 +504,20 @@ func (x *GetDeliveryStatsResponse) GetBotEnabled() bool {
 	return false
 }
 
+func (x *GetDeliveryStatsResponse) GetRetries() int64 {
+	if x != nil {
+		return x.Retries
+	}
+	return 0
+}
+
+func (x *GetDeliveryStatsResponse) GetFailedMessages() int64 {
+	if x != nil {
+		return x.FailedMessages
+	}
+	return 0
+}
+
 var File_crm_notifier_v1_notifier_proto protoreflect.FileDescriptor
 
 const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
@@ -547,7 +567,7 @@ const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"\x06notice\x18\x01 \x01(\v2\x1b.crm.notifier.v1.TaskNoticeR\x06notice\"2\n" +
 	"\x18EnqueueTaskEventResponse\x12\x16\n" +
 	"\x06queued\x18\x01 \x01(\x05R\x06queued\"\x19\n" +
-	"\x17GetDeliveryStatsRequest\"\xc1\x02\n" +
+	"\x17GetDeliveryStatsRequest\"\x84\x03\n" +
 	"\x18GetDeliveryStatsResponse\x12%\n" +
 	"\x0epending_events\x18\x01 \x01(\x03R\rpendingEvents\x12)\n" +
 	"\x10pending_messages\x18\x02 \x01(\x03R\x0fpendingMessages\x12#\n" +
@@ -556,7 +576,9 @@ const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"\x14unreachable_messages\x18\x05 \x01(\x03R\x13unreachableMessages\x12/\n" +
 	"\x13possible_duplicates\x18\x06 \x01(\x03R\x12possibleDuplicates\x12\x1f\n" +
 	"\vbot_enabled\x18\a \x01(\bR\n" +
-	"botEnabled2\xa4\x02\n" +
+	"botEnabled\x12\x18\n" +
+	"\aretries\x18\b \x01(\x03R\aretries\x12'\n" +
+	"\x0ffailed_messages\x18\t \x01(\x03R\x0efailedMessages2\xa4\x02\n" +
 	"\x0fNotifierService\x12o\n" +
 	"\x10EnqueueTaskEvent\x12(.crm.notifier.v1.EnqueueTaskEventRequest\x1a).crm.notifier.v1.EnqueueTaskEventResponse\"\x06\xca\xf3\x18\x02 \x01\x12\x9f\x01\n" +
 	"\x10GetDeliveryStats\x12(.crm.notifier.v1.GetDeliveryStatsRequest\x1a).crm.notifier.v1.GetDeliveryStatsResponse\"6\xca\xf3\x18\x0f\n" +

@@ -182,6 +182,70 @@ func (CloseRuleKind) EnumDescriptor() ([]byte, []int) {
 	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{2}
 }
 
+// ContractEffect is what closing a task (with outcome CLOSED) does to its
+// contract. Route No. 1 activates; cancelling a connection task cancels.
+type ContractEffect int32
+
+const (
+	ContractEffect_CONTRACT_EFFECT_UNSPECIFIED ContractEffect = 0
+	ContractEffect_CONTRACT_EFFECT_NONE        ContractEffect = 1
+	ContractEffect_CONTRACT_EFFECT_ACTIVATE    ContractEffect = 2
+	ContractEffect_CONTRACT_EFFECT_SUSPEND     ContractEffect = 3
+	ContractEffect_CONTRACT_EFFECT_RESUME      ContractEffect = 4
+	ContractEffect_CONTRACT_EFFECT_TERMINATE   ContractEffect = 5
+	// A cancelled connection cancels its contract (not for routes to choose).
+	ContractEffect_CONTRACT_EFFECT_CANCEL ContractEffect = 6
+)
+
+// Enum value maps for ContractEffect.
+var (
+	ContractEffect_name = map[int32]string{
+		0: "CONTRACT_EFFECT_UNSPECIFIED",
+		1: "CONTRACT_EFFECT_NONE",
+		2: "CONTRACT_EFFECT_ACTIVATE",
+		3: "CONTRACT_EFFECT_SUSPEND",
+		4: "CONTRACT_EFFECT_RESUME",
+		5: "CONTRACT_EFFECT_TERMINATE",
+		6: "CONTRACT_EFFECT_CANCEL",
+	}
+	ContractEffect_value = map[string]int32{
+		"CONTRACT_EFFECT_UNSPECIFIED": 0,
+		"CONTRACT_EFFECT_NONE":        1,
+		"CONTRACT_EFFECT_ACTIVATE":    2,
+		"CONTRACT_EFFECT_SUSPEND":     3,
+		"CONTRACT_EFFECT_RESUME":      4,
+		"CONTRACT_EFFECT_TERMINATE":   5,
+		"CONTRACT_EFFECT_CANCEL":      6,
+	}
+)
+
+func (x ContractEffect) Enum() *ContractEffect {
+	p := new(ContractEffect)
+	*p = x
+	return p
+}
+
+func (x ContractEffect) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ContractEffect) Descriptor() protoreflect.EnumDescriptor {
+	return file_crm_task_v1_task_proto_enumTypes[3].Descriptor()
+}
+
+func (ContractEffect) Type() protoreflect.EnumType {
+	return &file_crm_task_v1_task_proto_enumTypes[3]
+}
+
+func (x ContractEffect) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ContractEffect.Descriptor instead.
+func (ContractEffect) EnumDescriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{3}
+}
+
 type TaskEventKind int32
 
 const (
@@ -238,11 +302,11 @@ func (x TaskEventKind) String() string {
 }
 
 func (TaskEventKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_crm_task_v1_task_proto_enumTypes[3].Descriptor()
+	return file_crm_task_v1_task_proto_enumTypes[4].Descriptor()
 }
 
 func (TaskEventKind) Type() protoreflect.EnumType {
-	return &file_crm_task_v1_task_proto_enumTypes[3]
+	return &file_crm_task_v1_task_proto_enumTypes[4]
 }
 
 func (x TaskEventKind) Number() protoreflect.EnumNumber {
@@ -251,7 +315,7 @@ func (x TaskEventKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TaskEventKind.Descriptor instead.
 func (TaskEventKind) EnumDescriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{3}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{4}
 }
 
 // Process is one step of a route.
@@ -423,12 +487,14 @@ type Route struct {
 	// Grows with every edit.
 	Version int32 `protobuf:"varint,4,opt,name=version,proto3" json:"version,omitempty"`
 	// Route No. 1, reserved for connection tasks.
-	Connection    bool                   `protobuf:"varint,5,opt,name=connection,proto3" json:"connection,omitempty"`
-	Processes     []*Process             `protobuf:"bytes,6,rep,name=processes,proto3" json:"processes,omitempty"`
-	CloseRules    []*CloseRule           `protobuf:"bytes,7,rep,name=close_rules,json=closeRules,proto3" json:"close_rules,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Connection bool                   `protobuf:"varint,5,opt,name=connection,proto3" json:"connection,omitempty"`
+	Processes  []*Process             `protobuf:"bytes,6,rep,name=processes,proto3" json:"processes,omitempty"`
+	CloseRules []*CloseRule           `protobuf:"bytes,7,rep,name=close_rules,json=closeRules,proto3" json:"close_rules,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// What a task closed on this route does to its contract.
+	ContractEffect ContractEffect `protobuf:"varint,9,opt,name=contract_effect,json=contractEffect,proto3,enum=crm.task.v1.ContractEffect" json:"contract_effect,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Route) Reset() {
@@ -515,6 +581,13 @@ func (x *Route) GetUpdateTime() *timestamppb.Timestamp {
 		return x.UpdateTime
 	}
 	return nil
+}
+
+func (x *Route) GetContractEffect() ContractEffect {
+	if x != nil {
+		return x.ContractEffect
+	}
+	return ContractEffect_CONTRACT_EFFECT_UNSPECIFIED
 }
 
 type Task struct {
@@ -3162,7 +3235,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"resolution\x18\x04 \x01(\tR\n" +
 	"resolution\x120\n" +
-	"\aoutcome\x18\x05 \x01(\x0e2\x16.crm.task.v1.TaskStateR\aoutcome\"\xc5\x02\n" +
+	"\aoutcome\x18\x05 \x01(\x0e2\x16.crm.task.v1.TaskStateR\aoutcome\"\x8b\x03\n" +
 	"\x05Route\x12\x13\n" +
 	"\x02id\x18\x01 \x01(\x03B\x03\xe0A\x03R\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
@@ -3175,7 +3248,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\vclose_rules\x18\a \x03(\v2\x16.crm.task.v1.CloseRuleR\n" +
 	"closeRules\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime\"\xda\a\n" +
+	"updateTime\x12D\n" +
+	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectR\x0econtractEffect\"\xda\a\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12)\n" +
@@ -3418,7 +3492,15 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x1bCLOSE_RULE_KIND_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fCLOSE_RULE_KIND_ROUTE_COMPLETED\x10\x01\x12\x18\n" +
 	"\x14CLOSE_RULE_KIND_IDLE\x10\x02\x12\x1e\n" +
-	"\x1aCLOSE_RULE_KIND_RESOLUTION\x10\x03*\xa3\x02\n" +
+	"\x1aCLOSE_RULE_KIND_RESOLUTION\x10\x03*\xdd\x01\n" +
+	"\x0eContractEffect\x12\x1f\n" +
+	"\x1bCONTRACT_EFFECT_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14CONTRACT_EFFECT_NONE\x10\x01\x12\x1c\n" +
+	"\x18CONTRACT_EFFECT_ACTIVATE\x10\x02\x12\x1b\n" +
+	"\x17CONTRACT_EFFECT_SUSPEND\x10\x03\x12\x1a\n" +
+	"\x16CONTRACT_EFFECT_RESUME\x10\x04\x12\x1d\n" +
+	"\x19CONTRACT_EFFECT_TERMINATE\x10\x05\x12\x1a\n" +
+	"\x16CONTRACT_EFFECT_CANCEL\x10\x06*\xa3\x02\n" +
 	"\rTaskEventKind\x12\x1f\n" +
 	"\x1bTASK_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TASK_EVENT_KIND_CREATED\x10\x01\x12\x1c\n" +
@@ -3492,143 +3574,145 @@ func file_crm_task_v1_task_proto_rawDescGZIP() []byte {
 	return file_crm_task_v1_task_proto_rawDescData
 }
 
-var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_crm_task_v1_task_proto_goTypes = []any{
 	(TaskKind)(0),                        // 0: crm.task.v1.TaskKind
 	(TaskState)(0),                       // 1: crm.task.v1.TaskState
 	(CloseRuleKind)(0),                   // 2: crm.task.v1.CloseRuleKind
-	(TaskEventKind)(0),                   // 3: crm.task.v1.TaskEventKind
-	(*Process)(nil),                      // 4: crm.task.v1.Process
-	(*CloseRule)(nil),                    // 5: crm.task.v1.CloseRule
-	(*Route)(nil),                        // 6: crm.task.v1.Route
-	(*Task)(nil),                         // 7: crm.task.v1.Task
-	(*Comment)(nil),                      // 8: crm.task.v1.Comment
-	(*TaskEvent)(nil),                    // 9: crm.task.v1.TaskEvent
-	(*CreateTaskRequest)(nil),            // 10: crm.task.v1.CreateTaskRequest
-	(*CreateTaskResponse)(nil),           // 11: crm.task.v1.CreateTaskResponse
-	(*GetTaskRequest)(nil),               // 12: crm.task.v1.GetTaskRequest
-	(*GetTaskResponse)(nil),              // 13: crm.task.v1.GetTaskResponse
-	(*ListTasksRequest)(nil),             // 14: crm.task.v1.ListTasksRequest
-	(*ListTasksResponse)(nil),            // 15: crm.task.v1.ListTasksResponse
-	(*AdvanceTaskRequest)(nil),           // 16: crm.task.v1.AdvanceTaskRequest
-	(*AdvanceTaskResponse)(nil),          // 17: crm.task.v1.AdvanceTaskResponse
-	(*ReturnTaskRequest)(nil),            // 18: crm.task.v1.ReturnTaskRequest
-	(*ReturnTaskResponse)(nil),           // 19: crm.task.v1.ReturnTaskResponse
-	(*AssignTaskRequest)(nil),            // 20: crm.task.v1.AssignTaskRequest
-	(*AssignTaskResponse)(nil),           // 21: crm.task.v1.AssignTaskResponse
-	(*CancelTaskRequest)(nil),            // 22: crm.task.v1.CancelTaskRequest
-	(*CancelTaskResponse)(nil),           // 23: crm.task.v1.CancelTaskResponse
-	(*ListCommentsRequest)(nil),          // 24: crm.task.v1.ListCommentsRequest
-	(*ListCommentsResponse)(nil),         // 25: crm.task.v1.ListCommentsResponse
-	(*AddCommentRequest)(nil),            // 26: crm.task.v1.AddCommentRequest
-	(*AddCommentResponse)(nil),           // 27: crm.task.v1.AddCommentResponse
-	(*ListTaskEventsRequest)(nil),        // 28: crm.task.v1.ListTaskEventsRequest
-	(*ListTaskEventsResponse)(nil),       // 29: crm.task.v1.ListTaskEventsResponse
-	(*GetTaskStatsRequest)(nil),          // 30: crm.task.v1.GetTaskStatsRequest
-	(*ProcessLoad)(nil),                  // 31: crm.task.v1.ProcessLoad
-	(*GetTaskStatsResponse)(nil),         // 32: crm.task.v1.GetTaskStatsResponse
-	(*ListRoutesRequest)(nil),            // 33: crm.task.v1.ListRoutesRequest
-	(*ListRoutesResponse)(nil),           // 34: crm.task.v1.ListRoutesResponse
-	(*GetRouteRequest)(nil),              // 35: crm.task.v1.GetRouteRequest
-	(*GetRouteResponse)(nil),             // 36: crm.task.v1.GetRouteResponse
-	(*CreateRouteRequest)(nil),           // 37: crm.task.v1.CreateRouteRequest
-	(*CreateRouteResponse)(nil),          // 38: crm.task.v1.CreateRouteResponse
-	(*UpdateRouteRequest)(nil),           // 39: crm.task.v1.UpdateRouteRequest
-	(*UpdateRouteResponse)(nil),          // 40: crm.task.v1.UpdateRouteResponse
-	(*CreateConnectionTaskRequest)(nil),  // 41: crm.task.v1.CreateConnectionTaskRequest
-	(*CreateConnectionTaskResponse)(nil), // 42: crm.task.v1.CreateConnectionTaskResponse
-	(*Transition)(nil),                   // 43: crm.task.v1.Transition
-	(*ApplyTransitionRequest)(nil),       // 44: crm.task.v1.ApplyTransitionRequest
-	(*ApplyTransitionResponse)(nil),      // 45: crm.task.v1.ApplyTransitionResponse
-	(*DiscardTaskRequest)(nil),           // 46: crm.task.v1.DiscardTaskRequest
-	(*DiscardTaskResponse)(nil),          // 47: crm.task.v1.DiscardTaskResponse
-	(*timestamppb.Timestamp)(nil),        // 48: google.protobuf.Timestamp
+	(ContractEffect)(0),                  // 3: crm.task.v1.ContractEffect
+	(TaskEventKind)(0),                   // 4: crm.task.v1.TaskEventKind
+	(*Process)(nil),                      // 5: crm.task.v1.Process
+	(*CloseRule)(nil),                    // 6: crm.task.v1.CloseRule
+	(*Route)(nil),                        // 7: crm.task.v1.Route
+	(*Task)(nil),                         // 8: crm.task.v1.Task
+	(*Comment)(nil),                      // 9: crm.task.v1.Comment
+	(*TaskEvent)(nil),                    // 10: crm.task.v1.TaskEvent
+	(*CreateTaskRequest)(nil),            // 11: crm.task.v1.CreateTaskRequest
+	(*CreateTaskResponse)(nil),           // 12: crm.task.v1.CreateTaskResponse
+	(*GetTaskRequest)(nil),               // 13: crm.task.v1.GetTaskRequest
+	(*GetTaskResponse)(nil),              // 14: crm.task.v1.GetTaskResponse
+	(*ListTasksRequest)(nil),             // 15: crm.task.v1.ListTasksRequest
+	(*ListTasksResponse)(nil),            // 16: crm.task.v1.ListTasksResponse
+	(*AdvanceTaskRequest)(nil),           // 17: crm.task.v1.AdvanceTaskRequest
+	(*AdvanceTaskResponse)(nil),          // 18: crm.task.v1.AdvanceTaskResponse
+	(*ReturnTaskRequest)(nil),            // 19: crm.task.v1.ReturnTaskRequest
+	(*ReturnTaskResponse)(nil),           // 20: crm.task.v1.ReturnTaskResponse
+	(*AssignTaskRequest)(nil),            // 21: crm.task.v1.AssignTaskRequest
+	(*AssignTaskResponse)(nil),           // 22: crm.task.v1.AssignTaskResponse
+	(*CancelTaskRequest)(nil),            // 23: crm.task.v1.CancelTaskRequest
+	(*CancelTaskResponse)(nil),           // 24: crm.task.v1.CancelTaskResponse
+	(*ListCommentsRequest)(nil),          // 25: crm.task.v1.ListCommentsRequest
+	(*ListCommentsResponse)(nil),         // 26: crm.task.v1.ListCommentsResponse
+	(*AddCommentRequest)(nil),            // 27: crm.task.v1.AddCommentRequest
+	(*AddCommentResponse)(nil),           // 28: crm.task.v1.AddCommentResponse
+	(*ListTaskEventsRequest)(nil),        // 29: crm.task.v1.ListTaskEventsRequest
+	(*ListTaskEventsResponse)(nil),       // 30: crm.task.v1.ListTaskEventsResponse
+	(*GetTaskStatsRequest)(nil),          // 31: crm.task.v1.GetTaskStatsRequest
+	(*ProcessLoad)(nil),                  // 32: crm.task.v1.ProcessLoad
+	(*GetTaskStatsResponse)(nil),         // 33: crm.task.v1.GetTaskStatsResponse
+	(*ListRoutesRequest)(nil),            // 34: crm.task.v1.ListRoutesRequest
+	(*ListRoutesResponse)(nil),           // 35: crm.task.v1.ListRoutesResponse
+	(*GetRouteRequest)(nil),              // 36: crm.task.v1.GetRouteRequest
+	(*GetRouteResponse)(nil),             // 37: crm.task.v1.GetRouteResponse
+	(*CreateRouteRequest)(nil),           // 38: crm.task.v1.CreateRouteRequest
+	(*CreateRouteResponse)(nil),          // 39: crm.task.v1.CreateRouteResponse
+	(*UpdateRouteRequest)(nil),           // 40: crm.task.v1.UpdateRouteRequest
+	(*UpdateRouteResponse)(nil),          // 41: crm.task.v1.UpdateRouteResponse
+	(*CreateConnectionTaskRequest)(nil),  // 42: crm.task.v1.CreateConnectionTaskRequest
+	(*CreateConnectionTaskResponse)(nil), // 43: crm.task.v1.CreateConnectionTaskResponse
+	(*Transition)(nil),                   // 44: crm.task.v1.Transition
+	(*ApplyTransitionRequest)(nil),       // 45: crm.task.v1.ApplyTransitionRequest
+	(*ApplyTransitionResponse)(nil),      // 46: crm.task.v1.ApplyTransitionResponse
+	(*DiscardTaskRequest)(nil),           // 47: crm.task.v1.DiscardTaskRequest
+	(*DiscardTaskResponse)(nil),          // 48: crm.task.v1.DiscardTaskResponse
+	(*timestamppb.Timestamp)(nil),        // 49: google.protobuf.Timestamp
 }
 var file_crm_task_v1_task_proto_depIdxs = []int32{
 	2,  // 0: crm.task.v1.CloseRule.kind:type_name -> crm.task.v1.CloseRuleKind
 	1,  // 1: crm.task.v1.CloseRule.outcome:type_name -> crm.task.v1.TaskState
-	4,  // 2: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
-	5,  // 3: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
-	48, // 4: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
-	0,  // 5: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
-	1,  // 6: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
-	4,  // 7: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
-	48, // 8: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
-	48, // 9: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
-	48, // 10: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
-	48, // 11: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
-	4,  // 12: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
-	48, // 13: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	3,  // 14: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
-	48, // 15: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
-	7,  // 16: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
-	7,  // 17: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
-	1,  // 18: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
-	7,  // 19: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
-	7,  // 20: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
-	7,  // 21: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
-	7,  // 22: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
-	7,  // 23: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
-	8,  // 24: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
-	8,  // 25: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
-	9,  // 26: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
-	31, // 27: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
-	6,  // 28: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
-	6,  // 29: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
-	6,  // 30: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
-	6,  // 31: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
-	6,  // 32: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
-	6,  // 33: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
-	7,  // 34: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	6,  // 35: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	3,  // 36: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
-	48, // 37: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
-	1,  // 38: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
-	48, // 39: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
-	43, // 40: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
-	7,  // 41: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
-	10, // 42: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
-	12, // 43: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
-	14, // 44: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
-	16, // 45: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
-	18, // 46: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
-	20, // 47: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
-	22, // 48: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
-	24, // 49: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
-	26, // 50: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
-	28, // 51: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
-	30, // 52: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
-	33, // 53: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
-	35, // 54: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
-	37, // 55: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
-	39, // 56: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
-	41, // 57: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
-	44, // 58: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
-	46, // 59: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
-	11, // 60: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
-	13, // 61: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
-	15, // 62: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
-	17, // 63: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
-	19, // 64: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
-	21, // 65: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
-	23, // 66: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
-	25, // 67: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
-	27, // 68: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
-	29, // 69: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
-	32, // 70: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
-	34, // 71: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
-	36, // 72: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
-	38, // 73: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
-	40, // 74: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
-	42, // 75: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
-	45, // 76: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
-	47, // 77: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
-	60, // [60:78] is the sub-list for method output_type
-	42, // [42:60] is the sub-list for method input_type
-	42, // [42:42] is the sub-list for extension type_name
-	42, // [42:42] is the sub-list for extension extendee
-	0,  // [0:42] is the sub-list for field type_name
+	5,  // 2: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
+	6,  // 3: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
+	49, // 4: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	3,  // 5: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
+	0,  // 6: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
+	1,  // 7: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
+	5,  // 8: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
+	49, // 9: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
+	49, // 10: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
+	49, // 11: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
+	49, // 12: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
+	5,  // 13: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
+	49, // 14: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 15: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
+	49, // 16: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
+	8,  // 17: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
+	8,  // 18: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
+	1,  // 19: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
+	8,  // 20: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
+	8,  // 21: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
+	8,  // 22: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
+	8,  // 23: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
+	8,  // 24: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
+	9,  // 25: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
+	9,  // 26: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
+	10, // 27: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
+	32, // 28: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
+	7,  // 29: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
+	7,  // 30: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
+	7,  // 31: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
+	7,  // 32: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
+	7,  // 33: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
+	7,  // 34: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
+	8,  // 35: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	7,  // 36: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	4,  // 37: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
+	49, // 38: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
+	1,  // 39: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
+	49, // 40: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
+	44, // 41: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
+	8,  // 42: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
+	11, // 43: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
+	13, // 44: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
+	15, // 45: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
+	17, // 46: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
+	19, // 47: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
+	21, // 48: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
+	23, // 49: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
+	25, // 50: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
+	27, // 51: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
+	29, // 52: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
+	31, // 53: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
+	34, // 54: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
+	36, // 55: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
+	38, // 56: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
+	40, // 57: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
+	42, // 58: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
+	45, // 59: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
+	47, // 60: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
+	12, // 61: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
+	14, // 62: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
+	16, // 63: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
+	18, // 64: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
+	20, // 65: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
+	22, // 66: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
+	24, // 67: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
+	26, // 68: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
+	28, // 69: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
+	30, // 70: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
+	33, // 71: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
+	35, // 72: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
+	37, // 73: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
+	39, // 74: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
+	41, // 75: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
+	43, // 76: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
+	46, // 77: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
+	48, // 78: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
+	61, // [61:79] is the sub-list for method output_type
+	43, // [43:61] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_crm_task_v1_task_proto_init() }
@@ -3641,7 +3725,7 @@ func file_crm_task_v1_task_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_task_v1_task_proto_rawDesc), len(file_crm_task_v1_task_proto_rawDesc)),
-			NumEnums:      4,
+			NumEnums:      5,
 			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   1,

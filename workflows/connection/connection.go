@@ -1,0 +1,158 @@
+// Package connection is the workflow of a new contract: it creates the
+// connection task on route No. 1, runs it as a child task workflow, and
+// activates the contract when the task closes, or cancels it when the task
+// is cancelled.
+package connection
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/workflows/task"
+)
+
+// WorkflowName is the workflow's registered type.
+const WorkflowName = "ConnectionWorkflow"
+
+// UpdateTask answers the connection task once it exists; the contract
+// service sends it with the workflow's start (Update-with-Start), so the
+// caller gets the task without polling.
+const UpdateTask = "task"
+
+// WorkflowID is the id of a contract's connection workflow.
+func WorkflowID(contractID int64) string { return fmt.Sprintf("connection-%d", contractID) }
+
+// Input starts a connection.
+type Input struct {
+	ContractID int64
+	// CreatedBy is the user who opened the contract.
+	CreatedBy int64
+}
+
+// Result is how the connection ended.
+type Result struct {
+	TaskID  int64
+	Outcome taskv1.TaskState
+	Reason  string
+}
+
+// ConnectionWorkflow creates and runs a contract's connection task.
+func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
+	var (
+		created *taskv1.Task
+		failed  error
+	)
+	err := workflow.SetUpdateHandler(ctx, UpdateTask, func(ctx workflow.Context) (*taskv1.Task, error) {
+		if err := workflow.Await(ctx, func() bool { return created != nil || failed != nil }); err != nil {
+			return nil, err
+		}
+		return created, failed
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		ScheduleToCloseTimeout: time.Hour,
+		StartToCloseTimeout:    10 * time.Second,
+		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 100 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
+	})
+	var a *Activities
+	var made *taskv1.CreateConnectionTaskResponse
+	if failed = workflow.ExecuteLocalActivity(lctx, a.CreateConnectionTask, in).Get(ctx, &made); failed != nil {
+		// The contract is gone (its creation was compensated) or invalid:
+		// there is nothing to connect.
+		workflow.GetLogger(ctx).Warn("no connection task", "contract", in.ContractID, "err", failed)
+		_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+		return Result{}, nil
+	}
+	t := made.GetTask()
+	created = t
+
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            t.GetWorkflowId(),
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		TypedSearchAttributes: task.InitialSearchAttributes(t),
+	})
+	var res task.Result
+	if err := workflow.ExecuteChildWorkflow(cctx, task.TaskWorkflow, task.NewInput(t, made.GetRoute())).Get(ctx, &res); err != nil {
+		return Result{}, err
+	}
+	effect := taskv1.ContractEffect_CONTRACT_EFFECT_ACTIVATE
+	if res.Outcome != taskv1.TaskState_TASK_STATE_CLOSED {
+		effect = taskv1.ContractEffect_CONTRACT_EFFECT_CANCEL
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
+	})
+	var ta *task.Activities
+	if err := workflow.ExecuteActivity(actx, ta.ApplyContractEffect, in.ContractID, effect).Get(ctx, nil); err != nil {
+		return Result{}, err
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return Result{}, err
+	}
+	return Result{TaskID: t.GetId(), Outcome: res.Outcome, Reason: res.Reason}, nil
+}
+
+// Activities create the connection task through the task service.
+type Activities struct {
+	Tasks taskv1.TaskServiceClient
+}
+
+// CreateConnectionTask creates (or finds again) the contract's task on
+// route No. 1 and returns it with the route version it runs on.
+func (a *Activities) CreateConnectionTask(ctx context.Context, in Input) (*taskv1.CreateConnectionTaskResponse, error) {
+	resp, err := a.Tasks.CreateConnectionTask(ctx, &taskv1.CreateConnectionTaskRequest{
+		ContractId: in.ContractID,
+		WorkflowId: WorkflowID(in.ContractID),
+		CreatedBy:  in.CreatedBy,
+	})
+	return resp, task.Retryable(err)
+}
+
+// Starter starts connection workflows for the contract service.
+type Starter struct {
+	Client    client.Client
+	TaskQueue string
+}
+
+// StartConnection starts the contract's connection workflow, or joins the
+// one already running, and returns its task once it exists.
+func (s *Starter) StartConnection(ctx context.Context, c *contractv1.Contract) (int64, error) {
+	var createdBy int64
+	if p, ok := auth.From(ctx); ok {
+		createdBy = p.UserID
+	}
+	start := s.Client.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       WorkflowID(c.GetId()),
+		TaskQueue:                s.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			task.AttrContractID.ValueSet(strconv.FormatInt(c.GetId(), 10)),
+			task.AttrCustomerID.ValueSet(strconv.FormatInt(c.GetCustomerId(), 10)),
+		),
+	}, ConnectionWorkflow, Input{ContractID: c.GetId(), CreatedBy: createdBy})
+	h, err := s.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions:          client.UpdateWorkflowOptions{UpdateName: UpdateTask, WaitForStage: client.WorkflowUpdateStageCompleted},
+	})
+	if err != nil {
+		return 0, err
+	}
+	var t *taskv1.Task
+	if err := h.Get(ctx, &t); err != nil {
+		return 0, err
+	}
+	return t.GetId(), nil
+}

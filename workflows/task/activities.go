@@ -1,0 +1,51 @@
+package task
+
+import (
+	"context"
+
+	"go.temporal.io/sdk/temporal"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+)
+
+// ContractEffects changes a contract when a task closes.
+type ContractEffects interface {
+	Apply(ctx context.Context, contractID int64, effect taskv1.ContractEffect) error
+}
+
+// Activities hold what the task workflows' activities call: the task
+// service (the read model) and the contract service.
+type Activities struct {
+	Tasks     taskv1.TaskServiceClient
+	Contracts ContractEffects
+}
+
+// Apply writes one step of a task to the read model. The task service
+// applies a step once, whatever the retries.
+func (a *Activities) Apply(ctx context.Context, t *taskv1.Transition) (*taskv1.Task, error) {
+	resp, err := a.Tasks.ApplyTransition(ctx, &taskv1.ApplyTransitionRequest{Transition: t})
+	if err != nil {
+		return nil, Retryable(err)
+	}
+	return resp.GetTask(), nil
+}
+
+// ApplyContractEffect changes the task's contract as its route says.
+// The contract service's status changes are idempotent.
+func (a *Activities) ApplyContractEffect(ctx context.Context, contractID int64, effect taskv1.ContractEffect) error {
+	return Retryable(a.Contracts.Apply(ctx, contractID, effect))
+}
+
+// Retryable marks answers that no retry can change as final, so the
+// workflow fails visibly instead of retrying forever.
+func Retryable(err error) error {
+	switch status.Code(err) {
+	case codes.OK:
+		return nil
+	case codes.InvalidArgument, codes.NotFound, codes.FailedPrecondition, codes.PermissionDenied, codes.Unimplemented:
+		return temporal.NewNonRetryableApplicationError(status.Convert(err).Message(), status.Code(err).String(), err)
+	}
+	return err
+}

@@ -1,0 +1,178 @@
+// Package task is the durable workflow of one task: it carries the task
+// along its route, process by process, takes people's commands as updates
+// (refused at once when they do not apply), keeps the SLA and idle timers,
+// and closes the task by the route's rules. The task service's tables are
+// its read model, written by a local activity at every step.
+package task
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+)
+
+// WorkflowName is the workflow's registered type.
+const WorkflowName = "TaskWorkflow"
+
+// Update and query names.
+const (
+	UpdateAdvance = "advance"
+	UpdateReturn  = "return"
+	UpdateAssign  = "assign"
+	UpdateCancel  = "cancel"
+	UpdateComment = "comment"
+	QueryState    = "state"
+)
+
+// WorkflowID is the id of a task's workflow: one per task.
+func WorkflowID(taskID int64) string { return fmt.Sprintf("task-%d", taskID) }
+
+// Process is one step of the route snapshot.
+type Process struct {
+	ID         int64
+	Name       string
+	GroupID    int64
+	SLASeconds int64
+}
+
+// Rule is a close rule of the route snapshot.
+type Rule struct {
+	Kind        taskv1.CloseRuleKind
+	ProcessID   int64 // 0: any process
+	IdleSeconds int64
+	Resolution  string
+	Outcome     taskv1.TaskState
+}
+
+// Route is the route version a task runs on, copied into the workflow's
+// input: a route edited later does not change a running task.
+type Route struct {
+	ID        int64
+	Version   int32
+	Name      string
+	Processes []Process
+	Rules     []Rule
+	Effect    taskv1.ContractEffect
+}
+
+// RouteFromProto snapshots a route.
+func RouteFromProto(r *taskv1.Route) Route {
+	out := Route{ID: r.GetId(), Version: r.GetVersion(), Name: r.GetName(), Effect: r.GetContractEffect()}
+	for _, p := range r.GetProcesses() {
+		out.Processes = append(out.Processes, Process{ID: p.GetId(), Name: p.GetName(), GroupID: p.GetGroupId(), SLASeconds: p.GetSlaSeconds()})
+	}
+	for _, c := range r.GetCloseRules() {
+		out.Rules = append(out.Rules, Rule{Kind: c.GetKind(), ProcessID: c.GetProcessId(), IdleSeconds: c.GetIdleSeconds(), Resolution: c.GetResolution(), Outcome: c.GetOutcome()})
+	}
+	return out
+}
+
+func (r Route) index(processID int64) int {
+	return slices.IndexFunc(r.Processes, func(p Process) bool { return p.ID == processID })
+}
+
+// Input starts a task's workflow, and carries its state across
+// continue-as-new.
+type Input struct {
+	TaskID     int64
+	Number     string
+	Kind       taskv1.TaskKind
+	ContractID int64
+	CustomerID int64
+	CreatedBy  int64
+	Route      Route
+	State      State
+}
+
+// State is where the task stands. A new task starts in its first process
+// with the CREATED step (sequence 1) already written by the task service.
+type State struct {
+	Position   int
+	Sequence   int64
+	AssigneeID int64
+	// EnteredAt starts the current process's SLA clock.
+	EnteredAt time.Time
+	// LastActivity is the last command or comment (idle rules).
+	LastActivity time.Time
+	Breached     bool
+	// Groups lists every group whose process the task has been in.
+	Groups  []int64
+	Outcome taskv1.TaskState
+	Reason  string
+}
+
+// Actor is the person behind a command, as the task service vouches for:
+// their groups and whether they may act outside them (tasks.manage).
+type Actor struct {
+	UserID    int64
+	Name      string
+	Groups    []int64
+	CanManage bool
+}
+
+// Advance completes the current process.
+type Advance struct {
+	Actor      Actor
+	ProcessID  int64
+	Comment    string
+	Resolution string
+}
+
+// Return sends the task back to an earlier process (0: the previous one).
+type Return struct {
+	Actor       Actor
+	ProcessID   int64
+	ToProcessID int64
+	Comment     string
+}
+
+// Assign gives the task to a member of the current group.
+type Assign struct {
+	Actor     Actor
+	ProcessID int64
+	UserID    int64
+	// AssigneeInGroup is the identity service's answer, asked by the task
+	// service before sending the command.
+	AssigneeInGroup bool
+}
+
+// Cancel ends the task with outcome CANCELLED.
+type Cancel struct {
+	Actor  Actor
+	Reason string
+}
+
+// Comment adds a comment; it resets idle timers.
+type Comment struct {
+	Actor Actor
+	Text  string
+}
+
+// Result is how a task ended.
+type Result struct {
+	Outcome taskv1.TaskState
+	Reason  string
+}
+
+// Snapshot is what the state query answers.
+type Snapshot struct {
+	TaskID     int64
+	Open       bool
+	ProcessID  int64
+	Process    string
+	GroupID    int64
+	AssigneeID int64
+	SLADueAt   time.Time
+	Breached   bool
+	Sequence   int64
+}
+
+// Reasons a command is refused; the task service maps each to a status.
+const (
+	ErrClosed    = "TaskClosed"
+	ErrMoved     = "TaskMoved"
+	ErrNotMember = "NotInGroup"
+	ErrInvalid   = "InvalidCommand"
+)

@@ -1,0 +1,207 @@
+package task
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+)
+
+func refuse(kind, format string, args ...any) error {
+	return temporal.NewApplicationError(fmt.Sprintf(format, args...), kind)
+}
+
+// mayAct checks a command against where the task stands: open, in the
+// process the actor saw (when given), and the actor in its group or a
+// manager. Validators call it to refuse at once; handlers call it again
+// under the lock, since another command may have moved the task between.
+func (w *taskWorkflow) mayAct(a Actor, processID int64) error {
+	if !w.open() {
+		return refuse(ErrClosed, "task %s is closed", w.in.Number)
+	}
+	p := w.current()
+	if processID != 0 && processID != p.ID {
+		return refuse(ErrMoved, "task %s has moved on to %q meanwhile; reload it", w.in.Number, p.Name)
+	}
+	if !a.CanManage && !slices.Contains(a.Groups, p.GroupID) {
+		return refuse(ErrNotMember, "only members of the group responsible for %q may do this", p.Name)
+	}
+	return nil
+}
+
+func (w *taskWorkflow) validateAdvance(c Advance) error { return w.mayAct(c.Actor, c.ProcessID) }
+
+func (w *taskWorkflow) advance(ctx workflow.Context, c Advance) (*taskv1.Task, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer w.mu.Unlock()
+	if err := w.mayAct(c.Actor, c.ProcessID); err != nil {
+		return nil, err
+	}
+	w.st.LastActivity = workflow.Now(ctx)
+	from := w.current()
+	comment, resolution := strings.TrimSpace(c.Comment), strings.TrimSpace(c.Resolution)
+	if r, ok := w.resolutionRule(from.ID, resolution); ok {
+		return w.close(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, r.Outcome, "RESOLUTION:"+resolution, c.Actor, comment, resolution)
+	}
+	if w.st.Position == len(w.in.Route.Processes)-1 {
+		return w.close(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, taskv1.TaskState_TASK_STATE_CLOSED, "ROUTE_COMPLETED", c.Actor, comment, resolution)
+	}
+	w.enter(ctx, w.st.Position+1)
+	t := w.step(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED)
+	t.FromProcessId, t.ActorId, t.ActorName = from.ID, c.Actor.UserID, c.Actor.Name
+	t.Text, t.Comment, t.Resolution = comment, comment != "", resolution
+	t.NotifyGroupIds = groups(from.GroupID, w.current().GroupID)
+	return w.apply(ctx, t)
+}
+
+// resolutionRule finds a RESOLUTION rule that closes on completing the
+// process with this code.
+func (w *taskWorkflow) resolutionRule(processID int64, code string) (Rule, bool) {
+	if code == "" {
+		return Rule{}, false
+	}
+	for _, r := range w.in.Route.Rules {
+		if r.Kind == taskv1.CloseRuleKind_CLOSE_RULE_KIND_RESOLUTION && strings.EqualFold(r.Resolution, code) && (r.ProcessID == 0 || r.ProcessID == processID) {
+			return r, true
+		}
+	}
+	return Rule{}, false
+}
+
+func (w *taskWorkflow) validateReturn(c Return) error {
+	if err := w.mayAct(c.Actor, c.ProcessID); err != nil {
+		return err
+	}
+	if strings.TrimSpace(c.Comment) == "" {
+		return refuse(ErrInvalid, "say why the task goes back: a comment is required")
+	}
+	_, err := w.returnTarget(c.ToProcessID)
+	return err
+}
+
+func (w *taskWorkflow) returnTarget(to int64) (int, error) {
+	if to == 0 {
+		if w.st.Position == 0 {
+			return 0, refuse(ErrInvalid, "task %s is in its first process; there is no earlier one", w.in.Number)
+		}
+		return w.st.Position - 1, nil
+	}
+	i := w.in.Route.index(to)
+	if i < 0 || i >= w.st.Position {
+		return 0, refuse(ErrInvalid, "process %d is not an earlier process of this task's route", to)
+	}
+	return i, nil
+}
+
+func (w *taskWorkflow) sendBack(ctx workflow.Context, c Return) (*taskv1.Task, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer w.mu.Unlock()
+	if err := w.validateReturn(c); err != nil {
+		return nil, err
+	}
+	to, _ := w.returnTarget(c.ToProcessID)
+	w.st.LastActivity = workflow.Now(ctx)
+	from := w.current()
+	w.enter(ctx, to)
+	t := w.step(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_RETURNED)
+	t.FromProcessId, t.ActorId, t.ActorName = from.ID, c.Actor.UserID, c.Actor.Name
+	t.Text, t.Comment = strings.TrimSpace(c.Comment), true
+	t.NotifyGroupIds = groups(from.GroupID, w.current().GroupID)
+	return w.apply(ctx, t)
+}
+
+func (w *taskWorkflow) validateAssign(c Assign) error {
+	if err := w.mayAct(c.Actor, c.ProcessID); err != nil {
+		return err
+	}
+	if c.UserID != 0 && c.UserID != c.Actor.UserID && !c.AssigneeInGroup {
+		return refuse(ErrInvalid, "user %d is not a member of the group responsible for %q", c.UserID, w.current().Name)
+	}
+	return nil
+}
+
+func (w *taskWorkflow) assign(ctx workflow.Context, c Assign) (*taskv1.Task, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer w.mu.Unlock()
+	if err := w.validateAssign(c); err != nil {
+		return nil, err
+	}
+	user := c.UserID
+	if user == 0 {
+		user = c.Actor.UserID
+	}
+	w.st.LastActivity = workflow.Now(ctx)
+	w.st.AssigneeID = user
+	t := w.step(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_ASSIGNED)
+	t.ActorId, t.ActorName, t.AssigneeId = c.Actor.UserID, c.Actor.Name, user
+	t.NotifyGroupIds = []int64{w.current().GroupID}
+	return w.apply(ctx, t)
+}
+
+func (w *taskWorkflow) validateCancel(c Cancel) error {
+	if !w.open() {
+		return refuse(ErrClosed, "task %s is closed", w.in.Number)
+	}
+	if strings.TrimSpace(c.Reason) == "" {
+		return refuse(ErrInvalid, "say why the task is cancelled: a reason is required")
+	}
+	if !c.Actor.CanManage && !(c.Actor.UserID == w.in.CreatedBy && w.st.Position == 0) {
+		return refuse(ErrNotMember, "only supervisors, or the task's creator while it is in its first process, may cancel it")
+	}
+	return nil
+}
+
+func (w *taskWorkflow) cancel(ctx workflow.Context, c Cancel) (*taskv1.Task, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer w.mu.Unlock()
+	if err := w.validateCancel(c); err != nil {
+		return nil, err
+	}
+	reason := strings.TrimSpace(c.Reason)
+	return w.close(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED, taskv1.TaskState_TASK_STATE_CANCELLED, reason, c.Actor, reason, "")
+}
+
+func (w *taskWorkflow) validateComment(c Comment) error {
+	if !w.open() {
+		return refuse(ErrClosed, "task %s is closed", w.in.Number)
+	}
+	if strings.TrimSpace(c.Text) == "" {
+		return refuse(ErrInvalid, "the comment is empty")
+	}
+	return nil
+}
+
+func (w *taskWorkflow) comment(ctx workflow.Context, c Comment) (*taskv1.Task, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return nil, err
+	}
+	defer w.mu.Unlock()
+	if err := w.validateComment(c); err != nil {
+		return nil, err
+	}
+	w.st.LastActivity = workflow.Now(ctx)
+	t := w.step(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED)
+	t.ActorId, t.ActorName, t.Text, t.Comment = c.Actor.UserID, c.Actor.Name, strings.TrimSpace(c.Text), true
+	t.NotifyGroupIds = []int64{w.current().GroupID}
+	return w.apply(ctx, t)
+}
+
+// groups lists the distinct groups of a move.
+func groups(from, to int64) []int64 {
+	if from == to {
+		return []int64{from}
+	}
+	return []int64{from, to}
+}

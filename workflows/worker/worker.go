@@ -1,0 +1,94 @@
+// Package worker runs the task and connection workflows and their
+// activities against the services.
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/grpc"
+
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/grpcclient"
+	"github.com/telecomcrm/crm/services/platform/temporalclient"
+	"github.com/telecomcrm/crm/workflows/connection"
+	"github.com/telecomcrm/crm/workflows/task"
+)
+
+// Name is the worker's name in logs and as the identity it calls services with.
+const Name = "worker"
+
+// Config is the worker's configuration.
+type Config struct {
+	config.Common
+}
+
+// Register puts the workflows and activities on a worker.
+func Register(w worker.Registry, tasks taskv1.TaskServiceClient, contracts task.ContractEffects) {
+	w.RegisterWorkflowWithOptions(task.TaskWorkflow, workflow.RegisterOptions{Name: task.WorkflowName})
+	w.RegisterWorkflowWithOptions(connection.ConnectionWorkflow, workflow.RegisterOptions{Name: connection.WorkflowName})
+	w.RegisterActivity(&task.Activities{Tasks: tasks, Contracts: contracts})
+	w.RegisterActivity(&connection.Activities{Tasks: tasks})
+}
+
+// Run polls the task queue until ctx ends.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	key, err := cfg.SigningKey()
+	if err != nil {
+		return err
+	}
+	fwd := auth.NewForwarder(auth.NewKeyring(key), Name)
+	conns := map[string]*grpc.ClientConn{}
+	for name, addr := range map[string]string{"task": cfg.Endpoints.Task, "contract": cfg.Endpoints.Contract} {
+		c, err := grpcclient.Dial(addr, fwd)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		conns[name] = c
+	}
+	tc, err := temporalclient.Dial(ctx, cfg.Temporal, log, time.Minute)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{})
+	Register(w, taskv1.NewTaskServiceClient(conns["task"]), contractEffects{contractv1.NewContractServiceClient(conns["contract"])})
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("starting the worker on %s: %w", cfg.Temporal.TaskQueue, err)
+	}
+	log.Info("polling", "task_queue", cfg.Temporal.TaskQueue, "temporal", cfg.Temporal.Address)
+	<-ctx.Done()
+	w.Stop()
+	return nil
+}
+
+// contractEffects changes contracts through the contract service.
+type contractEffects struct {
+	c contractv1.ContractServiceClient
+}
+
+func (e contractEffects) Apply(ctx context.Context, id int64, effect taskv1.ContractEffect) error {
+	var err error
+	switch effect {
+	case taskv1.ContractEffect_CONTRACT_EFFECT_ACTIVATE:
+		_, err = e.c.ActivateContract(ctx, &contractv1.ActivateContractRequest{Id: id})
+	case taskv1.ContractEffect_CONTRACT_EFFECT_CANCEL:
+		_, err = e.c.CancelContract(ctx, &contractv1.CancelContractRequest{Id: id})
+	case taskv1.ContractEffect_CONTRACT_EFFECT_SUSPEND:
+		_, err = e.c.SuspendContract(ctx, &contractv1.SuspendContractRequest{Id: id})
+	case taskv1.ContractEffect_CONTRACT_EFFECT_RESUME:
+		_, err = e.c.ResumeContract(ctx, &contractv1.ResumeContractRequest{Id: id})
+	case taskv1.ContractEffect_CONTRACT_EFFECT_TERMINATE:
+		_, err = e.c.TerminateContract(ctx, &contractv1.TerminateContractRequest{Id: id})
+	}
+	return err
+}
+
