@@ -3,6 +3,7 @@ package customer
 import (
 	"context"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -253,9 +254,9 @@ func (s *store) byNumberPrefix(ctx context.Context, prefix, after string, size i
 	rows, err := s.joined(ctx, `SELECT h.number AS hit, `+loadColumns+`
 FROM (SELECT customer_id, number FROM phones
       WHERE number >= ? AND number < ? AND number > ?
-      ORDER BY number LIMIT ?) h
+      ORDER BY number LIMIT `+limit(size+1)+`) h
 JOIN customers c ON c.id = h.customer_id LEFT JOIN phones p ON p.customer_id = c.id
-ORDER BY h.number, p.id`, prefix, prefixUpperBound(prefix), after, size+1)
+ORDER BY h.number, p.id`, prefix, prefixUpperBound(prefix), after)
 	if err != nil {
 		return nil, "", err
 	}
@@ -306,39 +307,48 @@ ORDER BY h.number, p.id`, prefix, prefixUpperBound(prefix), after, size+1)
 const nameWindow = 5000
 
 // byName finds customers whose lowered name contains part, newest first,
-// below the id before (0: from the newest), at most limit.
-func (s *store) byName(ctx context.Context, part string, before int64, limit int) ([]customerRow, error) {
+// below the id before (0: from the newest), at most n.
+func (s *store) byName(ctx context.Context, part string, before int64, n int) ([]customerRow, error) {
 	if before <= 0 {
 		before = math.MaxInt64
 	}
 	if part == "" {
 		return s.query(ctx, `SELECT `+loadColumns+`
-FROM (SELECT id FROM customers WHERE id < ? ORDER BY id DESC LIMIT ?) h
+FROM (SELECT id FROM customers WHERE id < ? ORDER BY id DESC LIMIT `+limit(n)+`) h
 JOIN customers c ON c.id = h.id LEFT JOIN phones p ON p.customer_id = c.id
-ORDER BY c.id DESC, p.id`, before, limit)
+ORDER BY c.id DESC, p.id`, before)
 	}
 	pattern := "%" + escapeLike(strings.ToLower(part)) + "%"
 	window := nameWindow
 	if !trigramUsable(part) {
 		// Without three letters in a row the trigram index cannot narrow
 		// anything: walk the table, newest first, as far as it takes.
-		window = math.MaxInt32
+		window = unbounded
 	}
 	recent, err := s.query(ctx, `SELECT `+loadColumns+`
-FROM (SELECT id FROM (SELECT id, name_lower FROM customers WHERE id < ? ORDER BY id DESC LIMIT ?) w
-      WHERE name_lower LIKE ? ESCAPE '\' ORDER BY id DESC LIMIT ?) h
+FROM (SELECT id FROM (SELECT id, name_lower FROM customers WHERE id < ? ORDER BY id DESC LIMIT `+limit(window)+`) w
+      WHERE name_lower LIKE ? ESCAPE '\' ORDER BY id DESC LIMIT `+limit(n)+`) h
 JOIN customers c ON c.id = h.id LEFT JOIN phones p ON p.customer_id = c.id
-ORDER BY c.id DESC, p.id`, before, window, pattern, limit)
-	if err != nil || len(recent) == limit || window == math.MaxInt32 {
+ORDER BY c.id DESC, p.id`, before, pattern)
+	if err != nil || len(recent) == n || window == unbounded {
 		return recent, err
 	}
 	// MATERIALIZED keeps the planner from walking the primary key instead.
 	return s.query(ctx, `WITH m AS MATERIALIZED (SELECT id FROM customers WHERE name_lower LIKE ? ESCAPE '\')
 SELECT `+loadColumns+`
-FROM (SELECT id FROM m WHERE id < ? ORDER BY id DESC LIMIT ?) h
+FROM (SELECT id FROM m WHERE id < ? ORDER BY id DESC LIMIT `+limit(n)+`) h
 JOIN customers c ON c.id = h.id LEFT JOIN phones p ON p.customer_id = c.id
-ORDER BY c.id DESC, p.id`, pattern, before, limit)
+ORDER BY c.id DESC, p.id`, pattern, before)
 }
+
+// unbounded is a window as large as any table.
+const unbounded = math.MaxInt32
+
+// limit writes a LIMIT's count into a statement. A count sent as a bound
+// parameter is unknown to a generic plan, which then guesses a tenth of the
+// table and may join it by reading all of it; written out, the count is
+// known, and the service prepares one statement per page size it uses.
+func limit(n int) string { return strconv.Itoa(n) }
 
 // trigramUsable tells whether a name part has three letters or digits in a
 // row, the least the trigram index can search by.
