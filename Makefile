@@ -109,6 +109,10 @@ check-generated: generate ## Fail when regenerating changes committed files.
 	@git diff --exit-code --stat -- proto/gen gateway/openapi frontend/src/api || { echo "generated code is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- proto/gen gateway/openapi frontend/src/api)" || { git status --porcelain -- proto/gen gateway/openapi frontend/src/api; echo "generated files are not committed"; exit 1; }
 
+.PHONY: e2e
+e2e: build console $(TEMPORAL) ## Browser tests of the console against a fresh local stack (headless Chromium).
+	CRM_TEMPORAL_BIN=$(TEMPORAL) deploy/scripts/e2e.sh
+
 .PHONY: clean
 clean: ## Remove build output (keeps .bin tools and .data).
 	rm -rf $(BUILD) frontend/dist

@@ -150,6 +150,13 @@ type Comment struct {
 	Text  string
 }
 
+// Step is what a command's update answers: the task as the read model now
+// has it, and the step's sequence (to find the comment it wrote).
+type Step struct {
+	Task     *taskv1.Task
+	Sequence int64
+}
+
 // Result is how a task ended.
 type Result struct {
 	Outcome taskv1.TaskState

@@ -35,29 +35,29 @@ func (w *taskWorkflow) mayAct(a Actor, processID int64) error {
 
 func (w *taskWorkflow) validateAdvance(c Advance) error { return w.mayAct(c.Actor, c.ProcessID) }
 
-func (w *taskWorkflow) advance(ctx workflow.Context, c Advance) (*taskv1.Task, error) {
+func (w *taskWorkflow) advance(ctx workflow.Context, c Advance) (Step, error) {
 	if err := w.mu.Lock(ctx); err != nil {
-		return nil, err
+		return Step{}, err
 	}
 	defer w.mu.Unlock()
 	if err := w.mayAct(c.Actor, c.ProcessID); err != nil {
-		return nil, err
+		return Step{}, err
 	}
 	w.st.LastActivity = workflow.Now(ctx)
 	from := w.current()
 	comment, resolution := strings.TrimSpace(c.Comment), strings.TrimSpace(c.Resolution)
 	if r, ok := w.resolutionRule(from.ID, resolution); ok {
-		return w.close(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, r.Outcome, "RESOLUTION:"+resolution, c.Actor, comment, resolution)
+		return w.closeStep(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, r.Outcome, "RESOLUTION:"+resolution, c.Actor, comment, resolution)
 	}
 	if w.st.Position == len(w.in.Route.Processes)-1 {
-		return w.close(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, taskv1.TaskState_TASK_STATE_CLOSED, "ROUTE_COMPLETED", c.Actor, comment, resolution)
+		return w.closeStep(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, taskv1.TaskState_TASK_STATE_CLOSED, "ROUTE_COMPLETED", c.Actor, comment, resolution)
 	}
 	w.enter(ctx, w.st.Position+1)
 	t := w.step(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED)
 	t.FromProcessId, t.ActorId, t.ActorName = from.ID, c.Actor.UserID, c.Actor.Name
 	t.Text, t.Comment, t.Resolution = comment, comment != "", resolution
 	t.NotifyGroupIds = groups(from.GroupID, w.current().GroupID)
-	return w.apply(ctx, t)
+	return w.applyStep(ctx, t)
 }
 
 // resolutionRule finds a RESOLUTION rule that closes on completing the
@@ -99,13 +99,13 @@ func (w *taskWorkflow) returnTarget(to int64) (int, error) {
 	return i, nil
 }
 
-func (w *taskWorkflow) sendBack(ctx workflow.Context, c Return) (*taskv1.Task, error) {
+func (w *taskWorkflow) sendBack(ctx workflow.Context, c Return) (Step, error) {
 	if err := w.mu.Lock(ctx); err != nil {
-		return nil, err
+		return Step{}, err
 	}
 	defer w.mu.Unlock()
 	if err := w.validateReturn(c); err != nil {
-		return nil, err
+		return Step{}, err
 	}
 	to, _ := w.returnTarget(c.ToProcessID)
 	w.st.LastActivity = workflow.Now(ctx)
@@ -115,7 +115,7 @@ func (w *taskWorkflow) sendBack(ctx workflow.Context, c Return) (*taskv1.Task, e
 	t.FromProcessId, t.ActorId, t.ActorName = from.ID, c.Actor.UserID, c.Actor.Name
 	t.Text, t.Comment = strings.TrimSpace(c.Comment), true
 	t.NotifyGroupIds = groups(from.GroupID, w.current().GroupID)
-	return w.apply(ctx, t)
+	return w.applyStep(ctx, t)
 }
 
 func (w *taskWorkflow) validateAssign(c Assign) error {
@@ -128,13 +128,13 @@ func (w *taskWorkflow) validateAssign(c Assign) error {
 	return nil
 }
 
-func (w *taskWorkflow) assign(ctx workflow.Context, c Assign) (*taskv1.Task, error) {
+func (w *taskWorkflow) assign(ctx workflow.Context, c Assign) (Step, error) {
 	if err := w.mu.Lock(ctx); err != nil {
-		return nil, err
+		return Step{}, err
 	}
 	defer w.mu.Unlock()
 	if err := w.validateAssign(c); err != nil {
-		return nil, err
+		return Step{}, err
 	}
 	user := c.UserID
 	if user == 0 {
@@ -145,7 +145,7 @@ func (w *taskWorkflow) assign(ctx workflow.Context, c Assign) (*taskv1.Task, err
 	t := w.step(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_ASSIGNED)
 	t.ActorId, t.ActorName, t.AssigneeId = c.Actor.UserID, c.Actor.Name, user
 	t.NotifyGroupIds = []int64{w.current().GroupID}
-	return w.apply(ctx, t)
+	return w.applyStep(ctx, t)
 }
 
 func (w *taskWorkflow) validateCancel(c Cancel) error {
@@ -161,16 +161,16 @@ func (w *taskWorkflow) validateCancel(c Cancel) error {
 	return nil
 }
 
-func (w *taskWorkflow) cancel(ctx workflow.Context, c Cancel) (*taskv1.Task, error) {
+func (w *taskWorkflow) cancel(ctx workflow.Context, c Cancel) (Step, error) {
 	if err := w.mu.Lock(ctx); err != nil {
-		return nil, err
+		return Step{}, err
 	}
 	defer w.mu.Unlock()
 	if err := w.validateCancel(c); err != nil {
-		return nil, err
+		return Step{}, err
 	}
 	reason := strings.TrimSpace(c.Reason)
-	return w.close(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED, taskv1.TaskState_TASK_STATE_CANCELLED, reason, c.Actor, reason, "")
+	return w.closeStep(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED, taskv1.TaskState_TASK_STATE_CANCELLED, reason, c.Actor, reason, "")
 }
 
 func (w *taskWorkflow) validateComment(c Comment) error {
@@ -183,19 +183,19 @@ func (w *taskWorkflow) validateComment(c Comment) error {
 	return nil
 }
 
-func (w *taskWorkflow) comment(ctx workflow.Context, c Comment) (*taskv1.Task, error) {
+func (w *taskWorkflow) comment(ctx workflow.Context, c Comment) (Step, error) {
 	if err := w.mu.Lock(ctx); err != nil {
-		return nil, err
+		return Step{}, err
 	}
 	defer w.mu.Unlock()
 	if err := w.validateComment(c); err != nil {
-		return nil, err
+		return Step{}, err
 	}
 	w.st.LastActivity = workflow.Now(ctx)
 	t := w.step(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED)
 	t.ActorId, t.ActorName, t.Text, t.Comment = c.Actor.UserID, c.Actor.Name, strings.TrimSpace(c.Text), true
 	t.NotifyGroupIds = []int64{w.current().GroupID}
-	return w.apply(ctx, t)
+	return w.applyStep(ctx, t)
 }
 
 // groups lists the distinct groups of a move.
@@ -204,4 +204,16 @@ func groups(from, to int64) []int64 {
 		return []int64{from}
 	}
 	return []int64{from, to}
+}
+
+// applyStep writes a command's step and answers it.
+func (w *taskWorkflow) applyStep(ctx workflow.Context, t *taskv1.Transition) (Step, error) {
+	task, err := w.apply(ctx, t)
+	return Step{Task: task, Sequence: t.GetSequence()}, err
+}
+
+// closeStep closes the task on a command and answers the step.
+func (w *taskWorkflow) closeStep(ctx workflow.Context, kind taskv1.TaskEventKind, outcome taskv1.TaskState, reason string, by Actor, text, resolution string) (Step, error) {
+	task, err := w.close(ctx, kind, outcome, reason, by, text, resolution)
+	return Step{Task: task, Sequence: w.st.Sequence}, err
 }

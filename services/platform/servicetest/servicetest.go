@@ -50,7 +50,7 @@ func Common(t testing.TB) config.Common {
 	t.Helper()
 	c := config.Common{DataDir: t.TempDir(), LogLevel: slog.LevelDebug, LogFormat: "text"}
 	if admin := os.Getenv(PostgresEnv); admin != "" {
-		c.DatabaseURL = freshDatabase(t, admin)
+		c.DatabaseURL = FreshDatabase(t, admin)
 	}
 	return c
 }
@@ -58,7 +58,9 @@ func Common(t testing.TB) config.Common {
 // OnPostgres tells whether the suite runs against PostgreSQL.
 func OnPostgres() bool { return os.Getenv(PostgresEnv) != "" }
 
-func freshDatabase(t testing.TB, admin string) string {
+// FreshDatabase creates a throwaway PostgreSQL database next to the one admin
+// names, dropped when the test ends, and returns its URL.
+func FreshDatabase(t testing.TB, admin string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

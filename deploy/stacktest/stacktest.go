@@ -1,0 +1,243 @@
+// Package stacktest starts the whole local stack for a test — freshly
+// built binaries, a private data folder, free ports — and talks to it the
+// way the console does, over REST.
+package stacktest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/telecomcrm/crm/deploy/localstack"
+	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/servicetest"
+)
+
+// AdminPassword is the first admin's password in every test stack.
+const AdminPassword = "stack-test-admin-password"
+
+var (
+	buildOnce sync.Once
+	binDir    string
+	buildErr  error
+)
+
+// Root is the repository's top folder.
+func Root() string {
+	wd, _ := os.Getwd()
+	for d := wd; d != "/"; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.work")); err == nil {
+			return d
+		}
+	}
+	return wd
+}
+
+// build compiles every deployable once per test binary.
+func build(t testing.TB) string {
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "crm-stack-bin-")
+		if buildErr != nil {
+			return
+		}
+		root := Root()
+		for _, c := range []struct{ module, pkg string }{
+			{"services", "./cmd/..."},
+			{"workflows", "./cmd/..."},
+			{"gateway", "./cmd/gateway"},
+		} {
+			cmd := exec.Command("go", "build", "-o", binDir+"/", c.pkg)
+			cmd.Dir = filepath.Join(root, c.module)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", c.module, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binDir
+}
+
+// TemporalBin finds the Temporal CLI: CRM_TEMPORAL_BIN, or the one the
+// Makefile builds into .bin.
+func TemporalBin(t testing.TB) string {
+	if p := os.Getenv("CRM_TEMPORAL_BIN"); p != "" {
+		return p
+	}
+	matches, _ := filepath.Glob(filepath.Join(Root(), ".bin", "temporal-*", "temporal"))
+	if len(matches) == 0 {
+		t.Fatal("no Temporal CLI: run `make tools` (or set CRM_TEMPORAL_BIN)")
+	}
+	return matches[len(matches)-1]
+}
+
+// FreePort returns a loopback port nobody listens on now.
+func FreePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Stack is a running test stack.
+type Stack struct {
+	*localstack.Stack
+	Config localstack.Config
+	Base   string
+}
+
+// Option adjusts the stack's environment before it starts.
+type Option func(env map[string]string)
+
+// WithEnv sets one environment variable for the stack's processes.
+func WithEnv(k, v string) Option { return func(env map[string]string) { env[k] = v } }
+
+// Start runs a stack until the test ends. The stack's processes read their
+// settings from the environment, which the test sets (t.Setenv).
+func Start(t *testing.T, opts ...Option) *Stack {
+	t.Helper()
+	bin := build(t)
+	env := map[string]string{
+		"CRM_DATA_DIR":         t.TempDir(),
+		"CRM_HTTP_ADDR":        "127.0.0.1:" + strconv.Itoa(FreePort(t)),
+		"CRM_TEMPORAL_PORT":    strconv.Itoa(FreePort(t)),
+		"CRM_TEMPORAL_UI_PORT": strconv.Itoa(FreePort(t)),
+		"CRM_TEMPORAL_BIN":     TemporalBin(t),
+		"CRM_BIN_DIR":          bin,
+		"CRM_ADMIN_PASSWORD":   AdminPassword,
+		"CRM_LOG_LEVEL":        "warn",
+	}
+	if url := os.Getenv("CRM_TEST_DATABASE_URL"); url != "" {
+		env["CRM_DATABASE_URL"] = servicetest.FreshDatabase(t, url)
+	}
+	for _, o := range opts {
+		o(env)
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	cfg, err := config.Load[localstack.Config]()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := io.Discard
+	if os.Getenv("CRM_TEST_LOG") != "" {
+		out = os.Stderr
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	log := slog.New(slog.NewTextHandler(out, nil))
+	s, err := localstack.Start(ctx, cfg, log, out)
+	if err != nil {
+		cancel()
+		t.Fatalf("starting the stack: %v", err)
+	}
+	t.Cleanup(func() { s.Stop(); cancel() })
+	return &Stack{Stack: s, Config: cfg, Base: "http://" + cfg.HTTPAddr}
+}
+
+// Client speaks REST to the gateway, as one signed-in user or anonymous.
+type Client struct {
+	t     testing.TB
+	base  string
+	token string
+	http  *http.Client
+}
+
+// Anonymous returns a client without a session.
+func (s *Stack) Anonymous(t testing.TB) *Client {
+	return &Client{t: t, base: s.Base, http: &http.Client{Timeout: 30 * time.Second}}
+}
+
+// WithToken returns a copy of the client that sends token as its bearer.
+func (c *Client) WithToken(token string) *Client {
+	cp := *c
+	cp.token = token
+	return &cp
+}
+
+// Login signs in and returns the user's client.
+func (s *Stack) Login(t testing.TB, login, password string) *Client {
+	t.Helper()
+	c := s.Anonymous(t)
+	var out struct {
+		AccessToken string `json:"accessToken"`
+	}
+	c.Must(http.MethodPost, "/api/v1/auth/login", map[string]string{"login": login, "password": password}, &out)
+	c.token = out.AccessToken
+	return c
+}
+
+// Admin signs in as the first admin.
+func (s *Stack) Admin(t testing.TB) *Client { return s.Login(t, "admin", AdminPassword) }
+
+// Response is an HTTP answer with its decoded JSON body.
+type Response struct {
+	Status int
+	Body   map[string]any
+	Raw    []byte
+}
+
+// Do sends a request; body is marshalled as JSON unless it is a string.
+func (c *Client) Do(method, path string, body any) Response {
+	c.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		r = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, c.base+path, r)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	out := Response{Status: resp.StatusCode, Raw: raw}
+	_ = json.Unmarshal(raw, &out.Body)
+	return out
+}
+
+// Must sends a request that must answer 200, decoding the body into out.
+func (c *Client) Must(method, path string, body, out any) {
+	c.t.Helper()
+	resp := c.Do(method, path, body)
+	if resp.Status != http.StatusOK {
+		c.t.Fatalf("%s %s: %d %s", method, path, resp.Status, resp.Raw)
+	}
+	if out != nil {
+		if err := json.Unmarshal(resp.Raw, out); err != nil {
+			c.t.Fatalf("%s %s: decoding %s: %v", method, path, resp.Raw, err)
+		}
+	}
+}

@@ -1,0 +1,36 @@
+package task
+
+import (
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+)
+
+func (r *taskRow) toProto() *taskv1.Task {
+	return &taskv1.Task{
+		Id: r.ID, Number: r.Number, Kind: taskv1.TaskKind(r.Kind), State: taskv1.TaskState(r.State),
+		Title: r.Title, Description: r.Description,
+		RouteId: r.RouteID, RouteVersion: r.RouteVersion, RouteName: r.RouteName,
+		CurrentProcess: &taskv1.Process{Id: r.ProcessID, Name: r.ProcessName, GroupId: r.ProcessGroupID, Position: r.ProcessPosition},
+		ContractId:     r.ContractID, ContractNumber: r.ContractNumber,
+		CustomerId: r.CustomerID, CustomerName: r.CustomerName,
+		AssigneeId: r.AssigneeID, AssigneeName: r.AssigneeName,
+		SlaDueAt: micros(r.SLADueAt), SlaBreached: r.SLABreached,
+		CreateTime: micros(r.CreatedAt), UpdateTime: micros(r.UpdatedAt), ClosedAt: micros(r.ClosedAt),
+		CloseReason: r.CloseReason, WorkflowId: r.WorkflowID, CreatedBy: r.CreatedBy,
+	}
+}
+
+func (e *eventRow) toProto() *taskv1.TaskEvent {
+	return &taskv1.TaskEvent{
+		Id: e.ID, TaskId: e.TaskID, Kind: taskv1.TaskEventKind(e.Kind), Time: micros(e.At),
+		ActorId: e.ActorID, ActorName: e.ActorName, ProcessId: e.ProcessID, ProcessName: e.ProcessName,
+		FromProcessId: e.FromProcessID, FromProcessName: e.FromProcessName, Text: e.Text,
+		Resolution: e.Resolution, AssigneeId: e.AssigneeID,
+	}
+}
+
+func (c *commentRow) toProto() *taskv1.Comment {
+	return &taskv1.Comment{
+		Id: c.ID, TaskId: c.TaskID, AuthorId: c.AuthorID, AuthorName: c.AuthorName, Text: c.Text,
+		ProcessId: c.ProcessID, ProcessName: c.ProcessName, CreateTime: micros(c.CreatedAt),
+	}
+}

@@ -1,0 +1,106 @@
+package task
+
+import (
+	"gorm.io/gorm"
+
+	"github.com/telecomcrm/crm/services/platform/database"
+)
+
+// migrations are the task service's schema steps, oldest first; the structs
+// inside a step are frozen copies of that day's tables.
+var migrations = []*database.Migration{
+	{
+		ID: "0001_routes_tasks_events",
+		Migrate: func(tx *gorm.DB) error {
+			type route struct {
+				ID             int64  `gorm:"primaryKey"`
+				Name           string `gorm:"size:200;not null"`
+				Description    string `gorm:"size:2000;not null;default:''"`
+				Version        int32  `gorm:"not null"`
+				Connection     bool   `gorm:"not null;default:false"`
+				ContractEffect int32  `gorm:"not null;default:1"`
+				UpdatedAt      int64  `gorm:"not null"`
+			}
+			type routeVersion struct {
+				RouteID    int64  `gorm:"primaryKey;autoIncrement:false"`
+				Version    int32  `gorm:"primaryKey;autoIncrement:false"`
+				Definition string `gorm:"type:text;not null"`
+				CreatedAt  int64  `gorm:"not null"`
+			}
+			type processID struct {
+				ID      int64 `gorm:"primaryKey"`
+				RouteID int64 `gorm:"not null;index:process_ids_route"`
+			}
+			type task struct {
+				ID                   int64  `gorm:"primaryKey"`
+				Number               string `gorm:"size:20;not null;uniqueIndex:tasks_number_key"`
+				Kind                 int32  `gorm:"not null"`
+				State                int32  `gorm:"not null;index:tasks_state_group,priority:1;index:tasks_route_state,priority:2"`
+				Title                string `gorm:"size:200;not null"`
+				Description          string `gorm:"size:4000;not null;default:''"`
+				RouteID              int64  `gorm:"not null;index:tasks_route_state,priority:1"`
+				RouteVersion         int32  `gorm:"not null"`
+				RouteName            string `gorm:"size:200;not null"`
+				ProcessID            int64  `gorm:"not null;index:tasks_route_state,priority:3"`
+				ProcessName          string `gorm:"size:200;not null"`
+				ProcessGroupID       int64  `gorm:"not null;index:tasks_state_group,priority:2"`
+				ProcessPosition      int32  `gorm:"not null"`
+				ContractID           int64  `gorm:"not null;index:tasks_contract"`
+				ContractNumber       string `gorm:"size:20;not null"`
+				CustomerID           int64  `gorm:"not null;index:tasks_customer"`
+				CustomerName         string `gorm:"size:200;not null"`
+				AssigneeID           int64  `gorm:"not null;default:0;index:tasks_assignee"`
+				AssigneeName         string `gorm:"size:200;not null;default:''"`
+				SLADueAt             int64  `gorm:"not null;default:0"`
+				SLABreached          bool   `gorm:"not null;default:false"`
+				CreatedBy            int64  `gorm:"not null"`
+				CreatedAt            int64  `gorm:"not null"`
+				UpdatedAt            int64  `gorm:"not null"`
+				ClosedAt             int64  `gorm:"not null;default:0"`
+				CloseReason          string `gorm:"size:500;not null;default:''"`
+				WorkflowID           string `gorm:"size:100;not null"`
+				Sequence             int64  `gorm:"not null"`
+				ConnectionContractID *int64 `gorm:"uniqueIndex:tasks_connection_contract"`
+			}
+			type taskEvent struct {
+				ID                int64  `gorm:"primaryKey"`
+				TaskID            int64  `gorm:"not null;uniqueIndex:task_events_step,priority:1"`
+				Sequence          int64  `gorm:"not null;uniqueIndex:task_events_step,priority:2"`
+				Kind              int32  `gorm:"not null"`
+				At                int64  `gorm:"not null"`
+				ActorID           int64  `gorm:"not null;default:0"`
+				ActorName         string `gorm:"size:200;not null;default:''"`
+				ProcessID         int64  `gorm:"not null;default:0"`
+				ProcessName       string `gorm:"size:200;not null;default:''"`
+				FromProcessID     int64  `gorm:"not null;default:0"`
+				FromProcessName   string `gorm:"size:200;not null;default:''"`
+				Text              string `gorm:"size:4000;not null;default:''"`
+				Resolution        string `gorm:"size:100;not null;default:''"`
+				AssigneeID        int64  `gorm:"not null;default:0"`
+				NotifyGroups      string `gorm:"size:200;not null;default:''"`
+				NotifySupervisors bool   `gorm:"not null;default:false"`
+				NoticeSent        bool   `gorm:"not null;default:false;index:task_events_unsent"`
+			}
+			type comment struct {
+				ID          int64  `gorm:"primaryKey"`
+				TaskID      int64  `gorm:"not null;uniqueIndex:comments_step,priority:1"`
+				Sequence    int64  `gorm:"not null;uniqueIndex:comments_step,priority:2"`
+				AuthorID    int64  `gorm:"not null"`
+				AuthorName  string `gorm:"size:200;not null"`
+				Text        string `gorm:"size:4000;not null"`
+				ProcessID   int64  `gorm:"not null"`
+				ProcessName string `gorm:"size:200;not null"`
+				CreatedAt   int64  `gorm:"not null"`
+			}
+			for name, model := range map[string]any{
+				"routes": &route{}, "route_versions": &routeVersion{}, "process_ids": &processID{},
+				"tasks": &task{}, "task_events": &taskEvent{}, "comments": &comment{},
+			} {
+				if err := tx.Table(name).Migrator().CreateTable(model); err != nil {
+					return err
+				}
+			}
+			return seedRoutes(tx)
+		},
+	},
+}

@@ -1,0 +1,104 @@
+package task
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+)
+
+// forwarder hands each task step's notice to the notifier. A step is
+// written with its notice unsent in the same transaction, so a notice
+// survives any crash; the forwarder sends it (the notifier ignores an
+// event it has already queued) and then marks it sent.
+type forwarder struct {
+	store    *store
+	notifier notifierv1.NotifierServiceClient
+	log      *slog.Logger
+	wake     chan struct{}
+}
+
+func newForwarder(s *store, n notifierv1.NotifierServiceClient, log *slog.Logger) *forwarder {
+	return &forwarder{store: s, notifier: n, log: log, wake: make(chan struct{}, 1)}
+}
+
+// kick asks the forwarder to look now rather than at its next tick.
+func (f *forwarder) kick() {
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run forwards notices until ctx ends, backing off while the notifier is
+// unreachable.
+func (f *forwarder) run(ctx context.Context) {
+	backoff := time.Second
+	for {
+		n, err := f.flush(ctx)
+		wait := 2 * time.Second
+		switch {
+		case err != nil:
+			f.log.Warn("cannot hand notices to the notifier; retrying", "err", err, "in", backoff)
+			wait = backoff
+			backoff = min(2*backoff, time.Minute)
+		case n > 0:
+			backoff, wait = time.Second, 0
+		default:
+			backoff = time.Second
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-f.wake:
+		case <-time.After(wait):
+		}
+	}
+}
+
+// flush forwards one batch and tells how many notices went.
+func (f *forwarder) flush(ctx context.Context) (int, error) {
+	events, err := f.store.unsent(ctx, 100)
+	if err != nil {
+		return 0, err
+	}
+	tasks := map[int64]*taskRow{}
+	for i, e := range events {
+		t, ok := tasks[e.TaskID]
+		if !ok {
+			if t, err = f.store.get(ctx, e.TaskID); err != nil {
+				return i, err
+			}
+			tasks[e.TaskID] = t
+		}
+		if _, err := f.notifier.EnqueueTaskEvent(ctx, &notifierv1.EnqueueTaskEventRequest{Notice: notice(t, &e)}); err != nil {
+			return i, err
+		}
+		if err := f.store.markSent(ctx, e.ID); err != nil {
+			return i, err
+		}
+	}
+	return len(events), nil
+}
+
+func notice(t *taskRow, e *eventRow) *notifierv1.TaskNotice {
+	n := &notifierv1.TaskNotice{
+		EventId: fmt.Sprintf("task-%d/%d", e.TaskID, e.Sequence), Kind: taskv1.TaskEventKind(e.Kind), Time: micros(e.At),
+		TaskId: t.ID, TaskNumber: t.Number, TaskTitle: t.Title, TaskKind: taskv1.TaskKind(t.Kind), TaskState: taskv1.TaskState(t.State),
+		CustomerId: t.CustomerID, CustomerName: t.CustomerName, ContractId: t.ContractID, ContractNumber: t.ContractNumber,
+		RouteId: t.RouteID, RouteName: t.RouteName, ProcessName: e.ProcessName, FromProcessName: e.FromProcessName,
+		GroupIds: splitIDs(e.NotifyGroups), IncludeSupervisors: e.NotifySupervisors,
+		ActorId: e.ActorID, ActorName: e.ActorName, Text: e.Text, Resolution: e.Resolution, AssigneeId: e.AssigneeID,
+	}
+	if t.State == int32(taskv1.TaskState_TASK_STATE_OPEN) {
+		// buttons act on the task as it is now
+		n.CurrentGroupId, n.ProcessId = t.ProcessGroupID, t.ProcessID
+		if e.AssigneeID != 0 && e.AssigneeID == t.AssigneeID {
+			n.AssigneeName = t.AssigneeName
+		}
+	}
+	return n
+}

@@ -1,0 +1,520 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"go.temporal.io/sdk/temporal"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/pagetoken"
+	wftask "github.com/telecomcrm/crm/workflows/task"
+)
+
+const (
+	defaultPage = 50
+	maxPage     = 200
+	maxTitle    = 200
+	maxText     = 4000
+	manageTasks = "tasks.manage"
+)
+
+// Workflows starts task workflows and sends them commands.
+type Workflows interface {
+	Start(ctx context.Context, t *taskv1.Task, r *taskv1.Route) error
+	Exists(ctx context.Context, taskID int64) (bool, error)
+	Send(ctx context.Context, taskID int64, update string, arg any) (wftask.Step, error)
+}
+
+// Server implements taskv1.TaskServiceServer.
+type Server struct {
+	taskv1.UnimplementedTaskServiceServer
+	store     *store
+	routes    *routeStore
+	pages     *pagetoken.Codec
+	flows     Workflows
+	contracts contractv1.ContractServiceClient
+	customers customerv1.CustomerServiceClient
+	identity  identityv1.IdentityServiceClient
+	notices   *forwarder
+}
+
+func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) (*taskv1.CreateTaskResponse, error) {
+	p, _ := auth.From(ctx)
+	title, desc := strings.TrimSpace(req.GetTitle()), strings.TrimSpace(req.GetDescription())
+	var v []fault.Violation
+	if n := utf8.RuneCountInString(title); n == 0 || n > maxTitle {
+		v = append(v, fault.Violation{Field: "title", Description: "a task needs a title of 1 to 200 characters"})
+	}
+	if utf8.RuneCountInString(desc) > maxText {
+		v = append(v, fault.Violation{Field: "description", Description: "the description is longer than 4000 characters"})
+	}
+	if req.GetRouteId() == ConnectionRouteID {
+		v = append(v, fault.Violation{Field: "routeId", Description: "route No. 1 is reserved for connection tasks; choose a service route"})
+	}
+	if len(v) > 0 {
+		return nil, &fault.Error{Kind: fault.Invalid, Message: v[0].Description, Violations: v}
+	}
+	route, def, err := s.routes.current(ctx, req.GetRouteId())
+	if fault.Is(err, fault.NotFound) {
+		return nil, fault.Field("routeId", "route %d does not exist", req.GetRouteId())
+	} else if err != nil {
+		return nil, err
+	}
+	contract, err := s.contract(ctx, req.GetContractId())
+	if err != nil {
+		return nil, err
+	}
+	switch contract.GetStatus() {
+	case contractv1.ContractStatus_CONTRACT_STATUS_ACTIVE, contractv1.ContractStatus_CONTRACT_STATUS_SUSPENDED:
+	default:
+		return nil, fault.Field("contractId", "contract %s is %s; service tasks are opened on active or suspended contracts",
+			contract.GetNumber(), strings.TrimPrefix(contract.GetStatus().String(), "CONTRACT_STATUS_"))
+	}
+	customer := s.customerName(ctx, contract.GetCustomerId())
+	row, _, err := s.store.create(ctx, newTask{row: taskRow{
+		Kind: int32(taskv1.TaskKind_TASK_KIND_SERVICE), Title: title, Description: desc,
+		RouteID: route.ID, RouteVersion: route.Version, RouteName: def.Name,
+		ContractID: contract.GetId(), ContractNumber: contract.GetNumber(),
+		CustomerID: contract.GetCustomerId(), CustomerName: customer, CreatedBy: p.UserID,
+	}, route: def, actor: p.Login})
+	if err != nil {
+		return nil, err
+	}
+	t := row.toProto()
+	if err := s.flows.Start(ctx, t, def.toProto(route, route.Version)); err != nil {
+		// nothing half-written: without its workflow the task goes, unless
+		// the start did happen and only its answer was lost
+		if started, xerr := s.flows.Exists(context.WithoutCancel(ctx), row.ID); xerr != nil || !started {
+			_ = s.store.discard(context.WithoutCancel(ctx), row.ID)
+			return nil, fault.New(fault.Unavailable, "the task could not be started; try again in a moment")
+		}
+	}
+	s.notices.kick()
+	return &taskv1.CreateTaskResponse{Task: s.withProcesses(ctx, t)}, nil
+}
+
+// contract fetches a contract for a task, as the caller.
+func (s *Server) contract(ctx context.Context, id int64) (*contractv1.Contract, error) {
+	resp, err := s.contracts.GetContract(ctx, &contractv1.GetContractRequest{Id: id})
+	if err != nil {
+		if status.Code(err) == codes.NotFound {
+			return nil, fault.Field("contractId", "contract %d does not exist", id)
+		}
+		return nil, err
+	}
+	return resp.GetContract(), nil
+}
+
+func (s *Server) customerName(ctx context.Context, id int64) string {
+	resp, err := s.customers.GetCustomer(ctx, &customerv1.GetCustomerRequest{Id: id})
+	if err != nil {
+		return "#" + strconv.FormatInt(id, 10)
+	}
+	return resp.GetCustomer().GetName()
+}
+
+// withProcesses adds the route version's processes to a task (the detail
+// view shows them; lists do not).
+func (s *Server) withProcesses(ctx context.Context, t *taskv1.Task) *taskv1.Task {
+	if def, err := s.routes.definition(ctx, t.GetRouteId(), t.GetRouteVersion()); err == nil {
+		for i, p := range def.Processes {
+			t.Processes = append(t.Processes, &taskv1.Process{Id: p.ID, Name: p.Name, GroupId: p.GroupID, SlaSeconds: p.SLASeconds, Position: int32(i + 1)})
+		}
+	}
+	return t
+}
+
+func (s *Server) GetTask(ctx context.Context, req *taskv1.GetTaskRequest) (*taskv1.GetTaskResponse, error) {
+	row, err := s.store.get(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return &taskv1.GetTaskResponse{Task: s.withProcesses(ctx, row.toProto())}, nil
+}
+
+type listCursor struct {
+	Before int64 `json:"b"`
+}
+
+func (s *Server) ListTasks(ctx context.Context, req *taskv1.ListTasksRequest) (*taskv1.ListTasksResponse, error) {
+	f := taskFilter{
+		GroupID: req.GetGroupId(), ContractID: req.GetContractId(), CustomerID: req.GetCustomerId(),
+		RouteID: req.GetRouteId(), State: int32(req.GetState()), Breached: req.GetSlaBreached(),
+		Limit: pagetoken.Size(req.GetPageSize(), defaultPage, maxPage) + 1,
+	}
+	switch a := strings.TrimSpace(req.GetAssignee()); a {
+	case "":
+	case "me":
+		p, _ := auth.From(ctx)
+		f.AssigneeID = p.UserID
+	default:
+		id, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || id <= 0 {
+			return nil, fault.Field("assignee", "assignee is a user id or \"me\"")
+		}
+		f.AssigneeID = id
+	}
+	query := listQuery(req)
+	var cur listCursor
+	if _, err := s.pages.Decode(req.GetPageToken(), query, &cur); err != nil {
+		return nil, err
+	}
+	f.Before = cur.Before
+	rows, err := s.store.list(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	resp := &taskv1.ListTasksResponse{}
+	if len(rows) == f.Limit {
+		rows = rows[:len(rows)-1]
+		resp.NextPageToken = s.pages.Encode(query, listCursor{Before: rows[len(rows)-1].ID})
+	}
+	for i := range rows {
+		resp.Tasks = append(resp.Tasks, rows[i].toProto())
+	}
+	return resp, nil
+}
+
+func listQuery(r *taskv1.ListTasksRequest) string {
+	return strings.Join([]string{
+		strconv.FormatInt(r.GetGroupId(), 10), r.GetState().String(), strconv.FormatInt(r.GetContractId(), 10),
+		strconv.FormatInt(r.GetCustomerId(), 10), r.GetAssignee(), strconv.FormatInt(r.GetRouteId(), 10),
+		strconv.FormatBool(r.GetSlaBreached()),
+	}, "|")
+}
+
+// actor is the caller as a task workflow sees them.
+func actor(ctx context.Context) wftask.Actor {
+	p, _ := auth.From(ctx)
+	return wftask.Actor{UserID: p.UserID, Name: p.Login, Groups: p.Groups, CanManage: p.Can(manageTasks) && !p.IsService()}
+}
+
+// command sends a command to a task's workflow and answers the task as it
+// stands after the step.
+func (s *Server) command(ctx context.Context, id int64, update string, arg any) (wftask.Step, error) {
+	row, err := s.store.get(ctx, id)
+	if err != nil {
+		return wftask.Step{}, err
+	}
+	if row.State != int32(taskv1.TaskState_TASK_STATE_OPEN) {
+		return wftask.Step{}, fault.New(fault.FailedPrecondition, "task %s is %s", row.Number, strings.ToLower(strings.TrimPrefix(taskv1.TaskState(row.State).String(), "TASK_STATE_")))
+	}
+	step, err := s.flows.Send(ctx, id, update, arg)
+	if err != nil {
+		return wftask.Step{}, commandError(row, err)
+	}
+	s.notices.kick()
+	return step, nil
+}
+
+// commandError maps a refused command to the status people see.
+func commandError(row *taskRow, err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		msg := app.Error()
+		switch app.Type() {
+		case wftask.ErrClosed:
+			return fault.New(fault.FailedPrecondition, "%s", msg)
+		case wftask.ErrMoved:
+			return fault.New(fault.Aborted, "%s", msg).Because("TASK_MOVED", nil)
+		case wftask.ErrNotMember:
+			return fault.New(fault.PermissionDenied, "%s", msg)
+		case wftask.ErrInvalid:
+			return fault.New(fault.Invalid, "%s", msg)
+		}
+	}
+	if wftask.IsGone(err) {
+		return fault.New(fault.FailedPrecondition, "task %s is closed", row.Number)
+	}
+	return err
+}
+
+func (s *Server) respond(ctx context.Context, step wftask.Step) *taskv1.Task {
+	if row, err := s.store.get(ctx, step.Task.GetId()); err == nil {
+		return s.withProcesses(ctx, row.toProto())
+	}
+	return step.Task
+}
+
+func (s *Server) AdvanceTask(ctx context.Context, req *taskv1.AdvanceTaskRequest) (*taskv1.AdvanceTaskResponse, error) {
+	if err := checkText("comment", req.GetComment(), false); err != nil {
+		return nil, err
+	}
+	step, err := s.command(ctx, req.GetId(), wftask.UpdateAdvance, wftask.Advance{Actor: actor(ctx), ProcessID: req.GetProcessId(), Comment: req.GetComment(), Resolution: req.GetResolution()})
+	if err != nil {
+		return nil, err
+	}
+	return &taskv1.AdvanceTaskResponse{Task: s.respond(ctx, step)}, nil
+}
+
+func (s *Server) ReturnTask(ctx context.Context, req *taskv1.ReturnTaskRequest) (*taskv1.ReturnTaskResponse, error) {
+	if err := checkText("comment", req.GetComment(), true); err != nil {
+		return nil, err
+	}
+	step, err := s.command(ctx, req.GetId(), wftask.UpdateReturn, wftask.Return{Actor: actor(ctx), ProcessID: req.GetProcessId(), ToProcessID: req.GetToProcessId(), Comment: req.GetComment()})
+	if err != nil {
+		return nil, err
+	}
+	return &taskv1.ReturnTaskResponse{Task: s.respond(ctx, step)}, nil
+}
+
+func (s *Server) AssignTask(ctx context.Context, req *taskv1.AssignTaskRequest) (*taskv1.AssignTaskResponse, error) {
+	cmd := wftask.Assign{Actor: actor(ctx), ProcessID: req.GetProcessId(), UserID: req.GetUserId()}
+	if cmd.UserID != 0 && cmd.UserID != cmd.Actor.UserID {
+		row, err := s.store.get(ctx, req.GetId())
+		if err != nil {
+			return nil, err
+		}
+		m, err := s.identity.CheckMembership(auth.AsService(ctx), &identityv1.CheckMembershipRequest{UserId: cmd.UserID, GroupId: row.ProcessGroupID})
+		if err != nil {
+			return nil, err
+		}
+		cmd.AssigneeInGroup = m.GetMember() && m.GetActive()
+	}
+	step, err := s.command(ctx, req.GetId(), wftask.UpdateAssign, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return &taskv1.AssignTaskResponse{Task: s.respond(ctx, step)}, nil
+}
+
+func (s *Server) CancelTask(ctx context.Context, req *taskv1.CancelTaskRequest) (*taskv1.CancelTaskResponse, error) {
+	if err := checkText("reason", req.GetReason(), true); err != nil {
+		return nil, err
+	}
+	step, err := s.command(ctx, req.GetId(), wftask.UpdateCancel, wftask.Cancel{Actor: actor(ctx), Reason: req.GetReason()})
+	if err != nil {
+		return nil, err
+	}
+	return &taskv1.CancelTaskResponse{Task: s.respond(ctx, step)}, nil
+}
+
+func (s *Server) AddComment(ctx context.Context, req *taskv1.AddCommentRequest) (*taskv1.AddCommentResponse, error) {
+	if err := checkText("text", req.GetText(), true); err != nil {
+		return nil, err
+	}
+	step, err := s.command(ctx, req.GetTaskId(), wftask.UpdateComment, wftask.Comment{Actor: actor(ctx), Text: req.GetText()})
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.store.comment(ctx, req.GetTaskId(), step.Sequence)
+	if err != nil {
+		return nil, err
+	}
+	return &taskv1.AddCommentResponse{Comment: c.toProto()}, nil
+}
+
+func checkText(field, text string, required bool) error {
+	text = strings.TrimSpace(text)
+	if required && text == "" {
+		return fault.Field(field, "the %s is empty", field)
+	}
+	if utf8.RuneCountInString(text) > maxText {
+		return fault.Field(field, "the %s is longer than %d characters", field, maxText)
+	}
+	return nil
+}
+
+type seqCursor struct {
+	After int64 `json:"a"`
+}
+
+func (s *Server) ListComments(ctx context.Context, req *taskv1.ListCommentsRequest) (*taskv1.ListCommentsResponse, error) {
+	if _, err := s.store.get(ctx, req.GetTaskId()); err != nil {
+		return nil, err
+	}
+	query := "comments|" + strconv.FormatInt(req.GetTaskId(), 10)
+	var cur seqCursor
+	if _, err := s.pages.Decode(req.GetPageToken(), query, &cur); err != nil {
+		return nil, err
+	}
+	size := pagetoken.Size(req.GetPageSize(), 100, 500)
+	rows, err := s.store.comments(ctx, req.GetTaskId(), cur.After, size+1)
+	if err != nil {
+		return nil, err
+	}
+	resp := &taskv1.ListCommentsResponse{}
+	if len(rows) > size {
+		rows = rows[:size]
+		resp.NextPageToken = s.pages.Encode(query, seqCursor{After: rows[size-1].Sequence})
+	}
+	for i := range rows {
+		resp.Comments = append(resp.Comments, rows[i].toProto())
+	}
+	return resp, nil
+}
+
+func (s *Server) ListTaskEvents(ctx context.Context, req *taskv1.ListTaskEventsRequest) (*taskv1.ListTaskEventsResponse, error) {
+	if _, err := s.store.get(ctx, req.GetTaskId()); err != nil {
+		return nil, err
+	}
+	query := "events|" + strconv.FormatInt(req.GetTaskId(), 10)
+	var cur seqCursor
+	if _, err := s.pages.Decode(req.GetPageToken(), query, &cur); err != nil {
+		return nil, err
+	}
+	size := pagetoken.Size(req.GetPageSize(), 100, 500)
+	rows, err := s.store.events(ctx, req.GetTaskId(), cur.After, size+1)
+	if err != nil {
+		return nil, err
+	}
+	resp := &taskv1.ListTaskEventsResponse{}
+	if len(rows) > size {
+		rows = rows[:size]
+		resp.NextPageToken = s.pages.Encode(query, seqCursor{After: rows[size-1].Sequence})
+	}
+	for i := range rows {
+		resp.TaskEvents = append(resp.TaskEvents, rows[i].toProto())
+	}
+	return resp, nil
+}
+
+func (s *Server) GetTaskStats(ctx context.Context, _ *taskv1.GetTaskStatsRequest) (*taskv1.GetTaskStatsResponse, error) {
+	rows, err := s.store.load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	resp := &taskv1.GetTaskStatsResponse{}
+	for _, r := range rows {
+		resp.Processes = append(resp.Processes, &taskv1.ProcessLoad{RouteId: r.RouteID, RouteName: r.RouteName, ProcessId: r.ProcessID, ProcessName: r.ProcessName, GroupId: r.ProcessGroupID, OpenTasks: r.Open, BreachedTasks: r.Breached})
+		resp.OpenTasks += r.Open
+		resp.BreachedTasks += r.Breached
+	}
+	p, _ := auth.From(ctx)
+	if resp.MyTasks, err = s.store.countOpenAssigned(ctx, p.UserID); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+func (s *Server) ListRoutes(ctx context.Context, _ *taskv1.ListRoutesRequest) (*taskv1.ListRoutesResponse, error) {
+	routes, err := s.routes.list(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &taskv1.ListRoutesResponse{Routes: routes}, nil
+}
+
+func (s *Server) GetRoute(ctx context.Context, req *taskv1.GetRouteRequest) (*taskv1.GetRouteResponse, error) {
+	r, def, err := s.routes.current(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return &taskv1.GetRouteResponse{Route: def.toProto(r, r.Version)}, nil
+}
+
+func (s *Server) CreateRoute(ctx context.Context, req *taskv1.CreateRouteRequest) (*taskv1.CreateRouteResponse, error) {
+	exists, err := s.groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.routes.save(ctx, 0, 0, req.GetRoute(), exists)
+	if err != nil {
+		return nil, err
+	}
+	return &taskv1.CreateRouteResponse{Route: r}, nil
+}
+
+func (s *Server) UpdateRoute(ctx context.Context, req *taskv1.UpdateRouteRequest) (*taskv1.UpdateRouteResponse, error) {
+	exists, err := s.groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.routes.save(ctx, req.GetRoute().GetId(), req.GetExpectedVersion(), req.GetRoute(), exists)
+	if err != nil {
+		return nil, err
+	}
+	return &taskv1.UpdateRouteResponse{Route: r}, nil
+}
+
+// groups answers which work groups exist, for route checks.
+func (s *Server) groups(ctx context.Context) (func(int64) bool, error) {
+	resp, err := s.identity.ListGroups(auth.AsService(ctx), &identityv1.ListGroupsRequest{})
+	if err != nil {
+		return nil, err
+	}
+	ids := map[int64]bool{}
+	for _, g := range resp.GetGroups() {
+		ids[g.GetId()] = true
+	}
+	return func(id int64) bool { return ids[id] }, nil
+}
+
+func (s *Server) CreateConnectionTask(ctx context.Context, req *taskv1.CreateConnectionTaskRequest) (*taskv1.CreateConnectionTaskResponse, error) {
+	contract, err := s.contract(ctx, req.GetContractId())
+	if err != nil {
+		return nil, err
+	}
+	route, def, err := s.routes.current(ctx, ConnectionRouteID)
+	if err != nil {
+		return nil, err
+	}
+	cid := contract.GetId()
+	row, existed, err := s.store.create(ctx, newTask{row: taskRow{
+		Kind: int32(taskv1.TaskKind_TASK_KIND_CONNECTION), Title: "Connect " + contract.GetNumber(),
+		Description: contract.GetAddress(), RouteID: route.ID, RouteVersion: route.Version, RouteName: def.Name,
+		ContractID: cid, ContractNumber: contract.GetNumber(), CustomerID: contract.GetCustomerId(),
+		CustomerName: s.customerName(ctx, contract.GetCustomerId()), CreatedBy: req.GetCreatedBy(),
+		ConnectionContractID: &cid,
+	}, route: def, actor: s.userName(ctx, req.GetCreatedBy())})
+	if err != nil {
+		return nil, err
+	}
+	if existed {
+		def, err = s.routes.definition(ctx, row.RouteID, row.RouteVersion)
+		if err != nil {
+			return nil, err
+		}
+		route.Version = row.RouteVersion
+	}
+	s.notices.kick()
+	return &taskv1.CreateConnectionTaskResponse{Task: row.toProto(), Route: def.toProto(route, route.Version)}, nil
+}
+
+// userName is a user's display name, or their id when unknown.
+func (s *Server) userName(ctx context.Context, id int64) string {
+	if id == 0 {
+		return ""
+	}
+	if resp, err := s.identity.GetUser(auth.AsService(ctx), &identityv1.GetUserRequest{Id: id}); err == nil {
+		if n := resp.GetUser().GetDisplayName(); n != "" {
+			return n
+		}
+		return resp.GetUser().GetLogin()
+	}
+	return "#" + strconv.FormatInt(id, 10)
+}
+
+func (s *Server) ApplyTransition(ctx context.Context, req *taskv1.ApplyTransitionRequest) (*taskv1.ApplyTransitionResponse, error) {
+	t := req.GetTransition()
+	if t.GetTaskId() == 0 || t.GetSequence() < 2 {
+		return nil, fault.Field("transition", "a step names its task and a sequence after the first")
+	}
+	var assignee string
+	if a := t.GetAssigneeId(); a != 0 && a != t.GetActorId() && t.GetKind() == taskv1.TaskEventKind_TASK_EVENT_KIND_ASSIGNED {
+		assignee = s.userName(ctx, a)
+	}
+	row, dup, err := s.store.apply(ctx, t, assignee)
+	if err != nil {
+		return nil, err
+	}
+	if !dup {
+		s.notices.kick()
+	}
+	return &taskv1.ApplyTransitionResponse{Task: row.toProto(), Duplicate: dup}, nil
+}
+
+func (s *Server) DiscardTask(ctx context.Context, req *taskv1.DiscardTaskRequest) (*taskv1.DiscardTaskResponse, error) {
+	return &taskv1.DiscardTaskResponse{}, s.store.discard(ctx, req.GetId())
+}

@@ -1,0 +1,107 @@
+// Package task is the task service: routes and their versions, tasks (the
+// read model of their workflows), comments and timelines; it starts task
+// workflows and passes people's commands to them as updates.
+package task
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"google.golang.org/grpc"
+	"gorm.io/gorm"
+
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/grpcclient"
+	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/pagetoken"
+	"github.com/telecomcrm/crm/services/platform/temporalclient"
+	wftask "github.com/telecomcrm/crm/workflows/task"
+)
+
+// Name is the service's name in logs, its SQLite file and its schema.
+const Name = "task"
+
+// Config is the task service's configuration.
+type Config struct {
+	config.Common
+}
+
+// Deps are the services and the workflow client the task service uses.
+type Deps struct {
+	Flows     Workflows
+	Contracts contractv1.ContractServiceClient
+	Customers customerv1.CustomerServiceClient
+	Identity  identityv1.IdentityServiceClient
+	Notifier  notifierv1.NotifierServiceClient
+}
+
+// OpenDB opens and migrates the service's store.
+func OpenDB(ctx context.Context, c config.Common, log *slog.Logger) (*gorm.DB, error) {
+	return database.Open(ctx, c, Name, log, migrations)
+}
+
+// NewServer builds the service; run Forward in the background to deliver
+// notices.
+func NewServer(db *gorm.DB, key []byte, d Deps, log *slog.Logger) *Server {
+	clock := func() int64 { return time.Now().UTC().UnixMicro() }
+	routes := &routeStore{db: db, clock: clock}
+	st := &store{db: db, routes: routes, clock: clock}
+	return &Server{
+		store: st, routes: routes, pages: pagetoken.New(key), flows: d.Flows,
+		contracts: d.Contracts, customers: d.Customers, identity: d.Identity,
+		notices: newForwarder(st, d.Notifier, log),
+	}
+}
+
+// Forward hands queued notices to the notifier until ctx ends.
+func (s *Server) Forward(ctx context.Context) { s.notices.run(ctx) }
+
+// Run serves the task service until ctx ends.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	key, err := cfg.SigningKey()
+	if err != nil {
+		return err
+	}
+	db, err := OpenDB(ctx, cfg.Common, log)
+	if err != nil {
+		return err
+	}
+	defer database.Close(db)
+	fwd := auth.NewForwarder(auth.NewKeyring(key), Name)
+	dial := func(addr string) (*grpc.ClientConn, error) { return grpcclient.Dial(addr, fwd) }
+	conns := map[string]string{"contract": cfg.Endpoints.Contract, "customer": cfg.Endpoints.Customer, "identity": cfg.Endpoints.Identity, "notifier": cfg.Endpoints.Notifier}
+	c := map[string]*grpc.ClientConn{}
+	for name, addr := range conns {
+		conn, err := dial(addr)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		c[name] = conn
+	}
+	tc, err := temporalclient.Lazy(cfg.Temporal, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	srv := NewServer(db, key, Deps{
+		Flows:     &wftask.Client{Temporal: tc, TaskQueue: cfg.Temporal.TaskQueue},
+		Contracts: contractv1.NewContractServiceClient(c["contract"]),
+		Customers: customerv1.NewCustomerServiceClient(c["customer"]),
+		Identity:  identityv1.NewIdentityServiceClient(c["identity"]),
+		Notifier:  notifierv1.NewNotifierServiceClient(c["notifier"]),
+	}, log)
+	go srv.Forward(ctx)
+	g := grpcserver.New(log, auth.NewGuard(auth.NewKeyring(key)))
+	taskv1.RegisterTaskServiceServer(g, srv)
+	log.Info("serving", "addr", cfg.Endpoints.Task)
+	return g.Serve(ctx, cfg.Endpoints.Task)
+}

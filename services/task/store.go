@@ -1,0 +1,386 @@
+package task
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/fault"
+)
+
+type taskRow struct {
+	ID                   int64
+	Number               string
+	Kind                 int32
+	State                int32
+	Title                string
+	Description          string
+	RouteID              int64
+	RouteVersion         int32
+	RouteName            string
+	ProcessID            int64
+	ProcessName          string
+	ProcessGroupID       int64
+	ProcessPosition      int32
+	ContractID           int64
+	ContractNumber       string
+	CustomerID           int64
+	CustomerName         string
+	AssigneeID           int64
+	AssigneeName         string
+	SLADueAt             int64 `gorm:"column:sla_due_at"`
+	SLABreached          bool  `gorm:"column:sla_breached"`
+	CreatedBy            int64
+	CreatedAt            int64 `gorm:"autoCreateTime:false"`
+	UpdatedAt            int64 `gorm:"autoUpdateTime:false"`
+	ClosedAt             int64
+	CloseReason          string
+	WorkflowID           string
+	Sequence             int64
+	ConnectionContractID *int64
+}
+
+func (taskRow) TableName() string { return "tasks" }
+
+type eventRow struct {
+	ID                int64
+	TaskID            int64
+	Sequence          int64
+	Kind              int32
+	At                int64
+	ActorID           int64
+	ActorName         string
+	ProcessID         int64
+	ProcessName       string
+	FromProcessID     int64
+	FromProcessName   string
+	Text              string
+	Resolution        string
+	AssigneeID        int64
+	NotifyGroups      string
+	NotifySupervisors bool
+	NoticeSent        bool
+}
+
+func (eventRow) TableName() string { return "task_events" }
+
+type commentRow struct {
+	ID          int64
+	TaskID      int64
+	Sequence    int64
+	AuthorID    int64
+	AuthorName  string
+	Text        string
+	ProcessID   int64
+	ProcessName string
+	CreatedAt   int64 `gorm:"autoCreateTime:false"`
+}
+
+func (commentRow) TableName() string { return "comments" }
+
+type store struct {
+	db     *gorm.DB
+	routes *routeStore
+	clock  func() int64
+}
+
+func micros(us int64) *timestamppb.Timestamp {
+	if us == 0 {
+		return nil
+	}
+	return timestamppb.New(time.UnixMicro(us).UTC())
+}
+
+func toMicros(ts *timestamppb.Timestamp) int64 {
+	if ts == nil {
+		return 0
+	}
+	return ts.AsTime().UnixMicro()
+}
+
+// placeholder is a unique stand-in number for a task's first instant.
+func placeholder() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func joinIDs(ids []int64) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatInt(id, 10)
+	}
+	return strings.Join(parts, ",")
+}
+
+func splitIDs(s string) []int64 {
+	var out []int64
+	for _, p := range strings.Split(s, ",") {
+		if id, err := strconv.ParseInt(p, 10, 64); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// newTask is a task about to be written in its first process.
+type newTask struct {
+	row   taskRow
+	route routeDef
+	actor string
+}
+
+// create writes a task in its first process with its CREATED step
+// (sequence 1), and gives it its number. A connection task is written once
+// per contract: a second call finds the first.
+func (s *store) create(ctx context.Context, n newTask) (*taskRow, bool, error) {
+	now := s.clock()
+	first := n.route.Processes[0]
+	r := n.row
+	r.State = int32(taskv1.TaskState_TASK_STATE_OPEN)
+	r.ProcessID, r.ProcessName, r.ProcessGroupID, r.ProcessPosition = first.ID, first.Name, first.GroupID, 1
+	r.CreatedAt, r.UpdatedAt, r.Sequence = now, now, 1
+	r.Number = "T-pending"
+	if first.SLASeconds > 0 {
+		r.SLADueAt = now + first.SLASeconds*1e6
+	}
+	existed := false
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if r.ConnectionContractID != nil {
+			var prior taskRow
+			err := tx.Where("connection_contract_id = ?", *r.ConnectionContractID).Take(&prior).Error
+			if err == nil {
+				r, existed = prior, true
+				return nil
+			}
+			if !errors.Is(err, gorm.ErrRecordNotFound) {
+				return err
+			}
+		}
+		// the number needs the id: insert with a placeholder unique per
+		// transaction, then set it
+		r.Number = "T-new-" + placeholder()
+		if err := tx.Create(&r).Error; err != nil {
+			return err
+		}
+		r.Number = fmt.Sprintf("T-%06d", r.ID)
+		if r.WorkflowID == "" {
+			r.WorkflowID = fmt.Sprintf("task-%d", r.ID)
+		}
+		if err := tx.Model(&taskRow{}).Where("id = ?", r.ID).Updates(map[string]any{"number": r.Number, "workflow_id": r.WorkflowID}).Error; err != nil {
+			return err
+		}
+		return tx.Create(&eventRow{
+			TaskID: r.ID, Sequence: 1, Kind: int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED), At: now,
+			ActorID: r.CreatedBy, ActorName: n.actor, ProcessID: first.ID, ProcessName: first.Name,
+			Text: r.Title, NotifyGroups: joinIDs([]int64{first.GroupID}),
+		}).Error
+	})
+	if err != nil && r.ConnectionContractID != nil && database.IsUniqueViolation(err) {
+		// a concurrent call for the same contract won; answer its task
+		var prior taskRow
+		if e := s.db.WithContext(ctx).Where("connection_contract_id = ?", *r.ConnectionContractID).Take(&prior).Error; e == nil {
+			return &prior, true, nil
+		}
+	}
+	return &r, existed, err
+}
+
+func (s *store) get(ctx context.Context, id int64) (*taskRow, error) {
+	var r taskRow
+	err := s.db.WithContext(ctx).Take(&r, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fault.New(fault.NotFound, "task %d does not exist", id)
+	}
+	return &r, err
+}
+
+func (s *store) discard(ctx context.Context, id int64) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, m := range []any{&eventRow{}, &commentRow{}} {
+			if err := tx.Where("task_id = ?", id).Delete(m).Error; err != nil {
+				return err
+			}
+		}
+		return tx.Delete(&taskRow{}, id).Error
+	})
+}
+
+// apply writes one step of a task's workflow: its event (and comment), and
+// the task's current state unless a later step is already there. A step
+// already written is recognised by (task, sequence) and changes nothing.
+func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName string) (*taskRow, bool, error) {
+	var (
+		out       taskRow
+		duplicate bool
+	)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var r taskRow
+		if err := tx.Take(&r, t.GetTaskId()).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return fault.New(fault.NotFound, "task %d does not exist", t.GetTaskId())
+		} else if err != nil {
+			return err
+		}
+		def, err := s.routes.definition(ctx, r.RouteID, r.RouteVersion)
+		if err != nil {
+			return err
+		}
+		to, pos, _ := def.process(t.GetProcessId())
+		from, _, _ := def.process(t.GetFromProcessId())
+		ev := eventRow{
+			TaskID: r.ID, Sequence: t.GetSequence(), Kind: int32(t.GetKind()), At: toMicros(t.GetTime()),
+			ActorID: t.GetActorId(), ActorName: t.GetActorName(), ProcessID: to.ID, ProcessName: to.Name,
+			FromProcessID: from.ID, FromProcessName: from.Name, Text: t.GetText(), Resolution: t.GetResolution(),
+			AssigneeID: t.GetAssigneeId(), NotifyGroups: joinIDs(t.GetNotifyGroupIds()), NotifySupervisors: t.GetNotifySupervisors(),
+		}
+		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ev)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			duplicate, out = true, r
+			return nil
+		}
+		if t.GetComment() && t.GetText() != "" {
+			where := to
+			if from.ID != 0 {
+				where = from // a comment made while completing or returning belongs to the process left
+			}
+			c := commentRow{TaskID: r.ID, Sequence: t.GetSequence(), AuthorID: t.GetActorId(), AuthorName: t.GetActorName(), Text: t.GetText(), ProcessID: where.ID, ProcessName: where.Name, CreatedAt: ev.At}
+			if err := tx.Create(&c).Error; err != nil {
+				return err
+			}
+		}
+		if t.GetSequence() > r.Sequence {
+			r.Sequence, r.UpdatedAt = t.GetSequence(), ev.At
+			r.State = int32(t.GetState())
+			r.SLADueAt, r.SLABreached = toMicros(t.GetSlaDueAt()), t.GetSlaBreached()
+			if r.AssigneeID != t.GetAssigneeId() {
+				r.AssigneeID, r.AssigneeName = t.GetAssigneeId(), ""
+				if r.AssigneeID != 0 {
+					if r.AssigneeID == t.GetActorId() {
+						r.AssigneeName = t.GetActorName()
+					} else {
+						r.AssigneeName = assigneeName
+					}
+				}
+			}
+			if to.ID != 0 {
+				r.ProcessID, r.ProcessName, r.ProcessGroupID, r.ProcessPosition = to.ID, to.Name, to.GroupID, int32(pos+1)
+			}
+			if t.GetState() != taskv1.TaskState_TASK_STATE_OPEN {
+				r.ClosedAt, r.CloseReason = ev.At, t.GetCloseReason()
+			}
+			if err := tx.Save(&r).Error; err != nil {
+				return err
+			}
+		}
+		out = r
+		return nil
+	})
+	return &out, duplicate, err
+}
+
+// taskFilter selects a queue.
+type taskFilter struct {
+	GroupID, ContractID, CustomerID, AssigneeID, RouteID int64
+	State                                                int32
+	Breached                                             bool
+	Before                                               int64
+	Limit                                                int
+}
+
+func (s *store) list(ctx context.Context, f taskFilter) ([]taskRow, error) {
+	q := s.db.WithContext(ctx).Model(&taskRow{})
+	if f.State != 0 {
+		q = q.Where("state = ?", f.State)
+	}
+	if f.GroupID != 0 {
+		q = q.Where("process_group_id = ?", f.GroupID)
+	}
+	if f.ContractID != 0 {
+		q = q.Where("contract_id = ?", f.ContractID)
+	}
+	if f.CustomerID != 0 {
+		q = q.Where("customer_id = ?", f.CustomerID)
+	}
+	if f.AssigneeID != 0 {
+		q = q.Where("assignee_id = ?", f.AssigneeID)
+	}
+	if f.RouteID != 0 {
+		q = q.Where("route_id = ?", f.RouteID)
+	}
+	if f.Breached {
+		q = q.Where("sla_breached = ?", true)
+	}
+	if f.Before != 0 {
+		q = q.Where("id < ?", f.Before)
+	}
+	var rows []taskRow
+	err := q.Order("id DESC").Limit(f.Limit).Find(&rows).Error
+	return rows, err
+}
+
+func (s *store) events(ctx context.Context, taskID, after int64, limit int) ([]eventRow, error) {
+	var rows []eventRow
+	err := s.db.WithContext(ctx).Where("task_id = ? AND sequence > ?", taskID, after).Order("sequence").Limit(limit).Find(&rows).Error
+	return rows, err
+}
+
+func (s *store) comments(ctx context.Context, taskID, after int64, limit int) ([]commentRow, error) {
+	var rows []commentRow
+	err := s.db.WithContext(ctx).Where("task_id = ? AND sequence > ?", taskID, after).Order("sequence").Limit(limit).Find(&rows).Error
+	return rows, err
+}
+
+func (s *store) comment(ctx context.Context, taskID, seq int64) (*commentRow, error) {
+	var c commentRow
+	if err := s.db.WithContext(ctx).Take(&c, "task_id = ? AND sequence = ?", taskID, seq).Error; err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+type loadRow struct {
+	RouteID, ProcessID, ProcessGroupID int64
+	RouteName, ProcessName             string
+	Open, Breached                     int64
+}
+
+func (s *store) load(ctx context.Context) ([]loadRow, error) {
+	var rows []loadRow
+	err := s.db.WithContext(ctx).Model(&taskRow{}).
+		Select("route_id, route_name, process_id, process_name, process_group_id, count(*) AS open, sum(CASE WHEN sla_breached THEN 1 ELSE 0 END) AS breached").
+		Where("state = ?", int32(taskv1.TaskState_TASK_STATE_OPEN)).
+		Group("route_id, route_name, process_id, process_name, process_group_id").
+		Order("route_id, process_id").Scan(&rows).Error
+	return rows, err
+}
+
+func (s *store) countOpenAssigned(ctx context.Context, userID int64) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&taskRow{}).Where("state = ? AND assignee_id = ?", int32(taskv1.TaskState_TASK_STATE_OPEN), userID).Count(&n).Error
+	return n, err
+}
+
+// unsent returns steps whose notices have not reached the notifier yet.
+func (s *store) unsent(ctx context.Context, limit int) ([]eventRow, error) {
+	var rows []eventRow
+	err := s.db.WithContext(ctx).Where("notice_sent = ?", false).Order("id").Limit(limit).Find(&rows).Error
+	return rows, err
+}
+
+func (s *store) markSent(ctx context.Context, id int64) error {
+	return s.db.WithContext(ctx).Model(&eventRow{}).Where("id = ?", id).Update("notice_sent", true).Error
+}

@@ -1,0 +1,59 @@
+package task
+
+import (
+	"context"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+)
+
+// Client is how the task service starts task workflows and sends them
+// people's commands.
+type Client struct {
+	Temporal  client.Client
+	TaskQueue string
+}
+
+// Start starts a service task's workflow; a second start of the same task
+// is refused by Temporal rather than run twice.
+func (c *Client) Start(ctx context.Context, t *taskv1.Task, r *taskv1.Route) error {
+	_, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       WorkflowID(t.GetId()),
+		TaskQueue:                c.TaskQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		TypedSearchAttributes:    InitialSearchAttributes(t),
+	}, TaskWorkflow, NewInput(t, r))
+	return err
+}
+
+// Exists tells whether a task's workflow was started (after a start whose
+// answer was lost).
+func (c *Client) Exists(ctx context.Context, taskID int64) (bool, error) {
+	_, err := c.Temporal.DescribeWorkflowExecution(ctx, WorkflowID(taskID), "")
+	if err == nil {
+		return true, nil
+	}
+	if isNotFound(err) {
+		return false, nil
+	}
+	return false, err
+}
+
+// Send delivers a command (an update) and waits for its step to be written.
+func (c *Client) Send(ctx context.Context, taskID int64, update string, arg any) (Step, error) {
+	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   WorkflowID(taskID),
+		UpdateName:   update,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return Step{}, err
+	}
+	var s Step
+	err = h.Get(ctx, &s)
+	return s, err
+}
