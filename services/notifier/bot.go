@@ -1,0 +1,261 @@
+package notifier
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	tele "gopkg.in/telebot.v3"
+)
+
+// allowedUpdates are the updates the bot asks Telegram for.
+var allowedUpdates = []string{"message", "callback_query"}
+
+// maxConcurrentUpdates bounds the updates handled at once; the poll (or the
+// webhook) waits for a free slot.
+const maxConcurrentUpdates = 16
+
+// chatBot is the conversational part: it receives updates by long polling
+// (or a webhook) and answers commands, button presses and replies.
+type chatBot struct {
+	svc *Service
+	// poll reads updates; its requests end with the service.
+	poll *tele.Bot
+	// bot runs the handlers and answers in chats; its calls are bounded by
+	// the send timeout, so an answer under way when the service stops is
+	// still given.
+	bot  *tele.Bot
+	sem  chan struct{}
+	busy sync.WaitGroup
+}
+
+func (s *Service) newChatBot(ctx context.Context) (*chatBot, error) {
+	poll, err := newTelegramClient(s.opts.TelegramAPIURL, s.opts.TelegramToken, s.opts.PollTimeout+s.opts.SendTimeout, ctx)
+	if err != nil {
+		return nil, err
+	}
+	bot, err := newTelegramClient(s.opts.TelegramAPIURL, s.opts.TelegramToken, s.opts.SendTimeout, nil)
+	if err != nil {
+		return nil, err
+	}
+	b := &chatBot{svc: s, poll: poll, bot: bot, sem: make(chan struct{}, maxConcurrentUpdates)}
+	b.register()
+	return b, nil
+}
+
+// run receives updates until ctx ends, then waits for the handlers at work.
+func (b *chatBot) run(ctx context.Context) error {
+	defer b.busy.Wait()
+	me, ok := b.getMe(ctx)
+	if !ok {
+		return nil
+	}
+	b.bot.Me = me
+	if b.svc.opts.WebhookURL != "" {
+		return b.serveWebhook(ctx)
+	}
+	b.longPoll(ctx)
+	return nil
+}
+
+// retry calls f until it succeeds or ctx ends, backing off between tries.
+func (b *chatBot) retry(ctx context.Context, what string, f func() error) bool {
+	for n := 1; ; n++ {
+		err := f()
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		wait := b.svc.backoff(n)
+		b.svc.log.Warn("Telegram call failed; will retry", "call", what, "retry_in", wait, "err", err)
+		if !sleep(ctx, wait) {
+			return false
+		}
+	}
+}
+
+func (b *chatBot) getMe(ctx context.Context) (*tele.User, bool) {
+	var me tele.User
+	ok := b.retry(ctx, "getMe", func() error {
+		data, err := b.poll.Raw("getMe", nil)
+		if err != nil {
+			return err
+		}
+		var resp struct{ Result tele.User }
+		if err := json.Unmarshal(data, &resp); err != nil {
+			return err
+		}
+		me = resp.Result
+		return nil
+	})
+	if ok {
+		b.svc.log.Info("bot connected", "username", me.Username)
+	}
+	return &me, ok
+}
+
+// longPoll asks Telegram for updates, each call waiting up to the poll
+// timeout, and backs off while Telegram cannot be reached.
+func (b *chatBot) longPoll(ctx context.Context) {
+	// A webhook left from an earlier configuration would make getUpdates
+	// fail; updates waiting at Telegram are kept.
+	if !b.retry(ctx, "deleteWebhook", func() error { return b.poll.RemoveWebhook(false) }) {
+		return
+	}
+	offset, fails := 0, 0
+	for ctx.Err() == nil {
+		updates, err := b.getUpdates(offset)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			fails++
+			wait := b.svc.backoff(fails)
+			b.svc.log.Warn("reading updates from Telegram failed; will retry", "retry_in", wait, "err", err)
+			if !sleep(ctx, wait) {
+				return
+			}
+			continue
+		}
+		fails = 0
+		for _, u := range updates {
+			if u.ID >= offset {
+				offset = u.ID + 1
+			}
+			if !b.dispatch(ctx, u) {
+				return
+			}
+		}
+	}
+}
+
+func (b *chatBot) getUpdates(offset int) ([]tele.Update, error) {
+	data, err := b.poll.Raw("getUpdates", map[string]any{
+		"offset":          offset,
+		"timeout":         int(b.svc.opts.PollTimeout / time.Second),
+		"allowed_updates": allowedUpdates,
+	})
+	if err != nil {
+		return nil, err
+	}
+	var resp struct{ Result []tele.Update }
+	if err := json.Unmarshal(data, &resp); err != nil {
+		return nil, err
+	}
+	return resp.Result, nil
+}
+
+// dispatch hands an update to a handler of its own; it waits for a free
+// slot, and tells false when ctx ended first.
+func (b *chatBot) dispatch(ctx context.Context, u tele.Update) bool {
+	select {
+	case b.sem <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	b.busy.Add(1)
+	go func() {
+		defer b.busy.Done()
+		defer func() { <-b.sem }()
+		defer func() {
+			if p := recover(); p != nil {
+				b.svc.log.Error("panic while handling a Telegram update", "update", u.ID, "panic", p, "stack", string(debug.Stack()))
+			}
+		}()
+		b.bot.ProcessUpdate(u)
+	}()
+	return true
+}
+
+// serveWebhook serves Telegram's calls at the webhook's path and registers
+// the webhook with Telegram.
+func (b *chatBot) serveWebhook(ctx context.Context) error {
+	u, _ := url.Parse(b.svc.opts.WebhookURL) // checked by Options.check
+	path := u.Path
+	if path == "" {
+		path = "/"
+	}
+	lis, err := net.Listen("tcp", b.svc.opts.WebhookListen)
+	if err != nil {
+		return fmt.Errorf("CRM_TELEGRAM_WEBHOOK_ADDR %s: %w", b.svc.opts.WebhookListen, err)
+	}
+	addr := lis.Addr().String()
+	b.svc.webhookAddr.Store(&addr)
+	mux := http.NewServeMux()
+	mux.Handle(path, b.webhookHandler(ctx))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(lis) }()
+	b.svc.log.Info("serving the Telegram webhook", "addr", addr, "path", path)
+	b.retry(ctx, "setWebhook", func() error {
+		return b.poll.SetWebhook(&tele.Webhook{
+			Endpoint:       &tele.WebhookEndpoint{PublicURL: b.svc.opts.WebhookURL},
+			SecretToken:    b.svc.opts.WebhookSecret,
+			AllowedUpdates: allowedUpdates,
+		})
+	})
+	select {
+	case err := <-served:
+		return fmt.Errorf("serving the Telegram webhook: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	return nil
+}
+
+// webhookHandler takes Telegram's webhook calls. A call without the
+// secret Telegram was given is refused with 403 and changes nothing; the
+// secret is compared in constant time.
+func (b *chatBot) webhookHandler(ctx context.Context) http.Handler {
+	want := sha256.Sum256([]byte(b.svc.opts.WebhookSecret))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := sha256.Sum256([]byte(r.Header.Get("X-Telegram-Bot-Api-Secret-Token")))
+		if !hmac.Equal(got[:], want[:]) {
+			b.svc.log.Warn("a webhook call without the right secret was refused", "remote", r.RemoteAddr)
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		var u tele.Update
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&u); err != nil {
+			http.Error(w, "bad update", http.StatusBadRequest)
+			return
+		}
+		if !b.dispatch(ctx, u) {
+			http.Error(w, "stopping", http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+}
+
+// sleep waits d or until ctx ends; it tells whether the wait was full.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+var errNotLinked = errors.New("chat not linked")

@@ -1,0 +1,650 @@
+package notifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	tele "gopkg.in/telebot.v3"
+
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/auth"
+)
+
+const (
+	// promptTTL is how long a question (why return?) waits for its reply.
+	promptTTL = 24 * time.Hour
+	// maxTaskLines bounds the /tasks answer.
+	maxTaskLines = 20
+	// maxCallbackText is Telegram's limit on a button press's answer.
+	maxCallbackText = 200
+	permWork        = "tasks.work"
+	permManage      = "tasks.manage"
+)
+
+// chatTexts are the bot's answers in both languages.
+var chatTexts = map[string]map[string]string{
+	"en": {
+		"start.nocode":   "Hello! To get notifications about your tasks, open your profile page in the console, ask for a Telegram code and send it here as <code>/start CODE</code>.",
+		"start.ok":       "Linked: you are %s. Notifications about your groups' tasks will come here. /tasks lists the open ones, /stop unlinks.",
+		"start.unknown":  "This code is unknown. Ask the console's profile page for a code and send it as <code>/start CODE</code>.",
+		"start.used":     "This code has been used already. Ask the console's profile page for a new one.",
+		"start.expired":  "This code has expired (a code lasts 15 minutes). Ask the console's profile page for a new one.",
+		"start.inactive": "The account this code was made for is deactivated.",
+		"start.private":  "Write to me in a private chat to link your account.",
+		"stop.ok":        "Unlinked: no more notifications will come here. Send <code>/start CODE</code> with a new code from the console to link again.",
+		"stop.none":      "This chat is not linked to an account.",
+		"unavailable":    "The service is not answering right now; try again in a minute.",
+		"not.linked":     "Link your account first: <code>/start CODE</code> with a code from the console's profile page.",
+		"help": "I tell you about the tasks of your work groups and let you act on them.\n\n" +
+			"<code>/start CODE</code> — link this chat to your account (the code comes from the console's profile page)\n" +
+			"/tasks — the open tasks of your groups\n" +
+			"/stop — unlink this chat\n" +
+			"/help — this text\n\n" +
+			"Under a notification: <b>Take</b> assigns the task to you, <b>Complete</b> completes its current process, <b>Return</b> sends it back with a comment. Reply to a notification to comment on its task.",
+		"hint":            "Reply to a notification to comment on its task, or see /help.",
+		"tasks.none":      "No open tasks in your groups.",
+		"tasks.nogroups":  "You are in no work group, so there are no tasks to show.",
+		"tasks.head":      "Open tasks of your groups:",
+		"tasks.more":      "More in the console: %s",
+		"tasks.denied":    "Your role does not let you see tasks.",
+		"act.taken":       "You took %s.",
+		"act.advanced":    "Completed: %s moved to «%s».",
+		"act.closed":      "Completed: %s is closed.",
+		"act.returned":    "Returned: %s is back in «%s».",
+		"act.commented":   "Comment added to %s.",
+		"act.ask.return":  "Why return %s? Reply to this message with a comment.",
+		"act.ask.short":   "Write why, as a reply to my question.",
+		"act.placeholder": "Why return the task?",
+		"act.expired":     "This question has expired; press Return again.",
+		"act.empty":       "The comment is empty; write some text.",
+		"err.moved":       "The task has moved on; nothing was changed.",
+		"err.closed":      "The task is closed; nothing was changed.",
+		"err.group":       "You are not in the group of this process; nothing was changed.",
+		"err.role":        "Your role does not allow working on tasks.",
+		"err.gone":        "The task no longer exists.",
+		"err.refused":     "Refused: %s",
+		"err.failed":      "That did not work; try again later.",
+		"err.button":      "This button is not known.",
+	},
+	"ru": {
+		"start.nocode":   "Здравствуйте! Чтобы получать уведомления о задачах, откройте в консоли страницу профиля, получите код для Telegram и отправьте его сюда: <code>/start КОД</code>.",
+		"start.ok":       "Готово: вы — %s. Уведомления о задачах ваших групп будут приходить сюда. /tasks — открытые задачи, /stop — отвязать чат.",
+		"start.unknown":  "Такого кода нет. Получите код на странице профиля в консоли и отправьте: <code>/start КОД</code>.",
+		"start.used":     "Этот код уже использован. Получите новый на странице профиля в консоли.",
+		"start.expired":  "Срок кода истёк (код действует 15 минут). Получите новый на странице профиля в консоли.",
+		"start.inactive": "Учётная запись, для которой выдан код, отключена.",
+		"start.private":  "Чтобы привязать учётную запись, напишите мне в личном чате.",
+		"stop.ok":        "Чат отвязан: уведомления сюда больше не придут. Чтобы привязать снова, отправьте <code>/start КОД</code> с новым кодом из консоли.",
+		"stop.none":      "Этот чат не привязан к учётной записи.",
+		"unavailable":    "Сервис сейчас не отвечает; попробуйте через минуту.",
+		"not.linked":     "Сначала привяжите учётную запись: <code>/start КОД</code> с кодом со страницы профиля в консоли.",
+		"help": "Я сообщаю о задачах ваших рабочих групп и позволяю работать с ними.\n\n" +
+			"<code>/start КОД</code> — привязать этот чат к учётной записи (код — на странице профиля в консоли)\n" +
+			"/tasks — открытые задачи ваших групп\n" +
+			"/stop — отвязать этот чат\n" +
+			"/help — эта справка\n\n" +
+			"Под уведомлением: <b>Взять</b> — назначить задачу на себя, <b>Выполнить</b> — завершить текущий этап, <b>Вернуть</b> — вернуть с комментарием. Ответьте на уведомление, чтобы оставить комментарий к задаче.",
+		"hint":            "Ответьте на уведомление, чтобы прокомментировать задачу, или смотрите /help.",
+		"tasks.none":      "В ваших группах нет открытых задач.",
+		"tasks.nogroups":  "Вы не состоите ни в одной рабочей группе, поэтому задач нет.",
+		"tasks.head":      "Открытые задачи ваших групп:",
+		"tasks.more":      "Остальные — в консоли: %s",
+		"tasks.denied":    "Ваша роль не позволяет просматривать задачи.",
+		"act.taken":       "Вы взяли задачу %s.",
+		"act.advanced":    "Выполнено: %s перешла на этап «%s».",
+		"act.closed":      "Выполнено: %s закрыта.",
+		"act.returned":    "Возвращено: %s снова на этапе «%s».",
+		"act.commented":   "Комментарий к %s добавлен.",
+		"act.ask.return":  "Почему возвращаете %s? Ответьте на это сообщение комментарием.",
+		"act.ask.short":   "Напишите причину ответом на мой вопрос.",
+		"act.placeholder": "Почему возвращаете задачу?",
+		"act.expired":     "Вопрос устарел; нажмите «Вернуть» ещё раз.",
+		"act.empty":       "Комментарий пуст; напишите текст.",
+		"err.moved":       "Задача уже перешла дальше; ничего не изменено.",
+		"err.closed":      "Задача закрыта; ничего не изменено.",
+		"err.group":       "Вы не состоите в группе этого этапа; ничего не изменено.",
+		"err.role":        "Ваша роль не позволяет работать с задачами.",
+		"err.gone":        "Такой задачи больше нет.",
+		"err.refused":     "Отказано: %s",
+		"err.failed":      "Не получилось; попробуйте позже.",
+		"err.button":      "Неизвестная кнопка.",
+	},
+}
+
+// plain is an answer without its HTML, for a button press's answer
+// (Telegram shows it as plain text).
+func plain(s string) string { return html.UnescapeString(tagRx.ReplaceAllString(s, "")) }
+
+var tagRx = regexp.MustCompile(`<[^>]*>`)
+
+// say is a phrase of the bot in a language.
+func say(l, key string, args ...any) string {
+	s, ok := chatTexts[lang(l)][key]
+	if !ok {
+		s = chatTexts["en"][key]
+	}
+	if len(args) > 0 {
+		return fmt.Sprintf(s, args...)
+	}
+	return s
+}
+
+func (b *chatBot) register() {
+	b.bot.Handle("/start", b.onStart)
+	b.bot.Handle("/stop", b.onStop)
+	b.bot.Handle("/tasks", b.onTasks)
+	b.bot.Handle("/help", b.onHelp)
+	b.bot.Handle(tele.OnText, b.onText)
+	b.bot.Handle(tele.OnCallback, b.onCallback)
+}
+
+// ctx bounds the work on one update. It does not end with the service, so
+// an answer under way is still given while the service stops.
+func (b *chatBot) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), b.svc.opts.HandlerTimeout)
+}
+
+func private(c tele.Context) bool { return c.Chat() != nil && c.Chat().Type == tele.ChatPrivate }
+
+// linked is the user a chat is linked to; errNotLinked when none.
+func (b *chatBot) linked(ctx context.Context, chatID int64) (*identityv1.ResolveTelegramChatResponse, error) {
+	who, err := b.svc.identity.ResolveTelegramChat(ctx, &identityv1.ResolveTelegramChatRequest{ChatId: chatID})
+	if status.Code(err) == codes.NotFound {
+		return nil, errNotLinked
+	}
+	return who, err
+}
+
+// principal is the user a chat acts as.
+func principal(who *identityv1.ResolveTelegramChatResponse) auth.Principal {
+	return auth.Principal{
+		UserID:      who.GetUserId(),
+		Login:       who.GetLogin(),
+		Permissions: who.GetPermissions(),
+		Groups:      who.GetGroupIds(),
+	}
+}
+
+// asUser makes calls to the task service carry the chat's user, so the
+// task service checks them as it checks the console's.
+func (b *chatBot) asUser(ctx context.Context, who *identityv1.ResolveTelegramChatResponse) context.Context {
+	return b.svc.fwd.AsUser(ctx, principal(who))
+}
+
+// answerLinked resolves the chat's user, or answers why it cannot.
+func (b *chatBot) answerLinked(ctx context.Context, c tele.Context) (*identityv1.ResolveTelegramChatResponse, bool) {
+	who, err := b.linked(ctx, c.Chat().ID)
+	l := telegramLang(c.Sender())
+	switch {
+	case errors.Is(err, errNotLinked):
+		b.send(c, say(l, "not.linked"))
+		return nil, false
+	case err != nil:
+		b.svc.log.Warn("resolving a Telegram chat failed", "err", err)
+		b.send(c, say(l, "unavailable"))
+		return nil, false
+	}
+	return who, true
+}
+
+// send answers in the update's chat; a failure is logged, as there is no
+// one else to tell.
+func (b *chatBot) send(c tele.Context, text string, opts ...any) {
+	if err := c.Send(text, opts...); err != nil {
+		b.svc.log.Warn("answering in a Telegram chat failed", "err", err)
+	}
+}
+
+func (b *chatBot) respond(c tele.Context, text string, alert bool) {
+	err := c.Respond(&tele.CallbackResponse{Text: clip(text, maxCallbackText), ShowAlert: alert})
+	if err != nil {
+		b.svc.log.Warn("answering a button press failed", "err", err)
+	}
+}
+
+// onStart links the chat with a code from the console: /start CODE.
+func (b *chatBot) onStart(c tele.Context) error {
+	ctx, cancel := b.ctx()
+	defer cancel()
+	l := telegramLang(c.Sender())
+	if !private(c) {
+		b.send(c, say(l, "start.private"))
+		return nil
+	}
+	code := strings.TrimSpace(c.Message().Payload)
+	if code == "" {
+		b.send(c, say(l, "start.nocode"))
+		return nil
+	}
+	username := ""
+	if c.Sender() != nil {
+		username = c.Sender().Username
+	}
+	resp, err := b.svc.identity.RedeemTelegramLink(ctx, &identityv1.RedeemTelegramLinkRequest{
+		Code: code, ChatId: c.Chat().ID, TelegramUsername: username,
+	})
+	if err != nil {
+		key := linkRefusal(err)
+		if key == "unavailable" {
+			b.svc.log.Warn("redeeming a Telegram link code failed", "err", err)
+		}
+		b.send(c, say(l, key))
+		return nil
+	}
+	if err := b.svc.store.chatLinked(ctx, c.Chat().ID); err != nil {
+		b.svc.log.Warn("forgetting that a chat was unreachable failed", "err", err)
+	}
+	l = lang(resp.GetLanguage())
+	b.send(c, say(l, "start.ok", html.EscapeString(resp.GetDisplayName())))
+	return nil
+}
+
+// linkRefusal names the answer to a code the identity service refused.
+func linkRefusal(err error) string {
+	st := status.Convert(err)
+	reason := ""
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			reason = info.GetReason()
+		}
+	}
+	msg := strings.ToLower(st.Message())
+	switch {
+	case st.Code() == codes.NotFound, st.Code() == codes.InvalidArgument:
+		return "start.unknown"
+	case st.Code() != codes.FailedPrecondition:
+		return "unavailable"
+	case reason == "LINK_CODE_EXPIRED", strings.Contains(msg, "expired"):
+		return "start.expired"
+	case reason == "LINK_CODE_USED", strings.Contains(msg, "used"):
+		return "start.used"
+	case reason == "USER_INACTIVE", strings.Contains(msg, "deactivated"):
+		return "start.inactive"
+	}
+	return "start.unknown"
+}
+
+// onStop unlinks the chat.
+func (b *chatBot) onStop(c tele.Context) error {
+	ctx, cancel := b.ctx()
+	defer cancel()
+	l := telegramLang(c.Sender())
+	who, err := b.linked(ctx, c.Chat().ID)
+	switch {
+	case errors.Is(err, errNotLinked):
+		b.send(c, say(l, "stop.none"))
+		return nil
+	case err != nil:
+		b.send(c, say(l, "unavailable"))
+		return nil
+	}
+	l = who.GetLanguage()
+	if _, err := b.svc.identity.UnlinkTelegram(ctx, &identityv1.UnlinkTelegramRequest{ChatId: c.Chat().ID, Reason: "stop"}); err != nil {
+		b.svc.log.Warn("unlinking a Telegram chat failed", "err", err)
+		b.send(c, say(l, "unavailable"))
+		return nil
+	}
+	b.send(c, say(l, "stop.ok"))
+	return nil
+}
+
+func (b *chatBot) onHelp(c tele.Context) error {
+	ctx, cancel := b.ctx()
+	defer cancel()
+	l := telegramLang(c.Sender())
+	if who, err := b.linked(ctx, c.Chat().ID); err == nil {
+		l = who.GetLanguage()
+	}
+	b.send(c, say(l, "help"), &tele.SendOptions{DisableWebPagePreview: true})
+	return nil
+}
+
+// onTasks lists the open tasks of the user's groups, asked as the user.
+func (b *chatBot) onTasks(c tele.Context) error {
+	ctx, cancel := b.ctx()
+	defer cancel()
+	if !private(c) {
+		return nil
+	}
+	who, ok := b.answerLinked(ctx, c)
+	if !ok {
+		return nil
+	}
+	l := who.GetLanguage()
+	groups := uniqueIDs(who.GetGroupIds())
+	if len(groups) == 0 {
+		b.send(c, say(l, "tasks.nogroups"))
+		return nil
+	}
+	uctx := b.asUser(ctx, who)
+	byID := map[int64]*taskv1.Task{}
+	more := false
+	for _, g := range groups {
+		resp, err := b.svc.tasks.ListTasks(uctx, &taskv1.ListTasksRequest{
+			GroupId: g, State: taskv1.TaskState_TASK_STATE_OPEN, PageSize: maxTaskLines + 1,
+		})
+		if err != nil {
+			if status.Code(err) == codes.PermissionDenied {
+				b.send(c, say(l, "tasks.denied"))
+				return nil
+			}
+			b.svc.log.Warn("listing tasks for a chat failed", "err", err)
+			b.send(c, say(l, "unavailable"))
+			return nil
+		}
+		more = more || resp.GetNextPageToken() != ""
+		for _, t := range resp.GetTasks() {
+			byID[t.GetId()] = t
+		}
+	}
+	if len(byID) == 0 {
+		b.send(c, say(l, "tasks.none"))
+		return nil
+	}
+	list := make([]*taskv1.Task, 0, len(byID))
+	for _, t := range byID {
+		list = append(list, t)
+	}
+	// Breached first, then oldest first.
+	sort.Slice(list, func(i, j int) bool {
+		if list[i].GetSlaBreached() != list[j].GetSlaBreached() {
+			return list[i].GetSlaBreached()
+		}
+		return list[i].GetId() < list[j].GetId()
+	})
+	var sb strings.Builder
+	sb.WriteString(say(l, "tasks.head"))
+	for _, t := range list[:min(len(list), maxTaskLines)] {
+		sb.WriteString("\n• ")
+		if b.svc.opts.PublicURL != "" {
+			fmt.Fprintf(&sb, "<a href=\"%s\">%s</a>", html.EscapeString(taskURL(b.svc.opts.PublicURL, t.GetId())), esc(taskLabel(t.GetNumber(), t.GetId()), maxField))
+		} else {
+			sb.WriteString(esc(taskLabel(t.GetNumber(), t.GetId()), maxField))
+		}
+		if t.GetSlaBreached() {
+			sb.WriteString(" ⏰")
+		}
+		fmt.Fprintf(&sb, " %s", esc(t.GetTitle(), 80))
+		if p := t.GetCurrentProcess().GetName(); p != "" {
+			fmt.Fprintf(&sb, " — %s", esc(p, 60))
+		}
+	}
+	if rest := len(list) - maxTaskLines; rest > 0 || more {
+		link := html.EscapeString(strings.TrimRight(b.svc.opts.PublicURL, "/") + "/tasks")
+		sb.WriteString("\n")
+		sb.WriteString(say(l, "tasks.more", link))
+	}
+	b.send(c, sb.String(), &tele.SendOptions{DisableWebPagePreview: true})
+	return nil
+}
+
+// onCallback acts on a notification's button as the chat's user.
+func (b *chatBot) onCallback(c tele.Context) error {
+	ctx, cancel := b.ctx()
+	defer cancel()
+	cb := c.Callback()
+	l := telegramLang(c.Sender())
+	taskID, processID, action, ok := parseCallback(cb.Data)
+	if !ok || c.Chat() == nil {
+		b.respond(c, say(l, "err.button"), false)
+		return nil
+	}
+	chatID := c.Chat().ID
+	who, err := b.linked(ctx, chatID)
+	switch {
+	case errors.Is(err, errNotLinked):
+		b.respond(c, plain(say(l, "not.linked")), true)
+		return nil
+	case err != nil:
+		b.svc.log.Warn("resolving a Telegram chat failed", "err", err)
+		b.respond(c, say(l, "unavailable"), true)
+		return nil
+	}
+	l = who.GetLanguage()
+	p := principal(who)
+	if !slices.Contains(p.Permissions, permWork) {
+		b.respond(c, say(l, "err.role"), true)
+		return nil
+	}
+	uctx := b.svc.fwd.AsUser(ctx, p)
+	switch action {
+	case actTake:
+		resp, err := b.svc.tasks.AssignTask(uctx, &taskv1.AssignTaskRequest{Id: taskID, UserId: 0, ProcessId: processID})
+		if err != nil {
+			b.respond(c, b.explain(uctx, l, err, taskID, processID), true)
+			return nil
+		}
+		t := resp.GetTask()
+		b.respond(c, say(l, "act.taken", taskLabel(t.GetNumber(), taskID)), false)
+		b.dropButton(cb, actTake)
+	case actAdvance:
+		resp, err := b.svc.tasks.AdvanceTask(uctx, &taskv1.AdvanceTaskRequest{Id: taskID, ProcessId: processID})
+		if err != nil {
+			b.respond(c, b.explain(uctx, l, err, taskID, processID), true)
+			return nil
+		}
+		t := resp.GetTask()
+		if t.GetState() == taskv1.TaskState_TASK_STATE_OPEN {
+			b.respond(c, say(l, "act.advanced", taskLabel(t.GetNumber(), taskID), t.GetCurrentProcess().GetName()), false)
+		} else {
+			b.respond(c, say(l, "act.closed", taskLabel(t.GetNumber(), taskID)), false)
+		}
+		b.clearButtons(chatID, cb.Message)
+	case actReturn:
+		// Return needs a comment: check the button is still good, then ask.
+		t, err := b.svc.tasks.GetTask(uctx, &taskv1.GetTaskRequest{Id: taskID})
+		if err != nil {
+			b.respond(c, b.explain(uctx, l, err, taskID, processID), true)
+			return nil
+		}
+		if why := stale(t.GetTask(), processID, p); why != "" {
+			b.respond(c, say(l, why), true)
+			return nil
+		}
+		number := t.GetTask().GetNumber()
+		q, err := b.bot.Send(tele.ChatID(chatID), say(l, "act.ask.return", html.EscapeString(taskLabel(number, taskID))),
+			&tele.SendOptions{ReplyMarkup: &tele.ReplyMarkup{ForceReply: true, Placeholder: say(l, "act.placeholder")}})
+		if err != nil {
+			b.svc.log.Warn("asking for a return comment failed", "err", err)
+			b.respond(c, say(l, "err.failed"), true)
+			return nil
+		}
+		var source int64
+		if cb.Message != nil {
+			source = int64(cb.Message.ID)
+		}
+		if err := b.svc.store.savePrompt(ctx, &promptRow{
+			ChatID: chatID, MessageID: int64(q.ID), Kind: promptReturn,
+			TaskID: taskID, TaskNumber: clip(number, 50), ProcessID: processID, SourceMessageID: source,
+		}); err != nil {
+			b.svc.log.Warn("saving a prompt failed", "err", err)
+			b.respond(c, say(l, "err.failed"), true)
+			return nil
+		}
+		b.respond(c, say(l, "act.ask.short"), false)
+	}
+	return nil
+}
+
+// stale tells why a button no longer fits the task ("" when it does).
+func stale(t *taskv1.Task, processID int64, p auth.Principal) string {
+	switch {
+	case t.GetState() != taskv1.TaskState_TASK_STATE_OPEN:
+		return "err.closed"
+	case t.GetCurrentProcess().GetId() != processID:
+		return "err.moved"
+	case !p.InGroup(t.GetCurrentProcess().GetGroupId()) && !slices.Contains(p.Permissions, permManage):
+		return "err.group"
+	}
+	return ""
+}
+
+// explain turns the task service's refusal into a clear answer. When the
+// refusal is about the task's state, the task is read to say which: closed,
+// or moved on.
+func (b *chatBot) explain(uctx context.Context, l string, err error, taskID, processID int64) string {
+	st := status.Convert(err)
+	switch st.Code() {
+	case codes.PermissionDenied:
+		return say(l, "err.group")
+	case codes.NotFound:
+		return say(l, "err.gone")
+	case codes.Aborted, codes.FailedPrecondition:
+		if t, gerr := b.svc.tasks.GetTask(uctx, &taskv1.GetTaskRequest{Id: taskID}); gerr == nil {
+			switch {
+			case t.GetTask().GetState() != taskv1.TaskState_TASK_STATE_OPEN:
+				return say(l, "err.closed")
+			case t.GetTask().GetCurrentProcess().GetId() != processID:
+				return say(l, "err.moved")
+			}
+		}
+		if st.Code() == codes.Aborted {
+			return say(l, "err.moved")
+		}
+		return say(l, "err.refused", st.Message())
+	case codes.InvalidArgument:
+		return say(l, "err.refused", st.Message())
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return say(l, "unavailable")
+	}
+	b.svc.log.Warn("a task action from Telegram failed", "task", taskID, "err", err)
+	return say(l, "err.failed")
+}
+
+// dropButton removes one action from a notification's keyboard.
+func (b *chatBot) dropButton(cb *tele.Callback, action string) {
+	if cb.Message == nil || cb.Message.ReplyMarkup == nil {
+		return
+	}
+	var rows [][]tele.InlineButton
+	for _, row := range cb.Message.ReplyMarkup.InlineKeyboard {
+		var kept []tele.InlineButton
+		for _, btn := range row {
+			if _, _, a, ok := parseCallback(btn.Data); ok && a == action {
+				continue
+			}
+			kept = append(kept, btn)
+		}
+		if len(kept) > 0 {
+			rows = append(rows, kept)
+		}
+	}
+	if _, err := b.bot.EditReplyMarkup(cb.Message, &tele.ReplyMarkup{InlineKeyboard: rows}); err != nil {
+		b.svc.log.Debug("updating a notification's buttons failed", "err", err)
+	}
+}
+
+// clearButtons removes a notification's keyboard once its task moved on.
+func (b *chatBot) clearButtons(chatID int64, msg *tele.Message) {
+	if msg == nil {
+		return
+	}
+	b.clearButtonsOf(chatID, int64(msg.ID))
+}
+
+func (b *chatBot) clearButtonsOf(chatID, messageID int64) {
+	if messageID == 0 {
+		return
+	}
+	m := tele.StoredMessage{ChatID: chatID, MessageID: strconv.FormatInt(messageID, 10)}
+	if _, err := b.bot.EditReplyMarkup(m, nil); err != nil {
+		b.svc.log.Debug("removing a notification's buttons failed", "err", err)
+	}
+}
+
+// onText handles plain messages: a reply to the bot's question (why
+// return?) returns the task; a reply to a notification comments on its
+// task.
+func (b *chatBot) onText(c tele.Context) error {
+	if !private(c) {
+		return nil
+	}
+	ctx, cancel := b.ctx()
+	defer cancel()
+	m := c.Message()
+	l := telegramLang(c.Sender())
+	if m.ReplyTo == nil {
+		if who, err := b.linked(ctx, c.Chat().ID); err == nil {
+			l = who.GetLanguage()
+		}
+		b.send(c, say(l, "hint"))
+		return nil
+	}
+	who, ok := b.answerLinked(ctx, c)
+	if !ok {
+		return nil
+	}
+	l = who.GetLanguage()
+	text := strings.TrimSpace(m.Text)
+	chatID := c.Chat().ID
+	replied := int64(m.ReplyTo.ID)
+	uctx := b.asUser(ctx, who)
+
+	pr, err := b.svc.store.prompt(ctx, chatID, replied)
+	if err != nil {
+		b.svc.log.Warn("reading a prompt failed", "err", err)
+		b.send(c, say(l, "err.failed"))
+		return nil
+	}
+	if pr != nil && pr.Kind == promptReturn {
+		if b.svc.opts.Now().Sub(time.UnixMicro(pr.CreatedAt)) > promptTTL {
+			b.send(c, say(l, "act.expired"))
+			return nil
+		}
+		if text == "" {
+			b.send(c, say(l, "act.empty"))
+			return nil
+		}
+		resp, err := b.svc.tasks.ReturnTask(uctx, &taskv1.ReturnTaskRequest{Id: pr.TaskID, Comment: text, ProcessId: pr.ProcessID})
+		if err != nil {
+			b.reply(c, html.EscapeString(b.explain(uctx, l, err, pr.TaskID, pr.ProcessID)))
+			return nil
+		}
+		if err := b.svc.store.deletePrompt(ctx, chatID, replied); err != nil {
+			b.svc.log.Warn("removing an answered prompt failed", "err", err)
+		}
+		t := resp.GetTask()
+		b.reply(c, say(l, "act.returned", html.EscapeString(taskLabel(t.GetNumber(), pr.TaskID)), html.EscapeString(t.GetCurrentProcess().GetName())))
+		b.clearButtonsOf(chatID, pr.SourceMessageID)
+		return nil
+	}
+
+	d, err := b.svc.store.byMessage(ctx, chatID, replied)
+	if err != nil {
+		b.svc.log.Warn("finding the notification replied to failed", "err", err)
+		b.send(c, say(l, "err.failed"))
+		return nil
+	}
+	if d == nil {
+		b.send(c, say(l, "hint"))
+		return nil
+	}
+	if text == "" {
+		b.send(c, say(l, "act.empty"))
+		return nil
+	}
+	if _, err := b.svc.tasks.AddComment(uctx, &taskv1.AddCommentRequest{TaskId: d.TaskID, Text: text}); err != nil {
+		b.reply(c, html.EscapeString(b.explain(uctx, l, err, d.TaskID, d.ProcessID)))
+		return nil
+	}
+	b.reply(c, say(l, "act.commented", html.EscapeString(taskLabel(d.TaskNumber, d.TaskID))))
+	return nil
+}
+
+func (b *chatBot) reply(c tele.Context, text string) {
+	if err := c.Reply(text); err != nil {
+		b.svc.log.Warn("answering in a Telegram chat failed", "err", err)
+	}
+}

@@ -1,0 +1,270 @@
+package notifier
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	tele "gopkg.in/telebot.v3"
+
+	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+)
+
+// Limits on what a message quotes, so one stays well under Telegram's 4096
+// characters whatever people typed.
+const (
+	maxQuoted = 1500
+	maxField  = 200
+)
+
+// Button actions, as carried in callback data: t:<task>:<process>:<action>.
+const (
+	actTake    = "take"
+	actAdvance = "adv"
+	actReturn  = "ret"
+)
+
+// lang picks the message language: English when asked for, Russian (the
+// product's default) otherwise.
+func lang(code string) string {
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(code)), "en") {
+		return "en"
+	}
+	return "ru"
+}
+
+// telegramLang guesses a chat's language before its user is known, from
+// the Telegram client's language.
+func telegramLang(u *tele.User) string {
+	if u != nil && strings.HasPrefix(strings.ToLower(u.LanguageCode), "ru") {
+		return "ru"
+	}
+	return "en"
+}
+
+// texts are the phrases of both languages.
+var texts = map[string]map[string]string{
+	"en": {
+		"created":       "New task, in %s",
+		"advanced":      "Moved from %s to %s",
+		"returned":      "Returned from %s to %s",
+		"assigned":      "Assigned to %s",
+		"commented":     "New comment",
+		"sla":           "SLA breached in %s",
+		"closed":        "Closed",
+		"cancelled":     "Cancelled",
+		"event":         "Task event",
+		"customer":      "Customer",
+		"contract":      "Contract",
+		"route":         "Route",
+		"process":       "Process",
+		"by":            "By",
+		"comment":       "Comment",
+		"reason":        "Reason",
+		"resolution":    "Resolution",
+		"assignee":      "Assignee",
+		"open":          "Open in the console",
+		"btn.take":      "Take",
+		"btn.adv":       "Complete",
+		"btn.ret":       "Return",
+		"system":        "the system",
+		"reply.comment": "Reply to this message to comment on the task.",
+	},
+	"ru": {
+		"created":       "Новая задача, этап «%s»",
+		"advanced":      "Переведена с этапа «%s» на «%s»",
+		"returned":      "Возвращена с этапа «%s» на «%s»",
+		"assigned":      "Назначена: %s",
+		"commented":     "Новый комментарий",
+		"sla":           "Нарушен срок (SLA) на этапе «%s»",
+		"closed":        "Закрыта",
+		"cancelled":     "Отменена",
+		"event":         "Событие задачи",
+		"customer":      "Клиент",
+		"contract":      "Договор",
+		"route":         "Маршрут",
+		"process":       "Этап",
+		"by":            "Кто",
+		"comment":       "Комментарий",
+		"reason":        "Причина",
+		"resolution":    "Результат",
+		"assignee":      "Исполнитель",
+		"open":          "Открыть в консоли",
+		"btn.take":      "Взять",
+		"btn.adv":       "Выполнить",
+		"btn.ret":       "Вернуть",
+		"system":        "система",
+		"reply.comment": "Ответьте на это сообщение, чтобы оставить комментарий.",
+	},
+}
+
+func tr(l, key string) string {
+	if s, ok := texts[lang(l)][key]; ok {
+		return s
+	}
+	return texts["en"][key]
+}
+
+// esc escapes people's text for Telegram's HTML parse mode, shortened to n
+// characters.
+func esc(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > n {
+		r := []rune(s)
+		s = string(r[:n]) + "…"
+	}
+	return html.EscapeString(s)
+}
+
+// taskURL links to the task in the console.
+func taskURL(publicURL string, taskID int64) string {
+	return strings.TrimRight(publicURL, "/") + "/tasks/" + strconv.FormatInt(taskID, 10)
+}
+
+// taskLabel names a task: its number and id ("T-000123 (#123)").
+func taskLabel(number string, id int64) string {
+	if number == "" {
+		return "#" + strconv.FormatInt(id, 10)
+	}
+	return number + " (#" + strconv.FormatInt(id, 10) + ")"
+}
+
+// render writes the message one recipient gets for a notice.
+func render(n *notifierv1.TaskNotice, language, publicURL string) string {
+	l := lang(language)
+	var b strings.Builder
+	fmt.Fprintf(&b, "<b>%s</b>", esc(taskLabel(n.GetTaskNumber(), n.GetTaskId()), maxField))
+	if t := n.GetTaskTitle(); t != "" {
+		fmt.Fprintf(&b, " · %s", esc(t, maxField))
+	}
+	b.WriteString("\n<b>")
+	b.WriteString(headline(n, l))
+	b.WriteString("</b>\n")
+	line := func(key, value string) {
+		if strings.TrimSpace(value) != "" {
+			fmt.Fprintf(&b, "\n%s: %s", tr(l, key), value)
+		}
+	}
+	line("customer", esc(n.GetCustomerName(), maxField))
+	line("contract", esc(n.GetContractNumber(), maxField))
+	line("route", esc(n.GetRouteName(), maxField))
+	if n.GetTaskState() == taskv1.TaskState_TASK_STATE_OPEN || n.GetTaskState() == taskv1.TaskState_TASK_STATE_UNSPECIFIED {
+		line("process", esc(n.GetProcessName(), maxField))
+	}
+	if n.GetAssigneeName() != "" && n.GetKind() != taskv1.TaskEventKind_TASK_EVENT_KIND_ASSIGNED {
+		line("assignee", esc(n.GetAssigneeName(), maxField))
+	}
+	actor := n.GetActorName()
+	if actor == "" && n.GetActorId() == 0 {
+		actor = tr(l, "system")
+	}
+	line("by", esc(actor, maxField))
+	line("resolution", esc(n.GetResolution(), maxField))
+	if txt := n.GetText(); strings.TrimSpace(txt) != "" {
+		key := "comment"
+		switch n.GetKind() {
+		case taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED:
+			key = "reason"
+		}
+		fmt.Fprintf(&b, "\n%s: <i>%s</i>", tr(l, key), esc(txt, maxQuoted))
+	}
+	if publicURL != "" {
+		u := taskURL(publicURL, n.GetTaskId())
+		fmt.Fprintf(&b, "\n\n<a href=\"%s\">%s</a>", html.EscapeString(u), tr(l, "open"))
+	}
+	return b.String()
+}
+
+// headline says what happened, in a line.
+func headline(n *notifierv1.TaskNotice, l string) string {
+	proc := func(s string) string { return esc(s, maxField) }
+	switch n.GetKind() {
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED:
+		return fmt.Sprintf(tr(l, "created"), proc(n.GetProcessName()))
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED:
+		if n.GetTaskState() != taskv1.TaskState_TASK_STATE_OPEN && n.GetTaskState() != taskv1.TaskState_TASK_STATE_UNSPECIFIED {
+			return tr(l, "closed")
+		}
+		return fmt.Sprintf(tr(l, "advanced"), proc(n.GetFromProcessName()), proc(n.GetProcessName()))
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_RETURNED:
+		return fmt.Sprintf(tr(l, "returned"), proc(n.GetFromProcessName()), proc(n.GetProcessName()))
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_ASSIGNED:
+		return fmt.Sprintf(tr(l, "assigned"), esc(n.GetAssigneeName(), maxField))
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED:
+		return tr(l, "commented")
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_SLA_BREACHED:
+		return fmt.Sprintf(tr(l, "sla"), proc(n.GetProcessName()))
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED:
+		if n.GetTaskState() == taskv1.TaskState_TASK_STATE_CANCELLED {
+			return tr(l, "cancelled")
+		}
+		return tr(l, "closed")
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED:
+		return tr(l, "cancelled")
+	}
+	return tr(l, "event")
+}
+
+// callbackData is what a button carries back: t:<task>:<process>:<action>.
+// At most 2+19+1+19+1+4 = 46 bytes, within Telegram's 64.
+func callbackData(taskID, processID int64, action string) string {
+	return "t:" + strconv.FormatInt(taskID, 10) + ":" + strconv.FormatInt(processID, 10) + ":" + action
+}
+
+// parseCallback reads a button's data; ok is false for anything else.
+func parseCallback(data string) (taskID, processID int64, action string, ok bool) {
+	parts := strings.Split(data, ":")
+	if len(parts) != 4 || parts[0] != "t" {
+		return 0, 0, "", false
+	}
+	taskID, err1 := strconv.ParseInt(parts[1], 10, 64)
+	processID, err2 := strconv.ParseInt(parts[2], 10, 64)
+	switch {
+	case err1 != nil, err2 != nil, taskID <= 0, processID < 0:
+		return 0, 0, "", false
+	}
+	switch parts[3] {
+	case actTake, actAdvance, actReturn:
+		return taskID, processID, parts[3], true
+	}
+	return 0, 0, "", false
+}
+
+// buttons are the actions a member of the task's current group gets:
+// take (unless the task is theirs already), complete, return.
+func buttons(n *notifierv1.TaskNotice, userID int64, language string) *tele.ReplyMarkup {
+	l := lang(language)
+	var row []tele.InlineButton
+	if n.GetAssigneeId() != userID {
+		row = append(row, tele.InlineButton{Text: tr(l, "btn.take"), Data: callbackData(n.GetTaskId(), n.GetProcessId(), actTake)})
+	}
+	row = append(row,
+		tele.InlineButton{Text: tr(l, "btn.adv"), Data: callbackData(n.GetTaskId(), n.GetProcessId(), actAdvance)},
+		tele.InlineButton{Text: tr(l, "btn.ret"), Data: callbackData(n.GetTaskId(), n.GetProcessId(), actReturn)},
+	)
+	return &tele.ReplyMarkup{InlineKeyboard: [][]tele.InlineButton{row}}
+}
+
+// encodeMarkup stores a keyboard as Bot API JSON.
+func encodeMarkup(m *tele.ReplyMarkup) (string, error) {
+	if m == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+func decodeMarkup(s string) (*tele.ReplyMarkup, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var m tele.ReplyMarkup
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}

@@ -1,0 +1,88 @@
+package notifier
+
+import (
+	"gorm.io/gorm"
+
+	"github.com/telecomcrm/crm/services/platform/database"
+)
+
+// migrations are the notifier's schema steps, oldest first. The structs
+// inside each step are frozen copies of the models of that day.
+var migrations = []*database.Migration{
+	{
+		ID: "0001_outbox_deliveries_prompts_unreachable_chats",
+		Migrate: func(tx *gorm.DB) error {
+			// event is one task notice as the task service handed it over:
+			// the outbox. The expander turns it into deliveries.
+			type event struct {
+				ID      int64  `gorm:"primaryKey"`
+				EventID string `gorm:"size:200;not null;uniqueIndex:events_event_id_key"`
+				TaskID  int64  `gorm:"not null"`
+				// Notice is the TaskNotice, protobuf-encoded.
+				Notice    []byte `gorm:"not null"`
+				CreatedAt int64  `gorm:"not null"`
+				// ExpandedAt is 0 while the event waits for its recipients.
+				ExpandedAt    int64  `gorm:"not null;default:0;index:events_pending,priority:1"`
+				NextAttemptAt int64  `gorm:"not null;default:0;index:events_pending,priority:2"`
+				Attempts      int32  `gorm:"not null;default:0"`
+				LastError     string `gorm:"size:500;not null;default:''"`
+			}
+			// delivery is one message to one recipient of one event.
+			type delivery struct {
+				ID         int64  `gorm:"primaryKey"`
+				EventID    string `gorm:"size:200;not null;uniqueIndex:deliveries_event_user_key,priority:1"`
+				UserID     int64  `gorm:"not null;uniqueIndex:deliveries_event_user_key,priority:2"`
+				ChatID     int64  `gorm:"not null;default:0;index:deliveries_chat_message,priority:1"`
+				TaskID     int64  `gorm:"not null"`
+				TaskNumber string `gorm:"size:50;not null;default:''"`
+				ProcessID  int64  `gorm:"not null;default:0"`
+				Language   string `gorm:"size:8;not null;default:''"`
+				Text       string `gorm:"not null"`
+				// Markup is the inline keyboard as Bot API JSON; empty: none.
+				Markup        string `gorm:"not null;default:''"`
+				State         string `gorm:"size:16;not null;index:deliveries_due,priority:1"`
+				NextAttemptAt int64  `gorm:"not null;default:0;index:deliveries_due,priority:2"`
+				Attempts      int32  `gorm:"not null;default:0"`
+				LastAttemptAt int64  `gorm:"not null;default:0"`
+				// Uncertain: the last attempt's answer was lost, so Telegram
+				// may hold the message already.
+				Uncertain bool `gorm:"not null;default:false"`
+				// LostAnswers counts attempts whose answer was lost.
+				LostAnswers int32  `gorm:"not null;default:0"`
+				MessageID   int64  `gorm:"not null;default:0;index:deliveries_chat_message,priority:2"`
+				Reason      string `gorm:"size:500;not null;default:''"`
+				CreatedAt   int64  `gorm:"not null"`
+				UpdatedAt   int64  `gorm:"not null"`
+			}
+			// prompt is a question the bot asked in a chat (why return the
+			// task?); the reply to it carries the answer.
+			type prompt struct {
+				ChatID     int64  `gorm:"primaryKey;autoIncrement:false"`
+				MessageID  int64  `gorm:"primaryKey;autoIncrement:false"`
+				Kind       string `gorm:"size:16;not null"`
+				TaskID     int64  `gorm:"not null"`
+				TaskNumber string `gorm:"size:50;not null;default:''"`
+				ProcessID  int64  `gorm:"not null"`
+				// The notification whose buttons asked, to clear them after.
+				SourceMessageID int64 `gorm:"not null;default:0"`
+				CreatedAt       int64 `gorm:"not null;index:prompts_created_at"`
+			}
+			// unreachableChat is a chat whose user blocked the bot; nothing
+			// is sent there until the chat is linked again.
+			type unreachableChat struct {
+				ChatID int64 `gorm:"primaryKey;autoIncrement:false"`
+				Since  int64 `gorm:"not null"`
+			}
+			if err := tx.Table("unreachable_chats").Migrator().CreateTable(&unreachableChat{}); err != nil {
+				return err
+			}
+			if err := tx.Table("events").Migrator().CreateTable(&event{}); err != nil {
+				return err
+			}
+			if err := tx.Table("deliveries").Migrator().CreateTable(&delivery{}); err != nil {
+				return err
+			}
+			return tx.Table("prompts").Migrator().CreateTable(&prompt{})
+		},
+	},
+}

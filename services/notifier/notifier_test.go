@@ -1,0 +1,721 @@
+package notifier
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/servicetest"
+)
+
+const (
+	chatAnna  = 1001
+	chatBoris = 1002
+	chatCarl  = 1003
+	chatEgor  = 1005
+	chatSveta = 1006
+	chatVera  = 1007
+)
+
+var (
+	created  = taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED
+	advanced = taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED
+	breached = taskv1.TaskEventKind_TASK_EVENT_KIND_SLA_BREACHED
+)
+
+func TestStartWithCodeLinksTheChatAndBadCodesGetClearAnswers(t *testing.T) {
+	h := newHarness(t)
+	h.identity.mu.Lock()
+	h.identity.codes["GOODCODE"] = &linkCode{UserID: 4}
+	h.identity.codes["OLDCODE1"] = &linkCode{UserID: 4, Expired: true}
+	h.identity.codes["USEDCODE"] = &linkCode{UserID: 4, Used: true}
+	h.identity.mu.Unlock()
+	const chat = 2004
+
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		{"unknown code", "/start NOSUCHCODE", "This code is unknown"},
+		{"expired code", "/start OLDCODE1", "This code has expired"},
+		{"used code", "/start USEDCODE", "This code has been used already"},
+		{"no code", "/start", "/start CODE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := h.say(chat, "en", tc.text, 0)
+			if !strings.Contains(got.Text, tc.want) {
+				t.Fatalf("answer %q does not say %q", got.Text, tc.want)
+			}
+			if u := h.identity.user(4); u.ChatID != 0 {
+				t.Fatalf("the chat got linked to Dina by %q", tc.text)
+			}
+		})
+	}
+	t.Run("good code", func(t *testing.T) {
+		got := h.say(chat, "en", "/start GOODCODE", 0)
+		// Dina reads Russian: the answer switches to her language.
+		if !strings.Contains(got.Text, "Готово: вы — Dina") {
+			t.Fatalf("answer %q does not confirm the link in Dina's language", got.Text)
+		}
+		if u := h.identity.user(4); u.ChatID != chat {
+			t.Fatalf("Dina's chat is %d, want %d", u.ChatID, chat)
+		}
+	})
+	t.Run("code spent", func(t *testing.T) {
+		got := h.say(2005, "ru", "/start GOODCODE", 0)
+		if !strings.Contains(got.Text, "уже использован") {
+			t.Fatalf("a second use of a code got %q", got.Text)
+		}
+		if u := h.identity.user(4); u.ChatID != chat {
+			t.Fatalf("a spent code moved Dina's chat to %d", u.ChatID)
+		}
+	})
+	t.Run("stop unlinks", func(t *testing.T) {
+		got := h.say(chat, "en", "/stop", 0)
+		if !strings.Contains(got.Text, "Чат отвязан") {
+			t.Fatalf("/stop answered %q", got.Text)
+		}
+		calls := h.identity.unlinkCalls()
+		if len(calls) != 1 || calls[0] != (unlinkCall{ChatID: chat, Reason: "stop"}) {
+			t.Fatalf("unlink calls %+v, want one for chat %d with reason stop", calls, chat)
+		}
+	})
+}
+
+func TestNoticeReachesTheMembersOfItsGroupsOnlyAndNotTheActor(t *testing.T) {
+	h := newHarness(t)
+	// Boris created the task in the installers' process.
+	if q := h.enqueue(notice("task-40/1", created, 2, groupInstallers)); q != 1 {
+		t.Fatalf("queued %d, want 1", q)
+	}
+	st := h.settled()
+	if got := len(h.api.sentTo(chatAnna)); got != 1 {
+		t.Fatalf("Anna (installer) got %d messages, want 1", got)
+	}
+	for who, chat := range map[string]int64{"Boris (the actor)": chatBoris, "Carl (provisioning)": chatCarl, "Egor": chatEgor, "Sveta": chatSveta} {
+		if got := len(h.api.sentTo(chat)); got != 0 {
+			t.Errorf("%s got %d messages, want none", who, got)
+		}
+	}
+	// Dina has no Telegram, Vera has: 2 sent, 1 skipped.
+	if got := len(h.api.sentTo(chatVera)); got != 1 {
+		t.Errorf("Vera (installer) got %d messages, want 1", got)
+	}
+	if st.Sent != 2 || st.Skipped != 1 {
+		t.Fatalf("stats %+v, want 2 sent (Anna, Vera) and 1 skipped (Dina, no chat)", st)
+	}
+
+	// Egor moved it on to provisioning; he asked to hear of his own
+	// actions. The installers hear it left them, the provisioners that it
+	// came.
+	n := notice("task-40/2", advanced, 5, groupInstallers, groupProvisioning)
+	n.FromProcessName, n.ProcessName, n.ProcessId, n.CurrentGroupId = "Diagnostics", "Provisioning", 102, groupProvisioning
+	h.enqueue(n)
+	h.settled()
+	for who, chat := range map[string]int64{"Anna": chatAnna, "Boris": chatBoris, "Carl": chatCarl, "Egor (notify_self)": chatEgor, "Vera": chatVera} {
+		if got := countWith(h.api.sentTo(chat), "Provisioning"); got != 1 {
+			t.Errorf("%s got %d messages about the move, want 1", who, got)
+		}
+	}
+	if got := len(h.api.sentTo(chatSveta)); got != 0 {
+		t.Errorf("Sveta (supervisor, not in the groups) got %d messages", got)
+	}
+
+	// An SLA breach reaches the supervisors too.
+	b := notice("task-40/3", breached, 0, groupProvisioning)
+	b.IncludeSupervisors = true
+	h.enqueue(b)
+	h.settled()
+	if got := countWith(h.api.sentTo(chatSveta), "SLA breached"); got != 1 {
+		t.Fatalf("Sveta got %d SLA breach messages, want 1: %q", got, textsTo(h.api.sentTo(chatSveta)))
+	}
+}
+
+func TestRepeatedEventIsQueuedOnceAndSentOnce(t *testing.T) {
+	h := newHarness(t)
+	if q := h.enqueue(notice("task-40/1", created, 0, groupInstallers)); q != 1 {
+		t.Fatalf("first call queued %d, want 1", q)
+	}
+	if q := h.enqueue(notice("task-40/1", created, 0, groupInstallers)); q != 0 {
+		t.Fatalf("repeated call queued %d, want 0", q)
+	}
+	h.settled()
+	time.Sleep(100 * time.Millisecond)
+	if got := len(h.api.sentTo(chatAnna)); got != 1 {
+		t.Fatalf("Anna got %d messages for one event, want 1", got)
+	}
+}
+
+func TestEnqueueRefusesANoticeWithoutEventID(t *testing.T) {
+	h := newHarness(t)
+	h.mu.Lock()
+	client := h.client
+	h.mu.Unlock()
+	n := notice("", created, 0, groupInstallers)
+	_, err := client.EnqueueTaskEvent(servicetest.Service(context.Background(), "task"), &notifierv1.EnqueueTaskEventRequest{Notice: n})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("a notice without an event id: %v, want InvalidArgument", err)
+	}
+	// Users cannot queue notices: the call is for services.
+	n.EventId = "x"
+	_, err = client.EnqueueTaskEvent(servicetest.User(context.Background(), 1, servicetest.Admin), &notifierv1.EnqueueTaskEventRequest{Notice: n})
+	if status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("a user queueing a notice: %v, want PermissionDenied", err)
+	}
+}
+
+func TestMessagesSpeakTheRecipientsLanguageEscapeTextAndCarryButtons(t *testing.T) {
+	h := newHarness(t)
+	n := notice("task-40/1", created, 3, groupInstallers)
+	n.TaskTitle = `Cable <cut> & "router" dead`
+	n.Text = "Customer says: <b>urgent</b>"
+	h.enqueue(n)
+	h.settled()
+	anna, boris := h.api.sentTo(chatAnna), h.api.sentTo(chatBoris)
+	if len(anna) != 1 || len(boris) != 1 {
+		t.Fatalf("Anna got %d, Boris %d messages; want 1 each", len(anna), len(boris))
+	}
+	for _, want := range []string{"T-000040 (#40)", "Customer: Ivan Petrov", "Contract: C-000007", "Route: Repair", "Process: Diagnostics",
+		"Cable &lt;cut&gt; &amp; &#34;router&#34; dead", "&lt;b&gt;urgent&lt;/b&gt;", `href="https://crm.example.test/tasks/40"`} {
+		if !strings.Contains(anna[0].Text, want) {
+			t.Errorf("Anna's message lacks %q:\n%s", want, anna[0].Text)
+		}
+	}
+	for _, want := range []string{"Клиент: Ivan Petrov", "Договор: C-000007", "Маршрут: Repair", "Этап: Diagnostics", "Открыть в консоли"} {
+		if !strings.Contains(boris[0].Text, want) {
+			t.Errorf("Boris's message lacks %q:\n%s", want, boris[0].Text)
+		}
+	}
+	if anna[0].ParseMode != "HTML" {
+		t.Errorf("parse mode %q, want HTML", anna[0].ParseMode)
+	}
+	for _, data := range []string{"t:40:101:take", "t:40:101:adv", "t:40:101:ret"} {
+		if !strings.Contains(anna[0].Markup, data) {
+			t.Errorf("Anna's buttons lack %s: %s", data, anna[0].Markup)
+		}
+	}
+	if !strings.Contains(boris[0].Markup, "Взять") {
+		t.Errorf("Boris's buttons are not in Russian: %s", boris[0].Markup)
+	}
+
+	// Those who are told but are not in the task's current group get no
+	// buttons; nor does anyone once the task is closed.
+	m := notice("task-40/2", advanced, 0, groupInstallers, groupProvisioning)
+	m.ProcessId, m.ProcessName, m.CurrentGroupId = 102, "Provisioning", groupProvisioning
+	h.enqueue(m)
+	c := notice("task-40/3", taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, 0, groupProvisioning)
+	c.TaskState, c.ProcessId, c.CurrentGroupId = taskv1.TaskState_TASK_STATE_CLOSED, 0, 0
+	h.enqueue(c)
+	h.settled()
+	if msgs := h.api.sentTo(chatAnna); len(msgs) != 2 || msgs[1].HasButtons() {
+		t.Errorf("Anna (no longer in the current group) got buttons: %+v", msgs)
+	}
+	carl := h.api.sentTo(chatCarl)
+	if len(carl) != 2 || !carl[0].HasButtons() || carl[1].HasButtons() {
+		t.Errorf("Carl should have buttons on the open task only: %+v", carl)
+	}
+}
+
+func TestFloodRetryAfterIsHonoured(t *testing.T) {
+	h := newHarness(t)
+	h.api.failSends(chatAnna, "429", 1, 1)
+	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
+	st := h.settled()
+	tries := h.api.attemptsTo(chatAnna)
+	if len(tries) != 2 || tries[0].Result != "429" || tries[1].Result != "sent" {
+		t.Fatalf("attempts to Anna %+v, want a 429 then a send", tries)
+	}
+	if gap := tries[1].At.Sub(tries[0].At); gap < time.Second {
+		t.Fatalf("retried %v after a 429 with retry_after 1, want at least 1s", gap)
+	}
+	if len(h.api.sentTo(chatAnna)) != 1 || st.Retries != 1 || st.PossibleDuplicates != 0 {
+		t.Fatalf("stats %+v after one 429", st)
+	}
+	// Others were not held up by Anna's wait.
+	if boris := h.api.sentTo(chatBoris); len(boris) != 1 || boris[0].At.After(tries[1].At) {
+		t.Fatalf("Boris waited for Anna's flood limit: %+v", boris)
+	}
+}
+
+func TestServerErrorsAreRetriedWithBackoff(t *testing.T) {
+	const base = 20 * time.Millisecond
+	h := newHarness(t, func(o *Options) { o.BackoffBase, o.BackoffMax = base, time.Second })
+	h.api.failSends(chatAnna, "5xx", 3, 0)
+	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
+	st := h.settled()
+	if got := len(h.api.sentTo(chatAnna)); got != 1 {
+		t.Fatalf("Anna got %d messages, want 1", got)
+	}
+	tries := h.api.attemptsTo(chatAnna)
+	if len(tries) != 4 {
+		t.Fatalf("attempts to Anna %+v, want 3 failures and a send", tries)
+	}
+	// Retry i waits at least base·2^(i-1), less the 20% jitter.
+	for i := 1; i < len(tries); i++ {
+		least := time.Duration(float64(base<<(i-1)) * 0.8)
+		if gap := tries[i].At.Sub(tries[i-1].At); gap < least {
+			t.Errorf("retry %d came %v after the failure before it, want at least %v", i, gap, least)
+		}
+	}
+	if st.Retries < 3 || st.PossibleDuplicates != 0 {
+		t.Fatalf("stats %+v, want 3 retries and no possible duplicate (Telegram answered each failure)", st)
+	}
+}
+
+// The API is down for ten minutes scaled 1:1000 (600 ms, with backoff from
+// 1 ms up to 300 ms for 1 s up to 5 min): every message arrives once it is
+// back, none twice.
+func TestTelegramDownTenMinutesLosesNothingAndDoublesNothing(t *testing.T) {
+	h := newHarness(t, func(o *Options) {
+		o.BackoffBase, o.BackoffMax = time.Millisecond, 300*time.Millisecond
+	})
+	h.api.goDown()
+	for i := 1; i <= 5; i++ {
+		n := notice(fmt.Sprintf("task-40/%d", i), created, 0, groupInstallers, groupProvisioning)
+		n.Text = fmt.Sprintf("event %d", i)
+		h.enqueue(n)
+	}
+	time.Sleep(600 * time.Millisecond)
+	if got := len(h.api.allSent()); got != 0 {
+		t.Fatalf("%d messages got through while the API was down", got)
+	}
+	if st := h.stats(); st.PendingMessages == 0 {
+		t.Fatalf("nothing waits while the API is down: %+v", st)
+	}
+	h.api.comeBack()
+	st := h.settled()
+	for _, chat := range []int64{chatAnna, chatBoris, chatCarl, chatEgor, chatVera} {
+		msgs := h.api.sentTo(chat)
+		for i := 1; i <= 5; i++ {
+			if got := countWith(msgs, fmt.Sprintf("event %d", i)); got != 1 {
+				t.Errorf("chat %d got event %d %d times, want once", chat, i, got)
+			}
+		}
+	}
+	if st.Sent != 25 || st.PossibleDuplicates != 0 {
+		t.Fatalf("stats %+v, want 25 sent and no possible duplicate", st)
+	}
+}
+
+func TestDroppedAnswerYieldsAtMostOneCountedDuplicate(t *testing.T) {
+	h := newHarness(t)
+	h.api.failSends(chatAnna, "drop", 1, 0)
+	n := notice("task-40/1", created, 0, groupInstallers)
+	n.Text = "the dropped one"
+	h.enqueue(n)
+	st := h.settled()
+	if got := countWith(h.api.sentTo(chatAnna), "the dropped one"); got != 2 {
+		t.Fatalf("Anna has the message %d times, want 2 (one whose answer was lost, one resend)", got)
+	}
+	if got := countWith(h.api.sentTo(chatBoris), "the dropped one"); got != 1 {
+		t.Fatalf("Boris has the message %d times, want 1", got)
+	}
+	if st.PossibleDuplicates != 1 {
+		t.Fatalf("possible duplicates %d, want 1", st.PossibleDuplicates)
+	}
+	resp, err := h.client.GetDeliveryStats(servicetest.User(context.Background(), 6, servicetest.Viewer), &notifierv1.GetDeliveryStatsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetPossibleDuplicates() != 1 || !resp.GetBotEnabled() || resp.GetSentMessages() != st.Sent {
+		t.Fatalf("GetDeliveryStats %v, want 1 possible duplicate, the bot on, %d sent", resp, st.Sent)
+	}
+}
+
+func TestBlockedUserIsMarkedUnreachableAndNotRetried(t *testing.T) {
+	h := newHarness(t)
+	h.api.failSends(chatAnna, "403", -1, 0)
+	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
+	h.enqueue(notice("task-40/2", taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED, 0, groupInstallers))
+	st := h.settled()
+	time.Sleep(200 * time.Millisecond)
+	if tries := h.api.attemptsTo(chatAnna); len(tries) != 1 {
+		t.Fatalf("Anna's chat was tried %d times, want once", len(tries))
+	}
+	if calls := h.identity.unlinkCalls(); len(calls) != 1 || calls[0] != (unlinkCall{ChatID: chatAnna, Reason: "blocked"}) {
+		t.Fatalf("unlink calls %+v, want chat %d marked blocked", calls, chatAnna)
+	}
+	// The second message is unreachable too, or skipped once identity
+	// forgot the chat.
+	if st.Unreachable+st.Skipped < 3 || st.Unreachable < 1 {
+		t.Fatalf("stats %+v, want Anna's messages unreachable (and Dina's skipped)", st)
+	}
+	if got := len(h.api.sentTo(chatBoris)); got != 2 {
+		t.Fatalf("Boris got %d messages, want 2", got)
+	}
+}
+
+func TestRestartMidQueueLosesNothingAndDoublesNothing(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.PerChatInterval = 50 * time.Millisecond })
+	for i := 1; i <= 10; i++ {
+		n := notice(fmt.Sprintf("task-40/%d", i), created, 0, groupInstallers)
+		n.Text = fmt.Sprintf("event %d", i)
+		h.enqueue(n)
+	}
+	eventually(t, 10*time.Second, func() bool { return len(h.api.sentTo(chatAnna)) >= 3 }, "a few messages go out")
+	h.restart()
+	st := h.settled()
+	for _, chat := range []int64{chatAnna, chatBoris, chatVera} {
+		msgs := h.api.sentTo(chat)
+		for i := 1; i <= 10; i++ {
+			if got := countWith(msgs, fmt.Sprintf("event %d</i>", i)); got != 1 {
+				t.Errorf("chat %d got event %d %d times, want once", chat, i, got)
+			}
+		}
+	}
+	if st.Sent != 30 || st.PossibleDuplicates != 0 {
+		t.Fatalf("stats %+v, want 30 sent, no possible duplicate", st)
+	}
+}
+
+func TestDeliveryLeftSendingByACrashIsSentAgainAndCounted(t *testing.T) {
+	h := newHarness(t)
+	h.api.goDown()
+	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
+	eventually(t, 10*time.Second, func() bool { return h.stats().PendingEvents == 0 }, "the event is expanded")
+	h.stop()
+	// A crash between asking Telegram and hearing back leaves this.
+	db, err := OpenDB(context.Background(), h.common, servicetest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := db.Model(&deliveryRow{}).Where("chat_id = ?", chatAnna).Updates(map[string]any{"state": stateSending, "attempts": 1})
+	if res.Error != nil || res.RowsAffected != 1 {
+		t.Fatalf("marking Anna's delivery as sending: %v (%d rows)", res.Error, res.RowsAffected)
+	}
+	sqlDB, _ := db.DB()
+	sqlDB.Close()
+	h.api.comeBack()
+	h.start()
+	st := h.settled()
+	if got := len(h.api.sentTo(chatAnna)); got != 1 {
+		t.Fatalf("Anna got %d messages, want 1", got)
+	}
+	if st.PossibleDuplicates != 1 || st.Sent != 3 {
+		t.Fatalf("stats %+v, want 3 sent of which 1 possible duplicate", st)
+	}
+}
+
+func TestPerChatRateLimitIsRespected(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.PerChatInterval = time.Second })
+	for i := 1; i <= 3; i++ {
+		h.enqueue(notice(fmt.Sprintf("task-40/%d", i), created, 0, groupInstallers))
+	}
+	h.settled()
+	for _, chat := range []int64{chatAnna, chatBoris, chatVera} {
+		msgs := h.api.sentTo(chat)
+		if len(msgs) != 3 {
+			t.Fatalf("chat %d got %d messages, want 3", chat, len(msgs))
+		}
+		for i := 1; i < len(msgs); i++ {
+			// Measured where they arrive: allow for the network's jitter.
+			if gap := msgs[i].At.Sub(msgs[i-1].At); gap < time.Second-50*time.Millisecond {
+				t.Errorf("chat %d got two messages %v apart, want about 1s or more", chat, gap)
+			}
+		}
+	}
+	// Different chats are not held to each other's pace.
+	first := []time.Time{h.api.sentTo(chatAnna)[0].At, h.api.sentTo(chatBoris)[0].At, h.api.sentTo(chatVera)[0].At}
+	for _, at := range first[1:] {
+		if d := at.Sub(first[0]); d > 500*time.Millisecond || d < -500*time.Millisecond {
+			t.Errorf("first messages to different chats %v apart; they should go together", d)
+		}
+	}
+}
+
+func TestIdentityDownDelaysNoticesButLosesNone(t *testing.T) {
+	h := newHarness(t)
+	h.identity.down.Store(true)
+	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
+	time.Sleep(300 * time.Millisecond)
+	if st := h.stats(); st.PendingEvents != 1 {
+		t.Fatalf("stats %+v, want the event waiting for identity", st)
+	}
+	h.identity.down.Store(false)
+	h.settled()
+	if got := len(h.api.sentTo(chatAnna)); got != 1 {
+		t.Fatalf("Anna got %d messages, want 1", got)
+	}
+}
+
+func TestNoBotConfiguredRecordsMessagesAsSkipped(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.TelegramToken = "" })
+	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
+	st := h.settled()
+	if st.Skipped != 4 || st.Sent != 0 {
+		t.Fatalf("stats %+v, want all 4 installers skipped", st)
+	}
+	resp, err := h.client.GetDeliveryStats(servicetest.User(context.Background(), 6, servicetest.Viewer), &notifierv1.GetDeliveryStatsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetBotEnabled() || resp.GetSkippedMessages() != 4 {
+		t.Fatalf("GetDeliveryStats %v, want the bot off and 4 skipped", resp)
+	}
+	if n := h.api.callCount("getMe") + h.api.callCount("getUpdates") + h.api.callCount("sendMessage"); n != 0 {
+		t.Fatalf("the Bot API was called %d times without a token", n)
+	}
+}
+
+// notification enqueues a notice of task 40 in Diagnostics and returns
+// the message Anna got.
+func notification(h *harness, eventID string) sentMessage {
+	h.t.Helper()
+	before := len(h.api.sentTo(chatAnna))
+	h.enqueue(notice(eventID, created, 0, groupInstallers))
+	h.settled()
+	msgs := h.api.sentTo(chatAnna)
+	if len(msgs) != before+1 {
+		h.t.Fatalf("Anna got %d new messages, want 1", len(msgs)-before)
+	}
+	return msgs[before]
+}
+
+func TestButtonsActAsTheUserAndStaleButtonsChangeNothing(t *testing.T) {
+	h := newHarness(t)
+	msg := notification(h, "task-40/1")
+
+	a := h.press(chatAnna, msg, "t:40:101:take")
+	if a.Text != "You took T-000040 (#40)." {
+		t.Fatalf("take answered %q", a.Text)
+	}
+	calls := h.tasks.done()
+	if len(calls) != 1 || calls[0].Method != "AssignTask" || calls[0].Caller.UserID != 1 || calls[0].Caller.Login != "anna" ||
+		len(calls[0].Caller.Groups) != 1 || calls[0].Caller.Groups[0] != groupInstallers || calls[0].ProcessID != 101 {
+		t.Fatalf("task calls %+v, want AssignTask on process 101 as Anna", calls)
+	}
+	if h.tasks.task(40).GetAssigneeId() != 1 {
+		t.Fatal("the task is not Anna's")
+	}
+	eventually(t, 5*time.Second, func() bool { return len(h.api.editsOf(chatAnna, msg.MessageID)) == 1 }, "the Take button is removed")
+	if e := h.api.editsOf(chatAnna, msg.MessageID)[0]; strings.Contains(e.Markup, ":take") || !strings.Contains(e.Markup, ":adv") {
+		t.Fatalf("after taking, the keyboard is %s; want Complete and Return only", e.Markup)
+	}
+
+	a = h.press(chatAnna, msg, "t:40:101:adv")
+	if a.Text != "Completed: T-000040 (#40) moved to «Provisioning»." {
+		t.Fatalf("complete answered %q", a.Text)
+	}
+	if cur := h.tasks.task(40).GetCurrentProcess().GetId(); cur != 102 {
+		t.Fatalf("the task is in process %d, want 102", cur)
+	}
+
+	stale := []struct {
+		name string
+		chat int64
+		data string
+		want string
+	}{
+		{"a button of a process the task left", chatAnna, "t:40:101:adv", "The task has moved on; nothing was changed."},
+		{"return from a process the task left", chatAnna, "t:40:101:ret", "The task has moved on; nothing was changed."},
+		{"a user outside the process's group", chatAnna, "t:40:102:adv", "You are not in the group of this process; nothing was changed."},
+		{"a role that may not work on tasks", chatVera, "t:40:102:take", "Your role does not allow working on tasks."},
+		{"a chat not linked", 4242, "t:40:102:adv", "Link your account first: /start CODE with a code from the console's profile page."},
+		{"a button of nothing known", chatAnna, "x:1", "This button is not known."},
+	}
+	for _, tc := range stale {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(h.tasks.done())
+			a := h.press(tc.chat, msg, tc.data)
+			if a.Text != tc.want {
+				t.Fatalf("answered %q, want %q", a.Text, tc.want)
+			}
+			if got := len(h.tasks.done()); got != before {
+				t.Fatalf("the task service carried out %d commands", got-before)
+			}
+		})
+	}
+
+	h.tasks.update(40, func(t *taskv1.Task) { t.State = taskv1.TaskState_TASK_STATE_CLOSED })
+	before := len(h.tasks.done())
+	if a := h.press(chatCarl, msg, "t:40:102:adv"); a.Text != "The task is closed; nothing was changed." {
+		t.Fatalf("a button of a closed task answered %q", a.Text)
+	}
+	if got := len(h.tasks.done()); got != before {
+		t.Fatal("a closed task was changed")
+	}
+}
+
+func TestReturnAsksForACommentAndReturnsWithItAsTheUser(t *testing.T) {
+	h := newHarness(t)
+	msg := notification(h, "task-40/1")
+	h.tasks.update(40, func(t *taskv1.Task) { moveTo(t, 1) })
+	// Carl (provisioning) is asked why, and replies.
+	a := h.press(chatCarl, msg, "t:40:102:ret")
+	if a.Text != "Write why, as a reply to my question." {
+		t.Fatalf("return answered %q", a.Text)
+	}
+	var q sentMessage
+	eventually(t, 5*time.Second, func() bool {
+		for _, m := range h.api.sentTo(chatCarl) {
+			if strings.Contains(m.Markup, `"force_reply":true`) {
+				q = m
+				return true
+			}
+		}
+		return false
+	}, "the bot asks for a comment")
+	if !strings.Contains(q.Text, "Why return T-000040 (#40)?") {
+		t.Fatalf("question %q", q.Text)
+	}
+	if got := len(h.tasks.done()); got != 0 {
+		t.Fatalf("the task service carried out %d commands before the comment came", got)
+	}
+	got := h.say(chatCarl, "en", "No signal at the node", q.MessageID)
+	if got.Text != "Returned: T-000040 (#40) is back in «Diagnostics»." {
+		t.Fatalf("the return answered %q", got.Text)
+	}
+	calls := h.tasks.done()
+	if len(calls) != 1 || calls[0].Method != "ReturnTask" || calls[0].Text != "No signal at the node" ||
+		calls[0].Caller.UserID != 3 || calls[0].ProcessID != 102 {
+		t.Fatalf("task calls %+v, want ReturnTask from 102 with the comment as Carl", calls)
+	}
+	// Answering the same question again finds the task moved on.
+	got = h.say(chatCarl, "en", "again", q.MessageID)
+	if !strings.Contains(got.Text, "Reply to a notification") && !strings.Contains(got.Text, "moved on") {
+		t.Fatalf("a second answer to an answered question got %q", got.Text)
+	}
+	if len(h.tasks.done()) != 1 {
+		t.Fatal("a second answer changed the task")
+	}
+}
+
+func TestReplyToANotificationAddsACommentAsTheUser(t *testing.T) {
+	h := newHarness(t)
+	msg := notification(h, "task-40/1")
+	got := h.say(chatAnna, "en", "On my way <eta 10 min>", msg.MessageID)
+	if got.Text != "Comment added to T-000040 (#40)." || got.ReplyTo == 0 {
+		t.Fatalf("the comment answered %q (reply to %d)", got.Text, got.ReplyTo)
+	}
+	calls := h.tasks.done()
+	if len(calls) != 1 || calls[0].Method != "AddComment" || calls[0].TaskID != 40 || calls[0].Text != "On my way <eta 10 min>" || calls[0].Caller.UserID != 1 {
+		t.Fatalf("task calls %+v, want Anna's comment on task 40", calls)
+	}
+	// A reply from a chat that is not linked changes nothing.
+	got = h.say(4242, "en", "hello", msg.MessageID)
+	if !strings.Contains(got.Text, "Link your account first") {
+		t.Fatalf("an unlinked chat got %q", got.Text)
+	}
+	if len(h.tasks.done()) != 1 {
+		t.Fatal("an unlinked chat's reply reached the task service")
+	}
+}
+
+func TestTasksCommandListsTheOpenTasksOfTheUsersGroups(t *testing.T) {
+	h := newHarness(t)
+	got := h.say(chatAnna, "en", "/tasks", 0)
+	if !strings.Contains(got.Text, `<a href="https://crm.example.test/tasks/40">T-000040 (#40)</a>`) || !strings.Contains(got.Text, "Diagnostics") {
+		t.Fatalf("/tasks for Anna: %q", got.Text)
+	}
+	if strings.Contains(got.Text, "T-000041") {
+		t.Fatalf("/tasks for Anna lists provisioning's task: %q", got.Text)
+	}
+	got = h.say(chatCarl, "en", "/tasks", 0)
+	if !strings.Contains(got.Text, "T-000041") || strings.Contains(got.Text, "T-000040") {
+		t.Fatalf("/tasks for Carl: %q", got.Text)
+	}
+	got = h.say(chatBoris, "ru", "/help", 0)
+	if !strings.Contains(got.Text, "/tasks — открытые задачи") {
+		t.Fatalf("/help for Boris: %q", got.Text)
+	}
+}
+
+func TestForgedWebhookCallsAreRefusedAndChangeNothing(t *testing.T) {
+	const secret = "hook-secret_123"
+	h := newHarness(t, func(o *Options) {
+		o.WebhookURL = "https://crm.example.test/telegram/hook"
+		o.WebhookSecret = secret
+		o.WebhookListen = "127.0.0.1:0"
+	})
+	h.identity.mu.Lock()
+	h.identity.codes["GOODCODE"] = &linkCode{UserID: 4}
+	h.identity.mu.Unlock()
+	eventually(t, 10*time.Second, func() bool { u, _ := h.api.webhook(); return u != "" }, "the webhook is set")
+	if u, s := h.api.webhook(); u != "https://crm.example.test/telegram/hook" || s != secret {
+		t.Fatalf("webhook set to %q with secret %q", u, s)
+	}
+	var addr string
+	eventually(t, 5*time.Second, func() bool {
+		if p := h.service().webhookAddr.Load(); p != nil {
+			addr = *p
+		}
+		return addr != ""
+	}, "the webhook listens")
+	hook := "http://" + addr + urlPath("https://crm.example.test/telegram/hook")
+	update := func() string {
+		body, _ := jsonOf(textUpdate(2004, "en", "/start GOODCODE", 0)(1))
+		return body
+	}
+	post := func(header string) int {
+		req, _ := http.NewRequest(http.MethodPost, hook, strings.NewReader(update()))
+		req.Header.Set("Content-Type", "application/json")
+		if header != "" {
+			req.Header.Set("X-Telegram-Bot-Api-Secret-Token", header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, forged := range []string{"", "wrong", secret + "x", strings.ToUpper(secret)} {
+		if code := post(forged); code != http.StatusForbidden {
+			t.Fatalf("a call with secret %q got %d, want 403", forged, code)
+		}
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := h.identity.redeemCalls(); n != 0 || h.identity.user(4).ChatID != 0 {
+		t.Fatalf("forged calls reached identity (%d redeem calls)", n)
+	}
+	if code := post(secret); code != http.StatusOK {
+		t.Fatalf("Telegram's own call got %d, want 200", code)
+	}
+	eventually(t, 5*time.Second, func() bool { return h.identity.user(4).ChatID == 2004 }, "the genuine update links the chat")
+	if n := h.api.callCount("getUpdates"); n != 0 {
+		t.Fatalf("getUpdates called %d times in webhook mode", n)
+	}
+}
+
+func TestCallbackDataFitsTelegramsLimit(t *testing.T) {
+	const maxID = int64(^uint64(0) >> 1)
+	for _, act := range []string{actTake, actAdvance, actReturn} {
+		d := callbackData(maxID, maxID, act)
+		if len(d) > 64 {
+			t.Fatalf("%q is %d bytes, over Telegram's 64", d, len(d))
+		}
+		task, proc, got, ok := parseCallback(d)
+		if !ok || task != maxID || proc != maxID || got != act {
+			t.Fatalf("parseCallback(%q) = %d %d %q %v", d, task, proc, got, ok)
+		}
+	}
+	for _, bad := range []string{"", "t:1:2", "t:x:2:take", "t:1:2:delete", "t:-1:2:take", "u:1:2:take"} {
+		if _, _, _, ok := parseCallback(bad); ok {
+			t.Errorf("parseCallback(%q) accepted", bad)
+		}
+	}
+}
+
+func TestSendErrorsAreClassifiedByWhatTelegramMayHaveDone(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want outcome
+	}{
+		{nil, outcomeSent},
+		{&errNotSent{err: fmt.Errorf("dial tcp: connection refused")}, outcomeRetry},
+		{fmt.Errorf("telebot: %w", fmt.Errorf("EOF")), outcomeLost},
+		{fmt.Errorf("telegram: Bad Gateway (502)"), outcomeRetry},
+		{fmt.Errorf("telegram: Bad Request: chat not found (400)"), outcomeRejected},
+	} {
+		if got, _ := classify(tc.err); got != tc.want {
+			t.Errorf("classify(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,365 @@
+package notifier
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+	tele "gopkg.in/telebot.v3"
+
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+)
+
+// sender drains the deliveries within Telegram's limits: one message per
+// interval per chat, a global rate over all chats, one send at a time per
+// chat. While Telegram fails it backs off (the whole sender, probing with
+// one message at a time), honours retry_after on 429, and marks a user who
+// blocked the bot unreachable instead of retrying.
+//
+// Every send is preceded by marking its delivery "sending" in the table and
+// followed by marking it sent (or back to pending): a delivery found in
+// "sending" at start lost its answer with the previous run and is sent
+// again, counted as a possible duplicate. A sent delivery is never sent
+// again. Only one sender may run over a store (one notifier per bot).
+type sender struct {
+	svc    *Service
+	api    *tele.Bot
+	global *rate.Limiter
+
+	// Owned by the run loop.
+	chats       map[int64]*chatState
+	inflight    map[int64]bool
+	failures    int
+	pausedUntil time.Time
+}
+
+type chatState struct {
+	lim         *rate.Limiter
+	pausedUntil time.Time
+}
+
+// result is what a send came to, reported back to the run loop.
+type result struct {
+	chatID     int64
+	out        outcome
+	retryAfter time.Duration
+}
+
+func newSender(svc *Service, api *tele.Bot) *sender {
+	return &sender{
+		svc:      svc,
+		api:      api,
+		global:   rate.NewLimiter(rate.Limit(svc.opts.GlobalRate), 1),
+		chats:    map[int64]*chatState{},
+		inflight: map[int64]bool{},
+	}
+}
+
+func (x *sender) now() time.Time { return x.svc.opts.Now() }
+
+// run sends until ctx ends; sends in flight then finish and are recorded.
+func (x *sender) run(ctx context.Context) error {
+	if x.api == nil {
+		return x.skipAll(ctx)
+	}
+	for n := 1; ; n++ {
+		recovered, err := x.svc.store.recoverSending(ctx)
+		if err == nil {
+			if recovered > 0 {
+				x.svc.log.Warn("messages left in sending by the previous run will be sent again; each may show twice", "count", recovered)
+			}
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		x.svc.log.Warn("reading the delivery queue failed; will retry", "err", err)
+		if !sleep(ctx, x.svc.backoff(n)) {
+			return nil
+		}
+	}
+	results := make(chan result, x.svc.opts.Workers)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		wait := x.dispatch(ctx, results, &wg)
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			for len(x.inflight) > 0 {
+				x.settle(<-results)
+			}
+			return nil
+		case <-x.svc.wakeSend:
+		case r := <-results:
+			x.settle(r)
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// skipAll records every message as skipped while no bot is configured.
+func (x *sender) skipAll(ctx context.Context) error {
+	for {
+		if n, err := x.svc.store.skipAll(ctx, reasonNoBot); err != nil && ctx.Err() == nil {
+			x.svc.log.Warn("recording messages as skipped failed", "err", err)
+		} else if n > 0 {
+			x.svc.log.Debug("no bot configured: messages skipped", "count", n)
+		}
+		timer := time.NewTimer(x.svc.opts.IdleWait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil
+		case <-x.svc.wakeSend:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// dispatch starts as many sends as the limits allow now and returns how
+// long the loop may sleep before there can be more to do.
+func (x *sender) dispatch(ctx context.Context, results chan<- result, wg *sync.WaitGroup) time.Duration {
+	opts := x.svc.opts
+	now := x.now()
+	if now.Before(x.pausedUntil) {
+		return x.pausedUntil.Sub(now)
+	}
+	// After a failure, one probe at a time until Telegram answers again.
+	probing := x.failures > 0
+	if probing && len(x.inflight) > 0 {
+		return opts.IdleWait
+	}
+	wait := opts.IdleWait
+	for len(x.inflight) < opts.Workers {
+		if d := untilToken(x.global, now); d > 0 {
+			return min(wait, d)
+		}
+		blocked, unblock := x.blocked(now)
+		if !unblock.IsZero() {
+			wait = min(wait, unblock.Sub(now))
+		}
+		rows, err := x.svc.store.due(ctx, now, blocked, 32)
+		if err != nil {
+			if ctx.Err() == nil {
+				x.svc.log.Warn("reading the delivery queue failed", "err", err)
+			}
+			return min(wait, time.Second)
+		}
+		if len(rows) == 0 {
+			if next, ok, err := x.svc.store.nextDue(ctx, blocked); err == nil && ok {
+				wait = min(wait, max(next.Sub(now), time.Millisecond))
+			}
+			return wait
+		}
+		started := 0
+		for i := range rows {
+			d := rows[i]
+			if len(x.inflight) >= opts.Workers || untilToken(x.global, now) > 0 {
+				break
+			}
+			if x.inflight[d.ChatID] || x.chatBlocked(d.ChatID, now) {
+				continue
+			}
+			ok, err := x.svc.store.claim(ctx, &d)
+			if err != nil || !ok {
+				continue
+			}
+			// The limits count from when the message leaves, not from when
+			// this round began.
+			now = x.now()
+			x.global.AllowN(now, 1)
+			x.chat(d.ChatID).lim.AllowN(now, 1)
+			x.inflight[d.ChatID] = true
+			started++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				results <- x.deliver(context.WithoutCancel(ctx), &d)
+			}()
+			if probing {
+				return opts.IdleWait
+			}
+		}
+		if started == 0 {
+			return min(wait, 10*time.Millisecond)
+		}
+	}
+	return wait
+}
+
+// untilToken is how long until the limiter allows one more event.
+func untilToken(l *rate.Limiter, now time.Time) time.Duration {
+	tokens := l.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration((1 - tokens) / float64(l.Limit()) * float64(time.Second))
+}
+
+func (x *sender) chat(id int64) *chatState {
+	c, ok := x.chats[id]
+	if !ok {
+		every := x.svc.opts.PerChatInterval
+		if id < 0 { // a group chat: Telegram allows 20 a minute
+			every = x.svc.opts.GroupChatInterval
+		}
+		c = &chatState{lim: rate.NewLimiter(rate.Every(every), 1)}
+		x.chats[id] = c
+	}
+	return c
+}
+
+func (x *sender) chatBlocked(id int64, now time.Time) bool {
+	c, ok := x.chats[id]
+	return ok && (now.Before(c.pausedUntil) || untilToken(c.lim, now) > 0)
+}
+
+// blocked lists the chats that may not be sent to now (busy, limited or
+// told to wait) and the earliest time one of them frees up. Chats free
+// again are forgotten: a fresh limiter is the same as a full one.
+func (x *sender) blocked(now time.Time) ([]int64, time.Time) {
+	var ids []int64
+	var earliest time.Time
+	for id, c := range x.chats {
+		ready := now.Add(untilToken(c.lim, now))
+		if c.pausedUntil.After(ready) {
+			ready = c.pausedUntil
+		}
+		if !ready.After(now) && !x.inflight[id] {
+			delete(x.chats, id)
+			continue
+		}
+		ids = append(ids, id)
+		if ready.After(now) && (earliest.IsZero() || ready.Before(earliest)) {
+			earliest = ready
+		}
+	}
+	for id := range x.inflight {
+		if _, ok := x.chats[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids, earliest
+}
+
+// settle takes a finished send's result into the loop's state.
+func (x *sender) settle(r result) {
+	delete(x.inflight, r.chatID)
+	now := x.now()
+	switch r.out {
+	case outcomeSent, outcomeBlocked, outcomeRejected:
+		x.failures = 0
+		x.pausedUntil = time.Time{}
+	case outcomeRetry, outcomeLost:
+		// Telegram is failing or out of reach: everything waits.
+		x.failures++
+		x.pausedUntil = now.Add(x.svc.backoff(x.failures))
+	case outcomeFlood:
+		x.failures = 0
+		x.pausedUntil = time.Time{}
+		x.chat(r.chatID).pausedUntil = now.Add(r.retryAfter)
+	}
+}
+
+// deliver sends one claimed delivery and records what came of it.
+func (x *sender) deliver(ctx context.Context, d *deliveryRow) result {
+	log := x.svc.log.With("delivery", d.ID, "event", d.EventID, "user", d.UserID, "attempt", d.Attempts)
+	res := result{chatID: d.ChatID}
+	markup, err := decodeMarkup(d.Markup)
+	if err != nil {
+		res.out = outcomeRejected
+		x.record(ctx, log, func(ctx context.Context) error {
+			return x.svc.store.markFinal(ctx, d.ID, stateFailed, "bad stored keyboard: "+err.Error())
+		})
+		return res
+	}
+	msg, err := x.api.Send(tele.ChatID(d.ChatID), d.Text, &tele.SendOptions{
+		ParseMode:             tele.ModeHTML,
+		ReplyMarkup:           markup,
+		DisableWebPagePreview: true,
+	})
+	res.out, res.retryAfter = classify(err)
+	now := x.now()
+	reason := ""
+	if err != nil {
+		reason = err.Error()
+	}
+	switch res.out {
+	case outcomeSent:
+		var id int64
+		if msg != nil {
+			id = int64(msg.ID)
+		}
+		x.record(ctx, log, func(ctx context.Context) error { return x.svc.store.markSent(ctx, d.ID, id) })
+		if d.LostAnswers > 0 || d.Uncertain {
+			log.Warn("sent again after a lost answer: the recipient may see it twice")
+		}
+	case outcomeRetry, outcomeLost:
+		at := now.Add(x.svc.backoff(int(d.Attempts)))
+		log.Info("sending failed; will retry", "lost_answer", res.out == outcomeLost, "retry_at", at, "err", err)
+		x.record(ctx, log, func(ctx context.Context) error {
+			return x.svc.store.markRetry(ctx, d.ID, at, res.out == outcomeLost, reason)
+		})
+	case outcomeFlood:
+		at := now.Add(res.retryAfter)
+		log.Info("Telegram asks to slow down", "retry_after", res.retryAfter)
+		x.record(ctx, log, func(ctx context.Context) error {
+			return x.svc.store.markRetry(ctx, d.ID, at, false, reason)
+		})
+	case outcomeBlocked:
+		log.Info("the user blocked the bot: marked unreachable", "chat", d.ChatID)
+		x.record(ctx, log, func(ctx context.Context) error {
+			return x.svc.store.markChatUnreachable(ctx, d.ID, d.ChatID, reason)
+		})
+		uctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_, err := x.svc.identity.UnlinkTelegram(uctx, &identityv1.UnlinkTelegramRequest{ChatId: d.ChatID, Reason: "blocked"})
+		cancel()
+		if err != nil {
+			// The next message to this chat meets the same answer and
+			// tries again.
+			log.Warn("telling identity that the chat is unreachable failed", "err", err)
+		}
+	case outcomeRejected:
+		log.Warn("Telegram refused the message; not retried", "err", err)
+		x.record(ctx, log, func(ctx context.Context) error {
+			return x.svc.store.markFinal(ctx, d.ID, stateFailed, reason)
+		})
+	}
+	return res
+}
+
+// record writes a send's outcome, retrying a failing database a few times:
+// an outcome not written leaves the delivery in "sending", which the next
+// start sends again.
+func (x *sender) record(ctx context.Context, log interface {
+	Error(string, ...any)
+}, write func(context.Context) error) {
+	var err error
+	for i := range 5 {
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err = write(wctx)
+		cancel()
+		if err == nil {
+			return
+		}
+		time.Sleep(time.Duration(100*(i+1)) * time.Millisecond)
+	}
+	log.Error("recording a send failed; the next start will send it again", "err", err)
+}
+
+// backoff is the wait before retry n (1-based): doubling from the base up
+// to the cap, with ±20% jitter so retries spread out.
+func (s *Service) backoff(n int) time.Duration {
+	d := s.opts.BackoffBase
+	for i := 1; i < n && d < s.opts.BackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, s.opts.BackoffMax)
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}

@@ -1,0 +1,338 @@
+// Package notifier is the notifier service: it tells people through the
+// Telegram bot what happens to tasks, and lets them act on tasks from the
+// chat.
+//
+// The task service hands over each task event with one small insert into
+// the notifier's outbox (EnqueueTaskEvent). In the background the expander
+// asks the identity service whom to tell and writes one delivery per
+// (event, recipient); the sender drains the deliveries within Telegram's
+// limits, retrying while Telegram is slow or down. Everything waits in the
+// notifier's own tables, so nothing is lost when the notifier or Telegram
+// restarts.
+//
+// The bot part (sending, commands, buttons, replies) runs only when a bot
+// token is configured; without one every message is recorded as skipped.
+package notifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	tele "gopkg.in/telebot.v3"
+	"gorm.io/gorm"
+
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/grpcclient"
+	"github.com/telecomcrm/crm/services/platform/grpcserver"
+)
+
+// Name is the service's name in logs, its SQLite file and its schema.
+const Name = "notifier"
+
+// Config is the notifier's configuration.
+type Config struct {
+	config.Common
+	// TelegramToken is the bot's token from @BotFather; unset: no bot, and
+	// every message is recorded as skipped.
+	TelegramToken string `env:"CRM_TELEGRAM_TOKEN"`
+	// TelegramAPIURL is the Bot API's address (a local fake in tests).
+	TelegramAPIURL string `env:"CRM_TELEGRAM_API_URL" envDefault:"https://api.telegram.org"`
+	// PublicURL is the console's address as people reach it; messages link
+	// to <PublicURL>/tasks/<id>. Unset: http:// + CRM_HTTP_ADDR.
+	PublicURL string `env:"CRM_PUBLIC_URL"`
+	HTTPAddr  string `env:"CRM_HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	// WebhookURL switches from long polling to a webhook: the public HTTPS
+	// address Telegram posts updates to.
+	WebhookURL string `env:"CRM_TELEGRAM_WEBHOOK_URL"`
+	// WebhookSecret is the secret Telegram sends with every webhook call
+	// (1-256 characters of A-Z, a-z, 0-9, _ and -); required with a webhook.
+	WebhookSecret string `env:"CRM_TELEGRAM_WEBHOOK_SECRET"`
+	// WebhookListen is where the webhook is served (behind the proxy that
+	// WebhookURL reaches).
+	WebhookListen string `env:"CRM_TELEGRAM_WEBHOOK_ADDR" envDefault:"127.0.0.1:8443"`
+}
+
+// Options are the service's settings beyond its store and its peers. Zero
+// durations and rates take the defaults that suit Telegram.
+type Options struct {
+	// TelegramToken enables the bot; empty: messages are skipped.
+	TelegramToken  string
+	TelegramAPIURL string
+	PublicURL      string
+	WebhookURL     string
+	WebhookSecret  string
+	WebhookListen  string
+
+	// PerChatInterval is the least time between two messages to one chat
+	// (Telegram: about one a second).
+	PerChatInterval time.Duration
+	// GroupChatInterval is the same for group chats (20 a minute).
+	GroupChatInterval time.Duration
+	// GlobalRate is messages a second over all chats (about 30).
+	GlobalRate float64
+	// Workers bounds the sends in flight at once.
+	Workers int
+	// BackoffBase and BackoffMax shape the retries while Telegram (or the
+	// identity service) fails: doubling from the base up to the cap.
+	BackoffBase time.Duration
+	BackoffMax  time.Duration
+	// SendTimeout bounds one call to Telegram.
+	SendTimeout time.Duration
+	// PollTimeout is the long poll's wait for updates.
+	PollTimeout time.Duration
+	// HandlerTimeout bounds the work on one update (a button press).
+	HandlerTimeout time.Duration
+	// IdleWait is the longest the background loops sleep without news.
+	IdleWait time.Duration
+
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+	// Log receives what happens; nil discards.
+	Log *slog.Logger
+}
+
+func (o *Options) defaults() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.PerChatInterval, time.Second)
+	def(&o.GroupChatInterval, 3*time.Second)
+	def(&o.BackoffBase, time.Second)
+	def(&o.BackoffMax, 5*time.Minute)
+	def(&o.SendTimeout, 20*time.Second)
+	def(&o.PollTimeout, 25*time.Second)
+	def(&o.HandlerTimeout, 30*time.Second)
+	def(&o.IdleWait, 5*time.Second)
+	if o.GlobalRate <= 0 {
+		o.GlobalRate = 30
+	}
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	if o.TelegramAPIURL == "" {
+		o.TelegramAPIURL = DefaultTelegramAPIURL
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}
+
+// webhookSecretRx is what Telegram accepts as a secret_token.
+var webhookSecretRx = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+func (o *Options) check() error {
+	if o.PublicURL != "" {
+		u, err := url.Parse(o.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("configuration: CRM_PUBLIC_URL must be an http(s) address, not %q", o.PublicURL)
+		}
+	}
+	if _, err := url.Parse(o.TelegramAPIURL); err != nil {
+		return fmt.Errorf("configuration: CRM_TELEGRAM_API_URL is not a URL: %w", err)
+	}
+	if o.WebhookURL == "" || o.TelegramToken == "" {
+		return nil
+	}
+	u, err := url.Parse(o.WebhookURL)
+	if err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+		return fmt.Errorf("configuration: CRM_TELEGRAM_WEBHOOK_URL must be the public https address of the webhook, not %q", o.WebhookURL)
+	}
+	if !webhookSecretRx.MatchString(o.WebhookSecret) {
+		return errors.New("configuration: CRM_TELEGRAM_WEBHOOK_SECRET must be set with CRM_TELEGRAM_WEBHOOK_URL: 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+	}
+	if o.WebhookListen == "" {
+		return errors.New("configuration: CRM_TELEGRAM_WEBHOOK_ADDR must say where to serve the webhook")
+	}
+	return nil
+}
+
+// Options derives the service's options from the configuration.
+func (c *Config) Options(log *slog.Logger) Options {
+	public := c.PublicURL
+	if public == "" {
+		public = "http://" + c.HTTPAddr
+	}
+	return Options{
+		TelegramToken:  strings.TrimSpace(c.TelegramToken),
+		TelegramAPIURL: c.TelegramAPIURL,
+		PublicURL:      public,
+		WebhookURL:     c.WebhookURL,
+		WebhookSecret:  c.WebhookSecret,
+		WebhookListen:  c.WebhookListen,
+		Log:            log,
+	}
+}
+
+// Deps are the services the notifier asks. Calls to Tasks made as a user
+// carry that user (Forwarder.AsUser); the forwarder must be the one the
+// connections were dialled with.
+type Deps struct {
+	Identity  identityv1.IdentityServiceClient
+	Tasks     taskv1.TaskServiceClient
+	Forwarder *auth.Forwarder
+}
+
+// Service is the notifier: its gRPC API, the expander, the sender and the
+// bot.
+type Service struct {
+	opts     Options
+	log      *slog.Logger
+	store    *store
+	identity identityv1.IdentityServiceClient
+	tasks    taskv1.TaskServiceClient
+	fwd      *auth.Forwarder
+
+	wakeExpand chan struct{}
+	wakeSend   chan struct{}
+
+	// webhookAddr is where the webhook listens once it does.
+	webhookAddr atomic.Pointer[string]
+}
+
+// New builds the service over an open, migrated database.
+func New(db *gorm.DB, deps Deps, opts Options) (*Service, error) {
+	opts.defaults()
+	if err := opts.check(); err != nil {
+		return nil, err
+	}
+	if deps.Identity == nil || deps.Tasks == nil || deps.Forwarder == nil {
+		return nil, errors.New("notifier: the identity and task clients and the forwarder are needed")
+	}
+	return &Service{
+		opts:       opts,
+		log:        opts.Log,
+		store:      &store{db: db, now: opts.Now},
+		identity:   deps.Identity,
+		tasks:      deps.Tasks,
+		fwd:        deps.Forwarder,
+		wakeExpand: make(chan struct{}, 1),
+		wakeSend:   make(chan struct{}, 1),
+	}, nil
+}
+
+// Server is the gRPC implementation.
+func (s *Service) Server() *Server { return &Server{svc: s} }
+
+// BotEnabled tells whether a bot token is configured.
+func (s *Service) BotEnabled() bool { return s.opts.TelegramToken != "" }
+
+// Stats reads the delivery queue's figures from the tables (for
+// GetDeliveryStats and the metrics).
+func (s *Service) Stats(ctx context.Context) (Stats, error) { return s.store.stats(ctx) }
+
+// wake nudges a background loop without waiting.
+func (s *Service) wake(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// Run runs the background work until ctx ends: the expander, the sender,
+// and with a token the bot's updates (long polling, or the webhook).
+func (s *Service) Run(parent context.Context) error {
+	g, ctx := errgroup.WithContext(parent)
+	g.Go(func() error { return s.expand(ctx) })
+	var api *tele.Bot
+	if s.BotEnabled() {
+		var err error
+		if api, err = newTelegramClient(s.opts.TelegramAPIURL, s.opts.TelegramToken, s.opts.SendTimeout, nil); err != nil {
+			return err
+		}
+		b, err := s.newChatBot(ctx)
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return b.run(ctx) })
+	} else {
+		s.log.Info("no bot configured (CRM_TELEGRAM_TOKEN unset): notifications are recorded as skipped")
+	}
+	g.Go(func() error { return newSender(s, api).run(ctx) })
+	g.Go(func() error { s.sweep(ctx); return nil })
+	if err := g.Wait(); err != nil && parent.Err() == nil {
+		return err
+	}
+	return nil
+}
+
+// sweep forgets unanswered prompts now and then.
+func (s *Service) sweep(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if err := s.store.purgePrompts(ctx, s.opts.Now().Add(-promptTTL)); err != nil && ctx.Err() == nil {
+			s.log.Warn("purging old prompts failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// OpenDB opens and migrates the service's store.
+func OpenDB(ctx context.Context, c config.Common, log *slog.Logger) (*gorm.DB, error) {
+	return database.Open(ctx, c, Name, log, migrations)
+}
+
+// Run serves the notifier until ctx ends.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	key, err := cfg.SigningKey()
+	if err != nil {
+		return err
+	}
+	db, err := OpenDB(ctx, cfg.Common, log)
+	if err != nil {
+		return err
+	}
+	defer database.Close(db)
+	keys := auth.NewKeyring(key)
+	fwd := auth.NewForwarder(keys, Name)
+	identityConn, err := grpcclient.Dial(cfg.Endpoints.Identity, fwd)
+	if err != nil {
+		return err
+	}
+	defer identityConn.Close()
+	taskConn, err := grpcclient.Dial(cfg.Endpoints.Task, fwd)
+	if err != nil {
+		return err
+	}
+	defer taskConn.Close()
+	svc, err := New(db, Deps{
+		Identity:  identityv1.NewIdentityServiceClient(identityConn),
+		Tasks:     taskv1.NewTaskServiceClient(taskConn),
+		Forwarder: fwd,
+	}, cfg.Options(log))
+	if err != nil {
+		return err
+	}
+	srv := grpcserver.New(log, auth.NewGuard(keys))
+	notifierv1.RegisterNotifierServiceServer(srv, svc.Server())
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		log.Info("serving", "addr", cfg.Endpoints.Notifier, "bot", svc.BotEnabled())
+		return srv.Serve(ctx, cfg.Endpoints.Notifier)
+	})
+	g.Go(func() error { return svc.Run(ctx) })
+	return g.Wait()
+}
