@@ -17,6 +17,7 @@ import (
 )
 
 func TestLoginAnswersWrongLoginAndWrongPasswordAlike(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	admin := s.admin()
 	off := s.createUser(admin, "retired", "retired-password-1", "viewer")
@@ -42,6 +43,7 @@ func TestLoginAnswersWrongLoginAndWrongPasswordAlike(t *testing.T) {
 }
 
 func TestLoginRefusesEmptyFieldsAsBadInput(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	for _, tc := range []struct {
 		name, login, password, field string
@@ -59,6 +61,7 @@ func TestLoginRefusesEmptyFieldsAsBadInput(t *testing.T) {
 }
 
 func TestLoginOpensASessionAndReturnsTheUser(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	resp, err := s.login(" Admin ", testAdminPassword)
 	if err != nil {
@@ -83,6 +86,7 @@ func TestLoginOpensASessionAndReturnsTheUser(t *testing.T) {
 }
 
 func TestAuthenticateResolvesATokenToItsUser(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	token := s.mustLogin("admin", testAdminPassword).GetAccessToken()
 	a, err := s.authenticate(token)
@@ -116,6 +120,7 @@ func flip(s string) string {
 }
 
 func TestAuthenticateIsForServicesOnly(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	token := s.mustLogin("admin", testAdminPassword).GetAccessToken()
 	_, err := s.client.Authenticate(s.session(token), &identityv1.AuthenticateRequest{AccessToken: token})
@@ -123,6 +128,7 @@ func TestAuthenticateIsForServicesOnly(t *testing.T) {
 }
 
 func TestSessionEndsAfterIdleTime(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		steps []time.Duration // pauses, each followed by a use
@@ -153,6 +159,7 @@ func TestSessionEndsAfterIdleTime(t *testing.T) {
 }
 
 func TestSessionEndsAtItsAbsoluteExpiryEvenWhenUsed(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	token := s.mustLogin("admin", testAdminPassword).GetAccessToken()
 	for used := time.Duration(0); used < maxTime-time.Hour; used += time.Hour {
@@ -175,6 +182,7 @@ func TestSessionEndsAtItsAbsoluteExpiryEvenWhenUsed(t *testing.T) {
 }
 
 func TestLogoutEndsOnlyTheCallersSession(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	first := s.mustLogin("admin", testAdminPassword).GetAccessToken()
 	second := s.mustLogin("admin", testAdminPassword).GetAccessToken()
@@ -189,6 +197,7 @@ func TestLogoutEndsOnlyTheCallersSession(t *testing.T) {
 }
 
 func TestLogoutWithoutASessionIsRefused(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	_, err := s.client.Logout(service(), &identityv1.LogoutRequest{})
 	wantCode(t, err, codes.FailedPrecondition)
@@ -197,6 +206,7 @@ func TestLogoutWithoutASessionIsRefused(t *testing.T) {
 }
 
 func TestDeactivatingAUserEndsAllTheirSessions(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	admin := s.admin()
 	u := s.createUser(admin, "ivan", "ivan-password-01", "operator")
@@ -217,6 +227,7 @@ func TestDeactivatingAUserEndsAllTheirSessions(t *testing.T) {
 }
 
 func TestChangingAPasswordEndsTheOtherSessions(t *testing.T) {
+	t.Parallel()
 	t.Run("users changing their own keep the session they do it from", func(t *testing.T) {
 		s := newStack(t)
 		current := s.mustLogin("admin", testAdminPassword).GetAccessToken()
@@ -252,6 +263,7 @@ func TestChangingAPasswordEndsTheOtherSessions(t *testing.T) {
 }
 
 func TestThrottleRefusesEvenTheRightPasswordAfterTenFailures(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	for i := range throttleAfter {
 		_, err := s.login("admin", "wrong-password")
@@ -285,6 +297,7 @@ func (s *stack) mustLogin2(t *testing.T, addr string) {
 }
 
 func TestThrottleDelayDoublesAndIsCapped(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	for range throttleAfter {
 		_, _ = s.loginFrom("", "admin", "wrong-password")
@@ -316,6 +329,7 @@ func TestThrottleDelayDoublesAndIsCapped(t *testing.T) {
 }
 
 func TestThrottleCountsFailuresPerClientAddress(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	admin := s.admin()
 	s.createUser(admin, "anna", "anna-password-01", "viewer")
@@ -334,6 +348,7 @@ func TestThrottleCountsFailuresPerClientAddress(t *testing.T) {
 }
 
 func TestThrottleHoldsAcrossServerRestarts(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	for range throttleAfter {
 		_, _ = s.login("admin", "wrong-password")
@@ -344,6 +359,7 @@ func TestThrottleHoldsAcrossServerRestarts(t *testing.T) {
 }
 
 func TestForgedPrincipalsAreUnauthenticated(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	forger := auth.NewKeyring([]byte("another-key-entirely-0123456789abcdef"))
 	p := auth.Principal{UserID: 1, Login: "admin", Permissions: []string{"users.manage"}, SessionID: "1"}

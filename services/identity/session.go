@@ -130,4 +130,3 @@ func (s *store) purge(ctx context.Context, idle time.Duration) error {
 	}
 	return db.Where("expires_at <= ?", now.Add(-24*time.Hour).UnixMicro()).Delete(&linkRow{}).Error
 }
-

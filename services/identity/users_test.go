@@ -14,6 +14,7 @@ import (
 )
 
 func TestCreateUserKeepsTheUserWithDefaults(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	admin := s.admin()
 	resp, err := s.client.CreateUser(admin, &identityv1.CreateUserRequest{User: &identityv1.User{
@@ -50,6 +51,7 @@ func TestCreateUserKeepsTheUserWithDefaults(t *testing.T) {
 }
 
 func TestCreateUserRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	admin := s.admin()
 	ok := func() *identityv1.User {
@@ -92,6 +94,7 @@ func TestCreateUserRefusesBadInput(t *testing.T) {
 }
 
 func TestCreateUserRefusesATakenLogin(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	admin := s.admin()
 	s.createUser(admin, "maria", "maria-password-1", "viewer")
@@ -103,6 +106,7 @@ func TestCreateUserRefusesATakenLogin(t *testing.T) {
 }
 
 func TestUserRPCsNeedUsersManage(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	viewer := servicetest.User(t.Context(), 99, servicetest.Viewer)
 	// Refused before validation: the request is bad too.
@@ -117,12 +121,14 @@ func TestUserRPCsNeedUsersManage(t *testing.T) {
 }
 
 func TestGetUnknownUserIsNotFound(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	_, err := s.client.GetUser(s.admin(), &identityv1.GetUserRequest{Id: 4242})
 	wantCode(t, err, codes.NotFound)
 }
 
 func TestListUsersPagesAndFilters(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	admin := s.admin()
 	for i := range 5 {
@@ -167,6 +173,7 @@ func TestListUsersPagesAndFilters(t *testing.T) {
 }
 
 func TestUpdateUserChangesTheFieldsOfTheMask(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	admin := s.admin()
 	u := s.createUser(admin, "sergey", "sergey-password1", "viewer")
@@ -190,6 +197,7 @@ func TestUpdateUserChangesTheFieldsOfTheMask(t *testing.T) {
 }
 
 func TestUpdateUserRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	admin := s.admin()
 	u := s.createUser(admin, "dmitry", "dmitry-password1", "viewer")
@@ -220,6 +228,7 @@ func TestUpdateUserRefusesBadInput(t *testing.T) {
 }
 
 func TestTheLastActiveAdminIsProtected(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	admin := s.admin()
 	me, err := s.client.GetMe(admin, &identityv1.GetMeRequest{})
@@ -262,6 +271,7 @@ func TestTheLastActiveAdminIsProtected(t *testing.T) {
 }
 
 func TestRolesAndPermissionsAreListed(t *testing.T) {
+	t.Parallel()
 	s := newStack(t)
 	viewer := servicetest.User(t.Context(), 99, servicetest.Viewer)
 	roles, err := s.client.ListRoles(viewer, &identityv1.ListRolesRequest{})

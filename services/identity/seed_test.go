@@ -1,0 +1,205 @@
+package identity
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/servicetest"
+)
+
+// productRoleTable is the role table of the product description (§2),
+// written out here by hand so a change to the seed cannot pass unnoticed.
+var productRoleTable = map[string][]string{
+	"admin":      strings.Fields("customers.read customers.write contracts.read contracts.write tasks.read tasks.create tasks.work tasks.manage settings.read settings.write users.manage"),
+	"supervisor": strings.Fields("customers.read customers.write contracts.read contracts.write tasks.read tasks.create tasks.work tasks.manage settings.read settings.write"),
+	"operator":   strings.Fields("customers.read customers.write contracts.read contracts.write tasks.read tasks.create tasks.work settings.read"),
+	"engineer":   strings.Fields("customers.read contracts.read tasks.read tasks.work settings.read"),
+	"viewer":     strings.Fields("customers.read contracts.read tasks.read settings.read"),
+}
+
+func TestSeedMatchesTheRoleTable(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	admin := s.admin()
+	roles, err := s.client.ListRoles(admin, &identityv1.ListRolesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range roles.GetRoles() {
+		names = append(names, r.GetName())
+		want, ok := productRoleTable[r.GetName()]
+		if !ok {
+			t.Errorf("role %s is not in the product's table", r.GetName())
+			continue
+		}
+		got := slices.Clone(r.GetPermissions())
+		slices.Sort(got)
+		want = slices.Clone(want)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("role %s has %v, want %v", r.GetName(), got, want)
+		}
+		if r.GetDescription() == "" {
+			t.Errorf("role %s has no description", r.GetName())
+		}
+	}
+	if want := []string{"admin", "supervisor", "operator", "engineer", "viewer"}; !slices.Equal(names, want) {
+		t.Fatalf("roles %v, want %v", names, want)
+	}
+	perms, err := s.client.ListPermissions(admin, &identityv1.ListPermissionsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var permNames []string
+	for _, p := range perms.GetPermissions() {
+		permNames = append(permNames, p.GetName())
+	}
+	if !slices.Equal(permNames, productRoleTable["admin"]) {
+		t.Fatalf("permissions %v, want %v", permNames, productRoleTable["admin"])
+	}
+	// The principals tests of other services sign match the seed too.
+	for role, perms := range map[string][]string{"admin": servicetest.Admin, "operator": servicetest.Operator, "viewer": servicetest.Viewer} {
+		if got, want := slices.Sorted(slices.Values(perms)), slices.Sorted(slices.Values(productRoleTable[role])); !slices.Equal(got, want) {
+			t.Errorf("servicetest's %s holds %v, the seed %v", role, got, want)
+		}
+	}
+}
+
+func TestSeedCreatesTheGroupsWithFixedIDsAndTheAdmin(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	admin := s.admin()
+	groups, err := s.client.ListGroups(admin, &identityv1.ListGroupsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Sales", "Provisioning", "Installers", "Billing", "Support", "Supervisors"}
+	if len(groups.GetGroups()) != len(want) {
+		t.Fatalf("groups %v", groups.GetGroups())
+	}
+	for i, g := range groups.GetGroups() {
+		if g.GetId() != int64(i+1) || g.GetName() != want[i] || g.GetDescription() == "" {
+			t.Fatalf("group %d is %v, want id %d %s", i, g, i+1, want[i])
+		}
+	}
+	me, err := s.client.GetMe(admin, &identityv1.GetMeRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := me.GetUser(); u.GetLogin() != "admin" || u.GetDisplayName() != "Administrator" || !slices.Equal(u.GetRoles(), []string{"admin"}) ||
+		!slices.Equal(u.GetGroupIds(), []int64{6}) || !u.GetActive() {
+		t.Fatalf("admin %v", u)
+	}
+}
+
+func TestFirstStartMakesUpTheAdminPasswordOnce(t *testing.T) {
+	t.Parallel()
+	c := servicetest.Common(t)
+	ctx := context.Background()
+	db, generated, err := OpenDB(ctx, c, "", servicetest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = database.Close(db) })
+	if len(generated) < 20 {
+		t.Fatalf("generated password %q", generated)
+	}
+	s := newStackOn(t, db, nil)
+	if _, err := s.login("admin", generated); err != nil {
+		t.Fatalf("the generated password does not sign in: %v", err)
+	}
+	var hash string
+	db.Table("users").Where("login = ?", "admin").Pluck("password_hash", &hash)
+	if !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("the admin's hash %q does not use OWASP's parameters", hash)
+	}
+	again, generated2, err := OpenDB(ctx, c, "another-password-entirely", servicetest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer database.Close(again)
+	if generated2 != "" {
+		t.Fatal("a second start made up a password again")
+	}
+	var admins int64
+	again.Table("users").Where("login = ?", "admin").Count(&admins)
+	if admins != 1 {
+		t.Fatalf("%d admins after a second start", admins)
+	}
+	if _, err := s.login("admin", generated); err != nil {
+		t.Fatalf("a second start changed the admin's password: %v", err)
+	}
+}
+
+func TestFirstStartRefusesAShortAdminPassword(t *testing.T) {
+	t.Parallel()
+	_, _, err := OpenDB(context.Background(), servicetest.Common(t), "short", servicetest.Logger())
+	if err == nil || !strings.Contains(err.Error(), "CRM_ADMIN_PASSWORD") {
+		t.Fatalf("got %v, want an error naming CRM_ADMIN_PASSWORD", err)
+	}
+}
+
+func TestPasswordHashIsArgon2idAtOWASPParameters(t *testing.T) {
+	t.Parallel()
+	hash, err := hashPassword(argonParams{}, "correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash %q", hash)
+	}
+	p, salt, key, err := parsePHC(hash)
+	if err != nil || p != owasp || len(salt) != 16 || len(key) != 32 {
+		t.Fatalf("parsed %v, salt %d bytes, key %d bytes, %v", p, len(salt), len(key), err)
+	}
+	other, _ := hashPassword(argonParams{}, "correct horse battery staple")
+	if other == hash {
+		t.Fatal("two hashes of one password are equal: the salt is not random")
+	}
+	for _, tc := range []struct {
+		password string
+		ok       bool
+	}{
+		{"correct horse battery staple", true},
+		{"correct horse battery stapl", false},
+		{"", false},
+	} {
+		if ok, err := verifyPassword(hash, tc.password); ok != tc.ok || err != nil {
+			t.Errorf("verify %q: %v, %v", tc.password, ok, err)
+		}
+	}
+	for _, bad := range []string{"", "plain", "$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$a2V5", "$argon2id$v=19$m=99999999,t=2,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5"} {
+		if _, err := verifyPassword(bad, "x"); err == nil {
+			t.Errorf("verify against %q did not fail", bad)
+		}
+	}
+}
+
+func TestPurgeRemovesEndedSessionsAndStaleCounters(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	s.mustLogin("admin", testAdminPassword)
+	_, _ = s.login("nobody", "wrong-password")
+	s.clock.Advance(idleTime + time.Minute)
+	fresh := s.mustLogin("admin", testAdminPassword).GetAccessToken()
+	s.clock.Advance(throttleMemory)
+	if _, err := s.authenticate(fresh); err == nil {
+		t.Fatal("the fresh session outlived the idle time")
+	}
+	if err := s.srv.store.purge(context.Background(), idleTime); err != nil {
+		t.Fatal(err)
+	}
+	for table, want := range map[string]int64{"sessions": 0, "login_throttles": 0} {
+		var n int64
+		s.db.Table(table).Count(&n)
+		if n != want {
+			t.Errorf("%s holds %d rows after the purge, want %d", table, n, want)
+		}
+	}
+}
