@@ -7,8 +7,11 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 )
@@ -26,6 +29,9 @@ type backend struct {
 var backends = []backend{
 	{"identity", func(e config.Endpoints) string { return e.Identity }, identityv1.RegisterIdentityServiceHandler},
 	{"customer", func(e config.Endpoints) string { return e.Customer }, customerv1.RegisterCustomerServiceHandler},
+	{"contract", func(e config.Endpoints) string { return e.Contract }, contractv1.RegisterContractServiceHandler},
+	{"task", func(e config.Endpoints) string { return e.Task }, taskv1.RegisterTaskServiceHandler},
+	{"notifier", func(e config.Endpoints) string { return e.Notifier }, notifierv1.RegisterNotifierServiceHandler},
 }
 
 // dialBackends opens one connection per backend. These connections carry

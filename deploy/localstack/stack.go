@@ -44,7 +44,7 @@ type Config struct {
 }
 
 // Components are the stack's processes after Temporal, in start order.
-var Components = []string{"customer", "gateway"}
+var Components = []string{"identity", "customer", "contract", "notifier", "task", "worker", "gateway"}
 
 // Stack is a running local stack.
 type Stack struct {

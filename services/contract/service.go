@@ -17,6 +17,8 @@ import (
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
+	"github.com/telecomcrm/crm/services/platform/temporalclient"
+	"github.com/telecomcrm/crm/workflows/connection"
 )
 
 // Name is the service's name in logs, its SQLite file and its schema.
@@ -43,15 +45,19 @@ func OpenDB(ctx context.Context, c config.Common, log *slog.Logger) (*gorm.DB, e
 	return database.Open(ctx, c, Name, log, migrations)
 }
 
-// Run serves the contract service until ctx ends. New contracts get no
-// connection task: the connection workflow is started by the starter the
-// task workflows provide (see RunWith).
+// Run serves the contract service until ctx ends; each new contract's
+// connection workflow is started on the configured Temporal cluster.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
-	return RunWith(ctx, cfg, log, NoConnection{})
+	tc, err := temporalclient.Lazy(cfg.Temporal, log)
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+	return RunWith(ctx, cfg, log, &connection.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue})
 }
 
-// RunWith serves the contract service with a connection starter: the task
-// workflows pass one that Updates-with-Start the workflow
+// RunWith serves the contract service with a connection starter: in
+// production the one that Updates-with-Start the workflow
 // "connection-<contractId>" and returns the connection task's id.
 func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter ConnectionStarter) error {
 	key, err := cfg.SigningKey()
@@ -73,15 +79,6 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter Connecti
 	contractv1.RegisterContractServiceServer(srv, NewServer(db, key, customerv1.NewCustomerServiceClient(conn), starter))
 	log.Info("serving", "addr", cfg.Endpoints.Contract)
 	return srv.Serve(ctx, cfg.Endpoints.Contract)
-}
-
-// NoConnection is the starter used until the task workflows provide the
-// real one: it starts nothing and reports no task (connectionTaskId 0).
-type NoConnection struct{}
-
-// StartConnection starts nothing.
-func (NoConnection) StartConnection(context.Context, *contractv1.Contract) (int64, error) {
-	return 0, nil
 }
 
 func timestampFromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }
