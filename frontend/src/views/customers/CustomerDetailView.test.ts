@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest'
+import { useAuthStore } from '@/stores/auth'
+import { ADMIN_ME, mockApi, rpcError, settle, VIEWER_ME } from '@/test/mockApi'
+import { makeTestPinia, mountWith } from '@/test/mount'
+import CustomerDetailView from './CustomerDetailView.vue'
+
+const IVAN = {
+  id: '5',
+  name: 'Ivan Petrov',
+  kind: 'CUSTOMER_KIND_PERSON',
+  email: 'ivan@example.com',
+  etag: '3',
+  phones: [
+    { id: '50', number: '+79123456789', label: 'mobile' },
+    { id: '51', number: '+79001112233', label: 'home' },
+  ],
+}
+
+async function signedInAs(me: typeof ADMIN_ME) {
+  localStorage.setItem('crm.session', JSON.stringify({ accessToken: 't', expiresAt: new Date(Date.now() + 3600_000).toISOString() }))
+  const pinia = makeTestPinia()
+  await useAuthStore().ensureMe()
+  return pinia
+}
+
+describe('the customer screen', () => {
+  it('shows a viewer the customer without any way to change it', async () => {
+    mockApi({ 'GET /api/v1/auth/me': () => VIEWER_ME, 'GET /api/v1/customers/{id}': () => IVAN })
+    const pinia = await signedInAs(VIEWER_ME)
+    const { wrapper } = mountWith(CustomerDetailView, { props: { id: '5' }, pinia })
+    await settle()
+    expect(wrapper.text()).toContain('Ivan Petrov')
+    expect(wrapper.findAll('[data-testid=phone-item]')).toHaveLength(2)
+    expect(wrapper.find('[data-testid=customer-edit]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid=phone-remove]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid=phone-add-form]').exists()).toBe(false)
+    wrapper.unmount()
+  })
+
+  it('after a stale edit, says so and shows the other person’s version', async () => {
+    let reads = 0
+    const { calls } = mockApi({
+      'GET /api/v1/auth/me': () => ADMIN_ME,
+      'GET /api/v1/customers/{id}': () => (++reads === 1 ? IVAN : { ...IVAN, name: 'Ivan Sidorov', etag: '4' }),
+      'PATCH /api/v1/customers/{id}': () =>
+        rpcError(409, 10, 'customer 5 was changed by someone else meanwhile; reload it and try again', { reason: 'STALE_ETAG' }),
+    })
+    const pinia = await signedInAs(ADMIN_ME)
+    const { wrapper } = mountWith(CustomerDetailView, { props: { id: '5' }, pinia })
+    await settle()
+    await wrapper.get('[data-testid=customer-edit]').trigger('click')
+    await wrapper.get('[data-testid=customer-name]').setValue('Ivan Petrov-Vodkin')
+    await wrapper.get('[data-testid=customer-form]').trigger('submit')
+    await settle(10)
+
+    const patch = calls.find((c) => c.method === 'PATCH')
+    expect(patch?.body).toMatchObject({ etag: '3', name: 'Ivan Petrov-Vodkin' })
+    expect(patch?.query.get('updateMask')).toBe('name')
+    expect(wrapper.get('[data-testid=stale-notice]').text()).toContain('Someone else changed this customer')
+    expect((wrapper.get('[data-testid=customer-name]').element as HTMLInputElement).value).toBe('Ivan Sidorov')
+    wrapper.unmount()
+  })
+
+  it('adds a phone and shows a taken number at the field with the holder', async () => {
+    mockApi({
+      'GET /api/v1/auth/me': () => ADMIN_ME,
+      'GET /api/v1/customers/{id}': () => IVAN,
+      'POST /api/v1/customers/{id}/phones': () =>
+        rpcError(409, 6, 'the number +79990001122 is taken by customer 8', {
+          fields: { number: 'the number +79990001122 is taken by customer 8' },
+          reason: 'PHONE_TAKEN',
+          metadata: { customerId: '8', number: '+79990001122' },
+        }),
+    })
+    const pinia = await signedInAs(ADMIN_ME)
+    const { wrapper } = mountWith(CustomerDetailView, { props: { id: '5' }, pinia })
+    await settle()
+    await wrapper.get('[data-testid=new-phone-number]').setValue('8 999 000-11-22')
+    await wrapper.get('[data-testid=phone-add-form]').trigger('submit')
+    await settle()
+    const err = wrapper.get('[data-testid=phone-add-form] [data-testid=field-error]')
+    expect(err.text()).toContain('taken by customer #8')
+    expect(err.get('a').attributes('href')).toBe('/customers/8')
+    wrapper.unmount()
+  })
+
+  it('tells a missing customer apart from a failure', async () => {
+    mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME, 'GET /api/v1/customers/{id}': () => rpcError(404, 5, 'customer 77 does not exist') })
+    const pinia = await signedInAs(ADMIN_ME)
+    const { wrapper } = mountWith(CustomerDetailView, { props: { id: '77' }, pinia })
+    await settle()
+    expect(wrapper.text()).toContain('Customer not found')
+    expect(wrapper.find('[data-testid=load-error]').exists()).toBe(false)
+    wrapper.unmount()
+  })
+})
