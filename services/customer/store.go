@@ -297,14 +297,18 @@ ORDER BY h.number, p.id`, prefix, prefixUpperBound(prefix), after)
 
 // Name search. A part of a name is found by the trigram index; but with
 // the newest first and a bound parameter, PostgreSQL cannot know how many
-// names match, and either plan it picks is slow for half the queries:
-// walking the primary key backwards finds a common part at once and a rare
-// one only after reading the whole table; the trigram index finds a rare
-// part at once and a common one only after fetching and sorting every
-// match. So the store does both, each where it is cheap: first it looks
-// through the newest nameWindow customers, and only when fewer than a page
-// match there (a rare part) it asks the trigram index.
-const nameWindow = 5000
+// names match, and either plan it picks is slow for some queries: walking
+// the primary key backwards finds a common part at once and a rare one only
+// after reading the whole table; the trigram index finds a rare part at
+// once and a common one only after fetching and sorting every match. So the
+// store does both, each where it is cheap: it looks through the newest
+// nameWindow customers; when fewer than a page match there but enough to
+// promise a page within nameWideWindow, it looks that far; and only a rare
+// part goes to the trigram index.
+const (
+	nameWindow     = 5000
+	nameWideWindow = 15000
+)
 
 // byName finds customers whose lowered name contains part, newest first,
 // below the id before (0: from the newest), at most n.
@@ -319,19 +323,20 @@ JOIN customers c ON c.id = h.id LEFT JOIN phones p ON p.customer_id = c.id
 ORDER BY c.id DESC, p.id`, before)
 	}
 	pattern := "%" + escapeLike(strings.ToLower(part)) + "%"
-	window := nameWindow
 	if !trigramUsable(part) {
 		// Without three letters in a row the trigram index cannot narrow
 		// anything: walk the table, newest first, as far as it takes.
-		window = unbounded
+		return s.recentByName(ctx, pattern, before, unbounded, n)
 	}
-	recent, err := s.query(ctx, `SELECT `+loadColumns+`
-FROM (SELECT id FROM (SELECT id, name_lower FROM customers WHERE id < ? ORDER BY id DESC LIMIT `+limit(window)+`) w
-      WHERE name_lower LIKE ? ESCAPE '\' ORDER BY id DESC LIMIT `+limit(n)+`) h
-JOIN customers c ON c.id = h.id LEFT JOIN phones p ON p.customer_id = c.id
-ORDER BY c.id DESC, p.id`, before, pattern)
-	if err != nil || len(recent) == n || window == unbounded {
-		return recent, err
+	found, err := s.recentByName(ctx, pattern, before, nameWindow, n)
+	if err != nil || len(found) == n {
+		return found, err
+	}
+	if len(found) > 0 && len(found)*(nameWideWindow/nameWindow) >= n {
+		wide, err := s.recentByName(ctx, pattern, before, nameWideWindow, n)
+		if err != nil || len(wide) == n {
+			return wide, err
+		}
 	}
 	// MATERIALIZED keeps the planner from walking the primary key instead.
 	return s.query(ctx, `WITH m AS MATERIALIZED (SELECT id FROM customers WHERE name_lower LIKE ? ESCAPE '\')
@@ -339,6 +344,16 @@ SELECT `+loadColumns+`
 FROM (SELECT id FROM m WHERE id < ? ORDER BY id DESC LIMIT `+limit(n)+`) h
 JOIN customers c ON c.id = h.id LEFT JOIN phones p ON p.customer_id = c.id
 ORDER BY c.id DESC, p.id`, pattern, before)
+}
+
+// recentByName looks for pattern among the window newest customers below
+// the id before; the walk stops as soon as n match.
+func (s *store) recentByName(ctx context.Context, pattern string, before int64, window, n int) ([]customerRow, error) {
+	return s.query(ctx, `SELECT `+loadColumns+`
+FROM (SELECT id FROM (SELECT id, name_lower FROM customers WHERE id < ? ORDER BY id DESC LIMIT `+limit(window)+`) w
+      WHERE name_lower LIKE ? ESCAPE '\' ORDER BY id DESC LIMIT `+limit(n)+`) h
+JOIN customers c ON c.id = h.id LEFT JOIN phones p ON p.customer_id = c.id
+ORDER BY c.id DESC, p.id`, before, pattern)
 }
 
 // unbounded is a window as large as any table.
