@@ -85,4 +85,21 @@ var migrations = []*database.Migration{
 			return tx.Table("prompts").Migrator().CreateTable(&prompt{})
 		},
 	},
+	{
+		ID: "0002_delivery_totals",
+		Migrate: func(tx *gorm.DB) error {
+			// deliveryTotal keeps the counts of deliveries purged after the
+			// retention time, so the figures never go down.
+			type deliveryTotal struct {
+				State   string `gorm:"primaryKey;size:16"`
+				N       int64  `gorm:"not null;default:0"`
+				Retries int64  `gorm:"not null;default:0"`
+				Lost    int64  `gorm:"not null;default:0"`
+			}
+			if err := tx.Table("delivery_totals").Migrator().CreateTable(&deliveryTotal{}); err != nil {
+				return err
+			}
+			return tx.Exec(`CREATE INDEX deliveries_updated_at ON deliveries (updated_at)`).Error
+		},
+	},
 }

@@ -719,3 +719,31 @@ func TestSendErrorsAreClassifiedByWhatTelegramMayHaveDone(t *testing.T) {
 		}
 	}
 }
+
+func TestPurgeForgetsOldMessagesButKeepsTheirCounts(t *testing.T) {
+	h := newHarness(t)
+	h.api.failSends(chatAnna, "drop", 1, 0)
+	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
+	h.enqueue(notice("task-40/2", created, 0, groupInstallers))
+	before := h.settled()
+	n, err := h.service().store.purge(context.Background(), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 8 {
+		t.Fatalf("purged %d messages, want 8", n)
+	}
+	if after := h.stats(); after != before {
+		t.Fatalf("figures after the purge %+v, before %+v", after, before)
+	}
+	var left int64
+	h.service().store.db.Model(&deliveryRow{}).Count(&left)
+	if left != 0 {
+		t.Fatalf("%d messages left after the purge", left)
+	}
+	// New messages add to the kept counts.
+	h.enqueue(notice("task-40/3", created, 0, groupInstallers))
+	if st := h.settled(); st.Sent != before.Sent+3 {
+		t.Fatalf("sent %d after the purge, want %d", st.Sent, before.Sent+3)
+	}
+}

@@ -64,6 +64,14 @@ type Config struct {
 	// WebhookListen is where the webhook is served (behind the proxy that
 	// WebhookURL reaches).
 	WebhookListen string `env:"CRM_TELEGRAM_WEBHOOK_ADDR" envDefault:"127.0.0.1:8443"`
+	// TelegramRate is messages a second over all chats; TelegramChatInterval
+	// the least time between two messages to one chat (Telegram's limits;
+	// raise them only against a test API).
+	TelegramRate         float64       `env:"CRM_TELEGRAM_RATE" envDefault:"30"`
+	TelegramChatInterval time.Duration `env:"CRM_TELEGRAM_CHAT_INTERVAL" envDefault:"1s"`
+	// Retention is how long finished messages are kept (replies to older
+	// notifications are not recognised); their counts stay in the figures.
+	Retention time.Duration `env:"CRM_NOTIFIER_RETENTION" envDefault:"720h"`
 }
 
 // Options are the service's settings beyond its store and its peers. Zero
@@ -98,6 +106,8 @@ type Options struct {
 	HandlerTimeout time.Duration
 	// IdleWait is the longest the background loops sleep without news.
 	IdleWait time.Duration
+	// Retention is how long finished messages and events are kept.
+	Retention time.Duration
 
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
@@ -119,6 +129,7 @@ func (o *Options) defaults() {
 	def(&o.PollTimeout, 25*time.Second)
 	def(&o.HandlerTimeout, 30*time.Second)
 	def(&o.IdleWait, 5*time.Second)
+	def(&o.Retention, 30*24*time.Hour)
 	if o.GlobalRate <= 0 {
 		o.GlobalRate = 30
 	}
@@ -172,13 +183,16 @@ func (c *Config) Options(log *slog.Logger) Options {
 		public = "http://" + c.HTTPAddr
 	}
 	return Options{
-		TelegramToken:  strings.TrimSpace(c.TelegramToken),
-		TelegramAPIURL: c.TelegramAPIURL,
-		PublicURL:      public,
-		WebhookURL:     c.WebhookURL,
-		WebhookSecret:  c.WebhookSecret,
-		WebhookListen:  c.WebhookListen,
-		Log:            log,
+		TelegramToken:   strings.TrimSpace(c.TelegramToken),
+		TelegramAPIURL:  c.TelegramAPIURL,
+		PublicURL:       public,
+		WebhookURL:      c.WebhookURL,
+		WebhookSecret:   c.WebhookSecret,
+		WebhookListen:   c.WebhookListen,
+		GlobalRate:      c.TelegramRate,
+		PerChatInterval: c.TelegramChatInterval,
+		Retention:       c.Retention,
+		Log:             log,
 	}
 }
 
@@ -274,13 +288,19 @@ func (s *Service) Run(parent context.Context) error {
 	return nil
 }
 
-// sweep forgets unanswered prompts now and then.
+// sweep forgets unanswered prompts, and messages past the retention time,
+// now and then.
 func (s *Service) sweep(ctx context.Context) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
 		if err := s.store.purgePrompts(ctx, s.opts.Now().Add(-promptTTL)); err != nil && ctx.Err() == nil {
 			s.log.Warn("purging old prompts failed", "err", err)
+		}
+		if n, err := s.store.purge(ctx, s.opts.Now().Add(-s.opts.Retention)); err != nil && ctx.Err() == nil {
+			s.log.Warn("purging old messages failed", "err", err)
+		} else if n > 0 {
+			s.log.Info("old messages purged", "count", n)
 		}
 		select {
 		case <-ctx.Done():

@@ -361,24 +361,32 @@ type Stats struct {
 // QueueDepth is what waits: events and messages.
 func (st Stats) QueueDepth() int64 { return st.PendingEvents + st.PendingMessages }
 
+// deliveryTotalRow holds the counts of purged deliveries per state.
+type deliveryTotalRow struct {
+	State   string `gorm:"primaryKey"`
+	N       int64
+	Retries int64
+	Lost    int64
+}
+
+func (deliveryTotalRow) TableName() string { return "delivery_totals" }
+
+// deliveryCounts sums deliveries per state.
+const deliveryCounts = "state, COUNT(*) AS n, COALESCE(SUM(CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END), 0) AS retries, COALESCE(SUM(lost_answers), 0) AS lost"
+
 func (s *store) stats(ctx context.Context) (Stats, error) {
 	var st Stats
 	if err := s.db.WithContext(ctx).Model(&eventRow{}).Where("expanded_at = 0").Count(&st.PendingEvents).Error; err != nil {
 		return st, err
 	}
-	var rows []struct {
-		State   string
-		N       int64
-		Retries int64
-		Lost    int64
-	}
-	err := s.db.WithContext(ctx).Model(&deliveryRow{}).
-		Select("state, COUNT(*) AS n, COALESCE(SUM(CASE WHEN attempts > 1 THEN attempts - 1 ELSE 0 END), 0) AS retries, COALESCE(SUM(lost_answers), 0) AS lost").
-		Group("state").Scan(&rows).Error
-	if err != nil {
+	var rows, purged []deliveryTotalRow
+	if err := s.db.WithContext(ctx).Model(&deliveryRow{}).Select(deliveryCounts).Group("state").Scan(&rows).Error; err != nil {
 		return st, err
 	}
-	for _, r := range rows {
+	if err := s.db.WithContext(ctx).Find(&purged).Error; err != nil {
+		return st, err
+	}
+	for _, r := range append(rows, purged...) {
 		st.Retries += r.Retries
 		switch r.State {
 		case statePending, stateSending:
@@ -396,6 +404,69 @@ func (s *store) stats(ctx context.Context) (Stats, error) {
 	}
 	return st, nil
 }
+
+// finalStates are the states a delivery does not leave.
+var finalStates = []string{stateSent, stateSkipped, stateUnreachable, stateFailed}
+
+// purge forgets finished deliveries and expanded events older than the
+// cutoff, adding the deliveries' counts to the totals so the figures stay.
+// It works in batches and tells how many deliveries went.
+func (s *store) purge(ctx context.Context, before time.Time) (int64, error) {
+	cutoff := before.UTC().UnixMicro()
+	var total int64
+	for {
+		var n int64
+		err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			var ids []int64
+			if err := tx.Model(&deliveryRow{}).Where("state IN ? AND updated_at < ?", finalStates, cutoff).
+				Order("id").Limit(purgeBatch).Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
+				return err
+			}
+			var sums []deliveryTotalRow
+			if err := tx.Model(&deliveryRow{}).Select(deliveryCounts).Where("id IN ?", ids).Group("state").Scan(&sums).Error; err != nil {
+				return err
+			}
+			for _, r := range sums {
+				err := tx.Clauses(clause.OnConflict{
+					Columns: []clause.Column{{Name: "state"}},
+					DoUpdates: clause.Assignments(map[string]any{
+						"n":       gorm.Expr("delivery_totals.n + ?", r.N),
+						"retries": gorm.Expr("delivery_totals.retries + ?", r.Retries),
+						"lost":    gorm.Expr("delivery_totals.lost + ?", r.Lost),
+					}),
+				}).Create(&r).Error
+				if err != nil {
+					return err
+				}
+			}
+			res := tx.Where("id IN ?", ids).Delete(&deliveryRow{})
+			n = res.RowsAffected
+			return res.Error
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if n < purgeBatch {
+			break
+		}
+	}
+	for {
+		var ids []int64
+		if err := s.db.WithContext(ctx).Model(&eventRow{}).Where("expanded_at > 0 AND expanded_at < ?", cutoff).
+			Order("id").Limit(purgeBatch).Pluck("id", &ids).Error; err != nil || len(ids) == 0 {
+			return total, err
+		}
+		if err := s.db.WithContext(ctx).Where("id IN ?", ids).Delete(&eventRow{}).Error; err != nil {
+			return total, err
+		}
+		if len(ids) < purgeBatch {
+			return total, nil
+		}
+	}
+}
+
+const purgeBatch = 2000
 
 // clip cuts s to at most n bytes on a rune boundary.
 func clip(s string, n int) string {
