@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
@@ -377,5 +379,32 @@ func TestForgedPrincipalsAreUnauthenticated(t *testing.T) {
 			_, err = s.client.GetMe(ctx, &identityv1.GetMeRequest{})
 			wantCode(t, err, codes.Unauthenticated)
 		})
+	}
+}
+
+func TestThrottleLetsOneOfAParallelBurstThrough(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	for range throttleAfter {
+		_, _ = s.loginFrom("", "admin", "wrong-password")
+	}
+	s.clock.Advance(time.Second)
+	const burst = 8
+	got := make(chan codes.Code, burst)
+	var wg sync.WaitGroup
+	for range burst {
+		wg.Go(func() {
+			_, err := s.loginFrom("", "admin", "wrong-password")
+			got <- status.Code(err)
+		})
+	}
+	wg.Wait()
+	close(got)
+	count := map[codes.Code]int{}
+	for c := range got {
+		count[c]++
+	}
+	if count[codes.Unauthenticated] != 1 || count[codes.ResourceExhausted] != burst-1 {
+		t.Fatalf("a burst of %d got %v; want one guess, the rest told to wait", burst, count)
 	}
 }
