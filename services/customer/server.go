@@ -121,7 +121,8 @@ func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCusto
 		case "address":
 			next.Address = strings.TrimSpace(c.GetAddress())
 			cols["address"] = next.Address
-		case "etag", "id":
+		case "etag", "id", "create_time", "update_time":
+			// Sent back with the rest of a customer; not changeable.
 		default:
 			return nil, fault.Field("updateMask", "%q cannot be changed here (phones have their own calls)", p)
 		}
