@@ -4,8 +4,10 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 )
 
@@ -26,6 +28,9 @@ type searchCursor struct {
 
 func (s *Server) SearchCustomers(ctx context.Context, req *customerv1.SearchCustomersRequest) (*customerv1.SearchCustomersResponse, error) {
 	query := strings.TrimSpace(req.GetQuery())
+	if n := utf8.RuneCountInString(query); n > maxName {
+		return nil, fault.Field("query", "the query is %d characters long; at most %d", n, maxName)
+	}
 	size := pagetoken.Size(req.GetPageSize(), defaultPage, maxPage)
 	var cur searchCursor
 	if _, err := s.pages.Decode(req.GetPageToken(), query, &cur); err != nil {

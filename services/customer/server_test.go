@@ -494,6 +494,7 @@ func TestSearchRefusesATamperedPageTokenOrOneOfAnotherQuery(t *testing.T) {
 		{"no signature", "токенов", payload},
 		{"garbage", "токенов", "%%%"},
 		{"token of another query", "другое", token},
+		{"token of a phone search", "8912", token},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.customers.SearchCustomers(s.viewer, &customerv1.SearchCustomersRequest{Query: tc.query, PageSize: 1, PageToken: tc.token})
@@ -502,6 +503,15 @@ func TestSearchRefusesATamperedPageTokenOrOneOfAnotherQuery(t *testing.T) {
 				t.Fatalf("violations %v", f.fields)
 			}
 		})
+	}
+}
+
+func TestSearchRefusesAQueryLongerThanAnyName(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	_, err := s.customers.SearchCustomers(s.viewer, &customerv1.SearchCustomersRequest{Query: strings.Repeat("я", 201)})
+	if f := wantCode(t, err, codes.InvalidArgument); f.fields["query"] == "" {
+		t.Fatalf("violations %v", f.fields)
 	}
 }
 
