@@ -193,7 +193,11 @@ func headline(n *notifierv1.TaskNotice, l string) string {
 	case taskv1.TaskEventKind_TASK_EVENT_KIND_RETURNED:
 		return fmt.Sprintf(tr(l, "returned"), proc(n.GetFromProcessName()), proc(n.GetProcessName()))
 	case taskv1.TaskEventKind_TASK_EVENT_KIND_ASSIGNED:
-		return fmt.Sprintf(tr(l, "assigned"), esc(n.GetAssigneeName(), maxField))
+		who := n.GetAssigneeName()
+		if who == "" {
+			who = "#" + strconv.FormatInt(n.GetAssigneeId(), 10)
+		}
+		return fmt.Sprintf(tr(l, "assigned"), esc(who, maxField))
 	case taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED:
 		return tr(l, "commented")
 	case taskv1.TaskEventKind_TASK_EVENT_KIND_SLA_BREACHED:

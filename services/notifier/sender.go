@@ -252,6 +252,12 @@ func (x *sender) blocked(now time.Time) ([]int64, time.Time) {
 func (x *sender) settle(r result) {
 	delete(x.inflight, r.chatID)
 	now := x.now()
+	// The chat's interval counts from Telegram's answer too: the message
+	// reached Telegram before it, so the next one cannot arrive within
+	// the interval however long the first took to get there.
+	c := x.chat(r.chatID)
+	c.lim = rate.NewLimiter(c.lim.Limit(), 1)
+	c.lim.AllowN(now, 1)
 	switch r.out {
 	case outcomeSent, outcomeBlocked, outcomeRejected:
 		x.failures = 0
@@ -288,7 +294,7 @@ func (x *sender) deliver(ctx context.Context, d *deliveryRow) result {
 	now := x.now()
 	reason := ""
 	if err != nil {
-		reason = err.Error()
+		reason = redact(err.Error(), x.svc.opts.TelegramToken)
 	}
 	switch res.out {
 	case outcomeSent:

@@ -228,6 +228,7 @@ func New(db *gorm.DB, deps Deps, opts Options) (*Service, error) {
 	if err := opts.check(); err != nil {
 		return nil, err
 	}
+	opts.Log = newRedactingLogger(opts.Log, opts.TelegramToken)
 	if deps.Identity == nil || deps.Tasks == nil || deps.Forwarder == nil {
 		return nil, errors.New("notifier: the identity and task clients and the forwarder are needed")
 	}
