@@ -11,7 +11,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Who did what, when and from where. */
+        /** Who did what, when and from where, newest first. */
         get: operations["IdentityService_ListAuditEvents"];
         put?: never;
         post?: never;
@@ -30,7 +30,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Signs in with a login and password and opens a session. */
+        /**
+         * Signs in with a login and password and opens a session. A wrong login
+         *     or password is Unauthenticated, with one message for both. After ten
+         *     failures in a row for one login or from one client address, each further
+         *     attempt must wait a growing delay (1 s, doubling, at most 15 min):
+         *     ResourceExhausted, with a google.rpc.RetryInfo saying how long.
+         */
         post: operations["IdentityService_Login"];
         delete?: never;
         options?: never;
@@ -47,7 +53,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ends the caller's session. */
+        /** Ends the caller's session; its access token stops working at once. */
         post: operations["IdentityService_Logout"];
         delete?: never;
         options?: never;
@@ -71,6 +77,44 @@ export interface paths {
         head?: never;
         /** Changes the caller's own preferences (language, self-notification). */
         patch: operations["IdentityService_UpdateProfile"];
+        trace?: never;
+    };
+    "/api/v1/contracts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists contracts, newest first: a customer's, or all. */
+        get: operations["ContractService_ListContracts"];
+        put?: never;
+        /**
+         * Opens a contract (PENDING) for a customer on an active tariff of the
+         *     customer's kind, and starts its connection.
+         */
+        post: operations["ContractService_CreateContract"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contracts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Returns one contract. */
+        get: operations["ContractService_GetContract"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/customers": {
@@ -169,8 +213,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Lists the work groups with their member counts. */
         get: operations["IdentityService_ListGroups"];
         put?: never;
+        /** Creates a work group; its name is unique. */
         post: operations["IdentityService_CreateGroup"];
         delete?: never;
         options?: never;
@@ -185,8 +231,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Lists a group's members. */
         get: operations["IdentityService_ListGroupMembers"];
         put?: never;
+        /** Adds a user to a group; adding a member again changes nothing. */
         post: operations["IdentityService_AddGroupMember"];
         delete?: never;
         options?: never;
@@ -204,6 +252,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
+        /** Removes a user from a group; removing a non-member changes nothing. */
         delete: operations["IdentityService_RemoveGroupMember"];
         options?: never;
         head?: never;
@@ -217,7 +266,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Returns one work group. */
         get: operations["IdentityService_GetGroup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications:stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery queue at a glance (for supervisors and ops). */
+        get: operations["NotifierService_GetDeliveryStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -233,6 +300,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Lists the permissions roles are made of. */
         get: operations["IdentityService_ListPermissions"];
         put?: never;
         post?: never;
@@ -249,7 +317,295 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Lists the roles with their permissions. */
         get: operations["IdentityService_ListRoles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["TaskService_ListRoutes"];
+        put?: never;
+        post: operations["TaskService_CreateRoute"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["TaskService_GetRoute"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/routes/{route.id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Replaces a route's name, processes and close rules as a new version;
+         *     tasks already running keep the version they started on.
+         */
+        patch: operations["TaskService_UpdateRoute"];
+        trace?: never;
+    };
+    "/api/v1/tariffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists tariffs, oldest first; only active ones unless include_inactive. */
+        get: operations["ContractService_ListTariffs"];
+        put?: never;
+        /** Adds a tariff; it is active unless said otherwise. */
+        post: operations["ContractService_CreateTariff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tariffs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Returns one tariff. */
+        get: operations["ContractService_GetTariff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tariffs/{tariff.id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Changes the fields named by the update mask; active=false deactivates
+         *     the tariff (contracts on it keep it). A stale etag is refused.
+         */
+        patch: operations["ContractService_UpdateTariff"];
+        trace?: never;
+    };
+    "/api/v1/tariffs:suggest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ranks the active tariffs that fit a connection request: cheapest
+         *     first, then the faster, then the older.
+         */
+        get: operations["ContractService_SuggestTariffs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Queues: by group, state, contract, customer, assignee ("me"). */
+        get: operations["TaskService_ListTasks"];
+        put?: never;
+        /** Opens a service task on an existing contract (any route but No. 1). */
+        post: operations["TaskService_CreateTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["TaskService_GetTask"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}:advance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Completes the current process: the task moves to the next one, or
+         *     closes by the route's rules.
+         */
+        post: operations["TaskService_AdvanceTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}:assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Assigns the task to a member of the current group (to oneself: take). */
+        post: operations["TaskService_AssignTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}:cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancels the task (a connection task cancels its contract). Allowed to
+         *     holders of tasks.manage, and to the task's creator while it is still in
+         *     its first process.
+         */
+        post: operations["TaskService_CancelTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{id}:return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sends the task back to an earlier process (the previous one by default). */
+        post: operations["TaskService_ReturnTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["TaskService_ListComments"];
+        put?: never;
+        /** Comments on the task in whatever process it is. */
+        post: operations["TaskService_AddComment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The task's timeline: process moves, comments, assignments, SLA, close. */
+        get: operations["TaskService_ListTaskEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks:stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Open tasks per route and process, and SLA breaches (the dashboard). */
+        get: operations["TaskService_GetTaskStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -267,7 +623,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A one-time code the caller sends to the bot as /start CODE. */
+        /**
+         * A one-time code the caller sends to the bot as /start CODE; it lasts 15
+         *     minutes, and asking for a new one voids the earlier ones.
+         */
         post: operations["IdentityService_CreateTelegramLink"];
         delete?: never;
         options?: never;
@@ -282,8 +641,17 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Lists users by id, optionally those whose login or display name holds
+         *     the query.
+         */
         get: operations["IdentityService_ListUsers"];
         put?: never;
+        /**
+         * Creates a user: a login of 3 to 64 characters (a-z, 0-9, '.', '_', '-';
+         *     unique), a display name, a password of at least 12 characters and
+         *     existing role names.
+         */
         post: operations["IdentityService_CreateUser"];
         delete?: never;
         options?: never;
@@ -298,6 +666,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Returns one user. */
         get: operations["IdentityService_GetUser"];
         put?: never;
         post?: never;
@@ -322,7 +691,9 @@ export interface paths {
         head?: never;
         /**
          * Changes a user: display name, roles, active flag, language, password.
-         *     Deactivating a user ends their sessions at once.
+         *     Deactivating a user ends their sessions at once; a new password ends
+         *     their other sessions. The last active admin cannot be deactivated or
+         *     lose the admin role.
          */
         patch: operations["IdentityService_UpdateUser"];
         trace?: never;
@@ -331,6 +702,87 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        "crm.contract.v1.Contract": {
+            /**
+             * Format: date-time
+             * @description When the contract became ACTIVE; unset before.
+             */
+            readonly activateTime?: string;
+            /** @description The service address, free text. */
+            address?: string;
+            /**
+             * Format: int64
+             * @description The connection task; 0 until it is known.
+             */
+            readonly connectionTaskId?: string;
+            /** Format: date-time */
+            readonly createTime?: string;
+            /** Format: int64 */
+            customerId?: string;
+            /** Format: int64 */
+            readonly id?: string;
+            /** @description The human number, "C-000123". */
+            readonly number?: string;
+            readonly status?: components["schemas"]["crm.contract.v1.ContractStatus"];
+            /** Format: int64 */
+            tariffId?: string;
+            /** Format: date-time */
+            readonly updateTime?: string;
+        };
+        /**
+         * @description ContractStatus: PENDING while the connection is under way, then ACTIVE
+         *     or CANCELLED; later SUSPENDED or TERMINATED through service tasks.
+         * @enum {string}
+         */
+        "crm.contract.v1.ContractStatus": "CONTRACT_STATUS_UNSPECIFIED" | "CONTRACT_STATUS_PENDING" | "CONTRACT_STATUS_ACTIVE" | "CONTRACT_STATUS_CANCELLED" | "CONTRACT_STATUS_SUSPENDED" | "CONTRACT_STATUS_TERMINATED";
+        "crm.contract.v1.ListContractsResponse": {
+            contracts?: components["schemas"]["crm.contract.v1.Contract"][];
+            nextPageToken?: string;
+        };
+        "crm.contract.v1.ListTariffsResponse": {
+            nextPageToken?: string;
+            tariffs?: components["schemas"]["crm.contract.v1.Tariff"][];
+        };
+        /** @description Money is an amount in the currency's minor units (kopecks for RUB). */
+        "crm.contract.v1.Money": {
+            /**
+             * Format: int64
+             * @description At least 0.
+             */
+            amountMinor?: string;
+            /** @description ISO 4217 code, three letters; RUB when left empty. */
+            currency?: string;
+        };
+        "crm.contract.v1.SuggestTariffsResponse": {
+            /** @description Best first. */
+            tariffs?: components["schemas"]["crm.contract.v1.Tariff"][];
+        };
+        "crm.contract.v1.Tariff": {
+            /** @description Offered to new contracts. True when left out of a create. */
+            active?: boolean;
+            /** Format: date-time */
+            readonly createTime?: string;
+            /** @description Who may take it; PERSON when left unspecified. */
+            customerKind?: components["schemas"]["crm.customer.v1.CustomerKind"];
+            /** @description Changes with every update; send it back with an update to refuse a stale one. */
+            etag?: string;
+            /** Format: int64 */
+            readonly id?: string;
+            monthlyFee: components["schemas"]["crm.contract.v1.Money"];
+            name: string;
+            /**
+             * Format: int32
+             * @description Download speed in Mbit/s, above 0.
+             */
+            speedMbps: number;
+            /**
+             * @description The access technology, upper case letters and digits: FTTB, GPON,
+             *     XDSL, DOCSIS, LTE.
+             */
+            technology: string;
+            /** Format: date-time */
+            readonly updateTime?: string;
+        };
         "crm.customer.v1.Customer": {
             address?: string;
             /** Format: date-time */
@@ -429,8 +881,13 @@ export interface components {
             users?: components["schemas"]["crm.identity.v1.User"][];
         };
         "crm.identity.v1.LoginResponse": {
+            /** @description The bearer token of the new session. */
             accessToken?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description The latest the session lasts; it ends earlier when unused for the idle
+             *     time (CRM_SESSION_IDLE).
+             */
             expiresAt?: string;
             user?: components["schemas"]["crm.identity.v1.User"];
         };
@@ -453,6 +910,7 @@ export interface components {
             permissions?: string[];
         };
         "crm.identity.v1.User": {
+            /** @description A new user is active unless created with active false. */
             active?: boolean;
             /** Format: date-time */
             readonly createTime?: string;
@@ -460,15 +918,264 @@ export interface components {
             readonly groupIds?: string[];
             /** Format: int64 */
             readonly id?: string;
-            /** @description "ru" or "en". */
+            /** @description "ru" (the default) or "en". */
             language?: string;
             login?: string;
             /** @description Write-only: never answered. */
             password?: string;
             /** @description Role names ("operator"). */
             roles?: string[];
+            /** @description The user linked a Telegram chat and has not blocked the bot. */
             readonly telegramLinked?: boolean;
         };
+        "crm.notifier.v1.GetDeliveryStatsResponse": {
+            botEnabled?: boolean;
+            /**
+             * Format: int64
+             * @description Messages Telegram refused for good (a malformed message; not retried).
+             */
+            failedMessages?: string;
+            /**
+             * Format: int64
+             * @description Events waiting to be expanded into messages.
+             */
+            pendingEvents?: string;
+            /**
+             * Format: int64
+             * @description Messages waiting to be sent (including those retrying).
+             */
+            pendingMessages?: string;
+            /**
+             * Format: int64
+             * @description Sends Telegram accepted but whose answer was lost, then sent again.
+             */
+            possibleDuplicates?: string;
+            /**
+             * Format: int64
+             * @description Attempts after the first, over all messages (Telegram slow, down or
+             *     asking to wait).
+             */
+            retries?: string;
+            /** Format: int64 */
+            sentMessages?: string;
+            /**
+             * Format: int64
+             * @description Recipients without Telegram, or no bot configured.
+             */
+            skippedMessages?: string;
+            /**
+             * Format: int64
+             * @description Recipients who blocked the bot.
+             */
+            unreachableMessages?: string;
+        };
+        "crm.task.v1.CloseRule": {
+            /**
+             * Format: int64
+             * @description IDLE: how long without action or comment.
+             */
+            idleSeconds?: string;
+            kind?: components["schemas"]["crm.task.v1.CloseRuleKind"];
+            /** @description CLOSED or CANCELLED (ROUTE_COMPLETED always closes). */
+            outcome?: components["schemas"]["crm.task.v1.TaskState"];
+            /**
+             * Format: int64
+             * @description IDLE and RESOLUTION: the process it applies to; 0: any.
+             */
+            processId?: string;
+            /** @description RESOLUTION: the code that closes ("customer_refused"). */
+            resolution?: string;
+        };
+        /** @enum {string} */
+        "crm.task.v1.CloseRuleKind": "CLOSE_RULE_KIND_UNSPECIFIED" | "CLOSE_RULE_KIND_ROUTE_COMPLETED" | "CLOSE_RULE_KIND_IDLE" | "CLOSE_RULE_KIND_RESOLUTION";
+        "crm.task.v1.Comment": {
+            /** Format: int64 */
+            authorId?: string;
+            authorName?: string;
+            /** Format: date-time */
+            createTime?: string;
+            /** Format: int64 */
+            id?: string;
+            /**
+             * Format: int64
+             * @description The process the task was in.
+             */
+            processId?: string;
+            processName?: string;
+            /** Format: int64 */
+            taskId?: string;
+            text?: string;
+        };
+        /**
+         * @description ContractEffect is what closing a task (with outcome CLOSED) does to its
+         *     contract. Route No. 1 activates; cancelling a connection task cancels.
+         * @enum {string}
+         */
+        "crm.task.v1.ContractEffect": "CONTRACT_EFFECT_UNSPECIFIED" | "CONTRACT_EFFECT_NONE" | "CONTRACT_EFFECT_ACTIVATE" | "CONTRACT_EFFECT_SUSPEND" | "CONTRACT_EFFECT_RESUME" | "CONTRACT_EFFECT_TERMINATE" | "CONTRACT_EFFECT_CANCEL";
+        "crm.task.v1.GetTaskStatsResponse": {
+            /** Format: int64 */
+            breachedTasks?: string;
+            /**
+             * Format: int64
+             * @description Open tasks assigned to the caller.
+             */
+            myTasks?: string;
+            /** Format: int64 */
+            openTasks?: string;
+            processes?: components["schemas"]["crm.task.v1.ProcessLoad"][];
+        };
+        "crm.task.v1.ListCommentsResponse": {
+            comments?: components["schemas"]["crm.task.v1.Comment"][];
+            nextPageToken?: string;
+        };
+        "crm.task.v1.ListRoutesResponse": {
+            routes?: components["schemas"]["crm.task.v1.Route"][];
+        };
+        "crm.task.v1.ListTaskEventsResponse": {
+            nextPageToken?: string;
+            taskEvents?: components["schemas"]["crm.task.v1.TaskEvent"][];
+        };
+        "crm.task.v1.ListTasksResponse": {
+            nextPageToken?: string;
+            tasks?: components["schemas"]["crm.task.v1.Task"][];
+        };
+        /** @description Process is one step of a route. */
+        "crm.task.v1.Process": {
+            /**
+             * Format: int64
+             * @description The work group responsible for it.
+             */
+            groupId?: string;
+            /**
+             * Format: int64
+             * @description Stable across a route's versions while the process is kept.
+             */
+            id?: string;
+            name?: string;
+            /**
+             * Format: int32
+             * @description 1-based place on the route (answered; ignored on input).
+             */
+            position?: number;
+            /**
+             * Format: int64
+             * @description 0: no SLA.
+             */
+            slaSeconds?: string;
+        };
+        "crm.task.v1.ProcessLoad": {
+            /** Format: int64 */
+            breachedTasks?: string;
+            /** Format: int64 */
+            groupId?: string;
+            /** Format: int64 */
+            openTasks?: string;
+            /** Format: int64 */
+            processId?: string;
+            processName?: string;
+            /** Format: int64 */
+            routeId?: string;
+            routeName?: string;
+        };
+        "crm.task.v1.Route": {
+            closeRules?: components["schemas"]["crm.task.v1.CloseRule"][];
+            /** @description Route No. 1, reserved for connection tasks. */
+            readonly connection?: boolean;
+            /** @description What a task closed on this route does to its contract. */
+            contractEffect?: components["schemas"]["crm.task.v1.ContractEffect"];
+            description?: string;
+            /** Format: int64 */
+            readonly id?: string;
+            name?: string;
+            processes?: components["schemas"]["crm.task.v1.Process"][];
+            /** Format: date-time */
+            readonly updateTime?: string;
+            /**
+             * Format: int32
+             * @description Grows with every edit.
+             */
+            readonly version?: number;
+        };
+        "crm.task.v1.Task": {
+            /** Format: int64 */
+            assigneeId?: string;
+            assigneeName?: string;
+            /** @description ROUTE_COMPLETED, IDLE, RESOLUTION:<code>, or the canceller's reason. */
+            closeReason?: string;
+            /** Format: date-time */
+            closedAt?: string;
+            /** Format: int64 */
+            contractId?: string;
+            contractNumber?: string;
+            /** Format: date-time */
+            createTime?: string;
+            /** Format: int64 */
+            createdBy?: string;
+            currentProcess?: components["schemas"]["crm.task.v1.Process"];
+            /** Format: int64 */
+            customerId?: string;
+            customerName?: string;
+            description?: string;
+            /** Format: int64 */
+            id?: string;
+            kind?: components["schemas"]["crm.task.v1.TaskKind"];
+            /** @description T-000123. */
+            number?: string;
+            /** @description The processes of the route version it runs on. */
+            processes?: components["schemas"]["crm.task.v1.Process"][];
+            /** Format: int64 */
+            routeId?: string;
+            routeName?: string;
+            /** Format: int32 */
+            routeVersion?: number;
+            slaBreached?: boolean;
+            /** Format: date-time */
+            slaDueAt?: string;
+            state?: components["schemas"]["crm.task.v1.TaskState"];
+            title?: string;
+            /** Format: date-time */
+            updateTime?: string;
+            /** @description Its Temporal workflow ("task-123"). */
+            workflowId?: string;
+        };
+        "crm.task.v1.TaskEvent": {
+            /**
+             * Format: int64
+             * @description 0: the system (a rule or a timer).
+             */
+            actorId?: string;
+            actorName?: string;
+            /** Format: int64 */
+            assigneeId?: string;
+            /**
+             * Format: int64
+             * @description The process left, for moves.
+             */
+            fromProcessId?: string;
+            fromProcessName?: string;
+            /** Format: int64 */
+            id?: string;
+            kind?: components["schemas"]["crm.task.v1.TaskEventKind"];
+            /**
+             * Format: int64
+             * @description The process entered (or the current one).
+             */
+            processId?: string;
+            processName?: string;
+            resolution?: string;
+            /** Format: int64 */
+            taskId?: string;
+            /** @description The comment, the cancel reason or the close reason. */
+            text?: string;
+            /** Format: date-time */
+            time?: string;
+        };
+        /** @enum {string} */
+        "crm.task.v1.TaskEventKind": "TASK_EVENT_KIND_UNSPECIFIED" | "TASK_EVENT_KIND_CREATED" | "TASK_EVENT_KIND_ADVANCED" | "TASK_EVENT_KIND_RETURNED" | "TASK_EVENT_KIND_ASSIGNED" | "TASK_EVENT_KIND_COMMENTED" | "TASK_EVENT_KIND_SLA_BREACHED" | "TASK_EVENT_KIND_CLOSED" | "TASK_EVENT_KIND_CANCELLED";
+        /** @enum {string} */
+        "crm.task.v1.TaskKind": "TASK_KIND_UNSPECIFIED" | "TASK_KIND_CONNECTION" | "TASK_KIND_SERVICE";
+        /** @enum {string} */
+        "crm.task.v1.TaskState": "TASK_STATE_UNSPECIFIED" | "TASK_STATE_OPEN" | "TASK_STATE_CLOSED" | "TASK_STATE_CANCELLED";
         /** @description The Status type defines a logical error model suitable for different programming environments. */
         "google.rpc.Status": {
             /**
@@ -649,6 +1356,111 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["crm.identity.v1.Profile"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ContractService_ListContracts: {
+        parameters: {
+            query?: {
+                /** @description Only this customer's contracts; every contract when 0. */
+                customerId?: string;
+                pageSize?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.contract.v1.ListContractsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ContractService_CreateContract: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The service address, free text, at most 500 characters. */
+                    address: string;
+                    /** Format: int64 */
+                    customerId: string;
+                    /** Format: int64 */
+                    tariffId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.contract.v1.Contract"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ContractService_GetContract: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.contract.v1.Contract"];
                 };
             };
             /** @description An unexpected error response. */
@@ -1065,6 +1877,35 @@ export interface operations {
             };
         };
     };
+    NotifierService_GetDeliveryStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.notifier.v1.GetDeliveryStatsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
     IdentityService_ListPermissions: {
         parameters: {
             query?: never;
@@ -1110,6 +1951,740 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["crm.identity.v1.ListRolesResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_ListRoutes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.ListRoutesResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_CreateRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["crm.task.v1.Route"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Route"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_GetRoute: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Route"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_UpdateRoute: {
+        parameters: {
+            query?: {
+                /** @description The version the editor saw; a newer one → 409. */
+                expectedVersion?: number;
+            };
+            header?: never;
+            path: {
+                "route.id": string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["crm.task.v1.Route"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Route"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ContractService_ListTariffs: {
+        parameters: {
+            query?: {
+                /** @description Also list deactivated tariffs (the settings screen). */
+                includeInactive?: boolean;
+                /** @description Only tariffs for this kind of customer; all kinds when unspecified. */
+                customerKind?: components["schemas"]["crm.customer.v1.CustomerKind"];
+                pageSize?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.contract.v1.ListTariffsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ContractService_CreateTariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["crm.contract.v1.Tariff"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.contract.v1.Tariff"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ContractService_GetTariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.contract.v1.Tariff"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ContractService_UpdateTariff: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Fields to change: name, customer_kind, technology, speed_mbps,
+                 *     monthly_fee (or monthly_fee.amount_minor, monthly_fee.currency),
+                 *     active. Filled from the body's fields when a REST client leaves it out.
+                 */
+                updateMask?: string;
+            };
+            header?: never;
+            path: {
+                "tariff.id": string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["crm.contract.v1.Tariff"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.contract.v1.Tariff"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ContractService_SuggestTariffs: {
+        parameters: {
+            query?: {
+                /** @description The customer's kind; PERSON when unspecified. */
+                customerKind?: components["schemas"]["crm.customer.v1.CustomerKind"];
+                /** @description The technology available at the address; any when empty. */
+                technology?: string;
+                /** @description The least acceptable speed in Mbit/s; any when 0. */
+                minSpeedMbps?: number;
+                /**
+                 * @description The most the customer will pay a month, in minor units of currency;
+                 *     any when left out.
+                 */
+                maxMonthlyFee?: string;
+                /**
+                 * @description The currency of the fee; RUB when empty. Only tariffs priced in it
+                 *     are ranked.
+                 */
+                currency?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.contract.v1.SuggestTariffsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_ListTasks: {
+        parameters: {
+            query?: {
+                groupId?: string;
+                state?: components["schemas"]["crm.task.v1.TaskState"];
+                contractId?: string;
+                customerId?: string;
+                /** @description A user id, or "me". */
+                assignee?: string;
+                routeId?: string;
+                /** @description Only tasks past their SLA. */
+                slaBreached?: boolean;
+                pageSize?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.ListTasksResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_CreateTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: int64 */
+                    contractId?: string;
+                    description?: string;
+                    /** Format: int64 */
+                    routeId?: string;
+                    title?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Task"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_GetTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Task"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_AdvanceTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    comment?: string;
+                    /**
+                     * Format: int64
+                     * @description The process the user saw the task in; when it has moved on meanwhile,
+                     *     the command is refused (409) instead of completing the wrong process.
+                     */
+                    processId?: string;
+                    /** @description A resolution code for RESOLUTION close rules ("customer_refused"). */
+                    resolution?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Task"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_AssignTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: int64 */
+                    processId?: string;
+                    /**
+                     * Format: int64
+                     * @description 0: the caller (take the task).
+                     */
+                    userId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Task"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_CancelTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Task"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_ReturnTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    comment: string;
+                    /** Format: int64 */
+                    processId?: string;
+                    /**
+                     * Format: int64
+                     * @description An earlier process of the route; 0: the previous one.
+                     */
+                    toProcessId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Task"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_ListComments: {
+        parameters: {
+            query?: {
+                pageSize?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.ListCommentsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_AddComment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    text: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Comment"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_ListTaskEvents: {
+        parameters: {
+            query?: {
+                pageSize?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.ListTaskEventsResponse"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_GetTaskStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.GetTaskStatsResponse"];
                 };
             };
             /** @description An unexpected error response. */
