@@ -10,8 +10,13 @@ import (
 	"strings"
 )
 
-// sensitive names attribute keys whose values never reach a log.
-var sensitive = []string{"password", "token", "secret", "authorization", "phone", "number", "code"}
+// sensitive names attribute keys whose values never reach a log: a key
+// containing one of the first group, or one of whose dotted/underscored
+// parts is one of the second ("code" but not "grpc.code").
+var (
+	sensitive      = []string{"password", "token", "secret", "authorization", "phone"}
+	sensitiveParts = []string{"code", "number"}
+)
 
 // New returns a logger writing text or JSON to w at the given level.
 func New(w io.Writer, level slog.Level, format string) *slog.Logger {
@@ -30,6 +35,16 @@ func mask(_ []string, a slog.Attr) slog.Attr {
 	for _, s := range sensitive {
 		if strings.Contains(key, s) {
 			return slog.String(a.Key, "[masked]")
+		}
+	}
+	if key == "grpc.code" {
+		return a
+	}
+	for _, part := range strings.FieldsFunc(key, func(r rune) bool { return r == '.' || r == '_' || r == '-' }) {
+		for _, s := range sensitiveParts {
+			if part == s {
+				return slog.String(a.Key, "[masked]")
+			}
 		}
 	}
 	return a
