@@ -5,12 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -46,10 +43,7 @@ func (s *Stack) startTemporal(ctx context.Context, logDir string, out io.Writer)
 		"--log-level", "error",
 		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=" + strconv.Itoa(transferPollRPS),
 	}
-	attrs := task.SearchAttributes()
-	for _, name := range slices.Sorted(maps.Keys(attrs)) {
-		args = append(args, "--search-attribute", name+"="+attrType(attrs[name]))
-	}
+	args = append(args, task.SearchAttributeFlags()...)
 	c := &child{name: "temporal", path: s.cfg.TemporalBin, args: args, env: nil, logDir: logDir, out: out}
 	if err := c.start(); err != nil {
 		return nil, err
@@ -59,11 +53,6 @@ func (s *Stack) startTemporal(ctx context.Context, logDir string, out io.Writer)
 		return nil, fmt.Errorf("the Temporal dev server did not start: %w", err)
 	}
 	return c, nil
-}
-
-// attrType names a search attribute type as the CLI flag expects.
-func attrType(t enums.IndexedValueType) string {
-	return strings.TrimPrefix(t.String(), "IndexedValueType")
 }
 
 func namespaceReady(ctx context.Context, c config.Common) error {

@@ -1,6 +1,10 @@
 package task
 
 import (
+	"maps"
+	"slices"
+	"strings"
+
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 )
@@ -28,6 +32,17 @@ func SearchAttributes() map[string]enums.IndexedValueType {
 	out := map[string]enums.IndexedValueType{}
 	for _, k := range []temporal.SearchAttributeKey{AttrTaskID, AttrTaskNumber, AttrCustomerID, AttrContractID, AttrRouteID, AttrProcess, AttrGroup, AttrState, AttrSLABreached} {
 		out[k.GetName()] = k.GetValueType()
+	}
+	return out
+}
+
+// SearchAttributeFlags are the Temporal CLI dev server's flags registering
+// every attribute ("--search-attribute CrmTaskId=Keyword" …).
+func SearchAttributeFlags() []string {
+	attrs := SearchAttributes()
+	var out []string
+	for _, name := range slices.Sorted(maps.Keys(attrs)) {
+		out = append(out, "--search-attribute", name+"="+strings.TrimPrefix(attrs[name].String(), "IndexedValueType"))
 	}
 	return out
 }

@@ -1,0 +1,6 @@
+// Package replay keeps histories of real runs of the workflows and replays
+// them against the current code: a change that would break a running
+// workflow fails here instead of in production. `go test -tags record
+// ./replay/` records them afresh on a Temporal dev server (after a change
+// guarded with workflow.GetVersion, record new ones beside the old).
+package replay

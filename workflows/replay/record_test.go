@@ -1,0 +1,142 @@
+//go:build record
+
+package replay
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/workflows/connection"
+	"github.com/telecomcrm/crm/workflows/task"
+	wfworker "github.com/telecomcrm/crm/workflows/worker"
+)
+
+// readModel answers the workflows' activities as the task service would.
+type readModel struct {
+	taskv1.TaskServiceClient
+	mu sync.Mutex
+}
+
+func (r *readModel) ApplyTransition(_ context.Context, req *taskv1.ApplyTransitionRequest, _ ...grpc.CallOption) (*taskv1.ApplyTransitionResponse, error) {
+	t := req.GetTransition()
+	return &taskv1.ApplyTransitionResponse{Task: &taskv1.Task{Id: t.GetTaskId(), State: t.GetState(), CurrentProcess: &taskv1.Process{Id: t.GetProcessId()}}}, nil
+}
+
+func (r *readModel) CreateConnectionTask(_ context.Context, req *taskv1.CreateConnectionTaskRequest, _ ...grpc.CallOption) (*taskv1.CreateConnectionTaskResponse, error) {
+	return &taskv1.CreateConnectionTaskResponse{
+		Task:  &taskv1.Task{Id: 500 + req.GetContractId(), Number: "T-000500", Kind: taskv1.TaskKind_TASK_KIND_CONNECTION, ContractId: req.GetContractId(), CustomerId: 1, RouteId: 1, WorkflowId: task.WorkflowID(500 + req.GetContractId()), CurrentProcess: &taskv1.Process{Id: 1, Name: "Sales check", GroupId: 1}},
+		Route: &taskv1.Route{Id: 1, Version: 1, Name: "New connection", ContractEffect: taskv1.ContractEffect_CONTRACT_EFFECT_ACTIVATE, Processes: []*taskv1.Process{{Id: 1, Name: "Sales check", GroupId: 1}, {Id: 2, Name: "Installation", GroupId: 3}}},
+	}, nil
+}
+
+type effects struct{}
+
+func (effects) Apply(context.Context, int64, taskv1.ContractEffect) error { return nil }
+
+func TestRecordHistories(t *testing.T) {
+	bin := os.Getenv("CRM_TEMPORAL_BIN")
+	if bin == "" {
+		matches, _ := filepath.Glob("../../.bin/temporal-*/temporal")
+		if len(matches) == 0 {
+			t.Fatal("no Temporal CLI: run make tools or set CRM_TEMPORAL_BIN")
+		}
+		bin = matches[0]
+	}
+	ctx := context.Background()
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{ExistingPath: bin, LogLevel: "error", ExtraArgs: task.SearchAttributeFlags()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	c := srv.Client()
+	w := worker.New(c, "record", worker.Options{})
+	wfworker.Register(w, &readModel{}, effects{})
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+
+	member := task.Actor{UserID: 10, Name: "ann", Groups: []int64{1, 3, 5}}
+	repair := task.Route{ID: 2, Version: 1, Name: "Repair", Effect: taskv1.ContractEffect_CONTRACT_EFFECT_NONE, Processes: []task.Process{
+		{ID: 6, Name: "Diagnostics", GroupID: 5, SLASeconds: 1}, {ID: 7, Name: "Field repair", GroupID: 3}, {ID: 8, Name: "Confirmation", GroupID: 5},
+	}, Rules: []task.Rule{{Kind: taskv1.CloseRuleKind_CLOSE_RULE_KIND_IDLE, ProcessID: 8, IdleSeconds: 2, Outcome: taskv1.TaskState_TASK_STATE_CLOSED}}}
+	in := task.Input{TaskID: 101, Number: "T-000101", Kind: taskv1.TaskKind_TASK_KIND_SERVICE, ContractID: 3, CustomerID: 4, CreatedBy: 10, Route: repair}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: task.WorkflowID(101), TaskQueue: "record"}, task.TaskWorkflow, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := &task.Client{Temporal: c, TaskQueue: "record"}
+	time.Sleep(1500 * time.Millisecond) // past Diagnostics' SLA
+	for _, cmd := range []struct {
+		name string
+		arg  any
+	}{
+		{task.UpdateAssign, task.Assign{Actor: member, ProcessID: 6}},
+		{task.UpdateComment, task.Comment{Actor: member, Text: "line is down"}},
+		{task.UpdateAdvance, task.Advance{Actor: member, ProcessID: 6, Comment: "needs a visit"}},
+		{task.UpdateReturn, task.Return{Actor: member, ProcessID: 7, Comment: "check again"}},
+		{task.UpdateAdvance, task.Advance{Actor: member, ProcessID: 6}},
+		{task.UpdateAdvance, task.Advance{Actor: member, ProcessID: 7}},
+	} {
+		if _, err := tc.Send(ctx, 101, cmd.name, cmd.arg); err != nil {
+			hist, _ := c.WorkflowService().GetWorkflowExecutionHistory(ctx, historyRequest(task.WorkflowID(101)))
+			for _, e := range hist.GetHistory().GetEvents() {
+				if f := e.GetWorkflowTaskFailedEventAttributes(); f != nil {
+					t.Log(f.GetFailure().GetMessage(), f.GetFailure().GetStackTrace())
+				}
+			}
+			t.Fatalf("%s: %v", cmd.name, err)
+		}
+	}
+	if err := run.Get(ctx, nil); err != nil { // closes by its idle rule
+		t.Fatal(err)
+	}
+	save(t, c, task.WorkflowID(101), "TaskWorkflow-repair-idle.json")
+
+	start := c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{ID: connection.WorkflowID(7), TaskQueue: "record", WorkflowIDConflictPolicy: 1}, connection.ConnectionWorkflow, connection.Input{ContractID: 7, CreatedBy: 10})
+	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{StartWorkflowOperation: start, UpdateOptions: client.UpdateWorkflowOptions{UpdateName: connection.UpdateTask, WaitForStage: client.WorkflowUpdateStageCompleted}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created *taskv1.Task
+	if err := h.Get(ctx, &created); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []int64{1, 2} {
+		if _, err := tc.Send(ctx, created.GetId(), task.UpdateAdvance, task.Advance{Actor: member, ProcessID: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cw := c.GetWorkflow(ctx, connection.WorkflowID(7), "")
+	if err := cw.Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	save(t, c, connection.WorkflowID(7), "ConnectionWorkflow-activated.json")
+	save(t, c, created.GetWorkflowId(), "TaskWorkflow-connection-child.json")
+}
+
+func save(t *testing.T, c client.Client, id, name string) {
+	t.Helper()
+	hist, err := c.WorkflowService().GetWorkflowExecutionHistory(context.Background(), historyRequest(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := protojson.MarshalOptions{Indent: "  "}.Marshal(hist.GetHistory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join("testdata", name), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
