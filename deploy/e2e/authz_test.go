@@ -13,13 +13,13 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/telecomcrm/crm/deploy/stacktest"
 	authv1 "github.com/telecomcrm/crm/proto/gen/crm/auth/v1"
 	_ "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	_ "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	_ "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	_ "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	_ "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
-	"github.com/telecomcrm/crm/deploy/stacktest"
 )
 
 // route is one REST route of the API and who may call it, both read from

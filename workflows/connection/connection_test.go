@@ -83,4 +83,3 @@ func TestConnectionCancelledCancelsTheContract(t *testing.T) {
 		t.Fatalf("effects %v, want the contract cancelled", fx.applied)
 	}
 }
-

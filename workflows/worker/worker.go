@@ -91,4 +91,3 @@ func (e contractEffects) Apply(ctx context.Context, id int64, effect taskv1.Cont
 	}
 	return err
 }
-
