@@ -184,7 +184,7 @@ export default {
       activeHint: 'A deactivated user cannot sign in; their sessions end at once.',
     },
     errors: {
-      login: 'Latin letters, digits, dots, dashes and underscores; 2 to 64 characters.',
+      login: 'Latin letters, digits, dots, dashes and underscores; 3 to 64 characters.',
       password: 'At least {min} characters.',
       roles: 'Give at least one role.',
     },
