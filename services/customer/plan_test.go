@@ -40,11 +40,15 @@ func TestSearchQueriesUseTheirIndexesUnderGenericPlans(t *testing.T) {
 
 	var mu sync.Mutex
 	var sent []sentQuery
-	if err := db.Callback().Query().After("gorm:query").Register("plan_test:record", func(tx *gorm.DB) {
+	record := func(tx *gorm.DB) {
 		mu.Lock()
 		defer mu.Unlock()
 		sent = append(sent, sentQuery{sql: tx.Statement.SQL.String(), vars: append([]any(nil), tx.Statement.Vars...)})
-	}); err != nil {
+	}
+	if err := db.Callback().Query().After("gorm:query").Register("plan_test:record", record); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Callback().Row().After("gorm:row").Register("plan_test:record", record); err != nil {
 		t.Fatal(err)
 	}
 	st := &store{db: db, now: time.Now}

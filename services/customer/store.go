@@ -204,10 +204,33 @@ func (s *store) query(ctx context.Context, sql string, args ...any) ([]customerR
 	return fold(rows), err
 }
 
+// joined runs a reading statement and scans its rows by position (they
+// are read on every search; scanning by reflection costs more than the
+// query's own work on a warm index). A statement may lead with the hit.
 func (s *store) joined(ctx context.Context, sql string, args ...any) ([]joinedRow, error) {
-	var rows []joinedRow
-	err := s.db.WithContext(ctx).Raw(sql, args...).Find(&rows).Error
-	return rows, err
+	rows, err := s.db.WithContext(ctx).Raw(sql, args...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	withHit := len(cols) > 0 && cols[0] == "hit"
+	var out []joinedRow
+	for rows.Next() {
+		var r joinedRow
+		dest := []any{&r.ID, &r.Kind, &r.Name, &r.NameLower, &r.Email, &r.Address, &r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PhoneID, &r.PhoneNumber, &r.PhoneLabel}
+		if withHit {
+			dest = append([]any{&r.Hit}, dest...)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 // fold turns joined rows into customers, in the order they come.
