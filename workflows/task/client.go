@@ -32,7 +32,7 @@ func (c *Client) Start(ctx context.Context, t *taskv1.Task, r *taskv1.Route) err
 // Exists tells whether a task's workflow was started (after a start whose
 // answer was lost).
 func (c *Client) Exists(ctx context.Context, taskID int64) (bool, error) {
-	_, err := c.Temporal.DescribeWorkflowExecution(ctx, WorkflowID(taskID), "")
+	_, err := c.Temporal.DescribeWorkflow(ctx, WorkflowID(taskID), "")
 	if err == nil {
 		return true, nil
 	}
