@@ -136,6 +136,18 @@ func Dial(t testing.TB, addr string) *grpc.ClientConn {
 	return conn
 }
 
+// DialAs connects to addr the way a service connects to another: calls
+// forward the caller of the request being served, else speak as service.
+func DialAs(t testing.TB, addr, service string) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpcclient.Dial(addr, auth.NewForwarder(keys, service))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 var keys = auth.NewKeyring(Key)
 
 // User returns a context whose calls act as a user with the permissions

@@ -1,0 +1,373 @@
+package task
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/servicetest"
+	wftask "github.com/telecomcrm/crm/workflows/task"
+)
+
+// The neighbours the task service talks to, as small fakes.
+
+type contracts struct {
+	contractv1.UnimplementedContractServiceServer
+	byID map[int64]*contractv1.Contract
+}
+
+func (f *contracts) GetContract(_ context.Context, req *contractv1.GetContractRequest) (*contractv1.GetContractResponse, error) {
+	c, ok := f.byID[req.GetId()]
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "contract %d does not exist", req.GetId())
+	}
+	return &contractv1.GetContractResponse{Contract: c}, nil
+}
+
+type customers struct {
+	customerv1.UnimplementedCustomerServiceServer
+}
+
+func (customers) GetCustomer(_ context.Context, req *customerv1.GetCustomerRequest) (*customerv1.GetCustomerResponse, error) {
+	return &customerv1.GetCustomerResponse{Customer: &customerv1.Customer{Id: req.GetId(), Name: "Anna"}}, nil
+}
+
+type identity struct {
+	identityv1.UnimplementedIdentityServiceServer
+}
+
+func (identity) ListGroups(context.Context, *identityv1.ListGroupsRequest) (*identityv1.ListGroupsResponse, error) {
+	out := &identityv1.ListGroupsResponse{}
+	for id := int64(1); id <= 6; id++ {
+		out.Groups = append(out.Groups, &identityv1.Group{Id: id})
+	}
+	return out, nil
+}
+
+func (identity) GetUser(_ context.Context, req *identityv1.GetUserRequest) (*identityv1.GetUserResponse, error) {
+	return &identityv1.GetUserResponse{User: &identityv1.User{Id: req.GetId(), DisplayName: "User"}}, nil
+}
+
+type notifier struct {
+	notifierv1.UnimplementedNotifierServiceServer
+	mu     sync.Mutex
+	events []string
+}
+
+func (n *notifier) EnqueueTaskEvent(_ context.Context, req *notifierv1.EnqueueTaskEventRequest) (*notifierv1.EnqueueTaskEventResponse, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.events = append(n.events, req.GetNotice().GetEventId())
+	return &notifierv1.EnqueueTaskEventResponse{Queued: 1}, nil
+}
+
+// flows records workflow starts; failStart makes the next start fail.
+type flows struct {
+	mu        sync.Mutex
+	started   []int64
+	failStart error
+}
+
+func (f *flows) Start(_ context.Context, t *taskv1.Task, _ *taskv1.Route) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failStart != nil {
+		return f.failStart
+	}
+	f.started = append(f.started, t.GetId())
+	return nil
+}
+
+func (f *flows) Exists(context.Context, int64) (bool, error) { return false, nil }
+
+func (f *flows) Send(context.Context, int64, string, any) (wftask.Step, error) {
+	return wftask.Step{}, errors.New("not in these tests")
+}
+
+type fixture struct {
+	client   taskv1.TaskServiceClient
+	flows    *flows
+	notifier *notifier
+	server   *Server
+}
+
+const (
+	activeContract    = 10
+	cancelledContract = 11
+)
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	k := &contracts{byID: map[int64]*contractv1.Contract{
+		activeContract:    {Id: activeContract, Number: "C-000010", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_ACTIVE},
+		cancelledContract: {Id: cancelledContract, Number: "C-000011", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_CANCELLED},
+		12:                {Id: 12, Number: "C-000012", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_PENDING, Address: "Tverskaya 1"},
+	}}
+	n := &notifier{}
+	neighbours := servicetest.Serve(t, func(s *grpcserver.Server) {
+		contractv1.RegisterContractServiceServer(s, k)
+		customerv1.RegisterCustomerServiceServer(s, customers{})
+		identityv1.RegisterIdentityServiceServer(s, identity{})
+		notifierv1.RegisterNotifierServiceServer(s, n)
+	})
+	conn := servicetest.DialAs(t, neighbours, Name)
+	db := servicetest.OpenDB(t, servicetest.Common(t), Name, migrations)
+	f := &flows{}
+	srv := NewServer(db, servicetest.Key, Deps{
+		Flows: f, Contracts: contractv1.NewContractServiceClient(conn), Customers: customerv1.NewCustomerServiceClient(conn),
+		Identity: identityv1.NewIdentityServiceClient(conn), Notifier: notifierv1.NewNotifierServiceClient(conn),
+	}, servicetest.Logger())
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go srv.Forward(ctx)
+	addr := servicetest.Serve(t, func(s *grpcserver.Server) { taskv1.RegisterTaskServiceServer(s, srv) })
+	return &fixture{client: taskv1.NewTaskServiceClient(servicetest.Dial(t, addr)), flows: f, notifier: n, server: srv}
+}
+
+func operator() context.Context {
+	return servicetest.User(context.Background(), 7, servicetest.Operator, 1, 5)
+}
+
+func admin() context.Context {
+	return servicetest.User(context.Background(), 1, servicetest.Admin, 6)
+}
+
+func worker() context.Context { return servicetest.Service(context.Background(), "worker") }
+
+func TestNewDatabaseHasRouteOneAndServiceRoutes(t *testing.T) {
+	f := newFixture(t)
+	resp, err := f.client.ListRoutes(operator(), &taskv1.ListRoutesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(resp.GetRoutes()) < 4 {
+		t.Fatalf("%d routes", len(resp.GetRoutes()))
+	}
+	one := resp.GetRoutes()[0]
+	names := []string{"Sales check", "Technical feasibility", "Installation", "Activation", "Quality call"}
+	if one.GetId() != 1 || !one.GetConnection() || len(one.GetProcesses()) != len(names) || one.GetContractEffect() != taskv1.ContractEffect_CONTRACT_EFFECT_ACTIVATE {
+		t.Fatalf("route 1: %v", one)
+	}
+	for i, p := range one.GetProcesses() {
+		if p.GetName() != names[i] || p.GetPosition() != int32(i+1) {
+			t.Errorf("process %d: %v", i, p)
+		}
+	}
+	idle := false
+	for _, r := range resp.GetRoutes()[1:] {
+		for _, c := range r.GetCloseRules() {
+			idle = idle || c.GetKind() == taskv1.CloseRuleKind_CLOSE_RULE_KIND_IDLE
+		}
+	}
+	if !idle {
+		t.Fatal("no service route has an IDLE close rule")
+	}
+}
+
+func TestServiceTaskOpensInItsFirstProcessAndStartsItsWorkflow(t *testing.T) {
+	f := newFixture(t)
+	resp, err := f.client.CreateTask(operator(), &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 2, Title: "  No signal  "})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task := resp.GetTask()
+	if task.GetNumber() != "T-000001" || task.GetTitle() != "No signal" || task.GetKind() != taskv1.TaskKind_TASK_KIND_SERVICE ||
+		task.GetCurrentProcess().GetName() != "Diagnostics" || task.GetCustomerName() != "Anna" || task.GetContractNumber() != "C-000010" ||
+		task.GetWorkflowId() != "task-1" || task.GetCreatedBy() != 7 || task.GetSlaDueAt() == nil || len(task.GetProcesses()) != 3 {
+		t.Fatalf("task %v", task)
+	}
+	if len(f.flows.started) != 1 || f.flows.started[0] != task.GetId() {
+		t.Fatalf("workflows started: %v", f.flows.started)
+	}
+	waitFor(t, func() bool { return len(f.notifier.queued()) == 1 })
+	if got := f.notifier.queued(); got[0] != "task-1/1" {
+		t.Fatalf("notices %v", got)
+	}
+}
+
+func (n *notifier) queued() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.events...)
+}
+
+func waitFor(t *testing.T, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestServiceTaskRefusals(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name string
+		req  *taskv1.CreateTaskRequest
+		code codes.Code
+	}{
+		{"on route No. 1", &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 1, Title: "x"}, codes.InvalidArgument},
+		{"on an unknown route", &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 99, Title: "x"}, codes.InvalidArgument},
+		{"on an unknown contract", &taskv1.CreateTaskRequest{ContractId: 99, RouteId: 2, Title: "x"}, codes.InvalidArgument},
+		{"on a cancelled contract", &taskv1.CreateTaskRequest{ContractId: cancelledContract, RouteId: 2, Title: "x"}, codes.InvalidArgument},
+		{"without a title", &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 2, Title: " "}, codes.InvalidArgument},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.client.CreateTask(operator(), tc.req)
+			if status.Code(err) != tc.code {
+				t.Fatalf("got %v, want %v", err, tc.code)
+			}
+		})
+	}
+	list, err := f.client.ListTasks(operator(), &taskv1.ListTasksRequest{})
+	if err != nil || len(list.GetTasks()) != 0 || len(f.flows.started) != 0 {
+		t.Fatalf("refused creates left %d tasks, %d workflows (%v)", len(list.GetTasks()), len(f.flows.started), err)
+	}
+}
+
+func TestTaskWhoseWorkflowCannotStartIsNotLeftBehind(t *testing.T) {
+	f := newFixture(t)
+	f.flows.failStart = status.Error(codes.Unavailable, "temporal is down")
+	_, err := f.client.CreateTask(operator(), &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 2, Title: "x"})
+	if status.Code(err) != codes.Unavailable {
+		t.Fatalf("got %v, want Unavailable", err)
+	}
+	if _, err := f.client.GetTask(operator(), &taskv1.GetTaskRequest{Id: 1}); status.Code(err) != codes.NotFound {
+		t.Fatalf("the task stayed: %v", err)
+	}
+}
+
+func TestConnectionTaskIsCreatedOncePerContract(t *testing.T) {
+	f := newFixture(t)
+	var ids []int64
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := f.client.CreateConnectionTask(worker(), &taskv1.CreateConnectionTaskRequest{ContractId: 12, WorkflowId: "connection-12", CreatedBy: 7})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			ids = append(ids, resp.GetTask().GetId())
+			mu.Unlock()
+			if resp.GetRoute().GetId() != 1 || len(resp.GetRoute().GetProcesses()) != 5 {
+				t.Errorf("route %v", resp.GetRoute())
+			}
+		}()
+	}
+	wg.Wait()
+	for _, id := range ids {
+		if id != ids[0] {
+			t.Fatalf("several tasks for one contract: %v", ids)
+		}
+	}
+	if _, err := f.client.CreateConnectionTask(operator(), &taskv1.CreateConnectionTaskRequest{ContractId: 12}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("a user called an internal RPC: %v", err)
+	}
+}
+
+func step(task, seq int64, kind taskv1.TaskEventKind, process, from int64, text string) *taskv1.Transition {
+	return &taskv1.Transition{
+		TaskId: task, Sequence: seq, Kind: kind, Time: timestamppb.Now(), ActorId: 7, ActorName: "ann",
+		ProcessId: process, FromProcessId: from, Text: text, Comment: text != "", State: taskv1.TaskState_TASK_STATE_OPEN,
+		NotifyGroupIds: []int64{5},
+	}
+}
+
+func TestStepsApplyOnceAndInOrderWhateverTheRetries(t *testing.T) {
+	f := newFixture(t)
+	resp, err := f.client.CreateTask(operator(), &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 2, Title: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.GetTask().GetId()
+	second := step(id, 2, taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED, 7, 6, "to the field")
+	third := step(id, 3, taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED, 8, 7, "fixed")
+	// the third step lands before the second (two local activities racing)
+	for _, s := range []*taskv1.Transition{third, second, second, third} {
+		if _, err := f.client.ApplyTransition(worker(), &taskv1.ApplyTransitionRequest{Transition: s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := f.client.GetTask(operator(), &taskv1.GetTaskRequest{Id: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetTask().GetCurrentProcess().GetName() != "Confirmation" {
+		t.Fatalf("the earlier step overwrote the later: %v", got.GetTask().GetCurrentProcess())
+	}
+	evs, _ := f.client.ListTaskEvents(operator(), &taskv1.ListTaskEventsRequest{TaskId: id})
+	cs, _ := f.client.ListComments(operator(), &taskv1.ListCommentsRequest{TaskId: id})
+	if len(evs.GetTaskEvents()) != 3 || len(cs.GetComments()) != 2 {
+		t.Fatalf("%d events and %d comments, want 3 and 2", len(evs.GetTaskEvents()), len(cs.GetComments()))
+	}
+	if c := cs.GetComments()[0]; c.GetProcessName() != "Diagnostics" || c.GetText() != "to the field" {
+		t.Fatalf("a comment made while completing a process belongs to it: %v", c)
+	}
+	waitFor(t, func() bool { return len(f.notifier.queued()) == 3 })
+}
+
+func TestRouteEditsAreCheckedAndMakeNewVersions(t *testing.T) {
+	f := newFixture(t)
+	r, err := f.client.CreateRoute(admin(), &taskv1.CreateRouteRequest{Route: &taskv1.Route{
+		Name:       "Callback",
+		Processes:  []*taskv1.Process{{Name: "Call", GroupId: 5}, {Name: "Report", GroupId: 1}},
+		CloseRules: []*taskv1.CloseRule{{Kind: taskv1.CloseRuleKind_CLOSE_RULE_KIND_IDLE, ProcessId: -2, IdleSeconds: 60, Outcome: taskv1.TaskState_TASK_STATE_CLOSED}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	route := r.GetRoute()
+	if route.GetVersion() != 1 || route.GetCloseRules()[1].GetProcessId() != route.GetProcesses()[1].GetId() {
+		t.Fatalf("route %v", route)
+	}
+	other, _ := f.client.GetRoute(admin(), &taskv1.GetRouteRequest{Id: 2})
+	for _, tc := range []struct {
+		name  string
+		route *taskv1.Route
+	}{
+		{"no processes", &taskv1.Route{Id: route.GetId(), Name: "x"}},
+		{"a close rule naming another route's process", &taskv1.Route{Id: route.GetId(), Name: "x", Processes: route.GetProcesses(),
+			CloseRules: []*taskv1.CloseRule{{Kind: taskv1.CloseRuleKind_CLOSE_RULE_KIND_IDLE, ProcessId: other.GetRoute().GetProcesses()[0].GetId(), IdleSeconds: 5, Outcome: taskv1.TaskState_TASK_STATE_CLOSED}}}},
+		{"an unknown group", &taskv1.Route{Id: route.GetId(), Name: "x", Processes: []*taskv1.Process{{Name: "a", GroupId: 77}}}},
+		{"a process of another route", &taskv1.Route{Id: route.GetId(), Name: "x", Processes: []*taskv1.Process{{Id: other.GetRoute().GetProcesses()[0].GetId(), Name: "a", GroupId: 1}}}},
+		{"an idle rule without a duration", &taskv1.Route{Id: route.GetId(), Name: "x", Processes: route.GetProcesses(),
+			CloseRules: []*taskv1.CloseRule{{Kind: taskv1.CloseRuleKind_CLOSE_RULE_KIND_IDLE, Outcome: taskv1.TaskState_TASK_STATE_CLOSED}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := f.client.UpdateRoute(admin(), &taskv1.UpdateRouteRequest{Route: tc.route}); status.Code(err) != codes.InvalidArgument {
+				t.Fatalf("got %v, want InvalidArgument", err)
+			}
+		})
+	}
+	ok, err := f.client.UpdateRoute(admin(), &taskv1.UpdateRouteRequest{ExpectedVersion: 1, Route: &taskv1.Route{Id: route.GetId(), Name: "Callback v2", Processes: route.GetProcesses()[:1]}})
+	if err != nil || ok.GetRoute().GetVersion() != 2 || ok.GetRoute().GetProcesses()[0].GetId() != route.GetProcesses()[0].GetId() {
+		t.Fatalf("edit: %v %v", ok, err)
+	}
+	if _, err := f.client.UpdateRoute(admin(), &taskv1.UpdateRouteRequest{ExpectedVersion: 1, Route: ok.GetRoute()}); status.Code(err) != codes.Aborted {
+		t.Fatalf("a stale edit: %v, want Aborted", err)
+	}
+	if _, err := f.client.UpdateRoute(operator(), &taskv1.UpdateRouteRequest{Route: ok.GetRoute()}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("an operator edited a route: %v", err)
+	}
+}
+
