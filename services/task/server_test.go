@@ -370,4 +370,3 @@ func TestRouteEditsAreCheckedAndMakeNewVersions(t *testing.T) {
 		t.Fatalf("an operator edited a route: %v", err)
 	}
 }
-
