@@ -21,17 +21,19 @@ import (
 type backend struct {
 	name     string
 	addr     func(config.Endpoints) string
-	register func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error
+	register []func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error
 }
+
+type registrar = func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error
 
 // backends lists every service the REST API reaches. Adding a service to
 // the API is one row here.
 var backends = []backend{
-	{"identity", func(e config.Endpoints) string { return e.Identity }, identityv1.RegisterIdentityServiceHandler},
-	{"customer", func(e config.Endpoints) string { return e.Customer }, customerv1.RegisterCustomerServiceHandler},
-	{"contract", func(e config.Endpoints) string { return e.Contract }, contractv1.RegisterContractServiceHandler},
-	{"task", func(e config.Endpoints) string { return e.Task }, taskv1.RegisterTaskServiceHandler},
-	{"notifier", func(e config.Endpoints) string { return e.Notifier }, notifierv1.RegisterNotifierServiceHandler},
+	{"identity", func(e config.Endpoints) string { return e.Identity }, []registrar{identityv1.RegisterIdentityServiceHandler}},
+	{"customer", func(e config.Endpoints) string { return e.Customer }, []registrar{customerv1.RegisterCustomerServiceHandler}},
+	{"contract", func(e config.Endpoints) string { return e.Contract }, []registrar{contractv1.RegisterContractServiceHandler, contractv1.RegisterConnectionServiceHandler}},
+	{"task", func(e config.Endpoints) string { return e.Task }, []registrar{taskv1.RegisterTaskServiceHandler}},
+	{"notifier", func(e config.Endpoints) string { return e.Notifier }, []registrar{notifierv1.RegisterNotifierServiceHandler}},
 }
 
 // dialBackends opens one connection per backend. These connections carry
@@ -46,9 +48,11 @@ func dialBackends(ctx context.Context, e config.Endpoints, mux *runtime.ServeMux
 			return nil, err
 		}
 		conns[b.name] = conn
-		if err := b.register(ctx, mux, conn); err != nil {
-			closeAll(conns)
-			return nil, fmt.Errorf("registering %s: %w", b.name, err)
+		for _, register := range b.register {
+			if err := register(ctx, mux, conn); err != nil {
+				closeAll(conns)
+				return nil, fmt.Errorf("registering %s: %w", b.name, err)
+			}
 		}
 	}
 	return conns, nil

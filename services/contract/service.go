@@ -11,6 +11,7 @@ import (
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
@@ -70,13 +71,22 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter Connecti
 		return err
 	}
 	defer database.Close(db)
-	conn, err := grpcclient.Dial(cfg.Endpoints.Customer, auth.NewForwarder(keys, Name))
+	fwd := auth.NewForwarder(keys, Name)
+	conn, err := grpcclient.Dial(cfg.Endpoints.Customer, fwd)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	taskConn, err := grpcclient.Dial(cfg.Endpoints.Task, fwd)
+	if err != nil {
+		return err
+	}
+	defer taskConn.Close()
+	customers := customerv1.NewCustomerServiceClient(conn)
+	contracts := NewServer(db, key, customers, starter)
 	srv := grpcserver.New(log, auth.NewGuard(keys))
-	contractv1.RegisterContractServiceServer(srv, NewServer(db, key, customerv1.NewCustomerServiceClient(conn), starter))
+	contractv1.RegisterContractServiceServer(srv, contracts)
+	contractv1.RegisterConnectionServiceServer(srv, NewWizard(contracts, customers, taskv1.NewTaskServiceClient(taskConn)))
 	log.Info("serving", "addr", cfg.Endpoints.Contract)
 	return srv.Serve(ctx, cfg.Endpoints.Contract)
 }

@@ -79,6 +79,22 @@ export interface paths {
         patch: operations["IdentityService_UpdateProfile"];
         trace?: never;
     };
+    "/api/v1/connections": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["ConnectionService_CreateConnection"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/contracts": {
         parameters: {
             query?: never;
@@ -735,6 +751,11 @@ export interface components {
          * @enum {string}
          */
         "crm.contract.v1.ContractStatus": "CONTRACT_STATUS_UNSPECIFIED" | "CONTRACT_STATUS_PENDING" | "CONTRACT_STATUS_ACTIVE" | "CONTRACT_STATUS_CANCELLED" | "CONTRACT_STATUS_SUSPENDED" | "CONTRACT_STATUS_TERMINATED";
+        "crm.contract.v1.CreateConnectionResponse": {
+            contract?: components["schemas"]["crm.contract.v1.Contract"];
+            customer?: components["schemas"]["crm.customer.v1.Customer"];
+            task?: components["schemas"]["crm.task.v1.Task"];
+        };
         "crm.contract.v1.ListContractsResponse": {
             contracts?: components["schemas"]["crm.contract.v1.Contract"][];
             nextPageToken?: string;
@@ -782,6 +803,18 @@ export interface components {
             technology: string;
             /** Format: date-time */
             readonly updateTime?: string;
+        };
+        /**
+         * @description TariffRequirements choose the tariff when none is named: the cheapest
+         *     active one that fits.
+         */
+        "crm.contract.v1.TariffRequirements": {
+            currency?: string;
+            /** Format: int64 */
+            maxMonthlyFee?: string;
+            /** Format: int32 */
+            minSpeedMbps?: number;
+            technology?: string;
         };
         "crm.customer.v1.Customer": {
             address?: string;
@@ -1356,6 +1389,51 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["crm.identity.v1.Profile"];
+                };
+            };
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ConnectionService_CreateConnection: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    address?: string;
+                    /** @description A new customer (with phones); or customer_id of a registered one. */
+                    customer?: components["schemas"]["crm.customer.v1.Customer"];
+                    /** Format: int64 */
+                    customerId?: string;
+                    requirements?: components["schemas"]["crm.contract.v1.TariffRequirements"];
+                    /**
+                     * Format: int64
+                     * @description The chosen tariff; or requirements to rank tariffs by.
+                     */
+                    tariffId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.contract.v1.CreateConnectionResponse"];
                 };
             };
             /** @description An unexpected error response. */

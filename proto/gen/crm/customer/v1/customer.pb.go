@@ -820,6 +820,86 @@ func (*RemovePhoneResponse) Descriptor() ([]byte, []int) {
 	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{13}
 }
 
+type DeleteCustomerRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteCustomerRequest) Reset() {
+	*x = DeleteCustomerRequest{}
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteCustomerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteCustomerRequest) ProtoMessage() {}
+
+func (x *DeleteCustomerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteCustomerRequest.ProtoReflect.Descriptor instead.
+func (*DeleteCustomerRequest) Descriptor() ([]byte, []int) {
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *DeleteCustomerRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+type DeleteCustomerResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteCustomerResponse) Reset() {
+	*x = DeleteCustomerResponse{}
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteCustomerResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteCustomerResponse) ProtoMessage() {}
+
+func (x *DeleteCustomerResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteCustomerResponse.ProtoReflect.Descriptor instead.
+func (*DeleteCustomerResponse) Descriptor() ([]byte, []int) {
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{15}
+}
+
 var File_crm_customer_v1_customer_proto protoreflect.FileDescriptor
 
 const file_crm_customer_v1_customer_proto_rawDesc = "" +
@@ -873,11 +953,14 @@ const file_crm_customer_v1_customer_proto_rawDesc = "" +
 	"\vcustomer_id\x18\x01 \x01(\x03R\n" +
 	"customerId\x12\x19\n" +
 	"\bphone_id\x18\x02 \x01(\x03R\aphoneId\"\x15\n" +
-	"\x13RemovePhoneResponse*b\n" +
+	"\x13RemovePhoneResponse\"'\n" +
+	"\x15DeleteCustomerRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\"\x18\n" +
+	"\x16DeleteCustomerResponse*b\n" +
 	"\fCustomerKind\x12\x1d\n" +
 	"\x19CUSTOMER_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CUSTOMER_KIND_PERSON\x10\x01\x12\x19\n" +
-	"\x15CUSTOMER_KIND_COMPANY\x10\x022\xee\a\n" +
+	"\x15CUSTOMER_KIND_COMPANY\x10\x022\xd9\b\n" +
 	"\x0fCustomerService\x12\xa5\x01\n" +
 	"\x0eCreateCustomer\x12&.crm.customer.v1.CreateCustomerRequest\x1a'.crm.customer.v1.CreateCustomerResponse\"B\xca\xf3\x18\x11\n" +
 	"\x0fcustomers.write\x82\xd3\xe4\x93\x02':\bcustomerb\bcustomer\"\x11/api/v1/customers\x12\x96\x01\n" +
@@ -888,7 +971,8 @@ const file_crm_customer_v1_customer_proto_rawDesc = "" +
 	"\x0fSearchCustomers\x12'.crm.customer.v1.SearchCustomersRequest\x1a(.crm.customer.v1.SearchCustomersResponse\"-\xca\xf3\x18\x10\n" +
 	"\x0ecustomers.read\x82\xd3\xe4\x93\x02\x13\x12\x11/api/v1/customers\x12\xa2\x01\n" +
 	"\bAddPhone\x12 .crm.customer.v1.AddPhoneRequest\x1a!.crm.customer.v1.AddPhoneResponse\"Q\xca\xf3\x18\x11\n" +
-	"\x0fcustomers.write\x82\xd3\xe4\x93\x026:\x05phoneb\x05phone\"&/api/v1/customers/{customer_id}/phones\x12\xa8\x01\n" +
+	"\x0fcustomers.write\x82\xd3\xe4\x93\x026:\x05phoneb\x05phone\"&/api/v1/customers/{customer_id}/phones\x12i\n" +
+	"\x0eDeleteCustomer\x12&.crm.customer.v1.DeleteCustomerRequest\x1a'.crm.customer.v1.DeleteCustomerResponse\"\x06\xca\xf3\x18\x02 \x01\x12\xa8\x01\n" +
 	"\vRemovePhone\x12#.crm.customer.v1.RemovePhoneRequest\x1a$.crm.customer.v1.RemovePhoneResponse\"N\xca\xf3\x18\x11\n" +
 	"\x0fcustomers.write\x82\xd3\xe4\x93\x023*1/api/v1/customers/{customer_id}/phones/{phone_id}B@Z>github.com/telecomcrm/crm/proto/gen/crm/customer/v1;customerv1b\x06proto3"
 
@@ -905,7 +989,7 @@ func file_crm_customer_v1_customer_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_customer_v1_customer_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_crm_customer_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_crm_customer_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_crm_customer_v1_customer_proto_goTypes = []any{
 	(CustomerKind)(0),               // 0: crm.customer.v1.CustomerKind
 	(*Customer)(nil),                // 1: crm.customer.v1.Customer
@@ -922,19 +1006,21 @@ var file_crm_customer_v1_customer_proto_goTypes = []any{
 	(*AddPhoneResponse)(nil),        // 12: crm.customer.v1.AddPhoneResponse
 	(*RemovePhoneRequest)(nil),      // 13: crm.customer.v1.RemovePhoneRequest
 	(*RemovePhoneResponse)(nil),     // 14: crm.customer.v1.RemovePhoneResponse
-	(*timestamppb.Timestamp)(nil),   // 15: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),   // 16: google.protobuf.FieldMask
+	(*DeleteCustomerRequest)(nil),   // 15: crm.customer.v1.DeleteCustomerRequest
+	(*DeleteCustomerResponse)(nil),  // 16: crm.customer.v1.DeleteCustomerResponse
+	(*timestamppb.Timestamp)(nil),   // 17: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),   // 18: google.protobuf.FieldMask
 }
 var file_crm_customer_v1_customer_proto_depIdxs = []int32{
 	0,  // 0: crm.customer.v1.Customer.kind:type_name -> crm.customer.v1.CustomerKind
 	2,  // 1: crm.customer.v1.Customer.phones:type_name -> crm.customer.v1.Phone
-	15, // 2: crm.customer.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
-	15, // 3: crm.customer.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
+	17, // 2: crm.customer.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
+	17, // 3: crm.customer.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: crm.customer.v1.CreateCustomerRequest.customer:type_name -> crm.customer.v1.Customer
 	1,  // 5: crm.customer.v1.CreateCustomerResponse.customer:type_name -> crm.customer.v1.Customer
 	1,  // 6: crm.customer.v1.GetCustomerResponse.customer:type_name -> crm.customer.v1.Customer
 	1,  // 7: crm.customer.v1.UpdateCustomerRequest.customer:type_name -> crm.customer.v1.Customer
-	16, // 8: crm.customer.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	18, // 8: crm.customer.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
 	1,  // 9: crm.customer.v1.UpdateCustomerResponse.customer:type_name -> crm.customer.v1.Customer
 	1,  // 10: crm.customer.v1.SearchCustomersResponse.customers:type_name -> crm.customer.v1.Customer
 	2,  // 11: crm.customer.v1.AddPhoneRequest.phone:type_name -> crm.customer.v1.Phone
@@ -944,15 +1030,17 @@ var file_crm_customer_v1_customer_proto_depIdxs = []int32{
 	7,  // 15: crm.customer.v1.CustomerService.UpdateCustomer:input_type -> crm.customer.v1.UpdateCustomerRequest
 	9,  // 16: crm.customer.v1.CustomerService.SearchCustomers:input_type -> crm.customer.v1.SearchCustomersRequest
 	11, // 17: crm.customer.v1.CustomerService.AddPhone:input_type -> crm.customer.v1.AddPhoneRequest
-	13, // 18: crm.customer.v1.CustomerService.RemovePhone:input_type -> crm.customer.v1.RemovePhoneRequest
-	4,  // 19: crm.customer.v1.CustomerService.CreateCustomer:output_type -> crm.customer.v1.CreateCustomerResponse
-	6,  // 20: crm.customer.v1.CustomerService.GetCustomer:output_type -> crm.customer.v1.GetCustomerResponse
-	8,  // 21: crm.customer.v1.CustomerService.UpdateCustomer:output_type -> crm.customer.v1.UpdateCustomerResponse
-	10, // 22: crm.customer.v1.CustomerService.SearchCustomers:output_type -> crm.customer.v1.SearchCustomersResponse
-	12, // 23: crm.customer.v1.CustomerService.AddPhone:output_type -> crm.customer.v1.AddPhoneResponse
-	14, // 24: crm.customer.v1.CustomerService.RemovePhone:output_type -> crm.customer.v1.RemovePhoneResponse
-	19, // [19:25] is the sub-list for method output_type
-	13, // [13:19] is the sub-list for method input_type
+	15, // 18: crm.customer.v1.CustomerService.DeleteCustomer:input_type -> crm.customer.v1.DeleteCustomerRequest
+	13, // 19: crm.customer.v1.CustomerService.RemovePhone:input_type -> crm.customer.v1.RemovePhoneRequest
+	4,  // 20: crm.customer.v1.CustomerService.CreateCustomer:output_type -> crm.customer.v1.CreateCustomerResponse
+	6,  // 21: crm.customer.v1.CustomerService.GetCustomer:output_type -> crm.customer.v1.GetCustomerResponse
+	8,  // 22: crm.customer.v1.CustomerService.UpdateCustomer:output_type -> crm.customer.v1.UpdateCustomerResponse
+	10, // 23: crm.customer.v1.CustomerService.SearchCustomers:output_type -> crm.customer.v1.SearchCustomersResponse
+	12, // 24: crm.customer.v1.CustomerService.AddPhone:output_type -> crm.customer.v1.AddPhoneResponse
+	16, // 25: crm.customer.v1.CustomerService.DeleteCustomer:output_type -> crm.customer.v1.DeleteCustomerResponse
+	14, // 26: crm.customer.v1.CustomerService.RemovePhone:output_type -> crm.customer.v1.RemovePhoneResponse
+	20, // [20:27] is the sub-list for method output_type
+	13, // [13:20] is the sub-list for method input_type
 	13, // [13:13] is the sub-list for extension type_name
 	13, // [13:13] is the sub-list for extension extendee
 	0,  // [0:13] is the sub-list for field type_name
@@ -969,7 +1057,7 @@ func file_crm_customer_v1_customer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_customer_v1_customer_proto_rawDesc), len(file_crm_customer_v1_customer_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,6 +24,7 @@ const (
 	CustomerService_UpdateCustomer_FullMethodName  = "/crm.customer.v1.CustomerService/UpdateCustomer"
 	CustomerService_SearchCustomers_FullMethodName = "/crm.customer.v1.CustomerService/SearchCustomers"
 	CustomerService_AddPhone_FullMethodName        = "/crm.customer.v1.CustomerService/AddPhone"
+	CustomerService_DeleteCustomer_FullMethodName  = "/crm.customer.v1.CustomerService/DeleteCustomer"
 	CustomerService_RemovePhone_FullMethodName     = "/crm.customer.v1.CustomerService/RemovePhone"
 )
 
@@ -45,6 +46,9 @@ type CustomerServiceClient interface {
 	SearchCustomers(ctx context.Context, in *SearchCustomersRequest, opts ...grpc.CallOption) (*SearchCustomersResponse, error)
 	// Adds a phone to a customer.
 	AddPhone(ctx context.Context, in *AddPhoneRequest, opts ...grpc.CallOption) (*AddPhoneResponse, error)
+	// Removes a customer the new-connection wizard created moments ago when
+	// a later step failed (compensation), with its phones.
+	DeleteCustomer(ctx context.Context, in *DeleteCustomerRequest, opts ...grpc.CallOption) (*DeleteCustomerResponse, error)
 	// Removes a phone; the last phone of a customer cannot be removed.
 	RemovePhone(ctx context.Context, in *RemovePhoneRequest, opts ...grpc.CallOption) (*RemovePhoneResponse, error)
 }
@@ -107,6 +111,16 @@ func (c *customerServiceClient) AddPhone(ctx context.Context, in *AddPhoneReques
 	return out, nil
 }
 
+func (c *customerServiceClient) DeleteCustomer(ctx context.Context, in *DeleteCustomerRequest, opts ...grpc.CallOption) (*DeleteCustomerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteCustomerResponse)
+	err := c.cc.Invoke(ctx, CustomerService_DeleteCustomer_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *customerServiceClient) RemovePhone(ctx context.Context, in *RemovePhoneRequest, opts ...grpc.CallOption) (*RemovePhoneResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RemovePhoneResponse)
@@ -135,6 +149,9 @@ type CustomerServiceServer interface {
 	SearchCustomers(context.Context, *SearchCustomersRequest) (*SearchCustomersResponse, error)
 	// Adds a phone to a customer.
 	AddPhone(context.Context, *AddPhoneRequest) (*AddPhoneResponse, error)
+	// Removes a customer the new-connection wizard created moments ago when
+	// a later step failed (compensation), with its phones.
+	DeleteCustomer(context.Context, *DeleteCustomerRequest) (*DeleteCustomerResponse, error)
 	// Removes a phone; the last phone of a customer cannot be removed.
 	RemovePhone(context.Context, *RemovePhoneRequest) (*RemovePhoneResponse, error)
 	mustEmbedUnimplementedCustomerServiceServer()
@@ -161,6 +178,9 @@ func (UnimplementedCustomerServiceServer) SearchCustomers(context.Context, *Sear
 }
 func (UnimplementedCustomerServiceServer) AddPhone(context.Context, *AddPhoneRequest) (*AddPhoneResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AddPhone not implemented")
+}
+func (UnimplementedCustomerServiceServer) DeleteCustomer(context.Context, *DeleteCustomerRequest) (*DeleteCustomerResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteCustomer not implemented")
 }
 func (UnimplementedCustomerServiceServer) RemovePhone(context.Context, *RemovePhoneRequest) (*RemovePhoneResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RemovePhone not implemented")
@@ -276,6 +296,24 @@ func _CustomerService_AddPhone_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CustomerService_DeleteCustomer_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteCustomerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).DeleteCustomer(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CustomerService_DeleteCustomer_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).DeleteCustomer(ctx, req.(*DeleteCustomerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CustomerService_RemovePhone_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RemovePhoneRequest)
 	if err := dec(in); err != nil {
@@ -320,6 +358,10 @@ var CustomerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AddPhone",
 			Handler:    _CustomerService_AddPhone_Handler,
+		},
+		{
+			MethodName: "DeleteCustomer",
+			Handler:    _CustomerService_DeleteCustomer_Handler,
 		},
 		{
 			MethodName: "RemovePhone",
