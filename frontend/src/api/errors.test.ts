@@ -45,6 +45,20 @@ describe('toApiError', () => {
     expect(toApiError(409, { code: 10, message: 'changed' }).stale).toBe(true)
   })
 
+  it('reads how long a throttled sign-in must wait', () => {
+    const err = toApiError(429, {
+      code: 8,
+      message: 'too many failed sign-ins; wait 2 min before trying again',
+      details: [
+        { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '90s' },
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'SIGN_IN_THROTTLED', metadata: { retryAfterSeconds: '90' } },
+      ],
+    })
+    expect(err.throttled).toBe(true)
+    expect(err.retryAfterSeconds).toBe(90)
+    expect(describeError(err, (k, p) => `${k} ${JSON.stringify(p ?? {})}`)).toBe('errors.throttledFor {"time":"1:30"}')
+  })
+
   it('copes with a body that is not a Status (a proxy page)', () => {
     const err = toApiError(502, '<html>Bad gateway</html>')
     expect(err.status).toBe(502)

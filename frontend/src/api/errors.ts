@@ -9,6 +9,7 @@ export type RpcStatus = components['schemas']['google.rpc.Status']
 
 const BAD_REQUEST = 'type.googleapis.com/google.rpc.BadRequest'
 const ERROR_INFO = 'type.googleapis.com/google.rpc.ErrorInfo'
+const RETRY_INFO = 'type.googleapis.com/google.rpc.RetryInfo'
 
 /** gRPC codes the console tells apart. */
 export const RpcCode = {
@@ -19,6 +20,7 @@ export const RpcCode = {
   NotFound: 5,
   AlreadyExists: 6,
   PermissionDenied: 7,
+  ResourceExhausted: 8,
   FailedPrecondition: 9,
   Aborted: 10,
   Internal: 13,
@@ -37,6 +39,8 @@ export class ApiError extends Error {
   readonly reason: string
   /** ErrorInfo.metadata, e.g. { customerId: "12" }. */
   readonly metadata: Readonly<Record<string, string>>
+  /** RetryInfo: how many seconds to wait before trying again (0 when not said). */
+  readonly retryAfterSeconds: number
 
   constructor(init: {
     status: number
@@ -45,6 +49,7 @@ export class ApiError extends Error {
     fieldErrors?: Record<string, string>
     reason?: string
     metadata?: Record<string, string>
+    retryAfterSeconds?: number
   }) {
     super(init.message)
     this.name = 'ApiError'
@@ -53,6 +58,7 @@ export class ApiError extends Error {
     this.fieldErrors = init.fieldErrors ?? {}
     this.reason = init.reason ?? ''
     this.metadata = init.metadata ?? {}
+    this.retryAfterSeconds = init.retryAfterSeconds ?? 0
   }
 
   /** The session is gone (or the login was wrong). */
@@ -71,6 +77,11 @@ export class ApiError extends Error {
   /** Someone else changed the object since it was read (a stale etag). */
   get stale(): boolean {
     return this.reason === 'STALE_ETAG' || (this.status === 409 && this.code === RpcCode.Aborted)
+  }
+
+  /** Too many attempts: wait retryAfterSeconds. */
+  get throttled(): boolean {
+    return this.status === 429 || this.code === RpcCode.ResourceExhausted
   }
 
   /** The server could not be reached or did not answer in time. */
@@ -114,6 +125,8 @@ export function codeForHttpStatus(status: number): number {
       return RpcCode.NotFound
     case 409:
       return RpcCode.AlreadyExists
+    case 429:
+      return RpcCode.ResourceExhausted
     case 503:
       return RpcCode.Unavailable
     case 504:
@@ -136,6 +149,7 @@ export function toApiError(status: number, body: unknown): ApiError {
   const fieldErrors: Record<string, string> = {}
   let reason = ''
   let metadata: Record<string, string> = {}
+  let retryAfterSeconds = 0
   const details = Array.isArray(body.details) ? body.details : []
   for (const d of details) {
     if (!isRecord(d)) continue
@@ -145,6 +159,10 @@ export function toApiError(status: number, body: unknown): ApiError {
         const description = typeof v.description === 'string' ? v.description : ''
         if (!(v.field in fieldErrors)) fieldErrors[v.field] = description
       }
+    } else if (d['@type'] === RETRY_INFO && typeof d.retryDelay === 'string') {
+      // protojson writes a Duration as seconds with an "s": "90s", "1.5s".
+      const secs = Number.parseFloat(d.retryDelay)
+      if (Number.isFinite(secs) && secs > 0) retryAfterSeconds = Math.ceil(secs)
     } else if (d['@type'] === ERROR_INFO && reason === '') {
       reason = typeof d.reason === 'string' ? d.reason : ''
       metadata = stringMap(d.metadata)
@@ -152,7 +170,7 @@ export function toApiError(status: number, body: unknown): ApiError {
   }
   const code = typeof body.code === 'number' ? body.code : codeForHttpStatus(status)
   const message = typeof body.message === 'string' && body.message !== '' ? body.message : `HTTP ${status}`
-  return new ApiError({ status, code, message, fieldErrors, reason, metadata })
+  return new ApiError({ status, code, message, fieldErrors, reason, metadata, retryAfterSeconds })
 }
 
 /** Wraps anything thrown into an ApiError (a failed fetch is a network error). */

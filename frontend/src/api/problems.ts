@@ -2,6 +2,7 @@
 // form, and per-field problems for the inputs that caused it.
 
 import { ApiError, asApiError } from './errors'
+import { formatSeconds } from '@/utils/format'
 import { formatPhone } from '@/utils/phone'
 
 /** A problem with one input: an i18n key with parameters, or the server's own words. */
@@ -20,6 +21,7 @@ export function describeError(err: unknown, t: Translate): string {
   if (e.unauthenticated) return t('errors.sessionEnded')
   if (e.forbidden) return t('errors.forbidden')
   if (e.stale) return t('errors.stale')
+  if (e.throttled) return e.retryAfterSeconds > 0 ? t('errors.throttledFor', { time: formatSeconds(e.retryAfterSeconds) }) : t('errors.throttled')
   if (e.status >= 500) return e.status === 503 ? t('errors.unavailable') : t('errors.server')
   return e.message || t('errors.unknown')
 }

@@ -50,6 +50,8 @@ export default {
     server: 'Something went wrong on the server. Try again in a moment.',
     unavailable: 'The service is temporarily unavailable. Try again in a moment.',
     unknown: 'Something went wrong.',
+    throttled: 'Too many attempts. Wait a little and try again.',
+    throttledFor: 'Too many attempts. Try again in {time}.',
     forbiddenTitle: 'No access',
     forbiddenText: 'Your roles do not allow this page. Ask an administrator if you need it.',
     notFoundTitle: 'Page not found',
