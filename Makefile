@@ -75,7 +75,7 @@ lint: $(BUF) $(STATICCHECK_BIN) ## buf lint, gofmt, go vet and staticcheck over 
 
 # --- build and run -----------------------------------------------------------
 
-COMMANDS := services/cmd/customer services/cmd/contract services/cmd/identity services/cmd/task services/cmd/notifier workflows/cmd/worker gateway/cmd/gateway deploy/cmd/crm-local
+COMMANDS := services/cmd/customer services/cmd/contract services/cmd/identity services/cmd/task services/cmd/notifier workflows/cmd/worker gateway/cmd/gateway deploy/cmd/crm-local deploy/cmd/crm-bench
 
 .PHONY: build
 build: ## Build every deployable into .build/bin.
@@ -112,6 +112,15 @@ check-generated: generate ## Fail when regenerating changes committed files.
 .PHONY: e2e
 e2e: build console $(TEMPORAL) ## Browser tests of the console against a fresh local stack (headless Chromium).
 	CRM_TEMPORAL_BIN=$(TEMPORAL) deploy/scripts/e2e.sh
+
+BENCH_FLAGS ?=
+
+.PHONY: bench
+bench: build $(TEMPORAL) ## Transitions/s and latency through the product beside bare Temporal loops.
+	@data=$$(mktemp -d); trap 'rm -rf "$$data"' EXIT; \
+	CRM_DATA_DIR=$$data CRM_HTTP_ADDR=127.0.0.1:18580 CRM_TEMPORAL_PORT=17533 CRM_TEMPORAL_UI_PORT=18533 \
+	CRM_ADMIN_PASSWORD=bench-admin-password CRM_LOG_LEVEL=warn CRM_BIN_DIR=$(BUILD)/bin \
+	$(BUILD)/bin/crm-bench $(BENCH_FLAGS)
 
 .PHONY: clean
 clean: ## Remove build output (keeps .bin tools and .data).

@@ -4,24 +4,21 @@
 package stacktest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/telecomcrm/crm/deploy/localstack"
+	"github.com/telecomcrm/crm/deploy/restclient"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
 )
@@ -152,36 +149,33 @@ func Start(t *testing.T, opts ...Option) *Stack {
 	return &Stack{Stack: s, Config: cfg, Base: "http://" + cfg.HTTPAddr}
 }
 
-// Client speaks REST to the gateway, as one signed-in user or anonymous.
+// Client speaks REST to the gateway as one user (or anonymous), failing
+// the test on a transport error.
 type Client struct {
-	t     testing.TB
-	base  string
-	token string
-	http  *http.Client
+	t testing.TB
+	*restclient.Client
 }
 
 // Anonymous returns a client without a session.
 func (s *Stack) Anonymous(t testing.TB) *Client {
-	return &Client{t: t, base: s.Base, http: &http.Client{Timeout: 30 * time.Second}}
+	return &Client{t: t, Client: restclient.New(s.Base)}
 }
 
 // WithToken returns a copy of the client that sends token as its bearer.
 func (c *Client) WithToken(token string) *Client {
-	cp := *c
-	cp.token = token
-	return &cp
+	cp := *c.Client
+	cp.Token = token
+	return &Client{t: c.t, Client: &cp}
 }
 
 // Login signs in and returns the user's client.
 func (s *Stack) Login(t testing.TB, login, password string) *Client {
 	t.Helper()
-	c := s.Anonymous(t)
-	var out struct {
-		AccessToken string `json:"accessToken"`
+	rc, err := restclient.Login(s.Base, login, password)
+	if err != nil {
+		t.Fatal(err)
 	}
-	c.Must(http.MethodPost, "/api/v1/auth/login", map[string]string{"login": login, "password": password}, &out)
-	c.token = out.AccessToken
-	return c
+	return &Client{t: t, Client: rc}
 }
 
 // Admin signs in as the first admin.
@@ -197,47 +191,19 @@ type Response struct {
 // Do sends a request; body is marshalled as JSON unless it is a string.
 func (c *Client) Do(method, path string, body any) Response {
 	c.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		r = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, c.base+path, r)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
+	resp, err := c.Client.Do(method, path, body)
 	if err != nil {
 		c.t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := Response{Status: resp.StatusCode, Raw: raw}
-	_ = json.Unmarshal(raw, &out.Body)
+	out := Response{Status: resp.Status, Raw: resp.Raw}
+	_ = json.Unmarshal(resp.Raw, &out.Body)
 	return out
 }
 
 // Must sends a request that must answer 200, decoding the body into out.
 func (c *Client) Must(method, path string, body, out any) {
 	c.t.Helper()
-	resp := c.Do(method, path, body)
-	if resp.Status != http.StatusOK {
-		c.t.Fatalf("%s %s: %d %s", method, path, resp.Status, resp.Raw)
-	}
-	if out != nil {
-		if err := json.Unmarshal(resp.Raw, out); err != nil {
-			c.t.Fatalf("%s %s: decoding %s: %v", method, path, resp.Raw, err)
-		}
+	if err := c.Client.Call(method, path, body, out); err != nil {
+		c.t.Fatal(err)
 	}
 }

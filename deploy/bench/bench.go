@@ -1,0 +1,93 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/telecomcrm/crm/deploy/localstack"
+	"github.com/telecomcrm/crm/deploy/restclient"
+)
+
+// Options size a run.
+type Options struct {
+	// Clients is the concurrency of the throughput runs.
+	Clients int
+	// Tasks is how many tasks the throughput run walks along the route
+	// (each gives one transition per process); a multiple of Clients.
+	Tasks int
+	// LatencyTasks are walked by one client for the latency run.
+	LatencyTasks  int
+	AdminPassword string
+}
+
+// Run starts the stack as configured, measures, and prints the report.
+func Run(ctx context.Context, cfg localstack.Config, opt Options, out io.Writer) error {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	fmt.Fprintf(out, "starting the stack (data in %s)…\n", cfg.DataDir)
+	stack, err := localstack.Start(ctx, cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	defer stack.Stop()
+	api, err := restclient.Login(stack.ConsoleURL(), "admin", opt.AdminPassword)
+	if err != nil {
+		return err
+	}
+	w, err := prepare(api)
+	if err != nil {
+		return fmt.Errorf("preparing: %w", err)
+	}
+	tc, err := client.DialContext(ctx, client.Options{HostPort: stack.TemporalAddress(), Namespace: cfg.Temporal.Namespace, Logger: quiet{}})
+	if err != nil {
+		return err
+	}
+	defer tc.Close()
+
+	steps := benchRoute
+	fmt.Fprintln(out, "measuring the bare Temporal loops…")
+	bareLocal1, err := bareLoop(ctx, tc, "bare update → local activity, 1 client", true, opt.LatencyTasks, steps, 1)
+	if err != nil {
+		return err
+	}
+	bareLocalN, err := bareLoop(ctx, tc, fmt.Sprintf("bare update → local activity, %d clients", opt.Clients), true, opt.Tasks, steps, opt.Clients)
+	if err != nil {
+		return err
+	}
+	bareRegularN, err := bareLoop(ctx, tc, fmt.Sprintf("bare update → activity, %d clients", opt.Clients), false, opt.Tasks, steps, opt.Clients)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintln(out, "measuring the product path (REST → gateway → task service → update → read model)…")
+	one, err := w.openTasks(opt.LatencyTasks)
+	if err != nil {
+		return err
+	}
+	rest1 := w.transitions("REST advance → next process, 1 client", 1, one)
+	many, err := w.openTasks(opt.Tasks)
+	if err != nil {
+		return err
+	}
+	restN := w.transitions(fmt.Sprintf("REST advance → next process, %d clients", opt.Clients), opt.Clients, many)
+
+	fmt.Fprintf(out, "\n%s, %d cores\n", time.Now().UTC().Format(time.RFC3339), numCPU())
+	Report(out, []Row{
+		{Sample: bareLocal1}, {Sample: bareLocalN}, {Sample: bareRegularN, Baseline: bareLocalN},
+		{Sample: rest1, Baseline: bareLocal1}, {Sample: restN, Baseline: bareLocalN},
+	})
+	fmt.Fprintf(out, "\nP1 (≥ 100 transitions/s and ≥ 0.75× the bare local-activity loop): %.1f/s, %.2f×\n", restN.Rate(), restN.Rate()/bareLocalN.Rate())
+	fmt.Fprintf(out, "P2 (advance → next process at 1 client: p50 ≤ 20 ms, p99 ≤ 100 ms): p50 %s, p99 %s\n", ms(rest1.Quantile(0.5)), ms(rest1.Quantile(0.99)))
+	return nil
+}
+
+type quiet struct{}
+
+func (quiet) Debug(string, ...any) {}
+func (quiet) Info(string, ...any)  {}
+func (quiet) Warn(string, ...any)  {}
+func (quiet) Error(string, ...any) {}
