@@ -3,6 +3,7 @@ package task
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -101,6 +102,7 @@ func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) 
 		}
 	}
 	s.notices.kick()
+	s.audit(ctx, "task.create", "task:"+strconv.FormatInt(t.GetId(), 10), t.GetNumber()+" on route "+def.Name)
 	return &taskv1.CreateTaskResponse{Task: s.withProcesses(ctx, t)}, nil
 }
 
@@ -215,6 +217,7 @@ func (s *Server) command(ctx context.Context, id int64, update string, arg any) 
 		return wftask.Step{}, commandError(row, err)
 	}
 	s.notices.kick()
+	s.audit(ctx, "task."+update, "task:"+strconv.FormatInt(id, 10), row.Number+" in "+row.ProcessName)
 	return step, nil
 }
 
@@ -423,6 +426,7 @@ func (s *Server) CreateRoute(ctx context.Context, req *taskv1.CreateRouteRequest
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, "route.create", "route:"+strconv.FormatInt(r.GetId(), 10), r.GetName())
 	return &taskv1.CreateRouteResponse{Route: r}, nil
 }
 
@@ -435,6 +439,7 @@ func (s *Server) UpdateRoute(ctx context.Context, req *taskv1.UpdateRouteRequest
 	if err != nil {
 		return nil, err
 	}
+	s.audit(ctx, "route.update", "route:"+strconv.FormatInt(r.GetId(), 10), fmt.Sprintf("%s, version %d", r.GetName(), r.GetVersion()))
 	return &taskv1.UpdateRouteResponse{Route: r}, nil
 }
 

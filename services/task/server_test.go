@@ -46,9 +46,24 @@ func (customers) GetCustomer(_ context.Context, req *customerv1.GetCustomerReque
 
 type identity struct {
 	identityv1.UnimplementedIdentityServiceServer
+	mu      sync.Mutex
+	audited []*identityv1.AuditEvent
 }
 
-func (identity) ListGroups(context.Context, *identityv1.ListGroupsRequest) (*identityv1.ListGroupsResponse, error) {
+func (f *identity) RecordAuditEvent(_ context.Context, req *identityv1.RecordAuditEventRequest) (*identityv1.RecordAuditEventResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.audited = append(f.audited, req.GetEvent())
+	return &identityv1.RecordAuditEventResponse{}, nil
+}
+
+func (f *identity) events() []*identityv1.AuditEvent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*identityv1.AuditEvent(nil), f.audited...)
+}
+
+func (*identity) ListGroups(context.Context, *identityv1.ListGroupsRequest) (*identityv1.ListGroupsResponse, error) {
 	out := &identityv1.ListGroupsResponse{}
 	for id := int64(1); id <= 6; id++ {
 		out.Groups = append(out.Groups, &identityv1.Group{Id: id})
@@ -56,7 +71,7 @@ func (identity) ListGroups(context.Context, *identityv1.ListGroupsRequest) (*ide
 	return out, nil
 }
 
-func (identity) GetUser(_ context.Context, req *identityv1.GetUserRequest) (*identityv1.GetUserResponse, error) {
+func (*identity) GetUser(_ context.Context, req *identityv1.GetUserRequest) (*identityv1.GetUserResponse, error) {
 	return &identityv1.GetUserResponse{User: &identityv1.User{Id: req.GetId(), DisplayName: "User"}}, nil
 }
 
@@ -101,6 +116,7 @@ type fixture struct {
 	flows    *flows
 	notifier *notifier
 	server   *Server
+	identity *identity
 }
 
 const (
@@ -116,10 +132,11 @@ func newFixture(t *testing.T) *fixture {
 		12:                {Id: 12, Number: "C-000012", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_PENDING, Address: "Tverskaya 1"},
 	}}
 	n := &notifier{}
+	id := &identity{}
 	neighbours := servicetest.Serve(t, func(s *grpcserver.Server) {
 		contractv1.RegisterContractServiceServer(s, k)
 		customerv1.RegisterCustomerServiceServer(s, customers{})
-		identityv1.RegisterIdentityServiceServer(s, identity{})
+		identityv1.RegisterIdentityServiceServer(s, id)
 		notifierv1.RegisterNotifierServiceServer(s, n)
 	})
 	conn := servicetest.DialAs(t, neighbours, Name)
@@ -133,7 +150,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(cancel)
 	go srv.Forward(ctx)
 	addr := servicetest.Serve(t, func(s *grpcserver.Server) { taskv1.RegisterTaskServiceServer(s, srv) })
-	return &fixture{client: taskv1.NewTaskServiceClient(servicetest.Dial(t, addr)), flows: f, notifier: n, server: srv}
+	return &fixture{client: taskv1.NewTaskServiceClient(servicetest.Dial(t, addr)), flows: f, notifier: n, server: srv, identity: id}
 }
 
 func operator() context.Context {
@@ -194,6 +211,10 @@ func TestServiceTaskOpensInItsFirstProcessAndStartsItsWorkflow(t *testing.T) {
 	waitFor(t, func() bool { return len(f.notifier.queued()) == 1 })
 	if got := f.notifier.queued(); got[0] != "task-1/1" {
 		t.Fatalf("notices %v", got)
+	}
+	waitFor(t, func() bool { return len(f.identity.events()) == 1 })
+	if ev := f.identity.events()[0]; ev.GetAction() != "task.create" || ev.GetActorId() != 7 || ev.GetTarget() != "task:1" {
+		t.Fatalf("audit %v", ev)
 	}
 }
 
