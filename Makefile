@@ -15,6 +15,7 @@ PROTOC_GEN_GO_GRPC  := v1.6.0
 GRPC_GATEWAY        := v2.33.0
 TEMPORAL_CLI        := v1.5.1
 STATICCHECK         := v0.8.2
+GOTESTSUM           := v1.13.0
 
 tool = $(BIN)/$(1)-$(2)/$(1)
 BUF         := $(call tool,buf,$(BUF_VERSION))
@@ -24,6 +25,7 @@ GEN_GW      := $(call tool,protoc-gen-grpc-gateway,$(GRPC_GATEWAY))
 GEN_OAS     := $(call tool,protoc-gen-openapiv3,$(GRPC_GATEWAY))
 TEMPORAL    := $(call tool,temporal,$(TEMPORAL_CLI))
 STATICCHECK_BIN := $(call tool,staticcheck,$(STATICCHECK))
+GOTESTSUM_BIN   := $(call tool,gotestsum,$(GOTESTSUM))
 PLUGINS := $(GEN_GO) $(GEN_GO_GRPC) $(GEN_GW) $(GEN_OAS)
 PLUGIN_PATH := $(subst $(eval) ,:,$(foreach p,$(PLUGINS),$(dir $(p))))
 
@@ -50,6 +52,8 @@ $(TEMPORAL):
 	GOBIN=$(dir $@) go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI)
 $(STATICCHECK_BIN):
 	GOBIN=$(dir $@) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK)
+$(GOTESTSUM_BIN):
+	GOBIN=$(dir $@) go install gotest.tools/gotestsum@$(GOTESTSUM)
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
@@ -93,16 +97,18 @@ dev: build console $(TEMPORAL) ## Build and start the whole local stack; Ctrl-C 
 # --- tests -------------------------------------------------------------------
 
 GO_TEST_FLAGS ?= -race -count=1
+# gotestsum runs go test over every module and ends with one summary line.
+go_test = $(GOTESTSUM_BIN) --format pkgname-and-test-fails --format-hide-empty-pkg -- $(GO_TEST_FLAGS) $(foreach m,$(1),./$(m)/...)
 
 .PHONY: test
-test: $(TEMPORAL) frontend/node_modules/.package-lock.json ## Unit and integration tests (SQLite, a real Temporal dev server), console unit tests.
-	@fail=0; for m in $(GO_MODULES); do echo "== go test $$m"; (cd $$m && go test $(GO_TEST_FLAGS) ./...) || fail=1; done; exit $$fail
+test: $(TEMPORAL) $(GOTESTSUM_BIN) frontend/node_modules/.package-lock.json ## Unit and integration tests (SQLite, a real Temporal dev server), console unit tests.
+	$(call go_test,$(GO_MODULES))
 	cd frontend && npx vitest run
 
 .PHONY: test-postgres
-test-postgres: ## The Go suites again on PostgreSQL (CRM_TEST_DATABASE_URL must be set).
+test-postgres: $(GOTESTSUM_BIN) ## The Go suites again on PostgreSQL (CRM_TEST_DATABASE_URL must be set).
 	@test -n "$${CRM_TEST_DATABASE_URL:-}" || { echo "set CRM_TEST_DATABASE_URL to a PostgreSQL URL"; exit 2; }
-	@fail=0; for m in services workflows deploy; do echo "== go test $$m (PostgreSQL)"; (cd $$m && go test $(GO_TEST_FLAGS) ./...) || fail=1; done; exit $$fail
+	$(call go_test,services workflows deploy)
 
 .PHONY: check-generated
 check-generated: generate ## Fail when regenerating changes committed files.
