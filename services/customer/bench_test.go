@@ -66,10 +66,11 @@ func BenchmarkSearchAtScale(b *testing.B) {
 	})
 	customers := customerv1.NewCustomerServiceClient(servicetest.Dial(b, customerAddr))
 	contractAddr := servicetest.Serve(b, func(s *grpcserver.Server) {
-		contractv1.RegisterContractServiceServer(s, contract.NewServer(kdb, servicetest.Key, customers, noConnection{}))
+		asContract := customerv1.NewCustomerServiceClient(dialAs(b, customerAddr, contract.Name))
+		contractv1.RegisterContractServiceServer(s, contract.NewServer(kdb, servicetest.Key, asContract, noConnection{}))
 	})
 	contracts := contractv1.NewContractServiceClient(servicetest.Dial(b, contractAddr))
-	finder.client = contracts
+	finder.client = contractv1.NewContractServiceClient(dialAs(b, contractAddr, Name))
 	user := servicetest.User(ctx, 1, servicetest.Operator)
 
 	conn, err := pgx.Connect(ctx, common.DatabaseURL)
@@ -119,10 +120,13 @@ func BenchmarkSearchAtScale(b *testing.B) {
 				return expectHits(customers.SearchCustomers(user, &customerv1.SearchCustomersRequest{Query: localForm(pop.Mobile(pick(i)))[:8]}))
 			},
 			sql: func(i int) error {
+				// The customers of the first 20 numbers with the prefix, with
+				// all their phones: what the service answers.
 				prefix := pop.Mobile(pick(i))[:7]
-				return drain(conn.Query(ctx, `SELECT c.id, c.kind, c.name, c.email, c.address, c.version, c.created_at, c.updated_at, h.number
-					FROM customer.phones h JOIN customer.customers c ON c.id = h.customer_id
-					WHERE h.number >= $1 AND h.number < $2 ORDER BY h.number LIMIT 20`, prefix, prefixUpperBound(prefix)))
+				return drain(conn.Query(ctx, `SELECT c.id, c.kind, c.name, c.email, c.address, c.version, c.created_at, c.updated_at, p.id, p.number, p.label
+					FROM (SELECT customer_id, number FROM customer.phones WHERE number >= $1 AND number < $2 ORDER BY number LIMIT 20) h
+					JOIN customer.customers c ON c.id = h.customer_id JOIN customer.phones p ON p.customer_id = c.id
+					ORDER BY h.number, p.id`, prefix, prefixUpperBound(prefix)))
 			},
 		},
 		{
