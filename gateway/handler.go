@@ -20,7 +20,9 @@ import (
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
+	"github.com/telecomcrm/crm/services/platform/metrics"
 	"github.com/telecomcrm/crm/services/platform/requestid"
+	"github.com/telecomcrm/crm/services/platform/tracing"
 )
 
 // maxBody bounds a request body; no API call needs more.
@@ -73,15 +75,20 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 		return nil, nil, err
 	}
 
+	// Each handler is counted and timed under its own label; /metrics
+	// serves the process's registry (the gRPC client figures of the calls
+	// to the services included).
+	m := metrics.Default()
 	mux := http.NewServeMux()
-	mux.Handle("/api/", authn.middleware(limitBody(gw)))
-	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+	mux.Handle("/api/", m.InstrumentHTTP("api", authn.middleware(limitBody(gw))))
+	mux.Handle("GET /api/v1/openapi.json", m.InstrumentHTTP("openapi", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(doc)
-	})
-	mux.Handle("GET /healthz", healthHandler(conns))
-	mux.Handle("/", consoleHandler(cfg.ConsoleDir))
-	return withRequestID(mux), func() { idConn.Close(); closeAll(conns) }, nil
+	})))
+	mux.Handle("GET /healthz", m.InstrumentHTTP("healthz", healthHandler(conns)))
+	mux.Handle("GET /metrics", m.Handler())
+	mux.Handle("/", m.InstrumentHTTP("console", consoleHandler(cfg.ConsoleDir)))
+	return tracing.HTTP("gateway", withRequestID(mux)), func() { idConn.Close(); closeAll(conns) }, nil
 }
 
 func limitBody(next http.Handler) http.Handler {

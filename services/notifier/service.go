@@ -38,6 +38,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/metrics"
 )
 
 // Name is the service's name in logs, its SQLite file and its schema.
@@ -347,6 +348,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	stats := newStatsCollector(svc.Stats, log)
+	if err := metrics.Default().Register(stats); err != nil {
+		return err
+	}
+	defer metrics.Default().Unregister(stats)
 	srv := grpcserver.New(log, auth.NewGuard(keys))
 	notifierv1.RegisterNotifierServiceServer(srv, svc.Server())
 	g, ctx := errgroup.WithContext(ctx)

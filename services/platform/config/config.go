@@ -25,6 +25,12 @@ type Common struct {
 	// InternalKey signs the identity one service hands to another (base64,
 	// at least 32 bytes). Unset: generated once into DataDir.
 	InternalKey string `env:"CRM_INTERNAL_KEY"`
+	// MetricsAddr, when set, is where the process serves Prometheus's
+	// GET /metrics (host:port). The gateway serves it on CRM_HTTP_ADDR too.
+	MetricsAddr string `env:"CRM_METRICS_ADDR"`
+	// OTelEndpoint, when set, switches tracing on: the OTLP/gRPC collector
+	// spans are sent to (host:port, or an http(s):// URL).
+	OTelEndpoint string `env:"CRM_OTEL_ENDPOINT"`
 
 	Endpoints Endpoints
 	Temporal  Temporal

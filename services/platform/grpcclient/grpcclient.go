@@ -1,5 +1,6 @@
 // Package grpcclient opens the connections one service keeps to another:
-// one per backend, forwarding the caller and the request id on every call.
+// one per backend, forwarding the caller and the request id on every call,
+// timed and counted in the process's metrics (and traced when tracing is on).
 package grpcclient
 
 import (
@@ -9,7 +10,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/metrics"
 	"github.com/telecomcrm/crm/services/platform/requestid"
+	"github.com/telecomcrm/crm/services/platform/tracing"
 )
 
 // Dial returns a lazily connecting client for target (host:port or
@@ -21,14 +24,16 @@ import (
 // context's outgoing metadata holds: the gateway's proxy connections, which
 // must never speak with a service's identity for an anonymous client.
 func Dial(target string, fwd *auth.Forwarder, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
+	m := metrics.Default().GRPCClient
 	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
 	if fwd != nil {
 		opts = append(opts,
-			grpc.WithChainUnaryInterceptor(requestid.UnaryClientInterceptor(), fwd.UnaryClientInterceptor()),
-			grpc.WithChainStreamInterceptor(fwd.StreamClientInterceptor()))
+			grpc.WithChainUnaryInterceptor(m.UnaryClientInterceptor(), requestid.UnaryClientInterceptor(), fwd.UnaryClientInterceptor()),
+			grpc.WithChainStreamInterceptor(m.StreamClientInterceptor(), fwd.StreamClientInterceptor()))
 	} else {
-		opts = append(opts, grpc.WithChainUnaryInterceptor(requestid.UnaryClientInterceptor()))
+		opts = append(opts, grpc.WithChainUnaryInterceptor(m.UnaryClientInterceptor(), requestid.UnaryClientInterceptor()))
 	}
+	opts = append(opts, tracing.DialOptions()...)
 	opts = append(opts, extra...)
 	conn, err := grpc.NewClient(target, opts...)
 	if err != nil {

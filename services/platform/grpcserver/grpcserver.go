@@ -1,7 +1,7 @@
 // Package grpcserver is the one gRPC server bootstrap every service uses:
-// request ids, panic recovery, logging, the access guard and the mapping of
-// domain errors to google.rpc.Status, the standard health service, and a
-// graceful stop when the context ends.
+// request ids, metrics, panic recovery, logging, the access guard and the
+// mapping of domain errors to google.rpc.Status, the standard health
+// service, tracing when it is on, and a graceful stop when the context ends.
 package grpcserver
 
 import (
@@ -26,7 +26,9 @@ import (
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	crmlog "github.com/telecomcrm/crm/services/platform/logging"
+	"github.com/telecomcrm/crm/services/platform/metrics"
 	"github.com/telecomcrm/crm/services/platform/requestid"
+	"github.com/telecomcrm/crm/services/platform/tracing"
 )
 
 // Server is a gRPC server with the standard health service.
@@ -39,9 +41,13 @@ type Server struct {
 // New builds a server whose calls pass the guard. Register the service
 // implementations on it, then Serve.
 func New(log *slog.Logger, guard *auth.Guard, extra ...grpc.ServerOption) *Server {
+	m := metrics.Default().GRPCServer
 	opts := append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(
 			requestid.UnaryServerInterceptor(),
+			// Outside recovery and the fault mapping: it counts the codes
+			// callers get.
+			m.UnaryServerInterceptor(),
 			recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 				log.ErrorContext(ctx, "panic in handler", "panic", p, "request_id", requestid.From(ctx))
 				return status.Error(codes.Internal, "internal error")
@@ -52,8 +58,9 @@ func New(log *slog.Logger, guard *auth.Guard, extra ...grpc.ServerOption) *Serve
 			guard.UnaryServerInterceptor(),
 			faultInterceptor(log),
 		),
-		grpc.ChainStreamInterceptor(guard.StreamServerInterceptor()),
-	}, extra...)
+		grpc.ChainStreamInterceptor(m.StreamServerInterceptor(), guard.StreamServerInterceptor()),
+	}, tracing.ServerOptions()...)
+	opts = append(opts, extra...)
 	s := &Server{Server: grpc.NewServer(opts...), health: health.NewServer(), log: log}
 	healthpb.RegisterHealthServer(s.Server, s.health)
 	return s
@@ -133,6 +140,9 @@ func (s *Server) Serve(ctx context.Context, addr string) error {
 
 // ServeListener is Serve on an open listener (tests pass a loopback one).
 func (s *Server) ServeListener(ctx context.Context, lis net.Listener) error {
+	// Every method of the registered services shows in the metrics from
+	// the start, at zero.
+	metrics.Default().GRPCServer.InitializeMetrics(s.Server)
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	done := make(chan error, 1)
 	go func() { done <- s.Server.Serve(lis) }()
