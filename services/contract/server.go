@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -296,17 +297,34 @@ func (s *Server) customer(ctx context.Context, id int64) (*customerv1.Customer, 
 }
 
 // startFailed says why a contract could not be opened when its connection
-// did not start.
+// did not start: a starter that cannot reach its workflow service is
+// Unavailable (the caller may try again); its own refusals pass through.
 func startFailed(err error) error {
 	var fe *fault.Error
 	if errors.As(err, &fe) {
 		return err
 	}
-	switch status.Code(err) {
-	case codes.Unavailable, codes.DeadlineExceeded:
+	if unreachable(err) {
 		return fault.New(fault.Unavailable, "the connection could not be started: the task service does not answer; try again in a moment")
 	}
 	return err
+}
+
+// unreachable tells an error of a service that could not be reached or did
+// not answer in time: a gRPC status (or an error carrying one, as Temporal's
+// service errors do) of Unavailable or DeadlineExceeded, a network error, or
+// the call's own deadline.
+func unreachable(err error) bool {
+	code := codes.Unknown
+	var carrier interface{ Status() *status.Status }
+	if st, ok := status.FromError(err); ok {
+		code = st.Code()
+	} else if errors.As(err, &carrier) {
+		code = carrier.Status().Code()
+	}
+	var netErr *net.OpError
+	return code == codes.Unavailable || code == codes.DeadlineExceeded ||
+		errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func (s *Server) GetContract(ctx context.Context, req *contractv1.GetContractRequest) (*contractv1.GetContractResponse, error) {

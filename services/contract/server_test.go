@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -330,6 +331,8 @@ func TestCreateContractWhoseConnectionCannotStartLeavesNothing(t *testing.T) {
 	}{
 		{"task service unreachable", status.Error(codes.Unavailable, "connection refused"), codes.Unavailable},
 		{"task service too slow", status.Error(codes.DeadlineExceeded, "deadline"), codes.Unavailable},
+		{"workflow service unreachable, as its client reports it", fmt.Errorf("update with start: %w", statusCarrier{status.New(codes.Unavailable, "dial tcp: connection refused")}), codes.Unavailable},
+		{"network error", fmt.Errorf("starting: %w", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}), codes.Unavailable},
 		{"starter refuses", status.Error(codes.FailedPrecondition, "route 1 has no processes"), codes.FailedPrecondition},
 		{"starter breaks", errors.New("boom"), codes.Internal},
 	} {
@@ -346,6 +349,13 @@ func TestCreateContractWhoseConnectionCannotStartLeavesNothing(t *testing.T) {
 		})
 	}
 }
+
+// statusCarrier is an error that carries a gRPC status without being one,
+// as the workflow service's client errors do.
+type statusCarrier struct{ st *status.Status }
+
+func (e statusCarrier) Error() string          { return e.st.Message() }
+func (e statusCarrier) Status() *status.Status { return e.st }
 
 func TestConcurrentCreatesGetDistinctNumbers(t *testing.T) {
 	t.Parallel()
