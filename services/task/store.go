@@ -109,9 +109,10 @@ func toMicros(ts *timestamppb.Timestamp) int64 {
 	return ts.AsTime().UnixMicro()
 }
 
-// placeholder is a unique stand-in number for a task's first instant.
+// placeholder is a unique stand-in number for a task's first instant
+// (it fits the number column: "T-new-" and 12 hex digits).
 func placeholder() string {
-	var b [8]byte
+	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
