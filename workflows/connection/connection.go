@@ -127,9 +127,16 @@ type Starter struct {
 	TaskQueue string
 }
 
+// startWait bounds how long a new contract waits for its connection task;
+// past it the caller is answered (and the contract compensated) while the
+// workflow goes on retrying, or ends when it finds the contract gone.
+const startWait = 20 * time.Second
+
 // StartConnection starts the contract's connection workflow, or joins the
 // one already running, and returns its task once it exists.
 func (s *Starter) StartConnection(ctx context.Context, c *contractv1.Contract) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, startWait)
+	defer cancel()
 	var createdBy int64
 	if p, ok := auth.From(ctx); ok {
 		createdBy = p.UserID
