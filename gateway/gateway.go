@@ -31,6 +31,9 @@ type Config struct {
 	// TrustedProxies are the proxies (CIDRs) whose X-Forwarded-For is
 	// believed for the client's address.
 	TrustedProxies []string `env:"CRM_TRUSTED_PROXIES" envSeparator:","`
+	// TemporalUIURL is where people open a task's workflow (the console
+	// links there); empty hides the link.
+	TemporalUIURL string `env:"CRM_TEMPORAL_UI_URL"`
 }
 
 // Run serves HTTP until ctx ends, then drains in-flight requests.
