@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -41,6 +42,14 @@ type Config struct {
 	TemporalBin string `env:"CRM_TEMPORAL_BIN"`
 	// BinDir holds the stack's own binaries; default: beside crm-local.
 	BinDir string `env:"CRM_BIN_DIR"`
+	// TemporalUI is the Web UI of an external cluster, when there is one
+	// to show (CRM_TEMPORAL_UI_URL); the dev server's is known.
+	TemporalUI string `env:"CRM_TEMPORAL_UI_URL"`
+	// MetricsPort, when set, is the first of the loopback ports on which
+	// the components serve /metrics, one each in start order (the gateway
+	// serves it on CRM_HTTP_ADDR as well). Unset: no component gets
+	// CRM_METRICS_ADDR, so the stack's own never reaches them all.
+	MetricsPort int `env:"CRM_LOCAL_METRICS_PORT"`
 }
 
 // Components are the stack's processes after Temporal, in start order.
@@ -63,9 +72,32 @@ type Stack struct {
 // cluster, whose UI the stack does not know).
 func (s *Stack) TemporalUIURL() string {
 	if s.cfg.ExternalTemporal != "" {
-		return ""
+		return s.cfg.TemporalUI
 	}
 	return fmt.Sprintf("http://127.0.0.1:%d", s.cfg.TemporalUIPort)
+}
+
+// MetricsURLs are the components' /metrics addresses, by component (none
+// unless CRM_LOCAL_METRICS_PORT is set; the gateway's is always there).
+func (s *Stack) MetricsURLs() map[string]string {
+	out := map[string]string{"gateway": "http://" + s.cfg.HTTPAddr + "/metrics"}
+	for name, addr := range s.metricsAddrs() {
+		out[name] = "http://" + addr + "/metrics"
+	}
+	return out
+}
+
+func (s *Stack) metricsAddrs() map[string]string {
+	out := map[string]string{}
+	if s.cfg.MetricsPort == 0 {
+		return out
+	}
+	for i, name := range Components {
+		if name != "gateway" {
+			out[name] = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.cfg.MetricsPort+i))
+		}
+	}
+	return out
 }
 
 // ConsoleURL is the console's address.
@@ -123,8 +155,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*S
 		}
 		s.temporal = t
 	}
+	metricsAt := s.metricsAddrs()
 	for _, name := range Components {
-		c := &child{name: name, path: filepath.Join(cfg.BinDir, name), env: env, logDir: logDir, out: out}
+		cenv := append(slices.Clip(env), "CRM_METRICS_ADDR="+metricsAt[name])
+		c := &child{name: name, path: filepath.Join(cfg.BinDir, name), env: cenv, logDir: logDir, out: out}
 		if err := c.start(); err != nil {
 			s.Stop()
 			return nil, err

@@ -106,6 +106,26 @@ type Option func(env map[string]string)
 // WithEnv sets one environment variable for the stack's processes.
 func WithEnv(k, v string) Option { return func(env map[string]string) { env[k] = v } }
 
+// WithExternalTemporal runs the stack on an existing Temporal cluster
+// instead of a dev server of its own: the stack gets a namespace of its
+// own there (registered with the search attributes), so the workflow ids
+// of two stacks never meet. ui is the cluster's Web UI, or "".
+func WithExternalTemporal(addr, ui string) Option {
+	return func(env map[string]string) {
+		env["TEMPORAL_ADDRESS"] = addr
+		env["CRM_TEMPORAL_UI_URL"] = ui
+	}
+}
+
+// Environment of the production-mode run: set, every stack of the test
+// binary runs on that Temporal cluster (WithExternalTemporal), and with
+// CRM_TEST_DATABASE_URL its database is made beside that one, named after
+// it, so whoever made that database can find and drop the stacks' too.
+const (
+	TemporalEnv   = "CRM_TEST_TEMPORAL_ADDRESS"
+	TemporalUIEnv = "CRM_TEST_TEMPORAL_UI_URL"
+)
+
 // Start runs a stack until the test ends. The stack's processes read their
 // settings from the environment, which the test sets (t.Setenv).
 func Start(t *testing.T, opts ...Option) *Stack {
@@ -116,16 +136,30 @@ func Start(t *testing.T, opts ...Option) *Stack {
 		"CRM_HTTP_ADDR":        "127.0.0.1:" + strconv.Itoa(FreePort(t)),
 		"CRM_TEMPORAL_PORT":    strconv.Itoa(FreePort(t)),
 		"CRM_TEMPORAL_UI_PORT": strconv.Itoa(FreePort(t)),
-		"CRM_TEMPORAL_BIN":     TemporalBin(t),
 		"CRM_BIN_DIR":          bin,
 		"CRM_ADMIN_PASSWORD":   AdminPassword,
 		"CRM_LOG_LEVEL":        "warn",
 	}
-	if url := os.Getenv("CRM_TEST_DATABASE_URL"); url != "" {
-		env["CRM_DATABASE_URL"] = servicetest.FreshDatabase(t, url)
+	if addr := os.Getenv(TemporalEnv); addr != "" {
+		WithExternalTemporal(addr, os.Getenv(TemporalUIEnv))(env)
 	}
 	for _, o := range opts {
 		o(env)
+	}
+	external := env["TEMPORAL_ADDRESS"] != ""
+	if url := os.Getenv("CRM_TEST_DATABASE_URL"); url != "" && env["CRM_DATABASE_URL"] == "" {
+		if external {
+			env["CRM_DATABASE_URL"] = databaseBeside(t, url)
+		} else {
+			env["CRM_DATABASE_URL"] = servicetest.FreshDatabase(t, url)
+		}
+	}
+	if external {
+		if env["TEMPORAL_NAMESPACE"] == "" {
+			env["TEMPORAL_NAMESPACE"] = freshNamespace(t, env["TEMPORAL_ADDRESS"])
+		}
+	} else {
+		env["CRM_TEMPORAL_BIN"] = TemporalBin(t)
 	}
 	for k, v := range env {
 		t.Setenv(k, v)
@@ -206,4 +240,27 @@ func (c *Client) Must(method, path string, body, out any) {
 	if err := c.Client.Call(method, path, body, out); err != nil {
 		c.t.Fatal(err)
 	}
+}
+
+// FreePortRange returns the first of n consecutive loopback ports nobody
+// listens on now.
+func FreePortRange(t testing.TB, n int) int {
+	t.Helper()
+	for range 50 {
+		base := FreePort(t)
+		ok := base+n <= 65535
+		for i := 1; i < n && ok; i++ {
+			l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+i))
+			if err != nil {
+				ok = false
+				break
+			}
+			l.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatalf("no %d consecutive free ports", n)
+	return 0
 }

@@ -28,7 +28,14 @@ CRM is up.
 	if ui := stack.TemporalUIURL(); ui != "" {
 		fmt.Printf("  Temporal UI   %s/namespaces/%s/workflows\n", ui, cfg.Temporal.Namespace)
 	}
-	fmt.Printf("  Temporal      %s (namespace %s)\n  Data          %s\n\nCtrl-C stops everything.\n\n", stack.TemporalAddress(), cfg.Temporal.Namespace, cfg.DataDir)
+	fmt.Printf("  Temporal      %s (namespace %s)\n  Data          %s\n", stack.TemporalAddress(), cfg.Temporal.Namespace, cfg.DataDir)
+	if cfg.MetricsPort != 0 {
+		urls := stack.MetricsURLs()
+		for _, name := range localstack.Components {
+			fmt.Printf("  Metrics       %-9s %s\n", name, urls[name])
+		}
+	}
+	fmt.Printf("\nCtrl-C stops everything.\n\n")
 	select {
 	case <-ctx.Done():
 	case <-stack.Failed():

@@ -25,7 +25,12 @@ import (
 // must never speak with a service's identity for an anonymous client.
 func Dial(target string, fwd *auth.Forwarder, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	m := metrics.Default().GRPCClient
-	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		// A target that resolves to several replicas (dns:///name:port on
+		// a headless service) gets its calls spread over all of them.
+		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+	}
 	if fwd != nil {
 		opts = append(opts,
 			grpc.WithChainUnaryInterceptor(m.UnaryClientInterceptor(), requestid.UnaryClientInterceptor(), fwd.UnaryClientInterceptor()),

@@ -1,0 +1,83 @@
+{{/* Names and labels. */}}
+{{- define "crm.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 50 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 50 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "crm.labels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end -}}
+
+{{/* Selector labels of one component: (dict "root" $ "component" "task"). */}}
+{{- define "crm.selector" -}}
+app.kubernetes.io/name: {{ .root.Chart.Name }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "crm.image" -}}
+{{- printf "%s-%s:%s" .root.Values.image.repository .component (default .root.Chart.AppVersion .root.Values.image.tag) -}}
+{{- end -}}
+
+{{- define "crm.secretName" -}}
+{{- default (printf "%s-secrets" (include "crm.fullname" .)) .Values.existingSecret -}}
+{{- end -}}
+
+{{/* The environment every component shares: the ConfigMap and the secrets. */}}
+{{- define "crm.env" -}}
+- name: CRM_INTERNAL_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "crm.secretName" . }}
+      key: internal-key
+- name: CRM_DATABASE_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "crm.secretName" . }}
+      key: database-url
+{{- end -}}
+
+{{/* Pod-level settings every component shares. */}}
+{{- define "crm.podSpec" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+automountServiceAccountToken: false
+volumes:
+  - name: data
+    emptyDir: {}
+{{- end -}}
+
+{{- define "crm.podAnnotations" -}}
+checksum/config: {{ include (print .Template.BasePath "/config.yaml") . | sha256sum }}
+{{- if .Values.metrics.annotations }}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .Values.metrics.port | quote }}
+prometheus.io/path: /metrics
+{{- end }}
+{{- end -}}
+
+{{/* A container's common part: image, security, config, data folder;
+     its env list follows (start it with crm.env). */}}
+{{- define "crm.container" -}}
+image: {{ include "crm.image" . }}
+imagePullPolicy: {{ .root.Values.image.pullPolicy }}
+securityContext:
+  {{- toYaml .root.Values.securityContext | nindent 2 }}
+volumeMounts:
+  - name: data
+    mountPath: /home/nonroot/data
+envFrom:
+  - configMapRef:
+      name: {{ include "crm.fullname" .root }}-config
+{{- end -}}
