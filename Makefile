@@ -15,6 +15,13 @@ PROTOC_GEN_GO_GRPC  := v1.6.0
 GRPC_GATEWAY        := v2.33.0
 TEMPORAL_CLI        := v1.5.1
 STATICCHECK         := v0.8.2
+# Production-mode run and deploy checks.
+TEMPORAL_SERVER_VERSION := v1.32.1
+TEMPORAL_UI_VERSION     := v2.55.0
+HELM_VERSION            := v3.22.0
+COMPOSE_VERSION         := v5.6.0
+KUBECONFORM_VERSION     := v0.7.0
+K8S_SCHEMA_VERSION      := v1.37.2
 GOTESTSUM           := v1.13.0
 
 tool = $(BIN)/$(1)-$(2)/$(1)
@@ -25,6 +32,13 @@ GEN_GW      := $(call tool,protoc-gen-grpc-gateway,$(GRPC_GATEWAY))
 GEN_OAS     := $(call tool,protoc-gen-openapiv3,$(GRPC_GATEWAY))
 TEMPORAL    := $(call tool,temporal,$(TEMPORAL_CLI))
 STATICCHECK_BIN := $(call tool,staticcheck,$(STATICCHECK))
+TEMPORAL_SERVER   := $(BIN)/temporal-server-$(TEMPORAL_SERVER_VERSION)/server
+TEMPORAL_SQL_TOOL := $(BIN)/temporal-sql-tool-$(TEMPORAL_SERVER_VERSION)/sql
+TEMPORAL_UI       := $(BIN)/temporal-ui-server-$(TEMPORAL_UI_VERSION)/server
+HELM              := $(call tool,helm,$(HELM_VERSION))
+COMPOSE           := $(BIN)/docker-compose-$(COMPOSE_VERSION)/docker-compose
+KUBECONFORM       := $(call tool,kubeconform,$(KUBECONFORM_VERSION))
+K8S_SCHEMAS       := $(BIN)/k8s-schemas-$(K8S_SCHEMA_VERSION)
 GOTESTSUM_BIN   := $(call tool,gotestsum,$(GOTESTSUM))
 PLUGINS := $(GEN_GO) $(GEN_GO_GRPC) $(GEN_GW) $(GEN_OAS)
 PLUGIN_PATH := $(subst $(eval) ,:,$(foreach p,$(PLUGINS),$(dir $(p))))
@@ -52,6 +66,30 @@ $(TEMPORAL):
 	GOBIN=$(dir $@) go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI)
 $(STATICCHECK_BIN):
 	GOBIN=$(dir $@) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK)
+$(TEMPORAL_SERVER):
+	@echo "building the Temporal server $(TEMPORAL_SERVER_VERSION) (a few minutes the first time)"
+	GOBIN=$(dir $@) go install go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION)
+$(TEMPORAL_SQL_TOOL):
+	GOBIN=$(dir $@) go install go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION)
+$(TEMPORAL_UI):
+	GOBIN=$(dir $@) go install github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_VERSION)
+$(HELM):
+	GOBIN=$(dir $@) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+$(KUBECONFORM):
+	GOBIN=$(dir $@) go install github.com/yannh/kubeconform/cmd/kubeconform@$(KUBECONFORM_VERSION)
+# The compose module's exclude directives stop `go install`; built from a
+# copy of its source it works.
+$(COMPOSE):
+	@src=$$(go mod download -json github.com/docker/compose/v5@$(COMPOSE_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	  tmp=$$(mktemp -d); cp -r "$$src/." "$$tmp"; chmod -R u+w "$$tmp"; \
+	  echo "building docker compose $(COMPOSE_VERSION) (client only)"; \
+	  (cd "$$tmp" && GOWORK=off GOFLAGS=-mod=mod go build -o $@ ./cmd) ; rc=$$?; rm -rf "$$tmp"; exit $$rc
+# Per-kind JSON schemas for kubeconform, generated from Kubernetes' own
+# OpenAPI document (no schema registry is reachable).
+$(K8S_SCHEMAS)/.done:
+	@src=$$(go mod download -json k8s.io/kubernetes@$(K8S_SCHEMA_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	  go run ./deploy/cmd/k8s-schemas -swagger "$$src/api/openapi-spec/swagger.json" -out $(K8S_SCHEMAS)
+	@touch $@
 $(GOTESTSUM_BIN):
 	GOBIN=$(dir $@) go install gotest.tools/gotestsum@$(GOTESTSUM)
 
@@ -79,7 +117,7 @@ lint: $(BUF) $(STATICCHECK_BIN) ## buf lint, gofmt, go vet and staticcheck over 
 
 # --- build and run -----------------------------------------------------------
 
-COMMANDS := services/cmd/customer services/cmd/contract services/cmd/identity services/cmd/task services/cmd/notifier workflows/cmd/worker gateway/cmd/gateway deploy/cmd/crm-local deploy/cmd/crm-bench
+COMMANDS := services/cmd/customer services/cmd/contract services/cmd/identity services/cmd/task services/cmd/notifier services/cmd/migrate workflows/cmd/worker gateway/cmd/gateway deploy/cmd/crm-local deploy/cmd/crm-prod deploy/cmd/crm-bench
 
 .PHONY: build
 build: ## Build every deployable into .build/bin.
@@ -127,6 +165,42 @@ bench: build $(TEMPORAL) ## Transitions/s and latency through the product beside
 	CRM_DATA_DIR=$$data CRM_HTTP_ADDR=127.0.0.1:18580 CRM_TEMPORAL_PORT=17533 CRM_TEMPORAL_UI_PORT=18533 \
 	CRM_ADMIN_PASSWORD=bench-admin-password CRM_LOG_LEVEL=warn CRM_BIN_DIR=$(BUILD)/bin \
 	$(BUILD)/bin/crm-bench $(BENCH_FLAGS)
+
+# --- production mode and deploy checks -----------------------------------------
+
+PROD_TOOLS := $(TEMPORAL_SERVER) $(TEMPORAL_SQL_TOOL) $(TEMPORAL_UI) $(TEMPORAL)
+PROD_ENV = CRM_BIN_DIR=$(BUILD)/bin CRM_TEMPORAL_BIN=$(TEMPORAL) \
+	CRM_TEMPORAL_SERVER_BIN=$(TEMPORAL_SERVER) CRM_TEMPORAL_SQL_TOOL_BIN=$(TEMPORAL_SQL_TOOL) CRM_TEMPORAL_UI_SERVER_BIN=$(TEMPORAL_UI) \
+	CRM_TEMPORAL_SCHEMA_DIR=$$(go mod download -json go.temporal.io/server@$(TEMPORAL_SERVER_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')/schema/postgresql/v12 \
+	CRM_DEPLOY_DIR=$(CURDIR)/deploy
+
+.PHONY: prod-tools
+prod-tools: $(PROD_TOOLS) ## Build the Temporal server, temporal-sql-tool and the Web UI server.
+
+.PHONY: prod-local
+prod-local: build console prod-tools ## Production mode here: Temporal server + services on PostgreSQL (throwaway databases); Ctrl-C stops.
+	$(PROD_ENV) CRM_CONSOLE_DIR=$(CURDIR)/frontend/dist $(BUILD)/bin/crm-prod run
+
+.PHONY: prod-test
+prod-test: build prod-tools ## Production mode checked: smoke and the end-to-end suite against it; drops what it made.
+	$(PROD_ENV) $(BUILD)/bin/crm-prod test
+
+.PHONY: deploy-tools
+deploy-tools: $(COMPOSE) $(HELM) $(KUBECONFORM) $(K8S_SCHEMAS)/.done ## Build docker compose (client), helm, kubeconform and the Kubernetes schemas.
+
+CHART := deploy/k8s/crm
+
+.PHONY: deploy-check
+deploy-check: deploy-tools ## Validate the Dockerfile, the compose file and the Helm chart offline.
+	cd deploy/docker/check && GOWORK=off go run . -targets identity,customer,contract,task,notifier,worker,migrate,gateway ../Dockerfile
+	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check $(COMPOSE) -f deploy/compose/compose.yaml config --quiet
+	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check $(COMPOSE) -f deploy/compose/compose.yaml config --services
+	$(HELM) lint --strict $(CHART) -f deploy/k8s/min-values.yaml
+	$(HELM) lint --strict $(CHART) -f deploy/k8s/ci-values.yaml
+	@mkdir -p $(BUILD)/k8s
+	$(HELM) template crm $(CHART) --namespace crm --kube-version 1.33 -f deploy/k8s/min-values.yaml > $(BUILD)/k8s/min.yaml
+	$(HELM) template crm $(CHART) --namespace crm --kube-version 1.33 -f deploy/k8s/ci-values.yaml > $(BUILD)/k8s/full.yaml
+	$(KUBECONFORM) -strict -summary -schema-location '$(K8S_SCHEMAS)/{{.ResourceKind}}{{.KindSuffix}}.json' $(BUILD)/k8s/min.yaml $(BUILD)/k8s/full.yaml
 
 .PHONY: clean
 clean: ## Remove build output (keeps .bin tools and .data).
