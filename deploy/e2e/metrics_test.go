@@ -21,7 +21,7 @@ var wantMetrics = map[string][]string{
 	"contract": {`grpc_server_handled_total{grpc_code="OK",grpc_method="CreateContract"`, `grpc_client_handled_total{grpc_code="OK",grpc_method="GetCustomer"`, "temporal_request_total"},
 	"task":     {`grpc_server_handled_total{grpc_code="OK",grpc_method="ApplyTransition"`, `grpc_server_handled_total{grpc_code="OK",grpc_method="CreateConnectionTask"`},
 	// Local or not, an activity's latency ends in activity_execution_latency.
-	"worker":   {"temporal_workflow_task_execution_latency", "activity_execution_latency", "temporal_worker_task_slots_available", `grpc_client_handled_total{grpc_code="OK",grpc_method="ApplyTransition"`},
+	"worker":   {"temporal_workflow_task_execution_latency", "activity_execution_latency", "temporal_worker_task_slots_available", `grpc_client_handled_total{grpc_code="OK",grpc_method="CreateConnectionTask"`},
 	"notifier": {"crm_notifier_queue_depth", "crm_notifier_messages_total", "crm_notifier_stats_up 1", `grpc_server_handled_total{grpc_code="OK",grpc_method="EnqueueTaskEvent"`},
 }
 
@@ -37,10 +37,11 @@ func TestEveryProcessServesItsMetrics(t *testing.T) {
 	for _, name := range localstack.Components {
 		t.Run(name, func(t *testing.T) {
 			var missing []string
+			var body string
 			// The worker's and the notifier's figures follow the request
 			// by a moment.
 			for deadline := time.Now().Add(20 * time.Second); ; {
-				body := scrape(t, urls[name])
+				body = scrape(t, urls[name])
 				missing = missing[:0]
 				for _, want := range wantMetrics[name] {
 					if !strings.Contains(body, want) {
@@ -53,7 +54,7 @@ func TestEveryProcessServesItsMetrics(t *testing.T) {
 				time.Sleep(500 * time.Millisecond)
 			}
 			if len(missing) > 0 {
-				t.Errorf("%s does not show %q", urls[name], missing)
+				t.Errorf("%s does not show %q; it shows:\n%s", urls[name], missing, names(body))
 			}
 		})
 	}
@@ -71,4 +72,27 @@ func scrape(t *testing.T, url string) string {
 		t.Fatalf("GET %s: %s", url, resp.Status)
 	}
 	return string(body)
+}
+
+// names lists the metric names a scrape shows, for a failure's message.
+func names(body string) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, line := range strings.Split(body, "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name := line
+		if i := strings.IndexAny(line, "{ "); i > 0 {
+			name = line[:i]
+		}
+		if strings.HasPrefix(name, "grpc_client_handled_total") {
+			name = line
+		}
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	return strings.Join(out, "\n")
 }
