@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
@@ -101,6 +102,14 @@ func (d routeDef) toProto(r routeRow, version int32) *taskv1.Route {
 type routeStore struct {
 	db    *gorm.DB
 	clock func() int64
+	// versions caches route versions, which never change once written:
+	// every step of every task reads its version.
+	versions sync.Map // routeVersionKey → routeDef
+}
+
+type routeVersionKey struct {
+	id      int64
+	version int32
 }
 
 func (s *routeStore) list(ctx context.Context) ([]*taskv1.Route, error) {
@@ -134,13 +143,19 @@ func (s *routeStore) current(ctx context.Context, id int64) (routeRow, routeDef,
 }
 
 func (s *routeStore) definition(ctx context.Context, id int64, version int32) (routeDef, error) {
+	if d, ok := s.versions.Load(routeVersionKey{id, version}); ok {
+		return d.(routeDef), nil
+	}
 	var v routeVersionRow
 	if err := s.db.WithContext(ctx).Take(&v, "route_id = ? AND version = ?", id, version).Error; err != nil {
 		return routeDef{}, fmt.Errorf("route %d version %d: %w", id, version, err)
 	}
 	var def routeDef
-	err := json.Unmarshal([]byte(v.Definition), &def)
-	return def, err
+	if err := json.Unmarshal([]byte(v.Definition), &def); err != nil {
+		return def, err
+	}
+	s.versions.Store(routeVersionKey{id, version}, def)
+	return def, nil
 }
 
 // save writes a new version of a route (a new route when id is 0) after

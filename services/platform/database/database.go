@@ -31,8 +31,9 @@ type Migration = gormigrate.Migration
 // SQLite file and the PostgreSQL schema.
 func Open(ctx context.Context, c config.Common, service string, log *slog.Logger, migrations []*Migration) (*gorm.DB, error) {
 	gcfg := &gorm.Config{
-		Logger:                 logger.Discard,
-		PrepareStmt:            true,
+		Logger: logger.Discard,
+		// No GORM statement cache: pgx already prepares and caches each
+		// statement per connection, and SQLite's parse is cheap.
 		SkipDefaultTransaction: true,
 		TranslateError:         true,
 		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
@@ -70,8 +71,9 @@ func openSQLite(dir, service string, gcfg *gorm.Config) (*gorm.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	// One writer at a time is SQLite's rule; readers share WAL snapshots.
-	sqlDB.SetMaxOpenConns(4)
+	// One writer at a time is SQLite's rule (transactions begin IMMEDIATE
+	// and wait their turn); readers share WAL snapshots meanwhile.
+	sqlDB.SetMaxOpenConns(8)
 	return db, nil
 }
 
