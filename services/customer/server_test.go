@@ -549,3 +549,30 @@ func TestSearchByContractNumberWhenTheContractServiceIsDownIsUnavailable(t *test
 	_, err := client.SearchCustomers(servicetest.User(context.Background(), 1, servicetest.Viewer), &customerv1.SearchCustomersRequest{Query: "C-000001"})
 	wantCode(t, err, codes.Unavailable)
 }
+
+func TestDeleteCustomerIsInternalRemovesThePhonesTooAndRepeatsHarmlessly(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	c := s.create(t, "Временный", "+79120000001", "+79120000002")
+	keep := s.create(t, "Остаётся", "+79120000003")
+	_, err := s.customers.DeleteCustomer(s.admin, &customerv1.DeleteCustomerRequest{Id: c.GetId()})
+	wantCode(t, err, codes.PermissionDenied)
+	wizard := servicetest.Service(context.Background(), "contract")
+	for range 2 {
+		if _, err := s.customers.DeleteCustomer(wizard, &customerv1.DeleteCustomerRequest{Id: c.GetId()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = s.customers.GetCustomer(s.operator, &customerv1.GetCustomerRequest{Id: c.GetId()})
+	wantCode(t, err, codes.NotFound)
+	if n := s.count(t, "phones"); n != 1 {
+		t.Fatalf("%d phones left, want only the other customer's", n)
+	}
+	// Its numbers are free again.
+	s.create(t, "Новый", "+79120000001")
+	if _, err := s.customers.GetCustomer(s.operator, &customerv1.GetCustomerRequest{Id: keep.GetId()}); err != nil {
+		t.Fatalf("the other customer: %v", err)
+	}
+	_, err = s.customers.DeleteCustomer(wizard, &customerv1.DeleteCustomerRequest{})
+	wantCode(t, err, codes.InvalidArgument)
+}
