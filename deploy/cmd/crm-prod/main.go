@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/telecomcrm/crm/deploy/localstack"
 	"github.com/telecomcrm/crm/deploy/prodlocal"
 	"github.com/telecomcrm/crm/services/platform/process"
 )
@@ -75,8 +76,9 @@ CRM is up in production mode (Temporal server and services on PostgreSQL).
   Temporal      %s (namespace %s)
   Databases     %s_temporal, _visibility, _crm (dropped on exit)
 `, stack.ConsoleURL(), c.UIURL, s.Namespace, c.Address, s.Namespace, c.Prefix())
-	for name, url := range stack.MetricsURLs() {
-		fmt.Printf("  Metrics       %-9s %s\n", name, url)
+	urls := stack.MetricsURLs()
+	for _, name := range localstack.Components {
+		fmt.Printf("  Metrics       %-9s %s\n", name, urls[name])
 	}
 	fmt.Printf("\nCtrl-C stops everything and drops the databases.\n\n")
 	<-ctx.Done()

@@ -3,6 +3,7 @@ package temporalclient
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
@@ -73,8 +74,9 @@ func extract(r workflow.HeaderReader) string {
 }
 
 // activityLogging puts the request id on an activity's log lines and logs
-// an activity that fails with it, so a request can be followed from the
-// gateway through the services into the worker.
+// each activity with it (a failure as a warning, the rest at debug, like
+// the services' calls), so a request can be followed from the gateway
+// through the services into the worker.
 type activityLogging struct {
 	interceptor.InterceptorBase
 	log *slog.Logger
@@ -98,11 +100,15 @@ func (i *activityInbound) Init(outbound interceptor.ActivityOutboundInterceptor)
 }
 
 func (i *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
+	start := time.Now()
 	out, err := i.Next.ExecuteActivity(ctx, in)
+	info := activity.GetInfo(ctx)
+	attrs := []any{"activity", info.ActivityType.Name, "workflow_id", info.WorkflowExecution.ID,
+		"attempt", info.Attempt, "request_id", requestid.From(ctx), "duration", time.Since(start)}
 	if err != nil && ctx.Err() == nil {
-		info := activity.GetInfo(ctx)
-		i.log.WarnContext(ctx, "activity failed", "activity", info.ActivityType.Name, "workflow_id", info.WorkflowExecution.ID,
-			"attempt", info.Attempt, "request_id", requestid.From(ctx), "err", err)
+		i.log.WarnContext(ctx, "activity failed", append(attrs, "err", err)...)
+	} else {
+		i.log.DebugContext(ctx, "activity done", attrs...)
 	}
 	return out, err
 }
