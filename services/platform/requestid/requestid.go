@@ -52,9 +52,14 @@ func UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	}
 }
 
-// UnaryClientInterceptor sends the current request id along.
+// UnaryClientInterceptor sends the current request id along, unless the
+// call's metadata carries one already (the gateway sets it): two values
+// would make the callee distrust both and start a new id.
 func UnaryClientInterceptor() grpc.UnaryClientInterceptor {
 	return func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if md, ok := metadata.FromOutgoingContext(ctx); ok && len(md.Get(Header)) > 0 {
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}
 		if id := From(ctx); id != "" {
 			ctx = metadata.AppendToOutgoingContext(ctx, Header, id)
 		}
