@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/notifier/botapifake"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
@@ -35,7 +37,7 @@ const (
 // again on the same store.
 type harness struct {
 	t        *testing.T
-	api      *fakeBotAPI
+	api      *botapifake.Server
 	identity *fakeIdentity
 	tasks    *fakeTasks
 	common   config.Common
@@ -203,13 +205,13 @@ func (h *harness) settled() Stats {
 }
 
 // press presses a button under msg in chatID and waits for the answer.
-func (h *harness) press(chatID int64, msg sentMessage, data string) callbackAnswer {
+func (h *harness) press(chatID int64, msg botapifake.Message, data string) botapifake.CallbackAnswer {
 	h.t.Helper()
-	id := h.api.push(callbackUpdate(chatID, msg, data))
-	var a callbackAnswer
+	id := h.api.Push(botapifake.Callback(chatID, msg, data))
+	var a botapifake.CallbackAnswer
 	eventually(h.t, 10*time.Second, func() bool {
 		var ok bool
-		a, ok = h.api.answer(fmt.Sprintf("cb%d", id))
+		a, ok = h.api.Answer(fmt.Sprintf("cb%d", id))
 		return ok
 	}, "the button press is answered")
 	return a
@@ -217,13 +219,13 @@ func (h *harness) press(chatID int64, msg sentMessage, data string) callbackAnsw
 
 // say writes text in chatID (a reply to replyTo when not 0) and waits for
 // the bot's next message there.
-func (h *harness) say(chatID int64, language, text string, replyTo int) sentMessage {
+func (h *harness) say(chatID int64, language, text string, replyTo int) botapifake.Message {
 	h.t.Helper()
-	before := len(h.api.sentTo(chatID))
-	h.api.push(textUpdate(chatID, language, text, replyTo))
-	var got sentMessage
+	before := len(h.api.SentTo(chatID))
+	h.api.Push(botapifake.Text(chatID, language, text, replyTo))
+	var got botapifake.Message
 	eventually(h.t, 10*time.Second, func() bool {
-		sent := h.api.sentTo(chatID)
+		sent := h.api.SentTo(chatID)
 		if len(sent) > before {
 			got = sent[before]
 			return true
@@ -263,7 +265,7 @@ func jsonOf(v any) (string, error) {
 }
 
 // textsTo are the texts of the messages a chat got.
-func textsTo(msgs []sentMessage) []string {
+func textsTo(msgs []botapifake.Message) []string {
 	out := make([]string, len(msgs))
 	for i, m := range msgs {
 		out[i] = m.Text
@@ -272,7 +274,7 @@ func textsTo(msgs []sentMessage) []string {
 }
 
 // countWith counts the messages holding s.
-func countWith(msgs []sentMessage, s string) int {
+func countWith(msgs []botapifake.Message, s string) int {
 	n := 0
 	for _, m := range msgs {
 		if strings.Contains(m.Text, s) {
@@ -280,4 +282,32 @@ func countWith(msgs []sentMessage, s string) int {
 		}
 	}
 	return n
+}
+
+// newFakeBotAPI starts a fake Bot API for the test, closed when it ends.
+func newFakeBotAPI(t testing.TB, token string) *botapifake.Server {
+	t.Helper()
+	api, err := botapifake.New(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(api.Close)
+	return api
+}
+
+// comeBack ends the fake Bot API's outage.
+func (h *harness) comeBack() {
+	h.t.Helper()
+	if err := h.api.ComeBack(); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// urlPath is the path of a URL, for webhook checks.
+func urlPath(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return u.Path
 }

@@ -15,6 +15,7 @@ import (
 
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/notifier/botapifake"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
 )
 
@@ -98,16 +99,16 @@ func TestNoticeReachesTheMembersOfItsGroupsOnlyAndNotTheActor(t *testing.T) {
 		t.Fatalf("queued %d, want 1", q)
 	}
 	st := h.settled()
-	if got := len(h.api.sentTo(chatAnna)); got != 1 {
+	if got := len(h.api.SentTo(chatAnna)); got != 1 {
 		t.Fatalf("Anna (installer) got %d messages, want 1", got)
 	}
 	for who, chat := range map[string]int64{"Boris (the actor)": chatBoris, "Carl (provisioning)": chatCarl, "Egor": chatEgor, "Sveta": chatSveta} {
-		if got := len(h.api.sentTo(chat)); got != 0 {
+		if got := len(h.api.SentTo(chat)); got != 0 {
 			t.Errorf("%s got %d messages, want none", who, got)
 		}
 	}
 	// Dina has no Telegram, Vera has: 2 sent, 1 skipped.
-	if got := len(h.api.sentTo(chatVera)); got != 1 {
+	if got := len(h.api.SentTo(chatVera)); got != 1 {
 		t.Errorf("Vera (installer) got %d messages, want 1", got)
 	}
 	if st.Sent != 2 || st.Skipped != 1 {
@@ -122,11 +123,11 @@ func TestNoticeReachesTheMembersOfItsGroupsOnlyAndNotTheActor(t *testing.T) {
 	h.enqueue(n)
 	h.settled()
 	for who, chat := range map[string]int64{"Anna": chatAnna, "Boris": chatBoris, "Carl": chatCarl, "Egor (notify_self)": chatEgor, "Vera": chatVera} {
-		if got := countWith(h.api.sentTo(chat), "Provisioning"); got != 1 {
+		if got := countWith(h.api.SentTo(chat), "Provisioning"); got != 1 {
 			t.Errorf("%s got %d messages about the move, want 1", who, got)
 		}
 	}
-	if got := len(h.api.sentTo(chatSveta)); got != 0 {
+	if got := len(h.api.SentTo(chatSveta)); got != 0 {
 		t.Errorf("Sveta (supervisor, not in the groups) got %d messages", got)
 	}
 
@@ -135,8 +136,8 @@ func TestNoticeReachesTheMembersOfItsGroupsOnlyAndNotTheActor(t *testing.T) {
 	b.IncludeSupervisors = true
 	h.enqueue(b)
 	h.settled()
-	if got := countWith(h.api.sentTo(chatSveta), "SLA breached"); got != 1 {
-		t.Fatalf("Sveta got %d SLA breach messages, want 1: %q", got, textsTo(h.api.sentTo(chatSveta)))
+	if got := countWith(h.api.SentTo(chatSveta), "SLA breached"); got != 1 {
+		t.Fatalf("Sveta got %d SLA breach messages, want 1: %q", got, textsTo(h.api.SentTo(chatSveta)))
 	}
 }
 
@@ -150,7 +151,7 @@ func TestRepeatedEventIsQueuedOnceAndSentOnce(t *testing.T) {
 	}
 	h.settled()
 	time.Sleep(100 * time.Millisecond)
-	if got := len(h.api.sentTo(chatAnna)); got != 1 {
+	if got := len(h.api.SentTo(chatAnna)); got != 1 {
 		t.Fatalf("Anna got %d messages for one event, want 1", got)
 	}
 }
@@ -180,7 +181,7 @@ func TestMessagesSpeakTheRecipientsLanguageEscapeTextAndCarryButtons(t *testing.
 	n.Text = "Customer says: <b>urgent</b>"
 	h.enqueue(n)
 	h.settled()
-	anna, boris := h.api.sentTo(chatAnna), h.api.sentTo(chatBoris)
+	anna, boris := h.api.SentTo(chatAnna), h.api.SentTo(chatBoris)
 	if len(anna) != 1 || len(boris) != 1 {
 		t.Fatalf("Anna got %d, Boris %d messages; want 1 each", len(anna), len(boris))
 	}
@@ -216,10 +217,10 @@ func TestMessagesSpeakTheRecipientsLanguageEscapeTextAndCarryButtons(t *testing.
 	c.TaskState, c.ProcessId, c.CurrentGroupId = taskv1.TaskState_TASK_STATE_CLOSED, 0, 0
 	h.enqueue(c)
 	h.settled()
-	if msgs := h.api.sentTo(chatAnna); len(msgs) != 2 || msgs[1].HasButtons() {
+	if msgs := h.api.SentTo(chatAnna); len(msgs) != 2 || msgs[1].HasButtons() {
 		t.Errorf("Anna (no longer in the current group) got buttons: %+v", msgs)
 	}
-	carl := h.api.sentTo(chatCarl)
+	carl := h.api.SentTo(chatCarl)
 	if len(carl) != 2 || !carl[0].HasButtons() || carl[1].HasButtons() {
 		t.Errorf("Carl should have buttons on the open task only: %+v", carl)
 	}
@@ -227,21 +228,21 @@ func TestMessagesSpeakTheRecipientsLanguageEscapeTextAndCarryButtons(t *testing.
 
 func TestFloodRetryAfterIsHonoured(t *testing.T) {
 	h := newHarness(t)
-	h.api.failSends(chatAnna, "429", 1, 1)
+	h.api.FailSends(chatAnna, botapifake.Flood, 1, 1)
 	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
 	st := h.settled()
-	tries := h.api.attemptsTo(chatAnna)
+	tries := h.api.AttemptsTo(chatAnna)
 	if len(tries) != 2 || tries[0].Result != "429" || tries[1].Result != "sent" {
 		t.Fatalf("attempts to Anna %+v, want a 429 then a send", tries)
 	}
 	if gap := tries[1].At.Sub(tries[0].At); gap < time.Second {
 		t.Fatalf("retried %v after a 429 with retry_after 1, want at least 1s", gap)
 	}
-	if len(h.api.sentTo(chatAnna)) != 1 || st.Retries != 1 || st.PossibleDuplicates != 0 {
+	if len(h.api.SentTo(chatAnna)) != 1 || st.Retries != 1 || st.PossibleDuplicates != 0 {
 		t.Fatalf("stats %+v after one 429", st)
 	}
 	// Others were not held up by Anna's wait.
-	if boris := h.api.sentTo(chatBoris); len(boris) != 1 || boris[0].At.After(tries[1].At) {
+	if boris := h.api.SentTo(chatBoris); len(boris) != 1 || boris[0].At.After(tries[1].At) {
 		t.Fatalf("Boris waited for Anna's flood limit: %+v", boris)
 	}
 }
@@ -249,13 +250,13 @@ func TestFloodRetryAfterIsHonoured(t *testing.T) {
 func TestServerErrorsAreRetriedWithBackoff(t *testing.T) {
 	const base = 20 * time.Millisecond
 	h := newHarness(t, func(o *Options) { o.BackoffBase, o.BackoffMax = base, time.Second })
-	h.api.failSends(chatAnna, "5xx", 3, 0)
+	h.api.FailSends(chatAnna, botapifake.ServerError, 3, 0)
 	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
 	st := h.settled()
-	if got := len(h.api.sentTo(chatAnna)); got != 1 {
+	if got := len(h.api.SentTo(chatAnna)); got != 1 {
 		t.Fatalf("Anna got %d messages, want 1", got)
 	}
-	tries := h.api.attemptsTo(chatAnna)
+	tries := h.api.AttemptsTo(chatAnna)
 	if len(tries) != 4 {
 		t.Fatalf("attempts to Anna %+v, want 3 failures and a send", tries)
 	}
@@ -278,23 +279,23 @@ func TestTelegramDownTenMinutesLosesNothingAndDoublesNothing(t *testing.T) {
 	h := newHarness(t, func(o *Options) {
 		o.BackoffBase, o.BackoffMax = time.Millisecond, 300*time.Millisecond
 	})
-	h.api.goDown()
+	h.api.GoDown()
 	for i := 1; i <= 5; i++ {
 		n := notice(fmt.Sprintf("task-40/%d", i), created, 0, groupInstallers, groupProvisioning)
 		n.Text = fmt.Sprintf("event %d", i)
 		h.enqueue(n)
 	}
 	time.Sleep(600 * time.Millisecond)
-	if got := len(h.api.allSent()); got != 0 {
+	if got := len(h.api.Sent()); got != 0 {
 		t.Fatalf("%d messages got through while the API was down", got)
 	}
 	if st := h.stats(); st.PendingMessages == 0 {
 		t.Fatalf("nothing waits while the API is down: %+v", st)
 	}
-	h.api.comeBack()
+	h.comeBack()
 	st := h.settled()
 	for _, chat := range []int64{chatAnna, chatBoris, chatCarl, chatEgor, chatVera} {
-		msgs := h.api.sentTo(chat)
+		msgs := h.api.SentTo(chat)
 		for i := 1; i <= 5; i++ {
 			if got := countWith(msgs, fmt.Sprintf("event %d", i)); got != 1 {
 				t.Errorf("chat %d got event %d %d times, want once", chat, i, got)
@@ -308,15 +309,15 @@ func TestTelegramDownTenMinutesLosesNothingAndDoublesNothing(t *testing.T) {
 
 func TestDroppedAnswerYieldsAtMostOneCountedDuplicate(t *testing.T) {
 	h := newHarness(t)
-	h.api.failSends(chatAnna, "drop", 1, 0)
+	h.api.FailSends(chatAnna, botapifake.Drop, 1, 0)
 	n := notice("task-40/1", created, 0, groupInstallers)
 	n.Text = "the dropped one"
 	h.enqueue(n)
 	st := h.settled()
-	if got := countWith(h.api.sentTo(chatAnna), "the dropped one"); got != 2 {
+	if got := countWith(h.api.SentTo(chatAnna), "the dropped one"); got != 2 {
 		t.Fatalf("Anna has the message %d times, want 2 (one whose answer was lost, one resend)", got)
 	}
-	if got := countWith(h.api.sentTo(chatBoris), "the dropped one"); got != 1 {
+	if got := countWith(h.api.SentTo(chatBoris), "the dropped one"); got != 1 {
 		t.Fatalf("Boris has the message %d times, want 1", got)
 	}
 	if st.PossibleDuplicates != 1 {
@@ -333,12 +334,12 @@ func TestDroppedAnswerYieldsAtMostOneCountedDuplicate(t *testing.T) {
 
 func TestBlockedUserIsMarkedUnreachableAndNotRetried(t *testing.T) {
 	h := newHarness(t)
-	h.api.failSends(chatAnna, "403", -1, 0)
+	h.api.FailSends(chatAnna, botapifake.Blocked, -1, 0)
 	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
 	h.enqueue(notice("task-40/2", taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED, 0, groupInstallers))
 	st := h.settled()
 	time.Sleep(200 * time.Millisecond)
-	if tries := h.api.attemptsTo(chatAnna); len(tries) != 1 {
+	if tries := h.api.AttemptsTo(chatAnna); len(tries) != 1 {
 		t.Fatalf("Anna's chat was tried %d times, want once", len(tries))
 	}
 	if calls := h.identity.unlinkCalls(); len(calls) != 1 || calls[0] != (unlinkCall{ChatID: chatAnna, Reason: "blocked"}) {
@@ -349,7 +350,7 @@ func TestBlockedUserIsMarkedUnreachableAndNotRetried(t *testing.T) {
 	if st.Unreachable+st.Skipped < 3 || st.Unreachable < 1 {
 		t.Fatalf("stats %+v, want Anna's messages unreachable (and Dina's skipped)", st)
 	}
-	if got := len(h.api.sentTo(chatBoris)); got != 2 {
+	if got := len(h.api.SentTo(chatBoris)); got != 2 {
 		t.Fatalf("Boris got %d messages, want 2", got)
 	}
 }
@@ -361,11 +362,11 @@ func TestRestartMidQueueLosesNothingAndDoublesNothing(t *testing.T) {
 		n.Text = fmt.Sprintf("event %d", i)
 		h.enqueue(n)
 	}
-	eventually(t, 10*time.Second, func() bool { return len(h.api.sentTo(chatAnna)) >= 3 }, "a few messages go out")
+	eventually(t, 10*time.Second, func() bool { return len(h.api.SentTo(chatAnna)) >= 3 }, "a few messages go out")
 	h.restart()
 	st := h.settled()
 	for _, chat := range []int64{chatAnna, chatBoris, chatVera} {
-		msgs := h.api.sentTo(chat)
+		msgs := h.api.SentTo(chat)
 		for i := 1; i <= 10; i++ {
 			if got := countWith(msgs, fmt.Sprintf("event %d</i>", i)); got != 1 {
 				t.Errorf("chat %d got event %d %d times, want once", chat, i, got)
@@ -379,7 +380,7 @@ func TestRestartMidQueueLosesNothingAndDoublesNothing(t *testing.T) {
 
 func TestDeliveryLeftSendingByACrashIsSentAgainAndCounted(t *testing.T) {
 	h := newHarness(t)
-	h.api.goDown()
+	h.api.GoDown()
 	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
 	eventually(t, 10*time.Second, func() bool { return h.stats().PendingEvents == 0 }, "the event is expanded")
 	h.stop()
@@ -394,10 +395,10 @@ func TestDeliveryLeftSendingByACrashIsSentAgainAndCounted(t *testing.T) {
 	}
 	sqlDB, _ := db.DB()
 	sqlDB.Close()
-	h.api.comeBack()
+	h.comeBack()
 	h.start()
 	st := h.settled()
-	if got := len(h.api.sentTo(chatAnna)); got != 1 {
+	if got := len(h.api.SentTo(chatAnna)); got != 1 {
 		t.Fatalf("Anna got %d messages, want 1", got)
 	}
 	if st.PossibleDuplicates != 1 || st.Sent != 3 {
@@ -412,7 +413,7 @@ func TestPerChatRateLimitIsRespected(t *testing.T) {
 	}
 	h.settled()
 	for _, chat := range []int64{chatAnna, chatBoris, chatVera} {
-		msgs := h.api.sentTo(chat)
+		msgs := h.api.SentTo(chat)
 		if len(msgs) != 3 {
 			t.Fatalf("chat %d got %d messages, want 3", chat, len(msgs))
 		}
@@ -424,7 +425,7 @@ func TestPerChatRateLimitIsRespected(t *testing.T) {
 		}
 	}
 	// Different chats are not held to each other's pace.
-	first := []time.Time{h.api.sentTo(chatAnna)[0].At, h.api.sentTo(chatBoris)[0].At, h.api.sentTo(chatVera)[0].At}
+	first := []time.Time{h.api.SentTo(chatAnna)[0].At, h.api.SentTo(chatBoris)[0].At, h.api.SentTo(chatVera)[0].At}
 	for _, at := range first[1:] {
 		if d := at.Sub(first[0]); d > 500*time.Millisecond || d < -500*time.Millisecond {
 			t.Errorf("first messages to different chats %v apart; they should go together", d)
@@ -442,7 +443,7 @@ func TestIdentityDownDelaysNoticesButLosesNone(t *testing.T) {
 	}
 	h.identity.down.Store(false)
 	h.settled()
-	if got := len(h.api.sentTo(chatAnna)); got != 1 {
+	if got := len(h.api.SentTo(chatAnna)); got != 1 {
 		t.Fatalf("Anna got %d messages, want 1", got)
 	}
 }
@@ -461,19 +462,19 @@ func TestNoBotConfiguredRecordsMessagesAsSkipped(t *testing.T) {
 	if resp.GetBotEnabled() || resp.GetSkippedMessages() != 4 {
 		t.Fatalf("GetDeliveryStats %v, want the bot off and 4 skipped", resp)
 	}
-	if n := h.api.callCount("getMe") + h.api.callCount("getUpdates") + h.api.callCount("sendMessage"); n != 0 {
+	if n := h.api.CallCount("getMe") + h.api.CallCount("getUpdates") + h.api.CallCount("sendMessage"); n != 0 {
 		t.Fatalf("the Bot API was called %d times without a token", n)
 	}
 }
 
 // notification enqueues a notice of task 40 in Diagnostics and returns
 // the message Anna got.
-func notification(h *harness, eventID string) sentMessage {
+func notification(h *harness, eventID string) botapifake.Message {
 	h.t.Helper()
-	before := len(h.api.sentTo(chatAnna))
+	before := len(h.api.SentTo(chatAnna))
 	h.enqueue(notice(eventID, created, 0, groupInstallers))
 	h.settled()
-	msgs := h.api.sentTo(chatAnna)
+	msgs := h.api.SentTo(chatAnna)
 	if len(msgs) != before+1 {
 		h.t.Fatalf("Anna got %d new messages, want 1", len(msgs)-before)
 	}
@@ -496,8 +497,8 @@ func TestButtonsActAsTheUserAndStaleButtonsChangeNothing(t *testing.T) {
 	if h.tasks.task(40).GetAssigneeId() != 1 {
 		t.Fatal("the task is not Anna's")
 	}
-	eventually(t, 5*time.Second, func() bool { return len(h.api.editsOf(chatAnna, msg.MessageID)) == 1 }, "the Take button is removed")
-	if e := h.api.editsOf(chatAnna, msg.MessageID)[0]; strings.Contains(e.Markup, ":take") || !strings.Contains(e.Markup, ":adv") {
+	eventually(t, 5*time.Second, func() bool { return len(h.api.EditsOf(chatAnna, msg.MessageID)) == 1 }, "the Take button is removed")
+	if e := h.api.EditsOf(chatAnna, msg.MessageID)[0]; strings.Contains(e.Markup, ":take") || !strings.Contains(e.Markup, ":adv") {
 		t.Fatalf("after taking, the keyboard is %s; want Complete and Return only", e.Markup)
 	}
 
@@ -554,9 +555,9 @@ func TestReturnAsksForACommentAndReturnsWithItAsTheUser(t *testing.T) {
 	if a.Text != "Write why, as a reply to my question." {
 		t.Fatalf("return answered %q", a.Text)
 	}
-	var q sentMessage
+	var q botapifake.Message
 	eventually(t, 5*time.Second, func() bool {
-		for _, m := range h.api.sentTo(chatCarl) {
+		for _, m := range h.api.SentTo(chatCarl) {
 			if strings.Contains(m.Markup, `"force_reply":true`) {
 				q = m
 				return true
@@ -639,8 +640,8 @@ func TestForgedWebhookCallsAreRefusedAndChangeNothing(t *testing.T) {
 	h.identity.mu.Lock()
 	h.identity.codes["GOODCODE"] = &linkCode{UserID: 4}
 	h.identity.mu.Unlock()
-	eventually(t, 10*time.Second, func() bool { u, _ := h.api.webhook(); return u != "" }, "the webhook is set")
-	if u, s := h.api.webhook(); u != "https://crm.example.test/telegram/hook" || s != secret {
+	eventually(t, 10*time.Second, func() bool { u, _ := h.api.Webhook(); return u != "" }, "the webhook is set")
+	if u, s := h.api.Webhook(); u != "https://crm.example.test/telegram/hook" || s != secret {
 		t.Fatalf("webhook set to %q with secret %q", u, s)
 	}
 	var addr string
@@ -652,7 +653,7 @@ func TestForgedWebhookCallsAreRefusedAndChangeNothing(t *testing.T) {
 	}, "the webhook listens")
 	hook := "http://" + addr + urlPath("https://crm.example.test/telegram/hook")
 	update := func() string {
-		body, _ := jsonOf(textUpdate(2004, "en", "/start GOODCODE", 0)(1))
+		body, _ := jsonOf(botapifake.Text(2004, "en", "/start GOODCODE", 0)(1))
 		return body
 	}
 	post := func(header string) int {
@@ -681,7 +682,7 @@ func TestForgedWebhookCallsAreRefusedAndChangeNothing(t *testing.T) {
 		t.Fatalf("Telegram's own call got %d, want 200", code)
 	}
 	eventually(t, 5*time.Second, func() bool { return h.identity.user(4).ChatID == 2004 }, "the genuine update links the chat")
-	if n := h.api.callCount("getUpdates"); n != 0 {
+	if n := h.api.CallCount("getUpdates"); n != 0 {
 		t.Fatalf("getUpdates called %d times in webhook mode", n)
 	}
 }
@@ -724,7 +725,7 @@ func TestSendErrorsAreClassifiedByWhatTelegramMayHaveDone(t *testing.T) {
 
 func TestPurgeForgetsOldMessagesButKeepsTheirCounts(t *testing.T) {
 	h := newHarness(t)
-	h.api.failSends(chatAnna, "drop", 1, 0)
+	h.api.FailSends(chatAnna, botapifake.Drop, 1, 0)
 	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
 	h.enqueue(notice("task-40/2", created, 0, groupInstallers))
 	before := h.settled()
@@ -764,7 +765,7 @@ func TestEveryEventKindReadsWellInBothLanguages(t *testing.T) {
 				if strings.Contains(text, "%!") {
 					t.Fatalf("a format went wrong: %s", text)
 				}
-				if err := checkTelegramHTML(text); err != nil {
+				if err := botapifake.CheckHTML(text); err != nil {
 					t.Fatalf("Telegram would refuse %q: %v", text, err)
 				}
 				head := strings.SplitN(text, "\n", 3)[1]
@@ -799,10 +800,10 @@ func TestBotTokenNeverReachesTheLogsOrTheTables(t *testing.T) {
 	h := newHarness(t, func(o *Options) {
 		o.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
-	h.api.goDown()
+	h.api.GoDown()
 	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
 	eventually(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), "sending failed; will retry") }, "a failed send is logged")
-	h.api.comeBack()
+	h.comeBack()
 	h.settled()
 	if !strings.Contains(logs.String(), tokenMask) {
 		t.Fatalf("the failures logged name no address; the test proves nothing:\n%s", logs.String())
