@@ -202,6 +202,15 @@ deploy-check: deploy-tools ## Validate the Dockerfile, the compose file and the 
 	$(HELM) template crm $(CHART) --namespace crm --kube-version 1.33 -f deploy/k8s/ci-values.yaml > $(BUILD)/k8s/full.yaml
 	$(KUBECONFORM) -strict -summary -schema-location '$(K8S_SCHEMAS)/{{.ResourceKind}}{{.KindSuffix}}.json' $(BUILD)/k8s/min.yaml $(BUILD)/k8s/full.yaml
 
+LOAD_FLAGS ?= -postgres postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+
+.PHONY: load
+load: build $(TEMPORAL) ## Seed PostgreSQL (1M customers) and measure reads, onboarding and a mix through REST beside bare SQL.
+	@data=$$(mktemp -d); trap 'rm -rf "$$data"' EXIT; \
+	CRM_DATA_DIR=$$data CRM_HTTP_ADDR=127.0.0.1:18680 CRM_TEMPORAL_PORT=17633 CRM_TEMPORAL_UI_PORT=18633 \
+	CRM_ADMIN_PASSWORD=bench-admin-password CRM_LOG_LEVEL=warn CRM_BIN_DIR=$(BUILD)/bin \
+	$(BUILD)/bin/crm-bench -mode load $(LOAD_FLAGS)
+
 .PHONY: clean
 clean: ## Remove build output (keeps .bin tools and .data).
 	rm -rf $(BUILD) frontend/dist

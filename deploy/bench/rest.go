@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/telecomcrm/crm/deploy/restclient"
 )
@@ -67,7 +68,20 @@ func prepare(api *restclient.Client) (*world, error) {
 		}
 	}
 	w.contract = k.ID
-	return w, nil
+	// the connection workflow activates the contract once its task closed
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		var got struct{ Status string }
+		if err := api.Call(http.MethodGet, "/api/v1/contracts/"+k.ID, nil, &got); err != nil {
+			return nil, err
+		}
+		if got.Status == "CONTRACT_STATUS_ACTIVE" {
+			return w, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("contract %s is still %s", k.ID, got.Status)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // openTasks opens n service tasks on the benchmark route.

@@ -1,27 +1,57 @@
-// Command crm-bench starts a private local stack and measures process
-// transitions through the product beside bare Temporal loops on the same
-// server (make bench).
+// Command crm-bench starts a private local stack and measures it (make
+// bench, make load): process transitions through the product beside bare
+// Temporal loops on the same server; or, on PostgreSQL, a seeded database
+// read through REST at a steady rate beside the bare SQL, onboarding, a
+// mixed load, and the stack's idle memory.
 package main
 
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/telecomcrm/crm/deploy/bench"
 	"github.com/telecomcrm/crm/deploy/localstack"
+	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/process"
 )
 
 func main() {
+	mode := flag.String("mode", "transitions", "transitions or load")
 	var opt bench.Options
-	flag.IntVar(&opt.Clients, "clients", 8, "concurrent clients of the throughput runs")
-	flag.IntVar(&opt.Tasks, "tasks", 40, "tasks walked along the route in the throughput runs (a multiple of -clients)")
-	flag.IntVar(&opt.LatencyTasks, "latency-tasks", 10, "tasks walked by one client for latency")
+	flag.IntVar(&opt.Clients, "clients", 8, "transitions: concurrent clients of the throughput runs")
+	flag.IntVar(&opt.Tasks, "tasks", 40, "transitions: tasks walked along the route (a multiple of -clients)")
+	flag.IntVar(&opt.LatencyTasks, "latency-tasks", 10, "transitions: tasks walked by one client for latency")
+	var lo bench.LoadOptions
+	flag.IntVar(&lo.Customers, "customers", 1_000_000, "load: customers seeded through the customer service (two phones each)")
+	flag.IntVar(&lo.OpenTasks, "open-tasks", 10_000, "load: service tasks opened through REST (running workflows)")
+	flag.IntVar(&lo.ClosedTasks, "closed-tasks", 990_000, "load: closed tasks bulk-loaded as read-model rows")
+	flag.IntVar(&lo.Rate, "rate", 500, "load: requests per second of each phase")
+	flag.DurationVar(&lo.Phase, "phase", 20*time.Second, "load: length of each measured phase")
+	flag.IntVar(&lo.SeedWorkers, "seed-workers", 16, "load: parallel seeding calls")
+	admin := flag.String("postgres", "", "load: a PostgreSQL admin URL to make a throwaway database on (unless CRM_DATABASE_URL is set)")
 	flag.Parse()
 	opt.AdminPassword = os.Getenv("CRM_ADMIN_PASSWORD")
+	lo.AdminPassword = opt.AdminPassword
 	process.Main("crm-bench", func(ctx context.Context, cfg localstack.Config, _ *slog.Logger) error {
-		return bench.Run(ctx, cfg, opt, os.Stdout)
+		switch *mode {
+		case "transitions":
+			return bench.Run(ctx, cfg, opt, os.Stdout)
+		case "load":
+			if cfg.DatabaseURL == "" && *admin != "" {
+				url, drop, err := database.Throwaway(ctx, *admin, "crm_load")
+				if err != nil {
+					return err
+				}
+				defer drop()
+				cfg.DatabaseURL = url
+				os.Setenv("CRM_DATABASE_URL", url) // the stack's processes read it too
+			}
+			return bench.RunLoad(ctx, cfg, lo, os.Stdout)
+		}
+		return fmt.Errorf("-mode is transitions or load, not %q", *mode)
 	})
 }

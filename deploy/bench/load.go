@@ -1,0 +1,295 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	"github.com/telecomcrm/crm/deploy/localstack"
+	"github.com/telecomcrm/crm/deploy/restclient"
+	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/grpcclient"
+)
+
+// LoadOptions size the load run.
+type LoadOptions struct {
+	Customers     int           // seeded through the customer service, two phones each
+	ClosedTasks   int           // bulk-loaded closed history (rows, no workflows)
+	OpenTasks     int           // real service tasks with running workflows
+	Rate          int           // requests per second of each read phase and of the mix
+	Phase         time.Duration // how long each phase runs
+	SeedWorkers   int
+	AdminPassword string
+}
+
+// readOp is one kind of read, asked through REST and as bare SQL.
+type readOp struct {
+	name string
+	rest func(r *rand.Rand) string
+	sql  func(ctx context.Context, db *pgxpool.Pool, r *rand.Rand) error
+}
+
+func readOps(customers int) []readOp {
+	nat := func(r *rand.Rand) (int, string) {
+		i := r.IntN(customers)
+		return i, strings.TrimPrefix(phoneOf(i, r.IntN(2)), "+7")
+	}
+	scan := func(rows pgx.Rows, err error) error {
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+		}
+		return rows.Err()
+	}
+	return []readOp{
+		{"phone lookup (8 9xx xxx-xx-xx)",
+			func(r *rand.Rand) string {
+				_, n := nat(r)
+				return "/api/v1/customers?query=" + url.QueryEscape(fmt.Sprintf("8 %s %s-%s-%s", n[:3], n[3:6], n[6:8], n[8:]))
+			},
+			func(ctx context.Context, db *pgxpool.Pool, r *rand.Rand) error {
+				_, n := nat(r)
+				return scan(db.Query(ctx, `SELECT c.id, c.name, q.number FROM customer.phones p JOIN customer.customers c ON c.id = p.customer_id JOIN customer.phones q ON q.customer_id = c.id WHERE p.number = $1`, "+7"+n))
+			}},
+		{"phone prefix (first 6 digits)",
+			func(r *rand.Rand) string { _, n := nat(r); return "/api/v1/customers?query=8" + n[:5] },
+			func(ctx context.Context, db *pgxpool.Pool, r *rand.Rand) error {
+				_, n := nat(r)
+				lo := "+7" + n[:5]
+				return scan(db.Query(ctx, `SELECT c.id, c.name, p.number FROM (SELECT customer_id, number FROM customer.phones WHERE number >= $1 AND number < $2 ORDER BY number LIMIT 20) p JOIN customer.customers c ON c.id = p.customer_id`, lo, prefixEnd(lo)))
+			}},
+		{"customer by id",
+			func(r *rand.Rand) string { return fmt.Sprintf("/api/v1/customers/%d", r.IntN(customers)+1) },
+			func(ctx context.Context, db *pgxpool.Pool, r *rand.Rand) error {
+				return scan(db.Query(ctx, `SELECT c.id, c.name, p.number FROM customer.customers c JOIN customer.phones p ON p.customer_id = c.id WHERE c.id = $1`, r.IntN(customers)+1))
+			}},
+		{"name search (6 letters)",
+			func(r *rand.Rand) string {
+				return "/api/v1/customers?query=" + url.QueryEscape(string([]rune(surnames[r.IntN(len(surnames))])[:6]))
+			},
+			func(ctx context.Context, db *pgxpool.Pool, r *rand.Rand) error {
+				part := strings.ToLower(string([]rune(surnames[r.IntN(len(surnames))])[:6]))
+				return scan(db.Query(ctx, `SELECT id, name FROM customer.customers WHERE name_lower LIKE $1 LIMIT 20`, "%"+part+"%"))
+			}},
+		{"queue page (group, open, 50)",
+			func(*rand.Rand) string { return "/api/v1/tasks?groupId=5&state=TASK_STATE_OPEN&pageSize=50" },
+			func(ctx context.Context, db *pgxpool.Pool, _ *rand.Rand) error {
+				return scan(db.Query(ctx, `SELECT * FROM task.tasks WHERE state = 1 AND process_group_id = 5 ORDER BY id DESC LIMIT 51`))
+			}},
+	}
+}
+
+func prefixEnd(p string) string {
+	b := []byte(p)
+	b[len(b)-1]++
+	return string(b)
+}
+
+// RunLoad seeds the stack's PostgreSQL through the services and measures
+// the read mix at a steady rate through REST beside bare SQL, onboarding,
+// and a mixed load with commands.
+func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io.Writer) error {
+	if !cfg.UsesPostgres() {
+		return fmt.Errorf("the load run needs PostgreSQL: set CRM_DATABASE_URL")
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	fmt.Fprintf(out, "starting the stack on PostgreSQL (data in %s)…\n", cfg.DataDir)
+	stack, err := localstack.Start(ctx, cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	defer stack.Stop()
+	if _, err := IdleMemory(out, stack, 15*time.Second); err != nil {
+		return err
+	}
+	api, err := restclient.Login(stack.ConsoleURL(), "admin", opt.AdminPassword)
+	if err != nil {
+		return err
+	}
+	key, err := cfg.SigningKey()
+	if err != nil {
+		return err
+	}
+	conn, err := grpcclient.Dial(cfg.Endpoints.Customer, auth.NewForwarder(auth.NewKeyring(key), "load"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	fmt.Fprintf(out, "seeding %d customers…\n", opt.Customers)
+	if err := seedCustomers(ctx, out, customerv1.NewCustomerServiceClient(conn), opt.Customers, opt.SeedWorkers); err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	for _, t := range []string{"customer.customers", "customer.phones"} {
+		if _, err := pool.Exec(ctx, "VACUUM ANALYZE "+t); err != nil {
+			return err
+		}
+	}
+
+	fmt.Fprintf(out, "opening %d service tasks (running workflows)…\n", opt.OpenTasks)
+	w, err := prepare(api)
+	if err != nil {
+		return err
+	}
+	open, err := openMany(api, w, opt.OpenTasks, 8)
+	if err != nil {
+		return err
+	}
+	if opt.ClosedTasks > 0 {
+		fmt.Fprintf(out, "bulk-loading %d closed tasks as read-model rows (no workflows)…\n", opt.ClosedTasks)
+		c, err := pgx.Connect(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		err = seedClosedTasks(ctx, c, opt.ClosedTasks, opt.Customers, 1)
+		c.Close(ctx)
+		if err != nil {
+			return err
+		}
+	}
+
+	var rows []Row
+	for _, op := range readOps(opt.Customers) {
+		fmt.Fprintf(out, "measuring %s at %d/s…\n", op.name, opt.Rate)
+		r := rand.New(rand.NewPCG(1, 2))
+		var mu sync.Mutex
+		pick := func() *rand.Rand { mu.Lock(); defer mu.Unlock(); return rand.New(rand.NewPCG(r.Uint64(), r.Uint64())) }
+		bare := paced(ctx, "SQL   "+op.name, opt.Rate, opt.Phase, func(int) error { return op.sql(ctx, pool, pick()) })
+		rest := paced(ctx, "REST  "+op.name, opt.Rate, opt.Phase, func(int) error { return api.Call(http.MethodGet, op.rest(pick()), nil, nil) })
+		rows = append(rows, Row{Sample: bare}, Row{Sample: rest, Baseline: bare})
+	}
+
+	const onboardRate = 5
+	newcomers := make([]string, onboardRate*int(opt.Phase/time.Second)+1)
+	for i := range newcomers {
+		var c struct{ ID string }
+		if err := api.Call(http.MethodPost, "/api/v1/customers", map[string]any{"name": fmt.Sprintf("Новый клиент %d", i), "phones": []map[string]string{{"number": fmt.Sprintf("+7998%07d", i)}}}, &c); err != nil {
+			return err
+		}
+		newcomers[i] = c.ID
+	}
+	fmt.Fprintf(out, "measuring onboarding (POST /api/v1/contracts → task at process 1) at %d/s…\n", onboardRate)
+	onboard := paced(ctx, "REST  onboarding: new contract + its task", onboardRate, opt.Phase, func(i int) error {
+		var k struct {
+			ConnectionTaskID string `json:"connectionTaskId"`
+		}
+		if err := api.Call(http.MethodPost, "/api/v1/contracts", map[string]any{"customerId": newcomers[i], "tariffId": "1", "address": "Load"}, &k); err != nil {
+			return err
+		}
+		if k.ConnectionTaskID == "" || k.ConnectionTaskID == "0" {
+			return fmt.Errorf("contract without its task")
+		}
+		return nil
+	})
+	rows = append(rows, Row{Sample: onboard})
+
+	fmt.Fprintf(out, "measuring a mixed load at %d/s (reads, comments, advances)…\n", opt.Rate)
+	mix := mixed(ctx, api, readOps(opt.Customers), w, open, opt.Rate, opt.Phase)
+	rows = append(rows, mix...)
+
+	fmt.Fprintf(out, "\n%s, %d cores, %d customers, %d phones, %d open tasks with workflows, %d closed tasks as rows\n",
+		time.Now().UTC().Format(time.RFC3339), numCPU(), opt.Customers, 2*opt.Customers, opt.OpenTasks, opt.ClosedTasks)
+	Report(out, rows)
+	return nil
+}
+
+// openMany opens n service tasks with workers parallel clients.
+func openMany(api *restclient.Client, w *world, n, workers int) ([]string, error) {
+	ids := make([]string, n)
+	var next atomic.Int64
+	var firstErr error
+	var once sync.Once
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				var t taskView
+				if err := api.Call(http.MethodPost, "/api/v1/tasks", map[string]any{"contractId": w.contract, "routeId": w.route, "title": fmt.Sprintf("load %d", i)}, &t); err != nil {
+					once.Do(func() { firstErr = err })
+					return
+				}
+				ids[i] = t.ID
+			}
+		}()
+	}
+	wg.Wait()
+	return ids, firstErr
+}
+
+// mixed runs reads, comments and advances together at one rate: 16 reads,
+// 3 comments and 1 advance in every 20 requests.
+func mixed(ctx context.Context, api *restclient.Client, ops []readOp, w *world, open []string, rate int, d time.Duration) []Row {
+	samples := map[string]*Sample{}
+	names := []string{}
+	for _, op := range ops {
+		samples[op.name] = &Sample{Name: "mix   " + op.name}
+		names = append(names, op.name)
+	}
+	samples["comment"] = &Sample{Name: "mix   comment"}
+	samples["advance"] = &Sample{Name: "mix   advance"}
+	var mu sync.Mutex
+	pos := map[string]int{}
+	nextTask := 0
+	r := rand.New(rand.NewPCG(3, 4))
+	total := paced(ctx, "mix   all requests", rate, d, func(i int) error {
+		mu.Lock()
+		rr := rand.New(rand.NewPCG(r.Uint64(), r.Uint64()))
+		mu.Unlock()
+		start := time.Now()
+		var kind string
+		var err error
+		switch slot := i % 20; {
+		case slot < 16:
+			op := ops[slot%len(ops)]
+			kind = op.name
+			err = api.Call(http.MethodGet, op.rest(rr), nil, nil)
+		case slot < 19:
+			kind = "comment"
+			err = api.Call(http.MethodPost, "/api/v1/tasks/"+open[rr.IntN(len(open))]+"/comments", map[string]string{"text": "called the customer"}, nil)
+		default:
+			kind = "advance"
+			mu.Lock()
+			id := open[nextTask%len(open)]
+			nextTask++
+			p := pos[id]
+			if p < len(w.processes)-1 {
+				pos[id] = p + 1
+			}
+			mu.Unlock()
+			err = api.Call(http.MethodPost, "/api/v1/tasks/"+id+":advance", map[string]any{"processId": w.processes[p].ID}, nil)
+		}
+		samples[kind].add(time.Since(start), err)
+		return err
+	})
+	rows := []Row{{Sample: total}}
+	for _, n := range append(names, "comment", "advance") {
+		s := samples[n]
+		s.elapsed = total.elapsed
+		rows = append(rows, Row{Sample: s})
+	}
+	return rows
+}
