@@ -1,0 +1,50 @@
+package prodlocal
+
+import (
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestServerPortsStayBelowTheMembershipColumnsLimit(t *testing.T) {
+	ports, err := lowFreePorts(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, p := range ports {
+		if p < 20000 || p > 32767 || seen[p] {
+			t.Fatalf("port %d: want distinct ports in 20000..32767, got %v", p, ports)
+		}
+		seen[p] = true
+	}
+}
+
+func TestServerConfigNamesTheRunsDatabasesAndPorts(t *testing.T) {
+	admin, _ := url.Parse("postgres://postgres:pw@127.0.0.1:5432/postgres?sslmode=disable")
+	c := &Cluster{admin: admin, dir: t.TempDir(), prefix: "crm_prod_test"}
+	path, err := c.writeServerConfig("crm_prod_test_temporal", "crm_prod_test_visibility", serverPorts{
+		Frontend: 21001, FrontendHTTP: 21002, FrontendMembership: 21003, History: 21004, HistoryMembership: 21005,
+		Matching: 21006, MatchingMembership: 21007, Worker: 21008, WorkerMembership: 21009, Metrics: 21010,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := string(raw)
+	for _, want := range []string{
+		"databaseName: crm_prod_test_temporal", "databaseName: crm_prod_test_visibility",
+		`connectAddr: "127.0.0.1:5432"`, `user: "postgres"`, `password: "pw"`, "pluginName: postgres12",
+		"grpcPort: 21001", "membershipPort: 21003", "rpcAddress: 127.0.0.1:21001",
+		"filepath: " + filepath.Join(c.dir, "temporal", "dynamicconfig.yaml"),
+	} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("the server's configuration lacks %q", want)
+		}
+	}
+}
