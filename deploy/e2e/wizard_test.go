@@ -16,7 +16,7 @@ func TestConnectionWizard(t *testing.T) {
 		var out struct {
 			Customer struct{ ID string }
 			Contract struct {
-				ID, Status, TariffID string
+				ID, Status, TariffID, Number string
 			}
 			Task task
 		}
@@ -35,6 +35,11 @@ func TestConnectionWizard(t *testing.T) {
 		admin.Must(http.MethodGet, "/api/v1/tariffs/"+out.Contract.TariffID, nil, &tariff)
 		if tariff.SpeedMbps < 300 || tariff.Technology != "FTTB" {
 			t.Fatalf("picked tariff %+v", tariff)
+		}
+		// the customer is found by the contract's number too
+		found := admin.Do(http.MethodGet, "/api/v1/customers?query="+out.Contract.Number, nil)
+		if found.Status != 200 || !strings.Contains(string(found.Raw), `"id":"`+out.Customer.ID+`"`) {
+			t.Fatalf("search by %s: %d %s", out.Contract.Number, found.Status, found.Raw)
 		}
 	})
 
