@@ -82,3 +82,15 @@ export function usePagedList<T>(fetchPage: (pageToken: string) => Promise<Page<T
   // One reactive object: its fields read as plain values in templates and stores.
   return reactive({ items, nextPageToken, hasMore, loading, loadingMore, loaded, error, reload, loadMore, replace, prepend, clear })
 }
+
+/** What a screen reads of a paged list (usePagedList's answer fits it). */
+export interface PagedView<T> {
+  readonly items: T[]
+  readonly loading: boolean
+  readonly loadingMore: boolean
+  readonly loaded: boolean
+  readonly hasMore: boolean
+  readonly error: ApiError | null
+  reload(): Promise<void>
+  loadMore(): Promise<void>
+}

@@ -45,8 +45,13 @@ describe('the navigation guard', () => {
     expect(await decide(at('/settings/audit'), session(OPERATOR))).toMatchObject({ name: 'forbidden' })
   })
 
-  it('lets a viewer read customers, groups and roles', async () => {
-    for (const path of ['/customers', '/customers/5', '/settings/groups', '/settings/groups/3', '/settings/roles', '/profile']) {
+  it('keeps a viewer out of the new-connection wizard', async () => {
+    expect(await decide(at('/connections/new'), session(VIEWER))).toMatchObject({ name: 'forbidden' })
+    expect(await decide(at('/connections/new'), session(OPERATOR))).toBe(true)
+  })
+
+  it('lets a viewer read customers, contracts, tasks, groups, roles, tariffs and routes', async () => {
+    for (const path of ['/customers', '/customers/5', '/contracts/3', '/tasks', '/tasks/9', '/board', '/board/2', '/settings/tariffs', '/settings/routes/1', '/settings/groups', '/settings/groups/3', '/settings/roles', '/profile']) {
       expect(await decide(at(path), session(VIEWER)), path).toBe(true)
     }
   })
@@ -81,10 +86,27 @@ describe('the sidebar', () => {
     visibleNavigation(router, (...p) => p.every((x) => perms.includes(x))).flatMap((s) => s.items.map((i) => i.name))
 
   it('shows a viewer what the guard lets them open', () => {
-    expect(names(VIEWER)).toEqual(['home', 'customers', 'groups', 'roles'])
+    expect(names(VIEWER)).toEqual(['home', 'customers', 'tasks', 'board', 'tariffs', 'routes', 'groups', 'roles'])
   })
 
   it('shows an admin everything', () => {
-    expect(names([...OPERATOR, 'settings.write', 'users.manage', 'tasks.manage'])).toEqual(['home', 'customers', 'users', 'groups', 'roles', 'audit'])
+    expect(names([...OPERATOR, 'settings.write', 'users.manage', 'tasks.manage'])).toEqual([
+      'home',
+      'customers',
+      'connection-new',
+      'tasks',
+      'board',
+      'tariffs',
+      'routes',
+      'users',
+      'groups',
+      'roles',
+      'audit',
+    ])
+  })
+
+  it('offers the new connection to those who open contracts, and the board to those who read routes', () => {
+    expect(names(OPERATOR)).toContain('connection-new')
+    expect(names(['customers.read', 'contracts.read', 'tasks.read'])).toEqual(['home', 'customers', 'tasks'])
   })
 })

@@ -20,11 +20,16 @@ export const NAVIGATION: NavSection[] = [
     items: [
       { name: 'home', label: 'nav.home', icon: 'pi pi-home' },
       { name: 'customers', label: 'nav.customers', icon: 'pi pi-users' },
+      { name: 'connection-new', label: 'nav.connection', icon: 'pi pi-plus-circle' },
+      { name: 'tasks', label: 'nav.tasks', icon: 'pi pi-list-check' },
+      { name: 'board', label: 'nav.board', icon: 'pi pi-objects-column' },
     ],
   },
   {
     title: 'nav.settings',
     items: [
+      { name: 'tariffs', label: 'nav.tariffs', icon: 'pi pi-wallet' },
+      { name: 'routes', label: 'nav.routes', icon: 'pi pi-directions' },
       { name: 'users', label: 'nav.users', icon: 'pi pi-id-card' },
       { name: 'groups', label: 'nav.groups', icon: 'pi pi-sitemap' },
       { name: 'roles', label: 'nav.roles', icon: 'pi pi-shield' },

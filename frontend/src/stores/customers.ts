@@ -32,6 +32,12 @@ export const useCustomersStore = defineStore('customers', () => {
     results.replace((it) => it.id === c.id, c)
   }
 
+  /** Customers matching the text, for pickers (the search above stays as it is). */
+  async function find(text: string, pageSize = 10): Promise<Customer[]> {
+    const res = await ok(api.GET('/api/v1/customers', { params: { query: { query: text.trim() || undefined, pageSize } } }))
+    return res.customers ?? []
+  }
+
   async function get(id: string): Promise<Customer> {
     return ok(api.GET('/api/v1/customers/{id}', { params: { path: { id } } }))
   }
@@ -68,5 +74,5 @@ export const useCustomersStore = defineStore('customers', () => {
     )
   }
 
-  return { query, results, search, get, create, update, addPhone, removePhone, remember }
+  return { query, results, search, find, get, create, update, addPhone, removePhone, remember }
 })

@@ -1,0 +1,55 @@
+// What the gateway tells the console about its surroundings: where the
+// Temporal Web UI is, so a task links to its workflow. Read once; when it
+// cannot be read the links are simply not shown.
+
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+
+export interface ConsoleConfig {
+  temporalUiUrl: string
+  temporalNamespace: string
+}
+
+function parse(v: unknown): ConsoleConfig {
+  const o = typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {}
+  return {
+    temporalUiUrl: typeof o.temporalUiUrl === 'string' ? o.temporalUiUrl.replace(/\/+$/, '') : '',
+    temporalNamespace: typeof o.temporalNamespace === 'string' && o.temporalNamespace ? o.temporalNamespace : 'default',
+  }
+}
+
+export const useConsoleConfigStore = defineStore('consoleConfig', () => {
+  const temporalUiUrl = ref('')
+  const temporalNamespace = ref('default')
+  const loaded = ref(false)
+  let inflight: Promise<void> | null = null
+
+  async function fetchConfig(): Promise<void> {
+    try {
+      const res = await globalThis.fetch(`${globalThis.location?.origin ?? ''}/console-config.json`, { headers: { Accept: 'application/json' } })
+      // A gateway without it answers the console's index page: not JSON.
+      if (!res.ok || !(res.headers.get('Content-Type') ?? '').includes('json')) return
+      const cfg = parse(await res.json())
+      temporalUiUrl.value = cfg.temporalUiUrl
+      temporalNamespace.value = cfg.temporalNamespace
+    } catch {
+      // no link then
+    } finally {
+      loaded.value = true
+    }
+  }
+
+  async function load(): Promise<void> {
+    if (loaded.value) return
+    inflight ??= fetchConfig().finally(() => (inflight = null))
+    await inflight
+  }
+
+  /** The workflow's page in the Temporal Web UI; '' when the UI is unknown. */
+  function workflowUrl(workflowId: string | undefined): string {
+    if (!temporalUiUrl.value || !workflowId) return ''
+    return `${temporalUiUrl.value}/namespaces/${encodeURIComponent(temporalNamespace.value)}/workflows/${encodeURIComponent(workflowId)}`
+  }
+
+  return { temporalUiUrl, temporalNamespace, loaded, load, workflowUrl }
+})

@@ -1,0 +1,153 @@
+// Tasks: queues, one task with its timeline, and the commands people give
+// it. Every command names the process the person saw the task in, so a task
+// that moved on meanwhile is refused (409 TASK_MOVED) instead of completing
+// the wrong process.
+
+import { defineStore } from 'pinia'
+import { api, ok, type Task, type TaskComment, type TaskEvent, type TaskState, type TaskStats } from '@/api/client'
+
+export const TASKS_PAGE_SIZE = 25
+
+/** A queue: every filter the list call takes. */
+export interface TaskQuery {
+  groupId?: string
+  state?: TaskState
+  contractId?: string
+  customerId?: string
+  /** "me" or a user id. */
+  assignee?: string
+  routeId?: string
+  slaBreached?: boolean
+  pageSize?: number
+}
+
+export interface TaskPage {
+  items: Task[]
+  nextPageToken?: string
+}
+
+export interface ServiceTaskRequest {
+  contractId: string
+  routeId: string
+  title: string
+  description?: string
+}
+
+/** The process a command is meant for: the one the person sees. */
+function seen(task: Task): string | undefined {
+  return task.currentProcess?.id || undefined
+}
+
+/** Reads every page of a task's timeline (a task has tens of steps, not thousands). */
+async function allPages<T>(fetch: (token: string) => Promise<{ items: T[]; next?: string }>, limit = 20): Promise<T[]> {
+  const out: T[] = []
+  let token = ''
+  for (let i = 0; i < limit; i++) {
+    const page = await fetch(token)
+    out.push(...page.items)
+    token = page.next ?? ''
+    if (!token) break
+  }
+  return out
+}
+
+export const useTasksStore = defineStore('tasks', () => {
+  async function list(q: TaskQuery, pageToken = ''): Promise<TaskPage> {
+    const res = await ok(
+      api.GET('/api/v1/tasks', {
+        params: {
+          query: {
+            groupId: q.groupId || undefined,
+            state: q.state || undefined,
+            contractId: q.contractId || undefined,
+            customerId: q.customerId || undefined,
+            assignee: q.assignee || undefined,
+            routeId: q.routeId || undefined,
+            slaBreached: q.slaBreached || undefined,
+            pageSize: q.pageSize ?? TASKS_PAGE_SIZE,
+            pageToken: pageToken || undefined,
+          },
+        },
+      }),
+    )
+    return { items: res.tasks ?? [], nextPageToken: res.nextPageToken }
+  }
+
+  /** Every task of a queue, up to `max` (the board shows a route's open tasks). */
+  async function listAll(q: TaskQuery, max = 500): Promise<{ items: Task[]; truncated: boolean }> {
+    const items: Task[] = []
+    let token = ''
+    do {
+      const page = await list({ ...q, pageSize: 100 }, token)
+      items.push(...page.items)
+      token = page.nextPageToken ?? ''
+    } while (token && items.length < max)
+    return { items, truncated: token !== '' }
+  }
+
+  async function get(id: string): Promise<Task> {
+    return ok(api.GET('/api/v1/tasks/{id}', { params: { path: { id } } }))
+  }
+
+  async function events(id: string): Promise<TaskEvent[]> {
+    return allPages(async (token) => {
+      const res = await ok(api.GET('/api/v1/tasks/{task_id}/events', { params: { path: { task_id: id }, query: { pageSize: 200, pageToken: token || undefined } } }))
+      return { items: res.taskEvents ?? [], next: res.nextPageToken }
+    })
+  }
+
+  async function comments(id: string): Promise<TaskComment[]> {
+    return allPages(async (token) => {
+      const res = await ok(api.GET('/api/v1/tasks/{task_id}/comments', { params: { path: { task_id: id }, query: { pageSize: 200, pageToken: token || undefined } } }))
+      return { items: res.comments ?? [], next: res.nextPageToken }
+    })
+  }
+
+  async function create(req: ServiceTaskRequest): Promise<Task> {
+    return ok(api.POST('/api/v1/tasks', { body: { ...req, description: req.description || undefined } }))
+  }
+
+  /** Completes the process the person saw: the task moves on or closes. */
+  async function advance(task: Task, opts: { comment?: string; resolution?: string } = {}): Promise<Task> {
+    return ok(
+      api.POST('/api/v1/tasks/{id}:advance', {
+        params: { path: { id: task.id ?? '' } },
+        body: { processId: seen(task), comment: opts.comment?.trim() || undefined, resolution: opts.resolution?.trim() || undefined },
+      }),
+    )
+  }
+
+  /** Sends the task back to an earlier process (the previous one when none is named). */
+  async function sendBack(task: Task, comment: string, toProcessId?: string): Promise<Task> {
+    return ok(
+      api.POST('/api/v1/tasks/{id}:return', {
+        params: { path: { id: task.id ?? '' } },
+        body: { processId: seen(task), toProcessId: toProcessId || undefined, comment: comment.trim() },
+      }),
+    )
+  }
+
+  /** Assigns to a member of the current group; no user: the caller takes it. */
+  async function assign(task: Task, userId?: string): Promise<Task> {
+    return ok(
+      api.POST('/api/v1/tasks/{id}:assign', {
+        params: { path: { id: task.id ?? '' } },
+        body: { processId: seen(task), userId: userId || undefined },
+      }),
+    )
+  }
+
+  async function cancel(task: Task, reason: string): Promise<Task> {
+    return ok(api.POST('/api/v1/tasks/{id}:cancel', { params: { path: { id: task.id ?? '' } }, body: { reason: reason.trim() } }))
+  }
+
+  async function comment(taskId: string, text: string): Promise<TaskComment> {
+    return ok(api.POST('/api/v1/tasks/{task_id}/comments', { params: { path: { task_id: taskId } }, body: { text: text.trim() } }))
+  }
+
+  async function stats(): Promise<TaskStats> {
+    return ok(api.GET('/api/v1/tasks:stats'))
+  }
+
+  return { list, listAll, get, events, comments, create, advance, sendBack, assign, cancel, comment, stats }
+})
