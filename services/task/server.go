@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"go.temporal.io/sdk/temporal"
@@ -212,13 +213,37 @@ func (s *Server) command(ctx context.Context, id int64, update string, arg any) 
 	if row.State != int32(taskv1.TaskState_TASK_STATE_OPEN) {
 		return wftask.Step{}, fault.New(fault.FailedPrecondition, "task %s is %s", row.Number, strings.ToLower(strings.TrimPrefix(taskv1.TaskState(row.State).String(), "TASK_STATE_")))
 	}
-	step, err := s.flows.Send(ctx, id, update, arg)
+	step, err := s.sendOnceStarted(ctx, row, update, arg)
 	if err != nil {
 		return wftask.Step{}, commandError(row, err)
 	}
 	s.notices.kick()
 	s.audit(ctx, "task."+update, "task:"+strconv.FormatInt(id, 10), row.Number+" in "+row.ProcessName)
 	return step, nil
+}
+
+// startGrace is how long after a task is written its workflow may still be
+// starting. A connection task's workflow is a child its contract's
+// workflow starts right after it has answered with the task, and Temporal
+// starts a child a moment after it is asked to: a command sent at once can
+// come first.
+const startGrace = 30 * time.Second
+
+// sendOnceStarted sends a command, waiting for the workflow of a task
+// written moments ago to have started. An open task whose workflow is not
+// found later than that has none: the command is refused as for a closed
+// task.
+func (s *Server) sendOnceStarted(ctx context.Context, row *taskRow, update string, arg any) (wftask.Step, error) {
+	step, err := s.flows.Send(ctx, row.ID, update, arg)
+	for pause := 20 * time.Millisecond; err != nil && wftask.IsGone(err) && s.store.clock()-row.CreatedAt < startGrace.Microseconds(); pause = min(2*pause, time.Second) {
+		select {
+		case <-ctx.Done():
+			return step, err
+		case <-time.After(pause):
+		}
+		step, err = s.flows.Send(ctx, row.ID, update, arg)
+	}
+	return step, err
 }
 
 // commandError maps a refused command to the status people see.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/api/serviceerror"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -89,10 +90,15 @@ func (n *notifier) EnqueueTaskEvent(_ context.Context, req *notifierv1.EnqueueTa
 }
 
 // flows records workflow starts; failStart makes the next start fail.
+// Commands are answered once answer is set: after gone answers that the
+// workflow is not found (-1: it never is).
 type flows struct {
 	mu        sync.Mutex
 	started   []int64
 	failStart error
+	answer    bool
+	gone      int
+	sends     int
 }
 
 func (f *flows) Start(_ context.Context, t *taskv1.Task, _ *taskv1.Route) error {
@@ -107,8 +113,26 @@ func (f *flows) Start(_ context.Context, t *taskv1.Task, _ *taskv1.Route) error 
 
 func (f *flows) Exists(context.Context, int64) (bool, error) { return false, nil }
 
-func (f *flows) Send(context.Context, int64, string, any) (wftask.Step, error) {
-	return wftask.Step{}, errors.New("not in these tests")
+func (f *flows) Send(_ context.Context, taskID int64, _ string, _ any) (wftask.Step, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sends++
+	switch {
+	case !f.answer:
+		return wftask.Step{}, errors.New("not in these tests")
+	case f.gone != 0:
+		if f.gone > 0 {
+			f.gone--
+		}
+		return wftask.Step{}, serviceerror.NewNotFound("workflow not found for ID: " + wftask.WorkflowID(taskID))
+	}
+	return wftask.Step{Task: &taskv1.Task{Id: taskID}, Sequence: 2}, nil
+}
+
+func (f *flows) sent() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sends
 }
 
 type fixture struct {
@@ -304,6 +328,41 @@ func TestConnectionTaskIsCreatedOncePerContract(t *testing.T) {
 	if _, err := f.client.CreateConnectionTask(operator(), &taskv1.CreateConnectionTaskRequest{ContractId: 12}); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("a user called an internal RPC: %v", err)
 	}
+}
+
+func TestCommandOnANewConnectionTaskWaitsForItsWorkflowToStart(t *testing.T) {
+	f := newFixture(t)
+	made, err := f.client.CreateConnectionTask(worker(), &taskv1.CreateConnectionTaskRequest{ContractId: 12, WorkflowId: "connection-12", CreatedBy: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := made.GetTask().GetId()
+	f.flows.mu.Lock()
+	f.flows.answer, f.flows.gone = true, 3
+	f.flows.mu.Unlock()
+	if _, err := f.client.AdvanceTask(operator(), &taskv1.AdvanceTaskRequest{Id: id}); err != nil {
+		t.Fatalf("a command sent before the new task's workflow started: %v", err)
+	}
+	if n := f.flows.sent(); n != 4 {
+		t.Fatalf("%d sends, want 3 that found no workflow yet and the one that went through", n)
+	}
+
+	t.Run("an open task still without a workflow a while after it was written is refused at once", func(t *testing.T) {
+		old := time.Now().Add(-time.Minute).UnixMicro()
+		if err := f.server.store.db.Model(&taskRow{}).Where("id = ?", id).Update("created_at", old).Error; err != nil {
+			t.Fatal(err)
+		}
+		f.flows.mu.Lock()
+		f.flows.gone, f.flows.sends = -1, 0
+		f.flows.mu.Unlock()
+		_, err := f.client.AdvanceTask(operator(), &taskv1.AdvanceTaskRequest{Id: id})
+		if status.Code(err) != codes.FailedPrecondition {
+			t.Fatalf("advance of a task without a workflow: %v, want FailedPrecondition", err)
+		}
+		if n := f.flows.sent(); n != 1 {
+			t.Fatalf("%d sends, want 1", n)
+		}
+	})
 }
 
 func step(task, seq int64, kind taskv1.TaskEventKind, process, from int64, text string) *taskv1.Transition {
