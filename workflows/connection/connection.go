@@ -76,15 +76,30 @@ func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
 		return Result{}, nil
 	}
 	t := made.GetTask()
-	created = t
+	// Answering only once the task's workflow runs means a command sent
+	// right after the contract opened finds it (runs recorded before this
+	// change answered at once).
+	answerAfterStart := workflow.GetVersion(ctx, "answer-after-task-workflow-started", workflow.DefaultVersion, 1) == 1
+	if !answerAfterStart {
+		created = t
+	}
 
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            t.GetWorkflowId(),
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		TypedSearchAttributes: task.InitialSearchAttributes(t),
 	})
+	child := workflow.ExecuteChildWorkflow(cctx, task.TaskWorkflow, task.NewInput(t, made.GetRoute()))
+	if answerAfterStart {
+		if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
+			failed = err
+			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+			return Result{}, err
+		}
+		created = t
+	}
 	var res task.Result
-	if err := workflow.ExecuteChildWorkflow(cctx, task.TaskWorkflow, task.NewInput(t, made.GetRoute())).Get(ctx, &res); err != nil {
+	if err := child.Get(ctx, &res); err != nil {
 		return Result{}, err
 	}
 	effect := taskv1.ContractEffect_CONTRACT_EFFECT_ACTIVATE
