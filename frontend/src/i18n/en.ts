@@ -430,7 +430,7 @@ export default {
     },
     next: 'Next',
     back: 'Back',
-    refused: 'The connection was not made: {reason} Correct the marked field and go on.',
+    refused: 'The connection was not made. Correct the marked field and go on.',
     customer: {
       mode: 'New or registered customer',
       new: 'New customer',
@@ -633,6 +633,7 @@ export default {
   },
   board: {
     subtitle: 'Open tasks of a route. Drag a card to the next column to complete its process, or to an earlier one to send it back.',
+    subtitleReadonly: 'Open tasks of a route, a column per process.',
     route: 'Route',
     summary: 'No open tasks | {n} open task | {n} open tasks',
     truncated: 'Only the first {n} open tasks are shown.',

@@ -1,16 +1,21 @@
 // Dates and times in the reader's language and time zone.
 
-export function formatDateTime(iso: string | undefined, locale: string): string {
-  if (!iso) return ''
+/** A time the server left unset may come as the Unix epoch: that is no time. */
+function known(iso: string | undefined): Date | null {
+  if (!iso) return null
   const d = new Date(iso)
-  if (Number.isNaN(d.getTime())) return ''
+  return Number.isNaN(d.getTime()) || d.getTime() <= 0 ? null : d
+}
+
+export function formatDateTime(iso: string | undefined, locale: string): string {
+  const d = known(iso)
+  if (!d) return ''
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(d)
 }
 
 export function formatDate(iso: string | undefined, locale: string): string {
-  if (!iso) return ''
-  const d = new Date(iso)
-  if (Number.isNaN(d.getTime())) return ''
+  const d = known(iso)
+  if (!d) return ''
   return new Intl.DateTimeFormat(locale, { dateStyle: 'medium' }).format(d)
 }
 

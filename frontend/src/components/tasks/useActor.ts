@@ -1,6 +1,6 @@
 import { computed } from 'vue'
 import { useAuthStore } from '@/stores/auth'
-import type { Actor } from './taskActions'
+import type { Actor } from './permissions'
 
 /** The signed-in person as the task rules see them. */
 export function useActor() {

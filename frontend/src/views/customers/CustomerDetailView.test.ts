@@ -84,6 +84,29 @@ describe('the customer screen', () => {
     wrapper.unmount()
   })
 
+  it('lists the customer’s contracts with their tariff, and the customer’s tasks', async () => {
+    const { calls } = mockApi({
+      'GET /api/v1/auth/me': () => ADMIN_ME,
+      'GET /api/v1/customers/{id}': () => IVAN,
+      'GET /api/v1/contracts': () => ({ contracts: [{ id: '3', number: 'C-000003', status: 'CONTRACT_STATUS_ACTIVE', tariffId: '1', address: 'Moscow, Arbat 10' }] }),
+      'GET /api/v1/tariffs/{id}': () => ({ id: '1', name: 'Home 100', technology: 'FTTB', speedMbps: 100, monthlyFee: { amountMinor: '50000', currency: 'RUB' } }),
+      'GET /api/v1/tasks': () => ({ tasks: [{ id: '9', number: 'T-000009', title: 'Connect C-000003', state: 'TASK_STATE_CLOSED', contractId: '3', contractNumber: 'C-000003' }] }),
+    })
+    const pinia = await signedInAs(ADMIN_ME)
+    const { wrapper } = mountWith(CustomerDetailView, { props: { id: '5' }, pinia })
+    await settle(10)
+    expect(calls.find((c) => c.path === '/api/v1/contracts')?.query.get('customerId')).toBe('5')
+    expect(calls.find((c) => c.path === '/api/v1/tasks')?.query.get('customerId')).toBe('5')
+    const contracts = wrapper.get('[data-testid=contracts-panel]')
+    expect(contracts.get('[data-testid=contract-link]').attributes('href')).toBe('/contracts/3')
+    expect(contracts.text()).toContain('Active')
+    expect(contracts.text()).toContain('Home 100')
+    expect(contracts.text()).toContain('Moscow, Arbat 10')
+    expect(wrapper.get('[data-testid=tasks-panel] [data-testid=task-link]').attributes('href')).toBe('/tasks/9')
+    expect(wrapper.get('[data-testid=customer-connect]').attributes('href')).toBe('/connections/new?customer=5')
+    wrapper.unmount()
+  })
+
   it('tells a missing customer apart from a failure', async () => {
     mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME, 'GET /api/v1/customers/{id}': () => rpcError(404, 5, 'customer 77 does not exist') })
     const pinia = await signedInAs(ADMIN_ME)

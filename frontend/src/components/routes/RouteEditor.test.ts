@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest'
+import type { Route } from '@/api/client'
+import { ADMIN_ME, mockApi, rpcError, settle, VIEWER_ME } from '@/test/mockApi'
+import { mountWith } from '@/test/mount'
+import { signedIn } from '@/test/session'
+import RouteEditor from './RouteEditor.vue'
+
+const GROUPS = [
+  { id: '3', name: 'Installers' },
+  { id: '5', name: 'Support' },
+]
+const REPAIR: Route = {
+  id: '2',
+  name: 'Repair',
+  version: 4,
+  contractEffect: 'CONTRACT_EFFECT_NONE',
+  processes: [
+    { id: '6', name: 'Diagnostics', groupId: '5', slaSeconds: '14400', position: 1 },
+    { id: '7', name: 'Field repair', groupId: '3', slaSeconds: '86400', position: 2 },
+  ],
+  closeRules: [
+    { kind: 'CLOSE_RULE_KIND_ROUTE_COMPLETED', outcome: 'TASK_STATE_CLOSED' },
+    { kind: 'CLOSE_RULE_KIND_IDLE', processId: '7', idleSeconds: '259200', outcome: 'TASK_STATE_CLOSED' },
+  ],
+}
+
+async function editor(route: Route | null = REPAIR, readonly = false) {
+  const pinia = await signedIn()
+  return mountWith(RouteEditor, { props: { route, groups: GROUPS, readonly }, pinia }).wrapper
+}
+
+describe('the route editor', () => {
+  it('shows the version and the processes in order, with SLA in hours', async () => {
+    mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME })
+    const w = await editor()
+    expect(w.get('[data-testid=route-version]').text()).toContain('4')
+    expect(w.findAll('[data-testid=process-name]').map((i) => (i.element as HTMLInputElement).value)).toEqual(['Diagnostics', 'Field repair'])
+    expect(w.findAll('[data-testid=route-rule]')).toHaveLength(1)
+    w.unmount()
+  })
+
+  it('saves the reordered processes as a new version of the one it was opened on', async () => {
+    const { calls } = mockApi({
+      'GET /api/v1/auth/me': () => ADMIN_ME,
+      'PATCH /api/v1/routes/{id}': (req) => ({ ...(req.body as Route), id: '2', version: 5 }),
+    })
+    const w = await editor()
+    await w.findAll('[data-testid=process-down]')[0]!.trigger('click')
+    await w.get('[data-testid=route-editor]').trigger('submit')
+    await settle()
+    const patch = calls.find((c) => c.method === 'PATCH')
+    expect(patch?.query.get('expectedVersion')).toBe('4')
+    const body = patch?.body as Route
+    expect(body.processes?.map((p) => [p.id, p.name, p.slaSeconds])).toEqual([
+      ['7', 'Field repair', '86400'],
+      ['6', 'Diagnostics', '14400'],
+    ])
+    expect(body.closeRules).toEqual([{ kind: 'CLOSE_RULE_KIND_IDLE', processId: '7', idleSeconds: '259200', outcome: 'TASK_STATE_CLOSED' }])
+    expect(w.emitted('saved')?.[0]?.[0]).toMatchObject({ version: 5 })
+    w.unmount()
+  })
+
+  it('adds a process and a rule for it, named by its place', async () => {
+    const { calls } = mockApi({
+      'GET /api/v1/auth/me': () => ADMIN_ME,
+      'PATCH /api/v1/routes/{id}': (req) => ({ ...(req.body as Route), version: 5 }),
+    })
+    const w = await editor()
+    const vm = w.vm as unknown as { draft: { processes: { key: number; name: string; groupId: string | null }[]; rules: { processKey: number | null; resolution: string }[] } }
+    await w.get('[data-testid=process-add]').trigger('click')
+    await w.findAll('[data-testid=process-name]')[2]!.setValue('Callback')
+    vm.draft.processes[2]!.groupId = '5'
+    await w.get('[data-testid=rule-add]').trigger('click')
+    await w.findAll('[data-testid=rule-resolution]')[0]!.setValue('no_answer')
+    vm.draft.rules[1]!.processKey = vm.draft.processes[2]!.key
+    await w.get('[data-testid=route-editor]').trigger('submit')
+    await settle()
+    const body = calls.find((c) => c.method === 'PATCH')?.body as Route
+    expect(body.processes?.[2]).toMatchObject({ id: '0', name: 'Callback', groupId: '5', slaSeconds: '0' })
+    expect(body.closeRules?.[1]).toMatchObject({ kind: 'CLOSE_RULE_KIND_RESOLUTION', processId: '-3', resolution: 'no_answer' })
+    w.unmount()
+  })
+
+  it('keeps an incomplete route on screen with the problems marked', async () => {
+    const { calls } = mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME })
+    const w = await editor()
+    await w.findAll('[data-testid=process-name]')[1]!.setValue(' ')
+    await w.get('[data-testid=process-add]').trigger('click')
+    await w.get('[data-testid=route-editor]').trigger('submit')
+    await settle()
+    expect(calls.some((c) => c.method === 'PATCH')).toBe(false)
+    expect(w.get('[data-testid=route-error]').text()).toContain('Some fields need attention')
+    expect(w.findAll('[data-testid=field-error]').map((e) => e.text())).toEqual(['Fill this in.', 'Fill this in.', 'Choose the group that works this process.'])
+    w.unmount()
+  })
+
+  it('says so when someone else saved a newer version meanwhile', async () => {
+    mockApi({
+      'GET /api/v1/auth/me': () => ADMIN_ME,
+      'PATCH /api/v1/routes/{id}': () => rpcError(409, 10, 'route "Repair" was changed by someone else (now version 5); reload it and edit again'),
+    })
+    const w = await editor()
+    await w.get('[data-testid=route-name]').setValue('Repair and replace')
+    await w.get('[data-testid=route-editor]').trigger('submit')
+    await settle()
+    expect(w.get('[data-testid=route-stale]').text()).toContain('saved a newer version')
+    await w.get('[data-testid=route-reload]').trigger('click')
+    expect(w.emitted('reload')).toHaveLength(1)
+    w.unmount()
+  })
+
+  it('maps the server’s field errors onto the rows', async () => {
+    mockApi({
+      'GET /api/v1/auth/me': () => ADMIN_ME,
+      'PATCH /api/v1/routes/{id}': () => rpcError(400, 3, 'group 9 does not exist', { fields: { 'processes[1].groupId': 'group 9 does not exist' } }),
+    })
+    const w = await editor()
+    await w.get('[data-testid=route-editor]').trigger('submit')
+    await settle()
+    expect(w.findAll('[data-testid=route-process]')[1]!.text()).toContain('group 9 does not exist')
+    w.unmount()
+  })
+
+  it('shows a reader the route without a way to save it', async () => {
+    mockApi({ 'GET /api/v1/auth/me': () => VIEWER_ME })
+    const w = await editor(REPAIR, true)
+    for (const id of ['route-save', 'process-add', 'process-up', 'process-remove', 'rule-add', 'rule-remove']) expect(w.find(`[data-testid=${id}]`).exists(), id).toBe(false)
+    expect(w.get('[data-testid=route-name]').element.matches(':disabled')).toBe(true)
+    w.unmount()
+  })
+})

@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest'
+import type { Route } from '@/api/client'
+import { addProcess, addRule, ANY_PROCESS, draftOf, moveProcess, removeProcess, toRequest, validateRoute } from './routeDraft'
+
+const REPAIR: Route = {
+  id: '2',
+  name: 'Repair',
+  version: 4,
+  contractEffect: 'CONTRACT_EFFECT_NONE',
+  processes: [
+    { id: '6', name: 'Diagnostics', groupId: '5', slaSeconds: '14400', position: 1 },
+    { id: '7', name: 'Field repair', groupId: '3', slaSeconds: '86400', position: 2 },
+    { id: '8', name: 'Confirmation', groupId: '5', position: 3 },
+  ],
+  closeRules: [
+    { kind: 'CLOSE_RULE_KIND_ROUTE_COMPLETED', outcome: 'TASK_STATE_CLOSED' },
+    { kind: 'CLOSE_RULE_KIND_IDLE', processId: '8', idleSeconds: '259200', outcome: 'TASK_STATE_CLOSED' },
+    { kind: 'CLOSE_RULE_KIND_RESOLUTION', processId: '0', resolution: 'duplicate', outcome: 'TASK_STATE_CANCELLED' },
+  ],
+}
+
+describe('the route editor’s draft', () => {
+  it('reads a route back unchanged: SLA in hours, rules pointing at their processes, the implicit rule left out', () => {
+    const d = draftOf(REPAIR)
+    expect(d.processes.map((p) => [p.name, p.groupId, p.slaHours])).toEqual([
+      ['Diagnostics', '5', 4],
+      ['Field repair', '3', 24],
+      ['Confirmation', '5', null],
+    ])
+    expect(d.rules).toHaveLength(2)
+    expect(d.rules[0]?.processKey).toBe(d.processes[2]?.key)
+    expect(d.rules[1]?.processKey).toBe(ANY_PROCESS)
+    const req = toRequest(d)
+    expect(req.processes?.map((p) => [p.id, p.slaSeconds])).toEqual([
+      ['6', '14400'],
+      ['7', '86400'],
+      ['8', '0'],
+    ])
+    expect(req.closeRules).toEqual([
+      { kind: 'CLOSE_RULE_KIND_IDLE', processId: '8', idleSeconds: '259200', resolution: undefined, outcome: 'TASK_STATE_CLOSED' },
+      { kind: 'CLOSE_RULE_KIND_RESOLUTION', processId: '0', idleSeconds: undefined, resolution: 'duplicate', outcome: 'TASK_STATE_CANCELLED' },
+    ])
+  })
+
+  it('names a new process by its place once the order is final', () => {
+    const d = draftOf(REPAIR)
+    const added = addProcess(d)
+    added.name = 'Callback'
+    added.groupId = '5'
+    added.slaHours = 1.5
+    const rule = addRule(d)
+    rule.resolution = 'no_answer'
+    rule.processKey = added.key
+    // The new process moves to second place.
+    moveProcess(d, 3, -1)
+    moveProcess(d, 2, -1)
+    const req = toRequest(d)
+    expect(req.processes?.map((p) => p.id)).toEqual(['6', '0', '7', '8'])
+    expect(req.processes?.[1]?.slaSeconds).toBe('5400')
+    expect(req.closeRules?.at(-1)).toMatchObject({ processId: '-2', resolution: 'no_answer' })
+  })
+
+  it('keeps a rule with its process when processes are reordered', () => {
+    const d = draftOf(REPAIR)
+    moveProcess(d, 2, -1)
+    expect(toRequest(d).closeRules?.[0]?.processId).toBe('8')
+    expect(moveProcess(d, 0, -1)).toBe(false)
+    expect(moveProcess(d, 2, 1)).toBe(false)
+  })
+
+  it('asks for the process again when a rule’s process was removed', () => {
+    const d = draftOf(REPAIR)
+    removeProcess(d, 2)
+    expect(d.rules[0]?.processKey).toBeNull()
+    expect(validateRoute(d)['closeRules[0].processId']).toEqual({ key: 'routes.errors.ruleProcess' })
+  })
+
+  it('checks names, groups, durations and codes before saving', () => {
+    const d = draftOf()
+    d.name = ' '
+    addRule(d, 'CLOSE_RULE_KIND_IDLE')
+    addRule(d, 'CLOSE_RULE_KIND_RESOLUTION')
+    const problems = validateRoute(d)
+    expect(Object.keys(problems).sort()).toEqual(['closeRules[0].idleSeconds', 'closeRules[1].resolution', 'name', 'processes[0].groupId', 'processes[0].name'])
+    d.processes = []
+    expect(validateRoute(d).processes).toEqual({ key: 'routes.errors.noProcesses' })
+  })
+
+  it('always sends ACTIVATE for route No. 1', () => {
+    expect(toRequest(draftOf({ ...REPAIR, connection: true }), true).contractEffect).toBe('CONTRACT_EFFECT_ACTIVATE')
+  })
+})

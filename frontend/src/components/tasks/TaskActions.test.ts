@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest'
+import type { Task } from '@/api/client'
+import { ADMIN_ME, mockApi, rpcError, settle, VIEWER_ME } from '@/test/mockApi'
+import { mountWith } from '@/test/mount'
+import { memberMe, signedIn } from '@/test/session'
+import TaskActions from './TaskActions.vue'
+
+const PROCESSES = [
+  { id: '11', name: 'Sales check', groupId: '1', position: 1 },
+  { id: '12', name: 'Feasibility', groupId: '2', position: 2 },
+  { id: '13', name: 'Installation', groupId: '3', position: 3 },
+]
+const TASK: Task = { id: '9', number: 'T-000009', title: 'Connect C-000003', state: 'TASK_STATE_OPEN', currentProcess: PROCESSES[1], processes: PROCESSES, createdBy: '1' }
+
+const buttons = (w: ReturnType<typeof mountWith>['wrapper']) =>
+  ['task-take', 'task-complete', 'task-return', 'task-assign', 'task-cancel'].filter((id) => w.find(`[data-testid=${id}]`).exists())
+
+function dialog(): HTMLElement {
+  return document.body.querySelector('[data-testid^=task-dialog-]') as HTMLElement
+}
+
+async function type(el: HTMLTextAreaElement | HTMLInputElement, value: string) {
+  el.value = value
+  el.dispatchEvent(new Event('input'))
+  await settle(1)
+}
+
+describe('the task’s commands', () => {
+  it('offers a member of the current group everything but cancelling', async () => {
+    mockApi({ 'GET /api/v1/auth/me': () => memberMe(['2']) })
+    const { wrapper } = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() })
+    expect(buttons(wrapper)).toEqual(['task-take', 'task-complete', 'task-return', 'task-assign'])
+    wrapper.unmount()
+  })
+
+  it('offers a member of another group nothing', async () => {
+    mockApi({ 'GET /api/v1/auth/me': () => memberMe(['1', '3']) })
+    const { wrapper } = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() })
+    expect(wrapper.find('[data-testid=task-actions]').exists()).toBe(false)
+    wrapper.unmount()
+  })
+
+  it('offers a viewer nothing, and a supervisor everything', async () => {
+    mockApi({ 'GET /api/v1/auth/me': () => VIEWER_ME })
+    const viewer = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() }).wrapper
+    expect(buttons(viewer)).toEqual([])
+    viewer.unmount()
+    mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME })
+    const admin = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() }).wrapper
+    expect(buttons(admin)).toEqual(['task-take', 'task-complete', 'task-return', 'task-assign', 'task-cancel'])
+    admin.unmount()
+  })
+
+  it('completes the process the person saw, with the comment and a resolution code the route knows', async () => {
+    const { calls } = mockApi({
+      'GET /api/v1/auth/me': () => memberMe(['2']),
+      'POST /api/v1/tasks/{id}:advance': () => ({ ...TASK, currentProcess: PROCESSES[2] }),
+    })
+    const route = { id: '1', closeRules: [{ kind: 'CLOSE_RULE_KIND_RESOLUTION' as const, processId: '0', resolution: 'not_feasible', outcome: 'TASK_STATE_CANCELLED' as const }] }
+    const { wrapper } = mountWith(TaskActions, { props: { task: TASK, route }, pinia: await signedIn() })
+    await wrapper.get('[data-testid=task-complete]').trigger('click')
+    await settle()
+    expect(dialog().textContent).toContain('not_feasible')
+    await type(dialog().querySelector('[data-testid=task-command-text]')!, 'feasible, FTTB in the building')
+    dialog().querySelector('form')!.dispatchEvent(new Event('submit'))
+    await settle()
+    const call = calls.find((c) => c.path === '/api/v1/tasks/9:advance')
+    expect(call?.body).toEqual({ processId: '12', comment: 'feasible, FTTB in the building' })
+    expect(wrapper.emitted('changed')?.[0]?.[0]).toMatchObject({ currentProcess: { id: '13' } })
+    wrapper.unmount()
+  })
+
+  it('asks why before returning, to the previous process unless another is chosen', async () => {
+    const { calls } = mockApi({
+      'GET /api/v1/auth/me': () => memberMe(['2']),
+      'POST /api/v1/tasks/{id}:return': () => ({ ...TASK, currentProcess: PROCESSES[0] }),
+    })
+    const { wrapper } = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() })
+    await wrapper.get('[data-testid=task-return]').trigger('click')
+    await settle()
+    dialog().querySelector('form')!.dispatchEvent(new Event('submit'))
+    await settle()
+    expect(calls.some((c) => c.method === 'POST')).toBe(false)
+    expect(dialog().textContent).toContain('Say why the task goes back.')
+    await type(dialog().querySelector('[data-testid=task-command-text]')!, 'the address is wrong')
+    dialog().querySelector('form')!.dispatchEvent(new Event('submit'))
+    await settle()
+    expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ processId: '12', toProcessId: '11', comment: 'the address is wrong' })
+    wrapper.unmount()
+  })
+
+  it('says so and asks for a reload when the task moved on meanwhile', async () => {
+    mockApi({
+      'GET /api/v1/auth/me': () => memberMe(['2']),
+      'POST /api/v1/tasks/{id}:assign': () => rpcError(409, 10, 'task T-000009 has moved on to "Installation" meanwhile; reload it', { reason: 'TASK_MOVED' }),
+    })
+    const { wrapper } = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() })
+    await wrapper.get('[data-testid=task-take]').trigger('click')
+    await settle()
+    expect(wrapper.emitted('refused')).toHaveLength(1)
+    expect(wrapper.emitted('changed')).toBeUndefined()
+    wrapper.unmount()
+  })
+
+  it('assigns to a member of the current group', async () => {
+    const { calls } = mockApi({
+      'GET /api/v1/auth/me': () => memberMe(['2']),
+      'GET /api/v1/groups/{id}/members': () => ({ members: [{ id: '7', login: 'ivan', displayName: 'Ivan' }, { id: '8', login: 'olga', displayName: 'Olga' }] }),
+      'POST /api/v1/tasks/{id}:assign': () => ({ ...TASK, assigneeId: '8' }),
+    })
+    const { wrapper } = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() })
+    await wrapper.get('[data-testid=task-assign]').trigger('click')
+    await settle()
+    expect(calls.find((c) => c.path.endsWith('/members'))?.path).toBe('/api/v1/groups/2/members')
+    ;(dialog().querySelector('[data-testid=task-assignee]') as HTMLElement).click()
+    await settle()
+    const option = [...document.body.querySelectorAll<HTMLElement>('[role=option]')].find((o) => o.textContent?.includes('Olga'))
+    // The Select picks on mousedown.
+    option!.dispatchEvent(new MouseEvent('mousedown', { bubbles: true }))
+    await settle()
+    dialog().querySelector('form')!.dispatchEvent(new Event('submit'))
+    await settle()
+    expect(calls.find((c) => c.path === '/api/v1/tasks/9:assign')?.body).toEqual({ processId: '12', userId: '8' })
+    wrapper.unmount()
+  })
+})

@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest'
+import { ADMIN_ME, mockApi, rpcError, settle, VIEWER_ME } from '@/test/mockApi'
+import { mountWith } from '@/test/mount'
+import { memberMe, signedIn } from '@/test/session'
+import TaskDetailView from './TaskDetailView.vue'
+
+const PROCESSES = [
+  { id: '11', name: 'Sales check', groupId: '1', position: 1 },
+  { id: '12', name: 'Feasibility', groupId: '2', position: 2 },
+]
+const TASK = {
+  id: '9',
+  number: 'T-000009',
+  title: 'Connect C-000003',
+  kind: 'TASK_KIND_CONNECTION',
+  state: 'TASK_STATE_OPEN',
+  routeId: '1',
+  routeName: 'New connection',
+  routeVersion: 1,
+  currentProcess: PROCESSES[1],
+  processes: PROCESSES,
+  contractId: '3',
+  contractNumber: 'C-000003',
+  customerId: '5',
+  customerName: 'Ivan Petrov',
+  workflowId: 'task-9',
+  slaDueAt: new Date(Date.now() + 5 * 3600_000).toISOString(),
+}
+const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 10, 0, s)).toISOString()
+const EVENTS = [
+  { id: '1', kind: 'TASK_EVENT_KIND_CREATED', time: at(0), actorId: '1', actorName: 'admin', processName: 'Sales check', text: 'Connect C-000003' },
+  { id: '2', kind: 'TASK_EVENT_KIND_ADVANCED', time: at(5), actorId: '1', actorName: 'admin', processName: 'Feasibility', fromProcessName: 'Sales check', text: 'confirmed' },
+]
+const COMMENTS = [{ id: '70', authorId: '1', authorName: 'admin', text: 'confirmed', createTime: at(5), processName: 'Sales check' }]
+
+function api(me: object, extra: Record<string, () => unknown> = {}) {
+  return mockApi({
+    'GET /api/v1/auth/me': () => me,
+    'GET /api/v1/tasks/{id}': () => TASK,
+    'GET /api/v1/tasks/{id}/events': () => ({ taskEvents: EVENTS }),
+    'GET /api/v1/tasks/{id}/comments': () => ({ comments: COMMENTS }),
+    'GET /api/v1/groups': () => ({ groups: [{ id: '1', name: 'Sales' }, { id: '2', name: 'Provisioning' }] }),
+    'GET /api/v1/routes': () => ({ routes: [] }),
+    ...extra,
+  })
+}
+
+describe('the task screen', () => {
+  it('shows the number and id, the route progress and one timeline of moves and comments', async () => {
+    api(VIEWER_ME)
+    const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
+    await settle(10)
+    expect(wrapper.get('[data-testid=task-number]').text()).toBe('T-000009')
+    expect(wrapper.get('[data-testid=task-id]').text()).toContain('9')
+    expect(wrapper.findAll('[data-testid=progress-step]').map((s) => s.attributes('data-state'))).toEqual(['done', 'current'])
+    expect(wrapper.get('[data-testid=current-process]').text()).toContain('Provisioning')
+    const items = wrapper.findAll('[data-testid=timeline-item]')
+    expect(items).toHaveLength(2)
+    expect(items[1]!.text()).toContain('confirmed')
+    expect(items[1]!.text()).toContain('in “Sales check”')
+    expect(wrapper.get('[data-testid=task-customer]').attributes('href')).toBe('/customers/5')
+    expect(wrapper.get('[data-testid=task-contract]').attributes('href')).toBe('/contracts/3')
+    wrapper.unmount()
+  })
+
+  it('gives a viewer no command and no comment box', async () => {
+    api(VIEWER_ME)
+    const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
+    await settle(10)
+    for (const id of ['task-actions', 'comment-form', 'task-complete', 'task-cancel']) expect(wrapper.find(`[data-testid=${id}]`).exists(), id).toBe(false)
+    wrapper.unmount()
+  })
+
+  it('tells a member of another group whose process it is, and lets them comment', async () => {
+    const { calls } = api(memberMe(['1']), { 'POST /api/v1/tasks/{id}/comments': () => ({ id: '71', text: 'on my way' }) })
+    const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
+    await settle(10)
+    expect(wrapper.find('[data-testid=task-actions]').exists()).toBe(false)
+    expect(wrapper.get('[data-testid=not-your-process]').text()).toContain('Provisioning')
+    await wrapper.get('[data-testid=comment-text]').setValue('on my way')
+    await wrapper.get('[data-testid=comment-form]').trigger('submit')
+    await settle()
+    expect(calls.find((c) => c.method === 'POST')).toMatchObject({ path: '/api/v1/tasks/9/comments', body: { text: 'on my way' } })
+    expect(calls.filter((c) => c.path === '/api/v1/tasks/9/comments' && c.method === 'GET')).toHaveLength(2)
+    wrapper.unmount()
+  })
+
+  it('gives a supervisor the commands', async () => {
+    api(ADMIN_ME)
+    const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
+    await settle(10)
+    expect(wrapper.find('[data-testid=task-complete]').exists()).toBe(true)
+    expect(wrapper.find('[data-testid=task-cancel]').exists()).toBe(true)
+    wrapper.unmount()
+  })
+
+  it('tells a missing task apart from a failure', async () => {
+    mockApi({
+      'GET /api/v1/auth/me': () => VIEWER_ME,
+      'GET /api/v1/tasks/{id}': () => rpcError(404, 5, 'task 77 does not exist'),
+      'GET /api/v1/tasks/{id}/events': () => rpcError(404, 5, 'task 77 does not exist'),
+      'GET /api/v1/tasks/{id}/comments': () => rpcError(404, 5, 'task 77 does not exist'),
+    })
+    const { wrapper } = mountWith(TaskDetailView, { props: { id: '77' }, pinia: await signedIn() })
+    await settle(10)
+    expect(wrapper.text()).toContain('Task not found')
+    wrapper.unmount()
+  })
+})

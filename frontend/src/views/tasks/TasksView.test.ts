@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest'
+import { mockApi, settle, VIEWER_ME } from '@/test/mockApi'
+import { makeTestRouter, mountWith } from '@/test/mount'
+import { memberMe, signedIn } from '@/test/session'
+import TasksView from './TasksView.vue'
+
+const task = (id: string) => ({ id, number: `T-${id}`, title: `Task ${id}`, state: 'TASK_STATE_OPEN', currentProcess: { id: '1', name: 'Sales check' }, routeName: 'New connection' })
+
+async function open(path: string, me: object) {
+  const api = mockApi({
+    'GET /api/v1/auth/me': () => me,
+    'GET /api/v1/routes': () => ({ routes: [{ id: '1', name: 'New connection' }, { id: '2', name: 'Repair' }] }),
+    'GET /api/v1/tasks': (req) => (req.query.get('pageToken') ? { tasks: [task('3')] } : { tasks: [task('1'), task('2')], nextPageToken: 'p2' }),
+  })
+  const pinia = await signedIn()
+  const router = makeTestRouter()
+  await router.push(path)
+  await router.isReady()
+  const { wrapper } = mountWith(TasksView, { pinia, router })
+  await settle()
+  const lists = () => api.calls.filter((c) => c.path === '/api/v1/tasks').map((c) => Object.fromEntries(c.query))
+  return { wrapper, router, lists }
+}
+
+describe('the task queues', () => {
+  it('opens on my open tasks for someone who works tasks, and pages on', async () => {
+    const { wrapper, lists } = await open('/tasks', memberMe(['2', '3']))
+    expect(lists()[0]).toEqual({ assignee: 'me', state: 'TASK_STATE_OPEN', pageSize: '25' })
+    expect(wrapper.findAll('[data-testid=task-link]').map((l) => l.text())).toEqual(['T-1', 'T-2'])
+    await wrapper.get('[data-testid=tasks-load-more]').trigger('click')
+    await settle()
+    expect(lists()[1]).toMatchObject({ pageToken: 'p2', assignee: 'me' })
+    expect(wrapper.findAll('[data-testid=task-link]')).toHaveLength(3)
+    wrapper.unmount()
+  })
+
+  it('shows a group’s queue, the first of mine unless another is chosen', async () => {
+    const { wrapper, lists } = await open('/tasks?queue=group', memberMe(['2', '3']))
+    expect(lists()[0]).toEqual({ groupId: '2', state: 'TASK_STATE_OPEN', pageSize: '25' })
+    wrapper.unmount()
+    const again = await open('/tasks?queue=group&group=3&state=any&route=2&breached=1', memberMe(['2', '3']))
+    expect(again.lists()[0]).toEqual({ groupId: '3', routeId: '2', slaBreached: 'true', pageSize: '25' })
+    again.wrapper.unmount()
+  })
+
+  it('keeps the filters in the address and asks again when they change', async () => {
+    const { wrapper, router, lists } = await open('/tasks?queue=all', VIEWER_ME)
+    expect(lists()[0]).toEqual({ state: 'TASK_STATE_OPEN', pageSize: '25' })
+    await wrapper.get('#filter-breached').setValue(true)
+    await settle()
+    expect(router.currentRoute.value.query).toMatchObject({ queue: 'all', breached: '1' })
+    expect(lists().at(-1)).toEqual({ state: 'TASK_STATE_OPEN', slaBreached: 'true', pageSize: '25' })
+    wrapper.unmount()
+  })
+
+  it('tells someone in no group that they have no group queue', async () => {
+    const { wrapper, lists } = await open('/tasks?queue=group', memberMe([]))
+    expect(wrapper.text()).toContain('You are not in any group')
+    expect(lists()).toEqual([])
+    wrapper.unmount()
+  })
+})
