@@ -24,12 +24,18 @@ type child struct {
 	logDir string
 	out    io.Writer
 
-	mu     sync.Mutex
-	cmd    *exec.Cmd
-	exited chan struct{}
-	err    error
-	tail   []string // the last lines it printed, to explain a failed start
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	err     error
+	tail    []string // the last lines it printed, to explain a failed start
+	started time.Time
+	ended   time.Time
 }
+
+// stableRun is how long a component must have run for its restart not to
+// wait longer than the first.
+const stableRun = 10 * time.Second
 
 func (c *child) start() error {
 	c.mu.Lock()
@@ -49,13 +55,13 @@ func (c *child) start() error {
 		logFile.Close()
 		return fmt.Errorf("starting %s (%s): %w", c.name, c.path, err)
 	}
-	c.cmd, c.exited, c.tail = cmd, make(chan struct{}), nil
+	c.cmd, c.exited, c.tail, c.started, c.ended = cmd, make(chan struct{}), nil, time.Now(), time.Time{}
 	go c.copyOutput(pr, logFile)
 	go func(exited chan struct{}) {
 		err := cmd.Wait()
 		pw.Close()
 		c.mu.Lock()
-		c.err = err
+		c.err, c.ended = err, time.Now()
 		c.mu.Unlock()
 		close(exited)
 	}(c.exited)
@@ -86,6 +92,42 @@ func (c *child) done() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.exited
+}
+
+// running tells whether the current process has started and not ended.
+func (c *child) running() bool {
+	c.mu.Lock()
+	exited := c.exited
+	c.mu.Unlock()
+	if exited == nil {
+		return false
+	}
+	select {
+	case <-exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// pid is the current process's id (0 before the first start).
+func (c *child) pid() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cmd == nil || c.cmd.Process == nil {
+		return 0
+	}
+	return c.cmd.Process.Pid
+}
+
+// ranFor is how long the last process ran before it ended.
+func (c *child) ranFor() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.ended.IsZero() {
+		return 0
+	}
+	return c.ended.Sub(c.started)
 }
 
 // lastWords is what the process printed last, for an error message.

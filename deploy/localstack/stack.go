@@ -50,6 +50,10 @@ type Config struct {
 	// serves it on CRM_HTTP_ADDR as well). Unset: no component gets
 	// CRM_METRICS_ADDR, so the stack's own never reaches them all.
 	MetricsPort int `env:"CRM_LOCAL_METRICS_PORT"`
+	// Env is more environment for every component ("NAME=value"), over
+	// the stack's own; set by code (a drill's fake Telegram), not read
+	// from the environment.
+	Env []string
 }
 
 // Components are the stack's processes after Temporal, in start order.
@@ -66,6 +70,14 @@ type Stack struct {
 	stopOnce sync.Once
 	stopping chan struct{}
 	wg       sync.WaitGroup
+
+	// temporalMu guards the dev server's restarts (RestartTemporal);
+	// temporalFailed is closed when it ends on its own.
+	temporalMu     sync.Mutex
+	restarting     bool
+	temporalGen    int
+	temporalFailed chan struct{}
+	failOnce       sync.Once
 }
 
 // TemporalUIURL is where the Temporal Web UI answers ("" for an external
@@ -147,6 +159,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*S
 	if ui := s.TemporalUIURL(); ui != "" {
 		env = append(env, "CRM_TEMPORAL_UI_URL="+ui)
 	}
+	env = append(env, cfg.Env...)
 
 	if cfg.ExternalTemporal == "" {
 		t, err := s.startTemporal(ctx, logDir, out)
@@ -154,6 +167,8 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*S
 			return nil, err
 		}
 		s.temporal = t
+		s.temporalFailed = make(chan struct{})
+		go s.watchTemporal(t.done(), 0)
 	}
 	metricsAt := s.metricsAddrs()
 	for _, name := range Components {
@@ -183,7 +198,7 @@ func (s *Stack) readiness(name string) func(context.Context) error {
 	case "gateway":
 		return func(ctx context.Context) error { return httpOK(ctx, "http://"+s.cfg.HTTPAddr+"/healthz") }
 	case "worker":
-		return func(ctx context.Context) error { return workerPolling(ctx, s.cfg.Common) }
+		return func(ctx context.Context) error { return workerPolling(ctx, s.cfg.Common, s.byName["worker"].pid()) }
 	}
 	addr := map[string]string{
 		"identity": s.cfg.Endpoints.Identity,
@@ -211,6 +226,11 @@ func (s *Stack) supervise(ctx context.Context, c *child) {
 			return
 		default:
 		}
+		// A component that ran a good while before it ended is restarted
+		// at once; one that keeps ending waits longer each time.
+		if c.ranFor() > stableRun {
+			backoff = time.Second
+		}
 		s.log.Warn("component exited; restarting", "component", c.name, "last", c.lastWords(), "in", backoff)
 		select {
 		case <-s.stopping:
@@ -237,7 +257,8 @@ func (s *Stack) Kill(name string) error {
 	return nil
 }
 
-// WaitReady waits until a (restarted) component answers its health check.
+// WaitReady waits until a (restarted) component runs and answers its
+// health check.
 func (s *Stack) WaitReady(ctx context.Context, name string, timeout time.Duration) error {
 	c, ok := s.byName[name]
 	if !ok {
@@ -245,9 +266,20 @@ func (s *Stack) WaitReady(ctx context.Context, name string, timeout time.Duratio
 	}
 	deadline := time.Now().Add(timeout)
 	for {
-		err := c.waitReady(ctx, time.Until(deadline), s.readiness(name))
-		if err == nil || time.Now().After(deadline) {
+		var err error
+		if c.running() {
+			err = c.waitReady(ctx, time.Until(deadline), s.readiness(name))
+			if err == nil {
+				return nil
+			}
+		} else {
+			err = fmt.Errorf("%s is not running: %s", name, c.lastWords())
+		}
+		if time.Now().After(deadline) {
 			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 		time.Sleep(200 * time.Millisecond) // it exited; the supervisor is restarting it
 	}
@@ -268,12 +300,12 @@ func (s *Stack) Stop() {
 }
 
 // Failed returns a channel closed if Temporal (which is not restarted)
-// ends on its own.
+// ends on its own — not when RestartTemporal stops it.
 func (s *Stack) Failed() <-chan struct{} {
 	if s.temporal == nil {
 		return nil
 	}
-	return s.temporal.done()
+	return s.temporalFailed
 }
 
 func portFree(setting, addr string) error {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.temporal.io/api/enums/v1"
@@ -65,8 +66,10 @@ func namespaceReady(ctx context.Context, c config.Common) error {
 	return err
 }
 
-// workerPolling is the worker's readiness: it polls the task queue.
-func workerPolling(ctx context.Context, c config.Common) error {
+// workerPolling is the worker's readiness: it polls the task queue. With
+// pid set, the poller must be that process (Temporal remembers a killed
+// worker's poller for minutes).
+func workerPolling(ctx context.Context, c config.Common, pid int) error {
 	cl, err := client.DialContext(ctx, client.Options{HostPort: c.Temporal.Address, Namespace: c.Temporal.Namespace, Logger: quietLogger{}})
 	if err != nil {
 		return err
@@ -79,7 +82,17 @@ func workerPolling(ctx context.Context, c config.Common) error {
 	if len(resp.GetPollers()) == 0 {
 		return fmt.Errorf("no worker polls %s yet", c.Temporal.TaskQueue)
 	}
-	return nil
+	if pid == 0 {
+		return nil
+	}
+	// The SDK names a poller "<pid>@<host>@…".
+	prefix := strconv.Itoa(pid) + "@"
+	for _, p := range resp.GetPollers() {
+		if strings.HasPrefix(p.GetIdentity(), prefix) {
+			return nil
+		}
+	}
+	return fmt.Errorf("worker %d does not poll %s yet", pid, c.Temporal.TaskQueue)
 }
 
 type quietLogger struct{}

@@ -6,6 +6,7 @@ package stacktest
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -45,6 +46,17 @@ func Root() string {
 
 // build compiles every deployable once per test binary.
 func build(t testing.TB) string {
+	dir, err := Binaries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// Binaries compiles every deployable once per process into a temporary
+// folder and returns it (for commands such as the fault drills, which
+// have no testing.T).
+func Binaries() (string, error) {
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "crm-stack-bin-")
 		if buildErr != nil {
@@ -64,33 +76,48 @@ func build(t testing.TB) string {
 			}
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binDir
+	return binDir, buildErr
 }
 
 // TemporalBin finds the Temporal CLI: CRM_TEMPORAL_BIN, or the one the
 // Makefile builds into .bin.
 func TemporalBin(t testing.TB) string {
+	p, err := LocateTemporal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// LocateTemporal finds the Temporal CLI as TemporalBin does.
+func LocateTemporal() (string, error) {
 	if p := os.Getenv("CRM_TEMPORAL_BIN"); p != "" {
-		return p
+		return p, nil
 	}
 	matches, _ := filepath.Glob(filepath.Join(Root(), ".bin", "temporal-*", "temporal"))
 	if len(matches) == 0 {
-		t.Fatal("no Temporal CLI: run `make tools` (or set CRM_TEMPORAL_BIN)")
+		return "", errors.New("no Temporal CLI: run `make tools` (or set CRM_TEMPORAL_BIN)")
 	}
-	return matches[len(matches)-1]
+	return matches[len(matches)-1], nil
 }
 
 // FreePort returns a loopback port nobody listens on now.
 func FreePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := Port()
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// Port returns a loopback port nobody listens on now.
+func Port() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Stack is a running test stack.
