@@ -117,7 +117,7 @@ lint: $(BUF) $(STATICCHECK_BIN) ## buf lint, gofmt, go vet (each module on its o
 
 # --- build and run -----------------------------------------------------------
 
-COMMANDS := services/cmd/customer services/cmd/contract services/cmd/identity services/cmd/task services/cmd/notifier services/cmd/migrate workflows/cmd/worker gateway/cmd/gateway deploy/cmd/crm-local deploy/cmd/crm-prod deploy/cmd/crm-bench
+COMMANDS := services/cmd/customer services/cmd/contract services/cmd/identity services/cmd/task services/cmd/notifier services/cmd/migrate workflows/cmd/worker gateway/cmd/gateway deploy/cmd/crm-local deploy/cmd/crm-prod deploy/cmd/crm-bench deploy/cmd/crm-drill
 
 .PHONY: build
 build: ## Build every deployable into .build/bin.
@@ -165,6 +165,25 @@ bench: build $(TEMPORAL) ## Transitions/s and latency through the product beside
 	CRM_DATA_DIR=$$data CRM_HTTP_ADDR=127.0.0.1:18580 CRM_TEMPORAL_PORT=17533 CRM_TEMPORAL_UI_PORT=18533 \
 	CRM_ADMIN_PASSWORD=bench-admin-password CRM_LOG_LEVEL=warn CRM_BIN_DIR=$(BUILD)/bin \
 	$(BUILD)/bin/crm-bench $(BENCH_FLAGS)
+
+# --- fault drills --------------------------------------------------------------
+
+# Each drill starts a private stack (free ports, a temporary data folder),
+# drives tasks through REST while it hurts the stack, and ends with a
+# verdict: PASS or FAIL with the figures; a FAIL exits non-zero and keeps
+# the stack's data and logs. DRILL_FLAGS sizes them (crm-drill -h).
+DRILL_FLAGS ?=
+DRILL = CRM_BIN_DIR=$(BUILD)/bin CRM_TEMPORAL_BIN=$(TEMPORAL) $(BUILD)/bin/crm-drill $(DRILL_FLAGS)
+
+.PHONY: drill-kill drill-restart drill-telegram drills
+drill-kill: build $(TEMPORAL) ## Fault drill: kill -9 the worker and each service at random during 1,000 tasks.
+	$(DRILL) kill
+drill-restart: build $(TEMPORAL) ## Fault drill: restart Temporal and a throwaway PostgreSQL under load.
+	$(DRILL) restart
+drill-telegram: build $(TEMPORAL) ## Fault drill: the Telegram Bot API (a fake) out of reach, then back.
+	$(DRILL) telegram
+drills: build $(TEMPORAL) ## All three fault drills, one after another.
+	$(DRILL) all
 
 # --- production mode and deploy checks -----------------------------------------
 

@@ -4,12 +4,15 @@ go 1.26.8
 
 replace (
 	github.com/telecomcrm/crm/proto => ../proto
+	github.com/telecomcrm/crm/services => ../services
 	github.com/telecomcrm/crm/services/platform => ../services/platform
 	github.com/telecomcrm/crm/workflows => ../workflows
 )
 
 require (
+	github.com/jackc/pgx/v5 v5.12.0
 	github.com/telecomcrm/crm/proto v0.0.0-00010101000000-000000000000
+	github.com/telecomcrm/crm/services v0.0.0-00010101000000-000000000000
 	github.com/telecomcrm/crm/services/platform v0.0.0-00010101000000-000000000000
 	github.com/telecomcrm/crm/workflows v0.0.0-00010101000000-000000000000
 	go.temporal.io/api v1.64.3
@@ -40,7 +43,6 @@ require (
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0 // indirect
 	github.com/jackc/pgpassfile v1.0.0 // indirect
 	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
-	github.com/jackc/pgx/v5 v5.12.0 // indirect
 	github.com/jackc/puddle/v2 v2.2.3 // indirect
 	github.com/jinzhu/inflection v1.0.0 // indirect
 	github.com/jinzhu/now v1.1.5 // indirect
@@ -76,7 +78,7 @@ require (
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
-	golang.org/x/time v0.3.0 // indirect
+	golang.org/x/time v0.11.0 // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261019180522-ce908d29299b // indirect
 	gorm.io/driver/postgres v1.6.3 // indirect
 	gorm.io/gorm v1.31.2 // indirect

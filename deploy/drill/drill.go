@@ -1,0 +1,267 @@
+// Package drill runs the fault drills: real work through the REST API —
+// contracts for new customers, their connection tasks walked along route
+// No. 1, service tasks on a route of the drill's own, with comments,
+// returns, cancellations — while the stack is hurt: components killed
+// with SIGKILL, Temporal and PostgreSQL restarted, Telegram out of reach.
+// Clients retry as people do and keep a ledger of what they believe they
+// did; afterwards the verdict compares the ledger with the read model,
+// Temporal's visibility and what the fake Telegram received.
+package drill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/telecomcrm/crm/deploy/localstack"
+	"github.com/telecomcrm/crm/services/notifier/botapifake"
+)
+
+// Kind names a drill.
+type Kind string
+
+const (
+	// Kill kills the worker and every service with SIGKILL at random
+	// moments; the stack's supervisor restarts them.
+	Kill Kind = "kill"
+	// Restart stops and starts the Temporal dev server and restarts the
+	// drill's own PostgreSQL cluster, which the services run on.
+	Restart Kind = "restart"
+	// Telegram makes the Bot API unreachable for a while, and loses a few
+	// of its answers.
+	Telegram Kind = "telegram"
+)
+
+// Kinds are the drills in the order `make drills` runs them.
+var Kinds = []Kind{Kill, Restart, Telegram}
+
+var componentsInOrder = localstack.Components
+
+// Options size and shape a drill.
+type Options struct {
+	Tasks   int
+	Clients int
+	Seed    int64
+	// Shares of the tasks a client leaves open, cancels, closes by a
+	// resolution (connection tasks), sends back once.
+	OpenShare, CancelShare, ResolutionShare, ReturnShare float64
+	// CommentShare is the share of processes where a client comments
+	// before completing (completing always carries a comment too).
+	CommentShare float64
+	// CommandTimeout is how long a client keeps trying one request.
+	CommandTimeout time.Duration
+	// Settle bounds the wait, after the work, for workflows and
+	// notifications to finish.
+	Settle time.Duration
+
+	// Kill: the pause between kills, and whom to kill.
+	KillMin, KillMax time.Duration
+	Components       []string
+	// Restart.
+	TemporalRestarts int
+	TemporalDown     time.Duration
+	TemporalCrash    bool
+	PostgresRestarts int
+	PostgresBin      string
+	// Telegram.
+	Outage      time.Duration
+	LostAnswers int
+	// The notifier's pace against the fake Bot API: Telegram's own limits
+	// (1 s per chat, 30/s) would stretch a drill's messages over an hour.
+	ChatInterval time.Duration
+	TelegramRate float64
+}
+
+// Defaults are the issue's figures: 1,000 tasks.
+func Defaults() Options {
+	return Options{
+		Tasks:            1000,
+		Clients:          16,
+		Seed:             1,
+		OpenShare:        0.05,
+		CancelShare:      0.08,
+		ResolutionShare:  0.04,
+		ReturnShare:      0.3,
+		CommentShare:     0.4,
+		CommandTimeout:   5 * time.Minute,
+		Settle:           5 * time.Minute,
+		KillMin:          2 * time.Second,
+		KillMax:          8 * time.Second,
+		Components:       []string{"worker", "task", "contract", "customer", "identity", "notifier", "gateway"},
+		TemporalRestarts: 2,
+		TemporalDown:     5 * time.Second,
+		PostgresRestarts: 2,
+		PostgresBin:      DefaultPostgresBin,
+		Outage:           2 * time.Minute,
+		LostAnswers:      5,
+		ChatInterval:     10 * time.Millisecond,
+		TelegramRate:     1000,
+	}
+}
+
+const botToken = "123456:drill-token"
+
+// Run runs one drill on a stack that start makes, prints what happens and
+// the verdict to out, and returns the verdict.
+func Run(ctx context.Context, kind Kind, opt Options, start StartFunc, out io.Writer) (*Verdict, error) {
+	began := time.Now()
+	fmt.Fprintf(out, "== drill %s: %d tasks, %d clients, seed %d\n", kind, opt.Tasks, opt.Clients, opt.Seed)
+	tg, err := botapifake.New(botToken)
+	if err != nil {
+		return nil, err
+	}
+	defer tg.Close()
+	env := map[string]string{
+		"CRM_TELEGRAM_TOKEN":         botToken,
+		"CRM_TELEGRAM_API_URL":       tg.URL(),
+		"CRM_TELEGRAM_BOT_USERNAME":  botapifake.BotUsername,
+		"CRM_TELEGRAM_CHAT_INTERVAL": opt.ChatInterval.String(),
+		"CRM_TELEGRAM_RATE":          strconv.FormatFloat(opt.TelegramRate, 'f', -1, 64),
+	}
+	var pg *Postgres
+	if kind == Restart && opt.PostgresRestarts > 0 {
+		fmt.Fprintf(out, "starting a throwaway PostgreSQL cluster (%s)…\n", opt.PostgresBin)
+		if pg, err = StartPostgres(ctx, opt.PostgresBin); err != nil {
+			return nil, err
+		}
+		defer pg.Stop()
+		fmt.Fprintf(out, "PostgreSQL on 127.0.0.1:%d; the services keep their tables there\n", pg.Port())
+		env["CRM_DATABASE_URL"] = pg.URL()
+	}
+	fmt.Fprintln(out, "starting the stack…")
+	s, stop, err := start(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+	if kind == Restart && opt.TemporalRestarts > 0 && s.TemporalUIURL() != "" && s.Config.ExternalTemporal != "" {
+		return nil, errors.New("the restart drill restarts the stack's own Temporal dev server; unset TEMPORAL_ADDRESS")
+	}
+
+	stats := &counters{}
+	c := &caller{base: s.ConsoleURL(), stats: stats, timeout: opt.CommandTimeout,
+		healthy: func(ctx context.Context) error { return allReady(ctx, s, opt.CommandTimeout) }}
+	fmt.Fprintln(out, "setting up: people in every group, their Telegram chats linked through the bot, a service route…")
+	w, err := setUp(ctx, c, s.AdminPassword, tg)
+	if err != nil {
+		return nil, fmt.Errorf("setting up: %w", err)
+	}
+
+	l := newLedger()
+	wl := newWorkload(w, l, opt)
+	ch := newChaos(out)
+	workCtx, stopChaos := context.WithCancel(ctx)
+	var chaosDone sync.WaitGroup
+	chaosDone.Add(1)
+	// Kills go on while the work does; the restarts and the Telegram
+	// faults are a schedule, played out whole even if the work ends first.
+	go func() {
+		defer chaosDone.Done()
+		switch kind {
+		case Kill:
+			killLoop(workCtx, s, ch, opt)
+		case Restart:
+			restartSchedule(ctx, s, pg, wl, ch, opt)
+		case Telegram:
+			telegramSchedule(ctx, tg, wl, ch, opt)
+		}
+	}()
+	go progress(workCtx, wl, stats, ch, out)
+	fmt.Fprintln(out, "working; faults as they happen:")
+	wl.run(ctx)
+	workTook := time.Since(ch.start)
+	stopChaos()
+	chaosDone.Wait()
+	if tg.Down() {
+		_ = tg.ComeBack()
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+
+	fmt.Fprintf(out, "work done in %s; waiting for the stack to settle…\n", workTook.Round(time.Second))
+	o, err := settle(ctx, w, s, l, opt.Settle, out)
+	if err != nil {
+		return nil, err
+	}
+	v := judge(l, o, w, stats)
+	v.Drill, v.Options, v.WorkTook = string(kind), opt, workTook
+	v.Faults, v.Kills = ch.faults, ch.kills
+	v.Took = time.Since(began)
+	if !v.Pass() {
+		v.DataDir = s.Config.DataDir
+	}
+	v.Report(out)
+	return v, nil
+}
+
+// settle waits until the notifier's queue is empty and Temporal runs as
+// many workflows as the ledger has open tasks (or the time is up), then
+// observes; while notifications are still missing it looks again.
+func settle(ctx context.Context, w *world, s *Stack, l *ledger, within time.Duration, out io.Writer) (*observed, error) {
+	deadline := time.Now().Add(within)
+	if err := allReady(ctx, s, within); err != nil {
+		return nil, err
+	}
+	open := 0
+	for _, t := range l.tasks {
+		if t.State == stateOpen {
+			open++
+			if t.Kind == kindConnection {
+				open++
+			}
+		}
+	}
+	quiet := 0
+	for time.Now().Before(deadline) {
+		st, err := w.stats(ctx)
+		running, _, werr := workflows(ctx, s)
+		if err == nil && werr == nil && st.PendingEvents+st.PendingMessages == 0 && len(running) <= open {
+			if quiet++; quiet == 3 {
+				break
+			}
+		} else {
+			quiet = 0
+		}
+		if !sleep(ctx, 2*time.Second) {
+			return nil, ctx.Err()
+		}
+	}
+	o, err := observe(ctx, w, s)
+	if err != nil {
+		return nil, err
+	}
+	for time.Now().Before(deadline) {
+		v := judge(l, o, w, &counters{})
+		if v.Checks[len(v.Checks)-1].Problems == nil && v.Checks[len(v.Checks)-2].Problems == nil {
+			break
+		}
+		if !sleep(ctx, 3*time.Second) {
+			return nil, ctx.Err()
+		}
+		if o, err = observe(ctx, w, s); err != nil {
+			return nil, err
+		}
+	}
+	return o, nil
+}
+
+// progress prints a line every 15 s while the work goes on.
+func progress(ctx context.Context, wl *workload, stats *counters, ch *chaos, out io.Writer) {
+	for sleep(ctx, 15*time.Second) {
+		fmt.Fprintf(out, "  %7s  progress: %d of %d tasks opened, %d commands, %d retried\n",
+			time.Since(ch.start).Round(time.Second), wl.created.Load(), wl.opt.Tasks, stats.commands.Load(), stats.retried.Load())
+	}
+}
+
+// KeepOrRemove removes a drill's data folder unless it failed.
+func KeepOrRemove(v *Verdict, dir string) {
+	if v != nil && v.Pass() {
+		os.RemoveAll(dir)
+	}
+}
