@@ -156,10 +156,17 @@ async function eventually(read, ok, what, timeout = 30_000) {
   }
 }
 
-/** Picks an option of a PrimeVue Select by its visible text. @param {Page} page @param {string} testid @param {string|RegExp} option */
-async function choose(page, testid, option) {
-  await byTest(page, testid).click()
-  await page.getByRole('option', { name: option }).first().click()
+/**
+ * Picks an option of a PrimeVue Select by its visible text, and waits for its list to close.
+ * @param {Page} page
+ * @param {string | import('playwright-core').Locator} select a test id or the select itself
+ * @param {string|RegExp} option
+ */
+async function choose(page, select, option) {
+  await (typeof select === 'string' ? byTest(page, select) : select).click()
+  const list = page.locator('.p-select-overlay')
+  await list.getByRole('option', { name: option }).first().click()
+  await list.waitFor({ state: 'detached' })
 }
 
 /**
@@ -515,11 +522,13 @@ async function main() {
       await page.locator('#tariff-fee').fill('990')
       await screenshot(page, 'tariff-dialog')
       await byTest(page, 'tariff-submit').click()
+      await byTest(page, 'tariff-dialog').waitFor({ state: 'detached' })
       const row = page.locator('[data-testid="tariffs-table"] tr', { hasText: name })
       await row.waitFor()
       await row.locator('[data-testid="tariff-edit"]').click()
       await page.locator('#tariff-speed').fill('600')
       await byTest(page, 'tariff-submit').click()
+      await byTest(page, 'tariff-dialog').waitFor({ state: 'detached' })
       await row.filter({ hasText: '600' }).waitFor()
       await row.locator('[data-testid="tariff-toggle"]').click()
       await page.locator('.p-confirmdialog-accept-button').click()
@@ -551,15 +560,13 @@ async function main() {
       await page.locator('[data-testid="route-process"]').nth(0).locator('[data-testid="process-sla"] input').fill('24')
       await byTest(page, 'process-add').click()
       await byTest(page, 'process-name').nth(1).fill('Проверка заявки')
-      await byTest(page, 'process-group').nth(1).click()
-      await page.getByRole('option', { name: 'Sales' }).click()
+      await choose(page, byTest(page, 'process-group').nth(1), 'Sales')
       // The check comes first: move it up.
       await byTest(page, 'process-up').nth(1).click()
       assert.equal(await byTest(page, 'process-name').nth(0).inputValue(), 'Проверка заявки')
       await byTest(page, 'rule-add').click()
       await byTest(page, 'rule-resolution').fill('customer_refused')
-      await byTest(page, 'rule-process').click()
-      await page.getByRole('option', { name: /^2\. / }).click()
+      await choose(page, 'rule-process', /^2\. /)
       await screenshot(page, 'routes-editor-new')
       await byTest(page, 'route-save').click()
       await page.waitForURL(/\/settings\/routes\/\d+$/)

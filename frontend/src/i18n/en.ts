@@ -693,6 +693,7 @@ export default {
       group: 'Group',
       groupN: 'Group of process {n}',
       slaN: 'SLA of process {n}, hours',
+      sla: 'SLA, hours',
       noSla: 'no SLA',
       unnamed: 'unnamed',
       add: 'Add process',

@@ -695,6 +695,7 @@ const ru: typeof en = {
       group: 'Группа',
       groupN: 'Группа этапа {n}',
       slaN: 'SLA этапа {n}, часов',
+      sla: 'SLA, часов',
       noSla: 'без SLA',
       unnamed: 'без названия',
       add: 'Добавить этап',
