@@ -51,6 +51,7 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 			p := auth.Principal{
 				UserID:      resp.GetUserId(),
 				Login:       resp.GetLogin(),
+				Name:        resp.GetDisplayName(),
 				Permissions: resp.GetPermissions(),
 				Groups:      resp.GetGroupIds(),
 				SessionID:   resp.GetSessionId(),

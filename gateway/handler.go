@@ -87,6 +87,12 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 	})))
 	mux.Handle("GET /healthz", m.InstrumentHTTP("healthz", healthHandler(conns)))
 	mux.Handle("GET /metrics", m.Handler())
+	mux.Handle("GET /console-config.json", m.InstrumentHTTP("console-config", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		// what the console needs to know of its surroundings, before sign-in
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-cache")
+		json.NewEncoder(w).Encode(map[string]string{"temporalUiUrl": cfg.TemporalUIURL, "temporalNamespace": cfg.Temporal.Namespace})
+	})))
 	mux.Handle("/", m.InstrumentHTTP("console", consoleHandler(cfg.ConsoleDir)))
 	return tracing.HTTP("gateway", withRequestID(mux)), func() { idConn.Close(); closeAll(conns) }, nil
 }

@@ -84,6 +84,14 @@ func TestGatewayRefusesBadInputWithReadableStatus(t *testing.T) {
 
 func TestTemporalUIAndHealthAnswer(t *testing.T) {
 	s := stacktest.Start(t)
+	var cc struct {
+		TemporalUIURL     string `json:"temporalUiUrl"`
+		TemporalNamespace string `json:"temporalNamespace"`
+	}
+	s.Anonymous(t).Must(http.MethodGet, "/console-config.json", nil, &cc)
+	if cc.TemporalUIURL != s.TemporalUIURL() || cc.TemporalNamespace != "default" {
+		t.Fatalf("console config %+v, want the stack's Temporal UI %s", cc, s.TemporalUIURL())
+	}
 	for _, url := range []string{s.Base + "/healthz", s.TemporalUIURL() + "/namespaces/default/workflows"} {
 		resp, err := http.Get(url)
 		if err != nil {

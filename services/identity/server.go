@@ -305,6 +305,7 @@ func (s *Server) Authenticate(ctx context.Context, req *identityv1.AuthenticateR
 	return &identityv1.AuthenticateResponse{
 		UserId:      sess.UserID,
 		Login:       sess.Login,
+		DisplayName: sess.DisplayName,
 		Permissions: perms,
 		GroupIds:    groups,
 		SessionId:   strconv.FormatInt(sess.ID, 10),

@@ -75,19 +75,20 @@ func (s *store) createSession(ctx context.Context, userID int64, hash, address s
 
 // sessionUser is a session joined with its user, as Authenticate needs it.
 type sessionUser struct {
-	ID         int64
-	UserID     int64
-	LastSeenAt int64
-	ExpiresAt  int64
-	Login      string
-	Active     bool
+	ID          int64
+	UserID      int64
+	LastSeenAt  int64
+	ExpiresAt   int64
+	Login       string
+	DisplayName string
+	Active      bool
 }
 
 // sessionByHash finds a session by its token's hash: one lookup on a
 // unique index. No row is (nil, nil).
 func (s *store) sessionByHash(ctx context.Context, hash string) (*sessionUser, error) {
 	var rows []sessionUser
-	err := s.db.WithContext(ctx).Raw(`SELECT s.id, s.user_id, s.last_seen_at, s.expires_at, u.login, u.active
+	err := s.db.WithContext(ctx).Raw(`SELECT s.id, s.user_id, s.last_seen_at, s.expires_at, u.login, u.display_name, u.active
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, hash).Scan(&rows).Error
 	if err != nil || len(rows) == 0 {
 		return nil, err

@@ -24,7 +24,7 @@ func (e *eventRow) toProto() *taskv1.TaskEvent {
 		Id: e.ID, TaskId: e.TaskID, Kind: taskv1.TaskEventKind(e.Kind), Time: micros(e.At),
 		ActorId: e.ActorID, ActorName: e.ActorName, ProcessId: e.ProcessID, ProcessName: e.ProcessName,
 		FromProcessId: e.FromProcessID, FromProcessName: e.FromProcessName, Text: e.Text,
-		Resolution: e.Resolution, AssigneeId: e.AssigneeID,
+		Resolution: e.Resolution, AssigneeId: e.AssigneeID, AssigneeName: e.AssigneeName,
 	}
 }
 

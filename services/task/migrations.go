@@ -103,4 +103,26 @@ var migrations = []*database.Migration{
 			return seedRoutes(tx)
 		},
 	},
+	{
+		// Route times were written in seconds where microseconds belong.
+		ID: "0002_route_times_in_microseconds",
+		Migrate: func(tx *gorm.DB) error {
+			for _, stmt := range []string{
+				`UPDATE routes SET updated_at = updated_at * 1000000 WHERE updated_at < 100000000000`,
+				`UPDATE route_versions SET created_at = created_at * 1000000 WHERE created_at < 100000000000`,
+			} {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	},
+	{
+		// The timeline names whom a task was assigned to.
+		ID: "0003_event_assignee_name",
+		Migrate: func(tx *gorm.DB) error {
+			return tx.Exec(`ALTER TABLE task_events ADD COLUMN assignee_name varchar(200) NOT NULL DEFAULT ''`).Error
+		},
+	},
 }

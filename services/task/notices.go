@@ -91,14 +91,12 @@ func notice(t *taskRow, e *eventRow) *notifierv1.TaskNotice {
 		CustomerId: t.CustomerID, CustomerName: t.CustomerName, ContractId: t.ContractID, ContractNumber: t.ContractNumber,
 		RouteId: t.RouteID, RouteName: t.RouteName, ProcessName: e.ProcessName, FromProcessName: e.FromProcessName,
 		GroupIds: splitIDs(e.NotifyGroups), IncludeSupervisors: e.NotifySupervisors,
-		ActorId: e.ActorID, ActorName: e.ActorName, Text: e.Text, Resolution: e.Resolution, AssigneeId: e.AssigneeID,
+		ActorId: e.ActorID, ActorName: e.ActorName, Text: e.Text, Resolution: e.Resolution,
+		AssigneeId: e.AssigneeID, AssigneeName: e.AssigneeName,
 	}
 	if t.State == int32(taskv1.TaskState_TASK_STATE_OPEN) {
 		// buttons act on the task as it is now
 		n.CurrentGroupId, n.ProcessId = t.ProcessGroupID, t.ProcessID
-		if e.AssigneeID != 0 && e.AssigneeID == t.AssigneeID {
-			n.AssigneeName = t.AssigneeName
-		}
 	}
 	return n
 }

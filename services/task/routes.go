@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
@@ -27,7 +28,7 @@ type routeRow struct {
 	Version        int32
 	Connection     bool
 	ContractEffect int32
-	UpdatedAt      int64
+	UpdatedAt      int64 `gorm:"autoUpdateTime:false"` // microseconds, set by the store
 }
 
 func (routeRow) TableName() string { return "routes" }
@@ -36,7 +37,7 @@ type routeVersionRow struct {
 	RouteID    int64 `gorm:"primaryKey;autoIncrement:false"`
 	Version    int32 `gorm:"primaryKey;autoIncrement:false"`
 	Definition string
-	CreatedAt  int64
+	CreatedAt  int64 `gorm:"autoCreateTime:false"`
 }
 
 func (routeVersionRow) TableName() string { return "route_versions" }
@@ -334,8 +335,9 @@ func seedRoutes(tx *gorm.DB) error {
 			Processes: []processDef{{13, "Retention call", sales, 2 * day}, {14, "Final billing", billing, 2 * day}, {15, "Equipment pickup", installers, 5 * day}},
 			Rules:     []ruleDef{{Kind: resolution, ProcessID: 13, Resolution: "retained", Outcome: cancelled}}}},
 	}
+	now := time.Now().UTC().UnixMicro()
 	for _, r := range routes {
-		row := routeRow{ID: r.id, Name: r.def.Name, Description: r.def.Description, Version: 1, Connection: r.connection, ContractEffect: r.def.Effect}
+		row := routeRow{ID: r.id, Name: r.def.Name, Description: r.def.Description, Version: 1, Connection: r.connection, ContractEffect: r.def.Effect, UpdatedAt: now}
 		if err := tx.Table("routes").Create(&row).Error; err != nil {
 			return err
 		}
@@ -345,7 +347,7 @@ func seedRoutes(tx *gorm.DB) error {
 			}
 		}
 		raw, _ := json.Marshal(r.def)
-		if err := tx.Table("route_versions").Create(&routeVersionRow{RouteID: r.id, Version: 1, Definition: string(raw)}).Error; err != nil {
+		if err := tx.Table("route_versions").Create(&routeVersionRow{RouteID: r.id, Version: 1, Definition: string(raw), CreatedAt: now}).Error; err != nil {
 			return err
 		}
 	}

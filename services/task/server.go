@@ -200,7 +200,11 @@ func listQuery(r *taskv1.ListTasksRequest) string {
 // actor is the caller as a task workflow sees them.
 func actor(ctx context.Context) wftask.Actor {
 	p, _ := auth.From(ctx)
-	return wftask.Actor{UserID: p.UserID, Name: p.Login, Groups: p.Groups, CanManage: p.Can(manageTasks) && !p.IsService()}
+	name := p.Name
+	if name == "" {
+		name = p.Login
+	}
+	return wftask.Actor{UserID: p.UserID, Name: name, Groups: p.Groups, CanManage: p.Can(manageTasks) && !p.IsService()}
 }
 
 // command sends a command to a task's workflow and answers the task as it

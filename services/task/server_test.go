@@ -197,6 +197,9 @@ func TestNewDatabaseHasRouteOneAndServiceRoutes(t *testing.T) {
 		t.Fatalf("%d routes", len(resp.GetRoutes()))
 	}
 	one := resp.GetRoutes()[0]
+	if age := time.Since(one.GetUpdateTime().AsTime()); age < 0 || age > time.Minute {
+		t.Fatalf("route 1 was last changed %v ago", age)
+	}
 	names := []string{"Sales check", "Technical feasibility", "Installation", "Activation", "Quality call"}
 	if one.GetId() != 1 || !one.GetConnection() || len(one.GetProcesses()) != len(names) || one.GetContractEffect() != taskv1.ContractEffect_CONTRACT_EFFECT_ACTIVATE {
 		t.Fatalf("route 1: %v", one)

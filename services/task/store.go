@@ -68,6 +68,7 @@ type eventRow struct {
 	Text              string
 	Resolution        string
 	AssigneeID        int64
+	AssigneeName      string
 	NotifyGroups      string
 	NotifySupervisors bool
 	NoticeSent        bool
@@ -244,6 +245,12 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 			ActorID: t.GetActorId(), ActorName: t.GetActorName(), ProcessID: to.ID, ProcessName: to.Name,
 			FromProcessID: from.ID, FromProcessName: from.Name, Text: t.GetText(), Resolution: t.GetResolution(),
 			AssigneeID: t.GetAssigneeId(), NotifyGroups: joinIDs(t.GetNotifyGroupIds()), NotifySupervisors: t.GetNotifySupervisors(),
+		}
+		if t.GetKind() == taskv1.TaskEventKind_TASK_EVENT_KIND_ASSIGNED {
+			ev.AssigneeName = assigneeName
+			if t.GetAssigneeId() == t.GetActorId() {
+				ev.AssigneeName = t.GetActorName()
+			}
 		}
 		res := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&ev)
 		if res.Error != nil {

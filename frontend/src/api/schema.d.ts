@@ -1180,6 +1180,7 @@ export interface components {
             actorName?: string;
             /** Format: int64 */
             assigneeId?: string;
+            assigneeName?: string;
             /**
              * Format: int64
              * @description The process left, for moves.

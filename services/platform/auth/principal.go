@@ -14,8 +14,10 @@ import (
 
 // Principal is the caller of an RPC: a user, or a service acting on its own.
 type Principal struct {
-	UserID      int64    `json:"uid,omitempty"`
-	Login       string   `json:"login,omitempty"`
+	UserID int64  `json:"uid,omitempty"`
+	Login  string `json:"login,omitempty"`
+	// Name is the user's display name, for timelines and messages.
+	Name        string   `json:"name,omitempty"`
 	Permissions []string `json:"perms,omitempty"`
 	Groups      []int64  `json:"groups,omitempty"`
 	SessionID   string   `json:"sid,omitempty"`

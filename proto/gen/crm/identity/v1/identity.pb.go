@@ -853,7 +853,9 @@ type AuthenticateResponse struct {
 	SessionId   string                 `protobuf:"bytes,5,opt,name=session_id,json=sessionId,proto3" json:"session_id,omitempty"`
 	// When the session ends unless used again (the earlier of the idle and
 	// the absolute expiry): the gateway trusts it no longer than that.
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// What people see of the user in timelines and messages.
+	DisplayName   string `protobuf:"bytes,7,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -928,6 +930,13 @@ func (x *AuthenticateResponse) GetExpiresAt() *timestamppb.Timestamp {
 		return x.ExpiresAt
 	}
 	return nil
+}
+
+func (x *AuthenticateResponse) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
 }
 
 type ListUsersRequest struct {
@@ -3093,7 +3102,7 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\aprofile\x18\x01 \x01(\v2\x18.crm.identity.v1.ProfileR\aprofile\"_\n" +
 	"\x13AuthenticateRequest\x12!\n" +
 	"\faccess_token\x18\x01 \x01(\tR\vaccessToken\x12%\n" +
-	"\x0eclient_address\x18\x02 \x01(\tR\rclientAddress\"\xde\x01\n" +
+	"\x0eclient_address\x18\x02 \x01(\tR\rclientAddress\"\x81\x02\n" +
 	"\x14AuthenticateResponse\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12 \n" +
@@ -3102,7 +3111,8 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\n" +
 	"session_id\x18\x05 \x01(\tR\tsessionId\x129\n" +
 	"\n" +
-	"expires_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"d\n" +
+	"expires_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12!\n" +
+	"\fdisplay_name\x18\a \x01(\tR\vdisplayName\"d\n" +
 	"\x10ListUsersRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +

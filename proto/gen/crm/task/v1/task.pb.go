@@ -950,6 +950,7 @@ type TaskEvent struct {
 	Text          string `protobuf:"bytes,11,opt,name=text,proto3" json:"text,omitempty"`
 	Resolution    string `protobuf:"bytes,12,opt,name=resolution,proto3" json:"resolution,omitempty"`
 	AssigneeId    int64  `protobuf:"varint,13,opt,name=assignee_id,json=assigneeId,proto3" json:"assignee_id,omitempty"`
+	AssigneeName  string `protobuf:"bytes,14,opt,name=assignee_name,json=assigneeName,proto3" json:"assignee_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1073,6 +1074,13 @@ func (x *TaskEvent) GetAssigneeId() int64 {
 		return x.AssigneeId
 	}
 	return 0
+}
+
+func (x *TaskEvent) GetAssigneeName() string {
+	if x != nil {
+		return x.AssigneeName
+	}
+	return ""
 }
 
 type CreateTaskRequest struct {
@@ -3297,7 +3305,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"process_id\x18\x06 \x01(\x03R\tprocessId\x12!\n" +
 	"\fprocess_name\x18\a \x01(\tR\vprocessName\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xb9\x03\n" +
+	"createTime\"\xde\x03\n" +
 	"\tTaskEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\x03R\x06taskId\x12.\n" +
@@ -3317,7 +3325,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"resolution\x18\f \x01(\tR\n" +
 	"resolution\x12\x1f\n" +
 	"\vassignee_id\x18\r \x01(\x03R\n" +
-	"assigneeId\"\x87\x01\n" +
+	"assigneeId\x12#\n" +
+	"\rassignee_name\x18\x0e \x01(\tR\fassigneeName\"\x87\x01\n" +
 	"\x11CreateTaskRequest\x12\x1f\n" +
 	"\vcontract_id\x18\x01 \x01(\x03R\n" +
 	"contractId\x12\x19\n" +
