@@ -125,4 +125,12 @@ var migrations = []*database.Migration{
 			return tx.Exec(`ALTER TABLE task_events ADD COLUMN assignee_name varchar(200) NOT NULL DEFAULT ''`).Error
 		},
 	},
+	{
+		// A step that replaced one its workflow's history never recorded
+		// counts its revisions (its notice needs an event id of its own).
+		ID: "0004_event_revision",
+		Migrate: func(tx *gorm.DB) error {
+			return tx.Exec(`ALTER TABLE task_events ADD COLUMN revision integer NOT NULL DEFAULT 0`).Error
+		},
+	},
 }

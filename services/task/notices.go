@@ -84,9 +84,19 @@ func (f *forwarder) flush(ctx context.Context) (int, error) {
 	return len(events), nil
 }
 
+// eventID names a step's notice for the notifier, which sends each event
+// once: "task-12/7", or "task-12/7.1" for a step that replaced another at
+// its sequence (whose notice may have gone out already).
+func eventID(e *eventRow) string {
+	if e.Revision > 0 {
+		return fmt.Sprintf("task-%d/%d.%d", e.TaskID, e.Sequence, e.Revision)
+	}
+	return fmt.Sprintf("task-%d/%d", e.TaskID, e.Sequence)
+}
+
 func notice(t *taskRow, e *eventRow) *notifierv1.TaskNotice {
 	n := &notifierv1.TaskNotice{
-		EventId: fmt.Sprintf("task-%d/%d", e.TaskID, e.Sequence), Kind: taskv1.TaskEventKind(e.Kind), Time: micros(e.At),
+		EventId: eventID(e), Kind: taskv1.TaskEventKind(e.Kind), Time: micros(e.At),
 		TaskId: t.ID, TaskNumber: t.Number, TaskTitle: t.Title, TaskKind: taskv1.TaskKind(t.Kind), TaskState: taskv1.TaskState(t.State),
 		CustomerId: t.CustomerID, CustomerName: t.CustomerName, ContractId: t.ContractID, ContractNumber: t.ContractNumber,
 		RouteId: t.RouteID, RouteName: t.RouteName, ProcessName: e.ProcessName, FromProcessName: e.FromProcessName,

@@ -3,6 +3,8 @@ package task
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -407,6 +409,51 @@ func TestStepsApplyOnceAndInOrderWhateverTheRetries(t *testing.T) {
 		t.Fatalf("a comment made while completing a process belongs to it: %v", c)
 	}
 	waitFor(t, func() bool { return len(f.notifier.queued()) == 3 })
+}
+
+func TestAStepTheWorkflowNeverRecordedGivesWayToTheStepItsHistoryHasAtThatSequence(t *testing.T) {
+	f := newFixture(t)
+	resp, err := f.client.CreateTask(operator(), &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 2, Title: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.GetTask().GetId()
+	apply := func(s *taskv1.Transition) *taskv1.ApplyTransitionResponse {
+		t.Helper()
+		r, err := f.client.ApplyTransition(worker(), &taskv1.ApplyTransitionRequest{Transition: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// A comment's local activity wrote sequence 2, then its workflow task
+	// was lost; the workflow gave sequence 2 to the advance that came next.
+	apply(step(id, 2, taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED, 6, 0, "lost with its workflow task"))
+	waitFor(t, func() bool { return len(f.notifier.queued()) == 2 })
+	advance := step(id, 2, taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED, 7, 6, "to the field")
+	if r := apply(advance); r.GetDuplicate() || r.GetTask().GetCurrentProcess().GetName() != "Field repair" {
+		t.Fatalf("the advance at a sequence a lost step held: duplicate %v, task in %q", r.GetDuplicate(), r.GetTask().GetCurrentProcess().GetName())
+	}
+	// the same advance again, written later (a retried workflow task)
+	again := step(id, 2, taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED, 7, 6, "to the field")
+	again.Time = timestamppb.New(time.Now().Add(time.Second))
+	if r := apply(again); !r.GetDuplicate() {
+		t.Fatal("the same step written again replaced itself")
+	}
+	evs, _ := f.client.ListTaskEvents(operator(), &taskv1.ListTaskEventsRequest{TaskId: id})
+	cs, _ := f.client.ListComments(operator(), &taskv1.ListCommentsRequest{TaskId: id})
+	if n := len(evs.GetTaskEvents()); n != 2 || evs.GetTaskEvents()[1].GetKind() != taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED {
+		t.Fatalf("timeline %v, want created and the advance", evs.GetTaskEvents())
+	}
+	if len(cs.GetComments()) != 1 || cs.GetComments()[0].GetText() != "to the field" {
+		t.Fatalf("comments %v, want the advance's only", cs.GetComments())
+	}
+	// the advance's notice has an id of its own: the lost step's went first
+	waitFor(t, func() bool { return len(f.notifier.queued()) == 3 })
+	want := []string{fmt.Sprintf("task-%d/1", id), fmt.Sprintf("task-%d/2", id), fmt.Sprintf("task-%d/2.1", id)}
+	if got := f.notifier.queued(); !slices.Equal(got, want) {
+		t.Fatalf("notices %v, want %v", got, want)
+	}
 }
 
 func TestRouteEditsAreCheckedAndMakeNewVersions(t *testing.T) {

@@ -72,6 +72,9 @@ type eventRow struct {
 	NotifyGroups      string
 	NotifySupervisors bool
 	NoticeSent        bool
+	// Revision counts the steps this one replaced at its sequence (see
+	// apply); 0 for nearly every step.
+	Revision int32
 }
 
 func (eventRow) TableName() string { return "task_events" }
@@ -256,9 +259,32 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 		if res.Error != nil {
 			return res.Error
 		}
+		replaced := false
 		if res.RowsAffected == 0 {
-			duplicate, out = true, r
-			return nil
+			var prior eventRow
+			if err := tx.Where("task_id = ? AND sequence = ?", r.ID, t.GetSequence()).Take(&prior).Error; err != nil {
+				return err
+			}
+			if sameStep(&prior, &ev) {
+				duplicate, out = true, r
+				return nil
+			}
+			// The sequence holds a step its workflow's history does not
+			// have: the local activity wrote it, then the workflow task
+			// was lost (its worker died, or Temporal dropped the update),
+			// and the workflow gave the sequence to this step. The
+			// history is the truth: this step takes the place.
+			if err := tx.Where("task_id = ? AND sequence = ?", r.ID, t.GetSequence()).Delete(&commentRow{}).Error; err != nil {
+				return err
+			}
+			if err := tx.Delete(&prior).Error; err != nil {
+				return err
+			}
+			ev.ID, ev.Revision = 0, prior.Revision+1
+			if err := tx.Create(&ev).Error; err != nil {
+				return err
+			}
+			replaced = true
 		}
 		if t.GetComment() && t.GetText() != "" {
 			where := to
@@ -270,7 +296,7 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 				return err
 			}
 		}
-		if t.GetSequence() > r.Sequence {
+		if t.GetSequence() > r.Sequence || replaced && t.GetSequence() == r.Sequence {
 			r.Sequence, r.UpdatedAt = t.GetSequence(), ev.At
 			r.State = int32(t.GetState())
 			r.SLADueAt, r.SLABreached = toMicros(t.GetSlaDueAt()), t.GetSlaBreached()
@@ -289,6 +315,8 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 			}
 			if t.GetState() != taskv1.TaskState_TASK_STATE_OPEN {
 				r.ClosedAt, r.CloseReason = ev.At, t.GetCloseReason()
+			} else {
+				r.ClosedAt, r.CloseReason = 0, ""
 			}
 			if err := tx.Save(&r).Error; err != nil {
 				return err
@@ -298,6 +326,13 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 		return nil
 	})
 	return &out, duplicate, err
+}
+
+// sameStep tells whether two steps at one sequence are the same step (a
+// retried write), whenever each was written.
+func sameStep(a, b *eventRow) bool {
+	return a.Kind == b.Kind && a.ActorID == b.ActorID && a.ProcessID == b.ProcessID && a.FromProcessID == b.FromProcessID &&
+		a.Text == b.Text && a.Resolution == b.Resolution && a.AssigneeID == b.AssigneeID
 }
 
 // taskFilter selects a queue.
