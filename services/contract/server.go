@@ -265,11 +265,19 @@ func (s *Server) CreateContract(ctx context.Context, req *contractv1.CreateContr
 	}
 	taskID, err := s.starter.StartConnection(ctx, contractProto(row))
 	if err != nil {
-		// Nothing half-written: the contract goes with its connection.
-		if rmErr := s.store.remove(context.WithoutCancel(ctx), row.ID); rmErr != nil {
-			return nil, errors.Join(startFailed(err), rmErr)
+		// Nothing half-written: the contract goes with its connection —
+		// unless the connection did start and its task is on the contract
+		// by now (the task service records it as it makes the task; of
+		// the two, whichever comes first wins): then the contract stays,
+		// and is the answer.
+		rmErr := s.store.deletePending(context.WithoutCancel(ctx), row.ID)
+		if rmErr == nil {
+			return nil, startFailed(err)
 		}
-		return nil, startFailed(err)
+		if c, cerr := s.store.contract(context.WithoutCancel(ctx), row.ID); cerr == nil && c.ConnectionTaskID != 0 {
+			return &contractv1.CreateContractResponse{Contract: contractProto(c)}, nil
+		}
+		return nil, errors.Join(startFailed(err), rmErr)
 	}
 	if taskID != 0 {
 		updated, err := s.store.setConnectionTask(ctx, row.ID, taskID)

@@ -350,6 +350,33 @@ func TestCreateContractWhoseConnectionCannotStartLeavesNothing(t *testing.T) {
 	}
 }
 
+func TestCreateContractWhoseConnectionStartedDespiteAnErrorKeepsIt(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	c := s.person(t, "Иванов", "+79120000001")
+	// The workflow made the task and the task service recorded it on the
+	// contract, but the start's answer was an error (a timeout, a lost
+	// workflow task): the contract stays, with its task.
+	s.starter.mu.Lock()
+	s.starter.next = func(k *contractv1.Contract) (int64, error) {
+		if _, err := s.contracts.SetConnectionTask(s.workflow, &contractv1.SetConnectionTaskRequest{ContractId: k.GetId(), TaskId: 55}); err != nil {
+			t.Error(err)
+		}
+		return 0, status.Error(codes.DeadlineExceeded, "deadline")
+	}
+	s.starter.mu.Unlock()
+	resp, err := s.contracts.CreateContract(s.operator, &contractv1.CreateContractRequest{CustomerId: c.GetId(), TariffId: 1, Address: "a"})
+	if err != nil {
+		t.Fatalf("a contract whose connection did start: %v", err)
+	}
+	if k := resp.GetContract(); k.GetConnectionTaskId() != 55 || k.GetStatus() != contractv1.ContractStatus_CONTRACT_STATUS_PENDING {
+		t.Fatalf("answered %v, want the pending contract with task 55", k)
+	}
+	if n := s.count(t, "contracts"); n != 1 {
+		t.Fatalf("%d contracts, want 1", n)
+	}
+}
+
 // statusCarrier is an error that carries a gRPC status without being one,
 // as the workflow service's client errors do.
 type statusCarrier struct{ st *status.Status }

@@ -237,11 +237,6 @@ func (s *store) deletePending(ctx context.Context, id int64) error {
 	return fault.New(fault.FailedPrecondition, "contract %s has connection task %d; cancel the task instead", c.number(), c.ConnectionTaskID)
 }
 
-// remove deletes a contract whose connection could not be started.
-func (s *store) remove(ctx context.Context, id int64) error {
-	return s.db.WithContext(ctx).Delete(&contractRow{}, id).Error
-}
-
 func (c *contractRow) number() string {
 	if c.Number == nil {
 		return formatNumber(c.ID)

@@ -505,6 +505,19 @@ func (s *Server) CreateConnectionTask(ctx context.Context, req *taskv1.CreateCon
 	if err != nil {
 		return nil, err
 	}
+	// The contract learns its task now, before the workflow answers the
+	// contract service: one that ends before it records the task itself
+	// would leave the contract without it for good. A contract removed
+	// meanwhile (its opening was undone) takes its new task with it.
+	if _, err := s.contracts.SetConnectionTask(auth.AsService(ctx), &contractv1.SetConnectionTaskRequest{ContractId: cid, TaskId: row.ID}); err != nil {
+		if status.Code(err) == codes.NotFound && row.Sequence <= 1 {
+			if derr := s.store.discard(context.WithoutCancel(ctx), row.ID); derr != nil {
+				return nil, derr
+			}
+			return nil, fault.New(fault.NotFound, "contract %d is gone: its opening was undone", cid)
+		}
+		return nil, err
+	}
 	if existed {
 		def, err = s.routes.definition(ctx, row.RouteID, row.RouteVersion)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
@@ -28,15 +29,39 @@ import (
 
 type contracts struct {
 	contractv1.UnimplementedContractServiceServer
+	mu   sync.Mutex
 	byID map[int64]*contractv1.Contract
+	// removeOnNextSet is a contract removed just before the task service
+	// records its connection task (its opening undone meanwhile).
+	removeOnNextSet int64
 }
 
 func (f *contracts) GetContract(_ context.Context, req *contractv1.GetContractRequest) (*contractv1.GetContractResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	c, ok := f.byID[req.GetId()]
 	if !ok {
 		return nil, status.Errorf(codes.NotFound, "contract %d does not exist", req.GetId())
 	}
-	return &contractv1.GetContractResponse{Contract: c}, nil
+	return &contractv1.GetContractResponse{Contract: proto.Clone(c).(*contractv1.Contract)}, nil
+}
+
+// SetConnectionTask records a contract's connection task (the first one).
+func (f *contracts) SetConnectionTask(_ context.Context, req *contractv1.SetConnectionTaskRequest) (*contractv1.SetConnectionTaskResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.removeOnNextSet == req.GetContractId() {
+		delete(f.byID, f.removeOnNextSet)
+		f.removeOnNextSet = 0
+	}
+	c, ok := f.byID[req.GetContractId()]
+	if !ok {
+		return nil, status.Errorf(codes.NotFound, "contract %d does not exist", req.GetContractId())
+	}
+	if c.GetConnectionTaskId() == 0 {
+		c.ConnectionTaskId = req.GetTaskId()
+	}
+	return &contractv1.SetConnectionTaskResponse{Contract: proto.Clone(c).(*contractv1.Contract)}, nil
 }
 
 type customers struct {
@@ -138,11 +163,12 @@ func (f *flows) sent() int {
 }
 
 type fixture struct {
-	client   taskv1.TaskServiceClient
-	flows    *flows
-	notifier *notifier
-	server   *Server
-	identity *identity
+	client    taskv1.TaskServiceClient
+	contracts *contracts
+	flows     *flows
+	notifier  *notifier
+	server    *Server
+	identity  *identity
 }
 
 const (
@@ -176,7 +202,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(cancel)
 	go srv.Forward(ctx)
 	addr := servicetest.Serve(t, func(s *grpcserver.Server) { taskv1.RegisterTaskServiceServer(s, srv) })
-	return &fixture{client: taskv1.NewTaskServiceClient(servicetest.Dial(t, addr)), flows: f, notifier: n, server: srv, identity: id}
+	return &fixture{client: taskv1.NewTaskServiceClient(servicetest.Dial(t, addr)), contracts: k, flows: f, notifier: n, server: srv, identity: id}
 }
 
 func operator() context.Context {
@@ -368,6 +394,33 @@ func TestCommandOnANewConnectionTaskWaitsForItsWorkflowToStart(t *testing.T) {
 			t.Fatalf("%d sends, want 1", n)
 		}
 	})
+}
+
+func TestConnectionTaskIsRecordedOnItsContractAndGoesWithAContractRemovedMeanwhile(t *testing.T) {
+	f := newFixture(t)
+	made, err := f.client.CreateConnectionTask(worker(), &taskv1.CreateConnectionTaskRequest{ContractId: 12, WorkflowId: "connection-12", CreatedBy: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, _ := f.contracts.GetContract(context.Background(), &contractv1.GetContractRequest{Id: 12})
+	if k.GetContract().GetConnectionTaskId() != made.GetTask().GetId() {
+		t.Fatalf("contract 12 names task %d, its connection task is %d", k.GetContract().GetConnectionTaskId(), made.GetTask().GetId())
+	}
+
+	// contract 13 is removed after the task service read it: its opening
+	// was undone while the connection workflow made the task
+	f.contracts.mu.Lock()
+	f.contracts.byID[13] = &contractv1.Contract{Id: 13, Number: "C-000013", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_PENDING}
+	f.contracts.removeOnNextSet = 13
+	f.contracts.mu.Unlock()
+	_, err = f.client.CreateConnectionTask(worker(), &taskv1.CreateConnectionTaskRequest{ContractId: 13, WorkflowId: "connection-13", CreatedBy: 7})
+	if status.Code(err) != codes.NotFound {
+		t.Fatalf("a connection task for a contract removed meanwhile: %v, want NotFound", err)
+	}
+	list, err := f.client.ListTasks(operator(), &taskv1.ListTasksRequest{ContractId: 13})
+	if err != nil || len(list.GetTasks()) != 0 {
+		t.Fatalf("the task of a removed contract stayed: %v (%v)", list.GetTasks(), err)
+	}
 }
 
 func step(task, seq int64, kind taskv1.TaskEventKind, process, from int64, text string) *taskv1.Transition {
