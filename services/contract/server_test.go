@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -709,5 +710,42 @@ func TestDeleteContractRemovesOnlyAPendingContractWithoutAConnection(t *testing.
 	wantCode(t, err, codes.FailedPrecondition)
 	if n := s.count(t, "contracts"); n != 2 {
 		t.Fatalf("%d contracts, want the two that may not be removed", n)
+	}
+}
+
+func TestPendingContractsWhoseConnectionNeverStartedAreSweptAway(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	c := s.person(t, "Иванов", "+79120000001")
+	srv := NewServer(s.db, servicetest.Key, nil, s.starter)
+	ctx := context.Background()
+	made := func(at time.Time, task int64) int64 {
+		t.Helper()
+		srv.store.now = func() time.Time { return at }
+		row := &contractRow{CustomerID: c.GetId(), TariffID: 1, Address: "a"}
+		if err := srv.store.createContract(ctx, row); err != nil {
+			t.Fatal(err)
+		}
+		if task != 0 {
+			if _, err := srv.store.setConnectionTask(ctx, row.ID, task); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return row.ID
+	}
+	old := time.Now().Add(-time.Hour)
+	stranded := made(old, 0)
+	withTask := made(old, 9)
+	young := made(time.Now(), 0)
+	srv.store.now = time.Now
+	n, err := srv.removeStranded(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("removed %d (%v), want 1", n, err)
+	}
+	for id, want := range map[int64]bool{stranded: false, withTask: true, young: true} {
+		_, err := srv.store.contract(ctx, id)
+		if kept := err == nil; kept != want {
+			t.Errorf("contract %d kept %v, want %v (%v)", id, kept, want, err)
+		}
 	}
 }

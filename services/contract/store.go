@@ -237,6 +237,16 @@ func (s *store) deletePending(ctx context.Context, id int64) error {
 	return fault.New(fault.FailedPrecondition, "contract %s has connection task %d; cancel the task instead", c.number(), c.ConnectionTaskID)
 }
 
+// strandedPending lists pending contracts without a connection task made
+// before the cutoff, oldest first.
+func (s *store) strandedPending(ctx context.Context, before time.Time, limit int) ([]int64, error) {
+	var ids []int64
+	err := s.db.WithContext(ctx).Model(&contractRow{}).
+		Where("status = ? AND connection_task_id = 0 AND created_at < ?", int32(contractv1.ContractStatus_CONTRACT_STATUS_PENDING), before.UTC().UnixMicro()).
+		Order("id").Limit(limit).Pluck("id", &ids).Error
+	return ids, err
+}
+
 func (c *contractRow) number() string {
 	if c.Number == nil {
 		return formatNumber(c.ID)
