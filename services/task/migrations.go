@@ -133,4 +133,21 @@ var migrations = []*database.Migration{
 			return tx.Exec(`ALTER TABLE task_events ADD COLUMN revision integer NOT NULL DEFAULT 0`).Error
 		},
 	},
+	{
+		// A service task is written before its workflow starts; until it
+		// has, its notices wait, and a task the service left without one
+		// (it ended in between) is found and started.
+		ID: "0005_task_workflow_started",
+		Migrate: func(tx *gorm.DB) error {
+			for _, stmt := range []string{
+				`ALTER TABLE tasks ADD COLUMN workflow_started boolean NOT NULL DEFAULT true`,
+				`CREATE INDEX tasks_unstarted ON tasks (created_at) WHERE workflow_started = false`,
+			} {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	},
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -102,6 +103,9 @@ func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) 
 			return nil, fault.New(fault.Unavailable, "the task could not be started; try again in a moment")
 		}
 	}
+	// Were this not written (the service ending now), the sweep finds the
+	// task and records it.
+	_ = s.store.markStarted(context.WithoutCancel(ctx), row.ID)
 	s.notices.kick()
 	s.audit(ctx, "task.create", "task:"+strconv.FormatInt(t.GetId(), 10), t.GetNumber()+" on route "+def.Name)
 	return &taskv1.CreateTaskResponse{Task: s.withProcesses(ctx, t)}, nil
@@ -217,6 +221,11 @@ func (s *Server) command(ctx context.Context, id int64, update string, arg any) 
 	if row.State != int32(taskv1.TaskState_TASK_STATE_OPEN) {
 		return wftask.Step{}, fault.New(fault.FailedPrecondition, "task %s is %s", row.Number, strings.ToLower(strings.TrimPrefix(taskv1.TaskState(row.State).String(), "TASK_STATE_")))
 	}
+	if !row.WorkflowStarted {
+		if err := s.startLeftover(ctx, row); err != nil {
+			return wftask.Step{}, err
+		}
+	}
 	step, err := s.sendOnceStarted(ctx, row, update, arg)
 	if err != nil {
 		return wftask.Step{}, commandError(row, err)
@@ -224,6 +233,66 @@ func (s *Server) command(ctx context.Context, id int64, update string, arg any) 
 	s.notices.kick()
 	s.audit(ctx, "task."+update, "task:"+strconv.FormatInt(id, 10), row.Number+" in "+row.ProcessName)
 	return step, nil
+}
+
+// startLeftover starts the workflow of a service task written without one
+// recorded as started: the service ended between writing the task and
+// starting it (or recording the start). The task goes on as if it had
+// started at once, and its notices go out.
+func (s *Server) startLeftover(ctx context.Context, row *taskRow) error {
+	def, err := s.routes.definition(ctx, row.RouteID, row.RouteVersion)
+	if err != nil {
+		return err
+	}
+	if err := s.flows.Start(ctx, row.toProto(), def.toProto(routeRow{ID: row.RouteID}, row.RouteVersion)); err != nil {
+		if started, xerr := s.flows.Exists(ctx, row.ID); xerr != nil || !started {
+			return fault.New(fault.Unavailable, "task %s could not be started; try again in a moment", row.Number)
+		}
+	}
+	if err := s.store.markStarted(ctx, row.ID); err != nil {
+		return err
+	}
+	row.WorkflowStarted = true
+	s.notices.kick()
+	return nil
+}
+
+// leftoverAfter is how old a service task not recorded as started must be
+// to be taken for one its service left behind (a start takes moments).
+const leftoverAfter = time.Minute
+
+// StartLeftovers starts, every half minute until ctx ends, the workflows
+// of service tasks left without one (see startLeftover).
+func (s *Server) StartLeftovers(ctx context.Context, log *slog.Logger) {
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		s.startLeftoversNow(ctx, log)
+	}
+}
+
+// startLeftoversNow is one round of StartLeftovers; it tells how many
+// workflows it started.
+func (s *Server) startLeftoversNow(ctx context.Context, log *slog.Logger) int {
+	rows, err := s.store.unstarted(ctx, s.store.clock()-leftoverAfter.Microseconds(), 100)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("looking for tasks left without a workflow failed; will retry", "err", err)
+	}
+	n := 0
+	for i := range rows {
+		if err := s.startLeftover(ctx, &rows[i]); err != nil {
+			log.Warn("starting the workflow of a task left without one failed; will retry", "task", rows[i].ID, "err", err)
+			continue
+		}
+		log.Warn("started the workflow of a task left without one", "task", rows[i].ID)
+		n++
+	}
+	return n
 }
 
 // startGrace is how long after a task is written its workflow may still be
@@ -500,7 +569,7 @@ func (s *Server) CreateConnectionTask(ctx context.Context, req *taskv1.CreateCon
 		Description: contract.GetAddress(), RouteID: route.ID, RouteVersion: route.Version, RouteName: def.Name,
 		ContractID: cid, ContractNumber: contract.GetNumber(), CustomerID: contract.GetCustomerId(),
 		CustomerName: s.customerName(ctx, contract.GetCustomerId()), CreatedBy: req.GetCreatedBy(),
-		ConnectionContractID: &cid,
+		ConnectionContractID: &cid, WorkflowStarted: true, // its contract's workflow makes it, and starts its own
 	}, route: def, actor: s.userName(ctx, req.GetCreatedBy())})
 	if err != nil {
 		return nil, err

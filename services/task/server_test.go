@@ -423,6 +423,66 @@ func TestConnectionTaskIsRecordedOnItsContractAndGoesWithAContractRemovedMeanwhi
 	}
 }
 
+func TestServiceTaskLeftWithoutItsWorkflowIsStartedAndAnnouncedOnlyThen(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	// The service wrote the task and ended before it started the workflow.
+	leftover := func() *taskRow {
+		t.Helper()
+		route, def, err := f.server.routes.current(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row, _, err := f.server.store.create(ctx, newTask{row: taskRow{
+			Kind: int32(taskv1.TaskKind_TASK_KIND_SERVICE), Title: "left over", RouteID: route.ID, RouteVersion: route.Version, RouteName: def.Name,
+			ContractID: activeContract, ContractNumber: "C-000010", CustomerID: 3, CreatedBy: 7,
+		}, route: def, actor: "ann"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return row
+	}
+	started := func(id int64) bool {
+		f.flows.mu.Lock()
+		defer f.flows.mu.Unlock()
+		return slices.Contains(f.flows.started, id)
+	}
+	announced := func(id int64) bool { return slices.Contains(f.notifier.queued(), fmt.Sprintf("task-%d/1", id)) }
+
+	swept := leftover()
+	acted := leftover()
+	f.server.notices.kick()
+	time.Sleep(300 * time.Millisecond)
+	if announced(swept.ID) || announced(acted.ID) {
+		t.Fatal("a task without a workflow was announced")
+	}
+
+	// A command on one starts its workflow first.
+	f.flows.mu.Lock()
+	f.flows.answer = true
+	f.flows.mu.Unlock()
+	if _, err := f.client.AdvanceTask(operator(), &taskv1.AdvanceTaskRequest{Id: acted.ID}); err != nil {
+		t.Fatalf("a command on a task left without its workflow: %v", err)
+	}
+	if !started(acted.ID) {
+		t.Fatal("the command did not start the workflow")
+	}
+	waitFor(t, func() bool { return announced(acted.ID) })
+
+	// The sweep finds the other once it is old enough.
+	if n := f.server.startLeftoversNow(ctx, servicetest.Logger()); n != 0 || started(swept.ID) {
+		t.Fatalf("a task written moments ago was taken for a leftover (%d started)", n)
+	}
+	old := time.Now().Add(-2 * time.Minute).UnixMicro()
+	if err := f.server.store.db.Model(&taskRow{}).Where("id = ?", swept.ID).Update("created_at", old).Error; err != nil {
+		t.Fatal(err)
+	}
+	if n := f.server.startLeftoversNow(ctx, servicetest.Logger()); n != 1 || !started(swept.ID) {
+		t.Fatalf("the sweep started %d workflows, want the leftover's", n)
+	}
+	waitFor(t, func() bool { return announced(swept.ID) })
+}
+
 func step(task, seq int64, kind taskv1.TaskEventKind, process, from int64, text string) *taskv1.Transition {
 	return &taskv1.Transition{
 		TaskId: task, Sequence: seq, Kind: kind, Time: timestamppb.Now(), ActorId: 7, ActorName: "ann",

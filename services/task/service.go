@@ -100,6 +100,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Notifier:  notifierv1.NewNotifierServiceClient(c["notifier"]),
 	}, log)
 	go srv.Forward(ctx)
+	go srv.StartLeftovers(ctx, log)
 	g := grpcserver.New(log, auth.NewGuard(auth.NewKeyring(key)))
 	taskv1.RegisterTaskServiceServer(g, srv)
 	log.Info("serving", "addr", cfg.Endpoints.Task)

@@ -49,6 +49,10 @@ type taskRow struct {
 	WorkflowID           string
 	Sequence             int64
 	ConnectionContractID *int64
+	// WorkflowStarted is false while a service task's workflow is being
+	// started (and for good if the service ended in between, until it is
+	// found and started).
+	WorkflowStarted bool
 }
 
 func (taskRow) TableName() string { return "tasks" }
@@ -417,10 +421,27 @@ func (s *store) countOpenAssigned(ctx context.Context, userID int64) (int64, err
 	return n, err
 }
 
-// unsent returns steps whose notices have not reached the notifier yet.
+// unsent returns steps whose notices have not reached the notifier yet,
+// but for tasks whose workflow has not started (people are told of a task
+// once it lives).
 func (s *store) unsent(ctx context.Context, limit int) ([]eventRow, error) {
 	var rows []eventRow
-	err := s.db.WithContext(ctx).Where("notice_sent = ?", false).Order("id").Limit(limit).Find(&rows).Error
+	unstarted := s.db.Model(&taskRow{}).Select("id").Where("workflow_started = false")
+	err := s.db.WithContext(ctx).Where("notice_sent = ? AND task_id NOT IN (?)", false, unstarted).Order("id").Limit(limit).Find(&rows).Error
+	return rows, err
+}
+
+// markStarted records that a task's workflow runs.
+func (s *store) markStarted(ctx context.Context, id int64) error {
+	return s.db.WithContext(ctx).Model(&taskRow{}).Where("id = ?", id).Update("workflow_started", true).Error
+}
+
+// unstarted returns open tasks written before the cutoff whose workflow
+// was never recorded as started.
+func (s *store) unstarted(ctx context.Context, before int64, limit int) ([]taskRow, error) {
+	var rows []taskRow
+	err := s.db.WithContext(ctx).Where("workflow_started = false AND created_at < ? AND state = ?", before, int32(taskv1.TaskState_TASK_STATE_OPEN)).
+		Order("created_at").Limit(limit).Find(&rows).Error
 	return rows, err
 }
 
