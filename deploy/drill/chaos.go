@@ -103,6 +103,8 @@ func restartSchedule(ctx context.Context, s *Stack, pg *Postgres, wl *workload, 
 		}
 		f := fault{At: time.Since(c.start)}
 		began := time.Now()
+		// A restart is seen through even when the work ends meanwhile.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
 		switch what {
 		case "temporal":
 			how := "stop (SIGTERM)"
@@ -110,18 +112,19 @@ func restartSchedule(ctx context.Context, s *Stack, pg *Postgres, wl *workload, 
 				how = "kill -9"
 			}
 			f.What = fmt.Sprintf("Temporal dev server: %s, down %s, start on the same history", how, opt.TemporalDown)
-			if err := s.RestartTemporal(context.WithoutCancel(ctx), opt.TemporalDown, opt.TemporalCrash); err != nil {
+			if err := s.RestartTemporal(rctx, opt.TemporalDown, opt.TemporalCrash); err != nil {
 				f.Err = err.Error()
 			}
 		case "postgres":
 			f.What = "PostgreSQL: pg_ctl restart -m fast"
-			if err := pg.Restart(context.WithoutCancel(ctx)); err != nil {
+			if err := pg.Restart(rctx); err != nil {
 				f.Err = err.Error()
 			}
 		}
-		if err := allReady(context.WithoutCancel(ctx), s, 3*time.Minute); err != nil && f.Err == "" {
+		if err := allReady(rctx, s, 3*time.Minute); err != nil && f.Err == "" {
 			f.Err = err.Error()
 		}
+		cancel()
 		f.Down = time.Since(began)
 		c.record(f)
 	}

@@ -37,6 +37,11 @@ type step struct {
 	Actor   string
 	// Comment: the step leaves a comment (its text) on the task.
 	Comment bool
+	// Seen: no answer said the step was done; the client found it in the
+	// read model after an attempt whose answer was lost. Where it landed
+	// among the client's other steps is not known (Temporal may deliver
+	// that attempt after a later command).
+	Seen bool
 }
 
 // taskRecord is what a client believes of one task: what it did to it and

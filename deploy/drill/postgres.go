@@ -95,7 +95,8 @@ func (p *Postgres) Port() int { return p.port }
 // Restart stops the cluster (fast: open sessions are ended) and starts it
 // again, as an operator's restart would.
 func (p *Postgres) Restart(ctx context.Context) error {
-	return p.run(ctx, "pg_ctl", "-D", p.data, "-m", "fast", "-w", "-t", "60", "restart")
+	// -l: the server must not inherit pg_ctl's output, which run waits on.
+	return p.run(ctx, "pg_ctl", "-D", p.data, "-l", filepath.Join(p.dir, "postgres.log"), "-m", "fast", "-w", "-t", "60", "restart")
 }
 
 // Stop stops the cluster and removes its folder.

@@ -441,7 +441,7 @@ func (j *job) comment(ctx context.Context, t *taskRecord, actor *user, what stri
 			j.stats().lookedUp.Add(1)
 		}
 		j.stats().commands.Add(1)
-		t.Steps = append(t.Steps, step{Command: "comment", Event: eventCommented, Text: text, Actor: actor.id, Comment: true})
+		t.Steps = append(t.Steps, step{Command: "comment", Event: eventCommented, Text: text, Actor: actor.id, Comment: true, Seen: !a.ok()})
 		return true
 	}
 }
