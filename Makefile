@@ -110,7 +110,7 @@ generate: $(BUF) $(PLUGINS) frontend/node_modules/.package-lock.json ## Regenera
 	cd frontend && npx openapi-typescript ../gateway/openapi/crm.openapi.json -o src/api/schema.d.ts --silent
 
 .PHONY: lint
-lint: $(BUF) $(STATICCHECK_BIN) ## buf lint, gofmt, go vet (each module on its own) and staticcheck.
+lint: $(BUF) $(STATICCHECK_BIN) frontend/node_modules/.package-lock.json ## buf lint, gofmt, go vet (each module on its own) and staticcheck.
 	$(BUF) lint
 	@unformatted=$$(gofmt -l $(GO_MODULES)); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	for m in $(GO_MODULES); do (cd $$m && GOWORK=off go vet ./... && $(STATICCHECK_BIN) ./...); done

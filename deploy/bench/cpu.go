@@ -36,7 +36,6 @@ func cpuSeconds(pid int) (float64, error) {
 type cpuMeter struct {
 	pids  map[string]int
 	start map[string]float64
-	self  time.Duration
 	at    time.Time
 }
 
