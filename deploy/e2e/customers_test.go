@@ -89,10 +89,11 @@ func TestTemporalUIAndHealthAnswer(t *testing.T) {
 		TemporalNamespace string `json:"temporalNamespace"`
 	}
 	s.Anonymous(t).Must(http.MethodGet, "/console-config.json", nil, &cc)
-	if cc.TemporalUIURL != s.TemporalUIURL() || cc.TemporalNamespace != "default" {
-		t.Fatalf("console config %+v, want the stack's Temporal UI %s", cc, s.TemporalUIURL())
+	ns := s.Config.Temporal.Namespace
+	if cc.TemporalUIURL != s.TemporalUIURL() || cc.TemporalNamespace != ns {
+		t.Fatalf("console config %+v, want the stack's Temporal UI %s and namespace %s", cc, s.TemporalUIURL(), ns)
 	}
-	for _, url := range []string{s.Base + "/healthz", s.TemporalUIURL() + "/namespaces/default/workflows"} {
+	for _, url := range []string{s.Base + "/healthz", s.TemporalUIURL() + "/namespaces/" + ns + "/workflows"} {
 		resp, err := http.Get(url)
 		if err != nil {
 			t.Fatal(err)
