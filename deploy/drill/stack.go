@@ -83,13 +83,10 @@ func LocalStack(o LocalOptions) StartFunc {
 		for k, v := range extra {
 			env[k] = v
 		}
-		for k, v := range env {
-			if err := os.Setenv(k, v); err != nil {
-				return nil, nil, err
-			}
-		}
+		restore := setenv(env)
 		cfg, err := config.Load[localstack.Config]()
 		if err != nil {
+			restore()
 			return nil, nil, err
 		}
 		logOut := o.Log
@@ -99,9 +96,10 @@ func LocalStack(o LocalOptions) StartFunc {
 		log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		s, err := localstack.Start(ctx, cfg, log, nil)
 		if err != nil {
+			restore()
 			return nil, nil, fmt.Errorf("starting the stack: %w", err)
 		}
-		return &Stack{Stack: s, Config: cfg, AdminPassword: stacktest.AdminPassword}, s.Stop, nil
+		return &Stack{Stack: s, Config: cfg, AdminPassword: stacktest.AdminPassword}, func() { s.Stop(); restore() }, nil
 	}
 	// A free port can be taken by another program before the stack binds
 	// it: then the stack starts again on other ports.
@@ -110,6 +108,30 @@ func LocalStack(o LocalOptions) StartFunc {
 			s, stop, err := start(ctx, extra)
 			if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
 				return s, stop, err
+			}
+		}
+	}
+}
+
+// setenv sets env in this process and returns what puts the earlier values
+// back, so one drill's settings (its PostgreSQL, say) do not leak into the
+// next drill's stack.
+func setenv(env map[string]string) (restore func()) {
+	before := map[string]*string{}
+	for k, v := range env {
+		if old, ok := os.LookupEnv(k); ok {
+			before[k] = &old
+		} else {
+			before[k] = nil
+		}
+		os.Setenv(k, v)
+	}
+	return func() {
+		for k, old := range before {
+			if old == nil {
+				os.Unsetenv(k)
+			} else {
+				os.Setenv(k, *old)
 			}
 		}
 	}
