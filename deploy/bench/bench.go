@@ -28,6 +28,11 @@ type Options struct {
 // Run starts the stack as configured, measures, and prints the report.
 func Run(ctx context.Context, cfg localstack.Config, opt Options, out io.Writer) error {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tg, err := withTelegram(&cfg)
+	if err != nil {
+		return err
+	}
+	defer tg.Close()
 	fmt.Fprintf(out, "starting the stack (data in %s)…\n", cfg.DataDir)
 	stack, err := localstack.Start(ctx, cfg, log, nil)
 	if err != nil {
@@ -37,6 +42,9 @@ func Run(ctx context.Context, cfg localstack.Config, opt Options, out io.Writer)
 	api, err := restclient.Login(stack.ConsoleURL(), "admin", opt.AdminPassword)
 	if err != nil {
 		return err
+	}
+	if err := linkRecipients(api, tg); err != nil {
+		return fmt.Errorf("linking Telegram chats: %w", err)
 	}
 	w, err := prepare(api)
 	if err != nil {
@@ -85,6 +93,7 @@ func Run(ctx context.Context, cfg localstack.Config, opt Options, out io.Writer)
 	fmt.Fprintf(out, "\nP1 (≥ 100 transitions/s and ≥ 0.75× the bare local-activity loop): %.1f/s, %.2f×\n", restN.Rate(), restN.Rate()/bareLocalN.Rate())
 	fmt.Fprintf(out, "P2 (advance → next process at 1 client: p50 ≤ 20 ms, p99 ≤ 100 ms): p50 %s, p99 %s\n\n", ms(rest1.Quantile(0.5)), ms(rest1.Quantile(0.99)))
 	use.print(out)
+	reportTelegram(out, tg)
 	return nil
 }
 

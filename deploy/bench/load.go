@@ -107,6 +107,11 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 		return fmt.Errorf("the load run needs PostgreSQL: set CRM_DATABASE_URL")
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	tg, err := withTelegram(&cfg)
+	if err != nil {
+		return err
+	}
+	defer tg.Close()
 	fmt.Fprintf(out, "starting the stack on PostgreSQL (data in %s)…\n", cfg.DataDir)
 	stack, err := localstack.Start(ctx, cfg, log, nil)
 	if err != nil {
@@ -119,6 +124,9 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 	api, err := restclient.Login(stack.ConsoleURL(), "admin", opt.AdminPassword)
 	if err != nil {
 		return err
+	}
+	if err := linkRecipients(api, tg); err != nil {
+		return fmt.Errorf("linking Telegram chats: %w", err)
 	}
 	key, err := cfg.SigningKey()
 	if err != nil {
@@ -208,6 +216,7 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 	fmt.Fprintf(out, "\n%s, %d cores, %d customers, %d phones, %d open tasks with workflows, %d closed tasks as rows\n",
 		time.Now().UTC().Format(time.RFC3339), numCPU(), opt.Customers, 2*opt.Customers, opt.OpenTasks, opt.ClosedTasks)
 	Report(out, rows)
+	reportTelegram(out, tg)
 	return nil
 }
 

@@ -2,24 +2,12 @@ package customer
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/telecomcrm/crm/services/platform/servicetest"
 )
-
-// sentQuery is a statement as the store sent it: text with $n parameters
-// and the values bound to them.
-type sentQuery struct {
-	sql  string
-	vars []any
-}
 
 // TestSearchQueriesUseTheirIndexesUnderGenericPlans runs the store's
 // reading queries on a seeded PostgreSQL database, records the statements
@@ -38,19 +26,7 @@ func TestSearchQueriesUseTheirIndexesUnderGenericPlans(t *testing.T) {
 	pop := population{Customers: 30000}
 	pop.seed(t, common.DatabaseURL, false)
 
-	var mu sync.Mutex
-	var sent []sentQuery
-	record := func(tx *gorm.DB) {
-		mu.Lock()
-		defer mu.Unlock()
-		sent = append(sent, sentQuery{sql: tx.Statement.SQL.String(), vars: append([]any(nil), tx.Statement.Vars...)})
-	}
-	if err := db.Callback().Query().After("gorm:query").Register("plan_test:record", record); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Callback().Row().After("gorm:row").Register("plan_test:record", record); err != nil {
-		t.Fatal(err)
-	}
+	taken := servicetest.RecordQueries(t, db)
 	st := &store{db: db, now: time.Now}
 	ctx := context.Background()
 	mobile := pop.Mobile(1234)
@@ -84,94 +60,27 @@ func TestSearchQueriesUseTheirIndexesUnderGenericPlans(t *testing.T) {
 			[]string{"customers_pkey phones_customer_id"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			mu.Lock()
-			sent = nil
-			mu.Unlock()
+			taken()
 			if err := tc.run(); err != nil {
 				t.Fatal(err)
 			}
-			mu.Lock()
-			queries := sent
-			mu.Unlock()
+			queries := taken()
 			if len(queries) != len(tc.uses) {
 				t.Fatalf("%d statements sent, want %d: %v", len(queries), len(tc.uses), queries)
 			}
 			for i, q := range queries {
-				plan := genericPlan(t, db, q)
+				plan := servicetest.GenericPlan(t, db, q)
 				for _, table := range []string{"customers", "phones"} {
 					if strings.Contains(plan, "Seq Scan on "+table) {
-						t.Errorf("statement %d reads all of %s:\n%s\n%s", i+1, table, q.sql, plan)
+						t.Errorf("statement %d reads all of %s:\n%s\n%s", i+1, table, q.SQL, plan)
 					}
 				}
 				for _, index := range strings.Fields(tc.uses[i]) {
 					if !strings.Contains(plan, " "+index) {
-						t.Errorf("statement %d does not use %s:\n%s\n%s", i+1, index, q.sql, plan)
+						t.Errorf("statement %d does not use %s:\n%s\n%s", i+1, index, q.SQL, plan)
 					}
 				}
 			}
 		})
 	}
 }
-
-// genericPlan explains q as a prepared statement under a generic plan.
-func genericPlan(t *testing.T, db *gorm.DB, q sentQuery) string {
-	t.Helper()
-	ctx := context.Background()
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := sqlDB.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	for _, stmt := range []string{"SET plan_cache_mode = force_generic_plan", "PREPARE plan_test AS " + q.sql} {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
-	defer conn.ExecContext(ctx, "DEALLOCATE plan_test; RESET plan_cache_mode")
-	args := make([]string, len(q.vars))
-	for i, v := range q.vars {
-		args[i] = literal(t, v)
-	}
-	explain := "EXPLAIN EXECUTE plan_test"
-	if len(args) > 0 {
-		explain += "(" + strings.Join(args, ", ") + ")"
-	}
-	rows, err := conn.QueryContext(ctx, explain)
-	if err != nil {
-		t.Fatalf("%s: %v", explain, err)
-	}
-	defer rows.Close()
-	var plan strings.Builder
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		plan.WriteString(line + "\n")
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return plan.String()
-}
-
-func literal(t *testing.T, v any) string {
-	switch v := v.(type) {
-	case string:
-		return "'" + strings.ReplaceAll(v, "'", "''") + "'"
-	case int:
-		return strconv.Itoa(v)
-	case int32:
-		return strconv.FormatInt(int64(v), 10)
-	case int64:
-		return strconv.FormatInt(v, 10)
-	}
-	t.Fatalf("no literal for %T", v)
-	return ""
-}
-
-func (q sentQuery) String() string { return fmt.Sprintf("%s %v", q.sql, q.vars) }

@@ -150,4 +150,29 @@ var migrations = []*database.Migration{
 			return nil
 		},
 	},
+	{
+		// Task lists page newest first. Each filter's index now ends with
+		// the id, so a page is read off the index in order; before, a
+		// queue whose open tasks were older than most of the closed ones
+		// walked every task backwards (0.4 s a page at a million tasks).
+		ID: "0006_task_lists_by_newest",
+		Migrate: func(tx *gorm.DB) error {
+			for _, stmt := range []string{
+				`DROP INDEX tasks_state_group`,
+				`CREATE INDEX tasks_state_group_id ON tasks (state, process_group_id, id)`,
+				`CREATE INDEX tasks_state_id ON tasks (state, id)`,
+				`DROP INDEX tasks_contract`,
+				`CREATE INDEX tasks_contract_id ON tasks (contract_id, id)`,
+				`DROP INDEX tasks_customer`,
+				`CREATE INDEX tasks_customer_id ON tasks (customer_id, id)`,
+				`DROP INDEX tasks_assignee`,
+				`CREATE INDEX tasks_assignee_id ON tasks (assignee_id, id)`,
+			} {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	},
 }
