@@ -81,8 +81,14 @@ func (s *Service) expandOne(ctx context.Context, e *eventRow) error {
 	if err := s.store.expand(ctx, e.ID, ds); err != nil {
 		return err
 	}
-	if len(ds) > 0 {
-		s.wake(s.wakeSend)
+	var chats []int64
+	for _, d := range ds {
+		if d.State == statePending {
+			chats = append(chats, d.ChatID)
+		}
+	}
+	if len(chats) > 0 {
+		s.wakeSender(chats)
 	}
 	return nil
 }

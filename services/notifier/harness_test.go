@@ -44,6 +44,11 @@ type harness struct {
 	opts     Options
 	deps     Deps
 
+	// recording makes start record the store's reading statements,
+	// which taken returns.
+	recording bool
+	taken     func() []servicetest.Query
+
 	mu     sync.Mutex
 	svc    *Service
 	client notifierv1.NotifierServiceClient
@@ -73,6 +78,14 @@ func fastOptions(apiURL string) Options {
 
 func newHarness(t *testing.T, tune ...func(*Options)) *harness {
 	t.Helper()
+	h := newStoppedHarness(t, tune...)
+	h.start()
+	return h
+}
+
+// newStoppedHarness is newHarness before start.
+func newStoppedHarness(t *testing.T, tune ...func(*Options)) *harness {
+	t.Helper()
 	h := &harness{
 		t:        t,
 		api:      newFakeBotAPI(t, testToken),
@@ -92,7 +105,6 @@ func newHarness(t *testing.T, tune ...func(*Options)) *harness {
 		Tasks:     taskv1.NewTaskServiceClient(h.dial(taskAddr, fwd)),
 		Forwarder: fwd,
 	}
-	h.start()
 	t.Cleanup(h.stop)
 	return h
 }
@@ -114,6 +126,9 @@ func (h *harness) start() {
 	db, err := OpenDB(ctx, h.common, servicetest.Logger())
 	if err != nil {
 		h.t.Fatalf("opening the notifier store: %v", err)
+	}
+	if h.recording {
+		h.taken = servicetest.RecordQueries(h.t, db)
 	}
 	svc, err := New(db, h.deps, h.opts)
 	if err != nil {

@@ -817,3 +817,32 @@ func TestBotTokenNeverReachesTheLogsOrTheTables(t *testing.T) {
 		t.Fatalf("%d deliveries keep the token in their reason", leaks)
 	}
 }
+
+// Under a backlog for rate-limited chats, each new message for them must
+// not send the sender through the queue: that was a scan of the backlog
+// per task movement.
+func TestNewMessagesForWaitingChatsDoNotMakeTheSenderScanTheQueue(t *testing.T) {
+	h := newStoppedHarness(t, func(o *Options) { o.PerChatInterval, o.IdleWait = time.Hour, time.Hour })
+	h.recording = true
+	h.start()
+	h.enqueue(notice("task-41/1", created, 0, groupProvisioning))
+	eventually(t, 10*time.Second, func() bool { return h.api.SentCount() == 2 }, "Carl and Egor get the first message")
+	h.taken()
+	const more = 40
+	for i := 2; i <= more+1; i++ {
+		h.enqueue(notice(fmt.Sprintf("task-41/%d", i), created, 0, groupProvisioning))
+	}
+	eventually(t, 10*time.Second, func() bool { return h.stats().PendingEvents == 0 }, "every event is expanded")
+	looks := 0
+	for _, q := range h.taken() {
+		if strings.Contains(q.SQL, "next_attempt_at <=") && strings.Contains(q.SQL, "deliveries") {
+			looks++
+		}
+	}
+	if looks > 3 {
+		t.Fatalf("the sender looked through the queue %d times for %d messages to chats that must wait", looks, 2*more)
+	}
+	if got := h.api.SentCount(); got != 2 {
+		t.Fatalf("%d messages sent, want 2: the chats must wait an hour", got)
+	}
+}

@@ -83,9 +83,14 @@ func (x *sender) run(ctx context.Context) error {
 	results := make(chan result, x.svc.opts.Workers)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var until time.Time
+	look := true
 	for {
-		wait := x.dispatch(ctx, results, &wg)
-		timer := time.NewTimer(wait)
+		if look {
+			until = x.now().Add(x.dispatch(ctx, results, &wg))
+		}
+		look = true
+		timer := time.NewTimer(max(until.Sub(x.now()), 0))
 		select {
 		case <-ctx.Done():
 			timer.Stop()
@@ -94,12 +99,34 @@ func (x *sender) run(ctx context.Context) error {
 			}
 			return nil
 		case <-x.svc.wakeSend:
+			// Under a backlog most new messages are for chats that must
+			// wait anyway; looking through the queue for each of them
+			// would cost a scan of the backlog per task movement.
+			look = !x.allWaiting(x.svc.wokenChats(), x.now())
 		case r := <-results:
 			x.settle(r)
 		case <-timer.C:
 		}
 		timer.Stop()
 	}
+}
+
+// allWaiting tells whether none of the chats may be sent to now (busy,
+// limited, told to wait, or every send paused), so that the sender's
+// next look, already timed for when one frees up, cannot come sooner.
+func (x *sender) allWaiting(chats map[int64]bool, now time.Time) bool {
+	if len(chats) == 0 {
+		return false
+	}
+	if now.Before(x.pausedUntil) || untilToken(x.global, now) > 0 {
+		return true
+	}
+	for id := range chats {
+		if !x.inflight[id] && !x.chatBlocked(id, now) {
+			return false
+		}
+	}
+	return true
 }
 
 // skipAll records every message as skipped while no bot is configured.
@@ -116,6 +143,7 @@ func (x *sender) skipAll(ctx context.Context) error {
 			timer.Stop()
 			return nil
 		case <-x.svc.wakeSend:
+			x.svc.wokenChats()
 		case <-timer.C:
 		}
 		timer.Stop()

@@ -23,6 +23,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -218,6 +219,10 @@ type Service struct {
 
 	wakeExpand chan struct{}
 	wakeSend   chan struct{}
+	// wokenFor holds the chats new messages wait for since the sender
+	// last looked; nil for a wake that names none.
+	wokenMu  sync.Mutex
+	wokenFor map[int64]bool
 
 	// webhookAddr is where the webhook listens once it does.
 	webhookAddr atomic.Pointer[string]
@@ -254,6 +259,29 @@ func (s *Service) BotEnabled() bool { return s.opts.TelegramToken != "" }
 // Stats reads the delivery queue's figures from the tables (for
 // GetDeliveryStats and the metrics).
 func (s *Service) Stats(ctx context.Context) (Stats, error) { return s.store.stats(ctx) }
+
+// wakeSender tells the sender that messages now wait for these chats.
+func (s *Service) wakeSender(chats []int64) {
+	s.wokenMu.Lock()
+	if s.wokenFor == nil {
+		s.wokenFor = map[int64]bool{}
+	}
+	for _, c := range chats {
+		s.wokenFor[c] = true
+	}
+	s.wokenMu.Unlock()
+	s.wake(s.wakeSend)
+}
+
+// wokenChats returns the chats the wakes since the last call named, and
+// forgets them.
+func (s *Service) wokenChats() map[int64]bool {
+	s.wokenMu.Lock()
+	defer s.wokenMu.Unlock()
+	out := s.wokenFor
+	s.wokenFor = nil
+	return out
+}
 
 // wake nudges a background loop without waiting.
 func (s *Service) wake(ch chan struct{}) {
