@@ -28,7 +28,8 @@ type LoadOptions struct {
 	Customers     int           // seeded through the customer service, two phones each
 	ClosedTasks   int           // bulk-loaded closed history (rows, no workflows)
 	OpenTasks     int           // real service tasks with running workflows
-	Rate          int           // requests per second of each read phase and of the mix
+	Rate          int           // requests per second of each read phase
+	MixRate       int           // requests per second of the mixed load
 	Phase         time.Duration // how long each phase runs
 	SeedWorkers   int
 	AdminPassword string
@@ -79,10 +80,10 @@ func readOps(customers int) []readOp {
 			}},
 		{"name search (6 letters)",
 			func(r *rand.Rand) string {
-				return "/api/v1/customers?query=" + url.QueryEscape(string([]rune(surnames[r.IntN(len(surnames))])[:6]))
+				return "/api/v1/customers?query=" + url.QueryEscape(namePart(r))
 			},
 			func(ctx context.Context, db *pgxpool.Pool, r *rand.Rand) error {
-				part := strings.ToLower(string([]rune(surnames[r.IntN(len(surnames))])[:6]))
+				part := strings.ToLower(namePart(r))
 				return scan(db.Query(ctx, `SELECT id, name FROM customer.customers WHERE name_lower LIKE $1 LIMIT 20`, "%"+part+"%"))
 			}},
 		{"queue page (group, open, 50)",
@@ -91,6 +92,13 @@ func readOps(customers int) []readOp {
 				return scan(db.Query(ctx, `SELECT * FROM task.tasks WHERE state = 1 AND process_group_id = 5 ORDER BY id DESC LIMIT 51`))
 			}},
 	}
+}
+
+// namePart is what a person types to find a customer by name: the first
+// six letters of a common surname, or all of a shorter one.
+func namePart(r *rand.Rand) string {
+	name := []rune(surnames[r.IntN(len(surnames))])
+	return string(name[:min(6, len(name))])
 }
 
 func prefixEnd(p string) string {
@@ -157,7 +165,7 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 	if err != nil {
 		return err
 	}
-	open, err := openMany(api, w, opt.OpenTasks, 8)
+	open, err := openMany(ctx, api, w, opt.OpenTasks, 8)
 	if err != nil {
 		return err
 	}
@@ -209,8 +217,8 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 	})
 	rows = append(rows, Row{Sample: onboard})
 
-	fmt.Fprintf(out, "measuring a mixed load at %d/s (reads, comments, advances)…\n", opt.Rate)
-	mix := mixed(ctx, api, readOps(opt.Customers), w, open, opt.Rate, opt.Phase)
+	fmt.Fprintf(out, "measuring a mixed load at %d/s (reads, comments, advances)…\n", opt.MixRate)
+	mix := mixed(ctx, api, readOps(opt.Customers), w, open, opt.MixRate, opt.Phase)
 	rows = append(rows, mix...)
 
 	fmt.Fprintf(out, "\n%s, %d cores, %d customers, %d phones, %d open tasks with workflows, %d closed tasks as rows\n",
@@ -221,7 +229,7 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 }
 
 // openMany opens n service tasks with workers parallel clients.
-func openMany(api *restclient.Client, w *world, n, workers int) ([]string, error) {
+func openMany(ctx context.Context, api *restclient.Client, w *world, n, workers int) ([]string, error) {
 	ids := make([]string, n)
 	var next atomic.Int64
 	var firstErr error
@@ -233,7 +241,7 @@ func openMany(api *restclient.Client, w *world, n, workers int) ([]string, error
 			defer wg.Done()
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= n {
+				if i >= n || ctx.Err() != nil {
 					return
 				}
 				var t taskView
@@ -246,6 +254,9 @@ func openMany(api *restclient.Client, w *world, n, workers int) ([]string, error
 		}()
 	}
 	wg.Wait()
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
 	return ids, firstErr
 }
 
