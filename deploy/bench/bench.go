@@ -39,6 +39,9 @@ func Run(ctx context.Context, cfg localstack.Config, opt Options, out io.Writer)
 		return err
 	}
 	defer stack.Stop()
+	if _, err := IdleMemory(out, stack, 15*time.Second); err != nil {
+		return err
+	}
 	api, err := restclient.Login(stack.ConsoleURL(), "admin", opt.AdminPassword)
 	if err != nil {
 		return err
