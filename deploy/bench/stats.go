@@ -14,17 +14,22 @@ import (
 
 // Sample is one measured series.
 type Sample struct {
-	Name    string
-	mu      sync.Mutex
-	lat     []time.Duration
-	errors  int
-	elapsed time.Duration
+	Name   string
+	mu     sync.Mutex
+	lat    []time.Duration
+	errors int
+	// firstErr is the first error, told under the table.
+	firstErr error
+	elapsed  time.Duration
 }
 
 func (s *Sample) add(d time.Duration, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
+		if s.errors == 0 {
+			s.firstErr = err
+		}
 		s.errors++
 		return
 	}
@@ -63,6 +68,11 @@ func Report(w io.Writer, rows []Row) {
 				float64(s.Quantile(0.5))/float64(max(1, r.Baseline.Quantile(0.5))))
 		}
 		fmt.Fprintf(w, "%-44s %8d %10.1f %10s %10s %7d  %s\n", s.Name, len(s.lat), s.Rate(), ms(s.Quantile(0.5)), ms(s.Quantile(0.99)), s.errors, ratio)
+	}
+	for _, r := range rows {
+		if err := r.Sample.firstErr; err != nil {
+			fmt.Fprintf(w, "first error of %q: %.300s\n", r.Sample.Name, err)
+		}
 	}
 }
 
