@@ -15,7 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/telecomcrm/crm/deploy/probe"
 	"github.com/telecomcrm/crm/services/platform/config"
 )
 
@@ -196,7 +196,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*S
 func (s *Stack) readiness(name string) func(context.Context) error {
 	switch name {
 	case "gateway":
-		return func(ctx context.Context) error { return httpOK(ctx, "http://"+s.cfg.HTTPAddr+"/healthz") }
+		return func(ctx context.Context) error { return probe.HTTP(ctx, "http://"+s.cfg.HTTPAddr+"/healthz") }
 	case "worker":
 		return func(ctx context.Context) error { return workerPolling(ctx, s.cfg.Common, s.byName["worker"].pid()) }
 	}
@@ -207,7 +207,7 @@ func (s *Stack) readiness(name string) func(context.Context) error {
 		"task":     s.cfg.Endpoints.Task,
 		"notifier": s.cfg.Endpoints.Notifier,
 	}[name]
-	return func(ctx context.Context) error { return grpcServing(ctx, addr) }
+	return func(ctx context.Context) error { return probe.GRPC(ctx, addr) }
 }
 
 // supervise restarts a component that ends on its own, with a growing
@@ -318,20 +318,4 @@ func portFree(setting, addr string) error {
 		return fmt.Errorf("%s %s cannot be used: %w", setting, addr, err)
 	}
 	return l.Close()
-}
-
-func httpOK(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered %s", url, resp.Status)
-	}
-	return nil
 }

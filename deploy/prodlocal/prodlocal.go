@@ -24,6 +24,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 
+	"github.com/telecomcrm/crm/deploy/probe"
 	"github.com/telecomcrm/crm/workflows/task"
 )
 
@@ -155,7 +156,7 @@ func (c *Cluster) up(ctx context.Context) error {
 	if c.ui, err = start("temporal-ui", c.dir, c.cfg.UIServerBin, []string{"--root", uiRoot, "--config", "config", "--env", "production", "start"}, nil); err != nil {
 		return err
 	}
-	if err := c.ui.waitFor(ctx, time.Minute, func(ctx context.Context) error { return httpOK(ctx, c.UIURL+"/healthz") }); err != nil {
+	if err := c.ui.waitFor(ctx, time.Minute, func(ctx context.Context) error { return probe.HTTP(ctx, c.UIURL+"/healthz") }); err != nil {
 		return err
 	}
 

@@ -22,6 +22,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/telecomcrm/crm/deploy/localstack"
+	"github.com/telecomcrm/crm/deploy/probe"
 	"github.com/telecomcrm/crm/services/platform/config"
 )
 
@@ -159,11 +160,11 @@ func (c *Cluster) Smoke(ctx context.Context, s *localstack.Stack, adminPassword 
 		time.Sleep(500 * time.Millisecond)
 	}
 	for name, url := range s.MetricsURLs() {
-		if err := httpOK(ctx, url); err != nil {
+		if err := probe.HTTP(ctx, url); err != nil {
 			return fmt.Errorf("%s metrics: %w", name, err)
 		}
 	}
-	return httpOK(ctx, c.UIURL+"/namespaces/"+c.cfg.Namespace+"/workflows")
+	return probe.HTTP(ctx, c.UIURL+"/namespaces/"+c.cfg.Namespace+"/workflows")
 }
 
 // call sends a JSON request that must answer 200.

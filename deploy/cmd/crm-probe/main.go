@@ -9,13 +9,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"github.com/telecomcrm/crm/deploy/probe"
 )
 
 func main() {
@@ -28,9 +25,9 @@ func main() {
 	var err error
 	switch os.Args[1] {
 	case "grpc":
-		err = probeGRPC(ctx, os.Args[2])
+		err = probe.GRPC(ctx, os.Args[2])
 	case "http":
-		err = probeHTTP(ctx, os.Args[2])
+		err = probe.HTTP(ctx, os.Args[2])
 	default:
 		err = fmt.Errorf("unknown probe %q", os.Args[1])
 	}
@@ -38,36 +35,4 @@ func main() {
 		fmt.Fprintln(os.Stderr, "crm-probe:", err)
 		os.Exit(1)
 	}
-}
-
-func probeGRPC(ctx context.Context, addr string) error {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
-	if err != nil {
-		return err
-	}
-	if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-		return fmt.Errorf("%s is %s", addr, resp.GetStatus())
-	}
-	return nil
-}
-
-func probeHTTP(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered %s", url, resp.Status)
-	}
-	return nil
 }
