@@ -19,6 +19,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
+	"github.com/telecomcrm/crm/services/platform/process"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/workflows/connection"
 )
@@ -105,20 +106,13 @@ const strandedAfter = 2 * time.Minute
 // The removal is conditional (pending, no task), so a connection that does
 // start meanwhile keeps its contract, and its task finds none and ends.
 func (s *Server) sweepStranded(ctx context.Context, log *slog.Logger) {
-	tick := time.NewTicker(30 * time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
+	process.Every(ctx, 30*time.Second, func(ctx context.Context) {
 		if n, err := s.removeStranded(ctx); err != nil && ctx.Err() == nil {
 			log.Warn("removing stranded pending contracts failed; will retry", "err", err)
 		} else if n > 0 {
 			log.Warn("removed pending contracts whose connection never started", "count", n)
 		}
-	}
+	})
 }
 
 // removeStranded is one sweep; it tells how many contracts went.

@@ -21,6 +21,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
+	"github.com/telecomcrm/crm/services/platform/process"
 )
 
 // Name is the service's name in logs, its SQLite file and its schema.
@@ -127,16 +128,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 // sweep purges ended sessions, old throttle counters and spent link codes
 // now and then, until ctx ends.
 func (s *Server) sweep(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+	purge := func(ctx context.Context) {
 		if err := s.store.purge(ctx, s.opts.SessionIdle); err != nil && ctx.Err() == nil {
 			s.log.Warn("purging ended sessions failed", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	purge(ctx)
+	process.Every(ctx, every, purge)
 }

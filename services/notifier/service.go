@@ -40,6 +40,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/metrics"
+	"github.com/telecomcrm/crm/services/platform/process"
 )
 
 // Name is the service's name in logs, its SQLite file and its schema.
@@ -321,9 +322,7 @@ func (s *Service) Run(parent context.Context) error {
 // sweep forgets unanswered prompts, and messages past the retention time,
 // now and then.
 func (s *Service) sweep(ctx context.Context) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
+	purge := func(ctx context.Context) {
 		if err := s.store.purgePrompts(ctx, s.opts.Now().Add(-promptTTL)); err != nil && ctx.Err() == nil {
 			s.log.Warn("purging old prompts failed", "err", err)
 		}
@@ -332,12 +331,9 @@ func (s *Service) sweep(ctx context.Context) {
 		} else if n > 0 {
 			s.log.Info("old messages purged", "count", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	purge(ctx)
+	process.Every(ctx, time.Hour, purge)
 }
 
 // OpenDB opens and migrates the service's store.

@@ -21,6 +21,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
+	"github.com/telecomcrm/crm/services/platform/process"
 	wftask "github.com/telecomcrm/crm/workflows/task"
 )
 
@@ -264,16 +265,7 @@ const leftoverAfter = time.Minute
 // StartLeftovers starts, every half minute until ctx ends, the workflows
 // of service tasks left without one (see startLeftover).
 func (s *Server) StartLeftovers(ctx context.Context, log *slog.Logger) {
-	tick := time.NewTicker(30 * time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		s.startLeftoversNow(ctx, log)
-	}
+	process.Every(ctx, 30*time.Second, func(ctx context.Context) { s.startLeftoversNow(ctx, log) })
 }
 
 // startLeftoversNow is one round of StartLeftovers; it tells how many

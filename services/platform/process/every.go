@@ -1,0 +1,20 @@
+package process
+
+import (
+	"context"
+	"time"
+)
+
+// Every runs f every d until ctx ends: the services' background sweeps.
+func Every(ctx context.Context, d time.Duration, f func(context.Context)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		f(ctx)
+	}
+}
