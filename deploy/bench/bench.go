@@ -11,6 +11,7 @@ import (
 
 	"github.com/telecomcrm/crm/deploy/localstack"
 	"github.com/telecomcrm/crm/deploy/restclient"
+	"github.com/telecomcrm/crm/services/notifier/botapifake"
 )
 
 // Options size a run.
@@ -25,30 +26,61 @@ type Options struct {
 	AdminPassword string
 }
 
-// Run starts the stack as configured, measures, and prints the report.
-func Run(ctx context.Context, cfg localstack.Config, opt Options, out io.Writer) error {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+// running is a stack as the measurements use it: the notifier pointed at a
+// fake Bot API, the idle memory reported, the admin signed in and Support
+// members' chats linked.
+type running struct {
+	stack *localstack.Stack
+	api   *restclient.Client
+	tg    *botapifake.Server
+}
+
+func start(ctx context.Context, cfg localstack.Config, adminPassword string, out io.Writer) (_ *running, err error) {
 	tg, err := withTelegram(&cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer tg.Close()
+	defer func() {
+		if err != nil {
+			tg.Close()
+		}
+	}()
 	fmt.Fprintf(out, "starting the stack (data in %s)…\n", cfg.DataDir)
-	stack, err := localstack.Start(ctx, cfg, log, nil)
+	stack, err := localstack.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer stack.Stop()
+	r := &running{stack: stack, tg: tg}
+	defer func() {
+		if err != nil {
+			stack.Stop()
+		}
+	}()
 	if _, err := IdleMemory(out, stack, 15*time.Second); err != nil {
-		return err
+		return nil, err
 	}
-	api, err := restclient.Login(stack.ConsoleURL(), "admin", opt.AdminPassword)
+	if r.api, err = restclient.Login(stack.ConsoleURL(), "admin", adminPassword); err != nil {
+		return nil, err
+	}
+	if err := linkRecipients(r.api, tg); err != nil {
+		return nil, fmt.Errorf("linking Telegram chats: %w", err)
+	}
+	return r, nil
+}
+
+func (r *running) stop() {
+	r.stack.Stop()
+	r.tg.Close()
+}
+
+// Run starts the stack as configured, measures, and prints the report.
+func Run(ctx context.Context, cfg localstack.Config, opt Options, out io.Writer) error {
+	r, err := start(ctx, cfg, opt.AdminPassword, out)
 	if err != nil {
 		return err
 	}
-	if err := linkRecipients(api, tg); err != nil {
-		return fmt.Errorf("linking Telegram chats: %w", err)
-	}
+	defer r.stop()
+	stack, api, tg := r.stack, r.api, r.tg
 	w, err := prepare(api)
 	if err != nil {
 		return fmt.Errorf("preparing: %w", err)

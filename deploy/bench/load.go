@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -114,28 +112,12 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 	if !cfg.UsesPostgres() {
 		return fmt.Errorf("the load run needs PostgreSQL: set CRM_DATABASE_URL")
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	tg, err := withTelegram(&cfg)
+	r, err := start(ctx, cfg, opt.AdminPassword, out)
 	if err != nil {
 		return err
 	}
-	defer tg.Close()
-	fmt.Fprintf(out, "starting the stack on PostgreSQL (data in %s)…\n", cfg.DataDir)
-	stack, err := localstack.Start(ctx, cfg, log, nil)
-	if err != nil {
-		return err
-	}
-	defer stack.Stop()
-	if _, err := IdleMemory(out, stack, 15*time.Second); err != nil {
-		return err
-	}
-	api, err := restclient.Login(stack.ConsoleURL(), "admin", opt.AdminPassword)
-	if err != nil {
-		return err
-	}
-	if err := linkRecipients(api, tg); err != nil {
-		return fmt.Errorf("linking Telegram chats: %w", err)
-	}
+	defer r.stop()
+	api, tg := r.api, r.tg
 	key, err := cfg.SigningKey()
 	if err != nil {
 		return err
@@ -231,33 +213,15 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 // openMany opens n service tasks with workers parallel clients.
 func openMany(ctx context.Context, api *restclient.Client, w *world, n, workers int) ([]string, error) {
 	ids := make([]string, n)
-	var next atomic.Int64
-	var firstErr error
-	var once sync.Once
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				var t taskView
-				if err := api.Call(http.MethodPost, "/api/v1/tasks", map[string]any{"contractId": w.contract, "routeId": w.route, "title": fmt.Sprintf("load %d", i)}, &t); err != nil {
-					once.Do(func() { firstErr = err })
-					return
-				}
-				ids[i] = t.ID
-			}
-		}()
-	}
-	wg.Wait()
-	if firstErr == nil {
-		firstErr = ctx.Err()
-	}
-	return ids, firstErr
+	err := forEach(ctx, n, workers, func(_ context.Context, i int) error {
+		var t taskView
+		if err := api.Call(http.MethodPost, "/api/v1/tasks", map[string]any{"contractId": w.contract, "routeId": w.route, "title": fmt.Sprintf("load %d", i)}, &t); err != nil {
+			return err
+		}
+		ids[i] = t.ID
+		return nil
+	})
+	return ids, err
 }
 
 // mixed runs reads, comments and advances together at one rate: 16 reads,

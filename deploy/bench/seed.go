@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,10 +31,7 @@ func phoneOf(i, j int) string { return fmt.Sprintf("+79%09d", 2*i+j) }
 // seedCustomers registers n customers with two phones each through the
 // customer service, from workers parallel calls.
 func seedCustomers(ctx context.Context, out io.Writer, c customerv1.CustomerServiceClient, n, workers int) error {
-	var next, done atomic.Int64
-	var firstErr error
-	var once sync.Once
-	var wg sync.WaitGroup
+	var done atomic.Int64
 	start := time.Now()
 	stop := make(chan struct{})
 	go func() {
@@ -51,35 +47,24 @@ func seedCustomers(ctx context.Context, out io.Writer, c customerv1.CustomerServ
 			}
 		}
 	}()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= n || ctx.Err() != nil {
-					return
-				}
-				kind := customerv1.CustomerKind_CUSTOMER_KIND_PERSON
-				if i%10 == 9 {
-					kind = customerv1.CustomerKind_CUSTOMER_KIND_COMPANY
-				}
-				_, err := c.CreateCustomer(ctx, &customerv1.CreateCustomerRequest{Customer: &customerv1.Customer{
-					Kind: kind, Name: customerName(i), Address: fmt.Sprintf("Москва, ул. Тверская, %d", i%200+1),
-					Phones: []*customerv1.Phone{{Number: phoneOf(i, 0), Label: "mobile"}, {Number: phoneOf(i, 1), Label: "home"}},
-				}})
-				if err != nil {
-					once.Do(func() { firstErr = fmt.Errorf("customer %d: %w", i, err) })
-					return
-				}
-				done.Add(1)
-			}
-		}()
-	}
-	wg.Wait()
+	err := forEach(ctx, n, workers, func(ctx context.Context, i int) error {
+		kind := customerv1.CustomerKind_CUSTOMER_KIND_PERSON
+		if i%10 == 9 {
+			kind = customerv1.CustomerKind_CUSTOMER_KIND_COMPANY
+		}
+		_, err := c.CreateCustomer(ctx, &customerv1.CreateCustomerRequest{Customer: &customerv1.Customer{
+			Kind: kind, Name: customerName(i), Address: fmt.Sprintf("Москва, ул. Тверская, %d", i%200+1),
+			Phones: []*customerv1.Phone{{Number: phoneOf(i, 0), Label: "mobile"}, {Number: phoneOf(i, 1), Label: "home"}},
+		}})
+		if err != nil {
+			return fmt.Errorf("customer %d: %w", i, err)
+		}
+		done.Add(1)
+		return nil
+	})
 	close(stop)
-	if firstErr != nil {
-		return firstErr
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(out, "  seeded %d customers with %d phones through the customer service in %s (%.0f/s)\n", n, 2*n, time.Since(start).Round(time.Second), float64(n)/time.Since(start).Seconds())
 	return nil
