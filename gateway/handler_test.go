@@ -343,3 +343,24 @@ func TestMetricsLeaveThePublicListenerWhenTheyHaveTheirOwn(t *testing.T) {
 		}
 	}
 }
+
+func TestAnOversizedBodyOverARealConnectionGets413NotAReset(t *testing.T) {
+	h := newHarness(t, nil)
+	srv := httptest.NewServer(h.h)
+	defer srv.Close()
+	for _, chunked := range []bool{false, true} {
+		var body io.Reader = strings.NewReader(strings.Repeat("x", 8<<20))
+		if chunked {
+			body = io.MultiReader(body) // hides the length: sent chunked
+		}
+		resp, err := http.Post(srv.URL+"/api/v1/customers", "application/json", body)
+		if err != nil {
+			t.Fatalf("chunked %v: %v", chunked, err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(got), `"code"`) {
+			t.Fatalf("chunked %v: HTTP %d %q, want 413 with a status", chunked, resp.StatusCode, got)
+		}
+	}
+}
