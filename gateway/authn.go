@@ -7,10 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
@@ -38,9 +36,18 @@ func principalToken(ctx context.Context) string {
 // unless the RPC is public (login). Only when the identity service cannot be
 // asked is the request refused here, with 503, so a restart does not sign
 // everyone out.
+//
+// The Authorization header goes no further: grpc-gateway would forward it
+// as metadata whatever the header matcher says, and a backend is to trust
+// the signed principal only.
 func (a *authenticator) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		authorization := r.Header.Get("Authorization")
+		if authorization != "" {
+			r = r.Clone(r.Context())
+			r.Header.Del("Authorization")
+		}
+		bearer, ok := strings.CutPrefix(authorization, "Bearer ")
 		if !ok || bearer == "" {
 			next.ServeHTTP(w, r)
 			return
@@ -65,11 +72,4 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 			writeStatus(w, status.New(codes.Unavailable, "sign-in is unavailable for a moment; try again"))
 		}
 	})
-}
-
-func writeStatus(w http.ResponseWriter, st *status.Status) {
-	body, _ := protojson.Marshal(st.Proto())
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(runtime.HTTPStatusFromCode(st.Code()))
-	w.Write(body)
 }

@@ -27,10 +27,7 @@ func parseProxies(cidrs []string) ([]netip.Prefix, error) {
 // clientAddress is the request's peer, or — when the peer is a trusted
 // proxy — the nearest untrusted address in X-Forwarded-For.
 func clientAddress(r *http.Request, proxies []netip.Prefix) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
+	host := peerHost(r)
 	if !trusted(host, proxies) {
 		return host
 	}
@@ -55,4 +52,13 @@ func trusted(addr string, proxies []netip.Prefix) bool {
 		}
 	}
 	return false
+}
+
+// peerHost is the address the request came from, without its port.
+func peerHost(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }

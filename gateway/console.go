@@ -6,11 +6,31 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // consoleHandler serves the built console. Paths that are not files are
-// the console's own routes (/customers/12) and get index.html.
+// the console's own routes (/customers/12) and get index.html; only GET
+// and HEAD do: a POST to a wrong path (a misaddressed webhook) must fail,
+// not be answered 200 with the console.
 func consoleHandler(dir string) http.Handler {
+	return onlyReads(consoleFiles(dir))
+}
+
+func onlyReads(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !safeMethod(r.Method) {
+			w.Header().Set("Allow", "GET, HEAD")
+			writeStatusAs(w, http.StatusMethodNotAllowed, status.Newf(codes.Unimplemented, "%s is not allowed here; the API is under /api/v1", r.Method))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func consoleFiles(dir string) http.Handler {
 	if dir == "" {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "the console is not built into this gateway (CRM_CONSOLE_DIR is unset); the API is under /api/v1", http.StatusNotFound)

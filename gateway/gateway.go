@@ -52,7 +52,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer closeBackends()
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		// A 1 MiB body needs far less; a slow client holds no connection
+		// longer.
+		ReadTimeout: 30 * time.Second,
+		// The slowest call (a task command waiting for its workflow's step)
+		// answers well within this.
+		WriteTimeout: 90 * time.Second,
+		IdleTimeout:  2 * time.Minute,
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(lis) }()
 	log.Info("serving", "addr", cfg.HTTPAddr)

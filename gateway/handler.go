@@ -20,6 +20,7 @@ import (
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
+	"github.com/telecomcrm/crm/services/platform/idempotency"
 	"github.com/telecomcrm/crm/services/platform/metrics"
 	"github.com/telecomcrm/crm/services/platform/requestid"
 	"github.com/telecomcrm/crm/services/platform/tracing"
@@ -27,6 +28,10 @@ import (
 
 // maxBody bounds a request body; no API call needs more.
 const maxBody = 1 << 20
+
+// apiTimeout bounds an API call, so a stuck backend cannot hold a request
+// (and the idempotency key it claimed) longer.
+const apiTimeout = 80 * time.Second
 
 // clientAddressHeader tells the identity service where a login came from.
 const clientAddressHeader = "x-crm-client-address"
@@ -45,7 +50,12 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 	}
 	authn := &authenticator{identity: identityv1.NewIdentityServiceClient(idConn), keys: keys, log: log}
 
+	onError := errorHandler(log)
 	gw := runtime.NewServeMux(
+		runtime.WithErrorHandler(onError),
+		runtime.WithRoutingErrorHandler(routingErrorHandler(onError)),
+		// A form-encoded POST must not stand in for a GET.
+		runtime.WithDisablePathLengthFallback(),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
@@ -59,6 +69,9 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 			md := metadata.Pairs(requestid.Header, requestid.From(ctx), clientAddressHeader, clientAddress(r, proxies))
 			if token := principalToken(ctx); token != "" {
 				md.Set(auth.Header, token)
+			}
+			if key := r.Header.Get(idempotencyKeyHeader); key != "" && !safeMethod(r.Method) {
+				md.Set(idempotency.Header, key)
 			}
 			return md
 		}),
@@ -80,13 +93,19 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 	// to the services included).
 	m := metrics.Default()
 	mux := http.NewServeMux()
-	mux.Handle("/api/", m.InstrumentHTTP("api", authn.middleware(limitBody(gw))))
+	mux.Handle("/api/", m.InstrumentHTTP("api", checkInput(bounded(authn.middleware(gw)))))
 	mux.Handle("GET /api/v1/openapi.json", m.InstrumentHTTP("openapi", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(doc)
 	})))
 	mux.Handle("GET /healthz", m.InstrumentHTTP("healthz", healthHandler(conns)))
-	mux.Handle("GET /metrics", m.Handler())
+	if cfg.MetricsAddr == "" {
+		// Only the local stack: deployments serve metrics on their own
+		// listener (CRM_METRICS_ADDR), out of the public's reach.
+		mux.Handle("GET /metrics", m.Handler())
+	} else {
+		mux.Handle("GET /metrics", http.NotFoundHandler())
+	}
 	mux.Handle("GET /console-config.json", m.InstrumentHTTP("console-config", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		// what the console needs to know of its surroundings, before sign-in
 		w.Header().Set("Content-Type", "application/json")
@@ -94,13 +113,15 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 		json.NewEncoder(w).Encode(map[string]string{"temporalUiUrl": cfg.TemporalUIURL, "temporalNamespace": cfg.Temporal.Namespace})
 	})))
 	mux.Handle("/", m.InstrumentHTTP("console", consoleHandler(cfg.ConsoleDir)))
-	return tracing.HTTP("gateway", withRequestID(mux)), func() { idConn.Close(); closeAll(conns) }, nil
+	h := securityHeaders(proxies, withRequestID(mux))
+	return tracing.HTTP("gateway", h), func() { idConn.Close(); closeAll(conns) }, nil
 }
 
-func limitBody(next http.Handler) http.Handler {
+func bounded(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		next.ServeHTTP(w, r)
+		ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 )
 
 // migrations are the contract service's schema steps, oldest first. The
@@ -89,4 +90,5 @@ var migrations = []*database.Migration{
 			return tx.Table("tariffs").Create(&rows).Error
 		},
 	},
+	ledger.Migration("0003_idempotency_keys"),
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 	"github.com/telecomcrm/crm/services/platform/process"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
@@ -86,7 +87,9 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter Connecti
 	defer taskConn.Close()
 	customers := customerv1.NewCustomerServiceClient(conn)
 	contracts := NewServer(db, key, customers, starter)
-	srv := grpcserver.New(log, auth.NewGuard(keys))
+	idem := ledger.New(db)
+	go idem.Sweep(ctx, log)
+	srv := grpcserver.New(log, auth.NewGuard(keys), idem.ServerOption())
 	contractv1.RegisterContractServiceServer(srv, contracts)
 	contractv1.RegisterConnectionServiceServer(srv, NewWizard(contracts, customers, taskv1.NewTaskServiceClient(taskConn)))
 	go contracts.sweepStranded(ctx, log)

@@ -4,6 +4,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 )
 
 // migrations are the customer service's schema steps, oldest first. The
@@ -53,4 +54,5 @@ var migrations = []*database.Migration{
 			return nil
 		},
 	},
+	ledger.Migration("0002_idempotency_keys"),
 }

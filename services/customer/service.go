@@ -16,6 +16,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 )
 
@@ -59,7 +60,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer conn.Close()
-	srv := grpcserver.New(log, auth.NewGuard(keys))
+	idem := ledger.New(db)
+	go idem.Sweep(ctx, log)
+	srv := grpcserver.New(log, auth.NewGuard(keys), idem.ServerOption())
 	customerv1.RegisterCustomerServiceServer(srv, NewServer(db, key, NewContractFinder(contractv1.NewContractServiceClient(conn))))
 	log.Info("serving", "addr", cfg.Endpoints.Customer)
 	return srv.Serve(ctx, cfg.Endpoints.Customer)

@@ -18,6 +18,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
 )
 
@@ -45,7 +46,7 @@ func newStack(t *testing.T) *stack {
 	finder := &contractFinder{}
 	customerAddr := servicetest.Serve(t, func(s *grpcserver.Server) {
 		customerv1.RegisterCustomerServiceServer(s, NewServer(cdb, servicetest.Key, finder))
-	})
+	}, ledger.New(cdb).ServerOption())
 	customers := customerv1.NewCustomerServiceClient(servicetest.Dial(t, customerAddr))
 	contractAddr := servicetest.Serve(t, func(s *grpcserver.Server) {
 		// The contract service reaches the customer service as in

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 )
 
 // seed is what the first start of an empty database needs beyond the
@@ -31,6 +32,7 @@ func migrations(sd *seed) []*database.Migration {
 	return []*database.Migration{
 		{ID: "0001_identity_schema", Migrate: migrateSchema},
 		{ID: "0002_default_roles_groups_admin", Migrate: sd.migrateDefaults},
+		ledger.Migration("0003_idempotency_keys"),
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 	"github.com/telecomcrm/crm/services/platform/process"
 )
@@ -119,7 +120,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	go srv.sweep(ctx, time.Hour)
-	g := grpcserver.New(log, auth.NewGuard(auth.NewKeyring(key)))
+	idem := ledger.New(db)
+	go idem.Sweep(ctx, log)
+	g := grpcserver.New(log, auth.NewGuard(auth.NewKeyring(key)), idem.ServerOption())
 	identityv1.RegisterIdentityServiceServer(g, srv)
 	log.Info("serving", "addr", cfg.Endpoints.Identity)
 	return g.Serve(ctx, cfg.Endpoints.Identity)

@@ -4,6 +4,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 )
 
 // migrations are the notifier's schema steps, oldest first. The structs
@@ -102,4 +103,5 @@ var migrations = []*database.Migration{
 			return tx.Exec(`CREATE INDEX deliveries_updated_at ON deliveries (updated_at)`).Error
 		},
 	},
+	ledger.Migration("0003_idempotency_keys"),
 }

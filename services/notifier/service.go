@@ -39,6 +39,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/metrics"
 	"github.com/telecomcrm/crm/services/platform/process"
 )
@@ -377,7 +378,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer metrics.Default().Unregister(stats)
-	srv := grpcserver.New(log, auth.NewGuard(keys))
+	idem := ledger.New(db)
+	go idem.Sweep(ctx, log)
+	srv := grpcserver.New(log, auth.NewGuard(keys), idem.ServerOption())
 	notifierv1.RegisterNotifierServiceServer(srv, svc.Server())
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {

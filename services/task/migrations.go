@@ -4,6 +4,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 )
 
 // migrations are the task service's schema steps, oldest first; the structs
@@ -175,4 +176,5 @@ var migrations = []*database.Migration{
 			return nil
 		},
 	},
+	ledger.Migration("0007_idempotency_keys"),
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	wftask "github.com/telecomcrm/crm/workflows/task"
@@ -101,7 +102,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}, log)
 	go srv.Forward(ctx)
 	go srv.StartLeftovers(ctx, log)
-	g := grpcserver.New(log, auth.NewGuard(auth.NewKeyring(key)))
+	idem := ledger.New(db)
+	go idem.Sweep(ctx, log)
+	g := grpcserver.New(log, auth.NewGuard(auth.NewKeyring(key)), idem.ServerOption())
 	taskv1.RegisterTaskServiceServer(g, srv)
 	log.Info("serving", "addr", cfg.Endpoints.Task)
 	return g.Serve(ctx, cfg.Endpoints.Task)

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/idempotency"
 )
 
 // Client is how the task service starts task workflows and sends them
@@ -43,8 +44,12 @@ func (c *Client) Exists(ctx context.Context, taskID int64) (bool, error) {
 }
 
 // Send delivers a command (an update) and waits for its step to be written.
+// A command sent under an idempotency key carries an update id made of it,
+// so Temporal answers a retry with the first outcome instead of a second
+// step.
 func (c *Client) Send(ctx context.Context, taskID int64, update string, arg any) (Step, error) {
 	h, err := c.Temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		UpdateID:     idempotency.UpdateID(ctx, update),
 		WorkflowID:   WorkflowID(taskID),
 		UpdateName:   update,
 		Args:         []any{arg},

@@ -79,11 +79,12 @@ func OpenDB(t testing.TB, c config.Common, service string, migrations []*databas
 	return db
 }
 
-// Serve runs a gRPC server with the production bootstrap on a loopback port
-// until the test ends, and returns its address.
-func Serve(t testing.TB, register func(s *grpcserver.Server)) string {
+// Serve runs a gRPC server with the production bootstrap (and the extra
+// options a service adds in its Run) on a loopback port until the test
+// ends, and returns its address.
+func Serve(t testing.TB, register func(s *grpcserver.Server), opts ...grpc.ServerOption) string {
 	t.Helper()
-	srv := grpcserver.New(Logger(), auth.NewGuard(auth.NewKeyring(Key)))
+	srv := grpcserver.New(Logger(), auth.NewGuard(auth.NewKeyring(Key)), opts...)
 	register(srv)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
