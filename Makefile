@@ -23,6 +23,7 @@ COMPOSE_VERSION         := v5.6.0
 KUBECONFORM_VERSION     := v0.7.0
 K8S_SCHEMA_VERSION      := v1.37.2
 GOTESTSUM           := v1.13.0
+OAPI_CODEGEN        := v2.8.2
 
 tool = $(BIN)/$(1)-$(2)/$(1)
 BUF         := $(call tool,buf,$(BUF_VERSION))
@@ -40,6 +41,7 @@ COMPOSE           := $(BIN)/docker-compose-$(COMPOSE_VERSION)/docker-compose
 KUBECONFORM       := $(call tool,kubeconform,$(KUBECONFORM_VERSION))
 K8S_SCHEMAS       := $(BIN)/k8s-schemas-$(K8S_SCHEMA_VERSION)
 GOTESTSUM_BIN   := $(call tool,gotestsum,$(GOTESTSUM))
+OAPI_CODEGEN_BIN := $(call tool,oapi-codegen,$(OAPI_CODEGEN))
 PLUGINS := $(GEN_GO) $(GEN_GO_GRPC) $(GEN_GW) $(GEN_OAS)
 PLUGIN_PATH := $(subst $(eval) ,:,$(foreach p,$(PLUGINS),$(dir $(p))))
 
@@ -92,6 +94,8 @@ $(K8S_SCHEMAS)/.done:
 	@touch $@
 $(GOTESTSUM_BIN):
 	GOBIN=$(dir $@) go install gotest.tools/gotestsum@$(GOTESTSUM)
+$(OAPI_CODEGEN_BIN):
+	GOBIN=$(dir $@) go install github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen@$(OAPI_CODEGEN)
 
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
@@ -103,15 +107,17 @@ tools: $(BUF) $(PLUGINS) $(TEMPORAL) frontend/node_modules/.package-lock.json ##
 # --- generated code ----------------------------------------------------------
 
 .PHONY: generate
-generate: $(BUF) $(PLUGINS) frontend/node_modules/.package-lock.json ## Regenerate Go, gateway, OpenAPI and TypeScript from proto/.
+generate: $(BUF) $(PLUGINS) $(OAPI_CODEGEN_BIN) frontend/node_modules/.package-lock.json ## Regenerate Go, gateway, OpenAPI, TypeScript and the Go REST client from proto/.
 	rm -rf proto/gen gateway/openapi/crm
 	PATH="$(PLUGIN_PATH):$$PATH" $(BUF) generate proto
 	go run ./gateway/cmd/openapi > gateway/openapi/crm.openapi.json
 	cd frontend && npx openapi-typescript ../gateway/openapi/crm.openapi.json -o src/api/schema.d.ts --silent
+	$(OAPI_CODEGEN_BIN) -config deploy/apiclient/oapi-codegen.yaml gateway/openapi/crm.openapi.json
 
 .PHONY: lint
-lint: $(BUF) $(STATICCHECK_BIN) frontend/node_modules/.package-lock.json ## buf lint, gofmt, go vet (each module on its own) and staticcheck.
+lint: $(BUF) $(STATICCHECK_BIN) frontend/node_modules/.package-lock.json ## buf lint, Redocly over the OpenAPI document, gofmt, go vet (each module on its own) and staticcheck.
 	$(BUF) lint
+	cd frontend && npx redocly lint ../gateway/openapi/crm.openapi.json --config ../gateway/openapi/redocly.yaml --format summary
 	@unformatted=$$(gofmt -l $(GO_MODULES)); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	for m in $(GO_MODULES); do (cd $$m && GOWORK=off go vet ./... && $(STATICCHECK_BIN) ./...); done
 
@@ -150,8 +156,8 @@ test-postgres: $(GOTESTSUM_BIN) ## The Go suites again on PostgreSQL (CRM_TEST_D
 
 .PHONY: check-generated
 check-generated: generate ## Fail when regenerating changes committed files.
-	@git diff --exit-code --stat -- proto/gen gateway/openapi frontend/src/api || { echo "generated code is stale: run make generate and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- proto/gen gateway/openapi frontend/src/api)" || { git status --porcelain -- proto/gen gateway/openapi frontend/src/api; echo "generated files are not committed"; exit 1; }
+	@git diff --exit-code --stat -- proto/gen gateway/openapi frontend/src/api deploy/apiclient || { echo "generated code is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- proto/gen gateway/openapi frontend/src/api deploy/apiclient)" || { git status --porcelain -- proto/gen gateway/openapi frontend/src/api deploy/apiclient; echo "generated files are not committed"; exit 1; }
 
 .PHONY: e2e
 e2e: build console $(TEMPORAL) ## Browser tests of the console against a fresh local stack (headless Chromium).

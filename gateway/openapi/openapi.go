@@ -72,11 +72,28 @@ func Merged() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	public, err := publicOperations()
+	if err != nil {
+		return nil, err
+	}
+	for _, ops := range paths {
+		for method, op := range ops.(map[string]any) {
+			if op, ok := op.(map[string]any); ok {
+				describeErrors(method, op, public)
+			}
+		}
+	}
 	doc["paths"] = paths
+	if err := describeDetails(schemas); err != nil {
+		return nil, err
+	}
+	// Paths carry the /api/v1 prefix, so the API is at the server's root.
+	doc["servers"] = []any{map[string]any{"url": "/", "description": "the gateway that serves this document"}}
 	doc["components"] = map[string]any{
-		"schemas": schemas,
+		"schemas":   schemas,
+		"responses": errorResponses(),
 		"securitySchemes": map[string]any{
-			"bearer": map[string]any{"type": "http", "scheme": "bearer"},
+			"bearer": map[string]any{"type": "http", "scheme": "bearer", "description": "the accessToken of POST /api/v1/auth/login"},
 		},
 	}
 	doc["security"] = []any{map[string]any{"bearer": []any{}}}

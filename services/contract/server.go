@@ -110,9 +110,14 @@ func (s *Server) CreateTariff(ctx context.Context, req *contractv1.CreateTariffR
 
 func (s *Server) UpdateTariff(ctx context.Context, req *contractv1.UpdateTariffRequest) (*contractv1.UpdateTariffResponse, error) {
 	t := req.GetTariff()
-	if t == nil || t.GetId() == 0 {
-		return nil, fault.Field("tariff.id", "say which tariff to change")
+	if t == nil {
+		return nil, fault.Field("tariff", "send the tariff's fields to change")
 	}
+	id, err := fault.UpdatedID("tariff", req.GetId(), t.GetId())
+	if err != nil {
+		return nil, err
+	}
+	t.Id = id
 	current, err := s.store.tariff(ctx, t.GetId())
 	if err != nil {
 		return nil, err

@@ -86,9 +86,14 @@ func (s *Server) GetCustomer(ctx context.Context, req *customerv1.GetCustomerReq
 
 func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCustomerRequest) (*customerv1.UpdateCustomerResponse, error) {
 	c := req.GetCustomer()
-	if c == nil || c.GetId() == 0 {
-		return nil, fault.Field("customer.id", "say which customer to change")
+	if c == nil {
+		return nil, fault.Field("customer", "send the customer's fields to change")
 	}
+	id, err := fault.UpdatedID("customer", req.GetId(), c.GetId())
+	if err != nil {
+		return nil, err
+	}
+	c.Id = id
 	current, err := s.store.get(ctx, c.GetId())
 	if err != nil {
 		return nil, err

@@ -106,9 +106,14 @@ func (s *Server) GetUser(ctx context.Context, req *identityv1.GetUserRequest) (*
 
 func (s *Server) UpdateUser(ctx context.Context, req *identityv1.UpdateUserRequest) (*identityv1.UpdateUserResponse, error) {
 	in := req.GetUser()
-	if in == nil || in.GetId() == 0 {
-		return nil, fault.Field("id", "say which user to change")
+	if in == nil {
+		return nil, fault.Field("user", "send the user's fields to change")
 	}
+	id, err := fault.UpdatedID("user", req.GetId(), in.GetId())
+	if err != nil {
+		return nil, err
+	}
+	in.Id = id
 	paths := req.GetUpdateMask().GetPaths()
 	if len(paths) == 0 {
 		return nil, fault.Field("updateMask", "name the fields to change: displayName, roles, active, language, password")

@@ -521,11 +521,19 @@ func (s *Server) CreateRoute(ctx context.Context, req *taskv1.CreateRouteRequest
 }
 
 func (s *Server) UpdateRoute(ctx context.Context, req *taskv1.UpdateRouteRequest) (*taskv1.UpdateRouteResponse, error) {
+	if req.GetRoute() == nil {
+		return nil, fault.Field("route", "send the route to save")
+	}
+	id, err := fault.UpdatedID("route", req.GetId(), req.GetRoute().GetId())
+	if err != nil {
+		return nil, err
+	}
+	req.Route.Id = id
 	exists, err := s.groups(ctx)
 	if err != nil {
 		return nil, err
 	}
-	r, err := s.routes.save(ctx, req.GetRoute().GetId(), req.GetExpectedVersion(), req.GetRoute(), exists)
+	r, err := s.routes.save(ctx, id, req.GetExpectedVersion(), req.GetRoute(), exists)
 	if err != nil {
 		return nil, err
 	}

@@ -88,6 +88,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * Connects a customer (new or found) on a tariff (chosen, or the best of
+         *     the suitable ones) at an address: customer, contract and connection task.
+         */
         post: operations["ConnectionService_CreateConnection"];
         delete?: never;
         options?: never;
@@ -154,23 +158,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/customers/{customer.id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        /** Changes the fields named by the update mask. A stale etag is refused. */
-        patch: operations["CustomerService_UpdateCustomer"];
-        trace?: never;
-    };
     "/api/v1/customers/{customer_id}/phones": {
         parameters: {
             query?: never;
@@ -219,7 +206,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Changes the fields named by the update mask. A stale etag is refused. */
+        patch: operations["CustomerService_UpdateCustomer"];
         trace?: never;
     };
     "/api/v1/groups": {
@@ -350,8 +338,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Lists the routes with their processes and close rules. */
         get: operations["TaskService_ListRoutes"];
         put?: never;
+        /** Creates a service route; its processes and close rules come with it. */
         post: operations["TaskService_CreateRoute"];
         delete?: never;
         options?: never;
@@ -366,23 +356,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Returns one route with its processes and close rules. */
         get: operations["TaskService_GetRoute"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/routes/{route.id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
         put?: never;
         post?: never;
         delete?: never;
@@ -422,22 +397,6 @@ export interface paths {
         };
         /** Returns one tariff. */
         get: operations["ContractService_GetTariff"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/tariffs/{tariff.id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
         put?: never;
         post?: never;
         delete?: never;
@@ -495,6 +454,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Returns one task with where it stands on its route. */
         get: operations["TaskService_GetTask"];
         put?: never;
         post?: never;
@@ -586,6 +546,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** Lists a task's comments, oldest first. */
         get: operations["TaskService_ListComments"];
         put?: never;
         /** Comments on the task in whatever process it is. */
@@ -684,22 +645,6 @@ export interface paths {
         };
         /** Returns one user. */
         get: operations["IdentityService_GetUser"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users/{user.id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
         put?: never;
         post?: never;
         delete?: never;
@@ -1219,7 +1164,21 @@ export interface components {
             code?: number;
             /** @description A list of messages that carry the error details. */
             details?: ({
+                /** @description type.googleapis.com/google.rpc.BadRequest or type.googleapis.com/google.rpc.ErrorInfo */
                 "@type"?: string;
+                /** @description ErrorInfo: always "crm". */
+                domain?: string;
+                /** @description BadRequest: the request fields that are wrong, by their JSON path ("phones[1].number"). */
+                fieldViolations?: {
+                    description?: string;
+                    field?: string;
+                }[];
+                /** @description ErrorInfo: facts a client may show ("customerId" of a number's holder). */
+                metadata?: {
+                    [key: string]: string;
+                };
+                /** @description ErrorInfo: a stable code for the refusal ("PHONE_TAKEN", "TASK_MOVED"). */
+                reason?: string;
             } & {
                 [key: string]: unknown;
             })[];
@@ -1227,7 +1186,71 @@ export interface components {
             message?: string;
         };
     };
-    responses: never;
+    responses: {
+        /** @description The data conflicts with what is stored: a taken unique value (details: google.rpc.ErrorInfo with the reason), a stale etag or version, a task that moved meanwhile, or an Idempotency-Key reused for another request. */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["google.rpc.Status"];
+            };
+        };
+        /** @description The request is malformed or a field breaks its limits (details: google.rpc.BadRequest with the fields), or the object's state forbids the action. */
+        InvalidArgument: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["google.rpc.Status"];
+            };
+        };
+        /** @description No object with that id. */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["google.rpc.Status"];
+            };
+        };
+        /** @description The request body is larger than the gateway accepts. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["google.rpc.Status"];
+            };
+        };
+        /** @description The caller lacks the permission, or is not in the group the object's state requires. */
+        PermissionDenied: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["google.rpc.Status"];
+            };
+        };
+        /** @description Too many attempts; wait before trying again. */
+        TooManyRequests: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["google.rpc.Status"];
+            };
+        };
+        /** @description No valid access token (or, for sign-in, a wrong login or password). */
+        Unauthenticated: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["google.rpc.Status"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -1259,6 +1282,9 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.ListAuditEventsResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1295,6 +1321,11 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.LoginResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["TooManyRequests"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1328,6 +1359,11 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.LogoutResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1357,6 +1393,9 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.GetMeResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1392,6 +1431,11 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.Profile"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1437,6 +1481,11 @@ export interface operations {
                     "application/json": components["schemas"]["crm.contract.v1.CreateConnectionResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1471,6 +1520,9 @@ export interface operations {
                     "application/json": components["schemas"]["crm.contract.v1.ListContractsResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1511,6 +1563,11 @@ export interface operations {
                     "application/json": components["schemas"]["crm.contract.v1.Contract"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1542,6 +1599,10 @@ export interface operations {
                     "application/json": components["schemas"]["crm.contract.v1.Contract"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1579,6 +1640,9 @@ export interface operations {
                     "application/json": components["schemas"]["crm.customer.v1.SearchCustomersResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1612,47 +1676,11 @@ export interface operations {
                     "application/json": components["schemas"]["crm.customer.v1.Customer"];
                 };
             };
-            /** @description An unexpected error response. */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["google.rpc.Status"];
-                };
-            };
-        };
-    };
-    CustomerService_UpdateCustomer: {
-        parameters: {
-            query?: {
-                /**
-                 * @description Fields to change: kind, name, email, address. Filled from the body's
-                 *     fields when a REST client leaves it out.
-                 */
-                updateMask?: string;
-            };
-            header?: never;
-            path: {
-                "customer.id": string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["crm.customer.v1.Customer"];
-            };
-        };
-        responses: {
-            /** @description A successful response. */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["crm.customer.v1.Customer"];
-                };
-            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1688,6 +1716,12 @@ export interface operations {
                     "application/json": components["schemas"]["crm.customer.v1.Phone"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1720,6 +1754,11 @@ export interface operations {
                     "application/json": components["schemas"]["crm.customer.v1.RemovePhoneResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1751,6 +1790,61 @@ export interface operations {
                     "application/json": components["schemas"]["crm.customer.v1.Customer"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    CustomerService_UpdateCustomer: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Fields to change: kind, name, email, address. Filled from the body's
+                 *     fields when a REST client leaves it out.
+                 */
+                updateMask?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The customer to change, as in the path (the same path as its get); the
+                 *     body's own id, when given, must be the same.
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["crm.customer.v1.Customer"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.customer.v1.Customer"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1780,6 +1874,9 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.ListGroupsResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1813,6 +1910,11 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.Group"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1844,6 +1946,10 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.ListGroupMembersResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1882,6 +1988,12 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.AddGroupMemberResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1914,6 +2026,11 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.RemoveGroupMemberResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1945,6 +2062,10 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.Group"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -1974,6 +2095,9 @@ export interface operations {
                     "application/json": components["schemas"]["crm.notifier.v1.GetDeliveryStatsResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2003,6 +2127,9 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.ListPermissionsResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2032,6 +2159,9 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.ListRolesResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2061,6 +2191,9 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.ListRoutesResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2094,6 +2227,11 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.Route"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2125,6 +2263,10 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.Route"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2144,7 +2286,11 @@ export interface operations {
             };
             header?: never;
             path: {
-                "route.id": string;
+                /**
+                 * @description The route to change, as in the path (the same path as its get); the
+                 *     body's own id, when given, must be the same.
+                 */
+                id: string;
             };
             cookie?: never;
         };
@@ -2163,6 +2309,12 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.Route"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2199,6 +2351,9 @@ export interface operations {
                     "application/json": components["schemas"]["crm.contract.v1.ListTariffsResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2232,6 +2387,11 @@ export interface operations {
                     "application/json": components["schemas"]["crm.contract.v1.Tariff"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2263,6 +2423,10 @@ export interface operations {
                     "application/json": components["schemas"]["crm.contract.v1.Tariff"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2286,7 +2450,11 @@ export interface operations {
             };
             header?: never;
             path: {
-                "tariff.id": string;
+                /**
+                 * @description The tariff to change, as in the path (the same path as its get); the
+                 *     body's own id, when given, must be the same.
+                 */
+                id: string;
             };
             cookie?: never;
         };
@@ -2305,6 +2473,12 @@ export interface operations {
                     "application/json": components["schemas"]["crm.contract.v1.Tariff"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2351,6 +2525,9 @@ export interface operations {
                     "application/json": components["schemas"]["crm.contract.v1.SuggestTariffsResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2392,6 +2569,9 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.ListTasksResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2432,6 +2612,11 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.Task"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2463,6 +2648,10 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.Task"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2508,6 +2697,12 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.Task"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2551,6 +2746,12 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.Task"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2588,6 +2789,12 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.Task"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2632,6 +2839,12 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.Task"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2666,6 +2879,10 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.ListCommentsResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2703,6 +2920,12 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.Comment"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2737,6 +2960,10 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.ListTaskEventsResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2766,6 +2993,9 @@ export interface operations {
                     "application/json": components["schemas"]["crm.task.v1.GetTaskStatsResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2799,6 +3029,11 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.CreateTelegramLinkResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2833,6 +3068,9 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.ListUsersResponse"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2866,6 +3104,11 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.User"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2897,6 +3140,10 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.User"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
@@ -2915,7 +3162,11 @@ export interface operations {
             };
             header?: never;
             path: {
-                "user.id": string;
+                /**
+                 * @description The user to change, as in the path (the same path as its get); the
+                 *     body's own id, when given, must be the same.
+                 */
+                id: string;
             };
             cookie?: never;
         };
@@ -2934,6 +3185,12 @@ export interface operations {
                     "application/json": components["schemas"]["crm.identity.v1.User"];
                 };
             };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {

@@ -53,8 +53,8 @@ export const useCustomersStore = defineStore('customers', () => {
     // Only the fields named in the mask change; the others ride along unread.
     const body: Customer = { ...fields, name: fields.name ?? '', etag }
     const updated = await ok(
-      api.PATCH('/api/v1/customers/{customer.id}', {
-        params: { path: { 'customer.id': id }, query: { updateMask: mask.join(',') } },
+      api.PATCH('/api/v1/customers/{id}', {
+        params: { path: { id }, query: { updateMask: mask.join(',') } },
         body,
       }),
     )

@@ -65,8 +65,8 @@ export const useRoutesStore = defineStore('routes', () => {
   /** Saves a new version; expectedVersion is the one the editor started from. */
   async function update(id: string, route: Route, expectedVersion: number): Promise<Route> {
     const updated = await ok(
-      api.PATCH('/api/v1/routes/{route.id}', {
-        params: { path: { 'route.id': id }, query: { expectedVersion } },
+      api.PATCH('/api/v1/routes/{id}', {
+        params: { path: { id }, query: { expectedVersion } },
         body: { ...route, id },
       }),
     )

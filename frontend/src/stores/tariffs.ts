@@ -100,8 +100,8 @@ export const useTariffsStore = defineStore('tariffs', () => {
   async function update(t: Tariff, fields: TariffFields, changed: (keyof TariffFields)[]): Promise<Tariff> {
     const id = t.id ?? ''
     const updated = await ok(
-      api.PATCH('/api/v1/tariffs/{tariff.id}', {
-        params: { path: { 'tariff.id': id }, query: { updateMask: changed.map((f) => MASK_NAMES[f]).join(',') } },
+      api.PATCH('/api/v1/tariffs/{id}', {
+        params: { path: { id }, query: { updateMask: changed.map((f) => MASK_NAMES[f]).join(',') } },
         body: { ...fields, etag: t.etag },
       }),
     )
@@ -112,8 +112,8 @@ export const useTariffsStore = defineStore('tariffs', () => {
   /** Takes a tariff off (or back on) the offer; contracts on it keep it. */
   async function setActive(t: Tariff, active: boolean): Promise<Tariff> {
     const updated = await ok(
-      api.PATCH('/api/v1/tariffs/{tariff.id}', {
-        params: { path: { 'tariff.id': t.id ?? '' }, query: { updateMask: 'active' } },
+      api.PATCH('/api/v1/tariffs/{id}', {
+        params: { path: { id: t.id ?? '' }, query: { updateMask: 'active' } },
         body: { name: t.name, technology: t.technology, speedMbps: t.speedMbps, monthlyFee: t.monthlyFee, active, etag: t.etag },
       }),
     )

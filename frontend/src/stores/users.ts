@@ -34,8 +34,8 @@ export const useUsersStore = defineStore('users', () => {
   /** Changes the fields named by mask (a password only when one is given). */
   async function update(id: string, patch: UserPatch, mask: (keyof UserPatch)[]): Promise<User> {
     const updated = await ok(
-      api.PATCH('/api/v1/users/{user.id}', {
-        params: { path: { 'user.id': id }, query: { updateMask: mask.join(',') } },
+      api.PATCH('/api/v1/users/{id}', {
+        params: { path: { id }, query: { updateMask: mask.join(',') } },
         body: patch,
       }),
     )

@@ -138,3 +138,18 @@ func Status(err error) (error, bool) {
 	}
 	return status.Error(codes.Internal, "internal error"), true
 }
+
+// UpdatedID is the id of the object an update changes. REST names it in
+// the path (the request's own id), a gRPC caller may set it on the object
+// instead; either serves, and two that differ are refused.
+func UpdatedID(what string, pathID, bodyID int64) (int64, error) {
+	switch {
+	case pathID == 0 && bodyID == 0:
+		return 0, Field("id", "say which %s to change", what)
+	case pathID != 0 && bodyID != 0 && pathID != bodyID:
+		return 0, Field("id", "the path names %s %d, the body %d", what, pathID, bodyID)
+	case pathID != 0:
+		return pathID, nil
+	}
+	return bodyID, nil
+}

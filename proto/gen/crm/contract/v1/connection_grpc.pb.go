@@ -31,6 +31,8 @@ const (
 // connection task, in one call. When a step fails, what the earlier steps
 // wrote is undone.
 type ConnectionServiceClient interface {
+	// Connects a customer (new or found) on a tariff (chosen, or the best of
+	// the suitable ones) at an address: customer, contract and connection task.
 	CreateConnection(ctx context.Context, in *CreateConnectionRequest, opts ...grpc.CallOption) (*CreateConnectionResponse, error)
 }
 
@@ -61,6 +63,8 @@ func (c *connectionServiceClient) CreateConnection(ctx context.Context, in *Crea
 // connection task, in one call. When a step fails, what the earlier steps
 // wrote is undone.
 type ConnectionServiceServer interface {
+	// Connects a customer (new or found) on a tariff (chosen, or the best of
+	// the suitable ones) at an address: customer, contract and connection task.
 	CreateConnection(context.Context, *CreateConnectionRequest) (*CreateConnectionResponse, error)
 	mustEmbedUnimplementedConnectionServiceServer()
 }

@@ -687,7 +687,10 @@ type UpdateTariffRequest struct {
 	// Fields to change: name, customer_kind, technology, speed_mbps,
 	// monthly_fee (or monthly_fee.amount_minor, monthly_fee.currency),
 	// active. Filled from the body's fields when a REST client leaves it out.
-	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// The tariff to change, as in the path (the same path as its get); the
+	// body's own id, when given, must be the same.
+	Id            int64 `protobuf:"varint,3,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -734,6 +737,13 @@ func (x *UpdateTariffRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 		return x.UpdateMask
 	}
 	return nil
+}
+
+func (x *UpdateTariffRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
 }
 
 type UpdateTariffResponse struct {
@@ -1977,11 +1987,12 @@ const file_crm_contract_v1_contract_proto_rawDesc = "" +
 	"\x13CreateTariffRequest\x124\n" +
 	"\x06tariff\x18\x01 \x01(\v2\x17.crm.contract.v1.TariffB\x03\xe0A\x02R\x06tariff\"G\n" +
 	"\x14CreateTariffResponse\x12/\n" +
-	"\x06tariff\x18\x01 \x01(\v2\x17.crm.contract.v1.TariffR\x06tariff\"\x88\x01\n" +
+	"\x06tariff\x18\x01 \x01(\v2\x17.crm.contract.v1.TariffR\x06tariff\"\x98\x01\n" +
 	"\x13UpdateTariffRequest\x124\n" +
 	"\x06tariff\x18\x01 \x01(\v2\x17.crm.contract.v1.TariffB\x03\xe0A\x02R\x06tariff\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\"G\n" +
+	"updateMask\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\x03R\x02id\"G\n" +
 	"\x14UpdateTariffResponse\x12/\n" +
 	"\x06tariff\x18\x01 \x01(\v2\x17.crm.contract.v1.TariffR\x06tariff\"\xfe\x01\n" +
 	"\x15SuggestTariffsRequest\x12B\n" +
@@ -2054,16 +2065,16 @@ const file_crm_contract_v1_contract_proto_rawDesc = "" +
 	"\x16CONTRACT_STATUS_ACTIVE\x10\x02\x12\x1d\n" +
 	"\x19CONTRACT_STATUS_CANCELLED\x10\x03\x12\x1d\n" +
 	"\x19CONTRACT_STATUS_SUSPENDED\x10\x04\x12\x1e\n" +
-	"\x1aCONTRACT_STATUS_TERMINATED\x10\x052\xee\x10\n" +
+	"\x1aCONTRACT_STATUS_TERMINATED\x10\x052\xe7\x10\n" +
 	"\x0fContractService\x12\x85\x01\n" +
 	"\vListTariffs\x12#.crm.contract.v1.ListTariffsRequest\x1a$.crm.contract.v1.ListTariffsResponse\"+\xca\xf3\x18\x10\n" +
 	"\x0econtracts.read\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/tariffs\x12\x8c\x01\n" +
 	"\tGetTariff\x12!.crm.contract.v1.GetTariffRequest\x1a\".crm.contract.v1.GetTariffResponse\"8\xca\xf3\x18\x10\n" +
 	"\x0econtracts.read\x82\xd3\xe4\x93\x02\x1eb\x06tariff\x12\x14/api/v1/tariffs/{id}\x12\x98\x01\n" +
 	"\fCreateTariff\x12$.crm.contract.v1.CreateTariffRequest\x1a%.crm.contract.v1.CreateTariffResponse\";\xca\xf3\x18\x10\n" +
-	"\x0esettings.write\x82\xd3\xe4\x93\x02!:\x06tariffb\x06tariff\"\x0f/api/v1/tariffs\x12\xa4\x01\n" +
-	"\fUpdateTariff\x12$.crm.contract.v1.UpdateTariffRequest\x1a%.crm.contract.v1.UpdateTariffResponse\"G\xca\xf3\x18\x10\n" +
-	"\x0esettings.write\x82\xd3\xe4\x93\x02-:\x06tariffb\x06tariff2\x1b/api/v1/tariffs/{tariff.id}\x12\x96\x01\n" +
+	"\x0esettings.write\x82\xd3\xe4\x93\x02!:\x06tariffb\x06tariff\"\x0f/api/v1/tariffs\x12\x9d\x01\n" +
+	"\fUpdateTariff\x12$.crm.contract.v1.UpdateTariffRequest\x1a%.crm.contract.v1.UpdateTariffResponse\"@\xca\xf3\x18\x10\n" +
+	"\x0esettings.write\x82\xd3\xe4\x93\x02&:\x06tariffb\x06tariff2\x14/api/v1/tariffs/{id}\x12\x96\x01\n" +
 	"\x0eSuggestTariffs\x12&.crm.contract.v1.SuggestTariffsRequest\x1a'.crm.contract.v1.SuggestTariffsResponse\"3\xca\xf3\x18\x10\n" +
 	"\x0econtracts.read\x82\xd3\xe4\x93\x02\x19\x12\x17/api/v1/tariffs:suggest\x12\x9e\x01\n" +
 	"\x0eCreateContract\x12&.crm.contract.v1.CreateContractRequest\x1a'.crm.contract.v1.CreateContractResponse\";\xca\xf3\x18\x11\n" +

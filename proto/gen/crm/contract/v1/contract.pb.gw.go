@@ -136,7 +136,7 @@ func local_request_ContractService_CreateTariff_0(ctx context.Context, marshaler
 	return msg, metadata, err
 }
 
-var filter_ContractService_UpdateTariff_0 = &utilities.DoubleArray{Encoding: map[string]int{"tariff": 0, "id": 1}, Base: []int{1, 1, 2, 0, 0}, Check: []int{0, 1, 2, 2, 3}}
+var filter_ContractService_UpdateTariff_0 = &utilities.DoubleArray{Encoding: map[string]int{"tariff": 0, "id": 1}, Base: []int{1, 1, 2, 0, 0}, Check: []int{0, 1, 1, 2, 3}}
 
 func request_ContractService_UpdateTariff_0(ctx context.Context, marshaler runtime.Marshaler, client ContractServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
@@ -158,13 +158,13 @@ func request_ContractService_UpdateTariff_0(ctx context.Context, marshaler runti
 			protoReq.UpdateMask = fieldMask
 		}
 	}
-	val, ok := pathParams["tariff.id"]
+	val, ok := pathParams["id"]
 	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "tariff.id")
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "id")
 	}
-	err = runtime.PopulateFieldFromPath(&protoReq, "tariff.id", val)
+	protoReq.Id, err = runtime.Int64(val)
 	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "tariff.id", err)
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "id", err)
 	}
 	if err := req.ParseForm(); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
@@ -199,13 +199,13 @@ func local_request_ContractService_UpdateTariff_0(ctx context.Context, marshaler
 			protoReq.UpdateMask = fieldMask
 		}
 	}
-	val, ok := pathParams["tariff.id"]
+	val, ok := pathParams["id"]
 	if !ok {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "tariff.id")
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "id")
 	}
-	err = runtime.PopulateFieldFromPath(&protoReq, "tariff.id", val)
+	protoReq.Id, err = runtime.Int64(val)
 	if err != nil {
-		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "tariff.id", err)
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "id", err)
 	}
 	if err := req.ParseForm(); err != nil {
 		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
@@ -425,7 +425,7 @@ func RegisterContractServiceHandlerServer(ctx context.Context, mux *runtime.Serv
 		var stream runtime.ServerTransportStream
 		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/crm.contract.v1.ContractService/UpdateTariff", runtime.WithHTTPPathPattern("/api/v1/tariffs/{tariff.id}"))
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/crm.contract.v1.ContractService/UpdateTariff", runtime.WithHTTPPathPattern("/api/v1/tariffs/{id}"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
@@ -614,7 +614,7 @@ func RegisterContractServiceHandlerClient(ctx context.Context, mux *runtime.Serv
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
 		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
-		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/crm.contract.v1.ContractService/UpdateTariff", runtime.WithHTTPPathPattern("/api/v1/tariffs/{tariff.id}"))
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/crm.contract.v1.ContractService/UpdateTariff", runtime.WithHTTPPathPattern("/api/v1/tariffs/{id}"))
 		if err != nil {
 			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
 			return
@@ -747,7 +747,7 @@ var (
 	pattern_ContractService_ListTariffs_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "tariffs"}, ""))
 	pattern_ContractService_GetTariff_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tariffs", "id"}, ""))
 	pattern_ContractService_CreateTariff_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "tariffs"}, ""))
-	pattern_ContractService_UpdateTariff_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tariffs", "tariff.id"}, ""))
+	pattern_ContractService_UpdateTariff_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tariffs", "id"}, ""))
 	pattern_ContractService_SuggestTariffs_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "tariffs"}, "suggest"))
 	pattern_ContractService_CreateContract_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "contracts"}, ""))
 	pattern_ContractService_GetContract_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "contracts", "id"}, ""))

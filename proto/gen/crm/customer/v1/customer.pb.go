@@ -429,7 +429,10 @@ type UpdateCustomerRequest struct {
 	Customer *Customer              `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
 	// Fields to change: kind, name, email, address. Filled from the body's
 	// fields when a REST client leaves it out.
-	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// The customer to change, as in the path (the same path as its get); the
+	// body's own id, when given, must be the same.
+	Id            int64 `protobuf:"varint,3,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -476,6 +479,13 @@ func (x *UpdateCustomerRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 		return x.UpdateMask
 	}
 	return nil
+}
+
+func (x *UpdateCustomerRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
 }
 
 type UpdateCustomerResponse struct {
@@ -928,11 +938,12 @@ const file_crm_customer_v1_customer_proto_rawDesc = "" +
 	"\x12GetCustomerRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\"L\n" +
 	"\x13GetCustomerResponse\x125\n" +
-	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerR\bcustomer\"\x90\x01\n" +
+	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerR\bcustomer\"\xa0\x01\n" +
 	"\x15UpdateCustomerRequest\x12:\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerB\x03\xe0A\x02R\bcustomer\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\"O\n" +
+	"updateMask\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\x03R\x02id\"O\n" +
 	"\x16UpdateCustomerResponse\x125\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerR\bcustomer\"j\n" +
 	"\x16SearchCustomersRequest\x12\x14\n" +
@@ -960,14 +971,14 @@ const file_crm_customer_v1_customer_proto_rawDesc = "" +
 	"\fCustomerKind\x12\x1d\n" +
 	"\x19CUSTOMER_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CUSTOMER_KIND_PERSON\x10\x01\x12\x19\n" +
-	"\x15CUSTOMER_KIND_COMPANY\x10\x022\xd9\b\n" +
+	"\x15CUSTOMER_KIND_COMPANY\x10\x022\xd0\b\n" +
 	"\x0fCustomerService\x12\xa5\x01\n" +
 	"\x0eCreateCustomer\x12&.crm.customer.v1.CreateCustomerRequest\x1a'.crm.customer.v1.CreateCustomerResponse\"B\xca\xf3\x18\x11\n" +
 	"\x0fcustomers.write\x82\xd3\xe4\x93\x02':\bcustomerb\bcustomer\"\x11/api/v1/customers\x12\x96\x01\n" +
 	"\vGetCustomer\x12#.crm.customer.v1.GetCustomerRequest\x1a$.crm.customer.v1.GetCustomerResponse\"<\xca\xf3\x18\x10\n" +
-	"\x0ecustomers.read\x82\xd3\xe4\x93\x02\"b\bcustomer\x12\x16/api/v1/customers/{id}\x12\xb3\x01\n" +
-	"\x0eUpdateCustomer\x12&.crm.customer.v1.UpdateCustomerRequest\x1a'.crm.customer.v1.UpdateCustomerResponse\"P\xca\xf3\x18\x11\n" +
-	"\x0fcustomers.write\x82\xd3\xe4\x93\x025:\bcustomerb\bcustomer2\x1f/api/v1/customers/{customer.id}\x12\x93\x01\n" +
+	"\x0ecustomers.read\x82\xd3\xe4\x93\x02\"b\bcustomer\x12\x16/api/v1/customers/{id}\x12\xaa\x01\n" +
+	"\x0eUpdateCustomer\x12&.crm.customer.v1.UpdateCustomerRequest\x1a'.crm.customer.v1.UpdateCustomerResponse\"G\xca\xf3\x18\x11\n" +
+	"\x0fcustomers.write\x82\xd3\xe4\x93\x02,:\bcustomerb\bcustomer2\x16/api/v1/customers/{id}\x12\x93\x01\n" +
 	"\x0fSearchCustomers\x12'.crm.customer.v1.SearchCustomersRequest\x1a(.crm.customer.v1.SearchCustomersResponse\"-\xca\xf3\x18\x10\n" +
 	"\x0ecustomers.read\x82\xd3\xe4\x93\x02\x13\x12\x11/api/v1/customers\x12\xa2\x01\n" +
 	"\bAddPhone\x12 .crm.customer.v1.AddPhoneRequest\x1a!.crm.customer.v1.AddPhoneResponse\"Q\xca\xf3\x18\x11\n" +

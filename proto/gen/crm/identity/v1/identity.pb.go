@@ -1229,9 +1229,12 @@ func (x *GetUserResponse) GetUser() *User {
 }
 
 type UpdateUserRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	User          *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
-	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	User       *User                  `protobuf:"bytes,1,opt,name=user,proto3" json:"user,omitempty"`
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// The user to change, as in the path (the same path as its get); the
+	// body's own id, when given, must be the same.
+	Id            int64 `protobuf:"varint,3,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1278,6 +1281,13 @@ func (x *UpdateUserRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 		return x.UpdateMask
 	}
 	return nil
+}
+
+func (x *UpdateUserRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
 }
 
 type UpdateUserResponse struct {
@@ -3128,11 +3138,12 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\x0eGetUserRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\"<\n" +
 	"\x0fGetUserResponse\x12)\n" +
-	"\x04user\x18\x01 \x01(\v2\x15.crm.identity.v1.UserR\x04user\"{\n" +
+	"\x04user\x18\x01 \x01(\v2\x15.crm.identity.v1.UserR\x04user\"\x8b\x01\n" +
 	"\x11UpdateUserRequest\x12)\n" +
 	"\x04user\x18\x01 \x01(\v2\x15.crm.identity.v1.UserR\x04user\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\"?\n" +
+	"updateMask\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\x03R\x02id\"?\n" +
 	"\x12UpdateUserResponse\x12)\n" +
 	"\x04user\x18\x01 \x01(\v2\x15.crm.identity.v1.UserR\x04user\"\x12\n" +
 	"\x10ListRolesRequest\"@\n" +
@@ -3235,7 +3246,7 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"L\n" +
 	"\x17RecordAuditEventRequest\x121\n" +
 	"\x05event\x18\x01 \x01(\v2\x1b.crm.identity.v1.AuditEventR\x05event\"\x1a\n" +
-	"\x18RecordAuditEventResponse2\xf9\x19\n" +
+	"\x18RecordAuditEventResponse2\xf4\x19\n" +
 	"\x0fIdentityService\x12k\n" +
 	"\x05Login\x12\x1d.crm.identity.v1.LoginRequest\x1a\x1e.crm.identity.v1.LoginResponse\"#\xca\xf3\x18\x02\x10\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/api/v1/auth/login\x12o\n" +
 	"\x06Logout\x12\x1e.crm.identity.v1.LogoutRequest\x1a\x1f.crm.identity.v1.LogoutResponse\"$\xca\xf3\x18\x02\x18\x01\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/api/v1/auth/logout\x12e\n" +
@@ -3248,10 +3259,10 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"CreateUser\x12\".crm.identity.v1.CreateUserRequest\x1a#.crm.identity.v1.CreateUserResponse\"3\xca\xf3\x18\x0e\n" +
 	"\fusers.manage\x82\xd3\xe4\x93\x02\x1b:\x04userb\x04user\"\r/api/v1/users\x12\x80\x01\n" +
 	"\aGetUser\x12\x1f.crm.identity.v1.GetUserRequest\x1a .crm.identity.v1.GetUserResponse\"2\xca\xf3\x18\x0e\n" +
-	"\fusers.manage\x82\xd3\xe4\x93\x02\x1ab\x04user\x12\x12/api/v1/users/{id}\x12\x94\x01\n" +
+	"\fusers.manage\x82\xd3\xe4\x93\x02\x1ab\x04user\x12\x12/api/v1/users/{id}\x12\x8f\x01\n" +
 	"\n" +
-	"UpdateUser\x12\".crm.identity.v1.UpdateUserRequest\x1a#.crm.identity.v1.UpdateUserResponse\"=\xca\xf3\x18\x0e\n" +
-	"\fusers.manage\x82\xd3\xe4\x93\x02%:\x04userb\x04user2\x17/api/v1/users/{user.id}\x12|\n" +
+	"UpdateUser\x12\".crm.identity.v1.UpdateUserRequest\x1a#.crm.identity.v1.UpdateUserResponse\"8\xca\xf3\x18\x0e\n" +
+	"\fusers.manage\x82\xd3\xe4\x93\x02 :\x04userb\x04user2\x12/api/v1/users/{id}\x12|\n" +
 	"\tListRoles\x12!.crm.identity.v1.ListRolesRequest\x1a\".crm.identity.v1.ListRolesResponse\"(\xca\xf3\x18\x0f\n" +
 	"\rsettings.read\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/roles\x12\x94\x01\n" +
 	"\x0fListPermissions\x12'.crm.identity.v1.ListPermissionsRequest\x1a(.crm.identity.v1.ListPermissionsResponse\".\xca\xf3\x18\x0f\n" +

@@ -2652,8 +2652,11 @@ type UpdateRouteRequest struct {
 	Route *Route                 `protobuf:"bytes,1,opt,name=route,proto3" json:"route,omitempty"`
 	// The version the editor saw; a newer one → 409.
 	ExpectedVersion int32 `protobuf:"varint,2,opt,name=expected_version,json=expectedVersion,proto3" json:"expected_version,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The route to change, as in the path (the same path as its get); the
+	// body's own id, when given, must be the same.
+	Id            int64 `protobuf:"varint,3,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateRouteRequest) Reset() {
@@ -2696,6 +2699,13 @@ func (x *UpdateRouteRequest) GetRoute() *Route {
 func (x *UpdateRouteRequest) GetExpectedVersion() int32 {
 	if x != nil {
 		return x.ExpectedVersion
+	}
+	return 0
+}
+
+func (x *UpdateRouteRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
 	}
 	return 0
 }
@@ -3435,10 +3445,11 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x12CreateRouteRequest\x12(\n" +
 	"\x05route\x18\x01 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"?\n" +
 	"\x13CreateRouteResponse\x12(\n" +
-	"\x05route\x18\x01 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"i\n" +
+	"\x05route\x18\x01 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"y\n" +
 	"\x12UpdateRouteRequest\x12(\n" +
 	"\x05route\x18\x01 \x01(\v2\x12.crm.task.v1.RouteR\x05route\x12)\n" +
-	"\x10expected_version\x18\x02 \x01(\x05R\x0fexpectedVersion\"?\n" +
+	"\x10expected_version\x18\x02 \x01(\x05R\x0fexpectedVersion\x12\x0e\n" +
+	"\x02id\x18\x03 \x01(\x03R\x02id\"?\n" +
 	"\x13UpdateRouteResponse\x12(\n" +
 	"\x05route\x18\x01 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"~\n" +
 	"\x1bCreateConnectionTaskRequest\x12\x1f\n" +
@@ -3519,7 +3530,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x19TASK_EVENT_KIND_COMMENTED\x10\x05\x12 \n" +
 	"\x1cTASK_EVENT_KIND_SLA_BREACHED\x10\x06\x12\x1a\n" +
 	"\x16TASK_EVENT_KIND_CLOSED\x10\a\x12\x1d\n" +
-	"\x19TASK_EVENT_KIND_CANCELLED\x10\b2\xbe\x12\n" +
+	"\x19TASK_EVENT_KIND_CANCELLED\x10\b2\xb8\x12\n" +
 	"\vTaskService\x12\x7f\n" +
 	"\n" +
 	"CreateTask\x12\x1e.crm.task.v1.CreateTaskRequest\x1a\x1f.crm.task.v1.CreateTaskResponse\"0\xca\xf3\x18\x0e\n" +
@@ -3564,9 +3575,9 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\bGetRoute\x12\x1c.crm.task.v1.GetRouteRequest\x1a\x1d.crm.task.v1.GetRouteResponse\"5\xca\xf3\x18\x0f\n" +
 	"\rsettings.read\x82\xd3\xe4\x93\x02\x1cb\x05route\x12\x13/api/v1/routes/{id}\x12\x8a\x01\n" +
 	"\vCreateRoute\x12\x1f.crm.task.v1.CreateRouteRequest\x1a .crm.task.v1.CreateRouteResponse\"8\xca\xf3\x18\x10\n" +
-	"\x0esettings.write\x82\xd3\xe4\x93\x02\x1e:\x05routeb\x05route\"\x0e/api/v1/routes\x12\x95\x01\n" +
-	"\vUpdateRoute\x12\x1f.crm.task.v1.UpdateRouteRequest\x1a .crm.task.v1.UpdateRouteResponse\"C\xca\xf3\x18\x10\n" +
-	"\x0esettings.write\x82\xd3\xe4\x93\x02):\x05routeb\x05route2\x19/api/v1/routes/{route.id}\x12s\n" +
+	"\x0esettings.write\x82\xd3\xe4\x93\x02\x1e:\x05routeb\x05route\"\x0e/api/v1/routes\x12\x8f\x01\n" +
+	"\vUpdateRoute\x12\x1f.crm.task.v1.UpdateRouteRequest\x1a .crm.task.v1.UpdateRouteResponse\"=\xca\xf3\x18\x10\n" +
+	"\x0esettings.write\x82\xd3\xe4\x93\x02#:\x05routeb\x05route2\x13/api/v1/routes/{id}\x12s\n" +
 	"\x14CreateConnectionTask\x12(.crm.task.v1.CreateConnectionTaskRequest\x1a).crm.task.v1.CreateConnectionTaskResponse\"\x06\xca\xf3\x18\x02 \x01\x12d\n" +
 	"\x0fApplyTransition\x12#.crm.task.v1.ApplyTransitionRequest\x1a$.crm.task.v1.ApplyTransitionResponse\"\x06\xca\xf3\x18\x02 \x01\x12X\n" +
 	"\vDiscardTask\x12\x1f.crm.task.v1.DiscardTaskRequest\x1a .crm.task.v1.DiscardTaskResponse\"\x06\xca\xf3\x18\x02 \x01B8Z6github.com/telecomcrm/crm/proto/gen/crm/task/v1;taskv1b\x06proto3"

@@ -48,6 +48,7 @@ const (
 type TaskServiceClient interface {
 	// Opens a service task on an existing contract (any route but No. 1).
 	CreateTask(ctx context.Context, in *CreateTaskRequest, opts ...grpc.CallOption) (*CreateTaskResponse, error)
+	// Returns one task with where it stands on its route.
 	GetTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (*GetTaskResponse, error)
 	// Queues: by group, state, contract, customer, assignee ("me").
 	ListTasks(ctx context.Context, in *ListTasksRequest, opts ...grpc.CallOption) (*ListTasksResponse, error)
@@ -62,6 +63,7 @@ type TaskServiceClient interface {
 	// holders of tasks.manage, and to the task's creator while it is still in
 	// its first process.
 	CancelTask(ctx context.Context, in *CancelTaskRequest, opts ...grpc.CallOption) (*CancelTaskResponse, error)
+	// Lists a task's comments, oldest first.
 	ListComments(ctx context.Context, in *ListCommentsRequest, opts ...grpc.CallOption) (*ListCommentsResponse, error)
 	// Comments on the task in whatever process it is.
 	AddComment(ctx context.Context, in *AddCommentRequest, opts ...grpc.CallOption) (*AddCommentResponse, error)
@@ -69,8 +71,11 @@ type TaskServiceClient interface {
 	ListTaskEvents(ctx context.Context, in *ListTaskEventsRequest, opts ...grpc.CallOption) (*ListTaskEventsResponse, error)
 	// Open tasks per route and process, and SLA breaches (the dashboard).
 	GetTaskStats(ctx context.Context, in *GetTaskStatsRequest, opts ...grpc.CallOption) (*GetTaskStatsResponse, error)
+	// Lists the routes with their processes and close rules.
 	ListRoutes(ctx context.Context, in *ListRoutesRequest, opts ...grpc.CallOption) (*ListRoutesResponse, error)
+	// Returns one route with its processes and close rules.
 	GetRoute(ctx context.Context, in *GetRouteRequest, opts ...grpc.CallOption) (*GetRouteResponse, error)
+	// Creates a service route; its processes and close rules come with it.
 	CreateRoute(ctx context.Context, in *CreateRouteRequest, opts ...grpc.CallOption) (*CreateRouteResponse, error)
 	// Replaces a route's name, processes and close rules as a new version;
 	// tasks already running keep the version they started on.
@@ -282,6 +287,7 @@ func (c *taskServiceClient) DiscardTask(ctx context.Context, in *DiscardTaskRequ
 type TaskServiceServer interface {
 	// Opens a service task on an existing contract (any route but No. 1).
 	CreateTask(context.Context, *CreateTaskRequest) (*CreateTaskResponse, error)
+	// Returns one task with where it stands on its route.
 	GetTask(context.Context, *GetTaskRequest) (*GetTaskResponse, error)
 	// Queues: by group, state, contract, customer, assignee ("me").
 	ListTasks(context.Context, *ListTasksRequest) (*ListTasksResponse, error)
@@ -296,6 +302,7 @@ type TaskServiceServer interface {
 	// holders of tasks.manage, and to the task's creator while it is still in
 	// its first process.
 	CancelTask(context.Context, *CancelTaskRequest) (*CancelTaskResponse, error)
+	// Lists a task's comments, oldest first.
 	ListComments(context.Context, *ListCommentsRequest) (*ListCommentsResponse, error)
 	// Comments on the task in whatever process it is.
 	AddComment(context.Context, *AddCommentRequest) (*AddCommentResponse, error)
@@ -303,8 +310,11 @@ type TaskServiceServer interface {
 	ListTaskEvents(context.Context, *ListTaskEventsRequest) (*ListTaskEventsResponse, error)
 	// Open tasks per route and process, and SLA breaches (the dashboard).
 	GetTaskStats(context.Context, *GetTaskStatsRequest) (*GetTaskStatsResponse, error)
+	// Lists the routes with their processes and close rules.
 	ListRoutes(context.Context, *ListRoutesRequest) (*ListRoutesResponse, error)
+	// Returns one route with its processes and close rules.
 	GetRoute(context.Context, *GetRouteRequest) (*GetRouteResponse, error)
+	// Creates a service route; its processes and close rules come with it.
 	CreateRoute(context.Context, *CreateRouteRequest) (*CreateRouteResponse, error)
 	// Replaces a route's name, processes and close rules as a new version;
 	// tasks already running keep the version they started on.
