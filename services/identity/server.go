@@ -156,19 +156,11 @@ func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*iden
 	if !shaped {
 		attempted = "[not a login]"
 	}
-	subjects := []string{accountSubject(attempted)}
-	if addr != "" {
-		subjects = append(subjects, addressSubject(addr))
-	}
-	wait, err := s.store.admit(ctx, subjects)
-	if err != nil {
+	if err := s.admit(ctx, attempted, addr); err != nil {
 		return nil, err
 	}
-	if wait > 0 {
-		s.logger(ctx).Info("sign-in refused: throttled", "wait", wait)
-		return nil, throttled(wait)
-	}
 	var u *userRow
+	var err error
 	if shaped {
 		if u, err = s.store.userByLogin(ctx, login); err != nil {
 			return nil, err
@@ -196,9 +188,6 @@ func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*iden
 		reason = "user is deactivated"
 	}
 	if reason != "" {
-		if err := s.store.fail(ctx, subjects); err != nil {
-			return nil, err
-		}
 		ev := auditRow{Action: "login.failure", ActorLogin: attempted, ClientAddress: addr, Detail: reason}
 		if u != nil {
 			ev.ActorID, ev.Target = u.ID, userTarget(u.ID)
@@ -207,7 +196,7 @@ func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*iden
 		s.logger(ctx).Info("sign-in refused", "reason", reason)
 		return nil, fault.New(fault.Unauthenticated, wrongCredentials)
 	}
-	if err := s.store.clear(ctx, accountSubject(login)); err != nil {
+	if err := s.store.succeeded(ctx, login, addr); err != nil {
 		return nil, err
 	}
 	token, tokenHash, err := newToken()
@@ -229,6 +218,25 @@ func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*iden
 		ExpiresAt:   micros(sess.ExpiresAt),
 		User:        userProto(full),
 	}, nil
+}
+
+// admit counts a password check against the login and the client address
+// before it happens: it refuses the check while the login must wait, and
+// holds it while the address is slowed down.
+func (s *Server) admit(ctx context.Context, login, addr string) error {
+	refused, delay, err := s.store.attempt(ctx, login, addr)
+	if err != nil {
+		return err
+	}
+	if refused > 0 {
+		s.logger(ctx).Info("password check refused: throttled", "wait", refused)
+		return throttled(refused)
+	}
+	if delay > 0 {
+		s.logger(ctx).Info("password check slowed down: many failures from this address", "delay", delay)
+		return s.opts.sleep(ctx, delay)
+	}
+	return nil
 }
 
 // throttled is the answer to an attempt that must wait: 429 over HTTP,

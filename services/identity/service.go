@@ -53,6 +53,9 @@ type Options struct {
 	Log *slog.Logger
 	// argon is the password hash's cost; unset is OWASP's.
 	argon argonParams
+	// sleep holds an attempt from a slowed-down address; nil waits on a
+	// timer (tests record the delay instead).
+	sleep func(context.Context, time.Duration) error
 }
 
 // NewServer builds the service over an open, migrated database.
@@ -62,6 +65,14 @@ func NewServer(db *gorm.DB, key []byte, opts Options) (*Server, error) {
 	}
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.sleep == nil {
+		opts.sleep = func(ctx context.Context, d time.Duration) error {
+			if !process.Sleep(ctx, d) {
+				return ctx.Err()
+			}
+			return nil
+		}
 	}
 	if opts.SessionIdle <= 0 || opts.SessionMax <= 0 {
 		return nil, fmt.Errorf("CRM_SESSION_IDLE and CRM_SESSION_MAX must be positive durations")

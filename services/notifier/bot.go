@@ -15,6 +15,8 @@ import (
 	"time"
 
 	tele "gopkg.in/telebot.v3"
+
+	"github.com/telecomcrm/crm/services/platform/process"
 )
 
 // allowedUpdates are the updates the bot asks Telegram for.
@@ -79,7 +81,7 @@ func (b *chatBot) retry(ctx context.Context, what string, f func() error) bool {
 		}
 		wait := b.svc.backoff(n)
 		b.svc.log.Warn("Telegram call failed; will retry", "call", what, "retry_in", wait, "err", err)
-		if !sleep(ctx, wait) {
+		if !process.Sleep(ctx, wait) {
 			return false
 		}
 	}
@@ -123,7 +125,7 @@ func (b *chatBot) longPoll(ctx context.Context) {
 			fails++
 			wait := b.svc.backoff(fails)
 			b.svc.log.Warn("reading updates from Telegram failed; will retry", "retry_in", wait, "err", err)
-			if !sleep(ctx, wait) {
+			if !process.Sleep(ctx, wait) {
 				return
 			}
 			continue
@@ -244,18 +246,6 @@ func (b *chatBot) webhookHandler(ctx context.Context) http.Handler {
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-}
-
-// sleep waits d or until ctx ends; it tells whether the wait was full.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 var errNotLinked = errors.New("chat not linked")
