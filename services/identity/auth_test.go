@@ -2,9 +2,10 @@ package identity
 
 import (
 	"context"
-	"fmt"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -458,4 +459,31 @@ func TestThrottleGivesAParallelBurstNoMoreGuessesThanTheLimit(t *testing.T) {
 	if failures != throttleAfter {
 		t.Fatalf("%d failures counted, want %d", failures, throttleAfter)
 	}
+}
+
+func TestPasswordChecksWaitForAFreeHashingSlotNoLongerThanTheRequest(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	if n := cap(s.srv.hashing); n < 2 || n > max(2, runtime.GOMAXPROCS(0)) {
+		t.Fatalf("%d hashing slots, want about GOMAXPROCS (%d)", n, runtime.GOMAXPROCS(0))
+	}
+	// Every slot busy, as under a burst of sign-ins.
+	for range cap(s.srv.hashing) {
+		s.srv.hashing <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err := s.client.Login(ctx, &identityv1.LoginRequest{Login: "admin", Password: testAdminPassword})
+	if code := status.Code(err); code != codes.DeadlineExceeded {
+		t.Fatalf("a sign-in with every hashing slot busy got %v, want it to wait until its deadline", err)
+	}
+	if waited := time.Since(began); waited > 5*time.Second {
+		t.Fatalf("the sign-in waited %v, past its deadline", waited)
+	}
+	for range cap(s.srv.hashing) {
+		<-s.srv.hashing
+	}
+	s.clock.Advance(time.Hour)
+	s.mustLogin("admin", testAdminPassword)
 }
