@@ -87,7 +87,7 @@ func (h *delays) took() []time.Duration {
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	db := servicetest.OpenDB(t, servicetest.Common(t), Name, migrations(&seed{adminPassword: testAdminPassword, now: time.Now, argon: cheapArgon}))
+	db := servicetest.OpenDB(t, servicetest.Common(t), Name, migrations(&seed{adminPassword: testAdminPassword, keepPassword: true, now: time.Now, argon: cheapArgon}))
 	return newStackOn(t, db, nil)
 }
 
@@ -162,7 +162,8 @@ func (s *stack) session(token string) context.Context {
 	if err != nil {
 		s.t.Fatalf("authenticate: %v", err)
 	}
-	p := auth.Principal{UserID: a.GetUserId(), Login: a.GetLogin(), Permissions: a.GetPermissions(), Groups: a.GetGroupIds(), SessionID: a.GetSessionId()}
+	p := auth.Principal{UserID: a.GetUserId(), Login: a.GetLogin(), Permissions: a.GetPermissions(), Groups: a.GetGroupIds(), SessionID: a.GetSessionId(),
+		MustChangePassword: a.GetMustChangePassword()}
 	return from(metadata.AppendToOutgoingContext(context.Background(), auth.Header, s.keys.Sign(p, time.Minute)), testAddress)
 }
 

@@ -214,9 +214,10 @@ func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*iden
 		return nil, err
 	}
 	return &identityv1.LoginResponse{
-		AccessToken: token,
-		ExpiresAt:   micros(sess.ExpiresAt),
-		User:        userProto(full),
+		AccessToken:        token,
+		ExpiresAt:          micros(sess.ExpiresAt),
+		User:               userProto(full),
+		MustChangePassword: u.MustChangePassword,
 	}, nil
 }
 
@@ -318,6 +319,8 @@ func (s *Server) Authenticate(ctx context.Context, req *identityv1.AuthenticateR
 		GroupIds:    groups,
 		SessionId:   strconv.FormatInt(sess.ID, 10),
 		ExpiresAt:   micros(min(sess.ExpiresAt, idleEnd)),
+		// The gateway carries it to every service's guard.
+		MustChangePassword: sess.MustChangePassword,
 	}, nil
 }
 
@@ -342,16 +345,82 @@ func (s *Server) GetMe(ctx context.Context, _ *identityv1.GetMeRequest) (*identi
 		return nil, err
 	}
 	resp := &identityv1.GetMeResponse{
-		User:           userProto(u),
-		Roles:          u.roles,
-		Permissions:    perms,
-		TelegramLinked: u.telegram,
-		Profile:        profileProto(&u.userRow),
+		User:               userProto(u),
+		Roles:              u.roles,
+		Permissions:        perms,
+		TelegramLinked:     u.telegram,
+		Profile:            profileProto(&u.userRow),
+		MustChangePassword: u.MustChangePassword,
 	}
 	for i := range groups {
 		resp.Groups = append(resp.Groups, groupProto(&groups[i]))
 	}
 	return resp, nil
+}
+
+// ChangePassword replaces the caller's password after checking the
+// current one, which counts against the sign-in throttle like a login.
+func (s *Server) ChangePassword(ctx context.Context, req *identityv1.ChangePasswordRequest) (*identityv1.ChangePasswordResponse, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	current, next := req.GetCurrentPassword(), req.GetNewPassword()
+	var errs []fault.Violation
+	switch {
+	case current == "":
+		errs = append(errs, fault.Violation{Field: "currentPassword", Description: "give your current password"})
+	case len(current) > maxPassword:
+		errs = append(errs, fault.Violation{Field: "currentPassword", Description: fmt.Sprintf("a password is at most %d bytes long", maxPassword)})
+	case current == next:
+		errs = append(errs, fault.Violation{Field: "newPassword", Description: "choose a new password, not the current one"})
+	}
+	if v := checkPassword("newPassword", next); v != nil {
+		errs = append(errs, *v)
+	}
+	if len(errs) > 0 {
+		return nil, invalid(errs)
+	}
+	u, err := s.store.userByID(ctx, id)
+	if fault.Is(err, fault.NotFound) || err == nil && !u.Active {
+		return nil, errSessionEnded
+	}
+	if err != nil {
+		return nil, err
+	}
+	addr := clientAddress(ctx)
+	if err := s.admit(ctx, u.Login, addr); err != nil {
+		return nil, err
+	}
+	ok, err := s.verify(ctx, u.PasswordHash, current)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		s.logger(ctx).Error("a stored password hash is unreadable", "err", err)
+	}
+	if !ok {
+		s.audit(ctx, auditRow{Action: "password.change.failure", ActorID: u.ID, ActorLogin: u.Login, Target: userTarget(u.ID), ClientAddress: addr, Detail: "wrong current password"})
+		return nil, fault.Field("currentPassword", "the current password is wrong")
+	}
+	if err := s.store.succeeded(ctx, u.Login, addr); err != nil {
+		return nil, err
+	}
+	hash, err := s.hash(ctx, next)
+	if err != nil {
+		return nil, err
+	}
+	keep, _ := strconv.ParseInt(caller(ctx).SessionID, 10, 64)
+	if err := s.store.updateUser(ctx, id, userChange{
+		cols:             map[string]any{"password_hash": hash, "must_change_password": false},
+		endOtherSessions: true,
+		keepSession:      keep,
+	}); err != nil {
+		return nil, err
+	}
+	s.audit(ctx, auditRow{Action: "password.change", ActorID: u.ID, ActorLogin: u.Login, Target: userTarget(u.ID), ClientAddress: addr})
+	s.logger(ctx).Info("password changed", "user_id", u.ID)
+	return &identityv1.ChangePasswordResponse{}, nil
 }
 
 func (s *Server) UpdateProfile(ctx context.Context, req *identityv1.UpdateProfileRequest) (*identityv1.UpdateProfileResponse, error) {
