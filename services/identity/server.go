@@ -243,15 +243,24 @@ func (s *Server) admit(ctx context.Context, login, addr string) error {
 // throttled is the answer to an attempt that must wait: 429 over HTTP,
 // with the wait in words and as a RetryInfo.
 func throttled(wait time.Duration) error {
+	return mustWait(wait, "too many failed sign-ins", "SIGN_IN_THROTTLED")
+}
+
+// linkThrottled answers a chat that tried too many link codes.
+func linkThrottled(wait time.Duration) error {
+	return mustWait(wait, "too many link codes tried from this chat", "LINK_CODE_THROTTLED")
+}
+
+func mustWait(wait time.Duration, what, reason string) error {
 	secs := int64(math.Ceil(wait.Seconds()))
 	words := fmt.Sprintf("%d s", secs)
 	if secs >= 60 {
 		words = fmt.Sprintf("%d min", (secs+59)/60)
 	}
-	st := status.New(codes.ResourceExhausted, fmt.Sprintf("too many failed sign-ins; wait %s before trying again", words))
+	st := status.New(codes.ResourceExhausted, fmt.Sprintf("%s; wait %s before trying again", what, words))
 	if d, err := st.WithDetails(
 		&errdetails.RetryInfo{RetryDelay: durationpb.New(time.Duration(secs) * time.Second)},
-		&errdetails.ErrorInfo{Reason: "SIGN_IN_THROTTLED", Domain: "crm", Metadata: map[string]string{"retryAfterSeconds": strconv.FormatInt(secs, 10)}},
+		&errdetails.ErrorInfo{Reason: reason, Domain: "crm", Metadata: map[string]string{"retryAfterSeconds": strconv.FormatInt(secs, 10)}},
 	); err == nil {
 		st = d
 	}

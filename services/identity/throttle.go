@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"gorm.io/gorm"
@@ -148,4 +149,37 @@ func (s *store) succeeded(ctx context.Context, login, address string) error {
 		return tx.Model(&throttleRow{}).Where("subject = ? AND failures > 0", addressSubject(address)).
 			Update("failures", gorm.Expr("failures - 1")).Error
 	})
+}
+
+// Link codes are tried per Telegram chat: linkTries in a linkWindow, then
+// the chat waits for the window's end, so a chat cannot walk the codes.
+const (
+	linkTries  = 5
+	linkWindow = 10 * time.Minute
+)
+
+func chatSubject(chatID int64) string { return "telegram-chat:" + strconv.FormatInt(chatID, 10) }
+
+// tryInWindow counts one try against a subject allowed limit tries per
+// window, before the try is made; it answers how long to wait when the
+// window's tries are spent (nothing counted then). NextAllowedAt holds the
+// window's end.
+func (s *store) tryInWindow(ctx context.Context, subject string, limit int32, window time.Duration) (wait time.Duration, err error) {
+	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		r, err := lockThrottle(tx, subject)
+		if err != nil {
+			return err
+		}
+		now := s.micros()
+		cols := map[string]any{"failures": r.Failures + 1, "last_failure_at": now}
+		switch {
+		case now >= r.NextAllowedAt:
+			cols["failures"], cols["next_allowed_at"] = 1, now+window.Microseconds()
+		case r.Failures >= limit:
+			wait = time.Duration(r.NextAllowedAt-now) * time.Microsecond
+			return nil
+		}
+		return tx.Model(&throttleRow{}).Where("subject = ?", subject).Updates(cols).Error
+	})
+	return wait, err
 }
