@@ -169,7 +169,7 @@ BENCH_FLAGS ?=
 bench: build $(TEMPORAL) ## Transitions/s and latency through the product beside bare Temporal loops.
 	@data=$$(mktemp -d); trap 'rm -rf "$$data"' EXIT; \
 	CRM_DATA_DIR=$$data CRM_HTTP_ADDR=127.0.0.1:18580 CRM_TEMPORAL_PORT=17533 CRM_TEMPORAL_UI_PORT=18533 \
-	CRM_ADMIN_PASSWORD=bench-admin-password CRM_LOG_LEVEL=warn CRM_BIN_DIR=$(BUILD)/bin \
+	CRM_ADMIN_PASSWORD=bench-admin-password CRM_ADMIN_PASSWORD_CHANGE=false CRM_LOG_LEVEL=warn CRM_BIN_DIR=$(BUILD)/bin \
 	$(BUILD)/bin/crm-bench $(BENCH_FLAGS)
 
 # --- fault drills --------------------------------------------------------------
@@ -218,8 +218,8 @@ CHART := deploy/k8s/crm
 .PHONY: deploy-check
 deploy-check: deploy-tools ## Validate the Dockerfile, the compose file and the Helm chart offline.
 	cd deploy/docker/check && GOWORK=off go run . -targets identity,customer,contract,task,notifier,worker,migrate,gateway ../Dockerfile
-	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check $(COMPOSE) -f deploy/compose/compose.yaml config --quiet
-	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check $(COMPOSE) -f deploy/compose/compose.yaml config --services
+	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password $(COMPOSE) -f deploy/compose/compose.yaml config --quiet
+	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password $(COMPOSE) -f deploy/compose/compose.yaml config --services
 	$(HELM) lint --strict $(CHART) -f deploy/k8s/min-values.yaml
 	$(HELM) lint --strict $(CHART) -f deploy/k8s/ci-values.yaml
 	@mkdir -p $(BUILD)/k8s
@@ -233,7 +233,7 @@ LOAD_FLAGS ?= -postgres postgres://postgres@127.0.0.1:5432/postgres?sslmode=disa
 load: build $(TEMPORAL) ## Seed PostgreSQL (1M customers) and measure reads, onboarding and a mix through REST beside bare SQL.
 	@data=$$(mktemp -d); trap 'rm -rf "$$data"' EXIT; \
 	CRM_DATA_DIR=$$data CRM_HTTP_ADDR=127.0.0.1:18680 CRM_TEMPORAL_PORT=17633 CRM_TEMPORAL_UI_PORT=18633 \
-	CRM_ADMIN_PASSWORD=bench-admin-password CRM_LOG_LEVEL=warn CRM_BIN_DIR=$(BUILD)/bin \
+	CRM_ADMIN_PASSWORD=bench-admin-password CRM_ADMIN_PASSWORD_CHANGE=false CRM_LOG_LEVEL=warn CRM_BIN_DIR=$(BUILD)/bin \
 	$(BUILD)/bin/crm-bench -mode load $(LOAD_FLAGS)
 
 .PHONY: clean

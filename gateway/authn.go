@@ -62,6 +62,9 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 				Permissions: resp.GetPermissions(),
 				Groups:      resp.GetGroupIds(),
 				SessionID:   resp.GetSessionId(),
+				// The guard of every service then refuses all but the
+				// password change.
+				MustChangePassword: resp.GetMustChangePassword(),
 			}
 			ctx := context.WithValue(r.Context(), tokenKey{}, a.keys.Sign(p, principalTTL))
 			next.ServeHTTP(w, r.WithContext(ctx))

@@ -362,6 +362,9 @@ type CrmIdentityV1AuditEvent struct {
 	Time   *time.Time `json:"time,omitempty"`
 }
 
+// CrmIdentityV1ChangePasswordResponse defines model for crm.identity.v1.ChangePasswordResponse.
+type CrmIdentityV1ChangePasswordResponse = map[string]interface{}
+
 // CrmIdentityV1CreateTelegramLinkResponse defines model for crm.identity.v1.CreateTelegramLinkResponse.
 type CrmIdentityV1CreateTelegramLinkResponse struct {
 	Code *string `json:"code,omitempty"`
@@ -374,8 +377,11 @@ type CrmIdentityV1CreateTelegramLinkResponse struct {
 
 // CrmIdentityV1GetMeResponse defines model for crm.identity.v1.GetMeResponse.
 type CrmIdentityV1GetMeResponse struct {
-	Groups      *[]CrmIdentityV1Group `json:"groups,omitempty"`
-	Permissions *[]string             `json:"permissions,omitempty"`
+	Groups *[]CrmIdentityV1Group `json:"groups,omitempty"`
+
+	// MustChangePassword The password must be changed (ChangePassword) before anything else.
+	MustChangePassword *bool     `json:"mustChangePassword,omitempty"`
+	Permissions        *[]string `json:"permissions,omitempty"`
 
 	// Profile Profile is what a user sets for themselves.
 	Profile        *CrmIdentityV1Profile `json:"profile,omitempty"`
@@ -431,8 +437,11 @@ type CrmIdentityV1LoginResponse struct {
 
 	// ExpiresAt The latest the session lasts; it ends earlier when unused for the idle
 	// time (CRM_SESSION_IDLE).
-	ExpiresAt *time.Time         `json:"expiresAt,omitempty"`
-	User      *CrmIdentityV1User `json:"user,omitempty"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+
+	// MustChangePassword The password must be changed (ChangePassword) before anything else.
+	MustChangePassword *bool              `json:"mustChangePassword,omitempty"`
+	User               *CrmIdentityV1User `json:"user,omitempty"`
 }
 
 // CrmIdentityV1LogoutResponse defines model for crm.identity.v1.LogoutResponse.
@@ -782,6 +791,14 @@ type IdentityServiceUpdateProfileParams struct {
 	UpdateMask *string `form:"updateMask,omitempty" json:"updateMask,omitempty"`
 }
 
+// IdentityServiceChangePasswordJSONBody defines parameters for IdentityServiceChangePassword.
+type IdentityServiceChangePasswordJSONBody struct {
+	CurrentPassword string `json:"currentPassword"`
+
+	// NewPassword At least 12 characters, and not the current one.
+	NewPassword string `json:"newPassword"`
+}
+
 // ConnectionServiceCreateConnectionJSONBody defines parameters for ConnectionServiceCreateConnection.
 type ConnectionServiceCreateConnectionJSONBody struct {
 	Address *string `json:"address,omitempty"`
@@ -981,6 +998,9 @@ type IdentityServiceLogoutJSONRequestBody = IdentityServiceLogoutJSONBody
 
 // IdentityServiceUpdateProfileJSONRequestBody defines body for IdentityServiceUpdateProfile for application/json ContentType.
 type IdentityServiceUpdateProfileJSONRequestBody = CrmIdentityV1Profile
+
+// IdentityServiceChangePasswordJSONRequestBody defines body for IdentityServiceChangePassword for application/json ContentType.
+type IdentityServiceChangePasswordJSONRequestBody IdentityServiceChangePasswordJSONBody
 
 // ConnectionServiceCreateConnectionJSONRequestBody defines body for ConnectionServiceCreateConnection for application/json ContentType.
 type ConnectionServiceCreateConnectionJSONRequestBody ConnectionServiceCreateConnectionJSONBody
@@ -1251,9 +1271,12 @@ type ClientInterface interface {
 
 	// IdentityServiceLoginWithBody Signs in with a login and password and opens a session. A wrong login
 	// or password is Unauthenticated, with one message for both. After ten
-	// failures in a row for one login or from one client address, each further
-	// attempt must wait a growing delay (1 s, doubling, at most 15 min):
-	// ResourceExhausted, with a google.rpc.RetryInfo saying how long.
+	// failures in a row for one login, each further attempt must wait a
+	// growing delay (1 s, doubling, at most 15 min): ResourceExhausted, with a
+	// google.rpc.RetryInfo saying how long. Many failures from one client
+	// address only slow its attempts down (at most 4 s each); the right
+	// password always gets in. must_change_password says the session can do
+	// nothing but change the password (ChangePassword) first.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -1262,9 +1285,12 @@ type ClientInterface interface {
 
 	// IdentityServiceLogin Signs in with a login and password and opens a session. A wrong login
 	// or password is Unauthenticated, with one message for both. After ten
-	// failures in a row for one login or from one client address, each further
-	// attempt must wait a growing delay (1 s, doubling, at most 15 min):
-	// ResourceExhausted, with a google.rpc.RetryInfo saying how long.
+	// failures in a row for one login, each further attempt must wait a
+	// growing delay (1 s, doubling, at most 15 min): ResourceExhausted, with a
+	// google.rpc.RetryInfo saying how long. Many failures from one client
+	// address only slow its attempts down (at most 4 s each); the right
+	// password always gets in. must_change_password says the session can do
+	// nothing but change the password (ChangePassword) first.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -1303,6 +1329,28 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/auth/me (the `IdentityServiceUpdateProfile` operationId).
 	IdentityServiceUpdateProfile(ctx context.Context, params *IdentityServiceUpdateProfileParams, body IdentityServiceUpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IdentityServiceChangePasswordWithBody Changes the caller's own password. A wrong current password is
+	// InvalidArgument on current_password and counts as a failed sign-in (the
+	// same throttle as Login). The user's other sessions end; the caller's
+	// stays. A first admin's password must be changed this way before
+	// anything else.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/auth/password (the `IdentityServiceChangePassword` operationId).
+	IdentityServiceChangePasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IdentityServiceChangePassword Changes the caller's own password. A wrong current password is
+	// InvalidArgument on current_password and counts as a failed sign-in (the
+	// same throttle as Login). The user's other sessions end; the caller's
+	// stays. A first admin's password must be changed this way before
+	// anything else.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/auth/password (the `IdentityServiceChangePassword` operationId).
+	IdentityServiceChangePassword(ctx context.Context, body IdentityServiceChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConnectionServiceCreateConnectionWithBody Connects a customer (new or found) on a tariff (chosen, or the best of
 	// the suitable ones) at an address: customer, contract and connection task.
@@ -1751,9 +1799,12 @@ func (c *Client) IdentityServiceListAuditEvents(ctx context.Context, params *Ide
 
 // IdentityServiceLoginWithBody Signs in with a login and password and opens a session. A wrong login
 // or password is Unauthenticated, with one message for both. After ten
-// failures in a row for one login or from one client address, each further
-// attempt must wait a growing delay (1 s, doubling, at most 15 min):
-// ResourceExhausted, with a google.rpc.RetryInfo saying how long.
+// failures in a row for one login, each further attempt must wait a
+// growing delay (1 s, doubling, at most 15 min): ResourceExhausted, with a
+// google.rpc.RetryInfo saying how long. Many failures from one client
+// address only slow its attempts down (at most 4 s each); the right
+// password always gets in. must_change_password says the session can do
+// nothing but change the password (ChangePassword) first.
 //
 // Takes any type of body and a specified content type.
 //
@@ -1772,9 +1823,12 @@ func (c *Client) IdentityServiceLoginWithBody(ctx context.Context, contentType s
 
 // IdentityServiceLogin Signs in with a login and password and opens a session. A wrong login
 // or password is Unauthenticated, with one message for both. After ten
-// failures in a row for one login or from one client address, each further
-// attempt must wait a growing delay (1 s, doubling, at most 15 min):
-// ResourceExhausted, with a google.rpc.RetryInfo saying how long.
+// failures in a row for one login, each further attempt must wait a
+// growing delay (1 s, doubling, at most 15 min): ResourceExhausted, with a
+// google.rpc.RetryInfo saying how long. Many failures from one client
+// address only slow its attempts down (at most 4 s each); the right
+// password always gets in. must_change_password says the session can do
+// nothing but change the password (ChangePassword) first.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -1864,6 +1918,48 @@ func (c *Client) IdentityServiceUpdateProfileWithBody(ctx context.Context, param
 // Corresponds with PATCH /api/v1/auth/me (the `IdentityServiceUpdateProfile` operationId).
 func (c *Client) IdentityServiceUpdateProfile(ctx context.Context, params *IdentityServiceUpdateProfileParams, body IdentityServiceUpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewIdentityServiceUpdateProfileRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IdentityServiceChangePasswordWithBody Changes the caller's own password. A wrong current password is
+// InvalidArgument on current_password and counts as a failed sign-in (the
+// same throttle as Login). The user's other sessions end; the caller's
+// stays. A first admin's password must be changed this way before
+// anything else.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/auth/password (the `IdentityServiceChangePassword` operationId).
+func (c *Client) IdentityServiceChangePasswordWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIdentityServiceChangePasswordRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IdentityServiceChangePassword Changes the caller's own password. A wrong current password is
+// InvalidArgument on current_password and counts as a failed sign-in (the
+// same throttle as Login). The user's other sessions end; the caller's
+// stays. A first admin's password must be changed this way before
+// anything else.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/auth/password (the `IdentityServiceChangePassword` operationId).
+func (c *Client) IdentityServiceChangePassword(ctx context.Context, body IdentityServiceChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIdentityServiceChangePasswordRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3198,6 +3294,46 @@ func NewIdentityServiceUpdateProfileRequestWithBody(server string, params *Ident
 	}
 
 	req, err := http.NewRequest(http.MethodPatch, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewIdentityServiceChangePasswordRequest calls the generic IdentityServiceChangePassword builder with application/json body
+func NewIdentityServiceChangePasswordRequest(server string, body IdentityServiceChangePasswordJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIdentityServiceChangePasswordRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewIdentityServiceChangePasswordRequestWithBody constructs an http.Request for the IdentityServiceChangePassword method, with any body, and a specified content type
+func NewIdentityServiceChangePasswordRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/auth/password")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -5483,9 +5619,12 @@ type ClientWithResponsesInterface interface {
 
 	// IdentityServiceLoginWithBodyWithResponse Signs in with a login and password and opens a session. A wrong login
 	// or password is Unauthenticated, with one message for both. After ten
-	// failures in a row for one login or from one client address, each further
-	// attempt must wait a growing delay (1 s, doubling, at most 15 min):
-	// ResourceExhausted, with a google.rpc.RetryInfo saying how long.
+	// failures in a row for one login, each further attempt must wait a
+	// growing delay (1 s, doubling, at most 15 min): ResourceExhausted, with a
+	// google.rpc.RetryInfo saying how long. Many failures from one client
+	// address only slow its attempts down (at most 4 s each); the right
+	// password always gets in. must_change_password says the session can do
+	// nothing but change the password (ChangePassword) first.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5494,9 +5633,12 @@ type ClientWithResponsesInterface interface {
 
 	// IdentityServiceLoginWithResponse Signs in with a login and password and opens a session. A wrong login
 	// or password is Unauthenticated, with one message for both. After ten
-	// failures in a row for one login or from one client address, each further
-	// attempt must wait a growing delay (1 s, doubling, at most 15 min):
-	// ResourceExhausted, with a google.rpc.RetryInfo saying how long.
+	// failures in a row for one login, each further attempt must wait a
+	// growing delay (1 s, doubling, at most 15 min): ResourceExhausted, with a
+	// google.rpc.RetryInfo saying how long. Many failures from one client
+	// address only slow its attempts down (at most 4 s each); the right
+	// password always gets in. must_change_password says the session can do
+	// nothing but change the password (ChangePassword) first.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5537,6 +5679,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/auth/me (the `IdentityServiceUpdateProfile` operationId).
 	IdentityServiceUpdateProfileWithResponse(ctx context.Context, params *IdentityServiceUpdateProfileParams, body IdentityServiceUpdateProfileJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceUpdateProfileResponse, error)
+
+	// IdentityServiceChangePasswordWithBodyWithResponse Changes the caller's own password. A wrong current password is
+	// InvalidArgument on current_password and counts as a failed sign-in (the
+	// same throttle as Login). The user's other sessions end; the caller's
+	// stays. A first admin's password must be changed this way before
+	// anything else.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/password (the `IdentityServiceChangePassword` operationId).
+	IdentityServiceChangePasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentityServiceChangePasswordResponse, error)
+
+	// IdentityServiceChangePasswordWithResponse Changes the caller's own password. A wrong current password is
+	// InvalidArgument on current_password and counts as a failed sign-in (the
+	// same throttle as Login). The user's other sessions end; the caller's
+	// stays. A first admin's password must be changed this way before
+	// anything else.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/auth/password (the `IdentityServiceChangePassword` operationId).
+	IdentityServiceChangePasswordWithResponse(ctx context.Context, body IdentityServiceChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceChangePasswordResponse, error)
 
 	// ConnectionServiceCreateConnectionWithBodyWithResponse Connects a customer (new or found) on a tariff (chosen, or the best of
 	// the suitable ones) at an address: customer, contract and connection task.
@@ -6397,6 +6561,89 @@ func (r IdentityServiceUpdateProfileResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r IdentityServiceUpdateProfileResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IdentityServiceChangePasswordResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmIdentityV1ChangePasswordResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IdentityServiceChangePasswordResponse) GetJSON200() *CrmIdentityV1ChangePasswordResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IdentityServiceChangePasswordResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IdentityServiceChangePasswordResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IdentityServiceChangePasswordResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r IdentityServiceChangePasswordResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r IdentityServiceChangePasswordResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r IdentityServiceChangePasswordResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r IdentityServiceChangePasswordResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IdentityServiceChangePasswordResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IdentityServiceChangePasswordResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IdentityServiceChangePasswordResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -9909,9 +10156,12 @@ func (c *ClientWithResponses) IdentityServiceListAuditEventsWithResponse(ctx con
 
 // IdentityServiceLoginWithBodyWithResponse Signs in with a login and password and opens a session. A wrong login
 // or password is Unauthenticated, with one message for both. After ten
-// failures in a row for one login or from one client address, each further
-// attempt must wait a growing delay (1 s, doubling, at most 15 min):
-// ResourceExhausted, with a google.rpc.RetryInfo saying how long.
+// failures in a row for one login, each further attempt must wait a
+// growing delay (1 s, doubling, at most 15 min): ResourceExhausted, with a
+// google.rpc.RetryInfo saying how long. Many failures from one client
+// address only slow its attempts down (at most 4 s each); the right
+// password always gets in. must_change_password says the session can do
+// nothing but change the password (ChangePassword) first.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9926,9 +10176,12 @@ func (c *ClientWithResponses) IdentityServiceLoginWithBodyWithResponse(ctx conte
 
 // IdentityServiceLoginWithResponse Signs in with a login and password and opens a session. A wrong login
 // or password is Unauthenticated, with one message for both. After ten
-// failures in a row for one login or from one client address, each further
-// attempt must wait a growing delay (1 s, doubling, at most 15 min):
-// ResourceExhausted, with a google.rpc.RetryInfo saying how long.
+// failures in a row for one login, each further attempt must wait a
+// growing delay (1 s, doubling, at most 15 min): ResourceExhausted, with a
+// google.rpc.RetryInfo saying how long. Many failures from one client
+// address only slow its attempts down (at most 4 s each); the right
+// password always gets in. must_change_password says the session can do
+// nothing but change the password (ChangePassword) first.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10004,6 +10257,40 @@ func (c *ClientWithResponses) IdentityServiceUpdateProfileWithResponse(ctx conte
 		return nil, err
 	}
 	return ParseIdentityServiceUpdateProfileResponse(rsp)
+}
+
+// IdentityServiceChangePasswordWithBodyWithResponse Changes the caller's own password. A wrong current password is
+// InvalidArgument on current_password and counts as a failed sign-in (the
+// same throttle as Login). The user's other sessions end; the caller's
+// stays. A first admin's password must be changed this way before
+// anything else.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/password (the `IdentityServiceChangePassword` operationId).
+func (c *ClientWithResponses) IdentityServiceChangePasswordWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentityServiceChangePasswordResponse, error) {
+	rsp, err := c.IdentityServiceChangePasswordWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentityServiceChangePasswordResponse(rsp)
+}
+
+// IdentityServiceChangePasswordWithResponse Changes the caller's own password. A wrong current password is
+// InvalidArgument on current_password and counts as a failed sign-in (the
+// same throttle as Login). The user's other sessions end; the caller's
+// stays. A first admin's password must be changed this way before
+// anything else.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/auth/password (the `IdentityServiceChangePassword` operationId).
+func (c *ClientWithResponses) IdentityServiceChangePasswordWithResponse(ctx context.Context, body IdentityServiceChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceChangePasswordResponse, error) {
+	rsp, err := c.IdentityServiceChangePassword(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentityServiceChangePasswordResponse(rsp)
 }
 
 // ConnectionServiceCreateConnectionWithBodyWithResponse Connects a customer (new or found) on a tariff (chosen, or the best of
@@ -11127,6 +11414,74 @@ func ParseIdentityServiceUpdateProfileResponse(rsp *http.Response) (*IdentitySer
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest CrmIdentityV1Profile
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIdentityServiceChangePasswordResponse parses an HTTP response from a IdentityServiceChangePasswordWithResponse call
+func ParseIdentityServiceChangePasswordResponse(rsp *http.Response) (*IdentityServiceChangePasswordResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IdentityServiceChangePasswordResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmIdentityV1ChangePasswordResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -57,7 +57,9 @@ func LocalStack(o LocalOptions) StartFunc {
 			"CRM_DATA_DIR":       o.DataDir,
 			"CRM_BIN_DIR":        bin,
 			"CRM_ADMIN_PASSWORD": stacktest.AdminPassword,
-			"CRM_LOG_LEVEL":      "warn",
+			// The drill signs in with the known password throughout.
+			"CRM_ADMIN_PASSWORD_CHANGE": "false",
+			"CRM_LOG_LEVEL":             "warn",
 		}
 		ports := []string{"CRM_HTTP_ADDR", "CRM_TEMPORAL_PORT", "CRM_TEMPORAL_UI_PORT"}
 		if os.Getenv("TEMPORAL_ADDRESS") != "" {

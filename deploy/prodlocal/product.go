@@ -43,7 +43,7 @@ type Product struct {
 func (c *Cluster) Migrate(ctx context.Context, p Product) error {
 	c.step("migrating the services' schemas with migrate")
 	return run(ctx, filepath.Join(p.BinDir, "migrate"), nil, []string{
-		"CRM_DATABASE_URL=" + c.DatabaseURL, "CRM_ADMIN_PASSWORD=" + p.AdminPassword, "CRM_DATA_DIR=" + filepath.Join(c.dir, "data"),
+		"CRM_DATABASE_URL=" + c.DatabaseURL, "CRM_ADMIN_PASSWORD=" + p.AdminPassword, "CRM_ADMIN_PASSWORD_CHANGE=false", "CRM_DATA_DIR=" + filepath.Join(c.dir, "data"),
 	})
 }
 
@@ -75,6 +75,8 @@ func (c *Cluster) StartProduct(ctx context.Context, p Product, log *slog.Logger,
 		"CRM_BIN_DIR":            p.BinDir,
 		"CRM_CONSOLE_DIR":        p.ConsoleDir,
 		"CRM_ADMIN_PASSWORD":     p.AdminPassword,
+		// The smoke test signs in with it; no change at first.
+		"CRM_ADMIN_PASSWORD_CHANGE": "false",
 		// As in production: one key for all, given, not generated.
 		"CRM_INTERNAL_KEY": base64.StdEncoding.EncodeToString(key),
 		"CRM_LOG_FORMAT":   "json",

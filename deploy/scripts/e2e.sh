@@ -14,6 +14,8 @@ export CRM_DATA_DIR="$data"
 export CRM_HTTP_ADDR=127.0.0.1:${E2E_HTTP_PORT:-18480}
 export CRM_TEMPORAL_PORT=${E2E_TEMPORAL_PORT:-17433} CRM_TEMPORAL_UI_PORT=${E2E_TEMPORAL_UI_PORT:-18433}
 export CRM_ADMIN_PASSWORD=${E2E_ADMIN_PASSWORD:-e2e-admin-password}
+# The browser tests sign in with it; no change at the first sign-in.
+export CRM_ADMIN_PASSWORD_CHANGE=false
 export CRM_BIN_DIR="$root/.build/bin" CRM_CONSOLE_DIR="$root/frontend/dist"
 
 "$CRM_BIN_DIR/crm-local" >"$data/stack.log" 2>&1 &

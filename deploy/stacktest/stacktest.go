@@ -165,7 +165,9 @@ func Start(t *testing.T, opts ...Option) *Stack {
 		"CRM_TEMPORAL_UI_PORT": strconv.Itoa(FreePort(t)),
 		"CRM_BIN_DIR":          bin,
 		"CRM_ADMIN_PASSWORD":   AdminPassword,
-		"CRM_LOG_LEVEL":        "warn",
+		// Tests sign in with the known password; no change at first.
+		"CRM_ADMIN_PASSWORD_CHANGE": "false",
+		"CRM_LOG_LEVEL":             "warn",
 	}
 	if addr := os.Getenv(TemporalEnv); addr != "" {
 		WithExternalTemporal(addr, os.Getenv(TemporalUIEnv))(env)

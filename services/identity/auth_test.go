@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -330,22 +332,41 @@ func TestThrottleDelayDoublesAndIsCapped(t *testing.T) {
 	}
 }
 
-func TestThrottleCountsFailuresPerClientAddress(t *testing.T) {
+func TestThrottleSlowsAnAddressDownButLetsTheRightPasswordIn(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
 	admin := s.admin()
 	s.createUser(admin, "anna", "anna-password-01", "viewer")
-	const attacker, other = "192.0.2.66", "192.0.2.77"
-	for i := range throttleAfter {
-		_, err := s.loginFrom(attacker, "guess"+string(rune('a'+i)), "wrong-password")
+	// One client behind the office's proxy guesses at many logins.
+	const proxy, other = "192.0.2.66", "192.0.2.77"
+	for i := range addressAfter {
+		_, err := s.loginFrom(proxy, fmt.Sprintf("guess%02d", i), "wrong-password")
 		wantCode(t, err, codes.Unauthenticated)
 	}
-	_, err := s.loginFrom(attacker, "anna", "anna-password-01")
-	if wait := retryAfter(t, err); wait != time.Second {
-		t.Fatalf("wait %v", wait)
+	s.held.took()
+	if _, err := s.loginFrom(proxy, "anna", "anna-password-01"); err != nil {
+		t.Fatalf("the right password from a slowed-down address is refused: %v", err)
+	}
+	if got := s.held.took(); !slices.Equal(got, []time.Duration{time.Second}) {
+		t.Fatalf("the attempt was held %v, want 1s", got)
+	}
+	// The success took back only its own attempt: the address stays slow.
+	_, err := s.loginFrom(proxy, "guess-again", "wrong-password")
+	wantCode(t, err, codes.Unauthenticated)
+	if got := s.held.took(); !slices.Equal(got, []time.Duration{time.Second}) {
+		t.Fatalf("the next attempt was held %v, want 1s", got)
+	}
+	for range 20 {
+		_, _ = s.loginFrom(proxy, "guess-more", "wrong-password")
+	}
+	if got := s.held.took(); slices.Max(got) != addressDelayCap {
+		t.Fatalf("the longest hold %v, want the cap %v", slices.Max(got), addressDelayCap)
 	}
 	if _, err := s.loginFrom(other, "anna", "anna-password-01"); err != nil {
 		t.Fatalf("another address is throttled too: %v", err)
+	}
+	if got := s.held.took(); len(got) != 0 {
+		t.Fatalf("another address was held %v", got)
 	}
 }
 
@@ -407,4 +428,62 @@ func TestThrottleLetsOneOfAParallelBurstThrough(t *testing.T) {
 	if count[codes.Unauthenticated] != 1 || count[codes.ResourceExhausted] != burst-1 {
 		t.Fatalf("a burst of %d got %v; want one guess, the rest told to wait", burst, count)
 	}
+}
+
+func TestThrottleGivesAParallelBurstNoMoreGuessesThanTheLimit(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	const burst = 3 * throttleAfter
+	got := make(chan codes.Code, burst)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for range burst {
+		wg.Go(func() {
+			<-start
+			_, err := s.loginFrom("", "admin", "wrong-password")
+			got <- status.Code(err)
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(got)
+	count := map[codes.Code]int{}
+	for c := range got {
+		count[c]++
+	}
+	if count[codes.Unauthenticated] != throttleAfter || count[codes.ResourceExhausted] != burst-throttleAfter {
+		t.Fatalf("a burst of %d wrong guesses got %v; want %d checked, the rest told to wait", burst, count, throttleAfter)
+	}
+	var failures int32
+	s.db.Table("login_throttles").Where("subject = ?", accountSubject("admin")).Pluck("failures", &failures)
+	if failures != throttleAfter {
+		t.Fatalf("%d failures counted, want %d", failures, throttleAfter)
+	}
+}
+
+func TestPasswordChecksWaitForAFreeHashingSlotNoLongerThanTheRequest(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	if n := cap(s.srv.hashing); n < 2 || n > max(2, runtime.GOMAXPROCS(0)) {
+		t.Fatalf("%d hashing slots, want about GOMAXPROCS (%d)", n, runtime.GOMAXPROCS(0))
+	}
+	// Every slot busy, as under a burst of sign-ins.
+	for range cap(s.srv.hashing) {
+		s.srv.hashing <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	_, err := s.client.Login(ctx, &identityv1.LoginRequest{Login: "admin", Password: testAdminPassword})
+	if code := status.Code(err); code != codes.DeadlineExceeded {
+		t.Fatalf("a sign-in with every hashing slot busy got %v, want it to wait until its deadline", err)
+	}
+	if waited := time.Since(began); waited > 5*time.Second {
+		t.Fatalf("the sign-in waited %v, past its deadline", waited)
+	}
+	for range cap(s.srv.hashing) {
+		<-s.srv.hashing
+	}
+	s.clock.Advance(time.Hour)
+	s.mustLogin("admin", testAdminPassword)
 }

@@ -59,11 +59,35 @@ type stack struct {
 	db     *gorm.DB
 	srv    *Server
 	keys   *auth.Keyring
+	// held records the delays a slowed-down address asked for; the test
+	// does not sleep them.
+	held *delays
+}
+
+type delays struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (h *delays) sleep(_ context.Context, d time.Duration) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.d = append(h.d, d)
+	return nil
+}
+
+// took returns the delays recorded so far and forgets them.
+func (h *delays) took() []time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := h.d
+	h.d = nil
+	return out
 }
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	db := servicetest.OpenDB(t, servicetest.Common(t), Name, migrations(&seed{adminPassword: testAdminPassword, now: time.Now, argon: cheapArgon}))
+	db := servicetest.OpenDB(t, servicetest.Common(t), Name, migrations(&seed{adminPassword: testAdminPassword, keepPassword: true, now: time.Now, argon: cheapArgon}))
 	return newStackOn(t, db, nil)
 }
 
@@ -72,7 +96,8 @@ func newStack(t *testing.T) *stack {
 func newStackOn(t *testing.T, db *gorm.DB, serve func(register func(*grpcserver.Server)) string, opts ...func(*Options)) *stack {
 	t.Helper()
 	clk := &clock{t: time.Date(2030, 3, 1, 9, 0, 0, 0, time.UTC)}
-	o := Options{SessionIdle: idleTime, SessionMax: maxTime, TelegramBot: "crm_test_bot", Now: clk.Now, argon: cheapArgon}
+	held := &delays{}
+	o := Options{SessionIdle: idleTime, SessionMax: maxTime, TelegramBot: "crm_test_bot", Now: clk.Now, argon: cheapArgon, sleep: held.sleep}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -91,6 +116,7 @@ func newStackOn(t *testing.T, db *gorm.DB, serve func(register func(*grpcserver.
 		db:     db,
 		srv:    srv,
 		keys:   auth.NewKeyring(servicetest.Key),
+		held:   held,
 	}
 }
 
@@ -136,7 +162,8 @@ func (s *stack) session(token string) context.Context {
 	if err != nil {
 		s.t.Fatalf("authenticate: %v", err)
 	}
-	p := auth.Principal{UserID: a.GetUserId(), Login: a.GetLogin(), Permissions: a.GetPermissions(), Groups: a.GetGroupIds(), SessionID: a.GetSessionId()}
+	p := auth.Principal{UserID: a.GetUserId(), Login: a.GetLogin(), Permissions: a.GetPermissions(), Groups: a.GetGroupIds(), SessionID: a.GetSessionId(),
+		MustChangePassword: a.GetMustChangePassword()}
 	return from(metadata.AppendToOutgoingContext(context.Background(), auth.Header, s.keys.Sign(p, time.Minute)), testAddress)
 }
 

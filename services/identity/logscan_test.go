@@ -41,7 +41,7 @@ func TestLogsHoldNoPasswordTokenLinkCodeOrPhoneNumber(t *testing.T) {
 	t.Parallel()
 	var out syncBuffer
 	log := logging.New(&out, slog.LevelDebug, "text")
-	db := servicetest.OpenDB(t, servicetest.Common(t), Name, migrations(&seed{adminPassword: testAdminPassword, now: time.Now, argon: cheapArgon}))
+	db := servicetest.OpenDB(t, servicetest.Common(t), Name, migrations(&seed{adminPassword: testAdminPassword, keepPassword: true, now: time.Now, argon: cheapArgon}))
 	serve := func(register func(*grpcserver.Server)) string {
 		srv := grpcserver.New(log, auth.NewGuard(auth.NewKeyring(servicetest.Key)))
 		register(srv)

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 	"unicode/utf8"
 
@@ -24,6 +26,14 @@ type seed struct {
 	now       func() time.Time
 	// argon is the hash's cost; unset is OWASP's.
 	argon argonParams
+	// passwordFile is where a generated password is written (mode 0600).
+	passwordFile string
+	// keepPassword lets the first admin keep a configured password instead
+	// of changing it at the first sign-in (CRM_ADMIN_PASSWORD_CHANGE=false,
+	// for test stacks).
+	keepPassword bool
+	// createdAdmin is set when this start created the first admin.
+	createdAdmin bool
 }
 
 // migrations are the identity service's schema steps, oldest first. The
@@ -32,7 +42,8 @@ func migrations(sd *seed) []*database.Migration {
 	return []*database.Migration{
 		{ID: "0001_identity_schema", Migrate: migrateSchema},
 		{ID: "0002_default_roles_groups_admin", Migrate: sd.migrateDefaults},
-		ledger.Migration("0003_idempotency_keys"),
+		{ID: "0003_users_must_change_password", Migrate: sd.migrateMustChangePassword},
+		ledger.Migration("0004_idempotency_keys"),
 	}
 }
 
@@ -313,6 +324,53 @@ func (sd *seed) migrateDefaults(tx *gorm.DB) error {
 	if err := tx.Table("group_members").Create(&groupMember{GroupID: supervisorsGroup, UserID: admin.ID, AddedAt: now}).Error; err != nil {
 		return err
 	}
-	sd.generated = generated
+	if generated != "" && sd.passwordFile != "" {
+		// Inside the migration: if the file cannot be written, no admin
+		// is created whose password nobody knows.
+		if err := writeSecretFile(sd.passwordFile, generated+"\n"); err != nil {
+			return fmt.Errorf("writing the first admin's password: %w", err)
+		}
+	}
+	sd.generated, sd.createdAdmin = generated, true
 	return nil
+}
+
+// migrateMustChangePassword adds users.must_change_password; a first admin
+// created by this start must change the password at the first sign-in.
+func (sd *seed) migrateMustChangePassword(tx *gorm.DB) error {
+	type user struct {
+		MustChangePassword bool `gorm:"not null;default:false"`
+	}
+	if err := tx.Table("users").Migrator().AddColumn(&user{}, "MustChangePassword"); err != nil {
+		return err
+	}
+	if !sd.createdAdmin || sd.keepPassword && sd.generated == "" {
+		return nil
+	}
+	return tx.Table("users").Where("login = ?", "admin").Update("must_change_password", true).Error
+}
+
+// writeSecretFile writes data to a file only its owner can read, replacing
+// one left from an earlier database.
+func writeSecretFile(path, data string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.WriteString(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -48,10 +48,10 @@ func httpRule(m protoreflect.MethodDescriptor) (*annotations.HttpRule, bool) {
 func TestRunServesUntilCancelled(t *testing.T) {
 	t.Parallel()
 	cfg := Config{
-		Common:        servicetest.Common(t),
-		AdminPassword: "run-admin-password",
-		SessionIdle:   time.Hour,
-		SessionMax:    time.Hour,
+		Common:      servicetest.Common(t),
+		FirstAdmin:  FirstAdmin{Password: "run-admin-password", Change: true},
+		SessionIdle: time.Hour,
+		SessionMax:  time.Hour,
 	}
 	cfg.Endpoints.Identity = "unix:" + filepath.Join(cfg.DataDir, "identity.sock")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -72,8 +72,10 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	client := identityv1.NewIdentityServiceClient(conn)
-	if _, err := client.Login(ctx, &identityv1.LoginRequest{Login: "admin", Password: "run-admin-password"}); err != nil {
+	if resp, err := client.Login(ctx, &identityv1.LoginRequest{Login: "admin", Password: "run-admin-password"}); err != nil {
 		t.Fatalf("the admin of CRM_ADMIN_PASSWORD cannot sign in: %v", err)
+	} else if !resp.GetMustChangePassword() {
+		t.Fatal("the admin of CRM_ADMIN_PASSWORD need not change it")
 	}
 	_, err := client.ListUsers(ctx, &identityv1.ListUsersRequest{})
 	wantCode(t, err, codes.Unauthenticated)

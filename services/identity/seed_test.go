@@ -2,6 +2,8 @@ package identity
 
 import (
 	"context"
+	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/logging"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
 )
 
@@ -98,34 +101,59 @@ func TestSeedCreatesTheGroupsWithFixedIDsAndTheAdmin(t *testing.T) {
 	}
 }
 
-func TestFirstStartMakesUpTheAdminPasswordOnce(t *testing.T) {
+func TestFirstStartWritesAGeneratedPasswordToAnOwnerOnlyFileNotTheLog(t *testing.T) {
 	t.Parallel()
 	c := servicetest.Common(t)
 	ctx := context.Background()
-	db, generated, err := OpenDB(ctx, c, "", servicetest.Logger())
+	var logged syncBuffer
+	log := logging.New(&logged, slog.LevelDebug, "text")
+	db, err := OpenDB(ctx, c, FirstAdmin{Change: false}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = database.Close(db) })
+	file := AdminPasswordFile(c.DataDir)
+	info, err := os.Stat(file)
+	if err != nil {
+		t.Fatalf("no password file: %v", err)
+	}
+	if mode := info.Mode().Perm(); mode != 0o600 {
+		t.Fatalf("the password file's mode is %v, want 0600", mode)
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	generated := strings.TrimSpace(string(raw))
 	if len(generated) < 20 {
 		t.Fatalf("generated password %q", generated)
 	}
+	if strings.Contains(logged.String(), generated) {
+		t.Fatal("the log holds the generated password")
+	}
+	if !strings.Contains(logged.String(), file) {
+		t.Fatalf("the log does not say where the password is:\n%s", logged.String())
+	}
 	s := newStackOn(t, db, nil)
-	if _, err := s.login("admin", generated); err != nil {
+	resp, err := s.login("admin", generated)
+	if err != nil {
 		t.Fatalf("the generated password does not sign in: %v", err)
+	}
+	if !resp.GetMustChangePassword() {
+		t.Fatal("a generated password need not be changed, even though it sits in a file")
 	}
 	var hash string
 	db.Table("users").Where("login = ?", "admin").Pluck("password_hash", &hash)
 	if !strings.HasPrefix(hash, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Fatalf("the admin's hash %q does not use OWASP's parameters", hash)
 	}
-	again, generated2, err := OpenDB(ctx, c, "another-password-entirely", servicetest.Logger())
+	again, err := OpenDB(ctx, c, FirstAdmin{Password: "another-password-entirely", Change: true}, servicetest.Logger())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer database.Close(again)
-	if generated2 != "" {
-		t.Fatal("a second start made up a password again")
+	if now, _ := os.ReadFile(file); string(now) != string(raw) {
+		t.Fatal("a second start rewrote the password file")
 	}
 	var admins int64
 	again.Table("users").Where("login = ?", "admin").Count(&admins)
@@ -137,9 +165,36 @@ func TestFirstStartMakesUpTheAdminPasswordOnce(t *testing.T) {
 	}
 }
 
+func TestConfiguredAdminPasswordMustBeChangedUnlessTheStackSaysOtherwise(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		change bool
+	}{{"CRM_ADMIN_PASSWORD_CHANGE unset", true}, {"CRM_ADMIN_PASSWORD_CHANGE=false", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := servicetest.Common(t)
+			db, err := OpenDB(context.Background(), c, FirstAdmin{Password: testAdminPassword, Change: tc.change}, servicetest.Logger())
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = database.Close(db) })
+			if _, err := os.Stat(AdminPasswordFile(c.DataDir)); !os.IsNotExist(err) {
+				t.Fatalf("a configured password was written to a file (%v)", err)
+			}
+			resp, err := newStackOn(t, db, nil).login("admin", testAdminPassword)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.GetMustChangePassword() != tc.change {
+				t.Fatalf("mustChangePassword %v, want %v", resp.GetMustChangePassword(), tc.change)
+			}
+		})
+	}
+}
+
 func TestFirstStartRefusesAShortAdminPassword(t *testing.T) {
 	t.Parallel()
-	_, _, err := OpenDB(context.Background(), servicetest.Common(t), "short", servicetest.Logger())
+	_, err := OpenDB(context.Background(), servicetest.Common(t), FirstAdmin{Password: "short", Change: true}, servicetest.Logger())
 	if err == nil || !strings.Contains(err.Error(), "CRM_ADMIN_PASSWORD") {
 		t.Fatalf("got %v, want an error naming CRM_ADMIN_PASSWORD", err)
 	}

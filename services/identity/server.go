@@ -156,19 +156,11 @@ func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*iden
 	if !shaped {
 		attempted = "[not a login]"
 	}
-	subjects := []string{accountSubject(attempted)}
-	if addr != "" {
-		subjects = append(subjects, addressSubject(addr))
-	}
-	wait, err := s.store.admit(ctx, subjects)
-	if err != nil {
+	if err := s.admit(ctx, attempted, addr); err != nil {
 		return nil, err
 	}
-	if wait > 0 {
-		s.logger(ctx).Info("sign-in refused: throttled", "wait", wait)
-		return nil, throttled(wait)
-	}
 	var u *userRow
+	var err error
 	if shaped {
 		if u, err = s.store.userByLogin(ctx, login); err != nil {
 			return nil, err
@@ -196,9 +188,6 @@ func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*iden
 		reason = "user is deactivated"
 	}
 	if reason != "" {
-		if err := s.store.fail(ctx, subjects); err != nil {
-			return nil, err
-		}
 		ev := auditRow{Action: "login.failure", ActorLogin: attempted, ClientAddress: addr, Detail: reason}
 		if u != nil {
 			ev.ActorID, ev.Target = u.ID, userTarget(u.ID)
@@ -207,7 +196,7 @@ func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*iden
 		s.logger(ctx).Info("sign-in refused", "reason", reason)
 		return nil, fault.New(fault.Unauthenticated, wrongCredentials)
 	}
-	if err := s.store.clear(ctx, accountSubject(login)); err != nil {
+	if err := s.store.succeeded(ctx, login, addr); err != nil {
 		return nil, err
 	}
 	token, tokenHash, err := newToken()
@@ -225,24 +214,53 @@ func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*iden
 		return nil, err
 	}
 	return &identityv1.LoginResponse{
-		AccessToken: token,
-		ExpiresAt:   micros(sess.ExpiresAt),
-		User:        userProto(full),
+		AccessToken:        token,
+		ExpiresAt:          micros(sess.ExpiresAt),
+		User:               userProto(full),
+		MustChangePassword: u.MustChangePassword,
 	}, nil
+}
+
+// admit counts a password check against the login and the client address
+// before it happens: it refuses the check while the login must wait, and
+// holds it while the address is slowed down.
+func (s *Server) admit(ctx context.Context, login, addr string) error {
+	refused, delay, err := s.store.attempt(ctx, login, addr)
+	if err != nil {
+		return err
+	}
+	if refused > 0 {
+		s.logger(ctx).Info("password check refused: throttled", "wait", refused)
+		return throttled(refused)
+	}
+	if delay > 0 {
+		s.logger(ctx).Info("password check slowed down: many failures from this address", "delay", delay)
+		return s.opts.sleep(ctx, delay)
+	}
+	return nil
 }
 
 // throttled is the answer to an attempt that must wait: 429 over HTTP,
 // with the wait in words and as a RetryInfo.
 func throttled(wait time.Duration) error {
+	return mustWait(wait, "too many failed sign-ins", "SIGN_IN_THROTTLED")
+}
+
+// linkThrottled answers a chat that tried too many link codes.
+func linkThrottled(wait time.Duration) error {
+	return mustWait(wait, "too many link codes tried from this chat", "LINK_CODE_THROTTLED")
+}
+
+func mustWait(wait time.Duration, what, reason string) error {
 	secs := int64(math.Ceil(wait.Seconds()))
 	words := fmt.Sprintf("%d s", secs)
 	if secs >= 60 {
 		words = fmt.Sprintf("%d min", (secs+59)/60)
 	}
-	st := status.New(codes.ResourceExhausted, fmt.Sprintf("too many failed sign-ins; wait %s before trying again", words))
+	st := status.New(codes.ResourceExhausted, fmt.Sprintf("%s; wait %s before trying again", what, words))
 	if d, err := st.WithDetails(
 		&errdetails.RetryInfo{RetryDelay: durationpb.New(time.Duration(secs) * time.Second)},
-		&errdetails.ErrorInfo{Reason: "SIGN_IN_THROTTLED", Domain: "crm", Metadata: map[string]string{"retryAfterSeconds": strconv.FormatInt(secs, 10)}},
+		&errdetails.ErrorInfo{Reason: reason, Domain: "crm", Metadata: map[string]string{"retryAfterSeconds": strconv.FormatInt(secs, 10)}},
 	); err == nil {
 		st = d
 	}
@@ -310,6 +328,8 @@ func (s *Server) Authenticate(ctx context.Context, req *identityv1.AuthenticateR
 		GroupIds:    groups,
 		SessionId:   strconv.FormatInt(sess.ID, 10),
 		ExpiresAt:   micros(min(sess.ExpiresAt, idleEnd)),
+		// The gateway carries it to every service's guard.
+		MustChangePassword: sess.MustChangePassword,
 	}, nil
 }
 
@@ -334,16 +354,82 @@ func (s *Server) GetMe(ctx context.Context, _ *identityv1.GetMeRequest) (*identi
 		return nil, err
 	}
 	resp := &identityv1.GetMeResponse{
-		User:           userProto(u),
-		Roles:          u.roles,
-		Permissions:    perms,
-		TelegramLinked: u.telegram,
-		Profile:        profileProto(&u.userRow),
+		User:               userProto(u),
+		Roles:              u.roles,
+		Permissions:        perms,
+		TelegramLinked:     u.telegram,
+		Profile:            profileProto(&u.userRow),
+		MustChangePassword: u.MustChangePassword,
 	}
 	for i := range groups {
 		resp.Groups = append(resp.Groups, groupProto(&groups[i]))
 	}
 	return resp, nil
+}
+
+// ChangePassword replaces the caller's password after checking the
+// current one, which counts against the sign-in throttle like a login.
+func (s *Server) ChangePassword(ctx context.Context, req *identityv1.ChangePasswordRequest) (*identityv1.ChangePasswordResponse, error) {
+	id, err := signedInUser(ctx)
+	if err != nil {
+		return nil, err
+	}
+	current, next := req.GetCurrentPassword(), req.GetNewPassword()
+	var errs []fault.Violation
+	switch {
+	case current == "":
+		errs = append(errs, fault.Violation{Field: "currentPassword", Description: "give your current password"})
+	case len(current) > maxPassword:
+		errs = append(errs, fault.Violation{Field: "currentPassword", Description: fmt.Sprintf("a password is at most %d bytes long", maxPassword)})
+	case current == next:
+		errs = append(errs, fault.Violation{Field: "newPassword", Description: "choose a new password, not the current one"})
+	}
+	if v := checkPassword("newPassword", next); v != nil {
+		errs = append(errs, *v)
+	}
+	if len(errs) > 0 {
+		return nil, invalid(errs)
+	}
+	u, err := s.store.userByID(ctx, id)
+	if fault.Is(err, fault.NotFound) || err == nil && !u.Active {
+		return nil, errSessionEnded
+	}
+	if err != nil {
+		return nil, err
+	}
+	addr := clientAddress(ctx)
+	if err := s.admit(ctx, u.Login, addr); err != nil {
+		return nil, err
+	}
+	ok, err := s.verify(ctx, u.PasswordHash, current)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		s.logger(ctx).Error("a stored password hash is unreadable", "err", err)
+	}
+	if !ok {
+		s.audit(ctx, auditRow{Action: "password.change.failure", ActorID: u.ID, ActorLogin: u.Login, Target: userTarget(u.ID), ClientAddress: addr, Detail: "wrong current password"})
+		return nil, fault.Field("currentPassword", "the current password is wrong")
+	}
+	if err := s.store.succeeded(ctx, u.Login, addr); err != nil {
+		return nil, err
+	}
+	hash, err := s.hash(ctx, next)
+	if err != nil {
+		return nil, err
+	}
+	keep, _ := strconv.ParseInt(caller(ctx).SessionID, 10, 64)
+	if err := s.store.updateUser(ctx, id, userChange{
+		cols:             map[string]any{"password_hash": hash, "must_change_password": false},
+		endOtherSessions: true,
+		keepSession:      keep,
+	}); err != nil {
+		return nil, err
+	}
+	s.audit(ctx, auditRow{Action: "password.change", ActorID: u.ID, ActorLogin: u.Login, Target: userTarget(u.ID), ClientAddress: addr})
+	s.logger(ctx).Info("password changed", "user_id", u.ID)
+	return &identityv1.ChangePasswordResponse{}, nil
 }
 
 func (s *Server) UpdateProfile(ctx context.Context, req *identityv1.UpdateProfileRequest) (*identityv1.UpdateProfileResponse, error) {

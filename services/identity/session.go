@@ -82,13 +82,15 @@ type sessionUser struct {
 	Login       string
 	DisplayName string
 	Active      bool
+	// MustChangePassword is the user's: the session may only change it.
+	MustChangePassword bool
 }
 
 // sessionByHash finds a session by its token's hash: one lookup on a
 // unique index. No row is (nil, nil).
 func (s *store) sessionByHash(ctx context.Context, hash string) (*sessionUser, error) {
 	var rows []sessionUser
-	err := s.db.WithContext(ctx).Raw(`SELECT s.id, s.user_id, s.last_seen_at, s.expires_at, u.login, u.display_name, u.active
+	err := s.db.WithContext(ctx).Raw(`SELECT s.id, s.user_id, s.last_seen_at, s.expires_at, u.login, u.display_name, u.active, u.must_change_password
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, hash).Scan(&rows).Error
 	if err != nil || len(rows) == 0 {
 		return nil, err

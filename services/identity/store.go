@@ -25,8 +25,11 @@ type userRow struct {
 	Active           bool
 	Language         string
 	NotifySelf       bool
-	CreatedAt        int64 `gorm:"autoCreateTime:false"`
-	UpdatedAt        int64 `gorm:"autoUpdateTime:false"`
+	// MustChangePassword: the password was set for the user (the first
+	// admin's) and must be replaced before anything else.
+	MustChangePassword bool
+	CreatedAt          int64 `gorm:"autoCreateTime:false"`
+	UpdatedAt          int64 `gorm:"autoUpdateTime:false"`
 }
 
 func (userRow) TableName() string { return "users" }

@@ -174,6 +174,14 @@ func (s *Server) RedeemTelegramLink(ctx context.Context, req *identityv1.RedeemT
 	case req.GetChatId() == 0:
 		return nil, fault.Field("chatId", "the chat id is missing")
 	}
+	wait, err := s.store.tryInWindow(ctx, chatSubject(req.GetChatId()), linkTries, linkWindow)
+	if err != nil {
+		return nil, err
+	}
+	if wait > 0 {
+		s.logger(ctx).Info("link code refused: too many tries from the chat", "wait", wait)
+		return nil, linkThrottled(wait)
+	}
 	username := clip(strings.TrimPrefix(req.GetTelegramUsername(), "@"), 64)
 	u, err := s.store.redeem(ctx, hashLinkCode(code), req.GetChatId(), username)
 	if err != nil {

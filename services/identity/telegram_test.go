@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -225,4 +226,33 @@ func TestUnlinkTelegramStopsOrMarksUnreachable(t *testing.T) {
 	}
 	wantField(t, unlink(610, "bored"), "reason")
 	wantField(t, unlink(0, "stop"), "chatId")
+}
+
+func TestLinkCodesAreThrottledPerChat(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	l, err := s.client.CreateTelegramLink(s.admin(), &identityv1.CreateTelegramLinkRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	redeem := func(code string, chat int64) error {
+		_, err := s.client.RedeemTelegramLink(service(), &identityv1.RedeemTelegramLinkRequest{Code: code, ChatId: chat})
+		return err
+	}
+	const guesser, other = 7001, 7002
+	for i := range linkTries {
+		wantCode(t, redeem(fmt.Sprintf("ZZZZZZZ%d", i+2), guesser), codes.NotFound)
+	}
+	err = redeem(l.GetCode(), guesser)
+	if wait := retryAfter(t, err); wait != linkWindow {
+		t.Fatalf("wait %v, want the rest of the %v window", wait, linkWindow)
+	}
+	if got := reason(t, err, codes.ResourceExhausted); got != "LINK_CODE_THROTTLED" {
+		t.Fatalf("reason %q", got)
+	}
+	wantCode(t, redeem("ZZZZZZZZ", other), codes.NotFound)
+	s.clock.Advance(linkWindow)
+	if err := redeem(l.GetCode(), guesser); err != nil {
+		t.Fatalf("after the window the right code is refused: %v", err)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	tele "gopkg.in/telebot.v3"
+
+	"github.com/telecomcrm/crm/services/platform/process"
 )
 
 // allowedUpdates are the updates the bot asks Telegram for.
@@ -60,6 +63,7 @@ func (b *chatBot) run(ctx context.Context) error {
 		return nil
 	}
 	b.bot.Me = me
+	b.replay(ctx)
 	if b.svc.opts.WebhookURL != "" {
 		return b.serveWebhook(ctx)
 	}
@@ -79,7 +83,7 @@ func (b *chatBot) retry(ctx context.Context, what string, f func() error) bool {
 		}
 		wait := b.svc.backoff(n)
 		b.svc.log.Warn("Telegram call failed; will retry", "call", what, "retry_in", wait, "err", err)
-		if !sleep(ctx, wait) {
+		if !process.Sleep(ctx, wait) {
 			return false
 		}
 	}
@@ -123,24 +127,74 @@ func (b *chatBot) longPoll(ctx context.Context) {
 			fails++
 			wait := b.svc.backoff(fails)
 			b.svc.log.Warn("reading updates from Telegram failed; will retry", "retry_in", wait, "err", err)
-			if !sleep(ctx, wait) {
+			if !process.Sleep(ctx, wait) {
 				return
 			}
 			continue
 		}
 		fails = 0
-		for _, u := range updates {
-			if u.ID >= offset {
-				offset = u.ID + 1
+		for _, raw := range updates {
+			id, err := b.take(ctx, raw)
+			if err != nil {
+				// Not recorded: ask again from this update on, after a
+				// pause; Telegram keeps it until the offset passes it.
+				b.svc.log.Warn("recording a Telegram update failed; will ask for it again", "err", err)
+				if !process.Sleep(ctx, b.svc.backoff(1)) {
+					return
+				}
+				break
 			}
-			if !b.dispatch(ctx, u) {
-				return
+			if id >= offset {
+				offset = id + 1
 			}
 		}
 	}
 }
 
-func (b *chatBot) getUpdates(offset int) ([]tele.Update, error) {
+// take records an update (Bot API JSON) and hands it to a handler unless
+// it was recorded before. It tells the update's id; an error means the
+// update was not recorded, and must be asked for again.
+func (b *chatBot) take(ctx context.Context, raw []byte) (int, error) {
+	var u tele.Update
+	if err := json.Unmarshal(raw, &u); err != nil || u.ID <= 0 {
+		return 0, errBadUpdate
+	}
+	fresh, err := b.svc.store.recordUpdate(ctx, int64(u.ID), raw)
+	if err != nil {
+		return u.ID, err
+	}
+	if !fresh {
+		b.svc.log.Info("a Telegram update came again; it was handled once already", "update", u.ID)
+		return u.ID, nil
+	}
+	// Recorded: a stop before it runs leaves it to the next start.
+	b.dispatch(ctx, u)
+	return u.ID, nil
+}
+
+var errBadUpdate = errors.New("not a Telegram update")
+
+// replay hands out the updates recorded but not handled when the notifier
+// last stopped.
+func (b *chatBot) replay(ctx context.Context) {
+	rows, err := b.svc.store.unhandledUpdates(ctx)
+	if err != nil {
+		b.svc.log.Warn("reading the Telegram updates left unhandled failed", "err", err)
+		return
+	}
+	for _, r := range rows {
+		var u tele.Update
+		if err := json.Unmarshal(r.Payload, &u); err != nil {
+			continue
+		}
+		b.svc.log.Info("handling a Telegram update left from the last run", "update", u.ID, "attempt", r.Attempts+1)
+		if !b.dispatch(ctx, u) {
+			return
+		}
+	}
+}
+
+func (b *chatBot) getUpdates(offset int) ([]json.RawMessage, error) {
 	data, err := b.poll.Raw("getUpdates", map[string]any{
 		"offset":          offset,
 		"timeout":         int(b.svc.opts.PollTimeout / time.Second),
@@ -149,7 +203,7 @@ func (b *chatBot) getUpdates(offset int) ([]tele.Update, error) {
 	if err != nil {
 		return nil, err
 	}
-	var resp struct{ Result []tele.Update }
+	var resp struct{ Result []json.RawMessage }
 	if err := json.Unmarshal(data, &resp); err != nil {
 		return nil, err
 	}
@@ -168,6 +222,7 @@ func (b *chatBot) dispatch(ctx context.Context, u tele.Update) bool {
 	go func() {
 		defer b.busy.Done()
 		defer func() { <-b.sem }()
+		defer b.handled(u.ID)
 		defer func() {
 			if p := recover(); p != nil {
 				b.svc.log.Error("panic while handling a Telegram update", "update", u.ID, "panic", p, "stack", string(debug.Stack()))
@@ -176,6 +231,16 @@ func (b *chatBot) dispatch(ctx context.Context, u tele.Update) bool {
 		b.bot.ProcessUpdate(u)
 	}()
 	return true
+}
+
+// handled marks an update done, even while the service stops: its answer
+// was given.
+func (b *chatBot) handled(id int) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.svc.store.updateHandled(ctx, int64(id)); err != nil {
+		b.svc.log.Warn("marking a Telegram update handled failed; a restart will handle it again", "update", id, "err", err)
+	}
 }
 
 // serveWebhook serves Telegram's calls at the webhook's path and registers
@@ -218,7 +283,9 @@ func (b *chatBot) serveWebhook(ctx context.Context) error {
 
 // webhookHandler takes Telegram's webhook calls. A call without the
 // secret Telegram was given is refused with 403 and changes nothing; the
-// secret is compared in constant time.
+// secret is compared in constant time. An update is answered 200 only once
+// it is recorded; a failure to record it is a 500, so Telegram sends it
+// again.
 func (b *chatBot) webhookHandler(ctx context.Context) http.Handler {
 	want := sha256.Sum256([]byte(b.svc.opts.WebhookSecret))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -233,29 +300,22 @@ func (b *chatBot) webhookHandler(ctx context.Context) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		var u tele.Update
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&u); err != nil {
+		raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err != nil {
 			http.Error(w, "bad update", http.StatusBadRequest)
 			return
 		}
-		if !b.dispatch(ctx, u) {
-			http.Error(w, "stopping", http.StatusServiceUnavailable)
+		if _, err := b.take(ctx, raw); err != nil {
+			if errors.Is(err, errBadUpdate) {
+				http.Error(w, "bad update", http.StatusBadRequest)
+				return
+			}
+			b.svc.log.Warn("recording a Telegram update failed; Telegram will send it again", "err", err)
+			http.Error(w, "not recorded", http.StatusInternalServerError)
 			return
 		}
 		w.WriteHeader(http.StatusOK)
 	})
-}
-
-// sleep waits d or until ctx ends; it tells whether the wait was full.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }
 
 var errNotLinked = errors.New("chat not linked")

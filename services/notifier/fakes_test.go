@@ -5,6 +5,10 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -49,6 +53,9 @@ type fakeIdentity struct {
 	codes   map[string]*linkCode
 	unlinks []unlinkCall
 	redeems int
+	// tries counts the codes tried per chat; after five the chat must
+	// wait, as the identity service rules.
+	tries map[int64]int
 	// down answers every call with Unavailable.
 	down atomic.Bool
 }
@@ -114,6 +121,14 @@ func (f *fakeIdentity) RedeemTelegramLink(_ context.Context, req *identityv1.Red
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.redeems++
+	if f.tries == nil {
+		f.tries = map[int64]int{}
+	}
+	if f.tries[req.GetChatId()]++; f.tries[req.GetChatId()] > 5 {
+		st, _ := status.New(codes.ResourceExhausted, "too many link codes tried from this chat; wait 10 min before trying again").
+			WithDetails(&errdetails.RetryInfo{RetryDelay: durationpb.New(10 * time.Minute)})
+		return nil, st.Err()
+	}
 	c, ok := f.codes[req.GetCode()]
 	switch {
 	case !ok:

@@ -43,6 +43,7 @@ var chatTexts = map[string]map[string]string{
 		"start.expired":  "This code has expired (a code lasts 15 minutes). Ask the console's profile page for a new one.",
 		"start.inactive": "The account this code was made for is deactivated.",
 		"start.private":  "Write to me in a private chat to link your account.",
+		"start.wait":     "Too many codes were tried in this chat. Wait %d min, then send a code from the console's profile page.",
 		"stop.ok":        "Unlinked: no more notifications will come here. Send <code>/start CODE</code> with a new code from the console to link again.",
 		"stop.none":      "This chat is not linked to an account.",
 		"unavailable":    "The service is not answering right now; try again in a minute.",
@@ -86,6 +87,7 @@ var chatTexts = map[string]map[string]string{
 		"start.expired":  "Срок кода истёк (код действует 15 минут). Получите новый на странице профиля в консоли.",
 		"start.inactive": "Учётная запись, для которой выдан код, отключена.",
 		"start.private":  "Чтобы привязать учётную запись, напишите мне в личном чате.",
+		"start.wait":     "Из этого чата пробовали слишком много кодов. Подождите %d мин и отправьте код со страницы профиля в консоли.",
 		"stop.ok":        "Чат отвязан: уведомления сюда больше не придут. Чтобы привязать снова, отправьте <code>/start КОД</code> с новым кодом из консоли.",
 		"stop.none":      "Этот чат не привязан к учётной записи.",
 		"unavailable":    "Сервис сейчас не отвечает; попробуйте через минуту.",
@@ -235,6 +237,10 @@ func (b *chatBot) onStart(c tele.Context) error {
 	resp, err := b.svc.identity.RedeemTelegramLink(ctx, &identityv1.RedeemTelegramLinkRequest{
 		Code: code, ChatId: c.Chat().ID, TelegramUsername: username,
 	})
+	if wait, ok := mustWait(err); ok {
+		b.send(c, say(l, "start.wait", int((wait+time.Minute-1)/time.Minute)))
+		return nil
+	}
 	if err != nil {
 		key := linkRefusal(err)
 		if key == "unavailable" {
@@ -249,6 +255,22 @@ func (b *chatBot) onStart(c tele.Context) error {
 	l = lang(resp.GetLanguage())
 	b.send(c, say(l, "start.ok", html.EscapeString(resp.GetDisplayName())))
 	return nil
+}
+
+// mustWait tells whether the identity service asked the chat to wait
+// (too many link codes tried), and how long.
+func mustWait(err error) (time.Duration, bool) {
+	st := status.Convert(err)
+	if err == nil || st.Code() != codes.ResourceExhausted {
+		return 0, false
+	}
+	wait := time.Minute
+	for _, d := range st.Details() {
+		if ri, ok := d.(*errdetails.RetryInfo); ok {
+			wait = max(ri.GetRetryDelay().AsDuration(), time.Second)
+		}
+	}
+	return wait, true
 }
 
 // linkRefusal names the answer to a code the identity service refused.

@@ -103,5 +103,21 @@ var migrations = []*database.Migration{
 			return tx.Exec(`CREATE INDEX deliveries_updated_at ON deliveries (updated_at)`).Error
 		},
 	},
-	ledger.Migration("0003_idempotency_keys"),
+	{
+		ID: "0003_telegram_updates",
+		Migrate: func(tx *gorm.DB) error {
+			// telegramUpdate is an update from Telegram, recorded before it
+			// is handled, so a redelivery is handled once and a crash
+			// loses none.
+			type telegramUpdate struct {
+				UpdateID   int64  `gorm:"primaryKey;autoIncrement:false"`
+				Payload    []byte `gorm:"not null"`
+				ReceivedAt int64  `gorm:"not null;index:telegram_updates_received_at"`
+				HandledAt  int64  `gorm:"not null;default:0"`
+				Attempts   int32  `gorm:"not null;default:0"`
+			}
+			return tx.Table("telegram_updates").Migrator().CreateTable(&telegramUpdate{})
+		},
+	},
+	ledger.Migration("0004_idempotency_keys"),
 }

@@ -631,7 +631,7 @@ func TestTasksCommandListsTheOpenTasksOfTheUsersGroups(t *testing.T) {
 }
 
 func TestForgedWebhookCallsAreRefusedAndChangeNothing(t *testing.T) {
-	const secret = "hook-secret_123"
+	const secret = "hook-secret_0123456789abcdefghijklmnop"
 	h := newHarness(t, func(o *Options) {
 		o.WebhookURL = "https://crm.example.test/telegram/hook"
 		o.WebhookSecret = secret

@@ -10,6 +10,7 @@ import (
 	tele "gopkg.in/telebot.v3"
 
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	"github.com/telecomcrm/crm/services/platform/process"
 )
 
 // sender drains the deliveries within Telegram's limits: one message per
@@ -76,7 +77,7 @@ func (x *sender) run(ctx context.Context) error {
 			return nil
 		}
 		x.svc.log.Warn("reading the delivery queue failed; will retry", "err", err)
-		if !sleep(ctx, x.svc.backoff(n)) {
+		if !process.Sleep(ctx, x.svc.backoff(n)) {
 			return nil
 		}
 	}

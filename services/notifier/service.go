@@ -63,7 +63,7 @@ type Config struct {
 	// address Telegram posts updates to.
 	WebhookURL string `env:"CRM_TELEGRAM_WEBHOOK_URL"`
 	// WebhookSecret is the secret Telegram sends with every webhook call
-	// (1-256 characters of A-Z, a-z, 0-9, _ and -); required with a webhook.
+	// (32-256 characters of A-Z, a-z, 0-9, _ and -); required with a webhook.
 	WebhookSecret string `env:"CRM_TELEGRAM_WEBHOOK_SECRET"`
 	// WebhookListen is where the webhook is served (behind the proxy that
 	// WebhookURL reaches).
@@ -151,8 +151,9 @@ func (o *Options) defaults() {
 	}
 }
 
-// webhookSecretRx is what Telegram accepts as a secret_token.
-var webhookSecretRx = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+// webhookSecretRx is what Telegram accepts as a secret_token, at least 32
+// characters long so it cannot be guessed.
+var webhookSecretRx = regexp.MustCompile(`^[A-Za-z0-9_-]{32,256}$`)
 
 func (o *Options) check() error {
 	if o.PublicURL != "" {
@@ -172,7 +173,7 @@ func (o *Options) check() error {
 		return fmt.Errorf("configuration: CRM_TELEGRAM_WEBHOOK_URL must be the public https address of the webhook, not %q", o.WebhookURL)
 	}
 	if !webhookSecretRx.MatchString(o.WebhookSecret) {
-		return errors.New("configuration: CRM_TELEGRAM_WEBHOOK_SECRET must be set with CRM_TELEGRAM_WEBHOOK_URL: 1 to 256 characters of A-Z, a-z, 0-9, _ and -")
+		return fmt.Errorf("configuration: CRM_TELEGRAM_WEBHOOK_SECRET must be set with CRM_TELEGRAM_WEBHOOK_URL: 32 to 256 characters of A-Z, a-z, 0-9, _ and - (e.g. openssl rand -hex 32); it has %d", len(o.WebhookSecret))
 	}
 	if o.WebhookListen == "" {
 		return errors.New("configuration: CRM_TELEGRAM_WEBHOOK_ADDR must say where to serve the webhook")
@@ -320,12 +321,15 @@ func (s *Service) Run(parent context.Context) error {
 	return nil
 }
 
-// sweep forgets unanswered prompts, and messages past the retention time,
-// now and then.
+// sweep forgets unanswered prompts, Telegram updates past redelivery, and
+// messages past the retention time, now and then.
 func (s *Service) sweep(ctx context.Context) {
 	purge := func(ctx context.Context) {
 		if err := s.store.purgePrompts(ctx, s.opts.Now().Add(-promptTTL)); err != nil && ctx.Err() == nil {
 			s.log.Warn("purging old prompts failed", "err", err)
+		}
+		if err := s.store.purgeUpdates(ctx, s.opts.Now().Add(-updateMemory)); err != nil && ctx.Err() == nil {
+			s.log.Warn("purging old Telegram updates failed", "err", err)
 		}
 		if n, err := s.store.purge(ctx, s.opts.Now().Add(-s.opts.Retention)); err != nil && ctx.Err() == nil {
 			s.log.Warn("purging old messages failed", "err", err)

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/telecomcrm/crm/deploy/localstack"
+	"github.com/telecomcrm/crm/services/identity"
 	"github.com/telecomcrm/crm/services/platform/process"
 )
 
@@ -35,6 +36,10 @@ CRM is up.
 			fmt.Printf("  Metrics       %-9s %s\n", name, urls[name])
 		}
 	}
+	// The password itself never reaches the terminal or a log.
+	if file := identity.AdminPasswordFile(cfg.DataDir); fileExists(file) {
+		fmt.Printf("  First admin   login admin, password in %s (change it at the first sign-in)\n", file)
+	}
 	fmt.Printf("\nCtrl-C stops everything.\n\n")
 	select {
 	case <-ctx.Done():
@@ -43,4 +48,9 @@ CRM is up.
 	}
 	stack.Stop()
 	return nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -33,9 +33,12 @@ export interface paths {
         /**
          * Signs in with a login and password and opens a session. A wrong login
          *     or password is Unauthenticated, with one message for both. After ten
-         *     failures in a row for one login or from one client address, each further
-         *     attempt must wait a growing delay (1 s, doubling, at most 15 min):
-         *     ResourceExhausted, with a google.rpc.RetryInfo saying how long.
+         *     failures in a row for one login, each further attempt must wait a
+         *     growing delay (1 s, doubling, at most 15 min): ResourceExhausted, with a
+         *     google.rpc.RetryInfo saying how long. Many failures from one client
+         *     address only slow its attempts down (at most 4 s each); the right
+         *     password always gets in. must_change_password says the session can do
+         *     nothing but change the password (ChangePassword) first.
          */
         post: operations["IdentityService_Login"];
         delete?: never;
@@ -77,6 +80,29 @@ export interface paths {
         head?: never;
         /** Changes the caller's own preferences (language, self-notification). */
         patch: operations["IdentityService_UpdateProfile"];
+        trace?: never;
+    };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Changes the caller's own password. A wrong current password is
+         *     InvalidArgument on current_password and counts as a failed sign-in (the
+         *     same throttle as Login). The user's other sessions end; the caller's
+         *     stays. A first admin's password must be changed this way before
+         *     anything else.
+         */
+        post: operations["IdentityService_ChangePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/connections": {
@@ -812,6 +838,7 @@ export interface components {
             /** Format: date-time */
             time?: string;
         };
+        "crm.identity.v1.ChangePasswordResponse": Record<string, never>;
         "crm.identity.v1.CreateTelegramLinkResponse": {
             code?: string;
             /**
@@ -824,6 +851,8 @@ export interface components {
         };
         "crm.identity.v1.GetMeResponse": {
             groups?: components["schemas"]["crm.identity.v1.Group"][];
+            /** @description The password must be changed (ChangePassword) before anything else. */
+            mustChangePassword?: boolean;
             permissions?: string[];
             profile?: components["schemas"]["crm.identity.v1.Profile"];
             roles?: string[];
@@ -867,6 +896,8 @@ export interface components {
              *     time (CRM_SESSION_IDLE).
              */
             expiresAt?: string;
+            /** @description The password must be changed (ChangePassword) before anything else. */
+            mustChangePassword?: boolean;
             user?: components["schemas"]["crm.identity.v1.User"];
         };
         "crm.identity.v1.LogoutResponse": Record<string, never>;
@@ -1429,6 +1460,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["crm.identity.v1.Profile"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    IdentityService_ChangePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    currentPassword: string;
+                    /** @description At least 12 characters, and not the current one. */
+                    newPassword: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.identity.v1.ChangePasswordResponse"];
                 };
             };
             400: components["responses"]["InvalidArgument"];

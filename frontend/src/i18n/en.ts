@@ -290,6 +290,18 @@ export default {
     nothing: 'No events match the filters',
   },
   profile: {
+    password: {
+      title: 'Password',
+      mustChange: 'Your password was set for you. Choose a new one that only you know; the console opens once it is changed.',
+      current: 'Current password',
+      new: 'New password',
+      repeat: 'New password again',
+      hint: 'At least 12 characters. Your other sessions end when it changes.',
+      mismatch: 'The two new passwords differ.',
+      tooShort: 'At least 12 characters.',
+      submit: 'Change password',
+      changed: 'Password changed',
+    },
     account: 'Account',
     displayName: 'Name',
     login: 'Login',

@@ -33,6 +33,12 @@ describe('the navigation guard', () => {
     expect(await decide(at('/login'), session(VIEWER))).toEqual({ name: 'home' })
   })
 
+  it('sends a user who must change their password to the profile, and lets them stay there', async () => {
+    const s = { ...session(OPERATOR), mustChangePassword: true }
+    expect(await decide(at('/customers/12'), s)).toEqual({ name: 'profile' })
+    expect(await decide(at('/profile'), s)).toBe(true)
+  })
+
   it('loads who is signed in before deciding', async () => {
     const s = session(OPERATOR)
     expect(await decide(at('/customers/new'), s)).toBe(true)

@@ -23,6 +23,8 @@ export interface GuardSession {
   readonly isAuthenticated: boolean
   ensureMe(): Promise<void>
   can(...perms: string[]): boolean
+  /** The server allows nothing but a password change until one is made. */
+  readonly mustChangePassword?: boolean
 }
 
 interface Target extends Pick<RouteLocationNormalized, 'matched' | 'fullPath'> {
@@ -58,6 +60,7 @@ export async function decide(to: Target, session: GuardSession): Promise<true | 
     return true
   }
   if (!session.isAuthenticated) return { name: 'login', query: { redirect: to.fullPath } }
+  if (session.mustChangePassword && to.name !== 'profile') return { name: 'profile' }
   const needed = requiredPermissions(to)
   if (needed.length > 0 && !session.can(...needed)) {
     return to.name === 'forbidden' ? true : { name: 'forbidden', query: { from: to.fullPath } }

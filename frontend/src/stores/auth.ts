@@ -56,6 +56,8 @@ export const useAuthStore = defineStore('auth', () => {
   const isAuthenticated = computed(() => token.value !== null)
   const user = computed(() => me.value?.user ?? null)
   const permissions = computed(() => new Set(me.value?.permissions ?? []))
+  /** The password was set for the user and must be changed before anything else. */
+  const mustChangePassword = computed(() => me.value?.mustChangePassword === true)
   const displayName = computed(() => me.value?.profile?.displayName || user.value?.displayName || user.value?.login || '')
 
   /** Whether the signed-in user holds every one of the permissions. */
@@ -141,6 +143,12 @@ export const useAuthStore = defineStore('auth', () => {
     if (me.value) me.value = { ...me.value, profile: { ...me.value.profile, ...profile } }
   }
 
+  /** Changes the caller's own password; the user's other sessions end. */
+  async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    await ok(api.POST('/api/v1/auth/password', { body: { currentPassword, newPassword } }))
+    if (me.value) me.value = { ...me.value, mustChangePassword: false }
+  }
+
   /** Another tab signed in or out: follow it. */
   function onStorage(e: StorageEvent): void {
     if (e.key !== STORAGE_KEY) return
@@ -173,6 +181,7 @@ export const useAuthStore = defineStore('auth', () => {
     isAuthenticated,
     user,
     displayName,
+    mustChangePassword,
     permissions,
     can,
     login,
@@ -181,5 +190,6 @@ export const useAuthStore = defineStore('auth', () => {
     logout,
     sessionEnded,
     updateProfile,
+    changePassword,
   }
 })

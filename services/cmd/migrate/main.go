@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"gorm.io/gorm"
@@ -28,8 +27,8 @@ import (
 
 type settings struct {
 	config.Common
-	// AdminPassword is the first admin's password on a new database.
-	AdminPassword string `env:"CRM_ADMIN_PASSWORD"`
+	// FirstAdmin is the first admin's password on a new database.
+	identity.FirstAdmin
 	// Namespace asks for the Temporal namespace and its search attributes
 	// to be registered (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE).
 	Namespace bool `env:"CRM_MIGRATE_NAMESPACE"`
@@ -45,12 +44,7 @@ func run(ctx context.Context, s settings, log *slog.Logger) error {
 		open func() (*gorm.DB, error)
 	}{
 		{identity.Name, func() (*gorm.DB, error) {
-			db, generated, err := identity.OpenDB(ctx, s.Common, s.AdminPassword, log)
-			if generated != "" {
-				// Straight to stderr, once: the logger would mask it.
-				fmt.Fprintf(os.Stderr, "migrate: created the first admin: login admin, password %s (shown once; set CRM_ADMIN_PASSWORD to choose it)\n", generated)
-			}
-			return db, err
+			return identity.OpenDB(ctx, s.Common, s.FirstAdmin, log)
 		}},
 		{customer.Name, func() (*gorm.DB, error) { return customer.OpenDB(ctx, s.Common, log) }},
 		{contract.Name, func() (*gorm.DB, error) { return contract.OpenDB(ctx, s.Common, log) }},

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -83,6 +84,9 @@ func (g *Guard) Check(ctx context.Context, fullMethod string) (context.Context, 
 	if p == nil {
 		return nil, status.Error(codes.Unauthenticated, "sign in first: the request carries no valid session")
 	}
+	if p.MustChangePassword && !rule.GetBeforePasswordChange() {
+		return nil, errPasswordChangeRequired
+	}
 	switch {
 	case rule.GetInternal():
 		if !p.IsService() {
@@ -96,6 +100,17 @@ func (g *Guard) Check(ctx context.Context, fullMethod string) (context.Context, 
 	}
 	return ctx, nil
 }
+
+// errPasswordChangeRequired refuses a user who must change their password
+// before doing anything else; the console reads the reason and opens the
+// form.
+var errPasswordChangeRequired = func() error {
+	st := status.New(codes.PermissionDenied, "change your password first: it was set for you and must be replaced by one only you know")
+	if d, err := st.WithDetails(&errdetails.ErrorInfo{Reason: "PASSWORD_CHANGE_REQUIRED", Domain: "crm"}); err == nil {
+		st = d
+	}
+	return st.Err()
+}()
 
 func (g *Guard) principal(ctx context.Context) (*Principal, string) {
 	md, _ := metadata.FromIncomingContext(ctx)

@@ -21,6 +21,9 @@ type Principal struct {
 	Permissions []string `json:"perms,omitempty"`
 	Groups      []int64  `json:"groups,omitempty"`
 	SessionID   string   `json:"sid,omitempty"`
+	// MustChangePassword: the user may call only the RPCs marked
+	// before_password_change until the password is changed.
+	MustChangePassword bool `json:"pwc,omitempty"`
 	// Service names the calling service when no user is behind the call.
 	Service string `json:"svc,omitempty"`
 	// Expires is a Unix time in seconds.

@@ -18,3 +18,15 @@ func Every(ctx context.Context, d time.Duration, f func(context.Context)) {
 		f(ctx)
 	}
 }
+
+// Sleep waits d or until ctx ends; it tells whether the wait was full.
+func Sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

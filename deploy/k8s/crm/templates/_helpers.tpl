@@ -81,3 +81,24 @@ envFrom:
   - configMapRef:
       name: {{ include "crm.fullname" .root }}-config
 {{- end -}}
+
+{{/* The Go runtime's limits of one container, from its resources:
+     GOMEMLIMIT at 90% of the memory limit, so the garbage collector works
+     harder before the kernel would kill the process (GOMAXPROCS follows the
+     CPU limit by itself). (dict "component" "identity" "resources" ...) */}}
+{{- define "crm.runtimeEnv" -}}
+{{- $limits := default dict .resources.limits -}}
+{{- $cpu := required (printf "%s.resources.limits.cpu must be set: every component has a CPU limit" .component) $limits.cpu -}}
+{{- $mem := toString (required (printf "%s.resources.limits.memory must be set: every component has a memory limit" .component) $limits.memory) -}}
+{{- $mib := 0 -}}
+{{- if hasSuffix "Gi" $mem -}}
+{{- $mib = mul (atoi (trimSuffix "Gi" $mem)) 1024 -}}
+{{- else if hasSuffix "Mi" $mem -}}
+{{- $mib = atoi (trimSuffix "Mi" $mem) -}}
+{{- end -}}
+{{- if le $mib 0 -}}
+{{- fail (printf "%s.resources.limits.memory is %q: give it in Mi or Gi (e.g. 256Mi)" .component $mem) -}}
+{{- end -}}
+- name: GOMEMLIMIT
+  value: {{ printf "%dMiB" (div (mul $mib 9) 10) | quote }}
+{{- end -}}

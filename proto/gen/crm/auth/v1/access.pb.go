@@ -33,9 +33,13 @@ type Access struct {
 	// Any signed-in user may call, whatever their permissions (me, logout).
 	Authenticated bool `protobuf:"varint,3,opt,name=authenticated,proto3" json:"authenticated,omitempty"`
 	// Only another service may call (the gateway never exposes it).
-	Internal      bool `protobuf:"varint,4,opt,name=internal,proto3" json:"internal,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Internal bool `protobuf:"varint,4,opt,name=internal,proto3" json:"internal,omitempty"`
+	// A signed-in user who must change their password first may call it
+	// (me, change password, logout); every other RPC refuses such a user with
+	// PermissionDenied, reason PASSWORD_CHANGE_REQUIRED.
+	BeforePasswordChange bool `protobuf:"varint,5,opt,name=before_password_change,json=beforePasswordChange,proto3" json:"before_password_change,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *Access) Reset() {
@@ -96,6 +100,13 @@ func (x *Access) GetInternal() bool {
 	return false
 }
 
+func (x *Access) GetBeforePasswordChange() bool {
+	if x != nil {
+		return x.BeforePasswordChange
+	}
+	return false
+}
+
 var file_crm_auth_v1_access_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
@@ -117,14 +128,15 @@ var File_crm_auth_v1_access_proto protoreflect.FileDescriptor
 
 const file_crm_auth_v1_access_proto_rawDesc = "" +
 	"\n" +
-	"\x18crm/auth/v1/access.proto\x12\vcrm.auth.v1\x1a google/protobuf/descriptor.proto\"\x82\x01\n" +
+	"\x18crm/auth/v1/access.proto\x12\vcrm.auth.v1\x1a google/protobuf/descriptor.proto\"\xb8\x01\n" +
 	"\x06Access\x12\x1e\n" +
 	"\n" +
 	"permission\x18\x01 \x01(\tR\n" +
 	"permission\x12\x16\n" +
 	"\x06public\x18\x02 \x01(\bR\x06public\x12$\n" +
 	"\rauthenticated\x18\x03 \x01(\bR\rauthenticated\x12\x1a\n" +
-	"\binternal\x18\x04 \x01(\bR\binternal:M\n" +
+	"\binternal\x18\x04 \x01(\bR\binternal\x124\n" +
+	"\x16before_password_change\x18\x05 \x01(\bR\x14beforePasswordChange:M\n" +
 	"\x06access\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\v2\x13.crm.auth.v1.AccessR\x06accessB8Z6github.com/telecomcrm/crm/proto/gen/crm/auth/v1;authv1b\x06proto3"
 
 var (

@@ -446,10 +446,12 @@ type LoginResponse struct {
 	AccessToken string `protobuf:"bytes,1,opt,name=access_token,json=accessToken,proto3" json:"access_token,omitempty"`
 	// The latest the session lasts; it ends earlier when unused for the idle
 	// time (CRM_SESSION_IDLE).
-	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
-	User          *User                  `protobuf:"bytes,3,opt,name=user,proto3" json:"user,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	User      *User                  `protobuf:"bytes,3,opt,name=user,proto3" json:"user,omitempty"`
+	// The password must be changed (ChangePassword) before anything else.
+	MustChangePassword bool `protobuf:"varint,4,opt,name=must_change_password,json=mustChangePassword,proto3" json:"must_change_password,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *LoginResponse) Reset() {
@@ -501,6 +503,13 @@ func (x *LoginResponse) GetUser() *User {
 		return x.User
 	}
 	return nil
+}
+
+func (x *LoginResponse) GetMustChangePassword() bool {
+	if x != nil {
+		return x.MustChangePassword
+	}
+	return false
 }
 
 type LogoutRequest struct {
@@ -619,8 +628,10 @@ type GetMeResponse struct {
 	Groups         []*Group               `protobuf:"bytes,4,rep,name=groups,proto3" json:"groups,omitempty"`
 	TelegramLinked bool                   `protobuf:"varint,5,opt,name=telegram_linked,json=telegramLinked,proto3" json:"telegram_linked,omitempty"`
 	Profile        *Profile               `protobuf:"bytes,6,opt,name=profile,proto3" json:"profile,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The password must be changed (ChangePassword) before anything else.
+	MustChangePassword bool `protobuf:"varint,7,opt,name=must_change_password,json=mustChangePassword,proto3" json:"must_change_password,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *GetMeResponse) Reset() {
@@ -695,6 +706,102 @@ func (x *GetMeResponse) GetProfile() *Profile {
 	return nil
 }
 
+func (x *GetMeResponse) GetMustChangePassword() bool {
+	if x != nil {
+		return x.MustChangePassword
+	}
+	return false
+}
+
+type ChangePasswordRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	CurrentPassword string                 `protobuf:"bytes,1,opt,name=current_password,json=currentPassword,proto3" json:"current_password,omitempty"`
+	// At least 12 characters, and not the current one.
+	NewPassword   string `protobuf:"bytes,2,opt,name=new_password,json=newPassword,proto3" json:"new_password,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangePasswordRequest) Reset() {
+	*x = ChangePasswordRequest{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangePasswordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangePasswordRequest) ProtoMessage() {}
+
+func (x *ChangePasswordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangePasswordRequest.ProtoReflect.Descriptor instead.
+func (*ChangePasswordRequest) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ChangePasswordRequest) GetCurrentPassword() string {
+	if x != nil {
+		return x.CurrentPassword
+	}
+	return ""
+}
+
+func (x *ChangePasswordRequest) GetNewPassword() string {
+	if x != nil {
+		return x.NewPassword
+	}
+	return ""
+}
+
+type ChangePasswordResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangePasswordResponse) Reset() {
+	*x = ChangePasswordResponse{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangePasswordResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangePasswordResponse) ProtoMessage() {}
+
+func (x *ChangePasswordResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangePasswordResponse.ProtoReflect.Descriptor instead.
+func (*ChangePasswordResponse) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{12}
+}
+
 type UpdateProfileRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Profile       *Profile               `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
@@ -705,7 +812,7 @@ type UpdateProfileRequest struct {
 
 func (x *UpdateProfileRequest) Reset() {
 	*x = UpdateProfileRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[11]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -717,7 +824,7 @@ func (x *UpdateProfileRequest) String() string {
 func (*UpdateProfileRequest) ProtoMessage() {}
 
 func (x *UpdateProfileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[11]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -730,7 +837,7 @@ func (x *UpdateProfileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProfileRequest.ProtoReflect.Descriptor instead.
 func (*UpdateProfileRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{11}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UpdateProfileRequest) GetProfile() *Profile {
@@ -756,7 +863,7 @@ type UpdateProfileResponse struct {
 
 func (x *UpdateProfileResponse) Reset() {
 	*x = UpdateProfileResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[12]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -768,7 +875,7 @@ func (x *UpdateProfileResponse) String() string {
 func (*UpdateProfileResponse) ProtoMessage() {}
 
 func (x *UpdateProfileResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[12]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -781,7 +888,7 @@ func (x *UpdateProfileResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateProfileResponse.ProtoReflect.Descriptor instead.
 func (*UpdateProfileResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{12}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpdateProfileResponse) GetProfile() *Profile {
@@ -802,7 +909,7 @@ type AuthenticateRequest struct {
 
 func (x *AuthenticateRequest) Reset() {
 	*x = AuthenticateRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[13]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -814,7 +921,7 @@ func (x *AuthenticateRequest) String() string {
 func (*AuthenticateRequest) ProtoMessage() {}
 
 func (x *AuthenticateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[13]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -827,7 +934,7 @@ func (x *AuthenticateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateRequest.ProtoReflect.Descriptor instead.
 func (*AuthenticateRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{13}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AuthenticateRequest) GetAccessToken() string {
@@ -855,14 +962,18 @@ type AuthenticateResponse struct {
 	// the absolute expiry): the gateway trusts it no longer than that.
 	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
 	// What people see of the user in timelines and messages.
-	DisplayName   string `protobuf:"bytes,7,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DisplayName string `protobuf:"bytes,7,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// The user must change their password first; the gateway carries it in
+	// the principal, and the guard then allows only the RPCs marked
+	// before_password_change.
+	MustChangePassword bool `protobuf:"varint,8,opt,name=must_change_password,json=mustChangePassword,proto3" json:"must_change_password,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *AuthenticateResponse) Reset() {
 	*x = AuthenticateResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[14]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -874,7 +985,7 @@ func (x *AuthenticateResponse) String() string {
 func (*AuthenticateResponse) ProtoMessage() {}
 
 func (x *AuthenticateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[14]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -887,7 +998,7 @@ func (x *AuthenticateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuthenticateResponse.ProtoReflect.Descriptor instead.
 func (*AuthenticateResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{14}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AuthenticateResponse) GetUserId() int64 {
@@ -939,6 +1050,13 @@ func (x *AuthenticateResponse) GetDisplayName() string {
 	return ""
 }
 
+func (x *AuthenticateResponse) GetMustChangePassword() bool {
+	if x != nil {
+		return x.MustChangePassword
+	}
+	return false
+}
+
 type ListUsersRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	PageSize  int32                  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -951,7 +1069,7 @@ type ListUsersRequest struct {
 
 func (x *ListUsersRequest) Reset() {
 	*x = ListUsersRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[15]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -963,7 +1081,7 @@ func (x *ListUsersRequest) String() string {
 func (*ListUsersRequest) ProtoMessage() {}
 
 func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[15]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -976,7 +1094,7 @@ func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{15}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListUsersRequest) GetPageSize() int32 {
@@ -1010,7 +1128,7 @@ type ListUsersResponse struct {
 
 func (x *ListUsersResponse) Reset() {
 	*x = ListUsersResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[16]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1022,7 +1140,7 @@ func (x *ListUsersResponse) String() string {
 func (*ListUsersResponse) ProtoMessage() {}
 
 func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[16]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1035,7 +1153,7 @@ func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{16}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListUsersResponse) GetUsers() []*User {
@@ -1061,7 +1179,7 @@ type CreateUserRequest struct {
 
 func (x *CreateUserRequest) Reset() {
 	*x = CreateUserRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[17]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1073,7 +1191,7 @@ func (x *CreateUserRequest) String() string {
 func (*CreateUserRequest) ProtoMessage() {}
 
 func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[17]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1086,7 +1204,7 @@ func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserRequest.ProtoReflect.Descriptor instead.
 func (*CreateUserRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{17}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateUserRequest) GetUser() *User {
@@ -1105,7 +1223,7 @@ type CreateUserResponse struct {
 
 func (x *CreateUserResponse) Reset() {
 	*x = CreateUserResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[18]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1117,7 +1235,7 @@ func (x *CreateUserResponse) String() string {
 func (*CreateUserResponse) ProtoMessage() {}
 
 func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[18]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1130,7 +1248,7 @@ func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserResponse.ProtoReflect.Descriptor instead.
 func (*CreateUserResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{18}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CreateUserResponse) GetUser() *User {
@@ -1149,7 +1267,7 @@ type GetUserRequest struct {
 
 func (x *GetUserRequest) Reset() {
 	*x = GetUserRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[19]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1161,7 +1279,7 @@ func (x *GetUserRequest) String() string {
 func (*GetUserRequest) ProtoMessage() {}
 
 func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[19]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1174,7 +1292,7 @@ func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserRequest.ProtoReflect.Descriptor instead.
 func (*GetUserRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{19}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetUserRequest) GetId() int64 {
@@ -1193,7 +1311,7 @@ type GetUserResponse struct {
 
 func (x *GetUserResponse) Reset() {
 	*x = GetUserResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[20]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1205,7 +1323,7 @@ func (x *GetUserResponse) String() string {
 func (*GetUserResponse) ProtoMessage() {}
 
 func (x *GetUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[20]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1218,7 +1336,7 @@ func (x *GetUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserResponse.ProtoReflect.Descriptor instead.
 func (*GetUserResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{20}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetUserResponse) GetUser() *User {
@@ -1241,7 +1359,7 @@ type UpdateUserRequest struct {
 
 func (x *UpdateUserRequest) Reset() {
 	*x = UpdateUserRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[21]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1253,7 +1371,7 @@ func (x *UpdateUserRequest) String() string {
 func (*UpdateUserRequest) ProtoMessage() {}
 
 func (x *UpdateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[21]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1266,7 +1384,7 @@ func (x *UpdateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateUserRequest.ProtoReflect.Descriptor instead.
 func (*UpdateUserRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{21}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UpdateUserRequest) GetUser() *User {
@@ -1299,7 +1417,7 @@ type UpdateUserResponse struct {
 
 func (x *UpdateUserResponse) Reset() {
 	*x = UpdateUserResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[22]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1311,7 +1429,7 @@ func (x *UpdateUserResponse) String() string {
 func (*UpdateUserResponse) ProtoMessage() {}
 
 func (x *UpdateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[22]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1324,7 +1442,7 @@ func (x *UpdateUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateUserResponse.ProtoReflect.Descriptor instead.
 func (*UpdateUserResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{22}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *UpdateUserResponse) GetUser() *User {
@@ -1342,7 +1460,7 @@ type ListRolesRequest struct {
 
 func (x *ListRolesRequest) Reset() {
 	*x = ListRolesRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[23]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1354,7 +1472,7 @@ func (x *ListRolesRequest) String() string {
 func (*ListRolesRequest) ProtoMessage() {}
 
 func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[23]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1367,7 +1485,7 @@ func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesRequest.ProtoReflect.Descriptor instead.
 func (*ListRolesRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{23}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{25}
 }
 
 type ListRolesResponse struct {
@@ -1379,7 +1497,7 @@ type ListRolesResponse struct {
 
 func (x *ListRolesResponse) Reset() {
 	*x = ListRolesResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[24]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1391,7 +1509,7 @@ func (x *ListRolesResponse) String() string {
 func (*ListRolesResponse) ProtoMessage() {}
 
 func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[24]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1404,7 +1522,7 @@ func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesResponse.ProtoReflect.Descriptor instead.
 func (*ListRolesResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{24}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListRolesResponse) GetRoles() []*Role {
@@ -1422,7 +1540,7 @@ type ListPermissionsRequest struct {
 
 func (x *ListPermissionsRequest) Reset() {
 	*x = ListPermissionsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[25]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1434,7 +1552,7 @@ func (x *ListPermissionsRequest) String() string {
 func (*ListPermissionsRequest) ProtoMessage() {}
 
 func (x *ListPermissionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[25]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1447,7 +1565,7 @@ func (x *ListPermissionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPermissionsRequest.ProtoReflect.Descriptor instead.
 func (*ListPermissionsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{25}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{27}
 }
 
 type ListPermissionsResponse struct {
@@ -1459,7 +1577,7 @@ type ListPermissionsResponse struct {
 
 func (x *ListPermissionsResponse) Reset() {
 	*x = ListPermissionsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[26]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1471,7 +1589,7 @@ func (x *ListPermissionsResponse) String() string {
 func (*ListPermissionsResponse) ProtoMessage() {}
 
 func (x *ListPermissionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[26]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1484,7 +1602,7 @@ func (x *ListPermissionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPermissionsResponse.ProtoReflect.Descriptor instead.
 func (*ListPermissionsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{26}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListPermissionsResponse) GetPermissions() []*Permission {
@@ -1502,7 +1620,7 @@ type ListGroupsRequest struct {
 
 func (x *ListGroupsRequest) Reset() {
 	*x = ListGroupsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1514,7 +1632,7 @@ func (x *ListGroupsRequest) String() string {
 func (*ListGroupsRequest) ProtoMessage() {}
 
 func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1527,7 +1645,7 @@ func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{27}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{29}
 }
 
 type ListGroupsResponse struct {
@@ -1539,7 +1657,7 @@ type ListGroupsResponse struct {
 
 func (x *ListGroupsResponse) Reset() {
 	*x = ListGroupsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1551,7 +1669,7 @@ func (x *ListGroupsResponse) String() string {
 func (*ListGroupsResponse) ProtoMessage() {}
 
 func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1564,7 +1682,7 @@ func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{28}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListGroupsResponse) GetGroups() []*Group {
@@ -1583,7 +1701,7 @@ type CreateGroupRequest struct {
 
 func (x *CreateGroupRequest) Reset() {
 	*x = CreateGroupRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1595,7 +1713,7 @@ func (x *CreateGroupRequest) String() string {
 func (*CreateGroupRequest) ProtoMessage() {}
 
 func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1608,7 +1726,7 @@ func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateGroupRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{29}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CreateGroupRequest) GetGroup() *Group {
@@ -1627,7 +1745,7 @@ type CreateGroupResponse struct {
 
 func (x *CreateGroupResponse) Reset() {
 	*x = CreateGroupResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1639,7 +1757,7 @@ func (x *CreateGroupResponse) String() string {
 func (*CreateGroupResponse) ProtoMessage() {}
 
 func (x *CreateGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1652,7 +1770,7 @@ func (x *CreateGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupResponse.ProtoReflect.Descriptor instead.
 func (*CreateGroupResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{30}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CreateGroupResponse) GetGroup() *Group {
@@ -1671,7 +1789,7 @@ type GetGroupRequest struct {
 
 func (x *GetGroupRequest) Reset() {
 	*x = GetGroupRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1683,7 +1801,7 @@ func (x *GetGroupRequest) String() string {
 func (*GetGroupRequest) ProtoMessage() {}
 
 func (x *GetGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1696,7 +1814,7 @@ func (x *GetGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGroupRequest.ProtoReflect.Descriptor instead.
 func (*GetGroupRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{31}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *GetGroupRequest) GetId() int64 {
@@ -1715,7 +1833,7 @@ type GetGroupResponse struct {
 
 func (x *GetGroupResponse) Reset() {
 	*x = GetGroupResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1727,7 +1845,7 @@ func (x *GetGroupResponse) String() string {
 func (*GetGroupResponse) ProtoMessage() {}
 
 func (x *GetGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1740,7 +1858,7 @@ func (x *GetGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGroupResponse.ProtoReflect.Descriptor instead.
 func (*GetGroupResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{32}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetGroupResponse) GetGroup() *Group {
@@ -1759,7 +1877,7 @@ type ListGroupMembersRequest struct {
 
 func (x *ListGroupMembersRequest) Reset() {
 	*x = ListGroupMembersRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1771,7 +1889,7 @@ func (x *ListGroupMembersRequest) String() string {
 func (*ListGroupMembersRequest) ProtoMessage() {}
 
 func (x *ListGroupMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1784,7 +1902,7 @@ func (x *ListGroupMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListGroupMembersRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{33}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListGroupMembersRequest) GetGroupId() int64 {
@@ -1803,7 +1921,7 @@ type ListGroupMembersResponse struct {
 
 func (x *ListGroupMembersResponse) Reset() {
 	*x = ListGroupMembersResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1815,7 +1933,7 @@ func (x *ListGroupMembersResponse) String() string {
 func (*ListGroupMembersResponse) ProtoMessage() {}
 
 func (x *ListGroupMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1828,7 +1946,7 @@ func (x *ListGroupMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListGroupMembersResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{34}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListGroupMembersResponse) GetMembers() []*User {
@@ -1848,7 +1966,7 @@ type AddGroupMemberRequest struct {
 
 func (x *AddGroupMemberRequest) Reset() {
 	*x = AddGroupMemberRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1860,7 +1978,7 @@ func (x *AddGroupMemberRequest) String() string {
 func (*AddGroupMemberRequest) ProtoMessage() {}
 
 func (x *AddGroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1873,7 +1991,7 @@ func (x *AddGroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddGroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{35}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *AddGroupMemberRequest) GetGroupId() int64 {
@@ -1898,7 +2016,7 @@ type AddGroupMemberResponse struct {
 
 func (x *AddGroupMemberResponse) Reset() {
 	*x = AddGroupMemberResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1910,7 +2028,7 @@ func (x *AddGroupMemberResponse) String() string {
 func (*AddGroupMemberResponse) ProtoMessage() {}
 
 func (x *AddGroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1923,7 +2041,7 @@ func (x *AddGroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddGroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{36}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{38}
 }
 
 type RemoveGroupMemberRequest struct {
@@ -1936,7 +2054,7 @@ type RemoveGroupMemberRequest struct {
 
 func (x *RemoveGroupMemberRequest) Reset() {
 	*x = RemoveGroupMemberRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1948,7 +2066,7 @@ func (x *RemoveGroupMemberRequest) String() string {
 func (*RemoveGroupMemberRequest) ProtoMessage() {}
 
 func (x *RemoveGroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1961,7 +2079,7 @@ func (x *RemoveGroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveGroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{37}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *RemoveGroupMemberRequest) GetGroupId() int64 {
@@ -1986,7 +2104,7 @@ type RemoveGroupMemberResponse struct {
 
 func (x *RemoveGroupMemberResponse) Reset() {
 	*x = RemoveGroupMemberResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1998,7 +2116,7 @@ func (x *RemoveGroupMemberResponse) String() string {
 func (*RemoveGroupMemberResponse) ProtoMessage() {}
 
 func (x *RemoveGroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2011,7 +2129,7 @@ func (x *RemoveGroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveGroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{38}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{40}
 }
 
 type CheckMembershipRequest struct {
@@ -2024,7 +2142,7 @@ type CheckMembershipRequest struct {
 
 func (x *CheckMembershipRequest) Reset() {
 	*x = CheckMembershipRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2036,7 +2154,7 @@ func (x *CheckMembershipRequest) String() string {
 func (*CheckMembershipRequest) ProtoMessage() {}
 
 func (x *CheckMembershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2049,7 +2167,7 @@ func (x *CheckMembershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckMembershipRequest.ProtoReflect.Descriptor instead.
 func (*CheckMembershipRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{39}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CheckMembershipRequest) GetUserId() int64 {
@@ -2079,7 +2197,7 @@ type CheckMembershipResponse struct {
 
 func (x *CheckMembershipResponse) Reset() {
 	*x = CheckMembershipResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2091,7 +2209,7 @@ func (x *CheckMembershipResponse) String() string {
 func (*CheckMembershipResponse) ProtoMessage() {}
 
 func (x *CheckMembershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2104,7 +2222,7 @@ func (x *CheckMembershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckMembershipResponse.ProtoReflect.Descriptor instead.
 func (*CheckMembershipResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{40}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CheckMembershipResponse) GetMember() bool {
@@ -2144,7 +2262,7 @@ type Recipient struct {
 
 func (x *Recipient) Reset() {
 	*x = Recipient{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2156,7 +2274,7 @@ func (x *Recipient) String() string {
 func (*Recipient) ProtoMessage() {}
 
 func (x *Recipient) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2169,7 +2287,7 @@ func (x *Recipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recipient.ProtoReflect.Descriptor instead.
 func (*Recipient) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{41}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *Recipient) GetUserId() int64 {
@@ -2225,7 +2343,7 @@ type ListRecipientsRequest struct {
 
 func (x *ListRecipientsRequest) Reset() {
 	*x = ListRecipientsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2237,7 +2355,7 @@ func (x *ListRecipientsRequest) String() string {
 func (*ListRecipientsRequest) ProtoMessage() {}
 
 func (x *ListRecipientsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2250,7 +2368,7 @@ func (x *ListRecipientsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecipientsRequest.ProtoReflect.Descriptor instead.
 func (*ListRecipientsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{42}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListRecipientsRequest) GetGroupIds() []int64 {
@@ -2276,7 +2394,7 @@ type ListRecipientsResponse struct {
 
 func (x *ListRecipientsResponse) Reset() {
 	*x = ListRecipientsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2288,7 +2406,7 @@ func (x *ListRecipientsResponse) String() string {
 func (*ListRecipientsResponse) ProtoMessage() {}
 
 func (x *ListRecipientsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2301,7 +2419,7 @@ func (x *ListRecipientsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecipientsResponse.ProtoReflect.Descriptor instead.
 func (*ListRecipientsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{43}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListRecipientsResponse) GetRecipients() []*Recipient {
@@ -2319,7 +2437,7 @@ type CreateTelegramLinkRequest struct {
 
 func (x *CreateTelegramLinkRequest) Reset() {
 	*x = CreateTelegramLinkRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2331,7 +2449,7 @@ func (x *CreateTelegramLinkRequest) String() string {
 func (*CreateTelegramLinkRequest) ProtoMessage() {}
 
 func (x *CreateTelegramLinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2344,7 +2462,7 @@ func (x *CreateTelegramLinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTelegramLinkRequest.ProtoReflect.Descriptor instead.
 func (*CreateTelegramLinkRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{44}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{46}
 }
 
 type CreateTelegramLinkResponse struct {
@@ -2360,7 +2478,7 @@ type CreateTelegramLinkResponse struct {
 
 func (x *CreateTelegramLinkResponse) Reset() {
 	*x = CreateTelegramLinkResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2372,7 +2490,7 @@ func (x *CreateTelegramLinkResponse) String() string {
 func (*CreateTelegramLinkResponse) ProtoMessage() {}
 
 func (x *CreateTelegramLinkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2385,7 +2503,7 @@ func (x *CreateTelegramLinkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTelegramLinkResponse.ProtoReflect.Descriptor instead.
 func (*CreateTelegramLinkResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{45}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *CreateTelegramLinkResponse) GetCode() string {
@@ -2420,7 +2538,7 @@ type RedeemTelegramLinkRequest struct {
 
 func (x *RedeemTelegramLinkRequest) Reset() {
 	*x = RedeemTelegramLinkRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2432,7 +2550,7 @@ func (x *RedeemTelegramLinkRequest) String() string {
 func (*RedeemTelegramLinkRequest) ProtoMessage() {}
 
 func (x *RedeemTelegramLinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2445,7 +2563,7 @@ func (x *RedeemTelegramLinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemTelegramLinkRequest.ProtoReflect.Descriptor instead.
 func (*RedeemTelegramLinkRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{46}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RedeemTelegramLinkRequest) GetCode() string {
@@ -2480,7 +2598,7 @@ type RedeemTelegramLinkResponse struct {
 
 func (x *RedeemTelegramLinkResponse) Reset() {
 	*x = RedeemTelegramLinkResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2492,7 +2610,7 @@ func (x *RedeemTelegramLinkResponse) String() string {
 func (*RedeemTelegramLinkResponse) ProtoMessage() {}
 
 func (x *RedeemTelegramLinkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2505,7 +2623,7 @@ func (x *RedeemTelegramLinkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemTelegramLinkResponse.ProtoReflect.Descriptor instead.
 func (*RedeemTelegramLinkResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{47}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RedeemTelegramLinkResponse) GetUserId() int64 {
@@ -2540,7 +2658,7 @@ type UnlinkTelegramRequest struct {
 
 func (x *UnlinkTelegramRequest) Reset() {
 	*x = UnlinkTelegramRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2552,7 +2670,7 @@ func (x *UnlinkTelegramRequest) String() string {
 func (*UnlinkTelegramRequest) ProtoMessage() {}
 
 func (x *UnlinkTelegramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2565,7 +2683,7 @@ func (x *UnlinkTelegramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlinkTelegramRequest.ProtoReflect.Descriptor instead.
 func (*UnlinkTelegramRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{48}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *UnlinkTelegramRequest) GetChatId() int64 {
@@ -2590,7 +2708,7 @@ type UnlinkTelegramResponse struct {
 
 func (x *UnlinkTelegramResponse) Reset() {
 	*x = UnlinkTelegramResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2602,7 +2720,7 @@ func (x *UnlinkTelegramResponse) String() string {
 func (*UnlinkTelegramResponse) ProtoMessage() {}
 
 func (x *UnlinkTelegramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2615,7 +2733,7 @@ func (x *UnlinkTelegramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlinkTelegramResponse.ProtoReflect.Descriptor instead.
 func (*UnlinkTelegramResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{49}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{51}
 }
 
 type ResolveTelegramChatRequest struct {
@@ -2627,7 +2745,7 @@ type ResolveTelegramChatRequest struct {
 
 func (x *ResolveTelegramChatRequest) Reset() {
 	*x = ResolveTelegramChatRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2639,7 +2757,7 @@ func (x *ResolveTelegramChatRequest) String() string {
 func (*ResolveTelegramChatRequest) ProtoMessage() {}
 
 func (x *ResolveTelegramChatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2652,7 +2770,7 @@ func (x *ResolveTelegramChatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveTelegramChatRequest.ProtoReflect.Descriptor instead.
 func (*ResolveTelegramChatRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{50}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ResolveTelegramChatRequest) GetChatId() int64 {
@@ -2676,7 +2794,7 @@ type ResolveTelegramChatResponse struct {
 
 func (x *ResolveTelegramChatResponse) Reset() {
 	*x = ResolveTelegramChatResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2688,7 +2806,7 @@ func (x *ResolveTelegramChatResponse) String() string {
 func (*ResolveTelegramChatResponse) ProtoMessage() {}
 
 func (x *ResolveTelegramChatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2701,7 +2819,7 @@ func (x *ResolveTelegramChatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveTelegramChatResponse.ProtoReflect.Descriptor instead.
 func (*ResolveTelegramChatResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{51}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ResolveTelegramChatResponse) GetUserId() int64 {
@@ -2764,7 +2882,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2776,7 +2894,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2789,7 +2907,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{52}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *AuditEvent) GetId() int64 {
@@ -2861,7 +2979,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2873,7 +2991,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2886,7 +3004,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{53}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ListAuditEventsRequest) GetPageSize() int32 {
@@ -2927,7 +3045,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2939,7 +3057,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2952,7 +3070,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{54}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ListAuditEventsResponse) GetAuditEvents() []*AuditEvent {
@@ -2978,7 +3096,7 @@ type RecordAuditEventRequest struct {
 
 func (x *RecordAuditEventRequest) Reset() {
 	*x = RecordAuditEventRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2990,7 +3108,7 @@ func (x *RecordAuditEventRequest) String() string {
 func (*RecordAuditEventRequest) ProtoMessage() {}
 
 func (x *RecordAuditEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3003,7 +3121,7 @@ func (x *RecordAuditEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordAuditEventRequest.ProtoReflect.Descriptor instead.
 func (*RecordAuditEventRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{55}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *RecordAuditEventRequest) GetEvent() *AuditEvent {
@@ -3021,7 +3139,7 @@ type RecordAuditEventResponse struct {
 
 func (x *RecordAuditEventResponse) Reset() {
 	*x = RecordAuditEventResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3033,7 +3151,7 @@ func (x *RecordAuditEventResponse) String() string {
 func (*RecordAuditEventResponse) ProtoMessage() {}
 
 func (x *RecordAuditEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3046,7 +3164,7 @@ func (x *RecordAuditEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordAuditEventResponse.ProtoReflect.Descriptor instead.
 func (*RecordAuditEventResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{56}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{58}
 }
 
 var File_crm_identity_v1_identity_proto protoreflect.FileDescriptor
@@ -3088,22 +3206,28 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"notifySelf\"@\n" +
 	"\fLoginRequest\x12\x14\n" +
 	"\x05login\x18\x01 \x01(\tR\x05login\x12\x1a\n" +
-	"\bpassword\x18\x02 \x01(\tR\bpassword\"\x98\x01\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\"\xca\x01\n" +
 	"\rLoginResponse\x12!\n" +
 	"\faccess_token\x18\x01 \x01(\tR\vaccessToken\x129\n" +
 	"\n" +
 	"expires_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12)\n" +
-	"\x04user\x18\x03 \x01(\v2\x15.crm.identity.v1.UserR\x04user\"\x0f\n" +
+	"\x04user\x18\x03 \x01(\v2\x15.crm.identity.v1.UserR\x04user\x120\n" +
+	"\x14must_change_password\x18\x04 \x01(\bR\x12mustChangePassword\"\x0f\n" +
 	"\rLogoutRequest\"\x10\n" +
 	"\x0eLogoutResponse\"\x0e\n" +
-	"\fGetMeRequest\"\xff\x01\n" +
+	"\fGetMeRequest\"\xb1\x02\n" +
 	"\rGetMeResponse\x12)\n" +
 	"\x04user\x18\x01 \x01(\v2\x15.crm.identity.v1.UserR\x04user\x12\x14\n" +
 	"\x05roles\x18\x02 \x03(\tR\x05roles\x12 \n" +
 	"\vpermissions\x18\x03 \x03(\tR\vpermissions\x12.\n" +
 	"\x06groups\x18\x04 \x03(\v2\x16.crm.identity.v1.GroupR\x06groups\x12'\n" +
 	"\x0ftelegram_linked\x18\x05 \x01(\bR\x0etelegramLinked\x122\n" +
-	"\aprofile\x18\x06 \x01(\v2\x18.crm.identity.v1.ProfileR\aprofile\"\x87\x01\n" +
+	"\aprofile\x18\x06 \x01(\v2\x18.crm.identity.v1.ProfileR\aprofile\x120\n" +
+	"\x14must_change_password\x18\a \x01(\bR\x12mustChangePassword\"o\n" +
+	"\x15ChangePasswordRequest\x12.\n" +
+	"\x10current_password\x18\x01 \x01(\tB\x03\xe0A\x02R\x0fcurrentPassword\x12&\n" +
+	"\fnew_password\x18\x02 \x01(\tB\x03\xe0A\x02R\vnewPassword\"\x18\n" +
+	"\x16ChangePasswordResponse\"\x87\x01\n" +
 	"\x14UpdateProfileRequest\x122\n" +
 	"\aprofile\x18\x01 \x01(\v2\x18.crm.identity.v1.ProfileR\aprofile\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
@@ -3112,7 +3236,7 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\aprofile\x18\x01 \x01(\v2\x18.crm.identity.v1.ProfileR\aprofile\"_\n" +
 	"\x13AuthenticateRequest\x12!\n" +
 	"\faccess_token\x18\x01 \x01(\tR\vaccessToken\x12%\n" +
-	"\x0eclient_address\x18\x02 \x01(\tR\rclientAddress\"\x81\x02\n" +
+	"\x0eclient_address\x18\x02 \x01(\tR\rclientAddress\"\xb3\x02\n" +
 	"\x14AuthenticateResponse\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12 \n" +
@@ -3122,7 +3246,8 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"session_id\x18\x05 \x01(\tR\tsessionId\x129\n" +
 	"\n" +
 	"expires_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12!\n" +
-	"\fdisplay_name\x18\a \x01(\tR\vdisplayName\"d\n" +
+	"\fdisplay_name\x18\a \x01(\tR\vdisplayName\x120\n" +
+	"\x14must_change_password\x18\b \x01(\bR\x12mustChangePassword\"d\n" +
 	"\x10ListUsersRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
@@ -3246,11 +3371,12 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"L\n" +
 	"\x17RecordAuditEventRequest\x121\n" +
 	"\x05event\x18\x01 \x01(\v2\x1b.crm.identity.v1.AuditEventR\x05event\"\x1a\n" +
-	"\x18RecordAuditEventResponse2\xf4\x19\n" +
+	"\x18RecordAuditEventResponse2\x86\x1b\n" +
 	"\x0fIdentityService\x12k\n" +
-	"\x05Login\x12\x1d.crm.identity.v1.LoginRequest\x1a\x1e.crm.identity.v1.LoginResponse\"#\xca\xf3\x18\x02\x10\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/api/v1/auth/login\x12o\n" +
-	"\x06Logout\x12\x1e.crm.identity.v1.LogoutRequest\x1a\x1f.crm.identity.v1.LogoutResponse\"$\xca\xf3\x18\x02\x18\x01\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/api/v1/auth/logout\x12e\n" +
-	"\x05GetMe\x12\x1d.crm.identity.v1.GetMeRequest\x1a\x1e.crm.identity.v1.GetMeResponse\"\x1d\xca\xf3\x18\x02\x18\x01\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/auth/me\x12\x8f\x01\n" +
+	"\x05Login\x12\x1d.crm.identity.v1.LoginRequest\x1a\x1e.crm.identity.v1.LoginResponse\"#\xca\xf3\x18\x02\x10\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/api/v1/auth/login\x12q\n" +
+	"\x06Logout\x12\x1e.crm.identity.v1.LogoutRequest\x1a\x1f.crm.identity.v1.LogoutResponse\"&\xca\xf3\x18\x04\x18\x01(\x01\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/api/v1/auth/logout\x12g\n" +
+	"\x05GetMe\x12\x1d.crm.identity.v1.GetMeRequest\x1a\x1e.crm.identity.v1.GetMeResponse\"\x1f\xca\xf3\x18\x04\x18\x01(\x01\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/auth/me\x12\x8b\x01\n" +
+	"\x0eChangePassword\x12&.crm.identity.v1.ChangePasswordRequest\x1a'.crm.identity.v1.ChangePasswordResponse\"(\xca\xf3\x18\x04\x18\x01(\x01\x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/api/v1/auth/password\x12\x8f\x01\n" +
 	"\rUpdateProfile\x12%.crm.identity.v1.UpdateProfileRequest\x1a&.crm.identity.v1.UpdateProfileResponse\"/\xca\xf3\x18\x02\x18\x01\x82\xd3\xe4\x93\x02#:\aprofileb\aprofile2\x0f/api/v1/auth/me\x12c\n" +
 	"\fAuthenticate\x12$.crm.identity.v1.AuthenticateRequest\x1a%.crm.identity.v1.AuthenticateResponse\"\x06\xca\xf3\x18\x02 \x01\x12{\n" +
 	"\tListUsers\x12!.crm.identity.v1.ListUsersRequest\x1a\".crm.identity.v1.ListUsersResponse\"'\xca\xf3\x18\x0e\n" +
@@ -3302,7 +3428,7 @@ func file_crm_identity_v1_identity_proto_rawDescGZIP() []byte {
 	return file_crm_identity_v1_identity_proto_rawDescData
 }
 
-var file_crm_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
+var file_crm_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
 var file_crm_identity_v1_identity_proto_goTypes = []any{
 	(*User)(nil),                        // 0: crm.identity.v1.User
 	(*Role)(nil),                        // 1: crm.identity.v1.Role
@@ -3315,72 +3441,74 @@ var file_crm_identity_v1_identity_proto_goTypes = []any{
 	(*LogoutResponse)(nil),              // 8: crm.identity.v1.LogoutResponse
 	(*GetMeRequest)(nil),                // 9: crm.identity.v1.GetMeRequest
 	(*GetMeResponse)(nil),               // 10: crm.identity.v1.GetMeResponse
-	(*UpdateProfileRequest)(nil),        // 11: crm.identity.v1.UpdateProfileRequest
-	(*UpdateProfileResponse)(nil),       // 12: crm.identity.v1.UpdateProfileResponse
-	(*AuthenticateRequest)(nil),         // 13: crm.identity.v1.AuthenticateRequest
-	(*AuthenticateResponse)(nil),        // 14: crm.identity.v1.AuthenticateResponse
-	(*ListUsersRequest)(nil),            // 15: crm.identity.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),           // 16: crm.identity.v1.ListUsersResponse
-	(*CreateUserRequest)(nil),           // 17: crm.identity.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),          // 18: crm.identity.v1.CreateUserResponse
-	(*GetUserRequest)(nil),              // 19: crm.identity.v1.GetUserRequest
-	(*GetUserResponse)(nil),             // 20: crm.identity.v1.GetUserResponse
-	(*UpdateUserRequest)(nil),           // 21: crm.identity.v1.UpdateUserRequest
-	(*UpdateUserResponse)(nil),          // 22: crm.identity.v1.UpdateUserResponse
-	(*ListRolesRequest)(nil),            // 23: crm.identity.v1.ListRolesRequest
-	(*ListRolesResponse)(nil),           // 24: crm.identity.v1.ListRolesResponse
-	(*ListPermissionsRequest)(nil),      // 25: crm.identity.v1.ListPermissionsRequest
-	(*ListPermissionsResponse)(nil),     // 26: crm.identity.v1.ListPermissionsResponse
-	(*ListGroupsRequest)(nil),           // 27: crm.identity.v1.ListGroupsRequest
-	(*ListGroupsResponse)(nil),          // 28: crm.identity.v1.ListGroupsResponse
-	(*CreateGroupRequest)(nil),          // 29: crm.identity.v1.CreateGroupRequest
-	(*CreateGroupResponse)(nil),         // 30: crm.identity.v1.CreateGroupResponse
-	(*GetGroupRequest)(nil),             // 31: crm.identity.v1.GetGroupRequest
-	(*GetGroupResponse)(nil),            // 32: crm.identity.v1.GetGroupResponse
-	(*ListGroupMembersRequest)(nil),     // 33: crm.identity.v1.ListGroupMembersRequest
-	(*ListGroupMembersResponse)(nil),    // 34: crm.identity.v1.ListGroupMembersResponse
-	(*AddGroupMemberRequest)(nil),       // 35: crm.identity.v1.AddGroupMemberRequest
-	(*AddGroupMemberResponse)(nil),      // 36: crm.identity.v1.AddGroupMemberResponse
-	(*RemoveGroupMemberRequest)(nil),    // 37: crm.identity.v1.RemoveGroupMemberRequest
-	(*RemoveGroupMemberResponse)(nil),   // 38: crm.identity.v1.RemoveGroupMemberResponse
-	(*CheckMembershipRequest)(nil),      // 39: crm.identity.v1.CheckMembershipRequest
-	(*CheckMembershipResponse)(nil),     // 40: crm.identity.v1.CheckMembershipResponse
-	(*Recipient)(nil),                   // 41: crm.identity.v1.Recipient
-	(*ListRecipientsRequest)(nil),       // 42: crm.identity.v1.ListRecipientsRequest
-	(*ListRecipientsResponse)(nil),      // 43: crm.identity.v1.ListRecipientsResponse
-	(*CreateTelegramLinkRequest)(nil),   // 44: crm.identity.v1.CreateTelegramLinkRequest
-	(*CreateTelegramLinkResponse)(nil),  // 45: crm.identity.v1.CreateTelegramLinkResponse
-	(*RedeemTelegramLinkRequest)(nil),   // 46: crm.identity.v1.RedeemTelegramLinkRequest
-	(*RedeemTelegramLinkResponse)(nil),  // 47: crm.identity.v1.RedeemTelegramLinkResponse
-	(*UnlinkTelegramRequest)(nil),       // 48: crm.identity.v1.UnlinkTelegramRequest
-	(*UnlinkTelegramResponse)(nil),      // 49: crm.identity.v1.UnlinkTelegramResponse
-	(*ResolveTelegramChatRequest)(nil),  // 50: crm.identity.v1.ResolveTelegramChatRequest
-	(*ResolveTelegramChatResponse)(nil), // 51: crm.identity.v1.ResolveTelegramChatResponse
-	(*AuditEvent)(nil),                  // 52: crm.identity.v1.AuditEvent
-	(*ListAuditEventsRequest)(nil),      // 53: crm.identity.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),     // 54: crm.identity.v1.ListAuditEventsResponse
-	(*RecordAuditEventRequest)(nil),     // 55: crm.identity.v1.RecordAuditEventRequest
-	(*RecordAuditEventResponse)(nil),    // 56: crm.identity.v1.RecordAuditEventResponse
-	(*timestamppb.Timestamp)(nil),       // 57: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),       // 58: google.protobuf.FieldMask
+	(*ChangePasswordRequest)(nil),       // 11: crm.identity.v1.ChangePasswordRequest
+	(*ChangePasswordResponse)(nil),      // 12: crm.identity.v1.ChangePasswordResponse
+	(*UpdateProfileRequest)(nil),        // 13: crm.identity.v1.UpdateProfileRequest
+	(*UpdateProfileResponse)(nil),       // 14: crm.identity.v1.UpdateProfileResponse
+	(*AuthenticateRequest)(nil),         // 15: crm.identity.v1.AuthenticateRequest
+	(*AuthenticateResponse)(nil),        // 16: crm.identity.v1.AuthenticateResponse
+	(*ListUsersRequest)(nil),            // 17: crm.identity.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),           // 18: crm.identity.v1.ListUsersResponse
+	(*CreateUserRequest)(nil),           // 19: crm.identity.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),          // 20: crm.identity.v1.CreateUserResponse
+	(*GetUserRequest)(nil),              // 21: crm.identity.v1.GetUserRequest
+	(*GetUserResponse)(nil),             // 22: crm.identity.v1.GetUserResponse
+	(*UpdateUserRequest)(nil),           // 23: crm.identity.v1.UpdateUserRequest
+	(*UpdateUserResponse)(nil),          // 24: crm.identity.v1.UpdateUserResponse
+	(*ListRolesRequest)(nil),            // 25: crm.identity.v1.ListRolesRequest
+	(*ListRolesResponse)(nil),           // 26: crm.identity.v1.ListRolesResponse
+	(*ListPermissionsRequest)(nil),      // 27: crm.identity.v1.ListPermissionsRequest
+	(*ListPermissionsResponse)(nil),     // 28: crm.identity.v1.ListPermissionsResponse
+	(*ListGroupsRequest)(nil),           // 29: crm.identity.v1.ListGroupsRequest
+	(*ListGroupsResponse)(nil),          // 30: crm.identity.v1.ListGroupsResponse
+	(*CreateGroupRequest)(nil),          // 31: crm.identity.v1.CreateGroupRequest
+	(*CreateGroupResponse)(nil),         // 32: crm.identity.v1.CreateGroupResponse
+	(*GetGroupRequest)(nil),             // 33: crm.identity.v1.GetGroupRequest
+	(*GetGroupResponse)(nil),            // 34: crm.identity.v1.GetGroupResponse
+	(*ListGroupMembersRequest)(nil),     // 35: crm.identity.v1.ListGroupMembersRequest
+	(*ListGroupMembersResponse)(nil),    // 36: crm.identity.v1.ListGroupMembersResponse
+	(*AddGroupMemberRequest)(nil),       // 37: crm.identity.v1.AddGroupMemberRequest
+	(*AddGroupMemberResponse)(nil),      // 38: crm.identity.v1.AddGroupMemberResponse
+	(*RemoveGroupMemberRequest)(nil),    // 39: crm.identity.v1.RemoveGroupMemberRequest
+	(*RemoveGroupMemberResponse)(nil),   // 40: crm.identity.v1.RemoveGroupMemberResponse
+	(*CheckMembershipRequest)(nil),      // 41: crm.identity.v1.CheckMembershipRequest
+	(*CheckMembershipResponse)(nil),     // 42: crm.identity.v1.CheckMembershipResponse
+	(*Recipient)(nil),                   // 43: crm.identity.v1.Recipient
+	(*ListRecipientsRequest)(nil),       // 44: crm.identity.v1.ListRecipientsRequest
+	(*ListRecipientsResponse)(nil),      // 45: crm.identity.v1.ListRecipientsResponse
+	(*CreateTelegramLinkRequest)(nil),   // 46: crm.identity.v1.CreateTelegramLinkRequest
+	(*CreateTelegramLinkResponse)(nil),  // 47: crm.identity.v1.CreateTelegramLinkResponse
+	(*RedeemTelegramLinkRequest)(nil),   // 48: crm.identity.v1.RedeemTelegramLinkRequest
+	(*RedeemTelegramLinkResponse)(nil),  // 49: crm.identity.v1.RedeemTelegramLinkResponse
+	(*UnlinkTelegramRequest)(nil),       // 50: crm.identity.v1.UnlinkTelegramRequest
+	(*UnlinkTelegramResponse)(nil),      // 51: crm.identity.v1.UnlinkTelegramResponse
+	(*ResolveTelegramChatRequest)(nil),  // 52: crm.identity.v1.ResolveTelegramChatRequest
+	(*ResolveTelegramChatResponse)(nil), // 53: crm.identity.v1.ResolveTelegramChatResponse
+	(*AuditEvent)(nil),                  // 54: crm.identity.v1.AuditEvent
+	(*ListAuditEventsRequest)(nil),      // 55: crm.identity.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),     // 56: crm.identity.v1.ListAuditEventsResponse
+	(*RecordAuditEventRequest)(nil),     // 57: crm.identity.v1.RecordAuditEventRequest
+	(*RecordAuditEventResponse)(nil),    // 58: crm.identity.v1.RecordAuditEventResponse
+	(*timestamppb.Timestamp)(nil),       // 59: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),       // 60: google.protobuf.FieldMask
 }
 var file_crm_identity_v1_identity_proto_depIdxs = []int32{
-	57, // 0: crm.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
-	57, // 1: crm.identity.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
+	59, // 0: crm.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
+	59, // 1: crm.identity.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 2: crm.identity.v1.LoginResponse.user:type_name -> crm.identity.v1.User
 	0,  // 3: crm.identity.v1.GetMeResponse.user:type_name -> crm.identity.v1.User
 	3,  // 4: crm.identity.v1.GetMeResponse.groups:type_name -> crm.identity.v1.Group
 	4,  // 5: crm.identity.v1.GetMeResponse.profile:type_name -> crm.identity.v1.Profile
 	4,  // 6: crm.identity.v1.UpdateProfileRequest.profile:type_name -> crm.identity.v1.Profile
-	58, // 7: crm.identity.v1.UpdateProfileRequest.update_mask:type_name -> google.protobuf.FieldMask
+	60, // 7: crm.identity.v1.UpdateProfileRequest.update_mask:type_name -> google.protobuf.FieldMask
 	4,  // 8: crm.identity.v1.UpdateProfileResponse.profile:type_name -> crm.identity.v1.Profile
-	57, // 9: crm.identity.v1.AuthenticateResponse.expires_at:type_name -> google.protobuf.Timestamp
+	59, // 9: crm.identity.v1.AuthenticateResponse.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 10: crm.identity.v1.ListUsersResponse.users:type_name -> crm.identity.v1.User
 	0,  // 11: crm.identity.v1.CreateUserRequest.user:type_name -> crm.identity.v1.User
 	0,  // 12: crm.identity.v1.CreateUserResponse.user:type_name -> crm.identity.v1.User
 	0,  // 13: crm.identity.v1.GetUserResponse.user:type_name -> crm.identity.v1.User
 	0,  // 14: crm.identity.v1.UpdateUserRequest.user:type_name -> crm.identity.v1.User
-	58, // 15: crm.identity.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	60, // 15: crm.identity.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
 	0,  // 16: crm.identity.v1.UpdateUserResponse.user:type_name -> crm.identity.v1.User
 	1,  // 17: crm.identity.v1.ListRolesResponse.roles:type_name -> crm.identity.v1.Role
 	2,  // 18: crm.identity.v1.ListPermissionsResponse.permissions:type_name -> crm.identity.v1.Permission
@@ -3389,63 +3517,65 @@ var file_crm_identity_v1_identity_proto_depIdxs = []int32{
 	3,  // 21: crm.identity.v1.CreateGroupResponse.group:type_name -> crm.identity.v1.Group
 	3,  // 22: crm.identity.v1.GetGroupResponse.group:type_name -> crm.identity.v1.Group
 	0,  // 23: crm.identity.v1.ListGroupMembersResponse.members:type_name -> crm.identity.v1.User
-	41, // 24: crm.identity.v1.ListRecipientsResponse.recipients:type_name -> crm.identity.v1.Recipient
-	57, // 25: crm.identity.v1.CreateTelegramLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
-	57, // 26: crm.identity.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	52, // 27: crm.identity.v1.ListAuditEventsResponse.audit_events:type_name -> crm.identity.v1.AuditEvent
-	52, // 28: crm.identity.v1.RecordAuditEventRequest.event:type_name -> crm.identity.v1.AuditEvent
+	43, // 24: crm.identity.v1.ListRecipientsResponse.recipients:type_name -> crm.identity.v1.Recipient
+	59, // 25: crm.identity.v1.CreateTelegramLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
+	59, // 26: crm.identity.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	54, // 27: crm.identity.v1.ListAuditEventsResponse.audit_events:type_name -> crm.identity.v1.AuditEvent
+	54, // 28: crm.identity.v1.RecordAuditEventRequest.event:type_name -> crm.identity.v1.AuditEvent
 	5,  // 29: crm.identity.v1.IdentityService.Login:input_type -> crm.identity.v1.LoginRequest
 	7,  // 30: crm.identity.v1.IdentityService.Logout:input_type -> crm.identity.v1.LogoutRequest
 	9,  // 31: crm.identity.v1.IdentityService.GetMe:input_type -> crm.identity.v1.GetMeRequest
-	11, // 32: crm.identity.v1.IdentityService.UpdateProfile:input_type -> crm.identity.v1.UpdateProfileRequest
-	13, // 33: crm.identity.v1.IdentityService.Authenticate:input_type -> crm.identity.v1.AuthenticateRequest
-	15, // 34: crm.identity.v1.IdentityService.ListUsers:input_type -> crm.identity.v1.ListUsersRequest
-	17, // 35: crm.identity.v1.IdentityService.CreateUser:input_type -> crm.identity.v1.CreateUserRequest
-	19, // 36: crm.identity.v1.IdentityService.GetUser:input_type -> crm.identity.v1.GetUserRequest
-	21, // 37: crm.identity.v1.IdentityService.UpdateUser:input_type -> crm.identity.v1.UpdateUserRequest
-	23, // 38: crm.identity.v1.IdentityService.ListRoles:input_type -> crm.identity.v1.ListRolesRequest
-	25, // 39: crm.identity.v1.IdentityService.ListPermissions:input_type -> crm.identity.v1.ListPermissionsRequest
-	27, // 40: crm.identity.v1.IdentityService.ListGroups:input_type -> crm.identity.v1.ListGroupsRequest
-	29, // 41: crm.identity.v1.IdentityService.CreateGroup:input_type -> crm.identity.v1.CreateGroupRequest
-	31, // 42: crm.identity.v1.IdentityService.GetGroup:input_type -> crm.identity.v1.GetGroupRequest
-	33, // 43: crm.identity.v1.IdentityService.ListGroupMembers:input_type -> crm.identity.v1.ListGroupMembersRequest
-	35, // 44: crm.identity.v1.IdentityService.AddGroupMember:input_type -> crm.identity.v1.AddGroupMemberRequest
-	37, // 45: crm.identity.v1.IdentityService.RemoveGroupMember:input_type -> crm.identity.v1.RemoveGroupMemberRequest
-	39, // 46: crm.identity.v1.IdentityService.CheckMembership:input_type -> crm.identity.v1.CheckMembershipRequest
-	42, // 47: crm.identity.v1.IdentityService.ListRecipients:input_type -> crm.identity.v1.ListRecipientsRequest
-	44, // 48: crm.identity.v1.IdentityService.CreateTelegramLink:input_type -> crm.identity.v1.CreateTelegramLinkRequest
-	46, // 49: crm.identity.v1.IdentityService.RedeemTelegramLink:input_type -> crm.identity.v1.RedeemTelegramLinkRequest
-	48, // 50: crm.identity.v1.IdentityService.UnlinkTelegram:input_type -> crm.identity.v1.UnlinkTelegramRequest
-	50, // 51: crm.identity.v1.IdentityService.ResolveTelegramChat:input_type -> crm.identity.v1.ResolveTelegramChatRequest
-	53, // 52: crm.identity.v1.IdentityService.ListAuditEvents:input_type -> crm.identity.v1.ListAuditEventsRequest
-	55, // 53: crm.identity.v1.IdentityService.RecordAuditEvent:input_type -> crm.identity.v1.RecordAuditEventRequest
-	6,  // 54: crm.identity.v1.IdentityService.Login:output_type -> crm.identity.v1.LoginResponse
-	8,  // 55: crm.identity.v1.IdentityService.Logout:output_type -> crm.identity.v1.LogoutResponse
-	10, // 56: crm.identity.v1.IdentityService.GetMe:output_type -> crm.identity.v1.GetMeResponse
-	12, // 57: crm.identity.v1.IdentityService.UpdateProfile:output_type -> crm.identity.v1.UpdateProfileResponse
-	14, // 58: crm.identity.v1.IdentityService.Authenticate:output_type -> crm.identity.v1.AuthenticateResponse
-	16, // 59: crm.identity.v1.IdentityService.ListUsers:output_type -> crm.identity.v1.ListUsersResponse
-	18, // 60: crm.identity.v1.IdentityService.CreateUser:output_type -> crm.identity.v1.CreateUserResponse
-	20, // 61: crm.identity.v1.IdentityService.GetUser:output_type -> crm.identity.v1.GetUserResponse
-	22, // 62: crm.identity.v1.IdentityService.UpdateUser:output_type -> crm.identity.v1.UpdateUserResponse
-	24, // 63: crm.identity.v1.IdentityService.ListRoles:output_type -> crm.identity.v1.ListRolesResponse
-	26, // 64: crm.identity.v1.IdentityService.ListPermissions:output_type -> crm.identity.v1.ListPermissionsResponse
-	28, // 65: crm.identity.v1.IdentityService.ListGroups:output_type -> crm.identity.v1.ListGroupsResponse
-	30, // 66: crm.identity.v1.IdentityService.CreateGroup:output_type -> crm.identity.v1.CreateGroupResponse
-	32, // 67: crm.identity.v1.IdentityService.GetGroup:output_type -> crm.identity.v1.GetGroupResponse
-	34, // 68: crm.identity.v1.IdentityService.ListGroupMembers:output_type -> crm.identity.v1.ListGroupMembersResponse
-	36, // 69: crm.identity.v1.IdentityService.AddGroupMember:output_type -> crm.identity.v1.AddGroupMemberResponse
-	38, // 70: crm.identity.v1.IdentityService.RemoveGroupMember:output_type -> crm.identity.v1.RemoveGroupMemberResponse
-	40, // 71: crm.identity.v1.IdentityService.CheckMembership:output_type -> crm.identity.v1.CheckMembershipResponse
-	43, // 72: crm.identity.v1.IdentityService.ListRecipients:output_type -> crm.identity.v1.ListRecipientsResponse
-	45, // 73: crm.identity.v1.IdentityService.CreateTelegramLink:output_type -> crm.identity.v1.CreateTelegramLinkResponse
-	47, // 74: crm.identity.v1.IdentityService.RedeemTelegramLink:output_type -> crm.identity.v1.RedeemTelegramLinkResponse
-	49, // 75: crm.identity.v1.IdentityService.UnlinkTelegram:output_type -> crm.identity.v1.UnlinkTelegramResponse
-	51, // 76: crm.identity.v1.IdentityService.ResolveTelegramChat:output_type -> crm.identity.v1.ResolveTelegramChatResponse
-	54, // 77: crm.identity.v1.IdentityService.ListAuditEvents:output_type -> crm.identity.v1.ListAuditEventsResponse
-	56, // 78: crm.identity.v1.IdentityService.RecordAuditEvent:output_type -> crm.identity.v1.RecordAuditEventResponse
-	54, // [54:79] is the sub-list for method output_type
-	29, // [29:54] is the sub-list for method input_type
+	11, // 32: crm.identity.v1.IdentityService.ChangePassword:input_type -> crm.identity.v1.ChangePasswordRequest
+	13, // 33: crm.identity.v1.IdentityService.UpdateProfile:input_type -> crm.identity.v1.UpdateProfileRequest
+	15, // 34: crm.identity.v1.IdentityService.Authenticate:input_type -> crm.identity.v1.AuthenticateRequest
+	17, // 35: crm.identity.v1.IdentityService.ListUsers:input_type -> crm.identity.v1.ListUsersRequest
+	19, // 36: crm.identity.v1.IdentityService.CreateUser:input_type -> crm.identity.v1.CreateUserRequest
+	21, // 37: crm.identity.v1.IdentityService.GetUser:input_type -> crm.identity.v1.GetUserRequest
+	23, // 38: crm.identity.v1.IdentityService.UpdateUser:input_type -> crm.identity.v1.UpdateUserRequest
+	25, // 39: crm.identity.v1.IdentityService.ListRoles:input_type -> crm.identity.v1.ListRolesRequest
+	27, // 40: crm.identity.v1.IdentityService.ListPermissions:input_type -> crm.identity.v1.ListPermissionsRequest
+	29, // 41: crm.identity.v1.IdentityService.ListGroups:input_type -> crm.identity.v1.ListGroupsRequest
+	31, // 42: crm.identity.v1.IdentityService.CreateGroup:input_type -> crm.identity.v1.CreateGroupRequest
+	33, // 43: crm.identity.v1.IdentityService.GetGroup:input_type -> crm.identity.v1.GetGroupRequest
+	35, // 44: crm.identity.v1.IdentityService.ListGroupMembers:input_type -> crm.identity.v1.ListGroupMembersRequest
+	37, // 45: crm.identity.v1.IdentityService.AddGroupMember:input_type -> crm.identity.v1.AddGroupMemberRequest
+	39, // 46: crm.identity.v1.IdentityService.RemoveGroupMember:input_type -> crm.identity.v1.RemoveGroupMemberRequest
+	41, // 47: crm.identity.v1.IdentityService.CheckMembership:input_type -> crm.identity.v1.CheckMembershipRequest
+	44, // 48: crm.identity.v1.IdentityService.ListRecipients:input_type -> crm.identity.v1.ListRecipientsRequest
+	46, // 49: crm.identity.v1.IdentityService.CreateTelegramLink:input_type -> crm.identity.v1.CreateTelegramLinkRequest
+	48, // 50: crm.identity.v1.IdentityService.RedeemTelegramLink:input_type -> crm.identity.v1.RedeemTelegramLinkRequest
+	50, // 51: crm.identity.v1.IdentityService.UnlinkTelegram:input_type -> crm.identity.v1.UnlinkTelegramRequest
+	52, // 52: crm.identity.v1.IdentityService.ResolveTelegramChat:input_type -> crm.identity.v1.ResolveTelegramChatRequest
+	55, // 53: crm.identity.v1.IdentityService.ListAuditEvents:input_type -> crm.identity.v1.ListAuditEventsRequest
+	57, // 54: crm.identity.v1.IdentityService.RecordAuditEvent:input_type -> crm.identity.v1.RecordAuditEventRequest
+	6,  // 55: crm.identity.v1.IdentityService.Login:output_type -> crm.identity.v1.LoginResponse
+	8,  // 56: crm.identity.v1.IdentityService.Logout:output_type -> crm.identity.v1.LogoutResponse
+	10, // 57: crm.identity.v1.IdentityService.GetMe:output_type -> crm.identity.v1.GetMeResponse
+	12, // 58: crm.identity.v1.IdentityService.ChangePassword:output_type -> crm.identity.v1.ChangePasswordResponse
+	14, // 59: crm.identity.v1.IdentityService.UpdateProfile:output_type -> crm.identity.v1.UpdateProfileResponse
+	16, // 60: crm.identity.v1.IdentityService.Authenticate:output_type -> crm.identity.v1.AuthenticateResponse
+	18, // 61: crm.identity.v1.IdentityService.ListUsers:output_type -> crm.identity.v1.ListUsersResponse
+	20, // 62: crm.identity.v1.IdentityService.CreateUser:output_type -> crm.identity.v1.CreateUserResponse
+	22, // 63: crm.identity.v1.IdentityService.GetUser:output_type -> crm.identity.v1.GetUserResponse
+	24, // 64: crm.identity.v1.IdentityService.UpdateUser:output_type -> crm.identity.v1.UpdateUserResponse
+	26, // 65: crm.identity.v1.IdentityService.ListRoles:output_type -> crm.identity.v1.ListRolesResponse
+	28, // 66: crm.identity.v1.IdentityService.ListPermissions:output_type -> crm.identity.v1.ListPermissionsResponse
+	30, // 67: crm.identity.v1.IdentityService.ListGroups:output_type -> crm.identity.v1.ListGroupsResponse
+	32, // 68: crm.identity.v1.IdentityService.CreateGroup:output_type -> crm.identity.v1.CreateGroupResponse
+	34, // 69: crm.identity.v1.IdentityService.GetGroup:output_type -> crm.identity.v1.GetGroupResponse
+	36, // 70: crm.identity.v1.IdentityService.ListGroupMembers:output_type -> crm.identity.v1.ListGroupMembersResponse
+	38, // 71: crm.identity.v1.IdentityService.AddGroupMember:output_type -> crm.identity.v1.AddGroupMemberResponse
+	40, // 72: crm.identity.v1.IdentityService.RemoveGroupMember:output_type -> crm.identity.v1.RemoveGroupMemberResponse
+	42, // 73: crm.identity.v1.IdentityService.CheckMembership:output_type -> crm.identity.v1.CheckMembershipResponse
+	45, // 74: crm.identity.v1.IdentityService.ListRecipients:output_type -> crm.identity.v1.ListRecipientsResponse
+	47, // 75: crm.identity.v1.IdentityService.CreateTelegramLink:output_type -> crm.identity.v1.CreateTelegramLinkResponse
+	49, // 76: crm.identity.v1.IdentityService.RedeemTelegramLink:output_type -> crm.identity.v1.RedeemTelegramLinkResponse
+	51, // 77: crm.identity.v1.IdentityService.UnlinkTelegram:output_type -> crm.identity.v1.UnlinkTelegramResponse
+	53, // 78: crm.identity.v1.IdentityService.ResolveTelegramChat:output_type -> crm.identity.v1.ResolveTelegramChatResponse
+	56, // 79: crm.identity.v1.IdentityService.ListAuditEvents:output_type -> crm.identity.v1.ListAuditEventsResponse
+	58, // 80: crm.identity.v1.IdentityService.RecordAuditEvent:output_type -> crm.identity.v1.RecordAuditEventResponse
+	55, // [55:81] is the sub-list for method output_type
+	29, // [29:55] is the sub-list for method input_type
 	29, // [29:29] is the sub-list for extension type_name
 	29, // [29:29] is the sub-list for extension extendee
 	0,  // [0:29] is the sub-list for field type_name
@@ -3463,7 +3593,7 @@ func file_crm_identity_v1_identity_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_identity_v1_identity_proto_rawDesc), len(file_crm_identity_v1_identity_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   57,
+			NumMessages:   59,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

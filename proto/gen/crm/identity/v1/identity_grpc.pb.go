@@ -22,6 +22,7 @@ const (
 	IdentityService_Login_FullMethodName               = "/crm.identity.v1.IdentityService/Login"
 	IdentityService_Logout_FullMethodName              = "/crm.identity.v1.IdentityService/Logout"
 	IdentityService_GetMe_FullMethodName               = "/crm.identity.v1.IdentityService/GetMe"
+	IdentityService_ChangePassword_FullMethodName      = "/crm.identity.v1.IdentityService/ChangePassword"
 	IdentityService_UpdateProfile_FullMethodName       = "/crm.identity.v1.IdentityService/UpdateProfile"
 	IdentityService_Authenticate_FullMethodName        = "/crm.identity.v1.IdentityService/Authenticate"
 	IdentityService_ListUsers_FullMethodName           = "/crm.identity.v1.IdentityService/ListUsers"
@@ -55,14 +56,23 @@ const (
 type IdentityServiceClient interface {
 	// Signs in with a login and password and opens a session. A wrong login
 	// or password is Unauthenticated, with one message for both. After ten
-	// failures in a row for one login or from one client address, each further
-	// attempt must wait a growing delay (1 s, doubling, at most 15 min):
-	// ResourceExhausted, with a google.rpc.RetryInfo saying how long.
+	// failures in a row for one login, each further attempt must wait a
+	// growing delay (1 s, doubling, at most 15 min): ResourceExhausted, with a
+	// google.rpc.RetryInfo saying how long. Many failures from one client
+	// address only slow its attempts down (at most 4 s each); the right
+	// password always gets in. must_change_password says the session can do
+	// nothing but change the password (ChangePassword) first.
 	Login(ctx context.Context, in *LoginRequest, opts ...grpc.CallOption) (*LoginResponse, error)
 	// Ends the caller's session; its access token stops working at once.
 	Logout(ctx context.Context, in *LogoutRequest, opts ...grpc.CallOption) (*LogoutResponse, error)
 	// The caller: user, roles, permissions, groups, Telegram link.
 	GetMe(ctx context.Context, in *GetMeRequest, opts ...grpc.CallOption) (*GetMeResponse, error)
+	// Changes the caller's own password. A wrong current password is
+	// InvalidArgument on current_password and counts as a failed sign-in (the
+	// same throttle as Login). The user's other sessions end; the caller's
+	// stays. A first admin's password must be changed this way before
+	// anything else.
+	ChangePassword(ctx context.Context, in *ChangePasswordRequest, opts ...grpc.CallOption) (*ChangePasswordResponse, error)
 	// Changes the caller's own preferences (language, self-notification).
 	UpdateProfile(ctx context.Context, in *UpdateProfileRequest, opts ...grpc.CallOption) (*UpdateProfileResponse, error)
 	// Resolves a session's access token to the user behind it (the gateway
@@ -156,6 +166,16 @@ func (c *identityServiceClient) GetMe(ctx context.Context, in *GetMeRequest, opt
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GetMeResponse)
 	err := c.cc.Invoke(ctx, IdentityService_GetMe_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *identityServiceClient) ChangePassword(ctx context.Context, in *ChangePasswordRequest, opts ...grpc.CallOption) (*ChangePasswordResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangePasswordResponse)
+	err := c.cc.Invoke(ctx, IdentityService_ChangePassword_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -391,14 +411,23 @@ func (c *identityServiceClient) RecordAuditEvent(ctx context.Context, in *Record
 type IdentityServiceServer interface {
 	// Signs in with a login and password and opens a session. A wrong login
 	// or password is Unauthenticated, with one message for both. After ten
-	// failures in a row for one login or from one client address, each further
-	// attempt must wait a growing delay (1 s, doubling, at most 15 min):
-	// ResourceExhausted, with a google.rpc.RetryInfo saying how long.
+	// failures in a row for one login, each further attempt must wait a
+	// growing delay (1 s, doubling, at most 15 min): ResourceExhausted, with a
+	// google.rpc.RetryInfo saying how long. Many failures from one client
+	// address only slow its attempts down (at most 4 s each); the right
+	// password always gets in. must_change_password says the session can do
+	// nothing but change the password (ChangePassword) first.
 	Login(context.Context, *LoginRequest) (*LoginResponse, error)
 	// Ends the caller's session; its access token stops working at once.
 	Logout(context.Context, *LogoutRequest) (*LogoutResponse, error)
 	// The caller: user, roles, permissions, groups, Telegram link.
 	GetMe(context.Context, *GetMeRequest) (*GetMeResponse, error)
+	// Changes the caller's own password. A wrong current password is
+	// InvalidArgument on current_password and counts as a failed sign-in (the
+	// same throttle as Login). The user's other sessions end; the caller's
+	// stays. A first admin's password must be changed this way before
+	// anything else.
+	ChangePassword(context.Context, *ChangePasswordRequest) (*ChangePasswordResponse, error)
 	// Changes the caller's own preferences (language, self-notification).
 	UpdateProfile(context.Context, *UpdateProfileRequest) (*UpdateProfileResponse, error)
 	// Resolves a session's access token to the user behind it (the gateway
@@ -476,6 +505,9 @@ func (UnimplementedIdentityServiceServer) Logout(context.Context, *LogoutRequest
 }
 func (UnimplementedIdentityServiceServer) GetMe(context.Context, *GetMeRequest) (*GetMeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetMe not implemented")
+}
+func (UnimplementedIdentityServiceServer) ChangePassword(context.Context, *ChangePasswordRequest) (*ChangePasswordResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ChangePassword not implemented")
 }
 func (UnimplementedIdentityServiceServer) UpdateProfile(context.Context, *UpdateProfileRequest) (*UpdateProfileResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateProfile not implemented")
@@ -614,6 +646,24 @@ func _IdentityService_GetMe_Handler(srv interface{}, ctx context.Context, dec fu
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(IdentityServiceServer).GetMe(ctx, req.(*GetMeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IdentityService_ChangePassword_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangePasswordRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).ChangePassword(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_ChangePassword_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).ChangePassword(ctx, req.(*ChangePasswordRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1032,6 +1082,10 @@ var IdentityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetMe",
 			Handler:    _IdentityService_GetMe_Handler,
+		},
+		{
+			MethodName: "ChangePassword",
+			Handler:    _IdentityService_ChangePassword_Handler,
 		},
 		{
 			MethodName: "UpdateProfile",
