@@ -119,6 +119,7 @@ generate: $(BUF) $(PLUGINS) $(PROTOVALIDATE) frontend/node_modules/.package-lock
 	rm -rf proto/gen gateway/openapi/crm
 	PATH="$(PLUGIN_PATH):$$PATH" $(BUF) generate proto
 	go run ./gateway/cmd/openapi > gateway/openapi/crm.openapi.json
+	go run ./gateway/cmd/limits > frontend/src/api/limits.gen.ts
 	cd frontend && npx openapi-typescript ../gateway/openapi/crm.openapi.json -o src/api/schema.d.ts --silent
 
 .PHONY: lint
