@@ -24,6 +24,9 @@ KUBECONFORM_VERSION     := v0.7.0
 K8S_SCHEMA_VERSION      := v1.37.2
 GOTESTSUM           := v1.13.0
 OAPI_CODEGEN        := v2.8.2
+# The protovalidate schema (buf/validate/validate.proto) is read from this Go
+# module in the module cache, as google/api is read from npm.
+PROTOVALIDATE_SCHEMA := v1.2.2
 
 tool = $(BIN)/$(1)-$(2)/$(1)
 BUF         := $(call tool,buf,$(BUF_VERSION))
@@ -97,6 +100,15 @@ $(GOTESTSUM_BIN):
 $(OAPI_CODEGEN_BIN):
 	GOBIN=$(dir $@) go install github.com/oapi-codegen/oapi-codegen/v2/cmd/oapi-codegen@$(OAPI_CODEGEN)
 
+# buf.yaml names .build/protovalidate as a module; it points into the Go
+# module cache, so the schema is downloaded, never copied into the repo.
+PROTOVALIDATE := $(BUILD)/protovalidate
+.PHONY: $(PROTOVALIDATE)
+$(PROTOVALIDATE):
+	@src=$$(go mod download -json github.com/bufbuild/protovalidate@$(PROTOVALIDATE_SCHEMA) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	  test -n "$$src" || { echo "could not download github.com/bufbuild/protovalidate@$(PROTOVALIDATE_SCHEMA)"; exit 1; }; \
+	  mkdir -p $(BUILD); ln -sfn "$$src/proto/protovalidate" $@
+
 frontend/node_modules/.package-lock.json: frontend/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -107,15 +119,16 @@ tools: $(BUF) $(PLUGINS) $(TEMPORAL) frontend/node_modules/.package-lock.json ##
 # --- generated code ----------------------------------------------------------
 
 .PHONY: generate
-generate: $(BUF) $(PLUGINS) $(OAPI_CODEGEN_BIN) frontend/node_modules/.package-lock.json ## Regenerate Go, gateway, OpenAPI, TypeScript and the Go REST client from proto/.
+generate: $(BUF) $(PLUGINS) $(PROTOVALIDATE) $(OAPI_CODEGEN_BIN) frontend/node_modules/.package-lock.json ## Regenerate Go, gateway, OpenAPI, TypeScript, the console's limits and the Go REST client from proto/.
 	rm -rf proto/gen gateway/openapi/crm
 	PATH="$(PLUGIN_PATH):$$PATH" $(BUF) generate proto
 	go run ./gateway/cmd/openapi > gateway/openapi/crm.openapi.json
+	go run ./gateway/cmd/limits > frontend/src/api/limits.gen.ts
 	cd frontend && npx openapi-typescript ../gateway/openapi/crm.openapi.json -o src/api/schema.d.ts --silent
 	$(OAPI_CODEGEN_BIN) -config deploy/apiclient/oapi-codegen.yaml gateway/openapi/crm.openapi.json
 
 .PHONY: lint
-lint: $(BUF) $(STATICCHECK_BIN) frontend/node_modules/.package-lock.json ## buf lint, Redocly over the OpenAPI document, gofmt, go vet (each module on its own) and staticcheck.
+lint: $(BUF) $(STATICCHECK_BIN) $(PROTOVALIDATE) frontend/node_modules/.package-lock.json ## buf lint, Redocly over the OpenAPI document, gofmt, go vet (each module on its own) and staticcheck.
 	$(BUF) lint
 	cd frontend && npx redocly lint ../gateway/openapi/crm.openapi.json --config ../gateway/openapi/redocly.yaml --format summary
 	@unformatted=$$(gofmt -l $(GO_MODULES)); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi

@@ -8,6 +8,7 @@ replace (
 )
 
 require (
+	buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go v1.36.12-20260825204119-511051f7f437.2
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0
 	github.com/telecomcrm/crm/proto v0.0.0-00010101000000-000000000000
 	github.com/telecomcrm/crm/services/platform v0.0.0-00010101000000-000000000000

@@ -287,13 +287,13 @@ func TestCreateContractRefusesBadInputAndWritesNothing(t *testing.T) {
 		says  string
 	}{
 		{"unknown customer", &contractv1.CreateContractRequest{CustomerId: 9999, TariffId: home.GetId(), Address: "a"}, "customerId", "does not exist"},
-		{"no customer", &contractv1.CreateContractRequest{TariffId: home.GetId(), Address: "a"}, "customerId", "which customer"},
+		{"no customer", &contractv1.CreateContractRequest{TariffId: home.GetId(), Address: "a"}, "customerId", "must be a positive number"},
 		{"unknown tariff", &contractv1.CreateContractRequest{CustomerId: person.GetId(), TariffId: 9999, Address: "a"}, "tariffId", "does not exist"},
 		{"inactive tariff", &contractv1.CreateContractRequest{CustomerId: person.GetId(), TariffId: retired.GetTariff().GetId(), Address: "a"}, "tariffId", "no longer offered"},
 		{"company on a person tariff", &contractv1.CreateContractRequest{CustomerId: firm.GetId(), TariffId: home.GetId(), Address: "a"}, "tariffId", "is for persons, and customer"},
 		{"person on a company tariff", &contractv1.CreateContractRequest{CustomerId: person.GetId(), TariffId: business.GetId(), Address: "a"}, "tariffId", "is for companies"},
 		{"empty address", &contractv1.CreateContractRequest{CustomerId: person.GetId(), TariffId: home.GetId(), Address: "   "}, "address", "give the service address"},
-		{"address of 501 characters", &contractv1.CreateContractRequest{CustomerId: person.GetId(), TariffId: home.GetId(), Address: strings.Repeat("д", 501)}, "address", "501 characters"},
+		{"address of 501 characters", &contractv1.CreateContractRequest{CustomerId: person.GetId(), TariffId: home.GetId(), Address: strings.Repeat("д", 501)}, "address", "longer than 500 characters"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := s.contracts.CreateContract(s.operator, tc.req)

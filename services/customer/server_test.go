@@ -65,13 +65,13 @@ func TestCreateCustomerRefusesBadInputAndWritesNothing(t *testing.T) {
 		says     string
 	}{
 		{"empty name", &customerv1.Customer{Name: "   ", Phones: phone("+79123456789")}, "name", "empty"},
-		{"300-character name", &customerv1.Customer{Name: strings.Repeat("Я", 300), Phones: phone("+79123456789")}, "name", "300 characters"},
+		{"300-character name", &customerv1.Customer{Name: strings.Repeat("Я", 300), Phones: phone("+79123456789")}, "name", "longer than 200 characters"},
 		{"invalid phone", &customerv1.Customer{Name: "Петров", Phones: phone("8 912 345")}, "phones[0].number", "not a phone number"},
 		{"empty phone", &customerv1.Customer{Name: "Петров", Phones: phone("")}, "phones[0].number", "empty"},
 		{"no phone at all", &customerv1.Customer{Name: "Петров"}, "phones", "at least one"},
 		{"same phone twice in other formats", &customerv1.Customer{Name: "Петров", Phones: []*customerv1.Phone{{Number: "+79123456789"}, {Number: "8 (912) 345-67-89"}}}, "phones[1].number", "given twice"},
 		{"bad e-mail", &customerv1.Customer{Name: "Петров", Email: "petrov@", Phones: phone("+79123456789")}, "email", "not an e-mail"},
-		{"unknown kind", &customerv1.Customer{Name: "Петров", Kind: 7, Phones: phone("+79123456789")}, "kind", "PERSON or COMPANY"},
+		{"unknown kind", &customerv1.Customer{Name: "Петров", Kind: 7, Phones: phone("+79123456789")}, "kind", "CUSTOMER_KIND_COMPANY"},
 		{"address too long", &customerv1.Customer{Name: "Петров", Address: strings.Repeat("д", 501), Phones: phone("+79123456789")}, "address", "longer than"},
 		{"label too long", &customerv1.Customer{Name: "Петров", Phones: []*customerv1.Phone{{Number: "+79123456789", Label: strings.Repeat("x", 51)}}}, "phones[0].label", "longer than"},
 		{"missing customer", nil, "customer", "missing"},

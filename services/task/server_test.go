@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -611,5 +612,53 @@ func TestRouteEditsAreCheckedAndMakeNewVersions(t *testing.T) {
 	}
 	if _, err := f.client.UpdateRoute(operator(), &taskv1.UpdateRouteRequest{Route: ok.GetRoute()}); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("an operator edited a route: %v", err)
+	}
+}
+
+func TestCommandsCarryingWhatTheColumnsCannotHoldNeverReachTheWorkflow(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name  string
+		call  func() error
+		field string
+	}{
+		{"a cancel reason longer than close_reason's 500 characters", func() error {
+			_, err := f.client.CancelTask(operator(), &taskv1.CancelTaskRequest{Id: 1, Reason: strings.Repeat("п", 501)})
+			return err
+		}, "reason"},
+		{"a resolution longer than its 100 characters", func() error {
+			_, err := f.client.AdvanceTask(operator(), &taskv1.AdvanceTaskRequest{Id: 1, Resolution: strings.Repeat("r", 101)})
+			return err
+		}, "resolution"},
+		{"an advance comment holding a NUL", func() error {
+			_, err := f.client.AdvanceTask(operator(), &taskv1.AdvanceTaskRequest{Id: 1, Comment: "ok\x00"})
+			return err
+		}, "comment"},
+		{"a comment holding a NUL", func() error {
+			_, err := f.client.AddComment(operator(), &taskv1.AddCommentRequest{TaskId: 1, Text: "\x00"})
+			return err
+		}, "text"},
+		{"a blank comment", func() error {
+			_, err := f.client.AddComment(operator(), &taskv1.AddCommentRequest{TaskId: 1, Text: " \n "})
+			return err
+		}, "text"},
+		{"a title longer than its 200 characters", func() error {
+			_, err := f.client.CreateTask(operator(), &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 2, Title: strings.Repeat("т", 201)})
+			return err
+		}, "title"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := f.flows.sent()
+			err := tc.call()
+			if status.Code(err) != codes.InvalidArgument {
+				t.Fatalf("got %v, want InvalidArgument", err)
+			}
+			if !strings.Contains(status.Convert(err).Message(), tc.field) {
+				t.Errorf("the message %q does not name %s", status.Convert(err).Message(), tc.field)
+			}
+			if f.flows.sent() != before || len(f.flows.started) != 0 {
+				t.Error("the command reached a workflow")
+			}
+		})
 	}
 }

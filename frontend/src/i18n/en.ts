@@ -65,6 +65,7 @@ export default {
     notFoundText: 'The address may be mistyped, or the page has moved.',
   },
   validation: {
+    counter: '{used} / {max}',
     required: 'Fill this in.',
     tooLong: 'At most {max} characters.',
     email: 'This is not an e-mail address.',

@@ -67,6 +67,7 @@ const ru: typeof en = {
     notFoundText: 'Возможно, адрес набран с ошибкой или страница переехала.',
   },
   validation: {
+    counter: '{used} / {max}',
     required: 'Заполните это поле.',
     tooLong: 'Не больше {max} символов.',
     email: 'Это не адрес электронной почты.',

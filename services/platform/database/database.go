@@ -50,6 +50,9 @@ func Open(ctx context.Context, c config.Common, service string, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
+	if err := translateRefusals(db); err != nil {
+		return nil, err
+	}
 	if err := Migrate(ctx, db, service, migrations); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 // Package grpcserver is the one gRPC server bootstrap every service uses:
-// request ids, metrics, panic recovery, logging, the access guard and the
-// mapping of domain errors to google.rpc.Status, the standard health
+// request ids, metrics, panic recovery, logging, the access guard, the
+// requests' declared limits (protovalidate) and the mapping of domain
+// errors to google.rpc.Status, the standard health
 // service, tracing when it is on, and a graceful stop when the context ends.
 package grpcserver
 
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"buf.build/go/protovalidate"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
@@ -57,6 +59,7 @@ func New(log *slog.Logger, guard *auth.Guard, extra ...grpc.ServerOption) *Serve
 			}), logging.WithLogOnEvents(logging.FinishCall), logging.WithLevels(levels)),
 			guard.UnaryServerInterceptor(),
 			faultInterceptor(log),
+			ValidateInterceptor(protovalidate.GlobalValidator),
 		),
 		grpc.ChainStreamInterceptor(m.StreamServerInterceptor(), guard.StreamServerInterceptor()),
 	}, tracing.ServerOptions()...)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/telecomcrm/crm/services/platform/auth"
@@ -19,21 +20,8 @@ import (
 
 func TestEveryCallIsCountedOnTheServerAndTheClient(t *testing.T) {
 	srv := grpcserver.New(slog.New(slog.DiscardHandler), auth.NewGuard(auth.NewKeyring(make([]byte, 32))))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.ServeListener(ctx, lis) }()
-	defer func() { cancel(); <-done }()
-
-	conn, err := grpcclient.Dial(lis.Addr().String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil {
+	conn := serve(t, srv)
+	if _, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -55,4 +43,23 @@ func TestEveryCallIsCountedOnTheServerAndTheClient(t *testing.T) {
 			t.Errorf("the scrape lacks %s", want)
 		}
 	}
+}
+
+// serve runs srv on a loopback port until the test ends and dials it.
+func serve(t *testing.T, srv *grpcserver.Server) *grpc.ClientConn {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeListener(ctx, lis) }()
+	t.Cleanup(func() { cancel(); <-done })
+	conn, err := grpcclient.Dial(lis.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }

@@ -6,6 +6,7 @@
 
 import type { Customer, CustomerKind, Tariff } from '@/api/client'
 import { asApiError } from '@/api/errors'
+import { LIMITS } from '@/api/limits.gen'
 import { fieldProblems, type FieldProblems } from '@/api/problems'
 import { toCreateRequest, type CustomerDraft } from '@/components/customers/customerDraft'
 import type { ConnectionRequest } from '@/stores/contracts'
@@ -14,7 +15,7 @@ import { toMinor } from '@/utils/money'
 export const STEPS = ['customer', 'requirements', 'tariff', 'address', 'confirm'] as const
 export type Step = (typeof STEPS)[number]
 
-export const ADDRESS_MAX = 500
+export const ADDRESS_MAX = LIMITS.CreateConnectionRequest.address.maxLength
 export const TECHNOLOGIES = ['FTTB', 'GPON', 'XDSL', 'DOCSIS', 'LTE'] as const
 
 export interface Requirements {

@@ -3,10 +3,17 @@
 // onto the same field paths ("phones[1].number").
 
 import type { Customer, CustomerKind, Phone } from '@/api/client'
+import { LIMITS as API } from '@/api/limits.gen'
 import type { FieldProblems } from '@/api/problems'
 import { normalizePhone } from '@/utils/phone'
 
-export const LIMITS = { name: 200, email: 254, address: 500, label: 50, phones: 10 } as const
+export const LIMITS = {
+  name: API.Customer.name.maxLength,
+  email: API.Customer.email.maxLength,
+  address: API.Customer.address.maxLength,
+  label: API.Phone.label.maxLength,
+  phones: API.Customer.phones.maxItems,
+} as const
 
 export interface PhoneRow {
   /** Stable key for rendering while rows are added and removed. */

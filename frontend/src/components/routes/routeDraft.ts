@@ -7,10 +7,11 @@
 // a negative number (-1 is the first), which is what the task service reads.
 
 import type { CloseRule, ContractEffect, Route } from '@/api/client'
+import { LIMITS as API } from '@/api/limits.gen'
 import type { FieldProblems } from '@/api/problems'
 import { hoursToSeconds, secondsToHours } from '@/utils/format'
 
-export const LIMITS = { name: 200, description: 1000, resolution: 100 } as const
+export const LIMITS = { name: API.Route.name.maxLength, description: API.Route.description.maxLength, resolution: API.CloseRule.resolution.maxLength } as const
 
 export type RuleKind = 'CLOSE_RULE_KIND_IDLE' | 'CLOSE_RULE_KIND_RESOLUTION'
 export type Outcome = 'TASK_STATE_CLOSED' | 'TASK_STATE_CANCELLED'

@@ -28,4 +28,12 @@ describe('the tariff form', () => {
     d.technology = 'fiber optic'
     expect(Object.keys(validateTariff(d)).sort()).toEqual(['monthlyFee.amountMinor', 'monthlyFee.currency', 'name', 'speedMbps', 'technology'])
   })
+
+  it('takes a name as long as the server does', () => {
+    const d = tariffDraftOf()
+    d.name = 'т'.repeat(200)
+    expect(validateTariff(d).name).toBeUndefined()
+    d.name += 'т'
+    expect(validateTariff(d).name).toBeDefined()
+  })
 })

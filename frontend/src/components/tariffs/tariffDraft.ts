@@ -1,11 +1,12 @@
 // The tariff form's data and checks; fees are typed in major units.
 
 import type { Tariff } from '@/api/client'
+import { LIMITS as API } from '@/api/limits.gen'
 import type { FieldProblems } from '@/api/problems'
 import type { TariffFields } from '@/stores/tariffs'
 import { DEFAULT_CURRENCY, toMajor, toMinor } from '@/utils/money'
 
-export const LIMITS = { name: 100, technology: 20, speed: 100_000 } as const
+export const LIMITS = { name: API.Tariff.name.maxLength, technology: API.Tariff.technology.maxLength, speed: 100_000 } as const
 
 export interface TariffDraft {
   name: string

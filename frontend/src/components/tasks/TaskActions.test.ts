@@ -89,6 +89,23 @@ describe('the task’s commands', () => {
     wrapper.unmount()
   })
 
+  it('holds a cancel reason to its column’s 500 characters and a comment to 4000, with a counter', async () => {
+    mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME })
+    const { wrapper } = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() })
+    await wrapper.get('[data-testid=task-cancel]').trigger('click')
+    await settle()
+    const reason = dialog().querySelector<HTMLTextAreaElement>('[data-testid=task-command-text]')!
+    expect(reason.maxLength).toBe(500)
+    await type(reason, 'нет')
+    expect(dialog().querySelector('[data-testid=char-count]')?.textContent?.trim()).toBe('3 / 500')
+    wrapper.unmount()
+    const again = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() })
+    await again.wrapper.get('[data-testid=task-return]').trigger('click')
+    await settle()
+    expect(dialog().querySelector<HTMLTextAreaElement>('[data-testid=task-command-text]')!.maxLength).toBe(4000)
+    again.wrapper.unmount()
+  })
+
   it('says so and asks for a reload when the task moved on meanwhile', async () => {
     mockApi({
       'GET /api/v1/auth/me': () => memberMe(['2']),

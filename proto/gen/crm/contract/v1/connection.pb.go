@@ -7,9 +7,11 @@
 package contractv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/telecomcrm/crm/proto/gen/crm/auth/v1"
 	v1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	v11 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	_ "github.com/telecomcrm/crm/proto/gen/crm/validate/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -237,22 +239,22 @@ var File_crm_contract_v1_connection_proto protoreflect.FileDescriptor
 
 const file_crm_contract_v1_connection_proto_rawDesc = "" +
 	"\n" +
-	" crm/contract/v1/connection.proto\x12\x0fcrm.contract.v1\x1a\x18crm/auth/v1/access.proto\x1a\x1ecrm/contract/v1/contract.proto\x1a\x1ecrm/customer/v1/customer.proto\x1a\x16crm/task/v1/task.proto\x1a\x1cgoogle/api/annotations.proto\"\xb7\x01\n" +
-	"\x12TariffRequirements\x12\x1e\n" +
+	" crm/contract/v1/connection.proto\x12\x0fcrm.contract.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x1ecrm/contract/v1/contract.proto\x1a\x1ecrm/customer/v1/customer.proto\x1a\x16crm/task/v1/task.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\"\xe7\x01\n" +
+	"\x12TariffRequirements\x12+\n" +
 	"\n" +
-	"technology\x18\x01 \x01(\tR\n" +
-	"technology\x12$\n" +
-	"\x0emin_speed_mbps\x18\x02 \x01(\x05R\fminSpeedMbps\x12+\n" +
-	"\x0fmax_monthly_fee\x18\x03 \x01(\x03H\x00R\rmaxMonthlyFee\x88\x01\x01\x12\x1a\n" +
-	"\bcurrency\x18\x04 \x01(\tR\bcurrencyB\x12\n" +
-	"\x10_max_monthly_fee\"\xf1\x01\n" +
+	"technology\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\x14R\n" +
+	"technology\x121\n" +
+	"\x0emin_speed_mbps\x18\x02 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xc0\x84=(\x00R\fminSpeedMbps\x124\n" +
+	"\x0fmax_monthly_fee\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\rmaxMonthlyFee\x88\x01\x01\x12'\n" +
+	"\bcurrency\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\x03R\bcurrencyB\x12\n" +
+	"\x10_max_monthly_fee\"\x91\x02\n" +
 	"\x17CreateConnectionRequest\x125\n" +
-	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerR\bcustomer\x12\x1f\n" +
-	"\vcustomer_id\x18\x02 \x01(\x03R\n" +
-	"customerId\x12\x1b\n" +
-	"\ttariff_id\x18\x03 \x01(\x03R\btariffId\x12G\n" +
-	"\frequirements\x18\x04 \x01(\v2#.crm.contract.v1.TariffRequirementsR\frequirements\x12\x18\n" +
-	"\aaddress\x18\x05 \x01(\tR\aaddress\"\xaf\x01\n" +
+	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerR\bcustomer\x12(\n" +
+	"\vcustomer_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
+	"customerId\x12$\n" +
+	"\ttariff_id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\btariffId\x12G\n" +
+	"\frequirements\x18\x04 \x01(\v2#.crm.contract.v1.TariffRequirementsR\frequirements\x12&\n" +
+	"\aaddress\x18\x05 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\aaddress\"\xaf\x01\n" +
 	"\x18CreateConnectionResponse\x125\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerR\bcustomer\x125\n" +
 	"\bcontract\x18\x02 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\x12%\n" +

@@ -7,8 +7,10 @@
 package contractv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/telecomcrm/crm/proto/gen/crm/auth/v1"
 	v1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	_ "github.com/telecomcrm/crm/proto/gen/crm/validate/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -1933,28 +1935,29 @@ var File_crm_contract_v1_contract_proto protoreflect.FileDescriptor
 
 const file_crm_contract_v1_contract_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecrm/contract/v1/contract.proto\x12\x0fcrm.contract.v1\x1a\x18crm/auth/v1/access.proto\x1a\x1ecrm/customer/v1/customer.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"F\n" +
-	"\x05Money\x12!\n" +
-	"\famount_minor\x18\x01 \x01(\x03R\vamountMinor\x12\x1a\n" +
-	"\bcurrency\x18\x02 \x01(\tR\bcurrency\"\xc1\x03\n" +
-	"\x06Tariff\x12\x13\n" +
-	"\x02id\x18\x01 \x01(\x03B\x03\xe0A\x03R\x02id\x12\x17\n" +
-	"\x04name\x18\x02 \x01(\tB\x03\xe0A\x02R\x04name\x12B\n" +
-	"\rcustomer_kind\x18\x03 \x01(\x0e2\x1d.crm.customer.v1.CustomerKindR\fcustomerKind\x12#\n" +
+	"\x1ecrm/contract/v1/contract.proto\x12\x0fcrm.contract.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x1ecrm/customer/v1/customer.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\\\n" +
+	"\x05Money\x12*\n" +
+	"\famount_minor\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\vamountMinor\x12'\n" +
+	"\bcurrency\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\x03R\bcurrency\"\x81\x04\n" +
+	"\x06Tariff\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\x03B\n" +
+	"\xe0A\x03\xbaH\x04\"\x02(\x00R\x02id\x12#\n" +
+	"\x04name\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x04name\x12L\n" +
+	"\rcustomer_kind\x18\x03 \x01(\x0e2\x1d.crm.customer.v1.CustomerKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\fcustomerKind\x12.\n" +
 	"\n" +
-	"technology\x18\x04 \x01(\tB\x03\xe0A\x02R\n" +
-	"technology\x12\"\n" +
+	"technology\x18\x04 \x01(\tB\x0e\xe0A\x02\xbaH\br\x06\xc8\xf3\x18\x01\x18\x14R\n" +
+	"technology\x12-\n" +
 	"\n" +
-	"speed_mbps\x18\x05 \x01(\x05B\x03\xe0A\x02R\tspeedMbps\x12<\n" +
+	"speed_mbps\x18\x05 \x01(\x05B\x0e\xe0A\x02\xbaH\b\x1a\x06\x18\xc0\x84=(\x00R\tspeedMbps\x12<\n" +
 	"\vmonthly_fee\x18\x06 \x01(\v2\x16.crm.contract.v1.MoneyB\x03\xe0A\x02R\n" +
 	"monthlyFee\x12\x1b\n" +
 	"\x06active\x18\a \x01(\bH\x00R\x06active\x88\x01\x01\x12@\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime\x12\x12\n" +
+	"updateTime\x12\x1f\n" +
 	"\x04etag\x18\n" +
-	" \x01(\tR\x04etagB\t\n" +
+	" \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\x14R\x04etagB\t\n" +
 	"\a_active\"\xcf\x03\n" +
 	"\bContract\x12\x13\n" +
 	"\x02id\x18\x01 \x01(\x03B\x03\xe0A\x03R\x02id\x12\x1b\n" +
@@ -1970,94 +1973,96 @@ const file_crm_contract_v1_contract_proto_rawDesc = "" +
 	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12D\n" +
 	"\ractivate_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\factivateTime\"\xbf\x01\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\factivateTime\"\xe2\x01\n" +
 	"\x12ListTariffsRequest\x12)\n" +
-	"\x10include_inactive\x18\x01 \x01(\bR\x0fincludeInactive\x12B\n" +
-	"\rcustomer_kind\x18\x02 \x01(\x0e2\x1d.crm.customer.v1.CustomerKindR\fcustomerKind\x12\x1b\n" +
-	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x10include_inactive\x18\x01 \x01(\bR\x0fincludeInactive\x12L\n" +
+	"\rcustomer_kind\x18\x02 \x01(\x0e2\x1d.crm.customer.v1.CustomerKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\fcustomerKind\x12&\n" +
+	"\tpage_size\x18\x03 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"p\n" +
+	"page_token\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x10R\tpageToken\"p\n" +
 	"\x13ListTariffsResponse\x121\n" +
 	"\atariffs\x18\x01 \x03(\v2\x17.crm.contract.v1.TariffR\atariffs\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\"\n" +
-	"\x10GetTariffRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"D\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"+\n" +
+	"\x10GetTariffRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"D\n" +
 	"\x11GetTariffResponse\x12/\n" +
 	"\x06tariff\x18\x01 \x01(\v2\x17.crm.contract.v1.TariffR\x06tariff\"K\n" +
 	"\x13CreateTariffRequest\x124\n" +
 	"\x06tariff\x18\x01 \x01(\v2\x17.crm.contract.v1.TariffB\x03\xe0A\x02R\x06tariff\"G\n" +
 	"\x14CreateTariffResponse\x12/\n" +
-	"\x06tariff\x18\x01 \x01(\v2\x17.crm.contract.v1.TariffR\x06tariff\"\x98\x01\n" +
+	"\x06tariff\x18\x01 \x01(\v2\x17.crm.contract.v1.TariffR\x06tariff\"\xa1\x01\n" +
 	"\x13UpdateTariffRequest\x124\n" +
 	"\x06tariff\x18\x01 \x01(\v2\x17.crm.contract.v1.TariffB\x03\xe0A\x02R\x06tariff\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\x12\x0e\n" +
-	"\x02id\x18\x03 \x01(\x03R\x02id\"G\n" +
+	"updateMask\x12\x17\n" +
+	"\x02id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x02id\"G\n" +
 	"\x14UpdateTariffResponse\x12/\n" +
-	"\x06tariff\x18\x01 \x01(\v2\x17.crm.contract.v1.TariffR\x06tariff\"\xfe\x01\n" +
-	"\x15SuggestTariffsRequest\x12B\n" +
-	"\rcustomer_kind\x18\x01 \x01(\x0e2\x1d.crm.customer.v1.CustomerKindR\fcustomerKind\x12\x1e\n" +
+	"\x06tariff\x18\x01 \x01(\v2\x17.crm.contract.v1.TariffR\x06tariff\"\xb8\x02\n" +
+	"\x15SuggestTariffsRequest\x12L\n" +
+	"\rcustomer_kind\x18\x01 \x01(\x0e2\x1d.crm.customer.v1.CustomerKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\fcustomerKind\x12+\n" +
 	"\n" +
-	"technology\x18\x02 \x01(\tR\n" +
-	"technology\x12$\n" +
-	"\x0emin_speed_mbps\x18\x03 \x01(\x05R\fminSpeedMbps\x12+\n" +
-	"\x0fmax_monthly_fee\x18\x04 \x01(\x03H\x00R\rmaxMonthlyFee\x88\x01\x01\x12\x1a\n" +
-	"\bcurrency\x18\x05 \x01(\tR\bcurrencyB\x12\n" +
+	"technology\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\x14R\n" +
+	"technology\x121\n" +
+	"\x0emin_speed_mbps\x18\x03 \x01(\x05B\v\xbaH\b\x1a\x06\x18\xc0\x84=(\x00R\fminSpeedMbps\x124\n" +
+	"\x0fmax_monthly_fee\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00H\x00R\rmaxMonthlyFee\x88\x01\x01\x12'\n" +
+	"\bcurrency\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\x03R\bcurrencyB\x12\n" +
 	"\x10_max_monthly_fee\"K\n" +
 	"\x16SuggestTariffsResponse\x121\n" +
-	"\atariffs\x18\x01 \x03(\v2\x17.crm.contract.v1.TariffR\atariffs\"~\n" +
-	"\x15CreateContractRequest\x12$\n" +
-	"\vcustomer_id\x18\x01 \x01(\x03B\x03\xe0A\x02R\n" +
-	"customerId\x12 \n" +
-	"\ttariff_id\x18\x02 \x01(\x03B\x03\xe0A\x02R\btariffId\x12\x1d\n" +
-	"\aaddress\x18\x03 \x01(\tB\x03\xe0A\x02R\aaddress\"O\n" +
+	"\atariffs\x18\x01 \x03(\v2\x17.crm.contract.v1.TariffR\atariffs\"\x98\x01\n" +
+	"\x15CreateContractRequest\x12+\n" +
+	"\vcustomer_id\x18\x01 \x01(\x03B\n" +
+	"\xe0A\x02\xbaH\x04\"\x02 \x00R\n" +
+	"customerId\x12'\n" +
+	"\ttariff_id\x18\x02 \x01(\x03B\n" +
+	"\xe0A\x02\xbaH\x04\"\x02 \x00R\btariffId\x12)\n" +
+	"\aaddress\x18\x03 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\aaddress\"O\n" +
 	"\x16CreateContractResponse\x125\n" +
-	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"$\n" +
-	"\x12GetContractRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"L\n" +
+	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"-\n" +
+	"\x12GetContractRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"L\n" +
 	"\x13GetContractResponse\x125\n" +
-	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"s\n" +
-	"\x14ListContractsRequest\x12\x1f\n" +
-	"\vcustomer_id\x18\x01 \x01(\x03R\n" +
-	"customerId\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"\x95\x01\n" +
+	"\x14ListContractsRequest\x12(\n" +
+	"\vcustomer_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
+	"customerId\x12&\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"x\n" +
+	"page_token\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x10R\tpageToken\"x\n" +
 	"\x15ListContractsResponse\x127\n" +
 	"\tcontracts\x18\x01 \x03(\v2\x19.crm.contract.v1.ContractR\tcontracts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\")\n" +
-	"\x17ActivateContractRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"Q\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"2\n" +
+	"\x17ActivateContractRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"Q\n" +
 	"\x18ActivateContractResponse\x125\n" +
-	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"'\n" +
-	"\x15CancelContractRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"O\n" +
+	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"0\n" +
+	"\x15CancelContractRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"O\n" +
 	"\x16CancelContractResponse\x125\n" +
-	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"(\n" +
-	"\x16SuspendContractRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"P\n" +
+	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"1\n" +
+	"\x16SuspendContractRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"P\n" +
 	"\x17SuspendContractResponse\x125\n" +
-	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"'\n" +
-	"\x15ResumeContractRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"O\n" +
+	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"0\n" +
+	"\x15ResumeContractRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"O\n" +
 	"\x16ResumeContractResponse\x125\n" +
-	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"*\n" +
-	"\x18TerminateContractRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"R\n" +
+	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"3\n" +
+	"\x18TerminateContractRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"R\n" +
 	"\x19TerminateContractResponse\x125\n" +
-	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"T\n" +
-	"\x18SetConnectionTaskRequest\x12\x1f\n" +
-	"\vcontract_id\x18\x01 \x01(\x03R\n" +
-	"contractId\x12\x17\n" +
-	"\atask_id\x18\x02 \x01(\x03R\x06taskId\"R\n" +
+	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"f\n" +
+	"\x18SetConnectionTaskRequest\x12(\n" +
+	"\vcontract_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"contractId\x12 \n" +
+	"\atask_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06taskId\"R\n" +
 	"\x19SetConnectionTaskResponse\x125\n" +
-	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\">\n" +
-	"$FindCustomersByContractNumberRequest\x12\x16\n" +
-	"\x06number\x18\x01 \x01(\tR\x06number\"J\n" +
+	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"K\n" +
+	"$FindCustomersByContractNumberRequest\x12#\n" +
+	"\x06number\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18 R\x06number\"J\n" +
 	"%FindCustomersByContractNumberResponse\x12!\n" +
-	"\fcustomer_ids\x18\x01 \x03(\x03R\vcustomerIds\"'\n" +
-	"\x15DeleteContractRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"\x18\n" +
+	"\fcustomer_ids\x18\x01 \x03(\x03R\vcustomerIds\"0\n" +
+	"\x15DeleteContractRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"\x18\n" +
 	"\x16DeleteContractResponse*\xc8\x01\n" +
 	"\x0eContractStatus\x12\x1f\n" +
 	"\x1bCONTRACT_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +

@@ -7,7 +7,9 @@
 package customerv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/telecomcrm/crm/proto/gen/crm/auth/v1"
+	_ "github.com/telecomcrm/crm/proto/gen/crm/validate/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -914,59 +916,62 @@ var File_crm_customer_v1_customer_proto protoreflect.FileDescriptor
 
 const file_crm_customer_v1_customer_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecrm/customer/v1/customer.proto\x12\x0fcrm.customer.v1\x1a\x18crm/auth/v1/access.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe3\x02\n" +
-	"\bCustomer\x12\x13\n" +
-	"\x02id\x18\x01 \x01(\x03B\x03\xe0A\x03R\x02id\x121\n" +
-	"\x04kind\x18\x02 \x01(\x0e2\x1d.crm.customer.v1.CustomerKindR\x04kind\x12\x17\n" +
-	"\x04name\x18\x03 \x01(\tB\x03\xe0A\x02R\x04name\x12\x14\n" +
-	"\x05email\x18\x04 \x01(\tR\x05email\x12\x18\n" +
-	"\aaddress\x18\x05 \x01(\tR\aaddress\x12.\n" +
-	"\x06phones\x18\x06 \x03(\v2\x16.crm.customer.v1.PhoneR\x06phones\x12@\n" +
+	"\x1ecrm/customer/v1/customer.proto\x12\x0fcrm.customer.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb3\x03\n" +
+	"\bCustomer\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\x03B\n" +
+	"\xe0A\x03\xbaH\x04\"\x02(\x00R\x02id\x12;\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1d.crm.customer.v1.CustomerKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12#\n" +
+	"\x04name\x18\x03 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x04name\x12\"\n" +
+	"\x05email\x18\x04 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xfe\x01R\x05email\x12&\n" +
+	"\aaddress\x18\x05 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\aaddress\x128\n" +
+	"\x06phones\x18\x06 \x03(\v2\x16.crm.customer.v1.PhoneB\b\xbaH\x05\x92\x01\x02\x10\n" +
+	"R\x06phones\x12@\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\t \x01(\tR\x04etag\"O\n" +
-	"\x05Phone\x12\x13\n" +
-	"\x02id\x18\x01 \x01(\x03B\x03\xe0A\x03R\x02id\x12\x1b\n" +
-	"\x06number\x18\x02 \x01(\tB\x03\xe0A\x02R\x06number\x12\x14\n" +
-	"\x05label\x18\x03 \x01(\tR\x05label\"S\n" +
+	"updateTime\x12\x1f\n" +
+	"\x04etag\x18\t \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\x14R\x04etag\"n\n" +
+	"\x05Phone\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\x03B\n" +
+	"\xe0A\x03\xbaH\x04\"\x02(\x00R\x02id\x12&\n" +
+	"\x06number\x18\x02 \x01(\tB\x0e\xe0A\x02\xbaH\br\x06\xc8\xf3\x18\x01\x18 R\x06number\x12!\n" +
+	"\x05label\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x182R\x05label\"S\n" +
 	"\x15CreateCustomerRequest\x12:\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerB\x03\xe0A\x02R\bcustomer\"O\n" +
 	"\x16CreateCustomerResponse\x125\n" +
-	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerR\bcustomer\"$\n" +
-	"\x12GetCustomerRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"L\n" +
+	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerR\bcustomer\"-\n" +
+	"\x12GetCustomerRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"L\n" +
 	"\x13GetCustomerResponse\x125\n" +
-	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerR\bcustomer\"\xa0\x01\n" +
+	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerR\bcustomer\"\xa9\x01\n" +
 	"\x15UpdateCustomerRequest\x12:\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerB\x03\xe0A\x02R\bcustomer\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\x12\x0e\n" +
-	"\x02id\x18\x03 \x01(\x03R\x02id\"O\n" +
+	"updateMask\x12\x17\n" +
+	"\x02id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x02id\"O\n" +
 	"\x16UpdateCustomerResponse\x125\n" +
-	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerR\bcustomer\"j\n" +
-	"\x16SearchCustomersRequest\x12\x14\n" +
-	"\x05query\x18\x01 \x01(\tR\x05query\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerR\bcustomer\"\x91\x01\n" +
+	"\x16SearchCustomersRequest\x12\"\n" +
+	"\x05query\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05query\x12&\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"z\n" +
+	"page_token\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x10R\tpageToken\"z\n" +
 	"\x17SearchCustomersResponse\x127\n" +
 	"\tcustomers\x18\x01 \x03(\v2\x19.crm.customer.v1.CustomerR\tcustomers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"e\n" +
-	"\x0fAddPhoneRequest\x12\x1f\n" +
-	"\vcustomer_id\x18\x01 \x01(\x03R\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"n\n" +
+	"\x0fAddPhoneRequest\x12(\n" +
+	"\vcustomer_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
 	"customerId\x121\n" +
 	"\x05phone\x18\x02 \x01(\v2\x16.crm.customer.v1.PhoneB\x03\xe0A\x02R\x05phone\"@\n" +
 	"\x10AddPhoneResponse\x12,\n" +
-	"\x05phone\x18\x01 \x01(\v2\x16.crm.customer.v1.PhoneR\x05phone\"P\n" +
-	"\x12RemovePhoneRequest\x12\x1f\n" +
-	"\vcustomer_id\x18\x01 \x01(\x03R\n" +
-	"customerId\x12\x19\n" +
-	"\bphone_id\x18\x02 \x01(\x03R\aphoneId\"\x15\n" +
-	"\x13RemovePhoneResponse\"'\n" +
-	"\x15DeleteCustomerRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"\x18\n" +
+	"\x05phone\x18\x01 \x01(\v2\x16.crm.customer.v1.PhoneR\x05phone\"b\n" +
+	"\x12RemovePhoneRequest\x12(\n" +
+	"\vcustomer_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"customerId\x12\"\n" +
+	"\bphone_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\aphoneId\"\x15\n" +
+	"\x13RemovePhoneResponse\"0\n" +
+	"\x15DeleteCustomerRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"\x18\n" +
 	"\x16DeleteCustomerResponse*b\n" +
 	"\fCustomerKind\x12\x1d\n" +
 	"\x19CUSTOMER_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +

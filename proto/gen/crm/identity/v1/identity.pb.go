@@ -7,7 +7,9 @@
 package identityv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/telecomcrm/crm/proto/gen/crm/auth/v1"
+	_ "github.com/telecomcrm/crm/proto/gen/crm/validate/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -3171,16 +3173,17 @@ var File_crm_identity_v1_identity_proto protoreflect.FileDescriptor
 
 const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecrm/identity/v1/identity.proto\x12\x0fcrm.identity.v1\x1a\x18crm/auth/v1/access.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe1\x02\n" +
-	"\x04User\x12\x13\n" +
-	"\x02id\x18\x01 \x01(\x03B\x03\xe0A\x03R\x02id\x12\x14\n" +
-	"\x05login\x18\x02 \x01(\tR\x05login\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12\x1f\n" +
-	"\bpassword\x18\x04 \x01(\tB\x03\xe0A\x04R\bpassword\x12\x14\n" +
-	"\x05roles\x18\x05 \x03(\tR\x05roles\x12\x1b\n" +
-	"\x06active\x18\x06 \x01(\bH\x00R\x06active\x88\x01\x01\x12\x1a\n" +
-	"\blanguage\x18\a \x01(\tR\blanguage\x12 \n" +
-	"\tgroup_ids\x18\b \x03(\x03B\x03\xe0A\x03R\bgroupIds\x12,\n" +
+	"\x1ecrm/identity/v1/identity.proto\x12\x0fcrm.identity.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x03\n" +
+	"\x04User\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\x03B\n" +
+	"\xe0A\x03\xbaH\x04\"\x02(\x00R\x02id\x12!\n" +
+	"\x05login\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18@R\x05login\x12/\n" +
+	"\fdisplay_name\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\vdisplayName\x12+\n" +
+	"\bpassword\x18\x04 \x01(\tB\x0f\xe0A\x04\xbaH\tr\a\xc8\xf3\x18\x01(\x80\bR\bpassword\x12(\n" +
+	"\x05roles\x18\x05 \x03(\tB\x12\xbaH\x0f\x92\x01\f\x10\x14\"\br\x06\xc8\xf3\x18\x01\x18@R\x05roles\x12\x1b\n" +
+	"\x06active\x18\x06 \x01(\bH\x00R\x06active\x88\x01\x01\x12'\n" +
+	"\blanguage\x18\a \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\bR\blanguage\x12)\n" +
+	"\tgroup_ids\x18\b \x03(\x03B\f\xe0A\x03\xbaH\x06\x92\x01\x03\x10\xe8\aR\bgroupIds\x12,\n" +
 	"\x0ftelegram_linked\x18\t \x01(\bB\x03\xe0A\x03R\x0etelegramLinked\x12@\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
@@ -3193,20 +3196,21 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\n" +
 	"Permission\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\"\x7f\n" +
-	"\x05Group\x12\x13\n" +
-	"\x02id\x18\x01 \x01(\x03B\x03\xe0A\x03R\x02id\x12\x17\n" +
-	"\x04name\x18\x02 \x01(\tB\x03\xe0A\x02R\x04name\x12 \n" +
-	"\vdescription\x18\x03 \x01(\tR\vdescription\x12&\n" +
-	"\fmember_count\x18\x04 \x01(\x05B\x03\xe0A\x03R\vmemberCount\"i\n" +
-	"\aProfile\x12!\n" +
-	"\fdisplay_name\x18\x01 \x01(\tR\vdisplayName\x12\x1a\n" +
-	"\blanguage\x18\x02 \x01(\tR\blanguage\x12\x1f\n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\"\x9f\x01\n" +
+	"\x05Group\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\x03B\n" +
+	"\xe0A\x03\xbaH\x04\"\x02(\x00R\x02id\x12\"\n" +
+	"\x04name\x18\x02 \x01(\tB\x0e\xe0A\x02\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\x04name\x12.\n" +
+	"\vdescription\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\vdescription\x12&\n" +
+	"\fmember_count\x18\x04 \x01(\x05B\x03\xe0A\x03R\vmemberCount\"\x84\x01\n" +
+	"\aProfile\x12/\n" +
+	"\fdisplay_name\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\vdisplayName\x12'\n" +
+	"\blanguage\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\bR\blanguage\x12\x1f\n" +
 	"\vnotify_self\x18\x03 \x01(\bR\n" +
-	"notifySelf\"@\n" +
-	"\fLoginRequest\x12\x14\n" +
-	"\x05login\x18\x01 \x01(\tR\x05login\x12\x1a\n" +
-	"\bpassword\x18\x02 \x01(\tR\bpassword\"\xca\x01\n" +
+	"notifySelf\"W\n" +
+	"\fLoginRequest\x12!\n" +
+	"\x05login\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18@R\x05login\x12$\n" +
+	"\bpassword\x18\x02 \x01(\tB\b\xbaH\x05r\x03(\x80\bR\bpassword\"\xca\x01\n" +
 	"\rLoginResponse\x12!\n" +
 	"\faccess_token\x18\x01 \x01(\tR\vaccessToken\x129\n" +
 	"\n" +
@@ -3233,10 +3237,10 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\"K\n" +
 	"\x15UpdateProfileResponse\x122\n" +
-	"\aprofile\x18\x01 \x01(\v2\x18.crm.identity.v1.ProfileR\aprofile\"_\n" +
-	"\x13AuthenticateRequest\x12!\n" +
-	"\faccess_token\x18\x01 \x01(\tR\vaccessToken\x12%\n" +
-	"\x0eclient_address\x18\x02 \x01(\tR\rclientAddress\"\xb3\x02\n" +
+	"\aprofile\x18\x01 \x01(\v2\x18.crm.identity.v1.ProfileR\aprofile\"z\n" +
+	"\x13AuthenticateRequest\x12/\n" +
+	"\faccess_token\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x02R\vaccessToken\x122\n" +
+	"\x0eclient_address\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\rclientAddress\"\xb3\x02\n" +
 	"\x14AuthenticateResponse\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12 \n" +
@@ -3247,28 +3251,29 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\n" +
 	"expires_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12!\n" +
 	"\fdisplay_name\x18\a \x01(\tR\vdisplayName\x120\n" +
-	"\x14must_change_password\x18\b \x01(\bR\x12mustChangePassword\"d\n" +
-	"\x10ListUsersRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x14must_change_password\x18\b \x01(\bR\x12mustChangePassword\"\x8c\x01\n" +
+	"\x10ListUsersRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x14\n" +
-	"\x05query\x18\x03 \x01(\tR\x05query\"h\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x10R\tpageToken\x12\"\n" +
+	"\x05query\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05query\"h\n" +
 	"\x11ListUsersResponse\x12+\n" +
 	"\x05users\x18\x01 \x03(\v2\x15.crm.identity.v1.UserR\x05users\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\">\n" +
 	"\x11CreateUserRequest\x12)\n" +
 	"\x04user\x18\x01 \x01(\v2\x15.crm.identity.v1.UserR\x04user\"?\n" +
 	"\x12CreateUserResponse\x12)\n" +
-	"\x04user\x18\x01 \x01(\v2\x15.crm.identity.v1.UserR\x04user\" \n" +
-	"\x0eGetUserRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"<\n" +
+	"\x04user\x18\x01 \x01(\v2\x15.crm.identity.v1.UserR\x04user\")\n" +
+	"\x0eGetUserRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"<\n" +
 	"\x0fGetUserResponse\x12)\n" +
-	"\x04user\x18\x01 \x01(\v2\x15.crm.identity.v1.UserR\x04user\"\x8b\x01\n" +
+	"\x04user\x18\x01 \x01(\v2\x15.crm.identity.v1.UserR\x04user\"\x94\x01\n" +
 	"\x11UpdateUserRequest\x12)\n" +
 	"\x04user\x18\x01 \x01(\v2\x15.crm.identity.v1.UserR\x04user\x12;\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
-	"updateMask\x12\x0e\n" +
-	"\x02id\x18\x03 \x01(\x03R\x02id\"?\n" +
+	"updateMask\x12\x17\n" +
+	"\x02id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x02id\"?\n" +
 	"\x12UpdateUserResponse\x12)\n" +
 	"\x04user\x18\x01 \x01(\v2\x15.crm.identity.v1.UserR\x04user\"\x12\n" +
 	"\x10ListRolesRequest\"@\n" +
@@ -3283,26 +3288,26 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\x12CreateGroupRequest\x12,\n" +
 	"\x05group\x18\x01 \x01(\v2\x16.crm.identity.v1.GroupR\x05group\"C\n" +
 	"\x13CreateGroupResponse\x12,\n" +
-	"\x05group\x18\x01 \x01(\v2\x16.crm.identity.v1.GroupR\x05group\"!\n" +
-	"\x0fGetGroupRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"@\n" +
+	"\x05group\x18\x01 \x01(\v2\x16.crm.identity.v1.GroupR\x05group\"*\n" +
+	"\x0fGetGroupRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"@\n" +
 	"\x10GetGroupResponse\x12,\n" +
-	"\x05group\x18\x01 \x01(\v2\x16.crm.identity.v1.GroupR\x05group\"4\n" +
-	"\x17ListGroupMembersRequest\x12\x19\n" +
-	"\bgroup_id\x18\x01 \x01(\x03R\agroupId\"K\n" +
+	"\x05group\x18\x01 \x01(\v2\x16.crm.identity.v1.GroupR\x05group\"=\n" +
+	"\x17ListGroupMembersRequest\x12\"\n" +
+	"\bgroup_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\agroupId\"K\n" +
 	"\x18ListGroupMembersResponse\x12/\n" +
-	"\amembers\x18\x01 \x03(\v2\x15.crm.identity.v1.UserR\amembers\"K\n" +
-	"\x15AddGroupMemberRequest\x12\x19\n" +
-	"\bgroup_id\x18\x01 \x01(\x03R\agroupId\x12\x17\n" +
-	"\auser_id\x18\x02 \x01(\x03R\x06userId\"\x18\n" +
-	"\x16AddGroupMemberResponse\"N\n" +
-	"\x18RemoveGroupMemberRequest\x12\x19\n" +
-	"\bgroup_id\x18\x01 \x01(\x03R\agroupId\x12\x17\n" +
-	"\auser_id\x18\x02 \x01(\x03R\x06userId\"\x1b\n" +
-	"\x19RemoveGroupMemberResponse\"L\n" +
-	"\x16CheckMembershipRequest\x12\x17\n" +
-	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x19\n" +
-	"\bgroup_id\x18\x02 \x01(\x03R\agroupId\"s\n" +
+	"\amembers\x18\x01 \x03(\v2\x15.crm.identity.v1.UserR\amembers\"]\n" +
+	"\x15AddGroupMemberRequest\x12\"\n" +
+	"\bgroup_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\agroupId\x12 \n" +
+	"\auser_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06userId\"\x18\n" +
+	"\x16AddGroupMemberResponse\"`\n" +
+	"\x18RemoveGroupMemberRequest\x12\"\n" +
+	"\bgroup_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\agroupId\x12 \n" +
+	"\auser_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06userId\"\x1b\n" +
+	"\x19RemoveGroupMemberResponse\"^\n" +
+	"\x16CheckMembershipRequest\x12 \n" +
+	"\auser_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x06userId\x12\"\n" +
+	"\bgroup_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\agroupId\"s\n" +
 	"\x17CheckMembershipResponse\x12\x16\n" +
 	"\x06member\x18\x01 \x01(\bR\x06member\x12\x16\n" +
 	"\x06active\x18\x02 \x01(\bR\x06active\x12(\n" +
@@ -3314,9 +3319,9 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\vnotify_self\x18\x04 \x01(\bR\n" +
 	"notifySelf\x12(\n" +
 	"\x10telegram_chat_id\x18\x05 \x01(\x03R\x0etelegramChatId\x12\x1b\n" +
-	"\tgroup_ids\x18\x06 \x03(\x03R\bgroupIds\"e\n" +
-	"\x15ListRecipientsRequest\x12\x1b\n" +
-	"\tgroup_ids\x18\x01 \x03(\x03R\bgroupIds\x12/\n" +
+	"\tgroup_ids\x18\x06 \x03(\x03R\bgroupIds\"o\n" +
+	"\x15ListRecipientsRequest\x12%\n" +
+	"\tgroup_ids\x18\x01 \x03(\x03B\b\xbaH\x05\x92\x01\x02\x10dR\bgroupIds\x12/\n" +
 	"\x13include_supervisors\x18\x02 \x01(\bR\x12includeSupervisors\"T\n" +
 	"\x16ListRecipientsResponse\x12:\n" +
 	"\n" +
@@ -3327,18 +3332,18 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1b\n" +
 	"\tdeep_link\x18\x02 \x01(\tR\bdeepLink\x129\n" +
 	"\n" +
-	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"u\n" +
-	"\x19RedeemTelegramLinkRequest\x12\x12\n" +
-	"\x04code\x18\x01 \x01(\tR\x04code\x12\x17\n" +
-	"\achat_id\x18\x02 \x01(\x03R\x06chatId\x12+\n" +
-	"\x11telegram_username\x18\x03 \x01(\tR\x10telegramUsername\"t\n" +
+	"expires_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\"\x8f\x01\n" +
+	"\x19RedeemTelegramLinkRequest\x12\x1f\n" +
+	"\x04code\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18 R\x04code\x12\x17\n" +
+	"\achat_id\x18\x02 \x01(\x03R\x06chatId\x128\n" +
+	"\x11telegram_username\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18@R\x10telegramUsername\"t\n" +
 	"\x1aRedeemTelegramLinkResponse\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12\x1a\n" +
-	"\blanguage\x18\x03 \x01(\tR\blanguage\"H\n" +
+	"\blanguage\x18\x03 \x01(\tR\blanguage\"U\n" +
 	"\x15UnlinkTelegramRequest\x12\x17\n" +
-	"\achat_id\x18\x01 \x01(\x03R\x06chatId\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"\x18\n" +
+	"\achat_id\x18\x01 \x01(\x03R\x06chatId\x12#\n" +
+	"\x06reason\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\x10R\x06reason\"\x18\n" +
 	"\x16UnlinkTelegramResponse\"5\n" +
 	"\x1aResolveTelegramChatRequest\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\x03R\x06chatId\"\xca\x01\n" +
@@ -3348,24 +3353,25 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12\x1a\n" +
 	"\blanguage\x18\x04 \x01(\tR\blanguage\x12 \n" +
 	"\vpermissions\x18\x05 \x03(\tR\vpermissions\x12\x1b\n" +
-	"\tgroup_ids\x18\x06 \x03(\x03R\bgroupIds\"\xf7\x01\n" +
+	"\tgroup_ids\x18\x06 \x03(\x03R\bgroupIds\"\xcc\x02\n" +
 	"\n" +
-	"AuditEvent\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\x12.\n" +
-	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x19\n" +
-	"\bactor_id\x18\x03 \x01(\x03R\aactorId\x12\x1f\n" +
-	"\vactor_login\x18\x04 \x01(\tR\n" +
-	"actorLogin\x12\x16\n" +
-	"\x06action\x18\x05 \x01(\tR\x06action\x12\x16\n" +
-	"\x06target\x18\x06 \x01(\tR\x06target\x12%\n" +
-	"\x0eclient_address\x18\a \x01(\tR\rclientAddress\x12\x16\n" +
-	"\x06detail\x18\b \x01(\tR\x06detail\"\x94\x01\n" +
-	"\x16ListAuditEventsRequest\x12\x1b\n" +
-	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"AuditEvent\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x02id\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\"\n" +
+	"\bactor_id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\aactorId\x12,\n" +
+	"\vactor_login\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18@R\n" +
+	"actorLogin\x12#\n" +
+	"\x06action\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18@R\x06action\x12$\n" +
+	"\x06target\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x06target\x122\n" +
+	"\x0eclient_address\x18\a \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\rclientAddress\x12$\n" +
+	"\x06detail\x18\b \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xe8\aR\x06detail\"\xc4\x01\n" +
+	"\x16ListAuditEventsRequest\x12'\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tR\tpageToken\x12#\n" +
-	"\raction_prefix\x18\x03 \x01(\tR\factionPrefix\x12\x19\n" +
-	"\bactor_id\x18\x04 \x01(\x03R\aactorId\"\x81\x01\n" +
+	"page_token\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x10R\tpageToken\x120\n" +
+	"\raction_prefix\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18@R\factionPrefix\x12\"\n" +
+	"\bactor_id\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\aactorId\"\x81\x01\n" +
 	"\x17ListAuditEventsResponse\x12>\n" +
 	"\faudit_events\x18\x01 \x03(\v2\x1b.crm.identity.v1.AuditEventR\vauditEvents\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"L\n" +

@@ -7,8 +7,10 @@
 package notifierv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/telecomcrm/crm/proto/gen/crm/auth/v1"
 	v1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	_ "github.com/telecomcrm/crm/proto/gen/crm/validate/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -522,47 +524,47 @@ var File_crm_notifier_v1_notifier_proto protoreflect.FileDescriptor
 
 const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecrm/notifier/v1/notifier.proto\x12\x0fcrm.notifier.v1\x1a\x18crm/auth/v1/access.proto\x1a\x16crm/task/v1/task.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\a\n" +
+	"\x1ecrm/notifier/v1/notifier.proto\x12\x0fcrm.notifier.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x16crm/task/v1/task.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc4\t\n" +
 	"\n" +
-	"TaskNotice\x12\x19\n" +
-	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12.\n" +
-	"\x04kind\x18\x02 \x01(\x0e2\x1a.crm.task.v1.TaskEventKindR\x04kind\x12.\n" +
-	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x17\n" +
-	"\atask_id\x18\x04 \x01(\x03R\x06taskId\x12\x1f\n" +
-	"\vtask_number\x18\x05 \x01(\tR\n" +
-	"taskNumber\x12\x1d\n" +
+	"TaskNotice\x12'\n" +
+	"\bevent_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\aeventId\x128\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1a.crm.task.v1.TaskEventKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12 \n" +
+	"\atask_id\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06taskId\x12,\n" +
+	"\vtask_number\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x182R\n" +
+	"taskNumber\x12+\n" +
 	"\n" +
-	"task_title\x18\x06 \x01(\tR\ttaskTitle\x122\n" +
-	"\ttask_kind\x18\a \x01(\x0e2\x15.crm.task.v1.TaskKindR\btaskKind\x125\n" +
+	"task_title\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\ttaskTitle\x12<\n" +
+	"\ttask_kind\x18\a \x01(\x0e2\x15.crm.task.v1.TaskKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\btaskKind\x12?\n" +
 	"\n" +
-	"task_state\x18\b \x01(\x0e2\x16.crm.task.v1.TaskStateR\ttaskState\x12\x1f\n" +
-	"\vcustomer_id\x18\t \x01(\x03R\n" +
-	"customerId\x12#\n" +
+	"task_state\x18\b \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\ttaskState\x12(\n" +
+	"\vcustomer_id\x18\t \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
+	"customerId\x121\n" +
 	"\rcustomer_name\x18\n" +
-	" \x01(\tR\fcustomerName\x12\x1f\n" +
-	"\vcontract_id\x18\v \x01(\x03R\n" +
-	"contractId\x12'\n" +
-	"\x0fcontract_number\x18\f \x01(\tR\x0econtractNumber\x12\x19\n" +
-	"\broute_id\x18\r \x01(\x03R\arouteId\x12\x1d\n" +
+	" \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\fcustomerName\x12(\n" +
+	"\vcontract_id\x18\v \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
+	"contractId\x124\n" +
+	"\x0fcontract_number\x18\f \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\x14R\x0econtractNumber\x12\"\n" +
+	"\broute_id\x18\r \x01(\x03B\a\xbaH\x04\"\x02(\x00R\arouteId\x12+\n" +
 	"\n" +
-	"route_name\x18\x0e \x01(\tR\trouteName\x12!\n" +
-	"\fprocess_name\x18\x0f \x01(\tR\vprocessName\x12*\n" +
-	"\x11from_process_name\x18\x10 \x01(\tR\x0ffromProcessName\x12(\n" +
-	"\x10current_group_id\x18\x11 \x01(\x03R\x0ecurrentGroupId\x12\x1b\n" +
-	"\tgroup_ids\x18\x12 \x03(\x03R\bgroupIds\x12/\n" +
-	"\x13include_supervisors\x18\x13 \x01(\bR\x12includeSupervisors\x12\x19\n" +
-	"\bactor_id\x18\x14 \x01(\x03R\aactorId\x12\x1d\n" +
+	"route_name\x18\x0e \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\trouteName\x12/\n" +
+	"\fprocess_name\x18\x0f \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\vprocessName\x128\n" +
+	"\x11from_process_name\x18\x10 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x0ffromProcessName\x121\n" +
+	"\x10current_group_id\x18\x11 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x0ecurrentGroupId\x12%\n" +
+	"\tgroup_ids\x18\x12 \x03(\x03B\b\xbaH\x05\x92\x01\x02\x10dR\bgroupIds\x12/\n" +
+	"\x13include_supervisors\x18\x13 \x01(\bR\x12includeSupervisors\x12\"\n" +
+	"\bactor_id\x18\x14 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\aactorId\x12+\n" +
 	"\n" +
-	"actor_name\x18\x15 \x01(\tR\tactorName\x12\x12\n" +
-	"\x04text\x18\x16 \x01(\tR\x04text\x12\x1e\n" +
+	"actor_name\x18\x15 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\tactorName\x12 \n" +
+	"\x04text\x18\x16 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xa0\x1fR\x04text\x12+\n" +
 	"\n" +
-	"resolution\x18\x17 \x01(\tR\n" +
-	"resolution\x12\x1f\n" +
-	"\vassignee_id\x18\x18 \x01(\x03R\n" +
-	"assigneeId\x12#\n" +
-	"\rassignee_name\x18\x19 \x01(\tR\fassigneeName\x12\x1d\n" +
+	"resolution\x18\x17 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\n" +
+	"resolution\x12(\n" +
+	"\vassignee_id\x18\x18 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
+	"assigneeId\x121\n" +
+	"\rassignee_name\x18\x19 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\fassigneeName\x12&\n" +
 	"\n" +
-	"process_id\x18\x1a \x01(\x03R\tprocessId\"N\n" +
+	"process_id\x18\x1a \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tprocessId\"N\n" +
 	"\x17EnqueueTaskEventRequest\x123\n" +
 	"\x06notice\x18\x01 \x01(\v2\x1b.crm.notifier.v1.TaskNoticeR\x06notice\"2\n" +
 	"\x18EnqueueTaskEventResponse\x12\x16\n" +

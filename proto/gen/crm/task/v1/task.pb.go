@@ -7,7 +7,9 @@
 package taskv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/telecomcrm/crm/proto/gen/crm/auth/v1"
+	_ "github.com/telecomcrm/crm/proto/gen/crm/validate/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -3237,37 +3239,38 @@ var File_crm_task_v1_task_proto protoreflect.FileDescriptor
 
 const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
-	"\x16crm/task/v1/task.proto\x12\vcrm.task.v1\x1a\x18crm/auth/v1/access.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x01\n" +
-	"\aProcess\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x12\x19\n" +
-	"\bgroup_id\x18\x03 \x01(\x03R\agroupId\x12\x1f\n" +
-	"\vsla_seconds\x18\x04 \x01(\x03R\n" +
-	"slaSeconds\x12\x1a\n" +
-	"\bposition\x18\x05 \x01(\x05R\bposition\"\xcf\x01\n" +
-	"\tCloseRule\x12.\n" +
-	"\x04kind\x18\x01 \x01(\x0e2\x1a.crm.task.v1.CloseRuleKindR\x04kind\x12\x1d\n" +
+	"\x16crm/task/v1/task.proto\x12\vcrm.task.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x01\n" +
+	"\aProcess\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x02id\x12 \n" +
+	"\x04name\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x04name\x12\"\n" +
+	"\bgroup_id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\agroupId\x12(\n" +
+	"\vsla_seconds\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
+	"slaSeconds\x12#\n" +
+	"\bposition\x18\x05 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bposition\"\xf9\x01\n" +
+	"\tCloseRule\x128\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1a.crm.task.v1.CloseRuleKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12\x1d\n" +
 	"\n" +
-	"process_id\x18\x02 \x01(\x03R\tprocessId\x12!\n" +
-	"\fidle_seconds\x18\x03 \x01(\x03R\vidleSeconds\x12\x1e\n" +
+	"process_id\x18\x02 \x01(\x03R\tprocessId\x12*\n" +
+	"\fidle_seconds\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\vidleSeconds\x12+\n" +
 	"\n" +
-	"resolution\x18\x04 \x01(\tR\n" +
-	"resolution\x120\n" +
-	"\aoutcome\x18\x05 \x01(\x0e2\x16.crm.task.v1.TaskStateR\aoutcome\"\x8b\x03\n" +
-	"\x05Route\x12\x13\n" +
-	"\x02id\x18\x01 \x01(\x03B\x03\xe0A\x03R\x02id\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
-	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x1d\n" +
+	"resolution\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\n" +
+	"resolution\x12:\n" +
+	"\aoutcome\x18\x05 \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\aoutcome\"\xcc\x03\n" +
+	"\x05Route\x12\x1a\n" +
+	"\x02id\x18\x01 \x01(\x03B\n" +
+	"\xe0A\x03\xbaH\x04\"\x02(\x00R\x02id\x12 \n" +
+	"\x04name\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x04name\x12.\n" +
+	"\vdescription\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xd0\x0fR\vdescription\x12\x1d\n" +
 	"\aversion\x18\x04 \x01(\x05B\x03\xe0A\x03R\aversion\x12#\n" +
 	"\n" +
 	"connection\x18\x05 \x01(\bB\x03\xe0A\x03R\n" +
-	"connection\x122\n" +
-	"\tprocesses\x18\x06 \x03(\v2\x14.crm.task.v1.ProcessR\tprocesses\x127\n" +
-	"\vclose_rules\x18\a \x03(\v2\x16.crm.task.v1.CloseRuleR\n" +
+	"connection\x12<\n" +
+	"\tprocesses\x18\x06 \x03(\v2\x14.crm.task.v1.ProcessB\b\xbaH\x05\x92\x01\x02\x102R\tprocesses\x12A\n" +
+	"\vclose_rules\x18\a \x03(\v2\x16.crm.task.v1.CloseRuleB\b\xbaH\x05\x92\x01\x02\x102R\n" +
 	"closeRules\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime\x12D\n" +
-	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectR\x0econtractEffect\"\xda\a\n" +
+	"updateTime\x12N\n" +
+	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\"\xda\a\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12)\n" +
@@ -3336,83 +3339,86 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"resolution\x12\x1f\n" +
 	"\vassignee_id\x18\r \x01(\x03R\n" +
 	"assigneeId\x12#\n" +
-	"\rassignee_name\x18\x0e \x01(\tR\fassigneeName\"\x87\x01\n" +
-	"\x11CreateTaskRequest\x12\x1f\n" +
-	"\vcontract_id\x18\x01 \x01(\x03R\n" +
-	"contractId\x12\x19\n" +
-	"\broute_id\x18\x02 \x01(\x03R\arouteId\x12\x14\n" +
-	"\x05title\x18\x03 \x01(\tR\x05title\x12 \n" +
-	"\vdescription\x18\x04 \x01(\tR\vdescription\";\n" +
+	"\rassignee_name\x18\x0e \x01(\tR\fassigneeName\"\xb5\x01\n" +
+	"\x11CreateTaskRequest\x12(\n" +
+	"\vcontract_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"contractId\x12\"\n" +
+	"\broute_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\arouteId\x12\"\n" +
+	"\x05title\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05title\x12.\n" +
+	"\vdescription\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xa0\x1fR\vdescription\";\n" +
 	"\x12CreateTaskResponse\x12%\n" +
-	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\" \n" +
-	"\x0eGetTaskRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"8\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\")\n" +
+	"\x0eGetTaskRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"8\n" +
 	"\x0fGetTaskResponse\x12%\n" +
-	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"\xb3\x02\n" +
-	"\x10ListTasksRequest\x12\x19\n" +
-	"\bgroup_id\x18\x01 \x01(\x03R\agroupId\x12,\n" +
-	"\x05state\x18\x02 \x01(\x0e2\x16.crm.task.v1.TaskStateR\x05state\x12\x1f\n" +
-	"\vcontract_id\x18\x03 \x01(\x03R\n" +
-	"contractId\x12\x1f\n" +
-	"\vcustomer_id\x18\x04 \x01(\x03R\n" +
-	"customerId\x12\x1a\n" +
-	"\bassignee\x18\x05 \x01(\tR\bassignee\x12\x19\n" +
-	"\broute_id\x18\x06 \x01(\x03R\arouteId\x12!\n" +
-	"\fsla_breached\x18\a \x01(\bR\vslaBreached\x12\x1b\n" +
-	"\tpage_size\x18\b \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"\x88\x03\n" +
+	"\x10ListTasksRequest\x12\"\n" +
+	"\bgroup_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\agroupId\x126\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12(\n" +
+	"\vcontract_id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
+	"contractId\x12(\n" +
+	"\vcustomer_id\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
+	"customerId\x12'\n" +
+	"\bassignee\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\x14R\bassignee\x12\"\n" +
+	"\broute_id\x18\x06 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\arouteId\x12!\n" +
+	"\fsla_breached\x18\a \x01(\bR\vslaBreached\x12'\n" +
+	"\tpage_size\x18\b \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\t \x01(\tR\tpageToken\"d\n" +
+	"page_token\x18\t \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x10R\tpageToken\"d\n" +
 	"\x11ListTasksResponse\x12'\n" +
 	"\x05tasks\x18\x01 \x03(\v2\x11.crm.task.v1.TaskR\x05tasks\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"}\n" +
-	"\x12AdvanceTaskRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x18\n" +
-	"\acomment\x18\x02 \x01(\tR\acomment\x12\x1e\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaa\x01\n" +
+	"\x12AdvanceTaskRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12&\n" +
+	"\acomment\x18\x02 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xa0\x1fR\acomment\x12+\n" +
 	"\n" +
-	"resolution\x18\x03 \x01(\tR\n" +
-	"resolution\x12\x1d\n" +
+	"resolution\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\n" +
+	"resolution\x12&\n" +
 	"\n" +
-	"process_id\x18\x04 \x01(\x03R\tprocessId\"<\n" +
+	"process_id\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tprocessId\"<\n" +
 	"\x13AdvanceTaskResponse\x12%\n" +
-	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"\x85\x01\n" +
-	"\x11ReturnTaskRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x1d\n" +
-	"\acomment\x18\x02 \x01(\tB\x03\xe0A\x02R\acomment\x12\"\n" +
-	"\rto_process_id\x18\x03 \x01(\x03R\vtoProcessId\x12\x1d\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"\xac\x01\n" +
+	"\x11ReturnTaskRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12)\n" +
+	"\acomment\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xa0\x1fR\acomment\x12+\n" +
+	"\rto_process_id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\vtoProcessId\x12&\n" +
 	"\n" +
-	"process_id\x18\x04 \x01(\x03R\tprocessId\";\n" +
+	"process_id\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tprocessId\";\n" +
 	"\x12ReturnTaskResponse\x12%\n" +
-	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"[\n" +
-	"\x11AssignTaskRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
-	"\auser_id\x18\x02 \x01(\x03R\x06userId\x12\x1d\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"v\n" +
+	"\x11AssignTaskRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12 \n" +
+	"\auser_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x06userId\x12&\n" +
 	"\n" +
-	"process_id\x18\x03 \x01(\x03R\tprocessId\";\n" +
+	"process_id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tprocessId\";\n" +
 	"\x12AssignTaskResponse\x12%\n" +
-	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"@\n" +
-	"\x11CancelTaskRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x1b\n" +
-	"\x06reason\x18\x02 \x01(\tB\x03\xe0A\x02R\x06reason\";\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"U\n" +
+	"\x11CancelTaskRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12'\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x06reason\";\n" +
 	"\x12CancelTaskResponse\x12%\n" +
-	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"j\n" +
-	"\x13ListCommentsRequest\x12\x17\n" +
-	"\atask_id\x18\x01 \x01(\x03R\x06taskId\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"\x8d\x01\n" +
+	"\x13ListCommentsRequest\x12 \n" +
+	"\atask_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06taskId\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"p\n" +
+	"page_token\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x10R\tpageToken\"p\n" +
 	"\x14ListCommentsResponse\x120\n" +
 	"\bcomments\x18\x01 \x03(\v2\x14.crm.task.v1.CommentR\bcomments\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"E\n" +
-	"\x11AddCommentRequest\x12\x17\n" +
-	"\atask_id\x18\x01 \x01(\x03R\x06taskId\x12\x17\n" +
-	"\x04text\x18\x02 \x01(\tB\x03\xe0A\x02R\x04text\"D\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"Z\n" +
+	"\x11AddCommentRequest\x12 \n" +
+	"\atask_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06taskId\x12#\n" +
+	"\x04text\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xa0\x1fR\x04text\"D\n" +
 	"\x12AddCommentResponse\x12.\n" +
-	"\acomment\x18\x01 \x01(\v2\x14.crm.task.v1.CommentR\acomment\"l\n" +
-	"\x15ListTaskEventsRequest\x12\x17\n" +
-	"\atask_id\x18\x01 \x01(\x03R\x06taskId\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\acomment\x18\x01 \x01(\v2\x14.crm.task.v1.CommentR\acomment\"\x8f\x01\n" +
+	"\x15ListTaskEventsRequest\x12 \n" +
+	"\atask_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06taskId\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xf4\x03(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"y\n" +
+	"page_token\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x10R\tpageToken\"y\n" +
 	"\x16ListTaskEventsResponse\x127\n" +
 	"\vtask_events\x18\x01 \x03(\v2\x16.crm.task.v1.TaskEventR\n" +
 	"taskEvents\x12&\n" +
@@ -3437,57 +3443,57 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\bmy_tasks\x18\x04 \x01(\x03R\amyTasks\"\x13\n" +
 	"\x11ListRoutesRequest\"@\n" +
 	"\x12ListRoutesResponse\x12*\n" +
-	"\x06routes\x18\x01 \x03(\v2\x12.crm.task.v1.RouteR\x06routes\"!\n" +
-	"\x0fGetRouteRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"<\n" +
+	"\x06routes\x18\x01 \x03(\v2\x12.crm.task.v1.RouteR\x06routes\"*\n" +
+	"\x0fGetRouteRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"<\n" +
 	"\x10GetRouteResponse\x12(\n" +
 	"\x05route\x18\x01 \x01(\v2\x12.crm.task.v1.RouteR\x05route\">\n" +
 	"\x12CreateRouteRequest\x12(\n" +
 	"\x05route\x18\x01 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"?\n" +
 	"\x13CreateRouteResponse\x12(\n" +
-	"\x05route\x18\x01 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"y\n" +
+	"\x05route\x18\x01 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"\x8b\x01\n" +
 	"\x12UpdateRouteRequest\x12(\n" +
-	"\x05route\x18\x01 \x01(\v2\x12.crm.task.v1.RouteR\x05route\x12)\n" +
-	"\x10expected_version\x18\x02 \x01(\x05R\x0fexpectedVersion\x12\x0e\n" +
-	"\x02id\x18\x03 \x01(\x03R\x02id\"?\n" +
+	"\x05route\x18\x01 \x01(\v2\x12.crm.task.v1.RouteR\x05route\x122\n" +
+	"\x10expected_version\x18\x02 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x0fexpectedVersion\x12\x17\n" +
+	"\x02id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x02id\"?\n" +
 	"\x13UpdateRouteResponse\x12(\n" +
-	"\x05route\x18\x01 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"~\n" +
-	"\x1bCreateConnectionTaskRequest\x12\x1f\n" +
-	"\vcontract_id\x18\x01 \x01(\x03R\n" +
-	"contractId\x12\x1f\n" +
-	"\vworkflow_id\x18\x02 \x01(\tR\n" +
-	"workflowId\x12\x1d\n" +
+	"\x05route\x18\x01 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"\x9d\x01\n" +
+	"\x1bCreateConnectionTaskRequest\x12(\n" +
+	"\vcontract_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"contractId\x12,\n" +
+	"\vworkflow_id\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\n" +
+	"workflowId\x12&\n" +
 	"\n" +
-	"created_by\x18\x03 \x01(\x03R\tcreatedBy\"o\n" +
+	"created_by\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tcreatedBy\"o\n" +
 	"\x1cCreateConnectionTaskResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\x12(\n" +
-	"\x05route\x18\x02 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"\x98\x05\n" +
+	"\x05route\x18\x02 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"\xa3\x06\n" +
 	"\n" +
-	"Transition\x12\x17\n" +
-	"\atask_id\x18\x01 \x01(\x03R\x06taskId\x12\x1a\n" +
-	"\bsequence\x18\x02 \x01(\x03R\bsequence\x12.\n" +
-	"\x04kind\x18\x03 \x01(\x0e2\x1a.crm.task.v1.TaskEventKindR\x04kind\x12.\n" +
-	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x19\n" +
-	"\bactor_id\x18\x05 \x01(\x03R\aactorId\x12\x1d\n" +
+	"Transition\x12 \n" +
+	"\atask_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06taskId\x12#\n" +
+	"\bsequence\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\bsequence\x128\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x1a.crm.task.v1.TaskEventKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12.\n" +
+	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\"\n" +
+	"\bactor_id\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\aactorId\x12+\n" +
 	"\n" +
-	"actor_name\x18\x06 \x01(\tR\tactorName\x12\x1d\n" +
+	"actor_name\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\tactorName\x12&\n" +
 	"\n" +
-	"process_id\x18\a \x01(\x03R\tprocessId\x12&\n" +
-	"\x0ffrom_process_id\x18\b \x01(\x03R\rfromProcessId\x12\x12\n" +
-	"\x04text\x18\t \x01(\tR\x04text\x12\x1e\n" +
+	"process_id\x18\a \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tprocessId\x12/\n" +
+	"\x0ffrom_process_id\x18\b \x01(\x03B\a\xbaH\x04\"\x02(\x00R\rfromProcessId\x12 \n" +
+	"\x04text\x18\t \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xa0\x1fR\x04text\x12+\n" +
 	"\n" +
 	"resolution\x18\n" +
-	" \x01(\tR\n" +
+	" \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\n" +
 	"resolution\x12\x18\n" +
-	"\acomment\x18\v \x01(\bR\acomment\x12\x1f\n" +
-	"\vassignee_id\x18\f \x01(\x03R\n" +
-	"assigneeId\x12,\n" +
-	"\x05state\x18\r \x01(\x0e2\x16.crm.task.v1.TaskStateR\x05state\x128\n" +
+	"\acomment\x18\v \x01(\bR\acomment\x12(\n" +
+	"\vassignee_id\x18\f \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
+	"assigneeId\x126\n" +
+	"\x05state\x18\r \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x128\n" +
 	"\n" +
 	"sla_due_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\bslaDueAt\x12!\n" +
-	"\fsla_breached\x18\x0f \x01(\bR\vslaBreached\x12!\n" +
-	"\fclose_reason\x18\x10 \x01(\tR\vcloseReason\x12(\n" +
-	"\x10notify_group_ids\x18\x11 \x03(\x03R\x0enotifyGroupIds\x12-\n" +
+	"\fsla_breached\x18\x0f \x01(\bR\vslaBreached\x12/\n" +
+	"\fclose_reason\x18\x10 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\vcloseReason\x122\n" +
+	"\x10notify_group_ids\x18\x11 \x03(\x03B\b\xbaH\x05\x92\x01\x02\x10dR\x0enotifyGroupIds\x12-\n" +
 	"\x12notify_supervisors\x18\x12 \x01(\bR\x11notifySupervisors\"Q\n" +
 	"\x16ApplyTransitionRequest\x127\n" +
 	"\n" +
@@ -3495,9 +3501,9 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"transition\"^\n" +
 	"\x17ApplyTransitionResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\x12\x1c\n" +
-	"\tduplicate\x18\x02 \x01(\bR\tduplicate\"$\n" +
-	"\x12DiscardTaskRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\x03R\x02id\"\x15\n" +
+	"\tduplicate\x18\x02 \x01(\bR\tduplicate\"-\n" +
+	"\x12DiscardTaskRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"\x15\n" +
 	"\x13DiscardTaskResponse*V\n" +
 	"\bTaskKind\x12\x19\n" +
 	"\x15TASK_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +

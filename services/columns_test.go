@@ -1,0 +1,266 @@
+// The services' string columns and the request limits their values come
+// from must agree: a value the proto lets through has to fit its column
+// in PostgreSQL, or the database refuses what validation passed.
+package services_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	"buf.build/go/protovalidate"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"gorm.io/gorm"
+
+	"github.com/telecomcrm/crm/services/contract"
+	"github.com/telecomcrm/crm/services/customer"
+	"github.com/telecomcrm/crm/services/identity"
+	"github.com/telecomcrm/crm/services/notifier"
+	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/servicetest"
+	"github.com/telecomcrm/crm/services/task"
+)
+
+// columnSources names, for every string column, the request fields whose
+// values are written into it. A column no request writes says why in
+// notFromRequests instead; a column in neither fails the test, so a new
+// column gets its limit decided.
+var columnSources = map[string][]string{
+	"customer.customers.name":       {"crm.customer.v1.Customer.name"},
+	"customer.customers.name_lower": {"crm.customer.v1.Customer.name"},
+	"customer.customers.email":      {"crm.customer.v1.Customer.email"},
+	"customer.customers.address":    {"crm.customer.v1.Customer.address"},
+	"customer.phones.label":         {"crm.customer.v1.Phone.label"},
+
+	"contract.tariffs.name":       {"crm.contract.v1.Tariff.name"},
+	"contract.tariffs.technology": {"crm.contract.v1.Tariff.technology"},
+	"contract.tariffs.currency":   {"crm.contract.v1.Money.currency"},
+	"contract.contracts.address":  {"crm.contract.v1.CreateContractRequest.address", "crm.contract.v1.CreateConnectionRequest.address"},
+
+	"task.routes.name":                   {"crm.task.v1.Route.name"},
+	"task.routes.description":            {"crm.task.v1.Route.description"},
+	"task.tasks.title":                   {"crm.task.v1.CreateTaskRequest.title"},
+	"task.tasks.description":             {"crm.task.v1.CreateTaskRequest.description"},
+	"task.tasks.route_name":              {"crm.task.v1.Route.name"},
+	"task.tasks.process_name":            {"crm.task.v1.Process.name"},
+	"task.tasks.customer_name":           {"crm.customer.v1.Customer.name"},
+	"task.tasks.assignee_name":           {"crm.identity.v1.User.display_name"},
+	"task.tasks.close_reason":            {"crm.task.v1.CancelTaskRequest.reason", "crm.task.v1.Transition.close_reason"},
+	"task.tasks.workflow_id":             {"crm.task.v1.CreateConnectionTaskRequest.workflow_id"},
+	"task.task_events.actor_name":        {"crm.task.v1.Transition.actor_name", "crm.identity.v1.User.display_name"},
+	"task.task_events.process_name":      {"crm.task.v1.Process.name"},
+	"task.task_events.from_process_name": {"crm.task.v1.Process.name"},
+	"task.task_events.text": {"crm.task.v1.Transition.text", "crm.task.v1.AddCommentRequest.text",
+		"crm.task.v1.AdvanceTaskRequest.comment", "crm.task.v1.ReturnTaskRequest.comment", "crm.task.v1.CancelTaskRequest.reason"},
+	"task.task_events.resolution":    {"crm.task.v1.Transition.resolution", "crm.task.v1.AdvanceTaskRequest.resolution", "crm.task.v1.CloseRule.resolution"},
+	"task.task_events.assignee_name": {"crm.identity.v1.User.display_name"},
+	"task.comments.author_name":      {"crm.task.v1.Transition.actor_name", "crm.identity.v1.User.display_name"},
+	"task.comments.text":             {"crm.task.v1.Transition.text", "crm.task.v1.AddCommentRequest.text", "crm.task.v1.AdvanceTaskRequest.comment", "crm.task.v1.ReturnTaskRequest.comment"},
+	"task.comments.process_name":     {"crm.task.v1.Process.name"},
+
+	"identity.users.login":                 {"crm.identity.v1.User.login"},
+	"identity.users.display_name":          {"crm.identity.v1.User.display_name", "crm.identity.v1.Profile.display_name"},
+	"identity.users.display_name_lower":    {"crm.identity.v1.User.display_name", "crm.identity.v1.Profile.display_name"},
+	"identity.users.language":              {"crm.identity.v1.User.language", "crm.identity.v1.Profile.language"},
+	"identity.user_roles.role_name":        {"crm.identity.v1.User.roles"},
+	"identity.work_groups.name":            {"crm.identity.v1.Group.name"},
+	"identity.work_groups.name_lower":      {"crm.identity.v1.Group.name"},
+	"identity.work_groups.description":     {"crm.identity.v1.Group.description"},
+	"identity.sessions.last_address":       {"crm.identity.v1.AuthenticateRequest.client_address"},
+	"identity.telegram_users.username":     {"crm.identity.v1.RedeemTelegramLinkRequest.telegram_username"},
+	"identity.audit_events.actor_login":    {"crm.identity.v1.AuditEvent.actor_login", "crm.identity.v1.User.login"},
+	"identity.audit_events.action":         {"crm.identity.v1.AuditEvent.action"},
+	"identity.audit_events.target":         {"crm.identity.v1.AuditEvent.target"},
+	"identity.audit_events.client_address": {"crm.identity.v1.AuditEvent.client_address", "crm.identity.v1.AuthenticateRequest.client_address"},
+	"identity.audit_events.detail":         {"crm.identity.v1.AuditEvent.detail"},
+
+	"notifier.events.event_id":        {"crm.notifier.v1.TaskNotice.event_id"},
+	"notifier.deliveries.event_id":    {"crm.notifier.v1.TaskNotice.event_id"},
+	"notifier.deliveries.task_number": {"crm.notifier.v1.TaskNotice.task_number"},
+	"notifier.deliveries.language":    {"crm.identity.v1.User.language"},
+	"notifier.prompts.task_number":    {"crm.notifier.v1.TaskNotice.task_number"},
+}
+
+var notFromRequests = map[string]string{
+	"*.schema_migrations.id":                    "migration ids, written by the code",
+	"customer.phones.number":                    "the normalised E.164 form is stored: + and at most 15 digits",
+	"contract.contracts.number":                 "made by the service: C- and the id",
+	"task.tasks.number":                         "made by the service: T- and the id",
+	"task.tasks.contract_number":                "copied from the contract service's number",
+	"task.route_versions.definition":            "the route as JSON, bounded by Route's limits (50 processes, 50 rules, 200-character names)",
+	"task.task_events.notify_groups":            "group ids joined by commas, made by the service",
+	"identity.permissions.name":                 "seeded",
+	"identity.permissions.description":          "seeded",
+	"identity.roles.name":                       "seeded",
+	"identity.roles.description":                "seeded",
+	"identity.role_permissions.role_name":       "seeded",
+	"identity.role_permissions.permission_name": "seeded",
+	"identity.users.password_hash":              "an argon2id hash",
+	"identity.sessions.token_hash":              "a SHA-256 hash in hex",
+	"identity.telegram_links.code_hash":         "a SHA-256 hash in hex",
+	"identity.login_throttles.subject":          "the service's key: a prefix and a login or an address, clipped",
+	"notifier.events.last_error":                "the notifier's own words, clipped",
+	"notifier.deliveries.text":                  "the message the notifier renders",
+	"notifier.deliveries.markup":                "the keyboard the notifier renders",
+	"notifier.deliveries.state":                 "one of the notifier's states",
+	"notifier.deliveries.reason":                "the notifier's own words, clipped",
+	"notifier.prompts.kind":                     "one of the bot's prompt kinds",
+	"notifier.delivery_totals.state":            "one of the notifier's states",
+}
+
+type column struct {
+	Schema, Table, Name, Type string
+	Max                       *int
+}
+
+func (c column) key() string { return c.Schema + "." + c.Table + "." + c.Name }
+
+func TestEveryStringColumnHoldsWhatItsRequestLimitsLetThrough(t *testing.T) {
+	if !servicetest.OnPostgres() {
+		t.Skip("the columns' sizes are PostgreSQL's; set " + servicetest.PostgresEnv)
+	}
+	ctx := context.Background()
+	c := servicetest.Common(t)
+	log := servicetest.Logger()
+	var db *gorm.DB
+	for _, open := range []func() (*gorm.DB, error){
+		func() (*gorm.DB, error) { return customer.OpenDB(ctx, c, log) },
+		func() (*gorm.DB, error) { return contract.OpenDB(ctx, c, log) },
+		func() (*gorm.DB, error) { return task.OpenDB(ctx, c, log) },
+		func() (*gorm.DB, error) { return notifier.OpenDB(ctx, c, log) },
+		func() (*gorm.DB, error) {
+			return identity.OpenDB(ctx, c, identity.FirstAdmin{Password: "columns-test-admin-password"}, log)
+		},
+	} {
+		d, err := open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = database.Close(d) })
+		db = d
+	}
+	var cols []column
+	if err := db.Raw(`SELECT table_schema AS schema, table_name AS "table", column_name AS name, data_type AS type, character_maximum_length AS max
+		FROM information_schema.columns
+		WHERE table_schema IN ('customer', 'contract', 'task', 'identity', 'notifier')
+		  AND data_type IN ('character varying', 'character', 'text')
+		ORDER BY 1, 2, ordinal_position`).Scan(&cols).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(cols) < 60 {
+		t.Fatalf("only %d string columns found", len(cols))
+	}
+	seen := map[string]bool{}
+	for _, col := range cols {
+		key := col.key()
+		seen[key] = true
+		if _, ok := notFromRequests[key]; ok || notFromRequests["*."+col.Table+"."+col.Name] != "" {
+			continue
+		}
+		fields, ok := columnSources[key]
+		if !ok {
+			t.Errorf("%s (%s) is written from which request field? Add it to columnSources, or say why none in notFromRequests", key, col.Type)
+			continue
+		}
+		for _, name := range fields {
+			t.Run(key+"←"+name, func(t *testing.T) { checkColumn(t, db, col, name) })
+		}
+	}
+	for _, m := range []map[string][]string{columnSources} {
+		for key := range m {
+			if !seen[key] {
+				t.Errorf("columnSources names %s, which is not a string column", key)
+			}
+		}
+	}
+}
+
+// checkColumn proves that a value at the field's limit, in two-byte
+// Cyrillic letters, fits a column of col's very type, and that one letter
+// more is refused by the field's rules before it could reach the column.
+func checkColumn(t *testing.T, db *gorm.DB, col column, fieldName string) {
+	fd, limit := fieldLimit(t, fieldName)
+	if col.Max != nil && limit > *col.Max {
+		t.Errorf("%s lets %d characters through; %s holds %d", fieldName, limit, col.key(), *col.Max)
+	}
+	at := strings.Repeat("ж", limit)
+	err := db.Transaction(func(tx *gorm.DB) error {
+		probe := fmt.Sprintf(`CREATE TEMP TABLE probe ON COMMIT DROP AS SELECT %s AS v FROM %s.%s WITH NO DATA`,
+			quote(col.Name), quote(col.Schema), quote(col.Table))
+		if err := tx.Exec(probe).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`INSERT INTO probe (v) VALUES (?)`, at).Error
+	})
+	if err != nil {
+		t.Errorf("%d Cyrillic letters (the limit of %s) are not stored in %s: %v", limit, fieldName, col.key(), err)
+	}
+	if v := violation(t, fd, at); v != "" {
+		t.Errorf("a value at the limit is refused: %s", v)
+	}
+	if v := violation(t, fd, at+"ж"); v != "string.max_len" && v != "string.max_bytes" {
+		t.Errorf("one letter over the limit of %s: rule %q, want max_len", fieldName, v)
+	}
+}
+
+func quote(ident string) string { return `"` + strings.ReplaceAll(ident, `"`, `""`) + `"` }
+
+// fieldLimit finds a request field and the length its rules allow.
+func fieldLimit(t *testing.T, name string) (protoreflect.FieldDescriptor, int) {
+	t.Helper()
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	fd := d.(protoreflect.FieldDescriptor)
+	rules, _ := proto.GetExtension(fd.Options(), validate.E_Field).(*validate.FieldRules)
+	sr := rules.GetString()
+	if fd.IsList() {
+		sr = rules.GetRepeated().GetItems().GetString()
+	}
+	limit := int(sr.GetMaxLen())
+	if b := int(sr.GetMaxBytes()); limit == 0 && b > 0 {
+		limit = b / 2 // the letters of the probe are two bytes each
+	}
+	if limit == 0 {
+		t.Fatalf("%s declares no length limit", name)
+	}
+	return fd, limit
+}
+
+// violation validates the field's message holding value in that field and
+// answers the rule it breaks there, or "".
+func violation(t *testing.T, fd protoreflect.FieldDescriptor, value string) string {
+	t.Helper()
+	mt, err := protoregistry.GlobalTypes.FindMessageByName(fd.ContainingMessage().FullName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := mt.New()
+	if fd.IsList() {
+		msg.Mutable(fd).List().Append(protoreflect.ValueOfString(value))
+	} else {
+		msg.Set(fd, protoreflect.ValueOfString(value))
+	}
+	err = protovalidate.GlobalValidator.Validate(msg.Interface())
+	var verr *protovalidate.ValidationError
+	if err != nil && !errors.As(err, &verr) {
+		t.Fatal(err)
+	}
+	var rules []string
+	if verr != nil {
+		for _, v := range verr.Violations {
+			if els := v.Proto.GetField().GetElements(); len(els) == 1 && els[0].GetFieldNumber() == int32(fd.Number()) {
+				rules = append(rules, v.Proto.GetRuleId())
+			}
+		}
+	}
+	sort.Strings(rules)
+	return strings.Join(rules, ",")
+}
