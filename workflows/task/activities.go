@@ -32,6 +32,12 @@ func (a *Activities) Apply(ctx context.Context, t *taskv1.Transition) (*taskv1.T
 	return resp.GetTask(), nil
 }
 
+// MarkStuck tells the read model whether the task is stuck.
+func (a *Activities) MarkStuck(ctx context.Context, req *taskv1.SetTaskStuckRequest) error {
+	_, err := a.Tasks.SetTaskStuck(ctx, req)
+	return Retryable(err)
+}
+
 // ApplyContractEffect changes the task's contract as its route says.
 // The contract service's status changes are idempotent.
 func (a *Activities) ApplyContractEffect(ctx context.Context, contractID int64, effect taskv1.ContractEffect) error {
