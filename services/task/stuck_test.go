@@ -78,6 +78,12 @@ func TestAStepTheDatabaseCannotHoldIsRefusedWith400AndTheTaskGoesOn(t *testing.T
 			}
 		})
 	}
+	// a worker of another group (as a Telegram reply is sent, with the
+	// replier's own groups) may not comment where they may not act
+	stranger := servicetest.User(context.Background(), 8, servicetest.Operator, 3)
+	if _, err := f.client.AddComment(stranger, &taskv1.AddCommentRequest{TaskId: task.GetId(), Text: "not my group"}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("a comment by a member of another group: %v, want PermissionDenied", err)
+	}
 	if _, err := f.client.AddComment(operator(), &taskv1.AddCommentRequest{TaskId: task.GetId(), Text: "still workable"}); err != nil {
 		t.Fatalf("a comment after the refused steps: %v", err)
 	}
