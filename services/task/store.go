@@ -350,8 +350,9 @@ func fits(t *taskv1.Transition) error {
 		field, name, value string
 		max                int
 	}{
-		{"text", "text", t.GetText(), 4000}, {"resolution", "resolution", t.GetResolution(), 100},
-		{"closeReason", "reason", t.GetCloseReason(), 500}, {"actorName", "actor's name", t.GetActorName(), 200},
+		// a cancel's reason is its text too: named as the reason
+		{"closeReason", "reason", t.GetCloseReason(), 500}, {"resolution", "resolution", t.GetResolution(), 100},
+		{"text", "text", t.GetText(), 4000}, {"actorName", "actor's name", t.GetActorName(), 200},
 	} {
 		if n := utf8.RuneCountInString(f.value); n > f.max {
 			return fault.Field(f.field, "the %s is %d characters long; at most %d fit", f.name, n, f.max)
