@@ -85,10 +85,15 @@ var columnSources = map[string][]string{
 	"notifier.deliveries.task_number": {"crm.notifier.v1.TaskNotice.task_number"},
 	"notifier.deliveries.language":    {"crm.identity.v1.User.language"},
 	"notifier.prompts.task_number":    {"crm.notifier.v1.TaskNotice.task_number"},
+	"task.tasks.stuck_reason":         {"crm.task.v1.SetTaskStuckRequest.reason"},
 }
 
 var notFromRequests = map[string]string{
 	"*.schema_migrations.id":                    "migration ids, written by the code",
+	"*.idempotency_keys.caller":                 "user:<id> or service:<name>, made by the interceptor",
+	"*.idempotency_keys.method":                 "the gRPC method's full name, from the code",
+	"*.idempotency_keys.idem_key":               "the Idempotency-Key header, refused past 128 printable ASCII characters (idempotency.Check)",
+	"*.idempotency_keys.hash":                   "a SHA-256 in hex",
 	"customer.phones.number":                    "the normalised E.164 form is stored: + and at most 15 digits",
 	"contract.contracts.number":                 "made by the service: C- and the id",
 	"task.tasks.number":                         "made by the service: T- and the id",

@@ -671,8 +671,16 @@ type CrmTaskV1Task struct {
 	SlaBreached  *bool               `json:"slaBreached,omitempty"`
 	SlaDueAt     *time.Time          `json:"slaDueAt,omitempty"`
 	State        *CrmTaskV1TaskState `json:"state,omitempty"`
-	Title        *string             `json:"title,omitempty"`
-	UpdateTime   *time.Time          `json:"updateTime,omitempty"`
+
+	// Stuck Its workflow could not write a step after retrying; it retries with
+	// backoff, and commands are refused until it succeeds.
+	Stuck *bool `json:"stuck,omitempty"`
+
+	// StuckReason What failed last, for the engineer who looks.
+	StuckReason *string    `json:"stuckReason,omitempty"`
+	StuckSince  *time.Time `json:"stuckSince,omitempty"`
+	Title       *string    `json:"title,omitempty"`
+	UpdateTime  *time.Time `json:"updateTime,omitempty"`
 
 	// WorkflowId Its Temporal workflow ("task-123").
 	WorkflowId *string `json:"workflowId,omitempty"`
@@ -793,9 +801,11 @@ type IdentityServiceUpdateProfileParams struct {
 
 // IdentityServiceChangePasswordJSONBody defines parameters for IdentityServiceChangePassword.
 type IdentityServiceChangePasswordJSONBody struct {
+	// CurrentPassword Bounded like a sign-in's password, which it is checked as.
 	CurrentPassword string `json:"currentPassword"`
 
-	// NewPassword At least 12 characters, and not the current one.
+	// NewPassword At least 12 characters, and not the current one; bounded like any new
+	// password.
 	NewPassword string `json:"newPassword"`
 }
 
@@ -912,6 +922,9 @@ type TaskServiceListTasksParams struct {
 	SlaBreached *bool   `form:"slaBreached,omitempty" json:"slaBreached,omitempty"`
 	PageSize    *int32  `form:"pageSize,omitempty" json:"pageSize,omitempty"`
 	PageToken   *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+
+	// Stuck Only stuck tasks.
+	Stuck *bool `form:"stuck,omitempty" json:"stuck,omitempty"`
 }
 
 // TaskServiceCreateTaskJSONBody defines parameters for TaskServiceCreateTask.
@@ -936,7 +949,10 @@ type TaskServiceAdvanceTaskJSONBody struct {
 
 // TaskServiceAssignTaskJSONBody defines parameters for TaskServiceAssignTask.
 type TaskServiceAssignTaskJSONBody struct {
-	ProcessId *string `json:"processId,omitempty"`
+	// ProcessId The process the caller saw the task in; a task that has moved on
+	// meanwhile is refused (409) rather than given to someone outside the
+	// new process's group.
+	ProcessId string `json:"processId"`
 
 	// UserId 0: the caller (take the task).
 	UserId *string `json:"userId,omitempty"`
@@ -946,6 +962,9 @@ type TaskServiceAssignTaskJSONBody struct {
 type TaskServiceCancelTaskJSONBody struct {
 	Reason string `json:"reason"`
 }
+
+// TaskServiceRetryTaskJSONBody defines parameters for TaskServiceRetryTask.
+type TaskServiceRetryTaskJSONBody = map[string]interface{}
 
 // TaskServiceReturnTaskJSONBody defines parameters for TaskServiceReturnTask.
 type TaskServiceReturnTaskJSONBody struct {
@@ -1046,6 +1065,9 @@ type TaskServiceAssignTaskJSONRequestBody TaskServiceAssignTaskJSONBody
 
 // TaskServiceCancelTaskJSONRequestBody defines body for TaskServiceCancelTask for application/json ContentType.
 type TaskServiceCancelTaskJSONRequestBody TaskServiceCancelTaskJSONBody
+
+// TaskServiceRetryTaskJSONRequestBody defines body for TaskServiceRetryTask for application/json ContentType.
+type TaskServiceRetryTaskJSONRequestBody = TaskServiceRetryTaskJSONBody
 
 // TaskServiceReturnTaskJSONRequestBody defines body for TaskServiceReturnTask for application/json ContentType.
 type TaskServiceReturnTaskJSONRequestBody TaskServiceReturnTaskJSONBody
@@ -1672,6 +1694,22 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/tasks/{id}:cancel (the `TaskServiceCancelTask` operationId).
 	TaskServiceCancelTask(ctx context.Context, id string, body TaskServiceCancelTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TaskServiceRetryTaskWithBody Retries now the work a stuck task could not write (its workflow also
+	// retries on its own, with backoff); answers the task as it stands.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/tasks/{id}:retry (the `TaskServiceRetryTask` operationId).
+	TaskServiceRetryTaskWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TaskServiceRetryTask Retries now the work a stuck task could not write (its workflow also
+	// retries on its own, with backoff); answers the task as it stands.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/tasks/{id}:retry (the `TaskServiceRetryTask` operationId).
+	TaskServiceRetryTask(ctx context.Context, id string, body TaskServiceRetryTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// TaskServiceReturnTaskWithBody Sends the task back to an earlier process (the previous one by default).
 	//
@@ -2771,6 +2809,42 @@ func (c *Client) TaskServiceCancelTaskWithBody(ctx context.Context, id string, c
 // Corresponds with POST /api/v1/tasks/{id}:cancel (the `TaskServiceCancelTask` operationId).
 func (c *Client) TaskServiceCancelTask(ctx context.Context, id string, body TaskServiceCancelTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewTaskServiceCancelTaskRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TaskServiceRetryTaskWithBody Retries now the work a stuck task could not write (its workflow also
+// retries on its own, with backoff); answers the task as it stands.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/tasks/{id}:retry (the `TaskServiceRetryTask` operationId).
+func (c *Client) TaskServiceRetryTaskWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTaskServiceRetryTaskRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TaskServiceRetryTask Retries now the work a stuck task could not write (its workflow also
+// retries on its own, with backoff); answers the task as it stands.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/tasks/{id}:retry (the `TaskServiceRetryTask` operationId).
+func (c *Client) TaskServiceRetryTask(ctx context.Context, id string, body TaskServiceRetryTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTaskServiceRetryTaskRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4804,6 +4878,18 @@ func NewTaskServiceListTasksRequest(server string, params *TaskServiceListTasksP
 
 		}
 
+		if params.Stuck != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stuck", *params.Stuck, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -5014,6 +5100,53 @@ func NewTaskServiceCancelTaskRequestWithBody(server string, id string, contentTy
 	}
 
 	operationPath := fmt.Sprintf("/api/v1/tasks/%s:cancel", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewTaskServiceRetryTaskRequest calls the generic TaskServiceRetryTask builder with application/json body
+func NewTaskServiceRetryTaskRequest(server string, id string, body TaskServiceRetryTaskJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTaskServiceRetryTaskRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewTaskServiceRetryTaskRequestWithBody constructs an http.Request for the TaskServiceRetryTask method, with any body, and a specified content type
+func NewTaskServiceRetryTaskRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tasks/%s:retry", pathParam0)
 	if operationPath[0] == '/' {
 		operationPath = "." + operationPath
 	}
@@ -6060,6 +6193,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/tasks/{id}:cancel (the `TaskServiceCancelTask` operationId).
 	TaskServiceCancelTaskWithResponse(ctx context.Context, id string, body TaskServiceCancelTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*TaskServiceCancelTaskResponse, error)
+
+	// TaskServiceRetryTaskWithBodyWithResponse Retries now the work a stuck task could not write (its workflow also
+	// retries on its own, with backoff); answers the task as it stands.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tasks/{id}:retry (the `TaskServiceRetryTask` operationId).
+	TaskServiceRetryTaskWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TaskServiceRetryTaskResponse, error)
+
+	// TaskServiceRetryTaskWithResponse Retries now the work a stuck task could not write (its workflow also
+	// retries on its own, with backoff); answers the task as it stands.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tasks/{id}:retry (the `TaskServiceRetryTask` operationId).
+	TaskServiceRetryTaskWithResponse(ctx context.Context, id string, body TaskServiceRetryTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*TaskServiceRetryTaskResponse, error)
 
 	// TaskServiceReturnTaskWithBodyWithResponse Sends the task back to an earlier process (the previous one by default).
 	//
@@ -9339,6 +9488,96 @@ func (r TaskServiceCancelTaskResponse) ContentType() string {
 	return ""
 }
 
+type TaskServiceRetryTaskResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1Task
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TaskServiceRetryTaskResponse) GetJSON200() *CrmTaskV1Task {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TaskServiceRetryTaskResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TaskServiceRetryTaskResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r TaskServiceRetryTaskResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TaskServiceRetryTaskResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r TaskServiceRetryTaskResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r TaskServiceRetryTaskResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r TaskServiceRetryTaskResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r TaskServiceRetryTaskResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TaskServiceRetryTaskResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TaskServiceRetryTaskResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TaskServiceRetryTaskResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type TaskServiceReturnTaskResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10944,6 +11183,34 @@ func (c *ClientWithResponses) TaskServiceCancelTaskWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseTaskServiceCancelTaskResponse(rsp)
+}
+
+// TaskServiceRetryTaskWithBodyWithResponse Retries now the work a stuck task could not write (its workflow also
+// retries on its own, with backoff); answers the task as it stands.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tasks/{id}:retry (the `TaskServiceRetryTask` operationId).
+func (c *ClientWithResponses) TaskServiceRetryTaskWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TaskServiceRetryTaskResponse, error) {
+	rsp, err := c.TaskServiceRetryTaskWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTaskServiceRetryTaskResponse(rsp)
+}
+
+// TaskServiceRetryTaskWithResponse Retries now the work a stuck task could not write (its workflow also
+// retries on its own, with backoff); answers the task as it stands.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tasks/{id}:retry (the `TaskServiceRetryTask` operationId).
+func (c *ClientWithResponses) TaskServiceRetryTaskWithResponse(ctx context.Context, id string, body TaskServiceRetryTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*TaskServiceRetryTaskResponse, error) {
+	rsp, err := c.TaskServiceRetryTask(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTaskServiceRetryTaskResponse(rsp)
 }
 
 // TaskServiceReturnTaskWithBodyWithResponse Sends the task back to an earlier process (the previous one by default).
@@ -13647,6 +13914,81 @@ func ParseTaskServiceCancelTaskResponse(rsp *http.Response) (*TaskServiceCancelT
 	}
 
 	response := &TaskServiceCancelTaskResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1Task
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTaskServiceRetryTaskResponse parses an HTTP response from a TaskServiceRetryTaskWithResponse call
+func ParseTaskServiceRetryTaskResponse(rsp *http.Response) (*TaskServiceRetryTaskResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TaskServiceRetryTaskResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

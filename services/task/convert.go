@@ -5,7 +5,7 @@ import (
 )
 
 func (r *taskRow) toProto() *taskv1.Task {
-	return &taskv1.Task{
+	t := &taskv1.Task{
 		Id: r.ID, Number: r.Number, Kind: taskv1.TaskKind(r.Kind), State: taskv1.TaskState(r.State),
 		Title: r.Title, Description: r.Description,
 		RouteId: r.RouteID, RouteVersion: r.RouteVersion, RouteName: r.RouteName,
@@ -16,7 +16,12 @@ func (r *taskRow) toProto() *taskv1.Task {
 		SlaDueAt: micros(r.SLADueAt), SlaBreached: r.SLABreached,
 		CreateTime: micros(r.CreatedAt), UpdateTime: micros(r.UpdatedAt), ClosedAt: micros(r.ClosedAt),
 		CloseReason: r.CloseReason, WorkflowId: r.WorkflowID, CreatedBy: r.CreatedBy,
+		Stuck: r.Stuck,
 	}
+	if r.Stuck {
+		t.StuckReason, t.StuckSince = r.StuckReason, micros(r.StuckAt)
+	}
+	return t
 }
 
 func (e *eventRow) toProto() *taskv1.TaskEvent {

@@ -176,5 +176,25 @@ var migrations = []*database.Migration{
 			return nil
 		},
 	},
-	ledger.Migration("0007_idempotency_keys"),
+	{
+		// A task whose workflow could not write a step after retrying is
+		// marked stuck (with what failed and when) for the console's
+		// badge and its list of stuck tasks; they are few, so a partial
+		// index finds them.
+		ID: "0007_task_stuck",
+		Migrate: func(tx *gorm.DB) error {
+			for _, stmt := range []string{
+				`ALTER TABLE tasks ADD COLUMN stuck boolean NOT NULL DEFAULT false`,
+				`ALTER TABLE tasks ADD COLUMN stuck_reason varchar(500) NOT NULL DEFAULT ''`,
+				`ALTER TABLE tasks ADD COLUMN stuck_at bigint NOT NULL DEFAULT 0`,
+				`CREATE INDEX tasks_stuck_id ON tasks (id) WHERE stuck = true`,
+			} {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	},
+	ledger.Migration("0008_idempotency_keys"),
 }

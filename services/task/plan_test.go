@@ -22,6 +22,7 @@ func TestTaskListsUseTheirIndexesUnderGenericPlans(t *testing.T) {
 		   1 + g % 5, 1, g % 9000 + 1, 'C-' || lpad((g % 9000 + 1)::text, 6, '0'), g % 8000 + 1, 'Клиент', g % 400,
 		   1, g, g, 'task-' || g, 2
 		 FROM generate_series(1, 30000) g`,
+		`UPDATE tasks SET stuck = true WHERE id % 5000 = 0`,
 		`ANALYZE tasks`)
 	taken := servicetest.RecordQueries(t, db)
 	st := &store{db: db}
@@ -41,6 +42,7 @@ func TestTaskListsUseTheirIndexesUnderGenericPlans(t *testing.T) {
 		{"a contract's tasks", taskFilter{ContractID: 77, Limit: 51}, "tasks_contract_id"},
 		{"a customer's tasks", taskFilter{CustomerID: 77, Limit: 51}, "tasks_customer_id"},
 		{"every task, newest first", taskFilter{Limit: 51}, "tasks_pkey"},
+		{"the stuck tasks", taskFilter{Stuck: true, Limit: 51}, "tasks_stuck_id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			taken()

@@ -48,6 +48,7 @@ type Server struct {
 	customers customerv1.CustomerServiceClient
 	identity  identityv1.IdentityServiceClient
 	notices   *forwarder
+	log       *slog.Logger
 }
 
 func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) (*taskv1.CreateTaskResponse, error) {
@@ -152,7 +153,7 @@ type listCursor struct {
 func (s *Server) ListTasks(ctx context.Context, req *taskv1.ListTasksRequest) (*taskv1.ListTasksResponse, error) {
 	f := taskFilter{
 		GroupID: req.GetGroupId(), ContractID: req.GetContractId(), CustomerID: req.GetCustomerId(),
-		RouteID: req.GetRouteId(), State: int32(req.GetState()), Breached: req.GetSlaBreached(),
+		RouteID: req.GetRouteId(), State: int32(req.GetState()), Breached: req.GetSlaBreached(), Stuck: req.GetStuck(),
 		Limit: pagetoken.Size(req.GetPageSize(), defaultPage, maxPage) + 1,
 	}
 	switch a := strings.TrimSpace(req.GetAssignee()); a {
@@ -192,7 +193,7 @@ func listQuery(r *taskv1.ListTasksRequest) string {
 	return strings.Join([]string{
 		strconv.FormatInt(r.GetGroupId(), 10), r.GetState().String(), strconv.FormatInt(r.GetContractId(), 10),
 		strconv.FormatInt(r.GetCustomerId(), 10), r.GetAssignee(), strconv.FormatInt(r.GetRouteId(), 10),
-		strconv.FormatBool(r.GetSlaBreached()),
+		strconv.FormatBool(r.GetSlaBreached()), strconv.FormatBool(r.GetStuck()),
 	}, "|")
 }
 
@@ -309,7 +310,7 @@ func (s *Server) sendOnceStarted(ctx context.Context, row *taskRow, update strin
 func commandError(row *taskRow, err error) error {
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
-		msg := app.Error()
+		msg := app.Message()
 		switch app.Type() {
 		case wftask.ErrClosed:
 			return fault.New(fault.FailedPrecondition, "%s", msg)
@@ -317,8 +318,12 @@ func commandError(row *taskRow, err error) error {
 			return fault.New(fault.Aborted, "%s", msg).Because("TASK_MOVED", nil)
 		case wftask.ErrNotMember:
 			return fault.New(fault.PermissionDenied, "%s", msg)
-		case wftask.ErrInvalid:
+		case wftask.ErrInvalid, wftask.ErrRefused:
 			return fault.New(fault.Invalid, "%s", msg)
+		case wftask.ErrStuck:
+			return fault.New(fault.Unavailable, "%s", msg).Because("TASK_STUCK", nil)
+		case wftask.ErrNotStuck:
+			return fault.New(fault.FailedPrecondition, "%s", msg)
 		}
 	}
 	if wftask.IsGone(err) {
@@ -354,13 +359,26 @@ func (s *Server) ReturnTask(ctx context.Context, req *taskv1.ReturnTaskRequest) 
 }
 
 func (s *Server) AssignTask(ctx context.Context, req *taskv1.AssignTaskRequest) (*taskv1.AssignTaskResponse, error) {
+	if req.GetProcessId() == 0 {
+		return nil, fault.Field("processId", "say which process the task was in when you chose whom to give it to")
+	}
 	cmd := wftask.Assign{Actor: actor(ctx), ProcessID: req.GetProcessId(), UserID: req.GetUserId()}
 	if cmd.UserID != 0 && cmd.UserID != cmd.Actor.UserID {
+		// Membership of the group of the process the caller saw: the
+		// workflow refuses the command if the task has left it.
 		row, err := s.store.get(ctx, req.GetId())
 		if err != nil {
 			return nil, err
 		}
-		m, err := s.identity.CheckMembership(auth.AsService(ctx), &identityv1.CheckMembershipRequest{UserId: cmd.UserID, GroupId: row.ProcessGroupID})
+		def, err := s.routes.definition(ctx, row.RouteID, row.RouteVersion)
+		if err != nil {
+			return nil, err
+		}
+		p, _, ok := def.process(req.GetProcessId())
+		if !ok {
+			return nil, fault.Field("processId", "process %d is not on this task's route", req.GetProcessId())
+		}
+		m, err := s.identity.CheckMembership(auth.AsService(ctx), &identityv1.CheckMembershipRequest{UserId: cmd.UserID, GroupId: p.GroupID})
 		if err != nil {
 			return nil, err
 		}
@@ -618,6 +636,39 @@ func (s *Server) ApplyTransition(ctx context.Context, req *taskv1.ApplyTransitio
 		s.notices.kick()
 	}
 	return &taskv1.ApplyTransitionResponse{Task: row.toProto(), Duplicate: dup}, nil
+}
+
+// RetryTask asks a stuck task's workflow to write its pending work now.
+// A closed task may be stuck too (its contract effect), so the read
+// model's state is not checked.
+func (s *Server) RetryTask(ctx context.Context, req *taskv1.RetryTaskRequest) (*taskv1.RetryTaskResponse, error) {
+	row, err := s.store.get(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.flows.Send(ctx, row.ID, wftask.UpdateRetry, wftask.Retry{Actor: actor(ctx)}); err != nil {
+		if wftask.IsGone(err) {
+			return nil, fault.New(fault.FailedPrecondition, "task %s is not stuck; there is nothing to retry", row.Number)
+		}
+		return nil, commandError(row, err)
+	}
+	s.audit(ctx, "task.retry", "task:"+strconv.FormatInt(row.ID, 10), row.Number)
+	return &taskv1.RetryTaskResponse{Task: s.respond(ctx, wftask.Step{Task: row.toProto()})}, nil
+}
+
+func (s *Server) SetTaskStuck(ctx context.Context, req *taskv1.SetTaskStuckRequest) (*taskv1.SetTaskStuckResponse, error) {
+	if req.GetTime() == nil {
+		return nil, fault.Field("time", "a stuck mark names its time")
+	}
+	reason := strings.TrimSpace(req.GetReason())
+	became, err := s.store.setStuck(ctx, req.GetTaskId(), req.GetStuck(), reason, toMicros(req.GetTime()))
+	if err != nil {
+		return nil, err
+	}
+	if became {
+		s.log.Error("task is stuck: its workflow could not write a step", "task", req.GetTaskId(), "reason", reason)
+	}
+	return &taskv1.SetTaskStuckResponse{}, nil
 }
 
 func (s *Server) DiscardTask(ctx context.Context, req *taskv1.DiscardTaskRequest) (*taskv1.DiscardTaskResponse, error) {

@@ -127,6 +127,8 @@ type flows struct {
 	answer    bool
 	gone      int
 	sends     int
+	// refusal, when set, answers every command.
+	refusal error
 }
 
 func (f *flows) Start(_ context.Context, t *taskv1.Task, _ *taskv1.Route) error {
@@ -146,6 +148,8 @@ func (f *flows) Send(_ context.Context, taskID int64, _ string, _ any) (wftask.S
 	defer f.mu.Unlock()
 	f.sends++
 	switch {
+	case f.refusal != nil:
+		return wftask.Step{}, f.refusal
 	case !f.answer:
 		return wftask.Step{}, errors.New("not in these tests")
 	case f.gone != 0:
@@ -164,6 +168,7 @@ func (f *flows) sent() int {
 }
 
 type fixture struct {
+	addr      string
 	client    taskv1.TaskServiceClient
 	contracts *contracts
 	flows     *flows
@@ -178,6 +183,16 @@ const (
 )
 
 func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &flows{}
+	fx := newFixtureWith(t, f)
+	fx.flows = f
+	return fx
+}
+
+// newFixtureWith serves the task service starting and commanding its
+// workflows through wf.
+func newFixtureWith(t *testing.T, wf Workflows) *fixture {
 	t.Helper()
 	k := &contracts{byID: map[int64]*contractv1.Contract{
 		activeContract:    {Id: activeContract, Number: "C-000010", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_ACTIVE},
@@ -194,16 +209,15 @@ func newFixture(t *testing.T) *fixture {
 	})
 	conn := servicetest.DialAs(t, neighbours, Name)
 	db := servicetest.OpenDB(t, servicetest.Common(t), Name, migrations)
-	f := &flows{}
 	srv := NewServer(db, servicetest.Key, Deps{
-		Flows: f, Contracts: contractv1.NewContractServiceClient(conn), Customers: customerv1.NewCustomerServiceClient(conn),
+		Flows: wf, Contracts: contractv1.NewContractServiceClient(conn), Customers: customerv1.NewCustomerServiceClient(conn),
 		Identity: identityv1.NewIdentityServiceClient(conn), Notifier: notifierv1.NewNotifierServiceClient(conn),
 	}, servicetest.Logger())
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go srv.Forward(ctx)
 	addr := servicetest.Serve(t, func(s *grpcserver.Server) { taskv1.RegisterTaskServiceServer(s, srv) })
-	return &fixture{client: taskv1.NewTaskServiceClient(servicetest.Dial(t, addr)), contracts: k, flows: f, notifier: n, server: srv, identity: id}
+	return &fixture{addr: addr, client: taskv1.NewTaskServiceClient(servicetest.Dial(t, addr)), contracts: k, notifier: n, server: srv, identity: id}
 }
 
 func operator() context.Context {

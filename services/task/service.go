@@ -22,6 +22,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
+	"github.com/telecomcrm/crm/services/platform/metrics"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	wftask "github.com/telecomcrm/crm/workflows/task"
@@ -58,7 +59,7 @@ func NewServer(db *gorm.DB, key []byte, d Deps, log *slog.Logger) *Server {
 	return &Server{
 		store: st, routes: routes, pages: pagetoken.New(key), flows: d.Flows,
 		contracts: d.Contracts, customers: d.Customers, identity: d.Identity,
-		notices: newForwarder(st, d.Notifier, log),
+		notices: newForwarder(st, d.Notifier, log), log: log,
 	}
 }
 
@@ -100,6 +101,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Identity:  identityv1.NewIdentityServiceClient(c["identity"]),
 		Notifier:  notifierv1.NewNotifierServiceClient(c["notifier"]),
 	}, log)
+	stuck := newStuckCollector(srv.store.countStuck, log)
+	if err := metrics.Default().Register(stuck); err != nil {
+		return err
+	}
+	defer metrics.Default().Unregister(stuck)
 	go srv.Forward(ctx)
 	go srv.StartLeftovers(ctx, log)
 	idem := ledger.New(db)

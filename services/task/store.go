@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"gorm.io/gorm"
@@ -53,6 +55,11 @@ type taskRow struct {
 	// started (and for good if the service ended in between, until it is
 	// found and started).
 	WorkflowStarted bool
+	// Stuck is set while the task's workflow cannot write a step;
+	// StuckAt is when its workflow last marked or cleared it.
+	Stuck       bool
+	StuckReason string
+	StuckAt     int64
 }
 
 func (taskRow) TableName() string { return "tasks" }
@@ -230,6 +237,9 @@ func (s *store) discard(ctx context.Context, id int64) error {
 // the task's current state unless a later step is already there. A step
 // already written is recognised by (task, sequence) and changes nothing.
 func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName string) (*taskRow, bool, error) {
+	if err := fits(t); err != nil {
+		return nil, false, err
+	}
 	var (
 		out       taskRow
 		duplicate bool
@@ -332,6 +342,29 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 	return &out, duplicate, err
 }
 
+// fits refuses a step whose text does not fit its columns, as PostgreSQL
+// would (SQLite takes anything): a data error, not an outage, so the
+// workflow answers its command with it instead of retrying.
+func fits(t *taskv1.Transition) error {
+	for _, f := range []struct {
+		field, name, value string
+		max                int
+	}{
+		// a cancel's reason is its text too: named as the reason
+		{"closeReason", "reason", t.GetCloseReason(), 500}, {"resolution", "resolution", t.GetResolution(), 100},
+		{"text", "text", t.GetText(), 4000}, {"actorName", "actor's name", t.GetActorName(), 200},
+	} {
+		if n := utf8.RuneCountInString(f.value); n > f.max {
+			return fault.Field(f.field, "the %s is %d characters long; at most %d fit", f.name, n, f.max)
+		}
+		control := func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' && r != '\r' }
+		if strings.IndexFunc(f.value, control) >= 0 || !utf8.ValidString(f.value) {
+			return fault.Field(f.field, "the %s holds a control character or bytes that are not UTF-8", f.name)
+		}
+	}
+	return nil
+}
+
 // sameStep tells whether two steps at one sequence are the same step (a
 // retried write), whenever each was written.
 func sameStep(a, b *eventRow) bool {
@@ -343,7 +376,7 @@ func sameStep(a, b *eventRow) bool {
 type taskFilter struct {
 	GroupID, ContractID, CustomerID, AssigneeID, RouteID int64
 	State                                                int32
-	Breached                                             bool
+	Breached, Stuck                                      bool
 	Before                                               int64
 	Limit                                                int
 }
@@ -373,6 +406,9 @@ func (s *store) list(ctx context.Context, f taskFilter) ([]taskRow, error) {
 	if f.Breached {
 		q = q.Where("sla_breached = ?", true)
 	}
+	if f.Stuck {
+		q = q.Where("stuck = true") // written out: the partial index's predicate
+	}
 	if f.Before != 0 {
 		q = q.Where("id < ?", f.Before)
 	}
@@ -382,6 +418,37 @@ func (s *store) list(ctx context.Context, f taskFilter) ([]taskRow, error) {
 	// the filter's index.
 	err := q.Order("id DESC LIMIT " + strconv.Itoa(f.Limit)).Find(&rows).Error
 	return rows, err
+}
+
+// setStuck records a task's stuck mark as its workflow decided at time
+// at; a mark older than the one recorded (a retried write arriving late)
+// changes nothing. It tells whether the task was not stuck before.
+func (s *store) setStuck(ctx context.Context, id int64, stuck bool, reason string, at int64) (bool, error) {
+	var became bool
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var r taskRow
+		if err := tx.Select("id", "stuck", "stuck_at").Take(&r, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return fault.New(fault.NotFound, "task %d does not exist", id)
+		} else if err != nil {
+			return err
+		}
+		if at < r.StuckAt {
+			return nil
+		}
+		became = stuck && !r.Stuck
+		if !stuck {
+			reason = ""
+		}
+		return tx.Model(&taskRow{}).Where("id = ?", id).Updates(map[string]any{"stuck": stuck, "stuck_reason": reason, "stuck_at": at}).Error
+	})
+	return became, err
+}
+
+// countStuck counts the tasks marked stuck.
+func (s *store) countStuck(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Model(&taskRow{}).Where("stuck = true").Count(&n).Error
+	return n, err
 }
 
 func (s *store) events(ctx context.Context, taskID, after int64, limit int) ([]eventRow, error) {

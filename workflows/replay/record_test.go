@@ -14,6 +14,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
@@ -22,13 +24,37 @@ import (
 	wfworker "github.com/telecomcrm/crm/workflows/worker"
 )
 
-// readModel answers the workflows' activities as the task service would.
+// readModel answers the workflows' activities as the task service would;
+// while down it answers Unavailable.
 type readModel struct {
 	taskv1.TaskServiceClient
-	mu sync.Mutex
+	mu   sync.Mutex
+	down bool
+}
+
+func (r *readModel) setDown(down bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.down = down
+}
+
+func (r *readModel) isDown() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.down
+}
+
+func (r *readModel) SetTaskStuck(context.Context, *taskv1.SetTaskStuckRequest, ...grpc.CallOption) (*taskv1.SetTaskStuckResponse, error) {
+	if r.isDown() {
+		return nil, status.Error(codes.Unavailable, "connection refused")
+	}
+	return &taskv1.SetTaskStuckResponse{}, nil
 }
 
 func (r *readModel) ApplyTransition(_ context.Context, req *taskv1.ApplyTransitionRequest, _ ...grpc.CallOption) (*taskv1.ApplyTransitionResponse, error) {
+	if r.isDown() {
+		return nil, status.Error(codes.Unavailable, "connection refused")
+	}
 	t := req.GetTransition()
 	return &taskv1.ApplyTransitionResponse{Task: &taskv1.Task{Id: t.GetTaskId(), State: t.GetState(), CurrentProcess: &taskv1.Process{Id: t.GetProcessId()}}}, nil
 }
@@ -61,7 +87,8 @@ func TestRecordHistories(t *testing.T) {
 	defer srv.Stop()
 	c := srv.Client()
 	w := worker.New(c, "record", worker.Options{})
-	wfworker.Register(w, &readModel{}, effects{})
+	model := &readModel{}
+	wfworker.Register(w, model, effects{})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +151,31 @@ func TestRecordHistories(t *testing.T) {
 	}
 	save(t, c, connection.WorkflowID(7), "ConnectionWorkflow-activated.json")
 	save(t, c, created.GetWorkflowId(), "TaskWorkflow-connection-child.json")
+
+	// A comment whose step cannot be written marks the task stuck; a
+	// retry once the read model is back heals it, and the task closes.
+	in.TaskID, in.Number, in.Route.Rules = 102, "T-000102", nil
+	stuck, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: task.WorkflowID(102), TaskQueue: "record"}, task.TaskWorkflow, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	model.setDown(true)
+	if _, err := tc.Send(ctx, 102, task.UpdateComment, task.Comment{Actor: member, Text: "lost"}); err == nil {
+		t.Fatal("a comment whose step could not be written went through")
+	}
+	model.setDown(false)
+	if _, err := tc.Send(ctx, 102, task.UpdateRetry, task.Retry{Actor: member}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []int64{6, 7, 8} {
+		if _, err := tc.Send(ctx, 102, task.UpdateAdvance, task.Advance{Actor: member, ProcessID: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stuck.Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	save(t, c, task.WorkflowID(102), "TaskWorkflow-stuck-retried.json")
 }
 
 func save(t *testing.T, c client.Client, id, name string) {

@@ -2,10 +2,14 @@ package task
 
 import (
 	"context"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 )
@@ -30,6 +34,29 @@ func (a *Activities) Apply(ctx context.Context, t *taskv1.Transition) (*taskv1.T
 		return nil, Retryable(err)
 	}
 	return resp.GetTask(), nil
+}
+
+// MarkStuck tells the read model whether the task is stuck.
+func (a *Activities) MarkStuck(ctx context.Context, req *taskv1.SetTaskStuckRequest) error {
+	fitted := proto.CloneOf(req)
+	fitted.Reason = fitReason(req.GetReason())
+	_, err := a.Tasks.SetTaskStuck(ctx, fitted)
+	return Retryable(err)
+}
+
+// maxStuckReason is the request's limit for a stuck mark's reason.
+const maxStuckReason = 500
+
+// fitReason makes an error's text, whatever it holds, fit a stuck mark:
+// control characters become spaces and it is cut to the limit.
+func fitReason(s string) string {
+	r := []rune(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(s, " ")))
+	return strings.TrimSpace(string(r[:min(len(r), maxStuckReason)]))
 }
 
 // ApplyContractEffect changes the task's contract as its route says.

@@ -23,7 +23,11 @@ const (
 	UpdateAssign  = "assign"
 	UpdateCancel  = "cancel"
 	UpdateComment = "comment"
-	QueryState    = "state"
+	// UpdateRetry (and the signal of the same name, for the Temporal CLI
+	// and Web UI) retries the work a stuck task could not write.
+	UpdateRetry = "retry"
+	SignalRetry = "retry"
+	QueryState  = "state"
 )
 
 // WorkflowID is the id of a task's workflow: one per task.
@@ -101,6 +105,21 @@ type State struct {
 	Groups  []int64
 	Outcome taskv1.TaskState
 	Reason  string
+	// StuckSince is when a step last could not be written after its
+	// bounded retry (zero: the task is not stuck); StuckError says why and
+	// StuckAttempts counts the retries since. StuckMarked tells whether
+	// the read model knows.
+	StuckSince    time.Time
+	StuckError    string
+	StuckAttempts int
+	StuckMarked   bool
+}
+
+// clone copies the state deeply, so a step computed on the copy leaves
+// the task as it was when the step cannot be written.
+func (s State) clone() State {
+	s.Groups = slices.Clone(s.Groups)
+	return s
 }
 
 // Actor is the person behind a command, as the task service vouches for:
@@ -144,6 +163,11 @@ type Cancel struct {
 	Reason string
 }
 
+// Retry asks a stuck task to write its pending work again now.
+type Retry struct {
+	Actor Actor
+}
+
 // Comment adds a comment; it resets idle timers.
 type Comment struct {
 	Actor Actor
@@ -174,6 +198,11 @@ type Snapshot struct {
 	SLADueAt   time.Time
 	Breached   bool
 	Sequence   int64
+	Stuck      bool
+	StuckSince time.Time
+	StuckError string
+	// NextRetryAt is when a stuck task next retries on its own.
+	NextRetryAt time.Time
 }
 
 // Reasons a command is refused; the task service maps each to a status.
@@ -182,4 +211,10 @@ const (
 	ErrMoved     = "TaskMoved"
 	ErrNotMember = "NotInGroup"
 	ErrInvalid   = "InvalidCommand"
+	// ErrRefused: the read model refused the step's data (a 400).
+	ErrRefused = "StepRefused"
+	// ErrStuck: the task's last step could not be written (a 503).
+	ErrStuck = "TaskStuck"
+	// ErrNotStuck: a retry of a task that is not stuck.
+	ErrNotStuck = "TaskNotStuck"
 )

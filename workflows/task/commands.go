@@ -20,8 +20,8 @@ func refuse(kind, format string, args ...any) error {
 // manager. Validators call it to refuse at once; handlers call it again
 // under the lock, since another command may have moved the task between.
 func (w *taskWorkflow) mayAct(a Actor, processID int64) error {
-	if !w.open() {
-		return refuse(ErrClosed, "task %s is closed", w.in.Number)
+	if err := w.ready(); err != nil {
+		return err
 	}
 	p := w.current()
 	if processID != 0 && processID != p.ID {
@@ -29,6 +29,18 @@ func (w *taskWorkflow) mayAct(a Actor, processID int64) error {
 	}
 	if !a.CanManage && !slices.Contains(a.Groups, p.GroupID) {
 		return refuse(ErrNotMember, "only members of the group responsible for %q may do this", p.Name)
+	}
+	return nil
+}
+
+// ready refuses every command on a closed task, and on a stuck one: its
+// last step is still to be written.
+func (w *taskWorkflow) ready() error {
+	if !w.open() {
+		return refuse(ErrClosed, "task %s is closed", w.in.Number)
+	}
+	if w.stuck() {
+		return w.stuckError()
 	}
 	return nil
 }
@@ -43,21 +55,22 @@ func (w *taskWorkflow) advance(ctx workflow.Context, c Advance) (Step, error) {
 	if err := w.mayAct(c.Actor, c.ProcessID); err != nil {
 		return Step{}, err
 	}
-	w.st.LastActivity = workflow.Now(ctx)
+	next := w.st.clone()
+	next.LastActivity = workflow.Now(ctx)
 	from := w.current()
 	comment, resolution := strings.TrimSpace(c.Comment), strings.TrimSpace(c.Resolution)
 	if r, ok := w.resolutionRule(from.ID, resolution); ok {
-		return w.closeStep(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, r.Outcome, "RESOLUTION:"+resolution, c.Actor, comment, resolution)
+		return w.closeStep(ctx, next, taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, r.Outcome, "RESOLUTION:"+resolution, c.Actor, comment, resolution)
 	}
-	if w.st.Position == len(w.in.Route.Processes)-1 {
-		return w.closeStep(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, taskv1.TaskState_TASK_STATE_CLOSED, "ROUTE_COMPLETED", c.Actor, comment, resolution)
+	if next.Position == len(w.in.Route.Processes)-1 {
+		return w.closeStep(ctx, next, taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, taskv1.TaskState_TASK_STATE_CLOSED, "ROUTE_COMPLETED", c.Actor, comment, resolution)
 	}
-	w.enter(ctx, w.st.Position+1)
-	t := w.step(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED)
+	w.enter(ctx, &next, next.Position+1)
+	t := w.step(ctx, &next, taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED)
 	t.FromProcessId, t.ActorId, t.ActorName = from.ID, c.Actor.UserID, c.Actor.Name
 	t.Text, t.Comment, t.Resolution = comment, comment != "", resolution
-	t.NotifyGroupIds = groups(from.GroupID, w.current().GroupID)
-	return w.applyStep(ctx, t)
+	t.NotifyGroupIds = groups(from.GroupID, w.at(&next).GroupID)
+	return w.applyStep(ctx, next, t)
 }
 
 // resolutionRule finds a RESOLUTION rule that closes on completing the
@@ -108,14 +121,15 @@ func (w *taskWorkflow) sendBack(ctx workflow.Context, c Return) (Step, error) {
 		return Step{}, err
 	}
 	to, _ := w.returnTarget(c.ToProcessID)
-	w.st.LastActivity = workflow.Now(ctx)
+	next := w.st.clone()
+	next.LastActivity = workflow.Now(ctx)
 	from := w.current()
-	w.enter(ctx, to)
-	t := w.step(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_RETURNED)
+	w.enter(ctx, &next, to)
+	t := w.step(ctx, &next, taskv1.TaskEventKind_TASK_EVENT_KIND_RETURNED)
 	t.FromProcessId, t.ActorId, t.ActorName = from.ID, c.Actor.UserID, c.Actor.Name
 	t.Text, t.Comment = strings.TrimSpace(c.Comment), true
-	t.NotifyGroupIds = groups(from.GroupID, w.current().GroupID)
-	return w.applyStep(ctx, t)
+	t.NotifyGroupIds = groups(from.GroupID, w.at(&next).GroupID)
+	return w.applyStep(ctx, next, t)
 }
 
 func (w *taskWorkflow) validateAssign(c Assign) error {
@@ -140,17 +154,18 @@ func (w *taskWorkflow) assign(ctx workflow.Context, c Assign) (Step, error) {
 	if user == 0 {
 		user = c.Actor.UserID
 	}
-	w.st.LastActivity = workflow.Now(ctx)
-	w.st.AssigneeID = user
-	t := w.step(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_ASSIGNED)
+	next := w.st.clone()
+	next.LastActivity = workflow.Now(ctx)
+	next.AssigneeID = user
+	t := w.step(ctx, &next, taskv1.TaskEventKind_TASK_EVENT_KIND_ASSIGNED)
 	t.ActorId, t.ActorName, t.AssigneeId = c.Actor.UserID, c.Actor.Name, user
 	t.NotifyGroupIds = []int64{w.current().GroupID}
-	return w.applyStep(ctx, t)
+	return w.applyStep(ctx, next, t)
 }
 
 func (w *taskWorkflow) validateCancel(c Cancel) error {
-	if !w.open() {
-		return refuse(ErrClosed, "task %s is closed", w.in.Number)
+	if err := w.ready(); err != nil {
+		return err
 	}
 	if strings.TrimSpace(c.Reason) == "" {
 		return refuse(ErrInvalid, "say why the task is cancelled: a reason is required")
@@ -170,12 +185,14 @@ func (w *taskWorkflow) cancel(ctx workflow.Context, c Cancel) (Step, error) {
 		return Step{}, err
 	}
 	reason := strings.TrimSpace(c.Reason)
-	return w.closeStep(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED, taskv1.TaskState_TASK_STATE_CANCELLED, reason, c.Actor, reason, "")
+	return w.closeStep(ctx, w.st.clone(), taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED, taskv1.TaskState_TASK_STATE_CANCELLED, reason, c.Actor, reason, "")
 }
 
+// validateComment lets comment only those who may act on the task where
+// it stands: its group's members and managers.
 func (w *taskWorkflow) validateComment(c Comment) error {
-	if !w.open() {
-		return refuse(ErrClosed, "task %s is closed", w.in.Number)
+	if err := w.mayAct(c.Actor, 0); err != nil {
+		return err
 	}
 	if strings.TrimSpace(c.Text) == "" {
 		return refuse(ErrInvalid, "the comment is empty")
@@ -191,11 +208,12 @@ func (w *taskWorkflow) comment(ctx workflow.Context, c Comment) (Step, error) {
 	if err := w.validateComment(c); err != nil {
 		return Step{}, err
 	}
-	w.st.LastActivity = workflow.Now(ctx)
-	t := w.step(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED)
+	next := w.st.clone()
+	next.LastActivity = workflow.Now(ctx)
+	t := w.step(ctx, &next, taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED)
 	t.ActorId, t.ActorName, t.Text, t.Comment = c.Actor.UserID, c.Actor.Name, strings.TrimSpace(c.Text), true
 	t.NotifyGroupIds = []int64{w.current().GroupID}
-	return w.applyStep(ctx, t)
+	return w.applyStep(ctx, next, t)
 }
 
 // groups lists the distinct groups of a move.
@@ -206,14 +224,21 @@ func groups(from, to int64) []int64 {
 	return []int64{from, to}
 }
 
-// applyStep writes a command's step and answers it.
-func (w *taskWorkflow) applyStep(ctx workflow.Context, t *taskv1.Transition) (Step, error) {
-	task, err := w.apply(ctx, t)
-	return Step{Task: task, Sequence: t.GetSequence()}, err
+// applyStep writes a command's step, making next the task's state, and
+// answers it.
+func (w *taskWorkflow) applyStep(ctx workflow.Context, next State, t *taskv1.Transition) (Step, error) {
+	task, err := w.write(ctx, next, t)
+	if err != nil {
+		return Step{}, w.commandFailed(ctx, err)
+	}
+	return Step{Task: task, Sequence: t.GetSequence()}, nil
 }
 
 // closeStep closes the task on a command and answers the step.
-func (w *taskWorkflow) closeStep(ctx workflow.Context, kind taskv1.TaskEventKind, outcome taskv1.TaskState, reason string, by Actor, text, resolution string) (Step, error) {
-	task, err := w.close(ctx, kind, outcome, reason, by, text, resolution)
-	return Step{Task: task, Sequence: w.st.Sequence}, err
+func (w *taskWorkflow) closeStep(ctx workflow.Context, next State, kind taskv1.TaskEventKind, outcome taskv1.TaskState, reason string, by Actor, text, resolution string) (Step, error) {
+	task, err := w.close(ctx, next, kind, outcome, reason, by, text, resolution)
+	if err != nil {
+		return Step{}, w.commandFailed(ctx, err)
+	}
+	return Step{Task: task, Sequence: w.st.Sequence}, nil
 }

@@ -11,7 +11,8 @@ import (
 
 // Search attributes let an ops engineer find a task's workflow in the
 // Temporal Web UI: by task, customer, contract, route, the process it waits
-// in, its group, its state and whether its SLA is breached. Ids are
+// in, its group, its state, whether its SLA is breached and whether it is
+// stuck (a step it could not write; see docs/RUNBOOK-STUCK.md). Ids are
 // keywords: the SQL visibility store of a small cluster allows only three
 // integer attributes, and ids are matched exactly anyway.
 var (
@@ -24,13 +25,14 @@ var (
 	AttrGroup       = temporal.NewSearchAttributeKeyInt64("CrmGroup")
 	AttrState       = temporal.NewSearchAttributeKeyKeyword("CrmTaskState")
 	AttrSLABreached = temporal.NewSearchAttributeKeyBool("CrmSlaBreached")
+	AttrStuck       = temporal.NewSearchAttributeKeyBool("CrmStuck")
 )
 
 // SearchAttributes lists every custom attribute with its type, for the
 // stack (or an operator) to register on the namespace.
 func SearchAttributes() map[string]enums.IndexedValueType {
 	out := map[string]enums.IndexedValueType{}
-	for _, k := range []temporal.SearchAttributeKey{AttrTaskID, AttrTaskNumber, AttrCustomerID, AttrContractID, AttrRouteID, AttrProcess, AttrGroup, AttrState, AttrSLABreached} {
+	for _, k := range []temporal.SearchAttributeKey{AttrTaskID, AttrTaskNumber, AttrCustomerID, AttrContractID, AttrRouteID, AttrProcess, AttrGroup, AttrState, AttrSLABreached, AttrStuck} {
 		out[k.GetName()] = k.GetValueType()
 	}
 	return out

@@ -35,11 +35,22 @@ type taskWorkflow struct {
 	// changes counts handled commands; the main loop wakes on it to re-arm
 	// its timers.
 	changes int
+	// retryAsked is set by the retry signal: a stuck task retries now.
+	retryAsked bool
+	// settled tells that a closed task's contract effect is done.
+	settled bool
+	// nextRetry is when a stuck task next retries on its own.
+	nextRetry time.Time
 }
 
 func (w *taskWorkflow) open() bool { return w.st.Outcome == taskv1.TaskState_TASK_STATE_UNSPECIFIED }
 
-func (w *taskWorkflow) current() Process { return w.in.Route.Processes[w.st.Position] }
+func (w *taskWorkflow) current() Process { return w.at(&w.st) }
+
+// at is the process a state stands in.
+func (w *taskWorkflow) at(st *State) Process { return w.in.Route.Processes[st.Position] }
+
+func (w *taskWorkflow) stuck() bool { return !w.st.StuckSince.IsZero() }
 
 func (w *taskWorkflow) setup(ctx workflow.Context) error {
 	w.mu = workflow.NewMutex(ctx)
@@ -51,6 +62,12 @@ func (w *taskWorkflow) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (Snapshot, error) { return w.snapshot(), nil }); err != nil {
 		return err
 	}
+	retries := workflow.GetSignalChannel(ctx, SignalRetry)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for retries.Receive(ctx, nil) {
+			w.retryAsked = w.stuck()
+		}
+	})
 	for _, u := range []struct {
 		name     string
 		handler  any
@@ -61,6 +78,7 @@ func (w *taskWorkflow) setup(ctx workflow.Context) error {
 		{UpdateAssign, w.assign, w.validateAssign},
 		{UpdateCancel, w.cancel, w.validateCancel},
 		{UpdateComment, w.comment, w.validateComment},
+		{UpdateRetry, w.retry, w.validateRetry},
 	} {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{Validator: u.validate}); err != nil {
 			return err
@@ -70,7 +88,11 @@ func (w *taskWorkflow) setup(ctx workflow.Context) error {
 }
 
 func (w *taskWorkflow) snapshot() Snapshot {
-	s := Snapshot{TaskID: w.in.TaskID, Open: w.open(), AssigneeID: w.st.AssigneeID, Breached: w.st.Breached, Sequence: w.st.Sequence}
+	s := Snapshot{TaskID: w.in.TaskID, Open: w.open(), AssigneeID: w.st.AssigneeID, Breached: w.st.Breached, Sequence: w.st.Sequence,
+		Stuck: w.stuck(), StuckSince: w.st.StuckSince, StuckError: w.st.StuckError}
+	if w.stuck() {
+		s.NextRetryAt = w.nextRetry
+	}
 	if w.open() {
 		p := w.current()
 		s.ProcessID, s.Process, s.GroupID = p.ID, p.Name, p.GroupID
@@ -81,11 +103,27 @@ func (w *taskWorkflow) snapshot() Snapshot {
 	return s
 }
 
-// run waits for commands and timers until the task closes.
+// run waits for commands and timers until the task closes and its
+// contract is settled; a stuck task waits for its retries first.
 func (w *taskWorkflow) run(ctx workflow.Context) (Result, error) {
-	for w.open() {
+	for {
+		if w.stuck() {
+			if err := w.whileStuck(ctx); err != nil {
+				return Result{}, err
+			}
+			continue
+		}
+		if !w.open() {
+			if w.settled {
+				break
+			}
+			if err := w.settleContract(ctx); err != nil {
+				return Result{}, err
+			}
+			continue
+		}
 		seen := w.changes
-		wake := func() bool { return w.changes != seen || !w.open() }
+		wake := func() bool { return w.changes != seen || !w.open() || w.stuck() }
 		due, ok := w.nextDeadline()
 		if !ok {
 			if err := workflow.Await(ctx, wake); err != nil {
@@ -96,10 +134,17 @@ func (w *taskWorkflow) run(ctx workflow.Context) (Result, error) {
 				return Result{}, err
 			}
 		}
-		if err := w.fireTimers(ctx); err != nil {
-			return Result{}, err
+		if w.stuck() {
+			continue
 		}
-		if w.open() && w.historyLong(ctx) {
+		if err := w.fireTimers(ctx); err != nil {
+			if !w.guarded(ctx) {
+				return Result{}, err
+			}
+			w.becomeStuck(ctx, err)
+			continue
+		}
+		if w.open() && !w.stuck() && w.historyLong(ctx) {
 			if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 				return Result{}, err
 			}
@@ -108,9 +153,6 @@ func (w *taskWorkflow) run(ctx workflow.Context) (Result, error) {
 			return Result{}, workflow.NewContinueAsNewError(ctx, TaskWorkflow, in)
 		}
 	}
-	if err := w.settleContract(ctx); err != nil {
-		return Result{}, err
-	}
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return Result{}, err
 	}
@@ -118,8 +160,23 @@ func (w *taskWorkflow) run(ctx workflow.Context) (Result, error) {
 }
 
 // settleContract applies the route's contract effect when a service task
-// closes (a connection's effect is its parent workflow's to apply).
+// closes (a connection's effect is its parent workflow's to apply). An
+// effect still failing after its retries marks the task stuck, and is
+// retried with it.
 func (w *taskWorkflow) settleContract(ctx workflow.Context) error {
+	err := w.applyEffect(ctx)
+	if err == nil {
+		w.settled = true
+		return nil
+	}
+	if !w.guarded(ctx) {
+		return err
+	}
+	w.becomeStuck(ctx, err)
+	return nil
+}
+
+func (w *taskWorkflow) applyEffect(ctx workflow.Context) error {
 	switch w.in.Route.Effect {
 	case taskv1.ContractEffect_CONTRACT_EFFECT_SUSPEND, taskv1.ContractEffect_CONTRACT_EFFECT_RESUME, taskv1.ContractEffect_CONTRACT_EFFECT_TERMINATE:
 	default:
@@ -130,7 +187,7 @@ func (w *taskWorkflow) settleContract(ctx workflow.Context) error {
 	}
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
+		RetryPolicy:         &effectRetry,
 	})
 	var a *Activities
 	return workflow.ExecuteActivity(actx, a.ApplyContractEffect, w.in.ContractID, w.in.Route.Effect).Get(ctx, nil)
@@ -182,70 +239,109 @@ func (w *taskWorkflow) nextDeadline() (time.Time, bool) {
 }
 
 // fireTimers acts on every deadline that has passed: an SLA breach is
-// recorded once; an idle rule closes the task.
+// recorded once; an idle rule closes the task. It answers the error of a
+// step it could not write; the task is as before that step.
 func (w *taskWorkflow) fireTimers(ctx workflow.Context) error {
 	if err := w.mu.Lock(ctx); err != nil {
 		return err
 	}
 	defer w.mu.Unlock()
+	return w.fireDue(ctx)
+}
+
+// fireDue is fireTimers under the lock.
+func (w *taskWorkflow) fireDue(ctx workflow.Context) error {
 	if !w.open() {
 		return nil
 	}
 	now := workflow.Now(ctx)
 	if due := w.slaDue(); !due.IsZero() && !now.Before(due) {
-		w.st.Breached = true
+		next := w.st.clone()
+		next.Breached = true
 		p := w.current()
-		t := w.step(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_SLA_BREACHED)
+		t := w.step(ctx, &next, taskv1.TaskEventKind_TASK_EVENT_KIND_SLA_BREACHED)
 		t.NotifyGroupIds, t.NotifySupervisors = []int64{p.GroupID}, true
-		if _, err := w.apply(ctx, t); err != nil {
+		if _, err := w.write(ctx, next, t); err != nil {
 			return err
 		}
 	}
 	if r, due, ok := w.idleRule(); ok && !now.Before(due) {
-		_, err := w.close(ctx, taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, r.Outcome, "IDLE", Actor{}, "", "")
+		_, err := w.close(ctx, w.st.clone(), taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, r.Outcome, "IDLE", Actor{}, "", "")
 		return err
 	}
 	return nil
 }
 
-// step starts a transition record of the task's state after a change.
-func (w *taskWorkflow) step(ctx workflow.Context, kind taskv1.TaskEventKind) *taskv1.Transition {
-	w.st.Sequence++
+// step starts the transition record of a state after a change, giving
+// it the next sequence.
+func (w *taskWorkflow) step(ctx workflow.Context, st *State, kind taskv1.TaskEventKind) *taskv1.Transition {
+	st.Sequence++
 	t := &taskv1.Transition{
 		TaskId:      w.in.TaskID,
-		Sequence:    w.st.Sequence,
+		Sequence:    st.Sequence,
 		Kind:        kind,
 		Time:        timestamppb.New(workflow.Now(ctx)),
-		AssigneeId:  w.st.AssigneeID,
+		AssigneeId:  st.AssigneeID,
 		State:       taskv1.TaskState_TASK_STATE_OPEN,
-		SlaBreached: w.st.Breached,
+		SlaBreached: st.Breached,
 	}
-	if w.open() {
-		t.ProcessId = w.current().ID
-		if due := w.current(); due.SLASeconds > 0 {
-			t.SlaDueAt = timestamppb.New(w.st.EnteredAt.Add(time.Duration(due.SLASeconds) * time.Second))
+	if st.Outcome == taskv1.TaskState_TASK_STATE_UNSPECIFIED {
+		p := w.at(st)
+		t.ProcessId = p.ID
+		if p.SLASeconds > 0 {
+			t.SlaDueAt = timestamppb.New(st.EnteredAt.Add(time.Duration(p.SLASeconds) * time.Second))
 		}
 	} else {
-		t.State, t.CloseReason = w.st.Outcome, w.st.Reason
+		t.State, t.CloseReason = st.Outcome, st.Reason
 	}
 	return t
 }
 
-// apply writes a step to the read model (a local activity: the command's
-// caller waits for it) and keeps the search attributes current.
-func (w *taskWorkflow) apply(ctx workflow.Context, t *taskv1.Transition) (*taskv1.Task, error) {
-	actx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		ScheduleToCloseTimeout: 24 * time.Hour,
-		StartToCloseTimeout:    10 * time.Second,
-		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 100 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: time.Minute},
+// Retries of a step's write. A command's caller waits for it and the
+// workflow's lock is held meanwhile, so it is short: five attempts over
+// about three seconds ride out a dropped connection or a database
+// failover. Anything longer is an outage: the task is marked stuck and
+// retries on a durable timer instead. (Variables so a test can shorten
+// them.)
+var (
+	stepRetry = temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 2 * time.Second, MaximumAttempts: 5}
+	stepWait  = 15 * time.Second
+	// effectRetry: nobody waits for a contract effect; a few minutes of
+	// retries before the task is marked stuck.
+	effectRetry = temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute, MaximumAttempts: 10}
+)
+
+func (w *taskWorkflow) writeOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		ScheduleToCloseTimeout: stepWait,
+		StartToCloseTimeout:    5 * time.Second,
+		RetryPolicy:            &stepRetry,
 	})
+}
+
+// write writes a step to the read model (a local activity: the command's
+// caller waits for it) and, once written, makes next the task's state and
+// keeps the search attributes current. When the write fails the task is
+// as it was.
+func (w *taskWorkflow) write(ctx workflow.Context, next State, t *taskv1.Transition) (*taskv1.Task, error) {
 	var a *Activities
 	var task *taskv1.Task
-	if err := workflow.ExecuteLocalActivity(actx, a.Apply, t).Get(ctx, &task); err != nil {
+	if err := workflow.ExecuteLocalActivity(w.writeOptions(ctx), a.Apply, t).Get(ctx, &task); err != nil {
+		if !w.guarded(ctx) {
+			w.st = next // runs recorded before changed state first
+		}
 		return nil, err
 	}
+	w.st = next
 	w.changes++
 	return task, w.upsertSearch(ctx)
+}
+
+// guarded tells whether this run keeps a task as it was when a step
+// cannot be written, and marks it stuck. Runs recorded before had changed
+// their state before the write and retried it for a day.
+func (w *taskWorkflow) guarded(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, "state-after-write", workflow.DefaultVersion, 1) == 1
 }
 
 func (w *taskWorkflow) upsertSearch(ctx workflow.Context) error {
@@ -266,25 +362,25 @@ func stateName(s taskv1.TaskState) string {
 	return s.String()
 }
 
-// enter moves the task into the process at position pos.
-func (w *taskWorkflow) enter(ctx workflow.Context, pos int) {
-	w.st.Position = pos
-	w.st.EnteredAt = workflow.Now(ctx)
-	w.st.Breached = false
-	w.st.AssigneeID = 0
-	if g := w.current().GroupID; !slices.Contains(w.st.Groups, g) {
-		w.st.Groups = append(w.st.Groups, g)
+// enter moves a state into the process at position pos.
+func (w *taskWorkflow) enter(ctx workflow.Context, st *State, pos int) {
+	st.Position = pos
+	st.EnteredAt = workflow.Now(ctx)
+	st.Breached = false
+	st.AssigneeID = 0
+	if g := w.at(st).GroupID; !slices.Contains(st.Groups, g) {
+		st.Groups = append(st.Groups, g)
 	}
 }
 
 // close ends the task with an outcome; the step is told to every group
 // that took part. kind is CLOSED for a rule, CANCELLED for a person.
-func (w *taskWorkflow) close(ctx workflow.Context, kind taskv1.TaskEventKind, outcome taskv1.TaskState, reason string, by Actor, text, resolution string) (*taskv1.Task, error) {
-	from := w.current()
-	w.st.Outcome, w.st.Reason = outcome, reason
-	t := w.step(ctx, kind)
+func (w *taskWorkflow) close(ctx workflow.Context, next State, kind taskv1.TaskEventKind, outcome taskv1.TaskState, reason string, by Actor, text, resolution string) (*taskv1.Task, error) {
+	from := w.at(&next)
+	next.Outcome, next.Reason = outcome, reason
+	t := w.step(ctx, &next, kind)
 	t.FromProcessId, t.ActorId, t.ActorName, t.Text, t.Resolution = from.ID, by.UserID, by.Name, text, resolution
 	t.Comment = text != "" && kind != taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED
-	t.NotifyGroupIds = slices.Clone(w.st.Groups)
-	return w.apply(ctx, t)
+	t.NotifyGroupIds = slices.Clone(next.Groups)
+	return w.write(ctx, next, t)
 }

@@ -15,24 +15,50 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 )
 
 // readModel stands in for the task service: it records every step the
-// workflow writes.
+// workflow writes, and the stuck marks. refuse, when set, answers a step
+// with an error instead of writing it.
 type readModel struct {
 	taskv1.TaskServiceClient
-	mu    sync.Mutex
-	steps []*taskv1.Transition
+	mu     sync.Mutex
+	steps  []*taskv1.Transition
+	marks  []bool
+	refuse func(*taskv1.Transition) error
+	down   bool
+	tries  int
 }
 
 func (r *readModel) ApplyTransition(_ context.Context, req *taskv1.ApplyTransitionRequest, _ ...grpc.CallOption) (*taskv1.ApplyTransitionResponse, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t := req.GetTransition()
+	r.tries++
+	if r.down {
+		return nil, status.Error(codes.Unavailable, "connection refused")
+	}
+	if r.refuse != nil {
+		if err := r.refuse(t); err != nil {
+			return nil, err
+		}
+	}
 	r.steps = append(r.steps, t)
 	return &taskv1.ApplyTransitionResponse{Task: &taskv1.Task{Id: t.GetTaskId(), State: t.GetState(), CurrentProcess: &taskv1.Process{Id: t.GetProcessId()}}}, nil
+}
+
+func (r *readModel) SetTaskStuck(_ context.Context, req *taskv1.SetTaskStuckRequest, _ ...grpc.CallOption) (*taskv1.SetTaskStuckResponse, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.down {
+		return nil, status.Error(codes.Unavailable, "connection refused")
+	}
+	r.marks = append(r.marks, req.GetStuck())
+	return &taskv1.SetTaskStuckResponse{}, nil
 }
 
 func (r *readModel) kinds() []taskv1.TaskEventKind {
@@ -90,10 +116,18 @@ type harness struct {
 }
 
 func newHarness(t *testing.T) *harness {
+	return newHarnessWith(t, &effects{})
+}
+
+// newHarnessWith runs the workflow against these contract effects.
+func newHarnessWith(t *testing.T, e ContractEffects) *harness {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	h := &harness{env: suite.NewTestWorkflowEnvironment(), model: &readModel{}, effects: &effects{}, t: t}
-	h.env.RegisterActivity(&Activities{Tasks: h.model, Contracts: h.effects})
+	h := &harness{env: suite.NewTestWorkflowEnvironment(), model: &readModel{}, t: t}
+	if fx, ok := e.(*effects); ok {
+		h.effects = fx
+	}
+	h.env.RegisterActivity(&Activities{Tasks: h.model, Contracts: e})
 	return h
 }
 
@@ -184,6 +218,7 @@ func TestCommandsThatDoNotApplyAreRefusedAndChangeNothing(t *testing.T) {
 	noComment := h.send(4*time.Minute, UpdateReturn, Return{Actor: member, ProcessID: 21})
 	strangerCancel := h.send(5*time.Minute, UpdateCancel, Cancel{Actor: outside, Reason: "nope"})
 	strangerAssignee := h.send(6*time.Minute, UpdateAssign, Assign{Actor: member, ProcessID: 21, UserID: 99})
+	strangerComment := h.send(6*time.Minute+time.Second, UpdateComment, Comment{Actor: outside, Text: "not my group"})
 	managerAdvance := h.send(7*time.Minute, UpdateAdvance, Advance{Actor: manager, ProcessID: 21})
 	forward := h.send(8*time.Minute, UpdateReturn, Return{Actor: member, ProcessID: 22, ToProcessID: 23, Comment: "x"})
 	h.send(9*time.Minute, UpdateCancel, Cancel{Actor: manager, Reason: "duplicate request"})
@@ -199,6 +234,7 @@ func TestCommandsThatDoNotApplyAreRefusedAndChangeNothing(t *testing.T) {
 		"return without a comment":                 {noComment, ErrInvalid},
 		"cancel by a stranger":                     {strangerCancel, ErrNotMember},
 		"assign to someone outside the group":      {strangerAssignee, ErrInvalid},
+		"comment by a user outside the group":      {strangerComment, ErrNotMember},
 		"return to a later process":                {forward, ErrInvalid},
 	} {
 		if !c.o.refusedAs(c.kind) {

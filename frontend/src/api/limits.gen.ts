@@ -24,6 +24,10 @@ export const LIMITS = {
   CancelTaskRequest: {
     reason: { maxLength: 500 },
   },
+  ChangePasswordRequest: {
+    currentPassword: { maxLength: 1024 },
+    newPassword: { maxLength: 1024 },
+  },
   CloseRule: {
     resolution: { maxLength: 100 },
   },
@@ -115,6 +119,9 @@ export const LIMITS = {
   SearchCustomersRequest: {
     query: { maxLength: 200 },
     pageToken: { maxLength: 2048 },
+  },
+  SetTaskStuckRequest: {
+    reason: { maxLength: 500 },
   },
   SuggestTariffsRequest: {
     technology: { maxLength: 20 },

@@ -548,6 +548,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{id}:retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retries now the work a stuck task could not write (its workflow also
+         *     retries on its own, with backoff); answers the task as it stands.
+         */
+        post: operations["TaskService_RetryTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{id}:return": {
         parameters: {
             query?: never;
@@ -1141,6 +1161,15 @@ export interface components {
             /** Format: date-time */
             slaDueAt?: string;
             state?: components["schemas"]["crm.task.v1.TaskState"];
+            /**
+             * @description Its workflow could not write a step after retrying; it retries with
+             *     backoff, and commands are refused until it succeeds.
+             */
+            stuck?: boolean;
+            /** @description What failed last, for the engineer who looks. */
+            stuckReason?: string;
+            /** Format: date-time */
+            stuckSince?: string;
             title?: string;
             /** Format: date-time */
             updateTime?: string;
@@ -1488,8 +1517,12 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description Bounded like a sign-in's password, which it is checked as. */
                     currentPassword: string;
-                    /** @description At least 12 characters, and not the current one. */
+                    /**
+                     * @description At least 12 characters, and not the current one; bounded like any new
+                     *     password.
+                     */
                     newPassword: string;
                 };
             };
@@ -2626,6 +2659,8 @@ export interface operations {
                 slaBreached?: boolean;
                 pageSize?: number;
                 pageToken?: string;
+                /** @description Only stuck tasks. */
+                stuck?: boolean;
             };
             header?: never;
             path?: never;
@@ -2799,8 +2834,13 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    /** Format: int64 */
-                    processId?: string;
+                    /**
+                     * Format: int64
+                     * @description The process the caller saw the task in; a task that has moved on
+                     *     meanwhile is refused (409) rather than given to someone outside the
+                     *     new process's group.
+                     */
+                    processId: string;
                     /**
                      * Format: int64
                      * @description 0: the caller (take the task).
@@ -2850,6 +2890,47 @@ export interface operations {
                 "application/json": {
                     reason: string;
                 };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Task"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_RetryTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
             };
         };
         responses: {

@@ -77,4 +77,17 @@ describe('the tasks store', () => {
     await useTasksStore().create({ contractId: '3', routeId: '2', title: 'No link', description: '' })
     expect(calls[0]?.body).toEqual({ contractId: '3', routeId: '2', title: 'No link' })
   })
+
+  it('asks for the stuck tasks and retries one', async () => {
+    const { calls } = mockApi({
+      'GET /api/v1/tasks': () => ({ tasks: [{ ...TASK, stuck: true }] }),
+      'POST /api/v1/tasks/{id}:retry': () => ({ ...TASK, stuck: false }),
+    })
+    const store = useTasksStore()
+    await store.list({ stuck: true })
+    const got = await store.retry(TASK)
+    expect(Object.fromEntries(calls[0]!.query)).toEqual({ stuck: 'true', pageSize: '25' })
+    expect(calls[1]?.path).toBe('/api/v1/tasks/9:retry')
+    expect(got.stuck).toBe(false)
+  })
 })

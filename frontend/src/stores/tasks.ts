@@ -18,6 +18,8 @@ export interface TaskQuery {
   assignee?: string
   routeId?: string
   slaBreached?: boolean
+  /** Only tasks whose workflow could not write a step. */
+  stuck?: boolean
   pageSize?: number
 }
 
@@ -64,6 +66,7 @@ export const useTasksStore = defineStore('tasks', () => {
             assignee: q.assignee || undefined,
             routeId: q.routeId || undefined,
             slaBreached: q.slaBreached || undefined,
+            stuck: q.stuck || undefined,
             pageSize: q.pageSize ?? TASKS_PAGE_SIZE,
             pageToken: pageToken || undefined,
           },
@@ -132,7 +135,8 @@ export const useTasksStore = defineStore('tasks', () => {
     return ok(
       api.POST('/api/v1/tasks/{id}:assign', {
         params: { path: { id: task.id ?? '' } },
-        body: { processId: seen(task), userId: userId || undefined },
+        // required: without the process the server refuses the assign
+        body: { processId: seen(task) ?? '0', userId: userId || undefined },
       }),
     )
   }
@@ -145,9 +149,14 @@ export const useTasksStore = defineStore('tasks', () => {
     return ok(api.POST('/api/v1/tasks/{task_id}/comments', { params: { path: { task_id: taskId } }, body: { text: text.trim() } }))
   }
 
+  /** Asks a stuck task to write its pending step now; answers the task as it then stands. */
+  async function retry(task: Task): Promise<Task> {
+    return ok(api.POST('/api/v1/tasks/{id}:retry', { params: { path: { id: task.id ?? '' } }, body: {} }))
+  }
+
   async function stats(): Promise<TaskStats> {
     return ok(api.GET('/api/v1/tasks:stats'))
   }
 
-  return { list, listAll, get, events, comments, create, advance, sendBack, assign, cancel, comment, stats }
+  return { list, listAll, get, events, comments, create, advance, sendBack, assign, cancel, comment, retry, stats }
 })

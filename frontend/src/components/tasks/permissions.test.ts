@@ -26,8 +26,8 @@ describe('the commands a person may give a task', () => {
     expect(taskActions(task(), actor('7', ['20'], WORKER))).toEqual({ take: true, complete: true, return: true, assign: true, cancel: false, comment: true })
   })
 
-  it('gives a member of another group only the comment', () => {
-    expect(taskActions(task(), actor('7', ['10', '30'], WORKER))).toEqual({ take: false, complete: false, return: false, assign: false, cancel: false, comment: true })
+  it('gives a member of another group nothing, not even the comment', () => {
+    expect(taskActions(task(), actor('7', ['10', '30'], WORKER))).toEqual({ take: false, complete: false, return: false, assign: false, cancel: false, comment: false })
     expect(worksCurrentProcess(task(), actor('7', ['10'], WORKER))).toBe(false)
   })
 

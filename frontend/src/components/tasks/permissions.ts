@@ -2,7 +2,7 @@
 // applies: members of the current process's group (or holders of
 // tasks.manage) take, complete, return and assign it; cancelling is for
 // tasks.manage, or for the task's creator while it is in its first process;
-// anyone who works tasks may comment on an open one. The server checks
+// commenting follows the same rule as working it. The server checks
 // again; this only keeps buttons that could only fail off the screen.
 
 import type { Task } from '@/api/client'
@@ -49,7 +49,7 @@ export function taskActions(task: Task, actor: Actor): TaskActions {
     return: works && position > 1,
     assign: works,
     cancel: actor.can('tasks.manage') || (!!task.createdBy && task.createdBy === actor.userId && position <= 1),
-    comment: true,
+    comment: works,
   }
 }
 

@@ -71,12 +71,20 @@ describe('the task screen', () => {
     wrapper.unmount()
   })
 
-  it('tells a member of another group whose process it is, and lets them comment', async () => {
-    const { calls } = api(memberMe(['1']), { 'POST /api/v1/tasks/{id}/comments': () => ({ id: '71', text: 'on my way' }) })
+  it('tells a member of another group whose process it is, and offers them no comment box', async () => {
+    api(memberMe(['1']))
     const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
     await settle(10)
     expect(wrapper.find('[data-testid=task-actions]').exists()).toBe(false)
     expect(wrapper.get('[data-testid=not-your-process]').text()).toContain('Provisioning')
+    expect(wrapper.find('[data-testid=comment-form]').exists()).toBe(false)
+    wrapper.unmount()
+  })
+
+  it('lets a member of the current process’s group comment', async () => {
+    const { calls } = api(memberMe(['2']), { 'POST /api/v1/tasks/{id}/comments': () => ({ id: '71', text: 'on my way' }) })
+    const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
+    await settle(10)
     await wrapper.get('[data-testid=comment-text]').setValue('on my way')
     await wrapper.get('[data-testid=comment-form]').trigger('submit')
     await settle()

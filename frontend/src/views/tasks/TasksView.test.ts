@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { mockApi, settle, VIEWER_ME } from '@/test/mockApi'
+import { ADMIN_ME, mockApi, settle, VIEWER_ME } from '@/test/mockApi'
 import { makeTestRouter, mountWith } from '@/test/mount'
 import { memberMe, signedIn } from '@/test/session'
 import TasksView from './TasksView.vue'
@@ -58,5 +58,17 @@ describe('the task queues', () => {
     expect(wrapper.text()).toContain('You are not in any group')
     expect(lists()).toEqual([])
     wrapper.unmount()
+  })
+
+  it('gives supervisors a list of the stuck tasks, whatever their state, marked as such', async () => {
+    const { wrapper, lists } = await open('/tasks?queue=stuck', ADMIN_ME)
+    expect(lists()[0]).toEqual({ stuck: 'true', pageSize: '25' })
+    expect(wrapper.find('[data-testid=queue-stuck]').exists()).toBe(true)
+    expect(wrapper.find('#filter-state').exists()).toBe(false)
+    wrapper.unmount()
+    const member = await open('/tasks?queue=stuck', memberMe(['2']))
+    expect(member.wrapper.find('[data-testid=queue-stuck]').exists()).toBe(false)
+    expect(member.lists()[0]).toEqual({ assignee: 'me', state: 'TASK_STATE_OPEN', pageSize: '25' })
+    member.wrapper.unmount()
   })
 })

@@ -716,9 +716,11 @@ func (x *GetMeResponse) GetMustChangePassword() bool {
 }
 
 type ChangePasswordRequest struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	CurrentPassword string                 `protobuf:"bytes,1,opt,name=current_password,json=currentPassword,proto3" json:"current_password,omitempty"`
-	// At least 12 characters, and not the current one.
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Bounded like a sign-in's password, which it is checked as.
+	CurrentPassword string `protobuf:"bytes,1,opt,name=current_password,json=currentPassword,proto3" json:"current_password,omitempty"`
+	// At least 12 characters, and not the current one; bounded like any new
+	// password.
 	NewPassword   string `protobuf:"bytes,2,opt,name=new_password,json=newPassword,proto3" json:"new_password,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3227,10 +3229,10 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\x06groups\x18\x04 \x03(\v2\x16.crm.identity.v1.GroupR\x06groups\x12'\n" +
 	"\x0ftelegram_linked\x18\x05 \x01(\bR\x0etelegramLinked\x122\n" +
 	"\aprofile\x18\x06 \x01(\v2\x18.crm.identity.v1.ProfileR\aprofile\x120\n" +
-	"\x14must_change_password\x18\a \x01(\bR\x12mustChangePassword\"o\n" +
-	"\x15ChangePasswordRequest\x12.\n" +
-	"\x10current_password\x18\x01 \x01(\tB\x03\xe0A\x02R\x0fcurrentPassword\x12&\n" +
-	"\fnew_password\x18\x02 \x01(\tB\x03\xe0A\x02R\vnewPassword\"\x18\n" +
+	"\x14must_change_password\x18\a \x01(\bR\x12mustChangePassword\"\x83\x01\n" +
+	"\x15ChangePasswordRequest\x126\n" +
+	"\x10current_password\x18\x01 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03(\x80\bR\x0fcurrentPassword\x122\n" +
+	"\fnew_password\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xc8\xf3\x18\x01(\x80\bR\vnewPassword\"\x18\n" +
 	"\x16ChangePasswordResponse\"\x87\x01\n" +
 	"\x14UpdateProfileRequest\x122\n" +
 	"\aprofile\x18\x01 \x01(\v2\x18.crm.identity.v1.ProfileR\aprofile\x12;\n" +

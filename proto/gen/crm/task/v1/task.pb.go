@@ -622,7 +622,13 @@ type Task struct {
 	WorkflowId string `protobuf:"bytes,23,opt,name=workflow_id,json=workflowId,proto3" json:"workflow_id,omitempty"`
 	CreatedBy  int64  `protobuf:"varint,24,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
 	// The processes of the route version it runs on.
-	Processes     []*Process `protobuf:"bytes,25,rep,name=processes,proto3" json:"processes,omitempty"`
+	Processes []*Process `protobuf:"bytes,25,rep,name=processes,proto3" json:"processes,omitempty"`
+	// Its workflow could not write a step after retrying; it retries with
+	// backoff, and commands are refused until it succeeds.
+	Stuck bool `protobuf:"varint,26,opt,name=stuck,proto3" json:"stuck,omitempty"`
+	// What failed last, for the engineer who looks.
+	StuckReason   string                 `protobuf:"bytes,27,opt,name=stuck_reason,json=stuckReason,proto3" json:"stuck_reason,omitempty"`
+	StuckSince    *timestamppb.Timestamp `protobuf:"bytes,28,opt,name=stuck_since,json=stuckSince,proto3" json:"stuck_since,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -828,6 +834,27 @@ func (x *Task) GetCreatedBy() int64 {
 func (x *Task) GetProcesses() []*Process {
 	if x != nil {
 		return x.Processes
+	}
+	return nil
+}
+
+func (x *Task) GetStuck() bool {
+	if x != nil {
+		return x.Stuck
+	}
+	return false
+}
+
+func (x *Task) GetStuckReason() string {
+	if x != nil {
+		return x.StuckReason
+	}
+	return ""
+}
+
+func (x *Task) GetStuckSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StuckSince
 	}
 	return nil
 }
@@ -1295,9 +1322,11 @@ type ListTasksRequest struct {
 	Assignee string `protobuf:"bytes,5,opt,name=assignee,proto3" json:"assignee,omitempty"`
 	RouteId  int64  `protobuf:"varint,6,opt,name=route_id,json=routeId,proto3" json:"route_id,omitempty"`
 	// Only tasks past their SLA.
-	SlaBreached   bool   `protobuf:"varint,7,opt,name=sla_breached,json=slaBreached,proto3" json:"sla_breached,omitempty"`
-	PageSize      int32  `protobuf:"varint,8,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,9,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	SlaBreached bool   `protobuf:"varint,7,opt,name=sla_breached,json=slaBreached,proto3" json:"sla_breached,omitempty"`
+	PageSize    int32  `protobuf:"varint,8,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken   string `protobuf:"bytes,9,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only stuck tasks.
+	Stuck         bool `protobuf:"varint,10,opt,name=stuck,proto3" json:"stuck,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1393,6 +1422,13 @@ func (x *ListTasksRequest) GetPageToken() string {
 		return x.PageToken
 	}
 	return ""
+}
+
+func (x *ListTasksRequest) GetStuck() bool {
+	if x != nil {
+		return x.Stuck
+	}
+	return false
 }
 
 type ListTasksResponse struct {
@@ -1679,7 +1715,10 @@ type AssignTaskRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	// 0: the caller (take the task).
-	UserId        int64 `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	UserId int64 `protobuf:"varint,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	// The process the caller saw the task in; a task that has moved on
+	// meanwhile is refused (409) rather than given to someone outside the
+	// new process's group.
 	ProcessId     int64 `protobuf:"varint,3,opt,name=process_id,json=processId,proto3" json:"process_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3155,6 +3194,200 @@ func (x *ApplyTransitionResponse) GetDuplicate() bool {
 	return false
 }
 
+type RetryTaskRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryTaskRequest) Reset() {
+	*x = RetryTaskRequest{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryTaskRequest) ProtoMessage() {}
+
+func (x *RetryTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryTaskRequest.ProtoReflect.Descriptor instead.
+func (*RetryTaskRequest) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *RetryTaskRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+type RetryTaskResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RetryTaskResponse) Reset() {
+	*x = RetryTaskResponse{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RetryTaskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RetryTaskResponse) ProtoMessage() {}
+
+func (x *RetryTaskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RetryTaskResponse.ProtoReflect.Descriptor instead.
+func (*RetryTaskResponse) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *RetryTaskResponse) GetTask() *Task {
+	if x != nil {
+		return x.Task
+	}
+	return nil
+}
+
+type SetTaskStuckRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	TaskId int64                  `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Stuck  bool                   `protobuf:"varint,2,opt,name=stuck,proto3" json:"stuck,omitempty"`
+	// What failed; long errors are cut to the column's 500 characters.
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// When the workflow decided; an older mark does not overwrite a newer.
+	Time          *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTaskStuckRequest) Reset() {
+	*x = SetTaskStuckRequest{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTaskStuckRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTaskStuckRequest) ProtoMessage() {}
+
+func (x *SetTaskStuckRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTaskStuckRequest.ProtoReflect.Descriptor instead.
+func (*SetTaskStuckRequest) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *SetTaskStuckRequest) GetTaskId() int64 {
+	if x != nil {
+		return x.TaskId
+	}
+	return 0
+}
+
+func (x *SetTaskStuckRequest) GetStuck() bool {
+	if x != nil {
+		return x.Stuck
+	}
+	return false
+}
+
+func (x *SetTaskStuckRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SetTaskStuckRequest) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+type SetTaskStuckResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTaskStuckResponse) Reset() {
+	*x = SetTaskStuckResponse{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTaskStuckResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTaskStuckResponse) ProtoMessage() {}
+
+func (x *SetTaskStuckResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTaskStuckResponse.ProtoReflect.Descriptor instead.
+func (*SetTaskStuckResponse) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{45}
+}
+
 type DiscardTaskRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -3164,7 +3397,7 @@ type DiscardTaskRequest struct {
 
 func (x *DiscardTaskRequest) Reset() {
 	*x = DiscardTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	mi := &file_crm_task_v1_task_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3176,7 +3409,7 @@ func (x *DiscardTaskRequest) String() string {
 func (*DiscardTaskRequest) ProtoMessage() {}
 
 func (x *DiscardTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	mi := &file_crm_task_v1_task_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3189,7 +3422,7 @@ func (x *DiscardTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscardTaskRequest.ProtoReflect.Descriptor instead.
 func (*DiscardTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{42}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *DiscardTaskRequest) GetId() int64 {
@@ -3207,7 +3440,7 @@ type DiscardTaskResponse struct {
 
 func (x *DiscardTaskResponse) Reset() {
 	*x = DiscardTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[43]
+	mi := &file_crm_task_v1_task_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3219,7 +3452,7 @@ func (x *DiscardTaskResponse) String() string {
 func (*DiscardTaskResponse) ProtoMessage() {}
 
 func (x *DiscardTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[43]
+	mi := &file_crm_task_v1_task_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3232,7 +3465,7 @@ func (x *DiscardTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscardTaskResponse.ProtoReflect.Descriptor instead.
 func (*DiscardTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{43}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{47}
 }
 
 var File_crm_task_v1_task_proto protoreflect.FileDescriptor
@@ -3270,7 +3503,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"closeRules\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12N\n" +
-	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\"\xda\a\n" +
+	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\"\xd0\b\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12)\n" +
@@ -3306,7 +3539,11 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"workflowId\x12\x1d\n" +
 	"\n" +
 	"created_by\x18\x18 \x01(\x03R\tcreatedBy\x122\n" +
-	"\tprocesses\x18\x19 \x03(\v2\x14.crm.task.v1.ProcessR\tprocesses\"\x83\x02\n" +
+	"\tprocesses\x18\x19 \x03(\v2\x14.crm.task.v1.ProcessR\tprocesses\x12\x14\n" +
+	"\x05stuck\x18\x1a \x01(\bR\x05stuck\x12!\n" +
+	"\fstuck_reason\x18\x1b \x01(\tR\vstuckReason\x12;\n" +
+	"\vstuck_since\x18\x1c \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"stuckSince\"\x83\x02\n" +
 	"\aComment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\x03R\x06taskId\x12\x1b\n" +
@@ -3351,7 +3588,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x0eGetTaskRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"8\n" +
 	"\x0fGetTaskResponse\x12%\n" +
-	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"\x88\x03\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"\x9e\x03\n" +
 	"\x10ListTasksRequest\x12\"\n" +
 	"\bgroup_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\agroupId\x126\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12(\n" +
@@ -3365,7 +3602,9 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\tpage_size\x18\b \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\t \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x10R\tpageToken\"d\n" +
+	"page_token\x18\t \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x10R\tpageToken\x12\x14\n" +
+	"\x05stuck\x18\n" +
+	" \x01(\bR\x05stuck\"d\n" +
 	"\x11ListTasksResponse\x12'\n" +
 	"\x05tasks\x18\x01 \x03(\v2\x11.crm.task.v1.TaskR\x05tasks\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaa\x01\n" +
@@ -3386,12 +3625,13 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"process_id\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tprocessId\";\n" +
 	"\x12ReturnTaskResponse\x12%\n" +
-	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"v\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"y\n" +
 	"\x11AssignTaskRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12 \n" +
-	"\auser_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x06userId\x12&\n" +
+	"\auser_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x06userId\x12)\n" +
 	"\n" +
-	"process_id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tprocessId\";\n" +
+	"process_id\x18\x03 \x01(\x03B\n" +
+	"\xe0A\x02\xbaH\x04\"\x02 \x00R\tprocessId\";\n" +
 	"\x12AssignTaskResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"U\n" +
 	"\x11CancelTaskRequest\x12\x17\n" +
@@ -3501,7 +3741,17 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"transition\"^\n" +
 	"\x17ApplyTransitionResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\x12\x1c\n" +
-	"\tduplicate\x18\x02 \x01(\bR\tduplicate\"-\n" +
+	"\tduplicate\x18\x02 \x01(\bR\tduplicate\"+\n" +
+	"\x10RetryTaskRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\":\n" +
+	"\x11RetryTaskResponse\x12%\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"\xa3\x01\n" +
+	"\x13SetTaskStuckRequest\x12 \n" +
+	"\atask_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06taskId\x12\x14\n" +
+	"\x05stuck\x18\x02 \x01(\bR\x05stuck\x12$\n" +
+	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x06reason\x12.\n" +
+	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x16\n" +
+	"\x14SetTaskStuckResponse\"-\n" +
 	"\x12DiscardTaskRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"\x15\n" +
 	"\x13DiscardTaskResponse*V\n" +
@@ -3536,7 +3786,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x19TASK_EVENT_KIND_COMMENTED\x10\x05\x12 \n" +
 	"\x1cTASK_EVENT_KIND_SLA_BREACHED\x10\x06\x12\x1a\n" +
 	"\x16TASK_EVENT_KIND_CLOSED\x10\a\x12\x1d\n" +
-	"\x19TASK_EVENT_KIND_CANCELLED\x10\b2\xb8\x12\n" +
+	"\x19TASK_EVENT_KIND_CANCELLED\x10\b2\x9f\x14\n" +
 	"\vTaskService\x12\x7f\n" +
 	"\n" +
 	"CreateTask\x12\x1e.crm.task.v1.CreateTaskRequest\x1a\x1f.crm.task.v1.CreateTaskResponse\"0\xca\xf3\x18\x0e\n" +
@@ -3561,7 +3811,9 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"CancelTask\x12\x1e.crm.task.v1.CancelTaskRequest\x1a\x1f.crm.task.v1.CancelTaskResponse\":\xca\xf3\x18\f\n" +
 	"\n" +
-	"tasks.work\x82\xd3\xe4\x93\x02$:\x01*b\x04task\"\x19/api/v1/tasks/{id}:cancel\x12\x8d\x01\n" +
+	"tasks.work\x82\xd3\xe4\x93\x02$:\x01*b\x04task\"\x19/api/v1/tasks/{id}:cancel\x12\x87\x01\n" +
+	"\tRetryTask\x12\x1d.crm.task.v1.RetryTaskRequest\x1a\x1e.crm.task.v1.RetryTaskResponse\";\xca\xf3\x18\x0e\n" +
+	"\ftasks.manage\x82\xd3\xe4\x93\x02#:\x01*b\x04task\"\x18/api/v1/tasks/{id}:retry\x12\x8d\x01\n" +
 	"\fListComments\x12 .crm.task.v1.ListCommentsRequest\x1a!.crm.task.v1.ListCommentsResponse\"8\xca\xf3\x18\f\n" +
 	"\n" +
 	"tasks.read\x82\xd3\xe4\x93\x02\"\x12 /api/v1/tasks/{task_id}/comments\x12\x93\x01\n" +
@@ -3585,7 +3837,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\vUpdateRoute\x12\x1f.crm.task.v1.UpdateRouteRequest\x1a .crm.task.v1.UpdateRouteResponse\"=\xca\xf3\x18\x10\n" +
 	"\x0esettings.write\x82\xd3\xe4\x93\x02#:\x05routeb\x05route2\x13/api/v1/routes/{id}\x12s\n" +
 	"\x14CreateConnectionTask\x12(.crm.task.v1.CreateConnectionTaskRequest\x1a).crm.task.v1.CreateConnectionTaskResponse\"\x06\xca\xf3\x18\x02 \x01\x12d\n" +
-	"\x0fApplyTransition\x12#.crm.task.v1.ApplyTransitionRequest\x1a$.crm.task.v1.ApplyTransitionResponse\"\x06\xca\xf3\x18\x02 \x01\x12X\n" +
+	"\x0fApplyTransition\x12#.crm.task.v1.ApplyTransitionRequest\x1a$.crm.task.v1.ApplyTransitionResponse\"\x06\xca\xf3\x18\x02 \x01\x12[\n" +
+	"\fSetTaskStuck\x12 .crm.task.v1.SetTaskStuckRequest\x1a!.crm.task.v1.SetTaskStuckResponse\"\x06\xca\xf3\x18\x02 \x01\x12X\n" +
 	"\vDiscardTask\x12\x1f.crm.task.v1.DiscardTaskRequest\x1a .crm.task.v1.DiscardTaskResponse\"\x06\xca\xf3\x18\x02 \x01B8Z6github.com/telecomcrm/crm/proto/gen/crm/task/v1;taskv1b\x06proto3"
 
 var (
@@ -3601,7 +3854,7 @@ func file_crm_task_v1_task_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
+var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_crm_task_v1_task_proto_goTypes = []any{
 	(TaskKind)(0),                        // 0: crm.task.v1.TaskKind
 	(TaskState)(0),                       // 1: crm.task.v1.TaskState
@@ -3650,95 +3903,106 @@ var file_crm_task_v1_task_proto_goTypes = []any{
 	(*Transition)(nil),                   // 44: crm.task.v1.Transition
 	(*ApplyTransitionRequest)(nil),       // 45: crm.task.v1.ApplyTransitionRequest
 	(*ApplyTransitionResponse)(nil),      // 46: crm.task.v1.ApplyTransitionResponse
-	(*DiscardTaskRequest)(nil),           // 47: crm.task.v1.DiscardTaskRequest
-	(*DiscardTaskResponse)(nil),          // 48: crm.task.v1.DiscardTaskResponse
-	(*timestamppb.Timestamp)(nil),        // 49: google.protobuf.Timestamp
+	(*RetryTaskRequest)(nil),             // 47: crm.task.v1.RetryTaskRequest
+	(*RetryTaskResponse)(nil),            // 48: crm.task.v1.RetryTaskResponse
+	(*SetTaskStuckRequest)(nil),          // 49: crm.task.v1.SetTaskStuckRequest
+	(*SetTaskStuckResponse)(nil),         // 50: crm.task.v1.SetTaskStuckResponse
+	(*DiscardTaskRequest)(nil),           // 51: crm.task.v1.DiscardTaskRequest
+	(*DiscardTaskResponse)(nil),          // 52: crm.task.v1.DiscardTaskResponse
+	(*timestamppb.Timestamp)(nil),        // 53: google.protobuf.Timestamp
 }
 var file_crm_task_v1_task_proto_depIdxs = []int32{
 	2,  // 0: crm.task.v1.CloseRule.kind:type_name -> crm.task.v1.CloseRuleKind
 	1,  // 1: crm.task.v1.CloseRule.outcome:type_name -> crm.task.v1.TaskState
 	5,  // 2: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
 	6,  // 3: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
-	49, // 4: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	53, // 4: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
 	3,  // 5: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
 	0,  // 6: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
 	1,  // 7: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
 	5,  // 8: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
-	49, // 9: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
-	49, // 10: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
-	49, // 11: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
-	49, // 12: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
+	53, // 9: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
+	53, // 10: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
+	53, // 11: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
+	53, // 12: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
 	5,  // 13: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
-	49, // 14: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 15: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
-	49, // 16: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
-	8,  // 17: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
-	8,  // 18: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
-	1,  // 19: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
-	8,  // 20: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
-	8,  // 21: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
-	8,  // 22: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
-	8,  // 23: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
-	8,  // 24: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
-	9,  // 25: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
-	9,  // 26: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
-	10, // 27: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
-	32, // 28: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
-	7,  // 29: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
-	7,  // 30: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
-	7,  // 31: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
-	7,  // 32: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
-	7,  // 33: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
-	7,  // 34: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
-	8,  // 35: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	7,  // 36: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	4,  // 37: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
-	49, // 38: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
-	1,  // 39: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
-	49, // 40: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
-	44, // 41: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
-	8,  // 42: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
-	11, // 43: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
-	13, // 44: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
-	15, // 45: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
-	17, // 46: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
-	19, // 47: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
-	21, // 48: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
-	23, // 49: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
-	25, // 50: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
-	27, // 51: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
-	29, // 52: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
-	31, // 53: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
-	34, // 54: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
-	36, // 55: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
-	38, // 56: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
-	40, // 57: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
-	42, // 58: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
-	45, // 59: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
-	47, // 60: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
-	12, // 61: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
-	14, // 62: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
-	16, // 63: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
-	18, // 64: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
-	20, // 65: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
-	22, // 66: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
-	24, // 67: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
-	26, // 68: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
-	28, // 69: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
-	30, // 70: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
-	33, // 71: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
-	35, // 72: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
-	37, // 73: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
-	39, // 74: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
-	41, // 75: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
-	43, // 76: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
-	46, // 77: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
-	48, // 78: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
-	61, // [61:79] is the sub-list for method output_type
-	43, // [43:61] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	53, // 14: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
+	53, // 15: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 16: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
+	53, // 17: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
+	8,  // 18: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
+	8,  // 19: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
+	1,  // 20: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
+	8,  // 21: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
+	8,  // 22: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
+	8,  // 23: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
+	8,  // 24: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
+	8,  // 25: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
+	9,  // 26: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
+	9,  // 27: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
+	10, // 28: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
+	32, // 29: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
+	7,  // 30: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
+	7,  // 31: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
+	7,  // 32: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
+	7,  // 33: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
+	7,  // 34: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
+	7,  // 35: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
+	8,  // 36: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	7,  // 37: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	4,  // 38: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
+	53, // 39: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
+	1,  // 40: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
+	53, // 41: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
+	44, // 42: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
+	8,  // 43: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
+	8,  // 44: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
+	53, // 45: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
+	11, // 46: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
+	13, // 47: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
+	15, // 48: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
+	17, // 49: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
+	19, // 50: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
+	21, // 51: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
+	23, // 52: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
+	47, // 53: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
+	25, // 54: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
+	27, // 55: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
+	29, // 56: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
+	31, // 57: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
+	34, // 58: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
+	36, // 59: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
+	38, // 60: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
+	40, // 61: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
+	42, // 62: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
+	45, // 63: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
+	49, // 64: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
+	51, // 65: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
+	12, // 66: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
+	14, // 67: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
+	16, // 68: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
+	18, // 69: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
+	20, // 70: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
+	22, // 71: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
+	24, // 72: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
+	48, // 73: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
+	26, // 74: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
+	28, // 75: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
+	30, // 76: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
+	33, // 77: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
+	35, // 78: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
+	37, // 79: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
+	39, // 80: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
+	41, // 81: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
+	43, // 82: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
+	46, // 83: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
+	50, // 84: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
+	52, // 85: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
+	66, // [66:86] is the sub-list for method output_type
+	46, // [46:66] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_crm_task_v1_task_proto_init() }
@@ -3752,7 +4016,7 @@ func file_crm_task_v1_task_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_task_v1_task_proto_rawDesc), len(file_crm_task_v1_task_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   44,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -26,6 +26,7 @@ const (
 	TaskService_ReturnTask_FullMethodName           = "/crm.task.v1.TaskService/ReturnTask"
 	TaskService_AssignTask_FullMethodName           = "/crm.task.v1.TaskService/AssignTask"
 	TaskService_CancelTask_FullMethodName           = "/crm.task.v1.TaskService/CancelTask"
+	TaskService_RetryTask_FullMethodName            = "/crm.task.v1.TaskService/RetryTask"
 	TaskService_ListComments_FullMethodName         = "/crm.task.v1.TaskService/ListComments"
 	TaskService_AddComment_FullMethodName           = "/crm.task.v1.TaskService/AddComment"
 	TaskService_ListTaskEvents_FullMethodName       = "/crm.task.v1.TaskService/ListTaskEvents"
@@ -36,6 +37,7 @@ const (
 	TaskService_UpdateRoute_FullMethodName          = "/crm.task.v1.TaskService/UpdateRoute"
 	TaskService_CreateConnectionTask_FullMethodName = "/crm.task.v1.TaskService/CreateConnectionTask"
 	TaskService_ApplyTransition_FullMethodName      = "/crm.task.v1.TaskService/ApplyTransition"
+	TaskService_SetTaskStuck_FullMethodName         = "/crm.task.v1.TaskService/SetTaskStuck"
 	TaskService_DiscardTask_FullMethodName          = "/crm.task.v1.TaskService/DiscardTask"
 )
 
@@ -63,6 +65,9 @@ type TaskServiceClient interface {
 	// holders of tasks.manage, and to the task's creator while it is still in
 	// its first process.
 	CancelTask(ctx context.Context, in *CancelTaskRequest, opts ...grpc.CallOption) (*CancelTaskResponse, error)
+	// Retries now the work a stuck task could not write (its workflow also
+	// retries on its own, with backoff); answers the task as it stands.
+	RetryTask(ctx context.Context, in *RetryTaskRequest, opts ...grpc.CallOption) (*RetryTaskResponse, error)
 	// Lists a task's comments, oldest first.
 	ListComments(ctx context.Context, in *ListCommentsRequest, opts ...grpc.CallOption) (*ListCommentsResponse, error)
 	// Comments on the task in whatever process it is.
@@ -86,6 +91,9 @@ type TaskServiceClient interface {
 	// Writes one step of a task's workflow into the read model and queues its
 	// notifications. Idempotent by (task, sequence).
 	ApplyTransition(ctx context.Context, in *ApplyTransitionRequest, opts ...grpc.CallOption) (*ApplyTransitionResponse, error)
+	// Records whether a task's workflow is stuck (a step it could not write
+	// after its retries); a later mark than the one given is kept.
+	SetTaskStuck(ctx context.Context, in *SetTaskStuckRequest, opts ...grpc.CallOption) (*SetTaskStuckResponse, error)
 	// Removes a task whose workflow never started (compensation).
 	DiscardTask(ctx context.Context, in *DiscardTaskRequest, opts ...grpc.CallOption) (*DiscardTaskResponse, error)
 }
@@ -162,6 +170,16 @@ func (c *taskServiceClient) CancelTask(ctx context.Context, in *CancelTaskReques
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CancelTaskResponse)
 	err := c.cc.Invoke(ctx, TaskService_CancelTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *taskServiceClient) RetryTask(ctx context.Context, in *RetryTaskRequest, opts ...grpc.CallOption) (*RetryTaskResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RetryTaskResponse)
+	err := c.cc.Invoke(ctx, TaskService_RetryTask_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -268,6 +286,16 @@ func (c *taskServiceClient) ApplyTransition(ctx context.Context, in *ApplyTransi
 	return out, nil
 }
 
+func (c *taskServiceClient) SetTaskStuck(ctx context.Context, in *SetTaskStuckRequest, opts ...grpc.CallOption) (*SetTaskStuckResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetTaskStuckResponse)
+	err := c.cc.Invoke(ctx, TaskService_SetTaskStuck_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *taskServiceClient) DiscardTask(ctx context.Context, in *DiscardTaskRequest, opts ...grpc.CallOption) (*DiscardTaskResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DiscardTaskResponse)
@@ -302,6 +330,9 @@ type TaskServiceServer interface {
 	// holders of tasks.manage, and to the task's creator while it is still in
 	// its first process.
 	CancelTask(context.Context, *CancelTaskRequest) (*CancelTaskResponse, error)
+	// Retries now the work a stuck task could not write (its workflow also
+	// retries on its own, with backoff); answers the task as it stands.
+	RetryTask(context.Context, *RetryTaskRequest) (*RetryTaskResponse, error)
 	// Lists a task's comments, oldest first.
 	ListComments(context.Context, *ListCommentsRequest) (*ListCommentsResponse, error)
 	// Comments on the task in whatever process it is.
@@ -325,6 +356,9 @@ type TaskServiceServer interface {
 	// Writes one step of a task's workflow into the read model and queues its
 	// notifications. Idempotent by (task, sequence).
 	ApplyTransition(context.Context, *ApplyTransitionRequest) (*ApplyTransitionResponse, error)
+	// Records whether a task's workflow is stuck (a step it could not write
+	// after its retries); a later mark than the one given is kept.
+	SetTaskStuck(context.Context, *SetTaskStuckRequest) (*SetTaskStuckResponse, error)
 	// Removes a task whose workflow never started (compensation).
 	DiscardTask(context.Context, *DiscardTaskRequest) (*DiscardTaskResponse, error)
 	mustEmbedUnimplementedTaskServiceServer()
@@ -358,6 +392,9 @@ func (UnimplementedTaskServiceServer) AssignTask(context.Context, *AssignTaskReq
 func (UnimplementedTaskServiceServer) CancelTask(context.Context, *CancelTaskRequest) (*CancelTaskResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelTask not implemented")
 }
+func (UnimplementedTaskServiceServer) RetryTask(context.Context, *RetryTaskRequest) (*RetryTaskResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RetryTask not implemented")
+}
 func (UnimplementedTaskServiceServer) ListComments(context.Context, *ListCommentsRequest) (*ListCommentsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListComments not implemented")
 }
@@ -387,6 +424,9 @@ func (UnimplementedTaskServiceServer) CreateConnectionTask(context.Context, *Cre
 }
 func (UnimplementedTaskServiceServer) ApplyTransition(context.Context, *ApplyTransitionRequest) (*ApplyTransitionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ApplyTransition not implemented")
+}
+func (UnimplementedTaskServiceServer) SetTaskStuck(context.Context, *SetTaskStuckRequest) (*SetTaskStuckResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetTaskStuck not implemented")
 }
 func (UnimplementedTaskServiceServer) DiscardTask(context.Context, *DiscardTaskRequest) (*DiscardTaskResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DiscardTask not implemented")
@@ -534,6 +574,24 @@ func _TaskService_CancelTask_Handler(srv interface{}, ctx context.Context, dec f
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(TaskServiceServer).CancelTask(ctx, req.(*CancelTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TaskService_RetryTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RetryTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TaskServiceServer).RetryTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TaskService_RetryTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TaskServiceServer).RetryTask(ctx, req.(*RetryTaskRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -718,6 +776,24 @@ func _TaskService_ApplyTransition_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TaskService_SetTaskStuck_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetTaskStuckRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TaskServiceServer).SetTaskStuck(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TaskService_SetTaskStuck_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TaskServiceServer).SetTaskStuck(ctx, req.(*SetTaskStuckRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _TaskService_DiscardTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DiscardTaskRequest)
 	if err := dec(in); err != nil {
@@ -772,6 +848,10 @@ var TaskService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _TaskService_CancelTask_Handler,
 		},
 		{
+			MethodName: "RetryTask",
+			Handler:    _TaskService_RetryTask_Handler,
+		},
+		{
 			MethodName: "ListComments",
 			Handler:    _TaskService_ListComments_Handler,
 		},
@@ -810,6 +890,10 @@ var TaskService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ApplyTransition",
 			Handler:    _TaskService_ApplyTransition_Handler,
+		},
+		{
+			MethodName: "SetTaskStuck",
+			Handler:    _TaskService_SetTaskStuck_Handler,
 		},
 		{
 			MethodName: "DiscardTask",
