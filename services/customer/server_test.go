@@ -262,7 +262,7 @@ func TestUpdateCustomerRefusesBadInput(t *testing.T) {
 		{"no mask", &customerv1.UpdateCustomerRequest{Customer: &customerv1.Customer{Id: c.GetId(), Name: "x"}}, codes.InvalidArgument, "updateMask"},
 		{"phones through the mask", &customerv1.UpdateCustomerRequest{Customer: &customerv1.Customer{Id: c.GetId()}, UpdateMask: mask("phones")}, codes.InvalidArgument, "updateMask"},
 		{"an etag this service never gave", &customerv1.UpdateCustomerRequest{Customer: &customerv1.Customer{Id: c.GetId(), Name: "x", Etag: "W/abc"}, UpdateMask: mask("name")}, codes.InvalidArgument, "etag"},
-		{"no id", &customerv1.UpdateCustomerRequest{Customer: &customerv1.Customer{Name: "x"}, UpdateMask: mask("name")}, codes.InvalidArgument, "customer.id"},
+		{"no id", &customerv1.UpdateCustomerRequest{Customer: &customerv1.Customer{Name: "x"}, UpdateMask: mask("name")}, codes.InvalidArgument, "id"},
 		{"unknown customer", &customerv1.UpdateCustomerRequest{Customer: &customerv1.Customer{Id: 999, Name: "x"}, UpdateMask: mask("name")}, codes.NotFound, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
