@@ -119,11 +119,9 @@ func describeErrors(method string, op map[string]any, public map[string]bool) {
 	}
 }
 
-// publicOperations names the operations anyone may call without a token
-// (by operationId, Service_Method), from the access option of each RPC.
-func publicOperations() (map[string]bool, error) {
-	public := map[string]bool{}
-	var err error
+// operations maps each RPC of the API to its operationId (Service_Method).
+func operations() map[string]protoreflect.MethodDescriptor {
+	out := map[string]protoreflect.MethodDescriptor{}
 	protoregistry.GlobalFiles.RangeFiles(func(f protoreflect.FileDescriptor) bool {
 		if !strings.HasPrefix(string(f.Package()), "crm.") {
 			return true
@@ -132,17 +130,26 @@ func publicOperations() (map[string]bool, error) {
 			svc := f.Services().Get(i)
 			for j := range svc.Methods().Len() {
 				m := svc.Methods().Get(j)
-				a, ok := proto.GetExtension(m.Options(), authv1.E_Access).(*authv1.Access)
-				if !ok {
-					err = fmt.Errorf("%s has no access option", m.FullName())
-					return false
-				}
-				if a.GetPublic() {
-					public[string(svc.Name())+"_"+string(m.Name())] = true
-				}
+				out[string(svc.Name())+"_"+string(m.Name())] = m
 			}
 		}
 		return true
 	})
-	return public, err
+	return out
+}
+
+// publicOperations names the operations anyone may call without a token,
+// from the access option every RPC declares.
+func publicOperations(methods map[string]protoreflect.MethodDescriptor) (map[string]bool, error) {
+	public := map[string]bool{}
+	for id, m := range methods {
+		a, ok := proto.GetExtension(m.Options(), authv1.E_Access).(*authv1.Access)
+		if !ok || a == nil {
+			return nil, fmt.Errorf("%s has no access option", m.FullName())
+		}
+		if a.GetPublic() {
+			public[id] = true
+		}
+	}
+	return public, nil
 }

@@ -72,10 +72,12 @@ func Merged() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	public, err := publicOperations()
+	methods := operations()
+	public, err := publicOperations(methods)
 	if err != nil {
 		return nil, err
 	}
+	describeLimits(paths, schemas, methods)
 	for _, ops := range paths {
 		for method, op := range ops.(map[string]any) {
 			if op, ok := op.(map[string]any); ok {
