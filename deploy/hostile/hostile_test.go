@@ -37,7 +37,7 @@ func TestHostileInputGetsA4xxQuicklyAndLeavesTasksWorkable(t *testing.T) {
 	full := servicetest.OnPostgres()
 	s := stacktest.Start(t)
 	w := newWorld(t, s)
-	run := &tally{failures: map[string][]string{}}
+	run := &tally{failures: map[string]map[string][]string{}}
 	for _, r := range order(a.routes) {
 		run.batch(w, a, r, full)
 	}
@@ -66,12 +66,15 @@ func order(routes []route) []route {
 type tally struct {
 	tried, ok2xx, bad4xx, err5xx, other, unanswered int
 	times                                           []time.Duration
-	tasks, workable, closedByAccepted               int
-	failures                                        map[string][]string
+	tasks, workable, endedClosed, replaced          int
+	failures                                        map[string]map[string][]string // check → route → what
 }
 
-func (run *tally) fail(check, format string, args ...any) {
-	run.failures[check] = append(run.failures[check], fmt.Sprintf(format, args...))
+func (run *tally) fail(check string, r route, format string, args ...any) {
+	if run.failures[check] == nil {
+		run.failures[check] = map[string][]string{}
+	}
+	run.failures[check][r.String()] = append(run.failures[check][r.String()], fmt.Sprintf(format, args...))
 }
 
 // mutations are a route's hostile variants; sampled keeps the first of
@@ -134,12 +137,15 @@ func (run *tally) batch(w *world, a *api, r route, full bool) {
 		}
 		status, raw, took, err := send(c, r.method, rq)
 		run.check(r, m, status, raw, took, err)
+		if isTaskRoute(r) && r.method != http.MethodGet && status >= 200 && status < 300 {
+			w.accepted = true
+		}
 		if m.apply == nil && (known || r.body == nil) && (status < 200 || status > 299) {
-			run.fail("the valid request is refused (the suite's fixture or the route is broken)", "%s: %d %s", r, status, snippet(raw))
+			run.fail("the valid request is refused (the suite's fixture or the route is broken)", r, "%d %s", status, snippet(raw))
 		}
 		if count != nil && status >= 400 && status < 500 && before >= 0 {
 			if after := run.count(count, r); after != before && after >= 0 {
-				run.fail("a refused create wrote", "%s — %s: %d, yet %d rows became %d", r, m.name, status, before, after)
+				run.fail("a refused create wrote", r, "%s: %d, yet %d rows became %d", m.name, status, before, after)
 			}
 		}
 	}
@@ -173,14 +179,14 @@ func send(c *restclient.Client, method string, rq request) (int, []byte, time.Du
 // 4xx as a google.rpc.Status, no database text anywhere.
 func (run *tally) check(r route, m mutation, status int, raw []byte, took time.Duration, err error) {
 	run.tried++
-	what := fmt.Sprintf("%s — %s", r, m.name)
+	what := m.name
 	if err != nil {
 		run.unanswered++
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			run.fail("no answer within 2 s (a hang)", "%s", what)
+			run.fail("no answer within 2 s (a hang)", r, "%s", what)
 		} else {
-			run.fail("no answer (the connection was dropped)", "%s: %v", what, err)
+			run.fail("no answer (the connection was dropped)", r, "%s: %v", what, err)
 		}
 		return
 	}
@@ -195,41 +201,51 @@ func (run *tally) check(r route, m mutation, status int, raw []byte, took time.D
 			Message *string `json:"message"`
 		}
 		if json.Unmarshal(raw, &st) != nil || st.Code == nil || *st.Code == 0 || st.Message == nil || *st.Message == "" {
-			run.fail("a 4xx without a google.rpc.Status body", "%s: %d %s", what, status, snippet(raw))
+			run.fail("a 4xx without a google.rpc.Status body", r, "%s: %d %s", what, status, snippet(raw))
 		}
 	case status >= 500:
 		run.err5xx++
-		run.fail("a 5xx for a client's mistake", "%s: %d %s", what, status, snippet(raw))
+		run.fail("a 5xx for a client's mistake", r, "%s: %d %s", what, status, snippet(raw))
 	default:
 		run.other++
-		run.fail("neither 2xx nor 4xx", "%s: %d", what, status)
+		run.fail("neither 2xx nor 4xx", r, "%s: %d", what, status)
 	}
 	if took > budget {
-		run.fail("slower than 1 s", "%s: %d after %s", what, status, took.Round(time.Millisecond))
+		run.fail("slower than 1 s", r, "%s: %d after %s", what, status, took.Round(time.Millisecond))
 	}
-	if strings.Contains(string(raw), "SQLSTATE") {
-		run.fail("database text in the answer", "%s: %d %s", what, status, snippet(raw))
+	for _, leak := range internalText {
+		if strings.Contains(string(raw), leak) {
+			run.fail("internal text in the answer", r, "%s: %d %s", what, status, snippet(raw))
+			break
+		}
 	}
 }
+
+// internalText is what only the code behind the gateway says: the
+// database's, gRPC's and Temporal's own words.
+var internalText = []string{"SQLSTATE", "grpc: ", "(type: ", "retryable: "}
 
 // keepOpen keeps the batch's task open (a fresh one when an accepted
 // command closed it) and, for sending back, past its first process.
 func (run *tally) keepOpen(w *world, r route) {
 	var k task
 	if err := w.admin.Client.Call(http.MethodGet, "/api/v1/tasks/"+w.task.ID, nil, &k); err != nil {
-		run.fail("the batch's task cannot be read", "%s: task %s: %v", r, w.task.ID, err)
+		run.fail("the batch's task cannot be read", r, "task %s: %v", w.task.ID, err)
 		w.freshTask()
 		return
 	}
 	w.task = k
 	if !k.open() {
-		run.closedByAccepted++
+		if !w.accepted {
+			run.fail("a task closed by a command that was not accepted", r, "task %s is %s", k.ID, k.State)
+		}
+		run.replaced++
 		w.freshTask()
 		return
 	}
 	if strings.HasSuffix(r.path, ":return") && k.CurrentProcess.Position == 1 {
 		if err := w.admin.Client.Call(http.MethodPost, "/api/v1/tasks/"+k.ID+":advance", map[string]any{"processId": k.CurrentProcess.ID}, &w.task); err != nil {
-			run.fail("the batch's task cannot be advanced", "%s: task %s: %v", r, k.ID, err)
+			run.fail("the batch's task cannot be advanced", r, "task %s: %v", k.ID, err)
 			w.freshTask()
 		}
 	}
@@ -243,13 +259,14 @@ func (run *tally) stillWorkable(w *world, r route) {
 	c.HTTP = &http.Client{Timeout: patience}
 	var k task
 	if err := c.Call(http.MethodGet, "/api/v1/tasks/"+w.task.ID, nil, &k); err != nil {
-		run.fail("a task is not workable after a batch", "%s: reading task %s: %v", r, w.task.ID, err)
+		run.fail("a task is not workable after a batch", r, "reading task %s: %v", w.task.ID, err)
 		return
 	}
 	if !k.open() {
-		// the batch's last accepted command closed it
-		run.closedByAccepted++
-		run.workable++
+		if !w.accepted {
+			run.fail("a task closed by a command that was not accepted", r, "task %s is %s", k.ID, k.State)
+		}
+		run.endedClosed++
 		return
 	}
 	for _, step := range []struct {
@@ -261,7 +278,7 @@ func (run *tally) stillWorkable(w *world, r route) {
 	} {
 		start := time.Now()
 		if err := c.Call(http.MethodPost, step.path, step.body, nil); err != nil || time.Since(start) > budget {
-			run.fail("a task is not workable after a batch", "%s: task %s: POST %s: %v after %s", r, k.ID, step.path, err, time.Since(start).Round(time.Millisecond))
+			run.fail("a task is not workable after a batch", r, "task %s: %v after %s", k.ID, err, time.Since(start).Round(time.Millisecond))
 			return
 		}
 	}
@@ -297,7 +314,7 @@ func (w *world) counter(a *api, r route, run *tally) func() (int, error) {
 			return n + m, errors.Join(err, err2)
 		}
 	}
-	run.fail("a create the suite cannot count", "%s: add a way to count what it writes", r)
+	run.fail("a create the suite cannot count", r, "add a way to count what it writes")
 	return nil
 }
 
@@ -331,7 +348,7 @@ func (w *world) list(a *api, path string) (int, error) {
 func (run *tally) count(count func() (int, error), r route) int {
 	n, err := count()
 	if err != nil {
-		run.fail("a listing the suite counts with failed", "%s: %v", r, err)
+		run.fail("a listing the suite counts with failed", r, "%v", err)
 		return -1
 	}
 	return n
@@ -348,14 +365,16 @@ func (run *tally) summary(full bool) string {
 	if len(run.times) > 0 {
 		p99 = run.times[(len(run.times)*99+99)/100-1]
 	}
-	return fmt.Sprintf("hostile input (%s): %d requests tried: %d 2xx, %d 4xx, %d 5xx, %d other, %d unanswered; p99 %s; %d failed checks; tasks still workable %d/%d (%d closed by an accepted command)",
-		mode, run.tried, run.ok2xx, run.bad4xx, run.err5xx, run.other, run.unanswered, p99.Round(time.Millisecond), run.failed(), run.workable, run.tasks, run.closedByAccepted)
+	return fmt.Sprintf("hostile input (%s): %d requests tried: %d 2xx, %d 4xx, %d 5xx, %d other, %d unanswered; p99 %s; %d failed checks; tasks still workable %d/%d (%d closed by an accepted command at the end, %d replaced mid-batch after one)",
+		mode, run.tried, run.ok2xx, run.bad4xx, run.err5xx, run.other, run.unanswered, p99.Round(time.Millisecond), run.failed(), run.workable, run.tasks, run.endedClosed, run.replaced)
 }
 
 func (run *tally) failed() int {
 	n := 0
-	for _, f := range run.failures {
-		n += len(f)
+	for _, byRoute := range run.failures {
+		for _, f := range byRoute {
+			n += len(f)
+		}
 	}
 	return n
 }
@@ -363,9 +382,15 @@ func (run *tally) failed() int {
 // report fails the test once per check, with its count and examples.
 func (run *tally) report(t *testing.T) {
 	for _, c := range slices.Sorted(maps.Keys(run.failures)) {
-		f := run.failures[c]
-		shown := f[:min(len(f), 12)]
-		t.Errorf("%s: %d times, e.g.\n  %s", c, len(f), strings.Join(shown, "\n  "))
+		byRoute := run.failures[c]
+		var b strings.Builder
+		n := 0
+		for _, r := range slices.Sorted(maps.Keys(byRoute)) {
+			f := byRoute[r]
+			n += len(f)
+			fmt.Fprintf(&b, "\n  %s (%d): %s", r, len(f), strings.Join(f[:min(len(f), 6)], "; "))
+		}
+		t.Errorf("%s: %d times on %d routes:%s", c, n, len(byRoute), b.String())
 	}
 }
 

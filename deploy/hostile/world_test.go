@@ -39,6 +39,8 @@ type world struct {
 	seq   int
 	ids   map[string]string
 	task  task
+	// accepted: a command on the task was answered 2xx since it was made
+	accepted bool
 }
 
 func newWorld(t *testing.T, s *stacktest.Stack) *world {
@@ -101,6 +103,7 @@ func (w *world) freshTask() {
 	w.task = w.read(k.ConnectionTaskID)
 	w.admin.Must(http.MethodPost, "/api/v1/tasks/"+w.task.ID+":advance", map[string]any{"processId": w.task.CurrentProcess.ID}, &w.task)
 	w.ids["task"] = w.task.ID
+	w.accepted = false
 }
 
 // fixture is a valid request of a route; each call makes a new one (new
