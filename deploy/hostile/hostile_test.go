@@ -210,6 +210,9 @@ func (run *tally) check(r route, m mutation, status int, raw []byte, took time.D
 		run.other++
 		run.fail("neither 2xx nor 4xx", r, "%s: %d", what, status)
 	}
+	if m.name == hugeName && status != http.StatusRequestEntityTooLarge {
+		run.fail("an 8 MiB body is not answered 413", r, "%d %s", status, snippet(raw))
+	}
 	if took > budget {
 		run.fail("slower than 1 s", r, "%s: %d after %s", what, status, took.Round(time.Millisecond))
 	}

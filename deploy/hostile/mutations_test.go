@@ -99,11 +99,26 @@ func bodyMutations(fields []leaf) []mutation {
 		mutation{"a body that is not JSON", "shape", func(rq *request) { rq.body = []byte("not json") }},
 		mutation{"a body cut short", "shape", func(rq *request) { rq.body = []byte(`{"a":`) }},
 		mutation{"an array for the body", "shape", func(rq *request) { rq.body = []any{} }},
-		mutation{"an 8 MiB body", "huge", func(rq *request) {
-			rq.body = setAt(rq.body, []any{"hostileUnknownField"}, strings.Repeat("a", hugeBody))
+		mutation{hugeName, "huge", func(rq *request) {
+			rq.body = setAt(rq.body, hugeField(fields), strings.Repeat("a", hugeBody))
 		}},
 	)
 	return out
+}
+
+// hugeName names the 8 MiB body, which must be answered 413.
+const hugeName = "an 8 MiB body"
+
+// hugeField is where the 8 MiB go: the first string field, so that only
+// the size is wrong (a field the route does not know would be refused for
+// its name alone).
+func hugeField(fields []leaf) []any {
+	for _, l := range fields {
+		if l.s.Type == "string" && len(l.s.Enum) == 0 && !isIntString(l.s) {
+			return l.at
+		}
+	}
+	return []any{"hostileUnknownField"}
 }
 
 // queryMutations are the hostile variants of a route's query parameters.

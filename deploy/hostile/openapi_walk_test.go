@@ -31,7 +31,7 @@ func TestEveryRouteGetsTheHostileVariantsOfItsFields(t *testing.T) {
 				t.Errorf("%s: no NUL in %s", r, l.name())
 			}
 		}
-		if !strings.Contains(all, "an 8 MiB body") {
+		if !strings.Contains(all, hugeName) {
 			t.Errorf("%s: no huge body", r)
 		}
 	}
