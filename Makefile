@@ -167,6 +167,18 @@ test-postgres: $(GOTESTSUM_BIN) ## The Go suites again on PostgreSQL (CRM_TEST_D
 	@test -n "$${CRM_TEST_DATABASE_URL:-}" || { echo "set CRM_TEST_DATABASE_URL to a PostgreSQL URL"; exit 2; }
 	$(call go_test,services workflows deploy)
 
+FUZZ_TIME ?= 10s
+
+# Every Go fuzz target (func Fuzz… in a _test.go file) runs for FUZZ_TIME; a
+# failing input is saved under the package's testdata/fuzz and fails the run.
+.PHONY: fuzz
+fuzz: ## Run each Go fuzz target briefly (FUZZ_TIME, default 10s).
+	@targets=$$(grep -rEo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+' $(GO_MODULES) | sed 's|/[^/]*:func | |' | sort -u); \
+	  test -n "$$targets" || { echo "no fuzz targets found"; exit 1; }; \
+	  while read -r dir name; do echo "fuzz $$dir $$name ($(FUZZ_TIME))"; \
+	    (cd $$dir && go test -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZ_TIME) .) || exit 1; \
+	  done <<< "$$targets"
+
 .PHONY: check-generated
 check-generated: generate ## Fail when regenerating changes committed files.
 	@git diff --exit-code --stat -- proto/gen gateway/openapi frontend/src/api deploy/apiclient || { echo "generated code is stale: run make generate and commit"; exit 1; }

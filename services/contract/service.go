@@ -91,7 +91,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter Connecti
 	go idem.Sweep(ctx, log)
 	srv := grpcserver.New(log, auth.NewGuard(keys), idem.ServerOption())
 	contractv1.RegisterContractServiceServer(srv, contracts)
-	contractv1.RegisterConnectionServiceServer(srv, NewWizard(contracts, customers, taskv1.NewTaskServiceClient(taskConn)))
+	contractv1.RegisterConnectionServiceServer(srv, NewWizard(contracts, customers, taskv1.NewTaskServiceClient(taskConn), log))
 	go contracts.sweepStranded(ctx, log)
 	log.Info("serving", "addr", cfg.Endpoints.Contract)
 	return srv.Serve(ctx, cfg.Endpoints.Contract)

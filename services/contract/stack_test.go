@@ -6,12 +6,14 @@ import (
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"gorm.io/gorm"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/customer"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/database"
@@ -24,14 +26,16 @@ import (
 // customers, each on its own store, reached over real connections, and a
 // connection starter that records what it was asked.
 type stack struct {
-	db        *gorm.DB
-	contracts contractv1.ContractServiceClient
-	customers customerv1.CustomerServiceClient
-	starter   *fakeStarter
-	operator  context.Context
-	admin     context.Context
-	viewer    context.Context
-	workflow  context.Context
+	db          *gorm.DB
+	customerDB  *gorm.DB
+	contracts   contractv1.ContractServiceClient
+	connections contractv1.ConnectionServiceClient
+	customers   customerv1.CustomerServiceClient
+	starter     *fakeStarter
+	operator    context.Context
+	admin       context.Context
+	viewer      context.Context
+	workflow    context.Context
 }
 
 func newStack(t *testing.T) *stack {
@@ -55,20 +59,34 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	customers := customerv1.NewCustomerServiceClient(conn)
+	contracts := NewServer(kdb, servicetest.Key, customers, starter)
 	addr := servicetest.Serve(t, func(s *grpcserver.Server) {
-		contractv1.RegisterContractServiceServer(s, NewServer(kdb, servicetest.Key, customerv1.NewCustomerServiceClient(conn), starter))
+		contractv1.RegisterContractServiceServer(s, contracts)
+		contractv1.RegisterConnectionServiceServer(s, NewWizard(contracts, customers, noTasks{}, servicetest.Logger()))
 	})
 	ctx := context.Background()
+	served := servicetest.Dial(t, addr)
 	return &stack{
-		db:        kdb,
-		contracts: contractv1.NewContractServiceClient(servicetest.Dial(t, addr)),
-		customers: customerv1.NewCustomerServiceClient(servicetest.Dial(t, customerAddr)),
-		starter:   starter,
-		operator:  servicetest.User(ctx, 1, servicetest.Operator),
-		admin:     servicetest.User(ctx, 2, servicetest.Admin),
-		viewer:    servicetest.User(ctx, 3, servicetest.Viewer),
-		workflow:  servicetest.Service(ctx, "workflows"),
+		db:          kdb,
+		customerDB:  cdb,
+		contracts:   contractv1.NewContractServiceClient(served),
+		connections: contractv1.NewConnectionServiceClient(served),
+		customers:   customerv1.NewCustomerServiceClient(servicetest.Dial(t, customerAddr)),
+		starter:     starter,
+		operator:    servicetest.User(ctx, 1, servicetest.Operator),
+		admin:       servicetest.User(ctx, 2, servicetest.Admin),
+		viewer:      servicetest.User(ctx, 3, servicetest.Viewer),
+		workflow:    servicetest.Service(ctx, "workflows"),
 	}
+}
+
+// noTasks stands in for a task service that does not answer: the wizard's
+// answer then lacks the task, and nothing else changes.
+type noTasks struct{ taskv1.TaskServiceClient }
+
+func (noTasks) GetTask(context.Context, *taskv1.GetTaskRequest, ...grpc.CallOption) (*taskv1.GetTaskResponse, error) {
+	return nil, status.Error(codes.Unavailable, "no task service in these tests")
 }
 
 // fakeStarter stands in for the connection workflow's starter.

@@ -2,6 +2,7 @@ package contract
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -23,11 +24,12 @@ type Wizard struct {
 	contracts *Server
 	customers customerv1.CustomerServiceClient
 	tasks     taskv1.TaskServiceClient
+	log       *slog.Logger
 }
 
 // NewWizard builds the wizard over the contract service and its neighbours.
-func NewWizard(contracts *Server, customers customerv1.CustomerServiceClient, tasks taskv1.TaskServiceClient) *Wizard {
-	return &Wizard{contracts: contracts, customers: customers, tasks: tasks}
+func NewWizard(contracts *Server, customers customerv1.CustomerServiceClient, tasks taskv1.TaskServiceClient, log *slog.Logger) *Wizard {
+	return &Wizard{contracts: contracts, customers: customers, tasks: tasks, log: log}
 }
 
 func (w *Wizard) CreateConnection(ctx context.Context, req *contractv1.CreateConnectionRequest) (*contractv1.CreateConnectionResponse, error) {
@@ -63,10 +65,9 @@ func (w *Wizard) CreateConnection(ctx context.Context, req *contractv1.CreateCon
 		}
 		customer = resp.GetCustomer()
 	}
-	// undo registers the customer's removal should a later step fail
 	undo := func() {
 		if newCustomer {
-			_, _ = w.customers.DeleteCustomer(auth.AsService(context.WithoutCancel(ctx)), &customerv1.DeleteCustomerRequest{Id: customer.GetId()})
+			w.forget(context.WithoutCancel(ctx), customer.GetId())
 		}
 	}
 
@@ -104,6 +105,21 @@ func (w *Wizard) CreateConnection(ctx context.Context, req *contractv1.CreateCon
 		out.Task = t.GetTask()
 	}
 	return out, nil
+}
+
+// forget removes a customer the wizard registered when a later step
+// failed — unless a contract holds it by now (one whose connection started
+// despite the error stays, and so must its customer). A removal that fails
+// is logged, since the customer is then left for a person to remove.
+func (w *Wizard) forget(ctx context.Context, customerID int64) {
+	held, err := w.contracts.store.contracts(ctx, customerID, 0, 1)
+	if err != nil || len(held) > 0 {
+		w.log.Warn("the connection wizard failed after registering a customer, who stays", "customer", customerID, "contracts", len(held), "err", err)
+		return
+	}
+	if _, err := w.customers.DeleteCustomer(auth.AsService(ctx), &customerv1.DeleteCustomerRequest{Id: customerID}); err != nil {
+		w.log.Error("the connection wizard could not remove the customer it registered", "customer", customerID, "err", err)
+	}
 }
 
 // under moves a neighbour's field violations under the request field they

@@ -153,7 +153,7 @@ func (s *Server) AddPhone(ctx context.Context, req *customerv1.AddPhoneRequest) 
 		return nil, invalid([]fault.Violation{*v})
 	}
 	pr.CustomerID = req.GetCustomerId()
-	if err := s.store.addPhone(ctx, &pr); err != nil {
+	if err := s.store.addPhone(ctx, &pr, maxPhones); err != nil {
 		return nil, taken(err, func(string) string { return "number" })
 	}
 	return &customerv1.AddPhoneResponse{Phone: phoneProto(pr)}, nil

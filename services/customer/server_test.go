@@ -115,20 +115,13 @@ func TestCreateCustomerWithATakenPhoneIsAConflictNamingTheHolderAndWritesNothing
 func TestConcurrentCreatesWithTheSamePhoneLetExactlyOneWin(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
-	const racers = 8
-	var wg sync.WaitGroup
-	errs := make([]error, racers)
-	for i := range racers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = s.customers.CreateCustomer(s.operator, &customerv1.CreateCustomerRequest{Customer: &customerv1.Customer{
-				Name:   fmt.Sprintf("Racer %d", i),
-				Phones: []*customerv1.Phone{{Number: fmt.Sprintf("+7912111%04d", i)}, {Number: "+79125550000"}},
-			}})
-		}()
-	}
-	wg.Wait()
+	errs := race(8, func(i int) error {
+		_, err := s.customers.CreateCustomer(s.operator, &customerv1.CreateCustomerRequest{Customer: &customerv1.Customer{
+			Name:   fmt.Sprintf("Racer %d", i),
+			Phones: []*customerv1.Phone{{Number: fmt.Sprintf("+7912111%04d", i)}, {Number: "+79125550000"}},
+		}})
+		return err
+	})
 	won := 0
 	for _, err := range errs {
 		if err == nil {
@@ -306,6 +299,35 @@ func TestAddPhoneNormalisesAndRefusesATakenOrInvalidNumber(t *testing.T) {
 	}
 	if n := s.count(t, "phones"); n != 3 {
 		t.Fatalf("%d phones, want 3", n)
+	}
+}
+
+func TestConcurrentAddPhonesStopAtTheLimit(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	c := s.create(t, "Лимитов", "+79120000000")
+	// Twice as many racers as free places: unless the count and the insert
+	// are serialised, several pass the check at once.
+	errs := race(2*maxPhones, func(i int) error {
+		_, err := s.customers.AddPhone(s.operator, &customerv1.AddPhoneRequest{CustomerId: c.GetId(), Phone: &customerv1.Phone{Number: fmt.Sprintf("+7912100%04d", i)}})
+		return err
+	})
+	added := 0
+	for _, err := range errs {
+		if err == nil {
+			added++
+			continue
+		}
+		f := wantCode(t, err, codes.FailedPrecondition)
+		if !strings.Contains(f.msg, "the most a customer may have") {
+			t.Fatalf("message %q", f.msg)
+		}
+	}
+	if added != maxPhones-1 {
+		t.Fatalf("%d adds succeeded, want %d", added, maxPhones-1)
+	}
+	if n := s.count(t, "phones"); n != maxPhones {
+		t.Fatalf("%d phones, want the limit %d", n, maxPhones)
 	}
 }
 

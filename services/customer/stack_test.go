@@ -2,6 +2,7 @@ package customer
 
 import (
 	"context"
+	"sync"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -150,4 +151,15 @@ type noConnection struct{}
 
 func (noConnection) StartConnection(context.Context, *contractv1.Contract) (int64, error) {
 	return 0, nil
+}
+
+// race makes n calls at once and returns their errors, in call order.
+func race(n int, call func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = call(i) })
+	}
+	wg.Wait()
+	return errs
 }

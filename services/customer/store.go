@@ -125,10 +125,20 @@ func (s *store) update(ctx context.Context, id, version int64, cols map[string]a
 	return nil
 }
 
-func (s *store) addPhone(ctx context.Context, p *phoneRow) error {
+// addPhone adds a phone unless the customer holds max already. The
+// customer row is written first, which locks it, so the count and the
+// insert of two concurrent adds are serialised and the limit holds.
+func (s *store) addPhone(ctx context.Context, p *phoneRow, max int) error {
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := s.touch(tx, p.CustomerID); err != nil {
 			return err
+		}
+		var n int64
+		if err := tx.Model(&phoneRow{}).Where("customer_id = ?", p.CustomerID).Count(&n).Error; err != nil {
+			return err
+		}
+		if n >= int64(max) {
+			return fault.New(fault.FailedPrecondition, "customer %d has %d phones, the most a customer may have; remove one before adding another", p.CustomerID, n).At("phone")
 		}
 		return tx.Create(p).Error
 	})

@@ -230,6 +230,9 @@ func parseCallback(data string) (taskID, processID int64, action string, ok bool
 	switch {
 	case err1 != nil, err2 != nil, taskID <= 0, processID < 0:
 		return 0, 0, "", false
+	case strconv.FormatInt(taskID, 10) != parts[1], strconv.FormatInt(processID, 10) != parts[2]:
+		// only the spelling callbackData writes ("+5" or "05" is forged)
+		return 0, 0, "", false
 	}
 	switch parts[3] {
 	case actTake, actAdvance, actReturn:

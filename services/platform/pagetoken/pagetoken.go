@@ -47,7 +47,9 @@ func (c *Codec) Decode(token, query string, cursor any) (bool, error) {
 	if !ok {
 		return false, bad
 	}
-	enc := base64.RawURLEncoding
+	// Strict: otherwise the last character's unused bits could change
+	// and the token still pass.
+	enc := base64.RawURLEncoding.Strict()
 	got, err := enc.DecodeString(sig)
 	if err != nil || !hmac.Equal(got, c.mac(payload)) {
 		return false, bad

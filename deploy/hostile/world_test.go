@@ -1,0 +1,228 @@
+package hostile
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/telecomcrm/crm/deploy/restclient"
+	"github.com/telecomcrm/crm/deploy/stacktest"
+)
+
+// spare users: one whose profile and memberships the suite changes, one
+// whose sessions it ends.
+const (
+	spareLogin    = "hostile-spare"
+	logoutLogin   = "hostile-logout"
+	sparePassword = "hostile-spare-password-1"
+)
+
+type task struct {
+	ID             string `json:"id"`
+	State          string `json:"state"`
+	CurrentProcess struct {
+		ID       string `json:"id"`
+		Position int    `json:"position"`
+	} `json:"currentProcess"`
+}
+
+func (k task) open() bool { return k.State == "TASK_STATE_OPEN" }
+
+// world is a stack with what the routes' valid requests refer to: ids by
+// resource ("customer", "task", …) and the task a batch aims at.
+type world struct {
+	t     *testing.T
+	s     *stacktest.Stack
+	admin *stacktest.Client
+	seq   int
+	ids   map[string]string
+	task  task
+	// accepted: a command on the task was answered 2xx since it was made
+	accepted bool
+}
+
+func newWorld(t *testing.T, s *stacktest.Stack) *world {
+	w := &world{t: t, s: s, admin: s.Admin(t), ids: map[string]string{}}
+	var id struct{ ID string }
+	for _, login := range []string{logoutLogin, spareLogin} {
+		w.admin.Must(http.MethodPost, "/api/v1/users", map[string]any{"login": login, "displayName": login, "password": sparePassword, "roles": []string{"operator"}}, &id)
+	}
+	w.ids["user"] = id.ID
+	w.admin.Must(http.MethodPost, "/api/v1/groups", map[string]any{"name": "Hostile group"}, &id)
+	w.ids["group"] = id.ID
+	w.admin.Must(http.MethodPost, "/api/v1/groups/"+id.ID+"/members", map[string]any{"userId": w.ids["user"]}, nil)
+	w.admin.Must(http.MethodPost, "/api/v1/routes", map[string]any{"name": "Hostile route", "processes": []map[string]any{{"name": "Only", "groupId": id.ID}}}, &id)
+	w.ids["route"] = id.ID
+	w.admin.Must(http.MethodPost, "/api/v1/tariffs", map[string]any{"name": "Hostile tariff", "technology": "FTTB", "speedMbps": 100, "monthlyFee": map[string]any{"amountMinor": "1000"}}, &id)
+	w.ids["tariff"] = id.ID
+	var c struct {
+		ID     string
+		Phones []struct{ ID string }
+	}
+	w.admin.Must(http.MethodPost, "/api/v1/customers", map[string]any{"name": "Hostile", "phones": []map[string]string{{"number": w.phone()}, {"number": w.phone()}}}, &c)
+	w.ids["customer"], w.ids["phone"] = c.ID, c.Phones[1].ID
+	// an active contract, for service tasks
+	var k struct{ ID, ConnectionTaskID string }
+	w.admin.Must(http.MethodPost, "/api/v1/contracts", map[string]any{"customerId": c.ID, "tariffId": "1", "address": "Lenina 1"}, &k)
+	w.ids["contract"] = k.ID
+	tk := w.read(k.ConnectionTaskID)
+	for tk.open() {
+		w.admin.Must(http.MethodPost, "/api/v1/tasks/"+tk.ID+":advance", map[string]any{"processId": tk.CurrentProcess.ID}, &tk)
+	}
+	return w
+}
+
+// phone is a number nobody holds yet.
+func (w *world) phone() string {
+	w.seq++
+	return fmt.Sprintf("+7913%07d", w.seq)
+}
+
+func (w *world) unique(prefix string) string {
+	w.seq++
+	return fmt.Sprintf("%s %d", prefix, w.seq)
+}
+
+func (w *world) read(id string) task {
+	w.t.Helper()
+	var k task
+	w.admin.Must(http.MethodGet, "/api/v1/tasks/"+id, nil, &k)
+	return k
+}
+
+// freshTask opens a connection for a new customer and moves its task past
+// the first process, so that it can be sent back too.
+func (w *world) freshTask() {
+	w.t.Helper()
+	var c struct{ ID string }
+	w.admin.Must(http.MethodPost, "/api/v1/customers", map[string]any{"name": w.unique("Task holder"), "phones": []map[string]string{{"number": w.phone()}}}, &c)
+	var k struct{ ConnectionTaskID string }
+	w.admin.Must(http.MethodPost, "/api/v1/contracts", map[string]any{"customerId": c.ID, "tariffId": "1", "address": "Lenina 2"}, &k)
+	w.task = w.read(k.ConnectionTaskID)
+	w.admin.Must(http.MethodPost, "/api/v1/tasks/"+w.task.ID+":advance", map[string]any{"processId": w.task.CurrentProcess.ID}, &w.task)
+	w.ids["task"] = w.task.ID
+	w.accepted = false
+}
+
+// fixture is a valid request of a route; each call makes a new one (new
+// phone numbers, logins, names), so that one accepted request does not
+// make the next refused for a duplicate.
+type fixture struct {
+	query func(w *world) url.Values
+	body  func(w *world) any
+	// prepare runs before each request (a customer with room for a phone)
+	prepare func(w *world)
+	// as is the client the route is called with, when not the admin's
+	as func(w *world) *restclient.Client
+}
+
+func q(kv ...string) func(*world) url.Values {
+	return func(*world) url.Values {
+		v := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Set(kv[i], kv[i+1])
+		}
+		return v
+	}
+}
+
+// fixtures are the valid requests of today's routes; a route missing here
+// is still tried, from an empty body.
+var fixtures = map[string]fixture{
+	"POST /api/v1/auth/login": {
+		body: func(w *world) any { return map[string]any{"login": spareLogin, "password": sparePassword} },
+		as:   func(w *world) *restclient.Client { return restclient.New(w.s.Base) },
+	},
+	"POST /api/v1/auth/logout": {
+		body: func(*world) any { return map[string]any{} },
+		as: func(w *world) *restclient.Client {
+			c, err := restclient.Login(w.s.Base, logoutLogin, sparePassword)
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			return c
+		},
+	},
+	"PATCH /api/v1/auth/me": {query: q("updateMask", "displayName"), body: func(*world) any { return map[string]any{"displayName": "Admin"} }},
+	"POST /api/v1/connections": {body: func(w *world) any {
+		return map[string]any{"customer": map[string]any{"name": w.unique("Wizard"), "phones": []map[string]any{{"number": w.phone()}}}, "tariffId": "1", "address": "Lenina 3"}
+	}},
+	"POST /api/v1/contracts": {body: func(w *world) any {
+		return map[string]any{"customerId": w.ids["customer"], "tariffId": "1", "address": "Lenina 4"}
+	}},
+	"POST /api/v1/customers": {body: func(w *world) any {
+		return map[string]any{"name": w.unique("Customer"), "email": "c@example.ru", "address": "Lenina 5", "phones": []map[string]any{{"number": w.phone(), "label": "mobile"}}}
+	}},
+	"PATCH /api/v1/customers/{customer.id}": {query: q("updateMask", "name"), body: func(*world) any { return map[string]any{"name": "Renamed"} }},
+	"POST /api/v1/customers/{customer_id}/phones": {
+		body: func(w *world) any { return map[string]any{"number": w.phone(), "label": "work"} },
+		prepare: func(w *world) {
+			var c struct{ ID string }
+			w.admin.Must(http.MethodPost, "/api/v1/customers", map[string]any{"name": w.unique("Phones"), "phones": []map[string]string{{"number": w.phone()}}}, &c)
+			w.ids["customer"] = c.ID
+		},
+	},
+	"POST /api/v1/groups": {body: func(w *world) any {
+		return map[string]any{"name": w.unique("Group"), "description": "made by the suite"}
+	}},
+	"POST /api/v1/groups/{group_id}/members": {body: func(w *world) any { return map[string]any{"userId": w.ids["user"]} }},
+	"POST /api/v1/routes": {body: func(w *world) any {
+		return map[string]any{"name": w.unique("Route"), "description": "made by the suite", "processes": []map[string]any{{"name": "First", "groupId": w.ids["group"], "slaSeconds": "3600"}}}
+	}},
+	"PATCH /api/v1/routes/{route.id}": {body: func(w *world) any {
+		return map[string]any{"name": w.unique("Route"), "processes": []map[string]any{{"name": "Only", "groupId": w.ids["group"]}}}
+	}},
+	"GET /api/v1/tariffs": {query: q("includeInactive", "true")},
+	"POST /api/v1/tariffs": {body: func(w *world) any {
+		return map[string]any{"name": w.unique("Tariff"), "technology": "GPON", "speedMbps": 200, "monthlyFee": map[string]any{"amountMinor": "2000", "currency": "RUB"}}
+	}},
+	"PATCH /api/v1/tariffs/{tariff.id}": {query: q("updateMask", "name"), body: func(w *world) any { return map[string]any{"name": w.unique("Tariff")} }},
+	"GET /api/v1/tariffs:suggest":       {query: q("technology", "FTTB", "minSpeedMbps", "100")},
+	"POST /api/v1/tasks": {body: func(w *world) any {
+		return map[string]any{"contractId": w.ids["contract"], "routeId": "2", "title": "Repair", "description": "made by the suite"}
+	}},
+	"POST /api/v1/tasks/{id}:advance": {body: func(w *world) any {
+		return map[string]any{"processId": w.task.CurrentProcess.ID, "comment": "done", "resolution": "ok"}
+	}},
+	"POST /api/v1/tasks/{id}:assign": {body: func(w *world) any { return map[string]any{"processId": w.task.CurrentProcess.ID, "userId": "0"} }},
+	"POST /api/v1/tasks/{id}:cancel": {body: func(*world) any { return map[string]any{"reason": "customer changed their mind"} }},
+	"POST /api/v1/tasks/{id}:return": {body: func(w *world) any {
+		return map[string]any{"processId": w.task.CurrentProcess.ID, "comment": "back it goes"}
+	}},
+	"POST /api/v1/tasks/{task_id}/comments": {body: func(*world) any { return map[string]any{"text": "a note"} }},
+	"POST /api/v1/telegram:link":            {body: func(*world) any { return map[string]any{} }},
+	"POST /api/v1/users": {body: func(w *world) any {
+		w.seq++
+		return map[string]any{"login": fmt.Sprintf("user%d", w.seq), "displayName": "User", "password": "a-good-password-1", "roles": []string{"viewer"}}
+	}},
+	"PATCH /api/v1/users/{user.id}": {query: q("updateMask", "displayName"), body: func(*world) any { return map[string]any{"displayName": "Spare"} }},
+}
+
+// resource names what a path parameter is the id of: "{customer_id}",
+// "{customer.id}" and "/customers/{id}" are customers'.
+func resource(path, param string) string {
+	name := strings.TrimSuffix(strings.TrimSuffix(param, "_id"), ".id")
+	if name == "id" {
+		before, _, _ := strings.Cut(path, "/{"+param+"}")
+		name = before[strings.LastIndex(before, "/")+1:]
+	}
+	return strings.TrimSuffix(name, "s")
+}
+
+// fill puts the world's ids into a path's parameters.
+func (w *world) fill(path string) string {
+	for {
+		i := strings.Index(path, "{")
+		j := strings.Index(path, "}")
+		if i < 0 || j < i {
+			return path
+		}
+		id := w.ids[resource(path, path[i+1:j])]
+		if id == "" {
+			id = "1"
+		}
+		path = path[:i] + id + path[j+1:]
+	}
+}
