@@ -54,3 +54,17 @@ func names(ms []mutation) string {
 	}
 	return b.String()
 }
+
+// A fixture whose route the document no longer has would leave its route
+// tried from an empty body, which can change what later requests rely on.
+func TestEveryFixtureNamesARouteOfTheDocument(t *testing.T) {
+	routes := map[string]bool{}
+	for _, r := range readAPI(t).routes {
+		routes[r.String()] = true
+	}
+	for key := range fixtures {
+		if !routes[key] {
+			t.Errorf("the fixture %q names no route of the document", key)
+		}
+	}
+}

@@ -155,7 +155,7 @@ var fixtures = map[string]fixture{
 	"POST /api/v1/customers": {body: func(w *world) any {
 		return map[string]any{"name": w.unique("Customer"), "email": "c@example.ru", "address": "Lenina 5", "phones": []map[string]any{{"number": w.phone(), "label": "mobile"}}}
 	}},
-	"PATCH /api/v1/customers/{customer.id}": {query: q("updateMask", "name"), body: func(*world) any { return map[string]any{"name": "Renamed"} }},
+	"PATCH /api/v1/customers/{id}": {query: q("updateMask", "name"), body: func(*world) any { return map[string]any{"name": "Renamed"} }},
 	"POST /api/v1/customers/{customer_id}/phones": {
 		body: func(w *world) any { return map[string]any{"number": w.phone(), "label": "work"} },
 		prepare: func(w *world) {
@@ -171,14 +171,14 @@ var fixtures = map[string]fixture{
 	"POST /api/v1/routes": {body: func(w *world) any {
 		return map[string]any{"name": w.unique("Route"), "description": "made by the suite", "processes": []map[string]any{{"name": "First", "groupId": w.ids["group"], "slaSeconds": "3600"}}}
 	}},
-	"PATCH /api/v1/routes/{route.id}": {body: func(w *world) any {
+	"PATCH /api/v1/routes/{id}": {body: func(w *world) any {
 		return map[string]any{"name": w.unique("Route"), "processes": []map[string]any{{"name": "Only", "groupId": w.ids["group"]}}}
 	}},
 	"GET /api/v1/tariffs": {query: q("includeInactive", "true")},
 	"POST /api/v1/tariffs": {body: func(w *world) any {
 		return map[string]any{"name": w.unique("Tariff"), "technology": "GPON", "speedMbps": 200, "monthlyFee": map[string]any{"amountMinor": "2000", "currency": "RUB"}}
 	}},
-	"PATCH /api/v1/tariffs/{tariff.id}": {query: q("updateMask", "name"), body: func(w *world) any { return map[string]any{"name": w.unique("Tariff")} }},
+	"PATCH /api/v1/tariffs/{id}": {query: q("updateMask", "name"), body: func(w *world) any { return map[string]any{"name": w.unique("Tariff")} }},
 	"GET /api/v1/tariffs:suggest":       {query: q("technology", "FTTB", "minSpeedMbps", "100")},
 	"POST /api/v1/tasks": {body: func(w *world) any {
 		return map[string]any{"contractId": w.ids["contract"], "routeId": "2", "title": "Repair", "description": "made by the suite"}
@@ -197,7 +197,7 @@ var fixtures = map[string]fixture{
 		w.seq++
 		return map[string]any{"login": fmt.Sprintf("user%d", w.seq), "displayName": "User", "password": "a-good-password-1", "roles": []string{"viewer"}}
 	}},
-	"PATCH /api/v1/users/{user.id}": {query: q("updateMask", "displayName"), body: func(*world) any { return map[string]any{"displayName": "Spare"} }},
+	"PATCH /api/v1/users/{id}": {query: q("updateMask", "displayName"), body: func(*world) any { return map[string]any{"displayName": "Spare"} }},
 }
 
 // resource names what a path parameter is the id of: "{customer_id}",
