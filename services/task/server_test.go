@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -72,8 +73,15 @@ type customers struct {
 	customerv1.UnimplementedCustomerServiceServer
 }
 
+// longNamed is a customer whose name does not fit a task's column.
+const longNamed = 99
+
 func (customers) GetCustomer(_ context.Context, req *customerv1.GetCustomerRequest) (*customerv1.GetCustomerResponse, error) {
-	return &customerv1.GetCustomerResponse{Customer: &customerv1.Customer{Id: req.GetId(), Name: "Anna"}}, nil
+	name := "Anna"
+	if req.GetId() == longNamed {
+		name = strings.Repeat("я", 201)
+	}
+	return &customerv1.GetCustomerResponse{Customer: &customerv1.Customer{Id: req.GetId(), Name: name}}, nil
 }
 
 type identity struct {
@@ -192,11 +200,14 @@ type fixture struct {
 	notifier  *notifier
 	server    *Server
 	identity  *identity
+	// temporal is the dev server's client, when the workflows are real.
+	temporal client.Client
 }
 
 const (
 	activeContract    = 10
 	cancelledContract = 11
+	longNamedContract = 14
 )
 
 func newFixture(t *testing.T) *fixture {
@@ -214,6 +225,7 @@ func newFixtureWith(t *testing.T, wf Workflows) *fixture {
 	t.Helper()
 	k := &contracts{byID: map[int64]*contractv1.Contract{
 		activeContract:    {Id: activeContract, Number: "C-000010", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_ACTIVE},
+		longNamedContract: {Id: longNamedContract, Number: "C-000014", CustomerId: longNamed, Status: contractv1.ContractStatus_CONTRACT_STATUS_ACTIVE},
 		cancelledContract: {Id: cancelledContract, Number: "C-000011", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_CANCELLED},
 		12:                {Id: 12, Number: "C-000012", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_PENDING, Address: "Tverskaya 1"},
 	}}
