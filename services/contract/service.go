@@ -108,6 +108,8 @@ const strandedAfter = 2 * time.Minute
 // one and starting its workflow, and the request that opened it failed.
 // The removal is conditional (pending, no task), so a connection that does
 // start meanwhile keeps its contract, and its task finds none and ends.
+// It stays while a contract's row is written before its connection
+// workflow starts; it goes once the contract is opened by a workflow too.
 func (s *Server) sweepStranded(ctx context.Context, log *slog.Logger) {
 	process.Every(ctx, 30*time.Second, func(ctx context.Context) {
 		if n, err := s.removeStranded(ctx); err != nil && ctx.Err() == nil {

@@ -1,8 +1,11 @@
 package task
 
 import (
+	"time"
+
 	"gorm.io/gorm"
 
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 )
@@ -197,4 +200,75 @@ var migrations = []*database.Migration{
 		},
 	},
 	ledger.Migration("0008_idempotency_keys"),
+	{
+		// A service task's id is allocated before its row, which its
+		// workflow writes as its first step; every new task, connection
+		// tasks too, takes its id from here. The sequence goes on from the
+		// ids given so far.
+		ID: "0009_task_ids",
+		Migrate: func(tx *gorm.DB) error {
+			type taskID struct {
+				ID          int64   `gorm:"primaryKey"`
+				Reservation *string `gorm:"size:300;uniqueIndex:task_ids_reservation"`
+				CreatedAt   int64   `gorm:"not null;index:task_ids_created"`
+			}
+			if err := tx.Table("task_ids").Migrator().CreateTable(&taskID{}); err != nil {
+				return err
+			}
+			last := int64(0)
+			if err := tx.Raw(`SELECT COALESCE(max(id), 0) FROM tasks`).Scan(&last).Error; err != nil {
+				return err
+			}
+			if database.IsPostgres(tx) {
+				// ids of tasks discarded since count as given
+				var seq int64
+				if err := tx.Raw(`SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM ` + pgSequence(tx, "tasks")).Scan(&seq).Error; err != nil {
+					return err
+				}
+				last = max(last, seq)
+			}
+			if last == 0 {
+				return nil
+			}
+			if err := tx.Exec(`INSERT INTO task_ids (id, created_at) VALUES (?, 0)`, last).Error; err != nil {
+				return err
+			}
+			if database.IsPostgres(tx) {
+				return tx.Exec(`SELECT setval(pg_get_serial_sequence('task_ids', 'id'), ?)`, last).Error
+			}
+			return nil
+		},
+	},
+	{
+		// Every task's row is now written by its workflow, so none waits
+		// for its workflow to start. An open task still marked unstarted
+		// was left by a service that ended between writing it and starting
+		// its workflow: it never ran, so it is cancelled, untold.
+		ID: "0010_drop_task_workflow_started",
+		Migrate: func(tx *gorm.DB) error {
+			open, cancelled := int32(taskv1.TaskState_TASK_STATE_OPEN), int32(taskv1.TaskState_TASK_STATE_CANCELLED)
+			now := time.Now().UnixMicro()
+			for _, stmt := range []struct {
+				sql  string
+				args []any
+			}{
+				{`UPDATE task_events SET notice_sent = true WHERE task_id IN (SELECT id FROM tasks WHERE workflow_started = false)`, nil},
+				{`UPDATE tasks SET state = ?, closed_at = ?, updated_at = ?, close_reason = 'its workflow never started' WHERE workflow_started = false AND state = ?`, []any{cancelled, now, now, open}},
+				{`DROP INDEX tasks_unstarted`, nil},
+				{`ALTER TABLE tasks DROP COLUMN workflow_started`, nil},
+			} {
+				if err := tx.Exec(stmt.sql, stmt.args...).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	},
+}
+
+// pgSequence names the sequence behind a table's id on PostgreSQL.
+func pgSequence(tx *gorm.DB, table string) string {
+	var name string
+	_ = tx.Raw(`SELECT pg_get_serial_sequence(?, 'id')`, table).Scan(&name).Error
+	return name
 }

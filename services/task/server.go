@@ -19,8 +19,8 @@ import (
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/idempotency"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
-	"github.com/telecomcrm/crm/services/platform/process"
 	wftask "github.com/telecomcrm/crm/workflows/task"
 )
 
@@ -32,8 +32,9 @@ const (
 
 // Workflows starts task workflows and sends them commands.
 type Workflows interface {
-	Start(ctx context.Context, t *taskv1.Task, r *taskv1.Route) error
-	Exists(ctx context.Context, taskID int64) (bool, error)
+	// Create starts a service task's workflow, which writes the task, and
+	// answers the task.
+	Create(ctx context.Context, in wftask.Input) (*taskv1.Task, error)
 	Send(ctx context.Context, taskID int64, update string, arg any) (wftask.Step, error)
 }
 
@@ -80,31 +81,60 @@ func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) 
 		return nil, fault.Field("contractId", "contract %s is %s; service tasks are opened on active or suspended contracts",
 			contract.GetNumber(), strings.TrimPrefix(contract.GetStatus().String(), "CONTRACT_STATUS_"))
 	}
-	customer := s.customerName(ctx, contract.GetCustomerId())
-	row, _, err := s.store.create(ctx, newTask{row: taskRow{
-		Kind: int32(taskv1.TaskKind_TASK_KIND_SERVICE), Title: title, Description: desc,
-		RouteID: route.ID, RouteVersion: route.Version, RouteName: def.Name,
-		ContractID: contract.GetId(), ContractNumber: contract.GetNumber(),
-		CustomerID: contract.GetCustomerId(), CustomerName: customer, CreatedBy: p.UserID,
-	}, route: def, actor: p.Login})
+	// A retry under the same idempotency key gets the same id, and so
+	// joins the first attempt's workflow.
+	id, err := s.store.allocate(ctx, idempotency.UpdateID(ctx, "create-task"))
 	if err != nil {
 		return nil, err
 	}
-	t := row.toProto()
-	if err := s.flows.Start(ctx, t, def.toProto(route, route.Version)); err != nil {
-		// nothing half-written: without its workflow the task goes, unless
-		// the start did happen and only its answer was lost
-		if started, xerr := s.flows.Exists(context.WithoutCancel(ctx), row.ID); xerr != nil || !started {
-			_ = s.store.discard(context.WithoutCancel(ctx), row.ID)
-			return nil, fault.New(fault.Unavailable, "the task could not be started; try again in a moment")
-		}
+	t, err := s.flows.Create(ctx, wftask.Input{
+		TaskID: id, Number: taskNumber(id), Kind: taskv1.TaskKind_TASK_KIND_SERVICE,
+		ContractID: contract.GetId(), CustomerID: contract.GetCustomerId(), CreatedBy: p.UserID,
+		Route: wftask.RouteFromProto(def.toProto(route, route.Version)),
+		Create: &wftask.NewTask{
+			Title: title, Description: desc, ContractNumber: contract.GetNumber(),
+			CustomerName: s.customerName(ctx, contract.GetCustomerId()), ActorName: p.Login,
+		},
+	})
+	if err != nil {
+		return nil, createError(err)
 	}
-	// Were this not written (the service ending now), the sweep finds the
-	// task and records it.
-	_ = s.store.markStarted(context.WithoutCancel(ctx), row.ID)
-	s.notices.kick()
 	s.audit(ctx, "task.create", "task:"+strconv.FormatInt(t.GetId(), 10), t.GetNumber()+" on route "+def.Name)
 	return &taskv1.CreateTaskResponse{Task: s.withProcesses(ctx, t)}, nil
+}
+
+// createError maps a service task that could not be opened to the status
+// people see: their data refused is a 400, anything else a 503 (the task
+// does not exist; trying again is safe).
+func createError(err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.Type() == wftask.ErrRefused {
+		return fault.New(fault.Invalid, "%s", app.Message())
+	}
+	return fault.New(fault.Unavailable, "the task could not be opened; try again in a moment")
+}
+
+// RecordTask writes a service task as its workflow's first step.
+func (s *Server) RecordTask(ctx context.Context, req *taskv1.RecordTaskRequest) (*taskv1.RecordTaskResponse, error) {
+	if req.GetTime() == nil {
+		return nil, fault.Field("time", "a new task names when its workflow began")
+	}
+	def, err := s.routes.definition(ctx, req.GetRouteId(), req.GetRouteVersion())
+	if err != nil {
+		return nil, err
+	}
+	row, err := s.store.record(ctx, newTask{row: taskRow{
+		ID: req.GetId(), Kind: int32(taskv1.TaskKind_TASK_KIND_SERVICE), Title: req.GetTitle(), Description: req.GetDescription(),
+		RouteID: req.GetRouteId(), RouteVersion: req.GetRouteVersion(), RouteName: def.Name,
+		ContractID: req.GetContractId(), ContractNumber: req.GetContractNumber(),
+		CustomerID: req.GetCustomerId(), CustomerName: req.GetCustomerName(), CreatedBy: req.GetCreatedBy(),
+		CreatedAt: toMicros(req.GetTime()),
+	}, route: def, actor: req.GetActorName()})
+	if err != nil {
+		return nil, err
+	}
+	s.notices.kick()
+	return &taskv1.RecordTaskResponse{Task: row.toProto()}, nil
 }
 
 // contract fetches a contract for a task, as the caller.
@@ -217,11 +247,6 @@ func (s *Server) command(ctx context.Context, id int64, update string, arg any) 
 	if row.State != int32(taskv1.TaskState_TASK_STATE_OPEN) {
 		return wftask.Step{}, fault.New(fault.FailedPrecondition, "task %s is %s", row.Number, strings.ToLower(strings.TrimPrefix(taskv1.TaskState(row.State).String(), "TASK_STATE_")))
 	}
-	if !row.WorkflowStarted {
-		if err := s.startLeftover(ctx, row); err != nil {
-			return wftask.Step{}, err
-		}
-	}
 	step, err := s.sendOnceStarted(ctx, row, update, arg)
 	if err != nil {
 		return wftask.Step{}, commandError(row, err)
@@ -231,71 +256,22 @@ func (s *Server) command(ctx context.Context, id int64, update string, arg any) 
 	return step, nil
 }
 
-// startLeftover starts the workflow of a service task written without one
-// recorded as started: the service ended between writing the task and
-// starting it (or recording the start). The task goes on as if it had
-// started at once, and its notices go out.
-func (s *Server) startLeftover(ctx context.Context, row *taskRow) error {
-	def, err := s.routes.definition(ctx, row.RouteID, row.RouteVersion)
-	if err != nil {
-		return err
-	}
-	if err := s.flows.Start(ctx, row.toProto(), def.toProto(routeRow{ID: row.RouteID}, row.RouteVersion)); err != nil {
-		if started, xerr := s.flows.Exists(ctx, row.ID); xerr != nil || !started {
-			return fault.New(fault.Unavailable, "task %s could not be started; try again in a moment", row.Number)
-		}
-	}
-	if err := s.store.markStarted(ctx, row.ID); err != nil {
-		return err
-	}
-	row.WorkflowStarted = true
-	s.notices.kick()
-	return nil
-}
-
-// leftoverAfter is how old a service task not recorded as started must be
-// to be taken for one its service left behind (a start takes moments).
-const leftoverAfter = time.Minute
-
-// StartLeftovers starts, every half minute until ctx ends, the workflows
-// of service tasks left without one (see startLeftover).
-func (s *Server) StartLeftovers(ctx context.Context, log *slog.Logger) {
-	process.Every(ctx, 30*time.Second, func(ctx context.Context) { s.startLeftoversNow(ctx, log) })
-}
-
-// startLeftoversNow is one round of StartLeftovers; it tells how many
-// workflows it started.
-func (s *Server) startLeftoversNow(ctx context.Context, log *slog.Logger) int {
-	rows, err := s.store.unstarted(ctx, s.store.clock()-leftoverAfter.Microseconds(), 100)
-	if err != nil && ctx.Err() == nil {
-		log.Warn("looking for tasks left without a workflow failed; will retry", "err", err)
-	}
-	n := 0
-	for i := range rows {
-		if err := s.startLeftover(ctx, &rows[i]); err != nil {
-			log.Warn("starting the workflow of a task left without one failed; will retry", "task", rows[i].ID, "err", err)
-			continue
-		}
-		log.Warn("started the workflow of a task left without one", "task", rows[i].ID)
-		n++
-	}
-	return n
-}
-
-// startGrace is how long after a task is written its workflow may still be
-// starting. A connection task's workflow is a child its contract's
-// workflow starts right after it has answered with the task, and Temporal
-// starts a child a moment after it is asked to: a command sent at once can
-// come first.
+// startGrace is how long after a connection task is written its workflow
+// may still be starting. Its row is written by its contract's workflow,
+// which then starts the task's workflow as a child; Temporal starts a child
+// a moment after it is asked to, so a command sent at once can come first.
+// (A service task's row is its running workflow's first step: it never
+// waits.)
 const startGrace = 30 * time.Second
 
-// sendOnceStarted sends a command, waiting for the workflow of a task
-// written moments ago to have started. An open task whose workflow is not
-// found later than that has none: the command is refused as for a closed
-// task.
+// sendOnceStarted sends a command, waiting for the workflow of a connection
+// task written moments ago to have started. An open task whose workflow is
+// not found later than that has none: the command is refused as for a
+// closed task.
 func (s *Server) sendOnceStarted(ctx context.Context, row *taskRow, update string, arg any) (wftask.Step, error) {
 	step, err := s.flows.Send(ctx, row.ID, update, arg)
-	for pause := 20 * time.Millisecond; err != nil && wftask.IsGone(err) && s.store.clock()-row.CreatedAt < startGrace.Microseconds(); pause = min(2*pause, time.Second) {
+	young := row.Kind == int32(taskv1.TaskKind_TASK_KIND_CONNECTION) && s.store.clock()-row.CreatedAt < startGrace.Microseconds()
+	for pause := 20 * time.Millisecond; err != nil && wftask.IsGone(err) && young; pause = min(2*pause, time.Second) {
 		select {
 		case <-ctx.Done():
 			return step, err
@@ -576,7 +552,7 @@ func (s *Server) CreateConnectionTask(ctx context.Context, req *taskv1.CreateCon
 		Description: contract.GetAddress(), RouteID: route.ID, RouteVersion: route.Version, RouteName: def.Name,
 		ContractID: cid, ContractNumber: contract.GetNumber(), CustomerID: contract.GetCustomerId(),
 		CustomerName: s.customerName(ctx, contract.GetCustomerId()), CreatedBy: req.GetCreatedBy(),
-		ConnectionContractID: &cid, WorkflowStarted: true, // its contract's workflow makes it, and starts its own
+		ConnectionContractID: &cid, // its contract's workflow makes it, and starts its own
 	}, route: def, actor: s.userName(ctx, req.GetCreatedBy())})
 	if err != nil {
 		return nil, err
@@ -671,6 +647,8 @@ func (s *Server) SetTaskStuck(ctx context.Context, req *taskv1.SetTaskStuckReque
 	return &taskv1.SetTaskStuckResponse{}, nil
 }
 
+// DiscardTask removes a task whose workflow could not write its first
+// step; a task with later steps is kept.
 func (s *Server) DiscardTask(ctx context.Context, req *taskv1.DiscardTaskRequest) (*taskv1.DiscardTaskResponse, error) {
 	return &taskv1.DiscardTaskResponse{}, s.store.discard(ctx, req.GetId())
 }

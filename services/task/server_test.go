@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -22,6 +24,8 @@ import (
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/idempotency"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
 	wftask "github.com/telecomcrm/crm/workflows/task"
 )
@@ -69,8 +73,15 @@ type customers struct {
 	customerv1.UnimplementedCustomerServiceServer
 }
 
+// longNamed is a customer whose name does not fit a task's column.
+const longNamed = 99
+
 func (customers) GetCustomer(_ context.Context, req *customerv1.GetCustomerRequest) (*customerv1.GetCustomerResponse, error) {
-	return &customerv1.GetCustomerResponse{Customer: &customerv1.Customer{Id: req.GetId(), Name: "Anna"}}, nil
+	name := "Anna"
+	if req.GetId() == longNamed {
+		name = strings.Repeat("я", 201)
+	}
+	return &customerv1.GetCustomerResponse{Customer: &customerv1.Customer{Id: req.GetId(), Name: name}}, nil
 }
 
 type identity struct {
@@ -117,31 +128,45 @@ func (n *notifier) EnqueueTaskEvent(_ context.Context, req *notifierv1.EnqueueTa
 	return &notifierv1.EnqueueTaskEventResponse{Queued: 1}, nil
 }
 
-// flows records workflow starts; failStart makes the next start fail.
+// flows writes a new task as its workflow's first step would, through
+// tasks, and records the tasks it created; failCreate answers the next
+// create with an error after its task was written (the answer lost).
 // Commands are answered once answer is set: after gone answers that the
 // workflow is not found (-1: it never is).
 type flows struct {
-	mu        sync.Mutex
-	started   []int64
-	failStart error
-	answer    bool
-	gone      int
-	sends     int
+	mu         sync.Mutex
+	tasks      taskv1.TaskServiceClient
+	created    []int64
+	failCreate error
+	answer     bool
+	gone       int
+	sends      int
 	// refusal, when set, answers every command.
 	refusal error
 }
 
-func (f *flows) Start(_ context.Context, t *taskv1.Task, _ *taskv1.Route) error {
+func (f *flows) Create(_ context.Context, in wftask.Input) (*taskv1.Task, error) {
+	resp, err := f.tasks.RecordTask(worker(), in.RecordRequest(time.Now()))
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.failStart != nil {
-		return f.failStart
+	if err != nil {
+		return nil, err
 	}
-	f.started = append(f.started, t.GetId())
-	return nil
+	if f.failCreate != nil {
+		err, f.failCreate = f.failCreate, nil
+		return nil, err
+	}
+	if !slices.Contains(f.created, in.TaskID) {
+		f.created = append(f.created, in.TaskID)
+	}
+	return resp.GetTask(), nil
 }
 
-func (f *flows) Exists(context.Context, int64) (bool, error) { return false, nil }
+func (f *flows) createdTasks() []int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.created)
+}
 
 func (f *flows) Send(_ context.Context, taskID int64, _ string, _ any) (wftask.Step, error) {
 	f.mu.Lock()
@@ -175,11 +200,14 @@ type fixture struct {
 	notifier  *notifier
 	server    *Server
 	identity  *identity
+	// temporal is the dev server's client, when the workflows are real.
+	temporal client.Client
 }
 
 const (
 	activeContract    = 10
 	cancelledContract = 11
+	longNamedContract = 14
 )
 
 func newFixture(t *testing.T) *fixture {
@@ -187,6 +215,7 @@ func newFixture(t *testing.T) *fixture {
 	f := &flows{}
 	fx := newFixtureWith(t, f)
 	fx.flows = f
+	f.tasks = taskv1.NewTaskServiceClient(servicetest.DialAs(t, fx.addr, "worker"))
 	return fx
 }
 
@@ -196,6 +225,7 @@ func newFixtureWith(t *testing.T, wf Workflows) *fixture {
 	t.Helper()
 	k := &contracts{byID: map[int64]*contractv1.Contract{
 		activeContract:    {Id: activeContract, Number: "C-000010", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_ACTIVE},
+		longNamedContract: {Id: longNamedContract, Number: "C-000014", CustomerId: longNamed, Status: contractv1.ContractStatus_CONTRACT_STATUS_ACTIVE},
 		cancelledContract: {Id: cancelledContract, Number: "C-000011", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_CANCELLED},
 		12:                {Id: 12, Number: "C-000012", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_PENDING, Address: "Tverskaya 1"},
 	}}
@@ -216,7 +246,7 @@ func newFixtureWith(t *testing.T, wf Workflows) *fixture {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go srv.Forward(ctx)
-	addr := servicetest.Serve(t, func(s *grpcserver.Server) { taskv1.RegisterTaskServiceServer(s, srv) })
+	addr := servicetest.Serve(t, func(s *grpcserver.Server) { taskv1.RegisterTaskServiceServer(s, srv) }, ledger.New(db).ServerOption())
 	return &fixture{addr: addr, client: taskv1.NewTaskServiceClient(servicetest.Dial(t, addr)), contracts: k, notifier: n, server: srv, identity: id}
 }
 
@@ -275,8 +305,8 @@ func TestServiceTaskOpensInItsFirstProcessAndStartsItsWorkflow(t *testing.T) {
 		task.GetWorkflowId() != "task-1" || task.GetCreatedBy() != 7 || task.GetSlaDueAt() == nil || len(task.GetProcesses()) != 3 {
 		t.Fatalf("task %v", task)
 	}
-	if len(f.flows.started) != 1 || f.flows.started[0] != task.GetId() {
-		t.Fatalf("workflows started: %v", f.flows.started)
+	if got := f.flows.createdTasks(); len(got) != 1 || got[0] != task.GetId() {
+		t.Fatalf("tasks created by workflows: %v", got)
 	}
 	waitFor(t, func() bool { return len(f.notifier.queued()) == 1 })
 	if got := f.notifier.queued(); got[0] != "task-1/1" {
@@ -326,20 +356,30 @@ func TestServiceTaskRefusals(t *testing.T) {
 		})
 	}
 	list, err := f.client.ListTasks(operator(), &taskv1.ListTasksRequest{})
-	if err != nil || len(list.GetTasks()) != 0 || len(f.flows.started) != 0 {
-		t.Fatalf("refused creates left %d tasks, %d workflows (%v)", len(list.GetTasks()), len(f.flows.started), err)
+	if err != nil || len(list.GetTasks()) != 0 || len(f.flows.createdTasks()) != 0 {
+		t.Fatalf("refused creates left %d tasks, %d workflows (%v)", len(list.GetTasks()), len(f.flows.createdTasks()), err)
 	}
 }
 
-func TestTaskWhoseWorkflowCannotStartIsNotLeftBehind(t *testing.T) {
+func TestACreateRetriedUnderItsKeyAfterALostAnswerMakesOneTask(t *testing.T) {
 	f := newFixture(t)
-	f.flows.failStart = status.Error(codes.Unavailable, "temporal is down")
-	_, err := f.client.CreateTask(operator(), &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 2, Title: "x"})
-	if status.Code(err) != codes.Unavailable {
+	ctx := metadata.AppendToOutgoingContext(operator(), idempotency.Header, "open-1")
+	req := &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 2, Title: "x"}
+	f.flows.failCreate = status.Error(codes.Unavailable, "the answer was lost")
+	if _, err := f.client.CreateTask(ctx, req); status.Code(err) != codes.Unavailable {
 		t.Fatalf("got %v, want Unavailable", err)
 	}
-	if _, err := f.client.GetTask(operator(), &taskv1.GetTaskRequest{Id: 1}); status.Code(err) != codes.NotFound {
-		t.Fatalf("the task stayed: %v", err)
+	again, err := f.client.CreateTask(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := f.client.CreateTask(operator(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := f.client.ListTasks(operator(), &taskv1.ListTasksRequest{})
+	if err != nil || len(list.GetTasks()) != 2 || again.GetTask().GetId() == other.GetTask().GetId() {
+		t.Fatalf("tasks %v (%v): the retry made %v, a create without the key %v", list.GetTasks(), err, again.GetTask(), other.GetTask())
 	}
 }
 
@@ -436,66 +476,6 @@ func TestConnectionTaskIsRecordedOnItsContractAndGoesWithAContractRemovedMeanwhi
 	if err != nil || len(list.GetTasks()) != 0 {
 		t.Fatalf("the task of a removed contract stayed: %v (%v)", list.GetTasks(), err)
 	}
-}
-
-func TestServiceTaskLeftWithoutItsWorkflowIsStartedAndAnnouncedOnlyThen(t *testing.T) {
-	f := newFixture(t)
-	ctx := context.Background()
-	// The service wrote the task and ended before it started the workflow.
-	leftover := func() *taskRow {
-		t.Helper()
-		route, def, err := f.server.routes.current(ctx, 2)
-		if err != nil {
-			t.Fatal(err)
-		}
-		row, _, err := f.server.store.create(ctx, newTask{row: taskRow{
-			Kind: int32(taskv1.TaskKind_TASK_KIND_SERVICE), Title: "left over", RouteID: route.ID, RouteVersion: route.Version, RouteName: def.Name,
-			ContractID: activeContract, ContractNumber: "C-000010", CustomerID: 3, CreatedBy: 7,
-		}, route: def, actor: "ann"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return row
-	}
-	started := func(id int64) bool {
-		f.flows.mu.Lock()
-		defer f.flows.mu.Unlock()
-		return slices.Contains(f.flows.started, id)
-	}
-	announced := func(id int64) bool { return slices.Contains(f.notifier.queued(), fmt.Sprintf("task-%d/1", id)) }
-
-	swept := leftover()
-	acted := leftover()
-	f.server.notices.kick()
-	time.Sleep(300 * time.Millisecond)
-	if announced(swept.ID) || announced(acted.ID) {
-		t.Fatal("a task without a workflow was announced")
-	}
-
-	// A command on one starts its workflow first.
-	f.flows.mu.Lock()
-	f.flows.answer = true
-	f.flows.mu.Unlock()
-	if _, err := f.client.AdvanceTask(operator(), &taskv1.AdvanceTaskRequest{Id: acted.ID}); err != nil {
-		t.Fatalf("a command on a task left without its workflow: %v", err)
-	}
-	if !started(acted.ID) {
-		t.Fatal("the command did not start the workflow")
-	}
-	waitFor(t, func() bool { return announced(acted.ID) })
-
-	// The sweep finds the other once it is old enough.
-	if n := f.server.startLeftoversNow(ctx, servicetest.Logger()); n != 0 || started(swept.ID) {
-		t.Fatalf("a task written moments ago was taken for a leftover (%d started)", n)
-	}
-	old := time.Now().Add(-2 * time.Minute).UnixMicro()
-	if err := f.server.store.db.Model(&taskRow{}).Where("id = ?", swept.ID).Update("created_at", old).Error; err != nil {
-		t.Fatal(err)
-	}
-	if n := f.server.startLeftoversNow(ctx, servicetest.Logger()); n != 1 || !started(swept.ID) {
-		t.Fatalf("the sweep started %d workflows, want the leftover's", n)
-	}
-	waitFor(t, func() bool { return announced(swept.ID) })
 }
 
 func step(task, seq int64, kind taskv1.TaskEventKind, process, from int64, text string) *taskv1.Transition {
@@ -670,7 +650,7 @@ func TestCommandsCarryingWhatTheColumnsCannotHoldNeverReachTheWorkflow(t *testin
 			if !strings.Contains(status.Convert(err).Message(), tc.field) {
 				t.Errorf("the message %q does not name %s", status.Convert(err).Message(), tc.field)
 			}
-			if f.flows.sent() != before || len(f.flows.started) != 0 {
+			if f.flows.sent() != before || len(f.flows.createdTasks()) != 0 {
 				t.Error("the command reached a workflow")
 			}
 		})

@@ -107,7 +107,6 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer metrics.Default().Unregister(stuck)
 	go srv.Forward(ctx)
-	go srv.StartLeftovers(ctx, log)
 	idem := ledger.New(db)
 	go idem.Sweep(ctx, log)
 	g := grpcserver.New(log, auth.NewGuard(auth.NewKeyring(key)), idem.ServerOption())

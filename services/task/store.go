@@ -2,8 +2,6 @@ package task
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -19,6 +17,8 @@ import (
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/idempotency"
+	wftask "github.com/telecomcrm/crm/workflows/task"
 )
 
 type taskRow struct {
@@ -51,10 +51,6 @@ type taskRow struct {
 	WorkflowID           string
 	Sequence             int64
 	ConnectionContractID *int64
-	// WorkflowStarted is false while a service task's workflow is being
-	// started (and for good if the service ended in between, until it is
-	// found and started).
-	WorkflowStarted bool
 	// Stuck is set while the task's workflow cannot write a step;
 	// StuckAt is when its workflow last marked or cleared it.
 	Stuck       bool
@@ -124,14 +120,6 @@ func toMicros(ts *timestamppb.Timestamp) int64 {
 	return ts.AsTime().UnixMicro()
 }
 
-// placeholder is a unique stand-in number for a task's first instant
-// (it fits the number column: "T-new-" and 12 hex digits).
-func placeholder() string {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 func joinIDs(ids []int64) string {
 	parts := make([]string, len(ids))
 	for i, id := range ids {
@@ -150,6 +138,59 @@ func splitIDs(s string) []int64 {
 	return out
 }
 
+// taskIDRow is one allocated task id. A service task's id comes before
+// its row: the row is its workflow's first step, and the workflow is named
+// by the id. An id allocated under an idempotency key is reserved for it,
+// so a retried create joins the workflow of the first.
+type taskIDRow struct {
+	ID          int64
+	Reservation *string
+	CreatedAt   int64 `gorm:"autoCreateTime:false"`
+}
+
+func (taskIDRow) TableName() string { return "task_ids" }
+
+// allocate gives a new task id, or the one already reserved under
+// reservation ("" reserves nothing).
+func (s *store) allocate(ctx context.Context, reservation string) (int64, error) {
+	var id int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		id, err = allocateIn(tx, reservation, s.clock())
+		return err
+	})
+	if err != nil && reservation != "" && database.IsUniqueViolation(err) {
+		// a concurrent retry reserved it first
+		var prior taskIDRow
+		if e := s.db.WithContext(ctx).Where("reservation = ?", reservation).Take(&prior).Error; e == nil {
+			return prior.ID, nil
+		}
+	}
+	return id, err
+}
+
+func allocateIn(tx *gorm.DB, reservation string, now int64) (int64, error) {
+	row := taskIDRow{CreatedAt: now}
+	if reservation != "" {
+		var prior taskIDRow
+		err := tx.Where("reservation = ?", reservation).Take(&prior).Error
+		if err == nil {
+			return prior.ID, nil
+		}
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return 0, err
+		}
+		row.Reservation = &reservation
+	}
+	if err := tx.Create(&row).Error; err != nil {
+		return 0, err
+	}
+	// An id is kept as long as a retry under its key is answered; the
+	// newest always stays: on SQLite it carries the sequence on.
+	err := tx.Where("created_at < ? AND id < ?", now-idempotency.TTL.Microseconds(), row.ID).Delete(&taskIDRow{}).Error
+	return row.ID, err
+}
+
 // newTask is a task about to be written in its first process.
 type newTask struct {
 	row   taskRow
@@ -157,53 +198,77 @@ type newTask struct {
 	actor string
 }
 
-// create writes a task in its first process with its CREATED step
-// (sequence 1), and gives it its number. A connection task is written once
-// per contract: a second call finds the first.
-func (s *store) create(ctx context.Context, n newTask) (*taskRow, bool, error) {
-	now := s.clock()
+// taskNumber is a task's human number.
+func taskNumber(id int64) string { return fmt.Sprintf("T-%06d", id) }
+
+// insert writes a task with an allocated id in its first process, with its
+// number and its CREATED step (sequence 1).
+func insert(tx *gorm.DB, n newTask) (taskRow, error) {
 	first := n.route.Processes[0]
 	r := n.row
 	r.State = int32(taskv1.TaskState_TASK_STATE_OPEN)
 	r.ProcessID, r.ProcessName, r.ProcessGroupID, r.ProcessPosition = first.ID, first.Name, first.GroupID, 1
-	r.CreatedAt, r.UpdatedAt, r.Sequence = now, now, 1
-	r.Number = "T-pending"
-	if first.SLASeconds > 0 {
-		r.SLADueAt = now + first.SLASeconds*1e6
+	r.UpdatedAt, r.Sequence = r.CreatedAt, 1
+	r.Number = taskNumber(r.ID)
+	if r.WorkflowID == "" {
+		r.WorkflowID = wftask.WorkflowID(r.ID)
 	}
+	if first.SLASeconds > 0 {
+		r.SLADueAt = r.CreatedAt + first.SLASeconds*1e6
+	}
+	if err := tx.Create(&r).Error; err != nil {
+		return r, err
+	}
+	return r, tx.Create(&eventRow{
+		TaskID: r.ID, Sequence: 1, Kind: int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED), At: r.CreatedAt,
+		ActorID: r.CreatedBy, ActorName: n.actor, ProcessID: first.ID, ProcessName: first.Name,
+		Text: r.Title, NotifyGroups: joinIDs([]int64{first.GroupID}),
+	}).Error
+}
+
+// record writes a service task as its workflow's first step; a retried
+// write finds the task written by the first.
+func (s *store) record(ctx context.Context, n newTask) (*taskRow, error) {
+	var r taskRow
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		err := tx.Take(&r, n.row.ID).Error
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
+			return err
+		}
+		r, err = insert(tx, n)
+		return err
+	})
+	if err != nil && database.IsUniqueViolation(err) {
+		// a concurrent retry of the same write won
+		if e := s.db.WithContext(ctx).Take(&r, n.row.ID).Error; e == nil {
+			return &r, nil
+		}
+	}
+	return &r, err
+}
+
+// create writes the connection task of a contract, once per contract: a
+// second call finds the first.
+func (s *store) create(ctx context.Context, n newTask) (*taskRow, bool, error) {
+	r := n.row
 	existed := false
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if r.ConnectionContractID != nil {
-			var prior taskRow
-			err := tx.Where("connection_contract_id = ?", *r.ConnectionContractID).Take(&prior).Error
-			if err == nil {
-				r, existed = prior, true
-				return nil
-			}
-			if !errors.Is(err, gorm.ErrRecordNotFound) {
-				return err
-			}
+		err := tx.Where("connection_contract_id = ?", *r.ConnectionContractID).Take(&r).Error
+		if err == nil {
+			existed = true
+			return nil
 		}
-		// the number needs the id: insert with a placeholder unique per
-		// transaction, then set it
-		r.Number = "T-new-" + placeholder()
-		if err := tx.Create(&r).Error; err != nil {
+		if !errors.Is(err, gorm.ErrRecordNotFound) {
 			return err
 		}
-		r.Number = fmt.Sprintf("T-%06d", r.ID)
-		if r.WorkflowID == "" {
-			r.WorkflowID = fmt.Sprintf("task-%d", r.ID)
-		}
-		if err := tx.Model(&taskRow{}).Where("id = ?", r.ID).Updates(map[string]any{"number": r.Number, "workflow_id": r.WorkflowID}).Error; err != nil {
+		n.row.CreatedAt = s.clock()
+		if n.row.ID, err = allocateIn(tx, "", n.row.CreatedAt); err != nil {
 			return err
 		}
-		return tx.Create(&eventRow{
-			TaskID: r.ID, Sequence: 1, Kind: int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED), At: now,
-			ActorID: r.CreatedBy, ActorName: n.actor, ProcessID: first.ID, ProcessName: first.Name,
-			Text: r.Title, NotifyGroups: joinIDs([]int64{first.GroupID}),
-		}).Error
+		r, err = insert(tx, n)
+		return err
 	})
-	if err != nil && r.ConnectionContractID != nil && database.IsUniqueViolation(err) {
+	if err != nil && database.IsUniqueViolation(err) {
 		// a concurrent call for the same contract won; answer its task
 		var prior taskRow
 		if e := s.db.WithContext(ctx).Where("connection_contract_id = ?", *r.ConnectionContractID).Take(&prior).Error; e == nil {
@@ -222,8 +287,19 @@ func (s *store) get(ctx context.Context, id int64) (*taskRow, error) {
 	return &r, err
 }
 
+// discard removes a task that holds nothing but its CREATED step (its
+// creation is undone); one gone already is no error.
 func (s *store) discard(ctx context.Context, id int64) error {
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var r taskRow
+		if err := tx.Select("id", "number", "sequence").Take(&r, id).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if r.Sequence > 1 {
+			return fault.New(fault.FailedPrecondition, "task %s has moved on; it is kept", r.Number)
+		}
 		for _, m := range []any{&eventRow{}, &commentRow{}} {
 			if err := tx.Where("task_id = ?", id).Delete(m).Error; err != nil {
 				return err
@@ -493,27 +569,10 @@ func (s *store) countOpenAssigned(ctx context.Context, userID int64) (int64, err
 	return n, err
 }
 
-// unsent returns steps whose notices have not reached the notifier yet,
-// but for tasks whose workflow has not started (people are told of a task
-// once it lives).
+// unsent returns steps whose notices have not reached the notifier yet.
 func (s *store) unsent(ctx context.Context, limit int) ([]eventRow, error) {
 	var rows []eventRow
-	unstarted := s.db.Model(&taskRow{}).Select("id").Where("workflow_started = false")
-	err := s.db.WithContext(ctx).Where("notice_sent = ? AND task_id NOT IN (?)", false, unstarted).Order("id").Limit(limit).Find(&rows).Error
-	return rows, err
-}
-
-// markStarted records that a task's workflow runs.
-func (s *store) markStarted(ctx context.Context, id int64) error {
-	return s.db.WithContext(ctx).Model(&taskRow{}).Where("id = ?", id).Update("workflow_started", true).Error
-}
-
-// unstarted returns open tasks written before the cutoff whose workflow
-// was never recorded as started.
-func (s *store) unstarted(ctx context.Context, before int64, limit int) ([]taskRow, error) {
-	var rows []taskRow
-	err := s.db.WithContext(ctx).Where("workflow_started = false AND created_at < ? AND state = ?", before, int32(taskv1.TaskState_TASK_STATE_OPEN)).
-		Order("created_at").Limit(limit).Find(&rows).Error
+	err := s.db.WithContext(ctx).Where("notice_sent = ?", false).Order("id").Limit(limit).Find(&rows).Error
 	return rows, err
 }
 

@@ -54,6 +54,7 @@ func withWorkflows(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
+	f.temporal = dev.Client()
 	return f
 }
 

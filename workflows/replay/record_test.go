@@ -4,6 +4,7 @@ package replay
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -70,7 +71,18 @@ type effects struct{}
 
 func (effects) Apply(context.Context, int64, taskv1.ContractEffect) error { return nil }
 
-func TestRecordHistories(t *testing.T) {
+// RecordTask writes a service task as its workflow's first step.
+func (r *readModel) RecordTask(_ context.Context, req *taskv1.RecordTaskRequest, _ ...grpc.CallOption) (*taskv1.RecordTaskResponse, error) {
+	return &taskv1.RecordTaskResponse{Task: &taskv1.Task{
+		Id: req.GetId(), Number: fmt.Sprintf("T-%06d", req.GetId()), Kind: taskv1.TaskKind_TASK_KIND_SERVICE, Title: req.GetTitle(),
+		ContractId: req.GetContractId(), CustomerId: req.GetCustomerId(), RouteId: req.GetRouteId(), WorkflowId: task.WorkflowID(req.GetId()),
+		State: taskv1.TaskState_TASK_STATE_OPEN, CurrentProcess: &taskv1.Process{Id: 6, Name: "Diagnostics", GroupId: 5, Position: 1},
+	}}, nil
+}
+
+// recorder serves the workflows on a dev server with a fake read model.
+func recorder(t *testing.T) (client.Client, *readModel) {
+	t.Helper()
 	bin := os.Getenv("CRM_TEMPORAL_BIN")
 	if bin == "" {
 		matches, _ := filepath.Glob("../../.bin/temporal-*/temporal")
@@ -79,12 +91,11 @@ func TestRecordHistories(t *testing.T) {
 		}
 		bin = matches[0]
 	}
-	ctx := context.Background()
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{ExistingPath: bin, LogLevel: "error", ExtraArgs: task.SearchAttributeFlags()})
+	srv, err := testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{ExistingPath: bin, LogLevel: "error", ExtraArgs: task.SearchAttributeFlags()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Stop()
+	t.Cleanup(func() { _ = srv.Stop() })
 	c := srv.Client()
 	w := worker.New(c, "record", worker.Options{})
 	model := &readModel{}
@@ -92,12 +103,48 @@ func TestRecordHistories(t *testing.T) {
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer w.Stop()
+	t.Cleanup(w.Stop)
+	return c, model
+}
 
-	member := task.Actor{UserID: 10, Name: "ann", Groups: []int64{1, 3, 5}}
-	repair := task.Route{ID: 2, Version: 1, Name: "Repair", Effect: taskv1.ContractEffect_CONTRACT_EFFECT_NONE, Processes: []task.Process{
-		{ID: 6, Name: "Diagnostics", GroupID: 5, SLASeconds: 1}, {ID: 7, Name: "Field repair", GroupID: 3}, {ID: 8, Name: "Confirmation", GroupID: 5},
-	}, Rules: []task.Rule{{Kind: taskv1.CloseRuleKind_CLOSE_RULE_KIND_IDLE, ProcessID: 8, IdleSeconds: 2, Outcome: taskv1.TaskState_TASK_STATE_CLOSED}}}
+// repair is the route the recorded service tasks run on.
+var repair = task.Route{ID: 2, Version: 1, Name: "Repair", Effect: taskv1.ContractEffect_CONTRACT_EFFECT_NONE, Processes: []task.Process{
+	{ID: 6, Name: "Diagnostics", GroupID: 5, SLASeconds: 1}, {ID: 7, Name: "Field repair", GroupID: 3}, {ID: 8, Name: "Confirmation", GroupID: 5},
+}, Rules: []task.Rule{{Kind: taskv1.CloseRuleKind_CLOSE_RULE_KIND_IDLE, ProcessID: 8, IdleSeconds: 2, Outcome: taskv1.TaskState_TASK_STATE_CLOSED}}}
+
+var member = task.Actor{UserID: 10, Name: "ann", Groups: []int64{1, 3, 5}}
+
+// TestRecordServiceTaskCreatedByItsWorkflow records a service task whose
+// workflow writes it (Update-with-Start; a retried create joins it), then
+// runs its route to the end. Run it alone (-run) to keep the histories
+// recorded before.
+func TestRecordServiceTaskCreatedByItsWorkflow(t *testing.T) {
+	c, _ := recorder(t)
+	ctx := context.Background()
+	tc := &task.Client{Temporal: c, TaskQueue: "record"}
+	in := task.Input{TaskID: 103, Number: "T-000103", Kind: taskv1.TaskKind_TASK_KIND_SERVICE, ContractID: 3, CustomerID: 4, CreatedBy: 10, Route: repair,
+		Create: &task.NewTask{Title: "No signal", ContractNumber: "C-000003", CustomerName: "Anna", ActorName: "ann"}}
+	made, err := tc.Create(ctx, in)
+	if err != nil || made.GetId() != 103 {
+		t.Fatalf("create: %v, %v", made, err)
+	}
+	if again, err := tc.Create(ctx, in); err != nil || again.GetId() != 103 {
+		t.Fatalf("a retried create: %v, %v", again, err)
+	}
+	for _, p := range []int64{6, 7, 8} {
+		if _, err := tc.Send(ctx, 103, task.UpdateAdvance, task.Advance{Actor: member, ProcessID: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.GetWorkflow(ctx, task.WorkflowID(103), "").Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	save(t, c, task.WorkflowID(103), "TaskWorkflow-created-by-workflow.json")
+}
+
+func TestRecordHistories(t *testing.T) {
+	c, model := recorder(t)
+	ctx := context.Background()
 	in := task.Input{TaskID: 101, Number: "T-000101", Kind: taskv1.TaskKind_TASK_KIND_SERVICE, ContractID: 3, CustomerID: 4, CreatedBy: 10, Route: repair}
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: task.WorkflowID(101), TaskQueue: "record"}, task.TaskWorkflow, in)
 	if err != nil {

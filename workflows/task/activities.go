@@ -36,6 +36,22 @@ func (a *Activities) Apply(ctx context.Context, t *taskv1.Transition) (*taskv1.T
 	return resp.GetTask(), nil
 }
 
+// Record writes a service task's row: its workflow's first step.
+func (a *Activities) Record(ctx context.Context, req *taskv1.RecordTaskRequest) (*taskv1.Task, error) {
+	resp, err := a.Tasks.RecordTask(ctx, req)
+	if err != nil {
+		return nil, Retryable(err)
+	}
+	return resp.GetTask(), nil
+}
+
+// Discard removes a task whose first step may have been written with its
+// answer lost, so no row stays without its workflow.
+func (a *Activities) Discard(ctx context.Context, taskID int64) error {
+	_, err := a.Tasks.DiscardTask(ctx, &taskv1.DiscardTaskRequest{Id: taskID})
+	return Retryable(err)
+}
+
 // MarkStuck tells the read model whether the task is stuck.
 func (a *Activities) MarkStuck(ctx context.Context, req *taskv1.SetTaskStuckRequest) error {
 	fitted := proto.CloneOf(req)

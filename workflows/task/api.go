@@ -28,6 +28,9 @@ const (
 	UpdateRetry = "retry"
 	SignalRetry = "retry"
 	QueryState  = "state"
+	// UpdateCreate is sent with a service task's start (Update-with-Start)
+	// and answers the task once its workflow has written it.
+	UpdateCreate = "create"
 )
 
 // WorkflowID is the id of a task's workflow: one per task.
@@ -88,6 +91,22 @@ type Input struct {
 	CreatedBy  int64
 	Route      Route
 	State      State
+	// Create, on a service task's first run, is the task its workflow
+	// writes as its first step; nil when the row was written before the
+	// workflow started (connection tasks, and service tasks opened before
+	// their workflows wrote them).
+	Create *NewTask
+}
+
+// NewTask is what a service task's row holds beyond its input, as the
+// task service found it when the task was opened.
+type NewTask struct {
+	Title          string
+	Description    string
+	ContractNumber string
+	CustomerName   string
+	// ActorName names the creator on the timeline.
+	ActorName string
 }
 
 // State is where the task stands. A new task starts in its first process
@@ -217,4 +236,7 @@ const (
 	ErrStuck = "TaskStuck"
 	// ErrNotStuck: a retry of a task that is not stuck.
 	ErrNotStuck = "TaskNotStuck"
+	// ErrNotWritten: a new task's first step could not be written; the
+	// task does not exist (a 503).
+	ErrNotWritten = "TaskNotWritten"
 )

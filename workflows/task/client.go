@@ -2,6 +2,7 @@ package task
 
 import (
 	"context"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
@@ -17,30 +18,40 @@ type Client struct {
 	TaskQueue string
 }
 
-// Start starts a service task's workflow; a second start of the same task
-// is refused by Temporal rather than run twice.
-func (c *Client) Start(ctx context.Context, t *taskv1.Task, r *taskv1.Route) error {
-	_, err := c.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       WorkflowID(t.GetId()),
-		TaskQueue:                c.TaskQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		TypedSearchAttributes:    InitialSearchAttributes(t),
-	}, TaskWorkflow, NewInput(t, r))
-	return err
-}
+// createWait bounds how long opening a task waits for its first step,
+// past that step's own bounded retry.
+const createWait = 20 * time.Second
 
-// Exists tells whether a task's workflow was started (after a start whose
-// answer was lost).
-func (c *Client) Exists(ctx context.Context, taskID int64) (bool, error) {
-	_, err := c.Temporal.DescribeWorkflow(ctx, WorkflowID(taskID), "")
-	if err == nil {
-		return true, nil
+// Create starts a service task's workflow with Update-with-Start and
+// answers the task once the workflow has written it. A second call for the
+// same task joins the first's workflow; one whose first run failed (its
+// task was never written) starts it again.
+func (c *Client) Create(ctx context.Context, in Input) (*taskv1.Task, error) {
+	ctx, cancel := context.WithTimeout(ctx, createWait)
+	defer cancel()
+	first := in.Route.Processes[0]
+	start := c.Temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
+		ID:                       WorkflowID(in.TaskID),
+		TaskQueue:                c.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		TypedSearchAttributes: InitialSearchAttributes(&taskv1.Task{
+			Id: in.TaskID, Number: in.Number, CustomerId: in.CustomerID, ContractId: in.ContractID, RouteId: in.Route.ID,
+			CurrentProcess: &taskv1.Process{Name: first.Name, GroupId: first.GroupID},
+		}),
+	}, TaskWorkflow, in)
+	h, err := c.Temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: start,
+		UpdateOptions: client.UpdateWorkflowOptions{
+			UpdateID: UpdateCreate, UpdateName: UpdateCreate, WaitForStage: client.WorkflowUpdateStageCompleted,
+		},
+	})
+	if err != nil {
+		return nil, err
 	}
-	if isNotFound(err) {
-		return false, nil
-	}
-	return false, err
+	var t *taskv1.Task
+	err = h.Get(ctx, &t)
+	return t, err
 }
 
 // Send delivers a command (an update) and waits for its step to be written.

@@ -41,6 +41,10 @@ type taskWorkflow struct {
 	settled bool
 	// nextRetry is when a stuck task next retries on its own.
 	nextRetry time.Time
+	// created is the task its first step wrote; createErr why it was not
+	// (see create).
+	created   *taskv1.Task
+	createErr error
 }
 
 func (w *taskWorkflow) open() bool { return w.st.Outcome == taskv1.TaskState_TASK_STATE_UNSPECIFIED }
@@ -55,9 +59,15 @@ func (w *taskWorkflow) stuck() bool { return !w.st.StuckSince.IsZero() }
 func (w *taskWorkflow) setup(ctx workflow.Context) error {
 	w.mu = workflow.NewMutex(ctx)
 	if w.st.Sequence == 0 {
-		// A new task: the task service wrote its CREATED step.
+		// A new task: its CREATED step is written by create, or was by the
+		// task service before the workflow started.
 		now := workflow.Now(ctx)
 		w.st = State{Sequence: 1, EnteredAt: now, LastActivity: now, Groups: []int64{w.in.Route.Processes[0].GroupID}}
+	}
+	if w.creating() {
+		if err := w.setupCreate(ctx); err != nil {
+			return err
+		}
 	}
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (Snapshot, error) { return w.snapshot(), nil }); err != nil {
 		return err
@@ -106,6 +116,11 @@ func (w *taskWorkflow) snapshot() Snapshot {
 // run waits for commands and timers until the task closes and its
 // contract is settled; a stuck task waits for its retries first.
 func (w *taskWorkflow) run(ctx workflow.Context) (Result, error) {
+	if w.creating() {
+		if err := w.create(ctx); err != nil {
+			return Result{}, err
+		}
+	}
 	for {
 		if w.stuck() {
 			if err := w.whileStuck(ctx); err != nil {

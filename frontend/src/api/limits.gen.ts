@@ -103,6 +103,13 @@ export const LIMITS = {
     displayName: { maxLength: 200 },
     language: { maxLength: 8 },
   },
+  RecordTaskRequest: {
+    title: { maxLength: 200 },
+    description: { maxLength: 4000 },
+    contractNumber: { maxLength: 20 },
+    customerName: { maxLength: 200 },
+    actorName: { maxLength: 200 },
+  },
   RedeemTelegramLinkRequest: {
     code: { maxLength: 32 },
     telegramUsername: { maxLength: 64 },

@@ -3388,6 +3388,185 @@ func (*SetTaskStuckResponse) Descriptor() ([]byte, []int) {
 	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{45}
 }
 
+type RecordTaskRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id the task service allocated; the workflow is task-<id>.
+	Id             int64  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Title          string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Description    string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	RouteId        int64  `protobuf:"varint,4,opt,name=route_id,json=routeId,proto3" json:"route_id,omitempty"`
+	RouteVersion   int32  `protobuf:"varint,5,opt,name=route_version,json=routeVersion,proto3" json:"route_version,omitempty"`
+	ContractId     int64  `protobuf:"varint,6,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	ContractNumber string `protobuf:"bytes,7,opt,name=contract_number,json=contractNumber,proto3" json:"contract_number,omitempty"`
+	CustomerId     int64  `protobuf:"varint,8,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	CustomerName   string `protobuf:"bytes,9,opt,name=customer_name,json=customerName,proto3" json:"customer_name,omitempty"`
+	CreatedBy      int64  `protobuf:"varint,10,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	// The creator's name on the timeline.
+	ActorName string `protobuf:"bytes,11,opt,name=actor_name,json=actorName,proto3" json:"actor_name,omitempty"`
+	// When the workflow began: the task's creation and its SLA clock.
+	Time          *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordTaskRequest) Reset() {
+	*x = RecordTaskRequest{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordTaskRequest) ProtoMessage() {}
+
+func (x *RecordTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordTaskRequest.ProtoReflect.Descriptor instead.
+func (*RecordTaskRequest) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *RecordTaskRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *RecordTaskRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *RecordTaskRequest) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *RecordTaskRequest) GetRouteId() int64 {
+	if x != nil {
+		return x.RouteId
+	}
+	return 0
+}
+
+func (x *RecordTaskRequest) GetRouteVersion() int32 {
+	if x != nil {
+		return x.RouteVersion
+	}
+	return 0
+}
+
+func (x *RecordTaskRequest) GetContractId() int64 {
+	if x != nil {
+		return x.ContractId
+	}
+	return 0
+}
+
+func (x *RecordTaskRequest) GetContractNumber() string {
+	if x != nil {
+		return x.ContractNumber
+	}
+	return ""
+}
+
+func (x *RecordTaskRequest) GetCustomerId() int64 {
+	if x != nil {
+		return x.CustomerId
+	}
+	return 0
+}
+
+func (x *RecordTaskRequest) GetCustomerName() string {
+	if x != nil {
+		return x.CustomerName
+	}
+	return ""
+}
+
+func (x *RecordTaskRequest) GetCreatedBy() int64 {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return 0
+}
+
+func (x *RecordTaskRequest) GetActorName() string {
+	if x != nil {
+		return x.ActorName
+	}
+	return ""
+}
+
+func (x *RecordTaskRequest) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+type RecordTaskResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordTaskResponse) Reset() {
+	*x = RecordTaskResponse{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordTaskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordTaskResponse) ProtoMessage() {}
+
+func (x *RecordTaskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordTaskResponse.ProtoReflect.Descriptor instead.
+func (*RecordTaskResponse) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *RecordTaskResponse) GetTask() *Task {
+	if x != nil {
+		return x.Task
+	}
+	return nil
+}
+
 type DiscardTaskRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -3397,7 +3576,7 @@ type DiscardTaskRequest struct {
 
 func (x *DiscardTaskRequest) Reset() {
 	*x = DiscardTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[46]
+	mi := &file_crm_task_v1_task_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3409,7 +3588,7 @@ func (x *DiscardTaskRequest) String() string {
 func (*DiscardTaskRequest) ProtoMessage() {}
 
 func (x *DiscardTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[46]
+	mi := &file_crm_task_v1_task_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3422,7 +3601,7 @@ func (x *DiscardTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscardTaskRequest.ProtoReflect.Descriptor instead.
 func (*DiscardTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{46}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DiscardTaskRequest) GetId() int64 {
@@ -3440,7 +3619,7 @@ type DiscardTaskResponse struct {
 
 func (x *DiscardTaskResponse) Reset() {
 	*x = DiscardTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[47]
+	mi := &file_crm_task_v1_task_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3452,7 +3631,7 @@ func (x *DiscardTaskResponse) String() string {
 func (*DiscardTaskResponse) ProtoMessage() {}
 
 func (x *DiscardTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[47]
+	mi := &file_crm_task_v1_task_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3465,7 +3644,7 @@ func (x *DiscardTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscardTaskResponse.ProtoReflect.Descriptor instead.
 func (*DiscardTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{47}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{49}
 }
 
 var File_crm_task_v1_task_proto protoreflect.FileDescriptor
@@ -3751,7 +3930,27 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x05stuck\x18\x02 \x01(\bR\x05stuck\x12$\n" +
 	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x06reason\x12.\n" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x16\n" +
-	"\x14SetTaskStuckResponse\"-\n" +
+	"\x14SetTaskStuckResponse\"\x94\x04\n" +
+	"\x11RecordTaskRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12\"\n" +
+	"\x05title\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05title\x12.\n" +
+	"\vdescription\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xa0\x1fR\vdescription\x12\"\n" +
+	"\broute_id\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\arouteId\x12,\n" +
+	"\rroute_version\x18\x05 \x01(\x05B\a\xbaH\x04\x1a\x02 \x00R\frouteVersion\x12(\n" +
+	"\vcontract_id\x18\x06 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"contractId\x124\n" +
+	"\x0fcontract_number\x18\a \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\x14R\x0econtractNumber\x12(\n" +
+	"\vcustomer_id\x18\b \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
+	"customerId\x121\n" +
+	"\rcustomer_name\x18\t \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\fcustomerName\x12&\n" +
+	"\n" +
+	"created_by\x18\n" +
+	" \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tcreatedBy\x12+\n" +
+	"\n" +
+	"actor_name\x18\v \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\tactorName\x12.\n" +
+	"\x04time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x04time\";\n" +
+	"\x12RecordTaskResponse\x12%\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"-\n" +
 	"\x12DiscardTaskRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"\x15\n" +
 	"\x13DiscardTaskResponse*V\n" +
@@ -3786,7 +3985,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x19TASK_EVENT_KIND_COMMENTED\x10\x05\x12 \n" +
 	"\x1cTASK_EVENT_KIND_SLA_BREACHED\x10\x06\x12\x1a\n" +
 	"\x16TASK_EVENT_KIND_CLOSED\x10\a\x12\x1d\n" +
-	"\x19TASK_EVENT_KIND_CANCELLED\x10\b2\x9f\x14\n" +
+	"\x19TASK_EVENT_KIND_CANCELLED\x10\b2\xf6\x14\n" +
 	"\vTaskService\x12\x7f\n" +
 	"\n" +
 	"CreateTask\x12\x1e.crm.task.v1.CreateTaskRequest\x1a\x1f.crm.task.v1.CreateTaskResponse\"0\xca\xf3\x18\x0e\n" +
@@ -3838,7 +4037,9 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x0esettings.write\x82\xd3\xe4\x93\x02#:\x05routeb\x05route2\x13/api/v1/routes/{id}\x12s\n" +
 	"\x14CreateConnectionTask\x12(.crm.task.v1.CreateConnectionTaskRequest\x1a).crm.task.v1.CreateConnectionTaskResponse\"\x06\xca\xf3\x18\x02 \x01\x12d\n" +
 	"\x0fApplyTransition\x12#.crm.task.v1.ApplyTransitionRequest\x1a$.crm.task.v1.ApplyTransitionResponse\"\x06\xca\xf3\x18\x02 \x01\x12[\n" +
-	"\fSetTaskStuck\x12 .crm.task.v1.SetTaskStuckRequest\x1a!.crm.task.v1.SetTaskStuckResponse\"\x06\xca\xf3\x18\x02 \x01\x12X\n" +
+	"\fSetTaskStuck\x12 .crm.task.v1.SetTaskStuckRequest\x1a!.crm.task.v1.SetTaskStuckResponse\"\x06\xca\xf3\x18\x02 \x01\x12U\n" +
+	"\n" +
+	"RecordTask\x12\x1e.crm.task.v1.RecordTaskRequest\x1a\x1f.crm.task.v1.RecordTaskResponse\"\x06\xca\xf3\x18\x02 \x01\x12X\n" +
 	"\vDiscardTask\x12\x1f.crm.task.v1.DiscardTaskRequest\x1a .crm.task.v1.DiscardTaskResponse\"\x06\xca\xf3\x18\x02 \x01B8Z6github.com/telecomcrm/crm/proto/gen/crm/task/v1;taskv1b\x06proto3"
 
 var (
@@ -3854,7 +4055,7 @@ func file_crm_task_v1_task_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_crm_task_v1_task_proto_goTypes = []any{
 	(TaskKind)(0),                        // 0: crm.task.v1.TaskKind
 	(TaskState)(0),                       // 1: crm.task.v1.TaskState
@@ -3907,29 +4108,31 @@ var file_crm_task_v1_task_proto_goTypes = []any{
 	(*RetryTaskResponse)(nil),            // 48: crm.task.v1.RetryTaskResponse
 	(*SetTaskStuckRequest)(nil),          // 49: crm.task.v1.SetTaskStuckRequest
 	(*SetTaskStuckResponse)(nil),         // 50: crm.task.v1.SetTaskStuckResponse
-	(*DiscardTaskRequest)(nil),           // 51: crm.task.v1.DiscardTaskRequest
-	(*DiscardTaskResponse)(nil),          // 52: crm.task.v1.DiscardTaskResponse
-	(*timestamppb.Timestamp)(nil),        // 53: google.protobuf.Timestamp
+	(*RecordTaskRequest)(nil),            // 51: crm.task.v1.RecordTaskRequest
+	(*RecordTaskResponse)(nil),           // 52: crm.task.v1.RecordTaskResponse
+	(*DiscardTaskRequest)(nil),           // 53: crm.task.v1.DiscardTaskRequest
+	(*DiscardTaskResponse)(nil),          // 54: crm.task.v1.DiscardTaskResponse
+	(*timestamppb.Timestamp)(nil),        // 55: google.protobuf.Timestamp
 }
 var file_crm_task_v1_task_proto_depIdxs = []int32{
 	2,  // 0: crm.task.v1.CloseRule.kind:type_name -> crm.task.v1.CloseRuleKind
 	1,  // 1: crm.task.v1.CloseRule.outcome:type_name -> crm.task.v1.TaskState
 	5,  // 2: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
 	6,  // 3: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
-	53, // 4: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	55, // 4: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
 	3,  // 5: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
 	0,  // 6: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
 	1,  // 7: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
 	5,  // 8: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
-	53, // 9: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
-	53, // 10: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
-	53, // 11: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
-	53, // 12: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
+	55, // 9: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
+	55, // 10: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
+	55, // 11: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
+	55, // 12: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
 	5,  // 13: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
-	53, // 14: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
-	53, // 15: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	55, // 14: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
+	55, // 15: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
 	4,  // 16: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
-	53, // 17: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
+	55, // 17: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
 	8,  // 18: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
 	8,  // 19: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
 	1,  // 20: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
@@ -3951,58 +4154,62 @@ var file_crm_task_v1_task_proto_depIdxs = []int32{
 	8,  // 36: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
 	7,  // 37: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
 	4,  // 38: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
-	53, // 39: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
+	55, // 39: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
 	1,  // 40: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
-	53, // 41: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
+	55, // 41: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
 	44, // 42: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
 	8,  // 43: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
 	8,  // 44: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
-	53, // 45: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
-	11, // 46: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
-	13, // 47: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
-	15, // 48: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
-	17, // 49: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
-	19, // 50: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
-	21, // 51: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
-	23, // 52: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
-	47, // 53: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
-	25, // 54: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
-	27, // 55: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
-	29, // 56: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
-	31, // 57: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
-	34, // 58: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
-	36, // 59: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
-	38, // 60: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
-	40, // 61: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
-	42, // 62: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
-	45, // 63: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
-	49, // 64: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
-	51, // 65: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
-	12, // 66: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
-	14, // 67: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
-	16, // 68: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
-	18, // 69: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
-	20, // 70: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
-	22, // 71: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
-	24, // 72: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
-	48, // 73: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
-	26, // 74: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
-	28, // 75: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
-	30, // 76: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
-	33, // 77: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
-	35, // 78: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
-	37, // 79: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
-	39, // 80: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
-	41, // 81: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
-	43, // 82: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
-	46, // 83: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
-	50, // 84: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
-	52, // 85: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
-	66, // [66:86] is the sub-list for method output_type
-	46, // [46:66] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	55, // 45: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
+	55, // 46: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
+	8,  // 47: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
+	11, // 48: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
+	13, // 49: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
+	15, // 50: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
+	17, // 51: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
+	19, // 52: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
+	21, // 53: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
+	23, // 54: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
+	47, // 55: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
+	25, // 56: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
+	27, // 57: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
+	29, // 58: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
+	31, // 59: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
+	34, // 60: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
+	36, // 61: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
+	38, // 62: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
+	40, // 63: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
+	42, // 64: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
+	45, // 65: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
+	49, // 66: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
+	51, // 67: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
+	53, // 68: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
+	12, // 69: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
+	14, // 70: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
+	16, // 71: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
+	18, // 72: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
+	20, // 73: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
+	22, // 74: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
+	24, // 75: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
+	48, // 76: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
+	26, // 77: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
+	28, // 78: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
+	30, // 79: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
+	33, // 80: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
+	35, // 81: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
+	37, // 82: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
+	39, // 83: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
+	41, // 84: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
+	43, // 85: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
+	46, // 86: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
+	50, // 87: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
+	52, // 88: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
+	54, // 89: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
+	69, // [69:90] is the sub-list for method output_type
+	48, // [48:69] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_crm_task_v1_task_proto_init() }
@@ -4016,7 +4223,7 @@ func file_crm_task_v1_task_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_task_v1_task_proto_rawDesc), len(file_crm_task_v1_task_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   48,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

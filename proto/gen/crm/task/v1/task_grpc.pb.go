@@ -38,6 +38,7 @@ const (
 	TaskService_CreateConnectionTask_FullMethodName = "/crm.task.v1.TaskService/CreateConnectionTask"
 	TaskService_ApplyTransition_FullMethodName      = "/crm.task.v1.TaskService/ApplyTransition"
 	TaskService_SetTaskStuck_FullMethodName         = "/crm.task.v1.TaskService/SetTaskStuck"
+	TaskService_RecordTask_FullMethodName           = "/crm.task.v1.TaskService/RecordTask"
 	TaskService_DiscardTask_FullMethodName          = "/crm.task.v1.TaskService/DiscardTask"
 )
 
@@ -94,7 +95,11 @@ type TaskServiceClient interface {
 	// Records whether a task's workflow is stuck (a step it could not write
 	// after its retries); a later mark than the one given is kept.
 	SetTaskStuck(ctx context.Context, in *SetTaskStuckRequest, opts ...grpc.CallOption) (*SetTaskStuckResponse, error)
-	// Removes a task whose workflow never started (compensation).
+	// Writes a new service task's row and its CREATED step: the first step
+	// of its workflow, which exists before the task does. Idempotent by id.
+	RecordTask(ctx context.Context, in *RecordTaskRequest, opts ...grpc.CallOption) (*RecordTaskResponse, error)
+	// Removes a task whose workflow could not write its first step (the
+	// step's answer may have been lost after it was written).
 	DiscardTask(ctx context.Context, in *DiscardTaskRequest, opts ...grpc.CallOption) (*DiscardTaskResponse, error)
 }
 
@@ -296,6 +301,16 @@ func (c *taskServiceClient) SetTaskStuck(ctx context.Context, in *SetTaskStuckRe
 	return out, nil
 }
 
+func (c *taskServiceClient) RecordTask(ctx context.Context, in *RecordTaskRequest, opts ...grpc.CallOption) (*RecordTaskResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordTaskResponse)
+	err := c.cc.Invoke(ctx, TaskService_RecordTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *taskServiceClient) DiscardTask(ctx context.Context, in *DiscardTaskRequest, opts ...grpc.CallOption) (*DiscardTaskResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DiscardTaskResponse)
@@ -359,7 +374,11 @@ type TaskServiceServer interface {
 	// Records whether a task's workflow is stuck (a step it could not write
 	// after its retries); a later mark than the one given is kept.
 	SetTaskStuck(context.Context, *SetTaskStuckRequest) (*SetTaskStuckResponse, error)
-	// Removes a task whose workflow never started (compensation).
+	// Writes a new service task's row and its CREATED step: the first step
+	// of its workflow, which exists before the task does. Idempotent by id.
+	RecordTask(context.Context, *RecordTaskRequest) (*RecordTaskResponse, error)
+	// Removes a task whose workflow could not write its first step (the
+	// step's answer may have been lost after it was written).
 	DiscardTask(context.Context, *DiscardTaskRequest) (*DiscardTaskResponse, error)
 	mustEmbedUnimplementedTaskServiceServer()
 }
@@ -427,6 +446,9 @@ func (UnimplementedTaskServiceServer) ApplyTransition(context.Context, *ApplyTra
 }
 func (UnimplementedTaskServiceServer) SetTaskStuck(context.Context, *SetTaskStuckRequest) (*SetTaskStuckResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetTaskStuck not implemented")
+}
+func (UnimplementedTaskServiceServer) RecordTask(context.Context, *RecordTaskRequest) (*RecordTaskResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordTask not implemented")
 }
 func (UnimplementedTaskServiceServer) DiscardTask(context.Context, *DiscardTaskRequest) (*DiscardTaskResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DiscardTask not implemented")
@@ -794,6 +816,24 @@ func _TaskService_SetTaskStuck_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TaskService_RecordTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TaskServiceServer).RecordTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TaskService_RecordTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TaskServiceServer).RecordTask(ctx, req.(*RecordTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _TaskService_DiscardTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DiscardTaskRequest)
 	if err := dec(in); err != nil {
@@ -894,6 +934,10 @@ var TaskService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetTaskStuck",
 			Handler:    _TaskService_SetTaskStuck_Handler,
+		},
+		{
+			MethodName: "RecordTask",
+			Handler:    _TaskService_RecordTask_Handler,
 		},
 		{
 			MethodName: "DiscardTask",
