@@ -178,8 +178,8 @@ var fixtures = map[string]fixture{
 	"POST /api/v1/tariffs": {body: func(w *world) any {
 		return map[string]any{"name": w.unique("Tariff"), "technology": "GPON", "speedMbps": 200, "monthlyFee": map[string]any{"amountMinor": "2000", "currency": "RUB"}}
 	}},
-	"PATCH /api/v1/tariffs/{id}": {query: q("updateMask", "name"), body: func(w *world) any { return map[string]any{"name": w.unique("Tariff")} }},
-	"GET /api/v1/tariffs:suggest":       {query: q("technology", "FTTB", "minSpeedMbps", "100")},
+	"PATCH /api/v1/tariffs/{id}":  {query: q("updateMask", "name"), body: func(w *world) any { return map[string]any{"name": w.unique("Tariff")} }},
+	"GET /api/v1/tariffs:suggest": {query: q("technology", "FTTB", "minSpeedMbps", "100")},
 	"POST /api/v1/tasks": {body: func(w *world) any {
 		return map[string]any{"contractId": w.ids["contract"], "routeId": "2", "title": "Repair", "description": "made by the suite"}
 	}},
