@@ -25,6 +25,8 @@ const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? ''
 const CHROMIUM = process.env.E2E_CHROMIUM ?? '/usr/bin/chromium'
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url))
 const TIMEOUT = 15_000
+/** The most the first screen may download of JavaScript and CSS, compressed (PERFORMANCE.md, P7). */
+const ENTRY_BUDGET = 150 * 1024
 
 if (!ADMIN_PASSWORD) {
   console.error('Set E2E_ADMIN_PASSWORD (and E2E_ADMIN_LOGIN, E2E_BASE_URL if they differ from admin and http://127.0.0.1:8080).')
@@ -188,6 +190,25 @@ async function main() {
 
   const health = await fetch(`${BASE}/healthz`).catch(() => null)
   assert.ok(health?.ok, `the stack does not answer at ${BASE}/healthz`)
+
+  await step('the first screen loads a small entry, precompressed and cached for good', async () => {
+    const index = await fetch(`${BASE}/login`)
+    assert.equal(index.headers.get('cache-control'), 'no-cache', 'index.html is revalidated')
+    const html = await index.text()
+    const entry = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1])
+    assert.ok(entry.some((f) => f.endsWith('.js')), `index.html names its entry: ${html}`)
+    let total = 0
+    for (const file of entry) {
+      const res = await fetch(`${BASE}${file}`, { method: 'HEAD', headers: { 'Accept-Encoding': 'br, gzip' } })
+      assert.equal(res.status, 200, file)
+      assert.equal(res.headers.get('content-encoding'), 'br', `${file} is sent as brotli`)
+      assert.equal(res.headers.get('vary'), 'Accept-Encoding', file)
+      assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable', file)
+      total += Number(res.headers.get('content-length'))
+    }
+    console.log(`    entry: ${entry.length} files, ${(total / 1024).toFixed(1)} KiB brotli`)
+    assert.ok(total > 0 && total <= ENTRY_BUDGET, `the entry is ${total} bytes compressed, over ${ENTRY_BUDGET}`)
+  })
 
   const session = await must('POST', '/api/v1/auth/login', { body: { login: ADMIN_LOGIN, password: ADMIN_PASSWORD } })
   const adminToken = session.accessToken
