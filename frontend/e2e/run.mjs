@@ -17,6 +17,7 @@ import assert from 'node:assert/strict'
 import { randomInt, randomBytes } from 'node:crypto'
 import { mkdir, rm } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import AxeBuilder from '@axe-core/playwright'
 import { chromium } from 'playwright-core'
 
 const BASE = (process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '')
@@ -139,6 +140,31 @@ async function settle(page) {
   await page.waitForLoadState('networkidle', { timeout: TIMEOUT }).catch(() => {})
 }
 
+/** @type {{ page: string, id: string, impact: string, nodes: number, help: string, targets: string[] }[]} */
+const axeFindings = []
+/** What fails the run: WCAG 2.1 AA asks for none of these. */
+const BLOCKING = ['critical', 'serious']
+
+/**
+ * Runs axe-core over the page as it stands and keeps what it finds.
+ * @param {Page} page @param {string} name
+ */
+async function audit(page, name) {
+  const { violations } = await new AxeBuilder({ page }).analyze()
+  for (const v of violations) {
+    axeFindings.push({
+      page: name,
+      id: v.id,
+      impact: v.impact ?? 'unknown',
+      nodes: v.nodes.length,
+      help: v.help,
+      targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+    })
+  }
+  const mine = axeFindings.filter((f) => f.page === name)
+  console.log(`    axe ${name}: ${mine.length ? mine.map((f) => `${f.impact} ${f.id} ×${f.nodes}`).join(', ') : 'no violations'}`)
+}
+
 /**
  * Reads a value until it is what is wanted (the workflows act a moment after the answer).
  * @template T
@@ -234,6 +260,7 @@ async function main() {
       await page.goto(`${BASE}/customers`)
       await page.waitForURL(/\/login\?redirect=/)
       await screenshot(page, 'login')
+      await audit(page, 'sign-in')
     })
 
     await step('the admin signs in and lands where they were going', async () => {
@@ -536,6 +563,9 @@ async function main() {
       await byTest(page, 'nav-tariffs').click()
       await byTest(page, 'tariffs-table').waitFor()
       await byTest(page, 'tariff-new').click()
+      // The dialog focuses its first field once it has opened; typing before
+      // that would land in whichever field had focus then.
+      await page.waitForFunction(() => document.activeElement?.matches('[data-testid="tariff-name"]'))
       const name = `Е2Е Гига ${run}`
       await byTest(page, 'tariff-name').fill(name)
       await byTest(page, 'tariff-technology').fill('gpon')
@@ -658,6 +688,38 @@ async function main() {
       await byTest(page, 'telegram-link').click()
       await Promise.race([byTest(page, 'telegram-code').waitFor(), byTest(page, 'load-error').waitFor()])
       await screenshot(page, 'profile-telegram-code')
+    })
+
+    await step('every main page passes axe with no critical or serious violation', async () => {
+      for (const [name, path, ready] of [
+        ['home', '/', 'greeting'],
+        ['customers', '/customers', 'customers-table'],
+        ['customer-new', '/customers/new', 'customer-form'],
+        ['customer', `/customers/${customerId}`, 'phones-panel'],
+        ['contract', `/contracts/${connection.contractId}`, 'contract-facts'],
+        ['tasks', '/tasks?queue=all', 'queue-table'],
+        ['task', `/tasks/${connection.taskId}`, 'route-progress'],
+        ['board', '/board/1', 'board'],
+        ['wizard', '/connections/new', 'wizard-customer'],
+        ['tariffs', '/settings/tariffs', 'tariffs-table'],
+        ['routes', '/settings/routes/1', 'route-editor'],
+        ['users', '/settings/users', 'users-table'],
+        ['groups', '/settings/groups', 'groups-list'],
+        ['roles', '/settings/roles', 'roles-matrix'],
+        ['audit', '/settings/audit', 'audit-table'],
+        ['profile', '/profile', 'telegram-panel'],
+      ]) {
+        await page.goto(`${BASE}${path}`)
+        await byTest(page, ready).first().waitFor()
+        await settle(page)
+        await audit(page, name)
+      }
+      /** @type {Record<string, number>} */
+      const byImpact = {}
+      for (const f of axeFindings) byImpact[f.impact] = (byImpact[f.impact] ?? 0) + f.nodes
+      console.log(`    axe over ${new Set(axeFindings.map((f) => f.page)).size} pages with findings, elements by impact: ${JSON.stringify(byImpact)}`)
+      const blocking = axeFindings.filter((f) => BLOCKING.includes(f.impact))
+      assert.deepEqual(blocking, [], 'no critical or serious accessibility violation')
     })
 
     await step('at tablet width the menu folds into a drawer', async () => {
