@@ -565,7 +565,7 @@ async function main() {
       await byTest(page, 'tariff-new').click()
       // The dialog focuses its first field once it has opened; typing before
       // that would land in whichever field had focus then.
-      await page.waitForFunction(() => document.activeElement?.matches('[data-testid="tariff-name"]'))
+      await page.waitForFunction(`document.activeElement?.matches('[data-testid="tariff-name"]')`)
       const name = `Е2Е Гига ${run}`
       await byTest(page, 'tariff-name').fill(name)
       await byTest(page, 'tariff-technology').fill('gpon')
