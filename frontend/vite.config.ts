@@ -1,12 +1,14 @@
 import { fileURLToPath, URL } from 'node:url'
 import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vitest/config'
+import { precompressPlugin } from './build/precompress.ts'
+import { woff2OnlyPlugin } from './build/woff2Only.ts'
 
 // The gateway serves the REST API under /api; `npm run dev` forwards it there.
 const gateway = `http://${process.env.CRM_HTTP_ADDR ?? '127.0.0.1:8080'}`
 
 export default defineConfig({
-  plugins: [vue()],
+  plugins: [vue(), woff2OnlyPlugin(), precompressPlugin()],
   resolve: {
     alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
   },
@@ -26,7 +28,7 @@ export default defineConfig({
   },
   test: {
     environment: 'jsdom',
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'build/**/*.test.ts'],
     setupFiles: ['src/test/setup.ts'],
     restoreMocks: true,
   },

@@ -17,6 +17,7 @@ import assert from 'node:assert/strict'
 import { randomInt, randomBytes } from 'node:crypto'
 import { mkdir, rm } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
+import AxeBuilder from '@axe-core/playwright'
 import { chromium } from 'playwright-core'
 
 const BASE = (process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '')
@@ -25,6 +26,8 @@ const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? ''
 const CHROMIUM = process.env.E2E_CHROMIUM ?? '/usr/bin/chromium'
 const SHOTS = fileURLToPath(new URL('./screenshots/', import.meta.url))
 const TIMEOUT = 15_000
+/** The most the first screen may download of JavaScript and CSS, compressed (PERFORMANCE.md, P7). */
+const ENTRY_BUDGET = 150 * 1024
 
 if (!ADMIN_PASSWORD) {
   console.error('Set E2E_ADMIN_PASSWORD (and E2E_ADMIN_LOGIN, E2E_BASE_URL if they differ from admin and http://127.0.0.1:8080).')
@@ -137,6 +140,31 @@ async function settle(page) {
   await page.waitForLoadState('networkidle', { timeout: TIMEOUT }).catch(() => {})
 }
 
+/** @type {{ page: string, id: string, impact: string, nodes: number, help: string, targets: string[] }[]} */
+const axeFindings = []
+/** What fails the run: WCAG 2.1 AA asks for none of these. */
+const BLOCKING = ['critical', 'serious']
+
+/**
+ * Runs axe-core over the page as it stands and keeps what it finds.
+ * @param {Page} page @param {string} name
+ */
+async function audit(page, name) {
+  const { violations } = await new AxeBuilder({ page }).analyze()
+  for (const v of violations) {
+    axeFindings.push({
+      page: name,
+      id: v.id,
+      impact: v.impact ?? 'unknown',
+      nodes: v.nodes.length,
+      help: v.help,
+      targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+    })
+  }
+  const mine = axeFindings.filter((f) => f.page === name)
+  console.log(`    axe ${name}: ${mine.length ? mine.map((f) => `${f.impact} ${f.id} ×${f.nodes}`).join(', ') : 'no violations'}`)
+}
+
 /**
  * Reads a value until it is what is wanted (the workflows act a moment after the answer).
  * @template T
@@ -189,6 +217,25 @@ async function main() {
   const health = await fetch(`${BASE}/healthz`).catch(() => null)
   assert.ok(health?.ok, `the stack does not answer at ${BASE}/healthz`)
 
+  await step('the first screen loads a small entry, precompressed and cached for good', async () => {
+    const index = await fetch(`${BASE}/login`)
+    assert.equal(index.headers.get('cache-control'), 'no-cache', 'index.html is revalidated')
+    const html = await index.text()
+    const entry = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1])
+    assert.ok(entry.some((f) => f.endsWith('.js')), `index.html names its entry: ${html}`)
+    let total = 0
+    for (const file of entry) {
+      const res = await fetch(`${BASE}${file}`, { method: 'HEAD', headers: { 'Accept-Encoding': 'br, gzip' } })
+      assert.equal(res.status, 200, file)
+      assert.equal(res.headers.get('content-encoding'), 'br', `${file} is sent as brotli`)
+      assert.equal(res.headers.get('vary'), 'Accept-Encoding', file)
+      assert.equal(res.headers.get('cache-control'), 'public, max-age=31536000, immutable', file)
+      total += Number(res.headers.get('content-length'))
+    }
+    console.log(`    entry: ${entry.length} files, ${(total / 1024).toFixed(1)} KiB brotli`)
+    assert.ok(total > 0 && total <= ENTRY_BUDGET, `the entry is ${total} bytes compressed, over ${ENTRY_BUDGET}`)
+  })
+
   const session = await must('POST', '/api/v1/auth/login', { body: { login: ADMIN_LOGIN, password: ADMIN_PASSWORD } })
   const adminToken = session.accessToken
   await must('POST', '/api/v1/users', {
@@ -213,6 +260,7 @@ async function main() {
       await page.goto(`${BASE}/customers`)
       await page.waitForURL(/\/login\?redirect=/)
       await screenshot(page, 'login')
+      await audit(page, 'sign-in')
     })
 
     await step('the admin signs in and lands where they were going', async () => {
@@ -515,6 +563,9 @@ async function main() {
       await byTest(page, 'nav-tariffs').click()
       await byTest(page, 'tariffs-table').waitFor()
       await byTest(page, 'tariff-new').click()
+      // The dialog focuses its first field once it has opened; typing before
+      // that would land in whichever field had focus then.
+      await page.waitForFunction(`document.activeElement?.matches('[data-testid="tariff-name"]')`)
       const name = `Е2Е Гига ${run}`
       await byTest(page, 'tariff-name').fill(name)
       await byTest(page, 'tariff-technology').fill('gpon')
@@ -637,6 +688,38 @@ async function main() {
       await byTest(page, 'telegram-link').click()
       await Promise.race([byTest(page, 'telegram-code').waitFor(), byTest(page, 'load-error').waitFor()])
       await screenshot(page, 'profile-telegram-code')
+    })
+
+    await step('every main page passes axe with no critical or serious violation', async () => {
+      for (const [name, path, ready] of [
+        ['home', '/', 'greeting'],
+        ['customers', '/customers', 'customers-table'],
+        ['customer-new', '/customers/new', 'customer-form'],
+        ['customer', `/customers/${customerId}`, 'phones-panel'],
+        ['contract', `/contracts/${connection.contractId}`, 'contract-facts'],
+        ['tasks', '/tasks?queue=all', 'queue-table'],
+        ['task', `/tasks/${connection.taskId}`, 'route-progress'],
+        ['board', '/board/1', 'board'],
+        ['wizard', '/connections/new', 'wizard-customer'],
+        ['tariffs', '/settings/tariffs', 'tariffs-table'],
+        ['routes', '/settings/routes/1', 'route-editor'],
+        ['users', '/settings/users', 'users-table'],
+        ['groups', '/settings/groups', 'groups-list'],
+        ['roles', '/settings/roles', 'roles-matrix'],
+        ['audit', '/settings/audit', 'audit-table'],
+        ['profile', '/profile', 'telegram-panel'],
+      ]) {
+        await page.goto(`${BASE}${path}`)
+        await byTest(page, ready).first().waitFor()
+        await settle(page)
+        await audit(page, name)
+      }
+      /** @type {Record<string, number>} */
+      const byImpact = {}
+      for (const f of axeFindings) byImpact[f.impact] = (byImpact[f.impact] ?? 0) + f.nodes
+      console.log(`    axe over ${new Set(axeFindings.map((f) => f.page)).size} pages with findings, elements by impact: ${JSON.stringify(byImpact)}`)
+      const blocking = axeFindings.filter((f) => BLOCKING.includes(f.impact))
+      assert.deepEqual(blocking, [], 'no critical or serious accessibility violation')
     })
 
     await step('at tablet width the menu folds into a drawer', async () => {

@@ -12,14 +12,14 @@ import { i18n, isLocale } from './i18n'
 import { primeLocales } from './i18n/primevue'
 import { followSession, makeRouter } from './router'
 import { usePreferencesStore } from './stores/preferences'
-import { CrmPreset } from './theme'
+import { crmTheme } from './theme'
 
 const app = createApp(App)
 app.use(createPinia())
 app.use(i18n)
 const locale = i18n.global.locale.value
 app.use(PrimeVue, {
-  theme: { preset: CrmPreset, options: { darkModeSelector: false } },
+  theme: crmTheme,
   locale: primeLocales[isLocale(locale) ? locale : 'ru'],
 })
 app.use(ToastService)

@@ -1,9 +1,11 @@
 import type { RouteRecordRaw } from 'vue-router'
-import AppShell from '@/components/layout/AppShell.vue'
-import LoginView from '@/views/LoginView.vue'
+
+// Every screen, the shell included, is its own chunk: the sign-in page
+// then loads no part of the signed-in console, and the entry stays small.
+const AppShell = () => import('@/components/layout/AppShell.vue')
 
 export const routes: RouteRecordRaw[] = [
-  { path: '/login', name: 'login', component: LoginView, meta: { public: true, title: 'login.title' } },
+  { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true, title: 'login.title' } },
   {
     path: '/',
     component: AppShell,

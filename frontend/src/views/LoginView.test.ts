@@ -46,6 +46,18 @@ describe('the login screen', () => {
     wrapper.unmount()
   })
 
+  it('marks the password field as a plain input, not as a popup button', async () => {
+    mockApi({})
+    const router = makeTestRouter()
+    await router.push('/login')
+    const { wrapper } = mountWith(LoginView, { router })
+    const input = wrapper.get('#password')
+    expect(input.attributes('aria-expanded')).toBeUndefined()
+    expect(input.attributes('aria-haspopup')).toBeUndefined()
+    expect(input.attributes('autocomplete')).toBe('current-password')
+    wrapper.unmount()
+  })
+
   it('asks for what is missing without calling the server', async () => {
     const { calls } = mockApi({})
     const router = makeTestRouter()

@@ -15,6 +15,19 @@ async function fill(wrapper: ReturnType<typeof mountWith>['wrapper'], current: s
 }
 
 describe('the password form', () => {
+  it('marks its password fields as plain inputs, not as popup buttons', () => {
+    mockApi({})
+    const { wrapper } = mountWith(ChangePasswordForm)
+    for (const id of ['current-password', 'new-password', 'repeat-password']) {
+      const input = wrapper.get(`#${id}`)
+      expect(input.attributes('type')).toBe('password')
+      expect(input.attributes('aria-expanded'), id).toBeUndefined()
+      expect(input.attributes('aria-haspopup'), id).toBeUndefined()
+    }
+    expect(wrapper.get('#current-password').attributes('autocomplete')).toBe('current-password')
+    wrapper.unmount()
+  })
+
   it('changes the password and, when it was required, opens the console', async () => {
     const { calls } = mockApi({
       'GET /api/v1/auth/me': () => ({ ...ADMIN_ME, mustChangePassword: true }),

@@ -53,6 +53,18 @@ describe('the task queues', () => {
     wrapper.unmount()
   })
 
+  it('has each queue tab control the panel that shows the chosen queue', async () => {
+    const { wrapper } = await open('/tasks?queue=all', VIEWER_ME)
+    const tabs = wrapper.findAll('[role=tab]')
+    expect(tabs.length).toBeGreaterThan(1)
+    const panel = wrapper.get('[role=tabpanel]')
+    for (const tab of tabs) expect(tab.attributes('aria-controls')).toBe(panel.attributes('id'))
+    const selected = tabs.find((tab) => tab.attributes('aria-selected') === 'true')
+    expect(panel.attributes('aria-labelledby')).toBe(selected?.attributes('id'))
+    expect(panel.find('[data-testid=queue-table]').exists()).toBe(true)
+    wrapper.unmount()
+  })
+
   it('tells someone in no group that they have no group queue', async () => {
     const { wrapper, lists } = await open('/tasks?queue=group', memberMe([]))
     expect(wrapper.text()).toContain('You are not in any group')
