@@ -22,6 +22,16 @@ export function makeTestRouter(): Router {
   return createRouter({ history: createMemoryHistory(), routes })
 }
 
+// The console loads its views lazily. A test router's first navigation (to
+// /) would import them while a short test is already ending, so the views
+// it lands on are loaded once, before any test runs.
+await Promise.all(
+  makeTestRouter()
+    .resolve('/')
+    .matched.map((r) => r.components?.default)
+    .map((c) => (typeof c === 'function' ? (c as () => Promise<unknown>)() : undefined)),
+)
+
 export function mountWith<C extends Component>(
   component: C,
   options: ComponentMountingOptions<C> & { pinia?: Pinia; router?: Router } = {},
