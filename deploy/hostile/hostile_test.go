@@ -19,7 +19,9 @@ import (
 )
 
 const (
-	// budget is how long any answer may take.
+	// budget is how long the answer to a client's mistake may take. A valid
+	// request (a whole connection, say) is held only to patience: its time
+	// is the benchmarks' to judge, not this suite's.
 	budget = time.Second
 	// patience is how long the suite waits before it counts a request as
 	// unanswered (a hang) and goes on.
@@ -213,7 +215,7 @@ func (run *tally) check(r route, m mutation, status int, raw []byte, took time.D
 	if m.name == hugeName && status != http.StatusRequestEntityTooLarge {
 		run.fail("an 8 MiB body is not answered 413", r, "%d %s", status, snippet(raw))
 	}
-	if took > budget {
+	if took > budget && m.class != "valid" {
 		run.fail("slower than 1 s", r, "%s: %d after %s", what, status, took.Round(time.Millisecond))
 	}
 	for _, leak := range internalText {
