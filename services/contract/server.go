@@ -245,24 +245,16 @@ func (s *Server) CreateContract(ctx context.Context, req *contractv1.CreateContr
 	if len(errs) > 0 {
 		return nil, invalid(errs)
 	}
-	tariff, err := s.store.tariff(ctx, req.GetTariffId())
-	if fault.Is(err, fault.NotFound) {
-		return nil, fault.Field("tariffId", "tariff %d does not exist", req.GetTariffId())
-	}
+	tariff, err := s.offeredTariff(ctx, req.GetTariffId())
 	if err != nil {
 		return nil, err
-	}
-	if !tariff.Active {
-		return nil, fault.Field("tariffId", "tariff %q is no longer offered; choose another", tariff.Name).Because("TARIFF_INACTIVE", nil)
 	}
 	customer, err := s.customer(ctx, req.GetCustomerId())
 	if err != nil {
 		return nil, err
 	}
 	if kind := kindOrPerson(customer.GetKind()); int32(kind) != tariff.CustomerKind {
-		return nil, fault.Field("tariffId", "tariff %q is for %s, and customer %d is a %s; choose a tariff for %s",
-			tariff.Name, kindPlural(customerv1.CustomerKind(tariff.CustomerKind)), customer.GetId(), kindWord(kind), kindPlural(kind)).
-			Because("TARIFF_KIND_MISMATCH", nil)
+		return nil, kindMismatch(tariff, fmt.Sprintf("customer %d", customer.GetId()), kind)
 	}
 	row := &contractRow{CustomerID: customer.GetId(), TariffID: tariff.ID, Address: address}
 	if err := s.store.createContract(ctx, row); err != nil {
@@ -292,6 +284,41 @@ func (s *Server) CreateContract(ctx context.Context, req *contractv1.CreateContr
 		row = updated
 	}
 	return &contractv1.CreateContractResponse{Contract: contractProto(row)}, nil
+}
+
+// offeredTariff reads a tariff a contract is to be opened on, refusing one
+// that does not exist or is no longer offered.
+func (s *Server) offeredTariff(ctx context.Context, id int64) (*tariffRow, error) {
+	tariff, err := s.store.tariff(ctx, id)
+	if fault.Is(err, fault.NotFound) {
+		return nil, fault.Field("tariffId", "tariff %d does not exist", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !tariff.Active {
+		return nil, fault.Field("tariffId", "tariff %q is no longer offered; choose another", tariff.Name).Because("TARIFF_INACTIVE", nil)
+	}
+	return tariff, nil
+}
+
+// offered checks a chosen tariff before anything is written: it exists,
+// is offered and, when the customer's kind is known, is for that kind.
+func (s *Server) offered(ctx context.Context, id int64, kind customerv1.CustomerKind) error {
+	tariff, err := s.offeredTariff(ctx, id)
+	if err != nil {
+		return err
+	}
+	if kind != customerv1.CustomerKind_CUSTOMER_KIND_UNSPECIFIED && int32(kind) != tariff.CustomerKind {
+		return kindMismatch(tariff, "the new customer", kind)
+	}
+	return nil
+}
+
+func kindMismatch(tariff *tariffRow, who string, kind customerv1.CustomerKind) error {
+	return fault.Field("tariffId", "tariff %q is for %s, and %s is a %s; choose a tariff for %s",
+		tariff.Name, kindPlural(customerv1.CustomerKind(tariff.CustomerKind)), who, kindWord(kind), kindPlural(kind)).
+		Because("TARIFF_KIND_MISMATCH", nil)
 }
 
 // customer asks the customer service for a contract's customer, as the

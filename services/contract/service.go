@@ -23,6 +23,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/process"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/workflows/connection"
+	"github.com/telecomcrm/crm/workflows/wizard"
 )
 
 // Name is the service's name in logs, its SQLite file and its schema.
@@ -57,13 +58,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer tc.Close()
-	return RunWith(ctx, cfg, log, &connection.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue})
+	return RunWith(ctx, cfg, log, &connection.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue}, &wizard.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue})
 }
 
-// RunWith serves the contract service with a connection starter: in
+// RunWith serves the contract service with a connection starter — in
 // production the one that Updates-with-Start the workflow
-// "connection-<contractId>" and returns the connection task's id.
-func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter ConnectionStarter) error {
+// "connection-<contractId>" and returns the connection task's id — and the
+// saga the connection wizard runs.
+func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter ConnectionStarter, saga Saga) error {
 	key, err := cfg.SigningKey()
 	if err != nil {
 		return err
@@ -91,7 +93,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter Connecti
 	go idem.Sweep(ctx, log)
 	srv := grpcserver.New(log, auth.NewGuard(keys), idem.ServerOption())
 	contractv1.RegisterContractServiceServer(srv, contracts)
-	contractv1.RegisterConnectionServiceServer(srv, NewWizard(contracts, customers, taskv1.NewTaskServiceClient(taskConn), log))
+	contractv1.RegisterConnectionServiceServer(srv, NewWizard(contracts, saga, taskv1.NewTaskServiceClient(taskConn), log))
 	go contracts.sweepStranded(ctx, log)
 	log.Info("serving", "addr", cfg.Endpoints.Contract)
 	return srv.Serve(ctx, cfg.Endpoints.Contract)

@@ -19,7 +19,9 @@ import (
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
+	"github.com/telecomcrm/crm/workflows/wizard"
 )
 
 // stack is the contract service with the customer service it asks about
@@ -32,6 +34,7 @@ type stack struct {
 	connections contractv1.ConnectionServiceClient
 	customers   customerv1.CustomerServiceClient
 	starter     *fakeStarter
+	saga        *envSaga
 	operator    context.Context
 	admin       context.Context
 	viewer      context.Context
@@ -47,9 +50,11 @@ func newStack(t *testing.T) *stack {
 	}
 	t.Cleanup(func() { _ = database.Close(cdb) })
 	kdb := servicetest.OpenDB(t, common, Name, migrations)
+	// Both services keep an idempotency ledger, as in production: the
+	// saga's steps rely on it to answer a retried step with its first result.
 	customerAddr := servicetest.Serve(t, func(s *grpcserver.Server) {
 		customerv1.RegisterCustomerServiceServer(s, customer.NewServer(cdb, servicetest.Key, nil))
-	})
+	}, ledger.New(cdb).ServerOption())
 	starter := &fakeStarter{db: kdb}
 	// The contract service reaches the customer service as in production:
 	// through its forwarder, which passes the caller on.
@@ -61,13 +66,22 @@ func newStack(t *testing.T) *stack {
 	t.Cleanup(func() { conn.Close() })
 	customers := customerv1.NewCustomerServiceClient(conn)
 	contracts := NewServer(kdb, servicetest.Key, customers, starter)
+	saga := &envSaga{t: t}
 	addr := servicetest.Serve(t, func(s *grpcserver.Server) {
 		contractv1.RegisterContractServiceServer(s, contracts)
-		contractv1.RegisterConnectionServiceServer(s, NewWizard(contracts, customers, noTasks{}, servicetest.Logger()))
-	})
+		contractv1.RegisterConnectionServiceServer(s, NewWizard(contracts, saga, noTasks{}, servicetest.Logger()))
+	}, ledger.New(kdb).ServerOption())
+	// The saga's steps reach the services as the worker does.
+	saga.steps = &wizard.Activities{
+		Customers: &lossyCustomers{CustomerServiceClient: customerv1.NewCustomerServiceClient(servicetest.DialAs(t, customerAddr, "worker"))},
+		Contracts: &lossyContracts{ContractServiceClient: contractv1.NewContractServiceClient(servicetest.DialAs(t, addr, "worker"))},
+		Users:     auth.NewForwarder(auth.NewKeyring(servicetest.Key), "worker"),
+		Log:       servicetest.Logger(),
+	}
 	ctx := context.Background()
 	served := servicetest.Dial(t, addr)
 	return &stack{
+		saga:        saga,
 		db:          kdb,
 		customerDB:  cdb,
 		contracts:   contractv1.NewContractServiceClient(served),

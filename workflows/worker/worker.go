@@ -1,4 +1,4 @@
-// Package worker runs the task and connection workflows and their
+// Package worker runs the task, connection and wizard workflows and their
 // activities against the services.
 package worker
 
@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/config"
@@ -20,6 +21,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/workflows/connection"
 	"github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/wizard"
 )
 
 // Name is the worker's name in logs and as the identity it calls services with.
@@ -46,7 +48,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	fwd := auth.NewForwarder(auth.NewKeyring(key), Name)
 	conns := map[string]*grpc.ClientConn{}
-	for name, addr := range map[string]string{"task": cfg.Endpoints.Task, "contract": cfg.Endpoints.Contract} {
+	for name, addr := range map[string]string{"task": cfg.Endpoints.Task, "contract": cfg.Endpoints.Contract, "customer": cfg.Endpoints.Customer} {
 		c, err := grpcclient.Dial(addr, fwd)
 		if err != nil {
 			return err
@@ -61,6 +63,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer tc.Close()
 	w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{})
 	Register(w, taskv1.NewTaskServiceClient(conns["task"]), contractEffects{contractv1.NewContractServiceClient(conns["contract"])})
+	wizard.Register(w, &wizard.Activities{Customers: customerv1.NewCustomerServiceClient(conns["customer"]), Contracts: contractv1.NewContractServiceClient(conns["contract"]), Users: fwd, Log: log})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("starting the worker on %s: %w", cfg.Temporal.TaskQueue, err)
 	}
