@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -103,41 +104,62 @@ func (noTasks) GetTask(context.Context, *taskv1.GetTaskRequest, ...grpc.CallOpti
 	return nil, status.Error(codes.Unavailable, "no task service in these tests")
 }
 
-// fakeStarter stands in for the connection workflow's starter.
+// fakeStarter stands in for the connection workflow's starter: a start
+// that succeeds writes the contract as the workflow's first step does.
 type fakeStarter struct {
 	db *gorm.DB
 	mu sync.Mutex
 	// next answers the next start; nil starts with task id 100+contract id.
 	next func(c *contractv1.Contract) (int64, error)
-	// seen records each contract as it was stored when the start came.
-	seen []contractRow
+	// seen records each contract the starts were given, and whether a row
+	// of it existed already.
+	seen    []*contractv1.Contract
+	existed []bool
 }
 
 func (f *fakeStarter) StartConnection(ctx context.Context, c *contractv1.Contract) (int64, error) {
-	var stored contractRow
-	if err := f.db.WithContext(ctx).Take(&stored, c.GetId()).Error; err != nil {
+	var n int64
+	if err := f.db.WithContext(ctx).Model(&contractRow{}).Where("id = ?", c.GetId()).Count(&n).Error; err != nil {
 		return 0, err
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.seen = append(f.seen, stored)
-	if f.next != nil {
-		return f.next(c)
+	f.seen, f.existed = append(f.seen, c), append(f.existed, n > 0)
+	next := f.next
+	f.mu.Unlock()
+	if next != nil {
+		return next(c)
+	}
+	if err := f.write(ctx, c); err != nil {
+		return 0, err
 	}
 	return 100 + c.GetId(), nil
 }
 
-// answer makes every later start answer taskID, err.
+// write records the contract as its workflow's first step would.
+func (f *fakeStarter) write(ctx context.Context, c *contractv1.Contract) error {
+	_, err := (&store{db: f.db, now: time.Now}).record(ctx, &contractRow{ID: c.GetId(), CustomerID: c.GetCustomerId(), TariffID: c.GetTariffId(), Address: c.GetAddress()}, time.Now().UnixMicro())
+	return err
+}
+
+// answer makes every later start answer taskID, err; one that succeeds
+// writes its contract first.
 func (f *fakeStarter) answer(taskID int64, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.next = func(*contractv1.Contract) (int64, error) { return taskID, err }
+	f.next = func(c *contractv1.Contract) (int64, error) {
+		if err == nil {
+			if werr := f.write(context.Background(), c); werr != nil {
+				return 0, werr
+			}
+		}
+		return taskID, err
+	}
 }
 
-func (f *fakeStarter) started() []contractRow {
+func (f *fakeStarter) started() []*contractv1.Contract {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]contractRow(nil), f.seen...)
+	return append([]*contractv1.Contract(nil), f.seen...)
 }
 
 func (s *stack) person(t *testing.T, name, phone string) *customerv1.Customer {

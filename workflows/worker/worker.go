@@ -32,12 +32,18 @@ type Config struct {
 	config.Common
 }
 
+// Contracts is what the workflows do to contracts.
+type Contracts interface {
+	task.ContractEffects
+	connection.Contracts
+}
+
 // Register puts the workflows and activities on a worker.
-func Register(w worker.Registry, tasks taskv1.TaskServiceClient, contracts task.ContractEffects) {
+func Register(w worker.Registry, tasks taskv1.TaskServiceClient, contracts Contracts) {
 	w.RegisterWorkflowWithOptions(task.TaskWorkflow, workflow.RegisterOptions{Name: task.WorkflowName})
 	w.RegisterWorkflowWithOptions(connection.ConnectionWorkflow, workflow.RegisterOptions{Name: connection.WorkflowName})
 	w.RegisterActivity(&task.Activities{Tasks: tasks, Contracts: contracts})
-	w.RegisterActivity(&connection.Activities{Tasks: tasks})
+	w.RegisterActivity(&connection.Activities{Tasks: tasks, Contracts: contracts})
 }
 
 // Run polls the task queue until ctx ends.
@@ -76,6 +82,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 // contractEffects changes contracts through the contract service.
 type contractEffects struct {
 	c contractv1.ContractServiceClient
+}
+
+func (e contractEffects) Record(ctx context.Context, req *contractv1.RecordContractRequest) error {
+	_, err := e.c.RecordContract(ctx, req)
+	return err
+}
+
+func (e contractEffects) Remove(ctx context.Context, id int64) error {
+	_, err := e.c.DeleteContract(ctx, &contractv1.DeleteContractRequest{Id: id})
+	return err
 }
 
 func (e contractEffects) Apply(ctx context.Context, id int64, effect taskv1.ContractEffect) error {
