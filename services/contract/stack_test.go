@@ -248,3 +248,19 @@ func wantCode(t *testing.T, err error, code codes.Code) failure {
 	}
 	return f
 }
+
+// createContract writes a contract as a connection run does — its id
+// allocated, then its row recorded — without a workflow behind it.
+func (s *store) createContract(ctx context.Context, c *contractRow) error {
+	id, err := s.allocate(ctx, "")
+	if err != nil {
+		return err
+	}
+	c.ID = id
+	made, err := s.record(ctx, c, s.micros())
+	if err != nil {
+		return err
+	}
+	*c = *made
+	return nil
+}

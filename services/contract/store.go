@@ -122,24 +122,6 @@ func (s *store) suitable(ctx context.Context, kind int32, currency string) ([]ta
 
 // --- contracts -------------------------------------------------------------
 
-// createContract writes a PENDING contract and its number in one
-// transaction: the number is made of the id the insert got, so two
-// concurrent creates can never pick the same one.
-func (s *store) createContract(ctx context.Context, c *contractRow) error {
-	now := s.micros()
-	c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
-	c.Status = int32(contractv1.ContractStatus_CONTRACT_STATUS_PENDING)
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		c.Number = nil
-		if err := tx.Create(c).Error; err != nil {
-			return err
-		}
-		number := formatNumber(c.ID)
-		c.Number = &number
-		return tx.Model(&contractRow{}).Where("id = ?", c.ID).Update("number", number).Error
-	})
-}
-
 // contractIDs hands out contract ids; one allocated under an idempotency
 // key is that key's for as long as a retry under it is answered.
 var contractIDs = database.IDs{Table: "contract_ids", Keep: idempotency.TTL.Microseconds()}
