@@ -95,6 +95,7 @@ var notFromRequests = map[string]string{
 	"*.idempotency_keys.idem_key":               "the Idempotency-Key header, refused past 128 printable ASCII characters (idempotency.Check)",
 	"*.idempotency_keys.hash":                   "a SHA-256 in hex",
 	"task.task_ids.reservation":                 "the create's Temporal update id: its name, the caller and the Idempotency-Key (128 at most)",
+	"contract.contract_ids.reservation":         "the create's Temporal update id: its name, the caller and the Idempotency-Key (128 at most)",
 	"customer.phones.number":                    "the normalised E.164 form is stored: + and at most 15 digits",
 	"contract.contracts.number":                 "made by the service: C- and the id",
 	"task.tasks.number":                         "made by the service: T- and the id",

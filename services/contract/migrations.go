@@ -91,4 +91,25 @@ var migrations = []*database.Migration{
 		},
 	},
 	ledger.Migration("0003_idempotency_keys"),
+	{
+		// A contract's id is allocated before its row, which its
+		// connection workflow writes as its first step.
+		ID: "0004_contract_ids",
+		Migrate: func(tx *gorm.DB) error {
+			return database.CreateIDTable(tx, "contract_ids", "contracts")
+		},
+	},
+	{
+		// Contracts were written before their connection workflow started,
+		// and a sweep removed those whose workflow never did (the request
+		// that opened them had failed) two minutes on. The sweep is gone:
+		// this removes, once, what it would have removed. A younger one's
+		// workflow may still be making its task; it is left to it.
+		ID: "0005_stranded_pending_contracts",
+		Migrate: func(tx *gorm.DB) error {
+			const pending = 1
+			cutoff := time.Now().Add(-2 * time.Minute).UTC().UnixMicro()
+			return tx.Exec(`DELETE FROM contracts WHERE status = ? AND connection_task_id = 0 AND created_at < ?`, pending, cutoff).Error
+		},
+	},
 }

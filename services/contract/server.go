@@ -16,6 +16,7 @@ import (
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/idempotency"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 )
 
@@ -245,9 +246,77 @@ func (s *Server) CreateContract(ctx context.Context, req *contractv1.CreateContr
 	if len(errs) > 0 {
 		return nil, invalid(errs)
 	}
-	tariff, err := s.store.tariff(ctx, req.GetTariffId())
+	tariff, err := s.offeredTariff(ctx, req.GetTariffId())
+	if err != nil {
+		return nil, err
+	}
+	customer, err := s.customer(ctx, req.GetCustomerId())
+	if err != nil {
+		return nil, err
+	}
+	if kind := kindOrPerson(customer.GetKind()); int32(kind) != tariff.CustomerKind {
+		return nil, kindMismatch(tariff, fmt.Sprintf("customer %d", customer.GetId()), kind)
+	}
+	// The contract is written by its connection workflow as its first
+	// step, under an id allocated here (the same one for a retry under the
+	// same idempotency key, which so joins the first attempt's workflow):
+	// a contract exists only with the workflow that connects it.
+	id, err := s.store.allocate(ctx, idempotency.UpdateID(ctx, "create-contract"))
+	if err != nil {
+		return nil, err
+	}
+	taskID, err := s.starter.StartConnection(ctx, &contractv1.Contract{Id: id, CustomerId: customer.GetId(), TariffId: tariff.ID, Address: address})
+	if err != nil {
+		// The workflow did not start (nothing is written), or refused the
+		// contract (nothing is written), or is still making the task (it
+		// owns the contract and connects it, or removes it if it cannot) —
+		// unless the task is on the contract by now: then the contract is
+		// the answer.
+		if c, cerr := s.store.contract(context.WithoutCancel(ctx), id); cerr == nil && c.ConnectionTaskID != 0 {
+			return &contractv1.CreateContractResponse{Contract: contractProto(c)}, nil
+		}
+		return nil, startFailed(err)
+	}
+	row, err := s.store.contract(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if taskID != 0 && row.ConnectionTaskID == 0 {
+		if row, err = s.store.setConnectionTask(ctx, id, taskID); err != nil {
+			return nil, err
+		}
+	}
+	return &contractv1.CreateContractResponse{Contract: contractProto(row)}, nil
+}
+
+// RecordContract writes a new contract as its connection workflow's first
+// step. Its customer and tariff were checked when it was opened; the
+// tariff is checked again (it may have been withdrawn since).
+func (s *Server) RecordContract(ctx context.Context, req *contractv1.RecordContractRequest) (*contractv1.RecordContractResponse, error) {
+	if req.GetTime() == nil {
+		return nil, fault.Field("time", "a new contract names when its workflow began")
+	}
+	if _, err := s.store.tariff(ctx, req.GetTariffId()); err != nil {
+		if fault.Is(err, fault.NotFound) {
+			return nil, fault.Field("tariffId", "tariff %d does not exist", req.GetTariffId())
+		}
+		return nil, err
+	}
+	row, err := s.store.record(ctx, &contractRow{
+		ID: req.GetId(), CustomerID: req.GetCustomerId(), TariffID: req.GetTariffId(), Address: strings.TrimSpace(req.GetAddress()),
+	}, req.GetTime().AsTime().UTC().UnixMicro())
+	if err != nil {
+		return nil, err
+	}
+	return &contractv1.RecordContractResponse{Contract: contractProto(row)}, nil
+}
+
+// offeredTariff reads a tariff a contract is to be opened on, refusing one
+// that does not exist or is no longer offered.
+func (s *Server) offeredTariff(ctx context.Context, id int64) (*tariffRow, error) {
+	tariff, err := s.store.tariff(ctx, id)
 	if fault.Is(err, fault.NotFound) {
-		return nil, fault.Field("tariffId", "tariff %d does not exist", req.GetTariffId())
+		return nil, fault.Field("tariffId", "tariff %d does not exist", id)
 	}
 	if err != nil {
 		return nil, err
@@ -255,43 +324,26 @@ func (s *Server) CreateContract(ctx context.Context, req *contractv1.CreateContr
 	if !tariff.Active {
 		return nil, fault.Field("tariffId", "tariff %q is no longer offered; choose another", tariff.Name).Because("TARIFF_INACTIVE", nil)
 	}
-	customer, err := s.customer(ctx, req.GetCustomerId())
+	return tariff, nil
+}
+
+// offered checks a chosen tariff before anything is written: it exists,
+// is offered and, when the customer's kind is known, is for that kind.
+func (s *Server) offered(ctx context.Context, id int64, kind customerv1.CustomerKind) error {
+	tariff, err := s.offeredTariff(ctx, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if kind := kindOrPerson(customer.GetKind()); int32(kind) != tariff.CustomerKind {
-		return nil, fault.Field("tariffId", "tariff %q is for %s, and customer %d is a %s; choose a tariff for %s",
-			tariff.Name, kindPlural(customerv1.CustomerKind(tariff.CustomerKind)), customer.GetId(), kindWord(kind), kindPlural(kind)).
-			Because("TARIFF_KIND_MISMATCH", nil)
+	if kind != customerv1.CustomerKind_CUSTOMER_KIND_UNSPECIFIED && int32(kind) != tariff.CustomerKind {
+		return kindMismatch(tariff, "the new customer", kind)
 	}
-	row := &contractRow{CustomerID: customer.GetId(), TariffID: tariff.ID, Address: address}
-	if err := s.store.createContract(ctx, row); err != nil {
-		return nil, err
-	}
-	taskID, err := s.starter.StartConnection(ctx, contractProto(row))
-	if err != nil {
-		// Nothing half-written: the contract goes with its connection —
-		// unless the connection did start and its task is on the contract
-		// by now (the task service records it as it makes the task; of
-		// the two, whichever comes first wins): then the contract stays,
-		// and is the answer.
-		rmErr := s.store.deletePending(context.WithoutCancel(ctx), row.ID)
-		if rmErr == nil {
-			return nil, startFailed(err)
-		}
-		if c, cerr := s.store.contract(context.WithoutCancel(ctx), row.ID); cerr == nil && c.ConnectionTaskID != 0 {
-			return &contractv1.CreateContractResponse{Contract: contractProto(c)}, nil
-		}
-		return nil, errors.Join(startFailed(err), rmErr)
-	}
-	if taskID != 0 {
-		updated, err := s.store.setConnectionTask(ctx, row.ID, taskID)
-		if err != nil {
-			return nil, err
-		}
-		row = updated
-	}
-	return &contractv1.CreateContractResponse{Contract: contractProto(row)}, nil
+	return nil
+}
+
+func kindMismatch(tariff *tariffRow, who string, kind customerv1.CustomerKind) error {
+	return fault.Field("tariffId", "tariff %q is for %s, and %s is a %s; choose a tariff for %s",
+		tariff.Name, kindPlural(customerv1.CustomerKind(tariff.CustomerKind)), who, kindWord(kind), kindPlural(kind)).
+		Because("TARIFF_KIND_MISMATCH", nil)
 }
 
 // customer asks the customer service for a contract's customer, as the

@@ -15,14 +15,13 @@ import (
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
-	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
-	"github.com/telecomcrm/crm/services/platform/process"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/workflows/connection"
+	"github.com/telecomcrm/crm/workflows/wizard"
 )
 
 // Name is the service's name in logs, its SQLite file and its schema.
@@ -57,13 +56,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer tc.Close()
-	return RunWith(ctx, cfg, log, &connection.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue})
+	return RunWith(ctx, cfg, log, &connection.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue}, &wizard.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue})
 }
 
-// RunWith serves the contract service with a connection starter: in
+// RunWith serves the contract service with a connection starter — in
 // production the one that Updates-with-Start the workflow
-// "connection-<contractId>" and returns the connection task's id.
-func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter ConnectionStarter) error {
+// "connection-<contractId>" and returns the connection task's id — and the
+// saga the connection wizard runs.
+func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter ConnectionStarter, saga Saga) error {
 	key, err := cfg.SigningKey()
 	if err != nil {
 		return err
@@ -91,54 +91,9 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter Connecti
 	go idem.Sweep(ctx, log)
 	srv := grpcserver.New(log, auth.NewGuard(keys), idem.ServerOption())
 	contractv1.RegisterContractServiceServer(srv, contracts)
-	contractv1.RegisterConnectionServiceServer(srv, NewWizard(contracts, customers, taskv1.NewTaskServiceClient(taskConn), log))
-	go contracts.sweepStranded(ctx, log)
+	contractv1.RegisterConnectionServiceServer(srv, NewWizard(contracts, saga, taskv1.NewTaskServiceClient(taskConn), log))
 	log.Info("serving", "addr", cfg.Endpoints.Contract)
 	return srv.Serve(ctx, cfg.Endpoints.Contract)
-}
-
-// strandedAfter is how old a pending contract without a connection task
-// must be to count as stranded: a new contract waits 20 s at most for its
-// task, and the task service records the task on the contract as it
-// makes it.
-const strandedAfter = 2 * time.Minute
-
-// sweepStranded removes, every half minute, the pending contracts whose
-// connection never started: the contract service ended between writing
-// one and starting its workflow, and the request that opened it failed.
-// The removal is conditional (pending, no task), so a connection that does
-// start meanwhile keeps its contract, and its task finds none and ends.
-// It stays while a contract's row is written before its connection
-// workflow starts; it goes once the contract is opened by a workflow too.
-func (s *Server) sweepStranded(ctx context.Context, log *slog.Logger) {
-	process.Every(ctx, 30*time.Second, func(ctx context.Context) {
-		if n, err := s.removeStranded(ctx); err != nil && ctx.Err() == nil {
-			log.Warn("removing stranded pending contracts failed; will retry", "err", err)
-		} else if n > 0 {
-			log.Warn("removed pending contracts whose connection never started", "count", n)
-		}
-	})
-}
-
-// removeStranded is one sweep; it tells how many contracts went.
-func (s *Server) removeStranded(ctx context.Context) (int, error) {
-	ids, err := s.store.strandedPending(ctx, s.store.now().Add(-strandedAfter), 100)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, id := range ids {
-		err := s.store.deletePending(ctx, id)
-		switch {
-		case err == nil:
-			n++
-		case fault.Is(err, fault.FailedPrecondition):
-			// its task came meanwhile
-		default:
-			return n, err
-		}
-	}
-	return n, nil
 }
 
 func timestampFromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

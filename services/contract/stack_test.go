@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -19,7 +20,9 @@ import (
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
+	"github.com/telecomcrm/crm/workflows/wizard"
 )
 
 // stack is the contract service with the customer service it asks about
@@ -32,6 +35,7 @@ type stack struct {
 	connections contractv1.ConnectionServiceClient
 	customers   customerv1.CustomerServiceClient
 	starter     *fakeStarter
+	saga        *envSaga
 	operator    context.Context
 	admin       context.Context
 	viewer      context.Context
@@ -47,9 +51,11 @@ func newStack(t *testing.T) *stack {
 	}
 	t.Cleanup(func() { _ = database.Close(cdb) })
 	kdb := servicetest.OpenDB(t, common, Name, migrations)
+	// Both services keep an idempotency ledger, as in production: the
+	// saga's steps rely on it to answer a retried step with its first result.
 	customerAddr := servicetest.Serve(t, func(s *grpcserver.Server) {
 		customerv1.RegisterCustomerServiceServer(s, customer.NewServer(cdb, servicetest.Key, nil))
-	})
+	}, ledger.New(cdb).ServerOption())
 	starter := &fakeStarter{db: kdb}
 	// The contract service reaches the customer service as in production:
 	// through its forwarder, which passes the caller on.
@@ -61,13 +67,22 @@ func newStack(t *testing.T) *stack {
 	t.Cleanup(func() { conn.Close() })
 	customers := customerv1.NewCustomerServiceClient(conn)
 	contracts := NewServer(kdb, servicetest.Key, customers, starter)
+	saga := &envSaga{t: t}
 	addr := servicetest.Serve(t, func(s *grpcserver.Server) {
 		contractv1.RegisterContractServiceServer(s, contracts)
-		contractv1.RegisterConnectionServiceServer(s, NewWizard(contracts, customers, noTasks{}, servicetest.Logger()))
-	})
+		contractv1.RegisterConnectionServiceServer(s, NewWizard(contracts, saga, noTasks{}, servicetest.Logger()))
+	}, ledger.New(kdb).ServerOption())
+	// The saga's steps reach the services as the worker does.
+	saga.steps = &wizard.Activities{
+		Customers: &lossyCustomers{CustomerServiceClient: customerv1.NewCustomerServiceClient(servicetest.DialAs(t, customerAddr, "worker"))},
+		Contracts: &lossyContracts{ContractServiceClient: contractv1.NewContractServiceClient(servicetest.DialAs(t, addr, "worker"))},
+		Users:     auth.NewForwarder(auth.NewKeyring(servicetest.Key), "worker"),
+		Log:       servicetest.Logger(),
+	}
 	ctx := context.Background()
 	served := servicetest.Dial(t, addr)
 	return &stack{
+		saga:        saga,
 		db:          kdb,
 		customerDB:  cdb,
 		contracts:   contractv1.NewContractServiceClient(served),
@@ -89,41 +104,62 @@ func (noTasks) GetTask(context.Context, *taskv1.GetTaskRequest, ...grpc.CallOpti
 	return nil, status.Error(codes.Unavailable, "no task service in these tests")
 }
 
-// fakeStarter stands in for the connection workflow's starter.
+// fakeStarter stands in for the connection workflow's starter: a start
+// that succeeds writes the contract as the workflow's first step does.
 type fakeStarter struct {
 	db *gorm.DB
 	mu sync.Mutex
 	// next answers the next start; nil starts with task id 100+contract id.
 	next func(c *contractv1.Contract) (int64, error)
-	// seen records each contract as it was stored when the start came.
-	seen []contractRow
+	// seen records each contract the starts were given, and whether a row
+	// of it existed already.
+	seen    []*contractv1.Contract
+	existed []bool
 }
 
 func (f *fakeStarter) StartConnection(ctx context.Context, c *contractv1.Contract) (int64, error) {
-	var stored contractRow
-	if err := f.db.WithContext(ctx).Take(&stored, c.GetId()).Error; err != nil {
+	var n int64
+	if err := f.db.WithContext(ctx).Model(&contractRow{}).Where("id = ?", c.GetId()).Count(&n).Error; err != nil {
 		return 0, err
 	}
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.seen = append(f.seen, stored)
-	if f.next != nil {
-		return f.next(c)
+	f.seen, f.existed = append(f.seen, c), append(f.existed, n > 0)
+	next := f.next
+	f.mu.Unlock()
+	if next != nil {
+		return next(c)
+	}
+	if err := f.write(ctx, c); err != nil {
+		return 0, err
 	}
 	return 100 + c.GetId(), nil
 }
 
-// answer makes every later start answer taskID, err.
+// write records the contract as its workflow's first step would.
+func (f *fakeStarter) write(ctx context.Context, c *contractv1.Contract) error {
+	_, err := (&store{db: f.db, now: time.Now}).record(ctx, &contractRow{ID: c.GetId(), CustomerID: c.GetCustomerId(), TariffID: c.GetTariffId(), Address: c.GetAddress()}, time.Now().UnixMicro())
+	return err
+}
+
+// answer makes every later start answer taskID, err; one that succeeds
+// writes its contract first.
 func (f *fakeStarter) answer(taskID int64, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.next = func(*contractv1.Contract) (int64, error) { return taskID, err }
+	f.next = func(c *contractv1.Contract) (int64, error) {
+		if err == nil {
+			if werr := f.write(context.Background(), c); werr != nil {
+				return 0, werr
+			}
+		}
+		return taskID, err
+	}
 }
 
-func (f *fakeStarter) started() []contractRow {
+func (f *fakeStarter) started() []*contractv1.Contract {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]contractRow(nil), f.seen...)
+	return append([]*contractv1.Contract(nil), f.seen...)
 }
 
 func (s *stack) person(t *testing.T, name, phone string) *customerv1.Customer {
@@ -211,4 +247,20 @@ func wantCode(t *testing.T, err error, code codes.Code) failure {
 		t.Fatalf("code %s (%q), want %s", f.code, f.msg, code)
 	}
 	return f
+}
+
+// createContract writes a contract as a connection run does — its id
+// allocated, then its row recorded — without a workflow behind it.
+func (s *store) createContract(ctx context.Context, c *contractRow) error {
+	id, err := s.allocate(ctx, "")
+	if err != nil {
+		return err
+	}
+	c.ID = id
+	made, err := s.record(ctx, c, s.micros())
+	if err != nil {
+		return err
+	}
+	*c = *made
+	return nil
 }

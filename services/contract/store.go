@@ -8,7 +8,9 @@ import (
 	"gorm.io/gorm"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/idempotency"
 )
 
 // tariffRow and contractRow are the service's tables. Times are Unix
@@ -120,22 +122,34 @@ func (s *store) suitable(ctx context.Context, kind int32, currency string) ([]ta
 
 // --- contracts -------------------------------------------------------------
 
-// createContract writes a PENDING contract and its number in one
-// transaction: the number is made of the id the insert got, so two
-// concurrent creates can never pick the same one.
-func (s *store) createContract(ctx context.Context, c *contractRow) error {
-	now := s.micros()
-	c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
+// contractIDs hands out contract ids; one allocated under an idempotency
+// key is that key's for as long as a retry under it is answered.
+var contractIDs = database.IDs{Table: "contract_ids", Keep: idempotency.TTL.Microseconds()}
+
+// allocate gives a new contract id, or the one reserved under reservation.
+func (s *store) allocate(ctx context.Context, reservation string) (int64, error) {
+	return contractIDs.Allocate(ctx, s.db, reservation, s.micros())
+}
+
+// record writes a new contract, pending, under its allocated id, made at
+// (microseconds); a contract already written under the id is answered as
+// it stands.
+func (s *store) record(ctx context.Context, c *contractRow, at int64) (*contractRow, error) {
+	c.CreatedAt, c.UpdatedAt, c.Version = at, at, 1
 	c.Status = int32(contractv1.ContractStatus_CONTRACT_STATUS_PENDING)
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		c.Number = nil
-		if err := tx.Create(c).Error; err != nil {
+	number := formatNumber(c.ID)
+	c.Number = &number
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var n int64
+		if err := tx.Model(&contractRow{}).Where("id = ?", c.ID).Count(&n).Error; err != nil || n > 0 {
 			return err
 		}
-		number := formatNumber(c.ID)
-		c.Number = &number
-		return tx.Model(&contractRow{}).Where("id = ?", c.ID).Update("number", number).Error
+		return tx.Create(c).Error
 	})
+	if err != nil {
+		return nil, err
+	}
+	return s.contract(ctx, c.ID)
 }
 
 func (s *store) contract(ctx context.Context, id int64) (*contractRow, error) {
@@ -235,16 +249,6 @@ func (s *store) deletePending(ctx context.Context, id int64) error {
 		return fault.New(fault.FailedPrecondition, "contract %s is %s; only a pending contract can be removed", c.number(), statusWord(contractv1.ContractStatus(c.Status)))
 	}
 	return fault.New(fault.FailedPrecondition, "contract %s has connection task %d; cancel the task instead", c.number(), c.ConnectionTaskID)
-}
-
-// strandedPending lists pending contracts without a connection task made
-// before the cutoff, oldest first.
-func (s *store) strandedPending(ctx context.Context, before time.Time, limit int) ([]int64, error) {
-	var ids []int64
-	err := s.db.WithContext(ctx).Model(&contractRow{}).
-		Where("status = ? AND connection_task_id = 0 AND created_at < ?", int32(contractv1.ContractStatus_CONTRACT_STATUS_PENDING), before.UTC().UnixMicro()).
-		Order("id").Limit(limit).Pluck("id", &ids).Error
-	return ids, err
 }
 
 func (c *contractRow) number() string {

@@ -2,34 +2,51 @@ package contract
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"log/slog"
 	"strings"
 
+	"go.temporal.io/sdk/temporal"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/idempotency"
+	"github.com/telecomcrm/crm/workflows/wizard"
 )
 
 // Wizard implements contractv1.ConnectionServiceServer: one call from a
-// customer to a contract with its connection task, as a short saga — a
-// customer it registered is removed again when a later step fails.
+// customer to a contract with its connection task. It checks what it can
+// of the request, then runs the wizard's saga (workflows/wizard) and
+// answers its outcome; the saga undoes its own steps when one fails, so
+// the service never repairs a half-made connection afterwards.
 type Wizard struct {
 	contractv1.UnimplementedConnectionServiceServer
 	contracts *Server
-	customers customerv1.CustomerServiceClient
+	saga      Saga
 	tasks     taskv1.TaskServiceClient
 	log       *slog.Logger
 }
 
-// NewWizard builds the wizard over the contract service and its neighbours.
-func NewWizard(contracts *Server, customers customerv1.CustomerServiceClient, tasks taskv1.TaskServiceClient, log *slog.Logger) *Wizard {
-	return &Wizard{contracts: contracts, customers: customers, tasks: tasks, log: log}
+// Saga runs the wizard's workflow named key (a retry with the same key
+// joins the run) and answers its outcome. The production one is
+// wizard.Starter, an Update-with-Start of the workflow "wizard-<key>".
+type Saga interface {
+	Connect(ctx context.Context, key string, in wizard.Input) (*contractv1.CreateConnectionResponse, error)
+}
+
+// NewWizard builds the wizard over the contract service, the saga that
+// does the work, and the task service it reads the new task from.
+func NewWizard(contracts *Server, saga Saga, tasks taskv1.TaskServiceClient, log *slog.Logger) *Wizard {
+	return &Wizard{contracts: contracts, saga: saga, tasks: tasks, log: log}
 }
 
 func (w *Wizard) CreateConnection(ctx context.Context, req *contractv1.CreateConnectionRequest) (*contractv1.CreateConnectionResponse, error) {
@@ -47,79 +64,64 @@ func (w *Wizard) CreateConnection(ctx context.Context, req *contractv1.CreateCon
 	case strings.TrimSpace(req.GetAddress()) == "":
 		return nil, fault.Field("address", "the service address is empty")
 	}
-
-	var customer *customerv1.Customer
-	if newCustomer {
-		resp, err := w.customers.CreateCustomer(ctx, &customerv1.CreateCustomerRequest{Customer: req.GetCustomer()})
-		if err != nil {
-			return nil, under("customer", err)
+	// A chosen tariff is the contract service's own data: a wrong one is
+	// refused before anything is written (its kind is checked now when the
+	// customer is new, by the contract step otherwise).
+	if id := req.GetTariffId(); id != 0 {
+		kind := customerv1.CustomerKind_CUSTOMER_KIND_UNSPECIFIED
+		if newCustomer {
+			kind = kindOrPerson(req.GetCustomer().GetKind())
 		}
-		customer = resp.GetCustomer()
-	} else {
-		resp, err := w.customers.GetCustomer(ctx, &customerv1.GetCustomerRequest{Id: req.GetCustomerId()})
-		if err != nil {
-			if status.Code(err) == codes.NotFound {
-				return nil, fault.Field("customerId", "customer %d does not exist", req.GetCustomerId())
-			}
+		if err := w.contracts.offered(ctx, id, kind); err != nil {
 			return nil, err
 		}
-		customer = resp.GetCustomer()
 	}
-	undo := func() {
-		if newCustomer {
-			w.forget(context.WithoutCancel(ctx), customer.GetId())
-		}
+	key := idempotency.UpdateID(ctx, "create-connection")
+	if key == "" {
+		key = rand.Text()
 	}
-
-	tariffID := req.GetTariffId()
-	if tariffID == 0 {
-		r := req.GetRequirements()
-		ranked, err := w.contracts.SuggestTariffs(ctx, &contractv1.SuggestTariffsRequest{
-			CustomerKind: customer.GetKind(), Technology: r.GetTechnology(), MinSpeedMbps: r.GetMinSpeedMbps(),
-			MaxMonthlyFee: r.MaxMonthlyFee, Currency: r.GetCurrency(),
-		})
-		if err != nil {
-			undo()
-			return nil, under("requirements", err)
-		}
-		if len(ranked.GetTariffs()) == 0 {
-			undo()
-			return nil, fault.Field("requirements", "no active tariff fits these requirements; relax them or choose a tariff")
-		}
-		tariffID = ranked.GetTariffs()[0].GetId()
-	}
-
-	made, err := w.contracts.CreateContract(ctx, &contractv1.CreateContractRequest{CustomerId: customer.GetId(), TariffId: tariffID, Address: req.GetAddress()})
+	actor := *p
+	actor.Expires = 0
+	out, err := w.saga.Connect(ctx, key, wizard.Input{Actor: actor, Request: req})
 	if err != nil {
-		undo()
-		return nil, err
+		return nil, sagaError(err)
 	}
-	contract := made.GetContract()
-	out := &contractv1.CreateConnectionResponse{Customer: customer, Contract: contract}
-	if id := contract.GetConnectionTaskId(); id != 0 {
-		t, err := w.tasks.GetTask(ctx, &taskv1.GetTaskRequest{Id: id})
-		if err != nil {
-			// the contract and its connection stand; only the answer is short
-			return out, nil
-		}
-		out.Task = t.GetTask()
+	if id := out.GetContract().GetConnectionTaskId(); id != 0 {
+		if t, err := w.tasks.GetTask(ctx, &taskv1.GetTaskRequest{Id: id}); err == nil {
+			out.Task = t.GetTask()
+		} // else the contract and its connection stand; only the answer is short
 	}
 	return out, nil
 }
 
-// forget removes a customer the wizard registered when a later step
-// failed — unless a contract holds it by now (one whose connection started
-// despite the error stays, and so must its customer). A removal that fails
-// is logged, since the customer is then left for a person to remove.
-func (w *Wizard) forget(ctx context.Context, customerID int64) {
-	held, err := w.contracts.store.contracts(ctx, customerID, 0, 1)
-	if err != nil || len(held) > 0 {
-		w.log.Warn("the connection wizard failed after registering a customer, who stays", "customer", customerID, "contracts", len(held), "err", err)
-		return
+// sagaError answers a saga that made no connection as its refusing step
+// did — a new customer's mistakes named under "customer", ranking's under
+// "requirements" — or, when a service did not answer, as unavailable.
+func sagaError(err error) error {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		switch app.Type() {
+		case wizard.ErrRefused:
+			var r wizard.Refusal
+			var st spb.Status
+			if app.Details(&r) == nil && proto.Unmarshal(r.Status, &st) == nil {
+				refused := status.FromProto(&st).Err()
+				switch r.Step {
+				case wizard.StepRegisterCustomer:
+					return under("customer", refused)
+				case wizard.StepRankTariffs:
+					return under("requirements", refused)
+				}
+				return refused
+			}
+		case wizard.ErrUnavailable:
+			return fault.New(fault.Unavailable, "the connection could not be made, and nothing of it was kept: %s; try again in a moment", app.Message())
+		}
 	}
-	if _, err := w.customers.DeleteCustomer(auth.AsService(ctx), &customerv1.DeleteCustomerRequest{Id: customerID}); err != nil {
-		w.log.Error("the connection wizard could not remove the customer it registered", "customer", customerID, "err", err)
+	if st, ok := status.FromError(err); ok && st.Code() == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded) || unreachable(err) {
+		return fault.New(fault.Unavailable, "the connection wizard does not answer; try again in a moment")
 	}
+	return err
 }
 
 // under moves a neighbour's field violations under the request field they

@@ -138,57 +138,17 @@ func splitIDs(s string) []int64 {
 	return out
 }
 
-// taskIDRow is one allocated task id. A service task's id comes before
-// its row: the row is its workflow's first step, and the workflow is named
-// by the id. An id allocated under an idempotency key is reserved for it,
-// so a retried create joins the workflow of the first.
-type taskIDRow struct {
-	ID          int64
-	Reservation *string
-	CreatedAt   int64 `gorm:"autoCreateTime:false"`
-}
-
-func (taskIDRow) TableName() string { return "task_ids" }
+// taskIDs hands out task ids. A service task's id comes before its row:
+// the row is its workflow's first step, and the workflow is named by the
+// id. An id allocated under an idempotency key is reserved for it, so a
+// retried create joins the workflow of the first; it is kept as long as a
+// retry under its key is answered.
+var taskIDs = database.IDs{Table: "task_ids", Keep: idempotency.TTL.Microseconds()}
 
 // allocate gives a new task id, or the one already reserved under
 // reservation ("" reserves nothing).
 func (s *store) allocate(ctx context.Context, reservation string) (int64, error) {
-	var id int64
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		id, err = allocateIn(tx, reservation, s.clock())
-		return err
-	})
-	if err != nil && reservation != "" && database.IsUniqueViolation(err) {
-		// a concurrent retry reserved it first
-		var prior taskIDRow
-		if e := s.db.WithContext(ctx).Where("reservation = ?", reservation).Take(&prior).Error; e == nil {
-			return prior.ID, nil
-		}
-	}
-	return id, err
-}
-
-func allocateIn(tx *gorm.DB, reservation string, now int64) (int64, error) {
-	row := taskIDRow{CreatedAt: now}
-	if reservation != "" {
-		var prior taskIDRow
-		err := tx.Where("reservation = ?", reservation).Take(&prior).Error
-		if err == nil {
-			return prior.ID, nil
-		}
-		if !errors.Is(err, gorm.ErrRecordNotFound) {
-			return 0, err
-		}
-		row.Reservation = &reservation
-	}
-	if err := tx.Create(&row).Error; err != nil {
-		return 0, err
-	}
-	// An id is kept as long as a retry under its key is answered; the
-	// newest always stays: on SQLite it carries the sequence on.
-	err := tx.Where("created_at < ? AND id < ?", now-idempotency.TTL.Microseconds(), row.ID).Delete(&taskIDRow{}).Error
-	return row.ID, err
+	return taskIDs.Allocate(ctx, s.db, reservation, s.clock())
 }
 
 // newTask is a task about to be written in its first process.
@@ -262,7 +222,7 @@ func (s *store) create(ctx context.Context, n newTask) (*taskRow, bool, error) {
 			return err
 		}
 		n.row.CreatedAt = s.clock()
-		if n.row.ID, err = allocateIn(tx, "", n.row.CreatedAt); err != nil {
+		if n.row.ID, err = taskIDs.AllocateIn(tx, "", n.row.CreatedAt); err != nil {
 			return err
 		}
 		r, err = insert(tx, n)

@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
@@ -37,6 +38,19 @@ type Input struct {
 	ContractID int64
 	// CreatedBy is the user who opened the contract.
 	CreatedBy int64
+	// Contract is the new contract the workflow writes as its first step,
+	// under ContractID (allocated by the contract service): a contract
+	// exists only with the workflow that connects it. Runs started before
+	// contracts were written this way have none; their contract was
+	// written before they started.
+	Contract *NewContract `json:",omitempty"`
+}
+
+// NewContract is what a new contract is written with.
+type NewContract struct {
+	CustomerID int64
+	TariffID   int64
+	Address    string
 }
 
 // Result is how the connection ended.
@@ -67,11 +81,29 @@ func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: 100 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
 	})
 	var a *Activities
+	recorded := false
+	if in.Contract != nil && workflow.GetVersion(ctx, "contract-recorded-by-workflow", workflow.DefaultVersion, 1) == 1 {
+		if failed = workflow.ExecuteLocalActivity(lctx, a.RecordContract, in.ContractID, *in.Contract, workflow.Now(ctx)).Get(ctx, nil); failed != nil {
+			// refused data (its customer or tariff gone meanwhile): nothing
+			// was written, and there is nothing to connect
+			workflow.GetLogger(ctx).Warn("contract not written", "contract", in.ContractID, "err", failed)
+			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+			return Result{}, nil
+		}
+		recorded = true
+	}
 	var made *taskv1.CreateConnectionTaskResponse
 	if failed = workflow.ExecuteLocalActivity(lctx, a.CreateConnectionTask, in).Get(ctx, &made); failed != nil {
 		// The contract is gone (its creation was compensated) or invalid:
-		// there is nothing to connect.
+		// there is nothing to connect. One this run wrote goes again, so
+		// no contract is left without its connection.
 		workflow.GetLogger(ctx).Warn("no connection task", "contract", in.ContractID, "err", failed)
+		if recorded {
+			dctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: &removeRetry})
+			if err := workflow.ExecuteActivity(dctx, a.RemoveContract, in.ContractID).Get(ctx, nil); err != nil {
+				return Result{}, err
+			}
+		}
 		_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 		return Result{}, nil
 	}
@@ -120,9 +152,35 @@ func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
 	return Result{TaskID: t.GetId(), Outcome: res.Outcome, Reason: res.Reason}, nil
 }
 
-// Activities create the connection task through the task service.
+// Retries of the removal of a contract whose connection task could not be
+// made: the workflow lives until it is done.
+var removeRetry = temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute}
+
+// Activities write the contract and create its connection task through
+// the services.
 type Activities struct {
-	Tasks taskv1.TaskServiceClient
+	Tasks     taskv1.TaskServiceClient
+	Contracts Contracts
+}
+
+// Contracts writes and removes the contracts connections own.
+type Contracts interface {
+	Record(ctx context.Context, req *contractv1.RecordContractRequest) error
+	// Remove deletes a pending contract without a connection task.
+	Remove(ctx context.Context, id int64) error
+}
+
+// RecordContract writes the new contract, pending, under its id.
+func (a *Activities) RecordContract(ctx context.Context, id int64, c NewContract, at time.Time) error {
+	return task.Retryable(a.Contracts.Record(ctx, &contractv1.RecordContractRequest{
+		Id: id, CustomerId: c.CustomerID, TariffId: c.TariffID, Address: c.Address, Time: timestamppb.New(at),
+	}))
+}
+
+// RemoveContract removes a contract this workflow wrote and could not
+// connect.
+func (a *Activities) RemoveContract(ctx context.Context, id int64) error {
+	return a.Contracts.Remove(ctx, id)
 }
 
 // CreateConnectionTask creates (or finds again) the contract's task on
@@ -164,7 +222,9 @@ func (s *Starter) StartConnection(ctx context.Context, c *contractv1.Contract) (
 			task.AttrContractID.ValueSet(strconv.FormatInt(c.GetId(), 10)),
 			task.AttrCustomerID.ValueSet(strconv.FormatInt(c.GetCustomerId(), 10)),
 		),
-	}, ConnectionWorkflow, Input{ContractID: c.GetId(), CreatedBy: createdBy})
+	}, ConnectionWorkflow, Input{ContractID: c.GetId(), CreatedBy: createdBy, Contract: &NewContract{
+		CustomerID: c.GetCustomerId(), TariffID: c.GetTariffId(), Address: c.GetAddress(),
+	}})
 	h, err := s.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,
 		UpdateOptions:          client.UpdateWorkflowOptions{UpdateName: UpdateTask, WaitForStage: client.WorkflowUpdateStageCompleted},

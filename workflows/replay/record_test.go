@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/workflows/connection"
 	"github.com/telecomcrm/crm/workflows/task"
@@ -70,6 +71,10 @@ func (r *readModel) CreateConnectionTask(_ context.Context, req *taskv1.CreateCo
 type effects struct{}
 
 func (effects) Apply(context.Context, int64, taskv1.ContractEffect) error { return nil }
+
+func (effects) Record(context.Context, *contractv1.RecordContractRequest) error { return nil }
+
+func (effects) Remove(context.Context, int64) error { return nil }
 
 // RecordTask writes a service task as its workflow's first step.
 func (r *readModel) RecordTask(_ context.Context, req *taskv1.RecordTaskRequest, _ ...grpc.CallOption) (*taskv1.RecordTaskResponse, error) {

@@ -1,4 +1,4 @@
-// Package worker runs the task and connection workflows and their
+// Package worker runs the task, connection and wizard workflows and their
 // activities against the services.
 package worker
 
@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/config"
@@ -20,6 +21,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/workflows/connection"
 	"github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/wizard"
 )
 
 // Name is the worker's name in logs and as the identity it calls services with.
@@ -30,12 +32,18 @@ type Config struct {
 	config.Common
 }
 
+// Contracts is what the workflows do to contracts.
+type Contracts interface {
+	task.ContractEffects
+	connection.Contracts
+}
+
 // Register puts the workflows and activities on a worker.
-func Register(w worker.Registry, tasks taskv1.TaskServiceClient, contracts task.ContractEffects) {
+func Register(w worker.Registry, tasks taskv1.TaskServiceClient, contracts Contracts) {
 	w.RegisterWorkflowWithOptions(task.TaskWorkflow, workflow.RegisterOptions{Name: task.WorkflowName})
 	w.RegisterWorkflowWithOptions(connection.ConnectionWorkflow, workflow.RegisterOptions{Name: connection.WorkflowName})
 	w.RegisterActivity(&task.Activities{Tasks: tasks, Contracts: contracts})
-	w.RegisterActivity(&connection.Activities{Tasks: tasks})
+	w.RegisterActivity(&connection.Activities{Tasks: tasks, Contracts: contracts})
 }
 
 // Run polls the task queue until ctx ends.
@@ -46,7 +54,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	fwd := auth.NewForwarder(auth.NewKeyring(key), Name)
 	conns := map[string]*grpc.ClientConn{}
-	for name, addr := range map[string]string{"task": cfg.Endpoints.Task, "contract": cfg.Endpoints.Contract} {
+	for name, addr := range map[string]string{"task": cfg.Endpoints.Task, "contract": cfg.Endpoints.Contract, "customer": cfg.Endpoints.Customer} {
 		c, err := grpcclient.Dial(addr, fwd)
 		if err != nil {
 			return err
@@ -61,6 +69,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer tc.Close()
 	w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{})
 	Register(w, taskv1.NewTaskServiceClient(conns["task"]), contractEffects{contractv1.NewContractServiceClient(conns["contract"])})
+	wizard.Register(w, &wizard.Activities{Customers: customerv1.NewCustomerServiceClient(conns["customer"]), Contracts: contractv1.NewContractServiceClient(conns["contract"]), Users: fwd, Log: log})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("starting the worker on %s: %w", cfg.Temporal.TaskQueue, err)
 	}
@@ -73,6 +82,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 // contractEffects changes contracts through the contract service.
 type contractEffects struct {
 	c contractv1.ContractServiceClient
+}
+
+func (e contractEffects) Record(ctx context.Context, req *contractv1.RecordContractRequest) error {
+	_, err := e.c.RecordContract(ctx, req)
+	return err
+}
+
+func (e contractEffects) Remove(ctx context.Context, id int64) error {
+	_, err := e.c.DeleteContract(ctx, &contractv1.DeleteContractRequest{Id: id})
+	return err
 }
 
 func (e contractEffects) Apply(ctx context.Context, id int64, effect taskv1.ContractEffect) error {

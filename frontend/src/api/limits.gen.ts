@@ -103,6 +103,9 @@ export const LIMITS = {
     displayName: { maxLength: 200 },
     language: { maxLength: 8 },
   },
+  RecordContractRequest: {
+    address: { maxLength: 500 },
+  },
   RecordTaskRequest: {
     title: { maxLength: 200 },
     description: { maxLength: 4000 },

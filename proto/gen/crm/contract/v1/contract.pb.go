@@ -1931,6 +1931,127 @@ func (*DeleteContractResponse) Descriptor() ([]byte, []int) {
 	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{34}
 }
 
+type RecordContractRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Id         int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	CustomerId int64                  `protobuf:"varint,2,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	TariffId   int64                  `protobuf:"varint,3,opt,name=tariff_id,json=tariffId,proto3" json:"tariff_id,omitempty"`
+	Address    string                 `protobuf:"bytes,4,opt,name=address,proto3" json:"address,omitempty"`
+	// When the contract's workflow began: the contract's creation time.
+	Time          *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordContractRequest) Reset() {
+	*x = RecordContractRequest{}
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordContractRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordContractRequest) ProtoMessage() {}
+
+func (x *RecordContractRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordContractRequest.ProtoReflect.Descriptor instead.
+func (*RecordContractRequest) Descriptor() ([]byte, []int) {
+	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *RecordContractRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *RecordContractRequest) GetCustomerId() int64 {
+	if x != nil {
+		return x.CustomerId
+	}
+	return 0
+}
+
+func (x *RecordContractRequest) GetTariffId() int64 {
+	if x != nil {
+		return x.TariffId
+	}
+	return 0
+}
+
+func (x *RecordContractRequest) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *RecordContractRequest) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+type RecordContractResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Contract      *Contract              `protobuf:"bytes,1,opt,name=contract,proto3" json:"contract,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordContractResponse) Reset() {
+	*x = RecordContractResponse{}
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordContractResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordContractResponse) ProtoMessage() {}
+
+func (x *RecordContractResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordContractResponse.ProtoReflect.Descriptor instead.
+func (*RecordContractResponse) Descriptor() ([]byte, []int) {
+	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *RecordContractResponse) GetContract() *Contract {
+	if x != nil {
+		return x.Contract
+	}
+	return nil
+}
+
 var File_crm_contract_v1_contract_proto protoreflect.FileDescriptor
 
 const file_crm_contract_v1_contract_proto_rawDesc = "" +
@@ -2063,14 +2184,23 @@ const file_crm_contract_v1_contract_proto_rawDesc = "" +
 	"\fcustomer_ids\x18\x01 \x03(\x03R\vcustomerIds\"0\n" +
 	"\x15DeleteContractRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"\x18\n" +
-	"\x16DeleteContractResponse*\xc8\x01\n" +
+	"\x16DeleteContractResponse\"\xd8\x01\n" +
+	"\x15RecordContractRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12(\n" +
+	"\vcustomer_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"customerId\x12$\n" +
+	"\ttariff_id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\btariffId\x12&\n" +
+	"\aaddress\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\aaddress\x12.\n" +
+	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"O\n" +
+	"\x16RecordContractResponse\x125\n" +
+	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract*\xc8\x01\n" +
 	"\x0eContractStatus\x12\x1f\n" +
 	"\x1bCONTRACT_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17CONTRACT_STATUS_PENDING\x10\x01\x12\x1a\n" +
 	"\x16CONTRACT_STATUS_ACTIVE\x10\x02\x12\x1d\n" +
 	"\x19CONTRACT_STATUS_CANCELLED\x10\x03\x12\x1d\n" +
 	"\x19CONTRACT_STATUS_SUSPENDED\x10\x04\x12\x1e\n" +
-	"\x1aCONTRACT_STATUS_TERMINATED\x10\x052\xe7\x10\n" +
+	"\x1aCONTRACT_STATUS_TERMINATED\x10\x052\xd2\x11\n" +
 	"\x0fContractService\x12\x85\x01\n" +
 	"\vListTariffs\x12#.crm.contract.v1.ListTariffsRequest\x1a$.crm.contract.v1.ListTariffsResponse\"+\xca\xf3\x18\x10\n" +
 	"\x0econtracts.read\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/tariffs\x12\x8c\x01\n" +
@@ -2095,7 +2225,8 @@ const file_crm_contract_v1_contract_proto_rawDesc = "" +
 	"\x11TerminateContract\x12).crm.contract.v1.TerminateContractRequest\x1a*.crm.contract.v1.TerminateContractResponse\"\x06\xca\xf3\x18\x02 \x01\x12r\n" +
 	"\x11SetConnectionTask\x12).crm.contract.v1.SetConnectionTaskRequest\x1a*.crm.contract.v1.SetConnectionTaskResponse\"\x06\xca\xf3\x18\x02 \x01\x12\x96\x01\n" +
 	"\x1dFindCustomersByContractNumber\x125.crm.contract.v1.FindCustomersByContractNumberRequest\x1a6.crm.contract.v1.FindCustomersByContractNumberResponse\"\x06\xca\xf3\x18\x02 \x01\x12i\n" +
-	"\x0eDeleteContract\x12&.crm.contract.v1.DeleteContractRequest\x1a'.crm.contract.v1.DeleteContractResponse\"\x06\xca\xf3\x18\x02 \x01B@Z>github.com/telecomcrm/crm/proto/gen/crm/contract/v1;contractv1b\x06proto3"
+	"\x0eDeleteContract\x12&.crm.contract.v1.DeleteContractRequest\x1a'.crm.contract.v1.DeleteContractResponse\"\x06\xca\xf3\x18\x02 \x01\x12i\n" +
+	"\x0eRecordContract\x12&.crm.contract.v1.RecordContractRequest\x1a'.crm.contract.v1.RecordContractResponse\"\x06\xca\xf3\x18\x02 \x01B@Z>github.com/telecomcrm/crm/proto/gen/crm/contract/v1;contractv1b\x06proto3"
 
 var (
 	file_crm_contract_v1_contract_proto_rawDescOnce sync.Once
@@ -2110,7 +2241,7 @@ func file_crm_contract_v1_contract_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_contract_v1_contract_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_crm_contract_v1_contract_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_crm_contract_v1_contract_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_crm_contract_v1_contract_proto_goTypes = []any{
 	(ContractStatus)(0),                           // 0: crm.contract.v1.ContractStatus
 	(*Money)(nil),                                 // 1: crm.contract.v1.Money
@@ -2148,28 +2279,30 @@ var file_crm_contract_v1_contract_proto_goTypes = []any{
 	(*FindCustomersByContractNumberResponse)(nil), // 33: crm.contract.v1.FindCustomersByContractNumberResponse
 	(*DeleteContractRequest)(nil),                 // 34: crm.contract.v1.DeleteContractRequest
 	(*DeleteContractResponse)(nil),                // 35: crm.contract.v1.DeleteContractResponse
-	(v1.CustomerKind)(0),                          // 36: crm.customer.v1.CustomerKind
-	(*timestamppb.Timestamp)(nil),                 // 37: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),                 // 38: google.protobuf.FieldMask
+	(*RecordContractRequest)(nil),                 // 36: crm.contract.v1.RecordContractRequest
+	(*RecordContractResponse)(nil),                // 37: crm.contract.v1.RecordContractResponse
+	(v1.CustomerKind)(0),                          // 38: crm.customer.v1.CustomerKind
+	(*timestamppb.Timestamp)(nil),                 // 39: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),                 // 40: google.protobuf.FieldMask
 }
 var file_crm_contract_v1_contract_proto_depIdxs = []int32{
-	36, // 0: crm.contract.v1.Tariff.customer_kind:type_name -> crm.customer.v1.CustomerKind
+	38, // 0: crm.contract.v1.Tariff.customer_kind:type_name -> crm.customer.v1.CustomerKind
 	1,  // 1: crm.contract.v1.Tariff.monthly_fee:type_name -> crm.contract.v1.Money
-	37, // 2: crm.contract.v1.Tariff.create_time:type_name -> google.protobuf.Timestamp
-	37, // 3: crm.contract.v1.Tariff.update_time:type_name -> google.protobuf.Timestamp
+	39, // 2: crm.contract.v1.Tariff.create_time:type_name -> google.protobuf.Timestamp
+	39, // 3: crm.contract.v1.Tariff.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: crm.contract.v1.Contract.status:type_name -> crm.contract.v1.ContractStatus
-	37, // 5: crm.contract.v1.Contract.create_time:type_name -> google.protobuf.Timestamp
-	37, // 6: crm.contract.v1.Contract.update_time:type_name -> google.protobuf.Timestamp
-	37, // 7: crm.contract.v1.Contract.activate_time:type_name -> google.protobuf.Timestamp
-	36, // 8: crm.contract.v1.ListTariffsRequest.customer_kind:type_name -> crm.customer.v1.CustomerKind
+	39, // 5: crm.contract.v1.Contract.create_time:type_name -> google.protobuf.Timestamp
+	39, // 6: crm.contract.v1.Contract.update_time:type_name -> google.protobuf.Timestamp
+	39, // 7: crm.contract.v1.Contract.activate_time:type_name -> google.protobuf.Timestamp
+	38, // 8: crm.contract.v1.ListTariffsRequest.customer_kind:type_name -> crm.customer.v1.CustomerKind
 	2,  // 9: crm.contract.v1.ListTariffsResponse.tariffs:type_name -> crm.contract.v1.Tariff
 	2,  // 10: crm.contract.v1.GetTariffResponse.tariff:type_name -> crm.contract.v1.Tariff
 	2,  // 11: crm.contract.v1.CreateTariffRequest.tariff:type_name -> crm.contract.v1.Tariff
 	2,  // 12: crm.contract.v1.CreateTariffResponse.tariff:type_name -> crm.contract.v1.Tariff
 	2,  // 13: crm.contract.v1.UpdateTariffRequest.tariff:type_name -> crm.contract.v1.Tariff
-	38, // 14: crm.contract.v1.UpdateTariffRequest.update_mask:type_name -> google.protobuf.FieldMask
+	40, // 14: crm.contract.v1.UpdateTariffRequest.update_mask:type_name -> google.protobuf.FieldMask
 	2,  // 15: crm.contract.v1.UpdateTariffResponse.tariff:type_name -> crm.contract.v1.Tariff
-	36, // 16: crm.contract.v1.SuggestTariffsRequest.customer_kind:type_name -> crm.customer.v1.CustomerKind
+	38, // 16: crm.contract.v1.SuggestTariffsRequest.customer_kind:type_name -> crm.customer.v1.CustomerKind
 	2,  // 17: crm.contract.v1.SuggestTariffsResponse.tariffs:type_name -> crm.contract.v1.Tariff
 	3,  // 18: crm.contract.v1.CreateContractResponse.contract:type_name -> crm.contract.v1.Contract
 	3,  // 19: crm.contract.v1.GetContractResponse.contract:type_name -> crm.contract.v1.Contract
@@ -2180,43 +2313,47 @@ var file_crm_contract_v1_contract_proto_depIdxs = []int32{
 	3,  // 24: crm.contract.v1.ResumeContractResponse.contract:type_name -> crm.contract.v1.Contract
 	3,  // 25: crm.contract.v1.TerminateContractResponse.contract:type_name -> crm.contract.v1.Contract
 	3,  // 26: crm.contract.v1.SetConnectionTaskResponse.contract:type_name -> crm.contract.v1.Contract
-	4,  // 27: crm.contract.v1.ContractService.ListTariffs:input_type -> crm.contract.v1.ListTariffsRequest
-	6,  // 28: crm.contract.v1.ContractService.GetTariff:input_type -> crm.contract.v1.GetTariffRequest
-	8,  // 29: crm.contract.v1.ContractService.CreateTariff:input_type -> crm.contract.v1.CreateTariffRequest
-	10, // 30: crm.contract.v1.ContractService.UpdateTariff:input_type -> crm.contract.v1.UpdateTariffRequest
-	12, // 31: crm.contract.v1.ContractService.SuggestTariffs:input_type -> crm.contract.v1.SuggestTariffsRequest
-	14, // 32: crm.contract.v1.ContractService.CreateContract:input_type -> crm.contract.v1.CreateContractRequest
-	16, // 33: crm.contract.v1.ContractService.GetContract:input_type -> crm.contract.v1.GetContractRequest
-	18, // 34: crm.contract.v1.ContractService.ListContracts:input_type -> crm.contract.v1.ListContractsRequest
-	20, // 35: crm.contract.v1.ContractService.ActivateContract:input_type -> crm.contract.v1.ActivateContractRequest
-	22, // 36: crm.contract.v1.ContractService.CancelContract:input_type -> crm.contract.v1.CancelContractRequest
-	24, // 37: crm.contract.v1.ContractService.SuspendContract:input_type -> crm.contract.v1.SuspendContractRequest
-	26, // 38: crm.contract.v1.ContractService.ResumeContract:input_type -> crm.contract.v1.ResumeContractRequest
-	28, // 39: crm.contract.v1.ContractService.TerminateContract:input_type -> crm.contract.v1.TerminateContractRequest
-	30, // 40: crm.contract.v1.ContractService.SetConnectionTask:input_type -> crm.contract.v1.SetConnectionTaskRequest
-	32, // 41: crm.contract.v1.ContractService.FindCustomersByContractNumber:input_type -> crm.contract.v1.FindCustomersByContractNumberRequest
-	34, // 42: crm.contract.v1.ContractService.DeleteContract:input_type -> crm.contract.v1.DeleteContractRequest
-	5,  // 43: crm.contract.v1.ContractService.ListTariffs:output_type -> crm.contract.v1.ListTariffsResponse
-	7,  // 44: crm.contract.v1.ContractService.GetTariff:output_type -> crm.contract.v1.GetTariffResponse
-	9,  // 45: crm.contract.v1.ContractService.CreateTariff:output_type -> crm.contract.v1.CreateTariffResponse
-	11, // 46: crm.contract.v1.ContractService.UpdateTariff:output_type -> crm.contract.v1.UpdateTariffResponse
-	13, // 47: crm.contract.v1.ContractService.SuggestTariffs:output_type -> crm.contract.v1.SuggestTariffsResponse
-	15, // 48: crm.contract.v1.ContractService.CreateContract:output_type -> crm.contract.v1.CreateContractResponse
-	17, // 49: crm.contract.v1.ContractService.GetContract:output_type -> crm.contract.v1.GetContractResponse
-	19, // 50: crm.contract.v1.ContractService.ListContracts:output_type -> crm.contract.v1.ListContractsResponse
-	21, // 51: crm.contract.v1.ContractService.ActivateContract:output_type -> crm.contract.v1.ActivateContractResponse
-	23, // 52: crm.contract.v1.ContractService.CancelContract:output_type -> crm.contract.v1.CancelContractResponse
-	25, // 53: crm.contract.v1.ContractService.SuspendContract:output_type -> crm.contract.v1.SuspendContractResponse
-	27, // 54: crm.contract.v1.ContractService.ResumeContract:output_type -> crm.contract.v1.ResumeContractResponse
-	29, // 55: crm.contract.v1.ContractService.TerminateContract:output_type -> crm.contract.v1.TerminateContractResponse
-	31, // 56: crm.contract.v1.ContractService.SetConnectionTask:output_type -> crm.contract.v1.SetConnectionTaskResponse
-	33, // 57: crm.contract.v1.ContractService.FindCustomersByContractNumber:output_type -> crm.contract.v1.FindCustomersByContractNumberResponse
-	35, // 58: crm.contract.v1.ContractService.DeleteContract:output_type -> crm.contract.v1.DeleteContractResponse
-	43, // [43:59] is the sub-list for method output_type
-	27, // [27:43] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	39, // 27: crm.contract.v1.RecordContractRequest.time:type_name -> google.protobuf.Timestamp
+	3,  // 28: crm.contract.v1.RecordContractResponse.contract:type_name -> crm.contract.v1.Contract
+	4,  // 29: crm.contract.v1.ContractService.ListTariffs:input_type -> crm.contract.v1.ListTariffsRequest
+	6,  // 30: crm.contract.v1.ContractService.GetTariff:input_type -> crm.contract.v1.GetTariffRequest
+	8,  // 31: crm.contract.v1.ContractService.CreateTariff:input_type -> crm.contract.v1.CreateTariffRequest
+	10, // 32: crm.contract.v1.ContractService.UpdateTariff:input_type -> crm.contract.v1.UpdateTariffRequest
+	12, // 33: crm.contract.v1.ContractService.SuggestTariffs:input_type -> crm.contract.v1.SuggestTariffsRequest
+	14, // 34: crm.contract.v1.ContractService.CreateContract:input_type -> crm.contract.v1.CreateContractRequest
+	16, // 35: crm.contract.v1.ContractService.GetContract:input_type -> crm.contract.v1.GetContractRequest
+	18, // 36: crm.contract.v1.ContractService.ListContracts:input_type -> crm.contract.v1.ListContractsRequest
+	20, // 37: crm.contract.v1.ContractService.ActivateContract:input_type -> crm.contract.v1.ActivateContractRequest
+	22, // 38: crm.contract.v1.ContractService.CancelContract:input_type -> crm.contract.v1.CancelContractRequest
+	24, // 39: crm.contract.v1.ContractService.SuspendContract:input_type -> crm.contract.v1.SuspendContractRequest
+	26, // 40: crm.contract.v1.ContractService.ResumeContract:input_type -> crm.contract.v1.ResumeContractRequest
+	28, // 41: crm.contract.v1.ContractService.TerminateContract:input_type -> crm.contract.v1.TerminateContractRequest
+	30, // 42: crm.contract.v1.ContractService.SetConnectionTask:input_type -> crm.contract.v1.SetConnectionTaskRequest
+	32, // 43: crm.contract.v1.ContractService.FindCustomersByContractNumber:input_type -> crm.contract.v1.FindCustomersByContractNumberRequest
+	34, // 44: crm.contract.v1.ContractService.DeleteContract:input_type -> crm.contract.v1.DeleteContractRequest
+	36, // 45: crm.contract.v1.ContractService.RecordContract:input_type -> crm.contract.v1.RecordContractRequest
+	5,  // 46: crm.contract.v1.ContractService.ListTariffs:output_type -> crm.contract.v1.ListTariffsResponse
+	7,  // 47: crm.contract.v1.ContractService.GetTariff:output_type -> crm.contract.v1.GetTariffResponse
+	9,  // 48: crm.contract.v1.ContractService.CreateTariff:output_type -> crm.contract.v1.CreateTariffResponse
+	11, // 49: crm.contract.v1.ContractService.UpdateTariff:output_type -> crm.contract.v1.UpdateTariffResponse
+	13, // 50: crm.contract.v1.ContractService.SuggestTariffs:output_type -> crm.contract.v1.SuggestTariffsResponse
+	15, // 51: crm.contract.v1.ContractService.CreateContract:output_type -> crm.contract.v1.CreateContractResponse
+	17, // 52: crm.contract.v1.ContractService.GetContract:output_type -> crm.contract.v1.GetContractResponse
+	19, // 53: crm.contract.v1.ContractService.ListContracts:output_type -> crm.contract.v1.ListContractsResponse
+	21, // 54: crm.contract.v1.ContractService.ActivateContract:output_type -> crm.contract.v1.ActivateContractResponse
+	23, // 55: crm.contract.v1.ContractService.CancelContract:output_type -> crm.contract.v1.CancelContractResponse
+	25, // 56: crm.contract.v1.ContractService.SuspendContract:output_type -> crm.contract.v1.SuspendContractResponse
+	27, // 57: crm.contract.v1.ContractService.ResumeContract:output_type -> crm.contract.v1.ResumeContractResponse
+	29, // 58: crm.contract.v1.ContractService.TerminateContract:output_type -> crm.contract.v1.TerminateContractResponse
+	31, // 59: crm.contract.v1.ContractService.SetConnectionTask:output_type -> crm.contract.v1.SetConnectionTaskResponse
+	33, // 60: crm.contract.v1.ContractService.FindCustomersByContractNumber:output_type -> crm.contract.v1.FindCustomersByContractNumberResponse
+	35, // 61: crm.contract.v1.ContractService.DeleteContract:output_type -> crm.contract.v1.DeleteContractResponse
+	37, // 62: crm.contract.v1.ContractService.RecordContract:output_type -> crm.contract.v1.RecordContractResponse
+	46, // [46:63] is the sub-list for method output_type
+	29, // [29:46] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_crm_contract_v1_contract_proto_init() }
@@ -2232,7 +2369,7 @@ func file_crm_contract_v1_contract_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_contract_v1_contract_proto_rawDesc), len(file_crm_contract_v1_contract_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   35,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

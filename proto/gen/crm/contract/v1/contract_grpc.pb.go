@@ -35,6 +35,7 @@ const (
 	ContractService_SetConnectionTask_FullMethodName             = "/crm.contract.v1.ContractService/SetConnectionTask"
 	ContractService_FindCustomersByContractNumber_FullMethodName = "/crm.contract.v1.ContractService/FindCustomersByContractNumber"
 	ContractService_DeleteContract_FullMethodName                = "/crm.contract.v1.ContractService/DeleteContract"
+	ContractService_RecordContract_FullMethodName                = "/crm.contract.v1.ContractService/RecordContract"
 )
 
 // ContractServiceClient is the client API for ContractService service.
@@ -83,6 +84,11 @@ type ContractServiceClient interface {
 	// Removes a PENDING contract whose connection never started (the
 	// connection wizard's compensation). Removing one already gone succeeds.
 	DeleteContract(ctx context.Context, in *DeleteContractRequest, opts ...grpc.CallOption) (*DeleteContractResponse, error)
+	// Writes a new contract, PENDING, under the id CreateContract allocated:
+	// the first step of its connection workflow, so a contract exists only
+	// with the workflow that connects it. Writing the same contract again
+	// answers it as it stands.
+	RecordContract(ctx context.Context, in *RecordContractRequest, opts ...grpc.CallOption) (*RecordContractResponse, error)
 }
 
 type contractServiceClient struct {
@@ -253,6 +259,16 @@ func (c *contractServiceClient) DeleteContract(ctx context.Context, in *DeleteCo
 	return out, nil
 }
 
+func (c *contractServiceClient) RecordContract(ctx context.Context, in *RecordContractRequest, opts ...grpc.CallOption) (*RecordContractResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordContractResponse)
+	err := c.cc.Invoke(ctx, ContractService_RecordContract_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ContractServiceServer is the server API for ContractService service.
 // All implementations must embed UnimplementedContractServiceServer
 // for forward compatibility.
@@ -299,6 +315,11 @@ type ContractServiceServer interface {
 	// Removes a PENDING contract whose connection never started (the
 	// connection wizard's compensation). Removing one already gone succeeds.
 	DeleteContract(context.Context, *DeleteContractRequest) (*DeleteContractResponse, error)
+	// Writes a new contract, PENDING, under the id CreateContract allocated:
+	// the first step of its connection workflow, so a contract exists only
+	// with the workflow that connects it. Writing the same contract again
+	// answers it as it stands.
+	RecordContract(context.Context, *RecordContractRequest) (*RecordContractResponse, error)
 	mustEmbedUnimplementedContractServiceServer()
 }
 
@@ -356,6 +377,9 @@ func (UnimplementedContractServiceServer) FindCustomersByContractNumber(context.
 }
 func (UnimplementedContractServiceServer) DeleteContract(context.Context, *DeleteContractRequest) (*DeleteContractResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteContract not implemented")
+}
+func (UnimplementedContractServiceServer) RecordContract(context.Context, *RecordContractRequest) (*RecordContractResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordContract not implemented")
 }
 func (UnimplementedContractServiceServer) mustEmbedUnimplementedContractServiceServer() {}
 func (UnimplementedContractServiceServer) testEmbeddedByValue()                         {}
@@ -666,6 +690,24 @@ func _ContractService_DeleteContract_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ContractService_RecordContract_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordContractRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ContractServiceServer).RecordContract(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ContractService_RecordContract_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ContractServiceServer).RecordContract(ctx, req.(*RecordContractRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ContractService_ServiceDesc is the grpc.ServiceDesc for ContractService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -736,6 +778,10 @@ var ContractService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteContract",
 			Handler:    _ContractService_DeleteContract_Handler,
+		},
+		{
+			MethodName: "RecordContract",
+			Handler:    _ContractService_RecordContract_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
