@@ -228,14 +228,19 @@ drills: build $(TEMPORAL) ## All three fault drills, one after another.
 
 # --- production mode and deploy checks -----------------------------------------
 
-PROD_TOOLS := $(TEMPORAL_SERVER) $(TEMPORAL_SQL_TOOL) $(TEMPORAL_UI) $(TEMPORAL) $(WEED)
+PROD_TOOLS := $(TEMPORAL_SERVER) $(TEMPORAL_SQL_TOOL) $(TEMPORAL_UI) $(TEMPORAL)
 PROD_ENV = CRM_BIN_DIR=$(BUILD)/bin CRM_TEMPORAL_BIN=$(TEMPORAL) \
-	CRM_TEMPORAL_SERVER_BIN=$(TEMPORAL_SERVER) CRM_TEMPORAL_SQL_TOOL_BIN=$(TEMPORAL_SQL_TOOL) CRM_TEMPORAL_UI_SERVER_BIN=$(TEMPORAL_UI) CRM_WEED_BIN=$(WEED) \
+	CRM_TEMPORAL_SERVER_BIN=$(TEMPORAL_SERVER) CRM_TEMPORAL_SQL_TOOL_BIN=$(TEMPORAL_SQL_TOOL) CRM_TEMPORAL_UI_SERVER_BIN=$(TEMPORAL_UI) CRM_WEED_BIN=$(if $(wildcard $(WEED)),$(WEED)) \
 	CRM_TEMPORAL_SCHEMA_DIR=$$(go mod download -json go.temporal.io/server@$(TEMPORAL_SERVER_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')/schema/postgresql/v12 \
 	CRM_DEPLOY_DIR=$(CURDIR)/deploy
 
 .PHONY: prod-tools
-prod-tools: $(PROD_TOOLS) ## Build the Temporal server, temporal-sql-tool, the Web UI server and SeaweedFS (S3).
+prod-tools: $(PROD_TOOLS) ## Build the Temporal server, temporal-sql-tool and the Web UI server.
+
+# The production-mode run keeps attachments in SeaweedFS's S3 gateway once
+# this is built; without it they stay on the local disk.
+.PHONY: s3-tool
+s3-tool: $(WEED) ## Build SeaweedFS, the S3-compatible server of the production-mode run (long: hundreds of modules).
 
 .PHONY: prod-local
 prod-local: build console prod-tools ## Production mode here: Temporal server + services on PostgreSQL (throwaway databases); Ctrl-C stops.

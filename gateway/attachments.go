@@ -304,6 +304,11 @@ func (a *attachmentHandlers) download(thumbnail bool) http.HandlerFunc {
 			return
 		}
 		first, err := stream.Recv()
+		if status.Code(err) == codes.PermissionDenied {
+			// one who may not read tasks learns nothing of which
+			// attachments exist
+			err = status.Errorf(codes.NotFound, "attachment %d does not exist", id)
+		}
 		if err != nil {
 			a.fail(w, r, err)
 			return

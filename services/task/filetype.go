@@ -180,7 +180,7 @@ const (
 // thumbnail makes a small JPEG of an image the standard decoders read
 // (JPEG, PNG, WebP); false for other types and undecodable images.
 func thumbnail(f *os.File, kind fileKind) ([]byte, bool) {
-	if kind != kindJPEG && kind != kindPNG && kind != kindWebP {
+	if kind.contentType != kindJPEG.contentType && kind.contentType != kindPNG.contentType && kind.contentType != kindWebP.contentType {
 		return nil, false
 	}
 	cfg, _, err := image.DecodeConfig(io.NewSectionReader(f, 0, 1<<62))
