@@ -96,6 +96,10 @@ func (b *chatBot) onFile(c tele.Context) error {
 		return nil
 	}
 	l := who.GetLanguage()
+	if !slices.Contains(who.GetPermissions(), "tasks.work") {
+		b.reply(c, say(l, "err.role"))
+		return nil
+	}
 	if m.ReplyTo == nil {
 		b.send(c, sayFile(l, "file.hint"))
 		return nil
@@ -108,10 +112,6 @@ func (b *chatBot) onFile(c tele.Context) error {
 	}
 	if d == nil {
 		b.send(c, sayFile(l, "file.hint"))
-		return nil
-	}
-	if !slices.Contains(who.GetPermissions(), "tasks.work") {
-		b.reply(c, say(l, "err.role"))
 		return nil
 	}
 	file, name, ok := sentFile(m)
