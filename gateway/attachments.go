@@ -129,6 +129,7 @@ func (a *attachmentHandlers) fail(w http.ResponseWriter, r *http.Request, err er
 func (a *attachmentHandlers) tooLarge() error {
 	e := fault.Field("file", "the file is larger than %d MiB, the most an attachment may be", a.maxBytes>>20)
 	e.Reason = "ATTACHMENT_TOO_LARGE"
+	e.Meta = map[string]string{"maxBytes": strconv.FormatInt(a.maxBytes, 10)}
 	return e
 }
 
