@@ -22,6 +22,8 @@ HELM_VERSION            := v3.22.0
 COMPOSE_VERSION         := v5.6.0
 KUBECONFORM_VERSION     := v0.7.0
 K8S_SCHEMA_VERSION      := v1.37.2
+# The S3-compatible object store of the production-mode run (attachments).
+SEAWEEDFS_VERSION       := v0.0.0-20261109003541-7506e5f91cd6
 GOTESTSUM           := v1.13.0
 OAPI_CODEGEN        := v2.8.2
 # The protovalidate schema (buf/validate/validate.proto) is read from this Go
@@ -43,6 +45,7 @@ HELM              := $(call tool,helm,$(HELM_VERSION))
 COMPOSE           := $(BIN)/docker-compose-$(COMPOSE_VERSION)/docker-compose
 KUBECONFORM       := $(call tool,kubeconform,$(KUBECONFORM_VERSION))
 K8S_SCHEMAS       := $(BIN)/k8s-schemas-$(K8S_SCHEMA_VERSION)
+WEED              := $(BIN)/seaweedfs-$(SEAWEEDFS_VERSION)/weed
 GOTESTSUM_BIN   := $(call tool,gotestsum,$(GOTESTSUM))
 OAPI_CODEGEN_BIN := $(call tool,oapi-codegen,$(OAPI_CODEGEN))
 PLUGINS := $(GEN_GO) $(GEN_GO_GRPC) $(GEN_GW) $(GEN_OAS)
@@ -78,6 +81,13 @@ $(TEMPORAL_SQL_TOOL):
 	GOBIN=$(dir $@) go install go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION)
 $(TEMPORAL_UI):
 	GOBIN=$(dir $@) go install github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_VERSION)
+# SeaweedFS's go.mod has replace directives, which `go install pkg@version`
+# refuses; it is built inside its own module from the module cache instead.
+$(WEED):
+	@echo "building SeaweedFS $(SEAWEEDFS_VERSION) (many minutes the first time)"
+	mkdir -p $(dir $@)
+	cd "$$(GOWORK=off go mod download -json github.com/seaweedfs/seaweedfs@$(SEAWEEDFS_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')" && \
+		GOWORK=off GOFLAGS=-mod=readonly go build -trimpath -o $@ ./weed
 $(HELM):
 	GOBIN=$(dir $@) go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 $(KUBECONFORM):
@@ -220,12 +230,17 @@ drills: build $(TEMPORAL) ## All three fault drills, one after another.
 
 PROD_TOOLS := $(TEMPORAL_SERVER) $(TEMPORAL_SQL_TOOL) $(TEMPORAL_UI) $(TEMPORAL)
 PROD_ENV = CRM_BIN_DIR=$(BUILD)/bin CRM_TEMPORAL_BIN=$(TEMPORAL) \
-	CRM_TEMPORAL_SERVER_BIN=$(TEMPORAL_SERVER) CRM_TEMPORAL_SQL_TOOL_BIN=$(TEMPORAL_SQL_TOOL) CRM_TEMPORAL_UI_SERVER_BIN=$(TEMPORAL_UI) \
+	CRM_TEMPORAL_SERVER_BIN=$(TEMPORAL_SERVER) CRM_TEMPORAL_SQL_TOOL_BIN=$(TEMPORAL_SQL_TOOL) CRM_TEMPORAL_UI_SERVER_BIN=$(TEMPORAL_UI) CRM_WEED_BIN=$(if $(wildcard $(WEED)),$(WEED)) \
 	CRM_TEMPORAL_SCHEMA_DIR=$$(go mod download -json go.temporal.io/server@$(TEMPORAL_SERVER_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')/schema/postgresql/v12 \
 	CRM_DEPLOY_DIR=$(CURDIR)/deploy
 
 .PHONY: prod-tools
 prod-tools: $(PROD_TOOLS) ## Build the Temporal server, temporal-sql-tool and the Web UI server.
+
+# The production-mode run keeps attachments in SeaweedFS's S3 gateway once
+# this is built; without it they stay on the local disk.
+.PHONY: s3-tool
+s3-tool: $(WEED) ## Build SeaweedFS, the S3-compatible server of the production-mode run (long: hundreds of modules).
 
 .PHONY: prod-local
 prod-local: build console prod-tools ## Production mode here: Temporal server + services on PostgreSQL (throwaway databases); Ctrl-C stops.

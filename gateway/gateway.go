@@ -34,6 +34,9 @@ type Config struct {
 	// TemporalUIURL is where people open a task's workflow (the console
 	// links there); empty hides the link.
 	TemporalUIURL string `env:"CRM_TEMPORAL_UI_URL"`
+	// AttachmentMaxBytes bounds an uploaded file (the task service holds
+	// the same bound; here it stops a large body early).
+	AttachmentMaxBytes int64 `env:"CRM_ATTACHMENT_MAX_BYTES" envDefault:"20971520"`
 }
 
 // Run serves HTTP until ctx ends, then drains in-flight requests.

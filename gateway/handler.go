@@ -18,6 +18,7 @@ import (
 
 	"github.com/telecomcrm/crm/gateway/openapi"
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/idempotency"
@@ -94,6 +95,7 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 	m := metrics.Default()
 	mux := http.NewServeMux()
 	mux.Handle("/api/", m.InstrumentHTTP("api", checkInput(bounded(authn.middleware(gw)))))
+	mountAttachments(mux, m, authn, taskv1.NewAttachmentServiceClient(conns["task"]), cfg.AttachmentMaxBytes, log)
 	mux.Handle("GET /api/v1/openapi.json", m.InstrumentHTTP("openapi", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(doc)

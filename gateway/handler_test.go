@@ -78,12 +78,15 @@ type harness struct {
 	backend *fakeBackend
 }
 
-func newHarness(t *testing.T, edit func(*Config)) *harness {
+func newHarness(t *testing.T, edit func(*Config), more ...func(*grpc.Server)) *harness {
 	t.Helper()
 	b := &fakeBackend{}
 	srv := grpc.NewServer()
 	identityv1.RegisterIdentityServiceServer(srv, b)
 	customerv1.RegisterCustomerServiceServer(srv, b)
+	for _, register := range more {
+		register(srv)
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

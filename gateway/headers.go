@@ -9,9 +9,10 @@ import (
 // contentSecurityPolicy allows the console only its own files. Styles may
 // be inline because PrimeVue's styled mode injects its theme as <style>
 // elements at run time; images and fonts may be data: URLs, which Vite
-// inlines for small assets.
+// inlines for small assets, or blob: URLs, which the console makes of
+// attachment thumbnails it fetched with its token.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
-	"img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; " +
+	"img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; " +
 	"frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 
 // securityHeaders sets the browser's protections on every answer, and

@@ -56,12 +56,12 @@ var columnSources = map[string][]string{
 	"task.task_events.actor_name":        {"crm.task.v1.Transition.actor_name", "crm.identity.v1.User.display_name"},
 	"task.task_events.process_name":      {"crm.task.v1.Process.name"},
 	"task.task_events.from_process_name": {"crm.task.v1.Process.name"},
-	"task.task_events.text": {"crm.task.v1.Transition.text", "crm.task.v1.AddCommentRequest.text",
+	"task.task_events.text": {"crm.task.v1.Transition.text", "crm.task.v1.AddCommentRequest.text", "crm.task.v1.AttachmentHeader.comment_text",
 		"crm.task.v1.AdvanceTaskRequest.comment", "crm.task.v1.ReturnTaskRequest.comment", "crm.task.v1.CancelTaskRequest.reason"},
 	"task.task_events.resolution":    {"crm.task.v1.Transition.resolution", "crm.task.v1.AdvanceTaskRequest.resolution", "crm.task.v1.CloseRule.resolution"},
 	"task.task_events.assignee_name": {"crm.identity.v1.User.display_name"},
 	"task.comments.author_name":      {"crm.task.v1.Transition.actor_name", "crm.identity.v1.User.display_name"},
-	"task.comments.text":             {"crm.task.v1.Transition.text", "crm.task.v1.AddCommentRequest.text", "crm.task.v1.AdvanceTaskRequest.comment", "crm.task.v1.ReturnTaskRequest.comment"},
+	"task.comments.text":             {"crm.task.v1.Transition.text", "crm.task.v1.AddCommentRequest.text", "crm.task.v1.AttachmentHeader.comment_text", "crm.task.v1.AdvanceTaskRequest.comment", "crm.task.v1.ReturnTaskRequest.comment"},
 	"task.comments.process_name":     {"crm.task.v1.Process.name"},
 
 	"identity.users.login":                 {"crm.identity.v1.User.login"},
@@ -86,6 +86,8 @@ var columnSources = map[string][]string{
 	"notifier.deliveries.language":    {"crm.identity.v1.User.language"},
 	"notifier.prompts.task_number":    {"crm.notifier.v1.TaskNotice.task_number"},
 	"task.tasks.stuck_reason":         {"crm.task.v1.SetTaskStuckRequest.reason"},
+	"task.attachments.file_name":      {"crm.task.v1.AttachmentHeader.file_name"},
+	"task.attachments.uploader_name":  {"crm.identity.v1.User.display_name", "crm.identity.v1.User.login"},
 }
 
 var notFromRequests = map[string]string{
@@ -102,6 +104,10 @@ var notFromRequests = map[string]string{
 	"task.tasks.contract_number":                "copied from the contract service's number",
 	"task.route_versions.definition":            "the route as JSON, bounded by Route's limits (50 processes, 50 rules, 200-character names)",
 	"task.task_events.notify_groups":            "group ids joined by commas, made by the service",
+	"task.attachments.content_type":             "sniffed by the service, one of a fixed list of types",
+	"task.attachments.sha256":                   "a SHA-256 in hex",
+	"task.attachments.storage_key":              "made by the service: tasks/<id>/ and 32 hex digits",
+	"task.attachments.thumbnail_key":            "the storage key and -thumb, or empty",
 	"identity.permissions.name":                 "seeded",
 	"identity.permissions.description":          "seeded",
 	"identity.roles.name":                       "seeded",

@@ -523,6 +523,29 @@ type CrmNotifierV1GetDeliveryStatsResponse struct {
 	UnreachableMessages *string `json:"unreachableMessages,omitempty"`
 }
 
+// CrmTaskV1Attachment Attachment describes a stored file.
+type CrmTaskV1Attachment struct {
+	CommentId *string `json:"commentId,omitempty"`
+
+	// ContentType The type sniffed from its bytes (image/jpeg, application/pdf …).
+	ContentType *string    `json:"contentType,omitempty"`
+	CreateTime  *time.Time `json:"createTime,omitempty"`
+
+	// FileName The name it was uploaded with (shown, and offered when saving).
+	FileName *string `json:"fileName,omitempty"`
+
+	// HasThumbnail Images have a small JPEG beside them.
+	HasThumbnail *bool   `json:"hasThumbnail,omitempty"`
+	Id           *string `json:"id,omitempty"`
+
+	// Sha256 Hex SHA-256 of the bytes.
+	Sha256       *string `json:"sha256,omitempty"`
+	SizeBytes    *string `json:"sizeBytes,omitempty"`
+	TaskId       *string `json:"taskId,omitempty"`
+	UploaderId   *string `json:"uploaderId,omitempty"`
+	UploaderName *string `json:"uploaderName,omitempty"`
+}
+
 // CrmTaskV1CloseRule defines model for crm.task.v1.CloseRule.
 type CrmTaskV1CloseRule struct {
 	// IdleSeconds IDLE: how long without action or comment.
@@ -568,6 +591,11 @@ type CrmTaskV1GetTaskStatsResponse struct {
 	MyTasks   *string                 `json:"myTasks,omitempty"`
 	OpenTasks *string                 `json:"openTasks,omitempty"`
 	Processes *[]CrmTaskV1ProcessLoad `json:"processes,omitempty"`
+}
+
+// CrmTaskV1ListAttachmentsResponse defines model for crm.task.v1.ListAttachmentsResponse.
+type CrmTaskV1ListAttachmentsResponse struct {
+	Attachments *[]CrmTaskV1Attachment `json:"attachments,omitempty"`
 }
 
 // CrmTaskV1ListCommentsResponse defines model for crm.task.v1.ListCommentsResponse.
@@ -1725,6 +1753,12 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/tasks/{id}:return (the `TaskServiceReturnTask` operationId).
 	TaskServiceReturnTask(ctx context.Context, id string, body TaskServiceReturnTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// AttachmentServiceListAttachments Lists a task's attachments, oldest first (the timeline shows them on
+	// their comments).
+	//
+	// Corresponds with GET /api/v1/tasks/{task_id}/attachments (the `AttachmentServiceListAttachments` operationId).
+	AttachmentServiceListAttachments(ctx context.Context, taskId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// TaskServiceListComments Lists a task's comments, oldest first.
 	//
 	// Corresponds with GET /api/v1/tasks/{task_id}/comments (the `TaskServiceListComments` operationId).
@@ -2879,6 +2913,22 @@ func (c *Client) TaskServiceReturnTaskWithBody(ctx context.Context, id string, c
 // Corresponds with POST /api/v1/tasks/{id}:return (the `TaskServiceReturnTask` operationId).
 func (c *Client) TaskServiceReturnTask(ctx context.Context, id string, body TaskServiceReturnTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewTaskServiceReturnTaskRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// AttachmentServiceListAttachments Lists a task's attachments, oldest first (the timeline shows them on
+// their comments).
+//
+// Corresponds with GET /api/v1/tasks/{task_id}/attachments (the `AttachmentServiceListAttachments` operationId).
+func (c *Client) AttachmentServiceListAttachments(ctx context.Context, taskId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewAttachmentServiceListAttachmentsRequest(c.Server, taskId)
 	if err != nil {
 		return nil, err
 	}
@@ -5213,6 +5263,40 @@ func NewTaskServiceReturnTaskRequestWithBody(server string, id string, contentTy
 	return req, nil
 }
 
+// NewAttachmentServiceListAttachmentsRequest constructs an http.Request for the AttachmentServiceListAttachments method
+func NewAttachmentServiceListAttachmentsRequest(server string, taskId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "task_id", taskId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tasks/%s/attachments", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewTaskServiceListCommentsRequest constructs an http.Request for the TaskServiceListComments method
 func NewTaskServiceListCommentsRequest(server string, taskId string, params *TaskServiceListCommentsParams) (*http.Request, error) {
 	var err error
@@ -6223,6 +6307,14 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/tasks/{id}:return (the `TaskServiceReturnTask` operationId).
 	TaskServiceReturnTaskWithResponse(ctx context.Context, id string, body TaskServiceReturnTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*TaskServiceReturnTaskResponse, error)
+
+	// AttachmentServiceListAttachmentsWithResponse Lists a task's attachments, oldest first (the timeline shows them on
+	// their comments).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/tasks/{task_id}/attachments (the `AttachmentServiceListAttachments` operationId).
+	AttachmentServiceListAttachmentsWithResponse(ctx context.Context, taskId string, reqEditors ...RequestEditorFn) (*AttachmentServiceListAttachmentsResponse, error)
 
 	// TaskServiceListCommentsWithResponse Lists a task's comments, oldest first.
 	//
@@ -9668,6 +9760,82 @@ func (r TaskServiceReturnTaskResponse) ContentType() string {
 	return ""
 }
 
+type AttachmentServiceListAttachmentsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1ListAttachmentsResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r AttachmentServiceListAttachmentsResponse) GetJSON200() *CrmTaskV1ListAttachmentsResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r AttachmentServiceListAttachmentsResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r AttachmentServiceListAttachmentsResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r AttachmentServiceListAttachmentsResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r AttachmentServiceListAttachmentsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r AttachmentServiceListAttachmentsResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r AttachmentServiceListAttachmentsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r AttachmentServiceListAttachmentsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r AttachmentServiceListAttachmentsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r AttachmentServiceListAttachmentsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type TaskServiceListCommentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -11237,6 +11405,20 @@ func (c *ClientWithResponses) TaskServiceReturnTaskWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseTaskServiceReturnTaskResponse(rsp)
+}
+
+// AttachmentServiceListAttachmentsWithResponse Lists a task's attachments, oldest first (the timeline shows them on
+// their comments).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/tasks/{task_id}/attachments (the `AttachmentServiceListAttachments` operationId).
+func (c *ClientWithResponses) AttachmentServiceListAttachmentsWithResponse(ctx context.Context, taskId string, reqEditors ...RequestEditorFn) (*AttachmentServiceListAttachmentsResponse, error) {
+	rsp, err := c.AttachmentServiceListAttachments(ctx, taskId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseAttachmentServiceListAttachmentsResponse(rsp)
 }
 
 // TaskServiceListCommentsWithResponse Lists a task's comments, oldest first.
@@ -14117,6 +14299,67 @@ func ParseTaskServiceReturnTaskResponse(rsp *http.Response) (*TaskServiceReturnT
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseAttachmentServiceListAttachmentsResponse parses an HTTP response from a AttachmentServiceListAttachmentsWithResponse call
+func ParseAttachmentServiceListAttachmentsResponse(rsp *http.Response) (*AttachmentServiceListAttachmentsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &AttachmentServiceListAttachmentsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1ListAttachmentsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest GoogleRpcStatus

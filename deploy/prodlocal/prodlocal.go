@@ -38,6 +38,9 @@ type Config struct {
 	SQLToolBin  string `env:"CRM_TEMPORAL_SQL_TOOL_BIN,required"`
 	UIServerBin string `env:"CRM_TEMPORAL_UI_SERVER_BIN,required"`
 	CLI         string `env:"CRM_TEMPORAL_BIN,required"`
+	// WeedBin is SeaweedFS's weed, the S3-compatible server attachments
+	// go to; unset, they stay on the local disk.
+	WeedBin string `env:"CRM_WEED_BIN"`
 	// SchemaDir is the server module's schema/postgresql/v12 folder.
 	SchemaDir string `env:"CRM_TEMPORAL_SCHEMA_DIR,required"`
 	// Namespace is the one the services use.
@@ -57,6 +60,7 @@ type Cluster struct {
 	dir    string
 
 	server, ui *proc
+	objects    *objectStore
 	// productEnv names the variables StartProduct set in this process.
 	productEnv []string
 
@@ -160,6 +164,10 @@ func (c *Cluster) up(ctx context.Context) error {
 		return err
 	}
 
+	if err := c.startObjectStore(ctx); err != nil {
+		return err
+	}
+
 	c.step("registering namespace %s and the search attributes with the Temporal CLI", c.cfg.Namespace)
 	return c.registerNamespace(ctx)
 }
@@ -168,6 +176,7 @@ func (c *Cluster) up(ctx context.Context) error {
 // folder stays when keep is set (to read the logs of a failed run).
 func (c *Cluster) Down(keep bool) {
 	c.ui.stop(10 * time.Second)
+	c.objects.stop()
 	c.server.stop(20 * time.Second)
 	if err := c.dropDatabases(); err != nil {
 		c.step("dropping the databases failed: %v", err)

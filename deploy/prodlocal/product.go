@@ -81,6 +81,9 @@ func (c *Cluster) StartProduct(ctx context.Context, p Product, log *slog.Logger,
 		"CRM_INTERNAL_KEY": base64.StdEncoding.EncodeToString(key),
 		"CRM_LOG_FORMAT":   "json",
 	}
+	for k, v := range c.objects.env() {
+		env[k] = v
+	}
 	for k, v := range env {
 		if err := os.Setenv(k, v); err != nil {
 			return nil, err

@@ -150,6 +150,8 @@ func (b *chatBot) register() {
 	b.bot.Handle("/help", b.onHelp)
 	b.bot.Handle(tele.OnText, b.onText)
 	b.bot.Handle(tele.OnCallback, b.onCallback)
+	b.bot.Handle(tele.OnPhoto, b.onFile)
+	b.bot.Handle(tele.OnDocument, b.onFile)
 }
 
 // ctx bounds the work on one update. It does not end with the service, so

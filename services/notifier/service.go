@@ -208,6 +208,8 @@ type Deps struct {
 	Identity  identityv1.IdentityServiceClient
 	Tasks     taskv1.TaskServiceClient
 	Forwarder *auth.Forwarder
+	// Files stores the files people send to the bot (nil: refused).
+	Files taskv1.AttachmentServiceClient
 }
 
 // Service is the notifier: its gRPC API, the expander, the sender and the
@@ -219,6 +221,7 @@ type Service struct {
 	identity identityv1.IdentityServiceClient
 	tasks    taskv1.TaskServiceClient
 	fwd      *auth.Forwarder
+	files    taskv1.AttachmentServiceClient
 
 	wakeExpand chan struct{}
 	wakeSend   chan struct{}
@@ -248,6 +251,7 @@ func New(db *gorm.DB, deps Deps, opts Options) (*Service, error) {
 		identity:   deps.Identity,
 		tasks:      deps.Tasks,
 		fwd:        deps.Forwarder,
+		files:      deps.Files,
 		wakeExpand: make(chan struct{}, 1),
 		wakeSend:   make(chan struct{}, 1),
 	}, nil
@@ -373,6 +377,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		Identity:  identityv1.NewIdentityServiceClient(identityConn),
 		Tasks:     taskv1.NewTaskServiceClient(taskConn),
 		Forwarder: fwd,
+		Files:     taskv1.NewAttachmentServiceClient(taskConn),
 	}, cfg.Options(log))
 	if err != nil {
 		return err

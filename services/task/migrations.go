@@ -264,6 +264,29 @@ var migrations = []*database.Migration{
 			return nil
 		},
 	},
+	{
+		// Files attached to comments: the bytes live in the blob store under
+		// storage_key (and a thumbnail's under thumbnail_key); the row says
+		// what they are and whose.
+		ID: "0011_attachments",
+		Migrate: func(tx *gorm.DB) error {
+			type attachment struct {
+				ID           int64  `gorm:"primaryKey"`
+				TaskID       int64  `gorm:"not null;index:attachments_task"`
+				CommentID    int64  `gorm:"not null;index:attachments_comment"`
+				FileName     string `gorm:"size:255;not null"`
+				ContentType  string `gorm:"size:100;not null"`
+				SizeBytes    int64  `gorm:"not null"`
+				Sha256       string `gorm:"size:64;not null"`
+				StorageKey   string `gorm:"size:300;not null"`
+				ThumbnailKey string `gorm:"size:300;not null;default:''"`
+				UploaderID   int64  `gorm:"not null"`
+				UploaderName string `gorm:"size:200;not null"`
+				CreatedAt    int64  `gorm:"not null"`
+			}
+			return tx.Table("attachments").Migrator().CreateTable(&attachment{})
+		},
+	},
 }
 
 // pgSequence names the sequence behind a table's id on PostgreSQL.

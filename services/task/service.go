@@ -17,6 +17,7 @@ import (
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/blobstore"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
@@ -34,6 +35,7 @@ const Name = "task"
 // Config is the task service's configuration.
 type Config struct {
 	config.Common
+	Attachments AttachmentConfig
 }
 
 // Deps are the services and the workflow client the task service uses.
@@ -111,6 +113,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	go idem.Sweep(ctx, log)
 	g := grpcserver.New(log, auth.NewGuard(auth.NewKeyring(key)), idem.ServerOption())
 	taskv1.RegisterTaskServiceServer(g, srv)
+	blobs, err := blobstore.Open(ctx, cfg.Attachments.Config, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	taskv1.RegisterAttachmentServiceServer(g, NewAttachmentServer(srv, blobs, cfg.Attachments))
 	log.Info("serving", "addr", cfg.Endpoints.Task)
 	return g.Serve(ctx, cfg.Endpoints.Task)
 }

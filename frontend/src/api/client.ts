@@ -33,6 +33,7 @@ export type TaskKind = Schemas['crm.task.v1.TaskKind']
 export type TaskEvent = Schemas['crm.task.v1.TaskEvent']
 export type TaskEventKind = Schemas['crm.task.v1.TaskEventKind']
 export type TaskComment = Schemas['crm.task.v1.Comment']
+export type Attachment = Schemas['crm.task.v1.Attachment']
 export type TaskStats = Schemas['crm.task.v1.GetTaskStatsResponse']
 export type ProcessLoad = Schemas['crm.task.v1.ProcessLoad']
 export type Route = Schemas['crm.task.v1.Route']
@@ -50,6 +51,11 @@ export interface SessionHooks {
 }
 
 const hooks: SessionHooks = { token: () => null, ended: () => {} }
+
+/** The session's bearer token, for the calls openapi-fetch cannot make (file uploads and downloads). */
+export function sessionToken(): string | null {
+  return hooks.token()
+}
 
 export function bindSession(h: SessionHooks): void {
   hooks.token = h.token

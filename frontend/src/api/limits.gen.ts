@@ -10,6 +10,10 @@ export const LIMITS = {
     comment: { maxLength: 4000 },
     resolution: { maxLength: 100 },
   },
+  AttachmentHeader: {
+    fileName: { maxLength: 255 },
+    commentText: { maxLength: 4000 },
+  },
   AuditEvent: {
     actorLogin: { maxLength: 64 },
     action: { maxLength: 64 },

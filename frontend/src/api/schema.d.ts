@@ -585,6 +585,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{task_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists a task's attachments, oldest first (the timeline shows them on
+         *     their comments).
+         */
+        get: operations["AttachmentService_ListAttachments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{task_id}/comments": {
         parameters: {
             query?: never;
@@ -998,6 +1018,30 @@ export interface components {
              */
             unreachableMessages?: string;
         };
+        /** @description Attachment describes a stored file. */
+        "crm.task.v1.Attachment": {
+            /** Format: int64 */
+            commentId?: string;
+            /** @description The type sniffed from its bytes (image/jpeg, application/pdf …). */
+            contentType?: string;
+            /** Format: date-time */
+            createTime?: string;
+            /** @description The name it was uploaded with (shown, and offered when saving). */
+            fileName?: string;
+            /** @description Images have a small JPEG beside them. */
+            hasThumbnail?: boolean;
+            /** Format: int64 */
+            id?: string;
+            /** @description Hex SHA-256 of the bytes. */
+            sha256?: string;
+            /** Format: int64 */
+            sizeBytes?: string;
+            /** Format: int64 */
+            taskId?: string;
+            /** Format: int64 */
+            uploaderId?: string;
+            uploaderName?: string;
+        };
         "crm.task.v1.CloseRule": {
             /**
              * Format: int64
@@ -1052,6 +1096,9 @@ export interface components {
             /** Format: int64 */
             openTasks?: string;
             processes?: components["schemas"]["crm.task.v1.ProcessLoad"][];
+        };
+        "crm.task.v1.ListAttachmentsResponse": {
+            attachments?: components["schemas"]["crm.task.v1.Attachment"][];
         };
         "crm.task.v1.ListCommentsResponse": {
             comments?: components["schemas"]["crm.task.v1.Comment"][];
@@ -2999,6 +3046,41 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    AttachmentService_ListAttachments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.ListAttachmentsResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             /** @description An unexpected error response. */
             default: {
                 headers: {

@@ -608,6 +608,22 @@ export default {
         cancel: '{number} cancelled',
       },
     },
+    attachments: {
+      title: 'Files',
+      none: 'No files yet.',
+      drop: 'Drop photos or documents here to attach them, each on a comment of its own.',
+      choose: 'Attach files',
+      download: 'Download {name}',
+      errors: {
+        tooLarge: 'The file is too large: at most {max} MB.',
+        type: 'Files of this type cannot be attached: photos, PDF, office documents and text can.',
+        mismatch: 'The file’s contents do not match its name.',
+        limit: 'The comment holds as many files as it may.',
+        empty: 'The file is empty.',
+        failed: 'The file was not attached: {message}',
+        load: 'The files could not be read: {message}',
+      },
+    },
     comment: {
       label: 'Add a comment',
       placeholder: 'What happened, what is next…',

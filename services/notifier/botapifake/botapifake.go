@@ -114,6 +114,7 @@ type Server struct {
 	webhookURL    string
 	webhookSecret string
 	calls         map[string]int
+	files         map[string]storedFile
 }
 
 // New starts a fake for the bot token on a free loopback port.
@@ -209,6 +210,10 @@ func (s *Server) FailSends(chatID int64, kind Fault, times, retryAfter int) {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	if filePath, ok := strings.CutPrefix(r.URL.Path, "/file/bot"+s.token+"/"); ok {
+		s.serveFile(w, r, filePath)
+		return
+	}
 	method, ok := strings.CutPrefix(r.URL.Path, "/bot"+s.token+"/")
 	if !ok || r.Method != http.MethodPost && r.Method != http.MethodGet {
 		writeAPI(w, http.StatusNotFound, map[string]any{"ok": false, "error_code": 404, "description": "Not Found"})
@@ -246,6 +251,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		s.webhookURL, s.webhookSecret = params["url"], params["secret_token"]
 		s.mu.Unlock()
 		writeOK(w, true)
+	case "getFile":
+		s.getFile(w, params)
 	case "deleteWebhook":
 		s.mu.Lock()
 		s.webhookURL, s.webhookSecret = "", ""
