@@ -11,11 +11,11 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 )
 
@@ -491,15 +491,11 @@ func contractProto(c *contractRow) *contractv1.Contract {
 		Address:          c.Address,
 		Status:           contractv1.ContractStatus(c.Status),
 		ConnectionTaskId: c.ConnectionTaskID,
-		CreateTime:       micros(c.CreatedAt),
-		UpdateTime:       micros(c.UpdatedAt),
+		CreateTime:       micros.Proto(c.CreatedAt),
+		UpdateTime:       micros.Proto(c.UpdatedAt),
 	}
 	if c.ActivatedAt != 0 {
-		p.ActivateTime = micros(c.ActivatedAt)
+		p.ActivateTime = micros.Proto(c.ActivatedAt)
 	}
 	return p
-}
-
-func micros(us int64) *timestamppb.Timestamp {
-	return timestamppb.New(timestampFromMicros(us))
 }

@@ -140,5 +140,3 @@ func (s *Server) removeStranded(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
-
-func timestampFromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

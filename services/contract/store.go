@@ -9,6 +9,7 @@ import (
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/micros"
 )
 
 // tariffRow and contractRow are the service's tables. Times are Unix
@@ -51,7 +52,7 @@ type store struct {
 	now func() time.Time
 }
 
-func (s *store) micros() int64 { return s.now().UTC().UnixMicro() }
+func (s *store) micros() int64 { return micros.Of(s.now()) }
 
 // --- tariffs ---------------------------------------------------------------
 

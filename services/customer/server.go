@@ -8,10 +8,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"google.golang.org/protobuf/types/known/timestamppb"
-
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 )
 
@@ -247,8 +246,8 @@ func toProto(r *customerRow) *customerv1.Customer {
 		Name:       r.Name,
 		Email:      r.Email,
 		Address:    r.Address,
-		CreateTime: micros(r.CreatedAt),
-		UpdateTime: micros(r.UpdatedAt),
+		CreateTime: micros.Proto(r.CreatedAt),
+		UpdateTime: micros.Proto(r.UpdatedAt),
 		Etag:       strconv.FormatInt(r.Version, 10),
 	}
 	for _, p := range r.Phones {
@@ -259,8 +258,4 @@ func toProto(r *customerRow) *customerv1.Customer {
 
 func phoneProto(p phoneRow) *customerv1.Phone {
 	return &customerv1.Phone{Id: p.ID, Number: p.Number, Label: p.Label}
-}
-
-func micros(us int64) *timestamppb.Timestamp {
-	return timestamppb.New(timestampFromMicros(us))
 }

@@ -67,5 +67,3 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	log.Info("serving", "addr", cfg.Endpoints.Customer)
 	return srv.Serve(ctx, cfg.Endpoints.Customer)
 }
-
-func timestampFromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

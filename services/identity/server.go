@@ -15,12 +15,12 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/logging"
+	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 )
 
@@ -215,7 +215,7 @@ func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*iden
 	}
 	return &identityv1.LoginResponse{
 		AccessToken:        token,
-		ExpiresAt:          micros(sess.ExpiresAt),
+		ExpiresAt:          micros.Proto(sess.ExpiresAt),
 		User:               userProto(full),
 		MustChangePassword: u.MustChangePassword,
 	}, nil
@@ -327,7 +327,7 @@ func (s *Server) Authenticate(ctx context.Context, req *identityv1.AuthenticateR
 		Permissions: perms,
 		GroupIds:    groups,
 		SessionId:   strconv.FormatInt(sess.ID, 10),
-		ExpiresAt:   micros(min(sess.ExpiresAt, idleEnd)),
+		ExpiresAt:   micros.Proto(min(sess.ExpiresAt, idleEnd)),
 		// The gateway carries it to every service's guard.
 		MustChangePassword: sess.MustChangePassword,
 	}, nil
@@ -488,8 +488,6 @@ func invalid(errs []fault.Violation) error {
 	return e
 }
 
-func micros(us int64) *timestamppb.Timestamp { return timestamppb.New(time.UnixMicro(us).UTC()) }
-
 func userTarget(id int64) string  { return "user:" + strconv.FormatInt(id, 10) }
 func groupTarget(id int64) string { return "group:" + strconv.FormatInt(id, 10) }
 
@@ -504,7 +502,7 @@ func userProto(u *user) *identityv1.User {
 		Language:       u.Language,
 		GroupIds:       u.groups,
 		TelegramLinked: u.telegram,
-		CreateTime:     micros(u.CreatedAt),
+		CreateTime:     micros.Proto(u.CreatedAt),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/micros"
 )
 
 // forwarder hands each task step's notice to the notifier. A step is
@@ -96,7 +97,7 @@ func eventID(e *eventRow) string {
 
 func notice(t *taskRow, e *eventRow) *notifierv1.TaskNotice {
 	n := &notifierv1.TaskNotice{
-		EventId: eventID(e), Kind: taskv1.TaskEventKind(e.Kind), Time: micros(e.At),
+		EventId: eventID(e), Kind: taskv1.TaskEventKind(e.Kind), Time: micros.Proto(e.At),
 		TaskId: t.ID, TaskNumber: t.Number, TaskTitle: t.Title, TaskKind: taskv1.TaskKind(t.Kind), TaskState: taskv1.TaskState(t.State),
 		CustomerId: t.CustomerID, CustomerName: t.CustomerName, ContractId: t.ContractID, ContractNumber: t.ContractNumber,
 		RouteId: t.RouteID, RouteName: t.RouteName, ProcessName: e.ProcessName, FromProcessName: e.FromProcessName,
