@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/micros"
@@ -37,19 +39,21 @@ func (f *forwarder) kick() {
 // run forwards notices until ctx ends, backing off while the notifier is
 // unreachable.
 func (f *forwarder) run(ctx context.Context) {
-	backoff := time.Second
+	// While the notifier is unreachable the wait doubles from a second up
+	// to a minute; any success starts it again from a second.
+	failing := &backoff.ExponentialBackOff{InitialInterval: time.Second, Multiplier: 2, MaxInterval: time.Minute}
 	for {
 		n, err := f.flush(ctx)
 		wait := 2 * time.Second
 		switch {
 		case err != nil:
-			f.log.Warn("cannot hand notices to the notifier; retrying", "err", err, "in", backoff)
-			wait = backoff
-			backoff = min(2*backoff, time.Minute)
+			wait = failing.NextBackOff()
+			f.log.Warn("cannot hand notices to the notifier; retrying", "err", err, "in", wait)
 		case n > 0:
-			backoff, wait = time.Second, 0
+			failing.Reset()
+			wait = 0
 		default:
-			backoff = time.Second
+			failing.Reset()
 		}
 		select {
 		case <-ctx.Done():
