@@ -4,13 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
@@ -100,7 +96,7 @@ func (s *Server) CreateTariff(ctx context.Context, req *contractv1.CreateTariffR
 		errs = append(errs, fault.Violation{Field: "monthlyFee", Description: "give the monthly fee"})
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	if err := s.store.createTariff(ctx, row); err != nil {
 		return nil, err
@@ -169,7 +165,7 @@ func (s *Server) UpdateTariff(ctx context.Context, req *contractv1.UpdateTariffR
 		}
 	}
 	if errs := checkTariff(&next); len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	if len(cols) > 0 {
 		if err := s.store.updateTariff(ctx, t.GetId(), version, cols); err != nil {
@@ -208,7 +204,7 @@ func (s *Server) SuggestTariffs(ctx context.Context, req *contractv1.SuggestTari
 		errs = append(errs, fault.Violation{Field: "currency", Description: fmt.Sprintf("%q is not a currency code", req.GetCurrency())})
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	rows, err := s.store.suitable(ctx, n.Kind, n.Currency)
 	if err != nil {
@@ -243,7 +239,7 @@ func (s *Server) CreateContract(ctx context.Context, req *contractv1.CreateContr
 		errs = append(errs, fault.Violation{Field: "address", Description: fmt.Sprintf("the address is %d characters long; at most %d", n, maxAddress)})
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	tariff, err := s.store.tariff(ctx, req.GetTariffId())
 	if fault.Is(err, fault.NotFound) {
@@ -298,15 +294,10 @@ func (s *Server) CreateContract(ctx context.Context, req *contractv1.CreateContr
 // caller: the caller's principal goes with the call.
 func (s *Server) customer(ctx context.Context, id int64) (*customerv1.Customer, error) {
 	resp, err := s.customers.GetCustomer(ctx, &customerv1.GetCustomerRequest{Id: id})
-	switch status.Code(err) {
-	case codes.OK:
-		return resp.GetCustomer(), nil
-	case codes.NotFound:
-		return nil, fault.Field("customerId", "customer %d does not exist", id)
-	case codes.Unavailable, codes.DeadlineExceeded:
-		return nil, fault.New(fault.Unavailable, "the customer service does not answer; try again in a moment")
+	if err != nil {
+		return nil, fault.Peer("customer", err, fault.Field("customerId", "customer %d does not exist", id))
 	}
-	return nil, err
+	return resp.GetCustomer(), nil
 }
 
 // startFailed says why a contract could not be opened when its connection
@@ -317,27 +308,10 @@ func startFailed(err error) error {
 	if errors.As(err, &fe) {
 		return err
 	}
-	if unreachable(err) {
+	if fault.Unreachable(err) {
 		return fault.New(fault.Unavailable, "the connection could not be started: the task service does not answer; try again in a moment")
 	}
 	return err
-}
-
-// unreachable tells an error of a service that could not be reached or did
-// not answer in time: a gRPC status (or an error carrying one, as Temporal's
-// service errors do) of Unavailable or DeadlineExceeded, a network error, or
-// the call's own deadline.
-func unreachable(err error) bool {
-	code := codes.Unknown
-	var carrier interface{ Status() *status.Status }
-	if st, ok := status.FromError(err); ok {
-		code = st.Code()
-	} else if errors.As(err, &carrier) {
-		code = carrier.Status().Code()
-	}
-	var netErr *net.OpError
-	return code == codes.Unavailable || code == codes.DeadlineExceeded ||
-		errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func (s *Server) GetContract(ctx context.Context, req *contractv1.GetContractRequest) (*contractv1.GetContractResponse, error) {
@@ -455,14 +429,6 @@ func (s *Server) DeleteContract(ctx context.Context, req *contractv1.DeleteContr
 }
 
 // --- shared ----------------------------------------------------------------
-
-func invalid(errs []fault.Violation) error {
-	e := &fault.Error{Kind: fault.Invalid, Message: errs[0].Description, Violations: errs}
-	if len(errs) > 1 {
-		e.Message = fmt.Sprintf("%s (and %d more problems)", errs[0].Description, len(errs)-1)
-	}
-	return e
-}
 
 func kindWord(k customerv1.CustomerKind) string {
 	if k == customerv1.CustomerKind_CUSTOMER_KIND_COMPANY {

@@ -67,7 +67,7 @@ func (s *Server) CreateCustomer(ctx context.Context, req *customerv1.CreateCusto
 		row.Phones = append(row.Phones, pr)
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	if err := s.store.create(ctx, row); err != nil {
 		return nil, taken(err, func(number string) string { return fmt.Sprintf("phones[%d].number", seen[number]) })
@@ -132,7 +132,7 @@ func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCusto
 		}
 	}
 	if errs := checkFields(&next, customerv1.CustomerKind(next.Kind)); len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	if len(cols) > 0 {
 		if err := s.store.update(ctx, c.GetId(), version, cols); err != nil {
@@ -149,7 +149,7 @@ func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCusto
 func (s *Server) AddPhone(ctx context.Context, req *customerv1.AddPhoneRequest) (*customerv1.AddPhoneResponse, error) {
 	pr, v := checkPhone("", req.GetPhone())
 	if v != nil {
-		return nil, invalid([]fault.Violation{*v})
+		return nil, fault.Fields([]fault.Violation{*v})
 	}
 	pr.CustomerID = req.GetCustomerId()
 	if err := s.store.addPhone(ctx, &pr, maxPhones); err != nil {
@@ -217,14 +217,6 @@ func checkPhone(field string, p *customerv1.Phone) (phoneRow, *fault.Violation) 
 		return phoneRow{}, &fault.Violation{Field: at("label"), Description: fmt.Sprintf("the label is longer than %d characters", maxLabel)}
 	}
 	return phoneRow{Number: number, Label: label}, nil
-}
-
-func invalid(errs []fault.Violation) error {
-	e := &fault.Error{Kind: fault.Invalid, Message: errs[0].Description, Violations: errs}
-	if len(errs) > 1 {
-		e.Message = fmt.Sprintf("%s (and %d more problems)", errs[0].Description, len(errs)-1)
-	}
-	return e
 }
 
 // taken turns errPhoneTaken into a 409 that names the holder; field says

@@ -155,7 +155,7 @@ func (s *Server) RecordAuditEvent(ctx context.Context, req *identityv1.RecordAud
 		errs = append(errs, fault.Violation{Field: "event.time", Description: "the time is not a valid timestamp"})
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	row := auditRow{
 		ActorID: ev.GetActorId(), ActorLogin: ev.GetActorLogin(), Action: action,

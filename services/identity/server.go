@@ -388,7 +388,7 @@ func (s *Server) ChangePassword(ctx context.Context, req *identityv1.ChangePassw
 		errs = append(errs, *v)
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	u, err := s.store.userByID(ctx, id)
 	if fault.Is(err, fault.NotFound) || err == nil && !u.Active {
@@ -465,7 +465,7 @@ func (s *Server) UpdateProfile(ctx context.Context, req *identityv1.UpdateProfil
 		}
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	if err := s.store.updateUser(ctx, id, userChange{cols: cols}); err != nil {
 		if fault.Is(err, fault.NotFound) {
@@ -478,14 +478,6 @@ func (s *Server) UpdateProfile(ctx context.Context, req *identityv1.UpdateProfil
 		return nil, err
 	}
 	return &identityv1.UpdateProfileResponse{Profile: profileProto(u)}, nil
-}
-
-func invalid(errs []fault.Violation) error {
-	e := &fault.Error{Kind: fault.Invalid, Message: errs[0].Description, Violations: errs}
-	if len(errs) > 1 {
-		e.Message = fmt.Sprintf("%s (and %d more problems)", errs[0].Description, len(errs)-1)
-	}
-	return e
 }
 
 func userTarget(id int64) string  { return "user:" + strconv.FormatInt(id, 10) }

@@ -74,7 +74,7 @@ func (s *Server) CreateUser(ctx context.Context, req *identityv1.CreateUserReque
 	}
 	errs = append(errs, rv...)
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	hash, err := s.hash(ctx, in.GetPassword())
 	if err != nil {
@@ -163,7 +163,7 @@ func (s *Server) UpdateUser(ctx context.Context, req *identityv1.UpdateUserReque
 		}
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	if contains(paths, "password") {
 		hash, err := s.hash(ctx, in.GetPassword())
