@@ -35,11 +35,9 @@ import (
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/bootstrap"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
-	"github.com/telecomcrm/crm/services/platform/grpcclient"
-	"github.com/telecomcrm/crm/services/platform/grpcserver"
-	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/metrics"
 	"github.com/telecomcrm/crm/services/platform/process"
 )
@@ -348,49 +346,32 @@ func OpenDB(ctx context.Context, c config.Common, log *slog.Logger) (*gorm.DB, e
 
 // Run serves the notifier until ctx ends.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
-	key, err := cfg.SigningKey()
-	if err != nil {
-		return err
-	}
-	db, err := OpenDB(ctx, cfg.Common, log)
-	if err != nil {
-		return err
-	}
-	defer database.Close(db)
-	keys := auth.NewKeyring(key)
-	fwd := auth.NewForwarder(keys, Name)
-	identityConn, err := grpcclient.Dial(cfg.Endpoints.Identity, fwd)
-	if err != nil {
-		return err
-	}
-	defer identityConn.Close()
-	taskConn, err := grpcclient.Dial(cfg.Endpoints.Task, fwd)
-	if err != nil {
-		return err
-	}
-	defer taskConn.Close()
-	svc, err := New(db, Deps{
-		Identity:  identityv1.NewIdentityServiceClient(identityConn),
-		Tasks:     taskv1.NewTaskServiceClient(taskConn),
-		Forwarder: fwd,
-	}, cfg.Options(log))
-	if err != nil {
-		return err
-	}
-	stats := newStatsCollector(svc.Stats, log)
-	if err := metrics.Default().Register(stats); err != nil {
-		return err
-	}
-	defer metrics.Default().Unregister(stats)
-	idem := ledger.New(db)
-	go idem.Sweep(ctx, log)
-	srv := grpcserver.New(log, auth.NewGuard(keys), idem.ServerOption())
-	notifierv1.RegisterNotifierServiceServer(srv, svc.Server())
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		log.Info("serving", "addr", cfg.Endpoints.Notifier, "bot", svc.BotEnabled())
-		return srv.Serve(ctx, cfg.Endpoints.Notifier)
+	open := func(ctx context.Context) (*gorm.DB, error) { return OpenDB(ctx, cfg.Common, log) }
+	return bootstrap.Run(ctx, Name, cfg.Common, log, open, cfg.Endpoints.Notifier, func(boot *bootstrap.Service) error {
+		identityConn, err := boot.Dial(cfg.Endpoints.Identity)
+		if err != nil {
+			return err
+		}
+		taskConn, err := boot.Dial(cfg.Endpoints.Task)
+		if err != nil {
+			return err
+		}
+		svc, err := New(boot.DB, Deps{
+			Identity:  identityv1.NewIdentityServiceClient(identityConn),
+			Tasks:     taskv1.NewTaskServiceClient(taskConn),
+			Forwarder: boot.Forward,
+		}, cfg.Options(log))
+		if err != nil {
+			return err
+		}
+		stats := newStatsCollector(svc.Stats, log)
+		if err := metrics.Default().Register(stats); err != nil {
+			return err
+		}
+		boot.Defer(func() { metrics.Default().Unregister(stats) })
+		notifierv1.RegisterNotifierServiceServer(boot.Server, svc.Server())
+		log.Info("Telegram", "bot", svc.BotEnabled())
+		boot.Go(svc.Run)
+		return nil
 	})
-	g.Go(func() error { return svc.Run(ctx) })
-	return g.Wait()
 }
