@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -118,17 +117,13 @@ func (s *Server) UpdateTariff(ctx context.Context, req *contractv1.UpdateTariffR
 	if err != nil {
 		return nil, err
 	}
-	version := current.Version
-	if t.GetEtag() != "" {
-		v, err := strconv.ParseInt(t.GetEtag(), 10, 64)
-		if err != nil {
-			return nil, fault.Field("etag", "the etag %q is not one this service gave", t.GetEtag())
-		}
-		version = v
+	version, err := fault.Version(t.GetEtag(), current.Version)
+	if err != nil {
+		return nil, err
 	}
-	paths := req.GetUpdateMask().GetPaths()
-	if len(paths) == 0 {
-		return nil, fault.Field("updateMask", "name the fields to change")
+	paths, err := fault.Mask(req.GetUpdateMask().GetPaths())
+	if err != nil {
+		return nil, err
 	}
 	next := *current
 	cols := map[string]any{}

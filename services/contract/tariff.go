@@ -144,6 +144,6 @@ func tariffProto(t *tariffRow) *contractv1.Tariff {
 		Active:       &active,
 		CreateTime:   micros.Proto(t.CreatedAt),
 		UpdateTime:   micros.Proto(t.UpdatedAt),
-		Etag:         fmt.Sprint(t.Version),
+		Etag:         fault.Etag(t.Version),
 	}
 }

@@ -97,17 +97,13 @@ func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCusto
 	if err != nil {
 		return nil, err
 	}
-	version := current.Version
-	if c.GetEtag() != "" {
-		v, err := strconv.ParseInt(c.GetEtag(), 10, 64)
-		if err != nil {
-			return nil, fault.Field("etag", "the etag %q is not one this service gave", c.GetEtag())
-		}
-		version = v
+	version, err := fault.Version(c.GetEtag(), current.Version)
+	if err != nil {
+		return nil, err
 	}
-	paths := req.GetUpdateMask().GetPaths()
-	if len(paths) == 0 {
-		return nil, fault.Field("updateMask", "name the fields to change")
+	paths, err := fault.Mask(req.GetUpdateMask().GetPaths())
+	if err != nil {
+		return nil, err
 	}
 	next := *current
 	cols := map[string]any{}
@@ -240,7 +236,7 @@ func toProto(r *customerRow) *customerv1.Customer {
 		Address:    r.Address,
 		CreateTime: micros.Proto(r.CreatedAt),
 		UpdateTime: micros.Proto(r.UpdatedAt),
-		Etag:       strconv.FormatInt(r.Version, 10),
+		Etag:       fault.Etag(r.Version),
 	}
 	for _, p := range r.Phones {
 		c.Phones = append(c.Phones, phoneProto(p))

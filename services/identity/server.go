@@ -438,9 +438,9 @@ func (s *Server) UpdateProfile(ctx context.Context, req *identityv1.UpdateProfil
 		return nil, err
 	}
 	p := req.GetProfile()
-	paths := req.GetUpdateMask().GetPaths()
-	if len(paths) == 0 {
-		return nil, fault.Field("updateMask", "name the fields to change: displayName, language, notifySelf")
+	paths, err := fault.Mask(req.GetUpdateMask().GetPaths(), "displayName", "language", "notifySelf")
+	if err != nil {
+		return nil, err
 	}
 	cols := map[string]any{}
 	var errs []fault.Violation

@@ -114,9 +114,9 @@ func (s *Server) UpdateUser(ctx context.Context, req *identityv1.UpdateUserReque
 		return nil, err
 	}
 	in.Id = id
-	paths := req.GetUpdateMask().GetPaths()
-	if len(paths) == 0 {
-		return nil, fault.Field("updateMask", "name the fields to change: displayName, roles, active, language, password")
+	paths, err := fault.Mask(req.GetUpdateMask().GetPaths(), "displayName", "roles", "active", "language", "password")
+	if err != nil {
+		return nil, err
 	}
 	ch := userChange{cols: map[string]any{}}
 	var errs []fault.Violation

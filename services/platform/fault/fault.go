@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
+	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -188,6 +190,37 @@ func Status(err error) (error, bool) {
 		return status.Error(codes.DeadlineExceeded, "the request took too long"), false
 	}
 	return status.Error(codes.Internal, "internal error"), true
+}
+
+// Etag is the etag of an object at version: what an update sends back to
+// say which version it changes.
+func Etag(version int64) string { return strconv.FormatInt(version, 10) }
+
+// Version is the version an update is based on: the one its etag names,
+// or current when it sends none (the update then wins over any other).
+// An etag this system did not give is refused.
+func Version(etag string, current int64) (int64, error) {
+	if etag == "" {
+		return current, nil
+	}
+	v, err := strconv.ParseInt(etag, 10, 64)
+	if err != nil {
+		return 0, Field("etag", "the etag %q is not one this service gave", etag)
+	}
+	return v, nil
+}
+
+// Mask returns the fields an update changes (its update mask's paths); an
+// update that names none is refused, with fields listing those it may name
+// when given.
+func Mask(paths []string, fields ...string) ([]string, error) {
+	if len(paths) > 0 {
+		return paths, nil
+	}
+	if len(fields) == 0 {
+		return nil, Field("updateMask", "name the fields to change")
+	}
+	return nil, Field("updateMask", "name the fields to change: %s", strings.Join(fields, ", "))
 }
 
 // UpdatedID is the id of the object an update changes. REST names it in

@@ -56,3 +56,26 @@ func TestPeerErrorsBecomeDomainErrors(t *testing.T) {
 		t.Errorf("without a notFound error a NotFound stays: %v", got)
 	}
 }
+
+func TestAnEtagNamesTheVersionAnUpdateIsBasedOn(t *testing.T) {
+	if v, err := Version("", 7); v != 7 || err != nil {
+		t.Errorf("no etag: %d, %v; want the current version", v, err)
+	}
+	if v, err := Version(Etag(5), 7); v != 5 || err != nil {
+		t.Errorf("etag 5: %d, %v", v, err)
+	}
+	if _, err := Version("W/\"x\"", 7); !Is(err, Invalid) {
+		t.Errorf("a foreign etag: %v, want Invalid", err)
+	}
+}
+
+func TestAnUpdateMustNameItsFields(t *testing.T) {
+	if p, err := Mask([]string{"name"}); err != nil || len(p) != 1 {
+		t.Errorf("Mask(name) = %v, %v", p, err)
+	}
+	_, err := Mask(nil, "displayName", "language")
+	var e *Error
+	if !errors.As(err, &e) || e.Violations[0].Field != "updateMask" || e.Message != "name the fields to change: displayName, language" {
+		t.Errorf("Mask(nil) = %#v", err)
+	}
+}
