@@ -74,6 +74,9 @@ type Config struct {
 	// Retention is how long finished messages are kept (replies to older
 	// notifications are not recognised); their counts stay in the figures.
 	Retention time.Duration `env:"CRM_NOTIFIER_RETENTION" envDefault:"720h"`
+	// Locale is the language of messages to a reader whose own is not
+	// known or not in the catalog (ru or en).
+	Locale string `env:"CRM_LOCALE" envDefault:"ru"`
 }
 
 // Options are the service's settings beyond its store and its peers. Zero
@@ -110,6 +113,9 @@ type Options struct {
 	IdleWait time.Duration
 	// Retention is how long finished messages and events are kept.
 	Retention time.Duration
+	// Locale is the deployment's language (CRM_LOCALE): messages to a
+	// reader whose language is unknown are written in it. Empty: ru.
+	Locale string
 
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
@@ -118,6 +124,9 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
+	if o.Locale == "" {
+		o.Locale = defaultLocale
+	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -154,6 +163,9 @@ func (o *Options) defaults() {
 var webhookSecretRx = regexp.MustCompile(`^[A-Za-z0-9_-]{32,256}$`)
 
 func (o *Options) check() error {
+	if messages.supported(o.Locale) != o.Locale {
+		return fmt.Errorf("configuration: CRM_LOCALE must be a language of the message catalog (ru or en), not %q", o.Locale)
+	}
 	if o.PublicURL != "" {
 		u, err := url.Parse(o.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -195,6 +207,7 @@ func (c *Config) Options(log *slog.Logger) Options {
 		GlobalRate:      c.TelegramRate,
 		PerChatInterval: c.TelegramChatInterval,
 		Retention:       c.Retention,
+		Locale:          c.Locale,
 		Log:             log,
 	}
 }
