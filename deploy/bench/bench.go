@@ -11,7 +11,7 @@ import (
 
 	"github.com/telecomcrm/crm/deploy/localstack"
 	"github.com/telecomcrm/crm/deploy/restclient"
-	"github.com/telecomcrm/crm/services/notifier/botapifake"
+	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
 )
 
 // Options size a run.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/telecomcrm/crm/deploy/localstack"
 	"github.com/telecomcrm/crm/deploy/restclient"
-	"github.com/telecomcrm/crm/services/notifier/botapifake"
+	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
 )
 
 // The runs measure the product as its users run it: the notifier tells the

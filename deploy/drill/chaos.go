@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/telecomcrm/crm/services/notifier/botapifake"
+	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
 )
 
 // fault is one thing the drill did to the stack, for the report.

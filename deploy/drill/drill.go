@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/telecomcrm/crm/deploy/localstack"
-	"github.com/telecomcrm/crm/services/notifier/botapifake"
+	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
 )
 
 // Kind names a drill.

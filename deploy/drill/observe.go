@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/telecomcrm/crm/services/notifier/botapifake"
+	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
 )
 
 // eventView is a timeline event as the REST API shows it.

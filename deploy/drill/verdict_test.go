@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/telecomcrm/crm/services/notifier/botapifake"
+	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
 )
 
 // A task on a two-process route: Support (5) then Installers (3).

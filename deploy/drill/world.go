@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/telecomcrm/crm/services/notifier/botapifake"
+	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
 )
 
 // process is a process of a route as the REST API shows it.

@@ -4,19 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/idempotency"
+	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 )
 
@@ -101,7 +96,7 @@ func (s *Server) CreateTariff(ctx context.Context, req *contractv1.CreateTariffR
 		errs = append(errs, fault.Violation{Field: "monthlyFee", Description: "give the monthly fee"})
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	if err := s.store.createTariff(ctx, row); err != nil {
 		return nil, err
@@ -123,17 +118,13 @@ func (s *Server) UpdateTariff(ctx context.Context, req *contractv1.UpdateTariffR
 	if err != nil {
 		return nil, err
 	}
-	version := current.Version
-	if t.GetEtag() != "" {
-		v, err := strconv.ParseInt(t.GetEtag(), 10, 64)
-		if err != nil {
-			return nil, fault.Field("etag", "the etag %q is not one this service gave", t.GetEtag())
-		}
-		version = v
+	version, err := fault.Version(t.GetEtag(), current.Version)
+	if err != nil {
+		return nil, err
 	}
-	paths := req.GetUpdateMask().GetPaths()
-	if len(paths) == 0 {
-		return nil, fault.Field("updateMask", "name the fields to change")
+	paths, err := fault.Mask(req.GetUpdateMask().GetPaths())
+	if err != nil {
+		return nil, err
 	}
 	next := *current
 	cols := map[string]any{}
@@ -170,7 +161,7 @@ func (s *Server) UpdateTariff(ctx context.Context, req *contractv1.UpdateTariffR
 		}
 	}
 	if errs := checkTariff(&next); len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	if len(cols) > 0 {
 		if err := s.store.updateTariff(ctx, t.GetId(), version, cols); err != nil {
@@ -209,7 +200,7 @@ func (s *Server) SuggestTariffs(ctx context.Context, req *contractv1.SuggestTari
 		errs = append(errs, fault.Violation{Field: "currency", Description: fmt.Sprintf("%q is not a currency code", req.GetCurrency())})
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	rows, err := s.store.suitable(ctx, n.Kind, n.Currency)
 	if err != nil {
@@ -244,7 +235,7 @@ func (s *Server) CreateContract(ctx context.Context, req *contractv1.CreateContr
 		errs = append(errs, fault.Violation{Field: "address", Description: fmt.Sprintf("the address is %d characters long; at most %d", n, maxAddress)})
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	tariff, err := s.offeredTariff(ctx, req.GetTariffId())
 	if err != nil {
@@ -350,15 +341,10 @@ func kindMismatch(tariff *tariffRow, who string, kind customerv1.CustomerKind) e
 // caller: the caller's principal goes with the call.
 func (s *Server) customer(ctx context.Context, id int64) (*customerv1.Customer, error) {
 	resp, err := s.customers.GetCustomer(ctx, &customerv1.GetCustomerRequest{Id: id})
-	switch status.Code(err) {
-	case codes.OK:
-		return resp.GetCustomer(), nil
-	case codes.NotFound:
-		return nil, fault.Field("customerId", "customer %d does not exist", id)
-	case codes.Unavailable, codes.DeadlineExceeded:
-		return nil, fault.New(fault.Unavailable, "the customer service does not answer; try again in a moment")
+	if err != nil {
+		return nil, fault.Peer("customer", err, fault.Field("customerId", "customer %d does not exist", id))
 	}
-	return nil, err
+	return resp.GetCustomer(), nil
 }
 
 // startFailed says why a contract could not be opened when its connection
@@ -369,27 +355,10 @@ func startFailed(err error) error {
 	if errors.As(err, &fe) {
 		return err
 	}
-	if unreachable(err) {
+	if fault.Unreachable(err) {
 		return fault.New(fault.Unavailable, "the connection could not be started: the task service does not answer; try again in a moment")
 	}
 	return err
-}
-
-// unreachable tells an error of a service that could not be reached or did
-// not answer in time: a gRPC status (or an error carrying one, as Temporal's
-// service errors do) of Unavailable or DeadlineExceeded, a network error, or
-// the call's own deadline.
-func unreachable(err error) bool {
-	code := codes.Unknown
-	var carrier interface{ Status() *status.Status }
-	if st, ok := status.FromError(err); ok {
-		code = st.Code()
-	} else if errors.As(err, &carrier) {
-		code = carrier.Status().Code()
-	}
-	var netErr *net.OpError
-	return code == codes.Unavailable || code == codes.DeadlineExceeded ||
-		errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded)
 }
 
 func (s *Server) GetContract(ctx context.Context, req *contractv1.GetContractRequest) (*contractv1.GetContractResponse, error) {
@@ -508,14 +477,6 @@ func (s *Server) DeleteContract(ctx context.Context, req *contractv1.DeleteContr
 
 // --- shared ----------------------------------------------------------------
 
-func invalid(errs []fault.Violation) error {
-	e := &fault.Error{Kind: fault.Invalid, Message: errs[0].Description, Violations: errs}
-	if len(errs) > 1 {
-		e.Message = fmt.Sprintf("%s (and %d more problems)", errs[0].Description, len(errs)-1)
-	}
-	return e
-}
-
 func kindWord(k customerv1.CustomerKind) string {
 	if k == customerv1.CustomerKind_CUSTOMER_KIND_COMPANY {
 		return "company"
@@ -543,15 +504,11 @@ func contractProto(c *contractRow) *contractv1.Contract {
 		Address:          c.Address,
 		Status:           contractv1.ContractStatus(c.Status),
 		ConnectionTaskId: c.ConnectionTaskID,
-		CreateTime:       micros(c.CreatedAt),
-		UpdateTime:       micros(c.UpdatedAt),
+		CreateTime:       micros.Proto(c.CreatedAt),
+		UpdateTime:       micros.Proto(c.UpdatedAt),
 	}
 	if c.ActivatedAt != 0 {
-		p.ActivateTime = micros(c.ActivatedAt)
+		p.ActivateTime = micros.Proto(c.ActivatedAt)
 	}
 	return p
-}
-
-func micros(us int64) *timestamppb.Timestamp {
-	return timestamppb.New(timestampFromMicros(us))
 }

@@ -12,12 +12,9 @@ import (
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
-	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/bootstrap"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
-	"github.com/telecomcrm/crm/services/platform/grpcclient"
-	"github.com/telecomcrm/crm/services/platform/grpcserver"
-	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/workflows/connection"
@@ -64,36 +61,20 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 // "connection-<contractId>" and returns the connection task's id — and the
 // saga the connection wizard runs.
 func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter ConnectionStarter, saga Saga) error {
-	key, err := cfg.SigningKey()
-	if err != nil {
-		return err
-	}
-	keys := auth.NewKeyring(key)
-	db, err := OpenDB(ctx, cfg.Common, log)
-	if err != nil {
-		return err
-	}
-	defer database.Close(db)
-	fwd := auth.NewForwarder(keys, Name)
-	conn, err := grpcclient.Dial(cfg.Endpoints.Customer, fwd)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	taskConn, err := grpcclient.Dial(cfg.Endpoints.Task, fwd)
-	if err != nil {
-		return err
-	}
-	defer taskConn.Close()
-	customers := customerv1.NewCustomerServiceClient(conn)
-	contracts := NewServer(db, key, customers, starter)
-	idem := ledger.New(db)
-	go idem.Sweep(ctx, log)
-	srv := grpcserver.New(log, auth.NewGuard(keys), idem.ServerOption())
-	contractv1.RegisterContractServiceServer(srv, contracts)
-	contractv1.RegisterConnectionServiceServer(srv, NewWizard(contracts, saga, taskv1.NewTaskServiceClient(taskConn), log))
-	log.Info("serving", "addr", cfg.Endpoints.Contract)
-	return srv.Serve(ctx, cfg.Endpoints.Contract)
+	open := func(ctx context.Context) (*gorm.DB, error) { return OpenDB(ctx, cfg.Common, log) }
+	return bootstrap.Run(ctx, Name, cfg.Common, log, open, cfg.Endpoints.Contract, func(svc *bootstrap.Service) error {
+		conn, err := svc.Dial(cfg.Endpoints.Customer)
+		if err != nil {
+			return err
+		}
+		taskConn, err := svc.Dial(cfg.Endpoints.Task)
+		if err != nil {
+			return err
+		}
+		customers := customerv1.NewCustomerServiceClient(conn)
+		contracts := NewServer(svc.DB, svc.Key, customers, starter)
+		contractv1.RegisterContractServiceServer(svc.Server, contracts)
+		contractv1.RegisterConnectionServiceServer(svc.Server, NewWizard(contracts, saga, taskv1.NewTaskServiceClient(taskConn), log))
+		return nil
+	})
 }
-
-func timestampFromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

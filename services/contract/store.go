@@ -11,6 +11,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/idempotency"
+	"github.com/telecomcrm/crm/services/platform/micros"
 )
 
 // tariffRow and contractRow are the service's tables. Times are Unix
@@ -53,7 +54,7 @@ type store struct {
 	now func() time.Time
 }
 
-func (s *store) micros() int64 { return s.now().UTC().UnixMicro() }
+func (s *store) micros() int64 { return micros.Of(s.now()) }
 
 // --- tariffs ---------------------------------------------------------------
 

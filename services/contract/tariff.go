@@ -10,6 +10,7 @@ import (
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/micros"
 )
 
 const (
@@ -141,8 +142,8 @@ func tariffProto(t *tariffRow) *contractv1.Tariff {
 		SpeedMbps:    t.SpeedMbps,
 		MonthlyFee:   &contractv1.Money{AmountMinor: t.FeeMinor, Currency: t.Currency},
 		Active:       &active,
-		CreateTime:   micros(t.CreatedAt),
-		UpdateTime:   micros(t.UpdatedAt),
-		Etag:         fmt.Sprint(t.Version),
+		CreateTime:   micros.Proto(t.CreatedAt),
+		UpdateTime:   micros.Proto(t.UpdatedAt),
+		Etag:         fault.Etag(t.Version),
 	}
 }

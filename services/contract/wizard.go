@@ -118,7 +118,7 @@ func sagaError(err error) error {
 			return fault.New(fault.Unavailable, "the connection could not be made, and nothing of it was kept: %s; try again in a moment", app.Message())
 		}
 	}
-	if st, ok := status.FromError(err); ok && st.Code() == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded) || unreachable(err) {
+	if st, ok := status.FromError(err); ok && st.Code() == codes.DeadlineExceeded || errors.Is(err, context.DeadlineExceeded) || fault.Unreachable(err) {
 		return fault.New(fault.Unavailable, "the connection wizard does not answer; try again in a moment")
 	}
 	return err

@@ -8,10 +8,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"google.golang.org/protobuf/types/known/timestamppb"
-
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 )
 
@@ -68,7 +67,7 @@ func (s *Server) CreateCustomer(ctx context.Context, req *customerv1.CreateCusto
 		row.Phones = append(row.Phones, pr)
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	if err := s.store.create(ctx, row); err != nil {
 		return nil, taken(err, func(number string) string { return fmt.Sprintf("phones[%d].number", seen[number]) })
@@ -98,17 +97,13 @@ func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCusto
 	if err != nil {
 		return nil, err
 	}
-	version := current.Version
-	if c.GetEtag() != "" {
-		v, err := strconv.ParseInt(c.GetEtag(), 10, 64)
-		if err != nil {
-			return nil, fault.Field("etag", "the etag %q is not one this service gave", c.GetEtag())
-		}
-		version = v
+	version, err := fault.Version(c.GetEtag(), current.Version)
+	if err != nil {
+		return nil, err
 	}
-	paths := req.GetUpdateMask().GetPaths()
-	if len(paths) == 0 {
-		return nil, fault.Field("updateMask", "name the fields to change")
+	paths, err := fault.Mask(req.GetUpdateMask().GetPaths())
+	if err != nil {
+		return nil, err
 	}
 	next := *current
 	cols := map[string]any{}
@@ -133,7 +128,7 @@ func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCusto
 		}
 	}
 	if errs := checkFields(&next, customerv1.CustomerKind(next.Kind)); len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	if len(cols) > 0 {
 		if err := s.store.update(ctx, c.GetId(), version, cols); err != nil {
@@ -150,7 +145,7 @@ func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCusto
 func (s *Server) AddPhone(ctx context.Context, req *customerv1.AddPhoneRequest) (*customerv1.AddPhoneResponse, error) {
 	pr, v := checkPhone("", req.GetPhone())
 	if v != nil {
-		return nil, invalid([]fault.Violation{*v})
+		return nil, fault.Fields([]fault.Violation{*v})
 	}
 	pr.CustomerID = req.GetCustomerId()
 	if err := s.store.addPhone(ctx, &pr, maxPhones); err != nil {
@@ -220,14 +215,6 @@ func checkPhone(field string, p *customerv1.Phone) (phoneRow, *fault.Violation) 
 	return phoneRow{Number: number, Label: label}, nil
 }
 
-func invalid(errs []fault.Violation) error {
-	e := &fault.Error{Kind: fault.Invalid, Message: errs[0].Description, Violations: errs}
-	if len(errs) > 1 {
-		e.Message = fmt.Sprintf("%s (and %d more problems)", errs[0].Description, len(errs)-1)
-	}
-	return e
-}
-
 // taken turns errPhoneTaken into a 409 that names the holder; field says
 // which request field held the number.
 func taken(err error, field func(number string) string) error {
@@ -247,9 +234,9 @@ func toProto(r *customerRow) *customerv1.Customer {
 		Name:       r.Name,
 		Email:      r.Email,
 		Address:    r.Address,
-		CreateTime: micros(r.CreatedAt),
-		UpdateTime: micros(r.UpdatedAt),
-		Etag:       strconv.FormatInt(r.Version, 10),
+		CreateTime: micros.Proto(r.CreatedAt),
+		UpdateTime: micros.Proto(r.UpdatedAt),
+		Etag:       fault.Etag(r.Version),
 	}
 	for _, p := range r.Phones {
 		c.Phones = append(c.Phones, phoneProto(p))
@@ -259,8 +246,4 @@ func toProto(r *customerRow) *customerv1.Customer {
 
 func phoneProto(p phoneRow) *customerv1.Phone {
 	return &customerv1.Phone{Id: p.ID, Number: p.Number, Label: p.Label}
-}
-
-func micros(us int64) *timestamppb.Timestamp {
-	return timestamppb.New(timestampFromMicros(us))
 }

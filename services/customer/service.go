@@ -11,12 +11,9 @@ import (
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
-	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/bootstrap"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
-	"github.com/telecomcrm/crm/services/platform/grpcclient"
-	"github.com/telecomcrm/crm/services/platform/grpcserver"
-	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 )
 
@@ -44,28 +41,14 @@ func OpenDB(ctx context.Context, c config.Common, log *slog.Logger) (*gorm.DB, e
 
 // Run serves the customer service until ctx ends.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
-	key, err := cfg.SigningKey()
-	if err != nil {
-		return err
-	}
-	db, err := OpenDB(ctx, cfg.Common, log)
-	if err != nil {
-		return err
-	}
-	defer database.Close(db)
-	keys := auth.NewKeyring(key)
-	// Contract numbers are the contract service's; a search by one asks it.
-	conn, err := grpcclient.Dial(cfg.Endpoints.Contract, auth.NewForwarder(keys, Name))
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	idem := ledger.New(db)
-	go idem.Sweep(ctx, log)
-	srv := grpcserver.New(log, auth.NewGuard(keys), idem.ServerOption())
-	customerv1.RegisterCustomerServiceServer(srv, NewServer(db, key, NewContractFinder(contractv1.NewContractServiceClient(conn))))
-	log.Info("serving", "addr", cfg.Endpoints.Customer)
-	return srv.Serve(ctx, cfg.Endpoints.Customer)
+	open := func(ctx context.Context) (*gorm.DB, error) { return OpenDB(ctx, cfg.Common, log) }
+	return bootstrap.Run(ctx, Name, cfg.Common, log, open, cfg.Endpoints.Customer, func(svc *bootstrap.Service) error {
+		// Contract numbers are the contract service's; a search by one asks it.
+		conn, err := svc.Dial(cfg.Endpoints.Contract)
+		if err != nil {
+			return err
+		}
+		customerv1.RegisterCustomerServiceServer(svc.Server, NewServer(svc.DB, svc.Key, NewContractFinder(contractv1.NewContractServiceClient(conn))))
+		return nil
+	})
 }
-
-func timestampFromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

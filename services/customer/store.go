@@ -13,6 +13,7 @@ import (
 
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/micros"
 )
 
 // customerRow and phoneRow are the service's tables. Times are Unix
@@ -47,7 +48,7 @@ type store struct {
 	now func() time.Time
 }
 
-func (s *store) micros() int64 { return s.now().UTC().UnixMicro() }
+func (s *store) micros() int64 { return micros.Of(s.now()) }
 
 // errPhoneTaken reports a number another customer holds.
 type errPhoneTaken struct {

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 )
 
@@ -113,7 +113,7 @@ func (s *Server) ListAuditEvents(ctx context.Context, req *identityv1.ListAuditE
 	for _, r := range rows {
 		resp.AuditEvents = append(resp.AuditEvents, &identityv1.AuditEvent{
 			Id:            r.ID,
-			Time:          micros(r.At),
+			Time:          micros.Proto(r.At),
 			ActorId:       r.ActorID,
 			ActorLogin:    r.ActorLogin,
 			Action:        r.Action,
@@ -155,15 +155,13 @@ func (s *Server) RecordAuditEvent(ctx context.Context, req *identityv1.RecordAud
 		errs = append(errs, fault.Violation{Field: "event.time", Description: "the time is not a valid timestamp"})
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	row := auditRow{
 		ActorID: ev.GetActorId(), ActorLogin: ev.GetActorLogin(), Action: action,
 		Target: ev.GetTarget(), ClientAddress: ev.GetClientAddress(), Detail: ev.GetDetail(),
 	}
-	if ev.GetTime() != nil {
-		row.At = ev.GetTime().AsTime().UTC().Truncate(time.Microsecond).UnixMicro()
-	}
+	row.At = micros.FromProto(ev.GetTime())
 	if row.ActorLogin == "" && row.ActorID != 0 {
 		if u, err := s.store.userByID(ctx, row.ActorID); err == nil {
 			row.ActorLogin = u.Login

@@ -195,7 +195,7 @@ func (s *Server) CreateGroup(ctx context.Context, req *identityv1.CreateGroupReq
 		errs = append(errs, fault.Violation{Field: "description", Description: fmt.Sprintf("the description is %d characters long; at most %d", n, maxGroupDescription)})
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	row := &groupRow{Name: name, Description: desc}
 	if err := s.store.createGroup(ctx, row); err != nil {

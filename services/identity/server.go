@@ -15,12 +15,12 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/logging"
+	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 )
 
@@ -215,7 +215,7 @@ func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*iden
 	}
 	return &identityv1.LoginResponse{
 		AccessToken:        token,
-		ExpiresAt:          micros(sess.ExpiresAt),
+		ExpiresAt:          micros.Proto(sess.ExpiresAt),
 		User:               userProto(full),
 		MustChangePassword: u.MustChangePassword,
 	}, nil
@@ -327,7 +327,7 @@ func (s *Server) Authenticate(ctx context.Context, req *identityv1.AuthenticateR
 		Permissions: perms,
 		GroupIds:    groups,
 		SessionId:   strconv.FormatInt(sess.ID, 10),
-		ExpiresAt:   micros(min(sess.ExpiresAt, idleEnd)),
+		ExpiresAt:   micros.Proto(min(sess.ExpiresAt, idleEnd)),
 		// The gateway carries it to every service's guard.
 		MustChangePassword: sess.MustChangePassword,
 	}, nil
@@ -388,7 +388,7 @@ func (s *Server) ChangePassword(ctx context.Context, req *identityv1.ChangePassw
 		errs = append(errs, *v)
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	u, err := s.store.userByID(ctx, id)
 	if fault.Is(err, fault.NotFound) || err == nil && !u.Active {
@@ -438,9 +438,9 @@ func (s *Server) UpdateProfile(ctx context.Context, req *identityv1.UpdateProfil
 		return nil, err
 	}
 	p := req.GetProfile()
-	paths := req.GetUpdateMask().GetPaths()
-	if len(paths) == 0 {
-		return nil, fault.Field("updateMask", "name the fields to change: displayName, language, notifySelf")
+	paths, err := fault.Mask(req.GetUpdateMask().GetPaths(), "displayName", "language", "notifySelf")
+	if err != nil {
+		return nil, err
 	}
 	cols := map[string]any{}
 	var errs []fault.Violation
@@ -465,7 +465,7 @@ func (s *Server) UpdateProfile(ctx context.Context, req *identityv1.UpdateProfil
 		}
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	if err := s.store.updateUser(ctx, id, userChange{cols: cols}); err != nil {
 		if fault.Is(err, fault.NotFound) {
@@ -479,16 +479,6 @@ func (s *Server) UpdateProfile(ctx context.Context, req *identityv1.UpdateProfil
 	}
 	return &identityv1.UpdateProfileResponse{Profile: profileProto(u)}, nil
 }
-
-func invalid(errs []fault.Violation) error {
-	e := &fault.Error{Kind: fault.Invalid, Message: errs[0].Description, Violations: errs}
-	if len(errs) > 1 {
-		e.Message = fmt.Sprintf("%s (and %d more problems)", errs[0].Description, len(errs)-1)
-	}
-	return e
-}
-
-func micros(us int64) *timestamppb.Timestamp { return timestamppb.New(time.UnixMicro(us).UTC()) }
 
 func userTarget(id int64) string  { return "user:" + strconv.FormatInt(id, 10) }
 func groupTarget(id int64) string { return "group:" + strconv.FormatInt(id, 10) }
@@ -504,7 +494,7 @@ func userProto(u *user) *identityv1.User {
 		Language:       u.Language,
 		GroupIds:       u.groups,
 		TelegramLinked: u.telegram,
-		CreateTime:     micros(u.CreatedAt),
+		CreateTime:     micros.Proto(u.CreatedAt),
 	}
 }
 

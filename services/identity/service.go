@@ -16,11 +16,9 @@ import (
 	"gorm.io/gorm"
 
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
-	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/bootstrap"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
-	"github.com/telecomcrm/crm/services/platform/grpcserver"
-	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 	"github.com/telecomcrm/crm/services/platform/process"
 )
@@ -129,31 +127,21 @@ func OpenDB(ctx context.Context, c config.Common, admin FirstAdmin, log *slog.Lo
 
 // Run serves the identity service until ctx ends.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
-	key, err := cfg.SigningKey()
-	if err != nil {
-		return err
-	}
-	db, err := OpenDB(ctx, cfg.Common, cfg.FirstAdmin, log)
-	if err != nil {
-		return err
-	}
-	defer database.Close(db)
-	srv, err := NewServer(db, key, Options{
-		SessionIdle: cfg.SessionIdle,
-		SessionMax:  cfg.SessionMax,
-		TelegramBot: cfg.TelegramBotUsername,
-		Log:         log,
+	open := func(ctx context.Context) (*gorm.DB, error) { return OpenDB(ctx, cfg.Common, cfg.FirstAdmin, log) }
+	return bootstrap.Run(ctx, Name, cfg.Common, log, open, cfg.Endpoints.Identity, func(svc *bootstrap.Service) error {
+		srv, err := NewServer(svc.DB, svc.Key, Options{
+			SessionIdle: cfg.SessionIdle,
+			SessionMax:  cfg.SessionMax,
+			TelegramBot: cfg.TelegramBotUsername,
+			Log:         log,
+		})
+		if err != nil {
+			return err
+		}
+		svc.Go(func(ctx context.Context) error { srv.sweep(ctx, time.Hour); return nil })
+		identityv1.RegisterIdentityServiceServer(svc.Server, srv)
+		return nil
 	})
-	if err != nil {
-		return err
-	}
-	go srv.sweep(ctx, time.Hour)
-	idem := ledger.New(db)
-	go idem.Sweep(ctx, log)
-	g := grpcserver.New(log, auth.NewGuard(auth.NewKeyring(key)), idem.ServerOption())
-	identityv1.RegisterIdentityServiceServer(g, srv)
-	log.Info("serving", "addr", cfg.Endpoints.Identity)
-	return g.Serve(ctx, cfg.Endpoints.Identity)
 }
 
 // sweep purges ended sessions, old throttle counters and spent link codes

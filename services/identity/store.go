@@ -11,6 +11,7 @@ import (
 
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/micros"
 )
 
 // The service's tables. Times are Unix microseconds: the same in SQLite
@@ -87,7 +88,7 @@ type store struct {
 	now func() time.Time
 }
 
-func (s *store) micros() int64 { return s.now().UTC().UnixMicro() }
+func (s *store) micros() int64 { return micros.Of(s.now()) }
 
 func lowerName(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 

@@ -13,6 +13,7 @@ import (
 
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/micros"
 )
 
 const (
@@ -159,7 +160,7 @@ func (s *Server) CreateTelegramLink(ctx context.Context, _ *identityv1.CreateTel
 	if err != nil {
 		return nil, err
 	}
-	resp := &identityv1.CreateTelegramLinkResponse{Code: code, ExpiresAt: micros(row.ExpiresAt)}
+	resp := &identityv1.CreateTelegramLinkResponse{Code: code, ExpiresAt: micros.Proto(row.ExpiresAt)}
 	if bot := strings.TrimPrefix(strings.TrimSpace(s.opts.TelegramBot), "@"); bot != "" {
 		resp.DeepLink = "https://t.me/" + bot + "?start=" + code
 	}

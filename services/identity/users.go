@@ -74,7 +74,7 @@ func (s *Server) CreateUser(ctx context.Context, req *identityv1.CreateUserReque
 	}
 	errs = append(errs, rv...)
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	hash, err := s.hash(ctx, in.GetPassword())
 	if err != nil {
@@ -114,9 +114,9 @@ func (s *Server) UpdateUser(ctx context.Context, req *identityv1.UpdateUserReque
 		return nil, err
 	}
 	in.Id = id
-	paths := req.GetUpdateMask().GetPaths()
-	if len(paths) == 0 {
-		return nil, fault.Field("updateMask", "name the fields to change: displayName, roles, active, language, password")
+	paths, err := fault.Mask(req.GetUpdateMask().GetPaths(), "displayName", "roles", "active", "language", "password")
+	if err != nil {
+		return nil, err
 	}
 	ch := userChange{cols: map[string]any{}}
 	var errs []fault.Violation
@@ -163,7 +163,7 @@ func (s *Server) UpdateUser(ctx context.Context, req *identityv1.UpdateUserReque
 		}
 	}
 	if len(errs) > 0 {
-		return nil, invalid(errs)
+		return nil, fault.Fields(errs)
 	}
 	if contains(paths, "password") {
 		hash, err := s.hash(ctx, in.GetPassword())

@@ -35,36 +35,6 @@ const fileChunk = 256 << 10
 // which takes longer than answering a button.
 const fileTransferTime = 3 * time.Minute
 
-// fileTexts are the bot's answers about files.
-var fileTexts = map[string]map[string]string{
-	"en": {
-		"file.hint":     "To attach a photo or file to a task, send it as a reply to the task's notification.",
-		"file.attached": "%s is attached to %s.",
-		"file.large":    "The file is too large to attach (at most %d MiB); nothing was saved.",
-		"file.type":     "Files of this type cannot be attached: photos, PDF, office documents and text can. Nothing was saved.",
-		"file.mismatch": "The file's contents do not match its name; nothing was saved.",
-		"file.limit":    "That comment holds as many files as it may; nothing was saved.",
-		"file.empty":    "The file is empty; nothing was saved.",
-	},
-	"ru": {
-		"file.hint":     "Чтобы приложить фото или файл к задаче, отправьте его ответом на уведомление о задаче.",
-		"file.attached": "%s приложен к %s.",
-		"file.large":    "Файл слишком большой (можно не больше %d МиБ); ничего не сохранено.",
-		"file.type":     "Такие файлы прикладывать нельзя: можно фото, PDF, офисные документы и текст. Ничего не сохранено.",
-		"file.mismatch": "Содержимое файла не соответствует его имени; ничего не сохранено.",
-		"file.limit":    "К этому комментарию приложено уже столько файлов, сколько можно; ничего не сохранено.",
-		"file.empty":    "Файл пуст; ничего не сохранено.",
-	},
-}
-
-func sayFile(l, key string, args ...any) string {
-	s, ok := fileTexts[lang(l)][key]
-	if !ok {
-		s = fileTexts["en"][key]
-	}
-	return fmt.Sprintf(s, args...)
-}
-
 // sentFile is the file a message carries and the name it is stored under.
 func sentFile(m *tele.Message) (*tele.File, string, bool) {
 	switch {
@@ -95,13 +65,13 @@ func (b *chatBot) onFile(c tele.Context) error {
 	if !ok {
 		return nil
 	}
-	l := who.GetLanguage()
+	l := b.svc.opts.readerLang(who.GetLanguage())
 	if !slices.Contains(who.GetPermissions(), "tasks.work") {
 		b.reply(c, say(l, "err.role"))
 		return nil
 	}
 	if m.ReplyTo == nil {
-		b.send(c, sayFile(l, "file.hint"))
+		b.send(c, say(l, "file.hint"))
 		return nil
 	}
 	d, err := b.svc.store.byMessage(ctx, c.Chat().ID, int64(m.ReplyTo.ID))
@@ -111,7 +81,7 @@ func (b *chatBot) onFile(c tele.Context) error {
 		return nil
 	}
 	if d == nil {
-		b.send(c, sayFile(l, "file.hint"))
+		b.send(c, say(l, "file.hint"))
 		return nil
 	}
 	file, name, ok := sentFile(m)
@@ -119,7 +89,7 @@ func (b *chatBot) onFile(c tele.Context) error {
 		return nil
 	}
 	if file.FileSize > telegramMaxDownload {
-		b.reply(c, sayFile(l, "file.large", telegramMaxDownload>>20))
+		b.reply(c, say(l, "file.large", telegramMaxDownload>>20))
 		return nil
 	}
 	if b.svc.files == nil {
@@ -136,7 +106,7 @@ func (b *chatBot) onFile(c tele.Context) error {
 		b.reply(c, html.EscapeString(b.fileRefusal(uctx, l, err, d.TaskID, d.ProcessID)))
 		return nil
 	}
-	b.reply(c, sayFile(l, "file.attached", html.EscapeString(att.GetFileName()), html.EscapeString(taskLabel(d.TaskNumber, d.TaskID))))
+	b.reply(c, say(l, "file.attached", html.EscapeString(att.GetFileName()), html.EscapeString(taskLabel(d.TaskNumber, d.TaskID))))
 	return nil
 }
 
@@ -191,7 +161,7 @@ func (b *chatBot) attach(uctx context.Context, file *tele.File, h *taskv1.Attach
 // fileRefusal words why a file was not attached.
 func (b *chatBot) fileRefusal(uctx context.Context, l string, err error, taskID, processID int64) string {
 	if errors.Is(err, errTooBig) {
-		return sayFile(l, "file.large", telegramMaxDownload>>20)
+		return say(l, "file.large", telegramMaxDownload>>20)
 	}
 	st := status.Convert(err)
 	for _, d := range st.Details() {
@@ -202,15 +172,15 @@ func (b *chatBot) fileRefusal(uctx context.Context, l string, err error, taskID,
 		switch info.GetReason() {
 		case "ATTACHMENT_TOO_LARGE":
 			limit, _ := strconv.ParseInt(info.GetMetadata()["maxBytes"], 10, 64)
-			return sayFile(l, "file.large", max(1, limit>>20))
+			return say(l, "file.large", max(1, limit>>20))
 		case "ATTACHMENT_TYPE_REFUSED":
-			return sayFile(l, "file.type")
+			return say(l, "file.type")
 		case "ATTACHMENT_TYPE_MISMATCH":
-			return sayFile(l, "file.mismatch")
+			return say(l, "file.mismatch")
 		case "ATTACHMENT_LIMIT":
-			return sayFile(l, "file.limit")
+			return say(l, "file.limit")
 		case "ATTACHMENT_EMPTY":
-			return sayFile(l, "file.empty")
+			return say(l, "file.empty")
 		}
 	}
 	if st.Code() == codes.Unknown || st.Code() == codes.Internal {

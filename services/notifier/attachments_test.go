@@ -18,10 +18,10 @@ import (
 	"google.golang.org/grpc/status"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
-	"github.com/telecomcrm/crm/services/notifier/botapifake"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
+	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
 )
 
 // fakeFiles stands in for the task service's AttachmentService: a user

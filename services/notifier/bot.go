@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	tele "gopkg.in/telebot.v3"
 
 	"github.com/telecomcrm/crm/services/platform/process"
@@ -73,20 +74,12 @@ func (b *chatBot) run(ctx context.Context) error {
 
 // retry calls f until it succeeds or ctx ends, backing off between tries.
 func (b *chatBot) retry(ctx context.Context, what string, f func() error) bool {
-	for n := 1; ; n++ {
-		err := f()
-		if err == nil {
-			return true
-		}
-		if ctx.Err() != nil {
-			return false
-		}
-		wait := b.svc.backoff(n)
-		b.svc.log.Warn("Telegram call failed; will retry", "call", what, "retry_in", wait, "err", err)
-		if !process.Sleep(ctx, wait) {
-			return false
-		}
-	}
+	_, err := backoff.Retry(ctx, func() (struct{}, error) { return struct{}{}, f() },
+		backoff.WithBackOff(b.svc.retryPolicy()), backoff.WithMaxElapsedTime(0),
+		backoff.WithNotify(func(err error, wait time.Duration) {
+			b.svc.log.Warn("Telegram call failed; will retry", "call", what, "retry_in", wait, "err", err)
+		}))
+	return err == nil
 }
 
 func (b *chatBot) getMe(ctx context.Context) (*tele.User, bool) {
@@ -117,22 +110,21 @@ func (b *chatBot) longPoll(ctx context.Context) {
 	if !b.retry(ctx, "deleteWebhook", func() error { return b.poll.RemoveWebhook(false) }) {
 		return
 	}
-	offset, fails := 0, 0
+	offset, failing := 0, b.svc.retryPolicy()
 	for ctx.Err() == nil {
 		updates, err := b.getUpdates(offset)
 		if err != nil {
 			if ctx.Err() != nil {
 				return
 			}
-			fails++
-			wait := b.svc.backoff(fails)
+			wait := failing.NextBackOff()
 			b.svc.log.Warn("reading updates from Telegram failed; will retry", "retry_in", wait, "err", err)
 			if !process.Sleep(ctx, wait) {
 				return
 			}
 			continue
 		}
-		fails = 0
+		failing.Reset()
 		for _, raw := range updates {
 			id, err := b.take(ctx, raw)
 			if err != nil {

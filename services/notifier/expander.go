@@ -118,7 +118,7 @@ func (s *Service) deliveriesFor(n *notifierv1.TaskNotice, recipients []*identity
 			TaskID:     n.GetTaskId(),
 			TaskNumber: clip(n.GetTaskNumber(), 50),
 			ProcessID:  n.GetProcessId(),
-			Language:   lang(r.GetLanguage()),
+			Language:   s.opts.readerLang(r.GetLanguage()),
 			State:      statePending,
 		}
 		d.Text = render(n, d.Language, s.opts.PublicURL)

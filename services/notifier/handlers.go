@@ -33,98 +33,6 @@ const (
 	permManage      = "tasks.manage"
 )
 
-// chatTexts are the bot's answers in both languages.
-var chatTexts = map[string]map[string]string{
-	"en": {
-		"start.nocode":   "Hello! To get notifications about your tasks, open your profile page in the console, ask for a Telegram code and send it here as <code>/start CODE</code>.",
-		"start.ok":       "Linked: you are %s. Notifications about your groups' tasks will come here. /tasks lists the open ones, /stop unlinks.",
-		"start.unknown":  "This code is unknown. Ask the console's profile page for a code and send it as <code>/start CODE</code>.",
-		"start.used":     "This code has been used already. Ask the console's profile page for a new one.",
-		"start.expired":  "This code has expired (a code lasts 15 minutes). Ask the console's profile page for a new one.",
-		"start.inactive": "The account this code was made for is deactivated.",
-		"start.private":  "Write to me in a private chat to link your account.",
-		"start.wait":     "Too many codes were tried in this chat. Wait %d min, then send a code from the console's profile page.",
-		"stop.ok":        "Unlinked: no more notifications will come here. Send <code>/start CODE</code> with a new code from the console to link again.",
-		"stop.none":      "This chat is not linked to an account.",
-		"unavailable":    "The service is not answering right now; try again in a minute.",
-		"not.linked":     "Link your account first: <code>/start CODE</code> with a code from the console's profile page.",
-		"help": "I tell you about the tasks of your work groups and let you act on them.\n\n" +
-			"<code>/start CODE</code> — link this chat to your account (the code comes from the console's profile page)\n" +
-			"/tasks — the open tasks of your groups\n" +
-			"/stop — unlink this chat\n" +
-			"/help — this text\n\n" +
-			"Under a notification: <b>Take</b> assigns the task to you, <b>Complete</b> completes its current process, <b>Return</b> sends it back with a comment. Reply to a notification to comment on its task.",
-		"hint":            "Reply to a notification to comment on its task, or see /help.",
-		"tasks.none":      "No open tasks in your groups.",
-		"tasks.nogroups":  "You are in no work group, so there are no tasks to show.",
-		"tasks.head":      "Open tasks of your groups:",
-		"tasks.more":      "More in the console: %s",
-		"tasks.denied":    "Your role does not let you see tasks.",
-		"act.taken":       "You took %s.",
-		"act.advanced":    "Completed: %s moved to «%s».",
-		"act.closed":      "Completed: %s is closed.",
-		"act.returned":    "Returned: %s is back in «%s».",
-		"act.commented":   "Comment added to %s.",
-		"act.ask.return":  "Why return %s? Reply to this message with a comment.",
-		"act.ask.short":   "Write why, as a reply to my question.",
-		"act.placeholder": "Why return the task?",
-		"act.expired":     "This question has expired; press Return again.",
-		"act.empty":       "The comment is empty; write some text.",
-		"err.moved":       "The task has moved on; nothing was changed.",
-		"err.closed":      "The task is closed; nothing was changed.",
-		"err.group":       "You are not in the group of this process; nothing was changed.",
-		"err.role":        "Your role does not allow working on tasks.",
-		"err.gone":        "The task no longer exists.",
-		"err.refused":     "Refused: %s",
-		"err.failed":      "That did not work; try again later.",
-		"err.button":      "This button is not known.",
-	},
-	"ru": {
-		"start.nocode":   "Здравствуйте! Чтобы получать уведомления о задачах, откройте в консоли страницу профиля, получите код для Telegram и отправьте его сюда: <code>/start КОД</code>.",
-		"start.ok":       "Готово: вы — %s. Уведомления о задачах ваших групп будут приходить сюда. /tasks — открытые задачи, /stop — отвязать чат.",
-		"start.unknown":  "Такого кода нет. Получите код на странице профиля в консоли и отправьте: <code>/start КОД</code>.",
-		"start.used":     "Этот код уже использован. Получите новый на странице профиля в консоли.",
-		"start.expired":  "Срок кода истёк (код действует 15 минут). Получите новый на странице профиля в консоли.",
-		"start.inactive": "Учётная запись, для которой выдан код, отключена.",
-		"start.private":  "Чтобы привязать учётную запись, напишите мне в личном чате.",
-		"start.wait":     "Из этого чата пробовали слишком много кодов. Подождите %d мин и отправьте код со страницы профиля в консоли.",
-		"stop.ok":        "Чат отвязан: уведомления сюда больше не придут. Чтобы привязать снова, отправьте <code>/start КОД</code> с новым кодом из консоли.",
-		"stop.none":      "Этот чат не привязан к учётной записи.",
-		"unavailable":    "Сервис сейчас не отвечает; попробуйте через минуту.",
-		"not.linked":     "Сначала привяжите учётную запись: <code>/start КОД</code> с кодом со страницы профиля в консоли.",
-		"help": "Я сообщаю о задачах ваших рабочих групп и позволяю работать с ними.\n\n" +
-			"<code>/start КОД</code> — привязать этот чат к учётной записи (код — на странице профиля в консоли)\n" +
-			"/tasks — открытые задачи ваших групп\n" +
-			"/stop — отвязать этот чат\n" +
-			"/help — эта справка\n\n" +
-			"Под уведомлением: <b>Взять</b> — назначить задачу на себя, <b>Выполнить</b> — завершить текущий этап, <b>Вернуть</b> — вернуть с комментарием. Ответьте на уведомление, чтобы оставить комментарий к задаче.",
-		"hint":            "Ответьте на уведомление, чтобы прокомментировать задачу, или смотрите /help.",
-		"tasks.none":      "В ваших группах нет открытых задач.",
-		"tasks.nogroups":  "Вы не состоите ни в одной рабочей группе, поэтому задач нет.",
-		"tasks.head":      "Открытые задачи ваших групп:",
-		"tasks.more":      "Остальные — в консоли: %s",
-		"tasks.denied":    "Ваша роль не позволяет просматривать задачи.",
-		"act.taken":       "Вы взяли задачу %s.",
-		"act.advanced":    "Выполнено: %s перешла на этап «%s».",
-		"act.closed":      "Выполнено: %s закрыта.",
-		"act.returned":    "Возвращено: %s снова на этапе «%s».",
-		"act.commented":   "Комментарий к %s добавлен.",
-		"act.ask.return":  "Почему возвращаете %s? Ответьте на это сообщение комментарием.",
-		"act.ask.short":   "Напишите причину ответом на мой вопрос.",
-		"act.placeholder": "Почему возвращаете задачу?",
-		"act.expired":     "Вопрос устарел; нажмите «Вернуть» ещё раз.",
-		"act.empty":       "Комментарий пуст; напишите текст.",
-		"err.moved":       "Задача уже перешла дальше; ничего не изменено.",
-		"err.closed":      "Задача закрыта; ничего не изменено.",
-		"err.group":       "Вы не состоите в группе этого этапа; ничего не изменено.",
-		"err.role":        "Ваша роль не позволяет работать с задачами.",
-		"err.gone":        "Такой задачи больше нет.",
-		"err.refused":     "Отказано: %s",
-		"err.failed":      "Не получилось; попробуйте позже.",
-		"err.button":      "Неизвестная кнопка.",
-	},
-}
-
 // plain is an answer without its HTML, for a button press's answer
 // (Telegram shows it as plain text).
 func plain(s string) string { return html.UnescapeString(tagRx.ReplaceAllString(s, "")) }
@@ -132,16 +40,7 @@ func plain(s string) string { return html.UnescapeString(tagRx.ReplaceAllString(
 var tagRx = regexp.MustCompile(`<[^>]*>`)
 
 // say is a phrase of the bot in a language.
-func say(l, key string, args ...any) string {
-	s, ok := chatTexts[lang(l)][key]
-	if !ok {
-		s = chatTexts["en"][key]
-	}
-	if len(args) > 0 {
-		return fmt.Sprintf(s, args...)
-	}
-	return s
-}
+func say(l, key string, args ...any) string { return messages.text(l, key, args...) }
 
 func (b *chatBot) register() {
 	b.bot.Handle("/start", b.onStart)
@@ -190,7 +89,7 @@ func (b *chatBot) asUser(ctx context.Context, who *identityv1.ResolveTelegramCha
 // answerLinked resolves the chat's user, or answers why it cannot.
 func (b *chatBot) answerLinked(ctx context.Context, c tele.Context) (*identityv1.ResolveTelegramChatResponse, bool) {
 	who, err := b.linked(ctx, c.Chat().ID)
-	l := telegramLang(c.Sender())
+	l := b.svc.opts.telegramLang(c.Sender())
 	switch {
 	case errors.Is(err, errNotLinked):
 		b.send(c, say(l, "not.linked"))
@@ -222,7 +121,7 @@ func (b *chatBot) respond(c tele.Context, text string, alert bool) {
 func (b *chatBot) onStart(c tele.Context) error {
 	ctx, cancel := b.ctx()
 	defer cancel()
-	l := telegramLang(c.Sender())
+	l := b.svc.opts.telegramLang(c.Sender())
 	if !private(c) {
 		b.send(c, say(l, "start.private"))
 		return nil
@@ -240,7 +139,7 @@ func (b *chatBot) onStart(c tele.Context) error {
 		Code: code, ChatId: c.Chat().ID, TelegramUsername: username,
 	})
 	if wait, ok := mustWait(err); ok {
-		b.send(c, say(l, "start.wait", int((wait+time.Minute-1)/time.Minute)))
+		b.send(c, messages.count(l, "start.wait", int((wait+time.Minute-1)/time.Minute), int((wait+time.Minute-1)/time.Minute)))
 		return nil
 	}
 	if err != nil {
@@ -254,7 +153,7 @@ func (b *chatBot) onStart(c tele.Context) error {
 	if err := b.svc.store.chatLinked(ctx, c.Chat().ID); err != nil {
 		b.svc.log.Warn("forgetting that a chat was unreachable failed", "err", err)
 	}
-	l = lang(resp.GetLanguage())
+	l = b.svc.opts.readerLang(resp.GetLanguage())
 	b.send(c, say(l, "start.ok", html.EscapeString(resp.GetDisplayName())))
 	return nil
 }
@@ -304,7 +203,7 @@ func linkRefusal(err error) string {
 func (b *chatBot) onStop(c tele.Context) error {
 	ctx, cancel := b.ctx()
 	defer cancel()
-	l := telegramLang(c.Sender())
+	l := b.svc.opts.telegramLang(c.Sender())
 	who, err := b.linked(ctx, c.Chat().ID)
 	switch {
 	case errors.Is(err, errNotLinked):
@@ -327,7 +226,7 @@ func (b *chatBot) onStop(c tele.Context) error {
 func (b *chatBot) onHelp(c tele.Context) error {
 	ctx, cancel := b.ctx()
 	defer cancel()
-	l := telegramLang(c.Sender())
+	l := b.svc.opts.telegramLang(c.Sender())
 	if who, err := b.linked(ctx, c.Chat().ID); err == nil {
 		l = who.GetLanguage()
 	}
@@ -419,7 +318,7 @@ func (b *chatBot) onCallback(c tele.Context) error {
 	ctx, cancel := b.ctx()
 	defer cancel()
 	cb := c.Callback()
-	l := telegramLang(c.Sender())
+	l := b.svc.opts.telegramLang(c.Sender())
 	taskID, processID, action, ok := parseCallback(cb.Data)
 	if !ok || c.Chat() == nil {
 		b.respond(c, say(l, "err.button"), false)
@@ -598,7 +497,7 @@ func (b *chatBot) onText(c tele.Context) error {
 	ctx, cancel := b.ctx()
 	defer cancel()
 	m := c.Message()
-	l := telegramLang(c.Sender())
+	l := b.svc.opts.telegramLang(c.Sender())
 	if m.ReplyTo == nil {
 		if who, err := b.linked(ctx, c.Chat().ID); err == nil {
 			l = who.GetLanguage()

@@ -17,13 +17,13 @@ import (
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
-	"github.com/telecomcrm/crm/services/notifier/botapifake"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
+	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
 )
 
 const (

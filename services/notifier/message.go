@@ -28,86 +28,8 @@ const (
 	actReturn  = "ret"
 )
 
-// lang picks the message language: English when asked for, Russian (the
-// product's default) otherwise.
-func lang(code string) string {
-	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(code)), "en") {
-		return "en"
-	}
-	return "ru"
-}
-
-// telegramLang guesses a chat's language before its user is known, from
-// the Telegram client's language.
-func telegramLang(u *tele.User) string {
-	if u != nil && strings.HasPrefix(strings.ToLower(u.LanguageCode), "ru") {
-		return "ru"
-	}
-	return "en"
-}
-
-// texts are the phrases of both languages.
-var texts = map[string]map[string]string{
-	"en": {
-		"created":       "New task, in %s",
-		"advanced":      "Moved from %s to %s",
-		"returned":      "Returned from %s to %s",
-		"assigned":      "Assigned to %s",
-		"commented":     "New comment",
-		"sla":           "SLA breached in %s",
-		"closed":        "Closed",
-		"cancelled":     "Cancelled",
-		"event":         "Task event",
-		"customer":      "Customer",
-		"contract":      "Contract",
-		"route":         "Route",
-		"process":       "Process",
-		"by":            "By",
-		"comment":       "Comment",
-		"reason":        "Reason",
-		"resolution":    "Resolution",
-		"assignee":      "Assignee",
-		"open":          "Open in the console",
-		"btn.take":      "Take",
-		"btn.adv":       "Complete",
-		"btn.ret":       "Return",
-		"system":        "the system",
-		"reply.comment": "Reply to this message to comment on the task.",
-	},
-	"ru": {
-		"created":       "Новая задача, этап «%s»",
-		"advanced":      "Переведена с этапа «%s» на «%s»",
-		"returned":      "Возвращена с этапа «%s» на «%s»",
-		"assigned":      "Назначена: %s",
-		"commented":     "Новый комментарий",
-		"sla":           "Нарушен срок (SLA) на этапе «%s»",
-		"closed":        "Закрыта",
-		"cancelled":     "Отменена",
-		"event":         "Событие задачи",
-		"customer":      "Клиент",
-		"contract":      "Договор",
-		"route":         "Маршрут",
-		"process":       "Этап",
-		"by":            "Кто",
-		"comment":       "Комментарий",
-		"reason":        "Причина",
-		"resolution":    "Результат",
-		"assignee":      "Исполнитель",
-		"open":          "Открыть в консоли",
-		"btn.take":      "Взять",
-		"btn.adv":       "Выполнить",
-		"btn.ret":       "Вернуть",
-		"system":        "система",
-		"reply.comment": "Ответьте на это сообщение, чтобы оставить комментарий.",
-	},
-}
-
-func tr(l, key string) string {
-	if s, ok := texts[lang(l)][key]; ok {
-		return s
-	}
-	return texts["en"][key]
-}
+// tr is a word or phrase of a notification in a language.
+func tr(l, key string) string { return messages.text(l, key) }
 
 // esc escapes people's text for Telegram's HTML parse mode, shortened to n
 // characters.
@@ -135,7 +57,7 @@ func taskLabel(number string, id int64) string {
 
 // render writes the message one recipient gets for a notice.
 func render(n *notifierv1.TaskNotice, language, publicURL string) string {
-	l := lang(language)
+	l := language
 	var b strings.Builder
 	fmt.Fprintf(&b, "<b>%s</b>", esc(taskLabel(n.GetTaskNumber(), n.GetTaskId()), maxField))
 	if t := n.GetTaskTitle(); t != "" {
@@ -244,7 +166,7 @@ func parseCallback(data string) (taskID, processID int64, action string, ok bool
 // buttons are the actions a member of the task's current group gets:
 // take (unless the task is theirs already), complete, return.
 func buttons(n *notifierv1.TaskNotice, userID int64, language string) *tele.ReplyMarkup {
-	l := lang(language)
+	l := language
 	var row []tele.InlineButton
 	if n.GetAssigneeId() != userID {
 		row = append(row, tele.InlineButton{Text: tr(l, "btn.take"), Data: callbackData(n.GetTaskId(), n.GetProcessId(), actTake)})

@@ -15,8 +15,8 @@ import (
 
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
-	"github.com/telecomcrm/crm/services/notifier/botapifake"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
+	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
 )
 
 const (

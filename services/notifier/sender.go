@@ -6,11 +6,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"golang.org/x/time/rate"
 	tele "gopkg.in/telebot.v3"
 
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
-	"github.com/telecomcrm/crm/services/platform/process"
 )
 
 // sender drains the deliveries within Telegram's limits: one message per
@@ -65,21 +65,16 @@ func (x *sender) run(ctx context.Context) error {
 	if x.api == nil {
 		return x.skipAll(ctx)
 	}
-	for n := 1; ; n++ {
-		recovered, err := x.svc.store.recoverSending(ctx)
-		if err == nil {
-			if recovered > 0 {
-				x.svc.log.Warn("messages left in sending by the previous run will be sent again; each may show twice", "count", recovered)
-			}
-			break
-		}
-		if ctx.Err() != nil {
-			return nil
-		}
-		x.svc.log.Warn("reading the delivery queue failed; will retry", "err", err)
-		if !process.Sleep(ctx, x.svc.backoff(n)) {
-			return nil
-		}
+	recovered, err := backoff.Retry(ctx, func() (int64, error) { return x.svc.store.recoverSending(ctx) },
+		backoff.WithBackOff(x.svc.retryPolicy()), backoff.WithMaxElapsedTime(0),
+		backoff.WithNotify(func(err error, _ time.Duration) {
+			x.svc.log.Warn("reading the delivery queue failed; will retry", "err", err)
+		}))
+	if err != nil {
+		return nil // ctx ended
+	}
+	if recovered > 0 {
+		x.svc.log.Warn("messages left in sending by the previous run will be sent again; each may show twice", "count", recovered)
 	}
 	results := make(chan result, x.svc.opts.Workers)
 	var wg sync.WaitGroup
@@ -375,17 +370,25 @@ func (x *sender) deliver(ctx context.Context, d *deliveryRow) result {
 func (x *sender) record(ctx context.Context, log interface {
 	Error(string, ...any)
 }, write func(context.Context) error) {
-	var err error
-	for i := range 5 {
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err = write(wctx)
-		cancel()
-		if err == nil {
-			return
-		}
-		time.Sleep(time.Duration(100*(i+1)) * time.Millisecond)
+		defer cancel()
+		return struct{}{}, write(wctx)
+	}, backoff.WithBackOff(&backoff.ExponentialBackOff{
+		InitialInterval: 100 * time.Millisecond, Multiplier: 2, MaxInterval: 400 * time.Millisecond,
+	}), backoff.WithMaxTries(5))
+	if err == nil {
+		return
 	}
 	log.Error("recording a send failed; the next start will send it again", "err", err)
+}
+
+// retryPolicy is the backoff of the loops that retry within one call
+// (reaching Telegram, reading the queue): the same shape as backoff.
+func (s *Service) retryPolicy() *backoff.ExponentialBackOff {
+	return &backoff.ExponentialBackOff{
+		InitialInterval: s.opts.BackoffBase, Multiplier: 2, RandomizationFactor: 0.2, MaxInterval: s.opts.BackoffMax,
+	}
 }
 
 // backoff is the wait before retry n (1-based): doubling from the base up

@@ -35,11 +35,9 @@ import (
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/bootstrap"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
-	"github.com/telecomcrm/crm/services/platform/grpcclient"
-	"github.com/telecomcrm/crm/services/platform/grpcserver"
-	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/metrics"
 	"github.com/telecomcrm/crm/services/platform/process"
 )
@@ -76,6 +74,9 @@ type Config struct {
 	// Retention is how long finished messages are kept (replies to older
 	// notifications are not recognised); their counts stay in the figures.
 	Retention time.Duration `env:"CRM_NOTIFIER_RETENTION" envDefault:"720h"`
+	// Locale is the language of messages to a reader whose own is not
+	// known or not in the catalog (ru or en).
+	Locale string `env:"CRM_LOCALE" envDefault:"ru"`
 }
 
 // Options are the service's settings beyond its store and its peers. Zero
@@ -112,6 +113,9 @@ type Options struct {
 	IdleWait time.Duration
 	// Retention is how long finished messages and events are kept.
 	Retention time.Duration
+	// Locale is the deployment's language (CRM_LOCALE): messages to a
+	// reader whose language is unknown are written in it. Empty: ru.
+	Locale string
 
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
@@ -120,6 +124,9 @@ type Options struct {
 }
 
 func (o *Options) defaults() {
+	if o.Locale == "" {
+		o.Locale = defaultLocale
+	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -156,6 +163,9 @@ func (o *Options) defaults() {
 var webhookSecretRx = regexp.MustCompile(`^[A-Za-z0-9_-]{32,256}$`)
 
 func (o *Options) check() error {
+	if messages.supported(o.Locale) != o.Locale {
+		return fmt.Errorf("configuration: CRM_LOCALE must be a language of the message catalog (ru or en), not %q", o.Locale)
+	}
 	if o.PublicURL != "" {
 		u, err := url.Parse(o.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -197,6 +207,7 @@ func (c *Config) Options(log *slog.Logger) Options {
 		GlobalRate:      c.TelegramRate,
 		PerChatInterval: c.TelegramChatInterval,
 		Retention:       c.Retention,
+		Locale:          c.Locale,
 		Log:             log,
 	}
 }
@@ -352,50 +363,33 @@ func OpenDB(ctx context.Context, c config.Common, log *slog.Logger) (*gorm.DB, e
 
 // Run serves the notifier until ctx ends.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
-	key, err := cfg.SigningKey()
-	if err != nil {
-		return err
-	}
-	db, err := OpenDB(ctx, cfg.Common, log)
-	if err != nil {
-		return err
-	}
-	defer database.Close(db)
-	keys := auth.NewKeyring(key)
-	fwd := auth.NewForwarder(keys, Name)
-	identityConn, err := grpcclient.Dial(cfg.Endpoints.Identity, fwd)
-	if err != nil {
-		return err
-	}
-	defer identityConn.Close()
-	taskConn, err := grpcclient.Dial(cfg.Endpoints.Task, fwd)
-	if err != nil {
-		return err
-	}
-	defer taskConn.Close()
-	svc, err := New(db, Deps{
-		Identity:  identityv1.NewIdentityServiceClient(identityConn),
-		Tasks:     taskv1.NewTaskServiceClient(taskConn),
-		Forwarder: fwd,
-		Files:     taskv1.NewAttachmentServiceClient(taskConn),
-	}, cfg.Options(log))
-	if err != nil {
-		return err
-	}
-	stats := newStatsCollector(svc.Stats, log)
-	if err := metrics.Default().Register(stats); err != nil {
-		return err
-	}
-	defer metrics.Default().Unregister(stats)
-	idem := ledger.New(db)
-	go idem.Sweep(ctx, log)
-	srv := grpcserver.New(log, auth.NewGuard(keys), idem.ServerOption())
-	notifierv1.RegisterNotifierServiceServer(srv, svc.Server())
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		log.Info("serving", "addr", cfg.Endpoints.Notifier, "bot", svc.BotEnabled())
-		return srv.Serve(ctx, cfg.Endpoints.Notifier)
+	open := func(ctx context.Context) (*gorm.DB, error) { return OpenDB(ctx, cfg.Common, log) }
+	return bootstrap.Run(ctx, Name, cfg.Common, log, open, cfg.Endpoints.Notifier, func(boot *bootstrap.Service) error {
+		identityConn, err := boot.Dial(cfg.Endpoints.Identity)
+		if err != nil {
+			return err
+		}
+		taskConn, err := boot.Dial(cfg.Endpoints.Task)
+		if err != nil {
+			return err
+		}
+		svc, err := New(boot.DB, Deps{
+			Identity:  identityv1.NewIdentityServiceClient(identityConn),
+			Tasks:     taskv1.NewTaskServiceClient(taskConn),
+			Forwarder: boot.Forward,
+			Files:     taskv1.NewAttachmentServiceClient(taskConn),
+		}, cfg.Options(log))
+		if err != nil {
+			return err
+		}
+		stats := newStatsCollector(svc.Stats, log)
+		if err := metrics.Default().Register(stats); err != nil {
+			return err
+		}
+		boot.Defer(func() { metrics.Default().Unregister(stats) })
+		notifierv1.RegisterNotifierServiceServer(boot.Server, svc.Server())
+		log.Info("Telegram", "bot", svc.BotEnabled())
+		boot.Go(svc.Run)
+		return nil
 	})
-	g.Go(func() error { return svc.Run(ctx) })
-	return g.Wait()
 }

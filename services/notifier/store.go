@@ -7,6 +7,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/telecomcrm/crm/services/platform/micros"
 )
 
 // Delivery states. A delivery is pending until the sender claims it; it is
@@ -99,7 +101,7 @@ type store struct {
 	now func() time.Time
 }
 
-func (s *store) micros() int64 { return s.now().UTC().UnixMicro() }
+func (s *store) micros() int64 { return micros.Of(s.now()) }
 
 // enqueue stores an event unless one with its id is there already: the one
 // insert on the task service's hot path. It tells whether the event is new.

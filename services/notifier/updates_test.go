@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/telecomcrm/crm/services/notifier/botapifake"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
+	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
 )
 
 const hookSecret = "hook-secret_0123456789abcdefghijklmnop"

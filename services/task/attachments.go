@@ -22,6 +22,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/blobstore"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
+	"github.com/telecomcrm/crm/services/platform/micros"
 	wftask "github.com/telecomcrm/crm/workflows/task"
 )
 
@@ -59,7 +60,7 @@ func (r *attachmentRow) toProto() *taskv1.Attachment {
 		Id: r.ID, TaskId: r.TaskID, CommentId: r.CommentID, FileName: r.FileName,
 		ContentType: r.ContentType, SizeBytes: r.SizeBytes, Sha256: r.Sha256,
 		HasThumbnail: r.ThumbnailKey != "", UploaderId: r.UploaderID, UploaderName: r.UploaderName,
-		CreateTime: micros(r.CreatedAt),
+		CreateTime: micros.Proto(r.CreatedAt),
 	}
 }
 

@@ -2,6 +2,7 @@ package task
 
 import (
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/micros"
 )
 
 func (r *taskRow) toProto() *taskv1.Task {
@@ -13,20 +14,20 @@ func (r *taskRow) toProto() *taskv1.Task {
 		ContractId:     r.ContractID, ContractNumber: r.ContractNumber,
 		CustomerId: r.CustomerID, CustomerName: r.CustomerName,
 		AssigneeId: r.AssigneeID, AssigneeName: r.AssigneeName,
-		SlaDueAt: micros(r.SLADueAt), SlaBreached: r.SLABreached,
-		CreateTime: micros(r.CreatedAt), UpdateTime: micros(r.UpdatedAt), ClosedAt: micros(r.ClosedAt),
+		SlaDueAt: micros.Proto(r.SLADueAt), SlaBreached: r.SLABreached,
+		CreateTime: micros.Proto(r.CreatedAt), UpdateTime: micros.Proto(r.UpdatedAt), ClosedAt: micros.Proto(r.ClosedAt),
 		CloseReason: r.CloseReason, WorkflowId: r.WorkflowID, CreatedBy: r.CreatedBy,
 		Stuck: r.Stuck,
 	}
 	if r.Stuck {
-		t.StuckReason, t.StuckSince = r.StuckReason, micros(r.StuckAt)
+		t.StuckReason, t.StuckSince = r.StuckReason, micros.Proto(r.StuckAt)
 	}
 	return t
 }
 
 func (e *eventRow) toProto() *taskv1.TaskEvent {
 	return &taskv1.TaskEvent{
-		Id: e.ID, TaskId: e.TaskID, Kind: taskv1.TaskEventKind(e.Kind), Time: micros(e.At),
+		Id: e.ID, TaskId: e.TaskID, Kind: taskv1.TaskEventKind(e.Kind), Time: micros.Proto(e.At),
 		ActorId: e.ActorID, ActorName: e.ActorName, ProcessId: e.ProcessID, ProcessName: e.ProcessName,
 		FromProcessId: e.FromProcessID, FromProcessName: e.FromProcessName, Text: e.Text,
 		Resolution: e.Resolution, AssigneeId: e.AssigneeID, AssigneeName: e.AssigneeName,
@@ -36,6 +37,6 @@ func (e *eventRow) toProto() *taskv1.TaskEvent {
 func (c *commentRow) toProto() *taskv1.Comment {
 	return &taskv1.Comment{
 		Id: c.ID, TaskId: c.TaskID, AuthorId: c.AuthorID, AuthorName: c.AuthorName, Text: c.Text,
-		ProcessId: c.ProcessID, ProcessName: c.ProcessName, CreateTime: micros(c.CreatedAt),
+		ProcessId: c.ProcessID, ProcessName: c.ProcessName, CreateTime: micros.Proto(c.CreatedAt),
 	}
 }

@@ -6,8 +6,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/micros"
 )
 
 // forwarder hands each task step's notice to the notifier. A step is
@@ -36,19 +39,21 @@ func (f *forwarder) kick() {
 // run forwards notices until ctx ends, backing off while the notifier is
 // unreachable.
 func (f *forwarder) run(ctx context.Context) {
-	backoff := time.Second
+	// While the notifier is unreachable the wait doubles from a second up
+	// to a minute; any success starts it again from a second.
+	failing := &backoff.ExponentialBackOff{InitialInterval: time.Second, Multiplier: 2, MaxInterval: time.Minute}
 	for {
 		n, err := f.flush(ctx)
 		wait := 2 * time.Second
 		switch {
 		case err != nil:
-			f.log.Warn("cannot hand notices to the notifier; retrying", "err", err, "in", backoff)
-			wait = backoff
-			backoff = min(2*backoff, time.Minute)
+			wait = failing.NextBackOff()
+			f.log.Warn("cannot hand notices to the notifier; retrying", "err", err, "in", wait)
 		case n > 0:
-			backoff, wait = time.Second, 0
+			failing.Reset()
+			wait = 0
 		default:
-			backoff = time.Second
+			failing.Reset()
 		}
 		select {
 		case <-ctx.Done():
@@ -96,7 +101,7 @@ func eventID(e *eventRow) string {
 
 func notice(t *taskRow, e *eventRow) *notifierv1.TaskNotice {
 	n := &notifierv1.TaskNotice{
-		EventId: eventID(e), Kind: taskv1.TaskEventKind(e.Kind), Time: micros(e.At),
+		EventId: eventID(e), Kind: taskv1.TaskEventKind(e.Kind), Time: micros.Proto(e.At),
 		TaskId: t.ID, TaskNumber: t.Number, TaskTitle: t.Title, TaskKind: taskv1.TaskKind(t.Kind), TaskState: taskv1.TaskState(t.State),
 		CustomerId: t.CustomerID, CustomerName: t.CustomerName, ContractId: t.ContractID, ContractNumber: t.ContractNumber,
 		RouteId: t.RouteID, RouteName: t.RouteName, ProcessName: e.ProcessName, FromProcessName: e.FromProcessName,

@@ -16,6 +16,7 @@ import (
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/micros"
 )
 
 // ConnectionRouteID is route No. 1, reserved for connection tasks.
@@ -84,7 +85,7 @@ func (d routeDef) process(id int64) (processDef, int, bool) {
 func (d routeDef) toProto(r routeRow, version int32) *taskv1.Route {
 	out := &taskv1.Route{
 		Id: r.ID, Name: d.Name, Description: d.Description, Version: version,
-		Connection: r.Connection, ContractEffect: taskv1.ContractEffect(d.Effect), UpdateTime: micros(r.UpdatedAt),
+		Connection: r.Connection, ContractEffect: taskv1.ContractEffect(d.Effect), UpdateTime: micros.Proto(r.UpdatedAt),
 	}
 	for i, p := range d.Processes {
 		out.Processes = append(out.Processes, &taskv1.Process{Id: p.ID, Name: p.Name, GroupId: p.GroupID, SlaSeconds: p.SLASeconds, Position: int32(i + 1)})

@@ -20,6 +20,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/idempotency"
+	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 	wftask "github.com/telecomcrm/crm/workflows/task"
 )
@@ -128,7 +129,7 @@ func (s *Server) RecordTask(ctx context.Context, req *taskv1.RecordTaskRequest) 
 		RouteID: req.GetRouteId(), RouteVersion: req.GetRouteVersion(), RouteName: def.Name,
 		ContractID: req.GetContractId(), ContractNumber: req.GetContractNumber(),
 		CustomerID: req.GetCustomerId(), CustomerName: req.GetCustomerName(), CreatedBy: req.GetCreatedBy(),
-		CreatedAt: toMicros(req.GetTime()),
+		CreatedAt: micros.FromProto(req.GetTime()),
 	}, route: def, actor: req.GetActorName()})
 	if err != nil {
 		return nil, err
@@ -637,7 +638,7 @@ func (s *Server) SetTaskStuck(ctx context.Context, req *taskv1.SetTaskStuckReque
 		return nil, fault.Field("time", "a stuck mark names its time")
 	}
 	reason := strings.TrimSpace(req.GetReason())
-	became, err := s.store.setStuck(ctx, req.GetTaskId(), req.GetStuck(), reason, toMicros(req.GetTime()))
+	became, err := s.store.setStuck(ctx, req.GetTaskId(), req.GetStuck(), reason, micros.FromProto(req.GetTime()))
 	if err != nil {
 		return nil, err
 	}

@@ -16,13 +16,10 @@ import (
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
-	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/blobstore"
+	"github.com/telecomcrm/crm/services/platform/bootstrap"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
-	"github.com/telecomcrm/crm/services/platform/grpcclient"
-	"github.com/telecomcrm/crm/services/platform/grpcserver"
-	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/metrics"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
@@ -70,54 +67,41 @@ func (s *Server) Forward(ctx context.Context) { s.notices.run(ctx) }
 
 // Run serves the task service until ctx ends.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
-	key, err := cfg.SigningKey()
-	if err != nil {
-		return err
-	}
-	db, err := OpenDB(ctx, cfg.Common, log)
-	if err != nil {
-		return err
-	}
-	defer database.Close(db)
-	fwd := auth.NewForwarder(auth.NewKeyring(key), Name)
-	dial := func(addr string) (*grpc.ClientConn, error) { return grpcclient.Dial(addr, fwd) }
-	conns := map[string]string{"contract": cfg.Endpoints.Contract, "customer": cfg.Endpoints.Customer, "identity": cfg.Endpoints.Identity, "notifier": cfg.Endpoints.Notifier}
-	c := map[string]*grpc.ClientConn{}
-	for name, addr := range conns {
-		conn, err := dial(addr)
+	open := func(ctx context.Context) (*gorm.DB, error) { return OpenDB(ctx, cfg.Common, log) }
+	return bootstrap.Run(ctx, Name, cfg.Common, log, open, cfg.Endpoints.Task, func(svc *bootstrap.Service) error {
+		conns := map[string]string{"contract": cfg.Endpoints.Contract, "customer": cfg.Endpoints.Customer, "identity": cfg.Endpoints.Identity, "notifier": cfg.Endpoints.Notifier}
+		c := map[string]*grpc.ClientConn{}
+		for name, addr := range conns {
+			conn, err := svc.Dial(addr)
+			if err != nil {
+				return err
+			}
+			c[name] = conn
+		}
+		tc, err := temporalclient.Lazy(cfg.Temporal, log)
 		if err != nil {
 			return err
 		}
-		defer conn.Close()
-		c[name] = conn
-	}
-	tc, err := temporalclient.Lazy(cfg.Temporal, log)
-	if err != nil {
-		return err
-	}
-	defer tc.Close()
-	srv := NewServer(db, key, Deps{
-		Flows:     &wftask.Client{Temporal: tc, TaskQueue: cfg.Temporal.TaskQueue},
-		Contracts: contractv1.NewContractServiceClient(c["contract"]),
-		Customers: customerv1.NewCustomerServiceClient(c["customer"]),
-		Identity:  identityv1.NewIdentityServiceClient(c["identity"]),
-		Notifier:  notifierv1.NewNotifierServiceClient(c["notifier"]),
-	}, log)
-	stuck := newStuckCollector(srv.store.countStuck, log)
-	if err := metrics.Default().Register(stuck); err != nil {
-		return err
-	}
-	defer metrics.Default().Unregister(stuck)
-	go srv.Forward(ctx)
-	idem := ledger.New(db)
-	go idem.Sweep(ctx, log)
-	g := grpcserver.New(log, auth.NewGuard(auth.NewKeyring(key)), idem.ServerOption())
-	taskv1.RegisterTaskServiceServer(g, srv)
-	blobs, err := blobstore.Open(ctx, cfg.Attachments.Config, cfg.DataDir)
-	if err != nil {
-		return err
-	}
-	taskv1.RegisterAttachmentServiceServer(g, NewAttachmentServer(srv, blobs, cfg.Attachments))
-	log.Info("serving", "addr", cfg.Endpoints.Task)
-	return g.Serve(ctx, cfg.Endpoints.Task)
+		svc.Defer(tc.Close)
+		srv := NewServer(svc.DB, svc.Key, Deps{
+			Flows:     &wftask.Client{Temporal: tc, TaskQueue: cfg.Temporal.TaskQueue},
+			Contracts: contractv1.NewContractServiceClient(c["contract"]),
+			Customers: customerv1.NewCustomerServiceClient(c["customer"]),
+			Identity:  identityv1.NewIdentityServiceClient(c["identity"]),
+			Notifier:  notifierv1.NewNotifierServiceClient(c["notifier"]),
+		}, log)
+		stuck := newStuckCollector(srv.store.countStuck, log)
+		if err := metrics.Default().Register(stuck); err != nil {
+			return err
+		}
+		svc.Defer(func() { metrics.Default().Unregister(stuck) })
+		svc.Go(func(ctx context.Context) error { srv.Forward(ctx); return nil })
+		taskv1.RegisterTaskServiceServer(svc.Server, srv)
+		blobs, err := blobstore.Open(ctx, cfg.Attachments.Config, cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		taskv1.RegisterAttachmentServiceServer(svc.Server, NewAttachmentServer(srv, blobs, cfg.Attachments))
+		return nil
+	})
 }

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
-	"google.golang.org/protobuf/types/known/timestamppb"
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -18,6 +16,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/idempotency"
+	"github.com/telecomcrm/crm/services/platform/micros"
 	wftask "github.com/telecomcrm/crm/workflows/task"
 )
 
@@ -104,20 +103,6 @@ type store struct {
 	db     *gorm.DB
 	routes *routeStore
 	clock  func() int64
-}
-
-func micros(us int64) *timestamppb.Timestamp {
-	if us == 0 {
-		return nil
-	}
-	return timestamppb.New(time.UnixMicro(us).UTC())
-}
-
-func toMicros(ts *timestamppb.Timestamp) int64 {
-	if ts == nil {
-		return 0
-	}
-	return ts.AsTime().UnixMicro()
 }
 
 func joinIDs(ids []int64) string {
@@ -294,7 +279,7 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 		to, pos, _ := def.process(t.GetProcessId())
 		from, _, _ := def.process(t.GetFromProcessId())
 		ev := eventRow{
-			TaskID: r.ID, Sequence: t.GetSequence(), Kind: int32(t.GetKind()), At: toMicros(t.GetTime()),
+			TaskID: r.ID, Sequence: t.GetSequence(), Kind: int32(t.GetKind()), At: micros.FromProto(t.GetTime()),
 			ActorID: t.GetActorId(), ActorName: t.GetActorName(), ProcessID: to.ID, ProcessName: to.Name,
 			FromProcessID: from.ID, FromProcessName: from.Name, Text: t.GetText(), Resolution: t.GetResolution(),
 			AssigneeID: t.GetAssigneeId(), NotifyGroups: joinIDs(t.GetNotifyGroupIds()), NotifySupervisors: t.GetNotifySupervisors(),
@@ -349,7 +334,7 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 		if t.GetSequence() > r.Sequence || replaced && t.GetSequence() == r.Sequence {
 			r.Sequence, r.UpdatedAt = t.GetSequence(), ev.At
 			r.State = int32(t.GetState())
-			r.SLADueAt, r.SLABreached = toMicros(t.GetSlaDueAt()), t.GetSlaBreached()
+			r.SLADueAt, r.SLABreached = micros.FromProto(t.GetSlaDueAt()), t.GetSlaBreached()
 			if r.AssigneeID != t.GetAssigneeId() {
 				r.AssigneeID, r.AssigneeName = t.GetAssigneeId(), ""
 				if r.AssigneeID != 0 {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cenkalti/backoff/v5"
 )
 
 const minKeyBytes = 32
@@ -53,15 +56,20 @@ func (c *Common) SigningKey() ([]byte, error) {
 
 // readKeyFile waits briefly for a key file another process is still writing.
 func readKeyFile(path string) ([]byte, error) {
-	for range 50 {
+	invalid := errors.New("not a valid key yet")
+	key, err := backoff.Retry(context.Background(), func() ([]byte, error) {
 		raw, err := os.ReadFile(path)
 		if err != nil {
-			return nil, fmt.Errorf("configuration: reading %s: %w", path, err)
+			return nil, backoff.Permanent(fmt.Errorf("configuration: reading %s: %w", path, err))
 		}
-		if key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(raw))); err == nil && len(key) >= minKeyBytes {
-			return key, nil
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(raw)))
+		if err != nil || len(key) < minKeyBytes {
+			return nil, invalid
 		}
-		time.Sleep(20 * time.Millisecond)
+		return key, nil
+	}, backoff.WithBackOff(backoff.NewConstantBackOff(20*time.Millisecond)), backoff.WithMaxTries(50))
+	if errors.Is(err, invalid) {
+		return nil, fmt.Errorf("configuration: %s does not hold a valid key; remove it to have a new one made", path)
 	}
-	return nil, fmt.Errorf("configuration: %s does not hold a valid key; remove it to have a new one made", path)
+	return key, err
 }

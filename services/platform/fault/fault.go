@@ -7,6 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
+	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -78,6 +81,21 @@ func Field(field, format string, args ...any) *Error {
 	return &Error{Kind: Invalid, Message: msg, Violations: []Violation{{Field: field, Description: msg}}}
 }
 
+// Fields makes one Invalid error of several field violations: its message
+// is the first one's, followed by "(and N more problems)" when there are
+// more, and every violation goes along for the form. No violations give
+// nil, so a validator can end with "return fault.Fields(problems)".
+func Fields(vs []Violation) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	e := &Error{Kind: Invalid, Message: vs[0].Description, Violations: vs}
+	if len(vs) > 1 {
+		e.Message = fmt.Sprintf("%s (and %d more problems)", vs[0].Description, len(vs)-1)
+	}
+	return e
+}
+
 // At adds a field to an error (for a conflict about one field, say).
 func (e *Error) At(field string) *Error {
 	e.Violations = append(e.Violations, Violation{Field: field, Description: e.Message})
@@ -94,6 +112,41 @@ func (e *Error) Because(reason string, meta map[string]string) *Error {
 func Is(err error, kind Kind) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Kind == kind
+}
+
+// Peer turns the error of a call to another service (named by peer, as
+// "customer") into what this service answers: a peer that cannot be reached
+// or did not answer in time becomes Unavailable, so the caller knows to try
+// again; a peer's NotFound becomes notFound when that is given (the object
+// the request named does not exist), else stays NotFound; anything else
+// (the peer's own status, a domain error) passes unchanged.
+func Peer(peer string, err error, notFound *Error) error {
+	switch {
+	case err == nil:
+		return nil
+	case Unreachable(err):
+		return New(Unavailable, "the %s service does not answer; try again in a moment", peer)
+	case notFound != nil && status.Code(err) == codes.NotFound:
+		return notFound
+	}
+	return err
+}
+
+// Unreachable tells an error of a service that could not be reached or did
+// not answer in time: a gRPC status (or an error carrying one, as Temporal's
+// service errors do) of Unavailable or DeadlineExceeded, a network error, or
+// the call's own deadline.
+func Unreachable(err error) bool {
+	code := codes.Unknown
+	var carrier interface{ Status() *status.Status }
+	if st, ok := status.FromError(err); ok {
+		code = st.Code()
+	} else if errors.As(err, &carrier) {
+		code = carrier.Status().Code()
+	}
+	var netErr *net.OpError
+	return code == codes.Unavailable || code == codes.DeadlineExceeded ||
+		errors.As(err, &netErr) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // Status converts any error a handler returned into a gRPC status error.
@@ -137,6 +190,37 @@ func Status(err error) (error, bool) {
 		return status.Error(codes.DeadlineExceeded, "the request took too long"), false
 	}
 	return status.Error(codes.Internal, "internal error"), true
+}
+
+// Etag is the etag of an object at version: what an update sends back to
+// say which version it changes.
+func Etag(version int64) string { return strconv.FormatInt(version, 10) }
+
+// Version is the version an update is based on: the one its etag names,
+// or current when it sends none (the update then wins over any other).
+// An etag this system did not give is refused.
+func Version(etag string, current int64) (int64, error) {
+	if etag == "" {
+		return current, nil
+	}
+	v, err := strconv.ParseInt(etag, 10, 64)
+	if err != nil {
+		return 0, Field("etag", "the etag %q is not one this service gave", etag)
+	}
+	return v, nil
+}
+
+// Mask returns the fields an update changes (its update mask's paths); an
+// update that names none is refused, with fields listing those it may name
+// when given.
+func Mask(paths []string, fields ...string) ([]string, error) {
+	if len(paths) > 0 {
+		return paths, nil
+	}
+	if len(fields) == 0 {
+		return nil, Field("updateMask", "name the fields to change")
+	}
+	return nil, Field("updateMask", "name the fields to change: %s", strings.Join(fields, ", "))
 }
 
 // UpdatedID is the id of the object an update changes. REST names it in

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/serviceerror"
@@ -31,23 +32,16 @@ func EnsureNamespace(ctx context.Context, c client.Client, namespace string, ret
 	if err != nil && !errors.As(err, &exists) {
 		return fmt.Errorf("registering namespace %s: %w", namespace, err)
 	}
-	deadline := time.Now().Add(wait)
-	for {
-		err := addSearchAttributes(ctx, c, namespace, attrs)
-		if err == nil {
-			err = queryable(ctx, c, namespace, attrs)
+	_, err = backoff.Retry(ctx, func() (struct{}, error) {
+		if err := addSearchAttributes(ctx, c, namespace, attrs); err != nil {
+			return struct{}{}, err
 		}
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("namespace %s is not usable yet: %w", namespace, err)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(500 * time.Millisecond):
-		}
+		return struct{}{}, queryable(ctx, c, namespace, attrs)
+	}, backoff.WithBackOff(backoff.NewConstantBackOff(500*time.Millisecond)), backoff.WithMaxElapsedTime(wait))
+	if err != nil {
+		return fmt.Errorf("namespace %s is not usable yet: %w", namespace, err)
 	}
+	return nil
 }
 
 func addSearchAttributes(ctx context.Context, c client.Client, namespace string, attrs map[string]enums.IndexedValueType) error {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"go.temporal.io/sdk/client"
 	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 	"go.temporal.io/sdk/interceptor"
@@ -67,18 +68,11 @@ func Dial(ctx context.Context, t config.Temporal, log *slog.Logger, wait time.Du
 	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(wait)
-	for {
-		c, err := client.DialContext(ctx, opts)
-		if err == nil {
-			return c, nil
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return nil, fmt.Errorf("TEMPORAL_ADDRESS %s (namespace %s) does not answer: %w", t.Address, t.Namespace, err)
-		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(500 * time.Millisecond):
-		}
+	c, err := backoff.Retry(ctx, func() (client.Client, error) {
+		return client.DialContext(ctx, opts)
+	}, backoff.WithBackOff(backoff.NewConstantBackOff(500*time.Millisecond)), backoff.WithMaxElapsedTime(wait))
+	if err != nil {
+		return nil, fmt.Errorf("TEMPORAL_ADDRESS %s (namespace %s) does not answer: %w", t.Address, t.Namespace, err)
 	}
+	return c, nil
 }
