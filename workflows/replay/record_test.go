@@ -99,7 +99,7 @@ func recorder(t *testing.T) (client.Client, *readModel) {
 	c := srv.Client()
 	w := worker.New(c, "record", worker.Options{})
 	model := &readModel{}
-	wfworker.Register(w, model, effects{})
+	wfworker.Register(w, &task.Activities{Tasks: model, Contracts: effects{}})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
