@@ -137,7 +137,9 @@ func TestAContractOperationRunsAsTheActivityNamedByIt(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h := newActionHarness(t, Webhooks{})
 			var ran []string
-			h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) { ran = append(ran, info.ActivityType.Name) })
+			h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+				ran = append(ran, info.ActivityType.Name)
+			})
 			h.send(time.Minute, UpdateAdvance, Advance{Actor: member, ProcessID: 31})
 			h.send(time.Hour, UpdateAdvance, Advance{Actor: manager, ProcessID: 33})
 			h.run(h.tariffInput(actionRoute(&Action{Kind: taskv1.ActionKind_ACTION_KIND_CONTRACT, Operation: op})))
