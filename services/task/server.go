@@ -344,6 +344,8 @@ func commandError(row *taskRow, err error) error {
 			return fault.New(fault.Unavailable, "%s", msg).Because("TASK_STUCK", nil)
 		case wftask.ErrNotStuck:
 			return fault.New(fault.FailedPrecondition, "%s", msg)
+		case wftask.ErrAutomatic:
+			return fault.New(fault.FailedPrecondition, "%s", msg).Because("PROCESS_AUTOMATIC", nil)
 		}
 	}
 	if wftask.IsGone(err) {
