@@ -68,6 +68,33 @@ func (e CrmCustomerV1CustomerKind) Valid() bool {
 	}
 }
 
+// Defines values for CrmTaskV1ActionKind.
+const (
+	ACTIONKINDCONTRACT    CrmTaskV1ActionKind = "ACTION_KIND_CONTRACT"
+	ACTIONKINDNOTIFYGROUP CrmTaskV1ActionKind = "ACTION_KIND_NOTIFY_GROUP"
+	ACTIONKINDUNSPECIFIED CrmTaskV1ActionKind = "ACTION_KIND_UNSPECIFIED"
+	ACTIONKINDWAIT        CrmTaskV1ActionKind = "ACTION_KIND_WAIT"
+	ACTIONKINDWEBHOOK     CrmTaskV1ActionKind = "ACTION_KIND_WEBHOOK"
+)
+
+// Valid indicates whether the value is a known member of the CrmTaskV1ActionKind enum.
+func (e CrmTaskV1ActionKind) Valid() bool {
+	switch e {
+	case ACTIONKINDCONTRACT:
+		return true
+	case ACTIONKINDNOTIFYGROUP:
+		return true
+	case ACTIONKINDUNSPECIFIED:
+		return true
+	case ACTIONKINDWAIT:
+		return true
+	case ACTIONKINDWEBHOOK:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CrmTaskV1CloseRuleKind.
 const (
 	CLOSERULEKINDIDLE           CrmTaskV1CloseRuleKind = "CLOSE_RULE_KIND_IDLE"
@@ -125,22 +152,97 @@ func (e CrmTaskV1ContractEffect) Valid() bool {
 	}
 }
 
+// Defines values for CrmTaskV1ContractOperation.
+const (
+	CONTRACTOPERATIONACTIVATE     CrmTaskV1ContractOperation = "CONTRACT_OPERATION_ACTIVATE"
+	CONTRACTOPERATIONCHANGETARIFF CrmTaskV1ContractOperation = "CONTRACT_OPERATION_CHANGE_TARIFF"
+	CONTRACTOPERATIONRESUME       CrmTaskV1ContractOperation = "CONTRACT_OPERATION_RESUME"
+	CONTRACTOPERATIONSUSPEND      CrmTaskV1ContractOperation = "CONTRACT_OPERATION_SUSPEND"
+	CONTRACTOPERATIONTERMINATE    CrmTaskV1ContractOperation = "CONTRACT_OPERATION_TERMINATE"
+	CONTRACTOPERATIONUNSPECIFIED  CrmTaskV1ContractOperation = "CONTRACT_OPERATION_UNSPECIFIED"
+)
+
+// Valid indicates whether the value is a known member of the CrmTaskV1ContractOperation enum.
+func (e CrmTaskV1ContractOperation) Valid() bool {
+	switch e {
+	case CONTRACTOPERATIONACTIVATE:
+		return true
+	case CONTRACTOPERATIONCHANGETARIFF:
+		return true
+	case CONTRACTOPERATIONRESUME:
+		return true
+	case CONTRACTOPERATIONSUSPEND:
+		return true
+	case CONTRACTOPERATIONTERMINATE:
+		return true
+	case CONTRACTOPERATIONUNSPECIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CrmTaskV1FailureRule.
+const (
+	FAILURERULEGOTOPROCESS CrmTaskV1FailureRule = "FAILURE_RULE_GO_TO_PROCESS"
+	FAILURERULESTUCK       CrmTaskV1FailureRule = "FAILURE_RULE_STUCK"
+	FAILURERULEUNSPECIFIED CrmTaskV1FailureRule = "FAILURE_RULE_UNSPECIFIED"
+)
+
+// Valid indicates whether the value is a known member of the CrmTaskV1FailureRule enum.
+func (e CrmTaskV1FailureRule) Valid() bool {
+	switch e {
+	case FAILURERULEGOTOPROCESS:
+		return true
+	case FAILURERULESTUCK:
+		return true
+	case FAILURERULEUNSPECIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CrmTaskV1ProcessKind.
+const (
+	PROCESSKINDAUTOMATIC   CrmTaskV1ProcessKind = "PROCESS_KIND_AUTOMATIC"
+	PROCESSKINDMANUAL      CrmTaskV1ProcessKind = "PROCESS_KIND_MANUAL"
+	PROCESSKINDUNSPECIFIED CrmTaskV1ProcessKind = "PROCESS_KIND_UNSPECIFIED"
+)
+
+// Valid indicates whether the value is a known member of the CrmTaskV1ProcessKind enum.
+func (e CrmTaskV1ProcessKind) Valid() bool {
+	switch e {
+	case PROCESSKINDAUTOMATIC:
+		return true
+	case PROCESSKINDMANUAL:
+		return true
+	case PROCESSKINDUNSPECIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CrmTaskV1TaskEventKind.
 const (
-	TASKEVENTKINDADVANCED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ADVANCED"
-	TASKEVENTKINDASSIGNED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ASSIGNED"
-	TASKEVENTKINDCANCELLED   CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CANCELLED"
-	TASKEVENTKINDCLOSED      CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CLOSED"
-	TASKEVENTKINDCOMMENTED   CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_COMMENTED"
-	TASKEVENTKINDCREATED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CREATED"
-	TASKEVENTKINDRETURNED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_RETURNED"
-	TASKEVENTKINDSLABREACHED CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_SLA_BREACHED"
-	TASKEVENTKINDUNSPECIFIED CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_UNSPECIFIED"
+	TASKEVENTKINDACTIONFAILED CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ACTION_FAILED"
+	TASKEVENTKINDADVANCED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ADVANCED"
+	TASKEVENTKINDASSIGNED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ASSIGNED"
+	TASKEVENTKINDCANCELLED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CANCELLED"
+	TASKEVENTKINDCLOSED       CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CLOSED"
+	TASKEVENTKINDCOMMENTED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_COMMENTED"
+	TASKEVENTKINDCREATED      CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CREATED"
+	TASKEVENTKINDRETURNED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_RETURNED"
+	TASKEVENTKINDSLABREACHED  CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_SLA_BREACHED"
+	TASKEVENTKINDUNSPECIFIED  CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_UNSPECIFIED"
 )
 
 // Valid indicates whether the value is a known member of the CrmTaskV1TaskEventKind enum.
 func (e CrmTaskV1TaskEventKind) Valid() bool {
 	switch e {
+	case TASKEVENTKINDACTIONFAILED:
+		return true
 	case TASKEVENTKINDADVANCED:
 		return true
 	case TASKEVENTKINDASSIGNED:
@@ -523,6 +625,56 @@ type CrmNotifierV1GetDeliveryStatsResponse struct {
 	UnreachableMessages *string `json:"unreachableMessages,omitempty"`
 }
 
+// CrmTaskV1Action Action is what an automatic process does.
+type CrmTaskV1Action struct {
+	// ContractOperation CONTRACT: what to do to the contract.
+	ContractOperation *CrmTaskV1ContractOperation `json:"contractOperation,omitempty"`
+
+	// FailureProcessId GO_TO_PROCESS: a process of the route by id, or a new one by its
+	// 1-based place as a negative number (as close rules name them).
+	FailureProcessId *string `json:"failureProcessId,omitempty"`
+
+	// GroupId NOTIFY_GROUP: the group told, and what it is told.
+	GroupId *string              `json:"groupId,omitempty"`
+	Kind    *CrmTaskV1ActionKind `json:"kind,omitempty"`
+	Message *string              `json:"message,omitempty"`
+
+	// OnFailure FailureRule is what a refused action does to the task.
+	OnFailure *CrmTaskV1FailureRule `json:"onFailure,omitempty"`
+
+	// WaitSeconds WAIT: how long (0 with wait_until).
+	WaitSeconds *string `json:"waitSeconds,omitempty"`
+
+	// WaitUntil WAIT: until when (instead of a duration).
+	WaitUntil *time.Time `json:"waitUntil,omitempty"`
+
+	// WebhookUrl WEBHOOK: an http or https address, called with POST.
+	WebhookUrl *string `json:"webhookUrl,omitempty"`
+}
+
+// CrmTaskV1ActionKind defines model for crm.task.v1.ActionKind.
+type CrmTaskV1ActionKind string
+
+// CrmTaskV1ActionStatus ActionStatus is how an automatic process's action stands while the
+// task is in it.
+type CrmTaskV1ActionStatus struct {
+	// Attempt Attempts so far (1: the first).
+	Attempt *int32 `json:"attempt,omitempty"`
+
+	// LastError The last attempt's error.
+	LastError *string `json:"lastError,omitempty"`
+
+	// Name The activity running it: ContractChangeTariff, Wait, NotifyGroup...
+	Name            *string    `json:"name,omitempty"`
+	NextAttemptTime *time.Time `json:"nextAttemptTime,omitempty"`
+
+	// WaitUntil WAIT: when the timer fires.
+	WaitUntil *time.Time `json:"waitUntil,omitempty"`
+
+	// Waiting Set once an attempt failed: the action is retried with backoff.
+	Waiting *bool `json:"waiting,omitempty"`
+}
+
 // CrmTaskV1Attachment Attachment describes a stored file.
 type CrmTaskV1Attachment struct {
 	CommentId *string `json:"commentId,omitempty"`
@@ -583,6 +735,12 @@ type CrmTaskV1Comment struct {
 // contract. Route No. 1 activates; cancelling a connection task cancels.
 type CrmTaskV1ContractEffect string
 
+// CrmTaskV1ContractOperation defines model for crm.task.v1.ContractOperation.
+type CrmTaskV1ContractOperation string
+
+// CrmTaskV1FailureRule FailureRule is what a refused action does to the task.
+type CrmTaskV1FailureRule string
+
 // CrmTaskV1GetTaskStatsResponse defines model for crm.task.v1.GetTaskStatsResponse.
 type CrmTaskV1GetTaskStatsResponse struct {
 	BreachedTasks *string `json:"breachedTasks,omitempty"`
@@ -623,12 +781,18 @@ type CrmTaskV1ListTasksResponse struct {
 
 // CrmTaskV1Process Process is one step of a route.
 type CrmTaskV1Process struct {
+	// Action AUTOMATIC: what it does.
+	Action *CrmTaskV1Action `json:"action,omitempty"`
+
 	// GroupId The work group responsible for it.
 	GroupId *string `json:"groupId,omitempty"`
 
 	// Id Stable across a route's versions while the process is kept.
-	Id   *string `json:"id,omitempty"`
-	Name *string `json:"name,omitempty"`
+	Id *string `json:"id,omitempty"`
+
+	// Kind ProcessKind: who works a process.
+	Kind *CrmTaskV1ProcessKind `json:"kind,omitempty"`
+	Name *string               `json:"name,omitempty"`
 
 	// Position 1-based place on the route (answered; ignored on input).
 	Position *int32 `json:"position,omitempty"`
@@ -636,6 +800,9 @@ type CrmTaskV1Process struct {
 	// SlaSeconds 0: no SLA.
 	SlaSeconds *string `json:"slaSeconds,omitempty"`
 }
+
+// CrmTaskV1ProcessKind ProcessKind: who works a process.
+type CrmTaskV1ProcessKind string
 
 // CrmTaskV1ProcessLoad defines model for crm.task.v1.ProcessLoad.
 type CrmTaskV1ProcessLoad struct {
@@ -669,8 +836,10 @@ type CrmTaskV1Route struct {
 
 // CrmTaskV1Task defines model for crm.task.v1.Task.
 type CrmTaskV1Task struct {
-	AssigneeId   *string `json:"assigneeId,omitempty"`
-	AssigneeName *string `json:"assigneeName,omitempty"`
+	// Action While the task is in an automatic process: its action (GetTask).
+	Action       *CrmTaskV1ActionStatus `json:"action,omitempty"`
+	AssigneeId   *string                `json:"assigneeId,omitempty"`
+	AssigneeName *string                `json:"assigneeName,omitempty"`
 
 	// CloseReason ROUTE_COMPLETED, IDLE, RESOLUTION:<code>, or the canceller's reason.
 	CloseReason    *string    `json:"closeReason,omitempty"`
@@ -690,6 +859,10 @@ type CrmTaskV1Task struct {
 
 	// Number T-000123.
 	Number *string `json:"number,omitempty"`
+
+	// Parameters TaskParameters are what a route's actions need, chosen when a task is
+	// opened.
+	Parameters *CrmTaskV1TaskParameters `json:"parameters,omitempty"`
 
 	// Processes The processes of the route version it runs on.
 	Processes    *[]CrmTaskV1Process `json:"processes,omitempty"`
@@ -744,6 +917,13 @@ type CrmTaskV1TaskEventKind string
 
 // CrmTaskV1TaskKind defines model for crm.task.v1.TaskKind.
 type CrmTaskV1TaskKind string
+
+// CrmTaskV1TaskParameters TaskParameters are what a route's actions need, chosen when a task is
+// opened.
+type CrmTaskV1TaskParameters struct {
+	// TariffId The tariff a CHANGE_TARIFF action moves the contract to.
+	TariffId *string `json:"tariffId,omitempty"`
+}
 
 // CrmTaskV1TaskState defines model for crm.task.v1.TaskState.
 type CrmTaskV1TaskState string
@@ -959,8 +1139,11 @@ type TaskServiceListTasksParams struct {
 type TaskServiceCreateTaskJSONBody struct {
 	ContractId  *string `json:"contractId,omitempty"`
 	Description *string `json:"description,omitempty"`
-	RouteId     *string `json:"routeId,omitempty"`
-	Title       *string `json:"title,omitempty"`
+
+	// Parameters Required when the route's actions need them (a tariff change).
+	Parameters *CrmTaskV1TaskParameters `json:"parameters,omitempty"`
+	RouteId    *string                  `json:"routeId,omitempty"`
+	Title      *string                  `json:"title,omitempty"`
 }
 
 // TaskServiceAdvanceTaskJSONBody defines parameters for TaskServiceAdvanceTask.

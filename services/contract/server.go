@@ -445,6 +445,24 @@ func (s *Server) TerminateContract(ctx context.Context, req *contractv1.Terminat
 	return &contractv1.TerminateContractResponse{Contract: contractProto(c)}, nil
 }
 
+// ChangeTariff moves an active or suspended contract to another tariff
+// that is still offered. A retry after success finds the contract on the
+// tariff already and answers it as done.
+func (s *Server) ChangeTariff(ctx context.Context, req *contractv1.ChangeTariffRequest) (*contractv1.ChangeTariffResponse, error) {
+	tariff, err := s.store.tariff(ctx, req.GetTariffId())
+	if fault.Is(err, fault.NotFound) {
+		return nil, fault.Field("tariffId", "tariff %d does not exist", req.GetTariffId())
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.store.changeTariff(ctx, req.GetId(), tariff)
+	if err != nil {
+		return nil, err
+	}
+	return &contractv1.ChangeTariffResponse{Contract: contractProto(c)}, nil
+}
+
 func (s *Server) SetConnectionTask(ctx context.Context, req *contractv1.SetConnectionTaskRequest) (*contractv1.SetConnectionTaskResponse, error) {
 	if req.GetTaskId() <= 0 {
 		return nil, fault.Field("taskId", "give the connection task's id")

@@ -564,6 +564,76 @@ func TestStatusChangesFollowTheLifecycleAndRepeatHarmlessly(t *testing.T) {
 	wantCode(t, err, codes.NotFound)
 }
 
+func TestChangeTariffMovesOnlyActiveOrSuspendedContractsToOfferedTariffs(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	c := s.person(t, "Иванов", "+79120000001")
+	home := s.tariff(t, "Home 100")
+	other := s.createTariff(t, "Home 700", true)
+	closed := s.createTariff(t, "Home 50 (closed)", false)
+	change := func(id, tariff int64) (*contractv1.Contract, error) {
+		r, err := s.contracts.ChangeTariff(s.workflow, &contractv1.ChangeTariffRequest{Id: id, TariffId: tariff})
+		return r.GetContract(), err
+	}
+	stored := func(id int64) *contractv1.Contract {
+		r, err := s.contracts.GetContract(s.viewer, &contractv1.GetContractRequest{Id: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.GetContract()
+	}
+
+	pendingOne := s.contract(t, c.GetId(), home.GetId())
+	f := wantCode(t, second(change(pendingOne.GetId(), other.GetId())), codes.FailedPrecondition)
+	if f.reason != "CONTRACT_STATUS" || stored(pendingOne.GetId()).GetTariffId() != home.GetId() {
+		t.Fatalf("a pending contract changed its tariff: %+v", f)
+	}
+
+	k := s.contract(t, c.GetId(), home.GetId())
+	if _, err := s.change("activate", k.GetId()); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 { // a retry after success is answered as done
+		got, err := change(k.GetId(), other.GetId())
+		if err != nil || got.GetTariffId() != other.GetId() || stored(k.GetId()).GetTariffId() != other.GetId() {
+			t.Fatalf("change %d: %v, %v", i, got, err)
+		}
+	}
+	wantCode(t, second(change(k.GetId(), 9999)), codes.InvalidArgument)
+	if f := wantCode(t, second(change(k.GetId(), closed.GetId())), codes.InvalidArgument); f.reason != "TARIFF_INACTIVE" {
+		t.Fatalf("closed tariff: %+v", f)
+	}
+	if _, err := s.change("suspend", k.GetId()); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := change(k.GetId(), home.GetId()); err != nil || got.GetTariffId() != home.GetId() || got.GetStatus() != suspended {
+		t.Fatalf("suspended: %v, %v", got, err)
+	}
+	if _, err := s.change("terminate", k.GetId()); err != nil {
+		t.Fatal(err)
+	}
+	if f := wantCode(t, second(change(k.GetId(), other.GetId())), codes.FailedPrecondition); f.reason != "CONTRACT_STATUS" {
+		t.Fatalf("terminated: %+v", f)
+	}
+	if got := stored(k.GetId()); got.GetTariffId() != home.GetId() {
+		t.Fatalf("a terminated contract changed its tariff to %d", got.GetTariffId())
+	}
+	wantCode(t, second(change(9999, other.GetId())), codes.NotFound)
+}
+
+func second[T any](_ T, err error) error { return err }
+
+func (s *stack) createTariff(t *testing.T, name string, active bool) *contractv1.Tariff {
+	t.Helper()
+	r, err := s.contracts.CreateTariff(s.admin, &contractv1.CreateTariffRequest{Tariff: &contractv1.Tariff{
+		Name: name, Technology: "FTTB", SpeedMbps: 500, MonthlyFee: &contractv1.Money{AmountMinor: 90000}, Active: &active,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.GetTariff()
+}
+
 func TestConcurrentActivateAndCancelLetExactlyOneWin(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
@@ -632,6 +702,10 @@ func TestInternalCallsAreRefusedToUsers(t *testing.T) {
 		},
 		"delete": func() error {
 			_, err := s.contracts.DeleteContract(s.admin, &contractv1.DeleteContractRequest{Id: k.GetId()})
+			return err
+		},
+		"change tariff": func() error {
+			_, err := s.contracts.ChangeTariff(s.admin, &contractv1.ChangeTariffRequest{Id: k.GetId(), TariffId: 2})
 			return err
 		},
 	} {

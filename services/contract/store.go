@@ -214,6 +214,33 @@ func (s *store) transition(ctx context.Context, id int64, to contractv1.Contract
 	return c, nil
 }
 
+// changeTariff puts an active or suspended contract on a tariff still
+// offered; a contract already on it is answered as it is.
+func (s *store) changeTariff(ctx context.Context, id int64, t *tariffRow) (*contractRow, error) {
+	c, err := s.contract(ctx, id)
+	if err != nil || c.TariffID == t.ID {
+		return c, err
+	}
+	if !t.Active {
+		return nil, fault.Field("tariffId", "tariff %q is no longer offered; choose another", t.Name).Because("TARIFF_INACTIVE", nil)
+	}
+	res := s.db.WithContext(ctx).Model(&contractRow{}).
+		Where("id = ? AND status IN ?", id, []int32{int32(contractv1.ContractStatus_CONTRACT_STATUS_ACTIVE), int32(contractv1.ContractStatus_CONTRACT_STATUS_SUSPENDED)}).
+		Updates(map[string]any{"tariff_id": t.ID, "updated_at": s.micros(), "version": gorm.Expr("version + 1")})
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if c, err = s.contract(ctx, id); err != nil {
+		return nil, err
+	}
+	if res.RowsAffected == 0 && c.TariffID != t.ID {
+		return nil, fault.New(fault.FailedPrecondition, "contract %s is %s; only an active or suspended contract changes its tariff",
+			c.number(), statusWord(contractv1.ContractStatus(c.Status))).
+			Because("CONTRACT_STATUS", map[string]string{"status": contractv1.ContractStatus(c.Status).String()})
+	}
+	return c, nil
+}
+
 // setConnectionTask records the task once; the same task again changes
 // nothing, another one is refused.
 func (s *store) setConnectionTask(ctx context.Context, id, taskID int64) (*contractRow, error) {

@@ -19,6 +19,9 @@ func (r *taskRow) toProto() *taskv1.Task {
 		CloseReason: r.CloseReason, WorkflowId: r.WorkflowID, CreatedBy: r.CreatedBy,
 		Stuck: r.Stuck,
 	}
+	if r.TariffID != 0 {
+		t.Parameters = &taskv1.TaskParameters{TariffId: r.TariffID}
+	}
 	if r.Stuck {
 		t.StuckReason, t.StuckSince = r.StuckReason, micros.Proto(r.StuckAt)
 	}

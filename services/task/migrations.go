@@ -287,6 +287,17 @@ var migrations = []*database.Migration{
 			return tx.Table("attachments").Migrator().CreateTable(&attachment{})
 		},
 	},
+	{
+		// Processes that act: a tariff change is opened with its tariff,
+		// and the default routes gain their automatic processes.
+		ID: "0012_process_actions",
+		Migrate: func(tx *gorm.DB) error {
+			if err := tx.Exec(`ALTER TABLE tasks ADD COLUMN tariff_id bigint NOT NULL DEFAULT 0`).Error; err != nil {
+				return err
+			}
+			return seedActions(tx)
+		},
+	},
 }
 
 // pgSequence names the sequence behind a table's id on PostgreSQL.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -57,6 +58,8 @@ type routeDef struct {
 	Effect      int32        `json:"effect"`
 	Processes   []processDef `json:"processes"`
 	Rules       []ruleDef    `json:"rules,omitempty"`
+	// Actions[i] makes Processes[i] automatic; nil (or absent): manual.
+	Actions []*actionDef `json:"actions,omitempty"`
 }
 
 type processDef struct {
@@ -64,6 +67,44 @@ type processDef struct {
 	Name       string `json:"name"`
 	GroupID    int64  `json:"groupId"`
 	SLASeconds int64  `json:"slaSeconds,omitempty"`
+}
+
+// actionDef is an automatic process's action (see taskv1.Action).
+type actionDef struct {
+	Kind             int32  `json:"kind"`
+	Operation        int32  `json:"operation,omitempty"`
+	WaitSeconds      int64  `json:"waitSeconds,omitempty"`
+	WaitUntil        int64  `json:"waitUntil,omitempty"` // microseconds
+	GroupID          int64  `json:"groupId,omitempty"`
+	Message          string `json:"message,omitempty"`
+	URL              string `json:"url,omitempty"`
+	OnFailure        int32  `json:"onFailure,omitempty"`
+	FailureProcessID int64  `json:"failureProcessId,omitempty"`
+}
+
+// action is the action of the process at index i; nil: a manual process.
+func (d routeDef) action(i int) *actionDef {
+	if i < len(d.Actions) {
+		return d.Actions[i]
+	}
+	return nil
+}
+
+// processProto answers the process at index i.
+func (d routeDef) processProto(i int) *taskv1.Process {
+	p := d.Processes[i]
+	out := &taskv1.Process{Id: p.ID, Name: p.Name, GroupId: p.GroupID, SlaSeconds: p.SLASeconds, Position: int32(i + 1), Kind: taskv1.ProcessKind_PROCESS_KIND_MANUAL}
+	if a := d.action(i); a != nil {
+		out.Kind = taskv1.ProcessKind_PROCESS_KIND_AUTOMATIC
+		out.Action = &taskv1.Action{
+			Kind: taskv1.ActionKind(a.Kind), ContractOperation: taskv1.ContractOperation(a.Operation), WaitSeconds: a.WaitSeconds,
+			GroupId: a.GroupID, Message: a.Message, WebhookUrl: a.URL, OnFailure: taskv1.FailureRule(a.OnFailure), FailureProcessId: a.FailureProcessID,
+		}
+		if a.WaitUntil != 0 {
+			out.Action.WaitUntil = micros.Proto(a.WaitUntil)
+		}
+	}
+	return out
 }
 
 type ruleDef struct {
@@ -87,8 +128,8 @@ func (d routeDef) toProto(r routeRow, version int32) *taskv1.Route {
 		Id: r.ID, Name: d.Name, Description: d.Description, Version: version,
 		Connection: r.Connection, ContractEffect: taskv1.ContractEffect(d.Effect), UpdateTime: micros.Proto(r.UpdatedAt),
 	}
-	for i, p := range d.Processes {
-		out.Processes = append(out.Processes, &taskv1.Process{Id: p.ID, Name: p.Name, GroupId: p.GroupID, SlaSeconds: p.SLASeconds, Position: int32(i + 1)})
+	for i := range d.Processes {
+		out.Processes = append(out.Processes, d.processProto(i))
 	}
 	out.CloseRules = append(out.CloseRules, &taskv1.CloseRule{Kind: taskv1.CloseRuleKind_CLOSE_RULE_KIND_ROUTE_COMPLETED, Outcome: taskv1.TaskState_TASK_STATE_CLOSED})
 	for _, c := range d.Rules {
@@ -210,6 +251,12 @@ func (s *routeStore) save(ctx context.Context, id int64, expected int32, in *tas
 				def.Rules[i].ProcessID = def.Processes[-def.Rules[i].ProcessID-1].ID
 			}
 		}
+		// and so may a failure rule
+		for _, a := range def.Actions {
+			if a != nil && a.FailureProcessID < 0 {
+				a.FailureProcessID = def.Processes[-a.FailureProcessID-1].ID
+			}
+		}
 		raw, _ := json.Marshal(def)
 		if err := tx.Create(&routeVersionRow{RouteID: r.ID, Version: r.Version, Definition: string(raw), CreatedAt: r.UpdatedAt}).Error; err != nil {
 			return err
@@ -267,7 +314,23 @@ func checkRoute(in *taskv1.Route, connection bool, known []int64, groupExists fu
 			bad(f+".id", "process %d is not a process of this route", d.ID)
 		}
 		seen[d.ID] = true
+		def.Actions = append(def.Actions, checkAction(p, f, len(in.GetProcesses()), groupExists, bad))
 		def.Processes = append(def.Processes, d)
+	}
+	if !slices.ContainsFunc(def.Actions, func(a *actionDef) bool { return a != nil }) {
+		def.Actions = nil
+	}
+	for i, d := range def.Processes {
+		if a := def.action(i); a != nil && a.OnFailure == int32(taskv1.FailureRule_FAILURE_RULE_GO_TO_PROCESS) &&
+			(a.FailureProcessID == d.ID && d.ID != 0 || a.FailureProcessID == int64(-i-1)) {
+			bad(fmt.Sprintf("processes[%d].action.failureProcessId", i), "a failed action goes to another process, not back to its own")
+		}
+		if a := def.action(i); a != nil && a.FailureProcessID > 0 && !slices.ContainsFunc(def.Processes, func(p processDef) bool { return p.ID == a.FailureProcessID }) {
+			bad(fmt.Sprintf("processes[%d].action.failureProcessId", i), "process %d is not a process of this route", a.FailureProcessID)
+		}
+	}
+	if connection && def.Actions != nil {
+		bad("processes", "route No. 1's processes are worked by people; its contract is activated when it completes")
 	}
 	for i, c := range in.GetCloseRules() {
 		f := fmt.Sprintf("closeRules[%d]", i)
@@ -302,6 +365,67 @@ func checkRoute(in *taskv1.Route, connection bool, known []int64, groupExists fu
 		return def, &fault.Error{Kind: fault.Invalid, Message: v[0].Description, Violations: v}
 	}
 	return def, nil
+}
+
+// seedActions gives the default routes their automatic processes: "Tariff
+// change" (route 3, when still a service route) ends by changing the
+// tariff chosen when the task was opened, as a new version; a "Resume"
+// route resumes a suspended contract.
+func seedActions(tx *gorm.DB) error {
+	const sales, billing, day = 1, 4, 24 * 3600
+	contract, stuck := int32(taskv1.ActionKind_ACTION_KIND_CONTRACT), int32(taskv1.FailureRule_FAILURE_RULE_STUCK)
+	changeTariff := &actionDef{Kind: contract, Operation: int32(taskv1.ContractOperation_CONTRACT_OPERATION_CHANGE_TARIFF), OnFailure: stuck}
+	resume := &actionDef{Kind: contract, Operation: int32(taskv1.ContractOperation_CONTRACT_OPERATION_RESUME), OnFailure: stuck}
+	now := time.Now().UTC().UnixMicro()
+	addProcess := func(routeID int64) (int64, error) {
+		p := processIDRow{RouteID: routeID}
+		err := tx.Table("process_ids").Create(&p).Error
+		return p.ID, err
+	}
+	var r routeRow
+	if err := tx.Table("routes").Where("id = 3 AND connection = ?", false).Take(&r).Error; err == nil {
+		var v routeVersionRow
+		if err := tx.Table("route_versions").Take(&v, "route_id = ? AND version = ?", r.ID, r.Version).Error; err != nil {
+			return err
+		}
+		var def routeDef
+		if err := json.Unmarshal([]byte(v.Definition), &def); err != nil {
+			return err
+		}
+		id, err := addProcess(r.ID)
+		if err != nil {
+			return err
+		}
+		def.Actions = append(def.Actions, make([]*actionDef, len(def.Processes)-len(def.Actions))...)
+		def.Processes = append(def.Processes, processDef{ID: id, Name: "Tariff change", GroupID: billing})
+		def.Actions = append(def.Actions, changeTariff)
+		raw, _ := json.Marshal(def)
+		if err := tx.Table("route_versions").Create(&routeVersionRow{RouteID: r.ID, Version: r.Version + 1, Definition: string(raw), CreatedAt: now}).Error; err != nil {
+			return err
+		}
+		if err := tx.Table("routes").Where("id = ?", r.ID).Updates(map[string]any{"version": r.Version + 1, "updated_at": now}).Error; err != nil {
+			return err
+		}
+	} else if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return err
+	}
+	row := routeRow{Name: "Resume", Description: "A suspended contract resumes its service.", Version: 1, ContractEffect: int32(taskv1.ContractEffect_CONTRACT_EFFECT_NONE), UpdatedAt: now}
+	if err := tx.Table("routes").Create(&row).Error; err != nil {
+		return err
+	}
+	check, err := addProcess(row.ID)
+	if err != nil {
+		return err
+	}
+	act, err := addProcess(row.ID)
+	if err != nil {
+		return err
+	}
+	def := routeDef{Name: row.Name, Description: row.Description, Effect: row.ContractEffect, Processes: []processDef{
+		{ID: check, Name: "Request check", GroupID: sales, SLASeconds: day}, {ID: act, Name: "Service resumed", GroupID: billing},
+	}, Actions: []*actionDef{nil, resume}}
+	raw, _ := json.Marshal(def)
+	return tx.Table("route_versions").Create(&routeVersionRow{RouteID: row.ID, Version: 1, Definition: string(raw), CreatedAt: now}).Error
 }
 
 // seedRoutes writes the default routes of a new database: route No. 1 for
@@ -361,4 +485,58 @@ func seedRoutes(tx *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// checkAction validates a process's kind and action: nil for a manual
+// process. count is the route's number of processes (a failure process
+// named by its place must be one of them).
+func checkAction(p *taskv1.Process, field string, count int, groupExists func(int64) bool, bad func(field, format string, args ...any)) *actionDef {
+	switch p.GetKind() {
+	case taskv1.ProcessKind_PROCESS_KIND_UNSPECIFIED, taskv1.ProcessKind_PROCESS_KIND_MANUAL:
+		return nil
+	}
+	in := p.GetAction()
+	field += ".action"
+	if in == nil {
+		bad(field, "an automatic process needs an action")
+		return nil
+	}
+	a := &actionDef{Kind: int32(in.GetKind()), OnFailure: int32(in.GetOnFailure())}
+	switch in.GetKind() {
+	case taskv1.ActionKind_ACTION_KIND_CONTRACT:
+		a.Operation = int32(in.GetContractOperation())
+		if in.GetContractOperation() == taskv1.ContractOperation_CONTRACT_OPERATION_UNSPECIFIED {
+			bad(field+".contractOperation", "say what the process does to the contract: activate, suspend, resume, terminate or change the tariff")
+		}
+	case taskv1.ActionKind_ACTION_KIND_WAIT:
+		a.WaitSeconds = in.GetWaitSeconds()
+		if in.GetWaitUntil() != nil {
+			a.WaitUntil = in.GetWaitUntil().AsTime().UnixMicro()
+		}
+		if (a.WaitSeconds > 0) == (a.WaitUntil != 0) {
+			bad(field+".waitSeconds", "a wait lasts a duration, or until a time: give one of them")
+		}
+	case taskv1.ActionKind_ACTION_KIND_NOTIFY_GROUP:
+		a.GroupID, a.Message = in.GetGroupId(), strings.TrimSpace(in.GetMessage())
+		if a.GroupID <= 0 || !groupExists(a.GroupID) {
+			bad(field+".groupId", "group %d does not exist", a.GroupID)
+		}
+		if a.Message == "" {
+			bad(field+".message", "say what the group is told")
+		}
+	case taskv1.ActionKind_ACTION_KIND_WEBHOOK:
+		a.URL = strings.TrimSpace(in.GetWebhookUrl())
+		if u, err := url.Parse(a.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad(field+".webhookUrl", "the webhook is an http or https address")
+		}
+	default:
+		bad(field+".kind", "the action is CONTRACT, WAIT, NOTIFY_GROUP or WEBHOOK")
+	}
+	if in.GetOnFailure() == taskv1.FailureRule_FAILURE_RULE_GO_TO_PROCESS {
+		a.FailureProcessID = in.GetFailureProcessId()
+		if a.FailureProcessID == 0 || a.FailureProcessID < 0 && int(-a.FailureProcessID) > count {
+			bad(field+".failureProcessId", "say which process a failed action goes to")
+		}
+	}
+	return a
 }

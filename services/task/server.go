@@ -37,6 +37,9 @@ type Workflows interface {
 	// answers the task.
 	Create(ctx context.Context, in wftask.Input) (*taskv1.Task, error)
 	Send(ctx context.Context, taskID int64, update string, arg any) (wftask.Step, error)
+	// Action tells how the action of the automatic process a task is in
+	// stands (nil: none is running).
+	Action(ctx context.Context, taskID int64) (*taskv1.ActionStatus, error)
 }
 
 // Server implements taskv1.TaskServiceServer.
@@ -82,6 +85,11 @@ func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) 
 		return nil, fault.Field("contractId", "contract %s is %s; service tasks are opened on active or suspended contracts",
 			contract.GetNumber(), strings.TrimPrefix(contract.GetStatus().String(), "CONTRACT_STATUS_"))
 	}
+	snapshot := wftask.RouteFromProto(def.toProto(route, route.Version))
+	params, err := s.parameters(ctx, snapshot, req.GetParameters())
+	if err != nil {
+		return nil, err
+	}
 	// A retry under the same idempotency key gets the same id, and so
 	// joins the first attempt's workflow.
 	id, err := s.store.allocate(ctx, idempotency.UpdateID(ctx, "create-task"))
@@ -91,7 +99,7 @@ func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) 
 	t, err := s.flows.Create(ctx, wftask.Input{
 		TaskID: id, Number: taskNumber(id), Kind: taskv1.TaskKind_TASK_KIND_SERVICE,
 		ContractID: contract.GetId(), CustomerID: contract.GetCustomerId(), CreatedBy: p.UserID,
-		Route: wftask.RouteFromProto(def.toProto(route, route.Version)),
+		Route: snapshot, Params: params,
 		Create: &wftask.NewTask{
 			Title: title, Description: desc, ContractNumber: contract.GetNumber(),
 			CustomerName: s.customerName(ctx, contract.GetCustomerId()), ActorName: p.Login,
@@ -102,6 +110,29 @@ func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) 
 	}
 	s.audit(ctx, "task.create", "task:"+strconv.FormatInt(t.GetId(), 10), t.GetNumber()+" on route "+def.Name)
 	return &taskv1.CreateTaskResponse{Task: s.withProcesses(ctx, t)}, nil
+}
+
+// parameters checks what a route's actions need, chosen when the task is
+// opened: a tariff change needs a tariff that exists and is offered.
+// Parameters the route does not use are dropped.
+func (s *Server) parameters(ctx context.Context, r wftask.Route, in *taskv1.TaskParameters) (wftask.Params, error) {
+	if !r.NeedsTariff() {
+		return wftask.Params{}, nil
+	}
+	id := in.GetTariffId()
+	if id <= 0 {
+		return wftask.Params{}, fault.Field("parameters.tariffId", "route %q changes the contract's tariff: choose the tariff", r.Name)
+	}
+	resp, err := s.contracts.GetTariff(ctx, &contractv1.GetTariffRequest{Id: id})
+	switch {
+	case status.Code(err) == codes.NotFound:
+		return wftask.Params{}, fault.Field("parameters.tariffId", "tariff %d does not exist", id)
+	case err != nil:
+		return wftask.Params{}, err
+	case !resp.GetTariff().GetActive():
+		return wftask.Params{}, fault.Field("parameters.tariffId", "tariff %q is no longer offered; choose another", resp.GetTariff().GetName())
+	}
+	return wftask.Params{TariffID: id}, nil
 }
 
 // createError maps a service task that could not be opened to the status
@@ -129,7 +160,7 @@ func (s *Server) RecordTask(ctx context.Context, req *taskv1.RecordTaskRequest) 
 		RouteID: req.GetRouteId(), RouteVersion: req.GetRouteVersion(), RouteName: def.Name,
 		ContractID: req.GetContractId(), ContractNumber: req.GetContractNumber(),
 		CustomerID: req.GetCustomerId(), CustomerName: req.GetCustomerName(), CreatedBy: req.GetCreatedBy(),
-		CreatedAt: micros.FromProto(req.GetTime()),
+		CreatedAt: micros.FromProto(req.GetTime()), TariffID: req.GetParameters().GetTariffId(),
 	}, route: def, actor: req.GetActorName()})
 	if err != nil {
 		return nil, err
@@ -163,7 +194,10 @@ func (s *Server) customerName(ctx context.Context, id int64) string {
 func (s *Server) withProcesses(ctx context.Context, t *taskv1.Task) *taskv1.Task {
 	if def, err := s.routes.definition(ctx, t.GetRouteId(), t.GetRouteVersion()); err == nil {
 		for i, p := range def.Processes {
-			t.Processes = append(t.Processes, &taskv1.Process{Id: p.ID, Name: p.Name, GroupId: p.GroupID, SlaSeconds: p.SLASeconds, Position: int32(i + 1)})
+			t.Processes = append(t.Processes, def.processProto(i))
+			if p.ID == t.GetCurrentProcess().GetId() {
+				t.CurrentProcess.Kind, t.CurrentProcess.Action = t.Processes[i].Kind, t.Processes[i].Action
+			}
 		}
 	}
 	return t
@@ -174,7 +208,17 @@ func (s *Server) GetTask(ctx context.Context, req *taskv1.GetTaskRequest) (*task
 	if err != nil {
 		return nil, err
 	}
-	return &taskv1.GetTaskResponse{Task: s.withProcesses(ctx, row.toProto())}, nil
+	t := s.withProcesses(ctx, row.toProto())
+	if t.GetState() == taskv1.TaskState_TASK_STATE_OPEN && t.GetCurrentProcess().GetKind() == taskv1.ProcessKind_PROCESS_KIND_AUTOMATIC {
+		// how its action stands is the workflow's to tell; a task whose
+		// workflow cannot answer now is shown without it
+		if a, err := s.flows.Action(ctx, t.GetId()); err == nil {
+			t.Action = a
+		} else {
+			s.log.Warn("cannot tell how a task's action stands", "task", t.GetNumber(), "err", err)
+		}
+	}
+	return &taskv1.GetTaskResponse{Task: t}, nil
 }
 
 type listCursor struct {
@@ -301,6 +345,8 @@ func commandError(row *taskRow, err error) error {
 			return fault.New(fault.Unavailable, "%s", msg).Because("TASK_STUCK", nil)
 		case wftask.ErrNotStuck:
 			return fault.New(fault.FailedPrecondition, "%s", msg)
+		case wftask.ErrAutomatic:
+			return fault.New(fault.FailedPrecondition, "%s", msg).Because("PROCESS_AUTOMATIC", nil)
 		}
 	}
 	if wftask.IsGone(err) {

@@ -186,6 +186,8 @@ func (f *flows) Send(_ context.Context, taskID int64, _ string, _ any) (wftask.S
 	return wftask.Step{Task: &taskv1.Task{Id: taskID}, Sequence: 2}, nil
 }
 
+func (f *flows) Action(context.Context, int64) (*taskv1.ActionStatus, error) { return nil, nil }
+
 func (f *flows) sent() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()

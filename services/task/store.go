@@ -55,6 +55,8 @@ type taskRow struct {
 	Stuck       bool
 	StuckReason string
 	StuckAt     int64
+	// TariffID is the tariff a tariff change was opened with.
+	TariffID int64
 }
 
 func (taskRow) TableName() string { return "tasks" }

@@ -76,6 +76,8 @@ func (effects) Record(context.Context, *contractv1.RecordContractRequest) error 
 
 func (effects) Remove(context.Context, int64) error { return nil }
 
+func (effects) Change(context.Context, task.ContractAction) error { return nil }
+
 // RecordTask writes a service task as its workflow's first step.
 func (r *readModel) RecordTask(_ context.Context, req *taskv1.RecordTaskRequest, _ ...grpc.CallOption) (*taskv1.RecordTaskResponse, error) {
 	return &taskv1.RecordTaskResponse{Task: &taskv1.Task{
@@ -104,7 +106,7 @@ func recorder(t *testing.T) (client.Client, *readModel) {
 	c := srv.Client()
 	w := worker.New(c, "record", worker.Options{})
 	model := &readModel{}
-	wfworker.Register(w, model, effects{})
+	wfworker.Register(w, &task.Activities{Tasks: model, Contracts: effects{}, ContractActions: effects{}}, effects{})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -243,4 +245,32 @@ func save(t *testing.T, c client.Client, id, name string) {
 	if err := os.WriteFile(filepath.Join("testdata", name), raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRecordTariffChangeAction records a service task whose route ends
+// with an automatic process: the manual ones are named by markers, the
+// automatic one runs as the ContractChangeTariff activity and closes the
+// task. Run it alone (-run).
+func TestRecordTariffChangeAction(t *testing.T) {
+	c, _ := recorder(t)
+	ctx := context.Background()
+	tc := &task.Client{Temporal: c, TaskQueue: "record"}
+	route := task.Route{ID: 3, Version: 2, Name: "Tariff change", Processes: []task.Process{
+		{ID: 9, Name: "Request check", GroupID: 1}, {ID: 10, Name: "Billing change", GroupID: 5},
+		{ID: 16, Name: "Tariff change", GroupID: 5, Action: &task.Action{Kind: taskv1.ActionKind_ACTION_KIND_CONTRACT, Operation: taskv1.ContractOperation_CONTRACT_OPERATION_CHANGE_TARIFF}},
+	}}
+	in := task.Input{TaskID: 104, Number: "T-000104", Kind: taskv1.TaskKind_TASK_KIND_SERVICE, ContractID: 3, CustomerID: 4, CreatedBy: 10, Route: route,
+		Params: task.Params{TariffID: 2}, Create: &task.NewTask{Title: "To Home 500", ContractNumber: "C-000003", CustomerName: "Anna", ActorName: "ann"}}
+	if _, err := tc.Create(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []int64{9, 10} {
+		if _, err := tc.Send(ctx, 104, task.UpdateAdvance, task.Advance{Actor: member, ProcessID: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.GetWorkflow(ctx, task.WorkflowID(104), "").Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	save(t, c, task.WorkflowID(104), "TaskWorkflow-tariff-change-action.json")
 }

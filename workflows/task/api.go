@@ -42,6 +42,31 @@ type Process struct {
 	Name       string
 	GroupID    int64
 	SLASeconds int64
+	// Action is what an automatic process does; nil: a manual process,
+	// worked by its group.
+	Action *Action `json:",omitempty"`
+}
+
+// Action is an automatic process's action (see actions.go).
+type Action struct {
+	Kind      taskv1.ActionKind
+	Operation taskv1.ContractOperation `json:",omitempty"`
+	// WAIT: a duration, or until a time.
+	WaitSeconds int64     `json:",omitempty"`
+	WaitUntil   time.Time `json:",omitzero"`
+	// NOTIFY_GROUP.
+	GroupID int64  `json:",omitempty"`
+	Message string `json:",omitempty"`
+	// WEBHOOK.
+	URL string `json:",omitempty"`
+	// What a refusal does: stay stuck, or go to FailureProcessID.
+	OnFailure        taskv1.FailureRule `json:",omitempty"`
+	FailureProcessID int64              `json:",omitempty"`
+}
+
+// Params are what a task's actions need, chosen when it was opened.
+type Params struct {
+	TariffID int64 `json:",omitempty"`
 }
 
 // Rule is a close rule of the route snapshot.
@@ -68,7 +93,7 @@ type Route struct {
 func RouteFromProto(r *taskv1.Route) Route {
 	out := Route{ID: r.GetId(), Version: r.GetVersion(), Name: r.GetName(), Effect: r.GetContractEffect()}
 	for _, p := range r.GetProcesses() {
-		out.Processes = append(out.Processes, Process{ID: p.GetId(), Name: p.GetName(), GroupID: p.GetGroupId(), SLASeconds: p.GetSlaSeconds()})
+		out.Processes = append(out.Processes, Process{ID: p.GetId(), Name: p.GetName(), GroupID: p.GetGroupId(), SLASeconds: p.GetSlaSeconds(), Action: ActionFromProto(p)})
 	}
 	for _, c := range r.GetCloseRules() {
 		out.Rules = append(out.Rules, Rule{Kind: c.GetKind(), ProcessID: c.GetProcessId(), IdleSeconds: c.GetIdleSeconds(), Resolution: c.GetResolution(), Outcome: c.GetOutcome()})
@@ -91,6 +116,8 @@ type Input struct {
 	CreatedBy  int64
 	Route      Route
 	State      State
+	// Params are what its actions need (a tariff change's tariff).
+	Params Params `json:",omitzero"`
 	// Create, on a service task's first run, is the task its workflow
 	// writes as its first step; nil when the row was written before the
 	// workflow started (connection tasks, and service tasks opened before
@@ -132,6 +159,15 @@ type State struct {
 	StuckError    string
 	StuckAttempts int
 	StuckMarked   bool
+	// Acting: the current process is automatic and its action is still to
+	// run. Acted: it has run (ActionError says why it failed, empty when
+	// it succeeded) and the step it leads to is still to be written.
+	// ActionRefused: the task is stuck because its action was refused; a
+	// retry runs the action again.
+	Acting        bool   `json:",omitempty"`
+	Acted         bool   `json:",omitempty"`
+	ActionError   string `json:",omitempty"`
+	ActionRefused bool   `json:",omitempty"`
 }
 
 // clone copies the state deeply, so a step computed on the copy leaves
@@ -222,6 +258,10 @@ type Snapshot struct {
 	StuckError string
 	// NextRetryAt is when a stuck task next retries on its own.
 	NextRetryAt time.Time
+	// Action is the activity (or timer) an automatic process runs, while
+	// it runs; WaitUntil when a WAIT process's timer fires.
+	Action    string    `json:",omitempty"`
+	WaitUntil time.Time `json:",omitzero"`
 }
 
 // Reasons a command is refused; the task service maps each to a status.
@@ -239,4 +279,6 @@ const (
 	// ErrNotWritten: a new task's first step could not be written; the
 	// task does not exist (a 503).
 	ErrNotWritten = "TaskNotWritten"
+	// ErrAutomatic: a person's move in a process that runs on its own.
+	ErrAutomatic = "ProcessAutomatic"
 )

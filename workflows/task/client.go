@@ -6,6 +6,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/idempotency"
@@ -72,4 +73,43 @@ func (c *Client) Send(ctx context.Context, taskID int64, update string, arg any)
 	var s Step
 	err = h.Get(ctx, &s)
 	return s, err
+}
+
+// Action tells how the action of the automatic process a task is in
+// stands: the workflow names it (and a wait's end); Temporal's pending
+// activity tells its attempts and last error. nil when none is running.
+func (c *Client) Action(ctx context.Context, taskID int64) (*taskv1.ActionStatus, error) {
+	v, err := c.Temporal.QueryWorkflow(ctx, WorkflowID(taskID), "", QueryState)
+	if err != nil {
+		return nil, err
+	}
+	var s Snapshot
+	if err := v.Get(&s); err != nil {
+		return nil, err
+	}
+	if s.Action == "" {
+		return nil, nil
+	}
+	out := &taskv1.ActionStatus{Name: s.Action, Attempt: 1}
+	if !s.WaitUntil.IsZero() {
+		out.WaitUntil = timestamppb.New(s.WaitUntil)
+		return out, nil
+	}
+	d, err := c.Temporal.DescribeWorkflowExecution(ctx, WorkflowID(taskID), "")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range d.GetPendingActivities() {
+		if p.GetActivityType().GetName() != s.Action {
+			continue
+		}
+		out.Attempt = max(p.GetAttempt(), 1)
+		if f := p.GetLastFailure(); f != nil && p.GetAttempt() > 1 {
+			out.Waiting, out.LastError = true, fitReason(f.GetMessage())
+			if t := p.GetNextAttemptScheduleTime(); t != nil {
+				out.NextAttemptTime = t
+			}
+		}
+	}
+	return out, nil
 }

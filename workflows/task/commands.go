@@ -45,14 +45,28 @@ func (w *taskWorkflow) ready() error {
 	return nil
 }
 
-func (w *taskWorkflow) validateAdvance(c Advance) error { return w.mayAct(c.Actor, c.ProcessID) }
+func (w *taskWorkflow) validateAdvance(c Advance) error {
+	if err := w.mayAct(c.Actor, c.ProcessID); err != nil {
+		return err
+	}
+	return w.manual()
+}
+
+// manual refuses moves by people while the task is in an automatic
+// process: it moves on by itself when its action is done.
+func (w *taskWorkflow) manual() error {
+	if w.automatic() {
+		return refuse(ErrAutomatic, "%q runs on its own (%s); the task moves on when it is done", w.current().Name, ActionName(w.current().Action))
+	}
+	return nil
+}
 
 func (w *taskWorkflow) advance(ctx workflow.Context, c Advance) (Step, error) {
 	if err := w.mu.Lock(ctx); err != nil {
 		return Step{}, err
 	}
 	defer w.mu.Unlock()
-	if err := w.mayAct(c.Actor, c.ProcessID); err != nil {
+	if err := w.validateAdvance(c); err != nil {
 		return Step{}, err
 	}
 	next := w.st.clone()
@@ -89,6 +103,9 @@ func (w *taskWorkflow) resolutionRule(processID int64, code string) (Rule, bool)
 
 func (w *taskWorkflow) validateReturn(c Return) error {
 	if err := w.mayAct(c.Actor, c.ProcessID); err != nil {
+		return err
+	}
+	if err := w.manual(); err != nil {
 		return err
 	}
 	if strings.TrimSpace(c.Comment) == "" {
@@ -134,6 +151,9 @@ func (w *taskWorkflow) sendBack(ctx workflow.Context, c Return) (Step, error) {
 
 func (w *taskWorkflow) validateAssign(c Assign) error {
 	if err := w.mayAct(c.Actor, c.ProcessID); err != nil {
+		return err
+	}
+	if err := w.manual(); err != nil {
 		return err
 	}
 	if c.UserID != 0 && c.UserID != c.Actor.UserID && !c.AssigneeInGroup {

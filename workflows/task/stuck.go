@@ -174,6 +174,11 @@ func (w *taskWorkflow) recover(ctx workflow.Context) {
 	}
 	var err error
 	switch {
+	case w.open() && w.st.ActionRefused:
+		// the main loop runs the refused action again
+		w.st.ActionRefused, w.st.Acting = false, true
+	case w.open() && w.st.Acted:
+		err = w.afterAction(ctx)
 	case w.open():
 		err = w.fireDue(ctx)
 	case !w.settled:

@@ -45,6 +45,8 @@ type taskWorkflow struct {
 	// (see create).
 	created   *taskv1.Task
 	createErr error
+	// waiting is when a WAIT process's timer fires, while it runs.
+	waiting time.Time
 }
 
 func (w *taskWorkflow) open() bool { return w.st.Outcome == taskv1.TaskState_TASK_STATE_UNSPECIFIED }
@@ -62,7 +64,7 @@ func (w *taskWorkflow) setup(ctx workflow.Context) error {
 		// A new task: its CREATED step is written by create, or was by the
 		// task service before the workflow started.
 		now := workflow.Now(ctx)
-		w.st = State{Sequence: 1, EnteredAt: now, LastActivity: now, Groups: []int64{w.in.Route.Processes[0].GroupID}}
+		w.st = State{Sequence: 1, EnteredAt: now, LastActivity: now, Groups: []int64{w.in.Route.Processes[0].GroupID}, Acting: w.in.Route.Processes[0].Action != nil}
 	}
 	if w.creating() {
 		if err := w.setupCreate(ctx); err != nil {
@@ -106,6 +108,9 @@ func (w *taskWorkflow) snapshot() Snapshot {
 	if w.open() {
 		p := w.current()
 		s.ProcessID, s.Process, s.GroupID = p.ID, p.Name, p.GroupID
+		if p.Action != nil && w.st.Acting {
+			s.Action, s.WaitUntil = ActionName(p.Action), w.waiting
+		}
 		if p.SLASeconds > 0 {
 			s.SLADueAt = w.st.EnteredAt.Add(time.Duration(p.SLASeconds) * time.Second)
 		}
@@ -120,6 +125,7 @@ func (w *taskWorkflow) run(ctx workflow.Context) (Result, error) {
 		if err := w.create(ctx); err != nil {
 			return Result{}, err
 		}
+		w.nameProcess(ctx, "")
 	}
 	for {
 		if w.stuck() {
@@ -133,6 +139,12 @@ func (w *taskWorkflow) run(ctx workflow.Context) (Result, error) {
 				break
 			}
 			if err := w.settleContract(ctx); err != nil {
+				return Result{}, err
+			}
+			continue
+		}
+		if w.st.Acting || w.st.Acted {
+			if err := w.act(ctx); err != nil {
 				return Result{}, err
 			}
 			continue
@@ -347,8 +359,14 @@ func (w *taskWorkflow) write(ctx workflow.Context, next State, t *taskv1.Transit
 		}
 		return nil, err
 	}
+	moved := t.GetState() == taskv1.TaskState_TASK_STATE_OPEN && t.GetFromProcessId() != 0 && t.GetProcessId() != t.GetFromProcessId()
 	w.st = next
 	w.changes++
+	if moved {
+		if i := w.in.Route.index(t.GetFromProcessId()); i >= 0 {
+			w.nameProcess(ctx, w.in.Route.Processes[i].Name)
+		}
+	}
 	return task, w.upsertSearch(ctx)
 }
 
@@ -383,6 +401,7 @@ func (w *taskWorkflow) enter(ctx workflow.Context, st *State, pos int) {
 	st.EnteredAt = workflow.Now(ctx)
 	st.Breached = false
 	st.AssigneeID = 0
+	st.Acting, st.Acted, st.ActionError, st.ActionRefused = w.at(st).Action != nil, false, "", false
 	if g := w.at(st).GroupID; !slices.Contains(st.Groups, g) {
 		st.Groups = append(st.Groups, g)
 	}

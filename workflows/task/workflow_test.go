@@ -121,13 +121,21 @@ func newHarness(t *testing.T) *harness {
 
 // newHarnessWith runs the workflow against these contract effects.
 func newHarnessWith(t *testing.T, e ContractEffects) *harness {
+	return newHarnessWithActivities(t, e, func(*Activities) {})
+}
+
+// newHarnessWithActivities runs the workflow against these contract
+// effects and the actions' targets set by with.
+func newHarnessWithActivities(t *testing.T, e ContractEffects, with func(*Activities)) *harness {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	h := &harness{env: suite.NewTestWorkflowEnvironment(), model: &readModel{}, t: t}
 	if fx, ok := e.(*effects); ok {
 		h.effects = fx
 	}
-	h.env.RegisterActivity(&Activities{Tasks: h.model, Contracts: e})
+	acts := &Activities{Tasks: h.model, Contracts: e}
+	with(acts)
+	h.env.RegisterActivity(acts)
 	return h
 }
 

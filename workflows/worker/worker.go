@@ -11,9 +11,12 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/config"
@@ -30,20 +33,17 @@ const Name = "worker"
 // Config is the worker's configuration.
 type Config struct {
 	config.Common
-}
-
-// Contracts is what the workflows do to contracts.
-type Contracts interface {
-	task.ContractEffects
-	connection.Contracts
+	// WebhookSigningKey signs the calls of automatic processes' webhooks
+	// (see task.Sign); unset, webhook actions are refused.
+	WebhookSigningKey string `env:"CRM_WEBHOOK_SIGNING_KEY"`
 }
 
 // Register puts the workflows and activities on a worker.
-func Register(w worker.Registry, tasks taskv1.TaskServiceClient, contracts Contracts) {
+func Register(w worker.Registry, a *task.Activities, contracts connection.Contracts) {
 	w.RegisterWorkflowWithOptions(task.TaskWorkflow, workflow.RegisterOptions{Name: task.WorkflowName})
 	w.RegisterWorkflowWithOptions(connection.ConnectionWorkflow, workflow.RegisterOptions{Name: connection.WorkflowName})
-	w.RegisterActivity(&task.Activities{Tasks: tasks, Contracts: contracts})
-	w.RegisterActivity(&connection.Activities{Tasks: tasks, Contracts: contracts})
+	w.RegisterActivity(a)
+	w.RegisterActivity(&connection.Activities{Tasks: a.Tasks, Contracts: contracts})
 }
 
 // Run polls the task queue until ctx ends.
@@ -54,7 +54,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	fwd := auth.NewForwarder(auth.NewKeyring(key), Name)
 	conns := map[string]*grpc.ClientConn{}
-	for name, addr := range map[string]string{"task": cfg.Endpoints.Task, "contract": cfg.Endpoints.Contract, "customer": cfg.Endpoints.Customer} {
+	for name, addr := range map[string]string{"task": cfg.Endpoints.Task, "contract": cfg.Endpoints.Contract, "customer": cfg.Endpoints.Customer, "notifier": cfg.Endpoints.Notifier} {
 		c, err := grpcclient.Dial(addr, fwd)
 		if err != nil {
 			return err
@@ -68,7 +68,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer tc.Close()
 	w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{})
-	Register(w, taskv1.NewTaskServiceClient(conns["task"]), contractEffects{contractv1.NewContractServiceClient(conns["contract"])})
+	contracts := contractEffects{contractv1.NewContractServiceClient(conns["contract"])}
+	Register(w, &task.Activities{
+		Tasks: taskv1.NewTaskServiceClient(conns["task"]), Contracts: contracts, ContractActions: contracts,
+		Notifier: notifierv1.NewNotifierServiceClient(conns["notifier"]), Webhooks: task.Webhooks{Key: []byte(cfg.WebhookSigningKey)},
+	}, contracts)
 	wizard.Register(w, &wizard.Activities{Customers: customerv1.NewCustomerServiceClient(conns["customer"]), Contracts: contractv1.NewContractServiceClient(conns["contract"]), Users: fwd, Log: log})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("starting the worker on %s: %w", cfg.Temporal.TaskQueue, err)
@@ -109,4 +113,22 @@ func (e contractEffects) Apply(ctx context.Context, id int64, effect taskv1.Cont
 		_, err = e.c.TerminateContract(ctx, &contractv1.TerminateContractRequest{Id: id})
 	}
 	return err
+}
+
+// Change runs an automatic process's contract action.
+func (e contractEffects) Change(ctx context.Context, a task.ContractAction) error {
+	if a.Operation == taskv1.ContractOperation_CONTRACT_OPERATION_CHANGE_TARIFF {
+		_, err := e.c.ChangeTariff(ctx, &contractv1.ChangeTariffRequest{Id: a.ContractID, TariffId: a.TariffID})
+		return err
+	}
+	effect := map[taskv1.ContractOperation]taskv1.ContractEffect{
+		taskv1.ContractOperation_CONTRACT_OPERATION_ACTIVATE:  taskv1.ContractEffect_CONTRACT_EFFECT_ACTIVATE,
+		taskv1.ContractOperation_CONTRACT_OPERATION_SUSPEND:   taskv1.ContractEffect_CONTRACT_EFFECT_SUSPEND,
+		taskv1.ContractOperation_CONTRACT_OPERATION_RESUME:    taskv1.ContractEffect_CONTRACT_EFFECT_RESUME,
+		taskv1.ContractOperation_CONTRACT_OPERATION_TERMINATE: taskv1.ContractEffect_CONTRACT_EFFECT_TERMINATE,
+	}[a.Operation]
+	if effect == taskv1.ContractEffect_CONTRACT_EFFECT_UNSPECIFIED {
+		return status.Errorf(codes.InvalidArgument, "contract operation %s is unknown", a.Operation)
+	}
+	return e.Apply(ctx, a.ContractID, effect)
 }

@@ -3,6 +3,10 @@
 // maxItems, list items.
 
 export const LIMITS = {
+  Action: {
+    message: { maxLength: 1000 },
+    webhookUrl: { maxLength: 2000 },
+  },
   AddCommentRequest: {
     text: { maxLength: 4000 },
   },

@@ -1018,6 +1018,63 @@ export interface components {
              */
             unreachableMessages?: string;
         };
+        /** @description Action is what an automatic process does. */
+        "crm.task.v1.Action": {
+            /** @description CONTRACT: what to do to the contract. */
+            contractOperation?: components["schemas"]["crm.task.v1.ContractOperation"];
+            /**
+             * Format: int64
+             * @description GO_TO_PROCESS: a process of the route by id, or a new one by its
+             *     1-based place as a negative number (as close rules name them).
+             */
+            failureProcessId?: string;
+            /**
+             * Format: int64
+             * @description NOTIFY_GROUP: the group told, and what it is told.
+             */
+            groupId?: string;
+            kind?: components["schemas"]["crm.task.v1.ActionKind"];
+            message?: string;
+            onFailure?: components["schemas"]["crm.task.v1.FailureRule"];
+            /**
+             * Format: int64
+             * @description WAIT: how long (0 with wait_until).
+             */
+            waitSeconds?: string;
+            /**
+             * Format: date-time
+             * @description WAIT: until when (instead of a duration).
+             */
+            waitUntil?: string;
+            /** @description WEBHOOK: an http or https address, called with POST. */
+            webhookUrl?: string;
+        };
+        /** @enum {string} */
+        "crm.task.v1.ActionKind": "ACTION_KIND_UNSPECIFIED" | "ACTION_KIND_CONTRACT" | "ACTION_KIND_WAIT" | "ACTION_KIND_NOTIFY_GROUP" | "ACTION_KIND_WEBHOOK";
+        /**
+         * @description ActionStatus is how an automatic process's action stands while the
+         *     task is in it.
+         */
+        "crm.task.v1.ActionStatus": {
+            /**
+             * Format: int32
+             * @description Attempts so far (1: the first).
+             */
+            attempt?: number;
+            /** @description The last attempt's error. */
+            lastError?: string;
+            /** @description The activity running it: ContractChangeTariff, Wait, NotifyGroup... */
+            name?: string;
+            /** Format: date-time */
+            nextAttemptTime?: string;
+            /**
+             * Format: date-time
+             * @description WAIT: when the timer fires.
+             */
+            waitUntil?: string;
+            /** @description Set once an attempt failed: the action is retried with backoff. */
+            waiting?: boolean;
+        };
         /** @description Attachment describes a stored file. */
         "crm.task.v1.Attachment": {
             /** Format: int64 */
@@ -1085,6 +1142,13 @@ export interface components {
          * @enum {string}
          */
         "crm.task.v1.ContractEffect": "CONTRACT_EFFECT_UNSPECIFIED" | "CONTRACT_EFFECT_NONE" | "CONTRACT_EFFECT_ACTIVATE" | "CONTRACT_EFFECT_SUSPEND" | "CONTRACT_EFFECT_RESUME" | "CONTRACT_EFFECT_TERMINATE" | "CONTRACT_EFFECT_CANCEL";
+        /** @enum {string} */
+        "crm.task.v1.ContractOperation": "CONTRACT_OPERATION_UNSPECIFIED" | "CONTRACT_OPERATION_ACTIVATE" | "CONTRACT_OPERATION_SUSPEND" | "CONTRACT_OPERATION_RESUME" | "CONTRACT_OPERATION_TERMINATE" | "CONTRACT_OPERATION_CHANGE_TARIFF";
+        /**
+         * @description FailureRule is what a refused action does to the task.
+         * @enum {string}
+         */
+        "crm.task.v1.FailureRule": "FAILURE_RULE_UNSPECIFIED" | "FAILURE_RULE_STUCK" | "FAILURE_RULE_GO_TO_PROCESS";
         "crm.task.v1.GetTaskStatsResponse": {
             /** Format: int64 */
             breachedTasks?: string;
@@ -1117,6 +1181,8 @@ export interface components {
         };
         /** @description Process is one step of a route. */
         "crm.task.v1.Process": {
+            /** @description AUTOMATIC: what it does. */
+            action?: components["schemas"]["crm.task.v1.Action"];
             /**
              * Format: int64
              * @description The work group responsible for it.
@@ -1127,6 +1193,7 @@ export interface components {
              * @description Stable across a route's versions while the process is kept.
              */
             id?: string;
+            kind?: components["schemas"]["crm.task.v1.ProcessKind"];
             name?: string;
             /**
              * Format: int32
@@ -1139,6 +1206,11 @@ export interface components {
              */
             slaSeconds?: string;
         };
+        /**
+         * @description ProcessKind: who works a process.
+         * @enum {string}
+         */
+        "crm.task.v1.ProcessKind": "PROCESS_KIND_UNSPECIFIED" | "PROCESS_KIND_MANUAL" | "PROCESS_KIND_AUTOMATIC";
         "crm.task.v1.ProcessLoad": {
             /** Format: int64 */
             breachedTasks?: string;
@@ -1173,6 +1245,8 @@ export interface components {
             readonly version?: number;
         };
         "crm.task.v1.Task": {
+            /** @description While the task is in an automatic process: its action (GetTask). */
+            action?: components["schemas"]["crm.task.v1.ActionStatus"];
             /** Format: int64 */
             assigneeId?: string;
             assigneeName?: string;
@@ -1197,6 +1271,7 @@ export interface components {
             kind?: components["schemas"]["crm.task.v1.TaskKind"];
             /** @description T-000123. */
             number?: string;
+            parameters?: components["schemas"]["crm.task.v1.TaskParameters"];
             /** @description The processes of the route version it runs on. */
             processes?: components["schemas"]["crm.task.v1.Process"][];
             /** Format: int64 */
@@ -1257,9 +1332,20 @@ export interface components {
             time?: string;
         };
         /** @enum {string} */
-        "crm.task.v1.TaskEventKind": "TASK_EVENT_KIND_UNSPECIFIED" | "TASK_EVENT_KIND_CREATED" | "TASK_EVENT_KIND_ADVANCED" | "TASK_EVENT_KIND_RETURNED" | "TASK_EVENT_KIND_ASSIGNED" | "TASK_EVENT_KIND_COMMENTED" | "TASK_EVENT_KIND_SLA_BREACHED" | "TASK_EVENT_KIND_CLOSED" | "TASK_EVENT_KIND_CANCELLED";
+        "crm.task.v1.TaskEventKind": "TASK_EVENT_KIND_UNSPECIFIED" | "TASK_EVENT_KIND_CREATED" | "TASK_EVENT_KIND_ADVANCED" | "TASK_EVENT_KIND_RETURNED" | "TASK_EVENT_KIND_ASSIGNED" | "TASK_EVENT_KIND_COMMENTED" | "TASK_EVENT_KIND_SLA_BREACHED" | "TASK_EVENT_KIND_CLOSED" | "TASK_EVENT_KIND_CANCELLED" | "TASK_EVENT_KIND_ACTION_FAILED";
         /** @enum {string} */
         "crm.task.v1.TaskKind": "TASK_KIND_UNSPECIFIED" | "TASK_KIND_CONNECTION" | "TASK_KIND_SERVICE";
+        /**
+         * @description TaskParameters are what a route's actions need, chosen when a task is
+         *     opened.
+         */
+        "crm.task.v1.TaskParameters": {
+            /**
+             * Format: int64
+             * @description The tariff a CHANGE_TARIFF action moves the contract to.
+             */
+            tariffId?: string;
+        };
         /** @enum {string} */
         "crm.task.v1.TaskState": "TASK_STATE_UNSPECIFIED" | "TASK_STATE_OPEN" | "TASK_STATE_CLOSED" | "TASK_STATE_CANCELLED";
         /** @description The Status type defines a logical error model suitable for different programming environments. */
@@ -2751,6 +2837,8 @@ export interface operations {
                     /** Format: int64 */
                     contractId?: string;
                     description?: string;
+                    /** @description Required when the route's actions need them (a tariff change). */
+                    parameters?: components["schemas"]["crm.task.v1.TaskParameters"];
                     /** Format: int64 */
                     routeId?: string;
                     title?: string;

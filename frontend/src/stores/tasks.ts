@@ -33,6 +33,8 @@ export interface ServiceTaskRequest {
   routeId: string
   title: string
   description?: string
+  /** What the route's actions need (a tariff change's tariff). */
+  parameters?: { tariffId?: string }
 }
 
 /** The process a command is meant for: the one the person sees. */

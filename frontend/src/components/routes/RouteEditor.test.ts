@@ -4,6 +4,7 @@ import { ADMIN_ME, mockApi, rpcError, settle, VIEWER_ME } from '@/test/mockApi'
 import { mountWith } from '@/test/mount'
 import { signedIn } from '@/test/session'
 import RouteEditor from './RouteEditor.vue'
+import { addProcess, type RouteDraft } from './routeDraft'
 
 const GROUPS = [
   { id: '3', name: 'Installers' },
@@ -126,6 +127,74 @@ describe('the route editor', () => {
     const w = await editor(REPAIR, true)
     for (const id of ['route-save', 'process-add', 'process-up', 'process-remove', 'rule-add', 'rule-remove']) expect(w.find(`[data-testid=${id}]`).exists(), id).toBe(false)
     expect(w.get('[data-testid=route-name]').element.matches(':disabled')).toBe(true)
+    w.unmount()
+  })
+
+  it('makes a process automatic and saves its action with the failure rule naming a new process by its place', async () => {
+    const { calls } = mockApi({
+      'GET /api/v1/auth/me': () => ADMIN_ME,
+      'PATCH /api/v1/routes/{id}': (req) => ({ ...(req.body as Route), id: '2', version: 5 }),
+    })
+    const w = await editor()
+    const vm = w.vm as unknown as { draft: RouteDraft }
+    const added = addProcess(vm.draft)
+    added.name = 'Manual fix'
+    added.groupId = '3'
+    const auto = vm.draft.processes[1]!
+    auto.automatic = true
+    auto.action.kind = 'ACTION_KIND_CONTRACT'
+    auto.action.operation = 'CONTRACT_OPERATION_CHANGE_TARIFF'
+    auto.action.onFailure = 'FAILURE_RULE_GO_TO_PROCESS'
+    auto.action.failureKey = added.key
+    await settle()
+    expect(w.findAll('[data-testid=action-kind]')).toHaveLength(1)
+    expect(w.findAll('[data-testid=action-failure-process]')).toHaveLength(1)
+    await w.get('[data-testid=route-editor]').trigger('submit')
+    await settle()
+    const body = calls.find((c) => c.method === 'PATCH')?.body as Route
+    expect(body.processes?.map((p) => p.kind)).toEqual(['PROCESS_KIND_MANUAL', 'PROCESS_KIND_AUTOMATIC', 'PROCESS_KIND_MANUAL'])
+    expect(body.processes?.[1]?.action).toEqual({
+      kind: 'ACTION_KIND_CONTRACT',
+      contractOperation: 'CONTRACT_OPERATION_CHANGE_TARIFF',
+      onFailure: 'FAILURE_RULE_GO_TO_PROCESS',
+      failureProcessId: '-3',
+    })
+    expect(body.processes?.[0]?.action).toBeUndefined()
+    w.unmount()
+  })
+
+  it('refuses an automatic process whose action lacks what it needs, before saving', async () => {
+    const { calls } = mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME })
+    const w = await editor()
+    const vm = w.vm as unknown as { draft: RouteDraft; errors: Record<string, unknown> }
+    const p = vm.draft.processes[0]!
+    p.automatic = true
+    p.action.kind = 'ACTION_KIND_WEBHOOK'
+    p.action.url = 'ftp://example.org'
+    vm.draft.processes[1]!.automatic = true
+    vm.draft.processes[1]!.action.kind = 'ACTION_KIND_WAIT'
+    await settle()
+    await w.get('[data-testid=route-editor]').trigger('submit')
+    await settle()
+    expect(Object.keys((w.vm as unknown as { errors: Record<string, unknown> }).errors)).toEqual(['processes[0].action.webhookUrl', 'processes[1].action.waitSeconds'])
+    expect(calls.some((c) => c.method === 'PATCH')).toBe(false)
+    w.unmount()
+  })
+
+  it('reads an automatic process back with its action', async () => {
+    mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME })
+    const route: Route = {
+      ...REPAIR,
+      processes: [
+        REPAIR.processes![0]!,
+        { id: '7', name: 'Notify', groupId: '3', position: 2, kind: 'PROCESS_KIND_AUTOMATIC', action: { kind: 'ACTION_KIND_NOTIFY_GROUP', groupId: '5', message: 'Bring a router', onFailure: 'FAILURE_RULE_GO_TO_PROCESS', failureProcessId: '6' } },
+      ],
+    }
+    const w = await editor(route)
+    const vm = w.vm as unknown as { draft: RouteDraft }
+    const a = vm.draft.processes[1]!
+    expect([a.automatic, a.action.kind, a.action.groupId, a.action.message, a.action.failureKey]).toEqual([true, 'ACTION_KIND_NOTIFY_GROUP', '5', 'Bring a router', vm.draft.processes[0]!.key])
+    expect((w.get('[data-testid=action-message]').element as HTMLInputElement).value).toBe('Bring a router')
     w.unmount()
   })
 })

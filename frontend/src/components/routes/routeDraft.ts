@@ -6,7 +6,7 @@
 // the request names a kept process by its id and a new one by its place as
 // a negative number (-1 is the first), which is what the task service reads.
 
-import type { CloseRule, ContractEffect, Route } from '@/api/client'
+import type { ActionKind, CloseRule, ContractEffect, ContractOperation, FailureRule, Process, ProcessAction, Route } from '@/api/client'
 import { LIMITS as API } from '@/api/limits.gen'
 import type { FieldProblems } from '@/api/problems'
 import { hoursToSeconds, secondsToHours } from '@/utils/format'
@@ -27,6 +27,54 @@ export interface ProcessRow {
   groupId: string | null
   /** null: no SLA. */
   slaHours: number | null
+  /** Worked by its group, or runs its action and moves on. */
+  automatic: boolean
+  action: ActionRow
+}
+
+/** An automatic process's action, as edited (see the API's Action). */
+export interface ActionRow {
+  kind: ActionKind
+  operation: ContractOperation
+  /** WAIT: hours, or until a date and time (ISO, local). */
+  waitHours: number | null
+  waitUntil: string
+  groupId: string | null
+  message: string
+  url: string
+  onFailure: FailureRule
+  /** GO_TO_PROCESS: the row it goes to; null: none chosen. */
+  failureKey: number | null
+}
+
+export const ACTION_KINDS: ActionKind[] = ['ACTION_KIND_CONTRACT', 'ACTION_KIND_WAIT', 'ACTION_KIND_NOTIFY_GROUP', 'ACTION_KIND_WEBHOOK']
+export const CONTRACT_OPERATIONS: ContractOperation[] = [
+  'CONTRACT_OPERATION_CHANGE_TARIFF',
+  'CONTRACT_OPERATION_SUSPEND',
+  'CONTRACT_OPERATION_RESUME',
+  'CONTRACT_OPERATION_TERMINATE',
+  'CONTRACT_OPERATION_ACTIVATE',
+]
+
+export function actionRow(a: Partial<ActionRow> = {}): ActionRow {
+  return {
+    kind: a.kind ?? 'ACTION_KIND_CONTRACT',
+    operation: a.operation ?? 'CONTRACT_OPERATION_CHANGE_TARIFF',
+    waitHours: a.waitHours ?? null,
+    waitUntil: a.waitUntil ?? '',
+    groupId: a.groupId ?? null,
+    message: a.message ?? '',
+    url: a.url ?? '',
+    onFailure: a.onFailure ?? 'FAILURE_RULE_STUCK',
+    failureKey: a.failureKey ?? null,
+  }
+}
+
+/** Tells whether a route's tasks are opened with a tariff (a tariff change). */
+export function needsTariff(processes: Process[] | undefined): boolean {
+  return (processes ?? []).some(
+    (p) => p.kind === 'PROCESS_KIND_AUTOMATIC' && p.action?.kind === 'ACTION_KIND_CONTRACT' && p.action?.contractOperation === 'CONTRACT_OPERATION_CHANGE_TARIFF',
+  )
 }
 
 /** ANY_PROCESS: the rule applies in every process; null: its process was removed. */
@@ -53,7 +101,7 @@ let nextKey = 1
 const key = () => nextKey++
 
 export function processRow(p: Partial<Omit<ProcessRow, 'key'>> = {}): ProcessRow {
-  return { key: key(), id: p.id ?? '', name: p.name ?? '', groupId: p.groupId ?? null, slaHours: p.slaHours ?? null }
+  return { key: key(), id: p.id ?? '', name: p.name ?? '', groupId: p.groupId ?? null, slaHours: p.slaHours ?? null, automatic: p.automatic ?? false, action: p.action ?? actionRow() }
 }
 
 export function ruleRow(r: Partial<Omit<RuleRow, 'key'>> = {}): RuleRow {
@@ -77,9 +125,30 @@ export function draftOf(route?: Route): RouteDraft {
     return { name: '', description: '', contractEffect: 'CONTRACT_EFFECT_NONE', processes: [processRow()], rules: [] }
   }
   const processes = (route.processes ?? []).map((p) =>
-    processRow({ id: p.id ?? '', name: p.name ?? '', groupId: p.groupId && p.groupId !== '0' ? p.groupId : null, slaHours: secondsToHours(p.slaSeconds) }),
+    processRow({
+      id: p.id ?? '',
+      name: p.name ?? '',
+      groupId: p.groupId && p.groupId !== '0' ? p.groupId : null,
+      slaHours: secondsToHours(p.slaSeconds),
+      automatic: p.kind === 'PROCESS_KIND_AUTOMATIC',
+    }),
   )
   const keyOfId = new Map(processes.map((p) => [p.id, p.key]))
+  ;(route.processes ?? []).forEach((p, i) => {
+    const a = p.action
+    if (p.kind !== 'PROCESS_KIND_AUTOMATIC' || !a) return
+    processes[i]!.action = actionRow({
+      kind: a.kind && a.kind !== 'ACTION_KIND_UNSPECIFIED' ? a.kind : undefined,
+      operation: a.contractOperation && a.contractOperation !== 'CONTRACT_OPERATION_UNSPECIFIED' ? a.contractOperation : undefined,
+      waitHours: secondsToHours(a.waitSeconds),
+      waitUntil: a.waitUntil ? a.waitUntil.slice(0, 16) : '',
+      groupId: a.groupId && a.groupId !== '0' ? a.groupId : null,
+      message: a.message ?? '',
+      url: a.webhookUrl ?? '',
+      onFailure: a.onFailure === 'FAILURE_RULE_GO_TO_PROCESS' ? 'FAILURE_RULE_GO_TO_PROCESS' : 'FAILURE_RULE_STUCK',
+      failureKey: a.failureProcessId && a.failureProcessId !== '0' ? (keyOfId.get(a.failureProcessId) ?? null) : null,
+    })
+  })
   const rules = editableRules(route.closeRules).map((r) => {
     const pid = r.processId ?? '0'
     return ruleRow({
@@ -114,6 +183,7 @@ export function removeProcess(d: RouteDraft, index: number): void {
   const [row] = d.processes.splice(index, 1)
   if (!row) return
   for (const r of d.rules) if (r.processKey === row.key) r.processKey = null
+  for (const p of d.processes) if (p.action.failureKey === row.key) p.action.failureKey = null
 }
 
 export function addRule(d: RouteDraft, kind: RuleKind = 'CLOSE_RULE_KIND_RESOLUTION'): RuleRow {
@@ -142,6 +212,19 @@ export function validateRoute(d: RouteDraft): FieldProblems {
     if (p.slaHours !== null && p.slaHours < 0) out[`processes[${i}].slaSeconds`] = { key: 'routes.errors.hours' }
   })
   const keys = new Set(d.processes.map((p) => p.key))
+  d.processes.forEach((p, i) => {
+    if (!p.automatic) return
+    const a = p.action
+    const f = `processes[${i}].action`
+    if (a.kind === 'ACTION_KIND_WAIT' && !((a.waitHours !== null && a.waitHours > 0) !== !!a.waitUntil)) out[`${f}.waitSeconds`] = { key: 'routes.errors.wait' }
+    if (a.kind === 'ACTION_KIND_NOTIFY_GROUP') {
+      if (!a.groupId) out[`${f}.groupId`] = { key: 'routes.errors.group' }
+      if (!a.message.trim()) out[`${f}.message`] = { key: 'validation.required' }
+    }
+    if (a.kind === 'ACTION_KIND_WEBHOOK' && !/^https?:\/\/[^\s/]+/i.test(a.url.trim())) out[`${f}.webhookUrl`] = { key: 'routes.errors.url' }
+    if (a.onFailure === 'FAILURE_RULE_GO_TO_PROCESS' && (a.failureKey === null || a.failureKey === p.key || !keys.has(a.failureKey)))
+      out[`${f}.failureProcessId`] = { key: 'routes.errors.failureProcess' }
+  })
   d.rules.forEach((r, i) => {
     if (r.processKey === null || (r.processKey !== ANY_PROCESS && !keys.has(r.processKey))) out[`closeRules[${i}].processId`] = { key: 'routes.errors.ruleProcess' }
     if (r.kind === 'CLOSE_RULE_KIND_IDLE' && !(r.idleHours !== null && r.idleHours > 0)) out[`closeRules[${i}].idleSeconds`] = { key: 'routes.errors.idle' }
@@ -167,6 +250,8 @@ export function toRequest(d: RouteDraft, connection = false): Route {
       name: p.name.trim(),
       groupId: p.groupId ?? '0',
       slaSeconds: hoursToSeconds(p.slaHours),
+      kind: p.automatic ? 'PROCESS_KIND_AUTOMATIC' : 'PROCESS_KIND_MANUAL',
+      action: p.automatic ? actionRequest(p.action, ref) : undefined,
     })),
     closeRules: d.rules.map((r) => ({
       kind: r.kind,
@@ -176,4 +261,18 @@ export function toRequest(d: RouteDraft, connection = false): Route {
       outcome: r.outcome,
     })),
   }
+}
+
+/** The action as the API takes it: only the fields its kind uses. */
+function actionRequest(a: ActionRow, ref: Map<number, string>): ProcessAction {
+  const out: ProcessAction = { kind: a.kind, onFailure: a.onFailure }
+  if (a.kind === 'ACTION_KIND_CONTRACT') out.contractOperation = a.operation
+  if (a.kind === 'ACTION_KIND_WAIT') {
+    if (a.waitUntil) out.waitUntil = new Date(a.waitUntil).toISOString()
+    else out.waitSeconds = hoursToSeconds(a.waitHours)
+  }
+  if (a.kind === 'ACTION_KIND_NOTIFY_GROUP') Object.assign(out, { groupId: a.groupId ?? '0', message: a.message.trim() })
+  if (a.kind === 'ACTION_KIND_WEBHOOK') out.webhookUrl = a.url.trim()
+  if (a.onFailure === 'FAILURE_RULE_GO_TO_PROCESS' && a.failureKey !== null) out.failureProcessId = ref.get(a.failureKey) ?? '0'
+  return out
 }

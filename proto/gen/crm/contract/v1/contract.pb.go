@@ -1666,6 +1666,102 @@ func (x *TerminateContractResponse) GetContract() *Contract {
 	return nil
 }
 
+type ChangeTariffRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	TariffId      int64                  `protobuf:"varint,2,opt,name=tariff_id,json=tariffId,proto3" json:"tariff_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeTariffRequest) Reset() {
+	*x = ChangeTariffRequest{}
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeTariffRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeTariffRequest) ProtoMessage() {}
+
+func (x *ChangeTariffRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeTariffRequest.ProtoReflect.Descriptor instead.
+func (*ChangeTariffRequest) Descriptor() ([]byte, []int) {
+	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ChangeTariffRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *ChangeTariffRequest) GetTariffId() int64 {
+	if x != nil {
+		return x.TariffId
+	}
+	return 0
+}
+
+type ChangeTariffResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Contract      *Contract              `protobuf:"bytes,1,opt,name=contract,proto3" json:"contract,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChangeTariffResponse) Reset() {
+	*x = ChangeTariffResponse{}
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChangeTariffResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChangeTariffResponse) ProtoMessage() {}
+
+func (x *ChangeTariffResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChangeTariffResponse.ProtoReflect.Descriptor instead.
+func (*ChangeTariffResponse) Descriptor() ([]byte, []int) {
+	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ChangeTariffResponse) GetContract() *Contract {
+	if x != nil {
+		return x.Contract
+	}
+	return nil
+}
+
 type SetConnectionTaskRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ContractId    int64                  `protobuf:"varint,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
@@ -1676,7 +1772,7 @@ type SetConnectionTaskRequest struct {
 
 func (x *SetConnectionTaskRequest) Reset() {
 	*x = SetConnectionTaskRequest{}
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[29]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1688,7 +1784,7 @@ func (x *SetConnectionTaskRequest) String() string {
 func (*SetConnectionTaskRequest) ProtoMessage() {}
 
 func (x *SetConnectionTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[29]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1701,7 +1797,7 @@ func (x *SetConnectionTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetConnectionTaskRequest.ProtoReflect.Descriptor instead.
 func (*SetConnectionTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{29}
+	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SetConnectionTaskRequest) GetContractId() int64 {
@@ -1727,7 +1823,7 @@ type SetConnectionTaskResponse struct {
 
 func (x *SetConnectionTaskResponse) Reset() {
 	*x = SetConnectionTaskResponse{}
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[30]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1739,7 +1835,7 @@ func (x *SetConnectionTaskResponse) String() string {
 func (*SetConnectionTaskResponse) ProtoMessage() {}
 
 func (x *SetConnectionTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[30]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1752,7 +1848,7 @@ func (x *SetConnectionTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetConnectionTaskResponse.ProtoReflect.Descriptor instead.
 func (*SetConnectionTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{30}
+	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SetConnectionTaskResponse) GetContract() *Contract {
@@ -1772,7 +1868,7 @@ type FindCustomersByContractNumberRequest struct {
 
 func (x *FindCustomersByContractNumberRequest) Reset() {
 	*x = FindCustomersByContractNumberRequest{}
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[31]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1784,7 +1880,7 @@ func (x *FindCustomersByContractNumberRequest) String() string {
 func (*FindCustomersByContractNumberRequest) ProtoMessage() {}
 
 func (x *FindCustomersByContractNumberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[31]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1797,7 +1893,7 @@ func (x *FindCustomersByContractNumberRequest) ProtoReflect() protoreflect.Messa
 
 // Deprecated: Use FindCustomersByContractNumberRequest.ProtoReflect.Descriptor instead.
 func (*FindCustomersByContractNumberRequest) Descriptor() ([]byte, []int) {
-	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{31}
+	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *FindCustomersByContractNumberRequest) GetNumber() string {
@@ -1816,7 +1912,7 @@ type FindCustomersByContractNumberResponse struct {
 
 func (x *FindCustomersByContractNumberResponse) Reset() {
 	*x = FindCustomersByContractNumberResponse{}
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[32]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1828,7 +1924,7 @@ func (x *FindCustomersByContractNumberResponse) String() string {
 func (*FindCustomersByContractNumberResponse) ProtoMessage() {}
 
 func (x *FindCustomersByContractNumberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[32]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1841,7 +1937,7 @@ func (x *FindCustomersByContractNumberResponse) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use FindCustomersByContractNumberResponse.ProtoReflect.Descriptor instead.
 func (*FindCustomersByContractNumberResponse) Descriptor() ([]byte, []int) {
-	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{32}
+	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *FindCustomersByContractNumberResponse) GetCustomerIds() []int64 {
@@ -1860,7 +1956,7 @@ type DeleteContractRequest struct {
 
 func (x *DeleteContractRequest) Reset() {
 	*x = DeleteContractRequest{}
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[33]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1872,7 +1968,7 @@ func (x *DeleteContractRequest) String() string {
 func (*DeleteContractRequest) ProtoMessage() {}
 
 func (x *DeleteContractRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[33]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1885,7 +1981,7 @@ func (x *DeleteContractRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteContractRequest.ProtoReflect.Descriptor instead.
 func (*DeleteContractRequest) Descriptor() ([]byte, []int) {
-	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{33}
+	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *DeleteContractRequest) GetId() int64 {
@@ -1903,7 +1999,7 @@ type DeleteContractResponse struct {
 
 func (x *DeleteContractResponse) Reset() {
 	*x = DeleteContractResponse{}
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[34]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1915,7 +2011,7 @@ func (x *DeleteContractResponse) String() string {
 func (*DeleteContractResponse) ProtoMessage() {}
 
 func (x *DeleteContractResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[34]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1928,7 +2024,7 @@ func (x *DeleteContractResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteContractResponse.ProtoReflect.Descriptor instead.
 func (*DeleteContractResponse) Descriptor() ([]byte, []int) {
-	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{34}
+	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{36}
 }
 
 type RecordContractRequest struct {
@@ -1945,7 +2041,7 @@ type RecordContractRequest struct {
 
 func (x *RecordContractRequest) Reset() {
 	*x = RecordContractRequest{}
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[35]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1957,7 +2053,7 @@ func (x *RecordContractRequest) String() string {
 func (*RecordContractRequest) ProtoMessage() {}
 
 func (x *RecordContractRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[35]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1970,7 +2066,7 @@ func (x *RecordContractRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordContractRequest.ProtoReflect.Descriptor instead.
 func (*RecordContractRequest) Descriptor() ([]byte, []int) {
-	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{35}
+	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RecordContractRequest) GetId() int64 {
@@ -2017,7 +2113,7 @@ type RecordContractResponse struct {
 
 func (x *RecordContractResponse) Reset() {
 	*x = RecordContractResponse{}
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[36]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2029,7 +2125,7 @@ func (x *RecordContractResponse) String() string {
 func (*RecordContractResponse) ProtoMessage() {}
 
 func (x *RecordContractResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_contract_v1_contract_proto_msgTypes[36]
+	mi := &file_crm_contract_v1_contract_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2042,7 +2138,7 @@ func (x *RecordContractResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordContractResponse.ProtoReflect.Descriptor instead.
 func (*RecordContractResponse) Descriptor() ([]byte, []int) {
-	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{36}
+	return file_crm_contract_v1_contract_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *RecordContractResponse) GetContract() *Contract {
@@ -2171,6 +2267,11 @@ const file_crm_contract_v1_contract_proto_rawDesc = "" +
 	"\x18TerminateContractRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"R\n" +
 	"\x19TerminateContractResponse\x125\n" +
+	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"T\n" +
+	"\x13ChangeTariffRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12$\n" +
+	"\ttariff_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\btariffId\"M\n" +
+	"\x14ChangeTariffResponse\x125\n" +
 	"\bcontract\x18\x01 \x01(\v2\x19.crm.contract.v1.ContractR\bcontract\"f\n" +
 	"\x18SetConnectionTaskRequest\x12(\n" +
 	"\vcontract_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
@@ -2200,7 +2301,7 @@ const file_crm_contract_v1_contract_proto_rawDesc = "" +
 	"\x16CONTRACT_STATUS_ACTIVE\x10\x02\x12\x1d\n" +
 	"\x19CONTRACT_STATUS_CANCELLED\x10\x03\x12\x1d\n" +
 	"\x19CONTRACT_STATUS_SUSPENDED\x10\x04\x12\x1e\n" +
-	"\x1aCONTRACT_STATUS_TERMINATED\x10\x052\xd2\x11\n" +
+	"\x1aCONTRACT_STATUS_TERMINATED\x10\x052\xb7\x12\n" +
 	"\x0fContractService\x12\x85\x01\n" +
 	"\vListTariffs\x12#.crm.contract.v1.ListTariffsRequest\x1a$.crm.contract.v1.ListTariffsResponse\"+\xca\xf3\x18\x10\n" +
 	"\x0econtracts.read\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/tariffs\x12\x8c\x01\n" +
@@ -2222,7 +2323,8 @@ const file_crm_contract_v1_contract_proto_rawDesc = "" +
 	"\x0eCancelContract\x12&.crm.contract.v1.CancelContractRequest\x1a'.crm.contract.v1.CancelContractResponse\"\x06\xca\xf3\x18\x02 \x01\x12l\n" +
 	"\x0fSuspendContract\x12'.crm.contract.v1.SuspendContractRequest\x1a(.crm.contract.v1.SuspendContractResponse\"\x06\xca\xf3\x18\x02 \x01\x12i\n" +
 	"\x0eResumeContract\x12&.crm.contract.v1.ResumeContractRequest\x1a'.crm.contract.v1.ResumeContractResponse\"\x06\xca\xf3\x18\x02 \x01\x12r\n" +
-	"\x11TerminateContract\x12).crm.contract.v1.TerminateContractRequest\x1a*.crm.contract.v1.TerminateContractResponse\"\x06\xca\xf3\x18\x02 \x01\x12r\n" +
+	"\x11TerminateContract\x12).crm.contract.v1.TerminateContractRequest\x1a*.crm.contract.v1.TerminateContractResponse\"\x06\xca\xf3\x18\x02 \x01\x12c\n" +
+	"\fChangeTariff\x12$.crm.contract.v1.ChangeTariffRequest\x1a%.crm.contract.v1.ChangeTariffResponse\"\x06\xca\xf3\x18\x02 \x01\x12r\n" +
 	"\x11SetConnectionTask\x12).crm.contract.v1.SetConnectionTaskRequest\x1a*.crm.contract.v1.SetConnectionTaskResponse\"\x06\xca\xf3\x18\x02 \x01\x12\x96\x01\n" +
 	"\x1dFindCustomersByContractNumber\x125.crm.contract.v1.FindCustomersByContractNumberRequest\x1a6.crm.contract.v1.FindCustomersByContractNumberResponse\"\x06\xca\xf3\x18\x02 \x01\x12i\n" +
 	"\x0eDeleteContract\x12&.crm.contract.v1.DeleteContractRequest\x1a'.crm.contract.v1.DeleteContractResponse\"\x06\xca\xf3\x18\x02 \x01\x12i\n" +
@@ -2241,7 +2343,7 @@ func file_crm_contract_v1_contract_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_contract_v1_contract_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_crm_contract_v1_contract_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_crm_contract_v1_contract_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_crm_contract_v1_contract_proto_goTypes = []any{
 	(ContractStatus)(0),                           // 0: crm.contract.v1.ContractStatus
 	(*Money)(nil),                                 // 1: crm.contract.v1.Money
@@ -2273,36 +2375,38 @@ var file_crm_contract_v1_contract_proto_goTypes = []any{
 	(*ResumeContractResponse)(nil),                // 27: crm.contract.v1.ResumeContractResponse
 	(*TerminateContractRequest)(nil),              // 28: crm.contract.v1.TerminateContractRequest
 	(*TerminateContractResponse)(nil),             // 29: crm.contract.v1.TerminateContractResponse
-	(*SetConnectionTaskRequest)(nil),              // 30: crm.contract.v1.SetConnectionTaskRequest
-	(*SetConnectionTaskResponse)(nil),             // 31: crm.contract.v1.SetConnectionTaskResponse
-	(*FindCustomersByContractNumberRequest)(nil),  // 32: crm.contract.v1.FindCustomersByContractNumberRequest
-	(*FindCustomersByContractNumberResponse)(nil), // 33: crm.contract.v1.FindCustomersByContractNumberResponse
-	(*DeleteContractRequest)(nil),                 // 34: crm.contract.v1.DeleteContractRequest
-	(*DeleteContractResponse)(nil),                // 35: crm.contract.v1.DeleteContractResponse
-	(*RecordContractRequest)(nil),                 // 36: crm.contract.v1.RecordContractRequest
-	(*RecordContractResponse)(nil),                // 37: crm.contract.v1.RecordContractResponse
-	(v1.CustomerKind)(0),                          // 38: crm.customer.v1.CustomerKind
-	(*timestamppb.Timestamp)(nil),                 // 39: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),                 // 40: google.protobuf.FieldMask
+	(*ChangeTariffRequest)(nil),                   // 30: crm.contract.v1.ChangeTariffRequest
+	(*ChangeTariffResponse)(nil),                  // 31: crm.contract.v1.ChangeTariffResponse
+	(*SetConnectionTaskRequest)(nil),              // 32: crm.contract.v1.SetConnectionTaskRequest
+	(*SetConnectionTaskResponse)(nil),             // 33: crm.contract.v1.SetConnectionTaskResponse
+	(*FindCustomersByContractNumberRequest)(nil),  // 34: crm.contract.v1.FindCustomersByContractNumberRequest
+	(*FindCustomersByContractNumberResponse)(nil), // 35: crm.contract.v1.FindCustomersByContractNumberResponse
+	(*DeleteContractRequest)(nil),                 // 36: crm.contract.v1.DeleteContractRequest
+	(*DeleteContractResponse)(nil),                // 37: crm.contract.v1.DeleteContractResponse
+	(*RecordContractRequest)(nil),                 // 38: crm.contract.v1.RecordContractRequest
+	(*RecordContractResponse)(nil),                // 39: crm.contract.v1.RecordContractResponse
+	(v1.CustomerKind)(0),                          // 40: crm.customer.v1.CustomerKind
+	(*timestamppb.Timestamp)(nil),                 // 41: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),                 // 42: google.protobuf.FieldMask
 }
 var file_crm_contract_v1_contract_proto_depIdxs = []int32{
-	38, // 0: crm.contract.v1.Tariff.customer_kind:type_name -> crm.customer.v1.CustomerKind
+	40, // 0: crm.contract.v1.Tariff.customer_kind:type_name -> crm.customer.v1.CustomerKind
 	1,  // 1: crm.contract.v1.Tariff.monthly_fee:type_name -> crm.contract.v1.Money
-	39, // 2: crm.contract.v1.Tariff.create_time:type_name -> google.protobuf.Timestamp
-	39, // 3: crm.contract.v1.Tariff.update_time:type_name -> google.protobuf.Timestamp
+	41, // 2: crm.contract.v1.Tariff.create_time:type_name -> google.protobuf.Timestamp
+	41, // 3: crm.contract.v1.Tariff.update_time:type_name -> google.protobuf.Timestamp
 	0,  // 4: crm.contract.v1.Contract.status:type_name -> crm.contract.v1.ContractStatus
-	39, // 5: crm.contract.v1.Contract.create_time:type_name -> google.protobuf.Timestamp
-	39, // 6: crm.contract.v1.Contract.update_time:type_name -> google.protobuf.Timestamp
-	39, // 7: crm.contract.v1.Contract.activate_time:type_name -> google.protobuf.Timestamp
-	38, // 8: crm.contract.v1.ListTariffsRequest.customer_kind:type_name -> crm.customer.v1.CustomerKind
+	41, // 5: crm.contract.v1.Contract.create_time:type_name -> google.protobuf.Timestamp
+	41, // 6: crm.contract.v1.Contract.update_time:type_name -> google.protobuf.Timestamp
+	41, // 7: crm.contract.v1.Contract.activate_time:type_name -> google.protobuf.Timestamp
+	40, // 8: crm.contract.v1.ListTariffsRequest.customer_kind:type_name -> crm.customer.v1.CustomerKind
 	2,  // 9: crm.contract.v1.ListTariffsResponse.tariffs:type_name -> crm.contract.v1.Tariff
 	2,  // 10: crm.contract.v1.GetTariffResponse.tariff:type_name -> crm.contract.v1.Tariff
 	2,  // 11: crm.contract.v1.CreateTariffRequest.tariff:type_name -> crm.contract.v1.Tariff
 	2,  // 12: crm.contract.v1.CreateTariffResponse.tariff:type_name -> crm.contract.v1.Tariff
 	2,  // 13: crm.contract.v1.UpdateTariffRequest.tariff:type_name -> crm.contract.v1.Tariff
-	40, // 14: crm.contract.v1.UpdateTariffRequest.update_mask:type_name -> google.protobuf.FieldMask
+	42, // 14: crm.contract.v1.UpdateTariffRequest.update_mask:type_name -> google.protobuf.FieldMask
 	2,  // 15: crm.contract.v1.UpdateTariffResponse.tariff:type_name -> crm.contract.v1.Tariff
-	38, // 16: crm.contract.v1.SuggestTariffsRequest.customer_kind:type_name -> crm.customer.v1.CustomerKind
+	40, // 16: crm.contract.v1.SuggestTariffsRequest.customer_kind:type_name -> crm.customer.v1.CustomerKind
 	2,  // 17: crm.contract.v1.SuggestTariffsResponse.tariffs:type_name -> crm.contract.v1.Tariff
 	3,  // 18: crm.contract.v1.CreateContractResponse.contract:type_name -> crm.contract.v1.Contract
 	3,  // 19: crm.contract.v1.GetContractResponse.contract:type_name -> crm.contract.v1.Contract
@@ -2312,48 +2416,51 @@ var file_crm_contract_v1_contract_proto_depIdxs = []int32{
 	3,  // 23: crm.contract.v1.SuspendContractResponse.contract:type_name -> crm.contract.v1.Contract
 	3,  // 24: crm.contract.v1.ResumeContractResponse.contract:type_name -> crm.contract.v1.Contract
 	3,  // 25: crm.contract.v1.TerminateContractResponse.contract:type_name -> crm.contract.v1.Contract
-	3,  // 26: crm.contract.v1.SetConnectionTaskResponse.contract:type_name -> crm.contract.v1.Contract
-	39, // 27: crm.contract.v1.RecordContractRequest.time:type_name -> google.protobuf.Timestamp
-	3,  // 28: crm.contract.v1.RecordContractResponse.contract:type_name -> crm.contract.v1.Contract
-	4,  // 29: crm.contract.v1.ContractService.ListTariffs:input_type -> crm.contract.v1.ListTariffsRequest
-	6,  // 30: crm.contract.v1.ContractService.GetTariff:input_type -> crm.contract.v1.GetTariffRequest
-	8,  // 31: crm.contract.v1.ContractService.CreateTariff:input_type -> crm.contract.v1.CreateTariffRequest
-	10, // 32: crm.contract.v1.ContractService.UpdateTariff:input_type -> crm.contract.v1.UpdateTariffRequest
-	12, // 33: crm.contract.v1.ContractService.SuggestTariffs:input_type -> crm.contract.v1.SuggestTariffsRequest
-	14, // 34: crm.contract.v1.ContractService.CreateContract:input_type -> crm.contract.v1.CreateContractRequest
-	16, // 35: crm.contract.v1.ContractService.GetContract:input_type -> crm.contract.v1.GetContractRequest
-	18, // 36: crm.contract.v1.ContractService.ListContracts:input_type -> crm.contract.v1.ListContractsRequest
-	20, // 37: crm.contract.v1.ContractService.ActivateContract:input_type -> crm.contract.v1.ActivateContractRequest
-	22, // 38: crm.contract.v1.ContractService.CancelContract:input_type -> crm.contract.v1.CancelContractRequest
-	24, // 39: crm.contract.v1.ContractService.SuspendContract:input_type -> crm.contract.v1.SuspendContractRequest
-	26, // 40: crm.contract.v1.ContractService.ResumeContract:input_type -> crm.contract.v1.ResumeContractRequest
-	28, // 41: crm.contract.v1.ContractService.TerminateContract:input_type -> crm.contract.v1.TerminateContractRequest
-	30, // 42: crm.contract.v1.ContractService.SetConnectionTask:input_type -> crm.contract.v1.SetConnectionTaskRequest
-	32, // 43: crm.contract.v1.ContractService.FindCustomersByContractNumber:input_type -> crm.contract.v1.FindCustomersByContractNumberRequest
-	34, // 44: crm.contract.v1.ContractService.DeleteContract:input_type -> crm.contract.v1.DeleteContractRequest
-	36, // 45: crm.contract.v1.ContractService.RecordContract:input_type -> crm.contract.v1.RecordContractRequest
-	5,  // 46: crm.contract.v1.ContractService.ListTariffs:output_type -> crm.contract.v1.ListTariffsResponse
-	7,  // 47: crm.contract.v1.ContractService.GetTariff:output_type -> crm.contract.v1.GetTariffResponse
-	9,  // 48: crm.contract.v1.ContractService.CreateTariff:output_type -> crm.contract.v1.CreateTariffResponse
-	11, // 49: crm.contract.v1.ContractService.UpdateTariff:output_type -> crm.contract.v1.UpdateTariffResponse
-	13, // 50: crm.contract.v1.ContractService.SuggestTariffs:output_type -> crm.contract.v1.SuggestTariffsResponse
-	15, // 51: crm.contract.v1.ContractService.CreateContract:output_type -> crm.contract.v1.CreateContractResponse
-	17, // 52: crm.contract.v1.ContractService.GetContract:output_type -> crm.contract.v1.GetContractResponse
-	19, // 53: crm.contract.v1.ContractService.ListContracts:output_type -> crm.contract.v1.ListContractsResponse
-	21, // 54: crm.contract.v1.ContractService.ActivateContract:output_type -> crm.contract.v1.ActivateContractResponse
-	23, // 55: crm.contract.v1.ContractService.CancelContract:output_type -> crm.contract.v1.CancelContractResponse
-	25, // 56: crm.contract.v1.ContractService.SuspendContract:output_type -> crm.contract.v1.SuspendContractResponse
-	27, // 57: crm.contract.v1.ContractService.ResumeContract:output_type -> crm.contract.v1.ResumeContractResponse
-	29, // 58: crm.contract.v1.ContractService.TerminateContract:output_type -> crm.contract.v1.TerminateContractResponse
-	31, // 59: crm.contract.v1.ContractService.SetConnectionTask:output_type -> crm.contract.v1.SetConnectionTaskResponse
-	33, // 60: crm.contract.v1.ContractService.FindCustomersByContractNumber:output_type -> crm.contract.v1.FindCustomersByContractNumberResponse
-	35, // 61: crm.contract.v1.ContractService.DeleteContract:output_type -> crm.contract.v1.DeleteContractResponse
-	37, // 62: crm.contract.v1.ContractService.RecordContract:output_type -> crm.contract.v1.RecordContractResponse
-	46, // [46:63] is the sub-list for method output_type
-	29, // [29:46] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	3,  // 26: crm.contract.v1.ChangeTariffResponse.contract:type_name -> crm.contract.v1.Contract
+	3,  // 27: crm.contract.v1.SetConnectionTaskResponse.contract:type_name -> crm.contract.v1.Contract
+	41, // 28: crm.contract.v1.RecordContractRequest.time:type_name -> google.protobuf.Timestamp
+	3,  // 29: crm.contract.v1.RecordContractResponse.contract:type_name -> crm.contract.v1.Contract
+	4,  // 30: crm.contract.v1.ContractService.ListTariffs:input_type -> crm.contract.v1.ListTariffsRequest
+	6,  // 31: crm.contract.v1.ContractService.GetTariff:input_type -> crm.contract.v1.GetTariffRequest
+	8,  // 32: crm.contract.v1.ContractService.CreateTariff:input_type -> crm.contract.v1.CreateTariffRequest
+	10, // 33: crm.contract.v1.ContractService.UpdateTariff:input_type -> crm.contract.v1.UpdateTariffRequest
+	12, // 34: crm.contract.v1.ContractService.SuggestTariffs:input_type -> crm.contract.v1.SuggestTariffsRequest
+	14, // 35: crm.contract.v1.ContractService.CreateContract:input_type -> crm.contract.v1.CreateContractRequest
+	16, // 36: crm.contract.v1.ContractService.GetContract:input_type -> crm.contract.v1.GetContractRequest
+	18, // 37: crm.contract.v1.ContractService.ListContracts:input_type -> crm.contract.v1.ListContractsRequest
+	20, // 38: crm.contract.v1.ContractService.ActivateContract:input_type -> crm.contract.v1.ActivateContractRequest
+	22, // 39: crm.contract.v1.ContractService.CancelContract:input_type -> crm.contract.v1.CancelContractRequest
+	24, // 40: crm.contract.v1.ContractService.SuspendContract:input_type -> crm.contract.v1.SuspendContractRequest
+	26, // 41: crm.contract.v1.ContractService.ResumeContract:input_type -> crm.contract.v1.ResumeContractRequest
+	28, // 42: crm.contract.v1.ContractService.TerminateContract:input_type -> crm.contract.v1.TerminateContractRequest
+	30, // 43: crm.contract.v1.ContractService.ChangeTariff:input_type -> crm.contract.v1.ChangeTariffRequest
+	32, // 44: crm.contract.v1.ContractService.SetConnectionTask:input_type -> crm.contract.v1.SetConnectionTaskRequest
+	34, // 45: crm.contract.v1.ContractService.FindCustomersByContractNumber:input_type -> crm.contract.v1.FindCustomersByContractNumberRequest
+	36, // 46: crm.contract.v1.ContractService.DeleteContract:input_type -> crm.contract.v1.DeleteContractRequest
+	38, // 47: crm.contract.v1.ContractService.RecordContract:input_type -> crm.contract.v1.RecordContractRequest
+	5,  // 48: crm.contract.v1.ContractService.ListTariffs:output_type -> crm.contract.v1.ListTariffsResponse
+	7,  // 49: crm.contract.v1.ContractService.GetTariff:output_type -> crm.contract.v1.GetTariffResponse
+	9,  // 50: crm.contract.v1.ContractService.CreateTariff:output_type -> crm.contract.v1.CreateTariffResponse
+	11, // 51: crm.contract.v1.ContractService.UpdateTariff:output_type -> crm.contract.v1.UpdateTariffResponse
+	13, // 52: crm.contract.v1.ContractService.SuggestTariffs:output_type -> crm.contract.v1.SuggestTariffsResponse
+	15, // 53: crm.contract.v1.ContractService.CreateContract:output_type -> crm.contract.v1.CreateContractResponse
+	17, // 54: crm.contract.v1.ContractService.GetContract:output_type -> crm.contract.v1.GetContractResponse
+	19, // 55: crm.contract.v1.ContractService.ListContracts:output_type -> crm.contract.v1.ListContractsResponse
+	21, // 56: crm.contract.v1.ContractService.ActivateContract:output_type -> crm.contract.v1.ActivateContractResponse
+	23, // 57: crm.contract.v1.ContractService.CancelContract:output_type -> crm.contract.v1.CancelContractResponse
+	25, // 58: crm.contract.v1.ContractService.SuspendContract:output_type -> crm.contract.v1.SuspendContractResponse
+	27, // 59: crm.contract.v1.ContractService.ResumeContract:output_type -> crm.contract.v1.ResumeContractResponse
+	29, // 60: crm.contract.v1.ContractService.TerminateContract:output_type -> crm.contract.v1.TerminateContractResponse
+	31, // 61: crm.contract.v1.ContractService.ChangeTariff:output_type -> crm.contract.v1.ChangeTariffResponse
+	33, // 62: crm.contract.v1.ContractService.SetConnectionTask:output_type -> crm.contract.v1.SetConnectionTaskResponse
+	35, // 63: crm.contract.v1.ContractService.FindCustomersByContractNumber:output_type -> crm.contract.v1.FindCustomersByContractNumberResponse
+	37, // 64: crm.contract.v1.ContractService.DeleteContract:output_type -> crm.contract.v1.DeleteContractResponse
+	39, // 65: crm.contract.v1.ContractService.RecordContract:output_type -> crm.contract.v1.RecordContractResponse
+	48, // [48:66] is the sub-list for method output_type
+	30, // [30:48] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_crm_contract_v1_contract_proto_init() }
@@ -2369,7 +2476,7 @@ func file_crm_contract_v1_contract_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_contract_v1_contract_proto_rawDesc), len(file_crm_contract_v1_contract_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   37,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

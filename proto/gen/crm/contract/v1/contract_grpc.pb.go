@@ -32,6 +32,7 @@ const (
 	ContractService_SuspendContract_FullMethodName               = "/crm.contract.v1.ContractService/SuspendContract"
 	ContractService_ResumeContract_FullMethodName                = "/crm.contract.v1.ContractService/ResumeContract"
 	ContractService_TerminateContract_FullMethodName             = "/crm.contract.v1.ContractService/TerminateContract"
+	ContractService_ChangeTariff_FullMethodName                  = "/crm.contract.v1.ContractService/ChangeTariff"
 	ContractService_SetConnectionTask_FullMethodName             = "/crm.contract.v1.ContractService/SetConnectionTask"
 	ContractService_FindCustomersByContractNumber_FullMethodName = "/crm.contract.v1.ContractService/FindCustomersByContractNumber"
 	ContractService_DeleteContract_FullMethodName                = "/crm.contract.v1.ContractService/DeleteContract"
@@ -75,6 +76,10 @@ type ContractServiceClient interface {
 	ResumeContract(ctx context.Context, in *ResumeContractRequest, opts ...grpc.CallOption) (*ResumeContractResponse, error)
 	// ACTIVE or SUSPENDED → TERMINATED. Idempotent.
 	TerminateContract(ctx context.Context, in *TerminateContractRequest, opts ...grpc.CallOption) (*TerminateContractResponse, error)
+	// Moves an active or suspended contract to another open tariff (a task's
+	// automatic process does it). Changing to the tariff it already has is
+	// answered as done.
+	ChangeTariff(ctx context.Context, in *ChangeTariffRequest, opts ...grpc.CallOption) (*ChangeTariffResponse, error)
 	// Records the contract's connection task. Idempotent; a contract keeps
 	// the first task it was given.
 	SetConnectionTask(ctx context.Context, in *SetConnectionTaskRequest, opts ...grpc.CallOption) (*SetConnectionTaskResponse, error)
@@ -229,6 +234,16 @@ func (c *contractServiceClient) TerminateContract(ctx context.Context, in *Termi
 	return out, nil
 }
 
+func (c *contractServiceClient) ChangeTariff(ctx context.Context, in *ChangeTariffRequest, opts ...grpc.CallOption) (*ChangeTariffResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ChangeTariffResponse)
+	err := c.cc.Invoke(ctx, ContractService_ChangeTariff_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *contractServiceClient) SetConnectionTask(ctx context.Context, in *SetConnectionTaskRequest, opts ...grpc.CallOption) (*SetConnectionTaskResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SetConnectionTaskResponse)
@@ -306,6 +321,10 @@ type ContractServiceServer interface {
 	ResumeContract(context.Context, *ResumeContractRequest) (*ResumeContractResponse, error)
 	// ACTIVE or SUSPENDED → TERMINATED. Idempotent.
 	TerminateContract(context.Context, *TerminateContractRequest) (*TerminateContractResponse, error)
+	// Moves an active or suspended contract to another open tariff (a task's
+	// automatic process does it). Changing to the tariff it already has is
+	// answered as done.
+	ChangeTariff(context.Context, *ChangeTariffRequest) (*ChangeTariffResponse, error)
 	// Records the contract's connection task. Idempotent; a contract keeps
 	// the first task it was given.
 	SetConnectionTask(context.Context, *SetConnectionTaskRequest) (*SetConnectionTaskResponse, error)
@@ -368,6 +387,9 @@ func (UnimplementedContractServiceServer) ResumeContract(context.Context, *Resum
 }
 func (UnimplementedContractServiceServer) TerminateContract(context.Context, *TerminateContractRequest) (*TerminateContractResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method TerminateContract not implemented")
+}
+func (UnimplementedContractServiceServer) ChangeTariff(context.Context, *ChangeTariffRequest) (*ChangeTariffResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ChangeTariff not implemented")
 }
 func (UnimplementedContractServiceServer) SetConnectionTask(context.Context, *SetConnectionTaskRequest) (*SetConnectionTaskResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetConnectionTask not implemented")
@@ -636,6 +658,24 @@ func _ContractService_TerminateContract_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ContractService_ChangeTariff_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ChangeTariffRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ContractServiceServer).ChangeTariff(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ContractService_ChangeTariff_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ContractServiceServer).ChangeTariff(ctx, req.(*ChangeTariffRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _ContractService_SetConnectionTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SetConnectionTaskRequest)
 	if err := dec(in); err != nil {
@@ -766,6 +806,10 @@ var ContractService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "TerminateContract",
 			Handler:    _ContractService_TerminateContract_Handler,
+		},
+		{
+			MethodName: "ChangeTariff",
+			Handler:    _ContractService_ChangeTariff_Handler,
 		},
 		{
 			MethodName: "SetConnectionTask",

@@ -265,6 +265,9 @@ const (
 	TaskEventKind_TASK_EVENT_KIND_CLOSED TaskEventKind = 7
 	// Cancelled by a person.
 	TaskEventKind_TASK_EVENT_KIND_CANCELLED TaskEventKind = 8
+	// An automatic process's action was refused (the text says why); the
+	// task went to the route's failure process, or stays and is stuck.
+	TaskEventKind_TASK_EVENT_KIND_ACTION_FAILED TaskEventKind = 9
 )
 
 // Enum value maps for TaskEventKind.
@@ -279,17 +282,19 @@ var (
 		6: "TASK_EVENT_KIND_SLA_BREACHED",
 		7: "TASK_EVENT_KIND_CLOSED",
 		8: "TASK_EVENT_KIND_CANCELLED",
+		9: "TASK_EVENT_KIND_ACTION_FAILED",
 	}
 	TaskEventKind_value = map[string]int32{
-		"TASK_EVENT_KIND_UNSPECIFIED":  0,
-		"TASK_EVENT_KIND_CREATED":      1,
-		"TASK_EVENT_KIND_ADVANCED":     2,
-		"TASK_EVENT_KIND_RETURNED":     3,
-		"TASK_EVENT_KIND_ASSIGNED":     4,
-		"TASK_EVENT_KIND_COMMENTED":    5,
-		"TASK_EVENT_KIND_SLA_BREACHED": 6,
-		"TASK_EVENT_KIND_CLOSED":       7,
-		"TASK_EVENT_KIND_CANCELLED":    8,
+		"TASK_EVENT_KIND_UNSPECIFIED":   0,
+		"TASK_EVENT_KIND_CREATED":       1,
+		"TASK_EVENT_KIND_ADVANCED":      2,
+		"TASK_EVENT_KIND_RETURNED":      3,
+		"TASK_EVENT_KIND_ASSIGNED":      4,
+		"TASK_EVENT_KIND_COMMENTED":     5,
+		"TASK_EVENT_KIND_SLA_BREACHED":  6,
+		"TASK_EVENT_KIND_CLOSED":        7,
+		"TASK_EVENT_KIND_CANCELLED":     8,
+		"TASK_EVENT_KIND_ACTION_FAILED": 9,
 	}
 )
 
@@ -320,6 +325,484 @@ func (TaskEventKind) EnumDescriptor() ([]byte, []int) {
 	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{4}
 }
 
+// ProcessKind: who works a process.
+type ProcessKind int32
+
+const (
+	// Read as MANUAL.
+	ProcessKind_PROCESS_KIND_UNSPECIFIED ProcessKind = 0
+	// Worked by its group, completed by a person.
+	ProcessKind_PROCESS_KIND_MANUAL ProcessKind = 1
+	// Runs its action and moves on when the action succeeds.
+	ProcessKind_PROCESS_KIND_AUTOMATIC ProcessKind = 2
+)
+
+// Enum value maps for ProcessKind.
+var (
+	ProcessKind_name = map[int32]string{
+		0: "PROCESS_KIND_UNSPECIFIED",
+		1: "PROCESS_KIND_MANUAL",
+		2: "PROCESS_KIND_AUTOMATIC",
+	}
+	ProcessKind_value = map[string]int32{
+		"PROCESS_KIND_UNSPECIFIED": 0,
+		"PROCESS_KIND_MANUAL":      1,
+		"PROCESS_KIND_AUTOMATIC":   2,
+	}
+)
+
+func (x ProcessKind) Enum() *ProcessKind {
+	p := new(ProcessKind)
+	*p = x
+	return p
+}
+
+func (x ProcessKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ProcessKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_crm_task_v1_task_proto_enumTypes[5].Descriptor()
+}
+
+func (ProcessKind) Type() protoreflect.EnumType {
+	return &file_crm_task_v1_task_proto_enumTypes[5]
+}
+
+func (x ProcessKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ProcessKind.Descriptor instead.
+func (ProcessKind) EnumDescriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{5}
+}
+
+type ActionKind int32
+
+const (
+	ActionKind_ACTION_KIND_UNSPECIFIED ActionKind = 0
+	// Changes the task's contract (contract_operation).
+	ActionKind_ACTION_KIND_CONTRACT ActionKind = 1
+	// Waits for a duration, or until a time (a durable timer).
+	ActionKind_ACTION_KIND_WAIT ActionKind = 2
+	// Tells a group's members in Telegram.
+	ActionKind_ACTION_KIND_NOTIFY_GROUP ActionKind = 3
+	// Calls an outbound webhook with the task, signed.
+	ActionKind_ACTION_KIND_WEBHOOK ActionKind = 4
+)
+
+// Enum value maps for ActionKind.
+var (
+	ActionKind_name = map[int32]string{
+		0: "ACTION_KIND_UNSPECIFIED",
+		1: "ACTION_KIND_CONTRACT",
+		2: "ACTION_KIND_WAIT",
+		3: "ACTION_KIND_NOTIFY_GROUP",
+		4: "ACTION_KIND_WEBHOOK",
+	}
+	ActionKind_value = map[string]int32{
+		"ACTION_KIND_UNSPECIFIED":  0,
+		"ACTION_KIND_CONTRACT":     1,
+		"ACTION_KIND_WAIT":         2,
+		"ACTION_KIND_NOTIFY_GROUP": 3,
+		"ACTION_KIND_WEBHOOK":      4,
+	}
+)
+
+func (x ActionKind) Enum() *ActionKind {
+	p := new(ActionKind)
+	*p = x
+	return p
+}
+
+func (x ActionKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ActionKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_crm_task_v1_task_proto_enumTypes[6].Descriptor()
+}
+
+func (ActionKind) Type() protoreflect.EnumType {
+	return &file_crm_task_v1_task_proto_enumTypes[6]
+}
+
+func (x ActionKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ActionKind.Descriptor instead.
+func (ActionKind) EnumDescriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{6}
+}
+
+type ContractOperation int32
+
+const (
+	ContractOperation_CONTRACT_OPERATION_UNSPECIFIED ContractOperation = 0
+	ContractOperation_CONTRACT_OPERATION_ACTIVATE    ContractOperation = 1
+	ContractOperation_CONTRACT_OPERATION_SUSPEND     ContractOperation = 2
+	ContractOperation_CONTRACT_OPERATION_RESUME      ContractOperation = 3
+	ContractOperation_CONTRACT_OPERATION_TERMINATE   ContractOperation = 4
+	// To the tariff chosen when the task was opened.
+	ContractOperation_CONTRACT_OPERATION_CHANGE_TARIFF ContractOperation = 5
+)
+
+// Enum value maps for ContractOperation.
+var (
+	ContractOperation_name = map[int32]string{
+		0: "CONTRACT_OPERATION_UNSPECIFIED",
+		1: "CONTRACT_OPERATION_ACTIVATE",
+		2: "CONTRACT_OPERATION_SUSPEND",
+		3: "CONTRACT_OPERATION_RESUME",
+		4: "CONTRACT_OPERATION_TERMINATE",
+		5: "CONTRACT_OPERATION_CHANGE_TARIFF",
+	}
+	ContractOperation_value = map[string]int32{
+		"CONTRACT_OPERATION_UNSPECIFIED":   0,
+		"CONTRACT_OPERATION_ACTIVATE":      1,
+		"CONTRACT_OPERATION_SUSPEND":       2,
+		"CONTRACT_OPERATION_RESUME":        3,
+		"CONTRACT_OPERATION_TERMINATE":     4,
+		"CONTRACT_OPERATION_CHANGE_TARIFF": 5,
+	}
+)
+
+func (x ContractOperation) Enum() *ContractOperation {
+	p := new(ContractOperation)
+	*p = x
+	return p
+}
+
+func (x ContractOperation) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ContractOperation) Descriptor() protoreflect.EnumDescriptor {
+	return file_crm_task_v1_task_proto_enumTypes[7].Descriptor()
+}
+
+func (ContractOperation) Type() protoreflect.EnumType {
+	return &file_crm_task_v1_task_proto_enumTypes[7]
+}
+
+func (x ContractOperation) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ContractOperation.Descriptor instead.
+func (ContractOperation) EnumDescriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{7}
+}
+
+// FailureRule is what a refused action does to the task.
+type FailureRule int32
+
+const (
+	// Read as STUCK.
+	FailureRule_FAILURE_RULE_UNSPECIFIED FailureRule = 0
+	// The task stays and is marked stuck; a retry runs the action again.
+	FailureRule_FAILURE_RULE_STUCK FailureRule = 1
+	// The task goes to the route's failure process (failure_process_id).
+	FailureRule_FAILURE_RULE_GO_TO_PROCESS FailureRule = 2
+)
+
+// Enum value maps for FailureRule.
+var (
+	FailureRule_name = map[int32]string{
+		0: "FAILURE_RULE_UNSPECIFIED",
+		1: "FAILURE_RULE_STUCK",
+		2: "FAILURE_RULE_GO_TO_PROCESS",
+	}
+	FailureRule_value = map[string]int32{
+		"FAILURE_RULE_UNSPECIFIED":   0,
+		"FAILURE_RULE_STUCK":         1,
+		"FAILURE_RULE_GO_TO_PROCESS": 2,
+	}
+)
+
+func (x FailureRule) Enum() *FailureRule {
+	p := new(FailureRule)
+	*p = x
+	return p
+}
+
+func (x FailureRule) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FailureRule) Descriptor() protoreflect.EnumDescriptor {
+	return file_crm_task_v1_task_proto_enumTypes[8].Descriptor()
+}
+
+func (FailureRule) Type() protoreflect.EnumType {
+	return &file_crm_task_v1_task_proto_enumTypes[8]
+}
+
+func (x FailureRule) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FailureRule.Descriptor instead.
+func (FailureRule) EnumDescriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{8}
+}
+
+// Action is what an automatic process does.
+type Action struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Kind  ActionKind             `protobuf:"varint,1,opt,name=kind,proto3,enum=crm.task.v1.ActionKind" json:"kind,omitempty"`
+	// CONTRACT: what to do to the contract.
+	ContractOperation ContractOperation `protobuf:"varint,2,opt,name=contract_operation,json=contractOperation,proto3,enum=crm.task.v1.ContractOperation" json:"contract_operation,omitempty"`
+	// WAIT: how long (0 with wait_until).
+	WaitSeconds int64 `protobuf:"varint,3,opt,name=wait_seconds,json=waitSeconds,proto3" json:"wait_seconds,omitempty"`
+	// WAIT: until when (instead of a duration).
+	WaitUntil *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=wait_until,json=waitUntil,proto3" json:"wait_until,omitempty"`
+	// NOTIFY_GROUP: the group told, and what it is told.
+	GroupId int64  `protobuf:"varint,5,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	Message string `protobuf:"bytes,6,opt,name=message,proto3" json:"message,omitempty"`
+	// WEBHOOK: an http or https address, called with POST.
+	WebhookUrl string      `protobuf:"bytes,7,opt,name=webhook_url,json=webhookUrl,proto3" json:"webhook_url,omitempty"`
+	OnFailure  FailureRule `protobuf:"varint,8,opt,name=on_failure,json=onFailure,proto3,enum=crm.task.v1.FailureRule" json:"on_failure,omitempty"`
+	// GO_TO_PROCESS: a process of the route by id, or a new one by its
+	// 1-based place as a negative number (as close rules name them).
+	FailureProcessId int64 `protobuf:"varint,9,opt,name=failure_process_id,json=failureProcessId,proto3" json:"failure_process_id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *Action) Reset() {
+	*x = Action{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Action) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Action) ProtoMessage() {}
+
+func (x *Action) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Action.ProtoReflect.Descriptor instead.
+func (*Action) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Action) GetKind() ActionKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ActionKind_ACTION_KIND_UNSPECIFIED
+}
+
+func (x *Action) GetContractOperation() ContractOperation {
+	if x != nil {
+		return x.ContractOperation
+	}
+	return ContractOperation_CONTRACT_OPERATION_UNSPECIFIED
+}
+
+func (x *Action) GetWaitSeconds() int64 {
+	if x != nil {
+		return x.WaitSeconds
+	}
+	return 0
+}
+
+func (x *Action) GetWaitUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WaitUntil
+	}
+	return nil
+}
+
+func (x *Action) GetGroupId() int64 {
+	if x != nil {
+		return x.GroupId
+	}
+	return 0
+}
+
+func (x *Action) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *Action) GetWebhookUrl() string {
+	if x != nil {
+		return x.WebhookUrl
+	}
+	return ""
+}
+
+func (x *Action) GetOnFailure() FailureRule {
+	if x != nil {
+		return x.OnFailure
+	}
+	return FailureRule_FAILURE_RULE_UNSPECIFIED
+}
+
+func (x *Action) GetFailureProcessId() int64 {
+	if x != nil {
+		return x.FailureProcessId
+	}
+	return 0
+}
+
+// ActionStatus is how an automatic process's action stands while the
+// task is in it.
+type ActionStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The activity running it: ContractChangeTariff, Wait, NotifyGroup...
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Attempts so far (1: the first).
+	Attempt int32 `protobuf:"varint,2,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// Set once an attempt failed: the action is retried with backoff.
+	Waiting bool `protobuf:"varint,3,opt,name=waiting,proto3" json:"waiting,omitempty"`
+	// The last attempt's error.
+	LastError       string                 `protobuf:"bytes,4,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	NextAttemptTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=next_attempt_time,json=nextAttemptTime,proto3" json:"next_attempt_time,omitempty"`
+	// WAIT: when the timer fires.
+	WaitUntil     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=wait_until,json=waitUntil,proto3" json:"wait_until,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ActionStatus) Reset() {
+	*x = ActionStatus{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ActionStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ActionStatus) ProtoMessage() {}
+
+func (x *ActionStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ActionStatus.ProtoReflect.Descriptor instead.
+func (*ActionStatus) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ActionStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ActionStatus) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *ActionStatus) GetWaiting() bool {
+	if x != nil {
+		return x.Waiting
+	}
+	return false
+}
+
+func (x *ActionStatus) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *ActionStatus) GetNextAttemptTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttemptTime
+	}
+	return nil
+}
+
+func (x *ActionStatus) GetWaitUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WaitUntil
+	}
+	return nil
+}
+
+// TaskParameters are what a route's actions need, chosen when a task is
+// opened.
+type TaskParameters struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The tariff a CHANGE_TARIFF action moves the contract to.
+	TariffId      int64 `protobuf:"varint,1,opt,name=tariff_id,json=tariffId,proto3" json:"tariff_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TaskParameters) Reset() {
+	*x = TaskParameters{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TaskParameters) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TaskParameters) ProtoMessage() {}
+
+func (x *TaskParameters) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TaskParameters.ProtoReflect.Descriptor instead.
+func (*TaskParameters) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *TaskParameters) GetTariffId() int64 {
+	if x != nil {
+		return x.TariffId
+	}
+	return 0
+}
+
 // Process is one step of a route.
 type Process struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -331,14 +814,17 @@ type Process struct {
 	// 0: no SLA.
 	SlaSeconds int64 `protobuf:"varint,4,opt,name=sla_seconds,json=slaSeconds,proto3" json:"sla_seconds,omitempty"`
 	// 1-based place on the route (answered; ignored on input).
-	Position      int32 `protobuf:"varint,5,opt,name=position,proto3" json:"position,omitempty"`
+	Position int32       `protobuf:"varint,5,opt,name=position,proto3" json:"position,omitempty"`
+	Kind     ProcessKind `protobuf:"varint,6,opt,name=kind,proto3,enum=crm.task.v1.ProcessKind" json:"kind,omitempty"`
+	// AUTOMATIC: what it does.
+	Action        *Action `protobuf:"bytes,7,opt,name=action,proto3" json:"action,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Process) Reset() {
 	*x = Process{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[0]
+	mi := &file_crm_task_v1_task_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -350,7 +836,7 @@ func (x *Process) String() string {
 func (*Process) ProtoMessage() {}
 
 func (x *Process) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[0]
+	mi := &file_crm_task_v1_task_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -363,7 +849,7 @@ func (x *Process) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Process.ProtoReflect.Descriptor instead.
 func (*Process) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{0}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Process) GetId() int64 {
@@ -401,6 +887,20 @@ func (x *Process) GetPosition() int32 {
 	return 0
 }
 
+func (x *Process) GetKind() ProcessKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ProcessKind_PROCESS_KIND_UNSPECIFIED
+}
+
+func (x *Process) GetAction() *Action {
+	if x != nil {
+		return x.Action
+	}
+	return nil
+}
+
 type CloseRule struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Kind  CloseRuleKind          `protobuf:"varint,1,opt,name=kind,proto3,enum=crm.task.v1.CloseRuleKind" json:"kind,omitempty"`
@@ -418,7 +918,7 @@ type CloseRule struct {
 
 func (x *CloseRule) Reset() {
 	*x = CloseRule{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[1]
+	mi := &file_crm_task_v1_task_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -430,7 +930,7 @@ func (x *CloseRule) String() string {
 func (*CloseRule) ProtoMessage() {}
 
 func (x *CloseRule) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[1]
+	mi := &file_crm_task_v1_task_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -443,7 +943,7 @@ func (x *CloseRule) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseRule.ProtoReflect.Descriptor instead.
 func (*CloseRule) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{1}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CloseRule) GetKind() CloseRuleKind {
@@ -501,7 +1001,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[2]
+	mi := &file_crm_task_v1_task_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -513,7 +1013,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[2]
+	mi := &file_crm_task_v1_task_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -526,7 +1026,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{2}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Route) GetId() int64 {
@@ -627,15 +1127,18 @@ type Task struct {
 	// backoff, and commands are refused until it succeeds.
 	Stuck bool `protobuf:"varint,26,opt,name=stuck,proto3" json:"stuck,omitempty"`
 	// What failed last, for the engineer who looks.
-	StuckReason   string                 `protobuf:"bytes,27,opt,name=stuck_reason,json=stuckReason,proto3" json:"stuck_reason,omitempty"`
-	StuckSince    *timestamppb.Timestamp `protobuf:"bytes,28,opt,name=stuck_since,json=stuckSince,proto3" json:"stuck_since,omitempty"`
+	StuckReason string                 `protobuf:"bytes,27,opt,name=stuck_reason,json=stuckReason,proto3" json:"stuck_reason,omitempty"`
+	StuckSince  *timestamppb.Timestamp `protobuf:"bytes,28,opt,name=stuck_since,json=stuckSince,proto3" json:"stuck_since,omitempty"`
+	Parameters  *TaskParameters        `protobuf:"bytes,29,opt,name=parameters,proto3" json:"parameters,omitempty"`
+	// While the task is in an automatic process: its action (GetTask).
+	Action        *ActionStatus `protobuf:"bytes,30,opt,name=action,proto3" json:"action,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[3]
+	mi := &file_crm_task_v1_task_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +1150,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[3]
+	mi := &file_crm_task_v1_task_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +1163,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{3}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Task) GetId() int64 {
@@ -859,6 +1362,20 @@ func (x *Task) GetStuckSince() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Task) GetParameters() *TaskParameters {
+	if x != nil {
+		return x.Parameters
+	}
+	return nil
+}
+
+func (x *Task) GetAction() *ActionStatus {
+	if x != nil {
+		return x.Action
+	}
+	return nil
+}
+
 type Comment struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Id         int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -876,7 +1393,7 @@ type Comment struct {
 
 func (x *Comment) Reset() {
 	*x = Comment{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[4]
+	mi := &file_crm_task_v1_task_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -888,7 +1405,7 @@ func (x *Comment) String() string {
 func (*Comment) ProtoMessage() {}
 
 func (x *Comment) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[4]
+	mi := &file_crm_task_v1_task_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -901,7 +1418,7 @@ func (x *Comment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Comment.ProtoReflect.Descriptor instead.
 func (*Comment) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{4}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Comment) GetId() int64 {
@@ -986,7 +1503,7 @@ type TaskEvent struct {
 
 func (x *TaskEvent) Reset() {
 	*x = TaskEvent{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[5]
+	mi := &file_crm_task_v1_task_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -998,7 +1515,7 @@ func (x *TaskEvent) String() string {
 func (*TaskEvent) ProtoMessage() {}
 
 func (x *TaskEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[5]
+	mi := &file_crm_task_v1_task_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1011,7 +1528,7 @@ func (x *TaskEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskEvent.ProtoReflect.Descriptor instead.
 func (*TaskEvent) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{5}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *TaskEvent) GetId() int64 {
@@ -1113,18 +1630,20 @@ func (x *TaskEvent) GetAssigneeName() string {
 }
 
 type CreateTaskRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ContractId    int64                  `protobuf:"varint,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
-	RouteId       int64                  `protobuf:"varint,2,opt,name=route_id,json=routeId,proto3" json:"route_id,omitempty"`
-	Title         string                 `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
-	Description   string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ContractId  int64                  `protobuf:"varint,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	RouteId     int64                  `protobuf:"varint,2,opt,name=route_id,json=routeId,proto3" json:"route_id,omitempty"`
+	Title       string                 `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	Description string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	// Required when the route's actions need them (a tariff change).
+	Parameters    *TaskParameters `protobuf:"bytes,5,opt,name=parameters,proto3" json:"parameters,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateTaskRequest) Reset() {
 	*x = CreateTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[6]
+	mi := &file_crm_task_v1_task_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1136,7 +1655,7 @@ func (x *CreateTaskRequest) String() string {
 func (*CreateTaskRequest) ProtoMessage() {}
 
 func (x *CreateTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[6]
+	mi := &file_crm_task_v1_task_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1149,7 +1668,7 @@ func (x *CreateTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTaskRequest.ProtoReflect.Descriptor instead.
 func (*CreateTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{6}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateTaskRequest) GetContractId() int64 {
@@ -1180,6 +1699,13 @@ func (x *CreateTaskRequest) GetDescription() string {
 	return ""
 }
 
+func (x *CreateTaskRequest) GetParameters() *TaskParameters {
+	if x != nil {
+		return x.Parameters
+	}
+	return nil
+}
+
 type CreateTaskResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
@@ -1189,7 +1715,7 @@ type CreateTaskResponse struct {
 
 func (x *CreateTaskResponse) Reset() {
 	*x = CreateTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[7]
+	mi := &file_crm_task_v1_task_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1201,7 +1727,7 @@ func (x *CreateTaskResponse) String() string {
 func (*CreateTaskResponse) ProtoMessage() {}
 
 func (x *CreateTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[7]
+	mi := &file_crm_task_v1_task_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1214,7 +1740,7 @@ func (x *CreateTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTaskResponse.ProtoReflect.Descriptor instead.
 func (*CreateTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{7}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreateTaskResponse) GetTask() *Task {
@@ -1233,7 +1759,7 @@ type GetTaskRequest struct {
 
 func (x *GetTaskRequest) Reset() {
 	*x = GetTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[8]
+	mi := &file_crm_task_v1_task_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1245,7 +1771,7 @@ func (x *GetTaskRequest) String() string {
 func (*GetTaskRequest) ProtoMessage() {}
 
 func (x *GetTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[8]
+	mi := &file_crm_task_v1_task_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1258,7 +1784,7 @@ func (x *GetTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTaskRequest.ProtoReflect.Descriptor instead.
 func (*GetTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{8}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetTaskRequest) GetId() int64 {
@@ -1277,7 +1803,7 @@ type GetTaskResponse struct {
 
 func (x *GetTaskResponse) Reset() {
 	*x = GetTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[9]
+	mi := &file_crm_task_v1_task_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1289,7 +1815,7 @@ func (x *GetTaskResponse) String() string {
 func (*GetTaskResponse) ProtoMessage() {}
 
 func (x *GetTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[9]
+	mi := &file_crm_task_v1_task_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1302,7 +1828,7 @@ func (x *GetTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTaskResponse.ProtoReflect.Descriptor instead.
 func (*GetTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{9}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetTaskResponse) GetTask() *Task {
@@ -1333,7 +1859,7 @@ type ListTasksRequest struct {
 
 func (x *ListTasksRequest) Reset() {
 	*x = ListTasksRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[10]
+	mi := &file_crm_task_v1_task_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1345,7 +1871,7 @@ func (x *ListTasksRequest) String() string {
 func (*ListTasksRequest) ProtoMessage() {}
 
 func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[10]
+	mi := &file_crm_task_v1_task_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1358,7 +1884,7 @@ func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTasksRequest.ProtoReflect.Descriptor instead.
 func (*ListTasksRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{10}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListTasksRequest) GetGroupId() int64 {
@@ -1441,7 +1967,7 @@ type ListTasksResponse struct {
 
 func (x *ListTasksResponse) Reset() {
 	*x = ListTasksResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[11]
+	mi := &file_crm_task_v1_task_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1453,7 +1979,7 @@ func (x *ListTasksResponse) String() string {
 func (*ListTasksResponse) ProtoMessage() {}
 
 func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[11]
+	mi := &file_crm_task_v1_task_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1466,7 +1992,7 @@ func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTasksResponse.ProtoReflect.Descriptor instead.
 func (*ListTasksResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{11}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListTasksResponse) GetTasks() []*Task {
@@ -1498,7 +2024,7 @@ type AdvanceTaskRequest struct {
 
 func (x *AdvanceTaskRequest) Reset() {
 	*x = AdvanceTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[12]
+	mi := &file_crm_task_v1_task_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1510,7 +2036,7 @@ func (x *AdvanceTaskRequest) String() string {
 func (*AdvanceTaskRequest) ProtoMessage() {}
 
 func (x *AdvanceTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[12]
+	mi := &file_crm_task_v1_task_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1523,7 +2049,7 @@ func (x *AdvanceTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceTaskRequest.ProtoReflect.Descriptor instead.
 func (*AdvanceTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{12}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AdvanceTaskRequest) GetId() int64 {
@@ -1563,7 +2089,7 @@ type AdvanceTaskResponse struct {
 
 func (x *AdvanceTaskResponse) Reset() {
 	*x = AdvanceTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[13]
+	mi := &file_crm_task_v1_task_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1575,7 +2101,7 @@ func (x *AdvanceTaskResponse) String() string {
 func (*AdvanceTaskResponse) ProtoMessage() {}
 
 func (x *AdvanceTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[13]
+	mi := &file_crm_task_v1_task_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1588,7 +2114,7 @@ func (x *AdvanceTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceTaskResponse.ProtoReflect.Descriptor instead.
 func (*AdvanceTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{13}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AdvanceTaskResponse) GetTask() *Task {
@@ -1611,7 +2137,7 @@ type ReturnTaskRequest struct {
 
 func (x *ReturnTaskRequest) Reset() {
 	*x = ReturnTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[14]
+	mi := &file_crm_task_v1_task_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1623,7 +2149,7 @@ func (x *ReturnTaskRequest) String() string {
 func (*ReturnTaskRequest) ProtoMessage() {}
 
 func (x *ReturnTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[14]
+	mi := &file_crm_task_v1_task_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1636,7 +2162,7 @@ func (x *ReturnTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnTaskRequest.ProtoReflect.Descriptor instead.
 func (*ReturnTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{14}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ReturnTaskRequest) GetId() int64 {
@@ -1676,7 +2202,7 @@ type ReturnTaskResponse struct {
 
 func (x *ReturnTaskResponse) Reset() {
 	*x = ReturnTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[15]
+	mi := &file_crm_task_v1_task_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1688,7 +2214,7 @@ func (x *ReturnTaskResponse) String() string {
 func (*ReturnTaskResponse) ProtoMessage() {}
 
 func (x *ReturnTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[15]
+	mi := &file_crm_task_v1_task_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1701,7 +2227,7 @@ func (x *ReturnTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnTaskResponse.ProtoReflect.Descriptor instead.
 func (*ReturnTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{15}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ReturnTaskResponse) GetTask() *Task {
@@ -1726,7 +2252,7 @@ type AssignTaskRequest struct {
 
 func (x *AssignTaskRequest) Reset() {
 	*x = AssignTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[16]
+	mi := &file_crm_task_v1_task_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1738,7 +2264,7 @@ func (x *AssignTaskRequest) String() string {
 func (*AssignTaskRequest) ProtoMessage() {}
 
 func (x *AssignTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[16]
+	mi := &file_crm_task_v1_task_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1751,7 +2277,7 @@ func (x *AssignTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignTaskRequest.ProtoReflect.Descriptor instead.
 func (*AssignTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{16}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AssignTaskRequest) GetId() int64 {
@@ -1784,7 +2310,7 @@ type AssignTaskResponse struct {
 
 func (x *AssignTaskResponse) Reset() {
 	*x = AssignTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[17]
+	mi := &file_crm_task_v1_task_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1796,7 +2322,7 @@ func (x *AssignTaskResponse) String() string {
 func (*AssignTaskResponse) ProtoMessage() {}
 
 func (x *AssignTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[17]
+	mi := &file_crm_task_v1_task_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1809,7 +2335,7 @@ func (x *AssignTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignTaskResponse.ProtoReflect.Descriptor instead.
 func (*AssignTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{17}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AssignTaskResponse) GetTask() *Task {
@@ -1829,7 +2355,7 @@ type CancelTaskRequest struct {
 
 func (x *CancelTaskRequest) Reset() {
 	*x = CancelTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[18]
+	mi := &file_crm_task_v1_task_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1841,7 +2367,7 @@ func (x *CancelTaskRequest) String() string {
 func (*CancelTaskRequest) ProtoMessage() {}
 
 func (x *CancelTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[18]
+	mi := &file_crm_task_v1_task_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1854,7 +2380,7 @@ func (x *CancelTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTaskRequest.ProtoReflect.Descriptor instead.
 func (*CancelTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{18}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CancelTaskRequest) GetId() int64 {
@@ -1880,7 +2406,7 @@ type CancelTaskResponse struct {
 
 func (x *CancelTaskResponse) Reset() {
 	*x = CancelTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[19]
+	mi := &file_crm_task_v1_task_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1892,7 +2418,7 @@ func (x *CancelTaskResponse) String() string {
 func (*CancelTaskResponse) ProtoMessage() {}
 
 func (x *CancelTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[19]
+	mi := &file_crm_task_v1_task_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1905,7 +2431,7 @@ func (x *CancelTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTaskResponse.ProtoReflect.Descriptor instead.
 func (*CancelTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{19}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CancelTaskResponse) GetTask() *Task {
@@ -1926,7 +2452,7 @@ type ListCommentsRequest struct {
 
 func (x *ListCommentsRequest) Reset() {
 	*x = ListCommentsRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[20]
+	mi := &file_crm_task_v1_task_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1938,7 +2464,7 @@ func (x *ListCommentsRequest) String() string {
 func (*ListCommentsRequest) ProtoMessage() {}
 
 func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[20]
+	mi := &file_crm_task_v1_task_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1951,7 +2477,7 @@ func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommentsRequest.ProtoReflect.Descriptor instead.
 func (*ListCommentsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{20}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListCommentsRequest) GetTaskId() int64 {
@@ -1985,7 +2511,7 @@ type ListCommentsResponse struct {
 
 func (x *ListCommentsResponse) Reset() {
 	*x = ListCommentsResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[21]
+	mi := &file_crm_task_v1_task_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1997,7 +2523,7 @@ func (x *ListCommentsResponse) String() string {
 func (*ListCommentsResponse) ProtoMessage() {}
 
 func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[21]
+	mi := &file_crm_task_v1_task_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2010,7 +2536,7 @@ func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommentsResponse.ProtoReflect.Descriptor instead.
 func (*ListCommentsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{21}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListCommentsResponse) GetComments() []*Comment {
@@ -2037,7 +2563,7 @@ type AddCommentRequest struct {
 
 func (x *AddCommentRequest) Reset() {
 	*x = AddCommentRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[22]
+	mi := &file_crm_task_v1_task_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2049,7 +2575,7 @@ func (x *AddCommentRequest) String() string {
 func (*AddCommentRequest) ProtoMessage() {}
 
 func (x *AddCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[22]
+	mi := &file_crm_task_v1_task_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2062,7 +2588,7 @@ func (x *AddCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCommentRequest.ProtoReflect.Descriptor instead.
 func (*AddCommentRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{22}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AddCommentRequest) GetTaskId() int64 {
@@ -2088,7 +2614,7 @@ type AddCommentResponse struct {
 
 func (x *AddCommentResponse) Reset() {
 	*x = AddCommentResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[23]
+	mi := &file_crm_task_v1_task_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2100,7 +2626,7 @@ func (x *AddCommentResponse) String() string {
 func (*AddCommentResponse) ProtoMessage() {}
 
 func (x *AddCommentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[23]
+	mi := &file_crm_task_v1_task_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2113,7 +2639,7 @@ func (x *AddCommentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCommentResponse.ProtoReflect.Descriptor instead.
 func (*AddCommentResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{23}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AddCommentResponse) GetComment() *Comment {
@@ -2134,7 +2660,7 @@ type ListTaskEventsRequest struct {
 
 func (x *ListTaskEventsRequest) Reset() {
 	*x = ListTaskEventsRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[24]
+	mi := &file_crm_task_v1_task_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2146,7 +2672,7 @@ func (x *ListTaskEventsRequest) String() string {
 func (*ListTaskEventsRequest) ProtoMessage() {}
 
 func (x *ListTaskEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[24]
+	mi := &file_crm_task_v1_task_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2159,7 +2685,7 @@ func (x *ListTaskEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaskEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListTaskEventsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{24}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListTaskEventsRequest) GetTaskId() int64 {
@@ -2193,7 +2719,7 @@ type ListTaskEventsResponse struct {
 
 func (x *ListTaskEventsResponse) Reset() {
 	*x = ListTaskEventsResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[25]
+	mi := &file_crm_task_v1_task_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2205,7 +2731,7 @@ func (x *ListTaskEventsResponse) String() string {
 func (*ListTaskEventsResponse) ProtoMessage() {}
 
 func (x *ListTaskEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[25]
+	mi := &file_crm_task_v1_task_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2218,7 +2744,7 @@ func (x *ListTaskEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaskEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListTaskEventsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{25}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListTaskEventsResponse) GetTaskEvents() []*TaskEvent {
@@ -2243,7 +2769,7 @@ type GetTaskStatsRequest struct {
 
 func (x *GetTaskStatsRequest) Reset() {
 	*x = GetTaskStatsRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[26]
+	mi := &file_crm_task_v1_task_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2255,7 +2781,7 @@ func (x *GetTaskStatsRequest) String() string {
 func (*GetTaskStatsRequest) ProtoMessage() {}
 
 func (x *GetTaskStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[26]
+	mi := &file_crm_task_v1_task_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2268,7 +2794,7 @@ func (x *GetTaskStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTaskStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetTaskStatsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{26}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{29}
 }
 
 type ProcessLoad struct {
@@ -2286,7 +2812,7 @@ type ProcessLoad struct {
 
 func (x *ProcessLoad) Reset() {
 	*x = ProcessLoad{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[27]
+	mi := &file_crm_task_v1_task_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2298,7 +2824,7 @@ func (x *ProcessLoad) String() string {
 func (*ProcessLoad) ProtoMessage() {}
 
 func (x *ProcessLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[27]
+	mi := &file_crm_task_v1_task_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2311,7 +2837,7 @@ func (x *ProcessLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessLoad.ProtoReflect.Descriptor instead.
 func (*ProcessLoad) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{27}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ProcessLoad) GetRouteId() int64 {
@@ -2376,7 +2902,7 @@ type GetTaskStatsResponse struct {
 
 func (x *GetTaskStatsResponse) Reset() {
 	*x = GetTaskStatsResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[28]
+	mi := &file_crm_task_v1_task_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2388,7 +2914,7 @@ func (x *GetTaskStatsResponse) String() string {
 func (*GetTaskStatsResponse) ProtoMessage() {}
 
 func (x *GetTaskStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[28]
+	mi := &file_crm_task_v1_task_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2401,7 +2927,7 @@ func (x *GetTaskStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTaskStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetTaskStatsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{28}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetTaskStatsResponse) GetProcesses() []*ProcessLoad {
@@ -2440,7 +2966,7 @@ type ListRoutesRequest struct {
 
 func (x *ListRoutesRequest) Reset() {
 	*x = ListRoutesRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[29]
+	mi := &file_crm_task_v1_task_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2452,7 +2978,7 @@ func (x *ListRoutesRequest) String() string {
 func (*ListRoutesRequest) ProtoMessage() {}
 
 func (x *ListRoutesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[29]
+	mi := &file_crm_task_v1_task_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2465,7 +2991,7 @@ func (x *ListRoutesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutesRequest.ProtoReflect.Descriptor instead.
 func (*ListRoutesRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{29}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{32}
 }
 
 type ListRoutesResponse struct {
@@ -2477,7 +3003,7 @@ type ListRoutesResponse struct {
 
 func (x *ListRoutesResponse) Reset() {
 	*x = ListRoutesResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[30]
+	mi := &file_crm_task_v1_task_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2489,7 +3015,7 @@ func (x *ListRoutesResponse) String() string {
 func (*ListRoutesResponse) ProtoMessage() {}
 
 func (x *ListRoutesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[30]
+	mi := &file_crm_task_v1_task_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2502,7 +3028,7 @@ func (x *ListRoutesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutesResponse.ProtoReflect.Descriptor instead.
 func (*ListRoutesResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{30}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListRoutesResponse) GetRoutes() []*Route {
@@ -2521,7 +3047,7 @@ type GetRouteRequest struct {
 
 func (x *GetRouteRequest) Reset() {
 	*x = GetRouteRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[31]
+	mi := &file_crm_task_v1_task_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2533,7 +3059,7 @@ func (x *GetRouteRequest) String() string {
 func (*GetRouteRequest) ProtoMessage() {}
 
 func (x *GetRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[31]
+	mi := &file_crm_task_v1_task_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2546,7 +3072,7 @@ func (x *GetRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRouteRequest.ProtoReflect.Descriptor instead.
 func (*GetRouteRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{31}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetRouteRequest) GetId() int64 {
@@ -2565,7 +3091,7 @@ type GetRouteResponse struct {
 
 func (x *GetRouteResponse) Reset() {
 	*x = GetRouteResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[32]
+	mi := &file_crm_task_v1_task_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2577,7 +3103,7 @@ func (x *GetRouteResponse) String() string {
 func (*GetRouteResponse) ProtoMessage() {}
 
 func (x *GetRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[32]
+	mi := &file_crm_task_v1_task_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2590,7 +3116,7 @@ func (x *GetRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRouteResponse.ProtoReflect.Descriptor instead.
 func (*GetRouteResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{32}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetRouteResponse) GetRoute() *Route {
@@ -2609,7 +3135,7 @@ type CreateRouteRequest struct {
 
 func (x *CreateRouteRequest) Reset() {
 	*x = CreateRouteRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[33]
+	mi := &file_crm_task_v1_task_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2621,7 +3147,7 @@ func (x *CreateRouteRequest) String() string {
 func (*CreateRouteRequest) ProtoMessage() {}
 
 func (x *CreateRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[33]
+	mi := &file_crm_task_v1_task_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2634,7 +3160,7 @@ func (x *CreateRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRouteRequest.ProtoReflect.Descriptor instead.
 func (*CreateRouteRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{33}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CreateRouteRequest) GetRoute() *Route {
@@ -2653,7 +3179,7 @@ type CreateRouteResponse struct {
 
 func (x *CreateRouteResponse) Reset() {
 	*x = CreateRouteResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[34]
+	mi := &file_crm_task_v1_task_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2665,7 +3191,7 @@ func (x *CreateRouteResponse) String() string {
 func (*CreateRouteResponse) ProtoMessage() {}
 
 func (x *CreateRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[34]
+	mi := &file_crm_task_v1_task_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2678,7 +3204,7 @@ func (x *CreateRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRouteResponse.ProtoReflect.Descriptor instead.
 func (*CreateRouteResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{34}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CreateRouteResponse) GetRoute() *Route {
@@ -2702,7 +3228,7 @@ type UpdateRouteRequest struct {
 
 func (x *UpdateRouteRequest) Reset() {
 	*x = UpdateRouteRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[35]
+	mi := &file_crm_task_v1_task_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2714,7 +3240,7 @@ func (x *UpdateRouteRequest) String() string {
 func (*UpdateRouteRequest) ProtoMessage() {}
 
 func (x *UpdateRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[35]
+	mi := &file_crm_task_v1_task_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2727,7 +3253,7 @@ func (x *UpdateRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRouteRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRouteRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{35}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *UpdateRouteRequest) GetRoute() *Route {
@@ -2760,7 +3286,7 @@ type UpdateRouteResponse struct {
 
 func (x *UpdateRouteResponse) Reset() {
 	*x = UpdateRouteResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[36]
+	mi := &file_crm_task_v1_task_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2772,7 +3298,7 @@ func (x *UpdateRouteResponse) String() string {
 func (*UpdateRouteResponse) ProtoMessage() {}
 
 func (x *UpdateRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[36]
+	mi := &file_crm_task_v1_task_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2785,7 +3311,7 @@ func (x *UpdateRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRouteResponse.ProtoReflect.Descriptor instead.
 func (*UpdateRouteResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{36}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UpdateRouteResponse) GetRoute() *Route {
@@ -2808,7 +3334,7 @@ type CreateConnectionTaskRequest struct {
 
 func (x *CreateConnectionTaskRequest) Reset() {
 	*x = CreateConnectionTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[37]
+	mi := &file_crm_task_v1_task_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2820,7 +3346,7 @@ func (x *CreateConnectionTaskRequest) String() string {
 func (*CreateConnectionTaskRequest) ProtoMessage() {}
 
 func (x *CreateConnectionTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[37]
+	mi := &file_crm_task_v1_task_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2833,7 +3359,7 @@ func (x *CreateConnectionTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConnectionTaskRequest.ProtoReflect.Descriptor instead.
 func (*CreateConnectionTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{37}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CreateConnectionTaskRequest) GetContractId() int64 {
@@ -2868,7 +3394,7 @@ type CreateConnectionTaskResponse struct {
 
 func (x *CreateConnectionTaskResponse) Reset() {
 	*x = CreateConnectionTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[38]
+	mi := &file_crm_task_v1_task_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2880,7 +3406,7 @@ func (x *CreateConnectionTaskResponse) String() string {
 func (*CreateConnectionTaskResponse) ProtoMessage() {}
 
 func (x *CreateConnectionTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[38]
+	mi := &file_crm_task_v1_task_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2893,7 +3419,7 @@ func (x *CreateConnectionTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConnectionTaskResponse.ProtoReflect.Descriptor instead.
 func (*CreateConnectionTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{38}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CreateConnectionTaskResponse) GetTask() *Task {
@@ -2943,7 +3469,7 @@ type Transition struct {
 
 func (x *Transition) Reset() {
 	*x = Transition{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[39]
+	mi := &file_crm_task_v1_task_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2955,7 +3481,7 @@ func (x *Transition) String() string {
 func (*Transition) ProtoMessage() {}
 
 func (x *Transition) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[39]
+	mi := &file_crm_task_v1_task_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2968,7 +3494,7 @@ func (x *Transition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transition.ProtoReflect.Descriptor instead.
 func (*Transition) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{39}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Transition) GetTaskId() int64 {
@@ -3106,7 +3632,7 @@ type ApplyTransitionRequest struct {
 
 func (x *ApplyTransitionRequest) Reset() {
 	*x = ApplyTransitionRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[40]
+	mi := &file_crm_task_v1_task_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3118,7 +3644,7 @@ func (x *ApplyTransitionRequest) String() string {
 func (*ApplyTransitionRequest) ProtoMessage() {}
 
 func (x *ApplyTransitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[40]
+	mi := &file_crm_task_v1_task_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3131,7 +3657,7 @@ func (x *ApplyTransitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyTransitionRequest.ProtoReflect.Descriptor instead.
 func (*ApplyTransitionRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{40}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ApplyTransitionRequest) GetTransition() *Transition {
@@ -3152,7 +3678,7 @@ type ApplyTransitionResponse struct {
 
 func (x *ApplyTransitionResponse) Reset() {
 	*x = ApplyTransitionResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[41]
+	mi := &file_crm_task_v1_task_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3164,7 +3690,7 @@ func (x *ApplyTransitionResponse) String() string {
 func (*ApplyTransitionResponse) ProtoMessage() {}
 
 func (x *ApplyTransitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[41]
+	mi := &file_crm_task_v1_task_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3177,7 +3703,7 @@ func (x *ApplyTransitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyTransitionResponse.ProtoReflect.Descriptor instead.
 func (*ApplyTransitionResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{41}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ApplyTransitionResponse) GetTask() *Task {
@@ -3203,7 +3729,7 @@ type RetryTaskRequest struct {
 
 func (x *RetryTaskRequest) Reset() {
 	*x = RetryTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	mi := &file_crm_task_v1_task_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3215,7 +3741,7 @@ func (x *RetryTaskRequest) String() string {
 func (*RetryTaskRequest) ProtoMessage() {}
 
 func (x *RetryTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	mi := &file_crm_task_v1_task_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3228,7 +3754,7 @@ func (x *RetryTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryTaskRequest.ProtoReflect.Descriptor instead.
 func (*RetryTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{42}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RetryTaskRequest) GetId() int64 {
@@ -3247,7 +3773,7 @@ type RetryTaskResponse struct {
 
 func (x *RetryTaskResponse) Reset() {
 	*x = RetryTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[43]
+	mi := &file_crm_task_v1_task_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3259,7 +3785,7 @@ func (x *RetryTaskResponse) String() string {
 func (*RetryTaskResponse) ProtoMessage() {}
 
 func (x *RetryTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[43]
+	mi := &file_crm_task_v1_task_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3272,7 +3798,7 @@ func (x *RetryTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryTaskResponse.ProtoReflect.Descriptor instead.
 func (*RetryTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{43}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *RetryTaskResponse) GetTask() *Task {
@@ -3296,7 +3822,7 @@ type SetTaskStuckRequest struct {
 
 func (x *SetTaskStuckRequest) Reset() {
 	*x = SetTaskStuckRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[44]
+	mi := &file_crm_task_v1_task_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3308,7 +3834,7 @@ func (x *SetTaskStuckRequest) String() string {
 func (*SetTaskStuckRequest) ProtoMessage() {}
 
 func (x *SetTaskStuckRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[44]
+	mi := &file_crm_task_v1_task_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3321,7 +3847,7 @@ func (x *SetTaskStuckRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaskStuckRequest.ProtoReflect.Descriptor instead.
 func (*SetTaskStuckRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{44}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *SetTaskStuckRequest) GetTaskId() int64 {
@@ -3360,7 +3886,7 @@ type SetTaskStuckResponse struct {
 
 func (x *SetTaskStuckResponse) Reset() {
 	*x = SetTaskStuckResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[45]
+	mi := &file_crm_task_v1_task_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3372,7 +3898,7 @@ func (x *SetTaskStuckResponse) String() string {
 func (*SetTaskStuckResponse) ProtoMessage() {}
 
 func (x *SetTaskStuckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[45]
+	mi := &file_crm_task_v1_task_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3385,7 +3911,7 @@ func (x *SetTaskStuckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaskStuckResponse.ProtoReflect.Descriptor instead.
 func (*SetTaskStuckResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{45}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{48}
 }
 
 type RecordTaskRequest struct {
@@ -3405,13 +3931,14 @@ type RecordTaskRequest struct {
 	ActorName string `protobuf:"bytes,11,opt,name=actor_name,json=actorName,proto3" json:"actor_name,omitempty"`
 	// When the workflow began: the task's creation and its SLA clock.
 	Time          *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=time,proto3" json:"time,omitempty"`
+	Parameters    *TaskParameters        `protobuf:"bytes,13,opt,name=parameters,proto3" json:"parameters,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecordTaskRequest) Reset() {
 	*x = RecordTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[46]
+	mi := &file_crm_task_v1_task_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3423,7 +3950,7 @@ func (x *RecordTaskRequest) String() string {
 func (*RecordTaskRequest) ProtoMessage() {}
 
 func (x *RecordTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[46]
+	mi := &file_crm_task_v1_task_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3436,7 +3963,7 @@ func (x *RecordTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTaskRequest.ProtoReflect.Descriptor instead.
 func (*RecordTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{46}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RecordTaskRequest) GetId() int64 {
@@ -3523,6 +4050,13 @@ func (x *RecordTaskRequest) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *RecordTaskRequest) GetParameters() *TaskParameters {
+	if x != nil {
+		return x.Parameters
+	}
+	return nil
+}
+
 type RecordTaskResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
@@ -3532,7 +4066,7 @@ type RecordTaskResponse struct {
 
 func (x *RecordTaskResponse) Reset() {
 	*x = RecordTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[47]
+	mi := &file_crm_task_v1_task_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3544,7 +4078,7 @@ func (x *RecordTaskResponse) String() string {
 func (*RecordTaskResponse) ProtoMessage() {}
 
 func (x *RecordTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[47]
+	mi := &file_crm_task_v1_task_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3557,7 +4091,7 @@ func (x *RecordTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTaskResponse.ProtoReflect.Descriptor instead.
 func (*RecordTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{47}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RecordTaskResponse) GetTask() *Task {
@@ -3576,7 +4110,7 @@ type DiscardTaskRequest struct {
 
 func (x *DiscardTaskRequest) Reset() {
 	*x = DiscardTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[48]
+	mi := &file_crm_task_v1_task_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3588,7 +4122,7 @@ func (x *DiscardTaskRequest) String() string {
 func (*DiscardTaskRequest) ProtoMessage() {}
 
 func (x *DiscardTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[48]
+	mi := &file_crm_task_v1_task_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3601,7 +4135,7 @@ func (x *DiscardTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscardTaskRequest.ProtoReflect.Descriptor instead.
 func (*DiscardTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{48}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *DiscardTaskRequest) GetId() int64 {
@@ -3619,7 +4153,7 @@ type DiscardTaskResponse struct {
 
 func (x *DiscardTaskResponse) Reset() {
 	*x = DiscardTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[49]
+	mi := &file_crm_task_v1_task_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3631,7 +4165,7 @@ func (x *DiscardTaskResponse) String() string {
 func (*DiscardTaskResponse) ProtoMessage() {}
 
 func (x *DiscardTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[49]
+	mi := &file_crm_task_v1_task_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3644,21 +4178,47 @@ func (x *DiscardTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscardTaskResponse.ProtoReflect.Descriptor instead.
 func (*DiscardTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{49}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{52}
 }
 
 var File_crm_task_v1_task_proto protoreflect.FileDescriptor
 
 const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
-	"\x16crm/task/v1/task.proto\x12\vcrm.task.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x01\n" +
+	"\x16crm/task/v1/task.proto\x12\vcrm.task.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x03\n" +
+	"\x06Action\x125\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x17.crm.task.v1.ActionKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12W\n" +
+	"\x12contract_operation\x18\x02 \x01(\x0e2\x1e.crm.task.v1.ContractOperationB\b\xbaH\x05\x82\x01\x02\x10\x01R\x11contractOperation\x12/\n" +
+	"\fwait_seconds\x18\x03 \x01(\x03B\f\xbaH\t\"\a\x18\x80\x8a\x8a\x0f(\x00R\vwaitSeconds\x129\n" +
+	"\n" +
+	"wait_until\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\twaitUntil\x12\"\n" +
+	"\bgroup_id\x18\x05 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\agroupId\x12&\n" +
+	"\amessage\x18\x06 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xe8\aR\amessage\x12-\n" +
+	"\vwebhook_url\x18\a \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xd0\x0fR\n" +
+	"webhookUrl\x12A\n" +
+	"\n" +
+	"on_failure\x18\b \x01(\x0e2\x18.crm.task.v1.FailureRuleB\b\xbaH\x05\x82\x01\x02\x10\x01R\tonFailure\x12,\n" +
+	"\x12failure_process_id\x18\t \x01(\x03R\x10failureProcessId\"\xf8\x01\n" +
+	"\fActionStatus\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\aattempt\x18\x02 \x01(\x05R\aattempt\x12\x18\n" +
+	"\awaiting\x18\x03 \x01(\bR\awaiting\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x04 \x01(\tR\tlastError\x12F\n" +
+	"\x11next_attempt_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0fnextAttemptTime\x129\n" +
+	"\n" +
+	"wait_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\twaitUntil\"6\n" +
+	"\x0eTaskParameters\x12$\n" +
+	"\ttariff_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\btariffId\"\x9c\x02\n" +
 	"\aProcess\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x02id\x12 \n" +
 	"\x04name\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x04name\x12\"\n" +
 	"\bgroup_id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\agroupId\x12(\n" +
 	"\vsla_seconds\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\n" +
 	"slaSeconds\x12#\n" +
-	"\bposition\x18\x05 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bposition\"\xf9\x01\n" +
+	"\bposition\x18\x05 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bposition\x126\n" +
+	"\x04kind\x18\x06 \x01(\x0e2\x18.crm.task.v1.ProcessKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12+\n" +
+	"\x06action\x18\a \x01(\v2\x13.crm.task.v1.ActionR\x06action\"\xf9\x01\n" +
 	"\tCloseRule\x128\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1a.crm.task.v1.CloseRuleKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12\x1d\n" +
 	"\n" +
@@ -3682,7 +4242,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"closeRules\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12N\n" +
-	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\"\xd0\b\n" +
+	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\"\xc0\t\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12)\n" +
@@ -3722,7 +4282,11 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x05stuck\x18\x1a \x01(\bR\x05stuck\x12!\n" +
 	"\fstuck_reason\x18\x1b \x01(\tR\vstuckReason\x12;\n" +
 	"\vstuck_since\x18\x1c \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"stuckSince\"\x83\x02\n" +
+	"stuckSince\x12;\n" +
+	"\n" +
+	"parameters\x18\x1d \x01(\v2\x1b.crm.task.v1.TaskParametersR\n" +
+	"parameters\x121\n" +
+	"\x06action\x18\x1e \x01(\v2\x19.crm.task.v1.ActionStatusR\x06action\"\x83\x02\n" +
 	"\aComment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\x03R\x06taskId\x12\x1b\n" +
@@ -3755,13 +4319,16 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"resolution\x12\x1f\n" +
 	"\vassignee_id\x18\r \x01(\x03R\n" +
 	"assigneeId\x12#\n" +
-	"\rassignee_name\x18\x0e \x01(\tR\fassigneeName\"\xb5\x01\n" +
+	"\rassignee_name\x18\x0e \x01(\tR\fassigneeName\"\xf2\x01\n" +
 	"\x11CreateTaskRequest\x12(\n" +
 	"\vcontract_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
 	"contractId\x12\"\n" +
 	"\broute_id\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\arouteId\x12\"\n" +
 	"\x05title\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05title\x12.\n" +
-	"\vdescription\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xa0\x1fR\vdescription\";\n" +
+	"\vdescription\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xa0\x1fR\vdescription\x12;\n" +
+	"\n" +
+	"parameters\x18\x05 \x01(\v2\x1b.crm.task.v1.TaskParametersR\n" +
+	"parameters\";\n" +
 	"\x12CreateTaskResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\")\n" +
 	"\x0eGetTaskRequest\x12\x17\n" +
@@ -3930,7 +4497,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x05stuck\x18\x02 \x01(\bR\x05stuck\x12$\n" +
 	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x06reason\x12.\n" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x16\n" +
-	"\x14SetTaskStuckResponse\"\x94\x04\n" +
+	"\x14SetTaskStuckResponse\"\xd1\x04\n" +
 	"\x11RecordTaskRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12\"\n" +
 	"\x05title\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05title\x12.\n" +
@@ -3948,7 +4515,10 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	" \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tcreatedBy\x12+\n" +
 	"\n" +
 	"actor_name\x18\v \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\tactorName\x12.\n" +
-	"\x04time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x04time\";\n" +
+	"\x04time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12;\n" +
+	"\n" +
+	"parameters\x18\r \x01(\v2\x1b.crm.task.v1.TaskParametersR\n" +
+	"parameters\";\n" +
 	"\x12RecordTaskResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"-\n" +
 	"\x12DiscardTaskRequest\x12\x17\n" +
@@ -3975,7 +4545,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x17CONTRACT_EFFECT_SUSPEND\x10\x03\x12\x1a\n" +
 	"\x16CONTRACT_EFFECT_RESUME\x10\x04\x12\x1d\n" +
 	"\x19CONTRACT_EFFECT_TERMINATE\x10\x05\x12\x1a\n" +
-	"\x16CONTRACT_EFFECT_CANCEL\x10\x06*\xa3\x02\n" +
+	"\x16CONTRACT_EFFECT_CANCEL\x10\x06*\xc6\x02\n" +
 	"\rTaskEventKind\x12\x1f\n" +
 	"\x1bTASK_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TASK_EVENT_KIND_CREATED\x10\x01\x12\x1c\n" +
@@ -3985,7 +4555,30 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x19TASK_EVENT_KIND_COMMENTED\x10\x05\x12 \n" +
 	"\x1cTASK_EVENT_KIND_SLA_BREACHED\x10\x06\x12\x1a\n" +
 	"\x16TASK_EVENT_KIND_CLOSED\x10\a\x12\x1d\n" +
-	"\x19TASK_EVENT_KIND_CANCELLED\x10\b2\xf6\x14\n" +
+	"\x19TASK_EVENT_KIND_CANCELLED\x10\b\x12!\n" +
+	"\x1dTASK_EVENT_KIND_ACTION_FAILED\x10\t*`\n" +
+	"\vProcessKind\x12\x1c\n" +
+	"\x18PROCESS_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13PROCESS_KIND_MANUAL\x10\x01\x12\x1a\n" +
+	"\x16PROCESS_KIND_AUTOMATIC\x10\x02*\x90\x01\n" +
+	"\n" +
+	"ActionKind\x12\x1b\n" +
+	"\x17ACTION_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14ACTION_KIND_CONTRACT\x10\x01\x12\x14\n" +
+	"\x10ACTION_KIND_WAIT\x10\x02\x12\x1c\n" +
+	"\x18ACTION_KIND_NOTIFY_GROUP\x10\x03\x12\x17\n" +
+	"\x13ACTION_KIND_WEBHOOK\x10\x04*\xdf\x01\n" +
+	"\x11ContractOperation\x12\"\n" +
+	"\x1eCONTRACT_OPERATION_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bCONTRACT_OPERATION_ACTIVATE\x10\x01\x12\x1e\n" +
+	"\x1aCONTRACT_OPERATION_SUSPEND\x10\x02\x12\x1d\n" +
+	"\x19CONTRACT_OPERATION_RESUME\x10\x03\x12 \n" +
+	"\x1cCONTRACT_OPERATION_TERMINATE\x10\x04\x12$\n" +
+	" CONTRACT_OPERATION_CHANGE_TARIFF\x10\x05*c\n" +
+	"\vFailureRule\x12\x1c\n" +
+	"\x18FAILURE_RULE_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12FAILURE_RULE_STUCK\x10\x01\x12\x1e\n" +
+	"\x1aFAILURE_RULE_GO_TO_PROCESS\x10\x022\xf6\x14\n" +
 	"\vTaskService\x12\x7f\n" +
 	"\n" +
 	"CreateTask\x12\x1e.crm.task.v1.CreateTaskRequest\x1a\x1f.crm.task.v1.CreateTaskResponse\"0\xca\xf3\x18\x0e\n" +
@@ -4054,162 +4647,181 @@ func file_crm_task_v1_task_proto_rawDescGZIP() []byte {
 	return file_crm_task_v1_task_proto_rawDescData
 }
 
-var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_crm_task_v1_task_proto_goTypes = []any{
 	(TaskKind)(0),                        // 0: crm.task.v1.TaskKind
 	(TaskState)(0),                       // 1: crm.task.v1.TaskState
 	(CloseRuleKind)(0),                   // 2: crm.task.v1.CloseRuleKind
 	(ContractEffect)(0),                  // 3: crm.task.v1.ContractEffect
 	(TaskEventKind)(0),                   // 4: crm.task.v1.TaskEventKind
-	(*Process)(nil),                      // 5: crm.task.v1.Process
-	(*CloseRule)(nil),                    // 6: crm.task.v1.CloseRule
-	(*Route)(nil),                        // 7: crm.task.v1.Route
-	(*Task)(nil),                         // 8: crm.task.v1.Task
-	(*Comment)(nil),                      // 9: crm.task.v1.Comment
-	(*TaskEvent)(nil),                    // 10: crm.task.v1.TaskEvent
-	(*CreateTaskRequest)(nil),            // 11: crm.task.v1.CreateTaskRequest
-	(*CreateTaskResponse)(nil),           // 12: crm.task.v1.CreateTaskResponse
-	(*GetTaskRequest)(nil),               // 13: crm.task.v1.GetTaskRequest
-	(*GetTaskResponse)(nil),              // 14: crm.task.v1.GetTaskResponse
-	(*ListTasksRequest)(nil),             // 15: crm.task.v1.ListTasksRequest
-	(*ListTasksResponse)(nil),            // 16: crm.task.v1.ListTasksResponse
-	(*AdvanceTaskRequest)(nil),           // 17: crm.task.v1.AdvanceTaskRequest
-	(*AdvanceTaskResponse)(nil),          // 18: crm.task.v1.AdvanceTaskResponse
-	(*ReturnTaskRequest)(nil),            // 19: crm.task.v1.ReturnTaskRequest
-	(*ReturnTaskResponse)(nil),           // 20: crm.task.v1.ReturnTaskResponse
-	(*AssignTaskRequest)(nil),            // 21: crm.task.v1.AssignTaskRequest
-	(*AssignTaskResponse)(nil),           // 22: crm.task.v1.AssignTaskResponse
-	(*CancelTaskRequest)(nil),            // 23: crm.task.v1.CancelTaskRequest
-	(*CancelTaskResponse)(nil),           // 24: crm.task.v1.CancelTaskResponse
-	(*ListCommentsRequest)(nil),          // 25: crm.task.v1.ListCommentsRequest
-	(*ListCommentsResponse)(nil),         // 26: crm.task.v1.ListCommentsResponse
-	(*AddCommentRequest)(nil),            // 27: crm.task.v1.AddCommentRequest
-	(*AddCommentResponse)(nil),           // 28: crm.task.v1.AddCommentResponse
-	(*ListTaskEventsRequest)(nil),        // 29: crm.task.v1.ListTaskEventsRequest
-	(*ListTaskEventsResponse)(nil),       // 30: crm.task.v1.ListTaskEventsResponse
-	(*GetTaskStatsRequest)(nil),          // 31: crm.task.v1.GetTaskStatsRequest
-	(*ProcessLoad)(nil),                  // 32: crm.task.v1.ProcessLoad
-	(*GetTaskStatsResponse)(nil),         // 33: crm.task.v1.GetTaskStatsResponse
-	(*ListRoutesRequest)(nil),            // 34: crm.task.v1.ListRoutesRequest
-	(*ListRoutesResponse)(nil),           // 35: crm.task.v1.ListRoutesResponse
-	(*GetRouteRequest)(nil),              // 36: crm.task.v1.GetRouteRequest
-	(*GetRouteResponse)(nil),             // 37: crm.task.v1.GetRouteResponse
-	(*CreateRouteRequest)(nil),           // 38: crm.task.v1.CreateRouteRequest
-	(*CreateRouteResponse)(nil),          // 39: crm.task.v1.CreateRouteResponse
-	(*UpdateRouteRequest)(nil),           // 40: crm.task.v1.UpdateRouteRequest
-	(*UpdateRouteResponse)(nil),          // 41: crm.task.v1.UpdateRouteResponse
-	(*CreateConnectionTaskRequest)(nil),  // 42: crm.task.v1.CreateConnectionTaskRequest
-	(*CreateConnectionTaskResponse)(nil), // 43: crm.task.v1.CreateConnectionTaskResponse
-	(*Transition)(nil),                   // 44: crm.task.v1.Transition
-	(*ApplyTransitionRequest)(nil),       // 45: crm.task.v1.ApplyTransitionRequest
-	(*ApplyTransitionResponse)(nil),      // 46: crm.task.v1.ApplyTransitionResponse
-	(*RetryTaskRequest)(nil),             // 47: crm.task.v1.RetryTaskRequest
-	(*RetryTaskResponse)(nil),            // 48: crm.task.v1.RetryTaskResponse
-	(*SetTaskStuckRequest)(nil),          // 49: crm.task.v1.SetTaskStuckRequest
-	(*SetTaskStuckResponse)(nil),         // 50: crm.task.v1.SetTaskStuckResponse
-	(*RecordTaskRequest)(nil),            // 51: crm.task.v1.RecordTaskRequest
-	(*RecordTaskResponse)(nil),           // 52: crm.task.v1.RecordTaskResponse
-	(*DiscardTaskRequest)(nil),           // 53: crm.task.v1.DiscardTaskRequest
-	(*DiscardTaskResponse)(nil),          // 54: crm.task.v1.DiscardTaskResponse
-	(*timestamppb.Timestamp)(nil),        // 55: google.protobuf.Timestamp
+	(ProcessKind)(0),                     // 5: crm.task.v1.ProcessKind
+	(ActionKind)(0),                      // 6: crm.task.v1.ActionKind
+	(ContractOperation)(0),               // 7: crm.task.v1.ContractOperation
+	(FailureRule)(0),                     // 8: crm.task.v1.FailureRule
+	(*Action)(nil),                       // 9: crm.task.v1.Action
+	(*ActionStatus)(nil),                 // 10: crm.task.v1.ActionStatus
+	(*TaskParameters)(nil),               // 11: crm.task.v1.TaskParameters
+	(*Process)(nil),                      // 12: crm.task.v1.Process
+	(*CloseRule)(nil),                    // 13: crm.task.v1.CloseRule
+	(*Route)(nil),                        // 14: crm.task.v1.Route
+	(*Task)(nil),                         // 15: crm.task.v1.Task
+	(*Comment)(nil),                      // 16: crm.task.v1.Comment
+	(*TaskEvent)(nil),                    // 17: crm.task.v1.TaskEvent
+	(*CreateTaskRequest)(nil),            // 18: crm.task.v1.CreateTaskRequest
+	(*CreateTaskResponse)(nil),           // 19: crm.task.v1.CreateTaskResponse
+	(*GetTaskRequest)(nil),               // 20: crm.task.v1.GetTaskRequest
+	(*GetTaskResponse)(nil),              // 21: crm.task.v1.GetTaskResponse
+	(*ListTasksRequest)(nil),             // 22: crm.task.v1.ListTasksRequest
+	(*ListTasksResponse)(nil),            // 23: crm.task.v1.ListTasksResponse
+	(*AdvanceTaskRequest)(nil),           // 24: crm.task.v1.AdvanceTaskRequest
+	(*AdvanceTaskResponse)(nil),          // 25: crm.task.v1.AdvanceTaskResponse
+	(*ReturnTaskRequest)(nil),            // 26: crm.task.v1.ReturnTaskRequest
+	(*ReturnTaskResponse)(nil),           // 27: crm.task.v1.ReturnTaskResponse
+	(*AssignTaskRequest)(nil),            // 28: crm.task.v1.AssignTaskRequest
+	(*AssignTaskResponse)(nil),           // 29: crm.task.v1.AssignTaskResponse
+	(*CancelTaskRequest)(nil),            // 30: crm.task.v1.CancelTaskRequest
+	(*CancelTaskResponse)(nil),           // 31: crm.task.v1.CancelTaskResponse
+	(*ListCommentsRequest)(nil),          // 32: crm.task.v1.ListCommentsRequest
+	(*ListCommentsResponse)(nil),         // 33: crm.task.v1.ListCommentsResponse
+	(*AddCommentRequest)(nil),            // 34: crm.task.v1.AddCommentRequest
+	(*AddCommentResponse)(nil),           // 35: crm.task.v1.AddCommentResponse
+	(*ListTaskEventsRequest)(nil),        // 36: crm.task.v1.ListTaskEventsRequest
+	(*ListTaskEventsResponse)(nil),       // 37: crm.task.v1.ListTaskEventsResponse
+	(*GetTaskStatsRequest)(nil),          // 38: crm.task.v1.GetTaskStatsRequest
+	(*ProcessLoad)(nil),                  // 39: crm.task.v1.ProcessLoad
+	(*GetTaskStatsResponse)(nil),         // 40: crm.task.v1.GetTaskStatsResponse
+	(*ListRoutesRequest)(nil),            // 41: crm.task.v1.ListRoutesRequest
+	(*ListRoutesResponse)(nil),           // 42: crm.task.v1.ListRoutesResponse
+	(*GetRouteRequest)(nil),              // 43: crm.task.v1.GetRouteRequest
+	(*GetRouteResponse)(nil),             // 44: crm.task.v1.GetRouteResponse
+	(*CreateRouteRequest)(nil),           // 45: crm.task.v1.CreateRouteRequest
+	(*CreateRouteResponse)(nil),          // 46: crm.task.v1.CreateRouteResponse
+	(*UpdateRouteRequest)(nil),           // 47: crm.task.v1.UpdateRouteRequest
+	(*UpdateRouteResponse)(nil),          // 48: crm.task.v1.UpdateRouteResponse
+	(*CreateConnectionTaskRequest)(nil),  // 49: crm.task.v1.CreateConnectionTaskRequest
+	(*CreateConnectionTaskResponse)(nil), // 50: crm.task.v1.CreateConnectionTaskResponse
+	(*Transition)(nil),                   // 51: crm.task.v1.Transition
+	(*ApplyTransitionRequest)(nil),       // 52: crm.task.v1.ApplyTransitionRequest
+	(*ApplyTransitionResponse)(nil),      // 53: crm.task.v1.ApplyTransitionResponse
+	(*RetryTaskRequest)(nil),             // 54: crm.task.v1.RetryTaskRequest
+	(*RetryTaskResponse)(nil),            // 55: crm.task.v1.RetryTaskResponse
+	(*SetTaskStuckRequest)(nil),          // 56: crm.task.v1.SetTaskStuckRequest
+	(*SetTaskStuckResponse)(nil),         // 57: crm.task.v1.SetTaskStuckResponse
+	(*RecordTaskRequest)(nil),            // 58: crm.task.v1.RecordTaskRequest
+	(*RecordTaskResponse)(nil),           // 59: crm.task.v1.RecordTaskResponse
+	(*DiscardTaskRequest)(nil),           // 60: crm.task.v1.DiscardTaskRequest
+	(*DiscardTaskResponse)(nil),          // 61: crm.task.v1.DiscardTaskResponse
+	(*timestamppb.Timestamp)(nil),        // 62: google.protobuf.Timestamp
 }
 var file_crm_task_v1_task_proto_depIdxs = []int32{
-	2,  // 0: crm.task.v1.CloseRule.kind:type_name -> crm.task.v1.CloseRuleKind
-	1,  // 1: crm.task.v1.CloseRule.outcome:type_name -> crm.task.v1.TaskState
-	5,  // 2: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
-	6,  // 3: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
-	55, // 4: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
-	3,  // 5: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
-	0,  // 6: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
-	1,  // 7: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
-	5,  // 8: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
-	55, // 9: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
-	55, // 10: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
-	55, // 11: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
-	55, // 12: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
-	5,  // 13: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
-	55, // 14: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
-	55, // 15: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 16: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
-	55, // 17: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
-	8,  // 18: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
-	8,  // 19: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
-	1,  // 20: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
-	8,  // 21: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
-	8,  // 22: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
-	8,  // 23: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
-	8,  // 24: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
-	8,  // 25: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
-	9,  // 26: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
-	9,  // 27: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
-	10, // 28: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
-	32, // 29: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
-	7,  // 30: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
-	7,  // 31: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
-	7,  // 32: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
-	7,  // 33: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
-	7,  // 34: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
-	7,  // 35: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
-	8,  // 36: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	7,  // 37: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	4,  // 38: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
-	55, // 39: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
-	1,  // 40: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
-	55, // 41: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
-	44, // 42: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
-	8,  // 43: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
-	8,  // 44: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
-	55, // 45: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
-	55, // 46: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
-	8,  // 47: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
-	11, // 48: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
-	13, // 49: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
-	15, // 50: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
-	17, // 51: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
-	19, // 52: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
-	21, // 53: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
-	23, // 54: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
-	47, // 55: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
-	25, // 56: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
-	27, // 57: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
-	29, // 58: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
-	31, // 59: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
-	34, // 60: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
-	36, // 61: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
-	38, // 62: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
-	40, // 63: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
-	42, // 64: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
-	45, // 65: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
-	49, // 66: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
-	51, // 67: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
-	53, // 68: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
-	12, // 69: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
-	14, // 70: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
-	16, // 71: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
-	18, // 72: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
-	20, // 73: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
-	22, // 74: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
-	24, // 75: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
-	48, // 76: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
-	26, // 77: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
-	28, // 78: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
-	30, // 79: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
-	33, // 80: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
-	35, // 81: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
-	37, // 82: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
-	39, // 83: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
-	41, // 84: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
-	43, // 85: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
-	46, // 86: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
-	50, // 87: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
-	52, // 88: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
-	54, // 89: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
-	69, // [69:90] is the sub-list for method output_type
-	48, // [48:69] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	6,  // 0: crm.task.v1.Action.kind:type_name -> crm.task.v1.ActionKind
+	7,  // 1: crm.task.v1.Action.contract_operation:type_name -> crm.task.v1.ContractOperation
+	62, // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
+	8,  // 3: crm.task.v1.Action.on_failure:type_name -> crm.task.v1.FailureRule
+	62, // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
+	62, // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
+	5,  // 6: crm.task.v1.Process.kind:type_name -> crm.task.v1.ProcessKind
+	9,  // 7: crm.task.v1.Process.action:type_name -> crm.task.v1.Action
+	2,  // 8: crm.task.v1.CloseRule.kind:type_name -> crm.task.v1.CloseRuleKind
+	1,  // 9: crm.task.v1.CloseRule.outcome:type_name -> crm.task.v1.TaskState
+	12, // 10: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
+	13, // 11: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
+	62, // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	3,  // 13: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
+	0,  // 14: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
+	1,  // 15: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
+	12, // 16: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
+	62, // 17: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
+	62, // 18: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
+	62, // 19: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
+	62, // 20: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
+	12, // 21: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
+	62, // 22: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
+	11, // 23: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
+	10, // 24: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
+	62, // 25: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 26: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
+	62, // 27: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
+	11, // 28: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	15, // 29: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 30: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
+	1,  // 31: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
+	15, // 32: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
+	15, // 33: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 34: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 35: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 36: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
+	16, // 37: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
+	16, // 38: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
+	17, // 39: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
+	39, // 40: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
+	14, // 41: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
+	14, // 42: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
+	14, // 43: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
+	14, // 44: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
+	14, // 45: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
+	14, // 46: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
+	15, // 47: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	14, // 48: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	4,  // 49: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
+	62, // 50: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
+	1,  // 51: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
+	62, // 52: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
+	51, // 53: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
+	15, // 54: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
+	15, // 55: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
+	62, // 56: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
+	62, // 57: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
+	11, // 58: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	15, // 59: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
+	18, // 60: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
+	20, // 61: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
+	22, // 62: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
+	24, // 63: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
+	26, // 64: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
+	28, // 65: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
+	30, // 66: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
+	54, // 67: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
+	32, // 68: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
+	34, // 69: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
+	36, // 70: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
+	38, // 71: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
+	41, // 72: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
+	43, // 73: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
+	45, // 74: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
+	47, // 75: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
+	49, // 76: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
+	52, // 77: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
+	56, // 78: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
+	58, // 79: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
+	60, // 80: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
+	19, // 81: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
+	21, // 82: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
+	23, // 83: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
+	25, // 84: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
+	27, // 85: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
+	29, // 86: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
+	31, // 87: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
+	55, // 88: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
+	33, // 89: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
+	35, // 90: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
+	37, // 91: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
+	40, // 92: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
+	42, // 93: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
+	44, // 94: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
+	46, // 95: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
+	48, // 96: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
+	50, // 97: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
+	53, // 98: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
+	57, // 99: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
+	59, // 100: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
+	61, // 101: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
+	81, // [81:102] is the sub-list for method output_type
+	60, // [60:81] is the sub-list for method input_type
+	60, // [60:60] is the sub-list for extension type_name
+	60, // [60:60] is the sub-list for extension extendee
+	0,  // [0:60] is the sub-list for field type_name
 }
 
 func init() { file_crm_task_v1_task_proto_init() }
@@ -4222,8 +4834,8 @@ func file_crm_task_v1_task_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_task_v1_task_proto_rawDesc), len(file_crm_task_v1_task_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   50,
+			NumEnums:      9,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
