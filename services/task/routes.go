@@ -8,13 +8,11 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
-	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/fault"
 )
 
@@ -301,63 +299,4 @@ func checkRoute(in *taskv1.Route, connection bool, known []int64, groupExists fu
 		return def, &fault.Error{Kind: fault.Invalid, Message: v[0].Description, Violations: v}
 	}
 	return def, nil
-}
-
-// seedRoutes writes the default routes of a new database: route No. 1 for
-// connections and the service routes. Group ids are the identity service's
-// default groups: 1 Sales, 2 Provisioning, 3 Installers, 4 Billing,
-// 5 Support, 6 Supervisors.
-func seedRoutes(tx *gorm.DB) error {
-	const (
-		sales, provisioning, installers, billing, support = 1, 2, 3, 4, 5
-		hour                                              = 3600
-		day                                               = 24 * hour
-	)
-	closed, cancelled := int32(taskv1.TaskState_TASK_STATE_CLOSED), int32(taskv1.TaskState_TASK_STATE_CANCELLED)
-	resolution, idle := int32(taskv1.CloseRuleKind_CLOSE_RULE_KIND_RESOLUTION), int32(taskv1.CloseRuleKind_CLOSE_RULE_KIND_IDLE)
-	routes := []struct {
-		id         int64
-		connection bool
-		def        routeDef
-	}{
-		{1, true, routeDef{Name: "New connection", Description: "Every new contract's connection task.", Effect: int32(taskv1.ContractEffect_CONTRACT_EFFECT_ACTIVATE),
-			Processes: []processDef{{1, "Sales check", sales, day}, {2, "Technical feasibility", provisioning, 2 * day}, {3, "Installation", installers, 3 * day}, {4, "Activation", provisioning, day}, {5, "Quality call", support, 2 * day}},
-			Rules:     []ruleDef{{Kind: resolution, Resolution: "customer_refused", Outcome: cancelled}, {Kind: resolution, Resolution: "not_feasible", Outcome: cancelled}}}},
-		{2, false, routeDef{Name: "Repair", Description: "A fault on a working connection.", Effect: int32(taskv1.ContractEffect_CONTRACT_EFFECT_NONE),
-			Processes: []processDef{{6, "Diagnostics", support, 4 * hour}, {7, "Field repair", installers, day}, {8, "Confirmation", support, 0}},
-			Rules:     []ruleDef{{Kind: idle, ProcessID: 8, IdleSeconds: 72 * hour, Outcome: closed}}}},
-		{3, false, routeDef{Name: "Tariff change", Effect: int32(taskv1.ContractEffect_CONTRACT_EFFECT_NONE),
-			Processes: []processDef{{9, "Request check", sales, day}, {10, "Billing change", billing, day}},
-			Rules:     []ruleDef{{Kind: resolution, Resolution: "rejected", Outcome: cancelled}}}},
-		{4, false, routeDef{Name: "Suspension", Effect: int32(taskv1.ContractEffect_CONTRACT_EFFECT_SUSPEND),
-			Processes: []processDef{{11, "Request check", sales, day}, {12, "Billing suspension", billing, day}}}},
-		{5, false, routeDef{Name: "Disconnection", Effect: int32(taskv1.ContractEffect_CONTRACT_EFFECT_TERMINATE),
-			Processes: []processDef{{13, "Retention call", sales, 2 * day}, {14, "Final billing", billing, 2 * day}, {15, "Equipment pickup", installers, 5 * day}},
-			Rules:     []ruleDef{{Kind: resolution, ProcessID: 13, Resolution: "retained", Outcome: cancelled}}}},
-	}
-	now := time.Now().UTC().UnixMicro()
-	for _, r := range routes {
-		row := routeRow{ID: r.id, Name: r.def.Name, Description: r.def.Description, Version: 1, Connection: r.connection, ContractEffect: r.def.Effect, UpdatedAt: now}
-		if err := tx.Table("routes").Create(&row).Error; err != nil {
-			return err
-		}
-		for _, p := range r.def.Processes {
-			if err := tx.Table("process_ids").Create(&processIDRow{ID: p.ID, RouteID: r.id}).Error; err != nil {
-				return err
-			}
-		}
-		raw, _ := json.Marshal(r.def)
-		if err := tx.Table("route_versions").Create(&routeVersionRow{RouteID: r.id, Version: 1, Definition: string(raw), CreatedAt: now}).Error; err != nil {
-			return err
-		}
-	}
-	if database.IsPostgres(tx) {
-		// explicit ids do not move PostgreSQL's sequences
-		for _, t := range []string{"routes", "process_ids"} {
-			if err := tx.Exec(fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT max(id) FROM %s))`, t, t)).Error; err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
