@@ -47,6 +47,7 @@ func migrations(sd *seed) []*database.Migration {
 		{ID: "0002_default_roles_groups_admin", Migrate: sd.migrateDefaults},
 		{ID: "0003_users_must_change_password", Migrate: sd.migrateMustChangePassword},
 		ledger.Migration("0004_idempotency_keys"),
+		{ID: "0005_audit_detail_code", Migrate: migrateAuditDetailCode},
 	}
 }
 
@@ -352,4 +353,18 @@ func writeSecretFile(path, data string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// migrateAuditDetailCode lets an audit entry hold what the server composed
+// as a code and its parameters, rendered per reader (docs/language.md).
+func migrateAuditDetailCode(tx *gorm.DB) error {
+	for _, stmt := range []string{
+		`ALTER TABLE audit_events ADD COLUMN detail_code varchar(64) NOT NULL DEFAULT ''`,
+		`ALTER TABLE audit_events ADD COLUMN detail_params varchar(2000) NOT NULL DEFAULT ''`,
+	} {
+		if err := tx.Exec(stmt).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -627,8 +627,14 @@ type Task struct {
 	// backoff, and commands are refused until it succeeds.
 	Stuck bool `protobuf:"varint,26,opt,name=stuck,proto3" json:"stuck,omitempty"`
 	// What failed last, for the engineer who looks.
-	StuckReason   string                 `protobuf:"bytes,27,opt,name=stuck_reason,json=stuckReason,proto3" json:"stuck_reason,omitempty"`
-	StuckSince    *timestamppb.Timestamp `protobuf:"bytes,28,opt,name=stuck_since,json=stuckSince,proto3" json:"stuck_since,omitempty"`
+	StuckReason string                 `protobuf:"bytes,27,opt,name=stuck_reason,json=stuckReason,proto3" json:"stuck_reason,omitempty"`
+	StuckSince  *timestamppb.Timestamp `protobuf:"bytes,28,opt,name=stuck_since,json=stuckSince,proto3" json:"stuck_since,omitempty"`
+	// Set when the title was composed by the server (a connection task's):
+	// a code the console renders in its reader's language and its named
+	// parameters; title holds it in the deployment's language. See
+	// docs/language.md.
+	TitleCode     string            `protobuf:"bytes,29,opt,name=title_code,json=titleCode,proto3" json:"title_code,omitempty"`
+	TitleParams   map[string]string `protobuf:"bytes,30,rep,name=title_params,json=titleParams,proto3" json:"title_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -859,6 +865,20 @@ func (x *Task) GetStuckSince() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Task) GetTitleCode() string {
+	if x != nil {
+		return x.TitleCode
+	}
+	return ""
+}
+
+func (x *Task) GetTitleParams() map[string]string {
+	if x != nil {
+		return x.TitleParams
+	}
+	return nil
+}
+
 type Comment struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Id         int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -976,10 +996,15 @@ type TaskEvent struct {
 	FromProcessId   int64  `protobuf:"varint,9,opt,name=from_process_id,json=fromProcessId,proto3" json:"from_process_id,omitempty"`
 	FromProcessName string `protobuf:"bytes,10,opt,name=from_process_name,json=fromProcessName,proto3" json:"from_process_name,omitempty"`
 	// The comment, the cancel reason or the close reason.
-	Text          string `protobuf:"bytes,11,opt,name=text,proto3" json:"text,omitempty"`
-	Resolution    string `protobuf:"bytes,12,opt,name=resolution,proto3" json:"resolution,omitempty"`
-	AssigneeId    int64  `protobuf:"varint,13,opt,name=assignee_id,json=assigneeId,proto3" json:"assignee_id,omitempty"`
-	AssigneeName  string `protobuf:"bytes,14,opt,name=assignee_name,json=assigneeName,proto3" json:"assignee_name,omitempty"`
+	Text         string `protobuf:"bytes,11,opt,name=text,proto3" json:"text,omitempty"`
+	Resolution   string `protobuf:"bytes,12,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	AssigneeId   int64  `protobuf:"varint,13,opt,name=assignee_id,json=assigneeId,proto3" json:"assignee_id,omitempty"`
+	AssigneeName string `protobuf:"bytes,14,opt,name=assignee_name,json=assigneeName,proto3" json:"assignee_name,omitempty"`
+	// Set when the text was composed by the server: a code and its named
+	// parameters, rendered in the reader's language; text keeps the
+	// rendering in the deployment's language.
+	TextCode      string            `protobuf:"bytes,15,opt,name=text_code,json=textCode,proto3" json:"text_code,omitempty"`
+	TextParams    map[string]string `protobuf:"bytes,16,rep,name=text_params,json=textParams,proto3" json:"text_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1110,6 +1135,20 @@ func (x *TaskEvent) GetAssigneeName() string {
 		return x.AssigneeName
 	}
 	return ""
+}
+
+func (x *TaskEvent) GetTextCode() string {
+	if x != nil {
+		return x.TextCode
+	}
+	return ""
+}
+
+func (x *TaskEvent) GetTextParams() map[string]string {
+	if x != nil {
+		return x.TextParams
+	}
+	return nil
 }
 
 type CreateTaskRequest struct {
@@ -3682,7 +3721,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"closeRules\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12N\n" +
-	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\"\xd0\b\n" +
+	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\"\xf6\t\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12)\n" +
@@ -3722,7 +3761,13 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x05stuck\x18\x1a \x01(\bR\x05stuck\x12!\n" +
 	"\fstuck_reason\x18\x1b \x01(\tR\vstuckReason\x12;\n" +
 	"\vstuck_since\x18\x1c \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"stuckSince\"\x83\x02\n" +
+	"stuckSince\x12\x1d\n" +
+	"\n" +
+	"title_code\x18\x1d \x01(\tR\ttitleCode\x12E\n" +
+	"\ftitle_params\x18\x1e \x03(\v2\".crm.task.v1.Task.TitleParamsEntryR\vtitleParams\x1a>\n" +
+	"\x10TitleParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x83\x02\n" +
 	"\aComment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\x03R\x06taskId\x12\x1b\n" +
@@ -3734,7 +3779,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"process_id\x18\x06 \x01(\x03R\tprocessId\x12!\n" +
 	"\fprocess_name\x18\a \x01(\tR\vprocessName\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xde\x03\n" +
+	"createTime\"\x83\x05\n" +
 	"\tTaskEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\x03R\x06taskId\x12.\n" +
@@ -3755,7 +3800,13 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"resolution\x12\x1f\n" +
 	"\vassignee_id\x18\r \x01(\x03R\n" +
 	"assigneeId\x12#\n" +
-	"\rassignee_name\x18\x0e \x01(\tR\fassigneeName\"\xb5\x01\n" +
+	"\rassignee_name\x18\x0e \x01(\tR\fassigneeName\x12\x1b\n" +
+	"\ttext_code\x18\x0f \x01(\tR\btextCode\x12G\n" +
+	"\vtext_params\x18\x10 \x03(\v2&.crm.task.v1.TaskEvent.TextParamsEntryR\n" +
+	"textParams\x1a=\n" +
+	"\x0fTextParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb5\x01\n" +
 	"\x11CreateTaskRequest\x12(\n" +
 	"\vcontract_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
 	"contractId\x12\"\n" +
@@ -4055,7 +4106,7 @@ func file_crm_task_v1_task_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_crm_task_v1_task_proto_goTypes = []any{
 	(TaskKind)(0),                        // 0: crm.task.v1.TaskKind
 	(TaskState)(0),                       // 1: crm.task.v1.TaskState
@@ -4112,104 +4163,108 @@ var file_crm_task_v1_task_proto_goTypes = []any{
 	(*RecordTaskResponse)(nil),           // 52: crm.task.v1.RecordTaskResponse
 	(*DiscardTaskRequest)(nil),           // 53: crm.task.v1.DiscardTaskRequest
 	(*DiscardTaskResponse)(nil),          // 54: crm.task.v1.DiscardTaskResponse
-	(*timestamppb.Timestamp)(nil),        // 55: google.protobuf.Timestamp
+	nil,                                  // 55: crm.task.v1.Task.TitleParamsEntry
+	nil,                                  // 56: crm.task.v1.TaskEvent.TextParamsEntry
+	(*timestamppb.Timestamp)(nil),        // 57: google.protobuf.Timestamp
 }
 var file_crm_task_v1_task_proto_depIdxs = []int32{
 	2,  // 0: crm.task.v1.CloseRule.kind:type_name -> crm.task.v1.CloseRuleKind
 	1,  // 1: crm.task.v1.CloseRule.outcome:type_name -> crm.task.v1.TaskState
 	5,  // 2: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
 	6,  // 3: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
-	55, // 4: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	57, // 4: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
 	3,  // 5: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
 	0,  // 6: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
 	1,  // 7: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
 	5,  // 8: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
-	55, // 9: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
-	55, // 10: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
-	55, // 11: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
-	55, // 12: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
+	57, // 9: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
+	57, // 10: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
+	57, // 11: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
+	57, // 12: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
 	5,  // 13: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
-	55, // 14: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
-	55, // 15: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 16: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
-	55, // 17: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
-	8,  // 18: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
-	8,  // 19: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
-	1,  // 20: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
-	8,  // 21: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
-	8,  // 22: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
-	8,  // 23: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
-	8,  // 24: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
-	8,  // 25: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
-	9,  // 26: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
-	9,  // 27: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
-	10, // 28: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
-	32, // 29: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
-	7,  // 30: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
-	7,  // 31: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
-	7,  // 32: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
-	7,  // 33: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
-	7,  // 34: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
-	7,  // 35: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
-	8,  // 36: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	7,  // 37: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	4,  // 38: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
-	55, // 39: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
-	1,  // 40: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
-	55, // 41: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
-	44, // 42: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
-	8,  // 43: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
-	8,  // 44: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
-	55, // 45: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
-	55, // 46: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
-	8,  // 47: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
-	11, // 48: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
-	13, // 49: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
-	15, // 50: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
-	17, // 51: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
-	19, // 52: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
-	21, // 53: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
-	23, // 54: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
-	47, // 55: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
-	25, // 56: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
-	27, // 57: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
-	29, // 58: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
-	31, // 59: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
-	34, // 60: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
-	36, // 61: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
-	38, // 62: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
-	40, // 63: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
-	42, // 64: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
-	45, // 65: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
-	49, // 66: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
-	51, // 67: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
-	53, // 68: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
-	12, // 69: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
-	14, // 70: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
-	16, // 71: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
-	18, // 72: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
-	20, // 73: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
-	22, // 74: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
-	24, // 75: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
-	48, // 76: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
-	26, // 77: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
-	28, // 78: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
-	30, // 79: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
-	33, // 80: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
-	35, // 81: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
-	37, // 82: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
-	39, // 83: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
-	41, // 84: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
-	43, // 85: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
-	46, // 86: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
-	50, // 87: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
-	52, // 88: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
-	54, // 89: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
-	69, // [69:90] is the sub-list for method output_type
-	48, // [48:69] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	57, // 14: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
+	55, // 15: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
+	57, // 16: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 17: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
+	57, // 18: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
+	56, // 19: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
+	8,  // 20: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
+	8,  // 21: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
+	1,  // 22: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
+	8,  // 23: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
+	8,  // 24: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
+	8,  // 25: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
+	8,  // 26: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
+	8,  // 27: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
+	9,  // 28: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
+	9,  // 29: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
+	10, // 30: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
+	32, // 31: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
+	7,  // 32: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
+	7,  // 33: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
+	7,  // 34: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
+	7,  // 35: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
+	7,  // 36: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
+	7,  // 37: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
+	8,  // 38: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	7,  // 39: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	4,  // 40: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
+	57, // 41: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
+	1,  // 42: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
+	57, // 43: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
+	44, // 44: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
+	8,  // 45: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
+	8,  // 46: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
+	57, // 47: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
+	57, // 48: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
+	8,  // 49: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
+	11, // 50: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
+	13, // 51: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
+	15, // 52: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
+	17, // 53: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
+	19, // 54: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
+	21, // 55: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
+	23, // 56: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
+	47, // 57: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
+	25, // 58: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
+	27, // 59: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
+	29, // 60: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
+	31, // 61: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
+	34, // 62: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
+	36, // 63: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
+	38, // 64: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
+	40, // 65: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
+	42, // 66: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
+	45, // 67: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
+	49, // 68: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
+	51, // 69: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
+	53, // 70: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
+	12, // 71: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
+	14, // 72: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
+	16, // 73: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
+	18, // 74: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
+	20, // 75: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
+	22, // 76: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
+	24, // 77: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
+	48, // 78: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
+	26, // 79: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
+	28, // 80: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
+	30, // 81: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
+	33, // 82: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
+	35, // 83: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
+	37, // 84: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
+	39, // 85: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
+	41, // 86: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
+	43, // 87: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
+	46, // 88: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
+	50, // 89: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
+	52, // 90: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
+	54, // 91: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
+	71, // [71:92] is the sub-list for method output_type
+	50, // [50:71] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_crm_task_v1_task_proto_init() }
@@ -4223,7 +4278,7 @@ func file_crm_task_v1_task_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_task_v1_task_proto_rawDesc), len(file_crm_task_v1_task_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   50,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
