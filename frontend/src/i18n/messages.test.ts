@@ -26,7 +26,7 @@ describe('server-made text', () => {
     expect(auditAction(ru, 'something.new')).toBe('something.new')
     expect(auditDetail(ru, { detailCode: 'wrong_password' })).toBe('Неверный пароль')
     expect(auditDetail(ru, { detailCode: 'task_step', detailParams: { number: 'T-000040', process: 'Монтаж' } })).toBe('T-000040, этап «Монтаж»')
-    expect(auditDetail(ru, { detailCode: 'user_changed', detailParams: { fields: 'displayName,roles', roles: 'viewer' } })).toBe('Изменено: имя, роли; роли: viewer')
+    expect(auditDetail(ru, { detailCode: 'user_changed', detailParams: { fields: 'displayName,roles', roles: 'viewer' } })).toBe('Изменено: имя, роли; роли: Наблюдатель')
     expect(auditDetail(translator('en'), { detailCode: 'user_changed', detailParams: { fields: 'password' } })).toBe('Changed: password')
     expect(auditDetail(ru, { detail: 'wrong password' })).toBe('wrong password')
   })

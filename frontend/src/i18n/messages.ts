@@ -37,19 +37,21 @@ export function auditAction(tr: Translator, action: string | undefined): string 
   return renderCode(tr, 'auditActions', action, undefined, action ?? '')
 }
 
-/** Changed user fields, named in the reader's language. */
-function fieldNames(tr: Translator, fields: string): string {
-  return fields
+/** A comma-separated list of names, each named from group when it is known there. */
+function names(tr: Translator, group: string, list: string): string {
+  return list
     .split(',')
+    .map((f) => f.trim())
     .filter(Boolean)
-    .map((f) => (tr.te(`auditFields.${f}`) ? tr.t(`auditFields.${f}`) : f))
+    .map((f) => (tr.te(`${group}.${f}`) ? tr.t(`${group}.${f}`) : f))
     .join(', ')
 }
 
 /** An audit entry's detail: its code and parameters, or the free text of older entries. */
 export function auditDetail(tr: Translator, e: Pick<AuditEvent, 'detail' | 'detailCode' | 'detailParams'>): string {
   const params = { ...(e.detailParams ?? {}) }
-  if (params.fields !== undefined) params.fields = fieldNames(tr, params.fields)
+  if (params.fields !== undefined) params.fields = names(tr, 'auditFields', params.fields)
+  if (params.roles !== undefined) params.roles = names(tr, 'roles.names', params.roles)
   const code = e.detailCode === 'user_changed' && params.roles ? 'user_changed_roles' : e.detailCode
   return renderCode(tr, 'auditDetails', code, params, e.detail ?? e.detailCode ?? '')
 }
