@@ -751,7 +751,7 @@ export default {
     updated: 'changed {when}',
     connectionRoute: 'No. 1 · connections',
     processCount: 'no processes | {n} process | {n} processes',
-    readonly: 'You may read routes; changing them needs the settings.write permission.',
+    readonly: 'You may read routes; admins and supervisors change them.',
     stale: 'Someone else saved a newer version of this route while you were editing.',
     reload: 'Load their version',
     save: 'Save as a new version',
