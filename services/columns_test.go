@@ -96,6 +96,8 @@ var notFromRequests = map[string]string{
 	"*.idempotency_keys.method":                 "the gRPC method's full name, from the code",
 	"*.idempotency_keys.idem_key":               "the Idempotency-Key header, refused past 128 printable ASCII characters (idempotency.Check)",
 	"*.idempotency_keys.hash":                   "a SHA-256 in hex",
+	"identity.audit_events.detail_code":         "AuditEvent.detail_code: at most 64 of a-z, 0-9, '.' and '_' (its pattern)",
+	"identity.audit_events.detail_params":       "AuditEvent.detail_params as a JSON object: at most 8 pairs of 32-character names and 200-character values",
 	"task.task_ids.reservation":                 "the create's Temporal update id: its name, the caller and the Idempotency-Key (128 at most)",
 	"contract.contract_ids.reservation":         "the create's Temporal update id: its name, the caller and the Idempotency-Key (128 at most)",
 	"customer.phones.number":                    "the normalised E.164 form is stored: + and at most 15 digits",

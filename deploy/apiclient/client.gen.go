@@ -456,8 +456,17 @@ type CrmIdentityV1AuditEvent struct {
 	ActorId       *string `json:"actorId,omitempty"`
 	ActorLogin    *string `json:"actorLogin,omitempty"`
 	ClientAddress *string `json:"clientAddress,omitempty"`
-	Detail        *string `json:"detail,omitempty"`
-	Id            *string `json:"id,omitempty"`
+
+	// Detail Free text: the whole detail of entries written before detail_code, or
+	// of those that have no code.
+	Detail *string `json:"detail,omitempty"`
+
+	// DetailCode What the server composed, as a code the reader's console renders in its
+	// language ("login.wrong_password", "task.step") and its named parameters
+	// ({"number": "T-000005", "process": "Монтаж"}). See docs/language.md.
+	DetailCode   *string            `json:"detailCode,omitempty"`
+	DetailParams *map[string]string `json:"detailParams,omitempty"`
+	Id           *string            `json:"id,omitempty"`
 
 	// Target What it was done to ("user:12", "task:40").
 	Target *string    `json:"target,omitempty"`
@@ -881,7 +890,14 @@ type CrmTaskV1Task struct {
 	StuckReason *string    `json:"stuckReason,omitempty"`
 	StuckSince  *time.Time `json:"stuckSince,omitempty"`
 	Title       *string    `json:"title,omitempty"`
-	UpdateTime  *time.Time `json:"updateTime,omitempty"`
+
+	// TitleCode Set when the title was composed by the server (a connection task's):
+	// a code the console renders in its reader's language and its named
+	// parameters; title holds it in the deployment's language. See
+	// docs/language.md.
+	TitleCode   *string            `json:"titleCode,omitempty"`
+	TitleParams *map[string]string `json:"titleParams,omitempty"`
+	UpdateTime  *time.Time         `json:"updateTime,omitempty"`
 
 	// WorkflowId Its Temporal workflow ("task-123").
 	WorkflowId *string `json:"workflowId,omitempty"`
@@ -908,8 +924,14 @@ type CrmTaskV1TaskEvent struct {
 	TaskId      *string `json:"taskId,omitempty"`
 
 	// Text The comment, the cancel reason or the close reason.
-	Text *string    `json:"text,omitempty"`
-	Time *time.Time `json:"time,omitempty"`
+	Text *string `json:"text,omitempty"`
+
+	// TextCode Set when the text was composed by the server: a code and its named
+	// parameters, rendered in the reader's language; text keeps the
+	// rendering in the deployment's language.
+	TextCode   *string            `json:"textCode,omitempty"`
+	TextParams *map[string]string `json:"textParams,omitempty"`
+	Time       *time.Time         `json:"time,omitempty"`
 }
 
 // CrmTaskV1TaskEventKind defines model for crm.task.v1.TaskEventKind.

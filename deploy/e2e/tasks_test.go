@@ -133,7 +133,7 @@ func TestTaskWorkflowsThroughTheWholeStack(t *testing.T) {
 	t.Run("connection task walks route No. 1 with a comment at each process and activates the contract", func(t *testing.T) {
 		w.t = t
 		contractID, tk := w.contract()
-		if tk.Kind != "TASK_KIND_CONNECTION" || tk.CurrentProcess.Name != "Sales check" || len(tk.Processes) != 5 || tk.WorkflowID != "task-"+tk.ID {
+		if tk.Kind != "TASK_KIND_CONNECTION" || tk.CurrentProcess.Name != "Проверка заявки" || len(tk.Processes) != 5 || tk.WorkflowID != "task-"+tk.ID {
 			t.Fatalf("connection task %+v", tk)
 		}
 		for i := range 5 {
@@ -150,7 +150,7 @@ func TestTaskWorkflowsThroughTheWholeStack(t *testing.T) {
 			} `json:"comments"`
 		}
 		w.admin.Must(http.MethodGet, "/api/v1/tasks/"+tk.ID+"/comments", nil, &comments)
-		want := []string{"Sales check", "Technical feasibility", "Installation", "Activation", "Quality call"}
+		want := []string{"Проверка заявки", "Техническая возможность", "Монтаж", "Активация", "Контрольный звонок"}
 		if len(comments.Comments) != 5 {
 			t.Fatalf("comments %+v", comments.Comments)
 		}

@@ -25,7 +25,7 @@ func TestConnectionWizard(t *testing.T) {
 			"requirements": map[string]any{"technology": "FTTB", "minSpeedMbps": 300},
 			"address":      "Lenina 5",
 		}, &out)
-		if out.Customer.ID == "" || out.Contract.Status != "CONTRACT_STATUS_PENDING" || out.Task.CurrentProcess.Name != "Sales check" || out.Task.ContractID != out.Contract.ID {
+		if out.Customer.ID == "" || out.Contract.Status != "CONTRACT_STATUS_PENDING" || out.Task.CurrentProcess.Name != "Проверка заявки" || out.Task.ContractID != out.Contract.ID {
 			t.Fatalf("wizard answered %+v", out)
 		}
 		var tariff struct {

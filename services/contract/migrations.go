@@ -7,6 +7,7 @@ import (
 
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
+	"github.com/telecomcrm/crm/services/platform/locale"
 )
 
 // migrations are the contract service's schema steps, oldest first. The
@@ -71,17 +72,12 @@ var migrations = []*database.Migration{
 				CreatedAt    int64
 				UpdatedAt    int64
 			}
-			const person, company = 1, 2
+			// The names are in the deployment's language (seed.go).
+			loc := locale.FromContext(tx.Statement.Context)
 			now := time.Now().UTC().UnixMicro()
-			rows := []tariff{
-				{Name: "Home 100", CustomerKind: person, Technology: "FTTB", SpeedMbps: 100, FeeMinor: 50000},
-				{Name: "Home 500", CustomerKind: person, Technology: "FTTB", SpeedMbps: 500, FeeMinor: 70000},
-				{Name: "Home GPON 1000", CustomerKind: person, Technology: "GPON", SpeedMbps: 1000, FeeMinor: 99000},
-				{Name: "Home DSL 20", CustomerKind: person, Technology: "XDSL", SpeedMbps: 20, FeeMinor: 35000},
-				{Name: "Home LTE 50", CustomerKind: person, Technology: "LTE", SpeedMbps: 50, FeeMinor: 45000},
-				{Name: "Business 200", CustomerKind: company, Technology: "FTTB", SpeedMbps: 200, FeeMinor: 250000},
-				{Name: "Business 1000", CustomerKind: company, Technology: "GPON", SpeedMbps: 1000, FeeMinor: 600000},
-				{Name: "Business DSL 50", CustomerKind: company, Technology: "XDSL", SpeedMbps: 50, FeeMinor: 150000},
+			rows := make([]tariff, 0, len(defaultTariffs))
+			for _, t := range defaultTariffs {
+				rows = append(rows, tariff{Name: t.name.In(loc), CustomerKind: t.customerKind, Technology: t.technology, SpeedMbps: t.speedMbps, FeeMinor: t.feeMinor})
 			}
 			for i := range rows {
 				rows[i].Currency, rows[i].Active, rows[i].Version = "RUB", true, 1

@@ -10,6 +10,7 @@ import (
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/micros"
+	"github.com/telecomcrm/crm/services/platform/locale"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 )
 
@@ -17,6 +18,7 @@ const (
 	maxAction = 64
 	maxTarget = 200
 	maxDetail = 1000
+	maxParam  = 200
 )
 
 // auditRow is one entry of the audit log: who did what, when and from
@@ -29,7 +31,37 @@ type auditRow struct {
 	Action        string
 	Target        string
 	ClientAddress string
-	Detail        string
+	// Detail is free text: all that entries written before the codes have.
+	Detail string
+	// DetailCode and DetailParams (a JSON object) are what the server
+	// composed, rendered by each reader's console in its language.
+	DetailCode   string
+	DetailParams string
+}
+
+// detail is what an entry says beyond its action: a code and its named
+// parameters (docs/language.md).
+type detail struct {
+	code   string
+	params map[string]string
+}
+
+// say makes a detail of a code and pairs of parameter names and values.
+func say(code string, pairs ...string) detail {
+	d := detail{code: code}
+	if len(pairs) > 0 {
+		d.params = make(map[string]string, len(pairs)/2)
+		for i := 0; i+1 < len(pairs); i += 2 {
+			d.params[pairs[i]] = clip(pairs[i+1], maxParam)
+		}
+	}
+	return d
+}
+
+// with sets the entry's detail.
+func (r auditRow) with(d detail) auditRow {
+	r.DetailCode, r.DetailParams = d.code, locale.EncodeParams(d.params)
+	return r
 }
 
 func (auditRow) TableName() string { return "audit_events" }
@@ -55,13 +87,13 @@ func (s *Server) writeAudit(ctx context.Context, ev auditRow) error {
 }
 
 // auditByCaller writes an entry for what the caller of the request did.
-func (s *Server) auditByCaller(ctx context.Context, action, target, detail string) {
+func (s *Server) auditByCaller(ctx context.Context, action, target string, d detail) {
 	p := caller(ctx)
 	login := p.Login
 	if p.IsService() {
 		login = "service:" + p.Service
 	}
-	s.audit(ctx, auditRow{ActorID: p.UserID, ActorLogin: login, Action: action, Target: target, ClientAddress: clientAddress(ctx), Detail: detail})
+	s.audit(ctx, auditRow{ActorID: p.UserID, ActorLogin: login, Action: action, Target: target, ClientAddress: clientAddress(ctx)}.with(d))
 }
 
 // validAction tells whether s is a dotted action name ("task.advance").
@@ -120,6 +152,8 @@ func (s *Server) ListAuditEvents(ctx context.Context, req *identityv1.ListAuditE
 			Target:        r.Target,
 			ClientAddress: r.ClientAddress,
 			Detail:        r.Detail,
+			DetailCode:    r.DetailCode,
+			DetailParams:  locale.DecodeParams(r.DetailParams),
 		})
 	}
 	return resp, nil
@@ -160,6 +194,7 @@ func (s *Server) RecordAuditEvent(ctx context.Context, req *identityv1.RecordAud
 	row := auditRow{
 		ActorID: ev.GetActorId(), ActorLogin: ev.GetActorLogin(), Action: action,
 		Target: ev.GetTarget(), ClientAddress: ev.GetClientAddress(), Detail: ev.GetDetail(),
+		DetailCode: ev.GetDetailCode(), DetailParams: locale.EncodeParams(ev.GetDetailParams()),
 	}
 	row.At = micros.FromProto(ev.GetTime())
 	if row.ActorLogin == "" && row.ActorID != 0 {

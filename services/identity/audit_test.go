@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -57,7 +58,8 @@ func TestAuditLogRecordsWhoDidWhatFromWhere(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := s.client.RecordAuditEvent(service(), &identityv1.RecordAuditEventRequest{Event: &identityv1.AuditEvent{
-		ActorId: u.GetId(), Action: "task.advance", Target: "task:40", ClientAddress: "192.0.2.9", Detail: "Installation → Activation",
+		ActorId: u.GetId(), Action: "task.advance", Target: "task:40", ClientAddress: "192.0.2.9",
+		DetailCode: "task_step", DetailParams: map[string]string{"number": "T-000040", "process": "Монтаж"},
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +77,30 @@ func TestAuditLogRecordsWhoDidWhatFromWhere(t *testing.T) {
 		}
 	}
 	task := all[0]
-	if task.GetAction() != "task.advance" || task.GetActorLogin() != "audited" || task.GetTarget() != "task:40" || task.GetClientAddress() != "192.0.2.9" {
+	if task.GetAction() != "task.advance" || task.GetActorLogin() != "audited" || task.GetTarget() != "task:40" || task.GetClientAddress() != "192.0.2.9" ||
+		task.GetDetailCode() != "task_step" || !maps.Equal(task.GetDetailParams(), map[string]string{"number": "T-000040", "process": "Монтаж"}) {
 		t.Fatalf("recorded event %v", task)
+	}
+	// What the service composed is a code and parameters, never prose.
+	codes := map[string]*identityv1.AuditEvent{}
+	for _, e := range all {
+		codes[e.GetAction()] = e
+		if e.GetDetail() != "" {
+			t.Errorf("%s carries free text %q", e.GetAction(), e.GetDetail())
+		}
+	}
+	for action, want := range map[string]struct {
+		code   string
+		params map[string]string
+	}{
+		"login.failure":   {"wrong_password", nil},
+		"group.create":    {"group_named", map[string]string{"name": "Audited"}},
+		"telegram.unlink": {"telegram_unlinked_blocked", nil},
+		"user.create":     {"user_created", map[string]string{"login": "audited", "roles": "viewer"}},
+	} {
+		if e := codes[action]; e.GetDetailCode() != want.code || !maps.Equal(e.GetDetailParams(), want.params) {
+			t.Errorf("%s: detail %q %v, want %q %v", action, e.GetDetailCode(), e.GetDetailParams(), want.code, want.params)
+		}
 	}
 	logins := s.auditEvents(admin, "login.", 0)
 	for _, e := range logins {

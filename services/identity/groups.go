@@ -205,7 +205,7 @@ func (s *Server) CreateGroup(ctx context.Context, req *identityv1.CreateGroupReq
 		}
 		return nil, err
 	}
-	s.auditByCaller(ctx, "group.create", groupTarget(row.ID), "name "+name)
+	s.auditByCaller(ctx, "group.create", groupTarget(row.ID), say("group_named", "name", name))
 	return &identityv1.CreateGroupResponse{Group: groupProto(&groupView{ID: row.ID, Name: row.Name, Description: row.Description})}, nil
 }
 
@@ -245,7 +245,7 @@ func (s *Server) AddGroupMember(ctx context.Context, req *identityv1.AddGroupMem
 		return nil, err
 	}
 	if added {
-		s.auditByCaller(ctx, "group.member.add", groupTarget(req.GetGroupId()), userTarget(req.GetUserId()))
+		s.auditByCaller(ctx, "group.member.add", groupTarget(req.GetGroupId()), say("member", "user", userTarget(req.GetUserId())))
 	}
 	return &identityv1.AddGroupMemberResponse{}, nil
 }
@@ -256,7 +256,7 @@ func (s *Server) RemoveGroupMember(ctx context.Context, req *identityv1.RemoveGr
 		return nil, err
 	}
 	if removed {
-		s.auditByCaller(ctx, "group.member.remove", groupTarget(req.GetGroupId()), userTarget(req.GetUserId()))
+		s.auditByCaller(ctx, "group.member.remove", groupTarget(req.GetGroupId()), say("member", "user", userTarget(req.GetUserId())))
 	}
 	return &identityv1.RemoveGroupMemberResponse{}, nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -14,6 +16,7 @@ import (
 
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
+	"github.com/telecomcrm/crm/services/platform/locale"
 )
 
 // seed is what the first start of an empty database needs beyond the
@@ -44,6 +47,7 @@ func migrations(sd *seed) []*database.Migration {
 		{ID: "0002_default_roles_groups_admin", Migrate: sd.migrateDefaults},
 		{ID: "0003_users_must_change_password", Migrate: sd.migrateMustChangePassword},
 		ledger.Migration("0004_idempotency_keys"),
+		{ID: "0005_audit_detail_code", Migrate: migrateAuditDetailCode},
 	}
 }
 
@@ -157,10 +161,8 @@ func migrateSchema(tx *gorm.DB) error {
 // migrateDefaults fills a new database: the permissions and roles of the
 // product's role table, the work groups and the first admin.
 //
-// The work groups get FIXED ids, in this order: 1 Sales, 2 Provisioning,
-// 3 Installers, 4 Billing, 5 Support, 6 Supervisors. Other services' default
-// data (the routes' processes of the task service) refer to these ids, so
-// they must never be renumbered.
+// The data, in every language, is in defaults.go; the work groups get the
+// FIXED ids written there.
 func (sd *seed) migrateDefaults(tx *gorm.DB) error {
 	type permission struct {
 		Name        string
@@ -205,56 +207,33 @@ func (sd *seed) migrateDefaults(tx *gorm.DB) error {
 		AddedAt int64
 	}
 	now := sd.now().UTC().UnixMicro()
+	loc := locale.FromContext(tx.Statement.Context)
 
-	permissions := []permission{
-		{Name: "customers.read", Description: "See customers and their phones"},
-		{Name: "customers.write", Description: "Register customers and change them and their phones"},
-		{Name: "contracts.read", Description: "See contracts"},
-		{Name: "contracts.write", Description: "Open contracts and connections"},
-		{Name: "tasks.read", Description: "See tasks, their comments and history"},
-		{Name: "tasks.create", Description: "Open service tasks on contracts"},
-		{Name: "tasks.work", Description: "Take, complete, return and comment tasks of one's own groups"},
-		{Name: "tasks.manage", Description: "Act on any task whatever its group; hear of SLA breaches"},
-		{Name: "settings.read", Description: "See routes, close rules, tariffs, groups and roles"},
-		{Name: "settings.write", Description: "Change routes, close rules, tariffs and groups"},
-		{Name: "users.manage", Description: "Create and change users and their roles; read the audit log"},
+	permissions := make([]permission, 0, len(defaultPermissions))
+	all := make([]string, 0, len(defaultPermissions))
+	for i, p := range defaultPermissions {
+		permissions = append(permissions, permission{Name: p.name, Description: p.description.In(loc), Position: int32(i + 1)})
+		all = append(all, p.name)
 	}
-	all := make([]string, 0, len(permissions))
-	for i := range permissions {
-		permissions[i].Position = int32(i + 1)
-		all = append(all, permissions[i].Name)
-	}
-	allBut := func(skip string) []string {
-		var out []string
-		for _, p := range all {
-			if p != skip {
-				out = append(out, p)
-			}
-		}
-		return out
-	}
-	roles := []struct {
+	type seededRole struct {
 		role
 		permissions []string
-	}{
-		{role{Name: "admin", Description: "Everything, including users and roles"}, all},
-		{role{Name: "supervisor", Description: "Everything but users: settings, queues, any task"}, allBut("users.manage")},
-		{role{Name: "operator", Description: "Front office: customers, contracts, opening and working tasks"},
-			[]string{"customers.read", "customers.write", "contracts.read", "contracts.write", "tasks.read", "tasks.create", "tasks.work", "settings.read"}},
-		{role{Name: "engineer", Description: "Works the tasks of their groups"},
-			[]string{"customers.read", "contracts.read", "tasks.read", "tasks.work", "settings.read"}},
-		{role{Name: "viewer", Description: "Reads customers, contracts and tasks"},
-			[]string{"customers.read", "contracts.read", "tasks.read", "settings.read"}},
 	}
-	groups := []workGroup{
-		{ID: 1, Name: "Sales", Description: "Front office: registers customers, opens contracts, checks new connections"},
-		{ID: 2, Name: "Provisioning", Description: "Checks technical feasibility and activates services"},
-		{ID: 3, Name: "Installers", Description: "Installs and repairs equipment at the customer's address"},
-		{ID: 4, Name: "Billing", Description: "Tariff changes, suspensions and disconnections"},
-		{ID: 5, Name: "Support", Description: "Quality calls and customer support"},
-		{ID: 6, Name: "Supervisors", Description: "Watches queues and SLA breaches"},
+	roles := make([]seededRole, 0, len(defaultRoles))
+	for _, r := range defaultRoles {
+		perms := r.permissions
+		switch {
+		case perms == nil:
+			perms = all
+		case len(perms) == 1 && strings.HasPrefix(perms[0], "-"):
+			perms = slices.DeleteFunc(slices.Clone(all), func(p string) bool { return p == perms[0][1:] })
+		}
+		roles = append(roles, seededRole{role{Name: r.name, Description: r.description.In(loc)}, perms})
 	}
-	const supervisorsGroup = 6
+	groups := make([]workGroup, 0, len(defaultGroups))
+	for _, g := range defaultGroups {
+		groups = append(groups, workGroup{ID: g.id, Name: g.name.In(loc), Description: g.description.In(loc)})
+	}
 
 	ins := func(table string, rows any) error {
 		return tx.Table(table).Clauses(clause.OnConflict{DoNothing: true}).Create(rows).Error
@@ -311,9 +290,10 @@ func (sd *seed) migrateDefaults(tx *gorm.DB) error {
 	if err != nil {
 		return err
 	}
+	name := defaultAdminName.In(loc)
 	admin := user{
-		Login: "admin", DisplayName: "Administrator", DisplayNameLower: "administrator",
-		PasswordHash: hash, Active: true, Language: "ru", CreatedAt: now, UpdatedAt: now,
+		Login: "admin", DisplayName: name, DisplayNameLower: lowerName(name),
+		PasswordHash: hash, Active: true, Language: loc, CreatedAt: now, UpdatedAt: now,
 	}
 	if err := tx.Table("users").Create(&admin).Error; err != nil {
 		return err
@@ -373,4 +353,18 @@ func writeSecretFile(path, data string) error {
 		return err
 	}
 	return f.Close()
+}
+
+// migrateAuditDetailCode lets an audit entry hold what the server composed
+// as a code and its parameters, rendered per reader (docs/language.md).
+func migrateAuditDetailCode(tx *gorm.DB) error {
+	for _, stmt := range []string{
+		`ALTER TABLE audit_events ADD COLUMN detail_code varchar(64) NOT NULL DEFAULT ''`,
+		`ALTER TABLE audit_events ADD COLUMN detail_params varchar(2000) NOT NULL DEFAULT ''`,
+	} {
+		if err := tx.Exec(stmt).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }

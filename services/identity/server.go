@@ -181,14 +181,14 @@ func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*iden
 	reason := ""
 	switch {
 	case u == nil:
-		reason = "unknown login"
+		reason = "unknown_login"
 	case !ok:
-		reason = "wrong password"
+		reason = "wrong_password"
 	case !u.Active:
-		reason = "user is deactivated"
+		reason = "user_deactivated"
 	}
 	if reason != "" {
-		ev := auditRow{Action: "login.failure", ActorLogin: attempted, ClientAddress: addr, Detail: reason}
+		ev := auditRow{Action: "login.failure", ActorLogin: attempted, ClientAddress: addr}.with(say(reason))
 		if u != nil {
 			ev.ActorID, ev.Target = u.ID, userTarget(u.ID)
 		}
@@ -409,7 +409,7 @@ func (s *Server) ChangePassword(ctx context.Context, req *identityv1.ChangePassw
 		s.logger(ctx).Error("a stored password hash is unreadable", "err", err)
 	}
 	if !ok {
-		s.audit(ctx, auditRow{Action: "password.change.failure", ActorID: u.ID, ActorLogin: u.Login, Target: userTarget(u.ID), ClientAddress: addr, Detail: "wrong current password"})
+		s.audit(ctx, auditRow{Action: "password.change.failure", ActorID: u.ID, ActorLogin: u.Login, Target: userTarget(u.ID), ClientAddress: addr}.with(say("wrong_current_password")))
 		return nil, fault.Field("currentPassword", "the current password is wrong")
 	}
 	if err := s.store.succeeded(ctx, u.Login, addr); err != nil {

@@ -188,11 +188,11 @@ func (s *Server) RedeemTelegramLink(ctx context.Context, req *identityv1.RedeemT
 	if err != nil {
 		return nil, err
 	}
-	detail := "chat linked"
+	linked := say("telegram_linked")
 	if username != "" {
-		detail += " (@" + username + ")"
+		linked = say("telegram_linked_as", "username", "@"+username)
 	}
-	s.audit(ctx, auditRow{Action: "telegram.link", ActorID: u.ID, ActorLogin: u.Login, Target: userTarget(u.ID), Detail: detail})
+	s.audit(ctx, auditRow{Action: "telegram.link", ActorID: u.ID, ActorLogin: u.Login, Target: userTarget(u.ID)}.with(linked))
 	return &identityv1.RedeemTelegramLinkResponse{UserId: u.ID, DisplayName: u.DisplayName, Language: u.Language}, nil
 }
 
@@ -217,7 +217,7 @@ func (s *Server) UnlinkTelegram(ctx context.Context, req *identityv1.UnlinkTeleg
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, auditRow{Action: "telegram.unlink", ActorID: owner.UserID, Target: userTarget(owner.UserID), Detail: "reason " + reason})
+	s.audit(ctx, auditRow{Action: "telegram.unlink", ActorID: owner.UserID, Target: userTarget(owner.UserID)}.with(say("telegram_unlinked_"+reason)))
 	return &identityv1.UnlinkTelegramResponse{}, nil
 }
 

@@ -88,7 +88,7 @@ func (s *Server) CreateUser(ctx context.Context, req *identityv1.CreateUserReque
 		}
 		return nil, err
 	}
-	s.auditByCaller(ctx, "user.create", userTarget(row.ID), fmt.Sprintf("login %s, roles %s", login, strings.Join(roles, ",")))
+	s.auditByCaller(ctx, "user.create", userTarget(row.ID), say("user_created", "login", login, "roles", strings.Join(roles, ", ")))
 	u, err := s.store.oneUser(ctx, row.ID)
 	if err != nil {
 		return nil, err
@@ -121,6 +121,7 @@ func (s *Server) UpdateUser(ctx context.Context, req *identityv1.UpdateUserReque
 	ch := userChange{cols: map[string]any{}}
 	var errs []fault.Violation
 	var changed []string
+	var newRoles string
 	deactivate, activate := false, false
 	for _, path := range paths {
 		switch path {
@@ -148,7 +149,8 @@ func (s *Server) UpdateUser(ctx context.Context, req *identityv1.UpdateUserReque
 			}
 			errs = append(errs, rv...)
 			ch.roles, ch.setRoles = roles, true
-			changed = append(changed, "roles "+strings.Join(roles, ","))
+			changed = append(changed, "roles")
+			newRoles = strings.Join(roles, ", ")
 		case "password":
 			if v := checkPassword("password", in.GetPassword()); v != nil {
 				errs = append(errs, *v)
@@ -185,12 +187,17 @@ func (s *Server) UpdateUser(ctx context.Context, req *identityv1.UpdateUserReque
 	target := userTarget(in.GetId())
 	switch {
 	case deactivate:
-		s.auditByCaller(ctx, "user.deactivate", target, strings.Join(changed, "; "))
+		s.auditByCaller(ctx, "user.deactivate", target, detail{})
 	case activate:
-		s.auditByCaller(ctx, "user.activate", target, strings.Join(changed, "; "))
+		s.auditByCaller(ctx, "user.activate", target, detail{})
 	}
 	if len(changed) > 0 {
-		s.auditByCaller(ctx, "user.update", target, "changed "+strings.Join(changed, "; "))
+		// fields: the changed fields' names, for the console to name.
+		d := say("user_changed", "fields", strings.Join(changed, ","))
+		if newRoles != "" {
+			d.params["roles"] = newRoles
+		}
+		s.auditByCaller(ctx, "user.update", target, d)
 	}
 	u, err := s.store.oneUser(ctx, in.GetId())
 	if err != nil {

@@ -25,16 +25,28 @@ func (r *taskRow) toProto() *taskv1.Task {
 	if r.Stuck {
 		t.StuckReason, t.StuckSince = r.StuckReason, micros.Proto(r.StuckAt)
 	}
+	if r.Kind == int32(taskv1.TaskKind_TASK_KIND_CONNECTION) {
+		if code, params, ok := titleMessage(r.Title); ok {
+			t.TitleCode, t.TitleParams = code, params
+		}
+	}
 	return t
 }
 
 func (e *eventRow) toProto() *taskv1.TaskEvent {
-	return &taskv1.TaskEvent{
+	ev := &taskv1.TaskEvent{
 		Id: e.ID, TaskId: e.TaskID, Kind: taskv1.TaskEventKind(e.Kind), Time: micros.Proto(e.At),
 		ActorId: e.ActorID, ActorName: e.ActorName, ProcessId: e.ProcessID, ProcessName: e.ProcessName,
 		FromProcessId: e.FromProcessID, FromProcessName: e.FromProcessName, Text: e.Text,
 		Resolution: e.Resolution, AssigneeId: e.AssigneeID, AssigneeName: e.AssigneeName,
 	}
+	// A creation's text is the task's title.
+	if e.Kind == int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED) {
+		if code, params, ok := titleMessage(e.Text); ok {
+			ev.TextCode, ev.TextParams = code, params
+		}
+	}
+	return ev
 }
 
 func (c *commentRow) toProto() *taskv1.Comment {

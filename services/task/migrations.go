@@ -8,6 +8,7 @@ import (
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
+	"github.com/telecomcrm/crm/services/platform/locale"
 )
 
 // migrations are the task service's schema steps, oldest first; the structs
@@ -104,7 +105,7 @@ var migrations = []*database.Migration{
 					return err
 				}
 			}
-			return seedRoutes(tx)
+			return seedRoutes(tx, locale.FromContext(tx.Statement.Context))
 		},
 	},
 	{

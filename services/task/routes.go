@@ -15,8 +15,8 @@ import (
 	"gorm.io/gorm"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
-	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/services/platform/locale"
 	"github.com/telecomcrm/crm/services/platform/micros"
 )
 
@@ -367,12 +367,14 @@ func checkRoute(in *taskv1.Route, connection bool, known []int64, groupExists fu
 	return def, nil
 }
 
-// seedActions gives the default routes their automatic processes: "Tariff
-// change" (route 3, when still a service route) ends by changing the
-// tariff chosen when the task was opened, as a new version; a "Resume"
-// route resumes a suspended contract.
+// seedActions gives the default routes their automatic processes, in the
+// deployment's language: "Tariff change" (route 3, when still a service
+// route) ends by changing the tariff chosen when the task was opened, as a
+// new version; "Resume" (route 6, seeded with a manual last process and the
+// route's RESUME effect, or made here for a database seeded before it)
+// resumes the contract in an automatic last process.
 func seedActions(tx *gorm.DB) error {
-	const sales, billing, day = 1, 4, 24 * 3600
+	loc := locale.FromContext(tx.Statement.Context)
 	contract, stuck := int32(taskv1.ActionKind_ACTION_KIND_CONTRACT), int32(taskv1.FailureRule_FAILURE_RULE_STUCK)
 	changeTariff := &actionDef{Kind: contract, Operation: int32(taskv1.ContractOperation_CONTRACT_OPERATION_CHANGE_TARIFF), OnFailure: stuck}
 	resume := &actionDef{Kind: contract, Operation: int32(taskv1.ContractOperation_CONTRACT_OPERATION_RESUME), OnFailure: stuck}
@@ -382,34 +384,62 @@ func seedActions(tx *gorm.DB) error {
 		err := tx.Table("process_ids").Create(&p).Error
 		return p.ID, err
 	}
-	var r routeRow
-	if err := tx.Table("routes").Where("id = 3 AND connection = ?", false).Take(&r).Error; err == nil {
-		var v routeVersionRow
-		if err := tx.Table("route_versions").Take(&v, "route_id = ? AND version = ?", r.ID, r.Version).Error; err != nil {
+	// newVersion writes def as the route's next version.
+	newVersion := func(r routeRow, def routeDef) error {
+		raw, _ := json.Marshal(def)
+		if err := tx.Table("route_versions").Create(&routeVersionRow{RouteID: r.ID, Version: r.Version + 1, Definition: string(raw), CreatedAt: now}).Error; err != nil {
 			return err
 		}
+		return tx.Table("routes").Where("id = ?", r.ID).Updates(map[string]any{"version": r.Version + 1, "contract_effect": def.Effect, "updated_at": now}).Error
+	}
+	current := func(r routeRow) (routeDef, error) {
+		var v routeVersionRow
 		var def routeDef
-		if err := json.Unmarshal([]byte(v.Definition), &def); err != nil {
+		if err := tx.Table("route_versions").Take(&v, "route_id = ? AND version = ?", r.ID, r.Version).Error; err != nil {
+			return def, err
+		}
+		err := json.Unmarshal([]byte(v.Definition), &def)
+		def.Actions = append(def.Actions, make([]*actionDef, len(def.Processes)-len(def.Actions))...)
+		return def, err
+	}
+	var r routeRow
+	if err := tx.Table("routes").Where("id = 3 AND connection = ?", false).Take(&r).Error; err == nil {
+		def, err := current(r)
+		if err != nil {
 			return err
 		}
 		id, err := addProcess(r.ID)
 		if err != nil {
 			return err
 		}
-		def.Actions = append(def.Actions, make([]*actionDef, len(def.Processes)-len(def.Actions))...)
-		def.Processes = append(def.Processes, processDef{ID: id, Name: "Tariff change", GroupID: billing})
+		name := locale.Text{RU: "Смена тарифа в договоре", EN: "Tariff change"}.In(loc)
+		def.Processes = append(def.Processes, processDef{ID: id, Name: name, GroupID: seedBilling})
 		def.Actions = append(def.Actions, changeTariff)
-		raw, _ := json.Marshal(def)
-		if err := tx.Table("route_versions").Create(&routeVersionRow{RouteID: r.ID, Version: r.Version + 1, Definition: string(raw), CreatedAt: now}).Error; err != nil {
-			return err
-		}
-		if err := tx.Table("routes").Where("id = ?", r.ID).Updates(map[string]any{"version": r.Version + 1, "updated_at": now}).Error; err != nil {
+		if err := newVersion(r, def); err != nil {
 			return err
 		}
 	} else if !errors.Is(err, gorm.ErrRecordNotFound) {
 		return err
 	}
-	row := routeRow{Name: "Resume", Description: "A suspended contract resumes its service.", Version: 1, ContractEffect: int32(taskv1.ContractEffect_CONTRACT_EFFECT_NONE), UpdatedAt: now}
+	// a fresh row: GORM adds a filled primary key to the conditions
+	r = routeRow{}
+	err := tx.Table("routes").Where("id = 6 AND connection = ? AND contract_effect = ?", false, int32(taskv1.ContractEffect_CONTRACT_EFFECT_RESUME)).Take(&r).Error
+	switch {
+	case err == nil:
+		// the seeded route: its last process resumes the contract instead
+		// of the route's effect at its end
+		def, err := current(r)
+		if err != nil || len(def.Processes) == 0 {
+			return err
+		}
+		def.Effect = int32(taskv1.ContractEffect_CONTRACT_EFFECT_NONE)
+		def.Actions[len(def.Actions)-1] = resume
+		return newVersion(r, def)
+	case !errors.Is(err, gorm.ErrRecordNotFound):
+		return err
+	}
+	row := routeRow{Name: locale.Text{RU: "Возобновление", EN: "Resume"}.In(loc), Description: locale.Text{RU: "Приостановленный договор снова обслуживается.", EN: "A suspended contract resumes its service."}.In(loc),
+		Version: 1, ContractEffect: int32(taskv1.ContractEffect_CONTRACT_EFFECT_NONE), UpdatedAt: now}
 	if err := tx.Table("routes").Create(&row).Error; err != nil {
 		return err
 	}
@@ -422,69 +452,11 @@ func seedActions(tx *gorm.DB) error {
 		return err
 	}
 	def := routeDef{Name: row.Name, Description: row.Description, Effect: row.ContractEffect, Processes: []processDef{
-		{ID: check, Name: "Request check", GroupID: sales, SLASeconds: day}, {ID: act, Name: "Service resumed", GroupID: billing},
+		{ID: check, Name: locale.Text{RU: "Проверка заявки", EN: "Request check"}.In(loc), GroupID: seedSales, SLASeconds: 24 * 3600},
+		{ID: act, Name: locale.Text{RU: "Возобновление в биллинге", EN: "Billing resumption"}.In(loc), GroupID: seedBilling},
 	}, Actions: []*actionDef{nil, resume}}
 	raw, _ := json.Marshal(def)
 	return tx.Table("route_versions").Create(&routeVersionRow{RouteID: row.ID, Version: 1, Definition: string(raw), CreatedAt: now}).Error
-}
-
-// seedRoutes writes the default routes of a new database: route No. 1 for
-// connections and the service routes. Group ids are the identity service's
-// default groups: 1 Sales, 2 Provisioning, 3 Installers, 4 Billing,
-// 5 Support, 6 Supervisors.
-func seedRoutes(tx *gorm.DB) error {
-	const (
-		sales, provisioning, installers, billing, support = 1, 2, 3, 4, 5
-		hour                                              = 3600
-		day                                               = 24 * hour
-	)
-	closed, cancelled := int32(taskv1.TaskState_TASK_STATE_CLOSED), int32(taskv1.TaskState_TASK_STATE_CANCELLED)
-	resolution, idle := int32(taskv1.CloseRuleKind_CLOSE_RULE_KIND_RESOLUTION), int32(taskv1.CloseRuleKind_CLOSE_RULE_KIND_IDLE)
-	routes := []struct {
-		id         int64
-		connection bool
-		def        routeDef
-	}{
-		{1, true, routeDef{Name: "New connection", Description: "Every new contract's connection task.", Effect: int32(taskv1.ContractEffect_CONTRACT_EFFECT_ACTIVATE),
-			Processes: []processDef{{1, "Sales check", sales, day}, {2, "Technical feasibility", provisioning, 2 * day}, {3, "Installation", installers, 3 * day}, {4, "Activation", provisioning, day}, {5, "Quality call", support, 2 * day}},
-			Rules:     []ruleDef{{Kind: resolution, Resolution: "customer_refused", Outcome: cancelled}, {Kind: resolution, Resolution: "not_feasible", Outcome: cancelled}}}},
-		{2, false, routeDef{Name: "Repair", Description: "A fault on a working connection.", Effect: int32(taskv1.ContractEffect_CONTRACT_EFFECT_NONE),
-			Processes: []processDef{{6, "Diagnostics", support, 4 * hour}, {7, "Field repair", installers, day}, {8, "Confirmation", support, 0}},
-			Rules:     []ruleDef{{Kind: idle, ProcessID: 8, IdleSeconds: 72 * hour, Outcome: closed}}}},
-		{3, false, routeDef{Name: "Tariff change", Effect: int32(taskv1.ContractEffect_CONTRACT_EFFECT_NONE),
-			Processes: []processDef{{9, "Request check", sales, day}, {10, "Billing change", billing, day}},
-			Rules:     []ruleDef{{Kind: resolution, Resolution: "rejected", Outcome: cancelled}}}},
-		{4, false, routeDef{Name: "Suspension", Effect: int32(taskv1.ContractEffect_CONTRACT_EFFECT_SUSPEND),
-			Processes: []processDef{{11, "Request check", sales, day}, {12, "Billing suspension", billing, day}}}},
-		{5, false, routeDef{Name: "Disconnection", Effect: int32(taskv1.ContractEffect_CONTRACT_EFFECT_TERMINATE),
-			Processes: []processDef{{13, "Retention call", sales, 2 * day}, {14, "Final billing", billing, 2 * day}, {15, "Equipment pickup", installers, 5 * day}},
-			Rules:     []ruleDef{{Kind: resolution, ProcessID: 13, Resolution: "retained", Outcome: cancelled}}}},
-	}
-	now := time.Now().UTC().UnixMicro()
-	for _, r := range routes {
-		row := routeRow{ID: r.id, Name: r.def.Name, Description: r.def.Description, Version: 1, Connection: r.connection, ContractEffect: r.def.Effect, UpdatedAt: now}
-		if err := tx.Table("routes").Create(&row).Error; err != nil {
-			return err
-		}
-		for _, p := range r.def.Processes {
-			if err := tx.Table("process_ids").Create(&processIDRow{ID: p.ID, RouteID: r.id}).Error; err != nil {
-				return err
-			}
-		}
-		raw, _ := json.Marshal(r.def)
-		if err := tx.Table("route_versions").Create(&routeVersionRow{RouteID: r.id, Version: 1, Definition: string(raw), CreatedAt: now}).Error; err != nil {
-			return err
-		}
-	}
-	if database.IsPostgres(tx) {
-		// explicit ids do not move PostgreSQL's sequences
-		for _, t := range []string{"routes", "process_ids"} {
-			if err := tx.Exec(fmt.Sprintf(`SELECT setval(pg_get_serial_sequence('%s', 'id'), (SELECT max(id) FROM %s))`, t, t)).Error; err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // checkAction validates a process's kind and action: nil for a manual

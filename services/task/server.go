@@ -3,7 +3,6 @@ package task
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -54,6 +53,8 @@ type Server struct {
 	identity  identityv1.IdentityServiceClient
 	notices   *forwarder
 	log       *slog.Logger
+	// locale is the deployment's language, of the titles it composes.
+	locale string
 }
 
 func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) (*taskv1.CreateTaskResponse, error) {
@@ -108,7 +109,7 @@ func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) 
 	if err != nil {
 		return nil, createError(err)
 	}
-	s.audit(ctx, "task.create", "task:"+strconv.FormatInt(t.GetId(), 10), t.GetNumber()+" on route "+def.Name)
+	s.audit(ctx, "task.create", "task:"+strconv.FormatInt(t.GetId(), 10), "task_created", "number", t.GetNumber(), "route", def.Name)
 	return &taskv1.CreateTaskResponse{Task: s.withProcesses(ctx, t)}, nil
 }
 
@@ -297,7 +298,7 @@ func (s *Server) command(ctx context.Context, id int64, update string, arg any) 
 		return wftask.Step{}, commandError(row, err)
 	}
 	s.notices.kick()
-	s.audit(ctx, "task."+update, "task:"+strconv.FormatInt(id, 10), row.Number+" in "+row.ProcessName)
+	s.audit(ctx, "task."+update, "task:"+strconv.FormatInt(id, 10), "task_step", "number", row.Number, "process", row.ProcessName)
 	return step, nil
 }
 
@@ -546,7 +547,7 @@ func (s *Server) CreateRoute(ctx context.Context, req *taskv1.CreateRouteRequest
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "route.create", "route:"+strconv.FormatInt(r.GetId(), 10), r.GetName())
+	s.audit(ctx, "route.create", "route:"+strconv.FormatInt(r.GetId(), 10), "route_named", "name", r.GetName())
 	return &taskv1.CreateRouteResponse{Route: r}, nil
 }
 
@@ -567,7 +568,7 @@ func (s *Server) UpdateRoute(ctx context.Context, req *taskv1.UpdateRouteRequest
 	if err != nil {
 		return nil, err
 	}
-	s.audit(ctx, "route.update", "route:"+strconv.FormatInt(r.GetId(), 10), fmt.Sprintf("%s, version %d", r.GetName(), r.GetVersion()))
+	s.audit(ctx, "route.update", "route:"+strconv.FormatInt(r.GetId(), 10), "route_version", "name", r.GetName(), "version", strconv.Itoa(int(r.GetVersion())))
 	return &taskv1.UpdateRouteResponse{Route: r}, nil
 }
 
@@ -595,7 +596,7 @@ func (s *Server) CreateConnectionTask(ctx context.Context, req *taskv1.CreateCon
 	}
 	cid := contract.GetId()
 	row, existed, err := s.store.create(ctx, newTask{row: taskRow{
-		Kind: int32(taskv1.TaskKind_TASK_KIND_CONNECTION), Title: "Connect " + contract.GetNumber(),
+		Kind: int32(taskv1.TaskKind_TASK_KIND_CONNECTION), Title: connectionTitle(s.locale, contract.GetNumber()),
 		Description: contract.GetAddress(), RouteID: route.ID, RouteVersion: route.Version, RouteName: def.Name,
 		ContractID: cid, ContractNumber: contract.GetNumber(), CustomerID: contract.GetCustomerId(),
 		CustomerName: s.customerName(ctx, contract.GetCustomerId()), CreatedBy: req.GetCreatedBy(),
@@ -675,7 +676,7 @@ func (s *Server) RetryTask(ctx context.Context, req *taskv1.RetryTaskRequest) (*
 		}
 		return nil, commandError(row, err)
 	}
-	s.audit(ctx, "task.retry", "task:"+strconv.FormatInt(row.ID, 10), row.Number)
+	s.audit(ctx, "task.retry", "task:"+strconv.FormatInt(row.ID, 10), "task_number", "number", row.Number)
 	return &taskv1.RetryTaskResponse{Task: s.respond(ctx, wftask.Step{Task: row.toProto()})}, nil
 }
 

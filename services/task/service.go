@@ -20,6 +20,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/bootstrap"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
+	"github.com/telecomcrm/crm/services/platform/locale"
 	"github.com/telecomcrm/crm/services/platform/metrics"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
@@ -42,6 +43,9 @@ type Deps struct {
 	Customers customerv1.CustomerServiceClient
 	Identity  identityv1.IdentityServiceClient
 	Notifier  notifierv1.NotifierServiceClient
+	// Locale is the deployment's language (CRM_LOCALE), of the titles the
+	// service composes; unset is Russian.
+	Locale string
 }
 
 // OpenDB opens and migrates the service's store.
@@ -58,7 +62,7 @@ func NewServer(db *gorm.DB, key []byte, d Deps, log *slog.Logger) *Server {
 	return &Server{
 		store: st, routes: routes, pages: pagetoken.New(key), flows: d.Flows,
 		contracts: d.Contracts, customers: d.Customers, identity: d.Identity,
-		notices: newForwarder(st, d.Notifier, log), log: log,
+		notices: newForwarder(st, d.Notifier, log), log: log, locale: locale.Normal(d.Locale),
 	}
 }
 
@@ -89,6 +93,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			Customers: customerv1.NewCustomerServiceClient(c["customer"]),
 			Identity:  identityv1.NewIdentityServiceClient(c["identity"]),
 			Notifier:  notifierv1.NewNotifierServiceClient(c["notifier"]),
+			Locale:    cfg.Locale,
 		}, log)
 		stuck := newStuckCollector(srv.store.countStuck, log)
 		if err := metrics.Default().Register(stuck); err != nil {

@@ -24,6 +24,7 @@ export const LIMITS = {
     target: { maxLength: 200 },
     clientAddress: { maxLength: 100 },
     detail: { maxLength: 1000 },
+    detailCode: { maxLength: 64 },
   },
   AuthenticateRequest: {
     accessToken: { maxLength: 256 },

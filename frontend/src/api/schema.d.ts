@@ -870,7 +870,20 @@ export interface components {
             actorId?: string;
             actorLogin?: string;
             clientAddress?: string;
+            /**
+             * @description Free text: the whole detail of entries written before detail_code, or
+             *     of those that have no code.
+             */
             detail?: string;
+            /**
+             * @description What the server composed, as a code the reader's console renders in its
+             *     language ("login.wrong_password", "task.step") and its named parameters
+             *     ({"number": "T-000005", "process": "Монтаж"}). See docs/language.md.
+             */
+            detailCode?: string;
+            detailParams?: {
+                [key: string]: string;
+            };
             /** Format: int64 */
             id?: string;
             /** @description What it was done to ("user:12", "task:40"). */
@@ -1293,6 +1306,16 @@ export interface components {
             /** Format: date-time */
             stuckSince?: string;
             title?: string;
+            /**
+             * @description Set when the title was composed by the server (a connection task's):
+             *     a code the console renders in its reader's language and its named
+             *     parameters; title holds it in the deployment's language. See
+             *     docs/language.md.
+             */
+            titleCode?: string;
+            titleParams?: {
+                [key: string]: string;
+            };
             /** Format: date-time */
             updateTime?: string;
             /** @description Its Temporal workflow ("task-123"). */
@@ -1328,6 +1351,15 @@ export interface components {
             taskId?: string;
             /** @description The comment, the cancel reason or the close reason. */
             text?: string;
+            /**
+             * @description Set when the text was composed by the server: a code and its named
+             *     parameters, rendered in the reader's language; text keeps the
+             *     rendering in the deployment's language.
+             */
+            textCode?: string;
+            textParams?: {
+                [key: string]: string;
+            };
             /** Format: date-time */
             time?: string;
         };

@@ -31,6 +31,10 @@ type Common struct {
 	// OTelEndpoint, when set, switches tracing on: the OTLP/gRPC collector
 	// spans are sent to (host:port, or an http(s):// URL).
 	OTelEndpoint string `env:"CRM_OTEL_ENDPOINT"`
+	// Locale is the deployment's language: the one default data (groups,
+	// routes, tariffs) is written in on a new database, and the one text
+	// composed for no particular reader is rendered in: ru or en.
+	Locale string `env:"CRM_LOCALE" envDefault:"ru"`
 
 	Endpoints Endpoints
 	Temporal  Temporal
@@ -84,6 +88,11 @@ func (c *Common) resolve() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("configuration: CRM_LOG_FORMAT must be text or json, not %q", c.LogFormat)
+	}
+	switch c.Locale {
+	case "ru", "en":
+	default:
+		return fmt.Errorf("configuration: CRM_LOCALE must be ru or en, not %q", c.Locale)
 	}
 	for _, e := range []struct {
 		addr *string

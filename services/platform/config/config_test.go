@@ -31,3 +31,25 @@ func TestObservabilityIsOffUnlessConfigured(t *testing.T) {
 		t.Fatalf("metrics %q, otel %q: want both off", c.MetricsAddr, c.OTelEndpoint)
 	}
 }
+
+func TestLocaleIsRussianUnlessConfigured(t *testing.T) {
+	t.Setenv("CRM_DATA_DIR", t.TempDir())
+	for _, tc := range []struct{ env, want string }{{"", "ru"}, {"en", "en"}, {"ru", "ru"}} {
+		if tc.env == "" {
+			t.Setenv("CRM_LOCALE", "")
+		} else {
+			t.Setenv("CRM_LOCALE", tc.env)
+		}
+		c, err := Load[probe]()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Locale != tc.want {
+			t.Fatalf("CRM_LOCALE=%q gave %q, want %q", tc.env, c.Locale, tc.want)
+		}
+	}
+	t.Setenv("CRM_LOCALE", "de")
+	if _, err := Load[probe](); err == nil {
+		t.Fatal("CRM_LOCALE=de was accepted")
+	}
+}

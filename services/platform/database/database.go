@@ -22,6 +22,7 @@ import (
 	"gorm.io/gorm/logger"
 
 	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/locale"
 )
 
 // Migration is one versioned schema step; its ID orders it ("0001_customers").
@@ -53,7 +54,8 @@ func Open(ctx context.Context, c config.Common, service string, log *slog.Logger
 	if err := translateRefusals(db); err != nil {
 		return nil, err
 	}
-	if err := Migrate(ctx, db, service, migrations); err != nil {
+	// A seed step writes default data in the deployment's language.
+	if err := Migrate(locale.WithContext(ctx, c.Locale), db, service, migrations); err != nil {
 		return nil, err
 	}
 	log.Debug("database ready", "service", service, "dialect", db.Dialector.Name())

@@ -44,7 +44,9 @@ func Logger() *slog.Logger {
 // database dropped when the test ends.
 func Common(t testing.TB) config.Common {
 	t.Helper()
-	c := config.Common{DataDir: t.TempDir(), LogLevel: slog.LevelDebug, LogFormat: "text"}
+	// The services' tests read the default data in English; the Russian
+	// seed has tests of its own.
+	c := config.Common{DataDir: t.TempDir(), LogLevel: slog.LevelDebug, LogFormat: "text", Locale: "en"}
 	if admin := os.Getenv(PostgresEnv); admin != "" {
 		c.DatabaseURL = FreshDatabase(t, admin)
 	}

@@ -2879,7 +2879,14 @@ type AuditEvent struct {
 	// What it was done to ("user:12", "task:40").
 	Target        string `protobuf:"bytes,6,opt,name=target,proto3" json:"target,omitempty"`
 	ClientAddress string `protobuf:"bytes,7,opt,name=client_address,json=clientAddress,proto3" json:"client_address,omitempty"`
-	Detail        string `protobuf:"bytes,8,opt,name=detail,proto3" json:"detail,omitempty"`
+	// Free text: the whole detail of entries written before detail_code, or
+	// of those that have no code.
+	Detail string `protobuf:"bytes,8,opt,name=detail,proto3" json:"detail,omitempty"`
+	// What the server composed, as a code the reader's console renders in its
+	// language ("login.wrong_password", "task.step") and its named parameters
+	// ({"number": "T-000005", "process": "Монтаж"}). See docs/language.md.
+	DetailCode    string            `protobuf:"bytes,9,opt,name=detail_code,json=detailCode,proto3" json:"detail_code,omitempty"`
+	DetailParams  map[string]string `protobuf:"bytes,10,rep,name=detail_params,json=detailParams,proto3" json:"detail_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2968,6 +2975,20 @@ func (x *AuditEvent) GetDetail() string {
 		return x.Detail
 	}
 	return ""
+}
+
+func (x *AuditEvent) GetDetailCode() string {
+	if x != nil {
+		return x.DetailCode
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetDetailParams() map[string]string {
+	if x != nil {
+		return x.DetailParams
+	}
+	return nil
 }
 
 type ListAuditEventsRequest struct {
@@ -3355,7 +3376,7 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12\x1a\n" +
 	"\blanguage\x18\x04 \x01(\tR\blanguage\x12 \n" +
 	"\vpermissions\x18\x05 \x03(\tR\vpermissions\x12\x1b\n" +
-	"\tgroup_ids\x18\x06 \x03(\x03R\bgroupIds\"\xcc\x02\n" +
+	"\tgroup_ids\x18\x06 \x03(\x03R\bgroupIds\"\xcb\x04\n" +
 	"\n" +
 	"AuditEvent\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x02id\x12.\n" +
@@ -3366,7 +3387,14 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\x06action\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18@R\x06action\x12$\n" +
 	"\x06target\x18\x06 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x06target\x122\n" +
 	"\x0eclient_address\x18\a \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\rclientAddress\x12$\n" +
-	"\x06detail\x18\b \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xe8\aR\x06detail\"\xc4\x01\n" +
+	"\x06detail\x18\b \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xe8\aR\x06detail\x127\n" +
+	"\vdetail_code\x18\t \x01(\tB\x16\xbaH\x13r\x11\x18@2\r^[a-z0-9._]*$R\n" +
+	"detailCode\x12\x82\x01\n" +
+	"\rdetail_params\x18\n" +
+	" \x03(\v2-.crm.identity.v1.AuditEvent.DetailParamsEntryB.\xbaH+\x9a\x01(\x10\b\"\x19r\x17\x10\x01\x18 2\x11^[a-z][a-z0-9_]*$*\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\fdetailParams\x1a?\n" +
+	"\x11DetailParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc4\x01\n" +
 	"\x16ListAuditEventsRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\bpageSize\x12+\n" +
@@ -3436,7 +3464,7 @@ func file_crm_identity_v1_identity_proto_rawDescGZIP() []byte {
 	return file_crm_identity_v1_identity_proto_rawDescData
 }
 
-var file_crm_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_crm_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
 var file_crm_identity_v1_identity_proto_goTypes = []any{
 	(*User)(nil),                        // 0: crm.identity.v1.User
 	(*Role)(nil),                        // 1: crm.identity.v1.Role
@@ -3497,26 +3525,27 @@ var file_crm_identity_v1_identity_proto_goTypes = []any{
 	(*ListAuditEventsResponse)(nil),     // 56: crm.identity.v1.ListAuditEventsResponse
 	(*RecordAuditEventRequest)(nil),     // 57: crm.identity.v1.RecordAuditEventRequest
 	(*RecordAuditEventResponse)(nil),    // 58: crm.identity.v1.RecordAuditEventResponse
-	(*timestamppb.Timestamp)(nil),       // 59: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),       // 60: google.protobuf.FieldMask
+	nil,                                 // 59: crm.identity.v1.AuditEvent.DetailParamsEntry
+	(*timestamppb.Timestamp)(nil),       // 60: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),       // 61: google.protobuf.FieldMask
 }
 var file_crm_identity_v1_identity_proto_depIdxs = []int32{
-	59, // 0: crm.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
-	59, // 1: crm.identity.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
+	60, // 0: crm.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
+	60, // 1: crm.identity.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 2: crm.identity.v1.LoginResponse.user:type_name -> crm.identity.v1.User
 	0,  // 3: crm.identity.v1.GetMeResponse.user:type_name -> crm.identity.v1.User
 	3,  // 4: crm.identity.v1.GetMeResponse.groups:type_name -> crm.identity.v1.Group
 	4,  // 5: crm.identity.v1.GetMeResponse.profile:type_name -> crm.identity.v1.Profile
 	4,  // 6: crm.identity.v1.UpdateProfileRequest.profile:type_name -> crm.identity.v1.Profile
-	60, // 7: crm.identity.v1.UpdateProfileRequest.update_mask:type_name -> google.protobuf.FieldMask
+	61, // 7: crm.identity.v1.UpdateProfileRequest.update_mask:type_name -> google.protobuf.FieldMask
 	4,  // 8: crm.identity.v1.UpdateProfileResponse.profile:type_name -> crm.identity.v1.Profile
-	59, // 9: crm.identity.v1.AuthenticateResponse.expires_at:type_name -> google.protobuf.Timestamp
+	60, // 9: crm.identity.v1.AuthenticateResponse.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 10: crm.identity.v1.ListUsersResponse.users:type_name -> crm.identity.v1.User
 	0,  // 11: crm.identity.v1.CreateUserRequest.user:type_name -> crm.identity.v1.User
 	0,  // 12: crm.identity.v1.CreateUserResponse.user:type_name -> crm.identity.v1.User
 	0,  // 13: crm.identity.v1.GetUserResponse.user:type_name -> crm.identity.v1.User
 	0,  // 14: crm.identity.v1.UpdateUserRequest.user:type_name -> crm.identity.v1.User
-	60, // 15: crm.identity.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	61, // 15: crm.identity.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
 	0,  // 16: crm.identity.v1.UpdateUserResponse.user:type_name -> crm.identity.v1.User
 	1,  // 17: crm.identity.v1.ListRolesResponse.roles:type_name -> crm.identity.v1.Role
 	2,  // 18: crm.identity.v1.ListPermissionsResponse.permissions:type_name -> crm.identity.v1.Permission
@@ -3526,67 +3555,68 @@ var file_crm_identity_v1_identity_proto_depIdxs = []int32{
 	3,  // 22: crm.identity.v1.GetGroupResponse.group:type_name -> crm.identity.v1.Group
 	0,  // 23: crm.identity.v1.ListGroupMembersResponse.members:type_name -> crm.identity.v1.User
 	43, // 24: crm.identity.v1.ListRecipientsResponse.recipients:type_name -> crm.identity.v1.Recipient
-	59, // 25: crm.identity.v1.CreateTelegramLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
-	59, // 26: crm.identity.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	54, // 27: crm.identity.v1.ListAuditEventsResponse.audit_events:type_name -> crm.identity.v1.AuditEvent
-	54, // 28: crm.identity.v1.RecordAuditEventRequest.event:type_name -> crm.identity.v1.AuditEvent
-	5,  // 29: crm.identity.v1.IdentityService.Login:input_type -> crm.identity.v1.LoginRequest
-	7,  // 30: crm.identity.v1.IdentityService.Logout:input_type -> crm.identity.v1.LogoutRequest
-	9,  // 31: crm.identity.v1.IdentityService.GetMe:input_type -> crm.identity.v1.GetMeRequest
-	11, // 32: crm.identity.v1.IdentityService.ChangePassword:input_type -> crm.identity.v1.ChangePasswordRequest
-	13, // 33: crm.identity.v1.IdentityService.UpdateProfile:input_type -> crm.identity.v1.UpdateProfileRequest
-	15, // 34: crm.identity.v1.IdentityService.Authenticate:input_type -> crm.identity.v1.AuthenticateRequest
-	17, // 35: crm.identity.v1.IdentityService.ListUsers:input_type -> crm.identity.v1.ListUsersRequest
-	19, // 36: crm.identity.v1.IdentityService.CreateUser:input_type -> crm.identity.v1.CreateUserRequest
-	21, // 37: crm.identity.v1.IdentityService.GetUser:input_type -> crm.identity.v1.GetUserRequest
-	23, // 38: crm.identity.v1.IdentityService.UpdateUser:input_type -> crm.identity.v1.UpdateUserRequest
-	25, // 39: crm.identity.v1.IdentityService.ListRoles:input_type -> crm.identity.v1.ListRolesRequest
-	27, // 40: crm.identity.v1.IdentityService.ListPermissions:input_type -> crm.identity.v1.ListPermissionsRequest
-	29, // 41: crm.identity.v1.IdentityService.ListGroups:input_type -> crm.identity.v1.ListGroupsRequest
-	31, // 42: crm.identity.v1.IdentityService.CreateGroup:input_type -> crm.identity.v1.CreateGroupRequest
-	33, // 43: crm.identity.v1.IdentityService.GetGroup:input_type -> crm.identity.v1.GetGroupRequest
-	35, // 44: crm.identity.v1.IdentityService.ListGroupMembers:input_type -> crm.identity.v1.ListGroupMembersRequest
-	37, // 45: crm.identity.v1.IdentityService.AddGroupMember:input_type -> crm.identity.v1.AddGroupMemberRequest
-	39, // 46: crm.identity.v1.IdentityService.RemoveGroupMember:input_type -> crm.identity.v1.RemoveGroupMemberRequest
-	41, // 47: crm.identity.v1.IdentityService.CheckMembership:input_type -> crm.identity.v1.CheckMembershipRequest
-	44, // 48: crm.identity.v1.IdentityService.ListRecipients:input_type -> crm.identity.v1.ListRecipientsRequest
-	46, // 49: crm.identity.v1.IdentityService.CreateTelegramLink:input_type -> crm.identity.v1.CreateTelegramLinkRequest
-	48, // 50: crm.identity.v1.IdentityService.RedeemTelegramLink:input_type -> crm.identity.v1.RedeemTelegramLinkRequest
-	50, // 51: crm.identity.v1.IdentityService.UnlinkTelegram:input_type -> crm.identity.v1.UnlinkTelegramRequest
-	52, // 52: crm.identity.v1.IdentityService.ResolveTelegramChat:input_type -> crm.identity.v1.ResolveTelegramChatRequest
-	55, // 53: crm.identity.v1.IdentityService.ListAuditEvents:input_type -> crm.identity.v1.ListAuditEventsRequest
-	57, // 54: crm.identity.v1.IdentityService.RecordAuditEvent:input_type -> crm.identity.v1.RecordAuditEventRequest
-	6,  // 55: crm.identity.v1.IdentityService.Login:output_type -> crm.identity.v1.LoginResponse
-	8,  // 56: crm.identity.v1.IdentityService.Logout:output_type -> crm.identity.v1.LogoutResponse
-	10, // 57: crm.identity.v1.IdentityService.GetMe:output_type -> crm.identity.v1.GetMeResponse
-	12, // 58: crm.identity.v1.IdentityService.ChangePassword:output_type -> crm.identity.v1.ChangePasswordResponse
-	14, // 59: crm.identity.v1.IdentityService.UpdateProfile:output_type -> crm.identity.v1.UpdateProfileResponse
-	16, // 60: crm.identity.v1.IdentityService.Authenticate:output_type -> crm.identity.v1.AuthenticateResponse
-	18, // 61: crm.identity.v1.IdentityService.ListUsers:output_type -> crm.identity.v1.ListUsersResponse
-	20, // 62: crm.identity.v1.IdentityService.CreateUser:output_type -> crm.identity.v1.CreateUserResponse
-	22, // 63: crm.identity.v1.IdentityService.GetUser:output_type -> crm.identity.v1.GetUserResponse
-	24, // 64: crm.identity.v1.IdentityService.UpdateUser:output_type -> crm.identity.v1.UpdateUserResponse
-	26, // 65: crm.identity.v1.IdentityService.ListRoles:output_type -> crm.identity.v1.ListRolesResponse
-	28, // 66: crm.identity.v1.IdentityService.ListPermissions:output_type -> crm.identity.v1.ListPermissionsResponse
-	30, // 67: crm.identity.v1.IdentityService.ListGroups:output_type -> crm.identity.v1.ListGroupsResponse
-	32, // 68: crm.identity.v1.IdentityService.CreateGroup:output_type -> crm.identity.v1.CreateGroupResponse
-	34, // 69: crm.identity.v1.IdentityService.GetGroup:output_type -> crm.identity.v1.GetGroupResponse
-	36, // 70: crm.identity.v1.IdentityService.ListGroupMembers:output_type -> crm.identity.v1.ListGroupMembersResponse
-	38, // 71: crm.identity.v1.IdentityService.AddGroupMember:output_type -> crm.identity.v1.AddGroupMemberResponse
-	40, // 72: crm.identity.v1.IdentityService.RemoveGroupMember:output_type -> crm.identity.v1.RemoveGroupMemberResponse
-	42, // 73: crm.identity.v1.IdentityService.CheckMembership:output_type -> crm.identity.v1.CheckMembershipResponse
-	45, // 74: crm.identity.v1.IdentityService.ListRecipients:output_type -> crm.identity.v1.ListRecipientsResponse
-	47, // 75: crm.identity.v1.IdentityService.CreateTelegramLink:output_type -> crm.identity.v1.CreateTelegramLinkResponse
-	49, // 76: crm.identity.v1.IdentityService.RedeemTelegramLink:output_type -> crm.identity.v1.RedeemTelegramLinkResponse
-	51, // 77: crm.identity.v1.IdentityService.UnlinkTelegram:output_type -> crm.identity.v1.UnlinkTelegramResponse
-	53, // 78: crm.identity.v1.IdentityService.ResolveTelegramChat:output_type -> crm.identity.v1.ResolveTelegramChatResponse
-	56, // 79: crm.identity.v1.IdentityService.ListAuditEvents:output_type -> crm.identity.v1.ListAuditEventsResponse
-	58, // 80: crm.identity.v1.IdentityService.RecordAuditEvent:output_type -> crm.identity.v1.RecordAuditEventResponse
-	55, // [55:81] is the sub-list for method output_type
-	29, // [29:55] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	60, // 25: crm.identity.v1.CreateTelegramLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
+	60, // 26: crm.identity.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	59, // 27: crm.identity.v1.AuditEvent.detail_params:type_name -> crm.identity.v1.AuditEvent.DetailParamsEntry
+	54, // 28: crm.identity.v1.ListAuditEventsResponse.audit_events:type_name -> crm.identity.v1.AuditEvent
+	54, // 29: crm.identity.v1.RecordAuditEventRequest.event:type_name -> crm.identity.v1.AuditEvent
+	5,  // 30: crm.identity.v1.IdentityService.Login:input_type -> crm.identity.v1.LoginRequest
+	7,  // 31: crm.identity.v1.IdentityService.Logout:input_type -> crm.identity.v1.LogoutRequest
+	9,  // 32: crm.identity.v1.IdentityService.GetMe:input_type -> crm.identity.v1.GetMeRequest
+	11, // 33: crm.identity.v1.IdentityService.ChangePassword:input_type -> crm.identity.v1.ChangePasswordRequest
+	13, // 34: crm.identity.v1.IdentityService.UpdateProfile:input_type -> crm.identity.v1.UpdateProfileRequest
+	15, // 35: crm.identity.v1.IdentityService.Authenticate:input_type -> crm.identity.v1.AuthenticateRequest
+	17, // 36: crm.identity.v1.IdentityService.ListUsers:input_type -> crm.identity.v1.ListUsersRequest
+	19, // 37: crm.identity.v1.IdentityService.CreateUser:input_type -> crm.identity.v1.CreateUserRequest
+	21, // 38: crm.identity.v1.IdentityService.GetUser:input_type -> crm.identity.v1.GetUserRequest
+	23, // 39: crm.identity.v1.IdentityService.UpdateUser:input_type -> crm.identity.v1.UpdateUserRequest
+	25, // 40: crm.identity.v1.IdentityService.ListRoles:input_type -> crm.identity.v1.ListRolesRequest
+	27, // 41: crm.identity.v1.IdentityService.ListPermissions:input_type -> crm.identity.v1.ListPermissionsRequest
+	29, // 42: crm.identity.v1.IdentityService.ListGroups:input_type -> crm.identity.v1.ListGroupsRequest
+	31, // 43: crm.identity.v1.IdentityService.CreateGroup:input_type -> crm.identity.v1.CreateGroupRequest
+	33, // 44: crm.identity.v1.IdentityService.GetGroup:input_type -> crm.identity.v1.GetGroupRequest
+	35, // 45: crm.identity.v1.IdentityService.ListGroupMembers:input_type -> crm.identity.v1.ListGroupMembersRequest
+	37, // 46: crm.identity.v1.IdentityService.AddGroupMember:input_type -> crm.identity.v1.AddGroupMemberRequest
+	39, // 47: crm.identity.v1.IdentityService.RemoveGroupMember:input_type -> crm.identity.v1.RemoveGroupMemberRequest
+	41, // 48: crm.identity.v1.IdentityService.CheckMembership:input_type -> crm.identity.v1.CheckMembershipRequest
+	44, // 49: crm.identity.v1.IdentityService.ListRecipients:input_type -> crm.identity.v1.ListRecipientsRequest
+	46, // 50: crm.identity.v1.IdentityService.CreateTelegramLink:input_type -> crm.identity.v1.CreateTelegramLinkRequest
+	48, // 51: crm.identity.v1.IdentityService.RedeemTelegramLink:input_type -> crm.identity.v1.RedeemTelegramLinkRequest
+	50, // 52: crm.identity.v1.IdentityService.UnlinkTelegram:input_type -> crm.identity.v1.UnlinkTelegramRequest
+	52, // 53: crm.identity.v1.IdentityService.ResolveTelegramChat:input_type -> crm.identity.v1.ResolveTelegramChatRequest
+	55, // 54: crm.identity.v1.IdentityService.ListAuditEvents:input_type -> crm.identity.v1.ListAuditEventsRequest
+	57, // 55: crm.identity.v1.IdentityService.RecordAuditEvent:input_type -> crm.identity.v1.RecordAuditEventRequest
+	6,  // 56: crm.identity.v1.IdentityService.Login:output_type -> crm.identity.v1.LoginResponse
+	8,  // 57: crm.identity.v1.IdentityService.Logout:output_type -> crm.identity.v1.LogoutResponse
+	10, // 58: crm.identity.v1.IdentityService.GetMe:output_type -> crm.identity.v1.GetMeResponse
+	12, // 59: crm.identity.v1.IdentityService.ChangePassword:output_type -> crm.identity.v1.ChangePasswordResponse
+	14, // 60: crm.identity.v1.IdentityService.UpdateProfile:output_type -> crm.identity.v1.UpdateProfileResponse
+	16, // 61: crm.identity.v1.IdentityService.Authenticate:output_type -> crm.identity.v1.AuthenticateResponse
+	18, // 62: crm.identity.v1.IdentityService.ListUsers:output_type -> crm.identity.v1.ListUsersResponse
+	20, // 63: crm.identity.v1.IdentityService.CreateUser:output_type -> crm.identity.v1.CreateUserResponse
+	22, // 64: crm.identity.v1.IdentityService.GetUser:output_type -> crm.identity.v1.GetUserResponse
+	24, // 65: crm.identity.v1.IdentityService.UpdateUser:output_type -> crm.identity.v1.UpdateUserResponse
+	26, // 66: crm.identity.v1.IdentityService.ListRoles:output_type -> crm.identity.v1.ListRolesResponse
+	28, // 67: crm.identity.v1.IdentityService.ListPermissions:output_type -> crm.identity.v1.ListPermissionsResponse
+	30, // 68: crm.identity.v1.IdentityService.ListGroups:output_type -> crm.identity.v1.ListGroupsResponse
+	32, // 69: crm.identity.v1.IdentityService.CreateGroup:output_type -> crm.identity.v1.CreateGroupResponse
+	34, // 70: crm.identity.v1.IdentityService.GetGroup:output_type -> crm.identity.v1.GetGroupResponse
+	36, // 71: crm.identity.v1.IdentityService.ListGroupMembers:output_type -> crm.identity.v1.ListGroupMembersResponse
+	38, // 72: crm.identity.v1.IdentityService.AddGroupMember:output_type -> crm.identity.v1.AddGroupMemberResponse
+	40, // 73: crm.identity.v1.IdentityService.RemoveGroupMember:output_type -> crm.identity.v1.RemoveGroupMemberResponse
+	42, // 74: crm.identity.v1.IdentityService.CheckMembership:output_type -> crm.identity.v1.CheckMembershipResponse
+	45, // 75: crm.identity.v1.IdentityService.ListRecipients:output_type -> crm.identity.v1.ListRecipientsResponse
+	47, // 76: crm.identity.v1.IdentityService.CreateTelegramLink:output_type -> crm.identity.v1.CreateTelegramLinkResponse
+	49, // 77: crm.identity.v1.IdentityService.RedeemTelegramLink:output_type -> crm.identity.v1.RedeemTelegramLinkResponse
+	51, // 78: crm.identity.v1.IdentityService.UnlinkTelegram:output_type -> crm.identity.v1.UnlinkTelegramResponse
+	53, // 79: crm.identity.v1.IdentityService.ResolveTelegramChat:output_type -> crm.identity.v1.ResolveTelegramChatResponse
+	56, // 80: crm.identity.v1.IdentityService.ListAuditEvents:output_type -> crm.identity.v1.ListAuditEventsResponse
+	58, // 81: crm.identity.v1.IdentityService.RecordAuditEvent:output_type -> crm.identity.v1.RecordAuditEventResponse
+	56, // [56:82] is the sub-list for method output_type
+	30, // [30:56] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_crm_identity_v1_identity_proto_init() }
@@ -3601,7 +3631,7 @@ func file_crm_identity_v1_identity_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_identity_v1_identity_proto_rawDesc), len(file_crm_identity_v1_identity_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   59,
+			NumMessages:   60,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

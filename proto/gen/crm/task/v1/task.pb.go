@@ -1131,7 +1131,13 @@ type Task struct {
 	StuckSince  *timestamppb.Timestamp `protobuf:"bytes,28,opt,name=stuck_since,json=stuckSince,proto3" json:"stuck_since,omitempty"`
 	Parameters  *TaskParameters        `protobuf:"bytes,29,opt,name=parameters,proto3" json:"parameters,omitempty"`
 	// While the task is in an automatic process: its action (GetTask).
-	Action        *ActionStatus `protobuf:"bytes,30,opt,name=action,proto3" json:"action,omitempty"`
+	Action *ActionStatus `protobuf:"bytes,30,opt,name=action,proto3" json:"action,omitempty"`
+	// Set when the title was composed by the server (a connection task's):
+	// a code the console renders in its reader's language and its named
+	// parameters; title holds it in the deployment's language. See
+	// docs/language.md.
+	TitleCode     string            `protobuf:"bytes,31,opt,name=title_code,json=titleCode,proto3" json:"title_code,omitempty"`
+	TitleParams   map[string]string `protobuf:"bytes,32,rep,name=title_params,json=titleParams,proto3" json:"title_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1376,6 +1382,20 @@ func (x *Task) GetAction() *ActionStatus {
 	return nil
 }
 
+func (x *Task) GetTitleCode() string {
+	if x != nil {
+		return x.TitleCode
+	}
+	return ""
+}
+
+func (x *Task) GetTitleParams() map[string]string {
+	if x != nil {
+		return x.TitleParams
+	}
+	return nil
+}
+
 type Comment struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	Id         int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1493,10 +1513,15 @@ type TaskEvent struct {
 	FromProcessId   int64  `protobuf:"varint,9,opt,name=from_process_id,json=fromProcessId,proto3" json:"from_process_id,omitempty"`
 	FromProcessName string `protobuf:"bytes,10,opt,name=from_process_name,json=fromProcessName,proto3" json:"from_process_name,omitempty"`
 	// The comment, the cancel reason or the close reason.
-	Text          string `protobuf:"bytes,11,opt,name=text,proto3" json:"text,omitempty"`
-	Resolution    string `protobuf:"bytes,12,opt,name=resolution,proto3" json:"resolution,omitempty"`
-	AssigneeId    int64  `protobuf:"varint,13,opt,name=assignee_id,json=assigneeId,proto3" json:"assignee_id,omitempty"`
-	AssigneeName  string `protobuf:"bytes,14,opt,name=assignee_name,json=assigneeName,proto3" json:"assignee_name,omitempty"`
+	Text         string `protobuf:"bytes,11,opt,name=text,proto3" json:"text,omitempty"`
+	Resolution   string `protobuf:"bytes,12,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	AssigneeId   int64  `protobuf:"varint,13,opt,name=assignee_id,json=assigneeId,proto3" json:"assignee_id,omitempty"`
+	AssigneeName string `protobuf:"bytes,14,opt,name=assignee_name,json=assigneeName,proto3" json:"assignee_name,omitempty"`
+	// Set when the text was composed by the server: a code and its named
+	// parameters, rendered in the reader's language; text keeps the
+	// rendering in the deployment's language.
+	TextCode      string            `protobuf:"bytes,15,opt,name=text_code,json=textCode,proto3" json:"text_code,omitempty"`
+	TextParams    map[string]string `protobuf:"bytes,16,rep,name=text_params,json=textParams,proto3" json:"text_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1627,6 +1652,20 @@ func (x *TaskEvent) GetAssigneeName() string {
 		return x.AssigneeName
 	}
 	return ""
+}
+
+func (x *TaskEvent) GetTextCode() string {
+	if x != nil {
+		return x.TextCode
+	}
+	return ""
+}
+
+func (x *TaskEvent) GetTextParams() map[string]string {
+	if x != nil {
+		return x.TextParams
+	}
+	return nil
 }
 
 type CreateTaskRequest struct {
@@ -4242,7 +4281,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"closeRules\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12N\n" +
-	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\"\xc0\t\n" +
+	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\"\xe6\n" +
+	"\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12)\n" +
@@ -4286,7 +4326,13 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"parameters\x18\x1d \x01(\v2\x1b.crm.task.v1.TaskParametersR\n" +
 	"parameters\x121\n" +
-	"\x06action\x18\x1e \x01(\v2\x19.crm.task.v1.ActionStatusR\x06action\"\x83\x02\n" +
+	"\x06action\x18\x1e \x01(\v2\x19.crm.task.v1.ActionStatusR\x06action\x12\x1d\n" +
+	"\n" +
+	"title_code\x18\x1f \x01(\tR\ttitleCode\x12E\n" +
+	"\ftitle_params\x18  \x03(\v2\".crm.task.v1.Task.TitleParamsEntryR\vtitleParams\x1a>\n" +
+	"\x10TitleParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x83\x02\n" +
 	"\aComment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\x03R\x06taskId\x12\x1b\n" +
@@ -4298,7 +4344,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"process_id\x18\x06 \x01(\x03R\tprocessId\x12!\n" +
 	"\fprocess_name\x18\a \x01(\tR\vprocessName\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xde\x03\n" +
+	"createTime\"\x83\x05\n" +
 	"\tTaskEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\x03R\x06taskId\x12.\n" +
@@ -4319,7 +4365,13 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"resolution\x12\x1f\n" +
 	"\vassignee_id\x18\r \x01(\x03R\n" +
 	"assigneeId\x12#\n" +
-	"\rassignee_name\x18\x0e \x01(\tR\fassigneeName\"\xf2\x01\n" +
+	"\rassignee_name\x18\x0e \x01(\tR\fassigneeName\x12\x1b\n" +
+	"\ttext_code\x18\x0f \x01(\tR\btextCode\x12G\n" +
+	"\vtext_params\x18\x10 \x03(\v2&.crm.task.v1.TaskEvent.TextParamsEntryR\n" +
+	"textParams\x1a=\n" +
+	"\x0fTextParamsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf2\x01\n" +
 	"\x11CreateTaskRequest\x12(\n" +
 	"\vcontract_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
 	"contractId\x12\"\n" +
@@ -4648,7 +4700,7 @@ func file_crm_task_v1_task_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
+var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
 var file_crm_task_v1_task_proto_goTypes = []any{
 	(TaskKind)(0),                        // 0: crm.task.v1.TaskKind
 	(TaskState)(0),                       // 1: crm.task.v1.TaskState
@@ -4712,116 +4764,120 @@ var file_crm_task_v1_task_proto_goTypes = []any{
 	(*RecordTaskResponse)(nil),           // 59: crm.task.v1.RecordTaskResponse
 	(*DiscardTaskRequest)(nil),           // 60: crm.task.v1.DiscardTaskRequest
 	(*DiscardTaskResponse)(nil),          // 61: crm.task.v1.DiscardTaskResponse
-	(*timestamppb.Timestamp)(nil),        // 62: google.protobuf.Timestamp
+	nil,                                  // 62: crm.task.v1.Task.TitleParamsEntry
+	nil,                                  // 63: crm.task.v1.TaskEvent.TextParamsEntry
+	(*timestamppb.Timestamp)(nil),        // 64: google.protobuf.Timestamp
 }
 var file_crm_task_v1_task_proto_depIdxs = []int32{
 	6,  // 0: crm.task.v1.Action.kind:type_name -> crm.task.v1.ActionKind
 	7,  // 1: crm.task.v1.Action.contract_operation:type_name -> crm.task.v1.ContractOperation
-	62, // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
+	64, // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
 	8,  // 3: crm.task.v1.Action.on_failure:type_name -> crm.task.v1.FailureRule
-	62, // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
-	62, // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
+	64, // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
+	64, // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
 	5,  // 6: crm.task.v1.Process.kind:type_name -> crm.task.v1.ProcessKind
 	9,  // 7: crm.task.v1.Process.action:type_name -> crm.task.v1.Action
 	2,  // 8: crm.task.v1.CloseRule.kind:type_name -> crm.task.v1.CloseRuleKind
 	1,  // 9: crm.task.v1.CloseRule.outcome:type_name -> crm.task.v1.TaskState
 	12, // 10: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
 	13, // 11: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
-	62, // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	64, // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
 	3,  // 13: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
 	0,  // 14: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
 	1,  // 15: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
 	12, // 16: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
-	62, // 17: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
-	62, // 18: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
-	62, // 19: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
-	62, // 20: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
+	64, // 17: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
+	64, // 18: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
+	64, // 19: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
+	64, // 20: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
 	12, // 21: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
-	62, // 22: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
+	64, // 22: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
 	11, // 23: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
 	10, // 24: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
-	62, // 25: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 26: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
-	62, // 27: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
-	11, // 28: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	15, // 29: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 30: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
-	1,  // 31: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
-	15, // 32: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
-	15, // 33: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 34: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 35: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 36: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
-	16, // 37: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
-	16, // 38: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
-	17, // 39: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
-	39, // 40: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
-	14, // 41: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
-	14, // 42: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
-	14, // 43: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
-	14, // 44: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
-	14, // 45: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
-	14, // 46: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
-	15, // 47: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	14, // 48: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	4,  // 49: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
-	62, // 50: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
-	1,  // 51: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
-	62, // 52: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
-	51, // 53: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
-	15, // 54: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
-	15, // 55: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
-	62, // 56: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
-	62, // 57: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
-	11, // 58: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	15, // 59: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
-	18, // 60: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
-	20, // 61: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
-	22, // 62: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
-	24, // 63: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
-	26, // 64: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
-	28, // 65: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
-	30, // 66: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
-	54, // 67: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
-	32, // 68: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
-	34, // 69: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
-	36, // 70: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
-	38, // 71: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
-	41, // 72: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
-	43, // 73: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
-	45, // 74: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
-	47, // 75: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
-	49, // 76: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
-	52, // 77: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
-	56, // 78: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
-	58, // 79: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
-	60, // 80: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
-	19, // 81: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
-	21, // 82: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
-	23, // 83: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
-	25, // 84: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
-	27, // 85: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
-	29, // 86: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
-	31, // 87: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
-	55, // 88: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
-	33, // 89: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
-	35, // 90: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
-	37, // 91: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
-	40, // 92: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
-	42, // 93: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
-	44, // 94: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
-	46, // 95: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
-	48, // 96: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
-	50, // 97: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
-	53, // 98: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
-	57, // 99: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
-	59, // 100: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
-	61, // 101: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
-	81, // [81:102] is the sub-list for method output_type
-	60, // [60:81] is the sub-list for method input_type
-	60, // [60:60] is the sub-list for extension type_name
-	60, // [60:60] is the sub-list for extension extendee
-	0,  // [0:60] is the sub-list for field type_name
+	62, // 25: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
+	64, // 26: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 27: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
+	64, // 28: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
+	63, // 29: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
+	11, // 30: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	15, // 31: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 32: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
+	1,  // 33: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
+	15, // 34: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
+	15, // 35: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 36: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 37: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 38: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
+	16, // 39: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
+	16, // 40: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
+	17, // 41: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
+	39, // 42: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
+	14, // 43: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
+	14, // 44: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
+	14, // 45: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
+	14, // 46: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
+	14, // 47: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
+	14, // 48: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
+	15, // 49: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	14, // 50: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	4,  // 51: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
+	64, // 52: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
+	1,  // 53: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
+	64, // 54: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
+	51, // 55: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
+	15, // 56: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
+	15, // 57: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
+	64, // 58: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
+	64, // 59: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
+	11, // 60: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	15, // 61: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
+	18, // 62: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
+	20, // 63: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
+	22, // 64: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
+	24, // 65: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
+	26, // 66: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
+	28, // 67: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
+	30, // 68: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
+	54, // 69: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
+	32, // 70: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
+	34, // 71: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
+	36, // 72: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
+	38, // 73: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
+	41, // 74: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
+	43, // 75: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
+	45, // 76: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
+	47, // 77: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
+	49, // 78: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
+	52, // 79: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
+	56, // 80: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
+	58, // 81: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
+	60, // 82: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
+	19, // 83: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
+	21, // 84: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
+	23, // 85: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
+	25, // 86: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
+	27, // 87: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
+	29, // 88: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
+	31, // 89: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
+	55, // 90: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
+	33, // 91: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
+	35, // 92: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
+	37, // 93: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
+	40, // 94: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
+	42, // 95: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
+	44, // 96: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
+	46, // 97: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
+	48, // 98: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
+	50, // 99: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
+	53, // 100: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
+	57, // 101: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
+	59, // 102: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
+	61, // 103: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
+	83, // [83:104] is the sub-list for method output_type
+	62, // [62:83] is the sub-list for method input_type
+	62, // [62:62] is the sub-list for extension type_name
+	62, // [62:62] is the sub-list for extension extendee
+	0,  // [0:62] is the sub-list for field type_name
 }
 
 func init() { file_crm_task_v1_task_proto_init() }
@@ -4835,7 +4891,7 @@ func file_crm_task_v1_task_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_task_v1_task_proto_rawDesc), len(file_crm_task_v1_task_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   53,
+			NumMessages:   55,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

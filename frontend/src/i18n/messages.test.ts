@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import { makeI18n } from './index'
+import { auditAction, auditDetail, eventText, taskTitle, type Translator } from './messages'
+
+function translator(locale: 'ru' | 'en'): Translator {
+  const g = makeI18n(locale).global
+  return { t: (k, p) => g.t(k, p ?? {}), te: (k) => g.te(k) }
+}
+
+describe('server-made text', () => {
+  it('renders a connection title in the reader’s language whatever the server wrote', () => {
+    const task = { title: 'Connect C-000005', titleCode: 'task.title.connection', titleParams: { contract: 'C-000005' } }
+    expect(taskTitle(translator('ru'), task)).toBe('Подключение C-000005')
+    expect(taskTitle(translator('en'), { ...task, title: 'Подключение C-000005' })).toBe('Connect C-000005')
+  })
+
+  it('keeps an operator’s own title and unknown codes as written', () => {
+    expect(taskTitle(translator('ru'), { title: 'Перенести роутер' })).toBe('Перенести роутер')
+    expect(taskTitle(translator('ru'), { title: 'as the server put it', titleCode: 'task.title.future' })).toBe('as the server put it')
+    expect(eventText(translator('ru'), { text: 'Connect C-000001', textCode: 'task.title.connection', textParams: { contract: 'C-000001' } })).toBe('Подключение C-000001')
+  })
+
+  it('names audit actions and renders their details, and reads old free-text details as they are', () => {
+    const ru = translator('ru')
+    expect(auditAction(ru, 'task.advance')).toBe('Задача продвинута')
+    expect(auditAction(ru, 'something.new')).toBe('something.new')
+    expect(auditDetail(ru, { detailCode: 'wrong_password' })).toBe('Неверный пароль')
+    expect(auditDetail(ru, { detailCode: 'task_step', detailParams: { number: 'T-000040', process: 'Монтаж' } })).toBe('T-000040, этап «Монтаж»')
+    expect(auditDetail(ru, { detailCode: 'user_changed', detailParams: { fields: 'displayName,roles', roles: 'viewer' } })).toBe('Изменено: имя, роли; роли: Наблюдатель')
+    expect(auditDetail(translator('en'), { detailCode: 'user_changed', detailParams: { fields: 'password' } })).toBe('Changed: password')
+    expect(auditDetail(ru, { detail: 'wrong password' })).toBe('wrong password')
+  })
+})

@@ -1,0 +1,57 @@
+// Text the server composes comes as a code and named parameters beside a
+// rendering in the deployment's language (see docs/language.md): the
+// console renders the code in its reader's language, and falls back to the
+// server's text for codes it does not know and for entries written before
+// the codes (free text).
+
+import type { AuditEvent, Task, TaskEvent } from '@/api/client'
+
+/** The two functions of vue-i18n the renderers need. */
+export interface Translator {
+  t: (key: string, params?: Record<string, unknown>) => string
+  te: (key: string) => boolean
+}
+
+/** A code as a message key: dots become underscores ("task.title.connection" → "task_title_connection"). */
+export const codeKey = (code: string): string => code.replace(/\./g, '_')
+
+/** Renders a code in group (a section of the messages), or gives fallback. */
+export function renderCode(tr: Translator, group: string, code: string | undefined, params: Record<string, string> | undefined, fallback: string): string {
+  if (!code) return fallback
+  const key = `${group}.${codeKey(code)}`
+  return tr.te(key) ? tr.t(key, params ?? {}) : fallback
+}
+
+/** A task's title: the code the server composed it from, else its own words. */
+export function taskTitle(tr: Translator, task: Pick<Task, 'title' | 'titleCode' | 'titleParams'>): string {
+  return renderCode(tr, 'composed', task.titleCode, task.titleParams, task.title ?? '')
+}
+
+/** A timeline event's text. */
+export function eventText(tr: Translator, e: Pick<TaskEvent, 'text' | 'textCode' | 'textParams'>): string {
+  return renderCode(tr, 'composed', e.textCode, e.textParams, e.text ?? '')
+}
+
+/** An audit action ("task.advance") in words, or the action itself. */
+export function auditAction(tr: Translator, action: string | undefined): string {
+  return renderCode(tr, 'auditActions', action, undefined, action ?? '')
+}
+
+/** A comma-separated list of names, each named from group when it is known there. */
+function names(tr: Translator, group: string, list: string): string {
+  return list
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean)
+    .map((f) => (tr.te(`${group}.${f}`) ? tr.t(`${group}.${f}`) : f))
+    .join(', ')
+}
+
+/** An audit entry's detail: its code and parameters, or the free text of older entries. */
+export function auditDetail(tr: Translator, e: Pick<AuditEvent, 'detail' | 'detailCode' | 'detailParams'>): string {
+  const params = { ...(e.detailParams ?? {}) }
+  if (params.fields !== undefined) params.fields = names(tr, 'auditFields', params.fields)
+  if (params.roles !== undefined) params.roles = names(tr, 'roles.names', params.roles)
+  const code = e.detailCode === 'user_changed' && params.roles ? 'user_changed_roles' : e.detailCode
+  return renderCode(tr, 'auditDetails', code, params, e.detail ?? e.detailCode ?? '')
+}
