@@ -165,12 +165,6 @@ export default {
       phoneTakenBy: 'The number {number} is taken by customer #{customer}.',
       openHolder: 'Open customer #{customer}',
     },
-    resolutions: {
-      customer_refused: 'The customer refused',
-      not_feasible: 'Not feasible',
-      rejected: 'Request rejected',
-      retained: 'The customer stays',
-    },
     search: {
       label: 'Search customers',
       placeholder: 'Phone, name or contract number',
@@ -551,6 +545,12 @@ export default {
       breachedShort: 'Late',
       due: 'due {when}',
       soon: 'Soon: {when}',
+    },
+    resolutions: {
+      customer_refused: 'The customer refused',
+      not_feasible: 'Not feasible',
+      rejected: 'Request rejected',
+      retained: 'The customer stays',
     },
     search: {
       label: 'Search tasks',

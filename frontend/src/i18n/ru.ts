@@ -167,12 +167,6 @@ const ru: typeof en = {
       phoneTakenBy: 'Номер {number} уже принадлежит клиенту №{customer}.',
       openHolder: 'Открыть клиента №{customer}',
     },
-    resolutions: {
-      customer_refused: 'Клиент отказался',
-      not_feasible: 'Подключение невозможно',
-      rejected: 'Заявка отклонена',
-      retained: 'Клиент остаётся',
-    },
     search: {
       label: 'Поиск клиентов',
       placeholder: 'Телефон, имя или номер договора',
@@ -553,6 +547,12 @@ const ru: typeof en = {
       breachedShort: 'Просрочена',
       due: 'срок {when}',
       soon: 'Скоро: {when}',
+    },
+    resolutions: {
+      customer_refused: 'Клиент отказался',
+      not_feasible: 'Подключение невозможно',
+      rejected: 'Заявка отклонена',
+      retained: 'Клиент остаётся',
     },
     search: {
       label: 'Поиск задач',
