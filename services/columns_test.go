@@ -53,6 +53,7 @@ var columnSources = map[string][]string{
 	"task.tasks.assignee_name":           {"crm.identity.v1.User.display_name"},
 	"task.tasks.close_reason":            {"crm.task.v1.CancelTaskRequest.reason", "crm.task.v1.Transition.close_reason"},
 	"task.tasks.workflow_id":             {"crm.task.v1.CreateConnectionTaskRequest.workflow_id"},
+	"task.tasks.search_lower":            {"crm.task.v1.CreateTaskRequest.title", "crm.customer.v1.Customer.name"},
 	"task.task_events.actor_name":        {"crm.task.v1.Transition.actor_name", "crm.identity.v1.User.display_name"},
 	"task.task_events.process_name":      {"crm.task.v1.Process.name"},
 	"task.task_events.from_process_name": {"crm.task.v1.Process.name"},
@@ -63,6 +64,7 @@ var columnSources = map[string][]string{
 	"task.comments.author_name":      {"crm.task.v1.Transition.actor_name", "crm.identity.v1.User.display_name"},
 	"task.comments.text":             {"crm.task.v1.Transition.text", "crm.task.v1.AddCommentRequest.text", "crm.task.v1.AttachmentHeader.comment_text", "crm.task.v1.AdvanceTaskRequest.comment", "crm.task.v1.ReturnTaskRequest.comment"},
 	"task.comments.process_name":     {"crm.task.v1.Process.name"},
+	"task.comments.text_lower":       {"crm.task.v1.Transition.text", "crm.task.v1.AddCommentRequest.text", "crm.task.v1.AdvanceTaskRequest.comment", "crm.task.v1.ReturnTaskRequest.comment"},
 
 	"identity.users.login":                 {"crm.identity.v1.User.login"},
 	"identity.users.display_name":          {"crm.identity.v1.User.display_name", "crm.identity.v1.Profile.display_name"},

@@ -1155,6 +1155,13 @@ type TaskServiceListTasksParams struct {
 
 	// Stuck Only stuck tasks.
 	Stuck *bool `form:"stuck,omitempty" json:"stuck,omitempty"`
+
+	// Query Finds tasks as people type them: a task number ("T-000123", "т123"), a
+	// contract number ("C-000045"), a phone or any part of one of at least
+	// four digits, or words of the title, the customer's name or a comment
+	// (at least three letters; ё and е match each other, case is ignored).
+	// Combines with the other filters.
+	Query *string `form:"query,omitempty" json:"query,omitempty"`
 }
 
 // TaskServiceCreateTaskJSONBody defines parameters for TaskServiceCreateTask.
@@ -5136,6 +5143,18 @@ func NewTaskServiceListTasksRequest(server string, params *TaskServiceListTasksP
 		if params.Stuck != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "stuck", *params.Stuck, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Query != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "query", *params.Query, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
 				return nil, err
 			} else {
 				for _, qp := range strings.Split(queryFrag, "&") {

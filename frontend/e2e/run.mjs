@@ -544,6 +544,11 @@ async function main() {
       await byTest(page, 'queue-table').locator('[data-testid="task-link"]', { hasText: mine.number }).waitFor()
       await settle(page)
       await screenshot(page, 'queue-mine')
+      await page.goto(`${BASE}/tasks?queue=all&state=any`)
+      await byTest(page, 'task-search').fill(mine.number)
+      await byTest(page, 'task-search').press('Enter')
+      await page.waitForURL(/q=T-/)
+      await byTest(page, 'queue-table').locator('[data-testid="task-link"]', { hasText: mine.number }).waitFor()
     })
 
     await step('the customer shows the contract and its tasks', async () => {
@@ -650,7 +655,8 @@ async function main() {
       await byTest(page, 'nav-home').click()
       await byTest(page, 'home-counters').waitFor()
       await byTest(page, 'home-process-load').waitFor()
-      await byTest(page, 'home-notifications').waitFor()
+      // search comes first; the Telegram health is shown only while the bot is on
+      await byTest(page, 'home-search').waitFor()
       await byTest(page, 'home-my-list').locator('[data-testid="mini-task"]', { hasText: mine.number }).waitFor()
       await byTest(page, 'process-load').first().waitFor()
       await settle(page)

@@ -55,4 +55,21 @@ var migrations = []*database.Migration{
 		},
 	},
 	ledger.Migration("0002_idempotency_keys"),
+	{
+		// Names are searched folded (textsearch.Fold: lowered, ё as е), so
+		// "Петр" finds "Пётр" and back; the stored lowered names are folded
+		// alike. Any part of a phone number ("345-67", the last four
+		// digits) is found through trigrams of the numbers on PostgreSQL;
+		// SQLite reads the numbers.
+		ID: "0003_folded_names_and_number_parts",
+		Migrate: func(tx *gorm.DB) error {
+			if err := tx.Exec(`UPDATE customers SET name_lower = replace(name_lower, 'ё', 'е') WHERE name_lower LIKE '%ё%'`).Error; err != nil {
+				return err
+			}
+			if !database.IsPostgres(tx) {
+				return nil
+			}
+			return tx.Exec(`CREATE INDEX phones_number_trgm ON phones USING gin (number public.gin_trgm_ops)`).Error
+		},
+	},
 }

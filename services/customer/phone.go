@@ -65,6 +65,40 @@ func numberPrefix(query string) (string, bool) {
 	return "+7" + d, true
 }
 
+// minPartDigits is the least part of a number searched for anywhere in
+// it: the last four digits, or more. Three would match one number in a
+// hundred (a trigram index narrows nothing then), and fewer would not be
+// searchable by trigrams at all.
+const minPartDigits = 4
+
+// numberPart reads a search query as digits to find anywhere in a phone
+// number ("345-67", the last four digits "6789"). ok is false for a query
+// that is not phone-like, has fewer than minPartDigits digits, starts with
+// "+" (a number written from its start is a prefix), or is a complete
+// number (found exactly).
+func numberPart(query string) (string, bool) {
+	query = strings.TrimSpace(query)
+	if strings.HasPrefix(query, "+") {
+		return "", false
+	}
+	if _, phoneLike := numberPrefix(query); !phoneLike {
+		return "", false
+	}
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, query)
+	if len(digits) < minPartDigits {
+		return "", false
+	}
+	if _, full := normalizeNumber(query); full {
+		return "", false
+	}
+	return digits, true
+}
+
 // prefixUpperBound returns the least string above every string that starts
 // with prefix, for a range scan: the last character raised by one. Phone
 // prefixes are "+" and digits, so the last one is never the maximum byte.

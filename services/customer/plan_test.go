@@ -46,6 +46,15 @@ func TestSearchQueriesUseTheirIndexesUnderGenericPlans(t *testing.T) {
 			[]string{"phones_number_key"}},
 		{"phone prefix, next page", func() error { _, _, err := st.byNumberPrefix(ctx, "+7912", "+79120000000", 20); return err },
 			[]string{"phones_number_key"}},
+		{"the last four digits of a number", func() error {
+			_, _, err := st.byNumberPart(ctx, mobile[len(mobile)-4:], "+7"+mobile[len(mobile)-4:], "", 20)
+			return err
+		},
+			[]string{"phones_number_trgm customers_pkey phones_customer_id"}},
+		{"a part of a number, next page", func() error { _, _, err := st.byNumberPart(ctx, "34567", "+734567", "+79120000000", 20); return err },
+			[]string{"phones_number_trgm"}},
+		{"a name folded from ё", func() error { _, err := st.byName(ctx, "Пётр", 0, 21); return err },
+			[]string{"customers_pkey"}},
 		{"common name part: the newest customers", func() error { _, err := st.byName(ctx, "иванов", 0, 21); return err },
 			[]string{"customers_pkey"}},
 		{"rare name part: then the trigram index", func() error { _, err := st.byName(ctx, "нет такого имени", 0, 21); return err },

@@ -20,9 +20,11 @@ const (
 var contractNumber = regexp.MustCompile(`^[CcСс][-\s]?\d{1,12}$`)
 
 // searchCursor is where the next page starts: after a phone number for a
-// phone search, below a customer id otherwise.
+// phone search (Part: among the numbers holding the digits elsewhere, once
+// the numbers starting with them are done), below a customer id otherwise.
 type searchCursor struct {
 	Number string `json:"n,omitempty"`
+	Part   bool   `json:"p,omitempty"`
 	Before int64  `json:"b,omitempty"`
 }
 
@@ -48,12 +50,12 @@ func (s *Server) SearchCustomers(ctx context.Context, req *customerv1.SearchCust
 			return nil, err
 		}
 	case isPhone:
-		found, next, err := s.store.byNumberPrefix(ctx, prefix, cur.Number, size)
+		found, next, err := s.byPhone(ctx, query, prefix, cur, size)
 		if err != nil {
 			return nil, err
 		}
-		if next != "" {
-			resp.NextPageToken = s.pages.Encode(query, searchCursor{Number: next})
+		if next != nil {
+			resp.NextPageToken = s.pages.Encode(query, *next)
 		}
 		rows = found
 	default:
@@ -71,4 +73,39 @@ func (s *Server) SearchCustomers(ctx context.Context, req *customerv1.SearchCust
 		resp.Customers = append(resp.Customers, toProto(&rows[i]))
 	}
 	return resp, nil
+}
+
+// byPhone answers a phone-like query: first the customers whose numbers
+// start with it (prefix), then, when the query holds at least
+// minPartDigits digits, those whose numbers hold them elsewhere ("345-67",
+// the last four digits), each part in the order of the matching numbers.
+// next is the cursor of the page after, nil at the end.
+func (s *Server) byPhone(ctx context.Context, query, prefix string, cur searchCursor, size int) ([]customerRow, *searchCursor, error) {
+	digits, withPart := numberPart(query)
+	var found []customerRow
+	if !cur.Part {
+		rows, next, err := s.store.byNumberPrefix(ctx, prefix, cur.Number, size)
+		if err != nil || next != "" {
+			return rows, &searchCursor{Number: next}, err
+		}
+		if !withPart {
+			return rows, nil, nil
+		}
+		found, cur = rows, searchCursor{Part: true}
+		if len(found) >= size {
+			return found, &cur, nil
+		}
+	}
+	if !withPart {
+		return nil, nil, nil
+	}
+	rows, next, err := s.store.byNumberPart(ctx, digits, prefix, cur.Number, size-len(found))
+	if err != nil {
+		return nil, nil, err
+	}
+	found = append(found, rows...)
+	if next == "" {
+		return found, nil, nil
+	}
+	return found, &searchCursor{Number: next, Part: true}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
+	"github.com/telecomcrm/crm/services/platform/textsearch"
 )
 
 const (
@@ -114,7 +115,7 @@ func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCusto
 			cols["kind"] = next.Kind
 		case "name":
 			next.Name = strings.TrimSpace(c.GetName())
-			cols["name"], cols["name_lower"] = next.Name, strings.ToLower(next.Name)
+			cols["name"], cols["name_lower"] = next.Name, textsearch.Fold(next.Name)
 		case "email":
 			next.Email = strings.TrimSpace(c.GetEmail())
 			cols["email"] = next.Email

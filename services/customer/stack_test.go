@@ -2,6 +2,7 @@ package customer
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 
@@ -162,4 +163,21 @@ func race(n int, call func(i int) error) []error {
 	}
 	wg.Wait()
 	return errs
+}
+
+// expectFound searches for query as a viewer and checks the customers of
+// the first page, in order.
+func (s *stack) expectFound(t *testing.T, query string, want []int64) {
+	t.Helper()
+	resp, err := s.customers.SearchCustomers(s.viewer, &customerv1.SearchCustomersRequest{Query: query})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	for _, c := range resp.GetCustomers() {
+		got = append(got, c.GetId())
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("%q found %v, want %v", query, got, want)
+	}
 }

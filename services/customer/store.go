@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -14,6 +13,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/micros"
+	"github.com/telecomcrm/crm/services/platform/textsearch"
 )
 
 // customerRow and phoneRow are the service's tables. Times are Unix
@@ -62,7 +62,7 @@ func (e *errPhoneTaken) Error() string { return "phone " + e.Number + " is taken
 func (s *store) create(ctx context.Context, c *customerRow) error {
 	now := s.micros()
 	c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
-	c.NameLower = strings.ToLower(c.Name)
+	c.NameLower = textsearch.Fold(c.Name)
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		phones := c.Phones
 		c.Phones = nil
@@ -285,19 +285,49 @@ WHERE c.id IN ? ORDER BY c.id DESC, p.id`, ids)
 // on the unique index: a LIKE with a bound parameter would not use it.
 // next is the last number of the page when more follow, else "".
 func (s *store) byNumberPrefix(ctx context.Context, prefix, after string, size int) (found []customerRow, next string, err error) {
+	upper := prefixUpperBound(prefix)
 	rows, err := s.joined(ctx, `SELECT h.number AS hit, `+loadColumns+`
 FROM (SELECT customer_id, number FROM phones
       WHERE number >= ? AND number < ? AND number > ?
       ORDER BY number LIMIT `+limit(size+1)+`) h
 JOIN customers c ON c.id = h.customer_id LEFT JOIN phones p ON p.customer_id = c.id
-ORDER BY h.number, p.id`, prefix, prefixUpperBound(prefix), after)
+ORDER BY h.number, p.id`, prefix, upper, after)
 	if err != nil {
 		return nil, "", err
 	}
-	// A customer with two matching numbers comes once, at the lower one,
-	// on whichever page that falls; the number past the page only tells
-	// that more follow.
+	found, next = pageByHit(rows, size, func(n string) bool { return n >= prefix && n < upper })
+	return found, next, nil
+}
+
+// byNumberPart finds the customers with a phone that holds digits anywhere
+// ("4567" in "+79123456789"), leaving out those holding a number that
+// starts with prefix (the prefix search answered them first), in the order
+// of the matching numbers after `after`, a page of size numbers. On
+// PostgreSQL the trigram index on the numbers finds them; MATERIALIZED
+// keeps the planner from walking the unique index in order instead, which
+// reads every number when few match.
+func (s *store) byNumberPart(ctx context.Context, digits, prefix, after string, size int) (found []customerRow, next string, err error) {
 	upper := prefixUpperBound(prefix)
+	rows, err := s.joined(ctx, `WITH m AS MATERIALIZED (SELECT customer_id, number FROM phones WHERE number LIKE ? ESCAPE '\')
+SELECT h.number AS hit, `+loadColumns+`
+FROM (SELECT customer_id, number FROM m
+      WHERE number > ? AND NOT EXISTS (SELECT 1 FROM phones q WHERE q.customer_id = m.customer_id AND q.number >= ? AND q.number < ?)
+      ORDER BY number LIMIT `+limit(size+1)+`) h
+JOIN customers c ON c.id = h.customer_id LEFT JOIN phones p ON p.customer_id = c.id
+ORDER BY h.number, p.id`, "%"+digits+"%", after, prefix, upper)
+	if err != nil {
+		return nil, "", err
+	}
+	found, next = pageByHit(rows, size, func(n string) bool { return strings.Contains(n, digits) })
+	return found, next, nil
+}
+
+// pageByHit folds the rows of a number search (a customer's rows per
+// matching number, in the order of the numbers) into a page of size
+// numbers. A customer with two matching numbers comes once, at the lower
+// one, on whichever page that falls; the number past the page only tells
+// that more follow, and next is then the page's last number.
+func pageByHit(rows []joinedRow, size int, matches func(number string) bool) (found []customerRow, next string) {
 	type hitOf struct {
 		number   string
 		customer int64
@@ -308,7 +338,7 @@ ORDER BY h.number, p.id`, prefix, prefixUpperBound(prefix), after)
 		if _, ok := lowest[k]; !ok {
 			lowest[k] = r.Hit
 		}
-		if n := deref(r.PhoneNumber); n >= prefix && n < upper && n < lowest[k] {
+		if n := deref(r.PhoneNumber); matches(n) && n < lowest[k] {
 			lowest[k] = n
 		}
 	}
@@ -326,7 +356,7 @@ ORDER BY h.number, p.id`, prefix, prefixUpperBound(prefix), after)
 			kept = append(kept, r)
 		}
 	}
-	return fold(kept), next, nil
+	return fold(kept), next
 }
 
 // Name search. A part of a name is found by the trigram index; but with
@@ -344,7 +374,7 @@ const (
 	nameWideWindow = 15000
 )
 
-// byName finds customers whose lowered name contains part, newest first,
+// byName finds customers whose folded name (textsearch.Fold) contains part, newest first,
 // below the id before (0: from the newest), at most n.
 func (s *store) byName(ctx context.Context, part string, before int64, n int) ([]customerRow, error) {
 	if before <= 0 {
@@ -356,8 +386,8 @@ FROM (SELECT id FROM customers WHERE id < ? ORDER BY id DESC LIMIT `+limit(n)+`)
 JOIN customers c ON c.id = h.id LEFT JOIN phones p ON p.customer_id = c.id
 ORDER BY c.id DESC, p.id`, before)
 	}
-	pattern := "%" + escapeLike(strings.ToLower(part)) + "%"
-	if !trigramUsable(part) {
+	pattern := textsearch.Contains(part)
+	if !textsearch.TrigramUsable(part) {
 		// Without three letters in a row the trigram index cannot narrow
 		// anything: walk the table, newest first, as far as it takes.
 		return s.recentByName(ctx, pattern, before, unbounded, n)
@@ -398,24 +428,3 @@ const unbounded = math.MaxInt32
 // table and may join it by reading all of it; written out, the count is
 // known, and the service prepares one statement per page size it uses.
 func limit(n int) string { return strconv.Itoa(n) }
-
-// trigramUsable tells whether a name part has three letters or digits in a
-// row, the least the trigram index can search by.
-func trigramUsable(part string) bool {
-	run := 0
-	for _, r := range part {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
-			run++
-			if run >= 3 {
-				return true
-			}
-		} else {
-			run = 0
-		}
-	}
-	return false
-}
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}

@@ -35,19 +35,3 @@ func TestCheckFieldsNamesEveryBadField(t *testing.T) {
 		})
 	}
 }
-
-func TestTrigramUsableNeedsThreeLettersOrDigitsInARow(t *testing.T) {
-	for in, want := range map[string]bool{"ив": false, "ива": true, "a b c": false, "ООО «Ро": true, "12": false, "123": true, "%_%": false, "ли ан": false} {
-		if got := trigramUsable(in); got != want {
-			t.Errorf("trigramUsable(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
-func TestEscapeLikeTakesWildcardsLiterally(t *testing.T) {
-	for in, want := range map[string]string{"50%": `50\%`, "a_b": `a\_b`, `c:\dir`: `c:\\dir`, "иван": "иван"} {
-		if got := escapeLike(in); got != want {
-			t.Errorf("escapeLike(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -1,6 +1,7 @@
 package task
 
 import (
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -9,6 +10,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/locale"
+	"github.com/telecomcrm/crm/services/platform/textsearch"
 )
 
 // migrations are the task service's schema steps, oldest first; the structs
@@ -299,6 +301,85 @@ var migrations = []*database.Migration{
 			return seedActions(tx)
 		},
 	},
+	{
+		// The task search: the title and the customer's name, and each
+		// comment, are kept folded (textsearch.Fold: lowered, ё as е) and
+		// found on PostgreSQL through trigram indexes; a contract's number
+		// through its own index.
+		ID: "0013_task_search",
+		Migrate: func(tx *gorm.DB) error {
+			for _, stmt := range []string{
+				`ALTER TABLE tasks ADD COLUMN search_lower varchar(401) NOT NULL DEFAULT ''`,
+				`ALTER TABLE comments ADD COLUMN text_lower varchar(4000) NOT NULL DEFAULT ''`,
+				`CREATE INDEX tasks_contract_number ON tasks (contract_number, id)`,
+			} {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			if err := foldEach(tx, "tasks", "title, customer_name", "search_lower", func(cols []string) string { return searchText(cols[0], cols[1]) }); err != nil {
+				return err
+			}
+			if err := foldEach(tx, "comments", "text", "text_lower", func(cols []string) string { return textsearch.Fold(cols[0]) }); err != nil {
+				return err
+			}
+			if !database.IsPostgres(tx) {
+				return nil
+			}
+			for _, stmt := range []string{
+				`CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public`,
+				`CREATE INDEX tasks_search_trgm ON tasks USING gin (search_lower public.gin_trgm_ops)`,
+				`CREATE INDEX comments_text_trgm ON comments USING gin (text_lower public.gin_trgm_ops)`,
+			} {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	},
+}
+
+// foldEach fills a folded column of every row, a thousand rows at a time:
+// the fold is Go's (the database's lower() depends on its locale).
+func foldEach(tx *gorm.DB, table, cols, into string, fold func([]string) string) error {
+	type folded struct {
+		id   int64
+		text string
+	}
+	for after := int64(0); ; {
+		rows, err := tx.Raw(`SELECT id, `+cols+` FROM `+table+` WHERE id > ? ORDER BY id LIMIT 1000`, after).Rows()
+		if err != nil {
+			return err
+		}
+		var batch []folded
+		for rows.Next() {
+			var id int64
+			vals := make([]string, strings.Count(cols, ",")+1)
+			dest := []any{&id}
+			for i := range vals {
+				dest = append(dest, &vals[i])
+			}
+			if err := rows.Scan(dest...); err != nil {
+				rows.Close()
+				return err
+			}
+			batch = append(batch, folded{id, fold(vals)})
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		for _, b := range batch {
+			if err := tx.Exec(`UPDATE `+table+` SET `+into+` = ? WHERE id = ?`, b.text, b.id).Error; err != nil {
+				return err
+			}
+		}
+		after = batch[len(batch)-1].id
+	}
 }
 
 // pgSequence names the sequence behind a table's id on PostgreSQL.

@@ -250,9 +250,20 @@ func (s *Server) ListTasks(ctx context.Context, req *taskv1.ListTasksRequest) (*
 		return nil, err
 	}
 	f.Before = cur.Before
-	rows, err := s.store.list(ctx, f)
-	if err != nil {
-		return nil, err
+	var rows []taskRow
+	if q := strings.TrimSpace(req.GetQuery()); q != "" {
+		terms, err := s.terms(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		if rows, err = s.store.search(ctx, terms, f); err != nil {
+			return nil, err
+		}
+	} else {
+		var err error
+		if rows, err = s.store.list(ctx, f); err != nil {
+			return nil, err
+		}
 	}
 	resp := &taskv1.ListTasksResponse{}
 	if len(rows) == f.Limit {
@@ -269,7 +280,7 @@ func listQuery(r *taskv1.ListTasksRequest) string {
 	return strings.Join([]string{
 		strconv.FormatInt(r.GetGroupId(), 10), r.GetState().String(), strconv.FormatInt(r.GetContractId(), 10),
 		strconv.FormatInt(r.GetCustomerId(), 10), r.GetAssignee(), strconv.FormatInt(r.GetRouteId(), 10),
-		strconv.FormatBool(r.GetSlaBreached()), strconv.FormatBool(r.GetStuck()),
+		strconv.FormatBool(r.GetSlaBreached()), strconv.FormatBool(r.GetStuck()), strings.TrimSpace(r.GetQuery()),
 	}, "|")
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/idempotency"
 	"github.com/telecomcrm/crm/services/platform/micros"
+	"github.com/telecomcrm/crm/services/platform/textsearch"
 	wftask "github.com/telecomcrm/crm/workflows/task"
 )
 
@@ -57,6 +58,9 @@ type taskRow struct {
 	StuckAt     int64
 	// TariffID is the tariff a tariff change was opened with.
 	TariffID int64
+	// SearchLower is the title and the customer's name folded
+	// (textsearch.Fold) for the task search.
+	SearchLower string
 }
 
 func (taskRow) TableName() string { return "tasks" }
@@ -97,6 +101,8 @@ type commentRow struct {
 	ProcessID   int64
 	ProcessName string
 	CreatedAt   int64 `gorm:"autoCreateTime:false"`
+	// TextLower is the text folded (textsearch.Fold) for the task search.
+	TextLower string
 }
 
 func (commentRow) TableName() string { return "comments" }
@@ -157,6 +163,7 @@ func insert(tx *gorm.DB, n newTask) (taskRow, error) {
 	r.ProcessID, r.ProcessName, r.ProcessGroupID, r.ProcessPosition = first.ID, first.Name, first.GroupID, 1
 	r.UpdatedAt, r.Sequence = r.CreatedAt, 1
 	r.Number = taskNumber(r.ID)
+	r.SearchLower = searchText(r.Title, r.CustomerName)
 	if r.WorkflowID == "" {
 		r.WorkflowID = wftask.WorkflowID(r.ID)
 	}
@@ -328,7 +335,7 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 			if from.ID != 0 {
 				where = from // a comment made while completing or returning belongs to the process left
 			}
-			c := commentRow{TaskID: r.ID, Sequence: t.GetSequence(), AuthorID: t.GetActorId(), AuthorName: t.GetActorName(), Text: t.GetText(), ProcessID: where.ID, ProcessName: where.Name, CreatedAt: ev.At}
+			c := commentRow{TaskID: r.ID, Sequence: t.GetSequence(), AuthorID: t.GetActorId(), AuthorName: t.GetActorName(), Text: t.GetText(), ProcessID: where.ID, ProcessName: where.Name, CreatedAt: ev.At, TextLower: textsearch.Fold(t.GetText())}
 			if err := tx.Create(&c).Error; err != nil {
 				return err
 			}
@@ -405,41 +412,54 @@ type taskFilter struct {
 }
 
 func (s *store) list(ctx context.Context, f taskFilter) ([]taskRow, error) {
-	q := s.db.WithContext(ctx).Model(&taskRow{})
+	return s.page(ctx, "", "", nil, f)
+}
+
+// page answers the tasks that pass the filter (and the condition cond, when
+// given), newest first, after the statement's head (a WITH clause, or "").
+func (s *store) page(ctx context.Context, head, cond string, args []any, f taskFilter) ([]taskRow, error) {
+	where := []string{"1 = 1"}
+	if cond != "" {
+		where = append(where, cond)
+	}
+	add := func(c string, v ...any) {
+		where, args = append(where, c), append(args, v...)
+	}
 	if f.State != 0 {
 		// Written out, as the count below: a state is one of a few, and
 		// the plan must know that open tasks are few among the closed.
-		q = q.Where("state = " + strconv.Itoa(int(f.State)))
+		add("state = " + strconv.Itoa(int(f.State)))
 	}
 	if f.GroupID != 0 {
-		q = q.Where("process_group_id = ?", f.GroupID)
+		add("process_group_id = ?", f.GroupID)
 	}
 	if f.ContractID != 0 {
-		q = q.Where("contract_id = ?", f.ContractID)
+		add("contract_id = ?", f.ContractID)
 	}
 	if f.CustomerID != 0 {
-		q = q.Where("customer_id = ?", f.CustomerID)
+		add("customer_id = ?", f.CustomerID)
 	}
 	if f.AssigneeID != 0 {
-		q = q.Where("assignee_id = ?", f.AssigneeID)
+		add("assignee_id = ?", f.AssigneeID)
 	}
 	if f.RouteID != 0 {
-		q = q.Where("route_id = ?", f.RouteID)
+		add("route_id = ?", f.RouteID)
 	}
 	if f.Breached {
-		q = q.Where("sla_breached = ?", true)
+		add("sla_breached = ?", true)
 	}
 	if f.Stuck {
-		q = q.Where("stuck = true") // written out: the partial index's predicate
+		add("stuck = true") // written out: the partial index's predicate
 	}
 	if f.Before != 0 {
-		q = q.Where("id < ?", f.Before)
+		add("id < ?", f.Before)
 	}
 	var rows []taskRow
 	// The count is written out: bound as a parameter, a generic plan
 	// guesses a tenth of the table and walks the primary key instead of
 	// the filter's index.
-	err := q.Order("id DESC LIMIT " + strconv.Itoa(f.Limit)).Find(&rows).Error
+	err := s.db.WithContext(ctx).Raw(head+"SELECT * FROM tasks WHERE "+strings.Join(where, " AND ")+
+		" ORDER BY id DESC LIMIT "+strconv.Itoa(f.Limit), args...).Scan(&rows).Error
 	return rows, err
 }
 

@@ -89,6 +89,7 @@ export const LIMITS = {
   ListTasksRequest: {
     assignee: { maxLength: 20 },
     pageToken: { maxLength: 2048 },
+    query: { maxLength: 200 },
   },
   ListUsersRequest: {
     pageToken: { maxLength: 2048 },

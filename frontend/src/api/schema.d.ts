@@ -2826,6 +2826,14 @@ export interface operations {
                 pageToken?: string;
                 /** @description Only stuck tasks. */
                 stuck?: boolean;
+                /**
+                 * @description Finds tasks as people type them: a task number ("T-000123", "т123"), a
+                 *     contract number ("C-000045"), a phone or any part of one of at least
+                 *     four digits, or words of the title, the customer's name or a comment
+                 *     (at least three letters; ё and е match each other, case is ignored).
+                 *     Combines with the other filters.
+                 */
+                query?: string;
             };
             header?: never;
             path?: never;

@@ -76,6 +76,10 @@ export default {
     phonesTooMany: 'At most {max} phones.',
   },
   home: {
+    find: 'Search',
+    findPlaceholder: 'Phone, name, contract or task number',
+    findCustomers: 'Find customers',
+    findTasks: 'Find tasks',
     greeting: {
       morning: 'Good morning, {name}',
       afternoon: 'Good afternoon, {name}',
@@ -597,6 +601,7 @@ export default {
       route: 'Route',
       process: 'Process',
       assignee: 'Assignee',
+      group: 'Group',
       sla: 'SLA',
       slaDue: 'SLA',
       state: 'State',
@@ -610,6 +615,24 @@ export default {
       breached: 'SLA breached',
       breachedShort: 'Late',
       due: 'due {when}',
+      soon: 'Soon: {when}',
+    },
+    resolutions: {
+      customer_refused: 'The customer refused',
+      not_feasible: 'Not feasible',
+      rejected: 'Request rejected',
+      retained: 'The customer stays',
+    },
+    search: {
+      label: 'Search tasks',
+      placeholder: 'Task number, customer, phone, contract or text',
+      tooShort: 'Type a number or at least three letters in a row',
+      nothing: 'No tasks match “{q}”',
+    },
+    work: {
+      inGroups: 'Nothing is assigned to you — {n} task in your groups’ queue | Nothing is assigned to you — {n} tasks in your groups’ queue',
+      noneMine: 'Nothing is assigned to you; showing your group’s queue ({n} in your groups’ queues)',
+      open: 'Open the queue',
     },
     closeReason: {
       completed: 'Every process of the route was completed.',
@@ -667,6 +690,9 @@ export default {
       pickMember: 'Choose a member',
       noMembers: 'The group has no members.',
       resolution: 'Resolution code',
+      resolutionChoice: 'Outcome',
+      resolutionChoiceHint: 'Some outcomes close the task by the route’s rules.',
+      noResolution: 'Done — on along the route',
       resolutionPlaceholder: 'optional',
       resolutionHint: 'Only when the route closes on a code.',
       resolutionHintCodes: 'Codes that close the task: {codes}',

@@ -78,6 +78,10 @@ const ru: typeof en = {
     phonesTooMany: 'Не больше {max} телефонов.',
   },
   home: {
+    find: 'Поиск',
+    findPlaceholder: 'Телефон, имя, номер договора или задачи',
+    findCustomers: 'Найти клиента',
+    findTasks: 'Найти задачу',
     greeting: {
       morning: 'Доброе утро, {name}',
       afternoon: 'Добрый день, {name}',
@@ -599,6 +603,7 @@ const ru: typeof en = {
       route: 'Маршрут',
       process: 'Этап',
       assignee: 'Исполнитель',
+      group: 'Группа',
       sla: 'SLA',
       slaDue: 'SLA',
       state: 'Состояние',
@@ -612,6 +617,24 @@ const ru: typeof en = {
       breached: 'SLA нарушен',
       breachedShort: 'Просрочена',
       due: 'срок {when}',
+      soon: 'Скоро: {when}',
+    },
+    resolutions: {
+      customer_refused: 'Клиент отказался',
+      not_feasible: 'Подключение невозможно',
+      rejected: 'Заявка отклонена',
+      retained: 'Клиент остаётся',
+    },
+    search: {
+      label: 'Поиск задач',
+      placeholder: 'Номер задачи, клиент, телефон, договор или текст',
+      tooShort: 'Введите номер или не меньше трёх букв подряд',
+      nothing: 'По запросу «{q}» задач нет',
+    },
+    work: {
+      inGroups: 'На вас ничего не назначено — в очереди ваших групп {n} задача | На вас ничего не назначено — в очереди ваших групп {n} задачи | На вас ничего не назначено — в очереди ваших групп {n} задач',
+      noneMine: 'На вас ничего не назначено; открыта очередь вашей группы ({n} в очередях ваших групп)',
+      open: 'Открыть очередь',
     },
     closeReason: {
       completed: 'Все этапы маршрута пройдены.',
@@ -669,6 +692,9 @@ const ru: typeof en = {
       pickMember: 'Выберите участника',
       noMembers: 'В группе нет участников.',
       resolution: 'Код решения',
+      resolutionChoice: 'Итог этапа',
+      resolutionChoiceHint: 'Некоторые итоги закрывают задачу по правилам маршрута.',
+      noResolution: 'Этап выполнен — дальше по маршруту',
       resolutionPlaceholder: 'необязательно',
       resolutionHint: 'Только если маршрут закрывает задачу по коду.',
       resolutionHintCodes: 'Коды, закрывающие задачу: {codes}',

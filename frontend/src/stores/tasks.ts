@@ -20,6 +20,8 @@ export interface TaskQuery {
   slaBreached?: boolean
   /** Only tasks whose workflow could not write a step. */
   stuck?: boolean
+  /** A task or contract number, a phone or a part of one, or words (see the task search). */
+  query?: string
   pageSize?: number
 }
 
@@ -69,6 +71,7 @@ export const useTasksStore = defineStore('tasks', () => {
             routeId: q.routeId || undefined,
             slaBreached: q.slaBreached || undefined,
             stuck: q.stuck || undefined,
+            query: q.query || undefined,
             pageSize: q.pageSize ?? TASKS_PAGE_SIZE,
             pageToken: pageToken || undefined,
           },

@@ -51,7 +51,7 @@ describe('the task’s commands', () => {
     admin.unmount()
   })
 
-  it('completes the process the person saw, with the comment and a resolution code the route knows', async () => {
+  it('completes the process the person saw, with the comment and a resolution the route knows, chosen in words', async () => {
     const { calls } = mockApi({
       'GET /api/v1/auth/me': () => memberMe(['2']),
       'POST /api/v1/tasks/{id}:advance': () => ({ ...TASK, currentProcess: PROCESSES[2] }),
@@ -60,12 +60,20 @@ describe('the task’s commands', () => {
     const { wrapper } = mountWith(TaskActions, { props: { task: TASK, route }, pinia: await signedIn() })
     await wrapper.get('[data-testid=task-complete]').trigger('click')
     await settle()
-    expect(dialog().textContent).toContain('not_feasible')
-    await type(dialog().querySelector('[data-testid=task-command-text]')!, 'feasible, FTTB in the building')
+    expect(dialog().querySelector('[data-testid=task-resolution]')?.textContent).toContain('Done — on along the route')
+    expect(dialog().textContent).not.toContain('not_feasible')
+    // the secondary button does not read as closing the task
+    expect(dialog().querySelector('[data-testid=task-command-dismiss]')?.textContent?.trim()).toBe('Cancel')
+    ;(dialog().querySelector('[data-testid=task-resolution]') as HTMLElement).click()
+    await settle()
+    const option = [...document.body.querySelectorAll<HTMLElement>('[role=option]')].find((o) => o.textContent?.includes('Not feasible'))
+    option!.dispatchEvent(new MouseEvent('mousedown', { bubbles: true }))
+    await settle()
+    await type(dialog().querySelector('[data-testid=task-command-text]')!, 'no FTTB in the building')
     dialog().querySelector('form')!.dispatchEvent(new Event('submit'))
     await settle()
     const call = calls.find((c) => c.path === '/api/v1/tasks/9:advance')
-    expect(call?.body).toEqual({ processId: '12', comment: 'feasible, FTTB in the building' })
+    expect(call?.body).toEqual({ processId: '12', comment: 'no FTTB in the building', resolution: 'not_feasible' })
     expect(wrapper.emitted('changed')?.[0]?.[0]).toMatchObject({ currentProcess: { id: '13' } })
     wrapper.unmount()
   })

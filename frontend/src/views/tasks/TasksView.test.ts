@@ -1,14 +1,16 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { ADMIN_ME, mockApi, settle, VIEWER_ME } from '@/test/mockApi'
 import { makeTestRouter, mountWith } from '@/test/mount'
 import { memberMe, signedIn } from '@/test/session'
 import TasksView from './TasksView.vue'
 
-const task = (id: string) => ({ id, number: `T-${id}`, title: `Task ${id}`, state: 'TASK_STATE_OPEN', currentProcess: { id: '1', name: 'Sales check' }, routeName: 'New connection' })
+const task = (id: string) => ({ id, number: `T-${id}`, title: `Task ${id}`, state: 'TASK_STATE_OPEN', currentProcess: { id: '1', name: 'Sales check', groupId: '3' }, routeName: 'New connection' })
 
-async function open(path: string, me: object) {
+async function open(path: string, me: object, stats: object = { myTasks: '2', processes: [] }) {
   const api = mockApi({
     'GET /api/v1/auth/me': () => me,
+    'GET /api/v1/tasks:stats': () => stats,
+    'GET /api/v1/groups': () => ({ groups: [{ id: '2', name: 'Installers' }, { id: '3', name: 'Support' }] }),
     'GET /api/v1/routes': () => ({ routes: [{ id: '1', name: 'New connection' }, { id: '2', name: 'Repair' }] }),
     'GET /api/v1/tasks': (req) => (req.query.get('pageToken') ? { tasks: [task('3')] } : { tasks: [task('1'), task('2')], nextPageToken: 'p2' }),
   })
@@ -32,7 +34,7 @@ describe('the task queues', () => {
     expect(lists()[1]).toMatchObject({ pageToken: 'p2', assignee: 'me' })
     expect(wrapper.findAll('[data-testid=task-link]')).toHaveLength(3)
     wrapper.unmount()
-  })
+  }, 20_000)
 
   it('shows a group’s queue, the first of mine unless another is chosen', async () => {
     const { wrapper, lists } = await open('/tasks?queue=group', memberMe(['2', '3']))
@@ -41,7 +43,7 @@ describe('the task queues', () => {
     const again = await open('/tasks?queue=group&group=3&state=any&route=2&breached=1', memberMe(['2', '3']))
     expect(again.lists()[0]).toEqual({ groupId: '3', routeId: '2', slaBreached: 'true', pageSize: '25' })
     again.wrapper.unmount()
-  })
+  }, 20_000)
 
   it('keeps the filters in the address and asks again when they change', async () => {
     const { wrapper, router, lists } = await open('/tasks?queue=all', VIEWER_ME)
@@ -82,5 +84,46 @@ describe('the task queues', () => {
     expect(member.wrapper.find('[data-testid=queue-stuck]').exists()).toBe(false)
     expect(member.lists()[0]).toEqual({ assignee: 'me', state: 'TASK_STATE_OPEN', pageSize: '25' })
     member.wrapper.unmount()
+  })
+
+  it('opens on the group queue that has work when nothing is assigned to me, and says so', async () => {
+    const stats = { myTasks: '0', processes: [{ groupId: '3', openTasks: '12' }, { groupId: '9', openTasks: '5' }] }
+    const { wrapper, lists } = await open('/tasks', memberMe(['2', '3']), stats)
+    expect(lists()[0]).toEqual({ groupId: '3', state: 'TASK_STATE_OPEN', pageSize: '25' })
+    expect(wrapper.get('[data-testid=work-hint]').text()).toContain('12')
+    wrapper.unmount()
+  })
+
+  it('leaves a chosen queue alone, and opens on my tasks when I have some', async () => {
+    const stats = { myTasks: '0', processes: [{ groupId: '2', openTasks: '1' }, { groupId: '3', openTasks: '11' }] }
+    const { wrapper, lists } = await open('/tasks?queue=mine', memberMe(['2', '3']), stats)
+    expect(lists()[0]).toMatchObject({ assignee: 'me' })
+    expect(wrapper.find('[data-testid=work-hint]').exists()).toBe(false)
+    wrapper.unmount()
+    const fresh = await open('/tasks', memberMe(['2', '3']), { myTasks: '3', processes: [{ groupId: '2', openTasks: '12' }] })
+    expect(fresh.lists()[0]).toMatchObject({ assignee: 'me' })
+    expect(fresh.wrapper.find('[data-testid=work-hint]').exists()).toBe(false)
+    fresh.wrapper.unmount()
+  })
+
+  it('searches as typed, keeps the search in the address and shows each task’s group', async () => {
+    const { wrapper, router, lists } = await open('/tasks?queue=all&q=T-000001', VIEWER_ME)
+    expect(lists()[0]).toEqual({ state: 'TASK_STATE_OPEN', query: 'T-000001', pageSize: '25' })
+    await wrapper.get('[data-testid=task-search]').setValue('Пётр')
+    await wrapper.get('form[role=search]').trigger('submit')
+    await settle()
+    expect(router.currentRoute.value.query).toMatchObject({ queue: 'all', q: 'Пётр' })
+    expect(lists().at(-1)).toEqual({ state: 'TASK_STATE_OPEN', query: 'Пётр', pageSize: '25' })
+    router.back()
+    await settle()
+    await vi.waitFor(() => expect(router.currentRoute.value.query.q).toBe('T-000001'))
+    wrapper.unmount()
+  })
+
+  it('does not send a query too short to search by, and says what to type', async () => {
+    const { wrapper, lists } = await open('/tasks?queue=all&q=ab', VIEWER_ME)
+    expect(lists()).toEqual([])
+    expect(wrapper.find('[data-testid=task-search-short]').exists()).toBe(true)
+    wrapper.unmount()
   })
 })

@@ -1891,7 +1891,13 @@ type ListTasksRequest struct {
 	PageSize    int32  `protobuf:"varint,8,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken   string `protobuf:"bytes,9,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// Only stuck tasks.
-	Stuck         bool `protobuf:"varint,10,opt,name=stuck,proto3" json:"stuck,omitempty"`
+	Stuck bool `protobuf:"varint,10,opt,name=stuck,proto3" json:"stuck,omitempty"`
+	// Finds tasks as people type them: a task number ("T-000123", "т123"), a
+	// contract number ("C-000045"), a phone or any part of one of at least
+	// four digits, or words of the title, the customer's name or a comment
+	// (at least three letters; ё and е match each other, case is ignored).
+	// Combines with the other filters.
+	Query         string `protobuf:"bytes,11,opt,name=query,proto3" json:"query,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1994,6 +2000,13 @@ func (x *ListTasksRequest) GetStuck() bool {
 		return x.Stuck
 	}
 	return false
+}
+
+func (x *ListTasksRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
 }
 
 type ListTasksResponse struct {
@@ -4386,7 +4399,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x0eGetTaskRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"8\n" +
 	"\x0fGetTaskResponse\x12%\n" +
-	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"\x9e\x03\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"\xc2\x03\n" +
 	"\x10ListTasksRequest\x12\"\n" +
 	"\bgroup_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\agroupId\x126\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12(\n" +
@@ -4402,7 +4415,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"page_token\x18\t \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x10R\tpageToken\x12\x14\n" +
 	"\x05stuck\x18\n" +
-	" \x01(\bR\x05stuck\"d\n" +
+	" \x01(\bR\x05stuck\x12\"\n" +
+	"\x05query\x18\v \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05query\"d\n" +
 	"\x11ListTasksResponse\x12'\n" +
 	"\x05tasks\x18\x01 \x03(\v2\x11.crm.task.v1.TaskR\x05tasks\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaa\x01\n" +
