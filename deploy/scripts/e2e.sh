@@ -36,4 +36,4 @@ grep -q "CRM is up" "$data/stack.log" || { tail -50 "$data/stack.log"; echo "the
 
 cd "$root/frontend"
 E2E_BASE_URL="http://$CRM_HTTP_ADDR" E2E_ADMIN_LOGIN=admin E2E_ADMIN_PASSWORD="$CRM_ADMIN_PASSWORD" \
-  E2E_TEMPORAL_UI_URL="http://127.0.0.1:$CRM_TEMPORAL_UI_PORT" node e2e/run.mjs
+  E2E_TEMPORAL_UI_URL="http://127.0.0.1:$CRM_TEMPORAL_UI_PORT" npx --no-install playwright test "$@"
