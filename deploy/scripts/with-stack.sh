@@ -19,7 +19,7 @@ export CRM_TEMPORAL_PORT=${E2E_TEMPORAL_PORT:-17433} CRM_TEMPORAL_UI_PORT=${E2E_
 export CRM_ADMIN_PASSWORD=${E2E_ADMIN_PASSWORD:-e2e-admin-password}
 # The browser signs in with it; no change at the first sign-in.
 export CRM_ADMIN_PASSWORD_CHANGE=false
-export CRM_BIN_DIR="$root/.build/bin" CRM_CONSOLE_DIR="$root/frontend/dist"
+export CRM_BIN_DIR="$root/.build/bin" CRM_CONSOLE_DIR="${CRM_CONSOLE_DIR:-$root/frontend/dist}"
 
 "$CRM_BIN_DIR/crm-local" >"$data/stack.log" 2>&1 &
 stack=$!

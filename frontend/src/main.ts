@@ -8,7 +8,7 @@ import ToastService from 'primevue/toastservice'
 import Tooltip from 'primevue/tooltip'
 import { createApp } from 'vue'
 import App from './App.vue'
-import { i18n, isLocale } from './i18n'
+import { i18n, isLocale, loadLocale } from './i18n'
 import { primeLocales } from './i18n/primevue'
 import { followSession, makeRouter } from './router'
 import { usePreferencesStore } from './stores/preferences'
@@ -18,6 +18,8 @@ const app = createApp(App)
 app.use(createPinia())
 app.use(i18n)
 const locale = i18n.global.locale.value
+// The language this browser starts in: in the entry if Russian, else fetched first.
+await loadLocale(isLocale(locale) ? locale : 'ru')
 app.use(PrimeVue, {
   theme: crmTheme,
   locale: primeLocales[isLocale(locale) ? locale : 'ru'],
