@@ -18,8 +18,6 @@ const app = createApp(App)
 app.use(createPinia())
 app.use(i18n)
 const locale = i18n.global.locale.value
-// The language this browser starts in: in the entry if Russian, else fetched first.
-await loadLocale(isLocale(locale) ? locale : 'ru')
 app.use(PrimeVue, {
   theme: crmTheme,
   locale: primeLocales[isLocale(locale) ? locale : 'ru'],
@@ -33,4 +31,7 @@ const router = makeRouter()
 app.use(router)
 followSession(router)
 
-app.mount('#app')
+// The language this browser starts in: in the entry if Russian, else fetched
+// first. (A top-level await here would make the bundler split the entry into
+// many small files.)
+void loadLocale(isLocale(locale) ? locale : 'ru').finally(() => app.mount('#app'))
