@@ -195,8 +195,12 @@ check-generated: generate ## Fail when regenerating changes committed files.
 	@test -z "$$(git status --porcelain -- proto/gen gateway/openapi frontend/src/api deploy/apiclient)" || { git status --porcelain -- proto/gen gateway/openapi frontend/src/api deploy/apiclient; echo "generated files are not committed"; exit 1; }
 
 .PHONY: e2e
-e2e: build console $(TEMPORAL) ## Browser tests of the console against a fresh local stack (headless Chromium).
-	CRM_TEMPORAL_BIN=$(TEMPORAL) deploy/scripts/e2e.sh
+e2e: build console $(TEMPORAL) ## Browser tests of the console (@playwright/test) against a fresh local stack; E2E_ARGS go to playwright.
+	CRM_TEMPORAL_BIN=$(TEMPORAL) deploy/scripts/e2e.sh $(E2E_ARGS)
+
+.PHONY: lighthouse
+lighthouse: build console $(TEMPORAL) ## The console's speed on a phone (Lighthouse, mobile preset): sign-in and home, LH_RUNS runs each.
+	CRM_TEMPORAL_BIN=$(TEMPORAL) deploy/scripts/lighthouse.sh
 
 BENCH_FLAGS ?=
 

@@ -1,39 +1,5 @@
 #!/usr/bin/env bash
-# Runs the console's browser tests against a fresh local stack: its own
-# data folder and ports, so it never touches a developer's `make dev`.
+# Runs the console's browser tests (@playwright/test, frontend/e2e) against a
+# fresh local stack. Arguments go to `playwright test` (a file, --grep, -x…).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
-
-if [ ! -x /usr/bin/chromium ]; then
-  echo "installing Debian's chromium for the browser tests"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
-
-data=$(mktemp -d)
-export CRM_DATA_DIR="$data"
-export CRM_HTTP_ADDR=127.0.0.1:${E2E_HTTP_PORT:-18480}
-export CRM_TEMPORAL_PORT=${E2E_TEMPORAL_PORT:-17433} CRM_TEMPORAL_UI_PORT=${E2E_TEMPORAL_UI_PORT:-18433}
-export CRM_ADMIN_PASSWORD=${E2E_ADMIN_PASSWORD:-e2e-admin-password}
-# The browser tests sign in with it; no change at the first sign-in.
-export CRM_ADMIN_PASSWORD_CHANGE=false
-export CRM_BIN_DIR="$root/.build/bin" CRM_CONSOLE_DIR="$root/frontend/dist"
-
-"$CRM_BIN_DIR/crm-local" >"$data/stack.log" 2>&1 &
-stack=$!
-cleanup() {
-  kill -INT "$stack" 2>/dev/null || true
-  wait "$stack" 2>/dev/null || true
-  rm -rf "$data"
-}
-trap cleanup EXIT
-
-for _ in $(seq 1 120); do
-  if grep -q "CRM is up" "$data/stack.log"; then break; fi
-  if ! kill -0 "$stack" 2>/dev/null; then cat "$data/stack.log"; echo "the stack did not start"; exit 1; fi
-  sleep 1
-done
-grep -q "CRM is up" "$data/stack.log" || { tail -50 "$data/stack.log"; echo "the stack did not start in time"; exit 1; }
-
-cd "$root/frontend"
-E2E_BASE_URL="http://$CRM_HTTP_ADDR" E2E_ADMIN_LOGIN=admin E2E_ADMIN_PASSWORD="$CRM_ADMIN_PASSWORD" \
-  E2E_TEMPORAL_UI_URL="http://127.0.0.1:$CRM_TEMPORAL_UI_PORT" node e2e/run.mjs
+exec "$(dirname "$0")/with-stack.sh" npx --no-install playwright test "$@"

@@ -8,7 +8,7 @@ import ToastService from 'primevue/toastservice'
 import Tooltip from 'primevue/tooltip'
 import { createApp } from 'vue'
 import App from './App.vue'
-import { i18n, isLocale } from './i18n'
+import { i18n, isLocale, loadLocale } from './i18n'
 import { primeLocales } from './i18n/primevue'
 import { followSession, makeRouter } from './router'
 import { usePreferencesStore } from './stores/preferences'
@@ -31,4 +31,7 @@ const router = makeRouter()
 app.use(router)
 followSession(router)
 
-app.mount('#app')
+// The language this browser starts in: in the entry if Russian, else fetched
+// first. (A top-level await here would make the bundler split the entry into
+// many small files.)
+void loadLocale(isLocale(locale) ? locale : 'ru').finally(() => app.mount('#app'))

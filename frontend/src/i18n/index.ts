@@ -1,8 +1,12 @@
 // Russian and English. The language is chosen in the header; before login it
 // is remembered in this browser, after login in the user's profile.
+//
+// Russian, the deployment's default, ships in the entry; English is fetched
+// the first time it is chosen (loadLocale), so the first screen carries one
+// language's messages, not both.
 
 import { createI18n } from 'vue-i18n'
-import en from './en'
+import type en from './en'
 import ru from './ru'
 
 export const LOCALES = ['ru', 'en'] as const
@@ -48,12 +52,19 @@ function russianPlural(choice: number, choicesLength: number): number {
 
 export type MessageSchema = typeof en
 
+/** Where each language's messages come from. */
+const loaders: Record<Locale, () => Promise<MessageSchema>> = {
+  ru: async () => ru,
+  en: async () => (await import('./en')).default,
+}
+
 export function makeI18n(locale: Locale = initialLocale()) {
   return createI18n<[MessageSchema], Locale, false>({
     legacy: false,
     locale,
-    fallbackLocale: 'en',
-    messages: { en, ru },
+    // Always at hand; the type makes both languages carry every key anyway.
+    fallbackLocale: 'ru',
+    messages: { ru } as Record<Locale, MessageSchema>,
     pluralRules: { ru: russianPlural },
     missingWarn: false,
     fallbackWarn: false,
@@ -61,3 +72,13 @@ export function makeI18n(locale: Locale = initialLocale()) {
 }
 
 export const i18n = makeI18n()
+
+/** Whether the language's messages are here already. */
+export function isLoaded(locale: Locale): boolean {
+  return i18n.global.availableLocales.includes(locale)
+}
+
+/** Fetches the language's messages if they are not here yet; switch to it after this. */
+export async function loadLocale(locale: Locale): Promise<void> {
+  if (!isLoaded(locale)) i18n.global.setLocaleMessage(locale, await loaders[locale]())
+}

@@ -4,7 +4,7 @@
 
 import { defineStore } from 'pinia'
 import { ref, watch } from 'vue'
-import { i18n, initialLocale, isLocale, rememberLocale, type Locale } from '@/i18n'
+import { i18n, initialLocale, isLoaded, isLocale, loadLocale, rememberLocale, type Locale } from '@/i18n'
 import { useAuthStore } from './auth'
 
 export const usePreferencesStore = defineStore('preferences', () => {
@@ -20,6 +20,7 @@ export const usePreferencesStore = defineStore('preferences', () => {
 
   /** Switches the language; a signed-in user's profile keeps the choice. */
   async function setLocale(next: Locale): Promise<void> {
+    await loadLocale(next)
     const before = locale.value
     apply(next)
     if (!auth.isAuthenticated || !auth.me) return
@@ -36,7 +37,10 @@ export const usePreferencesStore = defineStore('preferences', () => {
     () => auth.me,
     (me) => {
       const saved = me?.profile?.language || me?.user?.language
-      if (isLocale(saved) && saved !== locale.value) apply(saved)
+      if (!isLocale(saved) || saved === locale.value) return
+      if (isLoaded(saved)) apply(saved)
+      // Its messages first; if they cannot be fetched, the language stays as it is.
+      else loadLocale(saved).then(() => apply(saved), () => {})
     },
     { immediate: true },
   )

@@ -1,6 +1,10 @@
 // Runs before every test file: a clean browser storage and the bits of the
 // browser jsdom leaves out that PrimeVue asks for.
 import { afterEach, beforeEach, vi } from 'vitest'
+import { loadLocale } from '@/i18n'
+
+// Tests read English; the console fetches it when chosen.
+await loadLocale('en')
 
 beforeEach(() => {
   localStorage.clear()
