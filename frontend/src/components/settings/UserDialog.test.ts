@@ -1,3 +1,4 @@
+import { flushPromises } from '@vue/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import type { User } from '@/api/client'
 import { ApiError } from '@/api/errors'
@@ -6,10 +7,19 @@ import { mountWith } from '@/test/mount'
 import UserDialog from './UserDialog.vue'
 
 const ROLES = [{ name: 'admin' }, { name: 'operator' }, { name: 'viewer' }]
-const OLGA: User = { id: '4', login: 'olga', displayName: 'Olga', roles: ['operator'], active: true, language: 'ru' }
+const OLGA: User = { id: '4', login: 'olga', displayName: 'Olga', roles: ['operator'], active: true, language: 'ru', groupIds: ['1'] }
 
-function open(user: User | null, create = vi.fn(async (_u: User) => {}), update = vi.fn(async (_id: string, _p: object, _m: string[]) => {})) {
-  const { wrapper } = mountWith(UserDialog, { props: { visible: true, user, roles: ROLES, create, update } })
+const GROUPS = [
+  { id: '1', name: 'Sales' },
+  { id: '2', name: 'Installers' },
+]
+
+function open(
+  user: User | null,
+  create = vi.fn(async (_u: User, _g: string[]) => {}),
+  update = vi.fn(async (_u: User, _p: object, _m: string[], _g: string[]) => {}),
+) {
+  const { wrapper } = mountWith(UserDialog, { props: { visible: true, user, roles: ROLES, groups: GROUPS, create, update } })
   const form = () => document.body.querySelector('[data-testid=user-dialog] form') as HTMLFormElement
   return { wrapper, form, create, update }
 }
@@ -45,7 +55,7 @@ describe('the user dialog', () => {
     await type(input('user-display-name'), 'Olga Ivanova')
     form().dispatchEvent(new Event('submit'))
     await settle()
-    expect(update).toHaveBeenCalledWith('4', expect.objectContaining({ displayName: 'Olga Ivanova' }), ['displayName'])
+    expect(update).toHaveBeenCalledWith(OLGA, expect.objectContaining({ displayName: 'Olga Ivanova' }), ['displayName'], ['1'])
     expect(update.mock.calls[0]![1]).not.toHaveProperty('password')
     wrapper.unmount()
   })
@@ -66,9 +76,23 @@ describe('the user dialog', () => {
     await settle()
     form().dispatchEvent(new Event('submit'))
     await settle()
-    expect(create).toHaveBeenCalledWith(expect.objectContaining({ login: 'olga', roles: ['operator'], password: 'a-long-enough-password' }))
+    expect(create).toHaveBeenCalledWith(expect.objectContaining({ login: 'olga', roles: ['operator'], password: 'a-long-enough-password' }), [])
     const err = input('user-login').parentElement!.querySelector('[data-testid=field-error]')
     expect(err?.textContent).toContain('the login olga is taken')
+    wrapper.unmount()
+  })
+
+  it('puts the user in the groups chosen, and saves a change of groups alone', async () => {
+    const { wrapper, form, update } = open(OLGA)
+    await vi.waitFor(() => expect(input('user-groups')).not.toBeNull())
+    input('user-groups').click()
+    await vi.waitFor(() => expect(document.body.querySelectorAll('[role=option]').length).toBeGreaterThan(0))
+    const option = [...document.body.querySelectorAll<HTMLElement>('[role=option]')].find((o) => o.textContent?.includes('Installers'))
+    option!.click()
+    await flushPromises()
+    form().dispatchEvent(new Event('submit'))
+    await vi.waitFor(() => expect(update).toHaveBeenCalled())
+    expect(update).toHaveBeenCalledWith(OLGA, expect.anything(), [], ['1', '2'])
     wrapper.unmount()
   })
 })
