@@ -2,7 +2,6 @@ import { flushPromises } from '@vue/test-utils'
 import { describe, expect, it, vi } from 'vitest'
 import type { User } from '@/api/client'
 import { ApiError } from '@/api/errors'
-import { settle } from '@/test/mockApi'
 import { mountWith } from '@/test/mount'
 import UserDialog from './UserDialog.vue'
 
@@ -29,18 +28,18 @@ const byId = (id: string) => document.getElementById(id) as HTMLInputElement
 async function type(el: HTMLInputElement, value: string) {
   el.value = value
   el.dispatchEvent(new Event('input'))
-  await settle(1)
+  await flushPromises()
 }
 
 describe('the user dialog', () => {
   it('refuses a short password and a bad login before asking the server', async () => {
     const { wrapper, form, create } = open(null)
-    await settle()
+    await vi.waitFor(() => expect(form()).not.toBeNull())
     await type(input('user-login'), 'a b')
     await type(input('user-display-name'), 'Boris')
     await type(byId('user-password'), 'short')
     form().dispatchEvent(new Event('submit'))
-    await settle()
+    await vi.waitFor(() => expect(document.body.querySelector('[data-testid=user-dialog]')!.textContent).toContain('Give at least one role.'))
     expect(create).not.toHaveBeenCalled()
     const text = document.body.querySelector('[data-testid=user-dialog]')!.textContent ?? ''
     expect(text).toContain('3 to 64 characters')
@@ -51,10 +50,10 @@ describe('the user dialog', () => {
 
   it('sends only what changed when editing, and no password unless one is typed', async () => {
     const { wrapper, form, update } = open(OLGA)
-    await settle()
+    await vi.waitFor(() => expect(form()).not.toBeNull())
     await type(input('user-display-name'), 'Olga Ivanova')
     form().dispatchEvent(new Event('submit'))
-    await settle()
+    await vi.waitFor(() => expect(update).toHaveBeenCalled())
     expect(update).toHaveBeenCalledWith(OLGA, expect.objectContaining({ displayName: 'Olga Ivanova' }), ['displayName'], ['1'])
     expect(update.mock.calls[0]![1]).not.toHaveProperty('password')
     wrapper.unmount()
@@ -65,17 +64,18 @@ describe('the user dialog', () => {
       throw new ApiError({ status: 409, code: 6, message: 'the login olga is taken by another user; choose another', fieldErrors: { login: 'the login olga is taken by another user; choose another' }, reason: 'DUPLICATE_LOGIN' })
     })
     const { wrapper, form } = open(null, create)
-    await settle()
+    await vi.waitFor(() => expect(form()).not.toBeNull())
     await type(input('user-login'), 'Olga')
     await type(input('user-display-name'), 'Olga')
     await type(byId('user-password'), 'a-long-enough-password')
     input('user-roles').click()
-    await settle()
+    await vi.waitFor(() => expect(document.body.querySelectorAll('[role=option]').length).toBeGreaterThan(0))
     const option = [...document.body.querySelectorAll<HTMLElement>('[role=option]')].find((o) => o.textContent?.includes('Operator'))
     option!.click()
-    await settle()
+    await flushPromises()
     form().dispatchEvent(new Event('submit'))
-    await settle()
+    await vi.waitFor(() => expect(create).toHaveBeenCalled())
+    await flushPromises()
     expect(create).toHaveBeenCalledWith(expect.objectContaining({ login: 'olga', roles: ['operator'], password: 'a-long-enough-password' }), [])
     const err = input('user-login').parentElement!.querySelector('[data-testid=field-error]')
     expect(err?.textContent).toContain('the login olga is taken')
