@@ -138,9 +138,10 @@ generate: $(BUF) $(PLUGINS) $(PROTOVALIDATE) $(OAPI_CODEGEN_BIN) frontend/node_m
 	$(OAPI_CODEGEN_BIN) -config deploy/apiclient/oapi-codegen.yaml gateway/openapi/crm.openapi.json
 
 .PHONY: lint
-lint: $(BUF) $(STATICCHECK_BIN) $(PROTOVALIDATE) frontend/node_modules/.package-lock.json ## buf lint, Redocly over the OpenAPI document, gofmt, go vet (each module on its own) and staticcheck.
+lint: $(BUF) $(STATICCHECK_BIN) $(PROTOVALIDATE) frontend/node_modules/.package-lock.json ## buf lint, Redocly over the OpenAPI document, ESLint over the console, gofmt, go vet (each module on its own) and staticcheck.
 	$(BUF) lint
 	cd frontend && npx redocly lint ../gateway/openapi/crm.openapi.json --config ../gateway/openapi/redocly.yaml --format summary
+	cd frontend && npm run --silent lint
 	@unformatted=$$(gofmt -l $(GO_MODULES)); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	for m in $(GO_MODULES); do (cd $$m && GOWORK=off go vet ./... && $(STATICCHECK_BIN) ./...); done
 

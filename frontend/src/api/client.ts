@@ -53,9 +53,11 @@ export interface SessionHooks {
   token(): string | null
   /** The server answered 401 to an authenticated call: the session ended. */
   ended(): void
+  /** The server refuses everything but a password change (set meanwhile by an admin). */
+  passwordChangeRequired?(): void
 }
 
-const hooks: SessionHooks = { token: () => null, ended: () => {} }
+const hooks: Required<SessionHooks> = { token: () => null, ended: () => {}, passwordChangeRequired: () => {} }
 
 /** The session's bearer token, for the calls openapi-fetch cannot make (file uploads and downloads). */
 export function sessionToken(): string | null {
@@ -65,7 +67,11 @@ export function sessionToken(): string | null {
 export function bindSession(h: SessionHooks): void {
   hooks.token = h.token
   hooks.ended = h.ended
+  hooks.passwordChangeRequired = h.passwordChangeRequired ?? (() => {})
 }
+
+/** ErrorInfo.reason of a call refused until the user changes their password. */
+export const PASSWORD_CHANGE_REQUIRED = 'PASSWORD_CHANGE_REQUIRED'
 
 /** Calls that answer 401 for a wrong password, not for an ended session. */
 const PUBLIC_PATHS = new Set(['/api/v1/auth/login'])
@@ -87,6 +93,7 @@ export const sessionMiddleware: Middleware = {
     }
     const err = toApiError(response.status, body)
     if (err.unauthenticated && !PUBLIC_PATHS.has(schemaPath)) hooks.ended()
+    else if (err.status === 403 && err.reason === PASSWORD_CHANGE_REQUIRED) hooks.passwordChangeRequired()
     throw err
   },
   onError({ error }) {

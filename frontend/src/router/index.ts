@@ -23,9 +23,19 @@ export function makeRouter(): Router {
   return router
 }
 
-/** When the session ends (logout, expiry, a 401), leave for the login screen. */
+/**
+ * When the session ends (logout, expiry, a 401), leave for the login screen;
+ * when the server starts refusing everything until the password is changed
+ * (an admin set a new one meanwhile), go to the profile's password form.
+ */
 export function followSession(router: Router): void {
   const auth = useAuthStore()
+  watch(
+    () => auth.mustChangePassword,
+    (must) => {
+      if (must && router.currentRoute.value.name !== 'profile') void router.replace({ name: 'profile', hash: '#password' })
+    },
+  )
   watch(
     () => auth.isAuthenticated,
     (signedIn) => {

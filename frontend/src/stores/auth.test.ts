@@ -104,4 +104,35 @@ describe('the session store', () => {
     expect(calls[1]?.body).toEqual({ notifySelf: true })
     expect(auth.me?.profile?.notifySelf).toBe(true)
   })
+
+  it('shows internals (ids, the workflow link) to supervisors and admins only', async () => {
+    localStorage.setItem('crm.session', JSON.stringify({ accessToken: 'tok', expiresAt: inAnHour() }))
+    mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME })
+    const admin = useAuthStore()
+    await admin.ensureMe()
+    expect(admin.seesInternals).toBe(true)
+
+    setActivePinia(createPinia())
+    mockApi({ 'GET /api/v1/auth/me': () => VIEWER_ME })
+    const viewer = useAuthStore()
+    await viewer.ensureMe()
+    expect(viewer.seesInternals).toBe(false)
+  })
+
+  it('learns from a refused call mid-session that the password must be changed', async () => {
+    localStorage.setItem('crm.session', JSON.stringify({ accessToken: 'tok', expiresAt: inAnHour() }))
+    mockApi({
+      'GET /api/v1/auth/me': () => ADMIN_ME,
+      'GET /api/v1/customers': () => rpcError(403, 7, 'change your password first', { reason: 'PASSWORD_CHANGE_REQUIRED' }),
+      'GET /api/v1/tasks': () => rpcError(403, 7, 'tasks.manage is needed'),
+    })
+    const auth = useAuthStore()
+    await auth.ensureMe()
+    const { api } = await import('@/api/client')
+    await api.GET('/api/v1/tasks').catch(() => {})
+    expect(auth.mustChangePassword).toBe(false)
+    await api.GET('/api/v1/customers').catch(() => {})
+    expect(auth.mustChangePassword).toBe(true)
+    expect(auth.isAuthenticated).toBe(true)
+  })
 })

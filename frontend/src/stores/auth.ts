@@ -58,6 +58,12 @@ export const useAuthStore = defineStore('auth', () => {
   const permissions = computed(() => new Set(me.value?.permissions ?? []))
   /** The password was set for the user and must be changed before anything else. */
   const mustChangePassword = computed(() => me.value?.mustChangePassword === true)
+  /**
+   * Supervisors and admins (holders of tasks.manage) see the system's
+   * insides: internal ids and the link to the workflow engine's UI. An
+   * operator or a viewer sees numbers and names only.
+   */
+  const seesInternals = computed(() => permissions.value.has('tasks.manage'))
   const displayName = computed(() => me.value?.profile?.displayName || user.value?.displayName || user.value?.login || '')
 
   /** Whether the signed-in user holds every one of the permissions. */
@@ -169,7 +175,12 @@ export const useAuthStore = defineStore('auth', () => {
   }
   globalThis.addEventListener?.('storage', onStorage)
 
-  bindSession({ token: () => token.value, ended: sessionEnded })
+  /** A call was refused until the password is changed: say so, as /auth/me would. */
+  function passwordChangeRequired(): void {
+    if (me.value && !me.value.mustChangePassword) me.value = { ...me.value, mustChangePassword: true }
+  }
+
+  bindSession({ token: () => token.value, ended: sessionEnded, passwordChangeRequired })
   scheduleExpiry()
 
   return {
@@ -182,6 +193,7 @@ export const useAuthStore = defineStore('auth', () => {
     user,
     displayName,
     mustChangePassword,
+    seesInternals,
     permissions,
     can,
     login,
@@ -189,6 +201,7 @@ export const useAuthStore = defineStore('auth', () => {
     ensureMe,
     logout,
     sessionEnded,
+    passwordChangeRequired,
     updateProfile,
     changePassword,
   }

@@ -8,6 +8,7 @@ import { asApiError, type ApiError } from '@/api/errors'
 export const useNotificationsStore = defineStore('notifications', () => {
   const stats = shallowRef<DeliveryStats | null>(null)
   const loading = ref(false)
+  const loaded = ref(false)
   const error = shallowRef<ApiError | null>(null)
 
   async function load(): Promise<void> {
@@ -15,6 +16,7 @@ export const useNotificationsStore = defineStore('notifications', () => {
     error.value = null
     try {
       stats.value = await ok(api.GET('/api/v1/notifications:stats'))
+      loaded.value = true
     } catch (e) {
       error.value = asApiError(e)
     } finally {
@@ -22,5 +24,5 @@ export const useNotificationsStore = defineStore('notifications', () => {
     }
   }
 
-  return { stats, loading, error, load }
+  return { stats, loading, loaded, error, load }
 })

@@ -1,5 +1,5 @@
 import { createPinia, setActivePinia } from 'pinia'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { i18n } from '@/i18n'
 import { ADMIN_ME, mockApi, rpcError } from '@/test/mockApi'
 import { useAuthStore } from './auth'
@@ -28,8 +28,7 @@ describe('the language', () => {
     const prefs = usePreferencesStore()
     expect(prefs.locale).toBe('ru')
     await useAuthStore().ensureMe()
-    await Promise.resolve()
-    expect(prefs.locale).toBe('en')
+    await vi.waitFor(() => expect(prefs.locale).toBe('en'))
     expect(i18n.global.locale.value).toBe('en')
   })
 

@@ -43,11 +43,34 @@ export const useUsersStore = defineStore('users', () => {
     return updated
   }
 
+  /**
+   * Puts the user in exactly these groups: joins the new ones and leaves
+   * the others (membership is kept by the groups, one call each).
+   */
+  async function setGroups(user: User, groupIds: string[]): Promise<void> {
+    if (!user.id) return
+    const id = user.id
+    const before = new Set(user.groupIds ?? [])
+    const after = new Set(groupIds)
+    const calls: Promise<unknown>[] = []
+    for (const g of after) if (!before.has(g)) calls.push(ok(api.POST('/api/v1/groups/{group_id}/members', { params: { path: { group_id: g } }, body: { userId: id } })))
+    for (const g of before)
+      if (!after.has(g)) calls.push(ok(api.DELETE('/api/v1/groups/{group_id}/members/{user_id}', { params: { path: { group_id: g, user_id: id } } })))
+    if (calls.length === 0) return
+    try {
+      await Promise.all(calls)
+    } finally {
+      // Read the user again either way, so the list shows what holds now.
+      const fresh = await ok(api.GET('/api/v1/users/{id}', { params: { path: { id } } })).catch(() => null)
+      if (fresh) list.replace((u) => u.id === id, fresh)
+    }
+  }
+
   /** Users whose login or name contains the text (for pickers). */
   async function find(text: string, pageSize = 20): Promise<User[]> {
     const res = await ok(api.GET('/api/v1/users', { params: { query: { query: text.trim() || undefined, pageSize } } }))
     return res.users ?? []
   }
 
-  return { query, list, search, create, update, find }
+  return { query, list, search, create, update, setGroups, find }
 })

@@ -4,6 +4,7 @@
 // The server's refusal is taken apart by field and sent back to the step
 // the field belongs to.
 
+import { inject, provide, type InjectionKey } from 'vue'
 import type { Customer, CustomerKind, Tariff } from '@/api/client'
 import { asApiError } from '@/api/errors'
 import { LIMITS } from '@/api/limits.gen'
@@ -47,6 +48,19 @@ export function initialState(): WizardState {
     tariffId: '',
     address: '',
   }
+}
+
+const WIZARD_STATE: InjectionKey<WizardState> = Symbol('wizard-state')
+
+/** The wizard view owns its state and hands it to its steps, which edit it. */
+export function provideWizardState(state: WizardState): void {
+  provide(WIZARD_STATE, state)
+}
+
+export function useWizardState(): WizardState {
+  const state = inject(WIZARD_STATE)
+  if (!state) throw new Error('a wizard step is used outside the wizard')
+  return state
 }
 
 export function customerKind(s: WizardState): CustomerKind {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { defineComponent, h, ref } from 'vue'
 import { mountWith } from '@/test/mount'
 import { phoneRow, type PhoneRow } from './customerDraft'
@@ -18,11 +18,9 @@ describe('PhoneListEditor', () => {
     const { wrapper, rows } = host([phoneRow('+79123456789')])
     await wrapper.get('[data-testid=phone-add]').trigger('click')
     expect(rows.value).toHaveLength(2)
-    await wrapper.vm.$nextTick()
-    await wrapper.vm.$nextTick()
+    await vi.waitFor(() => expect(wrapper.findAll('[data-testid=phone-number]')).toHaveLength(2))
     const inputs = wrapper.findAll('[data-testid=phone-number]')
-    expect(inputs).toHaveLength(2)
-    expect(document.activeElement).toBe(inputs[1]?.element)
+    await vi.waitFor(() => expect(document.activeElement).toBe(inputs[1]?.element))
     wrapper.unmount()
   })
 

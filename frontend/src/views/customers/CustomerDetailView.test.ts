@@ -16,7 +16,7 @@ const IVAN = {
   ],
 }
 
-async function signedInAs(me: typeof ADMIN_ME) {
+async function signedIn() {
   localStorage.setItem('crm.session', JSON.stringify({ accessToken: 't', expiresAt: new Date(Date.now() + 3600_000).toISOString() }))
   const pinia = makeTestPinia()
   await useAuthStore().ensureMe()
@@ -26,7 +26,7 @@ async function signedInAs(me: typeof ADMIN_ME) {
 describe('the customer screen', () => {
   it('shows a viewer the customer without any way to change it', async () => {
     mockApi({ 'GET /api/v1/auth/me': () => VIEWER_ME, 'GET /api/v1/customers/{id}': () => IVAN })
-    const pinia = await signedInAs(VIEWER_ME)
+    const pinia = await signedIn()
     const { wrapper } = mountWith(CustomerDetailView, { props: { id: '5' }, pinia })
     await settle()
     expect(wrapper.text()).toContain('Ivan Petrov')
@@ -45,7 +45,7 @@ describe('the customer screen', () => {
       'PATCH /api/v1/customers/{id}': () =>
         rpcError(409, 10, 'customer 5 was changed by someone else meanwhile; reload it and try again', { reason: 'STALE_ETAG' }),
     })
-    const pinia = await signedInAs(ADMIN_ME)
+    const pinia = await signedIn()
     const { wrapper } = mountWith(CustomerDetailView, { props: { id: '5' }, pinia })
     await settle()
     await wrapper.get('[data-testid=customer-edit]').trigger('click')
@@ -72,7 +72,7 @@ describe('the customer screen', () => {
           metadata: { customerId: '8', number: '+79990001122' },
         }),
     })
-    const pinia = await signedInAs(ADMIN_ME)
+    const pinia = await signedIn()
     const { wrapper } = mountWith(CustomerDetailView, { props: { id: '5' }, pinia })
     await settle()
     await wrapper.get('[data-testid=new-phone-number]').setValue('8 999 000-11-22')
@@ -92,7 +92,7 @@ describe('the customer screen', () => {
       'GET /api/v1/tariffs/{id}': () => ({ id: '1', name: 'Home 100', technology: 'FTTB', speedMbps: 100, monthlyFee: { amountMinor: '50000', currency: 'RUB' } }),
       'GET /api/v1/tasks': () => ({ tasks: [{ id: '9', number: 'T-000009', title: 'Connect C-000003', state: 'TASK_STATE_CLOSED', contractId: '3', contractNumber: 'C-000003' }] }),
     })
-    const pinia = await signedInAs(ADMIN_ME)
+    const pinia = await signedIn()
     const { wrapper } = mountWith(CustomerDetailView, { props: { id: '5' }, pinia })
     await settle(10)
     expect(calls.find((c) => c.path === '/api/v1/contracts')?.query.get('customerId')).toBe('5')
@@ -109,7 +109,7 @@ describe('the customer screen', () => {
 
   it('tells a missing customer apart from a failure', async () => {
     mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME, 'GET /api/v1/customers/{id}': () => rpcError(404, 5, 'customer 77 does not exist') })
-    const pinia = await signedInAs(ADMIN_ME)
+    const pinia = await signedIn()
     const { wrapper } = mountWith(CustomerDetailView, { props: { id: '77' }, pinia })
     await settle()
     expect(wrapper.text()).toContain('Customer not found')

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest'
-import { ADMIN_ME, mockApi, rpcError, settle, VIEWER_ME } from '@/test/mockApi'
+import { flushPromises } from '@vue/test-utils'
+import { describe, expect, it, vi } from 'vitest'
+import { ADMIN_ME, mockApi, rpcError, VIEWER_ME } from '@/test/mockApi'
 import { mountWith } from '@/test/mount'
 import { memberMe, signedIn } from '@/test/session'
 import TaskDetailView from './TaskDetailView.vue'
@@ -46,12 +47,11 @@ function api(me: object, extra: Record<string, () => unknown> = {}) {
 }
 
 describe('the task screen', () => {
-  it('shows the number and id, the route progress and one timeline of moves and comments', async () => {
+  it('shows the number, the route progress and one timeline of moves and comments', async () => {
     api(VIEWER_ME)
     const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
-    await settle(10)
+    await vi.waitFor(() => expect(wrapper.findAll('[data-testid=timeline-item]')).toHaveLength(2))
     expect(wrapper.get('[data-testid=task-number]').text()).toBe('T-000009')
-    expect(wrapper.get('[data-testid=task-id]').text()).toContain('9')
     expect(wrapper.findAll('[data-testid=progress-step]').map((s) => s.attributes('data-state'))).toEqual(['done', 'current'])
     expect(wrapper.get('[data-testid=current-process]').text()).toContain('Provisioning')
     const items = wrapper.findAll('[data-testid=timeline-item]')
@@ -63,18 +63,20 @@ describe('the task screen', () => {
     wrapper.unmount()
   })
 
-  it('gives a viewer no command and no comment box', async () => {
-    api(VIEWER_ME)
+  it('gives a viewer no command, no comment box and none of the internals', async () => {
+    api(VIEWER_ME, { 'GET /console-config.json': () => ({ temporalUiUrl: 'http://127.0.0.1:8233' }) })
     const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
-    await settle(10)
-    for (const id of ['task-actions', 'comment-form', 'task-complete', 'task-cancel']) expect(wrapper.find(`[data-testid=${id}]`).exists(), id).toBe(false)
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=task-number]').exists()).toBe(true))
+    await flushPromises()
+    for (const id of ['task-actions', 'comment-form', 'task-complete', 'task-cancel', 'task-id', 'temporal-link', 'task-workflow'])
+      expect(wrapper.find(`[data-testid=${id}]`).exists(), id).toBe(false)
     wrapper.unmount()
   })
 
   it('tells a member of another group whose process it is, and offers them no comment box', async () => {
     api(memberMe(['1']))
     const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
-    await settle(10)
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=not-your-process]').exists()).toBe(true))
     expect(wrapper.find('[data-testid=task-actions]').exists()).toBe(false)
     expect(wrapper.get('[data-testid=not-your-process]').text()).toContain('Provisioning')
     expect(wrapper.find('[data-testid=comment-form]').exists()).toBe(false)
@@ -84,21 +86,22 @@ describe('the task screen', () => {
   it('lets a member of the current process’s group comment', async () => {
     const { calls } = api(memberMe(['2']), { 'POST /api/v1/tasks/{id}/comments': () => ({ id: '71', text: 'on my way' }) })
     const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
-    await settle(10)
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=comment-text]').exists()).toBe(true))
     await wrapper.get('[data-testid=comment-text]').setValue('on my way')
     await wrapper.get('[data-testid=comment-form]').trigger('submit')
-    await settle()
+    await vi.waitFor(() => expect(calls.filter((c) => c.path === '/api/v1/tasks/9/comments' && c.method === 'GET')).toHaveLength(2))
     expect(calls.find((c) => c.method === 'POST')).toMatchObject({ path: '/api/v1/tasks/9/comments', body: { text: 'on my way' } })
     expect(calls.filter((c) => c.path === '/api/v1/tasks/9/comments' && c.method === 'GET')).toHaveLength(2)
     wrapper.unmount()
   })
 
-  it('gives a supervisor the commands', async () => {
+  it('gives a supervisor the commands, the internal id and the workflow', async () => {
     api(ADMIN_ME)
     const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
-    await settle(10)
-    expect(wrapper.find('[data-testid=task-complete]').exists()).toBe(true)
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=task-complete]').exists()).toBe(true))
     expect(wrapper.find('[data-testid=task-cancel]').exists()).toBe(true)
+    expect(wrapper.get('[data-testid=task-id]').text()).toContain('9')
+    expect(wrapper.find('[data-testid=task-workflow]').exists()).toBe(true)
     wrapper.unmount()
   })
 
@@ -110,8 +113,7 @@ describe('the task screen', () => {
       'GET /api/v1/tasks/{id}/comments': () => rpcError(404, 5, 'task 77 does not exist'),
     })
     const { wrapper } = mountWith(TaskDetailView, { props: { id: '77' }, pinia: await signedIn() })
-    await settle(10)
-    expect(wrapper.text()).toContain('Task not found')
+    await vi.waitFor(() => expect(wrapper.text()).toContain('Task not found'))
     wrapper.unmount()
   })
 })

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest'
+import { h } from 'vue'
+import { mountWith } from '@/test/mount'
+import FormField from './FormField.vue'
+
+function field(props: Record<string, unknown>) {
+  return mountWith(FormField, {
+    props: { id: 'group-name', label: 'Name', ...props } as never,
+    slots: {
+      default: (s: { id: string; invalid: boolean; describedBy?: string; maxlength?: number }) =>
+        h('input', { id: s.id, 'aria-invalid': s.invalid, 'aria-describedby': s.describedBy, maxlength: s.maxlength, 'data-testid': 'control' }),
+    },
+  }).wrapper
+}
+
+describe('FormField', () => {
+  it('labels the control and marks a required field', () => {
+    const w = field({ required: true })
+    expect(w.get('label').attributes('for')).toBe('group-name')
+    expect(w.get('label').text()).toBe('Name *')
+    expect(w.get('[data-testid=control]').attributes('aria-invalid')).toBe('false')
+    expect(w.get('[data-testid=control]').attributes('aria-describedby')).toBeUndefined()
+    w.unmount()
+  })
+
+  it('counts against the limit and ties the hint and the count to the control', () => {
+    const w = field({ hint: 'Seen by everyone', max: 5, value: 'Привет!' })
+    expect(w.get('[data-testid=char-count]').text()).toContain('7')
+    expect(w.get('[data-testid=char-count]').classes()).toContain('char-count--over')
+    const control = w.get('[data-testid=control]')
+    expect(control.attributes('maxlength')).toBe('5')
+    expect(control.attributes('aria-describedby')).toBe('group-name-hint group-name-count')
+    expect(w.get('#group-name-hint').text()).toBe('Seen by everyone')
+    w.unmount()
+  })
+
+  it('says the problem under the field and marks the control invalid', () => {
+    const w = field({ problem: { key: 'validation.required' } })
+    const control = w.get('[data-testid=control]')
+    expect(control.attributes('aria-invalid')).toBe('true')
+    expect(control.attributes('aria-describedby')).toBe('group-name-error')
+    expect(w.get('#group-name-error').text()).toBe('Fill this in.')
+    w.unmount()
+  })
+})
