@@ -33,7 +33,7 @@ export async function call(method: string, path: string, { token, body }: { toke
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const text = await res.text()
-  let data: any = null
+  let data: any
   try {
     data = text ? JSON.parse(text) : null
   } catch {
