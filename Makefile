@@ -138,7 +138,7 @@ generate: $(BUF) $(PLUGINS) $(PROTOVALIDATE) $(OAPI_CODEGEN_BIN) frontend/node_m
 	$(OAPI_CODEGEN_BIN) -config deploy/apiclient/oapi-codegen.yaml gateway/openapi/crm.openapi.json
 
 .PHONY: lint
-lint: $(BUF) $(STATICCHECK_BIN) $(PROTOVALIDATE) frontend/node_modules/.package-lock.json ## buf lint, Redocly over the OpenAPI document, ESLint over the console, gofmt, go vet (each module on its own) and staticcheck.
+lint: $(BUF) $(STATICCHECK_BIN) $(PROTOVALIDATE) frontend/node_modules/.package-lock.json ## buf lint, Redocly over the OpenAPI document, ESLint and Prettier over the console, gofmt, go vet (each module on its own) and staticcheck.
 	$(BUF) lint
 	cd frontend && npx redocly lint ../gateway/openapi/crm.openapi.json --config ../gateway/openapi/redocly.yaml --format summary
 	cd frontend && npm run --silent lint

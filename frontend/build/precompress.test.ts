@@ -22,22 +22,11 @@ describe('precompress', () => {
 
     const written = await precompress(dir)
 
-    expect(written.map((f) => f.slice(dir.length + 1)).sort()).toEqual([
-      'assets/index-abc.js.br',
-      'assets/index-abc.js.gz',
-      'index.html.br',
-      'index.html.gz',
-    ])
+    expect(written.map((f) => f.slice(dir.length + 1)).sort()).toEqual(['assets/index-abc.js.br', 'assets/index-abc.js.gz', 'index.html.br', 'index.html.gz'])
     expect(brotliDecompressSync(await readFile(join(dir, 'assets', 'index-abc.js.br'))).toString()).toBe(js)
     expect(gunzipSync(await readFile(join(dir, 'assets', 'index-abc.js.gz'))).toString()).toBe(js)
     expect((await readFile(join(dir, 'assets', 'index-abc.js.br'))).length).toBeLessThan(js.length / 10)
-    expect((await readdir(join(dir, 'assets'))).sort()).toEqual([
-      'font.woff2',
-      'index-abc.js',
-      'index-abc.js.br',
-      'index-abc.js.gz',
-      'tiny.js',
-    ])
+    expect((await readdir(join(dir, 'assets'))).sort()).toEqual(['font.woff2', 'index-abc.js', 'index-abc.js.br', 'index-abc.js.gz', 'tiny.js'])
   })
 
   it('skips a copy that would not be smaller', async () => {

@@ -10,7 +10,7 @@ describe('woff2OnlyFontFace', () => {
     const css = await readFile(require.resolve('primeicons/primeicons.css'), 'utf8')
     const out = woff2OnlyFontFace(css)
     expect(out.match(/url\([^)]*\)/g)).toEqual(["url('./fonts/primeicons.woff2')"])
-    expect(out).toContain(".pi-check:before")
+    expect(out).toContain('.pi-check:before')
   })
 
   it('fails the build when the stylesheet changes shape, rather than ship every format again', () => {

@@ -336,8 +336,14 @@ test('a service task is opened on the contract and cancelled', async ({ adminPag
 
 test('the queues list tasks by state and route', async ({ adminPage: page, adminToken }) => {
   // Open tasks for the queues, the dashboard and the viewer: one taken by the admin.
-  open = await must('POST', '/api/v1/tasks', { token: adminToken, body: { contractId: connection.contractId, routeId: '2', title: 'Проверка для наблюдателя' } })
-  const made = await must('POST', '/api/v1/tasks', { token: adminToken, body: { contractId: connection.contractId, routeId: '3', title: 'Перейти на тариф побыстрее' } })
+  open = await must('POST', '/api/v1/tasks', {
+    token: adminToken,
+    body: { contractId: connection.contractId, routeId: '2', title: 'Проверка для наблюдателя' },
+  })
+  const made = await must('POST', '/api/v1/tasks', {
+    token: adminToken,
+    body: { contractId: connection.contractId, routeId: '3', title: 'Перейти на тариф побыстрее' },
+  })
   await must('POST', `/api/v1/tasks/${made.id}:assign`, { token: adminToken, body: { processId: made.currentProcess.id } })
   mine = made
 
@@ -588,7 +594,10 @@ test('an operator works customers and connections but changes no settings', asyn
   await expect(byTest(page, 'route-save'), 'an operator saves no route').toHaveCount(0)
   await screenshot(page, 'operator-routes')
   const token = await signInByApi(operatorAccount.login, operatorAccount.password)
-  const r = await call('POST', '/api/v1/users', { token, body: { login: `x-${run}`, displayName: 'x', password: 'Pw-xxxxxxxxxxxx', roles: ['admin'], active: true } })
+  const r = await call('POST', '/api/v1/users', {
+    token,
+    body: { login: `x-${run}`, displayName: 'x', password: 'Pw-xxxxxxxxxxxx', roles: ['admin'], active: true },
+  })
   expect(r.status, "an operator's new user is refused with 403").toBe(403)
 })
 

@@ -11,7 +11,10 @@ test('the first screen loads a small entry, precompressed and cached for good', 
   expect(index.headers.get('cache-control'), 'index.html is revalidated').toBe('no-cache')
   const html = await index.text()
   const entry = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+\.(?:js|css))"/g)].map((m) => m[1])
-  expect(entry.some((f) => f.endsWith('.js')), `index.html names its entry: ${html}`).toBe(true)
+  expect(
+    entry.some((f) => f.endsWith('.js')),
+    `index.html names its entry: ${html}`,
+  ).toBe(true)
   let total = 0
   for (const file of entry) {
     const res = await fetch(`${BASE}${file}`, { method: 'HEAD', headers: { 'Accept-Encoding': 'br, gzip' } })

@@ -63,8 +63,14 @@ function figures(lhr) {
     si: a['speed-index'].numericValue ?? 0,
     bytes: a['total-byte-weight'].numericValue ?? 0,
     lcpElement,
-    mainThread: breakdown.slice(0, 4).map((i) => `${i.groupLabel} ${Math.round(i.duration)}`).join(', '),
-    scripts: bootup.slice(0, 3).map((i) => `${i.url.replace(BASE, '')} ${Math.round(i.total)}`).join(', '),
+    mainThread: breakdown
+      .slice(0, 4)
+      .map((i) => `${i.groupLabel} ${Math.round(i.duration)}`)
+      .join(', '),
+    scripts: bootup
+      .slice(0, 3)
+      .map((i) => `${i.url.replace(BASE, '')} ${Math.round(i.total)}`)
+      .join(', '),
   }
 }
 
@@ -123,7 +129,9 @@ async function main() {
   }
 
   let missed = false
-  console.log(`\nLighthouse ${RUNS} run(s) per page, medians (goals: score ≥ ${GOALS.score}, LCP ≤ ${GOALS.lcp / 1000} s, TBT ≤ ${GOALS.tbt} ms, CLS ≤ ${GOALS.cls}):`)
+  console.log(
+    `\nLighthouse ${RUNS} run(s) per page, medians (goals: score ≥ ${GOALS.score}, LCP ≤ ${GOALS.lcp / 1000} s, TBT ≤ ${GOALS.tbt} ms, CLS ≤ ${GOALS.cls}):`,
+  )
   for (const [name, fs] of Object.entries(results)) {
     const m = {
       score: median(fs.map((f) => f.score)),

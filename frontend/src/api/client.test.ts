@@ -54,7 +54,10 @@ describe('the API client', () => {
 
   it('reports an unreachable server as a network ApiError', async () => {
     bindSession({ token: () => 't', ended: () => {} })
-    vi.stubGlobal('fetch', vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))))
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => Promise.reject(new TypeError('Failed to fetch'))),
+    )
     await expect(ok(createApi().GET('/api/v1/auth/me'))).rejects.toMatchObject({ network: true, status: 0 })
   })
 

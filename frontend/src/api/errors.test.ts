@@ -31,7 +31,13 @@ describe('toApiError', () => {
       code: 3,
       message: 'bad',
       details: [
-        { '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'name', description: 'first' }, { field: 'name', description: 'second' }] },
+        {
+          '@type': 'type.googleapis.com/google.rpc.BadRequest',
+          fieldViolations: [
+            { field: 'name', description: 'first' },
+            { field: 'name', description: 'second' },
+          ],
+        },
         { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1s' },
         'garbage',
       ],
@@ -41,7 +47,9 @@ describe('toApiError', () => {
   })
 
   it('tells a stale etag by its reason or by ABORTED', () => {
-    expect(toApiError(409, { code: 10, message: 'changed', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'STALE_ETAG' }] }).stale).toBe(true)
+    expect(
+      toApiError(409, { code: 10, message: 'changed', details: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'STALE_ETAG' }] }).stale,
+    ).toBe(true)
     expect(toApiError(409, { code: 10, message: 'changed' }).stale).toBe(true)
   })
 
@@ -89,7 +97,11 @@ describe('fieldProblems', () => {
   })
 
   it('strips the request prefix of a field path', () => {
-    const err = toApiError(409, { code: 6, message: 'login taken', details: [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'user.login', description: 'login taken' }] }] })
+    const err = toApiError(409, {
+      code: 6,
+      message: 'login taken',
+      details: [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: 'user.login', description: 'login taken' }] }],
+    })
     expect(fieldProblems(err, ['user.'])).toEqual({ login: { text: 'login taken' } })
   })
 })

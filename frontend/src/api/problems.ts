@@ -6,9 +6,7 @@ import { formatSeconds } from '@/utils/format'
 import { formatPhone } from '@/utils/phone'
 
 /** A problem with one input: an i18n key with parameters, or the server's own words. */
-export type FieldProblem =
-  | { key: string; params?: Record<string, string | number>; customerId?: string }
-  | { text: string; customerId?: string }
+export type FieldProblem = { key: string; params?: Record<string, string | number>; customerId?: string } | { text: string; customerId?: string }
 
 export type FieldProblems = Record<string, FieldProblem>
 

@@ -15,7 +15,11 @@ describe('useTelegramLink', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'Date'] })
     let linked = false
     const { calls } = mockApi({
-      'POST /api/v1/telegram:link': () => ({ code: 'K7Q2', deepLink: 'https://t.me/crm_bot?start=K7Q2', expiresAt: new Date(Date.now() + 600_000).toISOString() }),
+      'POST /api/v1/telegram:link': () => ({
+        code: 'K7Q2',
+        deepLink: 'https://t.me/crm_bot?start=K7Q2',
+        expiresAt: new Date(Date.now() + 600_000).toISOString(),
+      }),
       'GET /api/v1/auth/me': () => ({ ...ADMIN_ME, telegramLinked: linked }),
     })
     await useAuthStore().ensureMe()

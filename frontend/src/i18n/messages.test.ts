@@ -17,7 +17,9 @@ describe('server-made text', () => {
   it('keeps an operator’s own title and unknown codes as written', () => {
     expect(taskTitle(translator('ru'), { title: 'Перенести роутер' })).toBe('Перенести роутер')
     expect(taskTitle(translator('ru'), { title: 'as the server put it', titleCode: 'task.title.future' })).toBe('as the server put it')
-    expect(eventText(translator('ru'), { text: 'Connect C-000001', textCode: 'task.title.connection', textParams: { contract: 'C-000001' } })).toBe('Подключение C-000001')
+    expect(eventText(translator('ru'), { text: 'Connect C-000001', textCode: 'task.title.connection', textParams: { contract: 'C-000001' } })).toBe(
+      'Подключение C-000001',
+    )
   })
 
   it('names audit actions and renders their details, and reads old free-text details as they are', () => {
@@ -26,7 +28,9 @@ describe('server-made text', () => {
     expect(auditAction(ru, 'something.new')).toBe('something.new')
     expect(auditDetail(ru, { detailCode: 'wrong_password' })).toBe('Неверный пароль')
     expect(auditDetail(ru, { detailCode: 'task_step', detailParams: { number: 'T-000040', process: 'Монтаж' } })).toBe('T-000040, этап «Монтаж»')
-    expect(auditDetail(ru, { detailCode: 'user_changed', detailParams: { fields: 'displayName,roles', roles: 'viewer' } })).toBe('Изменено: имя, роли; роли: Наблюдатель')
+    expect(auditDetail(ru, { detailCode: 'user_changed', detailParams: { fields: 'displayName,roles', roles: 'viewer' } })).toBe(
+      'Изменено: имя, роли; роли: Наблюдатель',
+    )
     expect(auditDetail(translator('en'), { detailCode: 'user_changed', detailParams: { fields: 'password' } })).toBe('Changed: password')
     expect(auditDetail(ru, { detail: 'wrong password' })).toBe('wrong password')
   })

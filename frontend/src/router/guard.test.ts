@@ -57,7 +57,21 @@ describe('the navigation guard', () => {
   })
 
   it('lets a viewer read customers, contracts, tasks, groups, roles, tariffs and routes', async () => {
-    for (const path of ['/customers', '/customers/5', '/contracts/3', '/tasks', '/tasks/9', '/board', '/board/2', '/settings/tariffs', '/settings/routes/1', '/settings/groups', '/settings/groups/3', '/settings/roles', '/profile']) {
+    for (const path of [
+      '/customers',
+      '/customers/5',
+      '/contracts/3',
+      '/tasks',
+      '/tasks/9',
+      '/board',
+      '/board/2',
+      '/settings/tariffs',
+      '/settings/routes/1',
+      '/settings/groups',
+      '/settings/groups/3',
+      '/settings/roles',
+      '/profile',
+    ]) {
       expect(await decide(at(path), session(VIEWER)), path).toBe(true)
     }
   })
@@ -88,8 +102,7 @@ describe('safeRedirect', () => {
 })
 
 describe('the sidebar', () => {
-  const names = (perms: string[]) =>
-    visibleNavigation(router, (...p) => p.every((x) => perms.includes(x))).flatMap((s) => s.items.map((i) => i.name))
+  const names = (perms: string[]) => visibleNavigation(router, (...p) => p.every((x) => perms.includes(x))).flatMap((s) => s.items.map((i) => i.name))
 
   it('shows a viewer what the guard lets them open', () => {
     expect(names(VIEWER)).toEqual(['home', 'customers', 'tasks', 'board', 'tariffs', 'routes', 'groups', 'roles'])

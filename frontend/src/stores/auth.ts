@@ -143,9 +143,7 @@ export const useAuthStore = defineStore('auth', () => {
 
   /** Changes the caller's own preferences; mask names the fields sent. */
   async function updateProfile(patch: Profile, mask: (keyof Profile)[]): Promise<void> {
-    const profile = await ok(
-      api.PATCH('/api/v1/auth/me', { params: { query: { updateMask: mask.join(',') } }, body: patch }),
-    )
+    const profile = await ok(api.PATCH('/api/v1/auth/me', { params: { query: { updateMask: mask.join(',') } }, body: patch }))
     if (me.value) me.value = { ...me.value, profile: { ...me.value.profile, ...profile } }
   }
 

@@ -15,7 +15,11 @@ describe('the contracts store', () => {
 
   it('connects in one call and answers the customer, contract and task', async () => {
     const { calls } = mockApi({
-      'POST /api/v1/connections': () => ({ customer: { id: '5' }, contract: { id: '3', status: 'CONTRACT_STATUS_PENDING' }, task: { id: '9', number: 'T-000009' } }),
+      'POST /api/v1/connections': () => ({
+        customer: { id: '5' },
+        contract: { id: '3', status: 'CONTRACT_STATUS_PENDING' },
+        task: { id: '9', number: 'T-000009' },
+      }),
     })
     const res = await useContractsStore().connect({ customerId: '5', tariffId: '1', address: 'Arbat 10' })
     expect(calls[0]?.body).toEqual({ customerId: '5', tariffId: '1', address: 'Arbat 10' })
@@ -24,6 +28,8 @@ describe('the contracts store', () => {
 
   it('passes the server’s field errors on', async () => {
     mockApi({ 'POST /api/v1/connections': () => rpcError(400, 3, 'the service address is empty', { fields: { address: 'the service address is empty' } }) })
-    await expect(useContractsStore().connect({ customerId: '5', tariffId: '1', address: '' })).rejects.toMatchObject({ fieldErrors: { address: 'the service address is empty' } })
+    await expect(useContractsStore().connect({ customerId: '5', tariffId: '1', address: '' })).rejects.toMatchObject({
+      fieldErrors: { address: 'the service address is empty' },
+    })
   })
 })

@@ -22,9 +22,7 @@ export const useContractsStore = defineStore('contracts', () => {
 
   /** A page of a customer's contracts, newest first. */
   async function ofCustomer(customerId: string, pageToken = ''): Promise<{ items: Contract[]; nextPageToken?: string }> {
-    const res = await ok(
-      api.GET('/api/v1/contracts', { params: { query: { customerId, pageSize: CONTRACTS_PAGE_SIZE, pageToken: pageToken || undefined } } }),
-    )
+    const res = await ok(api.GET('/api/v1/contracts', { params: { query: { customerId, pageSize: CONTRACTS_PAGE_SIZE, pageToken: pageToken || undefined } } }))
     return { items: res.contracts ?? [], nextPageToken: res.nextPageToken }
   }
 

@@ -46,9 +46,7 @@ export const useGroupsStore = defineStore('groups', () => {
   }
 
   async function removeMember(groupId: string, userId: string): Promise<void> {
-    await ok(
-      api.DELETE('/api/v1/groups/{group_id}/members/{user_id}', { params: { path: { group_id: groupId, user_id: userId } } }),
-    )
+    await ok(api.DELETE('/api/v1/groups/{group_id}/members/{user_id}', { params: { path: { group_id: groupId, user_id: userId } } }))
     bumpCount(groupId, -1)
   }
 

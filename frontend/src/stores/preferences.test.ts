@@ -5,8 +5,7 @@ import { ADMIN_ME, mockApi, rpcError } from '@/test/mockApi'
 import { useAuthStore } from './auth'
 import { usePreferencesStore } from './preferences'
 
-const session = () =>
-  localStorage.setItem('crm.session', JSON.stringify({ accessToken: 't', expiresAt: new Date(Date.now() + 3600_000).toISOString() }))
+const session = () => localStorage.setItem('crm.session', JSON.stringify({ accessToken: 't', expiresAt: new Date(Date.now() + 3600_000).toISOString() }))
 
 describe('the language', () => {
   beforeEach(() => {

@@ -40,7 +40,11 @@ export const usePreferencesStore = defineStore('preferences', () => {
       if (!isLocale(saved) || saved === locale.value) return
       if (isLoaded(saved)) apply(saved)
       // Its messages first; if they cannot be fetched, the language stays as it is.
-      else loadLocale(saved).then(() => apply(saved), () => {})
+      else
+        loadLocale(saved).then(
+          () => apply(saved),
+          () => {},
+        )
     },
     { immediate: true },
   )

@@ -4,14 +4,24 @@ import type { Tariff } from '@/api/client'
 import { mockApi, rpcError } from '@/test/mockApi'
 import { useTariffsStore } from './tariffs'
 
-const HOME: Tariff = { id: '1', name: 'Home 100', customerKind: 'CUSTOMER_KIND_PERSON', technology: 'FTTB', speedMbps: 100, monthlyFee: { amountMinor: '50000', currency: 'RUB' }, active: true, etag: '3' }
+const HOME: Tariff = {
+  id: '1',
+  name: 'Home 100',
+  customerKind: 'CUSTOMER_KIND_PERSON',
+  technology: 'FTTB',
+  speedMbps: 100,
+  monthlyFee: { amountMinor: '50000', currency: 'RUB' },
+  active: true,
+  etag: '3',
+}
 
 describe('the tariffs store', () => {
   beforeEach(() => setActivePinia(createPinia()))
 
   it('lists every tariff, deactivated ones too, over all pages', async () => {
     const { calls } = mockApi({
-      'GET /api/v1/tariffs': (req) => (req.query.get('pageToken') ? { tariffs: [{ ...HOME, id: '2', active: false }] } : { tariffs: [HOME], nextPageToken: 'p2' }),
+      'GET /api/v1/tariffs': (req) =>
+        req.query.get('pageToken') ? { tariffs: [{ ...HOME, id: '2', active: false }] } : { tariffs: [HOME], nextPageToken: 'p2' },
     })
     const store = useTariffsStore()
     await store.load()
@@ -33,7 +43,13 @@ describe('the tariffs store', () => {
   it('sends an edit with the etag it was read with and the changed fields as the mask', async () => {
     const { calls } = mockApi({ 'PATCH /api/v1/tariffs/{id}': (req) => ({ ...HOME, ...(req.body as object), etag: '4' }) })
     const store = useTariffsStore()
-    const fields = { name: 'Home 100+', customerKind: 'CUSTOMER_KIND_PERSON' as const, technology: 'FTTB', speedMbps: 200, monthlyFee: { amountMinor: '60000', currency: 'RUB' } }
+    const fields = {
+      name: 'Home 100+',
+      customerKind: 'CUSTOMER_KIND_PERSON' as const,
+      technology: 'FTTB',
+      speedMbps: 200,
+      monthlyFee: { amountMinor: '60000', currency: 'RUB' },
+    }
     const saved = await store.update(HOME, fields, ['speedMbps', 'monthlyFee'])
     expect(calls[0]?.query.get('updateMask')).toBe('speed_mbps,monthly_fee')
     expect(calls[0]?.body).toMatchObject({ etag: '3', speedMbps: 200 })

@@ -64,7 +64,8 @@ describe('the tasks store', () => {
 
   it('reads the whole timeline, events and comments, page by page', async () => {
     mockApi({
-      'GET /api/v1/tasks/{id}/events': (req) => (req.query.get('pageToken') ? { taskEvents: [{ id: '2' }] } : { taskEvents: [{ id: '1' }], nextPageToken: 'e2' }),
+      'GET /api/v1/tasks/{id}/events': (req) =>
+        req.query.get('pageToken') ? { taskEvents: [{ id: '2' }] } : { taskEvents: [{ id: '1' }], nextPageToken: 'e2' },
       'GET /api/v1/tasks/{id}/comments': () => ({ comments: [{ id: '7', text: 'hi' }] }),
     })
     const store = useTasksStore()

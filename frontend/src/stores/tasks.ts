@@ -99,14 +99,18 @@ export const useTasksStore = defineStore('tasks', () => {
 
   async function events(id: string): Promise<TaskEvent[]> {
     return allPages(async (token) => {
-      const res = await ok(api.GET('/api/v1/tasks/{task_id}/events', { params: { path: { task_id: id }, query: { pageSize: 200, pageToken: token || undefined } } }))
+      const res = await ok(
+        api.GET('/api/v1/tasks/{task_id}/events', { params: { path: { task_id: id }, query: { pageSize: 200, pageToken: token || undefined } } }),
+      )
       return { items: res.taskEvents ?? [], next: res.nextPageToken }
     })
   }
 
   async function comments(id: string): Promise<TaskComment[]> {
     return allPages(async (token) => {
-      const res = await ok(api.GET('/api/v1/tasks/{task_id}/comments', { params: { path: { task_id: id }, query: { pageSize: 200, pageToken: token || undefined } } }))
+      const res = await ok(
+        api.GET('/api/v1/tasks/{task_id}/comments', { params: { path: { task_id: id }, query: { pageSize: 200, pageToken: token || undefined } } }),
+      )
       return { items: res.comments ?? [], next: res.nextPageToken }
     })
   }

@@ -53,7 +53,8 @@ export const useUsersStore = defineStore('users', () => {
     const before = new Set(user.groupIds ?? [])
     const after = new Set(groupIds)
     const calls: Promise<unknown>[] = []
-    for (const g of after) if (!before.has(g)) calls.push(ok(api.POST('/api/v1/groups/{group_id}/members', { params: { path: { group_id: g } }, body: { userId: id } })))
+    for (const g of after)
+      if (!before.has(g)) calls.push(ok(api.POST('/api/v1/groups/{group_id}/members', { params: { path: { group_id: g } }, body: { userId: id } })))
     for (const g of before)
       if (!after.has(g)) calls.push(ok(api.DELETE('/api/v1/groups/{group_id}/members/{user_id}', { params: { path: { group_id: g, user_id: id } } })))
     if (calls.length === 0) return

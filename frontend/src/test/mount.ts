@@ -32,10 +32,7 @@ await Promise.all(
     .map((c) => (typeof c === 'function' ? (c as () => Promise<unknown>)() : undefined)),
 )
 
-export function mountWith<C extends Component>(
-  component: C,
-  options: ComponentMountingOptions<C> & { pinia?: Pinia; router?: Router } = {},
-) {
+export function mountWith<C extends Component>(component: C, options: ComponentMountingOptions<C> & { pinia?: Pinia; router?: Router } = {}) {
   i18n.global.locale.value = 'en'
   const pinia = options.pinia ?? makeTestPinia()
   const router = options.router ?? makeTestRouter()

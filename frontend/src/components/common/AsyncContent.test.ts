@@ -34,7 +34,7 @@ describe('AsyncContent', () => {
     wrapper.unmount()
   })
 
-  it('shows the screen\'s own words when the thing does not exist', async () => {
+  it("shows the screen's own words when the thing does not exist", async () => {
     const { wrapper } = mountWith(screen(() => Promise.reject(new ApiError({ status: 404, code: RpcCode.NotFound, message: 'gone' }))))
     await flushPromises()
     const empty = wrapper.get('[data-testid="empty-state"]')

@@ -77,12 +77,19 @@ describe('the wizard’s steps', () => {
   })
 
   it('sends each refused field to its own step, the earliest first', () => {
-    const err = new ApiError({ status: 400, code: 3, message: 'bad', fieldErrors: { address: 'the address is too long', tariffId: 'tariff 3 is no longer offered' } })
+    const err = new ApiError({
+      status: 400,
+      code: 3,
+      message: 'bad',
+      fieldErrors: { address: 'the address is too long', tariffId: 'tariff 3 is no longer offered' },
+    })
     const r = splitRefusal(err)
     expect(r.step).toBe('tariff')
     expect(r.problems.tariff?.tariffId).toEqual({ text: 'tariff 3 is no longer offered' })
     expect(r.problems.address?.address).toEqual({ text: 'the address is too long' })
-    expect(splitRefusal(new ApiError({ status: 400, code: 3, message: 'x', fieldErrors: { 'requirements.technology': 'bad name' } })).problems.requirements).toEqual({
+    expect(
+      splitRefusal(new ApiError({ status: 400, code: 3, message: 'x', fieldErrors: { 'requirements.technology': 'bad name' } })).problems.requirements,
+    ).toEqual({
       technology: { text: 'bad name' },
     })
   })

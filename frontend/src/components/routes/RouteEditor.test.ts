@@ -67,7 +67,9 @@ describe('the route editor', () => {
       'PATCH /api/v1/routes/{id}': (req) => ({ ...(req.body as Route), version: 5 }),
     })
     const w = await editor()
-    const vm = w.vm as unknown as { draft: { processes: { key: number; name: string; groupId: string | null }[]; rules: { processKey: number | null; resolution: string }[] } }
+    const vm = w.vm as unknown as {
+      draft: { processes: { key: number; name: string; groupId: string | null }[]; rules: { processKey: number | null; resolution: string }[] }
+    }
     await w.get('[data-testid=process-add]').trigger('click')
     await w.findAll('[data-testid=process-name]')[2]!.setValue('Callback')
     vm.draft.processes[2]!.groupId = '5'
@@ -125,7 +127,8 @@ describe('the route editor', () => {
   it('shows a reader the route without a way to save it', async () => {
     mockApi({ 'GET /api/v1/auth/me': () => VIEWER_ME })
     const w = await editor(REPAIR, true)
-    for (const id of ['route-save', 'process-add', 'process-up', 'process-remove', 'rule-add', 'rule-remove']) expect(w.find(`[data-testid=${id}]`).exists(), id).toBe(false)
+    for (const id of ['route-save', 'process-add', 'process-up', 'process-remove', 'rule-add', 'rule-remove'])
+      expect(w.find(`[data-testid=${id}]`).exists(), id).toBe(false)
     expect(w.get('[data-testid=route-name]').element.matches(':disabled')).toBe(true)
     w.unmount()
   })
@@ -176,7 +179,10 @@ describe('the route editor', () => {
     await settle()
     await w.get('[data-testid=route-editor]').trigger('submit')
     await settle()
-    expect(Object.keys((w.vm as unknown as { errors: Record<string, unknown> }).errors)).toEqual(['processes[0].action.webhookUrl', 'processes[1].action.waitSeconds'])
+    expect(Object.keys((w.vm as unknown as { errors: Record<string, unknown> }).errors)).toEqual([
+      'processes[0].action.webhookUrl',
+      'processes[1].action.waitSeconds',
+    ])
     expect(calls.some((c) => c.method === 'PATCH')).toBe(false)
     w.unmount()
   })
@@ -187,13 +193,26 @@ describe('the route editor', () => {
       ...REPAIR,
       processes: [
         REPAIR.processes![0]!,
-        { id: '7', name: 'Notify', groupId: '3', position: 2, kind: 'PROCESS_KIND_AUTOMATIC', action: { kind: 'ACTION_KIND_NOTIFY_GROUP', groupId: '5', message: 'Bring a router', onFailure: 'FAILURE_RULE_GO_TO_PROCESS', failureProcessId: '6' } },
+        {
+          id: '7',
+          name: 'Notify',
+          groupId: '3',
+          position: 2,
+          kind: 'PROCESS_KIND_AUTOMATIC',
+          action: { kind: 'ACTION_KIND_NOTIFY_GROUP', groupId: '5', message: 'Bring a router', onFailure: 'FAILURE_RULE_GO_TO_PROCESS', failureProcessId: '6' },
+        },
       ],
     }
     const w = await editor(route)
     const vm = w.vm as unknown as { draft: RouteDraft }
     const a = vm.draft.processes[1]!
-    expect([a.automatic, a.action.kind, a.action.groupId, a.action.message, a.action.failureKey]).toEqual([true, 'ACTION_KIND_NOTIFY_GROUP', '5', 'Bring a router', vm.draft.processes[0]!.key])
+    expect([a.automatic, a.action.kind, a.action.groupId, a.action.message, a.action.failureKey]).toEqual([
+      true,
+      'ACTION_KIND_NOTIFY_GROUP',
+      '5',
+      'Bring a router',
+      vm.draft.processes[0]!.key,
+    ])
     expect((w.get('[data-testid=action-message]').element as HTMLInputElement).value).toBe('Bring a router')
     w.unmount()
   })

@@ -73,7 +73,8 @@ export function actionRow(a: Partial<ActionRow> = {}): ActionRow {
 /** Tells whether a route's tasks are opened with a tariff (a tariff change). */
 export function needsTariff(processes: Process[] | undefined): boolean {
   return (processes ?? []).some(
-    (p) => p.kind === 'PROCESS_KIND_AUTOMATIC' && p.action?.kind === 'ACTION_KIND_CONTRACT' && p.action?.contractOperation === 'CONTRACT_OPERATION_CHANGE_TARIFF',
+    (p) =>
+      p.kind === 'PROCESS_KIND_AUTOMATIC' && p.action?.kind === 'ACTION_KIND_CONTRACT' && p.action?.contractOperation === 'CONTRACT_OPERATION_CHANGE_TARIFF',
   )
 }
 
@@ -101,7 +102,15 @@ let nextKey = 1
 const key = () => nextKey++
 
 export function processRow(p: Partial<Omit<ProcessRow, 'key'>> = {}): ProcessRow {
-  return { key: key(), id: p.id ?? '', name: p.name ?? '', groupId: p.groupId ?? null, slaHours: p.slaHours ?? null, automatic: p.automatic ?? false, action: p.action ?? actionRow() }
+  return {
+    key: key(),
+    id: p.id ?? '',
+    name: p.name ?? '',
+    groupId: p.groupId ?? null,
+    slaHours: p.slaHours ?? null,
+    automatic: p.automatic ?? false,
+    action: p.action ?? actionRow(),
+  }
 }
 
 export function ruleRow(r: Partial<Omit<RuleRow, 'key'>> = {}): RuleRow {
@@ -226,7 +235,8 @@ export function validateRoute(d: RouteDraft): FieldProblems {
       out[`${f}.failureProcessId`] = { key: 'routes.errors.failureProcess' }
   })
   d.rules.forEach((r, i) => {
-    if (r.processKey === null || (r.processKey !== ANY_PROCESS && !keys.has(r.processKey))) out[`closeRules[${i}].processId`] = { key: 'routes.errors.ruleProcess' }
+    if (r.processKey === null || (r.processKey !== ANY_PROCESS && !keys.has(r.processKey)))
+      out[`closeRules[${i}].processId`] = { key: 'routes.errors.ruleProcess' }
     if (r.kind === 'CLOSE_RULE_KIND_IDLE' && !(r.idleHours !== null && r.idleHours > 0)) out[`closeRules[${i}].idleSeconds`] = { key: 'routes.errors.idle' }
     if (r.kind === 'CLOSE_RULE_KIND_RESOLUTION') {
       const code = r.resolution.trim()

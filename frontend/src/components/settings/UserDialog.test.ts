@@ -61,7 +61,13 @@ describe('the user dialog', () => {
 
   it('shows a taken login at the login field', async () => {
     const create = vi.fn(async () => {
-      throw new ApiError({ status: 409, code: 6, message: 'the login olga is taken by another user; choose another', fieldErrors: { login: 'the login olga is taken by another user; choose another' }, reason: 'DUPLICATE_LOGIN' })
+      throw new ApiError({
+        status: 409,
+        code: 6,
+        message: 'the login olga is taken by another user; choose another',
+        fieldErrors: { login: 'the login olga is taken by another user; choose another' },
+        reason: 'DUPLICATE_LOGIN',
+      })
     })
     const { wrapper, form } = open(null, create)
     await vi.waitFor(() => expect(form()).not.toBeNull())

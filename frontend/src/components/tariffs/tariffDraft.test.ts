@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { changedTariffFields, tariffDraftOf, toFields, validateTariff } from './tariffDraft'
 
-const HOME = { id: '1', name: 'Home 100', customerKind: 'CUSTOMER_KIND_PERSON' as const, technology: 'FTTB', speedMbps: 100, monthlyFee: { amountMinor: '50000', currency: 'RUB' }, etag: '3' }
+const HOME = {
+  id: '1',
+  name: 'Home 100',
+  customerKind: 'CUSTOMER_KIND_PERSON' as const,
+  technology: 'FTTB',
+  speedMbps: 100,
+  monthlyFee: { amountMinor: '50000', currency: 'RUB' },
+  etag: '3',
+}
 
 describe('the tariff form', () => {
   it('edits the fee in roubles and sends kopecks, the technology upper-cased', () => {
@@ -9,7 +17,13 @@ describe('the tariff form', () => {
     expect(d.fee).toBe(500)
     d.fee = 549.9
     d.technology = ' gpon '
-    expect(toFields(d)).toEqual({ name: 'Home 100', customerKind: 'CUSTOMER_KIND_PERSON', technology: 'GPON', speedMbps: 100, monthlyFee: { amountMinor: '54990', currency: 'RUB' } })
+    expect(toFields(d)).toEqual({
+      name: 'Home 100',
+      customerKind: 'CUSTOMER_KIND_PERSON',
+      technology: 'GPON',
+      speedMbps: 100,
+      monthlyFee: { amountMinor: '54990', currency: 'RUB' },
+    })
   })
 
   it('names only the changed fields for the update mask', () => {

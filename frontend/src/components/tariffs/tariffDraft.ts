@@ -62,7 +62,10 @@ export function changedTariffFields(d: TariffDraft, t: Tariff): (keyof TariffFie
   if (next.customerKind !== (t.customerKind === 'CUSTOMER_KIND_COMPANY' ? 'CUSTOMER_KIND_COMPANY' : 'CUSTOMER_KIND_PERSON')) out.push('customerKind')
   if (next.technology !== t.technology) out.push('technology')
   if (next.speedMbps !== t.speedMbps) out.push('speedMbps')
-  if (next.monthlyFee.amountMinor !== String(t.monthlyFee?.amountMinor ?? '0') || next.monthlyFee.currency !== (t.monthlyFee?.currency || DEFAULT_CURRENCY).toUpperCase())
+  if (
+    next.monthlyFee.amountMinor !== String(t.monthlyFee?.amountMinor ?? '0') ||
+    next.monthlyFee.currency !== (t.monthlyFee?.currency || DEFAULT_CURRENCY).toUpperCase()
+  )
     out.push('monthlyFee')
   return out
 }

@@ -10,7 +10,15 @@ const PROCESSES = [
   { id: '12', name: 'Feasibility', groupId: '2', position: 2 },
   { id: '13', name: 'Installation', groupId: '3', position: 3 },
 ]
-const TASK: Task = { id: '9', number: 'T-000009', title: 'Connect C-000003', state: 'TASK_STATE_OPEN', currentProcess: PROCESSES[1], processes: PROCESSES, createdBy: '1' }
+const TASK: Task = {
+  id: '9',
+  number: 'T-000009',
+  title: 'Connect C-000003',
+  state: 'TASK_STATE_OPEN',
+  currentProcess: PROCESSES[1],
+  processes: PROCESSES,
+  createdBy: '1',
+}
 
 const buttons = (w: ReturnType<typeof mountWith>['wrapper']) =>
   ['task-take', 'task-complete', 'task-return', 'task-assign', 'task-cancel'].filter((id) => w.find(`[data-testid=${id}]`).exists())
@@ -56,7 +64,10 @@ describe('the task’s commands', () => {
       'GET /api/v1/auth/me': () => memberMe(['2']),
       'POST /api/v1/tasks/{id}:advance': () => ({ ...TASK, currentProcess: PROCESSES[2] }),
     })
-    const route = { id: '1', closeRules: [{ kind: 'CLOSE_RULE_KIND_RESOLUTION' as const, processId: '0', resolution: 'not_feasible', outcome: 'TASK_STATE_CANCELLED' as const }] }
+    const route = {
+      id: '1',
+      closeRules: [{ kind: 'CLOSE_RULE_KIND_RESOLUTION' as const, processId: '0', resolution: 'not_feasible', outcome: 'TASK_STATE_CANCELLED' as const }],
+    }
     const { wrapper } = mountWith(TaskActions, { props: { task: TASK, route }, pinia: await signedIn() })
     await wrapper.get('[data-testid=task-complete]').trigger('click')
     await settle()
@@ -130,7 +141,12 @@ describe('the task’s commands', () => {
   it('assigns to a member of the current group', async () => {
     const { calls } = mockApi({
       'GET /api/v1/auth/me': () => memberMe(['2']),
-      'GET /api/v1/groups/{id}/members': () => ({ members: [{ id: '7', login: 'ivan', displayName: 'Ivan' }, { id: '8', login: 'olga', displayName: 'Olga' }] }),
+      'GET /api/v1/groups/{id}/members': () => ({
+        members: [
+          { id: '7', login: 'ivan', displayName: 'Ivan' },
+          { id: '8', login: 'olga', displayName: 'Olga' },
+        ],
+      }),
       'POST /api/v1/tasks/{id}:assign': () => ({ ...TASK, assigneeId: '8' }),
     })
     const { wrapper } = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() })

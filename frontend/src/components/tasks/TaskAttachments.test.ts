@@ -6,7 +6,16 @@ import TaskAttachments from './TaskAttachments.vue'
 
 const FILES = [
   { id: '1', taskId: '9', commentId: '70', fileName: 'cabinet.jpg', contentType: 'image/jpeg', sizeBytes: '204800', hasThumbnail: true, uploaderName: 'Anna' },
-  { id: '2', taskId: '9', commentId: '70', fileName: 'act.pdf', contentType: 'application/pdf', sizeBytes: '1048576', hasThumbnail: false, uploaderName: 'Anna' },
+  {
+    id: '2',
+    taskId: '9',
+    commentId: '70',
+    fileName: 'act.pdf',
+    contentType: 'application/pdf',
+    sizeBytes: '1048576',
+    hasThumbnail: false,
+    uploaderName: 'Anna',
+  },
 ]
 
 describe('the task files', () => {

@@ -38,7 +38,10 @@ describe('attachments', () => {
   it('words each refusal, a 413 without details too', () => {
     const e = (status: number, reason = '', metadata: Record<string, string> = {}) => new ApiError({ status, code: 3, message: 'no', reason, metadata })
     expect(attachmentProblem(e(413))).toEqual({ key: 'tasks.attachments.errors.tooLarge', params: { max: 20 } })
-    expect(attachmentProblem(e(413, 'ATTACHMENT_TOO_LARGE', { maxBytes: String(5 * 1048576) }))).toEqual({ key: 'tasks.attachments.errors.tooLarge', params: { max: 5 } })
+    expect(attachmentProblem(e(413, 'ATTACHMENT_TOO_LARGE', { maxBytes: String(5 * 1048576) }))).toEqual({
+      key: 'tasks.attachments.errors.tooLarge',
+      params: { max: 5 },
+    })
     expect(attachmentProblem(e(400, 'ATTACHMENT_TYPE_REFUSED')).key).toBe('tasks.attachments.errors.type')
     expect(attachmentProblem(e(400, 'ATTACHMENT_LIMIT')).key).toBe('tasks.attachments.errors.limit')
     expect(attachmentProblem(e(400, 'ATTACHMENT_EMPTY')).key).toBe('tasks.attachments.errors.empty')

@@ -32,12 +32,7 @@ export function buildColumns(route: Route | undefined, tasks: Task[]): BoardColu
   return columns
 }
 
-export type Move =
-  | { kind: 'advance' }
-  | { kind: 'return'; toProcessId: string }
-  | { kind: 'none' }
-  | { kind: 'skip' }
-  | { kind: 'unknown' }
+export type Move = { kind: 'advance' } | { kind: 'return'; toProcessId: string } | { kind: 'none' } | { kind: 'skip' } | { kind: 'unknown' }
 
 /** What dropping a task on a column means. */
 export function moveIntent(columns: BoardColumn[], task: Task, targetKey: string): Move {

@@ -27,7 +27,14 @@ describe('the commands a person may give a task', () => {
   })
 
   it('gives a member of another group nothing, not even the comment', () => {
-    expect(taskActions(task(), actor('7', ['10', '30'], WORKER))).toEqual({ take: false, complete: false, return: false, assign: false, cancel: false, comment: false })
+    expect(taskActions(task(), actor('7', ['10', '30'], WORKER))).toEqual({
+      take: false,
+      complete: false,
+      return: false,
+      assign: false,
+      cancel: false,
+      comment: false,
+    })
     expect(worksCurrentProcess(task(), actor('7', ['10'], WORKER))).toBe(false)
   })
 
@@ -36,7 +43,14 @@ describe('the commands a person may give a task', () => {
   })
 
   it('shows a viewer nothing to do, even in the right group', () => {
-    expect(taskActions(task(), actor('7', ['20'], VIEWER))).toEqual({ take: false, complete: false, return: false, assign: false, cancel: false, comment: false })
+    expect(taskActions(task(), actor('7', ['20'], VIEWER))).toEqual({
+      take: false,
+      complete: false,
+      return: false,
+      assign: false,
+      cancel: false,
+      comment: false,
+    })
   })
 
   it('offers no take to the one who already has it', () => {

@@ -98,7 +98,8 @@ describe('the new-connection wizard', () => {
       'GET /api/v1/auth/me': () => ADMIN_ME,
       'GET /api/v1/customers/{id}': () => IVAN,
       'GET /api/v1/tariffs:suggest': () => ({ tariffs: TARIFFS }),
-      'POST /api/v1/connections': () => rpcError(400, 3, 'the address is 600 characters long; at most 500', { fields: { address: 'the address is 600 characters long; at most 500' } }),
+      'POST /api/v1/connections': () =>
+        rpcError(400, 3, 'the address is 600 characters long; at most 500', { fields: { address: 'the address is 600 characters long; at most 500' } }),
     })
     const w = await open('/connections/new?customer=5')
     for (let i = 0; i < 4; i++) await next(w)

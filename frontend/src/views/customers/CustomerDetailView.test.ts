@@ -88,9 +88,19 @@ describe('the customer screen', () => {
     const { calls } = mockApi({
       'GET /api/v1/auth/me': () => ADMIN_ME,
       'GET /api/v1/customers/{id}': () => IVAN,
-      'GET /api/v1/contracts': () => ({ contracts: [{ id: '3', number: 'C-000003', status: 'CONTRACT_STATUS_ACTIVE', tariffId: '1', address: 'Moscow, Arbat 10' }] }),
-      'GET /api/v1/tariffs/{id}': () => ({ id: '1', name: 'Home 100', technology: 'FTTB', speedMbps: 100, monthlyFee: { amountMinor: '50000', currency: 'RUB' } }),
-      'GET /api/v1/tasks': () => ({ tasks: [{ id: '9', number: 'T-000009', title: 'Connect C-000003', state: 'TASK_STATE_CLOSED', contractId: '3', contractNumber: 'C-000003' }] }),
+      'GET /api/v1/contracts': () => ({
+        contracts: [{ id: '3', number: 'C-000003', status: 'CONTRACT_STATUS_ACTIVE', tariffId: '1', address: 'Moscow, Arbat 10' }],
+      }),
+      'GET /api/v1/tariffs/{id}': () => ({
+        id: '1',
+        name: 'Home 100',
+        technology: 'FTTB',
+        speedMbps: 100,
+        monthlyFee: { amountMinor: '50000', currency: 'RUB' },
+      }),
+      'GET /api/v1/tasks': () => ({
+        tasks: [{ id: '9', number: 'T-000009', title: 'Connect C-000003', state: 'TASK_STATE_CLOSED', contractId: '3', contractNumber: 'C-000003' }],
+      }),
     })
     const pinia = await signedIn()
     const { wrapper } = mountWith(CustomerDetailView, { props: { id: '5' }, pinia })

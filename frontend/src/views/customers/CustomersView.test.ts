@@ -5,7 +5,11 @@ import { makeTestPinia, makeTestRouter, mountWith } from '@/test/mount'
 import CustomersView from './CustomersView.vue'
 
 const page = (from: number, n: number, next?: string) => ({
-  customers: Array.from({ length: n }, (_, i) => ({ id: String(from + i), name: `Customer ${from + i}`, phones: [{ id: `p${from + i}`, number: '+79123456789' }] })),
+  customers: Array.from({ length: n }, (_, i) => ({
+    id: String(from + i),
+    name: `Customer ${from + i}`,
+    phones: [{ id: `p${from + i}`, number: '+79123456789' }],
+  })),
   nextPageToken: next,
 })
 

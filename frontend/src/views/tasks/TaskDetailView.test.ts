@@ -30,7 +30,16 @@ const TASK = {
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 10, 0, s)).toISOString()
 const EVENTS = [
   { id: '1', kind: 'TASK_EVENT_KIND_CREATED', time: at(0), actorId: '1', actorName: 'admin', processName: 'Sales check', text: 'Connect C-000003' },
-  { id: '2', kind: 'TASK_EVENT_KIND_ADVANCED', time: at(5), actorId: '1', actorName: 'admin', processName: 'Feasibility', fromProcessName: 'Sales check', text: 'confirmed' },
+  {
+    id: '2',
+    kind: 'TASK_EVENT_KIND_ADVANCED',
+    time: at(5),
+    actorId: '1',
+    actorName: 'admin',
+    processName: 'Feasibility',
+    fromProcessName: 'Sales check',
+    text: 'confirmed',
+  },
 ]
 const COMMENTS = [{ id: '70', authorId: '1', authorName: 'admin', text: 'confirmed', createTime: at(5), processName: 'Sales check' }]
 
@@ -40,7 +49,12 @@ function api(me: object, extra: Record<string, () => unknown> = {}) {
     'GET /api/v1/tasks/{id}': () => TASK,
     'GET /api/v1/tasks/{id}/events': () => ({ taskEvents: EVENTS }),
     'GET /api/v1/tasks/{id}/comments': () => ({ comments: COMMENTS }),
-    'GET /api/v1/groups': () => ({ groups: [{ id: '1', name: 'Sales' }, { id: '2', name: 'Provisioning' }] }),
+    'GET /api/v1/groups': () => ({
+      groups: [
+        { id: '1', name: 'Sales' },
+        { id: '2', name: 'Provisioning' },
+      ],
+    }),
     'GET /api/v1/routes': () => ({ routes: [] }),
     ...extra,
   })

@@ -4,14 +4,31 @@ import { makeTestRouter, mountWith } from '@/test/mount'
 import { memberMe, signedIn } from '@/test/session'
 import TasksView from './TasksView.vue'
 
-const task = (id: string) => ({ id, number: `T-${id}`, title: `Task ${id}`, state: 'TASK_STATE_OPEN', currentProcess: { id: '1', name: 'Sales check', groupId: '3' }, routeName: 'New connection' })
+const task = (id: string) => ({
+  id,
+  number: `T-${id}`,
+  title: `Task ${id}`,
+  state: 'TASK_STATE_OPEN',
+  currentProcess: { id: '1', name: 'Sales check', groupId: '3' },
+  routeName: 'New connection',
+})
 
 async function open(path: string, me: object, stats: object = { myTasks: '2', processes: [] }) {
   const api = mockApi({
     'GET /api/v1/auth/me': () => me,
     'GET /api/v1/tasks:stats': () => stats,
-    'GET /api/v1/groups': () => ({ groups: [{ id: '2', name: 'Installers' }, { id: '3', name: 'Support' }] }),
-    'GET /api/v1/routes': () => ({ routes: [{ id: '1', name: 'New connection' }, { id: '2', name: 'Repair' }] }),
+    'GET /api/v1/groups': () => ({
+      groups: [
+        { id: '2', name: 'Installers' },
+        { id: '3', name: 'Support' },
+      ],
+    }),
+    'GET /api/v1/routes': () => ({
+      routes: [
+        { id: '1', name: 'New connection' },
+        { id: '2', name: 'Repair' },
+      ],
+    }),
     'GET /api/v1/tasks': (req) => (req.query.get('pageToken') ? { tasks: [task('3')] } : { tasks: [task('1'), task('2')], nextPageToken: 'p2' }),
   })
   const pinia = await signedIn()
@@ -87,7 +104,13 @@ describe('the task queues', () => {
   })
 
   it('opens on the group queue that has work when nothing is assigned to me, and says so', async () => {
-    const stats = { myTasks: '0', processes: [{ groupId: '3', openTasks: '12' }, { groupId: '9', openTasks: '5' }] }
+    const stats = {
+      myTasks: '0',
+      processes: [
+        { groupId: '3', openTasks: '12' },
+        { groupId: '9', openTasks: '5' },
+      ],
+    }
     const { wrapper, lists } = await open('/tasks', memberMe(['2', '3']), stats)
     expect(lists()[0]).toEqual({ groupId: '3', state: 'TASK_STATE_OPEN', pageSize: '25' })
     expect(wrapper.get('[data-testid=work-hint]').text()).toContain('12')
@@ -95,7 +118,13 @@ describe('the task queues', () => {
   })
 
   it('leaves a chosen queue alone, and opens on my tasks when I have some', async () => {
-    const stats = { myTasks: '0', processes: [{ groupId: '2', openTasks: '1' }, { groupId: '3', openTasks: '11' }] }
+    const stats = {
+      myTasks: '0',
+      processes: [
+        { groupId: '2', openTasks: '1' },
+        { groupId: '3', openTasks: '11' },
+      ],
+    }
     const { wrapper, lists } = await open('/tasks?queue=mine', memberMe(['2', '3']), stats)
     expect(lists()[0]).toMatchObject({ assignee: 'me' })
     expect(wrapper.find('[data-testid=work-hint]').exists()).toBe(false)
