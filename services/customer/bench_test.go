@@ -67,7 +67,7 @@ func BenchmarkSearchAtScale(b *testing.B) {
 	customers := customerv1.NewCustomerServiceClient(servicetest.Dial(b, customerAddr))
 	contractAddr := servicetest.Serve(b, func(s *grpcserver.Server) {
 		asContract := customerv1.NewCustomerServiceClient(dialAs(b, customerAddr, contract.Name))
-		contractv1.RegisterContractServiceServer(s, contract.NewServer(kdb, servicetest.Key, asContract, noConnection{}))
+		contractv1.RegisterContractServiceServer(s, contractServer(kdb, asContract))
 	})
 	contracts := contractv1.NewContractServiceClient(servicetest.Dial(b, contractAddr))
 	finder.client = contractv1.NewContractServiceClient(dialAs(b, contractAddr, Name))

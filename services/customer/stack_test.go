@@ -3,6 +3,7 @@ package customer
 import (
 	"context"
 	"fmt"
+	"google.golang.org/protobuf/types/known/timestamppb"
 	"sync"
 	"testing"
 
@@ -54,7 +55,7 @@ func newStack(t *testing.T) *stack {
 		// The contract service reaches the customer service as in
 		// production: forwarding its caller.
 		asContract := customerv1.NewCustomerServiceClient(dialAs(t, customerAddr, contract.Name))
-		contractv1.RegisterContractServiceServer(s, contract.NewServer(kdb, servicetest.Key, asContract, noConnection{}))
+		contractv1.RegisterContractServiceServer(s, contractServer(kdb, asContract))
 	})
 	// The customer service calls the contract service with its forwarder,
 	// as in production.
@@ -146,12 +147,24 @@ func dialAs(t testing.TB, addr, service string) *grpc.ClientConn {
 	return conn
 }
 
-// noConnection starts no connection workflow: these tests are about
-// customers, not connections.
-type noConnection struct{}
+// contractServer is the contract service over kdb, its connections
+// started by noConnection.
+func contractServer(kdb *gorm.DB, customers customerv1.CustomerServiceClient) *contract.Server {
+	starter := &noConnection{}
+	starter.contracts = contract.NewServer(kdb, servicetest.Key, customers, starter)
+	return starter.contracts
+}
 
-func (noConnection) StartConnection(context.Context, *contractv1.Contract) (int64, error) {
-	return 0, nil
+// noConnection starts no connection workflow, these tests being about
+// customers, not connections: it only writes the contract, as the
+// workflow's first step does.
+type noConnection struct{ contracts *contract.Server }
+
+func (n *noConnection) StartConnection(ctx context.Context, c *contractv1.Contract) (int64, error) {
+	_, err := n.contracts.RecordContract(ctx, &contractv1.RecordContractRequest{
+		Id: c.GetId(), CustomerId: c.GetCustomerId(), TariffId: c.GetTariffId(), Address: c.GetAddress(), Time: timestamppb.Now(),
+	})
+	return 0, err
 }
 
 // race makes n calls at once and returns their errors, in call order.

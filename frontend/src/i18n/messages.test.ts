@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest'
+import en from './en'
 import { makeI18n } from './index'
 import { auditAction, auditDetail, eventText, taskTitle, type Translator } from './messages'
 
 function translator(locale: 'ru' | 'en'): Translator {
   const g = makeI18n(locale).global
+  // the console fetches English when it is chosen; here it is at hand
+  if (locale === 'en') g.setLocaleMessage('en', en)
   return { t: (k, p) => g.t(k, p ?? {}), te: (k) => g.te(k) }
 }
 

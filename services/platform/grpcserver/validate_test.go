@@ -153,7 +153,9 @@ func requestMessages(t testing.TB) []protoreflect.MessageDescriptor {
 		seen[md.FullName()] = true
 		out = append(out, md)
 		for i := 0; i < md.Fields().Len(); i++ {
-			if m := md.Fields().Get(i).Message(); m != nil {
+			// a map's entry is no message of its own: its key and value
+			// are checked as the map field's rules
+			if m := md.Fields().Get(i).Message(); m != nil && !m.IsMapEntry() {
 				walk(m)
 			}
 		}
@@ -182,6 +184,8 @@ func TestEveryRequestFieldDeclaresItsLimits(t *testing.T) {
 			rules, _ := proto.GetExtension(fd.Options(), validate.E_Field).(*validate.FieldRules)
 			var problem string
 			switch {
+			case fd.IsMap():
+				problem = mapProblem(fd, rules.GetMap())
 			case fd.IsList() && rules.GetRepeated().GetMaxItems() == 0:
 				problem = "a repeated field without max_items"
 			case fd.Kind() == protoreflect.StringKind:
@@ -189,11 +193,8 @@ func TestEveryRequestFieldDeclaresItsLimits(t *testing.T) {
 				if fd.IsList() {
 					sr = rules.GetRepeated().GetItems().GetString()
 				}
-				switch {
-				case sr.GetMaxLen() == 0 && sr.GetMaxBytes() == 0:
-					problem = "a string without max_len"
-				case !proto.HasExtension(sr, validatev1.E_Line) && !proto.HasExtension(sr, validatev1.E_Text) && !existingPasswords[fd.FullName()]:
-					problem = "a string that neither is single-line nor free text"
+				if !existingPasswords[fd.FullName()] {
+					problem = stringProblem(sr)
 				}
 			case fd.Kind() == protoreflect.EnumKind && !rules.GetEnum().GetDefinedOnly():
 				problem = "an enum without defined_only"
@@ -203,6 +204,37 @@ func TestEveryRequestFieldDeclaresItsLimits(t *testing.T) {
 			}
 		}
 	}
+}
+
+// stringProblem says what a string field's rules lack: a size, and the
+// single-line or free-text rule.
+func stringProblem(sr *validate.StringRules) string {
+	switch {
+	case sr.GetMaxLen() == 0 && sr.GetMaxBytes() == 0:
+		return "a string without max_len"
+	case !proto.HasExtension(sr, validatev1.E_Line) && !proto.HasExtension(sr, validatev1.E_Text):
+		return "a string that neither is single-line nor free text"
+	}
+	return ""
+}
+
+// mapProblem says what a map field's rules lack: a number of pairs, and
+// limits on string keys and values.
+func mapProblem(fd protoreflect.FieldDescriptor, mr *validate.MapRules) string {
+	if mr.GetMaxPairs() == 0 {
+		return "a map without max_pairs"
+	}
+	if fd.MapKey().Kind() == protoreflect.StringKind {
+		if p := stringProblem(mr.GetKeys().GetString()); p != "" {
+			return "keys: " + p
+		}
+	}
+	if fd.MapValue().Kind() == protoreflect.StringKind {
+		if p := stringProblem(mr.GetValues().GetString()); p != "" {
+			return "values: " + p
+		}
+	}
+	return ""
 }
 
 // existingPasswords are checked against a stored password, which may
