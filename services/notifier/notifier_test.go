@@ -827,6 +827,7 @@ func TestNewMessagesForWaitingChatsDoNotMakeTheSenderScanTheQueue(t *testing.T) 
 	h.start()
 	h.enqueue(notice("task-41/1", created, 0, groupProvisioning))
 	eventually(t, 10*time.Second, func() bool { return h.api.SentCount() == 2 }, "Carl and Egor get the first message")
+	eventually(t, 10*time.Second, func() bool { return h.stats().Sent == 2 }, "the first two sends are settled")
 	h.taken()
 	const more = 40
 	for i := 2; i <= more+1; i++ {
@@ -839,7 +840,10 @@ func TestNewMessagesForWaitingChatsDoNotMakeTheSenderScanTheQueue(t *testing.T) 
 			looks++
 		}
 	}
-	if looks > 3 {
+	// A look may follow each of the first two sends as it settles, and one
+	// an expander batch that wakes the sender meanwhile; one per message
+	// (80 here) is what the test guards against.
+	if looks > 5 {
 		t.Fatalf("the sender looked through the queue %d times for %d messages to chats that must wait", looks, 2*more)
 	}
 	if got := h.api.SentCount(); got != 2 {
