@@ -44,8 +44,6 @@ var (
 	kindOLE = fileKind{"application/x-ole-storage", []string{".doc", ".xls", ".ppt"}}
 )
 
-var fileKinds = []fileKind{kindJPEG, kindPNG, kindWebP, kindHEIC, kindPDF, kindText, kindDOCX, kindXLSX, kindPPTX, kindODT, kindODS, kindOLE}
-
 // Refusal reasons a client can tell apart (the console and the bot word
 // each).
 const (
