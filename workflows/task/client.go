@@ -95,11 +95,11 @@ func (c *Client) Action(ctx context.Context, taskID int64) (*taskv1.ActionStatus
 		out.WaitUntil = timestamppb.New(s.WaitUntil)
 		return out, nil
 	}
-	d, err := c.Temporal.DescribeWorkflowExecution(ctx, WorkflowID(taskID), "")
+	d, err := c.Temporal.DescribeWorkflow(ctx, WorkflowID(taskID), "")
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range d.GetPendingActivities() {
+	for _, p := range d.RawResponse.GetPendingActivities() {
 		if p.GetActivityType().GetName() != s.Action {
 			continue
 		}
