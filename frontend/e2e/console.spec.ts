@@ -340,9 +340,11 @@ test('the queues list tasks by state and route', async ({ adminPage: page, admin
     token: adminToken,
     body: { contractId: connection.contractId, routeId: '2', title: 'Проверка для наблюдателя' },
   })
+  // a tariff change is opened with the tariff it changes to
+  const contract = await must('GET', `/api/v1/contracts/${connection.contractId}`, { token: adminToken })
   const made = await must('POST', '/api/v1/tasks', {
     token: adminToken,
-    body: { contractId: connection.contractId, routeId: '3', title: 'Перейти на тариф побыстрее' },
+    body: { contractId: connection.contractId, routeId: '3', title: 'Перейти на тариф побыстрее', parameters: { tariffId: contract.tariffId } },
   })
   await must('POST', `/api/v1/tasks/${made.id}:assign`, { token: adminToken, body: { processId: made.currentProcess.id } })
   mine = made
