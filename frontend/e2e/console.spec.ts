@@ -396,8 +396,17 @@ test('tariffs: one is created, changed and taken off the offer', async ({ adminP
   const name = `Е2Е Гига ${run}`
   await byTest(page, 'tariff-name').fill(name)
   await byTest(page, 'tariff-technology').fill('gpon')
-  await page.locator('#tariff-speed').fill('500')
-  await page.locator('#tariff-fee').fill('990')
+  // a number field may drop what is typed while it is still settling:
+  // type again until it holds the value
+  for (const [field, value] of [
+    ['#tariff-speed', '500'],
+    ['#tariff-fee', '990'],
+  ]) {
+    await expect(async () => {
+      await page.locator(field).fill(value)
+      await expect(page.locator(field)).toHaveValue(value, { timeout: 1000 })
+    }).toPass()
+  }
   await screenshot(page, 'tariff-dialog')
   await byTest(page, 'tariff-submit').click()
   await expect(byTest(page, 'tariff-dialog')).toHaveCount(0)
