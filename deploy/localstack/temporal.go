@@ -16,7 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/telecomcrm/crm/services/platform/config"
-	"github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 // transferPollRPS lifts the dev server's default of 20 polls per second and
@@ -44,7 +44,7 @@ func (s *Stack) startTemporal(ctx context.Context, logDir string, out io.Writer)
 		"--log-level", "error",
 		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=" + strconv.Itoa(transferPollRPS),
 	}
-	args = append(args, task.SearchAttributeFlags()...)
+	args = append(args, taskflow.SearchAttributeFlags()...)
 	c := &child{name: "temporal", path: s.cfg.TemporalBin, args: args, env: nil, logDir: logDir, out: out}
 	if err := c.start(); err != nil {
 		return nil, err

@@ -25,7 +25,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/telecomcrm/crm/deploy/probe"
-	"github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 // Config says where the tools are and which PostgreSQL to use.
@@ -289,7 +289,7 @@ func (c *Cluster) registerNamespace(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	attrs := task.SearchAttributes()
+	attrs := taskflow.SearchAttributes()
 	var query []string
 	for _, name := range sortedKeys(attrs) {
 		typ := strings.TrimPrefix(attrs[name].String(), "IndexedValueType")

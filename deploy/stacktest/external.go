@@ -14,7 +14,7 @@ import (
 
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
-	"github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 func randomSuffix() string {
@@ -37,7 +37,7 @@ func freshNamespace(t *testing.T, addr string) string {
 		t.Fatalf("%s: %v", TemporalEnv, err)
 	}
 	defer c.Close()
-	if err := temporalclient.EnsureNamespace(ctx, c, name, 24*time.Hour, task.SearchAttributes(), time.Minute); err != nil {
+	if err := temporalclient.EnsureNamespace(ctx, c, name, 24*time.Hour, taskflow.SearchAttributes(), time.Minute); err != nil {
 		t.Fatalf("%s: %v", TemporalEnv, err)
 	}
 	return name

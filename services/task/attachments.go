@@ -23,7 +23,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/micros"
-	wftask "github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 // AttachmentConfig bounds what may be attached and says where files go.
@@ -198,7 +198,7 @@ func (a *AttachmentServer) upload(ctx context.Context, stream grpc.ClientStreami
 // newComment writes the comment a file goes on, through the task's
 // workflow as every comment is; it refuses as AddComment does.
 func (a *AttachmentServer) newComment(ctx context.Context, taskID int64, text string) (int64, error) {
-	step, err := a.tasks.command(ctx, taskID, wftask.UpdateComment, wftask.Comment{Actor: actor(ctx), Text: text})
+	step, err := a.tasks.command(ctx, taskID, taskflow.UpdateComment, taskflow.Comment{Actor: actor(ctx), Text: text})
 	if err != nil {
 		return 0, err
 	}

@@ -26,7 +26,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/blobstore"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
-	wftask "github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 // commentingFlows answers a comment command as the workflow would: it
@@ -38,21 +38,21 @@ type commentingFlows struct {
 	refuse error
 }
 
-func (c *commentingFlows) Send(ctx context.Context, taskID int64, update string, arg any) (wftask.Step, error) {
-	if update != wftask.UpdateComment {
+func (c *commentingFlows) Send(ctx context.Context, taskID int64, update string, arg any) (taskflow.Step, error) {
+	if update != taskflow.UpdateComment {
 		return c.flows.Send(ctx, taskID, update, arg)
 	}
 	if c.refuse != nil {
-		return wftask.Step{}, c.refuse
+		return taskflow.Step{}, c.refuse
 	}
-	cm := arg.(wftask.Comment)
+	cm := arg.(taskflow.Comment)
 	var seq int64
 	c.store.db.Raw(`SELECT COALESCE(max(sequence), 0) + 1 FROM comments WHERE task_id = ?`, taskID).Scan(&seq)
 	row := commentRow{TaskID: taskID, Sequence: seq + 1000, AuthorID: cm.Actor.UserID, AuthorName: cm.Actor.Name, Text: cm.Text, ProcessName: "Diagnostics", CreatedAt: time.Now().UnixMicro()}
 	if err := c.store.db.Create(&row).Error; err != nil {
-		return wftask.Step{}, err
+		return taskflow.Step{}, err
 	}
-	return wftask.Step{Task: &taskv1.Task{Id: taskID}, Sequence: row.Sequence}, nil
+	return taskflow.Step{Task: &taskv1.Task{Id: taskID}, Sequence: row.Sequence}, nil
 }
 
 type attachFixture struct {

@@ -10,13 +10,13 @@ import (
 	"google.golang.org/grpc/status"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
-	wftask "github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 // workflowStatus is the status of a task's workflow on the dev server.
 func workflowStatus(t *testing.T, f *fixture, taskID int64) enumspb.WorkflowExecutionStatus {
 	t.Helper()
-	d, err := f.temporal.DescribeWorkflow(context.Background(), wftask.WorkflowID(taskID), "")
+	d, err := f.temporal.DescribeWorkflow(context.Background(), taskflow.WorkflowID(taskID), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestServiceTaskIsWrittenByItsWorkflowAndAnsweredAtItsFirstProcess(t *testin
 		t.Fatalf("answered %v", task)
 	}
 	got, err := f.client.GetTask(operator(), &taskv1.GetTaskRequest{Id: task.GetId()})
-	if err != nil || got.GetTask().GetWorkflowId() != wftask.WorkflowID(task.GetId()) || got.GetTask().GetCreatedBy() != 7 {
+	if err != nil || got.GetTask().GetWorkflowId() != taskflow.WorkflowID(task.GetId()) || got.GetTask().GetCreatedBy() != 7 {
 		t.Fatalf("the row: %v (%v)", got.GetTask(), err)
 	}
 	if s := workflowStatus(t, f, task.GetId()); s != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
@@ -56,9 +56,9 @@ func TestACreateRetriedWithTheSameIDJoinsTheFirstWorkflowAndMakesOneTask(t *test
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := wftask.Input{TaskID: id, Number: taskNumber(id), Kind: taskv1.TaskKind_TASK_KIND_SERVICE, ContractID: activeContract, CustomerID: 3, CreatedBy: 7,
-		Route: wftask.RouteFromProto(def.toProto(route, route.Version)), Create: &wftask.NewTask{Title: "twice", ContractNumber: "C-000010", CustomerName: "Anna", ActorName: "ann"}}
-	flows := &wftask.Client{Temporal: f.temporal, TaskQueue: "tasks"}
+	in := taskflow.Input{TaskID: id, Number: taskNumber(id), Kind: taskv1.TaskKind_TASK_KIND_SERVICE, ContractID: activeContract, CustomerID: 3, CreatedBy: 7,
+		Route: taskflow.RouteFromProto(def.toProto(route, route.Version)), Create: &taskflow.NewTask{Title: "twice", ContractNumber: "C-000010", CustomerName: "Anna", ActorName: "ann"}}
+	flows := &taskflow.Client{Temporal: f.temporal, TaskQueue: "tasks"}
 	first, err := flows.Create(context.Background(), in)
 	if err != nil {
 		t.Fatal(err)
@@ -112,8 +112,8 @@ func TestAServiceTaskWrittenBeforeItsWorkflowStartedStillRunsToItsEnd(t *testing
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := wftask.NewInput(row.toProto(), def.toProto(route, route.Version))
-	run, err := f.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wftask.WorkflowID(id), TaskQueue: "tasks"}, wftask.WorkflowName, old)
+	old := taskflow.NewInput(row.toProto(), def.toProto(route, route.Version))
+	run, err := f.temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: taskflow.WorkflowID(id), TaskQueue: "tasks"}, taskflow.WorkflowName, old)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestAServiceTaskWrittenBeforeItsWorkflowStartedStillRunsToItsEnd(t *testing
 			t.Fatalf("advance from %s: %v", p.Name, err)
 		}
 	}
-	var res wftask.Result
+	var res taskflow.Result
 	if err := run.Get(ctx, &res); err != nil || res.Outcome != taskv1.TaskState_TASK_STATE_CLOSED {
 		t.Fatalf("ended %v (%v)", res, err)
 	}

@@ -21,7 +21,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/idempotency"
 	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
-	wftask "github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 const (
@@ -34,8 +34,8 @@ const (
 type Workflows interface {
 	// Create starts a service task's workflow, which writes the task, and
 	// answers the task.
-	Create(ctx context.Context, in wftask.Input) (*taskv1.Task, error)
-	Send(ctx context.Context, taskID int64, update string, arg any) (wftask.Step, error)
+	Create(ctx context.Context, in taskflow.Input) (*taskv1.Task, error)
+	Send(ctx context.Context, taskID int64, update string, arg any) (taskflow.Step, error)
 	// Action tells how the action of the automatic process a task is in
 	// stands (nil: none is running).
 	Action(ctx context.Context, taskID int64) (*taskv1.ActionStatus, error)
@@ -86,7 +86,7 @@ func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) 
 		return nil, fault.Field("contractId", "contract %s is %s; service tasks are opened on active or suspended contracts",
 			contract.GetNumber(), strings.TrimPrefix(contract.GetStatus().String(), "CONTRACT_STATUS_"))
 	}
-	snapshot := wftask.RouteFromProto(def.toProto(route, route.Version))
+	snapshot := taskflow.RouteFromProto(def.toProto(route, route.Version))
 	params, err := s.parameters(ctx, snapshot, req.GetParameters())
 	if err != nil {
 		return nil, err
@@ -97,11 +97,11 @@ func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) 
 	if err != nil {
 		return nil, err
 	}
-	t, err := s.flows.Create(ctx, wftask.Input{
+	t, err := s.flows.Create(ctx, taskflow.Input{
 		TaskID: id, Number: taskNumber(id), Kind: taskv1.TaskKind_TASK_KIND_SERVICE,
 		ContractID: contract.GetId(), CustomerID: contract.GetCustomerId(), CreatedBy: p.UserID,
 		Route: snapshot, Params: params,
-		Create: &wftask.NewTask{
+		Create: &taskflow.NewTask{
 			Title: title, Description: desc, ContractNumber: contract.GetNumber(),
 			CustomerName: s.customerName(ctx, contract.GetCustomerId()), ActorName: p.Login,
 		},
@@ -116,24 +116,24 @@ func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) 
 // parameters checks what a route's actions need, chosen when the task is
 // opened: a tariff change needs a tariff that exists and is offered.
 // Parameters the route does not use are dropped.
-func (s *Server) parameters(ctx context.Context, r wftask.Route, in *taskv1.TaskParameters) (wftask.Params, error) {
+func (s *Server) parameters(ctx context.Context, r taskflow.Route, in *taskv1.TaskParameters) (taskflow.Params, error) {
 	if !r.NeedsTariff() {
-		return wftask.Params{}, nil
+		return taskflow.Params{}, nil
 	}
 	id := in.GetTariffId()
 	if id <= 0 {
-		return wftask.Params{}, fault.Field("parameters.tariffId", "route %q changes the contract's tariff: choose the tariff", r.Name)
+		return taskflow.Params{}, fault.Field("parameters.tariffId", "route %q changes the contract's tariff: choose the tariff", r.Name)
 	}
 	resp, err := s.contracts.GetTariff(ctx, &contractv1.GetTariffRequest{Id: id})
 	switch {
 	case status.Code(err) == codes.NotFound:
-		return wftask.Params{}, fault.Field("parameters.tariffId", "tariff %d does not exist", id)
+		return taskflow.Params{}, fault.Field("parameters.tariffId", "tariff %d does not exist", id)
 	case err != nil:
-		return wftask.Params{}, err
+		return taskflow.Params{}, err
 	case !resp.GetTariff().GetActive():
-		return wftask.Params{}, fault.Field("parameters.tariffId", "tariff %q is no longer offered; choose another", resp.GetTariff().GetName())
+		return taskflow.Params{}, fault.Field("parameters.tariffId", "tariff %q is no longer offered; choose another", resp.GetTariff().GetName())
 	}
-	return wftask.Params{TariffID: id}, nil
+	return taskflow.Params{TariffID: id}, nil
 }
 
 // createError maps a service task that could not be opened to the status
@@ -141,7 +141,7 @@ func (s *Server) parameters(ctx context.Context, r wftask.Route, in *taskv1.Task
 // does not exist; trying again is safe).
 func createError(err error) error {
 	var app *temporal.ApplicationError
-	if errors.As(err, &app) && app.Type() == wftask.ErrRefused {
+	if errors.As(err, &app) && app.Type() == taskflow.ErrRefused {
 		return fault.New(fault.Invalid, "%s", app.Message())
 	}
 	return fault.New(fault.Unavailable, "the task could not be opened; try again in a moment")
@@ -285,28 +285,28 @@ func listQuery(r *taskv1.ListTasksRequest) string {
 }
 
 // actor is the caller as a task workflow sees them.
-func actor(ctx context.Context) wftask.Actor {
+func actor(ctx context.Context) taskflow.Actor {
 	p, _ := auth.From(ctx)
 	name := p.Name
 	if name == "" {
 		name = p.Login
 	}
-	return wftask.Actor{UserID: p.UserID, Name: name, Groups: p.Groups, CanManage: p.Can(manageTasks) && !p.IsService()}
+	return taskflow.Actor{UserID: p.UserID, Name: name, Groups: p.Groups, CanManage: p.Can(manageTasks) && !p.IsService()}
 }
 
 // command sends a command to a task's workflow and answers the task as it
 // stands after the step.
-func (s *Server) command(ctx context.Context, id int64, update string, arg any) (wftask.Step, error) {
+func (s *Server) command(ctx context.Context, id int64, update string, arg any) (taskflow.Step, error) {
 	row, err := s.store.get(ctx, id)
 	if err != nil {
-		return wftask.Step{}, err
+		return taskflow.Step{}, err
 	}
 	if row.State != int32(taskv1.TaskState_TASK_STATE_OPEN) {
-		return wftask.Step{}, fault.New(fault.FailedPrecondition, "task %s is %s", row.Number, strings.ToLower(strings.TrimPrefix(taskv1.TaskState(row.State).String(), "TASK_STATE_")))
+		return taskflow.Step{}, fault.New(fault.FailedPrecondition, "task %s is %s", row.Number, strings.ToLower(strings.TrimPrefix(taskv1.TaskState(row.State).String(), "TASK_STATE_")))
 	}
 	step, err := s.sendOnceStarted(ctx, row, update, arg)
 	if err != nil {
-		return wftask.Step{}, commandError(row, err)
+		return taskflow.Step{}, commandError(row, err)
 	}
 	s.notices.kick()
 	s.audit(ctx, "task."+update, "task:"+strconv.FormatInt(id, 10), "task_step", "number", row.Number, "process", row.ProcessName)
@@ -325,10 +325,10 @@ const startGrace = 30 * time.Second
 // task written moments ago to have started. An open task whose workflow is
 // not found later than that has none: the command is refused as for a
 // closed task.
-func (s *Server) sendOnceStarted(ctx context.Context, row *taskRow, update string, arg any) (wftask.Step, error) {
+func (s *Server) sendOnceStarted(ctx context.Context, row *taskRow, update string, arg any) (taskflow.Step, error) {
 	step, err := s.flows.Send(ctx, row.ID, update, arg)
 	young := row.Kind == int32(taskv1.TaskKind_TASK_KIND_CONNECTION) && s.store.clock()-row.CreatedAt < startGrace.Microseconds()
-	for pause := 20 * time.Millisecond; err != nil && wftask.IsGone(err) && young; pause = min(2*pause, time.Second) {
+	for pause := 20 * time.Millisecond; err != nil && taskflow.IsGone(err) && young; pause = min(2*pause, time.Second) {
 		select {
 		case <-ctx.Done():
 			return step, err
@@ -345,29 +345,29 @@ func commandError(row *taskRow, err error) error {
 	if errors.As(err, &app) {
 		msg := app.Message()
 		switch app.Type() {
-		case wftask.ErrClosed:
+		case taskflow.ErrClosed:
 			return fault.New(fault.FailedPrecondition, "%s", msg)
-		case wftask.ErrMoved:
+		case taskflow.ErrMoved:
 			return fault.New(fault.Aborted, "%s", msg).Because("TASK_MOVED", nil)
-		case wftask.ErrNotMember:
+		case taskflow.ErrNotMember:
 			return fault.New(fault.PermissionDenied, "%s", msg)
-		case wftask.ErrInvalid, wftask.ErrRefused:
+		case taskflow.ErrInvalid, taskflow.ErrRefused:
 			return fault.New(fault.Invalid, "%s", msg)
-		case wftask.ErrStuck:
+		case taskflow.ErrStuck:
 			return fault.New(fault.Unavailable, "%s", msg).Because("TASK_STUCK", nil)
-		case wftask.ErrNotStuck:
+		case taskflow.ErrNotStuck:
 			return fault.New(fault.FailedPrecondition, "%s", msg)
-		case wftask.ErrAutomatic:
+		case taskflow.ErrAutomatic:
 			return fault.New(fault.FailedPrecondition, "%s", msg).Because("PROCESS_AUTOMATIC", nil)
 		}
 	}
-	if wftask.IsGone(err) {
+	if taskflow.IsGone(err) {
 		return fault.New(fault.FailedPrecondition, "task %s is closed", row.Number)
 	}
 	return err
 }
 
-func (s *Server) respond(ctx context.Context, step wftask.Step) *taskv1.Task {
+func (s *Server) respond(ctx context.Context, step taskflow.Step) *taskv1.Task {
 	if row, err := s.store.get(ctx, step.Task.GetId()); err == nil {
 		return s.withProcesses(ctx, row.toProto())
 	}
@@ -375,7 +375,7 @@ func (s *Server) respond(ctx context.Context, step wftask.Step) *taskv1.Task {
 }
 
 func (s *Server) AdvanceTask(ctx context.Context, req *taskv1.AdvanceTaskRequest) (*taskv1.AdvanceTaskResponse, error) {
-	step, err := s.command(ctx, req.GetId(), wftask.UpdateAdvance, wftask.Advance{Actor: actor(ctx), ProcessID: req.GetProcessId(), Comment: req.GetComment(), Resolution: req.GetResolution()})
+	step, err := s.command(ctx, req.GetId(), taskflow.UpdateAdvance, taskflow.Advance{Actor: actor(ctx), ProcessID: req.GetProcessId(), Comment: req.GetComment(), Resolution: req.GetResolution()})
 	if err != nil {
 		return nil, err
 	}
@@ -386,7 +386,7 @@ func (s *Server) ReturnTask(ctx context.Context, req *taskv1.ReturnTaskRequest) 
 	if err := requireText("comment", req.GetComment()); err != nil {
 		return nil, err
 	}
-	step, err := s.command(ctx, req.GetId(), wftask.UpdateReturn, wftask.Return{Actor: actor(ctx), ProcessID: req.GetProcessId(), ToProcessID: req.GetToProcessId(), Comment: req.GetComment()})
+	step, err := s.command(ctx, req.GetId(), taskflow.UpdateReturn, taskflow.Return{Actor: actor(ctx), ProcessID: req.GetProcessId(), ToProcessID: req.GetToProcessId(), Comment: req.GetComment()})
 	if err != nil {
 		return nil, err
 	}
@@ -397,7 +397,7 @@ func (s *Server) AssignTask(ctx context.Context, req *taskv1.AssignTaskRequest) 
 	if req.GetProcessId() == 0 {
 		return nil, fault.Field("processId", "say which process the task was in when you chose whom to give it to")
 	}
-	cmd := wftask.Assign{Actor: actor(ctx), ProcessID: req.GetProcessId(), UserID: req.GetUserId()}
+	cmd := taskflow.Assign{Actor: actor(ctx), ProcessID: req.GetProcessId(), UserID: req.GetUserId()}
 	if cmd.UserID != 0 && cmd.UserID != cmd.Actor.UserID {
 		// Membership of the group of the process the caller saw: the
 		// workflow refuses the command if the task has left it.
@@ -419,7 +419,7 @@ func (s *Server) AssignTask(ctx context.Context, req *taskv1.AssignTaskRequest) 
 		}
 		cmd.AssigneeInGroup = m.GetMember() && m.GetActive()
 	}
-	step, err := s.command(ctx, req.GetId(), wftask.UpdateAssign, cmd)
+	step, err := s.command(ctx, req.GetId(), taskflow.UpdateAssign, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -430,7 +430,7 @@ func (s *Server) CancelTask(ctx context.Context, req *taskv1.CancelTaskRequest) 
 	if err := requireText("reason", req.GetReason()); err != nil {
 		return nil, err
 	}
-	step, err := s.command(ctx, req.GetId(), wftask.UpdateCancel, wftask.Cancel{Actor: actor(ctx), Reason: req.GetReason()})
+	step, err := s.command(ctx, req.GetId(), taskflow.UpdateCancel, taskflow.Cancel{Actor: actor(ctx), Reason: req.GetReason()})
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +441,7 @@ func (s *Server) AddComment(ctx context.Context, req *taskv1.AddCommentRequest) 
 	if err := requireText("text", req.GetText()); err != nil {
 		return nil, err
 	}
-	step, err := s.command(ctx, req.GetTaskId(), wftask.UpdateComment, wftask.Comment{Actor: actor(ctx), Text: req.GetText()})
+	step, err := s.command(ctx, req.GetTaskId(), taskflow.UpdateComment, taskflow.Comment{Actor: actor(ctx), Text: req.GetText()})
 	if err != nil {
 		return nil, err
 	}
@@ -681,14 +681,14 @@ func (s *Server) RetryTask(ctx context.Context, req *taskv1.RetryTaskRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.flows.Send(ctx, row.ID, wftask.UpdateRetry, wftask.Retry{Actor: actor(ctx)}); err != nil {
-		if wftask.IsGone(err) {
+	if _, err := s.flows.Send(ctx, row.ID, taskflow.UpdateRetry, taskflow.Retry{Actor: actor(ctx)}); err != nil {
+		if taskflow.IsGone(err) {
 			return nil, fault.New(fault.FailedPrecondition, "task %s is not stuck; there is nothing to retry", row.Number)
 		}
 		return nil, commandError(row, err)
 	}
 	s.audit(ctx, "task.retry", "task:"+strconv.FormatInt(row.ID, 10), "task_number", "number", row.Number)
-	return &taskv1.RetryTaskResponse{Task: s.respond(ctx, wftask.Step{Task: row.toProto()})}, nil
+	return &taskv1.RetryTaskResponse{Task: s.respond(ctx, taskflow.Step{Task: row.toProto()})}, nil
 }
 
 func (s *Server) SetTaskStuck(ctx context.Context, req *taskv1.SetTaskStuckRequest) (*taskv1.SetTaskStuckResponse, error) {

@@ -27,7 +27,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/idempotency"
 	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
-	wftask "github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 // The neighbours the task service talks to, as small fakes.
@@ -167,7 +167,7 @@ type flows struct {
 	refusal error
 }
 
-func (f *flows) Create(_ context.Context, in wftask.Input) (*taskv1.Task, error) {
+func (f *flows) Create(_ context.Context, in taskflow.Input) (*taskv1.Task, error) {
 	resp, err := f.tasks.RecordTask(worker(), in.RecordRequest(time.Now()))
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -190,22 +190,22 @@ func (f *flows) createdTasks() []int64 {
 	return slices.Clone(f.created)
 }
 
-func (f *flows) Send(_ context.Context, taskID int64, _ string, _ any) (wftask.Step, error) {
+func (f *flows) Send(_ context.Context, taskID int64, _ string, _ any) (taskflow.Step, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sends++
 	switch {
 	case f.refusal != nil:
-		return wftask.Step{}, f.refusal
+		return taskflow.Step{}, f.refusal
 	case !f.answer:
-		return wftask.Step{}, errors.New("not in these tests")
+		return taskflow.Step{}, errors.New("not in these tests")
 	case f.gone != 0:
 		if f.gone > 0 {
 			f.gone--
 		}
-		return wftask.Step{}, serviceerror.NewNotFound("workflow not found for ID: " + wftask.WorkflowID(taskID))
+		return taskflow.Step{}, serviceerror.NewNotFound("workflow not found for ID: " + taskflow.WorkflowID(taskID))
 	}
-	return wftask.Step{Task: &taskv1.Task{Id: taskID}, Sequence: 2}, nil
+	return taskflow.Step{Task: &taskv1.Task{Id: taskID}, Sequence: 2}, nil
 }
 
 func (f *flows) Action(context.Context, int64) (*taskv1.ActionStatus, error) { return nil, nil }

@@ -24,7 +24,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/metrics"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
-	wftask "github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 // Name is the service's name in logs, its SQLite file and its schema.
@@ -88,7 +88,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		svc.Defer(tc.Close)
 		srv := NewServer(svc.DB, svc.Key, Deps{
-			Flows:     &wftask.Client{Temporal: tc, TaskQueue: cfg.Temporal.TaskQueue},
+			Flows:     &taskflow.Client{Temporal: tc, TaskQueue: cfg.Temporal.TaskQueue},
 			Contracts: contractv1.NewContractServiceClient(c["contract"]),
 			Customers: customerv1.NewCustomerServiceClient(c["customer"]),
 			Identity:  identityv1.NewIdentityServiceClient(c["identity"]),

@@ -18,7 +18,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/idempotency"
 	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/textsearch"
-	wftask "github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 type taskRow struct {
@@ -165,7 +165,7 @@ func insert(tx *gorm.DB, n newTask) (taskRow, error) {
 	r.Number = taskNumber(r.ID)
 	r.SearchLower = searchText(r.Title, r.CustomerName)
 	if r.WorkflowID == "" {
-		r.WorkflowID = wftask.WorkflowID(r.ID)
+		r.WorkflowID = taskflow.WorkflowID(r.ID)
 	}
 	if first.SLASeconds > 0 {
 		r.SLADueAt = r.CreatedAt + first.SLASeconds*1e6

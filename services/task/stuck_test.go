@@ -20,7 +20,7 @@ import (
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
-	wftask "github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 // temporalCLI finds the Temporal CLI that make builds (or CRM_TEMPORAL_BIN).
@@ -41,15 +41,15 @@ func temporalCLI(t *testing.T) string {
 func withWorkflows(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	dev, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{ExistingPath: temporalCLI(t), LogLevel: "error", ExtraArgs: append([]string{"--headless"}, wftask.SearchAttributeFlags()...)})
+	dev, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{ExistingPath: temporalCLI(t), LogLevel: "error", ExtraArgs: append([]string{"--headless"}, taskflow.SearchAttributeFlags()...)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = dev.Stop() })
-	f := newFixtureWith(t, &wftask.Client{Temporal: dev.Client(), TaskQueue: "tasks"})
+	f := newFixtureWith(t, &taskflow.Client{Temporal: dev.Client(), TaskQueue: "tasks"})
 	w := sdkworker.New(dev.Client(), "tasks", sdkworker.Options{})
-	w.RegisterWorkflowWithOptions(wftask.TaskWorkflow, workflow.RegisterOptions{Name: wftask.WorkflowName})
-	w.RegisterActivity(&wftask.Activities{Tasks: taskv1.NewTaskServiceClient(servicetest.DialAs(t, f.addr, "worker"))})
+	w.RegisterWorkflowWithOptions(taskflow.TaskWorkflow, workflow.RegisterOptions{Name: taskflow.WorkflowName})
+	w.RegisterActivity(&taskflow.Activities{Tasks: taskv1.NewTaskServiceClient(servicetest.DialAs(t, f.addr, "worker"))})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -167,8 +167,8 @@ func TestACommandOnAStuckTaskIsAnswered503AtOnceAndARefusedStep400(t *testing.T)
 		kind, msg string
 		code      codes.Code
 	}{
-		{wftask.ErrStuck, "task T-000001 is stuck: its last step could not be written; an engineer has been told", codes.Unavailable},
-		{wftask.ErrRefused, "the reason is 600 characters long; at most 500 fit", codes.InvalidArgument},
+		{taskflow.ErrStuck, "task T-000001 is stuck: its last step could not be written; an engineer has been told", codes.Unavailable},
+		{taskflow.ErrRefused, "the reason is 600 characters long; at most 500 fit", codes.InvalidArgument},
 	} {
 		f.flows.mu.Lock()
 		f.flows.refusal = temporal.NewApplicationError(tc.msg, tc.kind)

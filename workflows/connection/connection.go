@@ -19,7 +19,7 @@ import (
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
-	"github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 // WorkflowName is the workflow's registered type.
@@ -119,9 +119,9 @@ func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:            t.GetWorkflowId(),
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
-		TypedSearchAttributes: task.InitialSearchAttributes(t),
+		TypedSearchAttributes: taskflow.InitialSearchAttributes(t),
 	})
-	child := workflow.ExecuteChildWorkflow(cctx, task.TaskWorkflow, task.NewInput(t, made.GetRoute()))
+	child := workflow.ExecuteChildWorkflow(cctx, taskflow.TaskWorkflow, taskflow.NewInput(t, made.GetRoute()))
 	if answerAfterStart {
 		if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 			failed = err
@@ -130,7 +130,7 @@ func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
 		}
 		created = t
 	}
-	var res task.Result
+	var res taskflow.Result
 	if err := child.Get(ctx, &res); err != nil {
 		return Result{}, err
 	}
@@ -142,7 +142,7 @@ func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 5 * time.Minute},
 	})
-	var ta *task.Activities
+	var ta *taskflow.Activities
 	if err := workflow.ExecuteActivity(actx, ta.ApplyContractEffect, in.ContractID, effect).Get(ctx, nil); err != nil {
 		return Result{}, err
 	}
@@ -172,7 +172,7 @@ type Contracts interface {
 
 // RecordContract writes the new contract, pending, under its id.
 func (a *Activities) RecordContract(ctx context.Context, id int64, c NewContract, at time.Time) error {
-	return task.Retryable(a.Contracts.Record(ctx, &contractv1.RecordContractRequest{
+	return taskflow.Retryable(a.Contracts.Record(ctx, &contractv1.RecordContractRequest{
 		Id: id, CustomerId: c.CustomerID, TariffId: c.TariffID, Address: c.Address, Time: timestamppb.New(at),
 	}))
 }
@@ -191,7 +191,7 @@ func (a *Activities) CreateConnectionTask(ctx context.Context, in Input) (*taskv
 		WorkflowId: WorkflowID(in.ContractID),
 		CreatedBy:  in.CreatedBy,
 	})
-	return resp, task.Retryable(err)
+	return resp, taskflow.Retryable(err)
 }
 
 // Starter starts connection workflows for the contract service.
@@ -219,8 +219,8 @@ func (s *Starter) StartConnection(ctx context.Context, c *contractv1.Contract) (
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			task.AttrContractID.ValueSet(strconv.FormatInt(c.GetId(), 10)),
-			task.AttrCustomerID.ValueSet(strconv.FormatInt(c.GetCustomerId(), 10)),
+			taskflow.AttrContractID.ValueSet(strconv.FormatInt(c.GetId(), 10)),
+			taskflow.AttrCustomerID.ValueSet(strconv.FormatInt(c.GetCustomerId(), 10)),
 		),
 	}, ConnectionWorkflow, Input{ContractID: c.GetId(), CreatedBy: createdBy, Contract: &NewContract{
 		CustomerID: c.GetCustomerId(), TariffID: c.GetTariffId(), Address: c.GetAddress(),

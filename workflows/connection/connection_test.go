@@ -15,7 +15,7 @@ import (
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
-	"github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 // tasks stands in for the task service's CreateConnectionTask.
@@ -66,9 +66,9 @@ func start(t *testing.T, ts *tasks, cs *contracts) (answer error) {
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterActivity(&Activities{Tasks: ts, Contracts: cs})
-	env.RegisterActivity(&task.Activities{Contracts: &effects{}})
-	env.RegisterWorkflowWithOptions(func(workflow.Context, task.Input) (task.Result, error) {
-		return task.Result{Outcome: taskv1.TaskState_TASK_STATE_CLOSED}, nil
+	env.RegisterActivity(&taskflow.Activities{Contracts: &effects{}})
+	env.RegisterWorkflowWithOptions(func(workflow.Context, taskflow.Input) (taskflow.Result, error) {
+		return taskflow.Result{Outcome: taskv1.TaskState_TASK_STATE_CLOSED}, nil
 	}, workflow.RegisterOptions{Name: "TaskWorkflow"})
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(UpdateTask, "", &testsuite.TestUpdateCallback{
@@ -115,7 +115,7 @@ func TestAContractWhoseTaskIsRefusedIsRemovedByItsWorkflow(t *testing.T) {
 // A run started by the earlier code (its contract written before it
 // started) writes no contract and connects it as before.
 func TestAConnectionStartedBeforeContractsWereWrittenByWorkflowsConnectsAsBefore(t *testing.T) {
-	fx, got, _ := run(t, task.Result{Outcome: taskv1.TaskState_TASK_STATE_CLOSED})
+	fx, got, _ := run(t, taskflow.Result{Outcome: taskv1.TaskState_TASK_STATE_CLOSED})
 	if got.GetId() != 40 || len(fx.applied) != 1 {
 		t.Fatalf("answered %v, effects %v", got, fx.applied)
 	}
@@ -126,15 +126,15 @@ func (e *effects) Apply(_ context.Context, _ int64, effect taskv1.ContractEffect
 	return nil
 }
 
-func run(t *testing.T, child task.Result) (*effects, *taskv1.Task, Result) {
+func run(t *testing.T, child taskflow.Result) (*effects, *taskv1.Task, Result) {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	env := suite.NewTestWorkflowEnvironment()
 	fx := &effects{}
 	env.RegisterActivity(&Activities{Tasks: &tasks{}})
-	env.RegisterActivity(&task.Activities{Contracts: fx})
-	env.RegisterWorkflowWithOptions(func(workflow.Context, task.Input) (task.Result, error) { return child, nil }, workflow.RegisterOptions{Name: "TaskWorkflow"})
+	env.RegisterActivity(&taskflow.Activities{Contracts: fx})
+	env.RegisterWorkflowWithOptions(func(workflow.Context, taskflow.Input) (taskflow.Result, error) { return child, nil }, workflow.RegisterOptions{Name: "TaskWorkflow"})
 	var got *taskv1.Task
 	env.RegisterDelayedCallback(func() {
 		env.UpdateWorkflow(UpdateTask, "", &testsuite.TestUpdateCallback{
@@ -155,7 +155,7 @@ func run(t *testing.T, child task.Result) (*effects, *taskv1.Task, Result) {
 }
 
 func TestConnectionClosedActivatesTheContractAndAnswersTheTask(t *testing.T) {
-	fx, got, res := run(t, task.Result{Outcome: taskv1.TaskState_TASK_STATE_CLOSED, Reason: "ROUTE_COMPLETED"})
+	fx, got, res := run(t, taskflow.Result{Outcome: taskv1.TaskState_TASK_STATE_CLOSED, Reason: "ROUTE_COMPLETED"})
 	if got.GetId() != 40 || got.GetContractId() != 9 {
 		t.Fatalf("the update answered %v, want the connection task", got)
 	}
@@ -168,7 +168,7 @@ func TestConnectionClosedActivatesTheContractAndAnswersTheTask(t *testing.T) {
 }
 
 func TestConnectionCancelledCancelsTheContract(t *testing.T) {
-	fx, _, _ := run(t, task.Result{Outcome: taskv1.TaskState_TASK_STATE_CANCELLED, Reason: "RESOLUTION:customer_refused"})
+	fx, _, _ := run(t, taskflow.Result{Outcome: taskv1.TaskState_TASK_STATE_CANCELLED, Reason: "RESOLUTION:customer_refused"})
 	if len(fx.applied) != 1 || fx.applied[0] != taskv1.ContractEffect_CONTRACT_EFFECT_CANCEL {
 		t.Fatalf("effects %v, want the contract cancelled", fx.applied)
 	}

@@ -22,8 +22,8 @@ import (
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/workflows/connection"
-	"github.com/telecomcrm/crm/workflows/task"
-	wfworker "github.com/telecomcrm/crm/workflows/worker"
+	"github.com/telecomcrm/crm/workflows/runner"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 // readModel answers the workflows' activities as the task service would;
@@ -63,7 +63,7 @@ func (r *readModel) ApplyTransition(_ context.Context, req *taskv1.ApplyTransiti
 
 func (r *readModel) CreateConnectionTask(_ context.Context, req *taskv1.CreateConnectionTaskRequest, _ ...grpc.CallOption) (*taskv1.CreateConnectionTaskResponse, error) {
 	return &taskv1.CreateConnectionTaskResponse{
-		Task:  &taskv1.Task{Id: 500 + req.GetContractId(), Number: "T-000500", Kind: taskv1.TaskKind_TASK_KIND_CONNECTION, ContractId: req.GetContractId(), CustomerId: 1, RouteId: 1, WorkflowId: task.WorkflowID(500 + req.GetContractId()), CurrentProcess: &taskv1.Process{Id: 1, Name: "Sales check", GroupId: 1}},
+		Task:  &taskv1.Task{Id: 500 + req.GetContractId(), Number: "T-000500", Kind: taskv1.TaskKind_TASK_KIND_CONNECTION, ContractId: req.GetContractId(), CustomerId: 1, RouteId: 1, WorkflowId: taskflow.WorkflowID(500 + req.GetContractId()), CurrentProcess: &taskv1.Process{Id: 1, Name: "Sales check", GroupId: 1}},
 		Route: &taskv1.Route{Id: 1, Version: 1, Name: "New connection", ContractEffect: taskv1.ContractEffect_CONTRACT_EFFECT_ACTIVATE, Processes: []*taskv1.Process{{Id: 1, Name: "Sales check", GroupId: 1}, {Id: 2, Name: "Installation", GroupId: 3}}},
 	}, nil
 }
@@ -76,13 +76,13 @@ func (effects) Record(context.Context, *contractv1.RecordContractRequest) error 
 
 func (effects) Remove(context.Context, int64) error { return nil }
 
-func (effects) Change(context.Context, task.ContractAction) error { return nil }
+func (effects) Change(context.Context, taskflow.ContractAction) error { return nil }
 
 // RecordTask writes a service task as its workflow's first step.
 func (r *readModel) RecordTask(_ context.Context, req *taskv1.RecordTaskRequest, _ ...grpc.CallOption) (*taskv1.RecordTaskResponse, error) {
 	return &taskv1.RecordTaskResponse{Task: &taskv1.Task{
 		Id: req.GetId(), Number: fmt.Sprintf("T-%06d", req.GetId()), Kind: taskv1.TaskKind_TASK_KIND_SERVICE, Title: req.GetTitle(),
-		ContractId: req.GetContractId(), CustomerId: req.GetCustomerId(), RouteId: req.GetRouteId(), WorkflowId: task.WorkflowID(req.GetId()),
+		ContractId: req.GetContractId(), CustomerId: req.GetCustomerId(), RouteId: req.GetRouteId(), WorkflowId: taskflow.WorkflowID(req.GetId()),
 		State: taskv1.TaskState_TASK_STATE_OPEN, CurrentProcess: &taskv1.Process{Id: 6, Name: "Diagnostics", GroupId: 5, Position: 1},
 	}}, nil
 }
@@ -98,7 +98,7 @@ func recorder(t *testing.T) (client.Client, *readModel) {
 		}
 		bin = matches[0]
 	}
-	srv, err := testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{ExistingPath: bin, LogLevel: "error", ExtraArgs: task.SearchAttributeFlags()})
+	srv, err := testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{ExistingPath: bin, LogLevel: "error", ExtraArgs: taskflow.SearchAttributeFlags()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func recorder(t *testing.T) (client.Client, *readModel) {
 	c := srv.Client()
 	w := worker.New(c, "record", worker.Options{})
 	model := &readModel{}
-	wfworker.Register(w, &task.Activities{Tasks: model, Contracts: effects{}, ContractActions: effects{}}, effects{})
+	runner.Register(w, &taskflow.Activities{Tasks: model, Contracts: effects{}, ContractActions: effects{}}, effects{})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -115,11 +115,11 @@ func recorder(t *testing.T) (client.Client, *readModel) {
 }
 
 // repair is the route the recorded service tasks run on.
-var repair = task.Route{ID: 2, Version: 1, Name: "Repair", Effect: taskv1.ContractEffect_CONTRACT_EFFECT_NONE, Processes: []task.Process{
+var repair = taskflow.Route{ID: 2, Version: 1, Name: "Repair", Effect: taskv1.ContractEffect_CONTRACT_EFFECT_NONE, Processes: []taskflow.Process{
 	{ID: 6, Name: "Diagnostics", GroupID: 5, SLASeconds: 1}, {ID: 7, Name: "Field repair", GroupID: 3}, {ID: 8, Name: "Confirmation", GroupID: 5},
-}, Rules: []task.Rule{{Kind: taskv1.CloseRuleKind_CLOSE_RULE_KIND_IDLE, ProcessID: 8, IdleSeconds: 2, Outcome: taskv1.TaskState_TASK_STATE_CLOSED}}}
+}, Rules: []taskflow.Rule{{Kind: taskv1.CloseRuleKind_CLOSE_RULE_KIND_IDLE, ProcessID: 8, IdleSeconds: 2, Outcome: taskv1.TaskState_TASK_STATE_CLOSED}}}
 
-var member = task.Actor{UserID: 10, Name: "ann", Groups: []int64{1, 3, 5}}
+var member = taskflow.Actor{UserID: 10, Name: "ann", Groups: []int64{1, 3, 5}}
 
 // TestRecordServiceTaskCreatedByItsWorkflow records a service task whose
 // workflow writes it (Update-with-Start; a retried create joins it), then
@@ -128,9 +128,9 @@ var member = task.Actor{UserID: 10, Name: "ann", Groups: []int64{1, 3, 5}}
 func TestRecordServiceTaskCreatedByItsWorkflow(t *testing.T) {
 	c, _ := recorder(t)
 	ctx := context.Background()
-	tc := &task.Client{Temporal: c, TaskQueue: "record"}
-	in := task.Input{TaskID: 103, Number: "T-000103", Kind: taskv1.TaskKind_TASK_KIND_SERVICE, ContractID: 3, CustomerID: 4, CreatedBy: 10, Route: repair,
-		Create: &task.NewTask{Title: "No signal", ContractNumber: "C-000003", CustomerName: "Anna", ActorName: "ann"}}
+	tc := &taskflow.Client{Temporal: c, TaskQueue: "record"}
+	in := taskflow.Input{TaskID: 103, Number: "T-000103", Kind: taskv1.TaskKind_TASK_KIND_SERVICE, ContractID: 3, CustomerID: 4, CreatedBy: 10, Route: repair,
+		Create: &taskflow.NewTask{Title: "No signal", ContractNumber: "C-000003", CustomerName: "Anna", ActorName: "ann"}}
 	made, err := tc.Create(ctx, in)
 	if err != nil || made.GetId() != 103 {
 		t.Fatalf("create: %v, %v", made, err)
@@ -139,39 +139,39 @@ func TestRecordServiceTaskCreatedByItsWorkflow(t *testing.T) {
 		t.Fatalf("a retried create: %v, %v", again, err)
 	}
 	for _, p := range []int64{6, 7, 8} {
-		if _, err := tc.Send(ctx, 103, task.UpdateAdvance, task.Advance{Actor: member, ProcessID: p}); err != nil {
+		if _, err := tc.Send(ctx, 103, taskflow.UpdateAdvance, taskflow.Advance{Actor: member, ProcessID: p}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := c.GetWorkflow(ctx, task.WorkflowID(103), "").Get(ctx, nil); err != nil {
+	if err := c.GetWorkflow(ctx, taskflow.WorkflowID(103), "").Get(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	save(t, c, task.WorkflowID(103), "TaskWorkflow-created-by-workflow.json")
+	save(t, c, taskflow.WorkflowID(103), "TaskWorkflow-created-by-workflow.json")
 }
 
 func TestRecordHistories(t *testing.T) {
 	c, model := recorder(t)
 	ctx := context.Background()
-	in := task.Input{TaskID: 101, Number: "T-000101", Kind: taskv1.TaskKind_TASK_KIND_SERVICE, ContractID: 3, CustomerID: 4, CreatedBy: 10, Route: repair}
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: task.WorkflowID(101), TaskQueue: "record"}, task.TaskWorkflow, in)
+	in := taskflow.Input{TaskID: 101, Number: "T-000101", Kind: taskv1.TaskKind_TASK_KIND_SERVICE, ContractID: 3, CustomerID: 4, CreatedBy: 10, Route: repair}
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: taskflow.WorkflowID(101), TaskQueue: "record"}, taskflow.TaskWorkflow, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc := &task.Client{Temporal: c, TaskQueue: "record"}
+	tc := &taskflow.Client{Temporal: c, TaskQueue: "record"}
 	time.Sleep(1500 * time.Millisecond) // past Diagnostics' SLA
 	for _, cmd := range []struct {
 		name string
 		arg  any
 	}{
-		{task.UpdateAssign, task.Assign{Actor: member, ProcessID: 6}},
-		{task.UpdateComment, task.Comment{Actor: member, Text: "line is down"}},
-		{task.UpdateAdvance, task.Advance{Actor: member, ProcessID: 6, Comment: "needs a visit"}},
-		{task.UpdateReturn, task.Return{Actor: member, ProcessID: 7, Comment: "check again"}},
-		{task.UpdateAdvance, task.Advance{Actor: member, ProcessID: 6}},
-		{task.UpdateAdvance, task.Advance{Actor: member, ProcessID: 7}},
+		{taskflow.UpdateAssign, taskflow.Assign{Actor: member, ProcessID: 6}},
+		{taskflow.UpdateComment, taskflow.Comment{Actor: member, Text: "line is down"}},
+		{taskflow.UpdateAdvance, taskflow.Advance{Actor: member, ProcessID: 6, Comment: "needs a visit"}},
+		{taskflow.UpdateReturn, taskflow.Return{Actor: member, ProcessID: 7, Comment: "check again"}},
+		{taskflow.UpdateAdvance, taskflow.Advance{Actor: member, ProcessID: 6}},
+		{taskflow.UpdateAdvance, taskflow.Advance{Actor: member, ProcessID: 7}},
 	} {
 		if _, err := tc.Send(ctx, 101, cmd.name, cmd.arg); err != nil {
-			hist, _ := c.WorkflowService().GetWorkflowExecutionHistory(ctx, historyRequest(task.WorkflowID(101)))
+			hist, _ := c.WorkflowService().GetWorkflowExecutionHistory(ctx, historyRequest(taskflow.WorkflowID(101)))
 			for _, e := range hist.GetHistory().GetEvents() {
 				if f := e.GetWorkflowTaskFailedEventAttributes(); f != nil {
 					t.Log(f.GetFailure().GetMessage(), f.GetFailure().GetStackTrace())
@@ -183,7 +183,7 @@ func TestRecordHistories(t *testing.T) {
 	if err := run.Get(ctx, nil); err != nil { // closes by its idle rule
 		t.Fatal(err)
 	}
-	save(t, c, task.WorkflowID(101), "TaskWorkflow-repair-idle.json")
+	save(t, c, taskflow.WorkflowID(101), "TaskWorkflow-repair-idle.json")
 
 	start := c.NewWithStartWorkflowOperation(client.StartWorkflowOptions{ID: connection.WorkflowID(7), TaskQueue: "record", WorkflowIDConflictPolicy: 1}, connection.ConnectionWorkflow, connection.Input{ContractID: 7, CreatedBy: 10})
 	h, err := c.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{StartWorkflowOperation: start, UpdateOptions: client.UpdateWorkflowOptions{UpdateName: connection.UpdateTask, WaitForStage: client.WorkflowUpdateStageCompleted}})
@@ -195,7 +195,7 @@ func TestRecordHistories(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []int64{1, 2} {
-		if _, err := tc.Send(ctx, created.GetId(), task.UpdateAdvance, task.Advance{Actor: member, ProcessID: p}); err != nil {
+		if _, err := tc.Send(ctx, created.GetId(), taskflow.UpdateAdvance, taskflow.Advance{Actor: member, ProcessID: p}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -209,27 +209,27 @@ func TestRecordHistories(t *testing.T) {
 	// A comment whose step cannot be written marks the task stuck; a
 	// retry once the read model is back heals it, and the task closes.
 	in.TaskID, in.Number, in.Route.Rules = 102, "T-000102", nil
-	stuck, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: task.WorkflowID(102), TaskQueue: "record"}, task.TaskWorkflow, in)
+	stuck, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: taskflow.WorkflowID(102), TaskQueue: "record"}, taskflow.TaskWorkflow, in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	model.setDown(true)
-	if _, err := tc.Send(ctx, 102, task.UpdateComment, task.Comment{Actor: member, Text: "lost"}); err == nil {
+	if _, err := tc.Send(ctx, 102, taskflow.UpdateComment, taskflow.Comment{Actor: member, Text: "lost"}); err == nil {
 		t.Fatal("a comment whose step could not be written went through")
 	}
 	model.setDown(false)
-	if _, err := tc.Send(ctx, 102, task.UpdateRetry, task.Retry{Actor: member}); err != nil {
+	if _, err := tc.Send(ctx, 102, taskflow.UpdateRetry, taskflow.Retry{Actor: member}); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []int64{6, 7, 8} {
-		if _, err := tc.Send(ctx, 102, task.UpdateAdvance, task.Advance{Actor: member, ProcessID: p}); err != nil {
+		if _, err := tc.Send(ctx, 102, taskflow.UpdateAdvance, taskflow.Advance{Actor: member, ProcessID: p}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := stuck.Get(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	save(t, c, task.WorkflowID(102), "TaskWorkflow-stuck-retried.json")
+	save(t, c, taskflow.WorkflowID(102), "TaskWorkflow-stuck-retried.json")
 }
 
 func save(t *testing.T, c client.Client, id, name string) {
@@ -254,23 +254,23 @@ func save(t *testing.T, c client.Client, id, name string) {
 func TestRecordTariffChangeAction(t *testing.T) {
 	c, _ := recorder(t)
 	ctx := context.Background()
-	tc := &task.Client{Temporal: c, TaskQueue: "record"}
-	route := task.Route{ID: 3, Version: 2, Name: "Tariff change", Processes: []task.Process{
+	tc := &taskflow.Client{Temporal: c, TaskQueue: "record"}
+	route := taskflow.Route{ID: 3, Version: 2, Name: "Tariff change", Processes: []taskflow.Process{
 		{ID: 9, Name: "Request check", GroupID: 1}, {ID: 10, Name: "Billing change", GroupID: 5},
-		{ID: 16, Name: "Tariff change", GroupID: 5, Action: &task.Action{Kind: taskv1.ActionKind_ACTION_KIND_CONTRACT, Operation: taskv1.ContractOperation_CONTRACT_OPERATION_CHANGE_TARIFF}},
+		{ID: 16, Name: "Tariff change", GroupID: 5, Action: &taskflow.Action{Kind: taskv1.ActionKind_ACTION_KIND_CONTRACT, Operation: taskv1.ContractOperation_CONTRACT_OPERATION_CHANGE_TARIFF}},
 	}}
-	in := task.Input{TaskID: 104, Number: "T-000104", Kind: taskv1.TaskKind_TASK_KIND_SERVICE, ContractID: 3, CustomerID: 4, CreatedBy: 10, Route: route,
-		Params: task.Params{TariffID: 2}, Create: &task.NewTask{Title: "To Home 500", ContractNumber: "C-000003", CustomerName: "Anna", ActorName: "ann"}}
+	in := taskflow.Input{TaskID: 104, Number: "T-000104", Kind: taskv1.TaskKind_TASK_KIND_SERVICE, ContractID: 3, CustomerID: 4, CreatedBy: 10, Route: route,
+		Params: taskflow.Params{TariffID: 2}, Create: &taskflow.NewTask{Title: "To Home 500", ContractNumber: "C-000003", CustomerName: "Anna", ActorName: "ann"}}
 	if _, err := tc.Create(ctx, in); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []int64{9, 10} {
-		if _, err := tc.Send(ctx, 104, task.UpdateAdvance, task.Advance{Actor: member, ProcessID: p}); err != nil {
+		if _, err := tc.Send(ctx, 104, taskflow.UpdateAdvance, taskflow.Advance{Actor: member, ProcessID: p}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := c.GetWorkflow(ctx, task.WorkflowID(104), "").Get(ctx, nil); err != nil {
+	if err := c.GetWorkflow(ctx, taskflow.WorkflowID(104), "").Get(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
-	save(t, c, task.WorkflowID(104), "TaskWorkflow-tariff-change-action.json")
+	save(t, c, taskflow.WorkflowID(104), "TaskWorkflow-tariff-change-action.json")
 }

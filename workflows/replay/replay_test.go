@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/telecomcrm/crm/workflows/connection"
-	"github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 func TestRecordedHistoriesReplayOnTheCurrentCode(t *testing.T) {
@@ -23,7 +23,7 @@ func TestRecordedHistoriesReplayOnTheCurrentCode(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(task.TaskWorkflow, workflow.RegisterOptions{Name: task.WorkflowName})
+			r.RegisterWorkflowWithOptions(taskflow.TaskWorkflow, workflow.RegisterOptions{Name: taskflow.WorkflowName})
 			r.RegisterWorkflowWithOptions(connection.ConnectionWorkflow, workflow.RegisterOptions{Name: connection.WorkflowName})
 			logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err := r.ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {
@@ -32,7 +32,7 @@ func TestRecordedHistoriesReplayOnTheCurrentCode(t *testing.T) {
 		})
 		kinds[workflowType(f)] = true
 	}
-	for _, want := range []string{task.WorkflowName, connection.WorkflowName} {
+	for _, want := range []string{taskflow.WorkflowName, connection.WorkflowName} {
 		if !kinds[want] {
 			t.Errorf("no recorded history of %s in testdata", want)
 		}

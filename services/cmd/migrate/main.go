@@ -22,7 +22,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/process"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/services/task"
-	wftask "github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 type settings struct {
@@ -67,9 +67,9 @@ func run(ctx context.Context, s settings, log *slog.Logger) error {
 		return err
 	}
 	defer tc.Close()
-	if err := temporalclient.EnsureNamespace(ctx, tc, s.Temporal.Namespace, s.Retention, wftask.SearchAttributes(), 2*time.Minute); err != nil {
+	if err := temporalclient.EnsureNamespace(ctx, tc, s.Temporal.Namespace, s.Retention, taskflow.SearchAttributes(), 2*time.Minute); err != nil {
 		return err
 	}
-	log.Info("namespace ready", "namespace", s.Temporal.Namespace, "search_attributes", len(wftask.SearchAttributes()))
+	log.Info("namespace ready", "namespace", s.Temporal.Namespace, "search_attributes", len(taskflow.SearchAttributes()))
 	return nil
 }

@@ -3,7 +3,7 @@ package main
 
 import (
 	"github.com/telecomcrm/crm/services/platform/process"
-	"github.com/telecomcrm/crm/workflows/worker"
+	"github.com/telecomcrm/crm/workflows/runner"
 )
 
-func main() { process.Main(worker.Name, worker.Run) }
+func main() { process.Main(runner.Name, runner.Run) }

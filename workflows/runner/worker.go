@@ -1,6 +1,6 @@
-// Package worker runs the task, connection and wizard workflows and their
+// Package runner runs the task, connection and wizard workflows and their
 // activities against the services.
-package worker
+package runner
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/workflows/connection"
-	"github.com/telecomcrm/crm/workflows/task"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 	"github.com/telecomcrm/crm/workflows/wizard"
 )
 
@@ -34,13 +34,13 @@ const Name = "worker"
 type Config struct {
 	config.Common
 	// WebhookSigningKey signs the calls of automatic processes' webhooks
-	// (see task.Sign); unset, webhook actions are refused.
+	// (see taskflow.Sign); unset, webhook actions are refused.
 	WebhookSigningKey string `env:"CRM_WEBHOOK_SIGNING_KEY"`
 }
 
 // Register puts the workflows and activities on a worker.
-func Register(w worker.Registry, a *task.Activities, contracts connection.Contracts) {
-	w.RegisterWorkflowWithOptions(task.TaskWorkflow, workflow.RegisterOptions{Name: task.WorkflowName})
+func Register(w worker.Registry, a *taskflow.Activities, contracts connection.Contracts) {
+	w.RegisterWorkflowWithOptions(taskflow.TaskWorkflow, workflow.RegisterOptions{Name: taskflow.WorkflowName})
 	w.RegisterWorkflowWithOptions(connection.ConnectionWorkflow, workflow.RegisterOptions{Name: connection.WorkflowName})
 	w.RegisterActivity(a)
 	w.RegisterActivity(&connection.Activities{Tasks: a.Tasks, Contracts: contracts})
@@ -69,9 +69,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	defer tc.Close()
 	w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{})
 	contracts := contractEffects{contractv1.NewContractServiceClient(conns["contract"])}
-	Register(w, &task.Activities{
+	Register(w, &taskflow.Activities{
 		Tasks: taskv1.NewTaskServiceClient(conns["task"]), Contracts: contracts, ContractActions: contracts,
-		Notifier: notifierv1.NewNotifierServiceClient(conns["notifier"]), Webhooks: task.Webhooks{Key: []byte(cfg.WebhookSigningKey)},
+		Notifier: notifierv1.NewNotifierServiceClient(conns["notifier"]), Webhooks: taskflow.Webhooks{Key: []byte(cfg.WebhookSigningKey)},
 	}, contracts)
 	wizard.Register(w, &wizard.Activities{Customers: customerv1.NewCustomerServiceClient(conns["customer"]), Contracts: contractv1.NewContractServiceClient(conns["contract"]), Users: fwd, Log: log})
 	if err := w.Start(); err != nil {
@@ -116,7 +116,7 @@ func (e contractEffects) Apply(ctx context.Context, id int64, effect taskv1.Cont
 }
 
 // Change runs an automatic process's contract action.
-func (e contractEffects) Change(ctx context.Context, a task.ContractAction) error {
+func (e contractEffects) Change(ctx context.Context, a taskflow.ContractAction) error {
 	if a.Operation == taskv1.ContractOperation_CONTRACT_OPERATION_CHANGE_TARIFF {
 		_, err := e.c.ChangeTariff(ctx, &contractv1.ChangeTariffRequest{Id: a.ContractID, TariffId: a.TariffID})
 		return err

@@ -3,7 +3,7 @@
 // (refused at once when they do not apply), keeps the SLA and idle timers,
 // and closes the task by the route's rules. The task service's tables are
 // its read model, written by a local activity at every step.
-package task
+package taskflow
 
 import (
 	"fmt"
