@@ -207,6 +207,72 @@ func TestTaskWorkflowsThroughTheWholeStack(t *testing.T) {
 		}
 	})
 
+	t.Run("the seeded tariff-change route changes the contract's tariff with its automatic process", func(t *testing.T) {
+		w.t = t
+		contractID := w.activeContract()
+		var routes struct {
+			Routes []struct {
+				ID        string `json:"id"`
+				Processes []struct {
+					Kind   string `json:"kind"`
+					Action struct {
+						ContractOperation string `json:"contractOperation"`
+					} `json:"action"`
+				} `json:"processes"`
+			} `json:"routes"`
+		}
+		w.admin.Must(http.MethodGet, "/api/v1/routes", nil, &routes)
+		routeID := ""
+		for _, r := range routes.Routes {
+			last := r.Processes[len(r.Processes)-1]
+			if last.Kind == "PROCESS_KIND_AUTOMATIC" && last.Action.ContractOperation == "CONTRACT_OPERATION_CHANGE_TARIFF" {
+				routeID = r.ID
+			}
+		}
+		var tariffs struct {
+			Tariffs []struct {
+				ID           string `json:"id"`
+				CustomerKind string `json:"customerKind"`
+				Active       bool   `json:"active"`
+			} `json:"tariffs"`
+		}
+		w.admin.Must(http.MethodGet, "/api/v1/tariffs", nil, &tariffs)
+		tariffID := ""
+		for _, tf := range tariffs.Tariffs {
+			if tf.ID != "1" && tf.Active && tf.CustomerKind == "CUSTOMER_KIND_PERSON" && tariffID == "" {
+				tariffID = tf.ID
+			}
+		}
+		if routeID == "" || tariffID == "" {
+			t.Fatalf("no seeded route ending with a tariff change (%q) or no second tariff for persons (%q)", routeID, tariffID)
+		}
+		resp := w.admin.Do(http.MethodPost, "/api/v1/tasks", map[string]any{"contractId": contractID, "routeId": routeID, "title": "Tariff change"})
+		if resp.Status != 400 {
+			t.Fatalf("a tariff change without its tariff: %d %s, want 400", resp.Status, resp.Raw)
+		}
+		var tk task
+		w.admin.Must(http.MethodPost, "/api/v1/tasks", map[string]any{"contractId": contractID, "routeId": routeID, "title": "Tariff change", "parameters": map[string]string{"tariffId": tariffID}}, &tk)
+		for tk.State == "TASK_STATE_OPEN" && tk.CurrentProcess.ID != tk.Processes[len(tk.Processes)-1].ID {
+			w.admin.Must(http.MethodPost, "/api/v1/tasks/"+tk.ID+":advance", map[string]any{"processId": tk.CurrentProcess.ID}, &tk)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for tk.State == "TASK_STATE_OPEN" && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+			tk = w.task(w.admin, tk.ID)
+		}
+		if tk.State != "TASK_STATE_CLOSED" {
+			t.Fatalf("tariff-change task %+v, want closed by its automatic process", tk)
+		}
+		var k struct {
+			TariffID string `json:"tariffId"`
+			Status   string `json:"status"`
+		}
+		w.admin.Must(http.MethodGet, "/api/v1/contracts/"+contractID, nil, &k)
+		if k.TariffID != tariffID || k.Status != "CONTRACT_STATUS_ACTIVE" {
+			t.Fatalf("contract after the tariff change: %+v, want tariff %s, active", k, tariffID)
+		}
+	})
+
 	t.Run("two users advance the same task at once: exactly one wins, 100 times", func(t *testing.T) {
 		w.t = t
 		contractID := w.activeContract()

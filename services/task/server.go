@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/grpc/codes"
@@ -147,7 +146,7 @@ func createError(err error) error {
 	return fault.New(fault.Unavailable, "the task could not be opened; try again in a moment")
 }
 
-// RecordTask writes a service task as its workflow's first step.
+// RecordTask writes a task as its workflow's first step.
 func (s *Server) RecordTask(ctx context.Context, req *taskv1.RecordTaskRequest) (*taskv1.RecordTaskResponse, error) {
 	if req.GetTime() == nil {
 		return nil, fault.Field("time", "a new task names when its workflow began")
@@ -156,15 +155,29 @@ func (s *Server) RecordTask(ctx context.Context, req *taskv1.RecordTaskRequest) 
 	if err != nil {
 		return nil, err
 	}
-	row, err := s.store.record(ctx, newTask{row: taskRow{
-		ID: req.GetId(), Kind: int32(taskv1.TaskKind_TASK_KIND_SERVICE), Title: req.GetTitle(), Description: req.GetDescription(),
+	kind := req.GetKind()
+	if kind == taskv1.TaskKind_TASK_KIND_UNSPECIFIED {
+		kind = taskv1.TaskKind_TASK_KIND_SERVICE
+	}
+	n := newTask{row: taskRow{
+		ID: req.GetId(), Kind: int32(kind), Title: req.GetTitle(), Description: req.GetDescription(),
 		RouteID: req.GetRouteId(), RouteVersion: req.GetRouteVersion(), RouteName: def.Name,
 		ContractID: req.GetContractId(), ContractNumber: req.GetContractNumber(),
 		CustomerID: req.GetCustomerId(), CustomerName: req.GetCustomerName(), CreatedBy: req.GetCreatedBy(),
 		CreatedAt: micros.FromProto(req.GetTime()), TariffID: req.GetParameters().GetTariffId(),
-	}, route: def, actor: req.GetActorName()})
+	}, route: def, actor: req.GetActorName()}
+	if kind == taskv1.TaskKind_TASK_KIND_CONNECTION {
+		cid := req.GetContractId()
+		n.row.ConnectionContractID = &cid
+	}
+	row, err := s.store.record(ctx, n)
 	if err != nil {
 		return nil, err
+	}
+	if kind == taskv1.TaskKind_TASK_KIND_CONNECTION {
+		if err := s.linkContract(ctx, row); err != nil {
+			return nil, err
+		}
 	}
 	s.notices.kick()
 	return &taskv1.RecordTaskResponse{Task: row.toProto()}, nil
@@ -304,39 +317,15 @@ func (s *Server) command(ctx context.Context, id int64, update string, arg any) 
 	if row.State != int32(taskv1.TaskState_TASK_STATE_OPEN) {
 		return taskflow.Step{}, fault.New(fault.FailedPrecondition, "task %s is %s", row.Number, strings.ToLower(strings.TrimPrefix(taskv1.TaskState(row.State).String(), "TASK_STATE_")))
 	}
-	step, err := s.sendOnceStarted(ctx, row, update, arg)
+	// The task's row is its workflow's first step: a row found has its
+	// workflow, and one not found there has ended.
+	step, err := s.flows.Send(ctx, row.ID, update, arg)
 	if err != nil {
 		return taskflow.Step{}, commandError(row, err)
 	}
 	s.notices.kick()
 	s.audit(ctx, "task."+update, "task:"+strconv.FormatInt(id, 10), "task_step", "number", row.Number, "process", row.ProcessName)
 	return step, nil
-}
-
-// startGrace is how long after a connection task is written its workflow
-// may still be starting. Its row is written by its contract's workflow,
-// which then starts the task's workflow as a child; Temporal starts a child
-// a moment after it is asked to, so a command sent at once can come first.
-// (A service task's row is its running workflow's first step: it never
-// waits.)
-const startGrace = 30 * time.Second
-
-// sendOnceStarted sends a command, waiting for the workflow of a connection
-// task written moments ago to have started. An open task whose workflow is
-// not found later than that has none: the command is refused as for a
-// closed task.
-func (s *Server) sendOnceStarted(ctx context.Context, row *taskRow, update string, arg any) (taskflow.Step, error) {
-	step, err := s.flows.Send(ctx, row.ID, update, arg)
-	young := row.Kind == int32(taskv1.TaskKind_TASK_KIND_CONNECTION) && s.store.clock()-row.CreatedAt < startGrace.Microseconds()
-	for pause := 20 * time.Millisecond; err != nil && taskflow.IsGone(err) && young; pause = min(2*pause, time.Second) {
-		select {
-		case <-ctx.Done():
-			return step, err
-		case <-time.After(pause):
-		}
-		step, err = s.flows.Send(ctx, row.ID, update, arg)
-	}
-	return step, err
 }
 
 // commandError maps a refused command to the status people see.
@@ -616,17 +605,7 @@ func (s *Server) CreateConnectionTask(ctx context.Context, req *taskv1.CreateCon
 	if err != nil {
 		return nil, err
 	}
-	// The contract learns its task now, before the workflow answers the
-	// contract service: one that ends before it records the task itself
-	// would leave the contract without it for good. A contract removed
-	// meanwhile (its opening was undone) takes its new task with it.
-	if _, err := s.contracts.SetConnectionTask(auth.AsService(ctx), &contractv1.SetConnectionTaskRequest{ContractId: cid, TaskId: row.ID}); err != nil {
-		if status.Code(err) == codes.NotFound && row.Sequence <= 1 {
-			if derr := s.store.discard(context.WithoutCancel(ctx), row.ID); derr != nil {
-				return nil, derr
-			}
-			return nil, fault.New(fault.NotFound, "contract %d is gone: its opening was undone", cid)
-		}
+	if err := s.linkContract(ctx, row); err != nil {
 		return nil, err
 	}
 	if existed {

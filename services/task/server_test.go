@@ -153,15 +153,15 @@ func (n *notifier) EnqueueTaskEvent(_ context.Context, req *notifierv1.EnqueueTa
 // flows writes a new task as its workflow's first step would, through
 // tasks, and records the tasks it created; failCreate answers the next
 // create with an error after its task was written (the answer lost).
-// Commands are answered once answer is set: after gone answers that the
-// workflow is not found (-1: it never is).
+// Commands are answered once answer is set; while gone is set, that the
+// workflow is not found.
 type flows struct {
 	mu         sync.Mutex
 	tasks      taskv1.TaskServiceClient
 	created    []int64
 	failCreate error
 	answer     bool
-	gone       int
+	gone       bool
 	sends      int
 	// refusal, when set, answers every command.
 	refusal error
@@ -199,10 +199,7 @@ func (f *flows) Send(_ context.Context, taskID int64, _ string, _ any) (taskflow
 		return taskflow.Step{}, f.refusal
 	case !f.answer:
 		return taskflow.Step{}, errors.New("not in these tests")
-	case f.gone != 0:
-		if f.gone > 0 {
-			f.gone--
-		}
+	case f.gone:
 		return taskflow.Step{}, serviceerror.NewNotFound("workflow not found for ID: " + taskflow.WorkflowID(taskID))
 	}
 	return taskflow.Step{Task: &taskv1.Task{Id: taskID}, Sequence: 2}, nil
@@ -440,39 +437,83 @@ func TestConnectionTaskIsCreatedOncePerContract(t *testing.T) {
 	}
 }
 
-func TestCommandOnANewConnectionTaskWaitsForItsWorkflowToStart(t *testing.T) {
+// A task's row is its workflow's first step: a command finding no
+// workflow for an open row is refused at once, never waited on.
+func TestACommandOnATaskWithoutAWorkflowIsRefusedAtOnce(t *testing.T) {
 	f := newFixture(t)
 	made, err := f.client.CreateConnectionTask(worker(), &taskv1.CreateConnectionTaskRequest{ContractId: 12, WorkflowId: "connection-12", CreatedBy: 7})
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := made.GetTask().GetId()
 	f.flows.mu.Lock()
-	f.flows.answer, f.flows.gone = true, 3
+	f.flows.answer, f.flows.gone = true, true
 	f.flows.mu.Unlock()
-	if _, err := f.client.AdvanceTask(operator(), &taskv1.AdvanceTaskRequest{Id: id}); err != nil {
-		t.Fatalf("a command sent before the new task's workflow started: %v", err)
+	_, err = f.client.AdvanceTask(operator(), &taskv1.AdvanceTaskRequest{Id: made.GetTask().GetId()})
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("advance of a task without a workflow: %v, want FailedPrecondition", err)
 	}
-	if n := f.flows.sent(); n != 4 {
-		t.Fatalf("%d sends, want 3 that found no workflow yet and the one that went through", n)
+	if n := f.flows.sent(); n != 1 {
+		t.Fatalf("%d sends, want 1", n)
+	}
+}
+
+func TestAConnectionTaskIsPlannedWithoutBeingWrittenAndWrittenByItsWorkflowWithItsContractsLink(t *testing.T) {
+	f := newFixture(t)
+	plan, err := f.client.PlanConnectionTask(worker(), &taskv1.PlanConnectionTaskRequest{ContractId: 12, CreatedBy: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := plan.GetTask()
+	if p.GetId() == 0 || p.GetNumber() == "" || p.GetKind() != taskv1.TaskKind_TASK_KIND_CONNECTION || p.GetCurrentProcess().GetId() == 0 || plan.GetRoute().GetId() != 1 || plan.GetActorName() == "" {
+		t.Fatalf("plan %v, route %v, actor %q", p, plan.GetRoute(), plan.GetActorName())
+	}
+	if _, err := f.client.GetTask(operator(), &taskv1.GetTaskRequest{Id: p.GetId()}); status.Code(err) != codes.NotFound {
+		t.Fatalf("a planned task was written: %v", err)
+	}
+	again, err := f.client.PlanConnectionTask(worker(), &taskv1.PlanConnectionTaskRequest{ContractId: 12, CreatedBy: 7})
+	if err != nil || again.GetTask().GetId() != p.GetId() {
+		t.Fatalf("a retried plan got task %d (%v), want %d", again.GetTask().GetId(), err, p.GetId())
 	}
 
-	t.Run("an open task still without a workflow a while after it was written is refused at once", func(t *testing.T) {
-		old := time.Now().Add(-time.Minute).UnixMicro()
-		if err := f.server.store.db.Model(&taskRow{}).Where("id = ?", id).Update("created_at", old).Error; err != nil {
+	record := func(task *taskv1.Task, route *taskv1.Route) (*taskv1.RecordTaskResponse, error) {
+		return f.client.RecordTask(worker(), &taskv1.RecordTaskRequest{
+			Id: task.GetId(), Kind: taskv1.TaskKind_TASK_KIND_CONNECTION, Title: task.GetTitle(), Description: task.GetDescription(),
+			RouteId: route.GetId(), RouteVersion: route.GetVersion(), ContractId: task.GetContractId(), ContractNumber: task.GetContractNumber(),
+			CustomerId: task.GetCustomerId(), CustomerName: task.GetCustomerName(), CreatedBy: 7, ActorName: plan.GetActorName(), Time: timestamppb.Now(),
+		})
+	}
+	written, err := record(p, plan.GetRoute())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if written.GetTask().GetKind() != taskv1.TaskKind_TASK_KIND_CONNECTION || written.GetTask().GetNumber() != p.GetNumber() {
+		t.Fatalf("written %v, planned %v", written.GetTask(), p)
+	}
+	k, _ := f.contracts.GetContract(context.Background(), &contractv1.GetContractRequest{Id: 12})
+	if k.GetContract().GetConnectionTaskId() != p.GetId() {
+		t.Fatalf("contract 12 names task %d, its connection task is %d", k.GetContract().GetConnectionTaskId(), p.GetId())
+	}
+
+	t.Run("a contract removed meanwhile refuses its task, and nothing stays", func(t *testing.T) {
+		f.contracts.mu.Lock()
+		f.contracts.byID[13] = &contractv1.Contract{Id: 13, Number: "C-000013", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_PENDING}
+		f.contracts.removeOnNextSet = 13
+		f.contracts.mu.Unlock()
+		plan, err := f.client.PlanConnectionTask(worker(), &taskv1.PlanConnectionTaskRequest{ContractId: 13, CreatedBy: 7})
+		if err != nil {
 			t.Fatal(err)
 		}
-		f.flows.mu.Lock()
-		f.flows.gone, f.flows.sends = -1, 0
-		f.flows.mu.Unlock()
-		_, err := f.client.AdvanceTask(operator(), &taskv1.AdvanceTaskRequest{Id: id})
-		if status.Code(err) != codes.FailedPrecondition {
-			t.Fatalf("advance of a task without a workflow: %v, want FailedPrecondition", err)
+		if _, err := record(plan.GetTask(), plan.GetRoute()); status.Code(err) != codes.FailedPrecondition {
+			t.Fatalf("the task of a contract removed meanwhile: %v, want FailedPrecondition", err)
 		}
-		if n := f.flows.sent(); n != 1 {
-			t.Fatalf("%d sends, want 1", n)
+		list, err := f.client.ListTasks(operator(), &taskv1.ListTasksRequest{ContractId: 13})
+		if err != nil || len(list.GetTasks()) != 0 {
+			t.Fatalf("the task of a removed contract stayed: %v (%v)", list.GetTasks(), err)
 		}
 	})
+	if _, err := f.client.PlanConnectionTask(operator(), &taskv1.PlanConnectionTaskRequest{ContractId: 12}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("a user called an internal RPC: %v", err)
+	}
 }
 
 func TestConnectionTaskIsRecordedOnItsContractAndGoesWithAContractRemovedMeanwhile(t *testing.T) {
@@ -493,8 +534,8 @@ func TestConnectionTaskIsRecordedOnItsContractAndGoesWithAContractRemovedMeanwhi
 	f.contracts.removeOnNextSet = 13
 	f.contracts.mu.Unlock()
 	_, err = f.client.CreateConnectionTask(worker(), &taskv1.CreateConnectionTaskRequest{ContractId: 13, WorkflowId: "connection-13", CreatedBy: 7})
-	if status.Code(err) != codes.NotFound {
-		t.Fatalf("a connection task for a contract removed meanwhile: %v, want NotFound", err)
+	if status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("a connection task for a contract removed meanwhile: %v, want FailedPrecondition", err)
 	}
 	list, err := f.client.ListTasks(operator(), &taskv1.ListTasksRequest{ContractId: 13})
 	if err != nil || len(list.GetTasks()) != 0 {

@@ -157,6 +157,21 @@ func taskNumber(id int64) string { return fmt.Sprintf("T-%06d", id) }
 // insert writes a task with an allocated id in its first process, with its
 // number and its CREATED step (sequence 1).
 func insert(tx *gorm.DB, n newTask) (taskRow, error) {
+	r := firstStep(n)
+	first := n.route.Processes[0]
+	if err := tx.Create(&r).Error; err != nil {
+		return r, err
+	}
+	return r, tx.Create(&eventRow{
+		TaskID: r.ID, Sequence: 1, Kind: int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED), At: r.CreatedAt,
+		ActorID: r.CreatedBy, ActorName: n.actor, ProcessID: first.ID, ProcessName: first.Name,
+		Text: r.Title, NotifyGroups: joinIDs([]int64{first.GroupID}),
+	}).Error
+}
+
+// firstStep is a new task as its CREATED step leaves it: open in its
+// route's first process, numbered, its SLA clock running.
+func firstStep(n newTask) taskRow {
 	first := n.route.Processes[0]
 	r := n.row
 	r.State = int32(taskv1.TaskState_TASK_STATE_OPEN)
@@ -170,17 +185,10 @@ func insert(tx *gorm.DB, n newTask) (taskRow, error) {
 	if first.SLASeconds > 0 {
 		r.SLADueAt = r.CreatedAt + first.SLASeconds*1e6
 	}
-	if err := tx.Create(&r).Error; err != nil {
-		return r, err
-	}
-	return r, tx.Create(&eventRow{
-		TaskID: r.ID, Sequence: 1, Kind: int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED), At: r.CreatedAt,
-		ActorID: r.CreatedBy, ActorName: n.actor, ProcessID: first.ID, ProcessName: first.Name,
-		Text: r.Title, NotifyGroups: joinIDs([]int64{first.GroupID}),
-	}).Error
+	return r
 }
 
-// record writes a service task as its workflow's first step; a retried
+// record writes a task as its workflow's first step; a retried
 // write finds the task written by the first.
 func (s *store) record(ctx context.Context, n newTask) (*taskRow, error) {
 	var r taskRow

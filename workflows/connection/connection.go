@@ -92,12 +92,33 @@ func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
 		}
 		recorded = true
 	}
-	var made *taskv1.CreateConnectionTaskResponse
-	if failed = workflow.ExecuteLocalActivity(lctx, a.CreateConnectionTask, in).Get(ctx, &made); failed != nil {
-		// The contract is gone (its creation was compensated) or invalid:
-		// there is nothing to connect. One this run wrote goes again, so
-		// no contract is left without its connection.
-		workflow.GetLogger(ctx).Warn("no connection task", "contract", in.ContractID, "err", failed)
+	// Tasks are written by their own workflows: the task's row exists only
+	// once its workflow runs, so a command sent to it always finds it
+	// (runs started before had the task service write it first).
+	written := workflow.GetVersion(ctx, "task-written-by-its-workflow", workflow.DefaultVersion, 1) == 1
+	var (
+		t     *taskv1.Task
+		route *taskv1.Route
+		first *taskflow.NewTask
+	)
+	if written {
+		var plan *taskv1.PlanConnectionTaskResponse
+		failed = workflow.ExecuteLocalActivity(lctx, a.PlanConnectionTask, in).Get(ctx, &plan)
+		t, route = plan.GetTask(), plan.GetRoute()
+		first = &taskflow.NewTask{
+			Title: t.GetTitle(), Description: t.GetDescription(), ContractNumber: t.GetContractNumber(),
+			CustomerName: t.GetCustomerName(), ActorName: plan.GetActorName(),
+		}
+	} else {
+		var made *taskv1.CreateConnectionTaskResponse
+		failed = workflow.ExecuteLocalActivity(lctx, a.CreateConnectionTask, in).Get(ctx, &made)
+		t, route = made.GetTask(), made.GetRoute()
+	}
+	// nothing connects: the contract is gone (its creation was
+	// compensated) or invalid. One this run wrote goes again, so no
+	// contract is left without its connection.
+	undo := func(err error) (Result, error) {
+		workflow.GetLogger(ctx).Warn("no connection task", "contract", in.ContractID, "err", err)
 		if recorded {
 			dctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: 30 * time.Second, RetryPolicy: &removeRetry})
 			if err := workflow.ExecuteActivity(dctx, a.RemoveContract, in.ContractID).Get(ctx, nil); err != nil {
@@ -107,11 +128,13 @@ func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
 		_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 		return Result{}, nil
 	}
-	t := made.GetTask()
+	if failed != nil {
+		return undo(failed)
+	}
 	// Answering only once the task's workflow runs means a command sent
 	// right after the contract opened finds it (runs recorded before this
 	// change answered at once).
-	answerAfterStart := workflow.GetVersion(ctx, "answer-after-task-workflow-started", workflow.DefaultVersion, 1) == 1
+	answerAfterStart := written || workflow.GetVersion(ctx, "answer-after-task-workflow-started", workflow.DefaultVersion, 1) == 1
 	if !answerAfterStart {
 		created = t
 	}
@@ -121,8 +144,16 @@ func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		TypedSearchAttributes: taskflow.InitialSearchAttributes(t),
 	})
-	child := workflow.ExecuteChildWorkflow(cctx, taskflow.TaskWorkflow, taskflow.NewInput(t, made.GetRoute()))
-	if answerAfterStart {
+	cin := taskflow.NewInput(t, route)
+	cin.Create = first
+	child := workflow.ExecuteChildWorkflow(cctx, taskflow.TaskWorkflow, cin)
+	switch {
+	case written:
+		// the task's first step writes it, and says so
+		if failed = awaitWritten(ctx, child, &created); failed != nil {
+			return undo(failed)
+		}
+	case answerAfterStart:
 		if err := child.GetChildWorkflowExecution().Get(ctx, nil); err != nil {
 			failed = err
 			_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
@@ -150,6 +181,32 @@ func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
 		return Result{}, err
 	}
 	return Result{TaskID: t.GetId(), Outcome: res.Outcome, Reason: res.Reason}, nil
+}
+
+// awaitWritten waits for the task's workflow to say it has written the
+// task, or to end without having written it.
+func awaitWritten(ctx workflow.Context, child workflow.ChildWorkflowFuture, created **taskv1.Task) error {
+	signals := workflow.GetSignalChannel(ctx, taskflow.SignalWritten)
+	var ended error
+	done := false
+	sel := workflow.NewSelector(ctx)
+	sel.AddReceive(signals, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, created) })
+	sel.AddFuture(child, func(f workflow.Future) {
+		done = true
+		ended = f.Get(ctx, nil)
+	})
+	sel.Select(ctx)
+	if *created == nil && done {
+		// its word may have come with its end
+		signals.ReceiveAsync(created)
+	}
+	if *created != nil {
+		return nil
+	}
+	if ended == nil {
+		ended = temporal.NewNonRetryableApplicationError("the connection task ended before it was written", taskflow.ErrNotWritten, nil)
+	}
+	return ended
 }
 
 // Retries of the removal of a contract whose connection task could not be
@@ -183,8 +240,17 @@ func (a *Activities) RemoveContract(ctx context.Context, id int64) error {
 	return a.Contracts.Remove(ctx, id)
 }
 
+// PlanConnectionTask allocates the contract's task on route No. 1 and
+// returns it, as its workflow is to write it, with the route version it
+// runs on.
+func (a *Activities) PlanConnectionTask(ctx context.Context, in Input) (*taskv1.PlanConnectionTaskResponse, error) {
+	resp, err := a.Tasks.PlanConnectionTask(ctx, &taskv1.PlanConnectionTaskRequest{ContractId: in.ContractID, CreatedBy: in.CreatedBy})
+	return resp, taskflow.Retryable(err)
+}
+
 // CreateConnectionTask creates (or finds again) the contract's task on
-// route No. 1 and returns it with the route version it runs on.
+// route No. 1 and returns it with the route version it runs on (runs
+// started before tasks were written by their workflows).
 func (a *Activities) CreateConnectionTask(ctx context.Context, in Input) (*taskv1.CreateConnectionTaskResponse, error) {
 	resp, err := a.Tasks.CreateConnectionTask(ctx, &taskv1.CreateConnectionTaskRequest{
 		ContractId: in.ContractID,

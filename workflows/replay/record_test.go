@@ -21,9 +21,11 @@ import (
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/workflows/connection"
 	"github.com/telecomcrm/crm/workflows/runner"
 	"github.com/telecomcrm/crm/workflows/taskflow"
+	"github.com/telecomcrm/crm/workflows/wizard"
 )
 
 // readModel answers the workflows' activities as the task service would;
@@ -78,10 +80,22 @@ func (effects) Remove(context.Context, int64) error { return nil }
 
 func (effects) Change(context.Context, taskflow.ContractAction) error { return nil }
 
-// RecordTask writes a service task as its workflow's first step.
+// PlanConnectionTask answers a contract's connection task as its
+// workflow is to write it.
+func (r *readModel) PlanConnectionTask(_ context.Context, req *taskv1.PlanConnectionTaskRequest, _ ...grpc.CallOption) (*taskv1.PlanConnectionTaskResponse, error) {
+	made, _ := r.CreateConnectionTask(context.Background(), &taskv1.CreateConnectionTaskRequest{ContractId: req.GetContractId()})
+	made.Task.Title = fmt.Sprintf("Подключение C-%06d", req.GetContractId())
+	return &taskv1.PlanConnectionTaskResponse{Task: made.GetTask(), Route: made.GetRoute(), ActorName: "ann"}, nil
+}
+
+// RecordTask writes a task as its workflow's first step.
 func (r *readModel) RecordTask(_ context.Context, req *taskv1.RecordTaskRequest, _ ...grpc.CallOption) (*taskv1.RecordTaskResponse, error) {
+	kind := req.GetKind()
+	if kind == taskv1.TaskKind_TASK_KIND_UNSPECIFIED {
+		kind = taskv1.TaskKind_TASK_KIND_SERVICE
+	}
 	return &taskv1.RecordTaskResponse{Task: &taskv1.Task{
-		Id: req.GetId(), Number: fmt.Sprintf("T-%06d", req.GetId()), Kind: taskv1.TaskKind_TASK_KIND_SERVICE, Title: req.GetTitle(),
+		Id: req.GetId(), Number: fmt.Sprintf("T-%06d", req.GetId()), Kind: kind, Title: req.GetTitle(),
 		ContractId: req.GetContractId(), CustomerId: req.GetCustomerId(), RouteId: req.GetRouteId(), WorkflowId: taskflow.WorkflowID(req.GetId()),
 		State: taskv1.TaskState_TASK_STATE_OPEN, CurrentProcess: &taskv1.Process{Id: 6, Name: "Diagnostics", GroupId: 5, Position: 1},
 	}}, nil
@@ -107,6 +121,7 @@ func recorder(t *testing.T) (client.Client, *readModel) {
 	w := worker.New(c, "record", worker.Options{})
 	model := &readModel{}
 	runner.Register(w, &taskflow.Activities{Tasks: model, Contracts: effects{}, ContractActions: effects{}}, effects{})
+	wizard.Register(w, &wizard.Activities{Customers: &wizardServices{}, Contracts: &wizardServices{}, Users: auth.NewForwarder(auth.NewKeyring([]byte("0123456789abcdef0123456789abcdef")), "worker")})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

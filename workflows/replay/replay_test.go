@@ -12,6 +12,7 @@ import (
 
 	"github.com/telecomcrm/crm/workflows/connection"
 	"github.com/telecomcrm/crm/workflows/taskflow"
+	"github.com/telecomcrm/crm/workflows/wizard"
 )
 
 func TestRecordedHistoriesReplayOnTheCurrentCode(t *testing.T) {
@@ -25,6 +26,7 @@ func TestRecordedHistoriesReplayOnTheCurrentCode(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(taskflow.TaskWorkflow, workflow.RegisterOptions{Name: taskflow.WorkflowName})
 			r.RegisterWorkflowWithOptions(connection.ConnectionWorkflow, workflow.RegisterOptions{Name: connection.WorkflowName})
+			r.RegisterWorkflowWithOptions(wizard.Workflow, workflow.RegisterOptions{Name: wizard.WorkflowName})
 			logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err := r.ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {
 				t.Fatalf("replaying %s: %v", f, err)
@@ -32,7 +34,7 @@ func TestRecordedHistoriesReplayOnTheCurrentCode(t *testing.T) {
 		})
 		kinds[workflowType(f)] = true
 	}
-	for _, want := range []string{taskflow.WorkflowName, connection.WorkflowName} {
+	for _, want := range []string{taskflow.WorkflowName, connection.WorkflowName, wizard.WorkflowName} {
 		if !kinds[want] {
 			t.Errorf("no recorded history of %s in testdata", want)
 		}

@@ -31,6 +31,10 @@ const (
 	// UpdateCreate is sent with a service task's start (Update-with-Start)
 	// and answers the task once its workflow has written it.
 	UpdateCreate = "create"
+	// SignalWritten is what a connection task's workflow sends its parent,
+	// the contract's connection workflow, once it has written the task:
+	// the task, as written.
+	SignalWritten = "task-written"
 )
 
 // WorkflowID is the id of a task's workflow: one per task.
@@ -118,15 +122,14 @@ type Input struct {
 	State      State
 	// Params are what its actions need (a tariff change's tariff).
 	Params Params `json:",omitzero"`
-	// Create, on a service task's first run, is the task its workflow
-	// writes as its first step; nil when the row was written before the
-	// workflow started (connection tasks, and service tasks opened before
-	// their workflows wrote them).
+	// Create, on a task's first run, is the task its workflow writes as
+	// its first step; nil when the row was written before the workflow
+	// started (tasks opened before their workflows wrote them).
 	Create *NewTask
 }
 
-// NewTask is what a service task's row holds beyond its input, as the
-// task service found it when the task was opened.
+// NewTask is what a task's row holds beyond its input, as the task
+// service found it when the task was opened.
 type NewTask struct {
 	Title          string
 	Description    string

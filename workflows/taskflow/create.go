@@ -10,13 +10,15 @@ import (
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 )
 
-// A service task exists because its workflow does: the task service
-// allocates the id, starts the workflow with the create update, and the
-// workflow's first step writes the task's row (CREATED, sequence 1). The
-// update answers the task once written, or why it is not.
+// A task exists because its workflow does: the task service allocates the
+// id, and the workflow's first step writes the task's row (CREATED,
+// sequence 1). A service task's workflow is started with the create
+// update, which answers the task once written, or why it is not; a
+// connection task's is started by its contract's connection workflow,
+// which it tells once the task is written (SignalWritten).
 
-// creating tells whether this run is to write its task first: a service
-// task's first run started with what its row holds.
+// creating tells whether this run is to write its task first: a task's
+// first run started with what its row holds.
 func (w *taskWorkflow) creating() bool { return w.in.Create != nil && w.in.State.Sequence == 0 }
 
 // setupCreate answers the create update once the first step is settled.
@@ -29,13 +31,13 @@ func (w *taskWorkflow) setupCreate(ctx workflow.Context) error {
 	})
 }
 
-// RecordRequest is the write of a service task's row, made at time at.
+// RecordRequest is the write of a task's row, made at time at.
 func (in Input) RecordRequest(at time.Time) *taskv1.RecordTaskRequest {
 	n := in.Create
 	return &taskv1.RecordTaskRequest{
 		Id: in.TaskID, Title: n.Title, Description: n.Description, RouteId: in.Route.ID, RouteVersion: in.Route.Version,
 		ContractId: in.ContractID, ContractNumber: n.ContractNumber, CustomerId: in.CustomerID, CustomerName: n.CustomerName,
-		CreatedBy: in.CreatedBy, ActorName: n.ActorName, Time: timestamppb.New(at),
+		CreatedBy: in.CreatedBy, ActorName: n.ActorName, Time: timestamppb.New(at), Kind: in.Kind,
 	}
 }
 
@@ -52,6 +54,7 @@ func (w *taskWorkflow) create(ctx workflow.Context) error {
 	var a *Activities
 	err := workflow.ExecuteLocalActivity(w.writeOptions(ctx), a.Record, w.in.RecordRequest(w.st.EnteredAt)).Get(ctx, &w.created)
 	if err == nil {
+		w.tellParent(ctx)
 		return nil
 	}
 	if msg, ok := refusedData(err); ok {
@@ -68,4 +71,17 @@ func (w *taskWorkflow) create(ctx workflow.Context) error {
 		return aerr
 	}
 	return temporal.NewNonRetryableApplicationError("task not created: "+failure(err), ErrNotWritten, err)
+}
+
+// tellParent tells a connection workflow its task is written, so it
+// answers the contract service with it. A parent gone meanwhile has no one
+// to tell: the task goes on all the same.
+func (w *taskWorkflow) tellParent(ctx workflow.Context) {
+	parent := workflow.GetInfo(ctx).ParentWorkflowExecution
+	if parent == nil || w.in.Kind != taskv1.TaskKind_TASK_KIND_CONNECTION {
+		return
+	}
+	if err := workflow.SignalExternalWorkflow(ctx, parent.ID, parent.RunID, SignalWritten, w.created).Get(ctx, nil); err != nil {
+		workflow.GetLogger(ctx).Warn("connection workflow not told its task is written", "task", w.in.Number, "error", err)
+	}
 }

@@ -3435,6 +3435,122 @@ func (x *CreateConnectionTaskRequest) GetCreatedBy() int64 {
 	return 0
 }
 
+type PlanConnectionTaskRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	ContractId int64                  `protobuf:"varint,1,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	// Who opened the contract.
+	CreatedBy     int64 `protobuf:"varint,2,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanConnectionTaskRequest) Reset() {
+	*x = PlanConnectionTaskRequest{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanConnectionTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanConnectionTaskRequest) ProtoMessage() {}
+
+func (x *PlanConnectionTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanConnectionTaskRequest.ProtoReflect.Descriptor instead.
+func (*PlanConnectionTaskRequest) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *PlanConnectionTaskRequest) GetContractId() int64 {
+	if x != nil {
+		return x.ContractId
+	}
+	return 0
+}
+
+func (x *PlanConnectionTaskRequest) GetCreatedBy() int64 {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return 0
+}
+
+type PlanConnectionTaskResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The task as its first step will write it (in its first process).
+	Task *Task `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	// The route version the task runs on, for the workflow's snapshot.
+	Route *Route `protobuf:"bytes,2,opt,name=route,proto3" json:"route,omitempty"`
+	// The name of who opened the contract, for the task's timeline.
+	ActorName     string `protobuf:"bytes,3,opt,name=actor_name,json=actorName,proto3" json:"actor_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanConnectionTaskResponse) Reset() {
+	*x = PlanConnectionTaskResponse{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanConnectionTaskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanConnectionTaskResponse) ProtoMessage() {}
+
+func (x *PlanConnectionTaskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanConnectionTaskResponse.ProtoReflect.Descriptor instead.
+func (*PlanConnectionTaskResponse) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *PlanConnectionTaskResponse) GetTask() *Task {
+	if x != nil {
+		return x.Task
+	}
+	return nil
+}
+
+func (x *PlanConnectionTaskResponse) GetRoute() *Route {
+	if x != nil {
+		return x.Route
+	}
+	return nil
+}
+
+func (x *PlanConnectionTaskResponse) GetActorName() string {
+	if x != nil {
+		return x.ActorName
+	}
+	return ""
+}
+
 type CreateConnectionTaskResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Task  *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
@@ -3446,7 +3562,7 @@ type CreateConnectionTaskResponse struct {
 
 func (x *CreateConnectionTaskResponse) Reset() {
 	*x = CreateConnectionTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[41]
+	mi := &file_crm_task_v1_task_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3458,7 +3574,7 @@ func (x *CreateConnectionTaskResponse) String() string {
 func (*CreateConnectionTaskResponse) ProtoMessage() {}
 
 func (x *CreateConnectionTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[41]
+	mi := &file_crm_task_v1_task_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3471,7 +3587,7 @@ func (x *CreateConnectionTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConnectionTaskResponse.ProtoReflect.Descriptor instead.
 func (*CreateConnectionTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{41}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *CreateConnectionTaskResponse) GetTask() *Task {
@@ -3521,7 +3637,7 @@ type Transition struct {
 
 func (x *Transition) Reset() {
 	*x = Transition{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	mi := &file_crm_task_v1_task_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3533,7 +3649,7 @@ func (x *Transition) String() string {
 func (*Transition) ProtoMessage() {}
 
 func (x *Transition) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	mi := &file_crm_task_v1_task_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3546,7 +3662,7 @@ func (x *Transition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transition.ProtoReflect.Descriptor instead.
 func (*Transition) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{42}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *Transition) GetTaskId() int64 {
@@ -3684,7 +3800,7 @@ type ApplyTransitionRequest struct {
 
 func (x *ApplyTransitionRequest) Reset() {
 	*x = ApplyTransitionRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[43]
+	mi := &file_crm_task_v1_task_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3696,7 +3812,7 @@ func (x *ApplyTransitionRequest) String() string {
 func (*ApplyTransitionRequest) ProtoMessage() {}
 
 func (x *ApplyTransitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[43]
+	mi := &file_crm_task_v1_task_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3709,7 +3825,7 @@ func (x *ApplyTransitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyTransitionRequest.ProtoReflect.Descriptor instead.
 func (*ApplyTransitionRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{43}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ApplyTransitionRequest) GetTransition() *Transition {
@@ -3730,7 +3846,7 @@ type ApplyTransitionResponse struct {
 
 func (x *ApplyTransitionResponse) Reset() {
 	*x = ApplyTransitionResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[44]
+	mi := &file_crm_task_v1_task_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3742,7 +3858,7 @@ func (x *ApplyTransitionResponse) String() string {
 func (*ApplyTransitionResponse) ProtoMessage() {}
 
 func (x *ApplyTransitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[44]
+	mi := &file_crm_task_v1_task_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3755,7 +3871,7 @@ func (x *ApplyTransitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyTransitionResponse.ProtoReflect.Descriptor instead.
 func (*ApplyTransitionResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{44}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ApplyTransitionResponse) GetTask() *Task {
@@ -3781,7 +3897,7 @@ type RetryTaskRequest struct {
 
 func (x *RetryTaskRequest) Reset() {
 	*x = RetryTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[45]
+	mi := &file_crm_task_v1_task_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3793,7 +3909,7 @@ func (x *RetryTaskRequest) String() string {
 func (*RetryTaskRequest) ProtoMessage() {}
 
 func (x *RetryTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[45]
+	mi := &file_crm_task_v1_task_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3806,7 +3922,7 @@ func (x *RetryTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryTaskRequest.ProtoReflect.Descriptor instead.
 func (*RetryTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{45}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *RetryTaskRequest) GetId() int64 {
@@ -3825,7 +3941,7 @@ type RetryTaskResponse struct {
 
 func (x *RetryTaskResponse) Reset() {
 	*x = RetryTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[46]
+	mi := &file_crm_task_v1_task_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3837,7 +3953,7 @@ func (x *RetryTaskResponse) String() string {
 func (*RetryTaskResponse) ProtoMessage() {}
 
 func (x *RetryTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[46]
+	mi := &file_crm_task_v1_task_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3850,7 +3966,7 @@ func (x *RetryTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryTaskResponse.ProtoReflect.Descriptor instead.
 func (*RetryTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{46}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RetryTaskResponse) GetTask() *Task {
@@ -3874,7 +3990,7 @@ type SetTaskStuckRequest struct {
 
 func (x *SetTaskStuckRequest) Reset() {
 	*x = SetTaskStuckRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[47]
+	mi := &file_crm_task_v1_task_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3886,7 +4002,7 @@ func (x *SetTaskStuckRequest) String() string {
 func (*SetTaskStuckRequest) ProtoMessage() {}
 
 func (x *SetTaskStuckRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[47]
+	mi := &file_crm_task_v1_task_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3899,7 +4015,7 @@ func (x *SetTaskStuckRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaskStuckRequest.ProtoReflect.Descriptor instead.
 func (*SetTaskStuckRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{47}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *SetTaskStuckRequest) GetTaskId() int64 {
@@ -3938,7 +4054,7 @@ type SetTaskStuckResponse struct {
 
 func (x *SetTaskStuckResponse) Reset() {
 	*x = SetTaskStuckResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[48]
+	mi := &file_crm_task_v1_task_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3950,7 +4066,7 @@ func (x *SetTaskStuckResponse) String() string {
 func (*SetTaskStuckResponse) ProtoMessage() {}
 
 func (x *SetTaskStuckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[48]
+	mi := &file_crm_task_v1_task_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3963,7 +4079,7 @@ func (x *SetTaskStuckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaskStuckResponse.ProtoReflect.Descriptor instead.
 func (*SetTaskStuckResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{48}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{50}
 }
 
 type RecordTaskRequest struct {
@@ -3982,15 +4098,18 @@ type RecordTaskRequest struct {
 	// The creator's name on the timeline.
 	ActorName string `protobuf:"bytes,11,opt,name=actor_name,json=actorName,proto3" json:"actor_name,omitempty"`
 	// When the workflow began: the task's creation and its SLA clock.
-	Time          *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=time,proto3" json:"time,omitempty"`
-	Parameters    *TaskParameters        `protobuf:"bytes,13,opt,name=parameters,proto3" json:"parameters,omitempty"`
+	Time       *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=time,proto3" json:"time,omitempty"`
+	Parameters *TaskParameters        `protobuf:"bytes,13,opt,name=parameters,proto3" json:"parameters,omitempty"`
+	// A connection task is written with its contract's link to it; a
+	// service task when unspecified.
+	Kind          TaskKind `protobuf:"varint,14,opt,name=kind,proto3,enum=crm.task.v1.TaskKind" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecordTaskRequest) Reset() {
 	*x = RecordTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[49]
+	mi := &file_crm_task_v1_task_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4002,7 +4121,7 @@ func (x *RecordTaskRequest) String() string {
 func (*RecordTaskRequest) ProtoMessage() {}
 
 func (x *RecordTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[49]
+	mi := &file_crm_task_v1_task_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4015,7 +4134,7 @@ func (x *RecordTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTaskRequest.ProtoReflect.Descriptor instead.
 func (*RecordTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{49}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *RecordTaskRequest) GetId() int64 {
@@ -4109,6 +4228,13 @@ func (x *RecordTaskRequest) GetParameters() *TaskParameters {
 	return nil
 }
 
+func (x *RecordTaskRequest) GetKind() TaskKind {
+	if x != nil {
+		return x.Kind
+	}
+	return TaskKind_TASK_KIND_UNSPECIFIED
+}
+
 type RecordTaskResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
@@ -4118,7 +4244,7 @@ type RecordTaskResponse struct {
 
 func (x *RecordTaskResponse) Reset() {
 	*x = RecordTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[50]
+	mi := &file_crm_task_v1_task_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4130,7 +4256,7 @@ func (x *RecordTaskResponse) String() string {
 func (*RecordTaskResponse) ProtoMessage() {}
 
 func (x *RecordTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[50]
+	mi := &file_crm_task_v1_task_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4143,7 +4269,7 @@ func (x *RecordTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTaskResponse.ProtoReflect.Descriptor instead.
 func (*RecordTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{50}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RecordTaskResponse) GetTask() *Task {
@@ -4162,7 +4288,7 @@ type DiscardTaskRequest struct {
 
 func (x *DiscardTaskRequest) Reset() {
 	*x = DiscardTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[51]
+	mi := &file_crm_task_v1_task_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4174,7 +4300,7 @@ func (x *DiscardTaskRequest) String() string {
 func (*DiscardTaskRequest) ProtoMessage() {}
 
 func (x *DiscardTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[51]
+	mi := &file_crm_task_v1_task_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4187,7 +4313,7 @@ func (x *DiscardTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscardTaskRequest.ProtoReflect.Descriptor instead.
 func (*DiscardTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{51}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DiscardTaskRequest) GetId() int64 {
@@ -4205,7 +4331,7 @@ type DiscardTaskResponse struct {
 
 func (x *DiscardTaskResponse) Reset() {
 	*x = DiscardTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[52]
+	mi := &file_crm_task_v1_task_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4217,7 +4343,7 @@ func (x *DiscardTaskResponse) String() string {
 func (*DiscardTaskResponse) ProtoMessage() {}
 
 func (x *DiscardTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[52]
+	mi := &file_crm_task_v1_task_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4230,7 +4356,7 @@ func (x *DiscardTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscardTaskResponse.ProtoReflect.Descriptor instead.
 func (*DiscardTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{52}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{54}
 }
 
 var File_crm_task_v1_task_proto protoreflect.FileDescriptor
@@ -4516,7 +4642,17 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\vworkflow_id\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\n" +
 	"workflowId\x12&\n" +
 	"\n" +
-	"created_by\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tcreatedBy\"o\n" +
+	"created_by\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tcreatedBy\"m\n" +
+	"\x19PlanConnectionTaskRequest\x12(\n" +
+	"\vcontract_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"contractId\x12&\n" +
+	"\n" +
+	"created_by\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tcreatedBy\"\x8c\x01\n" +
+	"\x1aPlanConnectionTaskResponse\x12%\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\x12(\n" +
+	"\x05route\x18\x02 \x01(\v2\x12.crm.task.v1.RouteR\x05route\x12\x1d\n" +
+	"\n" +
+	"actor_name\x18\x03 \x01(\tR\tactorName\"o\n" +
 	"\x1cCreateConnectionTaskResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\x12(\n" +
 	"\x05route\x18\x02 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"\xa3\x06\n" +
@@ -4563,7 +4699,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x05stuck\x18\x02 \x01(\bR\x05stuck\x12$\n" +
 	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x06reason\x12.\n" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x16\n" +
-	"\x14SetTaskStuckResponse\"\xd1\x04\n" +
+	"\x14SetTaskStuckResponse\"\x86\x05\n" +
 	"\x11RecordTaskRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12\"\n" +
 	"\x05title\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05title\x12.\n" +
@@ -4584,7 +4720,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x04time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12;\n" +
 	"\n" +
 	"parameters\x18\r \x01(\v2\x1b.crm.task.v1.TaskParametersR\n" +
-	"parameters\";\n" +
+	"parameters\x123\n" +
+	"\x04kind\x18\x0e \x01(\x0e2\x15.crm.task.v1.TaskKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\";\n" +
 	"\x12RecordTaskResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"-\n" +
 	"\x12DiscardTaskRequest\x12\x17\n" +
@@ -4644,7 +4781,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\vFailureRule\x12\x1c\n" +
 	"\x18FAILURE_RULE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12FAILURE_RULE_STUCK\x10\x01\x12\x1e\n" +
-	"\x1aFAILURE_RULE_GO_TO_PROCESS\x10\x022\xf6\x14\n" +
+	"\x1aFAILURE_RULE_GO_TO_PROCESS\x10\x022\xe5\x15\n" +
 	"\vTaskService\x12\x7f\n" +
 	"\n" +
 	"CreateTask\x12\x1e.crm.task.v1.CreateTaskRequest\x1a\x1f.crm.task.v1.CreateTaskResponse\"0\xca\xf3\x18\x0e\n" +
@@ -4694,7 +4831,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x0esettings.write\x82\xd3\xe4\x93\x02\x1e:\x05routeb\x05route\"\x0e/api/v1/routes\x12\x8f\x01\n" +
 	"\vUpdateRoute\x12\x1f.crm.task.v1.UpdateRouteRequest\x1a .crm.task.v1.UpdateRouteResponse\"=\xca\xf3\x18\x10\n" +
 	"\x0esettings.write\x82\xd3\xe4\x93\x02#:\x05routeb\x05route2\x13/api/v1/routes/{id}\x12s\n" +
-	"\x14CreateConnectionTask\x12(.crm.task.v1.CreateConnectionTaskRequest\x1a).crm.task.v1.CreateConnectionTaskResponse\"\x06\xca\xf3\x18\x02 \x01\x12d\n" +
+	"\x14CreateConnectionTask\x12(.crm.task.v1.CreateConnectionTaskRequest\x1a).crm.task.v1.CreateConnectionTaskResponse\"\x06\xca\xf3\x18\x02 \x01\x12m\n" +
+	"\x12PlanConnectionTask\x12&.crm.task.v1.PlanConnectionTaskRequest\x1a'.crm.task.v1.PlanConnectionTaskResponse\"\x06\xca\xf3\x18\x02 \x01\x12d\n" +
 	"\x0fApplyTransition\x12#.crm.task.v1.ApplyTransitionRequest\x1a$.crm.task.v1.ApplyTransitionResponse\"\x06\xca\xf3\x18\x02 \x01\x12[\n" +
 	"\fSetTaskStuck\x12 .crm.task.v1.SetTaskStuckRequest\x1a!.crm.task.v1.SetTaskStuckResponse\"\x06\xca\xf3\x18\x02 \x01\x12U\n" +
 	"\n" +
@@ -4714,7 +4852,7 @@ func file_crm_task_v1_task_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
+var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
 var file_crm_task_v1_task_proto_goTypes = []any{
 	(TaskKind)(0),                        // 0: crm.task.v1.TaskKind
 	(TaskState)(0),                       // 1: crm.task.v1.TaskState
@@ -4766,53 +4904,55 @@ var file_crm_task_v1_task_proto_goTypes = []any{
 	(*UpdateRouteRequest)(nil),           // 47: crm.task.v1.UpdateRouteRequest
 	(*UpdateRouteResponse)(nil),          // 48: crm.task.v1.UpdateRouteResponse
 	(*CreateConnectionTaskRequest)(nil),  // 49: crm.task.v1.CreateConnectionTaskRequest
-	(*CreateConnectionTaskResponse)(nil), // 50: crm.task.v1.CreateConnectionTaskResponse
-	(*Transition)(nil),                   // 51: crm.task.v1.Transition
-	(*ApplyTransitionRequest)(nil),       // 52: crm.task.v1.ApplyTransitionRequest
-	(*ApplyTransitionResponse)(nil),      // 53: crm.task.v1.ApplyTransitionResponse
-	(*RetryTaskRequest)(nil),             // 54: crm.task.v1.RetryTaskRequest
-	(*RetryTaskResponse)(nil),            // 55: crm.task.v1.RetryTaskResponse
-	(*SetTaskStuckRequest)(nil),          // 56: crm.task.v1.SetTaskStuckRequest
-	(*SetTaskStuckResponse)(nil),         // 57: crm.task.v1.SetTaskStuckResponse
-	(*RecordTaskRequest)(nil),            // 58: crm.task.v1.RecordTaskRequest
-	(*RecordTaskResponse)(nil),           // 59: crm.task.v1.RecordTaskResponse
-	(*DiscardTaskRequest)(nil),           // 60: crm.task.v1.DiscardTaskRequest
-	(*DiscardTaskResponse)(nil),          // 61: crm.task.v1.DiscardTaskResponse
-	nil,                                  // 62: crm.task.v1.Task.TitleParamsEntry
-	nil,                                  // 63: crm.task.v1.TaskEvent.TextParamsEntry
-	(*timestamppb.Timestamp)(nil),        // 64: google.protobuf.Timestamp
+	(*PlanConnectionTaskRequest)(nil),    // 50: crm.task.v1.PlanConnectionTaskRequest
+	(*PlanConnectionTaskResponse)(nil),   // 51: crm.task.v1.PlanConnectionTaskResponse
+	(*CreateConnectionTaskResponse)(nil), // 52: crm.task.v1.CreateConnectionTaskResponse
+	(*Transition)(nil),                   // 53: crm.task.v1.Transition
+	(*ApplyTransitionRequest)(nil),       // 54: crm.task.v1.ApplyTransitionRequest
+	(*ApplyTransitionResponse)(nil),      // 55: crm.task.v1.ApplyTransitionResponse
+	(*RetryTaskRequest)(nil),             // 56: crm.task.v1.RetryTaskRequest
+	(*RetryTaskResponse)(nil),            // 57: crm.task.v1.RetryTaskResponse
+	(*SetTaskStuckRequest)(nil),          // 58: crm.task.v1.SetTaskStuckRequest
+	(*SetTaskStuckResponse)(nil),         // 59: crm.task.v1.SetTaskStuckResponse
+	(*RecordTaskRequest)(nil),            // 60: crm.task.v1.RecordTaskRequest
+	(*RecordTaskResponse)(nil),           // 61: crm.task.v1.RecordTaskResponse
+	(*DiscardTaskRequest)(nil),           // 62: crm.task.v1.DiscardTaskRequest
+	(*DiscardTaskResponse)(nil),          // 63: crm.task.v1.DiscardTaskResponse
+	nil,                                  // 64: crm.task.v1.Task.TitleParamsEntry
+	nil,                                  // 65: crm.task.v1.TaskEvent.TextParamsEntry
+	(*timestamppb.Timestamp)(nil),        // 66: google.protobuf.Timestamp
 }
 var file_crm_task_v1_task_proto_depIdxs = []int32{
 	6,  // 0: crm.task.v1.Action.kind:type_name -> crm.task.v1.ActionKind
 	7,  // 1: crm.task.v1.Action.contract_operation:type_name -> crm.task.v1.ContractOperation
-	64, // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
+	66, // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
 	8,  // 3: crm.task.v1.Action.on_failure:type_name -> crm.task.v1.FailureRule
-	64, // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
-	64, // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
+	66, // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
+	66, // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
 	5,  // 6: crm.task.v1.Process.kind:type_name -> crm.task.v1.ProcessKind
 	9,  // 7: crm.task.v1.Process.action:type_name -> crm.task.v1.Action
 	2,  // 8: crm.task.v1.CloseRule.kind:type_name -> crm.task.v1.CloseRuleKind
 	1,  // 9: crm.task.v1.CloseRule.outcome:type_name -> crm.task.v1.TaskState
 	12, // 10: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
 	13, // 11: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
-	64, // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	66, // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
 	3,  // 13: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
 	0,  // 14: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
 	1,  // 15: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
 	12, // 16: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
-	64, // 17: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
-	64, // 18: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
-	64, // 19: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
-	64, // 20: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
+	66, // 17: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
+	66, // 18: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
+	66, // 19: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
+	66, // 20: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
 	12, // 21: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
-	64, // 22: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
+	66, // 22: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
 	11, // 23: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
 	10, // 24: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
-	62, // 25: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
-	64, // 26: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	64, // 25: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
+	66, // 26: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
 	4,  // 27: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
-	64, // 28: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
-	63, // 29: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
+	66, // 28: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
+	65, // 29: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
 	11, // 30: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
 	15, // 31: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
 	15, // 32: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
@@ -4832,66 +4972,71 @@ var file_crm_task_v1_task_proto_depIdxs = []int32{
 	14, // 46: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
 	14, // 47: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
 	14, // 48: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
-	15, // 49: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	14, // 50: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	4,  // 51: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
-	64, // 52: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
-	1,  // 53: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
-	64, // 54: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
-	51, // 55: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
-	15, // 56: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
-	15, // 57: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
-	64, // 58: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
-	64, // 59: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
-	11, // 60: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	15, // 61: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
-	18, // 62: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
-	20, // 63: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
-	22, // 64: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
-	24, // 65: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
-	26, // 66: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
-	28, // 67: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
-	30, // 68: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
-	54, // 69: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
-	32, // 70: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
-	34, // 71: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
-	36, // 72: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
-	38, // 73: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
-	41, // 74: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
-	43, // 75: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
-	45, // 76: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
-	47, // 77: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
-	49, // 78: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
-	52, // 79: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
-	56, // 80: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
-	58, // 81: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
-	60, // 82: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
-	19, // 83: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
-	21, // 84: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
-	23, // 85: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
-	25, // 86: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
-	27, // 87: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
-	29, // 88: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
-	31, // 89: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
-	55, // 90: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
-	33, // 91: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
-	35, // 92: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
-	37, // 93: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
-	40, // 94: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
-	42, // 95: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
-	44, // 96: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
-	46, // 97: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
-	48, // 98: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
-	50, // 99: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
-	53, // 100: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
-	57, // 101: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
-	59, // 102: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
-	61, // 103: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
-	83, // [83:104] is the sub-list for method output_type
-	62, // [62:83] is the sub-list for method input_type
-	62, // [62:62] is the sub-list for extension type_name
-	62, // [62:62] is the sub-list for extension extendee
-	0,  // [0:62] is the sub-list for field type_name
+	15, // 49: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	14, // 50: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	15, // 51: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	14, // 52: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	4,  // 53: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
+	66, // 54: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
+	1,  // 55: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
+	66, // 56: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
+	53, // 57: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
+	15, // 58: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
+	15, // 59: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
+	66, // 60: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
+	66, // 61: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
+	11, // 62: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	0,  // 63: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
+	15, // 64: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
+	18, // 65: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
+	20, // 66: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
+	22, // 67: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
+	24, // 68: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
+	26, // 69: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
+	28, // 70: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
+	30, // 71: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
+	56, // 72: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
+	32, // 73: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
+	34, // 74: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
+	36, // 75: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
+	38, // 76: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
+	41, // 77: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
+	43, // 78: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
+	45, // 79: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
+	47, // 80: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
+	49, // 81: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
+	50, // 82: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
+	54, // 83: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
+	58, // 84: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
+	60, // 85: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
+	62, // 86: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
+	19, // 87: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
+	21, // 88: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
+	23, // 89: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
+	25, // 90: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
+	27, // 91: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
+	29, // 92: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
+	31, // 93: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
+	57, // 94: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
+	33, // 95: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
+	35, // 96: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
+	37, // 97: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
+	40, // 98: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
+	42, // 99: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
+	44, // 100: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
+	46, // 101: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
+	48, // 102: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
+	52, // 103: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
+	51, // 104: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
+	55, // 105: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
+	59, // 106: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
+	61, // 107: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
+	63, // 108: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
+	87, // [87:109] is the sub-list for method output_type
+	65, // [65:87] is the sub-list for method input_type
+	65, // [65:65] is the sub-list for extension type_name
+	65, // [65:65] is the sub-list for extension extendee
+	0,  // [0:65] is the sub-list for field type_name
 }
 
 func init() { file_crm_task_v1_task_proto_init() }
@@ -4905,7 +5050,7 @@ func file_crm_task_v1_task_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_task_v1_task_proto_rawDesc), len(file_crm_task_v1_task_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   55,
+			NumMessages:   57,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -36,6 +36,7 @@ const (
 	TaskService_CreateRoute_FullMethodName          = "/crm.task.v1.TaskService/CreateRoute"
 	TaskService_UpdateRoute_FullMethodName          = "/crm.task.v1.TaskService/UpdateRoute"
 	TaskService_CreateConnectionTask_FullMethodName = "/crm.task.v1.TaskService/CreateConnectionTask"
+	TaskService_PlanConnectionTask_FullMethodName   = "/crm.task.v1.TaskService/PlanConnectionTask"
 	TaskService_ApplyTransition_FullMethodName      = "/crm.task.v1.TaskService/ApplyTransition"
 	TaskService_SetTaskStuck_FullMethodName         = "/crm.task.v1.TaskService/SetTaskStuck"
 	TaskService_RecordTask_FullMethodName           = "/crm.task.v1.TaskService/RecordTask"
@@ -87,16 +88,23 @@ type TaskServiceClient interface {
 	// tasks already running keep the version they started on.
 	UpdateRoute(ctx context.Context, in *UpdateRouteRequest, opts ...grpc.CallOption) (*UpdateRouteResponse, error)
 	// Creates the connection task of a contract on route No. 1, or returns
-	// the one already created (the connection workflow calls it).
+	// the one already created. Only connection workflows started before
+	// their task was written by its own workflow call it.
 	CreateConnectionTask(ctx context.Context, in *CreateConnectionTaskRequest, opts ...grpc.CallOption) (*CreateConnectionTaskResponse, error)
+	// Allocates the id of a contract's connection task and answers the task
+	// as its workflow will write it, writing nothing: the connection
+	// workflow starts the task's workflow with it, whose first step writes
+	// it (RecordTask). A retry for the same contract gets the same id.
+	PlanConnectionTask(ctx context.Context, in *PlanConnectionTaskRequest, opts ...grpc.CallOption) (*PlanConnectionTaskResponse, error)
 	// Writes one step of a task's workflow into the read model and queues its
 	// notifications. Idempotent by (task, sequence).
 	ApplyTransition(ctx context.Context, in *ApplyTransitionRequest, opts ...grpc.CallOption) (*ApplyTransitionResponse, error)
 	// Records whether a task's workflow is stuck (a step it could not write
 	// after its retries); a later mark than the one given is kept.
 	SetTaskStuck(ctx context.Context, in *SetTaskStuckRequest, opts ...grpc.CallOption) (*SetTaskStuckResponse, error)
-	// Writes a new service task's row and its CREATED step: the first step
-	// of its workflow, which exists before the task does. Idempotent by id.
+	// Writes a new task's row and its CREATED step: the first step of its
+	// workflow, which exists before the task does. A connection task's
+	// contract learns it in the same call. Idempotent by id.
 	RecordTask(ctx context.Context, in *RecordTaskRequest, opts ...grpc.CallOption) (*RecordTaskResponse, error)
 	// Removes a task whose workflow could not write its first step (the
 	// step's answer may have been lost after it was written).
@@ -281,6 +289,16 @@ func (c *taskServiceClient) CreateConnectionTask(ctx context.Context, in *Create
 	return out, nil
 }
 
+func (c *taskServiceClient) PlanConnectionTask(ctx context.Context, in *PlanConnectionTaskRequest, opts ...grpc.CallOption) (*PlanConnectionTaskResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PlanConnectionTaskResponse)
+	err := c.cc.Invoke(ctx, TaskService_PlanConnectionTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *taskServiceClient) ApplyTransition(ctx context.Context, in *ApplyTransitionRequest, opts ...grpc.CallOption) (*ApplyTransitionResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ApplyTransitionResponse)
@@ -366,16 +384,23 @@ type TaskServiceServer interface {
 	// tasks already running keep the version they started on.
 	UpdateRoute(context.Context, *UpdateRouteRequest) (*UpdateRouteResponse, error)
 	// Creates the connection task of a contract on route No. 1, or returns
-	// the one already created (the connection workflow calls it).
+	// the one already created. Only connection workflows started before
+	// their task was written by its own workflow call it.
 	CreateConnectionTask(context.Context, *CreateConnectionTaskRequest) (*CreateConnectionTaskResponse, error)
+	// Allocates the id of a contract's connection task and answers the task
+	// as its workflow will write it, writing nothing: the connection
+	// workflow starts the task's workflow with it, whose first step writes
+	// it (RecordTask). A retry for the same contract gets the same id.
+	PlanConnectionTask(context.Context, *PlanConnectionTaskRequest) (*PlanConnectionTaskResponse, error)
 	// Writes one step of a task's workflow into the read model and queues its
 	// notifications. Idempotent by (task, sequence).
 	ApplyTransition(context.Context, *ApplyTransitionRequest) (*ApplyTransitionResponse, error)
 	// Records whether a task's workflow is stuck (a step it could not write
 	// after its retries); a later mark than the one given is kept.
 	SetTaskStuck(context.Context, *SetTaskStuckRequest) (*SetTaskStuckResponse, error)
-	// Writes a new service task's row and its CREATED step: the first step
-	// of its workflow, which exists before the task does. Idempotent by id.
+	// Writes a new task's row and its CREATED step: the first step of its
+	// workflow, which exists before the task does. A connection task's
+	// contract learns it in the same call. Idempotent by id.
 	RecordTask(context.Context, *RecordTaskRequest) (*RecordTaskResponse, error)
 	// Removes a task whose workflow could not write its first step (the
 	// step's answer may have been lost after it was written).
@@ -440,6 +465,9 @@ func (UnimplementedTaskServiceServer) UpdateRoute(context.Context, *UpdateRouteR
 }
 func (UnimplementedTaskServiceServer) CreateConnectionTask(context.Context, *CreateConnectionTaskRequest) (*CreateConnectionTaskResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateConnectionTask not implemented")
+}
+func (UnimplementedTaskServiceServer) PlanConnectionTask(context.Context, *PlanConnectionTaskRequest) (*PlanConnectionTaskResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PlanConnectionTask not implemented")
 }
 func (UnimplementedTaskServiceServer) ApplyTransition(context.Context, *ApplyTransitionRequest) (*ApplyTransitionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ApplyTransition not implemented")
@@ -780,6 +808,24 @@ func _TaskService_CreateConnectionTask_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _TaskService_PlanConnectionTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PlanConnectionTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TaskServiceServer).PlanConnectionTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TaskService_PlanConnectionTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TaskServiceServer).PlanConnectionTask(ctx, req.(*PlanConnectionTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _TaskService_ApplyTransition_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ApplyTransitionRequest)
 	if err := dec(in); err != nil {
@@ -926,6 +972,10 @@ var TaskService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateConnectionTask",
 			Handler:    _TaskService_CreateConnectionTask_Handler,
+		},
+		{
+			MethodName: "PlanConnectionTask",
+			Handler:    _TaskService_PlanConnectionTask_Handler,
 		},
 		{
 			MethodName: "ApplyTransition",
