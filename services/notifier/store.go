@@ -11,6 +11,13 @@ import (
 	"github.com/telecomcrm/crm/services/platform/micros"
 )
 
+// The notifier's delivery queue is its own tables rather than Temporal:
+// a message per member and chat is paced by Telegram's per-chat and global
+// rate limits, retried across long outages, and read by the console's
+// delivery log and the queue metrics — a workflow or activity per message
+// would put each Telegram call into a history for no more safety than a
+// row with its state gives.
+
 // Delivery states. A delivery is pending until the sender claims it; it is
 // sending while Telegram is being asked; then sent, or back to pending to
 // retry, or one of the final states.

@@ -17,6 +17,13 @@ import (
 // written with its notice unsent in the same transaction, so a notice
 // survives any crash; the forwarder sends it (the notifier ignores an
 // event it has already queued) and then marks it sent.
+//
+// Temporal does not carry these notices: the step's row and its notice
+// commit together in the task service, whichever path wrote the step (a
+// workflow's step, a task's first write, a stuck mark), and a notice per
+// step as an activity would add its events to every task's history, which
+// is what bounds a task's length and the cluster's throughput
+// (PERFORMANCE.md), to deliver what one row here keeps as surely.
 type forwarder struct {
 	store    *store
 	notifier notifierv1.NotifierServiceClient
