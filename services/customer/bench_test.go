@@ -62,12 +62,12 @@ func BenchmarkSearchAtScale(b *testing.B) {
 
 	finder := &contractFinder{}
 	customerAddr := servicetest.Serve(b, func(s *grpcserver.Server) {
-		customerv1.RegisterCustomerServiceServer(s, NewServer(cdb, servicetest.Key, finder))
+		customerv1.RegisterCustomerServiceServer(s, newServer(b, cdb, finder))
 	})
 	customers := customerv1.NewCustomerServiceClient(servicetest.Dial(b, customerAddr))
 	contractAddr := servicetest.Serve(b, func(s *grpcserver.Server) {
 		asContract := customerv1.NewCustomerServiceClient(dialAs(b, customerAddr, contract.Name))
-		contractv1.RegisterContractServiceServer(s, contractServer(kdb, asContract))
+		contractv1.RegisterContractServiceServer(s, contractServer(b, kdb, asContract))
 	})
 	contracts := contractv1.NewContractServiceClient(servicetest.Dial(b, contractAddr))
 	finder.client = contractv1.NewContractServiceClient(dialAs(b, contractAddr, Name))

@@ -48,14 +48,14 @@ func newStack(t *testing.T) *stack {
 	t.Cleanup(func() { _ = database.Close(kdb) })
 	finder := &contractFinder{}
 	customerAddr := servicetest.Serve(t, func(s *grpcserver.Server) {
-		customerv1.RegisterCustomerServiceServer(s, NewServer(cdb, servicetest.Key, finder))
+		customerv1.RegisterCustomerServiceServer(s, newServer(t, cdb, finder))
 	}, ledger.New(cdb).ServerOption())
 	customers := customerv1.NewCustomerServiceClient(servicetest.Dial(t, customerAddr))
 	contractAddr := servicetest.Serve(t, func(s *grpcserver.Server) {
 		// The contract service reaches the customer service as in
 		// production: forwarding its caller.
 		asContract := customerv1.NewCustomerServiceClient(dialAs(t, customerAddr, contract.Name))
-		contractv1.RegisterContractServiceServer(s, contractServer(kdb, asContract))
+		contractv1.RegisterContractServiceServer(s, contractServer(t, kdb, asContract))
 	})
 	// The customer service calls the contract service with its forwarder,
 	// as in production.
@@ -149,10 +149,26 @@ func dialAs(t testing.TB, addr, service string) *grpc.ClientConn {
 
 // contractServer is the contract service over kdb, its connections
 // started by noConnection.
-func contractServer(kdb *gorm.DB, customers customerv1.CustomerServiceClient) *contract.Server {
+func contractServer(t testing.TB, kdb *gorm.DB, customers customerv1.CustomerServiceClient) *contract.Server {
+	t.Helper()
 	starter := &noConnection{}
-	starter.contracts = contract.NewServer(kdb, servicetest.Key, customers, starter)
-	return starter.contracts
+	srv, err := contract.NewServer(kdb, contract.Config{}, contract.Deps{Key: servicetest.Key, Customers: customers, Starter: starter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	starter.contracts = srv
+	return srv
+}
+
+// newServer is the customer service over db, asking contracts about
+// contract numbers.
+func newServer(t testing.TB, db *gorm.DB, contracts ContractFinder) *Server {
+	t.Helper()
+	srv, err := NewServer(db, Config{}, Deps{Key: servicetest.Key, Contracts: contracts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }
 
 // noConnection starts no connection workflow, these tests being about

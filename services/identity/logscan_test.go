@@ -55,7 +55,7 @@ func TestLogsHoldNoPasswordTokenLinkCodeOrPhoneNumber(t *testing.T) {
 		t.Cleanup(func() { cancel(); <-done })
 		return lis.Addr().String()
 	}
-	s := newStackOn(t, db, serve, func(o *Options) { o.Log = log })
+	s := newStackOn(t, db, serve, func(_ *Config, d *Deps) { d.Log = log })
 
 	const (
 		phone       = "+79123456789"
