@@ -618,7 +618,7 @@ func TestSearchByContractNumberWhenTheContractServiceIsDownIsUnavailable(t *test
 	t.Parallel()
 	common := servicetest.Common(t)
 	db := servicetest.OpenDB(t, common, Name, migrations)
-	finder := NewContractFinder(contractv1.NewContractServiceClient(dialAs(t, "127.0.0.1:1", Name)))
+	finder := NewContractFinder(contractv1.NewContractServiceClient(servicetest.DialAs(t, "127.0.0.1:1", Name)))
 	addr := servicetest.Serve(t, func(s *grpcserver.Server) {
 		customerv1.RegisterCustomerServiceServer(s, newServer(t, db, finder))
 	})

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"gorm.io/gorm"
@@ -16,10 +15,8 @@ import (
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/contract"
-	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
-	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
@@ -54,12 +51,12 @@ func newStack(t *testing.T) *stack {
 	contractAddr := servicetest.Serve(t, func(s *grpcserver.Server) {
 		// The contract service reaches the customer service as in
 		// production: forwarding its caller.
-		asContract := customerv1.NewCustomerServiceClient(dialAs(t, customerAddr, contract.Name))
+		asContract := customerv1.NewCustomerServiceClient(servicetest.DialAs(t, customerAddr, contract.Name))
 		contractv1.RegisterContractServiceServer(s, contractServer(t, kdb, asContract))
 	})
 	// The customer service calls the contract service with its forwarder,
 	// as in production.
-	finder.client = contractv1.NewContractServiceClient(dialAs(t, contractAddr, Name))
+	finder.client = contractv1.NewContractServiceClient(servicetest.DialAs(t, contractAddr, Name))
 	ctx := context.Background()
 	return &stack{
 		common:    common,
@@ -134,17 +131,6 @@ func wantCode(t *testing.T, err error, code codes.Code) failure {
 		t.Fatalf("code %s (%q), want %s", f.code, f.msg, code)
 	}
 	return f
-}
-
-// dialAs connects the way a service reaches another: with its forwarder.
-func dialAs(t testing.TB, addr, service string) *grpc.ClientConn {
-	t.Helper()
-	conn, err := grpcclient.Dial(addr, auth.NewForwarder(auth.NewKeyring(servicetest.Key), service))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
 }
 
 // contractServer is the contract service over kdb, its connections

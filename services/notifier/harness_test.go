@@ -134,7 +134,7 @@ func (h *harness) start() {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	srv := grpcserver.New(servicetest.Logger(), auth.NewGuard(auth.NewKeyring(servicetest.Key)))
+	srv := servicetest.Server(servicetest.Logger())
 	notifierv1.RegisterNotifierServiceServer(srv, svc.Server())
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
