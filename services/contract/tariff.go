@@ -13,6 +13,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
+	"github.com/telecomcrm/crm/services/platform/patch"
 )
 
 const (
@@ -216,66 +217,45 @@ func (s *Server) UpdateTariff(ctx context.Context, req *contractv1.UpdateTariffR
 	if t == nil {
 		return nil, fault.Field("tariff", "send the tariff's fields to change")
 	}
-	id, err := fault.UpdatedID("tariff", req.GetId(), t.GetId())
-	if err != nil {
-		return nil, err
-	}
-	t.Id = id
-	current, err := s.store.tariff(ctx, t.GetId())
-	if err != nil {
-		return nil, err
-	}
-	version, err := fault.Version(t.GetEtag(), current.Version)
-	if err != nil {
-		return nil, err
-	}
-	paths, err := fault.Mask(req.GetUpdateMask().GetPaths())
-	if err != nil {
-		return nil, err
-	}
-	next := *current
-	cols := map[string]any{}
-	for _, p := range paths {
-		switch p {
-		case "name":
-			next.Name = strings.TrimSpace(t.GetName())
-			cols["name"] = next.Name
-		case "customer_kind":
-			next.CustomerKind = int32(kindOrPerson(t.GetCustomerKind()))
-			cols["customer_kind"] = next.CustomerKind
-		case "technology":
-			next.Technology = normalizeTechnology(t.GetTechnology())
-			cols["technology"] = next.Technology
-		case "speed_mbps":
-			next.SpeedMbps = t.GetSpeedMbps()
-			cols["speed_mbps"] = next.SpeedMbps
-		case "monthly_fee":
-			next.FeeMinor, next.Currency = t.GetMonthlyFee().GetAmountMinor(), normalizeCurrency(t.GetMonthlyFee().GetCurrency())
-			cols["fee_minor"], cols["currency"] = next.FeeMinor, next.Currency
-		case "monthly_fee.amount_minor":
-			next.FeeMinor = t.GetMonthlyFee().GetAmountMinor()
-			cols["fee_minor"] = next.FeeMinor
-		case "monthly_fee.currency":
-			next.Currency = normalizeCurrency(t.GetMonthlyFee().GetCurrency())
-			cols["currency"] = next.Currency
-		case "active":
-			next.Active = t.GetActive()
-			cols["active"] = next.Active
-		case "id", "etag", "create_time", "update_time":
-			// Sent back with the rest of a tariff; not changeable.
-		default:
-			return nil, fault.Field("updateMask", "%q is not a field of a tariff that can be changed", p)
-		}
-	}
-	if errs := checkTariff(&next); len(errs) > 0 {
-		return nil, fault.Fields(errs)
-	}
-	if len(cols) > 0 {
-		if err := s.store.updateTariff(ctx, t.GetId(), version, cols); err != nil {
-			return nil, err
-		}
-	}
-	row, err := s.store.tariff(ctx, t.GetId())
+	row, err := patch.Kind[tariffRow]{
+		Name:    "tariff",
+		Get:     s.store.tariff,
+		Version: func(r *tariffRow) int64 { return r.Version },
+		Set: func(next *tariffRow, path string, cols map[string]any) bool {
+			switch path {
+			case "name":
+				next.Name = strings.TrimSpace(t.GetName())
+				cols["name"] = next.Name
+			case "customer_kind":
+				next.CustomerKind = int32(kindOrPerson(t.GetCustomerKind()))
+				cols["customer_kind"] = next.CustomerKind
+			case "technology":
+				next.Technology = normalizeTechnology(t.GetTechnology())
+				cols["technology"] = next.Technology
+			case "speed_mbps":
+				next.SpeedMbps = t.GetSpeedMbps()
+				cols["speed_mbps"] = next.SpeedMbps
+			case "monthly_fee":
+				next.FeeMinor, next.Currency = t.GetMonthlyFee().GetAmountMinor(), normalizeCurrency(t.GetMonthlyFee().GetCurrency())
+				cols["fee_minor"], cols["currency"] = next.FeeMinor, next.Currency
+			case "monthly_fee.amount_minor":
+				next.FeeMinor = t.GetMonthlyFee().GetAmountMinor()
+				cols["fee_minor"] = next.FeeMinor
+			case "monthly_fee.currency":
+				next.Currency = normalizeCurrency(t.GetMonthlyFee().GetCurrency())
+				cols["currency"] = next.Currency
+			case "active":
+				next.Active = t.GetActive()
+				cols["active"] = next.Active
+			default:
+				return false
+			}
+			return true
+		},
+		Refusal: "%q is not a field of a tariff that can be changed",
+		Check:   checkTariff,
+		Update:  s.store.updateTariff,
+	}.Apply(ctx, patch.Request{PathID: req.GetId(), BodyID: t.GetId(), Etag: t.GetEtag(), Paths: req.GetUpdateMask().GetPaths()})
 	if err != nil {
 		return nil, err
 	}
