@@ -8,11 +8,11 @@
 // A service's Run reads as its story: Open, Dial each peer, build the
 // server from the typed dependencies, Register it, Go each loop, Serve.
 //
-// Every service is built in one form, NewServer(db, cfg, deps) (*Server,
-// error) (the notifier's NewService, whose gRPC server is one part of it):
-// db is its open, migrated database, cfg its Config as read from the
-// environment, and deps its Deps, what it uses without being configured
-// by: the signing key, the peers' clients, the clock and the logger.
+// Every service is built by NewServer(db, cfg, deps) (*Server, error),
+// NewService in the notifier, whose gRPC server is one part of it, from
+// its open, migrated database, its Config as read from the environment,
+// and its Deps, what it uses without being configured by it: the signing
+// key, the peers' clients, the clock and the logger.
 package bootstrap
 
 import (
