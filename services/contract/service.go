@@ -29,15 +29,25 @@ type Config struct {
 	config.Common
 }
 
-// NewServer builds the service over an open, migrated database. customers
-// reaches the customer service; starter starts a new contract's connection.
-func NewServer(db *gorm.DB, key []byte, customers customerv1.CustomerServiceClient, starter ConnectionStarter) *Server {
+// Deps are what the contract service uses and is not configured by.
+type Deps struct {
+	// Key signs the page tokens.
+	Key []byte
+	// Customers reaches the customer service.
+	Customers customerv1.CustomerServiceClient
+	// Starter starts a new contract's connection.
+	Starter ConnectionStarter
+}
+
+// NewServer builds the service over an open, migrated database. It reads
+// nothing from cfg yet; it takes it to be built as every service is.
+func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
 	return &Server{
 		store:     &store{db: db, now: time.Now},
-		pages:     pagetoken.New(key),
-		customers: customers,
-		starter:   starter,
-	}
+		pages:     pagetoken.New(deps.Key),
+		customers: deps.Customers,
+		starter:   deps.Starter,
+	}, nil
 }
 
 // OpenDB opens and migrates the service's store.
@@ -71,8 +81,10 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter Connecti
 		if err != nil {
 			return err
 		}
-		customers := customerv1.NewCustomerServiceClient(conn)
-		contracts := NewServer(svc.DB, svc.Key, customers, starter)
+		contracts, err := NewServer(svc.DB, cfg, Deps{Key: svc.Key, Customers: customerv1.NewCustomerServiceClient(conn), Starter: starter})
+		if err != nil {
+			return err
+		}
 		contractv1.RegisterContractServiceServer(svc.Server, contracts)
 		contractv1.RegisterConnectionServiceServer(svc.Server, NewWizard(contracts, saga, taskv1.NewTaskServiceClient(taskConn), log))
 		return nil

@@ -54,7 +54,11 @@ func newStack(t *testing.T) *stack {
 	// Both services keep an idempotency ledger, as in production: the
 	// saga's steps rely on it to answer a retried step with its first result.
 	customerAddr := servicetest.Serve(t, func(s *grpcserver.Server) {
-		customerv1.RegisterCustomerServiceServer(s, customer.NewServer(cdb, servicetest.Key, nil))
+		srv, err := customer.NewServer(cdb, customer.Config{}, customer.Deps{Key: servicetest.Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		customerv1.RegisterCustomerServiceServer(s, srv)
 	}, ledger.New(cdb).ServerOption())
 	starter := &fakeStarter{db: kdb}
 	// The contract service reaches the customer service as in production:
@@ -66,7 +70,10 @@ func newStack(t *testing.T) *stack {
 	}
 	t.Cleanup(func() { conn.Close() })
 	customers := customerv1.NewCustomerServiceClient(conn)
-	contracts := NewServer(kdb, servicetest.Key, customers, starter)
+	contracts, err := NewServer(kdb, Config{}, Deps{Key: servicetest.Key, Customers: customers, Starter: starter})
+	if err != nil {
+		t.Fatal(err)
+	}
 	saga := &envSaga{t: t}
 	addr := servicetest.Serve(t, func(s *grpcserver.Server) {
 		contractv1.RegisterContractServiceServer(s, contracts)

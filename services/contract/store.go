@@ -73,21 +73,10 @@ func (s *store) tariff(ctx context.Context, id int64) (*tariffRow, error) {
 	return &t, err
 }
 
-// updateTariff writes the given columns if the row is still at version.
-func (s *store) updateTariff(ctx context.Context, id, version int64, cols map[string]any) error {
-	cols["version"] = gorm.Expr("version + 1")
-	cols["updated_at"] = s.micros()
-	res := s.db.WithContext(ctx).Model(&tariffRow{}).Where("id = ? AND version = ?", id, version).Updates(cols)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		if _, err := s.tariff(ctx, id); err != nil {
-			return err
-		}
-		return fault.New(fault.Aborted, "tariff %d was changed by someone else meanwhile; reload it and try again", id).Because("STALE_ETAG", nil)
-	}
-	return nil
+// updateTariff writes the given columns if the row is still at version,
+// and tells whether it did.
+func (s *store) updateTariff(ctx context.Context, id, version int64, cols map[string]any) (bool, error) {
+	return database.UpdateVersioned(s.db.WithContext(ctx), &tariffRow{}, id, version, cols, s.micros())
 }
 
 // tariffFilter selects tariffs for a listing.

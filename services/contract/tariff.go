@@ -2,6 +2,7 @@ package contract
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/micros"
+	"github.com/telecomcrm/crm/services/platform/pagetoken"
+	"github.com/telecomcrm/crm/services/platform/patch"
 )
 
 const (
@@ -146,4 +149,157 @@ func tariffProto(t *tariffRow) *contractv1.Tariff {
 		UpdateTime:   micros.Proto(t.UpdatedAt),
 		Etag:         fault.Etag(t.Version),
 	}
+}
+
+type tariffCursor struct {
+	After int64 `json:"a"`
+}
+
+func (s *Server) ListTariffs(ctx context.Context, req *contractv1.ListTariffsRequest) (*contractv1.ListTariffsResponse, error) {
+	size := pagetoken.Size(req.GetPageSize(), defaultPage, maxPage)
+	listing := fmt.Sprintf("tariffs/%t/%d", req.GetIncludeInactive(), req.GetCustomerKind())
+	var cur tariffCursor
+	if _, err := s.pages.Decode(req.GetPageToken(), listing, &cur); err != nil {
+		return nil, err
+	}
+	rows, err := s.store.tariffs(ctx, tariffFilter{IncludeInactive: req.GetIncludeInactive(), Kind: int32(req.GetCustomerKind()), After: cur.After}, size+1)
+	if err != nil {
+		return nil, err
+	}
+	resp := &contractv1.ListTariffsResponse{}
+	if len(rows) > size {
+		rows = rows[:size]
+		resp.NextPageToken = s.pages.Encode(listing, tariffCursor{After: rows[len(rows)-1].ID})
+	}
+	for i := range rows {
+		resp.Tariffs = append(resp.Tariffs, tariffProto(&rows[i]))
+	}
+	return resp, nil
+}
+
+func (s *Server) GetTariff(ctx context.Context, req *contractv1.GetTariffRequest) (*contractv1.GetTariffResponse, error) {
+	t, err := s.store.tariff(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return &contractv1.GetTariffResponse{Tariff: tariffProto(t)}, nil
+}
+
+func (s *Server) CreateTariff(ctx context.Context, req *contractv1.CreateTariffRequest) (*contractv1.CreateTariffResponse, error) {
+	t := req.GetTariff()
+	if t == nil {
+		return nil, fault.Field("tariff", "the tariff is missing")
+	}
+	row := &tariffRow{
+		Name:         strings.TrimSpace(t.GetName()),
+		CustomerKind: int32(kindOrPerson(t.GetCustomerKind())),
+		Technology:   normalizeTechnology(t.GetTechnology()),
+		SpeedMbps:    t.GetSpeedMbps(),
+		FeeMinor:     t.GetMonthlyFee().GetAmountMinor(),
+		Currency:     normalizeCurrency(t.GetMonthlyFee().GetCurrency()),
+		Active:       t.Active == nil || t.GetActive(),
+	}
+	errs := checkTariff(row)
+	if t.GetMonthlyFee() == nil {
+		errs = append(errs, fault.Violation{Field: "monthlyFee", Description: "give the monthly fee"})
+	}
+	if len(errs) > 0 {
+		return nil, fault.Fields(errs)
+	}
+	if err := s.store.createTariff(ctx, row); err != nil {
+		return nil, err
+	}
+	return &contractv1.CreateTariffResponse{Tariff: tariffProto(row)}, nil
+}
+
+func (s *Server) UpdateTariff(ctx context.Context, req *contractv1.UpdateTariffRequest) (*contractv1.UpdateTariffResponse, error) {
+	t := req.GetTariff()
+	if t == nil {
+		return nil, fault.Field("tariff", "send the tariff's fields to change")
+	}
+	row, err := patch.Kind[tariffRow]{
+		Name:    "tariff",
+		Get:     s.store.tariff,
+		Version: func(r *tariffRow) int64 { return r.Version },
+		Set: func(next *tariffRow, path string, cols map[string]any) bool {
+			switch path {
+			case "name":
+				next.Name = strings.TrimSpace(t.GetName())
+				cols["name"] = next.Name
+			case "customer_kind":
+				next.CustomerKind = int32(kindOrPerson(t.GetCustomerKind()))
+				cols["customer_kind"] = next.CustomerKind
+			case "technology":
+				next.Technology = normalizeTechnology(t.GetTechnology())
+				cols["technology"] = next.Technology
+			case "speed_mbps":
+				next.SpeedMbps = t.GetSpeedMbps()
+				cols["speed_mbps"] = next.SpeedMbps
+			case "monthly_fee":
+				next.FeeMinor, next.Currency = t.GetMonthlyFee().GetAmountMinor(), normalizeCurrency(t.GetMonthlyFee().GetCurrency())
+				cols["fee_minor"], cols["currency"] = next.FeeMinor, next.Currency
+			case "monthly_fee.amount_minor":
+				next.FeeMinor = t.GetMonthlyFee().GetAmountMinor()
+				cols["fee_minor"] = next.FeeMinor
+			case "monthly_fee.currency":
+				next.Currency = normalizeCurrency(t.GetMonthlyFee().GetCurrency())
+				cols["currency"] = next.Currency
+			case "active":
+				next.Active = t.GetActive()
+				cols["active"] = next.Active
+			default:
+				return false
+			}
+			return true
+		},
+		Refusal: "%q is not a field of a tariff that can be changed",
+		Check:   checkTariff,
+		Update:  s.store.updateTariff,
+	}.Apply(ctx, patch.Request{PathID: req.GetId(), BodyID: t.GetId(), Etag: t.GetEtag(), Paths: req.GetUpdateMask().GetPaths()})
+	if err != nil {
+		return nil, err
+	}
+	return &contractv1.UpdateTariffResponse{Tariff: tariffProto(row)}, nil
+}
+
+func (s *Server) SuggestTariffs(ctx context.Context, req *contractv1.SuggestTariffsRequest) (*contractv1.SuggestTariffsResponse, error) {
+	n := need{
+		Kind:       int32(kindOrPerson(req.GetCustomerKind())),
+		Technology: normalizeTechnology(req.GetTechnology()),
+		MinSpeed:   req.GetMinSpeedMbps(),
+		MaxFee:     req.MaxMonthlyFee,
+		Currency:   normalizeCurrency(req.GetCurrency()),
+	}
+	var errs []fault.Violation
+	if k := customerv1.CustomerKind(n.Kind); k != customerv1.CustomerKind_CUSTOMER_KIND_PERSON && k != customerv1.CustomerKind_CUSTOMER_KIND_COMPANY {
+		errs = append(errs, fault.Violation{Field: "customerKind", Description: "the customer kind is PERSON or COMPANY"})
+	}
+	if n.Technology != "" && (len(n.Technology) > maxTechnology || !isTechnology(n.Technology)) {
+		errs = append(errs, fault.Violation{Field: "technology", Description: fmt.Sprintf("%q is not a technology name", req.GetTechnology())})
+	}
+	if n.MinSpeed < 0 {
+		errs = append(errs, fault.Violation{Field: "minSpeedMbps", Description: "the minimum speed cannot be negative"})
+	}
+	if n.MaxFee != nil && *n.MaxFee < 0 {
+		errs = append(errs, fault.Violation{Field: "maxMonthlyFee", Description: "the maximum fee cannot be negative"})
+	}
+	if !isCurrency(n.Currency) {
+		errs = append(errs, fault.Violation{Field: "currency", Description: fmt.Sprintf("%q is not a currency code", req.GetCurrency())})
+	}
+	if len(errs) > 0 {
+		return nil, fault.Fields(errs)
+	}
+	rows, err := s.store.suitable(ctx, n.Kind, n.Currency)
+	if err != nil {
+		return nil, err
+	}
+	ranked := rank(n, rows)
+	if len(ranked) > maxSuggest {
+		ranked = ranked[:maxSuggest]
+	}
+	resp := &contractv1.SuggestTariffsResponse{}
+	for i := range ranked {
+		resp.Tariffs = append(resp.Tariffs, tariffProto(&ranked[i]))
+	}
+	return resp, nil
 }

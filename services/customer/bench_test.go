@@ -62,15 +62,15 @@ func BenchmarkSearchAtScale(b *testing.B) {
 
 	finder := &contractFinder{}
 	customerAddr := servicetest.Serve(b, func(s *grpcserver.Server) {
-		customerv1.RegisterCustomerServiceServer(s, NewServer(cdb, servicetest.Key, finder))
+		customerv1.RegisterCustomerServiceServer(s, newServer(b, cdb, finder))
 	})
 	customers := customerv1.NewCustomerServiceClient(servicetest.Dial(b, customerAddr))
 	contractAddr := servicetest.Serve(b, func(s *grpcserver.Server) {
-		asContract := customerv1.NewCustomerServiceClient(dialAs(b, customerAddr, contract.Name))
-		contractv1.RegisterContractServiceServer(s, contractServer(kdb, asContract))
+		asContract := customerv1.NewCustomerServiceClient(servicetest.DialAs(b, customerAddr, contract.Name))
+		contractv1.RegisterContractServiceServer(s, contractServer(b, kdb, asContract))
 	})
 	contracts := contractv1.NewContractServiceClient(servicetest.Dial(b, contractAddr))
-	finder.client = contractv1.NewContractServiceClient(dialAs(b, contractAddr, Name))
+	finder.client = contractv1.NewContractServiceClient(servicetest.DialAs(b, contractAddr, Name))
 	user := servicetest.User(ctx, 1, servicetest.Operator)
 
 	conn, err := pgx.Connect(ctx, common.DatabaseURL)

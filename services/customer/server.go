@@ -12,6 +12,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
+	"github.com/telecomcrm/crm/services/platform/patch"
 	"github.com/telecomcrm/crm/services/platform/textsearch"
 )
 
@@ -89,54 +90,33 @@ func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCusto
 	if c == nil {
 		return nil, fault.Field("customer", "send the customer's fields to change")
 	}
-	id, err := fault.UpdatedID("customer", req.GetId(), c.GetId())
-	if err != nil {
-		return nil, err
-	}
-	c.Id = id
-	current, err := s.store.get(ctx, c.GetId())
-	if err != nil {
-		return nil, err
-	}
-	version, err := fault.Version(c.GetEtag(), current.Version)
-	if err != nil {
-		return nil, err
-	}
-	paths, err := fault.Mask(req.GetUpdateMask().GetPaths())
-	if err != nil {
-		return nil, err
-	}
-	next := *current
-	cols := map[string]any{}
-	for _, p := range paths {
-		switch p {
-		case "kind":
-			next.Kind = int32(kindOrPerson(c.GetKind()))
-			cols["kind"] = next.Kind
-		case "name":
-			next.Name = strings.TrimSpace(c.GetName())
-			cols["name"], cols["name_lower"] = next.Name, textsearch.Fold(next.Name)
-		case "email":
-			next.Email = strings.TrimSpace(c.GetEmail())
-			cols["email"] = next.Email
-		case "address":
-			next.Address = strings.TrimSpace(c.GetAddress())
-			cols["address"] = next.Address
-		case "etag", "id", "create_time", "update_time":
-			// Sent back with the rest of a customer; not changeable.
-		default:
-			return nil, fault.Field("updateMask", "%q cannot be changed here (phones have their own calls)", p)
-		}
-	}
-	if errs := checkFields(&next, customerv1.CustomerKind(next.Kind)); len(errs) > 0 {
-		return nil, fault.Fields(errs)
-	}
-	if len(cols) > 0 {
-		if err := s.store.update(ctx, c.GetId(), version, cols); err != nil {
-			return nil, err
-		}
-	}
-	row, err := s.store.get(ctx, c.GetId())
+	row, err := patch.Kind[customerRow]{
+		Name:    "customer",
+		Get:     s.store.get,
+		Version: func(r *customerRow) int64 { return r.Version },
+		Set: func(next *customerRow, path string, cols map[string]any) bool {
+			switch path {
+			case "kind":
+				next.Kind = int32(kindOrPerson(c.GetKind()))
+				cols["kind"] = next.Kind
+			case "name":
+				next.Name = strings.TrimSpace(c.GetName())
+				cols["name"], cols["name_lower"] = next.Name, textsearch.Fold(next.Name)
+			case "email":
+				next.Email = strings.TrimSpace(c.GetEmail())
+				cols["email"] = next.Email
+			case "address":
+				next.Address = strings.TrimSpace(c.GetAddress())
+				cols["address"] = next.Address
+			default:
+				return false
+			}
+			return true
+		},
+		Refusal: "%q cannot be changed here (phones have their own calls)",
+		Check:   func(r *customerRow) []fault.Violation { return checkFields(r, customerv1.CustomerKind(r.Kind)) },
+		Update:  s.store.update,
+	}.Apply(ctx, patch.Request{PathID: req.GetId(), BodyID: c.GetId(), Etag: c.GetEtag(), Paths: req.GetUpdateMask().GetPaths()})
 	if err != nil {
 		return nil, err
 	}

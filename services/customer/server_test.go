@@ -618,9 +618,9 @@ func TestSearchByContractNumberWhenTheContractServiceIsDownIsUnavailable(t *test
 	t.Parallel()
 	common := servicetest.Common(t)
 	db := servicetest.OpenDB(t, common, Name, migrations)
-	finder := NewContractFinder(contractv1.NewContractServiceClient(dialAs(t, "127.0.0.1:1", Name)))
+	finder := NewContractFinder(contractv1.NewContractServiceClient(servicetest.DialAs(t, "127.0.0.1:1", Name)))
 	addr := servicetest.Serve(t, func(s *grpcserver.Server) {
-		customerv1.RegisterCustomerServiceServer(s, NewServer(db, servicetest.Key, finder))
+		customerv1.RegisterCustomerServiceServer(s, newServer(t, db, finder))
 	})
 	client := customerv1.NewCustomerServiceClient(servicetest.Dial(t, addr))
 	_, err := client.SearchCustomers(servicetest.User(context.Background(), 1, servicetest.Viewer), &customerv1.SearchCustomersRequest{Query: "C-000001"})

@@ -25,13 +25,22 @@ type Config struct {
 	config.Common
 }
 
-// NewServer builds the service over an open, migrated database.
-func NewServer(db *gorm.DB, key []byte, contracts ContractFinder) *Server {
+// Deps are what the customer service uses and is not configured by.
+type Deps struct {
+	// Key signs the page tokens.
+	Key []byte
+	// Contracts answers searches by contract number.
+	Contracts ContractFinder
+}
+
+// NewServer builds the service over an open, migrated database. It reads
+// nothing from cfg yet; it takes it to be built as every service is.
+func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
 	return &Server{
 		store:     &store{db: db, now: time.Now},
-		pages:     pagetoken.New(key),
-		contracts: contracts,
-	}
+		pages:     pagetoken.New(deps.Key),
+		contracts: deps.Contracts,
+	}, nil
 }
 
 // OpenDB opens and migrates the service's store.
@@ -48,7 +57,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		customerv1.RegisterCustomerServiceServer(svc.Server, NewServer(svc.DB, svc.Key, NewContractFinder(contractv1.NewContractServiceClient(conn))))
+		srv, err := NewServer(svc.DB, cfg, Deps{Key: svc.Key, Contracts: NewContractFinder(contractv1.NewContractServiceClient(conn))})
+		if err != nil {
+			return err
+		}
+		customerv1.RegisterCustomerServiceServer(svc.Server, srv)
 		return nil
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"gorm.io/gorm"
@@ -16,10 +15,8 @@ import (
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/contract"
-	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
-	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
@@ -48,18 +45,18 @@ func newStack(t *testing.T) *stack {
 	t.Cleanup(func() { _ = database.Close(kdb) })
 	finder := &contractFinder{}
 	customerAddr := servicetest.Serve(t, func(s *grpcserver.Server) {
-		customerv1.RegisterCustomerServiceServer(s, NewServer(cdb, servicetest.Key, finder))
+		customerv1.RegisterCustomerServiceServer(s, newServer(t, cdb, finder))
 	}, ledger.New(cdb).ServerOption())
 	customers := customerv1.NewCustomerServiceClient(servicetest.Dial(t, customerAddr))
 	contractAddr := servicetest.Serve(t, func(s *grpcserver.Server) {
 		// The contract service reaches the customer service as in
 		// production: forwarding its caller.
-		asContract := customerv1.NewCustomerServiceClient(dialAs(t, customerAddr, contract.Name))
-		contractv1.RegisterContractServiceServer(s, contractServer(kdb, asContract))
+		asContract := customerv1.NewCustomerServiceClient(servicetest.DialAs(t, customerAddr, contract.Name))
+		contractv1.RegisterContractServiceServer(s, contractServer(t, kdb, asContract))
 	})
 	// The customer service calls the contract service with its forwarder,
 	// as in production.
-	finder.client = contractv1.NewContractServiceClient(dialAs(t, contractAddr, Name))
+	finder.client = contractv1.NewContractServiceClient(servicetest.DialAs(t, contractAddr, Name))
 	ctx := context.Background()
 	return &stack{
 		common:    common,
@@ -136,23 +133,28 @@ func wantCode(t *testing.T, err error, code codes.Code) failure {
 	return f
 }
 
-// dialAs connects the way a service reaches another: with its forwarder.
-func dialAs(t testing.TB, addr, service string) *grpc.ClientConn {
+// contractServer is the contract service over kdb, its connections
+// started by noConnection.
+func contractServer(t testing.TB, kdb *gorm.DB, customers customerv1.CustomerServiceClient) *contract.Server {
 	t.Helper()
-	conn, err := grpcclient.Dial(addr, auth.NewForwarder(auth.NewKeyring(servicetest.Key), service))
+	starter := &noConnection{}
+	srv, err := contract.NewServer(kdb, contract.Config{}, contract.Deps{Key: servicetest.Key, Customers: customers, Starter: starter})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
+	starter.contracts = srv
+	return srv
 }
 
-// contractServer is the contract service over kdb, its connections
-// started by noConnection.
-func contractServer(kdb *gorm.DB, customers customerv1.CustomerServiceClient) *contract.Server {
-	starter := &noConnection{}
-	starter.contracts = contract.NewServer(kdb, servicetest.Key, customers, starter)
-	return starter.contracts
+// newServer is the customer service over db, asking contracts about
+// contract numbers.
+func newServer(t testing.TB, db *gorm.DB, contracts ContractFinder) *Server {
+	t.Helper()
+	srv, err := NewServer(db, Config{}, Deps{Key: servicetest.Key, Contracts: contracts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }
 
 // noConnection starts no connection workflow, these tests being about

@@ -108,22 +108,10 @@ WHERE c.id = ? ORDER BY p.id`, id)
 	return &rows[0], nil
 }
 
-// update writes the given columns if the row is still at version; a
-// changed row is a lost race.
-func (s *store) update(ctx context.Context, id, version int64, cols map[string]any) error {
-	cols["version"] = gorm.Expr("version + 1")
-	cols["updated_at"] = s.micros()
-	res := s.db.WithContext(ctx).Model(&customerRow{}).Where("id = ? AND version = ?", id, version).Updates(cols)
-	if res.Error != nil {
-		return res.Error
-	}
-	if res.RowsAffected == 0 {
-		if _, err := s.get(ctx, id); err != nil {
-			return err
-		}
-		return fault.New(fault.Aborted, "customer %d was changed by someone else meanwhile; reload it and try again", id).Because("STALE_ETAG", nil)
-	}
-	return nil
+// update writes the given columns if the row is still at version, and
+// tells whether it did (false: a lost race).
+func (s *store) update(ctx context.Context, id, version int64, cols map[string]any) (bool, error) {
+	return database.UpdateVersioned(s.db.WithContext(ctx), &customerRow{}, id, version, cols, s.micros())
 }
 
 // addPhone adds a phone unless the customer holds max already. The

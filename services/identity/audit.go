@@ -12,6 +12,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/locale"
 	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
+	"github.com/telecomcrm/crm/services/platform/textsearch"
 )
 
 const (
@@ -128,7 +129,7 @@ func (s *Server) ListAuditEvents(ctx context.Context, req *identityv1.ListAuditE
 		q = q.Where("id < ?", before)
 	}
 	if prefix != "" {
-		q = q.Where(`action LIKE ? ESCAPE '\'`, escapeLike(prefix)+"%")
+		q = q.Where(`action LIKE ? ESCAPE '\'`, textsearch.EscapeLike(prefix)+"%")
 	}
 	if req.GetActorId() != 0 {
 		q = q.Where("actor_id = ?", req.GetActorId())

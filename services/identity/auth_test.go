@@ -376,7 +376,7 @@ func TestThrottleHoldsAcrossServerRestarts(t *testing.T) {
 	for range throttleAfter {
 		_, _ = s.login("admin", "wrong-password")
 	}
-	again := newStackOn(t, s.db, nil, func(o *Options) { o.Now = s.clock.Now })
+	again := newStackOn(t, s.db, nil, func(_ *Config, d *Deps) { d.Now = s.clock.Now })
 	_, err := again.login("admin", testAdminPassword)
 	retryAfter(t, err)
 }

@@ -93,15 +93,16 @@ func newStack(t *testing.T) *stack {
 
 // newStackOn serves the store db; serve, when set, replaces servicetest's
 // server bootstrap (the log-scan test logs into a buffer).
-func newStackOn(t *testing.T, db *gorm.DB, serve func(register func(*grpcserver.Server)) string, opts ...func(*Options)) *stack {
+func newStackOn(t *testing.T, db *gorm.DB, serve func(register func(*grpcserver.Server)) string, opts ...func(*Config, *Deps)) *stack {
 	t.Helper()
 	clk := &clock{t: time.Date(2030, 3, 1, 9, 0, 0, 0, time.UTC)}
 	held := &delays{}
-	o := Options{SessionIdle: idleTime, SessionMax: maxTime, TelegramBot: "crm_test_bot", Now: clk.Now, argon: cheapArgon, sleep: held.sleep}
+	cfg := Config{SessionIdle: idleTime, SessionMax: maxTime, TelegramBotUsername: "crm_test_bot"}
+	deps := Deps{Key: servicetest.Key, Now: clk.Now, argon: cheapArgon, sleep: held.sleep}
 	for _, f := range opts {
-		f(&o)
+		f(&cfg, &deps)
 	}
-	srv, err := NewServer(db, servicetest.Key, o)
+	srv, err := NewServer(db, cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,9 +2,7 @@ package identity
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +11,6 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
-	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/logging"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
@@ -43,19 +40,11 @@ func TestLogsHoldNoPasswordTokenLinkCodeOrPhoneNumber(t *testing.T) {
 	log := logging.New(&out, slog.LevelDebug, "text")
 	db := servicetest.OpenDB(t, servicetest.Common(t), Name, migrations(&seed{adminPassword: testAdminPassword, keepPassword: true, now: time.Now, argon: cheapArgon}))
 	serve := func(register func(*grpcserver.Server)) string {
-		srv := grpcserver.New(log, auth.NewGuard(auth.NewKeyring(servicetest.Key)))
+		srv := servicetest.Server(log)
 		register(srv)
-		lis, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); _ = srv.ServeListener(ctx, lis) }()
-		t.Cleanup(func() { cancel(); <-done })
-		return lis.Addr().String()
+		return servicetest.Start(t, srv)
 	}
-	s := newStackOn(t, db, serve, func(o *Options) { o.Log = log })
+	s := newStackOn(t, db, serve, func(_ *Config, d *Deps) { d.Log = log })
 
 	const (
 		phone       = "+79123456789"

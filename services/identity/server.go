@@ -37,7 +37,8 @@ type Server struct {
 	identityv1.UnimplementedIdentityServiceServer
 	store *store
 	pages *pagetoken.Codec
-	opts  Options
+	cfg   Config
+	deps  Deps
 	log   *slog.Logger
 	dummy string
 	// hashing bounds the password hashes computed at once: each takes
@@ -53,7 +54,7 @@ func (s *Server) hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	defer s.release()
-	return hashPassword(s.opts.argon, password)
+	return hashPassword(s.deps.argon, password)
 }
 
 func (s *Server) verify(ctx context.Context, hash, password string) (bool, error) {
@@ -203,7 +204,7 @@ func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*iden
 	if err != nil {
 		return nil, err
 	}
-	sess, err := s.store.createSession(ctx, u.ID, tokenHash, addr, s.opts.SessionMax)
+	sess, err := s.store.createSession(ctx, u.ID, tokenHash, addr, s.cfg.SessionMax)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +236,7 @@ func (s *Server) admit(ctx context.Context, login, addr string) error {
 	}
 	if delay > 0 {
 		s.logger(ctx).Info("password check slowed down: many failures from this address", "delay", delay)
-		return s.opts.sleep(ctx, delay)
+		return s.deps.sleep(ctx, delay)
 	}
 	return nil
 }
@@ -299,7 +300,7 @@ func (s *Server) Authenticate(ctx context.Context, req *identityv1.AuthenticateR
 		return nil, errSessionEnded
 	}
 	now := s.store.micros()
-	idleEnd := sess.LastSeenAt + s.opts.SessionIdle.Microseconds()
+	idleEnd := sess.LastSeenAt + s.cfg.SessionIdle.Microseconds()
 	if now >= sess.ExpiresAt || now >= idleEnd {
 		if err := s.store.endSession(ctx, sess.ID); err != nil {
 			return nil, err
@@ -310,7 +311,7 @@ func (s *Server) Authenticate(ctx context.Context, req *identityv1.AuthenticateR
 		if err := s.store.touchSession(ctx, sess.ID, sess.LastSeenAt, now, clip(req.GetClientAddress(), 100)); err != nil {
 			return nil, err
 		}
-		idleEnd = now + s.opts.SessionIdle.Microseconds()
+		idleEnd = now + s.cfg.SessionIdle.Microseconds()
 	}
 	perms, err := s.store.permissionsOf(ctx, sess.UserID)
 	if err != nil {

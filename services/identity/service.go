@@ -54,12 +54,10 @@ type FirstAdmin struct {
 // (readable by its owner only), in the data folder.
 func AdminPasswordFile(dataDir string) string { return filepath.Join(dataDir, "admin-password") }
 
-// Options are the server's settings beyond its store.
-type Options struct {
-	SessionIdle time.Duration
-	SessionMax  time.Duration
-	// TelegramBot is the bot's username, without @; empty: no deep links.
-	TelegramBot string
+// Deps are what the identity service uses and is not configured by.
+type Deps struct {
+	// Key signs the page tokens.
+	Key []byte
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
 	// Log receives what happens outside a request; nil discards.
@@ -72,35 +70,36 @@ type Options struct {
 }
 
 // NewServer builds the service over an open, migrated database.
-func NewServer(db *gorm.DB, key []byte, opts Options) (*Server, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
+func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
+	if deps.Now == nil {
+		deps.Now = time.Now
 	}
-	if opts.Log == nil {
-		opts.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if opts.sleep == nil {
-		opts.sleep = func(ctx context.Context, d time.Duration) error {
+	if deps.sleep == nil {
+		deps.sleep = func(ctx context.Context, d time.Duration) error {
 			if !process.Sleep(ctx, d) {
 				return ctx.Err()
 			}
 			return nil
 		}
 	}
-	if opts.SessionIdle <= 0 || opts.SessionMax <= 0 {
+	if cfg.SessionIdle <= 0 || cfg.SessionMax <= 0 {
 		return nil, fmt.Errorf("CRM_SESSION_IDLE and CRM_SESSION_MAX must be positive durations")
 	}
 	// Unknown logins are checked against this hash, so they take as long
 	// as known ones and the answer's timing tells nothing.
-	dummy, err := hashPassword(opts.argon, "not a password of anyone's")
+	dummy, err := hashPassword(deps.argon, "not a password of anyone's")
 	if err != nil {
 		return nil, err
 	}
 	return &Server{
-		store:   &store{db: db, now: opts.Now},
-		pages:   pagetoken.New(key),
-		opts:    opts,
-		log:     opts.Log,
+		store:   &store{db: db, now: deps.Now},
+		pages:   pagetoken.New(deps.Key),
+		cfg:     cfg,
+		deps:    deps,
+		log:     deps.Log,
 		dummy:   dummy,
 		hashing: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 	}, nil
@@ -129,12 +128,7 @@ func OpenDB(ctx context.Context, c config.Common, admin FirstAdmin, log *slog.Lo
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	open := func(ctx context.Context) (*gorm.DB, error) { return OpenDB(ctx, cfg.Common, cfg.FirstAdmin, log) }
 	return bootstrap.Run(ctx, Name, cfg.Common, log, open, cfg.Endpoints.Identity, func(svc *bootstrap.Service) error {
-		srv, err := NewServer(svc.DB, svc.Key, Options{
-			SessionIdle: cfg.SessionIdle,
-			SessionMax:  cfg.SessionMax,
-			TelegramBot: cfg.TelegramBotUsername,
-			Log:         log,
-		})
+		srv, err := NewServer(svc.DB, cfg, Deps{Key: svc.Key, Log: log})
 		if err != nil {
 			return err
 		}
@@ -148,7 +142,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 // now and then, until ctx ends.
 func (s *Server) sweep(ctx context.Context, every time.Duration) {
 	purge := func(ctx context.Context) {
-		if err := s.store.purge(ctx, s.opts.SessionIdle); err != nil && ctx.Err() == nil {
+		if err := s.store.purge(ctx, s.cfg.SessionIdle); err != nil && ctx.Err() == nil {
 			s.log.Warn("purging ended sessions failed", "err", err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/micros"
+	"github.com/telecomcrm/crm/services/platform/textsearch"
 )
 
 // The service's tables. Times are Unix microseconds: the same in SQLite
@@ -91,10 +92,6 @@ type store struct {
 func (s *store) micros() int64 { return micros.Of(s.now()) }
 
 func lowerName(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
-func escapeLike(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
-}
 
 // forUpdate locks the rows a query reads until the transaction ends, on
 // PostgreSQL; SQLite's write transactions are serialised already.
@@ -186,7 +183,7 @@ func (s *store) oneUser(ctx context.Context, id int64) (*user, error) {
 func (s *store) listUsers(ctx context.Context, query string, after int64, limit int) ([]userRow, error) {
 	q := s.db.WithContext(ctx).Where("id > ?", after)
 	if query = lowerName(query); query != "" {
-		like := "%" + escapeLike(query) + "%"
+		like := "%" + textsearch.EscapeLike(query) + "%"
 		q = q.Where(`(login LIKE ? ESCAPE '\' OR display_name_lower LIKE ? ESCAPE '\')`, like, like)
 	}
 	var rows []userRow

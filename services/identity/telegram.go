@@ -161,7 +161,7 @@ func (s *Server) CreateTelegramLink(ctx context.Context, _ *identityv1.CreateTel
 		return nil, err
 	}
 	resp := &identityv1.CreateTelegramLinkResponse{Code: code, ExpiresAt: micros.Proto(row.ExpiresAt)}
-	if bot := strings.TrimPrefix(strings.TrimSpace(s.opts.TelegramBot), "@"); bot != "" {
+	if bot := strings.TrimPrefix(strings.TrimSpace(s.cfg.TelegramBotUsername), "@"); bot != "" {
 		resp.DeepLink = "https://t.me/" + bot + "?start=" + code
 	}
 	return resp, nil

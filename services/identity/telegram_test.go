@@ -55,7 +55,7 @@ func TestTelegramLinkCodeIsShortUnambiguousAndExpires(t *testing.T) {
 func TestTelegramDeepLinkIsEmptyWithoutABot(t *testing.T) {
 	t.Parallel()
 	s := newStack(t)
-	plain := newStackOn(t, s.db, nil, func(o *Options) { o.TelegramBot = "" })
+	plain := newStackOn(t, s.db, nil, func(c *Config, _ *Deps) { c.TelegramBotUsername = "" })
 	link, err := plain.client.CreateTelegramLink(plain.admin(), &identityv1.CreateTelegramLinkRequest{})
 	if err != nil || link.GetDeepLink() != "" || link.GetCode() == "" {
 		t.Fatalf("link %v, %v", link, err)

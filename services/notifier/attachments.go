@@ -65,7 +65,7 @@ func (b *chatBot) onFile(c tele.Context) error {
 	if !ok {
 		return nil
 	}
-	l := b.svc.opts.readerLang(who.GetLanguage())
+	l := b.svc.cfg.readerLang(who.GetLanguage())
 	if !slices.Contains(who.GetPermissions(), "tasks.work") {
 		b.reply(c, say(l, "err.role"))
 		return nil

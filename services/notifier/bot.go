@@ -43,11 +43,11 @@ type chatBot struct {
 }
 
 func (s *Service) newChatBot(ctx context.Context) (*chatBot, error) {
-	poll, err := newTelegramClient(s.opts.TelegramAPIURL, s.opts.TelegramToken, s.opts.PollTimeout+s.opts.SendTimeout, ctx)
+	poll, err := newTelegramClient(s.cfg.TelegramAPIURL, s.cfg.TelegramToken, s.cfg.PollTimeout+s.cfg.SendTimeout, ctx)
 	if err != nil {
 		return nil, err
 	}
-	bot, err := newTelegramClient(s.opts.TelegramAPIURL, s.opts.TelegramToken, s.opts.SendTimeout, nil)
+	bot, err := newTelegramClient(s.cfg.TelegramAPIURL, s.cfg.TelegramToken, s.cfg.SendTimeout, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +65,7 @@ func (b *chatBot) run(ctx context.Context) error {
 	}
 	b.bot.Me = me
 	b.replay(ctx)
-	if b.svc.opts.WebhookURL != "" {
+	if b.svc.cfg.WebhookURL != "" {
 		return b.serveWebhook(ctx)
 	}
 	b.longPoll(ctx)
@@ -189,7 +189,7 @@ func (b *chatBot) replay(ctx context.Context) {
 func (b *chatBot) getUpdates(offset int) ([]json.RawMessage, error) {
 	data, err := b.poll.Raw("getUpdates", map[string]any{
 		"offset":          offset,
-		"timeout":         int(b.svc.opts.PollTimeout / time.Second),
+		"timeout":         int(b.svc.cfg.PollTimeout / time.Second),
 		"allowed_updates": allowedUpdates,
 	})
 	if err != nil {
@@ -238,14 +238,14 @@ func (b *chatBot) handled(id int) {
 // serveWebhook serves Telegram's calls at the webhook's path and registers
 // the webhook with Telegram.
 func (b *chatBot) serveWebhook(ctx context.Context) error {
-	u, _ := url.Parse(b.svc.opts.WebhookURL) // checked by Options.check
+	u, _ := url.Parse(b.svc.cfg.WebhookURL) // checked by Config.check
 	path := u.Path
 	if path == "" {
 		path = "/"
 	}
-	lis, err := net.Listen("tcp", b.svc.opts.WebhookListen)
+	lis, err := net.Listen("tcp", b.svc.cfg.WebhookListen)
 	if err != nil {
-		return fmt.Errorf("CRM_TELEGRAM_WEBHOOK_ADDR %s: %w", b.svc.opts.WebhookListen, err)
+		return fmt.Errorf("CRM_TELEGRAM_WEBHOOK_ADDR %s: %w", b.svc.cfg.WebhookListen, err)
 	}
 	addr := lis.Addr().String()
 	b.svc.webhookAddr.Store(&addr)
@@ -257,8 +257,8 @@ func (b *chatBot) serveWebhook(ctx context.Context) error {
 	b.svc.log.Info("serving the Telegram webhook", "addr", addr, "path", path)
 	b.retry(ctx, "setWebhook", func() error {
 		return b.poll.SetWebhook(&tele.Webhook{
-			Endpoint:       &tele.WebhookEndpoint{PublicURL: b.svc.opts.WebhookURL},
-			SecretToken:    b.svc.opts.WebhookSecret,
+			Endpoint:       &tele.WebhookEndpoint{PublicURL: b.svc.cfg.WebhookURL},
+			SecretToken:    b.svc.cfg.WebhookSecret,
 			AllowedUpdates: allowedUpdates,
 		})
 	})
@@ -279,7 +279,7 @@ func (b *chatBot) serveWebhook(ctx context.Context) error {
 // it is recorded; a failure to record it is a 500, so Telegram sends it
 // again.
 func (b *chatBot) webhookHandler(ctx context.Context) http.Handler {
-	want := sha256.Sum256([]byte(b.svc.opts.WebhookSecret))
+	want := sha256.Sum256([]byte(b.svc.cfg.WebhookSecret))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := sha256.Sum256([]byte(r.Header.Get("X-Telegram-Bot-Api-Secret-Token")))
 		if !hmac.Equal(got[:], want[:]) {

@@ -96,17 +96,17 @@ func (c *catalog) render(l, code string, n any, args []any) string {
 // readerLang is the language to write to a reader in: theirs (their
 // profile's, or for a chat not linked yet their Telegram client's) when the
 // catalog has it, else the deployment's (CRM_LOCALE).
-func (o *Options) readerLang(code string) string {
+func (c *Config) readerLang(code string) string {
 	if l := messages.supported(code); l != "" {
 		return l
 	}
-	return o.Locale
+	return c.Locale
 }
 
 // telegramLang is readerLang for a chat whose user is not known yet.
-func (o *Options) telegramLang(u *tele.User) string {
+func (c *Config) telegramLang(u *tele.User) string {
 	if u == nil {
-		return o.Locale
+		return c.Locale
 	}
-	return o.readerLang(u.LanguageCode)
+	return c.readerLang(u.LanguageCode)
 }

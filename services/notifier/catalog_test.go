@@ -50,7 +50,7 @@ func TestRussianCountsTakeTheirPluralForm(t *testing.T) {
 
 func TestAReaderIsWrittenToInTheirLanguageElseTheDeployments(t *testing.T) {
 	for _, locale := range []string{"ru", "en"} {
-		o := Options{Locale: locale}
+		o := Config{Locale: locale}
 		for code, want := range map[string]string{"en": "en", "en-GB": "en", "RU": "ru", "ru_RU": "ru", "de": locale, "": locale} {
 			if got := o.readerLang(code); got != want {
 				t.Errorf("CRM_LOCALE %s, reader %q: %q, want %q", locale, code, got, want)
@@ -66,12 +66,12 @@ func TestAReaderIsWrittenToInTheirLanguageElseTheDeployments(t *testing.T) {
 }
 
 func TestALocaleOutsideTheCatalogIsRefused(t *testing.T) {
-	o := Options{Locale: "fr"}
+	o := Config{Locale: "fr"}
 	o.defaults()
 	if err := o.check(); err == nil || !strings.Contains(err.Error(), "CRM_LOCALE") {
 		t.Fatalf("check = %v, want CRM_LOCALE refused", err)
 	}
-	o = Options{}
+	o = Config{}
 	o.defaults()
 	if o.Locale != "ru" {
 		t.Fatalf("default locale %q, want ru", o.Locale)

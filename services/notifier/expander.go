@@ -26,7 +26,7 @@ func (s *Service) expand(ctx context.Context) error {
 				return nil
 			}
 			if err := s.expandOne(ctx, &events[i]); err != nil && ctx.Err() == nil {
-				at := s.opts.Now().Add(s.backoff(int(events[i].Attempts) + 1))
+				at := s.now().Add(s.backoff(int(events[i].Attempts) + 1))
 				s.log.Warn("finding the recipients of an event failed; will retry", "event", events[i].EventID, "retry_at", at, "err", err)
 				if err := s.store.deferEvent(ctx, events[i].ID, at, err.Error()); err != nil && ctx.Err() == nil {
 					s.log.Warn("putting an event off failed", "event", events[i].EventID, "err", err)
@@ -36,9 +36,9 @@ func (s *Service) expand(ctx context.Context) error {
 		if len(events) > 0 && err == nil {
 			continue
 		}
-		wait := s.opts.IdleWait
+		wait := s.cfg.IdleWait
 		if next, ok, err := s.store.nextEventAttempt(ctx); err == nil && ok {
-			wait = min(wait, max(next.Sub(s.opts.Now()), time.Millisecond))
+			wait = min(wait, max(next.Sub(s.now()), time.Millisecond))
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -118,10 +118,10 @@ func (s *Service) deliveriesFor(n *notifierv1.TaskNotice, recipients []*identity
 			TaskID:     n.GetTaskId(),
 			TaskNumber: clip(n.GetTaskNumber(), 50),
 			ProcessID:  n.GetProcessId(),
-			Language:   s.opts.readerLang(r.GetLanguage()),
+			Language:   s.cfg.readerLang(r.GetLanguage()),
 			State:      statePending,
 		}
-		d.Text = render(n, d.Language, s.opts.PublicURL)
+		d.Text = render(n, d.Language, s.cfg.PublicURL)
 		if open && slices.Contains(r.GetGroupIds(), n.GetCurrentGroupId()) {
 			m, err := encodeMarkup(buttons(n, uid, d.Language))
 			if err != nil {

@@ -56,7 +56,7 @@ func (b *chatBot) register() {
 // ctx bounds the work on one update. It does not end with the service, so
 // an answer under way is still given while the service stops.
 func (b *chatBot) ctx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), b.svc.opts.HandlerTimeout)
+	return context.WithTimeout(context.Background(), b.svc.cfg.HandlerTimeout)
 }
 
 func private(c tele.Context) bool { return c.Chat() != nil && c.Chat().Type == tele.ChatPrivate }
@@ -89,7 +89,7 @@ func (b *chatBot) asUser(ctx context.Context, who *identityv1.ResolveTelegramCha
 // answerLinked resolves the chat's user, or answers why it cannot.
 func (b *chatBot) answerLinked(ctx context.Context, c tele.Context) (*identityv1.ResolveTelegramChatResponse, bool) {
 	who, err := b.linked(ctx, c.Chat().ID)
-	l := b.svc.opts.telegramLang(c.Sender())
+	l := b.svc.cfg.telegramLang(c.Sender())
 	switch {
 	case errors.Is(err, errNotLinked):
 		b.send(c, say(l, "not.linked"))
@@ -121,7 +121,7 @@ func (b *chatBot) respond(c tele.Context, text string, alert bool) {
 func (b *chatBot) onStart(c tele.Context) error {
 	ctx, cancel := b.ctx()
 	defer cancel()
-	l := b.svc.opts.telegramLang(c.Sender())
+	l := b.svc.cfg.telegramLang(c.Sender())
 	if !private(c) {
 		b.send(c, say(l, "start.private"))
 		return nil
@@ -153,7 +153,7 @@ func (b *chatBot) onStart(c tele.Context) error {
 	if err := b.svc.store.chatLinked(ctx, c.Chat().ID); err != nil {
 		b.svc.log.Warn("forgetting that a chat was unreachable failed", "err", err)
 	}
-	l = b.svc.opts.readerLang(resp.GetLanguage())
+	l = b.svc.cfg.readerLang(resp.GetLanguage())
 	b.send(c, say(l, "start.ok", html.EscapeString(resp.GetDisplayName())))
 	return nil
 }
@@ -203,7 +203,7 @@ func linkRefusal(err error) string {
 func (b *chatBot) onStop(c tele.Context) error {
 	ctx, cancel := b.ctx()
 	defer cancel()
-	l := b.svc.opts.telegramLang(c.Sender())
+	l := b.svc.cfg.telegramLang(c.Sender())
 	who, err := b.linked(ctx, c.Chat().ID)
 	switch {
 	case errors.Is(err, errNotLinked):
@@ -226,7 +226,7 @@ func (b *chatBot) onStop(c tele.Context) error {
 func (b *chatBot) onHelp(c tele.Context) error {
 	ctx, cancel := b.ctx()
 	defer cancel()
-	l := b.svc.opts.telegramLang(c.Sender())
+	l := b.svc.cfg.telegramLang(c.Sender())
 	if who, err := b.linked(ctx, c.Chat().ID); err == nil {
 		l = who.GetLanguage()
 	}
@@ -291,8 +291,8 @@ func (b *chatBot) onTasks(c tele.Context) error {
 	sb.WriteString(say(l, "tasks.head"))
 	for _, t := range list[:min(len(list), maxTaskLines)] {
 		sb.WriteString("\n• ")
-		if b.svc.opts.PublicURL != "" {
-			fmt.Fprintf(&sb, "<a href=\"%s\">%s</a>", html.EscapeString(taskURL(b.svc.opts.PublicURL, t.GetId())), esc(taskLabel(t.GetNumber(), t.GetId()), maxField))
+		if b.svc.cfg.PublicURL != "" {
+			fmt.Fprintf(&sb, "<a href=\"%s\">%s</a>", html.EscapeString(taskURL(b.svc.cfg.PublicURL, t.GetId())), esc(taskLabel(t.GetNumber(), t.GetId()), maxField))
 		} else {
 			sb.WriteString(esc(taskLabel(t.GetNumber(), t.GetId()), maxField))
 		}
@@ -305,7 +305,7 @@ func (b *chatBot) onTasks(c tele.Context) error {
 		}
 	}
 	if rest := len(list) - maxTaskLines; rest > 0 || more {
-		link := html.EscapeString(strings.TrimRight(b.svc.opts.PublicURL, "/") + "/tasks")
+		link := html.EscapeString(strings.TrimRight(b.svc.cfg.PublicURL, "/") + "/tasks")
 		sb.WriteString("\n")
 		sb.WriteString(say(l, "tasks.more", link))
 	}
@@ -318,7 +318,7 @@ func (b *chatBot) onCallback(c tele.Context) error {
 	ctx, cancel := b.ctx()
 	defer cancel()
 	cb := c.Callback()
-	l := b.svc.opts.telegramLang(c.Sender())
+	l := b.svc.cfg.telegramLang(c.Sender())
 	taskID, processID, action, ok := parseCallback(cb.Data)
 	if !ok || c.Chat() == nil {
 		b.respond(c, say(l, "err.button"), false)
@@ -497,7 +497,7 @@ func (b *chatBot) onText(c tele.Context) error {
 	ctx, cancel := b.ctx()
 	defer cancel()
 	m := c.Message()
-	l := b.svc.opts.telegramLang(c.Sender())
+	l := b.svc.cfg.telegramLang(c.Sender())
 	if m.ReplyTo == nil {
 		if who, err := b.linked(ctx, c.Chat().ID); err == nil {
 			l = who.GetLanguage()
@@ -522,7 +522,7 @@ func (b *chatBot) onText(c tele.Context) error {
 		return nil
 	}
 	if pr != nil && pr.Kind == promptReturn {
-		if b.svc.opts.Now().Sub(time.UnixMicro(pr.CreatedAt)) > promptTTL {
+		if b.svc.now().Sub(time.UnixMicro(pr.CreatedAt)) > promptTTL {
 			b.send(c, say(l, "act.expired"))
 			return nil
 		}

@@ -41,7 +41,7 @@ type harness struct {
 	identity *fakeIdentity
 	tasks    *fakeTasks
 	common   config.Common
-	opts     Options
+	cfg      Config
 	deps     Deps
 
 	// recording makes start record the store's reading statements,
@@ -55,28 +55,27 @@ type harness struct {
 	stopFn func()
 }
 
-// fastOptions are the production settings scaled down, so that retries
-// and limits play out in milliseconds.
-func fastOptions(apiURL string) Options {
-	return Options{
-		TelegramToken:     testToken,
-		TelegramAPIURL:    apiURL,
-		PublicURL:         testPublicURL,
-		PerChatInterval:   20 * time.Millisecond,
-		GroupChatInterval: 60 * time.Millisecond,
-		GlobalRate:        1000,
-		Workers:           8,
-		BackoffBase:       5 * time.Millisecond,
-		BackoffMax:        100 * time.Millisecond,
-		SendTimeout:       3 * time.Second,
-		PollTimeout:       time.Second,
-		HandlerTimeout:    5 * time.Second,
-		IdleWait:          100 * time.Millisecond,
-		Log:               servicetest.Logger(),
+// fastConfig is the production configuration scaled down, so that
+// retries and limits play out in milliseconds.
+func fastConfig(apiURL string) Config {
+	return Config{
+		TelegramToken:        testToken,
+		TelegramAPIURL:       apiURL,
+		PublicURL:            testPublicURL,
+		TelegramChatInterval: 20 * time.Millisecond,
+		GroupChatInterval:    60 * time.Millisecond,
+		TelegramRate:         1000,
+		Workers:              8,
+		BackoffBase:          5 * time.Millisecond,
+		BackoffMax:           100 * time.Millisecond,
+		SendTimeout:          3 * time.Second,
+		PollTimeout:          time.Second,
+		HandlerTimeout:       5 * time.Second,
+		IdleWait:             100 * time.Millisecond,
 	}
 }
 
-func newHarness(t *testing.T, tune ...func(*Options)) *harness {
+func newHarness(t *testing.T, tune ...func(*Config)) *harness {
 	t.Helper()
 	h := newStoppedHarness(t, tune...)
 	h.start()
@@ -84,7 +83,7 @@ func newHarness(t *testing.T, tune ...func(*Options)) *harness {
 }
 
 // newStoppedHarness is newHarness before start.
-func newStoppedHarness(t *testing.T, tune ...func(*Options)) *harness {
+func newStoppedHarness(t *testing.T, tune ...func(*Config)) *harness {
 	t.Helper()
 	h := &harness{
 		t:        t,
@@ -93,9 +92,9 @@ func newStoppedHarness(t *testing.T, tune ...func(*Options)) *harness {
 		tasks:    &fakeTasks{tasks: fixtureTasks()},
 		common:   servicetest.Common(t),
 	}
-	h.opts = fastOptions(h.api.URL())
+	h.cfg = fastConfig(h.api.URL())
 	for _, f := range tune {
-		f(&h.opts)
+		f(&h.cfg)
 	}
 	identityAddr := servicetest.Serve(t, func(s *grpcserver.Server) { identityv1.RegisterIdentityServiceServer(s, h.identity) })
 	taskAddr := servicetest.Serve(t, func(s *grpcserver.Server) { taskv1.RegisterTaskServiceServer(s, h.tasks) })
@@ -104,6 +103,7 @@ func newStoppedHarness(t *testing.T, tune ...func(*Options)) *harness {
 		Identity:  identityv1.NewIdentityServiceClient(h.dial(identityAddr, fwd)),
 		Tasks:     taskv1.NewTaskServiceClient(h.dial(taskAddr, fwd)),
 		Forwarder: fwd,
+		Log:       servicetest.Logger(),
 	}
 	t.Cleanup(h.stop)
 	return h
@@ -130,11 +130,11 @@ func (h *harness) start() {
 	if h.recording {
 		h.taken = servicetest.RecordQueries(h.t, db)
 	}
-	svc, err := New(db, h.deps, h.opts)
+	svc, err := NewService(db, h.cfg, h.deps)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	srv := grpcserver.New(servicetest.Logger(), auth.NewGuard(auth.NewKeyring(servicetest.Key)))
+	srv := servicetest.Server(servicetest.Logger())
 	notifierv1.RegisterNotifierServiceServer(srv, svc.Server())
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -249,7 +249,7 @@ func TestFloodRetryAfterIsHonoured(t *testing.T) {
 
 func TestServerErrorsAreRetriedWithBackoff(t *testing.T) {
 	const base = 20 * time.Millisecond
-	h := newHarness(t, func(o *Options) { o.BackoffBase, o.BackoffMax = base, time.Second })
+	h := newHarness(t, func(o *Config) { o.BackoffBase, o.BackoffMax = base, time.Second })
 	h.api.FailSends(chatAnna, botapifake.ServerError, 3, 0)
 	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
 	st := h.settled()
@@ -276,7 +276,7 @@ func TestServerErrorsAreRetriedWithBackoff(t *testing.T) {
 // 1 ms up to 300 ms for 1 s up to 5 min): every message arrives once it is
 // back, none twice.
 func TestTelegramDownTenMinutesLosesNothingAndDoublesNothing(t *testing.T) {
-	h := newHarness(t, func(o *Options) {
+	h := newHarness(t, func(o *Config) {
 		o.BackoffBase, o.BackoffMax = time.Millisecond, 300*time.Millisecond
 	})
 	h.api.GoDown()
@@ -356,7 +356,7 @@ func TestBlockedUserIsMarkedUnreachableAndNotRetried(t *testing.T) {
 }
 
 func TestRestartMidQueueLosesNothingAndDoublesNothing(t *testing.T) {
-	h := newHarness(t, func(o *Options) { o.PerChatInterval = 50 * time.Millisecond })
+	h := newHarness(t, func(o *Config) { o.TelegramChatInterval = 50 * time.Millisecond })
 	for i := 1; i <= 10; i++ {
 		n := notice(fmt.Sprintf("task-40/%d", i), created, 0, groupInstallers)
 		n.Text = fmt.Sprintf("event %d", i)
@@ -410,7 +410,7 @@ func TestDeliveryLeftSendingByACrashIsSentAgainAndCounted(t *testing.T) {
 }
 
 func TestPerChatRateLimitIsRespected(t *testing.T) {
-	h := newHarness(t, func(o *Options) { o.PerChatInterval = time.Second })
+	h := newHarness(t, func(o *Config) { o.TelegramChatInterval = time.Second })
 	for i := 1; i <= 3; i++ {
 		h.enqueue(notice(fmt.Sprintf("task-40/%d", i), created, 0, groupInstallers))
 	}
@@ -452,7 +452,7 @@ func TestIdentityDownDelaysNoticesButLosesNone(t *testing.T) {
 }
 
 func TestNoBotConfiguredRecordsMessagesAsSkipped(t *testing.T) {
-	h := newHarness(t, func(o *Options) { o.TelegramToken = "" })
+	h := newHarness(t, func(o *Config) { o.TelegramToken = "" })
 	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
 	st := h.settled()
 	if st.Skipped != 4 || st.Sent != 0 {
@@ -635,7 +635,7 @@ func TestTasksCommandListsTheOpenTasksOfTheUsersGroups(t *testing.T) {
 
 func TestForgedWebhookCallsAreRefusedAndChangeNothing(t *testing.T) {
 	const secret = "hook-secret_0123456789abcdefghijklmnop"
-	h := newHarness(t, func(o *Options) {
+	h := newHarness(t, func(o *Config) {
 		o.WebhookURL = "https://crm.example.test/telegram/hook"
 		o.WebhookSecret = secret
 		o.WebhookListen = "127.0.0.1:0"
@@ -800,9 +800,9 @@ func (s *syncBuffer) String() string {
 
 func TestBotTokenNeverReachesTheLogsOrTheTables(t *testing.T) {
 	var logs syncBuffer
-	h := newHarness(t, func(o *Options) {
-		o.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	})
+	h := newStoppedHarness(t)
+	h.deps.Log = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	h.start()
 	h.api.GoDown()
 	h.enqueue(notice("task-40/1", created, 0, groupInstallers))
 	eventually(t, 10*time.Second, func() bool { return strings.Contains(logs.String(), "sending failed; will retry") }, "a failed send is logged")
@@ -825,7 +825,7 @@ func TestBotTokenNeverReachesTheLogsOrTheTables(t *testing.T) {
 // not send the sender through the queue: that was a scan of the backlog
 // per task movement.
 func TestNewMessagesForWaitingChatsDoNotMakeTheSenderScanTheQueue(t *testing.T) {
-	h := newStoppedHarness(t, func(o *Options) { o.PerChatInterval, o.IdleWait = time.Hour, time.Hour })
+	h := newStoppedHarness(t, func(o *Config) { o.TelegramChatInterval, o.IdleWait = time.Hour, time.Hour })
 	h.recording = true
 	h.start()
 	h.enqueue(notice("task-41/1", created, 0, groupProvisioning))

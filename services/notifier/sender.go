@@ -52,13 +52,13 @@ func newSender(svc *Service, api *tele.Bot) *sender {
 	return &sender{
 		svc:      svc,
 		api:      api,
-		global:   rate.NewLimiter(rate.Limit(svc.opts.GlobalRate), 1),
+		global:   rate.NewLimiter(rate.Limit(svc.cfg.TelegramRate), 1),
 		chats:    map[int64]*chatState{},
 		inflight: map[int64]bool{},
 	}
 }
 
-func (x *sender) now() time.Time { return x.svc.opts.Now() }
+func (x *sender) now() time.Time { return x.svc.now() }
 
 // run sends until ctx ends; sends in flight then finish and are recorded.
 func (x *sender) run(ctx context.Context) error {
@@ -76,7 +76,7 @@ func (x *sender) run(ctx context.Context) error {
 	if recovered > 0 {
 		x.svc.log.Warn("messages left in sending by the previous run will be sent again; each may show twice", "count", recovered)
 	}
-	results := make(chan result, x.svc.opts.Workers)
+	results := make(chan result, x.svc.cfg.Workers)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	var until time.Time
@@ -133,7 +133,7 @@ func (x *sender) skipAll(ctx context.Context) error {
 		} else if n > 0 {
 			x.svc.log.Debug("no bot configured: messages skipped", "count", n)
 		}
-		timer := time.NewTimer(x.svc.opts.IdleWait)
+		timer := time.NewTimer(x.svc.cfg.IdleWait)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
@@ -149,7 +149,7 @@ func (x *sender) skipAll(ctx context.Context) error {
 // dispatch starts as many sends as the limits allow now and returns how
 // long the loop may sleep before there can be more to do.
 func (x *sender) dispatch(ctx context.Context, results chan<- result, wg *sync.WaitGroup) time.Duration {
-	opts := x.svc.opts
+	cfg := &x.svc.cfg
 	now := x.now()
 	if now.Before(x.pausedUntil) {
 		return x.pausedUntil.Sub(now)
@@ -157,10 +157,10 @@ func (x *sender) dispatch(ctx context.Context, results chan<- result, wg *sync.W
 	// After a failure, one probe at a time until Telegram answers again.
 	probing := x.failures > 0
 	if probing && len(x.inflight) > 0 {
-		return opts.IdleWait
+		return cfg.IdleWait
 	}
-	wait := opts.IdleWait
-	for len(x.inflight) < opts.Workers {
+	wait := cfg.IdleWait
+	for len(x.inflight) < cfg.Workers {
 		if d := untilToken(x.global, now); d > 0 {
 			return min(wait, d)
 		}
@@ -184,7 +184,7 @@ func (x *sender) dispatch(ctx context.Context, results chan<- result, wg *sync.W
 		started := 0
 		for i := range rows {
 			d := rows[i]
-			if len(x.inflight) >= opts.Workers || untilToken(x.global, now) > 0 {
+			if len(x.inflight) >= cfg.Workers || untilToken(x.global, now) > 0 {
 				break
 			}
 			if x.inflight[d.ChatID] || x.chatBlocked(d.ChatID, now) {
@@ -207,7 +207,7 @@ func (x *sender) dispatch(ctx context.Context, results chan<- result, wg *sync.W
 				results <- x.deliver(context.WithoutCancel(ctx), &d)
 			}()
 			if probing {
-				return opts.IdleWait
+				return cfg.IdleWait
 			}
 		}
 		if started == 0 {
@@ -229,9 +229,9 @@ func untilToken(l *rate.Limiter, now time.Time) time.Duration {
 func (x *sender) chat(id int64) *chatState {
 	c, ok := x.chats[id]
 	if !ok {
-		every := x.svc.opts.PerChatInterval
+		every := x.svc.cfg.TelegramChatInterval
 		if id < 0 { // a group chat: Telegram allows 20 a minute
-			every = x.svc.opts.GroupChatInterval
+			every = x.svc.cfg.GroupChatInterval
 		}
 		c = &chatState{lim: rate.NewLimiter(rate.Every(every), 1)}
 		x.chats[id] = c
@@ -318,7 +318,7 @@ func (x *sender) deliver(ctx context.Context, d *deliveryRow) result {
 	now := x.now()
 	reason := ""
 	if err != nil {
-		reason = redact(err.Error(), x.svc.opts.TelegramToken)
+		reason = redact(err.Error(), x.svc.cfg.TelegramToken)
 	}
 	switch res.out {
 	case outcomeSent:
@@ -387,17 +387,17 @@ func (x *sender) record(ctx context.Context, log interface {
 // (reaching Telegram, reading the queue): the same shape as backoff.
 func (s *Service) retryPolicy() *backoff.ExponentialBackOff {
 	return &backoff.ExponentialBackOff{
-		InitialInterval: s.opts.BackoffBase, Multiplier: 2, RandomizationFactor: 0.2, MaxInterval: s.opts.BackoffMax,
+		InitialInterval: s.cfg.BackoffBase, Multiplier: 2, RandomizationFactor: 0.2, MaxInterval: s.cfg.BackoffMax,
 	}
 }
 
 // backoff is the wait before retry n (1-based): doubling from the base up
 // to the cap, with ±20% jitter so retries spread out.
 func (s *Service) backoff(n int) time.Duration {
-	d := s.opts.BackoffBase
-	for i := 1; i < n && d < s.opts.BackoffMax; i++ {
+	d := s.cfg.BackoffBase
+	for i := 1; i < n && d < s.cfg.BackoffMax; i++ {
 		d *= 2
 	}
-	d = min(d, s.opts.BackoffMax)
+	d = min(d, s.cfg.BackoffMax)
 	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
 }

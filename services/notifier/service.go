@@ -77,26 +77,13 @@ type Config struct {
 	// Locale is the language of messages to a reader whose own is not
 	// known or not in the catalog (ru or en).
 	Locale string `env:"CRM_LOCALE" envDefault:"ru"`
-}
 
-// Options are the service's settings beyond its store and its peers. Zero
-// durations and rates take the defaults that suit Telegram.
-type Options struct {
-	// TelegramToken enables the bot; empty: messages are skipped.
-	TelegramToken  string
-	TelegramAPIURL string
-	PublicURL      string
-	WebhookURL     string
-	WebhookSecret  string
-	WebhookListen  string
+	// The settings below are not read from the environment: zero takes
+	// the default that suits Telegram, and tests scale them down.
 
-	// PerChatInterval is the least time between two messages to one chat
-	// (Telegram: about one a second).
-	PerChatInterval time.Duration
-	// GroupChatInterval is the same for group chats (20 a minute).
+	// GroupChatInterval is TelegramChatInterval for group chats (20
+	// messages a minute).
 	GroupChatInterval time.Duration
-	// GlobalRate is messages a second over all chats (about 30).
-	GlobalRate float64
 	// Workers bounds the sends in flight at once.
 	Workers int
 	// BackoffBase and BackoffMax shape the retries while Telegram (or the
@@ -111,50 +98,40 @@ type Options struct {
 	HandlerTimeout time.Duration
 	// IdleWait is the longest the background loops sleep without news.
 	IdleWait time.Duration
-	// Retention is how long finished messages and events are kept.
-	Retention time.Duration
-	// Locale is the deployment's language (CRM_LOCALE): messages to a
-	// reader whose language is unknown are written in it. Empty: ru.
-	Locale string
-
-	// Now is the clock; nil is time.Now.
-	Now func() time.Time
-	// Log receives what happens; nil discards.
-	Log *slog.Logger
 }
 
-func (o *Options) defaults() {
-	if o.Locale == "" {
-		o.Locale = defaultLocale
+// defaults fills what is unset: the public address from HTTPAddr, and the
+// limits and timings that suit Telegram.
+func (c *Config) defaults() {
+	c.TelegramToken = strings.TrimSpace(c.TelegramToken)
+	if c.PublicURL == "" && c.HTTPAddr != "" {
+		c.PublicURL = "http://" + c.HTTPAddr
+	}
+	if c.Locale == "" {
+		c.Locale = defaultLocale
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
 		}
 	}
-	def(&o.PerChatInterval, time.Second)
-	def(&o.GroupChatInterval, 3*time.Second)
-	def(&o.BackoffBase, time.Second)
-	def(&o.BackoffMax, 5*time.Minute)
-	def(&o.SendTimeout, 20*time.Second)
-	def(&o.PollTimeout, 25*time.Second)
-	def(&o.HandlerTimeout, 30*time.Second)
-	def(&o.IdleWait, 5*time.Second)
-	def(&o.Retention, 30*24*time.Hour)
-	if o.GlobalRate <= 0 {
-		o.GlobalRate = 30
+	def(&c.TelegramChatInterval, time.Second)
+	def(&c.GroupChatInterval, 3*time.Second)
+	def(&c.BackoffBase, time.Second)
+	def(&c.BackoffMax, 5*time.Minute)
+	def(&c.SendTimeout, 20*time.Second)
+	def(&c.PollTimeout, 25*time.Second)
+	def(&c.HandlerTimeout, 30*time.Second)
+	def(&c.IdleWait, 5*time.Second)
+	def(&c.Retention, 30*24*time.Hour)
+	if c.TelegramRate <= 0 {
+		c.TelegramRate = 30
 	}
-	if o.Workers <= 0 {
-		o.Workers = 8
+	if c.Workers <= 0 {
+		c.Workers = 8
 	}
-	if o.TelegramAPIURL == "" {
-		o.TelegramAPIURL = DefaultTelegramAPIURL
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if c.TelegramAPIURL == "" {
+		c.TelegramAPIURL = DefaultTelegramAPIURL
 	}
 }
 
@@ -162,54 +139,33 @@ func (o *Options) defaults() {
 // characters long so it cannot be guessed.
 var webhookSecretRx = regexp.MustCompile(`^[A-Za-z0-9_-]{32,256}$`)
 
-func (o *Options) check() error {
-	if messages.supported(o.Locale) != o.Locale {
-		return fmt.Errorf("configuration: CRM_LOCALE must be a language of the message catalog (ru or en), not %q", o.Locale)
+func (c *Config) check() error {
+	if messages.supported(c.Locale) != c.Locale {
+		return fmt.Errorf("configuration: CRM_LOCALE must be a language of the message catalog (ru or en), not %q", c.Locale)
 	}
-	if o.PublicURL != "" {
-		u, err := url.Parse(o.PublicURL)
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("configuration: CRM_PUBLIC_URL must be an http(s) address, not %q", o.PublicURL)
+			return fmt.Errorf("configuration: CRM_PUBLIC_URL must be an http(s) address, not %q", c.PublicURL)
 		}
 	}
-	if _, err := url.Parse(o.TelegramAPIURL); err != nil {
+	if _, err := url.Parse(c.TelegramAPIURL); err != nil {
 		return fmt.Errorf("configuration: CRM_TELEGRAM_API_URL is not a URL: %w", err)
 	}
-	if o.WebhookURL == "" || o.TelegramToken == "" {
+	if c.WebhookURL == "" || c.TelegramToken == "" {
 		return nil
 	}
-	u, err := url.Parse(o.WebhookURL)
+	u, err := url.Parse(c.WebhookURL)
 	if err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
-		return fmt.Errorf("configuration: CRM_TELEGRAM_WEBHOOK_URL must be the public https address of the webhook, not %q", o.WebhookURL)
+		return fmt.Errorf("configuration: CRM_TELEGRAM_WEBHOOK_URL must be the public https address of the webhook, not %q", c.WebhookURL)
 	}
-	if !webhookSecretRx.MatchString(o.WebhookSecret) {
-		return fmt.Errorf("configuration: CRM_TELEGRAM_WEBHOOK_SECRET must be set with CRM_TELEGRAM_WEBHOOK_URL: 32 to 256 characters of A-Z, a-z, 0-9, _ and - (e.g. openssl rand -hex 32); it has %d", len(o.WebhookSecret))
+	if !webhookSecretRx.MatchString(c.WebhookSecret) {
+		return fmt.Errorf("configuration: CRM_TELEGRAM_WEBHOOK_SECRET must be set with CRM_TELEGRAM_WEBHOOK_URL: 32 to 256 characters of A-Z, a-z, 0-9, _ and - (e.g. openssl rand -hex 32); it has %d", len(c.WebhookSecret))
 	}
-	if o.WebhookListen == "" {
+	if c.WebhookListen == "" {
 		return errors.New("configuration: CRM_TELEGRAM_WEBHOOK_ADDR must say where to serve the webhook")
 	}
 	return nil
-}
-
-// Options derives the service's options from the configuration.
-func (c *Config) Options(log *slog.Logger) Options {
-	public := c.PublicURL
-	if public == "" {
-		public = "http://" + c.HTTPAddr
-	}
-	return Options{
-		TelegramToken:   strings.TrimSpace(c.TelegramToken),
-		TelegramAPIURL:  c.TelegramAPIURL,
-		PublicURL:       public,
-		WebhookURL:      c.WebhookURL,
-		WebhookSecret:   c.WebhookSecret,
-		WebhookListen:   c.WebhookListen,
-		GlobalRate:      c.TelegramRate,
-		PerChatInterval: c.TelegramChatInterval,
-		Retention:       c.Retention,
-		Locale:          c.Locale,
-		Log:             log,
-	}
 }
 
 // Deps are the services the notifier asks. Calls to Tasks made as a user
@@ -221,12 +177,17 @@ type Deps struct {
 	Forwarder *auth.Forwarder
 	// Files stores the files people send to the bot (nil: refused).
 	Files taskv1.AttachmentServiceClient
+	// Now is the clock; nil is time.Now.
+	Now func() time.Time
+	// Log receives what happens; nil discards.
+	Log *slog.Logger
 }
 
 // Service is the notifier: its gRPC API, the expander, the sender and the
 // bot.
 type Service struct {
-	opts     Options
+	cfg      Config
+	now      func() time.Time
 	log      *slog.Logger
 	store    *store
 	identity identityv1.IdentityServiceClient
@@ -245,20 +206,27 @@ type Service struct {
 	webhookAddr atomic.Pointer[string]
 }
 
-// New builds the service over an open, migrated database.
-func New(db *gorm.DB, deps Deps, opts Options) (*Service, error) {
-	opts.defaults()
-	if err := opts.check(); err != nil {
+// NewService builds the service over an open, migrated database.
+func NewService(db *gorm.DB, cfg Config, deps Deps) (*Service, error) {
+	cfg.defaults()
+	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	opts.Log = newRedactingLogger(opts.Log, opts.TelegramToken)
 	if deps.Identity == nil || deps.Tasks == nil || deps.Forwarder == nil {
 		return nil, errors.New("notifier: the identity and task clients and the forwarder are needed")
 	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Log == nil {
+		deps.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	log := newRedactingLogger(deps.Log, cfg.TelegramToken)
 	return &Service{
-		opts:       opts,
-		log:        opts.Log,
-		store:      &store{db: db, now: opts.Now},
+		cfg:        cfg,
+		now:        deps.Now,
+		log:        log,
+		store:      &store{db: db, now: deps.Now},
 		identity:   deps.Identity,
 		tasks:      deps.Tasks,
 		fwd:        deps.Forwarder,
@@ -272,7 +240,7 @@ func New(db *gorm.DB, deps Deps, opts Options) (*Service, error) {
 func (s *Service) Server() *Server { return &Server{svc: s} }
 
 // BotEnabled tells whether a bot token is configured.
-func (s *Service) BotEnabled() bool { return s.opts.TelegramToken != "" }
+func (s *Service) BotEnabled() bool { return s.cfg.TelegramToken != "" }
 
 // Stats reads the delivery queue's figures from the tables (for
 // GetDeliveryStats and the metrics).
@@ -317,7 +285,7 @@ func (s *Service) Run(parent context.Context) error {
 	var api *tele.Bot
 	if s.BotEnabled() {
 		var err error
-		if api, err = newTelegramClient(s.opts.TelegramAPIURL, s.opts.TelegramToken, s.opts.SendTimeout, nil); err != nil {
+		if api, err = newTelegramClient(s.cfg.TelegramAPIURL, s.cfg.TelegramToken, s.cfg.SendTimeout, nil); err != nil {
 			return err
 		}
 		b, err := s.newChatBot(ctx)
@@ -340,13 +308,13 @@ func (s *Service) Run(parent context.Context) error {
 // messages past the retention time, now and then.
 func (s *Service) sweep(ctx context.Context) {
 	purge := func(ctx context.Context) {
-		if err := s.store.purgePrompts(ctx, s.opts.Now().Add(-promptTTL)); err != nil && ctx.Err() == nil {
+		if err := s.store.purgePrompts(ctx, s.now().Add(-promptTTL)); err != nil && ctx.Err() == nil {
 			s.log.Warn("purging old prompts failed", "err", err)
 		}
-		if err := s.store.purgeUpdates(ctx, s.opts.Now().Add(-updateMemory)); err != nil && ctx.Err() == nil {
+		if err := s.store.purgeUpdates(ctx, s.now().Add(-updateMemory)); err != nil && ctx.Err() == nil {
 			s.log.Warn("purging old Telegram updates failed", "err", err)
 		}
-		if n, err := s.store.purge(ctx, s.opts.Now().Add(-s.opts.Retention)); err != nil && ctx.Err() == nil {
+		if n, err := s.store.purge(ctx, s.now().Add(-s.cfg.Retention)); err != nil && ctx.Err() == nil {
 			s.log.Warn("purging old messages failed", "err", err)
 		} else if n > 0 {
 			s.log.Info("old messages purged", "count", n)
@@ -373,12 +341,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		svc, err := New(boot.DB, Deps{
+		svc, err := NewService(boot.DB, cfg, Deps{
 			Identity:  identityv1.NewIdentityServiceClient(identityConn),
 			Tasks:     taskv1.NewTaskServiceClient(taskConn),
 			Forwarder: boot.Forward,
 			Files:     taskv1.NewAttachmentServiceClient(taskConn),
-		}, cfg.Options(log))
+			Log:       log,
+		})
 		if err != nil {
 			return err
 		}

@@ -16,18 +16,18 @@ import (
 const hookSecret = "hook-secret_0123456789abcdefghijklmnop"
 
 func TestWebhookSecretShorterThan32CharactersIsRefusedAtStart(t *testing.T) {
-	opts := fastOptions("http://127.0.0.1:1")
-	opts.WebhookURL = "https://crm.example.test/telegram/hook"
-	opts.WebhookListen = "127.0.0.1:0"
+	cfg := fastConfig("http://127.0.0.1:1")
+	cfg.WebhookURL = "https://crm.example.test/telegram/hook"
+	cfg.WebhookListen = "127.0.0.1:0"
 	for _, secret := range []string{"", "short-secret", strings.Repeat("a", 31), strings.Repeat("a", 32) + "!"} {
-		opts.WebhookSecret = secret
-		err := opts.check()
+		cfg.WebhookSecret = secret
+		err := cfg.check()
 		if err == nil || !strings.Contains(err.Error(), "CRM_TELEGRAM_WEBHOOK_SECRET") || !strings.Contains(err.Error(), "32") {
 			t.Fatalf("secret %q: got %v, want a refusal naming CRM_TELEGRAM_WEBHOOK_SECRET and 32", secret, err)
 		}
 	}
-	opts.WebhookSecret = strings.Repeat("a", 32)
-	if err := opts.check(); err != nil {
+	cfg.WebhookSecret = strings.Repeat("a", 32)
+	if err := cfg.check(); err != nil {
 		t.Fatalf("a 32-character secret is refused: %v", err)
 	}
 }
@@ -87,7 +87,7 @@ func webhook(t *testing.T, h *harness) func(body string) int {
 	}
 }
 
-func webhookMode(o *Options) {
+func webhookMode(o *Config) {
 	o.WebhookURL = "https://crm.example.test/telegram/hook"
 	o.WebhookSecret = hookSecret
 	o.WebhookListen = "127.0.0.1:0"

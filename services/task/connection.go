@@ -22,29 +22,63 @@ import (
 // as its first step will write it; it writes nothing but the id's
 // reservation, so a retried plan for the contract gets the same id.
 func (s *Server) PlanConnectionTask(ctx context.Context, req *taskv1.PlanConnectionTaskRequest) (*taskv1.PlanConnectionTaskResponse, error) {
-	contract, err := s.contract(ctx, req.GetContractId())
+	n, route, err := s.connectionTask(ctx, req.GetContractId(), req.GetCreatedBy())
 	if err != nil {
 		return nil, err
+	}
+	if n.row.ID, err = s.store.allocate(ctx, "connection-"+strconv.FormatInt(n.row.ContractID, 10)); err != nil {
+		return nil, err
+	}
+	n.row.CreatedAt = s.store.clock()
+	row := firstStep(n)
+	return &taskv1.PlanConnectionTaskResponse{Task: row.toProto(), Route: n.route.toProto(route, route.Version), ActorName: n.actor}, nil
+}
+
+// CreateConnectionTask writes a contract's connection task, or finds the
+// one written before, for connection runs started before tasks were
+// written by their own workflows.
+func (s *Server) CreateConnectionTask(ctx context.Context, req *taskv1.CreateConnectionTaskRequest) (*taskv1.CreateConnectionTaskResponse, error) {
+	n, route, err := s.connectionTask(ctx, req.GetContractId(), req.GetCreatedBy())
+	if err != nil {
+		return nil, err
+	}
+	cid := n.row.ContractID
+	n.row.ConnectionContractID = &cid
+	row, existed, err := s.store.create(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.linkContract(ctx, row); err != nil {
+		return nil, err
+	}
+	def := n.route
+	if existed {
+		if def, err = s.routes.definition(ctx, row.RouteID, row.RouteVersion); err != nil {
+			return nil, err
+		}
+		route.Version = row.RouteVersion
+	}
+	s.notices.kick()
+	return &taskv1.CreateConnectionTaskResponse{Task: row.toProto(), Route: def.toProto(route, route.Version)}, nil
+}
+
+// connectionTask is a contract's connection task as it is to be written,
+// on the current version of route No. 1, still without its id.
+func (s *Server) connectionTask(ctx context.Context, contractID, createdBy int64) (newTask, routeRow, error) {
+	contract, err := s.contract(ctx, contractID)
+	if err != nil {
+		return newTask{}, routeRow{}, err
 	}
 	route, def, err := s.routes.current(ctx, ConnectionRouteID)
 	if err != nil {
-		return nil, err
+		return newTask{}, routeRow{}, err
 	}
-	cid := contract.GetId()
-	id, err := s.store.allocate(ctx, "connection-"+strconv.FormatInt(cid, 10))
-	if err != nil {
-		return nil, err
-	}
-	row := firstStep(newTask{row: taskRow{
-		ID: id, Kind: int32(taskv1.TaskKind_TASK_KIND_CONNECTION), Title: connectionTitle(s.locale, contract.GetNumber()),
+	return newTask{row: taskRow{
+		Kind: int32(taskv1.TaskKind_TASK_KIND_CONNECTION), Title: connectionTitle(s.locale, contract.GetNumber()),
 		Description: contract.GetAddress(), RouteID: route.ID, RouteVersion: route.Version, RouteName: def.Name,
-		ContractID: cid, ContractNumber: contract.GetNumber(), CustomerID: contract.GetCustomerId(),
-		CustomerName: s.customerName(ctx, contract.GetCustomerId()), CreatedBy: req.GetCreatedBy(),
-		CreatedAt: s.store.clock(),
-	}, route: def})
-	return &taskv1.PlanConnectionTaskResponse{
-		Task: row.toProto(), Route: def.toProto(route, route.Version), ActorName: s.userName(ctx, req.GetCreatedBy()),
-	}, nil
+		ContractID: contract.GetId(), ContractNumber: contract.GetNumber(), CustomerID: contract.GetCustomerId(),
+		CustomerName: s.customerName(ctx, contract.GetCustomerId()), CreatedBy: createdBy,
+	}, route: def, actor: s.userName(ctx, createdBy)}, route, nil
 }
 
 // linkContract tells a new connection task's contract its task, before its

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -14,7 +15,9 @@ import (
 
 	"gorm.io/gorm"
 
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/locale"
 	"github.com/telecomcrm/crm/services/platform/micros"
@@ -511,4 +514,67 @@ func checkAction(p *taskv1.Process, field string, count int, groupExists func(in
 		}
 	}
 	return a
+}
+
+func (s *Server) ListRoutes(ctx context.Context, _ *taskv1.ListRoutesRequest) (*taskv1.ListRoutesResponse, error) {
+	routes, err := s.routes.list(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &taskv1.ListRoutesResponse{Routes: routes}, nil
+}
+
+func (s *Server) GetRoute(ctx context.Context, req *taskv1.GetRouteRequest) (*taskv1.GetRouteResponse, error) {
+	r, def, err := s.routes.current(ctx, req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return &taskv1.GetRouteResponse{Route: def.toProto(r, r.Version)}, nil
+}
+
+func (s *Server) CreateRoute(ctx context.Context, req *taskv1.CreateRouteRequest) (*taskv1.CreateRouteResponse, error) {
+	exists, err := s.groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.routes.save(ctx, 0, 0, req.GetRoute(), exists)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, "route.create", "route:"+strconv.FormatInt(r.GetId(), 10), "route_named", "name", r.GetName())
+	return &taskv1.CreateRouteResponse{Route: r}, nil
+}
+
+func (s *Server) UpdateRoute(ctx context.Context, req *taskv1.UpdateRouteRequest) (*taskv1.UpdateRouteResponse, error) {
+	if req.GetRoute() == nil {
+		return nil, fault.Field("route", "send the route to save")
+	}
+	id, err := fault.UpdatedID("route", req.GetId(), req.GetRoute().GetId())
+	if err != nil {
+		return nil, err
+	}
+	req.Route.Id = id
+	exists, err := s.groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.routes.save(ctx, id, req.GetExpectedVersion(), req.GetRoute(), exists)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, "route.update", "route:"+strconv.FormatInt(r.GetId(), 10), "route_version", "name", r.GetName(), "version", strconv.Itoa(int(r.GetVersion())))
+	return &taskv1.UpdateRouteResponse{Route: r}, nil
+}
+
+// groups answers which work groups exist, for route checks.
+func (s *Server) groups(ctx context.Context) (func(int64) bool, error) {
+	resp, err := s.identity.ListGroups(auth.AsService(ctx), &identityv1.ListGroupsRequest{})
+	if err != nil {
+		return nil, err
+	}
+	ids := map[int64]bool{}
+	for _, g := range resp.GetGroups() {
+		ids[g.GetId()] = true
+	}
+	return func(id int64) bool { return ids[id] }, nil
 }

@@ -260,10 +260,13 @@ func newFixtureWith(t *testing.T, wf Workflows) *fixture {
 	})
 	conn := servicetest.DialAs(t, neighbours, Name)
 	db := servicetest.OpenDB(t, servicetest.Common(t), Name, migrations)
-	srv := NewServer(db, servicetest.Key, Deps{
-		Flows: wf, Contracts: contractv1.NewContractServiceClient(conn), Customers: customerv1.NewCustomerServiceClient(conn),
-		Identity: identityv1.NewIdentityServiceClient(conn), Notifier: notifierv1.NewNotifierServiceClient(conn),
-	}, servicetest.Logger())
+	srv, err := NewServer(db, Config{}, Deps{
+		Key: servicetest.Key, Flows: wf, Contracts: contractv1.NewContractServiceClient(conn), Customers: customerv1.NewCustomerServiceClient(conn),
+		Identity: identityv1.NewIdentityServiceClient(conn), Notifier: notifierv1.NewNotifierServiceClient(conn), Log: servicetest.Logger(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go srv.Forward(ctx)

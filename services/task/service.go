@@ -36,16 +36,17 @@ type Config struct {
 	Attachments AttachmentConfig
 }
 
-// Deps are the services and the workflow client the task service uses.
+// Deps are what the task service uses and is not configured by: the
+// services and the workflow client it calls, its key and its logger.
 type Deps struct {
+	// Key signs the page tokens.
+	Key       []byte
 	Flows     Workflows
 	Contracts contractv1.ContractServiceClient
 	Customers customerv1.CustomerServiceClient
 	Identity  identityv1.IdentityServiceClient
 	Notifier  notifierv1.NotifierServiceClient
-	// Locale is the deployment's language (CRM_LOCALE), of the titles the
-	// service composes; unset is Russian.
-	Locale string
+	Log       *slog.Logger
 }
 
 // OpenDB opens and migrates the service's store.
@@ -53,17 +54,18 @@ func OpenDB(ctx context.Context, c config.Common, log *slog.Logger) (*gorm.DB, e
 	return database.Open(ctx, c, Name, log, migrations)
 }
 
-// NewServer builds the service; run Forward in the background to deliver
-// notices.
-func NewServer(db *gorm.DB, key []byte, d Deps, log *slog.Logger) *Server {
+// NewServer builds the service over an open, migrated database; run
+// Forward in the background to deliver notices. The titles it composes
+// are in cfg's Locale (unset: Russian).
+func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
 	clock := func() int64 { return time.Now().UTC().UnixMicro() }
 	routes := &routeStore{db: db, clock: clock}
 	st := &store{db: db, routes: routes, clock: clock}
 	return &Server{
-		store: st, routes: routes, pages: pagetoken.New(key), flows: d.Flows,
-		contracts: d.Contracts, customers: d.Customers, identity: d.Identity,
-		notices: newForwarder(st, d.Notifier, log), log: log, locale: locale.Normal(d.Locale),
-	}
+		store: st, routes: routes, pages: pagetoken.New(deps.Key), flows: deps.Flows,
+		contracts: deps.Contracts, customers: deps.Customers, identity: deps.Identity,
+		notices: newForwarder(st, deps.Notifier, deps.Log), log: deps.Log, locale: locale.Normal(cfg.Locale),
+	}, nil
 }
 
 // Forward hands queued notices to the notifier until ctx ends.
@@ -87,14 +89,18 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return err
 		}
 		svc.Defer(tc.Close)
-		srv := NewServer(svc.DB, svc.Key, Deps{
+		srv, err := NewServer(svc.DB, cfg, Deps{
+			Key:       svc.Key,
 			Flows:     &taskflow.Client{Temporal: tc, TaskQueue: cfg.Temporal.TaskQueue},
 			Contracts: contractv1.NewContractServiceClient(c["contract"]),
 			Customers: customerv1.NewCustomerServiceClient(c["customer"]),
 			Identity:  identityv1.NewIdentityServiceClient(c["identity"]),
 			Notifier:  notifierv1.NewNotifierServiceClient(c["notifier"]),
-			Locale:    cfg.Locale,
-		}, log)
+			Log:       log,
+		})
+		if err != nil {
+			return err
+		}
 		stuck := newStuckCollector(srv.store.countStuck, log)
 		if err := metrics.Default().Register(stuck); err != nil {
 			return err

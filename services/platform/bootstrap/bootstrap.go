@@ -7,6 +7,12 @@
 //
 // A service's Run reads as its story: Open, Dial each peer, build the
 // server from the typed dependencies, Register it, Go each loop, Serve.
+//
+// Every service is built by NewServer(db, cfg, deps) (*Server, error),
+// NewService in the notifier, whose gRPC server is one part of it, from
+// its open, migrated database, its Config as read from the environment,
+// and its Deps, what it uses without being configured by it: the signing
+// key, the peers' clients, the clock and the logger.
 package bootstrap
 
 import (
@@ -58,10 +64,18 @@ func Open(ctx context.Context, name string, c config.Common, log *slog.Logger, o
 	idem := ledger.New(db)
 	s := &Service{
 		Name: name, Log: log, Key: key, Keys: keys, Forward: auth.NewForwarder(keys, name), DB: db,
-		Server: grpcserver.New(log, auth.NewGuard(keys), idem.ServerOption()),
+		Server: GRPCServer(log, keys, idem.ServerOption()),
 	}
 	s.Go(func(ctx context.Context) error { idem.Sweep(ctx, log); return nil })
 	return s, nil
+}
+
+// GRPCServer is the gRPC server a service serves on: grpcserver's chain
+// behind the access guard, which verifies callers with keys, and the
+// service's own options (Open adds the idempotency ledger's). The test
+// stacks of servicetest serve on it too, so they run what production runs.
+func GRPCServer(log *slog.Logger, keys *auth.Keyring, opts ...grpc.ServerOption) *grpcserver.Server {
+	return grpcserver.New(log, auth.NewGuard(keys), opts...)
 }
 
 // Dial connects to a peer at addr; its calls carry this service's signed

@@ -1,4 +1,4 @@
-package bootstrap
+package bootstrap_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/telecomcrm/crm/services/platform/bootstrap"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
@@ -36,7 +37,7 @@ func TestAFailingSetupReleasesWhatWasOpened(t *testing.T) {
 	open, db := opener(t)
 	released := false
 	refused := errors.New("no peer")
-	err := Run(t.Context(), "bootstraptest", servicetest.Common(t), servicetest.Logger(), open, "127.0.0.1:0", func(s *Service) error {
+	err := bootstrap.Run(t.Context(), "bootstraptest", servicetest.Common(t), servicetest.Logger(), open, "127.0.0.1:0", func(s *bootstrap.Service) error {
 		s.Defer(func() { released = true })
 		return refused
 	})
@@ -65,7 +66,7 @@ func TestStopCancelsEveryLoopAndWaitsForItBeforeReleasing(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- Run(ctx, "bootstraptest", servicetest.Common(t), servicetest.Logger(), open, "127.0.0.1:0", func(s *Service) error {
+		done <- bootstrap.Run(ctx, "bootstraptest", servicetest.Common(t), servicetest.Logger(), open, "127.0.0.1:0", func(s *bootstrap.Service) error {
 			s.Go(loop("first"))
 			s.Go(loop("second"))
 			s.Defer(func() { note("released") })
@@ -90,7 +91,7 @@ func TestAFailingLoopStopsTheService(t *testing.T) {
 	open, _ := opener(t)
 	broken := errors.New("queue unreadable")
 	otherEnded := false
-	err := Run(t.Context(), "bootstraptest", servicetest.Common(t), servicetest.Logger(), open, "127.0.0.1:0", func(s *Service) error {
+	err := bootstrap.Run(t.Context(), "bootstraptest", servicetest.Common(t), servicetest.Logger(), open, "127.0.0.1:0", func(s *bootstrap.Service) error {
 		s.Go(func(ctx context.Context) error { <-ctx.Done(); otherEnded = true; return nil })
 		s.Go(func(context.Context) error { return broken })
 		return nil

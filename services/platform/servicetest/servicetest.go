@@ -19,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/bootstrap"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
@@ -81,13 +82,26 @@ func OpenDB(t testing.TB, c config.Common, service string, migrations []*databas
 	return db
 }
 
-// Serve runs a gRPC server with the production bootstrap (and the extra
-// options a service adds in its Run) on a loopback port until the test
-// ends, and returns its address.
+// Server is the gRPC server a service serves on in production
+// (bootstrap.GRPCServer), verifying callers with Key and logging to log,
+// with the extra options a service adds in its Run.
+func Server(log *slog.Logger, opts ...grpc.ServerOption) *grpcserver.Server {
+	return bootstrap.GRPCServer(log, keys, opts...)
+}
+
+// Serve runs a Server (logging to Logger) with the handlers register adds
+// on a loopback port until the test ends, and returns its address.
 func Serve(t testing.TB, register func(s *grpcserver.Server), opts ...grpc.ServerOption) string {
 	t.Helper()
-	srv := grpcserver.New(Logger(), auth.NewGuard(auth.NewKeyring(Key)), opts...)
+	srv := Server(Logger(), opts...)
 	register(srv)
+	return Start(t, srv)
+}
+
+// Start serves srv on a loopback port until the test ends, and returns
+// its address.
+func Start(t testing.TB, srv *grpcserver.Server) string {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package ledger
+package ledger_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/idempotency"
+	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
 )
 
@@ -25,11 +26,11 @@ type clock struct{ t time.Time }
 
 func (c *clock) now() time.Time { return c.t }
 
-func setup(t *testing.T) (*Ledger, *clock, grpc.UnaryServerInterceptor) {
+func setup(t *testing.T) (*ledger.Ledger, *clock, grpc.UnaryServerInterceptor) {
 	t.Helper()
-	db := servicetest.OpenDB(t, servicetest.Common(t), "ledgertest", []*database.Migration{Migration("0001_idempotency_keys")})
+	db := servicetest.OpenDB(t, servicetest.Common(t), "ledgertest", []*database.Migration{ledger.Migration("0001_idempotency_keys")})
 	c := &clock{t: time.Unix(1_700_000_000, 0)}
-	l := &Ledger{db: db, now: c.now}
+	l := ledger.NewAt(db, c.now)
 	return l, c, idempotency.UnaryServerInterceptor(l, c.now)
 }
 
@@ -87,7 +88,7 @@ func TestAClaimWhoseRequestDiedIsTakenOverAfterTheLease(t *testing.T) {
 
 // hashOf learns the hash the interceptor gives req, by letting it claim
 // and reading the record back.
-func hashOf(t *testing.T, l *Ledger, c *clock, req *healthpb.HealthCheckRequest) string {
+func hashOf(t *testing.T, l *ledger.Ledger, c *clock, req *healthpb.HealthCheckRequest) string {
 	t.Helper()
 	_, _ = idempotency.UnaryServerInterceptor(l, c.now)(call("probe"), req, info, func(context.Context, any) (any, error) {
 		return &healthpb.HealthCheckResponse{}, nil
@@ -106,11 +107,11 @@ func TestKeysAreForgottenAfterTheirTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.t = c.t.Add(idempotency.TTL - time.Minute)
-	if n, err := l.purge(context.Background()); err != nil || n != 0 {
+	if n, err := l.Purge(context.Background()); err != nil || n != 0 {
 		t.Fatalf("purged %d (%v) before their time", n, err)
 	}
 	c.t = c.t.Add(2 * time.Minute)
-	if n, err := l.purge(context.Background()); err != nil || n != 1 {
+	if n, err := l.Purge(context.Background()); err != nil || n != 1 {
 		t.Fatalf("purged %d (%v), want 1", n, err)
 	}
 	resp, err := intercept(call("k"), &healthpb.HealthCheckRequest{}, info, counting(&runs, nil))
