@@ -71,6 +71,24 @@ describe('the session store', () => {
     expect(auth.ended).toBe('expired')
   })
 
+  it('keeps a failed read of who is signed in in error, and clears it when read again', async () => {
+    localStorage.setItem('crm.session', JSON.stringify({ accessToken: 'tok', expiresAt: inAnHour() }))
+    let down = true
+    mockApi({ 'GET /api/v1/auth/me': () => (down ? rpcError(503, 14, 'identity is down') : ADMIN_ME) })
+    const auth = useAuthStore()
+    await expect(auth.ensureMe()).rejects.toMatchObject({ status: 503 })
+    expect(auth.error?.message).toBe('identity is down')
+    expect(auth.loading).toBe(false)
+    expect(auth.loaded).toBe(false)
+    down = false
+    const again = auth.ensureMe()
+    expect(auth.loading).toBe(true)
+    expect(auth.error).toBeNull()
+    await again
+    expect(auth.loaded).toBe(true)
+    expect(auth.me?.user?.login).toBe('admin')
+  })
+
   it('ends the session when its time is up', async () => {
     vi.useFakeTimers()
     localStorage.setItem('crm.session', JSON.stringify({ accessToken: 'tok', expiresAt: new Date(Date.now() + 60_000).toISOString() }))

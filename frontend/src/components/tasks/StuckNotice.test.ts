@@ -3,7 +3,7 @@ import type { Task } from '@/api/client'
 import { ADMIN_ME, mockApi, rpcError, settle } from '@/test/mockApi'
 import { makeTestPinia, mountWith } from '@/test/mount'
 import { memberMe, signedIn } from '@/test/session'
-import { useTasksStore } from '@/stores/tasks'
+import * as tasksApi from '@/api/tasks'
 import { describeTaskError, shouldReload } from './taskErrors'
 import StuckBadge from './StuckBadge.vue'
 import StuckNotice from './StuckNotice.vue'
@@ -50,9 +50,7 @@ describe('a stuck task', () => {
     const msg = 'task T-000012 is stuck: its last step could not be written; an engineer has been told'
     mockApi({ 'POST /api/v1/tasks/{id}:advance': () => rpcError(503, 14, msg, { reason: 'TASK_STUCK' }) })
     makeTestPinia()
-    const e = await useTasksStore()
-      .advance(STUCK)
-      .catch((err: unknown) => err)
+    const e = await tasksApi.advance(STUCK).catch((err: unknown) => err)
     expect(shouldReload(e)).toBe(true)
     expect(describeTaskError(e, (k) => k)).toEqual({ summary: 'tasks.errors.stuck', detail: msg })
   })
