@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Task } from '@/api/client'
-import { ADMIN_ME, mockApi, rpcError, settle } from '@/test/mockApi'
+import { ADMIN_ME, mockApi, rpcError } from '@/test/mockApi'
 import { makeTestPinia, mountWith } from '@/test/mount'
 import { memberMe, signedIn } from '@/test/session'
 import * as tasksApi from '@/api/tasks'
@@ -32,9 +32,8 @@ describe('a stuck task', () => {
     const { wrapper } = mountWith(StuckNotice, { props: { task: STUCK }, pinia: await signedIn() })
     expect(wrapper.get('[data-testid=stuck-reason]').text()).toBe('Unavailable: connection refused')
     await wrapper.get('[data-testid=stuck-retry]').trigger('click')
-    await settle()
+    await vi.waitFor(() => expect(wrapper.emitted('changed')?.[0]?.[0]).toMatchObject({ stuck: false }))
     expect(api.calls.some((c) => c.path === '/api/v1/tasks/12:retry')).toBe(true)
-    expect(wrapper.emitted('changed')?.[0]?.[0]).toMatchObject({ stuck: false })
     wrapper.unmount()
   })
 
