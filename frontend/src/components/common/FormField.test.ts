@@ -42,4 +42,26 @@ describe('FormField', () => {
     expect(w.get('#group-name-error').text()).toBe('Fill this in.')
     w.unmount()
   })
+
+  it('names a group of buttons by its label text, as a group has no one element for <label for>', () => {
+    const w = mountWith(FormField, {
+      props: { id: 'customer-kind', label: 'Kind', group: true } as never,
+      slots: { default: (s: { labelId: string }) => h('div', { role: 'radiogroup', 'aria-labelledby': s.labelId, 'data-testid': 'control' }) },
+    }).wrapper
+    expect(w.find('label').exists()).toBe(false)
+    expect(w.get('[data-testid=control]').attributes('aria-labelledby')).toBe('customer-kind-label')
+    expect(w.get('#customer-kind-label').text()).toBe('Kind')
+    w.unmount()
+  })
+
+  it('keeps a hidden label for the control, and an inline one beside it', () => {
+    const hidden = field({ hideLabel: true })
+    expect(hidden.get('label').classes()).toContain('sr-only')
+    expect(hidden.get('label').attributes('for')).toBe('group-name')
+    hidden.unmount()
+    const inline = field({ inline: true })
+    expect(inline.get('[data-testid=form-field]').classes()).toContain('field--inline')
+    expect(inline.get('label').attributes('for')).toBe('group-name')
+    inline.unmount()
+  })
 })
