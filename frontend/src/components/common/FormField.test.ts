@@ -64,4 +64,23 @@ describe('FormField', () => {
     expect(inline.get('label').attributes('for')).toBe('group-name')
     inline.unmount()
   })
+
+  it('bundles the wiring for an input, leaving a maxlength written on it alone when nothing is counted', () => {
+    const attrs = (props: Record<string, unknown>) => {
+      const w = mountWith(FormField, {
+        props: { id: 'task-comment', label: 'Comment', ...props } as never,
+        slots: { default: (s: { input: object }) => h('textarea', { maxlength: 9, ...s.input, 'data-testid': 'control' }) },
+      }).wrapper
+      const got = w.get('[data-testid=control]').attributes()
+      w.unmount()
+      return got
+    }
+    expect(attrs({ problem: { key: 'validation.required' }, max: 4000, value: '' })).toMatchObject({
+      id: 'task-comment',
+      'aria-invalid': 'true',
+      'aria-describedby': 'task-comment-error task-comment-count',
+      maxlength: '4000',
+    })
+    expect(attrs({})).toMatchObject({ id: 'task-comment', 'aria-invalid': 'false', maxlength: '9' })
+  })
 })
