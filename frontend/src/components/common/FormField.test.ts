@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { h } from 'vue'
+import { defineComponent, h, nextTick, ref } from 'vue'
 import { mountWith } from '@/test/mount'
 import FormField from './FormField.vue'
 
@@ -82,5 +82,27 @@ describe('FormField', () => {
       maxlength: '4000',
     })
     expect(attrs({})).toMatchObject({ id: 'task-comment', 'aria-invalid': 'false', maxlength: '9' })
+  })
+
+  it('names a hint given through its slot, once the slot is there', async () => {
+    const shown = ref(false)
+    const Host = defineComponent({
+      setup: () => () =>
+        h(
+          FormField,
+          { id: 'task-search', label: 'Search' },
+          {
+            default: (s: { describedBy?: string }) => h('input', { id: 'task-search', 'aria-describedby': s.describedBy, 'data-testid': 'control' }),
+            ...(shown.value ? { hint: () => 'Type three characters' } : {}),
+          },
+        ),
+    })
+    const w = mountWith(Host).wrapper
+    expect(w.get('[data-testid=control]').attributes('aria-describedby')).toBeUndefined()
+    shown.value = true
+    await nextTick()
+    expect(w.get('[data-testid=control]').attributes('aria-describedby')).toBe('task-search-hint')
+    expect(w.get('#task-search-hint').text()).toBe('Type three characters')
+    w.unmount()
   })
 })
