@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { mockApi, rpcError } from '@/test/mockApi'
 import * as contractsApi from '@/api/contracts'
+import { mockApi, rpcError } from '@/test/mockApi'
 
 describe('the contracts calls', () => {
   it('lists a customer’s contracts page by page', async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import type { Task } from '@/api/client'
 import { ApiError } from '@/api/errors'
-import { mockApi, rpcError } from '@/test/mockApi'
 import * as tasksApi from '@/api/tasks'
+import { mockApi, rpcError } from '@/test/mockApi'
 
 const TASK: Task = { id: '9', number: 'T-000009', state: 'TASK_STATE_OPEN', currentProcess: { id: '12', name: 'Feasibility', groupId: '2', position: 2 } }
 
