@@ -1,6 +1,7 @@
+import { flushPromises } from '@vue/test-utils'
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
-import { ADMIN_ME, mockApi, rpcError, settle, VIEWER_ME } from '@/test/mockApi'
+import { ADMIN_ME, mockApi, rpcError, VIEWER_ME } from '@/test/mockApi'
 import { useAuthStore } from './auth'
 
 const inAnHour = () => new Date(Date.now() + 3600_000).toISOString()
@@ -71,6 +72,24 @@ describe('the session store', () => {
     expect(auth.ended).toBe('expired')
   })
 
+  it('keeps a failed read of who is signed in in error, and clears it when read again', async () => {
+    localStorage.setItem('crm.session', JSON.stringify({ accessToken: 'tok', expiresAt: inAnHour() }))
+    let down = true
+    mockApi({ 'GET /api/v1/auth/me': () => (down ? rpcError(503, 14, 'identity is down') : ADMIN_ME) })
+    const auth = useAuthStore()
+    await expect(auth.ensureMe()).rejects.toMatchObject({ status: 503 })
+    expect(auth.error?.message).toBe('identity is down')
+    expect(auth.loading).toBe(false)
+    expect(auth.loaded).toBe(false)
+    down = false
+    const again = auth.ensureMe()
+    expect(auth.loading).toBe(true)
+    expect(auth.error).toBeNull()
+    await again
+    expect(auth.loaded).toBe(true)
+    expect(auth.me?.user?.login).toBe('admin')
+  })
+
   it('ends the session when its time is up', async () => {
     vi.useFakeTimers()
     localStorage.setItem('crm.session', JSON.stringify({ accessToken: 'tok', expiresAt: new Date(Date.now() + 60_000).toISOString() }))
@@ -86,7 +105,8 @@ describe('the session store', () => {
     const { calls } = mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME })
     const auth = useAuthStore()
     await Promise.all([auth.ensureMe(), auth.ensureMe(), auth.ensureMe()])
-    await settle()
+    // a late caller would show as a second request
+    await flushPromises()
     expect(calls).toHaveLength(1)
     expect(auth.me?.user?.login).toBe('admin')
   })

@@ -48,7 +48,10 @@ export const useAuthStore = defineStore('auth', () => {
   const token = ref<string | null>(stored?.accessToken ?? null)
   const expiresAt = ref<string>(stored?.expiresAt ?? '')
   const me = shallowRef<Me | null>(null)
-  const meError = shallowRef<ApiError | null>(null)
+  // The stores' convention, around reading who is signed in (/auth/me).
+  const loading = ref(false)
+  const loaded = computed(() => me.value !== null)
+  const error = shallowRef<ApiError | null>(null)
   const ended = ref<EndReason>(null)
   let expiryTimer: ReturnType<typeof setTimeout> | undefined
   let mePromise: Promise<void> | null = null
@@ -84,7 +87,7 @@ export const useAuthStore = defineStore('auth', () => {
     token.value = null
     expiresAt.value = ''
     me.value = null
-    meError.value = null
+    error.value = null
     mePromise = null
     if (expiryTimer !== undefined) clearTimeout(expiryTimer)
     expiryTimer = undefined
@@ -103,13 +106,17 @@ export const useAuthStore = defineStore('auth', () => {
     await loadMe()
   }
 
+  /** Reads who is signed in; a failure is kept in `error` and thrown to the caller too. */
   async function loadMe(): Promise<void> {
+    loading.value = true
+    error.value = null
     try {
       me.value = await ok(api.GET('/api/v1/auth/me'))
-      meError.value = null
     } catch (e) {
-      meError.value = asApiError(e)
-      throw meError.value
+      error.value = asApiError(e)
+      throw error.value
+    } finally {
+      loading.value = false
     }
   }
 
@@ -185,7 +192,9 @@ export const useAuthStore = defineStore('auth', () => {
     token,
     expiresAt,
     me,
-    meError,
+    loading,
+    loaded,
+    error,
     ended,
     isAuthenticated,
     user,

@@ -34,4 +34,19 @@ describe('the console configuration', () => {
     expect(store.loaded).toBe(true)
     expect(store.workflowUrl('task-12')).toBe('')
   })
+
+  it('keeps the failure in error when the configuration cannot be fetched', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => {
+        throw new TypeError('Failed to fetch')
+      }),
+    )
+    const store = useConsoleConfigStore()
+    await store.load()
+    expect(store.loading).toBe(false)
+    expect(store.loaded).toBe(true)
+    expect(store.error?.message).toBe('Failed to fetch')
+    expect(store.workflowUrl('task-12')).toBe('')
+  })
 })

@@ -3,7 +3,8 @@
 // cannot be read the links are simply not shown.
 
 import { defineStore } from 'pinia'
-import { ref } from 'vue'
+import { ref, shallowRef } from 'vue'
+import { asApiError, type ApiError } from '@/api/errors'
 
 export interface ConsoleConfig {
   temporalUiUrl: string
@@ -21,10 +22,14 @@ function parse(v: unknown): ConsoleConfig {
 export const useConsoleConfigStore = defineStore('consoleConfig', () => {
   const temporalUiUrl = ref('')
   const temporalNamespace = ref('default')
+  const loading = ref(false)
   const loaded = ref(false)
+  const error = shallowRef<ApiError | null>(null)
   let inflight: Promise<void> | null = null
 
   async function fetchConfig(): Promise<void> {
+    loading.value = true
+    error.value = null
     try {
       const res = await globalThis.fetch(`${globalThis.location?.origin ?? ''}/console-config.json`, { headers: { Accept: 'application/json' } })
       // A gateway without it answers the console's index page: not JSON.
@@ -32,10 +37,12 @@ export const useConsoleConfigStore = defineStore('consoleConfig', () => {
       const cfg = parse(await res.json())
       temporalUiUrl.value = cfg.temporalUiUrl
       temporalNamespace.value = cfg.temporalNamespace
-    } catch {
-      // no link then
+    } catch (e) {
+      // no link then; loaded stays true so it is not asked again
+      error.value = asApiError(e)
     } finally {
       loaded.value = true
+      loading.value = false
     }
   }
 
@@ -51,5 +58,5 @@ export const useConsoleConfigStore = defineStore('consoleConfig', () => {
     return `${temporalUiUrl.value}/namespaces/${encodeURIComponent(temporalNamespace.value)}/workflows/${encodeURIComponent(workflowId)}`
   }
 
-  return { temporalUiUrl, temporalNamespace, loaded, load, workflowUrl }
+  return { temporalUiUrl, temporalNamespace, loading, loaded, error, load, workflowUrl }
 })

@@ -101,8 +101,3 @@ export const VIEWER_ME = {
   telegramLinked: false,
   profile: { displayName: 'Victor Viewer', language: 'en', notifySelf: false },
 }
-
-/** Waits until the mocked calls and Vue's updates have settled. */
-export async function settle(rounds = 5): Promise<void> {
-  for (let i = 0; i < rounds; i++) await new Promise((r) => setTimeout(r, 0))
-}

@@ -1,10 +1,11 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ADMIN_ME, mockApi, settle, VIEWER_ME } from '@/test/mockApi'
+import { ADMIN_ME, mockApi, VIEWER_ME } from '@/test/mockApi'
 import { makeTestRouter, mountWith } from '@/test/mount'
 import { signedIn } from '@/test/session'
+import { useNotificationsStore } from '@/stores/notifications'
 import HomeView from './HomeView.vue'
 
-async function home(me: object, botEnabled: boolean) {
+async function home(me: typeof ADMIN_ME, botEnabled: boolean) {
   const api = mockApi({
     'GET /api/v1/auth/me': () => me,
     'GET /api/v1/tasks:stats': () => ({ myTasks: '0', openTasks: '3', breachedTasks: '1', processes: [] }),
@@ -16,7 +17,11 @@ async function home(me: object, botEnabled: boolean) {
   await router.push('/')
   await router.isReady()
   const { wrapper } = mountWith(HomeView, { pinia, router })
-  await settle()
+  // The counters are on screen, and a supervisor's delivery figures are read.
+  await vi.waitFor(() => {
+    expect(wrapper.find('[data-testid=home-counters] .counter__value').exists()).toBe(true)
+    if (me.permissions.includes('tasks.manage')) expect(useNotificationsStore(pinia).loaded).toBe(true)
+  })
   return { wrapper, router, api }
 }
 

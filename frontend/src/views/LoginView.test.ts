@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ADMIN_ME, mockApi, rpcError, settle } from '@/test/mockApi'
+import { ADMIN_ME, mockApi, rpcError } from '@/test/mockApi'
 import { defineComponent } from 'vue'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import { makeTestRouter, mountWith } from '@/test/mount'
@@ -25,9 +25,8 @@ describe('the login screen', () => {
     await wrapper.get('[data-testid=login-name]').setValue(' admin ')
     await wrapper.get('#password').setValue('secret')
     await wrapper.get('form').trigger('submit')
-    await settle(10)
-    expect(calls[0]?.body).toEqual({ login: 'admin', password: 'secret' })
     await vi.waitFor(() => expect(router.currentRoute.value.fullPath).toBe('/customers/5'))
+    expect(calls[0]?.body).toEqual({ login: 'admin', password: 'secret' })
     wrapper.unmount()
   })
 
@@ -39,8 +38,7 @@ describe('the login screen', () => {
     await wrapper.get('[data-testid=login-name]').setValue('admin')
     await wrapper.get('#password').setValue('nope')
     await wrapper.get('form').trigger('submit')
-    await settle()
-    expect(wrapper.get('[data-testid=login-error]').text()).toBe('Wrong login or password.')
+    await vi.waitFor(() => expect(wrapper.get('[data-testid=login-error]').text()).toBe('Wrong login or password.'))
     expect((wrapper.get('#password').element as HTMLInputElement).value).toBe('')
     expect(router.currentRoute.value.name).toBe('login')
     wrapper.unmount()
@@ -64,10 +62,9 @@ describe('the login screen', () => {
     await router.push('/login')
     const { wrapper } = mountWith(LoginView, { router })
     await wrapper.get('form').trigger('submit')
-    await settle()
+    await vi.waitFor(() => expect(document.activeElement?.id).toBe('login'))
     expect(calls).toHaveLength(0)
     expect(wrapper.text()).toContain('Fill this in.')
-    expect(document.activeElement?.id).toBe('login')
     wrapper.unmount()
   })
 })

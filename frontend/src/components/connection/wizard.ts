@@ -10,7 +10,7 @@ import { asApiError } from '@/api/errors'
 import { LIMITS } from '@/api/limits.gen'
 import { fieldProblems, type FieldProblems } from '@/api/problems'
 import { toCreateRequest, type CustomerDraft } from '@/components/customers/customerDraft'
-import type { ConnectionRequest } from '@/stores/contracts'
+import type { ConnectionRequest } from '@/api/contracts'
 import { toMinor } from '@/utils/money'
 
 export const STEPS = ['customer', 'requirements', 'tariff', 'address', 'confirm'] as const

@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
 import { ApiError } from '@/api/errors'
-import { settle } from '@/test/mockApi'
 import { mountWith } from '@/test/mount'
 import CustomerForm from './CustomerForm.vue'
 import { emptyDraft, type CustomerDraft } from './customerDraft'
@@ -14,7 +13,7 @@ describe('CustomerForm', () => {
     const save = vi.fn(async (_d: CustomerDraft) => {})
     const wrapper = mountForm(save)
     await wrapper.get('form').trigger('submit')
-    await settle()
+    await vi.waitFor(() => expect(document.activeElement?.id).toBe('customer-name'))
     expect(save).not.toHaveBeenCalled()
     const errors = wrapper.findAll('[data-testid=field-error]').map((e) => e.text())
     expect(errors).toEqual(['Fill this in.', 'Enter the number, or remove this row.'])
@@ -28,8 +27,7 @@ describe('CustomerForm', () => {
     await wrapper.get('[data-testid=customer-name]').setValue('Ivan Petrov')
     await wrapper.get('[data-testid=phone-number]').setValue('8 912 345-67-89')
     await wrapper.get('form').trigger('submit')
-    await settle()
-    expect(save).toHaveBeenCalledOnce()
+    await vi.waitFor(() => expect(save).toHaveBeenCalledOnce())
     expect(save.mock.calls[0]![0]).toMatchObject({ name: 'Ivan Petrov', phones: [{ number: '8 912 345-67-89' }] })
     wrapper.unmount()
   })
@@ -49,7 +47,7 @@ describe('CustomerForm', () => {
     d.phones.push({ key: 999, number: '+79001112233', label: '' })
     const wrapper = mountForm(save, d)
     await wrapper.get('form').trigger('submit')
-    await settle()
+    await vi.waitFor(() => expect(document.activeElement).toBe(wrapper.findAll('[data-testid=phone-row]')[1]!.get('[data-testid=phone-number]').element))
     const rows = wrapper.findAll('[data-testid=phone-row]')
     expect(rows[0]!.find('[data-testid=field-error]').exists()).toBe(false)
     const error = rows[1]!.get('[data-testid=field-error]')
@@ -65,8 +63,7 @@ describe('CustomerForm', () => {
     })
     const wrapper = mountForm(save, emptyDraft({ name: 'Ivan', phone: '+79123456789' }))
     await wrapper.get('form').trigger('submit')
-    await settle()
-    expect(wrapper.find('[data-testid=field-error]').exists()).toBe(true)
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=field-error]').exists()).toBe(true))
     await wrapper.get('[data-testid=phone-number]').setValue('+79123456780')
     expect(wrapper.find('[data-testid=field-error]').exists()).toBe(false)
     wrapper.unmount()
@@ -78,8 +75,7 @@ describe('CustomerForm', () => {
     })
     const wrapper = mountForm(save, emptyDraft({ name: 'Ivan', phone: '+79123456789' }))
     await wrapper.get('form').trigger('submit')
-    await settle()
-    expect(wrapper.get('[data-testid=form-error]').text()).toContain('The server cannot be reached')
+    await vi.waitFor(() => expect(wrapper.get('[data-testid=form-error]').text()).toContain('The server cannot be reached'))
     wrapper.unmount()
   })
 })

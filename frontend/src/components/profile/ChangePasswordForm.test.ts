@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ADMIN_ME, mockApi, rpcError, settle } from '@/test/mockApi'
+import { ADMIN_ME, mockApi, rpcError } from '@/test/mockApi'
 import { defineComponent } from 'vue'
 import { createMemoryHistory, createRouter } from 'vue-router'
 import { mountWith } from '@/test/mount'
@@ -11,7 +11,6 @@ async function fill(wrapper: ReturnType<typeof mountWith>['wrapper'], current: s
   await wrapper.get('#new-password').setValue(next)
   await wrapper.get('#repeat-password').setValue(repeat)
   await wrapper.get('form').trigger('submit')
-  await settle(10)
 }
 
 describe('the password form', () => {
@@ -46,11 +45,10 @@ describe('the password form', () => {
     const auth = useAuthStore(pinia)
     auth.token = 'tok'
     await auth.loadMe()
-    await settle()
-    expect(wrapper.find('[data-testid=password-must-change]').exists()).toBe(true)
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=password-must-change]').exists()).toBe(true))
     await fill(wrapper, 'set-for-me-0001', 'only-i-know-this')
+    await vi.waitFor(() => expect(auth.mustChangePassword).toBe(false))
     expect(calls.find((c) => c.path === '/api/v1/auth/password')?.body).toEqual({ currentPassword: 'set-for-me-0001', newPassword: 'only-i-know-this' })
-    expect(auth.mustChangePassword).toBe(false)
     await vi.waitFor(() => expect(router.currentRoute.value.name).toBe('home'))
     wrapper.unmount()
   })
@@ -61,7 +59,7 @@ describe('the password form', () => {
     })
     const { wrapper } = mountWith(ChangePasswordForm)
     await fill(wrapper, 'not-it', 'only-i-know-this')
-    expect(wrapper.get('[data-testid=field-error]').text()).toBe('the current password is wrong')
+    await vi.waitFor(() => expect(wrapper.get('[data-testid=field-error]').text()).toBe('the current password is wrong'))
     wrapper.unmount()
   })
 
@@ -69,9 +67,9 @@ describe('the password form', () => {
     const { calls } = mockApi({})
     const { wrapper } = mountWith(ChangePasswordForm)
     await fill(wrapper, 'current-one-0001', 'short')
-    expect(wrapper.text()).toContain('At least 12 characters.')
+    await vi.waitFor(() => expect(wrapper.text()).toContain('At least 12 characters.'))
     await fill(wrapper, 'current-one-0001', 'only-i-know-this', 'only-i-know-that')
-    expect(wrapper.text()).toContain('The two new passwords differ.')
+    await vi.waitFor(() => expect(wrapper.text()).toContain('The two new passwords differ.'))
     expect(calls).toHaveLength(0)
     wrapper.unmount()
   })

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest'
+import { flushPromises } from '@vue/test-utils'
+import { describe, expect, it, vi } from 'vitest'
 import type { Route } from '@/api/client'
-import { ADMIN_ME, mockApi, rpcError, settle, VIEWER_ME } from '@/test/mockApi'
+import { ADMIN_ME, mockApi, rpcError, VIEWER_ME } from '@/test/mockApi'
 import { mountWith } from '@/test/mount'
 import { signedIn } from '@/test/session'
 import RouteEditor from './RouteEditor.vue'
@@ -48,7 +49,7 @@ describe('the route editor', () => {
     const w = await editor()
     await w.findAll('[data-testid=process-down]')[0]!.trigger('click')
     await w.get('[data-testid=route-editor]').trigger('submit')
-    await settle()
+    await vi.waitFor(() => expect(w.emitted('saved')?.[0]?.[0]).toMatchObject({ version: 5 }))
     const patch = calls.find((c) => c.method === 'PATCH')
     expect(patch?.query.get('expectedVersion')).toBe('4')
     const body = patch?.body as Route
@@ -57,7 +58,6 @@ describe('the route editor', () => {
       ['6', 'Diagnostics', '14400'],
     ])
     expect(body.closeRules).toEqual([{ kind: 'CLOSE_RULE_KIND_IDLE', processId: '7', idleSeconds: '259200', outcome: 'TASK_STATE_CLOSED' }])
-    expect(w.emitted('saved')?.[0]?.[0]).toMatchObject({ version: 5 })
     w.unmount()
   })
 
@@ -77,7 +77,7 @@ describe('the route editor', () => {
     await w.findAll('[data-testid=rule-resolution]')[0]!.setValue('no_answer')
     vm.draft.rules[1]!.processKey = vm.draft.processes[2]!.key
     await w.get('[data-testid=route-editor]').trigger('submit')
-    await settle()
+    await vi.waitFor(() => expect(w.emitted('saved')).toHaveLength(1))
     const body = calls.find((c) => c.method === 'PATCH')?.body as Route
     expect(body.processes?.[2]).toMatchObject({ id: '0', name: 'Callback', groupId: '5', slaSeconds: '0' })
     expect(body.closeRules?.[1]).toMatchObject({ kind: 'CLOSE_RULE_KIND_RESOLUTION', processId: '-3', resolution: 'no_answer' })
@@ -90,9 +90,8 @@ describe('the route editor', () => {
     await w.findAll('[data-testid=process-name]')[1]!.setValue(' ')
     await w.get('[data-testid=process-add]').trigger('click')
     await w.get('[data-testid=route-editor]').trigger('submit')
-    await settle()
+    await vi.waitFor(() => expect(w.get('[data-testid=route-error]').text()).toContain('Some fields need attention'))
     expect(calls.some((c) => c.method === 'PATCH')).toBe(false)
-    expect(w.get('[data-testid=route-error]').text()).toContain('Some fields need attention')
     expect(w.findAll('[data-testid=field-error]').map((e) => e.text())).toEqual(['Fill this in.', 'Fill this in.', 'Choose the group that works this process.'])
     w.unmount()
   })
@@ -105,8 +104,7 @@ describe('the route editor', () => {
     const w = await editor()
     await w.get('[data-testid=route-name]').setValue('Repair and replace')
     await w.get('[data-testid=route-editor]').trigger('submit')
-    await settle()
-    expect(w.get('[data-testid=route-stale]').text()).toContain('saved a newer version')
+    await vi.waitFor(() => expect(w.get('[data-testid=route-stale]').text()).toContain('saved a newer version'))
     await w.get('[data-testid=route-reload]').trigger('click')
     expect(w.emitted('reload')).toHaveLength(1)
     w.unmount()
@@ -119,8 +117,7 @@ describe('the route editor', () => {
     })
     const w = await editor()
     await w.get('[data-testid=route-editor]').trigger('submit')
-    await settle()
-    expect(w.findAll('[data-testid=route-process]')[1]!.text()).toContain('group 9 does not exist')
+    await vi.waitFor(() => expect(w.findAll('[data-testid=route-process]')[1]!.text()).toContain('group 9 does not exist'))
     w.unmount()
   })
 
@@ -149,11 +146,11 @@ describe('the route editor', () => {
     auto.action.operation = 'CONTRACT_OPERATION_CHANGE_TARIFF'
     auto.action.onFailure = 'FAILURE_RULE_GO_TO_PROCESS'
     auto.action.failureKey = added.key
-    await settle()
+    await flushPromises()
     expect(w.findAll('[data-testid=action-kind]')).toHaveLength(1)
     expect(w.findAll('[data-testid=action-failure-process]')).toHaveLength(1)
     await w.get('[data-testid=route-editor]').trigger('submit')
-    await settle()
+    await vi.waitFor(() => expect(w.emitted('saved')).toHaveLength(1))
     const body = calls.find((c) => c.method === 'PATCH')?.body as Route
     expect(body.processes?.map((p) => p.kind)).toEqual(['PROCESS_KIND_MANUAL', 'PROCESS_KIND_AUTOMATIC', 'PROCESS_KIND_MANUAL'])
     expect(body.processes?.[1]?.action).toEqual({
@@ -176,13 +173,14 @@ describe('the route editor', () => {
     p.action.url = 'ftp://example.org'
     vm.draft.processes[1]!.automatic = true
     vm.draft.processes[1]!.action.kind = 'ACTION_KIND_WAIT'
-    await settle()
+    await flushPromises()
     await w.get('[data-testid=route-editor]').trigger('submit')
-    await settle()
-    expect(Object.keys((w.vm as unknown as { errors: Record<string, unknown> }).errors)).toEqual([
-      'processes[0].action.webhookUrl',
-      'processes[1].action.waitSeconds',
-    ])
+    await vi.waitFor(() =>
+      expect(Object.keys((w.vm as unknown as { errors: Record<string, unknown> }).errors)).toEqual([
+        'processes[0].action.webhookUrl',
+        'processes[1].action.waitSeconds',
+      ]),
+    )
     expect(calls.some((c) => c.method === 'PATCH')).toBe(false)
     w.unmount()
   })

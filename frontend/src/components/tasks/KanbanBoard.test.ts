@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest'
+import { flushPromises } from '@vue/test-utils'
+import { describe, expect, it, vi } from 'vitest'
 import type { Route, Task } from '@/api/client'
-import { ADMIN_ME, mockApi, settle, VIEWER_ME } from '@/test/mockApi'
+import { ADMIN_ME, mockApi, VIEWER_ME } from '@/test/mockApi'
 import { mountWith } from '@/test/mount'
 import { memberMe, signedIn } from '@/test/session'
 import KanbanBoard from './KanbanBoard.vue'
@@ -34,10 +35,9 @@ async function submitDialog(comment?: string) {
     const text = d.querySelector<HTMLTextAreaElement>('[data-testid=task-command-text]')!
     text.value = comment
     text.dispatchEvent(new Event('input'))
-    await settle(1)
+    await flushPromises()
   }
   d.querySelector('form')!.dispatchEvent(new Event('submit'))
-  await settle()
 }
 
 describe('the board', () => {
@@ -59,11 +59,10 @@ describe('the board', () => {
     await column(wrapper, '12').trigger('dragover')
     expect(column(wrapper, '12').classes()).toContain('board__column--over')
     await column(wrapper, '12').trigger('drop')
-    await settle()
-    expect(dialog()?.dataset.testid).toBe('task-dialog-complete')
+    await vi.waitFor(() => expect(dialog()?.dataset.testid).toBe('task-dialog-complete'))
     await submitDialog('customer confirmed')
+    await vi.waitFor(() => expect(wrapper.emitted('changed')?.[0]?.[0]).toMatchObject({ id: '1', currentProcess: { id: '12' } }))
     expect(calls.find((c) => c.method === 'POST')).toMatchObject({ path: '/api/v1/tasks/1:advance', body: { processId: '11', comment: 'customer confirmed' } })
-    expect(wrapper.emitted('changed')?.[0]?.[0]).toMatchObject({ id: '1', currentProcess: { id: '12' } })
     wrapper.unmount()
   })
 
@@ -75,15 +74,16 @@ describe('the board', () => {
     })
     const { wrapper } = mountWith(KanbanBoard, { props: { route: ROUTE, tasks: TASKS }, pinia: await signedIn() })
     await card(wrapper, '2').trigger('keydown', { key: 'ArrowRight' })
-    await settle()
+    await vi.waitFor(() => expect(dialog()?.dataset.testid).toBe('task-dialog-complete'))
     await submitDialog()
-    expect(calls.at(-1)).toMatchObject({ path: '/api/v1/tasks/2:advance', body: { processId: '12' } })
+    await vi.waitFor(() => expect(calls.at(-1)).toMatchObject({ path: '/api/v1/tasks/2:advance', body: { processId: '12' } }))
 
     await card(wrapper, '3').trigger('keydown', { key: 'ArrowLeft' })
-    await settle()
-    expect(dialog()?.dataset.testid).toBe('task-dialog-return')
+    await vi.waitFor(() => expect(dialog()?.dataset.testid).toBe('task-dialog-return'))
     await submitDialog('no cable in the flat')
-    expect(calls.at(-1)).toMatchObject({ path: '/api/v1/tasks/3:return', body: { processId: '13', toProcessId: '12', comment: 'no cable in the flat' } })
+    await vi.waitFor(() =>
+      expect(calls.at(-1)).toMatchObject({ path: '/api/v1/tasks/3:return', body: { processId: '13', toProcessId: '12', comment: 'no cable in the flat' } }),
+    )
     wrapper.unmount()
   })
 
@@ -94,7 +94,7 @@ describe('the board', () => {
     await column(wrapper, '13').trigger('dragover')
     expect(column(wrapper, '13').classes()).not.toContain('board__column--over')
     await column(wrapper, '13').trigger('drop')
-    await settle()
+    await flushPromises()
     expect(dialog()).toBeNull()
     expect(calls.filter((c) => c.method === 'POST')).toEqual([])
     wrapper.unmount()
@@ -111,7 +111,7 @@ describe('the board', () => {
     expect(viewer.findAll('[draggable=true]')).toHaveLength(0)
     expect(viewer.find('[data-testid=card-forward]').exists()).toBe(false)
     await card(viewer, '1').trigger('keydown', { key: 'ArrowRight' })
-    await settle()
+    await flushPromises()
     expect(dialog()).toBeNull()
     viewer.unmount()
   })

@@ -1,9 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { Task } from '@/api/client'
-import { ADMIN_ME, mockApi, rpcError, settle } from '@/test/mockApi'
+import * as tasksApi from '@/api/tasks'
+import { ADMIN_ME, mockApi, rpcError } from '@/test/mockApi'
 import { makeTestPinia, mountWith } from '@/test/mount'
 import { memberMe, signedIn } from '@/test/session'
-import { useTasksStore } from '@/stores/tasks'
 import { describeTaskError, shouldReload } from './taskErrors'
 import StuckBadge from './StuckBadge.vue'
 import StuckNotice from './StuckNotice.vue'
@@ -32,9 +32,8 @@ describe('a stuck task', () => {
     const { wrapper } = mountWith(StuckNotice, { props: { task: STUCK }, pinia: await signedIn() })
     expect(wrapper.get('[data-testid=stuck-reason]').text()).toBe('Unavailable: connection refused')
     await wrapper.get('[data-testid=stuck-retry]').trigger('click')
-    await settle()
+    await vi.waitFor(() => expect(wrapper.emitted('changed')?.[0]?.[0]).toMatchObject({ stuck: false }))
     expect(api.calls.some((c) => c.path === '/api/v1/tasks/12:retry')).toBe(true)
-    expect(wrapper.emitted('changed')?.[0]?.[0]).toMatchObject({ stuck: false })
     wrapper.unmount()
   })
 
@@ -50,9 +49,7 @@ describe('a stuck task', () => {
     const msg = 'task T-000012 is stuck: its last step could not be written; an engineer has been told'
     mockApi({ 'POST /api/v1/tasks/{id}:advance': () => rpcError(503, 14, msg, { reason: 'TASK_STUCK' }) })
     makeTestPinia()
-    const e = await useTasksStore()
-      .advance(STUCK)
-      .catch((err: unknown) => err)
+    const e = await tasksApi.advance(STUCK).catch((err: unknown) => err)
     expect(shouldReload(e)).toBe(true)
     expect(describeTaskError(e, (k) => k)).toEqual({ summary: 'tasks.errors.stuck', detail: msg })
   })

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest'
+import { flushPromises } from '@vue/test-utils'
+import { describe, expect, it, vi } from 'vitest'
 import type { Task } from '@/api/client'
-import { ADMIN_ME, mockApi, rpcError, settle, VIEWER_ME } from '@/test/mockApi'
+import { ADMIN_ME, mockApi, rpcError, VIEWER_ME } from '@/test/mockApi'
 import { mountWith } from '@/test/mount'
 import { memberMe, signedIn } from '@/test/session'
 import TaskActions from './TaskActions.vue'
@@ -30,7 +31,16 @@ function dialog(): HTMLElement {
 async function type(el: HTMLTextAreaElement | HTMLInputElement, value: string) {
   el.value = value
   el.dispatchEvent(new Event('input'))
-  await settle(1)
+  await flushPromises()
+}
+
+/** The open Select's option that reads `text`, once the overlay shows it. */
+function option(text: string): Promise<HTMLElement> {
+  return vi.waitFor(() => {
+    const o = [...document.body.querySelectorAll<HTMLElement>('[role=option]')].find((el) => el.textContent?.includes(text))
+    expect(o).toBeDefined()
+    return o!
+  })
 }
 
 describe('the task’s commands', () => {
@@ -70,22 +80,18 @@ describe('the task’s commands', () => {
     }
     const { wrapper } = mountWith(TaskActions, { props: { task: TASK, route }, pinia: await signedIn() })
     await wrapper.get('[data-testid=task-complete]').trigger('click')
-    await settle()
-    expect(dialog().querySelector('[data-testid=task-resolution]')?.textContent).toContain('Done — on along the route')
+    await vi.waitFor(() => expect(dialog()?.querySelector('[data-testid=task-resolution]')?.textContent).toContain('Done — on along the route'))
     expect(dialog().textContent).not.toContain('not_feasible')
     // the secondary button does not read as closing the task
     expect(dialog().querySelector('[data-testid=task-command-dismiss]')?.textContent?.trim()).toBe('Cancel')
     ;(dialog().querySelector('[data-testid=task-resolution]') as HTMLElement).click()
-    await settle()
-    const option = [...document.body.querySelectorAll<HTMLElement>('[role=option]')].find((o) => o.textContent?.includes('Not feasible'))
-    option!.dispatchEvent(new MouseEvent('mousedown', { bubbles: true }))
-    await settle()
+    ;(await option('Not feasible')).dispatchEvent(new MouseEvent('mousedown', { bubbles: true }))
+    await vi.waitFor(() => expect(dialog().querySelector('[data-testid=task-resolution]')?.textContent).toContain('Not feasible'))
     await type(dialog().querySelector('[data-testid=task-command-text]')!, 'no FTTB in the building')
     dialog().querySelector('form')!.dispatchEvent(new Event('submit'))
-    await settle()
+    await vi.waitFor(() => expect(wrapper.emitted('changed')?.[0]?.[0]).toMatchObject({ currentProcess: { id: '13' } }))
     const call = calls.find((c) => c.path === '/api/v1/tasks/9:advance')
     expect(call?.body).toEqual({ processId: '12', comment: 'no FTTB in the building', resolution: 'not_feasible' })
-    expect(wrapper.emitted('changed')?.[0]?.[0]).toMatchObject({ currentProcess: { id: '13' } })
     wrapper.unmount()
   })
 
@@ -96,15 +102,15 @@ describe('the task’s commands', () => {
     })
     const { wrapper } = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() })
     await wrapper.get('[data-testid=task-return]').trigger('click')
-    await settle()
+    await vi.waitFor(() => expect(dialog()?.querySelector('form')).toBeTruthy())
     dialog().querySelector('form')!.dispatchEvent(new Event('submit'))
-    await settle()
+    await vi.waitFor(() => expect(dialog().textContent).toContain('Say why the task goes back.'))
     expect(calls.some((c) => c.method === 'POST')).toBe(false)
-    expect(dialog().textContent).toContain('Say why the task goes back.')
     await type(dialog().querySelector('[data-testid=task-command-text]')!, 'the address is wrong')
     dialog().querySelector('form')!.dispatchEvent(new Event('submit'))
-    await settle()
-    expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ processId: '12', toProcessId: '11', comment: 'the address is wrong' })
+    await vi.waitFor(() =>
+      expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ processId: '12', toProcessId: '11', comment: 'the address is wrong' }),
+    )
     wrapper.unmount()
   })
 
@@ -112,16 +118,14 @@ describe('the task’s commands', () => {
     mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME })
     const { wrapper } = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() })
     await wrapper.get('[data-testid=task-cancel]').trigger('click')
-    await settle()
-    const reason = dialog().querySelector<HTMLTextAreaElement>('[data-testid=task-command-text]')!
+    const reason = await vi.waitFor(() => dialog()!.querySelector<HTMLTextAreaElement>('[data-testid=task-command-text]')!)
     expect(reason.maxLength).toBe(500)
     await type(reason, 'нет')
     expect(dialog().querySelector('[data-testid=char-count]')?.textContent?.trim()).toBe('3 / 500')
     wrapper.unmount()
     const again = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() })
     await again.wrapper.get('[data-testid=task-return]').trigger('click')
-    await settle()
-    expect(dialog().querySelector<HTMLTextAreaElement>('[data-testid=task-command-text]')!.maxLength).toBe(4000)
+    await vi.waitFor(() => expect(dialog()?.querySelector<HTMLTextAreaElement>('[data-testid=task-command-text]')?.maxLength).toBe(4000))
     again.wrapper.unmount()
   })
 
@@ -132,8 +136,7 @@ describe('the task’s commands', () => {
     })
     const { wrapper } = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() })
     await wrapper.get('[data-testid=task-take]').trigger('click')
-    await settle()
-    expect(wrapper.emitted('refused')).toHaveLength(1)
+    await vi.waitFor(() => expect(wrapper.emitted('refused')).toHaveLength(1))
     expect(wrapper.emitted('changed')).toBeUndefined()
     wrapper.unmount()
   })
@@ -151,17 +154,15 @@ describe('the task’s commands', () => {
     })
     const { wrapper } = mountWith(TaskActions, { props: { task: TASK }, pinia: await signedIn() })
     await wrapper.get('[data-testid=task-assign]').trigger('click')
-    await settle()
-    expect(calls.find((c) => c.path.endsWith('/members'))?.path).toBe('/api/v1/groups/2/members')
+    await vi.waitFor(() => expect(calls.find((c) => c.path.endsWith('/members'))?.path).toBe('/api/v1/groups/2/members'))
+    // The Select opens only once the members are read (it spins meanwhile).
+    await vi.waitFor(() => expect(dialog().querySelector('[data-testid=task-assignee] [data-pc-section=loadingicon]')).toBeNull())
     ;(dialog().querySelector('[data-testid=task-assignee]') as HTMLElement).click()
-    await settle()
-    const option = [...document.body.querySelectorAll<HTMLElement>('[role=option]')].find((o) => o.textContent?.includes('Olga'))
     // The Select picks on mousedown.
-    option!.dispatchEvent(new MouseEvent('mousedown', { bubbles: true }))
-    await settle()
+    ;(await option('Olga')).dispatchEvent(new MouseEvent('mousedown', { bubbles: true }))
+    await vi.waitFor(() => expect(dialog().querySelector('[data-testid=task-assignee]')?.textContent).toContain('Olga'))
     dialog().querySelector('form')!.dispatchEvent(new Event('submit'))
-    await settle()
-    expect(calls.find((c) => c.path === '/api/v1/tasks/9:assign')?.body).toEqual({ processId: '12', userId: '8' })
+    await vi.waitFor(() => expect(calls.find((c) => c.path === '/api/v1/tasks/9:assign')?.body).toEqual({ processId: '12', userId: '8' }))
     wrapper.unmount()
   })
 })

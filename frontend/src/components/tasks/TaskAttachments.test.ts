@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest'
-import { ADMIN_ME, mockApi, rpcError, settle } from '@/test/mockApi'
+import { ADMIN_ME, mockApi, rpcError } from '@/test/mockApi'
 import { mountWith } from '@/test/mount'
 import { signedIn } from '@/test/session'
 import TaskAttachments from './TaskAttachments.vue'
@@ -27,7 +27,7 @@ describe('the task files', () => {
       'GET /api/v1/attachments/{id}/thumbnail': () => new Response('jpeg'),
     })
     const { wrapper } = mountWith(TaskAttachments, { props: { taskId: '9', canAttach: false }, pinia: await signedIn() })
-    await settle(10)
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=attachment] img').attributes('src')).toBe('blob:thumb'))
     const items = wrapper.findAll('[data-testid=attachment]')
     expect(items).toHaveLength(2)
     expect(items[0]!.find('img').attributes('src')).toBe('blob:thumb')
@@ -41,8 +41,7 @@ describe('the task files', () => {
   it('offers the drop zone to those who may comment and words a failed read', async () => {
     mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME, 'GET /api/v1/tasks/{task_id}/attachments': () => rpcError(503, 14, 'try again') })
     const { wrapper } = mountWith(TaskAttachments, { props: { taskId: '9', canAttach: true }, pinia: await signedIn() })
-    await settle(10)
+    await vi.waitFor(() => expect(wrapper.get('[data-testid=attachment-error]').text()).toContain('The files could not be read'))
     expect(wrapper.find('[data-testid=attachment-drop]').exists()).toBe(true)
-    expect(wrapper.get('[data-testid=attachment-error]').text()).toContain('The files could not be read')
   })
 })

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest'
-import { ADMIN_ME, mockApi, rpcError, settle } from '@/test/mockApi'
+import { flushPromises } from '@vue/test-utils'
+import { describe, expect, it, vi } from 'vitest'
+import { ADMIN_ME, mockApi, rpcError } from '@/test/mockApi'
 import { makeTestRouter, mountWith } from '@/test/mount'
 import { signedIn } from '@/test/session'
 import NewConnectionView from './NewConnectionView.vue'
@@ -21,14 +22,17 @@ async function open(path: string) {
   await router.push(path)
   await router.isReady()
   const { wrapper } = mountWith(NewConnectionView, { pinia, router })
-  await settle()
+  // A customer named in the address is read before the wizard starts.
+  if (path.includes('customer=')) await vi.waitFor(() => expect(wrapper.find('[data-testid=wizard-chosen-customer]').exists()).toBe(true))
+  else await flushPromises()
   return wrapper
 }
 
 const step = (w: Awaited<ReturnType<typeof open>>) => w.get('[data-testid=wizard-body]').attributes('data-step')
-async function next(w: Awaited<ReturnType<typeof open>>) {
+/** Presses Next and waits for the wizard to reach the step `to`. */
+async function next(w: Awaited<ReturnType<typeof open>>, to: string) {
   await w.get('[data-testid=wizard-next]').trigger('click')
-  await settle()
+  await vi.waitFor(() => expect(step(w)).toBe(to))
 }
 
 describe('the new-connection wizard', () => {
@@ -41,25 +45,21 @@ describe('the new-connection wizard', () => {
     })
     const w = await open('/connections/new?customer=5')
     expect(w.get('[data-testid=wizard-chosen-customer]').text()).toContain('Ivan Petrov')
-    await next(w)
-    expect(step(w)).toBe('requirements')
-    await next(w)
-    expect(step(w)).toBe('tariff')
+    await next(w, 'requirements')
+    await next(w, 'tariff')
+    await vi.waitFor(() => expect(w.findAll('[data-testid=wizard-tariff] input[type=radio]')).toHaveLength(2))
     const suggest = calls.find((c) => c.path === '/api/v1/tariffs:suggest')
     expect(suggest?.query.get('customerKind')).toBe('CUSTOMER_KIND_PERSON')
     const radios = w.findAll<HTMLInputElement>('[data-testid=wizard-tariff] input[type=radio]')
     expect(radios.map((r) => r.element.checked)).toEqual([true, false])
     await radios[1]!.setValue(true)
-    await next(w)
-    expect(step(w)).toBe('address')
+    await next(w, 'address')
     expect((w.get('[data-testid=wizard-address-input]').element as HTMLTextAreaElement).value).toBe('Moscow, Arbat 10')
-    await next(w)
-    expect(step(w)).toBe('confirm')
+    await next(w, 'confirm')
     expect(w.get('[data-testid=wizard-confirm]').text()).toContain('Home 100')
     await w.get('[data-testid=wizard-submit]').trigger('click')
-    await settle()
+    await vi.waitFor(() => expect(w.get('[data-testid=wizard-contract-number]').text()).toBe('C-000003'))
     expect(calls.find((c) => c.path === '/api/v1/connections')?.body).toEqual({ customerId: '5', tariffId: '1', address: 'Moscow, Arbat 10' })
-    expect(w.get('[data-testid=wizard-contract-number]').text()).toBe('C-000003')
     expect(w.get('[data-testid=wizard-task-number]').text()).toBe('T-000009')
     expect(w.get('[data-testid=wizard-task-link]').attributes('href')).toBe('/tasks/9')
     w.unmount()
@@ -68,13 +68,12 @@ describe('the new-connection wizard', () => {
   it('will not go on without a customer, and checks a new one’s form first', async () => {
     const { calls } = mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME })
     const w = await open('/connections/new')
-    await next(w)
+    await next(w, 'customer')
+    await vi.waitFor(() => expect(w.text()).toContain('Fill this in.'))
     expect(step(w)).toBe('customer')
-    expect(w.text()).toContain('Fill this in.')
     await w.get('[data-testid=customer-name]').setValue('Olga')
     await w.get('[data-testid=phone-number]').setValue('8 912 000-11-22')
-    await next(w)
-    expect(step(w)).toBe('requirements')
+    await next(w, 'requirements')
     expect(calls.filter((c) => c.method !== 'GET')).toEqual([])
     w.unmount()
   })
@@ -86,9 +85,9 @@ describe('the new-connection wizard', () => {
       'GET /api/v1/tariffs:suggest': () => ({ tariffs: [] }),
     })
     const w = await open('/connections/new?customer=5')
-    await next(w)
-    await next(w)
-    expect(w.text()).toContain('No tariff fits these requirements')
+    await next(w, 'requirements')
+    await next(w, 'tariff')
+    await vi.waitFor(() => expect(w.text()).toContain('No tariff fits these requirements'))
     expect(w.get('[data-testid=wizard-next]').attributes('disabled')).toBeDefined()
     w.unmount()
   })
@@ -102,11 +101,14 @@ describe('the new-connection wizard', () => {
         rpcError(400, 3, 'the address is 600 characters long; at most 500', { fields: { address: 'the address is 600 characters long; at most 500' } }),
     })
     const w = await open('/connections/new?customer=5')
-    for (let i = 0; i < 4; i++) await next(w)
-    expect(step(w)).toBe('confirm')
+    await next(w, 'requirements')
+    await next(w, 'tariff')
+    // Next waits for a tariff, which the best suggestion becomes once read.
+    await vi.waitFor(() => expect(w.get('[data-testid=wizard-next]').attributes('disabled')).toBeUndefined())
+    await next(w, 'address')
+    await next(w, 'confirm')
     await w.get('[data-testid=wizard-submit]').trigger('click')
-    await settle()
-    expect(step(w)).toBe('address')
+    await vi.waitFor(() => expect(step(w)).toBe('address'))
     expect(w.get('[data-testid=wizard-refusal]').text()).toContain('The connection was not made')
     expect(w.get('[data-testid=wizard-address]').text()).toContain('at most 500')
     w.unmount()

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { useAuthStore } from '@/stores/auth'
-import { ADMIN_ME, mockApi, rpcError, settle, VIEWER_ME } from '@/test/mockApi'
+import { ADMIN_ME, mockApi, rpcError, VIEWER_ME } from '@/test/mockApi'
 import { makeTestPinia, mountWith } from '@/test/mount'
 import CustomerDetailView from './CustomerDetailView.vue'
 
@@ -28,8 +28,7 @@ describe('the customer screen', () => {
     mockApi({ 'GET /api/v1/auth/me': () => VIEWER_ME, 'GET /api/v1/customers/{id}': () => IVAN })
     const pinia = await signedIn()
     const { wrapper } = mountWith(CustomerDetailView, { props: { id: '5' }, pinia })
-    await settle()
-    expect(wrapper.text()).toContain('Ivan Petrov')
+    await vi.waitFor(() => expect(wrapper.text()).toContain('Ivan Petrov'))
     expect(wrapper.findAll('[data-testid=phone-item]')).toHaveLength(2)
     expect(wrapper.find('[data-testid=customer-edit]').exists()).toBe(false)
     expect(wrapper.find('[data-testid=phone-remove]').exists()).toBe(false)
@@ -47,11 +46,11 @@ describe('the customer screen', () => {
     })
     const pinia = await signedIn()
     const { wrapper } = mountWith(CustomerDetailView, { props: { id: '5' }, pinia })
-    await settle()
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=customer-edit]').exists()).toBe(true))
     await wrapper.get('[data-testid=customer-edit]').trigger('click')
     await wrapper.get('[data-testid=customer-name]').setValue('Ivan Petrov-Vodkin')
     await wrapper.get('[data-testid=customer-form]').trigger('submit')
-    await settle(10)
+    await vi.waitFor(() => expect((wrapper.get('[data-testid=customer-name]').element as HTMLInputElement).value).toBe('Ivan Sidorov'))
 
     const patch = calls.find((c) => c.method === 'PATCH')
     expect(patch?.body).toMatchObject({ etag: '3', name: 'Ivan Petrov-Vodkin' })
@@ -74,12 +73,11 @@ describe('the customer screen', () => {
     })
     const pinia = await signedIn()
     const { wrapper } = mountWith(CustomerDetailView, { props: { id: '5' }, pinia })
-    await settle()
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=new-phone-number]').exists()).toBe(true))
     await wrapper.get('[data-testid=new-phone-number]').setValue('8 999 000-11-22')
     await wrapper.get('[data-testid=phone-add-form]').trigger('submit')
-    await settle()
+    await vi.waitFor(() => expect(wrapper.get('[data-testid=phone-add-form] [data-testid=field-error]').text()).toContain('taken by customer #8'))
     const err = wrapper.get('[data-testid=phone-add-form] [data-testid=field-error]')
-    expect(err.text()).toContain('taken by customer #8')
     expect(err.get('a').attributes('href')).toBe('/customers/8')
     wrapper.unmount()
   })
@@ -104,7 +102,10 @@ describe('the customer screen', () => {
     })
     const pinia = await signedIn()
     const { wrapper } = mountWith(CustomerDetailView, { props: { id: '5' }, pinia })
-    await settle(10)
+    await vi.waitFor(() => {
+      expect(wrapper.get('[data-testid=contracts-panel]').text()).toContain('Home 100')
+      expect(wrapper.find('[data-testid=tasks-panel] [data-testid=task-link]').exists()).toBe(true)
+    })
     expect(calls.find((c) => c.path === '/api/v1/contracts')?.query.get('customerId')).toBe('5')
     expect(calls.find((c) => c.path === '/api/v1/tasks')?.query.get('customerId')).toBe('5')
     const contracts = wrapper.get('[data-testid=contracts-panel]')
@@ -121,8 +122,7 @@ describe('the customer screen', () => {
     mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME, 'GET /api/v1/customers/{id}': () => rpcError(404, 5, 'customer 77 does not exist') })
     const pinia = await signedIn()
     const { wrapper } = mountWith(CustomerDetailView, { props: { id: '77' }, pinia })
-    await settle()
-    expect(wrapper.text()).toContain('Customer not found')
+    await vi.waitFor(() => expect(wrapper.text()).toContain('Customer not found'))
     expect(wrapper.find('[data-testid=load-error]').exists()).toBe(false)
     wrapper.unmount()
   })

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { useAuthStore } from '@/stores/auth'
-import { ADMIN_ME, mockApi, settle, VIEWER_ME } from '@/test/mockApi'
+import { useCustomersStore } from '@/stores/customers'
+import { ADMIN_ME, mockApi, VIEWER_ME } from '@/test/mockApi'
 import { makeTestPinia, makeTestRouter, mountWith } from '@/test/mount'
 import CustomersView from './CustomersView.vue'
 
@@ -21,7 +22,7 @@ async function setup(me: typeof ADMIN_ME, routes: Parameters<typeof mockApi>[0])
   const router = makeTestRouter()
   await router.push('/customers')
   const { wrapper } = mountWith(CustomersView, { pinia, router })
-  await settle()
+  await vi.waitFor(() => expect(useCustomersStore(pinia).results.loaded).toBe(true))
   return { wrapper, router, ...api }
 }
 
@@ -42,11 +43,10 @@ describe('the customer search', () => {
     expect(searches()).toHaveLength(1)
     vi.advanceTimersByTime(300)
     vi.useRealTimers()
-    await settle()
+    await vi.waitFor(() => expect(wrapper.findAll('[data-testid=customer-link]')).toHaveLength(1))
     expect(searches()).toHaveLength(2)
     expect(searches()[1]?.query.get('query')).toBe('8912')
     expect(router.currentRoute.value.query.q).toBe('8912')
-    expect(wrapper.findAll('[data-testid=customer-link]')).toHaveLength(1)
     wrapper.unmount()
   })
 
@@ -56,9 +56,8 @@ describe('the customer search', () => {
     })
     expect(wrapper.findAll('[data-testid=customer-link]')).toHaveLength(20)
     await wrapper.get('[data-testid=load-more]').trigger('click')
-    await settle()
+    await vi.waitFor(() => expect(wrapper.findAll('[data-testid=customer-link]')).toHaveLength(25))
     expect(calls.at(-1)?.query.get('pageToken')).toBe('next')
-    expect(wrapper.findAll('[data-testid=customer-link]')).toHaveLength(25)
     expect(wrapper.find('[data-testid=load-more]').exists()).toBe(false)
     wrapper.unmount()
   })
@@ -67,8 +66,7 @@ describe('the customer search', () => {
     const admin = await setup(ADMIN_ME, { 'GET /api/v1/customers': () => ({ customers: [] }) })
     await admin.wrapper.get('[data-testid=customer-search]').setValue('8 999 123')
     await admin.wrapper.get('form').trigger('submit')
-    await settle()
-    expect(admin.wrapper.text()).toContain('Nothing found for “8 999 123”')
+    await vi.waitFor(() => expect(admin.wrapper.text()).toContain('Nothing found for “8 999 123”'))
     const create = admin.wrapper.findAll('a').find((a) => a.text().includes('Register a new customer'))
     expect(create?.attributes('href')).toBe('/customers/new?phone=8+999+123')
     expect(admin.wrapper.find('[data-testid=customer-new]').exists()).toBe(true)

@@ -1,5 +1,6 @@
+import { flushPromises } from '@vue/test-utils'
 import { describe, expect, it, vi } from 'vitest'
-import { ADMIN_ME, mockApi, settle, VIEWER_ME } from '@/test/mockApi'
+import { ADMIN_ME, mockApi, VIEWER_ME } from '@/test/mockApi'
 import { makeTestRouter, mountWith } from '@/test/mount'
 import { memberMe, signedIn } from '@/test/session'
 import TasksView from './TasksView.vue'
@@ -13,7 +14,11 @@ const task = (id: string) => ({
   routeName: 'New connection',
 })
 
-async function open(path: string, me: object, stats: object = { myTasks: '2', processes: [] }) {
+type Wrapper = ReturnType<typeof mountWith>['wrapper']
+const listed = (w: Wrapper) => expect(w.findAll('[data-testid=task-link]').length).toBeGreaterThan(0)
+
+/** Opens the queues at path; ready says when the first answer is on screen (a queue's tasks, by default). */
+async function open(path: string, me: object, stats: object = { myTasks: '2', processes: [] }, ready: (w: Wrapper) => void = listed) {
   const api = mockApi({
     'GET /api/v1/auth/me': () => me,
     'GET /api/v1/tasks:stats': () => stats,
@@ -36,7 +41,7 @@ async function open(path: string, me: object, stats: object = { myTasks: '2', pr
   await router.push(path)
   await router.isReady()
   const { wrapper } = mountWith(TasksView, { pinia, router })
-  await settle()
+  await vi.waitFor(() => ready(wrapper))
   const lists = () => api.calls.filter((c) => c.path === '/api/v1/tasks').map((c) => Object.fromEntries(c.query))
   return { wrapper, router, lists }
 }
@@ -47,9 +52,8 @@ describe('the task queues', () => {
     expect(lists()[0]).toEqual({ assignee: 'me', state: 'TASK_STATE_OPEN', pageSize: '25' })
     expect(wrapper.findAll('[data-testid=task-link]').map((l) => l.text())).toEqual(['T-1', 'T-2'])
     await wrapper.get('[data-testid=tasks-load-more]').trigger('click')
-    await settle()
+    await vi.waitFor(() => expect(wrapper.findAll('[data-testid=task-link]')).toHaveLength(3))
     expect(lists()[1]).toMatchObject({ pageToken: 'p2', assignee: 'me' })
-    expect(wrapper.findAll('[data-testid=task-link]')).toHaveLength(3)
     wrapper.unmount()
   }, 20_000)
 
@@ -66,9 +70,8 @@ describe('the task queues', () => {
     const { wrapper, router, lists } = await open('/tasks?queue=all', VIEWER_ME)
     expect(lists()[0]).toEqual({ state: 'TASK_STATE_OPEN', pageSize: '25' })
     await wrapper.get('#filter-breached').setValue(true)
-    await settle()
+    await vi.waitFor(() => expect(lists().at(-1)).toEqual({ state: 'TASK_STATE_OPEN', slaBreached: 'true', pageSize: '25' }))
     expect(router.currentRoute.value.query).toMatchObject({ queue: 'all', breached: '1' })
-    expect(lists().at(-1)).toEqual({ state: 'TASK_STATE_OPEN', slaBreached: 'true', pageSize: '25' })
     wrapper.unmount()
   })
 
@@ -85,8 +88,8 @@ describe('the task queues', () => {
   })
 
   it('tells someone in no group that they have no group queue', async () => {
-    const { wrapper, lists } = await open('/tasks?queue=group', memberMe([]))
-    expect(wrapper.text()).toContain('You are not in any group')
+    const noGroup = (w: Wrapper) => expect(w.text()).toContain('You are not in any group')
+    const { wrapper, lists } = await open('/tasks?queue=group', memberMe([]), undefined, noGroup)
     expect(lists()).toEqual([])
     wrapper.unmount()
   })
@@ -140,19 +143,18 @@ describe('the task queues', () => {
     expect(lists()[0]).toEqual({ state: 'TASK_STATE_OPEN', query: 'T-000001', pageSize: '25' })
     await wrapper.get('[data-testid=task-search]').setValue('Пётр')
     await wrapper.get('form[role=search]').trigger('submit')
-    await settle()
+    await vi.waitFor(() => expect(lists().at(-1)).toEqual({ state: 'TASK_STATE_OPEN', query: 'Пётр', pageSize: '25' }))
     expect(router.currentRoute.value.query).toMatchObject({ queue: 'all', q: 'Пётр' })
-    expect(lists().at(-1)).toEqual({ state: 'TASK_STATE_OPEN', query: 'Пётр', pageSize: '25' })
     router.back()
-    await settle()
     await vi.waitFor(() => expect(router.currentRoute.value.query.q).toBe('T-000001'))
     wrapper.unmount()
   })
 
   it('does not send a query too short to search by, and says what to type', async () => {
-    const { wrapper, lists } = await open('/tasks?queue=all&q=ab', VIEWER_ME)
+    const short = (w: Wrapper) => expect(w.find('[data-testid=task-search-short]').exists()).toBe(true)
+    const { wrapper, lists } = await open('/tasks?queue=all&q=ab', VIEWER_ME, undefined, short)
+    await flushPromises()
     expect(lists()).toEqual([])
-    expect(wrapper.find('[data-testid=task-search-short]').exists()).toBe(true)
     wrapper.unmount()
   })
 })

@@ -1,18 +1,15 @@
-import { createPinia, setActivePinia } from 'pinia'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Task } from '@/api/client'
 import { ApiError } from '@/api/errors'
+import * as tasksApi from '@/api/tasks'
 import { mockApi, rpcError } from '@/test/mockApi'
-import { useTasksStore } from './tasks'
 
 const TASK: Task = { id: '9', number: 'T-000009', state: 'TASK_STATE_OPEN', currentProcess: { id: '12', name: 'Feasibility', groupId: '2', position: 2 } }
 
-describe('the tasks store', () => {
-  beforeEach(() => setActivePinia(createPinia()))
-
+describe('the tasks calls', () => {
   it('asks for a queue with only the filters that are set', async () => {
     const { calls } = mockApi({ 'GET /api/v1/tasks': () => ({ tasks: [TASK], nextPageToken: 'n2' }) })
-    const page = await useTasksStore().list({ assignee: 'me', state: 'TASK_STATE_OPEN', slaBreached: true, routeId: '' }, 'tok')
+    const page = await tasksApi.list({ assignee: 'me', state: 'TASK_STATE_OPEN', slaBreached: true, routeId: '' }, 'tok')
     expect(page).toEqual({ items: [TASK], nextPageToken: 'n2' })
     const q = calls[0]!.query
     expect(Object.fromEntries(q)).toEqual({ assignee: 'me', state: 'TASK_STATE_OPEN', slaBreached: 'true', pageSize: '25', pageToken: 'tok' })
@@ -22,14 +19,14 @@ describe('the tasks store', () => {
     const { calls } = mockApi({
       'GET /api/v1/tasks': (req) => (req.query.get('pageToken') ? { tasks: [{ id: '2' }] } : { tasks: [{ id: '1' }], nextPageToken: 'p2' }),
     })
-    const res = await useTasksStore().listAll({ routeId: '1', state: 'TASK_STATE_OPEN' })
+    const res = await tasksApi.listAll({ routeId: '1', state: 'TASK_STATE_OPEN' })
     expect(res).toEqual({ items: [{ id: '1' }, { id: '2' }], truncated: false })
     expect(calls.map((c) => c.query.get('pageSize'))).toEqual(['100', '100'])
   })
 
   it('completes the process the person saw, with the comment and resolution', async () => {
     const { calls } = mockApi({ 'POST /api/v1/tasks/{id}:advance': () => ({ ...TASK, currentProcess: { id: '13' } }) })
-    await useTasksStore().advance(TASK, { comment: ' done ', resolution: '' })
+    await tasksApi.advance(TASK, { comment: ' done ', resolution: '' })
     expect(calls[0]?.path).toBe('/api/v1/tasks/9:advance')
     expect(calls[0]?.body).toEqual({ processId: '12', comment: 'done' })
   })
@@ -40,7 +37,7 @@ describe('the tasks store', () => {
       'POST /api/v1/tasks/{id}:assign': () => TASK,
       'POST /api/v1/tasks/{id}:cancel': () => TASK,
     })
-    const store = useTasksStore()
+    const store = tasksApi
     await store.sendBack(TASK, 'wrong address', '11')
     await store.assign(TASK)
     await store.assign(TASK, '44')
@@ -55,9 +52,7 @@ describe('the tasks store', () => {
 
   it('hands a task that moved on meanwhile back as a 409 with its reason', async () => {
     mockApi({ 'POST /api/v1/tasks/{id}:advance': () => rpcError(409, 10, 'task T-000009 has moved on', { reason: 'TASK_MOVED' }) })
-    const err = await useTasksStore()
-      .advance(TASK)
-      .catch((e: unknown) => e)
+    const err = await tasksApi.advance(TASK).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ApiError)
     expect((err as ApiError).reason).toBe('TASK_MOVED')
   })
@@ -68,14 +63,14 @@ describe('the tasks store', () => {
         req.query.get('pageToken') ? { taskEvents: [{ id: '2' }] } : { taskEvents: [{ id: '1' }], nextPageToken: 'e2' },
       'GET /api/v1/tasks/{id}/comments': () => ({ comments: [{ id: '7', text: 'hi' }] }),
     })
-    const store = useTasksStore()
+    const store = tasksApi
     expect((await store.events('9')).map((e) => e.id)).toEqual(['1', '2'])
     expect((await store.comments('9')).map((c) => c.id)).toEqual(['7'])
   })
 
   it('opens a service task without an empty description', async () => {
     const { calls } = mockApi({ 'POST /api/v1/tasks': (req) => ({ id: '10', ...(req.body as object) }) })
-    await useTasksStore().create({ contractId: '3', routeId: '2', title: 'No link', description: '' })
+    await tasksApi.create({ contractId: '3', routeId: '2', title: 'No link', description: '' })
     expect(calls[0]?.body).toEqual({ contractId: '3', routeId: '2', title: 'No link' })
   })
 
@@ -84,7 +79,7 @@ describe('the tasks store', () => {
       'GET /api/v1/tasks': () => ({ tasks: [{ ...TASK, stuck: true }] }),
       'POST /api/v1/tasks/{id}:retry': () => ({ ...TASK, stuck: false }),
     })
-    const store = useTasksStore()
+    const store = tasksApi
     await store.list({ stuck: true })
     const got = await store.retry(TASK)
     expect(Object.fromEntries(calls[0]!.query)).toEqual({ stuck: 'true', pageSize: '25' })
