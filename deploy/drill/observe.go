@@ -123,7 +123,7 @@ func observe(ctx context.Context, w *world, s *Stack) (*observed, error) {
 			Contracts     []contractView `json:"contracts"`
 			NextPageToken string         `json:"nextPageToken"`
 		}
-		path := "/api/v1/contracts?pageSize=200"
+		path := "/api/v1/contracts?pageSize=100"
 		if token != "" {
 			path += "&pageToken=" + token
 		}
