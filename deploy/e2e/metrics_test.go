@@ -19,9 +19,9 @@ var wantMetrics = map[string][]string{
 	"identity": {`grpc_server_handled_total{grpc_code="OK",grpc_method="Authenticate"`, "go_goroutines"},
 	"customer": {`grpc_server_handled_total{grpc_code="OK",grpc_method="CreateCustomer"`},
 	"contract": {`grpc_server_handled_total{grpc_code="OK",grpc_method="CreateContract"`, `grpc_client_handled_total{grpc_code="OK",grpc_method="GetCustomer"`, "temporal_request_total"},
-	"task":     {`grpc_server_handled_total{grpc_code="OK",grpc_method="ApplyTransition"`, `grpc_server_handled_total{grpc_code="OK",grpc_method="CreateConnectionTask"`},
+	"task":     {`grpc_server_handled_total{grpc_code="OK",grpc_method="ApplyTransition"`, `grpc_server_handled_total{grpc_code="OK",grpc_method="PlanConnectionTask"`, `grpc_server_handled_total{grpc_code="OK",grpc_method="RecordTask"`},
 	// Local or not, an activity's latency ends in activity_execution_latency.
-	"worker":   {"temporal_workflow_task_execution_latency", "activity_execution_latency", "temporal_worker_task_slots_available", `grpc_client_handled_total{grpc_code="OK",grpc_method="CreateConnectionTask"`},
+	"worker":   {"temporal_workflow_task_execution_latency", "activity_execution_latency", "temporal_worker_task_slots_available", `grpc_client_handled_total{grpc_code="OK",grpc_method="PlanConnectionTask"`, `grpc_client_handled_total{grpc_code="OK",grpc_method="RecordTask"`},
 	"notifier": {"crm_notifier_queue_depth", "crm_notifier_messages_total", "crm_notifier_stats_up 1", `grpc_server_handled_total{grpc_code="OK",grpc_method="EnqueueTaskEvent"`},
 }
 
