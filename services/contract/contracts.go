@@ -180,10 +180,7 @@ func (s *Server) ListContracts(ctx context.Context, req *contractv1.ListContract
 		return nil, err
 	}
 	resp := &contractv1.ListContractsResponse{}
-	if len(rows) > size {
-		rows = rows[:size]
-		resp.NextPageToken = s.pages.Encode(listing, contractCursor{Before: rows[len(rows)-1].ID})
-	}
+	rows, resp.NextPageToken = pagetoken.Next(s.pages, listing, rows, size, func(r *contractRow) any { return contractCursor{Before: r.ID} })
 	for i := range rows {
 		resp.Contracts = append(resp.Contracts, contractProto(&rows[i]))
 	}

@@ -167,10 +167,7 @@ func (s *Server) ListTariffs(ctx context.Context, req *contractv1.ListTariffsReq
 		return nil, err
 	}
 	resp := &contractv1.ListTariffsResponse{}
-	if len(rows) > size {
-		rows = rows[:size]
-		resp.NextPageToken = s.pages.Encode(listing, tariffCursor{After: rows[len(rows)-1].ID})
-	}
+	rows, resp.NextPageToken = pagetoken.Next(s.pages, listing, rows, size, func(r *tariffRow) any { return tariffCursor{After: r.ID} })
 	for i := range rows {
 		resp.Tariffs = append(resp.Tariffs, tariffProto(&rows[i]))
 	}

@@ -63,11 +63,7 @@ func (s *Server) SearchCustomers(ctx context.Context, req *customerv1.SearchCust
 		if err != nil {
 			return nil, err
 		}
-		if len(found) > size {
-			found = found[:size]
-			resp.NextPageToken = s.pages.Encode(query, searchCursor{Before: found[len(found)-1].ID})
-		}
-		rows = found
+		rows, resp.NextPageToken = pagetoken.Next(s.pages, query, found, size, func(r *customerRow) any { return searchCursor{Before: r.ID} })
 	}
 	for i := range rows {
 		resp.Customers = append(resp.Customers, toProto(&rows[i]))

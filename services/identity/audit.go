@@ -139,10 +139,7 @@ func (s *Server) ListAuditEvents(ctx context.Context, req *identityv1.ListAuditE
 		return nil, err
 	}
 	resp := &identityv1.ListAuditEventsResponse{}
-	if len(rows) > size {
-		rows = rows[:size]
-		resp.NextPageToken = s.pages.Encode(query, rows[len(rows)-1].ID)
-	}
+	rows, resp.NextPageToken = pagetoken.Next(s.pages, query, rows, size, func(r *auditRow) any { return r.ID })
 	for _, r := range rows {
 		resp.AuditEvents = append(resp.AuditEvents, &identityv1.AuditEvent{
 			Id:            r.ID,

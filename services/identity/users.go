@@ -33,10 +33,7 @@ func (s *Server) ListUsers(ctx context.Context, req *identityv1.ListUsersRequest
 		return nil, err
 	}
 	resp := &identityv1.ListUsersResponse{}
-	if len(rows) > size {
-		rows = rows[:size]
-		resp.NextPageToken = s.pages.Encode("users|"+lowerName(query), rows[len(rows)-1].ID)
-	}
+	rows, resp.NextPageToken = pagetoken.Next(s.pages, "users|"+lowerName(query), rows, size, func(r *userRow) any { return r.ID })
 	users, err := s.store.users(ctx, rows)
 	if err != nil {
 		return nil, err

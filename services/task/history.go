@@ -27,10 +27,7 @@ func (s *Server) ListComments(ctx context.Context, req *taskv1.ListCommentsReque
 		return nil, err
 	}
 	resp := &taskv1.ListCommentsResponse{}
-	if len(rows) > size {
-		rows = rows[:size]
-		resp.NextPageToken = s.pages.Encode(query, seqCursor{After: rows[size-1].Sequence})
-	}
+	rows, resp.NextPageToken = pagetoken.Next(s.pages, query, rows, size, func(r *commentRow) any { return seqCursor{After: r.Sequence} })
 	for i := range rows {
 		resp.Comments = append(resp.Comments, rows[i].toProto())
 	}
@@ -52,10 +49,7 @@ func (s *Server) ListTaskEvents(ctx context.Context, req *taskv1.ListTaskEventsR
 		return nil, err
 	}
 	resp := &taskv1.ListTaskEventsResponse{}
-	if len(rows) > size {
-		rows = rows[:size]
-		resp.NextPageToken = s.pages.Encode(query, seqCursor{After: rows[size-1].Sequence})
-	}
+	rows, resp.NextPageToken = pagetoken.Next(s.pages, query, rows, size, func(r *eventRow) any { return seqCursor{After: r.Sequence} })
 	for i := range rows {
 		resp.TaskEvents = append(resp.TaskEvents, rows[i].toProto())
 	}

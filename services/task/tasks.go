@@ -171,10 +171,7 @@ func (s *Server) ListTasks(ctx context.Context, req *taskv1.ListTasksRequest) (*
 		}
 	}
 	resp := &taskv1.ListTasksResponse{}
-	if len(rows) == f.Limit {
-		rows = rows[:len(rows)-1]
-		resp.NextPageToken = s.pages.Encode(query, listCursor{Before: rows[len(rows)-1].ID})
-	}
+	rows, resp.NextPageToken = pagetoken.Next(s.pages, query, rows, f.Limit-1, func(r *taskRow) any { return listCursor{Before: r.ID} })
 	for i := range rows {
 		resp.Tasks = append(resp.Tasks, rows[i].toProto())
 	}

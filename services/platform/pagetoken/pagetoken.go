@@ -84,3 +84,14 @@ func Size(requested int32, def, max int) int {
 	}
 	return int(requested)
 }
+
+// Next cuts rows, read one beyond size, to the page and answers the token
+// of the page after it under query, its cursor made from the page's last
+// row; "" when rows end within the page.
+func Next[R any](c *Codec, query string, rows []R, size int, cursor func(last *R) any) ([]R, string) {
+	if len(rows) <= size {
+		return rows, ""
+	}
+	rows = rows[:size]
+	return rows, c.Encode(query, cursor(&rows[size-1]))
+}

@@ -37,3 +37,20 @@ func TestEveryMalformedTokenIsAnInvalidPageToken(t *testing.T) {
 		t.Fatalf("a good token: %v %v %+v", ok, err, cur)
 	}
 }
+
+func TestNextCutsTheRowReadBeyondThePageAndPointsPastTheLastKept(t *testing.T) {
+	c := New([]byte("pagetoken-test-internal-key-0123456789"))
+	type row struct{ ID int64 }
+	mark := func(r *row) any { return r.ID }
+	rows, token := Next(c, "q", []row{{9}, {8}, {7}}, 2, mark)
+	if len(rows) != 2 || token == "" {
+		t.Fatalf("rows %v, token %q: want two rows and a next page", rows, token)
+	}
+	var after int64
+	if ok, err := c.Decode(token, "q", &after); !ok || err != nil || after != 8 {
+		t.Fatalf("the next page starts after %d (%v, %v), want after 8", after, ok, err)
+	}
+	if rows, token := Next(c, "q", []row{{9}, {8}}, 2, mark); len(rows) != 2 || token != "" {
+		t.Fatalf("a last page: rows %v, token %q", rows, token)
+	}
+}
