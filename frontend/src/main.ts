@@ -1,4 +1,5 @@
 import 'primeicons/primeicons.css'
+import 'virtual:primevue-theme.css'
 import './assets/main.css'
 
 import { createPinia } from 'pinia'
@@ -12,14 +13,15 @@ import { i18n, isLocale, loadLocale } from './i18n'
 import { primeLocales } from './i18n/primevue'
 import { followSession, makeRouter } from './router'
 import { usePreferencesStore } from './stores/preferences'
-import { crmTheme } from './theme'
 
 const app = createApp(App)
 app.use(createPinia())
 app.use(i18n)
 const locale = i18n.global.locale.value
+// The theme's CSS is made at build time (build/primevueTheme.ts); 'none'
+// keeps PrimeVue from making it again in the browser.
 app.use(PrimeVue, {
-  theme: crmTheme,
+  theme: 'none',
   locale: primeLocales[isLocale(locale) ? locale : 'ru'],
 })
 app.use(ToastService)

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { isReactive, reactive } from 'vue'
-import { CrmPreset, crmTheme } from './theme'
+import { CrmPreset } from './theme'
 
 type Tokens = Record<string, unknown>
 
@@ -42,10 +41,5 @@ describe('theme', () => {
     expect(contrast(toggle.color as string, '{surface.100}')).toBeGreaterThanOrEqual(4.5)
     const info = components.badge!.colorScheme.light.info!
     expect(contrast(info.color as string, info.background as string)).toBeGreaterThanOrEqual(4.5)
-  })
-
-  it('stays out of Vue reactivity, so PrimeVue does not walk every token when it watches its config', () => {
-    expect(crmTheme.preset).toBe(CrmPreset)
-    expect(isReactive(reactive({ theme: crmTheme }).theme)).toBe(false)
   })
 })

@@ -1,7 +1,6 @@
 // Aura with a blue primary: calmer for a screen operators look at all day.
 import { definePreset } from '@primeuix/themes'
 import Aura from '@primeuix/themes/aura'
-import { markRaw } from 'vue'
 
 export const CrmPreset = definePreset(Aura, {
   semantic: {
@@ -38,8 +37,7 @@ export const CrmPreset = definePreset(Aura, {
 })
 
 /**
- * The theme as PrimeVue's config takes it. Raw, because PrimeVue watches
- * its whole config deeply: made reactive, every token of the preset was
- * walked at start, a long task on a phone. The theme never changes here.
+ * The theme as PrimeVue's config takes it. The build turns it into CSS
+ * (build/primevueTheme.ts); the browser never sees the tokens.
  */
-export const crmTheme = markRaw({ preset: CrmPreset, options: { darkModeSelector: false } })
+export const crmTheme = { preset: CrmPreset, options: { darkModeSelector: false } }
