@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Runs in jsdom: the run-time path it compares with injects <style> elements.
 import { mount } from '@vue/test-utils'
 import PrimeVue from 'primevue/config'
 import { describe, expect, it } from 'vitest'
@@ -27,9 +29,9 @@ describe('primevueThemeCss', () => {
       global: { plugins: [[PrimeVue, { theme: crmTheme }]] },
       attachTo: document.body,
     })
-    const injected = [...document.head.querySelectorAll<HTMLStyleElement>('style[data-primevue-style-id]')]
-      .filter((el) => /variables$|-style$|layer-order/.test(el.dataset.primevueStyleId ?? ''))
-      .map((el) => [el.dataset.primevueStyleId, el.textContent ?? ''] as const)
+    const injected = [...document.head.querySelectorAll('style[data-primevue-style-id]')]
+      .map((el) => [el.getAttribute('data-primevue-style-id') ?? '', el.textContent ?? ''] as const)
+      .filter(([id]) => /variables$|-style$|layer-order/.test(id))
     wrapper.unmount()
     expect(injected.map(([id]) => id)).toEqual(
       expect.arrayContaining(['primitive-variables', 'semantic-variables', 'global-style', 'button-variables', 'button-style', 'checkbox-style']),

@@ -30,7 +30,15 @@ export const LIMITS = {
     accessToken: { maxLength: 256 },
     clientAddress: { maxLength: 100 },
   },
+  BookVisitRequest: {
+    technicianIds: { maxItems: 10 },
+    address: { maxLength: 500 },
+    note: { maxLength: 1000 },
+  },
   CancelTaskRequest: {
+    reason: { maxLength: 500 },
+  },
+  CancelVisitRequest: {
     reason: { maxLength: 500 },
   },
   ChangePasswordRequest: {
@@ -95,6 +103,9 @@ export const LIMITS = {
     pageToken: { maxLength: 2048 },
     query: { maxLength: 200 },
   },
+  ListVisitsRequest: {
+    technician: { maxLength: 20 },
+  },
   LoginRequest: {
     login: { maxLength: 64 },
     password: { maxLength: 1024 },
@@ -127,6 +138,9 @@ export const LIMITS = {
     code: { maxLength: 32 },
     telegramUsername: { maxLength: 64 },
   },
+  ReportVisitRequest: {
+    comment: { maxLength: 4000 },
+  },
   ReturnTaskRequest: {
     comment: { maxLength: 4000 },
   },
@@ -135,6 +149,10 @@ export const LIMITS = {
     description: { maxLength: 2000 },
     processes: { maxItems: 50 },
     closeRules: { maxItems: 50 },
+  },
+  Schedule: {
+    timeZone: { maxLength: 64 },
+    technicians: { maxItems: 200 },
   },
   SearchCustomersRequest: {
     query: { maxLength: 200 },
@@ -170,6 +188,10 @@ export const LIMITS = {
     text: { maxLength: 4000 },
     resolution: { maxLength: 100 },
     assigneeName: { maxLength: 200 },
+    userIds: { maxItems: 10 },
+  },
+  TechnicianSchedule: {
+    daysOff: { maxItems: 366 },
   },
   Transition: {
     actorName: { maxLength: 200 },
@@ -177,6 +199,7 @@ export const LIMITS = {
     resolution: { maxLength: 100 },
     closeReason: { maxLength: 500 },
     notifyGroupIds: { maxItems: 100 },
+    notifyUserIds: { maxItems: 10 },
   },
   UnlinkTelegramRequest: {
     reason: { maxLength: 16 },
@@ -188,5 +211,14 @@ export const LIMITS = {
     roles: { maxLength: 64, maxItems: 20 },
     language: { maxLength: 8 },
     groupIds: { maxItems: 1000 },
+  },
+  VisitWrite: {
+    technicianIds: { maxItems: 10 },
+    address: { maxLength: 500 },
+    note: { maxLength: 1000 },
+    reason: { maxLength: 500 },
+  },
+  WorkingHours: {
+    weekdays: { maxItems: 7 },
   },
 } as const

@@ -289,6 +289,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/groups/{group_id}/schedule": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A work group's working time: hours, days, capacity, and each
+         *     technician's own hours and days off.
+         */
+        get: operations["VisitService_GetGroupSchedule"];
+        /** Replaces a group's working time. Visits already booked stay. */
+        put: operations["VisitService_UpdateGroupSchedule"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/groups/{id}": {
         parameters: {
             query?: never;
@@ -640,6 +661,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{task_id}/visit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The visit booked for the process the task is in (404: none). */
+        get: operations["VisitService_GetVisit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}:bookVisit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Books the visit of a task waiting for one, or rebooks the one it has:
+         *     a window within the technicians' working time (a supervisor may
+         *     override), technicians of the process's group, the address (the
+         *     contract's when empty).
+         */
+        post: operations["VisitService_BookVisit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}:cancelVisit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancels a task's booking; the task waits to be booked again. */
+        post: operations["VisitService_CancelVisit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}:reportVisit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A booked technician's report from the field: on the way, arrived,
+         *     done (completes the process) or cannot do it (back to dispatch).
+         */
+        post: operations["VisitService_ReportVisit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks:stats": {
         parameters: {
             query?: never;
@@ -723,6 +820,26 @@ export interface paths {
          *     lose the admin role.
          */
         patch: operations["IdentityService_UpdateUser"];
+        trace?: never;
+    };
+    "/api/v1/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Visits whose window meets [from, to), by group or technician, earliest
+         *     first (the dispatcher's calendar; a technician's day).
+         */
+        get: operations["VisitService_ListVisits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
 }
@@ -1192,6 +1309,9 @@ export interface components {
             nextPageToken?: string;
             tasks?: components["schemas"]["crm.task.v1.Task"][];
         };
+        "crm.task.v1.ListVisitsResponse": {
+            visits?: components["schemas"]["crm.task.v1.Visit"][];
+        };
         /** @description Process is one step of a route. */
         "crm.task.v1.Process": {
             /** @description AUTOMATIC: what it does. */
@@ -1218,6 +1338,11 @@ export interface components {
              * @description 0: no SLA.
              */
             slaSeconds?: string;
+            /**
+             * @description MANUAL: the work is a field visit; a task entering the process waits
+             *     to be booked (VisitService), and its SLA runs to the booked window.
+             */
+            visit?: boolean;
         };
         /**
          * @description ProcessKind: who works a process.
@@ -1257,12 +1382,35 @@ export interface components {
              */
             readonly version?: number;
         };
+        /** @description Schedule is a work group's working time. */
+        "crm.task.v1.Schedule": {
+            /**
+             * Format: int32
+             * @description Visits a technician takes a day; 0: no limit.
+             */
+            capacityPerDay?: number;
+            /** Format: int64 */
+            readonly groupId?: string;
+            hours?: components["schemas"]["crm.task.v1.WorkingHours"];
+            technicians?: components["schemas"]["crm.task.v1.TechnicianSchedule"][];
+            /** @description IANA name ("Europe/Moscow"). */
+            timeZone?: string;
+            /** Format: date-time */
+            readonly updateTime?: string;
+            /**
+             * Format: int32
+             * @description Grows with every change.
+             */
+            readonly version?: number;
+        };
         "crm.task.v1.Task": {
             /** @description While the task is in an automatic process: its action (GetTask). */
             action?: components["schemas"]["crm.task.v1.ActionStatus"];
             /** Format: int64 */
             assigneeId?: string;
             assigneeName?: string;
+            /** @description The process needs a field visit and none is booked yet. */
+            awaitingVisit?: boolean;
             /** @description ROUTE_COMPLETED, IDLE, RESOLUTION:<code>, or the canceller's reason. */
             closeReason?: string;
             /** Format: date-time */
@@ -1318,6 +1466,8 @@ export interface components {
             };
             /** Format: date-time */
             updateTime?: string;
+            /** @description The visit booked for the current process (GetTask). */
+            visit?: components["schemas"]["crm.task.v1.Visit"];
             /** @description Its Temporal workflow ("task-123"). */
             workflowId?: string;
         };
@@ -1364,7 +1514,7 @@ export interface components {
             time?: string;
         };
         /** @enum {string} */
-        "crm.task.v1.TaskEventKind": "TASK_EVENT_KIND_UNSPECIFIED" | "TASK_EVENT_KIND_CREATED" | "TASK_EVENT_KIND_ADVANCED" | "TASK_EVENT_KIND_RETURNED" | "TASK_EVENT_KIND_ASSIGNED" | "TASK_EVENT_KIND_COMMENTED" | "TASK_EVENT_KIND_SLA_BREACHED" | "TASK_EVENT_KIND_CLOSED" | "TASK_EVENT_KIND_CANCELLED" | "TASK_EVENT_KIND_ACTION_FAILED";
+        "crm.task.v1.TaskEventKind": "TASK_EVENT_KIND_UNSPECIFIED" | "TASK_EVENT_KIND_CREATED" | "TASK_EVENT_KIND_ADVANCED" | "TASK_EVENT_KIND_RETURNED" | "TASK_EVENT_KIND_ASSIGNED" | "TASK_EVENT_KIND_COMMENTED" | "TASK_EVENT_KIND_SLA_BREACHED" | "TASK_EVENT_KIND_CLOSED" | "TASK_EVENT_KIND_CANCELLED" | "TASK_EVENT_KIND_ACTION_FAILED" | "TASK_EVENT_KIND_VISIT_BOOKED" | "TASK_EVENT_KIND_VISIT_CANCELLED" | "TASK_EVENT_KIND_VISIT_REMINDED" | "TASK_EVENT_KIND_VISIT_LATE" | "TASK_EVENT_KIND_VISIT_ON_THE_WAY" | "TASK_EVENT_KIND_VISIT_ARRIVED" | "TASK_EVENT_KIND_VISIT_FAILED";
         /** @enum {string} */
         "crm.task.v1.TaskKind": "TASK_KIND_UNSPECIFIED" | "TASK_KIND_CONNECTION" | "TASK_KIND_SERVICE";
         /**
@@ -1380,6 +1530,86 @@ export interface components {
         };
         /** @enum {string} */
         "crm.task.v1.TaskState": "TASK_STATE_UNSPECIFIED" | "TASK_STATE_OPEN" | "TASK_STATE_CLOSED" | "TASK_STATE_CANCELLED";
+        /** @description TechnicianSchedule is one technician's own working time. */
+        "crm.task.v1.TechnicianSchedule": {
+            /**
+             * Format: int32
+             * @description 0: the group's.
+             */
+            capacityPerDay?: number;
+            /** @description Dates off ("2026-12-31"), in the schedule's time zone. */
+            daysOff?: string[];
+            /** @description Unset: the group's. */
+            hours?: components["schemas"]["crm.task.v1.WorkingHours"];
+            readonly name?: string;
+            /** Format: int64 */
+            userId?: string;
+        };
+        /** @description Visit is a booking of a task's process at the customer's address. */
+        "crm.task.v1.Visit": {
+            address?: string;
+            /** Format: int64 */
+            bookedBy?: string;
+            bookedByName?: string;
+            contractNumber?: string;
+            /** Format: date-time */
+            createTime?: string;
+            customerName?: string;
+            customerPhone?: string;
+            /** Format: date-time */
+            endTime?: string;
+            /**
+             * Format: int64
+             * @description The group of the process: the technicians are its members.
+             */
+            groupId?: string;
+            /** Format: int64 */
+            id?: string;
+            /** @description Nobody had arrived by the end of the window. */
+            late?: boolean;
+            /** @description A map search for the address. */
+            mapUrl?: string;
+            note?: string;
+            /** Format: int64 */
+            processId?: string;
+            processName?: string;
+            /** @description Why it was cancelled or could not be done. */
+            reason?: string;
+            /** Format: date-time */
+            startTime?: string;
+            state?: components["schemas"]["crm.task.v1.VisitState"];
+            tariffName?: string;
+            /** Format: int64 */
+            taskId?: string;
+            taskNumber?: string;
+            technicians?: components["schemas"]["crm.task.v1.VisitTechnician"][];
+            /** Format: date-time */
+            updateTime?: string;
+        };
+        /** @enum {string} */
+        "crm.task.v1.VisitReport": "VISIT_REPORT_UNSPECIFIED" | "VISIT_REPORT_ON_THE_WAY" | "VISIT_REPORT_ARRIVED" | "VISIT_REPORT_DONE" | "VISIT_REPORT_CANT_DO";
+        /** @enum {string} */
+        "crm.task.v1.VisitState": "VISIT_STATE_UNSPECIFIED" | "VISIT_STATE_BOOKED" | "VISIT_STATE_ON_THE_WAY" | "VISIT_STATE_ARRIVED" | "VISIT_STATE_DONE" | "VISIT_STATE_CANCELLED" | "VISIT_STATE_FAILED";
+        "crm.task.v1.VisitTechnician": {
+            name?: string;
+            /** Format: int64 */
+            userId?: string;
+        };
+        /**
+         * @description WorkingHours: a day's working window, in the schedule's time zone, and
+         *     the weekdays worked.
+         */
+        "crm.task.v1.WorkingHours": {
+            /** Format: int32 */
+            endMinute?: number;
+            /**
+             * Format: int32
+             * @description Minutes after midnight.
+             */
+            startMinute?: number;
+            /** @description 1 Monday … 7 Sunday. */
+            weekdays?: number[];
+        };
         /** @description The Status type defines a logical error model suitable for different programming environments. */
         "google.rpc.Status": {
             /**
@@ -2313,6 +2543,85 @@ export interface operations {
             };
         };
     };
+    VisitService_GetGroupSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Schedule"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    VisitService_UpdateGroupSchedule: {
+        parameters: {
+            query?: {
+                /** @description The version the editor saw; a newer one → 409 (0: do not check). */
+                expectedVersion?: number;
+            };
+            header?: never;
+            path: {
+                group_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["crm.task.v1.Schedule"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Schedule"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
     IdentityService_GetGroup: {
         parameters: {
             query?: never;
@@ -2834,6 +3143,8 @@ export interface operations {
                  *     Combines with the other filters.
                  */
                 query?: string;
+                /** @description Only tasks whose process waits for a visit to be booked. */
+                awaitingVisit?: boolean;
             };
             header?: never;
             path?: never;
@@ -3339,6 +3650,190 @@ export interface operations {
             };
         };
     };
+    VisitService_GetVisit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Visit"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    VisitService_BookVisit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Empty: the contract's address. */
+                    address?: string;
+                    /** Format: date-time */
+                    endTime: string;
+                    note?: string;
+                    /**
+                     * @description Book outside working time or over a technician's capacity: for
+                     *     holders of tasks.manage only.
+                     */
+                    override?: boolean;
+                    /**
+                     * Format: int64
+                     * @description The process the dispatcher saw the task in; a task that has moved on
+                     *     meanwhile is refused (409).
+                     */
+                    processId?: string;
+                    /** Format: date-time */
+                    startTime: string;
+                    technicianIds: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Visit"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    VisitService_CancelVisit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Visit"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    VisitService_ReportVisit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description DONE: what was done; CANT_DO: why (required). */
+                    comment?: string;
+                    report: components["schemas"]["crm.task.v1.VisitReport"];
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Visit"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
     TaskService_GetTaskStats: {
         parameters: {
             query?: never;
@@ -3555,6 +4050,48 @@ export interface operations {
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    VisitService_ListVisits: {
+        parameters: {
+            query: {
+                /** @description 0: any group (then technician is required). */
+                groupId?: string;
+                /** @description A user id, or "me". */
+                technician?: string;
+                from: string;
+                /** @description At most 42 days after from. */
+                to: string;
+                /** @description Also cancelled and failed visits (done ones are always listed). */
+                includeCancelled?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.ListVisitsResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
             /** @description An unexpected error response. */
             default: {
                 headers: {
