@@ -226,16 +226,23 @@ func (e CrmTaskV1ProcessKind) Valid() bool {
 
 // Defines values for CrmTaskV1TaskEventKind.
 const (
-	TASKEVENTKINDACTIONFAILED CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ACTION_FAILED"
-	TASKEVENTKINDADVANCED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ADVANCED"
-	TASKEVENTKINDASSIGNED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ASSIGNED"
-	TASKEVENTKINDCANCELLED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CANCELLED"
-	TASKEVENTKINDCLOSED       CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CLOSED"
-	TASKEVENTKINDCOMMENTED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_COMMENTED"
-	TASKEVENTKINDCREATED      CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CREATED"
-	TASKEVENTKINDRETURNED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_RETURNED"
-	TASKEVENTKINDSLABREACHED  CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_SLA_BREACHED"
-	TASKEVENTKINDUNSPECIFIED  CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_UNSPECIFIED"
+	TASKEVENTKINDACTIONFAILED   CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ACTION_FAILED"
+	TASKEVENTKINDADVANCED       CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ADVANCED"
+	TASKEVENTKINDASSIGNED       CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ASSIGNED"
+	TASKEVENTKINDCANCELLED      CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CANCELLED"
+	TASKEVENTKINDCLOSED         CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CLOSED"
+	TASKEVENTKINDCOMMENTED      CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_COMMENTED"
+	TASKEVENTKINDCREATED        CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CREATED"
+	TASKEVENTKINDRETURNED       CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_RETURNED"
+	TASKEVENTKINDSLABREACHED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_SLA_BREACHED"
+	TASKEVENTKINDUNSPECIFIED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_UNSPECIFIED"
+	TASKEVENTKINDVISITARRIVED   CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_ARRIVED"
+	TASKEVENTKINDVISITBOOKED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_BOOKED"
+	TASKEVENTKINDVISITCANCELLED CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_CANCELLED"
+	TASKEVENTKINDVISITFAILED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_FAILED"
+	TASKEVENTKINDVISITLATE      CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_LATE"
+	TASKEVENTKINDVISITONTHEWAY  CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_ON_THE_WAY"
+	TASKEVENTKINDVISITREMINDED  CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_REMINDED"
 )
 
 // Valid indicates whether the value is a known member of the CrmTaskV1TaskEventKind enum.
@@ -260,6 +267,20 @@ func (e CrmTaskV1TaskEventKind) Valid() bool {
 	case TASKEVENTKINDSLABREACHED:
 		return true
 	case TASKEVENTKINDUNSPECIFIED:
+		return true
+	case TASKEVENTKINDVISITARRIVED:
+		return true
+	case TASKEVENTKINDVISITBOOKED:
+		return true
+	case TASKEVENTKINDVISITCANCELLED:
+		return true
+	case TASKEVENTKINDVISITFAILED:
+		return true
+	case TASKEVENTKINDVISITLATE:
+		return true
+	case TASKEVENTKINDVISITONTHEWAY:
+		return true
+	case TASKEVENTKINDVISITREMINDED:
 		return true
 	default:
 		return false
@@ -305,6 +326,66 @@ func (e CrmTaskV1TaskState) Valid() bool {
 	case TASKSTATEOPEN:
 		return true
 	case TASKSTATEUNSPECIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CrmTaskV1VisitReport.
+const (
+	VISITREPORTARRIVED     CrmTaskV1VisitReport = "VISIT_REPORT_ARRIVED"
+	VISITREPORTCANTDO      CrmTaskV1VisitReport = "VISIT_REPORT_CANT_DO"
+	VISITREPORTDONE        CrmTaskV1VisitReport = "VISIT_REPORT_DONE"
+	VISITREPORTONTHEWAY    CrmTaskV1VisitReport = "VISIT_REPORT_ON_THE_WAY"
+	VISITREPORTUNSPECIFIED CrmTaskV1VisitReport = "VISIT_REPORT_UNSPECIFIED"
+)
+
+// Valid indicates whether the value is a known member of the CrmTaskV1VisitReport enum.
+func (e CrmTaskV1VisitReport) Valid() bool {
+	switch e {
+	case VISITREPORTARRIVED:
+		return true
+	case VISITREPORTCANTDO:
+		return true
+	case VISITREPORTDONE:
+		return true
+	case VISITREPORTONTHEWAY:
+		return true
+	case VISITREPORTUNSPECIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CrmTaskV1VisitState.
+const (
+	VISITSTATEARRIVED     CrmTaskV1VisitState = "VISIT_STATE_ARRIVED"
+	VISITSTATEBOOKED      CrmTaskV1VisitState = "VISIT_STATE_BOOKED"
+	VISITSTATECANCELLED   CrmTaskV1VisitState = "VISIT_STATE_CANCELLED"
+	VISITSTATEDONE        CrmTaskV1VisitState = "VISIT_STATE_DONE"
+	VISITSTATEFAILED      CrmTaskV1VisitState = "VISIT_STATE_FAILED"
+	VISITSTATEONTHEWAY    CrmTaskV1VisitState = "VISIT_STATE_ON_THE_WAY"
+	VISITSTATEUNSPECIFIED CrmTaskV1VisitState = "VISIT_STATE_UNSPECIFIED"
+)
+
+// Valid indicates whether the value is a known member of the CrmTaskV1VisitState enum.
+func (e CrmTaskV1VisitState) Valid() bool {
+	switch e {
+	case VISITSTATEARRIVED:
+		return true
+	case VISITSTATEBOOKED:
+		return true
+	case VISITSTATECANCELLED:
+		return true
+	case VISITSTATEDONE:
+		return true
+	case VISITSTATEFAILED:
+		return true
+	case VISITSTATEONTHEWAY:
+		return true
+	case VISITSTATEUNSPECIFIED:
 		return true
 	default:
 		return false
@@ -788,6 +869,11 @@ type CrmTaskV1ListTasksResponse struct {
 	Tasks         *[]CrmTaskV1Task `json:"tasks,omitempty"`
 }
 
+// CrmTaskV1ListVisitsResponse defines model for crm.task.v1.ListVisitsResponse.
+type CrmTaskV1ListVisitsResponse struct {
+	Visits *[]CrmTaskV1Visit `json:"visits,omitempty"`
+}
+
 // CrmTaskV1Process Process is one step of a route.
 type CrmTaskV1Process struct {
 	// Action AUTOMATIC: what it does.
@@ -808,6 +894,10 @@ type CrmTaskV1Process struct {
 
 	// SlaSeconds 0: no SLA.
 	SlaSeconds *string `json:"slaSeconds,omitempty"`
+
+	// Visit MANUAL: the work is a field visit; a task entering the process waits
+	// to be booked (VisitService), and its SLA runs to the booked window.
+	Visit *bool `json:"visit,omitempty"`
 }
 
 // CrmTaskV1ProcessKind ProcessKind: who works a process.
@@ -843,12 +933,34 @@ type CrmTaskV1Route struct {
 	Version *int32 `json:"version,omitempty"`
 }
 
+// CrmTaskV1Schedule Schedule is a work group's working time.
+type CrmTaskV1Schedule struct {
+	// CapacityPerDay Visits a technician takes a day; 0: no limit.
+	CapacityPerDay *int32  `json:"capacityPerDay,omitempty"`
+	GroupId        *string `json:"groupId,omitempty"`
+
+	// Hours WorkingHours: a day's working window, in the schedule's time zone, and
+	// the weekdays worked.
+	Hours       *CrmTaskV1WorkingHours         `json:"hours,omitempty"`
+	Technicians *[]CrmTaskV1TechnicianSchedule `json:"technicians,omitempty"`
+
+	// TimeZone IANA name ("Europe/Moscow").
+	TimeZone   *string    `json:"timeZone,omitempty"`
+	UpdateTime *time.Time `json:"updateTime,omitempty"`
+
+	// Version Grows with every change.
+	Version *int32 `json:"version,omitempty"`
+}
+
 // CrmTaskV1Task defines model for crm.task.v1.Task.
 type CrmTaskV1Task struct {
 	// Action While the task is in an automatic process: its action (GetTask).
 	Action       *CrmTaskV1ActionStatus `json:"action,omitempty"`
 	AssigneeId   *string                `json:"assigneeId,omitempty"`
 	AssigneeName *string                `json:"assigneeName,omitempty"`
+
+	// AwaitingVisit The process needs a field visit and none is booked yet.
+	AwaitingVisit *bool `json:"awaitingVisit,omitempty"`
 
 	// CloseReason ROUTE_COMPLETED, IDLE, RESOLUTION:<code>, or the canceller's reason.
 	CloseReason    *string    `json:"closeReason,omitempty"`
@@ -898,6 +1010,9 @@ type CrmTaskV1Task struct {
 	TitleCode   *string            `json:"titleCode,omitempty"`
 	TitleParams *map[string]string `json:"titleParams,omitempty"`
 	UpdateTime  *time.Time         `json:"updateTime,omitempty"`
+
+	// Visit The visit booked for the current process (GetTask).
+	Visit *CrmTaskV1Visit `json:"visit,omitempty"`
 
 	// WorkflowId Its Temporal workflow ("task-123").
 	WorkflowId *string `json:"workflowId,omitempty"`
@@ -949,6 +1064,79 @@ type CrmTaskV1TaskParameters struct {
 
 // CrmTaskV1TaskState defines model for crm.task.v1.TaskState.
 type CrmTaskV1TaskState string
+
+// CrmTaskV1TechnicianSchedule TechnicianSchedule is one technician's own working time.
+type CrmTaskV1TechnicianSchedule struct {
+	// CapacityPerDay 0: the group's.
+	CapacityPerDay *int32 `json:"capacityPerDay,omitempty"`
+
+	// DaysOff Dates off ("2026-12-31"), in the schedule's time zone.
+	DaysOff *[]string `json:"daysOff,omitempty"`
+
+	// Hours Unset: the group's.
+	Hours  *CrmTaskV1WorkingHours `json:"hours,omitempty"`
+	Name   *string                `json:"name,omitempty"`
+	UserId *string                `json:"userId,omitempty"`
+}
+
+// CrmTaskV1Visit Visit is a booking of a task's process at the customer's address.
+type CrmTaskV1Visit struct {
+	Address        *string    `json:"address,omitempty"`
+	BookedBy       *string    `json:"bookedBy,omitempty"`
+	BookedByName   *string    `json:"bookedByName,omitempty"`
+	ContractNumber *string    `json:"contractNumber,omitempty"`
+	CreateTime     *time.Time `json:"createTime,omitempty"`
+	CustomerName   *string    `json:"customerName,omitempty"`
+	CustomerPhone  *string    `json:"customerPhone,omitempty"`
+	EndTime        *time.Time `json:"endTime,omitempty"`
+
+	// GroupId The group of the process: the technicians are its members.
+	GroupId *string `json:"groupId,omitempty"`
+	Id      *string `json:"id,omitempty"`
+
+	// Late Nobody had arrived by the end of the window.
+	Late *bool `json:"late,omitempty"`
+
+	// MapUrl A map search for the address.
+	MapUrl      *string `json:"mapUrl,omitempty"`
+	Note        *string `json:"note,omitempty"`
+	ProcessId   *string `json:"processId,omitempty"`
+	ProcessName *string `json:"processName,omitempty"`
+
+	// Reason Why it was cancelled or could not be done.
+	Reason      *string                     `json:"reason,omitempty"`
+	StartTime   *time.Time                  `json:"startTime,omitempty"`
+	State       *CrmTaskV1VisitState        `json:"state,omitempty"`
+	TariffName  *string                     `json:"tariffName,omitempty"`
+	TaskId      *string                     `json:"taskId,omitempty"`
+	TaskNumber  *string                     `json:"taskNumber,omitempty"`
+	Technicians *[]CrmTaskV1VisitTechnician `json:"technicians,omitempty"`
+	UpdateTime  *time.Time                  `json:"updateTime,omitempty"`
+}
+
+// CrmTaskV1VisitReport defines model for crm.task.v1.VisitReport.
+type CrmTaskV1VisitReport string
+
+// CrmTaskV1VisitState defines model for crm.task.v1.VisitState.
+type CrmTaskV1VisitState string
+
+// CrmTaskV1VisitTechnician defines model for crm.task.v1.VisitTechnician.
+type CrmTaskV1VisitTechnician struct {
+	Name   *string `json:"name,omitempty"`
+	UserId *string `json:"userId,omitempty"`
+}
+
+// CrmTaskV1WorkingHours WorkingHours: a day's working window, in the schedule's time zone, and
+// the weekdays worked.
+type CrmTaskV1WorkingHours struct {
+	EndMinute *int32 `json:"endMinute,omitempty"`
+
+	// StartMinute Minutes after midnight.
+	StartMinute *int32 `json:"startMinute,omitempty"`
+
+	// Weekdays 1 Monday … 7 Sunday.
+	Weekdays *[]int32 `json:"weekdays,omitempty"`
+}
 
 // GoogleRpcStatus The Status type defines a logical error model suitable for different programming environments.
 type GoogleRpcStatus struct {
@@ -1092,6 +1280,12 @@ type IdentityServiceAddGroupMemberJSONBody struct {
 	UserId *string `json:"userId,omitempty"`
 }
 
+// VisitServiceUpdateGroupScheduleParams defines parameters for VisitServiceUpdateGroupSchedule.
+type VisitServiceUpdateGroupScheduleParams struct {
+	// ExpectedVersion The version the editor saw; a newer one → 409 (0: do not check).
+	ExpectedVersion *int32 `form:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+}
+
 // TaskServiceUpdateRouteParams defines parameters for TaskServiceUpdateRoute.
 type TaskServiceUpdateRouteParams struct {
 	// ExpectedVersion The version the editor saw; a newer one → 409.
@@ -1162,6 +1356,9 @@ type TaskServiceListTasksParams struct {
 	// (at least three letters; ё and е match each other, case is ignored).
 	// Combines with the other filters.
 	Query *string `form:"query,omitempty" json:"query,omitempty"`
+
+	// AwaitingVisit Only tasks whose process waits for a visit to be booked.
+	AwaitingVisit *bool `form:"awaitingVisit,omitempty" json:"awaitingVisit,omitempty"`
 }
 
 // TaskServiceCreateTaskJSONBody defines parameters for TaskServiceCreateTask.
@@ -1232,6 +1429,36 @@ type TaskServiceListTaskEventsParams struct {
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
+// VisitServiceBookVisitJSONBody defines parameters for VisitServiceBookVisit.
+type VisitServiceBookVisitJSONBody struct {
+	// Address Empty: the contract's address.
+	Address *string   `json:"address,omitempty"`
+	EndTime time.Time `json:"endTime"`
+	Note    *string   `json:"note,omitempty"`
+
+	// Override Book outside working time or over a technician's capacity: for
+	// holders of tasks.manage only.
+	Override *bool `json:"override,omitempty"`
+
+	// ProcessId The process the dispatcher saw the task in; a task that has moved on
+	// meanwhile is refused (409).
+	ProcessId     *string   `json:"processId,omitempty"`
+	StartTime     time.Time `json:"startTime"`
+	TechnicianIds []string  `json:"technicianIds"`
+}
+
+// VisitServiceCancelVisitJSONBody defines parameters for VisitServiceCancelVisit.
+type VisitServiceCancelVisitJSONBody struct {
+	Reason string `json:"reason"`
+}
+
+// VisitServiceReportVisitJSONBody defines parameters for VisitServiceReportVisit.
+type VisitServiceReportVisitJSONBody struct {
+	// Comment DONE: what was done; CANT_DO: why (required).
+	Comment *string              `json:"comment,omitempty"`
+	Report  CrmTaskV1VisitReport `json:"report"`
+}
+
 // IdentityServiceCreateTelegramLinkJSONBody defines parameters for IdentityServiceCreateTelegramLink.
 type IdentityServiceCreateTelegramLinkJSONBody = map[string]interface{}
 
@@ -1247,6 +1474,22 @@ type IdentityServiceListUsersParams struct {
 // IdentityServiceUpdateUserParams defines parameters for IdentityServiceUpdateUser.
 type IdentityServiceUpdateUserParams struct {
 	UpdateMask *string `form:"updateMask,omitempty" json:"updateMask,omitempty"`
+}
+
+// VisitServiceListVisitsParams defines parameters for VisitServiceListVisits.
+type VisitServiceListVisitsParams struct {
+	// GroupId 0: any group (then technician is required).
+	GroupId *string `form:"groupId,omitempty" json:"groupId,omitempty"`
+
+	// Technician A user id, or "me".
+	Technician *string   `form:"technician,omitempty" json:"technician,omitempty"`
+	From       time.Time `form:"from" json:"from"`
+
+	// To At most 42 days after from.
+	To time.Time `form:"to" json:"to"`
+
+	// IncludeCancelled Also cancelled and failed visits (done ones are always listed).
+	IncludeCancelled *bool `form:"includeCancelled,omitempty" json:"includeCancelled,omitempty"`
 }
 
 // IdentityServiceLoginJSONRequestBody defines body for IdentityServiceLogin for application/json ContentType.
@@ -1282,6 +1525,9 @@ type IdentityServiceCreateGroupJSONRequestBody = CrmIdentityV1Group
 // IdentityServiceAddGroupMemberJSONRequestBody defines body for IdentityServiceAddGroupMember for application/json ContentType.
 type IdentityServiceAddGroupMemberJSONRequestBody IdentityServiceAddGroupMemberJSONBody
 
+// VisitServiceUpdateGroupScheduleJSONRequestBody defines body for VisitServiceUpdateGroupSchedule for application/json ContentType.
+type VisitServiceUpdateGroupScheduleJSONRequestBody = CrmTaskV1Schedule
+
 // TaskServiceCreateRouteJSONRequestBody defines body for TaskServiceCreateRoute for application/json ContentType.
 type TaskServiceCreateRouteJSONRequestBody = CrmTaskV1Route
 
@@ -1314,6 +1560,15 @@ type TaskServiceReturnTaskJSONRequestBody TaskServiceReturnTaskJSONBody
 
 // TaskServiceAddCommentJSONRequestBody defines body for TaskServiceAddComment for application/json ContentType.
 type TaskServiceAddCommentJSONRequestBody TaskServiceAddCommentJSONBody
+
+// VisitServiceBookVisitJSONRequestBody defines body for VisitServiceBookVisit for application/json ContentType.
+type VisitServiceBookVisitJSONRequestBody VisitServiceBookVisitJSONBody
+
+// VisitServiceCancelVisitJSONRequestBody defines body for VisitServiceCancelVisit for application/json ContentType.
+type VisitServiceCancelVisitJSONRequestBody VisitServiceCancelVisitJSONBody
+
+// VisitServiceReportVisitJSONRequestBody defines body for VisitServiceReportVisit for application/json ContentType.
+type VisitServiceReportVisitJSONRequestBody VisitServiceReportVisitJSONBody
 
 // IdentityServiceCreateTelegramLinkJSONRequestBody defines body for IdentityServiceCreateTelegramLink for application/json ContentType.
 type IdentityServiceCreateTelegramLinkJSONRequestBody = IdentityServiceCreateTelegramLinkJSONBody
@@ -1757,6 +2012,26 @@ type ClientInterface interface {
 	// Corresponds with DELETE /api/v1/groups/{group_id}/members/{user_id} (the `IdentityServiceRemoveGroupMember` operationId).
 	IdentityServiceRemoveGroupMember(ctx context.Context, groupId string, userId string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// VisitServiceGetGroupSchedule A work group's working time: hours, days, capacity, and each
+	// technician's own hours and days off.
+	//
+	// Corresponds with GET /api/v1/groups/{group_id}/schedule (the `VisitServiceGetGroupSchedule` operationId).
+	VisitServiceGetGroupSchedule(ctx context.Context, groupId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VisitServiceUpdateGroupScheduleWithBody Replaces a group's working time. Visits already booked stay.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/groups/{group_id}/schedule (the `VisitServiceUpdateGroupSchedule` operationId).
+	VisitServiceUpdateGroupScheduleWithBody(ctx context.Context, groupId string, params *VisitServiceUpdateGroupScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VisitServiceUpdateGroupSchedule Replaces a group's working time. Visits already booked stay.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/groups/{group_id}/schedule (the `VisitServiceUpdateGroupSchedule` operationId).
+	VisitServiceUpdateGroupSchedule(ctx context.Context, groupId string, params *VisitServiceUpdateGroupScheduleParams, body VisitServiceUpdateGroupScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// IdentityServiceGetGroup Returns one work group.
 	//
 	// Corresponds with GET /api/v1/groups/{id} (the `IdentityServiceGetGroup` operationId).
@@ -1995,6 +2270,61 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/tasks/{task_id}/events (the `TaskServiceListTaskEvents` operationId).
 	TaskServiceListTaskEvents(ctx context.Context, taskId string, params *TaskServiceListTaskEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// VisitServiceGetVisit The visit booked for the process the task is in (404: none).
+	//
+	// Corresponds with GET /api/v1/tasks/{task_id}/visit (the `VisitServiceGetVisit` operationId).
+	VisitServiceGetVisit(ctx context.Context, taskId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VisitServiceBookVisitWithBody Books the visit of a task waiting for one, or rebooks the one it has:
+	// a window within the technicians' working time (a supervisor may
+	// override), technicians of the process's group, the address (the
+	// contract's when empty).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/tasks/{task_id}:bookVisit (the `VisitServiceBookVisit` operationId).
+	VisitServiceBookVisitWithBody(ctx context.Context, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VisitServiceBookVisit Books the visit of a task waiting for one, or rebooks the one it has:
+	// a window within the technicians' working time (a supervisor may
+	// override), technicians of the process's group, the address (the
+	// contract's when empty).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/tasks/{task_id}:bookVisit (the `VisitServiceBookVisit` operationId).
+	VisitServiceBookVisit(ctx context.Context, taskId string, body VisitServiceBookVisitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VisitServiceCancelVisitWithBody Cancels a task's booking; the task waits to be booked again.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/tasks/{task_id}:cancelVisit (the `VisitServiceCancelVisit` operationId).
+	VisitServiceCancelVisitWithBody(ctx context.Context, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VisitServiceCancelVisit Cancels a task's booking; the task waits to be booked again.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/tasks/{task_id}:cancelVisit (the `VisitServiceCancelVisit` operationId).
+	VisitServiceCancelVisit(ctx context.Context, taskId string, body VisitServiceCancelVisitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VisitServiceReportVisitWithBody A booked technician's report from the field: on the way, arrived,
+	// done (completes the process) or cannot do it (back to dispatch).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/tasks/{task_id}:reportVisit (the `VisitServiceReportVisit` operationId).
+	VisitServiceReportVisitWithBody(ctx context.Context, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VisitServiceReportVisit A booked technician's report from the field: on the way, arrived,
+	// done (completes the process) or cannot do it (back to dispatch).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/tasks/{task_id}:reportVisit (the `VisitServiceReportVisit` operationId).
+	VisitServiceReportVisit(ctx context.Context, taskId string, body VisitServiceReportVisitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// TaskServiceGetTaskStats Open tasks per route and process, and SLA breaches (the dashboard).
 	//
 	// Corresponds with GET /api/v1/tasks:stats (the `TaskServiceGetTaskStats` operationId).
@@ -2064,6 +2394,12 @@ type ClientInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/users/{id} (the `IdentityServiceUpdateUser` operationId).
 	IdentityServiceUpdateUser(ctx context.Context, id string, params *IdentityServiceUpdateUserParams, body IdentityServiceUpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// VisitServiceListVisits Visits whose window meets [from, to), by group or technician, earliest
+	// first (the dispatcher's calendar; a technician's day).
+	//
+	// Corresponds with GET /api/v1/visits (the `VisitServiceListVisits` operationId).
+	VisitServiceListVisits(ctx context.Context, params *VisitServiceListVisitsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // IdentityServiceListAuditEvents Who did what, when and from where, newest first.
@@ -2607,6 +2943,56 @@ func (c *Client) IdentityServiceAddGroupMember(ctx context.Context, groupId stri
 // Corresponds with DELETE /api/v1/groups/{group_id}/members/{user_id} (the `IdentityServiceRemoveGroupMember` operationId).
 func (c *Client) IdentityServiceRemoveGroupMember(ctx context.Context, groupId string, userId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewIdentityServiceRemoveGroupMemberRequest(c.Server, groupId, userId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VisitServiceGetGroupSchedule A work group's working time: hours, days, capacity, and each
+// technician's own hours and days off.
+//
+// Corresponds with GET /api/v1/groups/{group_id}/schedule (the `VisitServiceGetGroupSchedule` operationId).
+func (c *Client) VisitServiceGetGroupSchedule(ctx context.Context, groupId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVisitServiceGetGroupScheduleRequest(c.Server, groupId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VisitServiceUpdateGroupScheduleWithBody Replaces a group's working time. Visits already booked stay.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/groups/{group_id}/schedule (the `VisitServiceUpdateGroupSchedule` operationId).
+func (c *Client) VisitServiceUpdateGroupScheduleWithBody(ctx context.Context, groupId string, params *VisitServiceUpdateGroupScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVisitServiceUpdateGroupScheduleRequestWithBody(c.Server, groupId, params, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VisitServiceUpdateGroupSchedule Replaces a group's working time. Visits already booked stay.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/groups/{group_id}/schedule (the `VisitServiceUpdateGroupSchedule` operationId).
+func (c *Client) VisitServiceUpdateGroupSchedule(ctx context.Context, groupId string, params *VisitServiceUpdateGroupScheduleParams, body VisitServiceUpdateGroupScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVisitServiceUpdateGroupScheduleRequest(c.Server, groupId, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -3215,6 +3601,131 @@ func (c *Client) TaskServiceListTaskEvents(ctx context.Context, taskId string, p
 	return c.Client.Do(req)
 }
 
+// VisitServiceGetVisit The visit booked for the process the task is in (404: none).
+//
+// Corresponds with GET /api/v1/tasks/{task_id}/visit (the `VisitServiceGetVisit` operationId).
+func (c *Client) VisitServiceGetVisit(ctx context.Context, taskId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVisitServiceGetVisitRequest(c.Server, taskId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VisitServiceBookVisitWithBody Books the visit of a task waiting for one, or rebooks the one it has:
+// a window within the technicians' working time (a supervisor may
+// override), technicians of the process's group, the address (the
+// contract's when empty).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/tasks/{task_id}:bookVisit (the `VisitServiceBookVisit` operationId).
+func (c *Client) VisitServiceBookVisitWithBody(ctx context.Context, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVisitServiceBookVisitRequestWithBody(c.Server, taskId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VisitServiceBookVisit Books the visit of a task waiting for one, or rebooks the one it has:
+// a window within the technicians' working time (a supervisor may
+// override), technicians of the process's group, the address (the
+// contract's when empty).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/tasks/{task_id}:bookVisit (the `VisitServiceBookVisit` operationId).
+func (c *Client) VisitServiceBookVisit(ctx context.Context, taskId string, body VisitServiceBookVisitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVisitServiceBookVisitRequest(c.Server, taskId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VisitServiceCancelVisitWithBody Cancels a task's booking; the task waits to be booked again.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/tasks/{task_id}:cancelVisit (the `VisitServiceCancelVisit` operationId).
+func (c *Client) VisitServiceCancelVisitWithBody(ctx context.Context, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVisitServiceCancelVisitRequestWithBody(c.Server, taskId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VisitServiceCancelVisit Cancels a task's booking; the task waits to be booked again.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/tasks/{task_id}:cancelVisit (the `VisitServiceCancelVisit` operationId).
+func (c *Client) VisitServiceCancelVisit(ctx context.Context, taskId string, body VisitServiceCancelVisitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVisitServiceCancelVisitRequest(c.Server, taskId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VisitServiceReportVisitWithBody A booked technician's report from the field: on the way, arrived,
+// done (completes the process) or cannot do it (back to dispatch).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/tasks/{task_id}:reportVisit (the `VisitServiceReportVisit` operationId).
+func (c *Client) VisitServiceReportVisitWithBody(ctx context.Context, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVisitServiceReportVisitRequestWithBody(c.Server, taskId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VisitServiceReportVisit A booked technician's report from the field: on the way, arrived,
+// done (completes the process) or cannot do it (back to dispatch).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/tasks/{task_id}:reportVisit (the `VisitServiceReportVisit` operationId).
+func (c *Client) VisitServiceReportVisit(ctx context.Context, taskId string, body VisitServiceReportVisitJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVisitServiceReportVisitRequest(c.Server, taskId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // TaskServiceGetTaskStats Open tasks per route and process, and SLA breaches (the dashboard).
 //
 // Corresponds with GET /api/v1/tasks:stats (the `TaskServiceGetTaskStats` operationId).
@@ -3365,6 +3876,22 @@ func (c *Client) IdentityServiceUpdateUserWithBody(ctx context.Context, id strin
 // Corresponds with PATCH /api/v1/users/{id} (the `IdentityServiceUpdateUser` operationId).
 func (c *Client) IdentityServiceUpdateUser(ctx context.Context, id string, params *IdentityServiceUpdateUserParams, body IdentityServiceUpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewIdentityServiceUpdateUserRequest(c.Server, id, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// VisitServiceListVisits Visits whose window meets [from, to), by group or technician, earliest
+// first (the dispatcher's calendar; a technician's day).
+//
+// Corresponds with GET /api/v1/visits (the `VisitServiceListVisits` operationId).
+func (c *Client) VisitServiceListVisits(ctx context.Context, params *VisitServiceListVisitsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewVisitServiceListVisitsRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4374,6 +4901,114 @@ func NewIdentityServiceRemoveGroupMemberRequest(server string, groupId string, u
 	return req, nil
 }
 
+// NewVisitServiceGetGroupScheduleRequest constructs an http.Request for the VisitServiceGetGroupSchedule method
+func NewVisitServiceGetGroupScheduleRequest(server string, groupId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "group_id", groupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/groups/%s/schedule", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewVisitServiceUpdateGroupScheduleRequest calls the generic VisitServiceUpdateGroupSchedule builder with application/json body
+func NewVisitServiceUpdateGroupScheduleRequest(server string, groupId string, params *VisitServiceUpdateGroupScheduleParams, body VisitServiceUpdateGroupScheduleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewVisitServiceUpdateGroupScheduleRequestWithBody(server, groupId, params, "application/json", bodyReader)
+}
+
+// NewVisitServiceUpdateGroupScheduleRequestWithBody constructs an http.Request for the VisitServiceUpdateGroupSchedule method, with any body, and a specified content type
+func NewVisitServiceUpdateGroupScheduleRequestWithBody(server string, groupId string, params *VisitServiceUpdateGroupScheduleParams, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "group_id", groupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/groups/%s/schedule", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.ExpectedVersion != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "expectedVersion", *params.ExpectedVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewIdentityServiceGetGroupRequest constructs an http.Request for the IdentityServiceGetGroup method
 func NewIdentityServiceGetGroupRequest(server string, id string) (*http.Request, error) {
 	var err error
@@ -5164,6 +5799,18 @@ func NewTaskServiceListTasksRequest(server string, params *TaskServiceListTasksP
 
 		}
 
+		if params.AwaitingVisit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "awaitingVisit", *params.AwaitingVisit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -5714,6 +6361,181 @@ func NewTaskServiceListTaskEventsRequest(server string, taskId string, params *T
 	return req, nil
 }
 
+// NewVisitServiceGetVisitRequest constructs an http.Request for the VisitServiceGetVisit method
+func NewVisitServiceGetVisitRequest(server string, taskId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "task_id", taskId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tasks/%s/visit", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewVisitServiceBookVisitRequest calls the generic VisitServiceBookVisit builder with application/json body
+func NewVisitServiceBookVisitRequest(server string, taskId string, body VisitServiceBookVisitJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewVisitServiceBookVisitRequestWithBody(server, taskId, "application/json", bodyReader)
+}
+
+// NewVisitServiceBookVisitRequestWithBody constructs an http.Request for the VisitServiceBookVisit method, with any body, and a specified content type
+func NewVisitServiceBookVisitRequestWithBody(server string, taskId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "task_id", taskId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tasks/%s:bookVisit", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewVisitServiceCancelVisitRequest calls the generic VisitServiceCancelVisit builder with application/json body
+func NewVisitServiceCancelVisitRequest(server string, taskId string, body VisitServiceCancelVisitJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewVisitServiceCancelVisitRequestWithBody(server, taskId, "application/json", bodyReader)
+}
+
+// NewVisitServiceCancelVisitRequestWithBody constructs an http.Request for the VisitServiceCancelVisit method, with any body, and a specified content type
+func NewVisitServiceCancelVisitRequestWithBody(server string, taskId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "task_id", taskId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tasks/%s:cancelVisit", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewVisitServiceReportVisitRequest calls the generic VisitServiceReportVisit builder with application/json body
+func NewVisitServiceReportVisitRequest(server string, taskId string, body VisitServiceReportVisitJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewVisitServiceReportVisitRequestWithBody(server, taskId, "application/json", bodyReader)
+}
+
+// NewVisitServiceReportVisitRequestWithBody constructs an http.Request for the VisitServiceReportVisit method, with any body, and a specified content type
+func NewVisitServiceReportVisitRequestWithBody(server string, taskId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "task_id", taskId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tasks/%s:reportVisit", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewTaskServiceGetTaskStatsRequest constructs an http.Request for the TaskServiceGetTaskStats method
 func NewTaskServiceGetTaskStatsRequest(server string) (*http.Request, error) {
 	var err error
@@ -6003,6 +6825,100 @@ func NewIdentityServiceUpdateUserRequestWithBody(server string, id string, param
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewVisitServiceListVisitsRequest constructs an http.Request for the VisitServiceListVisits method
+func NewVisitServiceListVisitsRequest(server string, params *VisitServiceListVisitsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/visits")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.GroupId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "groupId", *params.GroupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Technician != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "technician", *params.Technician, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.IncludeCancelled != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "includeCancelled", *params.IncludeCancelled, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "boolean", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -6302,6 +7218,28 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /api/v1/groups/{group_id}/members/{user_id} (the `IdentityServiceRemoveGroupMember` operationId).
 	IdentityServiceRemoveGroupMemberWithResponse(ctx context.Context, groupId string, userId string, reqEditors ...RequestEditorFn) (*IdentityServiceRemoveGroupMemberResponse, error)
 
+	// VisitServiceGetGroupScheduleWithResponse A work group's working time: hours, days, capacity, and each
+	// technician's own hours and days off.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/groups/{group_id}/schedule (the `VisitServiceGetGroupSchedule` operationId).
+	VisitServiceGetGroupScheduleWithResponse(ctx context.Context, groupId string, reqEditors ...RequestEditorFn) (*VisitServiceGetGroupScheduleResponse, error)
+
+	// VisitServiceUpdateGroupScheduleWithBodyWithResponse Replaces a group's working time. Visits already booked stay.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/groups/{group_id}/schedule (the `VisitServiceUpdateGroupSchedule` operationId).
+	VisitServiceUpdateGroupScheduleWithBodyWithResponse(ctx context.Context, groupId string, params *VisitServiceUpdateGroupScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VisitServiceUpdateGroupScheduleResponse, error)
+
+	// VisitServiceUpdateGroupScheduleWithResponse Replaces a group's working time. Visits already booked stay.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/groups/{group_id}/schedule (the `VisitServiceUpdateGroupSchedule` operationId).
+	VisitServiceUpdateGroupScheduleWithResponse(ctx context.Context, groupId string, params *VisitServiceUpdateGroupScheduleParams, body VisitServiceUpdateGroupScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*VisitServiceUpdateGroupScheduleResponse, error)
+
 	// IdentityServiceGetGroupWithResponse Returns one work group.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6568,6 +7506,63 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/tasks/{task_id}/events (the `TaskServiceListTaskEvents` operationId).
 	TaskServiceListTaskEventsWithResponse(ctx context.Context, taskId string, params *TaskServiceListTaskEventsParams, reqEditors ...RequestEditorFn) (*TaskServiceListTaskEventsResponse, error)
 
+	// VisitServiceGetVisitWithResponse The visit booked for the process the task is in (404: none).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/tasks/{task_id}/visit (the `VisitServiceGetVisit` operationId).
+	VisitServiceGetVisitWithResponse(ctx context.Context, taskId string, reqEditors ...RequestEditorFn) (*VisitServiceGetVisitResponse, error)
+
+	// VisitServiceBookVisitWithBodyWithResponse Books the visit of a task waiting for one, or rebooks the one it has:
+	// a window within the technicians' working time (a supervisor may
+	// override), technicians of the process's group, the address (the
+	// contract's when empty).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tasks/{task_id}:bookVisit (the `VisitServiceBookVisit` operationId).
+	VisitServiceBookVisitWithBodyWithResponse(ctx context.Context, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VisitServiceBookVisitResponse, error)
+
+	// VisitServiceBookVisitWithResponse Books the visit of a task waiting for one, or rebooks the one it has:
+	// a window within the technicians' working time (a supervisor may
+	// override), technicians of the process's group, the address (the
+	// contract's when empty).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tasks/{task_id}:bookVisit (the `VisitServiceBookVisit` operationId).
+	VisitServiceBookVisitWithResponse(ctx context.Context, taskId string, body VisitServiceBookVisitJSONRequestBody, reqEditors ...RequestEditorFn) (*VisitServiceBookVisitResponse, error)
+
+	// VisitServiceCancelVisitWithBodyWithResponse Cancels a task's booking; the task waits to be booked again.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tasks/{task_id}:cancelVisit (the `VisitServiceCancelVisit` operationId).
+	VisitServiceCancelVisitWithBodyWithResponse(ctx context.Context, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VisitServiceCancelVisitResponse, error)
+
+	// VisitServiceCancelVisitWithResponse Cancels a task's booking; the task waits to be booked again.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tasks/{task_id}:cancelVisit (the `VisitServiceCancelVisit` operationId).
+	VisitServiceCancelVisitWithResponse(ctx context.Context, taskId string, body VisitServiceCancelVisitJSONRequestBody, reqEditors ...RequestEditorFn) (*VisitServiceCancelVisitResponse, error)
+
+	// VisitServiceReportVisitWithBodyWithResponse A booked technician's report from the field: on the way, arrived,
+	// done (completes the process) or cannot do it (back to dispatch).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tasks/{task_id}:reportVisit (the `VisitServiceReportVisit` operationId).
+	VisitServiceReportVisitWithBodyWithResponse(ctx context.Context, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VisitServiceReportVisitResponse, error)
+
+	// VisitServiceReportVisitWithResponse A booked technician's report from the field: on the way, arrived,
+	// done (completes the process) or cannot do it (back to dispatch).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tasks/{task_id}:reportVisit (the `VisitServiceReportVisit` operationId).
+	VisitServiceReportVisitWithResponse(ctx context.Context, taskId string, body VisitServiceReportVisitJSONRequestBody, reqEditors ...RequestEditorFn) (*VisitServiceReportVisitResponse, error)
+
 	// TaskServiceGetTaskStatsWithResponse Open tasks per route and process, and SLA breaches (the dashboard).
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -6643,6 +7638,14 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PATCH /api/v1/users/{id} (the `IdentityServiceUpdateUser` operationId).
 	IdentityServiceUpdateUserWithResponse(ctx context.Context, id string, params *IdentityServiceUpdateUserParams, body IdentityServiceUpdateUserJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceUpdateUserResponse, error)
+
+	// VisitServiceListVisitsWithResponse Visits whose window meets [from, to), by group or technician, earliest
+	// first (the dispatcher's calendar; a technician's day).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/visits (the `VisitServiceListVisits` operationId).
+	VisitServiceListVisitsWithResponse(ctx context.Context, params *VisitServiceListVisitsParams, reqEditors ...RequestEditorFn) (*VisitServiceListVisitsResponse, error)
 }
 
 type IdentityServiceListAuditEventsResponse struct {
@@ -8312,6 +9315,172 @@ func (r IdentityServiceRemoveGroupMemberResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r IdentityServiceRemoveGroupMemberResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type VisitServiceGetGroupScheduleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1Schedule
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VisitServiceGetGroupScheduleResponse) GetJSON200() *CrmTaskV1Schedule {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r VisitServiceGetGroupScheduleResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r VisitServiceGetGroupScheduleResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r VisitServiceGetGroupScheduleResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r VisitServiceGetGroupScheduleResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r VisitServiceGetGroupScheduleResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r VisitServiceGetGroupScheduleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VisitServiceGetGroupScheduleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VisitServiceGetGroupScheduleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VisitServiceGetGroupScheduleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type VisitServiceUpdateGroupScheduleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1Schedule
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VisitServiceUpdateGroupScheduleResponse) GetJSON200() *CrmTaskV1Schedule {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r VisitServiceUpdateGroupScheduleResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r VisitServiceUpdateGroupScheduleResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r VisitServiceUpdateGroupScheduleResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r VisitServiceUpdateGroupScheduleResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r VisitServiceUpdateGroupScheduleResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r VisitServiceUpdateGroupScheduleResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r VisitServiceUpdateGroupScheduleResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r VisitServiceUpdateGroupScheduleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VisitServiceUpdateGroupScheduleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VisitServiceUpdateGroupScheduleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VisitServiceUpdateGroupScheduleResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -10302,6 +11471,352 @@ func (r TaskServiceListTaskEventsResponse) ContentType() string {
 	return ""
 }
 
+type VisitServiceGetVisitResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1Visit
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VisitServiceGetVisitResponse) GetJSON200() *CrmTaskV1Visit {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r VisitServiceGetVisitResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r VisitServiceGetVisitResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r VisitServiceGetVisitResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r VisitServiceGetVisitResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r VisitServiceGetVisitResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r VisitServiceGetVisitResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VisitServiceGetVisitResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VisitServiceGetVisitResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VisitServiceGetVisitResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type VisitServiceBookVisitResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1Visit
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VisitServiceBookVisitResponse) GetJSON200() *CrmTaskV1Visit {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r VisitServiceBookVisitResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r VisitServiceBookVisitResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r VisitServiceBookVisitResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r VisitServiceBookVisitResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r VisitServiceBookVisitResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r VisitServiceBookVisitResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r VisitServiceBookVisitResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r VisitServiceBookVisitResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VisitServiceBookVisitResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VisitServiceBookVisitResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VisitServiceBookVisitResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type VisitServiceCancelVisitResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1Visit
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VisitServiceCancelVisitResponse) GetJSON200() *CrmTaskV1Visit {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r VisitServiceCancelVisitResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r VisitServiceCancelVisitResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r VisitServiceCancelVisitResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r VisitServiceCancelVisitResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r VisitServiceCancelVisitResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r VisitServiceCancelVisitResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r VisitServiceCancelVisitResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r VisitServiceCancelVisitResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VisitServiceCancelVisitResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VisitServiceCancelVisitResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VisitServiceCancelVisitResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type VisitServiceReportVisitResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1Visit
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VisitServiceReportVisitResponse) GetJSON200() *CrmTaskV1Visit {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r VisitServiceReportVisitResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r VisitServiceReportVisitResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r VisitServiceReportVisitResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r VisitServiceReportVisitResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r VisitServiceReportVisitResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r VisitServiceReportVisitResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r VisitServiceReportVisitResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r VisitServiceReportVisitResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VisitServiceReportVisitResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VisitServiceReportVisitResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VisitServiceReportVisitResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type TaskServiceGetTaskStatsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -10772,6 +12287,75 @@ func (r IdentityServiceUpdateUserResponse) ContentType() string {
 	return ""
 }
 
+type VisitServiceListVisitsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1ListVisitsResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r VisitServiceListVisitsResponse) GetJSON200() *CrmTaskV1ListVisitsResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r VisitServiceListVisitsResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r VisitServiceListVisitsResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r VisitServiceListVisitsResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r VisitServiceListVisitsResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r VisitServiceListVisitsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r VisitServiceListVisitsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r VisitServiceListVisitsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r VisitServiceListVisitsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // IdentityServiceListAuditEventsWithResponse Who did what, when and from where, newest first.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -11213,6 +12797,46 @@ func (c *ClientWithResponses) IdentityServiceRemoveGroupMemberWithResponse(ctx c
 		return nil, err
 	}
 	return ParseIdentityServiceRemoveGroupMemberResponse(rsp)
+}
+
+// VisitServiceGetGroupScheduleWithResponse A work group's working time: hours, days, capacity, and each
+// technician's own hours and days off.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/groups/{group_id}/schedule (the `VisitServiceGetGroupSchedule` operationId).
+func (c *ClientWithResponses) VisitServiceGetGroupScheduleWithResponse(ctx context.Context, groupId string, reqEditors ...RequestEditorFn) (*VisitServiceGetGroupScheduleResponse, error) {
+	rsp, err := c.VisitServiceGetGroupSchedule(ctx, groupId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVisitServiceGetGroupScheduleResponse(rsp)
+}
+
+// VisitServiceUpdateGroupScheduleWithBodyWithResponse Replaces a group's working time. Visits already booked stay.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/groups/{group_id}/schedule (the `VisitServiceUpdateGroupSchedule` operationId).
+func (c *ClientWithResponses) VisitServiceUpdateGroupScheduleWithBodyWithResponse(ctx context.Context, groupId string, params *VisitServiceUpdateGroupScheduleParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VisitServiceUpdateGroupScheduleResponse, error) {
+	rsp, err := c.VisitServiceUpdateGroupScheduleWithBody(ctx, groupId, params, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVisitServiceUpdateGroupScheduleResponse(rsp)
+}
+
+// VisitServiceUpdateGroupScheduleWithResponse Replaces a group's working time. Visits already booked stay.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/groups/{group_id}/schedule (the `VisitServiceUpdateGroupSchedule` operationId).
+func (c *ClientWithResponses) VisitServiceUpdateGroupScheduleWithResponse(ctx context.Context, groupId string, params *VisitServiceUpdateGroupScheduleParams, body VisitServiceUpdateGroupScheduleJSONRequestBody, reqEditors ...RequestEditorFn) (*VisitServiceUpdateGroupScheduleResponse, error) {
+	rsp, err := c.VisitServiceUpdateGroupSchedule(ctx, groupId, params, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVisitServiceUpdateGroupScheduleResponse(rsp)
 }
 
 // IdentityServiceGetGroupWithResponse Returns one work group.
@@ -11697,6 +13321,105 @@ func (c *ClientWithResponses) TaskServiceListTaskEventsWithResponse(ctx context.
 	return ParseTaskServiceListTaskEventsResponse(rsp)
 }
 
+// VisitServiceGetVisitWithResponse The visit booked for the process the task is in (404: none).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/tasks/{task_id}/visit (the `VisitServiceGetVisit` operationId).
+func (c *ClientWithResponses) VisitServiceGetVisitWithResponse(ctx context.Context, taskId string, reqEditors ...RequestEditorFn) (*VisitServiceGetVisitResponse, error) {
+	rsp, err := c.VisitServiceGetVisit(ctx, taskId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVisitServiceGetVisitResponse(rsp)
+}
+
+// VisitServiceBookVisitWithBodyWithResponse Books the visit of a task waiting for one, or rebooks the one it has:
+// a window within the technicians' working time (a supervisor may
+// override), technicians of the process's group, the address (the
+// contract's when empty).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tasks/{task_id}:bookVisit (the `VisitServiceBookVisit` operationId).
+func (c *ClientWithResponses) VisitServiceBookVisitWithBodyWithResponse(ctx context.Context, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VisitServiceBookVisitResponse, error) {
+	rsp, err := c.VisitServiceBookVisitWithBody(ctx, taskId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVisitServiceBookVisitResponse(rsp)
+}
+
+// VisitServiceBookVisitWithResponse Books the visit of a task waiting for one, or rebooks the one it has:
+// a window within the technicians' working time (a supervisor may
+// override), technicians of the process's group, the address (the
+// contract's when empty).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tasks/{task_id}:bookVisit (the `VisitServiceBookVisit` operationId).
+func (c *ClientWithResponses) VisitServiceBookVisitWithResponse(ctx context.Context, taskId string, body VisitServiceBookVisitJSONRequestBody, reqEditors ...RequestEditorFn) (*VisitServiceBookVisitResponse, error) {
+	rsp, err := c.VisitServiceBookVisit(ctx, taskId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVisitServiceBookVisitResponse(rsp)
+}
+
+// VisitServiceCancelVisitWithBodyWithResponse Cancels a task's booking; the task waits to be booked again.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tasks/{task_id}:cancelVisit (the `VisitServiceCancelVisit` operationId).
+func (c *ClientWithResponses) VisitServiceCancelVisitWithBodyWithResponse(ctx context.Context, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VisitServiceCancelVisitResponse, error) {
+	rsp, err := c.VisitServiceCancelVisitWithBody(ctx, taskId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVisitServiceCancelVisitResponse(rsp)
+}
+
+// VisitServiceCancelVisitWithResponse Cancels a task's booking; the task waits to be booked again.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tasks/{task_id}:cancelVisit (the `VisitServiceCancelVisit` operationId).
+func (c *ClientWithResponses) VisitServiceCancelVisitWithResponse(ctx context.Context, taskId string, body VisitServiceCancelVisitJSONRequestBody, reqEditors ...RequestEditorFn) (*VisitServiceCancelVisitResponse, error) {
+	rsp, err := c.VisitServiceCancelVisit(ctx, taskId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVisitServiceCancelVisitResponse(rsp)
+}
+
+// VisitServiceReportVisitWithBodyWithResponse A booked technician's report from the field: on the way, arrived,
+// done (completes the process) or cannot do it (back to dispatch).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tasks/{task_id}:reportVisit (the `VisitServiceReportVisit` operationId).
+func (c *ClientWithResponses) VisitServiceReportVisitWithBodyWithResponse(ctx context.Context, taskId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*VisitServiceReportVisitResponse, error) {
+	rsp, err := c.VisitServiceReportVisitWithBody(ctx, taskId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVisitServiceReportVisitResponse(rsp)
+}
+
+// VisitServiceReportVisitWithResponse A booked technician's report from the field: on the way, arrived,
+// done (completes the process) or cannot do it (back to dispatch).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tasks/{task_id}:reportVisit (the `VisitServiceReportVisit` operationId).
+func (c *ClientWithResponses) VisitServiceReportVisitWithResponse(ctx context.Context, taskId string, body VisitServiceReportVisitJSONRequestBody, reqEditors ...RequestEditorFn) (*VisitServiceReportVisitResponse, error) {
+	rsp, err := c.VisitServiceReportVisit(ctx, taskId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVisitServiceReportVisitResponse(rsp)
+}
+
 // TaskServiceGetTaskStatsWithResponse Open tasks per route and process, and SLA breaches (the dashboard).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -11825,6 +13548,20 @@ func (c *ClientWithResponses) IdentityServiceUpdateUserWithResponse(ctx context.
 		return nil, err
 	}
 	return ParseIdentityServiceUpdateUserResponse(rsp)
+}
+
+// VisitServiceListVisitsWithResponse Visits whose window meets [from, to), by group or technician, earliest
+// first (the dispatcher's calendar; a technician's day).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/visits (the `VisitServiceListVisits` operationId).
+func (c *ClientWithResponses) VisitServiceListVisitsWithResponse(ctx context.Context, params *VisitServiceListVisitsParams, reqEditors ...RequestEditorFn) (*VisitServiceListVisitsResponse, error) {
+	rsp, err := c.VisitServiceListVisits(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseVisitServiceListVisitsResponse(rsp)
 }
 
 // ParseIdentityServiceListAuditEventsResponse parses an HTTP response from a IdentityServiceListAuditEventsWithResponse call
@@ -13172,6 +14909,142 @@ func ParseIdentityServiceRemoveGroupMemberResponse(rsp *http.Response) (*Identit
 			return nil, err
 		}
 		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseVisitServiceGetGroupScheduleResponse parses an HTTP response from a VisitServiceGetGroupScheduleWithResponse call
+func ParseVisitServiceGetGroupScheduleResponse(rsp *http.Response) (*VisitServiceGetGroupScheduleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VisitServiceGetGroupScheduleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1Schedule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseVisitServiceUpdateGroupScheduleResponse parses an HTTP response from a VisitServiceUpdateGroupScheduleWithResponse call
+func ParseVisitServiceUpdateGroupScheduleResponse(rsp *http.Response) (*VisitServiceUpdateGroupScheduleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VisitServiceUpdateGroupScheduleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1Schedule
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest GoogleRpcStatus
@@ -14794,6 +16667,292 @@ func ParseTaskServiceListTaskEventsResponse(rsp *http.Response) (*TaskServiceLis
 	return response, nil
 }
 
+// ParseVisitServiceGetVisitResponse parses an HTTP response from a VisitServiceGetVisitWithResponse call
+func ParseVisitServiceGetVisitResponse(rsp *http.Response) (*VisitServiceGetVisitResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VisitServiceGetVisitResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1Visit
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseVisitServiceBookVisitResponse parses an HTTP response from a VisitServiceBookVisitWithResponse call
+func ParseVisitServiceBookVisitResponse(rsp *http.Response) (*VisitServiceBookVisitResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VisitServiceBookVisitResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1Visit
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseVisitServiceCancelVisitResponse parses an HTTP response from a VisitServiceCancelVisitWithResponse call
+func ParseVisitServiceCancelVisitResponse(rsp *http.Response) (*VisitServiceCancelVisitResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VisitServiceCancelVisitResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1Visit
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseVisitServiceReportVisitResponse parses an HTTP response from a VisitServiceReportVisitWithResponse call
+func ParseVisitServiceReportVisitResponse(rsp *http.Response) (*VisitServiceReportVisitResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VisitServiceReportVisitResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1Visit
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseTaskServiceGetTaskStatsResponse parses an HTTP response from a TaskServiceGetTaskStatsWithResponse call
 func ParseTaskServiceGetTaskStatsResponse(rsp *http.Response) (*TaskServiceGetTaskStatsResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -15161,6 +17320,60 @@ func ParseIdentityServiceUpdateUserResponse(rsp *http.Response) (*IdentityServic
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseVisitServiceListVisitsResponse parses an HTTP response from a VisitServiceListVisitsWithResponse call
+func ParseVisitServiceListVisitsResponse(rsp *http.Response) (*VisitServiceListVisitsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &VisitServiceListVisitsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1ListVisitsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest GoogleRpcStatus

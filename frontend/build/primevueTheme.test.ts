@@ -29,7 +29,7 @@ describe('primevueThemeCss', () => {
       global: { plugins: [[PrimeVue, { theme: crmTheme }]] },
       attachTo: document.body,
     })
-    const injected = [...document.head.querySelectorAll('style[data-primevue-style-id]')]
+    const injected = Array.from(document.head.querySelectorAll('style[data-primevue-style-id]'))
       .map((el) => [el.getAttribute('data-primevue-style-id') ?? '', el.textContent ?? ''] as const)
       .filter(([id]) => /variables$|-style$|layer-order/.test(id))
     wrapper.unmount()

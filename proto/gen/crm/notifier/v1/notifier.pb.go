@@ -61,7 +61,11 @@ type TaskNotice struct {
 	AssigneeId   int64  `protobuf:"varint,24,opt,name=assignee_id,json=assigneeId,proto3" json:"assignee_id,omitempty"`
 	AssigneeName string `protobuf:"bytes,25,opt,name=assignee_name,json=assigneeName,proto3" json:"assignee_name,omitempty"`
 	// The process the task is in now (buttons act on it).
-	ProcessId     int64 `protobuf:"varint,26,opt,name=process_id,json=processId,proto3" json:"process_id,omitempty"`
+	ProcessId int64 `protobuf:"varint,26,opt,name=process_id,json=processId,proto3" json:"process_id,omitempty"`
+	// Users told besides the groups' members (a visit's technicians).
+	UserIds []int64 `protobuf:"varint,27,rep,packed,name=user_ids,json=userIds,proto3" json:"user_ids,omitempty"`
+	// Visit steps: the booking as it stands after the step.
+	Visit         *v1.Visit `protobuf:"bytes,28,opt,name=visit,proto3" json:"visit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -276,6 +280,20 @@ func (x *TaskNotice) GetProcessId() int64 {
 		return x.ProcessId
 	}
 	return 0
+}
+
+func (x *TaskNotice) GetUserIds() []int64 {
+	if x != nil {
+		return x.UserIds
+	}
+	return nil
+}
+
+func (x *TaskNotice) GetVisit() *v1.Visit {
+	if x != nil {
+		return x.Visit
+	}
+	return nil
 }
 
 type EnqueueTaskEventRequest struct {
@@ -524,7 +542,8 @@ var File_crm_notifier_v1_notifier_proto protoreflect.FileDescriptor
 
 const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecrm/notifier/v1/notifier.proto\x12\x0fcrm.notifier.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x16crm/task/v1/task.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc4\t\n" +
+	"\x1ecrm/notifier/v1/notifier.proto\x12\x0fcrm.notifier.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x16crm/task/v1/task.proto\x1a\x17crm/task/v1/visit.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\n" +
+	"\n" +
 	"\n" +
 	"TaskNotice\x12'\n" +
 	"\bevent_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\aeventId\x128\n" +
@@ -564,7 +583,10 @@ const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"assigneeId\x121\n" +
 	"\rassignee_name\x18\x19 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\fassigneeName\x12&\n" +
 	"\n" +
-	"process_id\x18\x1a \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tprocessId\"N\n" +
+	"process_id\x18\x1a \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tprocessId\x12#\n" +
+	"\buser_ids\x18\x1b \x03(\x03B\b\xbaH\x05\x92\x01\x02\x10\n" +
+	"R\auserIds\x12(\n" +
+	"\x05visit\x18\x1c \x01(\v2\x12.crm.task.v1.VisitR\x05visit\"N\n" +
 	"\x17EnqueueTaskEventRequest\x123\n" +
 	"\x06notice\x18\x01 \x01(\v2\x1b.crm.notifier.v1.TaskNoticeR\x06notice\"2\n" +
 	"\x18EnqueueTaskEventResponse\x12\x16\n" +
@@ -609,22 +631,24 @@ var file_crm_notifier_v1_notifier_proto_goTypes = []any{
 	(*timestamppb.Timestamp)(nil),    // 6: google.protobuf.Timestamp
 	(v1.TaskKind)(0),                 // 7: crm.task.v1.TaskKind
 	(v1.TaskState)(0),                // 8: crm.task.v1.TaskState
+	(*v1.Visit)(nil),                 // 9: crm.task.v1.Visit
 }
 var file_crm_notifier_v1_notifier_proto_depIdxs = []int32{
 	5, // 0: crm.notifier.v1.TaskNotice.kind:type_name -> crm.task.v1.TaskEventKind
 	6, // 1: crm.notifier.v1.TaskNotice.time:type_name -> google.protobuf.Timestamp
 	7, // 2: crm.notifier.v1.TaskNotice.task_kind:type_name -> crm.task.v1.TaskKind
 	8, // 3: crm.notifier.v1.TaskNotice.task_state:type_name -> crm.task.v1.TaskState
-	0, // 4: crm.notifier.v1.EnqueueTaskEventRequest.notice:type_name -> crm.notifier.v1.TaskNotice
-	1, // 5: crm.notifier.v1.NotifierService.EnqueueTaskEvent:input_type -> crm.notifier.v1.EnqueueTaskEventRequest
-	3, // 6: crm.notifier.v1.NotifierService.GetDeliveryStats:input_type -> crm.notifier.v1.GetDeliveryStatsRequest
-	2, // 7: crm.notifier.v1.NotifierService.EnqueueTaskEvent:output_type -> crm.notifier.v1.EnqueueTaskEventResponse
-	4, // 8: crm.notifier.v1.NotifierService.GetDeliveryStats:output_type -> crm.notifier.v1.GetDeliveryStatsResponse
-	7, // [7:9] is the sub-list for method output_type
-	5, // [5:7] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	9, // 4: crm.notifier.v1.TaskNotice.visit:type_name -> crm.task.v1.Visit
+	0, // 5: crm.notifier.v1.EnqueueTaskEventRequest.notice:type_name -> crm.notifier.v1.TaskNotice
+	1, // 6: crm.notifier.v1.NotifierService.EnqueueTaskEvent:input_type -> crm.notifier.v1.EnqueueTaskEventRequest
+	3, // 7: crm.notifier.v1.NotifierService.GetDeliveryStats:input_type -> crm.notifier.v1.GetDeliveryStatsRequest
+	2, // 8: crm.notifier.v1.NotifierService.EnqueueTaskEvent:output_type -> crm.notifier.v1.EnqueueTaskEventResponse
+	4, // 9: crm.notifier.v1.NotifierService.GetDeliveryStats:output_type -> crm.notifier.v1.GetDeliveryStatsResponse
+	8, // [8:10] is the sub-list for method output_type
+	6, // [6:8] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_crm_notifier_v1_notifier_proto_init() }

@@ -268,33 +268,60 @@ const (
 	// An automatic process's action was refused (the text says why); the
 	// task went to the route's failure process, or stays and is stuck.
 	TaskEventKind_TASK_EVENT_KIND_ACTION_FAILED TaskEventKind = 9
+	// A field visit was booked or rebooked (the text gives the window).
+	TaskEventKind_TASK_EVENT_KIND_VISIT_BOOKED TaskEventKind = 10
+	// The booking was cancelled (the text says why).
+	TaskEventKind_TASK_EVENT_KIND_VISIT_CANCELLED TaskEventKind = 11
+	// The booked technicians were reminded of the visit.
+	TaskEventKind_TASK_EVENT_KIND_VISIT_REMINDED TaskEventKind = 12
+	// The window ended and nobody had arrived.
+	TaskEventKind_TASK_EVENT_KIND_VISIT_LATE       TaskEventKind = 13
+	TaskEventKind_TASK_EVENT_KIND_VISIT_ON_THE_WAY TaskEventKind = 14
+	TaskEventKind_TASK_EVENT_KIND_VISIT_ARRIVED    TaskEventKind = 15
+	// The technician could not do the visit (the text says why); the task
+	// waits to be booked again.
+	TaskEventKind_TASK_EVENT_KIND_VISIT_FAILED TaskEventKind = 16
 )
 
 // Enum value maps for TaskEventKind.
 var (
 	TaskEventKind_name = map[int32]string{
-		0: "TASK_EVENT_KIND_UNSPECIFIED",
-		1: "TASK_EVENT_KIND_CREATED",
-		2: "TASK_EVENT_KIND_ADVANCED",
-		3: "TASK_EVENT_KIND_RETURNED",
-		4: "TASK_EVENT_KIND_ASSIGNED",
-		5: "TASK_EVENT_KIND_COMMENTED",
-		6: "TASK_EVENT_KIND_SLA_BREACHED",
-		7: "TASK_EVENT_KIND_CLOSED",
-		8: "TASK_EVENT_KIND_CANCELLED",
-		9: "TASK_EVENT_KIND_ACTION_FAILED",
+		0:  "TASK_EVENT_KIND_UNSPECIFIED",
+		1:  "TASK_EVENT_KIND_CREATED",
+		2:  "TASK_EVENT_KIND_ADVANCED",
+		3:  "TASK_EVENT_KIND_RETURNED",
+		4:  "TASK_EVENT_KIND_ASSIGNED",
+		5:  "TASK_EVENT_KIND_COMMENTED",
+		6:  "TASK_EVENT_KIND_SLA_BREACHED",
+		7:  "TASK_EVENT_KIND_CLOSED",
+		8:  "TASK_EVENT_KIND_CANCELLED",
+		9:  "TASK_EVENT_KIND_ACTION_FAILED",
+		10: "TASK_EVENT_KIND_VISIT_BOOKED",
+		11: "TASK_EVENT_KIND_VISIT_CANCELLED",
+		12: "TASK_EVENT_KIND_VISIT_REMINDED",
+		13: "TASK_EVENT_KIND_VISIT_LATE",
+		14: "TASK_EVENT_KIND_VISIT_ON_THE_WAY",
+		15: "TASK_EVENT_KIND_VISIT_ARRIVED",
+		16: "TASK_EVENT_KIND_VISIT_FAILED",
 	}
 	TaskEventKind_value = map[string]int32{
-		"TASK_EVENT_KIND_UNSPECIFIED":   0,
-		"TASK_EVENT_KIND_CREATED":       1,
-		"TASK_EVENT_KIND_ADVANCED":      2,
-		"TASK_EVENT_KIND_RETURNED":      3,
-		"TASK_EVENT_KIND_ASSIGNED":      4,
-		"TASK_EVENT_KIND_COMMENTED":     5,
-		"TASK_EVENT_KIND_SLA_BREACHED":  6,
-		"TASK_EVENT_KIND_CLOSED":        7,
-		"TASK_EVENT_KIND_CANCELLED":     8,
-		"TASK_EVENT_KIND_ACTION_FAILED": 9,
+		"TASK_EVENT_KIND_UNSPECIFIED":      0,
+		"TASK_EVENT_KIND_CREATED":          1,
+		"TASK_EVENT_KIND_ADVANCED":         2,
+		"TASK_EVENT_KIND_RETURNED":         3,
+		"TASK_EVENT_KIND_ASSIGNED":         4,
+		"TASK_EVENT_KIND_COMMENTED":        5,
+		"TASK_EVENT_KIND_SLA_BREACHED":     6,
+		"TASK_EVENT_KIND_CLOSED":           7,
+		"TASK_EVENT_KIND_CANCELLED":        8,
+		"TASK_EVENT_KIND_ACTION_FAILED":    9,
+		"TASK_EVENT_KIND_VISIT_BOOKED":     10,
+		"TASK_EVENT_KIND_VISIT_CANCELLED":  11,
+		"TASK_EVENT_KIND_VISIT_REMINDED":   12,
+		"TASK_EVENT_KIND_VISIT_LATE":       13,
+		"TASK_EVENT_KIND_VISIT_ON_THE_WAY": 14,
+		"TASK_EVENT_KIND_VISIT_ARRIVED":    15,
+		"TASK_EVENT_KIND_VISIT_FAILED":     16,
 	}
 )
 
@@ -817,7 +844,10 @@ type Process struct {
 	Position int32       `protobuf:"varint,5,opt,name=position,proto3" json:"position,omitempty"`
 	Kind     ProcessKind `protobuf:"varint,6,opt,name=kind,proto3,enum=crm.task.v1.ProcessKind" json:"kind,omitempty"`
 	// AUTOMATIC: what it does.
-	Action        *Action `protobuf:"bytes,7,opt,name=action,proto3" json:"action,omitempty"`
+	Action *Action `protobuf:"bytes,7,opt,name=action,proto3" json:"action,omitempty"`
+	// MANUAL: the work is a field visit; a task entering the process waits
+	// to be booked (VisitService), and its SLA runs to the booked window.
+	Visit         bool `protobuf:"varint,8,opt,name=visit,proto3" json:"visit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -899,6 +929,13 @@ func (x *Process) GetAction() *Action {
 		return x.Action
 	}
 	return nil
+}
+
+func (x *Process) GetVisit() bool {
+	if x != nil {
+		return x.Visit
+	}
+	return false
 }
 
 type CloseRule struct {
@@ -1136,8 +1173,12 @@ type Task struct {
 	// a code the console renders in its reader's language and its named
 	// parameters; title holds it in the deployment's language. See
 	// docs/language.md.
-	TitleCode     string            `protobuf:"bytes,31,opt,name=title_code,json=titleCode,proto3" json:"title_code,omitempty"`
-	TitleParams   map[string]string `protobuf:"bytes,32,rep,name=title_params,json=titleParams,proto3" json:"title_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	TitleCode   string            `protobuf:"bytes,31,opt,name=title_code,json=titleCode,proto3" json:"title_code,omitempty"`
+	TitleParams map[string]string `protobuf:"bytes,32,rep,name=title_params,json=titleParams,proto3" json:"title_params,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The process needs a field visit and none is booked yet.
+	AwaitingVisit bool `protobuf:"varint,33,opt,name=awaiting_visit,json=awaitingVisit,proto3" json:"awaiting_visit,omitempty"`
+	// The visit booked for the current process (GetTask).
+	Visit         *Visit `protobuf:"bytes,34,opt,name=visit,proto3" json:"visit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1392,6 +1433,20 @@ func (x *Task) GetTitleCode() string {
 func (x *Task) GetTitleParams() map[string]string {
 	if x != nil {
 		return x.TitleParams
+	}
+	return nil
+}
+
+func (x *Task) GetAwaitingVisit() bool {
+	if x != nil {
+		return x.AwaitingVisit
+	}
+	return false
+}
+
+func (x *Task) GetVisit() *Visit {
+	if x != nil {
+		return x.Visit
 	}
 	return nil
 }
@@ -1897,7 +1952,9 @@ type ListTasksRequest struct {
 	// four digits, or words of the title, the customer's name or a comment
 	// (at least three letters; ё and е match each other, case is ignored).
 	// Combines with the other filters.
-	Query         string `protobuf:"bytes,11,opt,name=query,proto3" json:"query,omitempty"`
+	Query string `protobuf:"bytes,11,opt,name=query,proto3" json:"query,omitempty"`
+	// Only tasks whose process waits for a visit to be booked.
+	AwaitingVisit bool `protobuf:"varint,12,opt,name=awaiting_visit,json=awaitingVisit,proto3" json:"awaiting_visit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2007,6 +2064,13 @@ func (x *ListTasksRequest) GetQuery() string {
 		return x.Query
 	}
 	return ""
+}
+
+func (x *ListTasksRequest) GetAwaitingVisit() bool {
+	if x != nil {
+		return x.AwaitingVisit
+	}
+	return false
 }
 
 type ListTasksResponse struct {
@@ -3631,8 +3695,12 @@ type Transition struct {
 	NotifyGroupIds []int64 `protobuf:"varint,17,rep,packed,name=notify_group_ids,json=notifyGroupIds,proto3" json:"notify_group_ids,omitempty"`
 	// SLA breaches reach the supervisors too.
 	NotifySupervisors bool `protobuf:"varint,18,opt,name=notify_supervisors,json=notifySupervisors,proto3" json:"notify_supervisors,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The booking the step writes (visit steps, and moves that end one).
+	Visit *VisitWrite `protobuf:"bytes,19,opt,name=visit,proto3" json:"visit,omitempty"`
+	// Users told of the step besides the groups (a visit's technicians).
+	NotifyUserIds []int64 `protobuf:"varint,20,rep,packed,name=notify_user_ids,json=notifyUserIds,proto3" json:"notify_user_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Transition) Reset() {
@@ -3789,6 +3857,20 @@ func (x *Transition) GetNotifySupervisors() bool {
 		return x.NotifySupervisors
 	}
 	return false
+}
+
+func (x *Transition) GetVisit() *VisitWrite {
+	if x != nil {
+		return x.Visit
+	}
+	return nil
+}
+
+func (x *Transition) GetNotifyUserIds() []int64 {
+	if x != nil {
+		return x.NotifyUserIds
+	}
+	return nil
 }
 
 type ApplyTransitionRequest struct {
@@ -4363,7 +4445,7 @@ var File_crm_task_v1_task_proto protoreflect.FileDescriptor
 
 const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
-	"\x16crm/task/v1/task.proto\x12\vcrm.task.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x03\n" +
+	"\x16crm/task/v1/task.proto\x12\vcrm.task.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x17crm/task/v1/visit.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x03\n" +
 	"\x06Action\x125\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x17.crm.task.v1.ActionKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12W\n" +
 	"\x12contract_operation\x18\x02 \x01(\x0e2\x1e.crm.task.v1.ContractOperationB\b\xbaH\x05\x82\x01\x02\x10\x01R\x11contractOperation\x12/\n" +
@@ -4387,7 +4469,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"wait_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\twaitUntil\"6\n" +
 	"\x0eTaskParameters\x12$\n" +
-	"\ttariff_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\btariffId\"\x9c\x02\n" +
+	"\ttariff_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\btariffId\"\xb2\x02\n" +
 	"\aProcess\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x02id\x12 \n" +
 	"\x04name\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x04name\x12\"\n" +
@@ -4396,7 +4478,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"slaSeconds\x12#\n" +
 	"\bposition\x18\x05 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bposition\x126\n" +
 	"\x04kind\x18\x06 \x01(\x0e2\x18.crm.task.v1.ProcessKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12+\n" +
-	"\x06action\x18\a \x01(\v2\x13.crm.task.v1.ActionR\x06action\"\xf9\x01\n" +
+	"\x06action\x18\a \x01(\v2\x13.crm.task.v1.ActionR\x06action\x12\x14\n" +
+	"\x05visit\x18\b \x01(\bR\x05visit\"\xf9\x01\n" +
 	"\tCloseRule\x128\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1a.crm.task.v1.CloseRuleKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12\x1d\n" +
 	"\n" +
@@ -4420,8 +4503,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"closeRules\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12N\n" +
-	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\"\xe6\n" +
-	"\n" +
+	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\"\xb7\v\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12)\n" +
@@ -4468,7 +4550,9 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x06action\x18\x1e \x01(\v2\x19.crm.task.v1.ActionStatusR\x06action\x12\x1d\n" +
 	"\n" +
 	"title_code\x18\x1f \x01(\tR\ttitleCode\x12E\n" +
-	"\ftitle_params\x18  \x03(\v2\".crm.task.v1.Task.TitleParamsEntryR\vtitleParams\x1a>\n" +
+	"\ftitle_params\x18  \x03(\v2\".crm.task.v1.Task.TitleParamsEntryR\vtitleParams\x12%\n" +
+	"\x0eawaiting_visit\x18! \x01(\bR\rawaitingVisit\x12(\n" +
+	"\x05visit\x18\" \x01(\v2\x12.crm.task.v1.VisitR\x05visit\x1a>\n" +
 	"\x10TitleParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x83\x02\n" +
@@ -4525,7 +4609,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x0eGetTaskRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"8\n" +
 	"\x0fGetTaskResponse\x12%\n" +
-	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"\xc2\x03\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"\xe9\x03\n" +
 	"\x10ListTasksRequest\x12\"\n" +
 	"\bgroup_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\agroupId\x126\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12(\n" +
@@ -4542,7 +4626,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"page_token\x18\t \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x10R\tpageToken\x12\x14\n" +
 	"\x05stuck\x18\n" +
 	" \x01(\bR\x05stuck\x12\"\n" +
-	"\x05query\x18\v \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05query\"d\n" +
+	"\x05query\x18\v \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05query\x12%\n" +
+	"\x0eawaiting_visit\x18\f \x01(\bR\rawaitingVisit\"d\n" +
 	"\x11ListTasksResponse\x12'\n" +
 	"\x05tasks\x18\x01 \x03(\v2\x11.crm.task.v1.TaskR\x05tasks\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaa\x01\n" +
@@ -4655,7 +4740,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"actor_name\x18\x03 \x01(\tR\tactorName\"o\n" +
 	"\x1cCreateConnectionTaskResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\x12(\n" +
-	"\x05route\x18\x02 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"\xa3\x06\n" +
+	"\x05route\x18\x02 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"\x84\a\n" +
 	"\n" +
 	"Transition\x12 \n" +
 	"\atask_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06taskId\x12#\n" +
@@ -4682,7 +4767,10 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\fsla_breached\x18\x0f \x01(\bR\vslaBreached\x12/\n" +
 	"\fclose_reason\x18\x10 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\vcloseReason\x122\n" +
 	"\x10notify_group_ids\x18\x11 \x03(\x03B\b\xbaH\x05\x92\x01\x02\x10dR\x0enotifyGroupIds\x12-\n" +
-	"\x12notify_supervisors\x18\x12 \x01(\bR\x11notifySupervisors\"Q\n" +
+	"\x12notify_supervisors\x18\x12 \x01(\bR\x11notifySupervisors\x12-\n" +
+	"\x05visit\x18\x13 \x01(\v2\x17.crm.task.v1.VisitWriteR\x05visit\x120\n" +
+	"\x0fnotify_user_ids\x18\x14 \x03(\x03B\b\xbaH\x05\x92\x01\x02\x10\n" +
+	"R\rnotifyUserIds\"Q\n" +
 	"\x16ApplyTransitionRequest\x127\n" +
 	"\n" +
 	"transition\x18\x01 \x01(\v2\x17.crm.task.v1.TransitionR\n" +
@@ -4748,7 +4836,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x17CONTRACT_EFFECT_SUSPEND\x10\x03\x12\x1a\n" +
 	"\x16CONTRACT_EFFECT_RESUME\x10\x04\x12\x1d\n" +
 	"\x19CONTRACT_EFFECT_TERMINATE\x10\x05\x12\x1a\n" +
-	"\x16CONTRACT_EFFECT_CANCEL\x10\x06*\xc6\x02\n" +
+	"\x16CONTRACT_EFFECT_CANCEL\x10\x06*\xbc\x04\n" +
 	"\rTaskEventKind\x12\x1f\n" +
 	"\x1bTASK_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TASK_EVENT_KIND_CREATED\x10\x01\x12\x1c\n" +
@@ -4759,7 +4847,15 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x1cTASK_EVENT_KIND_SLA_BREACHED\x10\x06\x12\x1a\n" +
 	"\x16TASK_EVENT_KIND_CLOSED\x10\a\x12\x1d\n" +
 	"\x19TASK_EVENT_KIND_CANCELLED\x10\b\x12!\n" +
-	"\x1dTASK_EVENT_KIND_ACTION_FAILED\x10\t*`\n" +
+	"\x1dTASK_EVENT_KIND_ACTION_FAILED\x10\t\x12 \n" +
+	"\x1cTASK_EVENT_KIND_VISIT_BOOKED\x10\n" +
+	"\x12#\n" +
+	"\x1fTASK_EVENT_KIND_VISIT_CANCELLED\x10\v\x12\"\n" +
+	"\x1eTASK_EVENT_KIND_VISIT_REMINDED\x10\f\x12\x1e\n" +
+	"\x1aTASK_EVENT_KIND_VISIT_LATE\x10\r\x12$\n" +
+	" TASK_EVENT_KIND_VISIT_ON_THE_WAY\x10\x0e\x12!\n" +
+	"\x1dTASK_EVENT_KIND_VISIT_ARRIVED\x10\x0f\x12 \n" +
+	"\x1cTASK_EVENT_KIND_VISIT_FAILED\x10\x10*`\n" +
 	"\vProcessKind\x12\x1c\n" +
 	"\x18PROCESS_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13PROCESS_KIND_MANUAL\x10\x01\x12\x1a\n" +
@@ -4921,6 +5017,8 @@ var file_crm_task_v1_task_proto_goTypes = []any{
 	nil,                                  // 64: crm.task.v1.Task.TitleParamsEntry
 	nil,                                  // 65: crm.task.v1.TaskEvent.TextParamsEntry
 	(*timestamppb.Timestamp)(nil),        // 66: google.protobuf.Timestamp
+	(*Visit)(nil),                        // 67: crm.task.v1.Visit
+	(*VisitWrite)(nil),                   // 68: crm.task.v1.VisitWrite
 }
 var file_crm_task_v1_task_proto_depIdxs = []int32{
 	6,  // 0: crm.task.v1.Action.kind:type_name -> crm.task.v1.ActionKind
@@ -4949,94 +5047,96 @@ var file_crm_task_v1_task_proto_depIdxs = []int32{
 	11, // 23: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
 	10, // 24: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
 	64, // 25: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
-	66, // 26: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 27: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
-	66, // 28: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
-	65, // 29: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
-	11, // 30: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	15, // 31: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 32: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
-	1,  // 33: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
-	15, // 34: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
-	15, // 35: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 36: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 37: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 38: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
-	16, // 39: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
-	16, // 40: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
-	17, // 41: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
-	39, // 42: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
-	14, // 43: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
-	14, // 44: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
-	14, // 45: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
-	14, // 46: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
-	14, // 47: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
-	14, // 48: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
-	15, // 49: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	14, // 50: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	15, // 51: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	14, // 52: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	4,  // 53: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
-	66, // 54: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
-	1,  // 55: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
-	66, // 56: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
-	53, // 57: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
-	15, // 58: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
-	15, // 59: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
-	66, // 60: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
-	66, // 61: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
-	11, // 62: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	0,  // 63: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
-	15, // 64: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
-	18, // 65: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
-	20, // 66: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
-	22, // 67: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
-	24, // 68: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
-	26, // 69: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
-	28, // 70: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
-	30, // 71: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
-	56, // 72: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
-	32, // 73: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
-	34, // 74: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
-	36, // 75: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
-	38, // 76: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
-	41, // 77: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
-	43, // 78: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
-	45, // 79: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
-	47, // 80: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
-	49, // 81: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
-	50, // 82: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
-	54, // 83: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
-	58, // 84: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
-	60, // 85: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
-	62, // 86: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
-	19, // 87: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
-	21, // 88: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
-	23, // 89: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
-	25, // 90: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
-	27, // 91: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
-	29, // 92: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
-	31, // 93: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
-	57, // 94: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
-	33, // 95: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
-	35, // 96: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
-	37, // 97: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
-	40, // 98: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
-	42, // 99: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
-	44, // 100: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
-	46, // 101: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
-	48, // 102: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
-	52, // 103: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
-	51, // 104: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
-	55, // 105: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
-	59, // 106: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
-	61, // 107: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
-	63, // 108: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
-	87, // [87:109] is the sub-list for method output_type
-	65, // [65:87] is the sub-list for method input_type
-	65, // [65:65] is the sub-list for extension type_name
-	65, // [65:65] is the sub-list for extension extendee
-	0,  // [0:65] is the sub-list for field type_name
+	67, // 26: crm.task.v1.Task.visit:type_name -> crm.task.v1.Visit
+	66, // 27: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 28: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
+	66, // 29: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
+	65, // 30: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
+	11, // 31: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	15, // 32: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 33: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
+	1,  // 34: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
+	15, // 35: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
+	15, // 36: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 37: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 38: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 39: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
+	16, // 40: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
+	16, // 41: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
+	17, // 42: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
+	39, // 43: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
+	14, // 44: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
+	14, // 45: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
+	14, // 46: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
+	14, // 47: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
+	14, // 48: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
+	14, // 49: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
+	15, // 50: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	14, // 51: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	15, // 52: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	14, // 53: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	4,  // 54: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
+	66, // 55: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
+	1,  // 56: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
+	66, // 57: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
+	68, // 58: crm.task.v1.Transition.visit:type_name -> crm.task.v1.VisitWrite
+	53, // 59: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
+	15, // 60: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
+	15, // 61: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
+	66, // 62: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
+	66, // 63: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
+	11, // 64: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	0,  // 65: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
+	15, // 66: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
+	18, // 67: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
+	20, // 68: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
+	22, // 69: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
+	24, // 70: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
+	26, // 71: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
+	28, // 72: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
+	30, // 73: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
+	56, // 74: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
+	32, // 75: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
+	34, // 76: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
+	36, // 77: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
+	38, // 78: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
+	41, // 79: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
+	43, // 80: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
+	45, // 81: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
+	47, // 82: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
+	49, // 83: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
+	50, // 84: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
+	54, // 85: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
+	58, // 86: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
+	60, // 87: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
+	62, // 88: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
+	19, // 89: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
+	21, // 90: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
+	23, // 91: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
+	25, // 92: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
+	27, // 93: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
+	29, // 94: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
+	31, // 95: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
+	57, // 96: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
+	33, // 97: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
+	35, // 98: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
+	37, // 99: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
+	40, // 100: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
+	42, // 101: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
+	44, // 102: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
+	46, // 103: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
+	48, // 104: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
+	52, // 105: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
+	51, // 106: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
+	55, // 107: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
+	59, // 108: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
+	61, // 109: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
+	63, // 110: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
+	89, // [89:111] is the sub-list for method output_type
+	67, // [67:89] is the sub-list for method input_type
+	67, // [67:67] is the sub-list for extension type_name
+	67, // [67:67] is the sub-list for extension extendee
+	0,  // [0:67] is the sub-list for field type_name
 }
 
 func init() { file_crm_task_v1_task_proto_init() }
@@ -5044,6 +5144,7 @@ func file_crm_task_v1_task_proto_init() {
 	if File_crm_task_v1_task_proto != nil {
 		return
 	}
+	file_crm_task_v1_visit_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
