@@ -338,6 +338,94 @@ var migrations = []*database.Migration{
 			return nil
 		},
 	},
+	{
+		// Field visits: bookings (visits), the windows their technicians
+		// hold while active (visit_technicians: the database refuses two
+		// overlapping active windows of one technician), the groups'
+		// working time, and the steps' technicians told and booking. The
+		// default routes' "Installation" and "Field repair" require a
+		// visit, as a new version.
+		ID: "0014_visits",
+		Migrate: func(tx *gorm.DB) error {
+			type visit struct {
+				ID             int64  `gorm:"primaryKey"`
+				TaskID         int64  `gorm:"not null;index:visits_task"`
+				TaskNumber     string `gorm:"size:20;not null"`
+				ProcessID      int64  `gorm:"not null"`
+				ProcessName    string `gorm:"size:200;not null"`
+				GroupID        int64  `gorm:"not null;index:visits_group_start,priority:1"`
+				State          int32  `gorm:"not null"`
+				Active         bool   `gorm:"not null"`
+				StartsAt       int64  `gorm:"not null;index:visits_group_start,priority:2;index:visits_start"`
+				EndsAt         int64  `gorm:"not null"`
+				TechnicianIDs  string `gorm:"column:technician_ids;size:250;not null"`
+				Address        string `gorm:"size:500;not null;default:''"`
+				Note           string `gorm:"size:1000;not null;default:''"`
+				Late           bool   `gorm:"not null;default:false"`
+				Reason         string `gorm:"size:500;not null;default:''"`
+				CustomerName   string `gorm:"size:200;not null;default:''"`
+				CustomerPhone  string `gorm:"size:50;not null;default:''"`
+				ContractNumber string `gorm:"size:20;not null;default:''"`
+				TariffName     string `gorm:"size:200;not null;default:''"`
+				BookedBy       int64  `gorm:"not null;default:0"`
+				BookedByName   string `gorm:"size:200;not null;default:''"`
+				Sequence       int64  `gorm:"not null"`
+				CreatedAt      int64  `gorm:"not null"`
+				UpdatedAt      int64  `gorm:"not null"`
+			}
+			type visitTechnician struct {
+				VisitID      int64 `gorm:"primaryKey;autoIncrement:false"`
+				TechnicianID int64 `gorm:"primaryKey;autoIncrement:false;index:visit_technicians_start,priority:1"`
+				StartsAt     int64 `gorm:"not null;index:visit_technicians_start,priority:2"`
+				EndsAt       int64 `gorm:"not null"`
+				Active       bool  `gorm:"not null"`
+			}
+			type groupSchedule struct {
+				GroupID        int64  `gorm:"primaryKey;autoIncrement:false"`
+				TimeZone       string `gorm:"size:64;not null"`
+				StartMinute    int32  `gorm:"not null"`
+				EndMinute      int32  `gorm:"not null"`
+				Weekdays       string `gorm:"size:20;not null"`
+				CapacityPerDay int32  `gorm:"not null;default:0"`
+				Technicians    string `gorm:"type:text;not null;default:''"`
+				Version        int32  `gorm:"not null"`
+				UpdatedAt      int64  `gorm:"not null"`
+			}
+			if err := tx.Table("visits").Migrator().CreateTable(&visit{}); err != nil {
+				return err
+			}
+			if err := tx.Table("visit_technicians").Migrator().CreateTable(&visitTechnician{}); err != nil {
+				return err
+			}
+			if err := tx.Table("group_schedules").Migrator().CreateTable(&groupSchedule{}); err != nil {
+				return err
+			}
+			stmts := []string{
+				`CREATE UNIQUE INDEX visits_one_active ON visits (task_id) WHERE active`,
+				`ALTER TABLE task_events ADD COLUMN notify_users varchar(250) NOT NULL DEFAULT ''`,
+				`ALTER TABLE task_events ADD COLUMN visit_id bigint NOT NULL DEFAULT 0`,
+				`ALTER TABLE tasks ADD COLUMN awaiting_visit boolean NOT NULL DEFAULT false`,
+				`CREATE INDEX tasks_awaiting_visit ON tasks (process_group_id, id) WHERE awaiting_visit = true`,
+			}
+			if database.IsPostgres(tx) {
+				stmts = append(stmts, `ALTER TABLE visit_technicians ADD CONSTRAINT `+noOverlap+
+					` EXCLUDE USING gist (int8range(technician_id, technician_id, '[]') WITH &&, int8range(starts_at, ends_at) WITH &&) WHERE (active)`)
+			} else {
+				for _, op := range []string{"INSERT", "UPDATE"} {
+					stmts = append(stmts, `CREATE TRIGGER `+noOverlap+`_`+strings.ToLower(op)+` BEFORE `+op+` ON visit_technicians
+WHEN NEW.active AND EXISTS (SELECT 1 FROM visit_technicians o WHERE o.active AND o.technician_id = NEW.technician_id
+  AND o.visit_id <> NEW.visit_id AND o.starts_at < NEW.ends_at AND NEW.starts_at < o.ends_at)
+BEGIN SELECT RAISE(ABORT, '`+noOverlap+`'); END`)
+				}
+			}
+			for _, stmt := range stmts {
+				if err := tx.Exec(stmt).Error; err != nil {
+					return err
+				}
+			}
+			return seedVisits(tx)
+		},
+	},
 }
 
 // foldEach fills a folded column of every row, a thousand rows at a time:

@@ -86,7 +86,15 @@ func (f *forwarder) flush(ctx context.Context) (int, error) {
 			}
 			tasks[e.TaskID] = t
 		}
-		if _, err := f.notifier.EnqueueTaskEvent(ctx, &notifierv1.EnqueueTaskEventRequest{Notice: notice(t, &e)}); err != nil {
+		n := notice(t, &e)
+		if e.VisitID != 0 {
+			v, err := f.store.visit(ctx, e.VisitID)
+			if err != nil {
+				return i, err
+			}
+			n.Visit = v.toProto(nil)
+		}
+		if _, err := f.notifier.EnqueueTaskEvent(ctx, &notifierv1.EnqueueTaskEventRequest{Notice: n}); err != nil {
 			return i, err
 		}
 		if err := f.store.markSent(ctx, e.ID); err != nil {
@@ -112,7 +120,7 @@ func notice(t *taskRow, e *eventRow) *notifierv1.TaskNotice {
 		TaskId: t.ID, TaskNumber: t.Number, TaskTitle: t.Title, TaskKind: taskv1.TaskKind(t.Kind), TaskState: taskv1.TaskState(t.State),
 		CustomerId: t.CustomerID, CustomerName: t.CustomerName, ContractId: t.ContractID, ContractNumber: t.ContractNumber,
 		RouteId: t.RouteID, RouteName: t.RouteName, ProcessName: e.ProcessName, FromProcessName: e.FromProcessName,
-		GroupIds: splitIDs(e.NotifyGroups), IncludeSupervisors: e.NotifySupervisors,
+		GroupIds: splitIDs(e.NotifyGroups), IncludeSupervisors: e.NotifySupervisors, UserIds: splitIDs(e.NotifyUsers),
 		ActorId: e.ActorID, ActorName: e.ActorName, Text: e.Text, Resolution: e.Resolution,
 		AssigneeId: e.AssigneeID, AssigneeName: e.AssigneeName,
 	}

@@ -70,6 +70,8 @@ type processDef struct {
 	Name       string `json:"name"`
 	GroupID    int64  `json:"groupId"`
 	SLASeconds int64  `json:"slaSeconds,omitempty"`
+	// Visit: the work is a field visit, booked by dispatch.
+	Visit bool `json:"visit,omitempty"`
 }
 
 // actionDef is an automatic process's action (see taskv1.Action).
@@ -96,7 +98,7 @@ func (d routeDef) action(i int) *actionDef {
 // processProto answers the process at index i.
 func (d routeDef) processProto(i int) *taskv1.Process {
 	p := d.Processes[i]
-	out := &taskv1.Process{Id: p.ID, Name: p.Name, GroupId: p.GroupID, SlaSeconds: p.SLASeconds, Position: int32(i + 1), Kind: taskv1.ProcessKind_PROCESS_KIND_MANUAL}
+	out := &taskv1.Process{Id: p.ID, Name: p.Name, GroupId: p.GroupID, SlaSeconds: p.SLASeconds, Position: int32(i + 1), Kind: taskv1.ProcessKind_PROCESS_KIND_MANUAL, Visit: p.Visit}
 	if a := d.action(i); a != nil {
 		out.Kind = taskv1.ProcessKind_PROCESS_KIND_AUTOMATIC
 		out.Action = &taskv1.Action{
@@ -303,7 +305,7 @@ func checkRoute(in *taskv1.Route, connection bool, known []int64, groupExists fu
 	seen := map[int64]bool{}
 	for i, p := range in.GetProcesses() {
 		f := fmt.Sprintf("processes[%d]", i)
-		d := processDef{ID: p.GetId(), Name: strings.TrimSpace(p.GetName()), GroupID: p.GetGroupId(), SLASeconds: p.GetSlaSeconds()}
+		d := processDef{ID: p.GetId(), Name: strings.TrimSpace(p.GetName()), GroupID: p.GetGroupId(), SLASeconds: p.GetSlaSeconds(), Visit: p.GetVisit()}
 		if n := utf8.RuneCountInString(d.Name); n == 0 || n > 200 {
 			bad(f+".name", "a process needs a name of 1 to 200 characters")
 		}
@@ -317,7 +319,11 @@ func checkRoute(in *taskv1.Route, connection bool, known []int64, groupExists fu
 			bad(f+".id", "process %d is not a process of this route", d.ID)
 		}
 		seen[d.ID] = true
-		def.Actions = append(def.Actions, checkAction(p, f, len(in.GetProcesses()), groupExists, bad))
+		a := checkAction(p, f, len(in.GetProcesses()), groupExists, bad)
+		if d.Visit && a != nil {
+			bad(f+".visit", "a process that runs on its own cannot require a visit")
+		}
+		def.Actions = append(def.Actions, a)
 		def.Processes = append(def.Processes, d)
 	}
 	if !slices.ContainsFunc(def.Actions, func(a *actionDef) bool { return a != nil }) {
@@ -460,6 +466,42 @@ func seedActions(tx *gorm.DB) error {
 	}, Actions: []*actionDef{nil, resume}}
 	raw, _ := json.Marshal(def)
 	return tx.Table("route_versions").Create(&routeVersionRow{RouteID: row.ID, Version: 1, Definition: string(raw), CreatedAt: now}).Error
+}
+
+// seedVisits makes the default routes' visit processes require a visit,
+// as a new version of each route that still has them: "Installation" of
+// route No. 1 and "Field repair" of route 2 (by their seeded ids).
+func seedVisits(tx *gorm.DB) error {
+	now := time.Now().UTC().UnixMicro()
+	for _, p := range []struct{ route, process int64 }{{1, 3}, {2, 7}} {
+		var r routeRow
+		if err := tx.Table("routes").Where("id = ?", p.route).Take(&r).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+			continue
+		} else if err != nil {
+			return err
+		}
+		var v routeVersionRow
+		if err := tx.Table("route_versions").Take(&v, "route_id = ? AND version = ?", r.ID, r.Version).Error; err != nil {
+			return err
+		}
+		var def routeDef
+		if err := json.Unmarshal([]byte(v.Definition), &def); err != nil {
+			return err
+		}
+		_, i, ok := def.process(p.process)
+		if !ok || def.action(i) != nil {
+			continue
+		}
+		def.Processes[i].Visit = true
+		raw, _ := json.Marshal(def)
+		if err := tx.Table("route_versions").Create(&routeVersionRow{RouteID: r.ID, Version: r.Version + 1, Definition: string(raw), CreatedAt: now}).Error; err != nil {
+			return err
+		}
+		if err := tx.Table("routes").Where("id = ?", r.ID).Updates(map[string]any{"version": r.Version + 1, "updated_at": now}).Error; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // checkAction validates a process's kind and action: nil for a manual

@@ -133,6 +133,10 @@ func commandError(row *taskRow, err error) error {
 			return fault.New(fault.PermissionDenied, "%s", msg)
 		case taskflow.ErrInvalid, taskflow.ErrRefused:
 			return fault.New(fault.Invalid, "%s", msg)
+		case taskflow.ErrVisit:
+			return fault.New(fault.FailedPrecondition, "%s", msg).Because("VISIT_REFUSED", nil)
+		case taskflow.ErrClash:
+			return fault.New(fault.Conflict, "%s", msg).Because("VISIT_CLASH", nil)
 		case taskflow.ErrStuck:
 			return fault.New(fault.Unavailable, "%s", msg).Because("TASK_STUCK", nil)
 		case taskflow.ErrNotStuck:

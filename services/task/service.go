@@ -34,6 +34,7 @@ const Name = "task"
 type Config struct {
 	config.Common
 	Attachments AttachmentConfig
+	Visits      VisitConfig
 }
 
 // Deps are what the task service uses and is not configured by: the
@@ -113,6 +114,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return err
 		}
 		taskv1.RegisterAttachmentServiceServer(svc.Server, NewAttachmentServer(srv, blobs, cfg.Attachments))
+		taskv1.RegisterVisitServiceServer(svc.Server, NewVisitServer(srv, cfg.Visits))
 		return nil
 	})
 }

@@ -61,6 +61,9 @@ type taskRow struct {
 	// SearchLower is the title and the customer's name folded
 	// (textsearch.Fold) for the task search.
 	SearchLower string
+	// AwaitingVisit: the task's process requires a visit and none is
+	// booked (the dispatcher's list).
+	AwaitingVisit bool
 }
 
 func (taskRow) TableName() string { return "tasks" }
@@ -83,7 +86,11 @@ type eventRow struct {
 	AssigneeName      string
 	NotifyGroups      string
 	NotifySupervisors bool
-	NoticeSent        bool
+	// NotifyUsers are told besides the groups (a visit's technicians);
+	// VisitID is the booking the step wrote.
+	NotifyUsers string
+	VisitID     int64
+	NoticeSent  bool
 	// Revision counts the steps this one replaced at its sequence (see
 	// apply); 0 for nearly every step.
 	Revision int32
@@ -185,6 +192,7 @@ func firstStep(n newTask) taskRow {
 	if first.SLASeconds > 0 {
 		r.SLADueAt = r.CreatedAt + first.SLASeconds*1e6
 	}
+	r.AwaitingVisit = first.Visit
 	return r
 }
 
@@ -300,6 +308,7 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 			ActorID: t.GetActorId(), ActorName: t.GetActorName(), ProcessID: to.ID, ProcessName: to.Name,
 			FromProcessID: from.ID, FromProcessName: from.Name, Text: t.GetText(), Resolution: t.GetResolution(),
 			AssigneeID: t.GetAssigneeId(), NotifyGroups: joinIDs(t.GetNotifyGroupIds()), NotifySupervisors: t.GetNotifySupervisors(),
+			NotifyUsers: joinIDs(t.GetNotifyUserIds()),
 		}
 		if t.GetKind() == taskv1.TaskEventKind_TASK_EVENT_KIND_ASSIGNED {
 			ev.AssigneeName = assigneeName
@@ -338,6 +347,28 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 			}
 			replaced = true
 		}
+		if w := t.GetVisit(); w != nil {
+			// A booking is written where the task is; one ended by a move,
+			// where it was.
+			where := to
+			if from.ID != 0 {
+				where = from
+			}
+			var by string
+			if t.GetKind() == taskv1.TaskEventKind_TASK_EVENT_KIND_VISIT_BOOKED {
+				by = t.GetActorName()
+			}
+			id, err := writeVisit(tx, &r, t.GetSequence(), w, where, by, ev.At)
+			if err != nil {
+				return err
+			}
+			if id != 0 {
+				ev.VisitID = id
+				if err := tx.Model(&ev).Update("visit_id", id).Error; err != nil {
+					return err
+				}
+			}
+		}
 		if t.GetComment() && t.GetText() != "" {
 			where := to
 			if from.ID != 0 {
@@ -369,6 +400,14 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 				r.ClosedAt, r.CloseReason = ev.At, t.GetCloseReason()
 			} else {
 				r.ClosedAt, r.CloseReason = 0, ""
+			}
+			r.AwaitingVisit = false
+			if current, _, ok := def.process(r.ProcessID); ok && current.Visit && r.State == int32(taskv1.TaskState_TASK_STATE_OPEN) {
+				var booked int64
+				if err := tx.Model(&visitRow{}).Where("task_id = ? AND active = ?", r.ID, true).Count(&booked).Error; err != nil {
+					return err
+				}
+				r.AwaitingVisit = booked == 0
 			}
 			if err := tx.Save(&r).Error; err != nil {
 				return err
@@ -414,7 +453,7 @@ func sameStep(a, b *eventRow) bool {
 type taskFilter struct {
 	GroupID, ContractID, CustomerID, AssigneeID, RouteID int64
 	State                                                int32
-	Breached, Stuck                                      bool
+	Breached, Stuck, AwaitingVisit                       bool
 	Before                                               int64
 	Limit                                                int
 }
@@ -458,6 +497,9 @@ func (s *store) page(ctx context.Context, head, cond string, args []any, f taskF
 	}
 	if f.Stuck {
 		add("stuck = true") // written out: the partial index's predicate
+	}
+	if f.AwaitingVisit {
+		add("awaiting_visit = true") // as stuck
 	}
 	if f.Before != 0 {
 		add("id < ?", f.Before)

@@ -124,6 +124,15 @@ func (s *Server) GetTask(ctx context.Context, req *taskv1.GetTaskRequest) (*task
 			s.log.Warn("cannot tell how a task's action stands", "task", t.GetNumber(), "err", err)
 		}
 	}
+	if b, err := s.store.activeVisit(ctx, row.ID); err != nil {
+		return nil, err
+	} else if b != nil {
+		names := map[int64]string{}
+		for _, id := range splitIDs(b.TechnicianIDs) {
+			names[id] = s.userName(ctx, id)
+		}
+		t.Visit = b.toProto(names)
+	}
 	return &taskv1.GetTaskResponse{Task: t}, nil
 }
 
@@ -135,6 +144,7 @@ func (s *Server) ListTasks(ctx context.Context, req *taskv1.ListTasksRequest) (*
 	f := taskFilter{
 		GroupID: req.GetGroupId(), ContractID: req.GetContractId(), CustomerID: req.GetCustomerId(),
 		RouteID: req.GetRouteId(), State: int32(req.GetState()), Breached: req.GetSlaBreached(), Stuck: req.GetStuck(),
+		AwaitingVisit: req.GetAwaitingVisit(),
 		Limit: pagetoken.Size(req.GetPageSize(), defaultPage, maxPage) + 1,
 	}
 	switch a := strings.TrimSpace(req.GetAssignee()); a {

@@ -49,6 +49,8 @@ type Process struct {
 	// Action is what an automatic process does; nil: a manual process,
 	// worked by its group.
 	Action *Action `json:",omitempty"`
+	// Visit: the process's work is a field visit, booked by dispatch.
+	Visit bool `json:",omitempty"`
 }
 
 // Action is an automatic process's action (see actions.go).
@@ -97,7 +99,7 @@ type Route struct {
 func RouteFromProto(r *taskv1.Route) Route {
 	out := Route{ID: r.GetId(), Version: r.GetVersion(), Name: r.GetName(), Effect: r.GetContractEffect()}
 	for _, p := range r.GetProcesses() {
-		out.Processes = append(out.Processes, Process{ID: p.GetId(), Name: p.GetName(), GroupID: p.GetGroupId(), SLASeconds: p.GetSlaSeconds(), Action: ActionFromProto(p)})
+		out.Processes = append(out.Processes, Process{ID: p.GetId(), Name: p.GetName(), GroupID: p.GetGroupId(), SLASeconds: p.GetSlaSeconds(), Action: ActionFromProto(p), Visit: p.GetVisit()})
 	}
 	for _, c := range r.GetCloseRules() {
 		out.Rules = append(out.Rules, Rule{Kind: c.GetKind(), ProcessID: c.GetProcessId(), IdleSeconds: c.GetIdleSeconds(), Resolution: c.GetResolution(), Outcome: c.GetOutcome()})
@@ -171,12 +173,15 @@ type State struct {
 	Acted         bool   `json:",omitempty"`
 	ActionError   string `json:",omitempty"`
 	ActionRefused bool   `json:",omitempty"`
+	// Visit is the booking of the current process's visit (nil: none).
+	Visit *Booking `json:",omitempty"`
 }
 
 // clone copies the state deeply, so a step computed on the copy leaves
 // the task as it was when the step cannot be written.
 func (s State) clone() State {
 	s.Groups = slices.Clone(s.Groups)
+	s.Visit = s.Visit.clone()
 	return s
 }
 

@@ -66,6 +66,11 @@ func (w *taskWorkflow) advance(ctx workflow.Context, c Advance) (Step, error) {
 		return Step{}, err
 	}
 	defer w.mu.Unlock()
+	return w.advanceLocked(ctx, c)
+}
+
+// advanceLocked is advance under the lock.
+func (w *taskWorkflow) advanceLocked(ctx workflow.Context, c Advance) (Step, error) {
 	if err := w.validateAdvance(c); err != nil {
 		return Step{}, err
 	}

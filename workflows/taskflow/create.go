@@ -57,7 +57,7 @@ func (w *taskWorkflow) create(ctx workflow.Context) error {
 		w.tellParent(ctx)
 		return nil
 	}
-	if msg, ok := refusedData(err); ok {
+	if kind, msg, ok := refusedData(err); ok && kind == ErrRefused {
 		w.createErr = refuse(ErrRefused, "%s", msg)
 	} else {
 		w.createErr = refuse(ErrNotWritten, "task %s could not be written; try again in a moment", w.in.Number)

@@ -44,17 +44,20 @@ func (w *taskWorkflow) stuckError() error {
 }
 
 // refusedData tells whether a failed write was the read model refusing the
-// step's data (a retry cannot help) and says why.
-func refusedData(err error) (string, bool) {
+// step's data (a retry cannot help), how to refuse the command for it
+// (ErrRefused, or ErrClash for a booking that overlaps another) and why.
+func refusedData(err error) (kind, msg string, ok bool) {
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) || !app.NonRetryable() {
-		return "", false
+		return "", "", false
 	}
 	switch app.Type() {
 	case "InvalidArgument", "FailedPrecondition":
-		return app.Message(), true
+		return ErrRefused, app.Message(), true
+	case "AlreadyExists":
+		return ErrClash, app.Message(), true
 	}
-	return "", false
+	return "", "", false
 }
 
 // commandFailed answers a command whose step could not be written: the
@@ -64,8 +67,8 @@ func (w *taskWorkflow) commandFailed(ctx workflow.Context, err error) error {
 	if !w.guarded(ctx) {
 		return err
 	}
-	if msg, ok := refusedData(err); ok {
-		return refuse(ErrRefused, "%s", msg)
+	if kind, msg, ok := refusedData(err); ok {
+		return refuse(kind, "%s", msg)
 	}
 	w.becomeStuck(ctx, err)
 	return w.stuckError()

@@ -91,6 +91,9 @@ func (w *taskWorkflow) setup(ctx workflow.Context) error {
 		{UpdateCancel, w.cancel, w.validateCancel},
 		{UpdateComment, w.comment, w.validateComment},
 		{UpdateRetry, w.retry, w.validateRetry},
+		{UpdateBookVisit, w.bookVisit, w.validateBookVisit},
+		{UpdateCancelVisit, w.cancelVisit, w.validateCancelVisit},
+		{UpdateReportVisit, w.reportVisit, w.validateReportVisit},
 	} {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{Validator: u.validate}); err != nil {
 			return err
@@ -111,9 +114,7 @@ func (w *taskWorkflow) snapshot() Snapshot {
 		if p.Action != nil && w.st.Acting {
 			s.Action, s.WaitUntil = ActionName(p.Action), w.waiting
 		}
-		if p.SLASeconds > 0 {
-			s.SLADueAt = w.st.EnteredAt.Add(time.Duration(p.SLASeconds) * time.Second)
-		}
+		s.SLADueAt = w.slaDueAt(&w.st)
 	}
 	return s
 }
@@ -228,11 +229,23 @@ func (w *taskWorkflow) historyLong(ctx workflow.Context) bool {
 // slaDue is when the current process's SLA runs out (zero: no SLA, or
 // already breached).
 func (w *taskWorkflow) slaDue() time.Time {
-	p := w.current()
-	if p.SLASeconds <= 0 || w.st.Breached {
+	if w.st.Breached {
 		return time.Time{}
 	}
-	return w.st.EnteredAt.Add(time.Duration(p.SLASeconds) * time.Second)
+	return w.slaDueAt(&w.st)
+}
+
+// slaDueAt is when a state's process's SLA runs out: the end of its booked
+// visit's window, else its SLA counted from entry (zero: no SLA).
+func (w *taskWorkflow) slaDueAt(st *State) time.Time {
+	if st.Visit != nil {
+		return st.Visit.End
+	}
+	p := w.at(st)
+	if p.SLASeconds <= 0 {
+		return time.Time{}
+	}
+	return st.EnteredAt.Add(time.Duration(p.SLASeconds) * time.Second)
 }
 
 // idleRule returns the IDLE rule that fires first in the current process.
@@ -260,6 +273,9 @@ func (w *taskWorkflow) nextDeadline() (time.Time, bool) {
 		next = due
 	}
 	if _, due, ok := w.idleRule(); ok && (next.IsZero() || due.Before(next)) {
+		next = due
+	}
+	if due := w.visitDue(); !due.IsZero() && (next.IsZero() || due.Before(next)) {
 		next = due
 	}
 	return next, !next.IsZero()
@@ -292,6 +308,9 @@ func (w *taskWorkflow) fireDue(ctx workflow.Context) error {
 			return err
 		}
 	}
+	if err := w.fireVisit(ctx); err != nil {
+		return err
+	}
 	if r, due, ok := w.idleRule(); ok && !now.Before(due) {
 		_, err := w.close(ctx, w.st.clone(), taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, r.Outcome, "IDLE", Actor{}, "", "")
 		return err
@@ -312,11 +331,11 @@ func (w *taskWorkflow) step(ctx workflow.Context, st *State, kind taskv1.TaskEve
 		State:       taskv1.TaskState_TASK_STATE_OPEN,
 		SlaBreached: st.Breached,
 	}
+	w.endVisit(st, t)
 	if st.Outcome == taskv1.TaskState_TASK_STATE_UNSPECIFIED {
-		p := w.at(st)
-		t.ProcessId = p.ID
-		if p.SLASeconds > 0 {
-			t.SlaDueAt = timestamppb.New(st.EnteredAt.Add(time.Duration(p.SLASeconds) * time.Second))
+		t.ProcessId = w.at(st).ID
+		if due := w.slaDueAt(st); !due.IsZero() {
+			t.SlaDueAt = timestamppb.New(due)
 		}
 	} else {
 		t.State, t.CloseReason = st.Outcome, st.Reason

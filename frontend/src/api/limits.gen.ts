@@ -217,6 +217,8 @@ export const LIMITS = {
     address: { maxLength: 500 },
     note: { maxLength: 1000 },
     reason: { maxLength: 500 },
+    customerPhone: { maxLength: 50 },
+    tariffName: { maxLength: 200 },
   },
   WorkingHours: {
     weekdays: { maxItems: 7 },

@@ -2,6 +2,7 @@ package database
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
@@ -63,4 +64,18 @@ func translateRefusals(db *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// IsConstraint tells whether err is the named constraint refusing a
+// write: on PostgreSQL by the constraint's name, on SQLite by the message
+// a trigger raises with that name.
+func IsConstraint(err error, name string) bool {
+	if err == nil {
+		return false
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.ConstraintName == name
+	}
+	return strings.Contains(err.Error(), name)
 }

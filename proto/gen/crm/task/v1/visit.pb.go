@@ -1435,6 +1435,9 @@ type VisitWrite struct {
 	Late          bool                   `protobuf:"varint,8,opt,name=late,proto3" json:"late,omitempty"`
 	Reason        string                 `protobuf:"bytes,9,opt,name=reason,proto3" json:"reason,omitempty"`
 	BookedBy      int64                  `protobuf:"varint,10,opt,name=booked_by,json=bookedBy,proto3" json:"booked_by,omitempty"`
+	// As the booking found them, for the technician's day.
+	CustomerPhone string `protobuf:"bytes,11,opt,name=customer_phone,json=customerPhone,proto3" json:"customer_phone,omitempty"`
+	TariffName    string `protobuf:"bytes,12,opt,name=tariff_name,json=tariffName,proto3" json:"tariff_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1537,6 +1540,20 @@ func (x *VisitWrite) GetBookedBy() int64 {
 		return x.BookedBy
 	}
 	return 0
+}
+
+func (x *VisitWrite) GetCustomerPhone() string {
+	if x != nil {
+		return x.CustomerPhone
+	}
+	return ""
+}
+
+func (x *VisitWrite) GetTariffName() string {
+	if x != nil {
+		return x.TariffName
+	}
+	return ""
 }
 
 var File_crm_task_v1_visit_proto protoreflect.FileDescriptor
@@ -1648,7 +1665,7 @@ const file_crm_task_v1_visit_proto_rawDesc = "" +
 	"\bschedule\x18\x02 \x01(\v2\x15.crm.task.v1.ScheduleR\bschedule\x122\n" +
 	"\x10expected_version\x18\x03 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\x0fexpectedVersion\"P\n" +
 	"\x1bUpdateGroupScheduleResponse\x121\n" +
-	"\bschedule\x18\x01 \x01(\v2\x15.crm.task.v1.ScheduleR\bschedule\"\xab\x03\n" +
+	"\bschedule\x18\x01 \x01(\v2\x15.crm.task.v1.ScheduleR\bschedule\"\x8e\x04\n" +
 	"\n" +
 	"VisitWrite\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x02id\x127\n" +
@@ -1663,7 +1680,10 @@ const file_crm_task_v1_visit_proto_rawDesc = "" +
 	"\x04late\x18\b \x01(\bR\x04late\x12$\n" +
 	"\x06reason\x18\t \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x06reason\x12$\n" +
 	"\tbooked_by\x18\n" +
-	" \x01(\x03B\a\xbaH\x04\"\x02(\x00R\bbookedBy*\xbf\x01\n" +
+	" \x01(\x03B\a\xbaH\x04\"\x02(\x00R\bbookedBy\x122\n" +
+	"\x0ecustomer_phone\x18\v \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x182R\rcustomerPhone\x12-\n" +
+	"\vtariff_name\x18\f \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\n" +
+	"tariffName*\xbf\x01\n" +
 	"\n" +
 	"VisitState\x12\x1b\n" +
 	"\x17VISIT_STATE_UNSPECIFIED\x10\x00\x12\x16\n" +
