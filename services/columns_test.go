@@ -90,6 +90,15 @@ var columnSources = map[string][]string{
 	"task.tasks.stuck_reason":         {"crm.task.v1.SetTaskStuckRequest.reason"},
 	"task.attachments.file_name":      {"crm.task.v1.AttachmentHeader.file_name"},
 	"task.attachments.uploader_name":  {"crm.identity.v1.User.display_name", "crm.identity.v1.User.login"},
+	"task.group_schedules.time_zone":  {"crm.task.v1.Schedule.time_zone"},
+	"task.visits.process_name":        {"crm.task.v1.Process.name"},
+	"task.visits.address":             {"crm.task.v1.VisitWrite.address", "crm.task.v1.BookVisitRequest.address", "crm.contract.v1.CreateContractRequest.address"},
+	"task.visits.note":                {"crm.task.v1.VisitWrite.note", "crm.task.v1.BookVisitRequest.note"},
+	"task.visits.reason":              {"crm.task.v1.VisitWrite.reason", "crm.task.v1.CancelVisitRequest.reason"},
+	"task.visits.customer_name":       {"crm.customer.v1.Customer.name"},
+	"task.visits.customer_phone":      {"crm.task.v1.VisitWrite.customer_phone"},
+	"task.visits.tariff_name":         {"crm.task.v1.VisitWrite.tariff_name", "crm.contract.v1.Tariff.name"},
+	"task.visits.booked_by_name":      {"crm.identity.v1.User.display_name"},
 }
 
 var notFromRequests = map[string]string{
@@ -108,6 +117,12 @@ var notFromRequests = map[string]string{
 	"task.tasks.contract_number":                "copied from the contract service's number",
 	"task.route_versions.definition":            "the route as JSON, bounded by Route's limits (50 processes, 50 rules, 200-character names)",
 	"task.task_events.notify_groups":            "group ids joined by commas, made by the service",
+	"task.task_events.notify_users":             "at most 10 user ids joined by commas, made by the workflow",
+	"task.visits.technician_ids":                "at most 10 user ids joined by commas (BookVisitRequest.technician_ids)",
+	"task.visits.task_number":                   "made by the service: T- and the id",
+	"task.visits.contract_number":               "copied from the contract service's number",
+	"task.group_schedules.weekdays":             "at most 7 weekday numbers joined by commas (WorkingHours.weekdays)",
+	"task.group_schedules.technicians":          "the technicians' own schedules as JSON, in an unbounded text column",
 	"task.attachments.content_type":             "sniffed by the service, one of a fixed list of types",
 	"task.attachments.sha256":                   "a SHA-256 in hex",
 	"task.attachments.storage_key":              "made by the service: tasks/<id>/ and 32 hex digits",

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/telecomcrm/crm/deploy/restclient"
 	"github.com/telecomcrm/crm/deploy/stacktest"
@@ -25,7 +26,9 @@ type task struct {
 	CurrentProcess struct {
 		ID       string `json:"id"`
 		Position int    `json:"position"`
+		Visit    bool   `json:"visit"`
 	} `json:"currentProcess"`
+	Visit *struct{ State string } `json:"visit"`
 }
 
 func (k task) open() bool { return k.State == "TASK_STATE_OPEN" }
@@ -67,6 +70,24 @@ func newWorld(t *testing.T, s *stacktest.Stack) *world {
 	var k struct{ ID, ConnectionTaskID string }
 	w.admin.Must(http.MethodPost, "/api/v1/contracts", map[string]any{"customerId": c.ID, "tariffId": "1", "address": "Lenina 1"}, &k)
 	w.ids["contract"] = k.ID
+	// the spare user is a technician of route No. 1's visit process
+	var r struct {
+		Processes []struct {
+			GroupID string
+			Visit   bool
+		}
+	}
+	w.admin.Must(http.MethodGet, "/api/v1/routes/1", nil, &r)
+	for _, p := range r.Processes {
+		if p.Visit {
+			w.ids["visitGroup"] = p.GroupID
+			w.admin.Must(http.MethodPost, "/api/v1/groups/"+p.GroupID+"/members", map[string]any{"userId": w.ids["user"]}, nil)
+			break
+		}
+	}
+	if w.ids["visitGroup"] == "" {
+		t.Fatal("route No. 1 has no process that requires a visit")
+	}
 	tk := w.read(k.ConnectionTaskID)
 	for tk.open() {
 		w.admin.Must(http.MethodPost, "/api/v1/tasks/"+tk.ID+":advance", map[string]any{"processId": tk.CurrentProcess.ID}, &tk)
@@ -104,6 +125,44 @@ func (w *world) freshTask() {
 	w.admin.Must(http.MethodPost, "/api/v1/tasks/"+w.task.ID+":advance", map[string]any{"processId": w.task.CurrentProcess.ID}, &w.task)
 	w.ids["task"] = w.task.ID
 	w.accepted = false
+}
+
+// atVisit moves the batch's task on to route No. 1's visit process.
+func (w *world) atVisit() {
+	w.t.Helper()
+	w.task = w.read(w.task.ID)
+	for w.task.open() && !w.task.CurrentProcess.Visit {
+		w.admin.Must(http.MethodPost, "/api/v1/tasks/"+w.task.ID+":advance", map[string]any{"processId": w.task.CurrentProcess.ID}, &w.task)
+	}
+	if !w.task.open() {
+		w.t.Fatalf("task %s closed before reaching a visit process", w.task.ID)
+	}
+}
+
+// window is a booking's window nobody else's overlaps: an hour, a day
+// ahead and two hours after the previous one.
+func (w *world) window() (time.Time, time.Time) {
+	w.seq++
+	start := time.Now().Add(24*time.Hour + time.Duration(w.seq)*2*time.Hour).Truncate(time.Hour)
+	return start, start.Add(time.Hour)
+}
+
+func (w *world) booking() map[string]any {
+	start, end := w.window()
+	return map[string]any{
+		"startTime": start.Format(time.RFC3339), "endTime": end.Format(time.RFC3339),
+		"technicianIds": []string{w.ids["user"]}, "note": "ring twice", "override": true,
+	}
+}
+
+// booked books the batch's task's visit unless it has one.
+func (w *world) booked() {
+	w.t.Helper()
+	w.atVisit()
+	if w.task.Visit == nil {
+		w.admin.Must(http.MethodPost, "/api/v1/tasks/"+w.task.ID+":bookVisit", w.booking(), nil)
+		w.task = w.read(w.task.ID)
+	}
 }
 
 // fixture is a valid request of a route; each call makes a new one (new
@@ -190,6 +249,17 @@ var fixtures = map[string]fixture{
 	"POST /api/v1/tasks/{id}:cancel": {body: func(*world) any { return map[string]any{"reason": "customer changed their mind"} }},
 	"POST /api/v1/tasks/{id}:return": {body: func(w *world) any {
 		return map[string]any{"processId": w.task.CurrentProcess.ID, "comment": "back it goes"}
+	}},
+	"GET /api/v1/tasks/{task_id}/visit":        {prepare: (*world).booked},
+	"POST /api/v1/tasks/{task_id}:bookVisit":   {prepare: (*world).atVisit, body: func(w *world) any { return w.booking() }},
+	"POST /api/v1/tasks/{task_id}:cancelVisit": {prepare: (*world).booked, body: func(*world) any { return map[string]any{"reason": "the customer asked"} }},
+	"POST /api/v1/tasks/{task_id}:reportVisit": {prepare: (*world).booked, body: func(*world) any { return map[string]any{"report": "VISIT_REPORT_ON_THE_WAY"} }},
+	"GET /api/v1/visits": {query: func(w *world) url.Values {
+		now := time.Now()
+		return url.Values{"groupId": {w.ids["visitGroup"]}, "from": {now.Format(time.RFC3339)}, "to": {now.Add(7 * 24 * time.Hour).Format(time.RFC3339)}}
+	}},
+	"PUT /api/v1/groups/{group_id}/schedule": {body: func(*world) any {
+		return map[string]any{"timeZone": "Europe/Moscow", "capacityPerDay": 4, "hours": map[string]any{"startMinute": 540, "endMinute": 1080, "weekdays": []int{1, 2, 3, 4, 5}}}
 	}},
 	"POST /api/v1/tasks/{task_id}/comments": {body: func(*world) any { return map[string]any{"text": "a note"} }},
 	"POST /api/v1/telegram:link":            {body: func(*world) any { return map[string]any{} }},

@@ -81,7 +81,7 @@ func (s *Server) withProcesses(ctx context.Context, t *taskv1.Task) *taskv1.Task
 		for i, p := range def.Processes {
 			t.Processes = append(t.Processes, def.processProto(i))
 			if p.ID == t.GetCurrentProcess().GetId() {
-				t.CurrentProcess.Kind, t.CurrentProcess.Action = t.Processes[i].Kind, t.Processes[i].Action
+				t.CurrentProcess.Kind, t.CurrentProcess.Action, t.CurrentProcess.Visit = t.Processes[i].Kind, t.Processes[i].Action, t.Processes[i].Visit
 			}
 		}
 	}

@@ -103,7 +103,12 @@ func (customers) GetCustomer(_ context.Context, req *customerv1.GetCustomerReque
 	case phoned:
 		name = "Ёлкина Анна"
 	}
-	return &customerv1.GetCustomerResponse{Customer: &customerv1.Customer{Id: req.GetId(), Name: name}}, nil
+	return &customerv1.GetCustomerResponse{Customer: &customerv1.Customer{Id: req.GetId(), Name: name, Phones: []*customerv1.Phone{{Number: "+79160000003"}}}}, nil
+}
+
+// GetTariff names every tariff the same.
+func (f *contracts) GetTariff(_ context.Context, req *contractv1.GetTariffRequest) (*contractv1.GetTariffResponse, error) {
+	return &contractv1.GetTariffResponse{Tariff: &contractv1.Tariff{Id: req.GetId(), Name: "Home 100"}}, nil
 }
 
 type identity struct {
@@ -133,20 +138,31 @@ func (*identity) ListGroups(context.Context, *identityv1.ListGroupsRequest) (*id
 	return out, nil
 }
 
+// installers are the active members of group 3, whose processes need
+// visits; user 24 is a member no longer active.
+var installers = []int64{20, 21, 22}
+
+func (*identity) CheckMembership(_ context.Context, req *identityv1.CheckMembershipRequest) (*identityv1.CheckMembershipResponse, error) {
+	member := req.GetGroupId() == 3 && (slices.Contains(installers, req.GetUserId()) || req.GetUserId() == 24)
+	return &identityv1.CheckMembershipResponse{Member: member, Active: member && req.GetUserId() != 24}, nil
+}
+
 func (*identity) GetUser(_ context.Context, req *identityv1.GetUserRequest) (*identityv1.GetUserResponse, error) {
 	return &identityv1.GetUserResponse{User: &identityv1.User{Id: req.GetId(), DisplayName: "User"}}, nil
 }
 
 type notifier struct {
 	notifierv1.UnimplementedNotifierServiceServer
-	mu     sync.Mutex
-	events []string
+	mu      sync.Mutex
+	events  []string
+	notices []*notifierv1.TaskNotice
 }
 
 func (n *notifier) EnqueueTaskEvent(_ context.Context, req *notifierv1.EnqueueTaskEventRequest) (*notifierv1.EnqueueTaskEventResponse, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.events = append(n.events, req.GetNotice().GetEventId())
+	n.notices = append(n.notices, req.GetNotice())
 	return &notifierv1.EnqueueTaskEventResponse{Queued: 1}, nil
 }
 
@@ -216,6 +232,7 @@ func (f *flows) sent() int {
 type fixture struct {
 	addr      string
 	client    taskv1.TaskServiceClient
+	visits    taskv1.VisitServiceClient
 	contracts *contracts
 	flows     *flows
 	notifier  *notifier
@@ -245,7 +262,7 @@ func newFixture(t *testing.T) *fixture {
 func newFixtureWith(t *testing.T, wf Workflows) *fixture {
 	t.Helper()
 	k := &contracts{byID: map[int64]*contractv1.Contract{
-		activeContract:    {Id: activeContract, Number: "C-000010", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_ACTIVE},
+		activeContract:    {Id: activeContract, Number: "C-000010", CustomerId: 3, TariffId: 1, Address: "Lenina 1,\n flat 2", Status: contractv1.ContractStatus_CONTRACT_STATUS_ACTIVE},
 		longNamedContract: {Id: longNamedContract, Number: "C-000014", CustomerId: longNamed, Status: contractv1.ContractStatus_CONTRACT_STATUS_ACTIVE},
 		cancelledContract: {Id: cancelledContract, Number: "C-000011", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_CANCELLED},
 		12:                {Id: 12, Number: "C-000012", CustomerId: 3, Status: contractv1.ContractStatus_CONTRACT_STATUS_PENDING, Address: "Tverskaya 1"},
@@ -270,8 +287,13 @@ func newFixtureWith(t *testing.T, wf Workflows) *fixture {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go srv.Forward(ctx)
-	addr := servicetest.Serve(t, func(s *grpcserver.Server) { taskv1.RegisterTaskServiceServer(s, srv) }, ledger.New(db).ServerOption())
-	return &fixture{addr: addr, client: taskv1.NewTaskServiceClient(servicetest.Dial(t, addr)), contracts: k, notifier: n, server: srv, identity: id}
+	vs := NewVisitServer(srv, VisitConfig{TimeZone: "Europe/Moscow", RemindEvening: "18:00", RemindBefore: time.Hour})
+	addr := servicetest.Serve(t, func(s *grpcserver.Server) {
+		taskv1.RegisterTaskServiceServer(s, srv)
+		taskv1.RegisterVisitServiceServer(s, vs)
+	}, ledger.New(db).ServerOption())
+	conn = servicetest.Dial(t, addr)
+	return &fixture{addr: addr, client: taskv1.NewTaskServiceClient(conn), visits: taskv1.NewVisitServiceClient(conn), contracts: k, notifier: n, server: srv, identity: id}
 }
 
 func operator() context.Context {

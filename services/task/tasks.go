@@ -145,7 +145,7 @@ func (s *Server) ListTasks(ctx context.Context, req *taskv1.ListTasksRequest) (*
 		GroupID: req.GetGroupId(), ContractID: req.GetContractId(), CustomerID: req.GetCustomerId(),
 		RouteID: req.GetRouteId(), State: int32(req.GetState()), Breached: req.GetSlaBreached(), Stuck: req.GetStuck(),
 		AwaitingVisit: req.GetAwaitingVisit(),
-		Limit: pagetoken.Size(req.GetPageSize(), defaultPage, maxPage) + 1,
+		Limit:         pagetoken.Size(req.GetPageSize(), defaultPage, maxPage) + 1,
 	}
 	switch a := strings.TrimSpace(req.GetAssignee()); a {
 	case "":

@@ -52,7 +52,7 @@ func (b *Booking) write(state taskv1.VisitState, reason string) *taskv1.VisitWri
 	return &taskv1.VisitWrite{
 		State: state, StartTime: timestamppb.New(b.Start), EndTime: timestamppb.New(b.End),
 		TechnicianIds: slices.Clone(b.Technicians), Address: b.Address, Note: b.Note, Late: b.Late,
-		Reason: reason, BookedBy: b.BookedBy, CustomerPhone: b.CustomerPhone, TariffName: b.TariffName,
+		Reason: fitReason(reason), BookedBy: b.BookedBy, CustomerPhone: b.CustomerPhone, TariffName: b.TariffName,
 	}
 }
 

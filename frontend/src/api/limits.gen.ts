@@ -191,7 +191,8 @@ export const LIMITS = {
     userIds: { maxItems: 10 },
   },
   TechnicianSchedule: {
-    daysOff: { maxItems: 366 },
+    name: { maxLength: 200 },
+    daysOff: { maxLength: 10, maxItems: 366 },
   },
   Transition: {
     actorName: { maxLength: 200 },
@@ -211,6 +212,23 @@ export const LIMITS = {
     roles: { maxLength: 64, maxItems: 20 },
     language: { maxLength: 8 },
     groupIds: { maxItems: 1000 },
+  },
+  Visit: {
+    taskNumber: { maxLength: 50 },
+    processName: { maxLength: 200 },
+    technicians: { maxItems: 10 },
+    address: { maxLength: 500 },
+    note: { maxLength: 1000 },
+    customerName: { maxLength: 200 },
+    customerPhone: { maxLength: 50 },
+    contractNumber: { maxLength: 32 },
+    tariffName: { maxLength: 200 },
+    bookedByName: { maxLength: 200 },
+    reason: { maxLength: 500 },
+    mapUrl: { maxLength: 4000 },
+  },
+  VisitTechnician: {
+    name: { maxLength: 200 },
   },
   VisitWrite: {
     technicianIds: { maxItems: 10 },
