@@ -15,6 +15,7 @@ type process struct {
 	Name     string `json:"name"`
 	GroupID  string `json:"groupId"`
 	Position int    `json:"position"`
+	Visit    bool   `json:"visit"`
 }
 
 type task struct {

@@ -121,15 +121,19 @@ type recipient struct {
 	Unreachable bool
 }
 
-// recipients returns the active members of groups, and with supervisors
-// every active holder of tasks.manage, by id.
-func (s *store) recipients(ctx context.Context, groups []int64, supervisors bool) ([]recipient, map[int64][]int64, error) {
+// recipients returns the active members of groups, the active users named,
+// and with supervisors every active holder of tasks.manage, by id.
+func (s *store) recipients(ctx context.Context, groups, users []int64, supervisors bool) ([]recipient, map[int64][]int64, error) {
 	db := s.db.WithContext(ctx)
 	var who []string
 	var args []any
 	if len(groups) > 0 {
 		who = append(who, "u.id IN (SELECT user_id FROM group_members WHERE group_id IN ?)")
 		args = append(args, groups)
+	}
+	if len(users) > 0 {
+		who = append(who, "u.id IN ?")
+		args = append(args, users)
 	}
 	if supervisors {
 		who = append(who, `u.id IN (SELECT ur.user_id FROM user_roles ur
@@ -288,7 +292,7 @@ func (s *Server) ListRecipients(ctx context.Context, req *identityv1.ListRecipie
 	if len(req.GetGroupIds()) > maxRecipientGroups {
 		return nil, fault.Field("groupIds", "ask about at most %d groups at once", maxRecipientGroups)
 	}
-	rows, of, err := s.store.recipients(ctx, req.GetGroupIds(), req.GetIncludeSupervisors())
+	rows, of, err := s.store.recipients(ctx, req.GetGroupIds(), req.GetUserIds(), req.GetIncludeSupervisors())
 	if err != nil {
 		return nil, err
 	}

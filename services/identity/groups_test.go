@@ -239,6 +239,15 @@ func TestListRecipientsNamesActiveMembersAndSupervisors(t *testing.T) {
 		t.Fatalf("recipient %v", r)
 	}
 
+	// a visit's technicians are told whatever their groups; the inactive not
+	got, err = s.client.ListRecipients(service(), &identityv1.ListRecipientsRequest{UserIds: []int64{seller.GetId(), gone.GetId()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids(got.GetRecipients()), []int64{seller.GetId()}) || len(got.GetRecipients()[0].GetGroupIds()) != 0 {
+		t.Fatalf("users named: %v", got.GetRecipients())
+	}
+
 	got, err = s.client.ListRecipients(service(), &identityv1.ListRecipientsRequest{GroupIds: []int64{1, 3}, IncludeSupervisors: true})
 	if err != nil {
 		t.Fatal(err)

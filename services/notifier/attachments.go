@@ -74,7 +74,7 @@ func (b *chatBot) onFile(c tele.Context) error {
 		b.send(c, say(l, "file.hint"))
 		return nil
 	}
-	d, err := b.svc.store.byMessage(ctx, c.Chat().ID, int64(m.ReplyTo.ID))
+	d, err := b.svc.replyTarget(ctx, c.Chat().ID, int64(m.ReplyTo.ID), nil)
 	if err != nil {
 		b.svc.log.Warn("finding the notification replied to failed", "err", err)
 		b.send(c, say(l, "err.failed"))

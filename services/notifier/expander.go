@@ -61,14 +61,15 @@ func (s *Service) expandOne(ctx context.Context, e *eventRow) error {
 		s.log.Error("a queued event cannot be read; dropped", "event", e.EventID, "err", err)
 		return s.store.expand(ctx, e.ID, nil)
 	}
-	groups := uniqueIDs(n.GetGroupIds())
-	if len(groups) == 0 && !n.GetIncludeSupervisors() {
+	groups, users := uniqueIDs(n.GetGroupIds()), uniqueIDs(n.GetUserIds())
+	if len(groups) == 0 && len(users) == 0 && !n.GetIncludeSupervisors() {
 		return s.store.expand(ctx, e.ID, nil)
 	}
 	rctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	resp, err := s.identity.ListRecipients(rctx, &identityv1.ListRecipientsRequest{
 		GroupIds:           groups,
+		UserIds:            users,
 		IncludeSupervisors: n.GetIncludeSupervisors(),
 	})
 	if err != nil {
@@ -97,7 +98,8 @@ func (s *Service) expandOne(ctx context.Context, e *eventRow) error {
 // names, but the person who acted only when they asked to hear of their
 // own actions; those without a linked chat are recorded as skipped.
 // Members of the task's current group get the action buttons while the
-// task is open.
+// task is open; the technicians booked for its visit get the visit's
+// report buttons instead.
 func (s *Service) deliveriesFor(n *notifierv1.TaskNotice, recipients []*identityv1.Recipient) ([]deliveryRow, error) {
 	open := n.GetTaskState() == taskv1.TaskState_TASK_STATE_OPEN && n.GetProcessId() != 0 && n.GetCurrentGroupId() != 0
 	seen := map[int64]bool{}
@@ -121,8 +123,14 @@ func (s *Service) deliveriesFor(n *notifierv1.TaskNotice, recipients []*identity
 			Language:   s.cfg.readerLang(r.GetLanguage()),
 			State:      statePending,
 		}
-		d.Text = render(n, d.Language, s.cfg.PublicURL)
-		if open && slices.Contains(r.GetGroupIds(), n.GetCurrentGroupId()) {
+		d.Text = render(n, d.Language, s.cfg.PublicURL, s.zone)
+		if kb := noticeVisitButtons(n, uid, d.Language); kb != nil {
+			m, err := encodeMarkup(kb)
+			if err != nil {
+				return nil, err
+			}
+			d.Markup = m
+		} else if open && slices.Contains(r.GetGroupIds(), n.GetCurrentGroupId()) {
 			m, err := encodeMarkup(buttons(n, uid, d.Language))
 			if err != nil {
 				return nil, err

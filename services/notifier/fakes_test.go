@@ -103,7 +103,7 @@ func (f *fakeIdentity) ListRecipients(ctx context.Context, req *identityv1.ListR
 				in = append(in, g)
 			}
 		}
-		if len(in) == 0 && !(req.GetIncludeSupervisors() && u.Supervisor) {
+		if len(in) == 0 && !(req.GetIncludeSupervisors() && u.Supervisor) && !slices.Contains(req.GetUserIds(), u.ID) {
 			continue
 		}
 		out = append(out, &identityv1.Recipient{

@@ -46,6 +46,8 @@ func (b *chatBot) register() {
 	b.bot.Handle("/start", b.onStart)
 	b.bot.Handle("/stop", b.onStop)
 	b.bot.Handle("/tasks", b.onTasks)
+	b.bot.Handle("/today", b.onToday)
+	b.bot.Handle("/tomorrow", b.onTomorrow)
 	b.bot.Handle("/help", b.onHelp)
 	b.bot.Handle(tele.OnText, b.onText)
 	b.bot.Handle(tele.OnCallback, b.onCallback)
@@ -234,22 +236,32 @@ func (b *chatBot) onHelp(c tele.Context) error {
 	return nil
 }
 
-// onTasks lists the open tasks of the user's groups, asked as the user.
-func (b *chatBot) onTasks(c tele.Context) error {
+// linkedHandler answers a command of a linked chat's user.
+type linkedHandler func(ctx context.Context, c tele.Context, who *identityv1.ResolveTelegramChatResponse)
+
+// linkedCommand runs a command that works only in a private chat linked
+// to a user; an unlinked chat is told how to link.
+func (b *chatBot) linkedCommand(c tele.Context, h linkedHandler) error {
 	ctx, cancel := b.ctx()
 	defer cancel()
 	if !private(c) {
 		return nil
 	}
-	who, ok := b.answerLinked(ctx, c)
-	if !ok {
-		return nil
+	if who, ok := b.answerLinked(ctx, c); ok {
+		h(ctx, c, who)
 	}
+	return nil
+}
+
+func (b *chatBot) onTasks(c tele.Context) error { return b.linkedCommand(c, b.listTasks) }
+
+// listTasks lists the open tasks of the user's groups, asked as the user.
+func (b *chatBot) listTasks(ctx context.Context, c tele.Context, who *identityv1.ResolveTelegramChatResponse) {
 	l := who.GetLanguage()
 	groups := uniqueIDs(who.GetGroupIds())
 	if len(groups) == 0 {
 		b.send(c, say(l, "tasks.nogroups"))
-		return nil
+		return
 	}
 	uctx := b.asUser(ctx, who)
 	byID := map[int64]*taskv1.Task{}
@@ -261,11 +273,11 @@ func (b *chatBot) onTasks(c tele.Context) error {
 		if err != nil {
 			if status.Code(err) == codes.PermissionDenied {
 				b.send(c, say(l, "tasks.denied"))
-				return nil
+				return
 			}
 			b.svc.log.Warn("listing tasks for a chat failed", "err", err)
 			b.send(c, say(l, "unavailable"))
-			return nil
+			return
 		}
 		more = more || resp.GetNextPageToken() != ""
 		for _, t := range resp.GetTasks() {
@@ -274,7 +286,7 @@ func (b *chatBot) onTasks(c tele.Context) error {
 	}
 	if len(byID) == 0 {
 		b.send(c, say(l, "tasks.none"))
-		return nil
+		return
 	}
 	list := make([]*taskv1.Task, 0, len(byID))
 	for _, t := range byID {
@@ -310,7 +322,7 @@ func (b *chatBot) onTasks(c tele.Context) error {
 		sb.WriteString(say(l, "tasks.more", link))
 	}
 	b.send(c, sb.String(), &tele.SendOptions{DisableWebPagePreview: true})
-	return nil
+	return
 }
 
 // onCallback acts on a notification's button as the chat's user.
@@ -339,6 +351,10 @@ func (b *chatBot) onCallback(c tele.Context) error {
 	p := principal(who)
 	if !slices.Contains(p.Permissions, permWork) {
 		b.respond(c, say(l, "err.role"), true)
+		return nil
+	}
+	if _, ok := visitReport[action]; ok {
+		b.onVisitButton(ctx, c, who, taskID, processID, action)
 		return nil
 	}
 	uctx := b.svc.fwd.AsUser(ctx, p)
@@ -488,8 +504,9 @@ func (b *chatBot) clearButtonsOf(chatID, messageID int64) {
 }
 
 // onText handles plain messages: a reply to the bot's question (why
-// return?) returns the task; a reply to a notification comments on its
-// task.
+// return? what was done? why can't it be done?) gives the command it was
+// asked for; a reply to a notification or to a visit of a day's list
+// comments on its task.
 func (b *chatBot) onText(c tele.Context) error {
 	if !private(c) {
 		return nil
@@ -521,13 +538,17 @@ func (b *chatBot) onText(c tele.Context) error {
 		b.send(c, say(l, "err.failed"))
 		return nil
 	}
-	if pr != nil && pr.Kind == promptReturn {
+	if pr != nil && pr.Kind != promptVisitCard {
 		if b.svc.now().Sub(time.UnixMicro(pr.CreatedAt)) > promptTTL {
 			b.send(c, say(l, "act.expired"))
 			return nil
 		}
 		if text == "" {
 			b.send(c, say(l, "act.empty"))
+			return nil
+		}
+		if pr.Kind != promptReturn {
+			b.answerVisit(ctx, c, who, pr, text)
 			return nil
 		}
 		resp, err := b.svc.tasks.ReturnTask(uctx, &taskv1.ReturnTaskRequest{Id: pr.TaskID, Comment: text, ProcessId: pr.ProcessID})
@@ -544,7 +565,7 @@ func (b *chatBot) onText(c tele.Context) error {
 		return nil
 	}
 
-	d, err := b.svc.store.byMessage(ctx, chatID, replied)
+	d, err := b.svc.replyTarget(ctx, chatID, replied, pr)
 	if err != nil {
 		b.svc.log.Warn("finding the notification replied to failed", "err", err)
 		b.send(c, say(l, "err.failed"))

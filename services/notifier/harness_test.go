@@ -40,6 +40,7 @@ type harness struct {
 	api      *botapifake.Server
 	identity *fakeIdentity
 	tasks    *fakeTasks
+	visits   *fakeVisits
 	common   config.Common
 	cfg      Config
 	deps     Deps
@@ -90,6 +91,7 @@ func newStoppedHarness(t *testing.T, tune ...func(*Config)) *harness {
 		api:      newFakeBotAPI(t, testToken),
 		identity: &fakeIdentity{users: fixtureUsers(), codes: map[string]*linkCode{}},
 		tasks:    &fakeTasks{tasks: fixtureTasks()},
+		visits:   &fakeVisits{visits: map[int64]*taskv1.Visit{}},
 		common:   servicetest.Common(t),
 	}
 	h.cfg = fastConfig(h.api.URL())
@@ -97,11 +99,16 @@ func newStoppedHarness(t *testing.T, tune ...func(*Config)) *harness {
 		f(&h.cfg)
 	}
 	identityAddr := servicetest.Serve(t, func(s *grpcserver.Server) { identityv1.RegisterIdentityServiceServer(s, h.identity) })
-	taskAddr := servicetest.Serve(t, func(s *grpcserver.Server) { taskv1.RegisterTaskServiceServer(s, h.tasks) })
+	taskAddr := servicetest.Serve(t, func(s *grpcserver.Server) {
+		taskv1.RegisterTaskServiceServer(s, h.tasks)
+		taskv1.RegisterVisitServiceServer(s, h.visits)
+	})
 	fwd := auth.NewForwarder(auth.NewKeyring(servicetest.Key), Name)
+	taskConn := h.dial(taskAddr, fwd)
 	h.deps = Deps{
 		Identity:  identityv1.NewIdentityServiceClient(h.dial(identityAddr, fwd)),
-		Tasks:     taskv1.NewTaskServiceClient(h.dial(taskAddr, fwd)),
+		Tasks:     taskv1.NewTaskServiceClient(taskConn),
+		Visits:    taskv1.NewVisitServiceClient(taskConn),
 		Forwarder: fwd,
 		Log:       servicetest.Logger(),
 	}

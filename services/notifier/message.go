@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"html"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	tele "gopkg.in/telebot.v3"
@@ -27,6 +29,9 @@ const (
 	actAdvance = "adv"
 	actReturn  = "ret"
 )
+
+// actions are every action a button may carry.
+var actions = []string{actTake, actAdvance, actReturn, actOnTheWay, actArrived, actDone, actCantDo}
 
 // tr is a word or phrase of a notification in a language.
 func tr(l, key string) string { return messages.text(l, key) }
@@ -56,7 +61,7 @@ func taskLabel(number string, id int64) string {
 }
 
 // render writes the message one recipient gets for a notice.
-func render(n *notifierv1.TaskNotice, language, publicURL string) string {
+func render(n *notifierv1.TaskNotice, language, publicURL string, zone *time.Location) string {
 	l := language
 	var b strings.Builder
 	fmt.Fprintf(&b, "<b>%s</b>", esc(taskLabel(n.GetTaskNumber(), n.GetTaskId()), maxField))
@@ -64,7 +69,11 @@ func render(n *notifierv1.TaskNotice, language, publicURL string) string {
 		fmt.Fprintf(&b, " · %s", esc(t, maxField))
 	}
 	b.WriteString("\n<b>")
-	b.WriteString(headline(n, l))
+	if h := visitHeadline(n, l); h != "" {
+		b.WriteString(h)
+	} else {
+		b.WriteString(headline(n, l))
+	}
 	b.WriteString("</b>\n")
 	line := func(key, value string) {
 		if strings.TrimSpace(value) != "" {
@@ -85,11 +94,15 @@ func render(n *notifierv1.TaskNotice, language, publicURL string) string {
 		actor = tr(l, "system")
 	}
 	line("by", esc(actor, maxField))
+	if v := n.GetVisit(); v != nil && v.GetStartTime() != nil {
+		visitLines(&b, v, l, zone)
+	}
 	line("resolution", esc(n.GetResolution(), maxField))
 	if txt := n.GetText(); strings.TrimSpace(txt) != "" {
 		key := "comment"
 		switch n.GetKind() {
-		case taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED:
+		case taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED,
+			taskv1.TaskEventKind_TASK_EVENT_KIND_VISIT_CANCELLED, taskv1.TaskEventKind_TASK_EVENT_KIND_VISIT_FAILED:
 			key = "reason"
 		}
 		fmt.Fprintf(&b, "\n%s: <i>%s</i>", tr(l, key), esc(txt, maxQuoted))
@@ -135,7 +148,8 @@ func headline(n *notifierv1.TaskNotice, l string) string {
 	return tr(l, "event")
 }
 
-// callbackData is what a button carries back: t:<task>:<process>:<action>.
+// callbackData is what a button carries back: t:<task>:<process>:<action>
+// (a task's actions, and a visit's reports).
 // At most 2+19+1+19+1+4 = 46 bytes, within Telegram's 64.
 func callbackData(taskID, processID int64, action string) string {
 	return "t:" + strconv.FormatInt(taskID, 10) + ":" + strconv.FormatInt(processID, 10) + ":" + action
@@ -156,11 +170,10 @@ func parseCallback(data string) (taskID, processID int64, action string, ok bool
 		// only the spelling callbackData writes ("+5" or "05" is forged)
 		return 0, 0, "", false
 	}
-	switch parts[3] {
-	case actTake, actAdvance, actReturn:
-		return taskID, processID, parts[3], true
+	if !slices.Contains(actions, parts[3]) {
+		return 0, 0, "", false
 	}
-	return 0, 0, "", false
+	return taskID, processID, parts[3], true
 }
 
 // buttons are the actions a member of the task's current group gets:

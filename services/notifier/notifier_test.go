@@ -692,7 +692,7 @@ func TestForgedWebhookCallsAreRefusedAndChangeNothing(t *testing.T) {
 
 func TestCallbackDataFitsTelegramsLimit(t *testing.T) {
 	const maxID = int64(^uint64(0) >> 1)
-	for _, act := range []string{actTake, actAdvance, actReturn} {
+	for _, act := range actions {
 		d := callbackData(maxID, maxID, act)
 		if len(d) > 64 {
 			t.Fatalf("%q is %d bytes, over Telegram's 64", d, len(d))
@@ -764,7 +764,10 @@ func TestEveryEventKindReadsWellInBothLanguages(t *testing.T) {
 				if kind == taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED || kind == taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED {
 					n.TaskState = taskv1.TaskState_TASK_STATE_CLOSED
 				}
-				text := render(n, l, testPublicURL)
+				if strings.Contains(kind.String(), "VISIT") {
+					n.Visit = fixtureVisit()
+				}
+				text := render(n, l, testPublicURL, time.UTC)
 				if strings.Contains(text, "%!") {
 					t.Fatalf("a format went wrong: %s", text)
 				}

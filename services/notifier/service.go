@@ -26,6 +26,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	_ "time/tzdata" // the zones, whatever the machine has
 
 	"golang.org/x/sync/errgroup"
 	tele "gopkg.in/telebot.v3"
@@ -77,6 +78,9 @@ type Config struct {
 	// Locale is the language of messages to a reader whose own is not
 	// known or not in the catalog (ru or en).
 	Locale string `env:"CRM_LOCALE" envDefault:"ru"`
+	// TimeZone is the zone of the technicians' day (/today, /tomorrow)
+	// and of the visit times the bot writes.
+	TimeZone string `env:"CRM_TIME_ZONE" envDefault:"Europe/Moscow"`
 
 	// The settings below are not read from the environment: zero takes
 	// the default that suits Telegram, and tests scale them down.
@@ -109,6 +113,9 @@ func (c *Config) defaults() {
 	}
 	if c.Locale == "" {
 		c.Locale = defaultLocale
+	}
+	if c.TimeZone == "" {
+		c.TimeZone = defaultTimeZone
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
@@ -143,6 +150,9 @@ func (c *Config) check() error {
 	if messages.supported(c.Locale) != c.Locale {
 		return fmt.Errorf("configuration: CRM_LOCALE must be a language of the message catalog (ru or en), not %q", c.Locale)
 	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		return fmt.Errorf("configuration: CRM_TIME_ZONE must be an IANA time zone such as Europe/Moscow, not %q", c.TimeZone)
+	}
 	if c.PublicURL != "" {
 		u, err := url.Parse(c.PublicURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -172,8 +182,11 @@ func (c *Config) check() error {
 // carry that user (Forwarder.AsUser); the forwarder must be the one the
 // connections were dialled with.
 type Deps struct {
-	Identity  identityv1.IdentityServiceClient
-	Tasks     taskv1.TaskServiceClient
+	Identity identityv1.IdentityServiceClient
+	Tasks    taskv1.TaskServiceClient
+	// Visits answers the technicians' /today and /tomorrow and takes their
+	// reports (nil: the bot says the service is not answering).
+	Visits    taskv1.VisitServiceClient
 	Forwarder *auth.Forwarder
 	// Files stores the files people send to the bot (nil: refused).
 	Files taskv1.AttachmentServiceClient
@@ -192,7 +205,9 @@ type Service struct {
 	store    *store
 	identity identityv1.IdentityServiceClient
 	tasks    taskv1.TaskServiceClient
+	visits   taskv1.VisitServiceClient
 	fwd      *auth.Forwarder
+	zone     *time.Location
 	files    taskv1.AttachmentServiceClient
 
 	wakeExpand chan struct{}
@@ -222,6 +237,10 @@ func NewService(db *gorm.DB, cfg Config, deps Deps) (*Service, error) {
 		deps.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	log := newRedactingLogger(deps.Log, cfg.TelegramToken)
+	zone, err := time.LoadLocation(cfg.TimeZone)
+	if err != nil {
+		return nil, err
+	}
 	return &Service{
 		cfg:        cfg,
 		now:        deps.Now,
@@ -229,7 +248,9 @@ func NewService(db *gorm.DB, cfg Config, deps Deps) (*Service, error) {
 		store:      &store{db: db, now: deps.Now},
 		identity:   deps.Identity,
 		tasks:      deps.Tasks,
+		visits:     deps.Visits,
 		fwd:        deps.Forwarder,
+		zone:       zone,
 		files:      deps.Files,
 		wakeExpand: make(chan struct{}, 1),
 		wakeSend:   make(chan struct{}, 1),
@@ -344,6 +365,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		svc, err := NewService(boot.DB, cfg, Deps{
 			Identity:  identityv1.NewIdentityServiceClient(identityConn),
 			Tasks:     taskv1.NewTaskServiceClient(taskConn),
+			Visits:    taskv1.NewVisitServiceClient(taskConn),
 			Forwarder: boot.Forward,
 			Files:     taskv1.NewAttachmentServiceClient(taskConn),
 			Log:       log,

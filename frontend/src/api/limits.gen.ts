@@ -87,6 +87,7 @@ export const LIMITS = {
   },
   ListRecipientsRequest: {
     groupIds: { maxItems: 100 },
+    userIds: { maxItems: 10 },
   },
   ListTariffsRequest: {
     pageToken: { maxLength: 2048 },

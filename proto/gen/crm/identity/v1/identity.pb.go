@@ -2341,8 +2341,10 @@ type ListRecipientsRequest struct {
 	GroupIds []int64                `protobuf:"varint,1,rep,packed,name=group_ids,json=groupIds,proto3" json:"group_ids,omitempty"`
 	// Also every holder of tasks.manage (supervisors hear of SLA breaches).
 	IncludeSupervisors bool `protobuf:"varint,2,opt,name=include_supervisors,json=includeSupervisors,proto3" json:"include_supervisors,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Also these users (a visit's technicians), when active.
+	UserIds       []int64 `protobuf:"varint,3,rep,packed,name=user_ids,json=userIds,proto3" json:"user_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListRecipientsRequest) Reset() {
@@ -2387,6 +2389,13 @@ func (x *ListRecipientsRequest) GetIncludeSupervisors() bool {
 		return x.IncludeSupervisors
 	}
 	return false
+}
+
+func (x *ListRecipientsRequest) GetUserIds() []int64 {
+	if x != nil {
+		return x.UserIds
+	}
+	return nil
 }
 
 type ListRecipientsResponse struct {
@@ -3342,10 +3351,12 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\vnotify_self\x18\x04 \x01(\bR\n" +
 	"notifySelf\x12(\n" +
 	"\x10telegram_chat_id\x18\x05 \x01(\x03R\x0etelegramChatId\x12\x1b\n" +
-	"\tgroup_ids\x18\x06 \x03(\x03R\bgroupIds\"o\n" +
+	"\tgroup_ids\x18\x06 \x03(\x03R\bgroupIds\"\x9a\x01\n" +
 	"\x15ListRecipientsRequest\x12%\n" +
 	"\tgroup_ids\x18\x01 \x03(\x03B\b\xbaH\x05\x92\x01\x02\x10dR\bgroupIds\x12/\n" +
-	"\x13include_supervisors\x18\x02 \x01(\bR\x12includeSupervisors\"T\n" +
+	"\x13include_supervisors\x18\x02 \x01(\bR\x12includeSupervisors\x12)\n" +
+	"\buser_ids\x18\x03 \x03(\x03B\x0e\xbaH\v\x92\x01\b\x10\n" +
+	"\"\x04\"\x02 \x00R\auserIds\"T\n" +
 	"\x16ListRecipientsResponse\x12:\n" +
 	"\n" +
 	"recipients\x18\x01 \x03(\v2\x1a.crm.identity.v1.RecipientR\n" +
