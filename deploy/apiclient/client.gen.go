@@ -68,6 +68,27 @@ func (e CrmCustomerV1CustomerKind) Valid() bool {
 	}
 }
 
+// Defines values for CrmNotifierV1CustomerChannel.
+const (
+	CUSTOMERCHANNELSMS         CrmNotifierV1CustomerChannel = "CUSTOMER_CHANNEL_SMS"
+	CUSTOMERCHANNELTELEGRAM    CrmNotifierV1CustomerChannel = "CUSTOMER_CHANNEL_TELEGRAM"
+	CUSTOMERCHANNELUNSPECIFIED CrmNotifierV1CustomerChannel = "CUSTOMER_CHANNEL_UNSPECIFIED"
+)
+
+// Valid indicates whether the value is a known member of the CrmNotifierV1CustomerChannel enum.
+func (e CrmNotifierV1CustomerChannel) Valid() bool {
+	switch e {
+	case CUSTOMERCHANNELSMS:
+		return true
+	case CUSTOMERCHANNELTELEGRAM:
+		return true
+	case CUSTOMERCHANNELUNSPECIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CrmTaskV1ActionKind.
 const (
 	ACTIONKINDCONTRACT    CrmTaskV1ActionKind = "ACTION_KIND_CONTRACT"
@@ -687,6 +708,53 @@ type CrmIdentityV1User struct {
 	TelegramLinked *bool `json:"telegramLinked,omitempty"`
 }
 
+// CrmNotifierV1CustomerChannel CustomerChannel is a way a customer is told.
+type CrmNotifierV1CustomerChannel string
+
+// CrmNotifierV1CustomerChannels defines model for crm.notifier.v1.CustomerChannels.
+type CrmNotifierV1CustomerChannels struct {
+	// SmsNumber The number SMS go to (the customer's first mobile number).
+	SmsNumber        *string    `json:"smsNumber,omitempty"`
+	SmsOptOut        *bool      `json:"smsOptOut,omitempty"`
+	TelegramLinkTime *time.Time `json:"telegramLinkTime,omitempty"`
+
+	// TelegramLinked A Telegram chat linked by sharing the customer's contact.
+	TelegramLinked *bool `json:"telegramLinked,omitempty"`
+	TelegramOptOut *bool `json:"telegramOptOut,omitempty"`
+}
+
+// CrmNotifierV1CustomerMessage CustomerMessage is one message to a customer.
+type CrmNotifierV1CustomerMessage struct {
+	// Address The number or "telegram".
+	Address  *string `json:"address,omitempty"`
+	Attempts *int32  `json:"attempts,omitempty"`
+
+	// Channel CustomerChannel is a way a customer is told.
+	Channel    *CrmNotifierV1CustomerChannel `json:"channel,omitempty"`
+	CreateTime *time.Time                    `json:"createTime,omitempty"`
+
+	// EventId The event it tells of ("task-12/3").
+	EventId *string `json:"eventId,omitempty"`
+	Id      *string `json:"id,omitempty"`
+
+	// Milestone What it tells: contract_opened, visit_booked, visit_rescheduled,
+	// visit_on_the_way, connected, request_received, request_resolved.
+	Milestone *string `json:"milestone,omitempty"`
+
+	// NextAttemptTime When a held or retrying message is sent next.
+	NextAttemptTime *time.Time `json:"nextAttemptTime,omitempty"`
+
+	// Reason Why it was skipped, failed or is held.
+	Reason *string `json:"reason,omitempty"`
+
+	// State pending, held (quiet hours), sending, sent, delivered, undelivered,
+	// skipped, failed.
+	State      *string    `json:"state,omitempty"`
+	TaskId     *string    `json:"taskId,omitempty"`
+	Text       *string    `json:"text,omitempty"`
+	UpdateTime *time.Time `json:"updateTime,omitempty"`
+}
+
 // CrmNotifierV1GetDeliveryStatsResponse defines model for crm.notifier.v1.GetDeliveryStatsResponse.
 type CrmNotifierV1GetDeliveryStatsResponse struct {
 	BotEnabled *bool `json:"botEnabled,omitempty"`
@@ -713,6 +781,12 @@ type CrmNotifierV1GetDeliveryStatsResponse struct {
 
 	// UnreachableMessages Recipients who blocked the bot.
 	UnreachableMessages *string `json:"unreachableMessages,omitempty"`
+}
+
+// CrmNotifierV1ListCustomerMessagesResponse defines model for crm.notifier.v1.ListCustomerMessagesResponse.
+type CrmNotifierV1ListCustomerMessagesResponse struct {
+	Messages      *[]CrmNotifierV1CustomerMessage `json:"messages,omitempty"`
+	NextPageToken *string                         `json:"nextPageToken,omitempty"`
 }
 
 // CrmTaskV1Action Action is what an automatic process does.
@@ -1268,6 +1342,12 @@ type CustomerServiceSearchCustomersParams struct {
 	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
 }
 
+// NotifierServiceListCustomerMessagesParams defines parameters for NotifierServiceListCustomerMessages.
+type NotifierServiceListCustomerMessagesParams struct {
+	PageSize  *int32  `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
 // CustomerServiceUpdateCustomerParams defines parameters for CustomerServiceUpdateCustomer.
 type CustomerServiceUpdateCustomerParams struct {
 	// UpdateMask Fields to change: kind, name, email, address. Filled from the body's
@@ -1512,6 +1592,9 @@ type ContractServiceCreateContractJSONRequestBody ContractServiceCreateContractJ
 
 // CustomerServiceCreateCustomerJSONRequestBody defines body for CustomerServiceCreateCustomer for application/json ContentType.
 type CustomerServiceCreateCustomerJSONRequestBody = CrmCustomerV1Customer
+
+// NotifierServiceUpdateCustomerChannelsJSONRequestBody defines body for NotifierServiceUpdateCustomerChannels for application/json ContentType.
+type NotifierServiceUpdateCustomerChannelsJSONRequestBody = CrmNotifierV1CustomerChannels
 
 // CustomerServiceAddPhoneJSONRequestBody defines body for CustomerServiceAddPhone for application/json ContentType.
 type CustomerServiceAddPhoneJSONRequestBody = CrmCustomerV1Phone
@@ -1930,6 +2013,34 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/customers (the `CustomerServiceCreateCustomer` operationId).
 	CustomerServiceCreateCustomer(ctx context.Context, body CustomerServiceCreateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NotifierServiceGetCustomerChannels How a customer is reached: a linked Telegram chat, the SMS number,
+	// and the channels they opted out of.
+	//
+	// Corresponds with GET /api/v1/customers/{customer_id}/channels (the `NotifierServiceGetCustomerChannels` operationId).
+	NotifierServiceGetCustomerChannels(ctx context.Context, customerId string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NotifierServiceUpdateCustomerChannelsWithBody Sets a customer's opt-outs (the customer asked by phone or at the
+	// office; STOP in a chat or by SMS sets them too).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/customers/{customer_id}/channels (the `NotifierServiceUpdateCustomerChannels` operationId).
+	NotifierServiceUpdateCustomerChannelsWithBody(ctx context.Context, customerId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NotifierServiceUpdateCustomerChannels Sets a customer's opt-outs (the customer asked by phone or at the
+	// office; STOP in a chat or by SMS sets them too).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/customers/{customer_id}/channels (the `NotifierServiceUpdateCustomerChannels` operationId).
+	NotifierServiceUpdateCustomerChannels(ctx context.Context, customerId string, body NotifierServiceUpdateCustomerChannelsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NotifierServiceListCustomerMessages The messages sent (or held, or refused) to a customer, newest first:
+	// SMS and Telegram, with their delivery state.
+	//
+	// Corresponds with GET /api/v1/customers/{customer_id}/messages (the `NotifierServiceListCustomerMessages` operationId).
+	NotifierServiceListCustomerMessages(ctx context.Context, customerId string, params *NotifierServiceListCustomerMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CustomerServiceAddPhoneWithBody Adds a phone to a customer.
 	//
@@ -2732,6 +2843,74 @@ func (c *Client) CustomerServiceCreateCustomerWithBody(ctx context.Context, cont
 // Corresponds with POST /api/v1/customers (the `CustomerServiceCreateCustomer` operationId).
 func (c *Client) CustomerServiceCreateCustomer(ctx context.Context, body CustomerServiceCreateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCustomerServiceCreateCustomerRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotifierServiceGetCustomerChannels How a customer is reached: a linked Telegram chat, the SMS number,
+// and the channels they opted out of.
+//
+// Corresponds with GET /api/v1/customers/{customer_id}/channels (the `NotifierServiceGetCustomerChannels` operationId).
+func (c *Client) NotifierServiceGetCustomerChannels(ctx context.Context, customerId string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotifierServiceGetCustomerChannelsRequest(c.Server, customerId)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotifierServiceUpdateCustomerChannelsWithBody Sets a customer's opt-outs (the customer asked by phone or at the
+// office; STOP in a chat or by SMS sets them too).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/customers/{customer_id}/channels (the `NotifierServiceUpdateCustomerChannels` operationId).
+func (c *Client) NotifierServiceUpdateCustomerChannelsWithBody(ctx context.Context, customerId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotifierServiceUpdateCustomerChannelsRequestWithBody(c.Server, customerId, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotifierServiceUpdateCustomerChannels Sets a customer's opt-outs (the customer asked by phone or at the
+// office; STOP in a chat or by SMS sets them too).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/customers/{customer_id}/channels (the `NotifierServiceUpdateCustomerChannels` operationId).
+func (c *Client) NotifierServiceUpdateCustomerChannels(ctx context.Context, customerId string, body NotifierServiceUpdateCustomerChannelsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotifierServiceUpdateCustomerChannelsRequest(c.Server, customerId, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotifierServiceListCustomerMessages The messages sent (or held, or refused) to a customer, newest first:
+// SMS and Telegram, with their delivery state.
+//
+// Corresponds with GET /api/v1/customers/{customer_id}/messages (the `NotifierServiceListCustomerMessages` operationId).
+func (c *Client) NotifierServiceListCustomerMessages(ctx context.Context, customerId string, params *NotifierServiceListCustomerMessagesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotifierServiceListCustomerMessagesRequest(c.Server, customerId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -4512,6 +4691,160 @@ func NewCustomerServiceCreateCustomerRequestWithBody(server string, contentType 
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewNotifierServiceGetCustomerChannelsRequest constructs an http.Request for the NotifierServiceGetCustomerChannels method
+func NewNotifierServiceGetCustomerChannelsRequest(server string, customerId string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "customer_id", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/customers/%s/channels", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewNotifierServiceUpdateCustomerChannelsRequest calls the generic NotifierServiceUpdateCustomerChannels builder with application/json body
+func NewNotifierServiceUpdateCustomerChannelsRequest(server string, customerId string, body NotifierServiceUpdateCustomerChannelsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewNotifierServiceUpdateCustomerChannelsRequestWithBody(server, customerId, "application/json", bodyReader)
+}
+
+// NewNotifierServiceUpdateCustomerChannelsRequestWithBody constructs an http.Request for the NotifierServiceUpdateCustomerChannels method, with any body, and a specified content type
+func NewNotifierServiceUpdateCustomerChannelsRequestWithBody(server string, customerId string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "customer_id", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/customers/%s/channels", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewNotifierServiceListCustomerMessagesRequest constructs an http.Request for the NotifierServiceListCustomerMessages method
+func NewNotifierServiceListCustomerMessagesRequest(server string, customerId string, params *NotifierServiceListCustomerMessagesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "customer_id", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/customers/%s/messages", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageToken", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
 
 	return req, nil
 }
@@ -7127,6 +7460,38 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/customers (the `CustomerServiceCreateCustomer` operationId).
 	CustomerServiceCreateCustomerWithResponse(ctx context.Context, body CustomerServiceCreateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*CustomerServiceCreateCustomerResponse, error)
 
+	// NotifierServiceGetCustomerChannelsWithResponse How a customer is reached: a linked Telegram chat, the SMS number,
+	// and the channels they opted out of.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/customers/{customer_id}/channels (the `NotifierServiceGetCustomerChannels` operationId).
+	NotifierServiceGetCustomerChannelsWithResponse(ctx context.Context, customerId string, reqEditors ...RequestEditorFn) (*NotifierServiceGetCustomerChannelsResponse, error)
+
+	// NotifierServiceUpdateCustomerChannelsWithBodyWithResponse Sets a customer's opt-outs (the customer asked by phone or at the
+	// office; STOP in a chat or by SMS sets them too).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/customers/{customer_id}/channels (the `NotifierServiceUpdateCustomerChannels` operationId).
+	NotifierServiceUpdateCustomerChannelsWithBodyWithResponse(ctx context.Context, customerId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*NotifierServiceUpdateCustomerChannelsResponse, error)
+
+	// NotifierServiceUpdateCustomerChannelsWithResponse Sets a customer's opt-outs (the customer asked by phone or at the
+	// office; STOP in a chat or by SMS sets them too).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/customers/{customer_id}/channels (the `NotifierServiceUpdateCustomerChannels` operationId).
+	NotifierServiceUpdateCustomerChannelsWithResponse(ctx context.Context, customerId string, body NotifierServiceUpdateCustomerChannelsJSONRequestBody, reqEditors ...RequestEditorFn) (*NotifierServiceUpdateCustomerChannelsResponse, error)
+
+	// NotifierServiceListCustomerMessagesWithResponse The messages sent (or held, or refused) to a customer, newest first:
+	// SMS and Telegram, with their delivery state.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/customers/{customer_id}/messages (the `NotifierServiceListCustomerMessages` operationId).
+	NotifierServiceListCustomerMessagesWithResponse(ctx context.Context, customerId string, params *NotifierServiceListCustomerMessagesParams, reqEditors ...RequestEditorFn) (*NotifierServiceListCustomerMessagesResponse, error)
+
 	// CustomerServiceAddPhoneWithBodyWithResponse Adds a phone to a customer.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -8575,6 +8940,248 @@ func (r CustomerServiceCreateCustomerResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r CustomerServiceCreateCustomerResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type NotifierServiceGetCustomerChannelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmNotifierV1CustomerChannels
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r NotifierServiceGetCustomerChannelsResponse) GetJSON200() *CrmNotifierV1CustomerChannels {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r NotifierServiceGetCustomerChannelsResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r NotifierServiceGetCustomerChannelsResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r NotifierServiceGetCustomerChannelsResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r NotifierServiceGetCustomerChannelsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r NotifierServiceGetCustomerChannelsResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r NotifierServiceGetCustomerChannelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r NotifierServiceGetCustomerChannelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r NotifierServiceGetCustomerChannelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r NotifierServiceGetCustomerChannelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type NotifierServiceUpdateCustomerChannelsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmNotifierV1CustomerChannels
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r NotifierServiceUpdateCustomerChannelsResponse) GetJSON200() *CrmNotifierV1CustomerChannels {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r NotifierServiceUpdateCustomerChannelsResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r NotifierServiceUpdateCustomerChannelsResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r NotifierServiceUpdateCustomerChannelsResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r NotifierServiceUpdateCustomerChannelsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r NotifierServiceUpdateCustomerChannelsResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r NotifierServiceUpdateCustomerChannelsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r NotifierServiceUpdateCustomerChannelsResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r NotifierServiceUpdateCustomerChannelsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r NotifierServiceUpdateCustomerChannelsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r NotifierServiceUpdateCustomerChannelsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r NotifierServiceUpdateCustomerChannelsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type NotifierServiceListCustomerMessagesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmNotifierV1ListCustomerMessagesResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r NotifierServiceListCustomerMessagesResponse) GetJSON200() *CrmNotifierV1ListCustomerMessagesResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r NotifierServiceListCustomerMessagesResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r NotifierServiceListCustomerMessagesResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r NotifierServiceListCustomerMessagesResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r NotifierServiceListCustomerMessagesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r NotifierServiceListCustomerMessagesResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r NotifierServiceListCustomerMessagesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r NotifierServiceListCustomerMessagesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r NotifierServiceListCustomerMessagesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r NotifierServiceListCustomerMessagesResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12630,6 +13237,62 @@ func (c *ClientWithResponses) CustomerServiceCreateCustomerWithResponse(ctx cont
 	return ParseCustomerServiceCreateCustomerResponse(rsp)
 }
 
+// NotifierServiceGetCustomerChannelsWithResponse How a customer is reached: a linked Telegram chat, the SMS number,
+// and the channels they opted out of.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/customers/{customer_id}/channels (the `NotifierServiceGetCustomerChannels` operationId).
+func (c *ClientWithResponses) NotifierServiceGetCustomerChannelsWithResponse(ctx context.Context, customerId string, reqEditors ...RequestEditorFn) (*NotifierServiceGetCustomerChannelsResponse, error) {
+	rsp, err := c.NotifierServiceGetCustomerChannels(ctx, customerId, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotifierServiceGetCustomerChannelsResponse(rsp)
+}
+
+// NotifierServiceUpdateCustomerChannelsWithBodyWithResponse Sets a customer's opt-outs (the customer asked by phone or at the
+// office; STOP in a chat or by SMS sets them too).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/customers/{customer_id}/channels (the `NotifierServiceUpdateCustomerChannels` operationId).
+func (c *ClientWithResponses) NotifierServiceUpdateCustomerChannelsWithBodyWithResponse(ctx context.Context, customerId string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*NotifierServiceUpdateCustomerChannelsResponse, error) {
+	rsp, err := c.NotifierServiceUpdateCustomerChannelsWithBody(ctx, customerId, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotifierServiceUpdateCustomerChannelsResponse(rsp)
+}
+
+// NotifierServiceUpdateCustomerChannelsWithResponse Sets a customer's opt-outs (the customer asked by phone or at the
+// office; STOP in a chat or by SMS sets them too).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/customers/{customer_id}/channels (the `NotifierServiceUpdateCustomerChannels` operationId).
+func (c *ClientWithResponses) NotifierServiceUpdateCustomerChannelsWithResponse(ctx context.Context, customerId string, body NotifierServiceUpdateCustomerChannelsJSONRequestBody, reqEditors ...RequestEditorFn) (*NotifierServiceUpdateCustomerChannelsResponse, error) {
+	rsp, err := c.NotifierServiceUpdateCustomerChannels(ctx, customerId, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotifierServiceUpdateCustomerChannelsResponse(rsp)
+}
+
+// NotifierServiceListCustomerMessagesWithResponse The messages sent (or held, or refused) to a customer, newest first:
+// SMS and Telegram, with their delivery state.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/customers/{customer_id}/messages (the `NotifierServiceListCustomerMessages` operationId).
+func (c *ClientWithResponses) NotifierServiceListCustomerMessagesWithResponse(ctx context.Context, customerId string, params *NotifierServiceListCustomerMessagesParams, reqEditors ...RequestEditorFn) (*NotifierServiceListCustomerMessagesResponse, error) {
+	rsp, err := c.NotifierServiceListCustomerMessages(ctx, customerId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotifierServiceListCustomerMessagesResponse(rsp)
+}
+
 // CustomerServiceAddPhoneWithBodyWithResponse Adds a phone to a customer.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -14304,6 +14967,203 @@ func ParseCustomerServiceCreateCustomerResponse(rsp *http.Response) (*CustomerSe
 			return nil, err
 		}
 		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseNotifierServiceGetCustomerChannelsResponse parses an HTTP response from a NotifierServiceGetCustomerChannelsWithResponse call
+func ParseNotifierServiceGetCustomerChannelsResponse(rsp *http.Response) (*NotifierServiceGetCustomerChannelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &NotifierServiceGetCustomerChannelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmNotifierV1CustomerChannels
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseNotifierServiceUpdateCustomerChannelsResponse parses an HTTP response from a NotifierServiceUpdateCustomerChannelsWithResponse call
+func ParseNotifierServiceUpdateCustomerChannelsResponse(rsp *http.Response) (*NotifierServiceUpdateCustomerChannelsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &NotifierServiceUpdateCustomerChannelsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmNotifierV1CustomerChannels
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseNotifierServiceListCustomerMessagesResponse parses an HTTP response from a NotifierServiceListCustomerMessagesWithResponse call
+func ParseNotifierServiceListCustomerMessagesResponse(rsp *http.Response) (*NotifierServiceListCustomerMessagesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &NotifierServiceListCustomerMessagesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmNotifierV1ListCustomerMessagesResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest GoogleRpcStatus

@@ -261,8 +261,9 @@ var fixtures = map[string]fixture{
 	"PUT /api/v1/groups/{group_id}/schedule": {body: func(*world) any {
 		return map[string]any{"timeZone": "Europe/Moscow", "capacityPerDay": 4, "hours": map[string]any{"startMinute": 540, "endMinute": 1080, "weekdays": []int{1, 2, 3, 4, 5}}}
 	}},
-	"POST /api/v1/tasks/{task_id}/comments": {body: func(*world) any { return map[string]any{"text": "a note"} }},
-	"POST /api/v1/telegram:link":            {body: func(*world) any { return map[string]any{} }},
+	"POST /api/v1/tasks/{task_id}/comments":        {body: func(*world) any { return map[string]any{"text": "a note"} }},
+	"PUT /api/v1/customers/{customer_id}/channels": {body: func(*world) any { return map[string]any{"smsOptOut": true} }},
+	"POST /api/v1/telegram:link":                   {body: func(*world) any { return map[string]any{} }},
 	"POST /api/v1/users": {body: func(w *world) any {
 		w.seq++
 		return map[string]any{"login": fmt.Sprintf("user%d", w.seq), "displayName": "User", "password": "a-good-password-1", "roles": []string{"viewer"}}

@@ -85,6 +85,22 @@ func (s *Server) GetCustomer(ctx context.Context, req *customerv1.GetCustomerReq
 	return &customerv1.GetCustomerResponse{Customer: toProto(row)}, nil
 }
 
+func (s *Server) FindCustomerByPhone(ctx context.Context, req *customerv1.FindCustomerByPhoneRequest) (*customerv1.FindCustomerByPhoneResponse, error) {
+	num, ok := normalizeNumber(req.GetNumber())
+	if !ok {
+		return nil, fault.Field("number", "%q is not a phone number", req.GetNumber())
+	}
+	id, err := s.store.holderOf(ctx, num)
+	if err != nil {
+		return nil, err
+	}
+	row, err := s.store.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &customerv1.FindCustomerByPhoneResponse{Customer: toProto(row)}, nil
+}
+
 func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCustomerRequest) (*customerv1.UpdateCustomerResponse, error) {
 	c := req.GetCustomer()
 	if c == nil {

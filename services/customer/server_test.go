@@ -653,3 +653,23 @@ func TestDeleteCustomerIsInternalRemovesThePhonesTooAndRepeatsHarmlessly(t *test
 	_, err = s.customers.DeleteCustomer(wizard, &customerv1.DeleteCustomerRequest{})
 	wantCode(t, err, codes.InvalidArgument)
 }
+
+func TestFindCustomerByPhoneMatchesTheWholeNumberInAnyFormat(t *testing.T) {
+	t.Parallel()
+	s := newStack(t)
+	a := s.create(t, "Антонов", "+79120000001")
+	s.create(t, "Борисов", "+79120000012")
+	notifier := servicetest.Service(context.Background(), "notifier")
+	for _, n := range []string{"+79120000001", "8 (912) 000-00-01", "79120000001"} {
+		got, err := s.customers.FindCustomerByPhone(notifier, &customerv1.FindCustomerByPhoneRequest{Number: n})
+		if err != nil || got.GetCustomer().GetId() != a.GetId() {
+			t.Fatalf("%s: %v, %v; want customer %d", n, got.GetCustomer(), err, a.GetId())
+		}
+	}
+	_, err := s.customers.FindCustomerByPhone(notifier, &customerv1.FindCustomerByPhoneRequest{Number: "+79120000002"})
+	wantCode(t, err, codes.NotFound)
+	_, err = s.customers.FindCustomerByPhone(notifier, &customerv1.FindCustomerByPhoneRequest{Number: "1234"})
+	wantCode(t, err, codes.InvalidArgument)
+	_, err = s.customers.FindCustomerByPhone(s.operator, &customerv1.FindCustomerByPhoneRequest{Number: "+79120000001"})
+	wantCode(t, err, codes.PermissionDenied)
+}

@@ -108,6 +108,18 @@ WHERE c.id = ? ORDER BY p.id`, id)
 	return &rows[0], nil
 }
 
+// holderOf is the customer holding a number (E.164).
+func (s *store) holderOf(ctx context.Context, number string) (int64, error) {
+	var ids []int64
+	if err := s.db.WithContext(ctx).Model(&phoneRow{}).Where("number = ?", number).Limit(1).Pluck("customer_id", &ids).Error; err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, fault.New(fault.NotFound, "no customer has the number %s", number)
+	}
+	return ids[0], nil
+}
+
 // update writes the given columns if the row is still at version, and
 // tells whether it did (false: a lost race).
 func (s *store) update(ctx context.Context, id, version int64, cols map[string]any) (bool, error) {

@@ -36,19 +36,26 @@ func (s *Service) expand(ctx context.Context) error {
 		if len(events) > 0 && err == nil {
 			continue
 		}
-		wait := s.cfg.IdleWait
-		if next, ok, err := s.store.nextEventAttempt(ctx); err == nil && ok {
-			wait = min(wait, max(next.Sub(s.now()), time.Millisecond))
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		s.idle(ctx, s.wakeExpand, s.store.nextEventAttempt)
+		if ctx.Err() != nil {
 			return nil
-		case <-s.wakeExpand:
-		case <-timer.C:
 		}
-		timer.Stop()
+	}
+}
+
+// idle waits for a background loop's next turn: a wake, the time next
+// says something is due, or IdleWait at the most; or ctx's end.
+func (s *Service) idle(ctx context.Context, wake <-chan struct{}, next func(context.Context) (time.Time, bool, error)) {
+	wait := s.cfg.IdleWait
+	if at, ok, err := next(ctx); err == nil && ok {
+		wait = min(wait, max(at.Sub(s.now()), time.Millisecond))
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+	case <-wake:
+	case <-timer.C:
 	}
 }
 
@@ -60,6 +67,11 @@ func (s *Service) expandOne(ctx context.Context, e *eventRow) error {
 		// forever.
 		s.log.Error("a queued event cannot be read; dropped", "event", e.EventID, "err", err)
 		return s.store.expand(ctx, e.ID, nil)
+	}
+	// the customer's message first: a failure here retries the whole
+	// event, and both writes are once per event
+	if err := s.tellCustomer(ctx, &n); err != nil {
+		return err
 	}
 	groups, users := uniqueIDs(n.GetGroupIds()), uniqueIDs(n.GetUserIds())
 	if len(groups) == 0 && len(users) == 0 && !n.GetIncludeSupervisors() {

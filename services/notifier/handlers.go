@@ -53,6 +53,7 @@ func (b *chatBot) register() {
 	b.bot.Handle(tele.OnCallback, b.onCallback)
 	b.bot.Handle(tele.OnPhoto, b.onFile)
 	b.bot.Handle(tele.OnDocument, b.onFile)
+	b.bot.Handle(tele.OnContact, b.onContact)
 }
 
 // ctx bounds the work on one update. It does not end with the service, so
@@ -130,7 +131,7 @@ func (b *chatBot) onStart(c tele.Context) error {
 	}
 	code := strings.TrimSpace(c.Message().Payload)
 	if code == "" {
-		b.send(c, say(l, "start.nocode"))
+		b.greet(ctx, c, l)
 		return nil
 	}
 	username := ""
@@ -208,6 +209,10 @@ func (b *chatBot) onStop(c tele.Context) error {
 	l := b.svc.cfg.telegramLang(c.Sender())
 	who, err := b.linked(ctx, c.Chat().ID)
 	switch {
+	case errors.Is(err, errNotLinked) && private(c):
+		// a customer's chat: STOP turns its messages off
+		b.customerText(ctx, c, "stop")
+		return nil
 	case errors.Is(err, errNotLinked):
 		b.send(c, say(l, "stop.none"))
 		return nil
@@ -322,7 +327,6 @@ func (b *chatBot) listTasks(ctx context.Context, c tele.Context, who *identityv1
 		sb.WriteString(say(l, "tasks.more", link))
 	}
 	b.send(c, sb.String(), &tele.SendOptions{DisableWebPagePreview: true})
-	return
 }
 
 // onCallback acts on a notification's button as the chat's user.
@@ -515,18 +519,22 @@ func (b *chatBot) onText(c tele.Context) error {
 	defer cancel()
 	m := c.Message()
 	l := b.svc.cfg.telegramLang(c.Sender())
-	if m.ReplyTo == nil {
-		if who, err := b.linked(ctx, c.Chat().ID); err == nil {
-			l = who.GetLanguage()
-		}
-		b.send(c, say(l, "hint"))
+	who, err := b.linked(ctx, c.Chat().ID)
+	switch {
+	case errors.Is(err, errNotLinked):
+		// not staff: a customer, or someone to tell how to link
+		b.customerText(ctx, c, m.Text)
 		return nil
-	}
-	who, ok := b.answerLinked(ctx, c)
-	if !ok {
+	case err != nil:
+		b.svc.log.Warn("resolving a Telegram chat failed", "err", err)
+		b.send(c, say(l, "unavailable"))
 		return nil
 	}
 	l = who.GetLanguage()
+	if m.ReplyTo == nil {
+		b.send(c, say(l, "hint"))
+		return nil
+	}
 	text := strings.TrimSpace(m.Text)
 	chatID := c.Chat().ID
 	replied := int64(m.ReplyTo.ID)

@@ -120,4 +120,60 @@ var migrations = []*database.Migration{
 		},
 	},
 	ledger.Migration("0004_idempotency_keys"),
+	{
+		ID: "0005_customer_channel",
+		Migrate: func(tx *gorm.DB) error {
+			// customerMessage is one milestone message to a customer, by
+			// SMS (sent from this row) or Telegram (sent as a delivery whose
+			// event id is "customer:" + EventID).
+			type customerMessage struct {
+				ID         int64  `gorm:"primaryKey"`
+				EventID    string `gorm:"size:200;not null;uniqueIndex:customer_messages_event_key,priority:1"`
+				CustomerID int64  `gorm:"not null;uniqueIndex:customer_messages_event_key,priority:2;index:customer_messages_log,priority:1"`
+				TaskID     int64  `gorm:"not null;default:0"`
+				Milestone  string `gorm:"size:32;not null"`
+				Channel    int32  `gorm:"not null"`
+				// Address is the number an SMS goes to; empty for Telegram.
+				Address string `gorm:"size:32;not null;default:''"`
+				Text    string `gorm:"not null"`
+				State   string `gorm:"size:16;not null;index:customer_messages_due,priority:1"`
+				// Urgent messages are not held by quiet hours.
+				Urgent        bool  `gorm:"not null;default:false"`
+				NextAttemptAt int64 `gorm:"not null;default:0;index:customer_messages_due,priority:2"`
+				Attempts      int32 `gorm:"not null;default:0"`
+				// ProviderID is the SMS provider's id; StatusCheckAt when its
+				// delivery status is asked next (0: not any more).
+				ProviderID    string `gorm:"size:64;not null;default:''"`
+				StatusCheckAt int64  `gorm:"not null;default:0"`
+				SentAt        int64  `gorm:"not null;default:0"`
+				// Uncertain: an attempt's answer was lost, so the provider
+				// may have the message already.
+				Uncertain bool   `gorm:"not null;default:false"`
+				Reason    string `gorm:"size:500;not null;default:''"`
+				CreatedAt int64  `gorm:"not null;index:customer_messages_log,priority:2"`
+				UpdatedAt int64  `gorm:"not null"`
+			}
+			// customerChat is a Telegram chat a customer linked by sharing
+			// their contact.
+			type customerChat struct {
+				CustomerID int64  `gorm:"primaryKey;autoIncrement:false"`
+				ChatID     int64  `gorm:"not null;uniqueIndex:customer_chats_chat_key"`
+				Phone      string `gorm:"size:32;not null"`
+				Language   string `gorm:"size:8;not null;default:''"`
+				LinkedAt   int64  `gorm:"not null"`
+			}
+			// customerOptOut is a channel a customer asked not to be told by.
+			type customerOptOut struct {
+				CustomerID int64 `gorm:"primaryKey;autoIncrement:false"`
+				Channel    int32 `gorm:"primaryKey;autoIncrement:false"`
+				Since      int64 `gorm:"not null"`
+			}
+			for name, model := range map[string]any{"customer_messages": &customerMessage{}, "customer_chats": &customerChat{}, "customer_opt_outs": &customerOptOut{}} {
+				if err := tx.Table(name).Migrator().CreateTable(model); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	},
 }

@@ -606,7 +606,7 @@ func TestReplyToANotificationAddsACommentAsTheUser(t *testing.T) {
 	}
 	// A reply from a chat that is not linked changes nothing.
 	got = h.say(4242, "en", "hello", msg.MessageID)
-	if !strings.Contains(got.Text, "Link your account first") {
+	if !strings.Contains(got.Text, "<code>/start CODE</code>") {
 		t.Fatalf("an unlinked chat got %q", got.Text)
 	}
 	if len(h.tasks.done()) != 1 {

@@ -190,7 +190,13 @@ func (x *sender) dispatch(ctx context.Context, results chan<- result, wg *sync.W
 			if x.inflight[d.ChatID] || x.chatBlocked(d.ChatID, now) {
 				continue
 			}
-			ok, err := x.svc.store.claim(ctx, &d)
+			if ctx.Err() != nil {
+				break
+			}
+			// A claim is not cut short by the stop: one cancelled after
+			// the database wrote it would leave the message "sending", to
+			// be sent again and counted as a possible duplicate.
+			ok, err := x.svc.store.claim(context.WithoutCancel(ctx), &d)
 			if err != nil || !ok {
 				continue
 			}

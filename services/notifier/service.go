@@ -32,14 +32,17 @@ import (
 	tele "gopkg.in/telebot.v3"
 	"gorm.io/gorm"
 
+	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/notifier/sms"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/bootstrap"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/metrics"
+	"github.com/telecomcrm/crm/services/platform/pagetoken"
 	"github.com/telecomcrm/crm/services/platform/process"
 )
 
@@ -81,6 +84,23 @@ type Config struct {
 	// TimeZone is the zone of the technicians' day (/today, /tomorrow)
 	// and of the visit times the bot writes.
 	TimeZone string `env:"CRM_TIME_ZONE" envDefault:"Europe/Moscow"`
+	// SMSProvider sends the customers' SMS: "smsru" (SMS.ru's API), or
+	// unset for none (customers without Telegram are then not told).
+	SMSProvider string `env:"CRM_SMS_PROVIDER"`
+	// SMSAPIURL is the provider's address (a local fake in tests).
+	SMSAPIURL string `env:"CRM_SMS_API_URL"`
+	SMSAPIKey string `env:"CRM_SMS_API_KEY"`
+	// SMSSender is the sender name approved with the provider.
+	SMSSender string `env:"CRM_SMS_SENDER"`
+	// SMSRate is messages a second to the provider.
+	SMSRate float64 `env:"CRM_SMS_RATE" envDefault:"5"`
+	// QuietHours is when no SMS goes out, in CRM_TIME_ZONE ("21:00-09:00");
+	// urgent ones (the technician is on the way) go all the same. Empty:
+	// none.
+	QuietHours string `env:"CRM_CUSTOMER_QUIET_HOURS" envDefault:"21:00-09:00"`
+	// OfficePhone is the number a customer the bot cannot match is asked
+	// to call.
+	OfficePhone string `env:"CRM_OFFICE_PHONE"`
 
 	// The settings below are not read from the environment: zero takes
 	// the default that suits Telegram, and tests scale them down.
@@ -134,6 +154,9 @@ func (c *Config) defaults() {
 	if c.TelegramRate <= 0 {
 		c.TelegramRate = 30
 	}
+	if c.SMSRate <= 0 {
+		c.SMSRate = 5
+	}
 	if c.Workers <= 0 {
 		c.Workers = 8
 	}
@@ -149,6 +172,9 @@ var webhookSecretRx = regexp.MustCompile(`^[A-Za-z0-9_-]{32,256}$`)
 func (c *Config) check() error {
 	if messages.supported(c.Locale) != c.Locale {
 		return fmt.Errorf("configuration: CRM_LOCALE must be a language of the message catalog (ru or en), not %q", c.Locale)
+	}
+	if err := c.checkSMS(); err != nil {
+		return err
 	}
 	if _, err := time.LoadLocation(c.TimeZone); err != nil {
 		return fmt.Errorf("configuration: CRM_TIME_ZONE must be an IANA time zone such as Europe/Moscow, not %q", c.TimeZone)
@@ -186,7 +212,15 @@ type Deps struct {
 	Tasks    taskv1.TaskServiceClient
 	// Visits answers the technicians' /today and /tomorrow and takes their
 	// reports (nil: the bot says the service is not answering).
-	Visits    taskv1.VisitServiceClient
+	Visits taskv1.VisitServiceClient
+	// Customers gives a customer's numbers and matches a shared contact
+	// (nil: no SMS, no customer links).
+	Customers customerv1.CustomerServiceClient
+	// SMS sends the customers' text messages (nil: made from the
+	// configuration; none when CRM_SMS_PROVIDER is unset).
+	SMS sms.Provider
+	// Key signs page tokens.
+	Key       []byte
 	Forwarder *auth.Forwarder
 	// Files stores the files people send to the bot (nil: refused).
 	Files taskv1.AttachmentServiceClient
@@ -199,19 +233,23 @@ type Deps struct {
 // Service is the notifier: its gRPC API, the expander, the sender and the
 // bot.
 type Service struct {
-	cfg      Config
-	now      func() time.Time
-	log      *slog.Logger
-	store    *store
-	identity identityv1.IdentityServiceClient
-	tasks    taskv1.TaskServiceClient
-	visits   taskv1.VisitServiceClient
-	fwd      *auth.Forwarder
-	zone     *time.Location
-	files    taskv1.AttachmentServiceClient
+	cfg       Config
+	now       func() time.Time
+	log       *slog.Logger
+	store     *store
+	identity  identityv1.IdentityServiceClient
+	tasks     taskv1.TaskServiceClient
+	visits    taskv1.VisitServiceClient
+	customers customerv1.CustomerServiceClient
+	sms       sms.Provider
+	pages     *pagetoken.Codec
+	fwd       *auth.Forwarder
+	zone      *time.Location
+	files     taskv1.AttachmentServiceClient
 
 	wakeExpand chan struct{}
 	wakeSend   chan struct{}
+	wakeSMS    chan struct{}
 	// wokenFor holds the chats new messages wait for since the sender
 	// last looked; nil for a wake that names none.
 	wokenMu  sync.Mutex
@@ -241,6 +279,10 @@ func NewService(db *gorm.DB, cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	provider := deps.SMS
+	if provider == nil {
+		provider = cfg.smsProvider()
+	}
 	return &Service{
 		cfg:        cfg,
 		now:        deps.Now,
@@ -249,11 +291,15 @@ func NewService(db *gorm.DB, cfg Config, deps Deps) (*Service, error) {
 		identity:   deps.Identity,
 		tasks:      deps.Tasks,
 		visits:     deps.Visits,
+		customers:  deps.Customers,
+		sms:        provider,
+		pages:      pagetoken.New(deps.Key),
 		fwd:        deps.Forwarder,
 		zone:       zone,
 		files:      deps.Files,
 		wakeExpand: make(chan struct{}, 1),
 		wakeSend:   make(chan struct{}, 1),
+		wakeSMS:    make(chan struct{}, 1),
 	}, nil
 }
 
@@ -318,6 +364,7 @@ func (s *Service) Run(parent context.Context) error {
 		s.log.Info("no bot configured (CRM_TELEGRAM_TOKEN unset): notifications are recorded as skipped")
 	}
 	g.Go(func() error { return newSender(s, api).run(ctx) })
+	g.Go(func() error { return s.sendSMS(ctx) })
 	g.Go(func() error { s.sweep(ctx); return nil })
 	if err := g.Wait(); err != nil && parent.Err() == nil {
 		return err
@@ -362,10 +409,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
+		customerConn, err := boot.Dial(cfg.Endpoints.Customer)
+		if err != nil {
+			return err
+		}
 		svc, err := NewService(boot.DB, cfg, Deps{
 			Identity:  identityv1.NewIdentityServiceClient(identityConn),
 			Tasks:     taskv1.NewTaskServiceClient(taskConn),
 			Visits:    taskv1.NewVisitServiceClient(taskConn),
+			Customers: customerv1.NewCustomerServiceClient(customerConn),
+			Key:       boot.Key,
 			Forwarder: boot.Forward,
 			Files:     taskv1.NewAttachmentServiceClient(taskConn),
 			Log:       log,

@@ -237,7 +237,6 @@ func (b *chatBot) listDay(ctx context.Context, c tele.Context, who *identityv1.R
 	if len(visits) > maxDayVisits {
 		b.send(c, say(l, "tasks.more", html.EscapeString(strings.TrimRight(s.cfg.PublicURL, "/")+"/visits")))
 	}
-	return
 }
 
 // visitReport is the report a button gives.

@@ -68,6 +68,12 @@ export const LIMITS = {
     phones: { maxItems: 10 },
     etag: { maxLength: 20 },
   },
+  CustomerChannels: {
+    smsNumber: { maxLength: 32 },
+  },
+  FindCustomerByPhoneRequest: {
+    number: { maxLength: 32 },
+  },
   FindCustomersByContractNumberRequest: {
     number: { maxLength: 32 },
   },
@@ -83,6 +89,9 @@ export const LIMITS = {
     pageToken: { maxLength: 2048 },
   },
   ListContractsRequest: {
+    pageToken: { maxLength: 2048 },
+  },
+  ListCustomerMessagesRequest: {
     pageToken: { maxLength: 2048 },
   },
   ListRecipientsRequest: {

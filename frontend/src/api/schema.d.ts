@@ -184,6 +184,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customers/{customer_id}/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How a customer is reached: a linked Telegram chat, the SMS number,
+         *     and the channels they opted out of.
+         */
+        get: operations["NotifierService_GetCustomerChannels"];
+        /**
+         * Sets a customer's opt-outs (the customer asked by phone or at the
+         *     office; STOP in a chat or by SMS sets them too).
+         */
+        put: operations["NotifierService_UpdateCustomerChannels"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The messages sent (or held, or refused) to a customer, newest first:
+         *     SMS and Telegram, with their delivery state.
+         */
+        get: operations["NotifierService_ListCustomerMessages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers/{customer_id}/phones": {
         parameters: {
             query?: never;
@@ -1107,6 +1151,57 @@ export interface components {
             /** @description The user linked a Telegram chat and has not blocked the bot. */
             readonly telegramLinked?: boolean;
         };
+        /**
+         * @description CustomerChannel is a way a customer is told.
+         * @enum {string}
+         */
+        "crm.notifier.v1.CustomerChannel": "CUSTOMER_CHANNEL_UNSPECIFIED" | "CUSTOMER_CHANNEL_SMS" | "CUSTOMER_CHANNEL_TELEGRAM";
+        "crm.notifier.v1.CustomerChannels": {
+            /** @description The number SMS go to (the customer's first mobile number). */
+            readonly smsNumber?: string;
+            smsOptOut?: boolean;
+            /** Format: date-time */
+            readonly telegramLinkTime?: string;
+            /** @description A Telegram chat linked by sharing the customer's contact. */
+            readonly telegramLinked?: boolean;
+            telegramOptOut?: boolean;
+        };
+        /** @description CustomerMessage is one message to a customer. */
+        "crm.notifier.v1.CustomerMessage": {
+            /** @description The number or "telegram". */
+            address?: string;
+            /** Format: int32 */
+            attempts?: number;
+            channel?: components["schemas"]["crm.notifier.v1.CustomerChannel"];
+            /** Format: date-time */
+            createTime?: string;
+            /** @description The event it tells of ("task-12/3"). */
+            eventId?: string;
+            /** Format: int64 */
+            id?: string;
+            /**
+             * @description What it tells: contract_opened, visit_booked, visit_rescheduled,
+             *     visit_on_the_way, connected, request_received, request_resolved.
+             */
+            milestone?: string;
+            /**
+             * Format: date-time
+             * @description When a held or retrying message is sent next.
+             */
+            nextAttemptTime?: string;
+            /** @description Why it was skipped, failed or is held. */
+            reason?: string;
+            /**
+             * @description pending, held (quiet hours), sending, sent, delivered, undelivered,
+             *     skipped, failed.
+             */
+            state?: string;
+            /** Format: int64 */
+            taskId?: string;
+            text?: string;
+            /** Format: date-time */
+            updateTime?: string;
+        };
         "crm.notifier.v1.GetDeliveryStatsResponse": {
             botEnabled?: boolean;
             /**
@@ -1147,6 +1242,10 @@ export interface components {
              * @description Recipients who blocked the bot.
              */
             unreachableMessages?: string;
+        };
+        "crm.notifier.v1.ListCustomerMessagesResponse": {
+            messages?: components["schemas"]["crm.notifier.v1.CustomerMessage"][];
+            nextPageToken?: string;
         };
         /** @description Action is what an automatic process does. */
         "crm.task.v1.Action": {
@@ -2182,6 +2281,120 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    NotifierService_GetCustomerChannels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.notifier.v1.CustomerChannels"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    NotifierService_UpdateCustomerChannels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["crm.notifier.v1.CustomerChannels"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.notifier.v1.CustomerChannels"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    NotifierService_ListCustomerMessages: {
+        parameters: {
+            query?: {
+                pageSize?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.notifier.v1.ListCustomerMessagesResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             /** @description An unexpected error response. */
             default: {
                 headers: {

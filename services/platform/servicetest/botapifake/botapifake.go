@@ -527,6 +527,17 @@ func Text(chatID int64, language, text string, replyTo int) func(int) map[string
 	}
 }
 
+// Contact is a contact shared in a chat with the contact button: the
+// phone as Telegram writes it (digits, no plus) and the Telegram user it
+// belongs to (the sender's own when owner is chatID).
+func Contact(chatID int64, language, phone string, owner int64) func(int) map[string]any {
+	return func(id int) map[string]any {
+		msg := map[string]any{"message_id": 100000 + id, "date": time.Now().Unix(), "chat": Chat(chatID), "from": User(chatID, language),
+			"contact": map[string]any{"phone_number": phone, "first_name": "User" + strconv.FormatInt(owner, 10), "user_id": owner}}
+		return map[string]any{"update_id": id, "message": msg}
+	}
+}
+
 // Callback is a press of a button under the message msg.
 func Callback(chatID int64, msg Message, data string) func(int) map[string]any {
 	return func(id int) map[string]any {

@@ -338,6 +338,94 @@ func (x *CreateCustomerResponse) GetCustomer() *Customer {
 	return nil
 }
 
+type FindCustomerByPhoneRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Number        string                 `protobuf:"bytes,1,opt,name=number,proto3" json:"number,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindCustomerByPhoneRequest) Reset() {
+	*x = FindCustomerByPhoneRequest{}
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindCustomerByPhoneRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindCustomerByPhoneRequest) ProtoMessage() {}
+
+func (x *FindCustomerByPhoneRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindCustomerByPhoneRequest.ProtoReflect.Descriptor instead.
+func (*FindCustomerByPhoneRequest) Descriptor() ([]byte, []int) {
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *FindCustomerByPhoneRequest) GetNumber() string {
+	if x != nil {
+		return x.Number
+	}
+	return ""
+}
+
+type FindCustomerByPhoneResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Customer      *Customer              `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FindCustomerByPhoneResponse) Reset() {
+	*x = FindCustomerByPhoneResponse{}
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FindCustomerByPhoneResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FindCustomerByPhoneResponse) ProtoMessage() {}
+
+func (x *FindCustomerByPhoneResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FindCustomerByPhoneResponse.ProtoReflect.Descriptor instead.
+func (*FindCustomerByPhoneResponse) Descriptor() ([]byte, []int) {
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *FindCustomerByPhoneResponse) GetCustomer() *Customer {
+	if x != nil {
+		return x.Customer
+	}
+	return nil
+}
+
 type GetCustomerRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -347,7 +435,7 @@ type GetCustomerRequest struct {
 
 func (x *GetCustomerRequest) Reset() {
 	*x = GetCustomerRequest{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[4]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -359,7 +447,7 @@ func (x *GetCustomerRequest) String() string {
 func (*GetCustomerRequest) ProtoMessage() {}
 
 func (x *GetCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[4]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -372,7 +460,7 @@ func (x *GetCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerRequest.ProtoReflect.Descriptor instead.
 func (*GetCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{4}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetCustomerRequest) GetId() int64 {
@@ -391,7 +479,7 @@ type GetCustomerResponse struct {
 
 func (x *GetCustomerResponse) Reset() {
 	*x = GetCustomerResponse{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[5]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -403,7 +491,7 @@ func (x *GetCustomerResponse) String() string {
 func (*GetCustomerResponse) ProtoMessage() {}
 
 func (x *GetCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[5]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -416,7 +504,7 @@ func (x *GetCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerResponse.ProtoReflect.Descriptor instead.
 func (*GetCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{5}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *GetCustomerResponse) GetCustomer() *Customer {
@@ -441,7 +529,7 @@ type UpdateCustomerRequest struct {
 
 func (x *UpdateCustomerRequest) Reset() {
 	*x = UpdateCustomerRequest{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[6]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -453,7 +541,7 @@ func (x *UpdateCustomerRequest) String() string {
 func (*UpdateCustomerRequest) ProtoMessage() {}
 
 func (x *UpdateCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[6]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -466,7 +554,7 @@ func (x *UpdateCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomerRequest.ProtoReflect.Descriptor instead.
 func (*UpdateCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{6}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UpdateCustomerRequest) GetCustomer() *Customer {
@@ -499,7 +587,7 @@ type UpdateCustomerResponse struct {
 
 func (x *UpdateCustomerResponse) Reset() {
 	*x = UpdateCustomerResponse{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[7]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -511,7 +599,7 @@ func (x *UpdateCustomerResponse) String() string {
 func (*UpdateCustomerResponse) ProtoMessage() {}
 
 func (x *UpdateCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[7]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -524,7 +612,7 @@ func (x *UpdateCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomerResponse.ProtoReflect.Descriptor instead.
 func (*UpdateCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{7}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpdateCustomerResponse) GetCustomer() *Customer {
@@ -547,7 +635,7 @@ type SearchCustomersRequest struct {
 
 func (x *SearchCustomersRequest) Reset() {
 	*x = SearchCustomersRequest{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[8]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -559,7 +647,7 @@ func (x *SearchCustomersRequest) String() string {
 func (*SearchCustomersRequest) ProtoMessage() {}
 
 func (x *SearchCustomersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[8]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -572,7 +660,7 @@ func (x *SearchCustomersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchCustomersRequest.ProtoReflect.Descriptor instead.
 func (*SearchCustomersRequest) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{8}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SearchCustomersRequest) GetQuery() string {
@@ -606,7 +694,7 @@ type SearchCustomersResponse struct {
 
 func (x *SearchCustomersResponse) Reset() {
 	*x = SearchCustomersResponse{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[9]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -618,7 +706,7 @@ func (x *SearchCustomersResponse) String() string {
 func (*SearchCustomersResponse) ProtoMessage() {}
 
 func (x *SearchCustomersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[9]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -631,7 +719,7 @@ func (x *SearchCustomersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchCustomersResponse.ProtoReflect.Descriptor instead.
 func (*SearchCustomersResponse) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{9}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SearchCustomersResponse) GetCustomers() []*Customer {
@@ -658,7 +746,7 @@ type AddPhoneRequest struct {
 
 func (x *AddPhoneRequest) Reset() {
 	*x = AddPhoneRequest{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[10]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -670,7 +758,7 @@ func (x *AddPhoneRequest) String() string {
 func (*AddPhoneRequest) ProtoMessage() {}
 
 func (x *AddPhoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[10]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -683,7 +771,7 @@ func (x *AddPhoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddPhoneRequest.ProtoReflect.Descriptor instead.
 func (*AddPhoneRequest) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{10}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *AddPhoneRequest) GetCustomerId() int64 {
@@ -709,7 +797,7 @@ type AddPhoneResponse struct {
 
 func (x *AddPhoneResponse) Reset() {
 	*x = AddPhoneResponse{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[11]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -721,7 +809,7 @@ func (x *AddPhoneResponse) String() string {
 func (*AddPhoneResponse) ProtoMessage() {}
 
 func (x *AddPhoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[11]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -734,7 +822,7 @@ func (x *AddPhoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddPhoneResponse.ProtoReflect.Descriptor instead.
 func (*AddPhoneResponse) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{11}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AddPhoneResponse) GetPhone() *Phone {
@@ -754,7 +842,7 @@ type RemovePhoneRequest struct {
 
 func (x *RemovePhoneRequest) Reset() {
 	*x = RemovePhoneRequest{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[12]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -766,7 +854,7 @@ func (x *RemovePhoneRequest) String() string {
 func (*RemovePhoneRequest) ProtoMessage() {}
 
 func (x *RemovePhoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[12]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -779,7 +867,7 @@ func (x *RemovePhoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePhoneRequest.ProtoReflect.Descriptor instead.
 func (*RemovePhoneRequest) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{12}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RemovePhoneRequest) GetCustomerId() int64 {
@@ -804,7 +892,7 @@ type RemovePhoneResponse struct {
 
 func (x *RemovePhoneResponse) Reset() {
 	*x = RemovePhoneResponse{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[13]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -816,7 +904,7 @@ func (x *RemovePhoneResponse) String() string {
 func (*RemovePhoneResponse) ProtoMessage() {}
 
 func (x *RemovePhoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[13]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -829,7 +917,7 @@ func (x *RemovePhoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePhoneResponse.ProtoReflect.Descriptor instead.
 func (*RemovePhoneResponse) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{13}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{15}
 }
 
 type DeleteCustomerRequest struct {
@@ -841,7 +929,7 @@ type DeleteCustomerRequest struct {
 
 func (x *DeleteCustomerRequest) Reset() {
 	*x = DeleteCustomerRequest{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[14]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -853,7 +941,7 @@ func (x *DeleteCustomerRequest) String() string {
 func (*DeleteCustomerRequest) ProtoMessage() {}
 
 func (x *DeleteCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[14]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -866,7 +954,7 @@ func (x *DeleteCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomerRequest.ProtoReflect.Descriptor instead.
 func (*DeleteCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{14}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DeleteCustomerRequest) GetId() int64 {
@@ -884,7 +972,7 @@ type DeleteCustomerResponse struct {
 
 func (x *DeleteCustomerResponse) Reset() {
 	*x = DeleteCustomerResponse{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[15]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -896,7 +984,7 @@ func (x *DeleteCustomerResponse) String() string {
 func (*DeleteCustomerResponse) ProtoMessage() {}
 
 func (x *DeleteCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[15]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -909,7 +997,7 @@ func (x *DeleteCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomerResponse.ProtoReflect.Descriptor instead.
 func (*DeleteCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{15}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{17}
 }
 
 var File_crm_customer_v1_customer_proto protoreflect.FileDescriptor
@@ -939,6 +1027,11 @@ const file_crm_customer_v1_customer_proto_rawDesc = "" +
 	"\x15CreateCustomerRequest\x12:\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerB\x03\xe0A\x02R\bcustomer\"O\n" +
 	"\x16CreateCustomerResponse\x125\n" +
+	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerR\bcustomer\"C\n" +
+	"\x1aFindCustomerByPhoneRequest\x12%\n" +
+	"\x06number\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xf3\x18\x01\x10\x01\x18 R\x06number\"T\n" +
+	"\x1bFindCustomerByPhoneResponse\x125\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerR\bcustomer\"-\n" +
 	"\x12GetCustomerRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"L\n" +
@@ -976,7 +1069,7 @@ const file_crm_customer_v1_customer_proto_rawDesc = "" +
 	"\fCustomerKind\x12\x1d\n" +
 	"\x19CUSTOMER_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CUSTOMER_KIND_PERSON\x10\x01\x12\x19\n" +
-	"\x15CUSTOMER_KIND_COMPANY\x10\x022\xd0\b\n" +
+	"\x15CUSTOMER_KIND_COMPANY\x10\x022\xca\t\n" +
 	"\x0fCustomerService\x12\xa5\x01\n" +
 	"\x0eCreateCustomer\x12&.crm.customer.v1.CreateCustomerRequest\x1a'.crm.customer.v1.CreateCustomerResponse\"B\xca\xf3\x18\x11\n" +
 	"\x0fcustomers.write\x82\xd3\xe4\x93\x02':\bcustomerb\bcustomer\"\x11/api/v1/customers\x12\x96\x01\n" +
@@ -988,7 +1081,8 @@ const file_crm_customer_v1_customer_proto_rawDesc = "" +
 	"\x0ecustomers.read\x82\xd3\xe4\x93\x02\x13\x12\x11/api/v1/customers\x12\xa2\x01\n" +
 	"\bAddPhone\x12 .crm.customer.v1.AddPhoneRequest\x1a!.crm.customer.v1.AddPhoneResponse\"Q\xca\xf3\x18\x11\n" +
 	"\x0fcustomers.write\x82\xd3\xe4\x93\x026:\x05phoneb\x05phone\"&/api/v1/customers/{customer_id}/phones\x12i\n" +
-	"\x0eDeleteCustomer\x12&.crm.customer.v1.DeleteCustomerRequest\x1a'.crm.customer.v1.DeleteCustomerResponse\"\x06\xca\xf3\x18\x02 \x01\x12\xa8\x01\n" +
+	"\x0eDeleteCustomer\x12&.crm.customer.v1.DeleteCustomerRequest\x1a'.crm.customer.v1.DeleteCustomerResponse\"\x06\xca\xf3\x18\x02 \x01\x12x\n" +
+	"\x13FindCustomerByPhone\x12+.crm.customer.v1.FindCustomerByPhoneRequest\x1a,.crm.customer.v1.FindCustomerByPhoneResponse\"\x06\xca\xf3\x18\x02 \x01\x12\xa8\x01\n" +
 	"\vRemovePhone\x12#.crm.customer.v1.RemovePhoneRequest\x1a$.crm.customer.v1.RemovePhoneResponse\"N\xca\xf3\x18\x11\n" +
 	"\x0fcustomers.write\x82\xd3\xe4\x93\x023*1/api/v1/customers/{customer_id}/phones/{phone_id}B@Z>github.com/telecomcrm/crm/proto/gen/crm/customer/v1;customerv1b\x06proto3"
 
@@ -1005,61 +1099,66 @@ func file_crm_customer_v1_customer_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_customer_v1_customer_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_crm_customer_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_crm_customer_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_crm_customer_v1_customer_proto_goTypes = []any{
-	(CustomerKind)(0),               // 0: crm.customer.v1.CustomerKind
-	(*Customer)(nil),                // 1: crm.customer.v1.Customer
-	(*Phone)(nil),                   // 2: crm.customer.v1.Phone
-	(*CreateCustomerRequest)(nil),   // 3: crm.customer.v1.CreateCustomerRequest
-	(*CreateCustomerResponse)(nil),  // 4: crm.customer.v1.CreateCustomerResponse
-	(*GetCustomerRequest)(nil),      // 5: crm.customer.v1.GetCustomerRequest
-	(*GetCustomerResponse)(nil),     // 6: crm.customer.v1.GetCustomerResponse
-	(*UpdateCustomerRequest)(nil),   // 7: crm.customer.v1.UpdateCustomerRequest
-	(*UpdateCustomerResponse)(nil),  // 8: crm.customer.v1.UpdateCustomerResponse
-	(*SearchCustomersRequest)(nil),  // 9: crm.customer.v1.SearchCustomersRequest
-	(*SearchCustomersResponse)(nil), // 10: crm.customer.v1.SearchCustomersResponse
-	(*AddPhoneRequest)(nil),         // 11: crm.customer.v1.AddPhoneRequest
-	(*AddPhoneResponse)(nil),        // 12: crm.customer.v1.AddPhoneResponse
-	(*RemovePhoneRequest)(nil),      // 13: crm.customer.v1.RemovePhoneRequest
-	(*RemovePhoneResponse)(nil),     // 14: crm.customer.v1.RemovePhoneResponse
-	(*DeleteCustomerRequest)(nil),   // 15: crm.customer.v1.DeleteCustomerRequest
-	(*DeleteCustomerResponse)(nil),  // 16: crm.customer.v1.DeleteCustomerResponse
-	(*timestamppb.Timestamp)(nil),   // 17: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),   // 18: google.protobuf.FieldMask
+	(CustomerKind)(0),                   // 0: crm.customer.v1.CustomerKind
+	(*Customer)(nil),                    // 1: crm.customer.v1.Customer
+	(*Phone)(nil),                       // 2: crm.customer.v1.Phone
+	(*CreateCustomerRequest)(nil),       // 3: crm.customer.v1.CreateCustomerRequest
+	(*CreateCustomerResponse)(nil),      // 4: crm.customer.v1.CreateCustomerResponse
+	(*FindCustomerByPhoneRequest)(nil),  // 5: crm.customer.v1.FindCustomerByPhoneRequest
+	(*FindCustomerByPhoneResponse)(nil), // 6: crm.customer.v1.FindCustomerByPhoneResponse
+	(*GetCustomerRequest)(nil),          // 7: crm.customer.v1.GetCustomerRequest
+	(*GetCustomerResponse)(nil),         // 8: crm.customer.v1.GetCustomerResponse
+	(*UpdateCustomerRequest)(nil),       // 9: crm.customer.v1.UpdateCustomerRequest
+	(*UpdateCustomerResponse)(nil),      // 10: crm.customer.v1.UpdateCustomerResponse
+	(*SearchCustomersRequest)(nil),      // 11: crm.customer.v1.SearchCustomersRequest
+	(*SearchCustomersResponse)(nil),     // 12: crm.customer.v1.SearchCustomersResponse
+	(*AddPhoneRequest)(nil),             // 13: crm.customer.v1.AddPhoneRequest
+	(*AddPhoneResponse)(nil),            // 14: crm.customer.v1.AddPhoneResponse
+	(*RemovePhoneRequest)(nil),          // 15: crm.customer.v1.RemovePhoneRequest
+	(*RemovePhoneResponse)(nil),         // 16: crm.customer.v1.RemovePhoneResponse
+	(*DeleteCustomerRequest)(nil),       // 17: crm.customer.v1.DeleteCustomerRequest
+	(*DeleteCustomerResponse)(nil),      // 18: crm.customer.v1.DeleteCustomerResponse
+	(*timestamppb.Timestamp)(nil),       // 19: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),       // 20: google.protobuf.FieldMask
 }
 var file_crm_customer_v1_customer_proto_depIdxs = []int32{
 	0,  // 0: crm.customer.v1.Customer.kind:type_name -> crm.customer.v1.CustomerKind
 	2,  // 1: crm.customer.v1.Customer.phones:type_name -> crm.customer.v1.Phone
-	17, // 2: crm.customer.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
-	17, // 3: crm.customer.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
+	19, // 2: crm.customer.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
+	19, // 3: crm.customer.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
 	1,  // 4: crm.customer.v1.CreateCustomerRequest.customer:type_name -> crm.customer.v1.Customer
 	1,  // 5: crm.customer.v1.CreateCustomerResponse.customer:type_name -> crm.customer.v1.Customer
-	1,  // 6: crm.customer.v1.GetCustomerResponse.customer:type_name -> crm.customer.v1.Customer
-	1,  // 7: crm.customer.v1.UpdateCustomerRequest.customer:type_name -> crm.customer.v1.Customer
-	18, // 8: crm.customer.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,  // 9: crm.customer.v1.UpdateCustomerResponse.customer:type_name -> crm.customer.v1.Customer
-	1,  // 10: crm.customer.v1.SearchCustomersResponse.customers:type_name -> crm.customer.v1.Customer
-	2,  // 11: crm.customer.v1.AddPhoneRequest.phone:type_name -> crm.customer.v1.Phone
-	2,  // 12: crm.customer.v1.AddPhoneResponse.phone:type_name -> crm.customer.v1.Phone
-	3,  // 13: crm.customer.v1.CustomerService.CreateCustomer:input_type -> crm.customer.v1.CreateCustomerRequest
-	5,  // 14: crm.customer.v1.CustomerService.GetCustomer:input_type -> crm.customer.v1.GetCustomerRequest
-	7,  // 15: crm.customer.v1.CustomerService.UpdateCustomer:input_type -> crm.customer.v1.UpdateCustomerRequest
-	9,  // 16: crm.customer.v1.CustomerService.SearchCustomers:input_type -> crm.customer.v1.SearchCustomersRequest
-	11, // 17: crm.customer.v1.CustomerService.AddPhone:input_type -> crm.customer.v1.AddPhoneRequest
-	15, // 18: crm.customer.v1.CustomerService.DeleteCustomer:input_type -> crm.customer.v1.DeleteCustomerRequest
-	13, // 19: crm.customer.v1.CustomerService.RemovePhone:input_type -> crm.customer.v1.RemovePhoneRequest
-	4,  // 20: crm.customer.v1.CustomerService.CreateCustomer:output_type -> crm.customer.v1.CreateCustomerResponse
-	6,  // 21: crm.customer.v1.CustomerService.GetCustomer:output_type -> crm.customer.v1.GetCustomerResponse
-	8,  // 22: crm.customer.v1.CustomerService.UpdateCustomer:output_type -> crm.customer.v1.UpdateCustomerResponse
-	10, // 23: crm.customer.v1.CustomerService.SearchCustomers:output_type -> crm.customer.v1.SearchCustomersResponse
-	12, // 24: crm.customer.v1.CustomerService.AddPhone:output_type -> crm.customer.v1.AddPhoneResponse
-	16, // 25: crm.customer.v1.CustomerService.DeleteCustomer:output_type -> crm.customer.v1.DeleteCustomerResponse
-	14, // 26: crm.customer.v1.CustomerService.RemovePhone:output_type -> crm.customer.v1.RemovePhoneResponse
-	20, // [20:27] is the sub-list for method output_type
-	13, // [13:20] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	1,  // 6: crm.customer.v1.FindCustomerByPhoneResponse.customer:type_name -> crm.customer.v1.Customer
+	1,  // 7: crm.customer.v1.GetCustomerResponse.customer:type_name -> crm.customer.v1.Customer
+	1,  // 8: crm.customer.v1.UpdateCustomerRequest.customer:type_name -> crm.customer.v1.Customer
+	20, // 9: crm.customer.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1,  // 10: crm.customer.v1.UpdateCustomerResponse.customer:type_name -> crm.customer.v1.Customer
+	1,  // 11: crm.customer.v1.SearchCustomersResponse.customers:type_name -> crm.customer.v1.Customer
+	2,  // 12: crm.customer.v1.AddPhoneRequest.phone:type_name -> crm.customer.v1.Phone
+	2,  // 13: crm.customer.v1.AddPhoneResponse.phone:type_name -> crm.customer.v1.Phone
+	3,  // 14: crm.customer.v1.CustomerService.CreateCustomer:input_type -> crm.customer.v1.CreateCustomerRequest
+	7,  // 15: crm.customer.v1.CustomerService.GetCustomer:input_type -> crm.customer.v1.GetCustomerRequest
+	9,  // 16: crm.customer.v1.CustomerService.UpdateCustomer:input_type -> crm.customer.v1.UpdateCustomerRequest
+	11, // 17: crm.customer.v1.CustomerService.SearchCustomers:input_type -> crm.customer.v1.SearchCustomersRequest
+	13, // 18: crm.customer.v1.CustomerService.AddPhone:input_type -> crm.customer.v1.AddPhoneRequest
+	17, // 19: crm.customer.v1.CustomerService.DeleteCustomer:input_type -> crm.customer.v1.DeleteCustomerRequest
+	5,  // 20: crm.customer.v1.CustomerService.FindCustomerByPhone:input_type -> crm.customer.v1.FindCustomerByPhoneRequest
+	15, // 21: crm.customer.v1.CustomerService.RemovePhone:input_type -> crm.customer.v1.RemovePhoneRequest
+	4,  // 22: crm.customer.v1.CustomerService.CreateCustomer:output_type -> crm.customer.v1.CreateCustomerResponse
+	8,  // 23: crm.customer.v1.CustomerService.GetCustomer:output_type -> crm.customer.v1.GetCustomerResponse
+	10, // 24: crm.customer.v1.CustomerService.UpdateCustomer:output_type -> crm.customer.v1.UpdateCustomerResponse
+	12, // 25: crm.customer.v1.CustomerService.SearchCustomers:output_type -> crm.customer.v1.SearchCustomersResponse
+	14, // 26: crm.customer.v1.CustomerService.AddPhone:output_type -> crm.customer.v1.AddPhoneResponse
+	18, // 27: crm.customer.v1.CustomerService.DeleteCustomer:output_type -> crm.customer.v1.DeleteCustomerResponse
+	6,  // 28: crm.customer.v1.CustomerService.FindCustomerByPhone:output_type -> crm.customer.v1.FindCustomerByPhoneResponse
+	16, // 29: crm.customer.v1.CustomerService.RemovePhone:output_type -> crm.customer.v1.RemovePhoneResponse
+	22, // [22:30] is the sub-list for method output_type
+	14, // [14:22] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_crm_customer_v1_customer_proto_init() }
@@ -1073,7 +1172,7 @@ func file_crm_customer_v1_customer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_customer_v1_customer_proto_rawDesc), len(file_crm_customer_v1_customer_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

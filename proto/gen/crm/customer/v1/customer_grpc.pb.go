@@ -19,13 +19,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	CustomerService_CreateCustomer_FullMethodName  = "/crm.customer.v1.CustomerService/CreateCustomer"
-	CustomerService_GetCustomer_FullMethodName     = "/crm.customer.v1.CustomerService/GetCustomer"
-	CustomerService_UpdateCustomer_FullMethodName  = "/crm.customer.v1.CustomerService/UpdateCustomer"
-	CustomerService_SearchCustomers_FullMethodName = "/crm.customer.v1.CustomerService/SearchCustomers"
-	CustomerService_AddPhone_FullMethodName        = "/crm.customer.v1.CustomerService/AddPhone"
-	CustomerService_DeleteCustomer_FullMethodName  = "/crm.customer.v1.CustomerService/DeleteCustomer"
-	CustomerService_RemovePhone_FullMethodName     = "/crm.customer.v1.CustomerService/RemovePhone"
+	CustomerService_CreateCustomer_FullMethodName      = "/crm.customer.v1.CustomerService/CreateCustomer"
+	CustomerService_GetCustomer_FullMethodName         = "/crm.customer.v1.CustomerService/GetCustomer"
+	CustomerService_UpdateCustomer_FullMethodName      = "/crm.customer.v1.CustomerService/UpdateCustomer"
+	CustomerService_SearchCustomers_FullMethodName     = "/crm.customer.v1.CustomerService/SearchCustomers"
+	CustomerService_AddPhone_FullMethodName            = "/crm.customer.v1.CustomerService/AddPhone"
+	CustomerService_DeleteCustomer_FullMethodName      = "/crm.customer.v1.CustomerService/DeleteCustomer"
+	CustomerService_FindCustomerByPhone_FullMethodName = "/crm.customer.v1.CustomerService/FindCustomerByPhone"
+	CustomerService_RemovePhone_FullMethodName         = "/crm.customer.v1.CustomerService/RemovePhone"
 )
 
 // CustomerServiceClient is the client API for CustomerService service.
@@ -49,6 +50,9 @@ type CustomerServiceClient interface {
 	// Removes a customer the new-connection wizard created moments ago when
 	// a later step failed (compensation), with its phones.
 	DeleteCustomer(ctx context.Context, in *DeleteCustomerRequest, opts ...grpc.CallOption) (*DeleteCustomerResponse, error)
+	// The customer holding a number (exactly, in any common format); the
+	// notifier matches a contact shared in Telegram with it.
+	FindCustomerByPhone(ctx context.Context, in *FindCustomerByPhoneRequest, opts ...grpc.CallOption) (*FindCustomerByPhoneResponse, error)
 	// Removes a phone; the last phone of a customer cannot be removed.
 	RemovePhone(ctx context.Context, in *RemovePhoneRequest, opts ...grpc.CallOption) (*RemovePhoneResponse, error)
 }
@@ -121,6 +125,16 @@ func (c *customerServiceClient) DeleteCustomer(ctx context.Context, in *DeleteCu
 	return out, nil
 }
 
+func (c *customerServiceClient) FindCustomerByPhone(ctx context.Context, in *FindCustomerByPhoneRequest, opts ...grpc.CallOption) (*FindCustomerByPhoneResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FindCustomerByPhoneResponse)
+	err := c.cc.Invoke(ctx, CustomerService_FindCustomerByPhone_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *customerServiceClient) RemovePhone(ctx context.Context, in *RemovePhoneRequest, opts ...grpc.CallOption) (*RemovePhoneResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RemovePhoneResponse)
@@ -152,6 +166,9 @@ type CustomerServiceServer interface {
 	// Removes a customer the new-connection wizard created moments ago when
 	// a later step failed (compensation), with its phones.
 	DeleteCustomer(context.Context, *DeleteCustomerRequest) (*DeleteCustomerResponse, error)
+	// The customer holding a number (exactly, in any common format); the
+	// notifier matches a contact shared in Telegram with it.
+	FindCustomerByPhone(context.Context, *FindCustomerByPhoneRequest) (*FindCustomerByPhoneResponse, error)
 	// Removes a phone; the last phone of a customer cannot be removed.
 	RemovePhone(context.Context, *RemovePhoneRequest) (*RemovePhoneResponse, error)
 	mustEmbedUnimplementedCustomerServiceServer()
@@ -181,6 +198,9 @@ func (UnimplementedCustomerServiceServer) AddPhone(context.Context, *AddPhoneReq
 }
 func (UnimplementedCustomerServiceServer) DeleteCustomer(context.Context, *DeleteCustomerRequest) (*DeleteCustomerResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteCustomer not implemented")
+}
+func (UnimplementedCustomerServiceServer) FindCustomerByPhone(context.Context, *FindCustomerByPhoneRequest) (*FindCustomerByPhoneResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method FindCustomerByPhone not implemented")
 }
 func (UnimplementedCustomerServiceServer) RemovePhone(context.Context, *RemovePhoneRequest) (*RemovePhoneResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RemovePhone not implemented")
@@ -314,6 +334,24 @@ func _CustomerService_DeleteCustomer_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CustomerService_FindCustomerByPhone_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(FindCustomerByPhoneRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).FindCustomerByPhone(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CustomerService_FindCustomerByPhone_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).FindCustomerByPhone(ctx, req.(*FindCustomerByPhoneRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CustomerService_RemovePhone_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RemovePhoneRequest)
 	if err := dec(in); err != nil {
@@ -362,6 +400,10 @@ var CustomerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteCustomer",
 			Handler:    _CustomerService_DeleteCustomer_Handler,
+		},
+		{
+			MethodName: "FindCustomerByPhone",
+			Handler:    _CustomerService_FindCustomerByPhone_Handler,
 		},
 		{
 			MethodName: "RemovePhone",

@@ -27,6 +27,56 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// CustomerChannel is a way a customer is told.
+type CustomerChannel int32
+
+const (
+	CustomerChannel_CUSTOMER_CHANNEL_UNSPECIFIED CustomerChannel = 0
+	CustomerChannel_CUSTOMER_CHANNEL_SMS         CustomerChannel = 1
+	CustomerChannel_CUSTOMER_CHANNEL_TELEGRAM    CustomerChannel = 2
+)
+
+// Enum value maps for CustomerChannel.
+var (
+	CustomerChannel_name = map[int32]string{
+		0: "CUSTOMER_CHANNEL_UNSPECIFIED",
+		1: "CUSTOMER_CHANNEL_SMS",
+		2: "CUSTOMER_CHANNEL_TELEGRAM",
+	}
+	CustomerChannel_value = map[string]int32{
+		"CUSTOMER_CHANNEL_UNSPECIFIED": 0,
+		"CUSTOMER_CHANNEL_SMS":         1,
+		"CUSTOMER_CHANNEL_TELEGRAM":    2,
+	}
+)
+
+func (x CustomerChannel) Enum() *CustomerChannel {
+	p := new(CustomerChannel)
+	*p = x
+	return p
+}
+
+func (x CustomerChannel) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CustomerChannel) Descriptor() protoreflect.EnumDescriptor {
+	return file_crm_notifier_v1_notifier_proto_enumTypes[0].Descriptor()
+}
+
+func (CustomerChannel) Type() protoreflect.EnumType {
+	return &file_crm_notifier_v1_notifier_proto_enumTypes[0]
+}
+
+func (x CustomerChannel) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CustomerChannel.Descriptor instead.
+func (CustomerChannel) EnumDescriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{0}
+}
+
 // TaskNotice is what a message about a task event says.
 type TaskNotice struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -538,11 +588,534 @@ func (x *GetDeliveryStatsResponse) GetFailedMessages() int64 {
 	return 0
 }
 
+// CustomerMessage is one message to a customer.
+type CustomerMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The event it tells of ("task-12/3").
+	EventId string          `protobuf:"bytes,2,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Channel CustomerChannel `protobuf:"varint,3,opt,name=channel,proto3,enum=crm.notifier.v1.CustomerChannel" json:"channel,omitempty"`
+	// What it tells: contract_opened, visit_booked, visit_rescheduled,
+	// visit_on_the_way, connected, request_received, request_resolved.
+	Milestone string `protobuf:"bytes,4,opt,name=milestone,proto3" json:"milestone,omitempty"`
+	TaskId    int64  `protobuf:"varint,5,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Text      string `protobuf:"bytes,6,opt,name=text,proto3" json:"text,omitempty"`
+	// The number or "telegram".
+	Address string `protobuf:"bytes,7,opt,name=address,proto3" json:"address,omitempty"`
+	// pending, held (quiet hours), sending, sent, delivered, undelivered,
+	// skipped, failed.
+	State string `protobuf:"bytes,8,opt,name=state,proto3" json:"state,omitempty"`
+	// Why it was skipped, failed or is held.
+	Reason     string                 `protobuf:"bytes,9,opt,name=reason,proto3" json:"reason,omitempty"`
+	Attempts   int32                  `protobuf:"varint,10,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	// When a held or retrying message is sent next.
+	NextAttemptTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=next_attempt_time,json=nextAttemptTime,proto3" json:"next_attempt_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *CustomerMessage) Reset() {
+	*x = CustomerMessage{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomerMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomerMessage) ProtoMessage() {}
+
+func (x *CustomerMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomerMessage.ProtoReflect.Descriptor instead.
+func (*CustomerMessage) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *CustomerMessage) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *CustomerMessage) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *CustomerMessage) GetChannel() CustomerChannel {
+	if x != nil {
+		return x.Channel
+	}
+	return CustomerChannel_CUSTOMER_CHANNEL_UNSPECIFIED
+}
+
+func (x *CustomerMessage) GetMilestone() string {
+	if x != nil {
+		return x.Milestone
+	}
+	return ""
+}
+
+func (x *CustomerMessage) GetTaskId() int64 {
+	if x != nil {
+		return x.TaskId
+	}
+	return 0
+}
+
+func (x *CustomerMessage) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *CustomerMessage) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *CustomerMessage) GetState() string {
+	if x != nil {
+		return x.State
+	}
+	return ""
+}
+
+func (x *CustomerMessage) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CustomerMessage) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *CustomerMessage) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *CustomerMessage) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *CustomerMessage) GetNextAttemptTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextAttemptTime
+	}
+	return nil
+}
+
+type ListCustomerMessagesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CustomerId    int64                  `protobuf:"varint,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCustomerMessagesRequest) Reset() {
+	*x = ListCustomerMessagesRequest{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCustomerMessagesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCustomerMessagesRequest) ProtoMessage() {}
+
+func (x *ListCustomerMessagesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCustomerMessagesRequest.ProtoReflect.Descriptor instead.
+func (*ListCustomerMessagesRequest) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListCustomerMessagesRequest) GetCustomerId() int64 {
+	if x != nil {
+		return x.CustomerId
+	}
+	return 0
+}
+
+func (x *ListCustomerMessagesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListCustomerMessagesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListCustomerMessagesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Messages      []*CustomerMessage     `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCustomerMessagesResponse) Reset() {
+	*x = ListCustomerMessagesResponse{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCustomerMessagesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCustomerMessagesResponse) ProtoMessage() {}
+
+func (x *ListCustomerMessagesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCustomerMessagesResponse.ProtoReflect.Descriptor instead.
+func (*ListCustomerMessagesResponse) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListCustomerMessagesResponse) GetMessages() []*CustomerMessage {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
+func (x *ListCustomerMessagesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type CustomerChannels struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A Telegram chat linked by sharing the customer's contact.
+	TelegramLinked   bool                   `protobuf:"varint,1,opt,name=telegram_linked,json=telegramLinked,proto3" json:"telegram_linked,omitempty"`
+	TelegramLinkTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=telegram_link_time,json=telegramLinkTime,proto3" json:"telegram_link_time,omitempty"`
+	// The number SMS go to (the customer's first mobile number).
+	SmsNumber      string `protobuf:"bytes,3,opt,name=sms_number,json=smsNumber,proto3" json:"sms_number,omitempty"`
+	SmsOptOut      bool   `protobuf:"varint,4,opt,name=sms_opt_out,json=smsOptOut,proto3" json:"sms_opt_out,omitempty"`
+	TelegramOptOut bool   `protobuf:"varint,5,opt,name=telegram_opt_out,json=telegramOptOut,proto3" json:"telegram_opt_out,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CustomerChannels) Reset() {
+	*x = CustomerChannels{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomerChannels) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomerChannels) ProtoMessage() {}
+
+func (x *CustomerChannels) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomerChannels.ProtoReflect.Descriptor instead.
+func (*CustomerChannels) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CustomerChannels) GetTelegramLinked() bool {
+	if x != nil {
+		return x.TelegramLinked
+	}
+	return false
+}
+
+func (x *CustomerChannels) GetTelegramLinkTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TelegramLinkTime
+	}
+	return nil
+}
+
+func (x *CustomerChannels) GetSmsNumber() string {
+	if x != nil {
+		return x.SmsNumber
+	}
+	return ""
+}
+
+func (x *CustomerChannels) GetSmsOptOut() bool {
+	if x != nil {
+		return x.SmsOptOut
+	}
+	return false
+}
+
+func (x *CustomerChannels) GetTelegramOptOut() bool {
+	if x != nil {
+		return x.TelegramOptOut
+	}
+	return false
+}
+
+type GetCustomerChannelsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CustomerId    int64                  `protobuf:"varint,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCustomerChannelsRequest) Reset() {
+	*x = GetCustomerChannelsRequest{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCustomerChannelsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCustomerChannelsRequest) ProtoMessage() {}
+
+func (x *GetCustomerChannelsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCustomerChannelsRequest.ProtoReflect.Descriptor instead.
+func (*GetCustomerChannelsRequest) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetCustomerChannelsRequest) GetCustomerId() int64 {
+	if x != nil {
+		return x.CustomerId
+	}
+	return 0
+}
+
+type GetCustomerChannelsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Channels      *CustomerChannels      `protobuf:"bytes,1,opt,name=channels,proto3" json:"channels,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetCustomerChannelsResponse) Reset() {
+	*x = GetCustomerChannelsResponse{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetCustomerChannelsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetCustomerChannelsResponse) ProtoMessage() {}
+
+func (x *GetCustomerChannelsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetCustomerChannelsResponse.ProtoReflect.Descriptor instead.
+func (*GetCustomerChannelsResponse) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GetCustomerChannelsResponse) GetChannels() *CustomerChannels {
+	if x != nil {
+		return x.Channels
+	}
+	return nil
+}
+
+type UpdateCustomerChannelsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	CustomerId    int64                  `protobuf:"varint,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	Channels      *CustomerChannels      `protobuf:"bytes,2,opt,name=channels,proto3" json:"channels,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCustomerChannelsRequest) Reset() {
+	*x = UpdateCustomerChannelsRequest{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCustomerChannelsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCustomerChannelsRequest) ProtoMessage() {}
+
+func (x *UpdateCustomerChannelsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCustomerChannelsRequest.ProtoReflect.Descriptor instead.
+func (*UpdateCustomerChannelsRequest) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *UpdateCustomerChannelsRequest) GetCustomerId() int64 {
+	if x != nil {
+		return x.CustomerId
+	}
+	return 0
+}
+
+func (x *UpdateCustomerChannelsRequest) GetChannels() *CustomerChannels {
+	if x != nil {
+		return x.Channels
+	}
+	return nil
+}
+
+type UpdateCustomerChannelsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Channels      *CustomerChannels      `protobuf:"bytes,1,opt,name=channels,proto3" json:"channels,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCustomerChannelsResponse) Reset() {
+	*x = UpdateCustomerChannelsResponse{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCustomerChannelsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCustomerChannelsResponse) ProtoMessage() {}
+
+func (x *UpdateCustomerChannelsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCustomerChannelsResponse.ProtoReflect.Descriptor instead.
+func (*UpdateCustomerChannelsResponse) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *UpdateCustomerChannelsResponse) GetChannels() *CustomerChannels {
+	if x != nil {
+		return x.Channels
+	}
+	return nil
+}
+
 var File_crm_notifier_v1_notifier_proto protoreflect.FileDescriptor
 
 const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecrm/notifier/v1/notifier.proto\x12\x0fcrm.notifier.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x16crm/task/v1/task.proto\x1a\x17crm/task/v1/visit.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\n" +
+	"\x1ecrm/notifier/v1/notifier.proto\x12\x0fcrm.notifier.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x16crm/task/v1/task.proto\x1a\x17crm/task/v1/visit.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\n" +
 	"\n" +
 	"\n" +
 	"TaskNotice\x12'\n" +
@@ -602,11 +1175,66 @@ const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"\vbot_enabled\x18\a \x01(\bR\n" +
 	"botEnabled\x12\x18\n" +
 	"\aretries\x18\b \x01(\x03R\aretries\x12'\n" +
-	"\x0ffailed_messages\x18\t \x01(\x03R\x0efailedMessages2\xa4\x02\n" +
+	"\x0ffailed_messages\x18\t \x01(\x03R\x0efailedMessages\"\xe9\x03\n" +
+	"\x0fCustomerMessage\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x19\n" +
+	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12:\n" +
+	"\achannel\x18\x03 \x01(\x0e2 .crm.notifier.v1.CustomerChannelR\achannel\x12\x1c\n" +
+	"\tmilestone\x18\x04 \x01(\tR\tmilestone\x12\x17\n" +
+	"\atask_id\x18\x05 \x01(\x03R\x06taskId\x12\x12\n" +
+	"\x04text\x18\x06 \x01(\tR\x04text\x12\x18\n" +
+	"\aaddress\x18\a \x01(\tR\aaddress\x12\x14\n" +
+	"\x05state\x18\b \x01(\tR\x05state\x12\x16\n" +
+	"\x06reason\x18\t \x01(\tR\x06reason\x12\x1a\n" +
+	"\battempts\x18\n" +
+	" \x01(\x05R\battempts\x12;\n" +
+	"\vcreate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12F\n" +
+	"\x11next_attempt_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\x0fnextAttemptTime\"\x9d\x01\n" +
+	"\x1bListCustomerMessagesRequest\x12(\n" +
+	"\vcustomer_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"customerId\x12'\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\bpageSize\x12+\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x10R\tpageToken\"\x84\x01\n" +
+	"\x1cListCustomerMessagesResponse\x12<\n" +
+	"\bmessages\x18\x01 \x03(\v2 .crm.notifier.v1.CustomerMessageR\bmessages\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x88\x02\n" +
+	"\x10CustomerChannels\x12,\n" +
+	"\x0ftelegram_linked\x18\x01 \x01(\bB\x03\xe0A\x03R\x0etelegramLinked\x12M\n" +
+	"\x12telegram_link_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x10telegramLinkTime\x12-\n" +
+	"\n" +
+	"sms_number\x18\x03 \x01(\tB\x0e\xe0A\x03\xbaH\br\x06\xc8\xf3\x18\x01\x18 R\tsmsNumber\x12\x1e\n" +
+	"\vsms_opt_out\x18\x04 \x01(\bR\tsmsOptOut\x12(\n" +
+	"\x10telegram_opt_out\x18\x05 \x01(\bR\x0etelegramOptOut\"F\n" +
+	"\x1aGetCustomerChannelsRequest\x12(\n" +
+	"\vcustomer_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"customerId\"\\\n" +
+	"\x1bGetCustomerChannelsResponse\x12=\n" +
+	"\bchannels\x18\x01 \x01(\v2!.crm.notifier.v1.CustomerChannelsR\bchannels\"\x8d\x01\n" +
+	"\x1dUpdateCustomerChannelsRequest\x12(\n" +
+	"\vcustomer_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
+	"customerId\x12B\n" +
+	"\bchannels\x18\x02 \x01(\v2!.crm.notifier.v1.CustomerChannelsB\x03\xe0A\x02R\bchannels\"_\n" +
+	"\x1eUpdateCustomerChannelsResponse\x12=\n" +
+	"\bchannels\x18\x01 \x01(\v2!.crm.notifier.v1.CustomerChannelsR\bchannels*l\n" +
+	"\x0fCustomerChannel\x12 \n" +
+	"\x1cCUSTOMER_CHANNEL_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14CUSTOMER_CHANNEL_SMS\x10\x01\x12\x1d\n" +
+	"\x19CUSTOMER_CHANNEL_TELEGRAM\x10\x022\xfa\x06\n" +
 	"\x0fNotifierService\x12o\n" +
 	"\x10EnqueueTaskEvent\x12(.crm.notifier.v1.EnqueueTaskEventRequest\x1a).crm.notifier.v1.EnqueueTaskEventResponse\"\x06\xca\xf3\x18\x02 \x01\x12\x9f\x01\n" +
 	"\x10GetDeliveryStats\x12(.crm.notifier.v1.GetDeliveryStatsRequest\x1a).crm.notifier.v1.GetDeliveryStatsResponse\"6\xca\xf3\x18\x0f\n" +
-	"\rsettings.read\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/v1/notifications:statsB@Z>github.com/telecomcrm/crm/proto/gen/crm/notifier/v1;notifierv1b\x06proto3"
+	"\rsettings.read\x82\xd3\xe4\x93\x02\x1d\x12\x1b/api/v1/notifications:stats\x12\xb9\x01\n" +
+	"\x14ListCustomerMessages\x12,.crm.notifier.v1.ListCustomerMessagesRequest\x1a-.crm.notifier.v1.ListCustomerMessagesResponse\"D\xca\xf3\x18\x10\n" +
+	"\x0ecustomers.read\x82\xd3\xe4\x93\x02*\x12(/api/v1/customers/{customer_id}/messages\x12\xc0\x01\n" +
+	"\x13GetCustomerChannels\x12+.crm.notifier.v1.GetCustomerChannelsRequest\x1a,.crm.notifier.v1.GetCustomerChannelsResponse\"N\xca\xf3\x18\x10\n" +
+	"\x0ecustomers.read\x82\xd3\xe4\x93\x024b\bchannels\x12(/api/v1/customers/{customer_id}/channels\x12\xd4\x01\n" +
+	"\x16UpdateCustomerChannels\x12..crm.notifier.v1.UpdateCustomerChannelsRequest\x1a/.crm.notifier.v1.UpdateCustomerChannelsResponse\"Y\xca\xf3\x18\x11\n" +
+	"\x0fcustomers.write\x82\xd3\xe4\x93\x02>:\bchannelsb\bchannels\x1a(/api/v1/customers/{customer_id}/channelsB@Z>github.com/telecomcrm/crm/proto/gen/crm/notifier/v1;notifierv1b\x06proto3"
 
 var (
 	file_crm_notifier_v1_notifier_proto_rawDescOnce sync.Once
@@ -620,35 +1248,60 @@ func file_crm_notifier_v1_notifier_proto_rawDescGZIP() []byte {
 	return file_crm_notifier_v1_notifier_proto_rawDescData
 }
 
-var file_crm_notifier_v1_notifier_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_crm_notifier_v1_notifier_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_crm_notifier_v1_notifier_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_crm_notifier_v1_notifier_proto_goTypes = []any{
-	(*TaskNotice)(nil),               // 0: crm.notifier.v1.TaskNotice
-	(*EnqueueTaskEventRequest)(nil),  // 1: crm.notifier.v1.EnqueueTaskEventRequest
-	(*EnqueueTaskEventResponse)(nil), // 2: crm.notifier.v1.EnqueueTaskEventResponse
-	(*GetDeliveryStatsRequest)(nil),  // 3: crm.notifier.v1.GetDeliveryStatsRequest
-	(*GetDeliveryStatsResponse)(nil), // 4: crm.notifier.v1.GetDeliveryStatsResponse
-	(v1.TaskEventKind)(0),            // 5: crm.task.v1.TaskEventKind
-	(*timestamppb.Timestamp)(nil),    // 6: google.protobuf.Timestamp
-	(v1.TaskKind)(0),                 // 7: crm.task.v1.TaskKind
-	(v1.TaskState)(0),                // 8: crm.task.v1.TaskState
-	(*v1.Visit)(nil),                 // 9: crm.task.v1.Visit
+	(CustomerChannel)(0),                   // 0: crm.notifier.v1.CustomerChannel
+	(*TaskNotice)(nil),                     // 1: crm.notifier.v1.TaskNotice
+	(*EnqueueTaskEventRequest)(nil),        // 2: crm.notifier.v1.EnqueueTaskEventRequest
+	(*EnqueueTaskEventResponse)(nil),       // 3: crm.notifier.v1.EnqueueTaskEventResponse
+	(*GetDeliveryStatsRequest)(nil),        // 4: crm.notifier.v1.GetDeliveryStatsRequest
+	(*GetDeliveryStatsResponse)(nil),       // 5: crm.notifier.v1.GetDeliveryStatsResponse
+	(*CustomerMessage)(nil),                // 6: crm.notifier.v1.CustomerMessage
+	(*ListCustomerMessagesRequest)(nil),    // 7: crm.notifier.v1.ListCustomerMessagesRequest
+	(*ListCustomerMessagesResponse)(nil),   // 8: crm.notifier.v1.ListCustomerMessagesResponse
+	(*CustomerChannels)(nil),               // 9: crm.notifier.v1.CustomerChannels
+	(*GetCustomerChannelsRequest)(nil),     // 10: crm.notifier.v1.GetCustomerChannelsRequest
+	(*GetCustomerChannelsResponse)(nil),    // 11: crm.notifier.v1.GetCustomerChannelsResponse
+	(*UpdateCustomerChannelsRequest)(nil),  // 12: crm.notifier.v1.UpdateCustomerChannelsRequest
+	(*UpdateCustomerChannelsResponse)(nil), // 13: crm.notifier.v1.UpdateCustomerChannelsResponse
+	(v1.TaskEventKind)(0),                  // 14: crm.task.v1.TaskEventKind
+	(*timestamppb.Timestamp)(nil),          // 15: google.protobuf.Timestamp
+	(v1.TaskKind)(0),                       // 16: crm.task.v1.TaskKind
+	(v1.TaskState)(0),                      // 17: crm.task.v1.TaskState
+	(*v1.Visit)(nil),                       // 18: crm.task.v1.Visit
 }
 var file_crm_notifier_v1_notifier_proto_depIdxs = []int32{
-	5, // 0: crm.notifier.v1.TaskNotice.kind:type_name -> crm.task.v1.TaskEventKind
-	6, // 1: crm.notifier.v1.TaskNotice.time:type_name -> google.protobuf.Timestamp
-	7, // 2: crm.notifier.v1.TaskNotice.task_kind:type_name -> crm.task.v1.TaskKind
-	8, // 3: crm.notifier.v1.TaskNotice.task_state:type_name -> crm.task.v1.TaskState
-	9, // 4: crm.notifier.v1.TaskNotice.visit:type_name -> crm.task.v1.Visit
-	0, // 5: crm.notifier.v1.EnqueueTaskEventRequest.notice:type_name -> crm.notifier.v1.TaskNotice
-	1, // 6: crm.notifier.v1.NotifierService.EnqueueTaskEvent:input_type -> crm.notifier.v1.EnqueueTaskEventRequest
-	3, // 7: crm.notifier.v1.NotifierService.GetDeliveryStats:input_type -> crm.notifier.v1.GetDeliveryStatsRequest
-	2, // 8: crm.notifier.v1.NotifierService.EnqueueTaskEvent:output_type -> crm.notifier.v1.EnqueueTaskEventResponse
-	4, // 9: crm.notifier.v1.NotifierService.GetDeliveryStats:output_type -> crm.notifier.v1.GetDeliveryStatsResponse
-	8, // [8:10] is the sub-list for method output_type
-	6, // [6:8] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	14, // 0: crm.notifier.v1.TaskNotice.kind:type_name -> crm.task.v1.TaskEventKind
+	15, // 1: crm.notifier.v1.TaskNotice.time:type_name -> google.protobuf.Timestamp
+	16, // 2: crm.notifier.v1.TaskNotice.task_kind:type_name -> crm.task.v1.TaskKind
+	17, // 3: crm.notifier.v1.TaskNotice.task_state:type_name -> crm.task.v1.TaskState
+	18, // 4: crm.notifier.v1.TaskNotice.visit:type_name -> crm.task.v1.Visit
+	1,  // 5: crm.notifier.v1.EnqueueTaskEventRequest.notice:type_name -> crm.notifier.v1.TaskNotice
+	0,  // 6: crm.notifier.v1.CustomerMessage.channel:type_name -> crm.notifier.v1.CustomerChannel
+	15, // 7: crm.notifier.v1.CustomerMessage.create_time:type_name -> google.protobuf.Timestamp
+	15, // 8: crm.notifier.v1.CustomerMessage.update_time:type_name -> google.protobuf.Timestamp
+	15, // 9: crm.notifier.v1.CustomerMessage.next_attempt_time:type_name -> google.protobuf.Timestamp
+	6,  // 10: crm.notifier.v1.ListCustomerMessagesResponse.messages:type_name -> crm.notifier.v1.CustomerMessage
+	15, // 11: crm.notifier.v1.CustomerChannels.telegram_link_time:type_name -> google.protobuf.Timestamp
+	9,  // 12: crm.notifier.v1.GetCustomerChannelsResponse.channels:type_name -> crm.notifier.v1.CustomerChannels
+	9,  // 13: crm.notifier.v1.UpdateCustomerChannelsRequest.channels:type_name -> crm.notifier.v1.CustomerChannels
+	9,  // 14: crm.notifier.v1.UpdateCustomerChannelsResponse.channels:type_name -> crm.notifier.v1.CustomerChannels
+	2,  // 15: crm.notifier.v1.NotifierService.EnqueueTaskEvent:input_type -> crm.notifier.v1.EnqueueTaskEventRequest
+	4,  // 16: crm.notifier.v1.NotifierService.GetDeliveryStats:input_type -> crm.notifier.v1.GetDeliveryStatsRequest
+	7,  // 17: crm.notifier.v1.NotifierService.ListCustomerMessages:input_type -> crm.notifier.v1.ListCustomerMessagesRequest
+	10, // 18: crm.notifier.v1.NotifierService.GetCustomerChannels:input_type -> crm.notifier.v1.GetCustomerChannelsRequest
+	12, // 19: crm.notifier.v1.NotifierService.UpdateCustomerChannels:input_type -> crm.notifier.v1.UpdateCustomerChannelsRequest
+	3,  // 20: crm.notifier.v1.NotifierService.EnqueueTaskEvent:output_type -> crm.notifier.v1.EnqueueTaskEventResponse
+	5,  // 21: crm.notifier.v1.NotifierService.GetDeliveryStats:output_type -> crm.notifier.v1.GetDeliveryStatsResponse
+	8,  // 22: crm.notifier.v1.NotifierService.ListCustomerMessages:output_type -> crm.notifier.v1.ListCustomerMessagesResponse
+	11, // 23: crm.notifier.v1.NotifierService.GetCustomerChannels:output_type -> crm.notifier.v1.GetCustomerChannelsResponse
+	13, // 24: crm.notifier.v1.NotifierService.UpdateCustomerChannels:output_type -> crm.notifier.v1.UpdateCustomerChannelsResponse
+	20, // [20:25] is the sub-list for method output_type
+	15, // [15:20] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_crm_notifier_v1_notifier_proto_init() }
@@ -661,13 +1314,14 @@ func file_crm_notifier_v1_notifier_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_notifier_v1_notifier_proto_rawDesc), len(file_crm_notifier_v1_notifier_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   5,
+			NumEnums:      1,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_crm_notifier_v1_notifier_proto_goTypes,
 		DependencyIndexes: file_crm_notifier_v1_notifier_proto_depIdxs,
+		EnumInfos:         file_crm_notifier_v1_notifier_proto_enumTypes,
 		MessageInfos:      file_crm_notifier_v1_notifier_proto_msgTypes,
 	}.Build()
 	File_crm_notifier_v1_notifier_proto = out.File

@@ -19,8 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	NotifierService_EnqueueTaskEvent_FullMethodName = "/crm.notifier.v1.NotifierService/EnqueueTaskEvent"
-	NotifierService_GetDeliveryStats_FullMethodName = "/crm.notifier.v1.NotifierService/GetDeliveryStats"
+	NotifierService_EnqueueTaskEvent_FullMethodName       = "/crm.notifier.v1.NotifierService/EnqueueTaskEvent"
+	NotifierService_GetDeliveryStats_FullMethodName       = "/crm.notifier.v1.NotifierService/GetDeliveryStats"
+	NotifierService_ListCustomerMessages_FullMethodName   = "/crm.notifier.v1.NotifierService/ListCustomerMessages"
+	NotifierService_GetCustomerChannels_FullMethodName    = "/crm.notifier.v1.NotifierService/GetCustomerChannels"
+	NotifierService_UpdateCustomerChannels_FullMethodName = "/crm.notifier.v1.NotifierService/UpdateCustomerChannels"
 )
 
 // NotifierServiceClient is the client API for NotifierService service.
@@ -28,14 +31,24 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // NotifierService tells people through the Telegram bot what happens to
-// tasks. Notices are queued durably, once per (event, recipient), and sent
-// within Telegram's limits.
+// tasks, and customers by SMS or Telegram of their milestones. Notices are
+// queued durably, once per (event, recipient, channel), and sent within
+// Telegram's and the SMS provider's limits.
 type NotifierServiceClient interface {
 	// Queues a notice of a task event. Queueing the same event twice is
 	// harmless.
 	EnqueueTaskEvent(ctx context.Context, in *EnqueueTaskEventRequest, opts ...grpc.CallOption) (*EnqueueTaskEventResponse, error)
 	// The delivery queue at a glance (for supervisors and ops).
 	GetDeliveryStats(ctx context.Context, in *GetDeliveryStatsRequest, opts ...grpc.CallOption) (*GetDeliveryStatsResponse, error)
+	// The messages sent (or held, or refused) to a customer, newest first:
+	// SMS and Telegram, with their delivery state.
+	ListCustomerMessages(ctx context.Context, in *ListCustomerMessagesRequest, opts ...grpc.CallOption) (*ListCustomerMessagesResponse, error)
+	// How a customer is reached: a linked Telegram chat, the SMS number,
+	// and the channels they opted out of.
+	GetCustomerChannels(ctx context.Context, in *GetCustomerChannelsRequest, opts ...grpc.CallOption) (*GetCustomerChannelsResponse, error)
+	// Sets a customer's opt-outs (the customer asked by phone or at the
+	// office; STOP in a chat or by SMS sets them too).
+	UpdateCustomerChannels(ctx context.Context, in *UpdateCustomerChannelsRequest, opts ...grpc.CallOption) (*UpdateCustomerChannelsResponse, error)
 }
 
 type notifierServiceClient struct {
@@ -66,19 +79,59 @@ func (c *notifierServiceClient) GetDeliveryStats(ctx context.Context, in *GetDel
 	return out, nil
 }
 
+func (c *notifierServiceClient) ListCustomerMessages(ctx context.Context, in *ListCustomerMessagesRequest, opts ...grpc.CallOption) (*ListCustomerMessagesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCustomerMessagesResponse)
+	err := c.cc.Invoke(ctx, NotifierService_ListCustomerMessages_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notifierServiceClient) GetCustomerChannels(ctx context.Context, in *GetCustomerChannelsRequest, opts ...grpc.CallOption) (*GetCustomerChannelsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetCustomerChannelsResponse)
+	err := c.cc.Invoke(ctx, NotifierService_GetCustomerChannels_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notifierServiceClient) UpdateCustomerChannels(ctx context.Context, in *UpdateCustomerChannelsRequest, opts ...grpc.CallOption) (*UpdateCustomerChannelsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateCustomerChannelsResponse)
+	err := c.cc.Invoke(ctx, NotifierService_UpdateCustomerChannels_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NotifierServiceServer is the server API for NotifierService service.
 // All implementations must embed UnimplementedNotifierServiceServer
 // for forward compatibility.
 //
 // NotifierService tells people through the Telegram bot what happens to
-// tasks. Notices are queued durably, once per (event, recipient), and sent
-// within Telegram's limits.
+// tasks, and customers by SMS or Telegram of their milestones. Notices are
+// queued durably, once per (event, recipient, channel), and sent within
+// Telegram's and the SMS provider's limits.
 type NotifierServiceServer interface {
 	// Queues a notice of a task event. Queueing the same event twice is
 	// harmless.
 	EnqueueTaskEvent(context.Context, *EnqueueTaskEventRequest) (*EnqueueTaskEventResponse, error)
 	// The delivery queue at a glance (for supervisors and ops).
 	GetDeliveryStats(context.Context, *GetDeliveryStatsRequest) (*GetDeliveryStatsResponse, error)
+	// The messages sent (or held, or refused) to a customer, newest first:
+	// SMS and Telegram, with their delivery state.
+	ListCustomerMessages(context.Context, *ListCustomerMessagesRequest) (*ListCustomerMessagesResponse, error)
+	// How a customer is reached: a linked Telegram chat, the SMS number,
+	// and the channels they opted out of.
+	GetCustomerChannels(context.Context, *GetCustomerChannelsRequest) (*GetCustomerChannelsResponse, error)
+	// Sets a customer's opt-outs (the customer asked by phone or at the
+	// office; STOP in a chat or by SMS sets them too).
+	UpdateCustomerChannels(context.Context, *UpdateCustomerChannelsRequest) (*UpdateCustomerChannelsResponse, error)
 	mustEmbedUnimplementedNotifierServiceServer()
 }
 
@@ -94,6 +147,15 @@ func (UnimplementedNotifierServiceServer) EnqueueTaskEvent(context.Context, *Enq
 }
 func (UnimplementedNotifierServiceServer) GetDeliveryStats(context.Context, *GetDeliveryStatsRequest) (*GetDeliveryStatsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetDeliveryStats not implemented")
+}
+func (UnimplementedNotifierServiceServer) ListCustomerMessages(context.Context, *ListCustomerMessagesRequest) (*ListCustomerMessagesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCustomerMessages not implemented")
+}
+func (UnimplementedNotifierServiceServer) GetCustomerChannels(context.Context, *GetCustomerChannelsRequest) (*GetCustomerChannelsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetCustomerChannels not implemented")
+}
+func (UnimplementedNotifierServiceServer) UpdateCustomerChannels(context.Context, *UpdateCustomerChannelsRequest) (*UpdateCustomerChannelsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateCustomerChannels not implemented")
 }
 func (UnimplementedNotifierServiceServer) mustEmbedUnimplementedNotifierServiceServer() {}
 func (UnimplementedNotifierServiceServer) testEmbeddedByValue()                         {}
@@ -152,6 +214,60 @@ func _NotifierService_GetDeliveryStats_Handler(srv interface{}, ctx context.Cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NotifierService_ListCustomerMessages_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCustomerMessagesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotifierServiceServer).ListCustomerMessages(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotifierService_ListCustomerMessages_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotifierServiceServer).ListCustomerMessages(ctx, req.(*ListCustomerMessagesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotifierService_GetCustomerChannels_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetCustomerChannelsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotifierServiceServer).GetCustomerChannels(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotifierService_GetCustomerChannels_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotifierServiceServer).GetCustomerChannels(ctx, req.(*GetCustomerChannelsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotifierService_UpdateCustomerChannels_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateCustomerChannelsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotifierServiceServer).UpdateCustomerChannels(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotifierService_UpdateCustomerChannels_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotifierServiceServer).UpdateCustomerChannels(ctx, req.(*UpdateCustomerChannelsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NotifierService_ServiceDesc is the grpc.ServiceDesc for NotifierService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -166,6 +282,18 @@ var NotifierService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetDeliveryStats",
 			Handler:    _NotifierService_GetDeliveryStats_Handler,
+		},
+		{
+			MethodName: "ListCustomerMessages",
+			Handler:    _NotifierService_ListCustomerMessages_Handler,
+		},
+		{
+			MethodName: "GetCustomerChannels",
+			Handler:    _NotifierService_GetCustomerChannels_Handler,
+		},
+		{
+			MethodName: "UpdateCustomerChannels",
+			Handler:    _NotifierService_UpdateCustomerChannels_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
