@@ -182,13 +182,6 @@ type visit struct {
 	StartTime  string `json:"startTime"`
 }
 
-func (f *field) visitOf(taskID string) visit {
-	f.t.Helper()
-	var v visit
-	f.admin.Must(http.MethodGet, "/api/v1/tasks/"+taskID+"/visit", nil, &v)
-	return v
-}
-
 func (f *field) awaitVisit(taskID, state string) {
 	f.t.Helper()
 	f.until("visit "+state, func() bool {
