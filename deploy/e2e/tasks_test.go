@@ -27,6 +27,7 @@ type task struct {
 	Processes      []process `json:"processes"`
 	CloseReason    string    `json:"closeReason"`
 	ContractID     string    `json:"contractId"`
+	CustomerID     string    `json:"customerId"`
 	WorkflowID     string    `json:"workflowId"`
 }
 

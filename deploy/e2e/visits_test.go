@@ -47,13 +47,13 @@ func remindIn(start time.Time, d time.Duration) string {
 	return start.Sub(time.Now().Add(d)).Round(time.Second).String()
 }
 
-func newField(t *testing.T, remindBefore string) *field {
+func newField(t *testing.T, remindBefore string, more ...stacktest.Option) *field {
 	tg, err := botapifake.New(visitBotToken)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(tg.Close)
-	s := stacktest.Start(t,
+	s := stacktest.Start(t, append([]stacktest.Option{
 		stacktest.WithEnv("CRM_TELEGRAM_TOKEN", visitBotToken),
 		stacktest.WithEnv("CRM_TELEGRAM_API_URL", tg.URL()),
 		stacktest.WithEnv("CRM_TELEGRAM_BOT_USERNAME", botapifake.BotUsername),
@@ -61,7 +61,7 @@ func newField(t *testing.T, remindBefore string) *field {
 		stacktest.WithEnv("CRM_TIME_ZONE", "Europe/Moscow"),
 		stacktest.WithEnv("CRM_VISIT_REMIND_EVENING", "00:00"),
 		stacktest.WithEnv("CRM_VISIT_REMIND_BEFORE", remindBefore),
-	)
+	}, more...)...)
 	f := &field{world: &world{t: t, s: s, admin: s.Admin(t), phone: 3000000}, tg: tg}
 
 	var r struct {
