@@ -152,6 +152,8 @@ var notFromRequests = map[string]string{
 	"notifier.customer_messages.provider_id":    "the SMS provider's id, clipped",
 	"notifier.customer_messages.reason":         "the notifier's own words, clipped",
 	"notifier.customer_chats.language":          "a catalog language, or empty",
+	"notifier.request_kinds.code":               "one of the catalog's request kinds",
+	"notifier.request_kinds.label":              "seeded empty; no request writes it yet",
 	"notifier.delivery_totals.state":            "one of the notifier's states",
 }
 

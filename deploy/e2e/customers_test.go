@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -95,6 +96,72 @@ func TestTheCustomerHearsOfTheContractBySMSAndOfTheVisitInTheChatTheyLinked(t *t
 	}
 	if got := f.s.Login(t, "installer", "installer-password-1").Do(http.MethodPut, "/api/v1/customers/"+tk.CustomerID+"/channels", map[string]any{}); got.Status != http.StatusForbidden {
 		t.Fatalf("an engineer setting opt-outs: %d, want 403", got.Status)
+	}
+
+	// connected: the contract is active, and the customer hears it by SMS
+	for tk.State == "TASK_STATE_OPEN" {
+		f.admin.Must(http.MethodPost, "/api/v1/tasks/"+tk.ID+":advance", map[string]any{"processId": tk.CurrentProcess.ID, "comment": "done"}, nil)
+		f.within(30*time.Second, "the task moves on", func() bool {
+			next := f.task(f.admin, tk.ID)
+			moved := next.State != "TASK_STATE_OPEN" || next.CurrentProcess.ID != tk.CurrentProcess.ID
+			tk = next
+			return moved
+		})
+	}
+	f.within(30*time.Second, "the connected SMS", func() bool {
+		sent := provider.SentTo(number)
+		return len(sent) == 2 && strings.Contains(sent[1].Text, "подключение завершено")
+	})
+
+	f.within(30*time.Second, "the contract active", func() bool {
+		var k struct{ Status string }
+		f.admin.Must(http.MethodGet, "/api/v1/contracts/"+tk.ContractID, nil, &k)
+		return k.Status == "CONTRACT_STATUS_ACTIVE"
+	})
+
+	// the customer writes in the chat: a Repair task opens on their contract
+	before := len(f.tg.SentTo(customerChat))
+	f.tg.Push(botapifake.Text(customerChat, "ru", "Нет интернета с утра", 0))
+	var ask botapifake.Message
+	f.within(30*time.Second, "the request's question", func() bool {
+		sent := f.tg.SentTo(customerChat)
+		if len(sent) > before {
+			ask = sent[before]
+		}
+		return strings.Contains(ask.Markup, "Нет интернета")
+	})
+	var kb struct {
+		InlineKeyboard [][]struct {
+			Text         string `json:"text"`
+			CallbackData string `json:"callback_data"`
+		} `json:"inline_keyboard"`
+	}
+	if err := json.Unmarshal([]byte(ask.Markup), &kb); err != nil {
+		t.Fatal(err)
+	}
+	f.tg.Push(botapifake.Callback(customerChat, ask, kb.InlineKeyboard[0][0].CallbackData))
+	var opened string
+	f.within(30*time.Second, "the request opened", func() bool {
+		for _, e := range f.tg.EditsOf(customerChat, ask.MessageID) {
+			opened = e.Text
+		}
+		return strings.Contains(opened, "открыта")
+	})
+	var tasks struct {
+		Tasks []task `json:"tasks"`
+	}
+	f.admin.Must(http.MethodGet, "/api/v1/tasks?contractId="+tk.ContractID, nil, &tasks)
+	var repair *task
+	for i := range tasks.Tasks {
+		if tasks.Tasks[i].Kind == "TASK_KIND_SERVICE" {
+			repair = &tasks.Tasks[i]
+		}
+	}
+	if repair == nil || !strings.Contains(opened, repair.Number) {
+		t.Fatalf("the chat says %q; the contract's service tasks: %+v", opened, tasks.Tasks)
+	}
+	if got := f.task(f.admin, repair.ID); got.Description != "Нет интернета с утра" {
+		t.Fatalf("the service task %+v; want the customer's words as its description", got)
 	}
 }
 

@@ -28,6 +28,7 @@ type task struct {
 	CloseReason    string    `json:"closeReason"`
 	ContractID     string    `json:"contractId"`
 	CustomerID     string    `json:"customerId"`
+	Description    string    `json:"description"`
 	WorkflowID     string    `json:"workflowId"`
 }
 

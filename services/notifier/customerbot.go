@@ -112,7 +112,7 @@ func (b *chatBot) unknownNumber(l, number string) string {
 }
 
 // customerText answers what a customer (or a stranger) writes: STOP and
-// START switch the chat's messages; anything else gets the hint.
+// START switch the chat's messages; anything else is a request.
 func (b *chatBot) customerText(ctx context.Context, c tele.Context, text string) {
 	l := b.svc.cfg.telegramLang(c.Sender())
 	cust, err := b.svc.store.chatCustomer(ctx, c.Chat().ID)
@@ -142,7 +142,9 @@ func (b *chatBot) customerText(ctx context.Context, c tele.Context, text string)
 			return
 		}
 		b.send(c, say(l, "cust.start"))
-	default:
+	case word == "" || word == "/start" || word == "/help":
 		b.send(c, say(l, "cust.hint"))
+	default:
+		b.newRequest(ctx, c, cust, l, strings.TrimSpace(text))
 	}
 }

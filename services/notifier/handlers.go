@@ -334,6 +334,10 @@ func (b *chatBot) onCallback(c tele.Context) error {
 	ctx, cancel := b.ctx()
 	defer cancel()
 	cb := c.Callback()
+	if strings.HasPrefix(cb.Data, "r:") {
+		b.onRequestButton(ctx, c, cb.Data)
+		return nil
+	}
 	l := b.svc.cfg.telegramLang(c.Sender())
 	taskID, processID, action, ok := parseCallback(cb.Data)
 	if !ok || c.Chat() == nil {

@@ -175,5 +175,44 @@ var migrations = []*database.Migration{
 			}
 			return nil
 		},
+	},	{
+		ID: "0006_customer_requests",
+		Migrate: func(tx *gorm.DB) error {
+			// requestKind is a kind of request a customer may make in the
+			// chat, and the route its service task takes. Seeded kinds
+			// have a code (their label comes from the catalog, in the
+			// reader's language); kinds an admin adds have a label.
+			type requestKind struct {
+				ID       int64  `gorm:"primaryKey"`
+				Code     string `gorm:"size:32;not null;default:''"`
+				Label    string `gorm:"size:100;not null;default:''"`
+				RouteID  int64  `gorm:"not null"`
+				Position int32  `gorm:"not null;default:0"`
+				Active   bool   `gorm:"not null;default:true"`
+			}
+			// customerRequest is what a customer wrote to the bot, until a
+			// contract and a kind are chosen and its service task opened.
+			type customerRequest struct {
+				ID         int64  `gorm:"primaryKey"`
+				ChatID     int64  `gorm:"not null"`
+				CustomerID int64  `gorm:"not null"`
+				Text       string `gorm:"not null"`
+				ContractID int64  `gorm:"not null;default:0"`
+				TaskID     int64  `gorm:"not null;default:0;index:customer_requests_task"`
+				CreatedAt  int64  `gorm:"not null;index:customer_requests_created_at"`
+			}
+			if err := tx.Table("request_kinds").Migrator().CreateTable(&requestKind{}); err != nil {
+				return err
+			}
+			if err := tx.Table("customer_requests").Migrator().CreateTable(&customerRequest{}); err != nil {
+				return err
+			}
+			// the seeded routes: 2 Repair, 4 Suspension, 6 Resume
+			return tx.Table("request_kinds").Create([]requestKind{
+				{Code: "no_internet", RouteID: 2, Position: 1, Active: true},
+				{Code: "pause", RouteID: 4, Position: 2, Active: true},
+				{Code: "resume", RouteID: 6, Position: 3, Active: true},
+			}).Error
+		},
 	},
 }

@@ -32,6 +32,7 @@ import (
 	tele "gopkg.in/telebot.v3"
 	"gorm.io/gorm"
 
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
@@ -216,6 +217,9 @@ type Deps struct {
 	// Customers gives a customer's numbers and matches a shared contact
 	// (nil: no SMS, no customer links).
 	Customers customerv1.CustomerServiceClient
+	// Contracts lists a customer's contracts for their requests in the
+	// chat (nil: the bot takes no requests).
+	Contracts contractv1.ContractServiceClient
 	// SMS sends the customers' text messages (nil: made from the
 	// configuration; none when CRM_SMS_PROVIDER is unset).
 	SMS sms.Provider
@@ -241,6 +245,7 @@ type Service struct {
 	tasks     taskv1.TaskServiceClient
 	visits    taskv1.VisitServiceClient
 	customers customerv1.CustomerServiceClient
+	contracts contractv1.ContractServiceClient
 	sms       sms.Provider
 	pages     *pagetoken.Codec
 	fwd       *auth.Forwarder
@@ -292,6 +297,7 @@ func NewService(db *gorm.DB, cfg Config, deps Deps) (*Service, error) {
 		tasks:      deps.Tasks,
 		visits:     deps.Visits,
 		customers:  deps.Customers,
+		contracts:  deps.Contracts,
 		sms:        provider,
 		pages:      pagetoken.New(deps.Key),
 		fwd:        deps.Forwarder,
@@ -379,6 +385,7 @@ func (s *Service) sweep(ctx context.Context) {
 		if err := s.store.purgePrompts(ctx, s.now().Add(-promptTTL)); err != nil && ctx.Err() == nil {
 			s.log.Warn("purging old prompts failed", "err", err)
 		}
+		s.forgetRequests(ctx)
 		if err := s.store.purgeUpdates(ctx, s.now().Add(-updateMemory)); err != nil && ctx.Err() == nil {
 			s.log.Warn("purging old Telegram updates failed", "err", err)
 		}
@@ -413,11 +420,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
+		contractConn, err := boot.Dial(cfg.Endpoints.Contract)
+		if err != nil {
+			return err
+		}
 		svc, err := NewService(boot.DB, cfg, Deps{
 			Identity:  identityv1.NewIdentityServiceClient(identityConn),
 			Tasks:     taskv1.NewTaskServiceClient(taskConn),
 			Visits:    taskv1.NewVisitServiceClient(taskConn),
 			Customers: customerv1.NewCustomerServiceClient(customerConn),
+			Contracts: contractv1.NewContractServiceClient(contractConn),
 			Key:       boot.Key,
 			Forwarder: boot.Forward,
 			Files:     taskv1.NewAttachmentServiceClient(taskConn),

@@ -77,11 +77,14 @@ type CallbackAnswer struct {
 	ShowAlert bool
 }
 
-// MarkupEdit is an editMessageReplyMarkup call.
+// MarkupEdit is an editMessageReplyMarkup or editMessageText call.
 type MarkupEdit struct {
 	ChatID    int64
 	MessageID int
 	Markup    string
+	// Text is the message's new text (editMessageText); empty when only
+	// the keyboard changed.
+	Text string
 }
 
 // sendFault makes sendMessage to a chat (0: any) fail times times (-1:
@@ -239,11 +242,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		s.answers = append(s.answers, CallbackAnswer{ID: params["callback_query_id"], Text: params["text"], ShowAlert: params["show_alert"] == "true"})
 		s.mu.Unlock()
 		writeOK(w, true)
-	case "editMessageReplyMarkup":
+	case "editMessageReplyMarkup", "editMessageText":
 		chatID, _ := strconv.ParseInt(params["chat_id"], 10, 64)
 		msgID, _ := strconv.Atoi(params["message_id"])
 		s.mu.Lock()
-		s.edits = append(s.edits, MarkupEdit{ChatID: chatID, MessageID: msgID, Markup: params["reply_markup"]})
+		s.edits = append(s.edits, MarkupEdit{ChatID: chatID, MessageID: msgID, Markup: params["reply_markup"], Text: params["text"]})
 		s.mu.Unlock()
 		writeOK(w, map[string]any{"message_id": msgID, "date": time.Now().Unix(), "chat": map[string]any{"id": chatID, "type": "private"}})
 	case "setWebhook":
