@@ -175,7 +175,8 @@ var migrations = []*database.Migration{
 			}
 			return nil
 		},
-	}, {
+	},
+	{
 		ID: "0006_customer_requests",
 		Migrate: func(tx *gorm.DB) error {
 			// requestKind is a kind of request a customer may make in the
