@@ -153,6 +153,7 @@ var notFromRequests = map[string]string{
 	"notifier.customer_messages.reason":         "the notifier's own words, clipped",
 	"notifier.customer_chats.language":          "a catalog language, or empty",
 	"notifier.request_kinds.code":               "one of the catalog's request kinds",
+	"notifier.customer_requests.text":           "a customer's words in the chat, clipped to a task's description",
 	"notifier.request_kinds.label":              "seeded empty; no request writes it yet",
 	"notifier.delivery_totals.state":            "one of the notifier's states",
 }

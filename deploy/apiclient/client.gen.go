@@ -140,6 +140,27 @@ func (e CrmTaskV1CloseRuleKind) Valid() bool {
 	}
 }
 
+// Defines values for CrmTaskV1CommentAudience.
+const (
+	COMMENTAUDIENCEFROMCUSTOMER CrmTaskV1CommentAudience = "COMMENT_AUDIENCE_FROM_CUSTOMER"
+	COMMENTAUDIENCETOCUSTOMER   CrmTaskV1CommentAudience = "COMMENT_AUDIENCE_TO_CUSTOMER"
+	COMMENTAUDIENCEUNSPECIFIED  CrmTaskV1CommentAudience = "COMMENT_AUDIENCE_UNSPECIFIED"
+)
+
+// Valid indicates whether the value is a known member of the CrmTaskV1CommentAudience enum.
+func (e CrmTaskV1CommentAudience) Valid() bool {
+	switch e {
+	case COMMENTAUDIENCEFROMCUSTOMER:
+		return true
+	case COMMENTAUDIENCETOCUSTOMER:
+		return true
+	case COMMENTAUDIENCEUNSPECIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CrmTaskV1ContractEffect.
 const (
 	CONTRACTEFFECTACTIVATE    CrmTaskV1ContractEffect = "CONTRACT_EFFECT_ACTIVATE"
@@ -883,10 +904,12 @@ type CrmTaskV1CloseRuleKind string
 
 // CrmTaskV1Comment defines model for crm.task.v1.Comment.
 type CrmTaskV1Comment struct {
-	AuthorId   *string    `json:"authorId,omitempty"`
-	AuthorName *string    `json:"authorName,omitempty"`
-	CreateTime *time.Time `json:"createTime,omitempty"`
-	Id         *string    `json:"id,omitempty"`
+	// Audience CommentAudience tells a comment among staff from one with the customer.
+	Audience   *CrmTaskV1CommentAudience `json:"audience,omitempty"`
+	AuthorId   *string                   `json:"authorId,omitempty"`
+	AuthorName *string                   `json:"authorName,omitempty"`
+	CreateTime *time.Time                `json:"createTime,omitempty"`
+	Id         *string                   `json:"id,omitempty"`
 
 	// ProcessId The process the task was in.
 	ProcessId   *string `json:"processId,omitempty"`
@@ -894,6 +917,9 @@ type CrmTaskV1Comment struct {
 	TaskId      *string `json:"taskId,omitempty"`
 	Text        *string `json:"text,omitempty"`
 }
+
+// CrmTaskV1CommentAudience CommentAudience tells a comment among staff from one with the customer.
+type CrmTaskV1CommentAudience string
 
 // CrmTaskV1ContractEffect ContractEffect is what closing a task (with outcome CLOSED) does to its
 // contract. Route No. 1 activates; cancelling a connection task cancels.
@@ -1500,7 +1526,10 @@ type TaskServiceListCommentsParams struct {
 
 // TaskServiceAddCommentJSONBody defines parameters for TaskServiceAddComment.
 type TaskServiceAddCommentJSONBody struct {
-	Text string `json:"text"`
+	// Audience TO_CUSTOMER sends the comment to the task's customer too; FROM_CUSTOMER
+	// is the customer's own words, from the notifier only.
+	Audience *CrmTaskV1CommentAudience `json:"audience,omitempty"`
+	Text     string                    `json:"text"`
 }
 
 // TaskServiceListTaskEventsParams defines parameters for TaskServiceListTaskEvents.

@@ -163,6 +163,34 @@ func TestTheCustomerHearsOfTheContractBySMSAndOfTheVisitInTheChatTheyLinked(t *t
 	if got := f.task(f.admin, repair.ID); got.Description != "Нет интернета с утра" {
 		t.Fatalf("the service task %+v; want the customer's words as its description", got)
 	}
+
+	// the customer's next words are a comment on it, marked as theirs
+	f.tg.Push(botapifake.Text(customerChat, "ru", "Перезагрузил роутер — не помогло", 0))
+	type comment struct {
+		Text       string `json:"text"`
+		AuthorName string `json:"authorName"`
+		Audience   string `json:"audience"`
+	}
+	var comments struct {
+		Comments []comment `json:"comments"`
+	}
+	f.within(30*time.Second, "the customer's comment", func() bool {
+		f.admin.Must(http.MethodGet, "/api/v1/tasks/"+repair.ID+"/comments", nil, &comments)
+		return len(comments.Comments) == 1
+	})
+	if c := comments.Comments[0]; c.Text != "Перезагрузил роутер — не помогло" || c.Audience != "COMMENT_AUDIENCE_FROM_CUSTOMER" || c.AuthorName != "Customer" {
+		t.Fatalf("the customer's comment %+v", c)
+	}
+	// staff answer to the customer: it reaches their chat (Telegram on again)
+	f.admin.Must(http.MethodPut, "/api/v1/customers/"+tk.CustomerID+"/channels", map[string]any{"telegramOptOut": false}, nil)
+	f.admin.Must(http.MethodPost, "/api/v1/tasks/"+repair.ID+"/comments", map[string]any{"text": "Мастер приедет завтра", "audience": "COMMENT_AUDIENCE_TO_CUSTOMER"}, nil)
+	f.within(30*time.Second, "the staff's answer in the chat", func() bool {
+		sent := f.tg.SentTo(customerChat)
+		return strings.Contains(sent[len(sent)-1].Text, "По вашей заявке "+repair.Number+": Мастер приедет завтра")
+	})
+	if got := f.admin.Do(http.MethodPost, "/api/v1/tasks/"+repair.ID+"/comments", map[string]any{"text": "forged", "audience": "COMMENT_AUDIENCE_FROM_CUSTOMER"}); got.Status != http.StatusForbidden {
+		t.Fatalf("a user writing as the customer: %d, want 403", got.Status)
+	}
 }
 
 // customerNumber is the first number of a customer.

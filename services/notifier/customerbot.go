@@ -144,7 +144,11 @@ func (b *chatBot) customerText(ctx context.Context, c tele.Context, text string)
 		b.send(c, say(l, "cust.start"))
 	case word == "" || word == "/start" || word == "/help":
 		b.send(c, say(l, "cust.hint"))
+	case strings.HasPrefix(word, "/new"):
+		b.newRequest(ctx, c, cust, l, strings.TrimSpace(strings.TrimSpace(text)[len("/new"):]))
 	default:
-		b.newRequest(ctx, c, cust, l, strings.TrimSpace(text))
+		if !b.toOpenRequest(ctx, c, cust, l, strings.TrimSpace(text)) {
+			b.newRequest(ctx, c, cust, l, strings.TrimSpace(text))
+		}
 	}
 }

@@ -37,6 +37,7 @@ const (
 	msConnected        = "connected"
 	msRequestReceived  = "request_received"
 	msRequestResolved  = "request_resolved"
+	msStaffComment     = "staff_comment"
 )
 
 // Customer message states beyond the deliveries' own: an SMS the provider
@@ -132,6 +133,10 @@ func (s *Service) milestone(ctx context.Context, n *notifierv1.TaskNotice) (stri
 		return msVisitBooked, false, nil
 	case taskv1.TaskEventKind_TASK_EVENT_KIND_VISIT_ON_THE_WAY:
 		return msVisitOnTheWay, true, nil
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED:
+		if n.GetCommentAudience() == taskv1.CommentAudience_COMMENT_AUDIENCE_TO_CUSTOMER {
+			return msStaffComment, false, nil
+		}
 	}
 	return "", false, nil
 }
@@ -149,6 +154,8 @@ func (s *Service) customerText(n *notifierv1.TaskNotice, ms, l string) string {
 		return say(l, "cust."+ms, name, start.Format("02.01.2006"), start.Format("15:04"), end.Format("15:04"), n.GetTaskNumber())
 	case msVisitOnTheWay:
 		return say(l, "cust."+ms, name, n.GetVisit().GetEndTime().AsTime().In(s.zone).Format("15:04"))
+	case msStaffComment:
+		return say(l, "cust."+ms, n.GetTaskNumber(), strings.TrimSpace(n.GetText()))
 	}
 	return say(l, "cust."+ms, name, n.GetTaskNumber(), n.GetTaskTitle())
 }

@@ -326,3 +326,17 @@ func TestQuietHoursWrapMidnightAndEndWhereTheySay(t *testing.T) {
 		}
 	}
 }
+
+func TestACommentToTheCustomerIsSentToThemAndOneAmongStaffIsNot(t *testing.T) {
+	h, provider := customerHarness(t, time.Date(2026, 12, 3, 12, 0, 0, 0, moscow))
+	among := notice("task-40/3", taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED, 6, groupInstallers)
+	among.Text = "check the node first"
+	h.enqueue(among)
+	toThem := notice("task-40/4", taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED, 6, groupInstallers)
+	toThem.Text, toThem.CommentAudience = "A technician comes tomorrow", taskv1.CommentAudience_COMMENT_AUDIENCE_TO_CUSTOMER
+	h.enqueue(toThem)
+	h.logState(1, stateDelivered)
+	if sent := provider.SentTo(ivanMobile); len(sent) != 1 || sent[0].Text != "По вашей заявке T-000040: A technician comes tomorrow" {
+		t.Fatalf("the provider took %q", textsOf(provider.Sent()))
+	}
+}

@@ -287,6 +287,45 @@ func (b *chatBot) onRequestButton(ctx context.Context, c tele.Context, data stri
 	}
 }
 
+// openRequestWindow is how long after a request its chat's messages may
+// still be comments on it (while its task is open).
+const openRequestWindow = 30 * 24 * time.Hour
+
+// lastRequestTask is the task of the chat's newest request opened within
+// the window; 0 when none.
+func (s *store) lastRequestTask(ctx context.Context, chatID int64, since time.Time) (int64, error) {
+	var ids []int64
+	err := s.db.WithContext(ctx).Model(&customerRequestRow{}).
+		Where("chat_id = ? AND task_id <> 0 AND created_at >= ?", chatID, since.UTC().UnixMicro()).
+		Order("id DESC").Limit(1).Pluck("task_id", &ids).Error
+	if err != nil || len(ids) == 0 {
+		return 0, err
+	}
+	return ids[0], nil
+}
+
+// toOpenRequest adds a customer's message to their open request as a
+// comment marked as theirs; false when they have no open request.
+func (b *chatBot) toOpenRequest(ctx context.Context, c tele.Context, cust *customerChatRow, l, text string) bool {
+	s := b.svc
+	taskID, err := s.store.lastRequestTask(ctx, c.Chat().ID, s.now().Add(-openRequestWindow))
+	if err != nil || taskID == 0 || text == "" {
+		return false
+	}
+	t, err := s.tasks.GetTask(ctx, &taskv1.GetTaskRequest{Id: taskID})
+	if err != nil || t.GetTask().GetState() != taskv1.TaskState_TASK_STATE_OPEN || t.GetTask().GetCustomerId() != cust.CustomerID {
+		return false
+	}
+	_, err = s.tasks.AddComment(ctx, &taskv1.AddCommentRequest{TaskId: taskID, Text: clip(text, 4000), Audience: taskv1.CommentAudience_COMMENT_AUDIENCE_FROM_CUSTOMER})
+	if err != nil {
+		s.log.Warn("adding a customer's words to their request failed", "err", err)
+		b.send(c, say(l, "unavailable"))
+		return true
+	}
+	b.send(c, say(l, "cust.req.commented", html.EscapeString(t.GetTask().GetNumber())))
+	return true
+}
+
 // forgetRequests removes requests never finished.
 func (s *Service) forgetRequests(ctx context.Context) {
 	if err := s.store.purgeRequests(ctx, s.now().Add(-requestTTL)); err != nil && ctx.Err() == nil {

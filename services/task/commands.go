@@ -78,7 +78,18 @@ func (s *Server) AddComment(ctx context.Context, req *taskv1.AddCommentRequest) 
 	if err := requireText("text", req.GetText()); err != nil {
 		return nil, err
 	}
-	step, err := s.command(ctx, req.GetTaskId(), taskflow.UpdateComment, taskflow.Comment{Actor: actor(ctx), Text: req.GetText()})
+	who := actor(ctx)
+	if req.GetAudience() == taskv1.CommentAudience_COMMENT_AUDIENCE_FROM_CUSTOMER {
+		if !who.Service {
+			return nil, fault.New(fault.PermissionDenied, "the customer's comments come from the customer's channel only")
+		}
+		row, err := s.store.get(ctx, req.GetTaskId())
+		if err != nil {
+			return nil, err
+		}
+		who.Name = row.CustomerName
+	}
+	step, err := s.command(ctx, req.GetTaskId(), taskflow.UpdateComment, taskflow.Comment{Actor: who, Text: req.GetText(), Audience: req.GetAudience()})
 	if err != nil {
 		return nil, err
 	}

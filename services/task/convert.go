@@ -53,5 +53,6 @@ func (c *commentRow) toProto() *taskv1.Comment {
 	return &taskv1.Comment{
 		Id: c.ID, TaskId: c.TaskID, AuthorId: c.AuthorID, AuthorName: c.AuthorName, Text: c.Text,
 		ProcessId: c.ProcessID, ProcessName: c.ProcessName, CreateTime: micros.Proto(c.CreatedAt),
+		Audience: taskv1.CommentAudience(c.Audience),
 	}
 }

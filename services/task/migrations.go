@@ -426,6 +426,19 @@ BEGIN SELECT RAISE(ABORT, '`+noOverlap+`'); END`)
 			return seedVisits(tx)
 		},
 	},
+	{
+		// Comments between the staff and the customer: written by the
+		// customer in the chat, or by staff to the customer.
+		ID: "0015_comment_audience",
+		Migrate: func(tx *gorm.DB) error {
+			for _, table := range []string{"comments", "task_events"} {
+				if err := tx.Exec(`ALTER TABLE ` + table + ` ADD COLUMN audience INTEGER NOT NULL DEFAULT 0`).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	},
 }
 
 // foldEach fills a folded column of every row, a thousand rows at a time:

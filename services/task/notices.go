@@ -122,7 +122,7 @@ func notice(t *taskRow, e *eventRow) *notifierv1.TaskNotice {
 		RouteId: t.RouteID, RouteName: t.RouteName, ProcessName: e.ProcessName, FromProcessName: e.FromProcessName,
 		GroupIds: splitIDs(e.NotifyGroups), IncludeSupervisors: e.NotifySupervisors, UserIds: splitIDs(e.NotifyUsers),
 		ActorId: e.ActorID, ActorName: e.ActorName, Text: e.Text, Resolution: e.Resolution,
-		AssigneeId: e.AssigneeID, AssigneeName: e.AssigneeName,
+		AssigneeId: e.AssigneeID, AssigneeName: e.AssigneeName, CommentAudience: taskv1.CommentAudience(e.Audience),
 	}
 	if t.State == int32(taskv1.TaskState_TASK_STATE_OPEN) {
 		// buttons act on the task as it is now

@@ -95,7 +95,7 @@ func actor(ctx context.Context) taskflow.Actor {
 	if name == "" {
 		name = p.Login
 	}
-	return taskflow.Actor{UserID: p.UserID, Name: name, Groups: p.Groups, CanManage: p.Can(manageTasks) && !p.IsService()}
+	return taskflow.Actor{UserID: p.UserID, Name: name, Groups: p.Groups, CanManage: p.Can(manageTasks) && !p.IsService(), Service: p.IsService()}
 }
 
 // command sends a command to a task's workflow and answers the task as it

@@ -90,7 +90,10 @@ type eventRow struct {
 	// VisitID is the booking the step wrote.
 	NotifyUsers string
 	VisitID     int64
-	NoticeSent  bool
+	// Audience is the step's comment's (a comment to the customer is sent
+	// to them).
+	Audience   int32
+	NoticeSent bool
 	// Revision counts the steps this one replaced at its sequence (see
 	// apply); 0 for nearly every step.
 	Revision int32
@@ -110,6 +113,8 @@ type commentRow struct {
 	CreatedAt   int64 `gorm:"autoCreateTime:false"`
 	// TextLower is the text folded (textsearch.Fold) for the task search.
 	TextLower string
+	// Audience: 0 among staff, else from or to the customer.
+	Audience int32
 }
 
 func (commentRow) TableName() string { return "comments" }
@@ -308,7 +313,7 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 			ActorID: t.GetActorId(), ActorName: t.GetActorName(), ProcessID: to.ID, ProcessName: to.Name,
 			FromProcessID: from.ID, FromProcessName: from.Name, Text: t.GetText(), Resolution: t.GetResolution(),
 			AssigneeID: t.GetAssigneeId(), NotifyGroups: joinIDs(t.GetNotifyGroupIds()), NotifySupervisors: t.GetNotifySupervisors(),
-			NotifyUsers: joinIDs(t.GetNotifyUserIds()),
+			NotifyUsers: joinIDs(t.GetNotifyUserIds()), Audience: int32(t.GetAudience()),
 		}
 		if t.GetKind() == taskv1.TaskEventKind_TASK_EVENT_KIND_ASSIGNED {
 			ev.AssigneeName = assigneeName
@@ -374,7 +379,7 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 			if from.ID != 0 {
 				where = from // a comment made while completing or returning belongs to the process left
 			}
-			c := commentRow{TaskID: r.ID, Sequence: t.GetSequence(), AuthorID: t.GetActorId(), AuthorName: t.GetActorName(), Text: t.GetText(), ProcessID: where.ID, ProcessName: where.Name, CreatedAt: ev.At, TextLower: textsearch.Fold(t.GetText())}
+			c := commentRow{TaskID: r.ID, Sequence: t.GetSequence(), AuthorID: t.GetActorId(), AuthorName: t.GetActorName(), Text: t.GetText(), ProcessID: where.ID, ProcessName: where.Name, CreatedAt: ev.At, TextLower: textsearch.Fold(t.GetText()), Audience: int32(t.GetAudience())}
 			if err := tx.Create(&c).Error; err != nil {
 				return err
 			}

@@ -191,3 +191,45 @@ func TestAssignNamesTheProcessTheCallerSaw(t *testing.T) {
 		t.Fatalf("an assign without the process: %v (%d sent)", err, f.flows.sent())
 	}
 }
+
+func TestCommentsWithTheCustomerAreMarkedAndOnlyTheCustomersChannelWritesTheirs(t *testing.T) {
+	f := withWorkflows(t)
+	made, err := f.client.CreateTask(operator(), &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 2, Title: "No signal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := made.GetTask().GetId()
+	if _, err := f.client.AddComment(operator(), &taskv1.AddCommentRequest{TaskId: id, Text: "forged", Audience: taskv1.CommentAudience_COMMENT_AUDIENCE_FROM_CUSTOMER}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("a user writing as the customer: %v, want PermissionDenied", err)
+	}
+	// the notifier is in no group, yet writes the customer's words
+	notifier := servicetest.Service(context.Background(), "notifier")
+	theirs, err := f.client.AddComment(notifier, &taskv1.AddCommentRequest{TaskId: id, Text: "still no signal", Audience: taskv1.CommentAudience_COMMENT_AUDIENCE_FROM_CUSTOMER})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := theirs.GetComment(); c.GetAudience() != taskv1.CommentAudience_COMMENT_AUDIENCE_FROM_CUSTOMER || c.GetAuthorName() != made.GetTask().GetCustomerName() {
+		t.Fatalf("the customer's comment %v; want it marked and signed with the customer's name %q", c, made.GetTask().GetCustomerName())
+	}
+	if _, err := f.client.AddComment(notifier, &taskv1.AddCommentRequest{TaskId: id, Text: "staff words"}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("the notifier commenting among staff: %v, want PermissionDenied", err)
+	}
+	ours, err := f.client.AddComment(operator(), &taskv1.AddCommentRequest{TaskId: id, Text: "a technician comes tomorrow", Audience: taskv1.CommentAudience_COMMENT_AUDIENCE_TO_CUSTOMER})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ours.GetComment().GetAudience() != taskv1.CommentAudience_COMMENT_AUDIENCE_TO_CUSTOMER {
+		t.Fatalf("the answer %v", ours.GetComment())
+	}
+	list, err := f.client.ListComments(operator(), &taskv1.ListCommentsRequest{TaskId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var marks []taskv1.CommentAudience
+	for _, c := range list.GetComments() {
+		marks = append(marks, c.GetAudience())
+	}
+	if len(marks) != 2 || marks[0] != taskv1.CommentAudience_COMMENT_AUDIENCE_FROM_CUSTOMER || marks[1] != taskv1.CommentAudience_COMMENT_AUDIENCE_TO_CUSTOMER {
+		t.Fatalf("the comments' marks %v", marks)
+	}
+}

@@ -192,6 +192,9 @@ type Actor struct {
 	Name      string
 	Groups    []int64
 	CanManage bool
+	// Service: a service acting for someone outside the staff (the
+	// notifier, for a customer writing in the chat).
+	Service bool
 }
 
 // Advance completes the current process.
@@ -233,8 +236,9 @@ type Retry struct {
 
 // Comment adds a comment; it resets idle timers.
 type Comment struct {
-	Actor Actor
-	Text  string
+	Actor    Actor
+	Text     string
+	Audience taskv1.CommentAudience
 }
 
 // Step is what a command's update answers: the task as the read model now

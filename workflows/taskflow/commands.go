@@ -216,8 +216,17 @@ func (w *taskWorkflow) cancel(ctx workflow.Context, c Cancel) (Step, error) {
 // validateComment lets comment only those who may act on the task where
 // it stands: its group's members and managers.
 func (w *taskWorkflow) validateComment(c Comment) error {
-	if err := w.mayAct(c.Actor, 0); err != nil {
-		return err
+	switch {
+	case c.Audience == taskv1.CommentAudience_COMMENT_AUDIENCE_FROM_CUSTOMER && !c.Actor.Service:
+		return refuse(ErrNotMember, "only the customer's own channel writes the customer's comments")
+	case c.Audience == taskv1.CommentAudience_COMMENT_AUDIENCE_FROM_CUSTOMER:
+		if err := w.ready(); err != nil {
+			return err
+		}
+	default:
+		if err := w.mayAct(c.Actor, 0); err != nil {
+			return err
+		}
 	}
 	if strings.TrimSpace(c.Text) == "" {
 		return refuse(ErrInvalid, "the comment is empty")
@@ -237,6 +246,7 @@ func (w *taskWorkflow) comment(ctx workflow.Context, c Comment) (Step, error) {
 	next.LastActivity = workflow.Now(ctx)
 	t := w.step(ctx, &next, taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED)
 	t.ActorId, t.ActorName, t.Text, t.Comment = c.Actor.UserID, c.Actor.Name, strings.TrimSpace(c.Text), true
+	t.Audience = c.Audience
 	t.NotifyGroupIds = []int64{w.current().GroupID}
 	return w.applyStep(ctx, next, t)
 }

@@ -1348,6 +1348,7 @@ export interface components {
         /** @enum {string} */
         "crm.task.v1.CloseRuleKind": "CLOSE_RULE_KIND_UNSPECIFIED" | "CLOSE_RULE_KIND_ROUTE_COMPLETED" | "CLOSE_RULE_KIND_IDLE" | "CLOSE_RULE_KIND_RESOLUTION";
         "crm.task.v1.Comment": {
+            audience?: components["schemas"]["crm.task.v1.CommentAudience"];
             /** Format: int64 */
             authorId?: string;
             authorName?: string;
@@ -1365,6 +1366,11 @@ export interface components {
             taskId?: string;
             text?: string;
         };
+        /**
+         * @description CommentAudience tells a comment among staff from one with the customer.
+         * @enum {string}
+         */
+        "crm.task.v1.CommentAudience": "COMMENT_AUDIENCE_UNSPECIFIED" | "COMMENT_AUDIENCE_FROM_CUSTOMER" | "COMMENT_AUDIENCE_TO_CUSTOMER";
         /**
          * @description ContractEffect is what closing a task (with outcome CLOSED) does to its
          *     contract. Route No. 1 activates; cancelling a connection task cancels.
@@ -3794,6 +3800,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /**
+                     * @description TO_CUSTOMER sends the comment to the task's customer too; FROM_CUSTOMER
+                     *     is the customer's own words, from the notifier only.
+                     */
+                    audience?: components["schemas"]["crm.task.v1.CommentAudience"];
                     text: string;
                 };
             };

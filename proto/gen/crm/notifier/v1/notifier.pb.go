@@ -115,9 +115,11 @@ type TaskNotice struct {
 	// Users told besides the groups' members (a visit's technicians).
 	UserIds []int64 `protobuf:"varint,27,rep,packed,name=user_ids,json=userIds,proto3" json:"user_ids,omitempty"`
 	// Visit steps: the booking as it stands after the step.
-	Visit         *v1.Visit `protobuf:"bytes,28,opt,name=visit,proto3" json:"visit,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Visit *v1.Visit `protobuf:"bytes,28,opt,name=visit,proto3" json:"visit,omitempty"`
+	// A comment's audience: TO_CUSTOMER comments are sent to the customer.
+	CommentAudience v1.CommentAudience `protobuf:"varint,29,opt,name=comment_audience,json=commentAudience,proto3,enum=crm.task.v1.CommentAudience" json:"comment_audience,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *TaskNotice) Reset() {
@@ -344,6 +346,13 @@ func (x *TaskNotice) GetVisit() *v1.Visit {
 		return x.Visit
 	}
 	return nil
+}
+
+func (x *TaskNotice) GetCommentAudience() v1.CommentAudience {
+	if x != nil {
+		return x.CommentAudience
+	}
+	return v1.CommentAudience(0)
 }
 
 type EnqueueTaskEventRequest struct {
@@ -1115,7 +1124,7 @@ var File_crm_notifier_v1_notifier_proto protoreflect.FileDescriptor
 
 const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecrm/notifier/v1/notifier.proto\x12\x0fcrm.notifier.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x16crm/task/v1/task.proto\x1a\x17crm/task/v1/visit.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\n" +
+	"\x1ecrm/notifier/v1/notifier.proto\x12\x0fcrm.notifier.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x16crm/task/v1/task.proto\x1a\x17crm/task/v1/visit.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\n" +
 	"\n" +
 	"\n" +
 	"TaskNotice\x12'\n" +
@@ -1159,7 +1168,8 @@ const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"process_id\x18\x1a \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tprocessId\x12#\n" +
 	"\buser_ids\x18\x1b \x03(\x03B\b\xbaH\x05\x92\x01\x02\x10\n" +
 	"R\auserIds\x12(\n" +
-	"\x05visit\x18\x1c \x01(\v2\x12.crm.task.v1.VisitR\x05visit\"N\n" +
+	"\x05visit\x18\x1c \x01(\v2\x12.crm.task.v1.VisitR\x05visit\x12Q\n" +
+	"\x10comment_audience\x18\x1d \x01(\x0e2\x1c.crm.task.v1.CommentAudienceB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0fcommentAudience\"N\n" +
 	"\x17EnqueueTaskEventRequest\x123\n" +
 	"\x06notice\x18\x01 \x01(\v2\x1b.crm.notifier.v1.TaskNoticeR\x06notice\"2\n" +
 	"\x18EnqueueTaskEventResponse\x12\x16\n" +
@@ -1270,6 +1280,7 @@ var file_crm_notifier_v1_notifier_proto_goTypes = []any{
 	(v1.TaskKind)(0),                       // 16: crm.task.v1.TaskKind
 	(v1.TaskState)(0),                      // 17: crm.task.v1.TaskState
 	(*v1.Visit)(nil),                       // 18: crm.task.v1.Visit
+	(v1.CommentAudience)(0),                // 19: crm.task.v1.CommentAudience
 }
 var file_crm_notifier_v1_notifier_proto_depIdxs = []int32{
 	14, // 0: crm.notifier.v1.TaskNotice.kind:type_name -> crm.task.v1.TaskEventKind
@@ -1277,31 +1288,32 @@ var file_crm_notifier_v1_notifier_proto_depIdxs = []int32{
 	16, // 2: crm.notifier.v1.TaskNotice.task_kind:type_name -> crm.task.v1.TaskKind
 	17, // 3: crm.notifier.v1.TaskNotice.task_state:type_name -> crm.task.v1.TaskState
 	18, // 4: crm.notifier.v1.TaskNotice.visit:type_name -> crm.task.v1.Visit
-	1,  // 5: crm.notifier.v1.EnqueueTaskEventRequest.notice:type_name -> crm.notifier.v1.TaskNotice
-	0,  // 6: crm.notifier.v1.CustomerMessage.channel:type_name -> crm.notifier.v1.CustomerChannel
-	15, // 7: crm.notifier.v1.CustomerMessage.create_time:type_name -> google.protobuf.Timestamp
-	15, // 8: crm.notifier.v1.CustomerMessage.update_time:type_name -> google.protobuf.Timestamp
-	15, // 9: crm.notifier.v1.CustomerMessage.next_attempt_time:type_name -> google.protobuf.Timestamp
-	6,  // 10: crm.notifier.v1.ListCustomerMessagesResponse.messages:type_name -> crm.notifier.v1.CustomerMessage
-	15, // 11: crm.notifier.v1.CustomerChannels.telegram_link_time:type_name -> google.protobuf.Timestamp
-	9,  // 12: crm.notifier.v1.GetCustomerChannelsResponse.channels:type_name -> crm.notifier.v1.CustomerChannels
-	9,  // 13: crm.notifier.v1.UpdateCustomerChannelsRequest.channels:type_name -> crm.notifier.v1.CustomerChannels
-	9,  // 14: crm.notifier.v1.UpdateCustomerChannelsResponse.channels:type_name -> crm.notifier.v1.CustomerChannels
-	2,  // 15: crm.notifier.v1.NotifierService.EnqueueTaskEvent:input_type -> crm.notifier.v1.EnqueueTaskEventRequest
-	4,  // 16: crm.notifier.v1.NotifierService.GetDeliveryStats:input_type -> crm.notifier.v1.GetDeliveryStatsRequest
-	7,  // 17: crm.notifier.v1.NotifierService.ListCustomerMessages:input_type -> crm.notifier.v1.ListCustomerMessagesRequest
-	10, // 18: crm.notifier.v1.NotifierService.GetCustomerChannels:input_type -> crm.notifier.v1.GetCustomerChannelsRequest
-	12, // 19: crm.notifier.v1.NotifierService.UpdateCustomerChannels:input_type -> crm.notifier.v1.UpdateCustomerChannelsRequest
-	3,  // 20: crm.notifier.v1.NotifierService.EnqueueTaskEvent:output_type -> crm.notifier.v1.EnqueueTaskEventResponse
-	5,  // 21: crm.notifier.v1.NotifierService.GetDeliveryStats:output_type -> crm.notifier.v1.GetDeliveryStatsResponse
-	8,  // 22: crm.notifier.v1.NotifierService.ListCustomerMessages:output_type -> crm.notifier.v1.ListCustomerMessagesResponse
-	11, // 23: crm.notifier.v1.NotifierService.GetCustomerChannels:output_type -> crm.notifier.v1.GetCustomerChannelsResponse
-	13, // 24: crm.notifier.v1.NotifierService.UpdateCustomerChannels:output_type -> crm.notifier.v1.UpdateCustomerChannelsResponse
-	20, // [20:25] is the sub-list for method output_type
-	15, // [15:20] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	19, // 5: crm.notifier.v1.TaskNotice.comment_audience:type_name -> crm.task.v1.CommentAudience
+	1,  // 6: crm.notifier.v1.EnqueueTaskEventRequest.notice:type_name -> crm.notifier.v1.TaskNotice
+	0,  // 7: crm.notifier.v1.CustomerMessage.channel:type_name -> crm.notifier.v1.CustomerChannel
+	15, // 8: crm.notifier.v1.CustomerMessage.create_time:type_name -> google.protobuf.Timestamp
+	15, // 9: crm.notifier.v1.CustomerMessage.update_time:type_name -> google.protobuf.Timestamp
+	15, // 10: crm.notifier.v1.CustomerMessage.next_attempt_time:type_name -> google.protobuf.Timestamp
+	6,  // 11: crm.notifier.v1.ListCustomerMessagesResponse.messages:type_name -> crm.notifier.v1.CustomerMessage
+	15, // 12: crm.notifier.v1.CustomerChannels.telegram_link_time:type_name -> google.protobuf.Timestamp
+	9,  // 13: crm.notifier.v1.GetCustomerChannelsResponse.channels:type_name -> crm.notifier.v1.CustomerChannels
+	9,  // 14: crm.notifier.v1.UpdateCustomerChannelsRequest.channels:type_name -> crm.notifier.v1.CustomerChannels
+	9,  // 15: crm.notifier.v1.UpdateCustomerChannelsResponse.channels:type_name -> crm.notifier.v1.CustomerChannels
+	2,  // 16: crm.notifier.v1.NotifierService.EnqueueTaskEvent:input_type -> crm.notifier.v1.EnqueueTaskEventRequest
+	4,  // 17: crm.notifier.v1.NotifierService.GetDeliveryStats:input_type -> crm.notifier.v1.GetDeliveryStatsRequest
+	7,  // 18: crm.notifier.v1.NotifierService.ListCustomerMessages:input_type -> crm.notifier.v1.ListCustomerMessagesRequest
+	10, // 19: crm.notifier.v1.NotifierService.GetCustomerChannels:input_type -> crm.notifier.v1.GetCustomerChannelsRequest
+	12, // 20: crm.notifier.v1.NotifierService.UpdateCustomerChannels:input_type -> crm.notifier.v1.UpdateCustomerChannelsRequest
+	3,  // 21: crm.notifier.v1.NotifierService.EnqueueTaskEvent:output_type -> crm.notifier.v1.EnqueueTaskEventResponse
+	5,  // 22: crm.notifier.v1.NotifierService.GetDeliveryStats:output_type -> crm.notifier.v1.GetDeliveryStatsResponse
+	8,  // 23: crm.notifier.v1.NotifierService.ListCustomerMessages:output_type -> crm.notifier.v1.ListCustomerMessagesResponse
+	11, // 24: crm.notifier.v1.NotifierService.GetCustomerChannels:output_type -> crm.notifier.v1.GetCustomerChannelsResponse
+	13, // 25: crm.notifier.v1.NotifierService.UpdateCustomerChannels:output_type -> crm.notifier.v1.UpdateCustomerChannelsResponse
+	21, // [21:26] is the sub-list for method output_type
+	16, // [16:21] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_crm_notifier_v1_notifier_proto_init() }

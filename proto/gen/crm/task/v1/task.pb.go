@@ -576,6 +576,59 @@ func (FailureRule) EnumDescriptor() ([]byte, []int) {
 	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{8}
 }
 
+// CommentAudience tells a comment among staff from one with the customer.
+type CommentAudience int32
+
+const (
+	// Among staff.
+	CommentAudience_COMMENT_AUDIENCE_UNSPECIFIED CommentAudience = 0
+	// The customer wrote it (in the chat with the bot).
+	CommentAudience_COMMENT_AUDIENCE_FROM_CUSTOMER CommentAudience = 1
+	// Staff wrote it to the customer; it is sent to them.
+	CommentAudience_COMMENT_AUDIENCE_TO_CUSTOMER CommentAudience = 2
+)
+
+// Enum value maps for CommentAudience.
+var (
+	CommentAudience_name = map[int32]string{
+		0: "COMMENT_AUDIENCE_UNSPECIFIED",
+		1: "COMMENT_AUDIENCE_FROM_CUSTOMER",
+		2: "COMMENT_AUDIENCE_TO_CUSTOMER",
+	}
+	CommentAudience_value = map[string]int32{
+		"COMMENT_AUDIENCE_UNSPECIFIED":   0,
+		"COMMENT_AUDIENCE_FROM_CUSTOMER": 1,
+		"COMMENT_AUDIENCE_TO_CUSTOMER":   2,
+	}
+)
+
+func (x CommentAudience) Enum() *CommentAudience {
+	p := new(CommentAudience)
+	*p = x
+	return p
+}
+
+func (x CommentAudience) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (CommentAudience) Descriptor() protoreflect.EnumDescriptor {
+	return file_crm_task_v1_task_proto_enumTypes[9].Descriptor()
+}
+
+func (CommentAudience) Type() protoreflect.EnumType {
+	return &file_crm_task_v1_task_proto_enumTypes[9]
+}
+
+func (x CommentAudience) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use CommentAudience.Descriptor instead.
+func (CommentAudience) EnumDescriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{9}
+}
+
 // Action is what an automatic process does.
 type Action struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1462,6 +1515,7 @@ type Comment struct {
 	ProcessId     int64                  `protobuf:"varint,6,opt,name=process_id,json=processId,proto3" json:"process_id,omitempty"`
 	ProcessName   string                 `protobuf:"bytes,7,opt,name=process_name,json=processName,proto3" json:"process_name,omitempty"`
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	Audience      CommentAudience        `protobuf:"varint,9,opt,name=audience,proto3,enum=crm.task.v1.CommentAudience" json:"audience,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1550,6 +1604,13 @@ func (x *Comment) GetCreateTime() *timestamppb.Timestamp {
 		return x.CreateTime
 	}
 	return nil
+}
+
+func (x *Comment) GetAudience() CommentAudience {
+	if x != nil {
+		return x.Audience
+	}
+	return CommentAudience_COMMENT_AUDIENCE_UNSPECIFIED
 }
 
 type TaskEvent struct {
@@ -2670,9 +2731,12 @@ func (x *ListCommentsResponse) GetNextPageToken() string {
 }
 
 type AddCommentRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TaskId        int64                  `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
-	Text          string                 `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	TaskId int64                  `protobuf:"varint,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Text   string                 `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	// TO_CUSTOMER sends the comment to the task's customer too; FROM_CUSTOMER
+	// is the customer's own words, from the notifier only.
+	Audience      CommentAudience `protobuf:"varint,3,opt,name=audience,proto3,enum=crm.task.v1.CommentAudience" json:"audience,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2719,6 +2783,13 @@ func (x *AddCommentRequest) GetText() string {
 		return x.Text
 	}
 	return ""
+}
+
+func (x *AddCommentRequest) GetAudience() CommentAudience {
+	if x != nil {
+		return x.Audience
+	}
+	return CommentAudience_COMMENT_AUDIENCE_UNSPECIFIED
 }
 
 type AddCommentResponse struct {
@@ -3699,6 +3770,8 @@ type Transition struct {
 	Visit *VisitWrite `protobuf:"bytes,19,opt,name=visit,proto3" json:"visit,omitempty"`
 	// Users told of the step besides the groups (a visit's technicians).
 	NotifyUserIds []int64 `protobuf:"varint,20,rep,packed,name=notify_user_ids,json=notifyUserIds,proto3" json:"notify_user_ids,omitempty"`
+	// Whom the step's comment is between.
+	Audience      CommentAudience `protobuf:"varint,21,opt,name=audience,proto3,enum=crm.task.v1.CommentAudience" json:"audience,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3871,6 +3944,13 @@ func (x *Transition) GetNotifyUserIds() []int64 {
 		return x.NotifyUserIds
 	}
 	return nil
+}
+
+func (x *Transition) GetAudience() CommentAudience {
+	if x != nil {
+		return x.Audience
+	}
+	return CommentAudience_COMMENT_AUDIENCE_UNSPECIFIED
 }
 
 type ApplyTransitionRequest struct {
@@ -4555,7 +4635,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x05visit\x18\" \x01(\v2\x12.crm.task.v1.VisitR\x05visit\x1a>\n" +
 	"\x10TitleParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x83\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbd\x02\n" +
 	"\aComment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\x03R\x06taskId\x12\x1b\n" +
@@ -4567,7 +4647,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"process_id\x18\x06 \x01(\x03R\tprocessId\x12!\n" +
 	"\fprocess_name\x18\a \x01(\tR\vprocessName\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\x83\x05\n" +
+	"createTime\x128\n" +
+	"\baudience\x18\t \x01(\x0e2\x1c.crm.task.v1.CommentAudienceR\baudience\"\x83\x05\n" +
 	"\tTaskEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\x03R\x06taskId\x12.\n" +
@@ -4670,10 +4751,11 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x10R\tpageToken\"p\n" +
 	"\x14ListCommentsResponse\x120\n" +
 	"\bcomments\x18\x01 \x03(\v2\x14.crm.task.v1.CommentR\bcomments\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"Z\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9e\x01\n" +
 	"\x11AddCommentRequest\x12 \n" +
 	"\atask_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06taskId\x12#\n" +
-	"\x04text\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xa0\x1fR\x04text\"D\n" +
+	"\x04text\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xa0\x1fR\x04text\x12B\n" +
+	"\baudience\x18\x03 \x01(\x0e2\x1c.crm.task.v1.CommentAudienceB\b\xbaH\x05\x82\x01\x02\x10\x01R\baudience\"D\n" +
 	"\x12AddCommentResponse\x12.\n" +
 	"\acomment\x18\x01 \x01(\v2\x14.crm.task.v1.CommentR\acomment\"\x8f\x01\n" +
 	"\x15ListTaskEventsRequest\x12 \n" +
@@ -4740,7 +4822,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"actor_name\x18\x03 \x01(\tR\tactorName\"o\n" +
 	"\x1cCreateConnectionTaskResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\x12(\n" +
-	"\x05route\x18\x02 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"\x84\a\n" +
+	"\x05route\x18\x02 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"\xc8\a\n" +
 	"\n" +
 	"Transition\x12 \n" +
 	"\atask_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06taskId\x12#\n" +
@@ -4770,7 +4852,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x12notify_supervisors\x18\x12 \x01(\bR\x11notifySupervisors\x12-\n" +
 	"\x05visit\x18\x13 \x01(\v2\x17.crm.task.v1.VisitWriteR\x05visit\x120\n" +
 	"\x0fnotify_user_ids\x18\x14 \x03(\x03B\b\xbaH\x05\x92\x01\x02\x10\n" +
-	"R\rnotifyUserIds\"Q\n" +
+	"R\rnotifyUserIds\x12B\n" +
+	"\baudience\x18\x15 \x01(\x0e2\x1c.crm.task.v1.CommentAudienceB\b\xbaH\x05\x82\x01\x02\x10\x01R\baudience\"Q\n" +
 	"\x16ApplyTransitionRequest\x127\n" +
 	"\n" +
 	"transition\x18\x01 \x01(\v2\x17.crm.task.v1.TransitionR\n" +
@@ -4877,7 +4960,11 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\vFailureRule\x12\x1c\n" +
 	"\x18FAILURE_RULE_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12FAILURE_RULE_STUCK\x10\x01\x12\x1e\n" +
-	"\x1aFAILURE_RULE_GO_TO_PROCESS\x10\x022\xe5\x15\n" +
+	"\x1aFAILURE_RULE_GO_TO_PROCESS\x10\x02*y\n" +
+	"\x0fCommentAudience\x12 \n" +
+	"\x1cCOMMENT_AUDIENCE_UNSPECIFIED\x10\x00\x12\"\n" +
+	"\x1eCOMMENT_AUDIENCE_FROM_CUSTOMER\x10\x01\x12 \n" +
+	"\x1cCOMMENT_AUDIENCE_TO_CUSTOMER\x10\x022\xe5\x15\n" +
 	"\vTaskService\x12\x7f\n" +
 	"\n" +
 	"CreateTask\x12\x1e.crm.task.v1.CreateTaskRequest\x1a\x1f.crm.task.v1.CreateTaskResponse\"0\xca\xf3\x18\x0e\n" +
@@ -4947,7 +5034,7 @@ func file_crm_task_v1_task_proto_rawDescGZIP() []byte {
 	return file_crm_task_v1_task_proto_rawDescData
 }
 
-var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
 var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
 var file_crm_task_v1_task_proto_goTypes = []any{
 	(TaskKind)(0),                        // 0: crm.task.v1.TaskKind
@@ -4959,184 +5046,188 @@ var file_crm_task_v1_task_proto_goTypes = []any{
 	(ActionKind)(0),                      // 6: crm.task.v1.ActionKind
 	(ContractOperation)(0),               // 7: crm.task.v1.ContractOperation
 	(FailureRule)(0),                     // 8: crm.task.v1.FailureRule
-	(*Action)(nil),                       // 9: crm.task.v1.Action
-	(*ActionStatus)(nil),                 // 10: crm.task.v1.ActionStatus
-	(*TaskParameters)(nil),               // 11: crm.task.v1.TaskParameters
-	(*Process)(nil),                      // 12: crm.task.v1.Process
-	(*CloseRule)(nil),                    // 13: crm.task.v1.CloseRule
-	(*Route)(nil),                        // 14: crm.task.v1.Route
-	(*Task)(nil),                         // 15: crm.task.v1.Task
-	(*Comment)(nil),                      // 16: crm.task.v1.Comment
-	(*TaskEvent)(nil),                    // 17: crm.task.v1.TaskEvent
-	(*CreateTaskRequest)(nil),            // 18: crm.task.v1.CreateTaskRequest
-	(*CreateTaskResponse)(nil),           // 19: crm.task.v1.CreateTaskResponse
-	(*GetTaskRequest)(nil),               // 20: crm.task.v1.GetTaskRequest
-	(*GetTaskResponse)(nil),              // 21: crm.task.v1.GetTaskResponse
-	(*ListTasksRequest)(nil),             // 22: crm.task.v1.ListTasksRequest
-	(*ListTasksResponse)(nil),            // 23: crm.task.v1.ListTasksResponse
-	(*AdvanceTaskRequest)(nil),           // 24: crm.task.v1.AdvanceTaskRequest
-	(*AdvanceTaskResponse)(nil),          // 25: crm.task.v1.AdvanceTaskResponse
-	(*ReturnTaskRequest)(nil),            // 26: crm.task.v1.ReturnTaskRequest
-	(*ReturnTaskResponse)(nil),           // 27: crm.task.v1.ReturnTaskResponse
-	(*AssignTaskRequest)(nil),            // 28: crm.task.v1.AssignTaskRequest
-	(*AssignTaskResponse)(nil),           // 29: crm.task.v1.AssignTaskResponse
-	(*CancelTaskRequest)(nil),            // 30: crm.task.v1.CancelTaskRequest
-	(*CancelTaskResponse)(nil),           // 31: crm.task.v1.CancelTaskResponse
-	(*ListCommentsRequest)(nil),          // 32: crm.task.v1.ListCommentsRequest
-	(*ListCommentsResponse)(nil),         // 33: crm.task.v1.ListCommentsResponse
-	(*AddCommentRequest)(nil),            // 34: crm.task.v1.AddCommentRequest
-	(*AddCommentResponse)(nil),           // 35: crm.task.v1.AddCommentResponse
-	(*ListTaskEventsRequest)(nil),        // 36: crm.task.v1.ListTaskEventsRequest
-	(*ListTaskEventsResponse)(nil),       // 37: crm.task.v1.ListTaskEventsResponse
-	(*GetTaskStatsRequest)(nil),          // 38: crm.task.v1.GetTaskStatsRequest
-	(*ProcessLoad)(nil),                  // 39: crm.task.v1.ProcessLoad
-	(*GetTaskStatsResponse)(nil),         // 40: crm.task.v1.GetTaskStatsResponse
-	(*ListRoutesRequest)(nil),            // 41: crm.task.v1.ListRoutesRequest
-	(*ListRoutesResponse)(nil),           // 42: crm.task.v1.ListRoutesResponse
-	(*GetRouteRequest)(nil),              // 43: crm.task.v1.GetRouteRequest
-	(*GetRouteResponse)(nil),             // 44: crm.task.v1.GetRouteResponse
-	(*CreateRouteRequest)(nil),           // 45: crm.task.v1.CreateRouteRequest
-	(*CreateRouteResponse)(nil),          // 46: crm.task.v1.CreateRouteResponse
-	(*UpdateRouteRequest)(nil),           // 47: crm.task.v1.UpdateRouteRequest
-	(*UpdateRouteResponse)(nil),          // 48: crm.task.v1.UpdateRouteResponse
-	(*CreateConnectionTaskRequest)(nil),  // 49: crm.task.v1.CreateConnectionTaskRequest
-	(*PlanConnectionTaskRequest)(nil),    // 50: crm.task.v1.PlanConnectionTaskRequest
-	(*PlanConnectionTaskResponse)(nil),   // 51: crm.task.v1.PlanConnectionTaskResponse
-	(*CreateConnectionTaskResponse)(nil), // 52: crm.task.v1.CreateConnectionTaskResponse
-	(*Transition)(nil),                   // 53: crm.task.v1.Transition
-	(*ApplyTransitionRequest)(nil),       // 54: crm.task.v1.ApplyTransitionRequest
-	(*ApplyTransitionResponse)(nil),      // 55: crm.task.v1.ApplyTransitionResponse
-	(*RetryTaskRequest)(nil),             // 56: crm.task.v1.RetryTaskRequest
-	(*RetryTaskResponse)(nil),            // 57: crm.task.v1.RetryTaskResponse
-	(*SetTaskStuckRequest)(nil),          // 58: crm.task.v1.SetTaskStuckRequest
-	(*SetTaskStuckResponse)(nil),         // 59: crm.task.v1.SetTaskStuckResponse
-	(*RecordTaskRequest)(nil),            // 60: crm.task.v1.RecordTaskRequest
-	(*RecordTaskResponse)(nil),           // 61: crm.task.v1.RecordTaskResponse
-	(*DiscardTaskRequest)(nil),           // 62: crm.task.v1.DiscardTaskRequest
-	(*DiscardTaskResponse)(nil),          // 63: crm.task.v1.DiscardTaskResponse
-	nil,                                  // 64: crm.task.v1.Task.TitleParamsEntry
-	nil,                                  // 65: crm.task.v1.TaskEvent.TextParamsEntry
-	(*timestamppb.Timestamp)(nil),        // 66: google.protobuf.Timestamp
-	(*Visit)(nil),                        // 67: crm.task.v1.Visit
-	(*VisitWrite)(nil),                   // 68: crm.task.v1.VisitWrite
+	(CommentAudience)(0),                 // 9: crm.task.v1.CommentAudience
+	(*Action)(nil),                       // 10: crm.task.v1.Action
+	(*ActionStatus)(nil),                 // 11: crm.task.v1.ActionStatus
+	(*TaskParameters)(nil),               // 12: crm.task.v1.TaskParameters
+	(*Process)(nil),                      // 13: crm.task.v1.Process
+	(*CloseRule)(nil),                    // 14: crm.task.v1.CloseRule
+	(*Route)(nil),                        // 15: crm.task.v1.Route
+	(*Task)(nil),                         // 16: crm.task.v1.Task
+	(*Comment)(nil),                      // 17: crm.task.v1.Comment
+	(*TaskEvent)(nil),                    // 18: crm.task.v1.TaskEvent
+	(*CreateTaskRequest)(nil),            // 19: crm.task.v1.CreateTaskRequest
+	(*CreateTaskResponse)(nil),           // 20: crm.task.v1.CreateTaskResponse
+	(*GetTaskRequest)(nil),               // 21: crm.task.v1.GetTaskRequest
+	(*GetTaskResponse)(nil),              // 22: crm.task.v1.GetTaskResponse
+	(*ListTasksRequest)(nil),             // 23: crm.task.v1.ListTasksRequest
+	(*ListTasksResponse)(nil),            // 24: crm.task.v1.ListTasksResponse
+	(*AdvanceTaskRequest)(nil),           // 25: crm.task.v1.AdvanceTaskRequest
+	(*AdvanceTaskResponse)(nil),          // 26: crm.task.v1.AdvanceTaskResponse
+	(*ReturnTaskRequest)(nil),            // 27: crm.task.v1.ReturnTaskRequest
+	(*ReturnTaskResponse)(nil),           // 28: crm.task.v1.ReturnTaskResponse
+	(*AssignTaskRequest)(nil),            // 29: crm.task.v1.AssignTaskRequest
+	(*AssignTaskResponse)(nil),           // 30: crm.task.v1.AssignTaskResponse
+	(*CancelTaskRequest)(nil),            // 31: crm.task.v1.CancelTaskRequest
+	(*CancelTaskResponse)(nil),           // 32: crm.task.v1.CancelTaskResponse
+	(*ListCommentsRequest)(nil),          // 33: crm.task.v1.ListCommentsRequest
+	(*ListCommentsResponse)(nil),         // 34: crm.task.v1.ListCommentsResponse
+	(*AddCommentRequest)(nil),            // 35: crm.task.v1.AddCommentRequest
+	(*AddCommentResponse)(nil),           // 36: crm.task.v1.AddCommentResponse
+	(*ListTaskEventsRequest)(nil),        // 37: crm.task.v1.ListTaskEventsRequest
+	(*ListTaskEventsResponse)(nil),       // 38: crm.task.v1.ListTaskEventsResponse
+	(*GetTaskStatsRequest)(nil),          // 39: crm.task.v1.GetTaskStatsRequest
+	(*ProcessLoad)(nil),                  // 40: crm.task.v1.ProcessLoad
+	(*GetTaskStatsResponse)(nil),         // 41: crm.task.v1.GetTaskStatsResponse
+	(*ListRoutesRequest)(nil),            // 42: crm.task.v1.ListRoutesRequest
+	(*ListRoutesResponse)(nil),           // 43: crm.task.v1.ListRoutesResponse
+	(*GetRouteRequest)(nil),              // 44: crm.task.v1.GetRouteRequest
+	(*GetRouteResponse)(nil),             // 45: crm.task.v1.GetRouteResponse
+	(*CreateRouteRequest)(nil),           // 46: crm.task.v1.CreateRouteRequest
+	(*CreateRouteResponse)(nil),          // 47: crm.task.v1.CreateRouteResponse
+	(*UpdateRouteRequest)(nil),           // 48: crm.task.v1.UpdateRouteRequest
+	(*UpdateRouteResponse)(nil),          // 49: crm.task.v1.UpdateRouteResponse
+	(*CreateConnectionTaskRequest)(nil),  // 50: crm.task.v1.CreateConnectionTaskRequest
+	(*PlanConnectionTaskRequest)(nil),    // 51: crm.task.v1.PlanConnectionTaskRequest
+	(*PlanConnectionTaskResponse)(nil),   // 52: crm.task.v1.PlanConnectionTaskResponse
+	(*CreateConnectionTaskResponse)(nil), // 53: crm.task.v1.CreateConnectionTaskResponse
+	(*Transition)(nil),                   // 54: crm.task.v1.Transition
+	(*ApplyTransitionRequest)(nil),       // 55: crm.task.v1.ApplyTransitionRequest
+	(*ApplyTransitionResponse)(nil),      // 56: crm.task.v1.ApplyTransitionResponse
+	(*RetryTaskRequest)(nil),             // 57: crm.task.v1.RetryTaskRequest
+	(*RetryTaskResponse)(nil),            // 58: crm.task.v1.RetryTaskResponse
+	(*SetTaskStuckRequest)(nil),          // 59: crm.task.v1.SetTaskStuckRequest
+	(*SetTaskStuckResponse)(nil),         // 60: crm.task.v1.SetTaskStuckResponse
+	(*RecordTaskRequest)(nil),            // 61: crm.task.v1.RecordTaskRequest
+	(*RecordTaskResponse)(nil),           // 62: crm.task.v1.RecordTaskResponse
+	(*DiscardTaskRequest)(nil),           // 63: crm.task.v1.DiscardTaskRequest
+	(*DiscardTaskResponse)(nil),          // 64: crm.task.v1.DiscardTaskResponse
+	nil,                                  // 65: crm.task.v1.Task.TitleParamsEntry
+	nil,                                  // 66: crm.task.v1.TaskEvent.TextParamsEntry
+	(*timestamppb.Timestamp)(nil),        // 67: google.protobuf.Timestamp
+	(*Visit)(nil),                        // 68: crm.task.v1.Visit
+	(*VisitWrite)(nil),                   // 69: crm.task.v1.VisitWrite
 }
 var file_crm_task_v1_task_proto_depIdxs = []int32{
 	6,  // 0: crm.task.v1.Action.kind:type_name -> crm.task.v1.ActionKind
 	7,  // 1: crm.task.v1.Action.contract_operation:type_name -> crm.task.v1.ContractOperation
-	66, // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
+	67, // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
 	8,  // 3: crm.task.v1.Action.on_failure:type_name -> crm.task.v1.FailureRule
-	66, // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
-	66, // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
+	67, // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
+	67, // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
 	5,  // 6: crm.task.v1.Process.kind:type_name -> crm.task.v1.ProcessKind
-	9,  // 7: crm.task.v1.Process.action:type_name -> crm.task.v1.Action
+	10, // 7: crm.task.v1.Process.action:type_name -> crm.task.v1.Action
 	2,  // 8: crm.task.v1.CloseRule.kind:type_name -> crm.task.v1.CloseRuleKind
 	1,  // 9: crm.task.v1.CloseRule.outcome:type_name -> crm.task.v1.TaskState
-	12, // 10: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
-	13, // 11: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
-	66, // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	13, // 10: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
+	14, // 11: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
+	67, // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
 	3,  // 13: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
 	0,  // 14: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
 	1,  // 15: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
-	12, // 16: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
-	66, // 17: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
-	66, // 18: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
-	66, // 19: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
-	66, // 20: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
-	12, // 21: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
-	66, // 22: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
-	11, // 23: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
-	10, // 24: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
-	64, // 25: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
-	67, // 26: crm.task.v1.Task.visit:type_name -> crm.task.v1.Visit
-	66, // 27: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 28: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
-	66, // 29: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
-	65, // 30: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
-	11, // 31: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	15, // 32: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 33: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
-	1,  // 34: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
-	15, // 35: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
-	15, // 36: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 37: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 38: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 39: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
-	16, // 40: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
-	16, // 41: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
-	17, // 42: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
-	39, // 43: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
-	14, // 44: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
-	14, // 45: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
-	14, // 46: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
-	14, // 47: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
-	14, // 48: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
-	14, // 49: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
-	15, // 50: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	14, // 51: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	15, // 52: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	14, // 53: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	4,  // 54: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
-	66, // 55: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
-	1,  // 56: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
-	66, // 57: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
-	68, // 58: crm.task.v1.Transition.visit:type_name -> crm.task.v1.VisitWrite
-	53, // 59: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
-	15, // 60: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
-	15, // 61: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
-	66, // 62: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
-	66, // 63: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
-	11, // 64: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	0,  // 65: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
-	15, // 66: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
-	18, // 67: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
-	20, // 68: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
-	22, // 69: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
-	24, // 70: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
-	26, // 71: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
-	28, // 72: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
-	30, // 73: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
-	56, // 74: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
-	32, // 75: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
-	34, // 76: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
-	36, // 77: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
-	38, // 78: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
-	41, // 79: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
-	43, // 80: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
-	45, // 81: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
-	47, // 82: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
-	49, // 83: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
-	50, // 84: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
-	54, // 85: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
-	58, // 86: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
-	60, // 87: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
-	62, // 88: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
-	19, // 89: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
-	21, // 90: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
-	23, // 91: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
-	25, // 92: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
-	27, // 93: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
-	29, // 94: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
-	31, // 95: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
-	57, // 96: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
-	33, // 97: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
-	35, // 98: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
-	37, // 99: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
-	40, // 100: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
-	42, // 101: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
-	44, // 102: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
-	46, // 103: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
-	48, // 104: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
-	52, // 105: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
-	51, // 106: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
-	55, // 107: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
-	59, // 108: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
-	61, // 109: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
-	63, // 110: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
-	89, // [89:111] is the sub-list for method output_type
-	67, // [67:89] is the sub-list for method input_type
-	67, // [67:67] is the sub-list for extension type_name
-	67, // [67:67] is the sub-list for extension extendee
-	0,  // [0:67] is the sub-list for field type_name
+	13, // 16: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
+	67, // 17: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
+	67, // 18: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
+	67, // 19: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
+	67, // 20: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
+	13, // 21: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
+	67, // 22: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
+	12, // 23: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
+	11, // 24: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
+	65, // 25: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
+	68, // 26: crm.task.v1.Task.visit:type_name -> crm.task.v1.Visit
+	67, // 27: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	9,  // 28: crm.task.v1.Comment.audience:type_name -> crm.task.v1.CommentAudience
+	4,  // 29: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
+	67, // 30: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
+	66, // 31: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
+	12, // 32: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	16, // 33: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
+	16, // 34: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
+	1,  // 35: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
+	16, // 36: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
+	16, // 37: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
+	16, // 38: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
+	16, // 39: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
+	16, // 40: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
+	17, // 41: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
+	9,  // 42: crm.task.v1.AddCommentRequest.audience:type_name -> crm.task.v1.CommentAudience
+	17, // 43: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
+	18, // 44: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
+	40, // 45: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
+	15, // 46: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
+	15, // 47: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
+	15, // 48: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
+	15, // 49: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
+	15, // 50: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
+	15, // 51: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
+	16, // 52: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 53: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	16, // 54: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 55: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	4,  // 56: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
+	67, // 57: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
+	1,  // 58: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
+	67, // 59: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
+	69, // 60: crm.task.v1.Transition.visit:type_name -> crm.task.v1.VisitWrite
+	9,  // 61: crm.task.v1.Transition.audience:type_name -> crm.task.v1.CommentAudience
+	54, // 62: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
+	16, // 63: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
+	16, // 64: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
+	67, // 65: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
+	67, // 66: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
+	12, // 67: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	0,  // 68: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
+	16, // 69: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
+	19, // 70: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
+	21, // 71: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
+	23, // 72: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
+	25, // 73: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
+	27, // 74: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
+	29, // 75: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
+	31, // 76: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
+	57, // 77: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
+	33, // 78: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
+	35, // 79: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
+	37, // 80: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
+	39, // 81: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
+	42, // 82: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
+	44, // 83: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
+	46, // 84: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
+	48, // 85: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
+	50, // 86: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
+	51, // 87: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
+	55, // 88: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
+	59, // 89: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
+	61, // 90: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
+	63, // 91: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
+	20, // 92: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
+	22, // 93: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
+	24, // 94: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
+	26, // 95: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
+	28, // 96: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
+	30, // 97: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
+	32, // 98: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
+	58, // 99: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
+	34, // 100: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
+	36, // 101: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
+	38, // 102: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
+	41, // 103: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
+	43, // 104: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
+	45, // 105: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
+	47, // 106: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
+	49, // 107: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
+	53, // 108: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
+	52, // 109: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
+	56, // 110: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
+	60, // 111: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
+	62, // 112: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
+	64, // 113: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
+	92, // [92:114] is the sub-list for method output_type
+	70, // [70:92] is the sub-list for method input_type
+	70, // [70:70] is the sub-list for extension type_name
+	70, // [70:70] is the sub-list for extension extendee
+	0,  // [0:70] is the sub-list for field type_name
 }
 
 func init() { file_crm_task_v1_task_proto_init() }
@@ -5150,7 +5241,7 @@ func file_crm_task_v1_task_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_task_v1_task_proto_rawDesc), len(file_crm_task_v1_task_proto_rawDesc)),
-			NumEnums:      9,
+			NumEnums:      10,
 			NumMessages:   57,
 			NumExtensions: 0,
 			NumServices:   1,
