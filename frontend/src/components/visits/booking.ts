@@ -10,6 +10,29 @@ import type { BookingRequest } from '@/api/visits'
 import { technicianIds, windowOf } from './calendar'
 import { localClock, localDate, localInstant, parseClock, type Interval } from './zone'
 
+/** The task a booking is for, as the screen that asks knows it. */
+export interface BookingTarget {
+  taskId: string
+  number: string
+  title?: string
+  /** The process the person sees the task in. */
+  processId: string
+  /** The process's group: the technicians come from it. */
+  groupId: string
+  contractId?: string
+  /** The visit it has, when this is a rebooking. */
+  visit?: Visit | null
+}
+
+/** A window and people to start from (a drop on the calendar). */
+export interface BookingStart {
+  start: number
+  end: number
+  technicianIds?: string[]
+  address?: string
+  note?: string
+}
+
 /** The longest window the task service books. */
 export const MAX_WINDOW_HOURS = 12
 

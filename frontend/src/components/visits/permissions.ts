@@ -25,6 +25,9 @@ export interface VisitActions {
   override: boolean
 }
 
+/** The commands asked for in a dialog, with words. */
+export type VisitCommand = 'cancel' | 'done' | 'cantDo'
+
 export const NO_VISIT_ACTIONS: Readonly<VisitActions> = Object.freeze({
   book: false,
   rebook: false,
