@@ -937,7 +937,7 @@ export default {
       blockLate: '{number}, {window}, {state}, late',
       slot: '{name}, {day}, {time}',
       dropHint: 'Drop to book {number} from {time}',
-      legend: { work: 'Working hours', off: 'Day off', late: 'Late' },
+      legend: { work: 'Working hours', closed: 'Outside working hours', off: 'Day off', late: 'Late' },
       noSchedule: 'Working hours are not shown: reading them needs the right to see settings.',
       dayList: 'Visits of the day',
       noVisits: 'No visits this day.',

@@ -940,7 +940,7 @@ const ru: typeof en = {
       blockLate: '{number}, {window}, {state}, опоздание',
       slot: '{name}, {day}, {time}',
       dropHint: 'Отпустите, чтобы назначить {number} с {time}',
-      legend: { work: 'Рабочие часы', off: 'Выходной', late: 'Опоздание' },
+      legend: { work: 'Рабочие часы', closed: 'Нерабочее время', off: 'Выходной', late: 'Опоздание' },
       noSchedule: 'Рабочие часы не показаны: для этого нужно право видеть настройки.',
       dayList: 'Выезды дня',
       noVisits: 'В этот день выездов нет.',

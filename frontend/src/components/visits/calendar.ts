@@ -13,6 +13,33 @@ import { addDays, clip, localDate, localDayStart, localInstant, overlaps, wallMi
 
 export type CalendarView = 'day' | 'week'
 
+/** A row of the calendar. */
+export interface CalendarTechnician {
+  id: string
+  name: string
+  /** Still a member of the group (a visit may name someone who left it). */
+  member: boolean
+}
+
+/**
+ * The calendar's rows: the group's members by name, then anyone a shown
+ * visit names who is no longer one of them.
+ */
+export function calendarTechnicians(members: { id?: string; displayName?: string; login?: string }[], visits: Visit[]): CalendarTechnician[] {
+  const rows: CalendarTechnician[] = members
+    .filter((m) => m.id)
+    .map((m) => ({ id: m.id ?? '', name: m.displayName || m.login || `#${m.id}`, member: true }))
+    .sort((a, b) => a.name.localeCompare(b.name))
+  const known = new Set(rows.map((r) => r.id))
+  for (const v of visits)
+    for (const tech of v.technicians ?? []) {
+      if (!tech.userId || known.has(tech.userId)) continue
+      known.add(tech.userId)
+      rows.push({ id: tech.userId, name: tech.name || `#${tech.userId}`, member: false })
+    }
+  return rows
+}
+
 /** Minutes of the reader's day the calendar shows: [start, end). */
 export interface Span {
   start: number
