@@ -1000,6 +1000,8 @@ export default {
       up: 'Move process {n} up',
       down: 'Move process {n} down',
       remove: 'Remove process {n}',
+      visit: 'Requires a visit',
+      visitHint: 'A task here waits for a technician’s visit to be booked; its SLA then runs to the end of the booked window.',
     },
     actions: {
       mode: 'Worked',
