@@ -124,7 +124,7 @@ describe('the visits calendar', () => {
     const late = row(wrapper, '22').get('[data-testid=calendar-block]')
     expect(late.attributes('data-late')).toBe('true')
     expect(late.classes()).toContain('cal__block--late')
-    expect(late.attributes('aria-label')).toContain('late')
+    expect(late.text()).toContain('Late')
     expect(wrapper.get('[data-testid=visits-summary]').text()).toBe('2 visits')
     wrapper.unmount()
   })
