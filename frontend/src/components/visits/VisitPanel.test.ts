@@ -173,6 +173,44 @@ describe('the task’s visit panel', () => {
     wrapper.unmount()
   })
 
+  it('reads the group’s working time and the day’s visits, and warns of a clash before sending', async () => {
+    const other: Visit = { ...VISIT, id: '8', taskId: '31', taskNumber: 'T-000031', technicians: [{ userId: '21', name: 'Olga Fitter' }], late: false }
+    const { calls } = api(ADMIN_ME, {
+      'GET /api/v1/groups/{group_id}/schedule': () => ({
+        timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+        hours: { startMinute: 540, endMinute: 1080, weekdays: [1, 2, 3, 4, 5, 6, 7] },
+      }),
+      'GET /api/v1/visits': () => ({ visits: [other] }),
+      'POST /api/v1/tasks/{task_id}:bookVisit': (req) =>
+        (req.body as { override?: boolean }).override
+          ? VISIT
+          : rpcError(400, 3, 'Olga Fitter is outside working time: the working hours are 09:00–18:00', { reason: 'OUTSIDE_WORKING_TIME' }),
+    })
+    const { wrapper } = mountWith(VisitPanel, { props: { task: WAITING }, pinia: await signedIn() })
+    await wrapper.get('[data-testid=visit-book]').trigger('click')
+    await inDialog('form')
+    await fill('visit-date', TOMORROW)
+    await fill('visit-start', '11:00')
+    await fill('visit-end', '13:00')
+    await pickTechnician('Olga Fitter')
+    await vi.waitFor(() =>
+      expect(dialog()!.querySelector('[data-testid=visit-book-conflict]')?.textContent).toContain('Olga Fitter has another visit then: T-000031'),
+    )
+    const list = calls.filter((c) => c.path === '/api/v1/visits').at(-1)!
+    expect(list.query.get('groupId')).toBe('3')
+    expect(list.query.get('from')).toBe(new Date(localInstant(TOMORROW, 0)).toISOString())
+
+    // Outside working time: the reason in the reader's words, not the server's.
+    await fill('visit-start', '19:00')
+    await fill('visit-end', '20:00')
+    submit()
+    const box = await inDialog('[data-testid=visit-book-overridable]')
+    expect(box.textContent).toContain('Outside the working hours of Olga Fitter.')
+    expect(box.textContent).not.toContain('the working hours are')
+    expect(dialog()!.querySelector('[data-testid=visit-book-conflict]')).toBeNull()
+    wrapper.unmount()
+  })
+
   it('tells a member over a technician’s limit to ask a supervisor, and names the task a clash is with', async () => {
     let answer = rpcError(400, 3, 'Olga Fitter already has 4 visits on 2026-05-12, the most a day', { reason: 'OVER_CAPACITY' })
     api(memberMe(['3']), { 'POST /api/v1/tasks/{task_id}:bookVisit': () => answer })
