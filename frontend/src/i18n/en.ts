@@ -269,7 +269,7 @@ export default {
       end: 'Until',
       capacity: 'Visits a day',
       capacityHint: 'Per technician; empty: no limit.',
-      noLimit: 'no limit',
+      noLimit: 'none',
       weekdays: 'Working days',
       technicians: 'Technicians',
       techniciansHint: 'Each works the group’s hours unless given their own.',

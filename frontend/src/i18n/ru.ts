@@ -271,7 +271,7 @@ const ru: typeof en = {
       end: 'До',
       capacity: 'Выездов в день',
       capacityHint: 'На монтажника; пусто — без ограничения.',
-      noLimit: 'без ограничения',
+      noLimit: 'нет',
       weekdays: 'Рабочие дни',
       technicians: 'Монтажники',
       techniciansHint: 'Каждый работает по часам группы, если не заданы свои.',
