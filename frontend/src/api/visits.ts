@@ -1,10 +1,10 @@
 // Field visits' calls: a task's booking and its commands (book or rebook,
 // cancel, the technician's reports), the visits of a group or a technician
 // over a span, and a group's working time. Plain functions: each screen
-// keeps what it read.
+// keeps what it read. A task's own booking comes with the task (GetTask's
+// `visit`), so the task page needs no call of its own for it.
 
 import { api, ok, type Schedule, type Visit, type VisitReport } from '@/api/client'
-import { asApiError } from '@/api/errors'
 
 export interface BookingRequest {
   startTime: string
@@ -26,16 +26,6 @@ export interface VisitQuery {
   from: Date
   to: Date
   includeCancelled?: boolean
-}
-
-/** The visit booked for the task's current process; null when none is. */
-export async function ofTask(taskId: string): Promise<Visit | null> {
-  try {
-    return await ok(api.GET('/api/v1/tasks/{task_id}/visit', { params: { path: { task_id: taskId } } }))
-  } catch (e) {
-    if (asApiError(e).notFound) return null
-    throw e
-  }
 }
 
 export async function book(taskId: string, req: BookingRequest): Promise<Visit> {
