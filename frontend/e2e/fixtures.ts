@@ -188,11 +188,22 @@ function watch(page: Page, who: string, errors: string[]) {
   })
 }
 
-async function newPage(browser: Browser, who: string, errors: string[]) {
-  const context = await browser.newContext({ ...CONTEXT, baseURL: BASE })
+async function newPage(browser: Browser, who: string, errors: string[], viewport = CONTEXT.viewport) {
+  const context = await browser.newContext({ ...CONTEXT, viewport, baseURL: BASE })
   context.setDefaultTimeout(TIMEOUT)
   const page = await context.newPage()
   watch(page, who, errors)
+  return page
+}
+
+/**
+ * A fresh page signed in through the form as account, its errors watched
+ * like the fixtures' pages; viewport for a phone or a tablet. The caller
+ * closes its context.
+ */
+export async function signedInPage(browser: Browser, errors: string[], who: string, account: Account, viewport = CONTEXT.viewport): Promise<Page> {
+  const page = await newPage(browser, who, errors, viewport)
+  await signIn(page, account.login, account.password)
   return page
 }
 

@@ -47,6 +47,13 @@ export type FailureRule = Schemas['crm.task.v1.FailureRule']
 export type ActionStatus = Schemas['crm.task.v1.ActionStatus']
 export type ContractEffect = Schemas['crm.task.v1.ContractEffect']
 export type DeliveryStats = Schemas['crm.notifier.v1.GetDeliveryStatsResponse']
+export type Visit = Schemas['crm.task.v1.Visit']
+export type VisitState = Schemas['crm.task.v1.VisitState']
+export type VisitReport = Schemas['crm.task.v1.VisitReport']
+export type VisitTechnician = Schemas['crm.task.v1.VisitTechnician']
+export type Schedule = Schemas['crm.task.v1.Schedule']
+export type WorkingHours = Schemas['crm.task.v1.WorkingHours']
+export type TechnicianSchedule = Schemas['crm.task.v1.TechnicianSchedule']
 
 /** What the client needs from the session; the auth store fills it in. */
 export interface SessionHooks {

@@ -22,6 +22,8 @@ export interface TaskQuery {
   stuck?: boolean
   /** A task or contract number, a phone or a part of one, or words (see the task search). */
   query?: string
+  /** Only tasks whose process waits for a visit to be booked. */
+  awaitingVisit?: boolean
   pageSize?: number
 }
 
@@ -71,6 +73,7 @@ export async function list(q: TaskQuery, pageToken = ''): Promise<TaskPage> {
           slaBreached: q.slaBreached || undefined,
           stuck: q.stuck || undefined,
           query: q.query || undefined,
+          awaitingVisit: q.awaitingVisit || undefined,
           pageSize: q.pageSize ?? TASKS_PAGE_SIZE,
           pageToken: pageToken || undefined,
         },

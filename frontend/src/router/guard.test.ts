@@ -105,7 +105,7 @@ describe('the sidebar', () => {
   const names = (perms: string[]) => visibleNavigation(router, (...p) => p.every((x) => perms.includes(x))).flatMap((s) => s.items.map((i) => i.name))
 
   it('shows a viewer what the guard lets them open', () => {
-    expect(names(VIEWER)).toEqual(['home', 'customers', 'tasks', 'board', 'tariffs', 'routes', 'groups', 'roles'])
+    expect(names(VIEWER)).toEqual(['home', 'customers', 'tasks', 'board', 'visits', 'tariffs', 'routes', 'groups', 'roles'])
   })
 
   it('shows an admin everything', () => {
@@ -115,6 +115,7 @@ describe('the sidebar', () => {
       'connection-new',
       'tasks',
       'board',
+      'visits',
       'tariffs',
       'routes',
       'users',
@@ -124,8 +125,8 @@ describe('the sidebar', () => {
     ])
   })
 
-  it('offers the new connection to those who open contracts, and the board to those who read routes', () => {
+  it('offers the new connection to those who open contracts, the board to those who read routes, and the visits to every task reader', () => {
     expect(names(OPERATOR)).toContain('connection-new')
-    expect(names(['customers.read', 'contracts.read', 'tasks.read'])).toEqual(['home', 'customers', 'tasks'])
+    expect(names(['customers.read', 'contracts.read', 'tasks.read'])).toEqual(['home', 'customers', 'tasks', 'visits'])
   })
 })

@@ -23,6 +23,7 @@ export const NAVIGATION: NavSection[] = [
       { name: 'connection-new', label: 'nav.connection', icon: 'pi pi-plus-circle' },
       { name: 'tasks', label: 'nav.tasks', icon: 'pi pi-list-check' },
       { name: 'board', label: 'nav.board', icon: 'pi pi-objects-column' },
+      { name: 'visits', label: 'nav.visits', icon: 'pi pi-calendar' },
     ],
   },
   {

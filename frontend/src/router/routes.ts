@@ -57,6 +57,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { permissions: ['tasks.read'], title: 'tasks.detail.title' },
       },
       {
+        path: 'visits',
+        name: 'visits',
+        component: () => import('@/views/visits/VisitsView.vue'),
+        meta: { permissions: ['tasks.read'], title: 'nav.visits' },
+      },
+      {
         path: 'board/:routeId(\\d+)?',
         name: 'board',
         component: () => import('@/views/tasks/TaskBoardView.vue'),

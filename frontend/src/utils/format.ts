@@ -64,3 +64,31 @@ export function secondsToHours(seconds: number | string | undefined): number | n
   if (!Number.isFinite(s) || s <= 0) return null
   return Math.round((s / 3600) * 100) / 100
 }
+
+/** A time of day: "10:30" (or "10:30 AM"), in the reader's language. */
+export function formatTime(t: number | string | undefined, locale: string): string {
+  const d = typeof t === 'number' ? new Date(t) : known(t)
+  if (!d || Number.isNaN(d.getTime())) return ''
+  return new Intl.DateTimeFormat(locale, { timeStyle: 'short' }).format(d)
+}
+
+/** A window: "12 May 2026, 10:00–12:00", or both ends in full when it spans days. */
+export function formatWindow(start: string | undefined, end: string | undefined, locale: string): string {
+  const a = known(start)
+  const b = known(end)
+  if (!a || !b) return formatDateTime(start, locale)
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).formatRange(a, b)
+}
+
+/** A day ("YYYY-MM-DD") as the reader writes it; opts say how much of it. */
+export function formatDay(date: string, locale: string, opts: Intl.DateTimeFormatOptions = { dateStyle: 'medium' }): string {
+  const [y, m, d] = date.split('-').map(Number)
+  if (!y || !m || !d) return ''
+  return new Intl.DateTimeFormat(locale, opts).format(new Date(y, m - 1, d, 12))
+}
+
+/** A weekday's short name, 1 Monday … 7 Sunday. */
+export function weekdayName(weekday: number, locale: string, width: 'short' | 'long' = 'short'): string {
+  // 2024-01-01 was a Monday.
+  return new Intl.DateTimeFormat(locale, { weekday: width }).format(new Date(2024, 0, weekday, 12))
+}

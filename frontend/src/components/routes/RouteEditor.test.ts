@@ -61,6 +61,36 @@ describe('the route editor', () => {
     w.unmount()
   })
 
+  it('switches a manual process to require a visit, on route No. 1 too, and sends it', async () => {
+    const { calls } = mockApi({
+      'GET /api/v1/auth/me': () => ADMIN_ME,
+      'PATCH /api/v1/routes/{id}': (req) => ({ ...(req.body as Route), version: 5 }),
+    })
+    const w = await editor({ ...REPAIR, connection: true })
+    expect(w.findAll('[data-testid=process-visit]')).toHaveLength(2)
+    await w.findAll('[data-testid=process-visit] input')[1]!.setValue(true)
+    await w.get('[data-testid=route-editor]').trigger('submit')
+    await vi.waitFor(() => expect(w.emitted('saved')).toHaveLength(1))
+    const body = calls.find((c) => c.method === 'PATCH')?.body as Route
+    expect(body.processes?.map((p) => [p.name, p.kind, p.visit])).toEqual([
+      ['Diagnostics', 'PROCESS_KIND_MANUAL', false],
+      ['Field repair', 'PROCESS_KIND_MANUAL', true],
+    ])
+    w.unmount()
+  })
+
+  it('offers no visit switch for an automatic process', async () => {
+    mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME })
+    const w = await editor({
+      ...REPAIR,
+      processes: [
+        { id: '6', name: 'Wait a day', groupId: '5', position: 1, kind: 'PROCESS_KIND_AUTOMATIC', action: { kind: 'ACTION_KIND_WAIT', waitSeconds: '86400' } },
+      ],
+    })
+    expect(w.find('[data-testid=process-visit]').exists()).toBe(false)
+    w.unmount()
+  })
+
   it('adds a process and a rule for it, named by its place', async () => {
     const { calls } = mockApi({
       'GET /api/v1/auth/me': () => ADMIN_ME,

@@ -86,6 +86,31 @@ describe('the route editor’s draft', () => {
     expect(validateRoute(d).processes).toEqual({ key: 'routes.errors.noProcesses' })
   })
 
+  it('reads and sends whether a manual process requires a visit, and never for an automatic one', () => {
+    const route: Route = {
+      ...REPAIR,
+      processes: [
+        { id: '6', name: 'Diagnostics', groupId: '5', position: 1, kind: 'PROCESS_KIND_MANUAL' },
+        { id: '7', name: 'Field repair', groupId: '3', position: 2, kind: 'PROCESS_KIND_MANUAL', visit: true },
+        {
+          id: '8',
+          name: 'Wait',
+          groupId: '5',
+          position: 3,
+          kind: 'PROCESS_KIND_AUTOMATIC',
+          visit: true,
+          action: { kind: 'ACTION_KIND_WAIT', waitSeconds: '3600' },
+        },
+      ],
+    }
+    const d = draftOf(route)
+    expect(d.processes.map((p) => p.visit)).toEqual([false, true, false])
+    d.processes[0]!.visit = true
+    // A process made automatic drops the visit it required.
+    d.processes[1]!.automatic = true
+    expect(toRequest(d).processes?.map((p) => p.visit)).toEqual([true, false, false])
+  })
+
   it('always sends ACTIVATE for route No. 1', () => {
     expect(toRequest(draftOf({ ...REPAIR, connection: true }), true).contractEffect).toBe('CONTRACT_EFFECT_ACTIVATE')
   })

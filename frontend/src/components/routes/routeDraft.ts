@@ -29,6 +29,8 @@ export interface ProcessRow {
   slaHours: number | null
   /** Worked by its group, or runs its action and moves on. */
   automatic: boolean
+  /** A manual process worked at the customer's address: a task waits in it to be booked a visit. */
+  visit: boolean
   action: ActionRow
 }
 
@@ -109,6 +111,7 @@ export function processRow(p: Partial<Omit<ProcessRow, 'key'>> = {}): ProcessRow
     groupId: p.groupId ?? null,
     slaHours: p.slaHours ?? null,
     automatic: p.automatic ?? false,
+    visit: p.visit ?? false,
     action: p.action ?? actionRow(),
   }
 }
@@ -140,6 +143,7 @@ export function draftOf(route?: Route): RouteDraft {
       groupId: p.groupId && p.groupId !== '0' ? p.groupId : null,
       slaHours: secondsToHours(p.slaSeconds),
       automatic: p.kind === 'PROCESS_KIND_AUTOMATIC',
+      visit: p.kind !== 'PROCESS_KIND_AUTOMATIC' && !!p.visit,
     }),
   )
   const keyOfId = new Map(processes.map((p) => [p.id, p.key]))
@@ -261,6 +265,8 @@ export function toRequest(d: RouteDraft, connection = false): Route {
       groupId: p.groupId ?? '0',
       slaSeconds: hoursToSeconds(p.slaHours),
       kind: p.automatic ? 'PROCESS_KIND_AUTOMATIC' : 'PROCESS_KIND_MANUAL',
+      // Only a process its group works can require a visit.
+      visit: !p.automatic && p.visit,
       action: p.automatic ? actionRequest(p.action, ref) : undefined,
     })),
     closeRules: d.rules.map((r) => ({

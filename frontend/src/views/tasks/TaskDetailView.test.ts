@@ -119,6 +119,20 @@ describe('the task screen', () => {
     wrapper.unmount()
   })
 
+  it('shows the field visit only for a process worked at the customer’s address', async () => {
+    api(VIEWER_ME)
+    const plain = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() }).wrapper
+    await vi.waitFor(() => expect(plain.find('[data-testid=task-number]').exists()).toBe(true))
+    expect(plain.find('[data-testid=visit-panel]').exists()).toBe(false)
+    plain.unmount()
+
+    api(VIEWER_ME, { 'GET /api/v1/tasks/{id}': () => ({ ...TASK, awaitingVisit: true, currentProcess: { ...PROCESSES[1], visit: true } }) })
+    const visit = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() }).wrapper
+    await vi.waitFor(() => expect(visit.find('[data-testid=visit-panel]').exists()).toBe(true))
+    expect(visit.get('[data-testid=visit-none]').text()).toContain('no visit is booked yet')
+    visit.unmount()
+  })
+
   it('tells a missing task apart from a failure', async () => {
     mockApi({
       'GET /api/v1/auth/me': () => VIEWER_ME,
