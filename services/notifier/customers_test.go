@@ -277,6 +277,9 @@ func TestACustomerLinksByTheirOwnContactAndHearsInTelegramUntilStop(t *testing.T
 		t.Fatalf("the log: %v", m)
 	}
 
+	if got := h.say(ivanChat, "ru", "/help", 0); !strings.Contains(got.Text, "откроем заявку") {
+		t.Fatalf("/help in a customer's chat: %q", got.Text)
+	}
 	if got := h.say(ivanChat, "ru", "СТОП", 0); !strings.Contains(got.Text, "отключены") {
 		t.Fatalf("STOP: %q", got.Text)
 	}

@@ -234,8 +234,13 @@ func (b *chatBot) onHelp(c tele.Context) error {
 	ctx, cancel := b.ctx()
 	defer cancel()
 	l := b.svc.cfg.telegramLang(c.Sender())
-	if who, err := b.linked(ctx, c.Chat().ID); err == nil {
+	who, err := b.linked(ctx, c.Chat().ID)
+	if err == nil {
 		l = who.GetLanguage()
+	} else if cust, cerr := b.svc.store.chatCustomer(ctx, c.Chat().ID); cerr == nil && cust != nil {
+		// a customer's chat: what the bot does for customers
+		b.send(c, say(b.svc.cfg.readerLang(cust.Language), "cust.hint"))
+		return nil
 	}
 	b.send(c, say(l, "help"), &tele.SendOptions{DisableWebPagePreview: true})
 	return nil
