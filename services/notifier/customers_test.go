@@ -277,9 +277,6 @@ func TestACustomerLinksByTheirOwnContactAndHearsInTelegramUntilStop(t *testing.T
 		t.Fatalf("the log: %v", m)
 	}
 
-	if got := h.say(ivanChat, "ru", "/help", 0); !strings.Contains(got.Text, "откроем заявку") {
-		t.Fatalf("/help in a customer's chat: %q", got.Text)
-	}
 	if got := h.say(ivanChat, "ru", "СТОП", 0); !strings.Contains(got.Text, "отключены") {
 		t.Fatalf("STOP: %q", got.Text)
 	}
@@ -291,6 +288,9 @@ func TestACustomerLinksByTheirOwnContactAndHearsInTelegramUntilStop(t *testing.T
 	}
 	if sent := provider.SentTo(ivanMobile); len(sent) != 1 || !strings.Contains(sent[0].Text, "подключение завершено") {
 		t.Fatalf("after STOP in Telegram the provider took %q", textsOf(provider.Sent()))
+	}
+	if got := h.say(ivanChat, "ru", "/help", 0); !strings.Contains(got.Text, "откроем заявку") {
+		t.Fatalf("/help in a customer's chat: %q", got.Text)
 	}
 }
 
