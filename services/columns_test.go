@@ -90,6 +90,7 @@ var columnSources = map[string][]string{
 	"notifier.customer_messages.event_id": {"crm.notifier.v1.TaskNotice.event_id"},
 	"notifier.customer_messages.address":  {"crm.customer.v1.Phone.number"},
 	"notifier.customer_chats.phone":       {"crm.customer.v1.Phone.number"},
+	"notifier.request_kinds.label":        {"crm.notifier.v1.RequestKind.label"},
 	"task.tasks.stuck_reason":             {"crm.task.v1.SetTaskStuckRequest.reason"},
 	"task.attachments.file_name":          {"crm.task.v1.AttachmentHeader.file_name"},
 	"task.attachments.uploader_name":      {"crm.identity.v1.User.display_name", "crm.identity.v1.User.login"},
@@ -154,7 +155,6 @@ var notFromRequests = map[string]string{
 	"notifier.customer_chats.language":          "a catalog language, or empty",
 	"notifier.request_kinds.code":               "one of the catalog's request kinds",
 	"notifier.customer_requests.text":           "a customer's words in the chat, clipped to a task's description",
-	"notifier.request_kinds.label":              "seeded empty; no request writes it yet",
 	"notifier.delivery_totals.state":            "one of the notifier's states",
 }
 

@@ -810,6 +810,35 @@ type CrmNotifierV1ListCustomerMessagesResponse struct {
 	NextPageToken *string                         `json:"nextPageToken,omitempty"`
 }
 
+// CrmNotifierV1ListRequestKindsResponse defines model for crm.notifier.v1.ListRequestKindsResponse.
+type CrmNotifierV1ListRequestKindsResponse struct {
+	Kinds *[]CrmNotifierV1RequestKind `json:"kinds,omitempty"`
+}
+
+// CrmNotifierV1RequestKind RequestKind is a kind of request customers make in the chat.
+type CrmNotifierV1RequestKind struct {
+	// Code A seeded kind's code ("no_internet"); empty for kinds added here.
+	Code *string `json:"code,omitempty"`
+
+	// Id 0 for a new kind.
+	Id *string `json:"id,omitempty"`
+
+	// Label The name the bot shows; empty for a seeded kind keeps the catalog's
+	// name in the reader's language.
+	Label *string `json:"label,omitempty"`
+
+	// Name The name in the reader's language, as the bot shows it.
+	Name *string `json:"name,omitempty"`
+
+	// RouteId The service route its task takes (not route No. 1).
+	RouteId *string `json:"routeId,omitempty"`
+}
+
+// CrmNotifierV1UpdateRequestKindsResponse defines model for crm.notifier.v1.UpdateRequestKindsResponse.
+type CrmNotifierV1UpdateRequestKindsResponse struct {
+	Kinds *[]CrmNotifierV1RequestKind `json:"kinds,omitempty"`
+}
+
 // CrmTaskV1Action Action is what an automatic process does.
 type CrmTaskV1Action struct {
 	// ContractOperation CONTRACT: what to do to the contract.
@@ -1392,6 +1421,11 @@ type VisitServiceUpdateGroupScheduleParams struct {
 	ExpectedVersion *int32 `form:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
 }
 
+// NotifierServiceUpdateRequestKindsJSONBody defines parameters for NotifierServiceUpdateRequestKinds.
+type NotifierServiceUpdateRequestKindsJSONBody struct {
+	Kinds *[]CrmNotifierV1RequestKind `json:"kinds,omitempty"`
+}
+
 // TaskServiceUpdateRouteParams defines parameters for TaskServiceUpdateRoute.
 type TaskServiceUpdateRouteParams struct {
 	// ExpectedVersion The version the editor saw; a newer one → 409.
@@ -1639,6 +1673,9 @@ type IdentityServiceAddGroupMemberJSONRequestBody IdentityServiceAddGroupMemberJ
 
 // VisitServiceUpdateGroupScheduleJSONRequestBody defines body for VisitServiceUpdateGroupSchedule for application/json ContentType.
 type VisitServiceUpdateGroupScheduleJSONRequestBody = CrmTaskV1Schedule
+
+// NotifierServiceUpdateRequestKindsJSONRequestBody defines body for NotifierServiceUpdateRequestKinds for application/json ContentType.
+type NotifierServiceUpdateRequestKindsJSONRequestBody NotifierServiceUpdateRequestKindsJSONBody
 
 // TaskServiceCreateRouteJSONRequestBody defines body for TaskServiceCreateRoute for application/json ContentType.
 type TaskServiceCreateRouteJSONRequestBody = CrmTaskV1Route
@@ -2186,6 +2223,28 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/permissions (the `IdentityServiceListPermissions` operationId).
 	IdentityServiceListPermissions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NotifierServiceListRequestKinds The kinds of request a customer may make in the chat, each opening a
+	// service task on its route, in the order the bot offers them.
+	//
+	// Corresponds with GET /api/v1/requestKinds (the `NotifierServiceListRequestKinds` operationId).
+	NotifierServiceListRequestKinds(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NotifierServiceUpdateRequestKindsWithBody Replaces the kinds: those sent with an id are kept (and renamed),
+	// those without are added, those left out are withdrawn.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/requestKinds (the `NotifierServiceUpdateRequestKinds` operationId).
+	NotifierServiceUpdateRequestKindsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NotifierServiceUpdateRequestKinds Replaces the kinds: those sent with an id are kept (and renamed),
+	// those without are added, those left out are withdrawn.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/requestKinds (the `NotifierServiceUpdateRequestKinds` operationId).
+	NotifierServiceUpdateRequestKinds(ctx context.Context, body NotifierServiceUpdateRequestKindsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// IdentityServiceListRoles Lists the roles with their permissions.
 	//
@@ -3246,6 +3305,58 @@ func (c *Client) NotifierServiceGetDeliveryStats(ctx context.Context, reqEditors
 // Corresponds with GET /api/v1/permissions (the `IdentityServiceListPermissions` operationId).
 func (c *Client) IdentityServiceListPermissions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewIdentityServiceListPermissionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotifierServiceListRequestKinds The kinds of request a customer may make in the chat, each opening a
+// service task on its route, in the order the bot offers them.
+//
+// Corresponds with GET /api/v1/requestKinds (the `NotifierServiceListRequestKinds` operationId).
+func (c *Client) NotifierServiceListRequestKinds(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotifierServiceListRequestKindsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotifierServiceUpdateRequestKindsWithBody Replaces the kinds: those sent with an id are kept (and renamed),
+// those without are added, those left out are withdrawn.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/requestKinds (the `NotifierServiceUpdateRequestKinds` operationId).
+func (c *Client) NotifierServiceUpdateRequestKindsWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotifierServiceUpdateRequestKindsRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotifierServiceUpdateRequestKinds Replaces the kinds: those sent with an id are kept (and renamed),
+// those without are added, those left out are withdrawn.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/requestKinds (the `NotifierServiceUpdateRequestKinds` operationId).
+func (c *Client) NotifierServiceUpdateRequestKinds(ctx context.Context, body NotifierServiceUpdateRequestKindsJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotifierServiceUpdateRequestKindsRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5459,6 +5570,73 @@ func NewIdentityServiceListPermissionsRequest(server string) (*http.Request, err
 	return req, nil
 }
 
+// NewNotifierServiceListRequestKindsRequest constructs an http.Request for the NotifierServiceListRequestKinds method
+func NewNotifierServiceListRequestKindsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/requestKinds")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewNotifierServiceUpdateRequestKindsRequest calls the generic NotifierServiceUpdateRequestKinds builder with application/json body
+func NewNotifierServiceUpdateRequestKindsRequest(server string, body NotifierServiceUpdateRequestKindsJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewNotifierServiceUpdateRequestKindsRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewNotifierServiceUpdateRequestKindsRequestWithBody constructs an http.Request for the NotifierServiceUpdateRequestKinds method, with any body, and a specified content type
+func NewNotifierServiceUpdateRequestKindsRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/requestKinds")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewIdentityServiceListRolesRequest constructs an http.Request for the IdentityServiceListRoles method
 func NewIdentityServiceListRolesRequest(server string) (*http.Request, error) {
 	var err error
@@ -7654,6 +7832,30 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/permissions (the `IdentityServiceListPermissions` operationId).
 	IdentityServiceListPermissionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*IdentityServiceListPermissionsResponse, error)
+
+	// NotifierServiceListRequestKindsWithResponse The kinds of request a customer may make in the chat, each opening a
+	// service task on its route, in the order the bot offers them.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/requestKinds (the `NotifierServiceListRequestKinds` operationId).
+	NotifierServiceListRequestKindsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*NotifierServiceListRequestKindsResponse, error)
+
+	// NotifierServiceUpdateRequestKindsWithBodyWithResponse Replaces the kinds: those sent with an id are kept (and renamed),
+	// those without are added, those left out are withdrawn.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/requestKinds (the `NotifierServiceUpdateRequestKinds` operationId).
+	NotifierServiceUpdateRequestKindsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*NotifierServiceUpdateRequestKindsResponse, error)
+
+	// NotifierServiceUpdateRequestKindsWithResponse Replaces the kinds: those sent with an id are kept (and renamed),
+	// those without are added, those left out are withdrawn.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/requestKinds (the `NotifierServiceUpdateRequestKinds` operationId).
+	NotifierServiceUpdateRequestKindsWithResponse(ctx context.Context, body NotifierServiceUpdateRequestKindsJSONRequestBody, reqEditors ...RequestEditorFn) (*NotifierServiceUpdateRequestKindsResponse, error)
 
 	// IdentityServiceListRolesWithResponse Lists the roles with their permissions.
 	//
@@ -10331,6 +10533,158 @@ func (r IdentityServiceListPermissionsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r IdentityServiceListPermissionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type NotifierServiceListRequestKindsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmNotifierV1ListRequestKindsResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r NotifierServiceListRequestKindsResponse) GetJSON200() *CrmNotifierV1ListRequestKindsResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r NotifierServiceListRequestKindsResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r NotifierServiceListRequestKindsResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r NotifierServiceListRequestKindsResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r NotifierServiceListRequestKindsResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r NotifierServiceListRequestKindsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r NotifierServiceListRequestKindsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r NotifierServiceListRequestKindsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r NotifierServiceListRequestKindsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type NotifierServiceUpdateRequestKindsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmNotifierV1UpdateRequestKindsResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r NotifierServiceUpdateRequestKindsResponse) GetJSON200() *CrmNotifierV1UpdateRequestKindsResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r NotifierServiceUpdateRequestKindsResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r NotifierServiceUpdateRequestKindsResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r NotifierServiceUpdateRequestKindsResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r NotifierServiceUpdateRequestKindsResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r NotifierServiceUpdateRequestKindsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r NotifierServiceUpdateRequestKindsResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r NotifierServiceUpdateRequestKindsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r NotifierServiceUpdateRequestKindsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r NotifierServiceUpdateRequestKindsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r NotifierServiceUpdateRequestKindsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13570,6 +13924,48 @@ func (c *ClientWithResponses) IdentityServiceListPermissionsWithResponse(ctx con
 	return ParseIdentityServiceListPermissionsResponse(rsp)
 }
 
+// NotifierServiceListRequestKindsWithResponse The kinds of request a customer may make in the chat, each opening a
+// service task on its route, in the order the bot offers them.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/requestKinds (the `NotifierServiceListRequestKinds` operationId).
+func (c *ClientWithResponses) NotifierServiceListRequestKindsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*NotifierServiceListRequestKindsResponse, error) {
+	rsp, err := c.NotifierServiceListRequestKinds(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotifierServiceListRequestKindsResponse(rsp)
+}
+
+// NotifierServiceUpdateRequestKindsWithBodyWithResponse Replaces the kinds: those sent with an id are kept (and renamed),
+// those without are added, those left out are withdrawn.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/requestKinds (the `NotifierServiceUpdateRequestKinds` operationId).
+func (c *ClientWithResponses) NotifierServiceUpdateRequestKindsWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*NotifierServiceUpdateRequestKindsResponse, error) {
+	rsp, err := c.NotifierServiceUpdateRequestKindsWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotifierServiceUpdateRequestKindsResponse(rsp)
+}
+
+// NotifierServiceUpdateRequestKindsWithResponse Replaces the kinds: those sent with an id are kept (and renamed),
+// those without are added, those left out are withdrawn.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/requestKinds (the `NotifierServiceUpdateRequestKinds` operationId).
+func (c *ClientWithResponses) NotifierServiceUpdateRequestKindsWithResponse(ctx context.Context, body NotifierServiceUpdateRequestKindsJSONRequestBody, reqEditors ...RequestEditorFn) (*NotifierServiceUpdateRequestKindsResponse, error) {
+	rsp, err := c.NotifierServiceUpdateRequestKinds(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotifierServiceUpdateRequestKindsResponse(rsp)
+}
+
 // IdentityServiceListRolesWithResponse Lists the roles with their permissions.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -16103,6 +16499,128 @@ func ParseIdentityServiceListPermissionsResponse(rsp *http.Response) (*IdentityS
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseNotifierServiceListRequestKindsResponse parses an HTTP response from a NotifierServiceListRequestKindsWithResponse call
+func ParseNotifierServiceListRequestKindsResponse(rsp *http.Response) (*NotifierServiceListRequestKindsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &NotifierServiceListRequestKindsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmNotifierV1ListRequestKindsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseNotifierServiceUpdateRequestKindsResponse parses an HTTP response from a NotifierServiceUpdateRequestKindsWithResponse call
+func ParseNotifierServiceUpdateRequestKindsResponse(rsp *http.Response) (*NotifierServiceUpdateRequestKindsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &NotifierServiceUpdateRequestKindsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmNotifierV1UpdateRequestKindsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest GoogleRpcStatus

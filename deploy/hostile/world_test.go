@@ -263,7 +263,10 @@ var fixtures = map[string]fixture{
 	}},
 	"POST /api/v1/tasks/{task_id}/comments":        {body: func(*world) any { return map[string]any{"text": "a note"} }},
 	"PUT /api/v1/customers/{customer_id}/channels": {body: func(*world) any { return map[string]any{"smsOptOut": true} }},
-	"POST /api/v1/telegram:link":                   {body: func(*world) any { return map[string]any{} }},
+	"PUT /api/v1/requestKinds": {body: func(*world) any {
+		return map[string]any{"kinds": []map[string]any{{"label": "No internet", "routeId": "2"}}}
+	}},
+	"POST /api/v1/telegram:link": {body: func(*world) any { return map[string]any{} }},
 	"POST /api/v1/users": {body: func(w *world) any {
 		w.seq++
 		return map[string]any{"login": fmt.Sprintf("user%d", w.seq), "displayName": "User", "password": "a-good-password-1", "roles": []string{"viewer"}}

@@ -10,9 +10,12 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	tele "gopkg.in/telebot.v3"
+	"gorm.io/gorm"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/fault"
 )
 
 // A linked customer's message to the bot is a request: the bot asks which
@@ -331,4 +334,86 @@ func (s *Service) forgetRequests(ctx context.Context) {
 	if err := s.store.purgeRequests(ctx, s.now().Add(-requestTTL)); err != nil && ctx.Err() == nil {
 		s.log.Warn("purging unfinished customer requests failed", "err", err)
 	}
+}
+
+// maxRequestKinds bounds the kinds the bot offers (one button each).
+const maxRequestKinds = 20
+
+func (s *Service) kindProto(k *requestKindRow) *notifierv1.RequestKind {
+	return &notifierv1.RequestKind{Id: k.ID, Label: k.Label, RouteId: k.RouteID, Code: k.Code, Name: k.label(s.cfg.Locale)}
+}
+
+func (srv *Server) ListRequestKinds(ctx context.Context, _ *notifierv1.ListRequestKindsRequest) (*notifierv1.ListRequestKindsResponse, error) {
+	rows, err := srv.svc.store.requestKinds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &notifierv1.ListRequestKindsResponse{}
+	for i := range rows {
+		out.Kinds = append(out.Kinds, srv.svc.kindProto(&rows[i]))
+	}
+	return out, nil
+}
+
+func (srv *Server) UpdateRequestKinds(ctx context.Context, req *notifierv1.UpdateRequestKindsRequest) (*notifierv1.UpdateRequestKindsResponse, error) {
+	s := srv.svc
+	kinds := req.GetKinds()
+	if len(kinds) > maxRequestKinds {
+		return nil, fault.Field("kinds", "at most %d kinds", maxRequestKinds)
+	}
+	current, err := s.store.requestKinds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	known := map[int64]*requestKindRow{}
+	for i := range current {
+		known[current[i].ID] = &current[i]
+	}
+	rows := make([]requestKindRow, len(kinds))
+	for i, k := range kinds {
+		field := "kinds[" + strconv.Itoa(i) + "]"
+		label := strings.TrimSpace(k.GetLabel())
+		prior, ok := known[k.GetId()]
+		switch {
+		case k.GetId() != 0 && !ok:
+			return nil, fault.Field(field+".id", "request kind %d does not exist", k.GetId())
+		case label == "" && (!ok || prior.Code == ""):
+			return nil, fault.Field(field+".label", "a kind needs a name")
+		case k.GetRouteId() == 1:
+			return nil, fault.Field(field+".routeId", "route No. 1 is reserved for connection tasks; choose a service route")
+		}
+		if _, err := s.tasks.GetRoute(ctx, &taskv1.GetRouteRequest{Id: k.GetRouteId()}); status.Code(err) == codes.NotFound {
+			return nil, fault.Field(field+".routeId", "route %d does not exist", k.GetRouteId())
+		} else if err != nil {
+			return nil, err
+		}
+		rows[i] = requestKindRow{ID: k.GetId(), Label: label, RouteID: k.GetRouteId(), Position: int32(i + 1), Active: true}
+		if ok {
+			rows[i].Code = prior.Code
+		}
+	}
+	if err := s.store.replaceKinds(ctx, rows); err != nil {
+		return nil, err
+	}
+	list, err := srv.ListRequestKinds(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &notifierv1.UpdateRequestKindsResponse{Kinds: list.GetKinds()}, nil
+}
+
+// replaceKinds makes rows the active kinds, in their order: the others
+// are withdrawn (kept, for the requests that name them).
+func (s *store) replaceKinds(ctx context.Context, rows []requestKindRow) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&requestKindRow{}).Where("active = ?", true).Update("active", false).Error; err != nil {
+			return err
+		}
+		for i := range rows {
+			if err := tx.Save(&rows[i]).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

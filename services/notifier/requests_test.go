@@ -7,9 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/fault"
@@ -190,5 +193,66 @@ func TestRequestDataIsReadOnlyAsWritten(t *testing.T) {
 		if _, _, _, ok := parseRequestData(bad); ok {
 			t.Errorf("parseRequestData(%q) accepted", bad)
 		}
+	}
+}
+
+func (f *fakeTasks) GetRoute(_ context.Context, req *taskv1.GetRouteRequest) (*taskv1.GetRouteResponse, error) {
+	switch req.GetId() {
+	case 1, 2, 4, 6:
+		return &taskv1.GetRouteResponse{Route: &taskv1.Route{Id: req.GetId()}}, nil
+	}
+	return nil, fault.New(fault.NotFound, "route %d does not exist", req.GetId())
+}
+
+func TestAdminsChooseTheKindsOfRequestTheBotOffers(t *testing.T) {
+	h, fc := requestHarness(t)
+	fc.set(active(7, "C-000007"))
+	h.mu.Lock()
+	client := h.client
+	h.mu.Unlock()
+	admin := servicetest.User(context.Background(), 6, []string{"settings.read", "settings.write"})
+	list, err := client.ListRequestKinds(admin, &notifierv1.ListRequestKindsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, k := range list.GetKinds() {
+		names = append(names, k.GetName())
+	}
+	if strings.Join(names, "|") != "Нет интернета|Приостановить обслуживание|Возобновить обслуживание" {
+		t.Fatalf("the seeded kinds: %q", names)
+	}
+	noInternet, pause := list.GetKinds()[0], list.GetKinds()[1]
+	updated, err := client.UpdateRequestKinds(admin, &notifierv1.UpdateRequestKindsRequest{Kinds: []*notifierv1.RequestKind{
+		{Label: "Переезд", RouteId: 2},
+		{Id: noInternet.GetId(), RouteId: 2},
+		{Id: pause.GetId(), Label: "Пауза", RouteId: 4},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names = nil
+	for _, k := range updated.GetKinds() {
+		names = append(names, k.GetName())
+	}
+	if strings.Join(names, "|") != "Переезд|Нет интернета|Пауза" {
+		t.Fatalf("after the update: %q", names)
+	}
+	q := h.say(ivanChat, "ru", "переезжаю", 0)
+	if !strings.Contains(q.Markup, "Переезд") || strings.Contains(q.Markup, "Возобновить") {
+		t.Fatalf("the bot offers %s", q.Markup)
+	}
+	for name, kinds := range map[string][]*notifierv1.RequestKind{
+		"route No. 1":      {{Label: "Подключить", RouteId: 1}},
+		"an unknown route": {{Label: "Что-то", RouteId: 99}},
+		"an unknown kind":  {{Id: 999, Label: "Что-то", RouteId: 2}},
+		"no name":          {{RouteId: 2}},
+	} {
+		if _, err := client.UpdateRequestKinds(admin, &notifierv1.UpdateRequestKindsRequest{Kinds: kinds}); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%s: %v, want InvalidArgument", name, err)
+		}
+	}
+	if after, _ := client.ListRequestKinds(admin, &notifierv1.ListRequestKindsRequest{}); len(after.GetKinds()) != 3 {
+		t.Fatalf("a refused update changed the kinds: %v", after.GetKinds())
 	}
 }

@@ -151,6 +151,11 @@ export const LIMITS = {
   ReportVisitRequest: {
     comment: { maxLength: 4000 },
   },
+  RequestKind: {
+    label: { maxLength: 100 },
+    code: { maxLength: 32 },
+    name: { maxLength: 100 },
+  },
   ReturnTaskRequest: {
     comment: { maxLength: 4000 },
   },
@@ -214,6 +219,9 @@ export const LIMITS = {
   },
   UnlinkTelegramRequest: {
     reason: { maxLength: 16 },
+  },
+  UpdateRequestKindsRequest: {
+    kinds: { maxItems: 20 },
   },
   User: {
     login: { maxLength: 64 },

@@ -405,6 +405,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/requestKinds": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The kinds of request a customer may make in the chat, each opening a
+         *     service task on its route, in the order the bot offers them.
+         */
+        get: operations["NotifierService_ListRequestKinds"];
+        /**
+         * Replaces the kinds: those sent with an id are kept (and renamed),
+         *     those without are added, those left out are withdrawn.
+         */
+        put: operations["NotifierService_UpdateRequestKinds"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/roles": {
         parameters: {
             query?: never;
@@ -1246,6 +1270,34 @@ export interface components {
         "crm.notifier.v1.ListCustomerMessagesResponse": {
             messages?: components["schemas"]["crm.notifier.v1.CustomerMessage"][];
             nextPageToken?: string;
+        };
+        "crm.notifier.v1.ListRequestKindsResponse": {
+            kinds?: components["schemas"]["crm.notifier.v1.RequestKind"][];
+        };
+        /** @description RequestKind is a kind of request customers make in the chat. */
+        "crm.notifier.v1.RequestKind": {
+            /** @description A seeded kind's code ("no_internet"); empty for kinds added here. */
+            readonly code?: string;
+            /**
+             * Format: int64
+             * @description 0 for a new kind.
+             */
+            id?: string;
+            /**
+             * @description The name the bot shows; empty for a seeded kind keeps the catalog's
+             *     name in the reader's language.
+             */
+            label?: string;
+            /** @description The name in the reader's language, as the bot shows it. */
+            readonly name?: string;
+            /**
+             * Format: int64
+             * @description The service route its task takes (not route No. 1).
+             */
+            routeId?: string;
+        };
+        "crm.notifier.v1.UpdateRequestKindsResponse": {
+            kinds?: components["schemas"]["crm.notifier.v1.RequestKind"][];
         };
         /** @description Action is what an automatic process does. */
         "crm.task.v1.Action": {
@@ -2929,6 +2981,78 @@ export interface operations {
             400: components["responses"]["InvalidArgument"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["PermissionDenied"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    NotifierService_ListRequestKinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.notifier.v1.ListRequestKindsResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    NotifierService_UpdateRequestKinds: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    kinds?: components["schemas"]["crm.notifier.v1.RequestKind"][];
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.notifier.v1.UpdateRequestKindsResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {

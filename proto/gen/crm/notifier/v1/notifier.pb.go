@@ -1120,6 +1120,257 @@ func (x *UpdateCustomerChannelsResponse) GetChannels() *CustomerChannels {
 	return nil
 }
 
+// RequestKind is a kind of request customers make in the chat.
+type RequestKind struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 0 for a new kind.
+	Id int64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The name the bot shows; empty for a seeded kind keeps the catalog's
+	// name in the reader's language.
+	Label string `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	// The service route its task takes (not route No. 1).
+	RouteId int64 `protobuf:"varint,3,opt,name=route_id,json=routeId,proto3" json:"route_id,omitempty"`
+	// A seeded kind's code ("no_internet"); empty for kinds added here.
+	Code string `protobuf:"bytes,4,opt,name=code,proto3" json:"code,omitempty"`
+	// The name in the reader's language, as the bot shows it.
+	Name          string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestKind) Reset() {
+	*x = RequestKind{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestKind) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestKind) ProtoMessage() {}
+
+func (x *RequestKind) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestKind.ProtoReflect.Descriptor instead.
+func (*RequestKind) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *RequestKind) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *RequestKind) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *RequestKind) GetRouteId() int64 {
+	if x != nil {
+		return x.RouteId
+	}
+	return 0
+}
+
+func (x *RequestKind) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *RequestKind) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ListRequestKindsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRequestKindsRequest) Reset() {
+	*x = ListRequestKindsRequest{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRequestKindsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRequestKindsRequest) ProtoMessage() {}
+
+func (x *ListRequestKindsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRequestKindsRequest.ProtoReflect.Descriptor instead.
+func (*ListRequestKindsRequest) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{14}
+}
+
+type ListRequestKindsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kinds         []*RequestKind         `protobuf:"bytes,1,rep,name=kinds,proto3" json:"kinds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRequestKindsResponse) Reset() {
+	*x = ListRequestKindsResponse{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRequestKindsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRequestKindsResponse) ProtoMessage() {}
+
+func (x *ListRequestKindsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRequestKindsResponse.ProtoReflect.Descriptor instead.
+func (*ListRequestKindsResponse) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ListRequestKindsResponse) GetKinds() []*RequestKind {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+type UpdateRequestKindsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kinds         []*RequestKind         `protobuf:"bytes,1,rep,name=kinds,proto3" json:"kinds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateRequestKindsRequest) Reset() {
+	*x = UpdateRequestKindsRequest{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateRequestKindsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateRequestKindsRequest) ProtoMessage() {}
+
+func (x *UpdateRequestKindsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateRequestKindsRequest.ProtoReflect.Descriptor instead.
+func (*UpdateRequestKindsRequest) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *UpdateRequestKindsRequest) GetKinds() []*RequestKind {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
+type UpdateRequestKindsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kinds         []*RequestKind         `protobuf:"bytes,1,rep,name=kinds,proto3" json:"kinds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateRequestKindsResponse) Reset() {
+	*x = UpdateRequestKindsResponse{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateRequestKindsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateRequestKindsResponse) ProtoMessage() {}
+
+func (x *UpdateRequestKindsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateRequestKindsResponse.ProtoReflect.Descriptor instead.
+func (*UpdateRequestKindsResponse) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *UpdateRequestKindsResponse) GetKinds() []*RequestKind {
+	if x != nil {
+		return x.Kinds
+	}
+	return nil
+}
+
 var File_crm_notifier_v1_notifier_proto protoreflect.FileDescriptor
 
 const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
@@ -1230,11 +1481,24 @@ const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"customerId\x12B\n" +
 	"\bchannels\x18\x02 \x01(\v2!.crm.notifier.v1.CustomerChannelsB\x03\xe0A\x02R\bchannels\"_\n" +
 	"\x1eUpdateCustomerChannelsResponse\x12=\n" +
-	"\bchannels\x18\x01 \x01(\v2!.crm.notifier.v1.CustomerChannelsR\bchannels*l\n" +
+	"\bchannels\x18\x01 \x01(\v2!.crm.notifier.v1.CustomerChannelsR\bchannels\"\xb5\x01\n" +
+	"\vRequestKind\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x02id\x12!\n" +
+	"\x05label\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\x05label\x12\"\n" +
+	"\broute_id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\arouteId\x12\"\n" +
+	"\x04code\x18\x04 \x01(\tB\x0e\xe0A\x03\xbaH\br\x06\xc8\xf3\x18\x01\x18 R\x04code\x12\"\n" +
+	"\x04name\x18\x05 \x01(\tB\x0e\xe0A\x03\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\x04name\"\x19\n" +
+	"\x17ListRequestKindsRequest\"N\n" +
+	"\x18ListRequestKindsResponse\x122\n" +
+	"\x05kinds\x18\x01 \x03(\v2\x1c.crm.notifier.v1.RequestKindR\x05kinds\"Y\n" +
+	"\x19UpdateRequestKindsRequest\x12<\n" +
+	"\x05kinds\x18\x01 \x03(\v2\x1c.crm.notifier.v1.RequestKindB\b\xbaH\x05\x92\x01\x02\x10\x14R\x05kinds\"P\n" +
+	"\x1aUpdateRequestKindsResponse\x122\n" +
+	"\x05kinds\x18\x01 \x03(\v2\x1c.crm.notifier.v1.RequestKindR\x05kinds*l\n" +
 	"\x0fCustomerChannel\x12 \n" +
 	"\x1cCUSTOMER_CHANNEL_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CUSTOMER_CHANNEL_SMS\x10\x01\x12\x1d\n" +
-	"\x19CUSTOMER_CHANNEL_TELEGRAM\x10\x022\xfa\x06\n" +
+	"\x19CUSTOMER_CHANNEL_TELEGRAM\x10\x022\xba\t\n" +
 	"\x0fNotifierService\x12o\n" +
 	"\x10EnqueueTaskEvent\x12(.crm.notifier.v1.EnqueueTaskEventRequest\x1a).crm.notifier.v1.EnqueueTaskEventResponse\"\x06\xca\xf3\x18\x02 \x01\x12\x9f\x01\n" +
 	"\x10GetDeliveryStats\x12(.crm.notifier.v1.GetDeliveryStatsRequest\x1a).crm.notifier.v1.GetDeliveryStatsResponse\"6\xca\xf3\x18\x0f\n" +
@@ -1244,7 +1508,11 @@ const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"\x13GetCustomerChannels\x12+.crm.notifier.v1.GetCustomerChannelsRequest\x1a,.crm.notifier.v1.GetCustomerChannelsResponse\"N\xca\xf3\x18\x10\n" +
 	"\x0ecustomers.read\x82\xd3\xe4\x93\x024b\bchannels\x12(/api/v1/customers/{customer_id}/channels\x12\xd4\x01\n" +
 	"\x16UpdateCustomerChannels\x12..crm.notifier.v1.UpdateCustomerChannelsRequest\x1a/.crm.notifier.v1.UpdateCustomerChannelsResponse\"Y\xca\xf3\x18\x11\n" +
-	"\x0fcustomers.write\x82\xd3\xe4\x93\x02>:\bchannelsb\bchannels\x1a(/api/v1/customers/{customer_id}/channelsB@Z>github.com/telecomcrm/crm/proto/gen/crm/notifier/v1;notifierv1b\x06proto3"
+	"\x0fcustomers.write\x82\xd3\xe4\x93\x02>:\bchannelsb\bchannels\x1a(/api/v1/customers/{customer_id}/channels\x12\x98\x01\n" +
+	"\x10ListRequestKinds\x12(.crm.notifier.v1.ListRequestKindsRequest\x1a).crm.notifier.v1.ListRequestKindsResponse\"/\xca\xf3\x18\x0f\n" +
+	"\rsettings.read\x82\xd3\xe4\x93\x02\x16\x12\x14/api/v1/requestKinds\x12\xa2\x01\n" +
+	"\x12UpdateRequestKinds\x12*.crm.notifier.v1.UpdateRequestKindsRequest\x1a+.crm.notifier.v1.UpdateRequestKindsResponse\"3\xca\xf3\x18\x10\n" +
+	"\x0esettings.write\x82\xd3\xe4\x93\x02\x19:\x01*\x1a\x14/api/v1/requestKindsB@Z>github.com/telecomcrm/crm/proto/gen/crm/notifier/v1;notifierv1b\x06proto3"
 
 var (
 	file_crm_notifier_v1_notifier_proto_rawDescOnce sync.Once
@@ -1259,7 +1527,7 @@ func file_crm_notifier_v1_notifier_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_notifier_v1_notifier_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_crm_notifier_v1_notifier_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_crm_notifier_v1_notifier_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_crm_notifier_v1_notifier_proto_goTypes = []any{
 	(CustomerChannel)(0),                   // 0: crm.notifier.v1.CustomerChannel
 	(*TaskNotice)(nil),                     // 1: crm.notifier.v1.TaskNotice
@@ -1275,45 +1543,57 @@ var file_crm_notifier_v1_notifier_proto_goTypes = []any{
 	(*GetCustomerChannelsResponse)(nil),    // 11: crm.notifier.v1.GetCustomerChannelsResponse
 	(*UpdateCustomerChannelsRequest)(nil),  // 12: crm.notifier.v1.UpdateCustomerChannelsRequest
 	(*UpdateCustomerChannelsResponse)(nil), // 13: crm.notifier.v1.UpdateCustomerChannelsResponse
-	(v1.TaskEventKind)(0),                  // 14: crm.task.v1.TaskEventKind
-	(*timestamppb.Timestamp)(nil),          // 15: google.protobuf.Timestamp
-	(v1.TaskKind)(0),                       // 16: crm.task.v1.TaskKind
-	(v1.TaskState)(0),                      // 17: crm.task.v1.TaskState
-	(*v1.Visit)(nil),                       // 18: crm.task.v1.Visit
-	(v1.CommentAudience)(0),                // 19: crm.task.v1.CommentAudience
+	(*RequestKind)(nil),                    // 14: crm.notifier.v1.RequestKind
+	(*ListRequestKindsRequest)(nil),        // 15: crm.notifier.v1.ListRequestKindsRequest
+	(*ListRequestKindsResponse)(nil),       // 16: crm.notifier.v1.ListRequestKindsResponse
+	(*UpdateRequestKindsRequest)(nil),      // 17: crm.notifier.v1.UpdateRequestKindsRequest
+	(*UpdateRequestKindsResponse)(nil),     // 18: crm.notifier.v1.UpdateRequestKindsResponse
+	(v1.TaskEventKind)(0),                  // 19: crm.task.v1.TaskEventKind
+	(*timestamppb.Timestamp)(nil),          // 20: google.protobuf.Timestamp
+	(v1.TaskKind)(0),                       // 21: crm.task.v1.TaskKind
+	(v1.TaskState)(0),                      // 22: crm.task.v1.TaskState
+	(*v1.Visit)(nil),                       // 23: crm.task.v1.Visit
+	(v1.CommentAudience)(0),                // 24: crm.task.v1.CommentAudience
 }
 var file_crm_notifier_v1_notifier_proto_depIdxs = []int32{
-	14, // 0: crm.notifier.v1.TaskNotice.kind:type_name -> crm.task.v1.TaskEventKind
-	15, // 1: crm.notifier.v1.TaskNotice.time:type_name -> google.protobuf.Timestamp
-	16, // 2: crm.notifier.v1.TaskNotice.task_kind:type_name -> crm.task.v1.TaskKind
-	17, // 3: crm.notifier.v1.TaskNotice.task_state:type_name -> crm.task.v1.TaskState
-	18, // 4: crm.notifier.v1.TaskNotice.visit:type_name -> crm.task.v1.Visit
-	19, // 5: crm.notifier.v1.TaskNotice.comment_audience:type_name -> crm.task.v1.CommentAudience
+	19, // 0: crm.notifier.v1.TaskNotice.kind:type_name -> crm.task.v1.TaskEventKind
+	20, // 1: crm.notifier.v1.TaskNotice.time:type_name -> google.protobuf.Timestamp
+	21, // 2: crm.notifier.v1.TaskNotice.task_kind:type_name -> crm.task.v1.TaskKind
+	22, // 3: crm.notifier.v1.TaskNotice.task_state:type_name -> crm.task.v1.TaskState
+	23, // 4: crm.notifier.v1.TaskNotice.visit:type_name -> crm.task.v1.Visit
+	24, // 5: crm.notifier.v1.TaskNotice.comment_audience:type_name -> crm.task.v1.CommentAudience
 	1,  // 6: crm.notifier.v1.EnqueueTaskEventRequest.notice:type_name -> crm.notifier.v1.TaskNotice
 	0,  // 7: crm.notifier.v1.CustomerMessage.channel:type_name -> crm.notifier.v1.CustomerChannel
-	15, // 8: crm.notifier.v1.CustomerMessage.create_time:type_name -> google.protobuf.Timestamp
-	15, // 9: crm.notifier.v1.CustomerMessage.update_time:type_name -> google.protobuf.Timestamp
-	15, // 10: crm.notifier.v1.CustomerMessage.next_attempt_time:type_name -> google.protobuf.Timestamp
+	20, // 8: crm.notifier.v1.CustomerMessage.create_time:type_name -> google.protobuf.Timestamp
+	20, // 9: crm.notifier.v1.CustomerMessage.update_time:type_name -> google.protobuf.Timestamp
+	20, // 10: crm.notifier.v1.CustomerMessage.next_attempt_time:type_name -> google.protobuf.Timestamp
 	6,  // 11: crm.notifier.v1.ListCustomerMessagesResponse.messages:type_name -> crm.notifier.v1.CustomerMessage
-	15, // 12: crm.notifier.v1.CustomerChannels.telegram_link_time:type_name -> google.protobuf.Timestamp
+	20, // 12: crm.notifier.v1.CustomerChannels.telegram_link_time:type_name -> google.protobuf.Timestamp
 	9,  // 13: crm.notifier.v1.GetCustomerChannelsResponse.channels:type_name -> crm.notifier.v1.CustomerChannels
 	9,  // 14: crm.notifier.v1.UpdateCustomerChannelsRequest.channels:type_name -> crm.notifier.v1.CustomerChannels
 	9,  // 15: crm.notifier.v1.UpdateCustomerChannelsResponse.channels:type_name -> crm.notifier.v1.CustomerChannels
-	2,  // 16: crm.notifier.v1.NotifierService.EnqueueTaskEvent:input_type -> crm.notifier.v1.EnqueueTaskEventRequest
-	4,  // 17: crm.notifier.v1.NotifierService.GetDeliveryStats:input_type -> crm.notifier.v1.GetDeliveryStatsRequest
-	7,  // 18: crm.notifier.v1.NotifierService.ListCustomerMessages:input_type -> crm.notifier.v1.ListCustomerMessagesRequest
-	10, // 19: crm.notifier.v1.NotifierService.GetCustomerChannels:input_type -> crm.notifier.v1.GetCustomerChannelsRequest
-	12, // 20: crm.notifier.v1.NotifierService.UpdateCustomerChannels:input_type -> crm.notifier.v1.UpdateCustomerChannelsRequest
-	3,  // 21: crm.notifier.v1.NotifierService.EnqueueTaskEvent:output_type -> crm.notifier.v1.EnqueueTaskEventResponse
-	5,  // 22: crm.notifier.v1.NotifierService.GetDeliveryStats:output_type -> crm.notifier.v1.GetDeliveryStatsResponse
-	8,  // 23: crm.notifier.v1.NotifierService.ListCustomerMessages:output_type -> crm.notifier.v1.ListCustomerMessagesResponse
-	11, // 24: crm.notifier.v1.NotifierService.GetCustomerChannels:output_type -> crm.notifier.v1.GetCustomerChannelsResponse
-	13, // 25: crm.notifier.v1.NotifierService.UpdateCustomerChannels:output_type -> crm.notifier.v1.UpdateCustomerChannelsResponse
-	21, // [21:26] is the sub-list for method output_type
-	16, // [16:21] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	14, // 16: crm.notifier.v1.ListRequestKindsResponse.kinds:type_name -> crm.notifier.v1.RequestKind
+	14, // 17: crm.notifier.v1.UpdateRequestKindsRequest.kinds:type_name -> crm.notifier.v1.RequestKind
+	14, // 18: crm.notifier.v1.UpdateRequestKindsResponse.kinds:type_name -> crm.notifier.v1.RequestKind
+	2,  // 19: crm.notifier.v1.NotifierService.EnqueueTaskEvent:input_type -> crm.notifier.v1.EnqueueTaskEventRequest
+	4,  // 20: crm.notifier.v1.NotifierService.GetDeliveryStats:input_type -> crm.notifier.v1.GetDeliveryStatsRequest
+	7,  // 21: crm.notifier.v1.NotifierService.ListCustomerMessages:input_type -> crm.notifier.v1.ListCustomerMessagesRequest
+	10, // 22: crm.notifier.v1.NotifierService.GetCustomerChannels:input_type -> crm.notifier.v1.GetCustomerChannelsRequest
+	12, // 23: crm.notifier.v1.NotifierService.UpdateCustomerChannels:input_type -> crm.notifier.v1.UpdateCustomerChannelsRequest
+	15, // 24: crm.notifier.v1.NotifierService.ListRequestKinds:input_type -> crm.notifier.v1.ListRequestKindsRequest
+	17, // 25: crm.notifier.v1.NotifierService.UpdateRequestKinds:input_type -> crm.notifier.v1.UpdateRequestKindsRequest
+	3,  // 26: crm.notifier.v1.NotifierService.EnqueueTaskEvent:output_type -> crm.notifier.v1.EnqueueTaskEventResponse
+	5,  // 27: crm.notifier.v1.NotifierService.GetDeliveryStats:output_type -> crm.notifier.v1.GetDeliveryStatsResponse
+	8,  // 28: crm.notifier.v1.NotifierService.ListCustomerMessages:output_type -> crm.notifier.v1.ListCustomerMessagesResponse
+	11, // 29: crm.notifier.v1.NotifierService.GetCustomerChannels:output_type -> crm.notifier.v1.GetCustomerChannelsResponse
+	13, // 30: crm.notifier.v1.NotifierService.UpdateCustomerChannels:output_type -> crm.notifier.v1.UpdateCustomerChannelsResponse
+	16, // 31: crm.notifier.v1.NotifierService.ListRequestKinds:output_type -> crm.notifier.v1.ListRequestKindsResponse
+	18, // 32: crm.notifier.v1.NotifierService.UpdateRequestKinds:output_type -> crm.notifier.v1.UpdateRequestKindsResponse
+	26, // [26:33] is the sub-list for method output_type
+	19, // [19:26] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_crm_notifier_v1_notifier_proto_init() }
@@ -1327,7 +1607,7 @@ func file_crm_notifier_v1_notifier_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_notifier_v1_notifier_proto_rawDesc), len(file_crm_notifier_v1_notifier_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

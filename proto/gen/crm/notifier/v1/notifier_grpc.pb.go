@@ -24,6 +24,8 @@ const (
 	NotifierService_ListCustomerMessages_FullMethodName   = "/crm.notifier.v1.NotifierService/ListCustomerMessages"
 	NotifierService_GetCustomerChannels_FullMethodName    = "/crm.notifier.v1.NotifierService/GetCustomerChannels"
 	NotifierService_UpdateCustomerChannels_FullMethodName = "/crm.notifier.v1.NotifierService/UpdateCustomerChannels"
+	NotifierService_ListRequestKinds_FullMethodName       = "/crm.notifier.v1.NotifierService/ListRequestKinds"
+	NotifierService_UpdateRequestKinds_FullMethodName     = "/crm.notifier.v1.NotifierService/UpdateRequestKinds"
 )
 
 // NotifierServiceClient is the client API for NotifierService service.
@@ -49,6 +51,12 @@ type NotifierServiceClient interface {
 	// Sets a customer's opt-outs (the customer asked by phone or at the
 	// office; STOP in a chat or by SMS sets them too).
 	UpdateCustomerChannels(ctx context.Context, in *UpdateCustomerChannelsRequest, opts ...grpc.CallOption) (*UpdateCustomerChannelsResponse, error)
+	// The kinds of request a customer may make in the chat, each opening a
+	// service task on its route, in the order the bot offers them.
+	ListRequestKinds(ctx context.Context, in *ListRequestKindsRequest, opts ...grpc.CallOption) (*ListRequestKindsResponse, error)
+	// Replaces the kinds: those sent with an id are kept (and renamed),
+	// those without are added, those left out are withdrawn.
+	UpdateRequestKinds(ctx context.Context, in *UpdateRequestKindsRequest, opts ...grpc.CallOption) (*UpdateRequestKindsResponse, error)
 }
 
 type notifierServiceClient struct {
@@ -109,6 +117,26 @@ func (c *notifierServiceClient) UpdateCustomerChannels(ctx context.Context, in *
 	return out, nil
 }
 
+func (c *notifierServiceClient) ListRequestKinds(ctx context.Context, in *ListRequestKindsRequest, opts ...grpc.CallOption) (*ListRequestKindsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRequestKindsResponse)
+	err := c.cc.Invoke(ctx, NotifierService_ListRequestKinds_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notifierServiceClient) UpdateRequestKinds(ctx context.Context, in *UpdateRequestKindsRequest, opts ...grpc.CallOption) (*UpdateRequestKindsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateRequestKindsResponse)
+	err := c.cc.Invoke(ctx, NotifierService_UpdateRequestKinds_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NotifierServiceServer is the server API for NotifierService service.
 // All implementations must embed UnimplementedNotifierServiceServer
 // for forward compatibility.
@@ -132,6 +160,12 @@ type NotifierServiceServer interface {
 	// Sets a customer's opt-outs (the customer asked by phone or at the
 	// office; STOP in a chat or by SMS sets them too).
 	UpdateCustomerChannels(context.Context, *UpdateCustomerChannelsRequest) (*UpdateCustomerChannelsResponse, error)
+	// The kinds of request a customer may make in the chat, each opening a
+	// service task on its route, in the order the bot offers them.
+	ListRequestKinds(context.Context, *ListRequestKindsRequest) (*ListRequestKindsResponse, error)
+	// Replaces the kinds: those sent with an id are kept (and renamed),
+	// those without are added, those left out are withdrawn.
+	UpdateRequestKinds(context.Context, *UpdateRequestKindsRequest) (*UpdateRequestKindsResponse, error)
 	mustEmbedUnimplementedNotifierServiceServer()
 }
 
@@ -156,6 +190,12 @@ func (UnimplementedNotifierServiceServer) GetCustomerChannels(context.Context, *
 }
 func (UnimplementedNotifierServiceServer) UpdateCustomerChannels(context.Context, *UpdateCustomerChannelsRequest) (*UpdateCustomerChannelsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateCustomerChannels not implemented")
+}
+func (UnimplementedNotifierServiceServer) ListRequestKinds(context.Context, *ListRequestKindsRequest) (*ListRequestKindsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListRequestKinds not implemented")
+}
+func (UnimplementedNotifierServiceServer) UpdateRequestKinds(context.Context, *UpdateRequestKindsRequest) (*UpdateRequestKindsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateRequestKinds not implemented")
 }
 func (UnimplementedNotifierServiceServer) mustEmbedUnimplementedNotifierServiceServer() {}
 func (UnimplementedNotifierServiceServer) testEmbeddedByValue()                         {}
@@ -268,6 +308,42 @@ func _NotifierService_UpdateCustomerChannels_Handler(srv interface{}, ctx contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NotifierService_ListRequestKinds_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRequestKindsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotifierServiceServer).ListRequestKinds(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotifierService_ListRequestKinds_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotifierServiceServer).ListRequestKinds(ctx, req.(*ListRequestKindsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotifierService_UpdateRequestKinds_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateRequestKindsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotifierServiceServer).UpdateRequestKinds(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotifierService_UpdateRequestKinds_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotifierServiceServer).UpdateRequestKinds(ctx, req.(*UpdateRequestKindsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NotifierService_ServiceDesc is the grpc.ServiceDesc for NotifierService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -294,6 +370,14 @@ var NotifierService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateCustomerChannels",
 			Handler:    _NotifierService_UpdateCustomerChannels_Handler,
+		},
+		{
+			MethodName: "ListRequestKinds",
+			Handler:    _NotifierService_ListRequestKinds_Handler,
+		},
+		{
+			MethodName: "UpdateRequestKinds",
+			Handler:    _NotifierService_UpdateRequestKinds_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
