@@ -776,6 +776,26 @@ type CrmNotifierV1CustomerMessage struct {
 	UpdateTime *time.Time `json:"updateTime,omitempty"`
 }
 
+// CrmNotifierV1CustomerTemplate CustomerTemplate is the text of one milestone's message in one language.
+type CrmNotifierV1CustomerTemplate struct {
+	// Custom The admins wrote this text (false: the default).
+	Custom *bool `json:"custom,omitempty"`
+
+	// DefaultText The default text, for comparison and to go back to.
+	DefaultText *string `json:"defaultText,omitempty"`
+	Language    *string `json:"language,omitempty"`
+
+	// Milestone contract_opened, visit_booked, visit_rescheduled, visit_on_the_way,
+	// connected, request_received, request_resolved, staff_comment.
+	Milestone *string `json:"milestone,omitempty"`
+
+	// Placeholders The placeholders this milestone fills.
+	Placeholders *[]string `json:"placeholders,omitempty"`
+
+	// Text With placeholders in braces: {name}, {contract}, {task}, ….
+	Text *string `json:"text,omitempty"`
+}
+
 // CrmNotifierV1GetDeliveryStatsResponse defines model for crm.notifier.v1.GetDeliveryStatsResponse.
 type CrmNotifierV1GetDeliveryStatsResponse struct {
 	BotEnabled *bool `json:"botEnabled,omitempty"`
@@ -810,9 +830,20 @@ type CrmNotifierV1ListCustomerMessagesResponse struct {
 	NextPageToken *string                         `json:"nextPageToken,omitempty"`
 }
 
+// CrmNotifierV1ListCustomerTemplatesResponse defines model for crm.notifier.v1.ListCustomerTemplatesResponse.
+type CrmNotifierV1ListCustomerTemplatesResponse struct {
+	Templates *[]CrmNotifierV1CustomerTemplate `json:"templates,omitempty"`
+}
+
 // CrmNotifierV1ListRequestKindsResponse defines model for crm.notifier.v1.ListRequestKindsResponse.
 type CrmNotifierV1ListRequestKindsResponse struct {
 	Kinds *[]CrmNotifierV1RequestKind `json:"kinds,omitempty"`
+}
+
+// CrmNotifierV1PreviewCustomerTemplateResponse defines model for crm.notifier.v1.PreviewCustomerTemplateResponse.
+type CrmNotifierV1PreviewCustomerTemplateResponse struct {
+	// Text The message as a customer reads it.
+	Text *string `json:"text,omitempty"`
 }
 
 // CrmNotifierV1RequestKind RequestKind is a kind of request customers make in the chat.
@@ -1388,6 +1419,19 @@ type ContractServiceCreateContractJSONBody struct {
 	TariffId   string `json:"tariffId"`
 }
 
+// NotifierServiceUpdateCustomerTemplateJSONBody defines parameters for NotifierServiceUpdateCustomerTemplate.
+type NotifierServiceUpdateCustomerTemplateJSONBody struct {
+	// Text Empty: back to the default.
+	Text *string `json:"text,omitempty"`
+}
+
+// NotifierServicePreviewCustomerTemplateJSONBody defines parameters for NotifierServicePreviewCustomerTemplate.
+type NotifierServicePreviewCustomerTemplateJSONBody struct {
+	Language  *string `json:"language,omitempty"`
+	Milestone *string `json:"milestone,omitempty"`
+	Text      *string `json:"text,omitempty"`
+}
+
 // CustomerServiceSearchCustomersParams defines parameters for CustomerServiceSearchCustomers.
 type CustomerServiceSearchCustomersParams struct {
 	// Query A phone in any common format or a leading part of it, a part of the name,
@@ -1652,6 +1696,12 @@ type ConnectionServiceCreateConnectionJSONRequestBody ConnectionServiceCreateCon
 
 // ContractServiceCreateContractJSONRequestBody defines body for ContractServiceCreateContract for application/json ContentType.
 type ContractServiceCreateContractJSONRequestBody ContractServiceCreateContractJSONBody
+
+// NotifierServiceUpdateCustomerTemplateJSONRequestBody defines body for NotifierServiceUpdateCustomerTemplate for application/json ContentType.
+type NotifierServiceUpdateCustomerTemplateJSONRequestBody NotifierServiceUpdateCustomerTemplateJSONBody
+
+// NotifierServicePreviewCustomerTemplateJSONRequestBody defines body for NotifierServicePreviewCustomerTemplate for application/json ContentType.
+type NotifierServicePreviewCustomerTemplateJSONRequestBody NotifierServicePreviewCustomerTemplateJSONBody
 
 // CustomerServiceCreateCustomerJSONRequestBody defines body for CustomerServiceCreateCustomer for application/json ContentType.
 type CustomerServiceCreateCustomerJSONRequestBody = CrmCustomerV1Customer
@@ -2059,6 +2109,44 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/contracts/{id} (the `ContractServiceGetContract` operationId).
 	ContractServiceGetContract(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NotifierServiceListCustomerTemplates The texts of the customers' messages, per milestone and language: the
+	// admins' own where they wrote one, else the default.
+	//
+	// Corresponds with GET /api/v1/customerTemplates (the `NotifierServiceListCustomerTemplates` operationId).
+	NotifierServiceListCustomerTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NotifierServiceUpdateCustomerTemplateWithBody Sets a milestone's text in a language; an empty text restores the
+	// default. A placeholder the milestone does not have is refused.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/customerTemplates/{milestone}/{language} (the `NotifierServiceUpdateCustomerTemplate` operationId).
+	NotifierServiceUpdateCustomerTemplateWithBody(ctx context.Context, milestone string, language string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NotifierServiceUpdateCustomerTemplate Sets a milestone's text in a language; an empty text restores the
+	// default. A placeholder the milestone does not have is refused.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/customerTemplates/{milestone}/{language} (the `NotifierServiceUpdateCustomerTemplate` operationId).
+	NotifierServiceUpdateCustomerTemplate(ctx context.Context, milestone string, language string, body NotifierServiceUpdateCustomerTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NotifierServicePreviewCustomerTemplateWithBody Renders a text as a customer would read it, with sample values,
+	// without saving it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/customerTemplates:preview (the `NotifierServicePreviewCustomerTemplate` operationId).
+	NotifierServicePreviewCustomerTemplateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// NotifierServicePreviewCustomerTemplate Renders a text as a customer would read it, with sample values,
+	// without saving it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/customerTemplates:preview (the `NotifierServicePreviewCustomerTemplate` operationId).
+	NotifierServicePreviewCustomerTemplate(ctx context.Context, body NotifierServicePreviewCustomerTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CustomerServiceSearchCustomers Finds customers by phone (any common format or a leading part of it),
 	// by a part of the name, or by contract number.
@@ -2881,6 +2969,94 @@ func (c *Client) ContractServiceCreateContract(ctx context.Context, body Contrac
 // Corresponds with GET /api/v1/contracts/{id} (the `ContractServiceGetContract` operationId).
 func (c *Client) ContractServiceGetContract(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewContractServiceGetContractRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotifierServiceListCustomerTemplates The texts of the customers' messages, per milestone and language: the
+// admins' own where they wrote one, else the default.
+//
+// Corresponds with GET /api/v1/customerTemplates (the `NotifierServiceListCustomerTemplates` operationId).
+func (c *Client) NotifierServiceListCustomerTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotifierServiceListCustomerTemplatesRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotifierServiceUpdateCustomerTemplateWithBody Sets a milestone's text in a language; an empty text restores the
+// default. A placeholder the milestone does not have is refused.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/customerTemplates/{milestone}/{language} (the `NotifierServiceUpdateCustomerTemplate` operationId).
+func (c *Client) NotifierServiceUpdateCustomerTemplateWithBody(ctx context.Context, milestone string, language string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotifierServiceUpdateCustomerTemplateRequestWithBody(c.Server, milestone, language, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotifierServiceUpdateCustomerTemplate Sets a milestone's text in a language; an empty text restores the
+// default. A placeholder the milestone does not have is refused.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/customerTemplates/{milestone}/{language} (the `NotifierServiceUpdateCustomerTemplate` operationId).
+func (c *Client) NotifierServiceUpdateCustomerTemplate(ctx context.Context, milestone string, language string, body NotifierServiceUpdateCustomerTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotifierServiceUpdateCustomerTemplateRequest(c.Server, milestone, language, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotifierServicePreviewCustomerTemplateWithBody Renders a text as a customer would read it, with sample values,
+// without saving it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/customerTemplates:preview (the `NotifierServicePreviewCustomerTemplate` operationId).
+func (c *Client) NotifierServicePreviewCustomerTemplateWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotifierServicePreviewCustomerTemplateRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// NotifierServicePreviewCustomerTemplate Renders a text as a customer would read it, with sample values,
+// without saving it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/customerTemplates:preview (the `NotifierServicePreviewCustomerTemplate` operationId).
+func (c *Client) NotifierServicePreviewCustomerTemplate(ctx context.Context, body NotifierServicePreviewCustomerTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewNotifierServicePreviewCustomerTemplateRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -4713,6 +4889,127 @@ func NewContractServiceGetContractRequest(server string, id string) (*http.Reque
 	if err != nil {
 		return nil, err
 	}
+
+	return req, nil
+}
+
+// NewNotifierServiceListCustomerTemplatesRequest constructs an http.Request for the NotifierServiceListCustomerTemplates method
+func NewNotifierServiceListCustomerTemplatesRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/customerTemplates")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewNotifierServiceUpdateCustomerTemplateRequest calls the generic NotifierServiceUpdateCustomerTemplate builder with application/json body
+func NewNotifierServiceUpdateCustomerTemplateRequest(server string, milestone string, language string, body NotifierServiceUpdateCustomerTemplateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewNotifierServiceUpdateCustomerTemplateRequestWithBody(server, milestone, language, "application/json", bodyReader)
+}
+
+// NewNotifierServiceUpdateCustomerTemplateRequestWithBody constructs an http.Request for the NotifierServiceUpdateCustomerTemplate method, with any body, and a specified content type
+func NewNotifierServiceUpdateCustomerTemplateRequestWithBody(server string, milestone string, language string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "milestone", milestone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	var pathParam1 string
+
+	pathParam1, err = runtime.StyleParamWithOptions("simple", false, "language", language, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/customerTemplates/%s/%s", pathParam0, pathParam1)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewNotifierServicePreviewCustomerTemplateRequest calls the generic NotifierServicePreviewCustomerTemplate builder with application/json body
+func NewNotifierServicePreviewCustomerTemplateRequest(server string, body NotifierServicePreviewCustomerTemplateJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewNotifierServicePreviewCustomerTemplateRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewNotifierServicePreviewCustomerTemplateRequestWithBody constructs an http.Request for the NotifierServicePreviewCustomerTemplate method, with any body, and a specified content type
+func NewNotifierServicePreviewCustomerTemplateRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/customerTemplates:preview")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
 
 	return req, nil
 }
@@ -7645,6 +7942,46 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/contracts/{id} (the `ContractServiceGetContract` operationId).
 	ContractServiceGetContractWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ContractServiceGetContractResponse, error)
 
+	// NotifierServiceListCustomerTemplatesWithResponse The texts of the customers' messages, per milestone and language: the
+	// admins' own where they wrote one, else the default.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/customerTemplates (the `NotifierServiceListCustomerTemplates` operationId).
+	NotifierServiceListCustomerTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*NotifierServiceListCustomerTemplatesResponse, error)
+
+	// NotifierServiceUpdateCustomerTemplateWithBodyWithResponse Sets a milestone's text in a language; an empty text restores the
+	// default. A placeholder the milestone does not have is refused.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/customerTemplates/{milestone}/{language} (the `NotifierServiceUpdateCustomerTemplate` operationId).
+	NotifierServiceUpdateCustomerTemplateWithBodyWithResponse(ctx context.Context, milestone string, language string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*NotifierServiceUpdateCustomerTemplateResponse, error)
+
+	// NotifierServiceUpdateCustomerTemplateWithResponse Sets a milestone's text in a language; an empty text restores the
+	// default. A placeholder the milestone does not have is refused.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/customerTemplates/{milestone}/{language} (the `NotifierServiceUpdateCustomerTemplate` operationId).
+	NotifierServiceUpdateCustomerTemplateWithResponse(ctx context.Context, milestone string, language string, body NotifierServiceUpdateCustomerTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*NotifierServiceUpdateCustomerTemplateResponse, error)
+
+	// NotifierServicePreviewCustomerTemplateWithBodyWithResponse Renders a text as a customer would read it, with sample values,
+	// without saving it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/customerTemplates:preview (the `NotifierServicePreviewCustomerTemplate` operationId).
+	NotifierServicePreviewCustomerTemplateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*NotifierServicePreviewCustomerTemplateResponse, error)
+
+	// NotifierServicePreviewCustomerTemplateWithResponse Renders a text as a customer would read it, with sample values,
+	// without saving it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/customerTemplates:preview (the `NotifierServicePreviewCustomerTemplate` operationId).
+	NotifierServicePreviewCustomerTemplateWithResponse(ctx context.Context, body NotifierServicePreviewCustomerTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*NotifierServicePreviewCustomerTemplateResponse, error)
+
 	// CustomerServiceSearchCustomersWithResponse Finds customers by phone (any common format or a leading part of it),
 	// by a part of the name, or by contract number.
 	//
@@ -9019,6 +9356,248 @@ func (r ContractServiceGetContractResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ContractServiceGetContractResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type NotifierServiceListCustomerTemplatesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmNotifierV1ListCustomerTemplatesResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r NotifierServiceListCustomerTemplatesResponse) GetJSON200() *CrmNotifierV1ListCustomerTemplatesResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r NotifierServiceListCustomerTemplatesResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r NotifierServiceListCustomerTemplatesResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r NotifierServiceListCustomerTemplatesResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r NotifierServiceListCustomerTemplatesResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r NotifierServiceListCustomerTemplatesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r NotifierServiceListCustomerTemplatesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r NotifierServiceListCustomerTemplatesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r NotifierServiceListCustomerTemplatesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type NotifierServiceUpdateCustomerTemplateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmNotifierV1CustomerTemplate
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r NotifierServiceUpdateCustomerTemplateResponse) GetJSON200() *CrmNotifierV1CustomerTemplate {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r NotifierServiceUpdateCustomerTemplateResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r NotifierServiceUpdateCustomerTemplateResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r NotifierServiceUpdateCustomerTemplateResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r NotifierServiceUpdateCustomerTemplateResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r NotifierServiceUpdateCustomerTemplateResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r NotifierServiceUpdateCustomerTemplateResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r NotifierServiceUpdateCustomerTemplateResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r NotifierServiceUpdateCustomerTemplateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r NotifierServiceUpdateCustomerTemplateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r NotifierServiceUpdateCustomerTemplateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r NotifierServiceUpdateCustomerTemplateResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type NotifierServicePreviewCustomerTemplateResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmNotifierV1PreviewCustomerTemplateResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r NotifierServicePreviewCustomerTemplateResponse) GetJSON200() *CrmNotifierV1PreviewCustomerTemplateResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r NotifierServicePreviewCustomerTemplateResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r NotifierServicePreviewCustomerTemplateResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r NotifierServicePreviewCustomerTemplateResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r NotifierServicePreviewCustomerTemplateResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r NotifierServicePreviewCustomerTemplateResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r NotifierServicePreviewCustomerTemplateResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r NotifierServicePreviewCustomerTemplateResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r NotifierServicePreviewCustomerTemplateResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r NotifierServicePreviewCustomerTemplateResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r NotifierServicePreviewCustomerTemplateResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -13580,6 +14159,76 @@ func (c *ClientWithResponses) ContractServiceGetContractWithResponse(ctx context
 	return ParseContractServiceGetContractResponse(rsp)
 }
 
+// NotifierServiceListCustomerTemplatesWithResponse The texts of the customers' messages, per milestone and language: the
+// admins' own where they wrote one, else the default.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/customerTemplates (the `NotifierServiceListCustomerTemplates` operationId).
+func (c *ClientWithResponses) NotifierServiceListCustomerTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*NotifierServiceListCustomerTemplatesResponse, error) {
+	rsp, err := c.NotifierServiceListCustomerTemplates(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotifierServiceListCustomerTemplatesResponse(rsp)
+}
+
+// NotifierServiceUpdateCustomerTemplateWithBodyWithResponse Sets a milestone's text in a language; an empty text restores the
+// default. A placeholder the milestone does not have is refused.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/customerTemplates/{milestone}/{language} (the `NotifierServiceUpdateCustomerTemplate` operationId).
+func (c *ClientWithResponses) NotifierServiceUpdateCustomerTemplateWithBodyWithResponse(ctx context.Context, milestone string, language string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*NotifierServiceUpdateCustomerTemplateResponse, error) {
+	rsp, err := c.NotifierServiceUpdateCustomerTemplateWithBody(ctx, milestone, language, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotifierServiceUpdateCustomerTemplateResponse(rsp)
+}
+
+// NotifierServiceUpdateCustomerTemplateWithResponse Sets a milestone's text in a language; an empty text restores the
+// default. A placeholder the milestone does not have is refused.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/customerTemplates/{milestone}/{language} (the `NotifierServiceUpdateCustomerTemplate` operationId).
+func (c *ClientWithResponses) NotifierServiceUpdateCustomerTemplateWithResponse(ctx context.Context, milestone string, language string, body NotifierServiceUpdateCustomerTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*NotifierServiceUpdateCustomerTemplateResponse, error) {
+	rsp, err := c.NotifierServiceUpdateCustomerTemplate(ctx, milestone, language, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotifierServiceUpdateCustomerTemplateResponse(rsp)
+}
+
+// NotifierServicePreviewCustomerTemplateWithBodyWithResponse Renders a text as a customer would read it, with sample values,
+// without saving it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/customerTemplates:preview (the `NotifierServicePreviewCustomerTemplate` operationId).
+func (c *ClientWithResponses) NotifierServicePreviewCustomerTemplateWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*NotifierServicePreviewCustomerTemplateResponse, error) {
+	rsp, err := c.NotifierServicePreviewCustomerTemplateWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotifierServicePreviewCustomerTemplateResponse(rsp)
+}
+
+// NotifierServicePreviewCustomerTemplateWithResponse Renders a text as a customer would read it, with sample values,
+// without saving it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/customerTemplates:preview (the `NotifierServicePreviewCustomerTemplate` operationId).
+func (c *ClientWithResponses) NotifierServicePreviewCustomerTemplateWithResponse(ctx context.Context, body NotifierServicePreviewCustomerTemplateJSONRequestBody, reqEditors ...RequestEditorFn) (*NotifierServicePreviewCustomerTemplateResponse, error) {
+	rsp, err := c.NotifierServicePreviewCustomerTemplate(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseNotifierServicePreviewCustomerTemplateResponse(rsp)
+}
+
 // CustomerServiceSearchCustomersWithResponse Finds customers by phone (any common format or a leading part of it),
 // by a part of the name, or by contract number.
 //
@@ -15270,6 +15919,203 @@ func ParseContractServiceGetContractResponse(rsp *http.Response) (*ContractServi
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseNotifierServiceListCustomerTemplatesResponse parses an HTTP response from a NotifierServiceListCustomerTemplatesWithResponse call
+func ParseNotifierServiceListCustomerTemplatesResponse(rsp *http.Response) (*NotifierServiceListCustomerTemplatesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &NotifierServiceListCustomerTemplatesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmNotifierV1ListCustomerTemplatesResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseNotifierServiceUpdateCustomerTemplateResponse parses an HTTP response from a NotifierServiceUpdateCustomerTemplateWithResponse call
+func ParseNotifierServiceUpdateCustomerTemplateResponse(rsp *http.Response) (*NotifierServiceUpdateCustomerTemplateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &NotifierServiceUpdateCustomerTemplateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmNotifierV1CustomerTemplate
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseNotifierServicePreviewCustomerTemplateResponse parses an HTTP response from a NotifierServicePreviewCustomerTemplateWithResponse call
+func ParseNotifierServicePreviewCustomerTemplateResponse(rsp *http.Response) (*NotifierServicePreviewCustomerTemplateResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &NotifierServicePreviewCustomerTemplateResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmNotifierV1PreviewCustomerTemplateResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest GoogleRpcStatus

@@ -55,6 +55,8 @@ func newWorld(t *testing.T, s *stacktest.Stack) *world {
 	w.ids["user"] = id.ID
 	w.admin.Must(http.MethodPost, "/api/v1/groups", map[string]any{"name": "Hostile group"}, &id)
 	w.ids["group"] = id.ID
+	// a customer message's text is named by milestone and language
+	w.ids["milestone"], w.ids["language"] = "contract_opened", "ru"
 	w.admin.Must(http.MethodPost, "/api/v1/groups/"+id.ID+"/members", map[string]any{"userId": w.ids["user"]}, nil)
 	w.admin.Must(http.MethodPost, "/api/v1/routes", map[string]any{"name": "Hostile route", "processes": []map[string]any{{"name": "Only", "groupId": id.ID}}}, &id)
 	w.ids["route"] = id.ID
@@ -263,6 +265,12 @@ var fixtures = map[string]fixture{
 	}},
 	"POST /api/v1/tasks/{task_id}/comments":        {body: func(*world) any { return map[string]any{"text": "a note"} }},
 	"PUT /api/v1/customers/{customer_id}/channels": {body: func(*world) any { return map[string]any{"smsOptOut": true} }},
+	"PUT /api/v1/customerTemplates/{milestone}/{language}": {body: func(*world) any {
+		return map[string]any{"text": "{name}, договор {contract} открыт"}
+	}},
+	"POST /api/v1/customerTemplates:preview": {body: func(*world) any {
+		return map[string]any{"milestone": "visit_booked", "language": "en", "text": "Coming {date} {from}-{to}"}
+	}},
 	"PUT /api/v1/requestKinds": {body: func(*world) any {
 		return map[string]any{"kinds": []map[string]any{{"label": "No internet", "routeId": "2"}}}
 	}},

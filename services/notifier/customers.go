@@ -143,21 +143,20 @@ func (s *Service) milestone(ctx context.Context, n *notifierv1.TaskNotice) (stri
 
 // customerText renders a milestone's message in a language: plain text
 // (an SMS has no markup; Telegram's copy is escaped).
-func (s *Service) customerText(n *notifierv1.TaskNotice, ms, l string) string {
-	name := strings.TrimSpace(n.GetCustomerName())
-	switch ms {
-	case msContractOpened, msConnected:
-		return say(l, "cust."+ms, name, n.GetContractNumber())
-	case msVisitBooked, msVisitRescheduled:
-		v := n.GetVisit()
-		start, end := v.GetStartTime().AsTime().In(s.zone), v.GetEndTime().AsTime().In(s.zone)
-		return say(l, "cust."+ms, name, start.Format("02.01.2006"), start.Format("15:04"), end.Format("15:04"), n.GetTaskNumber())
-	case msVisitOnTheWay:
-		return say(l, "cust."+ms, name, n.GetVisit().GetEndTime().AsTime().In(s.zone).Format("15:04"))
-	case msStaffComment:
-		return say(l, "cust."+ms, n.GetTaskNumber(), strings.TrimSpace(n.GetText()))
+func (s *Service) customerText(ctx context.Context, n *notifierv1.TaskNotice, ms, l string) (string, error) {
+	tpl, err := s.template(ctx, ms, l)
+	if err != nil {
+		return "", err
 	}
-	return say(l, "cust."+ms, name, n.GetTaskNumber(), n.GetTaskTitle())
+	vars := map[string]string{
+		"name": strings.TrimSpace(n.GetCustomerName()), "contract": n.GetContractNumber(),
+		"task": n.GetTaskNumber(), "title": n.GetTaskTitle(), "text": strings.TrimSpace(n.GetText()),
+	}
+	if v := n.GetVisit(); v.GetStartTime() != nil {
+		start, end := v.GetStartTime().AsTime().In(s.zone), v.GetEndTime().AsTime().In(s.zone)
+		vars["date"], vars["from"], vars["to"], vars["until"] = start.Format("02.01.2006"), start.Format("15:04"), end.Format("15:04"), end.Format("15:04")
+	}
+	return fill(tpl, vars), nil
 }
 
 // tellCustomer queues the customer's message about a notice, if it is a
@@ -186,7 +185,11 @@ func (s *Service) tellCustomer(ctx context.Context, n *notifierv1.TaskNotice) er
 	}
 	if chat != nil && s.BotEnabled() && !out[channelTelegram] {
 		l := s.cfg.readerLang(chat.Language)
-		row.Channel, row.Text = channelTelegram, s.customerText(n, ms, l)
+		text, err := s.customerText(ctx, n, ms, l)
+		if err != nil {
+			return err
+		}
+		row.Channel, row.Text = channelTelegram, text
 		d := deliveryRow{
 			EventID: customerEventID(n.GetEventId()), ChatID: chat.ChatID, TaskID: n.GetTaskId(),
 			TaskNumber: clip(n.GetTaskNumber(), 50), Language: l, Text: html.EscapeString(row.Text), State: statePending,
@@ -197,7 +200,11 @@ func (s *Service) tellCustomer(ctx context.Context, n *notifierv1.TaskNotice) er
 		s.wakeSender([]int64{chat.ChatID})
 		return nil
 	}
-	row.Channel, row.Text = channelSMS, s.customerText(n, ms, s.cfg.Locale)
+	text, err := s.customerText(ctx, n, ms, s.cfg.Locale)
+	if err != nil {
+		return err
+	}
+	row.Channel, row.Text = channelSMS, text
 	switch {
 	case out[channelSMS]:
 		row.State, row.Reason = stateSkipped, reasonOptedOut

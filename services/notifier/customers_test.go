@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -341,5 +343,65 @@ func TestACommentToTheCustomerIsSentToThemAndOneAmongStaffIsNot(t *testing.T) {
 	h.logState(1, stateDelivered)
 	if sent := provider.SentTo(ivanMobile); len(sent) != 1 || sent[0].Text != "По вашей заявке T-000040: A technician comes tomorrow" {
 		t.Fatalf("the provider took %q", textsOf(provider.Sent()))
+	}
+}
+
+func TestEveryDefaultTextFillsOnlyItsMilestonesPlaceholders(t *testing.T) {
+	for _, ms := range milestones {
+		for _, l := range []string{"ru", "en"} {
+			text := say(l, "cust."+ms)
+			if text == "cust."+ms || strings.Contains(text, "%") {
+				t.Errorf("%s/%s: %q is not a template", ms, l, text)
+			}
+			if err := checkTemplate(ms, text); err != nil {
+				t.Errorf("%s/%s: %v", ms, l, err)
+			}
+			if filled := fill(text, samples); strings.ContainsAny(filled, "{}") {
+				t.Errorf("%s/%s leaves a placeholder: %q", ms, l, filled)
+			}
+		}
+	}
+}
+
+func TestAdminsWriteTheCustomersTextsAndAnUnknownPlaceholderIsRefused(t *testing.T) {
+	h, provider := customerHarness(t, time.Date(2026, 12, 3, 12, 0, 0, 0, moscow))
+	h.mu.Lock()
+	client := h.client
+	h.mu.Unlock()
+	admin := servicetest.User(context.Background(), 6, []string{"settings.read", "settings.write"})
+	list, err := client.ListCustomerTemplates(admin, &notifierv1.ListCustomerTemplatesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.GetTemplates()) != 2*len(milestones) {
+		t.Fatalf("%d templates, want %d", len(list.GetTemplates()), 2*len(milestones))
+	}
+	bad := []*notifierv1.UpdateCustomerTemplateRequest{
+		{Milestone: msContractOpened, Language: "ru", Text: "{name}, договор {contract} на {tariff}"},
+		{Milestone: "birthday", Language: "ru", Text: "С днём рождения"},
+		{Milestone: msContractOpened, Language: "de", Text: "Hallo"},
+	}
+	for _, req := range bad {
+		if _, err := client.UpdateCustomerTemplate(admin, req); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%v: %v, want InvalidArgument", req, err)
+		}
+	}
+	preview, err := client.PreviewCustomerTemplate(admin, &notifierv1.PreviewCustomerTemplateRequest{Milestone: msContractOpened, Language: "ru", Text: "Привет, {name}! Договор {contract} готов."})
+	if err != nil || preview.GetText() != "Привет, Иван Петров! Договор C-000123 готов." {
+		t.Fatalf("preview %q, %v", preview.GetText(), err)
+	}
+	up, err := client.UpdateCustomerTemplate(admin, &notifierv1.UpdateCustomerTemplateRequest{Milestone: msContractOpened, Language: "ru", Text: "Привет, {name}! Договор {contract} готов."})
+	if err != nil || !up.GetTemplate().GetCustom() {
+		t.Fatalf("update %v, %v", up.GetTemplate(), err)
+	}
+	h.enqueue(connectionNotice("task-50/1", taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED, taskv1.TaskState_TASK_STATE_OPEN))
+	h.logState(1, stateDelivered)
+	if sent := provider.SentTo(ivanMobile); len(sent) != 1 || sent[0].Text != "Привет, Ivan Petrov! Договор C-000007 готов." {
+		t.Fatalf("the provider took %q", textsOf(provider.Sent()))
+	}
+	// an empty text restores the default
+	back, err := client.UpdateCustomerTemplate(admin, &notifierv1.UpdateCustomerTemplateRequest{Milestone: msContractOpened, Language: "ru"})
+	if err != nil || back.GetTemplate().GetCustom() || back.GetTemplate().GetText() != back.GetTemplate().GetDefaultText() {
+		t.Fatalf("reset %v, %v", back.GetTemplate(), err)
 	}
 }

@@ -216,4 +216,18 @@ var migrations = []*database.Migration{
 			}).Error
 		},
 	},
+	{
+		ID: "0007_customer_templates",
+		Migrate: func(tx *gorm.DB) error {
+			// customerTemplate is the admins' own text of a milestone's
+			// message in a language (none: the catalog's).
+			type customerTemplate struct {
+				Milestone string `gorm:"primaryKey;size:32"`
+				Language  string `gorm:"primaryKey;size:8"`
+				Text      string `gorm:"not null"`
+				UpdatedAt int64  `gorm:"not null"`
+			}
+			return tx.Table("customer_templates").Migrator().CreateTable(&customerTemplate{})
+		},
+	},
 }

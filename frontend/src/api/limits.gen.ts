@@ -71,6 +71,13 @@ export const LIMITS = {
   CustomerChannels: {
     smsNumber: { maxLength: 32 },
   },
+  CustomerTemplate: {
+    milestone: { maxLength: 32 },
+    language: { maxLength: 8 },
+    text: { maxLength: 1000 },
+    defaultText: { maxLength: 1000 },
+    placeholders: { maxLength: 32, maxItems: 20 },
+  },
   FindCustomerByPhoneRequest: {
     number: { maxLength: 32 },
   },
@@ -126,6 +133,11 @@ export const LIMITS = {
   Phone: {
     number: { maxLength: 32 },
     label: { maxLength: 50 },
+  },
+  PreviewCustomerTemplateRequest: {
+    milestone: { maxLength: 32 },
+    language: { maxLength: 8 },
+    text: { maxLength: 1000 },
   },
   Process: {
     name: { maxLength: 200 },
@@ -219,6 +231,11 @@ export const LIMITS = {
   },
   UnlinkTelegramRequest: {
     reason: { maxLength: 16 },
+  },
+  UpdateCustomerTemplateRequest: {
+    milestone: { maxLength: 32 },
+    language: { maxLength: 8 },
+    text: { maxLength: 1000 },
   },
   UpdateRequestKindsRequest: {
     kinds: { maxItems: 20 },

@@ -163,6 +163,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customerTemplates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The texts of the customers' messages, per milestone and language: the
+         *     admins' own where they wrote one, else the default.
+         */
+        get: operations["NotifierService_ListCustomerTemplates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customerTemplates/{milestone}/{language}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Sets a milestone's text in a language; an empty text restores the
+         *     default. A placeholder the milestone does not have is refused.
+         */
+        put: operations["NotifierService_UpdateCustomerTemplate"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customerTemplates:preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renders a text as a customer would read it, with sample values,
+         *     without saving it.
+         */
+        post: operations["NotifierService_PreviewCustomerTemplate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers": {
         parameters: {
             query?: never;
@@ -1226,6 +1286,23 @@ export interface components {
             /** Format: date-time */
             updateTime?: string;
         };
+        /** @description CustomerTemplate is the text of one milestone's message in one language. */
+        "crm.notifier.v1.CustomerTemplate": {
+            /** @description The admins wrote this text (false: the default). */
+            readonly custom?: boolean;
+            /** @description The default text, for comparison and to go back to. */
+            readonly defaultText?: string;
+            language?: string;
+            /**
+             * @description contract_opened, visit_booked, visit_rescheduled, visit_on_the_way,
+             *     connected, request_received, request_resolved, staff_comment.
+             */
+            milestone?: string;
+            /** @description The placeholders this milestone fills. */
+            readonly placeholders?: string[];
+            /** @description With placeholders in braces: {name}, {contract}, {task}, …. */
+            text?: string;
+        };
         "crm.notifier.v1.GetDeliveryStatsResponse": {
             botEnabled?: boolean;
             /**
@@ -1271,8 +1348,15 @@ export interface components {
             messages?: components["schemas"]["crm.notifier.v1.CustomerMessage"][];
             nextPageToken?: string;
         };
+        "crm.notifier.v1.ListCustomerTemplatesResponse": {
+            templates?: components["schemas"]["crm.notifier.v1.CustomerTemplate"][];
+        };
         "crm.notifier.v1.ListRequestKindsResponse": {
             kinds?: components["schemas"]["crm.notifier.v1.RequestKind"][];
+        };
+        "crm.notifier.v1.PreviewCustomerTemplateResponse": {
+            /** @description The message as a customer reads it. */
+            text?: string;
         };
         /** @description RequestKind is a kind of request customers make in the chat. */
         "crm.notifier.v1.RequestKind": {
@@ -2261,6 +2345,125 @@ export interface operations {
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["PermissionDenied"];
             404: components["responses"]["NotFound"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    NotifierService_ListCustomerTemplates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.notifier.v1.ListCustomerTemplatesResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    NotifierService_UpdateCustomerTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                milestone: string;
+                language: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Empty: back to the default. */
+                    text?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.notifier.v1.CustomerTemplate"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    NotifierService_PreviewCustomerTemplate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    language?: string;
+                    milestone?: string;
+                    text?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.notifier.v1.PreviewCustomerTemplateResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description An unexpected error response. */
             default: {
                 headers: {

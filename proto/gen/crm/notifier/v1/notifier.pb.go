@@ -1371,6 +1371,387 @@ func (x *UpdateRequestKindsResponse) GetKinds() []*RequestKind {
 	return nil
 }
 
+// CustomerTemplate is the text of one milestone's message in one language.
+type CustomerTemplate struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// contract_opened, visit_booked, visit_rescheduled, visit_on_the_way,
+	// connected, request_received, request_resolved, staff_comment.
+	Milestone string `protobuf:"bytes,1,opt,name=milestone,proto3" json:"milestone,omitempty"`
+	Language  string `protobuf:"bytes,2,opt,name=language,proto3" json:"language,omitempty"`
+	// With placeholders in braces: {name}, {contract}, {task}, ….
+	Text string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// The default text, for comparison and to go back to.
+	DefaultText string `protobuf:"bytes,4,opt,name=default_text,json=defaultText,proto3" json:"default_text,omitempty"`
+	// The placeholders this milestone fills.
+	Placeholders []string `protobuf:"bytes,5,rep,name=placeholders,proto3" json:"placeholders,omitempty"`
+	// The admins wrote this text (false: the default).
+	Custom        bool `protobuf:"varint,6,opt,name=custom,proto3" json:"custom,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CustomerTemplate) Reset() {
+	*x = CustomerTemplate{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomerTemplate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomerTemplate) ProtoMessage() {}
+
+func (x *CustomerTemplate) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomerTemplate.ProtoReflect.Descriptor instead.
+func (*CustomerTemplate) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *CustomerTemplate) GetMilestone() string {
+	if x != nil {
+		return x.Milestone
+	}
+	return ""
+}
+
+func (x *CustomerTemplate) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *CustomerTemplate) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *CustomerTemplate) GetDefaultText() string {
+	if x != nil {
+		return x.DefaultText
+	}
+	return ""
+}
+
+func (x *CustomerTemplate) GetPlaceholders() []string {
+	if x != nil {
+		return x.Placeholders
+	}
+	return nil
+}
+
+func (x *CustomerTemplate) GetCustom() bool {
+	if x != nil {
+		return x.Custom
+	}
+	return false
+}
+
+type ListCustomerTemplatesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCustomerTemplatesRequest) Reset() {
+	*x = ListCustomerTemplatesRequest{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCustomerTemplatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCustomerTemplatesRequest) ProtoMessage() {}
+
+func (x *ListCustomerTemplatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCustomerTemplatesRequest.ProtoReflect.Descriptor instead.
+func (*ListCustomerTemplatesRequest) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{19}
+}
+
+type ListCustomerTemplatesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Templates     []*CustomerTemplate    `protobuf:"bytes,1,rep,name=templates,proto3" json:"templates,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListCustomerTemplatesResponse) Reset() {
+	*x = ListCustomerTemplatesResponse{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListCustomerTemplatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListCustomerTemplatesResponse) ProtoMessage() {}
+
+func (x *ListCustomerTemplatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListCustomerTemplatesResponse.ProtoReflect.Descriptor instead.
+func (*ListCustomerTemplatesResponse) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ListCustomerTemplatesResponse) GetTemplates() []*CustomerTemplate {
+	if x != nil {
+		return x.Templates
+	}
+	return nil
+}
+
+type UpdateCustomerTemplateRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Milestone string                 `protobuf:"bytes,1,opt,name=milestone,proto3" json:"milestone,omitempty"`
+	Language  string                 `protobuf:"bytes,2,opt,name=language,proto3" json:"language,omitempty"`
+	// Empty: back to the default.
+	Text          string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCustomerTemplateRequest) Reset() {
+	*x = UpdateCustomerTemplateRequest{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCustomerTemplateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCustomerTemplateRequest) ProtoMessage() {}
+
+func (x *UpdateCustomerTemplateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCustomerTemplateRequest.ProtoReflect.Descriptor instead.
+func (*UpdateCustomerTemplateRequest) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *UpdateCustomerTemplateRequest) GetMilestone() string {
+	if x != nil {
+		return x.Milestone
+	}
+	return ""
+}
+
+func (x *UpdateCustomerTemplateRequest) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *UpdateCustomerTemplateRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+type UpdateCustomerTemplateResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Template      *CustomerTemplate      `protobuf:"bytes,1,opt,name=template,proto3" json:"template,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateCustomerTemplateResponse) Reset() {
+	*x = UpdateCustomerTemplateResponse{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateCustomerTemplateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateCustomerTemplateResponse) ProtoMessage() {}
+
+func (x *UpdateCustomerTemplateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateCustomerTemplateResponse.ProtoReflect.Descriptor instead.
+func (*UpdateCustomerTemplateResponse) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *UpdateCustomerTemplateResponse) GetTemplate() *CustomerTemplate {
+	if x != nil {
+		return x.Template
+	}
+	return nil
+}
+
+type PreviewCustomerTemplateRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Milestone     string                 `protobuf:"bytes,1,opt,name=milestone,proto3" json:"milestone,omitempty"`
+	Language      string                 `protobuf:"bytes,2,opt,name=language,proto3" json:"language,omitempty"`
+	Text          string                 `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreviewCustomerTemplateRequest) Reset() {
+	*x = PreviewCustomerTemplateRequest{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewCustomerTemplateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewCustomerTemplateRequest) ProtoMessage() {}
+
+func (x *PreviewCustomerTemplateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewCustomerTemplateRequest.ProtoReflect.Descriptor instead.
+func (*PreviewCustomerTemplateRequest) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *PreviewCustomerTemplateRequest) GetMilestone() string {
+	if x != nil {
+		return x.Milestone
+	}
+	return ""
+}
+
+func (x *PreviewCustomerTemplateRequest) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *PreviewCustomerTemplateRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+type PreviewCustomerTemplateResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The message as a customer reads it.
+	Text          string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreviewCustomerTemplateResponse) Reset() {
+	*x = PreviewCustomerTemplateResponse{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreviewCustomerTemplateResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreviewCustomerTemplateResponse) ProtoMessage() {}
+
+func (x *PreviewCustomerTemplateResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreviewCustomerTemplateResponse.ProtoReflect.Descriptor instead.
+func (*PreviewCustomerTemplateResponse) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *PreviewCustomerTemplateResponse) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
 var File_crm_notifier_v1_notifier_proto protoreflect.FileDescriptor
 
 const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
@@ -1494,11 +1875,37 @@ const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"\x19UpdateRequestKindsRequest\x12<\n" +
 	"\x05kinds\x18\x01 \x03(\v2\x1c.crm.notifier.v1.RequestKindB\b\xbaH\x05\x92\x01\x02\x10\x14R\x05kinds\"P\n" +
 	"\x1aUpdateRequestKindsResponse\x122\n" +
-	"\x05kinds\x18\x01 \x03(\v2\x1c.crm.notifier.v1.RequestKindR\x05kinds*l\n" +
+	"\x05kinds\x18\x01 \x03(\v2\x1c.crm.notifier.v1.RequestKindR\x05kinds\"\x90\x02\n" +
+	"\x10CustomerTemplate\x12)\n" +
+	"\tmilestone\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18 R\tmilestone\x12'\n" +
+	"\blanguage\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\bR\blanguage\x12 \n" +
+	"\x04text\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xe8\aR\x04text\x122\n" +
+	"\fdefault_text\x18\x04 \x01(\tB\x0f\xe0A\x03\xbaH\tr\a\xd0\xf3\x18\x01\x18\xe8\aR\vdefaultText\x125\n" +
+	"\fplaceholders\x18\x05 \x03(\tB\x11\xe0A\x03\xbaH\v\x92\x01\b\x10\x14\"\x04r\x02\x18 R\fplaceholders\x12\x1b\n" +
+	"\x06custom\x18\x06 \x01(\bB\x03\xe0A\x03R\x06custom\"\x1e\n" +
+	"\x1cListCustomerTemplatesRequest\"`\n" +
+	"\x1dListCustomerTemplatesResponse\x12?\n" +
+	"\ttemplates\x18\x01 \x03(\v2!.crm.notifier.v1.CustomerTemplateR\ttemplates\"\x99\x01\n" +
+	"\x1dUpdateCustomerTemplateRequest\x12+\n" +
+	"\tmilestone\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xf3\x18\x01\x10\x01\x18 R\tmilestone\x12)\n" +
+	"\blanguage\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xf3\x18\x01\x10\x01\x18\bR\blanguage\x12 \n" +
+	"\x04text\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xe8\aR\x04text\"_\n" +
+	"\x1eUpdateCustomerTemplateResponse\x12=\n" +
+	"\btemplate\x18\x01 \x01(\v2!.crm.notifier.v1.CustomerTemplateR\btemplate\"\x9a\x01\n" +
+	"\x1ePreviewCustomerTemplateRequest\x12+\n" +
+	"\tmilestone\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xf3\x18\x01\x10\x01\x18 R\tmilestone\x12)\n" +
+	"\blanguage\x18\x02 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xf3\x18\x01\x10\x01\x18\bR\blanguage\x12 \n" +
+	"\x04text\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xe8\aR\x04text\"5\n" +
+	"\x1fPreviewCustomerTemplateResponse\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text*l\n" +
 	"\x0fCustomerChannel\x12 \n" +
 	"\x1cCUSTOMER_CHANNEL_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CUSTOMER_CHANNEL_SMS\x10\x01\x12\x1d\n" +
-	"\x19CUSTOMER_CHANNEL_TELEGRAM\x10\x022\xba\t\n" +
+	"\x19CUSTOMER_CHANNEL_TELEGRAM\x10\x022\x80\x0e\n" +
 	"\x0fNotifierService\x12o\n" +
 	"\x10EnqueueTaskEvent\x12(.crm.notifier.v1.EnqueueTaskEventRequest\x1a).crm.notifier.v1.EnqueueTaskEventResponse\"\x06\xca\xf3\x18\x02 \x01\x12\x9f\x01\n" +
 	"\x10GetDeliveryStats\x12(.crm.notifier.v1.GetDeliveryStatsRequest\x1a).crm.notifier.v1.GetDeliveryStatsResponse\"6\xca\xf3\x18\x0f\n" +
@@ -1512,7 +1919,13 @@ const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"\x10ListRequestKinds\x12(.crm.notifier.v1.ListRequestKindsRequest\x1a).crm.notifier.v1.ListRequestKindsResponse\"/\xca\xf3\x18\x0f\n" +
 	"\rsettings.read\x82\xd3\xe4\x93\x02\x16\x12\x14/api/v1/requestKinds\x12\xa2\x01\n" +
 	"\x12UpdateRequestKinds\x12*.crm.notifier.v1.UpdateRequestKindsRequest\x1a+.crm.notifier.v1.UpdateRequestKindsResponse\"3\xca\xf3\x18\x10\n" +
-	"\x0esettings.write\x82\xd3\xe4\x93\x02\x19:\x01*\x1a\x14/api/v1/requestKindsB@Z>github.com/telecomcrm/crm/proto/gen/crm/notifier/v1;notifierv1b\x06proto3"
+	"\x0esettings.write\x82\xd3\xe4\x93\x02\x19:\x01*\x1a\x14/api/v1/requestKinds\x12\xac\x01\n" +
+	"\x15ListCustomerTemplates\x12-.crm.notifier.v1.ListCustomerTemplatesRequest\x1a..crm.notifier.v1.ListCustomerTemplatesResponse\"4\xca\xf3\x18\x0f\n" +
+	"\rsettings.read\x82\xd3\xe4\x93\x02\x1b\x12\x19/api/v1/customerTemplates\x12\xd4\x01\n" +
+	"\x16UpdateCustomerTemplate\x12..crm.notifier.v1.UpdateCustomerTemplateRequest\x1a/.crm.notifier.v1.UpdateCustomerTemplateResponse\"Y\xca\xf3\x18\x10\n" +
+	"\x0esettings.write\x82\xd3\xe4\x93\x02?:\x01*b\btemplate\x1a0/api/v1/customerTemplates/{milestone}/{language}\x12\xbd\x01\n" +
+	"\x17PreviewCustomerTemplate\x12/.crm.notifier.v1.PreviewCustomerTemplateRequest\x1a0.crm.notifier.v1.PreviewCustomerTemplateResponse\"?\xca\xf3\x18\x0f\n" +
+	"\rsettings.read\x82\xd3\xe4\x93\x02&:\x01*\"!/api/v1/customerTemplates:previewB@Z>github.com/telecomcrm/crm/proto/gen/crm/notifier/v1;notifierv1b\x06proto3"
 
 var (
 	file_crm_notifier_v1_notifier_proto_rawDescOnce sync.Once
@@ -1527,73 +1940,88 @@ func file_crm_notifier_v1_notifier_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_notifier_v1_notifier_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_crm_notifier_v1_notifier_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_crm_notifier_v1_notifier_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_crm_notifier_v1_notifier_proto_goTypes = []any{
-	(CustomerChannel)(0),                   // 0: crm.notifier.v1.CustomerChannel
-	(*TaskNotice)(nil),                     // 1: crm.notifier.v1.TaskNotice
-	(*EnqueueTaskEventRequest)(nil),        // 2: crm.notifier.v1.EnqueueTaskEventRequest
-	(*EnqueueTaskEventResponse)(nil),       // 3: crm.notifier.v1.EnqueueTaskEventResponse
-	(*GetDeliveryStatsRequest)(nil),        // 4: crm.notifier.v1.GetDeliveryStatsRequest
-	(*GetDeliveryStatsResponse)(nil),       // 5: crm.notifier.v1.GetDeliveryStatsResponse
-	(*CustomerMessage)(nil),                // 6: crm.notifier.v1.CustomerMessage
-	(*ListCustomerMessagesRequest)(nil),    // 7: crm.notifier.v1.ListCustomerMessagesRequest
-	(*ListCustomerMessagesResponse)(nil),   // 8: crm.notifier.v1.ListCustomerMessagesResponse
-	(*CustomerChannels)(nil),               // 9: crm.notifier.v1.CustomerChannels
-	(*GetCustomerChannelsRequest)(nil),     // 10: crm.notifier.v1.GetCustomerChannelsRequest
-	(*GetCustomerChannelsResponse)(nil),    // 11: crm.notifier.v1.GetCustomerChannelsResponse
-	(*UpdateCustomerChannelsRequest)(nil),  // 12: crm.notifier.v1.UpdateCustomerChannelsRequest
-	(*UpdateCustomerChannelsResponse)(nil), // 13: crm.notifier.v1.UpdateCustomerChannelsResponse
-	(*RequestKind)(nil),                    // 14: crm.notifier.v1.RequestKind
-	(*ListRequestKindsRequest)(nil),        // 15: crm.notifier.v1.ListRequestKindsRequest
-	(*ListRequestKindsResponse)(nil),       // 16: crm.notifier.v1.ListRequestKindsResponse
-	(*UpdateRequestKindsRequest)(nil),      // 17: crm.notifier.v1.UpdateRequestKindsRequest
-	(*UpdateRequestKindsResponse)(nil),     // 18: crm.notifier.v1.UpdateRequestKindsResponse
-	(v1.TaskEventKind)(0),                  // 19: crm.task.v1.TaskEventKind
-	(*timestamppb.Timestamp)(nil),          // 20: google.protobuf.Timestamp
-	(v1.TaskKind)(0),                       // 21: crm.task.v1.TaskKind
-	(v1.TaskState)(0),                      // 22: crm.task.v1.TaskState
-	(*v1.Visit)(nil),                       // 23: crm.task.v1.Visit
-	(v1.CommentAudience)(0),                // 24: crm.task.v1.CommentAudience
+	(CustomerChannel)(0),                    // 0: crm.notifier.v1.CustomerChannel
+	(*TaskNotice)(nil),                      // 1: crm.notifier.v1.TaskNotice
+	(*EnqueueTaskEventRequest)(nil),         // 2: crm.notifier.v1.EnqueueTaskEventRequest
+	(*EnqueueTaskEventResponse)(nil),        // 3: crm.notifier.v1.EnqueueTaskEventResponse
+	(*GetDeliveryStatsRequest)(nil),         // 4: crm.notifier.v1.GetDeliveryStatsRequest
+	(*GetDeliveryStatsResponse)(nil),        // 5: crm.notifier.v1.GetDeliveryStatsResponse
+	(*CustomerMessage)(nil),                 // 6: crm.notifier.v1.CustomerMessage
+	(*ListCustomerMessagesRequest)(nil),     // 7: crm.notifier.v1.ListCustomerMessagesRequest
+	(*ListCustomerMessagesResponse)(nil),    // 8: crm.notifier.v1.ListCustomerMessagesResponse
+	(*CustomerChannels)(nil),                // 9: crm.notifier.v1.CustomerChannels
+	(*GetCustomerChannelsRequest)(nil),      // 10: crm.notifier.v1.GetCustomerChannelsRequest
+	(*GetCustomerChannelsResponse)(nil),     // 11: crm.notifier.v1.GetCustomerChannelsResponse
+	(*UpdateCustomerChannelsRequest)(nil),   // 12: crm.notifier.v1.UpdateCustomerChannelsRequest
+	(*UpdateCustomerChannelsResponse)(nil),  // 13: crm.notifier.v1.UpdateCustomerChannelsResponse
+	(*RequestKind)(nil),                     // 14: crm.notifier.v1.RequestKind
+	(*ListRequestKindsRequest)(nil),         // 15: crm.notifier.v1.ListRequestKindsRequest
+	(*ListRequestKindsResponse)(nil),        // 16: crm.notifier.v1.ListRequestKindsResponse
+	(*UpdateRequestKindsRequest)(nil),       // 17: crm.notifier.v1.UpdateRequestKindsRequest
+	(*UpdateRequestKindsResponse)(nil),      // 18: crm.notifier.v1.UpdateRequestKindsResponse
+	(*CustomerTemplate)(nil),                // 19: crm.notifier.v1.CustomerTemplate
+	(*ListCustomerTemplatesRequest)(nil),    // 20: crm.notifier.v1.ListCustomerTemplatesRequest
+	(*ListCustomerTemplatesResponse)(nil),   // 21: crm.notifier.v1.ListCustomerTemplatesResponse
+	(*UpdateCustomerTemplateRequest)(nil),   // 22: crm.notifier.v1.UpdateCustomerTemplateRequest
+	(*UpdateCustomerTemplateResponse)(nil),  // 23: crm.notifier.v1.UpdateCustomerTemplateResponse
+	(*PreviewCustomerTemplateRequest)(nil),  // 24: crm.notifier.v1.PreviewCustomerTemplateRequest
+	(*PreviewCustomerTemplateResponse)(nil), // 25: crm.notifier.v1.PreviewCustomerTemplateResponse
+	(v1.TaskEventKind)(0),                   // 26: crm.task.v1.TaskEventKind
+	(*timestamppb.Timestamp)(nil),           // 27: google.protobuf.Timestamp
+	(v1.TaskKind)(0),                        // 28: crm.task.v1.TaskKind
+	(v1.TaskState)(0),                       // 29: crm.task.v1.TaskState
+	(*v1.Visit)(nil),                        // 30: crm.task.v1.Visit
+	(v1.CommentAudience)(0),                 // 31: crm.task.v1.CommentAudience
 }
 var file_crm_notifier_v1_notifier_proto_depIdxs = []int32{
-	19, // 0: crm.notifier.v1.TaskNotice.kind:type_name -> crm.task.v1.TaskEventKind
-	20, // 1: crm.notifier.v1.TaskNotice.time:type_name -> google.protobuf.Timestamp
-	21, // 2: crm.notifier.v1.TaskNotice.task_kind:type_name -> crm.task.v1.TaskKind
-	22, // 3: crm.notifier.v1.TaskNotice.task_state:type_name -> crm.task.v1.TaskState
-	23, // 4: crm.notifier.v1.TaskNotice.visit:type_name -> crm.task.v1.Visit
-	24, // 5: crm.notifier.v1.TaskNotice.comment_audience:type_name -> crm.task.v1.CommentAudience
+	26, // 0: crm.notifier.v1.TaskNotice.kind:type_name -> crm.task.v1.TaskEventKind
+	27, // 1: crm.notifier.v1.TaskNotice.time:type_name -> google.protobuf.Timestamp
+	28, // 2: crm.notifier.v1.TaskNotice.task_kind:type_name -> crm.task.v1.TaskKind
+	29, // 3: crm.notifier.v1.TaskNotice.task_state:type_name -> crm.task.v1.TaskState
+	30, // 4: crm.notifier.v1.TaskNotice.visit:type_name -> crm.task.v1.Visit
+	31, // 5: crm.notifier.v1.TaskNotice.comment_audience:type_name -> crm.task.v1.CommentAudience
 	1,  // 6: crm.notifier.v1.EnqueueTaskEventRequest.notice:type_name -> crm.notifier.v1.TaskNotice
 	0,  // 7: crm.notifier.v1.CustomerMessage.channel:type_name -> crm.notifier.v1.CustomerChannel
-	20, // 8: crm.notifier.v1.CustomerMessage.create_time:type_name -> google.protobuf.Timestamp
-	20, // 9: crm.notifier.v1.CustomerMessage.update_time:type_name -> google.protobuf.Timestamp
-	20, // 10: crm.notifier.v1.CustomerMessage.next_attempt_time:type_name -> google.protobuf.Timestamp
+	27, // 8: crm.notifier.v1.CustomerMessage.create_time:type_name -> google.protobuf.Timestamp
+	27, // 9: crm.notifier.v1.CustomerMessage.update_time:type_name -> google.protobuf.Timestamp
+	27, // 10: crm.notifier.v1.CustomerMessage.next_attempt_time:type_name -> google.protobuf.Timestamp
 	6,  // 11: crm.notifier.v1.ListCustomerMessagesResponse.messages:type_name -> crm.notifier.v1.CustomerMessage
-	20, // 12: crm.notifier.v1.CustomerChannels.telegram_link_time:type_name -> google.protobuf.Timestamp
+	27, // 12: crm.notifier.v1.CustomerChannels.telegram_link_time:type_name -> google.protobuf.Timestamp
 	9,  // 13: crm.notifier.v1.GetCustomerChannelsResponse.channels:type_name -> crm.notifier.v1.CustomerChannels
 	9,  // 14: crm.notifier.v1.UpdateCustomerChannelsRequest.channels:type_name -> crm.notifier.v1.CustomerChannels
 	9,  // 15: crm.notifier.v1.UpdateCustomerChannelsResponse.channels:type_name -> crm.notifier.v1.CustomerChannels
 	14, // 16: crm.notifier.v1.ListRequestKindsResponse.kinds:type_name -> crm.notifier.v1.RequestKind
 	14, // 17: crm.notifier.v1.UpdateRequestKindsRequest.kinds:type_name -> crm.notifier.v1.RequestKind
 	14, // 18: crm.notifier.v1.UpdateRequestKindsResponse.kinds:type_name -> crm.notifier.v1.RequestKind
-	2,  // 19: crm.notifier.v1.NotifierService.EnqueueTaskEvent:input_type -> crm.notifier.v1.EnqueueTaskEventRequest
-	4,  // 20: crm.notifier.v1.NotifierService.GetDeliveryStats:input_type -> crm.notifier.v1.GetDeliveryStatsRequest
-	7,  // 21: crm.notifier.v1.NotifierService.ListCustomerMessages:input_type -> crm.notifier.v1.ListCustomerMessagesRequest
-	10, // 22: crm.notifier.v1.NotifierService.GetCustomerChannels:input_type -> crm.notifier.v1.GetCustomerChannelsRequest
-	12, // 23: crm.notifier.v1.NotifierService.UpdateCustomerChannels:input_type -> crm.notifier.v1.UpdateCustomerChannelsRequest
-	15, // 24: crm.notifier.v1.NotifierService.ListRequestKinds:input_type -> crm.notifier.v1.ListRequestKindsRequest
-	17, // 25: crm.notifier.v1.NotifierService.UpdateRequestKinds:input_type -> crm.notifier.v1.UpdateRequestKindsRequest
-	3,  // 26: crm.notifier.v1.NotifierService.EnqueueTaskEvent:output_type -> crm.notifier.v1.EnqueueTaskEventResponse
-	5,  // 27: crm.notifier.v1.NotifierService.GetDeliveryStats:output_type -> crm.notifier.v1.GetDeliveryStatsResponse
-	8,  // 28: crm.notifier.v1.NotifierService.ListCustomerMessages:output_type -> crm.notifier.v1.ListCustomerMessagesResponse
-	11, // 29: crm.notifier.v1.NotifierService.GetCustomerChannels:output_type -> crm.notifier.v1.GetCustomerChannelsResponse
-	13, // 30: crm.notifier.v1.NotifierService.UpdateCustomerChannels:output_type -> crm.notifier.v1.UpdateCustomerChannelsResponse
-	16, // 31: crm.notifier.v1.NotifierService.ListRequestKinds:output_type -> crm.notifier.v1.ListRequestKindsResponse
-	18, // 32: crm.notifier.v1.NotifierService.UpdateRequestKinds:output_type -> crm.notifier.v1.UpdateRequestKindsResponse
-	26, // [26:33] is the sub-list for method output_type
-	19, // [19:26] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	19, // 19: crm.notifier.v1.ListCustomerTemplatesResponse.templates:type_name -> crm.notifier.v1.CustomerTemplate
+	19, // 20: crm.notifier.v1.UpdateCustomerTemplateResponse.template:type_name -> crm.notifier.v1.CustomerTemplate
+	2,  // 21: crm.notifier.v1.NotifierService.EnqueueTaskEvent:input_type -> crm.notifier.v1.EnqueueTaskEventRequest
+	4,  // 22: crm.notifier.v1.NotifierService.GetDeliveryStats:input_type -> crm.notifier.v1.GetDeliveryStatsRequest
+	7,  // 23: crm.notifier.v1.NotifierService.ListCustomerMessages:input_type -> crm.notifier.v1.ListCustomerMessagesRequest
+	10, // 24: crm.notifier.v1.NotifierService.GetCustomerChannels:input_type -> crm.notifier.v1.GetCustomerChannelsRequest
+	12, // 25: crm.notifier.v1.NotifierService.UpdateCustomerChannels:input_type -> crm.notifier.v1.UpdateCustomerChannelsRequest
+	15, // 26: crm.notifier.v1.NotifierService.ListRequestKinds:input_type -> crm.notifier.v1.ListRequestKindsRequest
+	17, // 27: crm.notifier.v1.NotifierService.UpdateRequestKinds:input_type -> crm.notifier.v1.UpdateRequestKindsRequest
+	20, // 28: crm.notifier.v1.NotifierService.ListCustomerTemplates:input_type -> crm.notifier.v1.ListCustomerTemplatesRequest
+	22, // 29: crm.notifier.v1.NotifierService.UpdateCustomerTemplate:input_type -> crm.notifier.v1.UpdateCustomerTemplateRequest
+	24, // 30: crm.notifier.v1.NotifierService.PreviewCustomerTemplate:input_type -> crm.notifier.v1.PreviewCustomerTemplateRequest
+	3,  // 31: crm.notifier.v1.NotifierService.EnqueueTaskEvent:output_type -> crm.notifier.v1.EnqueueTaskEventResponse
+	5,  // 32: crm.notifier.v1.NotifierService.GetDeliveryStats:output_type -> crm.notifier.v1.GetDeliveryStatsResponse
+	8,  // 33: crm.notifier.v1.NotifierService.ListCustomerMessages:output_type -> crm.notifier.v1.ListCustomerMessagesResponse
+	11, // 34: crm.notifier.v1.NotifierService.GetCustomerChannels:output_type -> crm.notifier.v1.GetCustomerChannelsResponse
+	13, // 35: crm.notifier.v1.NotifierService.UpdateCustomerChannels:output_type -> crm.notifier.v1.UpdateCustomerChannelsResponse
+	16, // 36: crm.notifier.v1.NotifierService.ListRequestKinds:output_type -> crm.notifier.v1.ListRequestKindsResponse
+	18, // 37: crm.notifier.v1.NotifierService.UpdateRequestKinds:output_type -> crm.notifier.v1.UpdateRequestKindsResponse
+	21, // 38: crm.notifier.v1.NotifierService.ListCustomerTemplates:output_type -> crm.notifier.v1.ListCustomerTemplatesResponse
+	23, // 39: crm.notifier.v1.NotifierService.UpdateCustomerTemplate:output_type -> crm.notifier.v1.UpdateCustomerTemplateResponse
+	25, // 40: crm.notifier.v1.NotifierService.PreviewCustomerTemplate:output_type -> crm.notifier.v1.PreviewCustomerTemplateResponse
+	31, // [31:41] is the sub-list for method output_type
+	21, // [21:31] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_crm_notifier_v1_notifier_proto_init() }
@@ -1607,7 +2035,7 @@ func file_crm_notifier_v1_notifier_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_notifier_v1_notifier_proto_rawDesc), len(file_crm_notifier_v1_notifier_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

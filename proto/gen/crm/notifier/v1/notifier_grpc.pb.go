@@ -19,13 +19,16 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	NotifierService_EnqueueTaskEvent_FullMethodName       = "/crm.notifier.v1.NotifierService/EnqueueTaskEvent"
-	NotifierService_GetDeliveryStats_FullMethodName       = "/crm.notifier.v1.NotifierService/GetDeliveryStats"
-	NotifierService_ListCustomerMessages_FullMethodName   = "/crm.notifier.v1.NotifierService/ListCustomerMessages"
-	NotifierService_GetCustomerChannels_FullMethodName    = "/crm.notifier.v1.NotifierService/GetCustomerChannels"
-	NotifierService_UpdateCustomerChannels_FullMethodName = "/crm.notifier.v1.NotifierService/UpdateCustomerChannels"
-	NotifierService_ListRequestKinds_FullMethodName       = "/crm.notifier.v1.NotifierService/ListRequestKinds"
-	NotifierService_UpdateRequestKinds_FullMethodName     = "/crm.notifier.v1.NotifierService/UpdateRequestKinds"
+	NotifierService_EnqueueTaskEvent_FullMethodName        = "/crm.notifier.v1.NotifierService/EnqueueTaskEvent"
+	NotifierService_GetDeliveryStats_FullMethodName        = "/crm.notifier.v1.NotifierService/GetDeliveryStats"
+	NotifierService_ListCustomerMessages_FullMethodName    = "/crm.notifier.v1.NotifierService/ListCustomerMessages"
+	NotifierService_GetCustomerChannels_FullMethodName     = "/crm.notifier.v1.NotifierService/GetCustomerChannels"
+	NotifierService_UpdateCustomerChannels_FullMethodName  = "/crm.notifier.v1.NotifierService/UpdateCustomerChannels"
+	NotifierService_ListRequestKinds_FullMethodName        = "/crm.notifier.v1.NotifierService/ListRequestKinds"
+	NotifierService_UpdateRequestKinds_FullMethodName      = "/crm.notifier.v1.NotifierService/UpdateRequestKinds"
+	NotifierService_ListCustomerTemplates_FullMethodName   = "/crm.notifier.v1.NotifierService/ListCustomerTemplates"
+	NotifierService_UpdateCustomerTemplate_FullMethodName  = "/crm.notifier.v1.NotifierService/UpdateCustomerTemplate"
+	NotifierService_PreviewCustomerTemplate_FullMethodName = "/crm.notifier.v1.NotifierService/PreviewCustomerTemplate"
 )
 
 // NotifierServiceClient is the client API for NotifierService service.
@@ -57,6 +60,15 @@ type NotifierServiceClient interface {
 	// Replaces the kinds: those sent with an id are kept (and renamed),
 	// those without are added, those left out are withdrawn.
 	UpdateRequestKinds(ctx context.Context, in *UpdateRequestKindsRequest, opts ...grpc.CallOption) (*UpdateRequestKindsResponse, error)
+	// The texts of the customers' messages, per milestone and language: the
+	// admins' own where they wrote one, else the default.
+	ListCustomerTemplates(ctx context.Context, in *ListCustomerTemplatesRequest, opts ...grpc.CallOption) (*ListCustomerTemplatesResponse, error)
+	// Sets a milestone's text in a language; an empty text restores the
+	// default. A placeholder the milestone does not have is refused.
+	UpdateCustomerTemplate(ctx context.Context, in *UpdateCustomerTemplateRequest, opts ...grpc.CallOption) (*UpdateCustomerTemplateResponse, error)
+	// Renders a text as a customer would read it, with sample values,
+	// without saving it.
+	PreviewCustomerTemplate(ctx context.Context, in *PreviewCustomerTemplateRequest, opts ...grpc.CallOption) (*PreviewCustomerTemplateResponse, error)
 }
 
 type notifierServiceClient struct {
@@ -137,6 +149,36 @@ func (c *notifierServiceClient) UpdateRequestKinds(ctx context.Context, in *Upda
 	return out, nil
 }
 
+func (c *notifierServiceClient) ListCustomerTemplates(ctx context.Context, in *ListCustomerTemplatesRequest, opts ...grpc.CallOption) (*ListCustomerTemplatesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListCustomerTemplatesResponse)
+	err := c.cc.Invoke(ctx, NotifierService_ListCustomerTemplates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notifierServiceClient) UpdateCustomerTemplate(ctx context.Context, in *UpdateCustomerTemplateRequest, opts ...grpc.CallOption) (*UpdateCustomerTemplateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateCustomerTemplateResponse)
+	err := c.cc.Invoke(ctx, NotifierService_UpdateCustomerTemplate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *notifierServiceClient) PreviewCustomerTemplate(ctx context.Context, in *PreviewCustomerTemplateRequest, opts ...grpc.CallOption) (*PreviewCustomerTemplateResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PreviewCustomerTemplateResponse)
+	err := c.cc.Invoke(ctx, NotifierService_PreviewCustomerTemplate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NotifierServiceServer is the server API for NotifierService service.
 // All implementations must embed UnimplementedNotifierServiceServer
 // for forward compatibility.
@@ -166,6 +208,15 @@ type NotifierServiceServer interface {
 	// Replaces the kinds: those sent with an id are kept (and renamed),
 	// those without are added, those left out are withdrawn.
 	UpdateRequestKinds(context.Context, *UpdateRequestKindsRequest) (*UpdateRequestKindsResponse, error)
+	// The texts of the customers' messages, per milestone and language: the
+	// admins' own where they wrote one, else the default.
+	ListCustomerTemplates(context.Context, *ListCustomerTemplatesRequest) (*ListCustomerTemplatesResponse, error)
+	// Sets a milestone's text in a language; an empty text restores the
+	// default. A placeholder the milestone does not have is refused.
+	UpdateCustomerTemplate(context.Context, *UpdateCustomerTemplateRequest) (*UpdateCustomerTemplateResponse, error)
+	// Renders a text as a customer would read it, with sample values,
+	// without saving it.
+	PreviewCustomerTemplate(context.Context, *PreviewCustomerTemplateRequest) (*PreviewCustomerTemplateResponse, error)
 	mustEmbedUnimplementedNotifierServiceServer()
 }
 
@@ -196,6 +247,15 @@ func (UnimplementedNotifierServiceServer) ListRequestKinds(context.Context, *Lis
 }
 func (UnimplementedNotifierServiceServer) UpdateRequestKinds(context.Context, *UpdateRequestKindsRequest) (*UpdateRequestKindsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateRequestKinds not implemented")
+}
+func (UnimplementedNotifierServiceServer) ListCustomerTemplates(context.Context, *ListCustomerTemplatesRequest) (*ListCustomerTemplatesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListCustomerTemplates not implemented")
+}
+func (UnimplementedNotifierServiceServer) UpdateCustomerTemplate(context.Context, *UpdateCustomerTemplateRequest) (*UpdateCustomerTemplateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateCustomerTemplate not implemented")
+}
+func (UnimplementedNotifierServiceServer) PreviewCustomerTemplate(context.Context, *PreviewCustomerTemplateRequest) (*PreviewCustomerTemplateResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PreviewCustomerTemplate not implemented")
 }
 func (UnimplementedNotifierServiceServer) mustEmbedUnimplementedNotifierServiceServer() {}
 func (UnimplementedNotifierServiceServer) testEmbeddedByValue()                         {}
@@ -344,6 +404,60 @@ func _NotifierService_UpdateRequestKinds_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NotifierService_ListCustomerTemplates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCustomerTemplatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotifierServiceServer).ListCustomerTemplates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotifierService_ListCustomerTemplates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotifierServiceServer).ListCustomerTemplates(ctx, req.(*ListCustomerTemplatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotifierService_UpdateCustomerTemplate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateCustomerTemplateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotifierServiceServer).UpdateCustomerTemplate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotifierService_UpdateCustomerTemplate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotifierServiceServer).UpdateCustomerTemplate(ctx, req.(*UpdateCustomerTemplateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NotifierService_PreviewCustomerTemplate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PreviewCustomerTemplateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NotifierServiceServer).PreviewCustomerTemplate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NotifierService_PreviewCustomerTemplate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NotifierServiceServer).PreviewCustomerTemplate(ctx, req.(*PreviewCustomerTemplateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NotifierService_ServiceDesc is the grpc.ServiceDesc for NotifierService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -378,6 +492,18 @@ var NotifierService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateRequestKinds",
 			Handler:    _NotifierService_UpdateRequestKinds_Handler,
+		},
+		{
+			MethodName: "ListCustomerTemplates",
+			Handler:    _NotifierService_ListCustomerTemplates_Handler,
+		},
+		{
+			MethodName: "UpdateCustomerTemplate",
+			Handler:    _NotifierService_UpdateCustomerTemplate_Handler,
+		},
+		{
+			MethodName: "PreviewCustomerTemplate",
+			Handler:    _NotifierService_PreviewCustomerTemplate_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
