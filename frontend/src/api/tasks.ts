@@ -4,7 +4,7 @@
 // that moved on meanwhile is refused (409 TASK_MOVED) instead of completing
 // the wrong process.
 
-import { api, ok, type Task, type TaskComment, type TaskEvent, type TaskState, type TaskStats } from '@/api/client'
+import { api, ok, type CommentAudience, type Task, type TaskComment, type TaskEvent, type TaskState, type TaskStats } from '@/api/client'
 
 export const TASKS_PAGE_SIZE = 25
 
@@ -156,8 +156,10 @@ export async function cancel(task: Task, reason: string): Promise<Task> {
   return ok(api.POST('/api/v1/tasks/{id}:cancel', { params: { path: { id: task.id ?? '' } }, body: { reason: reason.trim() } }))
 }
 
-export async function comment(taskId: string, text: string): Promise<TaskComment> {
-  return ok(api.POST('/api/v1/tasks/{task_id}/comments', { params: { path: { task_id: taskId } }, body: { text: text.trim() } }))
+/** Adds a comment; toCustomer also sends it to the task's customer (Telegram or SMS). */
+export async function comment(taskId: string, text: string, toCustomer = false): Promise<TaskComment> {
+  const audience: CommentAudience | undefined = toCustomer ? 'COMMENT_AUDIENCE_TO_CUSTOMER' : undefined
+  return ok(api.POST('/api/v1/tasks/{task_id}/comments', { params: { path: { task_id: taskId } }, body: { text: text.trim(), audience } }))
 }
 
 /** Asks a stuck task to write its pending step now; answers the task as it then stands. */

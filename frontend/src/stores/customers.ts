@@ -3,10 +3,11 @@
 
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import { api, ok, type Customer, type Phone } from '@/api/client'
-import { usePagedList } from '@/composables/usePagedList'
+import { api, ok, type Customer, type CustomerChannels, type CustomerMessage, type Phone } from '@/api/client'
+import { usePagedList, type Page } from '@/composables/usePagedList'
 
 export const SEARCH_PAGE_SIZE = 20
+export const MESSAGES_PAGE_SIZE = 20
 
 /** The editable fields of a customer (phones have their own calls). */
 export type CustomerFields = Pick<Customer, 'kind' | 'name' | 'email' | 'address'>
@@ -74,5 +75,25 @@ export const useCustomersStore = defineStore('customers', () => {
     )
   }
 
-  return { query, results, search, find, get, create, update, addPhone, removePhone, remember }
+  /** How the customer is reached: the linked chat, the SMS number and the opt-outs. */
+  async function channels(customerId: string): Promise<CustomerChannels> {
+    return ok(api.GET('/api/v1/customers/{customer_id}/channels', { params: { path: { customer_id: customerId } } }))
+  }
+
+  /** Records the customer's opt-outs; the answer is the channels as they are now. */
+  async function setOptOuts(customerId: string, optOuts: { smsOptOut: boolean; telegramOptOut: boolean }): Promise<CustomerChannels> {
+    return ok(api.PUT('/api/v1/customers/{customer_id}/channels', { params: { path: { customer_id: customerId } }, body: optOuts }))
+  }
+
+  /** One page of the messages sent to the customer, newest first. */
+  async function messages(customerId: string, pageToken: string): Promise<Page<CustomerMessage>> {
+    const res = await ok(
+      api.GET('/api/v1/customers/{customer_id}/messages', {
+        params: { path: { customer_id: customerId }, query: { pageSize: MESSAGES_PAGE_SIZE, pageToken: pageToken || undefined } },
+      }),
+    )
+    return { items: res.messages ?? [], nextPageToken: res.nextPageToken }
+  }
+
+  return { query, results, search, find, get, create, update, addPhone, removePhone, remember, channels, setOptOuts, messages }
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { TaskComment, TaskEvent } from '@/api/client'
-import { mergeTimeline } from './timeline'
+import { commentSide, mergeTimeline } from './timeline'
 
 const at = (s: number) => new Date(Date.UTC(2026, 0, 1, 10, 0, s)).toISOString()
 
@@ -32,5 +32,15 @@ describe('the task timeline', () => {
     const entries = mergeTimeline(events, comments)
     expect(entries).toHaveLength(2)
     expect(entries[0]?.comment).toBeUndefined()
+  })
+})
+
+describe('a comment’s side', () => {
+  it('tells comments from and to the customer apart from those among staff', () => {
+    expect(commentSide({ audience: 'COMMENT_AUDIENCE_FROM_CUSTOMER' })).toBe('from-customer')
+    expect(commentSide({ audience: 'COMMENT_AUDIENCE_TO_CUSTOMER' })).toBe('to-customer')
+    expect(commentSide({ audience: 'COMMENT_AUDIENCE_UNSPECIFIED' })).toBe('')
+    expect(commentSide({})).toBe('')
+    expect(commentSide(undefined)).toBe('')
   })
 })

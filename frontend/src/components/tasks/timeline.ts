@@ -39,3 +39,17 @@ export function mergeTimeline(events: TaskEvent[], comments: TaskComment[]): Tim
     .sort((a, b) => ms(a.entry.time) - ms(b.entry.time) || a.i - b.i)
     .map(({ entry }) => entry)
 }
+
+/** Who a comment is between: staff only (''), from the customer, or to them. */
+export type CommentSide = '' | 'from-customer' | 'to-customer'
+
+export function commentSide(c: TaskComment | undefined): CommentSide {
+  switch (c?.audience) {
+    case 'COMMENT_AUDIENCE_FROM_CUSTOMER':
+      return 'from-customer'
+    case 'COMMENT_AUDIENCE_TO_CUSTOMER':
+      return 'to-customer'
+    default:
+      return ''
+  }
+}

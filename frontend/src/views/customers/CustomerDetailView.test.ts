@@ -118,6 +118,24 @@ describe('the customer screen', () => {
     wrapper.unmount()
   })
 
+  it('shows how the customer is reached and the messages sent to them', async () => {
+    mockApi({
+      'GET /api/v1/auth/me': () => VIEWER_ME,
+      'GET /api/v1/customers/{id}': () => IVAN,
+      'GET /api/v1/customers/{id}/channels': () => ({ telegramLinked: false, smsNumber: '+79123456789', smsOptOut: false, telegramOptOut: false }),
+      'GET /api/v1/customers/{id}/messages': () => ({
+        messages: [{ id: '1', channel: 'CUSTOMER_CHANNEL_SMS', milestone: 'connected', text: 'Connected', state: 'sent', taskId: '9' }],
+      }),
+    })
+    const pinia = await signedIn()
+    const { wrapper } = mountWith(CustomerDetailView, { props: { id: '5' }, pinia })
+    await vi.waitFor(() => expect(wrapper.findAll('[data-testid=message-item]')).toHaveLength(1))
+    await vi.waitFor(() => expect(wrapper.get('[data-testid=channels-panel]').text()).toContain('No chat linked'))
+    expect((wrapper.get('[data-testid=channels-sms-opt-out] input').element as HTMLInputElement).disabled).toBe(true)
+    expect(wrapper.get('[data-testid=message-item]').text()).toContain('Sent')
+    wrapper.unmount()
+  })
+
   it('tells a missing customer apart from a failure', async () => {
     mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME, 'GET /api/v1/customers/{id}': () => rpcError(404, 5, 'customer 77 does not exist') })
     const pinia = await signedIn()

@@ -109,6 +109,50 @@ describe('the task screen', () => {
     wrapper.unmount()
   })
 
+  it('sends a comment to the customer when asked, and says how it reaches them', async () => {
+    const { calls } = api(memberMe(['2']), { 'POST /api/v1/tasks/{id}/comments': () => ({ id: '72', text: 'we come tomorrow' }) })
+    const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=comment-to-customer] input').exists()).toBe(true))
+    expect(wrapper.get('[data-testid=comment-form]').text()).toContain('by Telegram or, without a linked chat, by SMS')
+    await wrapper.get('[data-testid=comment-text]').setValue('we come tomorrow')
+    await wrapper.get('[data-testid=comment-to-customer] input').setValue(true)
+    await wrapper.get('[data-testid=comment-form]').trigger('submit')
+    await vi.waitFor(() => expect(calls.find((c) => c.method === 'POST')).toBeDefined())
+    expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ text: 'we come tomorrow', audience: 'COMMENT_AUDIENCE_TO_CUSTOMER' })
+    // The next comment is among staff again unless asked.
+    await vi.waitFor(() => expect((wrapper.get('[data-testid=comment-to-customer] input').element as HTMLInputElement).checked).toBe(false))
+    wrapper.unmount()
+  })
+
+  it('offers no way to the customer on a task without one', async () => {
+    api(memberMe(['2']), { 'GET /api/v1/tasks/{id}': () => ({ ...TASK, customerId: '0', customerName: '' }) })
+    const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=comment-text]').exists()).toBe(true))
+    expect(wrapper.find('[data-testid=comment-to-customer]').exists()).toBe(false)
+    wrapper.unmount()
+  })
+
+  it('marks the comments from and to the customer on the timeline', async () => {
+    api(VIEWER_ME, {
+      'GET /api/v1/tasks/{id}/comments': () => ({
+        comments: [
+          ...COMMENTS,
+          { id: '73', authorName: 'Ivan Petrov', text: 'still no internet', createTime: at(20), audience: 'COMMENT_AUDIENCE_FROM_CUSTOMER' },
+          { id: '74', authorId: '1', authorName: 'admin', text: 'we come tomorrow', createTime: at(30), audience: 'COMMENT_AUDIENCE_TO_CUSTOMER' },
+        ],
+      }),
+    })
+    const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
+    await vi.waitFor(() => expect(wrapper.findAll('[data-testid=timeline-item]')).toHaveLength(4))
+    const items = wrapper.findAll('[data-testid=timeline-item]')
+    expect(items[1]!.find('[data-testid=timeline-side]').exists()).toBe(false)
+    expect(items[2]!.attributes('data-side')).toBe('from-customer')
+    expect(items[2]!.get('[data-testid=timeline-side]').text()).toBe('From the customer')
+    expect(items[3]!.attributes('data-side')).toBe('to-customer')
+    expect(items[3]!.get('[data-testid=timeline-side]').text()).toBe('To the customer')
+    wrapper.unmount()
+  })
+
   it('gives a supervisor the commands, the internal id and the workflow', async () => {
     api(ADMIN_ME)
     const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
