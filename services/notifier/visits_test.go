@@ -296,7 +296,8 @@ func TestTodayAndTomorrowListTheTechniciansOwnVisitsOfTheDay(t *testing.T) {
 	}
 }
 
-// card asks /tomorrow in Anna's chat and returns her visit's card.
+// card asks /tomorrow in Anna's chat and returns her visit's card, once
+// the bot has noted what it is about (a reply to it is then understood).
 func card(t *testing.T, h *harness) botapifake.Message {
 	t.Helper()
 	head := h.say(chatAnna, "en", "/tomorrow", 0)
@@ -304,7 +305,11 @@ func card(t *testing.T, h *harness) botapifake.Message {
 	eventually(t, 5*time.Second, func() bool {
 		sent := h.api.SentTo(chatAnna)
 		c = sent[len(sent)-1]
-		return c.MessageID != head.MessageID
+		if c.MessageID == head.MessageID {
+			return false
+		}
+		pr, err := h.service().store.prompt(context.Background(), chatAnna, int64(c.MessageID))
+		return err == nil && pr != nil
 	}, "the visit's card")
 	return c
 }
