@@ -166,7 +166,13 @@ func (f *field) press(msg botapifake.Message, label string) {
 	for _, row := range kb.InlineKeyboard {
 		for _, b := range row {
 			if strings.Contains(b.Text, label) && b.CallbackData != "" {
-				f.tg.Push(botapifake.Callback(techChat, msg, b.CallbackData))
+				id := f.tg.Push(botapifake.Callback(techChat, msg, b.CallbackData))
+				// the bot answers a press once it has done (or asked) what
+				// the press meant
+				f.until("the press answered", func() bool {
+					_, ok := f.tg.Answer(fmt.Sprintf("cb%d", id))
+					return ok
+				})
 				return
 			}
 			labels = append(labels, b.Text)

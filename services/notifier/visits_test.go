@@ -322,7 +322,9 @@ func question(t *testing.T, h *harness, chatID int64, after int) botapifake.Mess
 		for _, m := range h.api.SentTo(chatID)[after:] {
 			if strings.Contains(m.Markup, `"force_reply":true`) {
 				q = m
-				return true
+				// answered once the bot has noted what it asked
+				pr, err := h.service().store.prompt(context.Background(), chatID, int64(m.MessageID))
+				return err == nil && pr != nil
 			}
 		}
 		return false
