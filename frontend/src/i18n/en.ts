@@ -201,6 +201,13 @@ export default {
       noneHint: 'Messages about contracts, visits and requests appear here.',
       heldUntil: 'held until {time}',
       task: 'Task #{id}',
+      reason: {
+        optedOut: 'the customer opted out of this channel',
+        noNumber: 'the customer has no number to text',
+        noProvider: 'no SMS provider configured',
+        noBot: 'no Telegram bot configured',
+        blocked: 'the customer blocked the bot',
+      },
       state: {
         pending: 'Waiting',
         held: 'Held',

@@ -203,6 +203,13 @@ const ru: typeof en = {
       noneHint: 'Здесь появятся сообщения о договорах, выездах и заявках.',
       heldUntil: 'отложено до {time}',
       task: 'Задача #{id}',
+      reason: {
+        optedOut: 'клиент отказался от этого канала',
+        noNumber: 'у клиента нет номера для SMS',
+        noProvider: 'SMS-провайдер не настроен',
+        noBot: 'бот Telegram не настроен',
+        blocked: 'клиент заблокировал бота',
+      },
       state: {
         pending: 'Ожидает',
         held: 'Отложено',

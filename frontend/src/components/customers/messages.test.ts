@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { i18n } from '@/i18n'
-import { heldUntil, MILESTONES, milestoneKey, showsReason, stateKey, stateSeverity, taskOf } from './messages'
+import { heldUntil, MILESTONES, milestoneKey, reasonKey, showsReason, stateKey, stateSeverity, taskOf } from './messages'
 
 const t = (k: string) => i18n.global.t(k)
 
@@ -57,5 +57,19 @@ describe('a milestone in words', () => {
     expect(t(milestoneKey('visit_on_the_way'))).toBe('Technician on the way')
     expect(t(milestoneKey('staff_comment'))).toBe('Comment from staff')
     expect(t(milestoneKey('made_up'))).toBe('Message')
+  })
+})
+
+describe('a reason in the reader’s words', () => {
+  it('words the notifier’s own reasons in both languages and leaves a provider’s as given', () => {
+    for (const reason of ['the customer opted out of this channel', 'no SMS provider configured', 'the user blocked the bot']) {
+      const key = reasonKey(reason)
+      expect(key).not.toBe('')
+      for (const l of ['ru', 'en'] as const) {
+        expect(i18n.global.te(key, l)).toBe(true)
+      }
+    }
+    expect(i18n.global.t(reasonKey('no SMS provider configured'), {}, { locale: 'ru' })).toBe('SMS-провайдер не настроен')
+    expect(reasonKey('sms.ru refused (code 207): Нельзя отправить на этот номер')).toBe('')
   })
 })

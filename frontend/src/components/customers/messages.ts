@@ -53,6 +53,22 @@ export function showsReason(m: CustomerMessage): boolean {
   return !!m.reason && ['skipped', 'failed', 'undelivered'].includes(m.state ?? '')
 }
 
+// The notifier's own reasons, in the reader's words; a provider's refusal
+// is shown as the provider gave it.
+const REASONS: Record<string, string> = {
+  'the customer opted out of this channel': 'optedOut',
+  'the customer has no number to text': 'noNumber',
+  'no SMS provider configured': 'noProvider',
+  'no bot configured': 'noBot',
+  'the user blocked the bot': 'blocked',
+}
+
+/** The i18n key of a reason the notifier words itself, else ''. */
+export function reasonKey(reason: string | undefined): string {
+  const key = REASONS[reason ?? '']
+  return key ? `customers.messages.reason.${key}` : ''
+}
+
 /** The task a message tells of, when there is one. */
 export function taskOf(m: CustomerMessage): string {
   return m.taskId && m.taskId !== '0' ? m.taskId : ''
