@@ -83,7 +83,7 @@ func (b *chatBot) onContact(c tele.Context) error {
 	switch status.Code(err) {
 	case codes.OK:
 	case codes.NotFound, codes.InvalidArgument:
-		b.send(c, b.unknownNumber(l, number), remove)
+		b.send(c, b.callOffice(l, "cust.unknown", html.EscapeString(number)), remove)
 		return nil
 	default:
 		b.svc.log.Warn("matching a shared contact failed", "err", err)
@@ -102,13 +102,6 @@ func (b *chatBot) onContact(c tele.Context) error {
 	}
 	b.send(c, say(l, "cust.linked", html.EscapeString(cust.GetName())), remove)
 	return nil
-}
-
-func (b *chatBot) unknownNumber(l, number string) string {
-	if p := strings.TrimSpace(b.svc.cfg.OfficePhone); p != "" {
-		return say(l, "cust.unknown.phone", html.EscapeString(number), html.EscapeString(p))
-	}
-	return say(l, "cust.unknown", html.EscapeString(number))
 }
 
 // customerText answers what a customer (or a stranger) writes: STOP and

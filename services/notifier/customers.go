@@ -287,17 +287,19 @@ func (s *store) toldOfVisit(ctx context.Context, customerID, taskID int64) (bool
 	return n > 0, err
 }
 
+// customerChat is a customer's linked chat; chatCustomer a chat's
+// customer; nil when none.
 func (s *store) customerChat(ctx context.Context, customerID int64) (*customerChatRow, error) {
-	var rows []customerChatRow
-	if err := s.db.WithContext(ctx).Where("customer_id = ?", customerID).Limit(1).Find(&rows).Error; err != nil || len(rows) == 0 {
-		return nil, err
-	}
-	return &rows[0], nil
+	return s.linkWhere(ctx, "customer_id = ?", customerID)
 }
 
 func (s *store) chatCustomer(ctx context.Context, chatID int64) (*customerChatRow, error) {
+	return s.linkWhere(ctx, "chat_id = ?", chatID)
+}
+
+func (s *store) linkWhere(ctx context.Context, cond string, id int64) (*customerChatRow, error) {
 	var rows []customerChatRow
-	if err := s.db.WithContext(ctx).Where("chat_id = ?", chatID).Limit(1).Find(&rows).Error; err != nil || len(rows) == 0 {
+	if err := s.db.WithContext(ctx).Where(cond, id).Limit(1).Find(&rows).Error; err != nil || len(rows) == 0 {
 		return nil, err
 	}
 	return &rows[0], nil

@@ -197,11 +197,13 @@ func (b *chatBot) kindButtons(ctx context.Context, r *customerRequestRow, l stri
 	return &tele.ReplyMarkup{InlineKeyboard: rows}, nil
 }
 
-func (b *chatBot) callOffice(l, key string) string {
+// callOffice is a phrase that sends the customer to the office: the
+// key's ".phone" form with the office's number last when one is set.
+func (b *chatBot) callOffice(l, key string, args ...any) string {
 	if p := strings.TrimSpace(b.svc.cfg.OfficePhone); p != "" {
-		return say(l, key+".phone", html.EscapeString(p))
+		return say(l, key+".phone", append(args, html.EscapeString(p))...)
 	}
-	return say(l, key)
+	return say(l, key, args...)
 }
 
 // onRequestButton takes the contract or the kind of a customer's request;
