@@ -991,6 +991,23 @@ type CrmTaskV1ContractOperation string
 // CrmTaskV1FailureRule FailureRule is what a refused action does to the task.
 type CrmTaskV1FailureRule string
 
+// CrmTaskV1FollowUp FollowUp is a service task a route opens on the same contract some time
+// after one of its tasks closes: a "Welcome call" a week after the line is
+// up. Its route opens no follow-ups of its own, so they never chain.
+type CrmTaskV1FollowUp struct {
+	// AfterSeconds How long after the close: 1 minute to 366 days.
+	AfterSeconds *string `json:"afterSeconds,omitempty"`
+
+	// Description Its description: what the group is to do.
+	Description *string `json:"description,omitempty"`
+
+	// RouteId The service route the new task takes (not No. 1).
+	RouteId *string `json:"routeId,omitempty"`
+
+	// Title The new task's title.
+	Title *string `json:"title,omitempty"`
+}
+
 // CrmTaskV1GetTaskStatsResponse defines model for crm.task.v1.GetTaskStatsResponse.
 type CrmTaskV1GetTaskStatsResponse struct {
 	BreachedTasks *string `json:"breachedTasks,omitempty"`
@@ -1084,10 +1101,14 @@ type CrmTaskV1Route struct {
 	// ContractEffect What a task closed on this route does to its contract.
 	ContractEffect *CrmTaskV1ContractEffect `json:"contractEffect,omitempty"`
 	Description    *string                  `json:"description,omitempty"`
-	Id             *string                  `json:"id,omitempty"`
-	Name           *string                  `json:"name,omitempty"`
-	Processes      *[]CrmTaskV1Process      `json:"processes,omitempty"`
-	UpdateTime     *time.Time               `json:"updateTime,omitempty"`
+
+	// FollowUps Service tasks opened by themselves some time after a task of this
+	// route closes (not when it is cancelled).
+	FollowUps  *[]CrmTaskV1FollowUp `json:"followUps,omitempty"`
+	Id         *string              `json:"id,omitempty"`
+	Name       *string              `json:"name,omitempty"`
+	Processes  *[]CrmTaskV1Process  `json:"processes,omitempty"`
+	UpdateTime *time.Time           `json:"updateTime,omitempty"`
 
 	// Version Grows with every edit.
 	Version *int32 `json:"version,omitempty"`

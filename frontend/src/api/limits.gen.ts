@@ -84,6 +84,10 @@ export const LIMITS = {
   FindCustomersByContractNumberRequest: {
     number: { maxLength: 32 },
   },
+  FollowUp: {
+    title: { maxLength: 200 },
+    description: { maxLength: 2000 },
+  },
   Group: {
     name: { maxLength: 100 },
     description: { maxLength: 500 },
@@ -176,6 +180,7 @@ export const LIMITS = {
     description: { maxLength: 2000 },
     processes: { maxItems: 50 },
     closeRules: { maxItems: 50 },
+    followUps: { maxItems: 5 },
   },
   Schedule: {
     timeZone: { maxLength: 64 },

@@ -1520,6 +1520,27 @@ export interface components {
          * @enum {string}
          */
         "crm.task.v1.FailureRule": "FAILURE_RULE_UNSPECIFIED" | "FAILURE_RULE_STUCK" | "FAILURE_RULE_GO_TO_PROCESS";
+        /**
+         * @description FollowUp is a service task a route opens on the same contract some time
+         *     after one of its tasks closes: a "Welcome call" a week after the line is
+         *     up. Its route opens no follow-ups of its own, so they never chain.
+         */
+        "crm.task.v1.FollowUp": {
+            /**
+             * Format: int64
+             * @description How long after the close: 1 minute to 366 days.
+             */
+            afterSeconds?: string;
+            /** @description Its description: what the group is to do. */
+            description?: string;
+            /**
+             * Format: int64
+             * @description The service route the new task takes (not No. 1).
+             */
+            routeId?: string;
+            /** @description The new task's title. */
+            title?: string;
+        };
         "crm.task.v1.GetTaskStatsResponse": {
             /** Format: int64 */
             breachedTasks?: string;
@@ -1611,6 +1632,11 @@ export interface components {
             /** @description What a task closed on this route does to its contract. */
             contractEffect?: components["schemas"]["crm.task.v1.ContractEffect"];
             description?: string;
+            /**
+             * @description Service tasks opened by themselves some time after a task of this
+             *     route closes (not when it is cancelled).
+             */
+            followUps?: components["schemas"]["crm.task.v1.FollowUp"][];
             /** Format: int64 */
             readonly id?: string;
             name?: string;

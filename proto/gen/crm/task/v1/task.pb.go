@@ -1085,8 +1085,11 @@ type Route struct {
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// What a task closed on this route does to its contract.
 	ContractEffect ContractEffect `protobuf:"varint,9,opt,name=contract_effect,json=contractEffect,proto3,enum=crm.task.v1.ContractEffect" json:"contract_effect,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Service tasks opened by themselves some time after a task of this
+	// route closes (not when it is cancelled).
+	FollowUps     []*FollowUp `protobuf:"bytes,10,rep,name=follow_ups,json=followUps,proto3" json:"follow_ups,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Route) Reset() {
@@ -1182,6 +1185,88 @@ func (x *Route) GetContractEffect() ContractEffect {
 	return ContractEffect_CONTRACT_EFFECT_UNSPECIFIED
 }
 
+func (x *Route) GetFollowUps() []*FollowUp {
+	if x != nil {
+		return x.FollowUps
+	}
+	return nil
+}
+
+// FollowUp is a service task a route opens on the same contract some time
+// after one of its tasks closes: a "Welcome call" a week after the line is
+// up. Its route opens no follow-ups of its own, so they never chain.
+type FollowUp struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The service route the new task takes (not No. 1).
+	RouteId int64 `protobuf:"varint,1,opt,name=route_id,json=routeId,proto3" json:"route_id,omitempty"`
+	// How long after the close: 1 minute to 366 days.
+	AfterSeconds int64 `protobuf:"varint,2,opt,name=after_seconds,json=afterSeconds,proto3" json:"after_seconds,omitempty"`
+	// The new task's title.
+	Title string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	// Its description: what the group is to do.
+	Description   string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowUp) Reset() {
+	*x = FollowUp{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowUp) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowUp) ProtoMessage() {}
+
+func (x *FollowUp) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowUp.ProtoReflect.Descriptor instead.
+func (*FollowUp) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *FollowUp) GetRouteId() int64 {
+	if x != nil {
+		return x.RouteId
+	}
+	return 0
+}
+
+func (x *FollowUp) GetAfterSeconds() int64 {
+	if x != nil {
+		return x.AfterSeconds
+	}
+	return 0
+}
+
+func (x *FollowUp) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *FollowUp) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
 type Task struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Id    int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1238,7 +1323,7 @@ type Task struct {
 
 func (x *Task) Reset() {
 	*x = Task{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[6]
+	mi := &file_crm_task_v1_task_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1250,7 +1335,7 @@ func (x *Task) String() string {
 func (*Task) ProtoMessage() {}
 
 func (x *Task) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[6]
+	mi := &file_crm_task_v1_task_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1263,7 +1348,7 @@ func (x *Task) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Task.ProtoReflect.Descriptor instead.
 func (*Task) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{6}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Task) GetId() int64 {
@@ -1522,7 +1607,7 @@ type Comment struct {
 
 func (x *Comment) Reset() {
 	*x = Comment{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[7]
+	mi := &file_crm_task_v1_task_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1534,7 +1619,7 @@ func (x *Comment) String() string {
 func (*Comment) ProtoMessage() {}
 
 func (x *Comment) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[7]
+	mi := &file_crm_task_v1_task_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1547,7 +1632,7 @@ func (x *Comment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Comment.ProtoReflect.Descriptor instead.
 func (*Comment) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{7}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Comment) GetId() int64 {
@@ -1644,7 +1729,7 @@ type TaskEvent struct {
 
 func (x *TaskEvent) Reset() {
 	*x = TaskEvent{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[8]
+	mi := &file_crm_task_v1_task_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1656,7 +1741,7 @@ func (x *TaskEvent) String() string {
 func (*TaskEvent) ProtoMessage() {}
 
 func (x *TaskEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[8]
+	mi := &file_crm_task_v1_task_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1669,7 +1754,7 @@ func (x *TaskEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskEvent.ProtoReflect.Descriptor instead.
 func (*TaskEvent) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{8}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *TaskEvent) GetId() int64 {
@@ -1798,7 +1883,7 @@ type CreateTaskRequest struct {
 
 func (x *CreateTaskRequest) Reset() {
 	*x = CreateTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[9]
+	mi := &file_crm_task_v1_task_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1810,7 +1895,7 @@ func (x *CreateTaskRequest) String() string {
 func (*CreateTaskRequest) ProtoMessage() {}
 
 func (x *CreateTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[9]
+	mi := &file_crm_task_v1_task_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1823,7 +1908,7 @@ func (x *CreateTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTaskRequest.ProtoReflect.Descriptor instead.
 func (*CreateTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{9}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreateTaskRequest) GetContractId() int64 {
@@ -1870,7 +1955,7 @@ type CreateTaskResponse struct {
 
 func (x *CreateTaskResponse) Reset() {
 	*x = CreateTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[10]
+	mi := &file_crm_task_v1_task_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +1967,7 @@ func (x *CreateTaskResponse) String() string {
 func (*CreateTaskResponse) ProtoMessage() {}
 
 func (x *CreateTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[10]
+	mi := &file_crm_task_v1_task_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +1980,7 @@ func (x *CreateTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTaskResponse.ProtoReflect.Descriptor instead.
 func (*CreateTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{10}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CreateTaskResponse) GetTask() *Task {
@@ -1914,7 +1999,7 @@ type GetTaskRequest struct {
 
 func (x *GetTaskRequest) Reset() {
 	*x = GetTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[11]
+	mi := &file_crm_task_v1_task_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1926,7 +2011,7 @@ func (x *GetTaskRequest) String() string {
 func (*GetTaskRequest) ProtoMessage() {}
 
 func (x *GetTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[11]
+	mi := &file_crm_task_v1_task_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1939,7 +2024,7 @@ func (x *GetTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTaskRequest.ProtoReflect.Descriptor instead.
 func (*GetTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{11}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetTaskRequest) GetId() int64 {
@@ -1958,7 +2043,7 @@ type GetTaskResponse struct {
 
 func (x *GetTaskResponse) Reset() {
 	*x = GetTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[12]
+	mi := &file_crm_task_v1_task_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1970,7 +2055,7 @@ func (x *GetTaskResponse) String() string {
 func (*GetTaskResponse) ProtoMessage() {}
 
 func (x *GetTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[12]
+	mi := &file_crm_task_v1_task_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1983,7 +2068,7 @@ func (x *GetTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTaskResponse.ProtoReflect.Descriptor instead.
 func (*GetTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{12}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetTaskResponse) GetTask() *Task {
@@ -2022,7 +2107,7 @@ type ListTasksRequest struct {
 
 func (x *ListTasksRequest) Reset() {
 	*x = ListTasksRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[13]
+	mi := &file_crm_task_v1_task_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2034,7 +2119,7 @@ func (x *ListTasksRequest) String() string {
 func (*ListTasksRequest) ProtoMessage() {}
 
 func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[13]
+	mi := &file_crm_task_v1_task_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2047,7 +2132,7 @@ func (x *ListTasksRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTasksRequest.ProtoReflect.Descriptor instead.
 func (*ListTasksRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{13}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListTasksRequest) GetGroupId() int64 {
@@ -2144,7 +2229,7 @@ type ListTasksResponse struct {
 
 func (x *ListTasksResponse) Reset() {
 	*x = ListTasksResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[14]
+	mi := &file_crm_task_v1_task_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2156,7 +2241,7 @@ func (x *ListTasksResponse) String() string {
 func (*ListTasksResponse) ProtoMessage() {}
 
 func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[14]
+	mi := &file_crm_task_v1_task_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2169,7 +2254,7 @@ func (x *ListTasksResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTasksResponse.ProtoReflect.Descriptor instead.
 func (*ListTasksResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{14}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListTasksResponse) GetTasks() []*Task {
@@ -2201,7 +2286,7 @@ type AdvanceTaskRequest struct {
 
 func (x *AdvanceTaskRequest) Reset() {
 	*x = AdvanceTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[15]
+	mi := &file_crm_task_v1_task_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2213,7 +2298,7 @@ func (x *AdvanceTaskRequest) String() string {
 func (*AdvanceTaskRequest) ProtoMessage() {}
 
 func (x *AdvanceTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[15]
+	mi := &file_crm_task_v1_task_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2226,7 +2311,7 @@ func (x *AdvanceTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceTaskRequest.ProtoReflect.Descriptor instead.
 func (*AdvanceTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{15}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AdvanceTaskRequest) GetId() int64 {
@@ -2266,7 +2351,7 @@ type AdvanceTaskResponse struct {
 
 func (x *AdvanceTaskResponse) Reset() {
 	*x = AdvanceTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[16]
+	mi := &file_crm_task_v1_task_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2278,7 +2363,7 @@ func (x *AdvanceTaskResponse) String() string {
 func (*AdvanceTaskResponse) ProtoMessage() {}
 
 func (x *AdvanceTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[16]
+	mi := &file_crm_task_v1_task_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2291,7 +2376,7 @@ func (x *AdvanceTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AdvanceTaskResponse.ProtoReflect.Descriptor instead.
 func (*AdvanceTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{16}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *AdvanceTaskResponse) GetTask() *Task {
@@ -2314,7 +2399,7 @@ type ReturnTaskRequest struct {
 
 func (x *ReturnTaskRequest) Reset() {
 	*x = ReturnTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[17]
+	mi := &file_crm_task_v1_task_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2326,7 +2411,7 @@ func (x *ReturnTaskRequest) String() string {
 func (*ReturnTaskRequest) ProtoMessage() {}
 
 func (x *ReturnTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[17]
+	mi := &file_crm_task_v1_task_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2339,7 +2424,7 @@ func (x *ReturnTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnTaskRequest.ProtoReflect.Descriptor instead.
 func (*ReturnTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{17}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ReturnTaskRequest) GetId() int64 {
@@ -2379,7 +2464,7 @@ type ReturnTaskResponse struct {
 
 func (x *ReturnTaskResponse) Reset() {
 	*x = ReturnTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[18]
+	mi := &file_crm_task_v1_task_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2391,7 +2476,7 @@ func (x *ReturnTaskResponse) String() string {
 func (*ReturnTaskResponse) ProtoMessage() {}
 
 func (x *ReturnTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[18]
+	mi := &file_crm_task_v1_task_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2404,7 +2489,7 @@ func (x *ReturnTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReturnTaskResponse.ProtoReflect.Descriptor instead.
 func (*ReturnTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{18}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ReturnTaskResponse) GetTask() *Task {
@@ -2429,7 +2514,7 @@ type AssignTaskRequest struct {
 
 func (x *AssignTaskRequest) Reset() {
 	*x = AssignTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[19]
+	mi := &file_crm_task_v1_task_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2441,7 +2526,7 @@ func (x *AssignTaskRequest) String() string {
 func (*AssignTaskRequest) ProtoMessage() {}
 
 func (x *AssignTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[19]
+	mi := &file_crm_task_v1_task_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2454,7 +2539,7 @@ func (x *AssignTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignTaskRequest.ProtoReflect.Descriptor instead.
 func (*AssignTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{19}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AssignTaskRequest) GetId() int64 {
@@ -2487,7 +2572,7 @@ type AssignTaskResponse struct {
 
 func (x *AssignTaskResponse) Reset() {
 	*x = AssignTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[20]
+	mi := &file_crm_task_v1_task_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2499,7 +2584,7 @@ func (x *AssignTaskResponse) String() string {
 func (*AssignTaskResponse) ProtoMessage() {}
 
 func (x *AssignTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[20]
+	mi := &file_crm_task_v1_task_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2512,7 +2597,7 @@ func (x *AssignTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignTaskResponse.ProtoReflect.Descriptor instead.
 func (*AssignTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{20}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *AssignTaskResponse) GetTask() *Task {
@@ -2532,7 +2617,7 @@ type CancelTaskRequest struct {
 
 func (x *CancelTaskRequest) Reset() {
 	*x = CancelTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[21]
+	mi := &file_crm_task_v1_task_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2544,7 +2629,7 @@ func (x *CancelTaskRequest) String() string {
 func (*CancelTaskRequest) ProtoMessage() {}
 
 func (x *CancelTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[21]
+	mi := &file_crm_task_v1_task_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2557,7 +2642,7 @@ func (x *CancelTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTaskRequest.ProtoReflect.Descriptor instead.
 func (*CancelTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{21}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CancelTaskRequest) GetId() int64 {
@@ -2583,7 +2668,7 @@ type CancelTaskResponse struct {
 
 func (x *CancelTaskResponse) Reset() {
 	*x = CancelTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[22]
+	mi := &file_crm_task_v1_task_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2595,7 +2680,7 @@ func (x *CancelTaskResponse) String() string {
 func (*CancelTaskResponse) ProtoMessage() {}
 
 func (x *CancelTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[22]
+	mi := &file_crm_task_v1_task_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2608,7 +2693,7 @@ func (x *CancelTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTaskResponse.ProtoReflect.Descriptor instead.
 func (*CancelTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{22}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CancelTaskResponse) GetTask() *Task {
@@ -2629,7 +2714,7 @@ type ListCommentsRequest struct {
 
 func (x *ListCommentsRequest) Reset() {
 	*x = ListCommentsRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[23]
+	mi := &file_crm_task_v1_task_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2641,7 +2726,7 @@ func (x *ListCommentsRequest) String() string {
 func (*ListCommentsRequest) ProtoMessage() {}
 
 func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[23]
+	mi := &file_crm_task_v1_task_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2654,7 +2739,7 @@ func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommentsRequest.ProtoReflect.Descriptor instead.
 func (*ListCommentsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{23}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListCommentsRequest) GetTaskId() int64 {
@@ -2688,7 +2773,7 @@ type ListCommentsResponse struct {
 
 func (x *ListCommentsResponse) Reset() {
 	*x = ListCommentsResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[24]
+	mi := &file_crm_task_v1_task_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2700,7 +2785,7 @@ func (x *ListCommentsResponse) String() string {
 func (*ListCommentsResponse) ProtoMessage() {}
 
 func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[24]
+	mi := &file_crm_task_v1_task_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2713,7 +2798,7 @@ func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommentsResponse.ProtoReflect.Descriptor instead.
 func (*ListCommentsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{24}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListCommentsResponse) GetComments() []*Comment {
@@ -2743,7 +2828,7 @@ type AddCommentRequest struct {
 
 func (x *AddCommentRequest) Reset() {
 	*x = AddCommentRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[25]
+	mi := &file_crm_task_v1_task_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2755,7 +2840,7 @@ func (x *AddCommentRequest) String() string {
 func (*AddCommentRequest) ProtoMessage() {}
 
 func (x *AddCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[25]
+	mi := &file_crm_task_v1_task_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2768,7 +2853,7 @@ func (x *AddCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCommentRequest.ProtoReflect.Descriptor instead.
 func (*AddCommentRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{25}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AddCommentRequest) GetTaskId() int64 {
@@ -2801,7 +2886,7 @@ type AddCommentResponse struct {
 
 func (x *AddCommentResponse) Reset() {
 	*x = AddCommentResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[26]
+	mi := &file_crm_task_v1_task_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2813,7 +2898,7 @@ func (x *AddCommentResponse) String() string {
 func (*AddCommentResponse) ProtoMessage() {}
 
 func (x *AddCommentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[26]
+	mi := &file_crm_task_v1_task_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2826,7 +2911,7 @@ func (x *AddCommentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCommentResponse.ProtoReflect.Descriptor instead.
 func (*AddCommentResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{26}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *AddCommentResponse) GetComment() *Comment {
@@ -2847,7 +2932,7 @@ type ListTaskEventsRequest struct {
 
 func (x *ListTaskEventsRequest) Reset() {
 	*x = ListTaskEventsRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[27]
+	mi := &file_crm_task_v1_task_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2859,7 +2944,7 @@ func (x *ListTaskEventsRequest) String() string {
 func (*ListTaskEventsRequest) ProtoMessage() {}
 
 func (x *ListTaskEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[27]
+	mi := &file_crm_task_v1_task_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2872,7 +2957,7 @@ func (x *ListTaskEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaskEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListTaskEventsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{27}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListTaskEventsRequest) GetTaskId() int64 {
@@ -2906,7 +2991,7 @@ type ListTaskEventsResponse struct {
 
 func (x *ListTaskEventsResponse) Reset() {
 	*x = ListTaskEventsResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[28]
+	mi := &file_crm_task_v1_task_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2918,7 +3003,7 @@ func (x *ListTaskEventsResponse) String() string {
 func (*ListTaskEventsResponse) ProtoMessage() {}
 
 func (x *ListTaskEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[28]
+	mi := &file_crm_task_v1_task_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2931,7 +3016,7 @@ func (x *ListTaskEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaskEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListTaskEventsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{28}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListTaskEventsResponse) GetTaskEvents() []*TaskEvent {
@@ -2956,7 +3041,7 @@ type GetTaskStatsRequest struct {
 
 func (x *GetTaskStatsRequest) Reset() {
 	*x = GetTaskStatsRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[29]
+	mi := &file_crm_task_v1_task_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2968,7 +3053,7 @@ func (x *GetTaskStatsRequest) String() string {
 func (*GetTaskStatsRequest) ProtoMessage() {}
 
 func (x *GetTaskStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[29]
+	mi := &file_crm_task_v1_task_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2981,7 +3066,7 @@ func (x *GetTaskStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTaskStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetTaskStatsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{29}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{30}
 }
 
 type ProcessLoad struct {
@@ -2999,7 +3084,7 @@ type ProcessLoad struct {
 
 func (x *ProcessLoad) Reset() {
 	*x = ProcessLoad{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[30]
+	mi := &file_crm_task_v1_task_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3011,7 +3096,7 @@ func (x *ProcessLoad) String() string {
 func (*ProcessLoad) ProtoMessage() {}
 
 func (x *ProcessLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[30]
+	mi := &file_crm_task_v1_task_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3024,7 +3109,7 @@ func (x *ProcessLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessLoad.ProtoReflect.Descriptor instead.
 func (*ProcessLoad) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{30}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ProcessLoad) GetRouteId() int64 {
@@ -3089,7 +3174,7 @@ type GetTaskStatsResponse struct {
 
 func (x *GetTaskStatsResponse) Reset() {
 	*x = GetTaskStatsResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[31]
+	mi := &file_crm_task_v1_task_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3101,7 +3186,7 @@ func (x *GetTaskStatsResponse) String() string {
 func (*GetTaskStatsResponse) ProtoMessage() {}
 
 func (x *GetTaskStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[31]
+	mi := &file_crm_task_v1_task_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3114,7 +3199,7 @@ func (x *GetTaskStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTaskStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetTaskStatsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{31}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetTaskStatsResponse) GetProcesses() []*ProcessLoad {
@@ -3153,7 +3238,7 @@ type ListRoutesRequest struct {
 
 func (x *ListRoutesRequest) Reset() {
 	*x = ListRoutesRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[32]
+	mi := &file_crm_task_v1_task_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3165,7 +3250,7 @@ func (x *ListRoutesRequest) String() string {
 func (*ListRoutesRequest) ProtoMessage() {}
 
 func (x *ListRoutesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[32]
+	mi := &file_crm_task_v1_task_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3178,7 +3263,7 @@ func (x *ListRoutesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutesRequest.ProtoReflect.Descriptor instead.
 func (*ListRoutesRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{32}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{33}
 }
 
 type ListRoutesResponse struct {
@@ -3190,7 +3275,7 @@ type ListRoutesResponse struct {
 
 func (x *ListRoutesResponse) Reset() {
 	*x = ListRoutesResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[33]
+	mi := &file_crm_task_v1_task_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3202,7 +3287,7 @@ func (x *ListRoutesResponse) String() string {
 func (*ListRoutesResponse) ProtoMessage() {}
 
 func (x *ListRoutesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[33]
+	mi := &file_crm_task_v1_task_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3215,7 +3300,7 @@ func (x *ListRoutesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutesResponse.ProtoReflect.Descriptor instead.
 func (*ListRoutesResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{33}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListRoutesResponse) GetRoutes() []*Route {
@@ -3234,7 +3319,7 @@ type GetRouteRequest struct {
 
 func (x *GetRouteRequest) Reset() {
 	*x = GetRouteRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[34]
+	mi := &file_crm_task_v1_task_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3246,7 +3331,7 @@ func (x *GetRouteRequest) String() string {
 func (*GetRouteRequest) ProtoMessage() {}
 
 func (x *GetRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[34]
+	mi := &file_crm_task_v1_task_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3259,7 +3344,7 @@ func (x *GetRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRouteRequest.ProtoReflect.Descriptor instead.
 func (*GetRouteRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{34}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetRouteRequest) GetId() int64 {
@@ -3278,7 +3363,7 @@ type GetRouteResponse struct {
 
 func (x *GetRouteResponse) Reset() {
 	*x = GetRouteResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[35]
+	mi := &file_crm_task_v1_task_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3290,7 +3375,7 @@ func (x *GetRouteResponse) String() string {
 func (*GetRouteResponse) ProtoMessage() {}
 
 func (x *GetRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[35]
+	mi := &file_crm_task_v1_task_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3303,7 +3388,7 @@ func (x *GetRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRouteResponse.ProtoReflect.Descriptor instead.
 func (*GetRouteResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{35}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetRouteResponse) GetRoute() *Route {
@@ -3322,7 +3407,7 @@ type CreateRouteRequest struct {
 
 func (x *CreateRouteRequest) Reset() {
 	*x = CreateRouteRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[36]
+	mi := &file_crm_task_v1_task_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3334,7 +3419,7 @@ func (x *CreateRouteRequest) String() string {
 func (*CreateRouteRequest) ProtoMessage() {}
 
 func (x *CreateRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[36]
+	mi := &file_crm_task_v1_task_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3347,7 +3432,7 @@ func (x *CreateRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRouteRequest.ProtoReflect.Descriptor instead.
 func (*CreateRouteRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{36}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CreateRouteRequest) GetRoute() *Route {
@@ -3366,7 +3451,7 @@ type CreateRouteResponse struct {
 
 func (x *CreateRouteResponse) Reset() {
 	*x = CreateRouteResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[37]
+	mi := &file_crm_task_v1_task_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3378,7 +3463,7 @@ func (x *CreateRouteResponse) String() string {
 func (*CreateRouteResponse) ProtoMessage() {}
 
 func (x *CreateRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[37]
+	mi := &file_crm_task_v1_task_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3391,7 +3476,7 @@ func (x *CreateRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRouteResponse.ProtoReflect.Descriptor instead.
 func (*CreateRouteResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{37}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CreateRouteResponse) GetRoute() *Route {
@@ -3415,7 +3500,7 @@ type UpdateRouteRequest struct {
 
 func (x *UpdateRouteRequest) Reset() {
 	*x = UpdateRouteRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[38]
+	mi := &file_crm_task_v1_task_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3427,7 +3512,7 @@ func (x *UpdateRouteRequest) String() string {
 func (*UpdateRouteRequest) ProtoMessage() {}
 
 func (x *UpdateRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[38]
+	mi := &file_crm_task_v1_task_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3440,7 +3525,7 @@ func (x *UpdateRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRouteRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRouteRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{38}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UpdateRouteRequest) GetRoute() *Route {
@@ -3473,7 +3558,7 @@ type UpdateRouteResponse struct {
 
 func (x *UpdateRouteResponse) Reset() {
 	*x = UpdateRouteResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[39]
+	mi := &file_crm_task_v1_task_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3485,7 +3570,7 @@ func (x *UpdateRouteResponse) String() string {
 func (*UpdateRouteResponse) ProtoMessage() {}
 
 func (x *UpdateRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[39]
+	mi := &file_crm_task_v1_task_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3498,7 +3583,7 @@ func (x *UpdateRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRouteResponse.ProtoReflect.Descriptor instead.
 func (*UpdateRouteResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{39}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *UpdateRouteResponse) GetRoute() *Route {
@@ -3521,7 +3606,7 @@ type CreateConnectionTaskRequest struct {
 
 func (x *CreateConnectionTaskRequest) Reset() {
 	*x = CreateConnectionTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[40]
+	mi := &file_crm_task_v1_task_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3533,7 +3618,7 @@ func (x *CreateConnectionTaskRequest) String() string {
 func (*CreateConnectionTaskRequest) ProtoMessage() {}
 
 func (x *CreateConnectionTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[40]
+	mi := &file_crm_task_v1_task_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3546,7 +3631,7 @@ func (x *CreateConnectionTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConnectionTaskRequest.ProtoReflect.Descriptor instead.
 func (*CreateConnectionTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{40}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CreateConnectionTaskRequest) GetContractId() int64 {
@@ -3581,7 +3666,7 @@ type PlanConnectionTaskRequest struct {
 
 func (x *PlanConnectionTaskRequest) Reset() {
 	*x = PlanConnectionTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[41]
+	mi := &file_crm_task_v1_task_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3593,7 +3678,7 @@ func (x *PlanConnectionTaskRequest) String() string {
 func (*PlanConnectionTaskRequest) ProtoMessage() {}
 
 func (x *PlanConnectionTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[41]
+	mi := &file_crm_task_v1_task_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3606,7 +3691,7 @@ func (x *PlanConnectionTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanConnectionTaskRequest.ProtoReflect.Descriptor instead.
 func (*PlanConnectionTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{41}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PlanConnectionTaskRequest) GetContractId() int64 {
@@ -3637,7 +3722,7 @@ type PlanConnectionTaskResponse struct {
 
 func (x *PlanConnectionTaskResponse) Reset() {
 	*x = PlanConnectionTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	mi := &file_crm_task_v1_task_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3649,7 +3734,7 @@ func (x *PlanConnectionTaskResponse) String() string {
 func (*PlanConnectionTaskResponse) ProtoMessage() {}
 
 func (x *PlanConnectionTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	mi := &file_crm_task_v1_task_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3662,7 +3747,7 @@ func (x *PlanConnectionTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanConnectionTaskResponse.ProtoReflect.Descriptor instead.
 func (*PlanConnectionTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{42}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PlanConnectionTaskResponse) GetTask() *Task {
@@ -3697,7 +3782,7 @@ type CreateConnectionTaskResponse struct {
 
 func (x *CreateConnectionTaskResponse) Reset() {
 	*x = CreateConnectionTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[43]
+	mi := &file_crm_task_v1_task_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3709,7 +3794,7 @@ func (x *CreateConnectionTaskResponse) String() string {
 func (*CreateConnectionTaskResponse) ProtoMessage() {}
 
 func (x *CreateConnectionTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[43]
+	mi := &file_crm_task_v1_task_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3722,7 +3807,7 @@ func (x *CreateConnectionTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConnectionTaskResponse.ProtoReflect.Descriptor instead.
 func (*CreateConnectionTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{43}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *CreateConnectionTaskResponse) GetTask() *Task {
@@ -3778,7 +3863,7 @@ type Transition struct {
 
 func (x *Transition) Reset() {
 	*x = Transition{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[44]
+	mi := &file_crm_task_v1_task_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3790,7 +3875,7 @@ func (x *Transition) String() string {
 func (*Transition) ProtoMessage() {}
 
 func (x *Transition) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[44]
+	mi := &file_crm_task_v1_task_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3803,7 +3888,7 @@ func (x *Transition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transition.ProtoReflect.Descriptor instead.
 func (*Transition) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{44}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *Transition) GetTaskId() int64 {
@@ -3962,7 +4047,7 @@ type ApplyTransitionRequest struct {
 
 func (x *ApplyTransitionRequest) Reset() {
 	*x = ApplyTransitionRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[45]
+	mi := &file_crm_task_v1_task_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3974,7 +4059,7 @@ func (x *ApplyTransitionRequest) String() string {
 func (*ApplyTransitionRequest) ProtoMessage() {}
 
 func (x *ApplyTransitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[45]
+	mi := &file_crm_task_v1_task_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3987,7 +4072,7 @@ func (x *ApplyTransitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyTransitionRequest.ProtoReflect.Descriptor instead.
 func (*ApplyTransitionRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{45}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ApplyTransitionRequest) GetTransition() *Transition {
@@ -4008,7 +4093,7 @@ type ApplyTransitionResponse struct {
 
 func (x *ApplyTransitionResponse) Reset() {
 	*x = ApplyTransitionResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[46]
+	mi := &file_crm_task_v1_task_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4020,7 +4105,7 @@ func (x *ApplyTransitionResponse) String() string {
 func (*ApplyTransitionResponse) ProtoMessage() {}
 
 func (x *ApplyTransitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[46]
+	mi := &file_crm_task_v1_task_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4033,7 +4118,7 @@ func (x *ApplyTransitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyTransitionResponse.ProtoReflect.Descriptor instead.
 func (*ApplyTransitionResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{46}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ApplyTransitionResponse) GetTask() *Task {
@@ -4059,7 +4144,7 @@ type RetryTaskRequest struct {
 
 func (x *RetryTaskRequest) Reset() {
 	*x = RetryTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[47]
+	mi := &file_crm_task_v1_task_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4071,7 +4156,7 @@ func (x *RetryTaskRequest) String() string {
 func (*RetryTaskRequest) ProtoMessage() {}
 
 func (x *RetryTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[47]
+	mi := &file_crm_task_v1_task_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4084,7 +4169,7 @@ func (x *RetryTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryTaskRequest.ProtoReflect.Descriptor instead.
 func (*RetryTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{47}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *RetryTaskRequest) GetId() int64 {
@@ -4103,7 +4188,7 @@ type RetryTaskResponse struct {
 
 func (x *RetryTaskResponse) Reset() {
 	*x = RetryTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[48]
+	mi := &file_crm_task_v1_task_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4115,7 +4200,7 @@ func (x *RetryTaskResponse) String() string {
 func (*RetryTaskResponse) ProtoMessage() {}
 
 func (x *RetryTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[48]
+	mi := &file_crm_task_v1_task_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4128,7 +4213,7 @@ func (x *RetryTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryTaskResponse.ProtoReflect.Descriptor instead.
 func (*RetryTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{48}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RetryTaskResponse) GetTask() *Task {
@@ -4152,7 +4237,7 @@ type SetTaskStuckRequest struct {
 
 func (x *SetTaskStuckRequest) Reset() {
 	*x = SetTaskStuckRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[49]
+	mi := &file_crm_task_v1_task_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4164,7 +4249,7 @@ func (x *SetTaskStuckRequest) String() string {
 func (*SetTaskStuckRequest) ProtoMessage() {}
 
 func (x *SetTaskStuckRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[49]
+	mi := &file_crm_task_v1_task_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4177,7 +4262,7 @@ func (x *SetTaskStuckRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaskStuckRequest.ProtoReflect.Descriptor instead.
 func (*SetTaskStuckRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{49}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *SetTaskStuckRequest) GetTaskId() int64 {
@@ -4216,7 +4301,7 @@ type SetTaskStuckResponse struct {
 
 func (x *SetTaskStuckResponse) Reset() {
 	*x = SetTaskStuckResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[50]
+	mi := &file_crm_task_v1_task_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4228,7 +4313,7 @@ func (x *SetTaskStuckResponse) String() string {
 func (*SetTaskStuckResponse) ProtoMessage() {}
 
 func (x *SetTaskStuckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[50]
+	mi := &file_crm_task_v1_task_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4241,7 +4326,7 @@ func (x *SetTaskStuckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaskStuckResponse.ProtoReflect.Descriptor instead.
 func (*SetTaskStuckResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{50}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{51}
 }
 
 type RecordTaskRequest struct {
@@ -4271,7 +4356,7 @@ type RecordTaskRequest struct {
 
 func (x *RecordTaskRequest) Reset() {
 	*x = RecordTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[51]
+	mi := &file_crm_task_v1_task_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4283,7 +4368,7 @@ func (x *RecordTaskRequest) String() string {
 func (*RecordTaskRequest) ProtoMessage() {}
 
 func (x *RecordTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[51]
+	mi := &file_crm_task_v1_task_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4296,7 +4381,7 @@ func (x *RecordTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTaskRequest.ProtoReflect.Descriptor instead.
 func (*RecordTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{51}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RecordTaskRequest) GetId() int64 {
@@ -4406,7 +4491,7 @@ type RecordTaskResponse struct {
 
 func (x *RecordTaskResponse) Reset() {
 	*x = RecordTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[52]
+	mi := &file_crm_task_v1_task_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4418,7 +4503,7 @@ func (x *RecordTaskResponse) String() string {
 func (*RecordTaskResponse) ProtoMessage() {}
 
 func (x *RecordTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[52]
+	mi := &file_crm_task_v1_task_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4431,7 +4516,7 @@ func (x *RecordTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTaskResponse.ProtoReflect.Descriptor instead.
 func (*RecordTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{52}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *RecordTaskResponse) GetTask() *Task {
@@ -4450,7 +4535,7 @@ type DiscardTaskRequest struct {
 
 func (x *DiscardTaskRequest) Reset() {
 	*x = DiscardTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[53]
+	mi := &file_crm_task_v1_task_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4462,7 +4547,7 @@ func (x *DiscardTaskRequest) String() string {
 func (*DiscardTaskRequest) ProtoMessage() {}
 
 func (x *DiscardTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[53]
+	mi := &file_crm_task_v1_task_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4475,7 +4560,7 @@ func (x *DiscardTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscardTaskRequest.ProtoReflect.Descriptor instead.
 func (*DiscardTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{53}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *DiscardTaskRequest) GetId() int64 {
@@ -4493,7 +4578,7 @@ type DiscardTaskResponse struct {
 
 func (x *DiscardTaskResponse) Reset() {
 	*x = DiscardTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[54]
+	mi := &file_crm_task_v1_task_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4505,7 +4590,7 @@ func (x *DiscardTaskResponse) String() string {
 func (*DiscardTaskResponse) ProtoMessage() {}
 
 func (x *DiscardTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[54]
+	mi := &file_crm_task_v1_task_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4518,7 +4603,7 @@ func (x *DiscardTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscardTaskResponse.ProtoReflect.Descriptor instead.
 func (*DiscardTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{54}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{55}
 }
 
 var File_crm_task_v1_task_proto protoreflect.FileDescriptor
@@ -4568,7 +4653,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"resolution\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\n" +
 	"resolution\x12:\n" +
-	"\aoutcome\x18\x05 \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\aoutcome\"\xcc\x03\n" +
+	"\aoutcome\x18\x05 \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\aoutcome\"\x8c\x04\n" +
 	"\x05Route\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\x03B\n" +
 	"\xe0A\x03\xbaH\x04\"\x02(\x00R\x02id\x12 \n" +
@@ -4583,7 +4668,15 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"closeRules\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12N\n" +
-	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\"\xb7\v\n" +
+	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\x12>\n" +
+	"\n" +
+	"follow_ups\x18\n" +
+	" \x03(\v2\x15.crm.task.v1.FollowUpB\b\xbaH\x05\x92\x01\x02\x10\x05R\tfollowUps\"\xb5\x01\n" +
+	"\bFollowUp\x12\"\n" +
+	"\broute_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\arouteId\x121\n" +
+	"\rafter_seconds\x18\x02 \x01(\x03B\f\xbaH\t\"\a\x18\x80\x8a\x8a\x0f(\x00R\fafterSeconds\x12\"\n" +
+	"\x05title\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05title\x12.\n" +
+	"\vdescription\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xd0\x0fR\vdescription\"\xb7\v\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12)\n" +
@@ -5035,7 +5128,7 @@ func file_crm_task_v1_task_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
+var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_crm_task_v1_task_proto_goTypes = []any{
 	(TaskKind)(0),                        // 0: crm.task.v1.TaskKind
 	(TaskState)(0),                       // 1: crm.task.v1.TaskState
@@ -5053,181 +5146,183 @@ var file_crm_task_v1_task_proto_goTypes = []any{
 	(*Process)(nil),                      // 13: crm.task.v1.Process
 	(*CloseRule)(nil),                    // 14: crm.task.v1.CloseRule
 	(*Route)(nil),                        // 15: crm.task.v1.Route
-	(*Task)(nil),                         // 16: crm.task.v1.Task
-	(*Comment)(nil),                      // 17: crm.task.v1.Comment
-	(*TaskEvent)(nil),                    // 18: crm.task.v1.TaskEvent
-	(*CreateTaskRequest)(nil),            // 19: crm.task.v1.CreateTaskRequest
-	(*CreateTaskResponse)(nil),           // 20: crm.task.v1.CreateTaskResponse
-	(*GetTaskRequest)(nil),               // 21: crm.task.v1.GetTaskRequest
-	(*GetTaskResponse)(nil),              // 22: crm.task.v1.GetTaskResponse
-	(*ListTasksRequest)(nil),             // 23: crm.task.v1.ListTasksRequest
-	(*ListTasksResponse)(nil),            // 24: crm.task.v1.ListTasksResponse
-	(*AdvanceTaskRequest)(nil),           // 25: crm.task.v1.AdvanceTaskRequest
-	(*AdvanceTaskResponse)(nil),          // 26: crm.task.v1.AdvanceTaskResponse
-	(*ReturnTaskRequest)(nil),            // 27: crm.task.v1.ReturnTaskRequest
-	(*ReturnTaskResponse)(nil),           // 28: crm.task.v1.ReturnTaskResponse
-	(*AssignTaskRequest)(nil),            // 29: crm.task.v1.AssignTaskRequest
-	(*AssignTaskResponse)(nil),           // 30: crm.task.v1.AssignTaskResponse
-	(*CancelTaskRequest)(nil),            // 31: crm.task.v1.CancelTaskRequest
-	(*CancelTaskResponse)(nil),           // 32: crm.task.v1.CancelTaskResponse
-	(*ListCommentsRequest)(nil),          // 33: crm.task.v1.ListCommentsRequest
-	(*ListCommentsResponse)(nil),         // 34: crm.task.v1.ListCommentsResponse
-	(*AddCommentRequest)(nil),            // 35: crm.task.v1.AddCommentRequest
-	(*AddCommentResponse)(nil),           // 36: crm.task.v1.AddCommentResponse
-	(*ListTaskEventsRequest)(nil),        // 37: crm.task.v1.ListTaskEventsRequest
-	(*ListTaskEventsResponse)(nil),       // 38: crm.task.v1.ListTaskEventsResponse
-	(*GetTaskStatsRequest)(nil),          // 39: crm.task.v1.GetTaskStatsRequest
-	(*ProcessLoad)(nil),                  // 40: crm.task.v1.ProcessLoad
-	(*GetTaskStatsResponse)(nil),         // 41: crm.task.v1.GetTaskStatsResponse
-	(*ListRoutesRequest)(nil),            // 42: crm.task.v1.ListRoutesRequest
-	(*ListRoutesResponse)(nil),           // 43: crm.task.v1.ListRoutesResponse
-	(*GetRouteRequest)(nil),              // 44: crm.task.v1.GetRouteRequest
-	(*GetRouteResponse)(nil),             // 45: crm.task.v1.GetRouteResponse
-	(*CreateRouteRequest)(nil),           // 46: crm.task.v1.CreateRouteRequest
-	(*CreateRouteResponse)(nil),          // 47: crm.task.v1.CreateRouteResponse
-	(*UpdateRouteRequest)(nil),           // 48: crm.task.v1.UpdateRouteRequest
-	(*UpdateRouteResponse)(nil),          // 49: crm.task.v1.UpdateRouteResponse
-	(*CreateConnectionTaskRequest)(nil),  // 50: crm.task.v1.CreateConnectionTaskRequest
-	(*PlanConnectionTaskRequest)(nil),    // 51: crm.task.v1.PlanConnectionTaskRequest
-	(*PlanConnectionTaskResponse)(nil),   // 52: crm.task.v1.PlanConnectionTaskResponse
-	(*CreateConnectionTaskResponse)(nil), // 53: crm.task.v1.CreateConnectionTaskResponse
-	(*Transition)(nil),                   // 54: crm.task.v1.Transition
-	(*ApplyTransitionRequest)(nil),       // 55: crm.task.v1.ApplyTransitionRequest
-	(*ApplyTransitionResponse)(nil),      // 56: crm.task.v1.ApplyTransitionResponse
-	(*RetryTaskRequest)(nil),             // 57: crm.task.v1.RetryTaskRequest
-	(*RetryTaskResponse)(nil),            // 58: crm.task.v1.RetryTaskResponse
-	(*SetTaskStuckRequest)(nil),          // 59: crm.task.v1.SetTaskStuckRequest
-	(*SetTaskStuckResponse)(nil),         // 60: crm.task.v1.SetTaskStuckResponse
-	(*RecordTaskRequest)(nil),            // 61: crm.task.v1.RecordTaskRequest
-	(*RecordTaskResponse)(nil),           // 62: crm.task.v1.RecordTaskResponse
-	(*DiscardTaskRequest)(nil),           // 63: crm.task.v1.DiscardTaskRequest
-	(*DiscardTaskResponse)(nil),          // 64: crm.task.v1.DiscardTaskResponse
-	nil,                                  // 65: crm.task.v1.Task.TitleParamsEntry
-	nil,                                  // 66: crm.task.v1.TaskEvent.TextParamsEntry
-	(*timestamppb.Timestamp)(nil),        // 67: google.protobuf.Timestamp
-	(*Visit)(nil),                        // 68: crm.task.v1.Visit
-	(*VisitWrite)(nil),                   // 69: crm.task.v1.VisitWrite
+	(*FollowUp)(nil),                     // 16: crm.task.v1.FollowUp
+	(*Task)(nil),                         // 17: crm.task.v1.Task
+	(*Comment)(nil),                      // 18: crm.task.v1.Comment
+	(*TaskEvent)(nil),                    // 19: crm.task.v1.TaskEvent
+	(*CreateTaskRequest)(nil),            // 20: crm.task.v1.CreateTaskRequest
+	(*CreateTaskResponse)(nil),           // 21: crm.task.v1.CreateTaskResponse
+	(*GetTaskRequest)(nil),               // 22: crm.task.v1.GetTaskRequest
+	(*GetTaskResponse)(nil),              // 23: crm.task.v1.GetTaskResponse
+	(*ListTasksRequest)(nil),             // 24: crm.task.v1.ListTasksRequest
+	(*ListTasksResponse)(nil),            // 25: crm.task.v1.ListTasksResponse
+	(*AdvanceTaskRequest)(nil),           // 26: crm.task.v1.AdvanceTaskRequest
+	(*AdvanceTaskResponse)(nil),          // 27: crm.task.v1.AdvanceTaskResponse
+	(*ReturnTaskRequest)(nil),            // 28: crm.task.v1.ReturnTaskRequest
+	(*ReturnTaskResponse)(nil),           // 29: crm.task.v1.ReturnTaskResponse
+	(*AssignTaskRequest)(nil),            // 30: crm.task.v1.AssignTaskRequest
+	(*AssignTaskResponse)(nil),           // 31: crm.task.v1.AssignTaskResponse
+	(*CancelTaskRequest)(nil),            // 32: crm.task.v1.CancelTaskRequest
+	(*CancelTaskResponse)(nil),           // 33: crm.task.v1.CancelTaskResponse
+	(*ListCommentsRequest)(nil),          // 34: crm.task.v1.ListCommentsRequest
+	(*ListCommentsResponse)(nil),         // 35: crm.task.v1.ListCommentsResponse
+	(*AddCommentRequest)(nil),            // 36: crm.task.v1.AddCommentRequest
+	(*AddCommentResponse)(nil),           // 37: crm.task.v1.AddCommentResponse
+	(*ListTaskEventsRequest)(nil),        // 38: crm.task.v1.ListTaskEventsRequest
+	(*ListTaskEventsResponse)(nil),       // 39: crm.task.v1.ListTaskEventsResponse
+	(*GetTaskStatsRequest)(nil),          // 40: crm.task.v1.GetTaskStatsRequest
+	(*ProcessLoad)(nil),                  // 41: crm.task.v1.ProcessLoad
+	(*GetTaskStatsResponse)(nil),         // 42: crm.task.v1.GetTaskStatsResponse
+	(*ListRoutesRequest)(nil),            // 43: crm.task.v1.ListRoutesRequest
+	(*ListRoutesResponse)(nil),           // 44: crm.task.v1.ListRoutesResponse
+	(*GetRouteRequest)(nil),              // 45: crm.task.v1.GetRouteRequest
+	(*GetRouteResponse)(nil),             // 46: crm.task.v1.GetRouteResponse
+	(*CreateRouteRequest)(nil),           // 47: crm.task.v1.CreateRouteRequest
+	(*CreateRouteResponse)(nil),          // 48: crm.task.v1.CreateRouteResponse
+	(*UpdateRouteRequest)(nil),           // 49: crm.task.v1.UpdateRouteRequest
+	(*UpdateRouteResponse)(nil),          // 50: crm.task.v1.UpdateRouteResponse
+	(*CreateConnectionTaskRequest)(nil),  // 51: crm.task.v1.CreateConnectionTaskRequest
+	(*PlanConnectionTaskRequest)(nil),    // 52: crm.task.v1.PlanConnectionTaskRequest
+	(*PlanConnectionTaskResponse)(nil),   // 53: crm.task.v1.PlanConnectionTaskResponse
+	(*CreateConnectionTaskResponse)(nil), // 54: crm.task.v1.CreateConnectionTaskResponse
+	(*Transition)(nil),                   // 55: crm.task.v1.Transition
+	(*ApplyTransitionRequest)(nil),       // 56: crm.task.v1.ApplyTransitionRequest
+	(*ApplyTransitionResponse)(nil),      // 57: crm.task.v1.ApplyTransitionResponse
+	(*RetryTaskRequest)(nil),             // 58: crm.task.v1.RetryTaskRequest
+	(*RetryTaskResponse)(nil),            // 59: crm.task.v1.RetryTaskResponse
+	(*SetTaskStuckRequest)(nil),          // 60: crm.task.v1.SetTaskStuckRequest
+	(*SetTaskStuckResponse)(nil),         // 61: crm.task.v1.SetTaskStuckResponse
+	(*RecordTaskRequest)(nil),            // 62: crm.task.v1.RecordTaskRequest
+	(*RecordTaskResponse)(nil),           // 63: crm.task.v1.RecordTaskResponse
+	(*DiscardTaskRequest)(nil),           // 64: crm.task.v1.DiscardTaskRequest
+	(*DiscardTaskResponse)(nil),          // 65: crm.task.v1.DiscardTaskResponse
+	nil,                                  // 66: crm.task.v1.Task.TitleParamsEntry
+	nil,                                  // 67: crm.task.v1.TaskEvent.TextParamsEntry
+	(*timestamppb.Timestamp)(nil),        // 68: google.protobuf.Timestamp
+	(*Visit)(nil),                        // 69: crm.task.v1.Visit
+	(*VisitWrite)(nil),                   // 70: crm.task.v1.VisitWrite
 }
 var file_crm_task_v1_task_proto_depIdxs = []int32{
 	6,  // 0: crm.task.v1.Action.kind:type_name -> crm.task.v1.ActionKind
 	7,  // 1: crm.task.v1.Action.contract_operation:type_name -> crm.task.v1.ContractOperation
-	67, // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
+	68, // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
 	8,  // 3: crm.task.v1.Action.on_failure:type_name -> crm.task.v1.FailureRule
-	67, // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
-	67, // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
+	68, // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
+	68, // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
 	5,  // 6: crm.task.v1.Process.kind:type_name -> crm.task.v1.ProcessKind
 	10, // 7: crm.task.v1.Process.action:type_name -> crm.task.v1.Action
 	2,  // 8: crm.task.v1.CloseRule.kind:type_name -> crm.task.v1.CloseRuleKind
 	1,  // 9: crm.task.v1.CloseRule.outcome:type_name -> crm.task.v1.TaskState
 	13, // 10: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
 	14, // 11: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
-	67, // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	68, // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
 	3,  // 13: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
-	0,  // 14: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
-	1,  // 15: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
-	13, // 16: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
-	67, // 17: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
-	67, // 18: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
-	67, // 19: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
-	67, // 20: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
-	13, // 21: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
-	67, // 22: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
-	12, // 23: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
-	11, // 24: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
-	65, // 25: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
-	68, // 26: crm.task.v1.Task.visit:type_name -> crm.task.v1.Visit
-	67, // 27: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 28: crm.task.v1.Comment.audience:type_name -> crm.task.v1.CommentAudience
-	4,  // 29: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
-	67, // 30: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
-	66, // 31: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
-	12, // 32: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	16, // 33: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
-	16, // 34: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
-	1,  // 35: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
-	16, // 36: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
-	16, // 37: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
-	16, // 38: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
-	16, // 39: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
-	16, // 40: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
-	17, // 41: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
-	9,  // 42: crm.task.v1.AddCommentRequest.audience:type_name -> crm.task.v1.CommentAudience
-	17, // 43: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
-	18, // 44: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
-	40, // 45: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
-	15, // 46: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
-	15, // 47: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
-	15, // 48: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
-	15, // 49: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
-	15, // 50: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
-	15, // 51: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
-	16, // 52: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 53: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	16, // 54: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 55: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	4,  // 56: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
-	67, // 57: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
-	1,  // 58: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
-	67, // 59: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
-	69, // 60: crm.task.v1.Transition.visit:type_name -> crm.task.v1.VisitWrite
-	9,  // 61: crm.task.v1.Transition.audience:type_name -> crm.task.v1.CommentAudience
-	54, // 62: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
-	16, // 63: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
-	16, // 64: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
-	67, // 65: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
-	67, // 66: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
-	12, // 67: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	0,  // 68: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
-	16, // 69: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
-	19, // 70: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
-	21, // 71: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
-	23, // 72: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
-	25, // 73: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
-	27, // 74: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
-	29, // 75: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
-	31, // 76: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
-	57, // 77: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
-	33, // 78: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
-	35, // 79: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
-	37, // 80: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
-	39, // 81: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
-	42, // 82: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
-	44, // 83: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
-	46, // 84: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
-	48, // 85: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
-	50, // 86: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
-	51, // 87: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
-	55, // 88: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
-	59, // 89: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
-	61, // 90: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
-	63, // 91: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
-	20, // 92: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
-	22, // 93: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
-	24, // 94: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
-	26, // 95: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
-	28, // 96: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
-	30, // 97: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
-	32, // 98: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
-	58, // 99: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
-	34, // 100: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
-	36, // 101: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
-	38, // 102: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
-	41, // 103: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
-	43, // 104: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
-	45, // 105: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
-	47, // 106: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
-	49, // 107: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
-	53, // 108: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
-	52, // 109: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
-	56, // 110: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
-	60, // 111: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
-	62, // 112: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
-	64, // 113: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
-	92, // [92:114] is the sub-list for method output_type
-	70, // [70:92] is the sub-list for method input_type
-	70, // [70:70] is the sub-list for extension type_name
-	70, // [70:70] is the sub-list for extension extendee
-	0,  // [0:70] is the sub-list for field type_name
+	16, // 14: crm.task.v1.Route.follow_ups:type_name -> crm.task.v1.FollowUp
+	0,  // 15: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
+	1,  // 16: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
+	13, // 17: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
+	68, // 18: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
+	68, // 19: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
+	68, // 20: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
+	68, // 21: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
+	13, // 22: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
+	68, // 23: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
+	12, // 24: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
+	11, // 25: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
+	66, // 26: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
+	69, // 27: crm.task.v1.Task.visit:type_name -> crm.task.v1.Visit
+	68, // 28: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	9,  // 29: crm.task.v1.Comment.audience:type_name -> crm.task.v1.CommentAudience
+	4,  // 30: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
+	68, // 31: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
+	67, // 32: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
+	12, // 33: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	17, // 34: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
+	17, // 35: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
+	1,  // 36: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
+	17, // 37: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
+	17, // 38: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
+	17, // 39: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
+	17, // 40: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
+	17, // 41: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
+	18, // 42: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
+	9,  // 43: crm.task.v1.AddCommentRequest.audience:type_name -> crm.task.v1.CommentAudience
+	18, // 44: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
+	19, // 45: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
+	41, // 46: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
+	15, // 47: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
+	15, // 48: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
+	15, // 49: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
+	15, // 50: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
+	15, // 51: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
+	15, // 52: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
+	17, // 53: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 54: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	17, // 55: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	15, // 56: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	4,  // 57: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
+	68, // 58: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
+	1,  // 59: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
+	68, // 60: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
+	70, // 61: crm.task.v1.Transition.visit:type_name -> crm.task.v1.VisitWrite
+	9,  // 62: crm.task.v1.Transition.audience:type_name -> crm.task.v1.CommentAudience
+	55, // 63: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
+	17, // 64: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
+	17, // 65: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
+	68, // 66: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
+	68, // 67: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
+	12, // 68: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	0,  // 69: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
+	17, // 70: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
+	20, // 71: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
+	22, // 72: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
+	24, // 73: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
+	26, // 74: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
+	28, // 75: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
+	30, // 76: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
+	32, // 77: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
+	58, // 78: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
+	34, // 79: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
+	36, // 80: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
+	38, // 81: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
+	40, // 82: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
+	43, // 83: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
+	45, // 84: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
+	47, // 85: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
+	49, // 86: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
+	51, // 87: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
+	52, // 88: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
+	56, // 89: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
+	60, // 90: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
+	62, // 91: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
+	64, // 92: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
+	21, // 93: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
+	23, // 94: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
+	25, // 95: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
+	27, // 96: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
+	29, // 97: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
+	31, // 98: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
+	33, // 99: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
+	59, // 100: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
+	35, // 101: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
+	37, // 102: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
+	39, // 103: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
+	42, // 104: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
+	44, // 105: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
+	46, // 106: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
+	48, // 107: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
+	50, // 108: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
+	54, // 109: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
+	53, // 110: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
+	57, // 111: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
+	61, // 112: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
+	63, // 113: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
+	65, // 114: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
+	93, // [93:115] is the sub-list for method output_type
+	71, // [71:93] is the sub-list for method input_type
+	71, // [71:71] is the sub-list for extension type_name
+	71, // [71:71] is the sub-list for extension extendee
+	0,  // [0:71] is the sub-list for field type_name
 }
 
 func init() { file_crm_task_v1_task_proto_init() }
@@ -5242,7 +5337,7 @@ func file_crm_task_v1_task_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_task_v1_task_proto_rawDesc), len(file_crm_task_v1_task_proto_rawDesc)),
 			NumEnums:      10,
-			NumMessages:   57,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
