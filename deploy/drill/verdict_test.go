@@ -103,10 +103,10 @@ func TestJudgeFindsMissingDoubledAndStrayWork(t *testing.T) {
 	}
 	for name, want := range map[string][]string{
 		"every timeline holds each command's event once, in order (no event missing or doubled)": {"[d:3.1] note is in the timeline 2 times", "[d:3.2] done is missing"},
-		"every comment is there once":                                                     {`comment "[d:3.1] note" is there 2 times`},
-		"no task the clients do not know of":                                              {"task 8"},
-		"every contract has its connection task and the status that task implies":         {"contract 4"},
-		"Temporal runs exactly the workflows of the open tasks (none stuck, none failed)": {"workflow task-7 runs", "connection-4 ended WORKFLOW_EXECUTION_STATUS_FAILED", "task 8 is open in the read model without a workflow"},
+		"every comment is there once":                                             {`comment "[d:3.1] note" is there 2 times`},
+		"no task the clients do not know of":                                      {"task 8"},
+		"every contract has its connection task and the status that task implies": {"contract 4"},
+		flowsCheck: {"workflow task-7 runs", "connection-4 ended WORKFLOW_EXECUTION_STATUS_FAILED", "task 8 is open in the read model without a workflow"},
 	} {
 		for _, w := range want {
 			if !strings.Contains(found[name], w) {
@@ -139,5 +139,34 @@ func TestDuplicateNotificationsPassOnlyWithinTheCountedPossibleDuplicates(t *tes
 		if (len(c.Problems) == 0) != tc.pass || v.NotesExtra != 1 {
 			t.Errorf("one message twice, %d counted: problems %v, extra %d", tc.counted, c.Problems, v.NotesExtra)
 		}
+	}
+}
+
+func TestAClosedConnectionWithoutItsWaitingFollowUpFails(t *testing.T) {
+	conn := twoStepRecord()
+	conn.Kind, conn.Contract = kindConnection, "4"
+	for name, c := range map[string]struct {
+		running map[string]bool
+		problem string
+	}{
+		"no follow-up waits":                 {map[string]bool{}, "workflow followup-7-1 does not run"},
+		"the follow-up waits":                {map[string]bool{"followup-7-1": true}, ""},
+		"the connection's own workflow runs": {map[string]bool{"followup-7-1": true, "connection-4": true}, "workflow connection-4 runs"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := newLedger()
+			l.addTask(conn)
+			v := judge(l, &observed{Tasks: map[string]*taskSeen{}, Running: c.running}, &world{}, &counters{})
+			var problems []string
+			for _, ch := range v.Checks {
+				if ch.Name == flowsCheck {
+					problems = ch.Problems
+				}
+			}
+			joined := strings.Join(problems, "\n")
+			if c.problem == "" && len(problems) > 0 || c.problem != "" && !strings.Contains(joined, c.problem) {
+				t.Fatalf("problems %q, want %q", joined, c.problem)
+			}
+		})
 	}
 }

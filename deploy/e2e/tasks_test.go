@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,6 +31,8 @@ type task struct {
 	CustomerID     string    `json:"customerId"`
 	Description    string    `json:"description"`
 	WorkflowID     string    `json:"workflowId"`
+	Title          string    `json:"title"`
+	RouteID        string    `json:"routeId"`
 }
 
 type event struct {
@@ -132,6 +135,37 @@ func (w *world) route(body map[string]any) (id string, processes []process) {
 
 func TestTaskWorkflowsThroughTheWholeStack(t *testing.T) {
 	w := newWorld(t)
+
+	// A route's follow-up is set up first and looked at last: its minute
+	// passes while the other cases run, and a worker is killed meanwhile.
+	var followUp struct{ contract, route, closed string }
+	t.Run("a task closed on a route with a follow-up", func(t *testing.T) {
+		w.t = t
+		followUp.contract = w.activeContract()
+		feedback, _ := w.route(map[string]any{"name": "Feedback", "processes": []map[string]any{{"name": "Call back", "groupId": "5"}}})
+		lineCheck, _ := w.route(map[string]any{
+			"name":      "Line check",
+			"processes": []map[string]any{{"name": "Measure the line", "groupId": "5"}},
+			"followUps": []map[string]any{{"routeId": feedback, "afterSeconds": "60", "title": "Ask how the line works", "description": "A minute after the check"}},
+		})
+		followUp.route = feedback
+		var tk task
+		w.admin.Must(http.MethodPost, "/api/v1/tasks", map[string]any{"contractId": followUp.contract, "routeId": lineCheck, "title": "Line check"}, &tk)
+		w.admin.Must(http.MethodPost, "/api/v1/tasks/"+tk.ID+":advance", map[string]any{"processId": tk.CurrentProcess.ID}, &tk)
+		if tk.State != "TASK_STATE_CLOSED" {
+			t.Fatalf("the line check %+v", tk)
+		}
+		followUp.closed = tk.ID
+		// a follow-up that refers to route No. 1 is refused
+		resp := w.admin.Do(http.MethodPost, "/api/v1/routes", map[string]any{
+			"name":      "Bad",
+			"processes": []map[string]any{{"name": "x", "groupId": "5"}},
+			"followUps": []map[string]any{{"routeId": "1", "afterSeconds": "60", "title": "x"}},
+		})
+		if resp.Status != 400 || !strings.Contains(string(resp.Raw), "followUps[0].routeId") {
+			t.Fatalf("a follow-up on route No. 1: %d %s", resp.Status, resp.Raw)
+		}
+	})
 
 	t.Run("connection task walks route No. 1 with a comment at each process and activates the contract", func(t *testing.T) {
 		w.t = t
@@ -335,6 +369,39 @@ func TestTaskWorkflowsThroughTheWholeStack(t *testing.T) {
 				t.Fatalf("event %q written twice", e.Text)
 			}
 			seen[e.Text] = true
+		}
+	})
+	t.Run("the follow-up opens its task on the same contract a minute after the close, once", func(t *testing.T) {
+		w.t = t
+		if followUp.closed == "" {
+			t.Fatal("its task was not closed")
+		}
+		deadline := time.Now().Add(3 * time.Minute)
+		for {
+			var tasks struct {
+				Tasks []task `json:"tasks"`
+			}
+			w.admin.Must(http.MethodGet, "/api/v1/tasks?contractId="+followUp.contract+"&pageSize=100", nil, &tasks)
+			var opened []task
+			for _, tk := range tasks.Tasks {
+				if tk.RouteID == followUp.route {
+					opened = append(opened, tk)
+				}
+			}
+			if len(opened) > 1 {
+				t.Fatalf("the follow-up opened %d tasks: %+v", len(opened), opened)
+			}
+			if len(opened) == 1 {
+				got := w.task(w.admin, opened[0].ID)
+				if got.Title != "Ask how the line works" || got.Description != "A minute after the check" || got.Kind != "TASK_KIND_SERVICE" || got.State != "TASK_STATE_OPEN" {
+					t.Fatalf("the follow-up's task %+v", got)
+				}
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no follow-up task on route %s three minutes after task %s closed", followUp.route, followUp.closed)
+			}
+			time.Sleep(time.Second)
 		}
 	})
 }

@@ -49,8 +49,8 @@ func TestCreateGroupRefusesBadInput(t *testing.T) {
 	t.Run("a taken name, whatever its case", func(t *testing.T) {
 		_, err := s.client.CreateGroup(admin, &identityv1.CreateGroupRequest{Group: &identityv1.Group{Name: "installers"}})
 		st := wantCode(t, err, codes.AlreadyExists)
-		if !slices.Contains(fields(st), "name") {
-			t.Fatalf("conflict names %v", fields(st))
+		if !slices.Contains(servicetest.Fields(st.Err()), "name") {
+			t.Fatalf("conflict names %v", servicetest.Fields(st.Err()))
 		}
 	})
 	for _, tc := range []struct {

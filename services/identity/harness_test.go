@@ -200,24 +200,11 @@ func wantCode(t *testing.T, err error, want codes.Code) *status.Status {
 	return st
 }
 
-// fields are the request fields a status's BadRequest names.
-func fields(st *status.Status) []string {
-	var out []string
-	for _, d := range st.Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				out = append(out, v.GetField())
-			}
-		}
-	}
-	return out
-}
-
 func wantField(t *testing.T, err error, field string) {
 	t.Helper()
 	st := wantCode(t, err, codes.InvalidArgument)
-	if !slices.Contains(fields(st), field) {
-		t.Fatalf("violations name %v, want %q (%s)", fields(st), field, st.Message())
+	if !slices.Contains(servicetest.Fields(st.Err()), field) {
+		t.Fatalf("violations name %v, want %q (%s)", servicetest.Fields(st.Err()), field, st.Message())
 	}
 }
 

@@ -100,8 +100,8 @@ func TestCreateUserRefusesATakenLogin(t *testing.T) {
 	s.createUser(admin, "maria", "maria-password-1", "viewer")
 	_, err := s.client.CreateUser(admin, &identityv1.CreateUserRequest{User: &identityv1.User{Login: "MARIA", DisplayName: "Another", Password: "maria-password-2"}})
 	st := wantCode(t, err, codes.AlreadyExists)
-	if !slices.Contains(fields(st), "login") {
-		t.Fatalf("conflict names %v", fields(st))
+	if !slices.Contains(servicetest.Fields(st.Err()), "login") {
+		t.Fatalf("conflict names %v", servicetest.Fields(st.Err()))
 	}
 }
 

@@ -12,8 +12,8 @@ import (
 
 // The routes of PRODUCT §8.6, written out by hand.
 var seededRoutes = map[string][]string{
-	"ru": {"Новое подключение", "Ремонт", "Смена тарифа", "Приостановка", "Расторжение", "Возобновление"},
-	"en": {"New connection", "Repair", "Tariff change", "Suspension", "Disconnection", "Resume"},
+	"ru": {"Новое подключение", "Ремонт", "Смена тарифа", "Приостановка", "Расторжение", "Возобновление", "Приветственный звонок"},
+	"en": {"New connection", "Repair", "Tariff change", "Suspension", "Disconnection", "Resume", "Welcome call"},
 }
 
 var seededConnectionProcesses = map[string][]string{
@@ -58,7 +58,7 @@ func TestDefaultRoutesAreSeededInTheDeploymentsLanguage(t *testing.T) {
 					known = append(known, p.ID)
 				}
 				in := def.toProto(routeRow{ID: r.id, Name: def.Name, Description: def.Description, Connection: r.connection, ContractEffect: def.Effect}, 1)
-				if _, err := checkRoute(in, r.connection, known, func(int64) bool { return true }); err != nil {
+				if _, err := checkRoute(r.id, in, r.connection, known, func(int64) bool { return true }, nil); err != nil {
 					t.Fatalf("the default route %d is not a valid route: %v", r.id, err)
 				}
 			}

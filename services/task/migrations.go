@@ -439,6 +439,12 @@ BEGIN SELECT RAISE(ABORT, '`+noOverlap+`'); END`)
 			return nil
 		},
 	},
+	{
+		// Follow-ups: a "Welcome call" route, and route No. 1 opening a
+		// task on it a week after each connection closes.
+		ID:      "0016_follow_ups",
+		Migrate: seedFollowUps,
+	},
 }
 
 // foldEach fills a folded column of every row, a thousand rows at a time:

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -63,6 +64,16 @@ type routeDef struct {
 	Rules       []ruleDef    `json:"rules,omitempty"`
 	// Actions[i] makes Processes[i] automatic; nil (or absent): manual.
 	Actions []*actionDef `json:"actions,omitempty"`
+	// FollowUps open service tasks some time after a task closes.
+	FollowUps []followUpDef `json:"followUps,omitempty"`
+}
+
+// followUpDef is a follow-up service task (see taskv1.FollowUp).
+type followUpDef struct {
+	RouteID      int64  `json:"routeId"`
+	AfterSeconds int64  `json:"afterSeconds"`
+	Title        string `json:"title"`
+	Description  string `json:"description,omitempty"`
 }
 
 type processDef struct {
@@ -143,7 +154,18 @@ func (d routeDef) toProto(r routeRow, version int32) *taskv1.Route {
 			Resolution: c.Resolution, Outcome: taskv1.TaskState(c.Outcome),
 		})
 	}
+	for _, f := range d.FollowUps {
+		out.FollowUps = append(out.FollowUps, &taskv1.FollowUp{RouteId: f.RouteID, AfterSeconds: f.AfterSeconds, Title: f.Title, Description: f.Description})
+	}
 	return out
+}
+
+// needsTariff tells whether the route changes its contract's tariff, so
+// a person chooses the tariff when opening its task.
+func (d routeDef) needsTariff() bool {
+	return slices.ContainsFunc(d.Actions, func(a *actionDef) bool {
+		return a != nil && a.Kind == int32(taskv1.ActionKind_ACTION_KIND_CONTRACT) && a.Operation == int32(taskv1.ContractOperation_CONTRACT_OPERATION_CHANGE_TARIFF)
+	})
 }
 
 // routeStore keeps routes and their versions.
@@ -228,7 +250,11 @@ func (s *routeStore) save(ctx context.Context, id int64, expected int32, in *tas
 				return err
 			}
 		}
-		def, err := checkRoute(in, r.Connection, known, groupExists)
+		others, err := routesBeside(tx, r.ID)
+		if err != nil {
+			return err
+		}
+		def, err := checkRoute(r.ID, in, r.Connection, known, groupExists, others)
 		if err != nil {
 			return err
 		}
@@ -277,10 +303,99 @@ var serviceEffects = []taskv1.ContractEffect{
 	taskv1.ContractEffect_CONTRACT_EFFECT_RESUME, taskv1.ContractEffect_CONTRACT_EFFECT_TERMINATE,
 }
 
+// routeFacts are what another route's follow-ups are checked against.
+type routeFacts struct {
+	Name        string
+	Connection  bool
+	NeedsTariff bool
+	// FollowUps are the routes its follow-ups open tasks on.
+	FollowUps []int64
+}
+
+// routesBeside reads every route but the one being saved (0: a new one),
+// at its newest version.
+func routesBeside(tx *gorm.DB, id int64) (map[int64]routeFacts, error) {
+	var rows []struct {
+		ID         int64
+		Connection bool
+		Definition string
+	}
+	err := tx.Table("routes").Select("routes.id, routes.connection, route_versions.definition").
+		Joins("JOIN route_versions ON route_versions.route_id = routes.id AND route_versions.version = routes.version").
+		Where("routes.id <> ?", id).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]routeFacts, len(rows))
+	for _, r := range rows {
+		var def routeDef
+		if err := json.Unmarshal([]byte(r.Definition), &def); err != nil {
+			return nil, fmt.Errorf("route %d: %w", r.ID, err)
+		}
+		f := routeFacts{Name: def.Name, Connection: r.Connection, NeedsTariff: def.needsTariff()}
+		for _, u := range def.FollowUps {
+			f.FollowUps = append(f.FollowUps, u.RouteID)
+		}
+		out[r.ID] = f
+	}
+	return out, nil
+}
+
+// Bounds of a follow-up's delay.
+const (
+	minFollowUpDelay = 60
+	maxFollowUpDelay = 366 * 24 * 3600
+)
+
+// checkFollowUps validates a route's follow-ups against the other routes:
+// each opens a task on an existing service route that can be opened
+// without a person's choice (no tariff to choose), and a follow-up's
+// route opens none of its own, so follow-ups never chain.
+func checkFollowUps(self int64, in []*taskv1.FollowUp, others map[int64]routeFacts, bad func(field, format string, args ...any)) []followUpDef {
+	var out []followUpDef
+	for i, f := range in {
+		field := fmt.Sprintf("followUps[%d]", i)
+		d := followUpDef{RouteID: f.GetRouteId(), AfterSeconds: f.GetAfterSeconds(), Title: strings.TrimSpace(f.GetTitle()), Description: strings.TrimSpace(f.GetDescription())}
+		target, ok := others[d.RouteID]
+		switch {
+		case d.RouteID == 0:
+			bad(field+".routeId", "choose the route of the follow-up task")
+		case d.RouteID == self:
+			bad(field+".routeId", "a follow-up opens its task on another route, not on this one")
+		case !ok:
+			bad(field+".routeId", "a follow-up opens its task on another route; route %d is not one", d.RouteID)
+		case target.Connection:
+			bad(field+".routeId", "route No. 1 is reserved for connection tasks; choose a service route")
+		case target.NeedsTariff:
+			bad(field+".routeId", "route %q changes the tariff, which a person chooses; it cannot be opened by itself", target.Name)
+		case len(target.FollowUps) > 0:
+			bad(field+".routeId", "route %q opens follow-ups of its own; follow-ups do not chain", target.Name)
+		}
+		if d.AfterSeconds < minFollowUpDelay || d.AfterSeconds > maxFollowUpDelay {
+			bad(field+".afterSeconds", "a follow-up opens from 1 minute to 366 days after the close")
+		}
+		if n := utf8.RuneCountInString(d.Title); n == 0 || n > 200 {
+			bad(field+".title", "a follow-up task needs a title of 1 to 200 characters")
+		}
+		out = append(out, d)
+	}
+	if len(out) > 0 && self != 0 {
+		for _, id := range slices.Sorted(maps.Keys(others)) {
+			if slices.Contains(others[id].FollowUps, self) {
+				bad("followUps", "route %q opens its follow-up tasks on this route; follow-ups do not chain", others[id].Name)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // checkRoute validates an edited route. known are the process ids this
 // route already has; a process with id 0 is new. A close rule names a
 // process by id, or a new process by its position as a negative number.
-func checkRoute(in *taskv1.Route, connection bool, known []int64, groupExists func(int64) bool) (routeDef, error) {
+// id is the route's own (0: a new one); others are the other routes,
+// which follow-ups name.
+func checkRoute(id int64, in *taskv1.Route, connection bool, known []int64, groupExists func(int64) bool, others map[int64]routeFacts) (routeDef, error) {
 	var v []fault.Violation
 	bad := func(field, format string, args ...any) {
 		v = append(v, fault.Violation{Field: field, Description: fmt.Sprintf(format, args...)})
@@ -370,10 +485,31 @@ func checkRoute(in *taskv1.Route, connection bool, known []int64, groupExists fu
 		}
 		def.Rules = append(def.Rules, r)
 	}
+	def.FollowUps = checkFollowUps(id, in.GetFollowUps(), others, bad)
 	if len(v) > 0 {
 		return def, &fault.Error{Kind: fault.Invalid, Message: v[0].Description, Violations: v}
 	}
 	return def, nil
+}
+
+// currentIn reads a route's newest version inside a migration.
+func currentIn(tx *gorm.DB, r routeRow) (routeDef, error) {
+	var v routeVersionRow
+	var def routeDef
+	if err := tx.Table("route_versions").Take(&v, "route_id = ? AND version = ?", r.ID, r.Version).Error; err != nil {
+		return def, err
+	}
+	err := json.Unmarshal([]byte(v.Definition), &def)
+	return def, err
+}
+
+// newVersionIn writes def as a route's next version inside a migration.
+func newVersionIn(tx *gorm.DB, r routeRow, def routeDef, now int64) error {
+	raw, _ := json.Marshal(def)
+	if err := tx.Table("route_versions").Create(&routeVersionRow{RouteID: r.ID, Version: r.Version + 1, Definition: string(raw), CreatedAt: now}).Error; err != nil {
+		return err
+	}
+	return tx.Table("routes").Where("id = ?", r.ID).Updates(map[string]any{"version": r.Version + 1, "contract_effect": def.Effect, "updated_at": now}).Error
 }
 
 // seedActions gives the default routes their automatic processes, in the
@@ -393,21 +529,10 @@ func seedActions(tx *gorm.DB) error {
 		err := tx.Table("process_ids").Create(&p).Error
 		return p.ID, err
 	}
-	// newVersion writes def as the route's next version.
-	newVersion := func(r routeRow, def routeDef) error {
-		raw, _ := json.Marshal(def)
-		if err := tx.Table("route_versions").Create(&routeVersionRow{RouteID: r.ID, Version: r.Version + 1, Definition: string(raw), CreatedAt: now}).Error; err != nil {
-			return err
-		}
-		return tx.Table("routes").Where("id = ?", r.ID).Updates(map[string]any{"version": r.Version + 1, "contract_effect": def.Effect, "updated_at": now}).Error
-	}
+	newVersion := func(r routeRow, def routeDef) error { return newVersionIn(tx, r, def, now) }
+	// current pads the actions to one per process
 	current := func(r routeRow) (routeDef, error) {
-		var v routeVersionRow
-		var def routeDef
-		if err := tx.Table("route_versions").Take(&v, "route_id = ? AND version = ?", r.ID, r.Version).Error; err != nil {
-			return def, err
-		}
-		err := json.Unmarshal([]byte(v.Definition), &def)
+		def, err := currentIn(tx, r)
 		def.Actions = append(def.Actions, make([]*actionDef, len(def.Processes)-len(def.Actions))...)
 		return def, err
 	}
@@ -468,6 +593,49 @@ func seedActions(tx *gorm.DB) error {
 	return tx.Table("route_versions").Create(&routeVersionRow{RouteID: row.ID, Version: 1, Definition: string(raw), CreatedAt: now}).Error
 }
 
+// seedFollowUps adds the "Welcome call" route (one process, Sales) and,
+// while route No. 1 has no follow-ups, a new version of it that opens a
+// task on that route a week after each connection task closes: the
+// operator hears from the new customer while the installation is fresh.
+func seedFollowUps(tx *gorm.DB) error {
+	loc := locale.FromContext(tx.Statement.Context)
+	var first routeRow
+	if err := tx.Table("routes").Where("id = ? AND connection = ?", ConnectionRouteID, true).Take(&first).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	def, err := currentIn(tx, first)
+	if err != nil || len(def.FollowUps) > 0 {
+		return err
+	}
+	now := time.Now().UTC().UnixMicro()
+	title := locale.Text{RU: "Приветственный звонок", EN: "Welcome call"}.In(loc)
+	row := routeRow{Name: title, Description: locale.Text{
+		RU: "Звонок новому клиенту через неделю после подключения: всё ли работает, понятен ли счёт.",
+		EN: "A call to a new customer a week after the connection: does everything work, is the bill clear.",
+	}.In(loc), Version: 1, ContractEffect: int32(taskv1.ContractEffect_CONTRACT_EFFECT_NONE), UpdatedAt: now}
+	if err := tx.Table("routes").Create(&row).Error; err != nil {
+		return err
+	}
+	call := processIDRow{RouteID: row.ID}
+	if err := tx.Table("process_ids").Create(&call).Error; err != nil {
+		return err
+	}
+	welcome := routeDef{Name: row.Name, Description: row.Description, Effect: row.ContractEffect, Processes: []processDef{
+		{ID: call.ID, Name: locale.Text{RU: "Звонок клиенту", EN: "Call the customer"}.In(loc), GroupID: seedSales, SLASeconds: 2 * 24 * 3600},
+	}}
+	raw, _ := json.Marshal(welcome)
+	if err := tx.Table("route_versions").Create(&routeVersionRow{RouteID: row.ID, Version: 1, Definition: string(raw), CreatedAt: now}).Error; err != nil {
+		return err
+	}
+	def.FollowUps = []followUpDef{{RouteID: row.ID, AfterSeconds: 7 * 24 * 3600, Title: title, Description: locale.Text{
+		RU: "Узнайте, всё ли работает после подключения и понятен ли первый счёт.",
+		EN: "Ask whether everything works since the connection and whether the first bill is clear.",
+	}.In(loc)}}
+	return newVersionIn(tx, first, def, now)
+}
+
 // seedVisits makes the default routes' visit processes require a visit,
 // as a new version of each route that still has them: "Installation" of
 // route No. 1 and "Field repair" of route 2 (by their seeded ids).
@@ -480,12 +648,8 @@ func seedVisits(tx *gorm.DB) error {
 		} else if err != nil {
 			return err
 		}
-		var v routeVersionRow
-		if err := tx.Table("route_versions").Take(&v, "route_id = ? AND version = ?", r.ID, r.Version).Error; err != nil {
-			return err
-		}
-		var def routeDef
-		if err := json.Unmarshal([]byte(v.Definition), &def); err != nil {
+		def, err := currentIn(tx, r)
+		if err != nil {
 			return err
 		}
 		_, i, ok := def.process(p.process)
@@ -493,11 +657,7 @@ func seedVisits(tx *gorm.DB) error {
 			continue
 		}
 		def.Processes[i].Visit = true
-		raw, _ := json.Marshal(def)
-		if err := tx.Table("route_versions").Create(&routeVersionRow{RouteID: r.ID, Version: r.Version + 1, Definition: string(raw), CreatedAt: now}).Error; err != nil {
-			return err
-		}
-		if err := tx.Table("routes").Where("id = ?", r.ID).Updates(map[string]any{"version": r.Version + 1, "updated_at": now}).Error; err != nil {
+		if err := newVersionIn(tx, r, def, now); err != nil {
 			return err
 		}
 	}

@@ -289,3 +289,38 @@ func TestRecordTariffChangeAction(t *testing.T) {
 	}
 	save(t, c, taskflow.WorkflowID(104), "TaskWorkflow-tariff-change-action.json")
 }
+
+// CreateTask opens a follow-up's task.
+func (r *readModel) CreateTask(_ context.Context, req *taskv1.CreateTaskRequest, _ ...grpc.CallOption) (*taskv1.CreateTaskResponse, error) {
+	return &taskv1.CreateTaskResponse{Task: &taskv1.Task{Id: 105, Number: "T-000105", Kind: taskv1.TaskKind_TASK_KIND_SERVICE, Title: req.GetTitle(), ContractId: req.GetContractId(), RouteId: req.GetRouteId()}}, nil
+}
+
+// TestRecordFollowUp records a service task whose route has a follow-up:
+// the task's workflow starts it as it closes, and the follow-up waits its
+// minute, then opens its task. Run it alone (-run).
+func TestRecordFollowUp(t *testing.T) {
+	c, _ := recorder(t)
+	ctx := context.Background()
+	tc := &taskflow.Client{Temporal: c, TaskQueue: "record"}
+	r := repair
+	r.FollowUps = []taskflow.FollowUp{{RouteID: 9, AfterSeconds: 60, Title: "Welcome call", Description: "Ask how the line works"}}
+	in := taskflow.Input{TaskID: 104, Number: "T-000104", Kind: taskv1.TaskKind_TASK_KIND_SERVICE, ContractID: 3, CustomerID: 4, CreatedBy: 10, Route: r,
+		Create: &taskflow.NewTask{Title: "No signal", ContractNumber: "C-000003", CustomerName: "Anna", ActorName: "ann"}}
+	if _, err := tc.Create(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []int64{6, 7, 8} {
+		if _, err := tc.Send(ctx, 104, taskflow.UpdateAdvance, taskflow.Advance{Actor: member, ProcessID: p}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.GetWorkflow(ctx, taskflow.WorkflowID(104), "").Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	var res taskflow.FollowUpResult
+	if err := c.GetWorkflow(ctx, taskflow.FollowUpWorkflowID(104, 1), "").Get(ctx, &res); err != nil || res.TaskID != 105 {
+		t.Fatalf("follow-up: %+v, %v", res, err)
+	}
+	save(t, c, taskflow.WorkflowID(104), "TaskWorkflow-follow-up-started.json")
+	save(t, c, taskflow.FollowUpWorkflowID(104, 1), "FollowUpWorkflow-opened.json")
+}

@@ -27,6 +27,7 @@ func TestRecordedHistoriesReplayOnTheCurrentCode(t *testing.T) {
 			r.RegisterWorkflowWithOptions(taskflow.TaskWorkflow, workflow.RegisterOptions{Name: taskflow.WorkflowName})
 			r.RegisterWorkflowWithOptions(connection.ConnectionWorkflow, workflow.RegisterOptions{Name: connection.WorkflowName})
 			r.RegisterWorkflowWithOptions(wizard.Workflow, workflow.RegisterOptions{Name: wizard.WorkflowName})
+			r.RegisterWorkflowWithOptions(taskflow.FollowUpWorkflow, workflow.RegisterOptions{Name: taskflow.FollowUpWorkflowName})
 			logger := log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if err := r.ReplayWorkflowHistoryFromJSONFile(logger, f); err != nil {
 				t.Fatalf("replaying %s: %v", f, err)
@@ -34,7 +35,7 @@ func TestRecordedHistoriesReplayOnTheCurrentCode(t *testing.T) {
 		})
 		kinds[workflowType(f)] = true
 	}
-	for _, want := range []string{taskflow.WorkflowName, connection.WorkflowName, wizard.WorkflowName} {
+	for _, want := range []string{taskflow.WorkflowName, connection.WorkflowName, wizard.WorkflowName, taskflow.FollowUpWorkflowName} {
 		if !kinds[want] {
 			t.Errorf("no recorded history of %s in testdata", want)
 		}

@@ -42,6 +42,7 @@ type Config struct {
 func Register(w worker.Registry, a *taskflow.Activities, contracts connection.Contracts) {
 	w.RegisterWorkflowWithOptions(taskflow.TaskWorkflow, workflow.RegisterOptions{Name: taskflow.WorkflowName})
 	w.RegisterWorkflowWithOptions(connection.ConnectionWorkflow, workflow.RegisterOptions{Name: connection.WorkflowName})
+	w.RegisterWorkflowWithOptions(taskflow.FollowUpWorkflow, workflow.RegisterOptions{Name: taskflow.FollowUpWorkflowName})
 	w.RegisterActivity(a)
 	w.RegisterActivity(&connection.Activities{Tasks: a.Tasks, Contracts: contracts})
 }

@@ -93,6 +93,8 @@ type Route struct {
 	Processes []Process
 	Rules     []Rule
 	Effect    taskv1.ContractEffect
+	// FollowUps open service tasks after a task closes.
+	FollowUps []FollowUp `json:",omitempty"`
 }
 
 // RouteFromProto snapshots a route.
@@ -103,6 +105,9 @@ func RouteFromProto(r *taskv1.Route) Route {
 	}
 	for _, c := range r.GetCloseRules() {
 		out.Rules = append(out.Rules, Rule{Kind: c.GetKind(), ProcessID: c.GetProcessId(), IdleSeconds: c.GetIdleSeconds(), Resolution: c.GetResolution(), Outcome: c.GetOutcome()})
+	}
+	for _, f := range r.GetFollowUps() {
+		out.FollowUps = append(out.FollowUps, FollowUp{RouteID: f.GetRouteId(), AfterSeconds: f.GetAfterSeconds(), Title: f.GetTitle(), Description: f.GetDescription()})
 	}
 	return out
 }

@@ -181,6 +181,7 @@ func (w *taskWorkflow) run(ctx workflow.Context) (Result, error) {
 			return Result{}, workflow.NewContinueAsNewError(ctx, TaskWorkflow, in)
 		}
 	}
+	w.startFollowUps(ctx)
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return Result{}, err
 	}

@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 	"gorm.io/gorm"
 
 	"github.com/telecomcrm/crm/services/platform/auth"
@@ -157,3 +159,16 @@ var (
 	Operator = strings.Fields("customers.read customers.write contracts.read contracts.write tasks.read tasks.create tasks.work settings.read")
 	Viewer   = strings.Fields("customers.read contracts.read tasks.read settings.read")
 )
+
+// Fields are the request fields a refusal's BadRequest names, in order.
+func Fields(err error) []string {
+	var out []string
+	for _, d := range status.Convert(err).Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				out = append(out, v.GetField())
+			}
+		}
+	}
+	return out
+}
