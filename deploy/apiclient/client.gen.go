@@ -609,6 +609,9 @@ type CrmIdentityV1CreateTelegramLinkResponse struct {
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
+// CrmIdentityV1DeleteRoleResponse defines model for crm.identity.v1.DeleteRoleResponse.
+type CrmIdentityV1DeleteRoleResponse = map[string]interface{}
+
 // CrmIdentityV1GetMeResponse defines model for crm.identity.v1.GetMeResponse.
 type CrmIdentityV1GetMeResponse struct {
 	Groups *[]CrmIdentityV1Group `json:"groups,omitempty"`
@@ -701,10 +704,20 @@ type CrmIdentityV1RemoveGroupMemberResponse = map[string]interface{}
 
 // CrmIdentityV1Role defines model for crm.identity.v1.Role.
 type CrmIdentityV1Role struct {
-	Description *string   `json:"description,omitempty"`
+	// BuiltIn One of the product's five roles, which stay as they are.
+	BuiltIn     *bool   `json:"builtIn,omitempty"`
+	Description *string `json:"description,omitempty"`
+
+	// Name Lower-case Latin letters, digits, "-" and "_": "night-shift".
 	Name        *string   `json:"name,omitempty"`
 	Permissions *[]string `json:"permissions,omitempty"`
+
+	// UserCount How many users hold it.
+	UserCount *int32 `json:"userCount,omitempty"`
 }
+
+// CrmIdentityV1UnlinkMyTelegramResponse defines model for crm.identity.v1.UnlinkMyTelegramResponse.
+type CrmIdentityV1UnlinkMyTelegramResponse = map[string]interface{}
 
 // CrmIdentityV1User defines model for crm.identity.v1.User.
 type CrmIdentityV1User struct {
@@ -1670,6 +1683,9 @@ type VisitServiceReportVisitJSONBody struct {
 // IdentityServiceCreateTelegramLinkJSONBody defines parameters for IdentityServiceCreateTelegramLink.
 type IdentityServiceCreateTelegramLinkJSONBody = map[string]interface{}
 
+// IdentityServiceUnlinkMyTelegramJSONBody defines parameters for IdentityServiceUnlinkMyTelegram.
+type IdentityServiceUnlinkMyTelegramJSONBody = map[string]interface{}
+
 // IdentityServiceListUsersParams defines parameters for IdentityServiceListUsers.
 type IdentityServiceListUsersParams struct {
 	PageSize  *int32  `form:"pageSize,omitempty" json:"pageSize,omitempty"`
@@ -1748,6 +1764,12 @@ type VisitServiceUpdateGroupScheduleJSONRequestBody = CrmTaskV1Schedule
 // NotifierServiceUpdateRequestKindsJSONRequestBody defines body for NotifierServiceUpdateRequestKinds for application/json ContentType.
 type NotifierServiceUpdateRequestKindsJSONRequestBody NotifierServiceUpdateRequestKindsJSONBody
 
+// IdentityServiceCreateRoleJSONRequestBody defines body for IdentityServiceCreateRole for application/json ContentType.
+type IdentityServiceCreateRoleJSONRequestBody = CrmIdentityV1Role
+
+// IdentityServiceUpdateRoleJSONRequestBody defines body for IdentityServiceUpdateRole for application/json ContentType.
+type IdentityServiceUpdateRoleJSONRequestBody = CrmIdentityV1Role
+
 // TaskServiceCreateRouteJSONRequestBody defines body for TaskServiceCreateRoute for application/json ContentType.
 type TaskServiceCreateRouteJSONRequestBody = CrmTaskV1Route
 
@@ -1792,6 +1814,9 @@ type VisitServiceReportVisitJSONRequestBody VisitServiceReportVisitJSONBody
 
 // IdentityServiceCreateTelegramLinkJSONRequestBody defines body for IdentityServiceCreateTelegramLink for application/json ContentType.
 type IdentityServiceCreateTelegramLinkJSONRequestBody = IdentityServiceCreateTelegramLinkJSONBody
+
+// IdentityServiceUnlinkMyTelegramJSONRequestBody defines body for IdentityServiceUnlinkMyTelegram for application/json ContentType.
+type IdentityServiceUnlinkMyTelegramJSONRequestBody = IdentityServiceUnlinkMyTelegramJSONBody
 
 // IdentityServiceCreateUserJSONRequestBody defines body for IdentityServiceCreateUser for application/json ContentType.
 type IdentityServiceCreateUserJSONRequestBody = CrmIdentityV1User
@@ -2360,6 +2385,43 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/roles (the `IdentityServiceListRoles` operationId).
 	IdentityServiceListRoles(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// IdentityServiceCreateRoleWithBody Makes a role of chosen permissions, to give users beside or instead
+	// of the built-in ones.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/roles (the `IdentityServiceCreateRole` operationId).
+	IdentityServiceCreateRoleWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IdentityServiceCreateRole Makes a role of chosen permissions, to give users beside or instead
+	// of the built-in ones.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/roles (the `IdentityServiceCreateRole` operationId).
+	IdentityServiceCreateRole(ctx context.Context, body IdentityServiceCreateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IdentityServiceDeleteRole Removes a role nobody holds. The built-in roles cannot be removed.
+	//
+	// Corresponds with DELETE /api/v1/roles/{name} (the `IdentityServiceDeleteRole` operationId).
+	IdentityServiceDeleteRole(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IdentityServiceUpdateRoleWithBody Changes a role's description and permissions; its holders get them at
+	// their next request. The built-in roles cannot be changed.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/roles/{name} (the `IdentityServiceUpdateRole` operationId).
+	IdentityServiceUpdateRoleWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IdentityServiceUpdateRole Changes a role's description and permissions; its holders get them at
+	// their next request. The built-in roles cannot be changed.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/roles/{name} (the `IdentityServiceUpdateRole` operationId).
+	IdentityServiceUpdateRole(ctx context.Context, name string, body IdentityServiceUpdateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// TaskServiceListRoutes Lists the routes with their processes and close rules.
 	//
 	// Corresponds with GET /api/v1/routes (the `TaskServiceListRoutes` operationId).
@@ -2653,6 +2715,22 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/telegram:link (the `IdentityServiceCreateTelegramLink` operationId).
 	IdentityServiceCreateTelegramLink(ctx context.Context, body IdentityServiceCreateTelegramLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IdentityServiceUnlinkMyTelegramWithBody Unbinds the caller's own chat (the console's profile): the bot writes
+	// to it no more. Nothing linked: nothing changes.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/telegram:unlink (the `IdentityServiceUnlinkMyTelegram` operationId).
+	IdentityServiceUnlinkMyTelegramWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IdentityServiceUnlinkMyTelegram Unbinds the caller's own chat (the console's profile): the bot writes
+	// to it no more. Nothing linked: nothing changes.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/telegram:unlink (the `IdentityServiceUnlinkMyTelegram` operationId).
+	IdentityServiceUnlinkMyTelegram(ctx context.Context, body IdentityServiceUnlinkMyTelegramJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// IdentityServiceListUsers Lists users by id, optionally those whose login or display name holds
 	// the query.
@@ -3579,6 +3657,93 @@ func (c *Client) IdentityServiceListRoles(ctx context.Context, reqEditors ...Req
 	return c.Client.Do(req)
 }
 
+// IdentityServiceCreateRoleWithBody Makes a role of chosen permissions, to give users beside or instead
+// of the built-in ones.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/roles (the `IdentityServiceCreateRole` operationId).
+func (c *Client) IdentityServiceCreateRoleWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIdentityServiceCreateRoleRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IdentityServiceCreateRole Makes a role of chosen permissions, to give users beside or instead
+// of the built-in ones.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/roles (the `IdentityServiceCreateRole` operationId).
+func (c *Client) IdentityServiceCreateRole(ctx context.Context, body IdentityServiceCreateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIdentityServiceCreateRoleRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IdentityServiceDeleteRole Removes a role nobody holds. The built-in roles cannot be removed.
+//
+// Corresponds with DELETE /api/v1/roles/{name} (the `IdentityServiceDeleteRole` operationId).
+func (c *Client) IdentityServiceDeleteRole(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIdentityServiceDeleteRoleRequest(c.Server, name)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IdentityServiceUpdateRoleWithBody Changes a role's description and permissions; its holders get them at
+// their next request. The built-in roles cannot be changed.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/roles/{name} (the `IdentityServiceUpdateRole` operationId).
+func (c *Client) IdentityServiceUpdateRoleWithBody(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIdentityServiceUpdateRoleRequestWithBody(c.Server, name, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IdentityServiceUpdateRole Changes a role's description and permissions; its holders get them at
+// their next request. The built-in roles cannot be changed.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/roles/{name} (the `IdentityServiceUpdateRole` operationId).
+func (c *Client) IdentityServiceUpdateRole(ctx context.Context, name string, body IdentityServiceUpdateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIdentityServiceUpdateRoleRequest(c.Server, name, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // TaskServiceListRoutes Lists the routes with their processes and close rules.
 //
 // Corresponds with GET /api/v1/routes (the `TaskServiceListRoutes` operationId).
@@ -4283,6 +4448,42 @@ func (c *Client) IdentityServiceCreateTelegramLinkWithBody(ctx context.Context, 
 // Corresponds with POST /api/v1/telegram:link (the `IdentityServiceCreateTelegramLink` operationId).
 func (c *Client) IdentityServiceCreateTelegramLink(ctx context.Context, body IdentityServiceCreateTelegramLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewIdentityServiceCreateTelegramLinkRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IdentityServiceUnlinkMyTelegramWithBody Unbinds the caller's own chat (the console's profile): the bot writes
+// to it no more. Nothing linked: nothing changes.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/telegram:unlink (the `IdentityServiceUnlinkMyTelegram` operationId).
+func (c *Client) IdentityServiceUnlinkMyTelegramWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIdentityServiceUnlinkMyTelegramRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IdentityServiceUnlinkMyTelegram Unbinds the caller's own chat (the console's profile): the bot writes
+// to it no more. Nothing linked: nothing changes.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/telegram:unlink (the `IdentityServiceUnlinkMyTelegram` operationId).
+func (c *Client) IdentityServiceUnlinkMyTelegram(ctx context.Context, body IdentityServiceUnlinkMyTelegramJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIdentityServiceUnlinkMyTelegramRequest(c.Server, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5982,6 +6183,127 @@ func NewIdentityServiceListRolesRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewIdentityServiceCreateRoleRequest calls the generic IdentityServiceCreateRole builder with application/json body
+func NewIdentityServiceCreateRoleRequest(server string, body IdentityServiceCreateRoleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIdentityServiceCreateRoleRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewIdentityServiceCreateRoleRequestWithBody constructs an http.Request for the IdentityServiceCreateRole method, with any body, and a specified content type
+func NewIdentityServiceCreateRoleRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/roles")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewIdentityServiceDeleteRoleRequest constructs an http.Request for the IdentityServiceDeleteRole method
+func NewIdentityServiceDeleteRoleRequest(server string, name string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/roles/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIdentityServiceUpdateRoleRequest calls the generic IdentityServiceUpdateRole builder with application/json body
+func NewIdentityServiceUpdateRoleRequest(server string, name string, body IdentityServiceUpdateRoleJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIdentityServiceUpdateRoleRequestWithBody(server, name, "application/json", bodyReader)
+}
+
+// NewIdentityServiceUpdateRoleRequestWithBody constructs an http.Request for the IdentityServiceUpdateRole method, with any body, and a specified content type
+func NewIdentityServiceUpdateRoleRequestWithBody(server string, name string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "name", name, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/roles/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewTaskServiceListRoutesRequest constructs an http.Request for the TaskServiceListRoutes method
 func NewTaskServiceListRoutesRequest(server string) (*http.Request, error) {
 	var err error
@@ -7461,6 +7783,46 @@ func NewIdentityServiceCreateTelegramLinkRequestWithBody(server string, contentT
 	return req, nil
 }
 
+// NewIdentityServiceUnlinkMyTelegramRequest calls the generic IdentityServiceUnlinkMyTelegram builder with application/json body
+func NewIdentityServiceUnlinkMyTelegramRequest(server string, body IdentityServiceUnlinkMyTelegramJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIdentityServiceUnlinkMyTelegramRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewIdentityServiceUnlinkMyTelegramRequestWithBody constructs an http.Request for the IdentityServiceUnlinkMyTelegram method, with any body, and a specified content type
+func NewIdentityServiceUnlinkMyTelegramRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/telegram:unlink")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewIdentityServiceListUsersRequest constructs an http.Request for the IdentityServiceListUsers method
 func NewIdentityServiceListUsersRequest(server string, params *IdentityServiceListUsersParams) (*http.Request, error) {
 	var err error
@@ -8222,6 +8584,45 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/roles (the `IdentityServiceListRoles` operationId).
 	IdentityServiceListRolesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*IdentityServiceListRolesResponse, error)
 
+	// IdentityServiceCreateRoleWithBodyWithResponse Makes a role of chosen permissions, to give users beside or instead
+	// of the built-in ones.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/roles (the `IdentityServiceCreateRole` operationId).
+	IdentityServiceCreateRoleWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentityServiceCreateRoleResponse, error)
+
+	// IdentityServiceCreateRoleWithResponse Makes a role of chosen permissions, to give users beside or instead
+	// of the built-in ones.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/roles (the `IdentityServiceCreateRole` operationId).
+	IdentityServiceCreateRoleWithResponse(ctx context.Context, body IdentityServiceCreateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceCreateRoleResponse, error)
+
+	// IdentityServiceDeleteRoleWithResponse Removes a role nobody holds. The built-in roles cannot be removed.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/roles/{name} (the `IdentityServiceDeleteRole` operationId).
+	IdentityServiceDeleteRoleWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*IdentityServiceDeleteRoleResponse, error)
+
+	// IdentityServiceUpdateRoleWithBodyWithResponse Changes a role's description and permissions; its holders get them at
+	// their next request. The built-in roles cannot be changed.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/roles/{name} (the `IdentityServiceUpdateRole` operationId).
+	IdentityServiceUpdateRoleWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentityServiceUpdateRoleResponse, error)
+
+	// IdentityServiceUpdateRoleWithResponse Changes a role's description and permissions; its holders get them at
+	// their next request. The built-in roles cannot be changed.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/roles/{name} (the `IdentityServiceUpdateRole` operationId).
+	IdentityServiceUpdateRoleWithResponse(ctx context.Context, name string, body IdentityServiceUpdateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceUpdateRoleResponse, error)
+
 	// TaskServiceListRoutesWithResponse Lists the routes with their processes and close rules.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -8539,6 +8940,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/telegram:link (the `IdentityServiceCreateTelegramLink` operationId).
 	IdentityServiceCreateTelegramLinkWithResponse(ctx context.Context, body IdentityServiceCreateTelegramLinkJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceCreateTelegramLinkResponse, error)
+
+	// IdentityServiceUnlinkMyTelegramWithBodyWithResponse Unbinds the caller's own chat (the console's profile): the bot writes
+	// to it no more. Nothing linked: nothing changes.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/telegram:unlink (the `IdentityServiceUnlinkMyTelegram` operationId).
+	IdentityServiceUnlinkMyTelegramWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentityServiceUnlinkMyTelegramResponse, error)
+
+	// IdentityServiceUnlinkMyTelegramWithResponse Unbinds the caller's own chat (the console's profile): the bot writes
+	// to it no more. Nothing linked: nothing changes.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/telegram:unlink (the `IdentityServiceUnlinkMyTelegram` operationId).
+	IdentityServiceUnlinkMyTelegramWithResponse(ctx context.Context, body IdentityServiceUnlinkMyTelegramJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceUnlinkMyTelegramResponse, error)
 
 	// IdentityServiceListUsersWithResponse Lists users by id, optionally those whose login or display name holds
 	// the query.
@@ -11360,6 +11777,262 @@ func (r IdentityServiceListRolesResponse) ContentType() string {
 	return ""
 }
 
+type IdentityServiceCreateRoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmIdentityV1Role
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IdentityServiceCreateRoleResponse) GetJSON200() *CrmIdentityV1Role {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IdentityServiceCreateRoleResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IdentityServiceCreateRoleResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IdentityServiceCreateRoleResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r IdentityServiceCreateRoleResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r IdentityServiceCreateRoleResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r IdentityServiceCreateRoleResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r IdentityServiceCreateRoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IdentityServiceCreateRoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IdentityServiceCreateRoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IdentityServiceCreateRoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IdentityServiceDeleteRoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmIdentityV1DeleteRoleResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IdentityServiceDeleteRoleResponse) GetJSON200() *CrmIdentityV1DeleteRoleResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IdentityServiceDeleteRoleResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IdentityServiceDeleteRoleResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IdentityServiceDeleteRoleResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IdentityServiceDeleteRoleResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r IdentityServiceDeleteRoleResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r IdentityServiceDeleteRoleResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r IdentityServiceDeleteRoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IdentityServiceDeleteRoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IdentityServiceDeleteRoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IdentityServiceDeleteRoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IdentityServiceUpdateRoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmIdentityV1Role
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IdentityServiceUpdateRoleResponse) GetJSON200() *CrmIdentityV1Role {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IdentityServiceUpdateRoleResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IdentityServiceUpdateRoleResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IdentityServiceUpdateRoleResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IdentityServiceUpdateRoleResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r IdentityServiceUpdateRoleResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r IdentityServiceUpdateRoleResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r IdentityServiceUpdateRoleResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r IdentityServiceUpdateRoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IdentityServiceUpdateRoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IdentityServiceUpdateRoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IdentityServiceUpdateRoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type TaskServiceListRoutesResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -13559,6 +14232,89 @@ func (r IdentityServiceCreateTelegramLinkResponse) ContentType() string {
 	return ""
 }
 
+type IdentityServiceUnlinkMyTelegramResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmIdentityV1UnlinkMyTelegramResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IdentityServiceUnlinkMyTelegramResponse) GetJSON200() *CrmIdentityV1UnlinkMyTelegramResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IdentityServiceUnlinkMyTelegramResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IdentityServiceUnlinkMyTelegramResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IdentityServiceUnlinkMyTelegramResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r IdentityServiceUnlinkMyTelegramResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r IdentityServiceUnlinkMyTelegramResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r IdentityServiceUnlinkMyTelegramResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r IdentityServiceUnlinkMyTelegramResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IdentityServiceUnlinkMyTelegramResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IdentityServiceUnlinkMyTelegramResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IdentityServiceUnlinkMyTelegramResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type IdentityServiceListUsersResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -14649,6 +15405,75 @@ func (c *ClientWithResponses) IdentityServiceListRolesWithResponse(ctx context.C
 	return ParseIdentityServiceListRolesResponse(rsp)
 }
 
+// IdentityServiceCreateRoleWithBodyWithResponse Makes a role of chosen permissions, to give users beside or instead
+// of the built-in ones.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/roles (the `IdentityServiceCreateRole` operationId).
+func (c *ClientWithResponses) IdentityServiceCreateRoleWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentityServiceCreateRoleResponse, error) {
+	rsp, err := c.IdentityServiceCreateRoleWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentityServiceCreateRoleResponse(rsp)
+}
+
+// IdentityServiceCreateRoleWithResponse Makes a role of chosen permissions, to give users beside or instead
+// of the built-in ones.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/roles (the `IdentityServiceCreateRole` operationId).
+func (c *ClientWithResponses) IdentityServiceCreateRoleWithResponse(ctx context.Context, body IdentityServiceCreateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceCreateRoleResponse, error) {
+	rsp, err := c.IdentityServiceCreateRole(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentityServiceCreateRoleResponse(rsp)
+}
+
+// IdentityServiceDeleteRoleWithResponse Removes a role nobody holds. The built-in roles cannot be removed.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/roles/{name} (the `IdentityServiceDeleteRole` operationId).
+func (c *ClientWithResponses) IdentityServiceDeleteRoleWithResponse(ctx context.Context, name string, reqEditors ...RequestEditorFn) (*IdentityServiceDeleteRoleResponse, error) {
+	rsp, err := c.IdentityServiceDeleteRole(ctx, name, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentityServiceDeleteRoleResponse(rsp)
+}
+
+// IdentityServiceUpdateRoleWithBodyWithResponse Changes a role's description and permissions; its holders get them at
+// their next request. The built-in roles cannot be changed.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/roles/{name} (the `IdentityServiceUpdateRole` operationId).
+func (c *ClientWithResponses) IdentityServiceUpdateRoleWithBodyWithResponse(ctx context.Context, name string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentityServiceUpdateRoleResponse, error) {
+	rsp, err := c.IdentityServiceUpdateRoleWithBody(ctx, name, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentityServiceUpdateRoleResponse(rsp)
+}
+
+// IdentityServiceUpdateRoleWithResponse Changes a role's description and permissions; its holders get them at
+// their next request. The built-in roles cannot be changed.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/roles/{name} (the `IdentityServiceUpdateRole` operationId).
+func (c *ClientWithResponses) IdentityServiceUpdateRoleWithResponse(ctx context.Context, name string, body IdentityServiceUpdateRoleJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceUpdateRoleResponse, error) {
+	rsp, err := c.IdentityServiceUpdateRole(ctx, name, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentityServiceUpdateRoleResponse(rsp)
+}
+
 // TaskServiceListRoutesWithResponse Lists the routes with their processes and close rules.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -15217,6 +16042,34 @@ func (c *ClientWithResponses) IdentityServiceCreateTelegramLinkWithResponse(ctx 
 		return nil, err
 	}
 	return ParseIdentityServiceCreateTelegramLinkResponse(rsp)
+}
+
+// IdentityServiceUnlinkMyTelegramWithBodyWithResponse Unbinds the caller's own chat (the console's profile): the bot writes
+// to it no more. Nothing linked: nothing changes.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/telegram:unlink (the `IdentityServiceUnlinkMyTelegram` operationId).
+func (c *ClientWithResponses) IdentityServiceUnlinkMyTelegramWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentityServiceUnlinkMyTelegramResponse, error) {
+	rsp, err := c.IdentityServiceUnlinkMyTelegramWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentityServiceUnlinkMyTelegramResponse(rsp)
+}
+
+// IdentityServiceUnlinkMyTelegramWithResponse Unbinds the caller's own chat (the console's profile): the bot writes
+// to it no more. Nothing linked: nothing changes.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/telegram:unlink (the `IdentityServiceUnlinkMyTelegram` operationId).
+func (c *ClientWithResponses) IdentityServiceUnlinkMyTelegramWithResponse(ctx context.Context, body IdentityServiceUnlinkMyTelegramJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceUnlinkMyTelegramResponse, error) {
+	rsp, err := c.IdentityServiceUnlinkMyTelegram(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentityServiceUnlinkMyTelegramResponse(rsp)
 }
 
 // IdentityServiceListUsersWithResponse Lists users by id, optionally those whose login or display name holds
@@ -17555,6 +18408,217 @@ func ParseIdentityServiceListRolesResponse(rsp *http.Response) (*IdentityService
 	return response, nil
 }
 
+// ParseIdentityServiceCreateRoleResponse parses an HTTP response from a IdentityServiceCreateRoleWithResponse call
+func ParseIdentityServiceCreateRoleResponse(rsp *http.Response) (*IdentityServiceCreateRoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IdentityServiceCreateRoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmIdentityV1Role
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIdentityServiceDeleteRoleResponse parses an HTTP response from a IdentityServiceDeleteRoleWithResponse call
+func ParseIdentityServiceDeleteRoleResponse(rsp *http.Response) (*IdentityServiceDeleteRoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IdentityServiceDeleteRoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmIdentityV1DeleteRoleResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIdentityServiceUpdateRoleResponse parses an HTTP response from a IdentityServiceUpdateRoleWithResponse call
+func ParseIdentityServiceUpdateRoleResponse(rsp *http.Response) (*IdentityServiceUpdateRoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IdentityServiceUpdateRoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmIdentityV1Role
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
 // ParseTaskServiceListRoutesResponse parses an HTTP response from a TaskServiceListRoutesWithResponse call
 func ParseTaskServiceListRoutesResponse(rsp *http.Response) (*TaskServiceListRoutesResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -19297,6 +20361,74 @@ func ParseIdentityServiceCreateTelegramLinkResponse(rsp *http.Response) (*Identi
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest CrmIdentityV1CreateTelegramLinkResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIdentityServiceUnlinkMyTelegramResponse parses an HTTP response from a IdentityServiceUnlinkMyTelegramWithResponse call
+func ParseIdentityServiceUnlinkMyTelegramResponse(rsp *http.Response) (*IdentityServiceUnlinkMyTelegramResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IdentityServiceUnlinkMyTelegramResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmIdentityV1UnlinkMyTelegramResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -221,6 +221,18 @@ func (s *Server) UnlinkTelegram(ctx context.Context, req *identityv1.UnlinkTeleg
 	return &identityv1.UnlinkTelegramResponse{}, nil
 }
 
+func (s *Server) UnlinkMyTelegram(ctx context.Context, _ *identityv1.UnlinkMyTelegramRequest) (*identityv1.UnlinkMyTelegramResponse, error) {
+	p := caller(ctx)
+	res := s.store.db.WithContext(ctx).Where("user_id = ?", p.UserID).Delete(&telegramUserRow{})
+	if res.Error != nil {
+		return nil, res.Error
+	}
+	if res.RowsAffected > 0 {
+		s.auditByCaller(ctx, "telegram.unlink", userTarget(p.UserID), say("telegram_unlinked_profile"))
+	}
+	return &identityv1.UnlinkMyTelegramResponse{}, nil
+}
+
 func (s *Server) ResolveTelegramChat(ctx context.Context, req *identityv1.ResolveTelegramChatRequest) (*identityv1.ResolveTelegramChatResponse, error) {
 	owner, err := s.store.chatOwner(ctx, req.GetChatId())
 	if err != nil {

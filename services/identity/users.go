@@ -208,9 +208,20 @@ func (s *Server) ListRoles(ctx context.Context, _ *identityv1.ListRolesRequest) 
 	if err != nil {
 		return nil, err
 	}
+	var held []struct {
+		RoleName string
+		Users    int32
+	}
+	if err := s.store.db.WithContext(ctx).Model(&userRoleRow{}).Select("role_name, COUNT(*) AS users").Group("role_name").Scan(&held).Error; err != nil {
+		return nil, err
+	}
+	holders := map[string]int32{}
+	for _, h := range held {
+		holders[h.RoleName] = h.Users
+	}
 	resp := &identityv1.ListRolesResponse{}
 	for _, r := range roles {
-		resp.Roles = append(resp.Roles, &identityv1.Role{Name: r.Name, Description: r.Description, Permissions: perms[r.Name]})
+		resp.Roles = append(resp.Roles, &identityv1.Role{Name: r.Name, Description: r.Description, Permissions: perms[r.Name], BuiltIn: builtInRole(r.Name), UserCount: holders[r.Name]})
 	}
 	return resp, nil
 }

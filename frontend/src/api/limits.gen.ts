@@ -78,6 +78,9 @@ export const LIMITS = {
     defaultText: { maxLength: 1000 },
     placeholders: { maxLength: 32, maxItems: 20 },
   },
+  DeleteRoleRequest: {
+    name: { maxLength: 64 },
+  },
   FindCustomerByPhoneRequest: {
     number: { maxLength: 32 },
   },
@@ -175,6 +178,11 @@ export const LIMITS = {
   ReturnTaskRequest: {
     comment: { maxLength: 4000 },
   },
+  Role: {
+    name: { maxLength: 64 },
+    description: { maxLength: 200 },
+    permissions: { maxLength: 64, maxItems: 100 },
+  },
   Route: {
     name: { maxLength: 200 },
     description: { maxLength: 2000 },
@@ -244,6 +252,9 @@ export const LIMITS = {
   },
   UpdateRequestKindsRequest: {
     kinds: { maxItems: 20 },
+  },
+  UpdateRoleRequest: {
+    name: { maxLength: 64 },
   },
   User: {
     login: { maxLength: 64 },

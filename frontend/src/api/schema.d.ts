@@ -499,8 +499,33 @@ export interface paths {
         /** Lists the roles with their permissions. */
         get: operations["IdentityService_ListRoles"];
         put?: never;
-        post?: never;
+        /**
+         * Makes a role of chosen permissions, to give users beside or instead
+         *     of the built-in ones.
+         */
+        post: operations["IdentityService_CreateRole"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/roles/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Changes a role's description and permissions; its holders get them at
+         *     their next request. The built-in roles cannot be changed.
+         */
+        put: operations["IdentityService_UpdateRole"];
+        post?: never;
+        /** Removes a role nobody holds. The built-in roles cannot be removed. */
+        delete: operations["IdentityService_DeleteRole"];
         options?: never;
         head?: never;
         patch?: never;
@@ -902,6 +927,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/telegram:unlink": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unbinds the caller's own chat (the console's profile): the bot writes
+         *     to it no more. Nothing linked: nothing changes.
+         */
+        post: operations["IdentityService_UnlinkMyTelegram"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -1147,6 +1192,7 @@ export interface components {
             /** Format: date-time */
             expiresAt?: string;
         };
+        "crm.identity.v1.DeleteRoleResponse": Record<string, never>;
         "crm.identity.v1.GetMeResponse": {
             groups?: components["schemas"]["crm.identity.v1.Group"][];
             /** @description The password must be changed (ChangePassword) before anything else. */
@@ -1212,10 +1258,19 @@ export interface components {
         };
         "crm.identity.v1.RemoveGroupMemberResponse": Record<string, never>;
         "crm.identity.v1.Role": {
+            /** @description One of the product's five roles, which stay as they are. */
+            readonly builtIn?: boolean;
             description?: string;
+            /** @description Lower-case Latin letters, digits, "-" and "_": "night-shift". */
             name?: string;
             permissions?: string[];
+            /**
+             * Format: int32
+             * @description How many users hold it.
+             */
+            readonly userCount?: number;
         };
+        "crm.identity.v1.UnlinkMyTelegramResponse": Record<string, never>;
         "crm.identity.v1.User": {
             /** @description A new user is active unless created with active false. */
             active?: boolean;
@@ -3325,6 +3380,121 @@ export interface operations {
             };
         };
     };
+    IdentityService_CreateRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["crm.identity.v1.Role"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.identity.v1.Role"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    IdentityService_UpdateRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["crm.identity.v1.Role"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.identity.v1.Role"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    IdentityService_DeleteRole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.identity.v1.DeleteRoleResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
     TaskService_ListRoutes: {
         parameters: {
             query?: never;
@@ -4463,6 +4633,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["crm.identity.v1.CreateTelegramLinkResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    IdentityService_UnlinkMyTelegram: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.identity.v1.UnlinkMyTelegramResponse"];
                 };
             };
             400: components["responses"]["InvalidArgument"];

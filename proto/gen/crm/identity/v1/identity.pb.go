@@ -149,10 +149,15 @@ func (x *User) GetCreateTime() *timestamppb.Timestamp {
 }
 
 type Role struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Description   string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
-	Permissions   []string               `protobuf:"bytes,3,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Lower-case Latin letters, digits, "-" and "_": "night-shift".
+	Name        string   `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Description string   `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	Permissions []string `protobuf:"bytes,3,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	// One of the product's five roles, which stay as they are.
+	BuiltIn bool `protobuf:"varint,4,opt,name=built_in,json=builtIn,proto3" json:"built_in,omitempty"`
+	// How many users hold it.
+	UserCount     int32 `protobuf:"varint,5,opt,name=user_count,json=userCount,proto3" json:"user_count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -206,6 +211,20 @@ func (x *Role) GetPermissions() []string {
 		return x.Permissions
 	}
 	return nil
+}
+
+func (x *Role) GetBuiltIn() bool {
+	if x != nil {
+		return x.BuiltIn
+	}
+	return false
+}
+
+func (x *Role) GetUserCount() int32 {
+	if x != nil {
+		return x.UserCount
+	}
+	return 0
 }
 
 type Permission struct {
@@ -1536,6 +1555,270 @@ func (x *ListRolesResponse) GetRoles() []*Role {
 	return nil
 }
 
+type CreateRoleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Role          *Role                  `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateRoleRequest) Reset() {
+	*x = CreateRoleRequest{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateRoleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateRoleRequest) ProtoMessage() {}
+
+func (x *CreateRoleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateRoleRequest.ProtoReflect.Descriptor instead.
+func (*CreateRoleRequest) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *CreateRoleRequest) GetRole() *Role {
+	if x != nil {
+		return x.Role
+	}
+	return nil
+}
+
+type CreateRoleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Role          *Role                  `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateRoleResponse) Reset() {
+	*x = CreateRoleResponse{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateRoleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateRoleResponse) ProtoMessage() {}
+
+func (x *CreateRoleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateRoleResponse.ProtoReflect.Descriptor instead.
+func (*CreateRoleResponse) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *CreateRoleResponse) GetRole() *Role {
+	if x != nil {
+		return x.Role
+	}
+	return nil
+}
+
+type UpdateRoleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Role          *Role                  `protobuf:"bytes,2,opt,name=role,proto3" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateRoleRequest) Reset() {
+	*x = UpdateRoleRequest{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateRoleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateRoleRequest) ProtoMessage() {}
+
+func (x *UpdateRoleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateRoleRequest.ProtoReflect.Descriptor instead.
+func (*UpdateRoleRequest) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *UpdateRoleRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpdateRoleRequest) GetRole() *Role {
+	if x != nil {
+		return x.Role
+	}
+	return nil
+}
+
+type UpdateRoleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Role          *Role                  `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateRoleResponse) Reset() {
+	*x = UpdateRoleResponse{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateRoleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateRoleResponse) ProtoMessage() {}
+
+func (x *UpdateRoleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateRoleResponse.ProtoReflect.Descriptor instead.
+func (*UpdateRoleResponse) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *UpdateRoleResponse) GetRole() *Role {
+	if x != nil {
+		return x.Role
+	}
+	return nil
+}
+
+type DeleteRoleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteRoleRequest) Reset() {
+	*x = DeleteRoleRequest{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteRoleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteRoleRequest) ProtoMessage() {}
+
+func (x *DeleteRoleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteRoleRequest.ProtoReflect.Descriptor instead.
+func (*DeleteRoleRequest) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *DeleteRoleRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type DeleteRoleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteRoleResponse) Reset() {
+	*x = DeleteRoleResponse{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteRoleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteRoleResponse) ProtoMessage() {}
+
+func (x *DeleteRoleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteRoleResponse.ProtoReflect.Descriptor instead.
+func (*DeleteRoleResponse) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{32}
+}
+
 type ListPermissionsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -1544,7 +1827,7 @@ type ListPermissionsRequest struct {
 
 func (x *ListPermissionsRequest) Reset() {
 	*x = ListPermissionsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1556,7 +1839,7 @@ func (x *ListPermissionsRequest) String() string {
 func (*ListPermissionsRequest) ProtoMessage() {}
 
 func (x *ListPermissionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1569,7 +1852,7 @@ func (x *ListPermissionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPermissionsRequest.ProtoReflect.Descriptor instead.
 func (*ListPermissionsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{27}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{33}
 }
 
 type ListPermissionsResponse struct {
@@ -1581,7 +1864,7 @@ type ListPermissionsResponse struct {
 
 func (x *ListPermissionsResponse) Reset() {
 	*x = ListPermissionsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1593,7 +1876,7 @@ func (x *ListPermissionsResponse) String() string {
 func (*ListPermissionsResponse) ProtoMessage() {}
 
 func (x *ListPermissionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1606,7 +1889,7 @@ func (x *ListPermissionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPermissionsResponse.ProtoReflect.Descriptor instead.
 func (*ListPermissionsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{28}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListPermissionsResponse) GetPermissions() []*Permission {
@@ -1624,7 +1907,7 @@ type ListGroupsRequest struct {
 
 func (x *ListGroupsRequest) Reset() {
 	*x = ListGroupsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1636,7 +1919,7 @@ func (x *ListGroupsRequest) String() string {
 func (*ListGroupsRequest) ProtoMessage() {}
 
 func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1649,7 +1932,7 @@ func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{29}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{35}
 }
 
 type ListGroupsResponse struct {
@@ -1661,7 +1944,7 @@ type ListGroupsResponse struct {
 
 func (x *ListGroupsResponse) Reset() {
 	*x = ListGroupsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1673,7 +1956,7 @@ func (x *ListGroupsResponse) String() string {
 func (*ListGroupsResponse) ProtoMessage() {}
 
 func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1686,7 +1969,7 @@ func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{30}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListGroupsResponse) GetGroups() []*Group {
@@ -1705,7 +1988,7 @@ type CreateGroupRequest struct {
 
 func (x *CreateGroupRequest) Reset() {
 	*x = CreateGroupRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1717,7 +2000,7 @@ func (x *CreateGroupRequest) String() string {
 func (*CreateGroupRequest) ProtoMessage() {}
 
 func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1730,7 +2013,7 @@ func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateGroupRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{31}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CreateGroupRequest) GetGroup() *Group {
@@ -1749,7 +2032,7 @@ type CreateGroupResponse struct {
 
 func (x *CreateGroupResponse) Reset() {
 	*x = CreateGroupResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1761,7 +2044,7 @@ func (x *CreateGroupResponse) String() string {
 func (*CreateGroupResponse) ProtoMessage() {}
 
 func (x *CreateGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1774,7 +2057,7 @@ func (x *CreateGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupResponse.ProtoReflect.Descriptor instead.
 func (*CreateGroupResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{32}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *CreateGroupResponse) GetGroup() *Group {
@@ -1793,7 +2076,7 @@ type GetGroupRequest struct {
 
 func (x *GetGroupRequest) Reset() {
 	*x = GetGroupRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1805,7 +2088,7 @@ func (x *GetGroupRequest) String() string {
 func (*GetGroupRequest) ProtoMessage() {}
 
 func (x *GetGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1818,7 +2101,7 @@ func (x *GetGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGroupRequest.ProtoReflect.Descriptor instead.
 func (*GetGroupRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{33}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetGroupRequest) GetId() int64 {
@@ -1837,7 +2120,7 @@ type GetGroupResponse struct {
 
 func (x *GetGroupResponse) Reset() {
 	*x = GetGroupResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1849,7 +2132,7 @@ func (x *GetGroupResponse) String() string {
 func (*GetGroupResponse) ProtoMessage() {}
 
 func (x *GetGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1862,7 +2145,7 @@ func (x *GetGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGroupResponse.ProtoReflect.Descriptor instead.
 func (*GetGroupResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{34}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GetGroupResponse) GetGroup() *Group {
@@ -1881,7 +2164,7 @@ type ListGroupMembersRequest struct {
 
 func (x *ListGroupMembersRequest) Reset() {
 	*x = ListGroupMembersRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1893,7 +2176,7 @@ func (x *ListGroupMembersRequest) String() string {
 func (*ListGroupMembersRequest) ProtoMessage() {}
 
 func (x *ListGroupMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1906,7 +2189,7 @@ func (x *ListGroupMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListGroupMembersRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{35}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListGroupMembersRequest) GetGroupId() int64 {
@@ -1925,7 +2208,7 @@ type ListGroupMembersResponse struct {
 
 func (x *ListGroupMembersResponse) Reset() {
 	*x = ListGroupMembersResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1937,7 +2220,7 @@ func (x *ListGroupMembersResponse) String() string {
 func (*ListGroupMembersResponse) ProtoMessage() {}
 
 func (x *ListGroupMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1950,7 +2233,7 @@ func (x *ListGroupMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListGroupMembersResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{36}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListGroupMembersResponse) GetMembers() []*User {
@@ -1970,7 +2253,7 @@ type AddGroupMemberRequest struct {
 
 func (x *AddGroupMemberRequest) Reset() {
 	*x = AddGroupMemberRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1982,7 +2265,7 @@ func (x *AddGroupMemberRequest) String() string {
 func (*AddGroupMemberRequest) ProtoMessage() {}
 
 func (x *AddGroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1995,7 +2278,7 @@ func (x *AddGroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddGroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{37}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *AddGroupMemberRequest) GetGroupId() int64 {
@@ -2020,7 +2303,7 @@ type AddGroupMemberResponse struct {
 
 func (x *AddGroupMemberResponse) Reset() {
 	*x = AddGroupMemberResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2032,7 +2315,7 @@ func (x *AddGroupMemberResponse) String() string {
 func (*AddGroupMemberResponse) ProtoMessage() {}
 
 func (x *AddGroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2045,7 +2328,7 @@ func (x *AddGroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddGroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{38}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{44}
 }
 
 type RemoveGroupMemberRequest struct {
@@ -2058,7 +2341,7 @@ type RemoveGroupMemberRequest struct {
 
 func (x *RemoveGroupMemberRequest) Reset() {
 	*x = RemoveGroupMemberRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2070,7 +2353,7 @@ func (x *RemoveGroupMemberRequest) String() string {
 func (*RemoveGroupMemberRequest) ProtoMessage() {}
 
 func (x *RemoveGroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2083,7 +2366,7 @@ func (x *RemoveGroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveGroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{39}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *RemoveGroupMemberRequest) GetGroupId() int64 {
@@ -2108,7 +2391,7 @@ type RemoveGroupMemberResponse struct {
 
 func (x *RemoveGroupMemberResponse) Reset() {
 	*x = RemoveGroupMemberResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2120,7 +2403,7 @@ func (x *RemoveGroupMemberResponse) String() string {
 func (*RemoveGroupMemberResponse) ProtoMessage() {}
 
 func (x *RemoveGroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2133,7 +2416,7 @@ func (x *RemoveGroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveGroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{40}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{46}
 }
 
 type CheckMembershipRequest struct {
@@ -2146,7 +2429,7 @@ type CheckMembershipRequest struct {
 
 func (x *CheckMembershipRequest) Reset() {
 	*x = CheckMembershipRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2158,7 +2441,7 @@ func (x *CheckMembershipRequest) String() string {
 func (*CheckMembershipRequest) ProtoMessage() {}
 
 func (x *CheckMembershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2171,7 +2454,7 @@ func (x *CheckMembershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckMembershipRequest.ProtoReflect.Descriptor instead.
 func (*CheckMembershipRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{41}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *CheckMembershipRequest) GetUserId() int64 {
@@ -2201,7 +2484,7 @@ type CheckMembershipResponse struct {
 
 func (x *CheckMembershipResponse) Reset() {
 	*x = CheckMembershipResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2213,7 +2496,7 @@ func (x *CheckMembershipResponse) String() string {
 func (*CheckMembershipResponse) ProtoMessage() {}
 
 func (x *CheckMembershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2226,7 +2509,7 @@ func (x *CheckMembershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckMembershipResponse.ProtoReflect.Descriptor instead.
 func (*CheckMembershipResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{42}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *CheckMembershipResponse) GetMember() bool {
@@ -2266,7 +2549,7 @@ type Recipient struct {
 
 func (x *Recipient) Reset() {
 	*x = Recipient{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2278,7 +2561,7 @@ func (x *Recipient) String() string {
 func (*Recipient) ProtoMessage() {}
 
 func (x *Recipient) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2291,7 +2574,7 @@ func (x *Recipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recipient.ProtoReflect.Descriptor instead.
 func (*Recipient) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{43}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *Recipient) GetUserId() int64 {
@@ -2349,7 +2632,7 @@ type ListRecipientsRequest struct {
 
 func (x *ListRecipientsRequest) Reset() {
 	*x = ListRecipientsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2361,7 +2644,7 @@ func (x *ListRecipientsRequest) String() string {
 func (*ListRecipientsRequest) ProtoMessage() {}
 
 func (x *ListRecipientsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2374,7 +2657,7 @@ func (x *ListRecipientsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecipientsRequest.ProtoReflect.Descriptor instead.
 func (*ListRecipientsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{44}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ListRecipientsRequest) GetGroupIds() []int64 {
@@ -2407,7 +2690,7 @@ type ListRecipientsResponse struct {
 
 func (x *ListRecipientsResponse) Reset() {
 	*x = ListRecipientsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2419,7 +2702,7 @@ func (x *ListRecipientsResponse) String() string {
 func (*ListRecipientsResponse) ProtoMessage() {}
 
 func (x *ListRecipientsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2432,7 +2715,7 @@ func (x *ListRecipientsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecipientsResponse.ProtoReflect.Descriptor instead.
 func (*ListRecipientsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{45}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ListRecipientsResponse) GetRecipients() []*Recipient {
@@ -2450,7 +2733,7 @@ type CreateTelegramLinkRequest struct {
 
 func (x *CreateTelegramLinkRequest) Reset() {
 	*x = CreateTelegramLinkRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2462,7 +2745,7 @@ func (x *CreateTelegramLinkRequest) String() string {
 func (*CreateTelegramLinkRequest) ProtoMessage() {}
 
 func (x *CreateTelegramLinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2475,7 +2758,7 @@ func (x *CreateTelegramLinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTelegramLinkRequest.ProtoReflect.Descriptor instead.
 func (*CreateTelegramLinkRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{46}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{52}
 }
 
 type CreateTelegramLinkResponse struct {
@@ -2491,7 +2774,7 @@ type CreateTelegramLinkResponse struct {
 
 func (x *CreateTelegramLinkResponse) Reset() {
 	*x = CreateTelegramLinkResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2503,7 +2786,7 @@ func (x *CreateTelegramLinkResponse) String() string {
 func (*CreateTelegramLinkResponse) ProtoMessage() {}
 
 func (x *CreateTelegramLinkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2516,7 +2799,7 @@ func (x *CreateTelegramLinkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTelegramLinkResponse.ProtoReflect.Descriptor instead.
 func (*CreateTelegramLinkResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{47}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *CreateTelegramLinkResponse) GetCode() string {
@@ -2551,7 +2834,7 @@ type RedeemTelegramLinkRequest struct {
 
 func (x *RedeemTelegramLinkRequest) Reset() {
 	*x = RedeemTelegramLinkRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2563,7 +2846,7 @@ func (x *RedeemTelegramLinkRequest) String() string {
 func (*RedeemTelegramLinkRequest) ProtoMessage() {}
 
 func (x *RedeemTelegramLinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2576,7 +2859,7 @@ func (x *RedeemTelegramLinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemTelegramLinkRequest.ProtoReflect.Descriptor instead.
 func (*RedeemTelegramLinkRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{48}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *RedeemTelegramLinkRequest) GetCode() string {
@@ -2611,7 +2894,7 @@ type RedeemTelegramLinkResponse struct {
 
 func (x *RedeemTelegramLinkResponse) Reset() {
 	*x = RedeemTelegramLinkResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2623,7 +2906,7 @@ func (x *RedeemTelegramLinkResponse) String() string {
 func (*RedeemTelegramLinkResponse) ProtoMessage() {}
 
 func (x *RedeemTelegramLinkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2636,7 +2919,7 @@ func (x *RedeemTelegramLinkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemTelegramLinkResponse.ProtoReflect.Descriptor instead.
 func (*RedeemTelegramLinkResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{49}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *RedeemTelegramLinkResponse) GetUserId() int64 {
@@ -2671,7 +2954,7 @@ type UnlinkTelegramRequest struct {
 
 func (x *UnlinkTelegramRequest) Reset() {
 	*x = UnlinkTelegramRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2683,7 +2966,7 @@ func (x *UnlinkTelegramRequest) String() string {
 func (*UnlinkTelegramRequest) ProtoMessage() {}
 
 func (x *UnlinkTelegramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2696,7 +2979,7 @@ func (x *UnlinkTelegramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlinkTelegramRequest.ProtoReflect.Descriptor instead.
 func (*UnlinkTelegramRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{50}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *UnlinkTelegramRequest) GetChatId() int64 {
@@ -2721,7 +3004,7 @@ type UnlinkTelegramResponse struct {
 
 func (x *UnlinkTelegramResponse) Reset() {
 	*x = UnlinkTelegramResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2733,7 +3016,7 @@ func (x *UnlinkTelegramResponse) String() string {
 func (*UnlinkTelegramResponse) ProtoMessage() {}
 
 func (x *UnlinkTelegramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2746,7 +3029,79 @@ func (x *UnlinkTelegramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlinkTelegramResponse.ProtoReflect.Descriptor instead.
 func (*UnlinkTelegramResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{51}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{57}
+}
+
+type UnlinkMyTelegramRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnlinkMyTelegramRequest) Reset() {
+	*x = UnlinkMyTelegramRequest{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnlinkMyTelegramRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnlinkMyTelegramRequest) ProtoMessage() {}
+
+func (x *UnlinkMyTelegramRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnlinkMyTelegramRequest.ProtoReflect.Descriptor instead.
+func (*UnlinkMyTelegramRequest) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{58}
+}
+
+type UnlinkMyTelegramResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnlinkMyTelegramResponse) Reset() {
+	*x = UnlinkMyTelegramResponse{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnlinkMyTelegramResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnlinkMyTelegramResponse) ProtoMessage() {}
+
+func (x *UnlinkMyTelegramResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnlinkMyTelegramResponse.ProtoReflect.Descriptor instead.
+func (*UnlinkMyTelegramResponse) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{59}
 }
 
 type ResolveTelegramChatRequest struct {
@@ -2758,7 +3113,7 @@ type ResolveTelegramChatRequest struct {
 
 func (x *ResolveTelegramChatRequest) Reset() {
 	*x = ResolveTelegramChatRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2770,7 +3125,7 @@ func (x *ResolveTelegramChatRequest) String() string {
 func (*ResolveTelegramChatRequest) ProtoMessage() {}
 
 func (x *ResolveTelegramChatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2783,7 +3138,7 @@ func (x *ResolveTelegramChatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveTelegramChatRequest.ProtoReflect.Descriptor instead.
 func (*ResolveTelegramChatRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{52}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ResolveTelegramChatRequest) GetChatId() int64 {
@@ -2807,7 +3162,7 @@ type ResolveTelegramChatResponse struct {
 
 func (x *ResolveTelegramChatResponse) Reset() {
 	*x = ResolveTelegramChatResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2819,7 +3174,7 @@ func (x *ResolveTelegramChatResponse) String() string {
 func (*ResolveTelegramChatResponse) ProtoMessage() {}
 
 func (x *ResolveTelegramChatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2832,7 +3187,7 @@ func (x *ResolveTelegramChatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveTelegramChatResponse.ProtoReflect.Descriptor instead.
 func (*ResolveTelegramChatResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{53}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *ResolveTelegramChatResponse) GetUserId() int64 {
@@ -2902,7 +3257,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2914,7 +3269,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2927,7 +3282,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{54}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *AuditEvent) GetId() int64 {
@@ -3013,7 +3368,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3025,7 +3380,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3038,7 +3393,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{55}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ListAuditEventsRequest) GetPageSize() int32 {
@@ -3079,7 +3434,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3091,7 +3446,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3104,7 +3459,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{56}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ListAuditEventsResponse) GetAuditEvents() []*AuditEvent {
@@ -3130,7 +3485,7 @@ type RecordAuditEventRequest struct {
 
 func (x *RecordAuditEventRequest) Reset() {
 	*x = RecordAuditEventRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[57]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3142,7 +3497,7 @@ func (x *RecordAuditEventRequest) String() string {
 func (*RecordAuditEventRequest) ProtoMessage() {}
 
 func (x *RecordAuditEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[57]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3155,7 +3510,7 @@ func (x *RecordAuditEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordAuditEventRequest.ProtoReflect.Descriptor instead.
 func (*RecordAuditEventRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{57}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *RecordAuditEventRequest) GetEvent() *AuditEvent {
@@ -3173,7 +3528,7 @@ type RecordAuditEventResponse struct {
 
 func (x *RecordAuditEventResponse) Reset() {
 	*x = RecordAuditEventResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[58]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3185,7 +3540,7 @@ func (x *RecordAuditEventResponse) String() string {
 func (*RecordAuditEventResponse) ProtoMessage() {}
 
 func (x *RecordAuditEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[58]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3198,7 +3553,7 @@ func (x *RecordAuditEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordAuditEventResponse.ProtoReflect.Descriptor instead.
 func (*RecordAuditEventResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{58}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{66}
 }
 
 var File_crm_identity_v1_identity_proto protoreflect.FileDescriptor
@@ -3220,11 +3575,14 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTimeB\t\n" +
-	"\a_active\"^\n" +
-	"\x04Role\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription\x12 \n" +
-	"\vpermissions\x18\x03 \x03(\tR\vpermissions\"B\n" +
+	"\a_active\"\xcd\x01\n" +
+	"\x04Role\x12\x1f\n" +
+	"\x04name\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18@R\x04name\x12.\n" +
+	"\vdescription\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\vdescription\x120\n" +
+	"\vpermissions\x18\x03 \x03(\tB\x0e\xbaH\v\x92\x01\b\x10d\"\x04r\x02\x18@R\vpermissions\x12\x1e\n" +
+	"\bbuilt_in\x18\x04 \x01(\bB\x03\xe0A\x03R\abuiltIn\x12\"\n" +
+	"\n" +
+	"user_count\x18\x05 \x01(\x05B\x03\xe0A\x03R\tuserCount\"B\n" +
 	"\n" +
 	"Permission\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
@@ -3310,7 +3668,19 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\x04user\x18\x01 \x01(\v2\x15.crm.identity.v1.UserR\x04user\"\x12\n" +
 	"\x10ListRolesRequest\"@\n" +
 	"\x11ListRolesResponse\x12+\n" +
-	"\x05roles\x18\x01 \x03(\v2\x15.crm.identity.v1.RoleR\x05roles\"\x18\n" +
+	"\x05roles\x18\x01 \x03(\v2\x15.crm.identity.v1.RoleR\x05roles\">\n" +
+	"\x11CreateRoleRequest\x12)\n" +
+	"\x04role\x18\x01 \x01(\v2\x15.crm.identity.v1.RoleR\x04role\"?\n" +
+	"\x12CreateRoleResponse\x12)\n" +
+	"\x04role\x18\x01 \x01(\v2\x15.crm.identity.v1.RoleR\x04role\"_\n" +
+	"\x11UpdateRoleRequest\x12\x1f\n" +
+	"\x04name\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18@R\x04name\x12)\n" +
+	"\x04role\x18\x02 \x01(\v2\x15.crm.identity.v1.RoleR\x04role\"?\n" +
+	"\x12UpdateRoleResponse\x12)\n" +
+	"\x04role\x18\x01 \x01(\v2\x15.crm.identity.v1.RoleR\x04role\"4\n" +
+	"\x11DeleteRoleRequest\x12\x1f\n" +
+	"\x04name\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18@R\x04name\"\x14\n" +
+	"\x12DeleteRoleResponse\"\x18\n" +
 	"\x16ListPermissionsRequest\"X\n" +
 	"\x17ListPermissionsResponse\x12=\n" +
 	"\vpermissions\x18\x01 \x03(\v2\x1b.crm.identity.v1.PermissionR\vpermissions\"\x13\n" +
@@ -3378,7 +3748,9 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\x15UnlinkTelegramRequest\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\x03R\x06chatId\x12#\n" +
 	"\x06reason\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18\x10R\x06reason\"\x18\n" +
-	"\x16UnlinkTelegramResponse\"5\n" +
+	"\x16UnlinkTelegramResponse\"\x19\n" +
+	"\x17UnlinkMyTelegramRequest\"\x1a\n" +
+	"\x18UnlinkMyTelegramResponse\"5\n" +
 	"\x1aResolveTelegramChatRequest\x12\x17\n" +
 	"\achat_id\x18\x01 \x01(\x03R\x06chatId\"\xca\x01\n" +
 	"\x1bResolveTelegramChatResponse\x12\x17\n" +
@@ -3418,7 +3790,7 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"L\n" +
 	"\x17RecordAuditEventRequest\x121\n" +
 	"\x05event\x18\x01 \x01(\v2\x1b.crm.identity.v1.AuditEventR\x05event\"\x1a\n" +
-	"\x18RecordAuditEventResponse2\x86\x1b\n" +
+	"\x18RecordAuditEventResponse2\xc3\x1f\n" +
 	"\x0fIdentityService\x12k\n" +
 	"\x05Login\x12\x1d.crm.identity.v1.LoginRequest\x1a\x1e.crm.identity.v1.LoginResponse\"#\xca\xf3\x18\x02\x10\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/api/v1/auth/login\x12q\n" +
 	"\x06Logout\x12\x1e.crm.identity.v1.LogoutRequest\x1a\x1f.crm.identity.v1.LogoutResponse\"&\xca\xf3\x18\x04\x18\x01(\x01\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/api/v1/auth/logout\x12g\n" +
@@ -3437,7 +3809,16 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"UpdateUser\x12\".crm.identity.v1.UpdateUserRequest\x1a#.crm.identity.v1.UpdateUserResponse\"8\xca\xf3\x18\x0e\n" +
 	"\fusers.manage\x82\xd3\xe4\x93\x02 :\x04userb\x04user2\x12/api/v1/users/{id}\x12|\n" +
 	"\tListRoles\x12!.crm.identity.v1.ListRolesRequest\x1a\".crm.identity.v1.ListRolesResponse\"(\xca\xf3\x18\x0f\n" +
-	"\rsettings.read\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/roles\x12\x94\x01\n" +
+	"\rsettings.read\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/roles\x12\x8a\x01\n" +
+	"\n" +
+	"CreateRole\x12\".crm.identity.v1.CreateRoleRequest\x1a#.crm.identity.v1.CreateRoleResponse\"3\xca\xf3\x18\x0e\n" +
+	"\fusers.manage\x82\xd3\xe4\x93\x02\x1b:\x04roleb\x04role\"\r/api/v1/roles\x12\x91\x01\n" +
+	"\n" +
+	"UpdateRole\x12\".crm.identity.v1.UpdateRoleRequest\x1a#.crm.identity.v1.UpdateRoleResponse\":\xca\xf3\x18\x0e\n" +
+	"\fusers.manage\x82\xd3\xe4\x93\x02\":\x04roleb\x04role\x1a\x14/api/v1/roles/{name}\x12\x85\x01\n" +
+	"\n" +
+	"DeleteRole\x12\".crm.identity.v1.DeleteRoleRequest\x1a#.crm.identity.v1.DeleteRoleResponse\".\xca\xf3\x18\x0e\n" +
+	"\fusers.manage\x82\xd3\xe4\x93\x02\x16*\x14/api/v1/roles/{name}\x12\x94\x01\n" +
 	"\x0fListPermissions\x12'.crm.identity.v1.ListPermissionsRequest\x1a(.crm.identity.v1.ListPermissionsResponse\".\xca\xf3\x18\x0f\n" +
 	"\rsettings.read\x82\xd3\xe4\x93\x02\x15\x12\x13/api/v1/permissions\x12\x80\x01\n" +
 	"\n" +
@@ -3457,7 +3838,8 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\x0eListRecipients\x12&.crm.identity.v1.ListRecipientsRequest\x1a'.crm.identity.v1.ListRecipientsResponse\"\x06\xca\xf3\x18\x02 \x01\x12\x95\x01\n" +
 	"\x12CreateTelegramLink\x12*.crm.identity.v1.CreateTelegramLinkRequest\x1a+.crm.identity.v1.CreateTelegramLinkResponse\"&\xca\xf3\x18\x02\x18\x01\x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/api/v1/telegram:link\x12u\n" +
 	"\x12RedeemTelegramLink\x12*.crm.identity.v1.RedeemTelegramLinkRequest\x1a+.crm.identity.v1.RedeemTelegramLinkResponse\"\x06\xca\xf3\x18\x02 \x01\x12i\n" +
-	"\x0eUnlinkTelegram\x12&.crm.identity.v1.UnlinkTelegramRequest\x1a'.crm.identity.v1.UnlinkTelegramResponse\"\x06\xca\xf3\x18\x02 \x01\x12x\n" +
+	"\x0eUnlinkTelegram\x12&.crm.identity.v1.UnlinkTelegramRequest\x1a'.crm.identity.v1.UnlinkTelegramResponse\"\x06\xca\xf3\x18\x02 \x01\x12\x91\x01\n" +
+	"\x10UnlinkMyTelegram\x12(.crm.identity.v1.UnlinkMyTelegramRequest\x1a).crm.identity.v1.UnlinkMyTelegramResponse\"(\xca\xf3\x18\x02\x18\x01\x82\xd3\xe4\x93\x02\x1c:\x01*\"\x17/api/v1/telegram:unlink\x12x\n" +
 	"\x13ResolveTelegramChat\x12+.crm.identity.v1.ResolveTelegramChatRequest\x1a,.crm.identity.v1.ResolveTelegramChatResponse\"\x06\xca\xf3\x18\x02 \x01\x12\x8d\x01\n" +
 	"\x0fListAuditEvents\x12'.crm.identity.v1.ListAuditEventsRequest\x1a(.crm.identity.v1.ListAuditEventsResponse\"'\xca\xf3\x18\x0e\n" +
 	"\fusers.manage\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/audit\x12o\n" +
@@ -3475,7 +3857,7 @@ func file_crm_identity_v1_identity_proto_rawDescGZIP() []byte {
 	return file_crm_identity_v1_identity_proto_rawDescData
 }
 
-var file_crm_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
+var file_crm_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
 var file_crm_identity_v1_identity_proto_goTypes = []any{
 	(*User)(nil),                        // 0: crm.identity.v1.User
 	(*Role)(nil),                        // 1: crm.identity.v1.Role
@@ -3504,130 +3886,150 @@ var file_crm_identity_v1_identity_proto_goTypes = []any{
 	(*UpdateUserResponse)(nil),          // 24: crm.identity.v1.UpdateUserResponse
 	(*ListRolesRequest)(nil),            // 25: crm.identity.v1.ListRolesRequest
 	(*ListRolesResponse)(nil),           // 26: crm.identity.v1.ListRolesResponse
-	(*ListPermissionsRequest)(nil),      // 27: crm.identity.v1.ListPermissionsRequest
-	(*ListPermissionsResponse)(nil),     // 28: crm.identity.v1.ListPermissionsResponse
-	(*ListGroupsRequest)(nil),           // 29: crm.identity.v1.ListGroupsRequest
-	(*ListGroupsResponse)(nil),          // 30: crm.identity.v1.ListGroupsResponse
-	(*CreateGroupRequest)(nil),          // 31: crm.identity.v1.CreateGroupRequest
-	(*CreateGroupResponse)(nil),         // 32: crm.identity.v1.CreateGroupResponse
-	(*GetGroupRequest)(nil),             // 33: crm.identity.v1.GetGroupRequest
-	(*GetGroupResponse)(nil),            // 34: crm.identity.v1.GetGroupResponse
-	(*ListGroupMembersRequest)(nil),     // 35: crm.identity.v1.ListGroupMembersRequest
-	(*ListGroupMembersResponse)(nil),    // 36: crm.identity.v1.ListGroupMembersResponse
-	(*AddGroupMemberRequest)(nil),       // 37: crm.identity.v1.AddGroupMemberRequest
-	(*AddGroupMemberResponse)(nil),      // 38: crm.identity.v1.AddGroupMemberResponse
-	(*RemoveGroupMemberRequest)(nil),    // 39: crm.identity.v1.RemoveGroupMemberRequest
-	(*RemoveGroupMemberResponse)(nil),   // 40: crm.identity.v1.RemoveGroupMemberResponse
-	(*CheckMembershipRequest)(nil),      // 41: crm.identity.v1.CheckMembershipRequest
-	(*CheckMembershipResponse)(nil),     // 42: crm.identity.v1.CheckMembershipResponse
-	(*Recipient)(nil),                   // 43: crm.identity.v1.Recipient
-	(*ListRecipientsRequest)(nil),       // 44: crm.identity.v1.ListRecipientsRequest
-	(*ListRecipientsResponse)(nil),      // 45: crm.identity.v1.ListRecipientsResponse
-	(*CreateTelegramLinkRequest)(nil),   // 46: crm.identity.v1.CreateTelegramLinkRequest
-	(*CreateTelegramLinkResponse)(nil),  // 47: crm.identity.v1.CreateTelegramLinkResponse
-	(*RedeemTelegramLinkRequest)(nil),   // 48: crm.identity.v1.RedeemTelegramLinkRequest
-	(*RedeemTelegramLinkResponse)(nil),  // 49: crm.identity.v1.RedeemTelegramLinkResponse
-	(*UnlinkTelegramRequest)(nil),       // 50: crm.identity.v1.UnlinkTelegramRequest
-	(*UnlinkTelegramResponse)(nil),      // 51: crm.identity.v1.UnlinkTelegramResponse
-	(*ResolveTelegramChatRequest)(nil),  // 52: crm.identity.v1.ResolveTelegramChatRequest
-	(*ResolveTelegramChatResponse)(nil), // 53: crm.identity.v1.ResolveTelegramChatResponse
-	(*AuditEvent)(nil),                  // 54: crm.identity.v1.AuditEvent
-	(*ListAuditEventsRequest)(nil),      // 55: crm.identity.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),     // 56: crm.identity.v1.ListAuditEventsResponse
-	(*RecordAuditEventRequest)(nil),     // 57: crm.identity.v1.RecordAuditEventRequest
-	(*RecordAuditEventResponse)(nil),    // 58: crm.identity.v1.RecordAuditEventResponse
-	nil,                                 // 59: crm.identity.v1.AuditEvent.DetailParamsEntry
-	(*timestamppb.Timestamp)(nil),       // 60: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),       // 61: google.protobuf.FieldMask
+	(*CreateRoleRequest)(nil),           // 27: crm.identity.v1.CreateRoleRequest
+	(*CreateRoleResponse)(nil),          // 28: crm.identity.v1.CreateRoleResponse
+	(*UpdateRoleRequest)(nil),           // 29: crm.identity.v1.UpdateRoleRequest
+	(*UpdateRoleResponse)(nil),          // 30: crm.identity.v1.UpdateRoleResponse
+	(*DeleteRoleRequest)(nil),           // 31: crm.identity.v1.DeleteRoleRequest
+	(*DeleteRoleResponse)(nil),          // 32: crm.identity.v1.DeleteRoleResponse
+	(*ListPermissionsRequest)(nil),      // 33: crm.identity.v1.ListPermissionsRequest
+	(*ListPermissionsResponse)(nil),     // 34: crm.identity.v1.ListPermissionsResponse
+	(*ListGroupsRequest)(nil),           // 35: crm.identity.v1.ListGroupsRequest
+	(*ListGroupsResponse)(nil),          // 36: crm.identity.v1.ListGroupsResponse
+	(*CreateGroupRequest)(nil),          // 37: crm.identity.v1.CreateGroupRequest
+	(*CreateGroupResponse)(nil),         // 38: crm.identity.v1.CreateGroupResponse
+	(*GetGroupRequest)(nil),             // 39: crm.identity.v1.GetGroupRequest
+	(*GetGroupResponse)(nil),            // 40: crm.identity.v1.GetGroupResponse
+	(*ListGroupMembersRequest)(nil),     // 41: crm.identity.v1.ListGroupMembersRequest
+	(*ListGroupMembersResponse)(nil),    // 42: crm.identity.v1.ListGroupMembersResponse
+	(*AddGroupMemberRequest)(nil),       // 43: crm.identity.v1.AddGroupMemberRequest
+	(*AddGroupMemberResponse)(nil),      // 44: crm.identity.v1.AddGroupMemberResponse
+	(*RemoveGroupMemberRequest)(nil),    // 45: crm.identity.v1.RemoveGroupMemberRequest
+	(*RemoveGroupMemberResponse)(nil),   // 46: crm.identity.v1.RemoveGroupMemberResponse
+	(*CheckMembershipRequest)(nil),      // 47: crm.identity.v1.CheckMembershipRequest
+	(*CheckMembershipResponse)(nil),     // 48: crm.identity.v1.CheckMembershipResponse
+	(*Recipient)(nil),                   // 49: crm.identity.v1.Recipient
+	(*ListRecipientsRequest)(nil),       // 50: crm.identity.v1.ListRecipientsRequest
+	(*ListRecipientsResponse)(nil),      // 51: crm.identity.v1.ListRecipientsResponse
+	(*CreateTelegramLinkRequest)(nil),   // 52: crm.identity.v1.CreateTelegramLinkRequest
+	(*CreateTelegramLinkResponse)(nil),  // 53: crm.identity.v1.CreateTelegramLinkResponse
+	(*RedeemTelegramLinkRequest)(nil),   // 54: crm.identity.v1.RedeemTelegramLinkRequest
+	(*RedeemTelegramLinkResponse)(nil),  // 55: crm.identity.v1.RedeemTelegramLinkResponse
+	(*UnlinkTelegramRequest)(nil),       // 56: crm.identity.v1.UnlinkTelegramRequest
+	(*UnlinkTelegramResponse)(nil),      // 57: crm.identity.v1.UnlinkTelegramResponse
+	(*UnlinkMyTelegramRequest)(nil),     // 58: crm.identity.v1.UnlinkMyTelegramRequest
+	(*UnlinkMyTelegramResponse)(nil),    // 59: crm.identity.v1.UnlinkMyTelegramResponse
+	(*ResolveTelegramChatRequest)(nil),  // 60: crm.identity.v1.ResolveTelegramChatRequest
+	(*ResolveTelegramChatResponse)(nil), // 61: crm.identity.v1.ResolveTelegramChatResponse
+	(*AuditEvent)(nil),                  // 62: crm.identity.v1.AuditEvent
+	(*ListAuditEventsRequest)(nil),      // 63: crm.identity.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),     // 64: crm.identity.v1.ListAuditEventsResponse
+	(*RecordAuditEventRequest)(nil),     // 65: crm.identity.v1.RecordAuditEventRequest
+	(*RecordAuditEventResponse)(nil),    // 66: crm.identity.v1.RecordAuditEventResponse
+	nil,                                 // 67: crm.identity.v1.AuditEvent.DetailParamsEntry
+	(*timestamppb.Timestamp)(nil),       // 68: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),       // 69: google.protobuf.FieldMask
 }
 var file_crm_identity_v1_identity_proto_depIdxs = []int32{
-	60, // 0: crm.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
-	60, // 1: crm.identity.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
+	68, // 0: crm.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
+	68, // 1: crm.identity.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 2: crm.identity.v1.LoginResponse.user:type_name -> crm.identity.v1.User
 	0,  // 3: crm.identity.v1.GetMeResponse.user:type_name -> crm.identity.v1.User
 	3,  // 4: crm.identity.v1.GetMeResponse.groups:type_name -> crm.identity.v1.Group
 	4,  // 5: crm.identity.v1.GetMeResponse.profile:type_name -> crm.identity.v1.Profile
 	4,  // 6: crm.identity.v1.UpdateProfileRequest.profile:type_name -> crm.identity.v1.Profile
-	61, // 7: crm.identity.v1.UpdateProfileRequest.update_mask:type_name -> google.protobuf.FieldMask
+	69, // 7: crm.identity.v1.UpdateProfileRequest.update_mask:type_name -> google.protobuf.FieldMask
 	4,  // 8: crm.identity.v1.UpdateProfileResponse.profile:type_name -> crm.identity.v1.Profile
-	60, // 9: crm.identity.v1.AuthenticateResponse.expires_at:type_name -> google.protobuf.Timestamp
+	68, // 9: crm.identity.v1.AuthenticateResponse.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 10: crm.identity.v1.ListUsersResponse.users:type_name -> crm.identity.v1.User
 	0,  // 11: crm.identity.v1.CreateUserRequest.user:type_name -> crm.identity.v1.User
 	0,  // 12: crm.identity.v1.CreateUserResponse.user:type_name -> crm.identity.v1.User
 	0,  // 13: crm.identity.v1.GetUserResponse.user:type_name -> crm.identity.v1.User
 	0,  // 14: crm.identity.v1.UpdateUserRequest.user:type_name -> crm.identity.v1.User
-	61, // 15: crm.identity.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	69, // 15: crm.identity.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
 	0,  // 16: crm.identity.v1.UpdateUserResponse.user:type_name -> crm.identity.v1.User
 	1,  // 17: crm.identity.v1.ListRolesResponse.roles:type_name -> crm.identity.v1.Role
-	2,  // 18: crm.identity.v1.ListPermissionsResponse.permissions:type_name -> crm.identity.v1.Permission
-	3,  // 19: crm.identity.v1.ListGroupsResponse.groups:type_name -> crm.identity.v1.Group
-	3,  // 20: crm.identity.v1.CreateGroupRequest.group:type_name -> crm.identity.v1.Group
-	3,  // 21: crm.identity.v1.CreateGroupResponse.group:type_name -> crm.identity.v1.Group
-	3,  // 22: crm.identity.v1.GetGroupResponse.group:type_name -> crm.identity.v1.Group
-	0,  // 23: crm.identity.v1.ListGroupMembersResponse.members:type_name -> crm.identity.v1.User
-	43, // 24: crm.identity.v1.ListRecipientsResponse.recipients:type_name -> crm.identity.v1.Recipient
-	60, // 25: crm.identity.v1.CreateTelegramLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
-	60, // 26: crm.identity.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	59, // 27: crm.identity.v1.AuditEvent.detail_params:type_name -> crm.identity.v1.AuditEvent.DetailParamsEntry
-	54, // 28: crm.identity.v1.ListAuditEventsResponse.audit_events:type_name -> crm.identity.v1.AuditEvent
-	54, // 29: crm.identity.v1.RecordAuditEventRequest.event:type_name -> crm.identity.v1.AuditEvent
-	5,  // 30: crm.identity.v1.IdentityService.Login:input_type -> crm.identity.v1.LoginRequest
-	7,  // 31: crm.identity.v1.IdentityService.Logout:input_type -> crm.identity.v1.LogoutRequest
-	9,  // 32: crm.identity.v1.IdentityService.GetMe:input_type -> crm.identity.v1.GetMeRequest
-	11, // 33: crm.identity.v1.IdentityService.ChangePassword:input_type -> crm.identity.v1.ChangePasswordRequest
-	13, // 34: crm.identity.v1.IdentityService.UpdateProfile:input_type -> crm.identity.v1.UpdateProfileRequest
-	15, // 35: crm.identity.v1.IdentityService.Authenticate:input_type -> crm.identity.v1.AuthenticateRequest
-	17, // 36: crm.identity.v1.IdentityService.ListUsers:input_type -> crm.identity.v1.ListUsersRequest
-	19, // 37: crm.identity.v1.IdentityService.CreateUser:input_type -> crm.identity.v1.CreateUserRequest
-	21, // 38: crm.identity.v1.IdentityService.GetUser:input_type -> crm.identity.v1.GetUserRequest
-	23, // 39: crm.identity.v1.IdentityService.UpdateUser:input_type -> crm.identity.v1.UpdateUserRequest
-	25, // 40: crm.identity.v1.IdentityService.ListRoles:input_type -> crm.identity.v1.ListRolesRequest
-	27, // 41: crm.identity.v1.IdentityService.ListPermissions:input_type -> crm.identity.v1.ListPermissionsRequest
-	29, // 42: crm.identity.v1.IdentityService.ListGroups:input_type -> crm.identity.v1.ListGroupsRequest
-	31, // 43: crm.identity.v1.IdentityService.CreateGroup:input_type -> crm.identity.v1.CreateGroupRequest
-	33, // 44: crm.identity.v1.IdentityService.GetGroup:input_type -> crm.identity.v1.GetGroupRequest
-	35, // 45: crm.identity.v1.IdentityService.ListGroupMembers:input_type -> crm.identity.v1.ListGroupMembersRequest
-	37, // 46: crm.identity.v1.IdentityService.AddGroupMember:input_type -> crm.identity.v1.AddGroupMemberRequest
-	39, // 47: crm.identity.v1.IdentityService.RemoveGroupMember:input_type -> crm.identity.v1.RemoveGroupMemberRequest
-	41, // 48: crm.identity.v1.IdentityService.CheckMembership:input_type -> crm.identity.v1.CheckMembershipRequest
-	44, // 49: crm.identity.v1.IdentityService.ListRecipients:input_type -> crm.identity.v1.ListRecipientsRequest
-	46, // 50: crm.identity.v1.IdentityService.CreateTelegramLink:input_type -> crm.identity.v1.CreateTelegramLinkRequest
-	48, // 51: crm.identity.v1.IdentityService.RedeemTelegramLink:input_type -> crm.identity.v1.RedeemTelegramLinkRequest
-	50, // 52: crm.identity.v1.IdentityService.UnlinkTelegram:input_type -> crm.identity.v1.UnlinkTelegramRequest
-	52, // 53: crm.identity.v1.IdentityService.ResolveTelegramChat:input_type -> crm.identity.v1.ResolveTelegramChatRequest
-	55, // 54: crm.identity.v1.IdentityService.ListAuditEvents:input_type -> crm.identity.v1.ListAuditEventsRequest
-	57, // 55: crm.identity.v1.IdentityService.RecordAuditEvent:input_type -> crm.identity.v1.RecordAuditEventRequest
-	6,  // 56: crm.identity.v1.IdentityService.Login:output_type -> crm.identity.v1.LoginResponse
-	8,  // 57: crm.identity.v1.IdentityService.Logout:output_type -> crm.identity.v1.LogoutResponse
-	10, // 58: crm.identity.v1.IdentityService.GetMe:output_type -> crm.identity.v1.GetMeResponse
-	12, // 59: crm.identity.v1.IdentityService.ChangePassword:output_type -> crm.identity.v1.ChangePasswordResponse
-	14, // 60: crm.identity.v1.IdentityService.UpdateProfile:output_type -> crm.identity.v1.UpdateProfileResponse
-	16, // 61: crm.identity.v1.IdentityService.Authenticate:output_type -> crm.identity.v1.AuthenticateResponse
-	18, // 62: crm.identity.v1.IdentityService.ListUsers:output_type -> crm.identity.v1.ListUsersResponse
-	20, // 63: crm.identity.v1.IdentityService.CreateUser:output_type -> crm.identity.v1.CreateUserResponse
-	22, // 64: crm.identity.v1.IdentityService.GetUser:output_type -> crm.identity.v1.GetUserResponse
-	24, // 65: crm.identity.v1.IdentityService.UpdateUser:output_type -> crm.identity.v1.UpdateUserResponse
-	26, // 66: crm.identity.v1.IdentityService.ListRoles:output_type -> crm.identity.v1.ListRolesResponse
-	28, // 67: crm.identity.v1.IdentityService.ListPermissions:output_type -> crm.identity.v1.ListPermissionsResponse
-	30, // 68: crm.identity.v1.IdentityService.ListGroups:output_type -> crm.identity.v1.ListGroupsResponse
-	32, // 69: crm.identity.v1.IdentityService.CreateGroup:output_type -> crm.identity.v1.CreateGroupResponse
-	34, // 70: crm.identity.v1.IdentityService.GetGroup:output_type -> crm.identity.v1.GetGroupResponse
-	36, // 71: crm.identity.v1.IdentityService.ListGroupMembers:output_type -> crm.identity.v1.ListGroupMembersResponse
-	38, // 72: crm.identity.v1.IdentityService.AddGroupMember:output_type -> crm.identity.v1.AddGroupMemberResponse
-	40, // 73: crm.identity.v1.IdentityService.RemoveGroupMember:output_type -> crm.identity.v1.RemoveGroupMemberResponse
-	42, // 74: crm.identity.v1.IdentityService.CheckMembership:output_type -> crm.identity.v1.CheckMembershipResponse
-	45, // 75: crm.identity.v1.IdentityService.ListRecipients:output_type -> crm.identity.v1.ListRecipientsResponse
-	47, // 76: crm.identity.v1.IdentityService.CreateTelegramLink:output_type -> crm.identity.v1.CreateTelegramLinkResponse
-	49, // 77: crm.identity.v1.IdentityService.RedeemTelegramLink:output_type -> crm.identity.v1.RedeemTelegramLinkResponse
-	51, // 78: crm.identity.v1.IdentityService.UnlinkTelegram:output_type -> crm.identity.v1.UnlinkTelegramResponse
-	53, // 79: crm.identity.v1.IdentityService.ResolveTelegramChat:output_type -> crm.identity.v1.ResolveTelegramChatResponse
-	56, // 80: crm.identity.v1.IdentityService.ListAuditEvents:output_type -> crm.identity.v1.ListAuditEventsResponse
-	58, // 81: crm.identity.v1.IdentityService.RecordAuditEvent:output_type -> crm.identity.v1.RecordAuditEventResponse
-	56, // [56:82] is the sub-list for method output_type
-	30, // [30:56] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	1,  // 18: crm.identity.v1.CreateRoleRequest.role:type_name -> crm.identity.v1.Role
+	1,  // 19: crm.identity.v1.CreateRoleResponse.role:type_name -> crm.identity.v1.Role
+	1,  // 20: crm.identity.v1.UpdateRoleRequest.role:type_name -> crm.identity.v1.Role
+	1,  // 21: crm.identity.v1.UpdateRoleResponse.role:type_name -> crm.identity.v1.Role
+	2,  // 22: crm.identity.v1.ListPermissionsResponse.permissions:type_name -> crm.identity.v1.Permission
+	3,  // 23: crm.identity.v1.ListGroupsResponse.groups:type_name -> crm.identity.v1.Group
+	3,  // 24: crm.identity.v1.CreateGroupRequest.group:type_name -> crm.identity.v1.Group
+	3,  // 25: crm.identity.v1.CreateGroupResponse.group:type_name -> crm.identity.v1.Group
+	3,  // 26: crm.identity.v1.GetGroupResponse.group:type_name -> crm.identity.v1.Group
+	0,  // 27: crm.identity.v1.ListGroupMembersResponse.members:type_name -> crm.identity.v1.User
+	49, // 28: crm.identity.v1.ListRecipientsResponse.recipients:type_name -> crm.identity.v1.Recipient
+	68, // 29: crm.identity.v1.CreateTelegramLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
+	68, // 30: crm.identity.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	67, // 31: crm.identity.v1.AuditEvent.detail_params:type_name -> crm.identity.v1.AuditEvent.DetailParamsEntry
+	62, // 32: crm.identity.v1.ListAuditEventsResponse.audit_events:type_name -> crm.identity.v1.AuditEvent
+	62, // 33: crm.identity.v1.RecordAuditEventRequest.event:type_name -> crm.identity.v1.AuditEvent
+	5,  // 34: crm.identity.v1.IdentityService.Login:input_type -> crm.identity.v1.LoginRequest
+	7,  // 35: crm.identity.v1.IdentityService.Logout:input_type -> crm.identity.v1.LogoutRequest
+	9,  // 36: crm.identity.v1.IdentityService.GetMe:input_type -> crm.identity.v1.GetMeRequest
+	11, // 37: crm.identity.v1.IdentityService.ChangePassword:input_type -> crm.identity.v1.ChangePasswordRequest
+	13, // 38: crm.identity.v1.IdentityService.UpdateProfile:input_type -> crm.identity.v1.UpdateProfileRequest
+	15, // 39: crm.identity.v1.IdentityService.Authenticate:input_type -> crm.identity.v1.AuthenticateRequest
+	17, // 40: crm.identity.v1.IdentityService.ListUsers:input_type -> crm.identity.v1.ListUsersRequest
+	19, // 41: crm.identity.v1.IdentityService.CreateUser:input_type -> crm.identity.v1.CreateUserRequest
+	21, // 42: crm.identity.v1.IdentityService.GetUser:input_type -> crm.identity.v1.GetUserRequest
+	23, // 43: crm.identity.v1.IdentityService.UpdateUser:input_type -> crm.identity.v1.UpdateUserRequest
+	25, // 44: crm.identity.v1.IdentityService.ListRoles:input_type -> crm.identity.v1.ListRolesRequest
+	27, // 45: crm.identity.v1.IdentityService.CreateRole:input_type -> crm.identity.v1.CreateRoleRequest
+	29, // 46: crm.identity.v1.IdentityService.UpdateRole:input_type -> crm.identity.v1.UpdateRoleRequest
+	31, // 47: crm.identity.v1.IdentityService.DeleteRole:input_type -> crm.identity.v1.DeleteRoleRequest
+	33, // 48: crm.identity.v1.IdentityService.ListPermissions:input_type -> crm.identity.v1.ListPermissionsRequest
+	35, // 49: crm.identity.v1.IdentityService.ListGroups:input_type -> crm.identity.v1.ListGroupsRequest
+	37, // 50: crm.identity.v1.IdentityService.CreateGroup:input_type -> crm.identity.v1.CreateGroupRequest
+	39, // 51: crm.identity.v1.IdentityService.GetGroup:input_type -> crm.identity.v1.GetGroupRequest
+	41, // 52: crm.identity.v1.IdentityService.ListGroupMembers:input_type -> crm.identity.v1.ListGroupMembersRequest
+	43, // 53: crm.identity.v1.IdentityService.AddGroupMember:input_type -> crm.identity.v1.AddGroupMemberRequest
+	45, // 54: crm.identity.v1.IdentityService.RemoveGroupMember:input_type -> crm.identity.v1.RemoveGroupMemberRequest
+	47, // 55: crm.identity.v1.IdentityService.CheckMembership:input_type -> crm.identity.v1.CheckMembershipRequest
+	50, // 56: crm.identity.v1.IdentityService.ListRecipients:input_type -> crm.identity.v1.ListRecipientsRequest
+	52, // 57: crm.identity.v1.IdentityService.CreateTelegramLink:input_type -> crm.identity.v1.CreateTelegramLinkRequest
+	54, // 58: crm.identity.v1.IdentityService.RedeemTelegramLink:input_type -> crm.identity.v1.RedeemTelegramLinkRequest
+	56, // 59: crm.identity.v1.IdentityService.UnlinkTelegram:input_type -> crm.identity.v1.UnlinkTelegramRequest
+	58, // 60: crm.identity.v1.IdentityService.UnlinkMyTelegram:input_type -> crm.identity.v1.UnlinkMyTelegramRequest
+	60, // 61: crm.identity.v1.IdentityService.ResolveTelegramChat:input_type -> crm.identity.v1.ResolveTelegramChatRequest
+	63, // 62: crm.identity.v1.IdentityService.ListAuditEvents:input_type -> crm.identity.v1.ListAuditEventsRequest
+	65, // 63: crm.identity.v1.IdentityService.RecordAuditEvent:input_type -> crm.identity.v1.RecordAuditEventRequest
+	6,  // 64: crm.identity.v1.IdentityService.Login:output_type -> crm.identity.v1.LoginResponse
+	8,  // 65: crm.identity.v1.IdentityService.Logout:output_type -> crm.identity.v1.LogoutResponse
+	10, // 66: crm.identity.v1.IdentityService.GetMe:output_type -> crm.identity.v1.GetMeResponse
+	12, // 67: crm.identity.v1.IdentityService.ChangePassword:output_type -> crm.identity.v1.ChangePasswordResponse
+	14, // 68: crm.identity.v1.IdentityService.UpdateProfile:output_type -> crm.identity.v1.UpdateProfileResponse
+	16, // 69: crm.identity.v1.IdentityService.Authenticate:output_type -> crm.identity.v1.AuthenticateResponse
+	18, // 70: crm.identity.v1.IdentityService.ListUsers:output_type -> crm.identity.v1.ListUsersResponse
+	20, // 71: crm.identity.v1.IdentityService.CreateUser:output_type -> crm.identity.v1.CreateUserResponse
+	22, // 72: crm.identity.v1.IdentityService.GetUser:output_type -> crm.identity.v1.GetUserResponse
+	24, // 73: crm.identity.v1.IdentityService.UpdateUser:output_type -> crm.identity.v1.UpdateUserResponse
+	26, // 74: crm.identity.v1.IdentityService.ListRoles:output_type -> crm.identity.v1.ListRolesResponse
+	28, // 75: crm.identity.v1.IdentityService.CreateRole:output_type -> crm.identity.v1.CreateRoleResponse
+	30, // 76: crm.identity.v1.IdentityService.UpdateRole:output_type -> crm.identity.v1.UpdateRoleResponse
+	32, // 77: crm.identity.v1.IdentityService.DeleteRole:output_type -> crm.identity.v1.DeleteRoleResponse
+	34, // 78: crm.identity.v1.IdentityService.ListPermissions:output_type -> crm.identity.v1.ListPermissionsResponse
+	36, // 79: crm.identity.v1.IdentityService.ListGroups:output_type -> crm.identity.v1.ListGroupsResponse
+	38, // 80: crm.identity.v1.IdentityService.CreateGroup:output_type -> crm.identity.v1.CreateGroupResponse
+	40, // 81: crm.identity.v1.IdentityService.GetGroup:output_type -> crm.identity.v1.GetGroupResponse
+	42, // 82: crm.identity.v1.IdentityService.ListGroupMembers:output_type -> crm.identity.v1.ListGroupMembersResponse
+	44, // 83: crm.identity.v1.IdentityService.AddGroupMember:output_type -> crm.identity.v1.AddGroupMemberResponse
+	46, // 84: crm.identity.v1.IdentityService.RemoveGroupMember:output_type -> crm.identity.v1.RemoveGroupMemberResponse
+	48, // 85: crm.identity.v1.IdentityService.CheckMembership:output_type -> crm.identity.v1.CheckMembershipResponse
+	51, // 86: crm.identity.v1.IdentityService.ListRecipients:output_type -> crm.identity.v1.ListRecipientsResponse
+	53, // 87: crm.identity.v1.IdentityService.CreateTelegramLink:output_type -> crm.identity.v1.CreateTelegramLinkResponse
+	55, // 88: crm.identity.v1.IdentityService.RedeemTelegramLink:output_type -> crm.identity.v1.RedeemTelegramLinkResponse
+	57, // 89: crm.identity.v1.IdentityService.UnlinkTelegram:output_type -> crm.identity.v1.UnlinkTelegramResponse
+	59, // 90: crm.identity.v1.IdentityService.UnlinkMyTelegram:output_type -> crm.identity.v1.UnlinkMyTelegramResponse
+	61, // 91: crm.identity.v1.IdentityService.ResolveTelegramChat:output_type -> crm.identity.v1.ResolveTelegramChatResponse
+	64, // 92: crm.identity.v1.IdentityService.ListAuditEvents:output_type -> crm.identity.v1.ListAuditEventsResponse
+	66, // 93: crm.identity.v1.IdentityService.RecordAuditEvent:output_type -> crm.identity.v1.RecordAuditEventResponse
+	64, // [64:94] is the sub-list for method output_type
+	34, // [34:64] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_crm_identity_v1_identity_proto_init() }
@@ -3642,7 +4044,7 @@ func file_crm_identity_v1_identity_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_identity_v1_identity_proto_rawDesc), len(file_crm_identity_v1_identity_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   60,
+			NumMessages:   68,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

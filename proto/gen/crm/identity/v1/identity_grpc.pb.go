@@ -30,6 +30,9 @@ const (
 	IdentityService_GetUser_FullMethodName             = "/crm.identity.v1.IdentityService/GetUser"
 	IdentityService_UpdateUser_FullMethodName          = "/crm.identity.v1.IdentityService/UpdateUser"
 	IdentityService_ListRoles_FullMethodName           = "/crm.identity.v1.IdentityService/ListRoles"
+	IdentityService_CreateRole_FullMethodName          = "/crm.identity.v1.IdentityService/CreateRole"
+	IdentityService_UpdateRole_FullMethodName          = "/crm.identity.v1.IdentityService/UpdateRole"
+	IdentityService_DeleteRole_FullMethodName          = "/crm.identity.v1.IdentityService/DeleteRole"
 	IdentityService_ListPermissions_FullMethodName     = "/crm.identity.v1.IdentityService/ListPermissions"
 	IdentityService_ListGroups_FullMethodName          = "/crm.identity.v1.IdentityService/ListGroups"
 	IdentityService_CreateGroup_FullMethodName         = "/crm.identity.v1.IdentityService/CreateGroup"
@@ -42,6 +45,7 @@ const (
 	IdentityService_CreateTelegramLink_FullMethodName  = "/crm.identity.v1.IdentityService/CreateTelegramLink"
 	IdentityService_RedeemTelegramLink_FullMethodName  = "/crm.identity.v1.IdentityService/RedeemTelegramLink"
 	IdentityService_UnlinkTelegram_FullMethodName      = "/crm.identity.v1.IdentityService/UnlinkTelegram"
+	IdentityService_UnlinkMyTelegram_FullMethodName    = "/crm.identity.v1.IdentityService/UnlinkMyTelegram"
 	IdentityService_ResolveTelegramChat_FullMethodName = "/crm.identity.v1.IdentityService/ResolveTelegramChat"
 	IdentityService_ListAuditEvents_FullMethodName     = "/crm.identity.v1.IdentityService/ListAuditEvents"
 	IdentityService_RecordAuditEvent_FullMethodName    = "/crm.identity.v1.IdentityService/RecordAuditEvent"
@@ -95,6 +99,14 @@ type IdentityServiceClient interface {
 	UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*UpdateUserResponse, error)
 	// Lists the roles with their permissions.
 	ListRoles(ctx context.Context, in *ListRolesRequest, opts ...grpc.CallOption) (*ListRolesResponse, error)
+	// Makes a role of chosen permissions, to give users beside or instead
+	// of the built-in ones.
+	CreateRole(ctx context.Context, in *CreateRoleRequest, opts ...grpc.CallOption) (*CreateRoleResponse, error)
+	// Changes a role's description and permissions; its holders get them at
+	// their next request. The built-in roles cannot be changed.
+	UpdateRole(ctx context.Context, in *UpdateRoleRequest, opts ...grpc.CallOption) (*UpdateRoleResponse, error)
+	// Removes a role nobody holds. The built-in roles cannot be removed.
+	DeleteRole(ctx context.Context, in *DeleteRoleRequest, opts ...grpc.CallOption) (*DeleteRoleResponse, error)
 	// Lists the permissions roles are made of.
 	ListPermissions(ctx context.Context, in *ListPermissionsRequest, opts ...grpc.CallOption) (*ListPermissionsResponse, error)
 	// Lists the work groups with their member counts.
@@ -125,6 +137,9 @@ type IdentityServiceClient interface {
 	// Unbinds a chat (/stop), or marks it unreachable (the user blocked the
 	// bot). An unknown chat changes nothing.
 	UnlinkTelegram(ctx context.Context, in *UnlinkTelegramRequest, opts ...grpc.CallOption) (*UnlinkTelegramResponse, error)
+	// Unbinds the caller's own chat (the console's profile): the bot writes
+	// to it no more. Nothing linked: nothing changes.
+	UnlinkMyTelegram(ctx context.Context, in *UnlinkMyTelegramRequest, opts ...grpc.CallOption) (*UnlinkMyTelegramResponse, error)
 	// The user a Telegram chat is linked to (a button pressed in the chat).
 	// NotFound when the chat is not linked.
 	ResolveTelegramChat(ctx context.Context, in *ResolveTelegramChatRequest, opts ...grpc.CallOption) (*ResolveTelegramChatResponse, error)
@@ -252,6 +267,36 @@ func (c *identityServiceClient) ListRoles(ctx context.Context, in *ListRolesRequ
 	return out, nil
 }
 
+func (c *identityServiceClient) CreateRole(ctx context.Context, in *CreateRoleRequest, opts ...grpc.CallOption) (*CreateRoleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateRoleResponse)
+	err := c.cc.Invoke(ctx, IdentityService_CreateRole_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *identityServiceClient) UpdateRole(ctx context.Context, in *UpdateRoleRequest, opts ...grpc.CallOption) (*UpdateRoleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateRoleResponse)
+	err := c.cc.Invoke(ctx, IdentityService_UpdateRole_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *identityServiceClient) DeleteRole(ctx context.Context, in *DeleteRoleRequest, opts ...grpc.CallOption) (*DeleteRoleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteRoleResponse)
+	err := c.cc.Invoke(ctx, IdentityService_DeleteRole_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *identityServiceClient) ListPermissions(ctx context.Context, in *ListPermissionsRequest, opts ...grpc.CallOption) (*ListPermissionsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListPermissionsResponse)
@@ -372,6 +417,16 @@ func (c *identityServiceClient) UnlinkTelegram(ctx context.Context, in *UnlinkTe
 	return out, nil
 }
 
+func (c *identityServiceClient) UnlinkMyTelegram(ctx context.Context, in *UnlinkMyTelegramRequest, opts ...grpc.CallOption) (*UnlinkMyTelegramResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnlinkMyTelegramResponse)
+	err := c.cc.Invoke(ctx, IdentityService_UnlinkMyTelegram_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *identityServiceClient) ResolveTelegramChat(ctx context.Context, in *ResolveTelegramChatRequest, opts ...grpc.CallOption) (*ResolveTelegramChatResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ResolveTelegramChatResponse)
@@ -450,6 +505,14 @@ type IdentityServiceServer interface {
 	UpdateUser(context.Context, *UpdateUserRequest) (*UpdateUserResponse, error)
 	// Lists the roles with their permissions.
 	ListRoles(context.Context, *ListRolesRequest) (*ListRolesResponse, error)
+	// Makes a role of chosen permissions, to give users beside or instead
+	// of the built-in ones.
+	CreateRole(context.Context, *CreateRoleRequest) (*CreateRoleResponse, error)
+	// Changes a role's description and permissions; its holders get them at
+	// their next request. The built-in roles cannot be changed.
+	UpdateRole(context.Context, *UpdateRoleRequest) (*UpdateRoleResponse, error)
+	// Removes a role nobody holds. The built-in roles cannot be removed.
+	DeleteRole(context.Context, *DeleteRoleRequest) (*DeleteRoleResponse, error)
 	// Lists the permissions roles are made of.
 	ListPermissions(context.Context, *ListPermissionsRequest) (*ListPermissionsResponse, error)
 	// Lists the work groups with their member counts.
@@ -480,6 +543,9 @@ type IdentityServiceServer interface {
 	// Unbinds a chat (/stop), or marks it unreachable (the user blocked the
 	// bot). An unknown chat changes nothing.
 	UnlinkTelegram(context.Context, *UnlinkTelegramRequest) (*UnlinkTelegramResponse, error)
+	// Unbinds the caller's own chat (the console's profile): the bot writes
+	// to it no more. Nothing linked: nothing changes.
+	UnlinkMyTelegram(context.Context, *UnlinkMyTelegramRequest) (*UnlinkMyTelegramResponse, error)
 	// The user a Telegram chat is linked to (a button pressed in the chat).
 	// NotFound when the chat is not linked.
 	ResolveTelegramChat(context.Context, *ResolveTelegramChatRequest) (*ResolveTelegramChatResponse, error)
@@ -530,6 +596,15 @@ func (UnimplementedIdentityServiceServer) UpdateUser(context.Context, *UpdateUse
 func (UnimplementedIdentityServiceServer) ListRoles(context.Context, *ListRolesRequest) (*ListRolesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRoles not implemented")
 }
+func (UnimplementedIdentityServiceServer) CreateRole(context.Context, *CreateRoleRequest) (*CreateRoleResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateRole not implemented")
+}
+func (UnimplementedIdentityServiceServer) UpdateRole(context.Context, *UpdateRoleRequest) (*UpdateRoleResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateRole not implemented")
+}
+func (UnimplementedIdentityServiceServer) DeleteRole(context.Context, *DeleteRoleRequest) (*DeleteRoleResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteRole not implemented")
+}
 func (UnimplementedIdentityServiceServer) ListPermissions(context.Context, *ListPermissionsRequest) (*ListPermissionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListPermissions not implemented")
 }
@@ -565,6 +640,9 @@ func (UnimplementedIdentityServiceServer) RedeemTelegramLink(context.Context, *R
 }
 func (UnimplementedIdentityServiceServer) UnlinkTelegram(context.Context, *UnlinkTelegramRequest) (*UnlinkTelegramResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UnlinkTelegram not implemented")
+}
+func (UnimplementedIdentityServiceServer) UnlinkMyTelegram(context.Context, *UnlinkMyTelegramRequest) (*UnlinkMyTelegramResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnlinkMyTelegram not implemented")
 }
 func (UnimplementedIdentityServiceServer) ResolveTelegramChat(context.Context, *ResolveTelegramChatRequest) (*ResolveTelegramChatResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ResolveTelegramChat not implemented")
@@ -794,6 +872,60 @@ func _IdentityService_ListRoles_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IdentityService_CreateRole_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateRoleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).CreateRole(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_CreateRole_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).CreateRole(ctx, req.(*CreateRoleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IdentityService_UpdateRole_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateRoleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).UpdateRole(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_UpdateRole_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).UpdateRole(ctx, req.(*UpdateRoleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IdentityService_DeleteRole_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteRoleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).DeleteRole(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_DeleteRole_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).DeleteRole(ctx, req.(*DeleteRoleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _IdentityService_ListPermissions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListPermissionsRequest)
 	if err := dec(in); err != nil {
@@ -1010,6 +1142,24 @@ func _IdentityService_UnlinkTelegram_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IdentityService_UnlinkMyTelegram_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnlinkMyTelegramRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).UnlinkMyTelegram(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_UnlinkMyTelegram_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).UnlinkMyTelegram(ctx, req.(*UnlinkMyTelegramRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _IdentityService_ResolveTelegramChat_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ResolveTelegramChatRequest)
 	if err := dec(in); err != nil {
@@ -1116,6 +1266,18 @@ var IdentityService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _IdentityService_ListRoles_Handler,
 		},
 		{
+			MethodName: "CreateRole",
+			Handler:    _IdentityService_CreateRole_Handler,
+		},
+		{
+			MethodName: "UpdateRole",
+			Handler:    _IdentityService_UpdateRole_Handler,
+		},
+		{
+			MethodName: "DeleteRole",
+			Handler:    _IdentityService_DeleteRole_Handler,
+		},
+		{
 			MethodName: "ListPermissions",
 			Handler:    _IdentityService_ListPermissions_Handler,
 		},
@@ -1162,6 +1324,10 @@ var IdentityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UnlinkTelegram",
 			Handler:    _IdentityService_UnlinkTelegram_Handler,
+		},
+		{
+			MethodName: "UnlinkMyTelegram",
+			Handler:    _IdentityService_UnlinkMyTelegram_Handler,
 		},
 		{
 			MethodName: "ResolveTelegramChat",
