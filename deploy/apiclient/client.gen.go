@@ -572,6 +572,29 @@ type CrmCustomerV1SearchCustomersResponse struct {
 // CrmIdentityV1AddGroupMemberResponse defines model for crm.identity.v1.AddGroupMemberResponse.
 type CrmIdentityV1AddGroupMemberResponse = map[string]interface{}
 
+// CrmIdentityV1ApiToken ApiToken is a machine's access: a service account with roles.
+type CrmIdentityV1ApiToken struct {
+	CreateTime  *time.Time `json:"createTime,omitempty"`
+	CreatedBy   *string    `json:"createdBy,omitempty"`
+	ExpireTime  *time.Time `json:"expireTime,omitempty"`
+	Id          *string    `json:"id,omitempty"`
+	LastUseTime *time.Time `json:"lastUseTime,omitempty"`
+
+	// Name What it is for ("Billing sync").
+	Name *string `json:"name,omitempty"`
+
+	// Prefix The token's first characters, to tell tokens apart ("crm_Ab3x").
+	Prefix *string `json:"prefix,omitempty"`
+
+	// RevokeTime Set once revoked.
+	RevokeTime *time.Time `json:"revokeTime,omitempty"`
+	Roles      *[]string  `json:"roles,omitempty"`
+
+	// UserId The service account it acts as (its user id in timelines and the
+	// audit log).
+	UserId *string `json:"userId,omitempty"`
+}
+
 // CrmIdentityV1AuditEvent defines model for crm.identity.v1.AuditEvent.
 type CrmIdentityV1AuditEvent struct {
 	// Action "login.success", "login.failure", "user.update", "task.advance" …
@@ -598,6 +621,15 @@ type CrmIdentityV1AuditEvent struct {
 
 // CrmIdentityV1ChangePasswordResponse defines model for crm.identity.v1.ChangePasswordResponse.
 type CrmIdentityV1ChangePasswordResponse = map[string]interface{}
+
+// CrmIdentityV1CreateApiTokenResponse defines model for crm.identity.v1.CreateApiTokenResponse.
+type CrmIdentityV1CreateApiTokenResponse struct {
+	// ApiToken ApiToken is a machine's access: a service account with roles.
+	ApiToken *CrmIdentityV1ApiToken `json:"apiToken,omitempty"`
+
+	// Token The token itself: shown this once, never again.
+	Token *string `json:"token,omitempty"`
+}
 
 // CrmIdentityV1CreateTelegramLinkResponse defines model for crm.identity.v1.CreateTelegramLinkResponse.
 type CrmIdentityV1CreateTelegramLinkResponse struct {
@@ -633,6 +665,11 @@ type CrmIdentityV1Group struct {
 	Id          *string `json:"id,omitempty"`
 	MemberCount *int32  `json:"memberCount,omitempty"`
 	Name        string  `json:"name"`
+}
+
+// CrmIdentityV1ListApiTokensResponse defines model for crm.identity.v1.ListApiTokensResponse.
+type CrmIdentityV1ListApiTokensResponse struct {
+	ApiTokens *[]CrmIdentityV1ApiToken `json:"apiTokens,omitempty"`
 }
 
 // CrmIdentityV1ListAuditEventsResponse defines model for crm.identity.v1.ListAuditEventsResponse.
@@ -1387,6 +1424,17 @@ type TooManyRequests = GoogleRpcStatus
 // Unauthenticated The Status type defines a logical error model suitable for different programming environments.
 type Unauthenticated = GoogleRpcStatus
 
+// IdentityServiceCreateApiTokenJSONBody defines parameters for IdentityServiceCreateApiToken.
+type IdentityServiceCreateApiTokenJSONBody struct {
+	// ExpiresInDays 1 to 730 days.
+	ExpiresInDays *int32    `json:"expiresInDays,omitempty"`
+	Name          *string   `json:"name,omitempty"`
+	Roles         *[]string `json:"roles,omitempty"`
+}
+
+// IdentityServiceRevokeApiTokenJSONBody defines parameters for IdentityServiceRevokeApiToken.
+type IdentityServiceRevokeApiTokenJSONBody = map[string]interface{}
+
 // IdentityServiceListAuditEventsParams defines parameters for IdentityServiceListAuditEvents.
 type IdentityServiceListAuditEventsParams struct {
 	PageSize  *int32  `form:"pageSize,omitempty" json:"pageSize,omitempty"`
@@ -1716,6 +1764,12 @@ type VisitServiceListVisitsParams struct {
 	IncludeCancelled *bool `form:"includeCancelled,omitempty" json:"includeCancelled,omitempty"`
 }
 
+// IdentityServiceCreateApiTokenJSONRequestBody defines body for IdentityServiceCreateApiToken for application/json ContentType.
+type IdentityServiceCreateApiTokenJSONRequestBody IdentityServiceCreateApiTokenJSONBody
+
+// IdentityServiceRevokeApiTokenJSONRequestBody defines body for IdentityServiceRevokeApiToken for application/json ContentType.
+type IdentityServiceRevokeApiTokenJSONRequestBody = IdentityServiceRevokeApiTokenJSONBody
+
 // IdentityServiceLoginJSONRequestBody defines body for IdentityServiceLogin for application/json ContentType.
 type IdentityServiceLoginJSONRequestBody IdentityServiceLoginJSONBody
 
@@ -2025,6 +2079,45 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 
 // The interface specification for the client above.
 type ClientInterface interface {
+
+	// IdentityServiceListApiTokens Lists the tokens, newest first, revoked and expired ones too.
+	//
+	// Corresponds with GET /api/v1/apiTokens (the `IdentityServiceListApiTokens` operationId).
+	IdentityServiceListApiTokens(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IdentityServiceCreateApiTokenWithBody Makes a token for a machine: its own service account holding the
+	// roles given, named, expiring. The token is answered once and kept only
+	// hashed; it is used as a bearer token on the REST API, and every use is
+	// audited.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/apiTokens (the `IdentityServiceCreateApiToken` operationId).
+	IdentityServiceCreateApiTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IdentityServiceCreateApiToken Makes a token for a machine: its own service account holding the
+	// roles given, named, expiring. The token is answered once and kept only
+	// hashed; it is used as a bearer token on the REST API, and every use is
+	// audited.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/apiTokens (the `IdentityServiceCreateApiToken` operationId).
+	IdentityServiceCreateApiToken(ctx context.Context, body IdentityServiceCreateApiTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IdentityServiceRevokeApiTokenWithBody Revokes a token: its next request is refused (401).
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/apiTokens/{id}:revoke (the `IdentityServiceRevokeApiToken` operationId).
+	IdentityServiceRevokeApiTokenWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// IdentityServiceRevokeApiToken Revokes a token: its next request is refused (401).
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/apiTokens/{id}:revoke (the `IdentityServiceRevokeApiToken` operationId).
+	IdentityServiceRevokeApiToken(ctx context.Context, id string, body IdentityServiceRevokeApiTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// IdentityServiceListAuditEvents Who did what, when and from where, newest first.
 	//
@@ -2786,6 +2879,95 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/visits (the `VisitServiceListVisits` operationId).
 	VisitServiceListVisits(ctx context.Context, params *VisitServiceListVisitsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// IdentityServiceListApiTokens Lists the tokens, newest first, revoked and expired ones too.
+//
+// Corresponds with GET /api/v1/apiTokens (the `IdentityServiceListApiTokens` operationId).
+func (c *Client) IdentityServiceListApiTokens(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIdentityServiceListApiTokensRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IdentityServiceCreateApiTokenWithBody Makes a token for a machine: its own service account holding the
+// roles given, named, expiring. The token is answered once and kept only
+// hashed; it is used as a bearer token on the REST API, and every use is
+// audited.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/apiTokens (the `IdentityServiceCreateApiToken` operationId).
+func (c *Client) IdentityServiceCreateApiTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIdentityServiceCreateApiTokenRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IdentityServiceCreateApiToken Makes a token for a machine: its own service account holding the
+// roles given, named, expiring. The token is answered once and kept only
+// hashed; it is used as a bearer token on the REST API, and every use is
+// audited.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/apiTokens (the `IdentityServiceCreateApiToken` operationId).
+func (c *Client) IdentityServiceCreateApiToken(ctx context.Context, body IdentityServiceCreateApiTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIdentityServiceCreateApiTokenRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IdentityServiceRevokeApiTokenWithBody Revokes a token: its next request is refused (401).
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/apiTokens/{id}:revoke (the `IdentityServiceRevokeApiToken` operationId).
+func (c *Client) IdentityServiceRevokeApiTokenWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIdentityServiceRevokeApiTokenRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// IdentityServiceRevokeApiToken Revokes a token: its next request is refused (401).
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/apiTokens/{id}:revoke (the `IdentityServiceRevokeApiToken` operationId).
+func (c *Client) IdentityServiceRevokeApiToken(ctx context.Context, id string, body IdentityServiceRevokeApiTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewIdentityServiceRevokeApiTokenRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // IdentityServiceListAuditEvents Who did what, when and from where, newest first.
@@ -4617,6 +4799,120 @@ func (c *Client) VisitServiceListVisits(ctx context.Context, params *VisitServic
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewIdentityServiceListApiTokensRequest constructs an http.Request for the IdentityServiceListApiTokens method
+func NewIdentityServiceListApiTokensRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/apiTokens")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewIdentityServiceCreateApiTokenRequest calls the generic IdentityServiceCreateApiToken builder with application/json body
+func NewIdentityServiceCreateApiTokenRequest(server string, body IdentityServiceCreateApiTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIdentityServiceCreateApiTokenRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewIdentityServiceCreateApiTokenRequestWithBody constructs an http.Request for the IdentityServiceCreateApiToken method, with any body, and a specified content type
+func NewIdentityServiceCreateApiTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/apiTokens")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewIdentityServiceRevokeApiTokenRequest calls the generic IdentityServiceRevokeApiToken builder with application/json body
+func NewIdentityServiceRevokeApiTokenRequest(server string, id string, body IdentityServiceRevokeApiTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewIdentityServiceRevokeApiTokenRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewIdentityServiceRevokeApiTokenRequestWithBody constructs an http.Request for the IdentityServiceRevokeApiToken method, with any body, and a specified content type
+func NewIdentityServiceRevokeApiTokenRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/apiTokens/%s:revoke", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
 }
 
 // NewIdentityServiceListAuditEventsRequest constructs an http.Request for the IdentityServiceListAuditEvents method
@@ -8187,6 +8483,47 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// IdentityServiceListApiTokensWithResponse Lists the tokens, newest first, revoked and expired ones too.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/apiTokens (the `IdentityServiceListApiTokens` operationId).
+	IdentityServiceListApiTokensWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*IdentityServiceListApiTokensResponse, error)
+
+	// IdentityServiceCreateApiTokenWithBodyWithResponse Makes a token for a machine: its own service account holding the
+	// roles given, named, expiring. The token is answered once and kept only
+	// hashed; it is used as a bearer token on the REST API, and every use is
+	// audited.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/apiTokens (the `IdentityServiceCreateApiToken` operationId).
+	IdentityServiceCreateApiTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentityServiceCreateApiTokenResponse, error)
+
+	// IdentityServiceCreateApiTokenWithResponse Makes a token for a machine: its own service account holding the
+	// roles given, named, expiring. The token is answered once and kept only
+	// hashed; it is used as a bearer token on the REST API, and every use is
+	// audited.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/apiTokens (the `IdentityServiceCreateApiToken` operationId).
+	IdentityServiceCreateApiTokenWithResponse(ctx context.Context, body IdentityServiceCreateApiTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceCreateApiTokenResponse, error)
+
+	// IdentityServiceRevokeApiTokenWithBodyWithResponse Revokes a token: its next request is refused (401).
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/apiTokens/{id}:revoke (the `IdentityServiceRevokeApiToken` operationId).
+	IdentityServiceRevokeApiTokenWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentityServiceRevokeApiTokenResponse, error)
+
+	// IdentityServiceRevokeApiTokenWithResponse Revokes a token: its next request is refused (401).
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/apiTokens/{id}:revoke (the `IdentityServiceRevokeApiToken` operationId).
+	IdentityServiceRevokeApiTokenWithResponse(ctx context.Context, id string, body IdentityServiceRevokeApiTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceRevokeApiTokenResponse, error)
+
 	// IdentityServiceListAuditEventsWithResponse Who did what, when and from where, newest first.
 	//
 	// Returns a wrapper object for the known response body format(s).
@@ -9017,6 +9354,248 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/visits (the `VisitServiceListVisits` operationId).
 	VisitServiceListVisitsWithResponse(ctx context.Context, params *VisitServiceListVisitsParams, reqEditors ...RequestEditorFn) (*VisitServiceListVisitsResponse, error)
+}
+
+type IdentityServiceListApiTokensResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmIdentityV1ListApiTokensResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IdentityServiceListApiTokensResponse) GetJSON200() *CrmIdentityV1ListApiTokensResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IdentityServiceListApiTokensResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IdentityServiceListApiTokensResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IdentityServiceListApiTokensResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r IdentityServiceListApiTokensResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r IdentityServiceListApiTokensResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IdentityServiceListApiTokensResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IdentityServiceListApiTokensResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IdentityServiceListApiTokensResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IdentityServiceCreateApiTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmIdentityV1CreateApiTokenResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IdentityServiceCreateApiTokenResponse) GetJSON200() *CrmIdentityV1CreateApiTokenResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IdentityServiceCreateApiTokenResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IdentityServiceCreateApiTokenResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IdentityServiceCreateApiTokenResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r IdentityServiceCreateApiTokenResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r IdentityServiceCreateApiTokenResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r IdentityServiceCreateApiTokenResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r IdentityServiceCreateApiTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IdentityServiceCreateApiTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IdentityServiceCreateApiTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IdentityServiceCreateApiTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type IdentityServiceRevokeApiTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmIdentityV1ApiToken
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r IdentityServiceRevokeApiTokenResponse) GetJSON200() *CrmIdentityV1ApiToken {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r IdentityServiceRevokeApiTokenResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r IdentityServiceRevokeApiTokenResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r IdentityServiceRevokeApiTokenResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r IdentityServiceRevokeApiTokenResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r IdentityServiceRevokeApiTokenResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r IdentityServiceRevokeApiTokenResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r IdentityServiceRevokeApiTokenResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r IdentityServiceRevokeApiTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r IdentityServiceRevokeApiTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r IdentityServiceRevokeApiTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r IdentityServiceRevokeApiTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 type IdentityServiceListAuditEventsResponse struct {
@@ -14702,6 +15281,77 @@ func (r VisitServiceListVisitsResponse) ContentType() string {
 	return ""
 }
 
+// IdentityServiceListApiTokensWithResponse Lists the tokens, newest first, revoked and expired ones too.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/apiTokens (the `IdentityServiceListApiTokens` operationId).
+func (c *ClientWithResponses) IdentityServiceListApiTokensWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*IdentityServiceListApiTokensResponse, error) {
+	rsp, err := c.IdentityServiceListApiTokens(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentityServiceListApiTokensResponse(rsp)
+}
+
+// IdentityServiceCreateApiTokenWithBodyWithResponse Makes a token for a machine: its own service account holding the
+// roles given, named, expiring. The token is answered once and kept only
+// hashed; it is used as a bearer token on the REST API, and every use is
+// audited.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/apiTokens (the `IdentityServiceCreateApiToken` operationId).
+func (c *ClientWithResponses) IdentityServiceCreateApiTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentityServiceCreateApiTokenResponse, error) {
+	rsp, err := c.IdentityServiceCreateApiTokenWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentityServiceCreateApiTokenResponse(rsp)
+}
+
+// IdentityServiceCreateApiTokenWithResponse Makes a token for a machine: its own service account holding the
+// roles given, named, expiring. The token is answered once and kept only
+// hashed; it is used as a bearer token on the REST API, and every use is
+// audited.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/apiTokens (the `IdentityServiceCreateApiToken` operationId).
+func (c *ClientWithResponses) IdentityServiceCreateApiTokenWithResponse(ctx context.Context, body IdentityServiceCreateApiTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceCreateApiTokenResponse, error) {
+	rsp, err := c.IdentityServiceCreateApiToken(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentityServiceCreateApiTokenResponse(rsp)
+}
+
+// IdentityServiceRevokeApiTokenWithBodyWithResponse Revokes a token: its next request is refused (401).
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/apiTokens/{id}:revoke (the `IdentityServiceRevokeApiToken` operationId).
+func (c *ClientWithResponses) IdentityServiceRevokeApiTokenWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*IdentityServiceRevokeApiTokenResponse, error) {
+	rsp, err := c.IdentityServiceRevokeApiTokenWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentityServiceRevokeApiTokenResponse(rsp)
+}
+
+// IdentityServiceRevokeApiTokenWithResponse Revokes a token: its next request is refused (401).
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/apiTokens/{id}:revoke (the `IdentityServiceRevokeApiToken` operationId).
+func (c *ClientWithResponses) IdentityServiceRevokeApiTokenWithResponse(ctx context.Context, id string, body IdentityServiceRevokeApiTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceRevokeApiTokenResponse, error) {
+	rsp, err := c.IdentityServiceRevokeApiToken(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseIdentityServiceRevokeApiTokenResponse(rsp)
+}
+
 // IdentityServiceListAuditEventsWithResponse Who did what, when and from where, newest first.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -16173,6 +16823,203 @@ func (c *ClientWithResponses) VisitServiceListVisitsWithResponse(ctx context.Con
 		return nil, err
 	}
 	return ParseVisitServiceListVisitsResponse(rsp)
+}
+
+// ParseIdentityServiceListApiTokensResponse parses an HTTP response from a IdentityServiceListApiTokensWithResponse call
+func ParseIdentityServiceListApiTokensResponse(rsp *http.Response) (*IdentityServiceListApiTokensResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IdentityServiceListApiTokensResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmIdentityV1ListApiTokensResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIdentityServiceCreateApiTokenResponse parses an HTTP response from a IdentityServiceCreateApiTokenWithResponse call
+func ParseIdentityServiceCreateApiTokenResponse(rsp *http.Response) (*IdentityServiceCreateApiTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IdentityServiceCreateApiTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmIdentityV1CreateApiTokenResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseIdentityServiceRevokeApiTokenResponse parses an HTTP response from a IdentityServiceRevokeApiTokenWithResponse call
+func ParseIdentityServiceRevokeApiTokenResponse(rsp *http.Response) (*IdentityServiceRevokeApiTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &IdentityServiceRevokeApiTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmIdentityV1ApiToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
 }
 
 // ParseIdentityServiceListAuditEventsResponse parses an HTTP response from a IdentityServiceListAuditEventsWithResponse call

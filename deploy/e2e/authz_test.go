@@ -108,10 +108,19 @@ func TestEveryRESTRouteAnswersEachRoleAsItsDeclarationSays(t *testing.T) {
 	admin := s.Admin(t)
 	clients := map[string]*stacktest.Client{"anonymous": s.Anonymous(t), "admin": admin}
 	login := map[string]func() *stacktest.Client{"admin": func() *stacktest.Client { return s.Admin(t) }}
+	tokens := map[string]string{}
 	for role := range rolePermissions {
 		admin.Must(http.MethodPost, "/api/v1/users", map[string]any{"login": role + "1", "displayName": role, "password": role + "-password-1", "roles": []string{role}}, nil)
 		login[role] = func() *stacktest.Client { return s.Login(t, role+"1", role+"-password-1") }
 		clients[role] = login[role]()
+		// a machine's API token holding the role answers as the role does
+		var made struct {
+			Token    string
+			APIToken struct{ ID string } `json:"apiToken"`
+		}
+		admin.Must(http.MethodPost, "/api/v1/apiTokens", map[string]any{"name": role + " machine", "roles": []string{role}, "expiresInDays": 1}, &made)
+		clients["token:"+role] = s.Anonymous(t).WithToken(made.Token)
+		tokens[role] = made.APIToken.ID
 	}
 	for _, r := range routes {
 		// ids that exist nowhere: a permitted call reaches the handler and
@@ -119,7 +128,7 @@ func TestEveryRESTRouteAnswersEachRoleAsItsDeclarationSays(t *testing.T) {
 		path := pathVar.ReplaceAllString(r.path, "999999")
 		for who, c := range clients {
 			t.Run(fmt.Sprintf("%s %s as %s", r.method, r.path, who), func(t *testing.T) {
-				if r.rpc == "crm.identity.v1.IdentityService.Logout" && who != "anonymous" {
+				if r.rpc == "crm.identity.v1.IdentityService.Logout" && login[who] != nil {
 					c = login[who]() // a session of its own to end
 				}
 				var body any
@@ -146,6 +155,16 @@ func TestEveryRESTRouteAnswersEachRoleAsItsDeclarationSays(t *testing.T) {
 			})
 		}
 	}
+	t.Run("a revoked token is refused at once", func(t *testing.T) {
+		viewer := clients["token:viewer"]
+		if got := viewer.Do(http.MethodGet, "/api/v1/customers", nil).Status; got != 200 {
+			t.Fatalf("before: %d", got)
+		}
+		admin.Must(http.MethodPost, "/api/v1/apiTokens/"+tokens["viewer"]+":revoke", map[string]any{}, nil)
+		if got := viewer.Do(http.MethodGet, "/api/v1/customers", nil).Status; got != 401 {
+			t.Fatalf("after revoking: %d, want 401", got)
+		}
+	})
 }
 
 func expected(a *authv1.Access, who string) string {
@@ -156,7 +175,7 @@ func expected(a *authv1.Access, who string) string {
 		return "401"
 	case a.GetAuthenticated(), who == "admin":
 		return "allowed"
-	case slices.Contains(rolePermissions[who], a.GetPermission()):
+	case slices.Contains(rolePermissions[strings.TrimPrefix(who, "token:")], a.GetPermission()):
 		return "allowed"
 	}
 	return "403"

@@ -48,6 +48,7 @@ func migrations(sd *seed) []*database.Migration {
 		{ID: "0003_users_must_change_password", Migrate: sd.migrateMustChangePassword},
 		ledger.Migration("0004_idempotency_keys"),
 		{ID: "0005_audit_detail_code", Migrate: migrateAuditDetailCode},
+		{ID: "0006_api_tokens", Migrate: migrateAPITokens},
 	}
 }
 
@@ -367,4 +368,24 @@ func migrateAuditDetailCode(tx *gorm.DB) error {
 		}
 	}
 	return nil
+}
+
+// migrateAPITokens adds machines' tokens, each with its service account.
+func migrateAPITokens(tx *gorm.DB) error {
+	if err := tx.Exec(`ALTER TABLE users ADD COLUMN service_account boolean NOT NULL DEFAULT false`).Error; err != nil {
+		return err
+	}
+	type apiToken struct {
+		ID         int64  `gorm:"primaryKey"`
+		UserID     int64  `gorm:"not null;uniqueIndex:api_tokens_user_id_key"`
+		Name       string `gorm:"size:100;not null"`
+		TokenHash  string `gorm:"size:64;not null;uniqueIndex:api_tokens_token_hash_key"`
+		Prefix     string `gorm:"size:16;not null"`
+		CreatedBy  int64  `gorm:"not null"`
+		CreatedAt  int64  `gorm:"not null"`
+		ExpiresAt  int64  `gorm:"not null"`
+		RevokedAt  int64  `gorm:"not null;default:0"`
+		LastUsedAt int64  `gorm:"not null;default:0"`
+	}
+	return tx.Table("api_tokens").Migrator().CreateTable(&apiToken{})
 }

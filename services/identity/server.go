@@ -166,6 +166,9 @@ func (s *Server) Login(ctx context.Context, req *identityv1.LoginRequest) (*iden
 		if u, err = s.store.userByLogin(ctx, login); err != nil {
 			return nil, err
 		}
+		if u != nil && u.ServiceAccount {
+			u = nil // an API token's account has no password
+		}
 	}
 	hash := s.dummy
 	if u != nil {
@@ -289,6 +292,9 @@ var errSessionEnded = fault.New(fault.Unauthenticated, "the session has ended or
 
 func (s *Server) Authenticate(ctx context.Context, req *identityv1.AuthenticateRequest) (*identityv1.AuthenticateResponse, error) {
 	token := req.GetAccessToken()
+	if strings.HasPrefix(token, apiTokenPrefix) {
+		return s.authenticateToken(ctx, token, req.GetClientAddress())
+	}
 	if !plausibleToken(token) {
 		return nil, errSessionEnded
 	}
@@ -397,6 +403,9 @@ func (s *Server) ChangePassword(ctx context.Context, req *identityv1.ChangePassw
 	}
 	if err != nil {
 		return nil, err
+	}
+	if u.ServiceAccount {
+		return nil, fault.New(fault.FailedPrecondition, "an API token has no password; make a new token instead")
 	}
 	addr := clientAddress(ctx)
 	if err := s.admit(ctx, u.Login, addr); err != nil {

@@ -30,6 +30,9 @@ type userRow struct {
 	// MustChangePassword: the password was set for the user (the first
 	// admin's) and must be replaced before anything else.
 	MustChangePassword bool
+	// ServiceAccount: an API token's account (apitokens.go), which never
+	// signs in with a password and is not listed among the users.
+	ServiceAccount bool
 	CreatedAt          int64 `gorm:"autoCreateTime:false"`
 	UpdatedAt          int64 `gorm:"autoUpdateTime:false"`
 }
@@ -181,7 +184,7 @@ func (s *store) oneUser(ctx context.Context, id int64) (*user, error) {
 // listUsers returns users by id after the id `after`, those whose login or
 // display name holds query when it is set.
 func (s *store) listUsers(ctx context.Context, query string, after int64, limit int) ([]userRow, error) {
-	q := s.db.WithContext(ctx).Where("id > ?", after)
+	q := s.db.WithContext(ctx).Where("id > ? AND service_account = ?", after, false)
 	if query = lowerName(query); query != "" {
 		like := "%" + textsearch.EscapeLike(query) + "%"
 		q = q.Where(`(login LIKE ? ESCAPE '\' OR display_name_lower LIKE ? ESCAPE '\')`, like, like)

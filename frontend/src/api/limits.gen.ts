@@ -48,6 +48,10 @@ export const LIMITS = {
   CloseRule: {
     resolution: { maxLength: 100 },
   },
+  CreateApiTokenRequest: {
+    name: { maxLength: 100 },
+    roles: { maxLength: 64, maxItems: 20 },
+  },
   CreateConnectionRequest: {
     address: { maxLength: 500 },
   },

@@ -4,6 +4,46 @@
  */
 
 export interface paths {
+    "/api/v1/apiTokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists the tokens, newest first, revoked and expired ones too. */
+        get: operations["IdentityService_ListApiTokens"];
+        put?: never;
+        /**
+         * Makes a token for a machine: its own service account holding the
+         *     roles given, named, expiring. The token is answered once and kept only
+         *     hashed; it is used as a bearer token on the REST API, and every use is
+         *     audited.
+         */
+        post: operations["IdentityService_CreateApiToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/apiTokens/{id}:revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revokes a token: its next request is refused (401). */
+        post: operations["IdentityService_RevokeApiToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -1153,6 +1193,35 @@ export interface components {
             nextPageToken?: string;
         };
         "crm.identity.v1.AddGroupMemberResponse": Record<string, never>;
+        /** @description ApiToken is a machine's access: a service account with roles. */
+        "crm.identity.v1.ApiToken": {
+            /** Format: date-time */
+            createTime?: string;
+            /** Format: int64 */
+            createdBy?: string;
+            /** Format: date-time */
+            expireTime?: string;
+            /** Format: int64 */
+            id?: string;
+            /** Format: date-time */
+            lastUseTime?: string;
+            /** @description What it is for ("Billing sync"). */
+            name?: string;
+            /** @description The token's first characters, to tell tokens apart ("crm_Ab3x"). */
+            prefix?: string;
+            /**
+             * Format: date-time
+             * @description Set once revoked.
+             */
+            revokeTime?: string;
+            roles?: string[];
+            /**
+             * Format: int64
+             * @description The service account it acts as (its user id in timelines and the
+             *     audit log).
+             */
+            userId?: string;
+        };
         "crm.identity.v1.AuditEvent": {
             /** @description "login.success", "login.failure", "user.update", "task.advance" … */
             action?: string;
@@ -1182,6 +1251,11 @@ export interface components {
             time?: string;
         };
         "crm.identity.v1.ChangePasswordResponse": Record<string, never>;
+        "crm.identity.v1.CreateApiTokenResponse": {
+            apiToken?: components["schemas"]["crm.identity.v1.ApiToken"];
+            /** @description The token itself: shown this once, never again. */
+            token?: string;
+        };
         "crm.identity.v1.CreateTelegramLinkResponse": {
             code?: string;
             /**
@@ -1210,6 +1284,9 @@ export interface components {
             /** Format: int32 */
             readonly memberCount?: number;
             name: string;
+        };
+        "crm.identity.v1.ListApiTokensResponse": {
+            apiTokens?: components["schemas"]["crm.identity.v1.ApiToken"][];
         };
         "crm.identity.v1.ListAuditEventsResponse": {
             auditEvents?: components["schemas"]["crm.identity.v1.AuditEvent"][];
@@ -2035,6 +2112,125 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    IdentityService_ListApiTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.identity.v1.ListApiTokensResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    IdentityService_CreateApiToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: int32
+                     * @description 1 to 730 days.
+                     */
+                    expiresInDays?: number;
+                    name?: string;
+                    roles?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.identity.v1.CreateApiTokenResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    IdentityService_RevokeApiToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.identity.v1.ApiToken"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
     IdentityService_ListAuditEvents: {
         parameters: {
             query?: {

@@ -1555,6 +1555,410 @@ func (x *ListRolesResponse) GetRoles() []*Role {
 	return nil
 }
 
+// ApiToken is a machine's access: a service account with roles.
+type ApiToken struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// What it is for ("Billing sync").
+	Name  string   `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Roles []string `protobuf:"bytes,3,rep,name=roles,proto3" json:"roles,omitempty"`
+	// The token's first characters, to tell tokens apart ("crm_Ab3x").
+	Prefix string `protobuf:"bytes,4,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	// The service account it acts as (its user id in timelines and the
+	// audit log).
+	UserId     int64                  `protobuf:"varint,5,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	CreatedBy  int64                  `protobuf:"varint,6,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	ExpireTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	// Set once revoked.
+	RevokeTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
+	LastUseTime   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=last_use_time,json=lastUseTime,proto3" json:"last_use_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApiToken) Reset() {
+	*x = ApiToken{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApiToken) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApiToken) ProtoMessage() {}
+
+func (x *ApiToken) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApiToken.ProtoReflect.Descriptor instead.
+func (*ApiToken) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ApiToken) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *ApiToken) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ApiToken) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *ApiToken) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *ApiToken) GetUserId() int64 {
+	if x != nil {
+		return x.UserId
+	}
+	return 0
+}
+
+func (x *ApiToken) GetCreatedBy() int64 {
+	if x != nil {
+		return x.CreatedBy
+	}
+	return 0
+}
+
+func (x *ApiToken) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *ApiToken) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
+func (x *ApiToken) GetRevokeTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RevokeTime
+	}
+	return nil
+}
+
+func (x *ApiToken) GetLastUseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastUseTime
+	}
+	return nil
+}
+
+type CreateApiTokenRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Roles []string               `protobuf:"bytes,2,rep,name=roles,proto3" json:"roles,omitempty"`
+	// 1 to 730 days.
+	ExpiresInDays int32 `protobuf:"varint,3,opt,name=expires_in_days,json=expiresInDays,proto3" json:"expires_in_days,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateApiTokenRequest) Reset() {
+	*x = CreateApiTokenRequest{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateApiTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateApiTokenRequest) ProtoMessage() {}
+
+func (x *CreateApiTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateApiTokenRequest.ProtoReflect.Descriptor instead.
+func (*CreateApiTokenRequest) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *CreateApiTokenRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CreateApiTokenRequest) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *CreateApiTokenRequest) GetExpiresInDays() int32 {
+	if x != nil {
+		return x.ExpiresInDays
+	}
+	return 0
+}
+
+type CreateApiTokenResponse struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ApiToken *ApiToken              `protobuf:"bytes,1,opt,name=api_token,json=apiToken,proto3" json:"api_token,omitempty"`
+	// The token itself: shown this once, never again.
+	Token         string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateApiTokenResponse) Reset() {
+	*x = CreateApiTokenResponse{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateApiTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateApiTokenResponse) ProtoMessage() {}
+
+func (x *CreateApiTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateApiTokenResponse.ProtoReflect.Descriptor instead.
+func (*CreateApiTokenResponse) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *CreateApiTokenResponse) GetApiToken() *ApiToken {
+	if x != nil {
+		return x.ApiToken
+	}
+	return nil
+}
+
+func (x *CreateApiTokenResponse) GetToken() string {
+	if x != nil {
+		return x.Token
+	}
+	return ""
+}
+
+type ListApiTokensRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApiTokensRequest) Reset() {
+	*x = ListApiTokensRequest{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApiTokensRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApiTokensRequest) ProtoMessage() {}
+
+func (x *ListApiTokensRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApiTokensRequest.ProtoReflect.Descriptor instead.
+func (*ListApiTokensRequest) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{30}
+}
+
+type ListApiTokensResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ApiTokens     []*ApiToken            `protobuf:"bytes,1,rep,name=api_tokens,json=apiTokens,proto3" json:"api_tokens,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApiTokensResponse) Reset() {
+	*x = ListApiTokensResponse{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApiTokensResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApiTokensResponse) ProtoMessage() {}
+
+func (x *ListApiTokensResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApiTokensResponse.ProtoReflect.Descriptor instead.
+func (*ListApiTokensResponse) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ListApiTokensResponse) GetApiTokens() []*ApiToken {
+	if x != nil {
+		return x.ApiTokens
+	}
+	return nil
+}
+
+type RevokeApiTokenRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeApiTokenRequest) Reset() {
+	*x = RevokeApiTokenRequest{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeApiTokenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeApiTokenRequest) ProtoMessage() {}
+
+func (x *RevokeApiTokenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeApiTokenRequest.ProtoReflect.Descriptor instead.
+func (*RevokeApiTokenRequest) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *RevokeApiTokenRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+type RevokeApiTokenResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ApiToken      *ApiToken              `protobuf:"bytes,1,opt,name=api_token,json=apiToken,proto3" json:"api_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeApiTokenResponse) Reset() {
+	*x = RevokeApiTokenResponse{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeApiTokenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeApiTokenResponse) ProtoMessage() {}
+
+func (x *RevokeApiTokenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeApiTokenResponse.ProtoReflect.Descriptor instead.
+func (*RevokeApiTokenResponse) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *RevokeApiTokenResponse) GetApiToken() *ApiToken {
+	if x != nil {
+		return x.ApiToken
+	}
+	return nil
+}
+
 type CreateRoleRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Role          *Role                  `protobuf:"bytes,1,opt,name=role,proto3" json:"role,omitempty"`
@@ -1564,7 +1968,7 @@ type CreateRoleRequest struct {
 
 func (x *CreateRoleRequest) Reset() {
 	*x = CreateRoleRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1576,7 +1980,7 @@ func (x *CreateRoleRequest) String() string {
 func (*CreateRoleRequest) ProtoMessage() {}
 
 func (x *CreateRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1589,7 +1993,7 @@ func (x *CreateRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRoleRequest.ProtoReflect.Descriptor instead.
 func (*CreateRoleRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{27}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CreateRoleRequest) GetRole() *Role {
@@ -1608,7 +2012,7 @@ type CreateRoleResponse struct {
 
 func (x *CreateRoleResponse) Reset() {
 	*x = CreateRoleResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1620,7 +2024,7 @@ func (x *CreateRoleResponse) String() string {
 func (*CreateRoleResponse) ProtoMessage() {}
 
 func (x *CreateRoleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1633,7 +2037,7 @@ func (x *CreateRoleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRoleResponse.ProtoReflect.Descriptor instead.
 func (*CreateRoleResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{28}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *CreateRoleResponse) GetRole() *Role {
@@ -1653,7 +2057,7 @@ type UpdateRoleRequest struct {
 
 func (x *UpdateRoleRequest) Reset() {
 	*x = UpdateRoleRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1665,7 +2069,7 @@ func (x *UpdateRoleRequest) String() string {
 func (*UpdateRoleRequest) ProtoMessage() {}
 
 func (x *UpdateRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1678,7 +2082,7 @@ func (x *UpdateRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRoleRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRoleRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{29}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *UpdateRoleRequest) GetName() string {
@@ -1704,7 +2108,7 @@ type UpdateRoleResponse struct {
 
 func (x *UpdateRoleResponse) Reset() {
 	*x = UpdateRoleResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1716,7 +2120,7 @@ func (x *UpdateRoleResponse) String() string {
 func (*UpdateRoleResponse) ProtoMessage() {}
 
 func (x *UpdateRoleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1729,7 +2133,7 @@ func (x *UpdateRoleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRoleResponse.ProtoReflect.Descriptor instead.
 func (*UpdateRoleResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{30}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *UpdateRoleResponse) GetRole() *Role {
@@ -1748,7 +2152,7 @@ type DeleteRoleRequest struct {
 
 func (x *DeleteRoleRequest) Reset() {
 	*x = DeleteRoleRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1760,7 +2164,7 @@ func (x *DeleteRoleRequest) String() string {
 func (*DeleteRoleRequest) ProtoMessage() {}
 
 func (x *DeleteRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1773,7 +2177,7 @@ func (x *DeleteRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRoleRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRoleRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{31}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *DeleteRoleRequest) GetName() string {
@@ -1791,7 +2195,7 @@ type DeleteRoleResponse struct {
 
 func (x *DeleteRoleResponse) Reset() {
 	*x = DeleteRoleResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1803,7 +2207,7 @@ func (x *DeleteRoleResponse) String() string {
 func (*DeleteRoleResponse) ProtoMessage() {}
 
 func (x *DeleteRoleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1816,7 +2220,7 @@ func (x *DeleteRoleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRoleResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRoleResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{32}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{39}
 }
 
 type ListPermissionsRequest struct {
@@ -1827,7 +2231,7 @@ type ListPermissionsRequest struct {
 
 func (x *ListPermissionsRequest) Reset() {
 	*x = ListPermissionsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1839,7 +2243,7 @@ func (x *ListPermissionsRequest) String() string {
 func (*ListPermissionsRequest) ProtoMessage() {}
 
 func (x *ListPermissionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1852,7 +2256,7 @@ func (x *ListPermissionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPermissionsRequest.ProtoReflect.Descriptor instead.
 func (*ListPermissionsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{33}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{40}
 }
 
 type ListPermissionsResponse struct {
@@ -1864,7 +2268,7 @@ type ListPermissionsResponse struct {
 
 func (x *ListPermissionsResponse) Reset() {
 	*x = ListPermissionsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1876,7 +2280,7 @@ func (x *ListPermissionsResponse) String() string {
 func (*ListPermissionsResponse) ProtoMessage() {}
 
 func (x *ListPermissionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1889,7 +2293,7 @@ func (x *ListPermissionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPermissionsResponse.ProtoReflect.Descriptor instead.
 func (*ListPermissionsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{34}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListPermissionsResponse) GetPermissions() []*Permission {
@@ -1907,7 +2311,7 @@ type ListGroupsRequest struct {
 
 func (x *ListGroupsRequest) Reset() {
 	*x = ListGroupsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1919,7 +2323,7 @@ func (x *ListGroupsRequest) String() string {
 func (*ListGroupsRequest) ProtoMessage() {}
 
 func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1932,7 +2336,7 @@ func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{35}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{42}
 }
 
 type ListGroupsResponse struct {
@@ -1944,7 +2348,7 @@ type ListGroupsResponse struct {
 
 func (x *ListGroupsResponse) Reset() {
 	*x = ListGroupsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1956,7 +2360,7 @@ func (x *ListGroupsResponse) String() string {
 func (*ListGroupsResponse) ProtoMessage() {}
 
 func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1969,7 +2373,7 @@ func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{36}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListGroupsResponse) GetGroups() []*Group {
@@ -1988,7 +2392,7 @@ type CreateGroupRequest struct {
 
 func (x *CreateGroupRequest) Reset() {
 	*x = CreateGroupRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2000,7 +2404,7 @@ func (x *CreateGroupRequest) String() string {
 func (*CreateGroupRequest) ProtoMessage() {}
 
 func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2013,7 +2417,7 @@ func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateGroupRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{37}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *CreateGroupRequest) GetGroup() *Group {
@@ -2032,7 +2436,7 @@ type CreateGroupResponse struct {
 
 func (x *CreateGroupResponse) Reset() {
 	*x = CreateGroupResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2044,7 +2448,7 @@ func (x *CreateGroupResponse) String() string {
 func (*CreateGroupResponse) ProtoMessage() {}
 
 func (x *CreateGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2057,7 +2461,7 @@ func (x *CreateGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupResponse.ProtoReflect.Descriptor instead.
 func (*CreateGroupResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{38}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *CreateGroupResponse) GetGroup() *Group {
@@ -2076,7 +2480,7 @@ type GetGroupRequest struct {
 
 func (x *GetGroupRequest) Reset() {
 	*x = GetGroupRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2088,7 +2492,7 @@ func (x *GetGroupRequest) String() string {
 func (*GetGroupRequest) ProtoMessage() {}
 
 func (x *GetGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2101,7 +2505,7 @@ func (x *GetGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGroupRequest.ProtoReflect.Descriptor instead.
 func (*GetGroupRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{39}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetGroupRequest) GetId() int64 {
@@ -2120,7 +2524,7 @@ type GetGroupResponse struct {
 
 func (x *GetGroupResponse) Reset() {
 	*x = GetGroupResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2132,7 +2536,7 @@ func (x *GetGroupResponse) String() string {
 func (*GetGroupResponse) ProtoMessage() {}
 
 func (x *GetGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2145,7 +2549,7 @@ func (x *GetGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGroupResponse.ProtoReflect.Descriptor instead.
 func (*GetGroupResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{40}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *GetGroupResponse) GetGroup() *Group {
@@ -2164,7 +2568,7 @@ type ListGroupMembersRequest struct {
 
 func (x *ListGroupMembersRequest) Reset() {
 	*x = ListGroupMembersRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2176,7 +2580,7 @@ func (x *ListGroupMembersRequest) String() string {
 func (*ListGroupMembersRequest) ProtoMessage() {}
 
 func (x *ListGroupMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2189,7 +2593,7 @@ func (x *ListGroupMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListGroupMembersRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{41}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListGroupMembersRequest) GetGroupId() int64 {
@@ -2208,7 +2612,7 @@ type ListGroupMembersResponse struct {
 
 func (x *ListGroupMembersResponse) Reset() {
 	*x = ListGroupMembersResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2220,7 +2624,7 @@ func (x *ListGroupMembersResponse) String() string {
 func (*ListGroupMembersResponse) ProtoMessage() {}
 
 func (x *ListGroupMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2233,7 +2637,7 @@ func (x *ListGroupMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListGroupMembersResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{42}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListGroupMembersResponse) GetMembers() []*User {
@@ -2253,7 +2657,7 @@ type AddGroupMemberRequest struct {
 
 func (x *AddGroupMemberRequest) Reset() {
 	*x = AddGroupMemberRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2265,7 +2669,7 @@ func (x *AddGroupMemberRequest) String() string {
 func (*AddGroupMemberRequest) ProtoMessage() {}
 
 func (x *AddGroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2278,7 +2682,7 @@ func (x *AddGroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddGroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{43}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *AddGroupMemberRequest) GetGroupId() int64 {
@@ -2303,7 +2707,7 @@ type AddGroupMemberResponse struct {
 
 func (x *AddGroupMemberResponse) Reset() {
 	*x = AddGroupMemberResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2315,7 +2719,7 @@ func (x *AddGroupMemberResponse) String() string {
 func (*AddGroupMemberResponse) ProtoMessage() {}
 
 func (x *AddGroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2328,7 +2732,7 @@ func (x *AddGroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddGroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{44}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{51}
 }
 
 type RemoveGroupMemberRequest struct {
@@ -2341,7 +2745,7 @@ type RemoveGroupMemberRequest struct {
 
 func (x *RemoveGroupMemberRequest) Reset() {
 	*x = RemoveGroupMemberRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2353,7 +2757,7 @@ func (x *RemoveGroupMemberRequest) String() string {
 func (*RemoveGroupMemberRequest) ProtoMessage() {}
 
 func (x *RemoveGroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2366,7 +2770,7 @@ func (x *RemoveGroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveGroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{45}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RemoveGroupMemberRequest) GetGroupId() int64 {
@@ -2391,7 +2795,7 @@ type RemoveGroupMemberResponse struct {
 
 func (x *RemoveGroupMemberResponse) Reset() {
 	*x = RemoveGroupMemberResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2403,7 +2807,7 @@ func (x *RemoveGroupMemberResponse) String() string {
 func (*RemoveGroupMemberResponse) ProtoMessage() {}
 
 func (x *RemoveGroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2416,7 +2820,7 @@ func (x *RemoveGroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveGroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{46}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{53}
 }
 
 type CheckMembershipRequest struct {
@@ -2429,7 +2833,7 @@ type CheckMembershipRequest struct {
 
 func (x *CheckMembershipRequest) Reset() {
 	*x = CheckMembershipRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2441,7 +2845,7 @@ func (x *CheckMembershipRequest) String() string {
 func (*CheckMembershipRequest) ProtoMessage() {}
 
 func (x *CheckMembershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2454,7 +2858,7 @@ func (x *CheckMembershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckMembershipRequest.ProtoReflect.Descriptor instead.
 func (*CheckMembershipRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{47}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *CheckMembershipRequest) GetUserId() int64 {
@@ -2484,7 +2888,7 @@ type CheckMembershipResponse struct {
 
 func (x *CheckMembershipResponse) Reset() {
 	*x = CheckMembershipResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2496,7 +2900,7 @@ func (x *CheckMembershipResponse) String() string {
 func (*CheckMembershipResponse) ProtoMessage() {}
 
 func (x *CheckMembershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2509,7 +2913,7 @@ func (x *CheckMembershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckMembershipResponse.ProtoReflect.Descriptor instead.
 func (*CheckMembershipResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{48}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *CheckMembershipResponse) GetMember() bool {
@@ -2549,7 +2953,7 @@ type Recipient struct {
 
 func (x *Recipient) Reset() {
 	*x = Recipient{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2561,7 +2965,7 @@ func (x *Recipient) String() string {
 func (*Recipient) ProtoMessage() {}
 
 func (x *Recipient) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2574,7 +2978,7 @@ func (x *Recipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recipient.ProtoReflect.Descriptor instead.
 func (*Recipient) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{49}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *Recipient) GetUserId() int64 {
@@ -2632,7 +3036,7 @@ type ListRecipientsRequest struct {
 
 func (x *ListRecipientsRequest) Reset() {
 	*x = ListRecipientsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2644,7 +3048,7 @@ func (x *ListRecipientsRequest) String() string {
 func (*ListRecipientsRequest) ProtoMessage() {}
 
 func (x *ListRecipientsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2657,7 +3061,7 @@ func (x *ListRecipientsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecipientsRequest.ProtoReflect.Descriptor instead.
 func (*ListRecipientsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{50}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ListRecipientsRequest) GetGroupIds() []int64 {
@@ -2690,7 +3094,7 @@ type ListRecipientsResponse struct {
 
 func (x *ListRecipientsResponse) Reset() {
 	*x = ListRecipientsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2702,7 +3106,7 @@ func (x *ListRecipientsResponse) String() string {
 func (*ListRecipientsResponse) ProtoMessage() {}
 
 func (x *ListRecipientsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2715,7 +3119,7 @@ func (x *ListRecipientsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecipientsResponse.ProtoReflect.Descriptor instead.
 func (*ListRecipientsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{51}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ListRecipientsResponse) GetRecipients() []*Recipient {
@@ -2733,7 +3137,7 @@ type CreateTelegramLinkRequest struct {
 
 func (x *CreateTelegramLinkRequest) Reset() {
 	*x = CreateTelegramLinkRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2745,7 +3149,7 @@ func (x *CreateTelegramLinkRequest) String() string {
 func (*CreateTelegramLinkRequest) ProtoMessage() {}
 
 func (x *CreateTelegramLinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2758,7 +3162,7 @@ func (x *CreateTelegramLinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTelegramLinkRequest.ProtoReflect.Descriptor instead.
 func (*CreateTelegramLinkRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{52}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{59}
 }
 
 type CreateTelegramLinkResponse struct {
@@ -2774,7 +3178,7 @@ type CreateTelegramLinkResponse struct {
 
 func (x *CreateTelegramLinkResponse) Reset() {
 	*x = CreateTelegramLinkResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2786,7 +3190,7 @@ func (x *CreateTelegramLinkResponse) String() string {
 func (*CreateTelegramLinkResponse) ProtoMessage() {}
 
 func (x *CreateTelegramLinkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2799,7 +3203,7 @@ func (x *CreateTelegramLinkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTelegramLinkResponse.ProtoReflect.Descriptor instead.
 func (*CreateTelegramLinkResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{53}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *CreateTelegramLinkResponse) GetCode() string {
@@ -2834,7 +3238,7 @@ type RedeemTelegramLinkRequest struct {
 
 func (x *RedeemTelegramLinkRequest) Reset() {
 	*x = RedeemTelegramLinkRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2846,7 +3250,7 @@ func (x *RedeemTelegramLinkRequest) String() string {
 func (*RedeemTelegramLinkRequest) ProtoMessage() {}
 
 func (x *RedeemTelegramLinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2859,7 +3263,7 @@ func (x *RedeemTelegramLinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemTelegramLinkRequest.ProtoReflect.Descriptor instead.
 func (*RedeemTelegramLinkRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{54}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *RedeemTelegramLinkRequest) GetCode() string {
@@ -2894,7 +3298,7 @@ type RedeemTelegramLinkResponse struct {
 
 func (x *RedeemTelegramLinkResponse) Reset() {
 	*x = RedeemTelegramLinkResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2906,7 +3310,7 @@ func (x *RedeemTelegramLinkResponse) String() string {
 func (*RedeemTelegramLinkResponse) ProtoMessage() {}
 
 func (x *RedeemTelegramLinkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2919,7 +3323,7 @@ func (x *RedeemTelegramLinkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemTelegramLinkResponse.ProtoReflect.Descriptor instead.
 func (*RedeemTelegramLinkResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{55}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *RedeemTelegramLinkResponse) GetUserId() int64 {
@@ -2954,7 +3358,7 @@ type UnlinkTelegramRequest struct {
 
 func (x *UnlinkTelegramRequest) Reset() {
 	*x = UnlinkTelegramRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2966,7 +3370,7 @@ func (x *UnlinkTelegramRequest) String() string {
 func (*UnlinkTelegramRequest) ProtoMessage() {}
 
 func (x *UnlinkTelegramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2979,7 +3383,7 @@ func (x *UnlinkTelegramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlinkTelegramRequest.ProtoReflect.Descriptor instead.
 func (*UnlinkTelegramRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{56}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *UnlinkTelegramRequest) GetChatId() int64 {
@@ -3004,7 +3408,7 @@ type UnlinkTelegramResponse struct {
 
 func (x *UnlinkTelegramResponse) Reset() {
 	*x = UnlinkTelegramResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[57]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3016,7 +3420,7 @@ func (x *UnlinkTelegramResponse) String() string {
 func (*UnlinkTelegramResponse) ProtoMessage() {}
 
 func (x *UnlinkTelegramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[57]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3029,7 +3433,7 @@ func (x *UnlinkTelegramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlinkTelegramResponse.ProtoReflect.Descriptor instead.
 func (*UnlinkTelegramResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{57}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{64}
 }
 
 type UnlinkMyTelegramRequest struct {
@@ -3040,7 +3444,7 @@ type UnlinkMyTelegramRequest struct {
 
 func (x *UnlinkMyTelegramRequest) Reset() {
 	*x = UnlinkMyTelegramRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[58]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3052,7 +3456,7 @@ func (x *UnlinkMyTelegramRequest) String() string {
 func (*UnlinkMyTelegramRequest) ProtoMessage() {}
 
 func (x *UnlinkMyTelegramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[58]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3065,7 +3469,7 @@ func (x *UnlinkMyTelegramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlinkMyTelegramRequest.ProtoReflect.Descriptor instead.
 func (*UnlinkMyTelegramRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{58}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{65}
 }
 
 type UnlinkMyTelegramResponse struct {
@@ -3076,7 +3480,7 @@ type UnlinkMyTelegramResponse struct {
 
 func (x *UnlinkMyTelegramResponse) Reset() {
 	*x = UnlinkMyTelegramResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[59]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3088,7 +3492,7 @@ func (x *UnlinkMyTelegramResponse) String() string {
 func (*UnlinkMyTelegramResponse) ProtoMessage() {}
 
 func (x *UnlinkMyTelegramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[59]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3101,7 +3505,7 @@ func (x *UnlinkMyTelegramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlinkMyTelegramResponse.ProtoReflect.Descriptor instead.
 func (*UnlinkMyTelegramResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{59}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{66}
 }
 
 type ResolveTelegramChatRequest struct {
@@ -3113,7 +3517,7 @@ type ResolveTelegramChatRequest struct {
 
 func (x *ResolveTelegramChatRequest) Reset() {
 	*x = ResolveTelegramChatRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[60]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3125,7 +3529,7 @@ func (x *ResolveTelegramChatRequest) String() string {
 func (*ResolveTelegramChatRequest) ProtoMessage() {}
 
 func (x *ResolveTelegramChatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[60]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3138,7 +3542,7 @@ func (x *ResolveTelegramChatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveTelegramChatRequest.ProtoReflect.Descriptor instead.
 func (*ResolveTelegramChatRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{60}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ResolveTelegramChatRequest) GetChatId() int64 {
@@ -3162,7 +3566,7 @@ type ResolveTelegramChatResponse struct {
 
 func (x *ResolveTelegramChatResponse) Reset() {
 	*x = ResolveTelegramChatResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[61]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3174,7 +3578,7 @@ func (x *ResolveTelegramChatResponse) String() string {
 func (*ResolveTelegramChatResponse) ProtoMessage() {}
 
 func (x *ResolveTelegramChatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[61]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3187,7 +3591,7 @@ func (x *ResolveTelegramChatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveTelegramChatResponse.ProtoReflect.Descriptor instead.
 func (*ResolveTelegramChatResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{61}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ResolveTelegramChatResponse) GetUserId() int64 {
@@ -3257,7 +3661,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[62]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3269,7 +3673,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[62]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3282,7 +3686,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{62}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *AuditEvent) GetId() int64 {
@@ -3368,7 +3772,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[63]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3380,7 +3784,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[63]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3393,7 +3797,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{63}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *ListAuditEventsRequest) GetPageSize() int32 {
@@ -3434,7 +3838,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[64]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3446,7 +3850,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[64]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3459,7 +3863,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{64}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ListAuditEventsResponse) GetAuditEvents() []*AuditEvent {
@@ -3485,7 +3889,7 @@ type RecordAuditEventRequest struct {
 
 func (x *RecordAuditEventRequest) Reset() {
 	*x = RecordAuditEventRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[65]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3497,7 +3901,7 @@ func (x *RecordAuditEventRequest) String() string {
 func (*RecordAuditEventRequest) ProtoMessage() {}
 
 func (x *RecordAuditEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[65]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3510,7 +3914,7 @@ func (x *RecordAuditEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordAuditEventRequest.ProtoReflect.Descriptor instead.
 func (*RecordAuditEventRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{65}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *RecordAuditEventRequest) GetEvent() *AuditEvent {
@@ -3528,7 +3932,7 @@ type RecordAuditEventResponse struct {
 
 func (x *RecordAuditEventResponse) Reset() {
 	*x = RecordAuditEventResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[66]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3540,7 +3944,7 @@ func (x *RecordAuditEventResponse) String() string {
 func (*RecordAuditEventResponse) ProtoMessage() {}
 
 func (x *RecordAuditEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[66]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3553,7 +3957,7 @@ func (x *RecordAuditEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordAuditEventResponse.ProtoReflect.Descriptor instead.
 func (*RecordAuditEventResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{66}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{73}
 }
 
 var File_crm_identity_v1_identity_proto protoreflect.FileDescriptor
@@ -3668,7 +4072,39 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\x04user\x18\x01 \x01(\v2\x15.crm.identity.v1.UserR\x04user\"\x12\n" +
 	"\x10ListRolesRequest\"@\n" +
 	"\x11ListRolesResponse\x12+\n" +
-	"\x05roles\x18\x01 \x03(\v2\x15.crm.identity.v1.RoleR\x05roles\">\n" +
+	"\x05roles\x18\x01 \x03(\v2\x15.crm.identity.v1.RoleR\x05roles\"\x8b\x03\n" +
+	"\bApiToken\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
+	"\x05roles\x18\x03 \x03(\tR\x05roles\x12\x16\n" +
+	"\x06prefix\x18\x04 \x01(\tR\x06prefix\x12\x17\n" +
+	"\auser_id\x18\x05 \x01(\x03R\x06userId\x12\x1d\n" +
+	"\n" +
+	"created_by\x18\x06 \x01(\x03R\tcreatedBy\x12;\n" +
+	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vexpire_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\x12;\n" +
+	"\vrevoke_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"revokeTime\x12>\n" +
+	"\rlast_use_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\vlastUseTime\"\x92\x01\n" +
+	"\x15CreateApiTokenRequest\x12\x1f\n" +
+	"\x04name\x18\x01 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\x04name\x12$\n" +
+	"\x05roles\x18\x02 \x03(\tB\x0e\xbaH\v\x92\x01\b\x10\x14\"\x04r\x02\x18@R\x05roles\x122\n" +
+	"\x0fexpires_in_days\x18\x03 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xda\x05(\x00R\rexpiresInDays\"f\n" +
+	"\x16CreateApiTokenResponse\x126\n" +
+	"\tapi_token\x18\x01 \x01(\v2\x19.crm.identity.v1.ApiTokenR\bapiToken\x12\x14\n" +
+	"\x05token\x18\x02 \x01(\tR\x05token\"\x16\n" +
+	"\x14ListApiTokensRequest\"Q\n" +
+	"\x15ListApiTokensResponse\x128\n" +
+	"\n" +
+	"api_tokens\x18\x01 \x03(\v2\x19.crm.identity.v1.ApiTokenR\tapiTokens\"0\n" +
+	"\x15RevokeApiTokenRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"P\n" +
+	"\x16RevokeApiTokenResponse\x126\n" +
+	"\tapi_token\x18\x01 \x01(\v2\x19.crm.identity.v1.ApiTokenR\bapiToken\">\n" +
 	"\x11CreateRoleRequest\x12)\n" +
 	"\x04role\x18\x01 \x01(\v2\x15.crm.identity.v1.RoleR\x04role\"?\n" +
 	"\x12CreateRoleResponse\x12)\n" +
@@ -3790,7 +4226,7 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"L\n" +
 	"\x17RecordAuditEventRequest\x121\n" +
 	"\x05event\x18\x01 \x01(\v2\x1b.crm.identity.v1.AuditEventR\x05event\"\x1a\n" +
-	"\x18RecordAuditEventResponse2\xc3\x1f\n" +
+	"\x18RecordAuditEventResponse2\x90#\n" +
 	"\x0fIdentityService\x12k\n" +
 	"\x05Login\x12\x1d.crm.identity.v1.LoginRequest\x1a\x1e.crm.identity.v1.LoginResponse\"#\xca\xf3\x18\x02\x10\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/api/v1/auth/login\x12q\n" +
 	"\x06Logout\x12\x1e.crm.identity.v1.LogoutRequest\x1a\x1f.crm.identity.v1.LogoutResponse\"&\xca\xf3\x18\x04\x18\x01(\x01\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/api/v1/auth/logout\x12g\n" +
@@ -3809,7 +4245,13 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"UpdateUser\x12\".crm.identity.v1.UpdateUserRequest\x1a#.crm.identity.v1.UpdateUserResponse\"8\xca\xf3\x18\x0e\n" +
 	"\fusers.manage\x82\xd3\xe4\x93\x02 :\x04userb\x04user2\x12/api/v1/users/{id}\x12|\n" +
 	"\tListRoles\x12!.crm.identity.v1.ListRolesRequest\x1a\".crm.identity.v1.ListRolesResponse\"(\xca\xf3\x18\x0f\n" +
-	"\rsettings.read\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/roles\x12\x8a\x01\n" +
+	"\rsettings.read\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/roles\x12\x91\x01\n" +
+	"\x0eCreateApiToken\x12&.crm.identity.v1.CreateApiTokenRequest\x1a'.crm.identity.v1.CreateApiTokenResponse\".\xca\xf3\x18\x0e\n" +
+	"\fusers.manage\x82\xd3\xe4\x93\x02\x16:\x01*\"\x11/api/v1/apiTokens\x12\x8b\x01\n" +
+	"\rListApiTokens\x12%.crm.identity.v1.ListApiTokensRequest\x1a&.crm.identity.v1.ListApiTokensResponse\"+\xca\xf3\x18\x0e\n" +
+	"\fusers.manage\x82\xd3\xe4\x93\x02\x13\x12\x11/api/v1/apiTokens\x12\xa8\x01\n" +
+	"\x0eRevokeApiToken\x12&.crm.identity.v1.RevokeApiTokenRequest\x1a'.crm.identity.v1.RevokeApiTokenResponse\"E\xca\xf3\x18\x0e\n" +
+	"\fusers.manage\x82\xd3\xe4\x93\x02-:\x01*b\tapi_token\"\x1d/api/v1/apiTokens/{id}:revoke\x12\x8a\x01\n" +
 	"\n" +
 	"CreateRole\x12\".crm.identity.v1.CreateRoleRequest\x1a#.crm.identity.v1.CreateRoleResponse\"3\xca\xf3\x18\x0e\n" +
 	"\fusers.manage\x82\xd3\xe4\x93\x02\x1b:\x04roleb\x04role\"\r/api/v1/roles\x12\x91\x01\n" +
@@ -3857,7 +4299,7 @@ func file_crm_identity_v1_identity_proto_rawDescGZIP() []byte {
 	return file_crm_identity_v1_identity_proto_rawDescData
 }
 
-var file_crm_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 68)
+var file_crm_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
 var file_crm_identity_v1_identity_proto_goTypes = []any{
 	(*User)(nil),                        // 0: crm.identity.v1.User
 	(*Role)(nil),                        // 1: crm.identity.v1.Role
@@ -3886,150 +4328,170 @@ var file_crm_identity_v1_identity_proto_goTypes = []any{
 	(*UpdateUserResponse)(nil),          // 24: crm.identity.v1.UpdateUserResponse
 	(*ListRolesRequest)(nil),            // 25: crm.identity.v1.ListRolesRequest
 	(*ListRolesResponse)(nil),           // 26: crm.identity.v1.ListRolesResponse
-	(*CreateRoleRequest)(nil),           // 27: crm.identity.v1.CreateRoleRequest
-	(*CreateRoleResponse)(nil),          // 28: crm.identity.v1.CreateRoleResponse
-	(*UpdateRoleRequest)(nil),           // 29: crm.identity.v1.UpdateRoleRequest
-	(*UpdateRoleResponse)(nil),          // 30: crm.identity.v1.UpdateRoleResponse
-	(*DeleteRoleRequest)(nil),           // 31: crm.identity.v1.DeleteRoleRequest
-	(*DeleteRoleResponse)(nil),          // 32: crm.identity.v1.DeleteRoleResponse
-	(*ListPermissionsRequest)(nil),      // 33: crm.identity.v1.ListPermissionsRequest
-	(*ListPermissionsResponse)(nil),     // 34: crm.identity.v1.ListPermissionsResponse
-	(*ListGroupsRequest)(nil),           // 35: crm.identity.v1.ListGroupsRequest
-	(*ListGroupsResponse)(nil),          // 36: crm.identity.v1.ListGroupsResponse
-	(*CreateGroupRequest)(nil),          // 37: crm.identity.v1.CreateGroupRequest
-	(*CreateGroupResponse)(nil),         // 38: crm.identity.v1.CreateGroupResponse
-	(*GetGroupRequest)(nil),             // 39: crm.identity.v1.GetGroupRequest
-	(*GetGroupResponse)(nil),            // 40: crm.identity.v1.GetGroupResponse
-	(*ListGroupMembersRequest)(nil),     // 41: crm.identity.v1.ListGroupMembersRequest
-	(*ListGroupMembersResponse)(nil),    // 42: crm.identity.v1.ListGroupMembersResponse
-	(*AddGroupMemberRequest)(nil),       // 43: crm.identity.v1.AddGroupMemberRequest
-	(*AddGroupMemberResponse)(nil),      // 44: crm.identity.v1.AddGroupMemberResponse
-	(*RemoveGroupMemberRequest)(nil),    // 45: crm.identity.v1.RemoveGroupMemberRequest
-	(*RemoveGroupMemberResponse)(nil),   // 46: crm.identity.v1.RemoveGroupMemberResponse
-	(*CheckMembershipRequest)(nil),      // 47: crm.identity.v1.CheckMembershipRequest
-	(*CheckMembershipResponse)(nil),     // 48: crm.identity.v1.CheckMembershipResponse
-	(*Recipient)(nil),                   // 49: crm.identity.v1.Recipient
-	(*ListRecipientsRequest)(nil),       // 50: crm.identity.v1.ListRecipientsRequest
-	(*ListRecipientsResponse)(nil),      // 51: crm.identity.v1.ListRecipientsResponse
-	(*CreateTelegramLinkRequest)(nil),   // 52: crm.identity.v1.CreateTelegramLinkRequest
-	(*CreateTelegramLinkResponse)(nil),  // 53: crm.identity.v1.CreateTelegramLinkResponse
-	(*RedeemTelegramLinkRequest)(nil),   // 54: crm.identity.v1.RedeemTelegramLinkRequest
-	(*RedeemTelegramLinkResponse)(nil),  // 55: crm.identity.v1.RedeemTelegramLinkResponse
-	(*UnlinkTelegramRequest)(nil),       // 56: crm.identity.v1.UnlinkTelegramRequest
-	(*UnlinkTelegramResponse)(nil),      // 57: crm.identity.v1.UnlinkTelegramResponse
-	(*UnlinkMyTelegramRequest)(nil),     // 58: crm.identity.v1.UnlinkMyTelegramRequest
-	(*UnlinkMyTelegramResponse)(nil),    // 59: crm.identity.v1.UnlinkMyTelegramResponse
-	(*ResolveTelegramChatRequest)(nil),  // 60: crm.identity.v1.ResolveTelegramChatRequest
-	(*ResolveTelegramChatResponse)(nil), // 61: crm.identity.v1.ResolveTelegramChatResponse
-	(*AuditEvent)(nil),                  // 62: crm.identity.v1.AuditEvent
-	(*ListAuditEventsRequest)(nil),      // 63: crm.identity.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),     // 64: crm.identity.v1.ListAuditEventsResponse
-	(*RecordAuditEventRequest)(nil),     // 65: crm.identity.v1.RecordAuditEventRequest
-	(*RecordAuditEventResponse)(nil),    // 66: crm.identity.v1.RecordAuditEventResponse
-	nil,                                 // 67: crm.identity.v1.AuditEvent.DetailParamsEntry
-	(*timestamppb.Timestamp)(nil),       // 68: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),       // 69: google.protobuf.FieldMask
+	(*ApiToken)(nil),                    // 27: crm.identity.v1.ApiToken
+	(*CreateApiTokenRequest)(nil),       // 28: crm.identity.v1.CreateApiTokenRequest
+	(*CreateApiTokenResponse)(nil),      // 29: crm.identity.v1.CreateApiTokenResponse
+	(*ListApiTokensRequest)(nil),        // 30: crm.identity.v1.ListApiTokensRequest
+	(*ListApiTokensResponse)(nil),       // 31: crm.identity.v1.ListApiTokensResponse
+	(*RevokeApiTokenRequest)(nil),       // 32: crm.identity.v1.RevokeApiTokenRequest
+	(*RevokeApiTokenResponse)(nil),      // 33: crm.identity.v1.RevokeApiTokenResponse
+	(*CreateRoleRequest)(nil),           // 34: crm.identity.v1.CreateRoleRequest
+	(*CreateRoleResponse)(nil),          // 35: crm.identity.v1.CreateRoleResponse
+	(*UpdateRoleRequest)(nil),           // 36: crm.identity.v1.UpdateRoleRequest
+	(*UpdateRoleResponse)(nil),          // 37: crm.identity.v1.UpdateRoleResponse
+	(*DeleteRoleRequest)(nil),           // 38: crm.identity.v1.DeleteRoleRequest
+	(*DeleteRoleResponse)(nil),          // 39: crm.identity.v1.DeleteRoleResponse
+	(*ListPermissionsRequest)(nil),      // 40: crm.identity.v1.ListPermissionsRequest
+	(*ListPermissionsResponse)(nil),     // 41: crm.identity.v1.ListPermissionsResponse
+	(*ListGroupsRequest)(nil),           // 42: crm.identity.v1.ListGroupsRequest
+	(*ListGroupsResponse)(nil),          // 43: crm.identity.v1.ListGroupsResponse
+	(*CreateGroupRequest)(nil),          // 44: crm.identity.v1.CreateGroupRequest
+	(*CreateGroupResponse)(nil),         // 45: crm.identity.v1.CreateGroupResponse
+	(*GetGroupRequest)(nil),             // 46: crm.identity.v1.GetGroupRequest
+	(*GetGroupResponse)(nil),            // 47: crm.identity.v1.GetGroupResponse
+	(*ListGroupMembersRequest)(nil),     // 48: crm.identity.v1.ListGroupMembersRequest
+	(*ListGroupMembersResponse)(nil),    // 49: crm.identity.v1.ListGroupMembersResponse
+	(*AddGroupMemberRequest)(nil),       // 50: crm.identity.v1.AddGroupMemberRequest
+	(*AddGroupMemberResponse)(nil),      // 51: crm.identity.v1.AddGroupMemberResponse
+	(*RemoveGroupMemberRequest)(nil),    // 52: crm.identity.v1.RemoveGroupMemberRequest
+	(*RemoveGroupMemberResponse)(nil),   // 53: crm.identity.v1.RemoveGroupMemberResponse
+	(*CheckMembershipRequest)(nil),      // 54: crm.identity.v1.CheckMembershipRequest
+	(*CheckMembershipResponse)(nil),     // 55: crm.identity.v1.CheckMembershipResponse
+	(*Recipient)(nil),                   // 56: crm.identity.v1.Recipient
+	(*ListRecipientsRequest)(nil),       // 57: crm.identity.v1.ListRecipientsRequest
+	(*ListRecipientsResponse)(nil),      // 58: crm.identity.v1.ListRecipientsResponse
+	(*CreateTelegramLinkRequest)(nil),   // 59: crm.identity.v1.CreateTelegramLinkRequest
+	(*CreateTelegramLinkResponse)(nil),  // 60: crm.identity.v1.CreateTelegramLinkResponse
+	(*RedeemTelegramLinkRequest)(nil),   // 61: crm.identity.v1.RedeemTelegramLinkRequest
+	(*RedeemTelegramLinkResponse)(nil),  // 62: crm.identity.v1.RedeemTelegramLinkResponse
+	(*UnlinkTelegramRequest)(nil),       // 63: crm.identity.v1.UnlinkTelegramRequest
+	(*UnlinkTelegramResponse)(nil),      // 64: crm.identity.v1.UnlinkTelegramResponse
+	(*UnlinkMyTelegramRequest)(nil),     // 65: crm.identity.v1.UnlinkMyTelegramRequest
+	(*UnlinkMyTelegramResponse)(nil),    // 66: crm.identity.v1.UnlinkMyTelegramResponse
+	(*ResolveTelegramChatRequest)(nil),  // 67: crm.identity.v1.ResolveTelegramChatRequest
+	(*ResolveTelegramChatResponse)(nil), // 68: crm.identity.v1.ResolveTelegramChatResponse
+	(*AuditEvent)(nil),                  // 69: crm.identity.v1.AuditEvent
+	(*ListAuditEventsRequest)(nil),      // 70: crm.identity.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),     // 71: crm.identity.v1.ListAuditEventsResponse
+	(*RecordAuditEventRequest)(nil),     // 72: crm.identity.v1.RecordAuditEventRequest
+	(*RecordAuditEventResponse)(nil),    // 73: crm.identity.v1.RecordAuditEventResponse
+	nil,                                 // 74: crm.identity.v1.AuditEvent.DetailParamsEntry
+	(*timestamppb.Timestamp)(nil),       // 75: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),       // 76: google.protobuf.FieldMask
 }
 var file_crm_identity_v1_identity_proto_depIdxs = []int32{
-	68, // 0: crm.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
-	68, // 1: crm.identity.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
+	75, // 0: crm.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
+	75, // 1: crm.identity.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 2: crm.identity.v1.LoginResponse.user:type_name -> crm.identity.v1.User
 	0,  // 3: crm.identity.v1.GetMeResponse.user:type_name -> crm.identity.v1.User
 	3,  // 4: crm.identity.v1.GetMeResponse.groups:type_name -> crm.identity.v1.Group
 	4,  // 5: crm.identity.v1.GetMeResponse.profile:type_name -> crm.identity.v1.Profile
 	4,  // 6: crm.identity.v1.UpdateProfileRequest.profile:type_name -> crm.identity.v1.Profile
-	69, // 7: crm.identity.v1.UpdateProfileRequest.update_mask:type_name -> google.protobuf.FieldMask
+	76, // 7: crm.identity.v1.UpdateProfileRequest.update_mask:type_name -> google.protobuf.FieldMask
 	4,  // 8: crm.identity.v1.UpdateProfileResponse.profile:type_name -> crm.identity.v1.Profile
-	68, // 9: crm.identity.v1.AuthenticateResponse.expires_at:type_name -> google.protobuf.Timestamp
+	75, // 9: crm.identity.v1.AuthenticateResponse.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 10: crm.identity.v1.ListUsersResponse.users:type_name -> crm.identity.v1.User
 	0,  // 11: crm.identity.v1.CreateUserRequest.user:type_name -> crm.identity.v1.User
 	0,  // 12: crm.identity.v1.CreateUserResponse.user:type_name -> crm.identity.v1.User
 	0,  // 13: crm.identity.v1.GetUserResponse.user:type_name -> crm.identity.v1.User
 	0,  // 14: crm.identity.v1.UpdateUserRequest.user:type_name -> crm.identity.v1.User
-	69, // 15: crm.identity.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	76, // 15: crm.identity.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
 	0,  // 16: crm.identity.v1.UpdateUserResponse.user:type_name -> crm.identity.v1.User
 	1,  // 17: crm.identity.v1.ListRolesResponse.roles:type_name -> crm.identity.v1.Role
-	1,  // 18: crm.identity.v1.CreateRoleRequest.role:type_name -> crm.identity.v1.Role
-	1,  // 19: crm.identity.v1.CreateRoleResponse.role:type_name -> crm.identity.v1.Role
-	1,  // 20: crm.identity.v1.UpdateRoleRequest.role:type_name -> crm.identity.v1.Role
-	1,  // 21: crm.identity.v1.UpdateRoleResponse.role:type_name -> crm.identity.v1.Role
-	2,  // 22: crm.identity.v1.ListPermissionsResponse.permissions:type_name -> crm.identity.v1.Permission
-	3,  // 23: crm.identity.v1.ListGroupsResponse.groups:type_name -> crm.identity.v1.Group
-	3,  // 24: crm.identity.v1.CreateGroupRequest.group:type_name -> crm.identity.v1.Group
-	3,  // 25: crm.identity.v1.CreateGroupResponse.group:type_name -> crm.identity.v1.Group
-	3,  // 26: crm.identity.v1.GetGroupResponse.group:type_name -> crm.identity.v1.Group
-	0,  // 27: crm.identity.v1.ListGroupMembersResponse.members:type_name -> crm.identity.v1.User
-	49, // 28: crm.identity.v1.ListRecipientsResponse.recipients:type_name -> crm.identity.v1.Recipient
-	68, // 29: crm.identity.v1.CreateTelegramLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
-	68, // 30: crm.identity.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	67, // 31: crm.identity.v1.AuditEvent.detail_params:type_name -> crm.identity.v1.AuditEvent.DetailParamsEntry
-	62, // 32: crm.identity.v1.ListAuditEventsResponse.audit_events:type_name -> crm.identity.v1.AuditEvent
-	62, // 33: crm.identity.v1.RecordAuditEventRequest.event:type_name -> crm.identity.v1.AuditEvent
-	5,  // 34: crm.identity.v1.IdentityService.Login:input_type -> crm.identity.v1.LoginRequest
-	7,  // 35: crm.identity.v1.IdentityService.Logout:input_type -> crm.identity.v1.LogoutRequest
-	9,  // 36: crm.identity.v1.IdentityService.GetMe:input_type -> crm.identity.v1.GetMeRequest
-	11, // 37: crm.identity.v1.IdentityService.ChangePassword:input_type -> crm.identity.v1.ChangePasswordRequest
-	13, // 38: crm.identity.v1.IdentityService.UpdateProfile:input_type -> crm.identity.v1.UpdateProfileRequest
-	15, // 39: crm.identity.v1.IdentityService.Authenticate:input_type -> crm.identity.v1.AuthenticateRequest
-	17, // 40: crm.identity.v1.IdentityService.ListUsers:input_type -> crm.identity.v1.ListUsersRequest
-	19, // 41: crm.identity.v1.IdentityService.CreateUser:input_type -> crm.identity.v1.CreateUserRequest
-	21, // 42: crm.identity.v1.IdentityService.GetUser:input_type -> crm.identity.v1.GetUserRequest
-	23, // 43: crm.identity.v1.IdentityService.UpdateUser:input_type -> crm.identity.v1.UpdateUserRequest
-	25, // 44: crm.identity.v1.IdentityService.ListRoles:input_type -> crm.identity.v1.ListRolesRequest
-	27, // 45: crm.identity.v1.IdentityService.CreateRole:input_type -> crm.identity.v1.CreateRoleRequest
-	29, // 46: crm.identity.v1.IdentityService.UpdateRole:input_type -> crm.identity.v1.UpdateRoleRequest
-	31, // 47: crm.identity.v1.IdentityService.DeleteRole:input_type -> crm.identity.v1.DeleteRoleRequest
-	33, // 48: crm.identity.v1.IdentityService.ListPermissions:input_type -> crm.identity.v1.ListPermissionsRequest
-	35, // 49: crm.identity.v1.IdentityService.ListGroups:input_type -> crm.identity.v1.ListGroupsRequest
-	37, // 50: crm.identity.v1.IdentityService.CreateGroup:input_type -> crm.identity.v1.CreateGroupRequest
-	39, // 51: crm.identity.v1.IdentityService.GetGroup:input_type -> crm.identity.v1.GetGroupRequest
-	41, // 52: crm.identity.v1.IdentityService.ListGroupMembers:input_type -> crm.identity.v1.ListGroupMembersRequest
-	43, // 53: crm.identity.v1.IdentityService.AddGroupMember:input_type -> crm.identity.v1.AddGroupMemberRequest
-	45, // 54: crm.identity.v1.IdentityService.RemoveGroupMember:input_type -> crm.identity.v1.RemoveGroupMemberRequest
-	47, // 55: crm.identity.v1.IdentityService.CheckMembership:input_type -> crm.identity.v1.CheckMembershipRequest
-	50, // 56: crm.identity.v1.IdentityService.ListRecipients:input_type -> crm.identity.v1.ListRecipientsRequest
-	52, // 57: crm.identity.v1.IdentityService.CreateTelegramLink:input_type -> crm.identity.v1.CreateTelegramLinkRequest
-	54, // 58: crm.identity.v1.IdentityService.RedeemTelegramLink:input_type -> crm.identity.v1.RedeemTelegramLinkRequest
-	56, // 59: crm.identity.v1.IdentityService.UnlinkTelegram:input_type -> crm.identity.v1.UnlinkTelegramRequest
-	58, // 60: crm.identity.v1.IdentityService.UnlinkMyTelegram:input_type -> crm.identity.v1.UnlinkMyTelegramRequest
-	60, // 61: crm.identity.v1.IdentityService.ResolveTelegramChat:input_type -> crm.identity.v1.ResolveTelegramChatRequest
-	63, // 62: crm.identity.v1.IdentityService.ListAuditEvents:input_type -> crm.identity.v1.ListAuditEventsRequest
-	65, // 63: crm.identity.v1.IdentityService.RecordAuditEvent:input_type -> crm.identity.v1.RecordAuditEventRequest
-	6,  // 64: crm.identity.v1.IdentityService.Login:output_type -> crm.identity.v1.LoginResponse
-	8,  // 65: crm.identity.v1.IdentityService.Logout:output_type -> crm.identity.v1.LogoutResponse
-	10, // 66: crm.identity.v1.IdentityService.GetMe:output_type -> crm.identity.v1.GetMeResponse
-	12, // 67: crm.identity.v1.IdentityService.ChangePassword:output_type -> crm.identity.v1.ChangePasswordResponse
-	14, // 68: crm.identity.v1.IdentityService.UpdateProfile:output_type -> crm.identity.v1.UpdateProfileResponse
-	16, // 69: crm.identity.v1.IdentityService.Authenticate:output_type -> crm.identity.v1.AuthenticateResponse
-	18, // 70: crm.identity.v1.IdentityService.ListUsers:output_type -> crm.identity.v1.ListUsersResponse
-	20, // 71: crm.identity.v1.IdentityService.CreateUser:output_type -> crm.identity.v1.CreateUserResponse
-	22, // 72: crm.identity.v1.IdentityService.GetUser:output_type -> crm.identity.v1.GetUserResponse
-	24, // 73: crm.identity.v1.IdentityService.UpdateUser:output_type -> crm.identity.v1.UpdateUserResponse
-	26, // 74: crm.identity.v1.IdentityService.ListRoles:output_type -> crm.identity.v1.ListRolesResponse
-	28, // 75: crm.identity.v1.IdentityService.CreateRole:output_type -> crm.identity.v1.CreateRoleResponse
-	30, // 76: crm.identity.v1.IdentityService.UpdateRole:output_type -> crm.identity.v1.UpdateRoleResponse
-	32, // 77: crm.identity.v1.IdentityService.DeleteRole:output_type -> crm.identity.v1.DeleteRoleResponse
-	34, // 78: crm.identity.v1.IdentityService.ListPermissions:output_type -> crm.identity.v1.ListPermissionsResponse
-	36, // 79: crm.identity.v1.IdentityService.ListGroups:output_type -> crm.identity.v1.ListGroupsResponse
-	38, // 80: crm.identity.v1.IdentityService.CreateGroup:output_type -> crm.identity.v1.CreateGroupResponse
-	40, // 81: crm.identity.v1.IdentityService.GetGroup:output_type -> crm.identity.v1.GetGroupResponse
-	42, // 82: crm.identity.v1.IdentityService.ListGroupMembers:output_type -> crm.identity.v1.ListGroupMembersResponse
-	44, // 83: crm.identity.v1.IdentityService.AddGroupMember:output_type -> crm.identity.v1.AddGroupMemberResponse
-	46, // 84: crm.identity.v1.IdentityService.RemoveGroupMember:output_type -> crm.identity.v1.RemoveGroupMemberResponse
-	48, // 85: crm.identity.v1.IdentityService.CheckMembership:output_type -> crm.identity.v1.CheckMembershipResponse
-	51, // 86: crm.identity.v1.IdentityService.ListRecipients:output_type -> crm.identity.v1.ListRecipientsResponse
-	53, // 87: crm.identity.v1.IdentityService.CreateTelegramLink:output_type -> crm.identity.v1.CreateTelegramLinkResponse
-	55, // 88: crm.identity.v1.IdentityService.RedeemTelegramLink:output_type -> crm.identity.v1.RedeemTelegramLinkResponse
-	57, // 89: crm.identity.v1.IdentityService.UnlinkTelegram:output_type -> crm.identity.v1.UnlinkTelegramResponse
-	59, // 90: crm.identity.v1.IdentityService.UnlinkMyTelegram:output_type -> crm.identity.v1.UnlinkMyTelegramResponse
-	61, // 91: crm.identity.v1.IdentityService.ResolveTelegramChat:output_type -> crm.identity.v1.ResolveTelegramChatResponse
-	64, // 92: crm.identity.v1.IdentityService.ListAuditEvents:output_type -> crm.identity.v1.ListAuditEventsResponse
-	66, // 93: crm.identity.v1.IdentityService.RecordAuditEvent:output_type -> crm.identity.v1.RecordAuditEventResponse
-	64, // [64:94] is the sub-list for method output_type
-	34, // [34:64] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	75, // 18: crm.identity.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
+	75, // 19: crm.identity.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
+	75, // 20: crm.identity.v1.ApiToken.revoke_time:type_name -> google.protobuf.Timestamp
+	75, // 21: crm.identity.v1.ApiToken.last_use_time:type_name -> google.protobuf.Timestamp
+	27, // 22: crm.identity.v1.CreateApiTokenResponse.api_token:type_name -> crm.identity.v1.ApiToken
+	27, // 23: crm.identity.v1.ListApiTokensResponse.api_tokens:type_name -> crm.identity.v1.ApiToken
+	27, // 24: crm.identity.v1.RevokeApiTokenResponse.api_token:type_name -> crm.identity.v1.ApiToken
+	1,  // 25: crm.identity.v1.CreateRoleRequest.role:type_name -> crm.identity.v1.Role
+	1,  // 26: crm.identity.v1.CreateRoleResponse.role:type_name -> crm.identity.v1.Role
+	1,  // 27: crm.identity.v1.UpdateRoleRequest.role:type_name -> crm.identity.v1.Role
+	1,  // 28: crm.identity.v1.UpdateRoleResponse.role:type_name -> crm.identity.v1.Role
+	2,  // 29: crm.identity.v1.ListPermissionsResponse.permissions:type_name -> crm.identity.v1.Permission
+	3,  // 30: crm.identity.v1.ListGroupsResponse.groups:type_name -> crm.identity.v1.Group
+	3,  // 31: crm.identity.v1.CreateGroupRequest.group:type_name -> crm.identity.v1.Group
+	3,  // 32: crm.identity.v1.CreateGroupResponse.group:type_name -> crm.identity.v1.Group
+	3,  // 33: crm.identity.v1.GetGroupResponse.group:type_name -> crm.identity.v1.Group
+	0,  // 34: crm.identity.v1.ListGroupMembersResponse.members:type_name -> crm.identity.v1.User
+	56, // 35: crm.identity.v1.ListRecipientsResponse.recipients:type_name -> crm.identity.v1.Recipient
+	75, // 36: crm.identity.v1.CreateTelegramLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
+	75, // 37: crm.identity.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	74, // 38: crm.identity.v1.AuditEvent.detail_params:type_name -> crm.identity.v1.AuditEvent.DetailParamsEntry
+	69, // 39: crm.identity.v1.ListAuditEventsResponse.audit_events:type_name -> crm.identity.v1.AuditEvent
+	69, // 40: crm.identity.v1.RecordAuditEventRequest.event:type_name -> crm.identity.v1.AuditEvent
+	5,  // 41: crm.identity.v1.IdentityService.Login:input_type -> crm.identity.v1.LoginRequest
+	7,  // 42: crm.identity.v1.IdentityService.Logout:input_type -> crm.identity.v1.LogoutRequest
+	9,  // 43: crm.identity.v1.IdentityService.GetMe:input_type -> crm.identity.v1.GetMeRequest
+	11, // 44: crm.identity.v1.IdentityService.ChangePassword:input_type -> crm.identity.v1.ChangePasswordRequest
+	13, // 45: crm.identity.v1.IdentityService.UpdateProfile:input_type -> crm.identity.v1.UpdateProfileRequest
+	15, // 46: crm.identity.v1.IdentityService.Authenticate:input_type -> crm.identity.v1.AuthenticateRequest
+	17, // 47: crm.identity.v1.IdentityService.ListUsers:input_type -> crm.identity.v1.ListUsersRequest
+	19, // 48: crm.identity.v1.IdentityService.CreateUser:input_type -> crm.identity.v1.CreateUserRequest
+	21, // 49: crm.identity.v1.IdentityService.GetUser:input_type -> crm.identity.v1.GetUserRequest
+	23, // 50: crm.identity.v1.IdentityService.UpdateUser:input_type -> crm.identity.v1.UpdateUserRequest
+	25, // 51: crm.identity.v1.IdentityService.ListRoles:input_type -> crm.identity.v1.ListRolesRequest
+	28, // 52: crm.identity.v1.IdentityService.CreateApiToken:input_type -> crm.identity.v1.CreateApiTokenRequest
+	30, // 53: crm.identity.v1.IdentityService.ListApiTokens:input_type -> crm.identity.v1.ListApiTokensRequest
+	32, // 54: crm.identity.v1.IdentityService.RevokeApiToken:input_type -> crm.identity.v1.RevokeApiTokenRequest
+	34, // 55: crm.identity.v1.IdentityService.CreateRole:input_type -> crm.identity.v1.CreateRoleRequest
+	36, // 56: crm.identity.v1.IdentityService.UpdateRole:input_type -> crm.identity.v1.UpdateRoleRequest
+	38, // 57: crm.identity.v1.IdentityService.DeleteRole:input_type -> crm.identity.v1.DeleteRoleRequest
+	40, // 58: crm.identity.v1.IdentityService.ListPermissions:input_type -> crm.identity.v1.ListPermissionsRequest
+	42, // 59: crm.identity.v1.IdentityService.ListGroups:input_type -> crm.identity.v1.ListGroupsRequest
+	44, // 60: crm.identity.v1.IdentityService.CreateGroup:input_type -> crm.identity.v1.CreateGroupRequest
+	46, // 61: crm.identity.v1.IdentityService.GetGroup:input_type -> crm.identity.v1.GetGroupRequest
+	48, // 62: crm.identity.v1.IdentityService.ListGroupMembers:input_type -> crm.identity.v1.ListGroupMembersRequest
+	50, // 63: crm.identity.v1.IdentityService.AddGroupMember:input_type -> crm.identity.v1.AddGroupMemberRequest
+	52, // 64: crm.identity.v1.IdentityService.RemoveGroupMember:input_type -> crm.identity.v1.RemoveGroupMemberRequest
+	54, // 65: crm.identity.v1.IdentityService.CheckMembership:input_type -> crm.identity.v1.CheckMembershipRequest
+	57, // 66: crm.identity.v1.IdentityService.ListRecipients:input_type -> crm.identity.v1.ListRecipientsRequest
+	59, // 67: crm.identity.v1.IdentityService.CreateTelegramLink:input_type -> crm.identity.v1.CreateTelegramLinkRequest
+	61, // 68: crm.identity.v1.IdentityService.RedeemTelegramLink:input_type -> crm.identity.v1.RedeemTelegramLinkRequest
+	63, // 69: crm.identity.v1.IdentityService.UnlinkTelegram:input_type -> crm.identity.v1.UnlinkTelegramRequest
+	65, // 70: crm.identity.v1.IdentityService.UnlinkMyTelegram:input_type -> crm.identity.v1.UnlinkMyTelegramRequest
+	67, // 71: crm.identity.v1.IdentityService.ResolveTelegramChat:input_type -> crm.identity.v1.ResolveTelegramChatRequest
+	70, // 72: crm.identity.v1.IdentityService.ListAuditEvents:input_type -> crm.identity.v1.ListAuditEventsRequest
+	72, // 73: crm.identity.v1.IdentityService.RecordAuditEvent:input_type -> crm.identity.v1.RecordAuditEventRequest
+	6,  // 74: crm.identity.v1.IdentityService.Login:output_type -> crm.identity.v1.LoginResponse
+	8,  // 75: crm.identity.v1.IdentityService.Logout:output_type -> crm.identity.v1.LogoutResponse
+	10, // 76: crm.identity.v1.IdentityService.GetMe:output_type -> crm.identity.v1.GetMeResponse
+	12, // 77: crm.identity.v1.IdentityService.ChangePassword:output_type -> crm.identity.v1.ChangePasswordResponse
+	14, // 78: crm.identity.v1.IdentityService.UpdateProfile:output_type -> crm.identity.v1.UpdateProfileResponse
+	16, // 79: crm.identity.v1.IdentityService.Authenticate:output_type -> crm.identity.v1.AuthenticateResponse
+	18, // 80: crm.identity.v1.IdentityService.ListUsers:output_type -> crm.identity.v1.ListUsersResponse
+	20, // 81: crm.identity.v1.IdentityService.CreateUser:output_type -> crm.identity.v1.CreateUserResponse
+	22, // 82: crm.identity.v1.IdentityService.GetUser:output_type -> crm.identity.v1.GetUserResponse
+	24, // 83: crm.identity.v1.IdentityService.UpdateUser:output_type -> crm.identity.v1.UpdateUserResponse
+	26, // 84: crm.identity.v1.IdentityService.ListRoles:output_type -> crm.identity.v1.ListRolesResponse
+	29, // 85: crm.identity.v1.IdentityService.CreateApiToken:output_type -> crm.identity.v1.CreateApiTokenResponse
+	31, // 86: crm.identity.v1.IdentityService.ListApiTokens:output_type -> crm.identity.v1.ListApiTokensResponse
+	33, // 87: crm.identity.v1.IdentityService.RevokeApiToken:output_type -> crm.identity.v1.RevokeApiTokenResponse
+	35, // 88: crm.identity.v1.IdentityService.CreateRole:output_type -> crm.identity.v1.CreateRoleResponse
+	37, // 89: crm.identity.v1.IdentityService.UpdateRole:output_type -> crm.identity.v1.UpdateRoleResponse
+	39, // 90: crm.identity.v1.IdentityService.DeleteRole:output_type -> crm.identity.v1.DeleteRoleResponse
+	41, // 91: crm.identity.v1.IdentityService.ListPermissions:output_type -> crm.identity.v1.ListPermissionsResponse
+	43, // 92: crm.identity.v1.IdentityService.ListGroups:output_type -> crm.identity.v1.ListGroupsResponse
+	45, // 93: crm.identity.v1.IdentityService.CreateGroup:output_type -> crm.identity.v1.CreateGroupResponse
+	47, // 94: crm.identity.v1.IdentityService.GetGroup:output_type -> crm.identity.v1.GetGroupResponse
+	49, // 95: crm.identity.v1.IdentityService.ListGroupMembers:output_type -> crm.identity.v1.ListGroupMembersResponse
+	51, // 96: crm.identity.v1.IdentityService.AddGroupMember:output_type -> crm.identity.v1.AddGroupMemberResponse
+	53, // 97: crm.identity.v1.IdentityService.RemoveGroupMember:output_type -> crm.identity.v1.RemoveGroupMemberResponse
+	55, // 98: crm.identity.v1.IdentityService.CheckMembership:output_type -> crm.identity.v1.CheckMembershipResponse
+	58, // 99: crm.identity.v1.IdentityService.ListRecipients:output_type -> crm.identity.v1.ListRecipientsResponse
+	60, // 100: crm.identity.v1.IdentityService.CreateTelegramLink:output_type -> crm.identity.v1.CreateTelegramLinkResponse
+	62, // 101: crm.identity.v1.IdentityService.RedeemTelegramLink:output_type -> crm.identity.v1.RedeemTelegramLinkResponse
+	64, // 102: crm.identity.v1.IdentityService.UnlinkTelegram:output_type -> crm.identity.v1.UnlinkTelegramResponse
+	66, // 103: crm.identity.v1.IdentityService.UnlinkMyTelegram:output_type -> crm.identity.v1.UnlinkMyTelegramResponse
+	68, // 104: crm.identity.v1.IdentityService.ResolveTelegramChat:output_type -> crm.identity.v1.ResolveTelegramChatResponse
+	71, // 105: crm.identity.v1.IdentityService.ListAuditEvents:output_type -> crm.identity.v1.ListAuditEventsResponse
+	73, // 106: crm.identity.v1.IdentityService.RecordAuditEvent:output_type -> crm.identity.v1.RecordAuditEventResponse
+	74, // [74:107] is the sub-list for method output_type
+	41, // [41:74] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_crm_identity_v1_identity_proto_init() }
@@ -4044,7 +4506,7 @@ func file_crm_identity_v1_identity_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_identity_v1_identity_proto_rawDesc), len(file_crm_identity_v1_identity_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   68,
+			NumMessages:   75,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -30,6 +30,9 @@ const (
 	IdentityService_GetUser_FullMethodName             = "/crm.identity.v1.IdentityService/GetUser"
 	IdentityService_UpdateUser_FullMethodName          = "/crm.identity.v1.IdentityService/UpdateUser"
 	IdentityService_ListRoles_FullMethodName           = "/crm.identity.v1.IdentityService/ListRoles"
+	IdentityService_CreateApiToken_FullMethodName      = "/crm.identity.v1.IdentityService/CreateApiToken"
+	IdentityService_ListApiTokens_FullMethodName       = "/crm.identity.v1.IdentityService/ListApiTokens"
+	IdentityService_RevokeApiToken_FullMethodName      = "/crm.identity.v1.IdentityService/RevokeApiToken"
 	IdentityService_CreateRole_FullMethodName          = "/crm.identity.v1.IdentityService/CreateRole"
 	IdentityService_UpdateRole_FullMethodName          = "/crm.identity.v1.IdentityService/UpdateRole"
 	IdentityService_DeleteRole_FullMethodName          = "/crm.identity.v1.IdentityService/DeleteRole"
@@ -99,6 +102,15 @@ type IdentityServiceClient interface {
 	UpdateUser(ctx context.Context, in *UpdateUserRequest, opts ...grpc.CallOption) (*UpdateUserResponse, error)
 	// Lists the roles with their permissions.
 	ListRoles(ctx context.Context, in *ListRolesRequest, opts ...grpc.CallOption) (*ListRolesResponse, error)
+	// Makes a token for a machine: its own service account holding the
+	// roles given, named, expiring. The token is answered once and kept only
+	// hashed; it is used as a bearer token on the REST API, and every use is
+	// audited.
+	CreateApiToken(ctx context.Context, in *CreateApiTokenRequest, opts ...grpc.CallOption) (*CreateApiTokenResponse, error)
+	// Lists the tokens, newest first, revoked and expired ones too.
+	ListApiTokens(ctx context.Context, in *ListApiTokensRequest, opts ...grpc.CallOption) (*ListApiTokensResponse, error)
+	// Revokes a token: its next request is refused (401).
+	RevokeApiToken(ctx context.Context, in *RevokeApiTokenRequest, opts ...grpc.CallOption) (*RevokeApiTokenResponse, error)
 	// Makes a role of chosen permissions, to give users beside or instead
 	// of the built-in ones.
 	CreateRole(ctx context.Context, in *CreateRoleRequest, opts ...grpc.CallOption) (*CreateRoleResponse, error)
@@ -261,6 +273,36 @@ func (c *identityServiceClient) ListRoles(ctx context.Context, in *ListRolesRequ
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListRolesResponse)
 	err := c.cc.Invoke(ctx, IdentityService_ListRoles_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *identityServiceClient) CreateApiToken(ctx context.Context, in *CreateApiTokenRequest, opts ...grpc.CallOption) (*CreateApiTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CreateApiTokenResponse)
+	err := c.cc.Invoke(ctx, IdentityService_CreateApiToken_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *identityServiceClient) ListApiTokens(ctx context.Context, in *ListApiTokensRequest, opts ...grpc.CallOption) (*ListApiTokensResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListApiTokensResponse)
+	err := c.cc.Invoke(ctx, IdentityService_ListApiTokens_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *identityServiceClient) RevokeApiToken(ctx context.Context, in *RevokeApiTokenRequest, opts ...grpc.CallOption) (*RevokeApiTokenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RevokeApiTokenResponse)
+	err := c.cc.Invoke(ctx, IdentityService_RevokeApiToken_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -505,6 +547,15 @@ type IdentityServiceServer interface {
 	UpdateUser(context.Context, *UpdateUserRequest) (*UpdateUserResponse, error)
 	// Lists the roles with their permissions.
 	ListRoles(context.Context, *ListRolesRequest) (*ListRolesResponse, error)
+	// Makes a token for a machine: its own service account holding the
+	// roles given, named, expiring. The token is answered once and kept only
+	// hashed; it is used as a bearer token on the REST API, and every use is
+	// audited.
+	CreateApiToken(context.Context, *CreateApiTokenRequest) (*CreateApiTokenResponse, error)
+	// Lists the tokens, newest first, revoked and expired ones too.
+	ListApiTokens(context.Context, *ListApiTokensRequest) (*ListApiTokensResponse, error)
+	// Revokes a token: its next request is refused (401).
+	RevokeApiToken(context.Context, *RevokeApiTokenRequest) (*RevokeApiTokenResponse, error)
 	// Makes a role of chosen permissions, to give users beside or instead
 	// of the built-in ones.
 	CreateRole(context.Context, *CreateRoleRequest) (*CreateRoleResponse, error)
@@ -595,6 +646,15 @@ func (UnimplementedIdentityServiceServer) UpdateUser(context.Context, *UpdateUse
 }
 func (UnimplementedIdentityServiceServer) ListRoles(context.Context, *ListRolesRequest) (*ListRolesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRoles not implemented")
+}
+func (UnimplementedIdentityServiceServer) CreateApiToken(context.Context, *CreateApiTokenRequest) (*CreateApiTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateApiToken not implemented")
+}
+func (UnimplementedIdentityServiceServer) ListApiTokens(context.Context, *ListApiTokensRequest) (*ListApiTokensResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListApiTokens not implemented")
+}
+func (UnimplementedIdentityServiceServer) RevokeApiToken(context.Context, *RevokeApiTokenRequest) (*RevokeApiTokenResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeApiToken not implemented")
 }
 func (UnimplementedIdentityServiceServer) CreateRole(context.Context, *CreateRoleRequest) (*CreateRoleResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateRole not implemented")
@@ -868,6 +928,60 @@ func _IdentityService_ListRoles_Handler(srv interface{}, ctx context.Context, de
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(IdentityServiceServer).ListRoles(ctx, req.(*ListRolesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IdentityService_CreateApiToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateApiTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).CreateApiToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_CreateApiToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).CreateApiToken(ctx, req.(*CreateApiTokenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IdentityService_ListApiTokens_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListApiTokensRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).ListApiTokens(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_ListApiTokens_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).ListApiTokens(ctx, req.(*ListApiTokensRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IdentityService_RevokeApiToken_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeApiTokenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServiceServer).RevokeApiToken(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IdentityService_RevokeApiToken_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServiceServer).RevokeApiToken(ctx, req.(*RevokeApiTokenRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1264,6 +1378,18 @@ var IdentityService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListRoles",
 			Handler:    _IdentityService_ListRoles_Handler,
+		},
+		{
+			MethodName: "CreateApiToken",
+			Handler:    _IdentityService_CreateApiToken_Handler,
+		},
+		{
+			MethodName: "ListApiTokens",
+			Handler:    _IdentityService_ListApiTokens_Handler,
+		},
+		{
+			MethodName: "RevokeApiToken",
+			Handler:    _IdentityService_RevokeApiToken_Handler,
 		},
 		{
 			MethodName: "CreateRole",
