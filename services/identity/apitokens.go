@@ -158,23 +158,14 @@ func (s *Server) RevokeApiToken(ctx context.Context, req *identityv1.RevokeApiTo
 
 // rolesOf answers the roles of the tokens' service accounts.
 func (s *store) rolesOf(ctx context.Context, rows []apiTokenRow) (map[int64][]string, error) {
-	out := map[int64][]string{}
-	if len(rows) == 0 {
-		return out, nil
-	}
 	ids := make([]int64, len(rows))
 	for i, r := range rows {
 		ids[i] = r.UserID
 	}
-	var links []userRoleRow
-	if err := s.db.WithContext(ctx).Raw(`SELECT ur.user_id, ur.role_name FROM user_roles ur JOIN roles r ON r.name = ur.role_name
-		WHERE ur.user_id IN ? ORDER BY r.position`, ids).Scan(&links).Error; err != nil {
-		return nil, err
+	if len(ids) == 0 {
+		return map[int64][]string{}, nil
 	}
-	for _, l := range links {
-		out[l.UserID] = append(out[l.UserID], l.RoleName)
-	}
-	return out, nil
+	return s.rolesByUser(ctx, ids)
 }
 
 // authenticateToken answers who is behind an API token; every use is an

@@ -33,8 +33,8 @@ type userRow struct {
 	// ServiceAccount: an API token's account (apitokens.go), which never
 	// signs in with a password and is not listed among the users.
 	ServiceAccount bool
-	CreatedAt          int64 `gorm:"autoCreateTime:false"`
-	UpdatedAt          int64 `gorm:"autoUpdateTime:false"`
+	CreatedAt      int64 `gorm:"autoCreateTime:false"`
+	UpdatedAt      int64 `gorm:"autoUpdateTime:false"`
 }
 
 func (userRow) TableName() string { return "users" }
@@ -131,6 +131,20 @@ func (s *store) userByLogin(ctx context.Context, login string) (*userRow, error)
 	return &u, err
 }
 
+// rolesByUser answers the users' roles, each user's in the roles' order.
+func (s *store) rolesByUser(ctx context.Context, ids []int64) (map[int64][]string, error) {
+	var links []userRoleRow
+	if err := s.db.WithContext(ctx).Raw(`SELECT ur.user_id, ur.role_name FROM user_roles ur JOIN roles r ON r.name = ur.role_name
+		WHERE ur.user_id IN ? ORDER BY r.position`, ids).Scan(&links).Error; err != nil {
+		return nil, err
+	}
+	out := map[int64][]string{}
+	for _, l := range links {
+		out[l.UserID] = append(out[l.UserID], l.RoleName)
+	}
+	return out, nil
+}
+
 // users adds roles, groups and the Telegram link to rows, in their order.
 func (s *store) users(ctx context.Context, rows []userRow) ([]user, error) {
 	out := make([]user, len(rows))
@@ -144,13 +158,12 @@ func (s *store) users(ctx context.Context, rows []userRow) ([]user, error) {
 		ids[i], at[r.ID] = r.ID, i
 	}
 	db := s.db.WithContext(ctx)
-	var roles []userRoleRow
-	if err := db.Raw(`SELECT ur.user_id, ur.role_name FROM user_roles ur JOIN roles r ON r.name = ur.role_name
-		WHERE ur.user_id IN ? ORDER BY r.position`, ids).Scan(&roles).Error; err != nil {
+	roles, err := s.rolesByUser(ctx, ids)
+	if err != nil {
 		return nil, err
 	}
-	for _, r := range roles {
-		out[at[r.UserID]].roles = append(out[at[r.UserID]].roles, r.RoleName)
+	for id, names := range roles {
+		out[at[id]].roles = names
 	}
 	var members []memberRow
 	if err := db.Where("user_id IN ?", ids).Order("group_id").Find(&members).Error; err != nil {
