@@ -96,6 +96,7 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 	mux := http.NewServeMux()
 	mux.Handle("/api/", m.InstrumentHTTP("api", checkInput(bounded(authn.middleware(gw)))))
 	mountAttachments(mux, m, authn, taskv1.NewAttachmentServiceClient(conns["task"]), cfg.AttachmentMaxBytes, log)
+	mountExports(mux, m, authn, conns, cfg.Locale, log)
 	mux.Handle("GET /api/v1/openapi.json", m.InstrumentHTTP("openapi", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(doc)
