@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/telecomcrm/crm/deploy/stacktest"
 )
@@ -38,6 +41,53 @@ func TestCustomerIsCreatedAndFoundThroughTheGateway(t *testing.T) {
 	admin.Must(http.MethodGet, "/api/v1/customers/"+created.ID, nil, &got)
 	if got["name"] != "Иван Петров" {
 		t.Errorf("get: %v", got)
+	}
+	// every change is in the audit log, with what it was before
+	var phone struct{ ID string }
+	admin.Must(http.MethodPatch, "/api/v1/customers/"+created.ID, map[string]any{"name": "Иван Петрович Петров", "email": "ivan@example.ru"}, nil)
+	admin.Must(http.MethodPost, "/api/v1/customers/"+created.ID+"/phones", map[string]any{"number": "+7 913 000-00-01", "label": "work"}, &phone)
+	admin.Must(http.MethodDelete, "/api/v1/customers/"+created.ID+"/phones/"+phone.ID, nil, nil)
+	var tariff struct{ ID string }
+	admin.Must(http.MethodPost, "/api/v1/tariffs", map[string]any{"name": "Аудит 100", "customerKind": "CUSTOMER_KIND_PERSON", "technology": "FTTH", "speedMbps": 100,
+		"monthlyFee": map[string]any{"amountMinor": "50000", "currency": "RUB"}}, &tariff)
+	admin.Must(http.MethodPatch, "/api/v1/tariffs/"+tariff.ID, map[string]any{"speedMbps": 200}, nil)
+	admin.Must(http.MethodPost, "/api/v1/contracts", map[string]any{"customerId": created.ID, "tariffId": tariff.ID, "address": "Тверская 1"}, nil)
+	type entry struct {
+		Action       string            `json:"action"`
+		Target       string            `json:"target"`
+		DetailCode   string            `json:"detailCode"`
+		DetailParams map[string]string `json:"detailParams"`
+	}
+	want := map[string]func(e entry) bool{
+		"customer.create": func(e entry) bool { return e.DetailParams["phones"] == "+79123456789, +74951234567" },
+		"customer.update": func(e entry) bool {
+			return e.DetailParams["before"] == "email: ; name: Иван Петров" && e.DetailParams["after"] == "email: ivan@example.ru; name: Иван Петрович Петров"
+		},
+		"phone.add":     func(e entry) bool { return e.DetailParams["number"] == "+79130000001" },
+		"phone.remove":  func(e entry) bool { return e.DetailParams["number"] == "+79130000001" },
+		"tariff.create": func(e entry) bool { return strings.Contains(e.DetailParams["values"], "speedMbps: 100") },
+		"tariff.update": func(e entry) bool {
+			return e.DetailParams["before"] == "speedMbps: 100" && e.DetailParams["after"] == "speedMbps: 200"
+		},
+		"contract.create": func(e entry) bool {
+			return e.DetailParams["tariff"] == "Аудит 100" && e.DetailParams["address"] == "Тверская 1"
+		},
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(want) > 0 {
+		var log struct {
+			AuditEvents []entry `json:"auditEvents"`
+		}
+		admin.Must(http.MethodGet, "/api/v1/audit?pageSize=200", nil, &log)
+		for _, e := range log.AuditEvents {
+			if ok := want[e.Action]; ok != nil && ok(e) {
+				delete(want, e.Action)
+			}
+		}
+		if len(want) > 0 && time.Now().After(deadline) {
+			t.Fatalf("missing or wrong audit entries: %v in %+v", slices.Collect(maps.Keys(want)), log.AuditEvents)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -72,6 +73,8 @@ func (s *Server) CreateContract(ctx context.Context, req *contractv1.CreateContr
 			return nil, err
 		}
 	}
+	s.audit.Record(ctx, "contract.create", "contract:"+strconv.FormatInt(row.ID, 10), "contract_created",
+		"number", row.number(), "customer", customer.GetName(), "tariff", tariff.Name, "address", row.Address)
 	return &contractv1.CreateContractResponse{Contract: contractProto(row)}, nil
 }
 

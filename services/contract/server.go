@@ -6,6 +6,7 @@ import (
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	"github.com/telecomcrm/crm/services/platform/auditlog"
 	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 )
@@ -34,6 +35,7 @@ type Server struct {
 	pages     *pagetoken.Codec
 	customers customerv1.CustomerServiceClient
 	starter   ConnectionStarter
+	audit     *auditlog.Log
 }
 
 func kindWord(k customerv1.CustomerKind) string {

@@ -11,7 +11,9 @@ import (
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/auditlog"
 	"github.com/telecomcrm/crm/services/platform/bootstrap"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
@@ -37,6 +39,8 @@ type Deps struct {
 	Customers customerv1.CustomerServiceClient
 	// Starter starts a new contract's connection.
 	Starter ConnectionStarter
+	// Audit records people's changes (nil: none).
+	Audit *auditlog.Log
 }
 
 // NewServer builds the service over an open, migrated database. It reads
@@ -46,6 +50,7 @@ func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
 		store:     &store{db: db, now: time.Now},
 		pages:     pagetoken.New(deps.Key),
 		customers: deps.Customers,
+		audit:     deps.Audit,
 		starter:   deps.Starter,
 	}, nil
 }
@@ -81,7 +86,12 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter Connecti
 		if err != nil {
 			return err
 		}
-		contracts, err := NewServer(svc.DB, cfg, Deps{Key: svc.Key, Customers: customerv1.NewCustomerServiceClient(conn), Starter: starter})
+		idConn, err := svc.Dial(cfg.Endpoints.Identity)
+		if err != nil {
+			return err
+		}
+		contracts, err := NewServer(svc.DB, cfg, Deps{Key: svc.Key, Customers: customerv1.NewCustomerServiceClient(conn), Starter: starter,
+			Audit: auditlog.New(identityv1.NewIdentityServiceClient(idConn))})
 		if err != nil {
 			return err
 		}

@@ -5,11 +5,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	"github.com/telecomcrm/crm/services/platform/auditlog"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
@@ -182,6 +184,23 @@ func (s *Server) GetTariff(ctx context.Context, req *contractv1.GetTariffRequest
 	return &contractv1.GetTariffResponse{Tariff: tariffProto(t)}, nil
 }
 
+func tariffTarget(id int64) string { return "tariff:" + strconv.FormatInt(id, 10) }
+
+// tariffFields are a tariff's fields as the audit log shows them.
+func tariffFields(r *tariffRow) map[string]string {
+	return map[string]string{
+		"name": r.Name, "customerKind": strings.TrimPrefix(customerv1.CustomerKind(r.CustomerKind).String(), "CUSTOMER_KIND_"),
+		"technology": r.Technology, "speedMbps": strconv.Itoa(int(r.SpeedMbps)),
+		"monthlyFee": fmt.Sprintf("%d.%02d %s", r.FeeMinor/100, r.FeeMinor%100, r.Currency), "active": strconv.FormatBool(r.Active),
+	}
+}
+
+// describeTariff is a new tariff's fields in one line.
+func describeTariff(r *tariffRow) string {
+	_, all := auditlog.Change(nil, tariffFields(r))
+	return all
+}
+
 func (s *Server) CreateTariff(ctx context.Context, req *contractv1.CreateTariffRequest) (*contractv1.CreateTariffResponse, error) {
 	t := req.GetTariff()
 	if t == nil {
@@ -206,6 +225,7 @@ func (s *Server) CreateTariff(ctx context.Context, req *contractv1.CreateTariffR
 	if err := s.store.createTariff(ctx, row); err != nil {
 		return nil, err
 	}
+	s.audit.Record(ctx, "tariff.create", tariffTarget(row.ID), "tariff_created", "name", row.Name, "values", describeTariff(row))
 	return &contractv1.CreateTariffResponse{Tariff: tariffProto(row)}, nil
 }
 
@@ -252,6 +272,12 @@ func (s *Server) UpdateTariff(ctx context.Context, req *contractv1.UpdateTariffR
 		Refusal: "%q is not a field of a tariff that can be changed",
 		Check:   checkTariff,
 		Update:  s.store.updateTariff,
+		Changed: func(ctx context.Context, before, after *tariffRow) {
+			b, a := auditlog.Change(tariffFields(before), tariffFields(after))
+			if b != a {
+				s.audit.Record(ctx, "tariff.update", tariffTarget(after.ID), "tariff_changed", "name", after.Name, "before", b, "after", a)
+			}
+		},
 	}.Apply(ctx, patch.Request{PathID: req.GetId(), BodyID: t.GetId(), Etag: t.GetEtag(), Paths: req.GetUpdateMask().GetPaths()})
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	"github.com/telecomcrm/crm/services/platform/auditlog"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
@@ -36,6 +37,14 @@ type Server struct {
 	store     *store
 	pages     *pagetoken.Codec
 	contracts ContractFinder
+	audit     *auditlog.Log
+}
+
+func customerTarget(id int64) string { return "customer:" + strconv.FormatInt(id, 10) }
+
+// auditFields are a customer's own fields as the audit log shows them.
+func auditFields(r *customerRow) map[string]string {
+	return map[string]string{"kind": strings.TrimPrefix(customerv1.CustomerKind(r.Kind).String(), "CUSTOMER_KIND_"), "name": r.Name, "email": r.Email, "address": r.Address}
 }
 
 func (s *Server) CreateCustomer(ctx context.Context, req *customerv1.CreateCustomerRequest) (*customerv1.CreateCustomerResponse, error) {
@@ -74,6 +83,11 @@ func (s *Server) CreateCustomer(ctx context.Context, req *customerv1.CreateCusto
 	if err := s.store.create(ctx, row); err != nil {
 		return nil, taken(err, func(number string) string { return fmt.Sprintf("phones[%d].number", seen[number]) })
 	}
+	var numbers []string
+	for _, p := range row.Phones {
+		numbers = append(numbers, p.Number)
+	}
+	s.audit.Record(ctx, "customer.create", customerTarget(row.ID), "customer_created", "name", row.Name, "phones", strings.Join(numbers, ", "))
 	return &customerv1.CreateCustomerResponse{Customer: toProto(row)}, nil
 }
 
@@ -132,6 +146,12 @@ func (s *Server) UpdateCustomer(ctx context.Context, req *customerv1.UpdateCusto
 		Refusal: "%q cannot be changed here (phones have their own calls)",
 		Check:   func(r *customerRow) []fault.Violation { return checkFields(r, customerv1.CustomerKind(r.Kind)) },
 		Update:  s.store.update,
+		Changed: func(ctx context.Context, before, after *customerRow) {
+			b, a := auditlog.Change(auditFields(before), auditFields(after))
+			if b != a {
+				s.audit.Record(ctx, "customer.update", customerTarget(after.ID), "customer_changed", "name", after.Name, "before", b, "after", a)
+			}
+		},
 	}.Apply(ctx, patch.Request{PathID: req.GetId(), BodyID: c.GetId(), Etag: c.GetEtag(), Paths: req.GetUpdateMask().GetPaths()})
 	if err != nil {
 		return nil, err
@@ -148,13 +168,16 @@ func (s *Server) AddPhone(ctx context.Context, req *customerv1.AddPhoneRequest) 
 	if err := s.store.addPhone(ctx, &pr, maxPhones); err != nil {
 		return nil, taken(err, func(string) string { return "number" })
 	}
+	s.audit.Record(ctx, "phone.add", customerTarget(pr.CustomerID), "phone_added", "number", pr.Number, "label", pr.Label)
 	return &customerv1.AddPhoneResponse{Phone: phoneProto(pr)}, nil
 }
 
 func (s *Server) RemovePhone(ctx context.Context, req *customerv1.RemovePhoneRequest) (*customerv1.RemovePhoneResponse, error) {
-	if err := s.store.removePhone(ctx, req.GetCustomerId(), req.GetPhoneId()); err != nil {
+	number, err := s.store.removePhone(ctx, req.GetCustomerId(), req.GetPhoneId())
+	if err != nil {
 		return nil, err
 	}
+	s.audit.Record(ctx, "phone.remove", customerTarget(req.GetCustomerId()), "phone_removed", "number", number)
 	return &customerv1.RemovePhoneResponse{}, nil
 }
 

@@ -11,6 +11,8 @@ import (
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
+	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
+	"github.com/telecomcrm/crm/services/platform/auditlog"
 	"github.com/telecomcrm/crm/services/platform/bootstrap"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
@@ -31,6 +33,9 @@ type Deps struct {
 	Key []byte
 	// Contracts answers searches by contract number.
 	Contracts ContractFinder
+	// Audit records people's changes (nil: none, in tests that do not
+	// look at the log).
+	Audit *auditlog.Log
 }
 
 // NewServer builds the service over an open, migrated database. It reads
@@ -40,6 +45,7 @@ func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
 		store:     &store{db: db, now: time.Now},
 		pages:     pagetoken.New(deps.Key),
 		contracts: deps.Contracts,
+		audit:     deps.Audit,
 	}, nil
 }
 
@@ -57,7 +63,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		if err != nil {
 			return err
 		}
-		srv, err := NewServer(svc.DB, cfg, Deps{Key: svc.Key, Contracts: NewContractFinder(contractv1.NewContractServiceClient(conn))})
+		idConn, err := svc.Dial(cfg.Endpoints.Identity)
+		if err != nil {
+			return err
+		}
+		srv, err := NewServer(svc.DB, cfg, Deps{Key: svc.Key, Contracts: NewContractFinder(contractv1.NewContractServiceClient(conn)),
+			Audit: auditlog.New(identityv1.NewIdentityServiceClient(idConn))})
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package customer
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strconv"
 	"strings"
@@ -149,8 +150,9 @@ func (s *store) addPhone(ctx context.Context, p *phoneRow, max int) error {
 // removePhone deletes a phone unless it is the customer's last. The
 // customer row is written first, so two removals of a two-phone customer
 // are serialised and cannot both succeed.
-func (s *store) removePhone(ctx context.Context, customerID, phoneID int64) error {
-	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+func (s *store) removePhone(ctx context.Context, customerID, phoneID int64) (string, error) {
+	var removed phoneRow
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := s.touch(tx, customerID); err != nil {
 			return err
 		}
@@ -158,18 +160,18 @@ func (s *store) removePhone(ctx context.Context, customerID, phoneID int64) erro
 		if err := tx.Model(&phoneRow{}).Where("customer_id = ?", customerID).Count(&n).Error; err != nil {
 			return err
 		}
-		res := tx.Where("id = ? AND customer_id = ?", phoneID, customerID).Delete(&phoneRow{})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
+		err := tx.Take(&removed, "id = ? AND customer_id = ?", phoneID, customerID).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
 			return fault.New(fault.NotFound, "customer %d has no phone %d", customerID, phoneID)
+		} else if err != nil {
+			return err
 		}
 		if n <= 1 {
 			return fault.New(fault.FailedPrecondition, "a customer keeps at least one phone; add another before removing this one")
 		}
-		return nil
+		return tx.Where("id = ? AND customer_id = ?", phoneID, customerID).Delete(&phoneRow{}).Error
 	})
+	return removed.Number, err
 }
 
 // touch bumps a customer's version (its etag changes with its phones) and

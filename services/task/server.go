@@ -15,6 +15,7 @@ import (
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/auditlog"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
@@ -48,6 +49,7 @@ type Server struct {
 	contracts contractv1.ContractServiceClient
 	customers customerv1.CustomerServiceClient
 	identity  identityv1.IdentityServiceClient
+	auditLog  *auditlog.Log
 	notices   *forwarder
 	log       *slog.Logger
 	// locale is the deployment's language, of the titles it composes.

@@ -16,6 +16,7 @@ import (
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/services/platform/auditlog"
 	"github.com/telecomcrm/crm/services/platform/blobstore"
 	"github.com/telecomcrm/crm/services/platform/bootstrap"
 	"github.com/telecomcrm/crm/services/platform/config"
@@ -64,7 +65,7 @@ func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
 	st := &store{db: db, routes: routes, clock: clock}
 	return &Server{
 		store: st, routes: routes, pages: pagetoken.New(deps.Key), flows: deps.Flows,
-		contracts: deps.Contracts, customers: deps.Customers, identity: deps.Identity,
+		contracts: deps.Contracts, customers: deps.Customers, identity: deps.Identity, auditLog: auditlog.New(deps.Identity),
 		notices: newForwarder(st, deps.Notifier, deps.Log), log: deps.Log, locale: locale.Normal(cfg.Locale),
 	}, nil
 }

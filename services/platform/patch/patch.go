@@ -42,6 +42,9 @@ type Kind[R any] struct {
 	// Update writes cols to the object if it is still at version, and
 	// tells whether it did.
 	Update func(ctx context.Context, id, version int64, cols map[string]any) (bool, error)
+	// Changed, when set, is told of a change written: the object as it
+	// was (the version the write was made on) and as it is now.
+	Changed func(ctx context.Context, before, after *R)
 }
 
 // sentBack are the paths of fields a client sends back with the rest of
@@ -91,5 +94,9 @@ func (k Kind[R]) Apply(ctx context.Context, r Request) (*R, error) {
 			return nil, fault.New(fault.Aborted, "%s %d was changed by someone else meanwhile; reload it and try again", k.Name, id).Because("STALE_ETAG", nil)
 		}
 	}
-	return k.Get(ctx, id)
+	after, err := k.Get(ctx, id)
+	if err == nil && len(cols) > 0 && k.Changed != nil {
+		k.Changed(ctx, current, after)
+	}
+	return after, err
 }
