@@ -103,6 +103,22 @@ func (w *world) phone() string {
 	return fmt.Sprintf("+7913%07d", w.seq)
 }
 
+// role makes a role nobody holds, to change or remove.
+func (w *world) role() {
+	w.seq++
+	w.ids["name"] = fmt.Sprintf("suite-%d", w.seq)
+	w.admin.Must(http.MethodPost, "/api/v1/roles", map[string]any{"name": w.ids["name"], "permissions": []string{"tasks.read"}}, nil)
+}
+
+// apiToken makes a token to revoke.
+func (w *world) apiToken() {
+	var made struct {
+		APIToken struct{ ID string } `json:"apiToken"`
+	}
+	w.admin.Must(http.MethodPost, "/api/v1/apiTokens", map[string]any{"name": w.unique("Machine"), "roles": []string{"viewer"}, "expiresInDays": 1}, &made)
+	w.ids["apiToken"] = made.APIToken.ID
+}
+
 func (w *world) unique(prefix string) string {
 	w.seq++
 	return fmt.Sprintf("%s %d", prefix, w.seq)
@@ -275,6 +291,16 @@ var fixtures = map[string]fixture{
 		return map[string]any{"kinds": []map[string]any{{"label": "No internet", "routeId": "2"}}}
 	}},
 	"POST /api/v1/telegram:link": {body: func(*world) any { return map[string]any{} }},
+	"POST /api/v1/roles": {body: func(w *world) any {
+		w.seq++
+		return map[string]any{"name": fmt.Sprintf("suite-%d", w.seq), "description": "made by the suite", "permissions": []string{"tasks.read"}}
+	}},
+	"PUT /api/v1/roles/{name}":    {prepare: (*world).role, body: func(*world) any { return map[string]any{"permissions": []string{"tasks.read", "customers.read"}} }},
+	"DELETE /api/v1/roles/{name}": {prepare: (*world).role},
+	"POST /api/v1/apiTokens": {body: func(w *world) any {
+		return map[string]any{"name": w.unique("Machine"), "roles": []string{"viewer"}, "expiresInDays": 30}
+	}},
+	"POST /api/v1/apiTokens/{id}:revoke": {prepare: (*world).apiToken, body: func(*world) any { return map[string]any{} }},
 	"POST /api/v1/users": {body: func(w *world) any {
 		w.seq++
 		return map[string]any{"login": fmt.Sprintf("user%d", w.seq), "displayName": "User", "password": "a-good-password-1", "roles": []string{"viewer"}}
