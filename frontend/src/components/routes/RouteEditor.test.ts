@@ -244,4 +244,30 @@ describe('the route editor', () => {
     expect((w.get('[data-testid=action-message]').element as HTMLInputElement).value).toBe('Bring a router')
     w.unmount()
   })
+
+  it('adds a follow-up on another service route, sends it, and shows the server’s refusal at its row', async () => {
+    const { calls } = mockApi({
+      'GET /api/v1/auth/me': () => ADMIN_ME,
+      'GET /api/v1/routes': () => ({
+        routes: [{ id: '1', name: 'New connection', connection: true }, REPAIR, { id: '7', name: 'Welcome call' }],
+      }),
+      'PATCH /api/v1/routes/{id}': () =>
+        rpcError(400, 3, 'route "Welcome call" opens follow-ups of its own', {
+          fields: { 'followUps[0].routeId': 'route "Welcome call" opens follow-ups of its own' },
+        }),
+    })
+    const w = await editor()
+    expect(w.find('[data-testid=route-followups-none]').exists()).toBe(true)
+    await w.get('[data-testid=followup-add]').trigger('click')
+    const draft = (w.vm as unknown as { draft: RouteDraft }).draft
+    // neither route No. 1 nor the route itself
+    await vi.waitFor(() => expect((w.getComponent('[data-testid=followup-route]').props('options') as { value: string }[]).map((o) => o.value)).toEqual(['7']))
+    draft.followUps[0]!.routeId = '7'
+    draft.followUps[0]!.title = 'Welcome call'
+    await w.get('[data-testid=route-editor]').trigger('submit')
+    await vi.waitFor(() => expect(w.get('[data-testid=route-followup]').text()).toContain('opens follow-ups of its own'))
+    const body = calls.find((c) => c.method === 'PATCH')?.body as Route
+    expect(body.followUps).toEqual([{ routeId: '7', afterSeconds: '604800', title: 'Welcome call', description: '' }])
+    w.unmount()
+  })
 })

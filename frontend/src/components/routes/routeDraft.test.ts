@@ -1,6 +1,18 @@
 import { describe, expect, it } from 'vitest'
 import type { Route } from '@/api/client'
-import { addProcess, addRule, ANY_PROCESS, draftOf, moveProcess, removeProcess, toRequest, validateRoute } from './routeDraft'
+import {
+  addFollowUp,
+  addProcess,
+  addRule,
+  ANY_PROCESS,
+  draftOf,
+  followUpSeconds,
+  moveProcess,
+  removeFollowUp,
+  removeProcess,
+  toRequest,
+  validateRoute,
+} from './routeDraft'
 
 const REPAIR: Route = {
   id: '2',
@@ -113,5 +125,54 @@ describe('the route editor’s draft', () => {
 
   it('always sends ACTIVATE for route No. 1', () => {
     expect(toRequest(draftOf({ ...REPAIR, connection: true }), true).contractEffect).toBe('CONTRACT_EFFECT_ACTIVATE')
+  })
+})
+
+describe('a route’s follow-ups in the draft', () => {
+  const FIRST: Route = {
+    id: '1',
+    name: 'New connection',
+    connection: true,
+    processes: [{ id: '1', name: 'Sales check', groupId: '1', position: 1 }],
+    followUps: [
+      { routeId: '7', afterSeconds: '604800', title: 'Welcome call', description: 'Ask how it works' },
+      { routeId: '2', afterSeconds: '5400', title: 'Check the line' },
+    ],
+  }
+
+  it('reads them back in days or hours and sends them unchanged, so saving keeps them', () => {
+    const d = draftOf(FIRST)
+    expect(d.followUps.map((f) => [f.routeId, f.after, f.unit, f.title])).toEqual([
+      ['7', 7, 'days', 'Welcome call'],
+      ['2', 1.5, 'hours', 'Check the line'],
+    ])
+    expect(toRequest(d, true).followUps).toEqual([
+      { routeId: '7', afterSeconds: '604800', title: 'Welcome call', description: 'Ask how it works' },
+      { routeId: '2', afterSeconds: '5400', title: 'Check the line', description: '' },
+    ])
+  })
+
+  it('checks each before saving, and takes at most five', () => {
+    const d = draftOf(REPAIR)
+    const f = addFollowUp(d)!
+    f.after = 0.5
+    f.unit = 'hours'
+    f.title = '  '
+    expect(validateRoute(d)).toMatchObject({
+      'followUps[0].routeId': { key: 'routes.errors.followUpRoute' },
+      'followUps[0].title': { key: 'validation.required' },
+    })
+    f.after = 400
+    f.unit = 'days'
+    expect(validateRoute(d)['followUps[0].afterSeconds']).toEqual({ key: 'routes.errors.followUpAfter' })
+    f.routeId = '7'
+    f.after = 2
+    f.title = 'Call back'
+    expect(validateRoute(d)).toEqual({})
+    expect(followUpSeconds(f)).toBe(172800)
+    for (let i = 0; i < 4; i++) expect(addFollowUp(d)).not.toBeNull()
+    expect(addFollowUp(d)).toBeNull()
+    removeFollowUp(d, 0)
+    expect(d.followUps).toHaveLength(4)
   })
 })

@@ -6,12 +6,19 @@
 // the request names a kept process by its id and a new one by its place as
 // a negative number (-1 is the first), which is what the task service reads.
 
-import type { ActionKind, CloseRule, ContractEffect, ContractOperation, FailureRule, Process, ProcessAction, Route } from '@/api/client'
+import type { ActionKind, CloseRule, ContractEffect, ContractOperation, FailureRule, FollowUp, Process, ProcessAction, Route } from '@/api/client'
 import { LIMITS as API } from '@/api/limits.gen'
 import type { FieldProblems } from '@/api/problems'
 import { hoursToSeconds, secondsToHours } from '@/utils/format'
 
-export const LIMITS = { name: API.Route.name.maxLength, description: API.Route.description.maxLength, resolution: API.CloseRule.resolution.maxLength } as const
+export const LIMITS = {
+  name: API.Route.name.maxLength,
+  description: API.Route.description.maxLength,
+  resolution: API.CloseRule.resolution.maxLength,
+  followUpTitle: API.FollowUp.title.maxLength,
+  followUpDescription: API.FollowUp.description.maxLength,
+  followUps: 5,
+} as const
 
 export type RuleKind = 'CLOSE_RULE_KIND_IDLE' | 'CLOSE_RULE_KIND_RESOLUTION'
 export type Outcome = 'TASK_STATE_CLOSED' | 'TASK_STATE_CANCELLED'
@@ -92,12 +99,24 @@ export interface RuleRow {
   outcome: Outcome
 }
 
+/** A service task the route opens by itself some time after a task closes. */
+export interface FollowUpRow {
+  key: number
+  routeId: string | null
+  /** How long after the close, in unit. */
+  after: number | null
+  unit: 'hours' | 'days'
+  title: string
+  description: string
+}
+
 export interface RouteDraft {
   name: string
   description: string
   contractEffect: ContractEffect
   processes: ProcessRow[]
   rules: RuleRow[]
+  followUps: FollowUpRow[]
 }
 
 let nextKey = 1
@@ -127,6 +146,29 @@ export function ruleRow(r: Partial<Omit<RuleRow, 'key'>> = {}): RuleRow {
   }
 }
 
+export function followUpRow(f: Partial<Omit<FollowUpRow, 'key'>> = {}): FollowUpRow {
+  return { key: key(), routeId: f.routeId ?? null, after: f.after ?? 7, unit: f.unit ?? 'days', title: f.title ?? '', description: f.description ?? '' }
+}
+
+const DAY = 24 * 3600
+
+/** A follow-up as the editor shows it: whole days in days, else hours. */
+function followUpOf(f: FollowUp): FollowUpRow {
+  const seconds = Number(f.afterSeconds ?? 0)
+  const days = seconds > 0 && seconds % DAY === 0
+  return followUpRow({
+    routeId: f.routeId && f.routeId !== '0' ? f.routeId : null,
+    after: days ? seconds / DAY : seconds / 3600,
+    unit: days ? 'days' : 'hours',
+    title: f.title ?? '',
+    description: f.description ?? '',
+  })
+}
+
+export function followUpSeconds(f: FollowUpRow): number {
+  return Math.round((f.after ?? 0) * (f.unit === 'days' ? DAY : 3600))
+}
+
 /** The editable rules of a route: ROUTE_COMPLETED is implicit and not edited. */
 function editableRules(rules: CloseRule[] | undefined): CloseRule[] {
   return (rules ?? []).filter((r) => r.kind === 'CLOSE_RULE_KIND_IDLE' || r.kind === 'CLOSE_RULE_KIND_RESOLUTION')
@@ -134,7 +176,7 @@ function editableRules(rules: CloseRule[] | undefined): CloseRule[] {
 
 export function draftOf(route?: Route): RouteDraft {
   if (!route) {
-    return { name: '', description: '', contractEffect: 'CONTRACT_EFFECT_NONE', processes: [processRow()], rules: [] }
+    return { name: '', description: '', contractEffect: 'CONTRACT_EFFECT_NONE', processes: [processRow()], rules: [], followUps: [] }
   }
   const processes = (route.processes ?? []).map((p) =>
     processRow({
@@ -173,7 +215,8 @@ export function draftOf(route?: Route): RouteDraft {
     })
   })
   const effect = route.contractEffect && route.contractEffect !== 'CONTRACT_EFFECT_UNSPECIFIED' ? route.contractEffect : 'CONTRACT_EFFECT_NONE'
-  return { name: route.name ?? '', description: route.description ?? '', contractEffect: effect, processes, rules }
+  const followUps = (route.followUps ?? []).map(followUpOf)
+  return { name: route.name ?? '', description: route.description ?? '', contractEffect: effect, processes, rules, followUps }
 }
 
 export function addProcess(d: RouteDraft): ProcessRow {
@@ -207,6 +250,17 @@ export function addRule(d: RouteDraft, kind: RuleKind = 'CLOSE_RULE_KIND_RESOLUT
 
 export function removeRule(d: RouteDraft, index: number): void {
   d.rules.splice(index, 1)
+}
+
+export function addFollowUp(d: RouteDraft): FollowUpRow | null {
+  if (d.followUps.length >= LIMITS.followUps) return null
+  const row = followUpRow()
+  d.followUps.push(row)
+  return row
+}
+
+export function removeFollowUp(d: RouteDraft, index: number): void {
+  d.followUps.splice(index, 1)
 }
 
 /** Problems keyed by the request's field paths ("processes[1].groupId"). */
@@ -248,6 +302,16 @@ export function validateRoute(d: RouteDraft): FieldProblems {
       else if (code.length > LIMITS.resolution) out[`closeRules[${i}].resolution`] = { key: 'validation.tooLong', params: { max: LIMITS.resolution } }
     }
   })
+  d.followUps.forEach((f, i) => {
+    if (!f.routeId) out[`followUps[${i}].routeId`] = { key: 'routes.errors.followUpRoute' }
+    const seconds = followUpSeconds(f)
+    if (seconds < 60 || seconds > 366 * DAY) out[`followUps[${i}].afterSeconds`] = { key: 'routes.errors.followUpAfter' }
+    const title = f.title.trim()
+    if (!title) out[`followUps[${i}].title`] = { key: 'validation.required' }
+    else if ([...title].length > LIMITS.followUpTitle) out[`followUps[${i}].title`] = { key: 'validation.tooLong', params: { max: LIMITS.followUpTitle } }
+    if ([...f.description.trim()].length > LIMITS.followUpDescription)
+      out[`followUps[${i}].description`] = { key: 'validation.tooLong', params: { max: LIMITS.followUpDescription } }
+  })
   return out
 }
 
@@ -275,6 +339,12 @@ export function toRequest(d: RouteDraft, connection = false): Route {
       idleSeconds: r.kind === 'CLOSE_RULE_KIND_IDLE' ? hoursToSeconds(r.idleHours) : undefined,
       resolution: r.kind === 'CLOSE_RULE_KIND_RESOLUTION' ? r.resolution.trim() : undefined,
       outcome: r.outcome,
+    })),
+    followUps: d.followUps.map((f) => ({
+      routeId: f.routeId ?? '0',
+      afterSeconds: String(followUpSeconds(f)),
+      title: f.title.trim(),
+      description: f.description.trim(),
     })),
   }
 }
