@@ -540,6 +540,7 @@ test('every main page passes axe with no critical or serious violation', async (
     ['users', '/settings/users', 'users-table'],
     ['groups', '/settings/groups', 'groups-list'],
     ['roles', '/settings/roles', 'roles-matrix'],
+    ['customer-messages', '/settings/customer-messages', 'templates'],
     ['audit', '/settings/audit', 'audit-table'],
     ['profile', '/profile', 'telegram-panel'],
   ]) {
@@ -550,7 +551,7 @@ test('every main page passes axe with no critical or serious violation', async (
   const byImpact: Record<string, number> = {}
   for (const f of axeFindings) byImpact[f.impact] = (byImpact[f.impact] ?? 0) + f.nodes
   const pages = new Set(axeFindings.map((f) => f.page)).size
-  test.info().annotations.push({ type: 'axe', description: `17 pages, ${pages} with findings; elements by impact: ${JSON.stringify(byImpact)}` })
+  test.info().annotations.push({ type: 'axe', description: `18 pages, ${pages} with findings; elements by impact: ${JSON.stringify(byImpact)}` })
   expect(
     axeFindings.filter((f) => BLOCKING.includes(f.impact)),
     'no critical or serious accessibility violation',

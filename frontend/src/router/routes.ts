@@ -102,6 +102,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { permissions: ['settings.read'], title: 'nav.roles' },
       },
       {
+        path: 'settings/customer-messages',
+        name: 'customer-messages',
+        component: () => import('@/views/settings/CustomerMessagesView.vue'),
+        meta: { permissions: ['settings.read'], title: 'nav.customerMessages' },
+      },
+      {
         path: 'settings/audit',
         name: 'audit',
         component: () => import('@/views/settings/AuditView.vue'),
