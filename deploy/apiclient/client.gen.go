@@ -870,6 +870,19 @@ type CrmNotifierV1GetDeliveryStatsResponse struct {
 	// SkippedMessages Recipients without Telegram, or no bot configured.
 	SkippedMessages *string `json:"skippedMessages,omitempty"`
 
+	// SmsFailed Customers' SMS the provider refused for good.
+	SmsFailed *string `json:"smsFailed,omitempty"`
+
+	// SmsPending Customers' SMS waiting to be sent (held for quiet hours included).
+	SmsPending *string `json:"smsPending,omitempty"`
+
+	// SmsPossibleDuplicates Customers' SMS sent again after the provider's answer was lost; each
+	// may have reached the phone twice.
+	SmsPossibleDuplicates *string `json:"smsPossibleDuplicates,omitempty"`
+
+	// SmsSent Customers' SMS the provider took (delivered or not since).
+	SmsSent *string `json:"smsSent,omitempty"`
+
 	// UnreachableMessages Recipients who blocked the bot.
 	UnreachableMessages *string `json:"unreachableMessages,omitempty"`
 }

@@ -405,3 +405,20 @@ func TestAdminsWriteTheCustomersTextsAndAnUnknownPlaceholderIsRefused(t *testing
 		t.Fatalf("reset %v, %v", back.GetTemplate(), err)
 	}
 }
+
+func TestAnSMSWhoseAnswerWasLostIsSentAgainAndCountedAsAPossibleDuplicate(t *testing.T) {
+	h, provider := customerHarness(t, time.Date(2026, 12, 3, 12, 0, 0, 0, moscow))
+	provider.DropAnswers(1)
+	h.enqueue(connectionNotice("task-50/1", taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED, taskv1.TaskState_TASK_STATE_OPEN))
+	m := h.logState(1, stateDelivered)
+	if got := len(provider.SentTo(ivanMobile)); got != 2 || m.GetAttempts() != 2 {
+		t.Fatalf("the provider took %d copies in %d attempts; want the lost one and its repeat", got, m.GetAttempts())
+	}
+	stats, err := h.client.GetDeliveryStats(servicetest.User(context.Background(), 6, servicetest.Viewer), &notifierv1.GetDeliveryStatsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.GetSmsPossibleDuplicates() != 1 || stats.GetSmsSent() != 1 || stats.GetSmsPending() != 0 || stats.GetSmsFailed() != 0 {
+		t.Fatalf("stats %v: want one SMS sent, counted as a possible duplicate", stats)
+	}
+}

@@ -19,7 +19,7 @@ type statsCollector struct {
 	log     *slog.Logger
 	timeout time.Duration
 
-	depth, messages, retries, duplicates, up *prometheus.Desc
+	depth, messages, retries, duplicates, sms, smsDuplicates, up *prometheus.Desc
 }
 
 func newStatsCollector(stats func(context.Context) (Stats, error), log *slog.Logger) *statsCollector {
@@ -36,13 +36,18 @@ func newStatsCollector(stats func(context.Context) (Stats, error), log *slog.Log
 			"Send attempts after the first, over all messages.", nil, nil),
 		duplicates: prometheus.NewDesc(name("possible_duplicates_total"),
 			"Messages sent again after Telegram's answer was lost; each may have been shown twice.", nil, nil),
+		sms: prometheus.NewDesc(name("sms_total"),
+			"Customers' SMS by state: pending (held for quiet hours included), sent (taken by the provider), failed (refused for good).",
+			[]string{"state"}, nil),
+		smsDuplicates: prometheus.NewDesc(name("sms_possible_duplicates_total"),
+			"Customers' SMS sent again after the provider's answer was lost; each may have reached the phone twice.", nil, nil),
 		up: prometheus.NewDesc(name("stats_up"),
 			"1 when the queue's figures could be read at this scrape, 0 when the database did not answer.", nil, nil),
 	}
 }
 
 func (c *statsCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.depth, c.messages, c.retries, c.duplicates, c.up} {
+	for _, d := range []*prometheus.Desc{c.depth, c.messages, c.retries, c.duplicates, c.sms, c.smsDuplicates, c.up} {
 		ch <- d
 	}
 }
@@ -64,4 +69,8 @@ func (c *statsCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(c.retries, prometheus.CounterValue, float64(st.Retries))
 	ch <- prometheus.MustNewConstMetric(c.duplicates, prometheus.CounterValue, float64(st.PossibleDuplicates))
+	for state, n := range map[string]int64{"pending": st.SMSPending, "sent": st.SMSSent, "failed": st.SMSFailed} {
+		ch <- prometheus.MustNewConstMetric(c.sms, prometheus.GaugeValue, float64(n), state)
+	}
+	ch <- prometheus.MustNewConstMetric(c.smsDuplicates, prometheus.CounterValue, float64(st.SMSPossibleDuplicates))
 }

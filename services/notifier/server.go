@@ -54,14 +54,18 @@ func (s *Server) GetDeliveryStats(ctx context.Context, _ *notifierv1.GetDelivery
 		return nil, err
 	}
 	return &notifierv1.GetDeliveryStatsResponse{
-		PendingEvents:       st.PendingEvents,
-		PendingMessages:     st.PendingMessages,
-		SentMessages:        st.Sent,
-		SkippedMessages:     st.Skipped,
-		UnreachableMessages: st.Unreachable,
-		PossibleDuplicates:  st.PossibleDuplicates,
-		BotEnabled:          s.svc.BotEnabled(),
-		Retries:             st.Retries,
-		FailedMessages:      st.Failed,
+		PendingEvents:         st.PendingEvents,
+		PendingMessages:       st.PendingMessages,
+		SentMessages:          st.Sent,
+		SkippedMessages:       st.Skipped,
+		UnreachableMessages:   st.Unreachable,
+		PossibleDuplicates:    st.PossibleDuplicates,
+		BotEnabled:            s.svc.BotEnabled(),
+		Retries:               st.Retries,
+		FailedMessages:        st.Failed,
+		SmsPending:            st.SMSPending,
+		SmsSent:               st.SMSSent,
+		SmsFailed:             st.SMSFailed,
+		SmsPossibleDuplicates: st.SMSPossibleDuplicates,
 	}, nil
 }

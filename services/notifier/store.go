@@ -365,6 +365,9 @@ type Stats struct {
 	// PossibleDuplicates counts sends after a lost answer that Telegram
 	// then accepted: each may have shown the message twice.
 	PossibleDuplicates int64
+	// Customers' SMS: waiting, taken by the provider, refused for good,
+	// and taken after an answer was lost (each may have arrived twice).
+	SMSPending, SMSSent, SMSFailed, SMSPossibleDuplicates int64
 }
 
 // QueueDepth is what waits: events and messages.
@@ -394,6 +397,28 @@ func (s *store) stats(ctx context.Context) (Stats, error) {
 	}
 	if err := s.db.WithContext(ctx).Find(&purged).Error; err != nil {
 		return st, err
+	}
+	var sms []struct {
+		State     string
+		Uncertain bool
+		N         int64
+	}
+	if err := s.db.WithContext(ctx).Model(&customerMessageRow{}).Select("state, uncertain, COUNT(*) AS n").
+		Where("channel = ?", channelSMS).Group("state, uncertain").Scan(&sms).Error; err != nil {
+		return st, err
+	}
+	for _, r := range sms {
+		switch r.State {
+		case statePending, stateSending:
+			st.SMSPending += r.N
+		case stateSent, stateDelivered, stateUndelivered:
+			st.SMSSent += r.N
+			if r.Uncertain {
+				st.SMSPossibleDuplicates += r.N
+			}
+		case stateFailed:
+			st.SMSFailed += r.N
+		}
 	}
 	for _, r := range append(rows, purged...) {
 		st.Retries += r.Retries

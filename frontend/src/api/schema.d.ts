@@ -1472,6 +1472,27 @@ export interface components {
             skippedMessages?: string;
             /**
              * Format: int64
+             * @description Customers' SMS the provider refused for good.
+             */
+            smsFailed?: string;
+            /**
+             * Format: int64
+             * @description Customers' SMS waiting to be sent (held for quiet hours included).
+             */
+            smsPending?: string;
+            /**
+             * Format: int64
+             * @description Customers' SMS sent again after the provider's answer was lost; each
+             *     may have reached the phone twice.
+             */
+            smsPossibleDuplicates?: string;
+            /**
+             * Format: int64
+             * @description Customers' SMS the provider took (delivered or not since).
+             */
+            smsSent?: string;
+            /**
+             * Format: int64
              * @description Recipients who blocked the bot.
              */
             unreachableMessages?: string;

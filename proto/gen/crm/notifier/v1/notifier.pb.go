@@ -500,8 +500,17 @@ type GetDeliveryStatsResponse struct {
 	Retries int64 `protobuf:"varint,8,opt,name=retries,proto3" json:"retries,omitempty"`
 	// Messages Telegram refused for good (a malformed message; not retried).
 	FailedMessages int64 `protobuf:"varint,9,opt,name=failed_messages,json=failedMessages,proto3" json:"failed_messages,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Customers' SMS waiting to be sent (held for quiet hours included).
+	SmsPending int64 `protobuf:"varint,10,opt,name=sms_pending,json=smsPending,proto3" json:"sms_pending,omitempty"`
+	// Customers' SMS the provider took (delivered or not since).
+	SmsSent int64 `protobuf:"varint,11,opt,name=sms_sent,json=smsSent,proto3" json:"sms_sent,omitempty"`
+	// Customers' SMS the provider refused for good.
+	SmsFailed int64 `protobuf:"varint,12,opt,name=sms_failed,json=smsFailed,proto3" json:"sms_failed,omitempty"`
+	// Customers' SMS sent again after the provider's answer was lost; each
+	// may have reached the phone twice.
+	SmsPossibleDuplicates int64 `protobuf:"varint,13,opt,name=sms_possible_duplicates,json=smsPossibleDuplicates,proto3" json:"sms_possible_duplicates,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *GetDeliveryStatsResponse) Reset() {
@@ -593,6 +602,34 @@ func (x *GetDeliveryStatsResponse) GetRetries() int64 {
 func (x *GetDeliveryStatsResponse) GetFailedMessages() int64 {
 	if x != nil {
 		return x.FailedMessages
+	}
+	return 0
+}
+
+func (x *GetDeliveryStatsResponse) GetSmsPending() int64 {
+	if x != nil {
+		return x.SmsPending
+	}
+	return 0
+}
+
+func (x *GetDeliveryStatsResponse) GetSmsSent() int64 {
+	if x != nil {
+		return x.SmsSent
+	}
+	return 0
+}
+
+func (x *GetDeliveryStatsResponse) GetSmsFailed() int64 {
+	if x != nil {
+		return x.SmsFailed
+	}
+	return 0
+}
+
+func (x *GetDeliveryStatsResponse) GetSmsPossibleDuplicates() int64 {
+	if x != nil {
+		return x.SmsPossibleDuplicates
 	}
 	return 0
 }
@@ -1806,7 +1843,7 @@ const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"\x06notice\x18\x01 \x01(\v2\x1b.crm.notifier.v1.TaskNoticeR\x06notice\"2\n" +
 	"\x18EnqueueTaskEventResponse\x12\x16\n" +
 	"\x06queued\x18\x01 \x01(\x05R\x06queued\"\x19\n" +
-	"\x17GetDeliveryStatsRequest\"\x84\x03\n" +
+	"\x17GetDeliveryStatsRequest\"\x97\x04\n" +
 	"\x18GetDeliveryStatsResponse\x12%\n" +
 	"\x0epending_events\x18\x01 \x01(\x03R\rpendingEvents\x12)\n" +
 	"\x10pending_messages\x18\x02 \x01(\x03R\x0fpendingMessages\x12#\n" +
@@ -1817,7 +1854,14 @@ const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"\vbot_enabled\x18\a \x01(\bR\n" +
 	"botEnabled\x12\x18\n" +
 	"\aretries\x18\b \x01(\x03R\aretries\x12'\n" +
-	"\x0ffailed_messages\x18\t \x01(\x03R\x0efailedMessages\"\xe9\x03\n" +
+	"\x0ffailed_messages\x18\t \x01(\x03R\x0efailedMessages\x12\x1f\n" +
+	"\vsms_pending\x18\n" +
+	" \x01(\x03R\n" +
+	"smsPending\x12\x19\n" +
+	"\bsms_sent\x18\v \x01(\x03R\asmsSent\x12\x1d\n" +
+	"\n" +
+	"sms_failed\x18\f \x01(\x03R\tsmsFailed\x126\n" +
+	"\x17sms_possible_duplicates\x18\r \x01(\x03R\x15smsPossibleDuplicates\"\xe9\x03\n" +
 	"\x0fCustomerMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x19\n" +
 	"\bevent_id\x18\x02 \x01(\tR\aeventId\x12:\n" +
