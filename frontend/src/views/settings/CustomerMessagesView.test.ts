@@ -5,6 +5,17 @@ import { ADMIN_ME, mockApi, rpcError, VIEWER_ME } from '@/test/mockApi'
 import { makeTestPinia, mountWith } from '@/test/mount'
 import CustomerMessagesView from './CustomerMessagesView.vue'
 
+// The confirmation is asked of the layout's dialog; here it is answered yes.
+const asked = vi.hoisted(() => [] as { message?: string }[])
+vi.mock('primevue/useconfirm', () => ({
+  useConfirm: () => ({
+    require: (o: { message?: string; accept?: () => void }) => {
+      asked.push(o)
+      o.accept?.()
+    },
+  }),
+}))
+
 const TEMPLATES: CustomerTemplate[] = [
   {
     milestone: 'contract_opened',
@@ -65,6 +76,22 @@ describe('the customer messages settings', () => {
     expect(put?.path).toBe('/api/v1/customerTemplates/contract_opened/ru')
     expect(put?.body).toEqual({ text: 'Здравствуйте, {name}! Договор {contract} открыт' })
     expect(wrapper.findAll('[data-testid=template-custom]')).toHaveLength(2)
+  })
+
+  it('goes back to the default text after a confirmation', async () => {
+    const { wrapper, calls } = await setup(ADMIN_ME, {
+      // as the gateway answers: a false "custom" is left out
+      'PUT /api/v1/customerTemplates/{milestone}/{language}': (_req, p) => ({
+        ...p,
+        text: 'Connected',
+        defaultText: 'Connected',
+        placeholders: ['name', 'contract'],
+      }),
+    })
+    await wrapper.get('[data-testid=template-restore]').trigger('click')
+    expect(asked.at(-1)?.message).toContain('Connected')
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=template-custom]').exists()).toBe(false))
+    expect(calls.find((c) => c.method === 'PUT')?.body).toEqual({ text: '' })
   })
 
   it('shows an unknown placeholder refused by the server at the text', async () => {
