@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
+	"github.com/telecomcrm/crm/services/platform/servicetest/smsrufake"
 )
 
 // fault is one thing the drill did to the stack, for the report.
@@ -135,28 +136,17 @@ func restartSchedule(ctx context.Context, s *Stack, pg *Postgres, wl *workload, 
 // again, unreachable for the outage; once it delivers again after that, a
 // few lost answers more.
 func telegramSchedule(ctx context.Context, tg *botapifake.Server, wl *workload, c *chaos, opt Options) {
-	wait := func(share float64) bool {
-		for wl.progress() < share {
-			if !sleep(ctx, 100*time.Millisecond) {
-				return false
-			}
-		}
-		return true
-	}
-	// delivering waits until the fake takes a message after since, and
-	// records how long that took.
+	wait := func(share float64) bool { return wl.reach(ctx, share) }
+	// delivering waits until the fake takes a message after since.
 	delivering := func(since time.Time, what string) bool {
-		for {
+		return c.resumed(ctx, since, what, func() (time.Time, bool) {
 			for _, a := range tg.Attempts() {
 				if a.At.After(since) && a.Result == botapifake.ResultSent {
-					c.record(fault{At: time.Since(c.start), What: what, Down: a.At.Sub(since)})
-					return true
+					return a.At, true
 				}
 			}
-			if !sleep(ctx, 200*time.Millisecond) {
-				return false
-			}
-		}
+			return time.Time{}, false
+		})
 	}
 	if !wait(0.05) {
 		return
@@ -188,6 +178,71 @@ func telegramSchedule(ctx context.Context, tg *botapifake.Server, wl *workload, 
 	}
 	tg.FailSends(0, botapifake.Drop, opt.LostAnswers, 0)
 	c.record(fault{At: time.Since(c.start), What: fmt.Sprintf("Bot API: the next %d sends lose their answer", opt.LostAnswers)})
+}
+
+// resumed waits until taken says when a fake first took a message after
+// since, and records how long that took (false: ctx ended).
+func (c *chaos) resumed(ctx context.Context, since time.Time, what string, taken func() (time.Time, bool)) bool {
+	for {
+		if at, ok := taken(); ok {
+			c.record(fault{At: time.Since(c.start), What: what, Down: at.Sub(since)})
+			return true
+		}
+		if !sleep(ctx, 200*time.Millisecond) {
+			return false
+		}
+	}
+}
+
+// reach waits until this share of the work is done (false: ctx ended).
+func (wl *workload) reach(ctx context.Context, share float64) bool {
+	for wl.progress() < share {
+		if !sleep(ctx, 100*time.Millisecond) {
+			return false
+		}
+	}
+	return true
+}
+
+// smsSchedule makes the fake SMS.ru misbehave beside the Bot API: lost
+// answers, 429s and temporary refusals (code 220) early; once the notifier
+// texts again, down (503) for the outage; once it texts again after that,
+// a few lost answers more.
+func smsSchedule(ctx context.Context, sms *smsrufake.Server, wl *workload, c *chaos, opt Options) {
+	wait := func(share float64) bool { return wl.reach(ctx, share) }
+	// texting waits until the fake takes a message after since.
+	texting := func(since time.Time, what string) bool {
+		return c.resumed(ctx, since, what, func() (time.Time, bool) {
+			for _, m := range sms.Sent() {
+				if m.At.After(since) {
+					return m.At, true
+				}
+			}
+			return time.Time{}, false
+		})
+	}
+	if !wait(0.1) {
+		return
+	}
+	sms.DropAnswers(opt.LostAnswers)
+	sms.Throttle(3)
+	sms.Refuse(220, 220, 220)
+	began := time.Now()
+	c.record(fault{At: time.Since(c.start), What: fmt.Sprintf("SMS.ru: the next %d sends lose their answer, three are answered 429, three refused with 220 (service unavailable)", opt.LostAnswers)})
+	if !texting(began, "the notifier texts again after the lost answers, 429s and refusals") || !wait(0.3) {
+		return
+	}
+	sms.GoDown()
+	began = time.Now()
+	c.record(fault{At: time.Since(c.start), What: fmt.Sprintf("SMS.ru down (503 to every call) for %s", opt.Outage)})
+	sleep(ctx, opt.Outage)
+	sms.ComeBack()
+	c.record(fault{At: time.Since(c.start), What: "SMS.ru up again", Down: time.Since(began)})
+	if !texting(time.Now(), "the notifier texts again after the outage") || !wait(0.7) {
+		return
+	}
+	sms.DropAnswers(opt.LostAnswers)
+	c.record(fault{At: time.Since(c.start), What: fmt.Sprintf("SMS.ru: the next %d sends lose their answer", opt.LostAnswers)})
 }
 
 // allReady waits until every component answers its health check.

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
+	"github.com/telecomcrm/crm/services/platform/servicetest/smsrufake"
 )
 
 // eventView is a timeline event as the REST API shows it.
@@ -43,6 +44,8 @@ type observed struct {
 	Members map[string][]string // group id → user ids
 	Stats   deliveryStats
 	Sent    []botapifake.Message
+	// SMS is every text the fake SMS.ru took.
+	SMS []smsrufake.Message
 }
 
 type deliveryStats struct {
@@ -53,6 +56,11 @@ type deliveryStats struct {
 	PossibleDuplicates int64 `json:"possibleDuplicates,string"`
 	Retries            int64 `json:"retries,string"`
 	FailedMessages     int64 `json:"failedMessages,string"`
+	// Customers' SMS.
+	SMSPending            int64 `json:"smsPending,string"`
+	SMSSent               int64 `json:"smsSent,string"`
+	SMSFailed             int64 `json:"smsFailed,string"`
+	SMSPossibleDuplicates int64 `json:"smsPossibleDuplicates,string"`
 }
 
 // stats reads the notifier's delivery figures.
@@ -148,6 +156,9 @@ func observe(ctx context.Context, w *world, s *Stack) (*observed, error) {
 		return nil, err
 	}
 	o.Sent = w.tg.Sent()
+	if w.sms != nil {
+		o.SMS = w.sms.Sent()
+	}
 	return o, nil
 }
 

@@ -39,6 +39,8 @@ type Verdict struct {
 	EventsChecked, CommentsChecked int
 	NotesExpected, NotesReceived   int
 	NotesExtra                     int
+	TextsExpected, TextsReceived   int
+	TextsExtra                     int
 	Stats                          deliveryStats
 	RunningWorkflows               int
 	Checks                         []*check
@@ -46,6 +48,17 @@ type Verdict struct {
 	Why map[string]int
 	// DataDir is kept when the drill failed.
 	DataDir string
+}
+
+// settled tells whether what the stack finishes after the work —
+// workflows, staff notifications, customers' texts — is all there.
+func (v *Verdict) settled() bool {
+	for _, c := range v.Checks {
+		if (c.Name == flowsCheck || c.Name == notesCheck || c.Name == smsCheck) && len(c.Problems) > 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // Pass tells whether every check held.
@@ -57,6 +70,12 @@ func (v *Verdict) Pass() bool {
 	}
 	return true
 }
+
+// Names of the checks of what the stack finishes after the work.
+const (
+	notesCheck = "every notification reached its chat once (beyond the possible duplicates the notifier counted)"
+	smsCheck   = "every customer was texted at each milestone, and again only as often as the notifier counted possible duplicates"
+)
 
 // flowsCheck names the check of the workflows Temporal runs.
 const flowsCheck = "Temporal runs exactly the workflows of the open tasks and the follow-ups of closed connections (none stuck, none failed)"
@@ -180,10 +199,15 @@ func judge(l *ledger, o *observed, w *world, stats *counters) *Verdict {
 		}
 	}
 
-	notes := &check{Name: "every notification reached its chat once (beyond the possible duplicates the notifier counted)"}
+	notes := &check{Name: notesCheck}
 	judgeNotes(v, notes, o, w)
 
-	v.Checks = []*check{clients, states, timelines, comments, strays, contracts, flows, notes}
+	texts := &check{Name: smsCheck}
+	if w.sms != nil {
+		judgeSMS(v, texts, l, o)
+	}
+
+	v.Checks = []*check{clients, states, timelines, comments, strays, contracts, flows, notes, texts}
 	v.Commands = stats.commands.Load()
 	v.Requests = stats.requests.Load()
 	v.Retried, v.Confirmed, v.LookedUp = stats.retried.Load(), stats.confirmed.Load(), stats.lookedUp.Load()
@@ -405,6 +429,8 @@ func (v *Verdict) Report(out io.Writer) {
 	fmt.Fprintf(out, "timeline events checked: %d; comments checked: %d; workflows running at the end: %d\n", v.EventsChecked, v.CommentsChecked, v.RunningWorkflows)
 	fmt.Fprintf(out, "notifications: %d called for, %d received by the fake Bot API, %d arrived twice; notifier: %d sent, %d skipped, %d retries, %d possible duplicates\n",
 		v.NotesExpected, v.NotesReceived, v.NotesExtra, v.Stats.SentMessages, v.Stats.SkippedMessages, v.Stats.Retries, v.Stats.PossibleDuplicates)
+	fmt.Fprintf(out, "customers' texts: at least %d called for, %d received by the fake SMS.ru, %d arrived twice; notifier: %d sent, %d failed, %d possible duplicates\n",
+		v.TextsExpected, v.TextsReceived, v.TextsExtra, v.Stats.SMSSent, v.Stats.SMSFailed, v.Stats.SMSPossibleDuplicates)
 	for _, c := range v.Checks {
 		mark := "ok  "
 		if len(c.Problems) > 0 {
@@ -440,4 +466,57 @@ func (v *Verdict) Summary() string {
 	}
 	return fmt.Sprintf("%s: drill %s — %d tasks, %d commands, %d events, %d comments, %d notifications checked, %d faults, %d problems, in %s",
 		verdict, v.Drill, v.Tasks, v.Commands, v.EventsChecked, v.CommentsChecked, v.NotesExpected, len(v.Faults), problems, v.Took.Round(time.Second))
+}
+
+// jobPhone is the number a job's customer is texted at, as SMS.ru takes
+// it (digits only).
+func jobPhone(job int) string { return fmt.Sprintf("7999%07d", job) }
+
+// judgeSMS compares the texts the fake SMS.ru took with the milestones the
+// ledger's tasks reached: each task's opening (a contract opened, a request
+// received) and its close (connected, request resolved) is a text to its
+// job's customer. A customer may get more than the ledger calls for (a
+// contract opened again after a lost answer is a contract all the same),
+// never fewer; a text that arrived twice must be within the possible
+// duplicates the notifier counted.
+func judgeSMS(v *Verdict, c *check, l *ledger, o *observed) {
+	want := map[string]int{}
+	unsure := map[string]bool{}
+	for _, t := range l.tasks {
+		phone := jobPhone(t.Job)
+		want[phone]++
+		switch {
+		case t.Abandoned != "":
+			unsure[phone] = true // where it stands is not known
+		case t.State == stateClosed:
+			want[phone]++
+		}
+	}
+	got := map[string]map[string]int{}
+	for _, m := range o.SMS {
+		if got[m.To] == nil {
+			got[m.To] = map[string]int{}
+		}
+		got[m.To][m.Text]++
+	}
+	v.TextsReceived = len(o.SMS)
+	var extra []string
+	for _, phone := range sortedKeys(got) {
+		for _, text := range sortedKeys(got[phone]) {
+			if n := got[phone][text]; n > 1 {
+				v.TextsExtra += n - 1
+				extra = append(extra, fmt.Sprintf("%q to %s ×%d", text, phone, n))
+			}
+		}
+	}
+	for _, phone := range sortedKeys(want) {
+		c.Checked++
+		v.TextsExpected += want[phone]
+		if n := len(got[phone]); n < want[phone] && !unsure[phone] {
+			c.fail("+%s was texted %d times, its tasks called for %d", phone, n, want[phone])
+		}
+	}
+	if int64(v.TextsExtra) > o.Stats.SMSPossibleDuplicates {
+		c.fail("%d texts arrived more than once, the notifier counted %d possible duplicates: %s", v.TextsExtra, o.Stats.SMSPossibleDuplicates, strings.Join(extra, "; "))
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
+	"github.com/telecomcrm/crm/services/platform/servicetest/smsrufake"
 )
 
 // A task on a two-process route: Support (5) then Installers (3).
@@ -157,16 +158,51 @@ func TestAClosedConnectionWithoutItsWaitingFollowUpFails(t *testing.T) {
 			l := newLedger()
 			l.addTask(conn)
 			v := judge(l, &observed{Tasks: map[string]*taskSeen{}, Running: c.running}, &world{}, &counters{})
-			var problems []string
-			for _, ch := range v.Checks {
-				if ch.Name == flowsCheck {
-					problems = ch.Problems
-				}
-			}
+			problems := problemsOf(v, flowsCheck)
 			joined := strings.Join(problems, "\n")
 			if c.problem == "" && len(problems) > 0 || c.problem != "" && !strings.Contains(joined, c.problem) {
 				t.Fatalf("problems %q, want %q", joined, c.problem)
 			}
 		})
 	}
+}
+
+func TestATextLostOrDoubledBeyondTheCountFails(t *testing.T) {
+	conn := twoStepRecord()
+	conn.Kind, conn.Contract, conn.Job = kindConnection, "4", 12
+	phone := jobPhone(12)
+	opened := smsrufake.Message{To: phone, Text: "Договор C-000004 открыт"}
+	connected := smsrufake.Message{To: phone, Text: "Договор C-000004 действует"}
+	for name, c := range map[string]struct {
+		sms     []smsrufake.Message
+		counted int64
+		problem string
+	}{
+		"both milestones texted once":              {[]smsrufake.Message{opened, connected}, 0, ""},
+		"the close's text lost":                    {[]smsrufake.Message{opened}, 0, "+79990000012 was texted 1 times, its tasks called for 2"},
+		"a text doubled, and counted":              {[]smsrufake.Message{opened, opened, connected}, 1, ""},
+		"a text doubled, and the notifier said no": {[]smsrufake.Message{opened, opened, connected}, 0, "1 texts arrived more than once, the notifier counted 0"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := newLedger()
+			l.addTask(conn)
+			o := &observed{Tasks: map[string]*taskSeen{}, Running: map[string]bool{"followup-7-1": true}, SMS: c.sms, Stats: deliveryStats{SMSPossibleDuplicates: c.counted}}
+			v := judge(l, o, &world{sms: &smsrufake.Server{}}, &counters{})
+			problems := problemsOf(v, smsCheck)
+			joined := strings.Join(problems, "\n")
+			if c.problem == "" && len(problems) > 0 || c.problem != "" && !strings.Contains(joined, c.problem) {
+				t.Fatalf("problems %q, want %q", joined, c.problem)
+			}
+		})
+	}
+}
+
+// problemsOf is what a check of the verdict found.
+func problemsOf(v *Verdict, name string) []string {
+	for _, c := range v.Checks {
+		if c.Name == name {
+			return c.Problems
+		}
+	}
+	return nil
 }

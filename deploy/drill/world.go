@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
+	"github.com/telecomcrm/crm/services/platform/servicetest/smsrufake"
 )
 
 // process is a process of a route as the REST API shows it.
@@ -27,9 +28,11 @@ const (
 
 // world is what the drill works with: the people, their chats, the routes.
 type world struct {
-	c      *caller
-	admin  *user
-	tg     *botapifake.Server
+	c     *caller
+	admin *user
+	tg    *botapifake.Server
+	// sms is the fake SMS.ru the customers are texted through.
+	sms    *smsrufake.Server
 	users  []*user
 	group  map[string][]*user // members the drill made, by group id
 	chats  map[int64]*user

@@ -33,7 +33,7 @@ func TestTheCustomerHearsOfTheContractBySMSAndOfTheVisitInTheChatTheyLinked(t *t
 		stacktest.WithEnv("CRM_SMS_API_KEY", "e2e-sms-key"),
 		stacktest.WithEnv("CRM_SMS_SENDER", "TelecomCRM"),
 		// the test runs at any hour
-		stacktest.WithEnv("CRM_CUSTOMER_QUIET_HOURS", ""),
+		stacktest.WithEnv("CRM_CUSTOMER_QUIET_HOURS", "none"),
 	)
 	_, tk := f.contract()
 	number := strings.TrimPrefix(f.customerNumber(tk.CustomerID), "+")

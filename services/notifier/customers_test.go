@@ -330,6 +330,12 @@ func TestQuietHoursWrapMidnightAndEndWhereTheySay(t *testing.T) {
 			t.Errorf("parseQuiet(%q) accepted", bad)
 		}
 	}
+	// an empty variable takes the default; "none" turns them off
+	if none, err := parseQuiet(" None "); err != nil {
+		t.Errorf("parseQuiet(none): %v", err)
+	} else if _, held := none.until(time.Date(2026, 12, 3, 23, 0, 0, 0, moscow), moscow); held {
+		t.Error("no quiet hours held an SMS at 23:00")
+	}
 }
 
 func TestACommentToTheCustomerIsSentToThemAndOneAmongStaffIsNot(t *testing.T) {

@@ -58,7 +58,8 @@ type quietHours struct {
 
 func parseQuiet(s string) (quietHours, error) {
 	s = strings.TrimSpace(s)
-	if s == "" {
+	// an empty variable falls back to the default; "none" says there are none
+	if s == "" || strings.EqualFold(s, "none") {
 		return quietHours{}, nil
 	}
 	bad := fmt.Errorf("configuration: CRM_CUSTOMER_QUIET_HOURS must be HH:MM-HH:MM (e.g. 21:00-09:00), not %q", s)

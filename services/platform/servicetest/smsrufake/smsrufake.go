@@ -3,8 +3,8 @@
 // json=1, form-encoded, answered with SMS.ru's JSON (a status, a
 // status_code, and per number or per message the same). It records the
 // messages it took and can be told to fail the ways SMS.ru fails: a
-// refusal code for the next sends, the service down (503), or a message
-// taken with its answer lost.
+// refusal code for the next sends, HTTP 429 for the next sends, the
+// service down (503), or a message taken with its answer lost.
 //
 // The notifier's tests and the end-to-end tests use it; it needs nothing
 // but the standard library.
@@ -42,9 +42,11 @@ type Server struct {
 	refuse []int
 	// drops takes the next sends and loses their answers.
 	drops int
-	down  bool
-	calls map[string]int
-	seq   int
+	// throttled answers the next sends HTTP 429 Too Many Requests.
+	throttled int
+	down      bool
+	calls     map[string]int
+	seq       int
 }
 
 // New starts the fake on a free loopback port; key is the api_id it takes.
@@ -81,6 +83,14 @@ func (s *Server) DropAnswers(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.drops += n
+}
+
+// Throttle answers the next n sends HTTP 429 Too Many Requests, as a
+// provider's front does to a client sending too fast.
+func (s *Server) Throttle(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.throttled += n
 }
 
 // GoDown answers every call 503 until ComeBack.
@@ -173,6 +183,13 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	if s.throttled > 0 {
+		s.throttled--
+		s.mu.Unlock()
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many requests", http.StatusTooManyRequests)
+		return
+	}
 	if len(s.refuse) > 0 {
 		code := s.refuse[0]
 		s.refuse = s.refuse[1:]
