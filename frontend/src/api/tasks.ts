@@ -59,28 +59,38 @@ async function allPages<T>(fetch: (token: string) => Promise<{ items: T[]; next?
   return out
 }
 
+/** A queue's filters as the list call's query parameters (those set). */
+export function filters(q: TaskQuery) {
+  return {
+    groupId: q.groupId || undefined,
+    state: q.state || undefined,
+    contractId: q.contractId || undefined,
+    customerId: q.customerId || undefined,
+    assignee: q.assignee || undefined,
+    routeId: q.routeId || undefined,
+    slaBreached: q.slaBreached || undefined,
+    stuck: q.stuck || undefined,
+    query: q.query || undefined,
+    awaitingVisit: q.awaitingVisit || undefined,
+  }
+}
+
 export async function list(q: TaskQuery, pageToken = ''): Promise<TaskPage> {
   const res = await ok(
     api.GET('/api/v1/tasks', {
-      params: {
-        query: {
-          groupId: q.groupId || undefined,
-          state: q.state || undefined,
-          contractId: q.contractId || undefined,
-          customerId: q.customerId || undefined,
-          assignee: q.assignee || undefined,
-          routeId: q.routeId || undefined,
-          slaBreached: q.slaBreached || undefined,
-          stuck: q.stuck || undefined,
-          query: q.query || undefined,
-          awaitingVisit: q.awaitingVisit || undefined,
-          pageSize: q.pageSize ?? TASKS_PAGE_SIZE,
-          pageToken: pageToken || undefined,
-        },
-      },
+      params: { query: { ...filters(q), pageSize: q.pageSize ?? TASKS_PAGE_SIZE, pageToken: pageToken || undefined } },
     }),
   )
   return { items: res.tasks ?? [], nextPageToken: res.nextPageToken }
+}
+
+/** A queue's filters for its CSV export (GET /api/v1/tasks:export). */
+export function exportQuery(q: TaskQuery): Record<string, string | undefined> {
+  return Object.fromEntries(
+    Object.entries(filters(q))
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  )
 }
 
 /** Every task of a queue, up to `max` (the board shows a route's open tasks). */

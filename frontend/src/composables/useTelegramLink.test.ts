@@ -69,4 +69,24 @@ describe('useTelegramLink', () => {
     expect(tg.active.value).toBe(false)
     scope.stop()
   })
+
+  it('unlinks the chat and reads the caller again', async () => {
+    let linked = true
+    const { calls } = mockApi({
+      'POST /api/v1/telegram:unlink': () => {
+        linked = false
+        return {}
+      },
+      'GET /api/v1/auth/me': () => ({ ...ADMIN_ME, telegramLinked: linked }),
+    })
+    await useAuthStore().ensureMe()
+    const scope = effectScope()
+    const tg = scope.run(() => useTelegramLink())!
+    expect(tg.linked.value).toBe(true)
+    await tg.unlink()
+    expect(calls.some((c) => c.method === 'POST' && c.path === '/api/v1/telegram:unlink')).toBe(true)
+    expect(tg.linked.value).toBe(false)
+    expect(tg.unlinking.value).toBe(false)
+    scope.stop()
+  })
 })

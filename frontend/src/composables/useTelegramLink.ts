@@ -1,6 +1,6 @@
 // Linking Telegram: ask for a one-time code, show it with the bot's deep
 // link and how long it stays valid, and watch /auth/me until the bot has
-// bound the chat (or the code ran out).
+// bound the chat (or the code ran out). Unlinking is one call.
 
 import { computed, onScopeDispose, ref, shallowRef, watch } from 'vue'
 import { api, ok, type TelegramLink } from '@/api/client'
@@ -66,6 +66,22 @@ export function useTelegramLink(pollMs = LINK_POLL_MS) {
     link.value = null
   }
 
+  const unlinking = ref(false)
+  /** Unbinds the chat: the bot writes to it no more. */
+  async function unlink(): Promise<void> {
+    unlinking.value = true
+    error.value = null
+    try {
+      await ok(api.POST('/api/v1/telegram:unlink', { body: {} }))
+      cancel()
+      await check()
+    } catch (e) {
+      error.value = asApiError(e)
+    } finally {
+      unlinking.value = false
+    }
+  }
+
   onScopeDispose(stopPolling, true)
 
   return {
@@ -76,8 +92,10 @@ export function useTelegramLink(pollMs = LINK_POLL_MS) {
     secondsLeft: countdown.secondsLeft,
     expired: countdown.expired,
     active: computed(() => link.value !== null && countdown.running.value),
+    unlinking,
     request,
     check,
     cancel,
+    unlink,
   }
 }

@@ -37,4 +37,19 @@ describe('server-made text', () => {
     expect(auditDetail(translator('en'), { detailCode: 'user_changed', detailParams: { fields: 'password' } })).toBe('Changed: password')
     expect(auditDetail(ru, { detail: 'wrong password' })).toBe('wrong password')
   })
+
+  it('names the fields of a change and the permissions of a role, and keeps what it does not know', () => {
+    const ru = translator('ru')
+    expect(
+      auditDetail(ru, {
+        detailCode: 'customer_changed',
+        detailParams: { name: 'Ann', before: 'email: a@x; address: Lenina 1; note: x; y', after: 'email: b@x; address: ; note: z' },
+      }),
+    ).toBe('Ann: было почта: a@x; адрес: Lenina 1; note: x; y; стало почта: b@x; адрес: ; note: z')
+    expect(auditDetail(ru, { detailCode: 'role_changed', detailParams: { name: 'night', before: 'tasks.read', after: 'tasks.read, tasks.work' } })).toBe(
+      'Роль «night»: было Видеть задачи и очереди; стало Видеть задачи и очереди, Выполнять задачи своих групп',
+    )
+    expect(auditAction(ru, 'task.book-visit')).toBe('Выезд назначен')
+    expect(auditAction(translator('en'), 'token.use')).toBe('API token used')
+  })
 })

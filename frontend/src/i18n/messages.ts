@@ -37,14 +37,37 @@ export function auditAction(tr: Translator, action: string | undefined): string 
   return renderCode(tr, 'auditActions', action, undefined, action ?? '')
 }
 
+/** A name in words when group knows it ("tasks.read" is looked up as "tasks_read"). */
+function named(tr: Translator, group: string, name: string): string {
+  const key = `${group}.${codeKey(name)}`
+  return tr.te(key) ? tr.t(key) : name
+}
+
 /** A comma-separated list of names, each named from group when it is known there. */
 function names(tr: Translator, group: string, list: string): string {
   return list
     .split(',')
     .map((f) => f.trim())
     .filter(Boolean)
-    .map((f) => (tr.te(`${group}.${f}`) ? tr.t(`${group}.${f}`) : f))
+    .map((f) => named(tr, group, f))
     .join(', ')
+}
+
+/**
+ * The fields of a change ("email: a@x; name: Ann") with their names in
+ * words; a part that does not start with a known field (a value holding
+ * "; ") is kept as it is.
+ */
+function changedFields(tr: Translator, change: string): string {
+  return change
+    .split('; ')
+    .map((part) => {
+      const at = part.indexOf(': ')
+      if (at <= 0) return part
+      const field = part.slice(0, at)
+      return tr.te(`auditFields.${field}`) ? `${tr.t(`auditFields.${field}`)}: ${part.slice(at + 2)}` : part
+    })
+    .join('; ')
 }
 
 /** An audit entry's detail: its code and parameters, or the free text of older entries. */
@@ -52,6 +75,12 @@ export function auditDetail(tr: Translator, e: Pick<AuditEvent, 'detail' | 'deta
   const params = { ...(e.detailParams ?? {}) }
   if (params.fields !== undefined) params.fields = names(tr, 'auditFields', params.fields)
   if (params.roles !== undefined) params.roles = names(tr, 'roles.names', params.roles)
+  if (params.permissions !== undefined) params.permissions = names(tr, 'roles.permissions', params.permissions)
+  if (e.detailCode === 'role_changed') {
+    for (const k of ['before', 'after'] as const) if (params[k] !== undefined) params[k] = names(tr, 'roles.permissions', params[k])
+  } else {
+    for (const k of ['before', 'after'] as const) if (params[k] !== undefined) params[k] = changedFields(tr, params[k])
+  }
   const code = e.detailCode === 'user_changed' && params.roles ? 'user_changed_roles' : e.detailCode
   return renderCode(tr, 'auditDetails', code, params, e.detail ?? e.detailCode ?? '')
 }

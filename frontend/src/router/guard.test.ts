@@ -122,6 +122,7 @@ describe('the sidebar', () => {
       'groups',
       'roles',
       'customer-messages',
+      'api-tokens',
       'audit',
     ])
   })

@@ -35,6 +35,7 @@ export const NAVIGATION: NavSection[] = [
       { name: 'groups', label: 'nav.groups', icon: 'pi pi-sitemap' },
       { name: 'roles', label: 'nav.roles', icon: 'pi pi-shield' },
       { name: 'customer-messages', label: 'nav.customerMessages', icon: 'pi pi-comments' },
+      { name: 'api-tokens', label: 'nav.apiTokens', icon: 'pi pi-key' },
       { name: 'audit', label: 'nav.audit', icon: 'pi pi-history' },
     ],
   },

@@ -108,6 +108,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { permissions: ['settings.read'], title: 'nav.customerMessages' },
       },
       {
+        path: 'settings/api-tokens',
+        name: 'api-tokens',
+        component: () => import('@/views/settings/ApiTokensView.vue'),
+        meta: { permissions: ['users.manage', 'settings.read'], title: 'nav.apiTokens' },
+      },
+      {
         path: 'settings/audit',
         name: 'audit',
         component: () => import('@/views/settings/AuditView.vue'),

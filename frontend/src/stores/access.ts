@@ -1,4 +1,5 @@
-// Roles and the permissions they grant (read-only in the console).
+// Roles and the permissions they grant; admins make their own roles beside
+// the five built-in ones.
 
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
@@ -28,5 +29,25 @@ export const useAccessStore = defineStore('access', () => {
     }
   }
 
-  return { roles, permissions, loading, loaded, error, load }
+  /** What a role is made of: its description and permissions. */
+  type RoleDraft = Pick<Role, 'name' | 'description' | 'permissions'>
+
+  async function create(r: RoleDraft): Promise<Role> {
+    const made = await ok(api.POST('/api/v1/roles', { body: r }))
+    await load(true)
+    return made
+  }
+
+  async function update(r: RoleDraft): Promise<Role> {
+    const saved = await ok(api.PUT('/api/v1/roles/{name}', { params: { path: { name: r.name ?? '' } }, body: r }))
+    await load(true)
+    return saved
+  }
+
+  async function remove(name: string): Promise<void> {
+    await ok(api.DELETE('/api/v1/roles/{name}', { params: { path: { name } } }))
+    await load(true)
+  }
+
+  return { roles, permissions, loading, loaded, error, load, create, update, remove }
 })

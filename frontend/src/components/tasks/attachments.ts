@@ -1,36 +1,9 @@
 // Files on task comments. Uploads are multipart and downloads are bytes,
-// which the typed JSON client does not make: these calls use fetch with the
-// session's token, and read errors as every other call does (ApiError).
+// which the typed JSON client does not make: they go through api/raw.
 
-import { api, ok, sessionToken, type Attachment } from '@/api/client'
-import { toApiError, type ApiError } from '@/api/errors'
-
-type Fetch = (input: Request) => Promise<Response>
-
-// Looked up on every call, so tests may stub the global fetch.
-const defaultFetch: Fetch = (input) => globalThis.fetch(input)
-
-function request(path: string, init: RequestInit = {}): Request {
-  return new Request(new URL(path, globalThis.location?.origin ?? 'http://localhost'), authorized(init))
-}
-
-function authorized(init: RequestInit = {}): RequestInit {
-  const headers = new Headers(init.headers)
-  const token = sessionToken()
-  if (token) headers.set('Authorization', `Bearer ${token}`)
-  return { ...init, headers }
-}
-
-async function failure(response: Response): Promise<ApiError> {
-  const text = await response.text()
-  let body: unknown = text
-  try {
-    body = JSON.parse(text)
-  } catch {
-    // a proxy's page: keep the text
-  }
-  return toApiError(response.status, body)
-}
+import { api, ok, type Attachment } from '@/api/client'
+import type { ApiError } from '@/api/errors'
+import { authorizedRequest as request, defaultFetch, failure, type Fetch } from '@/api/raw'
 
 export async function listAttachments(taskId: string): Promise<Attachment[]> {
   const data = await ok(api.GET('/api/v1/tasks/{task_id}/attachments', { params: { path: { task_id: taskId } } }))

@@ -4,17 +4,9 @@ import { useAuthStore } from '@/stores/auth'
 import { ADMIN_ME, mockApi, rpcError, VIEWER_ME } from '@/test/mockApi'
 import { makeTestPinia, mountWith } from '@/test/mount'
 import CustomerMessagesView from './CustomerMessagesView.vue'
+import { asked } from '@/test/confirmYes'
 
-// The confirmation is asked of the layout's dialog; here it is answered yes.
-const asked = vi.hoisted(() => [] as { message?: string }[])
-vi.mock('primevue/useconfirm', () => ({
-  useConfirm: () => ({
-    require: (o: { message?: string; accept?: () => void }) => {
-      asked.push(o)
-      o.accept?.()
-    },
-  }),
-}))
+vi.mock('primevue/useconfirm', () => import('@/test/confirmYes'))
 
 const TEMPLATES: CustomerTemplate[] = [
   {

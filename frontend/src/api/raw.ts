@@ -1,0 +1,68 @@
+// Calls the typed JSON client does not make — multipart uploads, file and
+// CSV downloads: plain fetch with the session's token, errors read as every
+// other call's (ApiError).
+
+import { sessionToken } from '@/api/client'
+import { toApiError, type ApiError } from '@/api/errors'
+
+export type Fetch = (input: Request) => Promise<Response>
+
+// Looked up on every call, so tests may stub the global fetch.
+export const defaultFetch: Fetch = (input) => globalThis.fetch(input)
+
+/** A request to the console's own server with the session's token. */
+export function authorizedRequest(path: string, init: RequestInit = {}): Request {
+  const headers = new Headers(init.headers)
+  const token = sessionToken()
+  if (token) headers.set('Authorization', `Bearer ${token}`)
+  return new Request(new URL(path, globalThis.location?.origin ?? 'http://localhost'), { ...init, headers })
+}
+
+/** The error an answer that is not ok carries. */
+export async function failure(response: Response): Promise<ApiError> {
+  const text = await response.text()
+  let body: unknown = text
+  try {
+    body = JSON.parse(text)
+  } catch {
+    // a proxy's page: keep the text
+  }
+  return toApiError(response.status, body)
+}
+
+/** The file name an answer's Content-Disposition gives, or fallback. */
+export function attachmentName(response: Response, fallback: string): string {
+  const m = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') ?? '')
+  return m?.[1] ?? fallback
+}
+
+/**
+ * Downloads path (with its query) and hands it to the browser as a saved
+ * file, named as the server says.
+ */
+export async function saveDownload(
+  path: string,
+  query: Record<string, string | undefined>,
+  fallbackName: string,
+  fetchImpl: Fetch = defaultFetch,
+): Promise<string> {
+  const params = new URLSearchParams()
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, v)
+  const qs = params.toString()
+  const response = await fetchImpl(authorizedRequest(qs ? `${path}?${qs}` : path))
+  if (!response.ok) throw await failure(response)
+  const name = attachmentName(response, fallbackName)
+  const url = URL.createObjectURL(await response.blob())
+  try {
+    const a = document.createElement('a')
+    a.href = url
+    a.download = name
+    document.body.append(a)
+    a.click()
+    a.remove()
+  } finally {
+    // the click has started the save; the next turn frees the bytes
+    setTimeout(() => URL.revokeObjectURL(url), 0)
+  }
+  return name
+}
