@@ -81,7 +81,13 @@ func (p *SMSRu) call(ctx context.Context, method string, form url.Values) (*smsr
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK {
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		// turned away before any work: the message was not taken, so
+		// sending it again cannot double it
+		return nil, &Error{Provider: p.Name(), Text: fmt.Sprintf("%s: HTTP %d", method, resp.StatusCode), Temporary: true}
+	default:
 		return nil, fmt.Errorf("%s %s: HTTP %d", p.Name(), method, resp.StatusCode)
 	}
 	var a smsruAnswer

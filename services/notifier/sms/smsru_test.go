@@ -79,14 +79,20 @@ func TestSMSRuRefusalsTellWhetherToTryAgain(t *testing.T) {
 	if _, err := wrongKey.Send(ctx, msg); Temporary(err) {
 		t.Fatalf("a wrong api_id: %v; want a permanent refusal", err)
 	}
+	// Down (503) or throttled (429): turned away, so a refusal to try again
+	// (not taken); a lost answer is not a refusal: it may have been taken.
 	f.GoDown()
-	if _, err := p.Send(ctx, msg); !Temporary(err) {
-		t.Fatalf("the service down: %v; want a temporary failure", err)
+	if _, err := p.Send(ctx, msg); !Temporary(err) || !errors.As(err, new(*Error)) {
+		t.Fatalf("the service down: %v; want a temporary refusal", err)
 	}
 	f.ComeBack()
+	f.Throttle(1)
+	if _, err := p.Send(ctx, msg); !Temporary(err) || !errors.As(err, new(*Error)) {
+		t.Fatalf("throttled: %v; want a temporary refusal", err)
+	}
 	f.DropAnswers(1)
-	if _, err := p.Send(ctx, msg); !Temporary(err) {
-		t.Fatalf("a lost answer: %v; want a temporary failure", err)
+	if _, err := p.Send(ctx, msg); !Temporary(err) || errors.As(err, new(*Error)) {
+		t.Fatalf("a lost answer: %v; want a temporary failure that is not a refusal", err)
 	}
 	if len(f.Sent()) != 1 {
 		t.Fatal("the message whose answer was lost is not with the provider")
