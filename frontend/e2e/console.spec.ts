@@ -541,6 +541,7 @@ test('every main page passes axe with no critical or serious violation', async (
     ['groups', '/settings/groups', 'groups-list'],
     ['roles', '/settings/roles', 'roles-matrix'],
     ['customer-messages', '/settings/customer-messages', 'templates'],
+    ['api-tokens', '/settings/api-tokens', 'tokens-table'],
     ['audit', '/settings/audit', 'audit-table'],
     ['profile', '/profile', 'telegram-panel'],
   ]) {
@@ -551,7 +552,7 @@ test('every main page passes axe with no critical or serious violation', async (
   const byImpact: Record<string, number> = {}
   for (const f of axeFindings) byImpact[f.impact] = (byImpact[f.impact] ?? 0) + f.nodes
   const pages = new Set(axeFindings.map((f) => f.page)).size
-  test.info().annotations.push({ type: 'axe', description: `18 pages, ${pages} with findings; elements by impact: ${JSON.stringify(byImpact)}` })
+  test.info().annotations.push({ type: 'axe', description: `19 pages, ${pages} with findings; elements by impact: ${JSON.stringify(byImpact)}` })
   expect(
     axeFindings.filter((f) => BLOCKING.includes(f.impact)),
     'no critical or serious accessibility violation',
