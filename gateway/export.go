@@ -34,10 +34,34 @@ import (
 const exportPage = 100
 
 // exportColumn is one column: its header in each language, and its cell.
+// A cell that is a code (an enum's value, true or false) is written in
+// words of the file's language from words.
 type exportColumn[T any] struct {
 	ru, en string
 	cell   func(T) string
+	words  map[string]word
 }
+
+// word is a code's name in each language.
+type word struct{ ru, en string }
+
+func (c exportColumn[T]) text(it T, lang string) string {
+	v := c.cell(it)
+	if w, ok := c.words[v]; ok {
+		if lang == "ru" {
+			return w.ru
+		}
+		return w.en
+	}
+	return v
+}
+
+var (
+	taskKindWords     = map[string]word{"CONNECTION": {"подключение", "connection"}, "SERVICE": {"сервисная", "service"}}
+	taskStateWords    = map[string]word{"OPEN": {"открыта", "open"}, "CLOSED": {"закрыта", "closed"}, "CANCELLED": {"отменена", "cancelled"}}
+	customerKindWords = map[string]word{"PERSON": {"частное лицо", "person"}, "COMPANY": {"организация", "company"}}
+	yesNoWords        = map[string]word{"true": {"да", "yes"}, "false": {"нет", "no"}}
+)
 
 // exporter pages through one list.
 type exporter[Req proto.Message, Item any] struct {
@@ -84,7 +108,7 @@ func (e exporter[Req, Item]) handler(newReq func() Req, locale string, log *slog
 			for _, it := range items {
 				row := make([]string, len(e.columns))
 				for i, c := range e.columns {
-					row[i] = safeCell(c.cell(it))
+					row[i] = safeCell(c.text(it, lang))
 				}
 				out.Write(row)
 			}
@@ -156,20 +180,20 @@ func mountExports(mux *http.ServeMux, m *metrics.Metrics, authn *authenticator, 
 			return resp.GetTasks(), resp.GetNextPageToken(), err
 		},
 		columns: []exportColumn[*taskv1.Task]{
-			{"Номер", "Number", func(t *taskv1.Task) string { return t.GetNumber() }},
-			{"Название", "Title", func(t *taskv1.Task) string { return t.GetTitle() }},
-			{"Вид", "Kind", func(t *taskv1.Task) string { return enumWord(t.GetKind(), "TASK_KIND_") }},
-			{"Состояние", "State", func(t *taskv1.Task) string { return enumWord(t.GetState(), "TASK_STATE_") }},
-			{"Маршрут", "Route", func(t *taskv1.Task) string { return t.GetRouteName() }},
-			{"Процесс", "Process", func(t *taskv1.Task) string { return t.GetCurrentProcess().GetName() }},
-			{"Исполнитель", "Assignee", func(t *taskv1.Task) string { return t.GetAssigneeName() }},
-			{"Абонент", "Customer", func(t *taskv1.Task) string { return t.GetCustomerName() }},
-			{"Договор", "Contract", func(t *taskv1.Task) string { return t.GetContractNumber() }},
-			{"Срок SLA", "SLA due", func(t *taskv1.Task) string { return stamp(t.GetSlaDueAt()) }},
-			{"SLA нарушен", "SLA breached", func(t *taskv1.Task) string { return strconv.FormatBool(t.GetSlaBreached()) }},
-			{"Создана", "Created", func(t *taskv1.Task) string { return stamp(t.GetCreateTime()) }},
-			{"Закрыта", "Closed", func(t *taskv1.Task) string { return stamp(t.GetClosedAt()) }},
-			{"Причина закрытия", "Close reason", func(t *taskv1.Task) string { return t.GetCloseReason() }},
+			{"Номер", "Number", func(t *taskv1.Task) string { return t.GetNumber() }, nil},
+			{"Название", "Title", func(t *taskv1.Task) string { return t.GetTitle() }, nil},
+			{"Вид", "Kind", func(t *taskv1.Task) string { return enumWord(t.GetKind(), "TASK_KIND_") }, taskKindWords},
+			{"Состояние", "State", func(t *taskv1.Task) string { return enumWord(t.GetState(), "TASK_STATE_") }, taskStateWords},
+			{"Маршрут", "Route", func(t *taskv1.Task) string { return t.GetRouteName() }, nil},
+			{"Процесс", "Process", func(t *taskv1.Task) string { return t.GetCurrentProcess().GetName() }, nil},
+			{"Исполнитель", "Assignee", func(t *taskv1.Task) string { return t.GetAssigneeName() }, nil},
+			{"Абонент", "Customer", func(t *taskv1.Task) string { return t.GetCustomerName() }, nil},
+			{"Договор", "Contract", func(t *taskv1.Task) string { return t.GetContractNumber() }, nil},
+			{"Срок SLA", "SLA due", func(t *taskv1.Task) string { return stamp(t.GetSlaDueAt()) }, nil},
+			{"SLA нарушен", "SLA breached", func(t *taskv1.Task) string { return strconv.FormatBool(t.GetSlaBreached()) }, yesNoWords},
+			{"Создана", "Created", func(t *taskv1.Task) string { return stamp(t.GetCreateTime()) }, nil},
+			{"Закрыта", "Closed", func(t *taskv1.Task) string { return stamp(t.GetClosedAt()) }, nil},
+			{"Причина закрытия", "Close reason", func(t *taskv1.Task) string { return t.GetCloseReason() }, nil},
 		},
 	}
 	customers := customerv1.NewCustomerServiceClient(conns["customer"])
@@ -181,19 +205,19 @@ func mountExports(mux *http.ServeMux, m *metrics.Metrics, authn *authenticator, 
 			return resp.GetCustomers(), resp.GetNextPageToken(), err
 		},
 		columns: []exportColumn[*customerv1.Customer]{
-			{"Код", "Id", func(c *customerv1.Customer) string { return idText(c.GetId()) }},
-			{"Имя", "Name", func(c *customerv1.Customer) string { return c.GetName() }},
-			{"Тип", "Kind", func(c *customerv1.Customer) string { return enumWord(c.GetKind(), "CUSTOMER_KIND_") }},
+			{"Код", "Id", func(c *customerv1.Customer) string { return idText(c.GetId()) }, nil},
+			{"Имя", "Name", func(c *customerv1.Customer) string { return c.GetName() }, nil},
+			{"Тип", "Kind", func(c *customerv1.Customer) string { return enumWord(c.GetKind(), "CUSTOMER_KIND_") }, customerKindWords},
 			{"Телефоны", "Phones", func(c *customerv1.Customer) string {
 				var out []string
 				for _, p := range c.GetPhones() {
 					out = append(out, p.GetNumber())
 				}
 				return strings.Join(out, ", ")
-			}},
-			{"Эл. почта", "Email", func(c *customerv1.Customer) string { return c.GetEmail() }},
-			{"Адрес", "Address", func(c *customerv1.Customer) string { return c.GetAddress() }},
-			{"Зарегистрирован", "Registered", func(c *customerv1.Customer) string { return stamp(c.GetCreateTime()) }},
+			}, nil},
+			{"Эл. почта", "Email", func(c *customerv1.Customer) string { return c.GetEmail() }, nil},
+			{"Адрес", "Address", func(c *customerv1.Customer) string { return c.GetAddress() }, nil},
+			{"Зарегистрирован", "Registered", func(c *customerv1.Customer) string { return stamp(c.GetCreateTime()) }, nil},
 		},
 	}
 	for pattern, h := range map[string]http.Handler{

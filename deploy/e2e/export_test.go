@@ -49,7 +49,7 @@ func TestListsExportAsCSVWithTheirFilters(t *testing.T) {
 			t.Fatalf("customer %q exported twice", r[1])
 		}
 		seen[r[1]] = true
-		if strings.HasPrefix(r[1], "=") || !strings.HasPrefix(r[3], "+7913") {
+		if strings.HasPrefix(r[1], "=") || !strings.HasPrefix(r[3], "+7913") || r[2] != "частное лицо" {
 			t.Fatalf("row %v", r)
 		}
 	}
@@ -65,13 +65,23 @@ func TestListsExportAsCSVWithTheirFilters(t *testing.T) {
 	}
 	found := false
 	for _, r := range tasks[1:] {
-		if r[3] != "OPEN" {
+		if r[3] != "open" {
 			t.Fatalf("a %s task in the export of open ones: %v", r[3], r)
 		}
 		found = found || r[0] == open.Number
 	}
 	if !found {
 		t.Fatalf("the open connection task %s is not in %v", open.Number, tasks)
+	}
+	// in Russian, the codes are words too
+	ru := exported(t, w.admin, "/api/v1/tasks:export?state=TASK_STATE_OPEN&lang=ru")
+	if ru[0][3] != "Состояние" || len(ru) < 2 {
+		t.Fatalf("the Russian export: header %v, %d rows", ru[0], len(ru))
+	}
+	for _, r := range ru[1:] {
+		if r[3] != "открыта" || (r[2] != "подключение" && r[2] != "сервисная") || (r[10] != "да" && r[10] != "нет") {
+			t.Fatalf("a row with codes left as codes: %v", r)
+		}
 	}
 
 	for path, want := range map[string]int{
