@@ -268,23 +268,24 @@ func (e CrmTaskV1ProcessKind) Valid() bool {
 
 // Defines values for CrmTaskV1TaskEventKind.
 const (
-	TASKEVENTKINDACTIONFAILED   CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ACTION_FAILED"
-	TASKEVENTKINDADVANCED       CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ADVANCED"
-	TASKEVENTKINDASSIGNED       CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ASSIGNED"
-	TASKEVENTKINDCANCELLED      CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CANCELLED"
-	TASKEVENTKINDCLOSED         CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CLOSED"
-	TASKEVENTKINDCOMMENTED      CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_COMMENTED"
-	TASKEVENTKINDCREATED        CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CREATED"
-	TASKEVENTKINDRETURNED       CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_RETURNED"
-	TASKEVENTKINDSLABREACHED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_SLA_BREACHED"
-	TASKEVENTKINDUNSPECIFIED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_UNSPECIFIED"
-	TASKEVENTKINDVISITARRIVED   CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_ARRIVED"
-	TASKEVENTKINDVISITBOOKED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_BOOKED"
-	TASKEVENTKINDVISITCANCELLED CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_CANCELLED"
-	TASKEVENTKINDVISITFAILED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_FAILED"
-	TASKEVENTKINDVISITLATE      CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_LATE"
-	TASKEVENTKINDVISITONTHEWAY  CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_ON_THE_WAY"
-	TASKEVENTKINDVISITREMINDED  CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_REMINDED"
+	TASKEVENTKINDACTIONFAILED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ACTION_FAILED"
+	TASKEVENTKINDADVANCED        CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ADVANCED"
+	TASKEVENTKINDASSIGNED        CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ASSIGNED"
+	TASKEVENTKINDCANCELLED       CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CANCELLED"
+	TASKEVENTKINDCLOSED          CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CLOSED"
+	TASKEVENTKINDCOMMENTED       CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_COMMENTED"
+	TASKEVENTKINDCREATED         CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CREATED"
+	TASKEVENTKINDPRIORITYCHANGED CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_PRIORITY_CHANGED"
+	TASKEVENTKINDRETURNED        CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_RETURNED"
+	TASKEVENTKINDSLABREACHED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_SLA_BREACHED"
+	TASKEVENTKINDUNSPECIFIED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_UNSPECIFIED"
+	TASKEVENTKINDVISITARRIVED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_ARRIVED"
+	TASKEVENTKINDVISITBOOKED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_BOOKED"
+	TASKEVENTKINDVISITCANCELLED  CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_CANCELLED"
+	TASKEVENTKINDVISITFAILED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_FAILED"
+	TASKEVENTKINDVISITLATE       CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_LATE"
+	TASKEVENTKINDVISITONTHEWAY   CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_ON_THE_WAY"
+	TASKEVENTKINDVISITREMINDED   CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_REMINDED"
 )
 
 // Valid indicates whether the value is a known member of the CrmTaskV1TaskEventKind enum.
@@ -303,6 +304,8 @@ func (e CrmTaskV1TaskEventKind) Valid() bool {
 	case TASKEVENTKINDCOMMENTED:
 		return true
 	case TASKEVENTKINDCREATED:
+		return true
+	case TASKEVENTKINDPRIORITYCHANGED:
 		return true
 	case TASKEVENTKINDRETURNED:
 		return true
@@ -344,6 +347,33 @@ func (e CrmTaskV1TaskKind) Valid() bool {
 	case TASKKINDSERVICE:
 		return true
 	case TASKKINDUNSPECIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CrmTaskV1TaskPriority.
+const (
+	TASKPRIORITYHIGH        CrmTaskV1TaskPriority = "TASK_PRIORITY_HIGH"
+	TASKPRIORITYLOW         CrmTaskV1TaskPriority = "TASK_PRIORITY_LOW"
+	TASKPRIORITYNORMAL      CrmTaskV1TaskPriority = "TASK_PRIORITY_NORMAL"
+	TASKPRIORITYUNSPECIFIED CrmTaskV1TaskPriority = "TASK_PRIORITY_UNSPECIFIED"
+	TASKPRIORITYURGENT      CrmTaskV1TaskPriority = "TASK_PRIORITY_URGENT"
+)
+
+// Valid indicates whether the value is a known member of the CrmTaskV1TaskPriority enum.
+func (e CrmTaskV1TaskPriority) Valid() bool {
+	switch e {
+	case TASKPRIORITYHIGH:
+		return true
+	case TASKPRIORITYLOW:
+		return true
+	case TASKPRIORITYNORMAL:
+		return true
+	case TASKPRIORITYUNSPECIFIED:
+		return true
+	case TASKPRIORITYURGENT:
 		return true
 	default:
 		return false
@@ -1167,11 +1197,16 @@ type CrmTaskV1Route struct {
 
 	// FollowUps Service tasks opened by themselves some time after a task of this
 	// route closes (not when it is cancelled).
-	FollowUps  *[]CrmTaskV1FollowUp `json:"followUps,omitempty"`
-	Id         *string              `json:"id,omitempty"`
-	Name       *string              `json:"name,omitempty"`
-	Processes  *[]CrmTaskV1Process  `json:"processes,omitempty"`
-	UpdateTime *time.Time           `json:"updateTime,omitempty"`
+	FollowUps *[]CrmTaskV1FollowUp `json:"followUps,omitempty"`
+
+	// HighSlaPercent A high or an urgent task's SLA in each process, as a share of the
+	// process's own: 1 to 100 per cent (0: the same SLA).
+	HighSlaPercent   *int32              `json:"highSlaPercent,omitempty"`
+	Id               *string             `json:"id,omitempty"`
+	Name             *string             `json:"name,omitempty"`
+	Processes        *[]CrmTaskV1Process `json:"processes,omitempty"`
+	UpdateTime       *time.Time          `json:"updateTime,omitempty"`
+	UrgentSlaPercent *int32              `json:"urgentSlaPercent,omitempty"`
 
 	// Version Grows with every edit.
 	Version *int32 `json:"version,omitempty"`
@@ -1228,6 +1263,9 @@ type CrmTaskV1Task struct {
 	// Parameters TaskParameters are what a route's actions need, chosen when a task is
 	// opened.
 	Parameters *CrmTaskV1TaskParameters `json:"parameters,omitempty"`
+
+	// Priority NORMAL unless set at creation or by a supervisor.
+	Priority *CrmTaskV1TaskPriority `json:"priority,omitempty"`
 
 	// Processes The processes of the route version it runs on.
 	Processes    *[]CrmTaskV1Process `json:"processes,omitempty"`
@@ -1305,6 +1343,10 @@ type CrmTaskV1TaskParameters struct {
 	// TariffId The tariff a CHANGE_TARIFF action moves the contract to.
 	TariffId *string `json:"tariffId,omitempty"`
 }
+
+// CrmTaskV1TaskPriority TaskPriority is how urgent a task is: the queues and the board list the
+// more urgent first, and a route may shorten a high or urgent task's SLA.
+type CrmTaskV1TaskPriority string
 
 // CrmTaskV1TaskState defines model for crm.task.v1.TaskState.
 type CrmTaskV1TaskState string
@@ -1647,8 +1689,11 @@ type TaskServiceCreateTaskJSONBody struct {
 
 	// Parameters Required when the route's actions need them (a tariff change).
 	Parameters *CrmTaskV1TaskParameters `json:"parameters,omitempty"`
-	RouteId    *string                  `json:"routeId,omitempty"`
-	Title      *string                  `json:"title,omitempty"`
+
+	// Priority NORMAL when left unspecified.
+	Priority *CrmTaskV1TaskPriority `json:"priority,omitempty"`
+	RouteId  *string                `json:"routeId,omitempty"`
+	Title    *string                `json:"title,omitempty"`
 }
 
 // TaskServiceAdvanceTaskJSONBody defines parameters for TaskServiceAdvanceTask.
@@ -1689,6 +1734,13 @@ type TaskServiceReturnTaskJSONBody struct {
 
 	// ToProcessId An earlier process of the route; 0: the previous one.
 	ToProcessId *string `json:"toProcessId,omitempty"`
+}
+
+// TaskServiceSetTaskPriorityJSONBody defines parameters for TaskServiceSetTaskPriority.
+type TaskServiceSetTaskPriorityJSONBody struct {
+	// Priority TaskPriority is how urgent a task is: the queues and the board list the
+	// more urgent first, and a route may shorten a high or urgent task's SLA.
+	Priority CrmTaskV1TaskPriority `json:"priority"`
 }
 
 // TaskServiceListCommentsParams defines parameters for TaskServiceListComments.
@@ -1866,6 +1918,9 @@ type TaskServiceRetryTaskJSONRequestBody = TaskServiceRetryTaskJSONBody
 
 // TaskServiceReturnTaskJSONRequestBody defines body for TaskServiceReturnTask for application/json ContentType.
 type TaskServiceReturnTaskJSONRequestBody TaskServiceReturnTaskJSONBody
+
+// TaskServiceSetTaskPriorityJSONRequestBody defines body for TaskServiceSetTaskPriority for application/json ContentType.
+type TaskServiceSetTaskPriorityJSONRequestBody TaskServiceSetTaskPriorityJSONBody
 
 // TaskServiceAddCommentJSONRequestBody defines body for TaskServiceAddComment for application/json ContentType.
 type TaskServiceAddCommentJSONRequestBody TaskServiceAddCommentJSONBody
@@ -2715,6 +2770,22 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/tasks/{id}:return (the `TaskServiceReturnTask` operationId).
 	TaskServiceReturnTask(ctx context.Context, id string, body TaskServiceReturnTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TaskServiceSetTaskPriorityWithBody Sets how urgent the task is (supervisors): the queues and the board
+	// sort by it, and the route may shorten a high or urgent task's SLA.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/tasks/{id}:setPriority (the `TaskServiceSetTaskPriority` operationId).
+	TaskServiceSetTaskPriorityWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TaskServiceSetTaskPriority Sets how urgent the task is (supervisors): the queues and the board
+	// sort by it, and the route may shorten a high or urgent task's SLA.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/tasks/{id}:setPriority (the `TaskServiceSetTaskPriority` operationId).
+	TaskServiceSetTaskPriority(ctx context.Context, id string, body TaskServiceSetTaskPriorityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AttachmentServiceListAttachments Lists a task's attachments, oldest first (the timeline shows them on
 	// their comments).
@@ -4387,6 +4458,42 @@ func (c *Client) TaskServiceReturnTaskWithBody(ctx context.Context, id string, c
 // Corresponds with POST /api/v1/tasks/{id}:return (the `TaskServiceReturnTask` operationId).
 func (c *Client) TaskServiceReturnTask(ctx context.Context, id string, body TaskServiceReturnTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewTaskServiceReturnTaskRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TaskServiceSetTaskPriorityWithBody Sets how urgent the task is (supervisors): the queues and the board
+// sort by it, and the route may shorten a high or urgent task's SLA.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/tasks/{id}:setPriority (the `TaskServiceSetTaskPriority` operationId).
+func (c *Client) TaskServiceSetTaskPriorityWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTaskServiceSetTaskPriorityRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TaskServiceSetTaskPriority Sets how urgent the task is (supervisors): the queues and the board
+// sort by it, and the route may shorten a high or urgent task's SLA.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/tasks/{id}:setPriority (the `TaskServiceSetTaskPriority` operationId).
+func (c *Client) TaskServiceSetTaskPriority(ctx context.Context, id string, body TaskServiceSetTaskPriorityJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTaskServiceSetTaskPriorityRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7623,6 +7730,53 @@ func NewTaskServiceReturnTaskRequestWithBody(server string, id string, contentTy
 	return req, nil
 }
 
+// NewTaskServiceSetTaskPriorityRequest calls the generic TaskServiceSetTaskPriority builder with application/json body
+func NewTaskServiceSetTaskPriorityRequest(server string, id string, body TaskServiceSetTaskPriorityJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTaskServiceSetTaskPriorityRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewTaskServiceSetTaskPriorityRequestWithBody constructs an http.Request for the TaskServiceSetTaskPriority method, with any body, and a specified content type
+func NewTaskServiceSetTaskPriorityRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tasks/%s:setPriority", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewAttachmentServiceListAttachmentsRequest constructs an http.Request for the AttachmentServiceListAttachments method
 func NewAttachmentServiceListAttachmentsRequest(server string, taskId string) (*http.Request, error) {
 	var err error
@@ -9174,6 +9328,22 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/tasks/{id}:return (the `TaskServiceReturnTask` operationId).
 	TaskServiceReturnTaskWithResponse(ctx context.Context, id string, body TaskServiceReturnTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*TaskServiceReturnTaskResponse, error)
+
+	// TaskServiceSetTaskPriorityWithBodyWithResponse Sets how urgent the task is (supervisors): the queues and the board
+	// sort by it, and the route may shorten a high or urgent task's SLA.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tasks/{id}:setPriority (the `TaskServiceSetTaskPriority` operationId).
+	TaskServiceSetTaskPriorityWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TaskServiceSetTaskPriorityResponse, error)
+
+	// TaskServiceSetTaskPriorityWithResponse Sets how urgent the task is (supervisors): the queues and the board
+	// sort by it, and the route may shorten a high or urgent task's SLA.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tasks/{id}:setPriority (the `TaskServiceSetTaskPriority` operationId).
+	TaskServiceSetTaskPriorityWithResponse(ctx context.Context, id string, body TaskServiceSetTaskPriorityJSONRequestBody, reqEditors ...RequestEditorFn) (*TaskServiceSetTaskPriorityResponse, error)
 
 	// AttachmentServiceListAttachmentsWithResponse Lists a task's attachments, oldest first (the timeline shows them on
 	// their comments).
@@ -14008,6 +14178,96 @@ func (r TaskServiceReturnTaskResponse) ContentType() string {
 	return ""
 }
 
+type TaskServiceSetTaskPriorityResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1Task
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TaskServiceSetTaskPriorityResponse) GetJSON200() *CrmTaskV1Task {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TaskServiceSetTaskPriorityResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TaskServiceSetTaskPriorityResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r TaskServiceSetTaskPriorityResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TaskServiceSetTaskPriorityResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r TaskServiceSetTaskPriorityResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r TaskServiceSetTaskPriorityResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r TaskServiceSetTaskPriorityResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r TaskServiceSetTaskPriorityResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TaskServiceSetTaskPriorityResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TaskServiceSetTaskPriorityResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TaskServiceSetTaskPriorityResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type AttachmentServiceListAttachmentsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -16499,6 +16759,34 @@ func (c *ClientWithResponses) TaskServiceReturnTaskWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseTaskServiceReturnTaskResponse(rsp)
+}
+
+// TaskServiceSetTaskPriorityWithBodyWithResponse Sets how urgent the task is (supervisors): the queues and the board
+// sort by it, and the route may shorten a high or urgent task's SLA.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tasks/{id}:setPriority (the `TaskServiceSetTaskPriority` operationId).
+func (c *ClientWithResponses) TaskServiceSetTaskPriorityWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TaskServiceSetTaskPriorityResponse, error) {
+	rsp, err := c.TaskServiceSetTaskPriorityWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTaskServiceSetTaskPriorityResponse(rsp)
+}
+
+// TaskServiceSetTaskPriorityWithResponse Sets how urgent the task is (supervisors): the queues and the board
+// sort by it, and the route may shorten a high or urgent task's SLA.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tasks/{id}:setPriority (the `TaskServiceSetTaskPriority` operationId).
+func (c *ClientWithResponses) TaskServiceSetTaskPriorityWithResponse(ctx context.Context, id string, body TaskServiceSetTaskPriorityJSONRequestBody, reqEditors ...RequestEditorFn) (*TaskServiceSetTaskPriorityResponse, error) {
+	rsp, err := c.TaskServiceSetTaskPriority(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTaskServiceSetTaskPriorityResponse(rsp)
 }
 
 // AttachmentServiceListAttachmentsWithResponse Lists a task's attachments, oldest first (the timeline shows them on
@@ -20541,6 +20829,81 @@ func ParseTaskServiceReturnTaskResponse(rsp *http.Response) (*TaskServiceReturnT
 	}
 
 	response := &TaskServiceReturnTaskResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1Task
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTaskServiceSetTaskPriorityResponse parses an HTTP response from a TaskServiceSetTaskPriorityWithResponse call
+func ParseTaskServiceSetTaskPriorityResponse(rsp *http.Response) (*TaskServiceSetTaskPriorityResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TaskServiceSetTaskPriorityResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

@@ -263,8 +263,9 @@ var fixtures = map[string]fixture{
 	"POST /api/v1/tasks/{id}:advance": {body: func(w *world) any {
 		return map[string]any{"processId": w.task.CurrentProcess.ID, "comment": "done", "resolution": "ok"}
 	}},
-	"POST /api/v1/tasks/{id}:assign": {body: func(w *world) any { return map[string]any{"processId": w.task.CurrentProcess.ID, "userId": "0"} }},
-	"POST /api/v1/tasks/{id}:cancel": {body: func(*world) any { return map[string]any{"reason": "customer changed their mind"} }},
+	"POST /api/v1/tasks/{id}:assign":      {body: func(w *world) any { return map[string]any{"processId": w.task.CurrentProcess.ID, "userId": "0"} }},
+	"POST /api/v1/tasks/{id}:cancel":      {body: func(*world) any { return map[string]any{"reason": "customer changed their mind"} }},
+	"POST /api/v1/tasks/{id}:setPriority": {body: func(*world) any { return map[string]any{"priority": "TASK_PRIORITY_HIGH"} }},
 	"POST /api/v1/tasks/{id}:return": {body: func(w *world) any {
 		return map[string]any{"processId": w.task.CurrentProcess.ID, "comment": "back it goes"}
 	}},

@@ -70,7 +70,10 @@ test('a token made on its screen works on the REST API until it is revoked there
   await expect(dialog).toBeHidden()
 
   expect((await call('GET', '/api/v1/customers?pageSize=1', { token })).status, 'the token reads as a viewer').toBe(200)
-  expect((await call('POST', '/api/v1/customers', { token, body: { name: 'x', phones: [{ number: data.asLocal(data.mobile('915')) }] } })).status, 'and writes nothing').toBe(403)
+  expect(
+    (await call('POST', '/api/v1/customers', { token, body: { name: 'x', phones: [{ number: data.asLocal(data.mobile('915')) }] } })).status,
+    'and writes nothing',
+  ).toBe(403)
 
   const row = page.locator('[data-testid="tokens-table"] tr', { hasText: name })
   await expect(byTest(row, 'token-state')).toHaveText(/Действует|Active/)

@@ -30,6 +30,16 @@ func (s *Server) ReturnTask(ctx context.Context, req *taskv1.ReturnTaskRequest) 
 	return &taskv1.ReturnTaskResponse{Task: s.respond(ctx, step)}, nil
 }
 
+// SetTaskPriority changes how urgent a task is (supervisors; the workflow
+// checks the caller may manage tasks).
+func (s *Server) SetTaskPriority(ctx context.Context, req *taskv1.SetTaskPriorityRequest) (*taskv1.SetTaskPriorityResponse, error) {
+	step, err := s.command(ctx, req.GetId(), taskflow.UpdatePriority, taskflow.SetPriority{Actor: actor(ctx), Priority: req.GetPriority()})
+	if err != nil {
+		return nil, err
+	}
+	return &taskv1.SetTaskPriorityResponse{Task: s.respond(ctx, step)}, nil
+}
+
 func (s *Server) AssignTask(ctx context.Context, req *taskv1.AssignTaskRequest) (*taskv1.AssignTaskResponse, error) {
 	if req.GetProcessId() == 0 {
 		return nil, fault.Field("processId", "say which process the task was in when you chose whom to give it to")

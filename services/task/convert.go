@@ -17,7 +17,7 @@ func (r *taskRow) toProto() *taskv1.Task {
 		SlaDueAt: micros.Proto(r.SLADueAt), SlaBreached: r.SLABreached,
 		CreateTime: micros.Proto(r.CreatedAt), UpdateTime: micros.Proto(r.UpdatedAt), ClosedAt: micros.Proto(r.ClosedAt),
 		CloseReason: r.CloseReason, WorkflowId: r.WorkflowID, CreatedBy: r.CreatedBy,
-		Stuck: r.Stuck, AwaitingVisit: r.AwaitingVisit,
+		Stuck: r.Stuck, AwaitingVisit: r.AwaitingVisit, Priority: taskv1.TaskPriority(r.Priority),
 	}
 	if r.TariffID != 0 {
 		t.Parameters = &taskv1.TaskParameters{TariffId: r.TariffID}

@@ -445,6 +445,13 @@ BEGIN SELECT RAISE(ABORT, '`+noOverlap+`'); END`)
 		ID:      "0016_follow_ups",
 		Migrate: seedFollowUps,
 	},
+	{
+		// How urgent a task is: NORMAL (2) for every task so far.
+		ID: "0017_task_priority",
+		Migrate: func(tx *gorm.DB) error {
+			return tx.Exec(`ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 2`).Error
+		},
+	},
 }
 
 // foldEach fills a folded column of every row, a thousand rows at a time:

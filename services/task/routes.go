@@ -22,6 +22,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/locale"
 	"github.com/telecomcrm/crm/services/platform/micros"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 // ConnectionRouteID is route No. 1, reserved for connection tasks.
@@ -66,6 +67,16 @@ type routeDef struct {
 	Actions []*actionDef `json:"actions,omitempty"`
 	// FollowUps open service tasks some time after a task closes.
 	FollowUps []followUpDef `json:"followUps,omitempty"`
+	// A high or an urgent task's SLA as a share of each process's, in per
+	// cent (0: the same).
+	HighSLAPercent   int32 `json:"highSlaPercent,omitempty"`
+	UrgentSLAPercent int32 `json:"urgentSlaPercent,omitempty"`
+}
+
+// slaShare is the share of a process's SLA a task of priority p has, in
+// per cent.
+func (d routeDef) slaShare(p taskv1.TaskPriority) int64 {
+	return taskflow.Route{HighSLAPercent: d.HighSLAPercent, UrgentSLAPercent: d.UrgentSLAPercent}.SLAShare(p)
 }
 
 // followUpDef is a follow-up service task (see taskv1.FollowUp).
@@ -143,6 +154,7 @@ func (d routeDef) toProto(r routeRow, version int32) *taskv1.Route {
 	out := &taskv1.Route{
 		Id: r.ID, Name: d.Name, Description: d.Description, Version: version,
 		Connection: r.Connection, ContractEffect: taskv1.ContractEffect(d.Effect), UpdateTime: micros.Proto(r.UpdatedAt),
+		HighSlaPercent: d.HighSLAPercent, UrgentSlaPercent: d.UrgentSLAPercent,
 	}
 	for i := range d.Processes {
 		out.Processes = append(out.Processes, d.processProto(i))
@@ -486,6 +498,15 @@ func checkRoute(id int64, in *taskv1.Route, connection bool, known []int64, grou
 		def.Rules = append(def.Rules, r)
 	}
 	def.FollowUps = checkFollowUps(id, in.GetFollowUps(), others, bad)
+	def.HighSLAPercent, def.UrgentSLAPercent = in.GetHighSlaPercent(), in.GetUrgentSlaPercent()
+	for _, f := range []struct {
+		field string
+		pc    int32
+	}{{"highSlaPercent", def.HighSLAPercent}, {"urgentSlaPercent", def.UrgentSLAPercent}} {
+		if f.pc < 0 || f.pc > 100 {
+			bad(f.field, "a share of the SLA is 1 to 100 per cent (0: the same SLA)")
+		}
+	}
 	if len(v) > 0 {
 		return def, &fault.Error{Kind: fault.Invalid, Message: v[0].Description, Violations: v}
 	}

@@ -28,7 +28,11 @@ func (s *Server) RecordTask(ctx context.Context, req *taskv1.RecordTaskRequest) 
 		ContractID: req.GetContractId(), ContractNumber: req.GetContractNumber(),
 		CustomerID: req.GetCustomerId(), CustomerName: req.GetCustomerName(), CreatedBy: req.GetCreatedBy(),
 		CreatedAt: micros.FromProto(req.GetTime()), TariffID: req.GetParameters().GetTariffId(),
+		Priority: int32(req.GetPriority()),
 	}, route: def, actor: req.GetActorName()}
+	if n.row.Priority == int32(taskv1.TaskPriority_TASK_PRIORITY_UNSPECIFIED) {
+		n.row.Priority = int32(taskv1.TaskPriority_TASK_PRIORITY_NORMAL)
+	}
 	if kind == taskv1.TaskKind_TASK_KIND_CONNECTION {
 		cid := req.GetContractId()
 		n.row.ConnectionContractID = &cid

@@ -64,6 +64,8 @@ type taskRow struct {
 	// AwaitingVisit: the task's process requires a visit and none is
 	// booked (the dispatcher's list).
 	AwaitingVisit bool
+	// Priority is a taskv1.TaskPriority (NORMAL unless set).
+	Priority int32 `gorm:"default:2"`
 }
 
 func (taskRow) TableName() string { return "tasks" }
@@ -195,7 +197,7 @@ func firstStep(n newTask) taskRow {
 		r.WorkflowID = taskflow.WorkflowID(r.ID)
 	}
 	if first.SLASeconds > 0 {
-		r.SLADueAt = r.CreatedAt + first.SLASeconds*1e6
+		r.SLADueAt = r.CreatedAt + first.SLASeconds*n.route.slaShare(taskv1.TaskPriority(r.Priority))/100*1e6
 	}
 	r.AwaitingVisit = first.Visit
 	return r
@@ -388,6 +390,9 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 			r.Sequence, r.UpdatedAt = t.GetSequence(), ev.At
 			r.State = int32(t.GetState())
 			r.SLADueAt, r.SLABreached = micros.FromProto(t.GetSlaDueAt()), t.GetSlaBreached()
+			if p := t.GetPriority(); p != taskv1.TaskPriority_TASK_PRIORITY_UNSPECIFIED {
+				r.Priority = int32(p)
+			}
 			if r.AssigneeID != t.GetAssigneeId() {
 				r.AssigneeID, r.AssigneeName = t.GetAssigneeId(), ""
 				if r.AssigneeID != 0 {

@@ -66,6 +66,7 @@ func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) 
 		Create: &taskflow.NewTask{
 			Title: title, Description: desc, ContractNumber: contract.GetNumber(),
 			CustomerName: s.customerName(ctx, contract.GetCustomerId()), ActorName: p.Login,
+			Priority: req.GetPriority(),
 		},
 	})
 	if err != nil {

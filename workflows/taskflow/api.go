@@ -23,6 +23,8 @@ const (
 	UpdateAssign  = "assign"
 	UpdateCancel  = "cancel"
 	UpdateComment = "comment"
+	// UpdatePriority sets the task's priority (supervisors).
+	UpdatePriority = "priority"
 	// UpdateRetry (and the signal of the same name, for the Temporal CLI
 	// and Web UI) retries the work a stuck task could not write.
 	UpdateRetry = "retry"
@@ -95,11 +97,16 @@ type Route struct {
 	Effect    taskv1.ContractEffect
 	// FollowUps open service tasks after a task closes.
 	FollowUps []FollowUp `json:",omitempty"`
+	// HighSLAPercent and UrgentSLAPercent: a high or an urgent task's SLA
+	// as a share of each process's (0: the same).
+	HighSLAPercent   int32 `json:",omitempty"`
+	UrgentSLAPercent int32 `json:",omitempty"`
 }
 
 // RouteFromProto snapshots a route.
 func RouteFromProto(r *taskv1.Route) Route {
-	out := Route{ID: r.GetId(), Version: r.GetVersion(), Name: r.GetName(), Effect: r.GetContractEffect()}
+	out := Route{ID: r.GetId(), Version: r.GetVersion(), Name: r.GetName(), Effect: r.GetContractEffect(),
+		HighSLAPercent: r.GetHighSlaPercent(), UrgentSLAPercent: r.GetUrgentSlaPercent()}
 	for _, p := range r.GetProcesses() {
 		out.Processes = append(out.Processes, Process{ID: p.GetId(), Name: p.GetName(), GroupID: p.GetGroupId(), SLASeconds: p.GetSlaSeconds(), Action: ActionFromProto(p), Visit: p.GetVisit()})
 	}
@@ -144,6 +151,8 @@ type NewTask struct {
 	CustomerName   string
 	// ActorName names the creator on the timeline.
 	ActorName string
+	// Priority chosen at creation (UNSPECIFIED: normal).
+	Priority taskv1.TaskPriority `json:",omitempty"`
 }
 
 // State is where the task stands. A new task starts in its first process
@@ -180,6 +189,8 @@ type State struct {
 	ActionRefused bool   `json:",omitempty"`
 	// Visit is the booking of the current process's visit (nil: none).
 	Visit *Booking `json:",omitempty"`
+	// Priority: UNSPECIFIED in a task begun before priorities (normal).
+	Priority taskv1.TaskPriority `json:",omitempty"`
 }
 
 // clone copies the state deeply, so a step computed on the copy leaves
@@ -208,6 +219,28 @@ type Advance struct {
 	ProcessID  int64
 	Comment    string
 	Resolution string
+}
+
+// SetPriority changes how urgent the task is.
+type SetPriority struct {
+	Actor    Actor
+	Priority taskv1.TaskPriority
+}
+
+// SLAShare is the share of a process's SLA a task of priority p has on
+// route r, in per cent.
+func (r Route) SLAShare(p taskv1.TaskPriority) int64 {
+	share := int32(0)
+	switch p {
+	case taskv1.TaskPriority_TASK_PRIORITY_HIGH:
+		share = r.HighSLAPercent
+	case taskv1.TaskPriority_TASK_PRIORITY_URGENT:
+		share = r.UrgentSLAPercent
+	}
+	if share <= 0 || share > 100 {
+		return 100
+	}
+	return int64(share)
 }
 
 // Return sends the task back to an earlier process (0: the previous one).

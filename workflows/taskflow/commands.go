@@ -188,6 +188,52 @@ func (w *taskWorkflow) assign(ctx workflow.Context, c Assign) (Step, error) {
 	return w.applyStep(ctx, next, t)
 }
 
+func (w *taskWorkflow) validateSetPriority(c SetPriority) error {
+	if err := w.ready(); err != nil {
+		return err
+	}
+	if !c.Actor.CanManage {
+		return refuse(ErrNotMember, "only supervisors may change a task's priority")
+	}
+	if _, ok := taskv1.TaskPriority_name[int32(c.Priority)]; !ok || c.Priority == taskv1.TaskPriority_TASK_PRIORITY_UNSPECIFIED {
+		return refuse(ErrInvalid, "priority %d is not one of low, normal, high, urgent", c.Priority)
+	}
+	if c.Priority == w.priority() {
+		return refuse(ErrInvalid, "task %s is %s already", w.in.Number, PriorityName(c.Priority))
+	}
+	return nil
+}
+
+// setPriority changes how urgent the task is; the SLA of the process it
+// is in is counted again from its entry with the new share.
+func (w *taskWorkflow) setPriority(ctx workflow.Context, c SetPriority) (Step, error) {
+	if err := w.mu.Lock(ctx); err != nil {
+		return Step{}, err
+	}
+	defer w.mu.Unlock()
+	if err := w.validateSetPriority(c); err != nil {
+		return Step{}, err
+	}
+	next := w.st.clone()
+	next.Priority = c.Priority
+	t := w.step(ctx, &next, taskv1.TaskEventKind_TASK_EVENT_KIND_PRIORITY_CHANGED)
+	t.ActorId, t.ActorName, t.Text = c.Actor.UserID, c.Actor.Name, PriorityName(c.Priority)
+	return w.applyStep(ctx, next, t)
+}
+
+// priority is the task's priority, normal for a task begun before them.
+func (w *taskWorkflow) priority() taskv1.TaskPriority {
+	if w.st.Priority == taskv1.TaskPriority_TASK_PRIORITY_UNSPECIFIED {
+		return taskv1.TaskPriority_TASK_PRIORITY_NORMAL
+	}
+	return w.st.Priority
+}
+
+// PriorityName is a priority as the timeline's text holds it ("high").
+func PriorityName(p taskv1.TaskPriority) string {
+	return strings.ToLower(strings.TrimPrefix(p.String(), "TASK_PRIORITY_"))
+}
+
 func (w *taskWorkflow) validateCancel(c Cancel) error {
 	if err := w.ready(); err != nil {
 		return err

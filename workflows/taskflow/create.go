@@ -37,7 +37,7 @@ func (in Input) RecordRequest(at time.Time) *taskv1.RecordTaskRequest {
 	return &taskv1.RecordTaskRequest{
 		Id: in.TaskID, Title: n.Title, Description: n.Description, RouteId: in.Route.ID, RouteVersion: in.Route.Version,
 		ContractId: in.ContractID, ContractNumber: n.ContractNumber, CustomerId: in.CustomerID, CustomerName: n.CustomerName,
-		CreatedBy: in.CreatedBy, ActorName: n.ActorName, Time: timestamppb.New(at), Kind: in.Kind,
+		CreatedBy: in.CreatedBy, ActorName: n.ActorName, Time: timestamppb.New(at), Kind: in.Kind, Priority: n.Priority,
 	}
 }
 

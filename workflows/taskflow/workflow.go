@@ -64,7 +64,11 @@ func (w *taskWorkflow) setup(ctx workflow.Context) error {
 		// A new task: its CREATED step is written by create, or was by the
 		// task service before the workflow started.
 		now := workflow.Now(ctx)
-		w.st = State{Sequence: 1, EnteredAt: now, LastActivity: now, Groups: []int64{w.in.Route.Processes[0].GroupID}, Acting: w.in.Route.Processes[0].Action != nil}
+		w.st = State{Sequence: 1, EnteredAt: now, LastActivity: now, Groups: []int64{w.in.Route.Processes[0].GroupID}, Acting: w.in.Route.Processes[0].Action != nil,
+			Priority: taskv1.TaskPriority_TASK_PRIORITY_NORMAL}
+		if c := w.in.Create; c != nil && c.Priority != taskv1.TaskPriority_TASK_PRIORITY_UNSPECIFIED {
+			w.st.Priority = c.Priority
+		}
 	}
 	if w.creating() {
 		if err := w.setupCreate(ctx); err != nil {
@@ -90,6 +94,7 @@ func (w *taskWorkflow) setup(ctx workflow.Context) error {
 		{UpdateAssign, w.assign, w.validateAssign},
 		{UpdateCancel, w.cancel, w.validateCancel},
 		{UpdateComment, w.comment, w.validateComment},
+		{UpdatePriority, w.setPriority, w.validateSetPriority},
 		{UpdateRetry, w.retry, w.validateRetry},
 		{UpdateBookVisit, w.bookVisit, w.validateBookVisit},
 		{UpdateCancelVisit, w.cancelVisit, w.validateCancelVisit},
@@ -246,7 +251,7 @@ func (w *taskWorkflow) slaDueAt(st *State) time.Time {
 	if p.SLASeconds <= 0 {
 		return time.Time{}
 	}
-	return st.EnteredAt.Add(time.Duration(p.SLASeconds) * time.Second)
+	return st.EnteredAt.Add(time.Duration(p.SLASeconds*w.in.Route.SLAShare(st.Priority)/100) * time.Second)
 }
 
 // idleRule returns the IDLE rule that fires first in the current process.
@@ -331,6 +336,7 @@ func (w *taskWorkflow) step(ctx workflow.Context, st *State, kind taskv1.TaskEve
 		AssigneeId:  st.AssigneeID,
 		State:       taskv1.TaskState_TASK_STATE_OPEN,
 		SlaBreached: st.Breached,
+		Priority:    st.Priority,
 	}
 	w.endVisit(st, t)
 	if st.Outcome == taskv1.TaskState_TASK_STATE_UNSPECIFIED {

@@ -799,6 +799,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{id}:setPriority": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sets how urgent the task is (supervisors): the queues and the board
+         *     sort by it, and the route may shorten a high or urgent task's SLA.
+         */
+        post: operations["TaskService_SetTaskPriority"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{task_id}/attachments": {
         parameters: {
             query?: never;
@@ -1790,12 +1810,20 @@ export interface components {
              *     route closes (not when it is cancelled).
              */
             followUps?: components["schemas"]["crm.task.v1.FollowUp"][];
+            /**
+             * Format: int32
+             * @description A high or an urgent task's SLA in each process, as a share of the
+             *     process's own: 1 to 100 per cent (0: the same SLA).
+             */
+            highSlaPercent?: number;
             /** Format: int64 */
             readonly id?: string;
             name?: string;
             processes?: components["schemas"]["crm.task.v1.Process"][];
             /** Format: date-time */
             readonly updateTime?: string;
+            /** Format: int32 */
+            urgentSlaPercent?: number;
             /**
              * Format: int32
              * @description Grows with every edit.
@@ -1853,6 +1881,8 @@ export interface components {
             /** @description T-000123. */
             number?: string;
             parameters?: components["schemas"]["crm.task.v1.TaskParameters"];
+            /** @description NORMAL unless set at creation or by a supervisor. */
+            priority?: components["schemas"]["crm.task.v1.TaskPriority"];
             /** @description The processes of the route version it runs on. */
             processes?: components["schemas"]["crm.task.v1.Process"][];
             /** Format: int64 */
@@ -1934,7 +1964,7 @@ export interface components {
             time?: string;
         };
         /** @enum {string} */
-        "crm.task.v1.TaskEventKind": "TASK_EVENT_KIND_UNSPECIFIED" | "TASK_EVENT_KIND_CREATED" | "TASK_EVENT_KIND_ADVANCED" | "TASK_EVENT_KIND_RETURNED" | "TASK_EVENT_KIND_ASSIGNED" | "TASK_EVENT_KIND_COMMENTED" | "TASK_EVENT_KIND_SLA_BREACHED" | "TASK_EVENT_KIND_CLOSED" | "TASK_EVENT_KIND_CANCELLED" | "TASK_EVENT_KIND_ACTION_FAILED" | "TASK_EVENT_KIND_VISIT_BOOKED" | "TASK_EVENT_KIND_VISIT_CANCELLED" | "TASK_EVENT_KIND_VISIT_REMINDED" | "TASK_EVENT_KIND_VISIT_LATE" | "TASK_EVENT_KIND_VISIT_ON_THE_WAY" | "TASK_EVENT_KIND_VISIT_ARRIVED" | "TASK_EVENT_KIND_VISIT_FAILED";
+        "crm.task.v1.TaskEventKind": "TASK_EVENT_KIND_UNSPECIFIED" | "TASK_EVENT_KIND_CREATED" | "TASK_EVENT_KIND_ADVANCED" | "TASK_EVENT_KIND_RETURNED" | "TASK_EVENT_KIND_ASSIGNED" | "TASK_EVENT_KIND_COMMENTED" | "TASK_EVENT_KIND_SLA_BREACHED" | "TASK_EVENT_KIND_CLOSED" | "TASK_EVENT_KIND_CANCELLED" | "TASK_EVENT_KIND_ACTION_FAILED" | "TASK_EVENT_KIND_VISIT_BOOKED" | "TASK_EVENT_KIND_VISIT_CANCELLED" | "TASK_EVENT_KIND_VISIT_REMINDED" | "TASK_EVENT_KIND_VISIT_LATE" | "TASK_EVENT_KIND_VISIT_ON_THE_WAY" | "TASK_EVENT_KIND_VISIT_ARRIVED" | "TASK_EVENT_KIND_VISIT_FAILED" | "TASK_EVENT_KIND_PRIORITY_CHANGED";
         /** @enum {string} */
         "crm.task.v1.TaskKind": "TASK_KIND_UNSPECIFIED" | "TASK_KIND_CONNECTION" | "TASK_KIND_SERVICE";
         /**
@@ -1948,6 +1978,12 @@ export interface components {
              */
             tariffId?: string;
         };
+        /**
+         * @description TaskPriority is how urgent a task is: the queues and the board list the
+         *     more urgent first, and a route may shorten a high or urgent task's SLA.
+         * @enum {string}
+         */
+        "crm.task.v1.TaskPriority": "TASK_PRIORITY_UNSPECIFIED" | "TASK_PRIORITY_LOW" | "TASK_PRIORITY_NORMAL" | "TASK_PRIORITY_HIGH" | "TASK_PRIORITY_URGENT";
         /** @enum {string} */
         "crm.task.v1.TaskState": "TASK_STATE_UNSPECIFIED" | "TASK_STATE_OPEN" | "TASK_STATE_CLOSED" | "TASK_STATE_CANCELLED";
         /** @description TechnicianSchedule is one technician's own working time. */
@@ -4149,6 +4185,8 @@ export interface operations {
                     description?: string;
                     /** @description Required when the route's actions need them (a tariff change). */
                     parameters?: components["schemas"]["crm.task.v1.TaskParameters"];
+                    /** @description NORMAL when left unspecified. */
+                    priority?: components["schemas"]["crm.task.v1.TaskPriority"];
                     /** Format: int64 */
                     routeId?: string;
                     title?: string;
@@ -4425,6 +4463,49 @@ export interface operations {
                      * @description An earlier process of the route; 0: the previous one.
                      */
                     toProcessId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Task"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_SetTaskPriority: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    priority: components["schemas"]["crm.task.v1.TaskPriority"];
                 };
             };
         };

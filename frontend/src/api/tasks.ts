@@ -4,7 +4,7 @@
 // that moved on meanwhile is refused (409 TASK_MOVED) instead of completing
 // the wrong process.
 
-import { api, ok, type CommentAudience, type Task, type TaskComment, type TaskEvent, type TaskState, type TaskStats } from '@/api/client'
+import { api, ok, type CommentAudience, type Task, type TaskComment, type TaskEvent, type TaskPriority, type TaskState, type TaskStats } from '@/api/client'
 
 export const TASKS_PAGE_SIZE = 25
 
@@ -39,6 +39,8 @@ export interface ServiceTaskRequest {
   description?: string
   /** What the route's actions need (a tariff change's tariff). */
   parameters?: { tariffId?: string }
+  /** Normal when left out. */
+  priority?: TaskPriority
 }
 
 /** The process a command is meant for: the one the person sees. */
@@ -160,6 +162,11 @@ export async function assign(task: Task, userId?: string): Promise<Task> {
       body: { processId: seen(task) ?? '0', userId: userId || undefined },
     }),
   )
+}
+
+/** Sets how urgent the task is (supervisors). */
+export async function setPriority(task: Task, priority: TaskPriority): Promise<Task> {
+  return ok(api.POST('/api/v1/tasks/{id}:setPriority', { params: { path: { id: task.id ?? '' } }, body: { priority } }))
 }
 
 export async function cancel(task: Task, reason: string): Promise<Task> {

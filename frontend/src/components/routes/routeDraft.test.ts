@@ -176,3 +176,21 @@ describe('a route’s follow-ups in the draft', () => {
     expect(d.followUps).toHaveLength(4)
   })
 })
+
+describe('a route’s SLA shares for high and urgent tasks', () => {
+  it('reads them back, sends them, and sends none as the same SLA', () => {
+    const d = draftOf({ ...REPAIR, highSlaPercent: 75, urgentSlaPercent: 50 })
+    expect([d.highSlaPercent, d.urgentSlaPercent]).toEqual([75, 50])
+    expect(toRequest(d)).toMatchObject({ highSlaPercent: 75, urgentSlaPercent: 50 })
+    d.highSlaPercent = null
+    expect(toRequest(d).highSlaPercent).toBe(0)
+    expect(draftOf(REPAIR).urgentSlaPercent).toBeNull()
+  })
+
+  it('refuses a share outside 1–100 per cent', () => {
+    const d = draftOf(REPAIR)
+    d.urgentSlaPercent = 120
+    d.highSlaPercent = 0
+    expect(Object.keys(validateRoute(d))).toEqual(expect.arrayContaining(['urgentSlaPercent', 'highSlaPercent']))
+  })
+})

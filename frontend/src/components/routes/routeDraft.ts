@@ -117,6 +117,9 @@ export interface RouteDraft {
   processes: ProcessRow[]
   rules: RuleRow[]
   followUps: FollowUpRow[]
+  /** A high or an urgent task's SLA, per cent of each process's (null: the same). */
+  highSlaPercent: number | null
+  urgentSlaPercent: number | null
 }
 
 let nextKey = 1
@@ -176,7 +179,16 @@ function editableRules(rules: CloseRule[] | undefined): CloseRule[] {
 
 export function draftOf(route?: Route): RouteDraft {
   if (!route) {
-    return { name: '', description: '', contractEffect: 'CONTRACT_EFFECT_NONE', processes: [processRow()], rules: [], followUps: [] }
+    return {
+      name: '',
+      description: '',
+      contractEffect: 'CONTRACT_EFFECT_NONE',
+      processes: [processRow()],
+      rules: [],
+      followUps: [],
+      highSlaPercent: null,
+      urgentSlaPercent: null,
+    }
   }
   const processes = (route.processes ?? []).map((p) =>
     processRow({
@@ -216,7 +228,17 @@ export function draftOf(route?: Route): RouteDraft {
   })
   const effect = route.contractEffect && route.contractEffect !== 'CONTRACT_EFFECT_UNSPECIFIED' ? route.contractEffect : 'CONTRACT_EFFECT_NONE'
   const followUps = (route.followUps ?? []).map(followUpOf)
-  return { name: route.name ?? '', description: route.description ?? '', contractEffect: effect, processes, rules, followUps }
+  const share = (pc: number | undefined) => (pc && pc > 0 ? pc : null)
+  return {
+    name: route.name ?? '',
+    description: route.description ?? '',
+    contractEffect: effect,
+    processes,
+    rules,
+    followUps,
+    highSlaPercent: share(route.highSlaPercent),
+    urgentSlaPercent: share(route.urgentSlaPercent),
+  }
 }
 
 export function addProcess(d: RouteDraft): ProcessRow {
@@ -302,6 +324,10 @@ export function validateRoute(d: RouteDraft): FieldProblems {
       else if (code.length > LIMITS.resolution) out[`closeRules[${i}].resolution`] = { key: 'validation.tooLong', params: { max: LIMITS.resolution } }
     }
   })
+  for (const f of ['highSlaPercent', 'urgentSlaPercent'] as const) {
+    const pc = d[f]
+    if (pc !== null && (pc < 1 || pc > 100 || !Number.isInteger(pc))) out[f] = { key: 'routes.errors.slaShare' }
+  }
   d.followUps.forEach((f, i) => {
     if (!f.routeId) out[`followUps[${i}].routeId`] = { key: 'routes.errors.followUpRoute' }
     const seconds = followUpSeconds(f)
@@ -346,6 +372,8 @@ export function toRequest(d: RouteDraft, connection = false): Route {
       title: f.title.trim(),
       description: f.description.trim(),
     })),
+    highSlaPercent: d.highSlaPercent ?? 0,
+    urgentSlaPercent: d.urgentSlaPercent ?? 0,
   }
 }
 

@@ -28,6 +28,17 @@ describe('the board', () => {
     expect(cols.map((c) => c.tasks.map((t) => t.id))).toEqual([['1'], [], ['2', '3']])
   })
 
+  it('puts the more urgent first in a column, keeping the order of equals', () => {
+    const cols = buildColumns(ROUTE, [
+      task('1', '11'),
+      task('2', '11', { priority: 'TASK_PRIORITY_LOW' }),
+      task('3', '11', { priority: 'TASK_PRIORITY_URGENT' }),
+      task('4', '11', { priority: 'TASK_PRIORITY_NORMAL' }),
+      task('5', '11', { priority: 'TASK_PRIORITY_HIGH' }),
+    ])
+    expect(cols[0]!.tasks.map((t) => t.id)).toEqual(['3', '5', '1', '4', '2'])
+  })
+
   it('gathers tasks in processes the route no longer has in a last column', () => {
     const cols = buildColumns(ROUTE, [task('1', '11'), task('5', '99')])
     expect(cols.at(-1)?.key).toBe(ELSEWHERE)

@@ -1,7 +1,8 @@
 // The board of one route: a column per process of its current version, a
 // card per open task in the column of its current process. A task running
 // on an older version may sit in a process the route no longer has; such
-// cards gather in a last column of their own.
+// cards gather in a last column of their own. In a column the more urgent
+// come first, then the order the tasks came in (newest first).
 //
 // Moving a card is a command: to the next column it completes the process
 // (advance); to an earlier column it sends the task back there (return,
@@ -9,6 +10,7 @@
 // refused on the board itself.
 
 import type { Process, Route, Task } from '@/api/client'
+import { priorityWeight } from './priority'
 
 export interface BoardColumn {
   key: string
@@ -29,6 +31,8 @@ export function buildColumns(route: Route | undefined, tasks: Task[]): BoardColu
     else elsewhere.push(t)
   }
   if (elsewhere.length > 0) columns.push({ key: ELSEWHERE, process: null, tasks: elsewhere })
+  // a stable sort: equal priorities keep the list's order
+  for (const c of columns) c.tasks.sort((a, b) => priorityWeight(b) - priorityWeight(a))
   return columns
 }
 

@@ -281,6 +281,8 @@ const (
 	// The technician could not do the visit (the text says why); the task
 	// waits to be booked again.
 	TaskEventKind_TASK_EVENT_KIND_VISIT_FAILED TaskEventKind = 16
+	// The priority was changed (the text names the new one).
+	TaskEventKind_TASK_EVENT_KIND_PRIORITY_CHANGED TaskEventKind = 17
 )
 
 // Enum value maps for TaskEventKind.
@@ -303,6 +305,7 @@ var (
 		14: "TASK_EVENT_KIND_VISIT_ON_THE_WAY",
 		15: "TASK_EVENT_KIND_VISIT_ARRIVED",
 		16: "TASK_EVENT_KIND_VISIT_FAILED",
+		17: "TASK_EVENT_KIND_PRIORITY_CHANGED",
 	}
 	TaskEventKind_value = map[string]int32{
 		"TASK_EVENT_KIND_UNSPECIFIED":      0,
@@ -322,6 +325,7 @@ var (
 		"TASK_EVENT_KIND_VISIT_ON_THE_WAY": 14,
 		"TASK_EVENT_KIND_VISIT_ARRIVED":    15,
 		"TASK_EVENT_KIND_VISIT_FAILED":     16,
+		"TASK_EVENT_KIND_PRIORITY_CHANGED": 17,
 	}
 )
 
@@ -350,6 +354,64 @@ func (x TaskEventKind) Number() protoreflect.EnumNumber {
 // Deprecated: Use TaskEventKind.Descriptor instead.
 func (TaskEventKind) EnumDescriptor() ([]byte, []int) {
 	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{4}
+}
+
+// TaskPriority is how urgent a task is: the queues and the board list the
+// more urgent first, and a route may shorten a high or urgent task's SLA.
+type TaskPriority int32
+
+const (
+	// Read as NORMAL.
+	TaskPriority_TASK_PRIORITY_UNSPECIFIED TaskPriority = 0
+	TaskPriority_TASK_PRIORITY_LOW         TaskPriority = 1
+	TaskPriority_TASK_PRIORITY_NORMAL      TaskPriority = 2
+	TaskPriority_TASK_PRIORITY_HIGH        TaskPriority = 3
+	TaskPriority_TASK_PRIORITY_URGENT      TaskPriority = 4
+)
+
+// Enum value maps for TaskPriority.
+var (
+	TaskPriority_name = map[int32]string{
+		0: "TASK_PRIORITY_UNSPECIFIED",
+		1: "TASK_PRIORITY_LOW",
+		2: "TASK_PRIORITY_NORMAL",
+		3: "TASK_PRIORITY_HIGH",
+		4: "TASK_PRIORITY_URGENT",
+	}
+	TaskPriority_value = map[string]int32{
+		"TASK_PRIORITY_UNSPECIFIED": 0,
+		"TASK_PRIORITY_LOW":         1,
+		"TASK_PRIORITY_NORMAL":      2,
+		"TASK_PRIORITY_HIGH":        3,
+		"TASK_PRIORITY_URGENT":      4,
+	}
+)
+
+func (x TaskPriority) Enum() *TaskPriority {
+	p := new(TaskPriority)
+	*p = x
+	return p
+}
+
+func (x TaskPriority) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TaskPriority) Descriptor() protoreflect.EnumDescriptor {
+	return file_crm_task_v1_task_proto_enumTypes[5].Descriptor()
+}
+
+func (TaskPriority) Type() protoreflect.EnumType {
+	return &file_crm_task_v1_task_proto_enumTypes[5]
+}
+
+func (x TaskPriority) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TaskPriority.Descriptor instead.
+func (TaskPriority) EnumDescriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{5}
 }
 
 // ProcessKind: who works a process.
@@ -389,11 +451,11 @@ func (x ProcessKind) String() string {
 }
 
 func (ProcessKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_crm_task_v1_task_proto_enumTypes[5].Descriptor()
+	return file_crm_task_v1_task_proto_enumTypes[6].Descriptor()
 }
 
 func (ProcessKind) Type() protoreflect.EnumType {
-	return &file_crm_task_v1_task_proto_enumTypes[5]
+	return &file_crm_task_v1_task_proto_enumTypes[6]
 }
 
 func (x ProcessKind) Number() protoreflect.EnumNumber {
@@ -402,7 +464,7 @@ func (x ProcessKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ProcessKind.Descriptor instead.
 func (ProcessKind) EnumDescriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{5}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{6}
 }
 
 type ActionKind int32
@@ -448,11 +510,11 @@ func (x ActionKind) String() string {
 }
 
 func (ActionKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_crm_task_v1_task_proto_enumTypes[6].Descriptor()
+	return file_crm_task_v1_task_proto_enumTypes[7].Descriptor()
 }
 
 func (ActionKind) Type() protoreflect.EnumType {
-	return &file_crm_task_v1_task_proto_enumTypes[6]
+	return &file_crm_task_v1_task_proto_enumTypes[7]
 }
 
 func (x ActionKind) Number() protoreflect.EnumNumber {
@@ -461,7 +523,7 @@ func (x ActionKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ActionKind.Descriptor instead.
 func (ActionKind) EnumDescriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{6}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{7}
 }
 
 type ContractOperation int32
@@ -507,11 +569,11 @@ func (x ContractOperation) String() string {
 }
 
 func (ContractOperation) Descriptor() protoreflect.EnumDescriptor {
-	return file_crm_task_v1_task_proto_enumTypes[7].Descriptor()
+	return file_crm_task_v1_task_proto_enumTypes[8].Descriptor()
 }
 
 func (ContractOperation) Type() protoreflect.EnumType {
-	return &file_crm_task_v1_task_proto_enumTypes[7]
+	return &file_crm_task_v1_task_proto_enumTypes[8]
 }
 
 func (x ContractOperation) Number() protoreflect.EnumNumber {
@@ -520,7 +582,7 @@ func (x ContractOperation) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ContractOperation.Descriptor instead.
 func (ContractOperation) EnumDescriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{7}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{8}
 }
 
 // FailureRule is what a refused action does to the task.
@@ -560,11 +622,11 @@ func (x FailureRule) String() string {
 }
 
 func (FailureRule) Descriptor() protoreflect.EnumDescriptor {
-	return file_crm_task_v1_task_proto_enumTypes[8].Descriptor()
+	return file_crm_task_v1_task_proto_enumTypes[9].Descriptor()
 }
 
 func (FailureRule) Type() protoreflect.EnumType {
-	return &file_crm_task_v1_task_proto_enumTypes[8]
+	return &file_crm_task_v1_task_proto_enumTypes[9]
 }
 
 func (x FailureRule) Number() protoreflect.EnumNumber {
@@ -573,7 +635,7 @@ func (x FailureRule) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FailureRule.Descriptor instead.
 func (FailureRule) EnumDescriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{8}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{9}
 }
 
 // CommentAudience tells a comment among staff from one with the customer.
@@ -613,11 +675,11 @@ func (x CommentAudience) String() string {
 }
 
 func (CommentAudience) Descriptor() protoreflect.EnumDescriptor {
-	return file_crm_task_v1_task_proto_enumTypes[9].Descriptor()
+	return file_crm_task_v1_task_proto_enumTypes[10].Descriptor()
 }
 
 func (CommentAudience) Type() protoreflect.EnumType {
-	return &file_crm_task_v1_task_proto_enumTypes[9]
+	return &file_crm_task_v1_task_proto_enumTypes[10]
 }
 
 func (x CommentAudience) Number() protoreflect.EnumNumber {
@@ -626,7 +688,7 @@ func (x CommentAudience) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use CommentAudience.Descriptor instead.
 func (CommentAudience) EnumDescriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{9}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{10}
 }
 
 // Action is what an automatic process does.
@@ -1087,9 +1149,13 @@ type Route struct {
 	ContractEffect ContractEffect `protobuf:"varint,9,opt,name=contract_effect,json=contractEffect,proto3,enum=crm.task.v1.ContractEffect" json:"contract_effect,omitempty"`
 	// Service tasks opened by themselves some time after a task of this
 	// route closes (not when it is cancelled).
-	FollowUps     []*FollowUp `protobuf:"bytes,10,rep,name=follow_ups,json=followUps,proto3" json:"follow_ups,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	FollowUps []*FollowUp `protobuf:"bytes,10,rep,name=follow_ups,json=followUps,proto3" json:"follow_ups,omitempty"`
+	// A high or an urgent task's SLA in each process, as a share of the
+	// process's own: 1 to 100 per cent (0: the same SLA).
+	HighSlaPercent   int32 `protobuf:"varint,11,opt,name=high_sla_percent,json=highSlaPercent,proto3" json:"high_sla_percent,omitempty"`
+	UrgentSlaPercent int32 `protobuf:"varint,12,opt,name=urgent_sla_percent,json=urgentSlaPercent,proto3" json:"urgent_sla_percent,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Route) Reset() {
@@ -1190,6 +1256,20 @@ func (x *Route) GetFollowUps() []*FollowUp {
 		return x.FollowUps
 	}
 	return nil
+}
+
+func (x *Route) GetHighSlaPercent() int32 {
+	if x != nil {
+		return x.HighSlaPercent
+	}
+	return 0
+}
+
+func (x *Route) GetUrgentSlaPercent() int32 {
+	if x != nil {
+		return x.UrgentSlaPercent
+	}
+	return 0
 }
 
 // FollowUp is a service task a route opens on the same contract some time
@@ -1316,7 +1396,9 @@ type Task struct {
 	// The process needs a field visit and none is booked yet.
 	AwaitingVisit bool `protobuf:"varint,33,opt,name=awaiting_visit,json=awaitingVisit,proto3" json:"awaiting_visit,omitempty"`
 	// The visit booked for the current process (GetTask).
-	Visit         *Visit `protobuf:"bytes,34,opt,name=visit,proto3" json:"visit,omitempty"`
+	Visit *Visit `protobuf:"bytes,34,opt,name=visit,proto3" json:"visit,omitempty"`
+	// NORMAL unless set at creation or by a supervisor.
+	Priority      TaskPriority `protobuf:"varint,35,opt,name=priority,proto3,enum=crm.task.v1.TaskPriority" json:"priority,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1587,6 +1669,13 @@ func (x *Task) GetVisit() *Visit {
 		return x.Visit
 	}
 	return nil
+}
+
+func (x *Task) GetPriority() TaskPriority {
+	if x != nil {
+		return x.Priority
+	}
+	return TaskPriority_TASK_PRIORITY_UNSPECIFIED
 }
 
 type Comment struct {
@@ -1876,7 +1965,9 @@ type CreateTaskRequest struct {
 	Title       string                 `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
 	Description string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
 	// Required when the route's actions need them (a tariff change).
-	Parameters    *TaskParameters `protobuf:"bytes,5,opt,name=parameters,proto3" json:"parameters,omitempty"`
+	Parameters *TaskParameters `protobuf:"bytes,5,opt,name=parameters,proto3" json:"parameters,omitempty"`
+	// NORMAL when left unspecified.
+	Priority      TaskPriority `protobuf:"varint,6,opt,name=priority,proto3,enum=crm.task.v1.TaskPriority" json:"priority,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1944,6 +2035,13 @@ func (x *CreateTaskRequest) GetParameters() *TaskParameters {
 		return x.Parameters
 	}
 	return nil
+}
+
+func (x *CreateTaskRequest) GetPriority() TaskPriority {
+	if x != nil {
+		return x.Priority
+	}
+	return TaskPriority_TASK_PRIORITY_UNSPECIFIED
 }
 
 type CreateTaskResponse struct {
@@ -2607,6 +2705,102 @@ func (x *AssignTaskResponse) GetTask() *Task {
 	return nil
 }
 
+type SetTaskPriorityRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Priority      TaskPriority           `protobuf:"varint,2,opt,name=priority,proto3,enum=crm.task.v1.TaskPriority" json:"priority,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTaskPriorityRequest) Reset() {
+	*x = SetTaskPriorityRequest{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTaskPriorityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTaskPriorityRequest) ProtoMessage() {}
+
+func (x *SetTaskPriorityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTaskPriorityRequest.ProtoReflect.Descriptor instead.
+func (*SetTaskPriorityRequest) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SetTaskPriorityRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *SetTaskPriorityRequest) GetPriority() TaskPriority {
+	if x != nil {
+		return x.Priority
+	}
+	return TaskPriority_TASK_PRIORITY_UNSPECIFIED
+}
+
+type SetTaskPriorityResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetTaskPriorityResponse) Reset() {
+	*x = SetTaskPriorityResponse{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetTaskPriorityResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetTaskPriorityResponse) ProtoMessage() {}
+
+func (x *SetTaskPriorityResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetTaskPriorityResponse.ProtoReflect.Descriptor instead.
+func (*SetTaskPriorityResponse) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *SetTaskPriorityResponse) GetTask() *Task {
+	if x != nil {
+		return x.Task
+	}
+	return nil
+}
+
 type CancelTaskRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -2617,7 +2811,7 @@ type CancelTaskRequest struct {
 
 func (x *CancelTaskRequest) Reset() {
 	*x = CancelTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[22]
+	mi := &file_crm_task_v1_task_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2629,7 +2823,7 @@ func (x *CancelTaskRequest) String() string {
 func (*CancelTaskRequest) ProtoMessage() {}
 
 func (x *CancelTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[22]
+	mi := &file_crm_task_v1_task_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2642,7 +2836,7 @@ func (x *CancelTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTaskRequest.ProtoReflect.Descriptor instead.
 func (*CancelTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{22}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *CancelTaskRequest) GetId() int64 {
@@ -2668,7 +2862,7 @@ type CancelTaskResponse struct {
 
 func (x *CancelTaskResponse) Reset() {
 	*x = CancelTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[23]
+	mi := &file_crm_task_v1_task_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2680,7 +2874,7 @@ func (x *CancelTaskResponse) String() string {
 func (*CancelTaskResponse) ProtoMessage() {}
 
 func (x *CancelTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[23]
+	mi := &file_crm_task_v1_task_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2693,7 +2887,7 @@ func (x *CancelTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTaskResponse.ProtoReflect.Descriptor instead.
 func (*CancelTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{23}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CancelTaskResponse) GetTask() *Task {
@@ -2714,7 +2908,7 @@ type ListCommentsRequest struct {
 
 func (x *ListCommentsRequest) Reset() {
 	*x = ListCommentsRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[24]
+	mi := &file_crm_task_v1_task_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2726,7 +2920,7 @@ func (x *ListCommentsRequest) String() string {
 func (*ListCommentsRequest) ProtoMessage() {}
 
 func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[24]
+	mi := &file_crm_task_v1_task_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2739,7 +2933,7 @@ func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommentsRequest.ProtoReflect.Descriptor instead.
 func (*ListCommentsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{24}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListCommentsRequest) GetTaskId() int64 {
@@ -2773,7 +2967,7 @@ type ListCommentsResponse struct {
 
 func (x *ListCommentsResponse) Reset() {
 	*x = ListCommentsResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[25]
+	mi := &file_crm_task_v1_task_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2785,7 +2979,7 @@ func (x *ListCommentsResponse) String() string {
 func (*ListCommentsResponse) ProtoMessage() {}
 
 func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[25]
+	mi := &file_crm_task_v1_task_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2798,7 +2992,7 @@ func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommentsResponse.ProtoReflect.Descriptor instead.
 func (*ListCommentsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{25}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListCommentsResponse) GetComments() []*Comment {
@@ -2828,7 +3022,7 @@ type AddCommentRequest struct {
 
 func (x *AddCommentRequest) Reset() {
 	*x = AddCommentRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[26]
+	mi := &file_crm_task_v1_task_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2840,7 +3034,7 @@ func (x *AddCommentRequest) String() string {
 func (*AddCommentRequest) ProtoMessage() {}
 
 func (x *AddCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[26]
+	mi := &file_crm_task_v1_task_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2853,7 +3047,7 @@ func (x *AddCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCommentRequest.ProtoReflect.Descriptor instead.
 func (*AddCommentRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{26}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AddCommentRequest) GetTaskId() int64 {
@@ -2886,7 +3080,7 @@ type AddCommentResponse struct {
 
 func (x *AddCommentResponse) Reset() {
 	*x = AddCommentResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[27]
+	mi := &file_crm_task_v1_task_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2898,7 +3092,7 @@ func (x *AddCommentResponse) String() string {
 func (*AddCommentResponse) ProtoMessage() {}
 
 func (x *AddCommentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[27]
+	mi := &file_crm_task_v1_task_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2911,7 +3105,7 @@ func (x *AddCommentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCommentResponse.ProtoReflect.Descriptor instead.
 func (*AddCommentResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{27}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AddCommentResponse) GetComment() *Comment {
@@ -2932,7 +3126,7 @@ type ListTaskEventsRequest struct {
 
 func (x *ListTaskEventsRequest) Reset() {
 	*x = ListTaskEventsRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[28]
+	mi := &file_crm_task_v1_task_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2944,7 +3138,7 @@ func (x *ListTaskEventsRequest) String() string {
 func (*ListTaskEventsRequest) ProtoMessage() {}
 
 func (x *ListTaskEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[28]
+	mi := &file_crm_task_v1_task_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2957,7 +3151,7 @@ func (x *ListTaskEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaskEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListTaskEventsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{28}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListTaskEventsRequest) GetTaskId() int64 {
@@ -2991,7 +3185,7 @@ type ListTaskEventsResponse struct {
 
 func (x *ListTaskEventsResponse) Reset() {
 	*x = ListTaskEventsResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[29]
+	mi := &file_crm_task_v1_task_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3003,7 +3197,7 @@ func (x *ListTaskEventsResponse) String() string {
 func (*ListTaskEventsResponse) ProtoMessage() {}
 
 func (x *ListTaskEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[29]
+	mi := &file_crm_task_v1_task_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3016,7 +3210,7 @@ func (x *ListTaskEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaskEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListTaskEventsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{29}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListTaskEventsResponse) GetTaskEvents() []*TaskEvent {
@@ -3041,7 +3235,7 @@ type GetTaskStatsRequest struct {
 
 func (x *GetTaskStatsRequest) Reset() {
 	*x = GetTaskStatsRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[30]
+	mi := &file_crm_task_v1_task_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3053,7 +3247,7 @@ func (x *GetTaskStatsRequest) String() string {
 func (*GetTaskStatsRequest) ProtoMessage() {}
 
 func (x *GetTaskStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[30]
+	mi := &file_crm_task_v1_task_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3066,7 +3260,7 @@ func (x *GetTaskStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTaskStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetTaskStatsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{30}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{32}
 }
 
 type ProcessLoad struct {
@@ -3084,7 +3278,7 @@ type ProcessLoad struct {
 
 func (x *ProcessLoad) Reset() {
 	*x = ProcessLoad{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[31]
+	mi := &file_crm_task_v1_task_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3096,7 +3290,7 @@ func (x *ProcessLoad) String() string {
 func (*ProcessLoad) ProtoMessage() {}
 
 func (x *ProcessLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[31]
+	mi := &file_crm_task_v1_task_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3109,7 +3303,7 @@ func (x *ProcessLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessLoad.ProtoReflect.Descriptor instead.
 func (*ProcessLoad) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{31}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ProcessLoad) GetRouteId() int64 {
@@ -3174,7 +3368,7 @@ type GetTaskStatsResponse struct {
 
 func (x *GetTaskStatsResponse) Reset() {
 	*x = GetTaskStatsResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[32]
+	mi := &file_crm_task_v1_task_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3186,7 +3380,7 @@ func (x *GetTaskStatsResponse) String() string {
 func (*GetTaskStatsResponse) ProtoMessage() {}
 
 func (x *GetTaskStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[32]
+	mi := &file_crm_task_v1_task_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3199,7 +3393,7 @@ func (x *GetTaskStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTaskStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetTaskStatsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{32}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetTaskStatsResponse) GetProcesses() []*ProcessLoad {
@@ -3238,7 +3432,7 @@ type ListRoutesRequest struct {
 
 func (x *ListRoutesRequest) Reset() {
 	*x = ListRoutesRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[33]
+	mi := &file_crm_task_v1_task_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3250,7 +3444,7 @@ func (x *ListRoutesRequest) String() string {
 func (*ListRoutesRequest) ProtoMessage() {}
 
 func (x *ListRoutesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[33]
+	mi := &file_crm_task_v1_task_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3263,7 +3457,7 @@ func (x *ListRoutesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutesRequest.ProtoReflect.Descriptor instead.
 func (*ListRoutesRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{33}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{35}
 }
 
 type ListRoutesResponse struct {
@@ -3275,7 +3469,7 @@ type ListRoutesResponse struct {
 
 func (x *ListRoutesResponse) Reset() {
 	*x = ListRoutesResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[34]
+	mi := &file_crm_task_v1_task_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3287,7 +3481,7 @@ func (x *ListRoutesResponse) String() string {
 func (*ListRoutesResponse) ProtoMessage() {}
 
 func (x *ListRoutesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[34]
+	mi := &file_crm_task_v1_task_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3300,7 +3494,7 @@ func (x *ListRoutesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutesResponse.ProtoReflect.Descriptor instead.
 func (*ListRoutesResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{34}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListRoutesResponse) GetRoutes() []*Route {
@@ -3319,7 +3513,7 @@ type GetRouteRequest struct {
 
 func (x *GetRouteRequest) Reset() {
 	*x = GetRouteRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[35]
+	mi := &file_crm_task_v1_task_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3331,7 +3525,7 @@ func (x *GetRouteRequest) String() string {
 func (*GetRouteRequest) ProtoMessage() {}
 
 func (x *GetRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[35]
+	mi := &file_crm_task_v1_task_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3344,7 +3538,7 @@ func (x *GetRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRouteRequest.ProtoReflect.Descriptor instead.
 func (*GetRouteRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{35}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetRouteRequest) GetId() int64 {
@@ -3363,7 +3557,7 @@ type GetRouteResponse struct {
 
 func (x *GetRouteResponse) Reset() {
 	*x = GetRouteResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[36]
+	mi := &file_crm_task_v1_task_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3375,7 +3569,7 @@ func (x *GetRouteResponse) String() string {
 func (*GetRouteResponse) ProtoMessage() {}
 
 func (x *GetRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[36]
+	mi := &file_crm_task_v1_task_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3388,7 +3582,7 @@ func (x *GetRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRouteResponse.ProtoReflect.Descriptor instead.
 func (*GetRouteResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{36}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetRouteResponse) GetRoute() *Route {
@@ -3407,7 +3601,7 @@ type CreateRouteRequest struct {
 
 func (x *CreateRouteRequest) Reset() {
 	*x = CreateRouteRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[37]
+	mi := &file_crm_task_v1_task_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3419,7 +3613,7 @@ func (x *CreateRouteRequest) String() string {
 func (*CreateRouteRequest) ProtoMessage() {}
 
 func (x *CreateRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[37]
+	mi := &file_crm_task_v1_task_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3432,7 +3626,7 @@ func (x *CreateRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRouteRequest.ProtoReflect.Descriptor instead.
 func (*CreateRouteRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{37}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *CreateRouteRequest) GetRoute() *Route {
@@ -3451,7 +3645,7 @@ type CreateRouteResponse struct {
 
 func (x *CreateRouteResponse) Reset() {
 	*x = CreateRouteResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[38]
+	mi := &file_crm_task_v1_task_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3463,7 +3657,7 @@ func (x *CreateRouteResponse) String() string {
 func (*CreateRouteResponse) ProtoMessage() {}
 
 func (x *CreateRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[38]
+	mi := &file_crm_task_v1_task_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3476,7 +3670,7 @@ func (x *CreateRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRouteResponse.ProtoReflect.Descriptor instead.
 func (*CreateRouteResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{38}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *CreateRouteResponse) GetRoute() *Route {
@@ -3500,7 +3694,7 @@ type UpdateRouteRequest struct {
 
 func (x *UpdateRouteRequest) Reset() {
 	*x = UpdateRouteRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[39]
+	mi := &file_crm_task_v1_task_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3512,7 +3706,7 @@ func (x *UpdateRouteRequest) String() string {
 func (*UpdateRouteRequest) ProtoMessage() {}
 
 func (x *UpdateRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[39]
+	mi := &file_crm_task_v1_task_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3525,7 +3719,7 @@ func (x *UpdateRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRouteRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRouteRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{39}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *UpdateRouteRequest) GetRoute() *Route {
@@ -3558,7 +3752,7 @@ type UpdateRouteResponse struct {
 
 func (x *UpdateRouteResponse) Reset() {
 	*x = UpdateRouteResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[40]
+	mi := &file_crm_task_v1_task_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3570,7 +3764,7 @@ func (x *UpdateRouteResponse) String() string {
 func (*UpdateRouteResponse) ProtoMessage() {}
 
 func (x *UpdateRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[40]
+	mi := &file_crm_task_v1_task_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3583,7 +3777,7 @@ func (x *UpdateRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRouteResponse.ProtoReflect.Descriptor instead.
 func (*UpdateRouteResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{40}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *UpdateRouteResponse) GetRoute() *Route {
@@ -3606,7 +3800,7 @@ type CreateConnectionTaskRequest struct {
 
 func (x *CreateConnectionTaskRequest) Reset() {
 	*x = CreateConnectionTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[41]
+	mi := &file_crm_task_v1_task_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3618,7 +3812,7 @@ func (x *CreateConnectionTaskRequest) String() string {
 func (*CreateConnectionTaskRequest) ProtoMessage() {}
 
 func (x *CreateConnectionTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[41]
+	mi := &file_crm_task_v1_task_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3631,7 +3825,7 @@ func (x *CreateConnectionTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConnectionTaskRequest.ProtoReflect.Descriptor instead.
 func (*CreateConnectionTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{41}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *CreateConnectionTaskRequest) GetContractId() int64 {
@@ -3666,7 +3860,7 @@ type PlanConnectionTaskRequest struct {
 
 func (x *PlanConnectionTaskRequest) Reset() {
 	*x = PlanConnectionTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	mi := &file_crm_task_v1_task_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3678,7 +3872,7 @@ func (x *PlanConnectionTaskRequest) String() string {
 func (*PlanConnectionTaskRequest) ProtoMessage() {}
 
 func (x *PlanConnectionTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	mi := &file_crm_task_v1_task_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3691,7 +3885,7 @@ func (x *PlanConnectionTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanConnectionTaskRequest.ProtoReflect.Descriptor instead.
 func (*PlanConnectionTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{42}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *PlanConnectionTaskRequest) GetContractId() int64 {
@@ -3722,7 +3916,7 @@ type PlanConnectionTaskResponse struct {
 
 func (x *PlanConnectionTaskResponse) Reset() {
 	*x = PlanConnectionTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[43]
+	mi := &file_crm_task_v1_task_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3734,7 +3928,7 @@ func (x *PlanConnectionTaskResponse) String() string {
 func (*PlanConnectionTaskResponse) ProtoMessage() {}
 
 func (x *PlanConnectionTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[43]
+	mi := &file_crm_task_v1_task_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3747,7 +3941,7 @@ func (x *PlanConnectionTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanConnectionTaskResponse.ProtoReflect.Descriptor instead.
 func (*PlanConnectionTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{43}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *PlanConnectionTaskResponse) GetTask() *Task {
@@ -3782,7 +3976,7 @@ type CreateConnectionTaskResponse struct {
 
 func (x *CreateConnectionTaskResponse) Reset() {
 	*x = CreateConnectionTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[44]
+	mi := &file_crm_task_v1_task_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3794,7 +3988,7 @@ func (x *CreateConnectionTaskResponse) String() string {
 func (*CreateConnectionTaskResponse) ProtoMessage() {}
 
 func (x *CreateConnectionTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[44]
+	mi := &file_crm_task_v1_task_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3807,7 +4001,7 @@ func (x *CreateConnectionTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConnectionTaskResponse.ProtoReflect.Descriptor instead.
 func (*CreateConnectionTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{44}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CreateConnectionTaskResponse) GetTask() *Task {
@@ -3856,14 +4050,17 @@ type Transition struct {
 	// Users told of the step besides the groups (a visit's technicians).
 	NotifyUserIds []int64 `protobuf:"varint,20,rep,packed,name=notify_user_ids,json=notifyUserIds,proto3" json:"notify_user_ids,omitempty"`
 	// Whom the step's comment is between.
-	Audience      CommentAudience `protobuf:"varint,21,opt,name=audience,proto3,enum=crm.task.v1.CommentAudience" json:"audience,omitempty"`
+	Audience CommentAudience `protobuf:"varint,21,opt,name=audience,proto3,enum=crm.task.v1.CommentAudience" json:"audience,omitempty"`
+	// The task's priority after the step (UNSPECIFIED: as it was, from a
+	// workflow older than priorities).
+	Priority      TaskPriority `protobuf:"varint,22,opt,name=priority,proto3,enum=crm.task.v1.TaskPriority" json:"priority,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Transition) Reset() {
 	*x = Transition{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[45]
+	mi := &file_crm_task_v1_task_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3875,7 +4072,7 @@ func (x *Transition) String() string {
 func (*Transition) ProtoMessage() {}
 
 func (x *Transition) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[45]
+	mi := &file_crm_task_v1_task_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3888,7 +4085,7 @@ func (x *Transition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transition.ProtoReflect.Descriptor instead.
 func (*Transition) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{45}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *Transition) GetTaskId() int64 {
@@ -4038,6 +4235,13 @@ func (x *Transition) GetAudience() CommentAudience {
 	return CommentAudience_COMMENT_AUDIENCE_UNSPECIFIED
 }
 
+func (x *Transition) GetPriority() TaskPriority {
+	if x != nil {
+		return x.Priority
+	}
+	return TaskPriority_TASK_PRIORITY_UNSPECIFIED
+}
+
 type ApplyTransitionRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Transition    *Transition            `protobuf:"bytes,1,opt,name=transition,proto3" json:"transition,omitempty"`
@@ -4047,7 +4251,7 @@ type ApplyTransitionRequest struct {
 
 func (x *ApplyTransitionRequest) Reset() {
 	*x = ApplyTransitionRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[46]
+	mi := &file_crm_task_v1_task_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4059,7 +4263,7 @@ func (x *ApplyTransitionRequest) String() string {
 func (*ApplyTransitionRequest) ProtoMessage() {}
 
 func (x *ApplyTransitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[46]
+	mi := &file_crm_task_v1_task_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4072,7 +4276,7 @@ func (x *ApplyTransitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyTransitionRequest.ProtoReflect.Descriptor instead.
 func (*ApplyTransitionRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{46}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ApplyTransitionRequest) GetTransition() *Transition {
@@ -4093,7 +4297,7 @@ type ApplyTransitionResponse struct {
 
 func (x *ApplyTransitionResponse) Reset() {
 	*x = ApplyTransitionResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[47]
+	mi := &file_crm_task_v1_task_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4105,7 +4309,7 @@ func (x *ApplyTransitionResponse) String() string {
 func (*ApplyTransitionResponse) ProtoMessage() {}
 
 func (x *ApplyTransitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[47]
+	mi := &file_crm_task_v1_task_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4118,7 +4322,7 @@ func (x *ApplyTransitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyTransitionResponse.ProtoReflect.Descriptor instead.
 func (*ApplyTransitionResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{47}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ApplyTransitionResponse) GetTask() *Task {
@@ -4144,7 +4348,7 @@ type RetryTaskRequest struct {
 
 func (x *RetryTaskRequest) Reset() {
 	*x = RetryTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[48]
+	mi := &file_crm_task_v1_task_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4156,7 +4360,7 @@ func (x *RetryTaskRequest) String() string {
 func (*RetryTaskRequest) ProtoMessage() {}
 
 func (x *RetryTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[48]
+	mi := &file_crm_task_v1_task_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4169,7 +4373,7 @@ func (x *RetryTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryTaskRequest.ProtoReflect.Descriptor instead.
 func (*RetryTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{48}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *RetryTaskRequest) GetId() int64 {
@@ -4188,7 +4392,7 @@ type RetryTaskResponse struct {
 
 func (x *RetryTaskResponse) Reset() {
 	*x = RetryTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[49]
+	mi := &file_crm_task_v1_task_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4200,7 +4404,7 @@ func (x *RetryTaskResponse) String() string {
 func (*RetryTaskResponse) ProtoMessage() {}
 
 func (x *RetryTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[49]
+	mi := &file_crm_task_v1_task_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4213,7 +4417,7 @@ func (x *RetryTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryTaskResponse.ProtoReflect.Descriptor instead.
 func (*RetryTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{49}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *RetryTaskResponse) GetTask() *Task {
@@ -4237,7 +4441,7 @@ type SetTaskStuckRequest struct {
 
 func (x *SetTaskStuckRequest) Reset() {
 	*x = SetTaskStuckRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[50]
+	mi := &file_crm_task_v1_task_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4249,7 +4453,7 @@ func (x *SetTaskStuckRequest) String() string {
 func (*SetTaskStuckRequest) ProtoMessage() {}
 
 func (x *SetTaskStuckRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[50]
+	mi := &file_crm_task_v1_task_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4262,7 +4466,7 @@ func (x *SetTaskStuckRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaskStuckRequest.ProtoReflect.Descriptor instead.
 func (*SetTaskStuckRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{50}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *SetTaskStuckRequest) GetTaskId() int64 {
@@ -4301,7 +4505,7 @@ type SetTaskStuckResponse struct {
 
 func (x *SetTaskStuckResponse) Reset() {
 	*x = SetTaskStuckResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[51]
+	mi := &file_crm_task_v1_task_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4313,7 +4517,7 @@ func (x *SetTaskStuckResponse) String() string {
 func (*SetTaskStuckResponse) ProtoMessage() {}
 
 func (x *SetTaskStuckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[51]
+	mi := &file_crm_task_v1_task_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4326,7 +4530,7 @@ func (x *SetTaskStuckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaskStuckResponse.ProtoReflect.Descriptor instead.
 func (*SetTaskStuckResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{51}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{53}
 }
 
 type RecordTaskRequest struct {
@@ -4349,14 +4553,16 @@ type RecordTaskRequest struct {
 	Parameters *TaskParameters        `protobuf:"bytes,13,opt,name=parameters,proto3" json:"parameters,omitempty"`
 	// A connection task is written with its contract's link to it; a
 	// service task when unspecified.
-	Kind          TaskKind `protobuf:"varint,14,opt,name=kind,proto3,enum=crm.task.v1.TaskKind" json:"kind,omitempty"`
+	Kind TaskKind `protobuf:"varint,14,opt,name=kind,proto3,enum=crm.task.v1.TaskKind" json:"kind,omitempty"`
+	// NORMAL when unspecified.
+	Priority      TaskPriority `protobuf:"varint,15,opt,name=priority,proto3,enum=crm.task.v1.TaskPriority" json:"priority,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecordTaskRequest) Reset() {
 	*x = RecordTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[52]
+	mi := &file_crm_task_v1_task_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4368,7 +4574,7 @@ func (x *RecordTaskRequest) String() string {
 func (*RecordTaskRequest) ProtoMessage() {}
 
 func (x *RecordTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[52]
+	mi := &file_crm_task_v1_task_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4381,7 +4587,7 @@ func (x *RecordTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTaskRequest.ProtoReflect.Descriptor instead.
 func (*RecordTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{52}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *RecordTaskRequest) GetId() int64 {
@@ -4482,6 +4688,13 @@ func (x *RecordTaskRequest) GetKind() TaskKind {
 	return TaskKind_TASK_KIND_UNSPECIFIED
 }
 
+func (x *RecordTaskRequest) GetPriority() TaskPriority {
+	if x != nil {
+		return x.Priority
+	}
+	return TaskPriority_TASK_PRIORITY_UNSPECIFIED
+}
+
 type RecordTaskResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
@@ -4491,7 +4704,7 @@ type RecordTaskResponse struct {
 
 func (x *RecordTaskResponse) Reset() {
 	*x = RecordTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[53]
+	mi := &file_crm_task_v1_task_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4503,7 +4716,7 @@ func (x *RecordTaskResponse) String() string {
 func (*RecordTaskResponse) ProtoMessage() {}
 
 func (x *RecordTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[53]
+	mi := &file_crm_task_v1_task_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4516,7 +4729,7 @@ func (x *RecordTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTaskResponse.ProtoReflect.Descriptor instead.
 func (*RecordTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{53}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *RecordTaskResponse) GetTask() *Task {
@@ -4535,7 +4748,7 @@ type DiscardTaskRequest struct {
 
 func (x *DiscardTaskRequest) Reset() {
 	*x = DiscardTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[54]
+	mi := &file_crm_task_v1_task_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4547,7 +4760,7 @@ func (x *DiscardTaskRequest) String() string {
 func (*DiscardTaskRequest) ProtoMessage() {}
 
 func (x *DiscardTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[54]
+	mi := &file_crm_task_v1_task_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4560,7 +4773,7 @@ func (x *DiscardTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscardTaskRequest.ProtoReflect.Descriptor instead.
 func (*DiscardTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{54}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DiscardTaskRequest) GetId() int64 {
@@ -4578,7 +4791,7 @@ type DiscardTaskResponse struct {
 
 func (x *DiscardTaskResponse) Reset() {
 	*x = DiscardTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[55]
+	mi := &file_crm_task_v1_task_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4590,7 +4803,7 @@ func (x *DiscardTaskResponse) String() string {
 func (*DiscardTaskResponse) ProtoMessage() {}
 
 func (x *DiscardTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[55]
+	mi := &file_crm_task_v1_task_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4603,7 +4816,7 @@ func (x *DiscardTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscardTaskResponse.ProtoReflect.Descriptor instead.
 func (*DiscardTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{55}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{57}
 }
 
 var File_crm_task_v1_task_proto protoreflect.FileDescriptor
@@ -4653,7 +4866,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"resolution\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\n" +
 	"resolution\x12:\n" +
-	"\aoutcome\x18\x05 \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\aoutcome\"\x8c\x04\n" +
+	"\aoutcome\x18\x05 \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\aoutcome\"\xfa\x04\n" +
 	"\x05Route\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\x03B\n" +
 	"\xe0A\x03\xbaH\x04\"\x02(\x00R\x02id\x12 \n" +
@@ -4671,12 +4884,14 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\x12>\n" +
 	"\n" +
 	"follow_ups\x18\n" +
-	" \x03(\v2\x15.crm.task.v1.FollowUpB\b\xbaH\x05\x92\x01\x02\x10\x05R\tfollowUps\"\xb5\x01\n" +
+	" \x03(\v2\x15.crm.task.v1.FollowUpB\b\xbaH\x05\x92\x01\x02\x10\x05R\tfollowUps\x123\n" +
+	"\x10high_sla_percent\x18\v \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\x0ehighSlaPercent\x127\n" +
+	"\x12urgent_sla_percent\x18\f \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\x10urgentSlaPercent\"\xb5\x01\n" +
 	"\bFollowUp\x12\"\n" +
 	"\broute_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\arouteId\x121\n" +
 	"\rafter_seconds\x18\x02 \x01(\x03B\f\xbaH\t\"\a\x18\x80\x8a\x8a\x0f(\x00R\fafterSeconds\x12\"\n" +
 	"\x05title\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05title\x12.\n" +
-	"\vdescription\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xd0\x0fR\vdescription\"\xb7\v\n" +
+	"\vdescription\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xd0\x0fR\vdescription\"\xee\v\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12)\n" +
@@ -4725,7 +4940,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"title_code\x18\x1f \x01(\tR\ttitleCode\x12E\n" +
 	"\ftitle_params\x18  \x03(\v2\".crm.task.v1.Task.TitleParamsEntryR\vtitleParams\x12%\n" +
 	"\x0eawaiting_visit\x18! \x01(\bR\rawaitingVisit\x12(\n" +
-	"\x05visit\x18\" \x01(\v2\x12.crm.task.v1.VisitR\x05visit\x1a>\n" +
+	"\x05visit\x18\" \x01(\v2\x12.crm.task.v1.VisitR\x05visit\x125\n" +
+	"\bpriority\x18# \x01(\x0e2\x19.crm.task.v1.TaskPriorityR\bpriority\x1a>\n" +
 	"\x10TitleParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbd\x02\n" +
@@ -4768,7 +4984,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"textParams\x1a=\n" +
 	"\x0fTextParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf2\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb3\x02\n" +
 	"\x11CreateTaskRequest\x12(\n" +
 	"\vcontract_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\n" +
 	"contractId\x12\"\n" +
@@ -4777,7 +4993,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\vdescription\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xa0\x1fR\vdescription\x12;\n" +
 	"\n" +
 	"parameters\x18\x05 \x01(\v2\x1b.crm.task.v1.TaskParametersR\n" +
-	"parameters\";\n" +
+	"parameters\x12?\n" +
+	"\bpriority\x18\x06 \x01(\x0e2\x19.crm.task.v1.TaskPriorityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bpriority\";\n" +
 	"\x12CreateTaskResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\")\n" +
 	"\x0eGetTaskRequest\x12\x17\n" +
@@ -4830,6 +5047,11 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"process_id\x18\x03 \x01(\x03B\n" +
 	"\xe0A\x02\xbaH\x04\"\x02 \x00R\tprocessId\";\n" +
 	"\x12AssignTaskResponse\x12%\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"w\n" +
+	"\x16SetTaskPriorityRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12D\n" +
+	"\bpriority\x18\x02 \x01(\x0e2\x19.crm.task.v1.TaskPriorityB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\bpriority\"@\n" +
+	"\x17SetTaskPriorityResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"U\n" +
 	"\x11CancelTaskRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12'\n" +
@@ -4915,7 +5137,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"actor_name\x18\x03 \x01(\tR\tactorName\"o\n" +
 	"\x1cCreateConnectionTaskResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\x12(\n" +
-	"\x05route\x18\x02 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"\xc8\a\n" +
+	"\x05route\x18\x02 \x01(\v2\x12.crm.task.v1.RouteR\x05route\"\x89\b\n" +
 	"\n" +
 	"Transition\x12 \n" +
 	"\atask_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06taskId\x12#\n" +
@@ -4946,7 +5168,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x05visit\x18\x13 \x01(\v2\x17.crm.task.v1.VisitWriteR\x05visit\x120\n" +
 	"\x0fnotify_user_ids\x18\x14 \x03(\x03B\b\xbaH\x05\x92\x01\x02\x10\n" +
 	"R\rnotifyUserIds\x12B\n" +
-	"\baudience\x18\x15 \x01(\x0e2\x1c.crm.task.v1.CommentAudienceB\b\xbaH\x05\x82\x01\x02\x10\x01R\baudience\"Q\n" +
+	"\baudience\x18\x15 \x01(\x0e2\x1c.crm.task.v1.CommentAudienceB\b\xbaH\x05\x82\x01\x02\x10\x01R\baudience\x12?\n" +
+	"\bpriority\x18\x16 \x01(\x0e2\x19.crm.task.v1.TaskPriorityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bpriority\"Q\n" +
 	"\x16ApplyTransitionRequest\x127\n" +
 	"\n" +
 	"transition\x18\x01 \x01(\v2\x17.crm.task.v1.TransitionR\n" +
@@ -4963,7 +5186,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x05stuck\x18\x02 \x01(\bR\x05stuck\x12$\n" +
 	"\x06reason\x18\x03 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x06reason\x12.\n" +
 	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x16\n" +
-	"\x14SetTaskStuckResponse\"\x86\x05\n" +
+	"\x14SetTaskStuckResponse\"\xc7\x05\n" +
 	"\x11RecordTaskRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12\"\n" +
 	"\x05title\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05title\x12.\n" +
@@ -4985,7 +5208,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"parameters\x18\r \x01(\v2\x1b.crm.task.v1.TaskParametersR\n" +
 	"parameters\x123\n" +
-	"\x04kind\x18\x0e \x01(\x0e2\x15.crm.task.v1.TaskKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\";\n" +
+	"\x04kind\x18\x0e \x01(\x0e2\x15.crm.task.v1.TaskKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12?\n" +
+	"\bpriority\x18\x0f \x01(\x0e2\x19.crm.task.v1.TaskPriorityB\b\xbaH\x05\x82\x01\x02\x10\x01R\bpriority\";\n" +
 	"\x12RecordTaskResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"-\n" +
 	"\x12DiscardTaskRequest\x12\x17\n" +
@@ -5012,7 +5236,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x17CONTRACT_EFFECT_SUSPEND\x10\x03\x12\x1a\n" +
 	"\x16CONTRACT_EFFECT_RESUME\x10\x04\x12\x1d\n" +
 	"\x19CONTRACT_EFFECT_TERMINATE\x10\x05\x12\x1a\n" +
-	"\x16CONTRACT_EFFECT_CANCEL\x10\x06*\xbc\x04\n" +
+	"\x16CONTRACT_EFFECT_CANCEL\x10\x06*\xe2\x04\n" +
 	"\rTaskEventKind\x12\x1f\n" +
 	"\x1bTASK_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TASK_EVENT_KIND_CREATED\x10\x01\x12\x1c\n" +
@@ -5031,7 +5255,14 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x1aTASK_EVENT_KIND_VISIT_LATE\x10\r\x12$\n" +
 	" TASK_EVENT_KIND_VISIT_ON_THE_WAY\x10\x0e\x12!\n" +
 	"\x1dTASK_EVENT_KIND_VISIT_ARRIVED\x10\x0f\x12 \n" +
-	"\x1cTASK_EVENT_KIND_VISIT_FAILED\x10\x10*`\n" +
+	"\x1cTASK_EVENT_KIND_VISIT_FAILED\x10\x10\x12$\n" +
+	" TASK_EVENT_KIND_PRIORITY_CHANGED\x10\x11*\x90\x01\n" +
+	"\fTaskPriority\x12\x1d\n" +
+	"\x19TASK_PRIORITY_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11TASK_PRIORITY_LOW\x10\x01\x12\x18\n" +
+	"\x14TASK_PRIORITY_NORMAL\x10\x02\x12\x16\n" +
+	"\x12TASK_PRIORITY_HIGH\x10\x03\x12\x18\n" +
+	"\x14TASK_PRIORITY_URGENT\x10\x04*`\n" +
 	"\vProcessKind\x12\x1c\n" +
 	"\x18PROCESS_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13PROCESS_KIND_MANUAL\x10\x01\x12\x1a\n" +
@@ -5057,7 +5288,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x0fCommentAudience\x12 \n" +
 	"\x1cCOMMENT_AUDIENCE_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eCOMMENT_AUDIENCE_FROM_CUSTOMER\x10\x01\x12 \n" +
-	"\x1cCOMMENT_AUDIENCE_TO_CUSTOMER\x10\x022\xe5\x15\n" +
+	"\x1cCOMMENT_AUDIENCE_TO_CUSTOMER\x10\x022\x87\x17\n" +
 	"\vTaskService\x12\x7f\n" +
 	"\n" +
 	"CreateTask\x12\x1e.crm.task.v1.CreateTaskRequest\x1a\x1f.crm.task.v1.CreateTaskResponse\"0\xca\xf3\x18\x0e\n" +
@@ -5082,7 +5313,9 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"CancelTask\x12\x1e.crm.task.v1.CancelTaskRequest\x1a\x1f.crm.task.v1.CancelTaskResponse\":\xca\xf3\x18\f\n" +
 	"\n" +
-	"tasks.work\x82\xd3\xe4\x93\x02$:\x01*b\x04task\"\x19/api/v1/tasks/{id}:cancel\x12\x87\x01\n" +
+	"tasks.work\x82\xd3\xe4\x93\x02$:\x01*b\x04task\"\x19/api/v1/tasks/{id}:cancel\x12\x9f\x01\n" +
+	"\x0fSetTaskPriority\x12#.crm.task.v1.SetTaskPriorityRequest\x1a$.crm.task.v1.SetTaskPriorityResponse\"A\xca\xf3\x18\x0e\n" +
+	"\ftasks.manage\x82\xd3\xe4\x93\x02):\x01*b\x04task\"\x1e/api/v1/tasks/{id}:setPriority\x12\x87\x01\n" +
 	"\tRetryTask\x12\x1d.crm.task.v1.RetryTaskRequest\x1a\x1e.crm.task.v1.RetryTaskResponse\";\xca\xf3\x18\x0e\n" +
 	"\ftasks.manage\x82\xd3\xe4\x93\x02#:\x01*b\x04task\"\x18/api/v1/tasks/{id}:retry\x12\x8d\x01\n" +
 	"\fListComments\x12 .crm.task.v1.ListCommentsRequest\x1a!.crm.task.v1.ListCommentsResponse\"8\xca\xf3\x18\f\n" +
@@ -5127,202 +5360,213 @@ func file_crm_task_v1_task_proto_rawDescGZIP() []byte {
 	return file_crm_task_v1_task_proto_rawDescData
 }
 
-var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 10)
-var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
+var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
+var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
 var file_crm_task_v1_task_proto_goTypes = []any{
 	(TaskKind)(0),                        // 0: crm.task.v1.TaskKind
 	(TaskState)(0),                       // 1: crm.task.v1.TaskState
 	(CloseRuleKind)(0),                   // 2: crm.task.v1.CloseRuleKind
 	(ContractEffect)(0),                  // 3: crm.task.v1.ContractEffect
 	(TaskEventKind)(0),                   // 4: crm.task.v1.TaskEventKind
-	(ProcessKind)(0),                     // 5: crm.task.v1.ProcessKind
-	(ActionKind)(0),                      // 6: crm.task.v1.ActionKind
-	(ContractOperation)(0),               // 7: crm.task.v1.ContractOperation
-	(FailureRule)(0),                     // 8: crm.task.v1.FailureRule
-	(CommentAudience)(0),                 // 9: crm.task.v1.CommentAudience
-	(*Action)(nil),                       // 10: crm.task.v1.Action
-	(*ActionStatus)(nil),                 // 11: crm.task.v1.ActionStatus
-	(*TaskParameters)(nil),               // 12: crm.task.v1.TaskParameters
-	(*Process)(nil),                      // 13: crm.task.v1.Process
-	(*CloseRule)(nil),                    // 14: crm.task.v1.CloseRule
-	(*Route)(nil),                        // 15: crm.task.v1.Route
-	(*FollowUp)(nil),                     // 16: crm.task.v1.FollowUp
-	(*Task)(nil),                         // 17: crm.task.v1.Task
-	(*Comment)(nil),                      // 18: crm.task.v1.Comment
-	(*TaskEvent)(nil),                    // 19: crm.task.v1.TaskEvent
-	(*CreateTaskRequest)(nil),            // 20: crm.task.v1.CreateTaskRequest
-	(*CreateTaskResponse)(nil),           // 21: crm.task.v1.CreateTaskResponse
-	(*GetTaskRequest)(nil),               // 22: crm.task.v1.GetTaskRequest
-	(*GetTaskResponse)(nil),              // 23: crm.task.v1.GetTaskResponse
-	(*ListTasksRequest)(nil),             // 24: crm.task.v1.ListTasksRequest
-	(*ListTasksResponse)(nil),            // 25: crm.task.v1.ListTasksResponse
-	(*AdvanceTaskRequest)(nil),           // 26: crm.task.v1.AdvanceTaskRequest
-	(*AdvanceTaskResponse)(nil),          // 27: crm.task.v1.AdvanceTaskResponse
-	(*ReturnTaskRequest)(nil),            // 28: crm.task.v1.ReturnTaskRequest
-	(*ReturnTaskResponse)(nil),           // 29: crm.task.v1.ReturnTaskResponse
-	(*AssignTaskRequest)(nil),            // 30: crm.task.v1.AssignTaskRequest
-	(*AssignTaskResponse)(nil),           // 31: crm.task.v1.AssignTaskResponse
-	(*CancelTaskRequest)(nil),            // 32: crm.task.v1.CancelTaskRequest
-	(*CancelTaskResponse)(nil),           // 33: crm.task.v1.CancelTaskResponse
-	(*ListCommentsRequest)(nil),          // 34: crm.task.v1.ListCommentsRequest
-	(*ListCommentsResponse)(nil),         // 35: crm.task.v1.ListCommentsResponse
-	(*AddCommentRequest)(nil),            // 36: crm.task.v1.AddCommentRequest
-	(*AddCommentResponse)(nil),           // 37: crm.task.v1.AddCommentResponse
-	(*ListTaskEventsRequest)(nil),        // 38: crm.task.v1.ListTaskEventsRequest
-	(*ListTaskEventsResponse)(nil),       // 39: crm.task.v1.ListTaskEventsResponse
-	(*GetTaskStatsRequest)(nil),          // 40: crm.task.v1.GetTaskStatsRequest
-	(*ProcessLoad)(nil),                  // 41: crm.task.v1.ProcessLoad
-	(*GetTaskStatsResponse)(nil),         // 42: crm.task.v1.GetTaskStatsResponse
-	(*ListRoutesRequest)(nil),            // 43: crm.task.v1.ListRoutesRequest
-	(*ListRoutesResponse)(nil),           // 44: crm.task.v1.ListRoutesResponse
-	(*GetRouteRequest)(nil),              // 45: crm.task.v1.GetRouteRequest
-	(*GetRouteResponse)(nil),             // 46: crm.task.v1.GetRouteResponse
-	(*CreateRouteRequest)(nil),           // 47: crm.task.v1.CreateRouteRequest
-	(*CreateRouteResponse)(nil),          // 48: crm.task.v1.CreateRouteResponse
-	(*UpdateRouteRequest)(nil),           // 49: crm.task.v1.UpdateRouteRequest
-	(*UpdateRouteResponse)(nil),          // 50: crm.task.v1.UpdateRouteResponse
-	(*CreateConnectionTaskRequest)(nil),  // 51: crm.task.v1.CreateConnectionTaskRequest
-	(*PlanConnectionTaskRequest)(nil),    // 52: crm.task.v1.PlanConnectionTaskRequest
-	(*PlanConnectionTaskResponse)(nil),   // 53: crm.task.v1.PlanConnectionTaskResponse
-	(*CreateConnectionTaskResponse)(nil), // 54: crm.task.v1.CreateConnectionTaskResponse
-	(*Transition)(nil),                   // 55: crm.task.v1.Transition
-	(*ApplyTransitionRequest)(nil),       // 56: crm.task.v1.ApplyTransitionRequest
-	(*ApplyTransitionResponse)(nil),      // 57: crm.task.v1.ApplyTransitionResponse
-	(*RetryTaskRequest)(nil),             // 58: crm.task.v1.RetryTaskRequest
-	(*RetryTaskResponse)(nil),            // 59: crm.task.v1.RetryTaskResponse
-	(*SetTaskStuckRequest)(nil),          // 60: crm.task.v1.SetTaskStuckRequest
-	(*SetTaskStuckResponse)(nil),         // 61: crm.task.v1.SetTaskStuckResponse
-	(*RecordTaskRequest)(nil),            // 62: crm.task.v1.RecordTaskRequest
-	(*RecordTaskResponse)(nil),           // 63: crm.task.v1.RecordTaskResponse
-	(*DiscardTaskRequest)(nil),           // 64: crm.task.v1.DiscardTaskRequest
-	(*DiscardTaskResponse)(nil),          // 65: crm.task.v1.DiscardTaskResponse
-	nil,                                  // 66: crm.task.v1.Task.TitleParamsEntry
-	nil,                                  // 67: crm.task.v1.TaskEvent.TextParamsEntry
-	(*timestamppb.Timestamp)(nil),        // 68: google.protobuf.Timestamp
-	(*Visit)(nil),                        // 69: crm.task.v1.Visit
-	(*VisitWrite)(nil),                   // 70: crm.task.v1.VisitWrite
+	(TaskPriority)(0),                    // 5: crm.task.v1.TaskPriority
+	(ProcessKind)(0),                     // 6: crm.task.v1.ProcessKind
+	(ActionKind)(0),                      // 7: crm.task.v1.ActionKind
+	(ContractOperation)(0),               // 8: crm.task.v1.ContractOperation
+	(FailureRule)(0),                     // 9: crm.task.v1.FailureRule
+	(CommentAudience)(0),                 // 10: crm.task.v1.CommentAudience
+	(*Action)(nil),                       // 11: crm.task.v1.Action
+	(*ActionStatus)(nil),                 // 12: crm.task.v1.ActionStatus
+	(*TaskParameters)(nil),               // 13: crm.task.v1.TaskParameters
+	(*Process)(nil),                      // 14: crm.task.v1.Process
+	(*CloseRule)(nil),                    // 15: crm.task.v1.CloseRule
+	(*Route)(nil),                        // 16: crm.task.v1.Route
+	(*FollowUp)(nil),                     // 17: crm.task.v1.FollowUp
+	(*Task)(nil),                         // 18: crm.task.v1.Task
+	(*Comment)(nil),                      // 19: crm.task.v1.Comment
+	(*TaskEvent)(nil),                    // 20: crm.task.v1.TaskEvent
+	(*CreateTaskRequest)(nil),            // 21: crm.task.v1.CreateTaskRequest
+	(*CreateTaskResponse)(nil),           // 22: crm.task.v1.CreateTaskResponse
+	(*GetTaskRequest)(nil),               // 23: crm.task.v1.GetTaskRequest
+	(*GetTaskResponse)(nil),              // 24: crm.task.v1.GetTaskResponse
+	(*ListTasksRequest)(nil),             // 25: crm.task.v1.ListTasksRequest
+	(*ListTasksResponse)(nil),            // 26: crm.task.v1.ListTasksResponse
+	(*AdvanceTaskRequest)(nil),           // 27: crm.task.v1.AdvanceTaskRequest
+	(*AdvanceTaskResponse)(nil),          // 28: crm.task.v1.AdvanceTaskResponse
+	(*ReturnTaskRequest)(nil),            // 29: crm.task.v1.ReturnTaskRequest
+	(*ReturnTaskResponse)(nil),           // 30: crm.task.v1.ReturnTaskResponse
+	(*AssignTaskRequest)(nil),            // 31: crm.task.v1.AssignTaskRequest
+	(*AssignTaskResponse)(nil),           // 32: crm.task.v1.AssignTaskResponse
+	(*SetTaskPriorityRequest)(nil),       // 33: crm.task.v1.SetTaskPriorityRequest
+	(*SetTaskPriorityResponse)(nil),      // 34: crm.task.v1.SetTaskPriorityResponse
+	(*CancelTaskRequest)(nil),            // 35: crm.task.v1.CancelTaskRequest
+	(*CancelTaskResponse)(nil),           // 36: crm.task.v1.CancelTaskResponse
+	(*ListCommentsRequest)(nil),          // 37: crm.task.v1.ListCommentsRequest
+	(*ListCommentsResponse)(nil),         // 38: crm.task.v1.ListCommentsResponse
+	(*AddCommentRequest)(nil),            // 39: crm.task.v1.AddCommentRequest
+	(*AddCommentResponse)(nil),           // 40: crm.task.v1.AddCommentResponse
+	(*ListTaskEventsRequest)(nil),        // 41: crm.task.v1.ListTaskEventsRequest
+	(*ListTaskEventsResponse)(nil),       // 42: crm.task.v1.ListTaskEventsResponse
+	(*GetTaskStatsRequest)(nil),          // 43: crm.task.v1.GetTaskStatsRequest
+	(*ProcessLoad)(nil),                  // 44: crm.task.v1.ProcessLoad
+	(*GetTaskStatsResponse)(nil),         // 45: crm.task.v1.GetTaskStatsResponse
+	(*ListRoutesRequest)(nil),            // 46: crm.task.v1.ListRoutesRequest
+	(*ListRoutesResponse)(nil),           // 47: crm.task.v1.ListRoutesResponse
+	(*GetRouteRequest)(nil),              // 48: crm.task.v1.GetRouteRequest
+	(*GetRouteResponse)(nil),             // 49: crm.task.v1.GetRouteResponse
+	(*CreateRouteRequest)(nil),           // 50: crm.task.v1.CreateRouteRequest
+	(*CreateRouteResponse)(nil),          // 51: crm.task.v1.CreateRouteResponse
+	(*UpdateRouteRequest)(nil),           // 52: crm.task.v1.UpdateRouteRequest
+	(*UpdateRouteResponse)(nil),          // 53: crm.task.v1.UpdateRouteResponse
+	(*CreateConnectionTaskRequest)(nil),  // 54: crm.task.v1.CreateConnectionTaskRequest
+	(*PlanConnectionTaskRequest)(nil),    // 55: crm.task.v1.PlanConnectionTaskRequest
+	(*PlanConnectionTaskResponse)(nil),   // 56: crm.task.v1.PlanConnectionTaskResponse
+	(*CreateConnectionTaskResponse)(nil), // 57: crm.task.v1.CreateConnectionTaskResponse
+	(*Transition)(nil),                   // 58: crm.task.v1.Transition
+	(*ApplyTransitionRequest)(nil),       // 59: crm.task.v1.ApplyTransitionRequest
+	(*ApplyTransitionResponse)(nil),      // 60: crm.task.v1.ApplyTransitionResponse
+	(*RetryTaskRequest)(nil),             // 61: crm.task.v1.RetryTaskRequest
+	(*RetryTaskResponse)(nil),            // 62: crm.task.v1.RetryTaskResponse
+	(*SetTaskStuckRequest)(nil),          // 63: crm.task.v1.SetTaskStuckRequest
+	(*SetTaskStuckResponse)(nil),         // 64: crm.task.v1.SetTaskStuckResponse
+	(*RecordTaskRequest)(nil),            // 65: crm.task.v1.RecordTaskRequest
+	(*RecordTaskResponse)(nil),           // 66: crm.task.v1.RecordTaskResponse
+	(*DiscardTaskRequest)(nil),           // 67: crm.task.v1.DiscardTaskRequest
+	(*DiscardTaskResponse)(nil),          // 68: crm.task.v1.DiscardTaskResponse
+	nil,                                  // 69: crm.task.v1.Task.TitleParamsEntry
+	nil,                                  // 70: crm.task.v1.TaskEvent.TextParamsEntry
+	(*timestamppb.Timestamp)(nil),        // 71: google.protobuf.Timestamp
+	(*Visit)(nil),                        // 72: crm.task.v1.Visit
+	(*VisitWrite)(nil),                   // 73: crm.task.v1.VisitWrite
 }
 var file_crm_task_v1_task_proto_depIdxs = []int32{
-	6,  // 0: crm.task.v1.Action.kind:type_name -> crm.task.v1.ActionKind
-	7,  // 1: crm.task.v1.Action.contract_operation:type_name -> crm.task.v1.ContractOperation
-	68, // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
-	8,  // 3: crm.task.v1.Action.on_failure:type_name -> crm.task.v1.FailureRule
-	68, // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
-	68, // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
-	5,  // 6: crm.task.v1.Process.kind:type_name -> crm.task.v1.ProcessKind
-	10, // 7: crm.task.v1.Process.action:type_name -> crm.task.v1.Action
-	2,  // 8: crm.task.v1.CloseRule.kind:type_name -> crm.task.v1.CloseRuleKind
-	1,  // 9: crm.task.v1.CloseRule.outcome:type_name -> crm.task.v1.TaskState
-	13, // 10: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
-	14, // 11: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
-	68, // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
-	3,  // 13: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
-	16, // 14: crm.task.v1.Route.follow_ups:type_name -> crm.task.v1.FollowUp
-	0,  // 15: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
-	1,  // 16: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
-	13, // 17: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
-	68, // 18: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
-	68, // 19: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
-	68, // 20: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
-	68, // 21: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
-	13, // 22: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
-	68, // 23: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
-	12, // 24: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
-	11, // 25: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
-	66, // 26: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
-	69, // 27: crm.task.v1.Task.visit:type_name -> crm.task.v1.Visit
-	68, // 28: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 29: crm.task.v1.Comment.audience:type_name -> crm.task.v1.CommentAudience
-	4,  // 30: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
-	68, // 31: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
-	67, // 32: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
-	12, // 33: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	17, // 34: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
-	17, // 35: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
-	1,  // 36: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
-	17, // 37: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
-	17, // 38: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
-	17, // 39: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
-	17, // 40: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
-	17, // 41: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
-	18, // 42: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
-	9,  // 43: crm.task.v1.AddCommentRequest.audience:type_name -> crm.task.v1.CommentAudience
-	18, // 44: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
-	19, // 45: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
-	41, // 46: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
-	15, // 47: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
-	15, // 48: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
-	15, // 49: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
-	15, // 50: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
-	15, // 51: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
-	15, // 52: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
-	17, // 53: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 54: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	17, // 55: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	15, // 56: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	4,  // 57: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
-	68, // 58: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
-	1,  // 59: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
-	68, // 60: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
-	70, // 61: crm.task.v1.Transition.visit:type_name -> crm.task.v1.VisitWrite
-	9,  // 62: crm.task.v1.Transition.audience:type_name -> crm.task.v1.CommentAudience
-	55, // 63: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
-	17, // 64: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
-	17, // 65: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
-	68, // 66: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
-	68, // 67: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
-	12, // 68: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	0,  // 69: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
-	17, // 70: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
-	20, // 71: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
-	22, // 72: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
-	24, // 73: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
-	26, // 74: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
-	28, // 75: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
-	30, // 76: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
-	32, // 77: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
-	58, // 78: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
-	34, // 79: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
-	36, // 80: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
-	38, // 81: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
-	40, // 82: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
-	43, // 83: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
-	45, // 84: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
-	47, // 85: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
-	49, // 86: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
-	51, // 87: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
-	52, // 88: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
-	56, // 89: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
-	60, // 90: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
-	62, // 91: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
-	64, // 92: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
-	21, // 93: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
-	23, // 94: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
-	25, // 95: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
-	27, // 96: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
-	29, // 97: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
-	31, // 98: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
-	33, // 99: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
-	59, // 100: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
-	35, // 101: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
-	37, // 102: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
-	39, // 103: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
-	42, // 104: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
-	44, // 105: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
-	46, // 106: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
-	48, // 107: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
-	50, // 108: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
-	54, // 109: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
-	53, // 110: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
-	57, // 111: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
-	61, // 112: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
-	63, // 113: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
-	65, // 114: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
-	93, // [93:115] is the sub-list for method output_type
-	71, // [71:93] is the sub-list for method input_type
-	71, // [71:71] is the sub-list for extension type_name
-	71, // [71:71] is the sub-list for extension extendee
-	0,  // [0:71] is the sub-list for field type_name
+	7,   // 0: crm.task.v1.Action.kind:type_name -> crm.task.v1.ActionKind
+	8,   // 1: crm.task.v1.Action.contract_operation:type_name -> crm.task.v1.ContractOperation
+	71,  // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
+	9,   // 3: crm.task.v1.Action.on_failure:type_name -> crm.task.v1.FailureRule
+	71,  // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
+	71,  // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
+	6,   // 6: crm.task.v1.Process.kind:type_name -> crm.task.v1.ProcessKind
+	11,  // 7: crm.task.v1.Process.action:type_name -> crm.task.v1.Action
+	2,   // 8: crm.task.v1.CloseRule.kind:type_name -> crm.task.v1.CloseRuleKind
+	1,   // 9: crm.task.v1.CloseRule.outcome:type_name -> crm.task.v1.TaskState
+	14,  // 10: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
+	15,  // 11: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
+	71,  // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	3,   // 13: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
+	17,  // 14: crm.task.v1.Route.follow_ups:type_name -> crm.task.v1.FollowUp
+	0,   // 15: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
+	1,   // 16: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
+	14,  // 17: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
+	71,  // 18: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
+	71,  // 19: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
+	71,  // 20: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
+	71,  // 21: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
+	14,  // 22: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
+	71,  // 23: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
+	13,  // 24: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
+	12,  // 25: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
+	69,  // 26: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
+	72,  // 27: crm.task.v1.Task.visit:type_name -> crm.task.v1.Visit
+	5,   // 28: crm.task.v1.Task.priority:type_name -> crm.task.v1.TaskPriority
+	71,  // 29: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	10,  // 30: crm.task.v1.Comment.audience:type_name -> crm.task.v1.CommentAudience
+	4,   // 31: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
+	71,  // 32: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
+	70,  // 33: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
+	13,  // 34: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	5,   // 35: crm.task.v1.CreateTaskRequest.priority:type_name -> crm.task.v1.TaskPriority
+	18,  // 36: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
+	18,  // 37: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
+	1,   // 38: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
+	18,  // 39: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
+	18,  // 40: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
+	18,  // 41: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
+	18,  // 42: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
+	5,   // 43: crm.task.v1.SetTaskPriorityRequest.priority:type_name -> crm.task.v1.TaskPriority
+	18,  // 44: crm.task.v1.SetTaskPriorityResponse.task:type_name -> crm.task.v1.Task
+	18,  // 45: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
+	19,  // 46: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
+	10,  // 47: crm.task.v1.AddCommentRequest.audience:type_name -> crm.task.v1.CommentAudience
+	19,  // 48: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
+	20,  // 49: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
+	44,  // 50: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
+	16,  // 51: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
+	16,  // 52: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
+	16,  // 53: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
+	16,  // 54: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
+	16,  // 55: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
+	16,  // 56: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
+	18,  // 57: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	16,  // 58: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	18,  // 59: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	16,  // 60: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	4,   // 61: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
+	71,  // 62: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
+	1,   // 63: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
+	71,  // 64: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
+	73,  // 65: crm.task.v1.Transition.visit:type_name -> crm.task.v1.VisitWrite
+	10,  // 66: crm.task.v1.Transition.audience:type_name -> crm.task.v1.CommentAudience
+	5,   // 67: crm.task.v1.Transition.priority:type_name -> crm.task.v1.TaskPriority
+	58,  // 68: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
+	18,  // 69: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
+	18,  // 70: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
+	71,  // 71: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
+	71,  // 72: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
+	13,  // 73: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	0,   // 74: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
+	5,   // 75: crm.task.v1.RecordTaskRequest.priority:type_name -> crm.task.v1.TaskPriority
+	18,  // 76: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
+	21,  // 77: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
+	23,  // 78: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
+	25,  // 79: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
+	27,  // 80: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
+	29,  // 81: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
+	31,  // 82: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
+	35,  // 83: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
+	33,  // 84: crm.task.v1.TaskService.SetTaskPriority:input_type -> crm.task.v1.SetTaskPriorityRequest
+	61,  // 85: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
+	37,  // 86: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
+	39,  // 87: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
+	41,  // 88: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
+	43,  // 89: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
+	46,  // 90: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
+	48,  // 91: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
+	50,  // 92: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
+	52,  // 93: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
+	54,  // 94: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
+	55,  // 95: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
+	59,  // 96: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
+	63,  // 97: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
+	65,  // 98: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
+	67,  // 99: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
+	22,  // 100: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
+	24,  // 101: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
+	26,  // 102: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
+	28,  // 103: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
+	30,  // 104: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
+	32,  // 105: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
+	36,  // 106: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
+	34,  // 107: crm.task.v1.TaskService.SetTaskPriority:output_type -> crm.task.v1.SetTaskPriorityResponse
+	62,  // 108: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
+	38,  // 109: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
+	40,  // 110: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
+	42,  // 111: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
+	45,  // 112: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
+	47,  // 113: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
+	49,  // 114: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
+	51,  // 115: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
+	53,  // 116: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
+	57,  // 117: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
+	56,  // 118: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
+	60,  // 119: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
+	64,  // 120: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
+	66,  // 121: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
+	68,  // 122: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
+	100, // [100:123] is the sub-list for method output_type
+	77,  // [77:100] is the sub-list for method input_type
+	77,  // [77:77] is the sub-list for extension type_name
+	77,  // [77:77] is the sub-list for extension extendee
+	0,   // [0:77] is the sub-list for field type_name
 }
 
 func init() { file_crm_task_v1_task_proto_init() }
@@ -5336,8 +5580,8 @@ func file_crm_task_v1_task_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_task_v1_task_proto_rawDesc), len(file_crm_task_v1_task_proto_rawDesc)),
-			NumEnums:      10,
-			NumMessages:   58,
+			NumEnums:      11,
+			NumMessages:   60,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -316,6 +316,51 @@ func local_request_TaskService_CancelTask_0(ctx context.Context, marshaler runti
 	return msg, metadata, err
 }
 
+func request_TaskService_SetTaskPriority_0(ctx context.Context, marshaler runtime.Marshaler, client TaskServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq SetTaskPriorityRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "id")
+	}
+	protoReq.Id, err = runtime.Int64(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "id", err)
+	}
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+	}
+	msg, err := client.SetTaskPriority(ctx, &protoReq, grpc.Header(&metadata.HeaderMD), grpc.Trailer(&metadata.TrailerMD))
+	return msg, metadata, err
+}
+
+func local_request_TaskService_SetTaskPriority_0(ctx context.Context, marshaler runtime.Marshaler, server TaskServiceServer, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
+	var (
+		protoReq SetTaskPriorityRequest
+		metadata runtime.ServerMetadata
+		err      error
+	)
+	if err := marshaler.NewDecoder(req.Body).Decode(&protoReq); err != nil && !errors.Is(err, io.EOF) {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "%v", err)
+	}
+	val, ok := pathParams["id"]
+	if !ok {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "missing parameter %s", "id")
+	}
+	protoReq.Id, err = runtime.Int64(val)
+	if err != nil {
+		return nil, metadata, status.Errorf(codes.InvalidArgument, "type mismatch, parameter: %s, error: %v", "id", err)
+	}
+	msg, err := server.SetTaskPriority(ctx, &protoReq)
+	return msg, metadata, err
+}
+
 func request_TaskService_RetryTask_0(ctx context.Context, marshaler runtime.Marshaler, client TaskServiceClient, req *http.Request, pathParams map[string]string) (proto.Message, runtime.ServerMetadata, error) {
 	var (
 		protoReq RetryTaskRequest
@@ -825,6 +870,26 @@ func RegisterTaskServiceHandlerServer(ctx context.Context, mux *runtime.ServeMux
 		}
 		forward_TaskService_CancelTask_0(annotatedContext, mux, outboundMarshaler, w, req, response_TaskService_CancelTask_0{resp.(*CancelTaskResponse)}, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_TaskService_SetTaskPriority_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var stream runtime.ServerTransportStream
+		ctx = grpc.NewContextWithServerTransportStream(ctx, &stream)
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateIncomingContext(ctx, mux, req, "/crm.task.v1.TaskService/SetTaskPriority", runtime.WithHTTPPathPattern("/api/v1/tasks/{id}:setPriority"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := local_request_TaskService_SetTaskPriority_0(annotatedContext, inboundMarshaler, server, req, pathParams)
+		md.HeaderMD, md.TrailerMD = metadata.Join(md.HeaderMD, stream.Header()), metadata.Join(md.TrailerMD, stream.Trailer())
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_TaskService_SetTaskPriority_0(annotatedContext, mux, outboundMarshaler, w, req, response_TaskService_SetTaskPriority_0{resp.(*SetTaskPriorityResponse)}, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_TaskService_RetryTask_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1164,6 +1229,23 @@ func RegisterTaskServiceHandlerClient(ctx context.Context, mux *runtime.ServeMux
 		}
 		forward_TaskService_CancelTask_0(annotatedContext, mux, outboundMarshaler, w, req, response_TaskService_CancelTask_0{resp.(*CancelTaskResponse)}, mux.GetForwardResponseOptions()...)
 	})
+	mux.Handle(http.MethodPost, pattern_TaskService_SetTaskPriority_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		inboundMarshaler, outboundMarshaler := runtime.MarshalerForRequest(mux, req)
+		annotatedContext, err := runtime.AnnotateContext(ctx, mux, req, "/crm.task.v1.TaskService/SetTaskPriority", runtime.WithHTTPPathPattern("/api/v1/tasks/{id}:setPriority"))
+		if err != nil {
+			runtime.HTTPError(ctx, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		resp, md, err := request_TaskService_SetTaskPriority_0(annotatedContext, inboundMarshaler, client, req, pathParams)
+		annotatedContext = runtime.NewServerMetadataContext(annotatedContext, md)
+		if err != nil {
+			runtime.HTTPError(annotatedContext, mux, outboundMarshaler, w, req, err)
+			return
+		}
+		forward_TaskService_SetTaskPriority_0(annotatedContext, mux, outboundMarshaler, w, req, response_TaskService_SetTaskPriority_0{resp.(*SetTaskPriorityResponse)}, mux.GetForwardResponseOptions()...)
+	})
 	mux.Handle(http.MethodPost, pattern_TaskService_RetryTask_0, func(w http.ResponseWriter, req *http.Request, pathParams map[string]string) {
 		ctx, cancel := context.WithCancel(req.Context())
 		defer cancel()
@@ -1374,6 +1456,15 @@ func (m response_TaskService_CancelTask_0) XXX_ResponseBody() interface{} {
 	return response.Task
 }
 
+type response_TaskService_SetTaskPriority_0 struct {
+	*SetTaskPriorityResponse
+}
+
+func (m response_TaskService_SetTaskPriority_0) XXX_ResponseBody() interface{} {
+	response := m.SetTaskPriorityResponse
+	return response.Task
+}
+
 type response_TaskService_RetryTask_0 struct {
 	*RetryTaskResponse
 }
@@ -1420,39 +1511,41 @@ func (m response_TaskService_UpdateRoute_0) XXX_ResponseBody() interface{} {
 }
 
 var (
-	pattern_TaskService_CreateTask_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "tasks"}, ""))
-	pattern_TaskService_GetTask_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tasks", "id"}, ""))
-	pattern_TaskService_ListTasks_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "tasks"}, ""))
-	pattern_TaskService_AdvanceTask_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tasks", "id"}, "advance"))
-	pattern_TaskService_ReturnTask_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tasks", "id"}, "return"))
-	pattern_TaskService_AssignTask_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tasks", "id"}, "assign"))
-	pattern_TaskService_CancelTask_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tasks", "id"}, "cancel"))
-	pattern_TaskService_RetryTask_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tasks", "id"}, "retry"))
-	pattern_TaskService_ListComments_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3, 2, 4}, []string{"api", "v1", "tasks", "task_id", "comments"}, ""))
-	pattern_TaskService_AddComment_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3, 2, 4}, []string{"api", "v1", "tasks", "task_id", "comments"}, ""))
-	pattern_TaskService_ListTaskEvents_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3, 2, 4}, []string{"api", "v1", "tasks", "task_id", "events"}, ""))
-	pattern_TaskService_GetTaskStats_0   = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "tasks"}, "stats"))
-	pattern_TaskService_ListRoutes_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "routes"}, ""))
-	pattern_TaskService_GetRoute_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "routes", "id"}, ""))
-	pattern_TaskService_CreateRoute_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "routes"}, ""))
-	pattern_TaskService_UpdateRoute_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "routes", "id"}, ""))
+	pattern_TaskService_CreateTask_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "tasks"}, ""))
+	pattern_TaskService_GetTask_0         = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tasks", "id"}, ""))
+	pattern_TaskService_ListTasks_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "tasks"}, ""))
+	pattern_TaskService_AdvanceTask_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tasks", "id"}, "advance"))
+	pattern_TaskService_ReturnTask_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tasks", "id"}, "return"))
+	pattern_TaskService_AssignTask_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tasks", "id"}, "assign"))
+	pattern_TaskService_CancelTask_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tasks", "id"}, "cancel"))
+	pattern_TaskService_SetTaskPriority_0 = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tasks", "id"}, "setPriority"))
+	pattern_TaskService_RetryTask_0       = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "tasks", "id"}, "retry"))
+	pattern_TaskService_ListComments_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3, 2, 4}, []string{"api", "v1", "tasks", "task_id", "comments"}, ""))
+	pattern_TaskService_AddComment_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3, 2, 4}, []string{"api", "v1", "tasks", "task_id", "comments"}, ""))
+	pattern_TaskService_ListTaskEvents_0  = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3, 2, 4}, []string{"api", "v1", "tasks", "task_id", "events"}, ""))
+	pattern_TaskService_GetTaskStats_0    = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "tasks"}, "stats"))
+	pattern_TaskService_ListRoutes_0      = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "routes"}, ""))
+	pattern_TaskService_GetRoute_0        = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "routes", "id"}, ""))
+	pattern_TaskService_CreateRoute_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2}, []string{"api", "v1", "routes"}, ""))
+	pattern_TaskService_UpdateRoute_0     = runtime.MustPattern(runtime.NewPattern(1, []int{2, 0, 2, 1, 2, 2, 1, 0, 4, 1, 5, 3}, []string{"api", "v1", "routes", "id"}, ""))
 )
 
 var (
-	forward_TaskService_CreateTask_0     = runtime.ForwardResponseMessage
-	forward_TaskService_GetTask_0        = runtime.ForwardResponseMessage
-	forward_TaskService_ListTasks_0      = runtime.ForwardResponseMessage
-	forward_TaskService_AdvanceTask_0    = runtime.ForwardResponseMessage
-	forward_TaskService_ReturnTask_0     = runtime.ForwardResponseMessage
-	forward_TaskService_AssignTask_0     = runtime.ForwardResponseMessage
-	forward_TaskService_CancelTask_0     = runtime.ForwardResponseMessage
-	forward_TaskService_RetryTask_0      = runtime.ForwardResponseMessage
-	forward_TaskService_ListComments_0   = runtime.ForwardResponseMessage
-	forward_TaskService_AddComment_0     = runtime.ForwardResponseMessage
-	forward_TaskService_ListTaskEvents_0 = runtime.ForwardResponseMessage
-	forward_TaskService_GetTaskStats_0   = runtime.ForwardResponseMessage
-	forward_TaskService_ListRoutes_0     = runtime.ForwardResponseMessage
-	forward_TaskService_GetRoute_0       = runtime.ForwardResponseMessage
-	forward_TaskService_CreateRoute_0    = runtime.ForwardResponseMessage
-	forward_TaskService_UpdateRoute_0    = runtime.ForwardResponseMessage
+	forward_TaskService_CreateTask_0      = runtime.ForwardResponseMessage
+	forward_TaskService_GetTask_0         = runtime.ForwardResponseMessage
+	forward_TaskService_ListTasks_0       = runtime.ForwardResponseMessage
+	forward_TaskService_AdvanceTask_0     = runtime.ForwardResponseMessage
+	forward_TaskService_ReturnTask_0      = runtime.ForwardResponseMessage
+	forward_TaskService_AssignTask_0      = runtime.ForwardResponseMessage
+	forward_TaskService_CancelTask_0      = runtime.ForwardResponseMessage
+	forward_TaskService_SetTaskPriority_0 = runtime.ForwardResponseMessage
+	forward_TaskService_RetryTask_0       = runtime.ForwardResponseMessage
+	forward_TaskService_ListComments_0    = runtime.ForwardResponseMessage
+	forward_TaskService_AddComment_0      = runtime.ForwardResponseMessage
+	forward_TaskService_ListTaskEvents_0  = runtime.ForwardResponseMessage
+	forward_TaskService_GetTaskStats_0    = runtime.ForwardResponseMessage
+	forward_TaskService_ListRoutes_0      = runtime.ForwardResponseMessage
+	forward_TaskService_GetRoute_0        = runtime.ForwardResponseMessage
+	forward_TaskService_CreateRoute_0     = runtime.ForwardResponseMessage
+	forward_TaskService_UpdateRoute_0     = runtime.ForwardResponseMessage
 )

@@ -26,6 +26,7 @@ const (
 	TaskService_ReturnTask_FullMethodName           = "/crm.task.v1.TaskService/ReturnTask"
 	TaskService_AssignTask_FullMethodName           = "/crm.task.v1.TaskService/AssignTask"
 	TaskService_CancelTask_FullMethodName           = "/crm.task.v1.TaskService/CancelTask"
+	TaskService_SetTaskPriority_FullMethodName      = "/crm.task.v1.TaskService/SetTaskPriority"
 	TaskService_RetryTask_FullMethodName            = "/crm.task.v1.TaskService/RetryTask"
 	TaskService_ListComments_FullMethodName         = "/crm.task.v1.TaskService/ListComments"
 	TaskService_AddComment_FullMethodName           = "/crm.task.v1.TaskService/AddComment"
@@ -67,6 +68,9 @@ type TaskServiceClient interface {
 	// holders of tasks.manage, and to the task's creator while it is still in
 	// its first process.
 	CancelTask(ctx context.Context, in *CancelTaskRequest, opts ...grpc.CallOption) (*CancelTaskResponse, error)
+	// Sets how urgent the task is (supervisors): the queues and the board
+	// sort by it, and the route may shorten a high or urgent task's SLA.
+	SetTaskPriority(ctx context.Context, in *SetTaskPriorityRequest, opts ...grpc.CallOption) (*SetTaskPriorityResponse, error)
 	// Retries now the work a stuck task could not write (its workflow also
 	// retries on its own, with backoff); answers the task as it stands.
 	RetryTask(ctx context.Context, in *RetryTaskRequest, opts ...grpc.CallOption) (*RetryTaskResponse, error)
@@ -183,6 +187,16 @@ func (c *taskServiceClient) CancelTask(ctx context.Context, in *CancelTaskReques
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CancelTaskResponse)
 	err := c.cc.Invoke(ctx, TaskService_CancelTask_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *taskServiceClient) SetTaskPriority(ctx context.Context, in *SetTaskPriorityRequest, opts ...grpc.CallOption) (*SetTaskPriorityResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetTaskPriorityResponse)
+	err := c.cc.Invoke(ctx, TaskService_SetTaskPriority_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -363,6 +377,9 @@ type TaskServiceServer interface {
 	// holders of tasks.manage, and to the task's creator while it is still in
 	// its first process.
 	CancelTask(context.Context, *CancelTaskRequest) (*CancelTaskResponse, error)
+	// Sets how urgent the task is (supervisors): the queues and the board
+	// sort by it, and the route may shorten a high or urgent task's SLA.
+	SetTaskPriority(context.Context, *SetTaskPriorityRequest) (*SetTaskPriorityResponse, error)
 	// Retries now the work a stuck task could not write (its workflow also
 	// retries on its own, with backoff); answers the task as it stands.
 	RetryTask(context.Context, *RetryTaskRequest) (*RetryTaskResponse, error)
@@ -435,6 +452,9 @@ func (UnimplementedTaskServiceServer) AssignTask(context.Context, *AssignTaskReq
 }
 func (UnimplementedTaskServiceServer) CancelTask(context.Context, *CancelTaskRequest) (*CancelTaskResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelTask not implemented")
+}
+func (UnimplementedTaskServiceServer) SetTaskPriority(context.Context, *SetTaskPriorityRequest) (*SetTaskPriorityResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetTaskPriority not implemented")
 }
 func (UnimplementedTaskServiceServer) RetryTask(context.Context, *RetryTaskRequest) (*RetryTaskResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RetryTask not implemented")
@@ -624,6 +644,24 @@ func _TaskService_CancelTask_Handler(srv interface{}, ctx context.Context, dec f
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(TaskServiceServer).CancelTask(ctx, req.(*CancelTaskRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TaskService_SetTaskPriority_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetTaskPriorityRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TaskServiceServer).SetTaskPriority(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TaskService_SetTaskPriority_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TaskServiceServer).SetTaskPriority(ctx, req.(*SetTaskPriorityRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -932,6 +970,10 @@ var TaskService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelTask",
 			Handler:    _TaskService_CancelTask_Handler,
+		},
+		{
+			MethodName: "SetTaskPriority",
+			Handler:    _TaskService_SetTaskPriority_Handler,
 		},
 		{
 			MethodName: "RetryTask",
