@@ -43,6 +43,17 @@ function named(tr: Translator, group: string, name: string): string {
   return tr.te(key) ? tr.t(key) : name
 }
 
+/** A role in words: a built-in role's name, or a custom role's code. */
+export function roleName(tr: Translator, name: string | undefined): string {
+  return named(tr, 'roles.names', name ?? '')
+}
+
+/** A permission in words ("tasks.read"), else fallback (the server's description). */
+export function permissionName(tr: Translator, name: string | undefined, fallback?: string): string {
+  const key = `roles.permissions.${codeKey(name ?? '')}`
+  return tr.te(key) ? tr.t(key) : (fallback ?? name ?? '')
+}
+
 /** A comma-separated list of names, each named from group when it is known there. */
 function names(tr: Translator, group: string, list: string): string {
   return list
