@@ -464,6 +464,57 @@ func (e CrmTaskV1VisitState) Valid() bool {
 	}
 }
 
+// Defines values for CrmTaskV1WebhookDeliveryState.
+const (
+	WEBHOOKDELIVERYSTATEDELIVERED   CrmTaskV1WebhookDeliveryState = "WEBHOOK_DELIVERY_STATE_DELIVERED"
+	WEBHOOKDELIVERYSTATEFAILED      CrmTaskV1WebhookDeliveryState = "WEBHOOK_DELIVERY_STATE_FAILED"
+	WEBHOOKDELIVERYSTATEPENDING     CrmTaskV1WebhookDeliveryState = "WEBHOOK_DELIVERY_STATE_PENDING"
+	WEBHOOKDELIVERYSTATEUNSPECIFIED CrmTaskV1WebhookDeliveryState = "WEBHOOK_DELIVERY_STATE_UNSPECIFIED"
+)
+
+// Valid indicates whether the value is a known member of the CrmTaskV1WebhookDeliveryState enum.
+func (e CrmTaskV1WebhookDeliveryState) Valid() bool {
+	switch e {
+	case WEBHOOKDELIVERYSTATEDELIVERED:
+		return true
+	case WEBHOOKDELIVERYSTATEFAILED:
+		return true
+	case WEBHOOKDELIVERYSTATEPENDING:
+		return true
+	case WEBHOOKDELIVERYSTATEUNSPECIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CrmTaskV1WebhookEventKind.
+const (
+	WEBHOOKEVENTKINDCONTRACTSTATUSCHANGED CrmTaskV1WebhookEventKind = "WEBHOOK_EVENT_KIND_CONTRACT_STATUS_CHANGED"
+	WEBHOOKEVENTKINDTASKCLOSED            CrmTaskV1WebhookEventKind = "WEBHOOK_EVENT_KIND_TASK_CLOSED"
+	WEBHOOKEVENTKINDTASKCREATED           CrmTaskV1WebhookEventKind = "WEBHOOK_EVENT_KIND_TASK_CREATED"
+	WEBHOOKEVENTKINDTASKPROCESSENTERED    CrmTaskV1WebhookEventKind = "WEBHOOK_EVENT_KIND_TASK_PROCESS_ENTERED"
+	WEBHOOKEVENTKINDUNSPECIFIED           CrmTaskV1WebhookEventKind = "WEBHOOK_EVENT_KIND_UNSPECIFIED"
+)
+
+// Valid indicates whether the value is a known member of the CrmTaskV1WebhookEventKind enum.
+func (e CrmTaskV1WebhookEventKind) Valid() bool {
+	switch e {
+	case WEBHOOKEVENTKINDCONTRACTSTATUSCHANGED:
+		return true
+	case WEBHOOKEVENTKINDTASKCLOSED:
+		return true
+	case WEBHOOKEVENTKINDTASKCREATED:
+		return true
+	case WEBHOOKEVENTKINDTASKPROCESSENTERED:
+		return true
+	case WEBHOOKEVENTKINDUNSPECIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
 // CrmContractV1Contract defines model for crm.contract.v1.Contract.
 type CrmContractV1Contract struct {
 	// ActivateTime When the contract became ACTIVE; unset before.
@@ -1081,6 +1132,18 @@ type CrmTaskV1ContractEffect string
 // CrmTaskV1ContractOperation defines model for crm.task.v1.ContractOperation.
 type CrmTaskV1ContractOperation string
 
+// CrmTaskV1CreateWebhookResponse defines model for crm.task.v1.CreateWebhookResponse.
+type CrmTaskV1CreateWebhookResponse struct {
+	// Secret The signing secret: shown this once. The receiver checks
+	// X-CRM-Signature, "sha256=" and the hex HMAC-SHA256 with it of
+	// X-CRM-Timestamp, a dot and the body.
+	Secret  *string           `json:"secret,omitempty"`
+	Webhook *CrmTaskV1Webhook `json:"webhook,omitempty"`
+}
+
+// CrmTaskV1DeleteWebhookResponse defines model for crm.task.v1.DeleteWebhookResponse.
+type CrmTaskV1DeleteWebhookResponse = map[string]interface{}
+
 // CrmTaskV1FailureRule FailureRule is what a refused action does to the task.
 type CrmTaskV1FailureRule string
 
@@ -1142,6 +1205,17 @@ type CrmTaskV1ListTasksResponse struct {
 // CrmTaskV1ListVisitsResponse defines model for crm.task.v1.ListVisitsResponse.
 type CrmTaskV1ListVisitsResponse struct {
 	Visits *[]CrmTaskV1Visit `json:"visits,omitempty"`
+}
+
+// CrmTaskV1ListWebhookDeliveriesResponse defines model for crm.task.v1.ListWebhookDeliveriesResponse.
+type CrmTaskV1ListWebhookDeliveriesResponse struct {
+	Deliveries    *[]CrmTaskV1WebhookDelivery `json:"deliveries,omitempty"`
+	NextPageToken *string                     `json:"nextPageToken,omitempty"`
+}
+
+// CrmTaskV1ListWebhooksResponse defines model for crm.task.v1.ListWebhooksResponse.
+type CrmTaskV1ListWebhooksResponse struct {
+	Webhooks *[]CrmTaskV1Webhook `json:"webhooks,omitempty"`
 }
 
 // CrmTaskV1Process Process is one step of a route.
@@ -1411,6 +1485,66 @@ type CrmTaskV1VisitTechnician struct {
 	Name   *string `json:"name,omitempty"`
 	UserId *string `json:"userId,omitempty"`
 }
+
+// CrmTaskV1Webhook defines model for crm.task.v1.Webhook.
+type CrmTaskV1Webhook struct {
+	CreateTime *time.Time `json:"createTime,omitempty"`
+	CreatedBy  *string    `json:"createdBy,omitempty"`
+
+	// DisabledReason Why it was switched off by the system (empty: by a person, or on).
+	DisabledReason *string `json:"disabledReason,omitempty"`
+
+	// Enabled A new subscription starts on; UpdateWebhook switches it off and on.
+	Enabled    *bool                       `json:"enabled,omitempty"`
+	EventKinds []CrmTaskV1WebhookEventKind `json:"eventKinds"`
+
+	// Failures Deliveries failed in a row since the last that went through.
+	Failures         *int32     `json:"failures,omitempty"`
+	Id               *string    `json:"id,omitempty"`
+	LastDeliveryTime *time.Time `json:"lastDeliveryTime,omitempty"`
+
+	// Name What it is for ("Billing").
+	Name string `json:"name"`
+
+	// SecretPrefix The secret's first characters, to tell secrets apart.
+	SecretPrefix *string    `json:"secretPrefix,omitempty"`
+	UpdateTime   *time.Time `json:"updateTime,omitempty"`
+
+	// Url An http or https address, called with POST. Loopback and private
+	// addresses are refused unless the deployment allows them.
+	Url string `json:"url"`
+}
+
+// CrmTaskV1WebhookDelivery defines model for crm.task.v1.WebhookDelivery.
+type CrmTaskV1WebhookDelivery struct {
+	// Attempts Attempts made (at least 1 once finished).
+	Attempts   *int32     `json:"attempts,omitempty"`
+	ContractId *string    `json:"contractId,omitempty"`
+	CreateTime *time.Time `json:"createTime,omitempty"`
+
+	// Error Why the last attempt failed.
+	Error *string `json:"error,omitempty"`
+
+	// EventId The event's id, the same in every attempt's X-CRM-Event-Id.
+	EventId    *string                        `json:"eventId,omitempty"`
+	EventKind  *CrmTaskV1WebhookEventKind     `json:"eventKind,omitempty"`
+	FinishTime *time.Time                     `json:"finishTime,omitempty"`
+	Id         *string                        `json:"id,omitempty"`
+	State      *CrmTaskV1WebhookDeliveryState `json:"state,omitempty"`
+
+	// StatusCode The receiver's last HTTP status (0: no answer).
+	StatusCode *int32 `json:"statusCode,omitempty"`
+
+	// TaskId The task it is about, if any.
+	TaskId    *string `json:"taskId,omitempty"`
+	WebhookId *string `json:"webhookId,omitempty"`
+}
+
+// CrmTaskV1WebhookDeliveryState defines model for crm.task.v1.WebhookDeliveryState.
+type CrmTaskV1WebhookDeliveryState string
+
+// CrmTaskV1WebhookEventKind defines model for crm.task.v1.WebhookEventKind.
+type CrmTaskV1WebhookEventKind string
 
 // CrmTaskV1WorkingHours WorkingHours: a day's working window, in the schedule's time zone, and
 // the weekdays worked.
@@ -1829,6 +1963,16 @@ type VisitServiceListVisitsParams struct {
 	IncludeCancelled *bool `form:"includeCancelled,omitempty" json:"includeCancelled,omitempty"`
 }
 
+// WebhookServiceListWebhookDeliveriesParams defines parameters for WebhookServiceListWebhookDeliveries.
+type WebhookServiceListWebhookDeliveriesParams struct {
+	// PageSize 1–200; 0: 50.
+	PageSize  *int32  `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+
+	// State Only deliveries in this state (UNSPECIFIED: all).
+	State *CrmTaskV1WebhookDeliveryState `form:"state,omitempty" json:"state,omitempty"`
+}
+
 // IdentityServiceCreateApiTokenJSONRequestBody defines body for IdentityServiceCreateApiToken for application/json ContentType.
 type IdentityServiceCreateApiTokenJSONRequestBody IdentityServiceCreateApiTokenJSONBody
 
@@ -1945,6 +2089,12 @@ type IdentityServiceCreateUserJSONRequestBody = CrmIdentityV1User
 
 // IdentityServiceUpdateUserJSONRequestBody defines body for IdentityServiceUpdateUser for application/json ContentType.
 type IdentityServiceUpdateUserJSONRequestBody = CrmIdentityV1User
+
+// WebhookServiceCreateWebhookJSONRequestBody defines body for WebhookServiceCreateWebhook for application/json ContentType.
+type WebhookServiceCreateWebhookJSONRequestBody = CrmTaskV1Webhook
+
+// WebhookServiceUpdateWebhookJSONRequestBody defines body for WebhookServiceUpdateWebhook for application/json ContentType.
+type WebhookServiceUpdateWebhookJSONRequestBody = CrmTaskV1Webhook
 
 // Getter for additional properties for GoogleRpcStatus_Details_Item. Returns the specified
 // element and whether it was found
@@ -2963,6 +3113,54 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/visits (the `VisitServiceListVisits` operationId).
 	VisitServiceListVisits(ctx context.Context, params *VisitServiceListVisitsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookServiceListWebhooks The subscriptions, newest first.
+	//
+	// Corresponds with GET /api/v1/webhooks (the `WebhookServiceListWebhooks` operationId).
+	WebhookServiceListWebhooks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookServiceCreateWebhookWithBody Subscribes an address to event kinds. The answer carries the signing
+	// secret this once.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/webhooks (the `WebhookServiceCreateWebhook` operationId).
+	WebhookServiceCreateWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookServiceCreateWebhook Subscribes an address to event kinds. The answer carries the signing
+	// secret this once.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/webhooks (the `WebhookServiceCreateWebhook` operationId).
+	WebhookServiceCreateWebhook(ctx context.Context, body WebhookServiceCreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookServiceDeleteWebhook Removes a subscription and its delivery log; deliveries under way
+	// finish.
+	//
+	// Corresponds with DELETE /api/v1/webhooks/{id} (the `WebhookServiceDeleteWebhook` operationId).
+	WebhookServiceDeleteWebhook(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookServiceUpdateWebhookWithBody Changes a subscription's name, address, event kinds or whether it is
+	// on; switching it on again clears its failure count.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/webhooks/{id} (the `WebhookServiceUpdateWebhook` operationId).
+	WebhookServiceUpdateWebhookWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookServiceUpdateWebhook Changes a subscription's name, address, event kinds or whether it is
+	// on; switching it on again clears its failure count.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/webhooks/{id} (the `WebhookServiceUpdateWebhook` operationId).
+	WebhookServiceUpdateWebhook(ctx context.Context, id string, body WebhookServiceUpdateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// WebhookServiceListWebhookDeliveries A subscription's delivery log, newest first.
+	//
+	// Corresponds with GET /api/v1/webhooks/{webhook_id}/deliveries (the `WebhookServiceListWebhookDeliveries` operationId).
+	WebhookServiceListWebhookDeliveries(ctx context.Context, webhookId string, params *WebhookServiceListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // IdentityServiceListApiTokens Lists the tokens, newest first, revoked and expired ones too.
@@ -4911,6 +5109,124 @@ func (c *Client) IdentityServiceUpdateUser(ctx context.Context, id string, param
 // Corresponds with GET /api/v1/visits (the `VisitServiceListVisits` operationId).
 func (c *Client) VisitServiceListVisits(ctx context.Context, params *VisitServiceListVisitsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewVisitServiceListVisitsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookServiceListWebhooks The subscriptions, newest first.
+//
+// Corresponds with GET /api/v1/webhooks (the `WebhookServiceListWebhooks` operationId).
+func (c *Client) WebhookServiceListWebhooks(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookServiceListWebhooksRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookServiceCreateWebhookWithBody Subscribes an address to event kinds. The answer carries the signing
+// secret this once.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/webhooks (the `WebhookServiceCreateWebhook` operationId).
+func (c *Client) WebhookServiceCreateWebhookWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookServiceCreateWebhookRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookServiceCreateWebhook Subscribes an address to event kinds. The answer carries the signing
+// secret this once.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/webhooks (the `WebhookServiceCreateWebhook` operationId).
+func (c *Client) WebhookServiceCreateWebhook(ctx context.Context, body WebhookServiceCreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookServiceCreateWebhookRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookServiceDeleteWebhook Removes a subscription and its delivery log; deliveries under way
+// finish.
+//
+// Corresponds with DELETE /api/v1/webhooks/{id} (the `WebhookServiceDeleteWebhook` operationId).
+func (c *Client) WebhookServiceDeleteWebhook(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookServiceDeleteWebhookRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookServiceUpdateWebhookWithBody Changes a subscription's name, address, event kinds or whether it is
+// on; switching it on again clears its failure count.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/webhooks/{id} (the `WebhookServiceUpdateWebhook` operationId).
+func (c *Client) WebhookServiceUpdateWebhookWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookServiceUpdateWebhookRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookServiceUpdateWebhook Changes a subscription's name, address, event kinds or whether it is
+// on; switching it on again clears its failure count.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/webhooks/{id} (the `WebhookServiceUpdateWebhook` operationId).
+func (c *Client) WebhookServiceUpdateWebhook(ctx context.Context, id string, body WebhookServiceUpdateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookServiceUpdateWebhookRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// WebhookServiceListWebhookDeliveries A subscription's delivery log, newest first.
+//
+// Corresponds with GET /api/v1/webhooks/{webhook_id}/deliveries (the `WebhookServiceListWebhookDeliveries` operationId).
+func (c *Client) WebhookServiceListWebhookDeliveries(ctx context.Context, webhookId string, params *WebhookServiceListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewWebhookServiceListWebhookDeliveriesRequest(c.Server, webhookId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -8606,6 +8922,239 @@ func NewVisitServiceListVisitsRequest(server string, params *VisitServiceListVis
 	return req, nil
 }
 
+// NewWebhookServiceListWebhooksRequest constructs an http.Request for the WebhookServiceListWebhooks method
+func NewWebhookServiceListWebhooksRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/webhooks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewWebhookServiceCreateWebhookRequest calls the generic WebhookServiceCreateWebhook builder with application/json body
+func NewWebhookServiceCreateWebhookRequest(server string, body WebhookServiceCreateWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewWebhookServiceCreateWebhookRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewWebhookServiceCreateWebhookRequestWithBody constructs an http.Request for the WebhookServiceCreateWebhook method, with any body, and a specified content type
+func NewWebhookServiceCreateWebhookRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/webhooks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewWebhookServiceDeleteWebhookRequest constructs an http.Request for the WebhookServiceDeleteWebhook method
+func NewWebhookServiceDeleteWebhookRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/webhooks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewWebhookServiceUpdateWebhookRequest calls the generic WebhookServiceUpdateWebhook builder with application/json body
+func NewWebhookServiceUpdateWebhookRequest(server string, id string, body WebhookServiceUpdateWebhookJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewWebhookServiceUpdateWebhookRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewWebhookServiceUpdateWebhookRequestWithBody constructs an http.Request for the WebhookServiceUpdateWebhook method, with any body, and a specified content type
+func NewWebhookServiceUpdateWebhookRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/webhooks/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewWebhookServiceListWebhookDeliveriesRequest constructs an http.Request for the WebhookServiceListWebhookDeliveries method
+func NewWebhookServiceListWebhookDeliveriesRequest(server string, webhookId string, params *WebhookServiceListWebhookDeliveriesParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "webhook_id", webhookId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/webhooks/%s/deliveries", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageToken", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.State != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "state", *params.State, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -9537,6 +10086,60 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/visits (the `VisitServiceListVisits` operationId).
 	VisitServiceListVisitsWithResponse(ctx context.Context, params *VisitServiceListVisitsParams, reqEditors ...RequestEditorFn) (*VisitServiceListVisitsResponse, error)
+
+	// WebhookServiceListWebhooksWithResponse The subscriptions, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/webhooks (the `WebhookServiceListWebhooks` operationId).
+	WebhookServiceListWebhooksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*WebhookServiceListWebhooksResponse, error)
+
+	// WebhookServiceCreateWebhookWithBodyWithResponse Subscribes an address to event kinds. The answer carries the signing
+	// secret this once.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/webhooks (the `WebhookServiceCreateWebhook` operationId).
+	WebhookServiceCreateWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WebhookServiceCreateWebhookResponse, error)
+
+	// WebhookServiceCreateWebhookWithResponse Subscribes an address to event kinds. The answer carries the signing
+	// secret this once.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/webhooks (the `WebhookServiceCreateWebhook` operationId).
+	WebhookServiceCreateWebhookWithResponse(ctx context.Context, body WebhookServiceCreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*WebhookServiceCreateWebhookResponse, error)
+
+	// WebhookServiceDeleteWebhookWithResponse Removes a subscription and its delivery log; deliveries under way
+	// finish.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/webhooks/{id} (the `WebhookServiceDeleteWebhook` operationId).
+	WebhookServiceDeleteWebhookWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*WebhookServiceDeleteWebhookResponse, error)
+
+	// WebhookServiceUpdateWebhookWithBodyWithResponse Changes a subscription's name, address, event kinds or whether it is
+	// on; switching it on again clears its failure count.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/webhooks/{id} (the `WebhookServiceUpdateWebhook` operationId).
+	WebhookServiceUpdateWebhookWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WebhookServiceUpdateWebhookResponse, error)
+
+	// WebhookServiceUpdateWebhookWithResponse Changes a subscription's name, address, event kinds or whether it is
+	// on; switching it on again clears its failure count.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/webhooks/{id} (the `WebhookServiceUpdateWebhook` operationId).
+	WebhookServiceUpdateWebhookWithResponse(ctx context.Context, id string, body WebhookServiceUpdateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*WebhookServiceUpdateWebhookResponse, error)
+
+	// WebhookServiceListWebhookDeliveriesWithResponse A subscription's delivery log, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/webhooks/{webhook_id}/deliveries (the `WebhookServiceListWebhookDeliveries` operationId).
+	WebhookServiceListWebhookDeliveriesWithResponse(ctx context.Context, webhookId string, params *WebhookServiceListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*WebhookServiceListWebhookDeliveriesResponse, error)
 }
 
 type IdentityServiceListApiTokensResponse struct {
@@ -15554,6 +16157,407 @@ func (r VisitServiceListVisitsResponse) ContentType() string {
 	return ""
 }
 
+type WebhookServiceListWebhooksResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1ListWebhooksResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WebhookServiceListWebhooksResponse) GetJSON200() *CrmTaskV1ListWebhooksResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r WebhookServiceListWebhooksResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WebhookServiceListWebhooksResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WebhookServiceListWebhooksResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r WebhookServiceListWebhooksResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r WebhookServiceListWebhooksResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WebhookServiceListWebhooksResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WebhookServiceListWebhooksResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WebhookServiceListWebhooksResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type WebhookServiceCreateWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1CreateWebhookResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WebhookServiceCreateWebhookResponse) GetJSON200() *CrmTaskV1CreateWebhookResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r WebhookServiceCreateWebhookResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WebhookServiceCreateWebhookResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WebhookServiceCreateWebhookResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r WebhookServiceCreateWebhookResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r WebhookServiceCreateWebhookResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r WebhookServiceCreateWebhookResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r WebhookServiceCreateWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WebhookServiceCreateWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WebhookServiceCreateWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WebhookServiceCreateWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type WebhookServiceDeleteWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1DeleteWebhookResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WebhookServiceDeleteWebhookResponse) GetJSON200() *CrmTaskV1DeleteWebhookResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r WebhookServiceDeleteWebhookResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WebhookServiceDeleteWebhookResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WebhookServiceDeleteWebhookResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r WebhookServiceDeleteWebhookResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r WebhookServiceDeleteWebhookResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r WebhookServiceDeleteWebhookResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r WebhookServiceDeleteWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WebhookServiceDeleteWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WebhookServiceDeleteWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WebhookServiceDeleteWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type WebhookServiceUpdateWebhookResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1Webhook
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WebhookServiceUpdateWebhookResponse) GetJSON200() *CrmTaskV1Webhook {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r WebhookServiceUpdateWebhookResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WebhookServiceUpdateWebhookResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WebhookServiceUpdateWebhookResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r WebhookServiceUpdateWebhookResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r WebhookServiceUpdateWebhookResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r WebhookServiceUpdateWebhookResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r WebhookServiceUpdateWebhookResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r WebhookServiceUpdateWebhookResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WebhookServiceUpdateWebhookResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WebhookServiceUpdateWebhookResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WebhookServiceUpdateWebhookResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type WebhookServiceListWebhookDeliveriesResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1ListWebhookDeliveriesResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r WebhookServiceListWebhookDeliveriesResponse) GetJSON200() *CrmTaskV1ListWebhookDeliveriesResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r WebhookServiceListWebhookDeliveriesResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r WebhookServiceListWebhookDeliveriesResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r WebhookServiceListWebhookDeliveriesResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r WebhookServiceListWebhookDeliveriesResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r WebhookServiceListWebhookDeliveriesResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r WebhookServiceListWebhookDeliveriesResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r WebhookServiceListWebhookDeliveriesResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r WebhookServiceListWebhookDeliveriesResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r WebhookServiceListWebhookDeliveriesResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // IdentityServiceListApiTokensWithResponse Lists the tokens, newest first, revoked and expired ones too.
 //
 // Returns a wrapper object for the known response body format(s).
@@ -17124,6 +18128,102 @@ func (c *ClientWithResponses) VisitServiceListVisitsWithResponse(ctx context.Con
 		return nil, err
 	}
 	return ParseVisitServiceListVisitsResponse(rsp)
+}
+
+// WebhookServiceListWebhooksWithResponse The subscriptions, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/webhooks (the `WebhookServiceListWebhooks` operationId).
+func (c *ClientWithResponses) WebhookServiceListWebhooksWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*WebhookServiceListWebhooksResponse, error) {
+	rsp, err := c.WebhookServiceListWebhooks(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookServiceListWebhooksResponse(rsp)
+}
+
+// WebhookServiceCreateWebhookWithBodyWithResponse Subscribes an address to event kinds. The answer carries the signing
+// secret this once.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/webhooks (the `WebhookServiceCreateWebhook` operationId).
+func (c *ClientWithResponses) WebhookServiceCreateWebhookWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WebhookServiceCreateWebhookResponse, error) {
+	rsp, err := c.WebhookServiceCreateWebhookWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookServiceCreateWebhookResponse(rsp)
+}
+
+// WebhookServiceCreateWebhookWithResponse Subscribes an address to event kinds. The answer carries the signing
+// secret this once.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/webhooks (the `WebhookServiceCreateWebhook` operationId).
+func (c *ClientWithResponses) WebhookServiceCreateWebhookWithResponse(ctx context.Context, body WebhookServiceCreateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*WebhookServiceCreateWebhookResponse, error) {
+	rsp, err := c.WebhookServiceCreateWebhook(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookServiceCreateWebhookResponse(rsp)
+}
+
+// WebhookServiceDeleteWebhookWithResponse Removes a subscription and its delivery log; deliveries under way
+// finish.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/webhooks/{id} (the `WebhookServiceDeleteWebhook` operationId).
+func (c *ClientWithResponses) WebhookServiceDeleteWebhookWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*WebhookServiceDeleteWebhookResponse, error) {
+	rsp, err := c.WebhookServiceDeleteWebhook(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookServiceDeleteWebhookResponse(rsp)
+}
+
+// WebhookServiceUpdateWebhookWithBodyWithResponse Changes a subscription's name, address, event kinds or whether it is
+// on; switching it on again clears its failure count.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/webhooks/{id} (the `WebhookServiceUpdateWebhook` operationId).
+func (c *ClientWithResponses) WebhookServiceUpdateWebhookWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*WebhookServiceUpdateWebhookResponse, error) {
+	rsp, err := c.WebhookServiceUpdateWebhookWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookServiceUpdateWebhookResponse(rsp)
+}
+
+// WebhookServiceUpdateWebhookWithResponse Changes a subscription's name, address, event kinds or whether it is
+// on; switching it on again clears its failure count.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/webhooks/{id} (the `WebhookServiceUpdateWebhook` operationId).
+func (c *ClientWithResponses) WebhookServiceUpdateWebhookWithResponse(ctx context.Context, id string, body WebhookServiceUpdateWebhookJSONRequestBody, reqEditors ...RequestEditorFn) (*WebhookServiceUpdateWebhookResponse, error) {
+	rsp, err := c.WebhookServiceUpdateWebhook(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookServiceUpdateWebhookResponse(rsp)
+}
+
+// WebhookServiceListWebhookDeliveriesWithResponse A subscription's delivery log, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/webhooks/{webhook_id}/deliveries (the `WebhookServiceListWebhookDeliveries` operationId).
+func (c *ClientWithResponses) WebhookServiceListWebhookDeliveriesWithResponse(ctx context.Context, webhookId string, params *WebhookServiceListWebhookDeliveriesParams, reqEditors ...RequestEditorFn) (*WebhookServiceListWebhookDeliveriesResponse, error) {
+	rsp, err := c.WebhookServiceListWebhookDeliveries(ctx, webhookId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseWebhookServiceListWebhookDeliveriesResponse(rsp)
 }
 
 // ParseIdentityServiceListApiTokensResponse parses an HTTP response from a IdentityServiceListApiTokensWithResponse call
@@ -22003,6 +23103,332 @@ func ParseVisitServiceListVisitsResponse(rsp *http.Response) (*VisitServiceListV
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseWebhookServiceListWebhooksResponse parses an HTTP response from a WebhookServiceListWebhooksWithResponse call
+func ParseWebhookServiceListWebhooksResponse(rsp *http.Response) (*WebhookServiceListWebhooksResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WebhookServiceListWebhooksResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1ListWebhooksResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseWebhookServiceCreateWebhookResponse parses an HTTP response from a WebhookServiceCreateWebhookWithResponse call
+func ParseWebhookServiceCreateWebhookResponse(rsp *http.Response) (*WebhookServiceCreateWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WebhookServiceCreateWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1CreateWebhookResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseWebhookServiceDeleteWebhookResponse parses an HTTP response from a WebhookServiceDeleteWebhookWithResponse call
+func ParseWebhookServiceDeleteWebhookResponse(rsp *http.Response) (*WebhookServiceDeleteWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WebhookServiceDeleteWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1DeleteWebhookResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseWebhookServiceUpdateWebhookResponse parses an HTTP response from a WebhookServiceUpdateWebhookWithResponse call
+func ParseWebhookServiceUpdateWebhookResponse(rsp *http.Response) (*WebhookServiceUpdateWebhookResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WebhookServiceUpdateWebhookResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1Webhook
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseWebhookServiceListWebhookDeliveriesResponse parses an HTTP response from a WebhookServiceListWebhookDeliveriesWithResponse call
+func ParseWebhookServiceListWebhookDeliveriesResponse(rsp *http.Response) (*WebhookServiceListWebhookDeliveriesResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &WebhookServiceListWebhookDeliveriesResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1ListWebhookDeliveriesResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
 		var dest GoogleRpcStatus

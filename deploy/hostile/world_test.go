@@ -119,6 +119,18 @@ func (w *world) apiToken() {
 	w.ids["apiToken"] = made.APIToken.ID
 }
 
+// webhook makes a subscription to change, remove or read the log of. It
+// points at an address nothing answers, for the one event it takes.
+func (w *world) webhook() {
+	var made struct {
+		Webhook struct{ ID string }
+	}
+	w.admin.Must(http.MethodPost, "/api/v1/webhooks", map[string]any{
+		"name": w.unique("Hook"), "url": "https://192.0.2.10/hook", "eventKinds": []string{"WEBHOOK_EVENT_KIND_CONTRACT_STATUS_CHANGED"},
+	}, &made)
+	w.ids["webhook"] = made.Webhook.ID
+}
+
 func (w *world) unique(prefix string) string {
 	w.seq++
 	return fmt.Sprintf("%s %d", prefix, w.seq)
@@ -302,6 +314,14 @@ var fixtures = map[string]fixture{
 		return map[string]any{"name": w.unique("Machine"), "roles": []string{"viewer"}, "expiresInDays": 30}
 	}},
 	"POST /api/v1/apiTokens/{id}:revoke": {prepare: (*world).apiToken, body: func(*world) any { return map[string]any{} }},
+	"POST /api/v1/webhooks": {body: func(w *world) any {
+		return map[string]any{"name": w.unique("Hook"), "url": "https://192.0.2.10/hook", "eventKinds": []string{"WEBHOOK_EVENT_KIND_TASK_CLOSED"}}
+	}},
+	"PUT /api/v1/webhooks/{id}": {prepare: (*world).webhook, body: func(w *world) any {
+		return map[string]any{"name": w.unique("Hook"), "url": "https://192.0.2.11/hook", "eventKinds": []string{"WEBHOOK_EVENT_KIND_TASK_CREATED"}, "enabled": false}
+	}},
+	"DELETE /api/v1/webhooks/{id}":                 {prepare: (*world).webhook},
+	"GET /api/v1/webhooks/{webhook_id}/deliveries": {prepare: (*world).webhook},
 	"POST /api/v1/users": {body: func(w *world) any {
 		w.seq++
 		return map[string]any{"login": fmt.Sprintf("user%d", w.seq), "displayName": "User", "password": "a-good-password-1", "roles": []string{"viewer"}}

@@ -149,7 +149,11 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*S
 		return nil, err
 	}
 	s := &Stack{cfg: cfg, log: log, byName: map[string]*child{}, stopping: make(chan struct{})}
-	env := append(os.Environ(),
+	// The stack on one machine is where a receiver under test runs beside
+	// it: webhook subscriptions may call local addresses unless the
+	// environment says otherwise (production's stack does not allow it).
+	env := append([]string{"CRM_WEBHOOK_ALLOW_PRIVATE=true"}, os.Environ()...)
+	env = append(env,
 		"CRM_DATA_DIR="+cfg.DataDir,
 		"CRM_HTTP_ADDR="+cfg.HTTPAddr,
 		"CRM_PUBLIC_URL="+cfg.PublicURL,

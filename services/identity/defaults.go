@@ -23,7 +23,12 @@ var defaultPermissions = []struct {
 	{"settings.read", locale.Text{RU: "Видеть маршруты, правила закрытия, тарифы, группы и роли", EN: "See routes, close rules, tariffs, groups and roles"}},
 	{"settings.write", locale.Text{RU: "Менять маршруты, правила закрытия, тарифы и группы", EN: "Change routes, close rules, tariffs and groups"}},
 	{"users.manage", locale.Text{RU: "Создавать и менять пользователей и их роли; читать журнал действий", EN: "Create and change users and their roles; read the audit log"}},
+	{"integrations.manage", integrationsDescription},
 }
+
+// integrationsDescription is integrations.manage's, which migration 0007
+// adds to databases seeded before it.
+var integrationsDescription = locale.Text{RU: "Подключать внешние системы: вебхуки и их журнал доставки", EN: "Connect other systems: webhooks and their delivery log"}
 
 // defaultRoles are the product's roles: their descriptions and, by name,
 // their permissions (nil: all of them; a name prefixed "-": all but it).

@@ -452,6 +452,56 @@ BEGIN SELECT RAISE(ABORT, '`+noOverlap+`'); END`)
 			return tx.Exec(`ALTER TABLE tasks ADD COLUMN priority INTEGER NOT NULL DEFAULT 2`).Error
 		},
 	},
+	{
+		// Outbound webhooks: subscriptions, their delivery log, and the
+		// queue of events waiting to be handed to them.
+		ID: "0018_webhooks",
+		Migrate: func(tx *gorm.DB) error {
+			type webhook struct {
+				ID             int64  `gorm:"primaryKey"`
+				Name           string `gorm:"size:100;not null"`
+				URL            string `gorm:"size:2000;not null"`
+				Kinds          string `gorm:"size:100;not null"`
+				Enabled        bool   `gorm:"not null"`
+				Failures       int32  `gorm:"not null;default:0"`
+				DisabledReason string `gorm:"size:500;not null;default:''"`
+				Salt           string `gorm:"size:40;not null"`
+				CreatedBy      int64  `gorm:"not null"`
+				CreatedAt      int64  `gorm:"not null"`
+				UpdatedAt      int64  `gorm:"not null"`
+				LastDeliveryAt int64  `gorm:"not null;default:0"`
+			}
+			type webhookDelivery struct {
+				ID         int64  `gorm:"primaryKey"`
+				WebhookID  int64  `gorm:"not null;uniqueIndex:webhook_deliveries_event,priority:1;index:webhook_deliveries_log,priority:1"`
+				EventID    string `gorm:"size:100;not null;uniqueIndex:webhook_deliveries_event,priority:2"`
+				Kind       int32  `gorm:"not null"`
+				State      int32  `gorm:"not null"`
+				Attempts   int32  `gorm:"not null;default:0"`
+				StatusCode int32  `gorm:"not null;default:0"`
+				Error      string `gorm:"size:500;not null;default:''"`
+				TaskID     int64  `gorm:"not null;default:0"`
+				ContractID int64  `gorm:"not null;default:0"`
+				CreatedAt  int64  `gorm:"not null;index:webhook_deliveries_log,priority:2"`
+				FinishedAt int64  `gorm:"not null;default:0"`
+			}
+			type webhookOutbox struct {
+				ID         int64  `gorm:"primaryKey"`
+				EventID    string `gorm:"size:100;not null;uniqueIndex:webhook_outbox_event"`
+				Kind       int32  `gorm:"not null"`
+				Body       string `gorm:"type:text;not null"`
+				TaskID     int64  `gorm:"not null;default:0"`
+				ContractID int64  `gorm:"not null;default:0"`
+				At         int64  `gorm:"not null"`
+			}
+			for name, model := range map[string]any{"webhooks": &webhook{}, "webhook_deliveries": &webhookDelivery{}, "webhook_outbox": &webhookOutbox{}} {
+				if err := tx.Table(name).Migrator().CreateTable(model); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	},
 }
 
 // foldEach fills a folded column of every row, a thousand rows at a time:

@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
-
-	"github.com/cenkalti/backoff/v5"
 
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
@@ -25,50 +22,15 @@ import (
 // is what bounds a task's length and the cluster's throughput
 // (PERFORMANCE.md), to deliver what one row here keeps as surely.
 type forwarder struct {
+	pump
 	store    *store
 	notifier notifierv1.NotifierServiceClient
-	log      *slog.Logger
-	wake     chan struct{}
 }
 
 func newForwarder(s *store, n notifierv1.NotifierServiceClient, log *slog.Logger) *forwarder {
-	return &forwarder{store: s, notifier: n, log: log, wake: make(chan struct{}, 1)}
-}
-
-// kick asks the forwarder to look now rather than at its next tick.
-func (f *forwarder) kick() {
-	select {
-	case f.wake <- struct{}{}:
-	default:
-	}
-}
-
-// run forwards notices until ctx ends, backing off while the notifier is
-// unreachable.
-func (f *forwarder) run(ctx context.Context) {
-	// While the notifier is unreachable the wait doubles from a second up
-	// to a minute; any success starts it again from a second.
-	failing := &backoff.ExponentialBackOff{InitialInterval: time.Second, Multiplier: 2, MaxInterval: time.Minute}
-	for {
-		n, err := f.flush(ctx)
-		wait := 2 * time.Second
-		switch {
-		case err != nil:
-			wait = failing.NextBackOff()
-			f.log.Warn("cannot hand notices to the notifier; retrying", "err", err, "in", wait)
-		case n > 0:
-			failing.Reset()
-			wait = 0
-		default:
-			failing.Reset()
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-f.wake:
-		case <-time.After(wait):
-		}
-	}
+	f := &forwarder{store: s, notifier: n}
+	f.pump = newPump("cannot hand notices to the notifier; retrying", f.flush, log)
+	return f
 }
 
 // flush forwards one batch and tells how many notices went.

@@ -37,6 +37,9 @@ type Workflows interface {
 	// Action tells how the action of the automatic process a task is in
 	// stands (nil: none is running).
 	Action(ctx context.Context, taskID int64) (*taskv1.ActionStatus, error)
+	// Deliver starts the delivery of an event to a webhook subscription,
+	// once however often it is asked.
+	Deliver(ctx context.Context, d taskflow.Delivery) error
 }
 
 // Server implements taskv1.TaskServiceServer.
@@ -51,6 +54,7 @@ type Server struct {
 	identity  identityv1.IdentityServiceClient
 	auditLog  *auditlog.Log
 	notices   *forwarder
+	hooks     *hooks
 	log       *slog.Logger
 	// locale is the deployment's language, of the titles it composes.
 	locale string

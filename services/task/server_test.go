@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -181,6 +182,29 @@ type flows struct {
 	sends      int
 	// refusal, when set, answers every command.
 	refusal error
+	// deliveries are the webhook deliveries started, by workflow id.
+	deliveries map[string]taskflow.Delivery
+	// failDeliver, when set, answers every delivery's start.
+	failDeliver error
+}
+
+func (f *flows) Deliver(_ context.Context, d taskflow.Delivery) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failDeliver != nil {
+		return f.failDeliver
+	}
+	if f.deliveries == nil {
+		f.deliveries = map[string]taskflow.Delivery{}
+	}
+	f.deliveries[taskflow.DeliveryWorkflowID(d.WebhookID, d.EventID)] = d
+	return nil
+}
+
+func (f *flows) started() map[string]taskflow.Delivery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.deliveries)
 }
 
 func (f *flows) Create(_ context.Context, in taskflow.Input) (*taskv1.Task, error) {
@@ -233,6 +257,7 @@ type fixture struct {
 	addr      string
 	client    taskv1.TaskServiceClient
 	visits    taskv1.VisitServiceClient
+	hooks     taskv1.WebhookServiceClient
 	contracts *contracts
 	flows     *flows
 	notifier  *notifier
@@ -277,7 +302,7 @@ func newFixtureWith(t *testing.T, wf Workflows) *fixture {
 	})
 	conn := servicetest.DialAs(t, neighbours, Name)
 	db := servicetest.OpenDB(t, servicetest.Common(t), Name, migrations)
-	srv, err := NewServer(db, Config{}, Deps{
+	srv, err := NewServer(db, Config{Webhooks: WebhookConfig{AllowPrivate: true, Attempts: 20, DisableAfter: 3}}, Deps{
 		Key: servicetest.Key, Flows: wf, Contracts: contractv1.NewContractServiceClient(conn), Customers: customerv1.NewCustomerServiceClient(conn),
 		Identity: identityv1.NewIdentityServiceClient(conn), Notifier: notifierv1.NewNotifierServiceClient(conn), Log: servicetest.Logger(),
 	})
@@ -291,9 +316,13 @@ func newFixtureWith(t *testing.T, wf Workflows) *fixture {
 	addr := servicetest.Serve(t, func(s *grpcserver.Server) {
 		taskv1.RegisterTaskServiceServer(s, srv)
 		taskv1.RegisterVisitServiceServer(s, vs)
+		taskv1.RegisterWebhookServiceServer(s, NewWebhookServer(srv, servicetest.Key))
 	}, ledger.New(db).ServerOption())
 	conn = servicetest.Dial(t, addr)
-	return &fixture{addr: addr, client: taskv1.NewTaskServiceClient(conn), visits: taskv1.NewVisitServiceClient(conn), contracts: k, notifier: n, server: srv, identity: id}
+	return &fixture{
+		addr: addr, client: taskv1.NewTaskServiceClient(conn), visits: taskv1.NewVisitServiceClient(conn), hooks: taskv1.NewWebhookServiceClient(conn),
+		contracts: k, notifier: n, server: srv, identity: id,
+	}
 }
 
 func operator() context.Context {

@@ -36,6 +36,7 @@ type Config struct {
 	config.Common
 	Attachments AttachmentConfig
 	Visits      VisitConfig
+	Webhooks    WebhookConfig
 }
 
 // Deps are what the task service uses and is not configured by: the
@@ -66,12 +67,17 @@ func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
 	return &Server{
 		store: st, routes: routes, pages: pagetoken.New(deps.Key), flows: deps.Flows,
 		contracts: deps.Contracts, customers: deps.Customers, identity: deps.Identity, auditLog: auditlog.New(deps.Identity),
-		notices: newForwarder(st, deps.Notifier, deps.Log), log: deps.Log, locale: locale.Normal(cfg.Locale),
+		notices: newForwarder(st, deps.Notifier, deps.Log), hooks: newHooks(db, deps.Flows, cfg.Webhooks, clock, deps.Log),
+		log: deps.Log, locale: locale.Normal(cfg.Locale),
 	}, nil
 }
 
-// Forward hands queued notices to the notifier until ctx ends.
-func (s *Server) Forward(ctx context.Context) { s.notices.run(ctx) }
+// Forward hands queued notices to the notifier, and queued events to the
+// webhook subscriptions, until ctx ends.
+func (s *Server) Forward(ctx context.Context) {
+	go s.hooks.run(ctx)
+	s.notices.run(ctx)
+}
 
 // Run serves the task service until ctx ends.
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
@@ -116,6 +122,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		}
 		taskv1.RegisterAttachmentServiceServer(svc.Server, NewAttachmentServer(srv, blobs, cfg.Attachments))
 		taskv1.RegisterVisitServiceServer(svc.Server, NewVisitServer(srv, cfg.Visits))
+		taskv1.RegisterWebhookServiceServer(svc.Server, NewWebhookServer(srv, svc.Key))
 		return nil
 	})
 }

@@ -47,6 +47,7 @@ func (s *Server) RecordTask(ctx context.Context, req *taskv1.RecordTaskRequest) 
 		}
 	}
 	s.notices.kick()
+	s.hooks.kick()
 	return &taskv1.RecordTaskResponse{Task: row.toProto()}, nil
 }
 
@@ -65,6 +66,7 @@ func (s *Server) ApplyTransition(ctx context.Context, req *taskv1.ApplyTransitio
 	}
 	if !dup {
 		s.notices.kick()
+		s.hooks.kick()
 	}
 	return &taskv1.ApplyTransitionResponse{Task: row.toProto(), Duplicate: dup}, nil
 }

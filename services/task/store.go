@@ -176,11 +176,15 @@ func insert(tx *gorm.DB, n newTask) (taskRow, error) {
 	if err := tx.Create(&r).Error; err != nil {
 		return r, err
 	}
-	return r, tx.Create(&eventRow{
+	ev := eventRow{
 		TaskID: r.ID, Sequence: 1, Kind: int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED), At: r.CreatedAt,
 		ActorID: r.CreatedBy, ActorName: n.actor, ProcessID: first.ID, ProcessName: first.Name,
 		Text: r.Title, NotifyGroups: joinIDs([]int64{first.GroupID}),
-	}).Error
+	}
+	if err := tx.Create(&ev).Error; err != nil {
+		return r, err
+	}
+	return r, queueHook(tx, &r, &ev, taskv1.TaskState_TASK_STATE_OPEN, first.GroupID)
 }
 
 // firstStep is a new task as its CREATED step leaves it: open in its
@@ -422,6 +426,9 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 			if err := tx.Save(&r).Error; err != nil {
 				return err
 			}
+		}
+		if err := queueHook(tx, &r, &ev, t.GetState(), to.GroupID); err != nil {
+			return err
 		}
 		out = r
 		return nil

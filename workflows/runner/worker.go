@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/worker"
@@ -20,6 +21,7 @@ import (
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/egress"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/workflows/connection"
@@ -36,6 +38,10 @@ type Config struct {
 	// WebhookSigningKey signs the calls of automatic processes' webhooks
 	// (see taskflow.Sign); unset, webhook actions are refused.
 	WebhookSigningKey string `env:"CRM_WEBHOOK_SIGNING_KEY"`
+	// WebhookAllowPrivate lets webhook subscriptions call loopback and
+	// private addresses (a development stack, a receiver inside the
+	// operator's network); off, such calls are refused when dialled.
+	WebhookAllowPrivate bool `env:"CRM_WEBHOOK_ALLOW_PRIVATE"`
 }
 
 // Register puts the workflows and activities on a worker.
@@ -43,6 +49,7 @@ func Register(w worker.Registry, a *taskflow.Activities, contracts connection.Co
 	w.RegisterWorkflowWithOptions(taskflow.TaskWorkflow, workflow.RegisterOptions{Name: taskflow.WorkflowName})
 	w.RegisterWorkflowWithOptions(connection.ConnectionWorkflow, workflow.RegisterOptions{Name: connection.WorkflowName})
 	w.RegisterWorkflowWithOptions(taskflow.FollowUpWorkflow, workflow.RegisterOptions{Name: taskflow.FollowUpWorkflowName})
+	w.RegisterWorkflowWithOptions(taskflow.DeliveryWorkflow, workflow.RegisterOptions{Name: taskflow.DeliveryWorkflowName})
 	w.RegisterActivity(a)
 	w.RegisterActivity(&connection.Activities{Tasks: a.Tasks, Contracts: contracts})
 }
@@ -69,10 +76,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	defer tc.Close()
 	w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{})
-	contracts := contractEffects{contractv1.NewContractServiceClient(conns["contract"])}
+	contracts := contractEffects{contractv1.NewContractServiceClient(conns["contract"]), taskv1.NewWebhookServiceClient(conns["task"])}
 	Register(w, &taskflow.Activities{
 		Tasks: taskv1.NewTaskServiceClient(conns["task"]), Contracts: contracts, ContractActions: contracts,
 		Notifier: notifierv1.NewNotifierServiceClient(conns["notifier"]), Webhooks: taskflow.Webhooks{Key: []byte(cfg.WebhookSigningKey)},
+		Subscriptions: taskflow.Subscriptions{
+			InternalKey: key, Client: egress.Client(10*time.Second, cfg.WebhookAllowPrivate), Log: contracts.hooks,
+		},
 	}, contracts)
 	wizard.Register(w, &wizard.Activities{Customers: customerv1.NewCustomerServiceClient(conns["customer"]), Contracts: contractv1.NewContractServiceClient(conns["contract"]), Users: fwd, Log: log})
 	if err := w.Start(); err != nil {
@@ -86,7 +96,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 // contractEffects changes contracts through the contract service.
 type contractEffects struct {
-	c contractv1.ContractServiceClient
+	c     contractv1.ContractServiceClient
+	hooks taskv1.WebhookServiceClient
 }
 
 func (e contractEffects) Record(ctx context.Context, req *contractv1.RecordContractRequest) error {
@@ -100,19 +111,43 @@ func (e contractEffects) Remove(ctx context.Context, id int64) error {
 }
 
 func (e contractEffects) Apply(ctx context.Context, id int64, effect taskv1.ContractEffect) error {
-	var err error
+	var (
+		c   interface{ GetContract() *contractv1.Contract }
+		err error
+	)
 	switch effect {
 	case taskv1.ContractEffect_CONTRACT_EFFECT_ACTIVATE:
-		_, err = e.c.ActivateContract(ctx, &contractv1.ActivateContractRequest{Id: id})
+		c, err = e.c.ActivateContract(ctx, &contractv1.ActivateContractRequest{Id: id})
 	case taskv1.ContractEffect_CONTRACT_EFFECT_CANCEL:
-		_, err = e.c.CancelContract(ctx, &contractv1.CancelContractRequest{Id: id})
+		c, err = e.c.CancelContract(ctx, &contractv1.CancelContractRequest{Id: id})
 	case taskv1.ContractEffect_CONTRACT_EFFECT_SUSPEND:
-		_, err = e.c.SuspendContract(ctx, &contractv1.SuspendContractRequest{Id: id})
+		c, err = e.c.SuspendContract(ctx, &contractv1.SuspendContractRequest{Id: id})
 	case taskv1.ContractEffect_CONTRACT_EFFECT_RESUME:
-		_, err = e.c.ResumeContract(ctx, &contractv1.ResumeContractRequest{Id: id})
+		c, err = e.c.ResumeContract(ctx, &contractv1.ResumeContractRequest{Id: id})
 	case taskv1.ContractEffect_CONTRACT_EFFECT_TERMINATE:
-		_, err = e.c.TerminateContract(ctx, &contractv1.TerminateContractRequest{Id: id})
+		c, err = e.c.TerminateContract(ctx, &contractv1.TerminateContractRequest{Id: id})
+	default:
+		return nil
 	}
+	if err != nil {
+		return err
+	}
+	return e.published(ctx, c.GetContract())
+}
+
+// published hands a contract's new status to the webhook subscriptions.
+// The status changes are idempotent and keep their update time, so a
+// retried activity publishes the same event id, which is taken once.
+func (e contractEffects) published(ctx context.Context, c *contractv1.Contract) error {
+	if e.hooks == nil || c == nil {
+		return nil
+	}
+	at := c.GetUpdateTime()
+	_, err := e.hooks.PublishWebhookEvent(ctx, &taskv1.PublishWebhookEventRequest{
+		EventId: fmt.Sprintf("contract-%d/%s/%d", c.GetId(), strings.ToLower(strings.TrimPrefix(c.GetStatus().String(), "CONTRACT_STATUS_")), at.AsTime().UnixMicro()),
+		Kind:    taskv1.WebhookEventKind_WEBHOOK_EVENT_KIND_CONTRACT_STATUS_CHANGED, Time: at,
+		ContractId: c.GetId(), ContractNumber: c.GetNumber(), CustomerId: c.GetCustomerId(), Status: c.GetStatus().String(), TariffId: c.GetTariffId(),
+	})
 	return err
 }
 

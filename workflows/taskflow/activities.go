@@ -27,8 +27,8 @@ type ContractActions interface {
 }
 
 // Activities hold what the task workflows' activities call: the task
-// service (the read model), the contract service, the notifier, and the
-// webhooks' signing key.
+// service (the read model), the contract service, the notifier, the
+// webhooks' signing key, and what webhook subscriptions' deliveries use.
 type Activities struct {
 	Tasks     taskv1.TaskServiceClient
 	Contracts ContractEffects
@@ -36,6 +36,7 @@ type Activities struct {
 	ContractActions ContractActions
 	Notifier        notifierv1.NotifierServiceClient
 	Webhooks        Webhooks
+	Subscriptions   Subscriptions
 }
 
 // Apply writes one step of a task to the read model. The task service

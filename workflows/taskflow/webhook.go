@@ -46,9 +46,8 @@ func Sign(key []byte, ts string, body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
-// CallWebhook posts the event to the webhook, signed. A 2xx is success; a
-// 4xx (except 408 and 429) is the receiver refusing, final; anything else
-// — a 5xx, a timeout, no connection — is retried with backoff.
+// CallWebhook posts a WEBHOOK action's event, signed with the deployment's
+// webhook signing key.
 func (a *Activities) CallWebhook(ctx context.Context, c WebhookCall) error {
 	if len(a.Webhooks.Key) == 0 {
 		return temporal.NewNonRetryableApplicationError("webhooks are not configured: CRM_WEBHOOK_SIGNING_KEY is not set", "FailedPrecondition", nil)
@@ -57,36 +56,44 @@ func (a *Activities) CallWebhook(ctx context.Context, c WebhookCall) error {
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), "InvalidArgument", err)
 	}
+	_, err = a.Webhooks.post(ctx, c.URL, c.Event.ID, a.Webhooks.Key, body)
+	return err
+}
+
+// post sends one signed call and answers the receiver's status. A 2xx is
+// success; a 4xx (except 408 and 429) is the receiver refusing, final;
+// anything else — a 5xx, a timeout, no connection — is for a retry.
+func (w Webhooks) post(ctx context.Context, url, eventID string, key, body []byte) (int, error) {
 	now := time.Now
-	if a.Webhooks.Now != nil {
-		now = a.Webhooks.Now
+	if w.Now != nil {
+		now = w.Now
 	}
 	ts := strconv.FormatInt(now().Unix(), 10)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return temporal.NewNonRetryableApplicationError("the webhook address is not usable: "+err.Error(), "InvalidArgument", err)
+		return 0, temporal.NewNonRetryableApplicationError("the webhook address is not usable: "+err.Error(), "InvalidArgument", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "crm-webhooks")
 	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderSignature, Sign(a.Webhooks.Key, ts, body))
-	req.Header.Set(HeaderEventID, c.Event.ID)
-	client := a.Webhooks.Client
+	req.Header.Set(HeaderSignature, Sign(key, ts, body))
+	req.Header.Set(HeaderEventID, eventID)
+	client := w.Client
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return fmt.Errorf("calling the webhook: %w", err)
+		return 0, fmt.Errorf("calling the webhook: %w", err)
 	}
 	defer resp.Body.Close()
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
 	switch code := resp.StatusCode; {
 	case code >= 200 && code < 300:
-		return nil
+		return code, nil
 	case code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("the webhook refused the call: %s %s", resp.Status, fitReason(string(snippet))), "WebhookRefused", nil)
+		return code, temporal.NewNonRetryableApplicationError(fmt.Sprintf("the webhook refused the call: %s %s", resp.Status, fitReason(string(snippet))), "WebhookRefused", nil)
 	default:
-		return temporal.NewApplicationError(fmt.Sprintf("the webhook answered %s %s", resp.Status, fitReason(string(snippet))), "WebhookUnavailable")
+		return code, temporal.NewApplicationError(fmt.Sprintf("the webhook answered %s %s", resp.Status, fitReason(string(snippet))), "WebhookUnavailable")
 	}
 }

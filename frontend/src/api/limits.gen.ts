@@ -134,6 +134,9 @@ export const LIMITS = {
   ListVisitsRequest: {
     technician: { maxLength: 20 },
   },
+  ListWebhookDeliveriesRequest: {
+    pageToken: { maxLength: 500 },
+  },
   LoginRequest: {
     login: { maxLength: 64 },
     password: { maxLength: 1024 },
@@ -157,6 +160,11 @@ export const LIMITS = {
     displayName: { maxLength: 200 },
     language: { maxLength: 8 },
   },
+  PublishWebhookEventRequest: {
+    eventId: { maxLength: 100 },
+    contractNumber: { maxLength: 32 },
+    status: { maxLength: 64 },
+  },
   RecordContractRequest: {
     address: { maxLength: 500 },
   },
@@ -166,6 +174,10 @@ export const LIMITS = {
     contractNumber: { maxLength: 20 },
     customerName: { maxLength: 200 },
     actorName: { maxLength: 200 },
+  },
+  RecordWebhookDeliveryRequest: {
+    eventId: { maxLength: 100 },
+    error: { maxLength: 500 },
   },
   RedeemTelegramLinkRequest: {
     code: { maxLength: 32 },
@@ -292,6 +304,17 @@ export const LIMITS = {
     reason: { maxLength: 500 },
     customerPhone: { maxLength: 50 },
     tariffName: { maxLength: 200 },
+  },
+  Webhook: {
+    name: { maxLength: 100 },
+    url: { maxLength: 2000 },
+    eventKinds: { maxItems: 4 },
+    disabledReason: { maxLength: 500 },
+    secretPrefix: { maxLength: 20 },
+  },
+  WebhookDelivery: {
+    eventId: { maxLength: 100 },
+    error: { maxLength: 500 },
   },
   WorkingHours: {
     weekdays: { maxItems: 7 },

@@ -1075,6 +1075,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The subscriptions, newest first. */
+        get: operations["WebhookService_ListWebhooks"];
+        put?: never;
+        /**
+         * Subscribes an address to event kinds. The answer carries the signing
+         *     secret this once.
+         */
+        post: operations["WebhookService_CreateWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Changes a subscription's name, address, event kinds or whether it is
+         *     on; switching it on again clears its failure count.
+         */
+        put: operations["WebhookService_UpdateWebhook"];
+        post?: never;
+        /**
+         * Removes a subscription and its delivery log; deliveries under way
+         *     finish.
+         */
+        delete: operations["WebhookService_DeleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A subscription's delivery log, newest first. */
+        get: operations["WebhookService_ListWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1688,6 +1750,16 @@ export interface components {
         "crm.task.v1.ContractEffect": "CONTRACT_EFFECT_UNSPECIFIED" | "CONTRACT_EFFECT_NONE" | "CONTRACT_EFFECT_ACTIVATE" | "CONTRACT_EFFECT_SUSPEND" | "CONTRACT_EFFECT_RESUME" | "CONTRACT_EFFECT_TERMINATE" | "CONTRACT_EFFECT_CANCEL";
         /** @enum {string} */
         "crm.task.v1.ContractOperation": "CONTRACT_OPERATION_UNSPECIFIED" | "CONTRACT_OPERATION_ACTIVATE" | "CONTRACT_OPERATION_SUSPEND" | "CONTRACT_OPERATION_RESUME" | "CONTRACT_OPERATION_TERMINATE" | "CONTRACT_OPERATION_CHANGE_TARIFF";
+        "crm.task.v1.CreateWebhookResponse": {
+            /**
+             * @description The signing secret: shown this once. The receiver checks
+             *     X-CRM-Signature, "sha256=" and the hex HMAC-SHA256 with it of
+             *     X-CRM-Timestamp, a dot and the body.
+             */
+            secret?: string;
+            webhook?: components["schemas"]["crm.task.v1.Webhook"];
+        };
+        "crm.task.v1.DeleteWebhookResponse": Record<string, never>;
         /**
          * @description FailureRule is what a refused action does to the task.
          * @enum {string}
@@ -1746,6 +1818,13 @@ export interface components {
         };
         "crm.task.v1.ListVisitsResponse": {
             visits?: components["schemas"]["crm.task.v1.Visit"][];
+        };
+        "crm.task.v1.ListWebhookDeliveriesResponse": {
+            deliveries?: components["schemas"]["crm.task.v1.WebhookDelivery"][];
+            nextPageToken?: string;
+        };
+        "crm.task.v1.ListWebhooksResponse": {
+            webhooks?: components["schemas"]["crm.task.v1.Webhook"][];
         };
         /** @description Process is one step of a route. */
         "crm.task.v1.Process": {
@@ -2051,6 +2130,74 @@ export interface components {
             /** Format: int64 */
             userId?: string;
         };
+        "crm.task.v1.Webhook": {
+            /** Format: date-time */
+            readonly createTime?: string;
+            /** Format: int64 */
+            readonly createdBy?: string;
+            /** @description Why it was switched off by the system (empty: by a person, or on). */
+            readonly disabledReason?: string;
+            /** @description A new subscription starts on; UpdateWebhook switches it off and on. */
+            enabled?: boolean;
+            eventKinds: components["schemas"]["crm.task.v1.WebhookEventKind"][];
+            /**
+             * Format: int32
+             * @description Deliveries failed in a row since the last that went through.
+             */
+            readonly failures?: number;
+            /** Format: int64 */
+            id?: string;
+            /** Format: date-time */
+            readonly lastDeliveryTime?: string;
+            /** @description What it is for ("Billing"). */
+            name: string;
+            /** @description The secret's first characters, to tell secrets apart. */
+            readonly secretPrefix?: string;
+            /** Format: date-time */
+            readonly updateTime?: string;
+            /**
+             * @description An http or https address, called with POST. Loopback and private
+             *     addresses are refused unless the deployment allows them.
+             */
+            url: string;
+        };
+        "crm.task.v1.WebhookDelivery": {
+            /**
+             * Format: int32
+             * @description Attempts made (at least 1 once finished).
+             */
+            attempts?: number;
+            /** Format: int64 */
+            contractId?: string;
+            /** Format: date-time */
+            createTime?: string;
+            /** @description Why the last attempt failed. */
+            error?: string;
+            /** @description The event's id, the same in every attempt's X-CRM-Event-Id. */
+            eventId?: string;
+            eventKind?: components["schemas"]["crm.task.v1.WebhookEventKind"];
+            /** Format: date-time */
+            finishTime?: string;
+            /** Format: int64 */
+            id?: string;
+            state?: components["schemas"]["crm.task.v1.WebhookDeliveryState"];
+            /**
+             * Format: int32
+             * @description The receiver's last HTTP status (0: no answer).
+             */
+            statusCode?: number;
+            /**
+             * Format: int64
+             * @description The task it is about, if any.
+             */
+            taskId?: string;
+            /** Format: int64 */
+            webhookId?: string;
+        };
+        /** @enum {string} */
+        "crm.task.v1.WebhookDeliveryState": "WEBHOOK_DELIVERY_STATE_UNSPECIFIED" | "WEBHOOK_DELIVERY_STATE_PENDING" | "WEBHOOK_DELIVERY_STATE_DELIVERED" | "WEBHOOK_DELIVERY_STATE_FAILED";
+        /** @enum {string} */
+        "crm.task.v1.WebhookEventKind": "WEBHOOK_EVENT_KIND_UNSPECIFIED" | "WEBHOOK_EVENT_KIND_TASK_CREATED" | "WEBHOOK_EVENT_KIND_TASK_PROCESS_ENTERED" | "WEBHOOK_EVENT_KIND_TASK_CLOSED" | "WEBHOOK_EVENT_KIND_CONTRACT_STATUS_CHANGED";
         /**
          * @description WorkingHours: a day's working window, in the schedule's time zone, and
          *     the weekdays worked.
@@ -5175,6 +5322,194 @@ export interface operations {
             400: components["responses"]["InvalidArgument"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["PermissionDenied"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    WebhookService_ListWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.ListWebhooksResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    WebhookService_CreateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["crm.task.v1.Webhook"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.CreateWebhookResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    WebhookService_UpdateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["crm.task.v1.Webhook"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Webhook"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    WebhookService_DeleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.DeleteWebhookResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    WebhookService_ListWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description 1–200; 0: 50. */
+                pageSize?: number;
+                pageToken?: string;
+                /** @description Only deliveries in this state (UNSPECIFIED: all). */
+                state?: components["schemas"]["crm.task.v1.WebhookDeliveryState"];
+            };
+            header?: never;
+            path: {
+                webhook_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.ListWebhookDeliveriesResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
             /** @description An unexpected error response. */
             default: {
                 headers: {

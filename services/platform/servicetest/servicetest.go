@@ -155,7 +155,7 @@ func Service(ctx context.Context, name string) context.Context {
 
 // Permissions of the default roles, for tests that act as one of them.
 var (
-	Admin    = strings.Fields("customers.read customers.write contracts.read contracts.write tasks.read tasks.create tasks.work tasks.manage settings.read settings.write users.manage")
+	Admin    = strings.Fields("customers.read customers.write contracts.read contracts.write tasks.read tasks.create tasks.work tasks.manage settings.read settings.write users.manage integrations.manage")
 	Operator = strings.Fields("customers.read customers.write contracts.read contracts.write tasks.read tasks.create tasks.work settings.read")
 	Viewer   = strings.Fields("customers.read contracts.read tasks.read settings.read")
 )
