@@ -109,7 +109,7 @@ describe('the sidebar', () => {
   })
 
   it('shows an admin everything', () => {
-    expect(names([...OPERATOR, 'settings.write', 'users.manage', 'tasks.manage'])).toEqual([
+    expect(names([...OPERATOR, 'settings.write', 'users.manage', 'tasks.manage', 'integrations.manage'])).toEqual([
       'home',
       'customers',
       'connection-new',
@@ -123,6 +123,7 @@ describe('the sidebar', () => {
       'roles',
       'customer-messages',
       'api-tokens',
+      'webhooks',
       'audit',
     ])
   })

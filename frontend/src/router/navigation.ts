@@ -36,6 +36,7 @@ export const NAVIGATION: NavSection[] = [
       { name: 'roles', label: 'nav.roles', icon: 'pi pi-shield' },
       { name: 'customer-messages', label: 'nav.customerMessages', icon: 'pi pi-comments' },
       { name: 'api-tokens', label: 'nav.apiTokens', icon: 'pi pi-key' },
+      { name: 'webhooks', label: 'nav.webhooks', icon: 'pi pi-send' },
       { name: 'audit', label: 'nav.audit', icon: 'pi pi-history' },
     ],
   },

@@ -114,6 +114,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { permissions: ['users.manage', 'settings.read'], title: 'nav.apiTokens' },
       },
       {
+        path: 'settings/webhooks',
+        name: 'webhooks',
+        component: () => import('@/views/settings/WebhooksView.vue'),
+        meta: { permissions: ['integrations.manage'], title: 'nav.webhooks' },
+      },
+      {
         path: 'settings/audit',
         name: 'audit',
         component: () => import('@/views/settings/AuditView.vue'),

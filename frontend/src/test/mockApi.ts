@@ -87,6 +87,7 @@ export const ADMIN_ME = {
     'settings.read',
     'settings.write',
     'users.manage',
+    'integrations.manage',
   ],
   groups: [{ id: '1', name: 'Sales' }],
   telegramLinked: false,
