@@ -63,6 +63,9 @@ func taskLabel(number string, id int64) string {
 // render writes the message one recipient gets for a notice.
 func render(n *notifierv1.TaskNotice, language, publicURL string, zone *time.Location) string {
 	l := language
+	if w := n.GetWebhookDisabled(); w != nil {
+		return renderWebhookDisabled(w, l, publicURL)
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "<b>%s</b>", esc(taskLabel(n.GetTaskNumber(), n.GetTaskId()), maxField))
 	if t := n.GetTaskTitle(); t != "" {
@@ -110,6 +113,22 @@ func render(n *notifierv1.TaskNotice, language, publicURL string, zone *time.Loc
 	if publicURL != "" {
 		u := taskURL(publicURL, n.GetTaskId())
 		fmt.Fprintf(&b, "\n\n<a href=\"%s\">%s</a>", html.EscapeString(u), tr(l, "open"))
+	}
+	return b.String()
+}
+
+// renderWebhookDisabled tells the supervisors a webhook subscription was
+// switched off, and where to switch it on again.
+func renderWebhookDisabled(w *notifierv1.WebhookDisabled, l, publicURL string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "<b>%s</b>", messages.count(l, "webhook.disabled", int(w.GetFailures()), esc(w.GetName(), maxField), w.GetFailures()))
+	if r := strings.TrimSpace(w.GetReason()); r != "" {
+		fmt.Fprintf(&b, "\n%s: <i>%s</i>", tr(l, "webhook.reason"), esc(r, maxQuoted))
+	}
+	fmt.Fprintf(&b, "\n%s", tr(l, "webhook.fix"))
+	if publicURL != "" {
+		u := strings.TrimRight(publicURL, "/") + "/settings/webhooks"
+		fmt.Fprintf(&b, "\n\n<a href=\"%s\">%s</a>", html.EscapeString(u), tr(l, "webhook.open"))
 	}
 	return b.String()
 }

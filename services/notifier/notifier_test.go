@@ -856,3 +856,28 @@ func TestNewMessagesForWaitingChatsDoNotMakeTheSenderScanTheQueue(t *testing.T) 
 		t.Fatalf("%d messages sent, want 2: the chats must wait an hour", got)
 	}
 }
+
+func TestASwitchedOffWebhookIsToldToTheSupervisorsOnly(t *testing.T) {
+	h := newHarness(t)
+	n := &notifierv1.TaskNotice{
+		EventId: "webhook-4/disabled/task-9/3", IncludeSupervisors: true,
+		WebhookDisabled: &notifierv1.WebhookDisabled{WebhookId: 4, Name: "Billing <prod>", Failures: 5, Reason: "the webhook answered 503 Service Unavailable"},
+	}
+	if q := h.enqueue(n); q != 1 {
+		t.Fatalf("queued %d, want 1", q)
+	}
+	if q := h.enqueue(n); q != 0 {
+		t.Fatalf("the same notice again queued %d", q)
+	}
+	h.settled()
+	got := textsTo(h.api.SentTo(chatSveta))
+	if len(got) != 1 || !strings.Contains(got[0], "Webhook “Billing &lt;prod&gt;” switched off: 5 deliveries in a row failed.") ||
+		!strings.Contains(got[0], "503 Service Unavailable") || !strings.Contains(got[0], "/settings/webhooks") {
+		t.Fatalf("Sveta (supervisor) got %q", got)
+	}
+	for who, chat := range map[string]int64{"Anna": chatAnna, "Boris": chatBoris, "Carl": chatCarl, "Egor": chatEgor, "Vera": chatVera} {
+		if n := len(h.api.SentTo(chat)); n != 0 {
+			t.Errorf("%s, no supervisor, got %d messages", who, n)
+		}
+	}
+}

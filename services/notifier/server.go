@@ -29,7 +29,7 @@ func (s *Server) EnqueueTaskEvent(ctx context.Context, req *notifierv1.EnqueueTa
 		return nil, fault.Field("notice.eventId", "the event id is missing; it makes a repeated call harmless")
 	case len(n.GetEventId()) > maxEventID:
 		return nil, fault.Field("notice.eventId", "the event id is longer than %d characters", maxEventID)
-	case n.GetTaskId() <= 0:
+	case n.GetTaskId() <= 0 && n.GetWebhookDisabled() == nil:
 		return nil, fault.Field("notice.taskId", "the task id is missing")
 	}
 	body, err := proto.Marshal(n)

@@ -465,6 +465,7 @@ BEGIN SELECT RAISE(ABORT, '`+noOverlap+`'); END`)
 				Enabled        bool   `gorm:"not null"`
 				Failures       int32  `gorm:"not null;default:0"`
 				DisabledReason string `gorm:"size:500;not null;default:''"`
+				DisabledEvent  string `gorm:"size:100;not null;default:''"`
 				Salt           string `gorm:"size:40;not null"`
 				CreatedBy      int64  `gorm:"not null"`
 				CreatedAt      int64  `gorm:"not null"`

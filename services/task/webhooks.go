@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auditlog"
 	"github.com/telecomcrm/crm/services/platform/auth"
@@ -51,6 +52,9 @@ type webhookRow struct {
 	Enabled        bool
 	Failures       int32
 	DisabledReason string
+	// DisabledEvent is the delivery whose failure switched it off, whose
+	// notice to the supervisors is sent again when that outcome is.
+	DisabledEvent  string
 	Salt           string
 	CreatedBy      int64
 	CreatedAt      int64
@@ -449,7 +453,9 @@ func (w *WebhookServer) ListWebhookDeliveries(ctx context.Context, req *taskv1.L
 
 // RecordWebhookDelivery writes a delivery's outcome and keeps its
 // subscription's count of failures in a row, switching it off at the
-// configured count. An outcome written already is not counted twice.
+// configured count and telling the supervisors. An outcome written already
+// is not counted twice; its notice, if it switched the subscription off,
+// is sent again (the notifier sends an event once).
 func (w *WebhookServer) RecordWebhookDelivery(ctx context.Context, req *taskv1.RecordWebhookDeliveryRequest) (*taskv1.RecordWebhookDeliveryResponse, error) {
 	at := micros.FromProto(req.GetTime())
 	if at == 0 {
@@ -464,7 +470,14 @@ func (w *WebhookServer) RecordWebhookDelivery(ctx context.Context, req *taskv1.R
 		} else if err != nil {
 			return err
 		}
+		var s webhookRow
+		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&s, d.WebhookID).Error; err != nil {
+			return err
+		}
 		if d.State != int32(taskv1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_PENDING) {
+			if !s.Enabled && s.DisabledEvent == d.EventID {
+				disabled = &s
+			}
 			return nil
 		}
 		d.State, d.Attempts, d.StatusCode, d.Error, d.FinishedAt = int32(taskv1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_FAILED), req.GetAttempts(), req.GetStatusCode(), req.GetError(), at
@@ -474,17 +487,13 @@ func (w *WebhookServer) RecordWebhookDelivery(ctx context.Context, req *taskv1.R
 		if err := tx.Save(&d).Error; err != nil {
 			return err
 		}
-		var s webhookRow
-		if err := tx.Clauses(clause.Locking{Strength: "UPDATE"}).Take(&s, d.WebhookID).Error; err != nil {
-			return err
-		}
 		if req.GetDelivered() {
 			s.Failures, s.LastDeliveryAt = 0, at
 		} else {
 			s.Failures++
 			if s.Enabled && w.cfg.DisableAfter > 0 && s.Failures >= w.cfg.DisableAfter {
-				s.Enabled, s.UpdatedAt = false, at
 				// the console tells the count of failures besides
+				s.Enabled, s.UpdatedAt, s.DisabledEvent = false, at, d.EventID
 				s.DisabledReason = cmp.Or(req.GetError(), "the delivery failed")
 				disabled = &s
 			}
@@ -496,8 +505,21 @@ func (w *WebhookServer) RecordWebhookDelivery(ctx context.Context, req *taskv1.R
 	}
 	if disabled != nil {
 		w.tasks.log.Warn("webhook switched off after failed deliveries", "webhook", disabled.ID, "name", disabled.Name, "failures", disabled.Failures)
+		if err := w.tellSwitchedOff(ctx, disabled); err != nil {
+			return nil, err
+		}
 	}
 	return &taskv1.RecordWebhookDeliveryResponse{}, nil
+}
+
+// tellSwitchedOff tells the supervisors through Telegram that s was
+// switched off.
+func (w *WebhookServer) tellSwitchedOff(ctx context.Context, s *webhookRow) error {
+	_, err := w.tasks.notices.notifier.EnqueueTaskEvent(ctx, &notifierv1.EnqueueTaskEventRequest{Notice: &notifierv1.TaskNotice{
+		EventId: "webhook-" + strconv.FormatInt(s.ID, 10) + "/disabled/" + s.DisabledEvent, Time: micros.Proto(s.UpdatedAt), IncludeSupervisors: true,
+		WebhookDisabled: &notifierv1.WebhookDisabled{WebhookId: s.ID, Name: s.Name, Failures: s.Failures, Reason: s.DisabledReason},
+	}})
+	return err
 }
 
 // PublishWebhookEvent queues another service's event for the

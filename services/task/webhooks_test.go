@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
@@ -198,6 +199,25 @@ func TestDeliveriesFailingInARowSwitchASubscriptionOff(t *testing.T) {
 	h := get()
 	if h.GetEnabled() || h.GetFailures() != 3 || !strings.Contains(h.GetDisabledReason(), "503") {
 		t.Fatalf("after three failures in a row: %v", h)
+	}
+	// the supervisors are told, once however often the outcome is written
+	last := "contract-10/active/5"
+	record(last, false)
+	told := func() []*notifierv1.TaskNotice {
+		f.notifier.mu.Lock()
+		defer f.notifier.mu.Unlock()
+		var out []*notifierv1.TaskNotice
+		for _, n := range f.notifier.notices {
+			if n.GetWebhookDisabled() != nil {
+				out = append(out, n)
+			}
+		}
+		return out
+	}
+	notices := told()
+	if len(notices) != 2 || notices[0].GetEventId() != notices[1].GetEventId() || !notices[0].GetIncludeSupervisors() ||
+		notices[0].GetWebhookDisabled().GetName() != "billing" || notices[0].GetWebhookDisabled().GetFailures() != 3 {
+		t.Fatalf("notices of the switch-off %v", notices)
 	}
 	failed, err := f.hooks.ListWebhookDeliveries(admin(), &taskv1.ListWebhookDeliveriesRequest{WebhookId: hook.GetId(), State: taskv1.WebhookDeliveryState_WEBHOOK_DELIVERY_STATE_FAILED, PageSize: 2})
 	if err != nil || len(failed.GetDeliveries()) != 2 || failed.GetNextPageToken() == "" || failed.GetDeliveries()[0].GetAttempts() != 20 {

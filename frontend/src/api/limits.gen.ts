@@ -316,6 +316,10 @@ export const LIMITS = {
     eventId: { maxLength: 100 },
     error: { maxLength: 500 },
   },
+  WebhookDisabled: {
+    name: { maxLength: 100 },
+    reason: { maxLength: 500 },
+  },
   WorkingHours: {
     weekdays: { maxItems: 7 },
   },

@@ -81,20 +81,21 @@ func (CustomerChannel) EnumDescriptor() ([]byte, []int) {
 type TaskNotice struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Unique per event ("task-12/7").
-	EventId        string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	Kind           v1.TaskEventKind       `protobuf:"varint,2,opt,name=kind,proto3,enum=crm.task.v1.TaskEventKind" json:"kind,omitempty"`
-	Time           *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
-	TaskId         int64                  `protobuf:"varint,4,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
-	TaskNumber     string                 `protobuf:"bytes,5,opt,name=task_number,json=taskNumber,proto3" json:"task_number,omitempty"`
-	TaskTitle      string                 `protobuf:"bytes,6,opt,name=task_title,json=taskTitle,proto3" json:"task_title,omitempty"`
-	TaskKind       v1.TaskKind            `protobuf:"varint,7,opt,name=task_kind,json=taskKind,proto3,enum=crm.task.v1.TaskKind" json:"task_kind,omitempty"`
-	TaskState      v1.TaskState           `protobuf:"varint,8,opt,name=task_state,json=taskState,proto3,enum=crm.task.v1.TaskState" json:"task_state,omitempty"`
-	CustomerId     int64                  `protobuf:"varint,9,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
-	CustomerName   string                 `protobuf:"bytes,10,opt,name=customer_name,json=customerName,proto3" json:"customer_name,omitempty"`
-	ContractId     int64                  `protobuf:"varint,11,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
-	ContractNumber string                 `protobuf:"bytes,12,opt,name=contract_number,json=contractNumber,proto3" json:"contract_number,omitempty"`
-	RouteId        int64                  `protobuf:"varint,13,opt,name=route_id,json=routeId,proto3" json:"route_id,omitempty"`
-	RouteName      string                 `protobuf:"bytes,14,opt,name=route_name,json=routeName,proto3" json:"route_name,omitempty"`
+	EventId string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Kind    v1.TaskEventKind       `protobuf:"varint,2,opt,name=kind,proto3,enum=crm.task.v1.TaskEventKind" json:"kind,omitempty"`
+	Time    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	// 0 only for a notice about no task (webhook_disabled).
+	TaskId         int64        `protobuf:"varint,4,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	TaskNumber     string       `protobuf:"bytes,5,opt,name=task_number,json=taskNumber,proto3" json:"task_number,omitempty"`
+	TaskTitle      string       `protobuf:"bytes,6,opt,name=task_title,json=taskTitle,proto3" json:"task_title,omitempty"`
+	TaskKind       v1.TaskKind  `protobuf:"varint,7,opt,name=task_kind,json=taskKind,proto3,enum=crm.task.v1.TaskKind" json:"task_kind,omitempty"`
+	TaskState      v1.TaskState `protobuf:"varint,8,opt,name=task_state,json=taskState,proto3,enum=crm.task.v1.TaskState" json:"task_state,omitempty"`
+	CustomerId     int64        `protobuf:"varint,9,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	CustomerName   string       `protobuf:"bytes,10,opt,name=customer_name,json=customerName,proto3" json:"customer_name,omitempty"`
+	ContractId     int64        `protobuf:"varint,11,opt,name=contract_id,json=contractId,proto3" json:"contract_id,omitempty"`
+	ContractNumber string       `protobuf:"bytes,12,opt,name=contract_number,json=contractNumber,proto3" json:"contract_number,omitempty"`
+	RouteId        int64        `protobuf:"varint,13,opt,name=route_id,json=routeId,proto3" json:"route_id,omitempty"`
+	RouteName      string       `protobuf:"bytes,14,opt,name=route_name,json=routeName,proto3" json:"route_name,omitempty"`
 	// The process the task is in now, and the one it left.
 	ProcessName     string `protobuf:"bytes,15,opt,name=process_name,json=processName,proto3" json:"process_name,omitempty"`
 	FromProcessName string `protobuf:"bytes,16,opt,name=from_process_name,json=fromProcessName,proto3" json:"from_process_name,omitempty"`
@@ -118,6 +119,9 @@ type TaskNotice struct {
 	Visit *v1.Visit `protobuf:"bytes,28,opt,name=visit,proto3" json:"visit,omitempty"`
 	// A comment's audience: TO_CUSTOMER comments are sent to the customer.
 	CommentAudience v1.CommentAudience `protobuf:"varint,29,opt,name=comment_audience,json=commentAudience,proto3,enum=crm.task.v1.CommentAudience" json:"comment_audience,omitempty"`
+	// Set instead of a task: a webhook subscription was switched off after
+	// failing; told to the supervisors (include_supervisors).
+	WebhookDisabled *WebhookDisabled `protobuf:"bytes,30,opt,name=webhook_disabled,json=webhookDisabled,proto3" json:"webhook_disabled,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -355,6 +359,81 @@ func (x *TaskNotice) GetCommentAudience() v1.CommentAudience {
 	return v1.CommentAudience(0)
 }
 
+func (x *TaskNotice) GetWebhookDisabled() *WebhookDisabled {
+	if x != nil {
+		return x.WebhookDisabled
+	}
+	return nil
+}
+
+type WebhookDisabled struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WebhookId     int64                  `protobuf:"varint,1,opt,name=webhook_id,json=webhookId,proto3" json:"webhook_id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Failures      int32                  `protobuf:"varint,3,opt,name=failures,proto3" json:"failures,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WebhookDisabled) Reset() {
+	*x = WebhookDisabled{}
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WebhookDisabled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WebhookDisabled) ProtoMessage() {}
+
+func (x *WebhookDisabled) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WebhookDisabled.ProtoReflect.Descriptor instead.
+func (*WebhookDisabled) Descriptor() ([]byte, []int) {
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *WebhookDisabled) GetWebhookId() int64 {
+	if x != nil {
+		return x.WebhookId
+	}
+	return 0
+}
+
+func (x *WebhookDisabled) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *WebhookDisabled) GetFailures() int32 {
+	if x != nil {
+		return x.Failures
+	}
+	return 0
+}
+
+func (x *WebhookDisabled) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 type EnqueueTaskEventRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Notice        *TaskNotice            `protobuf:"bytes,1,opt,name=notice,proto3" json:"notice,omitempty"`
@@ -364,7 +443,7 @@ type EnqueueTaskEventRequest struct {
 
 func (x *EnqueueTaskEventRequest) Reset() {
 	*x = EnqueueTaskEventRequest{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[1]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -376,7 +455,7 @@ func (x *EnqueueTaskEventRequest) String() string {
 func (*EnqueueTaskEventRequest) ProtoMessage() {}
 
 func (x *EnqueueTaskEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[1]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -389,7 +468,7 @@ func (x *EnqueueTaskEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnqueueTaskEventRequest.ProtoReflect.Descriptor instead.
 func (*EnqueueTaskEventRequest) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{1}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *EnqueueTaskEventRequest) GetNotice() *TaskNotice {
@@ -410,7 +489,7 @@ type EnqueueTaskEventResponse struct {
 
 func (x *EnqueueTaskEventResponse) Reset() {
 	*x = EnqueueTaskEventResponse{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[2]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -422,7 +501,7 @@ func (x *EnqueueTaskEventResponse) String() string {
 func (*EnqueueTaskEventResponse) ProtoMessage() {}
 
 func (x *EnqueueTaskEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[2]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -435,7 +514,7 @@ func (x *EnqueueTaskEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnqueueTaskEventResponse.ProtoReflect.Descriptor instead.
 func (*EnqueueTaskEventResponse) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{2}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *EnqueueTaskEventResponse) GetQueued() int32 {
@@ -453,7 +532,7 @@ type GetDeliveryStatsRequest struct {
 
 func (x *GetDeliveryStatsRequest) Reset() {
 	*x = GetDeliveryStatsRequest{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[3]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -465,7 +544,7 @@ func (x *GetDeliveryStatsRequest) String() string {
 func (*GetDeliveryStatsRequest) ProtoMessage() {}
 
 func (x *GetDeliveryStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[3]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -478,7 +557,7 @@ func (x *GetDeliveryStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeliveryStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetDeliveryStatsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{3}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{4}
 }
 
 type GetDeliveryStatsResponse struct {
@@ -515,7 +594,7 @@ type GetDeliveryStatsResponse struct {
 
 func (x *GetDeliveryStatsResponse) Reset() {
 	*x = GetDeliveryStatsResponse{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[4]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -527,7 +606,7 @@ func (x *GetDeliveryStatsResponse) String() string {
 func (*GetDeliveryStatsResponse) ProtoMessage() {}
 
 func (x *GetDeliveryStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[4]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -540,7 +619,7 @@ func (x *GetDeliveryStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeliveryStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetDeliveryStatsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{4}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetDeliveryStatsResponse) GetPendingEvents() int64 {
@@ -664,7 +743,7 @@ type CustomerMessage struct {
 
 func (x *CustomerMessage) Reset() {
 	*x = CustomerMessage{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[5]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -676,7 +755,7 @@ func (x *CustomerMessage) String() string {
 func (*CustomerMessage) ProtoMessage() {}
 
 func (x *CustomerMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[5]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -689,7 +768,7 @@ func (x *CustomerMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerMessage.ProtoReflect.Descriptor instead.
 func (*CustomerMessage) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{5}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CustomerMessage) GetId() int64 {
@@ -794,7 +873,7 @@ type ListCustomerMessagesRequest struct {
 
 func (x *ListCustomerMessagesRequest) Reset() {
 	*x = ListCustomerMessagesRequest{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[6]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -806,7 +885,7 @@ func (x *ListCustomerMessagesRequest) String() string {
 func (*ListCustomerMessagesRequest) ProtoMessage() {}
 
 func (x *ListCustomerMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[6]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -819,7 +898,7 @@ func (x *ListCustomerMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomerMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomerMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{6}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListCustomerMessagesRequest) GetCustomerId() int64 {
@@ -853,7 +932,7 @@ type ListCustomerMessagesResponse struct {
 
 func (x *ListCustomerMessagesResponse) Reset() {
 	*x = ListCustomerMessagesResponse{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[7]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -865,7 +944,7 @@ func (x *ListCustomerMessagesResponse) String() string {
 func (*ListCustomerMessagesResponse) ProtoMessage() {}
 
 func (x *ListCustomerMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[7]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -878,7 +957,7 @@ func (x *ListCustomerMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomerMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomerMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{7}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListCustomerMessagesResponse) GetMessages() []*CustomerMessage {
@@ -910,7 +989,7 @@ type CustomerChannels struct {
 
 func (x *CustomerChannels) Reset() {
 	*x = CustomerChannels{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[8]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -922,7 +1001,7 @@ func (x *CustomerChannels) String() string {
 func (*CustomerChannels) ProtoMessage() {}
 
 func (x *CustomerChannels) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[8]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -935,7 +1014,7 @@ func (x *CustomerChannels) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerChannels.ProtoReflect.Descriptor instead.
 func (*CustomerChannels) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{8}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CustomerChannels) GetTelegramLinked() bool {
@@ -982,7 +1061,7 @@ type GetCustomerChannelsRequest struct {
 
 func (x *GetCustomerChannelsRequest) Reset() {
 	*x = GetCustomerChannelsRequest{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[9]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -994,7 +1073,7 @@ func (x *GetCustomerChannelsRequest) String() string {
 func (*GetCustomerChannelsRequest) ProtoMessage() {}
 
 func (x *GetCustomerChannelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[9]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1007,7 +1086,7 @@ func (x *GetCustomerChannelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerChannelsRequest.ProtoReflect.Descriptor instead.
 func (*GetCustomerChannelsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{9}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetCustomerChannelsRequest) GetCustomerId() int64 {
@@ -1026,7 +1105,7 @@ type GetCustomerChannelsResponse struct {
 
 func (x *GetCustomerChannelsResponse) Reset() {
 	*x = GetCustomerChannelsResponse{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[10]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1038,7 +1117,7 @@ func (x *GetCustomerChannelsResponse) String() string {
 func (*GetCustomerChannelsResponse) ProtoMessage() {}
 
 func (x *GetCustomerChannelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[10]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1051,7 +1130,7 @@ func (x *GetCustomerChannelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerChannelsResponse.ProtoReflect.Descriptor instead.
 func (*GetCustomerChannelsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{10}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetCustomerChannelsResponse) GetChannels() *CustomerChannels {
@@ -1071,7 +1150,7 @@ type UpdateCustomerChannelsRequest struct {
 
 func (x *UpdateCustomerChannelsRequest) Reset() {
 	*x = UpdateCustomerChannelsRequest{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[11]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1083,7 +1162,7 @@ func (x *UpdateCustomerChannelsRequest) String() string {
 func (*UpdateCustomerChannelsRequest) ProtoMessage() {}
 
 func (x *UpdateCustomerChannelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[11]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1096,7 +1175,7 @@ func (x *UpdateCustomerChannelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomerChannelsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateCustomerChannelsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{11}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *UpdateCustomerChannelsRequest) GetCustomerId() int64 {
@@ -1122,7 +1201,7 @@ type UpdateCustomerChannelsResponse struct {
 
 func (x *UpdateCustomerChannelsResponse) Reset() {
 	*x = UpdateCustomerChannelsResponse{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[12]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1134,7 +1213,7 @@ func (x *UpdateCustomerChannelsResponse) String() string {
 func (*UpdateCustomerChannelsResponse) ProtoMessage() {}
 
 func (x *UpdateCustomerChannelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[12]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1147,7 +1226,7 @@ func (x *UpdateCustomerChannelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomerChannelsResponse.ProtoReflect.Descriptor instead.
 func (*UpdateCustomerChannelsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{12}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UpdateCustomerChannelsResponse) GetChannels() *CustomerChannels {
@@ -1177,7 +1256,7 @@ type RequestKind struct {
 
 func (x *RequestKind) Reset() {
 	*x = RequestKind{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[13]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1189,7 +1268,7 @@ func (x *RequestKind) String() string {
 func (*RequestKind) ProtoMessage() {}
 
 func (x *RequestKind) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[13]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1202,7 +1281,7 @@ func (x *RequestKind) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestKind.ProtoReflect.Descriptor instead.
 func (*RequestKind) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{13}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RequestKind) GetId() int64 {
@@ -1248,7 +1327,7 @@ type ListRequestKindsRequest struct {
 
 func (x *ListRequestKindsRequest) Reset() {
 	*x = ListRequestKindsRequest{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[14]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1260,7 +1339,7 @@ func (x *ListRequestKindsRequest) String() string {
 func (*ListRequestKindsRequest) ProtoMessage() {}
 
 func (x *ListRequestKindsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[14]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1273,7 +1352,7 @@ func (x *ListRequestKindsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequestKindsRequest.ProtoReflect.Descriptor instead.
 func (*ListRequestKindsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{14}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{15}
 }
 
 type ListRequestKindsResponse struct {
@@ -1285,7 +1364,7 @@ type ListRequestKindsResponse struct {
 
 func (x *ListRequestKindsResponse) Reset() {
 	*x = ListRequestKindsResponse{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[15]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1297,7 +1376,7 @@ func (x *ListRequestKindsResponse) String() string {
 func (*ListRequestKindsResponse) ProtoMessage() {}
 
 func (x *ListRequestKindsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[15]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1310,7 +1389,7 @@ func (x *ListRequestKindsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequestKindsResponse.ProtoReflect.Descriptor instead.
 func (*ListRequestKindsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{15}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListRequestKindsResponse) GetKinds() []*RequestKind {
@@ -1329,7 +1408,7 @@ type UpdateRequestKindsRequest struct {
 
 func (x *UpdateRequestKindsRequest) Reset() {
 	*x = UpdateRequestKindsRequest{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[16]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1341,7 +1420,7 @@ func (x *UpdateRequestKindsRequest) String() string {
 func (*UpdateRequestKindsRequest) ProtoMessage() {}
 
 func (x *UpdateRequestKindsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[16]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1354,7 +1433,7 @@ func (x *UpdateRequestKindsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRequestKindsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRequestKindsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{16}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UpdateRequestKindsRequest) GetKinds() []*RequestKind {
@@ -1373,7 +1452,7 @@ type UpdateRequestKindsResponse struct {
 
 func (x *UpdateRequestKindsResponse) Reset() {
 	*x = UpdateRequestKindsResponse{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[17]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1385,7 +1464,7 @@ func (x *UpdateRequestKindsResponse) String() string {
 func (*UpdateRequestKindsResponse) ProtoMessage() {}
 
 func (x *UpdateRequestKindsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[17]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1398,7 +1477,7 @@ func (x *UpdateRequestKindsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRequestKindsResponse.ProtoReflect.Descriptor instead.
 func (*UpdateRequestKindsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{17}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UpdateRequestKindsResponse) GetKinds() []*RequestKind {
@@ -1429,7 +1508,7 @@ type CustomerTemplate struct {
 
 func (x *CustomerTemplate) Reset() {
 	*x = CustomerTemplate{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[18]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1441,7 +1520,7 @@ func (x *CustomerTemplate) String() string {
 func (*CustomerTemplate) ProtoMessage() {}
 
 func (x *CustomerTemplate) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[18]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1454,7 +1533,7 @@ func (x *CustomerTemplate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerTemplate.ProtoReflect.Descriptor instead.
 func (*CustomerTemplate) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{18}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CustomerTemplate) GetMilestone() string {
@@ -1507,7 +1586,7 @@ type ListCustomerTemplatesRequest struct {
 
 func (x *ListCustomerTemplatesRequest) Reset() {
 	*x = ListCustomerTemplatesRequest{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[19]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1519,7 +1598,7 @@ func (x *ListCustomerTemplatesRequest) String() string {
 func (*ListCustomerTemplatesRequest) ProtoMessage() {}
 
 func (x *ListCustomerTemplatesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[19]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1532,7 +1611,7 @@ func (x *ListCustomerTemplatesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomerTemplatesRequest.ProtoReflect.Descriptor instead.
 func (*ListCustomerTemplatesRequest) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{19}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{20}
 }
 
 type ListCustomerTemplatesResponse struct {
@@ -1544,7 +1623,7 @@ type ListCustomerTemplatesResponse struct {
 
 func (x *ListCustomerTemplatesResponse) Reset() {
 	*x = ListCustomerTemplatesResponse{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[20]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1556,7 +1635,7 @@ func (x *ListCustomerTemplatesResponse) String() string {
 func (*ListCustomerTemplatesResponse) ProtoMessage() {}
 
 func (x *ListCustomerTemplatesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[20]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1569,7 +1648,7 @@ func (x *ListCustomerTemplatesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCustomerTemplatesResponse.ProtoReflect.Descriptor instead.
 func (*ListCustomerTemplatesResponse) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{20}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListCustomerTemplatesResponse) GetTemplates() []*CustomerTemplate {
@@ -1591,7 +1670,7 @@ type UpdateCustomerTemplateRequest struct {
 
 func (x *UpdateCustomerTemplateRequest) Reset() {
 	*x = UpdateCustomerTemplateRequest{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[21]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1603,7 +1682,7 @@ func (x *UpdateCustomerTemplateRequest) String() string {
 func (*UpdateCustomerTemplateRequest) ProtoMessage() {}
 
 func (x *UpdateCustomerTemplateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[21]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1616,7 +1695,7 @@ func (x *UpdateCustomerTemplateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomerTemplateRequest.ProtoReflect.Descriptor instead.
 func (*UpdateCustomerTemplateRequest) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{21}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UpdateCustomerTemplateRequest) GetMilestone() string {
@@ -1649,7 +1728,7 @@ type UpdateCustomerTemplateResponse struct {
 
 func (x *UpdateCustomerTemplateResponse) Reset() {
 	*x = UpdateCustomerTemplateResponse{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[22]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1661,7 +1740,7 @@ func (x *UpdateCustomerTemplateResponse) String() string {
 func (*UpdateCustomerTemplateResponse) ProtoMessage() {}
 
 func (x *UpdateCustomerTemplateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[22]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1674,7 +1753,7 @@ func (x *UpdateCustomerTemplateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomerTemplateResponse.ProtoReflect.Descriptor instead.
 func (*UpdateCustomerTemplateResponse) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{22}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UpdateCustomerTemplateResponse) GetTemplate() *CustomerTemplate {
@@ -1695,7 +1774,7 @@ type PreviewCustomerTemplateRequest struct {
 
 func (x *PreviewCustomerTemplateRequest) Reset() {
 	*x = PreviewCustomerTemplateRequest{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[23]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1707,7 +1786,7 @@ func (x *PreviewCustomerTemplateRequest) String() string {
 func (*PreviewCustomerTemplateRequest) ProtoMessage() {}
 
 func (x *PreviewCustomerTemplateRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[23]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1720,7 +1799,7 @@ func (x *PreviewCustomerTemplateRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewCustomerTemplateRequest.ProtoReflect.Descriptor instead.
 func (*PreviewCustomerTemplateRequest) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{23}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PreviewCustomerTemplateRequest) GetMilestone() string {
@@ -1754,7 +1833,7 @@ type PreviewCustomerTemplateResponse struct {
 
 func (x *PreviewCustomerTemplateResponse) Reset() {
 	*x = PreviewCustomerTemplateResponse{}
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[24]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1766,7 +1845,7 @@ func (x *PreviewCustomerTemplateResponse) String() string {
 func (*PreviewCustomerTemplateResponse) ProtoMessage() {}
 
 func (x *PreviewCustomerTemplateResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[24]
+	mi := &file_crm_notifier_v1_notifier_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1779,7 +1858,7 @@ func (x *PreviewCustomerTemplateResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewCustomerTemplateResponse.ProtoReflect.Descriptor instead.
 func (*PreviewCustomerTemplateResponse) Descriptor() ([]byte, []int) {
-	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{24}
+	return file_crm_notifier_v1_notifier_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PreviewCustomerTemplateResponse) GetText() string {
@@ -1793,14 +1872,13 @@ var File_crm_notifier_v1_notifier_proto protoreflect.FileDescriptor
 
 const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"\n" +
-	"\x1ecrm/notifier/v1/notifier.proto\x12\x0fcrm.notifier.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x16crm/task/v1/task.proto\x1a\x17crm/task/v1/visit.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\n" +
-	"\n" +
+	"\x1ecrm/notifier/v1/notifier.proto\x12\x0fcrm.notifier.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x16crm/task/v1/task.proto\x1a\x17crm/task/v1/visit.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb3\v\n" +
 	"\n" +
 	"TaskNotice\x12'\n" +
 	"\bevent_id\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\aeventId\x128\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1a.crm.task.v1.TaskEventKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12.\n" +
 	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12 \n" +
-	"\atask_id\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x06taskId\x12,\n" +
+	"\atask_id\x18\x04 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x06taskId\x12,\n" +
 	"\vtask_number\x18\x05 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x182R\n" +
 	"taskNumber\x12+\n" +
 	"\n" +
@@ -1838,7 +1916,14 @@ const file_crm_notifier_v1_notifier_proto_rawDesc = "" +
 	"\buser_ids\x18\x1b \x03(\x03B\b\xbaH\x05\x92\x01\x02\x10\n" +
 	"R\auserIds\x12(\n" +
 	"\x05visit\x18\x1c \x01(\v2\x12.crm.task.v1.VisitR\x05visit\x12Q\n" +
-	"\x10comment_audience\x18\x1d \x01(\x0e2\x1c.crm.task.v1.CommentAudienceB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0fcommentAudience\"N\n" +
+	"\x10comment_audience\x18\x1d \x01(\x0e2\x1c.crm.task.v1.CommentAudienceB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0fcommentAudience\x12K\n" +
+	"\x10webhook_disabled\x18\x1e \x01(\v2 .crm.notifier.v1.WebhookDisabledR\x0fwebhookDisabled\"\xa5\x01\n" +
+	"\x0fWebhookDisabled\x12&\n" +
+	"\n" +
+	"webhook_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\twebhookId\x12\x1f\n" +
+	"\x04name\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\x04name\x12#\n" +
+	"\bfailures\x18\x03 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bfailures\x12$\n" +
+	"\x06reason\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x06reason\"N\n" +
 	"\x17EnqueueTaskEventRequest\x123\n" +
 	"\x06notice\x18\x01 \x01(\v2\x1b.crm.notifier.v1.TaskNoticeR\x06notice\"2\n" +
 	"\x18EnqueueTaskEventResponse\x12\x16\n" +
@@ -1984,88 +2069,90 @@ func file_crm_notifier_v1_notifier_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_notifier_v1_notifier_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_crm_notifier_v1_notifier_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_crm_notifier_v1_notifier_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_crm_notifier_v1_notifier_proto_goTypes = []any{
 	(CustomerChannel)(0),                    // 0: crm.notifier.v1.CustomerChannel
 	(*TaskNotice)(nil),                      // 1: crm.notifier.v1.TaskNotice
-	(*EnqueueTaskEventRequest)(nil),         // 2: crm.notifier.v1.EnqueueTaskEventRequest
-	(*EnqueueTaskEventResponse)(nil),        // 3: crm.notifier.v1.EnqueueTaskEventResponse
-	(*GetDeliveryStatsRequest)(nil),         // 4: crm.notifier.v1.GetDeliveryStatsRequest
-	(*GetDeliveryStatsResponse)(nil),        // 5: crm.notifier.v1.GetDeliveryStatsResponse
-	(*CustomerMessage)(nil),                 // 6: crm.notifier.v1.CustomerMessage
-	(*ListCustomerMessagesRequest)(nil),     // 7: crm.notifier.v1.ListCustomerMessagesRequest
-	(*ListCustomerMessagesResponse)(nil),    // 8: crm.notifier.v1.ListCustomerMessagesResponse
-	(*CustomerChannels)(nil),                // 9: crm.notifier.v1.CustomerChannels
-	(*GetCustomerChannelsRequest)(nil),      // 10: crm.notifier.v1.GetCustomerChannelsRequest
-	(*GetCustomerChannelsResponse)(nil),     // 11: crm.notifier.v1.GetCustomerChannelsResponse
-	(*UpdateCustomerChannelsRequest)(nil),   // 12: crm.notifier.v1.UpdateCustomerChannelsRequest
-	(*UpdateCustomerChannelsResponse)(nil),  // 13: crm.notifier.v1.UpdateCustomerChannelsResponse
-	(*RequestKind)(nil),                     // 14: crm.notifier.v1.RequestKind
-	(*ListRequestKindsRequest)(nil),         // 15: crm.notifier.v1.ListRequestKindsRequest
-	(*ListRequestKindsResponse)(nil),        // 16: crm.notifier.v1.ListRequestKindsResponse
-	(*UpdateRequestKindsRequest)(nil),       // 17: crm.notifier.v1.UpdateRequestKindsRequest
-	(*UpdateRequestKindsResponse)(nil),      // 18: crm.notifier.v1.UpdateRequestKindsResponse
-	(*CustomerTemplate)(nil),                // 19: crm.notifier.v1.CustomerTemplate
-	(*ListCustomerTemplatesRequest)(nil),    // 20: crm.notifier.v1.ListCustomerTemplatesRequest
-	(*ListCustomerTemplatesResponse)(nil),   // 21: crm.notifier.v1.ListCustomerTemplatesResponse
-	(*UpdateCustomerTemplateRequest)(nil),   // 22: crm.notifier.v1.UpdateCustomerTemplateRequest
-	(*UpdateCustomerTemplateResponse)(nil),  // 23: crm.notifier.v1.UpdateCustomerTemplateResponse
-	(*PreviewCustomerTemplateRequest)(nil),  // 24: crm.notifier.v1.PreviewCustomerTemplateRequest
-	(*PreviewCustomerTemplateResponse)(nil), // 25: crm.notifier.v1.PreviewCustomerTemplateResponse
-	(v1.TaskEventKind)(0),                   // 26: crm.task.v1.TaskEventKind
-	(*timestamppb.Timestamp)(nil),           // 27: google.protobuf.Timestamp
-	(v1.TaskKind)(0),                        // 28: crm.task.v1.TaskKind
-	(v1.TaskState)(0),                       // 29: crm.task.v1.TaskState
-	(*v1.Visit)(nil),                        // 30: crm.task.v1.Visit
-	(v1.CommentAudience)(0),                 // 31: crm.task.v1.CommentAudience
+	(*WebhookDisabled)(nil),                 // 2: crm.notifier.v1.WebhookDisabled
+	(*EnqueueTaskEventRequest)(nil),         // 3: crm.notifier.v1.EnqueueTaskEventRequest
+	(*EnqueueTaskEventResponse)(nil),        // 4: crm.notifier.v1.EnqueueTaskEventResponse
+	(*GetDeliveryStatsRequest)(nil),         // 5: crm.notifier.v1.GetDeliveryStatsRequest
+	(*GetDeliveryStatsResponse)(nil),        // 6: crm.notifier.v1.GetDeliveryStatsResponse
+	(*CustomerMessage)(nil),                 // 7: crm.notifier.v1.CustomerMessage
+	(*ListCustomerMessagesRequest)(nil),     // 8: crm.notifier.v1.ListCustomerMessagesRequest
+	(*ListCustomerMessagesResponse)(nil),    // 9: crm.notifier.v1.ListCustomerMessagesResponse
+	(*CustomerChannels)(nil),                // 10: crm.notifier.v1.CustomerChannels
+	(*GetCustomerChannelsRequest)(nil),      // 11: crm.notifier.v1.GetCustomerChannelsRequest
+	(*GetCustomerChannelsResponse)(nil),     // 12: crm.notifier.v1.GetCustomerChannelsResponse
+	(*UpdateCustomerChannelsRequest)(nil),   // 13: crm.notifier.v1.UpdateCustomerChannelsRequest
+	(*UpdateCustomerChannelsResponse)(nil),  // 14: crm.notifier.v1.UpdateCustomerChannelsResponse
+	(*RequestKind)(nil),                     // 15: crm.notifier.v1.RequestKind
+	(*ListRequestKindsRequest)(nil),         // 16: crm.notifier.v1.ListRequestKindsRequest
+	(*ListRequestKindsResponse)(nil),        // 17: crm.notifier.v1.ListRequestKindsResponse
+	(*UpdateRequestKindsRequest)(nil),       // 18: crm.notifier.v1.UpdateRequestKindsRequest
+	(*UpdateRequestKindsResponse)(nil),      // 19: crm.notifier.v1.UpdateRequestKindsResponse
+	(*CustomerTemplate)(nil),                // 20: crm.notifier.v1.CustomerTemplate
+	(*ListCustomerTemplatesRequest)(nil),    // 21: crm.notifier.v1.ListCustomerTemplatesRequest
+	(*ListCustomerTemplatesResponse)(nil),   // 22: crm.notifier.v1.ListCustomerTemplatesResponse
+	(*UpdateCustomerTemplateRequest)(nil),   // 23: crm.notifier.v1.UpdateCustomerTemplateRequest
+	(*UpdateCustomerTemplateResponse)(nil),  // 24: crm.notifier.v1.UpdateCustomerTemplateResponse
+	(*PreviewCustomerTemplateRequest)(nil),  // 25: crm.notifier.v1.PreviewCustomerTemplateRequest
+	(*PreviewCustomerTemplateResponse)(nil), // 26: crm.notifier.v1.PreviewCustomerTemplateResponse
+	(v1.TaskEventKind)(0),                   // 27: crm.task.v1.TaskEventKind
+	(*timestamppb.Timestamp)(nil),           // 28: google.protobuf.Timestamp
+	(v1.TaskKind)(0),                        // 29: crm.task.v1.TaskKind
+	(v1.TaskState)(0),                       // 30: crm.task.v1.TaskState
+	(*v1.Visit)(nil),                        // 31: crm.task.v1.Visit
+	(v1.CommentAudience)(0),                 // 32: crm.task.v1.CommentAudience
 }
 var file_crm_notifier_v1_notifier_proto_depIdxs = []int32{
-	26, // 0: crm.notifier.v1.TaskNotice.kind:type_name -> crm.task.v1.TaskEventKind
-	27, // 1: crm.notifier.v1.TaskNotice.time:type_name -> google.protobuf.Timestamp
-	28, // 2: crm.notifier.v1.TaskNotice.task_kind:type_name -> crm.task.v1.TaskKind
-	29, // 3: crm.notifier.v1.TaskNotice.task_state:type_name -> crm.task.v1.TaskState
-	30, // 4: crm.notifier.v1.TaskNotice.visit:type_name -> crm.task.v1.Visit
-	31, // 5: crm.notifier.v1.TaskNotice.comment_audience:type_name -> crm.task.v1.CommentAudience
-	1,  // 6: crm.notifier.v1.EnqueueTaskEventRequest.notice:type_name -> crm.notifier.v1.TaskNotice
-	0,  // 7: crm.notifier.v1.CustomerMessage.channel:type_name -> crm.notifier.v1.CustomerChannel
-	27, // 8: crm.notifier.v1.CustomerMessage.create_time:type_name -> google.protobuf.Timestamp
-	27, // 9: crm.notifier.v1.CustomerMessage.update_time:type_name -> google.protobuf.Timestamp
-	27, // 10: crm.notifier.v1.CustomerMessage.next_attempt_time:type_name -> google.protobuf.Timestamp
-	6,  // 11: crm.notifier.v1.ListCustomerMessagesResponse.messages:type_name -> crm.notifier.v1.CustomerMessage
-	27, // 12: crm.notifier.v1.CustomerChannels.telegram_link_time:type_name -> google.protobuf.Timestamp
-	9,  // 13: crm.notifier.v1.GetCustomerChannelsResponse.channels:type_name -> crm.notifier.v1.CustomerChannels
-	9,  // 14: crm.notifier.v1.UpdateCustomerChannelsRequest.channels:type_name -> crm.notifier.v1.CustomerChannels
-	9,  // 15: crm.notifier.v1.UpdateCustomerChannelsResponse.channels:type_name -> crm.notifier.v1.CustomerChannels
-	14, // 16: crm.notifier.v1.ListRequestKindsResponse.kinds:type_name -> crm.notifier.v1.RequestKind
-	14, // 17: crm.notifier.v1.UpdateRequestKindsRequest.kinds:type_name -> crm.notifier.v1.RequestKind
-	14, // 18: crm.notifier.v1.UpdateRequestKindsResponse.kinds:type_name -> crm.notifier.v1.RequestKind
-	19, // 19: crm.notifier.v1.ListCustomerTemplatesResponse.templates:type_name -> crm.notifier.v1.CustomerTemplate
-	19, // 20: crm.notifier.v1.UpdateCustomerTemplateResponse.template:type_name -> crm.notifier.v1.CustomerTemplate
-	2,  // 21: crm.notifier.v1.NotifierService.EnqueueTaskEvent:input_type -> crm.notifier.v1.EnqueueTaskEventRequest
-	4,  // 22: crm.notifier.v1.NotifierService.GetDeliveryStats:input_type -> crm.notifier.v1.GetDeliveryStatsRequest
-	7,  // 23: crm.notifier.v1.NotifierService.ListCustomerMessages:input_type -> crm.notifier.v1.ListCustomerMessagesRequest
-	10, // 24: crm.notifier.v1.NotifierService.GetCustomerChannels:input_type -> crm.notifier.v1.GetCustomerChannelsRequest
-	12, // 25: crm.notifier.v1.NotifierService.UpdateCustomerChannels:input_type -> crm.notifier.v1.UpdateCustomerChannelsRequest
-	15, // 26: crm.notifier.v1.NotifierService.ListRequestKinds:input_type -> crm.notifier.v1.ListRequestKindsRequest
-	17, // 27: crm.notifier.v1.NotifierService.UpdateRequestKinds:input_type -> crm.notifier.v1.UpdateRequestKindsRequest
-	20, // 28: crm.notifier.v1.NotifierService.ListCustomerTemplates:input_type -> crm.notifier.v1.ListCustomerTemplatesRequest
-	22, // 29: crm.notifier.v1.NotifierService.UpdateCustomerTemplate:input_type -> crm.notifier.v1.UpdateCustomerTemplateRequest
-	24, // 30: crm.notifier.v1.NotifierService.PreviewCustomerTemplate:input_type -> crm.notifier.v1.PreviewCustomerTemplateRequest
-	3,  // 31: crm.notifier.v1.NotifierService.EnqueueTaskEvent:output_type -> crm.notifier.v1.EnqueueTaskEventResponse
-	5,  // 32: crm.notifier.v1.NotifierService.GetDeliveryStats:output_type -> crm.notifier.v1.GetDeliveryStatsResponse
-	8,  // 33: crm.notifier.v1.NotifierService.ListCustomerMessages:output_type -> crm.notifier.v1.ListCustomerMessagesResponse
-	11, // 34: crm.notifier.v1.NotifierService.GetCustomerChannels:output_type -> crm.notifier.v1.GetCustomerChannelsResponse
-	13, // 35: crm.notifier.v1.NotifierService.UpdateCustomerChannels:output_type -> crm.notifier.v1.UpdateCustomerChannelsResponse
-	16, // 36: crm.notifier.v1.NotifierService.ListRequestKinds:output_type -> crm.notifier.v1.ListRequestKindsResponse
-	18, // 37: crm.notifier.v1.NotifierService.UpdateRequestKinds:output_type -> crm.notifier.v1.UpdateRequestKindsResponse
-	21, // 38: crm.notifier.v1.NotifierService.ListCustomerTemplates:output_type -> crm.notifier.v1.ListCustomerTemplatesResponse
-	23, // 39: crm.notifier.v1.NotifierService.UpdateCustomerTemplate:output_type -> crm.notifier.v1.UpdateCustomerTemplateResponse
-	25, // 40: crm.notifier.v1.NotifierService.PreviewCustomerTemplate:output_type -> crm.notifier.v1.PreviewCustomerTemplateResponse
-	31, // [31:41] is the sub-list for method output_type
-	21, // [21:31] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	27, // 0: crm.notifier.v1.TaskNotice.kind:type_name -> crm.task.v1.TaskEventKind
+	28, // 1: crm.notifier.v1.TaskNotice.time:type_name -> google.protobuf.Timestamp
+	29, // 2: crm.notifier.v1.TaskNotice.task_kind:type_name -> crm.task.v1.TaskKind
+	30, // 3: crm.notifier.v1.TaskNotice.task_state:type_name -> crm.task.v1.TaskState
+	31, // 4: crm.notifier.v1.TaskNotice.visit:type_name -> crm.task.v1.Visit
+	32, // 5: crm.notifier.v1.TaskNotice.comment_audience:type_name -> crm.task.v1.CommentAudience
+	2,  // 6: crm.notifier.v1.TaskNotice.webhook_disabled:type_name -> crm.notifier.v1.WebhookDisabled
+	1,  // 7: crm.notifier.v1.EnqueueTaskEventRequest.notice:type_name -> crm.notifier.v1.TaskNotice
+	0,  // 8: crm.notifier.v1.CustomerMessage.channel:type_name -> crm.notifier.v1.CustomerChannel
+	28, // 9: crm.notifier.v1.CustomerMessage.create_time:type_name -> google.protobuf.Timestamp
+	28, // 10: crm.notifier.v1.CustomerMessage.update_time:type_name -> google.protobuf.Timestamp
+	28, // 11: crm.notifier.v1.CustomerMessage.next_attempt_time:type_name -> google.protobuf.Timestamp
+	7,  // 12: crm.notifier.v1.ListCustomerMessagesResponse.messages:type_name -> crm.notifier.v1.CustomerMessage
+	28, // 13: crm.notifier.v1.CustomerChannels.telegram_link_time:type_name -> google.protobuf.Timestamp
+	10, // 14: crm.notifier.v1.GetCustomerChannelsResponse.channels:type_name -> crm.notifier.v1.CustomerChannels
+	10, // 15: crm.notifier.v1.UpdateCustomerChannelsRequest.channels:type_name -> crm.notifier.v1.CustomerChannels
+	10, // 16: crm.notifier.v1.UpdateCustomerChannelsResponse.channels:type_name -> crm.notifier.v1.CustomerChannels
+	15, // 17: crm.notifier.v1.ListRequestKindsResponse.kinds:type_name -> crm.notifier.v1.RequestKind
+	15, // 18: crm.notifier.v1.UpdateRequestKindsRequest.kinds:type_name -> crm.notifier.v1.RequestKind
+	15, // 19: crm.notifier.v1.UpdateRequestKindsResponse.kinds:type_name -> crm.notifier.v1.RequestKind
+	20, // 20: crm.notifier.v1.ListCustomerTemplatesResponse.templates:type_name -> crm.notifier.v1.CustomerTemplate
+	20, // 21: crm.notifier.v1.UpdateCustomerTemplateResponse.template:type_name -> crm.notifier.v1.CustomerTemplate
+	3,  // 22: crm.notifier.v1.NotifierService.EnqueueTaskEvent:input_type -> crm.notifier.v1.EnqueueTaskEventRequest
+	5,  // 23: crm.notifier.v1.NotifierService.GetDeliveryStats:input_type -> crm.notifier.v1.GetDeliveryStatsRequest
+	8,  // 24: crm.notifier.v1.NotifierService.ListCustomerMessages:input_type -> crm.notifier.v1.ListCustomerMessagesRequest
+	11, // 25: crm.notifier.v1.NotifierService.GetCustomerChannels:input_type -> crm.notifier.v1.GetCustomerChannelsRequest
+	13, // 26: crm.notifier.v1.NotifierService.UpdateCustomerChannels:input_type -> crm.notifier.v1.UpdateCustomerChannelsRequest
+	16, // 27: crm.notifier.v1.NotifierService.ListRequestKinds:input_type -> crm.notifier.v1.ListRequestKindsRequest
+	18, // 28: crm.notifier.v1.NotifierService.UpdateRequestKinds:input_type -> crm.notifier.v1.UpdateRequestKindsRequest
+	21, // 29: crm.notifier.v1.NotifierService.ListCustomerTemplates:input_type -> crm.notifier.v1.ListCustomerTemplatesRequest
+	23, // 30: crm.notifier.v1.NotifierService.UpdateCustomerTemplate:input_type -> crm.notifier.v1.UpdateCustomerTemplateRequest
+	25, // 31: crm.notifier.v1.NotifierService.PreviewCustomerTemplate:input_type -> crm.notifier.v1.PreviewCustomerTemplateRequest
+	4,  // 32: crm.notifier.v1.NotifierService.EnqueueTaskEvent:output_type -> crm.notifier.v1.EnqueueTaskEventResponse
+	6,  // 33: crm.notifier.v1.NotifierService.GetDeliveryStats:output_type -> crm.notifier.v1.GetDeliveryStatsResponse
+	9,  // 34: crm.notifier.v1.NotifierService.ListCustomerMessages:output_type -> crm.notifier.v1.ListCustomerMessagesResponse
+	12, // 35: crm.notifier.v1.NotifierService.GetCustomerChannels:output_type -> crm.notifier.v1.GetCustomerChannelsResponse
+	14, // 36: crm.notifier.v1.NotifierService.UpdateCustomerChannels:output_type -> crm.notifier.v1.UpdateCustomerChannelsResponse
+	17, // 37: crm.notifier.v1.NotifierService.ListRequestKinds:output_type -> crm.notifier.v1.ListRequestKindsResponse
+	19, // 38: crm.notifier.v1.NotifierService.UpdateRequestKinds:output_type -> crm.notifier.v1.UpdateRequestKindsResponse
+	22, // 39: crm.notifier.v1.NotifierService.ListCustomerTemplates:output_type -> crm.notifier.v1.ListCustomerTemplatesResponse
+	24, // 40: crm.notifier.v1.NotifierService.UpdateCustomerTemplate:output_type -> crm.notifier.v1.UpdateCustomerTemplateResponse
+	26, // 41: crm.notifier.v1.NotifierService.PreviewCustomerTemplate:output_type -> crm.notifier.v1.PreviewCustomerTemplateResponse
+	32, // [32:42] is the sub-list for method output_type
+	22, // [22:32] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_crm_notifier_v1_notifier_proto_init() }
@@ -2079,7 +2166,7 @@ func file_crm_notifier_v1_notifier_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_notifier_v1_notifier_proto_rawDesc), len(file_crm_notifier_v1_notifier_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   25,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
