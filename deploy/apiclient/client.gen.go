@@ -276,6 +276,7 @@ const (
 	TASKEVENTKINDCOMMENTED       CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_COMMENTED"
 	TASKEVENTKINDCREATED         CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CREATED"
 	TASKEVENTKINDPRIORITYCHANGED CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_PRIORITY_CHANGED"
+	TASKEVENTKINDREOPENED        CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_REOPENED"
 	TASKEVENTKINDRETURNED        CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_RETURNED"
 	TASKEVENTKINDSLABREACHED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_SLA_BREACHED"
 	TASKEVENTKINDUNSPECIFIED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_UNSPECIFIED"
@@ -306,6 +307,8 @@ func (e CrmTaskV1TaskEventKind) Valid() bool {
 	case TASKEVENTKINDCREATED:
 		return true
 	case TASKEVENTKINDPRIORITYCHANGED:
+		return true
+	case TASKEVENTKINDREOPENED:
 		return true
 	case TASKEVENTKINDRETURNED:
 		return true
@@ -1342,7 +1345,11 @@ type CrmTaskV1Task struct {
 	Priority *CrmTaskV1TaskPriority `json:"priority,omitempty"`
 
 	// Processes The processes of the route version it runs on.
-	Processes    *[]CrmTaskV1Process `json:"processes,omitempty"`
+	Processes *[]CrmTaskV1Process `json:"processes,omitempty"`
+
+	// ReopenUntil Until when the ended task may be opened again (ReopenTask); unset on
+	// an open task, a connection, or one past the period. Detail view only.
+	ReopenUntil  *time.Time          `json:"reopenUntil,omitempty"`
 	RouteId      *string             `json:"routeId,omitempty"`
 	RouteName    *string             `json:"routeName,omitempty"`
 	RouteVersion *int32              `json:"routeVersion,omitempty"`
@@ -1858,6 +1865,15 @@ type TaskServiceCancelTaskJSONBody struct {
 	Reason string `json:"reason"`
 }
 
+// TaskServiceReopenTaskJSONBody defines parameters for TaskServiceReopenTask.
+type TaskServiceReopenTaskJSONBody struct {
+	// ProcessId The process it opens in (0: the one it ended in).
+	ProcessId *string `json:"processId,omitempty"`
+
+	// Reason Why it is opened again: the customer called back, the fault came back.
+	Reason string `json:"reason"`
+}
+
 // TaskServiceRetryTaskJSONBody defines parameters for TaskServiceRetryTask.
 type TaskServiceRetryTaskJSONBody = map[string]interface{}
 
@@ -2056,6 +2072,9 @@ type TaskServiceAssignTaskJSONRequestBody TaskServiceAssignTaskJSONBody
 
 // TaskServiceCancelTaskJSONRequestBody defines body for TaskServiceCancelTask for application/json ContentType.
 type TaskServiceCancelTaskJSONRequestBody TaskServiceCancelTaskJSONBody
+
+// TaskServiceReopenTaskJSONRequestBody defines body for TaskServiceReopenTask for application/json ContentType.
+type TaskServiceReopenTaskJSONRequestBody TaskServiceReopenTaskJSONBody
 
 // TaskServiceRetryTaskJSONRequestBody defines body for TaskServiceRetryTask for application/json ContentType.
 type TaskServiceRetryTaskJSONRequestBody = TaskServiceRetryTaskJSONBody
@@ -2890,6 +2909,28 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/tasks/{id}:cancel (the `TaskServiceCancelTask` operationId).
 	TaskServiceCancelTask(ctx context.Context, id string, body TaskServiceCancelTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TaskServiceReopenTaskWithBody Opens a closed or cancelled service task again, within the
+	// deployment's period after it ended (CRM_REOPEN_WITHIN, 14 days): a
+	// new run of its workflow continues the same task and timeline in the
+	// process chosen (its last one by default). For the members of that
+	// process's group and for holders of tasks.manage.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/tasks/{id}:reopen (the `TaskServiceReopenTask` operationId).
+	TaskServiceReopenTaskWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// TaskServiceReopenTask Opens a closed or cancelled service task again, within the
+	// deployment's period after it ended (CRM_REOPEN_WITHIN, 14 days): a
+	// new run of its workflow continues the same task and timeline in the
+	// process chosen (its last one by default). For the members of that
+	// process's group and for holders of tasks.manage.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/tasks/{id}:reopen (the `TaskServiceReopenTask` operationId).
+	TaskServiceReopenTask(ctx context.Context, id string, body TaskServiceReopenTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// TaskServiceRetryTaskWithBody Retries now the work a stuck task could not write (its workflow also
 	// retries on its own, with backoff); answers the task as it stands.
@@ -4586,6 +4627,48 @@ func (c *Client) TaskServiceCancelTaskWithBody(ctx context.Context, id string, c
 // Corresponds with POST /api/v1/tasks/{id}:cancel (the `TaskServiceCancelTask` operationId).
 func (c *Client) TaskServiceCancelTask(ctx context.Context, id string, body TaskServiceCancelTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewTaskServiceCancelTaskRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TaskServiceReopenTaskWithBody Opens a closed or cancelled service task again, within the
+// deployment's period after it ended (CRM_REOPEN_WITHIN, 14 days): a
+// new run of its workflow continues the same task and timeline in the
+// process chosen (its last one by default). For the members of that
+// process's group and for holders of tasks.manage.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/tasks/{id}:reopen (the `TaskServiceReopenTask` operationId).
+func (c *Client) TaskServiceReopenTaskWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTaskServiceReopenTaskRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// TaskServiceReopenTask Opens a closed or cancelled service task again, within the
+// deployment's period after it ended (CRM_REOPEN_WITHIN, 14 days): a
+// new run of its workflow continues the same task and timeline in the
+// process chosen (its last one by default). For the members of that
+// process's group and for holders of tasks.manage.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/tasks/{id}:reopen (the `TaskServiceReopenTask` operationId).
+func (c *Client) TaskServiceReopenTask(ctx context.Context, id string, body TaskServiceReopenTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewTaskServiceReopenTaskRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -7952,6 +8035,53 @@ func NewTaskServiceCancelTaskRequestWithBody(server string, id string, contentTy
 	return req, nil
 }
 
+// NewTaskServiceReopenTaskRequest calls the generic TaskServiceReopenTask builder with application/json body
+func NewTaskServiceReopenTaskRequest(server string, id string, body TaskServiceReopenTaskJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewTaskServiceReopenTaskRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewTaskServiceReopenTaskRequestWithBody constructs an http.Request for the TaskServiceReopenTask method, with any body, and a specified content type
+func NewTaskServiceReopenTaskRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/tasks/%s:reopen", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
 // NewTaskServiceRetryTaskRequest calls the generic TaskServiceRetryTask builder with application/json body
 func NewTaskServiceRetryTaskRequest(server string, id string, body TaskServiceRetryTaskJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -9847,6 +9977,28 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /api/v1/tasks/{id}:cancel (the `TaskServiceCancelTask` operationId).
 	TaskServiceCancelTaskWithResponse(ctx context.Context, id string, body TaskServiceCancelTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*TaskServiceCancelTaskResponse, error)
+
+	// TaskServiceReopenTaskWithBodyWithResponse Opens a closed or cancelled service task again, within the
+	// deployment's period after it ended (CRM_REOPEN_WITHIN, 14 days): a
+	// new run of its workflow continues the same task and timeline in the
+	// process chosen (its last one by default). For the members of that
+	// process's group and for holders of tasks.manage.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tasks/{id}:reopen (the `TaskServiceReopenTask` operationId).
+	TaskServiceReopenTaskWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TaskServiceReopenTaskResponse, error)
+
+	// TaskServiceReopenTaskWithResponse Opens a closed or cancelled service task again, within the
+	// deployment's period after it ended (CRM_REOPEN_WITHIN, 14 days): a
+	// new run of its workflow continues the same task and timeline in the
+	// process chosen (its last one by default). For the members of that
+	// process's group and for holders of tasks.manage.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/tasks/{id}:reopen (the `TaskServiceReopenTask` operationId).
+	TaskServiceReopenTaskWithResponse(ctx context.Context, id string, body TaskServiceReopenTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*TaskServiceReopenTaskResponse, error)
 
 	// TaskServiceRetryTaskWithBodyWithResponse Retries now the work a stuck task could not write (its workflow also
 	// retries on its own, with backoff); answers the task as it stands.
@@ -14601,6 +14753,96 @@ func (r TaskServiceCancelTaskResponse) ContentType() string {
 	return ""
 }
 
+type TaskServiceReopenTaskResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1Task
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r TaskServiceReopenTaskResponse) GetJSON200() *CrmTaskV1Task {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r TaskServiceReopenTaskResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r TaskServiceReopenTaskResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r TaskServiceReopenTaskResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r TaskServiceReopenTaskResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r TaskServiceReopenTaskResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r TaskServiceReopenTaskResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r TaskServiceReopenTaskResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r TaskServiceReopenTaskResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r TaskServiceReopenTaskResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r TaskServiceReopenTaskResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r TaskServiceReopenTaskResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type TaskServiceRetryTaskResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -17709,6 +17951,40 @@ func (c *ClientWithResponses) TaskServiceCancelTaskWithResponse(ctx context.Cont
 		return nil, err
 	}
 	return ParseTaskServiceCancelTaskResponse(rsp)
+}
+
+// TaskServiceReopenTaskWithBodyWithResponse Opens a closed or cancelled service task again, within the
+// deployment's period after it ended (CRM_REOPEN_WITHIN, 14 days): a
+// new run of its workflow continues the same task and timeline in the
+// process chosen (its last one by default). For the members of that
+// process's group and for holders of tasks.manage.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tasks/{id}:reopen (the `TaskServiceReopenTask` operationId).
+func (c *ClientWithResponses) TaskServiceReopenTaskWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*TaskServiceReopenTaskResponse, error) {
+	rsp, err := c.TaskServiceReopenTaskWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTaskServiceReopenTaskResponse(rsp)
+}
+
+// TaskServiceReopenTaskWithResponse Opens a closed or cancelled service task again, within the
+// deployment's period after it ended (CRM_REOPEN_WITHIN, 14 days): a
+// new run of its workflow continues the same task and timeline in the
+// process chosen (its last one by default). For the members of that
+// process's group and for holders of tasks.manage.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/tasks/{id}:reopen (the `TaskServiceReopenTask` operationId).
+func (c *ClientWithResponses) TaskServiceReopenTaskWithResponse(ctx context.Context, id string, body TaskServiceReopenTaskJSONRequestBody, reqEditors ...RequestEditorFn) (*TaskServiceReopenTaskResponse, error) {
+	rsp, err := c.TaskServiceReopenTask(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseTaskServiceReopenTaskResponse(rsp)
 }
 
 // TaskServiceRetryTaskWithBodyWithResponse Retries now the work a stuck task could not write (its workflow also
@@ -21779,6 +22055,81 @@ func ParseTaskServiceCancelTaskResponse(rsp *http.Response) (*TaskServiceCancelT
 	}
 
 	response := &TaskServiceCancelTaskResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1Task
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseTaskServiceReopenTaskResponse parses an HTTP response from a TaskServiceReopenTaskWithResponse call
+func ParseTaskServiceReopenTaskResponse(rsp *http.Response) (*TaskServiceReopenTaskResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &TaskServiceReopenTaskResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
 	}

@@ -157,6 +157,16 @@ func (w *world) freshTask() {
 	w.accepted = false
 }
 
+// ended opens a service task on the world's contract and cancels it, for
+// a reopening.
+func (w *world) ended() {
+	w.t.Helper()
+	var k task
+	w.admin.Must(http.MethodPost, "/api/v1/tasks", map[string]any{"contractId": w.ids["contract"], "routeId": "2", "title": "Repair"}, &k)
+	w.admin.Must(http.MethodPost, "/api/v1/tasks/"+k.ID+":cancel", map[string]any{"reason": "made to be reopened"}, nil)
+	w.ids["task"] = k.ID
+}
+
 // atVisit moves the batch's task on to route No. 1's visit process.
 func (w *world) atVisit() {
 	w.t.Helper()
@@ -277,6 +287,7 @@ var fixtures = map[string]fixture{
 	}},
 	"POST /api/v1/tasks/{id}:assign":      {body: func(w *world) any { return map[string]any{"processId": w.task.CurrentProcess.ID, "userId": "0"} }},
 	"POST /api/v1/tasks/{id}:cancel":      {body: func(*world) any { return map[string]any{"reason": "customer changed their mind"} }},
+	"POST /api/v1/tasks/{id}:reopen":      {prepare: (*world).ended, body: func(*world) any { return map[string]any{"reason": "the customer called back"} }},
 	"POST /api/v1/tasks/{id}:setPriority": {body: func(*world) any { return map[string]any{"priority": "TASK_PRIORITY_HIGH"} }},
 	"POST /api/v1/tasks/{id}:return": {body: func(w *world) any {
 		return map[string]any{"processId": w.task.CurrentProcess.ID, "comment": "back it goes"}

@@ -105,7 +105,7 @@ func render(n *notifierv1.TaskNotice, language, publicURL string, zone *time.Loc
 		key := "comment"
 		switch n.GetKind() {
 		case taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED,
-			taskv1.TaskEventKind_TASK_EVENT_KIND_VISIT_CANCELLED, taskv1.TaskEventKind_TASK_EVENT_KIND_VISIT_FAILED:
+			taskv1.TaskEventKind_TASK_EVENT_KIND_VISIT_CANCELLED, taskv1.TaskEventKind_TASK_EVENT_KIND_VISIT_FAILED, taskv1.TaskEventKind_TASK_EVENT_KIND_REOPENED:
 			key = "reason"
 		}
 		fmt.Fprintf(&b, "\n%s: <i>%s</i>", tr(l, key), esc(txt, maxQuoted))
@@ -163,6 +163,8 @@ func headline(n *notifierv1.TaskNotice, l string) string {
 		return tr(l, "closed")
 	case taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED:
 		return tr(l, "cancelled")
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_REOPENED:
+		return fmt.Sprintf(tr(l, "reopened"), proc(n.GetProcessName()))
 	}
 	return tr(l, "event")
 }

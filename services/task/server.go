@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/grpc/codes"
@@ -40,6 +41,9 @@ type Workflows interface {
 	// Deliver starts the delivery of an event to a webhook subscription,
 	// once however often it is asked.
 	Deliver(ctx context.Context, d taskflow.Delivery) error
+	// Reopen starts the run that opens an ended task again, and answers
+	// its step once written.
+	Reopen(ctx context.Context, in taskflow.Input) (taskflow.Step, error)
 }
 
 // Server implements taskv1.TaskServiceServer.
@@ -58,6 +62,9 @@ type Server struct {
 	log       *slog.Logger
 	// locale is the deployment's language, of the titles it composes.
 	locale string
+	// reopenWithin is how long after its end a task may be opened again
+	// (0: never).
+	reopenWithin time.Duration
 }
 
 // contract fetches a contract for a task, as the caller.

@@ -186,6 +186,8 @@ type flows struct {
 	deliveries map[string]taskflow.Delivery
 	// failDeliver, when set, answers every delivery's start.
 	failDeliver error
+	// reopens are the reopening runs started.
+	reopens []taskflow.Input
 }
 
 func (f *flows) Deliver(_ context.Context, d taskflow.Delivery) error {
@@ -199,6 +201,28 @@ func (f *flows) Deliver(_ context.Context, d taskflow.Delivery) error {
 	}
 	f.deliveries[taskflow.DeliveryWorkflowID(d.WebhookID, d.EventID)] = d
 	return nil
+}
+
+// Reopen writes the reopening step as the workflow's new run would, and
+// keeps the input it was given.
+func (f *flows) Reopen(_ context.Context, in taskflow.Input) (taskflow.Step, error) {
+	f.mu.Lock()
+	f.reopens = append(f.reopens, in)
+	refusal := f.refusal
+	f.mu.Unlock()
+	if refusal != nil {
+		return taskflow.Step{}, refusal
+	}
+	r := in.Reopen
+	resp, err := f.tasks.ApplyTransition(worker(), &taskv1.ApplyTransitionRequest{Transition: &taskv1.Transition{
+		TaskId: in.TaskID, Sequence: r.After + 1, Kind: taskv1.TaskEventKind_TASK_EVENT_KIND_REOPENED, Time: timestamppb.Now(),
+		State: taskv1.TaskState_TASK_STATE_OPEN, ProcessId: r.ProcessID, ActorId: r.Actor.UserID, ActorName: r.Actor.Name,
+		Text: r.Reason, Comment: true, Priority: in.State.Priority, NotifyGroupIds: in.State.Groups,
+	}})
+	if err != nil {
+		return taskflow.Step{}, err
+	}
+	return taskflow.Step{Task: resp.GetTask(), Sequence: r.After + 1}, nil
 }
 
 func (f *flows) started() map[string]taskflow.Delivery {
@@ -302,7 +326,7 @@ func newFixtureWith(t *testing.T, wf Workflows) *fixture {
 	})
 	conn := servicetest.DialAs(t, neighbours, Name)
 	db := servicetest.OpenDB(t, servicetest.Common(t), Name, migrations)
-	srv, err := NewServer(db, Config{Webhooks: WebhookConfig{AllowPrivate: true, Attempts: 20, DisableAfter: 3}}, Deps{
+	srv, err := NewServer(db, Config{Webhooks: WebhookConfig{AllowPrivate: true, Attempts: 20, DisableAfter: 3}, ReopenWithin: 14 * 24 * time.Hour}, Deps{
 		Key: servicetest.Key, Flows: wf, Contracts: contractv1.NewContractServiceClient(conn), Customers: customerv1.NewCustomerServiceClient(conn),
 		Identity: identityv1.NewIdentityServiceClient(conn), Notifier: notifierv1.NewNotifierServiceClient(conn), Log: servicetest.Logger(),
 	})

@@ -37,6 +37,9 @@ type Config struct {
 	Attachments AttachmentConfig
 	Visits      VisitConfig
 	Webhooks    WebhookConfig
+	// ReopenWithin is how long after a task ended it may be opened again;
+	// 0: never.
+	ReopenWithin time.Duration `env:"CRM_REOPEN_WITHIN" envDefault:"336h"`
 }
 
 // Deps are what the task service uses and is not configured by: the
@@ -68,7 +71,7 @@ func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
 		store: st, routes: routes, pages: pagetoken.New(deps.Key), flows: deps.Flows,
 		contracts: deps.Contracts, customers: deps.Customers, identity: deps.Identity, auditLog: auditlog.New(deps.Identity),
 		notices: newForwarder(st, deps.Notifier, deps.Log), hooks: newHooks(db, deps.Flows, cfg.Webhooks, clock, deps.Log),
-		log: deps.Log, locale: locale.Normal(cfg.Locale),
+		log: deps.Log, locale: locale.Normal(cfg.Locale), reopenWithin: cfg.ReopenWithin,
 	}, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
@@ -116,6 +117,9 @@ func (s *Server) GetTask(ctx context.Context, req *taskv1.GetTaskRequest) (*task
 		return nil, err
 	}
 	t := s.withProcesses(ctx, row.toProto())
+	if until := s.reopenUntil(row); !until.IsZero() {
+		t.ReopenUntil = timestamppb.New(until)
+	}
 	if t.GetState() == taskv1.TaskState_TASK_STATE_OPEN && t.GetCurrentProcess().GetKind() == taskv1.ProcessKind_PROCESS_KIND_AUTOMATIC {
 		// how its action stands is the workflow's to tell; a task whose
 		// workflow cannot answer now is shown without it

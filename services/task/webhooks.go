@@ -126,7 +126,7 @@ func hookKind(k taskv1.TaskEventKind) taskv1.WebhookEventKind {
 	switch k {
 	case taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED:
 		return taskv1.WebhookEventKind_WEBHOOK_EVENT_KIND_TASK_CREATED
-	case taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED, taskv1.TaskEventKind_TASK_EVENT_KIND_RETURNED:
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED, taskv1.TaskEventKind_TASK_EVENT_KIND_RETURNED, taskv1.TaskEventKind_TASK_EVENT_KIND_REOPENED:
 		return taskv1.WebhookEventKind_WEBHOOK_EVENT_KIND_TASK_PROCESS_ENTERED
 	case taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED:
 		return taskv1.WebhookEventKind_WEBHOOK_EVENT_KIND_TASK_CLOSED

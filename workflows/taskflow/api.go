@@ -33,6 +33,9 @@ const (
 	// UpdateCreate is sent with a service task's start (Update-with-Start)
 	// and answers the task once its workflow has written it.
 	UpdateCreate = "create"
+	// UpdateReopen is sent with a closed task's new run (Update-with-Start)
+	// and answers the task once the run has opened it again.
+	UpdateReopen = "reopen"
 	// SignalWritten is what a connection task's workflow sends its parent,
 	// the contract's connection workflow, once it has written the task:
 	// the task, as written.
@@ -140,6 +143,19 @@ type Input struct {
 	// its first step; nil when the row was written before the workflow
 	// started (tasks opened before their workflows wrote them).
 	Create *NewTask
+	// Reopen, on the run that opens a closed task again, is that step:
+	// State is the task as it ended (its last sequence, groups, priority).
+	Reopen *Reopen `json:",omitempty"`
+}
+
+// Reopen opens an ended task again in a process of its route.
+type Reopen struct {
+	Actor     Actor
+	ProcessID int64
+	Reason    string
+	// After is the sequence of the task's last step; the reopening is the
+	// next.
+	After int64
 }
 
 // NewTask is what a task's row holds beyond its input, as the task

@@ -47,6 +47,10 @@ type taskWorkflow struct {
 	createErr error
 	// waiting is when a WAIT process's timer fires, while it runs.
 	waiting time.Time
+	// reopened is the task the reopening step wrote; reopenErr why it
+	// was not (see reopen).
+	reopened  *taskv1.Task
+	reopenErr error
 }
 
 func (w *taskWorkflow) open() bool { return w.st.Outcome == taskv1.TaskState_TASK_STATE_UNSPECIFIED }
@@ -72,6 +76,11 @@ func (w *taskWorkflow) setup(ctx workflow.Context) error {
 	}
 	if w.creating() {
 		if err := w.setupCreate(ctx); err != nil {
+			return err
+		}
+	}
+	if w.reopening() {
+		if err := w.setupReopen(ctx); err != nil {
 			return err
 		}
 	}
@@ -132,6 +141,11 @@ func (w *taskWorkflow) run(ctx workflow.Context) (Result, error) {
 			return Result{}, err
 		}
 		w.nameProcess(ctx, "")
+	}
+	if w.reopening() {
+		if err := w.reopen(ctx); err != nil {
+			return Result{}, err
+		}
 	}
 	for {
 		if w.stuck() {

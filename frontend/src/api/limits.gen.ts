@@ -183,6 +183,9 @@ export const LIMITS = {
     code: { maxLength: 32 },
     telegramUsername: { maxLength: 64 },
   },
+  ReopenTaskRequest: {
+    reason: { maxLength: 1000 },
+  },
   ReportVisitRequest: {
     comment: { maxLength: 4000 },
   },

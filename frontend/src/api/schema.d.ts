@@ -762,6 +762,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks/{id}:reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Opens a closed or cancelled service task again, within the
+         *     deployment's period after it ended (CRM_REOPEN_WITHIN, 14 days): a
+         *     new run of its workflow continues the same task and timeline in the
+         *     process chosen (its last one by default). For the members of that
+         *     process's group and for holders of tasks.manage.
+         */
+        post: operations["TaskService_ReopenTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{id}:retry": {
         parameters: {
             query?: never;
@@ -1964,6 +1987,12 @@ export interface components {
             priority?: components["schemas"]["crm.task.v1.TaskPriority"];
             /** @description The processes of the route version it runs on. */
             processes?: components["schemas"]["crm.task.v1.Process"][];
+            /**
+             * Format: date-time
+             * @description Until when the ended task may be opened again (ReopenTask); unset on
+             *     an open task, a connection, or one past the period. Detail view only.
+             */
+            readonly reopenUntil?: string;
             /** Format: int64 */
             routeId?: string;
             routeName?: string;
@@ -2043,7 +2072,7 @@ export interface components {
             time?: string;
         };
         /** @enum {string} */
-        "crm.task.v1.TaskEventKind": "TASK_EVENT_KIND_UNSPECIFIED" | "TASK_EVENT_KIND_CREATED" | "TASK_EVENT_KIND_ADVANCED" | "TASK_EVENT_KIND_RETURNED" | "TASK_EVENT_KIND_ASSIGNED" | "TASK_EVENT_KIND_COMMENTED" | "TASK_EVENT_KIND_SLA_BREACHED" | "TASK_EVENT_KIND_CLOSED" | "TASK_EVENT_KIND_CANCELLED" | "TASK_EVENT_KIND_ACTION_FAILED" | "TASK_EVENT_KIND_VISIT_BOOKED" | "TASK_EVENT_KIND_VISIT_CANCELLED" | "TASK_EVENT_KIND_VISIT_REMINDED" | "TASK_EVENT_KIND_VISIT_LATE" | "TASK_EVENT_KIND_VISIT_ON_THE_WAY" | "TASK_EVENT_KIND_VISIT_ARRIVED" | "TASK_EVENT_KIND_VISIT_FAILED" | "TASK_EVENT_KIND_PRIORITY_CHANGED";
+        "crm.task.v1.TaskEventKind": "TASK_EVENT_KIND_UNSPECIFIED" | "TASK_EVENT_KIND_CREATED" | "TASK_EVENT_KIND_ADVANCED" | "TASK_EVENT_KIND_RETURNED" | "TASK_EVENT_KIND_ASSIGNED" | "TASK_EVENT_KIND_COMMENTED" | "TASK_EVENT_KIND_SLA_BREACHED" | "TASK_EVENT_KIND_CLOSED" | "TASK_EVENT_KIND_CANCELLED" | "TASK_EVENT_KIND_ACTION_FAILED" | "TASK_EVENT_KIND_VISIT_BOOKED" | "TASK_EVENT_KIND_VISIT_CANCELLED" | "TASK_EVENT_KIND_VISIT_REMINDED" | "TASK_EVENT_KIND_VISIT_LATE" | "TASK_EVENT_KIND_VISIT_ON_THE_WAY" | "TASK_EVENT_KIND_VISIT_ARRIVED" | "TASK_EVENT_KIND_VISIT_FAILED" | "TASK_EVENT_KIND_PRIORITY_CHANGED" | "TASK_EVENT_KIND_REOPENED";
         /** @enum {string} */
         "crm.task.v1.TaskKind": "TASK_KIND_UNSPECIFIED" | "TASK_KIND_CONNECTION" | "TASK_KIND_SERVICE";
         /**
@@ -4518,6 +4547,55 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Task"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    TaskService_ReopenTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: int64
+                     * @description The process it opens in (0: the one it ended in).
+                     */
+                    processId?: string;
+                    /** @description Why it is opened again: the customer called back, the fault came back. */
                     reason: string;
                 };
             };

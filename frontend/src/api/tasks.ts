@@ -173,6 +173,11 @@ export async function cancel(task: Task, reason: string): Promise<Task> {
   return ok(api.POST('/api/v1/tasks/{id}:cancel', { params: { path: { id: task.id ?? '' } }, body: { reason: reason.trim() } }))
 }
 
+/** Opens an ended task again in a process of its route (its last by default), saying why. */
+export async function reopen(task: Task, reason: string, processId: string): Promise<Task> {
+  return ok(api.POST('/api/v1/tasks/{id}:reopen', { params: { path: { id: task.id ?? '' } }, body: { reason: reason.trim(), processId } }))
+}
+
 /** Adds a comment; toCustomer also sends it to the task's customer (Telegram or SMS). */
 export async function comment(taskId: string, text: string, toCustomer = false): Promise<TaskComment> {
   const audience: CommentAudience | undefined = toCustomer ? 'COMMENT_AUDIENCE_TO_CUSTOMER' : undefined

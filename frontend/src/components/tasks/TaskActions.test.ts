@@ -165,4 +165,43 @@ describe('the task’s commands', () => {
     await vi.waitFor(() => expect(calls.find((c) => c.path === '/api/v1/tasks/9:assign')?.body).toEqual({ processId: '12', userId: '8' }))
     wrapper.unmount()
   })
+
+  it('opens an ended task again where it ended, or earlier, only with the reason', async () => {
+    const ended: Task = { ...TASK, state: 'TASK_STATE_CLOSED', currentProcess: PROCESSES[2], reopenUntil: new Date(Date.now() + 86_400_000).toISOString() }
+    const { calls } = mockApi({
+      'GET /api/v1/auth/me': () => memberMe(['3']),
+      'POST /api/v1/tasks/{id}:reopen': () => ({ ...ended, state: 'TASK_STATE_OPEN', currentProcess: PROCESSES[1] }),
+    })
+    const { wrapper } = mountWith(TaskActions, { props: { task: ended }, pinia: await signedIn() })
+    expect(buttons(wrapper)).toEqual([])
+    await wrapper.get('[data-testid=task-reopen]').trigger('click')
+    await vi.waitFor(() => expect(dialog()?.querySelector('[data-testid=task-reopen-in]')?.textContent).toContain('3. Installation'))
+    dialog().querySelector('form')!.dispatchEvent(new Event('submit'))
+    await vi.waitFor(() => expect(dialog().textContent).toContain('Say why the task is opened again.'))
+    expect(calls.some((c) => c.method === 'POST')).toBe(false)
+    ;(dialog().querySelector('[data-testid=task-reopen-in]') as HTMLElement).click()
+    ;(await option('Feasibility')).dispatchEvent(new MouseEvent('mousedown', { bubbles: true }))
+    await type(dialog().querySelector('textarea')!, 'The customer called back: no signal again')
+    dialog().querySelector('form')!.dispatchEvent(new Event('submit'))
+    await vi.waitFor(() =>
+      expect(calls.find((c) => c.path === '/api/v1/tasks/9:reopen')?.body).toEqual({ reason: 'The customer called back: no signal again', processId: '12' }),
+    )
+    await vi.waitFor(() => expect(wrapper.emitted('changed')).toHaveLength(1))
+    wrapper.unmount()
+  })
+
+  it('offers no reopening once the period is over, nor to another group', async () => {
+    const past: Task = { ...TASK, state: 'TASK_STATE_CLOSED', currentProcess: PROCESSES[2], reopenUntil: new Date(Date.now() - 1000).toISOString() }
+    mockApi({ 'GET /api/v1/auth/me': () => memberMe(['3']) })
+    const late = mountWith(TaskActions, { props: { task: past }, pinia: await signedIn() }).wrapper
+    expect(late.find('[data-testid=task-reopen]').exists()).toBe(false)
+    late.unmount()
+    mockApi({ 'GET /api/v1/auth/me': () => memberMe(['1']) })
+    const other = mountWith(TaskActions, {
+      props: { task: { ...past, reopenUntil: new Date(Date.now() + 86_400_000).toISOString() } },
+      pinia: await signedIn(),
+    }).wrapper
+    expect(other.find('[data-testid=task-reopen]').exists()).toBe(false)
+    other.unmount()
+  })
 })

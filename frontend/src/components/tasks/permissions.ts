@@ -2,7 +2,9 @@
 // applies: members of the current process's group (or holders of
 // tasks.manage) take, complete, return and assign it; cancelling is for
 // tasks.manage, or for the task's creator while it is in its first process;
-// commenting follows the same rule as working it. The server checks
+// commenting follows the same rule as working it. An ended service task is
+// reopened, within the period the server gives (reopenUntil), by the group
+// of the process it ended in, or by holders of tasks.manage. The server checks
 // again; this only keeps buttons that could only fail off the screen.
 
 import type { Task } from '@/api/client'
@@ -22,9 +24,18 @@ export interface TaskActions {
   assign: boolean
   cancel: boolean
   comment: boolean
+  reopen: boolean
 }
 
-export const NO_ACTIONS: Readonly<TaskActions> = Object.freeze({ take: false, complete: false, return: false, assign: false, cancel: false, comment: false })
+export const NO_ACTIONS: Readonly<TaskActions> = Object.freeze({
+  take: false,
+  complete: false,
+  return: false,
+  assign: false,
+  cancel: false,
+  comment: false,
+  reopen: false,
+})
 
 export function isOpen(task: Task): boolean {
   return task.state === 'TASK_STATE_OPEN'
@@ -38,8 +49,17 @@ export function worksCurrentProcess(task: Task, actor: Actor): boolean {
   return !!group && actor.groupIds.includes(group)
 }
 
+/** Whether the person may open the ended task again, at now (ms since the epoch). */
+export function mayReopen(task: Task, actor: Actor, now: number = Date.now()): boolean {
+  if (isOpen(task) || !task.reopenUntil || Date.parse(task.reopenUntil) <= now || !actor.can('tasks.work')) return false
+  if (actor.can('tasks.manage')) return true
+  const group = task.currentProcess?.groupId
+  return !!group && actor.groupIds.includes(group)
+}
+
 export function taskActions(task: Task, actor: Actor): TaskActions {
-  if (!isOpen(task) || !actor.can('tasks.work')) return { ...NO_ACTIONS }
+  if (!isOpen(task)) return { ...NO_ACTIONS, reopen: mayReopen(task, actor) }
+  if (!actor.can('tasks.work')) return { ...NO_ACTIONS }
   const works = worksCurrentProcess(task, actor)
   const position = task.currentProcess?.position ?? 1
   const mine = !!task.assigneeId && task.assigneeId === actor.userId
@@ -50,6 +70,7 @@ export function taskActions(task: Task, actor: Actor): TaskActions {
     assign: works,
     cancel: actor.can('tasks.manage') || (!!task.createdBy && task.createdBy === actor.userId && position <= 1),
     comment: works,
+    reopen: false,
   }
 }
 
@@ -60,4 +81,4 @@ export function earlierProcesses(task: Task) {
 }
 
 /** The commands that are asked for in a dialog. */
-export type Command = 'complete' | 'return' | 'assign' | 'cancel'
+export type Command = 'complete' | 'return' | 'assign' | 'cancel' | 'reopen'

@@ -283,6 +283,9 @@ const (
 	TaskEventKind_TASK_EVENT_KIND_VISIT_FAILED TaskEventKind = 16
 	// The priority was changed (the text names the new one).
 	TaskEventKind_TASK_EVENT_KIND_PRIORITY_CHANGED TaskEventKind = 17
+	// A closed or cancelled task was opened again in a process (the text
+	// says why).
+	TaskEventKind_TASK_EVENT_KIND_REOPENED TaskEventKind = 18
 )
 
 // Enum value maps for TaskEventKind.
@@ -306,6 +309,7 @@ var (
 		15: "TASK_EVENT_KIND_VISIT_ARRIVED",
 		16: "TASK_EVENT_KIND_VISIT_FAILED",
 		17: "TASK_EVENT_KIND_PRIORITY_CHANGED",
+		18: "TASK_EVENT_KIND_REOPENED",
 	}
 	TaskEventKind_value = map[string]int32{
 		"TASK_EVENT_KIND_UNSPECIFIED":      0,
@@ -326,6 +330,7 @@ var (
 		"TASK_EVENT_KIND_VISIT_ARRIVED":    15,
 		"TASK_EVENT_KIND_VISIT_FAILED":     16,
 		"TASK_EVENT_KIND_PRIORITY_CHANGED": 17,
+		"TASK_EVENT_KIND_REOPENED":         18,
 	}
 )
 
@@ -1398,7 +1403,10 @@ type Task struct {
 	// The visit booked for the current process (GetTask).
 	Visit *Visit `protobuf:"bytes,34,opt,name=visit,proto3" json:"visit,omitempty"`
 	// NORMAL unless set at creation or by a supervisor.
-	Priority      TaskPriority `protobuf:"varint,35,opt,name=priority,proto3,enum=crm.task.v1.TaskPriority" json:"priority,omitempty"`
+	Priority TaskPriority `protobuf:"varint,35,opt,name=priority,proto3,enum=crm.task.v1.TaskPriority" json:"priority,omitempty"`
+	// Until when the ended task may be opened again (ReopenTask); unset on
+	// an open task, a connection, or one past the period. Detail view only.
+	ReopenUntil   *timestamppb.Timestamp `protobuf:"bytes,36,opt,name=reopen_until,json=reopenUntil,proto3" json:"reopen_until,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1676,6 +1684,13 @@ func (x *Task) GetPriority() TaskPriority {
 		return x.Priority
 	}
 	return TaskPriority_TASK_PRIORITY_UNSPECIFIED
+}
+
+func (x *Task) GetReopenUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReopenUntil
+	}
+	return nil
 }
 
 type Comment struct {
@@ -2757,6 +2772,112 @@ func (x *SetTaskPriorityRequest) GetPriority() TaskPriority {
 	return TaskPriority_TASK_PRIORITY_UNSPECIFIED
 }
 
+type ReopenTaskRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Why it is opened again: the customer called back, the fault came back.
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The process it opens in (0: the one it ended in).
+	ProcessId     int64 `protobuf:"varint,3,opt,name=process_id,json=processId,proto3" json:"process_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReopenTaskRequest) Reset() {
+	*x = ReopenTaskRequest{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReopenTaskRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReopenTaskRequest) ProtoMessage() {}
+
+func (x *ReopenTaskRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReopenTaskRequest.ProtoReflect.Descriptor instead.
+func (*ReopenTaskRequest) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ReopenTaskRequest) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *ReopenTaskRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ReopenTaskRequest) GetProcessId() int64 {
+	if x != nil {
+		return x.ProcessId
+	}
+	return 0
+}
+
+type ReopenTaskResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReopenTaskResponse) Reset() {
+	*x = ReopenTaskResponse{}
+	mi := &file_crm_task_v1_task_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReopenTaskResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReopenTaskResponse) ProtoMessage() {}
+
+func (x *ReopenTaskResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_task_v1_task_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReopenTaskResponse.ProtoReflect.Descriptor instead.
+func (*ReopenTaskResponse) Descriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ReopenTaskResponse) GetTask() *Task {
+	if x != nil {
+		return x.Task
+	}
+	return nil
+}
+
 type SetTaskPriorityResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Task          *Task                  `protobuf:"bytes,1,opt,name=task,proto3" json:"task,omitempty"`
@@ -2766,7 +2887,7 @@ type SetTaskPriorityResponse struct {
 
 func (x *SetTaskPriorityResponse) Reset() {
 	*x = SetTaskPriorityResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[23]
+	mi := &file_crm_task_v1_task_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2778,7 +2899,7 @@ func (x *SetTaskPriorityResponse) String() string {
 func (*SetTaskPriorityResponse) ProtoMessage() {}
 
 func (x *SetTaskPriorityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[23]
+	mi := &file_crm_task_v1_task_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2791,7 +2912,7 @@ func (x *SetTaskPriorityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaskPriorityResponse.ProtoReflect.Descriptor instead.
 func (*SetTaskPriorityResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{23}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SetTaskPriorityResponse) GetTask() *Task {
@@ -2811,7 +2932,7 @@ type CancelTaskRequest struct {
 
 func (x *CancelTaskRequest) Reset() {
 	*x = CancelTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[24]
+	mi := &file_crm_task_v1_task_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2823,7 +2944,7 @@ func (x *CancelTaskRequest) String() string {
 func (*CancelTaskRequest) ProtoMessage() {}
 
 func (x *CancelTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[24]
+	mi := &file_crm_task_v1_task_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2836,7 +2957,7 @@ func (x *CancelTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTaskRequest.ProtoReflect.Descriptor instead.
 func (*CancelTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{24}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CancelTaskRequest) GetId() int64 {
@@ -2862,7 +2983,7 @@ type CancelTaskResponse struct {
 
 func (x *CancelTaskResponse) Reset() {
 	*x = CancelTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[25]
+	mi := &file_crm_task_v1_task_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2874,7 +2995,7 @@ func (x *CancelTaskResponse) String() string {
 func (*CancelTaskResponse) ProtoMessage() {}
 
 func (x *CancelTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[25]
+	mi := &file_crm_task_v1_task_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2887,7 +3008,7 @@ func (x *CancelTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelTaskResponse.ProtoReflect.Descriptor instead.
 func (*CancelTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{25}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CancelTaskResponse) GetTask() *Task {
@@ -2908,7 +3029,7 @@ type ListCommentsRequest struct {
 
 func (x *ListCommentsRequest) Reset() {
 	*x = ListCommentsRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[26]
+	mi := &file_crm_task_v1_task_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2920,7 +3041,7 @@ func (x *ListCommentsRequest) String() string {
 func (*ListCommentsRequest) ProtoMessage() {}
 
 func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[26]
+	mi := &file_crm_task_v1_task_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2933,7 +3054,7 @@ func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommentsRequest.ProtoReflect.Descriptor instead.
 func (*ListCommentsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{26}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListCommentsRequest) GetTaskId() int64 {
@@ -2967,7 +3088,7 @@ type ListCommentsResponse struct {
 
 func (x *ListCommentsResponse) Reset() {
 	*x = ListCommentsResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[27]
+	mi := &file_crm_task_v1_task_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2979,7 +3100,7 @@ func (x *ListCommentsResponse) String() string {
 func (*ListCommentsResponse) ProtoMessage() {}
 
 func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[27]
+	mi := &file_crm_task_v1_task_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2992,7 +3113,7 @@ func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommentsResponse.ProtoReflect.Descriptor instead.
 func (*ListCommentsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{27}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListCommentsResponse) GetComments() []*Comment {
@@ -3022,7 +3143,7 @@ type AddCommentRequest struct {
 
 func (x *AddCommentRequest) Reset() {
 	*x = AddCommentRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[28]
+	mi := &file_crm_task_v1_task_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3034,7 +3155,7 @@ func (x *AddCommentRequest) String() string {
 func (*AddCommentRequest) ProtoMessage() {}
 
 func (x *AddCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[28]
+	mi := &file_crm_task_v1_task_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3047,7 +3168,7 @@ func (x *AddCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCommentRequest.ProtoReflect.Descriptor instead.
 func (*AddCommentRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{28}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AddCommentRequest) GetTaskId() int64 {
@@ -3080,7 +3201,7 @@ type AddCommentResponse struct {
 
 func (x *AddCommentResponse) Reset() {
 	*x = AddCommentResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[29]
+	mi := &file_crm_task_v1_task_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3092,7 +3213,7 @@ func (x *AddCommentResponse) String() string {
 func (*AddCommentResponse) ProtoMessage() {}
 
 func (x *AddCommentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[29]
+	mi := &file_crm_task_v1_task_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3105,7 +3226,7 @@ func (x *AddCommentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddCommentResponse.ProtoReflect.Descriptor instead.
 func (*AddCommentResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{29}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AddCommentResponse) GetComment() *Comment {
@@ -3126,7 +3247,7 @@ type ListTaskEventsRequest struct {
 
 func (x *ListTaskEventsRequest) Reset() {
 	*x = ListTaskEventsRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[30]
+	mi := &file_crm_task_v1_task_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3138,7 +3259,7 @@ func (x *ListTaskEventsRequest) String() string {
 func (*ListTaskEventsRequest) ProtoMessage() {}
 
 func (x *ListTaskEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[30]
+	mi := &file_crm_task_v1_task_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3151,7 +3272,7 @@ func (x *ListTaskEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaskEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListTaskEventsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{30}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListTaskEventsRequest) GetTaskId() int64 {
@@ -3185,7 +3306,7 @@ type ListTaskEventsResponse struct {
 
 func (x *ListTaskEventsResponse) Reset() {
 	*x = ListTaskEventsResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[31]
+	mi := &file_crm_task_v1_task_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3197,7 +3318,7 @@ func (x *ListTaskEventsResponse) String() string {
 func (*ListTaskEventsResponse) ProtoMessage() {}
 
 func (x *ListTaskEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[31]
+	mi := &file_crm_task_v1_task_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3210,7 +3331,7 @@ func (x *ListTaskEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTaskEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListTaskEventsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{31}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListTaskEventsResponse) GetTaskEvents() []*TaskEvent {
@@ -3235,7 +3356,7 @@ type GetTaskStatsRequest struct {
 
 func (x *GetTaskStatsRequest) Reset() {
 	*x = GetTaskStatsRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[32]
+	mi := &file_crm_task_v1_task_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3247,7 +3368,7 @@ func (x *GetTaskStatsRequest) String() string {
 func (*GetTaskStatsRequest) ProtoMessage() {}
 
 func (x *GetTaskStatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[32]
+	mi := &file_crm_task_v1_task_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3260,7 +3381,7 @@ func (x *GetTaskStatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTaskStatsRequest.ProtoReflect.Descriptor instead.
 func (*GetTaskStatsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{32}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{34}
 }
 
 type ProcessLoad struct {
@@ -3278,7 +3399,7 @@ type ProcessLoad struct {
 
 func (x *ProcessLoad) Reset() {
 	*x = ProcessLoad{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[33]
+	mi := &file_crm_task_v1_task_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3290,7 +3411,7 @@ func (x *ProcessLoad) String() string {
 func (*ProcessLoad) ProtoMessage() {}
 
 func (x *ProcessLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[33]
+	mi := &file_crm_task_v1_task_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3303,7 +3424,7 @@ func (x *ProcessLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessLoad.ProtoReflect.Descriptor instead.
 func (*ProcessLoad) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{33}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ProcessLoad) GetRouteId() int64 {
@@ -3368,7 +3489,7 @@ type GetTaskStatsResponse struct {
 
 func (x *GetTaskStatsResponse) Reset() {
 	*x = GetTaskStatsResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[34]
+	mi := &file_crm_task_v1_task_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3380,7 +3501,7 @@ func (x *GetTaskStatsResponse) String() string {
 func (*GetTaskStatsResponse) ProtoMessage() {}
 
 func (x *GetTaskStatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[34]
+	mi := &file_crm_task_v1_task_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3393,7 +3514,7 @@ func (x *GetTaskStatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTaskStatsResponse.ProtoReflect.Descriptor instead.
 func (*GetTaskStatsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{34}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *GetTaskStatsResponse) GetProcesses() []*ProcessLoad {
@@ -3432,7 +3553,7 @@ type ListRoutesRequest struct {
 
 func (x *ListRoutesRequest) Reset() {
 	*x = ListRoutesRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[35]
+	mi := &file_crm_task_v1_task_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3444,7 +3565,7 @@ func (x *ListRoutesRequest) String() string {
 func (*ListRoutesRequest) ProtoMessage() {}
 
 func (x *ListRoutesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[35]
+	mi := &file_crm_task_v1_task_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3457,7 +3578,7 @@ func (x *ListRoutesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutesRequest.ProtoReflect.Descriptor instead.
 func (*ListRoutesRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{35}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{37}
 }
 
 type ListRoutesResponse struct {
@@ -3469,7 +3590,7 @@ type ListRoutesResponse struct {
 
 func (x *ListRoutesResponse) Reset() {
 	*x = ListRoutesResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[36]
+	mi := &file_crm_task_v1_task_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3481,7 +3602,7 @@ func (x *ListRoutesResponse) String() string {
 func (*ListRoutesResponse) ProtoMessage() {}
 
 func (x *ListRoutesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[36]
+	mi := &file_crm_task_v1_task_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3494,7 +3615,7 @@ func (x *ListRoutesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutesResponse.ProtoReflect.Descriptor instead.
 func (*ListRoutesResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{36}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListRoutesResponse) GetRoutes() []*Route {
@@ -3513,7 +3634,7 @@ type GetRouteRequest struct {
 
 func (x *GetRouteRequest) Reset() {
 	*x = GetRouteRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[37]
+	mi := &file_crm_task_v1_task_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3525,7 +3646,7 @@ func (x *GetRouteRequest) String() string {
 func (*GetRouteRequest) ProtoMessage() {}
 
 func (x *GetRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[37]
+	mi := &file_crm_task_v1_task_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3538,7 +3659,7 @@ func (x *GetRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRouteRequest.ProtoReflect.Descriptor instead.
 func (*GetRouteRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{37}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *GetRouteRequest) GetId() int64 {
@@ -3557,7 +3678,7 @@ type GetRouteResponse struct {
 
 func (x *GetRouteResponse) Reset() {
 	*x = GetRouteResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[38]
+	mi := &file_crm_task_v1_task_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3569,7 +3690,7 @@ func (x *GetRouteResponse) String() string {
 func (*GetRouteResponse) ProtoMessage() {}
 
 func (x *GetRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[38]
+	mi := &file_crm_task_v1_task_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3582,7 +3703,7 @@ func (x *GetRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRouteResponse.ProtoReflect.Descriptor instead.
 func (*GetRouteResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{38}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GetRouteResponse) GetRoute() *Route {
@@ -3601,7 +3722,7 @@ type CreateRouteRequest struct {
 
 func (x *CreateRouteRequest) Reset() {
 	*x = CreateRouteRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[39]
+	mi := &file_crm_task_v1_task_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3613,7 +3734,7 @@ func (x *CreateRouteRequest) String() string {
 func (*CreateRouteRequest) ProtoMessage() {}
 
 func (x *CreateRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[39]
+	mi := &file_crm_task_v1_task_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3626,7 +3747,7 @@ func (x *CreateRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRouteRequest.ProtoReflect.Descriptor instead.
 func (*CreateRouteRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{39}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *CreateRouteRequest) GetRoute() *Route {
@@ -3645,7 +3766,7 @@ type CreateRouteResponse struct {
 
 func (x *CreateRouteResponse) Reset() {
 	*x = CreateRouteResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[40]
+	mi := &file_crm_task_v1_task_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3657,7 +3778,7 @@ func (x *CreateRouteResponse) String() string {
 func (*CreateRouteResponse) ProtoMessage() {}
 
 func (x *CreateRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[40]
+	mi := &file_crm_task_v1_task_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3670,7 +3791,7 @@ func (x *CreateRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRouteResponse.ProtoReflect.Descriptor instead.
 func (*CreateRouteResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{40}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *CreateRouteResponse) GetRoute() *Route {
@@ -3694,7 +3815,7 @@ type UpdateRouteRequest struct {
 
 func (x *UpdateRouteRequest) Reset() {
 	*x = UpdateRouteRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[41]
+	mi := &file_crm_task_v1_task_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3706,7 +3827,7 @@ func (x *UpdateRouteRequest) String() string {
 func (*UpdateRouteRequest) ProtoMessage() {}
 
 func (x *UpdateRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[41]
+	mi := &file_crm_task_v1_task_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3719,7 +3840,7 @@ func (x *UpdateRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRouteRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRouteRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{41}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *UpdateRouteRequest) GetRoute() *Route {
@@ -3752,7 +3873,7 @@ type UpdateRouteResponse struct {
 
 func (x *UpdateRouteResponse) Reset() {
 	*x = UpdateRouteResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	mi := &file_crm_task_v1_task_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3764,7 +3885,7 @@ func (x *UpdateRouteResponse) String() string {
 func (*UpdateRouteResponse) ProtoMessage() {}
 
 func (x *UpdateRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[42]
+	mi := &file_crm_task_v1_task_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3777,7 +3898,7 @@ func (x *UpdateRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRouteResponse.ProtoReflect.Descriptor instead.
 func (*UpdateRouteResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{42}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *UpdateRouteResponse) GetRoute() *Route {
@@ -3800,7 +3921,7 @@ type CreateConnectionTaskRequest struct {
 
 func (x *CreateConnectionTaskRequest) Reset() {
 	*x = CreateConnectionTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[43]
+	mi := &file_crm_task_v1_task_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3812,7 +3933,7 @@ func (x *CreateConnectionTaskRequest) String() string {
 func (*CreateConnectionTaskRequest) ProtoMessage() {}
 
 func (x *CreateConnectionTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[43]
+	mi := &file_crm_task_v1_task_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3825,7 +3946,7 @@ func (x *CreateConnectionTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConnectionTaskRequest.ProtoReflect.Descriptor instead.
 func (*CreateConnectionTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{43}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *CreateConnectionTaskRequest) GetContractId() int64 {
@@ -3860,7 +3981,7 @@ type PlanConnectionTaskRequest struct {
 
 func (x *PlanConnectionTaskRequest) Reset() {
 	*x = PlanConnectionTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[44]
+	mi := &file_crm_task_v1_task_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3872,7 +3993,7 @@ func (x *PlanConnectionTaskRequest) String() string {
 func (*PlanConnectionTaskRequest) ProtoMessage() {}
 
 func (x *PlanConnectionTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[44]
+	mi := &file_crm_task_v1_task_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3885,7 +4006,7 @@ func (x *PlanConnectionTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanConnectionTaskRequest.ProtoReflect.Descriptor instead.
 func (*PlanConnectionTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{44}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *PlanConnectionTaskRequest) GetContractId() int64 {
@@ -3916,7 +4037,7 @@ type PlanConnectionTaskResponse struct {
 
 func (x *PlanConnectionTaskResponse) Reset() {
 	*x = PlanConnectionTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[45]
+	mi := &file_crm_task_v1_task_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3928,7 +4049,7 @@ func (x *PlanConnectionTaskResponse) String() string {
 func (*PlanConnectionTaskResponse) ProtoMessage() {}
 
 func (x *PlanConnectionTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[45]
+	mi := &file_crm_task_v1_task_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3941,7 +4062,7 @@ func (x *PlanConnectionTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PlanConnectionTaskResponse.ProtoReflect.Descriptor instead.
 func (*PlanConnectionTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{45}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *PlanConnectionTaskResponse) GetTask() *Task {
@@ -3976,7 +4097,7 @@ type CreateConnectionTaskResponse struct {
 
 func (x *CreateConnectionTaskResponse) Reset() {
 	*x = CreateConnectionTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[46]
+	mi := &file_crm_task_v1_task_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3988,7 +4109,7 @@ func (x *CreateConnectionTaskResponse) String() string {
 func (*CreateConnectionTaskResponse) ProtoMessage() {}
 
 func (x *CreateConnectionTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[46]
+	mi := &file_crm_task_v1_task_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4001,7 +4122,7 @@ func (x *CreateConnectionTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConnectionTaskResponse.ProtoReflect.Descriptor instead.
 func (*CreateConnectionTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{46}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *CreateConnectionTaskResponse) GetTask() *Task {
@@ -4060,7 +4181,7 @@ type Transition struct {
 
 func (x *Transition) Reset() {
 	*x = Transition{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[47]
+	mi := &file_crm_task_v1_task_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4072,7 +4193,7 @@ func (x *Transition) String() string {
 func (*Transition) ProtoMessage() {}
 
 func (x *Transition) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[47]
+	mi := &file_crm_task_v1_task_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4085,7 +4206,7 @@ func (x *Transition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Transition.ProtoReflect.Descriptor instead.
 func (*Transition) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{47}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *Transition) GetTaskId() int64 {
@@ -4251,7 +4372,7 @@ type ApplyTransitionRequest struct {
 
 func (x *ApplyTransitionRequest) Reset() {
 	*x = ApplyTransitionRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[48]
+	mi := &file_crm_task_v1_task_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4263,7 +4384,7 @@ func (x *ApplyTransitionRequest) String() string {
 func (*ApplyTransitionRequest) ProtoMessage() {}
 
 func (x *ApplyTransitionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[48]
+	mi := &file_crm_task_v1_task_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4276,7 +4397,7 @@ func (x *ApplyTransitionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyTransitionRequest.ProtoReflect.Descriptor instead.
 func (*ApplyTransitionRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{48}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ApplyTransitionRequest) GetTransition() *Transition {
@@ -4297,7 +4418,7 @@ type ApplyTransitionResponse struct {
 
 func (x *ApplyTransitionResponse) Reset() {
 	*x = ApplyTransitionResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[49]
+	mi := &file_crm_task_v1_task_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4309,7 +4430,7 @@ func (x *ApplyTransitionResponse) String() string {
 func (*ApplyTransitionResponse) ProtoMessage() {}
 
 func (x *ApplyTransitionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[49]
+	mi := &file_crm_task_v1_task_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4322,7 +4443,7 @@ func (x *ApplyTransitionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyTransitionResponse.ProtoReflect.Descriptor instead.
 func (*ApplyTransitionResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{49}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ApplyTransitionResponse) GetTask() *Task {
@@ -4348,7 +4469,7 @@ type RetryTaskRequest struct {
 
 func (x *RetryTaskRequest) Reset() {
 	*x = RetryTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[50]
+	mi := &file_crm_task_v1_task_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4360,7 +4481,7 @@ func (x *RetryTaskRequest) String() string {
 func (*RetryTaskRequest) ProtoMessage() {}
 
 func (x *RetryTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[50]
+	mi := &file_crm_task_v1_task_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4373,7 +4494,7 @@ func (x *RetryTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryTaskRequest.ProtoReflect.Descriptor instead.
 func (*RetryTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{50}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RetryTaskRequest) GetId() int64 {
@@ -4392,7 +4513,7 @@ type RetryTaskResponse struct {
 
 func (x *RetryTaskResponse) Reset() {
 	*x = RetryTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[51]
+	mi := &file_crm_task_v1_task_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4404,7 +4525,7 @@ func (x *RetryTaskResponse) String() string {
 func (*RetryTaskResponse) ProtoMessage() {}
 
 func (x *RetryTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[51]
+	mi := &file_crm_task_v1_task_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4417,7 +4538,7 @@ func (x *RetryTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RetryTaskResponse.ProtoReflect.Descriptor instead.
 func (*RetryTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{51}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *RetryTaskResponse) GetTask() *Task {
@@ -4441,7 +4562,7 @@ type SetTaskStuckRequest struct {
 
 func (x *SetTaskStuckRequest) Reset() {
 	*x = SetTaskStuckRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[52]
+	mi := &file_crm_task_v1_task_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4453,7 +4574,7 @@ func (x *SetTaskStuckRequest) String() string {
 func (*SetTaskStuckRequest) ProtoMessage() {}
 
 func (x *SetTaskStuckRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[52]
+	mi := &file_crm_task_v1_task_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4466,7 +4587,7 @@ func (x *SetTaskStuckRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaskStuckRequest.ProtoReflect.Descriptor instead.
 func (*SetTaskStuckRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{52}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *SetTaskStuckRequest) GetTaskId() int64 {
@@ -4505,7 +4626,7 @@ type SetTaskStuckResponse struct {
 
 func (x *SetTaskStuckResponse) Reset() {
 	*x = SetTaskStuckResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[53]
+	mi := &file_crm_task_v1_task_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4517,7 +4638,7 @@ func (x *SetTaskStuckResponse) String() string {
 func (*SetTaskStuckResponse) ProtoMessage() {}
 
 func (x *SetTaskStuckResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[53]
+	mi := &file_crm_task_v1_task_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4530,7 +4651,7 @@ func (x *SetTaskStuckResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTaskStuckResponse.ProtoReflect.Descriptor instead.
 func (*SetTaskStuckResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{53}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{55}
 }
 
 type RecordTaskRequest struct {
@@ -4562,7 +4683,7 @@ type RecordTaskRequest struct {
 
 func (x *RecordTaskRequest) Reset() {
 	*x = RecordTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[54]
+	mi := &file_crm_task_v1_task_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4574,7 +4695,7 @@ func (x *RecordTaskRequest) String() string {
 func (*RecordTaskRequest) ProtoMessage() {}
 
 func (x *RecordTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[54]
+	mi := &file_crm_task_v1_task_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4587,7 +4708,7 @@ func (x *RecordTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTaskRequest.ProtoReflect.Descriptor instead.
 func (*RecordTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{54}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *RecordTaskRequest) GetId() int64 {
@@ -4704,7 +4825,7 @@ type RecordTaskResponse struct {
 
 func (x *RecordTaskResponse) Reset() {
 	*x = RecordTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[55]
+	mi := &file_crm_task_v1_task_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4716,7 +4837,7 @@ func (x *RecordTaskResponse) String() string {
 func (*RecordTaskResponse) ProtoMessage() {}
 
 func (x *RecordTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[55]
+	mi := &file_crm_task_v1_task_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4729,7 +4850,7 @@ func (x *RecordTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordTaskResponse.ProtoReflect.Descriptor instead.
 func (*RecordTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{55}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *RecordTaskResponse) GetTask() *Task {
@@ -4748,7 +4869,7 @@ type DiscardTaskRequest struct {
 
 func (x *DiscardTaskRequest) Reset() {
 	*x = DiscardTaskRequest{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[56]
+	mi := &file_crm_task_v1_task_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4760,7 +4881,7 @@ func (x *DiscardTaskRequest) String() string {
 func (*DiscardTaskRequest) ProtoMessage() {}
 
 func (x *DiscardTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[56]
+	mi := &file_crm_task_v1_task_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4773,7 +4894,7 @@ func (x *DiscardTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscardTaskRequest.ProtoReflect.Descriptor instead.
 func (*DiscardTaskRequest) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{56}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *DiscardTaskRequest) GetId() int64 {
@@ -4791,7 +4912,7 @@ type DiscardTaskResponse struct {
 
 func (x *DiscardTaskResponse) Reset() {
 	*x = DiscardTaskResponse{}
-	mi := &file_crm_task_v1_task_proto_msgTypes[57]
+	mi := &file_crm_task_v1_task_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4803,7 +4924,7 @@ func (x *DiscardTaskResponse) String() string {
 func (*DiscardTaskResponse) ProtoMessage() {}
 
 func (x *DiscardTaskResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_task_v1_task_proto_msgTypes[57]
+	mi := &file_crm_task_v1_task_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4816,7 +4937,7 @@ func (x *DiscardTaskResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DiscardTaskResponse.ProtoReflect.Descriptor instead.
 func (*DiscardTaskResponse) Descriptor() ([]byte, []int) {
-	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{57}
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{59}
 }
 
 var File_crm_task_v1_task_proto protoreflect.FileDescriptor
@@ -4891,7 +5012,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\broute_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\arouteId\x121\n" +
 	"\rafter_seconds\x18\x02 \x01(\x03B\f\xbaH\t\"\a\x18\x80\x8a\x8a\x0f(\x00R\fafterSeconds\x12\"\n" +
 	"\x05title\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05title\x12.\n" +
-	"\vdescription\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xd0\x0fR\vdescription\"\xee\v\n" +
+	"\vdescription\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xd0\x0fR\vdescription\"\xb2\f\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12)\n" +
@@ -4941,7 +5062,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\ftitle_params\x18  \x03(\v2\".crm.task.v1.Task.TitleParamsEntryR\vtitleParams\x12%\n" +
 	"\x0eawaiting_visit\x18! \x01(\bR\rawaitingVisit\x12(\n" +
 	"\x05visit\x18\" \x01(\v2\x12.crm.task.v1.VisitR\x05visit\x125\n" +
-	"\bpriority\x18# \x01(\x0e2\x19.crm.task.v1.TaskPriorityR\bpriority\x1a>\n" +
+	"\bpriority\x18# \x01(\x0e2\x19.crm.task.v1.TaskPriorityR\bpriority\x12B\n" +
+	"\freopen_until\x18$ \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vreopenUntil\x1a>\n" +
 	"\x10TitleParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbd\x02\n" +
@@ -5050,7 +5172,14 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"w\n" +
 	"\x16SetTaskPriorityRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12D\n" +
-	"\bpriority\x18\x02 \x01(\x0e2\x19.crm.task.v1.TaskPriorityB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\bpriority\"@\n" +
+	"\bpriority\x18\x02 \x01(\x0e2\x19.crm.task.v1.TaskPriorityB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\bpriority\"}\n" +
+	"\x11ReopenTaskRequest\x12\x17\n" +
+	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\x12'\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xe8\aR\x06reason\x12&\n" +
+	"\n" +
+	"process_id\x18\x03 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\tprocessId\";\n" +
+	"\x12ReopenTaskResponse\x12%\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"@\n" +
 	"\x17SetTaskPriorityResponse\x12%\n" +
 	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"U\n" +
 	"\x11CancelTaskRequest\x12\x17\n" +
@@ -5236,7 +5365,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x17CONTRACT_EFFECT_SUSPEND\x10\x03\x12\x1a\n" +
 	"\x16CONTRACT_EFFECT_RESUME\x10\x04\x12\x1d\n" +
 	"\x19CONTRACT_EFFECT_TERMINATE\x10\x05\x12\x1a\n" +
-	"\x16CONTRACT_EFFECT_CANCEL\x10\x06*\xe2\x04\n" +
+	"\x16CONTRACT_EFFECT_CANCEL\x10\x06*\x80\x05\n" +
 	"\rTaskEventKind\x12\x1f\n" +
 	"\x1bTASK_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TASK_EVENT_KIND_CREATED\x10\x01\x12\x1c\n" +
@@ -5256,7 +5385,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	" TASK_EVENT_KIND_VISIT_ON_THE_WAY\x10\x0e\x12!\n" +
 	"\x1dTASK_EVENT_KIND_VISIT_ARRIVED\x10\x0f\x12 \n" +
 	"\x1cTASK_EVENT_KIND_VISIT_FAILED\x10\x10\x12$\n" +
-	" TASK_EVENT_KIND_PRIORITY_CHANGED\x10\x11*\x90\x01\n" +
+	" TASK_EVENT_KIND_PRIORITY_CHANGED\x10\x11\x12\x1c\n" +
+	"\x18TASK_EVENT_KIND_REOPENED\x10\x12*\x90\x01\n" +
 	"\fTaskPriority\x12\x1d\n" +
 	"\x19TASK_PRIORITY_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11TASK_PRIORITY_LOW\x10\x01\x12\x18\n" +
@@ -5288,7 +5418,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x0fCommentAudience\x12 \n" +
 	"\x1cCOMMENT_AUDIENCE_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eCOMMENT_AUDIENCE_FROM_CUSTOMER\x10\x01\x12 \n" +
-	"\x1cCOMMENT_AUDIENCE_TO_CUSTOMER\x10\x022\x87\x17\n" +
+	"\x1cCOMMENT_AUDIENCE_TO_CUSTOMER\x10\x022\x93\x18\n" +
 	"\vTaskService\x12\x7f\n" +
 	"\n" +
 	"CreateTask\x12\x1e.crm.task.v1.CreateTaskRequest\x1a\x1f.crm.task.v1.CreateTaskResponse\"0\xca\xf3\x18\x0e\n" +
@@ -5315,7 +5445,11 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"tasks.work\x82\xd3\xe4\x93\x02$:\x01*b\x04task\"\x19/api/v1/tasks/{id}:cancel\x12\x9f\x01\n" +
 	"\x0fSetTaskPriority\x12#.crm.task.v1.SetTaskPriorityRequest\x1a$.crm.task.v1.SetTaskPriorityResponse\"A\xca\xf3\x18\x0e\n" +
-	"\ftasks.manage\x82\xd3\xe4\x93\x02):\x01*b\x04task\"\x1e/api/v1/tasks/{id}:setPriority\x12\x87\x01\n" +
+	"\ftasks.manage\x82\xd3\xe4\x93\x02):\x01*b\x04task\"\x1e/api/v1/tasks/{id}:setPriority\x12\x89\x01\n" +
+	"\n" +
+	"ReopenTask\x12\x1e.crm.task.v1.ReopenTaskRequest\x1a\x1f.crm.task.v1.ReopenTaskResponse\":\xca\xf3\x18\f\n" +
+	"\n" +
+	"tasks.work\x82\xd3\xe4\x93\x02$:\x01*b\x04task\"\x19/api/v1/tasks/{id}:reopen\x12\x87\x01\n" +
 	"\tRetryTask\x12\x1d.crm.task.v1.RetryTaskRequest\x1a\x1e.crm.task.v1.RetryTaskResponse\";\xca\xf3\x18\x0e\n" +
 	"\ftasks.manage\x82\xd3\xe4\x93\x02#:\x01*b\x04task\"\x18/api/v1/tasks/{id}:retry\x12\x8d\x01\n" +
 	"\fListComments\x12 .crm.task.v1.ListCommentsRequest\x1a!.crm.task.v1.ListCommentsResponse\"8\xca\xf3\x18\f\n" +
@@ -5361,7 +5495,7 @@ func file_crm_task_v1_task_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
-var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 60)
+var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
 var file_crm_task_v1_task_proto_goTypes = []any{
 	(TaskKind)(0),                        // 0: crm.task.v1.TaskKind
 	(TaskState)(0),                       // 1: crm.task.v1.TaskState
@@ -5397,176 +5531,182 @@ var file_crm_task_v1_task_proto_goTypes = []any{
 	(*AssignTaskRequest)(nil),            // 31: crm.task.v1.AssignTaskRequest
 	(*AssignTaskResponse)(nil),           // 32: crm.task.v1.AssignTaskResponse
 	(*SetTaskPriorityRequest)(nil),       // 33: crm.task.v1.SetTaskPriorityRequest
-	(*SetTaskPriorityResponse)(nil),      // 34: crm.task.v1.SetTaskPriorityResponse
-	(*CancelTaskRequest)(nil),            // 35: crm.task.v1.CancelTaskRequest
-	(*CancelTaskResponse)(nil),           // 36: crm.task.v1.CancelTaskResponse
-	(*ListCommentsRequest)(nil),          // 37: crm.task.v1.ListCommentsRequest
-	(*ListCommentsResponse)(nil),         // 38: crm.task.v1.ListCommentsResponse
-	(*AddCommentRequest)(nil),            // 39: crm.task.v1.AddCommentRequest
-	(*AddCommentResponse)(nil),           // 40: crm.task.v1.AddCommentResponse
-	(*ListTaskEventsRequest)(nil),        // 41: crm.task.v1.ListTaskEventsRequest
-	(*ListTaskEventsResponse)(nil),       // 42: crm.task.v1.ListTaskEventsResponse
-	(*GetTaskStatsRequest)(nil),          // 43: crm.task.v1.GetTaskStatsRequest
-	(*ProcessLoad)(nil),                  // 44: crm.task.v1.ProcessLoad
-	(*GetTaskStatsResponse)(nil),         // 45: crm.task.v1.GetTaskStatsResponse
-	(*ListRoutesRequest)(nil),            // 46: crm.task.v1.ListRoutesRequest
-	(*ListRoutesResponse)(nil),           // 47: crm.task.v1.ListRoutesResponse
-	(*GetRouteRequest)(nil),              // 48: crm.task.v1.GetRouteRequest
-	(*GetRouteResponse)(nil),             // 49: crm.task.v1.GetRouteResponse
-	(*CreateRouteRequest)(nil),           // 50: crm.task.v1.CreateRouteRequest
-	(*CreateRouteResponse)(nil),          // 51: crm.task.v1.CreateRouteResponse
-	(*UpdateRouteRequest)(nil),           // 52: crm.task.v1.UpdateRouteRequest
-	(*UpdateRouteResponse)(nil),          // 53: crm.task.v1.UpdateRouteResponse
-	(*CreateConnectionTaskRequest)(nil),  // 54: crm.task.v1.CreateConnectionTaskRequest
-	(*PlanConnectionTaskRequest)(nil),    // 55: crm.task.v1.PlanConnectionTaskRequest
-	(*PlanConnectionTaskResponse)(nil),   // 56: crm.task.v1.PlanConnectionTaskResponse
-	(*CreateConnectionTaskResponse)(nil), // 57: crm.task.v1.CreateConnectionTaskResponse
-	(*Transition)(nil),                   // 58: crm.task.v1.Transition
-	(*ApplyTransitionRequest)(nil),       // 59: crm.task.v1.ApplyTransitionRequest
-	(*ApplyTransitionResponse)(nil),      // 60: crm.task.v1.ApplyTransitionResponse
-	(*RetryTaskRequest)(nil),             // 61: crm.task.v1.RetryTaskRequest
-	(*RetryTaskResponse)(nil),            // 62: crm.task.v1.RetryTaskResponse
-	(*SetTaskStuckRequest)(nil),          // 63: crm.task.v1.SetTaskStuckRequest
-	(*SetTaskStuckResponse)(nil),         // 64: crm.task.v1.SetTaskStuckResponse
-	(*RecordTaskRequest)(nil),            // 65: crm.task.v1.RecordTaskRequest
-	(*RecordTaskResponse)(nil),           // 66: crm.task.v1.RecordTaskResponse
-	(*DiscardTaskRequest)(nil),           // 67: crm.task.v1.DiscardTaskRequest
-	(*DiscardTaskResponse)(nil),          // 68: crm.task.v1.DiscardTaskResponse
-	nil,                                  // 69: crm.task.v1.Task.TitleParamsEntry
-	nil,                                  // 70: crm.task.v1.TaskEvent.TextParamsEntry
-	(*timestamppb.Timestamp)(nil),        // 71: google.protobuf.Timestamp
-	(*Visit)(nil),                        // 72: crm.task.v1.Visit
-	(*VisitWrite)(nil),                   // 73: crm.task.v1.VisitWrite
+	(*ReopenTaskRequest)(nil),            // 34: crm.task.v1.ReopenTaskRequest
+	(*ReopenTaskResponse)(nil),           // 35: crm.task.v1.ReopenTaskResponse
+	(*SetTaskPriorityResponse)(nil),      // 36: crm.task.v1.SetTaskPriorityResponse
+	(*CancelTaskRequest)(nil),            // 37: crm.task.v1.CancelTaskRequest
+	(*CancelTaskResponse)(nil),           // 38: crm.task.v1.CancelTaskResponse
+	(*ListCommentsRequest)(nil),          // 39: crm.task.v1.ListCommentsRequest
+	(*ListCommentsResponse)(nil),         // 40: crm.task.v1.ListCommentsResponse
+	(*AddCommentRequest)(nil),            // 41: crm.task.v1.AddCommentRequest
+	(*AddCommentResponse)(nil),           // 42: crm.task.v1.AddCommentResponse
+	(*ListTaskEventsRequest)(nil),        // 43: crm.task.v1.ListTaskEventsRequest
+	(*ListTaskEventsResponse)(nil),       // 44: crm.task.v1.ListTaskEventsResponse
+	(*GetTaskStatsRequest)(nil),          // 45: crm.task.v1.GetTaskStatsRequest
+	(*ProcessLoad)(nil),                  // 46: crm.task.v1.ProcessLoad
+	(*GetTaskStatsResponse)(nil),         // 47: crm.task.v1.GetTaskStatsResponse
+	(*ListRoutesRequest)(nil),            // 48: crm.task.v1.ListRoutesRequest
+	(*ListRoutesResponse)(nil),           // 49: crm.task.v1.ListRoutesResponse
+	(*GetRouteRequest)(nil),              // 50: crm.task.v1.GetRouteRequest
+	(*GetRouteResponse)(nil),             // 51: crm.task.v1.GetRouteResponse
+	(*CreateRouteRequest)(nil),           // 52: crm.task.v1.CreateRouteRequest
+	(*CreateRouteResponse)(nil),          // 53: crm.task.v1.CreateRouteResponse
+	(*UpdateRouteRequest)(nil),           // 54: crm.task.v1.UpdateRouteRequest
+	(*UpdateRouteResponse)(nil),          // 55: crm.task.v1.UpdateRouteResponse
+	(*CreateConnectionTaskRequest)(nil),  // 56: crm.task.v1.CreateConnectionTaskRequest
+	(*PlanConnectionTaskRequest)(nil),    // 57: crm.task.v1.PlanConnectionTaskRequest
+	(*PlanConnectionTaskResponse)(nil),   // 58: crm.task.v1.PlanConnectionTaskResponse
+	(*CreateConnectionTaskResponse)(nil), // 59: crm.task.v1.CreateConnectionTaskResponse
+	(*Transition)(nil),                   // 60: crm.task.v1.Transition
+	(*ApplyTransitionRequest)(nil),       // 61: crm.task.v1.ApplyTransitionRequest
+	(*ApplyTransitionResponse)(nil),      // 62: crm.task.v1.ApplyTransitionResponse
+	(*RetryTaskRequest)(nil),             // 63: crm.task.v1.RetryTaskRequest
+	(*RetryTaskResponse)(nil),            // 64: crm.task.v1.RetryTaskResponse
+	(*SetTaskStuckRequest)(nil),          // 65: crm.task.v1.SetTaskStuckRequest
+	(*SetTaskStuckResponse)(nil),         // 66: crm.task.v1.SetTaskStuckResponse
+	(*RecordTaskRequest)(nil),            // 67: crm.task.v1.RecordTaskRequest
+	(*RecordTaskResponse)(nil),           // 68: crm.task.v1.RecordTaskResponse
+	(*DiscardTaskRequest)(nil),           // 69: crm.task.v1.DiscardTaskRequest
+	(*DiscardTaskResponse)(nil),          // 70: crm.task.v1.DiscardTaskResponse
+	nil,                                  // 71: crm.task.v1.Task.TitleParamsEntry
+	nil,                                  // 72: crm.task.v1.TaskEvent.TextParamsEntry
+	(*timestamppb.Timestamp)(nil),        // 73: google.protobuf.Timestamp
+	(*Visit)(nil),                        // 74: crm.task.v1.Visit
+	(*VisitWrite)(nil),                   // 75: crm.task.v1.VisitWrite
 }
 var file_crm_task_v1_task_proto_depIdxs = []int32{
 	7,   // 0: crm.task.v1.Action.kind:type_name -> crm.task.v1.ActionKind
 	8,   // 1: crm.task.v1.Action.contract_operation:type_name -> crm.task.v1.ContractOperation
-	71,  // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
+	73,  // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
 	9,   // 3: crm.task.v1.Action.on_failure:type_name -> crm.task.v1.FailureRule
-	71,  // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
-	71,  // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
+	73,  // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
+	73,  // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
 	6,   // 6: crm.task.v1.Process.kind:type_name -> crm.task.v1.ProcessKind
 	11,  // 7: crm.task.v1.Process.action:type_name -> crm.task.v1.Action
 	2,   // 8: crm.task.v1.CloseRule.kind:type_name -> crm.task.v1.CloseRuleKind
 	1,   // 9: crm.task.v1.CloseRule.outcome:type_name -> crm.task.v1.TaskState
 	14,  // 10: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
 	15,  // 11: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
-	71,  // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	73,  // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
 	3,   // 13: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
 	17,  // 14: crm.task.v1.Route.follow_ups:type_name -> crm.task.v1.FollowUp
 	0,   // 15: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
 	1,   // 16: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
 	14,  // 17: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
-	71,  // 18: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
-	71,  // 19: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
-	71,  // 20: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
-	71,  // 21: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
+	73,  // 18: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
+	73,  // 19: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
+	73,  // 20: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
+	73,  // 21: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
 	14,  // 22: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
-	71,  // 23: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
+	73,  // 23: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
 	13,  // 24: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
 	12,  // 25: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
-	69,  // 26: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
-	72,  // 27: crm.task.v1.Task.visit:type_name -> crm.task.v1.Visit
+	71,  // 26: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
+	74,  // 27: crm.task.v1.Task.visit:type_name -> crm.task.v1.Visit
 	5,   // 28: crm.task.v1.Task.priority:type_name -> crm.task.v1.TaskPriority
-	71,  // 29: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	10,  // 30: crm.task.v1.Comment.audience:type_name -> crm.task.v1.CommentAudience
-	4,   // 31: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
-	71,  // 32: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
-	70,  // 33: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
-	13,  // 34: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	5,   // 35: crm.task.v1.CreateTaskRequest.priority:type_name -> crm.task.v1.TaskPriority
-	18,  // 36: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
-	18,  // 37: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
-	1,   // 38: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
-	18,  // 39: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
-	18,  // 40: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
-	18,  // 41: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
-	18,  // 42: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
-	5,   // 43: crm.task.v1.SetTaskPriorityRequest.priority:type_name -> crm.task.v1.TaskPriority
-	18,  // 44: crm.task.v1.SetTaskPriorityResponse.task:type_name -> crm.task.v1.Task
-	18,  // 45: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
-	19,  // 46: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
-	10,  // 47: crm.task.v1.AddCommentRequest.audience:type_name -> crm.task.v1.CommentAudience
-	19,  // 48: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
-	20,  // 49: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
-	44,  // 50: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
-	16,  // 51: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
-	16,  // 52: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
-	16,  // 53: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
-	16,  // 54: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
-	16,  // 55: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
-	16,  // 56: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
-	18,  // 57: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	16,  // 58: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	18,  // 59: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	16,  // 60: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	4,   // 61: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
-	71,  // 62: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
-	1,   // 63: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
-	71,  // 64: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
-	73,  // 65: crm.task.v1.Transition.visit:type_name -> crm.task.v1.VisitWrite
-	10,  // 66: crm.task.v1.Transition.audience:type_name -> crm.task.v1.CommentAudience
-	5,   // 67: crm.task.v1.Transition.priority:type_name -> crm.task.v1.TaskPriority
-	58,  // 68: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
-	18,  // 69: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
-	18,  // 70: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
-	71,  // 71: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
-	71,  // 72: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
-	13,  // 73: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	0,   // 74: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
-	5,   // 75: crm.task.v1.RecordTaskRequest.priority:type_name -> crm.task.v1.TaskPriority
-	18,  // 76: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
-	21,  // 77: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
-	23,  // 78: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
-	25,  // 79: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
-	27,  // 80: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
-	29,  // 81: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
-	31,  // 82: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
-	35,  // 83: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
-	33,  // 84: crm.task.v1.TaskService.SetTaskPriority:input_type -> crm.task.v1.SetTaskPriorityRequest
-	61,  // 85: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
-	37,  // 86: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
-	39,  // 87: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
-	41,  // 88: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
-	43,  // 89: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
-	46,  // 90: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
-	48,  // 91: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
-	50,  // 92: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
-	52,  // 93: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
-	54,  // 94: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
-	55,  // 95: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
-	59,  // 96: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
-	63,  // 97: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
-	65,  // 98: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
-	67,  // 99: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
-	22,  // 100: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
-	24,  // 101: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
-	26,  // 102: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
-	28,  // 103: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
-	30,  // 104: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
-	32,  // 105: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
-	36,  // 106: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
-	34,  // 107: crm.task.v1.TaskService.SetTaskPriority:output_type -> crm.task.v1.SetTaskPriorityResponse
-	62,  // 108: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
-	38,  // 109: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
-	40,  // 110: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
-	42,  // 111: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
-	45,  // 112: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
-	47,  // 113: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
-	49,  // 114: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
-	51,  // 115: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
-	53,  // 116: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
-	57,  // 117: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
-	56,  // 118: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
-	60,  // 119: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
-	64,  // 120: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
-	66,  // 121: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
-	68,  // 122: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
-	100, // [100:123] is the sub-list for method output_type
-	77,  // [77:100] is the sub-list for method input_type
-	77,  // [77:77] is the sub-list for extension type_name
-	77,  // [77:77] is the sub-list for extension extendee
-	0,   // [0:77] is the sub-list for field type_name
+	73,  // 29: crm.task.v1.Task.reopen_until:type_name -> google.protobuf.Timestamp
+	73,  // 30: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	10,  // 31: crm.task.v1.Comment.audience:type_name -> crm.task.v1.CommentAudience
+	4,   // 32: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
+	73,  // 33: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
+	72,  // 34: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
+	13,  // 35: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	5,   // 36: crm.task.v1.CreateTaskRequest.priority:type_name -> crm.task.v1.TaskPriority
+	18,  // 37: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
+	18,  // 38: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
+	1,   // 39: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
+	18,  // 40: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
+	18,  // 41: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
+	18,  // 42: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
+	18,  // 43: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
+	5,   // 44: crm.task.v1.SetTaskPriorityRequest.priority:type_name -> crm.task.v1.TaskPriority
+	18,  // 45: crm.task.v1.ReopenTaskResponse.task:type_name -> crm.task.v1.Task
+	18,  // 46: crm.task.v1.SetTaskPriorityResponse.task:type_name -> crm.task.v1.Task
+	18,  // 47: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
+	19,  // 48: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
+	10,  // 49: crm.task.v1.AddCommentRequest.audience:type_name -> crm.task.v1.CommentAudience
+	19,  // 50: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
+	20,  // 51: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
+	46,  // 52: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
+	16,  // 53: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
+	16,  // 54: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
+	16,  // 55: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
+	16,  // 56: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
+	16,  // 57: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
+	16,  // 58: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
+	18,  // 59: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	16,  // 60: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	18,  // 61: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	16,  // 62: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	4,   // 63: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
+	73,  // 64: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
+	1,   // 65: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
+	73,  // 66: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
+	75,  // 67: crm.task.v1.Transition.visit:type_name -> crm.task.v1.VisitWrite
+	10,  // 68: crm.task.v1.Transition.audience:type_name -> crm.task.v1.CommentAudience
+	5,   // 69: crm.task.v1.Transition.priority:type_name -> crm.task.v1.TaskPriority
+	60,  // 70: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
+	18,  // 71: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
+	18,  // 72: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
+	73,  // 73: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
+	73,  // 74: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
+	13,  // 75: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	0,   // 76: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
+	5,   // 77: crm.task.v1.RecordTaskRequest.priority:type_name -> crm.task.v1.TaskPriority
+	18,  // 78: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
+	21,  // 79: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
+	23,  // 80: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
+	25,  // 81: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
+	27,  // 82: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
+	29,  // 83: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
+	31,  // 84: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
+	37,  // 85: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
+	33,  // 86: crm.task.v1.TaskService.SetTaskPriority:input_type -> crm.task.v1.SetTaskPriorityRequest
+	34,  // 87: crm.task.v1.TaskService.ReopenTask:input_type -> crm.task.v1.ReopenTaskRequest
+	63,  // 88: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
+	39,  // 89: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
+	41,  // 90: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
+	43,  // 91: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
+	45,  // 92: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
+	48,  // 93: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
+	50,  // 94: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
+	52,  // 95: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
+	54,  // 96: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
+	56,  // 97: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
+	57,  // 98: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
+	61,  // 99: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
+	65,  // 100: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
+	67,  // 101: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
+	69,  // 102: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
+	22,  // 103: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
+	24,  // 104: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
+	26,  // 105: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
+	28,  // 106: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
+	30,  // 107: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
+	32,  // 108: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
+	38,  // 109: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
+	36,  // 110: crm.task.v1.TaskService.SetTaskPriority:output_type -> crm.task.v1.SetTaskPriorityResponse
+	35,  // 111: crm.task.v1.TaskService.ReopenTask:output_type -> crm.task.v1.ReopenTaskResponse
+	64,  // 112: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
+	40,  // 113: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
+	42,  // 114: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
+	44,  // 115: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
+	47,  // 116: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
+	49,  // 117: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
+	51,  // 118: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
+	53,  // 119: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
+	55,  // 120: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
+	59,  // 121: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
+	58,  // 122: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
+	62,  // 123: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
+	66,  // 124: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
+	68,  // 125: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
+	70,  // 126: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
+	103, // [103:127] is the sub-list for method output_type
+	79,  // [79:103] is the sub-list for method input_type
+	79,  // [79:79] is the sub-list for extension type_name
+	79,  // [79:79] is the sub-list for extension extendee
+	0,   // [0:79] is the sub-list for field type_name
 }
 
 func init() { file_crm_task_v1_task_proto_init() }
@@ -5581,7 +5721,7 @@ func file_crm_task_v1_task_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_task_v1_task_proto_rawDesc), len(file_crm_task_v1_task_proto_rawDesc)),
 			NumEnums:      11,
-			NumMessages:   60,
+			NumMessages:   62,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

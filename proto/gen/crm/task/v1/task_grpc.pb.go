@@ -27,6 +27,7 @@ const (
 	TaskService_AssignTask_FullMethodName           = "/crm.task.v1.TaskService/AssignTask"
 	TaskService_CancelTask_FullMethodName           = "/crm.task.v1.TaskService/CancelTask"
 	TaskService_SetTaskPriority_FullMethodName      = "/crm.task.v1.TaskService/SetTaskPriority"
+	TaskService_ReopenTask_FullMethodName           = "/crm.task.v1.TaskService/ReopenTask"
 	TaskService_RetryTask_FullMethodName            = "/crm.task.v1.TaskService/RetryTask"
 	TaskService_ListComments_FullMethodName         = "/crm.task.v1.TaskService/ListComments"
 	TaskService_AddComment_FullMethodName           = "/crm.task.v1.TaskService/AddComment"
@@ -71,6 +72,12 @@ type TaskServiceClient interface {
 	// Sets how urgent the task is (supervisors): the queues and the board
 	// sort by it, and the route may shorten a high or urgent task's SLA.
 	SetTaskPriority(ctx context.Context, in *SetTaskPriorityRequest, opts ...grpc.CallOption) (*SetTaskPriorityResponse, error)
+	// Opens a closed or cancelled service task again, within the
+	// deployment's period after it ended (CRM_REOPEN_WITHIN, 14 days): a
+	// new run of its workflow continues the same task and timeline in the
+	// process chosen (its last one by default). For the members of that
+	// process's group and for holders of tasks.manage.
+	ReopenTask(ctx context.Context, in *ReopenTaskRequest, opts ...grpc.CallOption) (*ReopenTaskResponse, error)
 	// Retries now the work a stuck task could not write (its workflow also
 	// retries on its own, with backoff); answers the task as it stands.
 	RetryTask(ctx context.Context, in *RetryTaskRequest, opts ...grpc.CallOption) (*RetryTaskResponse, error)
@@ -197,6 +204,16 @@ func (c *taskServiceClient) SetTaskPriority(ctx context.Context, in *SetTaskPrio
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(SetTaskPriorityResponse)
 	err := c.cc.Invoke(ctx, TaskService_SetTaskPriority_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *taskServiceClient) ReopenTask(ctx context.Context, in *ReopenTaskRequest, opts ...grpc.CallOption) (*ReopenTaskResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReopenTaskResponse)
+	err := c.cc.Invoke(ctx, TaskService_ReopenTask_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -380,6 +397,12 @@ type TaskServiceServer interface {
 	// Sets how urgent the task is (supervisors): the queues and the board
 	// sort by it, and the route may shorten a high or urgent task's SLA.
 	SetTaskPriority(context.Context, *SetTaskPriorityRequest) (*SetTaskPriorityResponse, error)
+	// Opens a closed or cancelled service task again, within the
+	// deployment's period after it ended (CRM_REOPEN_WITHIN, 14 days): a
+	// new run of its workflow continues the same task and timeline in the
+	// process chosen (its last one by default). For the members of that
+	// process's group and for holders of tasks.manage.
+	ReopenTask(context.Context, *ReopenTaskRequest) (*ReopenTaskResponse, error)
 	// Retries now the work a stuck task could not write (its workflow also
 	// retries on its own, with backoff); answers the task as it stands.
 	RetryTask(context.Context, *RetryTaskRequest) (*RetryTaskResponse, error)
@@ -455,6 +478,9 @@ func (UnimplementedTaskServiceServer) CancelTask(context.Context, *CancelTaskReq
 }
 func (UnimplementedTaskServiceServer) SetTaskPriority(context.Context, *SetTaskPriorityRequest) (*SetTaskPriorityResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetTaskPriority not implemented")
+}
+func (UnimplementedTaskServiceServer) ReopenTask(context.Context, *ReopenTaskRequest) (*ReopenTaskResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReopenTask not implemented")
 }
 func (UnimplementedTaskServiceServer) RetryTask(context.Context, *RetryTaskRequest) (*RetryTaskResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RetryTask not implemented")
@@ -662,6 +688,24 @@ func _TaskService_SetTaskPriority_Handler(srv interface{}, ctx context.Context, 
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(TaskServiceServer).SetTaskPriority(ctx, req.(*SetTaskPriorityRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _TaskService_ReopenTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReopenTaskRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(TaskServiceServer).ReopenTask(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: TaskService_ReopenTask_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(TaskServiceServer).ReopenTask(ctx, req.(*ReopenTaskRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -974,6 +1018,10 @@ var TaskService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SetTaskPriority",
 			Handler:    _TaskService_SetTaskPriority_Handler,
+		},
+		{
+			MethodName: "ReopenTask",
+			Handler:    _TaskService_ReopenTask_Handler,
 		},
 		{
 			MethodName: "RetryTask",
