@@ -99,7 +99,7 @@ var rolePermissions = map[string][]string{
 	"viewer":     {"customers.read", "contracts.read", "tasks.read", "settings.read"},
 	"engineer":   {"customers.read", "contracts.read", "tasks.read", "tasks.work", "settings.read"},
 	"operator":   {"customers.read", "customers.write", "contracts.read", "contracts.write", "tasks.read", "tasks.create", "tasks.work", "settings.read"},
-	"supervisor": {"customers.read", "customers.write", "contracts.read", "contracts.write", "tasks.read", "tasks.create", "tasks.work", "tasks.manage", "settings.read", "settings.write"},
+	"supervisor": {"customers.read", "customers.write", "contracts.read", "contracts.write", "tasks.read", "tasks.create", "tasks.work", "tasks.manage", "settings.read", "settings.write", "integrations.manage"},
 }
 
 func TestEveryRESTRouteAnswersEachRoleAsItsDeclarationSays(t *testing.T) {
