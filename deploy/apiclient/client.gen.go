@@ -275,10 +275,12 @@ const (
 	TASKEVENTKINDCLOSED          CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CLOSED"
 	TASKEVENTKINDCOMMENTED       CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_COMMENTED"
 	TASKEVENTKINDCREATED         CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_CREATED"
+	TASKEVENTKINDESCALATED       CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_ESCALATED"
 	TASKEVENTKINDPRIORITYCHANGED CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_PRIORITY_CHANGED"
 	TASKEVENTKINDREOPENED        CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_REOPENED"
 	TASKEVENTKINDRETURNED        CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_RETURNED"
 	TASKEVENTKINDSLABREACHED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_SLA_BREACHED"
+	TASKEVENTKINDSLAWARNING      CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_SLA_WARNING"
 	TASKEVENTKINDUNSPECIFIED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_UNSPECIFIED"
 	TASKEVENTKINDVISITARRIVED    CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_ARRIVED"
 	TASKEVENTKINDVISITBOOKED     CrmTaskV1TaskEventKind = "TASK_EVENT_KIND_VISIT_BOOKED"
@@ -306,6 +308,8 @@ func (e CrmTaskV1TaskEventKind) Valid() bool {
 		return true
 	case TASKEVENTKINDCREATED:
 		return true
+	case TASKEVENTKINDESCALATED:
+		return true
 	case TASKEVENTKINDPRIORITYCHANGED:
 		return true
 	case TASKEVENTKINDREOPENED:
@@ -313,6 +317,8 @@ func (e CrmTaskV1TaskEventKind) Valid() bool {
 	case TASKEVENTKINDRETURNED:
 		return true
 	case TASKEVENTKINDSLABREACHED:
+		return true
+	case TASKEVENTKINDSLAWARNING:
 		return true
 	case TASKEVENTKINDUNSPECIFIED:
 		return true
@@ -1090,6 +1096,37 @@ type CrmTaskV1Attachment struct {
 	UploaderName *string `json:"uploaderName,omitempty"`
 }
 
+// CrmTaskV1Calendar defines model for crm.task.v1.Calendar.
+type CrmTaskV1Calendar struct {
+	Dates *[]CrmTaskV1CalendarDate `json:"dates,omitempty"`
+
+	// GroupIds The work groups whose SLAs count by it.
+	GroupIds *[]string `json:"groupIds,omitempty"`
+	Id       *string   `json:"id,omitempty"`
+	Name     string    `json:"name"`
+
+	// TimeZone An IANA zone: "Europe/Moscow".
+	TimeZone   string     `json:"timeZone"`
+	UpdateTime *time.Time `json:"updateTime,omitempty"`
+	Version    *int32     `json:"version,omitempty"`
+
+	// Week Seven entries, Monday first.
+	Week *[]CrmTaskV1DayHours `json:"week,omitempty"`
+}
+
+// CrmTaskV1CalendarDate CalendarDate is a date that differs from its weekday.
+type CrmTaskV1CalendarDate struct {
+	// Date YYYY-MM-DD.
+	Date *string `json:"date,omitempty"`
+
+	// Hours WorkingHours of a day, in minutes from midnight: [start, end). Equal:
+	// not a working day.
+	Hours *CrmTaskV1DayHours `json:"hours,omitempty"`
+
+	// Note What it is ("New Year", "worked for 5 November").
+	Note *string `json:"note,omitempty"`
+}
+
 // CrmTaskV1CloseRule defines model for crm.task.v1.CloseRule.
 type CrmTaskV1CloseRule struct {
 	// IdleSeconds IDLE: how long without action or comment.
@@ -1144,6 +1181,16 @@ type CrmTaskV1CreateWebhookResponse struct {
 	Webhook *CrmTaskV1Webhook `json:"webhook,omitempty"`
 }
 
+// CrmTaskV1DayHours WorkingHours of a day, in minutes from midnight: [start, end). Equal:
+// not a working day.
+type CrmTaskV1DayHours struct {
+	EndMinute   *int32 `json:"endMinute,omitempty"`
+	StartMinute *int32 `json:"startMinute,omitempty"`
+}
+
+// CrmTaskV1DeleteCalendarResponse defines model for crm.task.v1.DeleteCalendarResponse.
+type CrmTaskV1DeleteCalendarResponse = map[string]interface{}
+
 // CrmTaskV1DeleteWebhookResponse defines model for crm.task.v1.DeleteWebhookResponse.
 type CrmTaskV1DeleteWebhookResponse = map[string]interface{}
 
@@ -1180,6 +1227,11 @@ type CrmTaskV1GetTaskStatsResponse struct {
 // CrmTaskV1ListAttachmentsResponse defines model for crm.task.v1.ListAttachmentsResponse.
 type CrmTaskV1ListAttachmentsResponse struct {
 	Attachments *[]CrmTaskV1Attachment `json:"attachments,omitempty"`
+}
+
+// CrmTaskV1ListCalendarsResponse defines model for crm.task.v1.ListCalendarsResponse.
+type CrmTaskV1ListCalendarsResponse struct {
+	Calendars *[]CrmTaskV1Calendar `json:"calendars,omitempty"`
 }
 
 // CrmTaskV1ListCommentsResponse defines model for crm.task.v1.ListCommentsResponse.
@@ -1226,6 +1278,13 @@ type CrmTaskV1Process struct {
 	// Action AUTOMATIC: what it does.
 	Action *CrmTaskV1Action `json:"action,omitempty"`
 
+	// EscalateAfterSeconds This long after a breach (working time in the group's calendar) the
+	// task escalates (0: never): the supervisors are told, and the priority
+	// raised and/or the task returned to the group's queue as set below.
+	EscalateAfterSeconds  *string `json:"escalateAfterSeconds,omitempty"`
+	EscalateRaisePriority *bool   `json:"escalateRaisePriority,omitempty"`
+	EscalateToQueue       *bool   `json:"escalateToQueue,omitempty"`
+
 	// GroupId The work group responsible for it.
 	GroupId *string `json:"groupId,omitempty"`
 
@@ -1245,6 +1304,14 @@ type CrmTaskV1Process struct {
 	// Visit MANUAL: the work is a field visit; a task entering the process waits
 	// to be booked (VisitService), and its SLA runs to the booked window.
 	Visit *bool `json:"visit,omitempty"`
+
+	// WaitsForCustomer The task waits for the customer here: no SLA runs, and the process it
+	// came from keeps what was left of its SLA for when the task returns.
+	WaitsForCustomer *bool `json:"waitsForCustomer,omitempty"`
+
+	// WarnPercent Escalation. warn_percent: at this share of the SLA the assignee (or
+	// the group, while nobody has it) is warned (0: no warning; below 100).
+	WarnPercent *int32 `json:"warnPercent,omitempty"`
 }
 
 // CrmTaskV1ProcessKind ProcessKind: who works a process.
@@ -1263,6 +1330,9 @@ type CrmTaskV1ProcessLoad struct {
 
 // CrmTaskV1Route defines model for crm.task.v1.Route.
 type CrmTaskV1Route struct {
+	// Calendars The calendars of the route's groups as a task started now counts
+	// its SLAs by (answered in plans of new tasks only).
+	Calendars  *[]CrmTaskV1Calendar  `json:"calendars,omitempty"`
 	CloseRules *[]CrmTaskV1CloseRule `json:"closeRules,omitempty"`
 
 	// Connection Route No. 1, reserved for connection tasks.
@@ -2007,6 +2077,12 @@ type IdentityServiceUpdateProfileJSONRequestBody = CrmIdentityV1Profile
 // IdentityServiceChangePasswordJSONRequestBody defines body for IdentityServiceChangePassword for application/json ContentType.
 type IdentityServiceChangePasswordJSONRequestBody IdentityServiceChangePasswordJSONBody
 
+// CalendarServiceCreateCalendarJSONRequestBody defines body for CalendarServiceCreateCalendar for application/json ContentType.
+type CalendarServiceCreateCalendarJSONRequestBody = CrmTaskV1Calendar
+
+// CalendarServiceUpdateCalendarJSONRequestBody defines body for CalendarServiceUpdateCalendar for application/json ContentType.
+type CalendarServiceUpdateCalendarJSONRequestBody = CrmTaskV1Calendar
+
 // ConnectionServiceCreateConnectionJSONRequestBody defines body for ConnectionServiceCreateConnection for application/json ContentType.
 type ConnectionServiceCreateConnectionJSONRequestBody ConnectionServiceCreateConnectionJSONBody
 
@@ -2443,6 +2519,41 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /api/v1/auth/password (the `IdentityServiceChangePassword` operationId).
 	IdentityServiceChangePassword(ctx context.Context, body IdentityServiceChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CalendarServiceListCalendars performs a GET /api/v1/calendars (the `CalendarServiceListCalendars` operationId) request.
+	CalendarServiceListCalendars(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CalendarServiceCreateCalendarWithBody performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request,
+	// with any type of body and a specified content type.
+	CalendarServiceCreateCalendarWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CalendarServiceCreateCalendar performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request.
+	// Takes a body of the `application/json` content type.
+	CalendarServiceCreateCalendar(ctx context.Context, body CalendarServiceCreateCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CalendarServiceDeleteCalendar Removes a calendar no group uses.
+	//
+	// Corresponds with DELETE /api/v1/calendars/{id} (the `CalendarServiceDeleteCalendar` operationId).
+	CalendarServiceDeleteCalendar(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CalendarServiceGetCalendar performs a GET /api/v1/calendars/{id} (the `CalendarServiceGetCalendar` operationId) request.
+	CalendarServiceGetCalendar(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CalendarServiceUpdateCalendarWithBody Replaces a calendar: hours, dates, the groups it serves (a group
+	// moves from the calendar it had). Its version goes up.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with PUT /api/v1/calendars/{id} (the `CalendarServiceUpdateCalendar` operationId).
+	CalendarServiceUpdateCalendarWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CalendarServiceUpdateCalendar Replaces a calendar: hours, dates, the groups it serves (a group
+	// moves from the calendar it had). Its version goes up.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with PUT /api/v1/calendars/{id} (the `CalendarServiceUpdateCalendar` operationId).
+	CalendarServiceUpdateCalendar(ctx context.Context, id string, body CalendarServiceUpdateCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ConnectionServiceCreateConnectionWithBody Connects a customer (new or found) on a tariff (chosen, or the best of
 	// the suitable ones) at an address: customer, contract and connection task.
@@ -3471,6 +3582,111 @@ func (c *Client) IdentityServiceChangePasswordWithBody(ctx context.Context, cont
 // Corresponds with POST /api/v1/auth/password (the `IdentityServiceChangePassword` operationId).
 func (c *Client) IdentityServiceChangePassword(ctx context.Context, body IdentityServiceChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewIdentityServiceChangePasswordRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CalendarServiceListCalendars performs a GET /api/v1/calendars (the `CalendarServiceListCalendars` operationId) request.
+func (c *Client) CalendarServiceListCalendars(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCalendarServiceListCalendarsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CalendarServiceCreateCalendarWithBody performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request,
+// with any type of body and a specified content type.
+func (c *Client) CalendarServiceCreateCalendarWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCalendarServiceCreateCalendarRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CalendarServiceCreateCalendar performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request.
+// Takes a body of the `application/json` content type.
+func (c *Client) CalendarServiceCreateCalendar(ctx context.Context, body CalendarServiceCreateCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCalendarServiceCreateCalendarRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CalendarServiceDeleteCalendar Removes a calendar no group uses.
+//
+// Corresponds with DELETE /api/v1/calendars/{id} (the `CalendarServiceDeleteCalendar` operationId).
+func (c *Client) CalendarServiceDeleteCalendar(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCalendarServiceDeleteCalendarRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CalendarServiceGetCalendar performs a GET /api/v1/calendars/{id} (the `CalendarServiceGetCalendar` operationId) request.
+func (c *Client) CalendarServiceGetCalendar(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCalendarServiceGetCalendarRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CalendarServiceUpdateCalendarWithBody Replaces a calendar: hours, dates, the groups it serves (a group
+// moves from the calendar it had). Its version goes up.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with PUT /api/v1/calendars/{id} (the `CalendarServiceUpdateCalendar` operationId).
+func (c *Client) CalendarServiceUpdateCalendarWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCalendarServiceUpdateCalendarRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CalendarServiceUpdateCalendar Replaces a calendar: hours, dates, the groups it serves (a group
+// moves from the calendar it had). Its version goes up.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with PUT /api/v1/calendars/{id} (the `CalendarServiceUpdateCalendar` operationId).
+func (c *Client) CalendarServiceUpdateCalendar(ctx context.Context, id string, body CalendarServiceUpdateCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCalendarServiceUpdateCalendarRequest(c.Server, id, body)
 	if err != nil {
 		return nil, err
 	}
@@ -5729,6 +5945,188 @@ func NewIdentityServiceChangePasswordRequestWithBody(server string, contentType 
 	}
 
 	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCalendarServiceListCalendarsRequest constructs an http.Request for the CalendarServiceListCalendars method
+func NewCalendarServiceListCalendarsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calendars")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCalendarServiceCreateCalendarRequest calls the generic CalendarServiceCreateCalendar builder with application/json body
+func NewCalendarServiceCreateCalendarRequest(server string, body CalendarServiceCreateCalendarJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCalendarServiceCreateCalendarRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCalendarServiceCreateCalendarRequestWithBody constructs an http.Request for the CalendarServiceCreateCalendar method, with any body, and a specified content type
+func NewCalendarServiceCreateCalendarRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calendars")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewCalendarServiceDeleteCalendarRequest constructs an http.Request for the CalendarServiceDeleteCalendar method
+func NewCalendarServiceDeleteCalendarRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calendars/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCalendarServiceGetCalendarRequest constructs an http.Request for the CalendarServiceGetCalendar method
+func NewCalendarServiceGetCalendarRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calendars/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCalendarServiceUpdateCalendarRequest calls the generic CalendarServiceUpdateCalendar builder with application/json body
+func NewCalendarServiceUpdateCalendarRequest(server string, id string, body CalendarServiceUpdateCalendarJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCalendarServiceUpdateCalendarRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewCalendarServiceUpdateCalendarRequestWithBody constructs an http.Request for the CalendarServiceUpdateCalendar method, with any body, and a specified content type
+func NewCalendarServiceUpdateCalendarRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/calendars/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
 	if err != nil {
 		return nil, err
 	}
@@ -9462,6 +9860,49 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auth/password (the `IdentityServiceChangePassword` operationId).
 	IdentityServiceChangePasswordWithResponse(ctx context.Context, body IdentityServiceChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceChangePasswordResponse, error)
 
+	// CalendarServiceListCalendarsWithResponse performs a GET /api/v1/calendars (the `CalendarServiceListCalendars` operationId) request.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	CalendarServiceListCalendarsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CalendarServiceListCalendarsResponse, error)
+
+	// CalendarServiceCreateCalendarWithBodyWithResponse performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request,
+	// with any type of body and a specified content type.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	CalendarServiceCreateCalendarWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CalendarServiceCreateCalendarResponse, error)
+
+	// CalendarServiceCreateCalendarWithResponse performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request.
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	CalendarServiceCreateCalendarWithResponse(ctx context.Context, body CalendarServiceCreateCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*CalendarServiceCreateCalendarResponse, error)
+
+	// CalendarServiceDeleteCalendarWithResponse Removes a calendar no group uses.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /api/v1/calendars/{id} (the `CalendarServiceDeleteCalendar` operationId).
+	CalendarServiceDeleteCalendarWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CalendarServiceDeleteCalendarResponse, error)
+
+	// CalendarServiceGetCalendarWithResponse performs a GET /api/v1/calendars/{id} (the `CalendarServiceGetCalendar` operationId) request.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	CalendarServiceGetCalendarWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CalendarServiceGetCalendarResponse, error)
+
+	// CalendarServiceUpdateCalendarWithBodyWithResponse Replaces a calendar: hours, dates, the groups it serves (a group
+	// moves from the calendar it had). Its version goes up.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/calendars/{id} (the `CalendarServiceUpdateCalendar` operationId).
+	CalendarServiceUpdateCalendarWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CalendarServiceUpdateCalendarResponse, error)
+
+	// CalendarServiceUpdateCalendarWithResponse Replaces a calendar: hours, dates, the groups it serves (a group
+	// moves from the calendar it had). Its version goes up.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with PUT /api/v1/calendars/{id} (the `CalendarServiceUpdateCalendar` operationId).
+	CalendarServiceUpdateCalendarWithResponse(ctx context.Context, id string, body CalendarServiceUpdateCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*CalendarServiceUpdateCalendarResponse, error)
+
 	// ConnectionServiceCreateConnectionWithBodyWithResponse Connects a customer (new or found) on a tariff (chosen, or the best of
 	// the suitable ones) at an address: customer, contract and connection task.
 	//
@@ -11000,6 +11441,407 @@ func (r IdentityServiceChangePasswordResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r IdentityServiceChangePasswordResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CalendarServiceListCalendarsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1ListCalendarsResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CalendarServiceListCalendarsResponse) GetJSON200() *CrmTaskV1ListCalendarsResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CalendarServiceListCalendarsResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CalendarServiceListCalendarsResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CalendarServiceListCalendarsResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CalendarServiceListCalendarsResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CalendarServiceListCalendarsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CalendarServiceListCalendarsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CalendarServiceListCalendarsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CalendarServiceListCalendarsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CalendarServiceCreateCalendarResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1Calendar
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CalendarServiceCreateCalendarResponse) GetJSON200() *CrmTaskV1Calendar {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CalendarServiceCreateCalendarResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CalendarServiceCreateCalendarResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CalendarServiceCreateCalendarResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CalendarServiceCreateCalendarResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CalendarServiceCreateCalendarResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CalendarServiceCreateCalendarResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CalendarServiceCreateCalendarResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CalendarServiceCreateCalendarResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CalendarServiceCreateCalendarResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CalendarServiceCreateCalendarResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CalendarServiceDeleteCalendarResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1DeleteCalendarResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CalendarServiceDeleteCalendarResponse) GetJSON200() *CrmTaskV1DeleteCalendarResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CalendarServiceDeleteCalendarResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CalendarServiceDeleteCalendarResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CalendarServiceDeleteCalendarResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CalendarServiceDeleteCalendarResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CalendarServiceDeleteCalendarResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CalendarServiceDeleteCalendarResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CalendarServiceDeleteCalendarResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CalendarServiceDeleteCalendarResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CalendarServiceDeleteCalendarResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CalendarServiceDeleteCalendarResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CalendarServiceGetCalendarResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1Calendar
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CalendarServiceGetCalendarResponse) GetJSON200() *CrmTaskV1Calendar {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CalendarServiceGetCalendarResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CalendarServiceGetCalendarResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CalendarServiceGetCalendarResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CalendarServiceGetCalendarResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CalendarServiceGetCalendarResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CalendarServiceGetCalendarResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CalendarServiceGetCalendarResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CalendarServiceGetCalendarResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CalendarServiceGetCalendarResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type CalendarServiceUpdateCalendarResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1Calendar
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CalendarServiceUpdateCalendarResponse) GetJSON200() *CrmTaskV1Calendar {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r CalendarServiceUpdateCalendarResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r CalendarServiceUpdateCalendarResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r CalendarServiceUpdateCalendarResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r CalendarServiceUpdateCalendarResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r CalendarServiceUpdateCalendarResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r CalendarServiceUpdateCalendarResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r CalendarServiceUpdateCalendarResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r CalendarServiceUpdateCalendarResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CalendarServiceUpdateCalendarResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CalendarServiceUpdateCalendarResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CalendarServiceUpdateCalendarResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -17023,6 +17865,91 @@ func (c *ClientWithResponses) IdentityServiceChangePasswordWithResponse(ctx cont
 	return ParseIdentityServiceChangePasswordResponse(rsp)
 }
 
+// CalendarServiceListCalendarsWithResponse performs a GET /api/v1/calendars (the `CalendarServiceListCalendars` operationId) request.
+//
+// Returns a wrapper object for the known response body format(s).
+func (c *ClientWithResponses) CalendarServiceListCalendarsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CalendarServiceListCalendarsResponse, error) {
+	rsp, err := c.CalendarServiceListCalendars(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCalendarServiceListCalendarsResponse(rsp)
+}
+
+// CalendarServiceCreateCalendarWithBodyWithResponse performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request,
+// with any type of body and a specified content type.
+//
+// Returns a wrapper object for the known response body format(s).
+func (c *ClientWithResponses) CalendarServiceCreateCalendarWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CalendarServiceCreateCalendarResponse, error) {
+	rsp, err := c.CalendarServiceCreateCalendarWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCalendarServiceCreateCalendarResponse(rsp)
+}
+
+// CalendarServiceCreateCalendarWithResponse performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request.
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+func (c *ClientWithResponses) CalendarServiceCreateCalendarWithResponse(ctx context.Context, body CalendarServiceCreateCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*CalendarServiceCreateCalendarResponse, error) {
+	rsp, err := c.CalendarServiceCreateCalendar(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCalendarServiceCreateCalendarResponse(rsp)
+}
+
+// CalendarServiceDeleteCalendarWithResponse Removes a calendar no group uses.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /api/v1/calendars/{id} (the `CalendarServiceDeleteCalendar` operationId).
+func (c *ClientWithResponses) CalendarServiceDeleteCalendarWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CalendarServiceDeleteCalendarResponse, error) {
+	rsp, err := c.CalendarServiceDeleteCalendar(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCalendarServiceDeleteCalendarResponse(rsp)
+}
+
+// CalendarServiceGetCalendarWithResponse performs a GET /api/v1/calendars/{id} (the `CalendarServiceGetCalendar` operationId) request.
+//
+// Returns a wrapper object for the known response body format(s).
+func (c *ClientWithResponses) CalendarServiceGetCalendarWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CalendarServiceGetCalendarResponse, error) {
+	rsp, err := c.CalendarServiceGetCalendar(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCalendarServiceGetCalendarResponse(rsp)
+}
+
+// CalendarServiceUpdateCalendarWithBodyWithResponse Replaces a calendar: hours, dates, the groups it serves (a group
+// moves from the calendar it had). Its version goes up.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/calendars/{id} (the `CalendarServiceUpdateCalendar` operationId).
+func (c *ClientWithResponses) CalendarServiceUpdateCalendarWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CalendarServiceUpdateCalendarResponse, error) {
+	rsp, err := c.CalendarServiceUpdateCalendarWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCalendarServiceUpdateCalendarResponse(rsp)
+}
+
+// CalendarServiceUpdateCalendarWithResponse Replaces a calendar: hours, dates, the groups it serves (a group
+// moves from the calendar it had). Its version goes up.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with PUT /api/v1/calendars/{id} (the `CalendarServiceUpdateCalendar` operationId).
+func (c *ClientWithResponses) CalendarServiceUpdateCalendarWithResponse(ctx context.Context, id string, body CalendarServiceUpdateCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*CalendarServiceUpdateCalendarResponse, error) {
+	rsp, err := c.CalendarServiceUpdateCalendar(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCalendarServiceUpdateCalendarResponse(rsp)
+}
+
 // ConnectionServiceCreateConnectionWithBodyWithResponse Connects a customer (new or found) on a tariff (chosen, or the best of
 // the suitable ones) at an address: customer, contract and connection task.
 //
@@ -19052,6 +19979,332 @@ func ParseIdentityServiceChangePasswordResponse(rsp *http.Response) (*IdentitySe
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCalendarServiceListCalendarsResponse parses an HTTP response from a CalendarServiceListCalendarsWithResponse call
+func ParseCalendarServiceListCalendarsResponse(rsp *http.Response) (*CalendarServiceListCalendarsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CalendarServiceListCalendarsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1ListCalendarsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCalendarServiceCreateCalendarResponse parses an HTTP response from a CalendarServiceCreateCalendarWithResponse call
+func ParseCalendarServiceCreateCalendarResponse(rsp *http.Response) (*CalendarServiceCreateCalendarResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CalendarServiceCreateCalendarResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1Calendar
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCalendarServiceDeleteCalendarResponse parses an HTTP response from a CalendarServiceDeleteCalendarWithResponse call
+func ParseCalendarServiceDeleteCalendarResponse(rsp *http.Response) (*CalendarServiceDeleteCalendarResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CalendarServiceDeleteCalendarResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1DeleteCalendarResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCalendarServiceGetCalendarResponse parses an HTTP response from a CalendarServiceGetCalendarWithResponse call
+func ParseCalendarServiceGetCalendarResponse(rsp *http.Response) (*CalendarServiceGetCalendarResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CalendarServiceGetCalendarResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1Calendar
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseCalendarServiceUpdateCalendarResponse parses an HTTP response from a CalendarServiceUpdateCalendarWithResponse call
+func ParseCalendarServiceUpdateCalendarResponse(rsp *http.Response) (*CalendarServiceUpdateCalendarResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CalendarServiceUpdateCalendarResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1Calendar
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict

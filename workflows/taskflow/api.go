@@ -11,6 +11,7 @@ import (
 	"time"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/workflows/calendar"
 )
 
 // WorkflowName is the workflow's registered type.
@@ -56,6 +57,16 @@ type Process struct {
 	Action *Action `json:",omitempty"`
 	// Visit: the process's work is a field visit, booked by dispatch.
 	Visit bool `json:",omitempty"`
+	// WaitsForCustomer: no SLA runs here; the process the task came from
+	// keeps the rest of its own (see escalation.go).
+	WaitsForCustomer bool `json:",omitempty"`
+	// Escalation: a warning at WarnPercent of the SLA; EscalateAfter past a
+	// breach, the supervisors told and the priority raised and/or the task
+	// returned to the group's queue.
+	WarnPercent          int32 `json:",omitempty"`
+	EscalateAfterSeconds int64 `json:",omitempty"`
+	EscalateRaise        bool  `json:",omitempty"`
+	EscalateToQueue      bool  `json:",omitempty"`
 }
 
 // Action is an automatic process's action (see actions.go).
@@ -104,6 +115,9 @@ type Route struct {
 	// as a share of each process's (0: the same).
 	HighSLAPercent   int32 `json:",omitempty"`
 	UrgentSLAPercent int32 `json:",omitempty"`
+	// Calendars are the working time of the route's groups, by group, as
+	// the task started (a group without one counts round the clock).
+	Calendars map[int64]calendar.Calendar `json:",omitempty"`
 }
 
 // RouteFromProto snapshots a route.
@@ -111,7 +125,19 @@ func RouteFromProto(r *taskv1.Route) Route {
 	out := Route{ID: r.GetId(), Version: r.GetVersion(), Name: r.GetName(), Effect: r.GetContractEffect(),
 		HighSLAPercent: r.GetHighSlaPercent(), UrgentSLAPercent: r.GetUrgentSlaPercent()}
 	for _, p := range r.GetProcesses() {
-		out.Processes = append(out.Processes, Process{ID: p.GetId(), Name: p.GetName(), GroupID: p.GetGroupId(), SLASeconds: p.GetSlaSeconds(), Action: ActionFromProto(p), Visit: p.GetVisit()})
+		out.Processes = append(out.Processes, Process{
+			ID: p.GetId(), Name: p.GetName(), GroupID: p.GetGroupId(), SLASeconds: p.GetSlaSeconds(), Action: ActionFromProto(p), Visit: p.GetVisit(),
+			WaitsForCustomer: p.GetWaitsForCustomer(), WarnPercent: p.GetWarnPercent(), EscalateAfterSeconds: p.GetEscalateAfterSeconds(),
+			EscalateRaise: p.GetEscalateRaisePriority(), EscalateToQueue: p.GetEscalateToQueue(),
+		})
+	}
+	for _, c := range r.GetCalendars() {
+		for _, g := range c.GetGroupIds() {
+			if out.Calendars == nil {
+				out.Calendars = map[int64]calendar.Calendar{}
+			}
+			out.Calendars[g] = calendar.FromProto(c)
+		}
 	}
 	for _, c := range r.GetCloseRules() {
 		out.Rules = append(out.Rules, Rule{Kind: c.GetKind(), ProcessID: c.GetProcessId(), IdleSeconds: c.GetIdleSeconds(), Resolution: c.GetResolution(), Outcome: c.GetOutcome()})
@@ -207,6 +233,24 @@ type State struct {
 	Visit *Booking `json:",omitempty"`
 	// Priority: UNSPECIFIED in a task begun before priorities (normal).
 	Priority taskv1.TaskPriority `json:",omitempty"`
+	// Warned and Escalated: the current process's escalation levels that
+	// have fired (each fires once).
+	Warned    bool `json:",omitempty"`
+	Escalated bool `json:",omitempty"`
+	// SLASpent is the working time the current process's SLA had used
+	// before the task last came back to it from waiting for the customer;
+	// Paused is that process while the task waits.
+	SLASpent time.Duration `json:",omitempty"`
+	Paused   *Pause        `json:",omitempty"`
+}
+
+// Pause is the SLA a process kept while its task waits for the customer.
+type Pause struct {
+	ProcessID int64
+	Spent     time.Duration
+	Warned    bool `json:",omitempty"`
+	Breached  bool `json:",omitempty"`
+	Escalated bool `json:",omitempty"`
 }
 
 // clone copies the state deeply, so a step computed on the copy leaves
@@ -214,6 +258,10 @@ type State struct {
 func (s State) clone() State {
 	s.Groups = slices.Clone(s.Groups)
 	s.Visit = s.Visit.clone()
+	if s.Paused != nil {
+		p := *s.Paused
+		s.Paused = &p
+	}
 	return s
 }
 

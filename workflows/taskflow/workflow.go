@@ -261,11 +261,11 @@ func (w *taskWorkflow) slaDueAt(st *State) time.Time {
 	if st.Visit != nil {
 		return st.Visit.End
 	}
-	p := w.at(st)
-	if p.SLASeconds <= 0 {
+	budget := w.slaBudget(st)
+	if budget <= 0 {
 		return time.Time{}
 	}
-	return st.EnteredAt.Add(time.Duration(p.SLASeconds*w.in.Route.SLAShare(st.Priority)/100) * time.Second)
+	return w.after(w.at(st).GroupID, st.EnteredAt, budget-st.SLASpent)
 }
 
 // idleRule returns the IDLE rule that fires first in the current process.
@@ -295,8 +295,10 @@ func (w *taskWorkflow) nextDeadline() (time.Time, bool) {
 	if _, due, ok := w.idleRule(); ok && (next.IsZero() || due.Before(next)) {
 		next = due
 	}
-	if due := w.visitDue(); !due.IsZero() && (next.IsZero() || due.Before(next)) {
-		next = due
+	for _, due := range []time.Time{w.visitDue(), w.warnDue(), w.escalateDue()} {
+		if !due.IsZero() && (next.IsZero() || due.Before(next)) {
+			next = due
+		}
 	}
 	return next, !next.IsZero()
 }
@@ -327,6 +329,9 @@ func (w *taskWorkflow) fireDue(ctx workflow.Context) error {
 		if _, err := w.write(ctx, next, t); err != nil {
 			return err
 		}
+	}
+	if err := w.fireEscalation(ctx, now); err != nil {
+		return err
 	}
 	if err := w.fireVisit(ctx); err != nil {
 		return err
@@ -437,9 +442,12 @@ func stateName(s taskv1.TaskState) string {
 
 // enter moves a state into the process at position pos.
 func (w *taskWorkflow) enter(ctx workflow.Context, st *State, pos int) {
+	paused := st.Paused
+	w.pauseOrResume(ctx, st, pos)
 	st.Position = pos
 	st.EnteredAt = workflow.Now(ctx)
-	st.Breached = false
+	st.Breached, st.Warned, st.Escalated = false, false, false
+	w.resumed(st, paused)
 	st.AssigneeID = 0
 	st.Acting, st.Acted, st.ActionError, st.ActionRefused = w.at(st).Action != nil, false, "", false
 	if g := w.at(st).GroupID; !slices.Contains(st.Groups, g) {

@@ -35,6 +35,17 @@ export const LIMITS = {
     address: { maxLength: 500 },
     note: { maxLength: 1000 },
   },
+  Calendar: {
+    name: { maxLength: 100 },
+    timeZone: { maxLength: 64 },
+    week: { maxItems: 7 },
+    dates: { maxItems: 1000 },
+    groupIds: { maxItems: 200 },
+  },
+  CalendarDate: {
+    date: { maxLength: 10 },
+    note: { maxLength: 100 },
+  },
   CancelTaskRequest: {
     reason: { maxLength: 500 },
   },

@@ -145,6 +145,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/calendars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["CalendarService_ListCalendars"];
+        put?: never;
+        post: operations["CalendarService_CreateCalendar"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/calendars/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["CalendarService_GetCalendar"];
+        /**
+         * Replaces a calendar: hours, dates, the groups it serves (a group
+         *     moves from the calendar it had). Its version goes up.
+         */
+        put: operations["CalendarService_UpdateCalendar"];
+        post?: never;
+        /** Removes a calendar no group uses. */
+        delete: operations["CalendarService_DeleteCalendar"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/connections": {
         parameters: {
             query?: never;
@@ -1722,6 +1759,30 @@ export interface components {
             uploaderId?: string;
             uploaderName?: string;
         };
+        "crm.task.v1.Calendar": {
+            dates?: components["schemas"]["crm.task.v1.CalendarDate"][];
+            /** @description The work groups whose SLAs count by it. */
+            groupIds?: string[];
+            /** Format: int64 */
+            readonly id?: string;
+            name: string;
+            /** @description An IANA zone: "Europe/Moscow". */
+            timeZone: string;
+            /** Format: date-time */
+            readonly updateTime?: string;
+            /** Format: int32 */
+            readonly version?: number;
+            /** @description Seven entries, Monday first. */
+            week?: components["schemas"]["crm.task.v1.DayHours"][];
+        };
+        /** @description CalendarDate is a date that differs from its weekday. */
+        "crm.task.v1.CalendarDate": {
+            /** @description YYYY-MM-DD. */
+            date?: string;
+            hours?: components["schemas"]["crm.task.v1.DayHours"];
+            /** @description What it is ("New Year", "worked for 5 November"). */
+            note?: string;
+        };
         "crm.task.v1.CloseRule": {
             /**
              * Format: int64
@@ -1782,6 +1843,17 @@ export interface components {
             secret?: string;
             webhook?: components["schemas"]["crm.task.v1.Webhook"];
         };
+        /**
+         * @description WorkingHours of a day, in minutes from midnight: [start, end). Equal:
+         *     not a working day.
+         */
+        "crm.task.v1.DayHours": {
+            /** Format: int32 */
+            endMinute?: number;
+            /** Format: int32 */
+            startMinute?: number;
+        };
+        "crm.task.v1.DeleteCalendarResponse": Record<string, never>;
         "crm.task.v1.DeleteWebhookResponse": Record<string, never>;
         /**
          * @description FailureRule is what a refused action does to the task.
@@ -1824,6 +1896,9 @@ export interface components {
         "crm.task.v1.ListAttachmentsResponse": {
             attachments?: components["schemas"]["crm.task.v1.Attachment"][];
         };
+        "crm.task.v1.ListCalendarsResponse": {
+            calendars?: components["schemas"]["crm.task.v1.Calendar"][];
+        };
         "crm.task.v1.ListCommentsResponse": {
             comments?: components["schemas"]["crm.task.v1.Comment"][];
             nextPageToken?: string;
@@ -1855,6 +1930,15 @@ export interface components {
             action?: components["schemas"]["crm.task.v1.Action"];
             /**
              * Format: int64
+             * @description This long after a breach (working time in the group's calendar) the
+             *     task escalates (0: never): the supervisors are told, and the priority
+             *     raised and/or the task returned to the group's queue as set below.
+             */
+            escalateAfterSeconds?: string;
+            escalateRaisePriority?: boolean;
+            escalateToQueue?: boolean;
+            /**
+             * Format: int64
              * @description The work group responsible for it.
              */
             groupId?: string;
@@ -1880,6 +1964,17 @@ export interface components {
              *     to be booked (VisitService), and its SLA runs to the booked window.
              */
             visit?: boolean;
+            /**
+             * @description The task waits for the customer here: no SLA runs, and the process it
+             *     came from keeps what was left of its SLA for when the task returns.
+             */
+            waitsForCustomer?: boolean;
+            /**
+             * Format: int32
+             * @description Escalation. warn_percent: at this share of the SLA the assignee (or
+             *     the group, while nobody has it) is warned (0: no warning; below 100).
+             */
+            warnPercent?: number;
         };
         /**
          * @description ProcessKind: who works a process.
@@ -1901,6 +1996,11 @@ export interface components {
             routeName?: string;
         };
         "crm.task.v1.Route": {
+            /**
+             * @description The calendars of the route's groups as a task started now counts
+             *     its SLAs by (answered in plans of new tasks only).
+             */
+            readonly calendars?: components["schemas"]["crm.task.v1.Calendar"][];
             closeRules?: components["schemas"]["crm.task.v1.CloseRule"][];
             /** @description Route No. 1, reserved for connection tasks. */
             readonly connection?: boolean;
@@ -2072,7 +2172,7 @@ export interface components {
             time?: string;
         };
         /** @enum {string} */
-        "crm.task.v1.TaskEventKind": "TASK_EVENT_KIND_UNSPECIFIED" | "TASK_EVENT_KIND_CREATED" | "TASK_EVENT_KIND_ADVANCED" | "TASK_EVENT_KIND_RETURNED" | "TASK_EVENT_KIND_ASSIGNED" | "TASK_EVENT_KIND_COMMENTED" | "TASK_EVENT_KIND_SLA_BREACHED" | "TASK_EVENT_KIND_CLOSED" | "TASK_EVENT_KIND_CANCELLED" | "TASK_EVENT_KIND_ACTION_FAILED" | "TASK_EVENT_KIND_VISIT_BOOKED" | "TASK_EVENT_KIND_VISIT_CANCELLED" | "TASK_EVENT_KIND_VISIT_REMINDED" | "TASK_EVENT_KIND_VISIT_LATE" | "TASK_EVENT_KIND_VISIT_ON_THE_WAY" | "TASK_EVENT_KIND_VISIT_ARRIVED" | "TASK_EVENT_KIND_VISIT_FAILED" | "TASK_EVENT_KIND_PRIORITY_CHANGED" | "TASK_EVENT_KIND_REOPENED";
+        "crm.task.v1.TaskEventKind": "TASK_EVENT_KIND_UNSPECIFIED" | "TASK_EVENT_KIND_CREATED" | "TASK_EVENT_KIND_ADVANCED" | "TASK_EVENT_KIND_RETURNED" | "TASK_EVENT_KIND_ASSIGNED" | "TASK_EVENT_KIND_COMMENTED" | "TASK_EVENT_KIND_SLA_BREACHED" | "TASK_EVENT_KIND_CLOSED" | "TASK_EVENT_KIND_CANCELLED" | "TASK_EVENT_KIND_ACTION_FAILED" | "TASK_EVENT_KIND_VISIT_BOOKED" | "TASK_EVENT_KIND_VISIT_CANCELLED" | "TASK_EVENT_KIND_VISIT_REMINDED" | "TASK_EVENT_KIND_VISIT_LATE" | "TASK_EVENT_KIND_VISIT_ON_THE_WAY" | "TASK_EVENT_KIND_VISIT_ARRIVED" | "TASK_EVENT_KIND_VISIT_FAILED" | "TASK_EVENT_KIND_PRIORITY_CHANGED" | "TASK_EVENT_KIND_REOPENED" | "TASK_EVENT_KIND_SLA_WARNING" | "TASK_EVENT_KIND_ESCALATED";
         /** @enum {string} */
         "crm.task.v1.TaskKind": "TASK_KIND_UNSPECIFIED" | "TASK_KIND_CONNECTION" | "TASK_KIND_SERVICE";
         /**
@@ -2688,6 +2788,188 @@ export interface operations {
             403: components["responses"]["PermissionDenied"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    CalendarService_ListCalendars: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.ListCalendarsResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    CalendarService_CreateCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["crm.task.v1.Calendar"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Calendar"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    CalendarService_GetCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Calendar"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    CalendarService_UpdateCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["crm.task.v1.Calendar"];
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.Calendar"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    CalendarService_DeleteCalendar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.DeleteCalendarResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             /** @description An unexpected error response. */
             default: {
                 headers: {

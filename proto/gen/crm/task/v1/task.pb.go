@@ -286,6 +286,11 @@ const (
 	// A closed or cancelled task was opened again in a process (the text
 	// says why).
 	TaskEventKind_TASK_EVENT_KIND_REOPENED TaskEventKind = 18
+	// The process's SLA reached its warning share (the text is the share).
+	TaskEventKind_TASK_EVENT_KIND_SLA_WARNING TaskEventKind = 19
+	// The task escalated after its breach (the text says how: "priority",
+	// "queue", or both joined by a comma).
+	TaskEventKind_TASK_EVENT_KIND_ESCALATED TaskEventKind = 20
 )
 
 // Enum value maps for TaskEventKind.
@@ -310,6 +315,8 @@ var (
 		16: "TASK_EVENT_KIND_VISIT_FAILED",
 		17: "TASK_EVENT_KIND_PRIORITY_CHANGED",
 		18: "TASK_EVENT_KIND_REOPENED",
+		19: "TASK_EVENT_KIND_SLA_WARNING",
+		20: "TASK_EVENT_KIND_ESCALATED",
 	}
 	TaskEventKind_value = map[string]int32{
 		"TASK_EVENT_KIND_UNSPECIFIED":      0,
@@ -331,6 +338,8 @@ var (
 		"TASK_EVENT_KIND_VISIT_FAILED":     16,
 		"TASK_EVENT_KIND_PRIORITY_CHANGED": 17,
 		"TASK_EVENT_KIND_REOPENED":         18,
+		"TASK_EVENT_KIND_SLA_WARNING":      19,
+		"TASK_EVENT_KIND_ESCALATED":        20,
 	}
 )
 
@@ -967,9 +976,21 @@ type Process struct {
 	Action *Action `protobuf:"bytes,7,opt,name=action,proto3" json:"action,omitempty"`
 	// MANUAL: the work is a field visit; a task entering the process waits
 	// to be booked (VisitService), and its SLA runs to the booked window.
-	Visit         bool `protobuf:"varint,8,opt,name=visit,proto3" json:"visit,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Visit bool `protobuf:"varint,8,opt,name=visit,proto3" json:"visit,omitempty"`
+	// The task waits for the customer here: no SLA runs, and the process it
+	// came from keeps what was left of its SLA for when the task returns.
+	WaitsForCustomer bool `protobuf:"varint,9,opt,name=waits_for_customer,json=waitsForCustomer,proto3" json:"waits_for_customer,omitempty"`
+	// Escalation. warn_percent: at this share of the SLA the assignee (or
+	// the group, while nobody has it) is warned (0: no warning; below 100).
+	WarnPercent int32 `protobuf:"varint,10,opt,name=warn_percent,json=warnPercent,proto3" json:"warn_percent,omitempty"`
+	// This long after a breach (working time in the group's calendar) the
+	// task escalates (0: never): the supervisors are told, and the priority
+	// raised and/or the task returned to the group's queue as set below.
+	EscalateAfterSeconds  int64 `protobuf:"varint,11,opt,name=escalate_after_seconds,json=escalateAfterSeconds,proto3" json:"escalate_after_seconds,omitempty"`
+	EscalateRaisePriority bool  `protobuf:"varint,12,opt,name=escalate_raise_priority,json=escalateRaisePriority,proto3" json:"escalate_raise_priority,omitempty"`
+	EscalateToQueue       bool  `protobuf:"varint,13,opt,name=escalate_to_queue,json=escalateToQueue,proto3" json:"escalate_to_queue,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *Process) Reset() {
@@ -1054,6 +1075,41 @@ func (x *Process) GetAction() *Action {
 func (x *Process) GetVisit() bool {
 	if x != nil {
 		return x.Visit
+	}
+	return false
+}
+
+func (x *Process) GetWaitsForCustomer() bool {
+	if x != nil {
+		return x.WaitsForCustomer
+	}
+	return false
+}
+
+func (x *Process) GetWarnPercent() int32 {
+	if x != nil {
+		return x.WarnPercent
+	}
+	return 0
+}
+
+func (x *Process) GetEscalateAfterSeconds() int64 {
+	if x != nil {
+		return x.EscalateAfterSeconds
+	}
+	return 0
+}
+
+func (x *Process) GetEscalateRaisePriority() bool {
+	if x != nil {
+		return x.EscalateRaisePriority
+	}
+	return false
+}
+
+func (x *Process) GetEscalateToQueue() bool {
+	if x != nil {
+		return x.EscalateToQueue
 	}
 	return false
 }
@@ -1155,6 +1211,9 @@ type Route struct {
 	// Service tasks opened by themselves some time after a task of this
 	// route closes (not when it is cancelled).
 	FollowUps []*FollowUp `protobuf:"bytes,10,rep,name=follow_ups,json=followUps,proto3" json:"follow_ups,omitempty"`
+	// The calendars of the route's groups as a task started now counts
+	// its SLAs by (answered in plans of new tasks only).
+	Calendars []*Calendar `protobuf:"bytes,13,rep,name=calendars,proto3" json:"calendars,omitempty"`
 	// A high or an urgent task's SLA in each process, as a share of the
 	// process's own: 1 to 100 per cent (0: the same SLA).
 	HighSlaPercent   int32 `protobuf:"varint,11,opt,name=high_sla_percent,json=highSlaPercent,proto3" json:"high_sla_percent,omitempty"`
@@ -1259,6 +1318,13 @@ func (x *Route) GetContractEffect() ContractEffect {
 func (x *Route) GetFollowUps() []*FollowUp {
 	if x != nil {
 		return x.FollowUps
+	}
+	return nil
+}
+
+func (x *Route) GetCalendars() []*Calendar {
+	if x != nil {
+		return x.Calendars
 	}
 	return nil
 }
@@ -4944,7 +5010,7 @@ var File_crm_task_v1_task_proto protoreflect.FileDescriptor
 
 const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
-	"\x16crm/task/v1/task.proto\x12\vcrm.task.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x17crm/task/v1/visit.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x03\n" +
+	"\x16crm/task/v1/task.proto\x12\vcrm.task.v1\x1a\x1bbuf/validate/validate.proto\x1a\x18crm/auth/v1/access.proto\x1a\x1acrm/task/v1/calendar.proto\x1a\x17crm/task/v1/visit.proto\x1a\x1acrm/validate/v1/text.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x03\n" +
 	"\x06Action\x125\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x17.crm.task.v1.ActionKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12W\n" +
 	"\x12contract_operation\x18\x02 \x01(\x0e2\x1e.crm.task.v1.ContractOperationB\b\xbaH\x05\x82\x01\x02\x10\x01R\x11contractOperation\x12/\n" +
@@ -4968,7 +5034,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"wait_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\twaitUntil\"6\n" +
 	"\x0eTaskParameters\x12$\n" +
-	"\ttariff_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\btariffId\"\xb2\x02\n" +
+	"\ttariff_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\btariffId\"\xb1\x04\n" +
 	"\aProcess\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x02id\x12 \n" +
 	"\x04name\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x04name\x12\"\n" +
@@ -4978,7 +5044,13 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\bposition\x18\x05 \x01(\x05B\a\xbaH\x04\x1a\x02(\x00R\bposition\x126\n" +
 	"\x04kind\x18\x06 \x01(\x0e2\x18.crm.task.v1.ProcessKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12+\n" +
 	"\x06action\x18\a \x01(\v2\x13.crm.task.v1.ActionR\x06action\x12\x14\n" +
-	"\x05visit\x18\b \x01(\bR\x05visit\"\xf9\x01\n" +
+	"\x05visit\x18\b \x01(\bR\x05visit\x12,\n" +
+	"\x12waits_for_customer\x18\t \x01(\bR\x10waitsForCustomer\x12,\n" +
+	"\fwarn_percent\x18\n" +
+	" \x01(\x05B\t\xbaH\x06\x1a\x04\x10d(\x00R\vwarnPercent\x12=\n" +
+	"\x16escalate_after_seconds\x18\v \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x14escalateAfterSeconds\x126\n" +
+	"\x17escalate_raise_priority\x18\f \x01(\bR\x15escalateRaisePriority\x12*\n" +
+	"\x11escalate_to_queue\x18\r \x01(\bR\x0fescalateToQueue\"\xf9\x01\n" +
 	"\tCloseRule\x128\n" +
 	"\x04kind\x18\x01 \x01(\x0e2\x1a.crm.task.v1.CloseRuleKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12\x1d\n" +
 	"\n" +
@@ -4987,7 +5059,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"resolution\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\n" +
 	"resolution\x12:\n" +
-	"\aoutcome\x18\x05 \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\aoutcome\"\xfa\x04\n" +
+	"\aoutcome\x18\x05 \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\aoutcome\"\xb4\x05\n" +
 	"\x05Route\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\x03B\n" +
 	"\xe0A\x03\xbaH\x04\"\x02(\x00R\x02id\x12 \n" +
@@ -5005,7 +5077,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\x12>\n" +
 	"\n" +
 	"follow_ups\x18\n" +
-	" \x03(\v2\x15.crm.task.v1.FollowUpB\b\xbaH\x05\x92\x01\x02\x10\x05R\tfollowUps\x123\n" +
+	" \x03(\v2\x15.crm.task.v1.FollowUpB\b\xbaH\x05\x92\x01\x02\x10\x05R\tfollowUps\x128\n" +
+	"\tcalendars\x18\r \x03(\v2\x15.crm.task.v1.CalendarB\x03\xe0A\x03R\tcalendars\x123\n" +
 	"\x10high_sla_percent\x18\v \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\x0ehighSlaPercent\x127\n" +
 	"\x12urgent_sla_percent\x18\f \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\x10urgentSlaPercent\"\xb5\x01\n" +
 	"\bFollowUp\x12\"\n" +
@@ -5365,7 +5438,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x17CONTRACT_EFFECT_SUSPEND\x10\x03\x12\x1a\n" +
 	"\x16CONTRACT_EFFECT_RESUME\x10\x04\x12\x1d\n" +
 	"\x19CONTRACT_EFFECT_TERMINATE\x10\x05\x12\x1a\n" +
-	"\x16CONTRACT_EFFECT_CANCEL\x10\x06*\x80\x05\n" +
+	"\x16CONTRACT_EFFECT_CANCEL\x10\x06*\xc0\x05\n" +
 	"\rTaskEventKind\x12\x1f\n" +
 	"\x1bTASK_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17TASK_EVENT_KIND_CREATED\x10\x01\x12\x1c\n" +
@@ -5386,7 +5459,9 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x1dTASK_EVENT_KIND_VISIT_ARRIVED\x10\x0f\x12 \n" +
 	"\x1cTASK_EVENT_KIND_VISIT_FAILED\x10\x10\x12$\n" +
 	" TASK_EVENT_KIND_PRIORITY_CHANGED\x10\x11\x12\x1c\n" +
-	"\x18TASK_EVENT_KIND_REOPENED\x10\x12*\x90\x01\n" +
+	"\x18TASK_EVENT_KIND_REOPENED\x10\x12\x12\x1f\n" +
+	"\x1bTASK_EVENT_KIND_SLA_WARNING\x10\x13\x12\x1d\n" +
+	"\x19TASK_EVENT_KIND_ESCALATED\x10\x14*\x90\x01\n" +
 	"\fTaskPriority\x12\x1d\n" +
 	"\x19TASK_PRIORITY_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11TASK_PRIORITY_LOW\x10\x01\x12\x18\n" +
@@ -5571,8 +5646,9 @@ var file_crm_task_v1_task_proto_goTypes = []any{
 	nil,                                  // 71: crm.task.v1.Task.TitleParamsEntry
 	nil,                                  // 72: crm.task.v1.TaskEvent.TextParamsEntry
 	(*timestamppb.Timestamp)(nil),        // 73: google.protobuf.Timestamp
-	(*Visit)(nil),                        // 74: crm.task.v1.Visit
-	(*VisitWrite)(nil),                   // 75: crm.task.v1.VisitWrite
+	(*Calendar)(nil),                     // 74: crm.task.v1.Calendar
+	(*Visit)(nil),                        // 75: crm.task.v1.Visit
+	(*VisitWrite)(nil),                   // 76: crm.task.v1.VisitWrite
 }
 var file_crm_task_v1_task_proto_depIdxs = []int32{
 	7,   // 0: crm.task.v1.Action.kind:type_name -> crm.task.v1.ActionKind
@@ -5590,123 +5666,124 @@ var file_crm_task_v1_task_proto_depIdxs = []int32{
 	73,  // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
 	3,   // 13: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
 	17,  // 14: crm.task.v1.Route.follow_ups:type_name -> crm.task.v1.FollowUp
-	0,   // 15: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
-	1,   // 16: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
-	14,  // 17: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
-	73,  // 18: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
-	73,  // 19: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
-	73,  // 20: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
-	73,  // 21: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
-	14,  // 22: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
-	73,  // 23: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
-	13,  // 24: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
-	12,  // 25: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
-	71,  // 26: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
-	74,  // 27: crm.task.v1.Task.visit:type_name -> crm.task.v1.Visit
-	5,   // 28: crm.task.v1.Task.priority:type_name -> crm.task.v1.TaskPriority
-	73,  // 29: crm.task.v1.Task.reopen_until:type_name -> google.protobuf.Timestamp
-	73,  // 30: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	10,  // 31: crm.task.v1.Comment.audience:type_name -> crm.task.v1.CommentAudience
-	4,   // 32: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
-	73,  // 33: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
-	72,  // 34: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
-	13,  // 35: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	5,   // 36: crm.task.v1.CreateTaskRequest.priority:type_name -> crm.task.v1.TaskPriority
-	18,  // 37: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
-	18,  // 38: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
-	1,   // 39: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
-	18,  // 40: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
-	18,  // 41: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
-	18,  // 42: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
-	18,  // 43: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
-	5,   // 44: crm.task.v1.SetTaskPriorityRequest.priority:type_name -> crm.task.v1.TaskPriority
-	18,  // 45: crm.task.v1.ReopenTaskResponse.task:type_name -> crm.task.v1.Task
-	18,  // 46: crm.task.v1.SetTaskPriorityResponse.task:type_name -> crm.task.v1.Task
-	18,  // 47: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
-	19,  // 48: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
-	10,  // 49: crm.task.v1.AddCommentRequest.audience:type_name -> crm.task.v1.CommentAudience
-	19,  // 50: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
-	20,  // 51: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
-	46,  // 52: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
-	16,  // 53: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
-	16,  // 54: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
-	16,  // 55: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
-	16,  // 56: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
-	16,  // 57: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
-	16,  // 58: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
-	18,  // 59: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	16,  // 60: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	18,  // 61: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	16,  // 62: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	4,   // 63: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
-	73,  // 64: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
-	1,   // 65: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
-	73,  // 66: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
-	75,  // 67: crm.task.v1.Transition.visit:type_name -> crm.task.v1.VisitWrite
-	10,  // 68: crm.task.v1.Transition.audience:type_name -> crm.task.v1.CommentAudience
-	5,   // 69: crm.task.v1.Transition.priority:type_name -> crm.task.v1.TaskPriority
-	60,  // 70: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
-	18,  // 71: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
-	18,  // 72: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
-	73,  // 73: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
-	73,  // 74: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
-	13,  // 75: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	0,   // 76: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
-	5,   // 77: crm.task.v1.RecordTaskRequest.priority:type_name -> crm.task.v1.TaskPriority
-	18,  // 78: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
-	21,  // 79: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
-	23,  // 80: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
-	25,  // 81: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
-	27,  // 82: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
-	29,  // 83: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
-	31,  // 84: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
-	37,  // 85: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
-	33,  // 86: crm.task.v1.TaskService.SetTaskPriority:input_type -> crm.task.v1.SetTaskPriorityRequest
-	34,  // 87: crm.task.v1.TaskService.ReopenTask:input_type -> crm.task.v1.ReopenTaskRequest
-	63,  // 88: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
-	39,  // 89: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
-	41,  // 90: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
-	43,  // 91: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
-	45,  // 92: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
-	48,  // 93: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
-	50,  // 94: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
-	52,  // 95: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
-	54,  // 96: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
-	56,  // 97: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
-	57,  // 98: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
-	61,  // 99: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
-	65,  // 100: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
-	67,  // 101: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
-	69,  // 102: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
-	22,  // 103: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
-	24,  // 104: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
-	26,  // 105: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
-	28,  // 106: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
-	30,  // 107: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
-	32,  // 108: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
-	38,  // 109: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
-	36,  // 110: crm.task.v1.TaskService.SetTaskPriority:output_type -> crm.task.v1.SetTaskPriorityResponse
-	35,  // 111: crm.task.v1.TaskService.ReopenTask:output_type -> crm.task.v1.ReopenTaskResponse
-	64,  // 112: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
-	40,  // 113: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
-	42,  // 114: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
-	44,  // 115: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
-	47,  // 116: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
-	49,  // 117: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
-	51,  // 118: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
-	53,  // 119: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
-	55,  // 120: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
-	59,  // 121: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
-	58,  // 122: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
-	62,  // 123: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
-	66,  // 124: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
-	68,  // 125: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
-	70,  // 126: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
-	103, // [103:127] is the sub-list for method output_type
-	79,  // [79:103] is the sub-list for method input_type
-	79,  // [79:79] is the sub-list for extension type_name
-	79,  // [79:79] is the sub-list for extension extendee
-	0,   // [0:79] is the sub-list for field type_name
+	74,  // 15: crm.task.v1.Route.calendars:type_name -> crm.task.v1.Calendar
+	0,   // 16: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
+	1,   // 17: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
+	14,  // 18: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
+	73,  // 19: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
+	73,  // 20: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
+	73,  // 21: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
+	73,  // 22: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
+	14,  // 23: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
+	73,  // 24: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
+	13,  // 25: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
+	12,  // 26: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
+	71,  // 27: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
+	75,  // 28: crm.task.v1.Task.visit:type_name -> crm.task.v1.Visit
+	5,   // 29: crm.task.v1.Task.priority:type_name -> crm.task.v1.TaskPriority
+	73,  // 30: crm.task.v1.Task.reopen_until:type_name -> google.protobuf.Timestamp
+	73,  // 31: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	10,  // 32: crm.task.v1.Comment.audience:type_name -> crm.task.v1.CommentAudience
+	4,   // 33: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
+	73,  // 34: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
+	72,  // 35: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
+	13,  // 36: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	5,   // 37: crm.task.v1.CreateTaskRequest.priority:type_name -> crm.task.v1.TaskPriority
+	18,  // 38: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
+	18,  // 39: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
+	1,   // 40: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
+	18,  // 41: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
+	18,  // 42: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
+	18,  // 43: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
+	18,  // 44: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
+	5,   // 45: crm.task.v1.SetTaskPriorityRequest.priority:type_name -> crm.task.v1.TaskPriority
+	18,  // 46: crm.task.v1.ReopenTaskResponse.task:type_name -> crm.task.v1.Task
+	18,  // 47: crm.task.v1.SetTaskPriorityResponse.task:type_name -> crm.task.v1.Task
+	18,  // 48: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
+	19,  // 49: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
+	10,  // 50: crm.task.v1.AddCommentRequest.audience:type_name -> crm.task.v1.CommentAudience
+	19,  // 51: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
+	20,  // 52: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
+	46,  // 53: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
+	16,  // 54: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
+	16,  // 55: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
+	16,  // 56: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
+	16,  // 57: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
+	16,  // 58: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
+	16,  // 59: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
+	18,  // 60: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	16,  // 61: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	18,  // 62: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	16,  // 63: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	4,   // 64: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
+	73,  // 65: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
+	1,   // 66: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
+	73,  // 67: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
+	76,  // 68: crm.task.v1.Transition.visit:type_name -> crm.task.v1.VisitWrite
+	10,  // 69: crm.task.v1.Transition.audience:type_name -> crm.task.v1.CommentAudience
+	5,   // 70: crm.task.v1.Transition.priority:type_name -> crm.task.v1.TaskPriority
+	60,  // 71: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
+	18,  // 72: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
+	18,  // 73: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
+	73,  // 74: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
+	73,  // 75: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
+	13,  // 76: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	0,   // 77: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
+	5,   // 78: crm.task.v1.RecordTaskRequest.priority:type_name -> crm.task.v1.TaskPriority
+	18,  // 79: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
+	21,  // 80: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
+	23,  // 81: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
+	25,  // 82: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
+	27,  // 83: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
+	29,  // 84: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
+	31,  // 85: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
+	37,  // 86: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
+	33,  // 87: crm.task.v1.TaskService.SetTaskPriority:input_type -> crm.task.v1.SetTaskPriorityRequest
+	34,  // 88: crm.task.v1.TaskService.ReopenTask:input_type -> crm.task.v1.ReopenTaskRequest
+	63,  // 89: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
+	39,  // 90: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
+	41,  // 91: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
+	43,  // 92: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
+	45,  // 93: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
+	48,  // 94: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
+	50,  // 95: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
+	52,  // 96: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
+	54,  // 97: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
+	56,  // 98: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
+	57,  // 99: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
+	61,  // 100: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
+	65,  // 101: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
+	67,  // 102: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
+	69,  // 103: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
+	22,  // 104: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
+	24,  // 105: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
+	26,  // 106: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
+	28,  // 107: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
+	30,  // 108: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
+	32,  // 109: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
+	38,  // 110: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
+	36,  // 111: crm.task.v1.TaskService.SetTaskPriority:output_type -> crm.task.v1.SetTaskPriorityResponse
+	35,  // 112: crm.task.v1.TaskService.ReopenTask:output_type -> crm.task.v1.ReopenTaskResponse
+	64,  // 113: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
+	40,  // 114: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
+	42,  // 115: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
+	44,  // 116: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
+	47,  // 117: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
+	49,  // 118: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
+	51,  // 119: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
+	53,  // 120: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
+	55,  // 121: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
+	59,  // 122: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
+	58,  // 123: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
+	62,  // 124: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
+	66,  // 125: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
+	68,  // 126: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
+	70,  // 127: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
+	104, // [104:128] is the sub-list for method output_type
+	80,  // [80:104] is the sub-list for method input_type
+	80,  // [80:80] is the sub-list for extension type_name
+	80,  // [80:80] is the sub-list for extension extendee
+	0,   // [0:80] is the sub-list for field type_name
 }
 
 func init() { file_crm_task_v1_task_proto_init() }
@@ -5714,6 +5791,7 @@ func file_crm_task_v1_task_proto_init() {
 	if File_crm_task_v1_task_proto != nil {
 		return
 	}
+	file_crm_task_v1_calendar_proto_init()
 	file_crm_task_v1_visit_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
