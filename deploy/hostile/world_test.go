@@ -131,6 +131,25 @@ func (w *world) webhook() {
 	w.ids["webhook"] = made.Webhook.ID
 }
 
+// weekdays is a Monday-to-Friday week, 09:00–18:00, as a calendar's body.
+func weekdays() []map[string]any {
+	week := make([]map[string]any, 7)
+	for i := range week {
+		week[i] = map[string]any{"startMinute": 0, "endMinute": 0}
+		if i < 5 {
+			week[i] = map[string]any{"startMinute": 540, "endMinute": 1080}
+		}
+	}
+	return week
+}
+
+// calendar makes a calendar no group uses, to read, change or remove.
+func (w *world) calendar() {
+	var made struct{ ID string }
+	w.admin.Must(http.MethodPost, "/api/v1/calendars", map[string]any{"name": w.unique("Calendar"), "timeZone": "Europe/Moscow", "week": weekdays()}, &made)
+	w.ids["calendar"] = made.ID
+}
+
 func (w *world) unique(prefix string) string {
 	w.seq++
 	return fmt.Sprintf("%s %d", prefix, w.seq)
@@ -325,6 +344,15 @@ var fixtures = map[string]fixture{
 		return map[string]any{"name": w.unique("Machine"), "roles": []string{"viewer"}, "expiresInDays": 30}
 	}},
 	"POST /api/v1/apiTokens/{id}:revoke": {prepare: (*world).apiToken, body: func(*world) any { return map[string]any{} }},
+	"POST /api/v1/calendars": {body: func(w *world) any {
+		return map[string]any{"name": w.unique("Calendar"), "timeZone": "Asia/Yekaterinburg", "week": weekdays(),
+			"dates": []map[string]any{{"date": "2026-12-31", "hours": map[string]any{"startMinute": 0, "endMinute": 0}, "note": "New Year's Eve"}}}
+	}},
+	"GET /api/v1/calendars/{id}": {prepare: (*world).calendar},
+	"PUT /api/v1/calendars/{id}": {prepare: (*world).calendar, body: func(w *world) any {
+		return map[string]any{"name": w.unique("Calendar"), "timeZone": "Europe/Moscow", "week": weekdays()}
+	}},
+	"DELETE /api/v1/calendars/{id}": {prepare: (*world).calendar},
 	"POST /api/v1/webhooks": {body: func(w *world) any {
 		return map[string]any{"name": w.unique("Hook"), "url": "https://192.0.2.10/hook", "eventKinds": []string{"WEBHOOK_EVENT_KIND_TASK_CLOSED"}}
 	}},

@@ -101,20 +101,37 @@ func render(n *notifierv1.TaskNotice, language, publicURL string, zone *time.Loc
 		visitLines(&b, v, l, zone)
 	}
 	line("resolution", esc(n.GetResolution(), maxField))
-	if txt := n.GetText(); strings.TrimSpace(txt) != "" {
-		key := "comment"
-		switch n.GetKind() {
-		case taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED,
-			taskv1.TaskEventKind_TASK_EVENT_KIND_VISIT_CANCELLED, taskv1.TaskEventKind_TASK_EVENT_KIND_VISIT_FAILED, taskv1.TaskEventKind_TASK_EVENT_KIND_REOPENED:
-			key = "reason"
+	switch n.GetKind() {
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_ESCALATED:
+		// the text says what was done: "priority", "queue"
+		for _, how := range strings.Split(n.GetText(), ",") {
+			if how == "priority" || how == "queue" {
+				fmt.Fprintf(&b, "\n%s", tr(l, "escalated."+how))
+			}
 		}
-		fmt.Fprintf(&b, "\n%s: <i>%s</i>", tr(l, key), esc(txt, maxQuoted))
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_SLA_WARNING:
+		// the text is the share, told in the headline
+	default:
+		if txt := n.GetText(); strings.TrimSpace(txt) != "" {
+			fmt.Fprintf(&b, "\n%s: <i>%s</i>", tr(l, textKey(n.GetKind())), esc(txt, maxQuoted))
+		}
 	}
 	if publicURL != "" {
 		u := taskURL(publicURL, n.GetTaskId())
 		fmt.Fprintf(&b, "\n\n<a href=\"%s\">%s</a>", html.EscapeString(u), tr(l, "open"))
 	}
 	return b.String()
+}
+
+// textKey names a step's text: a reason for an ending, a cancelled or
+// failed visit, a reopening; else a comment.
+func textKey(k taskv1.TaskEventKind) string {
+	switch k {
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED,
+		taskv1.TaskEventKind_TASK_EVENT_KIND_VISIT_CANCELLED, taskv1.TaskEventKind_TASK_EVENT_KIND_VISIT_FAILED, taskv1.TaskEventKind_TASK_EVENT_KIND_REOPENED:
+		return "reason"
+	}
+	return "comment"
 }
 
 // renderWebhookDisabled tells the supervisors a webhook subscription was
@@ -165,6 +182,10 @@ func headline(n *notifierv1.TaskNotice, l string) string {
 		return tr(l, "cancelled")
 	case taskv1.TaskEventKind_TASK_EVENT_KIND_REOPENED:
 		return fmt.Sprintf(tr(l, "reopened"), proc(n.GetProcessName()))
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_SLA_WARNING:
+		return fmt.Sprintf(tr(l, "sla.warning"), esc(n.GetText(), 3), proc(n.GetProcessName()))
+	case taskv1.TaskEventKind_TASK_EVENT_KIND_ESCALATED:
+		return fmt.Sprintf(tr(l, "escalated"), proc(n.GetProcessName()))
 	}
 	return tr(l, "event")
 }

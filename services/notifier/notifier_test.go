@@ -881,3 +881,20 @@ func TestASwitchedOffWebhookIsToldToTheSupervisorsOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestEscalationLevelsAreToldInWords(t *testing.T) {
+	warn := &notifierv1.TaskNotice{EventId: "task-9/4", TaskId: 9, TaskNumber: "T-000009", Kind: taskv1.TaskEventKind_TASK_EVENT_KIND_SLA_WARNING, ProcessName: "Field repair", Text: "80"}
+	if got := render(warn, "en", "", time.UTC); !strings.Contains(got, "80% of the SLA used in Field repair") || strings.Contains(got, "Comment") {
+		t.Fatalf("the warning reads %q", got)
+	}
+	esc := &notifierv1.TaskNotice{EventId: "task-9/6", TaskId: 9, TaskNumber: "T-000009", Kind: taskv1.TaskEventKind_TASK_EVENT_KIND_ESCALATED, ProcessName: "Выездной ремонт", Text: "priority,queue"}
+	got := render(esc, "ru", "", time.UTC)
+	for _, want := range []string{"Эскалация: SLA этапа «Выездной ремонт»", "Приоритет повышен.", "возвращена в очередь"} {
+		if !strings.Contains(got, want) {
+			t.Fatalf("the escalation reads %q, want %q in it", got, want)
+		}
+	}
+	if strings.Contains(got, "priority,queue") {
+		t.Fatalf("the escalation shows its code: %q", got)
+	}
+}

@@ -31,7 +31,11 @@ func (s *Server) PlanConnectionTask(ctx context.Context, req *taskv1.PlanConnect
 	}
 	n.row.CreatedAt = s.store.clock()
 	row := firstStep(n)
-	return &taskv1.PlanConnectionTaskResponse{Task: row.toProto(), Route: n.route.toProto(route, route.Version), ActorName: n.actor}, nil
+	plan, err := s.routeForTask(ctx, n.route, route, route.Version)
+	if err != nil {
+		return nil, err
+	}
+	return &taskv1.PlanConnectionTaskResponse{Task: row.toProto(), Route: plan, ActorName: n.actor}, nil
 }
 
 // CreateConnectionTask writes a contract's connection task, or finds the
@@ -73,7 +77,11 @@ func (s *Server) connectionTask(ctx context.Context, contractID, createdBy int64
 	if err != nil {
 		return newTask{}, routeRow{}, err
 	}
-	return newTask{row: taskRow{
+	cal, err := s.calendars.forGroup(ctx, def.Processes[0].GroupID)
+	if err != nil {
+		return newTask{}, routeRow{}, err
+	}
+	return newTask{calendar: cal, row: taskRow{
 		Kind: int32(taskv1.TaskKind_TASK_KIND_CONNECTION), Title: connectionTitle(s.locale, contract.GetNumber()),
 		Description: contract.GetAddress(), RouteID: route.ID, RouteVersion: route.Version, RouteName: def.Name,
 		ContractID: contract.GetId(), ContractNumber: contract.GetNumber(), CustomerID: contract.GetCustomerId(),

@@ -503,6 +503,13 @@ BEGIN SELECT RAISE(ABORT, '`+noOverlap+`'); END`)
 			return nil
 		},
 	},
+	{
+		// Working-time calendars, and the Russian production calendar
+		// seeded, assigned to no group: SLAs stay round the clock until an
+		// admin gives a group a calendar.
+		ID:      "0019_calendars",
+		Migrate: seedCalendars,
+	},
 }
 
 // foldEach fills a folded column of every row, a thousand rows at a time:

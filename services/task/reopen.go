@@ -59,6 +59,10 @@ func (s *Server) ReopenTask(ctx context.Context, req *taskv1.ReopenTaskRequest) 
 	if err := s.store.db.WithContext(ctx).Take(&r, row.RouteID).Error; err != nil {
 		return nil, err
 	}
+	plan, err := s.routeForTask(ctx, def, r, row.RouteVersion)
+	if err != nil {
+		return nil, err
+	}
 	groups, err := s.store.visitedGroups(ctx, row.ID, def)
 	if err != nil {
 		return nil, err
@@ -66,7 +70,7 @@ func (s *Server) ReopenTask(ctx context.Context, req *taskv1.ReopenTaskRequest) 
 	state := taskv1.TaskState(row.State)
 	step, err := s.flows.Reopen(ctx, taskflow.Input{
 		TaskID: row.ID, Number: row.Number, Kind: taskv1.TaskKind(row.Kind), ContractID: row.ContractID, CustomerID: row.CustomerID, CreatedBy: row.CreatedBy,
-		Route: taskflow.RouteFromProto(def.toProto(r, row.RouteVersion)), Params: taskflow.Params{TariffID: row.TariffID},
+		Route: taskflow.RouteFromProto(plan), Params: taskflow.Params{TariffID: row.TariffID},
 		State: taskflow.State{
 			Position: pos, Sequence: row.Sequence, Groups: groups, Outcome: state, Reason: row.CloseReason,
 			Priority: taskv1.TaskPriority(row.Priority), EnteredAt: time.UnixMicro(row.ClosedAt), LastActivity: time.UnixMicro(row.ClosedAt),
@@ -132,4 +136,3 @@ func (s *store) visitedGroups(ctx context.Context, taskID int64, def routeDef) (
 	slices.Sort(groups)
 	return groups, nil
 }
-

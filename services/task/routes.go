@@ -94,6 +94,13 @@ type processDef struct {
 	SLASeconds int64  `json:"slaSeconds,omitempty"`
 	// Visit: the work is a field visit, booked by dispatch.
 	Visit bool `json:"visit,omitempty"`
+	// WaitsForCustomer pauses the SLA; the rest is the escalation (see
+	// taskv1.Process).
+	WaitsForCustomer     bool  `json:"waitsForCustomer,omitempty"`
+	WarnPercent          int32 `json:"warnPercent,omitempty"`
+	EscalateAfterSeconds int64 `json:"escalateAfterSeconds,omitempty"`
+	EscalateRaise        bool  `json:"escalateRaise,omitempty"`
+	EscalateToQueue      bool  `json:"escalateToQueue,omitempty"`
 }
 
 // actionDef is an automatic process's action (see taskv1.Action).
@@ -120,7 +127,11 @@ func (d routeDef) action(i int) *actionDef {
 // processProto answers the process at index i.
 func (d routeDef) processProto(i int) *taskv1.Process {
 	p := d.Processes[i]
-	out := &taskv1.Process{Id: p.ID, Name: p.Name, GroupId: p.GroupID, SlaSeconds: p.SLASeconds, Position: int32(i + 1), Kind: taskv1.ProcessKind_PROCESS_KIND_MANUAL, Visit: p.Visit}
+	out := &taskv1.Process{
+		Id: p.ID, Name: p.Name, GroupId: p.GroupID, SlaSeconds: p.SLASeconds, Position: int32(i + 1), Kind: taskv1.ProcessKind_PROCESS_KIND_MANUAL, Visit: p.Visit,
+		WaitsForCustomer: p.WaitsForCustomer, WarnPercent: p.WarnPercent, EscalateAfterSeconds: p.EscalateAfterSeconds,
+		EscalateRaisePriority: p.EscalateRaise, EscalateToQueue: p.EscalateToQueue,
+	}
 	if a := d.action(i); a != nil {
 		out.Kind = taskv1.ProcessKind_PROCESS_KIND_AUTOMATIC
 		out.Action = &taskv1.Action{
@@ -402,6 +413,32 @@ func checkFollowUps(self int64, in []*taskv1.FollowUp, others map[int64]routeFac
 	return out
 }
 
+// checkEscalation refuses escalation settings that could never fire, and
+// a wait for the customer that is not a person's process.
+func checkEscalation(d processDef, automatic bool, f string, bad func(field, format string, args ...any)) {
+	switch {
+	case d.WaitsForCustomer && (automatic || d.Visit):
+		bad(f+".waitsForCustomer", "waiting for the customer is a process people work, without a visit")
+	case d.WaitsForCustomer && (d.WarnPercent > 0 || d.EscalateAfterSeconds > 0):
+		bad(f+".waitsForCustomer", "a process waiting for the customer runs no SLA, so it neither warns nor escalates")
+	}
+	if d.WarnPercent < 0 || d.WarnPercent >= 100 {
+		bad(f+".warnPercent", "the warning comes at 1 to 99 per cent of the SLA")
+	} else if d.WarnPercent > 0 && d.SLASeconds == 0 {
+		bad(f+".warnPercent", "a warning needs the process's SLA")
+	}
+	switch {
+	case d.EscalateAfterSeconds < 0:
+		bad(f+".escalateAfterSeconds", "the time cannot be negative")
+	case d.EscalateAfterSeconds > 0 && d.SLASeconds == 0:
+		bad(f+".escalateAfterSeconds", "escalation follows a breach: it needs the process's SLA")
+	case d.EscalateAfterSeconds > 0 && !d.EscalateRaise && !d.EscalateToQueue:
+		bad(f+".escalateAfterSeconds", "say what the escalation does: raise the priority, return the task to the queue, or both")
+	case d.EscalateAfterSeconds == 0 && (d.EscalateRaise || d.EscalateToQueue):
+		bad(f+".escalateAfterSeconds", "say how long after the breach the task escalates")
+	}
+}
+
 // checkRoute validates an edited route. known are the process ids this
 // route already has; a process with id 0 is new. A close rule names a
 // process by id, or a new process by its position as a negative number.
@@ -432,7 +469,11 @@ func checkRoute(id int64, in *taskv1.Route, connection bool, known []int64, grou
 	seen := map[int64]bool{}
 	for i, p := range in.GetProcesses() {
 		f := fmt.Sprintf("processes[%d]", i)
-		d := processDef{ID: p.GetId(), Name: strings.TrimSpace(p.GetName()), GroupID: p.GetGroupId(), SLASeconds: p.GetSlaSeconds(), Visit: p.GetVisit()}
+		d := processDef{
+			ID: p.GetId(), Name: strings.TrimSpace(p.GetName()), GroupID: p.GetGroupId(), SLASeconds: p.GetSlaSeconds(), Visit: p.GetVisit(),
+			WaitsForCustomer: p.GetWaitsForCustomer(), WarnPercent: p.GetWarnPercent(), EscalateAfterSeconds: p.GetEscalateAfterSeconds(),
+			EscalateRaise: p.GetEscalateRaisePriority(), EscalateToQueue: p.GetEscalateToQueue(),
+		}
 		if n := utf8.RuneCountInString(d.Name); n == 0 || n > 200 {
 			bad(f+".name", "a process needs a name of 1 to 200 characters")
 		}
@@ -450,6 +491,7 @@ func checkRoute(id int64, in *taskv1.Route, connection bool, known []int64, grou
 		if d.Visit && a != nil {
 			bad(f+".visit", "a process that runs on its own cannot require a visit")
 		}
+		checkEscalation(d, a != nil, f, bad)
 		def.Actions = append(def.Actions, a)
 		def.Processes = append(def.Processes, d)
 	}

@@ -10,6 +10,7 @@ import (
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/locale"
+	"github.com/telecomcrm/crm/workflows/calendar"
 )
 
 // The default routes of a new database, in every language the deployment
@@ -139,4 +140,34 @@ func seedRoutes(tx *gorm.DB, loc string) error {
 		}
 	}
 	return nil
+}
+
+// seedCalendars makes the calendar tables and the production calendar of
+// the years it knows.
+func seedCalendars(tx *gorm.DB) error {
+	type cal struct {
+		ID         int64  `gorm:"primaryKey"`
+		Name       string `gorm:"size:100;not null"`
+		Version    int32  `gorm:"not null"`
+		Definition string `gorm:"type:text;not null"`
+		UpdatedAt  int64  `gorm:"not null"`
+	}
+	type calGroup struct {
+		GroupID    int64 `gorm:"primaryKey;autoIncrement:false"`
+		CalendarID int64 `gorm:"not null;index:calendar_groups_calendar"`
+	}
+	if err := tx.Table("calendars").Migrator().CreateTable(&cal{}); err != nil {
+		return err
+	}
+	if err := tx.Table("calendar_groups").Migrator().CreateTable(&calGroup{}); err != nil {
+		return err
+	}
+	loc := locale.FromContext(tx.Statement.Context)
+	c := calendar.Russian("Europe/Moscow", 2026, 2027)
+	body, err := json.Marshal(calendarDef{Calendar: c})
+	if err != nil {
+		return err
+	}
+	name := locale.Text{RU: "Производственный календарь РФ, пятидневка", EN: "Russian production calendar, five-day week"}.In(loc)
+	return tx.Table("calendars").Create(&cal{Name: name, Version: 1, Definition: string(body), UpdatedAt: time.Now().UnixMicro()}).Error
 }

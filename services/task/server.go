@@ -59,6 +59,7 @@ type Server struct {
 	auditLog  *auditlog.Log
 	notices   *forwarder
 	hooks     *hooks
+	calendars calendarStore
 	log       *slog.Logger
 	// locale is the deployment's language, of the titles it composes.
 	locale string

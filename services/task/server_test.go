@@ -282,6 +282,7 @@ type fixture struct {
 	client    taskv1.TaskServiceClient
 	visits    taskv1.VisitServiceClient
 	hooks     taskv1.WebhookServiceClient
+	calendars taskv1.CalendarServiceClient
 	contracts *contracts
 	flows     *flows
 	notifier  *notifier
@@ -341,10 +342,12 @@ func newFixtureWith(t *testing.T, wf Workflows) *fixture {
 		taskv1.RegisterTaskServiceServer(s, srv)
 		taskv1.RegisterVisitServiceServer(s, vs)
 		taskv1.RegisterWebhookServiceServer(s, NewWebhookServer(srv, servicetest.Key))
+		taskv1.RegisterCalendarServiceServer(s, NewCalendarServer(srv))
 	}, ledger.New(db).ServerOption())
 	conn = servicetest.Dial(t, addr)
 	return &fixture{
 		addr: addr, client: taskv1.NewTaskServiceClient(conn), visits: taskv1.NewVisitServiceClient(conn), hooks: taskv1.NewWebhookServiceClient(conn),
+		calendars: taskv1.NewCalendarServiceClient(conn),
 		contracts: k, notifier: n, server: srv, identity: id,
 	}
 }

@@ -70,7 +70,7 @@ func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
 	return &Server{
 		store: st, routes: routes, pages: pagetoken.New(deps.Key), flows: deps.Flows,
 		contracts: deps.Contracts, customers: deps.Customers, identity: deps.Identity, auditLog: auditlog.New(deps.Identity),
-		notices: newForwarder(st, deps.Notifier, deps.Log), hooks: newHooks(db, deps.Flows, cfg.Webhooks, clock, deps.Log),
+		notices: newForwarder(st, deps.Notifier, deps.Log), hooks: newHooks(db, deps.Flows, cfg.Webhooks, clock, deps.Log), calendars: calendarStore{db},
 		log: deps.Log, locale: locale.Normal(cfg.Locale), reopenWithin: cfg.ReopenWithin,
 	}, nil
 }
@@ -126,6 +126,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		taskv1.RegisterAttachmentServiceServer(svc.Server, NewAttachmentServer(srv, blobs, cfg.Attachments))
 		taskv1.RegisterVisitServiceServer(svc.Server, NewVisitServer(srv, cfg.Visits))
 		taskv1.RegisterWebhookServiceServer(svc.Server, NewWebhookServer(srv, svc.Key))
+		taskv1.RegisterCalendarServiceServer(svc.Server, NewCalendarServer(srv))
 		return nil
 	})
 }

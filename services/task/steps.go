@@ -30,6 +30,9 @@ func (s *Server) RecordTask(ctx context.Context, req *taskv1.RecordTaskRequest) 
 		CreatedAt: micros.FromProto(req.GetTime()), TariffID: req.GetParameters().GetTariffId(),
 		Priority: int32(req.GetPriority()),
 	}, route: def, actor: req.GetActorName()}
+	if n.calendar, err = s.calendars.forGroup(ctx, def.Processes[0].GroupID); err != nil {
+		return nil, err
+	}
 	if n.row.Priority == int32(taskv1.TaskPriority_TASK_PRIORITY_UNSPECIFIED) {
 		n.row.Priority = int32(taskv1.TaskPriority_TASK_PRIORITY_NORMAL)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/idempotency"
 	"github.com/telecomcrm/crm/services/platform/micros"
 	"github.com/telecomcrm/crm/services/platform/textsearch"
+	"github.com/telecomcrm/crm/workflows/calendar"
 	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
@@ -163,6 +165,8 @@ type newTask struct {
 	row   taskRow
 	route routeDef
 	actor string
+	// calendar is the first process's group's (nil: round the clock).
+	calendar *calendar.Calendar
 }
 
 // taskNumber is a task's human number.
@@ -200,8 +204,12 @@ func firstStep(n newTask) taskRow {
 	if r.WorkflowID == "" {
 		r.WorkflowID = taskflow.WorkflowID(r.ID)
 	}
-	if first.SLASeconds > 0 {
-		r.SLADueAt = r.CreatedAt + first.SLASeconds*n.route.slaShare(taskv1.TaskPriority(r.Priority))/100*1e6
+	if first.SLASeconds > 0 && !first.WaitsForCustomer {
+		sla := time.Duration(first.SLASeconds*n.route.slaShare(taskv1.TaskPriority(r.Priority))/100) * time.Second
+		r.SLADueAt = r.CreatedAt + sla.Microseconds()
+		if n.calendar != nil {
+			r.SLADueAt = n.calendar.Add(time.UnixMicro(r.CreatedAt), sla).UnixMicro()
+		}
 	}
 	r.AwaitingVisit = first.Visit
 	return r

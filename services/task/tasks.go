@@ -49,7 +49,11 @@ func (s *Server) CreateTask(ctx context.Context, req *taskv1.CreateTaskRequest) 
 		return nil, fault.Field("contractId", "contract %s is %s; service tasks are opened on active or suspended contracts",
 			contract.GetNumber(), strings.TrimPrefix(contract.GetStatus().String(), "CONTRACT_STATUS_"))
 	}
-	snapshot := taskflow.RouteFromProto(def.toProto(route, route.Version))
+	plan, err := s.routeForTask(ctx, def, route, route.Version)
+	if err != nil {
+		return nil, err
+	}
+	snapshot := taskflow.RouteFromProto(plan)
 	params, err := s.parameters(ctx, snapshot, req.GetParameters())
 	if err != nil {
 		return nil, err

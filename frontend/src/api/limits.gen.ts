@@ -219,6 +219,7 @@ export const LIMITS = {
     processes: { maxItems: 50 },
     closeRules: { maxItems: 50 },
     followUps: { maxItems: 5 },
+    calendars: { maxItems: 50 },
   },
   Schedule: {
     timeZone: { maxLength: 64 },

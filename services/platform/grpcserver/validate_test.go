@@ -196,8 +196,14 @@ func TestEveryRequestFieldDeclaresItsLimits(t *testing.T) {
 				if !existingPasswords[fd.FullName()] {
 					problem = stringProblem(sr)
 				}
-			case fd.Kind() == protoreflect.EnumKind && !rules.GetEnum().GetDefinedOnly():
-				problem = "an enum without defined_only"
+			case fd.Kind() == protoreflect.EnumKind:
+				er := rules.GetEnum()
+				if fd.IsList() {
+					er = rules.GetRepeated().GetItems().GetEnum()
+				}
+				if !er.GetDefinedOnly() {
+					problem = "an enum without defined_only"
+				}
 			}
 			if problem != "" {
 				t.Errorf("%s: %s", fd.FullName(), problem)

@@ -123,6 +123,35 @@ describe('the route editor’s draft', () => {
     expect(toRequest(d).processes?.map((p) => p.visit)).toEqual([true, false, false])
   })
 
+  it('reads and sends a process’s escalation and its wait for the customer, and checks they can fire', () => {
+    const route: Route = {
+      ...REPAIR,
+      processes: [
+        { ...REPAIR.processes![0]!, warnPercent: 80, escalateAfterSeconds: '3600', escalateRaisePriority: true },
+        { id: '9', name: 'Waiting for the customer', groupId: '5', position: 2, waitsForCustomer: true },
+        REPAIR.processes![2]!,
+      ],
+    }
+    const d = draftOf(route)
+    expect(d.processes.map((p) => [p.warnPercent, p.escalateHours, p.escalateRaise, p.escalateToQueue, p.waitsForCustomer])).toEqual([
+      [80, 1, true, false, false],
+      [null, null, false, false, true],
+      [null, null, false, false, false],
+    ])
+    expect(toRequest(d).processes?.map((p) => [p.warnPercent, p.escalateAfterSeconds, p.escalateRaisePriority, p.waitsForCustomer])).toEqual([
+      [80, '3600', true, false],
+      [0, '0', false, true],
+      [0, '0', false, false],
+    ])
+    expect(validateRoute(d)).toEqual({})
+    d.processes[0]!.escalateRaise = false
+    d.processes[2]!.warnPercent = 50
+    expect(validateRoute(d)).toEqual({
+      'processes[0].escalateAfterSeconds': { key: 'routes.errors.escalateHow' },
+      'processes[2].warnPercent': { key: 'routes.errors.needsSla' },
+    })
+  })
+
   it('always sends ACTIVATE for route No. 1', () => {
     expect(toRequest(draftOf({ ...REPAIR, connection: true }), true).contractEffect).toBe('CONTRACT_EFFECT_ACTIVATE')
   })

@@ -38,6 +38,14 @@ export interface ProcessRow {
   automatic: boolean
   /** A manual process worked at the customer's address: a task waits in it to be booked a visit. */
   visit: boolean
+  /** The task waits for the customer here: no SLA runs, the previous process keeps the rest of its own. */
+  waitsForCustomer: boolean
+  /** Escalation: a warning at this share of the SLA (null: none). */
+  warnPercent: number | null
+  /** Hours of working time after a breach before the task escalates (null: never). */
+  escalateHours: number | null
+  escalateRaise: boolean
+  escalateToQueue: boolean
   action: ActionRow
 }
 
@@ -134,6 +142,11 @@ export function processRow(p: Partial<Omit<ProcessRow, 'key'>> = {}): ProcessRow
     slaHours: p.slaHours ?? null,
     automatic: p.automatic ?? false,
     visit: p.visit ?? false,
+    waitsForCustomer: p.waitsForCustomer ?? false,
+    warnPercent: p.warnPercent ?? null,
+    escalateHours: p.escalateHours ?? null,
+    escalateRaise: p.escalateRaise ?? false,
+    escalateToQueue: p.escalateToQueue ?? false,
     action: p.action ?? actionRow(),
   }
 }
@@ -198,6 +211,11 @@ export function draftOf(route?: Route): RouteDraft {
       slaHours: secondsToHours(p.slaSeconds),
       automatic: p.kind === 'PROCESS_KIND_AUTOMATIC',
       visit: p.kind !== 'PROCESS_KIND_AUTOMATIC' && !!p.visit,
+      waitsForCustomer: !!p.waitsForCustomer,
+      warnPercent: p.warnPercent || null,
+      escalateHours: secondsToHours(p.escalateAfterSeconds),
+      escalateRaise: !!p.escalateRaisePriority,
+      escalateToQueue: !!p.escalateToQueue,
     }),
   )
   const keyOfId = new Map(processes.map((p) => [p.id, p.key]))
@@ -299,6 +317,10 @@ export function validateRoute(d: RouteDraft): FieldProblems {
     else if ([...n].length > LIMITS.name) out[`processes[${i}].name`] = { key: 'validation.tooLong', params: { max: LIMITS.name } }
     if (!p.groupId) out[`processes[${i}].groupId`] = { key: 'routes.errors.group' }
     if (p.slaHours !== null && p.slaHours < 0) out[`processes[${i}].slaSeconds`] = { key: 'routes.errors.hours' }
+    const sla = !!p.slaHours && !p.waitsForCustomer
+    if (p.warnPercent && !sla) out[`processes[${i}].warnPercent`] = { key: 'routes.errors.needsSla' }
+    if (p.escalateHours && !sla) out[`processes[${i}].escalateAfterSeconds`] = { key: 'routes.errors.needsSla' }
+    else if (p.escalateHours && !p.escalateRaise && !p.escalateToQueue) out[`processes[${i}].escalateAfterSeconds`] = { key: 'routes.errors.escalateHow' }
   })
   const keys = new Set(d.processes.map((p) => p.key))
   d.processes.forEach((p, i) => {
@@ -357,6 +379,11 @@ export function toRequest(d: RouteDraft, connection = false): Route {
       kind: p.automatic ? 'PROCESS_KIND_AUTOMATIC' : 'PROCESS_KIND_MANUAL',
       // Only a process its group works can require a visit.
       visit: !p.automatic && p.visit,
+      waitsForCustomer: !p.automatic && !p.visit && p.waitsForCustomer,
+      warnPercent: p.warnPercent ?? 0,
+      escalateAfterSeconds: hoursToSeconds(p.escalateHours),
+      escalateRaisePriority: p.escalateHours ? p.escalateRaise : false,
+      escalateToQueue: p.escalateHours ? p.escalateToQueue : false,
       action: p.automatic ? actionRequest(p.action, ref) : undefined,
     })),
     closeRules: d.rules.map((r) => ({

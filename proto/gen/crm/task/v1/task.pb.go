@@ -5059,7 +5059,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\n" +
 	"resolution\x18\x04 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\n" +
 	"resolution\x12:\n" +
-	"\aoutcome\x18\x05 \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\aoutcome\"\xb4\x05\n" +
+	"\aoutcome\x18\x05 \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\aoutcome\"\xbc\x05\n" +
 	"\x05Route\x12\x1a\n" +
 	"\x02id\x18\x01 \x01(\x03B\n" +
 	"\xe0A\x03\xbaH\x04\"\x02(\x00R\x02id\x12 \n" +
@@ -5077,8 +5077,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x0fcontract_effect\x18\t \x01(\x0e2\x1b.crm.task.v1.ContractEffectB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0econtractEffect\x12>\n" +
 	"\n" +
 	"follow_ups\x18\n" +
-	" \x03(\v2\x15.crm.task.v1.FollowUpB\b\xbaH\x05\x92\x01\x02\x10\x05R\tfollowUps\x128\n" +
-	"\tcalendars\x18\r \x03(\v2\x15.crm.task.v1.CalendarB\x03\xe0A\x03R\tcalendars\x123\n" +
+	" \x03(\v2\x15.crm.task.v1.FollowUpB\b\xbaH\x05\x92\x01\x02\x10\x05R\tfollowUps\x12@\n" +
+	"\tcalendars\x18\r \x03(\v2\x15.crm.task.v1.CalendarB\v\xe0A\x03\xbaH\x05\x92\x01\x02\x102R\tcalendars\x123\n" +
 	"\x10high_sla_percent\x18\v \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\x0ehighSlaPercent\x127\n" +
 	"\x12urgent_sla_percent\x18\f \x01(\x05B\t\xbaH\x06\x1a\x04\x18d(\x00R\x10urgentSlaPercent\"\xb5\x01\n" +
 	"\bFollowUp\x12\"\n" +
