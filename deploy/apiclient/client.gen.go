@@ -2520,15 +2520,23 @@ type ClientInterface interface {
 	// Corresponds with POST /api/v1/auth/password (the `IdentityServiceChangePassword` operationId).
 	IdentityServiceChangePassword(ctx context.Context, body IdentityServiceChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CalendarServiceListCalendars performs a GET /api/v1/calendars (the `CalendarServiceListCalendars` operationId) request.
+	// CalendarServiceListCalendars The calendars, with the groups each serves.
+	//
+	// Corresponds with GET /api/v1/calendars (the `CalendarServiceListCalendars` operationId).
 	CalendarServiceListCalendars(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CalendarServiceCreateCalendarWithBody performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request,
-	// with any type of body and a specified content type.
+	// CalendarServiceCreateCalendarWithBody Makes a calendar; the groups named move to it from the one they had.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId).
 	CalendarServiceCreateCalendarWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CalendarServiceCreateCalendar performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request.
+	// CalendarServiceCreateCalendar Makes a calendar; the groups named move to it from the one they had.
+	//
 	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId).
 	CalendarServiceCreateCalendar(ctx context.Context, body CalendarServiceCreateCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CalendarServiceDeleteCalendar Removes a calendar no group uses.
@@ -2536,7 +2544,9 @@ type ClientInterface interface {
 	// Corresponds with DELETE /api/v1/calendars/{id} (the `CalendarServiceDeleteCalendar` operationId).
 	CalendarServiceDeleteCalendar(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// CalendarServiceGetCalendar performs a GET /api/v1/calendars/{id} (the `CalendarServiceGetCalendar` operationId) request.
+	// CalendarServiceGetCalendar One calendar: its hours, dates and groups.
+	//
+	// Corresponds with GET /api/v1/calendars/{id} (the `CalendarServiceGetCalendar` operationId).
 	CalendarServiceGetCalendar(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CalendarServiceUpdateCalendarWithBody Replaces a calendar: hours, dates, the groups it serves (a group
@@ -3592,7 +3602,9 @@ func (c *Client) IdentityServiceChangePassword(ctx context.Context, body Identit
 	return c.Client.Do(req)
 }
 
-// CalendarServiceListCalendars performs a GET /api/v1/calendars (the `CalendarServiceListCalendars` operationId) request.
+// CalendarServiceListCalendars The calendars, with the groups each serves.
+//
+// Corresponds with GET /api/v1/calendars (the `CalendarServiceListCalendars` operationId).
 func (c *Client) CalendarServiceListCalendars(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCalendarServiceListCalendarsRequest(c.Server)
 	if err != nil {
@@ -3605,8 +3617,11 @@ func (c *Client) CalendarServiceListCalendars(ctx context.Context, reqEditors ..
 	return c.Client.Do(req)
 }
 
-// CalendarServiceCreateCalendarWithBody performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request,
-// with any type of body and a specified content type.
+// CalendarServiceCreateCalendarWithBody Makes a calendar; the groups named move to it from the one they had.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId).
 func (c *Client) CalendarServiceCreateCalendarWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCalendarServiceCreateCalendarRequestWithBody(c.Server, contentType, body)
 	if err != nil {
@@ -3619,8 +3634,11 @@ func (c *Client) CalendarServiceCreateCalendarWithBody(ctx context.Context, cont
 	return c.Client.Do(req)
 }
 
-// CalendarServiceCreateCalendar performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request.
+// CalendarServiceCreateCalendar Makes a calendar; the groups named move to it from the one they had.
+//
 // Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId).
 func (c *Client) CalendarServiceCreateCalendar(ctx context.Context, body CalendarServiceCreateCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCalendarServiceCreateCalendarRequest(c.Server, body)
 	if err != nil {
@@ -3648,7 +3666,9 @@ func (c *Client) CalendarServiceDeleteCalendar(ctx context.Context, id string, r
 	return c.Client.Do(req)
 }
 
-// CalendarServiceGetCalendar performs a GET /api/v1/calendars/{id} (the `CalendarServiceGetCalendar` operationId) request.
+// CalendarServiceGetCalendar One calendar: its hours, dates and groups.
+//
+// Corresponds with GET /api/v1/calendars/{id} (the `CalendarServiceGetCalendar` operationId).
 func (c *Client) CalendarServiceGetCalendar(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewCalendarServiceGetCalendarRequest(c.Server, id)
 	if err != nil {
@@ -9860,19 +9880,25 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /api/v1/auth/password (the `IdentityServiceChangePassword` operationId).
 	IdentityServiceChangePasswordWithResponse(ctx context.Context, body IdentityServiceChangePasswordJSONRequestBody, reqEditors ...RequestEditorFn) (*IdentityServiceChangePasswordResponse, error)
 
-	// CalendarServiceListCalendarsWithResponse performs a GET /api/v1/calendars (the `CalendarServiceListCalendars` operationId) request.
+	// CalendarServiceListCalendarsWithResponse The calendars, with the groups each serves.
 	//
 	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/calendars (the `CalendarServiceListCalendars` operationId).
 	CalendarServiceListCalendarsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CalendarServiceListCalendarsResponse, error)
 
-	// CalendarServiceCreateCalendarWithBodyWithResponse performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request,
-	// with any type of body and a specified content type.
+	// CalendarServiceCreateCalendarWithBodyWithResponse Makes a calendar; the groups named move to it from the one they had.
 	//
-	// Returns a wrapper object for the known response body format(s).
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId).
 	CalendarServiceCreateCalendarWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CalendarServiceCreateCalendarResponse, error)
 
-	// CalendarServiceCreateCalendarWithResponse performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request.
+	// CalendarServiceCreateCalendarWithResponse Makes a calendar; the groups named move to it from the one they had.
+	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId).
 	CalendarServiceCreateCalendarWithResponse(ctx context.Context, body CalendarServiceCreateCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*CalendarServiceCreateCalendarResponse, error)
 
 	// CalendarServiceDeleteCalendarWithResponse Removes a calendar no group uses.
@@ -9882,9 +9908,11 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with DELETE /api/v1/calendars/{id} (the `CalendarServiceDeleteCalendar` operationId).
 	CalendarServiceDeleteCalendarWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CalendarServiceDeleteCalendarResponse, error)
 
-	// CalendarServiceGetCalendarWithResponse performs a GET /api/v1/calendars/{id} (the `CalendarServiceGetCalendar` operationId) request.
+	// CalendarServiceGetCalendarWithResponse One calendar: its hours, dates and groups.
 	//
 	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/calendars/{id} (the `CalendarServiceGetCalendar` operationId).
 	CalendarServiceGetCalendarWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CalendarServiceGetCalendarResponse, error)
 
 	// CalendarServiceUpdateCalendarWithBodyWithResponse Replaces a calendar: hours, dates, the groups it serves (a group
@@ -17865,9 +17893,11 @@ func (c *ClientWithResponses) IdentityServiceChangePasswordWithResponse(ctx cont
 	return ParseIdentityServiceChangePasswordResponse(rsp)
 }
 
-// CalendarServiceListCalendarsWithResponse performs a GET /api/v1/calendars (the `CalendarServiceListCalendars` operationId) request.
+// CalendarServiceListCalendarsWithResponse The calendars, with the groups each serves.
 //
 // Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/calendars (the `CalendarServiceListCalendars` operationId).
 func (c *ClientWithResponses) CalendarServiceListCalendarsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*CalendarServiceListCalendarsResponse, error) {
 	rsp, err := c.CalendarServiceListCalendars(ctx, reqEditors...)
 	if err != nil {
@@ -17876,10 +17906,11 @@ func (c *ClientWithResponses) CalendarServiceListCalendarsWithResponse(ctx conte
 	return ParseCalendarServiceListCalendarsResponse(rsp)
 }
 
-// CalendarServiceCreateCalendarWithBodyWithResponse performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request,
-// with any type of body and a specified content type.
+// CalendarServiceCreateCalendarWithBodyWithResponse Makes a calendar; the groups named move to it from the one they had.
 //
-// Returns a wrapper object for the known response body format(s).
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId).
 func (c *ClientWithResponses) CalendarServiceCreateCalendarWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CalendarServiceCreateCalendarResponse, error) {
 	rsp, err := c.CalendarServiceCreateCalendarWithBody(ctx, contentType, body, reqEditors...)
 	if err != nil {
@@ -17888,8 +17919,11 @@ func (c *ClientWithResponses) CalendarServiceCreateCalendarWithBodyWithResponse(
 	return ParseCalendarServiceCreateCalendarResponse(rsp)
 }
 
-// CalendarServiceCreateCalendarWithResponse performs a POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId) request.
+// CalendarServiceCreateCalendarWithResponse Makes a calendar; the groups named move to it from the one they had.
+//
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/calendars (the `CalendarServiceCreateCalendar` operationId).
 func (c *ClientWithResponses) CalendarServiceCreateCalendarWithResponse(ctx context.Context, body CalendarServiceCreateCalendarJSONRequestBody, reqEditors ...RequestEditorFn) (*CalendarServiceCreateCalendarResponse, error) {
 	rsp, err := c.CalendarServiceCreateCalendar(ctx, body, reqEditors...)
 	if err != nil {
@@ -17911,9 +17945,11 @@ func (c *ClientWithResponses) CalendarServiceDeleteCalendarWithResponse(ctx cont
 	return ParseCalendarServiceDeleteCalendarResponse(rsp)
 }
 
-// CalendarServiceGetCalendarWithResponse performs a GET /api/v1/calendars/{id} (the `CalendarServiceGetCalendar` operationId) request.
+// CalendarServiceGetCalendarWithResponse One calendar: its hours, dates and groups.
 //
 // Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/calendars/{id} (the `CalendarServiceGetCalendar` operationId).
 func (c *ClientWithResponses) CalendarServiceGetCalendarWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*CalendarServiceGetCalendarResponse, error) {
 	rsp, err := c.CalendarServiceGetCalendar(ctx, id, reqEditors...)
 	if err != nil {

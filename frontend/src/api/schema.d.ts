@@ -152,8 +152,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** The calendars, with the groups each serves. */
         get: operations["CalendarService_ListCalendars"];
         put?: never;
+        /** Makes a calendar; the groups named move to it from the one they had. */
         post: operations["CalendarService_CreateCalendar"];
         delete?: never;
         options?: never;
@@ -168,6 +170,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One calendar: its hours, dates and groups. */
         get: operations["CalendarService_GetCalendar"];
         /**
          * Replaces a calendar: hours, dates, the groups it serves (a group

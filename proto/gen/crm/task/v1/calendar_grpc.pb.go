@@ -38,8 +38,11 @@ const (
 // calendars when it starts: a calendar changed later counts for tasks
 // started afterwards.
 type CalendarServiceClient interface {
+	// The calendars, with the groups each serves.
 	ListCalendars(ctx context.Context, in *ListCalendarsRequest, opts ...grpc.CallOption) (*ListCalendarsResponse, error)
+	// One calendar: its hours, dates and groups.
 	GetCalendar(ctx context.Context, in *GetCalendarRequest, opts ...grpc.CallOption) (*GetCalendarResponse, error)
+	// Makes a calendar; the groups named move to it from the one they had.
 	CreateCalendar(ctx context.Context, in *CreateCalendarRequest, opts ...grpc.CallOption) (*CreateCalendarResponse, error)
 	// Replaces a calendar: hours, dates, the groups it serves (a group
 	// moves from the calendar it had). Its version goes up.
@@ -118,8 +121,11 @@ func (c *calendarServiceClient) DeleteCalendar(ctx context.Context, in *DeleteCa
 // calendars when it starts: a calendar changed later counts for tasks
 // started afterwards.
 type CalendarServiceServer interface {
+	// The calendars, with the groups each serves.
 	ListCalendars(context.Context, *ListCalendarsRequest) (*ListCalendarsResponse, error)
+	// One calendar: its hours, dates and groups.
 	GetCalendar(context.Context, *GetCalendarRequest) (*GetCalendarResponse, error)
+	// Makes a calendar; the groups named move to it from the one they had.
 	CreateCalendar(context.Context, *CreateCalendarRequest) (*CreateCalendarResponse, error)
 	// Replaces a calendar: hours, dates, the groups it serves (a group
 	// moves from the calendar it had). Its version goes up.
