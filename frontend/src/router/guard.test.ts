@@ -105,7 +105,7 @@ describe('the sidebar', () => {
   const names = (perms: string[]) => visibleNavigation(router, (...p) => p.every((x) => perms.includes(x))).flatMap((s) => s.items.map((i) => i.name))
 
   it('shows a viewer what the guard lets them open', () => {
-    expect(names(VIEWER)).toEqual(['home', 'customers', 'tasks', 'board', 'visits', 'tariffs', 'routes', 'groups', 'roles', 'customer-messages'])
+    expect(names(VIEWER)).toEqual(['home', 'customers', 'tasks', 'board', 'visits', 'tariffs', 'routes', 'groups', 'roles', 'calendars', 'customer-messages'])
   })
 
   it('shows an admin everything', () => {
@@ -121,6 +121,7 @@ describe('the sidebar', () => {
       'users',
       'groups',
       'roles',
+      'calendars',
       'customer-messages',
       'api-tokens',
       'webhooks',

@@ -34,6 +34,7 @@ export const NAVIGATION: NavSection[] = [
       { name: 'users', label: 'nav.users', icon: 'pi pi-id-card' },
       { name: 'groups', label: 'nav.groups', icon: 'pi pi-sitemap' },
       { name: 'roles', label: 'nav.roles', icon: 'pi pi-shield' },
+      { name: 'calendars', label: 'nav.calendars', icon: 'pi pi-calendar-clock' },
       { name: 'customer-messages', label: 'nav.customerMessages', icon: 'pi pi-comments' },
       { name: 'api-tokens', label: 'nav.apiTokens', icon: 'pi pi-key' },
       { name: 'webhooks', label: 'nav.webhooks', icon: 'pi pi-send' },

@@ -102,6 +102,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { permissions: ['settings.read'], title: 'nav.roles' },
       },
       {
+        path: 'settings/calendars',
+        name: 'calendars',
+        component: () => import('@/views/settings/CalendarsView.vue'),
+        meta: { permissions: ['settings.read'], title: 'nav.calendars' },
+      },
+      {
         path: 'settings/customer-messages',
         name: 'customer-messages',
         component: () => import('@/views/settings/CustomerMessagesView.vue'),
