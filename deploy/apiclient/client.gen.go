@@ -1419,13 +1419,18 @@ type CrmTaskV1Task struct {
 
 	// ReopenUntil Until when the ended task may be opened again (ReopenTask); unset on
 	// an open task, a connection, or one past the period. Detail view only.
-	ReopenUntil  *time.Time          `json:"reopenUntil,omitempty"`
-	RouteId      *string             `json:"routeId,omitempty"`
-	RouteName    *string             `json:"routeName,omitempty"`
-	RouteVersion *int32              `json:"routeVersion,omitempty"`
-	SlaBreached  *bool               `json:"slaBreached,omitempty"`
-	SlaDueAt     *time.Time          `json:"slaDueAt,omitempty"`
-	State        *CrmTaskV1TaskState `json:"state,omitempty"`
+	ReopenUntil  *time.Time `json:"reopenUntil,omitempty"`
+	RouteId      *string    `json:"routeId,omitempty"`
+	RouteName    *string    `json:"routeName,omitempty"`
+	RouteVersion *int32     `json:"routeVersion,omitempty"`
+	SlaBreached  *bool      `json:"slaBreached,omitempty"`
+	SlaDueAt     *time.Time `json:"slaDueAt,omitempty"`
+
+	// SlaWorkingSecondsLeft Working time left of the current process's SLA, in its group's
+	// calendar (0 once it has run out; unset with no SLA, or while the task
+	// waits for the customer). Detail view only.
+	SlaWorkingSecondsLeft *string             `json:"slaWorkingSecondsLeft,omitempty"`
+	State                 *CrmTaskV1TaskState `json:"state,omitempty"`
 
 	// Stuck Its workflow could not write a step after retrying; it retries with
 	// backoff, and commands are refused until it succeeds.
@@ -1446,6 +1451,9 @@ type CrmTaskV1Task struct {
 
 	// Visit The visit booked for the current process (GetTask).
 	Visit *CrmTaskV1Visit `json:"visit,omitempty"`
+
+	// WaitingForCustomer The current process waits for the customer: no SLA runs.
+	WaitingForCustomer *bool `json:"waitingForCustomer,omitempty"`
 
 	// WorkflowId Its Temporal workflow ("task-123").
 	WorkflowId *string `json:"workflowId,omitempty"`

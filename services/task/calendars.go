@@ -136,6 +136,32 @@ func (s *Server) routeForTask(ctx context.Context, def routeDef, r routeRow, ver
 	return out, nil
 }
 
+// slaLeft tells an open task's detail how much working time its process's
+// SLA has left, in its group's calendar, and whether it waits for the
+// customer.
+func (s *Server) slaLeft(ctx context.Context, t *taskv1.Task) error {
+	p := t.GetCurrentProcess()
+	if t.GetState() != taskv1.TaskState_TASK_STATE_OPEN {
+		return nil
+	}
+	t.WaitingForCustomer = p.GetWaitsForCustomer()
+	if t.GetSlaDueAt() == nil || t.WaitingForCustomer {
+		return nil
+	}
+	due, now := t.GetSlaDueAt().AsTime(), time.Now()
+	left := due.Sub(now)
+	cal, err := s.calendars.forGroup(ctx, p.GetGroupId())
+	if err != nil {
+		return err
+	}
+	if cal != nil {
+		left = cal.Between(now, due)
+	}
+	secs := max(int64(left/time.Second), 0)
+	t.SlaWorkingSecondsLeft = &secs
+	return nil
+}
+
 // CalendarServer implements taskv1.CalendarServiceServer.
 type CalendarServer struct {
 	taskv1.UnimplementedCalendarServiceServer

@@ -101,6 +101,13 @@ func TestAGroupsCalendarCountsItsNewTasksSLAs(t *testing.T) {
 	if got := task.GetSlaDueAt().AsTime(); !got.Equal(want) {
 		t.Fatalf("the SLA runs out %v, want %v in working time", got, want)
 	}
+	detail, err := f.client.GetTask(operator(), &taskv1.GetTaskRequest{Id: task.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := time.Duration(detail.GetTask().GetSlaWorkingSecondsLeft()) * time.Second; detail.GetTask().SlaWorkingSecondsLeft == nil || left > 4*time.Hour || left < 4*time.Hour-time.Minute {
+		t.Fatalf("working time left %v, want the 4 h just begun", left)
+	}
 
 	// a second calendar takes the group; the first, serving none, goes
 	week := nineToSix()

@@ -124,6 +124,9 @@ func (s *Server) GetTask(ctx context.Context, req *taskv1.GetTaskRequest) (*task
 	if until := s.reopenUntil(row); !until.IsZero() {
 		t.ReopenUntil = timestamppb.New(until)
 	}
+	if err := s.slaLeft(ctx, t); err != nil {
+		return nil, err
+	}
 	if t.GetState() == taskv1.TaskState_TASK_STATE_OPEN && t.GetCurrentProcess().GetKind() == taskv1.ProcessKind_PROCESS_KIND_AUTOMATIC {
 		// how its action stands is the workflow's to tell; a task whose
 		// workflow cannot answer now is shown without it

@@ -2104,6 +2104,13 @@ export interface components {
             slaBreached?: boolean;
             /** Format: date-time */
             slaDueAt?: string;
+            /**
+             * Format: int64
+             * @description Working time left of the current process's SLA, in its group's
+             *     calendar (0 once it has run out; unset with no SLA, or while the task
+             *     waits for the customer). Detail view only.
+             */
+            readonly slaWorkingSecondsLeft?: string;
             state?: components["schemas"]["crm.task.v1.TaskState"];
             /**
              * @description Its workflow could not write a step after retrying; it retries with
@@ -2129,6 +2136,8 @@ export interface components {
             updateTime?: string;
             /** @description The visit booked for the current process (GetTask). */
             visit?: components["schemas"]["crm.task.v1.Visit"];
+            /** @description The current process waits for the customer: no SLA runs. */
+            readonly waitingForCustomer?: boolean;
             /** @description Its Temporal workflow ("task-123"). */
             workflowId?: string;
         };

@@ -969,6 +969,9 @@ export default {
       breachedShort: 'Late',
       due: 'due {when}',
       soon: 'Soon: {when}',
+      waiting: 'Waiting for the customer: no SLA',
+      workingLeft: '{time} of working time left',
+      hoursMinutes: '{h} h {m} min',
     },
     resolutions: {
       customer_refused: 'The customer refused',

@@ -968,6 +968,9 @@ const ru: typeof en = {
       description: 'Описание',
     },
     sla: {
+      waiting: 'Ожидание клиента: SLA не идёт',
+      workingLeft: 'Осталось {time} рабочего времени',
+      hoursMinutes: '{h} ч {m} мин',
       breached: 'SLA нарушен',
       breachedShort: 'Просрочена',
       due: 'срок {when}',

@@ -1472,9 +1472,15 @@ type Task struct {
 	Priority TaskPriority `protobuf:"varint,35,opt,name=priority,proto3,enum=crm.task.v1.TaskPriority" json:"priority,omitempty"`
 	// Until when the ended task may be opened again (ReopenTask); unset on
 	// an open task, a connection, or one past the period. Detail view only.
-	ReopenUntil   *timestamppb.Timestamp `protobuf:"bytes,36,opt,name=reopen_until,json=reopenUntil,proto3" json:"reopen_until,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ReopenUntil *timestamppb.Timestamp `protobuf:"bytes,36,opt,name=reopen_until,json=reopenUntil,proto3" json:"reopen_until,omitempty"`
+	// Working time left of the current process's SLA, in its group's
+	// calendar (0 once it has run out; unset with no SLA, or while the task
+	// waits for the customer). Detail view only.
+	SlaWorkingSecondsLeft *int64 `protobuf:"varint,37,opt,name=sla_working_seconds_left,json=slaWorkingSecondsLeft,proto3,oneof" json:"sla_working_seconds_left,omitempty"`
+	// The current process waits for the customer: no SLA runs.
+	WaitingForCustomer bool `protobuf:"varint,38,opt,name=waiting_for_customer,json=waitingForCustomer,proto3" json:"waiting_for_customer,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Task) Reset() {
@@ -1757,6 +1763,20 @@ func (x *Task) GetReopenUntil() *timestamppb.Timestamp {
 		return x.ReopenUntil
 	}
 	return nil
+}
+
+func (x *Task) GetSlaWorkingSecondsLeft() int64 {
+	if x != nil && x.SlaWorkingSecondsLeft != nil {
+		return *x.SlaWorkingSecondsLeft
+	}
+	return 0
+}
+
+func (x *Task) GetWaitingForCustomer() bool {
+	if x != nil {
+		return x.WaitingForCustomer
+	}
+	return false
 }
 
 type Comment struct {
@@ -5085,7 +5105,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\broute_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\arouteId\x121\n" +
 	"\rafter_seconds\x18\x02 \x01(\x03B\f\xbaH\t\"\a\x18\x80\x8a\x8a\x0f(\x00R\fafterSeconds\x12\"\n" +
 	"\x05title\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05title\x12.\n" +
-	"\vdescription\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xd0\x0fR\vdescription\"\xb2\f\n" +
+	"\vdescription\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xd0\x0fR\vdescription\"\xc9\r\n" +
 	"\x04Task\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06number\x18\x02 \x01(\tR\x06number\x12)\n" +
@@ -5136,10 +5156,13 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x0eawaiting_visit\x18! \x01(\bR\rawaitingVisit\x12(\n" +
 	"\x05visit\x18\" \x01(\v2\x12.crm.task.v1.VisitR\x05visit\x125\n" +
 	"\bpriority\x18# \x01(\x0e2\x19.crm.task.v1.TaskPriorityR\bpriority\x12B\n" +
-	"\freopen_until\x18$ \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vreopenUntil\x1a>\n" +
+	"\freopen_until\x18$ \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vreopenUntil\x12A\n" +
+	"\x18sla_working_seconds_left\x18% \x01(\x03B\x03\xe0A\x03H\x00R\x15slaWorkingSecondsLeft\x88\x01\x01\x125\n" +
+	"\x14waiting_for_customer\x18& \x01(\bB\x03\xe0A\x03R\x12waitingForCustomer\x1a>\n" +
 	"\x10TitleParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbd\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x1b\n" +
+	"\x19_sla_working_seconds_left\"\xbd\x02\n" +
 	"\aComment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x17\n" +
 	"\atask_id\x18\x02 \x01(\x03R\x06taskId\x12\x1b\n" +
@@ -5793,6 +5816,7 @@ func file_crm_task_v1_task_proto_init() {
 	}
 	file_crm_task_v1_calendar_proto_init()
 	file_crm_task_v1_visit_proto_init()
+	file_crm_task_v1_task_proto_msgTypes[7].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
