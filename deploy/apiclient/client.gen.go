@@ -1165,6 +1165,19 @@ type CrmTaskV1Comment struct {
 // CrmTaskV1CommentAudience CommentAudience tells a comment among staff from one with the customer.
 type CrmTaskV1CommentAudience string
 
+// CrmTaskV1ConnectionFunnel ConnectionFunnel follows the connections opened in the period.
+type CrmTaskV1ConnectionFunnel struct {
+	// Activated Closed: the contract is active.
+	Activated   *int32                      `json:"activated,omitempty"`
+	Cancelled   *int32                      `json:"cancelled,omitempty"`
+	CancelledBy *[]CrmTaskV1ResolutionCount `json:"cancelledBy,omitempty"`
+	InProgress  *int32                      `json:"inProgress,omitempty"`
+
+	// MedianLeadSeconds From opening to activation.
+	MedianLeadSeconds *string `json:"medianLeadSeconds,omitempty"`
+	Opened            *int32  `json:"opened,omitempty"`
+}
+
 // CrmTaskV1ContractEffect ContractEffect is what closing a task (with outcome CLOSED) does to its
 // contract. Route No. 1 activates; cancelling a connection task cancels.
 type CrmTaskV1ContractEffect string
@@ -1212,6 +1225,16 @@ type CrmTaskV1FollowUp struct {
 
 	// Title The new task's title.
 	Title *string `json:"title,omitempty"`
+}
+
+// CrmTaskV1GetTaskReportResponse defines model for crm.task.v1.GetTaskReportResponse.
+type CrmTaskV1GetTaskReportResponse struct {
+	Days *[]CrmTaskV1ReportDay `json:"days,omitempty"`
+
+	// Funnel ConnectionFunnel follows the connections opened in the period.
+	Funnel    *CrmTaskV1ConnectionFunnel `json:"funnel,omitempty"`
+	Processes *[]CrmTaskV1ProcessReport  `json:"processes,omitempty"`
+	TimeZone  *string                    `json:"timeZone,omitempty"`
 }
 
 // CrmTaskV1GetTaskStatsResponse defines model for crm.task.v1.GetTaskStatsResponse.
@@ -1326,6 +1349,46 @@ type CrmTaskV1ProcessLoad struct {
 	ProcessName   *string `json:"processName,omitempty"`
 	RouteId       *string `json:"routeId,omitempty"`
 	RouteName     *string `json:"routeName,omitempty"`
+}
+
+// CrmTaskV1ProcessReport defines model for crm.task.v1.ProcessReport.
+type CrmTaskV1ProcessReport struct {
+	Breached *int32 `json:"breached,omitempty"`
+
+	// Entered Tasks that entered the process in the period.
+	Entered *int32  `json:"entered,omitempty"`
+	GroupId *string `json:"groupId,omitempty"`
+
+	// Left Stays that ended in the period: how many, and their median and 90th
+	// percentile length.
+	Left          *int32  `json:"left,omitempty"`
+	MedianSeconds *string `json:"medianSeconds,omitempty"`
+	P90Seconds    *string `json:"p90Seconds,omitempty"`
+	ProcessId     *string `json:"processId,omitempty"`
+	ProcessName   *string `json:"processName,omitempty"`
+	RouteId       *string `json:"routeId,omitempty"`
+	RouteName     *string `json:"routeName,omitempty"`
+
+	// WithSla Of those with an SLA, how many breached it in the period.
+	WithSla *int32 `json:"withSla,omitempty"`
+}
+
+// CrmTaskV1ReportDay defines model for crm.task.v1.ReportDay.
+type CrmTaskV1ReportDay struct {
+	// Backlog Open at the end of the day.
+	Backlog   *int32 `json:"backlog,omitempty"`
+	Cancelled *int32 `json:"cancelled,omitempty"`
+	Closed    *int32 `json:"closed,omitempty"`
+
+	// Date YYYY-MM-DD.
+	Date   *string `json:"date,omitempty"`
+	Opened *int32  `json:"opened,omitempty"`
+}
+
+// CrmTaskV1ResolutionCount defines model for crm.task.v1.ResolutionCount.
+type CrmTaskV1ResolutionCount struct {
+	Count      *int32  `json:"count,omitempty"`
+	Resolution *string `json:"resolution,omitempty"`
 }
 
 // CrmTaskV1Route defines model for crm.task.v1.Route.
@@ -1819,6 +1882,22 @@ type IdentityServiceAddGroupMemberJSONBody struct {
 type VisitServiceUpdateGroupScheduleParams struct {
 	// ExpectedVersion The version the editor saw; a newer one → 409 (0: do not check).
 	ExpectedVersion *int32 `form:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
+}
+
+// ReportServiceGetTaskReportParams defines parameters for ReportServiceGetTaskReport.
+type ReportServiceGetTaskReportParams struct {
+	// From The first and the last day, YYYY-MM-DD; at most 366 days.
+	From string `form:"from" json:"from"`
+	To   string `form:"to" json:"to"`
+
+	// TimeZone The days' zone (empty: the deployment's, CRM_TIME_ZONE).
+	TimeZone *string `form:"timeZone,omitempty" json:"timeZone,omitempty"`
+
+	// RouteId Only this route's tasks (0: all).
+	RouteId *string `form:"routeId,omitempty" json:"routeId,omitempty"`
+
+	// GroupId Only this group's processes, in the SLA and time reports (0: all).
+	GroupId *string `form:"groupId,omitempty" json:"groupId,omitempty"`
 }
 
 // NotifierServiceUpdateRequestKindsJSONBody defines parameters for NotifierServiceUpdateRequestKinds.
@@ -2816,6 +2895,11 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/permissions (the `IdentityServiceListPermissions` operationId).
 	IdentityServiceListPermissions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ReportServiceGetTaskReport The task reports of a period, by route and group.
+	//
+	// Corresponds with GET /api/v1/reports/tasks (the `ReportServiceGetTaskReport` operationId).
+	ReportServiceGetTaskReport(ctx context.Context, params *ReportServiceGetTaskReportParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// NotifierServiceListRequestKinds The kinds of request a customer may make in the chat, each opening a
 	// service task on its route, in the order the bot offers them.
@@ -4329,6 +4413,21 @@ func (c *Client) NotifierServiceGetDeliveryStats(ctx context.Context, reqEditors
 // Corresponds with GET /api/v1/permissions (the `IdentityServiceListPermissions` operationId).
 func (c *Client) IdentityServiceListPermissions(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewIdentityServiceListPermissionsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ReportServiceGetTaskReport The task reports of a period, by route and group.
+//
+// Corresponds with GET /api/v1/reports/tasks (the `ReportServiceGetTaskReport` operationId).
+func (c *Client) ReportServiceGetTaskReport(ctx context.Context, params *ReportServiceGetTaskReportParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewReportServiceGetTaskReportRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7330,6 +7429,100 @@ func NewIdentityServiceListPermissionsRequest(server string) (*http.Request, err
 	return req, nil
 }
 
+// NewReportServiceGetTaskReportRequest constructs an http.Request for the ReportServiceGetTaskReport method
+func NewReportServiceGetTaskReportRequest(server string, params *ReportServiceGetTaskReportParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/reports/tasks")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.TimeZone != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "timeZone", *params.TimeZone, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.RouteId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "routeId", *params.RouteId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.GroupId != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "groupId", *params.GroupId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewNotifierServiceListRequestKindsRequest constructs an http.Request for the NotifierServiceListRequestKinds method
 func NewNotifierServiceListRequestKindsRequest(server string) (*http.Request, error) {
 	var err error
@@ -10212,6 +10405,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/permissions (the `IdentityServiceListPermissions` operationId).
 	IdentityServiceListPermissionsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*IdentityServiceListPermissionsResponse, error)
+
+	// ReportServiceGetTaskReportWithResponse The task reports of a period, by route and group.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/reports/tasks (the `ReportServiceGetTaskReport` operationId).
+	ReportServiceGetTaskReportWithResponse(ctx context.Context, params *ReportServiceGetTaskReportParams, reqEditors ...RequestEditorFn) (*ReportServiceGetTaskReportResponse, error)
 
 	// NotifierServiceListRequestKindsWithResponse The kinds of request a customer may make in the chat, each opening a
 	// service task on its route, in the order the bot offers them.
@@ -13945,6 +14145,75 @@ func (r IdentityServiceListPermissionsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r IdentityServiceListPermissionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ReportServiceGetTaskReportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmTaskV1GetTaskReportResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ReportServiceGetTaskReportResponse) GetJSON200() *CrmTaskV1GetTaskReportResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ReportServiceGetTaskReportResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ReportServiceGetTaskReportResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ReportServiceGetTaskReportResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ReportServiceGetTaskReportResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ReportServiceGetTaskReportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ReportServiceGetTaskReportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ReportServiceGetTaskReportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ReportServiceGetTaskReportResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18490,6 +18759,19 @@ func (c *ClientWithResponses) IdentityServiceListPermissionsWithResponse(ctx con
 	return ParseIdentityServiceListPermissionsResponse(rsp)
 }
 
+// ReportServiceGetTaskReportWithResponse The task reports of a period, by route and group.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/reports/tasks (the `ReportServiceGetTaskReport` operationId).
+func (c *ClientWithResponses) ReportServiceGetTaskReportWithResponse(ctx context.Context, params *ReportServiceGetTaskReportParams, reqEditors ...RequestEditorFn) (*ReportServiceGetTaskReportResponse, error) {
+	rsp, err := c.ReportServiceGetTaskReport(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseReportServiceGetTaskReportResponse(rsp)
+}
+
 // NotifierServiceListRequestKindsWithResponse The kinds of request a customer may make in the chat, each opening a
 // service task on its route, in the order the bot offers them.
 //
@@ -22015,6 +22297,60 @@ func ParseIdentityServiceListPermissionsResponse(rsp *http.Response) (*IdentityS
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest CrmIdentityV1ListPermissionsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseReportServiceGetTaskReportResponse parses an HTTP response from a ReportServiceGetTaskReportWithResponse call
+func ParseReportServiceGetTaskReportResponse(rsp *http.Response) (*ReportServiceGetTaskReportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ReportServiceGetTaskReportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmTaskV1GetTaskReportResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -349,6 +349,10 @@ var fixtures = map[string]fixture{
 			"dates": []map[string]any{{"date": "2026-12-31", "hours": map[string]any{"startMinute": 0, "endMinute": 0}, "note": "New Year's Eve"}}}
 	}},
 	"GET /api/v1/calendars/{id}": {prepare: (*world).calendar},
+	"GET /api/v1/reports/tasks": {query: func(*world) url.Values {
+		today := time.Now().Format(time.DateOnly)
+		return url.Values{"from": {time.Now().AddDate(0, 0, -30).Format(time.DateOnly)}, "to": {today}}
+	}},
 	"PUT /api/v1/calendars/{id}": {prepare: (*world).calendar, body: func(w *world) any {
 		return map[string]any{"name": w.unique("Calendar"), "timeZone": "Europe/Moscow", "week": weekdays()}
 	}},

@@ -510,6 +510,22 @@ BEGIN SELECT RAISE(ABORT, '`+noOverlap+`'); END`)
 		ID:      "0019_calendars",
 		Migrate: seedCalendars,
 	},
+	{
+		// The reports read a period's tasks and steps by time.
+		ID: "0020_report_indexes",
+		Migrate: func(tx *gorm.DB) error {
+			for _, q := range []string{
+				`CREATE INDEX task_events_at ON task_events (at)`,
+				`CREATE INDEX tasks_created_at ON tasks (created_at)`,
+				`CREATE INDEX tasks_closed_at ON tasks (closed_at)`,
+			} {
+				if err := tx.Exec(q).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	},
 }
 
 // foldEach fills a folded column of every row, a thousand rows at a time:

@@ -283,6 +283,7 @@ type fixture struct {
 	visits    taskv1.VisitServiceClient
 	hooks     taskv1.WebhookServiceClient
 	calendars taskv1.CalendarServiceClient
+	reports   taskv1.ReportServiceClient
 	contracts *contracts
 	flows     *flows
 	notifier  *notifier
@@ -343,11 +344,12 @@ func newFixtureWith(t *testing.T, wf Workflows) *fixture {
 		taskv1.RegisterVisitServiceServer(s, vs)
 		taskv1.RegisterWebhookServiceServer(s, NewWebhookServer(srv, servicetest.Key))
 		taskv1.RegisterCalendarServiceServer(s, NewCalendarServer(srv))
+		taskv1.RegisterReportServiceServer(s, NewReportServer(srv, "Europe/Moscow"))
 	}, ledger.New(db).ServerOption())
 	conn = servicetest.Dial(t, addr)
 	return &fixture{
 		addr: addr, client: taskv1.NewTaskServiceClient(conn), visits: taskv1.NewVisitServiceClient(conn), hooks: taskv1.NewWebhookServiceClient(conn),
-		calendars: taskv1.NewCalendarServiceClient(conn),
+		calendars: taskv1.NewCalendarServiceClient(conn), reports: taskv1.NewReportServiceClient(conn),
 		contracts: k, notifier: n, server: srv, identity: id,
 	}
 }

@@ -127,6 +127,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		taskv1.RegisterVisitServiceServer(svc.Server, NewVisitServer(srv, cfg.Visits))
 		taskv1.RegisterWebhookServiceServer(svc.Server, NewWebhookServer(srv, svc.Key))
 		taskv1.RegisterCalendarServiceServer(svc.Server, NewCalendarServer(srv))
+		taskv1.RegisterReportServiceServer(svc.Server, NewReportServer(srv, cfg.Visits.TimeZone))
 		return nil
 	})
 }

@@ -106,6 +106,11 @@ export const LIMITS = {
     title: { maxLength: 200 },
     description: { maxLength: 2000 },
   },
+  GetTaskReportRequest: {
+    from: { maxLength: 10 },
+    to: { maxLength: 10 },
+    timeZone: { maxLength: 64 },
+  },
   Group: {
     name: { maxLength: 100 },
     description: { maxLength: 500 },

@@ -545,6 +545,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The task reports of a period, by route and group. */
+        get: operations["ReportService_GetTaskReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/requestKinds": {
         parameters: {
             query?: never;
@@ -1829,6 +1846,26 @@ export interface components {
          * @enum {string}
          */
         "crm.task.v1.CommentAudience": "COMMENT_AUDIENCE_UNSPECIFIED" | "COMMENT_AUDIENCE_FROM_CUSTOMER" | "COMMENT_AUDIENCE_TO_CUSTOMER";
+        /** @description ConnectionFunnel follows the connections opened in the period. */
+        "crm.task.v1.ConnectionFunnel": {
+            /**
+             * Format: int32
+             * @description Closed: the contract is active.
+             */
+            activated?: number;
+            /** Format: int32 */
+            cancelled?: number;
+            cancelledBy?: components["schemas"]["crm.task.v1.ResolutionCount"][];
+            /** Format: int32 */
+            inProgress?: number;
+            /**
+             * Format: int64
+             * @description From opening to activation.
+             */
+            medianLeadSeconds?: string;
+            /** Format: int32 */
+            opened?: number;
+        };
         /**
          * @description ContractEffect is what closing a task (with outcome CLOSED) does to its
          *     contract. Route No. 1 activates; cancelling a connection task cancels.
@@ -1883,6 +1920,12 @@ export interface components {
             routeId?: string;
             /** @description The new task's title. */
             title?: string;
+        };
+        "crm.task.v1.GetTaskReportResponse": {
+            days?: components["schemas"]["crm.task.v1.ReportDay"][];
+            funnel?: components["schemas"]["crm.task.v1.ConnectionFunnel"];
+            processes?: components["schemas"]["crm.task.v1.ProcessReport"][];
+            timeZone?: string;
         };
         "crm.task.v1.GetTaskStatsResponse": {
             /** Format: int64 */
@@ -1997,6 +2040,58 @@ export interface components {
             /** Format: int64 */
             routeId?: string;
             routeName?: string;
+        };
+        "crm.task.v1.ProcessReport": {
+            /** Format: int32 */
+            breached?: number;
+            /**
+             * Format: int32
+             * @description Tasks that entered the process in the period.
+             */
+            entered?: number;
+            /** Format: int64 */
+            groupId?: string;
+            /**
+             * Format: int32
+             * @description Stays that ended in the period: how many, and their median and 90th
+             *     percentile length.
+             */
+            left?: number;
+            /** Format: int64 */
+            medianSeconds?: string;
+            /** Format: int64 */
+            p90Seconds?: string;
+            /** Format: int64 */
+            processId?: string;
+            processName?: string;
+            /** Format: int64 */
+            routeId?: string;
+            routeName?: string;
+            /**
+             * Format: int32
+             * @description Of those with an SLA, how many breached it in the period.
+             */
+            withSla?: number;
+        };
+        "crm.task.v1.ReportDay": {
+            /**
+             * Format: int32
+             * @description Open at the end of the day.
+             */
+            backlog?: number;
+            /** Format: int32 */
+            cancelled?: number;
+            /** Format: int32 */
+            closed?: number;
+            /** @description YYYY-MM-DD. */
+            date?: string;
+            /** Format: int32 */
+            opened?: number;
+        };
+        "crm.task.v1.ResolutionCount": {
+            /** Format: int32 */
+            count?: number;
+            resolution?: string;
         };
         "crm.task.v1.Route": {
             /**
@@ -3983,6 +4078,48 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["crm.identity.v1.ListPermissionsResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ReportService_GetTaskReport: {
+        parameters: {
+            query: {
+                /** @description The first and the last day, YYYY-MM-DD; at most 366 days. */
+                from: string;
+                to: string;
+                /** @description The days' zone (empty: the deployment's, CRM_TIME_ZONE). */
+                timeZone?: string;
+                /** @description Only this route's tasks (0: all). */
+                routeId?: string;
+                /** @description Only this group's processes, in the SLA and time reports (0: all). */
+                groupId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.task.v1.GetTaskReportResponse"];
                 };
             };
             400: components["responses"]["InvalidArgument"];
