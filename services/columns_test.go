@@ -111,6 +111,14 @@ var columnSources = map[string][]string{
 	"task.visits.customer_phone":            {"crm.task.v1.VisitWrite.customer_phone"},
 	"task.visits.tariff_name":               {"crm.task.v1.VisitWrite.tariff_name", "crm.contract.v1.Tariff.name"},
 	"task.visits.booked_by_name":            {"crm.identity.v1.User.display_name"},
+	"task.calendars.name":                   {"crm.task.v1.Calendar.name"},
+	"task.webhooks.name":                    {"crm.task.v1.Webhook.name"},
+	"task.webhooks.url":                     {"crm.task.v1.Webhook.url"},
+	"task.webhooks.disabled_reason":         {"crm.task.v1.RecordWebhookDeliveryRequest.error"},
+	"task.webhooks.disabled_event":          {"crm.task.v1.RecordWebhookDeliveryRequest.event_id"},
+	"task.webhook_deliveries.event_id":      {"crm.task.v1.RecordWebhookDeliveryRequest.event_id", "crm.task.v1.PublishWebhookEventRequest.event_id"},
+	"task.webhook_deliveries.error":         {"crm.task.v1.RecordWebhookDeliveryRequest.error"},
+	"task.webhook_outbox.event_id":          {"crm.task.v1.PublishWebhookEventRequest.event_id"},
 }
 
 var notFromRequests = map[string]string{
@@ -162,6 +170,10 @@ var notFromRequests = map[string]string{
 	"notifier.request_kinds.code":            "one of the catalog's request kinds",
 	"notifier.customer_requests.text":        "a customer's words in the chat, clipped to a task's description",
 	"notifier.delivery_totals.state":         "one of the notifier's states",
+	"task.calendars.definition":              "the checked calendar as JSON, made by the code (text)",
+	"task.webhooks.kinds":                    "the event kinds' numbers joined by the code (four at most)",
+	"task.webhooks.salt":                     "32 hex characters from crypto/rand",
+	"task.webhook_outbox.body":               "the event as JSON, made by the code (text)",
 }
 
 type column struct {
