@@ -52,7 +52,13 @@ export async function saveDownload(
   const response = await fetchImpl(authorizedRequest(qs ? `${path}?${qs}` : path))
   if (!response.ok) throw await failure(response)
   const name = attachmentName(response, fallbackName)
-  const url = URL.createObjectURL(await response.blob())
+  saveBlob(await response.blob(), name)
+  return name
+}
+
+/** Hands bytes the console holds to the browser as a saved file. */
+export function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob)
   try {
     const a = document.createElement('a')
     a.href = url
@@ -64,5 +70,4 @@ export async function saveDownload(
     // the click has started the save; the next turn frees the bytes
     setTimeout(() => URL.revokeObjectURL(url), 0)
   }
-  return name
 }

@@ -116,6 +116,7 @@ describe('the sidebar', () => {
       'tasks',
       'board',
       'visits',
+      'reports',
       'tariffs',
       'routes',
       'users',

@@ -24,6 +24,7 @@ export const NAVIGATION: NavSection[] = [
       { name: 'tasks', label: 'nav.tasks', icon: 'pi pi-list-check' },
       { name: 'board', label: 'nav.board', icon: 'pi pi-objects-column' },
       { name: 'visits', label: 'nav.visits', icon: 'pi pi-calendar' },
+      { name: 'reports', label: 'nav.reports', icon: 'pi pi-chart-bar' },
     ],
   },
   {

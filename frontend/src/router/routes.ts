@@ -63,6 +63,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { permissions: ['tasks.read'], title: 'nav.visits' },
       },
       {
+        path: 'reports',
+        name: 'reports',
+        component: () => import('@/views/ReportsView.vue'),
+        meta: { permissions: ['tasks.manage'], title: 'nav.reports' },
+      },
+      {
         path: 'board/:routeId(\\d+)?',
         name: 'board',
         component: () => import('@/views/tasks/TaskBoardView.vue'),
