@@ -525,7 +525,7 @@ test('the profile shows the Telegram link state', async ({ adminPage: page }) =>
 })
 
 test('every main page passes axe with no critical or serious violation', async ({ adminPage: page }) => {
-  for (const [name, path, ready] of [
+  const walk = [
     ['home', '/', 'greeting'],
     ['customers', '/customers', 'customers-table'],
     ['customer-new', '/customers/new', 'customer-form'],
@@ -543,8 +543,12 @@ test('every main page passes axe with no critical or serious violation', async (
     ['customer-messages', '/settings/customer-messages', 'templates'],
     ['api-tokens', '/settings/api-tokens', 'tokens-table'],
     ['audit', '/settings/audit', 'audit-table'],
+    ['webhooks', '/settings/webhooks', 'webhooks-table'],
+    ['calendars', '/settings/calendars', 'calendars-table'],
+    ['reports', '/reports', 'report-processes-table'],
     ['profile', '/profile', 'telegram-panel'],
-  ]) {
+  ]
+  for (const [name, path, ready] of walk) {
     await page.goto(path)
     await expect(byTest(page, ready).first()).toBeVisible()
     axeFindings.push(...(await audit(page, name)))
@@ -552,7 +556,7 @@ test('every main page passes axe with no critical or serious violation', async (
   const byImpact: Record<string, number> = {}
   for (const f of axeFindings) byImpact[f.impact] = (byImpact[f.impact] ?? 0) + f.nodes
   const pages = new Set(axeFindings.map((f) => f.page)).size
-  test.info().annotations.push({ type: 'axe', description: `19 pages, ${pages} with findings; elements by impact: ${JSON.stringify(byImpact)}` })
+  test.info().annotations.push({ type: 'axe', description: `${walk.length} pages, ${pages} with findings; elements by impact: ${JSON.stringify(byImpact)}` })
   expect(
     axeFindings.filter((f) => BLOCKING.includes(f.impact)),
     'no critical or serious accessibility violation',
