@@ -40,6 +40,9 @@ func TestTheProductionCalendarIsSeededForNoGroup(t *testing.T) {
 	holidays := map[string]bool{}
 	for _, d := range c.GetDates() {
 		holidays[d.GetDate()] = d.GetHours().GetEndMinute() == 0
+		if d.GetNote() == "" {
+			t.Errorf("%s has no note saying what it is", d.GetDate())
+		}
 	}
 	if !holidays["2026-01-07"] || !holidays["2026-06-12"] || !holidays["2027-11-05"] || holidays["2027-11-13"] {
 		t.Fatalf("dates %v", c.GetDates())

@@ -164,10 +164,47 @@ func seedCalendars(tx *gorm.DB) error {
 	}
 	loc := locale.FromContext(tx.Statement.Context)
 	c := calendar.Russian("Europe/Moscow", 2026, 2027)
-	body, err := json.Marshal(calendarDef{Calendar: c})
+	notes := map[string]string{}
+	for date := range c.Dates {
+		if n, ok := productionNotes[date]; ok {
+			notes[date] = n.In(loc)
+		} else if c.Dates[date].Working() && c.Dates[date].End-c.Dates[date].Start < 9*60 {
+			notes[date] = shortenedDay.In(loc)
+		}
+	}
+	body, err := json.Marshal(calendarDef{Calendar: c, Notes: notes})
 	if err != nil {
 		return err
 	}
 	name := locale.Text{RU: "Производственный календарь РФ, пятидневка", EN: "Russian production calendar, five-day week"}.In(loc)
 	return tx.Table("calendars").Create(&cal{Name: name, Version: 1, Definition: string(body), UpdatedAt: time.Now().UnixMicro()}).Error
 }
+
+// What the seeded production calendar's dates are, in the deployment's
+// language; a shortened day not named here is a pre-holiday day.
+var (
+	shortenedDay    = locale.Text{RU: "Предпраздничный день, на час короче", EN: "Pre-holiday day, an hour shorter"}
+	newYear         = locale.Text{RU: "Новогодние каникулы", EN: "New Year holidays"}
+	productionNotes = map[string]locale.Text{
+		"2026-01-01": newYear, "2026-01-02": newYear, "2026-01-05": newYear, "2026-01-06": newYear,
+		"2026-01-07": {RU: "Рождество Христово", EN: "Orthodox Christmas"}, "2026-01-08": newYear,
+		"2026-01-09": {RU: "Выходной, перенесённый с 3 января", EN: "Day off moved from 3 January"},
+		"2026-02-23": {RU: "День защитника Отечества", EN: "Defender of the Fatherland Day"},
+		"2026-03-09": {RU: "Выходной вместо 8 марта", EN: "Day off for 8 March"},
+		"2026-05-01": {RU: "Праздник Весны и Труда", EN: "Spring and Labour Day"},
+		"2026-05-11": {RU: "Выходной вместо 9 мая", EN: "Day off for 9 May"},
+		"2026-06-12": {RU: "День России", EN: "Russia Day"},
+		"2026-11-04": {RU: "День народного единства", EN: "Unity Day"},
+		"2026-12-31": {RU: "Выходной, перенесённый с 4 января", EN: "Day off moved from 4 January"},
+		"2027-01-01": newYear, "2027-01-04": newYear, "2027-01-05": newYear, "2027-01-06": newYear,
+		"2027-01-07": {RU: "Рождество Христово", EN: "Orthodox Christmas"}, "2027-01-08": newYear,
+		"2027-02-23": {RU: "День защитника Отечества", EN: "Defender of the Fatherland Day"},
+		"2027-03-08": {RU: "Международный женский день", EN: "International Women's Day"},
+		"2027-05-03": {RU: "Выходной вместо 1 мая", EN: "Day off for 1 May"},
+		"2027-05-10": {RU: "Выходной вместо 9 мая", EN: "Day off for 9 May"},
+		"2027-06-14": {RU: "Выходной вместо 12 июня", EN: "Day off for 12 June"},
+		"2027-11-04": {RU: "День народного единства", EN: "Unity Day"},
+		"2027-11-05": {RU: "Выходной, перенесённый на 5 ноября (проект)", EN: "Day off moved to 5 November (draft)"},
+		"2027-11-13": {RU: "Рабочая суббота за 5 ноября (проект)", EN: "Saturday worked for 5 November (draft)"},
+	}
+)
