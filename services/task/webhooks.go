@@ -105,10 +105,12 @@ func (r *webhookRow) kinds() []taskv1.WebhookEventKind {
 	return out
 }
 
-func (r *webhookRow) toProto() *taskv1.Webhook {
+// toProto answers the subscription; key is the internal key its secret is
+// derived from, whose first characters tell it apart.
+func (r *webhookRow) toProto(key []byte) *taskv1.Webhook {
 	return &taskv1.Webhook{
 		Id: r.ID, Name: r.Name, Url: r.URL, EventKinds: r.kinds(), Enabled: r.Enabled, Failures: r.Failures,
-		DisabledReason: r.DisabledReason, SecretPrefix: "whsec_" + r.Salt[:4] + "…", CreatedBy: r.CreatedBy,
+		DisabledReason: r.DisabledReason, SecretPrefix: taskflow.WebhookSecret(key, r.ID, r.Salt)[:12] + "…", CreatedBy: r.CreatedBy,
 		CreateTime: micros.Proto(r.CreatedAt), UpdateTime: micros.Proto(r.UpdatedAt), LastDeliveryTime: micros.Proto(r.LastDeliveryAt),
 	}
 }
@@ -291,7 +293,7 @@ func (w *WebhookServer) ListWebhooks(ctx context.Context, _ *taskv1.ListWebhooks
 	}
 	resp := &taskv1.ListWebhooksResponse{}
 	for i := range rows {
-		resp.Webhooks = append(resp.Webhooks, rows[i].toProto())
+		resp.Webhooks = append(resp.Webhooks, rows[i].toProto(w.key))
 	}
 	return resp, nil
 }
@@ -340,7 +342,7 @@ func (w *WebhookServer) CreateWebhook(ctx context.Context, req *taskv1.CreateWeb
 		return nil, err
 	}
 	w.tasks.audit(ctx, "webhook.create", webhookTarget(r.ID), "webhook_created", "name", r.Name, "after", describeWebhook(nil, &r))
-	return &taskv1.CreateWebhookResponse{Webhook: r.toProto(), Secret: taskflow.WebhookSecret(w.key, r.ID, r.Salt)}, nil
+	return &taskv1.CreateWebhookResponse{Webhook: r.toProto(w.key), Secret: taskflow.WebhookSecret(w.key, r.ID, r.Salt)}, nil
 }
 
 func webhookTarget(id int64) string { return "webhook:" + strconv.FormatInt(id, 10) }
@@ -393,7 +395,7 @@ func (w *WebhookServer) UpdateWebhook(ctx context.Context, req *taskv1.UpdateWeb
 	if b, a := auditlog.Change(webhookFields(&before), webhookFields(&after)); b != a {
 		w.tasks.audit(ctx, "webhook.update", webhookTarget(id), "webhook_changed", "name", after.Name, "before", b, "after", a)
 	}
-	return &taskv1.UpdateWebhookResponse{Webhook: after.toProto()}, nil
+	return &taskv1.UpdateWebhookResponse{Webhook: after.toProto(w.key)}, nil
 }
 
 func (w *WebhookServer) DeleteWebhook(ctx context.Context, req *taskv1.DeleteWebhookRequest) (*taskv1.DeleteWebhookResponse, error) {
