@@ -128,20 +128,17 @@ func dayCounts(tasks []reportTask, from time.Time, days int) []*taskv1.ReportDay
 		i, _ := slices.BinarySearch(ends, at+1)
 		return i
 	}
-	opened, ended := make([]int32, days+1), make([]int32, days+1)
 	var before int32
 	for _, t := range tasks {
 		if i := day(t.CreatedAt); i < 0 {
 			before++
 		} else if i < days {
 			out[i].Opened++
-			opened[i]++
 		}
 		if t.ClosedAt == 0 {
 			continue
 		}
 		if i := day(t.ClosedAt); i >= 0 && i < days {
-			ended[i]++
 			if t.State == int32(taskv1.TaskState_TASK_STATE_CANCELLED) {
 				out[i].Cancelled++
 			} else {
@@ -150,9 +147,9 @@ func dayCounts(tasks []reportTask, from time.Time, days int) []*taskv1.ReportDay
 		}
 	}
 	backlog := before
-	for i := range out {
-		backlog += opened[i] - ended[i]
-		out[i].Backlog = backlog
+	for _, d := range out {
+		backlog += d.Opened - d.Closed - d.Cancelled
+		d.Backlog = backlog
 	}
 	return out
 }

@@ -277,13 +277,12 @@ type WebhookServer struct {
 	db    *gorm.DB
 	hooks *hooks
 	key   []byte
-	cfg   WebhookConfig
 }
 
 // NewWebhookServer serves the webhook subscriptions of s's tasks; key is
 // the internal key their secrets are derived from.
 func NewWebhookServer(s *Server, key []byte) *WebhookServer {
-	return &WebhookServer{tasks: s, db: s.store.db, hooks: s.hooks, key: key, cfg: s.hooks.cfg}
+	return &WebhookServer{tasks: s, db: s.store.db, hooks: s.hooks, key: key}
 }
 
 func (w *WebhookServer) ListWebhooks(ctx context.Context, _ *taskv1.ListWebhooksRequest) (*taskv1.ListWebhooksResponse, error) {
@@ -304,7 +303,7 @@ func (w *WebhookServer) check(ctx context.Context, h *taskv1.Webhook) (name, url
 	if name == "" {
 		return "", "", "", fault.Field("webhook.name", "name the subscription")
 	}
-	if err := egress.CheckURL(ctx, url, w.cfg.AllowPrivate); err != nil {
+	if err := egress.CheckURL(ctx, url, w.hooks.cfg.AllowPrivate); err != nil {
 		return "", "", "", fault.Field("webhook.url", "the address %s", err)
 	}
 	ks := slices.Clone(h.GetEventKinds())
@@ -493,7 +492,7 @@ func (w *WebhookServer) RecordWebhookDelivery(ctx context.Context, req *taskv1.R
 			s.Failures, s.LastDeliveryAt = 0, at
 		} else {
 			s.Failures++
-			if s.Enabled && w.cfg.DisableAfter > 0 && s.Failures >= w.cfg.DisableAfter {
+			if s.Enabled && w.hooks.cfg.DisableAfter > 0 && s.Failures >= w.hooks.cfg.DisableAfter {
 				// the console tells the count of failures besides
 				s.Enabled, s.UpdatedAt, s.DisabledEvent = false, at, d.EventID
 				s.DisabledReason = cmp.Or(req.GetError(), "the delivery failed")

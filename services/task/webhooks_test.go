@@ -63,7 +63,7 @@ func TestWebhookSubscriptionsAreChecked(t *testing.T) {
 	}
 
 	// production refuses the operator's own network, as typed or as resolved
-	strict := &WebhookServer{tasks: f.server, db: f.server.store.db, hooks: f.server.hooks, key: servicetest.Key}
+	strict := &WebhookServer{tasks: f.server, db: f.server.store.db, hooks: &hooks{db: f.server.store.db, clock: f.server.store.clock}, key: servicetest.Key}
 	for _, url := range []string{"http://127.0.0.1:8080/h", "http://10.0.0.5/h", "http://169.254.169.254/latest", "http://localhost/h"} {
 		_, err := strict.CreateWebhook(admin(), &taskv1.CreateWebhookRequest{Webhook: &taskv1.Webhook{Name: "a", Url: url, EventKinds: []taskv1.WebhookEventKind{onClosed}}})
 		if !fault.Is(err, fault.Invalid) || !strings.Contains(err.Error(), "not on the internet") && !strings.Contains(err.Error(), "this machine") {
