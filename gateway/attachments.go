@@ -99,31 +99,33 @@ func backendContext(r *http.Request) context.Context {
 	return metadata.NewOutgoingContext(r.Context(), md)
 }
 
-// fail answers an error of a backend (a status) or of ours. A file too large
-// is 413 wherever it was found out; failures of ours are logged and
-// answered with the request id only, as elsewhere.
+// fail answers an error of a backend (a status) or of ours.
 func (a *attachmentHandlers) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		refuse(w, http.StatusRequestEntityTooLarge, a.tooLarge())
+	failTransfer(w, r, err, a.log, "ATTACHMENT_TOO_LARGE", a.tooLarge)
+}
+
+// failTransfer answers a failed file transfer. A file too large is 413
+// wherever it was found out (the body's bound here, or the service's
+// refusal with the reason tooLargeReason); failures of ours are logged and
+// answered with the request id only, as elsewhere.
+func failTransfer(w http.ResponseWriter, r *http.Request, err error, log *slog.Logger, tooLargeReason string, tooLarge func() error) {
+	var tooLong *http.MaxBytesError
+	if errors.As(err, &tooLong) {
+		refuse(w, http.StatusRequestEntityTooLarge, tooLarge())
 		return
 	}
 	st, ok := status.FromError(err)
 	if !ok || hidden(st.Code()) || st.Code() == codes.Unknown {
-		a.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "request_id", requestid.From(r.Context()), "err", err)
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "request_id", requestid.From(r.Context()), "err", err)
 		st = status.Convert(internalError(r.Context()))
 	}
-	code := 0
 	for _, d := range st.Details() {
-		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == "ATTACHMENT_TOO_LARGE" {
-			code = http.StatusRequestEntityTooLarge
+		if info, ok := d.(*errdetails.ErrorInfo); ok && info.GetReason() == tooLargeReason {
+			writeStatusAs(w, http.StatusRequestEntityTooLarge, st)
+			return
 		}
 	}
-	if code == 0 {
-		writeStatus(w, st)
-		return
-	}
-	writeStatusAs(w, code, st)
+	writeStatus(w, st)
 }
 
 func (a *attachmentHandlers) tooLarge() error {
@@ -245,28 +247,20 @@ func (a *attachmentHandlers) pass(w http.ResponseWriter, r *http.Request, h *tas
 	h.FileName = name
 	header := &taskv1.UploadAttachmentRequest{Part: &taskv1.UploadAttachmentRequest_Header{Header: h}}
 	if err := stream.Send(header); err != nil {
-		a.closeAndFail(w, r, stream)
+		a.fail(w, r, endedEarly(stream))
 		return
 	}
-	buf := make([]byte, uploadChunk)
-	for {
-		n, rerr := io.ReadFull(part, buf)
-		if n > 0 {
-			chunk := &taskv1.UploadAttachmentRequest{Part: &taskv1.UploadAttachmentRequest_Chunk{Chunk: append([]byte(nil), buf[:n]...)}}
-			if err := stream.Send(chunk); err != nil {
-				// the service has answered already (a refusal)
-				a.closeAndFail(w, r, stream)
-				return
-			}
-		}
-		if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
-			break
-		}
-		if rerr != nil {
-			cancel() // nothing is stored of a body cut short
-			a.failRead(w, r, rerr)
-			return
-		}
+	sendFailed, rerr := sendBody(stream, part, func(b []byte) *taskv1.UploadAttachmentRequest {
+		return &taskv1.UploadAttachmentRequest{Part: &taskv1.UploadAttachmentRequest_Chunk{Chunk: b}}
+	})
+	switch {
+	case sendFailed: // the service has answered already (a refusal)
+		a.fail(w, r, endedEarly(stream))
+		return
+	case rerr != nil:
+		cancel() // nothing is stored of a body cut short
+		a.failRead(w, r, rerr)
+		return
 	}
 	resp, err := stream.CloseAndRecv()
 	if err != nil {
@@ -279,13 +273,34 @@ func (a *attachmentHandlers) pass(w http.ResponseWriter, r *http.Request, h *tas
 	w.Write(body)
 }
 
-// closeAndFail answers the service's reason for ending an upload early.
-func (a *attachmentHandlers) closeAndFail(w http.ResponseWriter, r *http.Request, stream grpc.ClientStreamingClient[taskv1.UploadAttachmentRequest, taskv1.UploadAttachmentResponse]) {
+// sendBody sends a body's bytes to a stream in chunks made by chunk. It
+// tells a send the service ended early (it has answered: a refusal) from a
+// body that could not be read.
+func sendBody[Req, Resp any](stream grpc.ClientStreamingClient[Req, Resp], body io.Reader, chunk func([]byte) *Req) (sendFailed bool, readErr error) {
+	buf := make([]byte, uploadChunk)
+	for {
+		n, err := io.ReadFull(body, buf)
+		if n > 0 {
+			if serr := stream.Send(chunk(append([]byte(nil), buf[:n]...))); serr != nil {
+				return true, nil
+			}
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+}
+
+// endedEarly is the service's reason for ending an upload before its end.
+func endedEarly[Req, Resp any](stream grpc.ClientStreamingClient[Req, Resp]) error {
 	_, err := stream.CloseAndRecv()
 	if err == nil {
-		err = errors.New("the attachment service ended the upload without an answer")
+		err = errors.New("the service ended the upload without an answer")
 	}
-	a.fail(w, r, err)
+	return err
 }
 
 // download streams a file (or its thumbnail) to a caller who may read its

@@ -31,7 +31,7 @@ type registrar = func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.Cli
 var backends = []backend{
 	{"identity", func(e config.Endpoints) string { return e.Identity }, []registrar{identityv1.RegisterIdentityServiceHandler}},
 	{"customer", func(e config.Endpoints) string { return e.Customer }, []registrar{customerv1.RegisterCustomerServiceHandler}},
-	{"contract", func(e config.Endpoints) string { return e.Contract }, []registrar{contractv1.RegisterContractServiceHandler, contractv1.RegisterConnectionServiceHandler}},
+	{"contract", func(e config.Endpoints) string { return e.Contract }, []registrar{contractv1.RegisterContractServiceHandler, contractv1.RegisterConnectionServiceHandler, contractv1.RegisterImportServiceHandler}},
 	{"task", func(e config.Endpoints) string { return e.Task }, []registrar{taskv1.RegisterTaskServiceHandler, taskv1.RegisterAttachmentServiceHandler, taskv1.RegisterVisitServiceHandler, taskv1.RegisterWebhookServiceHandler, taskv1.RegisterCalendarServiceHandler, taskv1.RegisterReportServiceHandler}},
 	{"notifier", func(e config.Endpoints) string { return e.Notifier }, []registrar{notifierv1.RegisterNotifierServiceHandler}},
 }

@@ -37,6 +37,9 @@ type Config struct {
 	// AttachmentMaxBytes bounds an uploaded file (the task service holds
 	// the same bound; here it stops a large body early).
 	AttachmentMaxBytes int64 `env:"CRM_ATTACHMENT_MAX_BYTES" envDefault:"20971520"`
+	// ImportMaxBytes bounds an import's file (the contract service holds
+	// the same bound).
+	ImportMaxBytes int64 `env:"CRM_IMPORT_MAX_BYTES" envDefault:"67108864"`
 }
 
 // Run serves HTTP until ctx ends, then drains in-flight requests.

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/telecomcrm/crm/gateway/openapi"
+	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
@@ -96,6 +97,7 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 	mux := http.NewServeMux()
 	mux.Handle("/api/", m.InstrumentHTTP("api", checkInput(bounded(authn.middleware(gw)))))
 	mountAttachments(mux, m, authn, taskv1.NewAttachmentServiceClient(conns["task"]), cfg.AttachmentMaxBytes, log)
+	mountImports(mux, m, authn, contractv1.NewImportServiceClient(conns["contract"]), cfg.ImportMaxBytes, log)
 	mountExports(mux, m, authn, conns, cfg.Locale, log)
 	mux.Handle("GET /api/v1/openapi.json", m.InstrumentHTTP("openapi", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")

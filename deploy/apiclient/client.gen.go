@@ -47,6 +47,36 @@ func (e CrmContractV1ContractStatus) Valid() bool {
 	}
 }
 
+// Defines values for CrmContractV1ImportState.
+const (
+	IMPORTSTATECANCELLED   CrmContractV1ImportState = "IMPORT_STATE_CANCELLED"
+	IMPORTSTATECHECKED     CrmContractV1ImportState = "IMPORT_STATE_CHECKED"
+	IMPORTSTATEDONE        CrmContractV1ImportState = "IMPORT_STATE_DONE"
+	IMPORTSTATEFAILED      CrmContractV1ImportState = "IMPORT_STATE_FAILED"
+	IMPORTSTATERUNNING     CrmContractV1ImportState = "IMPORT_STATE_RUNNING"
+	IMPORTSTATEUNSPECIFIED CrmContractV1ImportState = "IMPORT_STATE_UNSPECIFIED"
+)
+
+// Valid indicates whether the value is a known member of the CrmContractV1ImportState enum.
+func (e CrmContractV1ImportState) Valid() bool {
+	switch e {
+	case IMPORTSTATECANCELLED:
+		return true
+	case IMPORTSTATECHECKED:
+		return true
+	case IMPORTSTATEDONE:
+		return true
+	case IMPORTSTATEFAILED:
+		return true
+	case IMPORTSTATERUNNING:
+		return true
+	case IMPORTSTATEUNSPECIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CrmCustomerV1CustomerKind.
 const (
 	CUSTOMERKINDCOMPANY     CrmCustomerV1CustomerKind = "CUSTOMER_KIND_COMPANY"
@@ -556,10 +586,83 @@ type CrmContractV1CreateConnectionResponse struct {
 	Task     *CrmTaskV1Task         `json:"task,omitempty"`
 }
 
+// CrmContractV1Import Import is one uploaded file, its check and its run.
+type CrmContractV1Import struct {
+	// ContractsAsIs Rows whose contract is written as it stands (active or suspended).
+	ContractsAsIs    *int32 `json:"contractsAsIs,omitempty"`
+	ContractsCreated *int32 `json:"contractsCreated,omitempty"`
+
+	// ContractsToConnect Rows whose contract is opened and gets a connection task.
+	ContractsToConnect *int32     `json:"contractsToConnect,omitempty"`
+	CreateTime         *time.Time `json:"createTime,omitempty"`
+	CreatedBy          *string    `json:"createdBy,omitempty"`
+
+	// Customers Customers in the rows without problems (rows with one reference are
+	// one customer).
+	Customers        *int32 `json:"customers,omitempty"`
+	CustomersCreated *int32 `json:"customersCreated,omitempty"`
+
+	// Error Why a FAILED run stopped.
+	Error      *string    `json:"error,omitempty"`
+	FileName   *string    `json:"fileName,omitempty"`
+	FinishTime *time.Time `json:"finishTime,omitempty"`
+	Id         *string    `json:"id,omitempty"`
+
+	// ProblemRows Rows with problems: the run skips them.
+	ProblemRows *int32 `json:"problemRows,omitempty"`
+
+	// RowsDone Rows the run has got through, skipped ones included.
+	RowsDone  *int32                    `json:"rowsDone,omitempty"`
+	StartTime *time.Time                `json:"startTime,omitempty"`
+	State     *CrmContractV1ImportState `json:"state,omitempty"`
+
+	// TotalRows Data rows in the file (the header not counted).
+	TotalRows *int32 `json:"totalRows,omitempty"`
+}
+
+// CrmContractV1ImportProblem ImportProblem is one thing wrong with a row.
+type CrmContractV1ImportProblem struct {
+	// Code What is wrong, as a code the console words: NAME_MISSING, NAME_LONG,
+	// KIND_UNKNOWN, EMAIL_INVALID, ADDRESS_LONG, PHONES_MISSING,
+	// PHONES_TOO_MANY, PHONE_INVALID, PHONE_LABEL_LONG, PHONE_TWICE,
+	// PHONE_IN_FILE, PHONE_TAKEN, TARIFF_UNKNOWN, TARIFF_AMBIGUOUS,
+	// TARIFF_KIND, TARIFF_INACTIVE, SERVICE_ADDRESS_MISSING,
+	// SERVICE_ADDRESS_LONG, STATUS_UNKNOWN, CELL_LONG, CELL_CONTROL,
+	// COLUMNS_COUNT, REF_SPLIT, REF_DIFFERS, CUSTOMER_PROBLEM.
+	Code *string `json:"code,omitempty"`
+
+	// Column The column, as the file's header names it; empty for the whole row.
+	Column *string `json:"column,omitempty"`
+
+	// Line The file's line number (the header is line 1).
+	Line *int32 `json:"line,omitempty"`
+
+	// Message The problem in a sentence (English), for API clients.
+	Message *string `json:"message,omitempty"`
+
+	// Value The value concerned (a number, a tariff, a line).
+	Value *string `json:"value,omitempty"`
+}
+
+// CrmContractV1ImportState defines model for crm.contract.v1.ImportState.
+type CrmContractV1ImportState string
+
 // CrmContractV1ListContractsResponse defines model for crm.contract.v1.ListContractsResponse.
 type CrmContractV1ListContractsResponse struct {
 	Contracts     *[]CrmContractV1Contract `json:"contracts,omitempty"`
 	NextPageToken *string                  `json:"nextPageToken,omitempty"`
+}
+
+// CrmContractV1ListImportProblemsResponse defines model for crm.contract.v1.ListImportProblemsResponse.
+type CrmContractV1ListImportProblemsResponse struct {
+	NextPageToken *string                       `json:"nextPageToken,omitempty"`
+	Problems      *[]CrmContractV1ImportProblem `json:"problems,omitempty"`
+}
+
+// CrmContractV1ListImportsResponse defines model for crm.contract.v1.ListImportsResponse.
+type CrmContractV1ListImportsResponse struct {
+	Imports       *[]CrmContractV1Import `json:"imports,omitempty"`
+	NextPageToken *string                `json:"nextPageToken,omitempty"`
 }
 
 // CrmContractV1ListTariffsResponse defines model for crm.contract.v1.ListTariffsResponse.
@@ -1884,6 +1987,26 @@ type VisitServiceUpdateGroupScheduleParams struct {
 	ExpectedVersion *int32 `form:"expectedVersion,omitempty" json:"expectedVersion,omitempty"`
 }
 
+// ImportServiceListImportsParams defines parameters for ImportServiceListImports.
+type ImportServiceListImportsParams struct {
+	// PageSize 1–100; 0: 20.
+	PageSize  *int32  `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
+// ImportServiceCancelImportJSONBody defines parameters for ImportServiceCancelImport.
+type ImportServiceCancelImportJSONBody = map[string]interface{}
+
+// ImportServiceRunImportJSONBody defines parameters for ImportServiceRunImport.
+type ImportServiceRunImportJSONBody = map[string]interface{}
+
+// ImportServiceListImportProblemsParams defines parameters for ImportServiceListImportProblems.
+type ImportServiceListImportProblemsParams struct {
+	// PageSize 1–500; 0: 100.
+	PageSize  *int32  `form:"pageSize,omitempty" json:"pageSize,omitempty"`
+	PageToken *string `form:"pageToken,omitempty" json:"pageToken,omitempty"`
+}
+
 // ReportServiceGetTaskReportParams defines parameters for ReportServiceGetTaskReport.
 type ReportServiceGetTaskReportParams struct {
 	// From The first and the last day, YYYY-MM-DD; at most 366 days.
@@ -2202,6 +2325,12 @@ type IdentityServiceAddGroupMemberJSONRequestBody IdentityServiceAddGroupMemberJ
 
 // VisitServiceUpdateGroupScheduleJSONRequestBody defines body for VisitServiceUpdateGroupSchedule for application/json ContentType.
 type VisitServiceUpdateGroupScheduleJSONRequestBody = CrmTaskV1Schedule
+
+// ImportServiceCancelImportJSONRequestBody defines body for ImportServiceCancelImport for application/json ContentType.
+type ImportServiceCancelImportJSONRequestBody = ImportServiceCancelImportJSONBody
+
+// ImportServiceRunImportJSONRequestBody defines body for ImportServiceRunImport for application/json ContentType.
+type ImportServiceRunImportJSONRequestBody = ImportServiceRunImportJSONBody
 
 // NotifierServiceUpdateRequestKindsJSONRequestBody defines body for NotifierServiceUpdateRequestKinds for application/json ContentType.
 type NotifierServiceUpdateRequestKindsJSONRequestBody NotifierServiceUpdateRequestKindsJSONBody
@@ -2885,6 +3014,56 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /api/v1/groups/{id} (the `IdentityServiceGetGroup` operationId).
 	IdentityServiceGetGroup(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportServiceListImports Lists imports, newest first.
+	//
+	// Corresponds with GET /api/v1/imports (the `ImportServiceListImports` operationId).
+	ImportServiceListImports(ctx context.Context, params *ImportServiceListImportsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportServiceGetImport Returns one import with its progress.
+	//
+	// Corresponds with GET /api/v1/imports/{id} (the `ImportServiceGetImport` operationId).
+	ImportServiceGetImport(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportServiceCancelImportWithBody Stops a running import after the batch it is writing; what was
+	// written stays, and RunImport resumes it.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/imports/{id}:cancel (the `ImportServiceCancelImport` operationId).
+	ImportServiceCancelImportWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportServiceCancelImport Stops a running import after the batch it is writing; what was
+	// written stays, and RunImport resumes it.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/imports/{id}:cancel (the `ImportServiceCancelImport` operationId).
+	ImportServiceCancelImport(ctx context.Context, id string, body ImportServiceCancelImportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportServiceRunImportWithBody Runs a checked import, or resumes one that failed or was cancelled
+	// from the row it stopped at; rows with problems are skipped. Running
+	// one that runs already answers it as it is.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /api/v1/imports/{id}:run (the `ImportServiceRunImport` operationId).
+	ImportServiceRunImportWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportServiceRunImport Runs a checked import, or resumes one that failed or was cancelled
+	// from the row it stopped at; rows with problems are skipped. Running
+	// one that runs already answers it as it is.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /api/v1/imports/{id}:run (the `ImportServiceRunImport` operationId).
+	ImportServiceRunImport(ctx context.Context, id string, body ImportServiceRunImportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ImportServiceListImportProblems Lists an import's rows with problems, in file order: those the check
+	// found, and those the run found since (a number registered meanwhile).
+	//
+	// Corresponds with GET /api/v1/imports/{import_id}/problems (the `ImportServiceListImportProblems` operationId).
+	ImportServiceListImportProblems(ctx context.Context, importId string, params *ImportServiceListImportProblemsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// NotifierServiceGetDeliveryStats The delivery queue at a glance (for supervisors and ops).
 	//
@@ -4383,6 +4562,126 @@ func (c *Client) VisitServiceUpdateGroupSchedule(ctx context.Context, groupId st
 // Corresponds with GET /api/v1/groups/{id} (the `IdentityServiceGetGroup` operationId).
 func (c *Client) IdentityServiceGetGroup(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewIdentityServiceGetGroupRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportServiceListImports Lists imports, newest first.
+//
+// Corresponds with GET /api/v1/imports (the `ImportServiceListImports` operationId).
+func (c *Client) ImportServiceListImports(ctx context.Context, params *ImportServiceListImportsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportServiceListImportsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportServiceGetImport Returns one import with its progress.
+//
+// Corresponds with GET /api/v1/imports/{id} (the `ImportServiceGetImport` operationId).
+func (c *Client) ImportServiceGetImport(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportServiceGetImportRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportServiceCancelImportWithBody Stops a running import after the batch it is writing; what was
+// written stays, and RunImport resumes it.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/imports/{id}:cancel (the `ImportServiceCancelImport` operationId).
+func (c *Client) ImportServiceCancelImportWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportServiceCancelImportRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportServiceCancelImport Stops a running import after the batch it is writing; what was
+// written stays, and RunImport resumes it.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/imports/{id}:cancel (the `ImportServiceCancelImport` operationId).
+func (c *Client) ImportServiceCancelImport(ctx context.Context, id string, body ImportServiceCancelImportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportServiceCancelImportRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportServiceRunImportWithBody Runs a checked import, or resumes one that failed or was cancelled
+// from the row it stopped at; rows with problems are skipped. Running
+// one that runs already answers it as it is.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /api/v1/imports/{id}:run (the `ImportServiceRunImport` operationId).
+func (c *Client) ImportServiceRunImportWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportServiceRunImportRequestWithBody(c.Server, id, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportServiceRunImport Runs a checked import, or resumes one that failed or was cancelled
+// from the row it stopped at; rows with problems are skipped. Running
+// one that runs already answers it as it is.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /api/v1/imports/{id}:run (the `ImportServiceRunImport` operationId).
+func (c *Client) ImportServiceRunImport(ctx context.Context, id string, body ImportServiceRunImportJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportServiceRunImportRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ImportServiceListImportProblems Lists an import's rows with problems, in file order: those the check
+// found, and those the run found since (a number registered meanwhile).
+//
+// Corresponds with GET /api/v1/imports/{import_id}/problems (the `ImportServiceListImportProblems` operationId).
+func (c *Client) ImportServiceListImportProblems(ctx context.Context, importId string, params *ImportServiceListImportProblemsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewImportServiceListImportProblemsRequest(c.Server, importId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -7365,6 +7664,273 @@ func NewIdentityServiceGetGroupRequest(server string, id string) (*http.Request,
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewImportServiceListImportsRequest constructs an http.Request for the ImportServiceListImports method
+func NewImportServiceListImportsRequest(server string, params *ImportServiceListImportsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/imports")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageToken", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewImportServiceGetImportRequest constructs an http.Request for the ImportServiceGetImport method
+func NewImportServiceGetImportRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/imports/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewImportServiceCancelImportRequest calls the generic ImportServiceCancelImport builder with application/json body
+func NewImportServiceCancelImportRequest(server string, id string, body ImportServiceCancelImportJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewImportServiceCancelImportRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewImportServiceCancelImportRequestWithBody constructs an http.Request for the ImportServiceCancelImport method, with any body, and a specified content type
+func NewImportServiceCancelImportRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/imports/%s:cancel", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewImportServiceRunImportRequest calls the generic ImportServiceRunImport builder with application/json body
+func NewImportServiceRunImportRequest(server string, id string, body ImportServiceRunImportJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewImportServiceRunImportRequestWithBody(server, id, "application/json", bodyReader)
+}
+
+// NewImportServiceRunImportRequestWithBody constructs an http.Request for the ImportServiceRunImport method, with any body, and a specified content type
+func NewImportServiceRunImportRequestWithBody(server string, id string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/imports/%s:run", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewImportServiceListImportProblemsRequest constructs an http.Request for the ImportServiceListImportProblems method
+func NewImportServiceListImportProblemsRequest(server string, importId string, params *ImportServiceListImportProblemsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "import_id", importId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "int64"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/v1/imports/%s/problems", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.PageSize != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageSize", *params.PageSize, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int32"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.PageToken != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "pageToken", *params.PageToken, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -10391,6 +10957,62 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /api/v1/groups/{id} (the `IdentityServiceGetGroup` operationId).
 	IdentityServiceGetGroupWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*IdentityServiceGetGroupResponse, error)
+
+	// ImportServiceListImportsWithResponse Lists imports, newest first.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/imports (the `ImportServiceListImports` operationId).
+	ImportServiceListImportsWithResponse(ctx context.Context, params *ImportServiceListImportsParams, reqEditors ...RequestEditorFn) (*ImportServiceListImportsResponse, error)
+
+	// ImportServiceGetImportWithResponse Returns one import with its progress.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/imports/{id} (the `ImportServiceGetImport` operationId).
+	ImportServiceGetImportWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ImportServiceGetImportResponse, error)
+
+	// ImportServiceCancelImportWithBodyWithResponse Stops a running import after the batch it is writing; what was
+	// written stays, and RunImport resumes it.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/imports/{id}:cancel (the `ImportServiceCancelImport` operationId).
+	ImportServiceCancelImportWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportServiceCancelImportResponse, error)
+
+	// ImportServiceCancelImportWithResponse Stops a running import after the batch it is writing; what was
+	// written stays, and RunImport resumes it.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/imports/{id}:cancel (the `ImportServiceCancelImport` operationId).
+	ImportServiceCancelImportWithResponse(ctx context.Context, id string, body ImportServiceCancelImportJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportServiceCancelImportResponse, error)
+
+	// ImportServiceRunImportWithBodyWithResponse Runs a checked import, or resumes one that failed or was cancelled
+	// from the row it stopped at; rows with problems are skipped. Running
+	// one that runs already answers it as it is.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/imports/{id}:run (the `ImportServiceRunImport` operationId).
+	ImportServiceRunImportWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportServiceRunImportResponse, error)
+
+	// ImportServiceRunImportWithResponse Runs a checked import, or resumes one that failed or was cancelled
+	// from the row it stopped at; rows with problems are skipped. Running
+	// one that runs already answers it as it is.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /api/v1/imports/{id}:run (the `ImportServiceRunImport` operationId).
+	ImportServiceRunImportWithResponse(ctx context.Context, id string, body ImportServiceRunImportJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportServiceRunImportResponse, error)
+
+	// ImportServiceListImportProblemsWithResponse Lists an import's rows with problems, in file order: those the check
+	// found, and those the run found since (a number registered meanwhile).
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/v1/imports/{import_id}/problems (the `ImportServiceListImportProblems` operationId).
+	ImportServiceListImportProblemsWithResponse(ctx context.Context, importId string, params *ImportServiceListImportProblemsParams, reqEditors ...RequestEditorFn) (*ImportServiceListImportProblemsResponse, error)
 
 	// NotifierServiceGetDeliveryStatsWithResponse The delivery queue at a glance (for supervisors and ops).
 	//
@@ -14007,6 +14629,407 @@ func (r IdentityServiceGetGroupResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r IdentityServiceGetGroupResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ImportServiceListImportsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmContractV1ListImportsResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportServiceListImportsResponse) GetJSON200() *CrmContractV1ListImportsResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ImportServiceListImportsResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportServiceListImportsResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ImportServiceListImportsResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ImportServiceListImportsResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportServiceListImportsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportServiceListImportsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportServiceListImportsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportServiceListImportsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ImportServiceGetImportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmContractV1Import
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportServiceGetImportResponse) GetJSON200() *CrmContractV1Import {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ImportServiceGetImportResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportServiceGetImportResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ImportServiceGetImportResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ImportServiceGetImportResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ImportServiceGetImportResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportServiceGetImportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportServiceGetImportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportServiceGetImportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportServiceGetImportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ImportServiceCancelImportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmContractV1Import
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportServiceCancelImportResponse) GetJSON200() *CrmContractV1Import {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ImportServiceCancelImportResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportServiceCancelImportResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ImportServiceCancelImportResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ImportServiceCancelImportResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ImportServiceCancelImportResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ImportServiceCancelImportResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ImportServiceCancelImportResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportServiceCancelImportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportServiceCancelImportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportServiceCancelImportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportServiceCancelImportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ImportServiceRunImportResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmContractV1Import
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Conflict
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportServiceRunImportResponse) GetJSON200() *CrmContractV1Import {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ImportServiceRunImportResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportServiceRunImportResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ImportServiceRunImportResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ImportServiceRunImportResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r ImportServiceRunImportResponse) GetJSON409() *Conflict {
+	return r.JSON409
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r ImportServiceRunImportResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ImportServiceRunImportResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportServiceRunImportResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportServiceRunImportResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportServiceRunImportResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportServiceRunImportResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+type ImportServiceListImportProblemsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *CrmContractV1ListImportProblemsResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *InvalidArgument
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthenticated
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *PermissionDenied
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *NotFound
+	// JSONDefault the response for an HTTP default `application/json` response
+	JSONDefault *GoogleRpcStatus
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r ImportServiceListImportProblemsResponse) GetJSON200() *CrmContractV1ListImportProblemsResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r ImportServiceListImportProblemsResponse) GetJSON400() *InvalidArgument {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r ImportServiceListImportProblemsResponse) GetJSON401() *Unauthenticated {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r ImportServiceListImportProblemsResponse) GetJSON403() *PermissionDenied {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r ImportServiceListImportProblemsResponse) GetJSON404() *NotFound {
+	return r.JSON404
+}
+
+// GetJSONDefault returns the response for an HTTP default `application/json` response
+func (r ImportServiceListImportProblemsResponse) GetJSONDefault() *GoogleRpcStatus {
+	return r.JSONDefault
+}
+
+// GetBody returns the raw response body bytes
+func (r ImportServiceListImportProblemsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ImportServiceListImportProblemsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ImportServiceListImportProblemsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ImportServiceListImportProblemsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -18733,6 +19756,104 @@ func (c *ClientWithResponses) IdentityServiceGetGroupWithResponse(ctx context.Co
 	return ParseIdentityServiceGetGroupResponse(rsp)
 }
 
+// ImportServiceListImportsWithResponse Lists imports, newest first.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/imports (the `ImportServiceListImports` operationId).
+func (c *ClientWithResponses) ImportServiceListImportsWithResponse(ctx context.Context, params *ImportServiceListImportsParams, reqEditors ...RequestEditorFn) (*ImportServiceListImportsResponse, error) {
+	rsp, err := c.ImportServiceListImports(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportServiceListImportsResponse(rsp)
+}
+
+// ImportServiceGetImportWithResponse Returns one import with its progress.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/imports/{id} (the `ImportServiceGetImport` operationId).
+func (c *ClientWithResponses) ImportServiceGetImportWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ImportServiceGetImportResponse, error) {
+	rsp, err := c.ImportServiceGetImport(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportServiceGetImportResponse(rsp)
+}
+
+// ImportServiceCancelImportWithBodyWithResponse Stops a running import after the batch it is writing; what was
+// written stays, and RunImport resumes it.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/imports/{id}:cancel (the `ImportServiceCancelImport` operationId).
+func (c *ClientWithResponses) ImportServiceCancelImportWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportServiceCancelImportResponse, error) {
+	rsp, err := c.ImportServiceCancelImportWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportServiceCancelImportResponse(rsp)
+}
+
+// ImportServiceCancelImportWithResponse Stops a running import after the batch it is writing; what was
+// written stays, and RunImport resumes it.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/imports/{id}:cancel (the `ImportServiceCancelImport` operationId).
+func (c *ClientWithResponses) ImportServiceCancelImportWithResponse(ctx context.Context, id string, body ImportServiceCancelImportJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportServiceCancelImportResponse, error) {
+	rsp, err := c.ImportServiceCancelImport(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportServiceCancelImportResponse(rsp)
+}
+
+// ImportServiceRunImportWithBodyWithResponse Runs a checked import, or resumes one that failed or was cancelled
+// from the row it stopped at; rows with problems are skipped. Running
+// one that runs already answers it as it is.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/imports/{id}:run (the `ImportServiceRunImport` operationId).
+func (c *ClientWithResponses) ImportServiceRunImportWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportServiceRunImportResponse, error) {
+	rsp, err := c.ImportServiceRunImportWithBody(ctx, id, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportServiceRunImportResponse(rsp)
+}
+
+// ImportServiceRunImportWithResponse Runs a checked import, or resumes one that failed or was cancelled
+// from the row it stopped at; rows with problems are skipped. Running
+// one that runs already answers it as it is.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /api/v1/imports/{id}:run (the `ImportServiceRunImport` operationId).
+func (c *ClientWithResponses) ImportServiceRunImportWithResponse(ctx context.Context, id string, body ImportServiceRunImportJSONRequestBody, reqEditors ...RequestEditorFn) (*ImportServiceRunImportResponse, error) {
+	rsp, err := c.ImportServiceRunImport(ctx, id, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportServiceRunImportResponse(rsp)
+}
+
+// ImportServiceListImportProblemsWithResponse Lists an import's rows with problems, in file order: those the check
+// found, and those the run found since (a number registered meanwhile).
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/v1/imports/{import_id}/problems (the `ImportServiceListImportProblems` operationId).
+func (c *ClientWithResponses) ImportServiceListImportProblemsWithResponse(ctx context.Context, importId string, params *ImportServiceListImportProblemsParams, reqEditors ...RequestEditorFn) (*ImportServiceListImportProblemsResponse, error) {
+	rsp, err := c.ImportServiceListImportProblems(ctx, importId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseImportServiceListImportProblemsResponse(rsp)
+}
+
 // NotifierServiceGetDeliveryStatsWithResponse The delivery queue at a glance (for supervisors and ops).
 //
 // Returns a wrapper object for the known response body format(s).
@@ -22182,6 +23303,332 @@ func ParseIdentityServiceGetGroupResponse(rsp *http.Response) (*IdentityServiceG
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
 		var dest CrmIdentityV1Group
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseImportServiceListImportsResponse parses an HTTP response from a ImportServiceListImportsWithResponse call
+func ParseImportServiceListImportsResponse(rsp *http.Response) (*ImportServiceListImportsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportServiceListImportsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmContractV1ListImportsResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseImportServiceGetImportResponse parses an HTTP response from a ImportServiceGetImportWithResponse call
+func ParseImportServiceGetImportResponse(rsp *http.Response) (*ImportServiceGetImportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportServiceGetImportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmContractV1Import
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseImportServiceCancelImportResponse parses an HTTP response from a ImportServiceCancelImportWithResponse call
+func ParseImportServiceCancelImportResponse(rsp *http.Response) (*ImportServiceCancelImportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportServiceCancelImportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmContractV1Import
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseImportServiceRunImportResponse parses an HTTP response from a ImportServiceRunImportWithResponse call
+func ParseImportServiceRunImportResponse(rsp *http.Response) (*ImportServiceRunImportResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportServiceRunImportResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmContractV1Import
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest InvalidArgument
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthenticated
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest PermissionDenied
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Conflict
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && true:
+		var dest GoogleRpcStatus
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSONDefault = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseImportServiceListImportProblemsResponse parses an HTTP response from a ImportServiceListImportProblemsWithResponse call
+func ParseImportServiceListImportProblemsResponse(rsp *http.Response) (*ImportServiceListImportProblemsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ImportServiceListImportProblemsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest CrmContractV1ListImportProblemsResponse
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

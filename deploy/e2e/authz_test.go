@@ -32,11 +32,13 @@ type restRoute struct {
 }
 
 // gatewayServed are the streaming calls the gateway serves with handlers of
-// its own (a file's upload as multipart, its download as bytes), whose
-// access is tested in the gateway's and the task service's suites.
+// its own (a file's upload as multipart, its download as bytes, an import's
+// file as the body), whose access is tested in the gateway's and the
+// services' suites.
 var gatewayServed = map[protoreflect.FullName]bool{
 	"crm.task.v1.AttachmentService.UploadAttachment":   true,
 	"crm.task.v1.AttachmentService.DownloadAttachment": true,
+	"crm.contract.v1.ImportService.CheckImport":        true,
 }
 
 func restRoutes(t *testing.T) []restRoute {
@@ -99,7 +101,7 @@ var rolePermissions = map[string][]string{
 	"viewer":     {"customers.read", "contracts.read", "tasks.read", "settings.read"},
 	"engineer":   {"customers.read", "contracts.read", "tasks.read", "tasks.work", "settings.read"},
 	"operator":   {"customers.read", "customers.write", "contracts.read", "contracts.write", "tasks.read", "tasks.create", "tasks.work", "settings.read"},
-	"supervisor": {"customers.read", "customers.write", "contracts.read", "contracts.write", "tasks.read", "tasks.create", "tasks.work", "tasks.manage", "settings.read", "settings.write", "integrations.manage"},
+	"supervisor": {"customers.read", "customers.write", "contracts.read", "contracts.write", "tasks.read", "tasks.create", "tasks.work", "tasks.manage", "settings.read", "settings.write", "integrations.manage", "imports.run"},
 }
 
 func TestEveryRESTRouteAnswersEachRoleAsItsDeclarationSays(t *testing.T) {

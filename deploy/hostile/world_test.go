@@ -1,6 +1,7 @@
 package hostile
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -129,6 +130,21 @@ func (w *world) webhook() {
 		"name": w.unique("Hook"), "url": "https://192.0.2.10/hook", "eventKinds": []string{"WEBHOOK_EVENT_KIND_CONTRACT_STATUS_CHANGED"},
 	}, &made)
 	w.ids["webhook"] = made.Webhook.ID
+}
+
+// imported checks a small import file of one customer with a contract in
+// force (running it opens no task).
+func (w *world) imported() {
+	csv := fmt.Sprintf("Name,Phones,Tariff,Contract status\nImported %d,%s,1,active\n", w.seq, w.phone())
+	resp, err := w.admin.Client.Send(http.MethodPost, "/api/v1/imports?fileName=suite.csv", "text/csv", strings.NewReader(csv))
+	if err != nil || resp.Status != http.StatusCreated {
+		w.t.Fatalf("checking an import: %v %d %s", err, resp.Status, resp.Raw)
+	}
+	var made struct{ ID string }
+	if err := json.Unmarshal(resp.Raw, &made); err != nil {
+		w.t.Fatal(err)
+	}
+	w.ids["import"] = made.ID
 }
 
 // weekdays is a Monday-to-Friday week, 09:00–18:00, as a calendar's body.
@@ -365,6 +381,10 @@ var fixtures = map[string]fixture{
 	}},
 	"DELETE /api/v1/webhooks/{id}":                 {prepare: (*world).webhook},
 	"GET /api/v1/webhooks/{webhook_id}/deliveries": {prepare: (*world).webhook},
+	"GET /api/v1/imports/{id}":                     {prepare: (*world).imported},
+	"GET /api/v1/imports/{import_id}/problems":     {prepare: (*world).imported},
+	"POST /api/v1/imports/{id}:run":                {prepare: (*world).imported, body: func(*world) any { return map[string]any{} }},
+	"POST /api/v1/imports/{id}:cancel":             {prepare: (*world).imported, body: func(*world) any { return map[string]any{} }},
 	"POST /api/v1/users": {body: func(w *world) any {
 		w.seq++
 		return map[string]any{"login": fmt.Sprintf("user%d", w.seq), "displayName": "User", "password": "a-good-password-1", "roles": []string{"viewer"}}

@@ -55,11 +55,16 @@ func (c *Client) Do(method, path string, body any) (Response, error) {
 		}
 		r = bytes.NewReader(raw)
 	}
-	req, err := http.NewRequest(method, c.Base+path, r)
+	return c.Send(method, path, "application/json", r)
+}
+
+// Send sends a body of the given type as it is (a file to import).
+func (c *Client) Send(method, path, contentType string, body io.Reader) (Response, error) {
+	req, err := http.NewRequest(method, c.Base+path, body)
 	if err != nil {
 		return Response{}, err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}

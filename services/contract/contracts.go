@@ -44,15 +44,27 @@ func (s *Server) CreateContract(ctx context.Context, req *contractv1.CreateContr
 	if kind := kindOrPerson(customer.GetKind()); int32(kind) != tariff.CustomerKind {
 		return nil, kindMismatch(tariff, fmt.Sprintf("customer %d", customer.GetId()), kind)
 	}
-	// The contract is written by its connection workflow as its first
-	// step, under an id allocated here (the same one for a retry under the
-	// same idempotency key, which so joins the first attempt's workflow):
-	// a contract exists only with the workflow that connects it.
-	id, err := s.store.allocate(ctx, idempotency.UpdateID(ctx, "create-contract"))
+	row, err := s.connect(ctx, idempotency.UpdateID(ctx, "create-contract"), &contractv1.Contract{CustomerId: customer.GetId(), TariffId: tariff.ID, Address: address})
 	if err != nil {
 		return nil, err
 	}
-	taskID, err := s.starter.StartConnection(ctx, &contractv1.Contract{Id: id, CustomerId: customer.GetId(), TariffId: tariff.ID, Address: address})
+	s.audit.Record(ctx, "contract.create", "contract:"+strconv.FormatInt(row.ID, 10), "contract_created",
+		"number", row.number(), "customer", customer.GetName(), "tariff", tariff.Name, "address", row.Address)
+	return &contractv1.CreateContractResponse{Contract: contractProto(row)}, nil
+}
+
+// connect opens a contract and starts its connection. The contract is
+// written by its connection workflow as its first step, under an id
+// allocated here (the same one for a retry under the same reservation,
+// which so joins the first attempt's workflow): a contract exists only
+// with the workflow that connects it.
+func (s *Server) connect(ctx context.Context, reservation string, c *contractv1.Contract) (*contractRow, error) {
+	id, err := s.store.allocate(ctx, reservation)
+	if err != nil {
+		return nil, err
+	}
+	c.Id = id
+	taskID, err := s.starter.StartConnection(ctx, c)
 	if err != nil {
 		// The workflow did not start (nothing is written), or refused the
 		// contract (nothing is written), or is still making the task (it
@@ -60,7 +72,7 @@ func (s *Server) CreateContract(ctx context.Context, req *contractv1.CreateContr
 		// unless the task is on the contract by now: then the contract is
 		// the answer.
 		if c, cerr := s.store.contract(context.WithoutCancel(ctx), id); cerr == nil && c.ConnectionTaskID != 0 {
-			return &contractv1.CreateContractResponse{Contract: contractProto(c)}, nil
+			return c, nil
 		}
 		return nil, startFailed(err)
 	}
@@ -69,13 +81,9 @@ func (s *Server) CreateContract(ctx context.Context, req *contractv1.CreateContr
 		return nil, err
 	}
 	if taskID != 0 && row.ConnectionTaskID == 0 {
-		if row, err = s.store.setConnectionTask(ctx, id, taskID); err != nil {
-			return nil, err
-		}
+		return s.store.setConnectionTask(ctx, id, taskID)
 	}
-	s.audit.Record(ctx, "contract.create", "contract:"+strconv.FormatInt(row.ID, 10), "contract_created",
-		"number", row.number(), "customer", customer.GetName(), "tariff", tariff.Name, "address", row.Address)
-	return &contractv1.CreateContractResponse{Contract: contractProto(row)}, nil
+	return row, nil
 }
 
 // RecordContract writes a new contract as its connection workflow's first

@@ -108,4 +108,45 @@ var migrations = []*database.Migration{
 			return tx.Exec(`DELETE FROM contracts WHERE status = ? AND connection_task_id = 0 AND created_at < ?`, pending, cutoff).Error
 		},
 	},
+	{
+		// Imports: a checked file's rows (their reading and problems as
+		// JSON) and the run's progress.
+		ID: "0006_imports",
+		Migrate: func(tx *gorm.DB) error {
+			type imp struct {
+				ID                 int64  `gorm:"primaryKey"`
+				FileName           string `gorm:"size:200;not null"`
+				Header             string `gorm:"size:2000;not null"`
+				State              int32  `gorm:"not null"`
+				TotalRows          int32  `gorm:"not null"`
+				ProblemRows        int32  `gorm:"not null"`
+				Customers          int32  `gorm:"not null"`
+				ContractsAsIs      int32  `gorm:"not null"`
+				ContractsToConnect int32  `gorm:"not null"`
+				RowsDone           int32  `gorm:"not null;default:0"`
+				CustomersCreated   int32  `gorm:"not null;default:0"`
+				ContractsCreated   int32  `gorm:"not null;default:0"`
+				Error              string `gorm:"size:2000;not null;default:''"`
+				CreatedBy          int64  `gorm:"not null"`
+				CreatedAt          int64  `gorm:"not null"`
+				StartedAt          int64  `gorm:"not null;default:0"`
+				FinishedAt         int64  `gorm:"not null;default:0"`
+			}
+			type row struct {
+				ImportID   int64  `gorm:"primaryKey;autoIncrement:false"`
+				RowNo      int32  `gorm:"primaryKey;autoIncrement:false"`
+				Line       int32  `gorm:"not null"`
+				GroupFirst int32  `gorm:"not null"`
+				Data       string `gorm:"not null"`
+				Problems   string `gorm:"not null;default:''"`
+			}
+			if err := tx.Table("imports").Migrator().CreateTable(&imp{}); err != nil {
+				return err
+			}
+			if err := tx.Table("import_rows").Migrator().CreateTable(&row{}); err != nil {
+				return err
+			}
+			return tx.Exec(`CREATE INDEX import_rows_problems ON import_rows (import_id, row_no) WHERE problems <> ''`).Error
+		},
+	},
 }

@@ -31,7 +31,7 @@ func withIdempotencyKey(ctx context.Context, key string) context.Context {
 // real workflow, its retries and compensations, with its steps calling the
 // stack's services over real connections.
 type envSaga struct {
-	t     *testing.T
+	t     testing.TB
 	steps *wizard.Activities
 	mu    sync.Mutex
 	keys  []string

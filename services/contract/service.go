@@ -20,6 +20,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/workflows/connection"
+	"github.com/telecomcrm/crm/workflows/imports"
 	"github.com/telecomcrm/crm/workflows/wizard"
 )
 
@@ -29,6 +30,8 @@ const Name = "contract"
 // Config is the contract service's configuration.
 type Config struct {
 	config.Common
+	// ImportMaxBytes bounds an import's file (the gateway reads it too).
+	ImportMaxBytes int64 `env:"CRM_IMPORT_MAX_BYTES" envDefault:"67108864"`
 }
 
 // Deps are what the contract service uses and is not configured by.
@@ -68,14 +71,25 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	defer tc.Close()
-	return RunWith(ctx, cfg, log, &connection.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue}, &wizard.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue})
+	return RunWith(ctx, cfg, log, Runners{
+		Connections: &connection.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue},
+		Saga:        &wizard.Starter{Client: tc, TaskQueue: cfg.Temporal.TaskQueue},
+		Imports:     &imports.Runner{Client: tc, TaskQueue: cfg.Temporal.TaskQueue},
+	})
 }
 
-// RunWith serves the contract service with a connection starter — in
-// production the one that Updates-with-Start the workflow
-// "connection-<contractId>" and returns the connection task's id — and the
-// saga the connection wizard runs.
-func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter ConnectionStarter, saga Saga) error {
+// Runners are the workflows the contract service starts.
+type Runners struct {
+	Connections ConnectionStarter
+	Saga        Saga
+	Imports     ImportRunner
+}
+
+// RunWith serves the contract service with its workflows' starters: in
+// production the connection's (an Update-with-Start of the workflow
+// "connection-<contractId>" that returns the connection task's id), the
+// saga the connection wizard runs, and the imports' runs.
+func RunWith(ctx context.Context, cfg Config, log *slog.Logger, run Runners) error {
 	open := func(ctx context.Context) (*gorm.DB, error) { return OpenDB(ctx, cfg.Common, log) }
 	return bootstrap.Run(ctx, Name, cfg.Common, log, open, cfg.Endpoints.Contract, func(svc *bootstrap.Service) error {
 		conn, err := svc.Dial(cfg.Endpoints.Customer)
@@ -90,13 +104,14 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, starter Connecti
 		if err != nil {
 			return err
 		}
-		contracts, err := NewServer(svc.DB, cfg, Deps{Key: svc.Key, Customers: customerv1.NewCustomerServiceClient(conn), Starter: starter,
+		contracts, err := NewServer(svc.DB, cfg, Deps{Key: svc.Key, Customers: customerv1.NewCustomerServiceClient(conn), Starter: run.Connections,
 			Audit: auditlog.New(identityv1.NewIdentityServiceClient(idConn))})
 		if err != nil {
 			return err
 		}
 		contractv1.RegisterContractServiceServer(svc.Server, contracts)
-		contractv1.RegisterConnectionServiceServer(svc.Server, NewWizard(contracts, saga, taskv1.NewTaskServiceClient(taskConn), log))
+		contractv1.RegisterConnectionServiceServer(svc.Server, NewWizard(contracts, run.Saga, taskv1.NewTaskServiceClient(taskConn), log))
+		contractv1.RegisterImportServiceServer(svc.Server, NewImports(contracts, run.Imports, cfg.ImportMaxBytes))
 		return nil
 	})
 }

@@ -33,6 +33,8 @@ type stack struct {
 	customerDB  *gorm.DB
 	contracts   contractv1.ContractServiceClient
 	connections contractv1.ConnectionServiceClient
+	imports     contractv1.ImportServiceClient
+	runner      *fakeRunner
 	customers   customerv1.CustomerServiceClient
 	starter     *fakeStarter
 	saga        *envSaga
@@ -42,7 +44,7 @@ type stack struct {
 	workflow    context.Context
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t testing.TB) *stack {
 	t.Helper()
 	common := servicetest.Common(t)
 	cdb, err := customer.OpenDB(context.Background(), common, servicetest.Logger())
@@ -75,8 +77,10 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	saga := &envSaga{t: t}
+	runner := &fakeRunner{}
 	addr := servicetest.Serve(t, func(s *grpcserver.Server) {
 		contractv1.RegisterContractServiceServer(s, contracts)
+		contractv1.RegisterImportServiceServer(s, NewImports(contracts, runner, importLimit))
 		contractv1.RegisterConnectionServiceServer(s, NewWizard(contracts, saga, noTasks{}, servicetest.Logger()))
 	}, ledger.New(kdb).ServerOption())
 	// The saga's steps reach the services as the worker does.
@@ -94,6 +98,8 @@ func newStack(t *testing.T) *stack {
 		customerDB:  cdb,
 		contracts:   contractv1.NewContractServiceClient(served),
 		connections: contractv1.NewConnectionServiceClient(served),
+		imports:     contractv1.NewImportServiceClient(served),
+		runner:      runner,
 		customers:   customerv1.NewCustomerServiceClient(servicetest.Dial(t, customerAddr)),
 		starter:     starter,
 		operator:    servicetest.User(ctx, 1, servicetest.Operator),
@@ -169,7 +175,7 @@ func (f *fakeStarter) started() []*contractv1.Contract {
 	return append([]*contractv1.Contract(nil), f.seen...)
 }
 
-func (s *stack) person(t *testing.T, name, phone string) *customerv1.Customer {
+func (s *stack) person(t testing.TB, name, phone string) *customerv1.Customer {
 	return s.customer(t, customerv1.CustomerKind_CUSTOMER_KIND_PERSON, name, phone)
 }
 
@@ -177,7 +183,7 @@ func (s *stack) company(t *testing.T, name, phone string) *customerv1.Customer {
 	return s.customer(t, customerv1.CustomerKind_CUSTOMER_KIND_COMPANY, name, phone)
 }
 
-func (s *stack) customer(t *testing.T, kind customerv1.CustomerKind, name, phone string) *customerv1.Customer {
+func (s *stack) customer(t testing.TB, kind customerv1.CustomerKind, name, phone string) *customerv1.Customer {
 	t.Helper()
 	resp, err := s.customers.CreateCustomer(s.operator, &customerv1.CreateCustomerRequest{Customer: &customerv1.Customer{
 		Kind: kind, Name: name, Phones: []*customerv1.Phone{{Number: phone}},

@@ -72,4 +72,17 @@ var migrations = []*database.Migration{
 			return tx.Exec(`CREATE INDEX phones_number_trgm ON phones USING gin (number public.gin_trgm_ops)`).Error
 		},
 	},
+	{
+		// Imported customers are written in batches; each batch's answer
+		// is kept under its name so a repeated batch writes nothing twice.
+		ID: "0004_import_batches",
+		Migrate: func(tx *gorm.DB) error {
+			type importBatch struct {
+				Batch     string `gorm:"primaryKey;size:100"`
+				Answer    []byte `gorm:"not null"`
+				CreatedAt int64  `gorm:"not null"`
+			}
+			return tx.Table("import_batches").Migrator().CreateTable(&importBatch{})
+		},
+	},
 }

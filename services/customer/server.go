@@ -191,24 +191,37 @@ func kindOrPerson(k customerv1.CustomerKind) customerv1.CustomerKind {
 // checkFields validates the customer's own fields (not its phones).
 func checkFields(row *customerRow, kind customerv1.CustomerKind) []fault.Violation {
 	var errs []fault.Violation
+	for _, p := range fieldProblems(row, kind) {
+		errs = append(errs, fault.Violation{Field: p.Field, Description: p.Message})
+	}
+	return errs
+}
+
+// fieldProblems are what is wrong with the customer's own fields, each
+// with a code an import's report words.
+func fieldProblems(row *customerRow, kind customerv1.CustomerKind) []*customerv1.CustomerProblem {
+	var out []*customerv1.CustomerProblem
+	add := func(field, code, value, message string) {
+		out = append(out, &customerv1.CustomerProblem{Field: field, Code: code, Value: value, Message: message})
+	}
 	switch n := utf8.RuneCountInString(row.Name); {
 	case n == 0:
-		errs = append(errs, fault.Violation{Field: "name", Description: "the name is empty"})
+		add("name", "NAME_MISSING", "", "the name is empty")
 	case n > maxName:
-		errs = append(errs, fault.Violation{Field: "name", Description: fmt.Sprintf("the name is %d characters long; at most %d", n, maxName)})
+		add("name", "NAME_LONG", strconv.Itoa(n), fmt.Sprintf("the name is %d characters long; at most %d", n, maxName))
 	}
 	if _, ok := customerv1.CustomerKind_name[int32(kind)]; !ok {
-		errs = append(errs, fault.Violation{Field: "kind", Description: "the kind is PERSON or COMPANY"})
+		add("kind", "KIND_UNKNOWN", "", "the kind is PERSON or COMPANY")
 	}
 	if row.Email != "" {
 		if a, err := mail.ParseAddress(row.Email); err != nil || a.Address != row.Email || len(row.Email) > maxEmail {
-			errs = append(errs, fault.Violation{Field: "email", Description: fmt.Sprintf("%q is not an e-mail address", row.Email)})
+			add("email", "EMAIL_INVALID", row.Email, fmt.Sprintf("%q is not an e-mail address", row.Email))
 		}
 	}
 	if utf8.RuneCountInString(row.Address) > maxAddress {
-		errs = append(errs, fault.Violation{Field: "address", Description: fmt.Sprintf("the address is longer than %d characters", maxAddress)})
+		add("address", "ADDRESS_LONG", "", fmt.Sprintf("the address is longer than %d characters", maxAddress))
 	}
-	return errs
+	return out
 }
 
 // checkPhone normalises one phone of a request; field prefixes the

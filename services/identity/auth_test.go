@@ -97,7 +97,7 @@ func TestAuthenticateResolvesATokenToItsUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.GetLogin() != "admin" || a.GetUserId() == 0 || a.GetSessionId() == "" || len(a.GetPermissions()) != 12 || !slices.Equal(a.GetGroupIds(), []int64{6}) {
+	if a.GetLogin() != "admin" || a.GetUserId() == 0 || a.GetSessionId() == "" || len(a.GetPermissions()) != 13 || !slices.Equal(a.GetGroupIds(), []int64{6}) {
 		t.Fatalf("authenticated %v", a)
 	}
 	if got, want := a.GetExpiresAt().AsTime(), s.clock.Now().Add(idleTime); !got.Equal(want) {

@@ -24,11 +24,16 @@ var defaultPermissions = []struct {
 	{"settings.write", locale.Text{RU: "Менять маршруты, правила закрытия, тарифы и группы", EN: "Change routes, close rules, tariffs and groups"}},
 	{"users.manage", locale.Text{RU: "Создавать и менять пользователей и их роли; читать журнал действий", EN: "Create and change users and their roles; read the audit log"}},
 	{"integrations.manage", integrationsDescription},
+	{"imports.run", importsDescription},
 }
 
-// integrationsDescription is integrations.manage's, which migration 0007
-// adds to databases seeded before it.
-var integrationsDescription = locale.Text{RU: "Подключать внешние системы: вебхуки и их журнал доставки", EN: "Connect other systems: webhooks and their delivery log"}
+// integrationsDescription and importsDescription are the descriptions of
+// the permissions migrations 0007 and 0008 add to databases seeded before
+// them.
+var (
+	integrationsDescription = locale.Text{RU: "Подключать внешние системы: вебхуки и их журнал доставки", EN: "Connect other systems: webhooks and their delivery log"}
+	importsDescription      = locale.Text{RU: "Загружать абонентов и договоры из файлов CSV", EN: "Bring customers and contracts in from CSV files"}
+)
 
 // defaultRoles are the product's roles: their descriptions and, by name,
 // their permissions (nil: all of them; a name prefixed "-": all but it).

@@ -52,7 +52,7 @@ func TestDefaultDataIsSeededInTheDeploymentsLanguage(t *testing.T) {
 			}
 			var perms []string
 			db.Table("role_permissions").Where("role_name = ?", "supervisor").Order("permission_name").Pluck("permission_name", &perms)
-			if slices.Contains(perms, "users.manage") || len(perms) != 11 {
+			if slices.Contains(perms, "users.manage") || len(perms) != 12 {
 				t.Fatalf("the supervisor holds %v", perms)
 			}
 		})

@@ -49,7 +49,8 @@ func migrations(sd *seed) []*database.Migration {
 		ledger.Migration("0004_idempotency_keys"),
 		{ID: "0005_audit_detail_code", Migrate: migrateAuditDetailCode},
 		{ID: "0006_api_tokens", Migrate: migrateAPITokens},
-		{ID: "0007_integrations_permission", Migrate: migrateIntegrationsPermission},
+		{ID: "0007_integrations_permission", Migrate: addPermission("integrations.manage", integrationsDescription, "admin", "supervisor")},
+		{ID: "0008_imports_permission", Migrate: addPermission("imports.run", importsDescription, "admin", "supervisor")},
 	}
 }
 
@@ -391,35 +392,37 @@ func migrateAPITokens(tx *gorm.DB) error {
 	return tx.Table("api_tokens").Migrator().CreateTable(&apiToken{})
 }
 
-// migrateIntegrationsPermission adds integrations.manage (the webhooks) to
-// a database seeded before it, granted to the admin and supervisor roles
-// as the role table grants it to a new one.
-func migrateIntegrationsPermission(tx *gorm.DB) error {
-	type permission struct {
-		Name        string
-		Description string
-		Position    int32
-	}
-	type rolePermission struct {
-		RoleName       string
-		PermissionName string
-	}
-	var last int32
-	if err := tx.Table("permissions").Select("COALESCE(MAX(position), 0)").Scan(&last).Error; err != nil {
-		return err
-	}
-	p := permission{Name: "integrations.manage", Description: integrationsDescription.In(locale.FromContext(tx.Statement.Context)), Position: last + 1}
-	if err := tx.Table("permissions").Clauses(clause.OnConflict{DoNothing: true}).Create(&p).Error; err != nil {
-		return err
-	}
-	var roles []string
-	if err := tx.Table("roles").Where("name IN ?", []string{"admin", "supervisor"}).Pluck("name", &roles).Error; err != nil {
-		return err
-	}
-	for _, r := range roles {
-		if err := tx.Table("role_permissions").Clauses(clause.OnConflict{DoNothing: true}).Create(&rolePermission{RoleName: r, PermissionName: p.Name}).Error; err != nil {
+// addPermission is the migration step that adds a permission to a
+// database seeded before it, granted to the given roles as the role table
+// grants it to a new one.
+func addPermission(name string, description locale.Text, roles ...string) func(tx *gorm.DB) error {
+	return func(tx *gorm.DB) error {
+		type permission struct {
+			Name        string
+			Description string
+			Position    int32
+		}
+		type rolePermission struct {
+			RoleName       string
+			PermissionName string
+		}
+		var last int32
+		if err := tx.Table("permissions").Select("COALESCE(MAX(position), 0)").Scan(&last).Error; err != nil {
 			return err
 		}
+		p := permission{Name: name, Description: description.In(locale.FromContext(tx.Statement.Context)), Position: last + 1}
+		if err := tx.Table("permissions").Clauses(clause.OnConflict{DoNothing: true}).Create(&p).Error; err != nil {
+			return err
+		}
+		var held []string
+		if err := tx.Table("roles").Where("name IN ?", roles).Pluck("name", &held).Error; err != nil {
+			return err
+		}
+		for _, r := range held {
+			if err := tx.Table("role_permissions").Clauses(clause.OnConflict{DoNothing: true}).Create(&rolePermission{RoleName: r, PermissionName: p.Name}).Error; err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	return nil
 }

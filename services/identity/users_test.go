@@ -279,7 +279,7 @@ func TestRolesAndPermissionsAreListed(t *testing.T) {
 		t.Fatalf("roles %v, %v", roles, err)
 	}
 	perms, err := s.client.ListPermissions(viewer, &identityv1.ListPermissionsRequest{})
-	if err != nil || len(perms.GetPermissions()) != 12 {
+	if err != nil || len(perms.GetPermissions()) != 13 {
 		t.Fatalf("permissions %v, %v", perms, err)
 	}
 	for _, p := range perms.GetPermissions() {

@@ -80,21 +80,11 @@ func NewAttachmentServer(s *Server, blobs blobstore.Store, limits AttachmentConf
 	return &AttachmentServer{tasks: s, store: s.store, blobs: blobs, limits: limits, log: s.log}
 }
 
-// streamError turns a domain error into the status a client reads; the
-// unary calls get this from the server's interceptor, streams here.
-func (a *AttachmentServer) streamError(ctx context.Context, method string, err error) error {
-	st, unexpected := fault.Status(err)
-	if unexpected {
-		a.log.ErrorContext(ctx, "request failed", "method", method, "err", err)
-	}
-	return st
-}
-
 func (a *AttachmentServer) UploadAttachment(stream grpc.ClientStreamingServer[taskv1.UploadAttachmentRequest, taskv1.UploadAttachmentResponse]) error {
 	ctx := stream.Context()
 	att, err := a.upload(ctx, stream)
 	if err != nil {
-		return a.streamError(ctx, "UploadAttachment", err)
+		return err
 	}
 	return stream.SendAndClose(&taskv1.UploadAttachmentResponse{Attachment: att.toProto()})
 }
@@ -287,11 +277,7 @@ func (a *AttachmentServer) deleteBlobs(ctx context.Context, row *attachmentRow) 
 }
 
 func (a *AttachmentServer) DownloadAttachment(req *taskv1.DownloadAttachmentRequest, stream grpc.ServerStreamingServer[taskv1.DownloadAttachmentResponse]) error {
-	ctx := stream.Context()
-	if err := a.download(ctx, req, stream); err != nil {
-		return a.streamError(ctx, "DownloadAttachment", err)
-	}
-	return nil
+	return a.download(stream.Context(), req, stream)
 }
 
 func (a *AttachmentServer) download(ctx context.Context, req *taskv1.DownloadAttachmentRequest, stream grpc.ServerStreamingServer[taskv1.DownloadAttachmentResponse]) error {

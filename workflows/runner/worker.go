@@ -25,6 +25,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/workflows/connection"
+	"github.com/telecomcrm/crm/workflows/imports"
 	"github.com/telecomcrm/crm/workflows/taskflow"
 	"github.com/telecomcrm/crm/workflows/wizard"
 )
@@ -84,6 +85,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			InternalKey: key, Client: egress.Client(10*time.Second, cfg.WebhookAllowPrivate), Log: contracts.hooks,
 		},
 	}, contracts)
+	imports.Register(w, &imports.Activities{Imports: contractv1.NewImportServiceClient(conns["contract"])})
 	wizard.Register(w, &wizard.Activities{Customers: customerv1.NewCustomerServiceClient(conns["customer"]), Contracts: contractv1.NewContractServiceClient(conns["contract"]), Users: fwd, Log: log})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("starting the worker on %s: %w", cfg.Temporal.TaskQueue, err)

@@ -56,6 +56,9 @@ export const LIMITS = {
     currentPassword: { maxLength: 1024 },
     newPassword: { maxLength: 1024 },
   },
+  CheckCustomersRequest: {
+    customers: { maxItems: 2000 },
+  },
   CloseRule: {
     resolution: { maxLength: 100 },
   },
@@ -115,6 +118,19 @@ export const LIMITS = {
     name: { maxLength: 100 },
     description: { maxLength: 500 },
   },
+  ImportCustomersRequest: {
+    batch: { maxLength: 100 },
+    customers: { maxItems: 2000 },
+  },
+  ImportHeader: {
+    fileName: { maxLength: 200 },
+  },
+  ImportedCustomer: {
+    name: { maxLength: 1000 },
+    email: { maxLength: 1000 },
+    address: { maxLength: 1000 },
+    phones: { maxLength: 1000, maxItems: 20 },
+  },
   ListAuditEventsRequest: {
     pageToken: { maxLength: 2048 },
     actionPrefix: { maxLength: 64 },
@@ -127,6 +143,12 @@ export const LIMITS = {
   },
   ListCustomerMessagesRequest: {
     pageToken: { maxLength: 2048 },
+  },
+  ListImportProblemsRequest: {
+    pageToken: { maxLength: 500 },
+  },
+  ListImportsRequest: {
+    pageToken: { maxLength: 500 },
   },
   ListRecipientsRequest: {
     groupIds: { maxItems: 100 },
@@ -233,6 +255,9 @@ export const LIMITS = {
   SearchCustomersRequest: {
     query: { maxLength: 200 },
     pageToken: { maxLength: 2048 },
+  },
+  SetImportStateRequest: {
+    error: { maxLength: 2000 },
   },
   SetTaskStuckRequest: {
     reason: { maxLength: 500 },

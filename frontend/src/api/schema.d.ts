@@ -511,6 +511,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Lists imports, newest first. */
+        get: operations["ImportService_ListImports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Returns one import with its progress. */
+        get: operations["ImportService_GetImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}:cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stops a running import after the batch it is writing; what was
+         *     written stays, and RunImport resumes it.
+         */
+        post: operations["ImportService_CancelImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}:run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Runs a checked import, or resumes one that failed or was cancelled
+         *     from the row it stopped at; rows with problems are skipped. Running
+         *     one that runs already answers it as it is.
+         */
+        post: operations["ImportService_RunImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{import_id}/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Lists an import's rows with problems, in file order: those the check
+         *     found, and those the run found since (a number registered meanwhile).
+         */
+        get: operations["ImportService_ListImportProblems"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications:stats": {
         parameters: {
             query?: never;
@@ -1259,8 +1354,94 @@ export interface components {
             customer?: components["schemas"]["crm.customer.v1.Customer"];
             task?: components["schemas"]["crm.task.v1.Task"];
         };
+        /** @description Import is one uploaded file, its check and its run. */
+        "crm.contract.v1.Import": {
+            /**
+             * Format: int32
+             * @description Rows whose contract is written as it stands (active or suspended).
+             */
+            contractsAsIs?: number;
+            /** Format: int32 */
+            contractsCreated?: number;
+            /**
+             * Format: int32
+             * @description Rows whose contract is opened and gets a connection task.
+             */
+            contractsToConnect?: number;
+            /** Format: date-time */
+            createTime?: string;
+            /** Format: int64 */
+            createdBy?: string;
+            /**
+             * Format: int32
+             * @description Customers in the rows without problems (rows with one reference are
+             *     one customer).
+             */
+            customers?: number;
+            /** Format: int32 */
+            customersCreated?: number;
+            /** @description Why a FAILED run stopped. */
+            error?: string;
+            fileName?: string;
+            /** Format: date-time */
+            finishTime?: string;
+            /** Format: int64 */
+            id?: string;
+            /**
+             * Format: int32
+             * @description Rows with problems: the run skips them.
+             */
+            problemRows?: number;
+            /**
+             * Format: int32
+             * @description Rows the run has got through, skipped ones included.
+             */
+            rowsDone?: number;
+            /** Format: date-time */
+            startTime?: string;
+            state?: components["schemas"]["crm.contract.v1.ImportState"];
+            /**
+             * Format: int32
+             * @description Data rows in the file (the header not counted).
+             */
+            totalRows?: number;
+        };
+        /** @description ImportProblem is one thing wrong with a row. */
+        "crm.contract.v1.ImportProblem": {
+            /**
+             * @description What is wrong, as a code the console words: NAME_MISSING, NAME_LONG,
+             *     KIND_UNKNOWN, EMAIL_INVALID, ADDRESS_LONG, PHONES_MISSING,
+             *     PHONES_TOO_MANY, PHONE_INVALID, PHONE_LABEL_LONG, PHONE_TWICE,
+             *     PHONE_IN_FILE, PHONE_TAKEN, TARIFF_UNKNOWN, TARIFF_AMBIGUOUS,
+             *     TARIFF_KIND, TARIFF_INACTIVE, SERVICE_ADDRESS_MISSING,
+             *     SERVICE_ADDRESS_LONG, STATUS_UNKNOWN, CELL_LONG, CELL_CONTROL,
+             *     COLUMNS_COUNT, REF_SPLIT, REF_DIFFERS, CUSTOMER_PROBLEM.
+             */
+            code?: string;
+            /** @description The column, as the file's header names it; empty for the whole row. */
+            column?: string;
+            /**
+             * Format: int32
+             * @description The file's line number (the header is line 1).
+             */
+            line?: number;
+            /** @description The problem in a sentence (English), for API clients. */
+            message?: string;
+            /** @description The value concerned (a number, a tariff, a line). */
+            value?: string;
+        };
+        /** @enum {string} */
+        "crm.contract.v1.ImportState": "IMPORT_STATE_UNSPECIFIED" | "IMPORT_STATE_CHECKED" | "IMPORT_STATE_RUNNING" | "IMPORT_STATE_DONE" | "IMPORT_STATE_FAILED" | "IMPORT_STATE_CANCELLED";
         "crm.contract.v1.ListContractsResponse": {
             contracts?: components["schemas"]["crm.contract.v1.Contract"][];
+            nextPageToken?: string;
+        };
+        "crm.contract.v1.ListImportProblemsResponse": {
+            nextPageToken?: string;
+            problems?: components["schemas"]["crm.contract.v1.ImportProblem"][];
+        };
+        "crm.contract.v1.ListImportsResponse": {
+            imports?: components["schemas"]["crm.contract.v1.Import"][];
             nextPageToken?: string;
         };
         "crm.contract.v1.ListTariffsResponse": {
@@ -4013,6 +4194,198 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["crm.identity.v1.Group"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ImportService_ListImports: {
+        parameters: {
+            query?: {
+                /** @description 1–100; 0: 20. */
+                pageSize?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.contract.v1.ListImportsResponse"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ImportService_GetImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.contract.v1.Import"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ImportService_CancelImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.contract.v1.Import"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ImportService_RunImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never>;
+            };
+        };
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.contract.v1.Import"];
+                };
+            };
+            400: components["responses"]["InvalidArgument"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["PermissionDenied"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            /** @description An unexpected error response. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["google.rpc.Status"];
+                };
+            };
+        };
+    };
+    ImportService_ListImportProblems: {
+        parameters: {
+            query?: {
+                /** @description 1–500; 0: 100. */
+                pageSize?: number;
+                pageToken?: string;
+            };
+            header?: never;
+            path: {
+                import_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A successful response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["crm.contract.v1.ListImportProblemsResponse"];
                 };
             };
             400: components["responses"]["InvalidArgument"];

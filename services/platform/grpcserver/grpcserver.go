@@ -61,7 +61,7 @@ func New(log *slog.Logger, guard *auth.Guard, extra ...grpc.ServerOption) *Serve
 			faultInterceptor(log),
 			ValidateInterceptor(protovalidate.GlobalValidator),
 		),
-		grpc.ChainStreamInterceptor(m.StreamServerInterceptor(), guard.StreamServerInterceptor()),
+		grpc.ChainStreamInterceptor(m.StreamServerInterceptor(), guard.StreamServerInterceptor(), faultStreamInterceptor(log)),
 	}, tracing.ServerOptions()...)
 	opts = append(opts, extra...)
 	s := &Server{Server: grpc.NewServer(opts...), health: health.NewServer(), log: log}
@@ -93,6 +93,23 @@ func faultInterceptor(log *slog.Logger) grpc.UnaryServerInterceptor {
 			log.ErrorContext(ctx, "request failed", "method", info.FullMethod, "request_id", requestid.From(ctx), "err", err)
 		}
 		return nil, st
+	}
+}
+
+// faultStreamInterceptor answers a streaming call's error as the unary
+// calls' are answered.
+func faultStreamInterceptor(log *slog.Logger) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		err := handler(srv, ss)
+		if err == nil {
+			return nil
+		}
+		st, unexpected := fault.Status(err)
+		if unexpected {
+			ctx := ss.Context()
+			log.ErrorContext(ctx, "request failed", "method", info.FullMethod, "request_id", requestid.From(ctx), "err", err)
+		}
+		return st
 	}
 }
 

@@ -155,7 +155,7 @@ func Service(ctx context.Context, name string) context.Context {
 
 // Permissions of the default roles, for tests that act as one of them.
 var (
-	Admin    = strings.Fields("customers.read customers.write contracts.read contracts.write tasks.read tasks.create tasks.work tasks.manage settings.read settings.write users.manage integrations.manage")
+	Admin    = strings.Fields("customers.read customers.write contracts.read contracts.write tasks.read tasks.create tasks.work tasks.manage settings.read settings.write users.manage integrations.manage imports.run")
 	Operator = strings.Fields("customers.read customers.write contracts.read contracts.write tasks.read tasks.create tasks.work settings.read")
 	Viewer   = strings.Fields("customers.read contracts.read tasks.read settings.read")
 )
@@ -171,4 +171,14 @@ func Fields(err error) []string {
 		}
 	}
 	return out
+}
+
+// Reason is a refusal's ErrorInfo reason ("" when it has none).
+func Reason(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
 }

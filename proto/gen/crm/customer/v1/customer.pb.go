@@ -250,6 +250,410 @@ func (x *Phone) GetLabel() string {
 	return ""
 }
 
+// ImportedCustomer is a customer as a file gives it: its cells are
+// bounded loosely here and checked by the service's own rules, so one
+// bad row is a problem of that row, not a refused batch.
+type ImportedCustomer struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          CustomerKind           `protobuf:"varint,1,opt,name=kind,proto3,enum=crm.customer.v1.CustomerKind" json:"kind,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Email         string                 `protobuf:"bytes,3,opt,name=email,proto3" json:"email,omitempty"`
+	Address       string                 `protobuf:"bytes,4,opt,name=address,proto3" json:"address,omitempty"`
+	Phones        []string               `protobuf:"bytes,5,rep,name=phones,proto3" json:"phones,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportedCustomer) Reset() {
+	*x = ImportedCustomer{}
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportedCustomer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportedCustomer) ProtoMessage() {}
+
+func (x *ImportedCustomer) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportedCustomer.ProtoReflect.Descriptor instead.
+func (*ImportedCustomer) Descriptor() ([]byte, []int) {
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ImportedCustomer) GetKind() CustomerKind {
+	if x != nil {
+		return x.Kind
+	}
+	return CustomerKind_CUSTOMER_KIND_UNSPECIFIED
+}
+
+func (x *ImportedCustomer) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ImportedCustomer) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *ImportedCustomer) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *ImportedCustomer) GetPhones() []string {
+	if x != nil {
+		return x.Phones
+	}
+	return nil
+}
+
+// CustomerProblem is one thing wrong with an imported customer.
+type CustomerProblem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name, kind, email, address or phones.
+	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	// NAME_MISSING, NAME_LONG, EMAIL_INVALID, ADDRESS_LONG, PHONES_MISSING,
+	// PHONES_TOO_MANY, PHONE_INVALID, PHONE_TWICE, PHONE_TAKEN.
+	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	// The value concerned (the number).
+	Value string `protobuf:"bytes,3,opt,name=value,proto3" json:"value,omitempty"`
+	// The problem in a sentence (English).
+	Message       string `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CustomerProblem) Reset() {
+	*x = CustomerProblem{}
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomerProblem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomerProblem) ProtoMessage() {}
+
+func (x *CustomerProblem) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomerProblem.ProtoReflect.Descriptor instead.
+func (*CustomerProblem) Descriptor() ([]byte, []int) {
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CustomerProblem) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *CustomerProblem) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *CustomerProblem) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *CustomerProblem) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+// CustomerCheck is what was found of one imported customer.
+type CustomerCheck struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Problems []*CustomerProblem     `protobuf:"bytes,1,rep,name=problems,proto3" json:"problems,omitempty"`
+	// Its phones in E.164, in order ("" for one that is not a number).
+	Numbers       []string `protobuf:"bytes,2,rep,name=numbers,proto3" json:"numbers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CustomerCheck) Reset() {
+	*x = CustomerCheck{}
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomerCheck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomerCheck) ProtoMessage() {}
+
+func (x *CustomerCheck) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomerCheck.ProtoReflect.Descriptor instead.
+func (*CustomerCheck) Descriptor() ([]byte, []int) {
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CustomerCheck) GetProblems() []*CustomerProblem {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
+func (x *CustomerCheck) GetNumbers() []string {
+	if x != nil {
+		return x.Numbers
+	}
+	return nil
+}
+
+type CheckCustomersRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Customers     []*ImportedCustomer    `protobuf:"bytes,1,rep,name=customers,proto3" json:"customers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckCustomersRequest) Reset() {
+	*x = CheckCustomersRequest{}
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckCustomersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckCustomersRequest) ProtoMessage() {}
+
+func (x *CheckCustomersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckCustomersRequest.ProtoReflect.Descriptor instead.
+func (*CheckCustomersRequest) Descriptor() ([]byte, []int) {
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *CheckCustomersRequest) GetCustomers() []*ImportedCustomer {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
+type CheckCustomersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per customer, in order.
+	Checks        []*CustomerCheck `protobuf:"bytes,1,rep,name=checks,proto3" json:"checks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CheckCustomersResponse) Reset() {
+	*x = CheckCustomersResponse{}
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CheckCustomersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CheckCustomersResponse) ProtoMessage() {}
+
+func (x *CheckCustomersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CheckCustomersResponse.ProtoReflect.Descriptor instead.
+func (*CheckCustomersResponse) Descriptor() ([]byte, []int) {
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *CheckCustomersResponse) GetChecks() []*CustomerCheck {
+	if x != nil {
+		return x.Checks
+	}
+	return nil
+}
+
+type ImportCustomersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Names the batch: the same batch again is answered as it was written.
+	Batch         string              `protobuf:"bytes,1,opt,name=batch,proto3" json:"batch,omitempty"`
+	Customers     []*ImportedCustomer `protobuf:"bytes,2,rep,name=customers,proto3" json:"customers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportCustomersRequest) Reset() {
+	*x = ImportCustomersRequest{}
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportCustomersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportCustomersRequest) ProtoMessage() {}
+
+func (x *ImportCustomersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportCustomersRequest.ProtoReflect.Descriptor instead.
+func (*ImportCustomersRequest) Descriptor() ([]byte, []int) {
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ImportCustomersRequest) GetBatch() string {
+	if x != nil {
+		return x.Batch
+	}
+	return ""
+}
+
+func (x *ImportCustomersRequest) GetCustomers() []*ImportedCustomer {
+	if x != nil {
+		return x.Customers
+	}
+	return nil
+}
+
+type ImportCustomersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per customer, in order: the new customer's id, or 0 when it was
+	// left out.
+	Ids []int64 `protobuf:"varint,1,rep,packed,name=ids,proto3" json:"ids,omitempty"`
+	// One per customer, in order: why one was left out.
+	Checks        []*CustomerCheck `protobuf:"bytes,2,rep,name=checks,proto3" json:"checks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportCustomersResponse) Reset() {
+	*x = ImportCustomersResponse{}
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportCustomersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportCustomersResponse) ProtoMessage() {}
+
+func (x *ImportCustomersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportCustomersResponse.ProtoReflect.Descriptor instead.
+func (*ImportCustomersResponse) Descriptor() ([]byte, []int) {
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *ImportCustomersResponse) GetIds() []int64 {
+	if x != nil {
+		return x.Ids
+	}
+	return nil
+}
+
+func (x *ImportCustomersResponse) GetChecks() []*CustomerCheck {
+	if x != nil {
+		return x.Checks
+	}
+	return nil
+}
+
 type CreateCustomerRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Customer      *Customer              `protobuf:"bytes,1,opt,name=customer,proto3" json:"customer,omitempty"`
@@ -259,7 +663,7 @@ type CreateCustomerRequest struct {
 
 func (x *CreateCustomerRequest) Reset() {
 	*x = CreateCustomerRequest{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[2]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -271,7 +675,7 @@ func (x *CreateCustomerRequest) String() string {
 func (*CreateCustomerRequest) ProtoMessage() {}
 
 func (x *CreateCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[2]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -284,7 +688,7 @@ func (x *CreateCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCustomerRequest.ProtoReflect.Descriptor instead.
 func (*CreateCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{2}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateCustomerRequest) GetCustomer() *Customer {
@@ -303,7 +707,7 @@ type CreateCustomerResponse struct {
 
 func (x *CreateCustomerResponse) Reset() {
 	*x = CreateCustomerResponse{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[3]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -315,7 +719,7 @@ func (x *CreateCustomerResponse) String() string {
 func (*CreateCustomerResponse) ProtoMessage() {}
 
 func (x *CreateCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[3]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -328,7 +732,7 @@ func (x *CreateCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCustomerResponse.ProtoReflect.Descriptor instead.
 func (*CreateCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{3}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreateCustomerResponse) GetCustomer() *Customer {
@@ -347,7 +751,7 @@ type FindCustomerByPhoneRequest struct {
 
 func (x *FindCustomerByPhoneRequest) Reset() {
 	*x = FindCustomerByPhoneRequest{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[4]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -359,7 +763,7 @@ func (x *FindCustomerByPhoneRequest) String() string {
 func (*FindCustomerByPhoneRequest) ProtoMessage() {}
 
 func (x *FindCustomerByPhoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[4]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -372,7 +776,7 @@ func (x *FindCustomerByPhoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindCustomerByPhoneRequest.ProtoReflect.Descriptor instead.
 func (*FindCustomerByPhoneRequest) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{4}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *FindCustomerByPhoneRequest) GetNumber() string {
@@ -391,7 +795,7 @@ type FindCustomerByPhoneResponse struct {
 
 func (x *FindCustomerByPhoneResponse) Reset() {
 	*x = FindCustomerByPhoneResponse{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[5]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -403,7 +807,7 @@ func (x *FindCustomerByPhoneResponse) String() string {
 func (*FindCustomerByPhoneResponse) ProtoMessage() {}
 
 func (x *FindCustomerByPhoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[5]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -416,7 +820,7 @@ func (x *FindCustomerByPhoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FindCustomerByPhoneResponse.ProtoReflect.Descriptor instead.
 func (*FindCustomerByPhoneResponse) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{5}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *FindCustomerByPhoneResponse) GetCustomer() *Customer {
@@ -435,7 +839,7 @@ type GetCustomerRequest struct {
 
 func (x *GetCustomerRequest) Reset() {
 	*x = GetCustomerRequest{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[6]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -447,7 +851,7 @@ func (x *GetCustomerRequest) String() string {
 func (*GetCustomerRequest) ProtoMessage() {}
 
 func (x *GetCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[6]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -460,7 +864,7 @@ func (x *GetCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerRequest.ProtoReflect.Descriptor instead.
 func (*GetCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{6}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetCustomerRequest) GetId() int64 {
@@ -479,7 +883,7 @@ type GetCustomerResponse struct {
 
 func (x *GetCustomerResponse) Reset() {
 	*x = GetCustomerResponse{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[7]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -491,7 +895,7 @@ func (x *GetCustomerResponse) String() string {
 func (*GetCustomerResponse) ProtoMessage() {}
 
 func (x *GetCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[7]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -504,7 +908,7 @@ func (x *GetCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCustomerResponse.ProtoReflect.Descriptor instead.
 func (*GetCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{7}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetCustomerResponse) GetCustomer() *Customer {
@@ -529,7 +933,7 @@ type UpdateCustomerRequest struct {
 
 func (x *UpdateCustomerRequest) Reset() {
 	*x = UpdateCustomerRequest{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[8]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -541,7 +945,7 @@ func (x *UpdateCustomerRequest) String() string {
 func (*UpdateCustomerRequest) ProtoMessage() {}
 
 func (x *UpdateCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[8]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -554,7 +958,7 @@ func (x *UpdateCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomerRequest.ProtoReflect.Descriptor instead.
 func (*UpdateCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{8}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UpdateCustomerRequest) GetCustomer() *Customer {
@@ -587,7 +991,7 @@ type UpdateCustomerResponse struct {
 
 func (x *UpdateCustomerResponse) Reset() {
 	*x = UpdateCustomerResponse{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[9]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -599,7 +1003,7 @@ func (x *UpdateCustomerResponse) String() string {
 func (*UpdateCustomerResponse) ProtoMessage() {}
 
 func (x *UpdateCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[9]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -612,7 +1016,7 @@ func (x *UpdateCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateCustomerResponse.ProtoReflect.Descriptor instead.
 func (*UpdateCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{9}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpdateCustomerResponse) GetCustomer() *Customer {
@@ -635,7 +1039,7 @@ type SearchCustomersRequest struct {
 
 func (x *SearchCustomersRequest) Reset() {
 	*x = SearchCustomersRequest{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[10]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +1051,7 @@ func (x *SearchCustomersRequest) String() string {
 func (*SearchCustomersRequest) ProtoMessage() {}
 
 func (x *SearchCustomersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[10]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +1064,7 @@ func (x *SearchCustomersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchCustomersRequest.ProtoReflect.Descriptor instead.
 func (*SearchCustomersRequest) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{10}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SearchCustomersRequest) GetQuery() string {
@@ -694,7 +1098,7 @@ type SearchCustomersResponse struct {
 
 func (x *SearchCustomersResponse) Reset() {
 	*x = SearchCustomersResponse{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[11]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -706,7 +1110,7 @@ func (x *SearchCustomersResponse) String() string {
 func (*SearchCustomersResponse) ProtoMessage() {}
 
 func (x *SearchCustomersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[11]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -719,7 +1123,7 @@ func (x *SearchCustomersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchCustomersResponse.ProtoReflect.Descriptor instead.
 func (*SearchCustomersResponse) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{11}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SearchCustomersResponse) GetCustomers() []*Customer {
@@ -746,7 +1150,7 @@ type AddPhoneRequest struct {
 
 func (x *AddPhoneRequest) Reset() {
 	*x = AddPhoneRequest{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[12]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -758,7 +1162,7 @@ func (x *AddPhoneRequest) String() string {
 func (*AddPhoneRequest) ProtoMessage() {}
 
 func (x *AddPhoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[12]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -771,7 +1175,7 @@ func (x *AddPhoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddPhoneRequest.ProtoReflect.Descriptor instead.
 func (*AddPhoneRequest) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{12}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AddPhoneRequest) GetCustomerId() int64 {
@@ -797,7 +1201,7 @@ type AddPhoneResponse struct {
 
 func (x *AddPhoneResponse) Reset() {
 	*x = AddPhoneResponse{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[13]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -809,7 +1213,7 @@ func (x *AddPhoneResponse) String() string {
 func (*AddPhoneResponse) ProtoMessage() {}
 
 func (x *AddPhoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[13]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -822,7 +1226,7 @@ func (x *AddPhoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddPhoneResponse.ProtoReflect.Descriptor instead.
 func (*AddPhoneResponse) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{13}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AddPhoneResponse) GetPhone() *Phone {
@@ -842,7 +1246,7 @@ type RemovePhoneRequest struct {
 
 func (x *RemovePhoneRequest) Reset() {
 	*x = RemovePhoneRequest{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[14]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -854,7 +1258,7 @@ func (x *RemovePhoneRequest) String() string {
 func (*RemovePhoneRequest) ProtoMessage() {}
 
 func (x *RemovePhoneRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[14]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -867,7 +1271,7 @@ func (x *RemovePhoneRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePhoneRequest.ProtoReflect.Descriptor instead.
 func (*RemovePhoneRequest) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{14}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RemovePhoneRequest) GetCustomerId() int64 {
@@ -892,7 +1296,7 @@ type RemovePhoneResponse struct {
 
 func (x *RemovePhoneResponse) Reset() {
 	*x = RemovePhoneResponse{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[15]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -904,7 +1308,7 @@ func (x *RemovePhoneResponse) String() string {
 func (*RemovePhoneResponse) ProtoMessage() {}
 
 func (x *RemovePhoneResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[15]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -917,7 +1321,7 @@ func (x *RemovePhoneResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemovePhoneResponse.ProtoReflect.Descriptor instead.
 func (*RemovePhoneResponse) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{15}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{22}
 }
 
 type DeleteCustomerRequest struct {
@@ -929,7 +1333,7 @@ type DeleteCustomerRequest struct {
 
 func (x *DeleteCustomerRequest) Reset() {
 	*x = DeleteCustomerRequest{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[16]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -941,7 +1345,7 @@ func (x *DeleteCustomerRequest) String() string {
 func (*DeleteCustomerRequest) ProtoMessage() {}
 
 func (x *DeleteCustomerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[16]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -954,7 +1358,7 @@ func (x *DeleteCustomerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomerRequest.ProtoReflect.Descriptor instead.
 func (*DeleteCustomerRequest) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{16}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DeleteCustomerRequest) GetId() int64 {
@@ -972,7 +1376,7 @@ type DeleteCustomerResponse struct {
 
 func (x *DeleteCustomerResponse) Reset() {
 	*x = DeleteCustomerResponse{}
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[17]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -984,7 +1388,7 @@ func (x *DeleteCustomerResponse) String() string {
 func (*DeleteCustomerResponse) ProtoMessage() {}
 
 func (x *DeleteCustomerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_customer_v1_customer_proto_msgTypes[17]
+	mi := &file_crm_customer_v1_customer_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -997,7 +1401,7 @@ func (x *DeleteCustomerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteCustomerResponse.ProtoReflect.Descriptor instead.
 func (*DeleteCustomerResponse) Descriptor() ([]byte, []int) {
-	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{17}
+	return file_crm_customer_v1_customer_proto_rawDescGZIP(), []int{24}
 }
 
 var File_crm_customer_v1_customer_proto protoreflect.FileDescriptor
@@ -1023,7 +1427,32 @@ const file_crm_customer_v1_customer_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\x03B\n" +
 	"\xe0A\x03\xbaH\x04\"\x02(\x00R\x02id\x12&\n" +
 	"\x06number\x18\x02 \x01(\tB\x0e\xe0A\x02\xbaH\br\x06\xc8\xf3\x18\x01\x18 R\x06number\x12!\n" +
-	"\x05label\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x182R\x05label\"S\n" +
+	"\x05label\x18\x03 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x182R\x05label\"\xea\x01\n" +
+	"\x10ImportedCustomer\x12;\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x1d.crm.customer.v1.CustomerKindB\b\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12 \n" +
+	"\x04name\x18\x02 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xe8\aR\x04name\x12\"\n" +
+	"\x05email\x18\x03 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xe8\aR\x05email\x12&\n" +
+	"\aaddress\x18\x04 \x01(\tB\f\xbaH\tr\a\xd0\xf3\x18\x01\x18\xe8\aR\aaddress\x12+\n" +
+	"\x06phones\x18\x05 \x03(\tB\x13\xbaH\x10\x92\x01\r\x10\x14\"\tr\a\xc8\xf3\x18\x01\x18\xe8\aR\x06phones\"k\n" +
+	"\x0fCustomerProblem\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12\x12\n" +
+	"\x04code\x18\x02 \x01(\tR\x04code\x12\x14\n" +
+	"\x05value\x18\x03 \x01(\tR\x05value\x12\x18\n" +
+	"\amessage\x18\x04 \x01(\tR\amessage\"g\n" +
+	"\rCustomerCheck\x12<\n" +
+	"\bproblems\x18\x01 \x03(\v2 .crm.customer.v1.CustomerProblemR\bproblems\x12\x18\n" +
+	"\anumbers\x18\x02 \x03(\tR\anumbers\"c\n" +
+	"\x15CheckCustomersRequest\x12J\n" +
+	"\tcustomers\x18\x01 \x03(\v2!.crm.customer.v1.ImportedCustomerB\t\xbaH\x06\x92\x01\x03\x10\xd0\x0fR\tcustomers\"P\n" +
+	"\x16CheckCustomersResponse\x126\n" +
+	"\x06checks\x18\x01 \x03(\v2\x1e.crm.customer.v1.CustomerCheckR\x06checks\"\x89\x01\n" +
+	"\x16ImportCustomersRequest\x12#\n" +
+	"\x05batch\x18\x01 \x01(\tB\r\xbaH\n" +
+	"r\b\xc8\xf3\x18\x01\x10\x01\x18dR\x05batch\x12J\n" +
+	"\tcustomers\x18\x02 \x03(\v2!.crm.customer.v1.ImportedCustomerB\t\xbaH\x06\x92\x01\x03\x10\xd0\x0fR\tcustomers\"c\n" +
+	"\x17ImportCustomersResponse\x12\x10\n" +
+	"\x03ids\x18\x01 \x03(\x03R\x03ids\x126\n" +
+	"\x06checks\x18\x02 \x03(\v2\x1e.crm.customer.v1.CustomerCheckR\x06checks\"S\n" +
 	"\x15CreateCustomerRequest\x12:\n" +
 	"\bcustomer\x18\x01 \x01(\v2\x19.crm.customer.v1.CustomerB\x03\xe0A\x02R\bcustomer\"O\n" +
 	"\x16CreateCustomerResponse\x125\n" +
@@ -1069,7 +1498,7 @@ const file_crm_customer_v1_customer_proto_rawDesc = "" +
 	"\fCustomerKind\x12\x1d\n" +
 	"\x19CUSTOMER_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14CUSTOMER_KIND_PERSON\x10\x01\x12\x19\n" +
-	"\x15CUSTOMER_KIND_COMPANY\x10\x022\xca\t\n" +
+	"\x15CUSTOMER_KIND_COMPANY\x10\x022\xa3\v\n" +
 	"\x0fCustomerService\x12\xa5\x01\n" +
 	"\x0eCreateCustomer\x12&.crm.customer.v1.CreateCustomerRequest\x1a'.crm.customer.v1.CreateCustomerResponse\"B\xca\xf3\x18\x11\n" +
 	"\x0fcustomers.write\x82\xd3\xe4\x93\x02':\bcustomerb\bcustomer\"\x11/api/v1/customers\x12\x96\x01\n" +
@@ -1082,7 +1511,9 @@ const file_crm_customer_v1_customer_proto_rawDesc = "" +
 	"\bAddPhone\x12 .crm.customer.v1.AddPhoneRequest\x1a!.crm.customer.v1.AddPhoneResponse\"Q\xca\xf3\x18\x11\n" +
 	"\x0fcustomers.write\x82\xd3\xe4\x93\x026:\x05phoneb\x05phone\"&/api/v1/customers/{customer_id}/phones\x12i\n" +
 	"\x0eDeleteCustomer\x12&.crm.customer.v1.DeleteCustomerRequest\x1a'.crm.customer.v1.DeleteCustomerResponse\"\x06\xca\xf3\x18\x02 \x01\x12x\n" +
-	"\x13FindCustomerByPhone\x12+.crm.customer.v1.FindCustomerByPhoneRequest\x1a,.crm.customer.v1.FindCustomerByPhoneResponse\"\x06\xca\xf3\x18\x02 \x01\x12\xa8\x01\n" +
+	"\x13FindCustomerByPhone\x12+.crm.customer.v1.FindCustomerByPhoneRequest\x1a,.crm.customer.v1.FindCustomerByPhoneResponse\"\x06\xca\xf3\x18\x02 \x01\x12i\n" +
+	"\x0eCheckCustomers\x12&.crm.customer.v1.CheckCustomersRequest\x1a'.crm.customer.v1.CheckCustomersResponse\"\x06\xca\xf3\x18\x02 \x01\x12l\n" +
+	"\x0fImportCustomers\x12'.crm.customer.v1.ImportCustomersRequest\x1a(.crm.customer.v1.ImportCustomersResponse\"\x06\xca\xf3\x18\x02 \x01\x12\xa8\x01\n" +
 	"\vRemovePhone\x12#.crm.customer.v1.RemovePhoneRequest\x1a$.crm.customer.v1.RemovePhoneResponse\"N\xca\xf3\x18\x11\n" +
 	"\x0fcustomers.write\x82\xd3\xe4\x93\x023*1/api/v1/customers/{customer_id}/phones/{phone_id}B@Z>github.com/telecomcrm/crm/proto/gen/crm/customer/v1;customerv1b\x06proto3"
 
@@ -1099,66 +1530,83 @@ func file_crm_customer_v1_customer_proto_rawDescGZIP() []byte {
 }
 
 var file_crm_customer_v1_customer_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_crm_customer_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_crm_customer_v1_customer_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_crm_customer_v1_customer_proto_goTypes = []any{
 	(CustomerKind)(0),                   // 0: crm.customer.v1.CustomerKind
 	(*Customer)(nil),                    // 1: crm.customer.v1.Customer
 	(*Phone)(nil),                       // 2: crm.customer.v1.Phone
-	(*CreateCustomerRequest)(nil),       // 3: crm.customer.v1.CreateCustomerRequest
-	(*CreateCustomerResponse)(nil),      // 4: crm.customer.v1.CreateCustomerResponse
-	(*FindCustomerByPhoneRequest)(nil),  // 5: crm.customer.v1.FindCustomerByPhoneRequest
-	(*FindCustomerByPhoneResponse)(nil), // 6: crm.customer.v1.FindCustomerByPhoneResponse
-	(*GetCustomerRequest)(nil),          // 7: crm.customer.v1.GetCustomerRequest
-	(*GetCustomerResponse)(nil),         // 8: crm.customer.v1.GetCustomerResponse
-	(*UpdateCustomerRequest)(nil),       // 9: crm.customer.v1.UpdateCustomerRequest
-	(*UpdateCustomerResponse)(nil),      // 10: crm.customer.v1.UpdateCustomerResponse
-	(*SearchCustomersRequest)(nil),      // 11: crm.customer.v1.SearchCustomersRequest
-	(*SearchCustomersResponse)(nil),     // 12: crm.customer.v1.SearchCustomersResponse
-	(*AddPhoneRequest)(nil),             // 13: crm.customer.v1.AddPhoneRequest
-	(*AddPhoneResponse)(nil),            // 14: crm.customer.v1.AddPhoneResponse
-	(*RemovePhoneRequest)(nil),          // 15: crm.customer.v1.RemovePhoneRequest
-	(*RemovePhoneResponse)(nil),         // 16: crm.customer.v1.RemovePhoneResponse
-	(*DeleteCustomerRequest)(nil),       // 17: crm.customer.v1.DeleteCustomerRequest
-	(*DeleteCustomerResponse)(nil),      // 18: crm.customer.v1.DeleteCustomerResponse
-	(*timestamppb.Timestamp)(nil),       // 19: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),       // 20: google.protobuf.FieldMask
+	(*ImportedCustomer)(nil),            // 3: crm.customer.v1.ImportedCustomer
+	(*CustomerProblem)(nil),             // 4: crm.customer.v1.CustomerProblem
+	(*CustomerCheck)(nil),               // 5: crm.customer.v1.CustomerCheck
+	(*CheckCustomersRequest)(nil),       // 6: crm.customer.v1.CheckCustomersRequest
+	(*CheckCustomersResponse)(nil),      // 7: crm.customer.v1.CheckCustomersResponse
+	(*ImportCustomersRequest)(nil),      // 8: crm.customer.v1.ImportCustomersRequest
+	(*ImportCustomersResponse)(nil),     // 9: crm.customer.v1.ImportCustomersResponse
+	(*CreateCustomerRequest)(nil),       // 10: crm.customer.v1.CreateCustomerRequest
+	(*CreateCustomerResponse)(nil),      // 11: crm.customer.v1.CreateCustomerResponse
+	(*FindCustomerByPhoneRequest)(nil),  // 12: crm.customer.v1.FindCustomerByPhoneRequest
+	(*FindCustomerByPhoneResponse)(nil), // 13: crm.customer.v1.FindCustomerByPhoneResponse
+	(*GetCustomerRequest)(nil),          // 14: crm.customer.v1.GetCustomerRequest
+	(*GetCustomerResponse)(nil),         // 15: crm.customer.v1.GetCustomerResponse
+	(*UpdateCustomerRequest)(nil),       // 16: crm.customer.v1.UpdateCustomerRequest
+	(*UpdateCustomerResponse)(nil),      // 17: crm.customer.v1.UpdateCustomerResponse
+	(*SearchCustomersRequest)(nil),      // 18: crm.customer.v1.SearchCustomersRequest
+	(*SearchCustomersResponse)(nil),     // 19: crm.customer.v1.SearchCustomersResponse
+	(*AddPhoneRequest)(nil),             // 20: crm.customer.v1.AddPhoneRequest
+	(*AddPhoneResponse)(nil),            // 21: crm.customer.v1.AddPhoneResponse
+	(*RemovePhoneRequest)(nil),          // 22: crm.customer.v1.RemovePhoneRequest
+	(*RemovePhoneResponse)(nil),         // 23: crm.customer.v1.RemovePhoneResponse
+	(*DeleteCustomerRequest)(nil),       // 24: crm.customer.v1.DeleteCustomerRequest
+	(*DeleteCustomerResponse)(nil),      // 25: crm.customer.v1.DeleteCustomerResponse
+	(*timestamppb.Timestamp)(nil),       // 26: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),       // 27: google.protobuf.FieldMask
 }
 var file_crm_customer_v1_customer_proto_depIdxs = []int32{
 	0,  // 0: crm.customer.v1.Customer.kind:type_name -> crm.customer.v1.CustomerKind
 	2,  // 1: crm.customer.v1.Customer.phones:type_name -> crm.customer.v1.Phone
-	19, // 2: crm.customer.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
-	19, // 3: crm.customer.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
-	1,  // 4: crm.customer.v1.CreateCustomerRequest.customer:type_name -> crm.customer.v1.Customer
-	1,  // 5: crm.customer.v1.CreateCustomerResponse.customer:type_name -> crm.customer.v1.Customer
-	1,  // 6: crm.customer.v1.FindCustomerByPhoneResponse.customer:type_name -> crm.customer.v1.Customer
-	1,  // 7: crm.customer.v1.GetCustomerResponse.customer:type_name -> crm.customer.v1.Customer
-	1,  // 8: crm.customer.v1.UpdateCustomerRequest.customer:type_name -> crm.customer.v1.Customer
-	20, // 9: crm.customer.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,  // 10: crm.customer.v1.UpdateCustomerResponse.customer:type_name -> crm.customer.v1.Customer
-	1,  // 11: crm.customer.v1.SearchCustomersResponse.customers:type_name -> crm.customer.v1.Customer
-	2,  // 12: crm.customer.v1.AddPhoneRequest.phone:type_name -> crm.customer.v1.Phone
-	2,  // 13: crm.customer.v1.AddPhoneResponse.phone:type_name -> crm.customer.v1.Phone
-	3,  // 14: crm.customer.v1.CustomerService.CreateCustomer:input_type -> crm.customer.v1.CreateCustomerRequest
-	7,  // 15: crm.customer.v1.CustomerService.GetCustomer:input_type -> crm.customer.v1.GetCustomerRequest
-	9,  // 16: crm.customer.v1.CustomerService.UpdateCustomer:input_type -> crm.customer.v1.UpdateCustomerRequest
-	11, // 17: crm.customer.v1.CustomerService.SearchCustomers:input_type -> crm.customer.v1.SearchCustomersRequest
-	13, // 18: crm.customer.v1.CustomerService.AddPhone:input_type -> crm.customer.v1.AddPhoneRequest
-	17, // 19: crm.customer.v1.CustomerService.DeleteCustomer:input_type -> crm.customer.v1.DeleteCustomerRequest
-	5,  // 20: crm.customer.v1.CustomerService.FindCustomerByPhone:input_type -> crm.customer.v1.FindCustomerByPhoneRequest
-	15, // 21: crm.customer.v1.CustomerService.RemovePhone:input_type -> crm.customer.v1.RemovePhoneRequest
-	4,  // 22: crm.customer.v1.CustomerService.CreateCustomer:output_type -> crm.customer.v1.CreateCustomerResponse
-	8,  // 23: crm.customer.v1.CustomerService.GetCustomer:output_type -> crm.customer.v1.GetCustomerResponse
-	10, // 24: crm.customer.v1.CustomerService.UpdateCustomer:output_type -> crm.customer.v1.UpdateCustomerResponse
-	12, // 25: crm.customer.v1.CustomerService.SearchCustomers:output_type -> crm.customer.v1.SearchCustomersResponse
-	14, // 26: crm.customer.v1.CustomerService.AddPhone:output_type -> crm.customer.v1.AddPhoneResponse
-	18, // 27: crm.customer.v1.CustomerService.DeleteCustomer:output_type -> crm.customer.v1.DeleteCustomerResponse
-	6,  // 28: crm.customer.v1.CustomerService.FindCustomerByPhone:output_type -> crm.customer.v1.FindCustomerByPhoneResponse
-	16, // 29: crm.customer.v1.CustomerService.RemovePhone:output_type -> crm.customer.v1.RemovePhoneResponse
-	22, // [22:30] is the sub-list for method output_type
-	14, // [14:22] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	26, // 2: crm.customer.v1.Customer.create_time:type_name -> google.protobuf.Timestamp
+	26, // 3: crm.customer.v1.Customer.update_time:type_name -> google.protobuf.Timestamp
+	0,  // 4: crm.customer.v1.ImportedCustomer.kind:type_name -> crm.customer.v1.CustomerKind
+	4,  // 5: crm.customer.v1.CustomerCheck.problems:type_name -> crm.customer.v1.CustomerProblem
+	3,  // 6: crm.customer.v1.CheckCustomersRequest.customers:type_name -> crm.customer.v1.ImportedCustomer
+	5,  // 7: crm.customer.v1.CheckCustomersResponse.checks:type_name -> crm.customer.v1.CustomerCheck
+	3,  // 8: crm.customer.v1.ImportCustomersRequest.customers:type_name -> crm.customer.v1.ImportedCustomer
+	5,  // 9: crm.customer.v1.ImportCustomersResponse.checks:type_name -> crm.customer.v1.CustomerCheck
+	1,  // 10: crm.customer.v1.CreateCustomerRequest.customer:type_name -> crm.customer.v1.Customer
+	1,  // 11: crm.customer.v1.CreateCustomerResponse.customer:type_name -> crm.customer.v1.Customer
+	1,  // 12: crm.customer.v1.FindCustomerByPhoneResponse.customer:type_name -> crm.customer.v1.Customer
+	1,  // 13: crm.customer.v1.GetCustomerResponse.customer:type_name -> crm.customer.v1.Customer
+	1,  // 14: crm.customer.v1.UpdateCustomerRequest.customer:type_name -> crm.customer.v1.Customer
+	27, // 15: crm.customer.v1.UpdateCustomerRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1,  // 16: crm.customer.v1.UpdateCustomerResponse.customer:type_name -> crm.customer.v1.Customer
+	1,  // 17: crm.customer.v1.SearchCustomersResponse.customers:type_name -> crm.customer.v1.Customer
+	2,  // 18: crm.customer.v1.AddPhoneRequest.phone:type_name -> crm.customer.v1.Phone
+	2,  // 19: crm.customer.v1.AddPhoneResponse.phone:type_name -> crm.customer.v1.Phone
+	10, // 20: crm.customer.v1.CustomerService.CreateCustomer:input_type -> crm.customer.v1.CreateCustomerRequest
+	14, // 21: crm.customer.v1.CustomerService.GetCustomer:input_type -> crm.customer.v1.GetCustomerRequest
+	16, // 22: crm.customer.v1.CustomerService.UpdateCustomer:input_type -> crm.customer.v1.UpdateCustomerRequest
+	18, // 23: crm.customer.v1.CustomerService.SearchCustomers:input_type -> crm.customer.v1.SearchCustomersRequest
+	20, // 24: crm.customer.v1.CustomerService.AddPhone:input_type -> crm.customer.v1.AddPhoneRequest
+	24, // 25: crm.customer.v1.CustomerService.DeleteCustomer:input_type -> crm.customer.v1.DeleteCustomerRequest
+	12, // 26: crm.customer.v1.CustomerService.FindCustomerByPhone:input_type -> crm.customer.v1.FindCustomerByPhoneRequest
+	6,  // 27: crm.customer.v1.CustomerService.CheckCustomers:input_type -> crm.customer.v1.CheckCustomersRequest
+	8,  // 28: crm.customer.v1.CustomerService.ImportCustomers:input_type -> crm.customer.v1.ImportCustomersRequest
+	22, // 29: crm.customer.v1.CustomerService.RemovePhone:input_type -> crm.customer.v1.RemovePhoneRequest
+	11, // 30: crm.customer.v1.CustomerService.CreateCustomer:output_type -> crm.customer.v1.CreateCustomerResponse
+	15, // 31: crm.customer.v1.CustomerService.GetCustomer:output_type -> crm.customer.v1.GetCustomerResponse
+	17, // 32: crm.customer.v1.CustomerService.UpdateCustomer:output_type -> crm.customer.v1.UpdateCustomerResponse
+	19, // 33: crm.customer.v1.CustomerService.SearchCustomers:output_type -> crm.customer.v1.SearchCustomersResponse
+	21, // 34: crm.customer.v1.CustomerService.AddPhone:output_type -> crm.customer.v1.AddPhoneResponse
+	25, // 35: crm.customer.v1.CustomerService.DeleteCustomer:output_type -> crm.customer.v1.DeleteCustomerResponse
+	13, // 36: crm.customer.v1.CustomerService.FindCustomerByPhone:output_type -> crm.customer.v1.FindCustomerByPhoneResponse
+	7,  // 37: crm.customer.v1.CustomerService.CheckCustomers:output_type -> crm.customer.v1.CheckCustomersResponse
+	9,  // 38: crm.customer.v1.CustomerService.ImportCustomers:output_type -> crm.customer.v1.ImportCustomersResponse
+	23, // 39: crm.customer.v1.CustomerService.RemovePhone:output_type -> crm.customer.v1.RemovePhoneResponse
+	30, // [30:40] is the sub-list for method output_type
+	20, // [20:30] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_crm_customer_v1_customer_proto_init() }
@@ -1172,7 +1620,7 @@ func file_crm_customer_v1_customer_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_customer_v1_customer_proto_rawDesc), len(file_crm_customer_v1_customer_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   18,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

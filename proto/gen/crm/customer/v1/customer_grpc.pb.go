@@ -26,6 +26,8 @@ const (
 	CustomerService_AddPhone_FullMethodName            = "/crm.customer.v1.CustomerService/AddPhone"
 	CustomerService_DeleteCustomer_FullMethodName      = "/crm.customer.v1.CustomerService/DeleteCustomer"
 	CustomerService_FindCustomerByPhone_FullMethodName = "/crm.customer.v1.CustomerService/FindCustomerByPhone"
+	CustomerService_CheckCustomers_FullMethodName      = "/crm.customer.v1.CustomerService/CheckCustomers"
+	CustomerService_ImportCustomers_FullMethodName     = "/crm.customer.v1.CustomerService/ImportCustomers"
 	CustomerService_RemovePhone_FullMethodName         = "/crm.customer.v1.CustomerService/RemovePhone"
 )
 
@@ -53,6 +55,14 @@ type CustomerServiceClient interface {
 	// The customer holding a number (exactly, in any common format); the
 	// notifier matches a contact shared in Telegram with it.
 	FindCustomerByPhone(ctx context.Context, in *FindCustomerByPhoneRequest, opts ...grpc.CallOption) (*FindCustomerByPhoneResponse, error)
+	// Checks customers to be imported as CreateCustomer checks one, and says
+	// which of their numbers other customers hold. Nothing is written.
+	CheckCustomers(ctx context.Context, in *CheckCustomersRequest, opts ...grpc.CallOption) (*CheckCustomersResponse, error)
+	// Registers a batch of imported customers with their phones in one
+	// transaction; those with problems (a number registered since the
+	// check) are left out and said why. A batch already written is
+	// answered as it was.
+	ImportCustomers(ctx context.Context, in *ImportCustomersRequest, opts ...grpc.CallOption) (*ImportCustomersResponse, error)
 	// Removes a phone; the last phone of a customer cannot be removed.
 	RemovePhone(ctx context.Context, in *RemovePhoneRequest, opts ...grpc.CallOption) (*RemovePhoneResponse, error)
 }
@@ -135,6 +145,26 @@ func (c *customerServiceClient) FindCustomerByPhone(ctx context.Context, in *Fin
 	return out, nil
 }
 
+func (c *customerServiceClient) CheckCustomers(ctx context.Context, in *CheckCustomersRequest, opts ...grpc.CallOption) (*CheckCustomersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CheckCustomersResponse)
+	err := c.cc.Invoke(ctx, CustomerService_CheckCustomers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *customerServiceClient) ImportCustomers(ctx context.Context, in *ImportCustomersRequest, opts ...grpc.CallOption) (*ImportCustomersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ImportCustomersResponse)
+	err := c.cc.Invoke(ctx, CustomerService_ImportCustomers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *customerServiceClient) RemovePhone(ctx context.Context, in *RemovePhoneRequest, opts ...grpc.CallOption) (*RemovePhoneResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(RemovePhoneResponse)
@@ -169,6 +199,14 @@ type CustomerServiceServer interface {
 	// The customer holding a number (exactly, in any common format); the
 	// notifier matches a contact shared in Telegram with it.
 	FindCustomerByPhone(context.Context, *FindCustomerByPhoneRequest) (*FindCustomerByPhoneResponse, error)
+	// Checks customers to be imported as CreateCustomer checks one, and says
+	// which of their numbers other customers hold. Nothing is written.
+	CheckCustomers(context.Context, *CheckCustomersRequest) (*CheckCustomersResponse, error)
+	// Registers a batch of imported customers with their phones in one
+	// transaction; those with problems (a number registered since the
+	// check) are left out and said why. A batch already written is
+	// answered as it was.
+	ImportCustomers(context.Context, *ImportCustomersRequest) (*ImportCustomersResponse, error)
 	// Removes a phone; the last phone of a customer cannot be removed.
 	RemovePhone(context.Context, *RemovePhoneRequest) (*RemovePhoneResponse, error)
 	mustEmbedUnimplementedCustomerServiceServer()
@@ -201,6 +239,12 @@ func (UnimplementedCustomerServiceServer) DeleteCustomer(context.Context, *Delet
 }
 func (UnimplementedCustomerServiceServer) FindCustomerByPhone(context.Context, *FindCustomerByPhoneRequest) (*FindCustomerByPhoneResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method FindCustomerByPhone not implemented")
+}
+func (UnimplementedCustomerServiceServer) CheckCustomers(context.Context, *CheckCustomersRequest) (*CheckCustomersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CheckCustomers not implemented")
+}
+func (UnimplementedCustomerServiceServer) ImportCustomers(context.Context, *ImportCustomersRequest) (*ImportCustomersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ImportCustomers not implemented")
 }
 func (UnimplementedCustomerServiceServer) RemovePhone(context.Context, *RemovePhoneRequest) (*RemovePhoneResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RemovePhone not implemented")
@@ -352,6 +396,42 @@ func _CustomerService_FindCustomerByPhone_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _CustomerService_CheckCustomers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CheckCustomersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).CheckCustomers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CustomerService_CheckCustomers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).CheckCustomers(ctx, req.(*CheckCustomersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _CustomerService_ImportCustomers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ImportCustomersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(CustomerServiceServer).ImportCustomers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: CustomerService_ImportCustomers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(CustomerServiceServer).ImportCustomers(ctx, req.(*ImportCustomersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _CustomerService_RemovePhone_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RemovePhoneRequest)
 	if err := dec(in); err != nil {
@@ -404,6 +484,14 @@ var CustomerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "FindCustomerByPhone",
 			Handler:    _CustomerService_FindCustomerByPhone_Handler,
+		},
+		{
+			MethodName: "CheckCustomers",
+			Handler:    _CustomerService_CheckCustomers_Handler,
+		},
+		{
+			MethodName: "ImportCustomers",
+			Handler:    _CustomerService_ImportCustomers_Handler,
 		},
 		{
 			MethodName: "RemovePhone",
