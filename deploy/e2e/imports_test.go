@@ -110,7 +110,7 @@ func TestAnImportIsCheckedThenRunByItsWorkflowToTheEnd(t *testing.T) {
 func TestAFileThatIsNotAnImportIs400NamingWhy(t *testing.T) {
 	w := newWorld(t)
 	for file, want := range map[string]string{
-		"Name,Phones\nP\xe9ter,+79170000009\n":      "UTF-8",
+		"Name,Phones\nP\xe9ter,+79170000009\n":       "UTF-8",
 		"Name,Phones,Shoe size\nA,+79170000009,42\n": "Shoe size",
 	} {
 		code, body := w.checkImport(file)
