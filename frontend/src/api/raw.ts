@@ -1,6 +1,6 @@
-// Calls the typed JSON client does not make — multipart uploads, file and
-// CSV downloads: plain fetch with the session's token, errors read as every
-// other call's (ApiError).
+// Calls the typed JSON client does not make — multipart uploads, a file sent
+// as the body itself, file and CSV downloads: plain fetch with the session's
+// token, errors read as every other call's (ApiError).
 
 import { sessionToken } from '@/api/client'
 import { toApiError, type ApiError } from '@/api/errors'
@@ -36,6 +36,30 @@ export function attachmentName(response: Response, fallback: string): string {
   return m?.[1] ?? fallback
 }
 
+/** path with the query's values that are set (empty ones left out). */
+export function withQuery(path: string, query: Record<string, string | undefined>): string {
+  const params = new URLSearchParams()
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, v)
+  const qs = params.toString()
+  return qs ? `${path}?${qs}` : path
+}
+
+/**
+ * Posts bytes as the request's body itself — a file the server reads as it
+ * is, not a form — with the given Content-Type, and gives the JSON answer.
+ */
+export async function postFile<T>(
+  path: string,
+  query: Record<string, string | undefined>,
+  body: Blob,
+  contentType: string,
+  fetchImpl: Fetch = defaultFetch,
+): Promise<T> {
+  const response = await fetchImpl(authorizedRequest(withQuery(path, query), { method: 'POST', body, headers: { 'Content-Type': contentType } }))
+  if (!response.ok) throw await failure(response)
+  return (await response.json()) as T
+}
+
 /**
  * Downloads path (with its query) and hands it to the browser as a saved
  * file, named as the server says.
@@ -46,10 +70,7 @@ export async function saveDownload(
   fallbackName: string,
   fetchImpl: Fetch = defaultFetch,
 ): Promise<string> {
-  const params = new URLSearchParams()
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') params.set(k, v)
-  const qs = params.toString()
-  const response = await fetchImpl(authorizedRequest(qs ? `${path}?${qs}` : path))
+  const response = await fetchImpl(authorizedRequest(withQuery(path, query)))
   if (!response.ok) throw await failure(response)
   const name = attachmentName(response, fallbackName)
   saveBlob(await response.blob(), name)

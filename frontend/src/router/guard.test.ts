@@ -51,6 +51,12 @@ describe('the navigation guard', () => {
     expect(await decide(at('/settings/audit'), session(OPERATOR))).toMatchObject({ name: 'forbidden' })
   })
 
+  it('lets only holders of imports.run bring a customer base in', async () => {
+    expect(await decide(at('/settings/imports'), session(VIEWER))).toMatchObject({ name: 'forbidden' })
+    expect(await decide(at('/settings/imports?id=4'), session(OPERATOR))).toMatchObject({ name: 'forbidden' })
+    expect(await decide(at('/settings/imports?id=4'), session([...OPERATOR, 'imports.run']))).toBe(true)
+  })
+
   it('keeps a viewer out of the new-connection wizard', async () => {
     expect(await decide(at('/connections/new'), session(VIEWER))).toMatchObject({ name: 'forbidden' })
     expect(await decide(at('/connections/new'), session(OPERATOR))).toBe(true)
@@ -109,7 +115,7 @@ describe('the sidebar', () => {
   })
 
   it('shows an admin everything', () => {
-    expect(names([...OPERATOR, 'settings.write', 'users.manage', 'tasks.manage', 'integrations.manage'])).toEqual([
+    expect(names([...OPERATOR, 'settings.write', 'users.manage', 'tasks.manage', 'integrations.manage', 'imports.run'])).toEqual([
       'home',
       'customers',
       'connection-new',
@@ -126,6 +132,7 @@ describe('the sidebar', () => {
       'customer-messages',
       'api-tokens',
       'webhooks',
+      'imports',
       'audit',
     ])
   })

@@ -39,6 +39,7 @@ export const NAVIGATION: NavSection[] = [
       { name: 'customer-messages', label: 'nav.customerMessages', icon: 'pi pi-comments' },
       { name: 'api-tokens', label: 'nav.apiTokens', icon: 'pi pi-key' },
       { name: 'webhooks', label: 'nav.webhooks', icon: 'pi pi-send' },
+      { name: 'imports', label: 'nav.imports', icon: 'pi pi-upload' },
       { name: 'audit', label: 'nav.audit', icon: 'pi pi-history' },
     ],
   },

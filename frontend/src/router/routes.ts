@@ -132,6 +132,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { permissions: ['integrations.manage'], title: 'nav.webhooks' },
       },
       {
+        path: 'settings/imports',
+        name: 'imports',
+        component: () => import('@/views/settings/ImportsView.vue'),
+        meta: { permissions: ['imports.run'], title: 'nav.imports' },
+      },
+      {
         path: 'settings/audit',
         name: 'audit',
         component: () => import('@/views/settings/AuditView.vue'),

@@ -1,5 +1,6 @@
 // A small stand-in for the gateway in unit tests: handlers by method and
 // path pattern, answering JSON; every request is recorded for assertions.
+import { File as NodeFile } from 'node:buffer'
 import { vi } from 'vitest'
 
 export interface Recorded {
@@ -33,6 +34,23 @@ export function rpcError(
   return json(status, { code, message, details })
 }
 
+/**
+ * A file as a person chooses it. Node's own: the test DOM's File is not a
+ * body Node's fetch can send, a browser's is.
+ */
+export function chosenFile(text: string, name: string, type = 'text/csv'): File {
+  return new NodeFile([text], name, { type }) as unknown as File
+}
+
+/** A JSON body as its value; any other (a file sent as it is) as its text. */
+function parsed(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
 export function mockApi(routes: Record<string, Handler>) {
   const calls: Recorded[] = []
   const compiled = Object.entries(routes).map(([key, handler]) => {
@@ -55,7 +73,7 @@ export function mockApi(routes: Record<string, Handler>) {
       path: decodeURIComponent(url.pathname),
       query: url.searchParams,
       headers: input.headers,
-      body: text ? JSON.parse(text) : undefined,
+      body: text ? parsed(text) : undefined,
     }
     calls.push(rec)
     for (const r of compiled) {
