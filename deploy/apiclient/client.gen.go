@@ -3026,7 +3026,8 @@ type ClientInterface interface {
 	ImportServiceGetImport(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ImportServiceCancelImportWithBody Stops a running import after the batch it is writing; what was
-	// written stays, and RunImport resumes it.
+	// written stays, and RunImport resumes it. An import not running is
+	// answered as it is.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3034,7 +3035,8 @@ type ClientInterface interface {
 	ImportServiceCancelImportWithBody(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// ImportServiceCancelImport Stops a running import after the batch it is writing; what was
-	// written stays, and RunImport resumes it.
+	// written stays, and RunImport resumes it. An import not running is
+	// answered as it is.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4603,7 +4605,8 @@ func (c *Client) ImportServiceGetImport(ctx context.Context, id string, reqEdito
 }
 
 // ImportServiceCancelImportWithBody Stops a running import after the batch it is writing; what was
-// written stays, and RunImport resumes it.
+// written stays, and RunImport resumes it. An import not running is
+// answered as it is.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4621,7 +4624,8 @@ func (c *Client) ImportServiceCancelImportWithBody(ctx context.Context, id strin
 }
 
 // ImportServiceCancelImport Stops a running import after the batch it is writing; what was
-// written stays, and RunImport resumes it.
+// written stays, and RunImport resumes it. An import not running is
+// answered as it is.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -10973,7 +10977,8 @@ type ClientWithResponsesInterface interface {
 	ImportServiceGetImportWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*ImportServiceGetImportResponse, error)
 
 	// ImportServiceCancelImportWithBodyWithResponse Stops a running import after the batch it is writing; what was
-	// written stays, and RunImport resumes it.
+	// written stays, and RunImport resumes it. An import not running is
+	// answered as it is.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10981,7 +10986,8 @@ type ClientWithResponsesInterface interface {
 	ImportServiceCancelImportWithBodyWithResponse(ctx context.Context, id string, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*ImportServiceCancelImportResponse, error)
 
 	// ImportServiceCancelImportWithResponse Stops a running import after the batch it is writing; what was
-	// written stays, and RunImport resumes it.
+	// written stays, and RunImport resumes it. An import not running is
+	// answered as it is.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -19783,7 +19789,8 @@ func (c *ClientWithResponses) ImportServiceGetImportWithResponse(ctx context.Con
 }
 
 // ImportServiceCancelImportWithBodyWithResponse Stops a running import after the batch it is writing; what was
-// written stays, and RunImport resumes it.
+// written stays, and RunImport resumes it. An import not running is
+// answered as it is.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -19797,7 +19804,8 @@ func (c *ClientWithResponses) ImportServiceCancelImportWithBodyWithResponse(ctx 
 }
 
 // ImportServiceCancelImportWithResponse Stops a running import after the batch it is writing; what was
-// written stays, and RunImport resumes it.
+// written stays, and RunImport resumes it. An import not running is
+// answered as it is.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -556,7 +556,8 @@ export interface paths {
         put?: never;
         /**
          * Stops a running import after the batch it is writing; what was
-         *     written stays, and RunImport resumes it.
+         *     written stays, and RunImport resumes it. An import not running is
+         *     answered as it is.
          */
         post: operations["ImportService_CancelImport"];
         delete?: never;

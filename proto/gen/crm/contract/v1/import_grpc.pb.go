@@ -57,7 +57,8 @@ type ImportServiceClient interface {
 	// one that runs already answers it as it is.
 	RunImport(ctx context.Context, in *RunImportRequest, opts ...grpc.CallOption) (*RunImportResponse, error)
 	// Stops a running import after the batch it is writing; what was
-	// written stays, and RunImport resumes it.
+	// written stays, and RunImport resumes it. An import not running is
+	// answered as it is.
 	CancelImport(ctx context.Context, in *CancelImportRequest, opts ...grpc.CallOption) (*CancelImportResponse, error)
 	// Writes the next batch of an import from row `from_row` (the import
 	// workflow's step): its customers, then its contracts, then the
@@ -188,7 +189,8 @@ type ImportServiceServer interface {
 	// one that runs already answers it as it is.
 	RunImport(context.Context, *RunImportRequest) (*RunImportResponse, error)
 	// Stops a running import after the batch it is writing; what was
-	// written stays, and RunImport resumes it.
+	// written stays, and RunImport resumes it. An import not running is
+	// answered as it is.
 	CancelImport(context.Context, *CancelImportRequest) (*CancelImportResponse, error)
 	// Writes the next batch of an import from row `from_row` (the import
 	// workflow's step): its customers, then its contracts, then the
