@@ -38,10 +38,13 @@ var columnSources = map[string][]string{
 	"customer.customers.address":    {"crm.customer.v1.Customer.address"},
 	"customer.phones.label":         {"crm.customer.v1.Phone.label"},
 
-	"contract.tariffs.name":       {"crm.contract.v1.Tariff.name"},
-	"contract.tariffs.technology": {"crm.contract.v1.Tariff.technology"},
-	"contract.tariffs.currency":   {"crm.contract.v1.Money.currency"},
-	"contract.contracts.address":  {"crm.contract.v1.CreateContractRequest.address", "crm.contract.v1.CreateConnectionRequest.address"},
+	"contract.tariffs.name":         {"crm.contract.v1.Tariff.name"},
+	"contract.tariffs.technology":   {"crm.contract.v1.Tariff.technology"},
+	"contract.tariffs.currency":     {"crm.contract.v1.Money.currency"},
+	"contract.contracts.address":    {"crm.contract.v1.CreateContractRequest.address", "crm.contract.v1.CreateConnectionRequest.address"},
+	"contract.imports.file_name":    {"crm.contract.v1.ImportHeader.file_name"},
+	"contract.imports.error":        {"crm.contract.v1.SetImportStateRequest.error"},
+	"customer.import_batches.batch": {"crm.customer.v1.ImportCustomersRequest.batch"},
 
 	"task.routes.name":                   {"crm.task.v1.Route.name"},
 	"task.routes.description":            {"crm.task.v1.Route.description"},
@@ -122,6 +125,9 @@ var columnSources = map[string][]string{
 }
 
 var notFromRequests = map[string]string{
+	"contract.imports.header":                "the file's header as JSON: known column names only (any other refuses the file), under 300 characters",
+	"contract.import_rows.data":              "a checked row as JSON (cells of at most 1000 characters), unbounded text",
+	"contract.import_rows.problems":          "a row's problems as JSON, unbounded text",
 	"*.schema_migrations.id":                 "migration ids, written by the code",
 	"*.idempotency_keys.caller":              "user:<id> or service:<name>, made by the interceptor",
 	"*.idempotency_keys.method":              "the gRPC method's full name, from the code",
