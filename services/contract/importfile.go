@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -295,7 +294,7 @@ func (f *importFile) readRow(row, line int32, rec []string, index []importColumn
 		}
 		r.Status = int32(status)
 	}
-	if r.tariff != "" && r.Status == 0 && !slices.ContainsFunc(r.problems, func(p *contractv1.ImportProblem) bool { return p.Code == "STATUS_UNKNOWN" }) {
+	if r.tariff != "" && cells[colStatus] == "" {
 		r.Status = int32(contractv1.ContractStatus_CONTRACT_STATUS_PENDING)
 	}
 	return r

@@ -141,14 +141,21 @@ func (s *Imports) check(ctx context.Context, f *importFile, rec *importRecord) e
 			}
 			continue
 		}
-		for _, r := range g {
-			if len(r.problems) == 0 {
-				r.problem("", "CUSTOMER_PROBLEM", fmt.Sprint(bad.Line), fmt.Sprintf("the customer's row at line %d has problems", bad.Line))
-			}
-			rec.ProblemRows++
-		}
+		spread(g, bad)
+		rec.ProblemRows += int32(len(g))
 	}
 	return nil
+}
+
+// spread gives the rows of a customer that have no problem of their own
+// the problem of its row bad: a customer is written with all its rows or
+// not at all.
+func spread(g []*importRow, bad *importRow) {
+	for _, r := range g {
+		if len(r.problems) == 0 {
+			r.problem("", "CUSTOMER_PROBLEM", fmt.Sprint(bad.Line), fmt.Sprintf("the customer's row at line %d has problems", bad.Line))
+		}
+	}
 }
 
 // groupRows cuts the rows into customers: a row with an external id goes
@@ -200,13 +207,7 @@ func (s *Imports) checkContracts(ctx context.Context, f *importFile, groups [][]
 	if err != nil {
 		return err
 	}
-	byName := map[string][]*tariffRow{}
-	byID := map[int64]*tariffRow{}
-	for i := range tariffs {
-		t := &tariffs[i]
-		byID[t.ID] = t
-		byName[textsearch.Fold(strings.TrimSpace(t.Name))] = append(byName[textsearch.Fold(strings.TrimSpace(t.Name))], t)
-	}
+	index := newTariffIndex(tariffs)
 	col := f.header[colTariff]
 	for _, g := range groups {
 		kind := kindOrPerson(customerv1.CustomerKind(g[0].Kind))
@@ -218,18 +219,10 @@ func (s *Imports) checkContracts(ctx context.Context, f *importFile, groups [][]
 				}
 				continue
 			}
-			t, ok := (*tariffRow)(nil), false
-			if id, err := strconv.ParseInt(r.tariff, 10, 64); err == nil {
-				t, ok = byID[id]
-			} else if named := byName[textsearch.Fold(r.tariff)]; len(named) > 1 {
-				r.problem(col, "TARIFF_AMBIGUOUS", r.tariff, fmt.Sprintf("%d tariffs are named %q; give its id", len(named), r.tariff))
-				continue
-			} else if len(named) == 1 {
-				t, ok = named[0], true
-			}
+			t, code, why := index.find(r.tariff)
 			switch {
-			case !ok:
-				r.problem(col, "TARIFF_UNKNOWN", r.tariff, fmt.Sprintf("there is no tariff %q", r.tariff))
+			case t == nil:
+				r.problem(col, code, r.tariff, why)
 				continue
 			case t.CustomerKind != int32(kind):
 				r.problem(col, "TARIFF_KIND", t.Name, fmt.Sprintf("tariff %q is for %s", t.Name, kindPlural(customerv1.CustomerKind(t.CustomerKind))))
@@ -249,6 +242,39 @@ func (s *Imports) checkContracts(ctx context.Context, f *importFile, groups [][]
 		}
 	}
 	return nil
+}
+
+// tariffIndex finds tariffs as a file names them: by id, or by name as
+// people type it (case and ё aside).
+type tariffIndex struct {
+	byID   map[int64]*tariffRow
+	byName map[string][]*tariffRow
+}
+
+func newTariffIndex(tariffs []tariffRow) tariffIndex {
+	x := tariffIndex{byID: map[int64]*tariffRow{}, byName: map[string][]*tariffRow{}}
+	for i := range tariffs {
+		t := &tariffs[i]
+		key := textsearch.Fold(strings.TrimSpace(t.Name))
+		x.byID[t.ID], x.byName[key] = t, append(x.byName[key], t)
+	}
+	return x
+}
+
+// find resolves a cell to its tariff, or says why it cannot: a problem's
+// code and sentence.
+func (x tariffIndex) find(cell string) (t *tariffRow, code, why string) {
+	if id, err := strconv.ParseInt(cell, 10, 64); err == nil {
+		t = x.byID[id]
+	} else if named := x.byName[textsearch.Fold(cell)]; len(named) > 1 {
+		return nil, "TARIFF_AMBIGUOUS", fmt.Sprintf("%d tariffs are named %q; give its id", len(named), cell)
+	} else if len(named) == 1 {
+		t = named[0]
+	}
+	if t == nil {
+		return nil, "TARIFF_UNKNOWN", fmt.Sprintf("there is no tariff %q", cell)
+	}
+	return t, "", ""
 }
 
 // customerColumns maps the customer service's fields to the file's
@@ -467,9 +493,7 @@ func (s *Imports) ImportBatch(ctx context.Context, req *contractv1.ImportBatchRe
 				continue
 			}
 			customerProblems(f, g[0], resp.GetChecks()[i])
-			for _, r := range g[1:] {
-				r.problem("", "CUSTOMER_PROBLEM", fmt.Sprint(g[0].Line), fmt.Sprintf("the customer's row at line %d has problems", g[0].Line))
-			}
+			spread(g, g[0])
 			for _, r := range g {
 				w.problems[r.Row] = r.problems
 			}

@@ -80,7 +80,7 @@ func (s *store) saveImport(ctx context.Context, rec *importRecord, rows []*impor
 		if err := tx.Create(rec).Error; err != nil {
 			return err
 		}
-		lines := make([]importLine, 0, database.InsertBatch)
+		lines := make([]importLine, len(rows))
 		for i, r := range rows {
 			data, err := json.Marshal(r)
 			if err != nil {
@@ -90,15 +90,9 @@ func (s *store) saveImport(ctx context.Context, rec *importRecord, rows []*impor
 			if err != nil {
 				return err
 			}
-			lines = append(lines, importLine{ImportID: rec.ID, RowNo: r.Row, Line: r.Line, GroupFirst: r.First, Data: string(data), Problems: problems})
-			if len(lines) == cap(lines) || i == len(rows)-1 {
-				if err := tx.Create(&lines).Error; err != nil {
-					return err
-				}
-				lines = lines[:0]
-			}
+			lines[i] = importLine{ImportID: rec.ID, RowNo: r.Row, Line: r.Line, GroupFirst: r.First, Data: string(data), Problems: problems}
 		}
-		return nil
+		return tx.CreateInBatches(lines, database.InsertBatch).Error
 	})
 }
 

@@ -15,11 +15,9 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
-	"github.com/telecomcrm/crm/services/platform/fault"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 // WorkflowName is the import workflow's registered name.
@@ -91,7 +89,7 @@ type Activities struct {
 func (a *Activities) SetState(ctx context.Context, id int64, state contractv1.ImportState, why string) (*contractv1.Import, error) {
 	resp, err := a.Imports.SetImportState(ctx, &contractv1.SetImportStateRequest{ImportId: id, State: state, Error: why})
 	if err != nil {
-		return nil, refused(err)
+		return nil, taskflow.Retryable(err)
 	}
 	return resp.GetImport(), nil
 }
@@ -99,23 +97,7 @@ func (a *Activities) SetState(ctx context.Context, id int64, state contractv1.Im
 // Batch writes the batch from row.
 func (a *Activities) Batch(ctx context.Context, id int64, row int32) (*contractv1.ImportBatchResponse, error) {
 	resp, err := a.Imports.ImportBatch(ctx, &contractv1.ImportBatchRequest{ImportId: id, FromRow: row})
-	return resp, refused(err)
-}
-
-// refused makes a refusal a retry would get again final; anything else
-// (a service down, a timeout) is retried.
-func refused(err error) error {
-	if err == nil {
-		return nil
-	}
-	if st, _ := fault.Status(err); st != nil {
-		err = st
-	}
-	switch st, _ := status.FromError(err); st.Code() {
-	case codes.InvalidArgument, codes.NotFound, codes.FailedPrecondition, codes.PermissionDenied, codes.OutOfRange:
-		return temporal.NewNonRetryableApplicationError(st.Message(), st.Code().String(), nil)
-	}
-	return err
+	return resp, taskflow.Retryable(err)
 }
 
 // Register puts the workflow and its steps on a worker.

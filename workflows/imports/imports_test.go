@@ -7,7 +7,6 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
@@ -31,6 +30,9 @@ type service struct {
 	fail    map[int32]error
 	states  []contractv1.ImportState
 	lastWhy string
+	// cancel, when set, is called as the batch from row cancelAt is asked.
+	cancel   func()
+	cancelAt int32
 }
 
 func (s *service) SetImportState(_ context.Context, req *contractv1.SetImportStateRequest, _ ...grpc.CallOption) (*contractv1.SetImportStateResponse, error) {
@@ -42,6 +44,9 @@ func (s *service) SetImportState(_ context.Context, req *contractv1.SetImportSta
 }
 
 func (s *service) ImportBatch(_ context.Context, req *contractv1.ImportBatchRequest, _ ...grpc.CallOption) (*contractv1.ImportBatchResponse, error) {
+	if s.cancel != nil && req.GetFromRow() == s.cancelAt {
+		s.cancel()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -55,15 +60,17 @@ func (s *service) ImportBatch(_ context.Context, req *contractv1.ImportBatchRequ
 	return &contractv1.ImportBatchResponse{NextRow: s.done + 1, Done: s.done >= s.rows}, nil
 }
 
-func run(t *testing.T, svc *service, cancelAfter time.Duration) *testsuite.TestWorkflowEnvironment {
+// run runs the workflow over svc; cancelAt, above 0, cancels it as the
+// batch from that row is written.
+func run(t *testing.T, svc *service, cancelAt int32) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowName})
 	env.RegisterActivity(&Activities{Imports: svc})
-	if cancelAfter > 0 {
-		env.RegisterDelayedCallback(env.CancelWorkflow, cancelAfter)
+	if cancelAt > 0 {
+		svc.cancel, svc.cancelAt = env.CancelWorkflow, cancelAt
 	}
 	env.ExecuteWorkflow(WorkflowName, Input{ImportID: 5})
 	return env
@@ -107,10 +114,14 @@ func TestAnOutageIsRetriedAndTheImportGoesOn(t *testing.T) {
 
 func TestACancelledImportStopsAfterItsBatchAsCancelled(t *testing.T) {
 	svc := &service{rows: 1_000_000, batch: 1000}
-	env := run(t, svc, time.Millisecond)
+	env := run(t, svc, 3001)
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
+	// the test environment may end the run before the batch it cancelled
+	// has returned: what that batch writes is read under the lock
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
 	if svc.states[len(svc.states)-1] != contractv1.ImportState_IMPORT_STATE_CANCELLED || svc.done == svc.rows {
 		t.Fatalf("cancelled: states %v, %d rows done", svc.states, svc.done)
 	}
