@@ -103,6 +103,18 @@ export async function signIn(page: Page, login: string, password: string) {
   await expect(byTest(page, 'app-nav').first()).toBeAttached()
 }
 
+/** Opens path on the admin's shared page, signing in again when an earlier file signed out. */
+export async function openSignedIn(page: Page, path: string, ready: string) {
+  await page.goto(path)
+  const login = page.locator('#login')
+  await expect(byTest(page, ready).or(login).first()).toBeVisible()
+  if (await login.isVisible()) {
+    await signIn(page, ADMIN_LOGIN, ADMIN_PASSWORD)
+    await page.goto(path)
+  }
+  await expect(byTest(page, ready).first()).toBeVisible()
+}
+
 /** Picks an option of a PrimeVue Select by its visible text, and waits for its list to close. */
 export async function choose(page: Page, select: string | Locator, option: string | RegExp) {
   await (typeof select === 'string' ? byTest(page, select) : select).click()

@@ -6,22 +6,9 @@
 // The screen passes axe and fits a 390 px phone.
 // Screenshots: the check with its problems, the finished import.
 
-import type { Page } from '@playwright/test'
-import { ADMIN_LOGIN, ADMIN_PASSWORD, audit, BLOCKING, byTest, data, expect, must, screenshot, signIn, test } from './fixtures'
+import { audit, BLOCKING, byTest, data, expect, must, openSignedIn, screenshot, test } from './fixtures'
 
 test.describe.configure({ mode: 'serial' })
-
-/** Opens path on the admin's shared page, signing in again when an earlier file signed out. */
-async function openSignedIn(page: Page, path: string, ready: string) {
-  await page.goto(path)
-  const login = page.locator('#login')
-  await expect(byTest(page, ready).or(login).first()).toBeVisible()
-  if (await login.isVisible()) {
-    await signIn(page, ADMIN_LOGIN, ADMIN_PASSWORD)
-    await page.goto(path)
-  }
-  await expect(byTest(page, ready).first()).toBeVisible()
-}
 
 /** A CSV cell, quoted when it holds the separator, a quote or a line break. */
 const cell = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v)

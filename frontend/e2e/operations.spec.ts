@@ -8,8 +8,7 @@
 import { createHmac } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Page } from '@playwright/test'
-import { ADMIN_LOGIN, ADMIN_PASSWORD, byTest, data, expect, must, screenshot, signIn, test } from './fixtures'
+import { byTest, data, expect, must, openSignedIn, screenshot, test } from './fixtures'
 
 test.describe.configure({ mode: 'serial' })
 
@@ -33,18 +32,6 @@ function receiver(): Promise<{ server: Server; url: string; secret: { value: str
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/crm`, secret, events })),
   )
-}
-
-/** Opens path on the admin's shared page, signing in again when an earlier file signed out. */
-async function openSignedIn(page: Page, path: string, ready: string) {
-  await page.goto(path)
-  const login = page.locator('#login')
-  await expect(byTest(page, ready).or(login).first()).toBeVisible()
-  if (await login.isVisible()) {
-    await signIn(page, ADMIN_LOGIN, ADMIN_PASSWORD)
-    await page.goto(path)
-  }
-  await expect(byTest(page, ready).first()).toBeVisible()
 }
 
 test('a webhook made on its screen receives a new connection’s events, signed, and its log says so', async ({ adminPage: page, adminToken }) => {
