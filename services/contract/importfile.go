@@ -109,7 +109,15 @@ type importRow struct {
 	problems []*contractv1.ImportProblem
 }
 
+// problem adds a problem of the row. A cell refused as it was read (too
+// long, a control character) is not read at all, so nothing more is said
+// of its column: that it is then missing would only repeat it.
 func (r *importRow) problem(column, code, value, message string) {
+	for _, p := range r.problems {
+		if column != "" && p.Column == column && (p.Code == "CELL_LONG" || p.Code == "CELL_CONTROL") {
+			return
+		}
+	}
 	r.problems = append(r.problems, &contractv1.ImportProblem{Line: r.Line, Column: column, Code: code, Value: value, Message: message})
 }
 

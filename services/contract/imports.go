@@ -230,13 +230,16 @@ func (s *Imports) checkContracts(ctx context.Context, f *importFile, groups [][]
 				r.problem(col, "TARIFF_INACTIVE", t.Name, fmt.Sprintf("tariff %q is no longer offered: only a contract in force may be on it", t.Name))
 			}
 			r.TariffID = t.ID
-			if r.ServiceAddress == "" {
+			// the customer's address stands in for a missing one; its own
+			// check says when it is too long
+			given := r.ServiceAddress != ""
+			if !given {
 				r.ServiceAddress = g[0].Address
 			}
 			switch n := utf8.RuneCountInString(r.ServiceAddress); {
 			case n == 0:
 				r.problem(cmp.Or(f.header[colServiceAddress], f.header[colAddress]), "SERVICE_ADDRESS_MISSING", "", "give the service address (or the customer's address)")
-			case n > maxAddress:
+			case n > maxAddress && given:
 				r.problem(f.header[colServiceAddress], "SERVICE_ADDRESS_LONG", "", fmt.Sprintf("the service address is longer than %d characters", maxAddress))
 			}
 		}

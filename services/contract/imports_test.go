@@ -256,3 +256,26 @@ func TestRunningAnImportStartsItsWorkflowAndResumesFromItsProgress(t *testing.T)
 		t.Fatalf("resumed: %v", done)
 	}
 }
+
+func TestARefusedCellIsOneProblemAndTheCustomersAddressIsCheckedOnce(t *testing.T) {
+	s := newStack(t)
+	long := strings.Repeat("д", 600)
+	file := "Name,Phones,Address,Tariff\n" +
+		"Nul\x00Name,+79180000001,Lenina 1,Home 100\n" + // the name refused: not also "missing"
+		"A,+7918000\x000002,Lenina 2,\n" + // the phones refused: not also "missing"
+		"B,+79180000003," + strings.Repeat("x", 1001) + ",Home 100\n" + // the address refused: not also "no service address"
+		"C,+79180000004," + long + ",Home 100\n" // a long address is the customer's problem, once
+	imp, err := s.check(s.admin, "careless.csv", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"2 Name CELL_CONTROL ",
+		"3 Phones CELL_CONTROL ",
+		"4 Address CELL_LONG ",
+		"5 Address ADDRESS_LONG ",
+	}
+	if got := s.problems(t, imp.GetId()); !slices.Equal(got, want) {
+		t.Fatalf("problems:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
