@@ -392,6 +392,27 @@ func (e CrmTaskV1TaskKind) Valid() bool {
 	}
 }
 
+// Defines values for CrmTaskV1TaskOrder.
+const (
+	TASKORDERNEWEST      CrmTaskV1TaskOrder = "TASK_ORDER_NEWEST"
+	TASKORDERPRIORITY    CrmTaskV1TaskOrder = "TASK_ORDER_PRIORITY"
+	TASKORDERUNSPECIFIED CrmTaskV1TaskOrder = "TASK_ORDER_UNSPECIFIED"
+)
+
+// Valid indicates whether the value is a known member of the CrmTaskV1TaskOrder enum.
+func (e CrmTaskV1TaskOrder) Valid() bool {
+	switch e {
+	case TASKORDERNEWEST:
+		return true
+	case TASKORDERPRIORITY:
+		return true
+	case TASKORDERUNSPECIFIED:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for CrmTaskV1TaskPriority.
 const (
 	TASKPRIORITYHIGH        CrmTaskV1TaskPriority = "TASK_PRIORITY_HIGH"
@@ -1662,6 +1683,9 @@ type CrmTaskV1TaskEventKind string
 // CrmTaskV1TaskKind defines model for crm.task.v1.TaskKind.
 type CrmTaskV1TaskKind string
 
+// CrmTaskV1TaskOrder TaskOrder is how a task list is sorted.
+type CrmTaskV1TaskOrder string
+
 // CrmTaskV1TaskParameters TaskParameters are what a route's actions need, chosen when a task is
 // opened.
 type CrmTaskV1TaskParameters struct {
@@ -2101,6 +2125,10 @@ type TaskServiceListTasksParams struct {
 
 	// AwaitingVisit Only tasks whose process waits for a visit to be booked.
 	AwaitingVisit *bool `form:"awaitingVisit,omitempty" json:"awaitingVisit,omitempty"`
+
+	// Order How the tasks are sorted, across pages: newest first unless asked.
+	// A page token belongs to the order it was made for.
+	Order *CrmTaskV1TaskOrder `form:"order,omitempty" json:"order,omitempty"`
 }
 
 // TaskServiceCreateTaskJSONBody defines parameters for TaskServiceCreateTask.
@@ -3232,7 +3260,8 @@ type ClientInterface interface {
 	// Corresponds with GET /api/v1/tariffs:suggest (the `ContractServiceSuggestTariffs` operationId).
 	ContractServiceSuggestTariffs(ctx context.Context, params *ContractServiceSuggestTariffsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// TaskServiceListTasks Queues: by group, state, contract, customer, assignee ("me").
+	// TaskServiceListTasks Queues: by group, state, contract, customer, assignee ("me"); newest
+	// first, or the most urgent first (order=TASK_ORDER_PRIORITY).
 	//
 	// Corresponds with GET /api/v1/tasks (the `TaskServiceListTasks` operationId).
 	TaskServiceListTasks(ctx context.Context, params *TaskServiceListTasksParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -5111,7 +5140,8 @@ func (c *Client) ContractServiceSuggestTariffs(ctx context.Context, params *Cont
 	return c.Client.Do(req)
 }
 
-// TaskServiceListTasks Queues: by group, state, contract, customer, assignee ("me").
+// TaskServiceListTasks Queues: by group, state, contract, customer, assignee ("me"); newest
+// first, or the most urgent first (order=TASK_ORDER_PRIORITY).
 //
 // Corresponds with GET /api/v1/tasks (the `TaskServiceListTasks` operationId).
 func (c *Client) TaskServiceListTasks(ctx context.Context, params *TaskServiceListTasksParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8995,6 +9025,18 @@ func NewTaskServiceListTasksRequest(server string, params *TaskServiceListTasksP
 
 		}
 
+		if params.Order != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "order", *params.Order, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if encoded := queryValues.Encode(); encoded != "" {
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
@@ -11207,7 +11249,8 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /api/v1/tariffs:suggest (the `ContractServiceSuggestTariffs` operationId).
 	ContractServiceSuggestTariffsWithResponse(ctx context.Context, params *ContractServiceSuggestTariffsParams, reqEditors ...RequestEditorFn) (*ContractServiceSuggestTariffsResponse, error)
 
-	// TaskServiceListTasksWithResponse Queues: by group, state, contract, customer, assignee ("me").
+	// TaskServiceListTasksWithResponse Queues: by group, state, contract, customer, assignee ("me"); newest
+	// first, or the most urgent first (order=TASK_ORDER_PRIORITY).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -20199,7 +20242,8 @@ func (c *ClientWithResponses) ContractServiceSuggestTariffsWithResponse(ctx cont
 	return ParseContractServiceSuggestTariffsResponse(rsp)
 }
 
-// TaskServiceListTasksWithResponse Queues: by group, state, contract, customer, assignee ("me").
+// TaskServiceListTasksWithResponse Queues: by group, state, contract, customer, assignee ("me"); newest
+// first, or the most urgent first (order=TASK_ORDER_PRIORITY).
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -526,6 +526,24 @@ BEGIN SELECT RAISE(ABORT, '`+noOverlap+`'); END`)
 			return nil
 		},
 	},
+	{
+		// The work queues list by priority (store.go's byPriority): a
+		// group's open tasks and a person's are read off these in that
+		// order, each page from the last one's key on, without a sort.
+		ID: "0021_queue_priority_indexes",
+		Migrate: func(tx *gorm.DB) error {
+			const key = `(-priority), (CASE WHEN sla_due_at = 0 THEN 9223372036854775807 ELSE sla_due_at END), id`
+			for _, q := range []string{
+				`CREATE INDEX tasks_open_group_priority ON tasks (process_group_id, ` + key + `) WHERE state = 1`,
+				`CREATE INDEX tasks_open_assignee_priority ON tasks (assignee_id, ` + key + `) WHERE state = 1`,
+			} {
+				if err := tx.Exec(q).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	},
 }
 
 // foldEach fills a folded column of every row, a thousand rows at a time:

@@ -12,9 +12,10 @@ import (
 
 // TestTaskListsUseTheirIndexesUnderGenericPlans explains the statements of
 // the task lists (a group's queue, a person's tasks, a contract's or a
-// customer's tasks) as the service sends them, under generic plans, on
-// 30,000 tasks whose few open ones are the oldest: the shape in which a
-// page walked along the primary key reads every closed task first.
+// customer's tasks; the work queues by priority too) as the service sends
+// them, under generic plans, on 30,000 tasks whose few open ones are the
+// oldest: the shape in which a page walked along the primary key reads
+// every closed task first.
 func TestTaskListsUseTheirIndexesUnderGenericPlans(t *testing.T) {
 	db := servicetest.PlannedDB(t, Name, migrations,
 		`INSERT INTO tasks (number, kind, state, title, route_id, route_version, route_name, process_id, process_name,
@@ -26,6 +27,7 @@ func TestTaskListsUseTheirIndexesUnderGenericPlans(t *testing.T) {
 		 FROM generate_series(1, 30000) g`,
 		`UPDATE tasks SET stuck = true WHERE id % 5000 = 0`,
 		`UPDATE tasks SET search_lower = 'визит клиент ' || md5(id::text)`,
+		`UPDATE tasks SET priority = 1 + id % 4, sla_due_at = CASE WHEN id % 3 = 0 THEN 0 ELSE id * 1000 END`,
 		`INSERT INTO comments (task_id, sequence, author_id, author_name, text, text_lower, process_id, process_name, created_at)
 		 SELECT g, 2, 1, 'Оператор', 'Перезвонить ' || md5(g::text), 'перезвонить ' || md5(g::text), 10, 'Этап', g
 		 FROM generate_series(1, 30000) g`,
@@ -40,11 +42,14 @@ func TestTaskListsUseTheirIndexesUnderGenericPlans(t *testing.T) {
 		index string
 	}{
 		{"a group's open queue", taskFilter{State: open, GroupID: 3, Limit: 51}, "tasks_state_group_id"},
-		{"a group's open queue, next page", taskFilter{State: open, GroupID: 3, Before: 300, Limit: 51}, "tasks_state_group_id"},
+		{"a group's open queue, next page", taskFilter{State: open, GroupID: 3, After: pageKey{ID: 300}, Limit: 51}, "tasks_state_group_id"},
 		{"every open task", taskFilter{State: open, Limit: 51}, "tasks_state_id"},
 		{"a person's tasks", taskFilter{AssigneeID: 7, Limit: 51}, "tasks_assignee_id"},
-		{"a person's tasks, next page", taskFilter{AssigneeID: 7, Before: 20000, Limit: 51}, "tasks_assignee_id"},
+		{"a person's tasks, next page", taskFilter{AssigneeID: 7, After: pageKey{ID: 20000}, Limit: 51}, "tasks_assignee_id"},
 		{"a person's open tasks", taskFilter{AssigneeID: 7, State: open, Limit: 51}, ""},
+		{"a group's open queue by priority", taskFilter{State: open, GroupID: 3, ByPriority: true, Limit: 51}, "tasks_open_group_priority"},
+		{"a group's open queue by priority, next page", taskFilter{State: open, GroupID: 3, ByPriority: true, After: pageKey{ID: 300, Priority: 2, SLADueAt: 300000}, Limit: 51}, "tasks_open_group_priority"},
+		{"a person's open tasks by priority", taskFilter{AssigneeID: 7, State: open, ByPriority: true, Limit: 51}, "tasks_open_assignee_priority"},
 		{"a contract's tasks", taskFilter{ContractID: 77, Limit: 51}, "tasks_contract_id"},
 		{"a customer's tasks", taskFilter{CustomerID: 77, Limit: 51}, "tasks_customer_id"},
 		{"every task, newest first", taskFilter{Limit: 51}, "tasks_pkey"},
@@ -93,7 +98,8 @@ func TestTaskSearchUsesItsIndexesUnderGenericPlans(t *testing.T) {
 	}{
 		{"a rare word", searchTerms{Text: "c4ca42"}, taskFilter{Limit: 51}, []string{"tasks_search_trgm", "comments_text_trgm", "tasks_pkey"}},
 		{"a rare word among the open tasks", searchTerms{Text: "c4ca42"}, taskFilter{State: open, Limit: 51}, []string{"tasks_search_trgm", "comments_text_trgm"}},
-		{"a rare word, next page", searchTerms{Text: "c4ca42"}, taskFilter{Before: 20000, Limit: 51}, []string{"tasks_search_trgm", "comments_text_trgm"}},
+		{"a rare word among the open tasks by priority", searchTerms{Text: "c4ca42"}, taskFilter{State: open, ByPriority: true, Limit: 51}, []string{"tasks_search_trgm", "comments_text_trgm"}},
+		{"a rare word, next page", searchTerms{Text: "c4ca42"}, taskFilter{After: pageKey{ID: 20000}, Limit: 51}, []string{"tasks_search_trgm", "comments_text_trgm"}},
 		{"a task number", searchTerms{TaskID: 4321}, taskFilter{Limit: 51}, []string{"tasks_pkey"}},
 		{"a contract number", searchTerms{ContractNumber: "C-000077"}, taskFilter{Limit: 51}, []string{"tasks_contract_number"}},
 		{"the customers of a phone", searchTerms{TaskID: 4567, CustomerIDs: []int64{77, 78}}, taskFilter{Limit: 51}, []string{"tasks_customer_id", "tasks_pkey"}},

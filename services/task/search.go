@@ -78,7 +78,7 @@ func (s *Server) terms(ctx context.Context, query string) (searchTerms, error) {
 }
 
 // search answers a page of the tasks matching the terms within the filter,
-// newest first.
+// in the filter's order.
 func (s *store) search(ctx context.Context, t searchTerms, f taskFilter) ([]taskRow, error) {
 	if t.Text != "" {
 		// The matching ids are gathered first through the trigram indexes

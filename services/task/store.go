@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -474,13 +475,54 @@ func sameStep(a, b *eventRow) bool {
 		a.Text == b.Text && a.Resolution == b.Resolution && a.AssigneeID == b.AssigneeID
 }
 
-// taskFilter selects a queue.
+// taskFilter selects a queue, its order, and where its page begins.
 type taskFilter struct {
 	GroupID, ContractID, CustomerID, AssigneeID, RouteID int64
 	State                                                int32
 	Breached, Stuck, AwaitingVisit                       bool
-	Before                                               int64
-	Limit                                                int
+	// ByPriority sorts by byPriority instead of newest first.
+	ByPriority bool
+	// After is the last task of the page before; zero on the first page.
+	After pageKey
+	Limit int
+}
+
+// pageKey is a task's place in a list: all that either order sorts by.
+type pageKey struct {
+	ID       int64 `json:"i"`
+	Priority int32 `json:"p,omitempty"`
+	SLADueAt int64 `json:"d,omitempty"`
+}
+
+func keyOf(r *taskRow) pageKey { return pageKey{ID: r.ID, Priority: r.Priority, SLADueAt: r.SLADueAt} }
+
+// byPriority is the work queue's order, each part ascending so that a
+// page begins after the last one's key with one row comparison: the most
+// urgent first, then the soonest SLA due (a task with no SLA, 0, after
+// every task with one), then the oldest. Migration 0021's indexes hold
+// the same expressions, written alike, or the planner does not match them.
+const byPriority = "-priority, CASE WHEN sla_due_at = 0 THEN 9223372036854775807 ELSE sla_due_at END, id"
+
+// dueKey is an SLA due time as byPriority sorts it.
+func dueKey(at int64) int64 {
+	if at == 0 {
+		return math.MaxInt64
+	}
+	return at
+}
+
+// order answers f's ORDER BY, and the condition (with its arguments) that
+// begins the page after f.After; "" on the first page.
+func (f taskFilter) order() (orderBy, after string, args []any) {
+	switch {
+	case f.ByPriority && f.After.ID != 0:
+		return byPriority, "(" + byPriority + ") > (?, ?, ?)", []any{-f.After.Priority, dueKey(f.After.SLADueAt), f.After.ID}
+	case f.ByPriority:
+		return byPriority, "", nil
+	case f.After.ID != 0:
+		return "id DESC", "id < ?", []any{f.After.ID}
+	}
+	return "id DESC", "", nil
 }
 
 func (s *store) list(ctx context.Context, f taskFilter) ([]taskRow, error) {
@@ -488,7 +530,8 @@ func (s *store) list(ctx context.Context, f taskFilter) ([]taskRow, error) {
 }
 
 // page answers the tasks that pass the filter (and the condition cond, when
-// given), newest first, after the statement's head (a WITH clause, or "").
+// given) in the filter's order, after the statement's head (a WITH clause,
+// or "").
 func (s *store) page(ctx context.Context, head, cond string, args []any, f taskFilter) ([]taskRow, error) {
 	where := []string{"1 = 1"}
 	if cond != "" {
@@ -499,7 +542,8 @@ func (s *store) page(ctx context.Context, head, cond string, args []any, f taskF
 	}
 	if f.State != 0 {
 		// Written out, as the count below: a state is one of a few, and
-		// the plan must know that open tasks are few among the closed.
+		// the plan must know that open tasks are few among the closed
+		// (and the open queues' indexes are partial on it).
 		add("state = " + strconv.Itoa(int(f.State)))
 	}
 	if f.GroupID != 0 {
@@ -526,15 +570,16 @@ func (s *store) page(ctx context.Context, head, cond string, args []any, f taskF
 	if f.AwaitingVisit {
 		add("awaiting_visit = true") // as stuck
 	}
-	if f.Before != 0 {
-		add("id < ?", f.Before)
+	orderBy, after, afterArgs := f.order()
+	if after != "" {
+		add(after, afterArgs...)
 	}
 	var rows []taskRow
 	// The count is written out: bound as a parameter, a generic plan
 	// guesses a tenth of the table and walks the primary key instead of
 	// the filter's index.
 	err := s.db.WithContext(ctx).Raw(head+"SELECT * FROM tasks WHERE "+strings.Join(where, " AND ")+
-		" ORDER BY id DESC LIMIT "+strconv.Itoa(f.Limit), args...).Scan(&rows).Error
+		" ORDER BY "+orderBy+" LIMIT "+strconv.Itoa(f.Limit), args...).Scan(&rows).Error
 	return rows, err
 }
 

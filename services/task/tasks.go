@@ -148,16 +148,12 @@ func (s *Server) GetTask(ctx context.Context, req *taskv1.GetTaskRequest) (*task
 	return &taskv1.GetTaskResponse{Task: t}, nil
 }
 
-type listCursor struct {
-	Before int64 `json:"b"`
-}
-
 func (s *Server) ListTasks(ctx context.Context, req *taskv1.ListTasksRequest) (*taskv1.ListTasksResponse, error) {
 	f := taskFilter{
 		GroupID: req.GetGroupId(), ContractID: req.GetContractId(), CustomerID: req.GetCustomerId(),
 		RouteID: req.GetRouteId(), State: int32(req.GetState()), Breached: req.GetSlaBreached(), Stuck: req.GetStuck(),
-		AwaitingVisit: req.GetAwaitingVisit(),
-		Limit:         pagetoken.Size(req.GetPageSize(), defaultPage, maxPage) + 1,
+		AwaitingVisit: req.GetAwaitingVisit(), ByPriority: listOrder(req) == taskv1.TaskOrder_TASK_ORDER_PRIORITY,
+		Limit: pagetoken.Size(req.GetPageSize(), defaultPage, maxPage) + 1,
 	}
 	switch a := strings.TrimSpace(req.GetAssignee()); a {
 	case "":
@@ -172,11 +168,10 @@ func (s *Server) ListTasks(ctx context.Context, req *taskv1.ListTasksRequest) (*
 		f.AssigneeID = id
 	}
 	query := listQuery(req)
-	var cur listCursor
-	if _, err := s.pages.Decode(req.GetPageToken(), query, &cur); err != nil {
+	// The query names the order: a token made for the other is refused.
+	if _, err := s.pages.Decode(req.GetPageToken(), query, &f.After); err != nil {
 		return nil, err
 	}
-	f.Before = cur.Before
 	var rows []taskRow
 	if q := strings.TrimSpace(req.GetQuery()); q != "" {
 		terms, err := s.terms(ctx, q)
@@ -193,19 +188,30 @@ func (s *Server) ListTasks(ctx context.Context, req *taskv1.ListTasksRequest) (*
 		}
 	}
 	resp := &taskv1.ListTasksResponse{}
-	rows, resp.NextPageToken = pagetoken.Next(s.pages, query, rows, f.Limit-1, func(r *taskRow) any { return listCursor{Before: r.ID} })
+	rows, resp.NextPageToken = pagetoken.Next(s.pages, query, rows, f.Limit-1, func(r *taskRow) any { return keyOf(r) })
 	for i := range rows {
 		resp.Tasks = append(resp.Tasks, rows[i].toProto())
 	}
 	return resp, nil
 }
 
+// listQuery names a listing for its page tokens: every filter and the
+// order, the free text last (the only part that may hold the separator).
 func listQuery(r *taskv1.ListTasksRequest) string {
 	return strings.Join([]string{
 		strconv.FormatInt(r.GetGroupId(), 10), r.GetState().String(), strconv.FormatInt(r.GetContractId(), 10),
 		strconv.FormatInt(r.GetCustomerId(), 10), r.GetAssignee(), strconv.FormatInt(r.GetRouteId(), 10),
-		strconv.FormatBool(r.GetSlaBreached()), strconv.FormatBool(r.GetStuck()), strings.TrimSpace(r.GetQuery()),
+		strconv.FormatBool(r.GetSlaBreached()), strconv.FormatBool(r.GetStuck()), strconv.FormatBool(r.GetAwaitingVisit()),
+		listOrder(r).String(), strings.TrimSpace(r.GetQuery()),
 	}, "|")
+}
+
+// listOrder is the order a list asks for, UNSPECIFIED read as NEWEST.
+func listOrder(r *taskv1.ListTasksRequest) taskv1.TaskOrder {
+	if o := r.GetOrder(); o != taskv1.TaskOrder_TASK_ORDER_UNSPECIFIED {
+		return o
+	}
+	return taskv1.TaskOrder_TASK_ORDER_NEWEST
 }
 
 func (s *Server) GetTaskStats(ctx context.Context, _ *taskv1.GetTaskStatsRequest) (*taskv1.GetTaskStatsResponse, error) {

@@ -829,7 +829,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Queues: by group, state, contract, customer, assignee ("me"). */
+        /**
+         * Queues: by group, state, contract, customer, assignee ("me"); newest
+         *     first, or the most urgent first (order=TASK_ORDER_PRIORITY).
+         */
         get: operations["TaskService_ListTasks"];
         put?: never;
         /** Opens a service task on an existing contract (any route but No. 1). */
@@ -2464,6 +2467,11 @@ export interface components {
         "crm.task.v1.TaskEventKind": "TASK_EVENT_KIND_UNSPECIFIED" | "TASK_EVENT_KIND_CREATED" | "TASK_EVENT_KIND_ADVANCED" | "TASK_EVENT_KIND_RETURNED" | "TASK_EVENT_KIND_ASSIGNED" | "TASK_EVENT_KIND_COMMENTED" | "TASK_EVENT_KIND_SLA_BREACHED" | "TASK_EVENT_KIND_CLOSED" | "TASK_EVENT_KIND_CANCELLED" | "TASK_EVENT_KIND_ACTION_FAILED" | "TASK_EVENT_KIND_VISIT_BOOKED" | "TASK_EVENT_KIND_VISIT_CANCELLED" | "TASK_EVENT_KIND_VISIT_REMINDED" | "TASK_EVENT_KIND_VISIT_LATE" | "TASK_EVENT_KIND_VISIT_ON_THE_WAY" | "TASK_EVENT_KIND_VISIT_ARRIVED" | "TASK_EVENT_KIND_VISIT_FAILED" | "TASK_EVENT_KIND_PRIORITY_CHANGED" | "TASK_EVENT_KIND_REOPENED" | "TASK_EVENT_KIND_SLA_WARNING" | "TASK_EVENT_KIND_ESCALATED";
         /** @enum {string} */
         "crm.task.v1.TaskKind": "TASK_KIND_UNSPECIFIED" | "TASK_KIND_CONNECTION" | "TASK_KIND_SERVICE";
+        /**
+         * @description TaskOrder is how a task list is sorted.
+         * @enum {string}
+         */
+        "crm.task.v1.TaskOrder": "TASK_ORDER_UNSPECIFIED" | "TASK_ORDER_NEWEST" | "TASK_ORDER_PRIORITY";
         /**
          * @description TaskParameters are what a route's actions need, chosen when a task is
          *     opened.
@@ -5121,6 +5129,11 @@ export interface operations {
                 query?: string;
                 /** @description Only tasks whose process waits for a visit to be booked. */
                 awaitingVisit?: boolean;
+                /**
+                 * @description How the tasks are sorted, across pages: newest first unless asked.
+                 *     A page token belongs to the order it was made for.
+                 */
+                order?: components["schemas"]["crm.task.v1.TaskOrder"];
             };
             header?: never;
             path?: never;

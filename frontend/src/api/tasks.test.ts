@@ -15,13 +15,18 @@ describe('the tasks calls', () => {
     expect(Object.fromEntries(q)).toEqual({ assignee: 'me', state: 'TASK_STATE_OPEN', slaBreached: 'true', pageSize: '25', pageToken: 'tok' })
   })
 
-  it('reads every page of a board, up to a limit', async () => {
+  it('reads every page of a board, up to a limit, each in the order asked', async () => {
     const { calls } = mockApi({
       'GET /api/v1/tasks': (req) => (req.query.get('pageToken') ? { tasks: [{ id: '2' }] } : { tasks: [{ id: '1' }], nextPageToken: 'p2' }),
     })
-    const res = await tasksApi.listAll({ routeId: '1', state: 'TASK_STATE_OPEN' })
+    const res = await tasksApi.listAll({ routeId: '1', state: 'TASK_STATE_OPEN', order: 'TASK_ORDER_PRIORITY' })
     expect(res).toEqual({ items: [{ id: '1' }, { id: '2' }], truncated: false })
     expect(calls.map((c) => c.query.get('pageSize'))).toEqual(['100', '100'])
+    expect(calls.map((c) => c.query.get('order'))).toEqual(['TASK_ORDER_PRIORITY', 'TASK_ORDER_PRIORITY'])
+  })
+
+  it('exports a queue in its order', () => {
+    expect(tasksApi.exportQuery({ groupId: '2', order: 'TASK_ORDER_PRIORITY' })).toEqual({ groupId: '2', order: 'TASK_ORDER_PRIORITY' })
   })
 
   it('completes the process the person saw, with the comment and resolution', async () => {

@@ -4,7 +4,18 @@
 // that moved on meanwhile is refused (409 TASK_MOVED) instead of completing
 // the wrong process.
 
-import { api, ok, type CommentAudience, type Task, type TaskComment, type TaskEvent, type TaskPriority, type TaskState, type TaskStats } from '@/api/client'
+import {
+  api,
+  ok,
+  type CommentAudience,
+  type Task,
+  type TaskComment,
+  type TaskEvent,
+  type TaskOrder,
+  type TaskPriority,
+  type TaskState,
+  type TaskStats,
+} from '@/api/client'
 
 export const TASKS_PAGE_SIZE = 25
 
@@ -24,6 +35,8 @@ export interface TaskQuery {
   query?: string
   /** Only tasks whose process waits for a visit to be booked. */
   awaitingVisit?: boolean
+  /** Newest first unless TASK_ORDER_PRIORITY: the most urgent first, then the soonest SLA due, across pages. */
+  order?: TaskOrder
   pageSize?: number
 }
 
@@ -74,6 +87,7 @@ export function filters(q: TaskQuery) {
     stuck: q.stuck || undefined,
     query: q.query || undefined,
     awaitingVisit: q.awaitingVisit || undefined,
+    order: q.order || undefined,
   }
 }
 
@@ -95,7 +109,7 @@ export function exportQuery(q: TaskQuery): Record<string, string | undefined> {
   )
 }
 
-/** Every task of a queue, up to `max` (the board shows a route's open tasks). */
+/** Every task of a queue, up to `max` (the board shows a route's open tasks): with the priority order, the most urgent when cut. */
 export async function listAll(q: TaskQuery, max = 500): Promise<{ items: Task[]; truncated: boolean }> {
   const items: Task[] = []
   let token = ''

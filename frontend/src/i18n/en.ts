@@ -1201,6 +1201,8 @@ export default {
       route: 'Route',
       allRoutes: 'All routes',
       breached: 'Only past their SLA',
+      order: 'Order',
+      orders: { priority: 'Most urgent first', newest: 'Newest first' },
     },
     empty: {
       mine: 'Nothing is assigned to you',

@@ -1207,6 +1207,8 @@ const ru: typeof en = {
       route: 'Маршрут',
       allRoutes: 'Все маршруты',
       breached: 'Только просроченные по SLA',
+      order: 'Порядок',
+      orders: { priority: 'Сначала срочные', newest: 'Сначала новые' },
     },
     empty: {
       mine: 'На вас ничего не назначено',

@@ -4,6 +4,7 @@ import type { Task } from '@/api/client'
 import { ADMIN_ME, mockApi, rpcError, VIEWER_ME } from '@/test/mockApi'
 import { mountWith } from '@/test/mount'
 import { memberMe, signedIn } from '@/test/session'
+import { option } from '@/test/select'
 import TaskActions from './TaskActions.vue'
 
 const PROCESSES = [
@@ -32,15 +33,6 @@ async function type(el: HTMLTextAreaElement | HTMLInputElement, value: string) {
   el.value = value
   el.dispatchEvent(new Event('input'))
   await flushPromises()
-}
-
-/** The open Select's option that reads `text`, once the overlay shows it. */
-function option(text: string): Promise<HTMLElement> {
-  return vi.waitFor(() => {
-    const o = [...document.body.querySelectorAll<HTMLElement>('[role=option]')].find((el) => el.textContent?.includes(text))
-    expect(o).toBeDefined()
-    return o!
-  })
 }
 
 describe('the task’s commands', () => {

@@ -2,7 +2,8 @@
 // card per open task in the column of its current process. A task running
 // on an older version may sit in a process the route no longer has; such
 // cards gather in a last column of their own. In a column the more urgent
-// come first, then the order the tasks came in (newest first).
+// come first, then the order the tasks came in (the server's priority
+// order: the soonest SLA due first).
 //
 // Moving a card is a command: to the next column it completes the process
 // (advance); to an earlier column it sends the task back there (return,

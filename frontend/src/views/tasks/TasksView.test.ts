@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest'
 import { ADMIN_ME, mockApi, VIEWER_ME } from '@/test/mockApi'
 import { makeTestRouter, mountWith } from '@/test/mount'
 import { memberMe, signedIn } from '@/test/session'
+import { option } from '@/test/select'
 import TasksView from './TasksView.vue'
 
 const task = (id: string) => ({
@@ -49,7 +50,7 @@ async function open(path: string, me: object, stats: object = { myTasks: '2', pr
 describe('the task queues', () => {
   it('opens on my open tasks for someone who works tasks, and pages on', async () => {
     const { wrapper, lists } = await open('/tasks', memberMe(['2', '3']))
-    expect(lists()[0]).toEqual({ assignee: 'me', state: 'TASK_STATE_OPEN', pageSize: '25' })
+    expect(lists()[0]).toEqual({ assignee: 'me', state: 'TASK_STATE_OPEN', order: 'TASK_ORDER_PRIORITY', pageSize: '25' })
     expect(wrapper.findAll('[data-testid=task-link]').map((l) => l.text())).toEqual(['T-1', 'T-2'])
     await wrapper.get('[data-testid=tasks-load-more]').trigger('click')
     await vi.waitFor(() => expect(wrapper.findAll('[data-testid=task-link]')).toHaveLength(3))
@@ -59,10 +60,10 @@ describe('the task queues', () => {
 
   it('shows a group’s queue, the first of mine unless another is chosen', async () => {
     const { wrapper, lists } = await open('/tasks?queue=group', memberMe(['2', '3']))
-    expect(lists()[0]).toEqual({ groupId: '2', state: 'TASK_STATE_OPEN', pageSize: '25' })
+    expect(lists()[0]).toEqual({ groupId: '2', state: 'TASK_STATE_OPEN', order: 'TASK_ORDER_PRIORITY', pageSize: '25' })
     wrapper.unmount()
     const again = await open('/tasks?queue=group&group=3&state=any&route=2&breached=1', memberMe(['2', '3']))
-    expect(again.lists()[0]).toEqual({ groupId: '3', routeId: '2', slaBreached: 'true', pageSize: '25' })
+    expect(again.lists()[0]).toEqual({ groupId: '3', routeId: '2', slaBreached: 'true', order: 'TASK_ORDER_PRIORITY', pageSize: '25' })
     again.wrapper.unmount()
   }, 20_000)
 
@@ -102,7 +103,7 @@ describe('the task queues', () => {
     wrapper.unmount()
     const member = await open('/tasks?queue=stuck', memberMe(['2']))
     expect(member.wrapper.find('[data-testid=queue-stuck]').exists()).toBe(false)
-    expect(member.lists()[0]).toEqual({ assignee: 'me', state: 'TASK_STATE_OPEN', pageSize: '25' })
+    expect(member.lists()[0]).toEqual({ assignee: 'me', state: 'TASK_STATE_OPEN', order: 'TASK_ORDER_PRIORITY', pageSize: '25' })
     member.wrapper.unmount()
   })
 
@@ -115,7 +116,7 @@ describe('the task queues', () => {
       ],
     }
     const { wrapper, lists } = await open('/tasks', memberMe(['2', '3']), stats)
-    expect(lists()[0]).toEqual({ groupId: '3', state: 'TASK_STATE_OPEN', pageSize: '25' })
+    expect(lists()[0]).toEqual({ groupId: '3', state: 'TASK_STATE_OPEN', order: 'TASK_ORDER_PRIORITY', pageSize: '25' })
     expect(wrapper.get('[data-testid=work-hint]').text()).toContain('12')
     wrapper.unmount()
   })
@@ -149,6 +150,27 @@ describe('the task queues', () => {
     await vi.waitFor(() => expect(router.currentRoute.value.query.q).toBe('T-000001'))
     wrapper.unmount()
   })
+
+  it('lists the work queues most urgent first, the others newest first, and keeps a chosen order in the address', async () => {
+    const { wrapper, router, lists } = await open('/tasks?queue=group&group=3', memberMe(['2', '3']))
+    expect(lists()[0]).toMatchObject({ groupId: '3', order: 'TASK_ORDER_PRIORITY' })
+    expect(wrapper.get('[data-testid=filter-order]').text()).toContain('Most urgent first')
+    await wrapper.get('[data-testid=filter-order]').trigger('click')
+    ;(await option('Newest first')).dispatchEvent(new MouseEvent('mousedown', { bubbles: true }))
+    await vi.waitFor(() => expect(lists().at(-1)).toEqual({ groupId: '3', state: 'TASK_STATE_OPEN', pageSize: '25' }))
+    expect(router.currentRoute.value.query).toMatchObject({ queue: 'group', group: '3', order: 'newest' })
+    wrapper.unmount()
+
+    const all = await open('/tasks?queue=all', VIEWER_ME)
+    expect(all.lists()[0]).toEqual({ state: 'TASK_STATE_OPEN', pageSize: '25' })
+    await all.router.push('/tasks?queue=all&order=priority')
+    await vi.waitFor(() => expect(all.lists().at(-1)).toEqual({ state: 'TASK_STATE_OPEN', order: 'TASK_ORDER_PRIORITY', pageSize: '25' }))
+    // back to the default: the address no longer names an order
+    await all.wrapper.get('[data-testid=filter-order]').trigger('click')
+    ;(await option('Newest first')).dispatchEvent(new MouseEvent('mousedown', { bubbles: true }))
+    await vi.waitFor(() => expect(all.router.currentRoute.value.query.order).toBeUndefined())
+    all.wrapper.unmount()
+  }, 20_000)
 
   it('does not send a query too short to search by, and says what to type', async () => {
     const short = (w: Wrapper) => expect(w.find('[data-testid=task-search-short]').exists()).toBe(true)

@@ -705,6 +705,60 @@ func (CommentAudience) EnumDescriptor() ([]byte, []int) {
 	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{10}
 }
 
+// TaskOrder is how a task list is sorted.
+type TaskOrder int32
+
+const (
+	// Read as NEWEST.
+	TaskOrder_TASK_ORDER_UNSPECIFIED TaskOrder = 0
+	// The newest first.
+	TaskOrder_TASK_ORDER_NEWEST TaskOrder = 1
+	// The work queue's order: the most urgent first, then the soonest SLA
+	// due (tasks with no SLA after those with one), then the oldest.
+	TaskOrder_TASK_ORDER_PRIORITY TaskOrder = 2
+)
+
+// Enum value maps for TaskOrder.
+var (
+	TaskOrder_name = map[int32]string{
+		0: "TASK_ORDER_UNSPECIFIED",
+		1: "TASK_ORDER_NEWEST",
+		2: "TASK_ORDER_PRIORITY",
+	}
+	TaskOrder_value = map[string]int32{
+		"TASK_ORDER_UNSPECIFIED": 0,
+		"TASK_ORDER_NEWEST":      1,
+		"TASK_ORDER_PRIORITY":    2,
+	}
+)
+
+func (x TaskOrder) Enum() *TaskOrder {
+	p := new(TaskOrder)
+	*p = x
+	return p
+}
+
+func (x TaskOrder) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TaskOrder) Descriptor() protoreflect.EnumDescriptor {
+	return file_crm_task_v1_task_proto_enumTypes[11].Descriptor()
+}
+
+func (TaskOrder) Type() protoreflect.EnumType {
+	return &file_crm_task_v1_task_proto_enumTypes[11]
+}
+
+func (x TaskOrder) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TaskOrder.Descriptor instead.
+func (TaskOrder) EnumDescriptor() ([]byte, []int) {
+	return file_crm_task_v1_task_proto_rawDescGZIP(), []int{11}
+}
+
 // Action is what an automatic process does.
 type Action struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2300,6 +2354,9 @@ type ListTasksRequest struct {
 	Query string `protobuf:"bytes,11,opt,name=query,proto3" json:"query,omitempty"`
 	// Only tasks whose process waits for a visit to be booked.
 	AwaitingVisit bool `protobuf:"varint,12,opt,name=awaiting_visit,json=awaitingVisit,proto3" json:"awaiting_visit,omitempty"`
+	// How the tasks are sorted, across pages: newest first unless asked.
+	// A page token belongs to the order it was made for.
+	Order         TaskOrder `protobuf:"varint,13,opt,name=order,proto3,enum=crm.task.v1.TaskOrder" json:"order,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2416,6 +2473,13 @@ func (x *ListTasksRequest) GetAwaitingVisit() bool {
 		return x.AwaitingVisit
 	}
 	return false
+}
+
+func (x *ListTasksRequest) GetOrder() TaskOrder {
+	if x != nil {
+		return x.Order
+	}
+	return TaskOrder_TASK_ORDER_UNSPECIFIED
 }
 
 type ListTasksResponse struct {
@@ -5218,7 +5282,7 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x0eGetTaskRequest\x12\x17\n" +
 	"\x02id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\x02id\"8\n" +
 	"\x0fGetTaskResponse\x12%\n" +
-	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"\xe9\x03\n" +
+	"\x04task\x18\x01 \x01(\v2\x11.crm.task.v1.TaskR\x04task\"\xa1\x04\n" +
 	"\x10ListTasksRequest\x12\"\n" +
 	"\bgroup_id\x18\x01 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\agroupId\x126\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x16.crm.task.v1.TaskStateB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12(\n" +
@@ -5236,7 +5300,8 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x05stuck\x18\n" +
 	" \x01(\bR\x05stuck\x12\"\n" +
 	"\x05query\x18\v \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\xc8\x01R\x05query\x12%\n" +
-	"\x0eawaiting_visit\x18\f \x01(\bR\rawaitingVisit\"d\n" +
+	"\x0eawaiting_visit\x18\f \x01(\bR\rawaitingVisit\x126\n" +
+	"\x05order\x18\r \x01(\x0e2\x16.crm.task.v1.TaskOrderB\b\xbaH\x05\x82\x01\x02\x10\x01R\x05order\"d\n" +
 	"\x11ListTasksResponse\x12'\n" +
 	"\x05tasks\x18\x01 \x03(\v2\x11.crm.task.v1.TaskR\x05tasks\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xaa\x01\n" +
@@ -5516,7 +5581,11 @@ const file_crm_task_v1_task_proto_rawDesc = "" +
 	"\x0fCommentAudience\x12 \n" +
 	"\x1cCOMMENT_AUDIENCE_UNSPECIFIED\x10\x00\x12\"\n" +
 	"\x1eCOMMENT_AUDIENCE_FROM_CUSTOMER\x10\x01\x12 \n" +
-	"\x1cCOMMENT_AUDIENCE_TO_CUSTOMER\x10\x022\x93\x18\n" +
+	"\x1cCOMMENT_AUDIENCE_TO_CUSTOMER\x10\x02*W\n" +
+	"\tTaskOrder\x12\x1a\n" +
+	"\x16TASK_ORDER_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11TASK_ORDER_NEWEST\x10\x01\x12\x17\n" +
+	"\x13TASK_ORDER_PRIORITY\x10\x022\x93\x18\n" +
 	"\vTaskService\x12\x7f\n" +
 	"\n" +
 	"CreateTask\x12\x1e.crm.task.v1.CreateTaskRequest\x1a\x1f.crm.task.v1.CreateTaskResponse\"0\xca\xf3\x18\x0e\n" +
@@ -5592,7 +5661,7 @@ func file_crm_task_v1_task_proto_rawDescGZIP() []byte {
 	return file_crm_task_v1_task_proto_rawDescData
 }
 
-var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
+var file_crm_task_v1_task_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
 var file_crm_task_v1_task_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
 var file_crm_task_v1_task_proto_goTypes = []any{
 	(TaskKind)(0),                        // 0: crm.task.v1.TaskKind
@@ -5606,207 +5675,209 @@ var file_crm_task_v1_task_proto_goTypes = []any{
 	(ContractOperation)(0),               // 8: crm.task.v1.ContractOperation
 	(FailureRule)(0),                     // 9: crm.task.v1.FailureRule
 	(CommentAudience)(0),                 // 10: crm.task.v1.CommentAudience
-	(*Action)(nil),                       // 11: crm.task.v1.Action
-	(*ActionStatus)(nil),                 // 12: crm.task.v1.ActionStatus
-	(*TaskParameters)(nil),               // 13: crm.task.v1.TaskParameters
-	(*Process)(nil),                      // 14: crm.task.v1.Process
-	(*CloseRule)(nil),                    // 15: crm.task.v1.CloseRule
-	(*Route)(nil),                        // 16: crm.task.v1.Route
-	(*FollowUp)(nil),                     // 17: crm.task.v1.FollowUp
-	(*Task)(nil),                         // 18: crm.task.v1.Task
-	(*Comment)(nil),                      // 19: crm.task.v1.Comment
-	(*TaskEvent)(nil),                    // 20: crm.task.v1.TaskEvent
-	(*CreateTaskRequest)(nil),            // 21: crm.task.v1.CreateTaskRequest
-	(*CreateTaskResponse)(nil),           // 22: crm.task.v1.CreateTaskResponse
-	(*GetTaskRequest)(nil),               // 23: crm.task.v1.GetTaskRequest
-	(*GetTaskResponse)(nil),              // 24: crm.task.v1.GetTaskResponse
-	(*ListTasksRequest)(nil),             // 25: crm.task.v1.ListTasksRequest
-	(*ListTasksResponse)(nil),            // 26: crm.task.v1.ListTasksResponse
-	(*AdvanceTaskRequest)(nil),           // 27: crm.task.v1.AdvanceTaskRequest
-	(*AdvanceTaskResponse)(nil),          // 28: crm.task.v1.AdvanceTaskResponse
-	(*ReturnTaskRequest)(nil),            // 29: crm.task.v1.ReturnTaskRequest
-	(*ReturnTaskResponse)(nil),           // 30: crm.task.v1.ReturnTaskResponse
-	(*AssignTaskRequest)(nil),            // 31: crm.task.v1.AssignTaskRequest
-	(*AssignTaskResponse)(nil),           // 32: crm.task.v1.AssignTaskResponse
-	(*SetTaskPriorityRequest)(nil),       // 33: crm.task.v1.SetTaskPriorityRequest
-	(*ReopenTaskRequest)(nil),            // 34: crm.task.v1.ReopenTaskRequest
-	(*ReopenTaskResponse)(nil),           // 35: crm.task.v1.ReopenTaskResponse
-	(*SetTaskPriorityResponse)(nil),      // 36: crm.task.v1.SetTaskPriorityResponse
-	(*CancelTaskRequest)(nil),            // 37: crm.task.v1.CancelTaskRequest
-	(*CancelTaskResponse)(nil),           // 38: crm.task.v1.CancelTaskResponse
-	(*ListCommentsRequest)(nil),          // 39: crm.task.v1.ListCommentsRequest
-	(*ListCommentsResponse)(nil),         // 40: crm.task.v1.ListCommentsResponse
-	(*AddCommentRequest)(nil),            // 41: crm.task.v1.AddCommentRequest
-	(*AddCommentResponse)(nil),           // 42: crm.task.v1.AddCommentResponse
-	(*ListTaskEventsRequest)(nil),        // 43: crm.task.v1.ListTaskEventsRequest
-	(*ListTaskEventsResponse)(nil),       // 44: crm.task.v1.ListTaskEventsResponse
-	(*GetTaskStatsRequest)(nil),          // 45: crm.task.v1.GetTaskStatsRequest
-	(*ProcessLoad)(nil),                  // 46: crm.task.v1.ProcessLoad
-	(*GetTaskStatsResponse)(nil),         // 47: crm.task.v1.GetTaskStatsResponse
-	(*ListRoutesRequest)(nil),            // 48: crm.task.v1.ListRoutesRequest
-	(*ListRoutesResponse)(nil),           // 49: crm.task.v1.ListRoutesResponse
-	(*GetRouteRequest)(nil),              // 50: crm.task.v1.GetRouteRequest
-	(*GetRouteResponse)(nil),             // 51: crm.task.v1.GetRouteResponse
-	(*CreateRouteRequest)(nil),           // 52: crm.task.v1.CreateRouteRequest
-	(*CreateRouteResponse)(nil),          // 53: crm.task.v1.CreateRouteResponse
-	(*UpdateRouteRequest)(nil),           // 54: crm.task.v1.UpdateRouteRequest
-	(*UpdateRouteResponse)(nil),          // 55: crm.task.v1.UpdateRouteResponse
-	(*CreateConnectionTaskRequest)(nil),  // 56: crm.task.v1.CreateConnectionTaskRequest
-	(*PlanConnectionTaskRequest)(nil),    // 57: crm.task.v1.PlanConnectionTaskRequest
-	(*PlanConnectionTaskResponse)(nil),   // 58: crm.task.v1.PlanConnectionTaskResponse
-	(*CreateConnectionTaskResponse)(nil), // 59: crm.task.v1.CreateConnectionTaskResponse
-	(*Transition)(nil),                   // 60: crm.task.v1.Transition
-	(*ApplyTransitionRequest)(nil),       // 61: crm.task.v1.ApplyTransitionRequest
-	(*ApplyTransitionResponse)(nil),      // 62: crm.task.v1.ApplyTransitionResponse
-	(*RetryTaskRequest)(nil),             // 63: crm.task.v1.RetryTaskRequest
-	(*RetryTaskResponse)(nil),            // 64: crm.task.v1.RetryTaskResponse
-	(*SetTaskStuckRequest)(nil),          // 65: crm.task.v1.SetTaskStuckRequest
-	(*SetTaskStuckResponse)(nil),         // 66: crm.task.v1.SetTaskStuckResponse
-	(*RecordTaskRequest)(nil),            // 67: crm.task.v1.RecordTaskRequest
-	(*RecordTaskResponse)(nil),           // 68: crm.task.v1.RecordTaskResponse
-	(*DiscardTaskRequest)(nil),           // 69: crm.task.v1.DiscardTaskRequest
-	(*DiscardTaskResponse)(nil),          // 70: crm.task.v1.DiscardTaskResponse
-	nil,                                  // 71: crm.task.v1.Task.TitleParamsEntry
-	nil,                                  // 72: crm.task.v1.TaskEvent.TextParamsEntry
-	(*timestamppb.Timestamp)(nil),        // 73: google.protobuf.Timestamp
-	(*Calendar)(nil),                     // 74: crm.task.v1.Calendar
-	(*Visit)(nil),                        // 75: crm.task.v1.Visit
-	(*VisitWrite)(nil),                   // 76: crm.task.v1.VisitWrite
+	(TaskOrder)(0),                       // 11: crm.task.v1.TaskOrder
+	(*Action)(nil),                       // 12: crm.task.v1.Action
+	(*ActionStatus)(nil),                 // 13: crm.task.v1.ActionStatus
+	(*TaskParameters)(nil),               // 14: crm.task.v1.TaskParameters
+	(*Process)(nil),                      // 15: crm.task.v1.Process
+	(*CloseRule)(nil),                    // 16: crm.task.v1.CloseRule
+	(*Route)(nil),                        // 17: crm.task.v1.Route
+	(*FollowUp)(nil),                     // 18: crm.task.v1.FollowUp
+	(*Task)(nil),                         // 19: crm.task.v1.Task
+	(*Comment)(nil),                      // 20: crm.task.v1.Comment
+	(*TaskEvent)(nil),                    // 21: crm.task.v1.TaskEvent
+	(*CreateTaskRequest)(nil),            // 22: crm.task.v1.CreateTaskRequest
+	(*CreateTaskResponse)(nil),           // 23: crm.task.v1.CreateTaskResponse
+	(*GetTaskRequest)(nil),               // 24: crm.task.v1.GetTaskRequest
+	(*GetTaskResponse)(nil),              // 25: crm.task.v1.GetTaskResponse
+	(*ListTasksRequest)(nil),             // 26: crm.task.v1.ListTasksRequest
+	(*ListTasksResponse)(nil),            // 27: crm.task.v1.ListTasksResponse
+	(*AdvanceTaskRequest)(nil),           // 28: crm.task.v1.AdvanceTaskRequest
+	(*AdvanceTaskResponse)(nil),          // 29: crm.task.v1.AdvanceTaskResponse
+	(*ReturnTaskRequest)(nil),            // 30: crm.task.v1.ReturnTaskRequest
+	(*ReturnTaskResponse)(nil),           // 31: crm.task.v1.ReturnTaskResponse
+	(*AssignTaskRequest)(nil),            // 32: crm.task.v1.AssignTaskRequest
+	(*AssignTaskResponse)(nil),           // 33: crm.task.v1.AssignTaskResponse
+	(*SetTaskPriorityRequest)(nil),       // 34: crm.task.v1.SetTaskPriorityRequest
+	(*ReopenTaskRequest)(nil),            // 35: crm.task.v1.ReopenTaskRequest
+	(*ReopenTaskResponse)(nil),           // 36: crm.task.v1.ReopenTaskResponse
+	(*SetTaskPriorityResponse)(nil),      // 37: crm.task.v1.SetTaskPriorityResponse
+	(*CancelTaskRequest)(nil),            // 38: crm.task.v1.CancelTaskRequest
+	(*CancelTaskResponse)(nil),           // 39: crm.task.v1.CancelTaskResponse
+	(*ListCommentsRequest)(nil),          // 40: crm.task.v1.ListCommentsRequest
+	(*ListCommentsResponse)(nil),         // 41: crm.task.v1.ListCommentsResponse
+	(*AddCommentRequest)(nil),            // 42: crm.task.v1.AddCommentRequest
+	(*AddCommentResponse)(nil),           // 43: crm.task.v1.AddCommentResponse
+	(*ListTaskEventsRequest)(nil),        // 44: crm.task.v1.ListTaskEventsRequest
+	(*ListTaskEventsResponse)(nil),       // 45: crm.task.v1.ListTaskEventsResponse
+	(*GetTaskStatsRequest)(nil),          // 46: crm.task.v1.GetTaskStatsRequest
+	(*ProcessLoad)(nil),                  // 47: crm.task.v1.ProcessLoad
+	(*GetTaskStatsResponse)(nil),         // 48: crm.task.v1.GetTaskStatsResponse
+	(*ListRoutesRequest)(nil),            // 49: crm.task.v1.ListRoutesRequest
+	(*ListRoutesResponse)(nil),           // 50: crm.task.v1.ListRoutesResponse
+	(*GetRouteRequest)(nil),              // 51: crm.task.v1.GetRouteRequest
+	(*GetRouteResponse)(nil),             // 52: crm.task.v1.GetRouteResponse
+	(*CreateRouteRequest)(nil),           // 53: crm.task.v1.CreateRouteRequest
+	(*CreateRouteResponse)(nil),          // 54: crm.task.v1.CreateRouteResponse
+	(*UpdateRouteRequest)(nil),           // 55: crm.task.v1.UpdateRouteRequest
+	(*UpdateRouteResponse)(nil),          // 56: crm.task.v1.UpdateRouteResponse
+	(*CreateConnectionTaskRequest)(nil),  // 57: crm.task.v1.CreateConnectionTaskRequest
+	(*PlanConnectionTaskRequest)(nil),    // 58: crm.task.v1.PlanConnectionTaskRequest
+	(*PlanConnectionTaskResponse)(nil),   // 59: crm.task.v1.PlanConnectionTaskResponse
+	(*CreateConnectionTaskResponse)(nil), // 60: crm.task.v1.CreateConnectionTaskResponse
+	(*Transition)(nil),                   // 61: crm.task.v1.Transition
+	(*ApplyTransitionRequest)(nil),       // 62: crm.task.v1.ApplyTransitionRequest
+	(*ApplyTransitionResponse)(nil),      // 63: crm.task.v1.ApplyTransitionResponse
+	(*RetryTaskRequest)(nil),             // 64: crm.task.v1.RetryTaskRequest
+	(*RetryTaskResponse)(nil),            // 65: crm.task.v1.RetryTaskResponse
+	(*SetTaskStuckRequest)(nil),          // 66: crm.task.v1.SetTaskStuckRequest
+	(*SetTaskStuckResponse)(nil),         // 67: crm.task.v1.SetTaskStuckResponse
+	(*RecordTaskRequest)(nil),            // 68: crm.task.v1.RecordTaskRequest
+	(*RecordTaskResponse)(nil),           // 69: crm.task.v1.RecordTaskResponse
+	(*DiscardTaskRequest)(nil),           // 70: crm.task.v1.DiscardTaskRequest
+	(*DiscardTaskResponse)(nil),          // 71: crm.task.v1.DiscardTaskResponse
+	nil,                                  // 72: crm.task.v1.Task.TitleParamsEntry
+	nil,                                  // 73: crm.task.v1.TaskEvent.TextParamsEntry
+	(*timestamppb.Timestamp)(nil),        // 74: google.protobuf.Timestamp
+	(*Calendar)(nil),                     // 75: crm.task.v1.Calendar
+	(*Visit)(nil),                        // 76: crm.task.v1.Visit
+	(*VisitWrite)(nil),                   // 77: crm.task.v1.VisitWrite
 }
 var file_crm_task_v1_task_proto_depIdxs = []int32{
 	7,   // 0: crm.task.v1.Action.kind:type_name -> crm.task.v1.ActionKind
 	8,   // 1: crm.task.v1.Action.contract_operation:type_name -> crm.task.v1.ContractOperation
-	73,  // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
+	74,  // 2: crm.task.v1.Action.wait_until:type_name -> google.protobuf.Timestamp
 	9,   // 3: crm.task.v1.Action.on_failure:type_name -> crm.task.v1.FailureRule
-	73,  // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
-	73,  // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
+	74,  // 4: crm.task.v1.ActionStatus.next_attempt_time:type_name -> google.protobuf.Timestamp
+	74,  // 5: crm.task.v1.ActionStatus.wait_until:type_name -> google.protobuf.Timestamp
 	6,   // 6: crm.task.v1.Process.kind:type_name -> crm.task.v1.ProcessKind
-	11,  // 7: crm.task.v1.Process.action:type_name -> crm.task.v1.Action
+	12,  // 7: crm.task.v1.Process.action:type_name -> crm.task.v1.Action
 	2,   // 8: crm.task.v1.CloseRule.kind:type_name -> crm.task.v1.CloseRuleKind
 	1,   // 9: crm.task.v1.CloseRule.outcome:type_name -> crm.task.v1.TaskState
-	14,  // 10: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
-	15,  // 11: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
-	73,  // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	15,  // 10: crm.task.v1.Route.processes:type_name -> crm.task.v1.Process
+	16,  // 11: crm.task.v1.Route.close_rules:type_name -> crm.task.v1.CloseRule
+	74,  // 12: crm.task.v1.Route.update_time:type_name -> google.protobuf.Timestamp
 	3,   // 13: crm.task.v1.Route.contract_effect:type_name -> crm.task.v1.ContractEffect
-	17,  // 14: crm.task.v1.Route.follow_ups:type_name -> crm.task.v1.FollowUp
-	74,  // 15: crm.task.v1.Route.calendars:type_name -> crm.task.v1.Calendar
+	18,  // 14: crm.task.v1.Route.follow_ups:type_name -> crm.task.v1.FollowUp
+	75,  // 15: crm.task.v1.Route.calendars:type_name -> crm.task.v1.Calendar
 	0,   // 16: crm.task.v1.Task.kind:type_name -> crm.task.v1.TaskKind
 	1,   // 17: crm.task.v1.Task.state:type_name -> crm.task.v1.TaskState
-	14,  // 18: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
-	73,  // 19: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
-	73,  // 20: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
-	73,  // 21: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
-	73,  // 22: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
-	14,  // 23: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
-	73,  // 24: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
-	13,  // 25: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
-	12,  // 26: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
-	71,  // 27: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
-	75,  // 28: crm.task.v1.Task.visit:type_name -> crm.task.v1.Visit
+	15,  // 18: crm.task.v1.Task.current_process:type_name -> crm.task.v1.Process
+	74,  // 19: crm.task.v1.Task.sla_due_at:type_name -> google.protobuf.Timestamp
+	74,  // 20: crm.task.v1.Task.create_time:type_name -> google.protobuf.Timestamp
+	74,  // 21: crm.task.v1.Task.update_time:type_name -> google.protobuf.Timestamp
+	74,  // 22: crm.task.v1.Task.closed_at:type_name -> google.protobuf.Timestamp
+	15,  // 23: crm.task.v1.Task.processes:type_name -> crm.task.v1.Process
+	74,  // 24: crm.task.v1.Task.stuck_since:type_name -> google.protobuf.Timestamp
+	14,  // 25: crm.task.v1.Task.parameters:type_name -> crm.task.v1.TaskParameters
+	13,  // 26: crm.task.v1.Task.action:type_name -> crm.task.v1.ActionStatus
+	72,  // 27: crm.task.v1.Task.title_params:type_name -> crm.task.v1.Task.TitleParamsEntry
+	76,  // 28: crm.task.v1.Task.visit:type_name -> crm.task.v1.Visit
 	5,   // 29: crm.task.v1.Task.priority:type_name -> crm.task.v1.TaskPriority
-	73,  // 30: crm.task.v1.Task.reopen_until:type_name -> google.protobuf.Timestamp
-	73,  // 31: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	74,  // 30: crm.task.v1.Task.reopen_until:type_name -> google.protobuf.Timestamp
+	74,  // 31: crm.task.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
 	10,  // 32: crm.task.v1.Comment.audience:type_name -> crm.task.v1.CommentAudience
 	4,   // 33: crm.task.v1.TaskEvent.kind:type_name -> crm.task.v1.TaskEventKind
-	73,  // 34: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
-	72,  // 35: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
-	13,  // 36: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	74,  // 34: crm.task.v1.TaskEvent.time:type_name -> google.protobuf.Timestamp
+	73,  // 35: crm.task.v1.TaskEvent.text_params:type_name -> crm.task.v1.TaskEvent.TextParamsEntry
+	14,  // 36: crm.task.v1.CreateTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
 	5,   // 37: crm.task.v1.CreateTaskRequest.priority:type_name -> crm.task.v1.TaskPriority
-	18,  // 38: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
-	18,  // 39: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
+	19,  // 38: crm.task.v1.CreateTaskResponse.task:type_name -> crm.task.v1.Task
+	19,  // 39: crm.task.v1.GetTaskResponse.task:type_name -> crm.task.v1.Task
 	1,   // 40: crm.task.v1.ListTasksRequest.state:type_name -> crm.task.v1.TaskState
-	18,  // 41: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
-	18,  // 42: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
-	18,  // 43: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
-	18,  // 44: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
-	5,   // 45: crm.task.v1.SetTaskPriorityRequest.priority:type_name -> crm.task.v1.TaskPriority
-	18,  // 46: crm.task.v1.ReopenTaskResponse.task:type_name -> crm.task.v1.Task
-	18,  // 47: crm.task.v1.SetTaskPriorityResponse.task:type_name -> crm.task.v1.Task
-	18,  // 48: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
-	19,  // 49: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
-	10,  // 50: crm.task.v1.AddCommentRequest.audience:type_name -> crm.task.v1.CommentAudience
-	19,  // 51: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
-	20,  // 52: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
-	46,  // 53: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
-	16,  // 54: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
-	16,  // 55: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
-	16,  // 56: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
-	16,  // 57: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
-	16,  // 58: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
-	16,  // 59: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
-	18,  // 60: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	16,  // 61: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	18,  // 62: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
-	16,  // 63: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
-	4,   // 64: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
-	73,  // 65: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
-	1,   // 66: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
-	73,  // 67: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
-	76,  // 68: crm.task.v1.Transition.visit:type_name -> crm.task.v1.VisitWrite
-	10,  // 69: crm.task.v1.Transition.audience:type_name -> crm.task.v1.CommentAudience
-	5,   // 70: crm.task.v1.Transition.priority:type_name -> crm.task.v1.TaskPriority
-	60,  // 71: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
-	18,  // 72: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
-	18,  // 73: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
-	73,  // 74: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
-	73,  // 75: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
-	13,  // 76: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
-	0,   // 77: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
-	5,   // 78: crm.task.v1.RecordTaskRequest.priority:type_name -> crm.task.v1.TaskPriority
-	18,  // 79: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
-	21,  // 80: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
-	23,  // 81: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
-	25,  // 82: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
-	27,  // 83: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
-	29,  // 84: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
-	31,  // 85: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
-	37,  // 86: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
-	33,  // 87: crm.task.v1.TaskService.SetTaskPriority:input_type -> crm.task.v1.SetTaskPriorityRequest
-	34,  // 88: crm.task.v1.TaskService.ReopenTask:input_type -> crm.task.v1.ReopenTaskRequest
-	63,  // 89: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
-	39,  // 90: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
-	41,  // 91: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
-	43,  // 92: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
-	45,  // 93: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
-	48,  // 94: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
-	50,  // 95: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
-	52,  // 96: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
-	54,  // 97: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
-	56,  // 98: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
-	57,  // 99: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
-	61,  // 100: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
-	65,  // 101: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
-	67,  // 102: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
-	69,  // 103: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
-	22,  // 104: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
-	24,  // 105: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
-	26,  // 106: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
-	28,  // 107: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
-	30,  // 108: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
-	32,  // 109: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
-	38,  // 110: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
-	36,  // 111: crm.task.v1.TaskService.SetTaskPriority:output_type -> crm.task.v1.SetTaskPriorityResponse
-	35,  // 112: crm.task.v1.TaskService.ReopenTask:output_type -> crm.task.v1.ReopenTaskResponse
-	64,  // 113: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
-	40,  // 114: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
-	42,  // 115: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
-	44,  // 116: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
-	47,  // 117: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
-	49,  // 118: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
-	51,  // 119: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
-	53,  // 120: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
-	55,  // 121: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
-	59,  // 122: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
-	58,  // 123: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
-	62,  // 124: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
-	66,  // 125: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
-	68,  // 126: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
-	70,  // 127: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
-	104, // [104:128] is the sub-list for method output_type
-	80,  // [80:104] is the sub-list for method input_type
-	80,  // [80:80] is the sub-list for extension type_name
-	80,  // [80:80] is the sub-list for extension extendee
-	0,   // [0:80] is the sub-list for field type_name
+	11,  // 41: crm.task.v1.ListTasksRequest.order:type_name -> crm.task.v1.TaskOrder
+	19,  // 42: crm.task.v1.ListTasksResponse.tasks:type_name -> crm.task.v1.Task
+	19,  // 43: crm.task.v1.AdvanceTaskResponse.task:type_name -> crm.task.v1.Task
+	19,  // 44: crm.task.v1.ReturnTaskResponse.task:type_name -> crm.task.v1.Task
+	19,  // 45: crm.task.v1.AssignTaskResponse.task:type_name -> crm.task.v1.Task
+	5,   // 46: crm.task.v1.SetTaskPriorityRequest.priority:type_name -> crm.task.v1.TaskPriority
+	19,  // 47: crm.task.v1.ReopenTaskResponse.task:type_name -> crm.task.v1.Task
+	19,  // 48: crm.task.v1.SetTaskPriorityResponse.task:type_name -> crm.task.v1.Task
+	19,  // 49: crm.task.v1.CancelTaskResponse.task:type_name -> crm.task.v1.Task
+	20,  // 50: crm.task.v1.ListCommentsResponse.comments:type_name -> crm.task.v1.Comment
+	10,  // 51: crm.task.v1.AddCommentRequest.audience:type_name -> crm.task.v1.CommentAudience
+	20,  // 52: crm.task.v1.AddCommentResponse.comment:type_name -> crm.task.v1.Comment
+	21,  // 53: crm.task.v1.ListTaskEventsResponse.task_events:type_name -> crm.task.v1.TaskEvent
+	47,  // 54: crm.task.v1.GetTaskStatsResponse.processes:type_name -> crm.task.v1.ProcessLoad
+	17,  // 55: crm.task.v1.ListRoutesResponse.routes:type_name -> crm.task.v1.Route
+	17,  // 56: crm.task.v1.GetRouteResponse.route:type_name -> crm.task.v1.Route
+	17,  // 57: crm.task.v1.CreateRouteRequest.route:type_name -> crm.task.v1.Route
+	17,  // 58: crm.task.v1.CreateRouteResponse.route:type_name -> crm.task.v1.Route
+	17,  // 59: crm.task.v1.UpdateRouteRequest.route:type_name -> crm.task.v1.Route
+	17,  // 60: crm.task.v1.UpdateRouteResponse.route:type_name -> crm.task.v1.Route
+	19,  // 61: crm.task.v1.PlanConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	17,  // 62: crm.task.v1.PlanConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	19,  // 63: crm.task.v1.CreateConnectionTaskResponse.task:type_name -> crm.task.v1.Task
+	17,  // 64: crm.task.v1.CreateConnectionTaskResponse.route:type_name -> crm.task.v1.Route
+	4,   // 65: crm.task.v1.Transition.kind:type_name -> crm.task.v1.TaskEventKind
+	74,  // 66: crm.task.v1.Transition.time:type_name -> google.protobuf.Timestamp
+	1,   // 67: crm.task.v1.Transition.state:type_name -> crm.task.v1.TaskState
+	74,  // 68: crm.task.v1.Transition.sla_due_at:type_name -> google.protobuf.Timestamp
+	77,  // 69: crm.task.v1.Transition.visit:type_name -> crm.task.v1.VisitWrite
+	10,  // 70: crm.task.v1.Transition.audience:type_name -> crm.task.v1.CommentAudience
+	5,   // 71: crm.task.v1.Transition.priority:type_name -> crm.task.v1.TaskPriority
+	61,  // 72: crm.task.v1.ApplyTransitionRequest.transition:type_name -> crm.task.v1.Transition
+	19,  // 73: crm.task.v1.ApplyTransitionResponse.task:type_name -> crm.task.v1.Task
+	19,  // 74: crm.task.v1.RetryTaskResponse.task:type_name -> crm.task.v1.Task
+	74,  // 75: crm.task.v1.SetTaskStuckRequest.time:type_name -> google.protobuf.Timestamp
+	74,  // 76: crm.task.v1.RecordTaskRequest.time:type_name -> google.protobuf.Timestamp
+	14,  // 77: crm.task.v1.RecordTaskRequest.parameters:type_name -> crm.task.v1.TaskParameters
+	0,   // 78: crm.task.v1.RecordTaskRequest.kind:type_name -> crm.task.v1.TaskKind
+	5,   // 79: crm.task.v1.RecordTaskRequest.priority:type_name -> crm.task.v1.TaskPriority
+	19,  // 80: crm.task.v1.RecordTaskResponse.task:type_name -> crm.task.v1.Task
+	22,  // 81: crm.task.v1.TaskService.CreateTask:input_type -> crm.task.v1.CreateTaskRequest
+	24,  // 82: crm.task.v1.TaskService.GetTask:input_type -> crm.task.v1.GetTaskRequest
+	26,  // 83: crm.task.v1.TaskService.ListTasks:input_type -> crm.task.v1.ListTasksRequest
+	28,  // 84: crm.task.v1.TaskService.AdvanceTask:input_type -> crm.task.v1.AdvanceTaskRequest
+	30,  // 85: crm.task.v1.TaskService.ReturnTask:input_type -> crm.task.v1.ReturnTaskRequest
+	32,  // 86: crm.task.v1.TaskService.AssignTask:input_type -> crm.task.v1.AssignTaskRequest
+	38,  // 87: crm.task.v1.TaskService.CancelTask:input_type -> crm.task.v1.CancelTaskRequest
+	34,  // 88: crm.task.v1.TaskService.SetTaskPriority:input_type -> crm.task.v1.SetTaskPriorityRequest
+	35,  // 89: crm.task.v1.TaskService.ReopenTask:input_type -> crm.task.v1.ReopenTaskRequest
+	64,  // 90: crm.task.v1.TaskService.RetryTask:input_type -> crm.task.v1.RetryTaskRequest
+	40,  // 91: crm.task.v1.TaskService.ListComments:input_type -> crm.task.v1.ListCommentsRequest
+	42,  // 92: crm.task.v1.TaskService.AddComment:input_type -> crm.task.v1.AddCommentRequest
+	44,  // 93: crm.task.v1.TaskService.ListTaskEvents:input_type -> crm.task.v1.ListTaskEventsRequest
+	46,  // 94: crm.task.v1.TaskService.GetTaskStats:input_type -> crm.task.v1.GetTaskStatsRequest
+	49,  // 95: crm.task.v1.TaskService.ListRoutes:input_type -> crm.task.v1.ListRoutesRequest
+	51,  // 96: crm.task.v1.TaskService.GetRoute:input_type -> crm.task.v1.GetRouteRequest
+	53,  // 97: crm.task.v1.TaskService.CreateRoute:input_type -> crm.task.v1.CreateRouteRequest
+	55,  // 98: crm.task.v1.TaskService.UpdateRoute:input_type -> crm.task.v1.UpdateRouteRequest
+	57,  // 99: crm.task.v1.TaskService.CreateConnectionTask:input_type -> crm.task.v1.CreateConnectionTaskRequest
+	58,  // 100: crm.task.v1.TaskService.PlanConnectionTask:input_type -> crm.task.v1.PlanConnectionTaskRequest
+	62,  // 101: crm.task.v1.TaskService.ApplyTransition:input_type -> crm.task.v1.ApplyTransitionRequest
+	66,  // 102: crm.task.v1.TaskService.SetTaskStuck:input_type -> crm.task.v1.SetTaskStuckRequest
+	68,  // 103: crm.task.v1.TaskService.RecordTask:input_type -> crm.task.v1.RecordTaskRequest
+	70,  // 104: crm.task.v1.TaskService.DiscardTask:input_type -> crm.task.v1.DiscardTaskRequest
+	23,  // 105: crm.task.v1.TaskService.CreateTask:output_type -> crm.task.v1.CreateTaskResponse
+	25,  // 106: crm.task.v1.TaskService.GetTask:output_type -> crm.task.v1.GetTaskResponse
+	27,  // 107: crm.task.v1.TaskService.ListTasks:output_type -> crm.task.v1.ListTasksResponse
+	29,  // 108: crm.task.v1.TaskService.AdvanceTask:output_type -> crm.task.v1.AdvanceTaskResponse
+	31,  // 109: crm.task.v1.TaskService.ReturnTask:output_type -> crm.task.v1.ReturnTaskResponse
+	33,  // 110: crm.task.v1.TaskService.AssignTask:output_type -> crm.task.v1.AssignTaskResponse
+	39,  // 111: crm.task.v1.TaskService.CancelTask:output_type -> crm.task.v1.CancelTaskResponse
+	37,  // 112: crm.task.v1.TaskService.SetTaskPriority:output_type -> crm.task.v1.SetTaskPriorityResponse
+	36,  // 113: crm.task.v1.TaskService.ReopenTask:output_type -> crm.task.v1.ReopenTaskResponse
+	65,  // 114: crm.task.v1.TaskService.RetryTask:output_type -> crm.task.v1.RetryTaskResponse
+	41,  // 115: crm.task.v1.TaskService.ListComments:output_type -> crm.task.v1.ListCommentsResponse
+	43,  // 116: crm.task.v1.TaskService.AddComment:output_type -> crm.task.v1.AddCommentResponse
+	45,  // 117: crm.task.v1.TaskService.ListTaskEvents:output_type -> crm.task.v1.ListTaskEventsResponse
+	48,  // 118: crm.task.v1.TaskService.GetTaskStats:output_type -> crm.task.v1.GetTaskStatsResponse
+	50,  // 119: crm.task.v1.TaskService.ListRoutes:output_type -> crm.task.v1.ListRoutesResponse
+	52,  // 120: crm.task.v1.TaskService.GetRoute:output_type -> crm.task.v1.GetRouteResponse
+	54,  // 121: crm.task.v1.TaskService.CreateRoute:output_type -> crm.task.v1.CreateRouteResponse
+	56,  // 122: crm.task.v1.TaskService.UpdateRoute:output_type -> crm.task.v1.UpdateRouteResponse
+	60,  // 123: crm.task.v1.TaskService.CreateConnectionTask:output_type -> crm.task.v1.CreateConnectionTaskResponse
+	59,  // 124: crm.task.v1.TaskService.PlanConnectionTask:output_type -> crm.task.v1.PlanConnectionTaskResponse
+	63,  // 125: crm.task.v1.TaskService.ApplyTransition:output_type -> crm.task.v1.ApplyTransitionResponse
+	67,  // 126: crm.task.v1.TaskService.SetTaskStuck:output_type -> crm.task.v1.SetTaskStuckResponse
+	69,  // 127: crm.task.v1.TaskService.RecordTask:output_type -> crm.task.v1.RecordTaskResponse
+	71,  // 128: crm.task.v1.TaskService.DiscardTask:output_type -> crm.task.v1.DiscardTaskResponse
+	105, // [105:129] is the sub-list for method output_type
+	81,  // [81:105] is the sub-list for method input_type
+	81,  // [81:81] is the sub-list for extension type_name
+	81,  // [81:81] is the sub-list for extension extendee
+	0,   // [0:81] is the sub-list for field type_name
 }
 
 func init() { file_crm_task_v1_task_proto_init() }
@@ -5822,7 +5893,7 @@ func file_crm_task_v1_task_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_task_v1_task_proto_rawDesc), len(file_crm_task_v1_task_proto_rawDesc)),
-			NumEnums:      11,
+			NumEnums:      12,
 			NumMessages:   62,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -56,7 +56,8 @@ type TaskServiceClient interface {
 	CreateTask(ctx context.Context, in *CreateTaskRequest, opts ...grpc.CallOption) (*CreateTaskResponse, error)
 	// Returns one task with where it stands on its route.
 	GetTask(ctx context.Context, in *GetTaskRequest, opts ...grpc.CallOption) (*GetTaskResponse, error)
-	// Queues: by group, state, contract, customer, assignee ("me").
+	// Queues: by group, state, contract, customer, assignee ("me"); newest
+	// first, or the most urgent first (order=TASK_ORDER_PRIORITY).
 	ListTasks(ctx context.Context, in *ListTasksRequest, opts ...grpc.CallOption) (*ListTasksResponse, error)
 	// Completes the current process: the task moves to the next one, or
 	// closes by the route's rules.
@@ -381,7 +382,8 @@ type TaskServiceServer interface {
 	CreateTask(context.Context, *CreateTaskRequest) (*CreateTaskResponse, error)
 	// Returns one task with where it stands on its route.
 	GetTask(context.Context, *GetTaskRequest) (*GetTaskResponse, error)
-	// Queues: by group, state, contract, customer, assignee ("me").
+	// Queues: by group, state, contract, customer, assignee ("me"); newest
+	// first, or the most urgent first (order=TASK_ORDER_PRIORITY).
 	ListTasks(context.Context, *ListTasksRequest) (*ListTasksResponse, error)
 	// Completes the current process: the task moves to the next one, or
 	// closes by the route's rules.
