@@ -4,14 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/url"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
-	"text/tabwriter"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -20,7 +15,6 @@ import (
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/contract"
-	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
@@ -38,13 +32,8 @@ import (
 //	CRM_TEST_DATABASE_URL='postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable' \
 //	CRM_BENCH_CUSTOMERS=1000000 go test -run '^$' -bench SearchAtScale -benchtime 2000x ./customer/
 func BenchmarkSearchAtScale(b *testing.B) {
-	admin := os.Getenv(servicetest.PostgresEnv)
-	n, _ := strconv.Atoi(os.Getenv("CRM_BENCH_CUSTOMERS"))
-	if admin == "" || n <= 0 {
-		b.Skip("set CRM_TEST_DATABASE_URL and CRM_BENCH_CUSTOMERS to run")
-	}
+	n, common := servicetest.ScaleDatabase(b, "CRM_BENCH_CUSTOMERS")
 	pop := population{Customers: n}
-	common := benchDatabase(b, admin, os.Getenv("CRM_BENCH_DATABASE"))
 	ctx := context.Background()
 	cdb, err := OpenDB(ctx, common, servicetest.Logger())
 	if err != nil {
@@ -56,7 +45,7 @@ func BenchmarkSearchAtScale(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer database.Close(kdb)
-	if empty(b, common.DatabaseURL) {
+	if servicetest.Empty(b, common.DatabaseURL, "customer.customers") {
 		pop.seed(b, common.DatabaseURL, true)
 	}
 
@@ -99,7 +88,7 @@ func BenchmarkSearchAtScale(b *testing.B) {
 				return err
 			},
 			sql: func(i int) error {
-				return drain(conn.Query(ctx, `SELECT c.id, c.kind, c.name, c.email, c.address, c.version, c.created_at, c.updated_at, p.id, p.number, p.label
+				return servicetest.Drain(conn.Query(ctx, `SELECT c.id, c.kind, c.name, c.email, c.address, c.version, c.created_at, c.updated_at, p.id, p.number, p.label
 					FROM customer.customers c JOIN customer.phones p ON p.customer_id = c.id WHERE c.id = $1 ORDER BY p.id`, int64(pick(i)+1)))
 			},
 		},
@@ -109,7 +98,7 @@ func BenchmarkSearchAtScale(b *testing.B) {
 				return expectHits(customers.SearchCustomers(user, &customerv1.SearchCustomersRequest{Query: localForm(pop.Mobile(pick(i)))}))
 			},
 			sql: func(i int) error {
-				return drain(conn.Query(ctx, `SELECT c.id, c.kind, c.name, c.email, c.address, c.version, c.created_at, c.updated_at, p.id, p.number, p.label
+				return servicetest.Drain(conn.Query(ctx, `SELECT c.id, c.kind, c.name, c.email, c.address, c.version, c.created_at, c.updated_at, p.id, p.number, p.label
 					FROM customer.phones h JOIN customer.customers c ON c.id = h.customer_id JOIN customer.phones p ON p.customer_id = c.id
 					WHERE h.number = $1 ORDER BY p.id`, pop.Mobile(pick(i))))
 			},
@@ -123,7 +112,7 @@ func BenchmarkSearchAtScale(b *testing.B) {
 				// The customers of the first 20 numbers with the prefix, with
 				// all their phones: what the service answers.
 				prefix := pop.Mobile(pick(i))[:7]
-				return drain(conn.Query(ctx, `SELECT c.id, c.kind, c.name, c.email, c.address, c.version, c.created_at, c.updated_at, p.id, p.number, p.label
+				return servicetest.Drain(conn.Query(ctx, `SELECT c.id, c.kind, c.name, c.email, c.address, c.version, c.created_at, c.updated_at, p.id, p.number, p.label
 					FROM (SELECT customer_id, number FROM customer.phones WHERE number >= $1 AND number < $2 ORDER BY number LIMIT 20) h
 					JOIN customer.customers c ON c.id = h.customer_id JOIN customer.phones p ON p.customer_id = c.id
 					ORDER BY h.number, p.id`, prefix, prefixUpperBound(prefix)))
@@ -137,7 +126,7 @@ func BenchmarkSearchAtScale(b *testing.B) {
 			sql: func(i int) error {
 				// The floor of PERFORMANCE.md: the trigram index, any 20
 				// matches (the service answers the newest 20).
-				return drain(conn.Query(ctx, `SELECT id, kind, name FROM customer.customers WHERE name_lower LIKE $1 LIMIT 20`,
+				return servicetest.Drain(conn.Query(ctx, `SELECT id, kind, name FROM customer.customers WHERE name_lower LIKE $1 LIMIT 20`,
 					"%"+strings.ToLower(nameParts[i%len(nameParts)])+"%"))
 			},
 		},
@@ -148,107 +137,31 @@ func BenchmarkSearchAtScale(b *testing.B) {
 				return err
 			},
 			sql: func(i int) error {
-				return drain(conn.Query(ctx, `SELECT id, number, customer_id, tariff_id, address, status, connection_task_id, created_at, updated_at, activated_at
+				return servicetest.Drain(conn.Query(ctx, `SELECT id, number, customer_id, tariff_id, address, status, connection_task_id, created_at, updated_at, activated_at
 					FROM contract.contracts WHERE customer_id = $1 ORDER BY id DESC LIMIT 21`, int64(pick(i)+1)))
 			},
 		},
 	}
 
-	// Each iteration runs the bare query and the service call, taking
-	// turns at going first, on inputs of their own (so neither reads pages
-	// the other just brought in): a machine busy with something else slows
-	// both alike, and the ratio holds.
-	results := map[string]map[string]latency{}
+	// The bare query and the service call each read inputs of their own,
+	// so neither reads pages the other just brought in.
+	half := len(picks) / 2
+	input := func(i int) int { return 200 + (i-200)%(half-200) }
+	var races []servicetest.Race
 	for _, q := range queries {
 		b.Run(q.name, func(b *testing.B) {
-			half := len(picks) / 2
-			for i := range 200 { // prepared statements, connections, caches
-				if err := q.sql(i); err != nil {
-					b.Fatal(err)
-				}
-				if err := q.grpc(half + i); err != nil {
-					b.Fatal(err)
-				}
-			}
-			bare := make([]time.Duration, 0, b.N)
-			service := make([]time.Duration, 0, b.N)
-			timed := func(run func(int) error, i int, into *[]time.Duration) {
-				t0 := time.Now()
-				if err := run(i); err != nil {
-					b.Fatal(err)
-				}
-				*into = append(*into, time.Since(t0))
-			}
-			b.ResetTimer()
-			for i := range b.N {
-				k := 200 + i%(half-200)
-				if i%2 == 0 {
-					timed(q.sql, k, &bare)
-					timed(q.grpc, half+k, &service)
-				} else {
-					timed(q.grpc, half+k, &service)
-					timed(q.sql, k, &bare)
-				}
-			}
-			b.StopTimer()
-			s, g := summarize(bare), summarize(service)
-			b.ReportMetric(float64(s.p50.Microseconds()), "sql-p50-µs")
-			b.ReportMetric(float64(s.p99.Microseconds()), "sql-p99-µs")
-			b.ReportMetric(float64(g.p50.Microseconds()), "grpc-p50-µs")
-			b.ReportMetric(float64(g.p99.Microseconds()), "grpc-p99-µs")
-			b.ReportMetric(float64(g.p50)/float64(s.p50), "p50-ratio")
-			b.ReportMetric(float64(g.p99)/float64(s.p99), "p99-ratio")
-			results[q.name] = map[string]latency{"sql": s, "grpc": g}
+			r := servicetest.RunRace(b, q.name, 200,
+				func(i int) error { return q.sql(min(i, input(i))) },
+				func(i int) error { return q.grpc(half + min(i, input(i))) })
+			races = append(slices.DeleteFunc(races, func(o servicetest.Race) bool { return o.Name == q.name }), r)
 		})
 	}
-	printTable(b, n, queries, results)
+	servicetest.PrintRaces(fmt.Sprintf("customer search at %d customers (%d phones), one client", n, 2*n), races)
 }
 
 type benchQuery struct {
 	name      string
 	grpc, sql func(i int) error
-}
-
-type latency struct {
-	p50, p99 time.Duration
-	samples  int
-}
-
-func summarize(times []time.Duration) latency {
-	if len(times) == 0 {
-		return latency{}
-	}
-	slices.Sort(times)
-	at := func(q float64) time.Duration { return times[min(len(times)-1, int(q*float64(len(times))))] }
-	return latency{p50: at(0.50), p99: at(0.99), samples: len(times)}
-}
-
-func printTable(b *testing.B, n int, queries []benchQuery, results map[string]map[string]latency) {
-	var sb strings.Builder
-	w := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "query\tsamples\tSQL p50\tSQL p99\tgRPC p50\tgRPC p99\tp50 ratio\tp99 ratio\t\n")
-	for _, q := range queries {
-		s, g := results[q.name]["sql"], results[q.name]["grpc"]
-		if s.samples == 0 || g.samples == 0 {
-			continue
-		}
-		fmt.Fprintf(w, "%s\t%d\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t\n", q.name, g.samples, ms(s.p50), ms(s.p99), ms(g.p50), ms(g.p99),
-			float64(g.p50)/float64(s.p50), float64(g.p99)/float64(s.p99))
-	}
-	w.Flush()
-	fmt.Fprintf(os.Stdout, "\ncustomer search at %d customers (%d phones), one client:\n%s\n", n, 2*n, sb.String())
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Microseconds())/1000) }
-
-func drain(rows pgx.Rows, err error) error {
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-	}
-	rows.Close()
-	return rows.Err()
 }
 
 func expectHits(resp *customerv1.SearchCustomersResponse, err error) error {
@@ -280,47 +193,4 @@ func namePart(name string, rng *rand.Rand) string {
 	}
 	w := []rune(long[rng.IntN(len(long))])
 	return string(w[:min(6, len(w))])
-}
-
-// benchDatabase returns the configuration of the benchmark's database: a
-// kept one when name is set, otherwise a throwaway one.
-func benchDatabase(b *testing.B, admin, name string) config.Common {
-	if name == "" {
-		return servicetest.Common(b)
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var exists bool
-	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
-		b.Fatal(err)
-	}
-	if !exists {
-		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
-			b.Fatal(err)
-		}
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		b.Fatal(err)
-	}
-	u.Path = "/" + name
-	return config.Common{DataDir: b.TempDir(), DatabaseURL: u.String(), LogFormat: "text"}
-}
-
-func empty(b *testing.B, url string) bool {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	var found bool
-	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM customer.customers)`).Scan(&found); err != nil {
-		b.Fatal(err)
-	}
-	return !found
 }

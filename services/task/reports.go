@@ -3,8 +3,13 @@ package task
 import (
 	"cmp"
 	"context"
+	"fmt"
+	"maps"
 	"slices"
 	"time"
+
+	"golang.org/x/sync/errgroup"
+	"gorm.io/gorm"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/fault"
@@ -26,25 +31,6 @@ func NewReportServer(s *Server, zone string) *ReportServer {
 
 // maxReportDays bounds a report's period.
 const maxReportDays = 366
-
-// moves are the steps that put a task in a process or take it out.
-var moves = []int32{
-	int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED), int32(taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED),
-	int32(taskv1.TaskEventKind_TASK_EVENT_KIND_RETURNED), int32(taskv1.TaskEventKind_TASK_EVENT_KIND_REOPENED),
-	int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED), int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED),
-	int32(taskv1.TaskEventKind_TASK_EVENT_KIND_SLA_BREACHED),
-}
-
-type reportTask struct {
-	ID, RouteID, CreatedAt, ClosedAt int64
-	RouteVersion, Kind, State        int32
-}
-
-type reportEvent struct {
-	TaskID, Sequence, At, ProcessID int64
-	Kind                            int32
-	Resolution                      string
-}
 
 func (r *ReportServer) GetTaskReport(ctx context.Context, req *taskv1.GetTaskReportRequest) (*taskv1.GetTaskReportResponse, error) {
 	zone := cmp.Or(req.GetTimeZone(), r.zone)
@@ -71,170 +57,254 @@ func (r *ReportServer) GetTaskReport(ctx context.Context, req *taskv1.GetTaskRep
 	case days > maxReportDays:
 		return nil, fault.Field("to", "a report covers %d days at the most", maxReportDays)
 	}
-	lo, hi := from.UnixMicro(), to.UnixMicro()
-
-	// the tasks open at some moment of the period
-	q := r.tasks.store.db.WithContext(ctx).Table("tasks").
-		Select("id, route_id, route_version, kind, state, created_at, closed_at").
-		Where("created_at < ? AND (closed_at = 0 OR closed_at >= ?)", hi, lo)
-	if id := req.GetRouteId(); id > 0 {
-		q = q.Where("route_id = ?", id)
+	q := reportQuery{route: req.GetRouteId(), days: make([]int64, days+1), loc: loc}
+	for i, d := 0, from; i <= days; i, d = i+1, d.AddDate(0, 0, 1) {
+		q.days[i] = d.UnixMicro()
 	}
-	var tasks []reportTask
-	if err := q.Find(&tasks).Error; err != nil {
-		return nil, err
-	}
-	byID := make(map[int64]*reportTask, len(tasks))
-	for i := range tasks {
-		byID[tasks[i].ID] = &tasks[i]
-	}
-
+	// the three parts read apart, each on a connection of its own
 	resp := &taskv1.GetTaskReportResponse{TimeZone: zone}
-	resp.Days = dayCounts(tasks, from, days)
-
-	var events []reportEvent
-	if err := r.tasks.store.db.WithContext(ctx).Table("task_events").
-		Select("task_id, sequence, at, process_id, kind, resolution").
-		Where("at >= ? AND at < ? AND kind IN ?", lo, hi, moves).
-		Order("task_id, sequence").Find(&events).Error; err != nil {
+	g, gctx := errgroup.WithContext(ctx)
+	db := r.tasks.store.db.WithContext(gctx)
+	g.Go(func() (err error) { resp.Days, err = r.dayCounts(db, q); return err })
+	g.Go(func() (err error) { resp.Processes, err = r.processes(gctx, db, q, req.GetGroupId()); return err })
+	g.Go(func() (err error) { resp.Funnel, err = r.funnel(db, q); return err })
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	procs, err := r.processes(ctx, events, byID, req.GetGroupId())
-	if err != nil {
-		return nil, err
-	}
-	resp.Processes = procs
-	resp.Funnel = funnel(tasks, events, lo, hi)
 	return resp, nil
 }
 
+// reportQuery is a report's period cut into its days (days[i] is the
+// start of day i in the report's zone, the last the end of the period) and
+// its route (0: every route). Its statements count in the database, through
+// covering indexes (0022_report_stays): a year's report reads millions of
+// steps and sends back a few thousand counts.
+type reportQuery struct {
+	days  []int64
+	route int64
+	loc   *time.Location
+}
+
+func (q reportQuery) lo() int64 { return q.days[0] }
+func (q reportQuery) hi() int64 { return q.days[len(q.days)-1] }
+
+// statements are the SQL a report is read with (the bare queries its
+// benchmark races). Their values are the query's own integers, written
+// out, so that the plan sees how few rows the period holds.
+func (q reportQuery) statements() []string {
+	return []string{q.opened(), q.ended(), q.before(), q.entries(), q.breaches(), q.connections(), q.cancelReasons()}
+}
+
+// bucket is the widest span every day's start is a multiple of: a day of
+// any zone starts on a quarter hour (since 1972), so the days are counted
+// in quarter hours, and in finer spans should a zone ever do otherwise.
+func (q reportQuery) bucket() int64 {
+	b := int64(15 * time.Minute / time.Microsecond)
+	for _, d := range q.days {
+		for d%b != 0 {
+			b, d = d%b, b
+		}
+	}
+	return b
+}
+
+// day is the day a bucket falls in.
+func (q reportQuery) day(bucket int64) int {
+	i, found := slices.BinarySearch(q.days, bucket*q.bucket())
+	if !found {
+		i--
+	}
+	return i
+}
+
+// onRoute limits the tasks to the query's route.
+func (q reportQuery) onRoute(column string) string {
+	if q.route == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" AND %s = %d", column, q.route)
+}
+
+// onRouteProcess limits steps to the processes of the query's route.
+func (q reportQuery) onRouteProcess() string {
+	if q.route == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" AND process_id IN (SELECT id FROM process_ids WHERE route_id = %d)", q.route)
+}
+
+// opened counts the tasks opened in each bucket.
+func (q reportQuery) opened() string {
+	return fmt.Sprintf(`SELECT created_at / %d AS b, count(*) AS n FROM tasks WHERE created_at >= %d AND created_at < %d%s GROUP BY b`,
+		q.bucket(), q.lo(), q.hi(), q.onRoute("route_id"))
+}
+
+// ended counts the tasks that ended in each bucket, by how.
+func (q reportQuery) ended() string {
+	return fmt.Sprintf(`SELECT closed_at / %d AS b, state, count(*) AS n FROM tasks WHERE closed_at >= %d AND closed_at < %d%s GROUP BY b, state`,
+		q.bucket(), q.lo(), q.hi(), q.onRoute("route_id"))
+}
+
+// before counts the tasks open when the period starts: those still open
+// and those that ended after it started, each read off the end index from
+// where the period starts, not the older part of the table.
+func (q reportQuery) before() string {
+	return fmt.Sprintf(`SELECT (SELECT count(*) FROM tasks WHERE closed_at = 0 AND created_at < %[1]d%[2]s)
+		+ (SELECT count(*) FROM tasks WHERE closed_at >= %[1]d AND created_at < %[1]d%[2]s) AS n`, q.lo(), q.onRoute("route_id"))
+}
+
+// entries counts the period's entries into each process by the length of
+// the stay each began, in whole minutes; none for a stay that goes on past
+// the period.
+func (q reportQuery) entries() string {
+	return fmt.Sprintf(`SELECT process_id, CASE WHEN left_at > 0 AND left_at < %d THEN (left_at - at) / %d END AS minute, count(*) AS n
+		FROM task_events WHERE %s AND at >= %d AND at < %d%s GROUP BY process_id, minute`,
+		q.hi(), time.Minute.Microseconds(), entrySteps, q.lo(), q.hi(), q.onRouteProcess())
+}
+
+// breaches counts the period's SLA breaches in each process.
+func (q reportQuery) breaches() string {
+	return fmt.Sprintf(`SELECT process_id, count(*) AS n FROM task_events WHERE kind = %d AND at >= %d AND at < %d%s GROUP BY process_id`,
+		taskv1.TaskEventKind_TASK_EVENT_KIND_SLA_BREACHED, q.lo(), q.hi(), q.onRouteProcess())
+}
+
+// connections counts the period's connections by state, the activated
+// ones by their lead time in whole minutes.
+func (q reportQuery) connections() string {
+	return fmt.Sprintf(`SELECT state, CASE WHEN state = %d THEN (closed_at - created_at) / %d END AS minute, count(*) AS n
+		FROM tasks WHERE created_at >= %d AND created_at < %d AND kind = %d%s GROUP BY state, minute`,
+		taskv1.TaskState_TASK_STATE_CLOSED, time.Minute.Microseconds(), q.lo(), q.hi(), taskv1.TaskKind_TASK_KIND_CONNECTION, q.onRoute("route_id"))
+}
+
+// cancelReasons counts the period's cancelled connections by the
+// resolution of their (last) cancellation.
+func (q reportQuery) cancelReasons() string {
+	return fmt.Sprintf(`SELECT (SELECT e.resolution FROM task_events e WHERE e.task_id = t.id AND e.kind = %d ORDER BY e.sequence DESC LIMIT 1) AS resolution,
+		count(*) AS n FROM tasks t WHERE t.created_at >= %d AND t.created_at < %d AND t.kind = %d AND t.state = %d%s GROUP BY 1`,
+		taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED, q.lo(), q.hi(), taskv1.TaskKind_TASK_KIND_CONNECTION, taskv1.TaskState_TASK_STATE_CANCELLED,
+		q.onRoute("t.route_id"))
+}
+
 // dayCounts are the opened, closed and cancelled tasks of each day and the
-// backlog at its end: the tasks opened before the end less those closed
-// before it (a task closed before the period adds to neither).
-func dayCounts(tasks []reportTask, from time.Time, days int) []*taskv1.ReportDay {
-	out := make([]*taskv1.ReportDay, days)
-	ends := make([]int64, days)
-	d := from
+// backlog at its end: the tasks open when the period starts, plus those
+// opened, less those ended.
+func (r *ReportServer) dayCounts(db *gorm.DB, q reportQuery) ([]*taskv1.ReportDay, error) {
+	out := make([]*taskv1.ReportDay, len(q.days)-1)
 	for i := range out {
-		out[i] = &taskv1.ReportDay{Date: d.Format(time.DateOnly)}
-		d = d.AddDate(0, 0, 1)
-		ends[i] = d.UnixMicro()
+		out[i] = &taskv1.ReportDay{Date: time.UnixMicro(q.days[i]).In(q.loc).Format(time.DateOnly)}
 	}
-	// day is the day an instant falls in: -1 before the period, days after
-	day := func(at int64) int {
-		if at < from.UnixMicro() {
-			return -1
-		}
-		i, _ := slices.BinarySearch(ends, at+1)
-		return i
+	var opened []struct{ B, N int64 }
+	if err := db.Raw(q.opened()).Scan(&opened).Error; err != nil {
+		return nil, err
 	}
-	var before int32
-	for _, t := range tasks {
-		if i := day(t.CreatedAt); i < 0 {
-			before++
-		} else if i < days {
-			out[i].Opened++
-		}
-		if t.ClosedAt == 0 {
-			continue
-		}
-		if i := day(t.ClosedAt); i >= 0 && i < days {
-			if t.State == int32(taskv1.TaskState_TASK_STATE_CANCELLED) {
-				out[i].Cancelled++
-			} else {
-				out[i].Closed++
-			}
+	for _, o := range opened {
+		out[q.day(o.B)].Opened += int32(o.N)
+	}
+	var ended []struct{ B, State, N int64 }
+	if err := db.Raw(q.ended()).Scan(&ended).Error; err != nil {
+		return nil, err
+	}
+	for _, e := range ended {
+		if d := out[q.day(e.B)]; e.State == int64(taskv1.TaskState_TASK_STATE_CANCELLED) {
+			d.Cancelled += int32(e.N)
+		} else {
+			d.Closed += int32(e.N)
 		}
 	}
-	backlog := before
+	var backlog int32
+	if err := db.Raw(q.before()).Scan(&backlog).Error; err != nil {
+		return nil, err
+	}
 	for _, d := range out {
 		backlog += d.Opened - d.Closed - d.Cancelled
 		d.Backlog = backlog
 	}
-	return out
+	return out, nil
 }
 
-type processKey struct{ route, process int64 }
+// minutes counts values in whole minutes, for their percentiles.
+type minutes map[int64]int64
 
-// processes folds the period's steps into each process's entries, breaches
-// and the lengths of the stays that ended.
-func (r *ReportServer) processes(ctx context.Context, events []reportEvent, tasks map[int64]*reportTask, group int64) ([]*taskv1.ProcessReport, error) {
+// percentile is the p-th percentile in seconds, nearest rank.
+func (m minutes) percentile(p int) int64 {
+	var total int64
+	for _, n := range m {
+		total += n
+	}
+	rank := max((int64(p)*total+99)/100, 1)
+	for _, v := range slices.Sorted(maps.Keys(m)) {
+		if rank -= m[v]; rank <= 0 {
+			return v * 60
+		}
+	}
+	return 0
+}
+
+// processes reads each process's entries, breaches and the lengths of the
+// stays that ended, named as the newest version of its route that has it.
+func (r *ReportServer) processes(ctx context.Context, db *gorm.DB, q reportQuery, group int64) ([]*taskv1.ProcessReport, error) {
+	var entries []struct {
+		ProcessID int64
+		Minute    *int64
+		N         int32
+	}
+	if err := db.Raw(q.entries()).Scan(&entries).Error; err != nil {
+		return nil, err
+	}
+	var breaches []struct {
+		ProcessID int64
+		N         int32
+	}
+	if err := db.Raw(q.breaches()).Scan(&breaches).Error; err != nil {
+		return nil, err
+	}
 	type acc struct {
 		rep   *taskv1.ProcessReport
-		stays []int64
+		p     processDef
+		stays minutes
 	}
-	all := map[processKey]*acc{}
-	get := func(t *reportTask, processID int64) (*acc, error) {
-		k := processKey{t.RouteID, processID}
-		if a, ok := all[k]; ok {
+	all := map[int64]*acc{}
+	get := func(id int64) (*acc, error) {
+		if a, ok := all[id]; ok {
 			return a, nil
 		}
-		def, err := r.tasks.routes.definition(ctx, t.RouteID, t.RouteVersion)
+		p, route, def, err := r.tasks.routes.processNamed(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		p, _, ok := def.process(processID)
-		if !ok {
-			return nil, nil
-		}
-		a := &acc{rep: &taskv1.ProcessReport{RouteId: t.RouteID, RouteName: def.Name, ProcessId: p.ID, ProcessName: p.Name, GroupId: p.GroupID}}
-		if p.SLASeconds == 0 || p.WaitsForCustomer {
-			a.rep.WithSla = -1 // marks a process without an SLA; cleared below
-		}
-		all[k] = a
+		a := &acc{rep: &taskv1.ProcessReport{RouteId: route, RouteName: def.Name, ProcessId: p.ID, ProcessName: p.Name, GroupId: p.GroupID}, p: p, stays: minutes{}}
+		all[id] = a
 		return a, nil
 	}
-	var entered *reportEvent
-	for i := range events {
-		e := &events[i]
-		t := tasks[e.TaskID]
-		if t == nil {
-			continue // another route's, or a task that was not open in the period
+	for _, e := range entries {
+		a, err := get(e.ProcessID)
+		if err != nil {
+			return nil, err
 		}
-		if entered != nil && entered.TaskID != e.TaskID {
-			entered = nil
+		a.rep.Entered += e.N
+		if e.Minute != nil {
+			a.rep.Left += e.N
+			a.stays[*e.Minute] += int64(e.N)
 		}
-		if e.Kind == int32(taskv1.TaskEventKind_TASK_EVENT_KIND_SLA_BREACHED) {
-			if a, err := get(t, e.ProcessID); err != nil {
-				return nil, err
-			} else if a != nil {
-				a.rep.Breached++
-			}
-			continue
+	}
+	for _, b := range breaches {
+		a, err := get(b.ProcessID)
+		if err != nil {
+			return nil, err
 		}
-		if entered != nil {
-			if a, err := get(t, entered.ProcessID); err != nil {
-				return nil, err
-			} else if a != nil {
-				a.rep.Left++
-				a.stays = append(a.stays, e.At-entered.At)
-			}
-			entered = nil
-		}
-		if e.ProcessID != 0 && e.Kind != int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED) && e.Kind != int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED) {
-			a, err := get(t, e.ProcessID)
-			if err != nil {
-				return nil, err
-			}
-			if a != nil {
-				a.rep.Entered++
-				if a.rep.WithSla >= 0 {
-					a.rep.WithSla++
-				}
-			}
-			entered = e
-		}
+		a.rep.Breached += b.N
 	}
 	out := make([]*taskv1.ProcessReport, 0, len(all))
 	for _, a := range all {
 		if group > 0 && a.rep.GroupId != group {
 			continue
 		}
-		a.rep.WithSla = max(a.rep.WithSla, 0)
+		if a.p.SLASeconds > 0 && !a.p.WaitsForCustomer {
+			a.rep.WithSla = a.rep.Entered
+		}
 		if len(a.stays) > 0 {
-			slices.Sort(a.stays)
-			a.rep.MedianSeconds = percentile(a.stays, 50) / 1e6
-			a.rep.P90Seconds = percentile(a.stays, 90) / 1e6
+			a.rep.MedianSeconds = a.stays.percentile(50)
+			a.rep.P90Seconds = a.stays.percentile(90)
 		}
 		out = append(out, a.rep)
 	}
@@ -244,48 +314,51 @@ func (r *ReportServer) processes(ctx context.Context, events []reportEvent, task
 	return out, nil
 }
 
-// percentile is the p-th percentile of sorted values, nearest rank.
-func percentile(sorted []int64, p int) int64 {
-	rank := (p*len(sorted) + 99) / 100
-	return sorted[max(rank, 1)-1]
-}
-
 // funnel follows the connections opened in the period to their ends.
-func funnel(tasks []reportTask, events []reportEvent, lo, hi int64) *taskv1.ConnectionFunnel {
+func (r *ReportServer) funnel(db *gorm.DB, q reportQuery) (*taskv1.ConnectionFunnel, error) {
 	f := &taskv1.ConnectionFunnel{}
-	cancelledBy := map[string]int32{}
-	resolution := map[int64]string{}
-	for _, e := range events {
-		if e.Kind == int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED) || e.Kind == int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED) {
-			resolution[e.TaskID] = e.Resolution
-		}
+	var states []struct {
+		State  int32
+		Minute *int64
+		N      int32
 	}
-	var leads []int64
-	for _, t := range tasks {
-		if t.Kind != int32(taskv1.TaskKind_TASK_KIND_CONNECTION) || t.CreatedAt < lo || t.CreatedAt >= hi {
-			continue
-		}
-		f.Opened++
-		switch taskv1.TaskState(t.State) {
+	if err := db.Raw(q.connections()).Scan(&states).Error; err != nil {
+		return nil, err
+	}
+	leads := minutes{}
+	for _, s := range states {
+		f.Opened += s.N
+		switch taskv1.TaskState(s.State) {
 		case taskv1.TaskState_TASK_STATE_CLOSED:
-			f.Activated++
-			leads = append(leads, t.ClosedAt-t.CreatedAt)
+			f.Activated += s.N
+			if s.Minute != nil {
+				leads[*s.Minute] += int64(s.N)
+			}
 		case taskv1.TaskState_TASK_STATE_CANCELLED:
-			f.Cancelled++
-			cancelledBy[cmp.Or(resolution[t.ID], "")]++
+			f.Cancelled += s.N
 		default:
-			f.InProgress++
+			f.InProgress += s.N
 		}
 	}
-	for res, n := range cancelledBy {
-		f.CancelledBy = append(f.CancelledBy, &taskv1.ResolutionCount{Resolution: res, Count: n})
+	if len(leads) > 0 {
+		f.MedianLeadSeconds = leads.percentile(50)
+	}
+	var reasons []struct {
+		Resolution *string
+		N          int32
+	}
+	if err := db.Raw(q.cancelReasons()).Scan(&reasons).Error; err != nil {
+		return nil, err
+	}
+	for _, c := range reasons {
+		rc := &taskv1.ResolutionCount{Count: c.N}
+		if c.Resolution != nil {
+			rc.Resolution = *c.Resolution
+		}
+		f.CancelledBy = append(f.CancelledBy, rc)
 	}
 	slices.SortFunc(f.CancelledBy, func(a, b *taskv1.ResolutionCount) int {
 		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Resolution, b.Resolution))
 	})
-	if len(leads) > 0 {
-		slices.Sort(leads)
-		f.MedianLeadSeconds = percentile(leads, 50) / 1e6
-	}
-	return f
+	return f, nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
@@ -45,6 +46,9 @@ func (f *fixture) history(t *testing.T, id int64, kind taskv1.TaskKind, route in
 	for i, s := range steps {
 		e := eventRow{TaskID: id, Sequence: int64(i + 1), Kind: int32(s.kind), At: s.at, ProcessID: s.process, Resolution: s.resolution, NoticeSent: true}
 		if err := f.server.store.db.Create(&e).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := settleStays(f.server.store.db, id, e.Sequence); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,5 +136,41 @@ func TestAReportRefusesAPeriodItCannotRead(t *testing.T) {
 	}
 	if _, err := f.reports.GetTaskReport(operator(), &taskv1.GetTaskReportRequest{From: "2026-03-10", To: "2026-03-10"}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("an operator read the reports: %v", err)
+	}
+}
+
+// Each entry keeps when its stay ended, however its steps arrive: a step
+// written before the one preceding it (two local activities racing)
+// still ends the right stays, and a retried step changes nothing.
+func TestAStayEndsAtTheTasksNextMoveWhateverTheOrderOfTheWrites(t *testing.T) {
+	f := newFixture(t)
+	resp, err := f.client.CreateTask(operator(), &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 2, Title: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.GetTask().GetId()
+	created := resp.GetTask().GetCreateTime().AsTime()
+	at := func(s *taskv1.Transition, after time.Duration) *taskv1.Transition {
+		s.Time = timestamppb.New(created.Add(after))
+		return s
+	}
+	comment := at(step(id, 2, taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED, 6, 0, "looking"), time.Hour)
+	field := at(step(id, 3, taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED, 7, 6, ""), 2*time.Hour)
+	back := at(step(id, 4, taskv1.TaskEventKind_TASK_EVENT_KIND_RETURNED, 6, 7, "no access"), 5*time.Hour)
+	for _, s := range []*taskv1.Transition{back, comment, field, field} {
+		if _, err := f.client.ApplyTransition(worker(), &taskv1.ApplyTransitionRequest{Transition: s}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []eventRow
+	if err := f.server.store.db.Where("task_id = ?", id).Order("sequence").Find(&got).Error; err != nil {
+		t.Fatal(err)
+	}
+	micro := func(d time.Duration) int64 { return created.Add(d).UnixMicro() }
+	want := []int64{micro(2 * time.Hour), 0, micro(5 * time.Hour), 0}
+	for i, e := range got {
+		if e.LeftAt != want[i] {
+			t.Errorf("step %d (kind %d) left at %d, want %d", e.Sequence, e.Kind, e.LeftAt, want[i])
+		}
 	}
 }

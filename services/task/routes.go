@@ -198,6 +198,8 @@ type routeStore struct {
 	// versions caches route versions, which never change once written:
 	// every step of every task reads its version.
 	versions sync.Map // routeVersionKey → routeDef
+	// owners caches the route of each process, which never changes.
+	owners sync.Map // process id → route id
 }
 
 type routeVersionKey struct {
@@ -842,4 +844,31 @@ func (s *Server) groups(ctx context.Context) (func(int64) bool, error) {
 		ids[g.GetId()] = true
 	}
 	return func(id int64) bool { return ids[id] }, nil
+}
+
+// processNamed finds a process in the newest version of its route that
+// has it: a process taken out of a route keeps the name it last had.
+func (s *routeStore) processNamed(ctx context.Context, id int64) (processDef, int64, routeDef, error) {
+	route, ok := s.owners.Load(id)
+	if !ok {
+		var owner processIDRow
+		if err := s.db.WithContext(ctx).Table("process_ids").Take(&owner, id).Error; err != nil {
+			return processDef{}, 0, routeDef{}, fmt.Errorf("process %d: %w", id, err)
+		}
+		route, _ = s.owners.LoadOrStore(id, owner.RouteID)
+	}
+	var r routeRow
+	if err := s.db.WithContext(ctx).Take(&r, route.(int64)).Error; err != nil {
+		return processDef{}, 0, routeDef{}, fmt.Errorf("route %d: %w", route, err)
+	}
+	for v := r.Version; v > 0; v-- {
+		def, err := s.definition(ctx, r.ID, v)
+		if err != nil {
+			return processDef{}, 0, routeDef{}, err
+		}
+		if p, _, ok := def.process(id); ok {
+			return p, r.ID, def, nil
+		}
+	}
+	return processDef{}, 0, routeDef{}, fmt.Errorf("process %d is in no version of route %d", id, r.ID)
 }

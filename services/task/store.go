@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -102,9 +103,43 @@ type eventRow struct {
 	// Revision counts the steps this one replaced at its sequence (see
 	// apply); 0 for nearly every step.
 	Revision int32
+	// LeftAt is when the stay an entry step began ended (see settleStays);
+	// 0 while it goes on, and for other steps.
+	LeftAt int64
 }
 
 func (eventRow) TableName() string { return "task_events" }
+
+// The steps that move a task: an entry puts it in a process, and begins a
+// stay there that the task's next move (an entry or an end) ends.
+var (
+	entryKinds = []taskv1.TaskEventKind{taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED, taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED,
+		taskv1.TaskEventKind_TASK_EVENT_KIND_RETURNED, taskv1.TaskEventKind_TASK_EVENT_KIND_REOPENED}
+	moveKinds = append(slices.Clone(entryKinds), taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, taskv1.TaskEventKind_TASK_EVENT_KIND_CANCELLED)
+	// entrySteps selects the entries; the reports' index has it for its
+	// predicate (0022_report_stays).
+	entrySteps = "kind IN (" + kindList(entryKinds) + ") AND process_id <> 0"
+	// leftAt is when an entry's stay ended: the task's next move, or 0.
+	leftAt = `COALESCE((SELECT n.at FROM task_events n WHERE n.task_id = task_events.task_id AND n.sequence > task_events.sequence
+		AND n.kind IN (` + kindList(moveKinds) + `) ORDER BY n.sequence LIMIT 1), 0)`
+)
+
+func kindList(kinds []taskv1.TaskEventKind) string {
+	s := make([]string, len(kinds))
+	for i, k := range kinds {
+		s[i] = strconv.Itoa(int(k))
+	}
+	return strings.Join(s, ", ")
+}
+
+// settleStays writes when the stays around a task's step at seq ended: the
+// stay the entry before it began, and (for a step written late, after a
+// later one) the stay it begins.
+func settleStays(tx *gorm.DB, taskID, seq int64) error {
+	return tx.Exec(`UPDATE task_events SET left_at = `+leftAt+` WHERE task_id = ? AND `+entrySteps+` AND sequence <= ?
+		AND sequence >= (SELECT COALESCE(max(sequence), 0) FROM task_events WHERE task_id = ? AND sequence < ? AND `+entrySteps+`)`,
+		taskID, seq, taskID, seq).Error
+}
 
 type commentRow struct {
 	ID          int64
@@ -366,6 +401,11 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 				return err
 			}
 			replaced = true
+		}
+		if slices.Contains(moveKinds, taskv1.TaskEventKind(ev.Kind)) {
+			if err := settleStays(tx, r.ID, ev.Sequence); err != nil {
+				return err
+			}
 		}
 		if w := t.GetVisit(); w != nil {
 			// A booking is written where the task is; one ended by a move,
