@@ -255,6 +255,10 @@ prod-local: build console prod-tools ## Production mode here: Temporal server + 
 prod-test: build prod-tools ## Production mode checked: smoke and the end-to-end suite against it; drops what it made.
 	$(PROD_ENV) $(BUILD)/bin/crm-prod test
 
+.PHONY: images
+images: console ## Build every image offline (deploy/docker/Dockerfile, all on scratch): the services, the gateway with the console, Temporal, its SQL tool and Web UI.
+	TEMPORAL_SERVER_VERSION=$(TEMPORAL_SERVER_VERSION) TEMPORAL_UI_VERSION=$(TEMPORAL_UI_VERSION) deploy/scripts/images.sh
+
 .PHONY: deploy-tools
 deploy-tools: $(COMPOSE) $(HELM) $(KUBECONFORM) $(K8S_SCHEMAS)/.done ## Build docker compose (client), helm, kubeconform and the Kubernetes schemas.
 
@@ -262,7 +266,7 @@ CHART := deploy/k8s/crm
 
 .PHONY: deploy-check
 deploy-check: deploy-tools ## Validate the Dockerfile, the compose file and the Helm chart offline.
-	cd deploy/docker/check && GOWORK=off go run . -targets identity,customer,contract,task,notifier,worker,migrate,gateway ../Dockerfile
+	cd deploy/docker/check && GOWORK=off go run . -targets identity,customer,contract,task,notifier,worker,migrate,gateway,temporal-server,temporal-admin-tools,temporal-ui ../Dockerfile
 	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password $(COMPOSE) -f deploy/compose/compose.yaml config --quiet
 	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password $(COMPOSE) -f deploy/compose/compose.yaml config --services
 	$(HELM) lint --strict $(CHART) -f deploy/k8s/min-values.yaml
