@@ -226,9 +226,9 @@ func seedHistory(b *testing.B, srv *Server, dbURL string, n int, today time.Time
 func bareReport(ctx context.Context, conn *pgx.Conn, req *taskv1.GetTaskReportRequest, loc *time.Location) error {
 	from, _ := time.ParseInLocation(time.DateOnly, req.GetFrom(), loc)
 	last, _ := time.ParseInLocation(time.DateOnly, req.GetTo(), loc)
-	q := reportQuery{route: req.GetRouteId(), loc: loc}
-	for d := from; !d.After(last.AddDate(0, 0, 1)); d = d.AddDate(0, 0, 1) {
-		q.days = append(q.days, d.UnixMicro())
+	q, err := newReportQuery(from, last, req.GetRouteId())
+	if err != nil {
+		return err
 	}
 	for _, stmt := range q.statements() {
 		if err := servicetest.Drain(conn.Query(ctx, stmt)); err != nil {

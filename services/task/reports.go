@@ -46,20 +46,9 @@ func (r *ReportServer) GetTaskReport(ctx context.Context, req *taskv1.GetTaskRep
 	if err != nil {
 		return nil, fault.Field("to", "the last day is a date, YYYY-MM-DD")
 	}
-	to := last.AddDate(0, 0, 1)
-	days := 0
-	for d := from; d.Before(to); d = d.AddDate(0, 0, 1) {
-		days++
-	}
-	switch {
-	case days <= 0:
-		return nil, fault.Field("to", "the last day comes before the first")
-	case days > maxReportDays:
-		return nil, fault.Field("to", "a report covers %d days at the most", maxReportDays)
-	}
-	q := reportQuery{route: req.GetRouteId(), days: make([]int64, days+1), loc: loc}
-	for i, d := 0, from; i <= days; i, d = i+1, d.AddDate(0, 0, 1) {
-		q.days[i] = d.UnixMicro()
+	q, err := newReportQuery(from, last, req.GetRouteId())
+	if err != nil {
+		return nil, err
 	}
 	// the three parts read apart, each on a connection of its own
 	resp := &taskv1.GetTaskReportResponse{TimeZone: zone}
@@ -83,6 +72,35 @@ type reportQuery struct {
 	days  []int64
 	route int64
 	loc   *time.Location
+	// bucket is the span the statements count in: the widest every day's
+	// start is a multiple of.
+	bucket int64
+}
+
+// newReportQuery cuts the days from first to last, both in the report's
+// zone, refusing a period backwards or longer than maxReportDays.
+func newReportQuery(first, last time.Time, route int64) (reportQuery, error) {
+	q := reportQuery{route: route, loc: first.Location()}
+	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
+		if len(q.days) == maxReportDays {
+			return q, fault.Field("to", "a report covers %d days at the most", maxReportDays)
+		}
+		q.days = append(q.days, d.UnixMicro())
+	}
+	if len(q.days) == 0 {
+		return q, fault.Field("to", "the last day comes before the first")
+	}
+	q.days = append(q.days, last.AddDate(0, 0, 1).UnixMicro())
+	// A day of any zone starts on a quarter hour (since 1972), so the days
+	// are counted in quarter hours, and in finer spans should a zone ever
+	// do otherwise.
+	q.bucket = int64(15 * time.Minute / time.Microsecond)
+	for _, d := range q.days {
+		for d%q.bucket != 0 {
+			q.bucket, d = d%q.bucket, q.bucket
+		}
+	}
+	return q, nil
 }
 
 func (q reportQuery) lo() int64 { return q.days[0] }
@@ -95,22 +113,9 @@ func (q reportQuery) statements() []string {
 	return []string{q.opened(), q.ended(), q.before(), q.entries(), q.breaches(), q.connections(), q.cancelReasons()}
 }
 
-// bucket is the widest span every day's start is a multiple of: a day of
-// any zone starts on a quarter hour (since 1972), so the days are counted
-// in quarter hours, and in finer spans should a zone ever do otherwise.
-func (q reportQuery) bucket() int64 {
-	b := int64(15 * time.Minute / time.Microsecond)
-	for _, d := range q.days {
-		for d%b != 0 {
-			b, d = d%b, b
-		}
-	}
-	return b
-}
-
 // day is the day a bucket falls in.
 func (q reportQuery) day(bucket int64) int {
-	i, found := slices.BinarySearch(q.days, bucket*q.bucket())
+	i, found := slices.BinarySearch(q.days, bucket*q.bucket)
 	if !found {
 		i--
 	}
@@ -136,13 +141,13 @@ func (q reportQuery) onRouteProcess() string {
 // opened counts the tasks opened in each bucket.
 func (q reportQuery) opened() string {
 	return fmt.Sprintf(`SELECT created_at / %d AS b, count(*) AS n FROM tasks WHERE created_at >= %d AND created_at < %d%s GROUP BY b`,
-		q.bucket(), q.lo(), q.hi(), q.onRoute("route_id"))
+		q.bucket, q.lo(), q.hi(), q.onRoute("route_id"))
 }
 
 // ended counts the tasks that ended in each bucket, by how.
 func (q reportQuery) ended() string {
 	return fmt.Sprintf(`SELECT closed_at / %d AS b, state, count(*) AS n FROM tasks WHERE closed_at >= %d AND closed_at < %d%s GROUP BY b, state`,
-		q.bucket(), q.lo(), q.hi(), q.onRoute("route_id"))
+		q.bucket, q.lo(), q.hi(), q.onRoute("route_id"))
 }
 
 // before counts the tasks open when the period starts: those still open
