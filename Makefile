@@ -98,7 +98,7 @@ $(COMPOSE):
 	@src=$$(go mod download -json github.com/docker/compose/v5@$(COMPOSE_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
 	  tmp=$$(mktemp -d); cp -r "$$src/." "$$tmp"; chmod -R u+w "$$tmp"; \
 	  echo "building docker compose $(COMPOSE_VERSION) (client only)"; \
-	  (cd "$$tmp" && GOWORK=off GOFLAGS=-mod=mod go build -o $@ ./cmd) ; rc=$$?; rm -rf "$$tmp"; exit $$rc
+	  (cd "$$tmp" && GOWORK=off GOFLAGS=-mod=mod go build -ldflags "-X github.com/docker/compose/v5/internal.Version=$(COMPOSE_VERSION)" -o $@ ./cmd) ; rc=$$?; rm -rf "$$tmp"; exit $$rc
 # Per-kind JSON schemas for kubeconform, generated from Kubernetes' own
 # OpenAPI document (no schema registry is reachable).
 $(K8S_SCHEMAS)/.done:
@@ -147,7 +147,7 @@ lint: $(BUF) $(STATICCHECK_BIN) $(PROTOVALIDATE) frontend/node_modules/.package-
 
 # --- build and run -----------------------------------------------------------
 
-COMMANDS := services/cmd/customer services/cmd/contract services/cmd/identity services/cmd/task services/cmd/notifier services/cmd/migrate workflows/cmd/worker gateway/cmd/gateway deploy/cmd/crm-local deploy/cmd/crm-prod deploy/cmd/crm-bench deploy/cmd/crm-drill
+COMMANDS := services/cmd/customer services/cmd/contract services/cmd/identity services/cmd/task services/cmd/notifier services/cmd/migrate workflows/cmd/worker gateway/cmd/gateway deploy/cmd/crm-local deploy/cmd/crm-prod deploy/cmd/crm-bench deploy/cmd/crm-drill deploy/cmd/crm-compose
 
 .PHONY: build
 build: ## Build every deployable into .build/bin.
@@ -259,6 +259,24 @@ prod-test: build prod-tools ## Production mode checked: smoke and the end-to-end
 images: console ## Build every image offline (deploy/docker/Dockerfile, all on scratch): the services, the gateway with the console, Temporal, its SQL tool and Web UI.
 	TEMPORAL_SERVER_VERSION=$(TEMPORAL_SERVER_VERSION) TEMPORAL_UI_VERSION=$(TEMPORAL_UI_VERSION) deploy/scripts/images.sh
 
+# The production compose stack on this host (deploy/compose with the
+# host-network override), from the images above; COMPOSE_TEST_FLAGS size
+# the test (crm-compose test -h).
+COMPOSE_RUN = CRM_BIN_DIR=$(BUILD)/bin CRM_COMPOSE=$(COMPOSE) deploy/scripts/compose.sh
+COMPOSE_TEST_FLAGS ?=
+
+.PHONY: compose-up
+compose-up: build images $(COMPOSE) ## Start the production compose stack here (PostgreSQL, Temporal and its UI, every service, two workers); prints the URLs.
+	$(COMPOSE_RUN) up
+
+.PHONY: compose-down
+compose-down: build $(COMPOSE) ## Stop the compose stack (COMPOSE_DOWN_FLAGS=-volumes drops its database too).
+	$(COMPOSE_RUN) down $(COMPOSE_DOWN_FLAGS)
+
+.PHONY: compose-test
+compose-test: build images $(COMPOSE) frontend/node_modules/.package-lock.json ## The compose stack tested: the browser suite against it, then the kill drill (docker kill of the worker, task service, Temporal).
+	$(COMPOSE_RUN) test $(COMPOSE_TEST_FLAGS)
+
 .PHONY: deploy-tools
 deploy-tools: $(COMPOSE) $(HELM) $(KUBECONFORM) $(K8S_SCHEMAS)/.done ## Build docker compose (client), helm, kubeconform and the Kubernetes schemas.
 
@@ -266,8 +284,9 @@ CHART := deploy/k8s/crm
 
 .PHONY: deploy-check
 deploy-check: deploy-tools ## Validate the Dockerfile, the compose file and the Helm chart offline.
-	cd deploy/docker/check && GOWORK=off go run . -targets identity,customer,contract,task,notifier,worker,migrate,gateway,temporal-server,temporal-admin-tools,temporal-ui ../Dockerfile
+	cd deploy/docker/check && GOWORK=off go run . -targets identity,customer,contract,task,notifier,worker,migrate,gateway,temporal-server,temporal-admin-tools,temporal-ui,postgres ../Dockerfile
 	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password $(COMPOSE) -f deploy/compose/compose.yaml config --quiet
+	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password $(COMPOSE) -f deploy/compose/compose.yaml -f deploy/compose/compose.host.yaml config --quiet
 	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password $(COMPOSE) -f deploy/compose/compose.yaml config --services
 	$(HELM) lint --strict $(CHART) -f deploy/k8s/min-values.yaml
 	$(HELM) lint --strict $(CHART) -f deploy/k8s/ci-values.yaml

@@ -113,7 +113,7 @@ func restartSchedule(ctx context.Context, s *Stack, pg *Postgres, wl *workload, 
 				how = "kill -9"
 			}
 			f.What = fmt.Sprintf("Temporal dev server: %s, down %s, start on the same history", how, opt.TemporalDown)
-			if err := s.RestartTemporal(rctx, opt.TemporalDown, opt.TemporalCrash); err != nil {
+			if err := s.Target.(TemporalRestarter).RestartTemporal(rctx, opt.TemporalDown, opt.TemporalCrash); err != nil {
 				f.Err = err.Error()
 			}
 		case "postgres":
@@ -247,7 +247,7 @@ func smsSchedule(ctx context.Context, sms *smsrufake.Server, wl *workload, c *ch
 
 // allReady waits until every component answers its health check.
 func allReady(ctx context.Context, s *Stack, timeout time.Duration) error {
-	for _, name := range componentsInOrder {
+	for _, name := range s.Components() {
 		if err := s.WaitReady(ctx, name, timeout); err != nil {
 			return err
 		}

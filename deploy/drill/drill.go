@@ -18,7 +18,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/telecomcrm/crm/deploy/localstack"
 	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
 	"github.com/telecomcrm/crm/services/platform/servicetest/smsrufake"
 )
@@ -40,8 +39,6 @@ const (
 
 // Kinds are the drills in the order `make drills` runs them.
 var Kinds = []Kind{Kill, Restart, Telegram}
-
-var componentsInOrder = localstack.Components
 
 // Options size and shape a drill.
 type Options struct {
@@ -154,8 +151,8 @@ func Run(ctx context.Context, kind Kind, opt Options, start StartFunc, out io.Wr
 		return nil, err
 	}
 	defer stop()
-	if kind == Restart && opt.TemporalRestarts > 0 && s.TemporalUIURL() != "" && s.Config.ExternalTemporal != "" {
-		return nil, errors.New("the restart drill restarts the stack's own Temporal dev server; unset TEMPORAL_ADDRESS")
+	if _, ok := s.Target.(TemporalRestarter); kind == Restart && opt.TemporalRestarts > 0 && !ok {
+		return nil, errors.New("the restart drill needs a stack that can restart its Temporal server")
 	}
 
 	stats := &counters{}
@@ -211,10 +208,10 @@ func Run(ctx context.Context, kind Kind, opt Options, start StartFunc, out io.Wr
 	}
 	v := judge(l, o, w, stats)
 	v.Drill, v.Options, v.WorkTook = string(kind), opt, workTook
-	v.Faults, v.Kills = ch.faults, ch.kills
+	v.Faults, v.Kills, v.Components = ch.faults, ch.kills, s.Components()
 	v.Took = time.Since(began)
 	if !v.Pass() {
-		v.DataDir = s.Config.DataDir
+		v.DataDir = s.DataDir
 	}
 	v.Report(out)
 	return v, nil

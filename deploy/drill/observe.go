@@ -213,7 +213,9 @@ func (w *world) readTask(ctx context.Context, id string) (*taskSeen, error) {
 // workflows lists, through Temporal's visibility, the workflows that run
 // and those that ended otherwise than completed (with how).
 func workflows(ctx context.Context, s *Stack) (map[string]bool, map[string]string, error) {
-	c, err := client.DialContext(ctx, client.Options{HostPort: s.TemporalAddress(), Namespace: s.Config.Temporal.Namespace, Logger: quiet{}})
+	opts := s.Temporal()
+	opts.Logger = quiet{}
+	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reaching Temporal: %w", err)
 	}

@@ -2,24 +2,72 @@ package drill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strconv"
 	"strings"
+	"time"
+
+	"go.temporal.io/sdk/client"
 
 	"github.com/telecomcrm/crm/deploy/localstack"
 	"github.com/telecomcrm/crm/deploy/stacktest"
 	"github.com/telecomcrm/crm/services/platform/config"
 )
 
+// Target is what a drill needs of the stack it hurts: the local stack's
+// supervised processes, or the containers of the compose stack.
+type Target interface {
+	// ConsoleURL is where the REST API answers.
+	ConsoleURL() string
+	// Temporal says how to reach the stack's namespace.
+	Temporal() client.Options
+	// Components are the parts Kill and WaitReady know, in start order.
+	Components() []string
+	// Kill kills a component at once (SIGKILL), to be back by itself or
+	// brought back by the target.
+	Kill(name string) error
+	// WaitReady waits until the component answers its health check.
+	WaitReady(ctx context.Context, name string, timeout time.Duration) error
+}
+
+// TemporalRestarter is a target that can stop and start its Temporal
+// server (the restart drill).
+type TemporalRestarter interface {
+	RestartTemporal(ctx context.Context, down time.Duration, crash bool) error
+}
+
 // Stack is the running stack a drill works on.
 type Stack struct {
-	*localstack.Stack
-	Config localstack.Config
+	Target
 	// AdminPassword signs the first admin in.
 	AdminPassword string
+	// DataDir is kept when a drill fails (empty: nothing to keep).
+	DataDir string
+}
+
+// local is the local stack as a drill's target.
+type local struct {
+	*localstack.Stack
+	cfg localstack.Config
+}
+
+func (l local) Temporal() client.Options {
+	return client.Options{HostPort: l.TemporalAddress(), Namespace: l.cfg.Temporal.Namespace}
+}
+
+func (local) Components() []string { return localstack.Components }
+
+// RestartTemporal restarts the stack's own dev server; a stack on an
+// outside Temporal cannot.
+func (l local) RestartTemporal(ctx context.Context, down time.Duration, crash bool) error {
+	if l.cfg.ExternalTemporal != "" {
+		return errors.New("the restart drill restarts the stack's own Temporal dev server; unset TEMPORAL_ADDRESS")
+	}
+	return l.Stack.RestartTemporal(ctx, down, crash)
 }
 
 // StartFunc starts a stack whose components get env on top of their
@@ -101,7 +149,8 @@ func LocalStack(o LocalOptions) StartFunc {
 			restore()
 			return nil, nil, fmt.Errorf("starting the stack: %w", err)
 		}
-		return &Stack{Stack: s, Config: cfg, AdminPassword: stacktest.AdminPassword}, func() { s.Stop(); restore() }, nil
+		st := &Stack{Target: local{Stack: s, cfg: cfg}, AdminPassword: stacktest.AdminPassword, DataDir: cfg.DataDir}
+		return st, func() { s.Stop(); restore() }, nil
 	}
 	// A free port can be taken by another program before the stack binds
 	// it: then the stack starts again on other ports.

@@ -36,6 +36,7 @@ type Verdict struct {
 	Relogins, GaveUp               int64
 	Faults                         []fault
 	Kills                          map[string]int
+	Components                     []string // the stack's, in order
 	EventsChecked, CommentsChecked int
 	NotesExpected, NotesReceived   int
 	NotesExtra                     int
@@ -417,7 +418,7 @@ func (v *Verdict) Report(out io.Writer) {
 	if len(v.Kills) > 0 {
 		var parts []string
 		total := 0
-		for _, name := range componentsInOrder {
+		for _, name := range v.Components {
 			if n := v.Kills[name]; n > 0 {
 				parts = append(parts, fmt.Sprintf("%s %d", name, n))
 				total += n

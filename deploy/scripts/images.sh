@@ -5,9 +5,12 @@
 # non-root user from this machine's Debian packages, Temporal's SQL schema —
 # then builds each target on scratch and lists the images with their sizes.
 #
-# The engine: DOCKER_HOST when set, else the default socket when a daemon
-# answers there, else a private daemon started for the build (no bridge
-# network, its data under .build/docker) and stopped after.
+# The engine: see engine.sh; a private daemon started for the build is
+# stopped after it.
+#
+# postgres is built on a Debian bookworm root filesystem made here with
+# debootstrap from the mirror apt uses (kept under .build/images), and its
+# packages come from that mirror: its build step has the host's network.
 #
 # Environment: CRM_VERSION (tag; default: git describe), CRM_IMAGE_PREFIX
 # (default crm), CRM_TEMPORAL_SCHEMA_DIR (Temporal's schema/postgresql/v12),
@@ -19,37 +22,21 @@ build=$root/.build/images
 ctx=$build/context
 prefix=${CRM_IMAGE_PREFIX:-crm}
 version=${CRM_VERSION:-$(git -C "$root" describe --tags --always --dirty 2>/dev/null || echo dev)}
-targets=${IMAGES:-identity customer contract task notifier worker migrate gateway temporal-server temporal-admin-tools temporal-ui}
+targets=${IMAGES:-identity customer contract task notifier worker migrate gateway temporal-server temporal-admin-tools temporal-ui postgres}
 temporal_server=${TEMPORAL_SERVER_VERSION:?set by the Makefile} temporal_ui=${TEMPORAL_UI_VERSION:?set by the Makefile}
 
-if ! command -v docker >/dev/null; then
-  echo "make images: no container engine here (the docker command is missing; Debian's docker.io provides one)" >&2
-  exit 1
-fi
-
-# --- the engine ---------------------------------------------------------------
-daemon=""
-stop_daemon() {
-  [ -n "$daemon" ] || return 0
-  kill "$daemon" 2>/dev/null || true
-  wait "$daemon" 2>/dev/null || true
-  umount "$build/docker/exec/netns/default" 2>/dev/null || true
+# need installs a Debian package the build uses.
+need() {
+  echo "installing Debian's $1"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null
 }
-trap stop_daemon EXIT
-if [ -z "${DOCKER_HOST:-}" ] && ! docker info >/dev/null 2>&1; then
-  if ! command -v dockerd >/dev/null || [ "$(id -u)" != 0 ]; then
-    echo "make images: no container engine answers (set DOCKER_HOST, or start dockerd)" >&2
-    exit 1
-  fi
-  d=$build/docker
-  mkdir -p "$d"
-  dockerd --bridge=none --iptables=false --ip6tables=false --storage-driver=overlay2 \
-    --data-root="$d/data" --exec-root="$d/exec" --pidfile="$d/dockerd.pid" -H "unix://$d/docker.sock" >"$d/dockerd.log" 2>&1 &
-  daemon=$!
-  export DOCKER_HOST=unix://$d/docker.sock
-  for _ in $(seq 1 50); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
-  docker info >/dev/null 2>&1 || { tail -20 "$d/dockerd.log"; echo "make images: the private docker daemon did not start" >&2; exit 1; }
-fi
+
+# shellcheck source=engine.sh
+. "$root/deploy/scripts/engine.sh"
+engine_up || { echo "make images: the images need a container engine" >&2; exit 1; }
+# a daemon started for the build is stopped after it, unless a compose
+# stack runs on it
+trap '[ -z "$ENGINE_STARTED" ] || [ -n "$(docker ps -q)" ] || engine_down' EXIT
 
 # --- the context ----------------------------------------------------------------
 start=$(date +%s)
@@ -74,6 +61,12 @@ tool temporal-server go.temporal.io/server/cmd/server "$temporal_server"
 tool temporal-sql-tool go.temporal.io/server/cmd/tools/sql "$temporal_server"
 tool temporal-ui github.com/temporalio/ui-server/v2/cmd/server "$temporal_ui"
 schema=${CRM_TEMPORAL_SCHEMA_DIR:-$(cd "$root" && go mod download -json "go.temporal.io/server@$temporal_server" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')/schema/postgresql/v12}
+# The Web UI's configuration: its own template, filled from the
+# environment (TEMPORAL_ADDRESS, TEMPORAL_UI_PORT, TEMPORAL_DISABLE_WRITE_ACTIONS, …).
+ui=$(cd "$root" && go mod download -json "github.com/temporalio/ui-server/v2@$temporal_ui" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+mkdir -p "$ctx/temporal-ui/config"
+cp "$ui/config/docker.yaml" "$ctx/temporal-ui/config/docker.yaml"
+chmod -R u+w "$ctx/temporal-ui"
 mkdir -p "$ctx/temporal-schema/postgresql"
 cp -r "$schema" "$ctx/temporal-schema/postgresql/v12"
 chmod -R u+w "$ctx/temporal-schema"
@@ -84,13 +77,36 @@ cp -r /usr/share/zoneinfo "$ctx/rootfs/usr/share/"
 printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$ctx/rootfs/etc/passwd"
 printf 'root:x:0:\nnonroot:x:65532:\n' >"$ctx/rootfs/etc/group"
 cp -r "$root/frontend/dist/." "$ctx/console/"
+# A shell for the admin tools' schema steps: Debian's static busybox.
+[ -x /bin/busybox ] || need busybox-static
+cp /bin/busybox "$ctx/bin/busybox"
+cp "$root/deploy/docker/postgres-entrypoint.sh" "$ctx/"
+
+# The Debian base of the postgres image, made once.
+base=$prefix/debian-base:bookworm
+if [[ " $targets " == *" postgres "* ]] && ! docker image inspect "$base" >/dev/null 2>&1; then
+  echo "Debian bookworm base (debootstrap)"
+  command -v debootstrap >/dev/null || need debootstrap
+  mirror=$(sed -n 's/^URIs: *\([^ ]*debian\)\/*$/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)
+  [ -n "$mirror" ] || mirror=$(sed -n 's/^deb \([^ ]*\) bookworm main.*/\1/p' /etc/apt/sources.list 2>/dev/null | head -1)
+  [ -n "$mirror" ] || { echo "make images: no Debian mirror found in apt's sources" >&2; exit 1; }
+  rm -rf "$build/debian"
+  debootstrap --variant=minbase bookworm "$build/debian" "$mirror" >"$build/debootstrap.log" 2>&1 ||
+    { tail -20 "$build/debootstrap.log"; exit 1; }
+  # debootstrap leaves the packages it fetched in apt's cache
+  rm -rf "$build/debian/var/cache/apt/archives/"*.deb "$build/debian/var/lib/apt/lists/"*
+  tar -C "$build/debian" --numeric-owner -c . | docker import - "$base" >/dev/null
+  rm -rf "$build/debian"
+fi
 
 # --- the images -------------------------------------------------------------------
 for t in $targets; do
   echo "image $prefix/$t:$version"
   # (the build's own chatter, such as the legacy builder's notice, goes to
   # a log shown only when the build fails)
-  docker build --quiet --network none -f "$root/deploy/docker/Dockerfile" --target "$t" -t "$prefix/$t:$version" "$ctx" \
+  net=none args=()
+  if [ "$t" = postgres ]; then net=host args=(--build-arg "DEBIAN_BASE=$base"); fi
+  docker build --quiet --network "$net" "${args[@]}" -f "$root/deploy/docker/Dockerfile" --target "$t" -t "$prefix/$t:$version" "$ctx" \
     >/dev/null 2>"$build/build-$t.log" || { cat "$build/build-$t.log"; exit 1; }
 done
 echo

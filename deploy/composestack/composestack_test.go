@@ -1,0 +1,94 @@
+package composestack
+
+import (
+	"context"
+	"encoding/base64"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestExtraEnvGivesEveryCRMServiceTheSettingsAsWritten(t *testing.T) {
+	got := string(extraEnv(map[string]string{"CRM_TELEGRAM_API_URL": "http://127.0.0.1:4000/bot", "CRM_ODD": `a "quoted" $value`}))
+	for _, svc := range crmServices {
+		if !strings.Contains(got, "\n  "+svc+":\n    environment:\n") {
+			t.Errorf("no environment for %s in\n%s", svc, got)
+		}
+	}
+	for _, want := range []string{`      CRM_TELEGRAM_API_URL: "http://127.0.0.1:4000/bot"`, `      CRM_ODD: "a \"quoted\" $$value"`} {
+		if strings.Count(got, want+"\n") != len(crmServices) {
+			t.Errorf("want %q once per service in\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "postgres:") || strings.Contains(got, "temporal:") {
+		t.Errorf("the extra settings reach only the CRM's own services:\n%s", got)
+	}
+}
+
+func TestHealthChecksRunFromTheHost(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	pg, err := checkFor([]string{"pg_isready", "-h", "127.0.0.1", "-p", port, "-U", "crm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pg(context.Background()); err != nil {
+		t.Errorf("pg_isready on a listening port: %v", err)
+	}
+	l.Close()
+	if err := pg(context.Background()); err == nil {
+		t.Error("pg_isready on a closed port passed")
+	}
+	for _, test := range [][]string{{"/usr/local/bin/crm-probe", "grpc", "127.0.0.1:1"}, {"/usr/local/bin/crm-probe", "http", "http://127.0.0.1:1/healthz"}} {
+		check, err := checkFor(test)
+		if err != nil {
+			t.Fatalf("%q: %v", test, err)
+		}
+		if check(context.Background()) == nil {
+			t.Errorf("%q passed with nothing listening", test)
+		}
+	}
+	if _, err := checkFor([]string{"curl", "-f", "http://x"}); err == nil {
+		t.Error("an unknown health check was taken")
+	}
+}
+
+func TestSecretsAreMadeOnceAndFitWhereTheyGo(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "compose", "secrets.env")
+	first, err := Secrets(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := Secrets(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range first {
+		if again[k] != v {
+			t.Errorf("%s changed between calls", k)
+		}
+	}
+	if key, err := base64.StdEncoding.DecodeString(first["CRM_INTERNAL_KEY"]); err != nil || len(key) != 32 {
+		t.Errorf("CRM_INTERNAL_KEY is not base64 of 32 bytes: %v, %d", err, len(key))
+	}
+	u, err := url.Parse("postgres://crm:" + first["POSTGRES_PASSWORD"] + "@127.0.0.1/crm")
+	if err != nil {
+		t.Fatalf("the database password breaks a URL: %v", err)
+	}
+	if p, _ := u.User.Password(); p != first["POSTGRES_PASSWORD"] {
+		t.Errorf("the database password reads back as %q", p)
+	}
+	if len(first["CRM_ADMIN_PASSWORD"]) < 12 {
+		t.Errorf("the first admin's password is shorter than 12: %q", first["CRM_ADMIN_PASSWORD"])
+	}
+	if st, err := os.Stat(file); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("secrets file mode: %v %v", st.Mode(), err)
+	}
+}

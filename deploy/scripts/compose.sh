@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# make compose-up | compose-down | compose-test: the production compose
+# stack on this host (crm-compose), on the engine engine.sh finds or
+# starts. compose-down also stops a private engine compose-up started.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=engine.sh
+. "$root/deploy/scripts/engine.sh"
+cmd=$1
+shift
+engine_up || { echo "make compose-$cmd: the compose stack needs a container engine" >&2; exit 1; }
+rc=0
+"$CRM_BIN_DIR/crm-compose" "$cmd" "$@" || rc=$?
+if [ "$cmd" != up ] && [ -z "$(docker ps -q)" ]; then
+  engine_down
+fi
+exit $rc
