@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -23,6 +22,7 @@ import (
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/workflows/connection"
+	"github.com/telecomcrm/crm/workflows/internal/devserver"
 	"github.com/telecomcrm/crm/workflows/runner"
 	"github.com/telecomcrm/crm/workflows/taskflow"
 	"github.com/telecomcrm/crm/workflows/wizard"
@@ -104,19 +104,7 @@ func (r *readModel) RecordTask(_ context.Context, req *taskv1.RecordTaskRequest,
 // recorder serves the workflows on a dev server with a fake read model.
 func recorder(t *testing.T) (client.Client, *readModel) {
 	t.Helper()
-	bin := os.Getenv("CRM_TEMPORAL_BIN")
-	if bin == "" {
-		matches, _ := filepath.Glob("../../.bin/temporal-*/temporal")
-		if len(matches) == 0 {
-			t.Fatal("no Temporal CLI: run make tools or set CRM_TEMPORAL_BIN")
-		}
-		bin = matches[0]
-	}
-	srv, err := testsuite.StartDevServer(context.Background(), testsuite.DevServerOptions{ExistingPath: bin, LogLevel: "error", ExtraArgs: taskflow.SearchAttributeFlags()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Stop() })
+	srv := devserver.Start(t, taskflow.SearchAttributeFlags()...)
 	c := srv.Client()
 	w := worker.New(c, "record", worker.Options{})
 	model := &readModel{}

@@ -43,6 +43,10 @@ type Config struct {
 	// private addresses (a development stack, a receiver inside the
 	// operator's network); off, such calls are refused when dialled.
 	WebhookAllowPrivate bool `env:"CRM_WEBHOOK_ALLOW_PRIVATE"`
+	// PollStaleAfter is how long /healthz waits for a poll of the task
+	// queue to come back (workflow and activity pollers each) before it
+	// answers 503: twice the SDK's 70-second long poll by default.
+	PollStaleAfter time.Duration `env:"CRM_WORKER_POLL_STALE_AFTER" envDefault:"2m20s"`
 }
 
 // Register puts the workflows and activities on a worker.
@@ -71,12 +75,22 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		defer c.Close()
 		conns[name] = c
 	}
+	watch, stopServing, err := serveHealth(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopServing()
 	tc, err := temporalclient.Dial(ctx, cfg.Temporal, log, time.Minute)
 	if err != nil {
 		return err
 	}
 	defer tc.Close()
-	w := worker.New(tc, cfg.Temporal.TaskQueue, worker.Options{})
+	wc, err := watched(tc, cfg, watch, log)
+	if err != nil {
+		return err
+	}
+	defer wc.Close()
+	w := worker.New(wc, cfg.Temporal.TaskQueue, worker.Options{})
 	contracts := contractEffects{contractv1.NewContractServiceClient(conns["contract"]), taskv1.NewWebhookServiceClient(conns["task"])}
 	Register(w, &taskflow.Activities{
 		Tasks: taskv1.NewTaskServiceClient(conns["task"]), Contracts: contracts, ContractActions: contracts,
