@@ -239,6 +239,15 @@ PROD_ENV = CRM_BIN_DIR=$(BUILD)/bin CRM_TEMPORAL_BIN=$(TEMPORAL) \
 	CRM_TEMPORAL_SCHEMA_DIR=$$(go mod download -json go.temporal.io/server@$(TEMPORAL_SERVER_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p')/schema/postgresql/v12 \
 	CRM_DEPLOY_DIR=$(CURDIR)/deploy
 
+# The CA and a certificate per component for mutual TLS between them
+# (docs/security.md); compose mounts the folder. Valid files are kept.
+CERTS_DIR ?= .data/certs
+CERTS_FLAGS ?=
+
+.PHONY: certs
+certs: ## Make the CA and each component's certificate in CERTS_DIR (.data/certs); CERTS_FLAGS e.g. "-hosts crm.example -days 90", "-renew".
+	cd deploy && go run ./cmd/crm-certs -dir $(abspath $(CERTS_DIR)) $(CERTS_FLAGS)
+
 .PHONY: prod-tools
 prod-tools: $(PROD_TOOLS) ## Build the Temporal server, temporal-sql-tool and the Web UI server.
 

@@ -36,8 +36,47 @@ type Common struct {
 	// composed for no particular reader is rendered in: ru or en.
 	Locale string `env:"CRM_LOCALE" envDefault:"ru"`
 
+	// TLS, when set, makes every connection between the components mutual
+	// TLS: see TLS.
+	TLS TLS
+
 	Endpoints Endpoints
 	Temporal  Temporal
+}
+
+// TLS names the PEM files of a component's certificate, its key and the
+// CA every component's certificate is signed by. All three set: the
+// component serves gRPC over TLS 1.3 only to callers presenting a
+// certificate of that CA, dials the services and Temporal with its own
+// certificate, and checks theirs. None set: plaintext, as the embedded
+// stack of `make dev` runs; production sets them (docs/security.md).
+type TLS struct {
+	CAFile   string `env:"CRM_TLS_CA_FILE"`
+	CertFile string `env:"CRM_TLS_CERT_FILE"`
+	KeyFile  string `env:"CRM_TLS_KEY_FILE"`
+}
+
+// Enabled tells whether TLS is asked for (Check refuses a partial setting).
+func (t TLS) Enabled() bool { return t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" }
+
+// Check refuses a partial setting: one file missing would otherwise fall
+// back to plaintext, or fail at the first handshake far from its cause.
+func (t TLS) Check() error {
+	var set, unset []string
+	for _, f := range []struct{ name, value string }{
+		{"CRM_TLS_CA_FILE", t.CAFile}, {"CRM_TLS_CERT_FILE", t.CertFile}, {"CRM_TLS_KEY_FILE", t.KeyFile},
+	} {
+		if strings.TrimSpace(f.value) == "" {
+			unset = append(unset, f.name)
+		} else {
+			set = append(set, f.name)
+		}
+	}
+	if len(set) > 0 && len(unset) > 0 {
+		return fmt.Errorf("configuration: %s set but %s not: mutual TLS needs all three of CRM_TLS_CA_FILE, CRM_TLS_CERT_FILE and CRM_TLS_KEY_FILE (or none, for plaintext)",
+			strings.Join(set, " and "), strings.Join(unset, " and "))
+	}
+	return nil
 }
 
 // Endpoints are the gRPC addresses of the services: host:port, or
@@ -56,6 +95,12 @@ type Temporal struct {
 	Address   string `env:"TEMPORAL_ADDRESS" envDefault:"127.0.0.1:7233"`
 	Namespace string `env:"TEMPORAL_NAMESPACE" envDefault:"default"`
 	TaskQueue string `env:"CRM_TEMPORAL_TASK_QUEUE" envDefault:"crm-tasks"`
+	// TLSServerName is the name Temporal's frontend certificate must carry
+	// when TLS is on; unset, the host of Address.
+	TLSServerName string `env:"TEMPORAL_TLS_SERVER_NAME"`
+	// TLS is the component's certificate (Common.TLS, copied by Load): set,
+	// the client speaks mutual TLS to the frontend.
+	TLS TLS `env:"-"`
 }
 
 // Load reads the environment into a T and fills the derived defaults of its
@@ -94,6 +139,10 @@ func (c *Common) resolve() error {
 	default:
 		return fmt.Errorf("configuration: CRM_LOCALE must be ru or en, not %q", c.Locale)
 	}
+	if err := c.TLS.Check(); err != nil {
+		return err
+	}
+	c.Temporal.TLS = c.TLS
 	for _, e := range []struct {
 		addr *string
 		name string
