@@ -24,7 +24,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
-	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	"github.com/telecomcrm/crm/services/platform/metrics"
 	"github.com/telecomcrm/crm/services/platform/requestid"
@@ -90,13 +89,9 @@ type attachmentHandlers struct {
 }
 
 // backendContext carries to the service what grpc-gateway's handlers
-// carry: the request id, and the signed principal when there is one.
+// carry: the request id; the connection's relay signs the user in.
 func backendContext(r *http.Request) context.Context {
-	md := metadata.Pairs(requestid.Header, requestid.From(r.Context()))
-	if token := principalToken(r.Context()); token != "" {
-		md.Set(auth.Header, token)
-	}
-	return metadata.NewOutgoingContext(r.Context(), md)
+	return metadata.NewOutgoingContext(r.Context(), metadata.Pairs(requestid.Header, requestid.From(r.Context())))
 }
 
 // fail answers an error of a backend (a status) or of ours.
@@ -152,7 +147,7 @@ func (a *attachmentHandlers) upload(w http.ResponseWriter, r *http.Request) {
 		refuse(w, http.StatusBadRequest, err)
 		return
 	}
-	if principalToken(r.Context()) == "" {
+	if !signedIn(r.Context()) {
 		writeStatus(w, status.New(codes.Unauthenticated, "sign in first"))
 		return
 	}

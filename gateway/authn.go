@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -14,24 +13,20 @@ import (
 	"github.com/telecomcrm/crm/services/platform/auth"
 )
 
-// principalTTL bounds how long a forwarded principal is believed; it need
-// only outlast the request and the calls it fans out to.
-const principalTTL = 2 * time.Minute
-
 type authenticator struct {
 	identity identityv1.IdentityServiceClient
-	keys     *auth.Keyring
 	log      *slog.Logger
 }
 
-type tokenKey struct{}
-
-func principalToken(ctx context.Context) string {
-	t, _ := ctx.Value(tokenKey{}).(string)
-	return t
+// signedIn tells whether the request's user was authenticated.
+func signedIn(ctx context.Context) bool {
+	_, ok := auth.From(ctx)
+	return ok
 }
 
-// middleware resolves a bearer token to its user. A request without a valid
+// middleware resolves a bearer token to its user, whom the backend
+// connections' relay then signs into each call for the service it reaches.
+// A request without a valid
 // session goes on anonymous: the backend's declared rule then answers 401
 // unless the RPC is public (login). Only when the identity service cannot be
 // asked is the request refused here, with 503, so a restart does not sign
@@ -66,8 +61,7 @@ func (a *authenticator) middleware(next http.Handler) http.Handler {
 				// password change.
 				MustChangePassword: resp.GetMustChangePassword(),
 			}
-			ctx := context.WithValue(r.Context(), tokenKey{}, a.keys.Sign(p, principalTTL))
-			next.ServeHTTP(w, r.WithContext(ctx))
+			next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), &p, true)))
 		case codes.Unauthenticated:
 			next.ServeHTTP(w, r)
 		default:

@@ -36,13 +36,13 @@ var backends = []backend{
 	{"notifier", func(e config.Endpoints) string { return e.Notifier }, []registrar{notifierv1.RegisterNotifierServiceHandler}},
 }
 
-// dialBackends opens one connection per backend. These connections carry
-// only the principal the authentication step put in the request's
-// metadata: an anonymous request reaches a backend as anonymous.
-func dialBackends(ctx context.Context, e config.Endpoints, mux *runtime.ServeMux) (map[string]*grpc.ClientConn, error) {
+// dialBackends opens one connection per backend with d, whose relay
+// signs only the user the authentication step found into each call: an
+// anonymous request reaches a backend as anonymous.
+func dialBackends(ctx context.Context, d grpcclient.Dialer, e config.Endpoints, mux *runtime.ServeMux) (map[string]*grpc.ClientConn, error) {
 	conns := map[string]*grpc.ClientConn{}
 	for _, b := range backends {
-		conn, err := grpcclient.Dial(b.addr(e), nil)
+		conn, err := d.Dial(b.name, b.addr(e))
 		if err != nil {
 			closeAll(conns)
 			return nil, err

@@ -24,6 +24,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/idempotency"
 	"github.com/telecomcrm/crm/services/platform/metrics"
+	"github.com/telecomcrm/crm/services/platform/mtls"
 	"github.com/telecomcrm/crm/services/platform/requestid"
 	"github.com/telecomcrm/crm/services/platform/tracing"
 )
@@ -45,12 +46,16 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 	if err != nil {
 		return nil, nil, err
 	}
-	keys := auth.NewKeyring(key)
-	idConn, err := grpcclient.Dial(cfg.Endpoints.Identity, auth.NewForwarder(keys, Name))
+	id, err := mtls.LoadFor(Name, cfg.TLS, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	authn := &authenticator{identity: identityv1.NewIdentityServiceClient(idConn), keys: keys, log: log}
+	keys := auth.NewKeyring(key)
+	idConn, err := grpcclient.Dialer{Forward: auth.NewForwarder(keys, Name), TLS: id}.Dial("identity", cfg.Endpoints.Identity)
+	if err != nil {
+		return nil, nil, err
+	}
+	authn := &authenticator{identity: identityv1.NewIdentityServiceClient(idConn), log: log}
 
 	onError := errorHandler(log)
 	gw := runtime.NewServeMux(
@@ -69,16 +74,13 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 		runtime.WithOutgoingHeaderMatcher(func(string) (string, bool) { return "", false }),
 		runtime.WithMetadata(func(ctx context.Context, r *http.Request) metadata.MD {
 			md := metadata.Pairs(requestid.Header, requestid.From(ctx), clientAddressHeader, clientAddress(r, proxies))
-			if token := principalToken(ctx); token != "" {
-				md.Set(auth.Header, token)
-			}
 			if key := r.Header.Get(idempotencyKeyHeader); key != "" && !safeMethod(r.Method) {
 				md.Set(idempotency.Header, key)
 			}
 			return md
 		}),
 	)
-	conns, err := dialBackends(ctx, cfg.Endpoints, gw)
+	conns, err := dialBackends(ctx, grpcclient.Dialer{Forward: auth.NewRelay(keys), TLS: id}, cfg.Endpoints, gw)
 	if err != nil {
 		idConn.Close()
 		return nil, nil, err

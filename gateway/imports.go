@@ -49,7 +49,7 @@ func (h *importHandler) fail(w http.ResponseWriter, r *http.Request, err error) 
 }
 
 func (h *importHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if principalToken(r.Context()) == "" {
+	if !signedIn(r.Context()) {
 		writeStatus(w, status.New(codes.Unauthenticated, "sign in first"))
 		return
 	}

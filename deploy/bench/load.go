@@ -122,7 +122,7 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 	if err != nil {
 		return err
 	}
-	conn, err := grpcclient.Dial(cfg.Endpoints.Customer, auth.NewForwarder(auth.NewKeyring(key), "load"))
+	conn, err := grpcclient.Dialer{Forward: auth.NewForwarder(auth.NewKeyring(key), "load")}.Dial("customer", cfg.Endpoints.Customer)
 	if err != nil {
 		return err
 	}

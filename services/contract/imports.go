@@ -504,7 +504,7 @@ func (s *Imports) ImportBatch(ctx context.Context, req *contractv1.ImportBatchRe
 	}
 	// Connections are started as the person who ran the import, who so
 	// made their tasks.
-	asRunner := auth.WithPrincipal(ctx, &auth.Principal{UserID: rec.CreatedBy}, "")
+	asRunner := auth.WithPrincipal(ctx, &auth.Principal{UserID: rec.CreatedBy}, false)
 	g, gctx := errgroup.WithContext(asRunner)
 	g.SetLimit(connectors)
 	for i, grp := range groups {

@@ -11,10 +11,8 @@ import (
 	"testing"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/grpc/metadata"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
-	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
 )
 
@@ -94,15 +92,13 @@ type restAPI struct{ url string }
 // every request acting as a user with the permissions given.
 func restServer(t *testing.T, s *stack, permissions []string) *restAPI {
 	t.Helper()
-	md, _ := metadata.FromOutgoingContext(servicetest.User(context.Background(), 9, permissions))
-	token := md.Get(auth.Header)[0]
-	mux := runtime.NewServeMux(runtime.WithMetadata(func(context.Context, *http.Request) metadata.MD {
-		return metadata.Pairs(auth.Header, token)
-	}))
+	mux := runtime.NewServeMux()
 	if err := contractv1.RegisterContractServiceHandlerClient(context.Background(), mux, s.contracts); err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r.WithContext(servicetest.User(r.Context(), 9, permissions)))
+	}))
 	t.Cleanup(srv.Close)
 	return &restAPI{url: srv.URL}
 }

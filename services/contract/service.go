@@ -92,15 +92,15 @@ type Runners struct {
 func RunWith(ctx context.Context, cfg Config, log *slog.Logger, run Runners) error {
 	open := func(ctx context.Context) (*gorm.DB, error) { return OpenDB(ctx, cfg.Common, log) }
 	return bootstrap.Run(ctx, Name, cfg.Common, log, open, cfg.Endpoints.Contract, func(svc *bootstrap.Service) error {
-		conn, err := svc.Dial(cfg.Endpoints.Customer)
+		conn, err := svc.Dial("customer", cfg.Endpoints.Customer)
 		if err != nil {
 			return err
 		}
-		taskConn, err := svc.Dial(cfg.Endpoints.Task)
+		taskConn, err := svc.Dial("task", cfg.Endpoints.Task)
 		if err != nil {
 			return err
 		}
-		idConn, err := svc.Dial(cfg.Endpoints.Identity)
+		idConn, err := svc.Dial("identity", cfg.Endpoints.Identity)
 		if err != nil {
 			return err
 		}

@@ -66,7 +66,7 @@ func newStack(t testing.TB) *stack {
 	// The contract service reaches the customer service as in production:
 	// through its forwarder, which passes the caller on.
 	fwd := auth.NewForwarder(auth.NewKeyring(servicetest.Key), Name)
-	conn, err := grpcclient.Dial(customerAddr, fwd)
+	conn, err := grpcclient.Dialer{Forward: fwd}.Dial("customer", customerAddr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func NewContractFinder(client contractv1.ContractServiceClient) ContractFinder {
 func (f *contractFinder) CustomersByContractNumber(ctx context.Context, number string) ([]int64, error) {
 	// The lookup is an internal call, made as the customer service: the
 	// user's right to search customers was checked on the way in.
-	resp, err := f.client.FindCustomersByContractNumber(auth.WithPrincipal(ctx, nil, ""), &contractv1.FindCustomersByContractNumberRequest{Number: number})
+	resp, err := f.client.FindCustomersByContractNumber(auth.WithPrincipal(ctx, nil, false), &contractv1.FindCustomersByContractNumberRequest{Number: number})
 	switch status.Code(err) {
 	case codes.OK:
 		return resp.GetCustomerIds(), nil

@@ -59,11 +59,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	open := func(ctx context.Context) (*gorm.DB, error) { return OpenDB(ctx, cfg.Common, log) }
 	return bootstrap.Run(ctx, Name, cfg.Common, log, open, cfg.Endpoints.Customer, func(svc *bootstrap.Service) error {
 		// Contract numbers are the contract service's; a search by one asks it.
-		conn, err := svc.Dial(cfg.Endpoints.Contract)
+		conn, err := svc.Dial("contract", cfg.Endpoints.Contract)
 		if err != nil {
 			return err
 		}
-		idConn, err := svc.Dial(cfg.Endpoints.Identity)
+		idConn, err := svc.Dial("identity", cfg.Endpoints.Identity)
 		if err != nil {
 			return err
 		}

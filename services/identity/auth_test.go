@@ -388,10 +388,10 @@ func TestForgedPrincipalsAreUnauthenticated(t *testing.T) {
 	p := auth.Principal{UserID: 1, Login: "admin", Permissions: []string{"users.manage"}, SessionID: "1"}
 	body, _ := json.Marshal(auth.Principal{UserID: 1, Login: "admin", Permissions: []string{"users.manage"}, Expires: time.Now().Add(time.Hour).Unix()})
 	for _, tc := range []struct{ name, header string }{
-		{"signed with another key", forger.Sign(p, time.Hour)},
+		{"signed with another key", forger.Sign(p, "identity", time.Hour)},
 		{"plain unsigned principal", base64.RawURLEncoding.EncodeToString(body)},
 		{"unsigned principal with an empty signature", base64.RawURLEncoding.EncodeToString(body) + "."},
-		{"expired, correctly signed", s.keys.Sign(p, -time.Minute)},
+		{"expired, correctly signed", s.keys.Sign(p, "identity", -time.Minute)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := metadata.AppendToOutgoingContext(context.Background(), auth.Header, tc.header)

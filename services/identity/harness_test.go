@@ -165,7 +165,7 @@ func (s *stack) session(token string) context.Context {
 	}
 	p := auth.Principal{UserID: a.GetUserId(), Login: a.GetLogin(), Permissions: a.GetPermissions(), Groups: a.GetGroupIds(), SessionID: a.GetSessionId(),
 		MustChangePassword: a.GetMustChangePassword()}
-	return from(metadata.AppendToOutgoingContext(context.Background(), auth.Header, s.keys.Sign(p, time.Minute)), testAddress)
+	return from(metadata.AppendToOutgoingContext(context.Background(), auth.Header, s.keys.Sign(p, "identity", time.Minute)), testAddress)
 }
 
 // admin is a context of the seeded admin's session.

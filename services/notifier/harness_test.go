@@ -117,7 +117,7 @@ func newStoppedHarness(t *testing.T, tune ...func(*Config)) *harness {
 }
 
 func (h *harness) dial(addr string, fwd *auth.Forwarder) *grpc.ClientConn {
-	conn, err := grpcclient.Dial(addr, fwd)
+	conn, err := grpcclient.Dialer{Forward: fwd}.Dial("a peer", addr)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -156,10 +156,7 @@ func (h *harness) start() {
 			h.t.Errorf("the notifier stopped with an error: %v", err)
 		}
 	}()
-	conn, err := grpcclient.Dial(lis.Addr().String(), nil)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	conn := servicetest.Dial(h.t, lis.Addr().String())
 	h.mu.Lock()
 	h.svc, h.client = svc, notifierv1.NewNotifierServiceClient(conn)
 	h.stopFn = func() {

@@ -408,19 +408,19 @@ func OpenDB(ctx context.Context, c config.Common, log *slog.Logger) (*gorm.DB, e
 func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	open := func(ctx context.Context) (*gorm.DB, error) { return OpenDB(ctx, cfg.Common, log) }
 	return bootstrap.Run(ctx, Name, cfg.Common, log, open, cfg.Endpoints.Notifier, func(boot *bootstrap.Service) error {
-		identityConn, err := boot.Dial(cfg.Endpoints.Identity)
+		identityConn, err := boot.Dial("identity", cfg.Endpoints.Identity)
 		if err != nil {
 			return err
 		}
-		taskConn, err := boot.Dial(cfg.Endpoints.Task)
+		taskConn, err := boot.Dial("task", cfg.Endpoints.Task)
 		if err != nil {
 			return err
 		}
-		customerConn, err := boot.Dial(cfg.Endpoints.Customer)
+		customerConn, err := boot.Dial("customer", cfg.Endpoints.Customer)
 		if err != nil {
 			return err
 		}
-		contractConn, err := boot.Dial(cfg.Endpoints.Contract)
+		contractConn, err := boot.Dial("contract", cfg.Endpoints.Contract)
 		if err != nil {
 			return err
 		}

@@ -89,7 +89,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		conns := map[string]string{"contract": cfg.Endpoints.Contract, "customer": cfg.Endpoints.Customer, "identity": cfg.Endpoints.Identity, "notifier": cfg.Endpoints.Notifier}
 		c := map[string]*grpc.ClientConn{}
 		for name, addr := range conns {
-			conn, err := svc.Dial(addr)
+			conn, err := svc.Dial(name, addr)
 			if err != nil {
 				return err
 			}

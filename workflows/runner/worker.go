@@ -23,6 +23,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/egress"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
+	"github.com/telecomcrm/crm/services/platform/mtls"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/workflows/connection"
 	"github.com/telecomcrm/crm/workflows/imports"
@@ -65,10 +66,15 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	id, err := mtls.LoadFor(Name, cfg.TLS, log)
+	if err != nil {
+		return err
+	}
 	fwd := auth.NewForwarder(auth.NewKeyring(key), Name)
+	dialer := grpcclient.Dialer{Forward: fwd, TLS: id}
 	conns := map[string]*grpc.ClientConn{}
 	for name, addr := range map[string]string{"task": cfg.Endpoints.Task, "contract": cfg.Endpoints.Contract, "customer": cfg.Endpoints.Customer, "notifier": cfg.Endpoints.Notifier} {
-		c, err := grpcclient.Dial(addr, fwd)
+		c, err := dialer.Dial(name, addr)
 		if err != nil {
 			return err
 		}

@@ -37,7 +37,7 @@ func TestAPersonsChangeIsRecordedAndAServicesOwnIsNot(t *testing.T) {
 	id := &identity{}
 	l := New(id)
 	user := auth.WithPrincipal(metadata.NewIncomingContext(context.Background(), metadata.Pairs(ClientAddressHeader, "203.0.113.9")),
-		&auth.Principal{UserID: 7, Login: "ann"}, "")
+		&auth.Principal{UserID: 7, Login: "ann"}, false)
 	if ev := entry(auth.AsService(context.Background()), "customer.update", "customer:1", "customer_changed", nil); ev != nil {
 		t.Fatalf("a service's own change is an entry: %v", ev)
 	}

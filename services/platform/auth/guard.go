@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 
@@ -15,17 +16,20 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	authv1 "github.com/telecomcrm/crm/proto/gen/crm/auth/v1"
+	"github.com/telecomcrm/crm/services/platform/mtls"
 )
 
 // Guard enforces the access rule each RPC declares with the
 // (crm.auth.v1.access) method option.
 type Guard struct {
 	keys  *Keyring
+	log   *slog.Logger
 	rules sync.Map // full method name → *authv1.Access
 }
 
-// NewGuard returns a guard that trusts principals signed with keys.
-func NewGuard(keys *Keyring) *Guard { return &Guard{keys: keys} }
+// NewGuard returns a guard that trusts principals signed with keys for
+// the service a call reaches, and logs the ones it refuses.
+func NewGuard(keys *Keyring, log *slog.Logger) *Guard { return &Guard{keys: keys, log: log} }
 
 // openServices need no rule: the standard health and reflection services.
 var openServices = []string{"/grpc.health.v1.Health/", "/grpc.reflection."}
@@ -74,9 +78,12 @@ func (g *Guard) Check(ctx context.Context, fullMethod string) (context.Context, 
 	if rule == nil {
 		return nil, status.Errorf(codes.Unimplemented, "%s declares no access rule", fullMethod)
 	}
-	p, token := g.principal(ctx)
+	p, err := g.principal(ctx, fullMethod)
+	if err != nil {
+		return nil, err
+	}
 	if p != nil {
-		ctx = WithPrincipal(ctx, p, token)
+		ctx = WithPrincipal(ctx, p, true)
 	}
 	if rule.GetPublic() {
 		return ctx, nil
@@ -112,17 +119,32 @@ var errPasswordChangeRequired = func() error {
 	return st.Err()
 }()
 
-func (g *Guard) principal(ctx context.Context) (*Principal, string) {
+// principal returns the verified caller, or nil for an anonymous call or
+// a token that does not verify (logged with the reason: the declared rule
+// then refuses the call unless it is public). A service's principal
+// arriving over a certificate of another component is refused outright.
+func (g *Guard) principal(ctx context.Context, fullMethod string) (*Principal, error) {
 	md, _ := metadata.FromIncomingContext(ctx)
 	vals := md.Get(Header)
-	if len(vals) != 1 {
-		return nil, ""
+	if len(vals) == 0 {
+		return nil, nil
 	}
-	p, err := g.keys.Verify(vals[0])
+	peer, tls := mtls.Peer(ctx)
+	if len(vals) > 1 {
+		g.log.WarnContext(ctx, "caller refused: more than one principal", "method", fullMethod, "peer", peer)
+		return nil, nil
+	}
+	p, err := g.keys.Verify(vals[0], Audience(fullMethod))
 	if err != nil {
-		return nil, ""
+		g.log.WarnContext(ctx, "caller refused", "method", fullMethod, "peer", peer, "reason", err)
+		return nil, nil
 	}
-	return p, vals[0]
+	if tls && p.IsService() && p.Service != peer {
+		g.log.WarnContext(ctx, "caller refused: a service's principal over another component's certificate",
+			"method", fullMethod, "claimed", p.Service, "certificate", peer)
+		return nil, status.Errorf(codes.Unauthenticated, "the call speaks as service %s but its connection's certificate is %s's", p.Service, peer)
+	}
+	return p, nil
 }
 
 // UnaryServerInterceptor enforces the rules on unary calls.

@@ -3,8 +3,12 @@
 //
 // The gateway authenticates a user's bearer token with the identity service
 // and forwards the user as a Principal signed with the internal key (HMAC).
-// A service trusts only a signed principal, never a plain header, so a client
-// cannot forge one through the gateway.
+// Every hop signs the caller afresh for the service it calls (the token's
+// audience) with a lifetime of a minute, and a service trusts only a
+// principal signed for itself, never a plain header, so a client cannot
+// forge one through the gateway and a token taken from one service is of
+// no use at another. With mutual TLS on, a service's own identity must
+// also match the certificate of the connection it arrives on.
 package auth
 
 import (
@@ -26,6 +30,9 @@ type Principal struct {
 	MustChangePassword bool `json:"pwc,omitempty"`
 	// Service names the calling service when no user is behind the call.
 	Service string `json:"svc,omitempty"`
+	// Audience is the service the token was signed for (see Audience);
+	// another refuses it.
+	Audience string `json:"aud"`
 	// Expires is a Unix time in seconds.
 	Expires int64 `json:"exp"`
 }
@@ -46,25 +53,23 @@ func (p *Principal) InGroup(groupID int64) bool { return slices.Contains(p.Group
 type ctxKey struct{}
 
 type carried struct {
-	p     *Principal
-	token string
+	p       *Principal
+	forward bool
 }
 
-// WithPrincipal stores the caller and the signed token it came with, so calls
-// this request makes to other services forward the same caller.
-func WithPrincipal(ctx context.Context, p *Principal, token string) context.Context {
-	return context.WithValue(ctx, ctxKey{}, carried{p: p, token: token})
+// WithPrincipal stores the caller of the current request. With forward,
+// calls this request makes to other services carry the same caller, signed
+// afresh for each (the guard sets it for a verified principal, the gateway
+// for a user whose session it checked). Without, the caller is known here
+// only and calls go out as the service itself.
+func WithPrincipal(ctx context.Context, p *Principal, forward bool) context.Context {
+	return context.WithValue(ctx, ctxKey{}, carried{p: p, forward: forward})
 }
 
 // From returns the caller of the current request.
 func From(ctx context.Context) (*Principal, bool) {
 	c, ok := ctx.Value(ctxKey{}).(carried)
 	return c.p, ok && c.p != nil
-}
-
-func tokenFrom(ctx context.Context) string {
-	c, _ := ctx.Value(ctxKey{}).(carried)
-	return c.token
 }
 
 // AsService returns ctx without the caller, so calls made with it carry

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -13,7 +14,16 @@ import (
 // Header is the gRPC metadata key that carries the signed principal.
 const Header = "x-crm-principal"
 
-// ErrBadToken is returned for a token that is malformed, forged or expired.
+// TokenTTL is how long a signed principal is believed. Every call is
+// signed afresh for its callee, so a token need only outlast its way
+// there; the minute is the clock skew between two hosts it tolerates, and
+// bounds the use of a token that leaks (a log, a dump) to that minute and
+// that one service.
+const TokenTTL = time.Minute
+
+// ErrBadToken is returned for a token that is malformed, forged, expired
+// or signed for another service; the wrapped message says which, without
+// the token.
 var ErrBadToken = errors.New("invalid internal token")
 
 // Keyring signs and verifies principals with the internal key.
@@ -35,8 +45,10 @@ func Derive(internalKey []byte, purpose string) []byte {
 	return m.Sum(nil)
 }
 
-// Sign returns the token for p, valid for ttl.
-func (k *Keyring) Sign(p Principal, ttl time.Duration) string {
+// Sign returns the token for p, valid for ttl at the service audience
+// only (see Audience).
+func (k *Keyring) Sign(p Principal, audience string, ttl time.Duration) string {
+	p.Audience = audience
 	p.Expires = k.now().Add(ttl).Unix()
 	body, _ := json.Marshal(p) // a Principal always marshals
 	enc := base64.RawURLEncoding
@@ -44,29 +56,47 @@ func (k *Keyring) Sign(p Principal, ttl time.Duration) string {
 	return payload + "." + enc.EncodeToString(k.mac(payload))
 }
 
-// Verify checks a token's signature and expiry and returns its principal.
-func (k *Keyring) Verify(token string) (*Principal, error) {
+// Verify checks a token's signature, expiry and audience (the service
+// verifying it) and returns its principal.
+func (k *Keyring) Verify(token, audience string) (*Principal, error) {
 	payload, sig, ok := strings.Cut(token, ".")
 	if !ok {
-		return nil, ErrBadToken
+		return nil, fmt.Errorf("%w: malformed", ErrBadToken)
 	}
 	enc := base64.RawURLEncoding
 	got, err := enc.DecodeString(sig)
 	if err != nil || !hmac.Equal(got, k.mac(payload)) {
-		return nil, ErrBadToken
+		return nil, fmt.Errorf("%w: the signature does not match the internal key", ErrBadToken)
 	}
 	body, err := enc.DecodeString(payload)
 	if err != nil {
-		return nil, ErrBadToken
+		return nil, fmt.Errorf("%w: malformed", ErrBadToken)
 	}
 	var p Principal
 	if err := json.Unmarshal(body, &p); err != nil {
-		return nil, ErrBadToken
+		return nil, fmt.Errorf("%w: malformed", ErrBadToken)
 	}
-	if k.now().Unix() >= p.Expires {
-		return nil, ErrBadToken
+	if now := k.now().Unix(); now >= p.Expires {
+		return nil, fmt.Errorf("%w: expired %ds ago", ErrBadToken, now-p.Expires)
+	}
+	if p.Audience != audience {
+		return nil, fmt.Errorf("%w: signed for %q, not %q", ErrBadToken, p.Audience, audience)
 	}
 	return &p, nil
+}
+
+// Audience is the service a call to fullMethod reaches, which its token
+// must be signed for: the component that owns the method's proto package,
+// crm.<component>.v1 ("/crm.task.v1.AttachmentService/Upload" → "task").
+// Read from the method on both sides, it needs no configuration and the
+// signer cannot name the wrong service. Methods outside crm.* have none.
+func Audience(fullMethod string) string {
+	pkg, _, _ := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
+	parts := strings.Split(pkg, ".")
+	if len(parts) < 4 || parts[0] != "crm" {
+		return ""
+	}
+	return parts[1]
 }
 
 func (k *Keyring) mac(payload string) []byte {

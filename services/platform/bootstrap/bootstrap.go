@@ -29,6 +29,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
+	"github.com/telecomcrm/crm/services/platform/mtls"
 )
 
 // Service is a service being started: what every service needs, open.
@@ -40,7 +41,10 @@ type Service struct {
 	Key     []byte
 	Keys    *auth.Keyring
 	Forward *auth.Forwarder
-	DB      *gorm.DB
+	// TLS is the service's certificate (CRM_TLS_*), nil for plaintext: it
+	// serves and dials its peers over mutual TLS with it.
+	TLS *mtls.Identity
+	DB  *gorm.DB
 	// Server is the gRPC server the service registers its handlers on.
 	Server *grpcserver.Server
 
@@ -56,6 +60,10 @@ func Open(ctx context.Context, name string, c config.Common, log *slog.Logger, o
 	if err != nil {
 		return nil, err
 	}
+	id, err := mtls.LoadFor(name, c.TLS, log)
+	if err != nil {
+		return nil, err
+	}
 	db, err := open(ctx)
 	if err != nil {
 		return nil, err
@@ -63,25 +71,27 @@ func Open(ctx context.Context, name string, c config.Common, log *slog.Logger, o
 	keys := auth.NewKeyring(key)
 	idem := ledger.New(db)
 	s := &Service{
-		Name: name, Log: log, Key: key, Keys: keys, Forward: auth.NewForwarder(keys, name), DB: db,
-		Server: GRPCServer(log, keys, idem.ServerOption()),
+		Name: name, Log: log, Key: key, Keys: keys, Forward: auth.NewForwarder(keys, name), TLS: id, DB: db,
+		Server: GRPCServer(log, keys, id, idem.ServerOption()),
 	}
 	s.Go(func(ctx context.Context) error { idem.Sweep(ctx, log); return nil })
 	return s, nil
 }
 
 // GRPCServer is the gRPC server a service serves on: grpcserver's chain
-// behind the access guard, which verifies callers with keys, and the
-// service's own options (Open adds the idempotency ledger's). The test
-// stacks of servicetest serve on it too, so they run what production runs.
-func GRPCServer(log *slog.Logger, keys *auth.Keyring, opts ...grpc.ServerOption) *grpcserver.Server {
-	return grpcserver.New(log, auth.NewGuard(keys), opts...)
+// behind the access guard, which verifies callers with keys, over mutual
+// TLS with id (nil: plaintext), and the service's own options (Open adds
+// the idempotency ledger's). The test stacks of servicetest serve on it
+// too, so they run what production runs.
+func GRPCServer(log *slog.Logger, keys *auth.Keyring, id *mtls.Identity, opts ...grpc.ServerOption) *grpcserver.Server {
+	return grpcserver.New(log, auth.NewGuard(keys, log), append(grpcserver.TLS(id), opts...)...)
 }
 
-// Dial connects to a peer at addr; its calls carry this service's signed
-// principal (or the forwarded caller's). The connection closes on Close.
-func (s *Service) Dial(addr string) (*grpc.ClientConn, error) {
-	conn, err := grpcclient.Dial(addr, s.Forward)
+// Dial connects to the service peer (its component name) at addr; its
+// calls carry this service's signed principal (or the forwarded caller's).
+// The connection closes on Close.
+func (s *Service) Dial(peer, addr string) (*grpc.ClientConn, error) {
+	conn, err := grpcclient.Dialer{Forward: s.Forward, TLS: s.TLS}.Dial(peer, addr)
 	if err != nil {
 		return nil, err
 	}

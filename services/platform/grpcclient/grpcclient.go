@@ -1,6 +1,7 @@
 // Package grpcclient opens the connections one service keeps to another:
-// one per backend, forwarding the caller and the request id on every call,
-// timed and counted in the process's metrics (and traced when tracing is on).
+// one per backend, signing the caller and forwarding the request id on
+// every call, over mutual TLS when the process has a certificate, timed
+// and counted in the process's metrics (and traced when tracing is on).
 package grpcclient
 
 import (
@@ -11,30 +12,41 @@ import (
 
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/metrics"
+	"github.com/telecomcrm/crm/services/platform/mtls"
 	"github.com/telecomcrm/crm/services/platform/requestid"
 	"github.com/telecomcrm/crm/services/platform/tracing"
 )
 
-// Dial returns a lazily connecting client for target (host:port or
-// unix:/path). Services talk inside one trust zone; the principal they
-// forward is signed, so the channel needs no TLS of its own here.
-//
-// With a forwarder, calls carry the caller of the request being served, or
-// the service's own identity. Without one (nil), calls carry only what the
-// context's outgoing metadata holds: the gateway's proxy connections, which
-// must never speak with a service's identity for an anonymous client.
-func Dial(target string, fwd *auth.Forwarder, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
+// Dialer opens a process's connections to the services.
+type Dialer struct {
+	// Forward signs the caller into every call (see auth.Forwarder). Nil:
+	// calls carry only what their context's outgoing metadata holds.
+	Forward *auth.Forwarder
+	// TLS is the process's certificate: connections are mutual TLS and
+	// the server must present the certificate of the service dialled.
+	// Nil: plaintext, for the embedded stack and the tests.
+	TLS *mtls.Identity
+}
+
+// Dial returns a lazily connecting client for service (its component
+// name: customer, task, …) at target (host:port, dns:///name:port, or
+// unix:/path).
+func (d Dialer) Dial(service, target string, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	m := metrics.Default().GRPCClient
+	creds := insecure.NewCredentials()
+	if d.TLS != nil {
+		creds = d.TLS.ClientCredentials(service)
+	}
 	opts := []grpc.DialOption{
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		// A target that resolves to several replicas (dns:///name:port on
 		// a headless service) gets its calls spread over all of them.
 		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
 	}
-	if fwd != nil {
+	if d.Forward != nil {
 		opts = append(opts,
-			grpc.WithChainUnaryInterceptor(m.UnaryClientInterceptor(), requestid.UnaryClientInterceptor(), fwd.UnaryClientInterceptor()),
-			grpc.WithChainStreamInterceptor(m.StreamClientInterceptor(), fwd.StreamClientInterceptor()))
+			grpc.WithChainUnaryInterceptor(m.UnaryClientInterceptor(), requestid.UnaryClientInterceptor(), d.Forward.UnaryClientInterceptor()),
+			grpc.WithChainStreamInterceptor(m.StreamClientInterceptor(), d.Forward.StreamClientInterceptor()))
 	} else {
 		opts = append(opts, grpc.WithChainUnaryInterceptor(m.UnaryClientInterceptor(), requestid.UnaryClientInterceptor()))
 	}
@@ -42,7 +54,7 @@ func Dial(target string, fwd *auth.Forwarder, extra ...grpc.DialOption) (*grpc.C
 	opts = append(opts, extra...)
 	conn, err := grpc.NewClient(target, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("grpc client for %s: %w", target, err)
+		return nil, fmt.Errorf("grpc client for %s at %s: %w", service, target, err)
 	}
 	return conn, nil
 }

@@ -23,12 +23,14 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/status"
 
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/fault"
 	crmlog "github.com/telecomcrm/crm/services/platform/logging"
 	"github.com/telecomcrm/crm/services/platform/metrics"
+	"github.com/telecomcrm/crm/services/platform/mtls"
 	"github.com/telecomcrm/crm/services/platform/requestid"
 	"github.com/telecomcrm/crm/services/platform/tracing"
 )
@@ -67,6 +69,21 @@ func New(log *slog.Logger, guard *auth.Guard, extra ...grpc.ServerOption) *Serve
 	s := &Server{Server: grpc.NewServer(opts...), health: health.NewServer(), log: log}
 	healthpb.RegisterHealthServer(s.Server, s.health)
 	return s
+}
+
+// TLS returns the options that make a server speak mutual TLS with id's
+// certificate (none for a nil id: plaintext). A certificate is checked
+// when a connection opens, so connections are closed gracefully after an
+// hour: the client reconnects, and both sides' renewed certificates are
+// presented and checked again.
+func TLS(id *mtls.Identity) []grpc.ServerOption {
+	if id == nil {
+		return nil
+	}
+	return []grpc.ServerOption{
+		grpc.Creds(id.ServerCredentials()),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: time.Hour, MaxConnectionAgeGrace: 5 * time.Minute}),
+	}
 }
 
 // levels logs client mistakes at debug and failures at error, so a normal

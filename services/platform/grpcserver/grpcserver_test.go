@@ -19,7 +19,7 @@ import (
 )
 
 func TestEveryCallIsCountedOnTheServerAndTheClient(t *testing.T) {
-	srv := grpcserver.New(slog.New(slog.DiscardHandler), auth.NewGuard(auth.NewKeyring(make([]byte, 32))))
+	srv := grpcserver.New(slog.New(slog.DiscardHandler), auth.NewGuard(auth.NewKeyring(make([]byte, 32)), slog.New(slog.DiscardHandler)))
 	conn := serve(t, srv)
 	if _, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{}); err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func serve(t *testing.T, srv *grpcserver.Server) *grpc.ClientConn {
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeListener(ctx, lis) }()
 	t.Cleanup(func() { cancel(); <-done })
-	conn, err := grpcclient.Dial(lis.Addr().String(), nil)
+	conn, err := grpcclient.Dialer{}.Dial("task", lis.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,13 +43,13 @@ func (s *commentServer) AddComment(context.Context, *taskv1.AddCommentRequest) (
 
 func TestRequestsBreakingTheirLimitsAreRefusedAfterTheGuardAndBeforeTheHandler(t *testing.T) {
 	keys := auth.NewKeyring(make([]byte, 32))
-	srv := grpcserver.New(slog.New(slog.DiscardHandler), auth.NewGuard(keys))
+	srv := grpcserver.New(slog.New(slog.DiscardHandler), auth.NewGuard(keys, slog.New(slog.DiscardHandler)))
 	impl := &commentServer{}
 	taskv1.RegisterTaskServiceServer(srv, impl)
 	client := taskv1.NewTaskServiceClient(serve(t, srv))
 	ctx := context.Background()
 	as := func(perms ...string) context.Context {
-		token := keys.Sign(auth.Principal{UserID: 7, Permissions: perms}, time.Minute)
+		token := keys.Sign(auth.Principal{UserID: 7, Permissions: perms}, "task", time.Minute)
 		return metadata.AppendToOutgoingContext(ctx, auth.Header, token)
 	}
 	worker, reader := as("tasks.work"), as("tasks.read")

@@ -88,7 +88,7 @@ func OpenDB(t testing.TB, c config.Common, service string, migrations []*databas
 // (bootstrap.GRPCServer), verifying callers with Key and logging to log,
 // with the extra options a service adds in its Run.
 func Server(log *slog.Logger, opts ...grpc.ServerOption) *grpcserver.Server {
-	return bootstrap.GRPCServer(log, keys, opts...)
+	return bootstrap.GRPCServer(log, keys, nil, opts...)
 }
 
 // Serve runs a Server (logging to Logger) with the handlers register adds
@@ -119,7 +119,7 @@ func Start(t testing.TB, srv *grpcserver.Server) string {
 // User and Service), or none.
 func Dial(t testing.TB, addr string) *grpc.ClientConn {
 	t.Helper()
-	conn, err := grpcclient.Dial(addr, nil)
+	conn, err := grpcclient.Dialer{}.Dial("the service under test", addr, signing()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func Dial(t testing.TB, addr string) *grpc.ClientConn {
 // forward the caller of the request being served, else speak as service.
 func DialAs(t testing.TB, addr, service string) *grpc.ClientConn {
 	t.Helper()
-	conn, err := grpcclient.Dial(addr, auth.NewForwarder(keys, service))
+	conn, err := grpcclient.Dialer{Forward: auth.NewForwarder(keys, service)}.Dial("a peer of "+service, addr, signing()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,12 +145,12 @@ var keys = auth.NewKeyring(Key)
 // and groups given.
 func User(ctx context.Context, id int64, permissions []string, groups ...int64) context.Context {
 	p := auth.Principal{UserID: id, Login: fmt.Sprintf("user%d", id), Permissions: permissions, Groups: groups}
-	return withToken(ctx, keys.Sign(p, time.Hour))
+	return as(ctx, p)
 }
 
 // Service returns a context whose calls act as the named service.
 func Service(ctx context.Context, name string) context.Context {
-	return withToken(ctx, keys.Sign(auth.Principal{Service: name}, time.Hour))
+	return as(ctx, auth.Principal{Service: name})
 }
 
 // Permissions of the default roles, for tests that act as one of them.

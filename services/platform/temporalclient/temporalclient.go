@@ -1,13 +1,14 @@
 // Package temporalclient connects a process to the Temporal cluster its
-// workflows run on: with the SDK's metrics in the process's registry, the
-// request id carried into workflows and activities, and tracing when it is
-// switched on.
+// workflows run on: over mutual TLS when the process has a certificate,
+// with the SDK's metrics in the process's registry, the request id carried
+// into workflows and activities, and tracing when it is switched on.
 package temporalclient
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -16,9 +17,11 @@ import (
 	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/workflow"
+	"google.golang.org/grpc"
 
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/metrics"
+	"github.com/telecomcrm/crm/services/platform/mtls"
 	"github.com/telecomcrm/crm/services/platform/tracing"
 )
 
@@ -38,6 +41,10 @@ func Options(t config.Temporal, log *slog.Logger) (client.Options, error) {
 		}
 		interceptors = append(interceptors, ti)
 	}
+	conn, err := Connection(t, log)
+	if err != nil {
+		return client.Options{}, err
+	}
 	return client.Options{
 		HostPort:           t.Address,
 		Namespace:          t.Namespace,
@@ -45,7 +52,30 @@ func Options(t config.Temporal, log *slog.Logger) (client.Options, error) {
 		MetricsHandler:     handler,
 		ContextPropagators: []workflow.ContextPropagator{requestIDPropagator{}},
 		Interceptors:       interceptors,
+		ConnectionOptions:  conn,
 	}, nil
+}
+
+// Connection is how the client reaches the frontend: mutual TLS with the
+// process's certificate when t.TLS is set (the frontend's certificate
+// checked against the CA and TEMPORAL_TLS_SERVER_NAME, by default the host
+// of TEMPORAL_ADDRESS), else plaintext.
+func Connection(t config.Temporal, log *slog.Logger) (client.ConnectionOptions, error) {
+	id, err := mtls.Load(t.TLS, log)
+	if err != nil || id == nil {
+		return client.ConnectionOptions{}, err
+	}
+	name := t.TLSServerName
+	if name == "" {
+		host, _, err := net.SplitHostPort(t.Address)
+		if err != nil {
+			return client.ConnectionOptions{}, fmt.Errorf("TEMPORAL_ADDRESS %s: %w", t.Address, err)
+		}
+		name = host
+	}
+	// Credentials of our own rather than ConnectionOptions.TLS, so the
+	// certificate files are read again when they are renewed.
+	return client.ConnectionOptions{DialOptions: []grpc.DialOption{grpc.WithTransportCredentials(id.ClientCredentials(name))}}, nil
 }
 
 // Lazy returns a client that connects on first use, so a service that only

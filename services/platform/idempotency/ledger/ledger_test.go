@@ -35,7 +35,7 @@ func setup(t *testing.T) (*ledger.Ledger, *clock, grpc.UnaryServerInterceptor) {
 }
 
 func call(key string) context.Context {
-	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{UserID: 1}, "")
+	ctx := auth.WithPrincipal(context.Background(), &auth.Principal{UserID: 1}, false)
 	return metadata.NewIncomingContext(ctx, metadata.Pairs(idempotency.Header, key))
 }
 
