@@ -100,8 +100,9 @@ $(COMPOSE):
 	  echo "building docker compose $(COMPOSE_VERSION) (client only)"; \
 	  (cd "$$tmp" && GOWORK=off GOFLAGS=-mod=mod go build -ldflags "-X github.com/docker/compose/v5/internal.Version=$(COMPOSE_VERSION)" -o $@ ./cmd) ; rc=$$?; rm -rf "$$tmp"; exit $$rc
 # Per-kind JSON schemas for kubeconform, generated from Kubernetes' own
-# OpenAPI document (no schema registry is reachable).
-$(K8S_SCHEMAS)/.done:
+# OpenAPI document (no schema registry is reachable); made again when the
+# generator changes.
+$(K8S_SCHEMAS)/.done: deploy/cmd/k8s-schemas/main.go
 	@src=$$(go mod download -json k8s.io/kubernetes@$(K8S_SCHEMA_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
 	  go run ./deploy/cmd/k8s-schemas -swagger "$$src/api/openapi-spec/swagger.json" -out $(K8S_SCHEMAS)
 	@touch $@

@@ -134,10 +134,16 @@ func adjust(name string, s any) any {
 			}
 			out[k] = adjust("", e)
 		}
-		if out["format"] == "int-or-string" || name == "io.k8s.apimachinery.pkg.api.resource.Quantity" {
+		// anyOf, not oneOf: an integer is a number too, so it would match
+		// two branches of a oneOf and be refused.
+		switch {
+		case out["format"] == "int-or-string":
 			delete(out, "type")
 			delete(out, "format")
-			out["oneOf"] = []any{schema{"type": "string"}, schema{"type": "integer"}, schema{"type": "number"}}
+			out["anyOf"] = []any{schema{"type": "string"}, schema{"type": "integer"}}
+		case name == "io.k8s.apimachinery.pkg.api.resource.Quantity":
+			delete(out, "type")
+			out["anyOf"] = []any{schema{"type": "string"}, schema{"type": "number"}}
 		}
 		if _, ok := out["properties"]; ok {
 			if _, set := out["additionalProperties"]; !set {
