@@ -22,8 +22,12 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/telecomcrm/crm/deploy/probe"
+	"github.com/telecomcrm/crm/services/platform/certs"
 	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/mtls"
 )
 
 // Config is the stack's configuration; the children read the same
@@ -50,6 +54,11 @@ type Config struct {
 	// serves it on CRM_HTTP_ADDR as well). Unset: no component gets
 	// CRM_METRICS_ADDR, so the stack's own never reaches them all.
 	MetricsPort int `env:"CRM_LOCAL_METRICS_PORT"`
+	// TLSDir, when set, is a folder crm-certs made: every component runs
+	// with its own certificate from it (CRM_TLS_*), and the stack's checks
+	// speak as admin. It needs an external Temporal cluster speaking TLS
+	// with the same CA: the dev server speaks plaintext only.
+	TLSDir string `env:"CRM_LOCAL_TLS_DIR"`
 	// Env is more environment for every component ("NAME=value"), over
 	// the stack's own; set by code (a drill's fake Telegram), not read
 	// from the environment.
@@ -64,6 +73,8 @@ type Stack struct {
 	cfg      Config
 	log      *slog.Logger
 	temporal *child
+	// admin is the certificate the stack's checks present (TLSDir set).
+	admin    *mtls.Identity
 	children []*child
 	byName   map[string]*child
 
@@ -149,6 +160,17 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*S
 		return nil, err
 	}
 	s := &Stack{cfg: cfg, log: log, byName: map[string]*child{}, stopping: make(chan struct{})}
+	if cfg.TLSDir != "" {
+		if cfg.ExternalTemporal == "" {
+			return nil, fmt.Errorf("CRM_LOCAL_TLS_DIR needs TEMPORAL_ADDRESS: the Temporal dev server speaks plaintext only")
+		}
+		s.cfg.Temporal.TLS = certs.Files(cfg.TLSDir, "admin")
+		admin, err := mtls.LoadFor("admin", s.cfg.Temporal.TLS, log)
+		if err != nil {
+			return nil, fmt.Errorf("CRM_LOCAL_TLS_DIR: %w", err)
+		}
+		s.admin = admin
+	}
 	// The stack on one machine is where a receiver under test runs beside
 	// it: webhook subscriptions may call local addresses unless the
 	// environment says otherwise (production's stack does not allow it).
@@ -177,6 +199,10 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*S
 	metricsAt := s.metricsAddrs()
 	for _, name := range Components {
 		cenv := append(slices.Clip(env), "CRM_METRICS_ADDR="+metricsAt[name])
+		if cfg.TLSDir != "" {
+			f := certs.Files(cfg.TLSDir, name)
+			cenv = append(cenv, "CRM_TLS_CA_FILE="+f.CAFile, "CRM_TLS_CERT_FILE="+f.CertFile, "CRM_TLS_KEY_FILE="+f.KeyFile)
+		}
 		c := &child{name: name, path: filepath.Join(cfg.BinDir, name), env: cenv, logDir: logDir, out: out}
 		if err := c.start(); err != nil {
 			s.Stop()
@@ -211,7 +237,11 @@ func (s *Stack) readiness(name string) func(context.Context) error {
 		"task":     s.cfg.Endpoints.Task,
 		"notifier": s.cfg.Endpoints.Notifier,
 	}[name]
-	return func(ctx context.Context) error { return probe.GRPC(ctx, addr) }
+	var opts []grpc.DialOption
+	if s.admin != nil {
+		opts = append(opts, grpc.WithTransportCredentials(s.admin.ClientCredentials(name)))
+	}
+	return func(ctx context.Context) error { return probe.GRPC(ctx, addr, opts...) }
 }
 
 // supervise restarts a component that ends on its own, with a growing

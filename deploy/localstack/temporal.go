@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -16,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
@@ -57,7 +59,7 @@ func (s *Stack) startTemporal(ctx context.Context, logDir string, out io.Writer)
 }
 
 func namespaceReady(ctx context.Context, c config.Common) error {
-	cl, err := client.DialContext(ctx, client.Options{HostPort: c.Temporal.Address, Namespace: c.Temporal.Namespace, Logger: quietLogger{}})
+	cl, err := dialTemporal(ctx, c.Temporal)
 	if err != nil {
 		return err
 	}
@@ -70,7 +72,7 @@ func namespaceReady(ctx context.Context, c config.Common) error {
 // pid set, the poller must be that process (Temporal remembers a killed
 // worker's poller for minutes).
 func workerPolling(ctx context.Context, c config.Common, pid int) error {
-	cl, err := client.DialContext(ctx, client.Options{HostPort: c.Temporal.Address, Namespace: c.Temporal.Namespace, Logger: quietLogger{}})
+	cl, err := dialTemporal(ctx, c.Temporal)
 	if err != nil {
 		return err
 	}
@@ -93,6 +95,16 @@ func workerPolling(ctx context.Context, c config.Common, pid int) error {
 		}
 	}
 	return fmt.Errorf("worker %d does not poll %s yet", pid, c.Temporal.TaskQueue)
+}
+
+// dialTemporal connects the stack's checks to the cluster, over mutual TLS
+// with admin's certificate when the stack runs with CRM_LOCAL_TLS_DIR.
+func dialTemporal(ctx context.Context, t config.Temporal) (client.Client, error) {
+	conn, err := temporalclient.Connection(t, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	return client.DialContext(ctx, client.Options{HostPort: t.Address, Namespace: t.Namespace, Logger: quietLogger{}, ConnectionOptions: conn})
 }
 
 type quietLogger struct{}

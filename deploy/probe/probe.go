@@ -13,9 +13,10 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
-// GRPC asks the standard health service at addr; nil means SERVING.
-func GRPC(ctx context.Context, addr string) error {
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+// GRPC asks the standard health service at addr; nil means SERVING. It
+// speaks plaintext unless opts say otherwise (mutual TLS credentials).
+func GRPC(ctx context.Context, addr string, opts ...grpc.DialOption) error {
+	conn, err := grpc.NewClient(addr, append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, opts...)...)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"text/template"
+
+	"github.com/telecomcrm/crm/services/platform/certs"
 )
 
 // serverPorts are the loopback ports of the server's four services.
@@ -22,7 +24,11 @@ type serverPorts struct {
 
 // serverConfig is the server's static configuration: the module's
 // config/development-postgres12.yaml, with our databases, free loopback
-// ports, quieter logs, and no archival.
+// ports, quieter logs, and no archival; and mutual TLS with the temporal
+// certificate on the frontend (clients must present one of the CA's) and
+// between the server's own services (internode), which the system worker
+// reaches the frontend with as well. The files are read again every
+// minute, so a renewed certificate is taken up without a restart.
 var serverConfig = template.Must(template.New("server").Parse(`log:
   stdout: true
   level: warn
@@ -59,6 +65,24 @@ global:
   membership:
     maxJoinDuration: 30s
     broadcastAddress: 127.0.0.1
+  tls:
+    refreshInterval: 1m
+    internode: &mtls
+      server:
+        certFile: {{.TLS.CertFile}}
+        keyFile: {{.TLS.KeyFile}}
+        requireClientAuth: true
+        clientCaFiles: [{{.TLS.CAFile}}]
+      client:
+        serverName: temporal
+        rootCaFiles: [{{.TLS.CAFile}}]
+    frontend: *mtls
+    systemWorker:
+      certFile: {{.TLS.CertFile}}
+      keyFile: {{.TLS.KeyFile}}
+      client:
+        serverName: temporal
+        rootCaFiles: [{{.TLS.CAFile}}]
   metrics:
     prometheus:
       framework: tally
@@ -143,19 +167,21 @@ func (c *Cluster) writeServerConfig(temporalDB, visibilityDB string, p serverPor
 	err = serverConfig.Execute(f, map[string]any{
 		"TemporalDB": temporalDB, "VisibilityDB": visibilityDB,
 		"PGAddr": net.JoinHostPort(c.admin.Hostname(), port), "PGUser": c.admin.User.Username(), "PGPassword": pass,
-		"Ports": p, "DynamicConfig": dyn,
+		"Ports": p, "DynamicConfig": dyn, "TLS": certs.Files(c.certDir(), "temporal"),
 	})
 	return f.Name(), err
 }
 
 // writeUIConfig writes the Web UI's configuration folder and returns the
-// root it is under.
+// root it is under. The UI reaches the frontend over mutual TLS with the
+// temporal-ui certificate.
 func (c *Cluster) writeUIConfig(port int) (string, error) {
 	root := filepath.Join(c.dir, "ui")
 	dir := filepath.Join(root, "config")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
 	}
+	ui := certs.Files(c.certDir(), "temporal-ui")
 	cfg := fmt.Sprintf(`temporalGrpcAddress: %s
 host: 127.0.0.1
 port: %d
@@ -166,7 +192,13 @@ notifyOnNewVersion: false
 disableNewsFetch: true
 auth:
   enabled: false
-`, c.Address, port, c.cfg.Namespace)
+tls:
+  caFile: %s
+  certFile: %s
+  keyFile: %s
+  serverName: temporal
+  enableHostVerification: true
+`, c.Address, port, c.cfg.Namespace, ui.CAFile, ui.CertFile, ui.KeyFile)
 	for _, name := range []string{"base.yaml", "production.yaml"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(cfg), 0o600); err != nil {
 			return "", err

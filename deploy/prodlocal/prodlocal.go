@@ -1,9 +1,10 @@
 // Package prodlocal runs the product the way production does, on this
 // machine: a Temporal server (not the dev server) persisting to
 // PostgreSQL, its Web UI, the namespace and search attributes registered
-// by the operator's tools, and the services on PostgreSQL. Everything it
-// creates — processes and databases, all named crm_prod_<random>_… — it
-// removes again.
+// by the operator's tools, and the services on PostgreSQL, every
+// connection between them mutual TLS with certificates of a CA made for
+// the run. Everything it creates — processes and databases, all named
+// crm_prod_<random>_… — it removes again.
 package prodlocal
 
 import (
@@ -25,6 +26,9 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/telecomcrm/crm/deploy/probe"
+	"github.com/telecomcrm/crm/services/platform/certs"
+	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
@@ -63,6 +67,10 @@ type Cluster struct {
 	objects    *objectStore
 	// productEnv names the variables StartProduct set in this process.
 	productEnv []string
+	// key is the internal signing key StartProduct gave the components,
+	// endpoints where it has them serve.
+	key       []byte
+	endpoints config.Endpoints
 
 	// Address is the frontend's gRPC address; UIURL the Web UI.
 	Address string
@@ -120,6 +128,11 @@ func (c *Cluster) up(ctx context.Context) error {
 		if err := c.setupSchema(ctx, s.db, filepath.Join(c.cfg.SchemaDir, s.dir, "versioned")); err != nil {
 			return err
 		}
+	}
+
+	c.step("making a CA and the components' certificates in %s", c.certDir())
+	if _, err := certs.Make(certs.Options{Dir: c.certDir(), Lifetime: 7 * 24 * time.Hour}); err != nil {
+		return err
 	}
 
 	// Temporal keeps membership ports in a smallint column: below 32768.
@@ -252,8 +265,29 @@ func (c *Cluster) setupSchema(ctx context.Context, db, dir string) error {
 	return run(ctx, c.cfg.SQLToolBin, []string{"update-schema", "-d", dir}, env)
 }
 
+// certDir holds the run's CA and certificates, in crm-certs' layout.
+func (c *Cluster) certDir() string { return filepath.Join(c.dir, "certs") }
+
+// CertDir is where the run's CA and certificates are (crm-certs' layout).
+func (c *Cluster) CertDir() string { return c.certDir() }
+
+// temporal is how a client of the run reaches namespace ns: as admin.
+func (c *Cluster) temporal(ns string) config.Temporal {
+	return config.Temporal{Address: c.Address, Namespace: ns, TLS: certs.Files(c.certDir(), "admin")}
+}
+
+// dialTemporal connects to namespace ns over mutual TLS as admin.
+func (c *Cluster) dialTemporal(ctx context.Context, ns string) (client.Client, error) {
+	t := c.temporal(ns)
+	conn, err := temporalclient.Connection(t, c.log)
+	if err != nil {
+		return nil, err
+	}
+	return client.DialContext(ctx, client.Options{HostPort: t.Address, Namespace: ns, Logger: quiet{}, ConnectionOptions: conn})
+}
+
 func (c *Cluster) frontendServing(ctx context.Context) error {
-	cl, err := client.DialContext(ctx, client.Options{HostPort: c.Address, Logger: quiet{}})
+	cl, err := c.dialTemporal(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -266,7 +300,8 @@ func (c *Cluster) frontendServing(ctx context.Context) error {
 // the namespace and the search attributes, with the CLI. A namespace is
 // usable some seconds after it is created, so each step is retried.
 func (c *Cluster) registerNamespace(ctx context.Context) error {
-	addr := []string{"--address", c.Address}
+	admin := certs.Files(c.certDir(), "admin")
+	addr := []string{"--address", c.Address, "--tls-ca-path", admin.CAFile, "--tls-cert-path", admin.CertFile, "--tls-key-path", admin.KeyFile}
 	cli := func(ctx context.Context, args ...string) error {
 		return run(ctx, c.cfg.CLI, append(args, addr...), nil)
 	}

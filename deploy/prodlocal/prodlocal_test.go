@@ -42,9 +42,31 @@ func TestServerConfigNamesTheRunsDatabasesAndPorts(t *testing.T) {
 		`connectAddr: "127.0.0.1:5432"`, `user: "postgres"`, `password: "pw"`, "pluginName: postgres12",
 		"grpcPort: 21001", "membershipPort: 21003", "rpcAddress: 127.0.0.1:21001",
 		"filepath: " + filepath.Join(c.dir, "temporal", "dynamicconfig.yaml"),
+		"requireClientAuth: true", "certFile: " + filepath.Join(c.dir, "certs", "temporal.pem"),
+		"clientCaFiles: [" + filepath.Join(c.dir, "certs", "ca.pem") + "]", "systemWorker:", "internode: &mtls", "frontend: *mtls",
 	} {
 		if !strings.Contains(cfg, want) {
 			t.Errorf("the server's configuration lacks %q", want)
+		}
+	}
+}
+
+func TestTheWebUIReachesTheFrontendWithItsCertificate(t *testing.T) {
+	c := &Cluster{dir: t.TempDir(), Address: "127.0.0.1:21001", cfg: Config{Namespace: "crm"}}
+	root, err := c.writeUIConfig(21100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(root, "config", "production.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"certFile: " + filepath.Join(c.dir, "certs", "temporal-ui.pem"), "keyFile: " + filepath.Join(c.dir, "certs", "temporal-ui-key.pem"),
+		"caFile: " + filepath.Join(c.dir, "certs", "ca.pem"), "serverName: temporal", "enableHostVerification: true",
+	} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("the UI's configuration lacks %q:\n%s", want, raw)
 		}
 	}
 }

@@ -19,10 +19,10 @@ import (
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/client"
 
 	"github.com/telecomcrm/crm/deploy/localstack"
 	"github.com/telecomcrm/crm/deploy/probe"
+	"github.com/telecomcrm/crm/services/platform/certs"
 	"github.com/telecomcrm/crm/services/platform/config"
 )
 
@@ -42,8 +42,10 @@ type Product struct {
 // a deployment's init job does.
 func (c *Cluster) Migrate(ctx context.Context, p Product) error {
 	c.step("migrating the services' schemas with migrate")
+	tls := certs.Files(c.certDir(), "migrate")
 	return run(ctx, filepath.Join(p.BinDir, "migrate"), nil, []string{
 		"CRM_DATABASE_URL=" + c.DatabaseURL, "CRM_ADMIN_PASSWORD=" + p.AdminPassword, "CRM_ADMIN_PASSWORD_CHANGE=false", "CRM_DATA_DIR=" + filepath.Join(c.dir, "data"),
+		"CRM_TLS_CA_FILE=" + tls.CAFile, "CRM_TLS_CERT_FILE=" + tls.CertFile, "CRM_TLS_KEY_FILE=" + tls.KeyFile,
 	})
 }
 
@@ -62,8 +64,8 @@ func (c *Cluster) StartProduct(ctx context.Context, p Product, log *slog.Logger,
 	if err != nil {
 		return nil, err
 	}
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
+	c.key = make([]byte, 32)
+	_, _ = rand.Read(c.key)
 	env := map[string]string{
 		"CRM_DATA_DIR":           filepath.Join(c.dir, "data"),
 		"CRM_HTTP_ADDR":          p.HTTPAddr,
@@ -78,8 +80,10 @@ func (c *Cluster) StartProduct(ctx context.Context, p Product, log *slog.Logger,
 		// The smoke test signs in with it; no change at first.
 		"CRM_ADMIN_PASSWORD_CHANGE": "false",
 		// As in production: one key for all, given, not generated.
-		"CRM_INTERNAL_KEY": base64.StdEncoding.EncodeToString(key),
+		"CRM_INTERNAL_KEY": base64.StdEncoding.EncodeToString(c.key),
 		"CRM_LOG_FORMAT":   "json",
+		// Every component its own certificate of the run's CA.
+		"CRM_LOCAL_TLS_DIR": c.certDir(),
 	}
 	for k, v := range c.objects.env() {
 		env[k] = v
@@ -94,6 +98,7 @@ func (c *Cluster) StartProduct(ctx context.Context, p Product, log *slog.Logger,
 	if err != nil {
 		return nil, err
 	}
+	c.endpoints = cfg.Endpoints
 	c.step("starting the services, the worker and the gateway on %s", p.HTTPAddr)
 	return localstack.Start(ctx, cfg, log, out)
 }
@@ -146,7 +151,7 @@ func (c *Cluster) Smoke(ctx context.Context, s *localstack.Stack, adminPassword 
 	if contract.ConnectionTaskID == "" {
 		return fmt.Errorf("contract %s came without its connection task", contract.ID)
 	}
-	tc, err := client.DialContext(ctx, client.Options{HostPort: c.Address, Namespace: c.cfg.Namespace, Logger: quiet{}})
+	tc, err := c.dialTemporal(ctx, c.cfg.Namespace)
 	if err != nil {
 		return err
 	}
@@ -218,6 +223,7 @@ func (c *Cluster) EndToEnd(ctx context.Context, deployDir string, out io.Writer,
 		"CRM_TEST_TEMPORAL_ADDRESS="+c.Address,
 		"CRM_TEST_TEMPORAL_UI_URL="+c.UIURL,
 		"CRM_TEST_DATABASE_URL="+c.DatabaseURL,
+		"CRM_TEST_TLS_DIR="+c.certDir(),
 	)
 	cmd.Stdout, cmd.Stderr = out, out
 	return cmd.Run()

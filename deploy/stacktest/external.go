@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/telecomcrm/crm/services/platform/certs"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
 	"github.com/telecomcrm/crm/workflows/taskflow"
@@ -25,14 +26,18 @@ func randomSuffix() string {
 
 // freshNamespace registers a namespace of the test's own on the cluster at
 // addr, with the workflows' search attributes, and waits until it is
-// usable.
-func freshNamespace(t *testing.T, addr string) string {
+// usable. With tlsDir it speaks mutual TLS as admin.
+func freshNamespace(t *testing.T, addr, tlsDir string) string {
 	t.Helper()
 	name := "crm-test-" + randomSuffix()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	log := slog.New(slog.DiscardHandler)
-	c, err := temporalclient.Dial(ctx, config.Temporal{Address: addr, Namespace: name}, log, 30*time.Second)
+	tc := config.Temporal{Address: addr, Namespace: name}
+	if tlsDir != "" {
+		tc.TLS = certs.Files(tlsDir, "admin")
+	}
+	c, err := temporalclient.Dial(ctx, tc, log, 30*time.Second)
 	if err != nil {
 		t.Fatalf("%s: %v", TemporalEnv, err)
 	}

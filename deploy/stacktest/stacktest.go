@@ -148,9 +148,12 @@ func WithExternalTemporal(addr, ui string) Option {
 // binary runs on that Temporal cluster (WithExternalTemporal), and with
 // CRM_TEST_DATABASE_URL its database is made beside that one, named after
 // it, so whoever made that database can find and drop the stacks' too.
+// With TLSEnv too (a folder crm-certs made, whose CA the cluster trusts),
+// every stack runs over mutual TLS with its certificates.
 const (
 	TemporalEnv   = "CRM_TEST_TEMPORAL_ADDRESS"
 	TemporalUIEnv = "CRM_TEST_TEMPORAL_UI_URL"
+	TLSEnv        = "CRM_TEST_TLS_DIR"
 )
 
 // Start runs a stack until the test ends. The stack's processes read their
@@ -171,6 +174,9 @@ func Start(t *testing.T, opts ...Option) *Stack {
 	}
 	if addr := os.Getenv(TemporalEnv); addr != "" {
 		WithExternalTemporal(addr, os.Getenv(TemporalUIEnv))(env)
+		if dir := os.Getenv(TLSEnv); dir != "" {
+			env["CRM_LOCAL_TLS_DIR"] = dir
+		}
 	}
 	for _, o := range opts {
 		o(env)
@@ -185,7 +191,7 @@ func Start(t *testing.T, opts ...Option) *Stack {
 	}
 	if external {
 		if env["TEMPORAL_NAMESPACE"] == "" {
-			env["TEMPORAL_NAMESPACE"] = freshNamespace(t, env["TEMPORAL_ADDRESS"])
+			env["TEMPORAL_NAMESPACE"] = freshNamespace(t, env["TEMPORAL_ADDRESS"], env["CRM_LOCAL_TLS_DIR"])
 		}
 	} else {
 		env["CRM_TEMPORAL_BIN"] = TemporalBin(t)

@@ -1,6 +1,9 @@
 // Command crm-probe is the health check the container images carry (they
 // have no shell or curl): it asks a service's standard gRPC health
 // service, or an HTTP endpoint, and exits 0 only when it is serving.
+// With CRM_TLS_* set (as for the service in the same container) it asks
+// over mutual TLS with that certificate, and expects the service to
+// present the same component's.
 //
 //	crm-probe grpc 127.0.0.1:9090
 //	crm-probe http http://127.0.0.1:8080/healthz
@@ -9,10 +12,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/telecomcrm/crm/deploy/probe"
+	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/mtls"
 )
 
 func main() {
@@ -25,7 +33,10 @@ func main() {
 	var err error
 	switch os.Args[1] {
 	case "grpc":
-		err = probe.GRPC(ctx, os.Args[2])
+		var opts []grpc.DialOption
+		if opts, err = ownCertificate(); err == nil {
+			err = probe.GRPC(ctx, os.Args[2], opts...)
+		}
 	case "http":
 		err = probe.HTTP(ctx, os.Args[2])
 	default:
@@ -35,4 +46,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "crm-probe:", err)
 		os.Exit(1)
 	}
+}
+
+// ownCertificate is the dial option of the component's certificate, when
+// CRM_TLS_* name one.
+func ownCertificate() ([]grpc.DialOption, error) {
+	files, err := config.Load[config.TLS]()
+	if err != nil {
+		return nil, err
+	}
+	id, err := mtls.Load(files, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	if err != nil || id == nil {
+		return nil, err
+	}
+	return []grpc.DialOption{grpc.WithTransportCredentials(id.ClientCredentials(id.Name()))}, nil
 }

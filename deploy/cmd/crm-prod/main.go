@@ -4,8 +4,10 @@
 // PostgreSQL (make prod-local / make prod-test).
 //
 //	crm-prod run    start it all, print the addresses, stop on Ctrl-C
-//	crm-prod test   start it, check it, run the end-to-end suite against
-//	                it, print a verdict, remove everything it made
+//	crm-prod test   start it, check it (and that calls without a client
+//	                certificate or with a forged principal are refused),
+//	                run the end-to-end suite against it, print a verdict,
+//	                remove everything it made
 package main
 
 import (
@@ -73,9 +75,9 @@ func runInteractive(ctx context.Context, s settings, log *slog.Logger) error {
 CRM is up in production mode (Temporal server and services on PostgreSQL).
   Console       %s/   (admin / CRM_ADMIN_PASSWORD)
   Temporal UI   %s/namespaces/%s/workflows
-  Temporal      %s (namespace %s)
+  Temporal      %s (namespace %s; mutual TLS, certificates in %s)
   Databases     %s_temporal, _visibility, _crm (dropped on exit)
-`, stack.ConsoleURL(), c.UIURL, s.Namespace, c.Address, s.Namespace, c.Prefix())
+`, stack.ConsoleURL(), c.UIURL, s.Namespace, c.Address, s.Namespace, c.CertDir(), c.Prefix())
 	urls := stack.MetricsURLs()
 	for _, name := range localstack.Components {
 		fmt.Printf("  Metrics       %-9s %s\n", name, urls[name])
@@ -92,7 +94,7 @@ func runTest(ctx context.Context, s settings, log *slog.Logger) error {
 		fmt.Printf("\nprod-mode run: FAIL after %s: %v\n", time.Since(started).Round(time.Second), err)
 		return errors.New("the production-mode run failed")
 	}
-	fmt.Printf("\nprod-mode run: PASS in %s (Temporal server and services on PostgreSQL; smoke and end-to-end suite)\n", time.Since(started).Round(time.Second))
+	fmt.Printf("\nprod-mode run: PASS in %s (Temporal server and services on PostgreSQL, mutual TLS throughout; smoke, refusals and end-to-end suite)\n", time.Since(started).Round(time.Second))
 	return nil
 }
 
@@ -115,6 +117,11 @@ func test(ctx context.Context, s settings, log *slog.Logger) (err error) {
 		return err
 	}
 	smoke := c.Smoke(ctx, stack, s.AdminPassword)
+	if smoke == nil {
+		if err := c.CheckRefusals(ctx); err != nil {
+			smoke = fmt.Errorf("refusals: %w", err)
+		}
+	}
 	stack.Stop()
 	if smoke != nil {
 		return fmt.Errorf("smoke: %w", smoke)
