@@ -23,39 +23,94 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{- define "crm.image" -}}
-{{- printf "%s-%s:%s" .root.Values.image.repository .component (default .root.Chart.AppVersion .root.Values.image.tag) -}}
+{{- printf "%s/%s:%s" .root.Values.image.repository .component (default .root.Chart.AppVersion .root.Values.image.tag) -}}
 {{- end -}}
 
 {{- define "crm.secretName" -}}
 {{- default (printf "%s-secrets" (include "crm.fullname" .)) .Values.existingSecret -}}
 {{- end -}}
 
-{{/* The environment every component shares: the ConfigMap and the secrets. */}}
+{{/* The environment every component shares: the secrets and, with TLS,
+     its certificate's files. (dict "root" $ "component" "task") */}}
 {{- define "crm.env" -}}
 - name: CRM_INTERNAL_KEY
   valueFrom:
     secretKeyRef:
-      name: {{ include "crm.secretName" . }}
+      name: {{ include "crm.secretName" .root }}
       key: internal-key
 - name: CRM_DATABASE_URL
   valueFrom:
     secretKeyRef:
-      name: {{ include "crm.secretName" . }}
+      name: {{ include "crm.secretName" .root }}
       key: database-url
+{{- include "crm.tlsEnv" . }}
 {{- end -}}
 
-{{/* Pod-level settings every component shares. */}}
+{{/* The components, each with the certificate it presents when TLS is on. */}}
+{{- define "crm.components" -}}
+{{- $names := list "identity" "customer" "contract" "task" "notifier" "worker" "gateway" "migrate" -}}
+{{- if .Values.temporalUI.enabled }}{{ $names = append $names "temporal-ui" }}{{ end -}}
+{{- join " " $names -}}
+{{- end -}}
+
+{{/* The Secret (kubernetes.io/tls: ca.crt, tls.crt, tls.key) holding a
+     component's certificate. */}}
+{{- define "crm.tlsSecret" -}}
+{{- default (printf "%s-%s-tls" (include "crm.fullname" .root) .component) (index .root.Values.tls.secretNames .component) -}}
+{{- end -}}
+
+{{/* CRM_TLS_*: the files of the mounted certificate Secret. */}}
+{{- define "crm.tlsEnv" -}}
+{{- if .root.Values.tls.enabled }}
+{{- $dir := .root.Values.tls.mountPath }}
+- name: CRM_TLS_CA_FILE
+  value: {{ printf "%s/ca.crt" $dir | quote }}
+- name: CRM_TLS_CERT_FILE
+  value: {{ printf "%s/tls.crt" $dir | quote }}
+- name: CRM_TLS_KEY_FILE
+  value: {{ printf "%s/tls.key" $dir | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The certificate Secret's mount, with TLS on. */}}
+{{- define "crm.tlsMount" -}}
+- name: tls
+  mountPath: {{ .root.Values.tls.mountPath }}
+  readOnly: true
+{{- end -}}
+
+{{/* Pod-level settings every component shares: (dict "root" $ "component" "task"). */}}
 {{- define "crm.podSpec" -}}
-{{- with .Values.imagePullSecrets }}
+securityContext:
+  {{- toYaml .root.Values.podSecurityContext | nindent 2 }}
+automountServiceAccountToken: false
+{{- with .root.Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
 {{- end }}
-securityContext:
-  {{- toYaml .Values.podSecurityContext | nindent 2 }}
-automountServiceAccountToken: false
 volumes:
   - name: data
     emptyDir: {}
+  {{- if .root.Values.tls.enabled }}
+  # The Secret is mounted whole, not by subPath, so a renewed certificate
+  # reaches the running process.
+  - name: tls
+    secret:
+      secretName: {{ include "crm.tlsSecret" . }}
+      defaultMode: 0440
+  {{- end }}
+{{- end -}}
+
+{{/* A gRPC service's probe. Kubernetes' own gRPC probe cannot present a
+     certificate, so with TLS crm-probe asks instead, over mutual TLS with
+     the container's own (it reads the same CRM_TLS_*). */}}
+{{- define "crm.grpcProbe" -}}
+{{- if .Values.tls.enabled -}}
+exec: {command: [crm-probe, grpc, "127.0.0.1:9090"]}
+timeoutSeconds: 5
+{{- else -}}
+grpc: {port: 9090}
+{{- end -}}
 {{- end -}}
 
 {{- define "crm.podAnnotations" -}}
@@ -77,6 +132,9 @@ securityContext:
 volumeMounts:
   - name: data
     mountPath: /home/nonroot/data
+  {{- if .root.Values.tls.enabled }}
+  {{- include "crm.tlsMount" . | nindent 2 }}
+  {{- end }}
 envFrom:
   - configMapRef:
       name: {{ include "crm.fullname" .root }}-config
