@@ -22,6 +22,8 @@ HELM_VERSION            := v3.22.0
 COMPOSE_VERSION         := v5.6.0
 KUBECONFORM_VERSION     := v0.7.0
 K8S_SCHEMA_VERSION      := v1.37.2
+# The API server the chart is dry-run against (its k8s.io/* at v0.<minor>).
+KUBE_APISERVER_VERSION  := v1.33.0
 # The S3-compatible object store of the production-mode run (attachments).
 SEAWEEDFS_VERSION       := v0.0.0-20261109003541-7506e5f91cd6
 GOTESTSUM           := v1.13.0
@@ -45,6 +47,7 @@ HELM              := $(call tool,helm,$(HELM_VERSION))
 COMPOSE           := $(BIN)/docker-compose-$(COMPOSE_VERSION)/docker-compose
 KUBECONFORM       := $(call tool,kubeconform,$(KUBECONFORM_VERSION))
 K8S_SCHEMAS       := $(BIN)/k8s-schemas-$(K8S_SCHEMA_VERSION)
+KUBE_APISERVER    := $(call tool,kube-apiserver,$(KUBE_APISERVER_VERSION))
 WEED              := $(BIN)/seaweedfs-$(SEAWEEDFS_VERSION)/weed
 GOTESTSUM_BIN   := $(call tool,gotestsum,$(GOTESTSUM))
 OAPI_CODEGEN_BIN := $(call tool,oapi-codegen,$(OAPI_CODEGEN))
@@ -99,6 +102,17 @@ $(COMPOSE):
 	  tmp=$$(mktemp -d); cp -r "$$src/." "$$tmp"; chmod -R u+w "$$tmp"; \
 	  echo "building docker compose $(COMPOSE_VERSION) (client only)"; \
 	  (cd "$$tmp" && GOWORK=off GOFLAGS=-mod=mod go build -ldflags "-X github.com/docker/compose/v5/internal.Version=$(COMPOSE_VERSION)" -o $@ ./cmd) ; rc=$$?; rm -rf "$$tmp"; exit $$rc
+# k8s.io/kubernetes points its k8s.io/* modules at ./staging, which its
+# module download leaves out: a copy of its source, with each pointed at the
+# release of the same minor (v1.33.0 -> v0.33.0), builds kube-apiserver.
+$(KUBE_APISERVER):
+	@src=$$(go mod download -json k8s.io/kubernetes@$(KUBE_APISERVER_VERSION) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p'); \
+	  test -n "$$src" || { echo "could not download k8s.io/kubernetes@$(KUBE_APISERVER_VERSION)"; exit 1; }; \
+	  tmp=$$(mktemp -d); cp -r "$$src/." "$$tmp"; chmod -R u+w "$$tmp"; \
+	  sed -i 's#^\([[:space:]]*\)\(k8s.io/[a-z-]*\) => ./staging/src/.*#\1\2 => \2 $(subst v1.,v0.,$(KUBE_APISERVER_VERSION))#' "$$tmp/go.mod"; \
+	  echo "building kube-apiserver $(KUBE_APISERVER_VERSION) (several minutes the first time)"; \
+	  if (cd "$$tmp" && GOWORK=off GOFLAGS=-mod=mod go build -trimpath -o $@ ./cmd/kube-apiserver); then rc=0; else rc=$$?; fi; \
+	  rm -rf "$$tmp"; exit $$rc
 # Per-kind JSON schemas for kubeconform, generated from Kubernetes' own
 # OpenAPI document (no schema registry is reachable); made again when the
 # generator changes.
@@ -288,22 +302,28 @@ compose-test: build images $(COMPOSE) frontend/node_modules/.package-lock.json #
 	$(COMPOSE_RUN) test $(COMPOSE_TEST_FLAGS)
 
 .PHONY: deploy-tools
-deploy-tools: $(COMPOSE) $(HELM) $(KUBECONFORM) $(K8S_SCHEMAS)/.done ## Build docker compose (client), helm, kubeconform and the Kubernetes schemas.
+deploy-tools: $(COMPOSE) $(HELM) $(KUBECONFORM) $(K8S_SCHEMAS)/.done $(KUBE_APISERVER) ## Build docker compose (client), helm, kubeconform, the Kubernetes schemas and kube-apiserver.
+
+.PHONY: kube-apiserver
+kube-apiserver: $(KUBE_APISERVER) ## Build the Kubernetes API server the chart is dry-run against (long the first time).
 
 CHART := deploy/k8s/crm
 
 .PHONY: deploy-check
-deploy-check: deploy-tools ## Validate the Dockerfile, the compose file and the Helm chart offline.
+deploy-check: deploy-tools ## Validate the Dockerfile, the compose file and the Helm chart offline, the chart by a real API server's dry run.
 	cd deploy/docker/check && GOWORK=off go run . -targets identity,customer,contract,task,notifier,worker,migrate,gateway,temporal-server,temporal-admin-tools,temporal-ui,postgres ../Dockerfile
 	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password $(COMPOSE) -f deploy/compose/compose.yaml config --quiet
 	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password $(COMPOSE) -f deploy/compose/compose.yaml -f deploy/compose/compose.host.yaml config --quiet
 	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password $(COMPOSE) -f deploy/compose/compose.yaml config --services
 	$(HELM) lint --strict $(CHART) -f deploy/k8s/min-values.yaml
 	$(HELM) lint --strict $(CHART) -f deploy/k8s/ci-values.yaml
+	$(HELM) lint --strict $(CHART) -f deploy/k8s/ci-values.yaml -f deploy/k8s/tls-values.yaml
 	@mkdir -p $(BUILD)/k8s
 	$(HELM) template crm $(CHART) --namespace crm --kube-version 1.33 -f deploy/k8s/min-values.yaml > $(BUILD)/k8s/min.yaml
 	$(HELM) template crm $(CHART) --namespace crm --kube-version 1.33 -f deploy/k8s/ci-values.yaml > $(BUILD)/k8s/full.yaml
-	$(KUBECONFORM) -strict -summary -schema-location '$(K8S_SCHEMAS)/{{.ResourceKind}}{{.KindSuffix}}.json' $(BUILD)/k8s/min.yaml $(BUILD)/k8s/full.yaml
+	$(HELM) template crm $(CHART) --namespace crm --kube-version 1.33 -f deploy/k8s/ci-values.yaml -f deploy/k8s/tls-values.yaml > $(BUILD)/k8s/tls.yaml
+	$(KUBECONFORM) -strict -summary -skip Certificate -schema-location '$(K8S_SCHEMAS)/{{.ResourceKind}}{{.KindSuffix}}.json' $(BUILD)/k8s/min.yaml $(BUILD)/k8s/full.yaml $(BUILD)/k8s/tls.yaml
+	deploy/scripts/k8s-dry-run.sh $(KUBE_APISERVER) crm $(BUILD)/k8s/min.yaml $(BUILD)/k8s/full.yaml $(BUILD)/k8s/tls.yaml
 
 LOAD_FLAGS ?= -postgres postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
