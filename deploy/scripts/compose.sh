@@ -8,6 +8,10 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 . "$root/deploy/scripts/engine.sh"
 cmd=$1
 shift
+if [ "$cmd" = test ] && [ ! -x /usr/bin/chromium ]; then
+  echo "installing Debian's chromium for the browser suite"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 engine_up || { echo "make compose-$cmd: the compose stack needs a container engine" >&2; exit 1; }
 rc=0
 "$CRM_BIN_DIR/crm-compose" "$cmd" "$@" || rc=$?

@@ -93,8 +93,10 @@ func up(ctx context.Context, root string) error {
 }
 
 func down(ctx context.Context, root string, volumes bool) error {
+	// The compose files insist on these even to take a stack down.
+	placeholders := map[string]string{"POSTGRES_PASSWORD": "-", "CRM_INTERNAL_KEY": "-", "CRM_ADMIN_PASSWORD": "-"}
 	for _, project := range []string{"crm", "crm-test"} {
-		s, err := composestack.Attach(config(ctx, root, project, map[string]string{}))
+		s, err := composestack.Attach(config(ctx, root, project, placeholders))
 		if err != nil {
 			return err
 		}
