@@ -1,11 +1,49 @@
 /// <reference lib="dom" />
 // Runs in jsdom: the run-time path it compares with injects <style> elements.
+import { resolve } from 'node:path'
 import { mount } from '@vue/test-utils'
 import PrimeVue from 'primevue/config'
-import { describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { defineComponent, h } from 'vue'
 import { crmTheme } from '../src/theme'
-import { primevueModules, primevueThemeCss } from './primevueTheme'
+import { PRIMEVUE_THEME_ID, primevueModules, primevueTheme, primevueThemeCss, primevueThemePlugin, themePartId } from './primevueTheme'
+
+// Vitest runs from the console's folder (jsdom gives import.meta.url no file path).
+const SRC = resolve('src')
+
+/**
+ * The run-time path: a styled PrimeVue injects one <style> per part as the
+ * components mount. Password brings InputText and icons of its own.
+ */
+async function injectedStyles(): Promise<Map<string, string>> {
+  const Button = (await import('primevue/button')).default
+  const Checkbox = (await import('primevue/checkbox')).default
+  const Password = (await import('primevue/password')).default
+  const wrapper = mount(defineComponent({ render: () => [h(Button, { label: 'OK' }), h(Checkbox, { binary: true }), h(Password, { modelValue: 'x' })] }), {
+    global: { plugins: [[PrimeVue, { theme: crmTheme }]] },
+    attachTo: document.body,
+  })
+  const injected = new Map(
+    Array.from(document.head.querySelectorAll('style[data-primevue-style-id]')).map((el) => [
+      el.getAttribute('data-primevue-style-id') ?? '',
+      (el.textContent ?? '').trim(),
+    ]),
+  )
+  wrapper.unmount()
+  return injected
+}
+
+let injected: Map<string, string>
+beforeAll(async () => {
+  injected = await injectedStyles()
+})
+
+/** The injected styles of the given ids, in order, as the build joins them. */
+const joined = (...ids: string[]) =>
+  ids
+    .map((id) => injected.get(id) ?? '')
+    .filter(Boolean)
+    .join('\n')
 
 describe('primevueModules', () => {
   it('follows what the named components import, and names each module once', () => {
@@ -19,28 +57,94 @@ describe('primevueModules', () => {
   })
 })
 
-describe('primevueThemeCss', () => {
-  it('makes the CSS PrimeVue would inject in the browser for the same components', async () => {
-    // The run-time path: a styled PrimeVue injects <style> elements as the
-    // components mount.
-    const Button = (await import('primevue/button')).default
-    const Checkbox = (await import('primevue/checkbox')).default
-    const wrapper = mount(defineComponent({ render: () => [h(Button, { label: 'OK' }), h(Checkbox, { binary: true })] }), {
-      global: { plugins: [[PrimeVue, { theme: crmTheme }]] },
-      attachTo: document.body,
-    })
-    const injected = Array.from(document.head.querySelectorAll('style[data-primevue-style-id]'))
-      .map((el) => [el.getAttribute('data-primevue-style-id') ?? '', el.textContent ?? ''] as const)
-      .filter(([id]) => /variables$|-style$|layer-order/.test(id))
-    wrapper.unmount()
-    expect(injected.map(([id]) => id)).toEqual(
-      expect.arrayContaining(['primitive-variables', 'semantic-variables', 'global-style', 'button-variables', 'button-style', 'checkbox-style']),
+describe('primevueTheme', () => {
+  it('makes the base and each module’s part exactly as PrimeVue injects them in the browser', async () => {
+    expect([...injected.keys()]).toEqual(
+      expect.arrayContaining([
+        'primitive-variables',
+        'semantic-variables',
+        'global-style',
+        'button-variables',
+        'button-style',
+        'inputtext-style',
+        'password-style',
+      ]),
     )
+    const css = await primevueTheme(crmTheme)
 
-    const built = await primevueThemeCss(crmTheme, primevueModules(["'primevue/button' 'primevue/checkbox'"]))
-    for (const [id, css] of injected) {
-      if (css.trim()) expect(built, id).toContain(css.trim())
+    expect(css.base).toBe(joined('layer-order', 'primitive-variables', 'semantic-variables', 'global-variables', 'global-style'))
+    for (const name of ['button', 'checkbox', 'password', 'inputtext']) {
+      expect(await css.module(`primevue/${name}`), name).toBe(joined(`${name}-variables`, `${name}-style`))
     }
-    expect(built).toContain('--p-primary-color:var(--p-primary-600)')
+    // Modules without a style of their own have no part.
+    expect(await css.module('primevue/config')).toBe('')
+    expect(await css.module('@primevue/icons/eye')).toBe('')
+  })
+
+  it('puts the base and the parts together in one piece, each part once', async () => {
+    const css = await primevueTheme(crmTheme)
+    const modules = primevueModules(["'primevue/button' 'primevue/checkbox' 'primevue/password'"])
+    const whole = await primevueThemeCss(crmTheme, modules)
+
+    expect(whole.startsWith(css.base)).toBe(true)
+    for (const name of modules) {
+      const part = await css.module(name)
+      if (part) expect(whole.split(part), name).toHaveLength(2)
+    }
+    for (const [id, style] of injected) {
+      if (/variables$|-style$|layer-order/.test(id) && style) expect(whole, id).toContain(style)
+    }
+    expect(whole).toContain('--p-primary-color:var(--p-primary-600)')
+  })
+})
+
+type Hook<A extends unknown[], R> = (this: { addWatchFile(file: string): void }, ...args: A) => R
+
+/** A plugin hook's function, whichever form (function or { handler }) the plugin gives it in. */
+function handler<A extends unknown[], R>(hook: unknown): Hook<A, R> {
+  return (typeof hook === 'function' ? hook : (hook as { handler: unknown }).handler) as Hook<A, R>
+}
+
+/** The plugin as Vite runs it for `command`. */
+function plugin(command: 'build' | 'serve') {
+  const p = primevueThemePlugin(crmTheme, SRC)
+  handler<[{ command: string }], void>(p.configResolved).call({ addWatchFile() {} }, { command })
+  const ctx = { addWatchFile() {} }
+  return {
+    filter: (p.transform as { filter: { id: RegExp } }).filter.id,
+    resolveId: (id: string) => handler<[string], string | null>(p.resolveId).call(ctx, id),
+    load: (id: string) => handler<[string], Promise<string | null>>(p.load).call(ctx, id),
+    transform: (code: string, id: string) => handler<[string, string], Promise<{ code: string } | null>>(p.transform).call(ctx, code, id),
+  }
+}
+
+describe('primevueThemePlugin', () => {
+  it('in a build, has each PrimeVue module with a style import its own part, and serves the base alone', async () => {
+    const vite = plugin('build')
+    const css = await primevueTheme(crmTheme)
+    const button = '/app/node_modules/primevue/button/index.mjs'
+
+    expect(vite.filter.test(button)).toBe(true)
+    expect(vite.filter.test('/app/node_modules/primevue/button/style/index.mjs')).toBe(false)
+    expect(vite.filter.test('/app/node_modules/@primevue/icons/check/index.mjs')).toBe(false)
+    expect((await vite.transform('export default 1', button))?.code).toBe(`export default 1\nimport '${themePartId('button')}'\n`)
+    expect(await vite.transform('export default 1', '/app/node_modules/primevue/config/index.mjs')).toBeNull()
+
+    const partId = vite.resolveId(themePartId('button'))
+    expect(partId).toBe(`\0${themePartId('button')}`)
+    expect(await vite.load(partId!)).toBe(await css.module('primevue/button'))
+    expect(await vite.load(vite.resolveId(PRIMEVUE_THEME_ID)!)).toBe(css.base)
+    expect(vite.resolveId('virtual:other.css')).toBeNull()
+  })
+
+  it('for the dev server, which pre-bundles PrimeVue, serves every part in the base and adds no import', async () => {
+    const vite = plugin('serve')
+    const css = await primevueTheme(crmTheme)
+
+    expect(await vite.transform('export default 1', '/app/node_modules/primevue/button/index.mjs')).toBeNull()
+    const base = await vite.load(vite.resolveId(PRIMEVUE_THEME_ID)!)
+    expect(base?.startsWith(css.base)).toBe(true)
+    expect(base).toContain(await css.module('primevue/button'))
+    expect(base).toContain(await css.module('primevue/datatable'))
   })
 })

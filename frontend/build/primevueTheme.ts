@@ -1,12 +1,14 @@
 // PrimeVue's styled mode turns the theme's design tokens into CSS in the
 // browser, component by component as each first mounts: on a phone that was
 // most of the console's blocking time. The tokens never change here, so the
-// build makes the same CSS once (`virtual:primevue-theme.css`) and the app
-// runs PrimeVue with `theme: 'none'`, which skips the runtime work.
+// build makes the same CSS once and the app runs PrimeVue with
+// `theme: 'none'`, which skips the runtime work.
 //
 // The CSS is made by the same functions PrimeVue calls at run time
-// (BaseComponent._loadThemeStyles), for every PrimeVue component the console
-// imports and every component those import in turn.
+// (BaseComponent._loadThemeStyles), in parts: a base every page needs
+// (`virtual:primevue-theme.css`, imported by main.ts) and each PrimeVue
+// module's own, which the module imports, so a page downloads and parses the
+// CSS of the components it loads rather than of all the console's.
 
 import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
@@ -17,6 +19,7 @@ const require = createRequire(import.meta.url)
 
 export const PRIMEVUE_THEME_ID = 'virtual:primevue-theme.css'
 const RESOLVED_ID = `\0${PRIMEVUE_THEME_ID}`
+const PART_PREFIX = 'virtual:primevue-theme/'
 
 /** A PrimeVue module the source names: `primevue/datatable`, `@primevue/icons/check`. */
 const MODULE = /['"]((?:primevue|@primevue\/icons)\/[a-z]+)['"]/g
@@ -65,8 +68,19 @@ interface Styled {
   css(strings: TemplateStringsArray, ...values: unknown[]): string
 }
 
-/** The theme's CSS for the given PrimeVue modules, as PrimeVue would inject it. */
-export async function primevueThemeCss(theme: unknown, modules: string[]): Promise<string> {
+/** The theme's CSS in parts: what every page needs, and each PrimeVue module's own. */
+export interface ThemeCss {
+  /** Layer order, primitive, semantic and global tokens, global CSS and `global-style`. */
+  base: string
+  /** The module's component (or directive) tokens and style; '' for a module without a style. */
+  module(name: string): Promise<string>
+}
+
+/**
+ * The theme's CSS as PrimeVue would inject it, in parts. It sets `theme` on
+ * PrimeVue's shared Theme, as PrimeVue's config does in the browser.
+ */
+export async function primevueTheme(theme: unknown): Promise<ThemeCss> {
   const styled = (await import('@primeuix/styled')) as unknown as Styled
   const { minifyCSS } = (await import('@primeuix/utils/object')) as { minifyCSS(css: string): string }
   const BaseStyle = (await import('@primevue/core/base/style')).default as unknown as ComponentStyle & {
@@ -80,27 +94,37 @@ export async function primevueThemeCss(theme: unknown, modules: string[]): Promi
   `
   // BaseStyle.loadStyle: the component's own style, then the preset's, under its layer.
   const styleOf = (name: string, own: unknown, extra: unknown) => minifyCSS(Theme.transformCSS(name, `${text(own)}${text(extra)}`))
+  const join = (parts: unknown[]) =>
+    parts
+      .map((part) => (part ? minifyCSS(text(part)) : ''))
+      .filter(Boolean)
+      .join('\n')
 
   const common = BaseStyle.getCommonTheme()
-  const parts = [
-    Theme.getLayerOrderCSS('base'),
-    common.primitive?.css,
-    common.semantic?.css,
-    common.global?.css,
-    styleOf('global-style', BaseStyle.style, common.style),
-  ]
-  for (const name of modules) {
-    const style = await importStyle(name)
-    if (!style?.name || !style.getComponentTheme) continue
-    // A directive (tooltip, ripple) keeps its tokens apart from the components'.
-    const own = style.getComponentTheme()
-    const part = own?.css || own?.style ? own : style.getDirectiveTheme?.()
-    parts.push(part?.css, styleOf(`${style.name}-style`, style.style, part?.style))
+  return {
+    base: join([
+      Theme.getLayerOrderCSS('base'),
+      common.primitive?.css,
+      common.semantic?.css,
+      common.global?.css,
+      styleOf('global-style', BaseStyle.style, common.style),
+    ]),
+    async module(name) {
+      const style = await importStyle(name)
+      if (!style?.name || !style.getComponentTheme) return ''
+      // A directive (tooltip, ripple) keeps its tokens apart from the components'.
+      const own = style.getComponentTheme()
+      const part = own?.css || own?.style ? own : style.getDirectiveTheme?.()
+      return join([part?.css, styleOf(`${style.name}-style`, style.style, part?.style)])
+    },
   }
-  return parts
-    .map((part) => (part ? minifyCSS(text(part)) : ''))
-    .filter(Boolean)
-    .join('\n')
+}
+
+/** The theme's CSS for the given PrimeVue modules in one piece: the base, then each module's part. */
+export async function primevueThemeCss(theme: unknown, modules: string[]): Promise<string> {
+  const css = await primevueTheme(theme)
+  const parts = await Promise.all(modules.map((name) => css.module(name)))
+  return [css.base, ...parts].filter(Boolean).join('\n')
 }
 
 async function importStyle(name: string): Promise<ComponentStyle | undefined> {
@@ -121,23 +145,61 @@ function sourceFiles(dir: string): string[] {
   })
 }
 
+/** A PrimeVue module's file as the bundler resolves it: `…/node_modules/primevue/<name>/index.mjs`. */
+const MODULE_FILE = /[\\/]node_modules[\\/]primevue[\\/]([a-z]+)[\\/]index\.mjs$/
+
+/** The id of one PrimeVue module's part of the theme: `virtual:primevue-theme/button.css`. */
+export function themePartId(name: string): string {
+  return `${PART_PREFIX}${name}.css`
+}
+
 /**
- * Serves `virtual:primevue-theme.css`: the theme's CSS for the PrimeVue
- * components imported anywhere under `srcDir`.
+ * Serves the theme's CSS. In a build, `virtual:primevue-theme.css` is the
+ * base, and each PrimeVue module with a style imports its own part
+ * (`virtual:primevue-theme/<name>.css`), so Vite puts a component's CSS in
+ * the chunk that uses it: a route's components come with the route. The dev
+ * server pre-bundles PrimeVue, out of this plugin's reach, so there the base
+ * carries the parts of every module imported under `srcDir`.
  */
 export function primevueThemePlugin(theme: unknown, srcDir: string): Plugin {
+  let split = false
+  let themeCss: Promise<ThemeCss> | undefined
+  const css = () => (themeCss ??= primevueTheme(theme))
+  const parts = new Map<string, Promise<string>>()
+  const part = (name: string) => {
+    let found = parts.get(name)
+    if (!found) parts.set(name, (found = css().then((c) => c.module(`primevue/${name}`))))
+    return found
+  }
+
   return {
     name: 'crm:primevue-theme',
+    configResolved(config) {
+      split = config.command === 'build'
+    },
     resolveId(id) {
-      return id === PRIMEVUE_THEME_ID ? RESOLVED_ID : null
+      return id === PRIMEVUE_THEME_ID || (id.startsWith(PART_PREFIX) && id.endsWith('.css')) ? `\0${id}` : null
     },
     async load(id) {
-      if (id !== RESOLVED_ID) return null
-      const files = sourceFiles(srcDir)
-      for (const file of files) this.addWatchFile(file)
-      const modules = primevueModules(files.map((file) => readFileSync(file, 'utf8')))
-      if (modules.length === 0) throw new Error(`no PrimeVue component is imported under ${srcDir}`)
-      return primevueThemeCss(theme, modules)
+      if (id === RESOLVED_ID) {
+        if (split) return (await css()).base
+        const files = sourceFiles(srcDir)
+        for (const file of files) this.addWatchFile(file)
+        const modules = primevueModules(files.map((file) => readFileSync(file, 'utf8')))
+        if (modules.length === 0) throw new Error(`no PrimeVue component is imported under ${srcDir}`)
+        return primevueThemeCss(theme, modules)
+      }
+      if (id.startsWith(`\0${PART_PREFIX}`)) return part(id.slice(PART_PREFIX.length + 1, -'.css'.length))
+      return null
+    },
+    transform: {
+      filter: { id: MODULE_FILE },
+      async handler(code, id) {
+        const name = MODULE_FILE.exec(id)?.[1]
+        if (!split || !name || !(await part(name))) return null
+        // Appended, so the module's own code keeps its place (and its source map).
+        return { code: `${code}\nimport '${themePartId(name)}'\n`, map: null }
+      },
     },
   }
 }

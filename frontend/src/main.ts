@@ -1,12 +1,14 @@
 import 'primeicons/primeicons.css'
 import 'virtual:primevue-theme.css'
-import './assets/main.css'
 
 import { createPinia } from 'pinia'
 import PrimeVue from 'primevue/config'
 import ConfirmationService from 'primevue/confirmationservice'
 import ToastService from 'primevue/toastservice'
 import Tooltip from 'primevue/tooltip'
+// After the PrimeVue modules, which each bring their part of the theme: the
+// console's own CSS comes after the theme it overrides.
+import './assets/main.css'
 import { createApp } from 'vue'
 import App from './App.vue'
 import { i18n, isLocale, loadLocale } from './i18n'
