@@ -11,9 +11,10 @@ import Tooltip from 'primevue/tooltip'
 import './assets/main.css'
 import { createApp } from 'vue'
 import App from './App.vue'
-import { i18n, isLocale, loadLocale } from './i18n'
+import { i18n, isLocale, loadLocale, profileLocale, type Locale } from './i18n'
 import { primeLocales } from './i18n/primevue'
 import { followSession, makeRouter } from './router'
+import { useAuthStore } from './stores/auth'
 import { usePreferencesStore } from './stores/preferences'
 
 const app = createApp(App)
@@ -35,7 +36,29 @@ const router = makeRouter()
 app.use(router)
 followSession(router)
 
-// The language this browser starts in: in the entry if Russian, else fetched
-// first. (A top-level await here would make the bundler split the entry into
-// many small files.)
-void loadLocale(isLocale(locale) ? locale : 'ru').finally(() => app.mount('#app'))
+/**
+ * The first screen's language, fetched before the app mounts unless it is
+ * Russian (in the entry). Signed in, the profile's: the guard waits for
+ * /auth/me before showing any screen, so waiting for it here costs nothing
+ * and fetches no language this browser last used only for the profile to
+ * overrule it. Else the one this browser starts in.
+ */
+async function firstLocale(): Promise<Locale> {
+  const auth = useAuthStore()
+  if (auth.isAuthenticated) {
+    try {
+      await auth.ensureMe()
+    } catch {
+      // The guard sends the user to sign in, or the shell shows the error.
+    }
+    const saved = profileLocale(auth.me)
+    if (saved) return saved
+  }
+  return isLocale(locale) ? locale : 'ru'
+}
+
+// (A top-level await here would make the bundler split the entry into many
+// small files.)
+void firstLocale()
+  .then(loadLocale)
+  .finally(() => app.mount('#app'))

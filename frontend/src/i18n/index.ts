@@ -30,6 +30,12 @@ export function initialLocale(): Locale {
   return nav === 'en' ? 'en' : 'ru'
 }
 
+/** The language a signed-in user's profile names (/auth/me), if it names one. */
+export function profileLocale(me: { profile?: { language?: string }; user?: { language?: string } } | null | undefined): Locale | undefined {
+  const saved = me?.profile?.language || me?.user?.language
+  return isLocale(saved) ? saved : undefined
+}
+
 export function rememberLocale(locale: Locale): void {
   try {
     globalThis.localStorage?.setItem(STORAGE_KEY, locale)
