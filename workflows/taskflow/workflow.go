@@ -370,13 +370,15 @@ func (w *taskWorkflow) step(ctx workflow.Context, st *State, kind taskv1.TaskEve
 }
 
 // Retries of a step's write. A command's caller waits for it and the
-// workflow's lock is held meanwhile, so it is short: five attempts over
-// about three seconds ride out a dropped connection or a database
-// failover. Anything longer is an outage: the task is marked stuck and
-// retries on a durable timer instead. (Variables so a test can shorten
-// them.)
+// workflow's lock is held meanwhile, so it is short: nine attempts over
+// about eleven seconds ride out a dropped connection, a database failover
+// or the task service's restart (a container started again takes a few
+// seconds before it serves; three seconds were too few, the compose
+// stack's kill drill found). Anything longer is an outage: the task is
+// marked stuck and retries on a durable timer instead. (Variables so a
+// test can shorten them.)
 var (
-	stepRetry = temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 2 * time.Second, MaximumAttempts: 5}
+	stepRetry = temporal.RetryPolicy{InitialInterval: 200 * time.Millisecond, BackoffCoefficient: 2, MaximumInterval: 2 * time.Second, MaximumAttempts: 9}
 	stepWait  = 15 * time.Second
 	// effectRetry: nobody waits for a contract effect; a few minutes of
 	// retries before the task is marked stuck.

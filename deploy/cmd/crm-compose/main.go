@@ -4,7 +4,7 @@
 //
 //	crm-compose up              # project crm; prints the URLs
 //	crm-compose down [-volumes]
-//	crm-compose test [-tasks N] # project crm-test: browser suite, then the kill drill
+//	crm-compose test [-tasks N] [-kill worker,task,temporal] # project crm-test: browser suite, then the kill drill
 //
 // The stack's secrets (database and first admin's passwords, the internal
 // key) are made once into .data/compose/secrets.env.
@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -41,6 +42,7 @@ func main() {
 	tasks := flags.Int("tasks", 200, "test: tasks the kill drill's clients open and walk")
 	browser := flags.Bool("browser", true, "test: run the console's browser suite against the stack")
 	keep := flags.Bool("keep", false, "test: leave a failed stack up to look at")
+	kill := flags.String("kill", "worker,task,temporal", "test: the containers the drill kills")
 	_ = flags.Parse(os.Args[2:])
 
 	if err := composestack.Engine(ctx); err != nil {
@@ -53,7 +55,7 @@ func main() {
 	case "down":
 		err = down(ctx, root, *volumes)
 	case "test":
-		err = test(ctx, root, testOptions{tasks: *tasks, browser: *browser, keep: *keep})
+		err = test(ctx, root, testOptions{tasks: *tasks, browser: *browser, keep: *keep, kill: strings.Split(*kill, ",")})
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
@@ -111,6 +113,7 @@ type testOptions struct {
 	tasks   int
 	browser bool
 	keep    bool
+	kill    []string
 }
 
 // test runs the browser suite on a fresh stack, then the kill drill on
@@ -182,7 +185,7 @@ func test(ctx context.Context, root string, o testOptions) error {
 
 	opt := drill.Defaults()
 	opt.Tasks = o.tasks
-	opt.Components = []string{"worker", "task", "temporal"}
+	opt.Components = o.kill
 	opt.KillMin, opt.KillMax = 5*time.Second, 15*time.Second
 	startDrill := func(ctx context.Context, env map[string]string) (*drill.Stack, func(), error) {
 		s, stop, err := start(ctx, env)
