@@ -86,8 +86,9 @@ async function main() {
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
-    // Russian, the deployment's default language, as most operators see it.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--lang=ru-RU'],
+    // Russian, the deployment's default language, as most operators see it
+    // (headless Chromium takes navigator.language from --accept-lang).
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--lang=ru-RU', '--accept-lang=ru-RU'],
     defaultViewport: null,
   })
   /** @type {import('lighthouse').Flags} */
