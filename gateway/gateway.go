@@ -34,6 +34,15 @@ type Config struct {
 	// TemporalUIURL is where people open a task's workflow (the console
 	// links there); empty hides the link.
 	TemporalUIURL string `env:"CRM_TEMPORAL_UI_URL"`
+	// TemporalUIUpstream is the Temporal Web UI server (started with
+	// publicPath /temporal) the gateway serves at /temporal/, to signed-in
+	// users allowed to see workflows only; set, the console links there
+	// unless TemporalUIURL names another UI.
+	TemporalUIUpstream string `env:"CRM_TEMPORAL_UI_UPSTREAM"`
+	// PublicURL is the console's address as people reach it: an https one
+	// marks the Temporal UI's ticket cookie Secure. Unset, each request
+	// tells by how it came.
+	PublicURL string `env:"CRM_PUBLIC_URL"`
 	// AttachmentMaxBytes bounds an uploaded file (the task service holds
 	// the same bound; here it stops a large body early).
 	AttachmentMaxBytes int64 `env:"CRM_ATTACHMENT_MAX_BYTES" envDefault:"20971520"`

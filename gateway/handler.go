@@ -46,6 +46,10 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 	if err != nil {
 		return nil, nil, err
 	}
+	ui, err := newTemporalUI(cfg, key, proxies, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	id, err := mtls.LoadFor(Name, cfg.TLS, log)
 	if err != nil {
 		return nil, nil, err
@@ -101,6 +105,7 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 	mountAttachments(mux, m, authn, taskv1.NewAttachmentServiceClient(conns["task"]), cfg.AttachmentMaxBytes, log)
 	mountImports(mux, m, authn, contractv1.NewImportServiceClient(conns["contract"]), cfg.ImportMaxBytes, log)
 	mountExports(mux, m, authn, conns, cfg.Locale, log)
+	ui.mount(mux, m, authn.identity)
 	mux.Handle("GET /api/v1/openapi.json", m.InstrumentHTTP("openapi", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(doc)
@@ -117,7 +122,7 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 		// what the console needs to know of its surroundings, before sign-in
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-cache")
-		json.NewEncoder(w).Encode(map[string]string{"temporalUiUrl": cfg.TemporalUIURL, "temporalNamespace": cfg.Temporal.Namespace})
+		json.NewEncoder(w).Encode(consoleSettings(cfg))
 	})))
 	mux.Handle("/", m.InstrumentHTTP("console", consoleHandler(cfg.ConsoleDir)))
 	h := securityHeaders(proxies, withRequestID(mux))
