@@ -1309,6 +1309,7 @@ export default {
       timeline: 'Timeline',
       facts: 'About the task',
       workflow: 'Workflow in Temporal',
+      workflowRefused: 'The Temporal Web UI did not open',
       notFound: 'Task not found',
       notFoundText: 'There is no task with ID {id}.',
       backToQueues: 'Back to the queues',

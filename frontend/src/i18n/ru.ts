@@ -1315,6 +1315,7 @@ const ru: typeof en = {
       timeline: 'История',
       facts: 'О задаче',
       workflow: 'Процесс в Temporal',
+      workflowRefused: 'Не удалось открыть Temporal Web UI',
       notFound: 'Задача не найдена',
       notFoundText: 'Задачи с ID {id} нет.',
       backToQueues: 'К очередям',

@@ -20,6 +20,21 @@ describe('the console configuration', () => {
     expect(store.workflowUrl('')).toBe('')
   })
 
+  it('links to the UI the gateway serves, to be opened with a ticket', async () => {
+    serve(JSON.stringify({ temporalUiUrl: '/temporal', temporalUiTicket: true, temporalNamespace: 'crm' }), 'application/json')
+    const store = useConsoleConfigStore()
+    await store.load()
+    expect(store.temporalUiTicket).toBe(true)
+    expect(store.workflowUrl('task-12')).toBe('/temporal/namespaces/crm/workflows/task-12')
+  })
+
+  it('needs no ticket for a UI of its own', async () => {
+    serve(JSON.stringify({ temporalUiUrl: 'http://127.0.0.1:8233', temporalUiTicket: 'yes', temporalNamespace: 'crm' }), 'application/json')
+    const store = useConsoleConfigStore()
+    await store.load()
+    expect(store.temporalUiTicket).toBe(false)
+  })
+
   it('shows no link when the UI address is empty', async () => {
     serve(JSON.stringify({ temporalUiUrl: '', temporalNamespace: 'default' }), 'application/json')
     const store = useConsoleConfigStore()

@@ -163,6 +163,26 @@ describe('the task screen', () => {
     wrapper.unmount()
   })
 
+  it('opens the workflow in the gateway’s Temporal UI with a ticket asked for with the session', async () => {
+    const { calls } = api(ADMIN_ME, {
+      'GET /console-config.json': () => ({ temporalUiUrl: '/temporal', temporalUiTicket: true, temporalNamespace: 'crm' }),
+      'POST /api/v1/auth/temporal-ui': () => new Response(null, { status: 204 }),
+    })
+    const tab = { opener: {} as unknown, location: { href: 'about:blank' }, close: vi.fn() }
+    const open = vi.spyOn(window, 'open').mockReturnValue(tab as unknown as Window)
+    const { wrapper } = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() })
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=temporal-link]').exists()).toBe(true))
+    const link = wrapper.get('[data-testid=temporal-link]')
+    expect(link.attributes('href')).toBe('/temporal/namespaces/crm/workflows/task-9')
+    await link.trigger('click')
+    await vi.waitFor(() => expect(tab.location.href).toBe(`${location.origin}/temporal/namespaces/crm/workflows/task-9`))
+    expect(open).toHaveBeenCalledWith('', '_blank')
+    const asked = calls.filter((c) => c.path === '/api/v1/auth/temporal-ui')
+    expect(asked).toHaveLength(1)
+    expect(asked[0]!.headers.get('Authorization')).toMatch(/^Bearer /)
+    wrapper.unmount()
+  })
+
   it('shows the field visit only for a process worked at the customer’s address', async () => {
     api(VIEWER_ME)
     const plain = mountWith(TaskDetailView, { props: { id: '9' }, pinia: await signedIn() }).wrapper
