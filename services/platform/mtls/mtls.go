@@ -233,8 +233,10 @@ func (t *transport) OverrideServerName(name string) error {
 	return nil
 }
 
+// remote names the other end of a connection; a Unix socket's peer has
+// no address ("@").
 func remote(c net.Conn) string {
-	if a := c.RemoteAddr(); a != nil && a.String() != "" {
+	if a := c.RemoteAddr(); a != nil && a.String() != "" && a.String() != "@" {
 		return a.String()
 	}
 	return "local socket"
