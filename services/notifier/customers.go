@@ -178,7 +178,7 @@ func (s *Service) tellCustomer(ctx context.Context, n *notifierv1.TaskNotice) er
 	if err != nil {
 		return err
 	}
-	row := customerMessageRow{EventID: n.GetEventId(), CustomerID: cid, TaskID: n.GetTaskId(), Milestone: ms, Urgent: urgent, State: statePending}
+	row := customerMessageRow{EventID: stepKey(n.GetEventId()), CustomerID: cid, TaskID: n.GetTaskId(), Milestone: ms, Urgent: urgent, State: statePending}
 	chat, err := s.store.customerChat(ctx, cid)
 	if err != nil {
 		return err
@@ -191,7 +191,7 @@ func (s *Service) tellCustomer(ctx context.Context, n *notifierv1.TaskNotice) er
 		}
 		row.Channel, row.Text = channelTelegram, text
 		d := deliveryRow{
-			EventID: customerEventID(n.GetEventId()), ChatID: chat.ChatID, TaskID: n.GetTaskId(),
+			EventID: customerEventID(row.EventID), ChatID: chat.ChatID, TaskID: n.GetTaskId(),
 			TaskNumber: clip(n.GetTaskNumber(), 50), Language: l, Text: html.EscapeString(row.Text), State: statePending,
 		}
 		if err := s.store.queueCustomer(ctx, &row, &d); err != nil {
@@ -229,6 +229,19 @@ func (s *Service) tellCustomer(ctx context.Context, n *notifierv1.TaskNotice) er
 	return nil
 }
 
+// stepKey is a step's event id without its revision ("task-5/7.1" →
+// "task-5/7"). A step replaced at its sequence (written, then dropped by
+// its workflow's history and written anew) is the same moment to the
+// customer: they hear of it once, though its first notice already went
+// out.
+func stepKey(eventID string) string {
+	slash := strings.LastIndexByte(eventID, '/')
+	if dot := strings.LastIndexByte(eventID, '.'); slash >= 0 && dot > slash {
+		return eventID[:dot]
+	}
+	return eventID
+}
+
 // customerEventID names a customer's Telegram message among the
 // deliveries, apart from the staff's messages of the same event.
 func customerEventID(eventID string) string { return "customer:" + eventID }
@@ -264,11 +277,27 @@ func (s *store) queueCustomer(ctx context.Context, m *customerMessageRow, d *del
 	now := s.micros()
 	m.CreatedAt, m.UpdatedAt, m.NextAttemptAt = now, now, now
 	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		res := tx.Clauses(clause.OnConflict{
-			Columns: []clause.Column{{Name: "event_id"}, {Name: "customer_id"}}, DoNothing: true,
-		}).Create(m)
-		if res.Error != nil || res.RowsAffected == 0 || d == nil {
-			return res.Error
+		create := func() (bool, error) {
+			res := tx.Clauses(clause.OnConflict{
+				Columns: []clause.Column{{Name: "event_id"}, {Name: "customer_id"}}, DoNothing: true,
+			}).Create(m)
+			return res.RowsAffected > 0, res.Error
+		}
+		created, err := create()
+		if err == nil && !created {
+			// A replaced step that is another milestone than the one
+			// its sequence first held is news of its own.
+			var prior customerMessageRow
+			if err = tx.Where("event_id = ? AND customer_id = ?", m.EventID, m.CustomerID).Take(&prior).Error; err == nil && prior.Milestone != m.Milestone {
+				m.ID, m.EventID = 0, m.EventID+"#"+m.Milestone
+				if d != nil {
+					d.EventID = customerEventID(m.EventID)
+				}
+				created, err = create()
+			}
+		}
+		if err != nil || !created || d == nil {
+			return err
 		}
 		d.CreatedAt, d.UpdatedAt, d.NextAttemptAt = now, now, now
 		return tx.Clauses(clause.OnConflict{

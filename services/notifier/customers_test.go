@@ -428,3 +428,32 @@ func TestAnSMSWhoseAnswerWasLostIsSentAgainAndCountedAsAPossibleDuplicate(t *tes
 		t.Fatalf("stats %v: want one SMS sent, counted as a possible duplicate", stats)
 	}
 }
+
+func TestAStepReplacedAtItsSequenceTellsTheCustomerOnceUnlessItIsAnotherMilestone(t *testing.T) {
+	h, provider := customerHarness(t, time.Date(2026, 12, 3, 12, 0, 0, 0, moscow))
+	// The close written, dropped by the workflow's history, written again
+	// at its sequence as revision 1: the same news.
+	h.enqueue(connectionNotice("task-50/7", taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED, taskv1.TaskState_TASK_STATE_CLOSED))
+	h.logState(1, stateDelivered)
+	h.enqueue(connectionNotice("task-50/7.1", taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED, taskv1.TaskState_TASK_STATE_CLOSED))
+	// A contract opened at sequence 1, then its replacement at 1 names
+	// another milestone: the customer hears of both.
+	h.enqueue(connectionNotice("task-50/1", taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED, taskv1.TaskState_TASK_STATE_OPEN))
+	h.logState(2, stateDelivered)
+	h.enqueue(connectionNotice("task-50/1.1", taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED, taskv1.TaskState_TASK_STATE_CLOSED))
+	h.logState(3, stateDelivered)
+	if got := textsOf(provider.SentTo(ivanMobile)); len(got) != 3 {
+		t.Fatalf("%d texts, want 3: %q", len(got), got)
+	}
+	if log := h.customerLog(); log[0].GetMilestone() != msConnected || log[1].GetMilestone() != msContractOpened || log[2].GetMilestone() != msConnected {
+		t.Fatalf("the log: %v", log)
+	}
+}
+
+func TestStepKeyDropsOnlyTheRevision(t *testing.T) {
+	for in, want := range map[string]string{"task-5/7": "task-5/7", "task-5/7.1": "task-5/7", "task-5/12.3": "task-5/12", "webhook-1/disabled/x.y": "webhook-1/disabled/x", "plain": "plain"} {
+		if got := stepKey(in); got != want {
+			t.Errorf("stepKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
