@@ -118,12 +118,14 @@ func (s *Server) RetryTask(ctx context.Context, req *taskv1.RetryTaskRequest) (*
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.flows.Send(ctx, row.ID, taskflow.UpdateRetry, taskflow.Retry{Actor: actor(ctx)}); err != nil {
+	step, err := s.flows.Send(ctx, row.ID, taskflow.UpdateRetry, taskflow.Retry{Actor: actor(ctx)})
+	if err != nil {
 		if taskflow.IsGone(err) {
 			return nil, fault.New(fault.FailedPrecondition, "task %s is not stuck; there is nothing to retry", row.Number)
 		}
 		return nil, commandError(row, err)
 	}
+	s.confirm(ctx, row.ID, step.Sequence)
 	s.audit(ctx, "task.retry", "task:"+strconv.FormatInt(row.ID, 10), "task_number", "number", row.Number)
 	return &taskv1.RetryTaskResponse{Task: s.respond(ctx, taskflow.Step{Task: row.toProto()})}, nil
 }

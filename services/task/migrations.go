@@ -571,6 +571,25 @@ BEGIN SELECT RAISE(ABORT, '`+noOverlap+`'); END`)
 			return nil
 		},
 	},
+	{
+		// A step a workflow's local activity writes is pending until its
+		// workflow's history is known to hold it (store.confirm): until
+		// then the timeline does not show it and its notice and webhook
+		// event wait, so a step whose workflow task was lost is never seen.
+		ID: "0023_pending_steps",
+		Migrate: func(tx *gorm.DB) error {
+			for _, q := range []string{
+				`ALTER TABLE task_events ADD COLUMN pending boolean NOT NULL DEFAULT false`,
+				`ALTER TABLE webhook_outbox ADD COLUMN sequence BIGINT NOT NULL DEFAULT 0`,
+				`ALTER TABLE webhook_outbox ADD COLUMN held boolean NOT NULL DEFAULT false`,
+			} {
+				if err := tx.Exec(q).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	},
 }
 
 // foldEach fills a folded column of every row, a thousand rows at a time:

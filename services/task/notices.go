@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/micros"
+	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
 // forwarder hands each task step's notice to the notifier. A step is
@@ -21,20 +23,99 @@ import (
 // step as an activity would add its events to every task's history, which
 // is what bounds a task's length and the cluster's throughput
 // (PERFORMANCE.md), to deliver what one row here keeps as surely.
+//
+// A step a workflow wrote waits until its history is known to hold it
+// (store.confirm): a command's step is confirmed as its update completes;
+// the forwarder asks the workflow about the rest once they are a second
+// old.
 type forwarder struct {
 	pump
 	store    *store
 	notifier notifierv1.NotifierServiceClient
+	// sequence asks a task's workflow for the last step its history holds.
+	sequence func(ctx context.Context, taskID int64) (int64, error)
+	// confirmAfter and abandonAfter are the waits below (tests shorten
+	// them).
+	confirmAfter, abandonAfter time.Duration
+	log                        *slog.Logger
 }
 
-func newForwarder(s *store, n notifierv1.NotifierServiceClient, log *slog.Logger) *forwarder {
-	f := &forwarder{store: s, notifier: n}
+const (
+	// confirmAfter is how old a pending step is before the forwarder asks
+	// its workflow about it: a command's step is confirmed sooner.
+	confirmAfter = time.Second
+	// abandonAfter is how long a pending step the history lacks is waited
+	// for: far past a workflow task's timeout, so its workflow task is
+	// recorded or lost by then.
+	abandonAfter = time.Minute
+	// askWait bounds one question to a workflow.
+	askWait = 5 * time.Second
+)
+
+func newForwarder(s *store, n notifierv1.NotifierServiceClient, sequence func(context.Context, int64) (int64, error), log *slog.Logger) *forwarder {
+	f := &forwarder{store: s, notifier: n, sequence: sequence, confirmAfter: confirmAfter, abandonAfter: abandonAfter, log: log}
 	f.pump = newPump("cannot hand notices to the notifier; retrying", f.flush, log)
 	return f
 }
 
-// flush forwards one batch and tells how many notices went.
+// flush confirms what it can of the pending steps, then forwards one batch
+// of notices, and tells how many steps it confirmed and notices went.
 func (f *forwarder) flush(ctx context.Context) (int, error) {
+	confirmed, err := f.confirmPending(ctx)
+	if err != nil {
+		return 0, err
+	}
+	sent, err := f.forward(ctx)
+	return confirmed + sent, err
+}
+
+// confirmPending asks the workflows of steps pending for over a second
+// which of them their histories hold.
+func (f *forwarder) confirmPending(ctx context.Context) (int, error) {
+	now := time.Now()
+	steps, err := f.store.pendingSteps(ctx, now.Add(-f.confirmAfter).UnixMicro(), 50)
+	if err != nil {
+		return 0, err
+	}
+	confirmed := 0
+	asked := map[int64]int64{}
+	for i := range steps {
+		e := &steps[i]
+		seq, ok := asked[e.TaskID]
+		if !ok {
+			ask, cancel := context.WithTimeout(ctx, askWait)
+			seq, err = f.sequence(ask, e.TaskID)
+			cancel()
+			switch {
+			case taskflow.IsGone(err):
+				seq = 0 // no workflow holds it
+			case err != nil:
+				// Temporal may be down or the worker away: asked again
+				// on the next round.
+				f.log.Debug("cannot ask a task's workflow which steps it holds", "task", e.TaskID, "err", err)
+				seq = -1
+			}
+			asked[e.TaskID] = seq
+			if seq >= e.Sequence {
+				n, err := f.store.confirm(ctx, e.TaskID, seq)
+				if err != nil {
+					return confirmed, err
+				}
+				confirmed += int(n)
+			}
+		}
+		if seq >= 0 && seq < e.Sequence && now.Sub(time.UnixMicro(e.At)) > f.abandonAfter {
+			f.log.Warn("a task's step its workflow never recorded is dropped", "task", e.TaskID, "sequence", e.Sequence)
+			if err := f.store.abandon(ctx, e); err != nil {
+				return confirmed, err
+			}
+		}
+	}
+	return confirmed, nil
+}
+
+// forward hands one batch of confirmed steps' notices to the notifier.
+func (f *forwarder) forward(ctx context.Context) (int, error) {
 	events, err := f.store.unsent(ctx, 100)
 	if err != nil {
 		return 0, err

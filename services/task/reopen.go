@@ -80,8 +80,7 @@ func (s *Server) ReopenTask(ctx context.Context, req *taskv1.ReopenTaskRequest) 
 	if err != nil {
 		return nil, reopenError(row, err)
 	}
-	s.notices.kick()
-	s.hooks.kick()
+	s.confirm(ctx, row.ID, step.Sequence)
 	s.audit(ctx, "task.reopen", "task:"+strconv.FormatInt(row.ID, 10), "task_step", "number", row.Number, "process", p.Name)
 	return &taskv1.ReopenTaskResponse{Task: s.respond(ctx, step)}, nil
 }

@@ -35,6 +35,8 @@ type Workflows interface {
 	// answers the task.
 	Create(ctx context.Context, in taskflow.Input) (*taskv1.Task, error)
 	Send(ctx context.Context, taskID int64, update string, arg any) (taskflow.Step, error)
+	// Sequence tells the last step a task's workflow's history holds.
+	Sequence(ctx context.Context, taskID int64) (int64, error)
 	// Action tells how the action of the automatic process a task is in
 	// stands (nil: none is running).
 	Action(ctx context.Context, taskID int64) (*taskv1.ActionStatus, error)
@@ -128,7 +130,7 @@ func (s *Server) command(ctx context.Context, id int64, update string, arg any) 
 	if err != nil {
 		return taskflow.Step{}, commandError(row, err)
 	}
-	s.notices.kick()
+	s.confirm(ctx, row.ID, step.Sequence)
 	s.audit(ctx, "task."+update, "task:"+strconv.FormatInt(id, 10), "task_step", "number", row.Number, "process", row.ProcessName)
 	return step, nil
 }
@@ -163,6 +165,17 @@ func commandError(row *taskRow, err error) error {
 		return fault.New(fault.FailedPrecondition, "task %s is closed", row.Number)
 	}
 	return err
+}
+
+// confirm marks a task's steps through seq as its workflow's history holds
+// them (an update's outcome is recorded with its workflow task), and lets
+// their notices go. One that fails is confirmed by the forwarder instead.
+func (s *Server) confirm(ctx context.Context, taskID, seq int64) {
+	if _, err := s.store.confirm(ctx, taskID, seq); err != nil {
+		s.log.Warn("cannot mark a task's steps as recorded; the forwarder will", "task", taskID, "err", err)
+	}
+	s.notices.kick()
+	s.hooks.kick()
 }
 
 func (s *Server) respond(ctx context.Context, step taskflow.Step) *taskv1.Task {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -188,6 +189,10 @@ type flows struct {
 	failDeliver error
 	// reopens are the reopening runs started.
 	reopens []taskflow.Input
+	// recorded is the last step each task's workflow history holds, for
+	// tasks that do not hold every step written.
+	recorded map[int64]int64
+	asked    int
 }
 
 func (f *flows) Deliver(_ context.Context, d taskflow.Delivery) error {
@@ -271,6 +276,35 @@ func (f *flows) Send(_ context.Context, taskID int64, _ string, _ any) (taskflow
 
 func (f *flows) Action(context.Context, int64) (*taskv1.ActionStatus, error) { return nil, nil }
 
+// Sequence answers the step a task's workflow history holds last: every
+// step written, unless recorded says otherwise.
+func (f *flows) Sequence(_ context.Context, taskID int64) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked++
+	if seq, ok := f.recorded[taskID]; ok {
+		return seq, nil
+	}
+	return math.MaxInt64, nil
+}
+
+// record says a task's workflow history holds its steps through seq.
+func (f *flows) record(taskID, seq int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.recorded == nil {
+		f.recorded = map[int64]int64{}
+	}
+	f.recorded[taskID] = seq
+}
+
+// questions tells how often a workflow was asked which steps it holds.
+func (f *flows) questions() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.asked
+}
+
 func (f *flows) sent() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -337,6 +371,7 @@ func newFixtureWith(t *testing.T, wf Workflows) *fixture {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
+	srv.notices.confirmAfter = 0 // steps written here are asked about at once
 	go srv.Forward(ctx)
 	vs := NewVisitServer(srv, VisitConfig{TimeZone: "Europe/Moscow", RemindEvening: "18:00", RemindBefore: time.Hour})
 	addr := servicetest.Serve(t, func(s *grpcserver.Server) {
@@ -656,18 +691,23 @@ func TestStepsApplyOnceAndInOrderWhateverTheRetries(t *testing.T) {
 	if got.GetTask().GetCurrentProcess().GetName() != "Confirmation" {
 		t.Fatalf("the earlier step overwrote the later: %v", got.GetTask().GetCurrentProcess())
 	}
-	evs, _ := f.client.ListTaskEvents(operator(), &taskv1.ListTaskEventsRequest{TaskId: id})
-	cs, _ := f.client.ListComments(operator(), &taskv1.ListCommentsRequest{TaskId: id})
-	if len(evs.GetTaskEvents()) != 3 || len(cs.GetComments()) != 2 {
-		t.Fatalf("%d events and %d comments, want 3 and 2", len(evs.GetTaskEvents()), len(cs.GetComments()))
-	}
+	// shown once the forwarder learns from the workflow that it holds them
+	var (
+		evs *taskv1.ListTaskEventsResponse
+		cs  *taskv1.ListCommentsResponse
+	)
+	waitFor(t, func() bool {
+		evs, _ = f.client.ListTaskEvents(operator(), &taskv1.ListTaskEventsRequest{TaskId: id})
+		cs, _ = f.client.ListComments(operator(), &taskv1.ListCommentsRequest{TaskId: id})
+		return len(evs.GetTaskEvents()) == 3 && len(cs.GetComments()) == 2
+	})
 	if c := cs.GetComments()[0]; c.GetProcessName() != "Diagnostics" || c.GetText() != "to the field" {
 		t.Fatalf("a comment made while completing a process belongs to it: %v", c)
 	}
 	waitFor(t, func() bool { return len(f.notifier.queued()) == 3 })
 }
 
-func TestAStepTheWorkflowNeverRecordedGivesWayToTheStepItsHistoryHasAtThatSequence(t *testing.T) {
+func TestAStepTheWorkflowNeverRecordedIsNeverSeenAndGivesWayToTheStepItsHistoryHas(t *testing.T) {
 	f := newFixture(t)
 	resp, err := f.client.CreateTask(operator(), &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 2, Title: "x"})
 	if err != nil {
@@ -682,33 +722,93 @@ func TestAStepTheWorkflowNeverRecordedGivesWayToTheStepItsHistoryHasAtThatSequen
 		}
 		return r
 	}
+	timeline := func() ([]*taskv1.TaskEvent, []*taskv1.Comment) {
+		t.Helper()
+		evs, err := f.client.ListTaskEvents(operator(), &taskv1.ListTaskEventsRequest{TaskId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := f.client.ListComments(operator(), &taskv1.ListCommentsRequest{TaskId: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return evs.GetTaskEvents(), cs.GetComments()
+	}
 	// A comment's local activity wrote sequence 2, then its workflow task
-	// was lost; the workflow gave sequence 2 to the advance that came next.
+	// was lost: the history holds the first step only.
+	f.flows.record(id, 1)
+	waitFor(t, func() bool { return len(f.notifier.queued()) == 1 })
+	asked := f.flows.questions()
 	apply(step(id, 2, taskv1.TaskEventKind_TASK_EVENT_KIND_COMMENTED, 6, 0, "lost with its workflow task"))
-	waitFor(t, func() bool { return len(f.notifier.queued()) == 2 })
+	f.server.notices.kick()
+	waitFor(t, func() bool { return f.flows.questions() > asked })
+	if evs, cs := timeline(); len(evs) != 1 || len(cs) != 0 {
+		t.Fatalf("a step the history lacks is shown: %v %v", evs, cs)
+	}
+	// The workflow gave sequence 2 to the advance that came next, and its
+	// update completed.
 	advance := step(id, 2, taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED, 7, 6, "to the field")
 	if r := apply(advance); r.GetDuplicate() || r.GetTask().GetCurrentProcess().GetName() != "Field repair" {
 		t.Fatalf("the advance at a sequence a lost step held: duplicate %v, task in %q", r.GetDuplicate(), r.GetTask().GetCurrentProcess().GetName())
 	}
+	f.flows.record(id, 2)
 	// the same advance again, written later (a retried workflow task)
 	again := step(id, 2, taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED, 7, 6, "to the field")
 	again.Time = timestamppb.New(time.Now().Add(time.Second))
 	if r := apply(again); !r.GetDuplicate() {
 		t.Fatal("the same step written again replaced itself")
 	}
-	evs, _ := f.client.ListTaskEvents(operator(), &taskv1.ListTaskEventsRequest{TaskId: id})
-	cs, _ := f.client.ListComments(operator(), &taskv1.ListCommentsRequest{TaskId: id})
-	if n := len(evs.GetTaskEvents()); n != 2 || evs.GetTaskEvents()[1].GetKind() != taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED {
-		t.Fatalf("timeline %v, want created and the advance", evs.GetTaskEvents())
+	waitFor(t, func() bool { return len(f.notifier.queued()) == 2 })
+	evs, cs := timeline()
+	if len(evs) != 2 || evs[1].GetKind() != taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED {
+		t.Fatalf("timeline %v, want created and the advance", evs)
 	}
-	if len(cs.GetComments()) != 1 || cs.GetComments()[0].GetText() != "to the field" {
-		t.Fatalf("comments %v, want the advance's only", cs.GetComments())
+	if len(cs) != 1 || cs[0].GetText() != "to the field" {
+		t.Fatalf("comments %v, want the advance's only", cs)
 	}
-	// the advance's notice has an id of its own: the lost step's went first
-	waitFor(t, func() bool { return len(f.notifier.queued()) == 3 })
-	want := []string{fmt.Sprintf("task-%d/1", id), fmt.Sprintf("task-%d/2", id), fmt.Sprintf("task-%d/2.1", id)}
+	// nobody heard of the lost comment; the advance's notice has an id of
+	// its own
+	want := []string{fmt.Sprintf("task-%d/1", id), fmt.Sprintf("task-%d/2.1", id)}
 	if got := f.notifier.queued(); !slices.Equal(got, want) {
 		t.Fatalf("notices %v, want %v", got, want)
+	}
+}
+
+func TestAStepTheHistoryStillLacksAfterAMinuteIsDroppedAndItsEventNeverDelivered(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.hooks.CreateWebhook(admin(), &taskv1.CreateWebhookRequest{Webhook: &taskv1.Webhook{
+		Name: "billing", Url: "http://127.0.0.1:9/hook",
+		EventKinds: []taskv1.WebhookEventKind{taskv1.WebhookEventKind_WEBHOOK_EVENT_KIND_TASK_PROCESS_ENTERED},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := f.client.CreateTask(operator(), &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 2, Title: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.GetTask().GetId()
+	f.flows.record(id, 1)
+	lost := step(id, 2, taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED, 7, 6, "lost")
+	lost.Time = timestamppb.New(time.Now().Add(-2 * time.Minute))
+	if _, err := f.client.ApplyTransition(worker(), &taskv1.ApplyTransitionRequest{Transition: lost}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool {
+		var sent bool
+		f.server.store.db.Raw(`SELECT notice_sent FROM task_events WHERE task_id = ? AND sequence = 2`, id).Scan(&sent)
+		return sent
+	})
+	var held, pending int64
+	f.server.store.db.Raw(`SELECT count(*) FROM webhook_outbox WHERE task_id = ? AND sequence = 2`, id).Scan(&held)
+	f.server.store.db.Raw(`SELECT count(*) FROM task_events WHERE task_id = ? AND pending`, id).Scan(&pending)
+	if held != 0 || pending != 1 {
+		t.Fatalf("a dropped step left %d webhook events and %d hidden steps, want 0 and 1", held, pending)
+	}
+	if got := f.flows.started(); len(got) != 0 {
+		t.Fatalf("a dropped step's event was delivered: %v", got)
+	}
+	if got := f.notifier.queued(); len(got) != 1 {
+		t.Fatalf("notices %v, want the creation's only", got)
 	}
 }
 

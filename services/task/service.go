@@ -70,7 +70,7 @@ func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
 	return &Server{
 		store: st, routes: routes, pages: pagetoken.New(deps.Key), flows: deps.Flows,
 		contracts: deps.Contracts, customers: deps.Customers, identity: deps.Identity, auditLog: auditlog.New(deps.Identity),
-		notices: newForwarder(st, deps.Notifier, deps.Log), hooks: newHooks(db, deps.Flows, cfg.Webhooks, clock, deps.Log), calendars: calendarStore{db},
+		notices: newForwarder(st, deps.Notifier, deps.Flows.Sequence, deps.Log), hooks: newHooks(db, deps.Flows, cfg.Webhooks, clock, deps.Log), calendars: calendarStore{db},
 		log: deps.Log, locale: locale.Normal(cfg.Locale), reopenWithin: cfg.ReopenWithin,
 	}, nil
 }

@@ -106,6 +106,9 @@ type eventRow struct {
 	// LeftAt is when the stay an entry step began ended (see settleStays);
 	// 0 while it goes on, and for other steps.
 	LeftAt int64
+	// Pending marks a step a workflow wrote that its history is not yet
+	// known to hold (see confirm): nobody sees it, nor hears of it.
+	Pending bool
 }
 
 func (eventRow) TableName() string { return "task_events" }
@@ -363,7 +366,7 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 			ActorID: t.GetActorId(), ActorName: t.GetActorName(), ProcessID: to.ID, ProcessName: to.Name,
 			FromProcessID: from.ID, FromProcessName: from.Name, Text: t.GetText(), Resolution: t.GetResolution(),
 			AssigneeID: t.GetAssigneeId(), NotifyGroups: joinIDs(t.GetNotifyGroupIds()), NotifySupervisors: t.GetNotifySupervisors(),
-			NotifyUsers: joinIDs(t.GetNotifyUserIds()), Audience: int32(t.GetAudience()),
+			NotifyUsers: joinIDs(t.GetNotifyUserIds()), Audience: int32(t.GetAudience()), Pending: true,
 		}
 		if t.GetKind() == taskv1.TaskEventKind_TASK_EVENT_KIND_ASSIGNED {
 			ev.AssigneeName = assigneeName
@@ -391,6 +394,9 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 			// and the workflow gave the sequence to this step. The
 			// history is the truth: this step takes the place.
 			if err := tx.Where("task_id = ? AND sequence = ?", r.ID, t.GetSequence()).Delete(&commentRow{}).Error; err != nil {
+				return err
+			}
+			if err := tx.Where("task_id = ? AND event_id = ? AND held", r.ID, eventID(&prior)).Delete(&hookEventRow{}).Error; err != nil {
 				return err
 			}
 			if err := tx.Delete(&prior).Error; err != nil {
@@ -654,15 +660,19 @@ func (s *store) countStuck(ctx context.Context) (int64, error) {
 	return n, err
 }
 
+// events is a page of a task's timeline: its confirmed steps.
 func (s *store) events(ctx context.Context, taskID, after int64, limit int) ([]eventRow, error) {
 	var rows []eventRow
-	err := s.db.WithContext(ctx).Where("task_id = ? AND sequence > ?", taskID, after).Order("sequence").Limit(limit).Find(&rows).Error
+	err := s.db.WithContext(ctx).Where("task_id = ? AND sequence > ? AND NOT pending", taskID, after).Order("sequence").Limit(limit).Find(&rows).Error
 	return rows, err
 }
 
+// comments is a page of a task's comments, those of confirmed steps.
 func (s *store) comments(ctx context.Context, taskID, after int64, limit int) ([]commentRow, error) {
 	var rows []commentRow
-	err := s.db.WithContext(ctx).Where("task_id = ? AND sequence > ?", taskID, after).Order("sequence").Limit(limit).Find(&rows).Error
+	err := s.db.WithContext(ctx).Where("task_id = ? AND sequence > ?", taskID, after).
+		Where("NOT EXISTS (SELECT 1 FROM task_events e WHERE e.task_id = comments.task_id AND e.sequence = comments.sequence AND e.pending)").
+		Order("sequence").Limit(limit).Find(&rows).Error
 	return rows, err
 }
 
@@ -696,11 +706,59 @@ func (s *store) countOpenAssigned(ctx context.Context, userID int64) (int64, err
 	return n, err
 }
 
-// unsent returns steps whose notices have not reached the notifier yet.
+// unsent returns confirmed steps whose notices have not reached the
+// notifier yet.
 func (s *store) unsent(ctx context.Context, limit int) ([]eventRow, error) {
 	var rows []eventRow
-	err := s.db.WithContext(ctx).Where("notice_sent = ?", false).Order("id").Limit(limit).Find(&rows).Error
+	err := s.db.WithContext(ctx).Where("notice_sent = ? AND NOT pending", false).Order("id").Limit(limit).Find(&rows).Error
 	return rows, err
+}
+
+// confirm marks a task's steps through seq as its workflow's history holds
+// them: shown, and their notices and webhook events free to go. It tells
+// how many steps were pending.
+//
+// A workflow's step is written by a local activity inside the workflow
+// task that decides it; if that workflow task is lost (Temporal or the
+// worker killed before it was recorded), the step is not in the history
+// and the workflow gives its sequence to another step, which replaces it
+// (apply). Whoever learns that the history holds a sequence confirms it:
+// the service when a command's update completes (its outcome is recorded
+// with the workflow task), or the forwarder, asking the workflow, for
+// steps nobody waited for (timers, automatic work).
+func (s *store) confirm(ctx context.Context, taskID, seq int64) (int64, error) {
+	var n int64
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		res := tx.Model(&eventRow{}).Where("task_id = ? AND sequence <= ? AND pending", taskID, seq).Update("pending", false)
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		n = res.RowsAffected
+		return tx.Model(&hookEventRow{}).Where("task_id = ? AND sequence <= ? AND held", taskID, seq).Update("held", false).Error
+	})
+	return n, err
+}
+
+// pendingSteps returns steps still pending that were written before the
+// given time (micros), oldest first.
+func (s *store) pendingSteps(ctx context.Context, before int64, limit int) ([]eventRow, error) {
+	var rows []eventRow
+	err := s.db.WithContext(ctx).Select("id", "task_id", "sequence", "at").
+		Where("notice_sent = ? AND pending AND at < ?", false, before).Order("id").Limit(limit).Find(&rows).Error
+	return rows, err
+}
+
+// abandon gives up on a pending step its workflow's history does not hold
+// long after it was written (its workflow task was lost and no step has
+// taken its sequence yet): it stays hidden, its notice and webhook event
+// never go, and the next step at its sequence replaces it.
+func (s *store) abandon(ctx context.Context, e *eventRow) error {
+	return s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Model(&eventRow{}).Where("id = ? AND pending", e.ID).Update("notice_sent", true).Error; err != nil {
+			return err
+		}
+		return tx.Where("task_id = ? AND sequence = ? AND held", e.TaskID, e.Sequence).Delete(&hookEventRow{}).Error
+	})
 }
 
 func (s *store) markSent(ctx context.Context, id int64) error {

@@ -91,6 +91,10 @@ type hookEventRow struct {
 	TaskID     int64
 	ContractID int64
 	At         int64
+	// Sequence is the step's; Held while the step is pending (see
+	// store.confirm), when the event waits.
+	Sequence int64
+	Held     bool
 }
 
 func (hookEventRow) TableName() string { return "webhook_outbox" }
@@ -215,6 +219,7 @@ func queueHook(tx *gorm.DB, r *taskRow, ev *eventRow, state taskv1.TaskState, gr
 	}
 	return tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&hookEventRow{
 		EventID: id, Kind: int32(kind), Body: string(body), TaskID: r.ID, ContractID: r.ContractID, At: ev.At,
+		Sequence: ev.Sequence, Held: ev.Pending,
 	}).Error
 }
 
@@ -238,7 +243,7 @@ func newHooks(db *gorm.DB, flows Workflows, cfg WebhookConfig, clock func() int6
 
 func (h *hooks) flush(ctx context.Context) (int, error) {
 	var events []hookEventRow
-	if err := h.db.WithContext(ctx).Order("id").Limit(100).Find(&events).Error; err != nil || len(events) == 0 {
+	if err := h.db.WithContext(ctx).Where("NOT held").Order("id").Limit(100).Find(&events).Error; err != nil || len(events) == 0 {
 		return 0, err
 	}
 	var subs []webhookRow

@@ -79,12 +79,8 @@ func (c *Client) Send(ctx context.Context, taskID int64, update string, arg any)
 // stands: the workflow names it (and a wait's end); Temporal's pending
 // activity tells its attempts and last error. nil when none is running.
 func (c *Client) Action(ctx context.Context, taskID int64) (*taskv1.ActionStatus, error) {
-	v, err := c.Temporal.QueryWorkflow(ctx, WorkflowID(taskID), "", QueryState)
+	s, err := c.snapshot(ctx, taskID)
 	if err != nil {
-		return nil, err
-	}
-	var s Snapshot
-	if err := v.Get(&s); err != nil {
 		return nil, err
 	}
 	if s.Action == "" {
@@ -112,4 +108,21 @@ func (c *Client) Action(ctx context.Context, taskID int64) (*taskv1.ActionStatus
 		}
 	}
 	return out, nil
+}
+
+// Sequence tells the last step a task's workflow's history holds: a query
+// is answered from the recorded history (one asked while a workflow task
+// runs waits for it to be recorded).
+func (c *Client) Sequence(ctx context.Context, taskID int64) (int64, error) {
+	s, err := c.snapshot(ctx, taskID)
+	return s.Sequence, err
+}
+
+func (c *Client) snapshot(ctx context.Context, taskID int64) (Snapshot, error) {
+	var s Snapshot
+	v, err := c.Temporal.QueryWorkflow(ctx, WorkflowID(taskID), "", QueryState)
+	if err != nil {
+		return s, err
+	}
+	return s, v.Get(&s)
 }
