@@ -576,10 +576,12 @@ BEGIN SELECT RAISE(ABORT, '`+noOverlap+`'); END`)
 		// workflow's history is known to hold it (store.confirm): until
 		// then the timeline does not show it and its notice and webhook
 		// event wait, so a step whose workflow task was lost is never seen.
+		// A step keeps the task's state after it, for its notice.
 		ID: "0023_pending_steps",
 		Migrate: func(tx *gorm.DB) error {
 			for _, q := range []string{
 				`ALTER TABLE task_events ADD COLUMN pending boolean NOT NULL DEFAULT false`,
+				`ALTER TABLE task_events ADD COLUMN state integer NOT NULL DEFAULT 0`,
 				`ALTER TABLE webhook_outbox ADD COLUMN sequence BIGINT NOT NULL DEFAULT 0`,
 				`ALTER TABLE webhook_outbox ADD COLUMN held boolean NOT NULL DEFAULT false`,
 			} {

@@ -167,6 +167,12 @@ func notice(t *taskRow, e *eventRow) *notifierv1.TaskNotice {
 		ActorId: e.ActorID, ActorName: e.ActorName, Text: e.Text, Resolution: e.Resolution,
 		AssigneeId: e.AssigneeID, AssigneeName: e.AssigneeName, CommentAudience: taskv1.CommentAudience(e.Audience),
 	}
+	if e.State != 0 {
+		// a notice forwarded after later steps (its step confirmed late,
+		// or the notifier away) tells of its own step: one that closed
+		// nothing is no close to the customer
+		n.TaskState = taskv1.TaskState(e.State)
+	}
 	if t.State == int32(taskv1.TaskState_TASK_STATE_OPEN) {
 		// buttons act on the task as it is now
 		n.CurrentGroupId, n.ProcessId = t.ProcessGroupID, t.ProcessID

@@ -774,6 +774,39 @@ func TestAStepTheWorkflowNeverRecordedIsNeverSeenAndGivesWayToTheStepItsHistoryH
 	}
 }
 
+func TestANoticeForwardedAfterTheTaskClosedTellsOfItsOwnStep(t *testing.T) {
+	f := newFixture(t)
+	resp, err := f.client.CreateTask(operator(), &taskv1.CreateTaskRequest{ContractId: activeContract, RouteId: 2, Title: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := resp.GetTask().GetId()
+	// both steps wait for their workflow's history (or the notifier was
+	// away): their notices go after the close
+	f.flows.record(id, 1)
+	if _, err := f.client.ApplyTransition(worker(), &taskv1.ApplyTransitionRequest{Transition: step(id, 2, taskv1.TaskEventKind_TASK_EVENT_KIND_ADVANCED, 7, 6, "")}); err != nil {
+		t.Fatal(err)
+	}
+	done := step(id, 3, taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED, 0, 7, "")
+	done.State, done.CloseReason = taskv1.TaskState_TASK_STATE_CLOSED, "all processes completed"
+	if _, err := f.client.ApplyTransition(worker(), &taskv1.ApplyTransitionRequest{Transition: done}); err != nil {
+		t.Fatal(err)
+	}
+	f.flows.record(id, 3)
+	waitFor(t, func() bool { return len(f.notifier.queued()) == 3 })
+	f.notifier.mu.Lock()
+	defer f.notifier.mu.Unlock()
+	for _, n := range f.notifier.notices {
+		want := taskv1.TaskState_TASK_STATE_OPEN
+		if n.GetKind() == taskv1.TaskEventKind_TASK_EVENT_KIND_CLOSED {
+			want = taskv1.TaskState_TASK_STATE_CLOSED
+		}
+		if n.GetTaskState() != want {
+			t.Fatalf("the notice of %s says the task is %s, want %s", n.GetEventId(), n.GetTaskState(), want)
+		}
+	}
+}
+
 func TestAStepTheHistoryStillLacksAfterAMinuteIsDroppedAndItsEventNeverDelivered(t *testing.T) {
 	f := newFixture(t)
 	if _, err := f.hooks.CreateWebhook(admin(), &taskv1.CreateWebhookRequest{Webhook: &taskv1.Webhook{

@@ -109,6 +109,10 @@ type eventRow struct {
 	// Pending marks a step a workflow wrote that its history is not yet
 	// known to hold (see confirm): nobody sees it, nor hears of it.
 	Pending bool
+	// State is the task's after the step (0 in rows written before it was
+	// kept): a notice forwarded late tells of the step, not of the task as
+	// it stands by then.
+	State int32
 }
 
 func (eventRow) TableName() string { return "task_events" }
@@ -222,7 +226,7 @@ func insert(tx *gorm.DB, n newTask) (taskRow, error) {
 	ev := eventRow{
 		TaskID: r.ID, Sequence: 1, Kind: int32(taskv1.TaskEventKind_TASK_EVENT_KIND_CREATED), At: r.CreatedAt,
 		ActorID: r.CreatedBy, ActorName: n.actor, ProcessID: first.ID, ProcessName: first.Name,
-		Text: r.Title, NotifyGroups: joinIDs([]int64{first.GroupID}),
+		Text: r.Title, NotifyGroups: joinIDs([]int64{first.GroupID}), State: int32(taskv1.TaskState_TASK_STATE_OPEN),
 	}
 	if err := tx.Create(&ev).Error; err != nil {
 		return r, err
@@ -366,7 +370,7 @@ func (s *store) apply(ctx context.Context, t *taskv1.Transition, assigneeName st
 			ActorID: t.GetActorId(), ActorName: t.GetActorName(), ProcessID: to.ID, ProcessName: to.Name,
 			FromProcessID: from.ID, FromProcessName: from.Name, Text: t.GetText(), Resolution: t.GetResolution(),
 			AssigneeID: t.GetAssigneeId(), NotifyGroups: joinIDs(t.GetNotifyGroupIds()), NotifySupervisors: t.GetNotifySupervisors(),
-			NotifyUsers: joinIDs(t.GetNotifyUserIds()), Audience: int32(t.GetAudience()), Pending: true,
+			NotifyUsers: joinIDs(t.GetNotifyUserIds()), Audience: int32(t.GetAudience()), Pending: true, State: int32(t.GetState()),
 		}
 		if t.GetKind() == taskv1.TaskEventKind_TASK_EVENT_KIND_ASSIGNED {
 			ev.AssigneeName = assigneeName
