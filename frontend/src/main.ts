@@ -5,7 +5,6 @@ import { createPinia } from 'pinia'
 import PrimeVue from 'primevue/config'
 import ConfirmationService from 'primevue/confirmationservice'
 import ToastService from 'primevue/toastservice'
-import Tooltip from 'primevue/tooltip'
 // After the PrimeVue modules, which each bring their part of the theme: the
 // console's own CSS comes after the theme it overrides.
 import './assets/main.css'
@@ -29,7 +28,6 @@ app.use(PrimeVue, {
 })
 app.use(ToastService)
 app.use(ConfirmationService)
-app.directive('tooltip', Tooltip)
 
 usePreferencesStore()
 const router = makeRouter()

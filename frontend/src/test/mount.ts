@@ -6,7 +6,6 @@ import { createPinia, setActivePinia, type Pinia } from 'pinia'
 import PrimeVue from 'primevue/config'
 import ConfirmationService from 'primevue/confirmationservice'
 import ToastService from 'primevue/toastservice'
-import Tooltip from 'primevue/tooltip'
 import type { Component } from 'vue'
 import { createMemoryHistory, createRouter, type Router } from 'vue-router'
 import { i18n } from '@/i18n'
@@ -43,7 +42,6 @@ export function mountWith<C extends Component>(component: C, options: ComponentM
     global: {
       ...global,
       plugins: [pinia, router, i18n, [PrimeVue, { unstyled: true }], ToastService, ConfirmationService, ...(global?.plugins ?? [])],
-      directives: { tooltip: Tooltip, ...(global?.directives ?? {}) },
     },
   } as ComponentMountingOptions<C>)
   return { wrapper, pinia, router }
