@@ -9,6 +9,7 @@ import ToastService from 'primevue/toastservice'
 // console's own CSS comes after the theme it overrides.
 import './assets/main.css'
 import { createApp } from 'vue'
+import { loadRouteLocation } from 'vue-router'
 import App from './App.vue'
 import { i18n, isLocale, loadLocale, profileLocale, type Locale } from './i18n'
 import { primeLocales } from './i18n/primevue'
@@ -33,6 +34,10 @@ usePreferencesStore()
 const router = makeRouter()
 app.use(router)
 followSession(router)
+// Signed in, the first screen's code is fetched while /auth/me is asked, not
+// after the guard has the answer: on a phone that is a round trip less
+// before the home page shows. (A failure shows in the navigation itself.)
+if (useAuthStore().isAuthenticated) loadRouteLocation(router.resolve(router.options.history.location)).catch(() => {})
 
 /**
  * The first screen's language, fetched before the app mounts unless it is
