@@ -2,7 +2,7 @@ import { fileURLToPath, URL } from 'node:url'
 import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vitest/config'
 import { precompressPlugin } from './build/precompress.ts'
-import { primevueThemePlugin } from './build/primevueTheme.ts'
+import { primevueTemplatesPlugin, primevueThemePlugin } from './build/primevueTheme.ts'
 import { woff2OnlyPlugin } from './build/woff2Only.ts'
 import { crmTheme } from './src/theme.ts'
 
@@ -10,7 +10,13 @@ import { crmTheme } from './src/theme.ts'
 const gateway = `http://${process.env.CRM_HTTP_ADDR ?? '127.0.0.1:8080'}`
 
 export default defineConfig({
-  plugins: [vue(), woff2OnlyPlugin(), primevueThemePlugin(crmTheme, fileURLToPath(new URL('./src', import.meta.url))), precompressPlugin()],
+  plugins: [
+    vue(),
+    woff2OnlyPlugin(),
+    primevueThemePlugin(crmTheme, fileURLToPath(new URL('./src', import.meta.url))),
+    primevueTemplatesPlugin(),
+    precompressPlugin(),
+  ],
   resolve: {
     alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
   },

@@ -6,7 +6,7 @@ import PrimeVue from 'primevue/config'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { defineComponent, h } from 'vue'
 import { crmTheme } from '../src/theme'
-import { PRIMEVUE_THEME_ID, primevueModules, primevueTheme, primevueThemeCss, primevueThemePlugin, themePartId } from './primevueTheme'
+import { PRIMEVUE_THEME_ID, primevueModules, primevueTemplatesPlugin, primevueTheme, primevueThemeCss, primevueThemePlugin, themePartId } from './primevueTheme'
 
 // Vitest runs from the console's folder (jsdom gives import.meta.url no file path).
 const SRC = resolve('src')
@@ -146,5 +146,20 @@ describe('primevueThemePlugin', () => {
     expect(base?.startsWith(css.base)).toBe(true)
     expect(base).toContain(await css.module('primevue/button'))
     expect(base).toContain(await css.module('primevue/datatable'))
+  })
+})
+
+describe('primevueTemplatesPlugin', () => {
+  it('empties the theme’s CSS templates in a build only, and touches no other module', async () => {
+    const p = primevueTemplatesPlugin()
+    const load = p.load as { filter: { id: RegExp }; handler: () => string }
+    expect(p.apply).toBe('build')
+    expect(load.filter.id.test('/app/node_modules/@primeuix/styles/dist/button/index.mjs')).toBe(true)
+    expect(load.filter.id.test('/app/node_modules/primevue/button/style/index.mjs')).toBe(false)
+    expect(load.filter.id.test('/app/node_modules/@primeuix/styled/dist/index.mjs')).toBe(false)
+    // A template module exports its `style` and nothing else, which the stand-in keeps.
+    const template = await import('@primeuix/styles/button')
+    expect(Object.keys(template)).toEqual(['style'])
+    expect(load.handler()).toBe("export const style = ''\n")
   })
 })

@@ -203,3 +203,25 @@ export function primevueThemePlugin(theme: unknown, srcDir: string): Plugin {
     },
   }
 }
+
+/** A file of @primeuix/styles: one component's theme as a CSS template (`style`) for PrimeVue to fill in the browser. */
+const THEME_TEMPLATE = /[\\/]node_modules[\\/]@primeuix[\\/]styles[\\/]dist[\\/][a-z]+[\\/]index\.mjs$/
+
+/**
+ * Empties the theme's CSS templates in the bundle. Each PrimeVue component's
+ * module imports its template (@primeuix/styles), but with `theme: 'none'`
+ * PrimeVue never reads it: the build has made the CSS already (above). The
+ * templates were a third of the script the sign-in page downloaded and
+ * parsed. primevueTheme reads them with Node's own import, which this does
+ * not touch; the dev server and the unit tests keep them.
+ */
+export function primevueTemplatesPlugin(): Plugin {
+  return {
+    name: 'crm:primevue-templates',
+    apply: 'build',
+    load: {
+      filter: { id: THEME_TEMPLATE },
+      handler: () => "export const style = ''\n",
+    },
+  }
+}
