@@ -312,9 +312,9 @@ CHART := deploy/k8s/crm
 .PHONY: deploy-check
 deploy-check: deploy-tools ## Validate the Dockerfile, the compose file and the Helm chart offline, the chart by a real API server's dry run.
 	cd deploy/docker/check && GOWORK=off go run . -targets identity,customer,contract,task,notifier,worker,migrate,gateway,temporal-server,temporal-admin-tools,temporal-ui,postgres ../Dockerfile
-	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password $(COMPOSE) -f deploy/compose/compose.yaml config --quiet
-	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password $(COMPOSE) -f deploy/compose/compose.yaml -f deploy/compose/compose.host.yaml config --quiet
-	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password $(COMPOSE) -f deploy/compose/compose.yaml config --services
+	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password CRM_CERTS_DIR=/certs $(COMPOSE) -f deploy/compose/compose.yaml config --quiet
+	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password CRM_CERTS_DIR=/certs $(COMPOSE) -f deploy/compose/compose.yaml -f deploy/compose/compose.host.yaml config --quiet
+	CRM_INTERNAL_KEY=check POSTGRES_PASSWORD=check CRM_ADMIN_PASSWORD=check-only-password CRM_CERTS_DIR=/certs $(COMPOSE) -f deploy/compose/compose.yaml config --services
 	$(HELM) lint --strict $(CHART) -f deploy/k8s/min-values.yaml
 	$(HELM) lint --strict $(CHART) -f deploy/k8s/ci-values.yaml
 	$(HELM) lint --strict $(CHART) -f deploy/k8s/ci-values.yaml -f deploy/k8s/tls-values.yaml

@@ -1,8 +1,9 @@
 // Package composestack runs the production compose stack on this host —
 // deploy/compose/compose.yaml with the host-network override, from the
-// images `make images` built — and hurts it for the kill drill: a
-// container killed with `docker kill`, started again, waited for until
-// its own health check passes.
+// images `make images` built, every connection but PostgreSQL's over
+// mutual TLS — and hurts it for the kill drill: a container killed with
+// `docker kill`, started again, waited for until its own health check
+// passes.
 package composestack
 
 import (
@@ -14,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"os"
@@ -24,16 +26,20 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"google.golang.org/grpc"
 
 	"github.com/telecomcrm/crm/deploy/probe"
+	"github.com/telecomcrm/crm/services/platform/certs"
+	"github.com/telecomcrm/crm/services/platform/mtls"
 )
 
 // Where the host-network override (compose.host.yaml) puts the stack.
 const (
 	ConsoleURL      = "http://127.0.0.1:28080"
 	TemporalAddress = "127.0.0.1:27233"
-	TemporalUIURL   = "http://127.0.0.1:28233"
-	Namespace       = "crm"
+	// TemporalUIURL is the Web UI behind the console's sign-in.
+	TemporalUIURL = ConsoleURL + "/temporal/"
+	Namespace     = "crm"
 )
 
 // Components are the stack's long-running containers (compose services), in
@@ -59,12 +65,17 @@ type Config struct {
 	Extra map[string]string
 	// WorkDir keeps the generated override and logs.
 	WorkDir string
+	// Certs is the folder of the stack's certificates (Certificates made
+	// it; the compose files read it as CRM_CERTS_DIR). Its admin
+	// certificate is what the checks from this host present.
+	Certs string
 }
 
 // Stack is a compose stack that is up.
 type Stack struct {
 	cfg   Config
 	files []string
+	admin *mtls.Identity
 }
 
 // Attach returns the stack cfg names, whether it runs or not (to take it
@@ -74,6 +85,13 @@ func Attach(cfg Config) (*Stack, error) {
 		return nil, errors.New("no docker compose command given (CRM_COMPOSE)")
 	}
 	s := &Stack{cfg: cfg, files: []string{filepath.Join(cfg.Dir, "compose.yaml"), filepath.Join(cfg.Dir, "compose.host.yaml")}}
+	if cfg.Certs != "" {
+		admin, err := mtls.LoadFor("admin", certs.Files(cfg.Certs, "admin"), slog.New(slog.DiscardHandler))
+		if err != nil {
+			return nil, err
+		}
+		s.admin = admin
+	}
 	if len(cfg.Extra) > 0 {
 		extra := filepath.Join(cfg.WorkDir, "compose.extra.yaml")
 		if err := os.WriteFile(extra, extraEnv(cfg.Extra), 0o600); err != nil {
@@ -134,7 +152,7 @@ func (s *Stack) compose(ctx context.Context, out io.Writer, args ...string) erro
 		full = append(full, "--file", f)
 	}
 	cmd := exec.CommandContext(ctx, s.cfg.Compose, append(full, args...)...)
-	cmd.Env = os.Environ()
+	cmd.Env = append(os.Environ(), "CRM_CERTS_DIR="+s.cfg.Certs)
 	for k, v := range s.cfg.Env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
@@ -145,9 +163,14 @@ func (s *Stack) compose(ctx context.Context, out io.Writer, args ...string) erro
 // ConsoleURL is where the gateway answers.
 func (s *Stack) ConsoleURL() string { return ConsoleURL }
 
-// Temporal says how to reach the stack's namespace.
+// Temporal says how to reach the stack's namespace, with the admin
+// certificate.
 func (s *Stack) Temporal() client.Options {
-	return client.Options{HostPort: TemporalAddress, Namespace: Namespace}
+	o := client.Options{HostPort: TemporalAddress, Namespace: Namespace}
+	if s.admin != nil {
+		o.ConnectionOptions.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(s.admin.ClientCredentials("temporal"))}
+	}
+	return o
 }
 
 // Components are the stack's long-running containers.
@@ -210,13 +233,21 @@ func (s *Stack) healthCheck(ctx context.Context, name string) (func(context.Cont
 	if err := json.Unmarshal(raw, &test); err != nil || len(test) < 2 {
 		return nil, fmt.Errorf("%s declares no health check", name)
 	}
-	return checkFor(test[1:])
+	var opts []grpc.DialOption
+	if s.admin != nil {
+		// the certificate a component presents bears its name; the
+		// workers' are the worker's
+		opts = append(opts, grpc.WithTransportCredentials(s.admin.ClientCredentials(strings.TrimSuffix(name, "-2"))))
+	}
+	return checkFor(test[1:], opts...)
 }
 
-func checkFor(test []string) (func(context.Context) error, error) {
+// checkFor is the check a health check test declares; opts are a gRPC
+// check's credentials.
+func checkFor(test []string, opts ...grpc.DialOption) (func(context.Context) error, error) {
 	switch {
 	case len(test) == 3 && strings.HasSuffix(test[0], "crm-probe") && test[1] == "grpc":
-		return func(ctx context.Context) error { return probe.GRPC(ctx, test[2]) }, nil
+		return func(ctx context.Context) error { return probe.GRPC(ctx, test[2], opts...) }, nil
 	case len(test) == 3 && strings.HasSuffix(test[0], "crm-probe") && test[1] == "http":
 		return func(ctx context.Context) error { return probe.HTTP(ctx, test[2]) }, nil
 	case len(test) > 0 && test[0] == "pg_isready":
@@ -315,3 +346,24 @@ func randomBytes(n int) []byte {
 	_, _ = rand.Read(b) // crypto/rand never fails on Linux
 	return b
 }
+
+// Certificates brings dir to a CA and a valid certificate for every
+// component (as make certs does), readable by the images' user (uid
+// 65532) where this process may hand them over.
+func Certificates(dir string) error {
+	if _, err := certs.Make(certs.Options{Dir: dir, Lifetime: 90 * 24 * time.Hour}); err != nil {
+		return err
+	}
+	if os.Getuid() != 0 {
+		return nil // the owner's files; compose.yaml says what they need
+	}
+	return filepath.WalkDir(dir, func(path string, _ os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(path, imageUser, imageUser)
+	})
+}
+
+// imageUser is the uid and gid the images run as.
+const imageUser = 65532

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -90,5 +91,32 @@ func TestSecretsAreMadeOnceAndFitWhereTheyGo(t *testing.T) {
 	}
 	if st, err := os.Stat(file); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("secrets file mode: %v %v", st.Mode(), err)
+	}
+}
+
+func TestCertificatesAreMadeOnceForEveryComponentAndHandedToTheImagesUser(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "certs")
+	if err := Certificates(dir); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(dir, "task.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// every file a compose service mounts is there
+	for _, name := range []string{"ca.pem", "admin.pem", "admin-key.pem", "temporal.pem", "temporal-ui-key.pem", "migrate.pem", "worker-key.pem"} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && os.Getuid() == 0 && st.Uid != imageUser {
+			t.Errorf("%s belongs to uid %d, want the images' %d", name, st.Uid, imageUser)
+		}
+	}
+	if err := Certificates(dir); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(filepath.Join(dir, "task.pem")); string(after) != string(before) {
+		t.Error("a second run remade a valid certificate")
 	}
 }

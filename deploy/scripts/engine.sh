@@ -1,7 +1,8 @@
 # Sourced by the scripts that need a container engine (images.sh,
 # compose.sh). engine_up uses DOCKER_HOST when set, else the default socket
 # when a daemon answers there, else starts a private daemon — no bridge
-# network, its data under .build/docker — and exports DOCKER_HOST for it;
+# network, its data under .build/docker — and exports DOCKER_HOST for it
+# (installing Debian's docker.io first where no daemon is installed);
 # ENGINE_STARTED says whether it did. engine_down stops that private daemon.
 # Needs $root (the repository).
 
@@ -9,6 +10,12 @@ engine_dir=$root/.build/docker
 ENGINE_STARTED=""
 
 engine_up() {
+  # Debian's docker.io brings the daemon (a docker client alone is no
+  # engine); installed only where we may, as root with apt.
+  if ! command -v dockerd >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Debian's docker.io (the container engine)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null || true
+  fi
   if ! command -v docker >/dev/null; then
     echo "no container engine here (the docker command is missing; Debian's docker.io provides one)" >&2
     return 1

@@ -61,12 +61,10 @@ tool temporal-server go.temporal.io/server/cmd/server "$temporal_server"
 tool temporal-sql-tool go.temporal.io/server/cmd/tools/sql "$temporal_server"
 tool temporal-ui github.com/temporalio/ui-server/v2/cmd/server "$temporal_ui"
 schema=${CRM_TEMPORAL_SCHEMA_DIR:-$(cd "$root" && go mod download -json "go.temporal.io/server@$temporal_server" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')/schema/postgresql/v12}
-# The Web UI's configuration: its own template, filled from the
-# environment (TEMPORAL_ADDRESS, TEMPORAL_UI_PORT, TEMPORAL_DISABLE_WRITE_ACTIONS, …).
-ui=$(cd "$root" && go mod download -json "github.com/temporalio/ui-server/v2@$temporal_ui" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+# The Web UI's configuration: ours, read-only and served behind the
+# gateway, filled from the environment (deploy/temporal-ui/production.yaml).
 mkdir -p "$ctx/temporal-ui/config"
-cp "$ui/config/docker.yaml" "$ctx/temporal-ui/config/docker.yaml"
-chmod -R u+w "$ctx/temporal-ui"
+cp "$root/deploy/temporal-ui/production.yaml" "$ctx/temporal-ui/config/production.yaml"
 mkdir -p "$ctx/temporal-schema/postgresql"
 cp -r "$schema" "$ctx/temporal-schema/postgresql/v12"
 chmod -R u+w "$ctx/temporal-schema"

@@ -7,7 +7,8 @@
 //	crm-compose test [-tasks N] [-kill worker,task,temporal] # project crm-test: browser suite, then the kill drill
 //
 // The stack's secrets (database and first admin's passwords, the internal
-// key) are made once into .data/compose/secrets.env.
+// key) are made once into .data/compose/secrets.env, its certificates (a
+// CA and one per component, for mutual TLS) into .data/compose/certs.
 package main
 
 import (
@@ -27,6 +28,7 @@ import (
 	"github.com/telecomcrm/crm/deploy/composestack"
 	"github.com/telecomcrm/crm/deploy/drill"
 	"github.com/telecomcrm/crm/deploy/stacktest"
+	"github.com/telecomcrm/crm/services/platform/certs"
 )
 
 func main() {
@@ -85,18 +87,24 @@ func up(ctx context.Context, root string) error {
 	}
 	cfg := config(ctx, root, "crm", secrets)
 	cfg.WorkDir = dir
+	cfg.Certs = filepath.Join(dir, "certs")
+	if err := composestack.Certificates(cfg.Certs); err != nil {
+		return err
+	}
 	fmt.Printf("starting the compose stack crm (images %s)…\n", cfg.Env["CRM_VERSION"])
 	if _, err := composestack.Up(ctx, cfg, os.Stdout); err != nil {
 		return err
 	}
-	fmt.Printf("\nThe compose stack is up.\n  Console and REST API: %s (admin; the first password is CRM_ADMIN_PASSWORD in %s)\n  Temporal Web UI:      %s\n  Stop it:              make compose-down\n",
-		composestack.ConsoleURL, filepath.Join(".data", "compose", "secrets.env"), composestack.TemporalUIURL)
+	admin := certs.Files(cfg.Certs, "admin")
+	fmt.Printf("\nThe compose stack is up.\n  Console and REST API: %s (admin; the first password is CRM_ADMIN_PASSWORD in %s)\n  Temporal Web UI:      %s (read-only, signed in to the console)\n  Temporal CLI:         temporal --address %s --namespace %s --tls-ca-path %s --tls-cert-path %s --tls-key-path %s workflow list\n  Stop it:              make compose-down\n",
+		composestack.ConsoleURL, filepath.Join(".data", "compose", "secrets.env"), composestack.TemporalUIURL,
+		composestack.TemporalAddress, composestack.Namespace, rel(root, admin.CAFile), rel(root, admin.CertFile), rel(root, admin.KeyFile))
 	return nil
 }
 
 func down(ctx context.Context, root string, volumes bool) error {
 	// The compose files insist on these even to take a stack down.
-	placeholders := map[string]string{"POSTGRES_PASSWORD": "-", "CRM_INTERNAL_KEY": "-", "CRM_ADMIN_PASSWORD": "-"}
+	placeholders := map[string]string{"POSTGRES_PASSWORD": "-", "CRM_INTERNAL_KEY": "-", "CRM_ADMIN_PASSWORD": "-", "CRM_CERTS_DIR": "-"}
 	for _, project := range []string{"crm", "crm-test"} {
 		s, err := composestack.Attach(config(ctx, root, project, placeholders))
 		if err != nil {
@@ -132,6 +140,10 @@ func test(ctx context.Context, root string, o testOptions) error {
 	}
 	base := config(ctx, root, "crm-test", secrets)
 	base.WorkDir = work
+	base.Certs = filepath.Join(work, "certs")
+	if err := composestack.Certificates(base.Certs); err != nil {
+		return err
+	}
 	// The test's fakes and receivers listen on loopback; the first admin
 	// keeps the password the suites sign in with.
 	extra := map[string]string{"CRM_WEBHOOK_ALLOW_PRIVATE": "true", "CRM_ADMIN_PASSWORD_CHANGE": "false"}
@@ -211,8 +223,7 @@ func browserSuite(ctx context.Context, root string, s *composestack.Stack, admin
 	cmd := exec.CommandContext(ctx, "npx", "--no-install", "playwright", "test")
 	cmd.Dir = filepath.Join(root, "frontend")
 	cmd.Env = append(os.Environ(),
-		"E2E_BASE_URL="+s.ConsoleURL(), "E2E_ADMIN_LOGIN=admin", "E2E_ADMIN_PASSWORD="+adminPassword,
-		"E2E_TEMPORAL_UI_URL="+composestack.TemporalUIURL)
+		"E2E_BASE_URL="+s.ConsoleURL(), "E2E_ADMIN_LOGIN=admin", "E2E_ADMIN_PASSWORD="+adminPassword)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	return cmd.Run()
 }
@@ -225,4 +236,12 @@ func logFile(dir, name string) *os.File {
 		f, _ = os.Open(os.DevNull)
 	}
 	return f
+}
+
+// rel names path from root, as the README's commands run there.
+func rel(root, path string) string {
+	if r, err := filepath.Rel(root, path); err == nil {
+		return r
+	}
+	return path
 }
