@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	notifierv1 "github.com/telecomcrm/crm/proto/gen/crm/notifier/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
@@ -48,7 +51,7 @@ const (
 	// for: far past a workflow task's timeout, so its workflow task is
 	// recorded or lost by then.
 	abandonAfter = time.Minute
-	// askWait bounds one question to a workflow.
+	// askWait bounds a round of questions to the workflows.
 	askWait = 5 * time.Second
 )
 
@@ -74,37 +77,25 @@ func (f *forwarder) flush(ctx context.Context) (int, error) {
 func (f *forwarder) confirmPending(ctx context.Context) (int, error) {
 	now := time.Now()
 	steps, err := f.store.pendingSteps(ctx, now.Add(-f.confirmAfter).UnixMicro(), 50)
-	if err != nil {
+	if err != nil || len(steps) == 0 {
 		return 0, err
 	}
+	held := f.ask(ctx, steps)
 	confirmed := 0
-	asked := map[int64]int64{}
 	for i := range steps {
 		e := &steps[i]
-		seq, ok := asked[e.TaskID]
-		if !ok {
-			ask, cancel := context.WithTimeout(ctx, askWait)
-			seq, err = f.sequence(ask, e.TaskID)
-			cancel()
-			switch {
-			case taskflow.IsGone(err):
-				seq = 0 // no workflow holds it
-			case err != nil:
-				// Temporal may be down or the worker away: asked again
-				// on the next round.
-				f.log.Debug("cannot ask a task's workflow which steps it holds", "task", e.TaskID, "err", err)
-				seq = -1
+		seq, ok := held[e.TaskID]
+		switch {
+		case !ok:
+			// Temporal down or the worker away: asked again next round
+		case seq >= e.Sequence:
+			n, err := f.store.confirm(ctx, e.TaskID, seq)
+			if err != nil {
+				return confirmed, err
 			}
-			asked[e.TaskID] = seq
-			if seq >= e.Sequence {
-				n, err := f.store.confirm(ctx, e.TaskID, seq)
-				if err != nil {
-					return confirmed, err
-				}
-				confirmed += int(n)
-			}
-		}
-		if seq >= 0 && seq < e.Sequence && now.Sub(time.UnixMicro(e.At)) > f.abandonAfter {
+			confirmed += int(n)
+			delete(held, e.TaskID) // its later steps are confirmed with it
+		case now.Sub(time.UnixMicro(e.At)) > f.abandonAfter:
 			f.log.Warn("a task's step its workflow never recorded is dropped", "task", e.TaskID, "sequence", e.Sequence)
 			if err := f.store.abandon(ctx, e); err != nil {
 				return confirmed, err
@@ -112,6 +103,43 @@ func (f *forwarder) confirmPending(ctx context.Context) (int, error) {
 		}
 	}
 	return confirmed, nil
+}
+
+// ask asks the workflows of the steps' tasks, a few at once and within
+// askWait all told, which step each history holds last (0: no workflow
+// holds any); a task whose workflow did not answer is left out.
+func (f *forwarder) ask(ctx context.Context, steps []eventRow) map[int64]int64 {
+	ctx, cancel := context.WithTimeout(ctx, askWait)
+	defer cancel()
+	var (
+		mu   sync.Mutex
+		held = map[int64]int64{}
+		g    errgroup.Group
+	)
+	g.SetLimit(8)
+	asked := map[int64]bool{}
+	for _, e := range steps {
+		if asked[e.TaskID] {
+			continue
+		}
+		asked[e.TaskID] = true
+		g.Go(func() error {
+			seq, err := f.sequence(ctx, e.TaskID)
+			switch {
+			case taskflow.IsGone(err):
+				seq = 0
+			case err != nil:
+				f.log.Debug("cannot ask a task's workflow which steps it holds", "task", e.TaskID, "err", err)
+				return nil
+			}
+			mu.Lock()
+			held[e.TaskID] = seq
+			mu.Unlock()
+			return nil
+		})
+	}
+	_ = g.Wait()
+	return held
 }
 
 // forward hands one batch of confirmed steps' notices to the notifier.
