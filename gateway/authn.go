@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -13,8 +14,14 @@ import (
 	"github.com/telecomcrm/crm/services/platform/auth"
 )
 
+// identity answers who is behind an access token: the session cache in
+// front of the identity service, or the service itself.
+type identity interface {
+	Authenticate(ctx context.Context, in *identityv1.AuthenticateRequest, opts ...grpc.CallOption) (*identityv1.AuthenticateResponse, error)
+}
+
 type authenticator struct {
-	identity identityv1.IdentityServiceClient
+	identity identity
 	log      *slog.Logger
 }
 
@@ -24,7 +31,8 @@ func signedIn(ctx context.Context) bool {
 	return ok
 }
 
-// middleware resolves a bearer token to its user, whom the backend
+// middleware resolves a bearer token to its user (from the session cache
+// when the session was checked in the last seconds), whom the backend
 // connections' relay then signs into each call for the service it reaches.
 // A request without a valid
 // session goes on anonymous: the backend's declared rule then answers 401

@@ -1,7 +1,9 @@
 // Package gateway is the REST API the console speaks: grpc-gateway in front
 // of the services, with authentication, and the built console's files.
 //
-// A request's bearer token is resolved by the identity service; the user is
+// A request's bearer token is resolved by the identity service (or from a
+// cache of the sessions it checked lately, which its revocations clear at
+// once; see services/platform/auth/sessioncache); the user is
 // then forwarded to the backend as a principal signed with the internal key.
 // No header of the client's own reaches a backend.
 package gateway
@@ -49,6 +51,13 @@ type Config struct {
 	// ImportMaxBytes bounds an import's file (the contract service holds
 	// the same bound).
 	ImportMaxBytes int64 `env:"CRM_IMPORT_MAX_BYTES" envDefault:"67108864"`
+	// SessionCacheSize bounds the verified sessions kept in memory.
+	SessionCacheSize int `env:"CRM_SESSION_CACHE_SIZE" envDefault:"10000"`
+	// SessionCacheTTL is how long a verified session is trusted without
+	// asking the identity service again (at most 30s; 0 asks on every
+	// request). A logout, a new password, a deactivation or a change of
+	// rights ends it at once regardless.
+	SessionCacheTTL time.Duration `env:"CRM_SESSION_CACHE_TTL" envDefault:"30s"`
 }
 
 // Run serves HTTP until ctx ends, then drains in-flight requests.

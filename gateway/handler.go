@@ -21,6 +21,7 @@ import (
 	identityv1 "github.com/telecomcrm/crm/proto/gen/crm/identity/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/auth/sessioncache"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/idempotency"
 	"github.com/telecomcrm/crm/services/platform/metrics"
@@ -59,7 +60,23 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 	if err != nil {
 		return nil, nil, err
 	}
-	authn := &authenticator{identity: identityv1.NewIdentityServiceClient(idConn), log: log}
+	idClient := identityv1.NewIdentityServiceClient(idConn)
+	sessions, err := sessioncache.New(idClient, sessioncache.Config{Size: cfg.SessionCacheSize, TTL: cfg.SessionCacheTTL}, log)
+	if err != nil {
+		idConn.Close()
+		return nil, nil, err
+	}
+	// The cache keeps sessions only while it follows identity's
+	// revocations, until ctx ends or the backends are closed.
+	watchCtx, stopWatching := context.WithCancel(ctx)
+	watching := make(chan struct{})
+	go func() { defer close(watching); sessions.Watch(watchCtx) }()
+	closeIdentity := func() {
+		stopWatching()
+		<-watching
+		idConn.Close()
+	}
+	authn := &authenticator{identity: sessions, log: log}
 
 	onError := errorHandler(log)
 	gw := runtime.NewServeMux(
@@ -86,12 +103,12 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 	)
 	conns, err := dialBackends(ctx, grpcclient.Dialer{Forward: auth.NewRelay(keys), TLS: id}, cfg.Endpoints, gw)
 	if err != nil {
-		idConn.Close()
+		closeIdentity()
 		return nil, nil, err
 	}
 	doc, err := openapi.Merged()
 	if err != nil {
-		idConn.Close()
+		closeIdentity()
 		closeAll(conns)
 		return nil, nil, err
 	}
@@ -105,7 +122,7 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 	mountAttachments(mux, m, authn, taskv1.NewAttachmentServiceClient(conns["task"]), cfg.AttachmentMaxBytes, log)
 	mountImports(mux, m, authn, contractv1.NewImportServiceClient(conns["contract"]), cfg.ImportMaxBytes, log)
 	mountExports(mux, m, authn, conns, cfg.Locale, log)
-	ui.mount(mux, m, authn.identity)
+	ui.mount(mux, m, idClient)
 	mux.Handle("GET /api/v1/openapi.json", m.InstrumentHTTP("openapi", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(doc)
@@ -126,7 +143,7 @@ func New(ctx context.Context, cfg Config, key []byte, log *slog.Logger) (http.Ha
 	})))
 	mux.Handle("/", m.InstrumentHTTP("console", consoleHandler(cfg.ConsoleDir)))
 	h := securityHeaders(proxies, withRequestID(mux))
-	return tracing.HTTP("gateway", h), func() { idConn.Close(); closeAll(conns) }, nil
+	return tracing.HTTP("gateway", h), func() { closeIdentity(); closeAll(conns) }, nil
 }
 
 func bounded(next http.Handler) http.Handler {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -37,9 +38,17 @@ type fakeBackend struct {
 	calls int
 	md    metadata.MD
 	fail  error
+	// authentications counts the Authenticate calls.
+	authentications int
+	// revocations, when set, feeds WatchRevocations streams; closing it
+	// breaks them.
+	revocations chan *identityv1.WatchRevocationsResponse
 }
 
 func (b *fakeBackend) Authenticate(_ context.Context, req *identityv1.AuthenticateRequest) (*identityv1.AuthenticateResponse, error) {
+	b.mu.Lock()
+	b.authentications++
+	b.mu.Unlock()
 	if req.GetAccessToken() != "good" {
 		return nil, status.Error(codes.Unauthenticated, "no such session")
 	}
@@ -103,6 +112,10 @@ func newHarness(t *testing.T, edit func(*Config), more ...func(*grpc.Server)) *h
 		HTTPAddr:       "127.0.0.1:0",
 		ConsoleDir:     console,
 		TrustedProxies: []string{"10.0.0.0/8"},
+		// the defaults: the cache keeps nothing until the fake identity
+		// service's revocation stream goes live
+		SessionCacheSize: 100,
+		SessionCacheTTL:  30 * time.Second,
 	}
 	cfg.Endpoints = config.Endpoints{Customer: addr, Contract: addr, Task: addr, Identity: addr, Notifier: addr}
 	if edit != nil {

@@ -147,6 +147,7 @@ func (s *Server) RevokeApiToken(ctx context.Context, req *identityv1.RevokeApiTo
 		return nil, err
 	}
 	if revoked {
+		s.revocations.tell(ctx, userRevoked(row.UserID))
 		s.auditByCaller(ctx, "token.revoke", tokenTarget(row.ID), say("token_revoked", "name", row.Name))
 	}
 	roles, err := s.store.rolesOf(ctx, []apiTokenRow{row})
@@ -197,5 +198,7 @@ func (s *Server) authenticateToken(ctx context.Context, token, address string) (
 	return &identityv1.AuthenticateResponse{
 		UserId: row.UserID, Login: login, DisplayName: row.Name, Permissions: perms,
 		SessionId: tokenTarget(row.ID), ExpiresAt: micros.Proto(row.ExpiresAt),
+		// every use is audited, so none is answered from the gateway's cache
+		CheckEveryUse: true,
 	}, nil
 }

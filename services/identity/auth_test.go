@@ -142,7 +142,8 @@ func TestSessionEndsAfterIdleTime(t *testing.T) {
 		{"unused for the idle time", []time.Duration{idleTime}, false},
 		{"kept alive by use past the idle time", []time.Duration{time.Hour, time.Hour, time.Hour, time.Hour}, true},
 		{"idle after use", []time.Duration{time.Hour, idleTime + time.Minute}, false},
-		{"a use within a minute of the last write is not written", []time.Duration{59 * time.Second, idleTime - 58*time.Second}, false},
+		{"a use within touchEvery of the last write is not written", []time.Duration{touchEvery - time.Second, idleTime - touchEvery + 2*time.Second}, false},
+		{"a use touchEvery after the last write is written", []time.Duration{touchEvery, idleTime - touchEvery + 2*time.Second}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newStack(t)

@@ -249,6 +249,7 @@ func (s *Server) AddGroupMember(ctx context.Context, req *identityv1.AddGroupMem
 		return nil, err
 	}
 	if added {
+		s.revocations.tell(ctx, userRevoked(req.GetUserId()))
 		s.auditByCaller(ctx, "group.member.add", groupTarget(req.GetGroupId()), say("member", "user", userTarget(req.GetUserId())))
 	}
 	return &identityv1.AddGroupMemberResponse{}, nil
@@ -260,6 +261,7 @@ func (s *Server) RemoveGroupMember(ctx context.Context, req *identityv1.RemoveGr
 		return nil, err
 	}
 	if removed {
+		s.revocations.tell(ctx, userRevoked(req.GetUserId()))
 		s.auditByCaller(ctx, "group.member.remove", groupTarget(req.GetGroupId()), say("member", "user", userTarget(req.GetUserId())))
 	}
 	return &identityv1.RemoveGroupMemberResponse{}, nil

@@ -53,12 +53,14 @@ func (c *clock) Advance(d time.Duration) {
 // stack is an identity service on a real store and gRPC server, reached
 // over a real connection, with a clock the test moves.
 type stack struct {
-	t      *testing.T
+	t      testing.TB
 	client identityv1.IdentityServiceClient
 	clock  *clock
 	db     *gorm.DB
 	srv    *Server
 	keys   *auth.Keyring
+	// addr is where the service listens.
+	addr string
 	// held records the delays a slowed-down address asked for; the test
 	// does not sleep them.
 	held *delays
@@ -85,7 +87,7 @@ func (h *delays) took() []time.Duration {
 	return out
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t testing.TB) *stack {
 	t.Helper()
 	db := servicetest.OpenDB(t, servicetest.Common(t), Name, migrations(&seed{adminPassword: testAdminPassword, keepPassword: true, now: time.Now, argon: cheapArgon}))
 	return newStackOn(t, db, nil)
@@ -93,7 +95,7 @@ func newStack(t *testing.T) *stack {
 
 // newStackOn serves the store db; serve, when set, replaces servicetest's
 // server bootstrap (the log-scan test logs into a buffer).
-func newStackOn(t *testing.T, db *gorm.DB, serve func(register func(*grpcserver.Server)) string, opts ...func(*Config, *Deps)) *stack {
+func newStackOn(t testing.TB, db *gorm.DB, serve func(register func(*grpcserver.Server)) string, opts ...func(*Config, *Deps)) *stack {
 	t.Helper()
 	clk := &clock{t: time.Date(2030, 3, 1, 9, 0, 0, 0, time.UTC)}
 	held := &delays{}
@@ -110,7 +112,14 @@ func newStackOn(t *testing.T, db *gorm.DB, serve func(register func(*grpcserver.
 		serve = func(register func(*grpcserver.Server)) string { return servicetest.Serve(t, register) }
 	}
 	addr := serve(func(s *grpcserver.Server) { identityv1.RegisterIdentityServiceServer(s, srv) })
+	// Revocations are passed on as in Run; stopped before the server, so
+	// its graceful stop does not wait for the streams that watch them.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.revocations.run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
 	return &stack{
+		addr:   addr,
 		t:      t,
 		client: identityv1.NewIdentityServiceClient(servicetest.Dial(t, addr)),
 		clock:  clk,

@@ -152,6 +152,9 @@ func (s *Server) UpdateRole(ctx context.Context, req *identityv1.UpdateRoleReque
 	if err != nil {
 		return nil, err
 	}
+	// Every holder's permissions changed; a role held by no one is rare
+	// enough that looking them up is not worth it.
+	s.revocations.tell(ctx, revocation{everyone: true})
 	s.auditByCaller(ctx, "role.update", "role:"+name, say("role_changed", "name", name, "before", strings.Join(before, ", "), "after", strings.Join(perms, ", ")))
 	return &identityv1.UpdateRoleResponse{Role: &identityv1.Role{Name: name, Description: desc, Permissions: perms}}, nil
 }

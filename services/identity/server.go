@@ -37,10 +37,12 @@ type Server struct {
 	identityv1.UnimplementedIdentityServiceServer
 	store *store
 	pages *pagetoken.Codec
-	cfg   Config
-	deps  Deps
-	log   *slog.Logger
-	dummy string
+	// revocations tells the gateways which sessions they must check again.
+	revocations *revocations
+	cfg         Config
+	deps        Deps
+	log         *slog.Logger
+	dummy       string
 	// hashing bounds the password hashes computed at once: each takes
 	// 19 MiB, and a burst of sign-ins must not exhaust memory.
 	hashing chan struct{}
@@ -282,6 +284,7 @@ func (s *Server) Logout(ctx context.Context, _ *identityv1.LogoutRequest) (*iden
 		return nil, err
 	}
 	if ended {
+		s.revocations.tell(ctx, sessionRevoked(id))
 		s.audit(ctx, auditRow{Action: "logout", ActorID: p.UserID, ActorLogin: p.Login, Target: userTarget(p.UserID), ClientAddress: clientAddress(ctx)})
 	}
 	return &identityv1.LogoutResponse{}, nil
@@ -437,6 +440,9 @@ func (s *Server) ChangePassword(ctx context.Context, req *identityv1.ChangePassw
 	}); err != nil {
 		return nil, err
 	}
+	// The other sessions ended, and this one may now do more than change
+	// the password.
+	s.revocations.tell(ctx, userRevoked(id))
 	s.audit(ctx, auditRow{Action: "password.change", ActorID: u.ID, ActorLogin: u.Login, Target: userTarget(u.ID), ClientAddress: addr})
 	s.logger(ctx).Info("password changed", "user_id", u.ID)
 	return &identityv1.ChangePasswordResponse{}, nil
@@ -483,6 +489,8 @@ func (s *Server) UpdateProfile(ctx context.Context, req *identityv1.UpdateProfil
 		}
 		return nil, err
 	}
+	// The principal carries the display name.
+	s.revocations.tell(ctx, userRevoked(id))
 	u, err := s.store.userByID(ctx, id)
 	if err != nil {
 		return nil, err

@@ -95,13 +95,14 @@ func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	return &Server{
-		store:   &store{db: db, now: deps.Now},
-		pages:   pagetoken.New(deps.Key),
-		cfg:     cfg,
-		deps:    deps,
-		log:     deps.Log,
-		dummy:   dummy,
-		hashing: make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+		store:       &store{db: db, now: deps.Now},
+		revocations: newRevocations(db, deps.Log),
+		pages:       pagetoken.New(deps.Key),
+		cfg:         cfg,
+		deps:        deps,
+		log:         deps.Log,
+		dummy:       dummy,
+		hashing:     make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 	}, nil
 }
 
@@ -133,6 +134,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			return err
 		}
 		svc.Go(func(ctx context.Context) error { srv.sweep(ctx, time.Hour); return nil })
+		svc.Go(srv.revocations.run)
 		identityv1.RegisterIdentityServiceServer(svc.Server, srv)
 		return nil
 	})

@@ -181,6 +181,8 @@ func (s *Server) UpdateUser(ctx context.Context, req *identityv1.UpdateUserReque
 	if err := s.store.updateUser(ctx, in.GetId(), ch); err != nil {
 		return nil, err
 	}
+	// Whatever changed (sessions ended, roles, name) is in the principal.
+	s.revocations.tell(ctx, userRevoked(in.GetId()))
 	target := userTarget(in.GetId())
 	switch {
 	case deactivate:

@@ -990,8 +990,11 @@ type AuthenticateResponse struct {
 	// the principal, and the guard then allows only the RPCs marked
 	// before_password_change.
 	MustChangePassword bool `protobuf:"varint,8,opt,name=must_change_password,json=mustChangePassword,proto3" json:"must_change_password,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Every use of the token must be asked about here, not answered from a
+	// cache (an API token: each use is audited).
+	CheckEveryUse bool `protobuf:"varint,9,opt,name=check_every_use,json=checkEveryUse,proto3" json:"check_every_use,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AuthenticateResponse) Reset() {
@@ -1080,6 +1083,169 @@ func (x *AuthenticateResponse) GetMustChangePassword() bool {
 	return false
 }
 
+func (x *AuthenticateResponse) GetCheckEveryUse() bool {
+	if x != nil {
+		return x.CheckEveryUse
+	}
+	return false
+}
+
+type WatchRevocationsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchRevocationsRequest) Reset() {
+	*x = WatchRevocationsRequest{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchRevocationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchRevocationsRequest) ProtoMessage() {}
+
+func (x *WatchRevocationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchRevocationsRequest.ProtoReflect.Descriptor instead.
+func (*WatchRevocationsRequest) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{17}
+}
+
+type WatchRevocationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Revoked:
+	//
+	//	*WatchRevocationsResponse_Live
+	//	*WatchRevocationsResponse_SessionId
+	//	*WatchRevocationsResponse_UserId
+	//	*WatchRevocationsResponse_Everyone
+	Revoked       isWatchRevocationsResponse_Revoked `protobuf_oneof:"revoked"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchRevocationsResponse) Reset() {
+	*x = WatchRevocationsResponse{}
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchRevocationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchRevocationsResponse) ProtoMessage() {}
+
+func (x *WatchRevocationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchRevocationsResponse.ProtoReflect.Descriptor instead.
+func (*WatchRevocationsResponse) Descriptor() ([]byte, []int) {
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *WatchRevocationsResponse) GetRevoked() isWatchRevocationsResponse_Revoked {
+	if x != nil {
+		return x.Revoked
+	}
+	return nil
+}
+
+func (x *WatchRevocationsResponse) GetLive() bool {
+	if x != nil {
+		if x, ok := x.Revoked.(*WatchRevocationsResponse_Live); ok {
+			return x.Live
+		}
+	}
+	return false
+}
+
+func (x *WatchRevocationsResponse) GetSessionId() string {
+	if x != nil {
+		if x, ok := x.Revoked.(*WatchRevocationsResponse_SessionId); ok {
+			return x.SessionId
+		}
+	}
+	return ""
+}
+
+func (x *WatchRevocationsResponse) GetUserId() int64 {
+	if x != nil {
+		if x, ok := x.Revoked.(*WatchRevocationsResponse_UserId); ok {
+			return x.UserId
+		}
+	}
+	return 0
+}
+
+func (x *WatchRevocationsResponse) GetEveryone() bool {
+	if x != nil {
+		if x, ok := x.Revoked.(*WatchRevocationsResponse_Everyone); ok {
+			return x.Everyone
+		}
+	}
+	return false
+}
+
+type isWatchRevocationsResponse_Revoked interface {
+	isWatchRevocationsResponse_Revoked()
+}
+
+type WatchRevocationsResponse_Live struct {
+	// The stream is live: every revocation from now on follows. It is
+	// repeated every 2 s while there is nothing else to send, so a stream
+	// silent for longer has lost its connection.
+	Live bool `protobuf:"varint,1,opt,name=live,proto3,oneof"`
+}
+
+type WatchRevocationsResponse_SessionId struct {
+	// One session ended (its session_id as Authenticate answers it).
+	SessionId string `protobuf:"bytes,2,opt,name=session_id,json=sessionId,proto3,oneof"`
+}
+
+type WatchRevocationsResponse_UserId struct {
+	// What is known of this user's sessions is stale.
+	UserId int64 `protobuf:"varint,3,opt,name=user_id,json=userId,proto3,oneof"`
+}
+
+type WatchRevocationsResponse_Everyone struct {
+	// What is known of every session is stale.
+	Everyone bool `protobuf:"varint,4,opt,name=everyone,proto3,oneof"`
+}
+
+func (*WatchRevocationsResponse_Live) isWatchRevocationsResponse_Revoked() {}
+
+func (*WatchRevocationsResponse_SessionId) isWatchRevocationsResponse_Revoked() {}
+
+func (*WatchRevocationsResponse_UserId) isWatchRevocationsResponse_Revoked() {}
+
+func (*WatchRevocationsResponse_Everyone) isWatchRevocationsResponse_Revoked() {}
+
 type ListUsersRequest struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	PageSize  int32                  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -1092,7 +1258,7 @@ type ListUsersRequest struct {
 
 func (x *ListUsersRequest) Reset() {
 	*x = ListUsersRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[17]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1104,7 +1270,7 @@ func (x *ListUsersRequest) String() string {
 func (*ListUsersRequest) ProtoMessage() {}
 
 func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[17]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1117,7 +1283,7 @@ func (x *ListUsersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersRequest.ProtoReflect.Descriptor instead.
 func (*ListUsersRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{17}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListUsersRequest) GetPageSize() int32 {
@@ -1151,7 +1317,7 @@ type ListUsersResponse struct {
 
 func (x *ListUsersResponse) Reset() {
 	*x = ListUsersResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[18]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1163,7 +1329,7 @@ func (x *ListUsersResponse) String() string {
 func (*ListUsersResponse) ProtoMessage() {}
 
 func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[18]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1176,7 +1342,7 @@ func (x *ListUsersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsersResponse.ProtoReflect.Descriptor instead.
 func (*ListUsersResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{18}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListUsersResponse) GetUsers() []*User {
@@ -1202,7 +1368,7 @@ type CreateUserRequest struct {
 
 func (x *CreateUserRequest) Reset() {
 	*x = CreateUserRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[19]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1214,7 +1380,7 @@ func (x *CreateUserRequest) String() string {
 func (*CreateUserRequest) ProtoMessage() {}
 
 func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[19]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1227,7 +1393,7 @@ func (x *CreateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserRequest.ProtoReflect.Descriptor instead.
 func (*CreateUserRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{19}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CreateUserRequest) GetUser() *User {
@@ -1246,7 +1412,7 @@ type CreateUserResponse struct {
 
 func (x *CreateUserResponse) Reset() {
 	*x = CreateUserResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[20]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1258,7 +1424,7 @@ func (x *CreateUserResponse) String() string {
 func (*CreateUserResponse) ProtoMessage() {}
 
 func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[20]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1271,7 +1437,7 @@ func (x *CreateUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUserResponse.ProtoReflect.Descriptor instead.
 func (*CreateUserResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{20}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CreateUserResponse) GetUser() *User {
@@ -1290,7 +1456,7 @@ type GetUserRequest struct {
 
 func (x *GetUserRequest) Reset() {
 	*x = GetUserRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[21]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1302,7 +1468,7 @@ func (x *GetUserRequest) String() string {
 func (*GetUserRequest) ProtoMessage() {}
 
 func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[21]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1315,7 +1481,7 @@ func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserRequest.ProtoReflect.Descriptor instead.
 func (*GetUserRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{21}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetUserRequest) GetId() int64 {
@@ -1334,7 +1500,7 @@ type GetUserResponse struct {
 
 func (x *GetUserResponse) Reset() {
 	*x = GetUserResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[22]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1346,7 +1512,7 @@ func (x *GetUserResponse) String() string {
 func (*GetUserResponse) ProtoMessage() {}
 
 func (x *GetUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[22]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1359,7 +1525,7 @@ func (x *GetUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserResponse.ProtoReflect.Descriptor instead.
 func (*GetUserResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{22}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetUserResponse) GetUser() *User {
@@ -1382,7 +1548,7 @@ type UpdateUserRequest struct {
 
 func (x *UpdateUserRequest) Reset() {
 	*x = UpdateUserRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[23]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1394,7 +1560,7 @@ func (x *UpdateUserRequest) String() string {
 func (*UpdateUserRequest) ProtoMessage() {}
 
 func (x *UpdateUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[23]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1407,7 +1573,7 @@ func (x *UpdateUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateUserRequest.ProtoReflect.Descriptor instead.
 func (*UpdateUserRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{23}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *UpdateUserRequest) GetUser() *User {
@@ -1440,7 +1606,7 @@ type UpdateUserResponse struct {
 
 func (x *UpdateUserResponse) Reset() {
 	*x = UpdateUserResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[24]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1452,7 +1618,7 @@ func (x *UpdateUserResponse) String() string {
 func (*UpdateUserResponse) ProtoMessage() {}
 
 func (x *UpdateUserResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[24]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1465,7 +1631,7 @@ func (x *UpdateUserResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateUserResponse.ProtoReflect.Descriptor instead.
 func (*UpdateUserResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{24}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *UpdateUserResponse) GetUser() *User {
@@ -1483,7 +1649,7 @@ type ListRolesRequest struct {
 
 func (x *ListRolesRequest) Reset() {
 	*x = ListRolesRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[25]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1495,7 +1661,7 @@ func (x *ListRolesRequest) String() string {
 func (*ListRolesRequest) ProtoMessage() {}
 
 func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[25]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1508,7 +1674,7 @@ func (x *ListRolesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesRequest.ProtoReflect.Descriptor instead.
 func (*ListRolesRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{25}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{27}
 }
 
 type ListRolesResponse struct {
@@ -1520,7 +1686,7 @@ type ListRolesResponse struct {
 
 func (x *ListRolesResponse) Reset() {
 	*x = ListRolesResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[26]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1532,7 +1698,7 @@ func (x *ListRolesResponse) String() string {
 func (*ListRolesResponse) ProtoMessage() {}
 
 func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[26]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1545,7 +1711,7 @@ func (x *ListRolesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRolesResponse.ProtoReflect.Descriptor instead.
 func (*ListRolesResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{26}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListRolesResponse) GetRoles() []*Role {
@@ -1579,7 +1745,7 @@ type ApiToken struct {
 
 func (x *ApiToken) Reset() {
 	*x = ApiToken{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1757,7 @@ func (x *ApiToken) String() string {
 func (*ApiToken) ProtoMessage() {}
 
 func (x *ApiToken) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[27]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1604,7 +1770,7 @@ func (x *ApiToken) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiToken.ProtoReflect.Descriptor instead.
 func (*ApiToken) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{27}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ApiToken) GetId() int64 {
@@ -1689,7 +1855,7 @@ type CreateApiTokenRequest struct {
 
 func (x *CreateApiTokenRequest) Reset() {
 	*x = CreateApiTokenRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1701,7 +1867,7 @@ func (x *CreateApiTokenRequest) String() string {
 func (*CreateApiTokenRequest) ProtoMessage() {}
 
 func (x *CreateApiTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[28]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1714,7 +1880,7 @@ func (x *CreateApiTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiTokenRequest.ProtoReflect.Descriptor instead.
 func (*CreateApiTokenRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{28}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CreateApiTokenRequest) GetName() string {
@@ -1749,7 +1915,7 @@ type CreateApiTokenResponse struct {
 
 func (x *CreateApiTokenResponse) Reset() {
 	*x = CreateApiTokenResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1761,7 +1927,7 @@ func (x *CreateApiTokenResponse) String() string {
 func (*CreateApiTokenResponse) ProtoMessage() {}
 
 func (x *CreateApiTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[29]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1774,7 +1940,7 @@ func (x *CreateApiTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiTokenResponse.ProtoReflect.Descriptor instead.
 func (*CreateApiTokenResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{29}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CreateApiTokenResponse) GetApiToken() *ApiToken {
@@ -1799,7 +1965,7 @@ type ListApiTokensRequest struct {
 
 func (x *ListApiTokensRequest) Reset() {
 	*x = ListApiTokensRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1811,7 +1977,7 @@ func (x *ListApiTokensRequest) String() string {
 func (*ListApiTokensRequest) ProtoMessage() {}
 
 func (x *ListApiTokensRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[30]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1824,7 +1990,7 @@ func (x *ListApiTokensRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiTokensRequest.ProtoReflect.Descriptor instead.
 func (*ListApiTokensRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{30}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{32}
 }
 
 type ListApiTokensResponse struct {
@@ -1836,7 +2002,7 @@ type ListApiTokensResponse struct {
 
 func (x *ListApiTokensResponse) Reset() {
 	*x = ListApiTokensResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1848,7 +2014,7 @@ func (x *ListApiTokensResponse) String() string {
 func (*ListApiTokensResponse) ProtoMessage() {}
 
 func (x *ListApiTokensResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[31]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1861,7 +2027,7 @@ func (x *ListApiTokensResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiTokensResponse.ProtoReflect.Descriptor instead.
 func (*ListApiTokensResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{31}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListApiTokensResponse) GetApiTokens() []*ApiToken {
@@ -1880,7 +2046,7 @@ type RevokeApiTokenRequest struct {
 
 func (x *RevokeApiTokenRequest) Reset() {
 	*x = RevokeApiTokenRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1892,7 +2058,7 @@ func (x *RevokeApiTokenRequest) String() string {
 func (*RevokeApiTokenRequest) ProtoMessage() {}
 
 func (x *RevokeApiTokenRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[32]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1905,7 +2071,7 @@ func (x *RevokeApiTokenRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeApiTokenRequest.ProtoReflect.Descriptor instead.
 func (*RevokeApiTokenRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{32}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RevokeApiTokenRequest) GetId() int64 {
@@ -1924,7 +2090,7 @@ type RevokeApiTokenResponse struct {
 
 func (x *RevokeApiTokenResponse) Reset() {
 	*x = RevokeApiTokenResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1936,7 +2102,7 @@ func (x *RevokeApiTokenResponse) String() string {
 func (*RevokeApiTokenResponse) ProtoMessage() {}
 
 func (x *RevokeApiTokenResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[33]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1949,7 +2115,7 @@ func (x *RevokeApiTokenResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeApiTokenResponse.ProtoReflect.Descriptor instead.
 func (*RevokeApiTokenResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{33}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RevokeApiTokenResponse) GetApiToken() *ApiToken {
@@ -1968,7 +2134,7 @@ type CreateRoleRequest struct {
 
 func (x *CreateRoleRequest) Reset() {
 	*x = CreateRoleRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1980,7 +2146,7 @@ func (x *CreateRoleRequest) String() string {
 func (*CreateRoleRequest) ProtoMessage() {}
 
 func (x *CreateRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[34]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1993,7 +2159,7 @@ func (x *CreateRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRoleRequest.ProtoReflect.Descriptor instead.
 func (*CreateRoleRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{34}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CreateRoleRequest) GetRole() *Role {
@@ -2012,7 +2178,7 @@ type CreateRoleResponse struct {
 
 func (x *CreateRoleResponse) Reset() {
 	*x = CreateRoleResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2024,7 +2190,7 @@ func (x *CreateRoleResponse) String() string {
 func (*CreateRoleResponse) ProtoMessage() {}
 
 func (x *CreateRoleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[35]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2037,7 +2203,7 @@ func (x *CreateRoleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRoleResponse.ProtoReflect.Descriptor instead.
 func (*CreateRoleResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{35}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CreateRoleResponse) GetRole() *Role {
@@ -2057,7 +2223,7 @@ type UpdateRoleRequest struct {
 
 func (x *UpdateRoleRequest) Reset() {
 	*x = UpdateRoleRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2069,7 +2235,7 @@ func (x *UpdateRoleRequest) String() string {
 func (*UpdateRoleRequest) ProtoMessage() {}
 
 func (x *UpdateRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[36]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2082,7 +2248,7 @@ func (x *UpdateRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRoleRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRoleRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{36}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *UpdateRoleRequest) GetName() string {
@@ -2108,7 +2274,7 @@ type UpdateRoleResponse struct {
 
 func (x *UpdateRoleResponse) Reset() {
 	*x = UpdateRoleResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2120,7 +2286,7 @@ func (x *UpdateRoleResponse) String() string {
 func (*UpdateRoleResponse) ProtoMessage() {}
 
 func (x *UpdateRoleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[37]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2133,7 +2299,7 @@ func (x *UpdateRoleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRoleResponse.ProtoReflect.Descriptor instead.
 func (*UpdateRoleResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{37}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *UpdateRoleResponse) GetRole() *Role {
@@ -2152,7 +2318,7 @@ type DeleteRoleRequest struct {
 
 func (x *DeleteRoleRequest) Reset() {
 	*x = DeleteRoleRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2164,7 +2330,7 @@ func (x *DeleteRoleRequest) String() string {
 func (*DeleteRoleRequest) ProtoMessage() {}
 
 func (x *DeleteRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[38]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2177,7 +2343,7 @@ func (x *DeleteRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRoleRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRoleRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{38}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *DeleteRoleRequest) GetName() string {
@@ -2195,7 +2361,7 @@ type DeleteRoleResponse struct {
 
 func (x *DeleteRoleResponse) Reset() {
 	*x = DeleteRoleResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2207,7 +2373,7 @@ func (x *DeleteRoleResponse) String() string {
 func (*DeleteRoleResponse) ProtoMessage() {}
 
 func (x *DeleteRoleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[39]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2220,7 +2386,7 @@ func (x *DeleteRoleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRoleResponse.ProtoReflect.Descriptor instead.
 func (*DeleteRoleResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{39}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{41}
 }
 
 type ListPermissionsRequest struct {
@@ -2231,7 +2397,7 @@ type ListPermissionsRequest struct {
 
 func (x *ListPermissionsRequest) Reset() {
 	*x = ListPermissionsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2243,7 +2409,7 @@ func (x *ListPermissionsRequest) String() string {
 func (*ListPermissionsRequest) ProtoMessage() {}
 
 func (x *ListPermissionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[40]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2256,7 +2422,7 @@ func (x *ListPermissionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPermissionsRequest.ProtoReflect.Descriptor instead.
 func (*ListPermissionsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{40}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{42}
 }
 
 type ListPermissionsResponse struct {
@@ -2268,7 +2434,7 @@ type ListPermissionsResponse struct {
 
 func (x *ListPermissionsResponse) Reset() {
 	*x = ListPermissionsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2280,7 +2446,7 @@ func (x *ListPermissionsResponse) String() string {
 func (*ListPermissionsResponse) ProtoMessage() {}
 
 func (x *ListPermissionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[41]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2293,7 +2459,7 @@ func (x *ListPermissionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPermissionsResponse.ProtoReflect.Descriptor instead.
 func (*ListPermissionsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{41}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ListPermissionsResponse) GetPermissions() []*Permission {
@@ -2311,7 +2477,7 @@ type ListGroupsRequest struct {
 
 func (x *ListGroupsRequest) Reset() {
 	*x = ListGroupsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2323,7 +2489,7 @@ func (x *ListGroupsRequest) String() string {
 func (*ListGroupsRequest) ProtoMessage() {}
 
 func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[42]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2336,7 +2502,7 @@ func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{42}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{44}
 }
 
 type ListGroupsResponse struct {
@@ -2348,7 +2514,7 @@ type ListGroupsResponse struct {
 
 func (x *ListGroupsResponse) Reset() {
 	*x = ListGroupsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2360,7 +2526,7 @@ func (x *ListGroupsResponse) String() string {
 func (*ListGroupsResponse) ProtoMessage() {}
 
 func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[43]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2373,7 +2539,7 @@ func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{43}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListGroupsResponse) GetGroups() []*Group {
@@ -2392,7 +2558,7 @@ type CreateGroupRequest struct {
 
 func (x *CreateGroupRequest) Reset() {
 	*x = CreateGroupRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2404,7 +2570,7 @@ func (x *CreateGroupRequest) String() string {
 func (*CreateGroupRequest) ProtoMessage() {}
 
 func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[44]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2417,7 +2583,7 @@ func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateGroupRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{44}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *CreateGroupRequest) GetGroup() *Group {
@@ -2436,7 +2602,7 @@ type CreateGroupResponse struct {
 
 func (x *CreateGroupResponse) Reset() {
 	*x = CreateGroupResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2448,7 +2614,7 @@ func (x *CreateGroupResponse) String() string {
 func (*CreateGroupResponse) ProtoMessage() {}
 
 func (x *CreateGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[45]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2461,7 +2627,7 @@ func (x *CreateGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupResponse.ProtoReflect.Descriptor instead.
 func (*CreateGroupResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{45}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *CreateGroupResponse) GetGroup() *Group {
@@ -2480,7 +2646,7 @@ type GetGroupRequest struct {
 
 func (x *GetGroupRequest) Reset() {
 	*x = GetGroupRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2492,7 +2658,7 @@ func (x *GetGroupRequest) String() string {
 func (*GetGroupRequest) ProtoMessage() {}
 
 func (x *GetGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[46]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2505,7 +2671,7 @@ func (x *GetGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGroupRequest.ProtoReflect.Descriptor instead.
 func (*GetGroupRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{46}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *GetGroupRequest) GetId() int64 {
@@ -2524,7 +2690,7 @@ type GetGroupResponse struct {
 
 func (x *GetGroupResponse) Reset() {
 	*x = GetGroupResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2536,7 +2702,7 @@ func (x *GetGroupResponse) String() string {
 func (*GetGroupResponse) ProtoMessage() {}
 
 func (x *GetGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[47]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2549,7 +2715,7 @@ func (x *GetGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGroupResponse.ProtoReflect.Descriptor instead.
 func (*GetGroupResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{47}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetGroupResponse) GetGroup() *Group {
@@ -2568,7 +2734,7 @@ type ListGroupMembersRequest struct {
 
 func (x *ListGroupMembersRequest) Reset() {
 	*x = ListGroupMembersRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2580,7 +2746,7 @@ func (x *ListGroupMembersRequest) String() string {
 func (*ListGroupMembersRequest) ProtoMessage() {}
 
 func (x *ListGroupMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[48]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2593,7 +2759,7 @@ func (x *ListGroupMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListGroupMembersRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{48}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ListGroupMembersRequest) GetGroupId() int64 {
@@ -2612,7 +2778,7 @@ type ListGroupMembersResponse struct {
 
 func (x *ListGroupMembersResponse) Reset() {
 	*x = ListGroupMembersResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2624,7 +2790,7 @@ func (x *ListGroupMembersResponse) String() string {
 func (*ListGroupMembersResponse) ProtoMessage() {}
 
 func (x *ListGroupMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[49]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2637,7 +2803,7 @@ func (x *ListGroupMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListGroupMembersResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{49}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ListGroupMembersResponse) GetMembers() []*User {
@@ -2657,7 +2823,7 @@ type AddGroupMemberRequest struct {
 
 func (x *AddGroupMemberRequest) Reset() {
 	*x = AddGroupMemberRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2669,7 +2835,7 @@ func (x *AddGroupMemberRequest) String() string {
 func (*AddGroupMemberRequest) ProtoMessage() {}
 
 func (x *AddGroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[50]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2682,7 +2848,7 @@ func (x *AddGroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddGroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{50}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *AddGroupMemberRequest) GetGroupId() int64 {
@@ -2707,7 +2873,7 @@ type AddGroupMemberResponse struct {
 
 func (x *AddGroupMemberResponse) Reset() {
 	*x = AddGroupMemberResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2719,7 +2885,7 @@ func (x *AddGroupMemberResponse) String() string {
 func (*AddGroupMemberResponse) ProtoMessage() {}
 
 func (x *AddGroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[51]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2732,7 +2898,7 @@ func (x *AddGroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddGroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{51}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{53}
 }
 
 type RemoveGroupMemberRequest struct {
@@ -2745,7 +2911,7 @@ type RemoveGroupMemberRequest struct {
 
 func (x *RemoveGroupMemberRequest) Reset() {
 	*x = RemoveGroupMemberRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2757,7 +2923,7 @@ func (x *RemoveGroupMemberRequest) String() string {
 func (*RemoveGroupMemberRequest) ProtoMessage() {}
 
 func (x *RemoveGroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[52]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2770,7 +2936,7 @@ func (x *RemoveGroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveGroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{52}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *RemoveGroupMemberRequest) GetGroupId() int64 {
@@ -2795,7 +2961,7 @@ type RemoveGroupMemberResponse struct {
 
 func (x *RemoveGroupMemberResponse) Reset() {
 	*x = RemoveGroupMemberResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2807,7 +2973,7 @@ func (x *RemoveGroupMemberResponse) String() string {
 func (*RemoveGroupMemberResponse) ProtoMessage() {}
 
 func (x *RemoveGroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[53]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2820,7 +2986,7 @@ func (x *RemoveGroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveGroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{53}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{55}
 }
 
 type CheckMembershipRequest struct {
@@ -2833,7 +2999,7 @@ type CheckMembershipRequest struct {
 
 func (x *CheckMembershipRequest) Reset() {
 	*x = CheckMembershipRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2845,7 +3011,7 @@ func (x *CheckMembershipRequest) String() string {
 func (*CheckMembershipRequest) ProtoMessage() {}
 
 func (x *CheckMembershipRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[54]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2858,7 +3024,7 @@ func (x *CheckMembershipRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckMembershipRequest.ProtoReflect.Descriptor instead.
 func (*CheckMembershipRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{54}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *CheckMembershipRequest) GetUserId() int64 {
@@ -2888,7 +3054,7 @@ type CheckMembershipResponse struct {
 
 func (x *CheckMembershipResponse) Reset() {
 	*x = CheckMembershipResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2900,7 +3066,7 @@ func (x *CheckMembershipResponse) String() string {
 func (*CheckMembershipResponse) ProtoMessage() {}
 
 func (x *CheckMembershipResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[55]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2913,7 +3079,7 @@ func (x *CheckMembershipResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckMembershipResponse.ProtoReflect.Descriptor instead.
 func (*CheckMembershipResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{55}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *CheckMembershipResponse) GetMember() bool {
@@ -2953,7 +3119,7 @@ type Recipient struct {
 
 func (x *Recipient) Reset() {
 	*x = Recipient{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2965,7 +3131,7 @@ func (x *Recipient) String() string {
 func (*Recipient) ProtoMessage() {}
 
 func (x *Recipient) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[56]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2978,7 +3144,7 @@ func (x *Recipient) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Recipient.ProtoReflect.Descriptor instead.
 func (*Recipient) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{56}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *Recipient) GetUserId() int64 {
@@ -3036,7 +3202,7 @@ type ListRecipientsRequest struct {
 
 func (x *ListRecipientsRequest) Reset() {
 	*x = ListRecipientsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[57]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3048,7 +3214,7 @@ func (x *ListRecipientsRequest) String() string {
 func (*ListRecipientsRequest) ProtoMessage() {}
 
 func (x *ListRecipientsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[57]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3061,7 +3227,7 @@ func (x *ListRecipientsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecipientsRequest.ProtoReflect.Descriptor instead.
 func (*ListRecipientsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{57}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ListRecipientsRequest) GetGroupIds() []int64 {
@@ -3094,7 +3260,7 @@ type ListRecipientsResponse struct {
 
 func (x *ListRecipientsResponse) Reset() {
 	*x = ListRecipientsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[58]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3106,7 +3272,7 @@ func (x *ListRecipientsResponse) String() string {
 func (*ListRecipientsResponse) ProtoMessage() {}
 
 func (x *ListRecipientsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[58]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3119,7 +3285,7 @@ func (x *ListRecipientsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRecipientsResponse.ProtoReflect.Descriptor instead.
 func (*ListRecipientsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{58}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ListRecipientsResponse) GetRecipients() []*Recipient {
@@ -3137,7 +3303,7 @@ type CreateTelegramLinkRequest struct {
 
 func (x *CreateTelegramLinkRequest) Reset() {
 	*x = CreateTelegramLinkRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[59]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3149,7 +3315,7 @@ func (x *CreateTelegramLinkRequest) String() string {
 func (*CreateTelegramLinkRequest) ProtoMessage() {}
 
 func (x *CreateTelegramLinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[59]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3162,7 +3328,7 @@ func (x *CreateTelegramLinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTelegramLinkRequest.ProtoReflect.Descriptor instead.
 func (*CreateTelegramLinkRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{59}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{61}
 }
 
 type CreateTelegramLinkResponse struct {
@@ -3178,7 +3344,7 @@ type CreateTelegramLinkResponse struct {
 
 func (x *CreateTelegramLinkResponse) Reset() {
 	*x = CreateTelegramLinkResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[60]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3190,7 +3356,7 @@ func (x *CreateTelegramLinkResponse) String() string {
 func (*CreateTelegramLinkResponse) ProtoMessage() {}
 
 func (x *CreateTelegramLinkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[60]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3203,7 +3369,7 @@ func (x *CreateTelegramLinkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTelegramLinkResponse.ProtoReflect.Descriptor instead.
 func (*CreateTelegramLinkResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{60}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *CreateTelegramLinkResponse) GetCode() string {
@@ -3238,7 +3404,7 @@ type RedeemTelegramLinkRequest struct {
 
 func (x *RedeemTelegramLinkRequest) Reset() {
 	*x = RedeemTelegramLinkRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[61]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3250,7 +3416,7 @@ func (x *RedeemTelegramLinkRequest) String() string {
 func (*RedeemTelegramLinkRequest) ProtoMessage() {}
 
 func (x *RedeemTelegramLinkRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[61]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3263,7 +3429,7 @@ func (x *RedeemTelegramLinkRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemTelegramLinkRequest.ProtoReflect.Descriptor instead.
 func (*RedeemTelegramLinkRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{61}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *RedeemTelegramLinkRequest) GetCode() string {
@@ -3298,7 +3464,7 @@ type RedeemTelegramLinkResponse struct {
 
 func (x *RedeemTelegramLinkResponse) Reset() {
 	*x = RedeemTelegramLinkResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[62]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3310,7 +3476,7 @@ func (x *RedeemTelegramLinkResponse) String() string {
 func (*RedeemTelegramLinkResponse) ProtoMessage() {}
 
 func (x *RedeemTelegramLinkResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[62]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3323,7 +3489,7 @@ func (x *RedeemTelegramLinkResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedeemTelegramLinkResponse.ProtoReflect.Descriptor instead.
 func (*RedeemTelegramLinkResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{62}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *RedeemTelegramLinkResponse) GetUserId() int64 {
@@ -3358,7 +3524,7 @@ type UnlinkTelegramRequest struct {
 
 func (x *UnlinkTelegramRequest) Reset() {
 	*x = UnlinkTelegramRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[63]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3370,7 +3536,7 @@ func (x *UnlinkTelegramRequest) String() string {
 func (*UnlinkTelegramRequest) ProtoMessage() {}
 
 func (x *UnlinkTelegramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[63]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3383,7 +3549,7 @@ func (x *UnlinkTelegramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlinkTelegramRequest.ProtoReflect.Descriptor instead.
 func (*UnlinkTelegramRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{63}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *UnlinkTelegramRequest) GetChatId() int64 {
@@ -3408,7 +3574,7 @@ type UnlinkTelegramResponse struct {
 
 func (x *UnlinkTelegramResponse) Reset() {
 	*x = UnlinkTelegramResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[64]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3420,7 +3586,7 @@ func (x *UnlinkTelegramResponse) String() string {
 func (*UnlinkTelegramResponse) ProtoMessage() {}
 
 func (x *UnlinkTelegramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[64]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3433,7 +3599,7 @@ func (x *UnlinkTelegramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlinkTelegramResponse.ProtoReflect.Descriptor instead.
 func (*UnlinkTelegramResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{64}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{66}
 }
 
 type UnlinkMyTelegramRequest struct {
@@ -3444,7 +3610,7 @@ type UnlinkMyTelegramRequest struct {
 
 func (x *UnlinkMyTelegramRequest) Reset() {
 	*x = UnlinkMyTelegramRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[65]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3456,7 +3622,7 @@ func (x *UnlinkMyTelegramRequest) String() string {
 func (*UnlinkMyTelegramRequest) ProtoMessage() {}
 
 func (x *UnlinkMyTelegramRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[65]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3469,7 +3635,7 @@ func (x *UnlinkMyTelegramRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlinkMyTelegramRequest.ProtoReflect.Descriptor instead.
 func (*UnlinkMyTelegramRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{65}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{67}
 }
 
 type UnlinkMyTelegramResponse struct {
@@ -3480,7 +3646,7 @@ type UnlinkMyTelegramResponse struct {
 
 func (x *UnlinkMyTelegramResponse) Reset() {
 	*x = UnlinkMyTelegramResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[66]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3492,7 +3658,7 @@ func (x *UnlinkMyTelegramResponse) String() string {
 func (*UnlinkMyTelegramResponse) ProtoMessage() {}
 
 func (x *UnlinkMyTelegramResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[66]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3505,7 +3671,7 @@ func (x *UnlinkMyTelegramResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnlinkMyTelegramResponse.ProtoReflect.Descriptor instead.
 func (*UnlinkMyTelegramResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{66}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{68}
 }
 
 type ResolveTelegramChatRequest struct {
@@ -3517,7 +3683,7 @@ type ResolveTelegramChatRequest struct {
 
 func (x *ResolveTelegramChatRequest) Reset() {
 	*x = ResolveTelegramChatRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[67]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3529,7 +3695,7 @@ func (x *ResolveTelegramChatRequest) String() string {
 func (*ResolveTelegramChatRequest) ProtoMessage() {}
 
 func (x *ResolveTelegramChatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[67]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3542,7 +3708,7 @@ func (x *ResolveTelegramChatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveTelegramChatRequest.ProtoReflect.Descriptor instead.
 func (*ResolveTelegramChatRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{67}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ResolveTelegramChatRequest) GetChatId() int64 {
@@ -3566,7 +3732,7 @@ type ResolveTelegramChatResponse struct {
 
 func (x *ResolveTelegramChatResponse) Reset() {
 	*x = ResolveTelegramChatResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[68]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3578,7 +3744,7 @@ func (x *ResolveTelegramChatResponse) String() string {
 func (*ResolveTelegramChatResponse) ProtoMessage() {}
 
 func (x *ResolveTelegramChatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[68]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3591,7 +3757,7 @@ func (x *ResolveTelegramChatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolveTelegramChatResponse.ProtoReflect.Descriptor instead.
 func (*ResolveTelegramChatResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{68}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *ResolveTelegramChatResponse) GetUserId() int64 {
@@ -3661,7 +3827,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[69]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3673,7 +3839,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[69]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3686,7 +3852,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{69}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *AuditEvent) GetId() int64 {
@@ -3772,7 +3938,7 @@ type ListAuditEventsRequest struct {
 
 func (x *ListAuditEventsRequest) Reset() {
 	*x = ListAuditEventsRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[70]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3784,7 +3950,7 @@ func (x *ListAuditEventsRequest) String() string {
 func (*ListAuditEventsRequest) ProtoMessage() {}
 
 func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[70]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3797,7 +3963,7 @@ func (x *ListAuditEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{70}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *ListAuditEventsRequest) GetPageSize() int32 {
@@ -3838,7 +4004,7 @@ type ListAuditEventsResponse struct {
 
 func (x *ListAuditEventsResponse) Reset() {
 	*x = ListAuditEventsResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[71]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3850,7 +4016,7 @@ func (x *ListAuditEventsResponse) String() string {
 func (*ListAuditEventsResponse) ProtoMessage() {}
 
 func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[71]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3863,7 +4029,7 @@ func (x *ListAuditEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditEventsResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{71}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *ListAuditEventsResponse) GetAuditEvents() []*AuditEvent {
@@ -3889,7 +4055,7 @@ type RecordAuditEventRequest struct {
 
 func (x *RecordAuditEventRequest) Reset() {
 	*x = RecordAuditEventRequest{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[72]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[74]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3901,7 +4067,7 @@ func (x *RecordAuditEventRequest) String() string {
 func (*RecordAuditEventRequest) ProtoMessage() {}
 
 func (x *RecordAuditEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[72]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[74]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3914,7 +4080,7 @@ func (x *RecordAuditEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordAuditEventRequest.ProtoReflect.Descriptor instead.
 func (*RecordAuditEventRequest) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{72}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{74}
 }
 
 func (x *RecordAuditEventRequest) GetEvent() *AuditEvent {
@@ -3932,7 +4098,7 @@ type RecordAuditEventResponse struct {
 
 func (x *RecordAuditEventResponse) Reset() {
 	*x = RecordAuditEventResponse{}
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[73]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[75]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3944,7 +4110,7 @@ func (x *RecordAuditEventResponse) String() string {
 func (*RecordAuditEventResponse) ProtoMessage() {}
 
 func (x *RecordAuditEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_crm_identity_v1_identity_proto_msgTypes[73]
+	mi := &file_crm_identity_v1_identity_proto_msgTypes[75]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3957,7 +4123,7 @@ func (x *RecordAuditEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordAuditEventResponse.ProtoReflect.Descriptor instead.
 func (*RecordAuditEventResponse) Descriptor() ([]byte, []int) {
-	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{73}
+	return file_crm_identity_v1_identity_proto_rawDescGZIP(), []int{75}
 }
 
 var File_crm_identity_v1_identity_proto protoreflect.FileDescriptor
@@ -4034,7 +4200,7 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\aprofile\x18\x01 \x01(\v2\x18.crm.identity.v1.ProfileR\aprofile\"z\n" +
 	"\x13AuthenticateRequest\x12/\n" +
 	"\faccess_token\x18\x01 \x01(\tB\f\xbaH\tr\a\xc8\xf3\x18\x01\x18\x80\x02R\vaccessToken\x122\n" +
-	"\x0eclient_address\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\rclientAddress\"\xb3\x02\n" +
+	"\x0eclient_address\x18\x02 \x01(\tB\v\xbaH\br\x06\xc8\xf3\x18\x01\x18dR\rclientAddress\"\xdb\x02\n" +
 	"\x14AuthenticateResponse\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\x03R\x06userId\x12\x14\n" +
 	"\x05login\x18\x02 \x01(\tR\x05login\x12 \n" +
@@ -4045,7 +4211,16 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\n" +
 	"expires_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12!\n" +
 	"\fdisplay_name\x18\a \x01(\tR\vdisplayName\x120\n" +
-	"\x14must_change_password\x18\b \x01(\bR\x12mustChangePassword\"\x8c\x01\n" +
+	"\x14must_change_password\x18\b \x01(\bR\x12mustChangePassword\x12&\n" +
+	"\x0fcheck_every_use\x18\t \x01(\bR\rcheckEveryUse\"\x19\n" +
+	"\x17WatchRevocationsRequest\"\x95\x01\n" +
+	"\x18WatchRevocationsResponse\x12\x14\n" +
+	"\x04live\x18\x01 \x01(\bH\x00R\x04live\x12\x1f\n" +
+	"\n" +
+	"session_id\x18\x02 \x01(\tH\x00R\tsessionId\x12\x19\n" +
+	"\auser_id\x18\x03 \x01(\x03H\x00R\x06userId\x12\x1c\n" +
+	"\beveryone\x18\x04 \x01(\bH\x00R\beveryoneB\t\n" +
+	"\arevoked\"\x8c\x01\n" +
 	"\x10ListUsersRequest\x12'\n" +
 	"\tpage_size\x18\x01 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\bpageSize\x12+\n" +
@@ -4226,14 +4401,15 @@ const file_crm_identity_v1_identity_proto_rawDesc = "" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"L\n" +
 	"\x17RecordAuditEventRequest\x121\n" +
 	"\x05event\x18\x01 \x01(\v2\x1b.crm.identity.v1.AuditEventR\x05event\"\x1a\n" +
-	"\x18RecordAuditEventResponse2\x90#\n" +
+	"\x18RecordAuditEventResponse2\x83$\n" +
 	"\x0fIdentityService\x12k\n" +
 	"\x05Login\x12\x1d.crm.identity.v1.LoginRequest\x1a\x1e.crm.identity.v1.LoginResponse\"#\xca\xf3\x18\x02\x10\x01\x82\xd3\xe4\x93\x02\x17:\x01*\"\x12/api/v1/auth/login\x12q\n" +
 	"\x06Logout\x12\x1e.crm.identity.v1.LogoutRequest\x1a\x1f.crm.identity.v1.LogoutResponse\"&\xca\xf3\x18\x04\x18\x01(\x01\x82\xd3\xe4\x93\x02\x18:\x01*\"\x13/api/v1/auth/logout\x12g\n" +
 	"\x05GetMe\x12\x1d.crm.identity.v1.GetMeRequest\x1a\x1e.crm.identity.v1.GetMeResponse\"\x1f\xca\xf3\x18\x04\x18\x01(\x01\x82\xd3\xe4\x93\x02\x11\x12\x0f/api/v1/auth/me\x12\x8b\x01\n" +
 	"\x0eChangePassword\x12&.crm.identity.v1.ChangePasswordRequest\x1a'.crm.identity.v1.ChangePasswordResponse\"(\xca\xf3\x18\x04\x18\x01(\x01\x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/api/v1/auth/password\x12\x8f\x01\n" +
 	"\rUpdateProfile\x12%.crm.identity.v1.UpdateProfileRequest\x1a&.crm.identity.v1.UpdateProfileResponse\"/\xca\xf3\x18\x02\x18\x01\x82\xd3\xe4\x93\x02#:\aprofileb\aprofile2\x0f/api/v1/auth/me\x12c\n" +
-	"\fAuthenticate\x12$.crm.identity.v1.AuthenticateRequest\x1a%.crm.identity.v1.AuthenticateResponse\"\x06\xca\xf3\x18\x02 \x01\x12{\n" +
+	"\fAuthenticate\x12$.crm.identity.v1.AuthenticateRequest\x1a%.crm.identity.v1.AuthenticateResponse\"\x06\xca\xf3\x18\x02 \x01\x12q\n" +
+	"\x10WatchRevocations\x12(.crm.identity.v1.WatchRevocationsRequest\x1a).crm.identity.v1.WatchRevocationsResponse\"\x06\xca\xf3\x18\x02 \x010\x01\x12{\n" +
 	"\tListUsers\x12!.crm.identity.v1.ListUsersRequest\x1a\".crm.identity.v1.ListUsersResponse\"'\xca\xf3\x18\x0e\n" +
 	"\fusers.manage\x82\xd3\xe4\x93\x02\x0f\x12\r/api/v1/users\x12\x8a\x01\n" +
 	"\n" +
@@ -4299,7 +4475,7 @@ func file_crm_identity_v1_identity_proto_rawDescGZIP() []byte {
 	return file_crm_identity_v1_identity_proto_rawDescData
 }
 
-var file_crm_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 75)
+var file_crm_identity_v1_identity_proto_msgTypes = make([]protoimpl.MessageInfo, 77)
 var file_crm_identity_v1_identity_proto_goTypes = []any{
 	(*User)(nil),                        // 0: crm.identity.v1.User
 	(*Role)(nil),                        // 1: crm.identity.v1.Role
@@ -4318,93 +4494,95 @@ var file_crm_identity_v1_identity_proto_goTypes = []any{
 	(*UpdateProfileResponse)(nil),       // 14: crm.identity.v1.UpdateProfileResponse
 	(*AuthenticateRequest)(nil),         // 15: crm.identity.v1.AuthenticateRequest
 	(*AuthenticateResponse)(nil),        // 16: crm.identity.v1.AuthenticateResponse
-	(*ListUsersRequest)(nil),            // 17: crm.identity.v1.ListUsersRequest
-	(*ListUsersResponse)(nil),           // 18: crm.identity.v1.ListUsersResponse
-	(*CreateUserRequest)(nil),           // 19: crm.identity.v1.CreateUserRequest
-	(*CreateUserResponse)(nil),          // 20: crm.identity.v1.CreateUserResponse
-	(*GetUserRequest)(nil),              // 21: crm.identity.v1.GetUserRequest
-	(*GetUserResponse)(nil),             // 22: crm.identity.v1.GetUserResponse
-	(*UpdateUserRequest)(nil),           // 23: crm.identity.v1.UpdateUserRequest
-	(*UpdateUserResponse)(nil),          // 24: crm.identity.v1.UpdateUserResponse
-	(*ListRolesRequest)(nil),            // 25: crm.identity.v1.ListRolesRequest
-	(*ListRolesResponse)(nil),           // 26: crm.identity.v1.ListRolesResponse
-	(*ApiToken)(nil),                    // 27: crm.identity.v1.ApiToken
-	(*CreateApiTokenRequest)(nil),       // 28: crm.identity.v1.CreateApiTokenRequest
-	(*CreateApiTokenResponse)(nil),      // 29: crm.identity.v1.CreateApiTokenResponse
-	(*ListApiTokensRequest)(nil),        // 30: crm.identity.v1.ListApiTokensRequest
-	(*ListApiTokensResponse)(nil),       // 31: crm.identity.v1.ListApiTokensResponse
-	(*RevokeApiTokenRequest)(nil),       // 32: crm.identity.v1.RevokeApiTokenRequest
-	(*RevokeApiTokenResponse)(nil),      // 33: crm.identity.v1.RevokeApiTokenResponse
-	(*CreateRoleRequest)(nil),           // 34: crm.identity.v1.CreateRoleRequest
-	(*CreateRoleResponse)(nil),          // 35: crm.identity.v1.CreateRoleResponse
-	(*UpdateRoleRequest)(nil),           // 36: crm.identity.v1.UpdateRoleRequest
-	(*UpdateRoleResponse)(nil),          // 37: crm.identity.v1.UpdateRoleResponse
-	(*DeleteRoleRequest)(nil),           // 38: crm.identity.v1.DeleteRoleRequest
-	(*DeleteRoleResponse)(nil),          // 39: crm.identity.v1.DeleteRoleResponse
-	(*ListPermissionsRequest)(nil),      // 40: crm.identity.v1.ListPermissionsRequest
-	(*ListPermissionsResponse)(nil),     // 41: crm.identity.v1.ListPermissionsResponse
-	(*ListGroupsRequest)(nil),           // 42: crm.identity.v1.ListGroupsRequest
-	(*ListGroupsResponse)(nil),          // 43: crm.identity.v1.ListGroupsResponse
-	(*CreateGroupRequest)(nil),          // 44: crm.identity.v1.CreateGroupRequest
-	(*CreateGroupResponse)(nil),         // 45: crm.identity.v1.CreateGroupResponse
-	(*GetGroupRequest)(nil),             // 46: crm.identity.v1.GetGroupRequest
-	(*GetGroupResponse)(nil),            // 47: crm.identity.v1.GetGroupResponse
-	(*ListGroupMembersRequest)(nil),     // 48: crm.identity.v1.ListGroupMembersRequest
-	(*ListGroupMembersResponse)(nil),    // 49: crm.identity.v1.ListGroupMembersResponse
-	(*AddGroupMemberRequest)(nil),       // 50: crm.identity.v1.AddGroupMemberRequest
-	(*AddGroupMemberResponse)(nil),      // 51: crm.identity.v1.AddGroupMemberResponse
-	(*RemoveGroupMemberRequest)(nil),    // 52: crm.identity.v1.RemoveGroupMemberRequest
-	(*RemoveGroupMemberResponse)(nil),   // 53: crm.identity.v1.RemoveGroupMemberResponse
-	(*CheckMembershipRequest)(nil),      // 54: crm.identity.v1.CheckMembershipRequest
-	(*CheckMembershipResponse)(nil),     // 55: crm.identity.v1.CheckMembershipResponse
-	(*Recipient)(nil),                   // 56: crm.identity.v1.Recipient
-	(*ListRecipientsRequest)(nil),       // 57: crm.identity.v1.ListRecipientsRequest
-	(*ListRecipientsResponse)(nil),      // 58: crm.identity.v1.ListRecipientsResponse
-	(*CreateTelegramLinkRequest)(nil),   // 59: crm.identity.v1.CreateTelegramLinkRequest
-	(*CreateTelegramLinkResponse)(nil),  // 60: crm.identity.v1.CreateTelegramLinkResponse
-	(*RedeemTelegramLinkRequest)(nil),   // 61: crm.identity.v1.RedeemTelegramLinkRequest
-	(*RedeemTelegramLinkResponse)(nil),  // 62: crm.identity.v1.RedeemTelegramLinkResponse
-	(*UnlinkTelegramRequest)(nil),       // 63: crm.identity.v1.UnlinkTelegramRequest
-	(*UnlinkTelegramResponse)(nil),      // 64: crm.identity.v1.UnlinkTelegramResponse
-	(*UnlinkMyTelegramRequest)(nil),     // 65: crm.identity.v1.UnlinkMyTelegramRequest
-	(*UnlinkMyTelegramResponse)(nil),    // 66: crm.identity.v1.UnlinkMyTelegramResponse
-	(*ResolveTelegramChatRequest)(nil),  // 67: crm.identity.v1.ResolveTelegramChatRequest
-	(*ResolveTelegramChatResponse)(nil), // 68: crm.identity.v1.ResolveTelegramChatResponse
-	(*AuditEvent)(nil),                  // 69: crm.identity.v1.AuditEvent
-	(*ListAuditEventsRequest)(nil),      // 70: crm.identity.v1.ListAuditEventsRequest
-	(*ListAuditEventsResponse)(nil),     // 71: crm.identity.v1.ListAuditEventsResponse
-	(*RecordAuditEventRequest)(nil),     // 72: crm.identity.v1.RecordAuditEventRequest
-	(*RecordAuditEventResponse)(nil),    // 73: crm.identity.v1.RecordAuditEventResponse
-	nil,                                 // 74: crm.identity.v1.AuditEvent.DetailParamsEntry
-	(*timestamppb.Timestamp)(nil),       // 75: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),       // 76: google.protobuf.FieldMask
+	(*WatchRevocationsRequest)(nil),     // 17: crm.identity.v1.WatchRevocationsRequest
+	(*WatchRevocationsResponse)(nil),    // 18: crm.identity.v1.WatchRevocationsResponse
+	(*ListUsersRequest)(nil),            // 19: crm.identity.v1.ListUsersRequest
+	(*ListUsersResponse)(nil),           // 20: crm.identity.v1.ListUsersResponse
+	(*CreateUserRequest)(nil),           // 21: crm.identity.v1.CreateUserRequest
+	(*CreateUserResponse)(nil),          // 22: crm.identity.v1.CreateUserResponse
+	(*GetUserRequest)(nil),              // 23: crm.identity.v1.GetUserRequest
+	(*GetUserResponse)(nil),             // 24: crm.identity.v1.GetUserResponse
+	(*UpdateUserRequest)(nil),           // 25: crm.identity.v1.UpdateUserRequest
+	(*UpdateUserResponse)(nil),          // 26: crm.identity.v1.UpdateUserResponse
+	(*ListRolesRequest)(nil),            // 27: crm.identity.v1.ListRolesRequest
+	(*ListRolesResponse)(nil),           // 28: crm.identity.v1.ListRolesResponse
+	(*ApiToken)(nil),                    // 29: crm.identity.v1.ApiToken
+	(*CreateApiTokenRequest)(nil),       // 30: crm.identity.v1.CreateApiTokenRequest
+	(*CreateApiTokenResponse)(nil),      // 31: crm.identity.v1.CreateApiTokenResponse
+	(*ListApiTokensRequest)(nil),        // 32: crm.identity.v1.ListApiTokensRequest
+	(*ListApiTokensResponse)(nil),       // 33: crm.identity.v1.ListApiTokensResponse
+	(*RevokeApiTokenRequest)(nil),       // 34: crm.identity.v1.RevokeApiTokenRequest
+	(*RevokeApiTokenResponse)(nil),      // 35: crm.identity.v1.RevokeApiTokenResponse
+	(*CreateRoleRequest)(nil),           // 36: crm.identity.v1.CreateRoleRequest
+	(*CreateRoleResponse)(nil),          // 37: crm.identity.v1.CreateRoleResponse
+	(*UpdateRoleRequest)(nil),           // 38: crm.identity.v1.UpdateRoleRequest
+	(*UpdateRoleResponse)(nil),          // 39: crm.identity.v1.UpdateRoleResponse
+	(*DeleteRoleRequest)(nil),           // 40: crm.identity.v1.DeleteRoleRequest
+	(*DeleteRoleResponse)(nil),          // 41: crm.identity.v1.DeleteRoleResponse
+	(*ListPermissionsRequest)(nil),      // 42: crm.identity.v1.ListPermissionsRequest
+	(*ListPermissionsResponse)(nil),     // 43: crm.identity.v1.ListPermissionsResponse
+	(*ListGroupsRequest)(nil),           // 44: crm.identity.v1.ListGroupsRequest
+	(*ListGroupsResponse)(nil),          // 45: crm.identity.v1.ListGroupsResponse
+	(*CreateGroupRequest)(nil),          // 46: crm.identity.v1.CreateGroupRequest
+	(*CreateGroupResponse)(nil),         // 47: crm.identity.v1.CreateGroupResponse
+	(*GetGroupRequest)(nil),             // 48: crm.identity.v1.GetGroupRequest
+	(*GetGroupResponse)(nil),            // 49: crm.identity.v1.GetGroupResponse
+	(*ListGroupMembersRequest)(nil),     // 50: crm.identity.v1.ListGroupMembersRequest
+	(*ListGroupMembersResponse)(nil),    // 51: crm.identity.v1.ListGroupMembersResponse
+	(*AddGroupMemberRequest)(nil),       // 52: crm.identity.v1.AddGroupMemberRequest
+	(*AddGroupMemberResponse)(nil),      // 53: crm.identity.v1.AddGroupMemberResponse
+	(*RemoveGroupMemberRequest)(nil),    // 54: crm.identity.v1.RemoveGroupMemberRequest
+	(*RemoveGroupMemberResponse)(nil),   // 55: crm.identity.v1.RemoveGroupMemberResponse
+	(*CheckMembershipRequest)(nil),      // 56: crm.identity.v1.CheckMembershipRequest
+	(*CheckMembershipResponse)(nil),     // 57: crm.identity.v1.CheckMembershipResponse
+	(*Recipient)(nil),                   // 58: crm.identity.v1.Recipient
+	(*ListRecipientsRequest)(nil),       // 59: crm.identity.v1.ListRecipientsRequest
+	(*ListRecipientsResponse)(nil),      // 60: crm.identity.v1.ListRecipientsResponse
+	(*CreateTelegramLinkRequest)(nil),   // 61: crm.identity.v1.CreateTelegramLinkRequest
+	(*CreateTelegramLinkResponse)(nil),  // 62: crm.identity.v1.CreateTelegramLinkResponse
+	(*RedeemTelegramLinkRequest)(nil),   // 63: crm.identity.v1.RedeemTelegramLinkRequest
+	(*RedeemTelegramLinkResponse)(nil),  // 64: crm.identity.v1.RedeemTelegramLinkResponse
+	(*UnlinkTelegramRequest)(nil),       // 65: crm.identity.v1.UnlinkTelegramRequest
+	(*UnlinkTelegramResponse)(nil),      // 66: crm.identity.v1.UnlinkTelegramResponse
+	(*UnlinkMyTelegramRequest)(nil),     // 67: crm.identity.v1.UnlinkMyTelegramRequest
+	(*UnlinkMyTelegramResponse)(nil),    // 68: crm.identity.v1.UnlinkMyTelegramResponse
+	(*ResolveTelegramChatRequest)(nil),  // 69: crm.identity.v1.ResolveTelegramChatRequest
+	(*ResolveTelegramChatResponse)(nil), // 70: crm.identity.v1.ResolveTelegramChatResponse
+	(*AuditEvent)(nil),                  // 71: crm.identity.v1.AuditEvent
+	(*ListAuditEventsRequest)(nil),      // 72: crm.identity.v1.ListAuditEventsRequest
+	(*ListAuditEventsResponse)(nil),     // 73: crm.identity.v1.ListAuditEventsResponse
+	(*RecordAuditEventRequest)(nil),     // 74: crm.identity.v1.RecordAuditEventRequest
+	(*RecordAuditEventResponse)(nil),    // 75: crm.identity.v1.RecordAuditEventResponse
+	nil,                                 // 76: crm.identity.v1.AuditEvent.DetailParamsEntry
+	(*timestamppb.Timestamp)(nil),       // 77: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),       // 78: google.protobuf.FieldMask
 }
 var file_crm_identity_v1_identity_proto_depIdxs = []int32{
-	75, // 0: crm.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
-	75, // 1: crm.identity.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
+	77, // 0: crm.identity.v1.User.create_time:type_name -> google.protobuf.Timestamp
+	77, // 1: crm.identity.v1.LoginResponse.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 2: crm.identity.v1.LoginResponse.user:type_name -> crm.identity.v1.User
 	0,  // 3: crm.identity.v1.GetMeResponse.user:type_name -> crm.identity.v1.User
 	3,  // 4: crm.identity.v1.GetMeResponse.groups:type_name -> crm.identity.v1.Group
 	4,  // 5: crm.identity.v1.GetMeResponse.profile:type_name -> crm.identity.v1.Profile
 	4,  // 6: crm.identity.v1.UpdateProfileRequest.profile:type_name -> crm.identity.v1.Profile
-	76, // 7: crm.identity.v1.UpdateProfileRequest.update_mask:type_name -> google.protobuf.FieldMask
+	78, // 7: crm.identity.v1.UpdateProfileRequest.update_mask:type_name -> google.protobuf.FieldMask
 	4,  // 8: crm.identity.v1.UpdateProfileResponse.profile:type_name -> crm.identity.v1.Profile
-	75, // 9: crm.identity.v1.AuthenticateResponse.expires_at:type_name -> google.protobuf.Timestamp
+	77, // 9: crm.identity.v1.AuthenticateResponse.expires_at:type_name -> google.protobuf.Timestamp
 	0,  // 10: crm.identity.v1.ListUsersResponse.users:type_name -> crm.identity.v1.User
 	0,  // 11: crm.identity.v1.CreateUserRequest.user:type_name -> crm.identity.v1.User
 	0,  // 12: crm.identity.v1.CreateUserResponse.user:type_name -> crm.identity.v1.User
 	0,  // 13: crm.identity.v1.GetUserResponse.user:type_name -> crm.identity.v1.User
 	0,  // 14: crm.identity.v1.UpdateUserRequest.user:type_name -> crm.identity.v1.User
-	76, // 15: crm.identity.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	78, // 15: crm.identity.v1.UpdateUserRequest.update_mask:type_name -> google.protobuf.FieldMask
 	0,  // 16: crm.identity.v1.UpdateUserResponse.user:type_name -> crm.identity.v1.User
 	1,  // 17: crm.identity.v1.ListRolesResponse.roles:type_name -> crm.identity.v1.Role
-	75, // 18: crm.identity.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
-	75, // 19: crm.identity.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
-	75, // 20: crm.identity.v1.ApiToken.revoke_time:type_name -> google.protobuf.Timestamp
-	75, // 21: crm.identity.v1.ApiToken.last_use_time:type_name -> google.protobuf.Timestamp
-	27, // 22: crm.identity.v1.CreateApiTokenResponse.api_token:type_name -> crm.identity.v1.ApiToken
-	27, // 23: crm.identity.v1.ListApiTokensResponse.api_tokens:type_name -> crm.identity.v1.ApiToken
-	27, // 24: crm.identity.v1.RevokeApiTokenResponse.api_token:type_name -> crm.identity.v1.ApiToken
+	77, // 18: crm.identity.v1.ApiToken.create_time:type_name -> google.protobuf.Timestamp
+	77, // 19: crm.identity.v1.ApiToken.expire_time:type_name -> google.protobuf.Timestamp
+	77, // 20: crm.identity.v1.ApiToken.revoke_time:type_name -> google.protobuf.Timestamp
+	77, // 21: crm.identity.v1.ApiToken.last_use_time:type_name -> google.protobuf.Timestamp
+	29, // 22: crm.identity.v1.CreateApiTokenResponse.api_token:type_name -> crm.identity.v1.ApiToken
+	29, // 23: crm.identity.v1.ListApiTokensResponse.api_tokens:type_name -> crm.identity.v1.ApiToken
+	29, // 24: crm.identity.v1.RevokeApiTokenResponse.api_token:type_name -> crm.identity.v1.ApiToken
 	1,  // 25: crm.identity.v1.CreateRoleRequest.role:type_name -> crm.identity.v1.Role
 	1,  // 26: crm.identity.v1.CreateRoleResponse.role:type_name -> crm.identity.v1.Role
 	1,  // 27: crm.identity.v1.UpdateRoleRequest.role:type_name -> crm.identity.v1.Role
@@ -4415,80 +4593,82 @@ var file_crm_identity_v1_identity_proto_depIdxs = []int32{
 	3,  // 32: crm.identity.v1.CreateGroupResponse.group:type_name -> crm.identity.v1.Group
 	3,  // 33: crm.identity.v1.GetGroupResponse.group:type_name -> crm.identity.v1.Group
 	0,  // 34: crm.identity.v1.ListGroupMembersResponse.members:type_name -> crm.identity.v1.User
-	56, // 35: crm.identity.v1.ListRecipientsResponse.recipients:type_name -> crm.identity.v1.Recipient
-	75, // 36: crm.identity.v1.CreateTelegramLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
-	75, // 37: crm.identity.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	74, // 38: crm.identity.v1.AuditEvent.detail_params:type_name -> crm.identity.v1.AuditEvent.DetailParamsEntry
-	69, // 39: crm.identity.v1.ListAuditEventsResponse.audit_events:type_name -> crm.identity.v1.AuditEvent
-	69, // 40: crm.identity.v1.RecordAuditEventRequest.event:type_name -> crm.identity.v1.AuditEvent
+	58, // 35: crm.identity.v1.ListRecipientsResponse.recipients:type_name -> crm.identity.v1.Recipient
+	77, // 36: crm.identity.v1.CreateTelegramLinkResponse.expires_at:type_name -> google.protobuf.Timestamp
+	77, // 37: crm.identity.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	76, // 38: crm.identity.v1.AuditEvent.detail_params:type_name -> crm.identity.v1.AuditEvent.DetailParamsEntry
+	71, // 39: crm.identity.v1.ListAuditEventsResponse.audit_events:type_name -> crm.identity.v1.AuditEvent
+	71, // 40: crm.identity.v1.RecordAuditEventRequest.event:type_name -> crm.identity.v1.AuditEvent
 	5,  // 41: crm.identity.v1.IdentityService.Login:input_type -> crm.identity.v1.LoginRequest
 	7,  // 42: crm.identity.v1.IdentityService.Logout:input_type -> crm.identity.v1.LogoutRequest
 	9,  // 43: crm.identity.v1.IdentityService.GetMe:input_type -> crm.identity.v1.GetMeRequest
 	11, // 44: crm.identity.v1.IdentityService.ChangePassword:input_type -> crm.identity.v1.ChangePasswordRequest
 	13, // 45: crm.identity.v1.IdentityService.UpdateProfile:input_type -> crm.identity.v1.UpdateProfileRequest
 	15, // 46: crm.identity.v1.IdentityService.Authenticate:input_type -> crm.identity.v1.AuthenticateRequest
-	17, // 47: crm.identity.v1.IdentityService.ListUsers:input_type -> crm.identity.v1.ListUsersRequest
-	19, // 48: crm.identity.v1.IdentityService.CreateUser:input_type -> crm.identity.v1.CreateUserRequest
-	21, // 49: crm.identity.v1.IdentityService.GetUser:input_type -> crm.identity.v1.GetUserRequest
-	23, // 50: crm.identity.v1.IdentityService.UpdateUser:input_type -> crm.identity.v1.UpdateUserRequest
-	25, // 51: crm.identity.v1.IdentityService.ListRoles:input_type -> crm.identity.v1.ListRolesRequest
-	28, // 52: crm.identity.v1.IdentityService.CreateApiToken:input_type -> crm.identity.v1.CreateApiTokenRequest
-	30, // 53: crm.identity.v1.IdentityService.ListApiTokens:input_type -> crm.identity.v1.ListApiTokensRequest
-	32, // 54: crm.identity.v1.IdentityService.RevokeApiToken:input_type -> crm.identity.v1.RevokeApiTokenRequest
-	34, // 55: crm.identity.v1.IdentityService.CreateRole:input_type -> crm.identity.v1.CreateRoleRequest
-	36, // 56: crm.identity.v1.IdentityService.UpdateRole:input_type -> crm.identity.v1.UpdateRoleRequest
-	38, // 57: crm.identity.v1.IdentityService.DeleteRole:input_type -> crm.identity.v1.DeleteRoleRequest
-	40, // 58: crm.identity.v1.IdentityService.ListPermissions:input_type -> crm.identity.v1.ListPermissionsRequest
-	42, // 59: crm.identity.v1.IdentityService.ListGroups:input_type -> crm.identity.v1.ListGroupsRequest
-	44, // 60: crm.identity.v1.IdentityService.CreateGroup:input_type -> crm.identity.v1.CreateGroupRequest
-	46, // 61: crm.identity.v1.IdentityService.GetGroup:input_type -> crm.identity.v1.GetGroupRequest
-	48, // 62: crm.identity.v1.IdentityService.ListGroupMembers:input_type -> crm.identity.v1.ListGroupMembersRequest
-	50, // 63: crm.identity.v1.IdentityService.AddGroupMember:input_type -> crm.identity.v1.AddGroupMemberRequest
-	52, // 64: crm.identity.v1.IdentityService.RemoveGroupMember:input_type -> crm.identity.v1.RemoveGroupMemberRequest
-	54, // 65: crm.identity.v1.IdentityService.CheckMembership:input_type -> crm.identity.v1.CheckMembershipRequest
-	57, // 66: crm.identity.v1.IdentityService.ListRecipients:input_type -> crm.identity.v1.ListRecipientsRequest
-	59, // 67: crm.identity.v1.IdentityService.CreateTelegramLink:input_type -> crm.identity.v1.CreateTelegramLinkRequest
-	61, // 68: crm.identity.v1.IdentityService.RedeemTelegramLink:input_type -> crm.identity.v1.RedeemTelegramLinkRequest
-	63, // 69: crm.identity.v1.IdentityService.UnlinkTelegram:input_type -> crm.identity.v1.UnlinkTelegramRequest
-	65, // 70: crm.identity.v1.IdentityService.UnlinkMyTelegram:input_type -> crm.identity.v1.UnlinkMyTelegramRequest
-	67, // 71: crm.identity.v1.IdentityService.ResolveTelegramChat:input_type -> crm.identity.v1.ResolveTelegramChatRequest
-	70, // 72: crm.identity.v1.IdentityService.ListAuditEvents:input_type -> crm.identity.v1.ListAuditEventsRequest
-	72, // 73: crm.identity.v1.IdentityService.RecordAuditEvent:input_type -> crm.identity.v1.RecordAuditEventRequest
-	6,  // 74: crm.identity.v1.IdentityService.Login:output_type -> crm.identity.v1.LoginResponse
-	8,  // 75: crm.identity.v1.IdentityService.Logout:output_type -> crm.identity.v1.LogoutResponse
-	10, // 76: crm.identity.v1.IdentityService.GetMe:output_type -> crm.identity.v1.GetMeResponse
-	12, // 77: crm.identity.v1.IdentityService.ChangePassword:output_type -> crm.identity.v1.ChangePasswordResponse
-	14, // 78: crm.identity.v1.IdentityService.UpdateProfile:output_type -> crm.identity.v1.UpdateProfileResponse
-	16, // 79: crm.identity.v1.IdentityService.Authenticate:output_type -> crm.identity.v1.AuthenticateResponse
-	18, // 80: crm.identity.v1.IdentityService.ListUsers:output_type -> crm.identity.v1.ListUsersResponse
-	20, // 81: crm.identity.v1.IdentityService.CreateUser:output_type -> crm.identity.v1.CreateUserResponse
-	22, // 82: crm.identity.v1.IdentityService.GetUser:output_type -> crm.identity.v1.GetUserResponse
-	24, // 83: crm.identity.v1.IdentityService.UpdateUser:output_type -> crm.identity.v1.UpdateUserResponse
-	26, // 84: crm.identity.v1.IdentityService.ListRoles:output_type -> crm.identity.v1.ListRolesResponse
-	29, // 85: crm.identity.v1.IdentityService.CreateApiToken:output_type -> crm.identity.v1.CreateApiTokenResponse
-	31, // 86: crm.identity.v1.IdentityService.ListApiTokens:output_type -> crm.identity.v1.ListApiTokensResponse
-	33, // 87: crm.identity.v1.IdentityService.RevokeApiToken:output_type -> crm.identity.v1.RevokeApiTokenResponse
-	35, // 88: crm.identity.v1.IdentityService.CreateRole:output_type -> crm.identity.v1.CreateRoleResponse
-	37, // 89: crm.identity.v1.IdentityService.UpdateRole:output_type -> crm.identity.v1.UpdateRoleResponse
-	39, // 90: crm.identity.v1.IdentityService.DeleteRole:output_type -> crm.identity.v1.DeleteRoleResponse
-	41, // 91: crm.identity.v1.IdentityService.ListPermissions:output_type -> crm.identity.v1.ListPermissionsResponse
-	43, // 92: crm.identity.v1.IdentityService.ListGroups:output_type -> crm.identity.v1.ListGroupsResponse
-	45, // 93: crm.identity.v1.IdentityService.CreateGroup:output_type -> crm.identity.v1.CreateGroupResponse
-	47, // 94: crm.identity.v1.IdentityService.GetGroup:output_type -> crm.identity.v1.GetGroupResponse
-	49, // 95: crm.identity.v1.IdentityService.ListGroupMembers:output_type -> crm.identity.v1.ListGroupMembersResponse
-	51, // 96: crm.identity.v1.IdentityService.AddGroupMember:output_type -> crm.identity.v1.AddGroupMemberResponse
-	53, // 97: crm.identity.v1.IdentityService.RemoveGroupMember:output_type -> crm.identity.v1.RemoveGroupMemberResponse
-	55, // 98: crm.identity.v1.IdentityService.CheckMembership:output_type -> crm.identity.v1.CheckMembershipResponse
-	58, // 99: crm.identity.v1.IdentityService.ListRecipients:output_type -> crm.identity.v1.ListRecipientsResponse
-	60, // 100: crm.identity.v1.IdentityService.CreateTelegramLink:output_type -> crm.identity.v1.CreateTelegramLinkResponse
-	62, // 101: crm.identity.v1.IdentityService.RedeemTelegramLink:output_type -> crm.identity.v1.RedeemTelegramLinkResponse
-	64, // 102: crm.identity.v1.IdentityService.UnlinkTelegram:output_type -> crm.identity.v1.UnlinkTelegramResponse
-	66, // 103: crm.identity.v1.IdentityService.UnlinkMyTelegram:output_type -> crm.identity.v1.UnlinkMyTelegramResponse
-	68, // 104: crm.identity.v1.IdentityService.ResolveTelegramChat:output_type -> crm.identity.v1.ResolveTelegramChatResponse
-	71, // 105: crm.identity.v1.IdentityService.ListAuditEvents:output_type -> crm.identity.v1.ListAuditEventsResponse
-	73, // 106: crm.identity.v1.IdentityService.RecordAuditEvent:output_type -> crm.identity.v1.RecordAuditEventResponse
-	74, // [74:107] is the sub-list for method output_type
-	41, // [41:74] is the sub-list for method input_type
+	17, // 47: crm.identity.v1.IdentityService.WatchRevocations:input_type -> crm.identity.v1.WatchRevocationsRequest
+	19, // 48: crm.identity.v1.IdentityService.ListUsers:input_type -> crm.identity.v1.ListUsersRequest
+	21, // 49: crm.identity.v1.IdentityService.CreateUser:input_type -> crm.identity.v1.CreateUserRequest
+	23, // 50: crm.identity.v1.IdentityService.GetUser:input_type -> crm.identity.v1.GetUserRequest
+	25, // 51: crm.identity.v1.IdentityService.UpdateUser:input_type -> crm.identity.v1.UpdateUserRequest
+	27, // 52: crm.identity.v1.IdentityService.ListRoles:input_type -> crm.identity.v1.ListRolesRequest
+	30, // 53: crm.identity.v1.IdentityService.CreateApiToken:input_type -> crm.identity.v1.CreateApiTokenRequest
+	32, // 54: crm.identity.v1.IdentityService.ListApiTokens:input_type -> crm.identity.v1.ListApiTokensRequest
+	34, // 55: crm.identity.v1.IdentityService.RevokeApiToken:input_type -> crm.identity.v1.RevokeApiTokenRequest
+	36, // 56: crm.identity.v1.IdentityService.CreateRole:input_type -> crm.identity.v1.CreateRoleRequest
+	38, // 57: crm.identity.v1.IdentityService.UpdateRole:input_type -> crm.identity.v1.UpdateRoleRequest
+	40, // 58: crm.identity.v1.IdentityService.DeleteRole:input_type -> crm.identity.v1.DeleteRoleRequest
+	42, // 59: crm.identity.v1.IdentityService.ListPermissions:input_type -> crm.identity.v1.ListPermissionsRequest
+	44, // 60: crm.identity.v1.IdentityService.ListGroups:input_type -> crm.identity.v1.ListGroupsRequest
+	46, // 61: crm.identity.v1.IdentityService.CreateGroup:input_type -> crm.identity.v1.CreateGroupRequest
+	48, // 62: crm.identity.v1.IdentityService.GetGroup:input_type -> crm.identity.v1.GetGroupRequest
+	50, // 63: crm.identity.v1.IdentityService.ListGroupMembers:input_type -> crm.identity.v1.ListGroupMembersRequest
+	52, // 64: crm.identity.v1.IdentityService.AddGroupMember:input_type -> crm.identity.v1.AddGroupMemberRequest
+	54, // 65: crm.identity.v1.IdentityService.RemoveGroupMember:input_type -> crm.identity.v1.RemoveGroupMemberRequest
+	56, // 66: crm.identity.v1.IdentityService.CheckMembership:input_type -> crm.identity.v1.CheckMembershipRequest
+	59, // 67: crm.identity.v1.IdentityService.ListRecipients:input_type -> crm.identity.v1.ListRecipientsRequest
+	61, // 68: crm.identity.v1.IdentityService.CreateTelegramLink:input_type -> crm.identity.v1.CreateTelegramLinkRequest
+	63, // 69: crm.identity.v1.IdentityService.RedeemTelegramLink:input_type -> crm.identity.v1.RedeemTelegramLinkRequest
+	65, // 70: crm.identity.v1.IdentityService.UnlinkTelegram:input_type -> crm.identity.v1.UnlinkTelegramRequest
+	67, // 71: crm.identity.v1.IdentityService.UnlinkMyTelegram:input_type -> crm.identity.v1.UnlinkMyTelegramRequest
+	69, // 72: crm.identity.v1.IdentityService.ResolveTelegramChat:input_type -> crm.identity.v1.ResolveTelegramChatRequest
+	72, // 73: crm.identity.v1.IdentityService.ListAuditEvents:input_type -> crm.identity.v1.ListAuditEventsRequest
+	74, // 74: crm.identity.v1.IdentityService.RecordAuditEvent:input_type -> crm.identity.v1.RecordAuditEventRequest
+	6,  // 75: crm.identity.v1.IdentityService.Login:output_type -> crm.identity.v1.LoginResponse
+	8,  // 76: crm.identity.v1.IdentityService.Logout:output_type -> crm.identity.v1.LogoutResponse
+	10, // 77: crm.identity.v1.IdentityService.GetMe:output_type -> crm.identity.v1.GetMeResponse
+	12, // 78: crm.identity.v1.IdentityService.ChangePassword:output_type -> crm.identity.v1.ChangePasswordResponse
+	14, // 79: crm.identity.v1.IdentityService.UpdateProfile:output_type -> crm.identity.v1.UpdateProfileResponse
+	16, // 80: crm.identity.v1.IdentityService.Authenticate:output_type -> crm.identity.v1.AuthenticateResponse
+	18, // 81: crm.identity.v1.IdentityService.WatchRevocations:output_type -> crm.identity.v1.WatchRevocationsResponse
+	20, // 82: crm.identity.v1.IdentityService.ListUsers:output_type -> crm.identity.v1.ListUsersResponse
+	22, // 83: crm.identity.v1.IdentityService.CreateUser:output_type -> crm.identity.v1.CreateUserResponse
+	24, // 84: crm.identity.v1.IdentityService.GetUser:output_type -> crm.identity.v1.GetUserResponse
+	26, // 85: crm.identity.v1.IdentityService.UpdateUser:output_type -> crm.identity.v1.UpdateUserResponse
+	28, // 86: crm.identity.v1.IdentityService.ListRoles:output_type -> crm.identity.v1.ListRolesResponse
+	31, // 87: crm.identity.v1.IdentityService.CreateApiToken:output_type -> crm.identity.v1.CreateApiTokenResponse
+	33, // 88: crm.identity.v1.IdentityService.ListApiTokens:output_type -> crm.identity.v1.ListApiTokensResponse
+	35, // 89: crm.identity.v1.IdentityService.RevokeApiToken:output_type -> crm.identity.v1.RevokeApiTokenResponse
+	37, // 90: crm.identity.v1.IdentityService.CreateRole:output_type -> crm.identity.v1.CreateRoleResponse
+	39, // 91: crm.identity.v1.IdentityService.UpdateRole:output_type -> crm.identity.v1.UpdateRoleResponse
+	41, // 92: crm.identity.v1.IdentityService.DeleteRole:output_type -> crm.identity.v1.DeleteRoleResponse
+	43, // 93: crm.identity.v1.IdentityService.ListPermissions:output_type -> crm.identity.v1.ListPermissionsResponse
+	45, // 94: crm.identity.v1.IdentityService.ListGroups:output_type -> crm.identity.v1.ListGroupsResponse
+	47, // 95: crm.identity.v1.IdentityService.CreateGroup:output_type -> crm.identity.v1.CreateGroupResponse
+	49, // 96: crm.identity.v1.IdentityService.GetGroup:output_type -> crm.identity.v1.GetGroupResponse
+	51, // 97: crm.identity.v1.IdentityService.ListGroupMembers:output_type -> crm.identity.v1.ListGroupMembersResponse
+	53, // 98: crm.identity.v1.IdentityService.AddGroupMember:output_type -> crm.identity.v1.AddGroupMemberResponse
+	55, // 99: crm.identity.v1.IdentityService.RemoveGroupMember:output_type -> crm.identity.v1.RemoveGroupMemberResponse
+	57, // 100: crm.identity.v1.IdentityService.CheckMembership:output_type -> crm.identity.v1.CheckMembershipResponse
+	60, // 101: crm.identity.v1.IdentityService.ListRecipients:output_type -> crm.identity.v1.ListRecipientsResponse
+	62, // 102: crm.identity.v1.IdentityService.CreateTelegramLink:output_type -> crm.identity.v1.CreateTelegramLinkResponse
+	64, // 103: crm.identity.v1.IdentityService.RedeemTelegramLink:output_type -> crm.identity.v1.RedeemTelegramLinkResponse
+	66, // 104: crm.identity.v1.IdentityService.UnlinkTelegram:output_type -> crm.identity.v1.UnlinkTelegramResponse
+	68, // 105: crm.identity.v1.IdentityService.UnlinkMyTelegram:output_type -> crm.identity.v1.UnlinkMyTelegramResponse
+	70, // 106: crm.identity.v1.IdentityService.ResolveTelegramChat:output_type -> crm.identity.v1.ResolveTelegramChatResponse
+	73, // 107: crm.identity.v1.IdentityService.ListAuditEvents:output_type -> crm.identity.v1.ListAuditEventsResponse
+	75, // 108: crm.identity.v1.IdentityService.RecordAuditEvent:output_type -> crm.identity.v1.RecordAuditEventResponse
+	75, // [75:109] is the sub-list for method output_type
+	41, // [41:75] is the sub-list for method input_type
 	41, // [41:41] is the sub-list for extension type_name
 	41, // [41:41] is the sub-list for extension extendee
 	0,  // [0:41] is the sub-list for field type_name
@@ -4500,13 +4680,19 @@ func file_crm_identity_v1_identity_proto_init() {
 		return
 	}
 	file_crm_identity_v1_identity_proto_msgTypes[0].OneofWrappers = []any{}
+	file_crm_identity_v1_identity_proto_msgTypes[18].OneofWrappers = []any{
+		(*WatchRevocationsResponse_Live)(nil),
+		(*WatchRevocationsResponse_SessionId)(nil),
+		(*WatchRevocationsResponse_UserId)(nil),
+		(*WatchRevocationsResponse_Everyone)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_crm_identity_v1_identity_proto_rawDesc), len(file_crm_identity_v1_identity_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   75,
+			NumMessages:   77,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	IdentityService_ChangePassword_FullMethodName      = "/crm.identity.v1.IdentityService/ChangePassword"
 	IdentityService_UpdateProfile_FullMethodName       = "/crm.identity.v1.IdentityService/UpdateProfile"
 	IdentityService_Authenticate_FullMethodName        = "/crm.identity.v1.IdentityService/Authenticate"
+	IdentityService_WatchRevocations_FullMethodName    = "/crm.identity.v1.IdentityService/WatchRevocations"
 	IdentityService_ListUsers_FullMethodName           = "/crm.identity.v1.IdentityService/ListUsers"
 	IdentityService_CreateUser_FullMethodName          = "/crm.identity.v1.IdentityService/CreateUser"
 	IdentityService_GetUser_FullMethodName             = "/crm.identity.v1.IdentityService/GetUser"
@@ -83,9 +84,17 @@ type IdentityServiceClient interface {
 	// Changes the caller's own preferences (language, self-notification).
 	UpdateProfile(ctx context.Context, in *UpdateProfileRequest, opts ...grpc.CallOption) (*UpdateProfileResponse, error)
 	// Resolves a session's access token to the user behind it (the gateway
-	// calls it for every request). Unknown, expired or revoked tokens and
+	// calls it for a request whose session it has not checked in the last
+	// seconds; see WatchRevocations). Unknown, expired or revoked tokens and
 	// deactivated users are Unauthenticated.
 	Authenticate(ctx context.Context, in *AuthenticateRequest, opts ...grpc.CallOption) (*AuthenticateResponse, error)
+	// Streams what makes a verified session stale, so the gateway may keep
+	// the answers of Authenticate for a while: a session ended (logout), a
+	// user whose sessions ended or whose rights changed (a new password,
+	// deactivation, roles, groups, name), or everyone (a role's permissions
+	// changed). The first message says the stream is live; only from then on
+	// is nothing missed, and a stream that breaks may have missed some.
+	WatchRevocations(ctx context.Context, in *WatchRevocationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchRevocationsResponse], error)
 	// Lists users by id, optionally those whose login or display name holds
 	// the query.
 	ListUsers(ctx context.Context, in *ListUsersRequest, opts ...grpc.CallOption) (*ListUsersResponse, error)
@@ -228,6 +237,25 @@ func (c *identityServiceClient) Authenticate(ctx context.Context, in *Authentica
 	}
 	return out, nil
 }
+
+func (c *identityServiceClient) WatchRevocations(ctx context.Context, in *WatchRevocationsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchRevocationsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &IdentityService_ServiceDesc.Streams[0], IdentityService_WatchRevocations_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchRevocationsRequest, WatchRevocationsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type IdentityService_WatchRevocationsClient = grpc.ServerStreamingClient[WatchRevocationsResponse]
 
 func (c *identityServiceClient) ListUsers(ctx context.Context, in *ListUsersRequest, opts ...grpc.CallOption) (*ListUsersResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -528,9 +556,17 @@ type IdentityServiceServer interface {
 	// Changes the caller's own preferences (language, self-notification).
 	UpdateProfile(context.Context, *UpdateProfileRequest) (*UpdateProfileResponse, error)
 	// Resolves a session's access token to the user behind it (the gateway
-	// calls it for every request). Unknown, expired or revoked tokens and
+	// calls it for a request whose session it has not checked in the last
+	// seconds; see WatchRevocations). Unknown, expired or revoked tokens and
 	// deactivated users are Unauthenticated.
 	Authenticate(context.Context, *AuthenticateRequest) (*AuthenticateResponse, error)
+	// Streams what makes a verified session stale, so the gateway may keep
+	// the answers of Authenticate for a while: a session ended (logout), a
+	// user whose sessions ended or whose rights changed (a new password,
+	// deactivation, roles, groups, name), or everyone (a role's permissions
+	// changed). The first message says the stream is live; only from then on
+	// is nothing missed, and a stream that breaks may have missed some.
+	WatchRevocations(*WatchRevocationsRequest, grpc.ServerStreamingServer[WatchRevocationsResponse]) error
 	// Lists users by id, optionally those whose login or display name holds
 	// the query.
 	ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error)
@@ -631,6 +667,9 @@ func (UnimplementedIdentityServiceServer) UpdateProfile(context.Context, *Update
 }
 func (UnimplementedIdentityServiceServer) Authenticate(context.Context, *AuthenticateRequest) (*AuthenticateResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Authenticate not implemented")
+}
+func (UnimplementedIdentityServiceServer) WatchRevocations(*WatchRevocationsRequest, grpc.ServerStreamingServer[WatchRevocationsResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchRevocations not implemented")
 }
 func (UnimplementedIdentityServiceServer) ListUsers(context.Context, *ListUsersRequest) (*ListUsersResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListUsers not implemented")
@@ -841,6 +880,17 @@ func _IdentityService_Authenticate_Handler(srv interface{}, ctx context.Context,
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _IdentityService_WatchRevocations_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchRevocationsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(IdentityServiceServer).WatchRevocations(m, &grpc.GenericServerStream[WatchRevocationsRequest, WatchRevocationsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type IdentityService_WatchRevocationsServer = grpc.ServerStreamingServer[WatchRevocationsResponse]
 
 func _IdentityService_ListUsers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListUsersRequest)
@@ -1468,6 +1518,12 @@ var IdentityService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _IdentityService_RecordAuditEvent_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchRevocations",
+			Handler:       _IdentityService_WatchRevocations_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "crm/identity/v1/identity.proto",
 }
