@@ -525,6 +525,8 @@ test('the profile shows the Telegram link state', async ({ adminPage: page }) =>
 })
 
 test('every main page passes axe with no critical or serious violation', async ({ adminPage: page }) => {
+  // axe reads every element of 21 pages: minutes on a busy machine
+  test.setTimeout(300_000)
   const walk = [
     ['home', '/', 'greeting'],
     ['customers', '/customers', 'customers-table'],

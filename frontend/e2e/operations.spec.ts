@@ -40,6 +40,9 @@ test('a webhook made on its screen receives a new connection’s events, signed,
     await openSignedIn(page, '/settings/webhooks', 'webhooks-table')
     await byTest(page, 'webhook-new').click()
     const dialog = byTest(page, 'webhook-dialog')
+    // the dialog puts the focus on the name once it has opened: typing
+    // before would lose the address to it
+    await expect(byTest(dialog, 'webhook-name')).toBeFocused()
     await byTest(dialog, 'webhook-name').fill(`Биллинг ${data.run}`)
     await byTest(dialog, 'webhook-url').fill(rcv.url)
     await dialog.locator('[data-testid="webhook-kind-task_created"] input').check()
