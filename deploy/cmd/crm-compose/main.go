@@ -213,7 +213,11 @@ func test(ctx context.Context, root string, o testOptions) error {
 	if !v.Pass() {
 		return errors.New("kill drill: FAIL")
 	}
-	fmt.Printf("\ncompose-test: PASS in %s (browser suite, kill drill on the compose stack)\n", time.Since(began).Round(time.Second))
+	ran := "the kill drill"
+	if o.browser {
+		ran = "the browser suite, then the kill drill"
+	}
+	fmt.Printf("\ncompose-test: PASS in %s (%s on the compose stack)\n", time.Since(began).Round(time.Second), ran)
 	return nil
 }
 
