@@ -1,5 +1,5 @@
 import { watch } from 'vue'
-import { createRouter, createWebHistory, type Router } from 'vue-router'
+import { createRouter, createWebHistory, START_LOCATION, type Router } from 'vue-router'
 import { i18n } from '@/i18n'
 import { useAuthStore } from '@/stores/auth'
 import { decide } from './guard'
@@ -9,7 +9,9 @@ export function makeRouter(): Router {
   const router = createRouter({
     history: createWebHistory(import.meta.env.BASE_URL),
     routes,
-    scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
+    // The first screen opens at the top already; scrolling there would have
+    // the browser lay the page out inside the task that mounts it.
+    scrollBehavior: (_to, from, saved) => saved ?? (from === START_LOCATION ? false : { top: 0 }),
   })
 
   router.beforeEach((to) => decide(to, useAuthStore()))
