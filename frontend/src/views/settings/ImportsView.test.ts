@@ -166,7 +166,9 @@ describe('the import screen', () => {
       wrapper.unmount()
       vi.useRealTimers()
     }
-  })
+    // six screens mounted one after another: more than the default 5 s on
+    // a busy machine
+  }, 20_000)
 
   it('asks before importing, then follows the run every second and stops once it is done', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] })
