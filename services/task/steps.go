@@ -63,13 +63,11 @@ func (s *Server) ApplyTransition(ctx context.Context, req *taskv1.ApplyTransitio
 	if a := t.GetAssigneeId(); a != 0 && a != t.GetActorId() && t.GetKind() == taskv1.TaskEventKind_TASK_EVENT_KIND_ASSIGNED {
 		assignee = s.userName(ctx, a)
 	}
+	// The step is pending: its notice and webhook event go once it is
+	// confirmed (Server.confirm, or the forwarder's round), not now.
 	row, dup, err := s.store.apply(ctx, t, assignee)
 	if err != nil {
 		return nil, err
-	}
-	if !dup {
-		s.notices.kick()
-		s.hooks.kick()
 	}
 	return &taskv1.ApplyTransitionResponse{Task: row.toProto(), Duplicate: dup}, nil
 }
