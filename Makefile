@@ -40,9 +40,10 @@ GEN_GW      := $(call tool,protoc-gen-grpc-gateway,$(GRPC_GATEWAY))
 GEN_OAS     := $(call tool,protoc-gen-openapiv3,$(GRPC_GATEWAY))
 TEMPORAL    := $(call tool,temporal,$(TEMPORAL_CLI))
 STATICCHECK_BIN := $(call tool,staticcheck,$(STATICCHECK))
-TEMPORAL_SERVER   := $(BIN)/temporal-server-$(TEMPORAL_SERVER_VERSION)/server
-TEMPORAL_SQL_TOOL := $(BIN)/temporal-sql-tool-$(TEMPORAL_SERVER_VERSION)/sql
-TEMPORAL_UI       := $(BIN)/temporal-ui-server-$(TEMPORAL_UI_VERSION)/server
+# Static builds (see STATIC_INSTALL): prod-test runs them and the images copy them.
+TEMPORAL_SERVER   := $(BIN)/temporal-server-$(TEMPORAL_SERVER_VERSION)-static/server
+TEMPORAL_SQL_TOOL := $(BIN)/temporal-sql-tool-$(TEMPORAL_SERVER_VERSION)-static/sql
+TEMPORAL_UI       := $(BIN)/temporal-ui-server-$(TEMPORAL_UI_VERSION)-static/server
 HELM              := $(call tool,helm,$(HELM_VERSION))
 COMPOSE           := $(BIN)/docker-compose-$(COMPOSE_VERSION)/docker-compose
 KUBECONFORM       := $(call tool,kubeconform,$(KUBECONFORM_VERSION))
@@ -77,13 +78,16 @@ $(TEMPORAL):
 	GOBIN=$(dir $@) go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI)
 $(STATICCHECK_BIN):
 	GOBIN=$(dir $@) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK)
+# Temporal's server, SQL tool and Web UI are built once, static, the way the
+# scratch images need them, so prod-test and make images share one build.
+STATIC_INSTALL = CGO_ENABLED=0 GOFLAGS=-trimpath GOBIN=$(dir $@) go install -ldflags='-s -w'
 $(TEMPORAL_SERVER):
 	@echo "building the Temporal server $(TEMPORAL_SERVER_VERSION) (a few minutes the first time)"
-	GOBIN=$(dir $@) go install go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION)
+	$(STATIC_INSTALL) go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION)
 $(TEMPORAL_SQL_TOOL):
-	GOBIN=$(dir $@) go install go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION)
+	$(STATIC_INSTALL) go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION)
 $(TEMPORAL_UI):
-	GOBIN=$(dir $@) go install github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_VERSION)
+	$(STATIC_INSTALL) github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_VERSION)
 # SeaweedFS's go.mod has replace directives, which `go install pkg@version`
 # refuses; it is built inside its own module from the module cache instead.
 $(WEED):
@@ -280,8 +284,9 @@ prod-test: build prod-tools ## Production mode checked: smoke and the end-to-end
 	$(PROD_ENV) $(BUILD)/bin/crm-prod test
 
 .PHONY: images
-images: console ## Build every image offline (deploy/docker/Dockerfile, all on scratch): the services, the gateway with the console, Temporal, its SQL tool and Web UI.
-	TEMPORAL_SERVER_VERSION=$(TEMPORAL_SERVER_VERSION) TEMPORAL_UI_VERSION=$(TEMPORAL_UI_VERSION) deploy/scripts/images.sh
+images: console $(TEMPORAL_SERVER) $(TEMPORAL_SQL_TOOL) $(TEMPORAL_UI) ## Build every image offline (deploy/docker/Dockerfile, all on scratch): the services, the gateway with the console, Temporal, its SQL tool and Web UI.
+	TEMPORAL_SERVER_VERSION=$(TEMPORAL_SERVER_VERSION) TEMPORAL_SERVER_BIN=$(TEMPORAL_SERVER) TEMPORAL_SQL_TOOL_BIN=$(TEMPORAL_SQL_TOOL) TEMPORAL_UI_BIN=$(TEMPORAL_UI) \
+		deploy/scripts/images.sh
 
 # The production compose stack on this host (deploy/compose with the
 # host-network override), from the images above; COMPOSE_TEST_FLAGS size

@@ -14,8 +14,9 @@
 #
 # Environment: CRM_VERSION (tag; default: git describe), CRM_IMAGE_PREFIX
 # (default crm), CRM_TEMPORAL_SCHEMA_DIR (Temporal's schema/postgresql/v12),
-# IMAGES (targets to build; default all); TEMPORAL_SERVER_VERSION and
-# TEMPORAL_UI_VERSION (the Makefile's).
+# IMAGES (targets to build; default all); from the Makefile:
+# TEMPORAL_SERVER_VERSION and the static Temporal binaries prod-test runs too
+# (TEMPORAL_SERVER_BIN, TEMPORAL_SQL_TOOL_BIN, TEMPORAL_UI_BIN).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$root/.build/images
@@ -23,7 +24,7 @@ ctx=$build/context
 prefix=${CRM_IMAGE_PREFIX:-crm}
 version=${CRM_VERSION:-$(git -C "$root" describe --tags --always --dirty 2>/dev/null || echo dev)}
 targets=${IMAGES:-identity customer contract task notifier worker migrate gateway temporal-server temporal-admin-tools temporal-ui postgres}
-temporal_server=${TEMPORAL_SERVER_VERSION:?set by the Makefile} temporal_ui=${TEMPORAL_UI_VERSION:?set by the Makefile}
+temporal_server=${TEMPORAL_SERVER_VERSION:?set by the Makefile}
 
 # need installs a Debian package the build uses.
 need() {
@@ -49,17 +50,10 @@ echo "static binaries"
 (cd "$root/workflows" && go build -ldflags="$ldflags" -o "$ctx/bin/" ./cmd/worker)
 (cd "$root/gateway" && go build -ldflags="$ldflags" -o "$ctx/bin/" ./cmd/gateway)
 (cd "$root/deploy" && go build -ldflags="$ldflags" -o "$ctx/bin/" ./cmd/crm-probe)
-# Temporal's binaries: static builds of the versions prod-test runs, kept
-# between runs (building the server takes minutes).
-tool() { # name module version
-  local dir=$build/tools/$1-$3
-  [ -x "$dir/$(basename "$2")" ] || GOBIN=$dir go install -ldflags="$ldflags" "$2@$3"
-  cp "$dir/$(basename "$2")" "$ctx/bin/$1"
-}
-echo "Temporal $temporal_server and its Web UI $temporal_ui"
-tool temporal-server go.temporal.io/server/cmd/server "$temporal_server"
-tool temporal-sql-tool go.temporal.io/server/cmd/tools/sql "$temporal_server"
-tool temporal-ui github.com/temporalio/ui-server/v2/cmd/server "$temporal_ui"
+# Temporal's binaries: the Makefile's static builds, the ones prod-test runs.
+cp "${TEMPORAL_SERVER_BIN:?set by the Makefile}" "$ctx/bin/temporal-server"
+cp "${TEMPORAL_SQL_TOOL_BIN:?set by the Makefile}" "$ctx/bin/temporal-sql-tool"
+cp "${TEMPORAL_UI_BIN:?set by the Makefile}" "$ctx/bin/temporal-ui"
 schema=${CRM_TEMPORAL_SCHEMA_DIR:-$(cd "$root" && go mod download -json "go.temporal.io/server@$temporal_server" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')/schema/postgresql/v12}
 # The Web UI's configuration: ours, read-only and served behind the
 # gateway, filled from the environment (deploy/temporal-ui/production.yaml).
