@@ -283,15 +283,18 @@ prod-local: build console prod-tools ## Production mode here: Temporal server + 
 prod-test: build prod-tools ## Production mode checked: smoke and the end-to-end suite against it; drops what it made.
 	$(PROD_ENV) $(BUILD)/bin/crm-prod test
 
+# The images' tag, named once for make images and the compose targets.
+CRM_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
 .PHONY: images
 images: console $(TEMPORAL_SERVER) $(TEMPORAL_SQL_TOOL) $(TEMPORAL_UI) ## Build every image offline (deploy/docker/Dockerfile, all on scratch): the services, the gateway with the console, Temporal, its SQL tool and Web UI.
-	TEMPORAL_SERVER_VERSION=$(TEMPORAL_SERVER_VERSION) TEMPORAL_SERVER_BIN=$(TEMPORAL_SERVER) TEMPORAL_SQL_TOOL_BIN=$(TEMPORAL_SQL_TOOL) TEMPORAL_UI_BIN=$(TEMPORAL_UI) \
+	CRM_VERSION=$(CRM_VERSION) TEMPORAL_SERVER_VERSION=$(TEMPORAL_SERVER_VERSION) TEMPORAL_SERVER_BIN=$(TEMPORAL_SERVER) TEMPORAL_SQL_TOOL_BIN=$(TEMPORAL_SQL_TOOL) TEMPORAL_UI_BIN=$(TEMPORAL_UI) \
 		deploy/scripts/images.sh
 
 # The production compose stack on this host (deploy/compose with the
 # host-network override), from the images above; COMPOSE_TEST_FLAGS size
 # the test (crm-compose test -h).
-COMPOSE_RUN = CRM_BIN_DIR=$(BUILD)/bin CRM_COMPOSE=$(COMPOSE) deploy/scripts/compose.sh
+COMPOSE_RUN = CRM_VERSION=$(CRM_VERSION) CRM_BIN_DIR=$(BUILD)/bin CRM_COMPOSE=$(COMPOSE) deploy/scripts/compose.sh
 COMPOSE_TEST_FLAGS ?=
 
 .PHONY: compose-up

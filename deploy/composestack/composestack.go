@@ -297,19 +297,6 @@ func Engine(ctx context.Context) error {
 	return nil
 }
 
-// Version is the image tag to run: CRM_VERSION, else what `make images`
-// tagged this checkout with.
-func Version(ctx context.Context, root string) string {
-	if v := os.Getenv("CRM_VERSION"); v != "" {
-		return v
-	}
-	out, err := exec.CommandContext(ctx, "git", "-C", root, "describe", "--tags", "--always", "--dirty").Output()
-	if err != nil {
-		return "dev"
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // Secrets are the settings a stack needs made once: kept in file (0600) as
 // KEY=value lines, made on the first call. The passwords are URL-safe (the
 // database's goes into CRM_DATABASE_URL); the internal key is base64 of 32

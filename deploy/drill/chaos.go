@@ -65,7 +65,7 @@ func killLoop(ctx context.Context, s *Stack, c *chaos, opt Options) {
 		name := round[0]
 		round = round[1:]
 		at := time.Since(c.start)
-		f := fault{At: at, What: "kill -9 " + name}
+		f := fault{At: at, What: "SIGKILL " + name}
 		if err := s.Kill(name); err != nil {
 			f.Err = err.Error()
 			c.record(f)

@@ -20,9 +20,13 @@ engine_up() {
     echo "no container engine here (the docker command is missing; Debian's docker.io provides one)" >&2
     return 1
   fi
-  if [ -n "${DOCKER_HOST:-}" ] || docker info >/dev/null 2>&1; then
-    return 0
+  if [ -n "${DOCKER_HOST:-}" ]; then
+    # the engine named is the one to use: say so when it does not answer
+    docker info >/dev/null 2>&1 && return 0
+    echo "the container engine at DOCKER_HOST=$DOCKER_HOST does not answer" >&2
+    return 1
   fi
+  docker info >/dev/null 2>&1 && return 0
   export DOCKER_HOST=unix://$engine_dir/docker.sock
   docker info >/dev/null 2>&1 && return 0 # the private daemon is up already
   if ! command -v dockerd >/dev/null || [ "$(id -u)" != 0 ]; then

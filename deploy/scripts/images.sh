@@ -12,7 +12,7 @@
 # debootstrap from the mirror apt uses (kept under .build/images), and its
 # packages come from that mirror: its build step has the host's network.
 #
-# Environment: CRM_VERSION (tag; default: git describe), CRM_IMAGE_PREFIX
+# Environment: CRM_VERSION (the tag, from the Makefile), CRM_IMAGE_PREFIX
 # (default crm), CRM_TEMPORAL_SCHEMA_DIR (Temporal's schema/postgresql/v12),
 # IMAGES (targets to build; default all); from the Makefile:
 # TEMPORAL_SERVER_VERSION and the static Temporal binaries prod-test runs too
@@ -22,7 +22,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=$root/.build/images
 ctx=$build/context
 prefix=${CRM_IMAGE_PREFIX:-crm}
-version=${CRM_VERSION:-$(git -C "$root" describe --tags --always --dirty 2>/dev/null || echo dev)}
+version=${CRM_VERSION:?set by the Makefile}
 targets=${IMAGES:-identity customer contract task notifier worker migrate gateway temporal-server temporal-admin-tools temporal-ui postgres}
 temporal_server=${TEMPORAL_SERVER_VERSION:?set by the Makefile}
 

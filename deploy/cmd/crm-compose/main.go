@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"os"
 	"os/exec"
@@ -47,6 +48,9 @@ func main() {
 	kill := flags.String("kill", "worker,task,temporal", "test: the containers the drill kills")
 	_ = flags.Parse(os.Args[2:])
 
+	if os.Getenv("CRM_VERSION") == "" {
+		log.Fatal("crm-compose: set CRM_VERSION, the image tag make images built (the Makefile does)")
+	}
 	if err := composestack.Engine(ctx); err != nil {
 		log.Fatal(err)
 	}
@@ -66,8 +70,9 @@ func main() {
 	}
 }
 
-func config(ctx context.Context, root, project string, secrets map[string]string) composestack.Config {
-	env := map[string]string{"CRM_VERSION": composestack.Version(ctx, root)}
+func config(root, project string, secrets map[string]string) composestack.Config {
+	// The Makefile names the tag once, for make images and for us.
+	env := map[string]string{"CRM_VERSION": os.Getenv("CRM_VERSION")}
 	for k, v := range secrets {
 		env[k] = v
 	}
@@ -85,7 +90,7 @@ func up(ctx context.Context, root string) error {
 	if err != nil {
 		return err
 	}
-	cfg := config(ctx, root, "crm", secrets)
+	cfg := config(root, "crm", secrets)
 	cfg.WorkDir = dir
 	cfg.Certs = filepath.Join(dir, "certs")
 	if err := composestack.Certificates(cfg.Certs); err != nil {
@@ -106,7 +111,7 @@ func down(ctx context.Context, root string, volumes bool) error {
 	// The compose files insist on these even to take a stack down.
 	placeholders := map[string]string{"POSTGRES_PASSWORD": "-", "CRM_INTERNAL_KEY": "-", "CRM_ADMIN_PASSWORD": "-", "CRM_CERTS_DIR": "-"}
 	for _, project := range []string{"crm", "crm-test"} {
-		s, err := composestack.Attach(config(ctx, root, project, placeholders))
+		s, err := composestack.Attach(config(root, project, placeholders))
 		if err != nil {
 			return err
 		}
@@ -138,7 +143,7 @@ func test(ctx context.Context, root string, o testOptions) error {
 	if err != nil {
 		return err
 	}
-	base := config(ctx, root, "crm-test", secrets)
+	base := config(root, "crm-test", secrets)
 	base.WorkDir = work
 	base.Certs = filepath.Join(work, "certs")
 	if err := composestack.Certificates(base.Certs); err != nil {
@@ -157,23 +162,27 @@ func test(ctx context.Context, root string, o testOptions) error {
 			cfg.Extra[k] = v
 		}
 		if s, err := composestack.Attach(cfg); err == nil {
-			_ = s.Down(ctx, true, logFile(work, "down.log"))
+			_ = logTo(work, "down.log", func(w io.Writer) error { return s.Down(ctx, true, w) })
 		}
 		fmt.Println("compose up (project crm-test)…")
 		t0 := time.Now()
-		s, err := composestack.Up(ctx, cfg, logFile(work, "up.log"))
+		var s *composestack.Stack
+		err := logTo(work, "up.log", func(w io.Writer) (err error) {
+			s, err = composestack.Up(ctx, cfg, w)
+			return err
+		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("%w (see %s)", err, filepath.Join(work, "up.log"))
 		}
 		fmt.Printf("the stack is up in %s\n", time.Since(t0).Round(time.Second))
 		stop := func(failed bool) {
 			logs := filepath.Join(work, fmt.Sprintf("stack-%d.log", time.Now().Unix()))
-			_ = s.Logs(context.WithoutCancel(ctx), logFile(work, filepath.Base(logs)))
+			_ = logTo(work, filepath.Base(logs), func(w io.Writer) error { return s.Logs(context.WithoutCancel(ctx), w) })
 			if failed && o.keep {
 				fmt.Printf("left up for a look (make compose-down removes it); logs in %s\n", logs)
 				return
 			}
-			if err := s.Down(context.WithoutCancel(ctx), true, logFile(work, "down.log")); err != nil {
+			if err := logTo(work, "down.log", func(w io.Writer) error { return s.Down(context.WithoutCancel(ctx), true, w) }); err != nil {
 				fmt.Println("compose down:", err)
 			}
 			if failed {
@@ -232,14 +241,15 @@ func browserSuite(ctx context.Context, root string, s *composestack.Stack, admin
 	return cmd.Run()
 }
 
-// logFile opens (appending) a log in the test's folder; on failure to
-// open, output is dropped.
-func logFile(dir, name string) *os.File {
+// logTo runs fn writing to a log in the test's folder, appended to and
+// closed after; a log that cannot be opened drops the output.
+func logTo(dir, name string, fn func(io.Writer) error) error {
 	f, err := os.OpenFile(filepath.Join(dir, name), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		f, _ = os.Open(os.DevNull)
+		return fn(io.Discard)
 	}
-	return f
+	defer f.Close()
+	return fn(f)
 }
 
 // rel names path from root, as the README's commands run there.
