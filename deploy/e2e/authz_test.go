@@ -105,6 +105,7 @@ var rolePermissions = map[string][]string{
 }
 
 func TestEveryRESTRouteAnswersEachRoleAsItsDeclarationSays(t *testing.T) {
+	t.Parallel()
 	routes := restRoutes(t)
 	s := stacktest.Start(t)
 	admin := s.Admin(t)

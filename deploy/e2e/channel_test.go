@@ -22,6 +22,7 @@ type customerMessage struct {
 }
 
 func TestTheCustomerHearsOfTheContractBySMSAndOfTheVisitInTheChatTheyLinked(t *testing.T) {
+	t.Parallel()
 	provider, err := smsrufake.New("e2e-sms-key")
 	if err != nil {
 		t.Fatal(err)

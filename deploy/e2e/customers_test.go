@@ -12,6 +12,7 @@ import (
 )
 
 func TestCustomerIsCreatedAndFoundThroughTheGateway(t *testing.T) {
+	t.Parallel()
 	s := stacktest.Start(t)
 	admin := s.Admin(t)
 
@@ -92,6 +93,7 @@ func TestCustomerIsCreatedAndFoundThroughTheGateway(t *testing.T) {
 }
 
 func TestGatewayRefusesBadInputWithReadableStatus(t *testing.T) {
+	t.Parallel()
 	s := stacktest.Start(t)
 	admin := s.Admin(t)
 	admin.Must(http.MethodPost, "/api/v1/customers", map[string]any{"name": "First", "phones": []map[string]string{{"number": "89001112233"}}}, nil)
@@ -133,6 +135,7 @@ func TestGatewayRefusesBadInputWithReadableStatus(t *testing.T) {
 }
 
 func TestTemporalUIAndHealthAnswer(t *testing.T) {
+	t.Parallel()
 	s := stacktest.Start(t)
 	var cc struct {
 		TemporalUIURL     string `json:"temporalUiUrl"`

@@ -30,6 +30,7 @@ func exported(t *testing.T, c *stacktest.Client, path string) [][]string {
 }
 
 func TestListsExportAsCSVWithTheirFilters(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	// more than one page of the services' (100), one of them hostile
 	for i := range 104 {

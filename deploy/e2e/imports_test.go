@@ -33,6 +33,7 @@ func (w *world) checkImport(file string) (int, []byte) {
 }
 
 func TestAnImportIsCheckedThenRunByItsWorkflowToTheEnd(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	file := "Внешний код;Имя;Телефоны;Адрес;Тариф;Состояние договора\n" +
 		"old-1;Импортов Пётр;+7 917 000-00-01;Ленина 1;1;действует\n" +
@@ -108,6 +109,7 @@ func TestAnImportIsCheckedThenRunByItsWorkflowToTheEnd(t *testing.T) {
 }
 
 func TestAFileThatIsNotAnImportIs400NamingWhy(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 	for file, want := range map[string]string{
 		"Name,Phones\nP\xe9ter,+79170000009\n":       "UTF-8",

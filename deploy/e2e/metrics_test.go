@@ -26,6 +26,7 @@ var wantMetrics = map[string][]string{
 }
 
 func TestEveryProcessServesItsMetrics(t *testing.T) {
+	t.Parallel()
 	base := stacktest.FreePortRange(t, len(localstack.Components))
 	s := stacktest.Start(t, stacktest.WithEnv("CRM_LOCAL_METRICS_PORT", strconv.Itoa(base)))
 	admin := s.Admin(t)

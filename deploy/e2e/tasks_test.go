@@ -134,6 +134,7 @@ func (w *world) route(body map[string]any) (id string, processes []process) {
 }
 
 func TestTaskWorkflowsThroughTheWholeStack(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t)
 
 	// A route's follow-up is set up first and looked at last: its minute

@@ -209,6 +209,7 @@ func photo(t *testing.T) []byte {
 }
 
 func TestAVisitIsBookedRemindedAndRunFromTelegram(t *testing.T) {
+	t.Parallel()
 	start, end := tomorrowAt(10), tomorrowAt(12)
 	// the hour-before reminder fires for real about 75 s from now
 	f := newField(t, remindIn(start, 75*time.Second))

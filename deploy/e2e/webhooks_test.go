@@ -104,6 +104,7 @@ func (r *hookReceiver) types() map[string]int {
 // being down for a while in the middle (CRM_E2E_WEBHOOK_DOWNTIME: 20 s by
 // default, 5m for the outage the retries are made to outlast).
 func TestAWebhookHearsAConnectionsWholeLifeThroughItsReceiversOutage(t *testing.T) {
+	t.Parallel()
 	downtime := 20 * time.Second
 	if v := os.Getenv("CRM_E2E_WEBHOOK_DOWNTIME"); v != "" {
 		d, err := time.ParseDuration(v)

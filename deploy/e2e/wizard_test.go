@@ -9,6 +9,7 @@ import (
 )
 
 func TestConnectionWizard(t *testing.T) {
+	t.Parallel()
 	s := stacktest.Start(t)
 	admin := s.Admin(t)
 

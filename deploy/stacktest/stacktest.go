@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -156,8 +157,8 @@ const (
 	TLSEnv        = "CRM_TEST_TLS_DIR"
 )
 
-// Start runs a stack until the test ends. The stack's processes read their
-// settings from the environment, which the test sets (t.Setenv).
+// Start runs a stack until the test ends. The stack's processes get their
+// settings in their environment; this process's is left alone.
 func Start(t *testing.T, opts ...Option) *Stack {
 	t.Helper()
 	bin := build(t)
@@ -196,12 +197,23 @@ func Start(t *testing.T, opts ...Option) *Stack {
 	} else {
 		env["CRM_TEMPORAL_BIN"] = TemporalBin(t)
 	}
-	for k, v := range env {
-		t.Setenv(k, v)
+	// The settings go to the stack's processes, not to this one's
+	// environment, so tests may start stacks in parallel.
+	all := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			all[k] = v
+		}
 	}
-	cfg, err := config.Load[localstack.Config]()
+	for k, v := range env {
+		all[k] = v
+	}
+	cfg, err := config.LoadFrom[localstack.Config](all)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range env {
+		cfg.Env = append(cfg.Env, k+"="+v)
 	}
 	out := io.Discard
 	if os.Getenv("CRM_TEST_LOG") != "" {

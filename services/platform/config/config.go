@@ -105,8 +105,13 @@ type Temporal struct {
 
 // Load reads the environment into a T and fills the derived defaults of its
 // Common part. An error names the variable at fault.
-func Load[T any]() (T, error) {
-	cfg, err := env.ParseAs[T]()
+func Load[T any]() (T, error) { return LoadFrom[T](nil) }
+
+// LoadFrom is Load over the given variables instead of the process's
+// environment (nil: the process's), for one process holding several
+// configurations at once, such as parallel tests each starting a stack.
+func LoadFrom[T any](environment map[string]string) (T, error) {
+	cfg, err := env.ParseAsWithOptions[T](env.Options{Environment: environment})
 	if err != nil {
 		return cfg, fmt.Errorf("configuration: %w", err)
 	}
