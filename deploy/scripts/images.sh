@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds every image of deploy/docker/Dockerfile offline (make images):
-# stages the build context — static binaries from the Go module proxy, the
+# stages the build context — the static binaries make build made, the
 # built console, a root filesystem of CA certificates, time zones and a
 # non-root user from this machine's Debian packages, Temporal's SQL schema —
 # then builds each target on scratch and lists the images with their sizes.
@@ -15,7 +15,8 @@
 # Environment: CRM_VERSION (the tag, from the Makefile), CRM_IMAGE_PREFIX
 # (default crm), CRM_TEMPORAL_SCHEMA_DIR (Temporal's schema/postgresql/v12),
 # IMAGES (targets to build; default all); from the Makefile:
-# TEMPORAL_SERVER_VERSION and the static Temporal binaries prod-test runs too
+# CRM_BIN_DIR (make build's binaries), TEMPORAL_SERVER_VERSION and the
+# static Temporal binaries prod-test runs too
 # (TEMPORAL_SERVER_BIN, TEMPORAL_SQL_TOOL_BIN, TEMPORAL_UI_BIN).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -43,13 +44,10 @@ trap '[ -z "$ENGINE_STARTED" ] || [ -n "$(docker ps -q)" ] || engine_down' EXIT
 start=$(date +%s)
 rm -rf "$ctx"
 mkdir -p "$ctx/bin" "$ctx/rootfs/etc/ssl/certs" "$ctx/rootfs/usr/share" "$ctx/home/nonroot/data" "$ctx/console"
-export CGO_ENABLED=0 GOFLAGS=-trimpath
-ldflags='-s -w'
-echo "static binaries"
-(cd "$root/services" && go build -ldflags="$ldflags" -o "$ctx/bin/" ./cmd/identity ./cmd/customer ./cmd/contract ./cmd/task ./cmd/notifier ./cmd/migrate)
-(cd "$root/workflows" && go build -ldflags="$ldflags" -o "$ctx/bin/" ./cmd/worker)
-(cd "$root/gateway" && go build -ldflags="$ldflags" -o "$ctx/bin/" ./cmd/gateway)
-(cd "$root/deploy" && go build -ldflags="$ldflags" -o "$ctx/bin/" ./cmd/crm-probe)
+# The static binaries make build made.
+for b in identity customer contract task notifier migrate worker gateway crm-probe; do
+  cp "${CRM_BIN_DIR:?set by the Makefile}/$b" "$ctx/bin/"
+done
 # Temporal's binaries: the Makefile's static builds, the ones prod-test runs.
 cp "${TEMPORAL_SERVER_BIN:?set by the Makefile}" "$ctx/bin/temporal-server"
 cp "${TEMPORAL_SQL_TOOL_BIN:?set by the Makefile}" "$ctx/bin/temporal-sql-tool"
