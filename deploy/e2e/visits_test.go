@@ -306,14 +306,20 @@ func TestAVisitIsBookedRemindedAndRunFromTelegram(t *testing.T) {
 	if v.Status != http.StatusNotFound {
 		t.Fatalf("the done visit is still active: %d %s", v.Status, v.Raw)
 	}
-	kinds := map[string]bool{}
+	// The timeline shows a step once its workflow has recorded it, which
+	// may come a moment after the task's new process is seen.
+	var kinds map[string]bool
 	var completed string
-	for _, e := range f.events(tk.ID) {
-		if e.Kind == "TASK_EVENT_KIND_ADVANCED" && kinds["TASK_EVENT_KIND_VISIT_ARRIVED"] && completed == "" {
-			completed = e.Text
+	f.until("the step completing Installation on the timeline", func() bool {
+		kinds, completed = map[string]bool{}, ""
+		for _, e := range f.events(tk.ID) {
+			if e.Kind == "TASK_EVENT_KIND_ADVANCED" && kinds["TASK_EVENT_KIND_VISIT_ARRIVED"] && completed == "" {
+				completed = e.Text
+			}
+			kinds[e.Kind] = true
 		}
-		kinds[e.Kind] = true
-	}
+		return completed != ""
+	})
 	if !strings.Contains(completed, "signal fine") {
 		t.Errorf("the step completing Installation says %q, want the installer's answer", completed)
 	}
