@@ -314,6 +314,11 @@ compose-test: build images $(COMPOSE) frontend/node_modules/.package-lock.json #
 .PHONY: deploy-tools
 deploy-tools: $(COMPOSE) $(HELM) $(KUBECONFORM) $(K8S_SCHEMAS)/.done $(KUBE_APISERVER) ## Build docker compose (client), helm, kubeconform, the Kubernetes schemas and kube-apiserver.
 
+# .ci/run builds these from its start, at the lowest priority, beside the
+# test suites: they are what prod-test, deploy-check and make images need.
+.PHONY: later-tools
+later-tools: $(TEMPORAL_SERVER) $(TEMPORAL_SQL_TOOL) $(TEMPORAL_UI) deploy-tools ## Build the tools of prod-test, deploy-check and the images (not the Temporal CLI make test builds).
+
 .PHONY: kube-apiserver
 kube-apiserver: $(KUBE_APISERVER) ## Build the Kubernetes API server the chart is dry-run against (long the first time).
 
