@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
@@ -199,16 +198,7 @@ func Start(t *testing.T, opts ...Option) *Stack {
 	}
 	// The settings go to the stack's processes, not to this one's
 	// environment, so tests may start stacks in parallel.
-	all := map[string]string{}
-	for _, kv := range os.Environ() {
-		if k, v, ok := strings.Cut(kv, "="); ok {
-			all[k] = v
-		}
-	}
-	for k, v := range env {
-		all[k] = v
-	}
-	cfg, err := config.LoadFrom[localstack.Config](all)
+	cfg, err := config.LoadWith[localstack.Config](env)
 	if err != nil {
 		t.Fatal(err)
 	}

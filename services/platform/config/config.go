@@ -105,12 +105,17 @@ type Temporal struct {
 
 // Load reads the environment into a T and fills the derived defaults of its
 // Common part. An error names the variable at fault.
-func Load[T any]() (T, error) { return LoadFrom[T](nil) }
+func Load[T any]() (T, error) { return LoadWith[T](nil) }
 
-// LoadFrom is Load over the given variables instead of the process's
-// environment (nil: the process's), for one process holding several
-// configurations at once, such as parallel tests each starting a stack.
-func LoadFrom[T any](environment map[string]string) (T, error) {
+// LoadWith is Load over the process's environment with the given variables
+// set over it, leaving the environment itself alone: for one process
+// holding several configurations at once, such as parallel tests each
+// starting a stack.
+func LoadWith[T any](over map[string]string) (T, error) {
+	environment := env.ToMap(os.Environ())
+	for k, v := range over {
+		environment[k] = v
+	}
 	cfg, err := env.ParseAsWithOptions[T](env.Options{Environment: environment})
 	if err != nil {
 		return cfg, fmt.Errorf("configuration: %w", err)
