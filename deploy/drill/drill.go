@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -219,9 +220,19 @@ func Run(ctx context.Context, kind Kind, opt Options, start StartFunc, out io.Wr
 
 // settle waits until the notifier's queue is empty and Temporal runs as
 // many workflows as the ledger has open tasks (or the time is up), then
-// observes; while notifications are still missing it looks again.
+// observes; while notifications are still missing it looks again. Every
+// 30 s it says what it is still waiting for, so a slow settling names
+// its cause.
 func settle(ctx context.Context, w *world, s *Stack, l *ledger, within time.Duration, out io.Writer) (*observed, error) {
-	deadline := time.Now().Add(within)
+	began := time.Now()
+	deadline := began.Add(within)
+	said := began
+	waiting := func(what ...string) {
+		if time.Since(said) >= 30*time.Second {
+			said = time.Now()
+			fmt.Fprintf(out, "  %7s  still waiting for: %s\n", time.Since(began).Round(time.Second), strings.Join(what, "; "))
+		}
+	}
 	if err := allReady(ctx, s, within); err != nil {
 		return nil, err
 	}
@@ -241,12 +252,19 @@ func settle(ctx context.Context, w *world, s *Stack, l *ledger, within time.Dura
 	for time.Now().Before(deadline) {
 		st, err := w.stats(ctx)
 		running, _, werr := workflows(ctx, s)
-		if err == nil && werr == nil && st.PendingEvents+st.PendingMessages+st.SMSPending == 0 && len(running) <= open {
-			if quiet++; quiet == 3 {
-				break
-			}
-		} else {
+		switch {
+		case err != nil || werr != nil:
 			quiet = 0
+			waiting(fmt.Sprint("the stack to answer: ", errors.Join(err, werr)))
+		case st.PendingEvents+st.PendingMessages+st.SMSPending > 0 || len(running) > open:
+			quiet = 0
+			waiting(fmt.Sprintf("%d events, %d messages and %d texts queued in the notifier; %d workflows running for %d expected",
+				st.PendingEvents, st.PendingMessages, st.SMSPending, len(running), open))
+		default:
+			quiet++
+		}
+		if quiet == 3 {
+			break
 		}
 		if !sleep(ctx, 2*time.Second) {
 			return nil, ctx.Err()
@@ -258,9 +276,11 @@ func settle(ctx context.Context, w *world, s *Stack, l *ledger, within time.Dura
 	}
 	for time.Now().Before(deadline) {
 		// what the stack may still be finishing: workflows, messages, texts
-		if v := judge(l, o, w, &counters{}); v.settled() {
+		left := judge(l, o, w, &counters{}).unsettled()
+		if len(left) == 0 {
 			break
 		}
+		waiting(left...)
 		if !sleep(ctx, 3*time.Second) {
 			return nil, ctx.Err()
 		}

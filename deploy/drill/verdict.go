@@ -51,15 +51,17 @@ type Verdict struct {
 	DataDir string
 }
 
-// settled tells whether what the stack finishes after the work —
-// workflows, staff notifications, customers' texts — is all there.
-func (v *Verdict) settled() bool {
+// unsettled is what the stack has yet to finish after the work —
+// workflows, staff notifications, customers' texts: each such check's
+// first problem and how many it has; none once all is there.
+func (v *Verdict) unsettled() []string {
+	var left []string
 	for _, c := range v.Checks {
 		if (c.Name == flowsCheck || c.Name == notesCheck || c.Name == smsCheck) && len(c.Problems) > 0 {
-			return false
+			left = append(left, fmt.Sprintf("%s (%d in all)", c.Problems[0], len(c.Problems)))
 		}
 	}
-	return true
+	return left
 }
 
 // Pass tells whether every check held.
