@@ -71,6 +71,13 @@ func readOps(customers int) []readOp {
 				lo := "+7" + n[:5]
 				return scan(db.Query(ctx, `SELECT c.id, c.name, p.number FROM (SELECT customer_id, number FROM customer.phones WHERE number >= $1 AND number < $2 ORDER BY number LIMIT 20) p JOIN customer.customers c ON c.id = p.customer_id`, lo, prefixEnd(lo)))
 			}},
+		{"phone part (last 4 digits)",
+			func(r *rand.Rand) string { _, n := nat(r); return "/api/v1/customers?query=" + n[len(n)-4:] },
+			func(ctx context.Context, db *pgxpool.Pool, r *rand.Rand) error {
+				_, n := nat(r)
+				return scan(db.Query(ctx, `WITH m AS MATERIALIZED (SELECT customer_id, number FROM customer.phones WHERE number LIKE $1)
+SELECT c.id, c.name, h.number FROM (SELECT customer_id, number FROM m ORDER BY number LIMIT 20) h JOIN customer.customers c ON c.id = h.customer_id`, "%"+n[len(n)-4:]+"%"))
+			}},
 		{"customer by id",
 			func(r *rand.Rand) string { return fmt.Sprintf("/api/v1/customers/%d", r.IntN(customers)+1) },
 			func(ctx context.Context, db *pgxpool.Pool, r *rand.Rand) error {
@@ -83,6 +90,13 @@ func readOps(customers int) []readOp {
 			func(ctx context.Context, db *pgxpool.Pool, r *rand.Rand) error {
 				part := strings.ToLower(namePart(r))
 				return scan(db.Query(ctx, `SELECT id, name FROM customer.customers WHERE name_lower LIKE $1 LIMIT 20`, "%"+part+"%"))
+			}},
+		{"name search, ё typed as е (6 letters)",
+			func(r *rand.Rand) string {
+				return "/api/v1/customers?query=" + url.QueryEscape(yoPart(r))
+			},
+			func(ctx context.Context, db *pgxpool.Pool, r *rand.Rand) error {
+				return scan(db.Query(ctx, `SELECT id, name FROM customer.customers WHERE name_lower LIKE $1 LIMIT 20`, "%"+strings.ToLower(yoPart(r))+"%"))
 			}},
 		{"queue page (group, open, 50)",
 			func(*rand.Rand) string { return "/api/v1/tasks?groupId=5&state=TASK_STATE_OPEN&pageSize=50" },
@@ -98,6 +112,22 @@ func namePart(r *rand.Rand) string {
 	name := []rune(surnames[r.IntN(len(surnames))])
 	return string(name[:min(6, len(name))])
 }
+
+// yoPart is a surname with ё as a person types it, with е: "Федоро"
+// must find "Фёдоров" (the stored names are folded the same way).
+func yoPart(r *rand.Rand) string {
+	name := []rune(strings.ReplaceAll(yoSurnames[r.IntN(len(yoSurnames))], "ё", "е"))
+	return string(name[:min(6, len(name))])
+}
+
+var yoSurnames = func() (with []string) {
+	for _, s := range surnames {
+		if strings.Contains(s, "ё") {
+			with = append(with, s)
+		}
+	}
+	return with
+}()
 
 func prefixEnd(p string) string {
 	b := []byte(p)

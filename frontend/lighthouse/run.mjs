@@ -98,7 +98,10 @@ async function main() {
   try {
     for (let run = 1; run <= RUNS; run++) {
       for (const name of Object.keys(results)) {
-        const page = await browser.newPage()
+        // A context of its own for each run: sign-in is measured signed
+        // out, whatever the previous home run left in localStorage.
+        const context = await browser.createBrowserContext()
+        const page = await context.newPage()
         let url = `${BASE}/login`
         let runFlags = { ...flags }
         if (name === 'home') {
@@ -122,7 +125,7 @@ async function main() {
         console.log(`           LCP element: ${f.lcpElement}`)
         console.log(`           main thread (ms): ${f.mainThread}`)
         console.log(`           scripts (ms): ${f.scripts}`)
-        await page.close()
+        await context.close()
       }
     }
   } finally {
