@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -24,6 +25,9 @@ type Options struct {
 	// LatencyTasks are walked by one client for the latency run.
 	LatencyTasks  int
 	AdminPassword string
+	// Profiles, when set, is a folder for each component's CPU profile
+	// over the REST throughput run.
+	Profiles string
 }
 
 // running is a stack as the measurements use it: the notifier pointed at a
@@ -75,6 +79,12 @@ func (r *running) stop() {
 
 // Run starts the stack as configured, measures, and prints the report.
 func Run(ctx context.Context, cfg localstack.Config, opt Options, out io.Writer) error {
+	if opt.Profiles != "" {
+		if err := os.MkdirAll(opt.Profiles, 0o755); err != nil {
+			return err
+		}
+		withProfiles(&cfg)
+	}
 	r, err := start(ctx, cfg, opt.AdminPassword, out)
 	if err != nil {
 		return err
@@ -117,6 +127,11 @@ func Run(ctx context.Context, cfg localstack.Config, opt Options, out io.Writer)
 		return err
 	}
 	meter := startCPU(stack)
+	profiled := func(io.Writer) {}
+	if opt.Profiles != "" {
+		// the span a run of this size lasts at least: started with it
+		profiled = profileCPU(ctx, stack, opt.Profiles, 30*time.Second)
+	}
 	restN := w.transitions(fmt.Sprintf("REST advance → next process, %d clients", opt.Clients), opt.Clients, many)
 	use := meter.stop("the REST throughput run")
 
@@ -128,6 +143,7 @@ func Run(ctx context.Context, cfg localstack.Config, opt Options, out io.Writer)
 	fmt.Fprintf(out, "\nP1 (≥ 100 transitions/s and ≥ 0.75× the bare local-activity loop): %.1f/s, %.2f×\n", restN.Rate(), restN.Rate()/bareLocalN.Rate())
 	fmt.Fprintf(out, "P2 (advance → next process at 1 client: p50 ≤ 20 ms, p99 ≤ 100 ms): p50 %s, p99 %s\n\n", ms(rest1.Quantile(0.5)), ms(rest1.Quantile(0.99)))
 	use.print(out)
+	profiled(out)
 	reportTelegram(out, tg)
 	return nil
 }

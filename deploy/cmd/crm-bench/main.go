@@ -25,6 +25,7 @@ func main() {
 	flag.IntVar(&opt.Clients, "clients", 8, "transitions: concurrent clients of the throughput runs")
 	flag.IntVar(&opt.Tasks, "tasks", 40, "transitions: tasks walked along the route (a multiple of -clients)")
 	flag.IntVar(&opt.LatencyTasks, "latency-tasks", 10, "transitions: tasks walked by one client for latency")
+	flag.StringVar(&opt.Profiles, "pprof", "", "transitions: a folder for each component's CPU profile over 30 s of the throughput run")
 	var lo bench.LoadOptions
 	flag.IntVar(&lo.Customers, "customers", 1_000_000, "load: customers seeded through the customer service (two phones each)")
 	flag.IntVar(&lo.OpenTasks, "open-tasks", 10_000, "load: service tasks opened through REST (running workflows)")

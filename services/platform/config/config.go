@@ -28,6 +28,10 @@ type Common struct {
 	// MetricsAddr, when set, is where the process serves Prometheus's
 	// GET /metrics (host:port). The gateway serves it on CRM_HTTP_ADDR too.
 	MetricsAddr string `env:"CRM_METRICS_ADDR"`
+	// Pprof serves Go's profiles (/debug/pprof/) beside /metrics on
+	// MetricsAddr: for measuring where a benchmark's time goes, not for
+	// production, where anyone reaching the port could read them.
+	Pprof bool `env:"CRM_PPROF"`
 	// OTelEndpoint, when set, switches tracing on: the OTLP/gRPC collector
 	// spans are sent to (host:port, or an http(s):// URL).
 	OTelEndpoint string `env:"CRM_OTEL_ENDPOINT"`

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"sync"
 	"time"
 
@@ -135,20 +136,25 @@ func (m *Metrics) TemporalHandler() (client.MetricsHandler, error) {
 	return m.temporalHandler, m.temporalErr
 }
 
-// Serve answers GET /metrics on addr until ctx ends. A port already in use
-// is reported at once, naming the setting.
-func Serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+// Serve answers GET /metrics on addr until ctx ends, and Go's profiles
+// under /debug/pprof/ when pprof is set. A port already in use is
+// reported at once, naming the setting.
+func Serve(ctx context.Context, addr string, h http.Handler, pprof bool, log *slog.Logger) error {
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("CRM_METRICS_ADDR %s cannot be used: %w", addr, err)
 	}
-	return ServeListener(ctx, lis, h, log)
+	return ServeListener(ctx, lis, h, pprof, log)
 }
 
 // ServeListener is Serve on an open listener.
-func ServeListener(ctx context.Context, lis net.Listener, h http.Handler, log *slog.Logger) error {
+func ServeListener(ctx context.Context, lis net.Listener, h http.Handler, pprof bool, log *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", h)
+	if pprof {
+		mux.HandleFunc("GET /debug/pprof/", httppprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", httppprof.Profile)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(lis) }()

@@ -43,7 +43,7 @@ func TestServeAnswersMetricsWithTheRegistryAndStopsWithTheContext(t *testing.T) 
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- metrics.ServeListener(ctx, lis, m.Handler(), slog.New(slog.DiscardHandler)) }()
+	go func() { done <- metrics.ServeListener(ctx, lis, m.Handler(), false, slog.New(slog.DiscardHandler)) }()
 	body := scrape(t, "http://"+lis.Addr().String()+"/metrics")
 	for _, want := range []string{"crm_test_things_total 3", "go_goroutines", "process_cpu_seconds_total"} {
 		if !strings.Contains(body, want) {
@@ -61,13 +61,42 @@ func TestServeAnswersMetricsWithTheRegistryAndStopsWithTheContext(t *testing.T) 
 	}
 }
 
+func TestServeShowsProfilesOnlyWhenAsked(t *testing.T) {
+	for _, pprof := range []bool{false, true} {
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- metrics.ServeListener(ctx, lis, metrics.New().Handler(), pprof, slog.New(slog.DiscardHandler))
+		}()
+		resp, err := http.Get("http://" + lis.Addr().String() + "/debug/pprof/goroutine?debug=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		want := http.StatusNotFound
+		if pprof {
+			want = http.StatusOK
+		}
+		if resp.StatusCode != want || (pprof && !strings.Contains(string(body), "goroutine profile")) {
+			t.Errorf("pprof %v: /debug/pprof/goroutine answered %d (want %d)", pprof, resp.StatusCode, want)
+		}
+		cancel()
+		<-done
+	}
+}
+
 func TestServeNamesTheSettingWhenTheAddressIsTaken(t *testing.T) {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer lis.Close()
-	err = metrics.Serve(context.Background(), lis.Addr().String(), metrics.New().Handler(), slog.New(slog.DiscardHandler))
+	err = metrics.Serve(context.Background(), lis.Addr().String(), metrics.New().Handler(), false, slog.New(slog.DiscardHandler))
 	if err == nil || !strings.Contains(err.Error(), "CRM_METRICS_ADDR") {
 		t.Fatalf("got %v, want an error naming CRM_METRICS_ADDR", err)
 	}

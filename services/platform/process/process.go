@@ -67,7 +67,7 @@ func Observe(ctx context.Context, name string, c config.Common, log *slog.Logger
 	}
 	sctx, stopServing := context.WithCancel(context.WithoutCancel(ctx))
 	served := make(chan error, 1)
-	go func() { served <- metrics.ServeListener(sctx, lis, metrics.Default().Handler(), log) }()
+	go func() { served <- metrics.ServeListener(sctx, lis, metrics.Default().Handler(), c.Pprof, log) }()
 	err = run(ctx)
 	stopServing()
 	if serr := <-served; serr != nil {
