@@ -85,4 +85,17 @@ var migrations = []*database.Migration{
 			return tx.Table("import_batches").Migrator().CreateTable(&importBatch{})
 		},
 	},
+	{
+		// The numbers ending with a query's digits are read in the order of
+		// the reversed numbers, from an index of them on PostgreSQL, so a
+		// page of them stops after its numbers (SQLite reads the numbers,
+		// reverse() given to it by the database package).
+		ID: "0005_reversed_numbers",
+		Migrate: func(tx *gorm.DB) error {
+			if !database.IsPostgres(tx) {
+				return nil
+			}
+			return tx.Exec(`CREATE INDEX phones_number_reversed ON phones (reverse(number))`).Error
+		},
+	},
 }

@@ -46,6 +46,13 @@ func TestSearchQueriesUseTheirIndexesUnderGenericPlans(t *testing.T) {
 			[]string{"phones_number_key"}},
 		{"phone prefix, next page", func() error { _, _, err := st.byNumberPrefix(ctx, "+7912", "+79120000000", 20); return err },
 			[]string{"phones_number_key"}},
+		{"numbers ending with the last four digits", func() error {
+			_, _, err := st.byNumberSuffix(ctx, mobile[len(mobile)-4:], "+7"+mobile[len(mobile)-4:], "", 20)
+			return err
+		},
+			[]string{"phones_number_reversed customers_pkey phones_customer_id"}},
+		{"numbers ending with the digits, next page", func() error { _, _, err := st.byNumberSuffix(ctx, "4567", "+74567", "+79120004567", 20); return err },
+			[]string{"phones_number_reversed"}},
 		{"the last four digits of a number", func() error {
 			_, _, err := st.byNumberPart(ctx, mobile[len(mobile)-4:], "+7"+mobile[len(mobile)-4:], "", 20)
 			return err

@@ -20,10 +20,12 @@ const (
 var contractNumber = regexp.MustCompile(`^[CcСс][-\s]?\d{1,12}$`)
 
 // searchCursor is where the next page starts: after a phone number for a
-// phone search (Part: among the numbers holding the digits elsewhere, once
-// the numbers starting with them are done), below a customer id otherwise.
+// phone search (Suffix: among the numbers ending with the digits, once the
+// numbers starting with them are done; Part: among those holding them
+// elsewhere, last), below a customer id otherwise.
 type searchCursor struct {
 	Number string `json:"n,omitempty"`
+	Suffix bool   `json:"s,omitempty"`
 	Part   bool   `json:"p,omitempty"`
 	Before int64  `json:"b,omitempty"`
 }
@@ -73,13 +75,14 @@ func (s *Server) SearchCustomers(ctx context.Context, req *customerv1.SearchCust
 
 // byPhone answers a phone-like query: first the customers whose numbers
 // start with it (prefix), then, when the query holds at least
-// minPartDigits digits, those whose numbers hold them elsewhere ("345-67",
-// the last four digits), each part in the order of the matching numbers.
-// next is the cursor of the page after, nil at the end.
+// minPartDigits digits, those whose numbers end with them (the last four
+// digits, read from the numbers' end), then those whose numbers hold them
+// elsewhere ("345-67"), each part in its own order. next is the cursor of
+// the page after, nil at the end.
 func (s *Server) byPhone(ctx context.Context, query, prefix string, cur searchCursor, size int) ([]customerRow, *searchCursor, error) {
 	digits, withPart := numberPart(query)
 	var found []customerRow
-	if !cur.Part {
+	if !cur.Suffix && !cur.Part {
 		rows, next, err := s.store.byNumberPrefix(ctx, prefix, cur.Number, size)
 		if err != nil || next != "" {
 			return rows, &searchCursor{Number: next}, err
@@ -87,13 +90,27 @@ func (s *Server) byPhone(ctx context.Context, query, prefix string, cur searchCu
 		if !withPart {
 			return rows, nil, nil
 		}
-		found, cur = rows, searchCursor{Part: true}
+		found, cur = rows, searchCursor{Suffix: true}
 		if len(found) >= size {
 			return found, &cur, nil
 		}
 	}
 	if !withPart {
 		return nil, nil, nil
+	}
+	if cur.Suffix {
+		rows, next, err := s.store.byNumberSuffix(ctx, digits, prefix, cur.Number, size-len(found))
+		if err != nil {
+			return nil, nil, err
+		}
+		found = append(found, rows...)
+		if next != "" {
+			return found, &searchCursor{Number: next, Suffix: true}, nil
+		}
+		cur = searchCursor{Part: true}
+		if len(found) >= size {
+			return found, &cur, nil
+		}
 	}
 	rows, next, err := s.store.byNumberPart(ctx, digits, prefix, cur.Number, size-len(found))
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/telecomcrm/crm/services/platform/textsearch"
 )
 
 // population is a synthetic customer base for PostgreSQL-only tests and
@@ -107,7 +109,7 @@ func (p population) seed(tb testing.TB, url string, withContracts bool) {
 			kind = 2
 		}
 		name := p.Name(i)
-		return []any{int64(i + 1), kind, name, strings.ToLower(name), "", "", int64(1), now, now}
+		return []any{int64(i + 1), kind, name, textsearch.Fold(name), "", "", int64(1), now, now}
 	})
 	copyRows("customer", "phones", []string{"id", "customer_id", "number", "label"}, 2*p.Customers, func(k int) []any {
 		i := k / 2

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -297,31 +298,68 @@ ORDER BY h.number, p.id`, prefix, upper, after)
 	if err != nil {
 		return nil, "", err
 	}
-	found, next = pageByHit(rows, size, func(n string) bool { return n >= prefix && n < upper })
+	found, next = pageByHit(rows, size, func(n string) bool { return n >= prefix && n < upper }, byNumber)
 	return found, next, nil
 }
 
-// byNumberPart finds the customers with a phone that holds digits anywhere
-// ("4567" in "+79123456789"), leaving out those holding a number that
-// starts with prefix (the prefix search answered them first), in the order
-// of the matching numbers after `after`, a page of size numbers. On
+// byNumberSuffix finds the customers with a phone that ends with digits
+// (the last four digits, the usual way to ask), leaving out those holding
+// a number that starts with prefix (answered first), in the order of the
+// matching numbers read from their end, after the number `after`, a page
+// of size numbers. The reversed numbers' index answers it in order, so a
+// page stops after its numbers however many match: the trigram index would
+// fetch and sort every one of the hundreds of numbers a million customers
+// have ending in four given digits.
+func (s *store) byNumberSuffix(ctx context.Context, digits, prefix, after string, size int) (found []customerRow, next string, err error) {
+	from := reverse(digits)
+	rows, err := s.joined(ctx, `SELECT h.number AS hit, `+loadColumns+`
+FROM (SELECT customer_id, number FROM phones m
+      WHERE reverse(number) >= ? AND reverse(number) < ? AND reverse(number) > ?
+        AND NOT EXISTS (SELECT 1 FROM phones q WHERE q.customer_id = m.customer_id AND q.number >= ? AND q.number < ?)
+      ORDER BY reverse(number) LIMIT `+limit(size+1)+`) h
+JOIN customers c ON c.id = h.customer_id LEFT JOIN phones p ON p.customer_id = c.id
+ORDER BY reverse(h.number), p.id`, from, prefixUpperBound(from), reverse(after), prefix, prefixUpperBound(prefix))
+	if err != nil {
+		return nil, "", err
+	}
+	found, next = pageByHit(rows, size, func(n string) bool { return strings.HasSuffix(n, digits) },
+		func(a, b string) bool { return reverse(a) < reverse(b) })
+	return found, next, nil
+}
+
+// byNumberPart finds the customers with a phone that holds digits
+// elsewhere ("4567" in "+79123456789"), leaving out those holding a number
+// that starts with prefix or ends with the digits (answered first), in the
+// order of the matching numbers after `after`, a page of size numbers. On
 // PostgreSQL the trigram index on the numbers finds them; MATERIALIZED
 // keeps the planner from walking the unique index in order instead, which
 // reads every number when few match.
 func (s *store) byNumberPart(ctx context.Context, digits, prefix, after string, size int) (found []customerRow, next string, err error) {
-	upper := prefixUpperBound(prefix)
+	from := reverse(digits)
 	rows, err := s.joined(ctx, `WITH m AS MATERIALIZED (SELECT customer_id, number FROM phones WHERE number LIKE ? ESCAPE '\')
 SELECT h.number AS hit, `+loadColumns+`
 FROM (SELECT customer_id, number FROM m
-      WHERE number > ? AND NOT EXISTS (SELECT 1 FROM phones q WHERE q.customer_id = m.customer_id AND q.number >= ? AND q.number < ?)
+      WHERE number > ?
+        AND NOT EXISTS (SELECT 1 FROM phones q WHERE q.customer_id = m.customer_id AND q.number >= ? AND q.number < ?)
+        AND NOT EXISTS (SELECT 1 FROM phones q WHERE q.customer_id = m.customer_id AND reverse(q.number) >= ? AND reverse(q.number) < ?)
       ORDER BY number LIMIT `+limit(size+1)+`) h
 JOIN customers c ON c.id = h.customer_id LEFT JOIN phones p ON p.customer_id = c.id
-ORDER BY h.number, p.id`, "%"+digits+"%", after, prefix, upper)
+ORDER BY h.number, p.id`, "%"+digits+"%", after, prefix, prefixUpperBound(prefix), from, prefixUpperBound(from))
 	if err != nil {
 		return nil, "", err
 	}
-	found, next = pageByHit(rows, size, func(n string) bool { return strings.Contains(n, digits) })
+	found, next = pageByHit(rows, size, func(n string) bool { return strings.Contains(n, digits) }, byNumber)
 	return found, next, nil
+}
+
+// byNumber orders phone numbers as the unique index does.
+func byNumber(a, b string) bool { return a < b }
+
+// reverse is s read from its end (phone numbers are ASCII).
+func reverse(s string) string {
+	b := []byte(s)
+	slices.Reverse(b)
+	return string(b)
 }
 
 // pageByHit folds the rows of a number search (a customer's rows per
@@ -329,7 +367,7 @@ ORDER BY h.number, p.id`, "%"+digits+"%", after, prefix, upper)
 // numbers. A customer with two matching numbers comes once, at the lower
 // one, on whichever page that falls; the number past the page only tells
 // that more follow, and next is then the page's last number.
-func pageByHit(rows []joinedRow, size int, matches func(number string) bool) (found []customerRow, next string) {
+func pageByHit(rows []joinedRow, size int, matches func(number string) bool, before func(a, b string) bool) (found []customerRow, next string) {
 	type hitOf struct {
 		number   string
 		customer int64
@@ -340,7 +378,7 @@ func pageByHit(rows []joinedRow, size int, matches func(number string) bool) (fo
 		if _, ok := lowest[k]; !ok {
 			lowest[k] = r.Hit
 		}
-		if n := deref(r.PhoneNumber); matches(n) && n < lowest[k] {
+		if n := deref(r.PhoneNumber); matches(n) && before(n, lowest[k]) {
 			lowest[k] = n
 		}
 	}
