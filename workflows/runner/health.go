@@ -43,7 +43,7 @@ func serveHealth(ctx context.Context, cfg Config, log *slog.Logger) (watch *poll
 		return nil, nil, fmt.Errorf("CRM_METRICS_ADDR %s cannot be used: %w", cfg.MetricsAddr, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics.Default().Handler())
+	metrics.Mount(mux, metrics.Default().Handler(), cfg.Pprof)
 	mux.Handle("GET /healthz", watch)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {

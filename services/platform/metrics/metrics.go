@@ -147,14 +147,20 @@ func Serve(ctx context.Context, addr string, h http.Handler, pprof bool, log *sl
 	return ServeListener(ctx, lis, h, pprof, log)
 }
 
-// ServeListener is Serve on an open listener.
-func ServeListener(ctx context.Context, lis net.Listener, h http.Handler, pprof bool, log *slog.Logger) error {
-	mux := http.NewServeMux()
+// Mount answers GET /metrics on mux with h, and Go's profiles under
+// /debug/pprof/ when pprof is set (CRM_PPROF).
+func Mount(mux *http.ServeMux, h http.Handler, pprof bool) {
 	mux.Handle("GET /metrics", h)
 	if pprof {
 		mux.HandleFunc("GET /debug/pprof/", httppprof.Index)
 		mux.HandleFunc("GET /debug/pprof/profile", httppprof.Profile)
 	}
+}
+
+// ServeListener is Serve on an open listener.
+func ServeListener(ctx context.Context, lis net.Listener, h http.Handler, pprof bool, log *slog.Logger) error {
+	mux := http.NewServeMux()
+	Mount(mux, h, pprof)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(lis) }()
