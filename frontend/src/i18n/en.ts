@@ -177,7 +177,7 @@ export default {
     search: {
       label: 'Search customers',
       placeholder: 'Phone, name or contract number',
-      hint: 'A phone in any format or its first digits, a part of the name, or a contract number such as C-000123.',
+      hint: 'A phone in any format, its first or last digits, a part of the name, or a contract number such as C-000123.',
       nothing: 'Nothing found for “{query}”',
       nothingHint: 'Check the number or try a part of the name.',
       createFromQuery: 'Register a new customer',
