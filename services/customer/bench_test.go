@@ -129,7 +129,7 @@ func BenchmarkSearchAtScale(b *testing.B) {
 				// The customers of the first 20 numbers ending with the
 				// digits, from the reversed numbers' index.
 				m := pop.Mobile(pick(i))
-				from := reverse(m[len(m)-4:])
+				from := database.Reverse(m[len(m)-4:])
 				return servicetest.Drain(conn.Query(ctx, `SELECT c.id, c.kind, c.name, c.email, c.address, c.version, c.created_at, c.updated_at, p.id, p.number, p.label
 					FROM (SELECT customer_id, number FROM customer.phones WHERE reverse(number) >= $1 AND reverse(number) < $2 ORDER BY reverse(number) LIMIT 20) h
 					JOIN customer.customers c ON c.id = h.customer_id JOIN customer.phones p ON p.customer_id = c.id

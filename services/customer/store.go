@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -311,19 +310,19 @@ ORDER BY h.number, p.id`, prefix, upper, after)
 // fetch and sort every one of the hundreds of numbers a million customers
 // have ending in four given digits.
 func (s *store) byNumberSuffix(ctx context.Context, digits, prefix, after string, size int) (found []customerRow, next string, err error) {
-	from := reverse(digits)
+	from := database.Reverse(digits)
 	rows, err := s.joined(ctx, `SELECT h.number AS hit, `+loadColumns+`
 FROM (SELECT customer_id, number FROM phones m
       WHERE reverse(number) >= ? AND reverse(number) < ? AND reverse(number) > ?
         AND NOT EXISTS (SELECT 1 FROM phones q WHERE q.customer_id = m.customer_id AND q.number >= ? AND q.number < ?)
       ORDER BY reverse(number) LIMIT `+limit(size+1)+`) h
 JOIN customers c ON c.id = h.customer_id LEFT JOIN phones p ON p.customer_id = c.id
-ORDER BY reverse(h.number), p.id`, from, prefixUpperBound(from), reverse(after), prefix, prefixUpperBound(prefix))
+ORDER BY reverse(h.number), p.id`, from, prefixUpperBound(from), database.Reverse(after), prefix, prefixUpperBound(prefix))
 	if err != nil {
 		return nil, "", err
 	}
 	found, next = pageByHit(rows, size, func(n string) bool { return strings.HasSuffix(n, digits) },
-		func(a, b string) bool { return reverse(a) < reverse(b) })
+		func(a, b string) bool { return database.Reverse(a) < database.Reverse(b) })
 	return found, next, nil
 }
 
@@ -335,7 +334,7 @@ ORDER BY reverse(h.number), p.id`, from, prefixUpperBound(from), reverse(after),
 // keeps the planner from walking the unique index in order instead, which
 // reads every number when few match.
 func (s *store) byNumberPart(ctx context.Context, digits, prefix, after string, size int) (found []customerRow, next string, err error) {
-	from := reverse(digits)
+	from := database.Reverse(digits)
 	rows, err := s.joined(ctx, `WITH m AS MATERIALIZED (SELECT customer_id, number FROM phones WHERE number LIKE ? ESCAPE '\')
 SELECT h.number AS hit, `+loadColumns+`
 FROM (SELECT customer_id, number FROM m
@@ -354,13 +353,6 @@ ORDER BY h.number, p.id`, "%"+digits+"%", after, prefix, prefixUpperBound(prefix
 
 // byNumber orders phone numbers as the unique index does.
 func byNumber(a, b string) bool { return a < b }
-
-// reverse is s read from its end (phone numbers are ASCII).
-func reverse(s string) string {
-	b := []byte(s)
-	slices.Reverse(b)
-	return string(b)
-}
 
 // pageByHit folds the rows of a number search (a customer's rows per
 // matching number, in the order of the numbers) into a page of size

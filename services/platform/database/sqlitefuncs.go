@@ -16,16 +16,18 @@ func init() {
 		case nil:
 			return nil, nil
 		case string:
-			return reverse(v), nil
+			return Reverse(v), nil
 		case []byte:
-			return reverse(string(v)), nil
+			return Reverse(string(v)), nil
 		}
 		return nil, fmt.Errorf("reverse takes text, not %T", args[0])
 	})
 }
 
-// reverse is s with its characters in the opposite order.
-func reverse(s string) string {
+// Reverse is s with its characters in the opposite order, as reverse()
+// gives it on either database: a query's bounds for reverse(column) are
+// made with it.
+func Reverse(s string) string {
 	r := []rune(s)
 	slices.Reverse(r)
 	return string(r)
