@@ -1,7 +1,8 @@
 // Package metrics is a process's Prometheus registry and its /metrics
 // endpoint: gRPC server and client latency and codes, HTTP latency and
-// status, the Temporal SDK's client and worker figures, and whatever a
-// service adds (the notifier's queue).
+// status, and whatever a component adds (the notifier's queue; the
+// Temporal SDK's figures, which package temporalclient records here, so
+// that a service without workflows does not carry the SDK).
 //
 // A process has one /metrics, so the registry is the process's: Default
 // returns it, and the bootstraps that instrument servers, clients and the
@@ -24,10 +25,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.temporal.io/sdk/client"
-	temporalotel "go.temporal.io/sdk/contrib/opentelemetry"
 )
 
 // Namespace prefixes the product's own metric names.
@@ -50,10 +47,6 @@ type Metrics struct {
 
 	httpRequests *prometheus.CounterVec
 	httpDuration *prometheus.HistogramVec
-
-	temporalOnce    sync.Once
-	temporalHandler client.MetricsHandler
-	temporalErr     error
 }
 
 // New returns a registry with the Go runtime and process collectors and
@@ -115,25 +108,6 @@ func (m *Metrics) InstrumentHTTP(handler string, next http.Handler) http.Handler
 	labels := prometheus.Labels{"handler": handler}
 	return promhttp.InstrumentHandlerDuration(m.httpDuration.MustCurryWith(labels),
 		promhttp.InstrumentHandlerCounter(m.httpRequests.MustCurryWith(labels), next))
-}
-
-// TemporalHandler is the Temporal SDK's metrics handler (requests to the
-// cluster, workflow and activity task latencies, poller and slot figures
-// of workers), recorded into the registry.
-func (m *Metrics) TemporalHandler() (client.MetricsHandler, error) {
-	m.temporalOnce.Do(func() {
-		exp, err := otelprom.New(otelprom.WithRegisterer(m.Registry), otelprom.WithoutScopeInfo())
-		if err != nil {
-			m.temporalErr = fmt.Errorf("temporal metrics: %w", err)
-			return
-		}
-		provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
-		m.temporalHandler = temporalotel.NewMetricsHandler(temporalotel.MetricsHandlerOptions{
-			Meter:                provider.Meter("temporal-sdk"),
-			UseMonotonicCounters: true,
-		})
-	})
-	return m.temporalHandler, m.temporalErr
 }
 
 // Serve answers GET /metrics on addr until ctx ends, and Go's profiles

@@ -145,32 +145,3 @@ func TestInstrumentHTTPCountsRequestsByHandlerMethodAndCode(t *testing.T) {
 		}
 	}
 }
-
-func TestTemporalHandlerRecordsIntoTheRegistry(t *testing.T) {
-	m := metrics.New()
-	h, err := m.TemporalHandler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// A second call must not register the exporter twice.
-	if _, err := m.TemporalHandler(); err != nil {
-		t.Fatal(err)
-	}
-	h.WithTags(map[string]string{"namespace": "crm"}).Counter("temporal_request").Inc(2)
-	srv := httptest.NewServer(m.Handler())
-	defer srv.Close()
-	body := scrape(t, srv.URL)
-	if !strings.Contains(body, `temporal_request_total{namespace="crm"} 2`) {
-		t.Errorf("the scrape lacks the SDK's counter:\n%s", grep(body, "temporal"))
-	}
-}
-
-func grep(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
-}

@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/telecomcrm/crm/services/platform/config"
-	"github.com/telecomcrm/crm/services/platform/metrics"
 	"github.com/telecomcrm/crm/services/platform/mtls"
 	"github.com/telecomcrm/crm/services/platform/tracing"
 )
@@ -29,7 +28,7 @@ import (
 // made from the client inherit its interceptors: activities log the
 // request id that started or moved their workflow.
 func Options(t config.Temporal, log *slog.Logger) (client.Options, error) {
-	handler, err := metrics.Default().TemporalHandler()
+	handler, err := processMetrics()
 	if err != nil {
 		return client.Options{}, err
 	}
