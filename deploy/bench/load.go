@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -18,6 +19,7 @@ import (
 	"github.com/telecomcrm/crm/deploy/restclient"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/grpcclient"
 )
 
@@ -26,6 +28,7 @@ type LoadOptions struct {
 	Customers     int           // seeded through the customer service, two phones each
 	ClosedTasks   int           // bulk-loaded closed history (rows, no workflows)
 	OpenTasks     int           // real service tasks with running workflows
+	BurstTasks    int           // connection tasks an import opens while onboarding and reads are measured
 	Rate          int           // requests per second of each read phase
 	MixRate       int           // requests per second of the mixed load
 	Phase         time.Duration // how long each phase runs
@@ -74,9 +77,11 @@ func readOps(customers int) []readOp {
 		{"phone part (last 4 digits)",
 			func(r *rand.Rand) string { _, n := nat(r); return "/api/v1/customers?query=" + n[len(n)-4:] },
 			func(ctx context.Context, db *pgxpool.Pool, r *rand.Rand) error {
+				// The numbers ending with the digits, read on the index of
+				// reversed numbers as the service asks (docs/SEARCH.md).
 				_, n := nat(r)
-				return scan(db.Query(ctx, `WITH m AS MATERIALIZED (SELECT customer_id, number FROM customer.phones WHERE number LIKE $1)
-SELECT c.id, c.name, h.number FROM (SELECT customer_id, number FROM m ORDER BY number LIMIT 20) h JOIN customer.customers c ON c.id = h.customer_id`, "%"+n[len(n)-4:]+"%"))
+				from := database.Reverse(n[len(n)-4:])
+				return scan(db.Query(ctx, `SELECT c.id, c.name, h.number FROM (SELECT customer_id, number FROM customer.phones WHERE reverse(number) >= $1 AND reverse(number) < $2 ORDER BY reverse(number) LIMIT 20) h JOIN customer.customers c ON c.id = h.customer_id`, from, prefixEnd(from)))
 			}},
 		{"customer by id",
 			func(r *rand.Rand) string { return fmt.Sprintf("/api/v1/customers/%d", r.IntN(customers)+1) },
@@ -205,39 +210,140 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 		rows = append(rows, Row{Sample: bare}, Row{Sample: rest, Baseline: bare})
 	}
 
-	const onboardRate = 5
-	newcomers := make([]string, onboardRate*int(opt.Phase/time.Second)+1)
-	for i := range newcomers {
-		var c struct{ ID string }
-		if err := api.Call(http.MethodPost, "/api/v1/customers", map[string]any{"name": fmt.Sprintf("Новый клиент %d", i), "phones": []map[string]string{{"number": fmt.Sprintf("+7998%07d", i)}}}, &c); err != nil {
-			return err
-		}
-		newcomers[i] = c.ID
+	newcomers, err := newCustomers(api, "+7998", onboardRate*int(opt.Phase/time.Second)+1)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(out, "measuring onboarding (POST /api/v1/contracts → task at process 1) at %d/s…\n", onboardRate)
-	onboard := paced(ctx, "REST  onboarding: new contract + its task", onboardRate, opt.Phase, func(i int) error {
-		var k struct {
-			ConnectionTaskID string `json:"connectionTaskId"`
-		}
-		if err := api.Call(http.MethodPost, "/api/v1/contracts", map[string]any{"customerId": newcomers[i], "tariffId": "1", "address": "Load"}, &k); err != nil {
-			return err
-		}
-		if k.ConnectionTaskID == "" || k.ConnectionTaskID == "0" {
-			return fmt.Errorf("contract without its task")
-		}
-		return nil
-	})
-	rows = append(rows, Row{Sample: onboard})
+	rows = append(rows, Row{Sample: paced(ctx, "REST  onboarding: new contract + its task", onboardRate, opt.Phase, onboarding(api, newcomers))})
 
 	fmt.Fprintf(out, "measuring a mixed load at %d/s (reads, comments, advances)…\n", opt.MixRate)
 	mix := mixed(ctx, api, readOps(opt.Customers), w, open, opt.MixRate, opt.Phase)
 	rows = append(rows, mix...)
+
+	if opt.BurstTasks > 0 {
+		fmt.Fprintf(out, "measuring onboarding and reads while an import opens %d connection tasks…\n", opt.BurstTasks)
+		burst, err := duringImport(ctx, out, api, readOps(opt.Customers), opt.BurstTasks, opt.Phase)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, burst...)
+	}
 
 	fmt.Fprintf(out, "\n%s, %d cores, %d customers, %d phones, %d open tasks with workflows, %d closed tasks as rows\n",
 		time.Now().UTC().Format(time.RFC3339), numCPU(), opt.Customers, 2*opt.Customers, opt.OpenTasks, opt.ClosedTasks)
 	Report(out, rows)
 	reportTelegram(out, tg)
 	return nil
+}
+
+// onboardRate is new contracts a second: a busy sales desk's pace.
+const onboardRate = 5
+
+// newCustomers registers n customers, one phone each, numbered from prefix.
+func newCustomers(api *restclient.Client, prefix string, n int) ([]string, error) {
+	ids := make([]string, n)
+	for i := range ids {
+		var c struct{ ID string }
+		if err := api.Call(http.MethodPost, "/api/v1/customers", map[string]any{"name": fmt.Sprintf("Новый клиент %s %d", prefix, i), "phones": []map[string]string{{"number": fmt.Sprintf("%s%07d", prefix, i)}}}, &c); err != nil {
+			return nil, err
+		}
+		ids[i] = c.ID
+	}
+	return ids, nil
+}
+
+// onboarding opens the i-th customer's contract, as the console does, and
+// checks it came with its connection task.
+func onboarding(api *restclient.Client, customers []string) func(i int) error {
+	return func(i int) error {
+		var k struct {
+			ConnectionTaskID string `json:"connectionTaskId"`
+		}
+		if err := api.Call(http.MethodPost, "/api/v1/contracts", map[string]any{"customerId": customers[i], "tariffId": "1", "address": "Load"}, &k); err != nil {
+			return err
+		}
+		if k.ConnectionTaskID == "" || k.ConnectionTaskID == "0" {
+			return fmt.Errorf("contract without its task")
+		}
+		return nil
+	}
+}
+
+// duringImport runs an import of n customers, each with a contract to
+// connect — n new connection tasks, the bulk work an operator moving to
+// the CRM starts — and measures onboarding, a phone lookup and a queue
+// page while it runs: what the people at the desk feel of it (P4). Then
+// it waits for the import's end and reports its pace.
+func duringImport(ctx context.Context, out io.Writer, api *restclient.Client, ops []readOp, n int, d time.Duration) ([]Row, error) {
+	var file strings.Builder
+	file.WriteString("Имя;Телефоны;Тариф;Адрес подключения\n")
+	for i := range n {
+		fmt.Fprintf(&file, "Импорт %d;+7997%07d;1;Load\n", i, i)
+	}
+	resp, err := api.Send(http.MethodPost, "/api/v1/imports?fileName=burst.csv", "text/csv", strings.NewReader(file.String()))
+	if err != nil {
+		return nil, err
+	}
+	var imp struct {
+		ID, State, Error                string
+		ProblemRows, ContractsToConnect int
+	}
+	if resp.Status != http.StatusCreated {
+		return nil, fmt.Errorf("checking the import: %d %s", resp.Status, resp.Raw)
+	}
+	if err := json.Unmarshal(resp.Raw, &imp); err != nil {
+		return nil, err
+	}
+	if imp.ProblemRows != 0 || imp.ContractsToConnect != n {
+		return nil, fmt.Errorf("the import's check: %s", resp.Raw)
+	}
+	newcomers, err := newCustomers(api, "+7995", onboardRate*int(d/time.Second)+1)
+	if err != nil {
+		return nil, err
+	}
+	lookup, queue := ops[0], ops[len(ops)-1]
+	r := rand.New(rand.NewPCG(5, 6))
+	var mu sync.Mutex
+	pick := func() *rand.Rand { mu.Lock(); defer mu.Unlock(); return rand.New(rand.NewPCG(r.Uint64(), r.Uint64())) }
+	read := func(op readOp) func(int) error {
+		return func(int) error { return api.Call(http.MethodGet, op.rest(pick()), nil, nil) }
+	}
+
+	if err := api.Call(http.MethodPost, "/api/v1/imports/"+imp.ID+":run", map[string]any{}, nil); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	samples := make([]*Sample, 3)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		samples[0] = paced(ctx, "burst onboarding: new contract + its task", onboardRate, d, onboarding(api, newcomers))
+	})
+	wg.Go(func() { samples[1] = paced(ctx, "burst "+lookup.name, 50, d, read(lookup)) })
+	wg.Go(func() { samples[2] = paced(ctx, "burst "+queue.name, 50, d, read(queue)) })
+	wg.Wait()
+	during := time.Since(start)
+	for imp.State != "IMPORT_STATE_DONE" {
+		if imp.State == "IMPORT_STATE_FAILED" {
+			return nil, fmt.Errorf("the import failed: %s", imp.Error)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+		if err := api.Call(http.MethodGet, "/api/v1/imports/"+imp.ID, nil, &imp); err != nil {
+			return nil, err
+		}
+	}
+	took := time.Since(start)
+	fmt.Fprintf(out, "import: %d customers with a contract to connect each in %s (%.1f a second); the phases above ran in its first %s\n",
+		n, took.Round(time.Second), float64(n)/took.Seconds(), during.Round(time.Second))
+	var rows []Row
+	for _, s := range samples {
+		rows = append(rows, Row{Sample: s})
+	}
+	return rows, nil
 }
 
 // openMany opens n service tasks with workers parallel clients.

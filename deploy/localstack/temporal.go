@@ -45,6 +45,8 @@ func (s *Stack) startTemporal(ctx context.Context, logDir string, out io.Writer)
 		"--namespace", s.cfg.Temporal.Namespace,
 		"--log-level", "error",
 		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=" + strconv.Itoa(transferPollRPS),
+		// Task priority (workflows/queueorder): people's work first.
+		"--dynamic-config-value", "matching.useNewMatcher=true",
 	}
 	args = append(args, taskflow.SearchAttributeFlags()...)
 	c := &child{name: "temporal", path: s.cfg.TemporalBin, args: args, env: nil, logDir: logDir, out: out}

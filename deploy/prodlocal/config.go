@@ -133,9 +133,12 @@ dynamicConfigClient:
 `))
 
 // dynamicConfig lifts the per-shard poll rate that alone adds ~100 ms to
-// every activity a workflow schedules on a small cluster, and reads search
-// attributes fresh so new ones are usable at once.
-const dynamicConfig = `history.transferProcessorMaxPollRPS:
+// every activity a workflow schedules on a small cluster, reads search
+// attributes fresh so new ones are usable at once, and dispatches by task
+// priority (workflows/queueorder).
+const dynamicConfig = `matching.useNewMatcher:
+  - value: true
+history.transferProcessorMaxPollRPS:
   - value: 1000
 history.timerProcessorMaxPollRPS:
   - value: 1000

@@ -23,6 +23,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/pagetoken"
 	"github.com/telecomcrm/crm/services/platform/textsearch"
+	"github.com/telecomcrm/crm/workflows/queueorder"
 )
 
 // ImportRunner runs an import's workflow, "import-<id>": Run starts it
@@ -503,8 +504,9 @@ func (s *Imports) ImportBatch(ctx context.Context, req *contractv1.ImportBatchRe
 		}
 	}
 	// Connections are started as the person who ran the import, who so
-	// made their tasks.
-	asRunner := auth.WithPrincipal(ctx, &auth.Principal{UserID: rec.CreatedBy}, false)
+	// made their tasks, and as bulk work: they wait behind the contracts
+	// people open meanwhile.
+	asRunner := queueorder.WithBulk(auth.WithPrincipal(ctx, &auth.Principal{UserID: rec.CreatedBy}, false))
 	g, gctx := errgroup.WithContext(asRunner)
 	g.SetLimit(connectors)
 	for i, grp := range groups {

@@ -14,6 +14,7 @@ import (
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
+	"github.com/telecomcrm/crm/workflows/queueorder"
 )
 
 // importLimit bounds the files of a stack's import service.
@@ -161,6 +162,10 @@ func TestAnImportChecksEveryRowThenWritesTheGoodOnesOnce(t *testing.T) {
 	// the contract to connect was started once although its batch ran twice
 	if started := s.starter.started(); len(started) != 1 {
 		t.Fatalf("connections started: %v", started)
+	}
+	// as bulk work, behind what people open meanwhile
+	if keys := s.starter.priorities(); len(keys) != 1 || keys[0] != queueorder.Bulk.PriorityKey {
+		t.Fatalf("the import's connection started with priority keys %v, not bulk work's", keys)
 	}
 	// a done import is not run again
 	if _, err := s.imports.RunImport(s.admin, &contractv1.RunImportRequest{Id: imp.GetId()}); status.Code(err) != codes.FailedPrecondition {

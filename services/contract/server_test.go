@@ -19,6 +19,7 @@ import (
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
+	"github.com/telecomcrm/crm/workflows/queueorder"
 )
 
 func TestANewDatabaseOffersTariffsForPersonsAndCompanies(t *testing.T) {
@@ -263,6 +264,10 @@ func TestCreateContractWritesItPendingNumberedAndStartsItsConnection(t *testing.
 	// its workflow writes it.
 	if seen := s.starter.started(); len(seen) != 1 || seen[0].GetId() != k.GetId() || seen[0].GetAddress() != k.GetAddress() || s.starter.existed[0] {
 		t.Fatalf("the starter saw %+v (written before: %v)", seen, s.starter.existed)
+	}
+	// A person opened it: it goes before bulk work on the task queue.
+	if keys, bulk := s.starter.priorities(), queueorder.Bulk.PriorityKey; len(keys) != 1 || keys[0] >= bulk {
+		t.Fatalf("started with priority keys %v; a person's must go before bulk work's (%d)", keys, bulk)
 	}
 	got, err := s.contracts.GetContract(s.viewer, &contractv1.GetContractRequest{Id: k.GetId()})
 	if err != nil || !proto.Equal(got.GetContract(), k) {

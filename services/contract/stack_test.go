@@ -2,6 +2,7 @@ package contract
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/telecomcrm/crm/services/platform/grpcserver"
 	"github.com/telecomcrm/crm/services/platform/idempotency/ledger"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
+	"github.com/telecomcrm/crm/workflows/queueorder"
 	"github.com/telecomcrm/crm/workflows/wizard"
 )
 
@@ -128,6 +130,8 @@ type fakeStarter struct {
 	// of it existed already.
 	seen    []*contractv1.Contract
 	existed []bool
+	// keys records the task priority each start was given.
+	keys []int
 }
 
 func (f *fakeStarter) StartConnection(ctx context.Context, c *contractv1.Contract) (int64, error) {
@@ -137,6 +141,7 @@ func (f *fakeStarter) StartConnection(ctx context.Context, c *contractv1.Contrac
 	}
 	f.mu.Lock()
 	f.seen, f.existed = append(f.seen, c), append(f.existed, n > 0)
+	f.keys = append(f.keys, queueorder.Start(ctx).PriorityKey)
 	next := f.next
 	f.mu.Unlock()
 	if next != nil {
@@ -167,6 +172,13 @@ func (f *fakeStarter) answer(taskID int64, err error) {
 		}
 		return taskID, err
 	}
+}
+
+// priorities are the task priority keys the starts were given.
+func (f *fakeStarter) priorities() []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.keys)
 }
 
 func (f *fakeStarter) started() []*contractv1.Contract {

@@ -19,6 +19,7 @@ import (
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/workflows/queueorder"
 	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
@@ -284,6 +285,7 @@ func (s *Starter) StartConnection(ctx context.Context, c *contractv1.Contract) (
 		ID:                       WorkflowID(c.GetId()),
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		Priority:                 queueorder.Start(ctx),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			taskflow.AttrContractID.ValueSet(strconv.FormatInt(c.GetId(), 10)),
 			taskflow.AttrCustomerID.ValueSet(strconv.FormatInt(c.GetCustomerId(), 10)),

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	"github.com/telecomcrm/crm/workflows/queueorder"
 	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
@@ -118,6 +119,7 @@ func (r *Runner) Run(ctx context.Context, importID int64) error {
 		ID:                       WorkflowID(importID),
 		TaskQueue:                r.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		Priority:                 queueorder.Bulk,
 	}, WorkflowName, Input{ImportID: importID})
 	return err
 }

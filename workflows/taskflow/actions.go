@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/workflows/queueorder"
 )
 
 // Processes that act. An automatic process runs its action when the task
@@ -225,6 +226,7 @@ func (w *taskWorkflow) runAction(ctx workflow.Context) error {
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &actionRetry,
 		Summary:             p.Name,
+		Priority:            queueorder.Automatic,
 	})
 	var arg any
 	switch a.Kind {

@@ -10,6 +10,7 @@ import (
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/idempotency"
+	"github.com/telecomcrm/crm/workflows/queueorder"
 )
 
 // Client is how the task service starts task workflows and sends them
@@ -36,6 +37,7 @@ func (c *Client) Create(ctx context.Context, in Input) (*taskv1.Task, error) {
 		TaskQueue:                c.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		Priority:                 queueorder.Start(ctx),
 		TypedSearchAttributes: InitialSearchAttributes(&taskv1.Task{
 			Id: in.TaskID, Number: in.Number, CustomerId: in.CustomerID, ContractId: in.ContractID, RouteId: in.Route.ID,
 			CurrentProcess: &taskv1.Process{Name: first.Name, GroupId: first.GroupID},

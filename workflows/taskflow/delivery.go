@@ -22,6 +22,7 @@ import (
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/workflows/queueorder"
 )
 
 // A webhook subscription's event reaches it through a DeliveryWorkflow of
@@ -161,6 +162,7 @@ func (c *Client) Deliver(ctx context.Context, d Delivery) error {
 		ID:                    DeliveryWorkflowID(d.WebhookID, d.EventID),
 		TaskQueue:             c.TaskQueue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		Priority:              queueorder.Automatic,
 	}, DeliveryWorkflowName, d)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {

@@ -13,6 +13,7 @@ import (
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/idempotency"
+	"github.com/telecomcrm/crm/workflows/queueorder"
 )
 
 // A route's follow-ups open service tasks on the same contract some time
@@ -73,6 +74,7 @@ func FollowUpWorkflow(ctx workflow.Context, in FollowUpInput) (FollowUpResult, e
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &openRetry,
 		Summary:             in.FollowUp.Title,
+		Priority:            queueorder.Automatic,
 	})
 	var a *Activities
 	var t *taskv1.Task

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/workflows/queueorder"
 )
 
 // A long-lived task continues as new when the server suggests it, when its
@@ -236,6 +237,7 @@ func (w *taskWorkflow) applyEffect(ctx workflow.Context) error {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		RetryPolicy:         &effectRetry,
+		Priority:            queueorder.Automatic,
 	})
 	var a *Activities
 	return workflow.ExecuteActivity(actx, a.ApplyContractEffect, w.in.ContractID, w.in.Route.Effect).Get(ctx, nil)

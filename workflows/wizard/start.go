@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
+	"github.com/telecomcrm/crm/workflows/queueorder"
 )
 
 // Register puts the wizard's workflow and steps on a worker.
@@ -30,6 +31,7 @@ func (s *Starter) Connect(ctx context.Context, key string, in Input) (*contractv
 		ID:                       WorkflowID(key),
 		TaskQueue:                s.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		Priority:                 queueorder.Start(ctx),
 	}, WorkflowName, in)
 	h, err := s.Client.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: start,

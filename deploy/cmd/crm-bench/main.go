@@ -29,6 +29,7 @@ func main() {
 	var lo bench.LoadOptions
 	flag.IntVar(&lo.Customers, "customers", 1_000_000, "load: customers seeded through the customer service (two phones each)")
 	flag.IntVar(&lo.OpenTasks, "open-tasks", 10_000, "load: service tasks opened through REST (running workflows)")
+	flag.IntVar(&lo.BurstTasks, "burst-tasks", 10_000, "load: connection tasks an import opens while onboarding and reads are measured (0: no burst phase)")
 	flag.IntVar(&lo.ClosedTasks, "closed-tasks", 990_000, "load: closed tasks bulk-loaded as read-model rows")
 	flag.IntVar(&lo.Rate, "rate", 500, "load: requests per second of each read phase")
 	flag.IntVar(&lo.MixRate, "mix-rate", 200, "load: requests per second of the mixed load (a fifth of them comments and advances, each a workflow update)")
