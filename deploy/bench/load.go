@@ -211,9 +211,7 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 	var rows []Row
 	for _, op := range readOps(opt.Customers) {
 		fmt.Fprintf(out, "measuring %s at %d/s…\n", op.name, opt.Rate)
-		r := rand.New(rand.NewPCG(1, 2))
-		var mu sync.Mutex
-		pick := func() *rand.Rand { mu.Lock(); defer mu.Unlock(); return rand.New(rand.NewPCG(r.Uint64(), r.Uint64())) }
+		pick := picker(1, 2)
 		bare := paced(ctx, "SQL   "+op.name, opt.Rate, opt.Phase, func(int) error { return op.sql(ctx, pool, pick()) })
 		rest := paced(ctx, "REST  "+op.name, opt.Rate, opt.Phase, func(int) error { return api.Call(http.MethodGet, op.rest(pick()), nil, nil) })
 		rows = append(rows, Row{Sample: bare}, Row{Sample: rest, Baseline: bare})
@@ -244,6 +242,18 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 	Report(out, rows)
 	reportTelegram(out, tg)
 	return nil
+}
+
+// picker hands each concurrent request a generator of its own, seeded in
+// turn from one seeded source, so a run asks the same things each time.
+func picker(seed1, seed2 uint64) func() *rand.Rand {
+	r := rand.New(rand.NewPCG(seed1, seed2))
+	var mu sync.Mutex
+	return func() *rand.Rand {
+		mu.Lock()
+		defer mu.Unlock()
+		return rand.New(rand.NewPCG(r.Uint64(), r.Uint64()))
+	}
 }
 
 // onboardRate is new contracts a second: a busy sales desk's pace.
@@ -312,9 +322,7 @@ func duringImport(ctx context.Context, out io.Writer, api *restclient.Client, op
 		return nil, err
 	}
 	lookup, queue := ops[0], ops[len(ops)-1]
-	r := rand.New(rand.NewPCG(5, 6))
-	var mu sync.Mutex
-	pick := func() *rand.Rand { mu.Lock(); defer mu.Unlock(); return rand.New(rand.NewPCG(r.Uint64(), r.Uint64())) }
+	pick := picker(5, 6)
 	read := func(op readOp) func(int) error {
 		return func(int) error { return api.Call(http.MethodGet, op.rest(pick()), nil, nil) }
 	}
@@ -389,11 +397,9 @@ func mixed(ctx context.Context, api *restclient.Client, ops []readOp, w *world, 
 	var mu sync.Mutex
 	pos := map[string]int{}
 	nextTask := 0
-	r := rand.New(rand.NewPCG(3, 4))
+	pick := picker(3, 4)
 	total := paced(ctx, "mix   all requests", rate, d, func(i int) error {
-		mu.Lock()
-		rr := rand.New(rand.NewPCG(r.Uint64(), r.Uint64()))
-		mu.Unlock()
+		rr := pick()
 		start := time.Now()
 		var kind string
 		var err error
