@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/servicetest"
 )
 
@@ -46,6 +47,11 @@ func TestSearchQueriesUseTheirIndexesUnderGenericPlans(t *testing.T) {
 			[]string{"phones_number_key"}},
 		{"phone prefix, next page", func() error { _, _, err := st.byNumberPrefix(ctx, "+7912", "+79120000000", 20); return err },
 			[]string{"phones_number_key"}},
+		{"numbers starting or ending with the last four digits, one statement", func() error {
+			_, _, err := st.byNumberStartOrEnd(ctx, "+7"+mobile[len(mobile)-4:], mobile[len(mobile)-4:], "", 20)
+			return err
+		},
+			[]string{"phones_number_key phones_number_reversed customers_pkey phones_customer_id"}},
 		{"numbers ending with the last four digits", func() error {
 			_, _, err := st.byNumberSuffix(ctx, mobile[len(mobile)-4:], "+7"+mobile[len(mobile)-4:], "", 20)
 			return err
@@ -98,5 +104,25 @@ func TestSearchQueriesUseTheirIndexesUnderGenericPlans(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The plans the test above explains are the ones the service runs: its
+// connections plan every prepared statement generically.
+func TestTheServiceRunsItsStatementsUnderGenericPlans(t *testing.T) {
+	if !servicetest.OnPostgres() {
+		t.Skip("plans are PostgreSQL's: set CRM_TEST_DATABASE_URL")
+	}
+	db, err := OpenDB(context.Background(), servicetest.Common(t), servicetest.Logger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { database.Close(db) })
+	var mode string
+	if err := db.Raw("SHOW plan_cache_mode").Scan(&mode).Error; err != nil {
+		t.Fatal(err)
+	}
+	if mode != "force_generic_plan" {
+		t.Fatalf("plan_cache_mode is %q; want force_generic_plan", mode)
 	}
 }

@@ -82,23 +82,38 @@ func (s *Server) SearchCustomers(ctx context.Context, req *customerv1.SearchCust
 func (s *Server) byPhone(ctx context.Context, query, prefix string, cur searchCursor, size int) ([]customerRow, *searchCursor, error) {
 	digits, withPart := numberPart(query)
 	var found []customerRow
-	if !cur.Suffix && !cur.Part {
+	switch {
+	case !cur.Suffix && !cur.Part && !withPart:
 		rows, next, err := s.store.byNumberPrefix(ctx, prefix, cur.Number, size)
 		if err != nil || next != "" {
 			return rows, &searchCursor{Number: next}, err
 		}
-		if !withPart {
-			return rows, nil, nil
+		return rows, nil, nil
+	case !withPart:
+		return nil, nil, nil
+	case !cur.Suffix && !cur.Part:
+		start, end, err := s.store.byNumberStartOrEnd(ctx, prefix, digits, cur.Number, size)
+		if err != nil {
+			return nil, nil, err
 		}
-		found, cur = rows, searchCursor{Suffix: true}
+		rows, next := prefixPage(start, prefix, size)
+		if next != "" {
+			return rows, &searchCursor{Number: next}, nil
+		}
+		found = rows
+		if len(found) >= size {
+			return found, &searchCursor{Suffix: true}, nil
+		}
+		rows, next = suffixPage(end, digits, size-len(found))
+		found = append(found, rows...)
+		if next != "" {
+			return found, &searchCursor{Number: next, Suffix: true}, nil
+		}
+		cur = searchCursor{Part: true}
 		if len(found) >= size {
 			return found, &cur, nil
 		}
-	}
-	if !withPart {
-		return nil, nil, nil
-	}
-	if cur.Suffix {
+	case cur.Suffix:
 		rows, next, err := s.store.byNumberSuffix(ctx, digits, prefix, cur.Number, size-len(found))
 		if err != nil {
 			return nil, nil, err

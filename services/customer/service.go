@@ -49,9 +49,10 @@ func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
 	}, nil
 }
 
-// OpenDB opens and migrates the service's store.
+// OpenDB opens and migrates the service's store. Its statements run under
+// generic plans, which plan_test.go guards.
 func OpenDB(ctx context.Context, c config.Common, log *slog.Logger) (*gorm.DB, error) {
-	return database.Open(ctx, c, Name, log, migrations)
+	return database.Open(ctx, c, Name, log, migrations, database.GenericPlans())
 }
 
 // Run serves the customer service until ctx ends.

@@ -202,8 +202,10 @@ type joinedRow struct {
 	PhoneID     *int64
 	PhoneNumber *string
 	PhoneLabel  *string
-	// Hit is the number a prefix search matched ("" for other searches).
+	// Hit is the number a phone search matched ("" for other searches).
 	Hit string
+	// Part tells which part of a statement answering two found the row.
+	Part int
 }
 
 // loadColumns are the columns of joinedRow from customers c and phones p.
@@ -230,13 +232,23 @@ func (s *store) joined(ctx context.Context, sql string, args ...any) ([]joinedRo
 	if err != nil {
 		return nil, err
 	}
-	withHit := len(cols) > 0 && cols[0] == "hit"
+	var lead []string
+	for _, c := range cols {
+		if c != "part" && c != "hit" {
+			break
+		}
+		lead = append(lead, c)
+	}
 	var out []joinedRow
 	for rows.Next() {
 		var r joinedRow
 		dest := []any{&r.ID, &r.Kind, &r.Name, &r.NameLower, &r.Email, &r.Address, &r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PhoneID, &r.PhoneNumber, &r.PhoneLabel}
-		if withHit {
-			dest = append([]any{&r.Hit}, dest...)
+		for i := len(lead) - 1; i >= 0; i-- {
+			if lead[i] == "part" {
+				dest = append([]any{&r.Part}, dest...)
+			} else {
+				dest = append([]any{&r.Hit}, dest...)
+			}
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
@@ -281,23 +293,49 @@ FROM customers c LEFT JOIN phones p ON p.customer_id = c.id
 WHERE c.id IN ? ORDER BY c.id DESC, p.id`, ids)
 }
 
+// startingWith selects a page of size numbers (and one more, to tell
+// whether more follow) that start with a prefix, after a number: a range
+// on the unique index, as a LIKE with a bound parameter would not use it.
+// Its arguments: the prefix, its upper bound, the number after which.
+func startingWith(size int) string {
+	return `SELECT customer_id, number FROM phones
+      WHERE number >= ? AND number < ? AND number > ?
+      ORDER BY number LIMIT ` + limit(size+1)
+}
+
+// endingWith selects a page of numbers that end with some digits, read
+// from their end after a number, leaving out the customers holding a
+// number that starts with a prefix (a search's first part has them). The
+// reversed numbers' index answers it in order, so a page stops after its
+// numbers however many match: the trigram index would fetch and sort every
+// one of the hundreds of numbers a million customers have ending in four
+// given digits. gate is a further condition, "TRUE" when none. Its
+// arguments: the reversed digits, their upper bound, the reversed number
+// after which, the prefix and its upper bound.
+func endingWith(size int, gate string) string {
+	return `SELECT customer_id, number FROM phones m
+      WHERE ` + gate + ` AND reverse(number) >= ? AND reverse(number) < ? AND reverse(number) > ?
+        AND NOT EXISTS (SELECT 1 FROM phones q WHERE q.customer_id = m.customer_id AND q.number >= ? AND q.number < ?)
+      ORDER BY reverse(number) LIMIT ` + limit(size+1)
+}
+
+// withCustomers joins the hits of a phone search (part, number, key to
+// order by) to their customers and all their phones.
+const withCustomers = `JOIN customers c ON c.id = h.customer_id LEFT JOIN phones p ON p.customer_id = c.id
+ORDER BY h.part, h.k, p.id`
+
 // byNumberPrefix finds the customers whose phones start with prefix, in
 // the order of the matching numbers, after the number `after` ("" for the
-// first page), a page of size numbers. The numbers are searched as a range
-// on the unique index: a LIKE with a bound parameter would not use it.
-// next is the last number of the page when more follow, else "".
+// first page), a page of size numbers. next is the last number of the
+// page when more follow, else "".
 func (s *store) byNumberPrefix(ctx context.Context, prefix, after string, size int) (found []customerRow, next string, err error) {
-	upper := prefixUpperBound(prefix)
 	rows, err := s.joined(ctx, `SELECT h.number AS hit, `+loadColumns+`
-FROM (SELECT customer_id, number FROM phones
-      WHERE number >= ? AND number < ? AND number > ?
-      ORDER BY number LIMIT `+limit(size+1)+`) h
-JOIN customers c ON c.id = h.customer_id LEFT JOIN phones p ON p.customer_id = c.id
-ORDER BY h.number, p.id`, prefix, upper, after)
+FROM (SELECT 0 AS part, customer_id, number, number AS k FROM (`+startingWith(size)+`) s) h
+`+withCustomers, prefix, prefixUpperBound(prefix), after)
 	if err != nil {
 		return nil, "", err
 	}
-	found, next = pageByHit(rows, size, func(n string) bool { return n >= prefix && n < upper }, byNumber)
+	found, next = prefixPage(rows, prefix, size)
 	return found, next, nil
 }
 
@@ -305,25 +343,59 @@ ORDER BY h.number, p.id`, prefix, upper, after)
 // (the last four digits, the usual way to ask), leaving out those holding
 // a number that starts with prefix (answered first), in the order of the
 // matching numbers read from their end, after the number `after`, a page
-// of size numbers. The reversed numbers' index answers it in order, so a
-// page stops after its numbers however many match: the trigram index would
-// fetch and sort every one of the hundreds of numbers a million customers
-// have ending in four given digits.
+// of size numbers.
 func (s *store) byNumberSuffix(ctx context.Context, digits, prefix, after string, size int) (found []customerRow, next string, err error) {
 	from := database.Reverse(digits)
 	rows, err := s.joined(ctx, `SELECT h.number AS hit, `+loadColumns+`
-FROM (SELECT customer_id, number FROM phones m
-      WHERE reverse(number) >= ? AND reverse(number) < ? AND reverse(number) > ?
-        AND NOT EXISTS (SELECT 1 FROM phones q WHERE q.customer_id = m.customer_id AND q.number >= ? AND q.number < ?)
-      ORDER BY reverse(number) LIMIT `+limit(size+1)+`) h
-JOIN customers c ON c.id = h.customer_id LEFT JOIN phones p ON p.customer_id = c.id
-ORDER BY reverse(h.number), p.id`, from, prefixUpperBound(from), database.Reverse(after), prefix, prefixUpperBound(prefix))
+FROM (SELECT 1 AS part, customer_id, number, reverse(number) AS k FROM (`+endingWith(size, "TRUE")+`) e) h
+`+withCustomers, from, prefixUpperBound(from), database.Reverse(after), prefix, prefixUpperBound(prefix))
 	if err != nil {
 		return nil, "", err
 	}
-	found, next = pageByHit(rows, size, func(n string) bool { return strings.HasSuffix(n, digits) },
-		func(a, b string) bool { return database.Reverse(a) < database.Reverse(b) })
+	found, next = suffixPage(rows, digits, size)
 	return found, next, nil
+}
+
+// byNumberStartOrEnd reads the first two parts of a phone search in one
+// statement: the numbers starting with prefix after `after` (a page of
+// size), and, only when those leave room on the page, the numbers ending
+// with digits from the first (size more at most). One round trip instead
+// of two is what the last four digits, whose first part is usually empty,
+// cost beside a prefix. The rows come back split by part, in each part's
+// order.
+func (s *store) byNumberStartOrEnd(ctx context.Context, prefix, digits, after string, size int) (start, end []joinedRow, err error) {
+	from := database.Reverse(digits)
+	rows, err := s.joined(ctx, `WITH s AS MATERIALIZED (`+startingWith(size)+`),
+e AS MATERIALIZED (`+endingWith(size, "(SELECT count(*) FROM s) <= "+limit(size))+`)
+SELECT h.part, h.number AS hit, `+loadColumns+`
+FROM (SELECT 0 AS part, customer_id, number, number AS k FROM s
+      UNION ALL SELECT 1, customer_id, number, reverse(number) FROM e) h
+`+withCustomers,
+		prefix, prefixUpperBound(prefix), after,
+		from, prefixUpperBound(from), "", prefix, prefixUpperBound(prefix))
+	if err != nil {
+		return nil, nil, err
+	}
+	split := len(rows)
+	for i, r := range rows {
+		if r.Part == 1 {
+			split = i
+			break
+		}
+	}
+	return rows[:split], rows[split:], nil
+}
+
+// prefixPage and suffixPage fold the hits of a search's first and second
+// part into a page of size numbers.
+func prefixPage(rows []joinedRow, prefix string, size int) ([]customerRow, string) {
+	upper := prefixUpperBound(prefix)
+	return pageByHit(rows, size, func(n string) bool { return n >= prefix && n < upper }, byNumber)
+}
+
+func suffixPage(rows []joinedRow, digits string, size int) ([]customerRow, string) {
+	return pageByHit(rows, size, func(n string) bool { return strings.HasSuffix(n, digits) },
+		func(a, b string) bool { return database.Reverse(a) < database.Reverse(b) })
 }
 
 // byNumberPart finds the customers with a phone that holds digits

@@ -28,9 +28,23 @@ import (
 // Migration is one versioned schema step; its ID orders it ("0001_customers").
 type Migration = gormigrate.Migration
 
+// Option changes how Open connects.
+type Option func(*pgx.ConnConfig)
+
+// GenericPlans has PostgreSQL plan each prepared statement once, for any
+// parameters (plan_cache_mode = force_generic_plan), instead of planning it
+// again at every run while it estimates a plan for the run's values to be
+// cheaper. A service whose every reading statement is guarded by a test of
+// its generic plan (servicetest.GenericPlan) takes it: the search
+// statements of the customer service cost as much to plan, each run, as to
+// execute.
+func GenericPlans() Option {
+	return func(c *pgx.ConnConfig) { c.RuntimeParams["plan_cache_mode"] = "force_generic_plan" }
+}
+
 // Open connects to the service's store and migrates it. service names the
 // SQLite file and the PostgreSQL schema.
-func Open(ctx context.Context, c config.Common, service string, log *slog.Logger, migrations []*Migration) (*gorm.DB, error) {
+func Open(ctx context.Context, c config.Common, service string, log *slog.Logger, migrations []*Migration, opts ...Option) (*gorm.DB, error) {
 	gcfg := &gorm.Config{
 		Logger: logger.Discard,
 		// No GORM statement cache: pgx already prepares and caches each
@@ -45,7 +59,7 @@ func Open(ctx context.Context, c config.Common, service string, log *slog.Logger
 		err error
 	)
 	if c.UsesPostgres() {
-		db, err = openPostgres(ctx, c.DatabaseURL, service, gcfg)
+		db, err = openPostgres(ctx, c.DatabaseURL, service, gcfg, opts)
 	} else {
 		db, err = openSQLite(c.DataDir, service, gcfg)
 	}
@@ -91,13 +105,16 @@ func openSQLite(dir, service string, gcfg *gorm.Config) (*gorm.DB, error) {
 	return db, nil
 }
 
-func openPostgres(ctx context.Context, url, schema string, gcfg *gorm.Config) (*gorm.DB, error) {
+func openPostgres(ctx context.Context, url, schema string, gcfg *gorm.Config, opts []Option) (*gorm.DB, error) {
 	pcfg, err := pgx.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("CRM_DATABASE_URL is not a valid PostgreSQL URL: %w", err)
 	}
 	// The service's own schema first; public holds shared extensions (pg_trgm).
 	pcfg.RuntimeParams["search_path"] = schema + ",public"
+	for _, o := range opts {
+		o(pcfg)
+	}
 	sqlDB := stdlib.OpenDB(*pcfg)
 	sqlDB.SetMaxOpenConns(16)
 	sqlDB.SetMaxIdleConns(16)
