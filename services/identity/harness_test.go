@@ -100,7 +100,7 @@ func newStackOn(t testing.TB, db *gorm.DB, serve func(register func(*grpcserver.
 	clk := &clock{t: time.Date(2030, 3, 1, 9, 0, 0, 0, time.UTC)}
 	held := &delays{}
 	cfg := Config{SessionIdle: idleTime, SessionMax: maxTime, TelegramBotUsername: "crm_test_bot"}
-	deps := Deps{Key: servicetest.Key, Now: clk.Now, argon: cheapArgon, sleep: held.sleep}
+	deps := Deps{Key: servicetest.Key, Now: clk.Now, argon: cheapArgon, sleep: held.sleep, giveBack: func() {}}
 	for _, f := range opts {
 		f(&cfg, &deps)
 	}

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -128,4 +129,33 @@ func TestChangePasswordGuessesAreThrottledLikeSignIns(t *testing.T) {
 	if wait := retryAfter(t, err); wait != time.Second {
 		t.Fatalf("wait %v, want 1s", wait)
 	}
+}
+
+// The hashes' memory goes back to the system once sign-ins quiet down:
+// once for the start's hashes, once after a burst, not once per hash.
+func TestPasswordHashMemoryIsGivenBackOnceSignInsQuietDown(t *testing.T) {
+	t.Parallel()
+	var given atomic.Int32
+	db := servicetest.OpenDB(t, servicetest.Common(t), Name, migrations(&seed{adminPassword: testAdminPassword, keepPassword: true, now: time.Now, argon: cheapArgon}))
+	s := newStackOn(t, db, nil, func(_ *Config, d *Deps) { d.giveBack = func() { given.Add(1) } })
+	waitGiven := func(want int32) {
+		t.Helper()
+		deadline := time.Now().Add(10 * hashQuiet)
+		for given.Load() < want && time.Now().Before(deadline) {
+			time.Sleep(hashQuiet / 20)
+		}
+		if got := given.Load(); got != want {
+			t.Fatalf("memory given back %d times; want %d", got, want)
+		}
+	}
+	waitGiven(1)
+	for range 3 {
+		s.mustLogin("admin", testAdminPassword)
+	}
+	if _, err := s.login("admin", "not the password at all"); err == nil {
+		t.Fatal("a wrong password signed in")
+	}
+	waitGiven(2)
+	time.Sleep(2 * hashQuiet)
+	waitGiven(2)
 }

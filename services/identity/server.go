@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -46,7 +47,16 @@ type Server struct {
 	// hashing bounds the password hashes computed at once: each takes
 	// 19 MiB, and a burst of sign-ins must not exhaust memory.
 	hashing chan struct{}
+	// giveBack fires hashQuiet after the last hash ends.
+	giveBack     *time.Timer
+	giveBackLock sync.Mutex
 }
+
+// hashQuiet is how long after the last password hash its memory is given
+// back to the system. Sign-ins come in bursts, and the collector alone
+// keeps the hashes' 19 MiB each until its next cycle, which a service
+// waiting for requests reaches only every two minutes.
+const hashQuiet = time.Second
 
 func (s *Server) logger(ctx context.Context) *slog.Logger { return logging.From(ctx, s.log) }
 
@@ -76,7 +86,12 @@ func (s *Server) acquire(ctx context.Context) error {
 	}
 }
 
-func (s *Server) release() { <-s.hashing }
+func (s *Server) release() {
+	<-s.hashing
+	s.giveBackLock.Lock()
+	s.giveBack.Reset(hashQuiet)
+	s.giveBackLock.Unlock()
+}
 
 // clientAddress is the client's address as the gateway passed it, bounded
 // and stripped of control characters.

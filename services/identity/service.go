@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"gorm.io/gorm"
@@ -67,6 +68,9 @@ type Deps struct {
 	// sleep holds an attempt from a slowed-down address; nil waits on a
 	// timer (tests record the delay instead).
 	sleep func(context.Context, time.Duration) error
+	// giveBack returns the memory password hashes took to the system; nil
+	// is debug.FreeOSMemory (tests count the calls instead).
+	giveBack func()
 }
 
 // NewServer builds the service over an open, migrated database.
@@ -85,6 +89,9 @@ func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
 			return nil
 		}
 	}
+	if deps.giveBack == nil {
+		deps.giveBack = debug.FreeOSMemory
+	}
 	if cfg.SessionIdle <= 0 || cfg.SessionMax <= 0 {
 		return nil, fmt.Errorf("CRM_SESSION_IDLE and CRM_SESSION_MAX must be positive durations")
 	}
@@ -95,6 +102,9 @@ func NewServer(db *gorm.DB, cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	return &Server{
+		// The start's hashes (this one, the first admin's) are given back
+		// as the later ones are: after a quiet spell.
+		giveBack:    time.AfterFunc(hashQuiet, deps.giveBack),
 		store:       &store{db: db, now: deps.Now},
 		revocations: newRevocations(db, deps.Log),
 		pages:       pagetoken.New(deps.Key),
