@@ -114,7 +114,7 @@ func (s *Server) byPhone(ctx context.Context, query, prefix string, cur searchCu
 			return found, &cur, nil
 		}
 	case cur.Suffix:
-		rows, next, err := s.store.byNumberSuffix(ctx, digits, prefix, cur.Number, size-len(found))
+		rows, next, err := s.store.byNumberSuffix(ctx, digits, prefix, cur.Number, size)
 		if err != nil {
 			return nil, nil, err
 		}

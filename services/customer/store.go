@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -221,7 +222,7 @@ func (s *store) query(ctx context.Context, sql string, args ...any) ([]customerR
 
 // joined runs a reading statement and scans its rows by position: every
 // search reads them, and scanning by reflection was a visible share of a
-// search's time. A statement may lead with the hit.
+// search's time. A statement may lead with the part and the hit.
 func (s *store) joined(ctx context.Context, sql string, args ...any) ([]joinedRow, error) {
 	rows, err := s.db.WithContext(ctx).Raw(sql, args...).Rows()
 	if err != nil {
@@ -232,24 +233,20 @@ func (s *store) joined(ctx context.Context, sql string, args ...any) ([]joinedRo
 	if err != nil {
 		return nil, err
 	}
-	var lead []string
-	for _, c := range cols {
-		if c != "part" && c != "hit" {
-			break
-		}
-		lead = append(lead, c)
-	}
+	const loaded = 12 // the columns of loadColumns, after any leading ones
+	lead := cols[:max(0, len(cols)-loaded)]
 	var out []joinedRow
 	for rows.Next() {
 		var r joinedRow
-		dest := []any{&r.ID, &r.Kind, &r.Name, &r.NameLower, &r.Email, &r.Address, &r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PhoneID, &r.PhoneNumber, &r.PhoneLabel}
-		for i := len(lead) - 1; i >= 0; i-- {
-			if lead[i] == "part" {
-				dest = append([]any{&r.Part}, dest...)
+		dest := make([]any, 0, len(cols))
+		for _, c := range lead {
+			if c == "part" {
+				dest = append(dest, &r.Part)
 			} else {
-				dest = append([]any{&r.Hit}, dest...)
+				dest = append(dest, &r.Hit)
 			}
 		}
+		dest = append(dest, &r.ID, &r.Kind, &r.Name, &r.NameLower, &r.Email, &r.Address, &r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PhoneID, &r.PhoneNumber, &r.PhoneLabel)
 		if err := rows.Scan(dest...); err != nil {
 			return nil, err
 		}
@@ -376,12 +373,9 @@ FROM (SELECT 0 AS part, customer_id, number, number AS k FROM s
 	if err != nil {
 		return nil, nil, err
 	}
-	split := len(rows)
-	for i, r := range rows {
-		if r.Part == 1 {
-			split = i
-			break
-		}
+	split := slices.IndexFunc(rows, func(r joinedRow) bool { return r.Part == 1 })
+	if split < 0 {
+		split = len(rows)
 	}
 	return rows[:split], rows[split:], nil
 }
