@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,10 +60,45 @@ type Config struct {
 	// speak as admin. It needs an external Temporal cluster speaking TLS
 	// with the same CA: the dev server speaks plaintext only.
 	TLSDir string `env:"CRM_LOCAL_TLS_DIR"`
+	// Workers and TaskReplicas run more than one worker and task service,
+	// as a deployment scales them: the extra ones are worker-2, task-2…,
+	// each task replica listens on a socket of its own under the data
+	// folder and every caller spreads its calls over them all.
+	Workers      int `env:"CRM_LOCAL_WORKERS" envDefault:"1"`
+	TaskReplicas int `env:"CRM_LOCAL_TASK_REPLICAS" envDefault:"1"`
 	// Env is more environment for every component ("NAME=value"), over
 	// the stack's own; set by code (a drill's fake Telegram), not read
 	// from the environment.
 	Env []string
+}
+
+// Processes are the components as this configuration runs them, replicas
+// named after their component (task-2, worker-2), in start order.
+func (c Config) Processes() []string {
+	var out []string
+	for _, name := range Components {
+		out = append(out, name)
+		n := map[string]int{"task": c.TaskReplicas, "worker": c.Workers}[name]
+		for i := 2; i <= n; i++ {
+			out = append(out, name+"-"+strconv.Itoa(i))
+		}
+	}
+	return out
+}
+
+// component is the deployable a process runs: task for task-2.
+func component(process string) string {
+	name, _, _ := strings.Cut(process, "-")
+	return name
+}
+
+// taskAddress is where a task replica listens: the configured endpoint
+// for the first, a socket beside it for the others.
+func (c Config) taskAddress(process string) string {
+	if process == "task" {
+		return c.Endpoints.Task
+	}
+	return "unix:" + filepath.Join(c.SocketDir(), process+".sock")
 }
 
 // Components are the stack's processes after Temporal, in start order.
@@ -115,13 +151,17 @@ func (s *Stack) metricsAddrs() map[string]string {
 	if s.cfg.MetricsPort == 0 {
 		return out
 	}
-	for i, name := range Components {
+	for i, name := range s.cfg.Processes() {
 		if name != "gateway" {
 			out[name] = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.cfg.MetricsPort+i))
 		}
 	}
 	return out
 }
+
+// Processes are the stack's processes after Temporal, replicas included,
+// in start order.
+func (s *Stack) Processes() []string { return s.cfg.Processes() }
 
 // ConsoleURL is the console's address.
 func (s *Stack) ConsoleURL() string { return "http://" + s.cfg.HTTPAddr }
@@ -159,6 +199,13 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*S
 	if err := portFree("CRM_HTTP_ADDR", cfg.HTTPAddr); err != nil {
 		return nil, err
 	}
+	if cfg.Workers < 1 || cfg.TaskReplicas < 1 {
+		return nil, fmt.Errorf("CRM_LOCAL_WORKERS and CRM_LOCAL_TASK_REPLICAS are at least 1, not %d and %d", cfg.Workers, cfg.TaskReplicas)
+	}
+	if cfg.TaskReplicas > 1 && !cfg.UsesPostgres() {
+		// SQLite's file belongs to one process at a time
+		return nil, fmt.Errorf("CRM_LOCAL_TASK_REPLICAS=%d needs CRM_DATABASE_URL: task replicas share their tables in PostgreSQL", cfg.TaskReplicas)
+	}
 	s := &Stack{cfg: cfg, log: log, byName: map[string]*child{}, stopping: make(chan struct{})}
 	if cfg.TLSDir != "" {
 		if cfg.ExternalTemporal == "" {
@@ -185,6 +232,15 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*S
 	if ui := s.TemporalUIURL(); ui != "" {
 		env = append(env, "CRM_TEMPORAL_UI_URL="+ui)
 	}
+	var tasks []string
+	for _, name := range cfg.Processes() {
+		if component(name) == "task" {
+			tasks = append(tasks, cfg.taskAddress(name))
+		}
+	}
+	if len(tasks) > 1 {
+		env = append(env, "CRM_TASK_GRPC_ADDR="+strings.Join(tasks, ","))
+	}
 	env = append(env, cfg.Env...)
 
 	if cfg.ExternalTemporal == "" {
@@ -197,13 +253,17 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*S
 		go s.watchTemporal(t.done(), 0)
 	}
 	metricsAt := s.metricsAddrs()
-	for _, name := range Components {
+	for _, name := range cfg.Processes() {
 		cenv := append(slices.Clip(env), "CRM_METRICS_ADDR="+metricsAt[name])
+		if component(name) == "task" {
+			// a replica listens on its own address; the others call them all
+			cenv = append(cenv, "CRM_TASK_GRPC_ADDR="+cfg.taskAddress(name))
+		}
 		if cfg.TLSDir != "" {
-			f := certs.Files(cfg.TLSDir, name)
+			f := certs.Files(cfg.TLSDir, component(name))
 			cenv = append(cenv, "CRM_TLS_CA_FILE="+f.CAFile, "CRM_TLS_CERT_FILE="+f.CertFile, "CRM_TLS_KEY_FILE="+f.KeyFile)
 		}
-		c := &child{name: name, path: filepath.Join(cfg.BinDir, name), env: cenv, logDir: logDir, out: out}
+		c := &child{name: name, path: filepath.Join(cfg.BinDir, component(name)), env: cenv, logDir: logDir, out: out}
 		if err := c.start(); err != nil {
 			s.Stop()
 			return nil, err
@@ -224,22 +284,22 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*S
 
 // readiness is the health check of a component.
 func (s *Stack) readiness(name string) func(context.Context) error {
-	switch name {
+	switch component(name) {
 	case "gateway":
 		return func(ctx context.Context) error { return probe.HTTP(ctx, "http://"+s.cfg.HTTPAddr+"/healthz") }
 	case "worker":
-		return func(ctx context.Context) error { return workerPolling(ctx, s.cfg.Common, s.byName["worker"].pid()) }
+		return func(ctx context.Context) error { return workerPolling(ctx, s.cfg.Common, s.byName[name].pid()) }
 	}
 	addr := map[string]string{
 		"identity": s.cfg.Endpoints.Identity,
 		"customer": s.cfg.Endpoints.Customer,
 		"contract": s.cfg.Endpoints.Contract,
-		"task":     s.cfg.Endpoints.Task,
+		"task":     s.cfg.taskAddress(name),
 		"notifier": s.cfg.Endpoints.Notifier,
-	}[name]
+	}[component(name)]
 	var opts []grpc.DialOption
 	if s.admin != nil {
-		opts = append(opts, grpc.WithTransportCredentials(s.admin.ClientCredentials(name)))
+		opts = append(opts, grpc.WithTransportCredentials(s.admin.ClientCredentials(component(name))))
 	}
 	return func(ctx context.Context) error { return probe.GRPC(ctx, addr, opts...) }
 }

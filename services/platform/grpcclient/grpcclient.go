@@ -6,9 +6,12 @@ package grpcclient
 
 import (
 	"fmt"
+	"strings"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/metrics"
@@ -30,7 +33,8 @@ type Dialer struct {
 
 // Dial returns a lazily connecting client for service (its component
 // name: customer, task, …) at target (host:port, dns:///name:port, or
-// unix:/path).
+// unix:/path), or at a fixed list of replicas, those addresses joined by
+// commas.
 func (d Dialer) Dial(service, target string, extra ...grpc.DialOption) (*grpc.ClientConn, error) {
 	m := metrics.Default().GRPCClient
 	creds := insecure.NewCredentials()
@@ -51,8 +55,21 @@ func (d Dialer) Dial(service, target string, extra ...grpc.DialOption) (*grpc.Cl
 		opts = append(opts, grpc.WithChainUnaryInterceptor(m.UnaryClientInterceptor(), requestid.UnaryClientInterceptor()))
 	}
 	opts = append(opts, tracing.DialOptions()...)
+	dialed := target
+	if replicas := strings.Split(target, ","); len(replicas) > 1 {
+		// A fixed list (replicas on one machine, where no DNS name
+		// resolves to them all) is handed to round_robin as it is.
+		r := manual.NewBuilderWithScheme("replicas")
+		state := resolver.State{}
+		for _, addr := range replicas {
+			state.Addresses = append(state.Addresses, resolver.Address{Addr: strings.TrimSpace(addr)})
+		}
+		r.InitialState(state)
+		opts = append(opts, grpc.WithResolvers(r))
+		dialed = r.Scheme() + ":///" + service
+	}
 	opts = append(opts, extra...)
-	conn, err := grpc.NewClient(target, opts...)
+	conn, err := grpc.NewClient(dialed, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("grpc client for %s at %s: %w", service, target, err)
 	}
