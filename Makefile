@@ -233,6 +233,18 @@ bench: build $(TEMPORAL) ## Transitions/s and latency through the product beside
 	CRM_ADMIN_PASSWORD=bench-admin-password CRM_ADMIN_PASSWORD_CHANGE=false CRM_LOG_LEVEL=warn CRM_BIN_DIR=$(BUILD)/bin \
 	$(BUILD)/bin/crm-bench $(BENCH_FLAGS)
 
+# The same measurements on the production topology: a Temporal server on
+# PostgreSQL, the services on PostgreSQL, mutual TLS (what make prod-test
+# starts), with BENCH_WORKERS workers and BENCH_TASK_REPLICAS task services.
+BENCH_WORKERS ?= 1
+BENCH_TASK_REPLICAS ?= 1
+
+.PHONY: bench-production
+bench-production: build prod-tools ## make bench on the production topology; BENCH_WORKERS and BENCH_TASK_REPLICAS scale it.
+	$(PROD_ENV) CRM_LOCAL_WORKERS=$(BENCH_WORKERS) CRM_LOCAL_TASK_REPLICAS=$(BENCH_TASK_REPLICAS) \
+	CRM_ADMIN_PASSWORD=bench-admin-password CRM_LOG_LEVEL=warn \
+	$(BUILD)/bin/crm-bench -topology production $(BENCH_FLAGS)
+
 # --- fault drills --------------------------------------------------------------
 
 # Each drill starts a private stack (free ports, a temporary data folder),

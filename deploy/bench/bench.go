@@ -4,11 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
-
-	"go.temporal.io/sdk/client"
 
 	"github.com/telecomcrm/crm/deploy/localstack"
 	"github.com/telecomcrm/crm/deploy/restclient"
@@ -28,18 +25,24 @@ type Options struct {
 	// Profiles, when set, is a folder for each component's CPU profile
 	// over the REST throughput run.
 	Profiles string
+	// Topology is the stack measured; nil: Embedded.
+	Topology Topology
 }
 
 // running is a stack as the measurements use it: the notifier pointed at a
 // fake Bot API, the idle memory reported, the admin signed in and Support
 // members' chats linked.
 type running struct {
+	top   Topology
 	stack *localstack.Stack
 	api   *restclient.Client
 	tg    *botapifake.Server
 }
 
-func start(ctx context.Context, cfg localstack.Config, adminPassword string, out io.Writer) (_ *running, err error) {
+func start(ctx context.Context, top Topology, cfg localstack.Config, adminPassword string, out io.Writer) (_ *running, err error) {
+	if top == nil {
+		top = &Embedded{}
+	}
 	tg, err := withTelegram(&cfg)
 	if err != nil {
 		return nil, err
@@ -50,17 +53,17 @@ func start(ctx context.Context, cfg localstack.Config, adminPassword string, out
 		}
 	}()
 	fmt.Fprintf(out, "starting the stack (data in %s)…\n", cfg.DataDir)
-	stack, err := localstack.Start(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	stack, err := top.Start(ctx, cfg, out)
 	if err != nil {
 		return nil, err
 	}
-	r := &running{stack: stack, tg: tg}
+	r := &running{top: top, stack: stack, tg: tg}
 	defer func() {
 		if err != nil {
-			stack.Stop()
+			top.Stop()
 		}
 	}()
-	if _, err := IdleMemory(out, stack, 15*time.Second); err != nil {
+	if _, err := IdleMemory(out, top.PIDs(), 15*time.Second); err != nil {
 		return nil, err
 	}
 	if r.api, err = restclient.Login(stack.ConsoleURL(), "admin", adminPassword); err != nil {
@@ -73,7 +76,7 @@ func start(ctx context.Context, cfg localstack.Config, adminPassword string, out
 }
 
 func (r *running) stop() {
-	r.stack.Stop()
+	r.top.Stop()
 	r.tg.Close()
 }
 
@@ -85,7 +88,7 @@ func Run(ctx context.Context, cfg localstack.Config, opt Options, out io.Writer)
 		}
 		withProfiles(&cfg)
 	}
-	r, err := start(ctx, cfg, opt.AdminPassword, out)
+	r, err := start(ctx, opt.Topology, cfg, opt.AdminPassword, out)
 	if err != nil {
 		return err
 	}
@@ -95,7 +98,7 @@ func Run(ctx context.Context, cfg localstack.Config, opt Options, out io.Writer)
 	if err != nil {
 		return fmt.Errorf("preparing: %w", err)
 	}
-	tc, err := client.DialContext(ctx, client.Options{HostPort: stack.TemporalAddress(), Namespace: cfg.Temporal.Namespace, Logger: quiet{}})
+	tc, err := stack.DialTemporal(ctx)
 	if err != nil {
 		return err
 	}
@@ -126,7 +129,7 @@ func Run(ctx context.Context, cfg localstack.Config, opt Options, out io.Writer)
 	if err != nil {
 		return err
 	}
-	meter := startCPU(stack)
+	meter := startCPU(r.top.PIDs())
 	profiled := func(io.Writer) {}
 	if opt.Profiles != "" {
 		// the span a run of this size lasts at least: started with it
@@ -147,10 +150,3 @@ func Run(ctx context.Context, cfg localstack.Config, opt Options, out io.Writer)
 	reportTelegram(out, tg)
 	return nil
 }
-
-type quiet struct{}
-
-func (quiet) Debug(string, ...any) {}
-func (quiet) Info(string, ...any)  {}
-func (quiet) Warn(string, ...any)  {}
-func (quiet) Error(string, ...any) {}

@@ -147,7 +147,7 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 	if !cfg.UsesPostgres() {
 		return fmt.Errorf("the load run needs PostgreSQL: set CRM_DATABASE_URL")
 	}
-	r, err := start(ctx, cfg, opt.AdminPassword, out)
+	r, err := start(ctx, nil, cfg, opt.AdminPassword, out)
 	if err != nil {
 		return err
 	}

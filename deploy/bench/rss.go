@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/telecomcrm/crm/deploy/localstack"
 )
 
 // rssKiB reads a process's resident set size.
@@ -32,9 +30,8 @@ func rssKiB(pid int) (int, error) {
 
 // IdleMemory waits for the stack to settle, then prints each component's
 // resident memory and the total (goal P5: ≤ 400 MB, Temporal included).
-func IdleMemory(out io.Writer, stack *localstack.Stack, settle time.Duration) (totalMiB float64, err error) {
+func IdleMemory(out io.Writer, pids map[string]int, settle time.Duration) (totalMiB float64, err error) {
 	time.Sleep(settle)
-	pids := stack.PIDs()
 	total := 0
 	fmt.Fprintf(out, "resident memory after %s idle:\n", settle)
 	for _, name := range slices.Sorted(maps.Keys(pids)) {

@@ -99,6 +99,11 @@ func workerPolling(ctx context.Context, c config.Common, pid int) error {
 	return fmt.Errorf("worker %d does not poll %s yet", pid, c.Temporal.TaskQueue)
 }
 
+// DialTemporal connects to the stack's namespace as its checks do.
+func (s *Stack) DialTemporal(ctx context.Context) (client.Client, error) {
+	return dialTemporal(ctx, s.cfg.Temporal)
+}
+
 // dialTemporal connects the stack's checks to the cluster, over mutual TLS
 // with admin's certificate when the stack runs with CRM_LOCAL_TLS_DIR.
 func dialTemporal(ctx context.Context, t config.Temporal) (client.Client, error) {

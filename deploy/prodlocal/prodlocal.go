@@ -185,6 +185,17 @@ func (c *Cluster) up(ctx context.Context) error {
 	return c.registerNamespace(ctx)
 }
 
+// PIDs are the Temporal server's and its Web UI's process ids.
+func (c *Cluster) PIDs() map[string]int {
+	out := map[string]int{}
+	for _, p := range []*proc{c.server, c.ui} {
+		if p != nil && p.cmd.Process != nil {
+			out[p.name] = p.cmd.Process.Pid
+		}
+	}
+	return out
+}
+
 // Down stops the processes and drops every database of the run. The work
 // folder stays when keep is set (to read the logs of a failed run).
 func (c *Cluster) Down(keep bool) {

@@ -36,6 +36,8 @@ type Product struct {
 	HTTPAddr string
 	// AdminPassword is the first admin's.
 	AdminPassword string
+	// Env is more environment for every component (localstack.Config.Env).
+	Env []string
 }
 
 // Migrate runs the migrate deployable against the services' database, as
@@ -53,30 +55,25 @@ func (c *Cluster) Migrate(ctx context.Context, p Product) error {
 // database, as separate processes (the local stack with an external
 // Temporal), each serving /metrics.
 func (c *Cluster) StartProduct(ctx context.Context, p Product, log *slog.Logger, out io.Writer) (*localstack.Stack, error) {
-	ports, err := freePorts(1 + len(localstack.Components))
-	if err != nil {
-		return nil, err
-	}
 	if p.HTTPAddr == "" {
+		ports, err := freePorts(1)
+		if err != nil {
+			return nil, err
+		}
 		p.HTTPAddr = "127.0.0.1:" + strconv.Itoa(ports[0])
-	}
-	metricsBase, err := portRange(len(localstack.Components))
-	if err != nil {
-		return nil, err
 	}
 	c.key = make([]byte, 32)
 	_, _ = rand.Read(c.key)
 	env := map[string]string{
-		"CRM_DATA_DIR":           filepath.Join(c.dir, "data"),
-		"CRM_HTTP_ADDR":          p.HTTPAddr,
-		"CRM_DATABASE_URL":       c.DatabaseURL,
-		"TEMPORAL_ADDRESS":       c.Address,
-		"TEMPORAL_NAMESPACE":     c.cfg.Namespace,
-		"CRM_TEMPORAL_UI_URL":    c.UIURL,
-		"CRM_LOCAL_METRICS_PORT": strconv.Itoa(metricsBase),
-		"CRM_BIN_DIR":            p.BinDir,
-		"CRM_CONSOLE_DIR":        p.ConsoleDir,
-		"CRM_ADMIN_PASSWORD":     p.AdminPassword,
+		"CRM_DATA_DIR":        filepath.Join(c.dir, "data"),
+		"CRM_HTTP_ADDR":       p.HTTPAddr,
+		"CRM_DATABASE_URL":    c.DatabaseURL,
+		"TEMPORAL_ADDRESS":    c.Address,
+		"TEMPORAL_NAMESPACE":  c.cfg.Namespace,
+		"CRM_TEMPORAL_UI_URL": c.UIURL,
+		"CRM_BIN_DIR":         p.BinDir,
+		"CRM_CONSOLE_DIR":     p.ConsoleDir,
+		"CRM_ADMIN_PASSWORD":  p.AdminPassword,
 		// The smoke test signs in with it; no change at first.
 		"CRM_ADMIN_PASSWORD_CHANGE": "false",
 		// As in production: one key for all, given, not generated.
@@ -98,6 +95,11 @@ func (c *Cluster) StartProduct(ctx context.Context, p Product, log *slog.Logger,
 	if err != nil {
 		return nil, err
 	}
+	// every process, replicas included, serves /metrics on a port of its own
+	if cfg.MetricsPort, err = portRange(len(cfg.Processes())); err != nil {
+		return nil, err
+	}
+	cfg.Env = append(cfg.Env, p.Env...)
 	c.endpoints = cfg.Endpoints
 	c.step("starting the services, the worker and the gateway on %s", p.HTTPAddr)
 	return localstack.Start(ctx, cfg, log, out)

@@ -15,12 +15,15 @@ import (
 
 	"github.com/telecomcrm/crm/deploy/bench"
 	"github.com/telecomcrm/crm/deploy/localstack"
+	"github.com/telecomcrm/crm/deploy/prodlocal"
+	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/process"
 )
 
 func main() {
 	mode := flag.String("mode", "transitions", "transitions or load")
+	topology := flag.String("topology", "embedded", "transitions: embedded (the Temporal dev server, as make dev) or production (a Temporal server on PostgreSQL, the services on PostgreSQL, mutual TLS, as make prod-test; CRM_LOCAL_WORKERS and CRM_LOCAL_TASK_REPLICAS scale it)")
 	var opt bench.Options
 	flag.IntVar(&opt.Clients, "clients", 8, "transitions: concurrent clients of the throughput runs")
 	flag.IntVar(&opt.Tasks, "tasks", 40, "transitions: tasks walked along the route (a multiple of -clients)")
@@ -42,6 +45,17 @@ func main() {
 	process.Main("crm-bench", func(ctx context.Context, cfg localstack.Config, _ *slog.Logger) error {
 		switch *mode {
 		case "transitions":
+			switch *topology {
+			case "embedded":
+			case "production":
+				prod, err := config.Load[prodlocal.Config]()
+				if err != nil {
+					return err
+				}
+				opt.Topology = &bench.Production{Config: prod, AdminPassword: opt.AdminPassword}
+			default:
+				return fmt.Errorf("-topology is embedded or production, not %q", *topology)
+			}
 			return bench.Run(ctx, cfg, opt, os.Stdout)
 		case "load":
 			if cfg.DatabaseURL == "" && *admin != "" {

@@ -32,7 +32,7 @@ CRM is up.
 	fmt.Printf("  Temporal      %s (namespace %s)\n  Data          %s\n", stack.TemporalAddress(), cfg.Temporal.Namespace, cfg.DataDir)
 	if cfg.MetricsPort != 0 {
 		urls := stack.MetricsURLs()
-		for _, name := range localstack.Components {
+		for _, name := range stack.Processes() {
 			fmt.Printf("  Metrics       %-9s %s\n", name, urls[name])
 		}
 	}

@@ -20,7 +20,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/telecomcrm/crm/deploy/localstack"
 	"github.com/telecomcrm/crm/deploy/prodlocal"
 	"github.com/telecomcrm/crm/services/platform/process"
 )
@@ -79,7 +78,7 @@ CRM is up in production mode (Temporal server and services on PostgreSQL).
   Databases     %s_temporal, _visibility, _crm (dropped on exit)
 `, stack.ConsoleURL(), c.UIURL, s.Namespace, c.Address, s.Namespace, c.CertDir(), c.Prefix())
 	urls := stack.MetricsURLs()
-	for _, name := range localstack.Components {
+	for _, name := range stack.Processes() {
 		fmt.Printf("  Metrics       %-9s %s\n", name, urls[name])
 	}
 	fmt.Printf("\nCtrl-C stops everything and drops the databases.\n\n")
