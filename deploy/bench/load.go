@@ -18,9 +18,7 @@ import (
 	"github.com/telecomcrm/crm/deploy/localstack"
 	"github.com/telecomcrm/crm/deploy/restclient"
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
-	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/database"
-	"github.com/telecomcrm/crm/services/platform/grpcclient"
 )
 
 // LoadOptions size the load run.
@@ -34,6 +32,8 @@ type LoadOptions struct {
 	Phase         time.Duration // how long each phase runs
 	SeedWorkers   int
 	AdminPassword string
+	// Topology is the stack measured; nil: Embedded, on CRM_DATABASE_URL.
+	Topology Topology
 }
 
 // readOp is one kind of read, asked through REST and as bare SQL.
@@ -144,29 +144,30 @@ func prefixEnd(p string) string {
 // the read mix at a steady rate through REST beside bare SQL, onboarding,
 // and a mixed load with commands.
 func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io.Writer) error {
-	if !cfg.UsesPostgres() {
+	if opt.Topology == nil && !cfg.UsesPostgres() {
 		return fmt.Errorf("the load run needs PostgreSQL: set CRM_DATABASE_URL")
 	}
-	r, err := start(ctx, nil, cfg, opt.AdminPassword, out)
+	r, err := start(ctx, opt.Topology, cfg, opt.AdminPassword, out)
 	if err != nil {
 		return err
 	}
 	defer r.stop()
 	api, tg := r.api, r.tg
-	key, err := cfg.SigningKey()
+	dialer, err := r.stack.Dialer()
 	if err != nil {
 		return err
 	}
-	conn, err := grpcclient.Dialer{Forward: auth.NewForwarder(auth.NewKeyring(key), "load")}.Dial("customer", cfg.Endpoints.Customer)
+	conn, err := dialer.Dial("customer", r.stack.Endpoints().Customer)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	database := r.stack.DatabaseURL()
 	fmt.Fprintf(out, "seeding %d customers…\n", opt.Customers)
 	if err := seedCustomers(ctx, out, customerv1.NewCustomerServiceClient(conn), opt.Customers, opt.SeedWorkers); err != nil {
 		return err
 	}
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	pool, err := pgxpool.New(ctx, database)
 	if err != nil {
 		return err
 	}
@@ -188,7 +189,7 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 	}
 	if opt.ClosedTasks > 0 {
 		fmt.Fprintf(out, "bulk-loading %d closed tasks as read-model rows (no workflows)…\n", opt.ClosedTasks)
-		c, err := pgx.Connect(ctx, cfg.DatabaseURL)
+		c, err := pgx.Connect(ctx, database)
 		if err != nil {
 			return err
 		}

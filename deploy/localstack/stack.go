@@ -26,8 +26,10 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/telecomcrm/crm/deploy/probe"
+	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/certs"
 	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/grpcclient"
 	"github.com/telecomcrm/crm/services/platform/mtls"
 )
 
@@ -162,6 +164,23 @@ func (s *Stack) metricsAddrs() map[string]string {
 // Processes are the stack's processes after Temporal, replicas included,
 // in start order.
 func (s *Stack) Processes() []string { return s.cfg.Processes() }
+
+// DatabaseURL is the services' PostgreSQL ("" on SQLite).
+func (s *Stack) DatabaseURL() string { return s.cfg.DatabaseURL }
+
+// Dialer calls the stack's services as its operator's tools do: signed as
+// the service admin with the stack's key, over admin's certificate when
+// the stack runs with mutual TLS. Address is where service answers.
+func (s *Stack) Dialer() (grpcclient.Dialer, error) {
+	key, err := s.cfg.SigningKey()
+	if err != nil {
+		return grpcclient.Dialer{}, err
+	}
+	return grpcclient.Dialer{Forward: auth.NewForwarder(auth.NewKeyring(key), "admin"), TLS: s.admin}, nil
+}
+
+// Endpoints are where the stack's services answer.
+func (s *Stack) Endpoints() config.Endpoints { return s.cfg.Endpoints }
 
 // ConsoleURL is the console's address.
 func (s *Stack) ConsoleURL() string { return "http://" + s.cfg.HTTPAddr }

@@ -23,7 +23,7 @@ import (
 
 func main() {
 	mode := flag.String("mode", "transitions", "transitions or load")
-	topology := flag.String("topology", "embedded", "transitions: embedded (the Temporal dev server, as make dev) or production (a Temporal server on PostgreSQL, the services on PostgreSQL, mutual TLS, as make prod-test; CRM_LOCAL_WORKERS and CRM_LOCAL_TASK_REPLICAS scale it)")
+	topology := flag.String("topology", "embedded", "embedded (the Temporal dev server, as make dev) or production (a Temporal server on PostgreSQL, the services on PostgreSQL, mutual TLS, as make prod-test; CRM_LOCAL_WORKERS and CRM_LOCAL_TASK_REPLICAS scale it)")
 	var opt bench.Options
 	flag.IntVar(&opt.Clients, "clients", 8, "transitions: concurrent clients of the throughput runs")
 	flag.IntVar(&opt.Tasks, "tasks", 40, "transitions: tasks walked along the route (a multiple of -clients)")
@@ -43,22 +43,25 @@ func main() {
 	opt.AdminPassword = os.Getenv("CRM_ADMIN_PASSWORD")
 	lo.AdminPassword = opt.AdminPassword
 	process.Main("crm-bench", func(ctx context.Context, cfg localstack.Config, _ *slog.Logger) error {
+		var top bench.Topology
+		switch *topology {
+		case "embedded":
+		case "production":
+			prod, err := config.Load[prodlocal.Config]()
+			if err != nil {
+				return err
+			}
+			top = &bench.Production{Config: prod, AdminPassword: opt.AdminPassword}
+		default:
+			return fmt.Errorf("-topology is embedded or production, not %q", *topology)
+		}
 		switch *mode {
 		case "transitions":
-			switch *topology {
-			case "embedded":
-			case "production":
-				prod, err := config.Load[prodlocal.Config]()
-				if err != nil {
-					return err
-				}
-				opt.Topology = &bench.Production{Config: prod, AdminPassword: opt.AdminPassword}
-			default:
-				return fmt.Errorf("-topology is embedded or production, not %q", *topology)
-			}
+			opt.Topology = top
 			return bench.Run(ctx, cfg, opt, os.Stdout)
 		case "load":
-			if cfg.DatabaseURL == "" && *admin != "" {
+			lo.Topology = top
+			if top == nil && cfg.DatabaseURL == "" && *admin != "" {
 				url, drop, err := database.Throwaway(ctx, *admin, "crm_load")
 				if err != nil {
 					return err
