@@ -39,12 +39,15 @@ type Imports struct {
 	contracts *Server
 	runner    ImportRunner
 	maxBytes  int64
+	// connectors bound the connections a batch starts at once.
+	connectors int
 }
 
 // NewImports builds the import service over the contract service; files
-// over maxBytes are refused.
-func NewImports(contracts *Server, runner ImportRunner, maxBytes int64) *Imports {
-	return &Imports{contracts: contracts, runner: runner, maxBytes: maxBytes}
+// over maxBytes are refused; a batch starts connectors connections at once
+// (at least one).
+func NewImports(contracts *Server, runner ImportRunner, maxBytes int64, connectors int) *Imports {
+	return &Imports{contracts: contracts, runner: runner, maxBytes: maxBytes, connectors: max(connectors, 1)}
 }
 
 const (
@@ -52,8 +55,6 @@ const (
 	batchRows = 1000
 	// checkChunk is the customers asked of the customer service at once.
 	checkChunk = 1000
-	// connectors bound the connections a batch starts at once.
-	connectors = 8
 )
 
 func importTarget(id int64) string { return "import:" + strconv.FormatInt(id, 10) }
@@ -508,7 +509,7 @@ func (s *Imports) ImportBatch(ctx context.Context, req *contractv1.ImportBatchRe
 	// people open meanwhile.
 	asRunner := queueorder.WithBulk(auth.WithPrincipal(ctx, &auth.Principal{UserID: rec.CreatedBy}, false))
 	g, gctx := errgroup.WithContext(asRunner)
-	g.SetLimit(connectors)
+	g.SetLimit(s.connectors)
 	for i, grp := range groups {
 		if ids[i] == 0 {
 			continue

@@ -32,6 +32,10 @@ type Config struct {
 	config.Common
 	// ImportMaxBytes bounds an import's file (the gateway reads it too).
 	ImportMaxBytes int64 `env:"CRM_IMPORT_MAX_BYTES" envDefault:"67108864"`
+	// ImportConnectors bound the connections an import starts at once:
+	// more only queue behind each other and the contracts people open on a
+	// machine with few cores (docs/import.md).
+	ImportConnectors int `env:"CRM_IMPORT_CONNECTORS" envDefault:"2"`
 }
 
 // Deps are what the contract service uses and is not configured by.
@@ -111,7 +115,7 @@ func RunWith(ctx context.Context, cfg Config, log *slog.Logger, run Runners) err
 		}
 		contractv1.RegisterContractServiceServer(svc.Server, contracts)
 		contractv1.RegisterConnectionServiceServer(svc.Server, NewWizard(contracts, run.Saga, taskv1.NewTaskServiceClient(taskConn), log))
-		contractv1.RegisterImportServiceServer(svc.Server, NewImports(contracts, run.Imports, cfg.ImportMaxBytes))
+		contractv1.RegisterImportServiceServer(svc.Server, NewImports(contracts, run.Imports, cfg.ImportMaxBytes, cfg.ImportConnectors))
 		return nil
 	})
 }

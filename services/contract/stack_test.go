@@ -82,7 +82,7 @@ func newStack(t testing.TB) *stack {
 	runner := &fakeRunner{}
 	addr := servicetest.Serve(t, func(s *grpcserver.Server) {
 		contractv1.RegisterContractServiceServer(s, contracts)
-		contractv1.RegisterImportServiceServer(s, NewImports(contracts, runner, importLimit))
+		contractv1.RegisterImportServiceServer(s, NewImports(contracts, runner, importLimit, 2))
 		contractv1.RegisterConnectionServiceServer(s, NewWizard(contracts, saga, noTasks{}, servicetest.Logger()))
 	}, ledger.New(kdb).ServerOption())
 	// The saga's steps reach the services as the worker does.
