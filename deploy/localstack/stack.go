@@ -170,7 +170,7 @@ func (s *Stack) DatabaseURL() string { return s.cfg.DatabaseURL }
 
 // Dialer calls the stack's services as its operator's tools do: signed as
 // the service admin with the stack's key, over admin's certificate when
-// the stack runs with mutual TLS. Address is where service answers.
+// the stack runs with mutual TLS (Endpoints say where each service is).
 func (s *Stack) Dialer() (grpcclient.Dialer, error) {
 	key, err := s.cfg.SigningKey()
 	if err != nil {
