@@ -52,7 +52,6 @@ func start(ctx context.Context, top Topology, cfg localstack.Config, adminPasswo
 			tg.Close()
 		}
 	}()
-	fmt.Fprintf(out, "starting the stack (data in %s)…\n", cfg.DataDir)
 	stack, err := top.Start(ctx, cfg, out)
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -23,7 +24,9 @@ type Topology interface {
 // services on SQLite, or on PostgreSQL with CRM_DATABASE_URL.
 type Embedded struct{ stack *localstack.Stack }
 
-func (e *Embedded) Start(ctx context.Context, cfg localstack.Config, _ io.Writer) (s *localstack.Stack, err error) {
+func (e *Embedded) Start(ctx context.Context, cfg localstack.Config, out io.Writer) (s *localstack.Stack, err error) {
+	// the production topology says its own steps, its data elsewhere
+	fmt.Fprintf(out, "starting the stack (data in %s)…\n", cfg.DataDir)
 	e.stack, err = localstack.Start(ctx, cfg, slog.New(slog.DiscardHandler), nil)
 	return e.stack, err
 }
