@@ -199,6 +199,14 @@ test-postgres: $(GOTESTSUM_BIN) ## The Go suites again on PostgreSQL (CRM_TEST_D
 	@test -n "$${CRM_TEST_DATABASE_URL:-}" || { echo "set CRM_TEST_DATABASE_URL to a PostgreSQL URL"; exit 2; }
 	$(call go_test,services workflows deploy)
 
+# Each Go benchmark once, at a size that takes seconds, so that none stops
+# working unnoticed between the runs that measure with it.
+.PHONY: bench-smoke
+bench-smoke: ## Run every Go benchmark once at a small size on PostgreSQL (CRM_TEST_DATABASE_URL must be set).
+	@test -n "$${CRM_TEST_DATABASE_URL:-}" || { echo "set CRM_TEST_DATABASE_URL to a PostgreSQL URL"; exit 2; }
+	cd services && CRM_BENCH_TASKS=2000 CRM_BENCH_CUSTOMERS=2000 CRM_BENCH_IMPORT_ROWS=200 \
+	  go test -run '^$$' -bench . -benchtime 1x ./...
+
 FUZZ_TIME ?= 10s
 
 # Every Go fuzz target (func Fuzz… in a _test.go file) runs for FUZZ_TIME; a
