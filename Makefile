@@ -204,8 +204,8 @@ test-postgres: $(GOTESTSUM_BIN) ## The Go suites again on PostgreSQL (CRM_TEST_D
 .PHONY: bench-smoke
 bench-smoke: ## Run every Go benchmark once at a small size on PostgreSQL (CRM_TEST_DATABASE_URL must be set).
 	@test -n "$${CRM_TEST_DATABASE_URL:-}" || { echo "set CRM_TEST_DATABASE_URL to a PostgreSQL URL"; exit 2; }
-	cd services && CRM_BENCH_TASKS=2000 CRM_BENCH_CUSTOMERS=2000 CRM_BENCH_IMPORT_ROWS=200 \
-	  go test -run '^$$' -bench . -benchtime 1x ./...
+	CRM_BENCH_TASKS=2000 CRM_BENCH_CUSTOMERS=2000 CRM_BENCH_IMPORT_ROWS=200 \
+	  go test -run '^$$' -bench . -benchtime 1x $(foreach m,$(GO_MODULES),./$(m)/...)
 
 FUZZ_TIME ?= 10s
 
