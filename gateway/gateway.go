@@ -27,6 +27,11 @@ const Name = "gateway"
 type Config struct {
 	config.Common
 	HTTPAddr string `env:"CRM_HTTP_ADDR" envDefault:"127.0.0.1:8080"`
+	// TLSCertFile and TLSKeyFile, both set, have CRM_HTTP_ADDR speak HTTPS
+	// (HTTP/2 and HTTP/1.1) with that certificate (PEM, the chain after the
+	// leaf); unset, it speaks plain HTTP for an ingress or proxy in front.
+	TLSCertFile string `env:"CRM_HTTP_TLS_CERT_FILE"`
+	TLSKeyFile  string `env:"CRM_HTTP_TLS_KEY_FILE"`
 	// ConsoleDir holds the built console (index.html and assets); unset,
 	// only the API is served.
 	ConsoleDir string `env:"CRM_CONSOLE_DIR"`
@@ -66,6 +71,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	kp, err := loadKeyPair(cfg.TLSCertFile, cfg.TLSKeyFile, log)
+	if err != nil {
+		return err
+	}
 	lis, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("CRM_HTTP_ADDR %s cannot be used: %w", cfg.HTTPAddr, err)
@@ -88,8 +97,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		IdleTimeout:  2 * time.Minute,
 	}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(lis) }()
-	log.Info("serving", "addr", cfg.HTTPAddr)
+	if kp != nil {
+		srv.TLSConfig = kp.serverConfig()
+		go func() { done <- srv.ServeTLS(lis, "", "") }()
+	} else {
+		go func() { done <- srv.Serve(lis) }()
+	}
+	log.Info("serving", "addr", cfg.HTTPAddr, "https", kp != nil)
 	select {
 	case err := <-done:
 		return err

@@ -39,6 +39,9 @@ type Config struct {
 	config.Common
 	HTTPAddr  string `env:"CRM_HTTP_ADDR" envDefault:"127.0.0.1:8080"`
 	PublicURL string `env:"CRM_PUBLIC_URL"`
+	// HTTPSCert is the gateway's CRM_HTTP_TLS_CERT_FILE: set, the console
+	// is at https:// (the gateway reads the files itself).
+	HTTPSCert string `env:"CRM_HTTP_TLS_CERT_FILE"`
 	// TemporalPort and TemporalUIPort are the local dev server's ports.
 	TemporalPort   int `env:"CRM_TEMPORAL_PORT" envDefault:"7233"`
 	TemporalUIPort int `env:"CRM_TEMPORAL_UI_PORT" envDefault:"8233"`
@@ -141,7 +144,7 @@ func (s *Stack) TemporalUIURL() string {
 // MetricsURLs are the components' /metrics addresses, by component (none
 // unless CRM_LOCAL_METRICS_PORT is set; the gateway's is always there).
 func (s *Stack) MetricsURLs() map[string]string {
-	out := map[string]string{"gateway": "http://" + s.cfg.HTTPAddr + "/metrics"}
+	out := map[string]string{"gateway": s.ConsoleURL() + "/metrics"}
 	for name, addr := range s.metricsAddrs() {
 		out[name] = "http://" + addr + "/metrics"
 	}
@@ -183,7 +186,14 @@ func (s *Stack) Dialer() (grpcclient.Dialer, error) {
 func (s *Stack) Endpoints() config.Endpoints { return s.cfg.Endpoints }
 
 // ConsoleURL is the console's address.
-func (s *Stack) ConsoleURL() string { return "http://" + s.cfg.HTTPAddr }
+func (s *Stack) ConsoleURL() string { return s.cfg.consoleURL() }
+
+func (c Config) consoleURL() string {
+	if c.HTTPSCert != "" {
+		return "https://" + c.HTTPAddr
+	}
+	return "http://" + c.HTTPAddr
+}
 
 // TemporalAddress is the frontend the services use.
 func (s *Stack) TemporalAddress() string { return s.cfg.Temporal.Address }
@@ -213,7 +223,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*S
 		cfg.Temporal.Address = net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.TemporalPort))
 	}
 	if cfg.PublicURL == "" {
-		cfg.PublicURL = "http://" + cfg.HTTPAddr
+		cfg.PublicURL = cfg.consoleURL()
 	}
 	if err := portFree("CRM_HTTP_ADDR", cfg.HTTPAddr); err != nil {
 		return nil, err
@@ -305,7 +315,7 @@ func Start(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) (*S
 func (s *Stack) readiness(name string) func(context.Context) error {
 	switch component(name) {
 	case "gateway":
-		return func(ctx context.Context) error { return probe.HTTP(ctx, "http://"+s.cfg.HTTPAddr+"/healthz") }
+		return func(ctx context.Context) error { return probe.HTTP(ctx, s.ConsoleURL()+"/healthz") }
 	case "worker":
 		return func(ctx context.Context) error { return workerPolling(ctx, s.cfg.Common, s.byName[name].pid()) }
 	}

@@ -21,6 +21,14 @@ export CRM_ADMIN_PASSWORD=${E2E_ADMIN_PASSWORD:-e2e-admin-password}
 export CRM_ADMIN_PASSWORD_CHANGE=false
 export CRM_BIN_DIR="$root/.build/bin" CRM_CONSOLE_DIR="${CRM_CONSOLE_DIR:-$root/frontend/dist}"
 
+scheme=http
+if [ "${E2E_HTTPS:-0}" = 1 ]; then
+  (cd "$root/deploy" && go run ./cmd/crm-certs -dir "$data/certs" -hosts 127.0.0.1,localhost >/dev/null)
+  export CRM_HTTP_TLS_CERT_FILE="$data/certs/gateway.pem" CRM_HTTP_TLS_KEY_FILE="$data/certs/gateway-key.pem"
+  export NODE_EXTRA_CA_CERTS="$data/certs/ca.pem"
+  scheme=https
+fi
+
 "$CRM_BIN_DIR/crm-local" >"$data/stack.log" 2>&1 &
 stack=$!
 cleanup() {
@@ -38,5 +46,5 @@ done
 grep -q "CRM is up" "$data/stack.log" || { tail -50 "$data/stack.log"; echo "the stack did not start in time"; exit 1; }
 
 cd "$root/frontend"
-E2E_BASE_URL="http://$CRM_HTTP_ADDR" E2E_ADMIN_LOGIN=admin E2E_ADMIN_PASSWORD="$CRM_ADMIN_PASSWORD" \
+E2E_BASE_URL="$scheme://$CRM_HTTP_ADDR" E2E_ADMIN_LOGIN=admin E2E_ADMIN_PASSWORD="$CRM_ADMIN_PASSWORD" \
   E2E_TEMPORAL_UI_URL="http://127.0.0.1:$CRM_TEMPORAL_UI_PORT" "$@"
