@@ -418,3 +418,34 @@ func equal[T comparable](a, b []T) bool {
 	}
 	return true
 }
+
+// Each search attribute upsert is an event and a visibility write on the
+// cluster: a step sends only what it changed, a comment nothing.
+func TestStepsUpsertOnlyTheSearchAttributesTheyChange(t *testing.T) {
+	h := newHarness(t)
+	r := route()
+	start := &taskv1.Task{Id: 7, Number: "T-000007", CustomerId: 4, ContractId: 3, RouteId: r.ID, CurrentProcess: &taskv1.Process{Name: r.Processes[0].Name, GroupId: r.Processes[0].GroupID}}
+	if err := h.env.SetTypedSearchAttributesOnStart(InitialSearchAttributes(start)); err != nil {
+		t.Fatal(err)
+	}
+	moved := func(p Process) temporal.SearchAttributes {
+		return temporal.NewSearchAttributes(AttrProcess.ValueSet(p.Name), AttrGroup.ValueSet(p.GroupID))
+	}
+	h.env.OnUpsertTypedSearchAttributes(moved(r.Processes[1])).Once()
+	h.env.OnUpsertTypedSearchAttributes(moved(r.Processes[2])).Once()
+	h.env.OnUpsertTypedSearchAttributes(temporal.NewSearchAttributes(AttrState.ValueSet(taskv1.TaskState_TASK_STATE_CLOSED.String()))).Once()
+
+	h.send(time.Minute, UpdateComment, Comment{Actor: member, Text: "called the customer"})
+	h.send(2*time.Minute, UpdateComment, Comment{Actor: member, Text: "line tested"})
+	h.send(3*time.Minute, UpdateAdvance, Advance{Actor: member, ProcessID: 21})
+	h.send(4*time.Minute, UpdateComment, Comment{Actor: member, Text: "on my way"})
+	h.send(5*time.Minute, UpdateAdvance, Advance{Actor: member, ProcessID: 22})
+	h.send(6*time.Minute, UpdateAdvance, Advance{Actor: member, ProcessID: 23})
+	if res := h.run(h.input(r)); res.Outcome != taskv1.TaskState_TASK_STATE_CLOSED {
+		t.Fatalf("result %+v", res)
+	}
+	if got := len(h.model.steps); got != 6 {
+		t.Fatalf("%d steps written, want 6 (three comments, two advances, the close)", got)
+	}
+	h.env.AssertWorkflowNumberOfCalls(t, "workflow.UpsertTypedSearchAttributes", 3)
+}
