@@ -63,4 +63,18 @@ describe('the reports screen', () => {
     expect(await saved.at(-1)!.text).toContain('Repair,Diagnostics,Support,2,2,1,50,2,2,4')
     wrapper.unmount()
   })
+
+  it('says the route and group filters take all when none is chosen', async () => {
+    mockApi({
+      'GET /api/v1/auth/me': () => ADMIN_ME,
+      'GET /api/v1/reports/tasks': () => REPORT,
+      'GET /api/v1/routes': () => ({ routes: [{ id: '2', name: 'Repair' }] }),
+      'GET /api/v1/groups': () => ({ groups: [{ id: '5', name: 'Support' }] }),
+    })
+    const { wrapper } = mountWith(ReportsView, { pinia: await signedIn() })
+    await vi.waitFor(() => expect(wrapper.find('[data-testid=report-processes-table]').exists()).toBe(true))
+    expect(wrapper.get('[data-testid=report-route]').text()).toBe('All routes')
+    expect(wrapper.get('[data-testid=report-group]').text()).toBe('All groups')
+    wrapper.unmount()
+  })
 })
