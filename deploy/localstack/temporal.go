@@ -44,6 +44,12 @@ func (s *Stack) startTemporal(ctx context.Context, logDir string, out io.Writer)
 		"--db-filename", filepath.Join(s.cfg.DataDir, "temporal.db"),
 		"--namespace", s.cfg.Temporal.Namespace,
 		"--log-level", "error",
+		// As the services' own SQLite files: a write-ahead log synced at
+		// checkpoints, not a rollback journal synced at every commit. A
+		// process killed mid-write loses nothing committed; only a power
+		// cut may lose the last commits, and leaves the file consistent.
+		"--sqlite-pragma", "journal_mode=wal",
+		"--sqlite-pragma", "synchronous=normal",
 		"--dynamic-config-value", "history.transferProcessorMaxPollRPS=" + strconv.Itoa(transferPollRPS),
 		// Task priority (workflows/queueorder): people's work first.
 		"--dynamic-config-value", "matching.useNewMatcher=true",
