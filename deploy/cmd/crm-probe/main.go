@@ -3,7 +3,9 @@
 // service, or an HTTP endpoint, and exits 0 only when it is serving.
 // With CRM_TLS_* set (as for the service in the same container) it asks
 // over mutual TLS with that certificate, and expects the service to
-// present the same component's.
+// present the same component's. With CRM_HTTP_TLS_CERT_FILE set (the
+// gateway serving HTTPS itself) an http:// URL is asked over https://, so
+// one health check fits either way the gateway is configured.
 //
 //	crm-probe grpc 127.0.0.1:9090
 //	crm-probe http http://127.0.0.1:8080/healthz
@@ -14,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -38,7 +41,7 @@ func main() {
 			err = probe.GRPC(ctx, os.Args[2], opts...)
 		}
 	case "http":
-		err = probe.HTTP(ctx, os.Args[2])
+		err = probe.HTTP(ctx, ownScheme(os.Args[2], os.Getenv("CRM_HTTP_TLS_CERT_FILE") != ""))
 	default:
 		err = fmt.Errorf("unknown probe %q", os.Args[1])
 	}
@@ -60,4 +63,12 @@ func ownCertificate() ([]grpc.DialOption, error) {
 		return nil, err
 	}
 	return []grpc.DialOption{grpc.WithTransportCredentials(id.ClientCredentials(id.Name()))}, nil
+}
+
+// ownScheme is url over https:// when the component serves HTTPS itself.
+func ownScheme(url string, https bool) string {
+	if rest, ok := strings.CutPrefix(url, "http://"); ok && https {
+		return "https://" + rest
+	}
+	return url
 }
