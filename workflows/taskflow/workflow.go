@@ -432,30 +432,25 @@ func (w *taskWorkflow) guarded(ctx workflow.Context) bool {
 // cluster, a quarter of a transition's cost on a small one. Runs recorded
 // before sent all of them at every step.
 func (w *taskWorkflow) upsertSearch(ctx workflow.Context) error {
-	state, breached := stateName(w.st.Outcome), w.st.Breached
-	if workflow.GetVersion(ctx, "search-changes-only", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
-		updates := []temporal.SearchAttributeUpdate{AttrState.ValueSet(state), AttrSLABreached.ValueSet(breached)}
-		if w.open() {
-			updates = append(updates, AttrProcess.ValueSet(w.current().Name), AttrGroup.ValueSet(w.current().GroupID))
-		}
-		return workflow.UpsertTypedSearchAttributes(ctx, updates...)
-	}
+	all := workflow.GetVersion(ctx, "search-changes-only", workflow.DefaultVersion, 1) == workflow.DefaultVersion
 	now := workflow.GetTypedSearchAttributes(ctx)
 	var updates []temporal.SearchAttributeUpdate
-	if v, ok := now.GetKeyword(AttrState); !ok || v != state {
-		updates = append(updates, AttrState.ValueSet(state))
+	add := func(u temporal.SearchAttributeUpdate, same bool) {
+		if all || !same {
+			updates = append(updates, u)
+		}
 	}
-	if v, ok := now.GetBool(AttrSLABreached); !ok || v != breached {
-		updates = append(updates, AttrSLABreached.ValueSet(breached))
-	}
+	state, breached := stateName(w.st.Outcome), w.st.Breached
+	v, ok := now.GetKeyword(AttrState)
+	add(AttrState.ValueSet(state), ok && v == state)
+	b, ok := now.GetBool(AttrSLABreached)
+	add(AttrSLABreached.ValueSet(breached), ok && b == breached)
 	if w.open() {
 		p := w.current()
-		if v, ok := now.GetKeyword(AttrProcess); !ok || v != p.Name {
-			updates = append(updates, AttrProcess.ValueSet(p.Name))
-		}
-		if v, ok := now.GetInt64(AttrGroup); !ok || v != p.GroupID {
-			updates = append(updates, AttrGroup.ValueSet(p.GroupID))
-		}
+		v, ok := now.GetKeyword(AttrProcess)
+		add(AttrProcess.ValueSet(p.Name), ok && v == p.Name)
+		g, ok := now.GetInt64(AttrGroup)
+		add(AttrGroup.ValueSet(p.GroupID), ok && g == p.GroupID)
 	}
 	if len(updates) == 0 {
 		return nil

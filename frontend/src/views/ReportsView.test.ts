@@ -37,16 +37,22 @@ const REPORT = {
   funnel: { opened: 2, activated: 1, cancelled: 1, cancelledBy: [{ resolution: 'not_feasible', count: 1 }], medianLeadSeconds: '86400' },
 }
 
+/** The screen mounted over REPORT, one route and one group, once drawn. */
+async function shown() {
+  const { calls } = mockApi({
+    'GET /api/v1/auth/me': () => ADMIN_ME,
+    'GET /api/v1/reports/tasks': () => REPORT,
+    'GET /api/v1/routes': () => ({ routes: [{ id: '2', name: 'Repair' }] }),
+    'GET /api/v1/groups': () => ({ groups: [{ id: '5', name: 'Support' }] }),
+  })
+  const { wrapper } = mountWith(ReportsView, { pinia: await signedIn() })
+  await vi.waitFor(() => expect(wrapper.find('[data-testid=report-processes-table]').exists()).toBe(true))
+  return { calls, wrapper }
+}
+
 describe('the reports screen', () => {
   it('draws each report, tells its figures in words and saves them as CSV', async () => {
-    const { calls } = mockApi({
-      'GET /api/v1/auth/me': () => ADMIN_ME,
-      'GET /api/v1/reports/tasks': () => REPORT,
-      'GET /api/v1/routes': () => ({ routes: [{ id: '2', name: 'Repair' }] }),
-      'GET /api/v1/groups': () => ({ groups: [{ id: '5', name: 'Support' }] }),
-    })
-    const { wrapper } = mountWith(ReportsView, { pinia: await signedIn() })
-    await vi.waitFor(() => expect(wrapper.find('[data-testid=report-processes-table]').exists()).toBe(true))
+    const { calls, wrapper } = await shown()
     const q = calls.find((c) => c.path === '/api/v1/reports/tasks')!.query
     expect(q.get('from')).toMatch(/^\d{4}-\d\d-\d\d$/)
     expect(q.get('to')).toMatch(/^\d{4}-\d\d-\d\d$/)
@@ -65,14 +71,7 @@ describe('the reports screen', () => {
   })
 
   it('says the route and group filters take all when none is chosen', async () => {
-    mockApi({
-      'GET /api/v1/auth/me': () => ADMIN_ME,
-      'GET /api/v1/reports/tasks': () => REPORT,
-      'GET /api/v1/routes': () => ({ routes: [{ id: '2', name: 'Repair' }] }),
-      'GET /api/v1/groups': () => ({ groups: [{ id: '5', name: 'Support' }] }),
-    })
-    const { wrapper } = mountWith(ReportsView, { pinia: await signedIn() })
-    await vi.waitFor(() => expect(wrapper.find('[data-testid=report-processes-table]').exists()).toBe(true))
+    const { wrapper } = await shown()
     expect(wrapper.get('[data-testid=report-route]').text()).toBe('All routes')
     expect(wrapper.get('[data-testid=report-group]').text()).toBe('All groups')
     wrapper.unmount()

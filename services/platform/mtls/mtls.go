@@ -23,36 +23,25 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"sync"
 	"time"
 
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/peer"
 
 	"github.com/telecomcrm/crm/services/platform/config"
+	"github.com/telecomcrm/crm/services/platform/renewable"
 )
 
 // Identity is a component's certificate and key with the CA it trusts.
 type Identity struct {
-	files config.TLS
+	files *renewable.Files[*material]
 	log   *slog.Logger
-
-	mu  sync.Mutex
-	cur *material
-	// failed is the state of the files that last could not be used, so
-	// a broken rotation is logged once, not at every handshake.
-	failed stamps
 }
 
 type material struct {
-	stamps stamps
-	cert   tls.Certificate
-	pool   *x509.CertPool
+	cert tls.Certificate
+	pool *x509.CertPool
 }
-
-// stamps tell one state of the three files from another: replacing a
-// file changes its modification time or size.
-type stamps [3]struct{ mod, size int64 }
 
 // Load reads the files config.TLS names. It returns nil when none is set
 // (plaintext), and an error naming the file at fault when they cannot be
@@ -65,11 +54,17 @@ func Load(files config.TLS, log *slog.Logger) (*Identity, error) {
 	if err := files.Check(); err != nil {
 		return nil, err
 	}
-	m, err := read(files, time.Now())
+	f, err := renewable.Read("mutual TLS", func(now time.Time) (*material, error) { return read(files, now) }, files.CAFile, files.CertFile, files.KeyFile)
 	if err != nil {
 		return nil, err
 	}
-	return &Identity{files: files, log: log, cur: m}, nil
+	f.Refused = func(err error) {
+		log.Warn("the TLS files changed but cannot be used; the previous certificate stays in use", "err", err)
+	}
+	f.Renewed = func(m *material) {
+		log.Info("TLS certificate read again", "component", m.cert.Leaf.Subject.CommonName, "not_after", m.cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
+	}
+	return &Identity{files: f, log: log}, nil
 }
 
 // LoadFor is Load for the process of component, which refuses to start
@@ -87,29 +82,9 @@ func LoadFor(component string, files config.TLS, log *slog.Logger) (*Identity, e
 }
 
 // Name is the component the certificate names.
-func (id *Identity) Name() string {
-	id.mu.Lock()
-	defer id.mu.Unlock()
-	return id.cur.cert.Leaf.Subject.CommonName
-}
-
-func stat(f config.TLS) (stamps, error) {
-	var s stamps
-	for i, path := range []string{f.CAFile, f.CertFile, f.KeyFile} {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return s, err
-		}
-		s[i].mod, s[i].size = fi.ModTime().UnixNano(), fi.Size()
-	}
-	return s, nil
-}
+func (id *Identity) Name() string { return id.files.Last().cert.Leaf.Subject.CommonName }
 
 func read(f config.TLS, now time.Time) (*material, error) {
-	st, err := stat(f)
-	if err != nil {
-		return nil, fmt.Errorf("mutual TLS: %w", err)
-	}
 	caPEM, err := os.ReadFile(f.CAFile)
 	if err != nil {
 		return nil, fmt.Errorf("CRM_TLS_CA_FILE: %w", err)
@@ -139,29 +114,13 @@ func read(f config.TLS, now time.Time) (*material, error) {
 	if _, err := leaf.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
 		return nil, fmt.Errorf("CRM_TLS_CERT_FILE %s: the certificate of %s is not one CRM_TLS_CA_FILE %s vouches for: %w", f.CertFile, name, f.CAFile, err)
 	}
-	return &material{stamps: st, cert: cert, pool: pool}, nil
+	return &material{cert: cert, pool: pool}, nil
 }
 
-// current returns the material to handshake with, read again first if a
-// file changed. Files that cannot be used (a rotation half done, a
-// mismatched pair) leave the previous material in use.
-func (id *Identity) current() *material {
-	st, err := stat(id.files)
-	id.mu.Lock()
-	defer id.mu.Unlock()
-	if err != nil || st == id.cur.stamps || st == id.failed {
-		return id.cur
-	}
-	m, err := read(id.files, time.Now())
-	if err != nil {
-		id.failed = st
-		id.log.Warn("the TLS files changed but cannot be used; the previous certificate stays in use", "err", err)
-		return id.cur
-	}
-	id.cur, id.failed = m, stamps{}
-	id.log.Info("TLS certificate read again", "component", m.cert.Leaf.Subject.CommonName, "not_after", m.cert.Leaf.NotAfter.UTC().Format(time.RFC3339))
-	return m
-}
+// current is the material to handshake with, read again first if a file
+// changed; files that cannot be used (a rotation half done, a mismatched
+// pair) leave the previous material in use.
+func (id *Identity) current() *material { return id.files.Current() }
 
 func (m *material) server() *tls.Config {
 	return &tls.Config{
