@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/glebarez/sqlite"
 	"github.com/go-gormigrate/gormigrate/v2"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -47,9 +46,8 @@ func GenericPlans() Option {
 func Open(ctx context.Context, c config.Common, service string, log *slog.Logger, migrations []*Migration, opts ...Option) (*gorm.DB, error) {
 	gcfg := &gorm.Config{
 		Logger: logger.Discard,
-		// No GORM statement cache: pgx already prepares and caches each
-		// statement per connection, and the SQLite driver parses a
-		// statement at every run, prepared or not.
+		// GORM's statement cache on SQLite only (openSQLite): pgx already
+		// prepares and caches each statement per connection.
 		SkipDefaultTransaction: true,
 		TranslateError:         true,
 		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
@@ -87,7 +85,12 @@ func openSQLite(dir, service string, gcfg *gorm.Config) (*gorm.DB, error) {
 	// cache, and reading the pages again with a system call each was a
 	// fifth of the notifier's CPU under load.
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=mmap_size(268435456)&_txlock=immediate"
-	db, err := gorm.Open(sqlite.Open(dsn), gcfg)
+	// Each connection keeps its statements compiled (sqliteDialect); a
+	// statement is prepared anew once it falls out of the most recent
+	// 512, or when a migration changes the schema.
+	scfg := *gcfg
+	scfg.PrepareStmt, scfg.PrepareStmtMaxSize = true, 512
+	db, err := gorm.Open(openSQLiteDialect(dsn), &scfg)
 	if err != nil {
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	gosqlite "github.com/glebarez/go-sqlite"
+	gosqlite "modernc.org/sqlite"
 )
 
 // SQLite gets reverse(), which PostgreSQL has built in, so that a query
