@@ -230,4 +230,17 @@ var migrations = []*database.Migration{
 			return tx.Table("customer_templates").Migrator().CreateTable(&customerTemplate{})
 		},
 	},
+	{
+		// The sender takes due messages in the order this index keeps
+		// them, stopping at its batch, instead of gathering every due
+		// message to sort by id: under a backlog for rate-limited chats
+		// that was a read of the whole backlog at each look.
+		ID: "0008_deliveries_due_order",
+		Migrate: func(tx *gorm.DB) error {
+			if err := tx.Exec(`CREATE INDEX deliveries_due_order ON deliveries (state, next_attempt_at, id)`).Error; err != nil {
+				return err
+			}
+			return tx.Exec(`DROP INDEX deliveries_due`).Error
+		},
+	},
 }

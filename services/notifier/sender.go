@@ -176,7 +176,7 @@ func (x *sender) dispatch(ctx context.Context, results chan<- result, wg *sync.W
 			return min(wait, time.Second)
 		}
 		if len(rows) == 0 {
-			if next, ok, err := x.svc.store.nextDue(ctx, blocked); err == nil && ok {
+			if next, ok, err := x.svc.store.nextDue(ctx, now, blocked); err == nil && ok {
 				wait = min(wait, max(next.Sub(now), time.Millisecond))
 			}
 			return wait

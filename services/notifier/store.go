@@ -185,7 +185,7 @@ func (s *store) recoverSending(ctx context.Context) (int64, error) {
 	return res.RowsAffected, res.Error
 }
 
-// due returns pending deliveries whose time has come, oldest first,
+// due returns pending deliveries whose time has come, soonest due first,
 // leaving out the chats given (busy or rate-limited).
 func (s *store) due(ctx context.Context, now time.Time, except []int64, limit int) ([]deliveryRow, error) {
 	q := s.db.WithContext(ctx).Where("state = ? AND next_attempt_at <= ?", statePending, now.UTC().UnixMicro())
@@ -193,15 +193,21 @@ func (s *store) due(ctx context.Context, now time.Time, except []int64, limit in
 		q = q.Where("chat_id NOT IN ?", except)
 	}
 	var rows []deliveryRow
-	err := q.Order("id").Limit(limit).Find(&rows).Error
+	// Soonest due first, in the order of deliveries_due_order, so that
+	// the statement reads the index only until it has its batch: past the
+	// messages for the chats left out, not through all that is due.
+	err := q.Order("next_attempt_at, id").Limit(limit).Find(&rows).Error
 	return rows, err
 }
 
-// nextDue is when the earliest pending delivery is due, leaving out the
-// chats given; ok is false when none is pending.
-func (s *store) nextDue(ctx context.Context, except []int64) (time.Time, bool, error) {
+// nextDue is when the earliest pending delivery due after now is due,
+// leaving out the chats given; ok is false when none is. The sender asks
+// once due found nothing before now outside those chats, so the index is
+// read from now on: the backlog due already, all for the chats left out,
+// is not read again.
+func (s *store) nextDue(ctx context.Context, now time.Time, except []int64) (time.Time, bool, error) {
 	var next []int64
-	q := s.db.WithContext(ctx).Model(&deliveryRow{}).Where("state = ?", statePending)
+	q := s.db.WithContext(ctx).Model(&deliveryRow{}).Where("state = ? AND next_attempt_at > ?", statePending, now.UTC().UnixMicro())
 	if len(except) > 0 {
 		q = q.Where("chat_id NOT IN ?", except)
 	}
