@@ -154,7 +154,7 @@ func (w *taskWorkflow) whileStuck(ctx workflow.Context) error {
 	w.mu.Unlock()
 	wait := retryDelay(w.st.StuckAttempts)
 	w.nextRetry = workflow.Now(ctx).Add(wait)
-	if _, err := workflow.AwaitWithTimeout(ctx, wait, func() bool { return w.retryAsked || !w.stuck() }); err != nil {
+	if err := w.awaitUntil(ctx, w.nextRetry, func() bool { return w.retryAsked || !w.stuck() }); err != nil {
 		return err
 	}
 	w.retryAsked = false

@@ -52,6 +52,8 @@ type taskWorkflow struct {
 	// was not (see reopen).
 	reopened  *taskv1.Task
 	reopenErr error
+	// timer is the durable timer of the next deadline (see awaitUntil).
+	timer deadline
 }
 
 func (w *taskWorkflow) open() bool { return w.st.Outcome == taskv1.TaskState_TASK_STATE_UNSPECIFIED }
@@ -172,13 +174,8 @@ func (w *taskWorkflow) run(ctx workflow.Context) (Result, error) {
 		}
 		seen := w.changes
 		wake := func() bool { return w.changes != seen || !w.open() || w.stuck() }
-		due, ok := w.nextDeadline()
-		if !ok {
-			if err := workflow.Await(ctx, wake); err != nil {
-				return Result{}, err
-			}
-		} else if d := due.Sub(workflow.Now(ctx)); d > 0 {
-			if _, err := workflow.AwaitWithTimeout(ctx, d, wake); err != nil {
+		if due := w.nextDeadline(); due.IsZero() || due.After(workflow.Now(ctx)) {
+			if err := w.awaitUntil(ctx, due, wake); err != nil {
 				return Result{}, err
 			}
 		}
@@ -289,7 +286,8 @@ func (w *taskWorkflow) idleRule() (Rule, time.Time, bool) {
 	return best, at, ok
 }
 
-func (w *taskWorkflow) nextDeadline() (time.Time, bool) {
+// nextDeadline is the next moment the task acts on its own (zero: none).
+func (w *taskWorkflow) nextDeadline() time.Time {
 	var next time.Time
 	if due := w.slaDue(); !due.IsZero() {
 		next = due
@@ -302,7 +300,7 @@ func (w *taskWorkflow) nextDeadline() (time.Time, bool) {
 			next = due
 		}
 	}
-	return next, !next.IsZero()
+	return next
 }
 
 // fireTimers acts on every deadline that has passed: an SLA breach is
