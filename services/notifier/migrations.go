@@ -243,4 +243,17 @@ var migrations = []*database.Migration{
 			return tx.Exec(`DROP INDEX deliveries_due`).Error
 		},
 	},
+	{
+		// The sender asks each chat it may send to for its first message
+		// due, instead of reading the due messages in time order past
+		// those for the chats that must wait: with every chat waiting,
+		// that was a read of the whole due backlog at each look.
+		ID: "0009_deliveries_chat_due",
+		Migrate: func(tx *gorm.DB) error {
+			if err := tx.Exec(`CREATE INDEX deliveries_chat_due ON deliveries (state, chat_id, next_attempt_at, id)`).Error; err != nil {
+				return err
+			}
+			return tx.Exec(`DROP INDEX deliveries_due_order`).Error
+		},
+	},
 }

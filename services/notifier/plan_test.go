@@ -2,6 +2,7 @@ package notifier
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -9,44 +10,46 @@ import (
 	"github.com/telecomcrm/crm/services/platform/servicetest"
 )
 
-// TestTheSenderReadsItsQueueOnlyUntilItsBatch explains the sender's look
-// at the queue under a backlog of 30,000 due messages for three chats that
-// must wait (rate-limited) and a few for a fourth: the statement must walk
-// the due index in its order and stop at the batch, with no sort of every
-// due message, so a look costs what the batch costs, not the backlog.
-func TestTheSenderReadsItsQueueOnlyUntilItsBatch(t *testing.T) {
+// TestTheSenderAsksOnlyForTheChatsItMaySendTo explains the sender's looks
+// at the queue under a backlog of 30,000 due messages for four chats:
+// each look asks one chat for its first message due and must read it
+// from the chat's part of the index, with no sort and no scan of the
+// backlog, so a look costs what the recipients cost.
+func TestTheSenderAsksOnlyForTheChatsItMaySendTo(t *testing.T) {
 	db := servicetest.PlannedDB(t, Name, migrations,
 		`INSERT INTO deliveries (event_id, user_id, chat_id, task_id, text, state, next_attempt_at, created_at, updated_at)
 		 SELECT 'e' || g, g % 4 + 1, g % 4 + 1, g, 'text', 'pending', g, g, g FROM generate_series(1, 30000) g`,
 		`INSERT INTO deliveries (event_id, user_id, chat_id, task_id, text, state, next_attempt_at, created_at, updated_at)
 		 SELECT 'sent' || g, 1, 1, g, 'text', 'sent', g, g, g FROM generate_series(1, 30000) g`,
 		`INSERT INTO deliveries (event_id, user_id, chat_id, task_id, text, state, next_attempt_at, created_at, updated_at)
-		 SELECT 'retry' || g, 4, 4, g, 'text', 'pending', 2000000 + g, g, g FROM generate_series(1, 10) g`,
+		 SELECT 'retry' || g, 5, 5, g, 'text', 'pending', 2000000 + g, g, g FROM generate_series(1, 10) g`,
 		`ANALYZE deliveries`)
 	taken := servicetest.RecordQueries(t, db)
 	st := &store{db: db, now: time.Now}
-	rows, err := st.due(context.Background(), time.UnixMicro(1_000_000), []int64{1, 2, 3}, 32)
-	if err != nil {
-		t.Fatal(err)
+	first, err := st.firstDue(context.Background(), 4)
+	if err != nil || first == nil || first.ChatID != 4 || first.NextAttemptAt != 3 {
+		t.Fatalf("chat 4's first due: %+v, %v; want the one due at 3", first, err)
 	}
-	if len(rows) != 32 || rows[0].ChatID != 4 || rows[0].NextAttemptAt != 3 {
-		t.Fatalf("got %d messages, the first %+v; want 32 for chat 4, soonest due first", len(rows), rows[0])
+	retry, err := st.firstDue(context.Background(), 5)
+	if err != nil || retry == nil || retry.NextAttemptAt != 2_000_001 {
+		t.Fatalf("chat 5's first due: %+v, %v; want its first retry", retry, err)
 	}
-	// When nothing outside the waiting chats is due, the sender asks when
-	// the next one will be: read from now on, past none of the backlog.
-	next, ok, err := st.nextDue(context.Background(), time.UnixMicro(1_000_000), []int64{1, 2, 3})
-	if err != nil || !ok || next.UnixMicro() != 2_000_001 {
-		t.Fatalf("next due %v, %v, %v; want the first retry's time", next.UnixMicro(), ok, err)
+	if none, err := st.firstDue(context.Background(), 6); err != nil || none != nil {
+		t.Fatalf("a chat with nothing pending: %+v, %v", none, err)
 	}
 	queries := taken()
-	if len(queries) != 2 {
-		t.Fatalf("%d statements sent, want 2", len(queries))
+	if len(queries) != 3 {
+		t.Fatalf("%d statements sent, want 3", len(queries))
 	}
 	for _, q := range queries {
 		plan := servicetest.GenericPlan(t, db, q)
-		if strings.Contains(plan, "Seq Scan") || strings.Contains(plan, "Sort") || !strings.Contains(plan, " deliveries_due_order") ||
-			!strings.Contains(plan, "next_attempt_at") || !strings.Contains(plan, "Index Cond") {
-			t.Fatalf("want deliveries_due_order read in its order from a bound on next_attempt_at, no sort and no sequential scan:\n%s\n%s", q.SQL, plan)
+		if strings.Contains(plan, "Seq Scan") || strings.Contains(plan, "Sort") || !strings.Contains(plan, " deliveries_chat_due") ||
+			!strings.Contains(plan, "chat_id") || !strings.Contains(plan, "Index Cond") {
+			t.Fatalf("want deliveries_chat_due read from the chat's part in its order, no sort and no sequential scan:\n%s\n%s", q.SQL, plan)
 		}
+	}
+	chats, err := st.waitingChats(context.Background())
+	if slices.Sort(chats); err != nil || !slices.Equal(chats, []int64{1, 2, 3, 4, 5}) {
+		t.Fatalf("chats waiting: %v, %v", chats, err)
 	}
 }

@@ -1,8 +1,10 @@
 package notifier
 
 import (
+	"cmp"
 	"context"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,8 +32,11 @@ type sender struct {
 	global *rate.Limiter
 
 	// Owned by the run loop.
-	chats       map[int64]*chatState
-	inflight    map[int64]bool
+	chats    map[int64]*chatState
+	inflight map[int64]bool
+	// waiting holds the chats that may have messages pending, each with
+	// when its next is due (zero: not known, ask the store).
+	waiting     map[int64]time.Time
 	failures    int
 	pausedUntil time.Time
 }
@@ -55,6 +60,7 @@ func newSender(svc *Service, api *tele.Bot) *sender {
 		global:   rate.NewLimiter(rate.Limit(svc.cfg.TelegramRate), 1),
 		chats:    map[int64]*chatState{},
 		inflight: map[int64]bool{},
+		waiting:  map[int64]time.Time{},
 	}
 }
 
@@ -65,7 +71,17 @@ func (x *sender) run(ctx context.Context) error {
 	if x.api == nil {
 		return x.skipAll(ctx)
 	}
-	recovered, err := backoff.Retry(ctx, func() (int64, error) { return x.svc.store.recoverSending(ctx) },
+	recovered, err := backoff.Retry(ctx, func() (int64, error) {
+		n, err := x.svc.store.recoverSending(ctx)
+		if err != nil {
+			return 0, err
+		}
+		chats, err := x.svc.store.waitingChats(ctx)
+		for _, id := range chats {
+			x.waiting[id] = time.Time{}
+		}
+		return n, err
+	},
 		backoff.WithBackOff(x.svc.retryPolicy()), backoff.WithMaxElapsedTime(0),
 		backoff.WithNotify(func(err error, _ time.Duration) {
 			x.svc.log.Warn("reading the delivery queue failed; will retry", "err", err)
@@ -98,7 +114,11 @@ func (x *sender) run(ctx context.Context) error {
 			// Under a backlog most new messages are for chats that must
 			// wait anyway; looking through the queue for each of them
 			// would cost a scan of the backlog per task movement.
-			look = !x.allWaiting(x.svc.wokenChats(), x.now())
+			woken := x.svc.wokenChats()
+			for id := range woken {
+				x.waiting[id] = time.Time{}
+			}
+			look = !x.allWaiting(woken, x.now())
 		case r := <-results:
 			x.settle(r)
 		case <-timer.C:
@@ -160,67 +180,99 @@ func (x *sender) dispatch(ctx context.Context, results chan<- result, wg *sync.W
 		return cfg.IdleWait
 	}
 	wait := cfg.IdleWait
-	for len(x.inflight) < cfg.Workers {
-		if d := untilToken(x.global, now); d > 0 {
-			return min(wait, d)
+	if unblock := x.freesUp(now); !unblock.IsZero() {
+		wait = min(wait, unblock.Sub(now))
+	}
+	heads, next, err := x.heads(ctx, now)
+	if err != nil {
+		if ctx.Err() == nil {
+			x.svc.log.Warn("reading the delivery queue failed", "err", err)
 		}
-		blocked, unblock := x.blocked(now)
-		if !unblock.IsZero() {
-			wait = min(wait, unblock.Sub(now))
+		return min(wait, time.Second)
+	}
+	if !next.IsZero() {
+		wait = min(wait, max(next.Sub(now), time.Millisecond))
+	}
+	for i := range heads {
+		d := heads[i]
+		if len(x.inflight) >= cfg.Workers {
+			break
 		}
-		rows, err := x.svc.store.due(ctx, now, blocked, 32)
+		if t := untilToken(x.global, now); t > 0 {
+			return min(wait, t)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		// A claim is not cut short by the stop: one cancelled after the
+		// database wrote it would leave the message "sending", to be sent
+		// again and counted as a possible duplicate.
+		ok, err := x.svc.store.claim(context.WithoutCancel(ctx), &d)
 		if err != nil {
-			if ctx.Err() == nil {
-				x.svc.log.Warn("reading the delivery queue failed", "err", err)
-			}
-			return min(wait, time.Second)
+			wait = min(wait, time.Second)
 		}
-		if len(rows) == 0 {
-			if next, ok, err := x.svc.store.nextDue(ctx, now, blocked); err == nil && ok {
-				wait = min(wait, max(next.Sub(now), time.Millisecond))
-			}
-			return wait
+		if err != nil || !ok {
+			continue
 		}
-		started := 0
-		for i := range rows {
-			d := rows[i]
-			if len(x.inflight) >= cfg.Workers || untilToken(x.global, now) > 0 {
-				break
-			}
-			if x.inflight[d.ChatID] || x.chatBlocked(d.ChatID, now) {
-				continue
-			}
-			if ctx.Err() != nil {
-				break
-			}
-			// A claim is not cut short by the stop: one cancelled after
-			// the database wrote it would leave the message "sending", to
-			// be sent again and counted as a possible duplicate.
-			ok, err := x.svc.store.claim(context.WithoutCancel(ctx), &d)
-			if err != nil || !ok {
-				continue
-			}
-			// The limits count from when the message leaves, not from when
-			// this round began.
-			now = x.now()
-			x.global.AllowN(now, 1)
-			x.chat(d.ChatID).lim.AllowN(now, 1)
-			x.inflight[d.ChatID] = true
-			started++
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				results <- x.deliver(context.WithoutCancel(ctx), &d)
-			}()
-			if probing {
-				return cfg.IdleWait
-			}
-		}
-		if started == 0 {
-			return min(wait, 10*time.Millisecond)
+		// The limits count from when the message leaves, not from when
+		// this round began.
+		now = x.now()
+		x.global.AllowN(now, 1)
+		x.chat(d.ChatID).lim.AllowN(now, 1)
+		x.inflight[d.ChatID] = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results <- x.deliver(context.WithoutCancel(ctx), &d)
+		}()
+		if probing {
+			return cfg.IdleWait
 		}
 	}
 	return wait
+}
+
+// heads returns the first message due now of each chat that may be sent
+// to now, soonest due first, and when the next message not yet due of
+// those chats is (zero: none). Chats busy or limited are not asked for:
+// their messages wait, however many.
+func (x *sender) heads(ctx context.Context, now time.Time) ([]deliveryRow, time.Time, error) {
+	var heads []deliveryRow
+	var next time.Time
+	later := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	for id, at := range x.waiting {
+		if x.inflight[id] || x.chatBlocked(id, now) {
+			continue
+		}
+		if at.After(now) {
+			later(at)
+			continue
+		}
+		d, err := x.svc.store.firstDue(ctx, id)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		switch {
+		case d == nil:
+			delete(x.waiting, id)
+		case d.NextAttemptAt > now.UnixMicro():
+			x.waiting[id] = time.UnixMicro(d.NextAttemptAt)
+			later(x.waiting[id])
+		default:
+			// Once this one is sent (or not), the chat's next is asked for
+			// again.
+			x.waiting[id] = time.Time{}
+			heads = append(heads, *d)
+		}
+	}
+	slices.SortFunc(heads, func(a, b deliveryRow) int {
+		return cmp.Or(cmp.Compare(a.NextAttemptAt, b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+	})
+	return heads, next, nil
 }
 
 // untilToken is how long until the limiter allows one more event.
@@ -250,11 +302,10 @@ func (x *sender) chatBlocked(id int64, now time.Time) bool {
 	return ok && (now.Before(c.pausedUntil) || untilToken(c.lim, now) > 0)
 }
 
-// blocked lists the chats that may not be sent to now (busy, limited or
-// told to wait) and the earliest time one of them frees up. Chats free
-// again are forgotten: a fresh limiter is the same as a full one.
-func (x *sender) blocked(now time.Time) ([]int64, time.Time) {
-	var ids []int64
+// freesUp is the earliest time a chat that may not be sent to now (limited
+// or told to wait) frees up (zero: none). Chats free again are forgotten:
+// a fresh limiter is the same as a full one.
+func (x *sender) freesUp(now time.Time) time.Time {
 	var earliest time.Time
 	for id, c := range x.chats {
 		ready := now.Add(untilToken(c.lim, now))
@@ -265,17 +316,11 @@ func (x *sender) blocked(now time.Time) ([]int64, time.Time) {
 			delete(x.chats, id)
 			continue
 		}
-		ids = append(ids, id)
 		if ready.After(now) && (earliest.IsZero() || ready.Before(earliest)) {
 			earliest = ready
 		}
 	}
-	for id := range x.inflight {
-		if _, ok := x.chats[id]; !ok {
-			ids = append(ids, id)
-		}
-	}
-	return ids, earliest
+	return earliest
 }
 
 // settle takes a finished send's result into the loop's state.

@@ -185,37 +185,24 @@ func (s *store) recoverSending(ctx context.Context) (int64, error) {
 	return res.RowsAffected, res.Error
 }
 
-// due returns pending deliveries whose time has come, soonest due first,
-// leaving out the chats given (busy or rate-limited).
-func (s *store) due(ctx context.Context, now time.Time, except []int64, limit int) ([]deliveryRow, error) {
-	q := s.db.WithContext(ctx).Where("state = ? AND next_attempt_at <= ?", statePending, now.UTC().UnixMicro())
-	if len(except) > 0 {
-		q = q.Where("chat_id NOT IN ?", except)
-	}
-	var rows []deliveryRow
-	// Soonest due first, in the order of deliveries_due_order, so that
-	// the statement reads the index only until it has its batch: past the
-	// messages for the chats left out, not through all that is due.
-	err := q.Order("next_attempt_at, id").Limit(limit).Find(&rows).Error
-	return rows, err
+// waitingChats lists the chats with messages pending: what the sender
+// starts from (afterwards it learns of new ones as they are queued).
+func (s *store) waitingChats(ctx context.Context) ([]int64, error) {
+	var ids []int64
+	err := s.db.WithContext(ctx).Model(&deliveryRow{}).Where("state = ?", statePending).Distinct("chat_id").Pluck("chat_id", &ids).Error
+	return ids, err
 }
 
-// nextDue is when the earliest pending delivery due after now is due,
-// leaving out the chats given; ok is false when none is. The sender asks
-// once due found nothing before now outside those chats, so the index is
-// read from now on: the backlog due already, all for the chats left out,
-// is not read again.
-func (s *store) nextDue(ctx context.Context, now time.Time, except []int64) (time.Time, bool, error) {
-	var next []int64
-	q := s.db.WithContext(ctx).Model(&deliveryRow{}).Where("state = ? AND next_attempt_at > ?", statePending, now.UTC().UnixMicro())
-	if len(except) > 0 {
-		q = q.Where("chat_id NOT IN ?", except)
+// firstDue is a chat's pending message due soonest (nil: none pending). The
+// sender asks for each chat it may send to now, so a look costs what the
+// recipients cost, however many messages wait for chats that must wait.
+func (s *store) firstDue(ctx context.Context, chatID int64) (*deliveryRow, error) {
+	var rows []deliveryRow
+	err := s.db.WithContext(ctx).Where("state = ? AND chat_id = ?", statePending, chatID).Order("next_attempt_at, id").Limit(1).Find(&rows).Error
+	if err != nil || len(rows) == 0 {
+		return nil, err
 	}
-	err := q.Order("next_attempt_at").Limit(1).Pluck("next_attempt_at", &next).Error
-	if err != nil || len(next) == 0 {
-		return time.Time{}, false, err
-	}
-	return time.UnixMicro(next[0]), true, nil
+	return &rows[0], nil
 }
 
 // claim marks a pending delivery as being sent (the mark a restart finds
