@@ -35,8 +35,11 @@ type sender struct {
 	chats    map[int64]*chatState
 	inflight map[int64]bool
 	// waiting holds the chats that may have messages pending, each with
-	// when its next is due (zero: not known, ask the store).
-	waiting     map[int64]time.Time
+	// its first pending message as last read (nil: not known, ask the
+	// store). Only the sender changes a pending message, and a wake
+	// names the chats new ones are for, so what was read stays true
+	// until then.
+	waiting     map[int64]*deliveryRow
 	failures    int
 	pausedUntil time.Time
 }
@@ -60,7 +63,7 @@ func newSender(svc *Service, api *tele.Bot) *sender {
 		global:   rate.NewLimiter(rate.Limit(svc.cfg.TelegramRate), 1),
 		chats:    map[int64]*chatState{},
 		inflight: map[int64]bool{},
-		waiting:  map[int64]time.Time{},
+		waiting:  map[int64]*deliveryRow{},
 	}
 }
 
@@ -78,7 +81,7 @@ func (x *sender) run(ctx context.Context) error {
 		}
 		chats, err := x.svc.store.waitingChats(ctx)
 		for _, id := range chats {
-			x.waiting[id] = time.Time{}
+			x.waiting[id] = nil
 		}
 		return n, err
 	},
@@ -116,7 +119,7 @@ func (x *sender) run(ctx context.Context) error {
 			// would cost a scan of the backlog per task movement.
 			woken := x.svc.wokenChats()
 			for id := range woken {
-				x.waiting[id] = time.Time{}
+				x.waiting[id] = nil
 			}
 			look = !x.allWaiting(woken, x.now())
 		case r := <-results:
@@ -206,7 +209,9 @@ func (x *sender) dispatch(ctx context.Context, results chan<- result, wg *sync.W
 		}
 		// A claim is not cut short by the stop: one cancelled after the
 		// database wrote it would leave the message "sending", to be sent
-		// again and counted as a possible duplicate.
+		// again and counted as a possible duplicate. Whatever it comes to,
+		// the chat's next message is read again.
+		x.waiting[d.ChatID] = nil
 		ok, err := x.svc.store.claim(context.WithoutCancel(ctx), &d)
 		if err != nil {
 			wait = min(wait, time.Second)
@@ -232,10 +237,16 @@ func (x *sender) dispatch(ctx context.Context, results chan<- result, wg *sync.W
 	return wait
 }
 
+// asksPerLook bounds the chats a look asks the store about: when
+// thousands of chats have a message each (a message to every customer),
+// a look must not cost a statement per chat; the rest are asked at the
+// next looks, which follow at once.
+const asksPerLook = 64
+
 // heads returns the first message due now of each chat that may be sent
-// to now, soonest due first, and when the next message not yet due of
-// those chats is (zero: none). Chats busy or limited are not asked for:
-// their messages wait, however many.
+// to now, soonest due first, and when the sender should look again for
+// the others (zero: nothing to look for). Chats busy or limited are not
+// asked about: their messages wait, however many.
 func (x *sender) heads(ctx context.Context, now time.Time) ([]deliveryRow, time.Time, error) {
 	var heads []deliveryRow
 	var next time.Time
@@ -244,30 +255,32 @@ func (x *sender) heads(ctx context.Context, now time.Time) ([]deliveryRow, time.
 			next = t
 		}
 	}
-	for id, at := range x.waiting {
+	asks := 0
+	for id, head := range x.waiting {
 		if x.inflight[id] || x.chatBlocked(id, now) {
 			continue
 		}
-		if at.After(now) {
-			later(at)
+		if head == nil {
+			if asks == asksPerLook {
+				later(now)
+				continue
+			}
+			asks++
+			d, err := x.svc.store.firstDue(ctx, id)
+			if err != nil {
+				return nil, time.Time{}, err
+			}
+			if d == nil {
+				delete(x.waiting, id)
+				continue
+			}
+			x.waiting[id], head = d, d
+		}
+		if due := time.UnixMicro(head.NextAttemptAt); due.After(now) {
+			later(due)
 			continue
 		}
-		d, err := x.svc.store.firstDue(ctx, id)
-		if err != nil {
-			return nil, time.Time{}, err
-		}
-		switch {
-		case d == nil:
-			delete(x.waiting, id)
-		case d.NextAttemptAt > now.UnixMicro():
-			x.waiting[id] = time.UnixMicro(d.NextAttemptAt)
-			later(x.waiting[id])
-		default:
-			// Once this one is sent (or not), the chat's next is asked for
-			// again.
-			x.waiting[id] = time.Time{}
-			heads = append(heads, *d)
-		}
+		heads = append(heads, *head)
 	}
 	slices.SortFunc(heads, func(a, b deliveryRow) int {
 		return cmp.Or(cmp.Compare(a.NextAttemptAt, b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
