@@ -74,16 +74,20 @@ func (x *sender) run(ctx context.Context) error {
 	if x.api == nil {
 		return x.skipAll(ctx)
 	}
-	recovered, err := backoff.Retry(ctx, func() (int64, error) {
+	// The messages recovered count over the tries: a try that fails at
+	// reading the waiting chats has recovered its share already.
+	var recovered int64
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
 		n, err := x.svc.store.recoverSending(ctx)
+		recovered += n
 		if err != nil {
-			return 0, err
+			return struct{}{}, err
 		}
 		chats, err := x.svc.store.waitingChats(ctx)
 		for _, id := range chats {
 			x.waiting[id] = nil
 		}
-		return n, err
+		return struct{}{}, err
 	},
 		backoff.WithBackOff(x.svc.retryPolicy()), backoff.WithMaxElapsedTime(0),
 		backoff.WithNotify(func(err error, _ time.Duration) {
@@ -214,9 +218,10 @@ func (x *sender) dispatch(ctx context.Context, results chan<- result, wg *sync.W
 		x.waiting[d.ChatID] = nil
 		ok, err := x.svc.store.claim(context.WithoutCancel(ctx), &d)
 		if err != nil {
-			wait = min(wait, time.Second)
+			wait = min(wait, time.Second) // the store again soon
+			continue
 		}
-		if err != nil || !ok {
+		if !ok {
 			continue
 		}
 		// The limits count from when the message leaves, not from when

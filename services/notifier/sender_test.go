@@ -18,7 +18,7 @@ func TestALookAsksAboutABoundedNumberOfChats(t *testing.T) {
 	now := time.Now()
 	st := &store{db: db, now: func() time.Time { return now }}
 	const chats = 150
-	x := &sender{svc: &Service{store: st}, chats: map[int64]*chatState{}, inflight: map[int64]bool{}, waiting: map[int64]*deliveryRow{}}
+	x := newSender(&Service{store: st}, nil)
 	for i := range chats {
 		d := deliveryRow{EventID: fmt.Sprintf("e%d", i), UserID: int64(i + 1), ChatID: int64(i + 1), TaskID: 1, Text: "text",
 			State: statePending, NextAttemptAt: now.Add(-time.Duration(chats-i) * time.Second).UnixMicro()}
