@@ -19,6 +19,7 @@ import (
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
+	"github.com/telecomcrm/crm/workflows/changes"
 	"github.com/telecomcrm/crm/workflows/queueorder"
 	"github.com/telecomcrm/crm/workflows/taskflow"
 )
@@ -61,8 +62,17 @@ type Result struct {
 	Reason  string
 }
 
+// connectionChanges are the changes made while connections' runs were
+// open; a run opened at level 1 takes them all without asking each.
+var connectionChanges = changes.New("connection-changes", map[string]workflow.Version{
+	"contract-recorded-by-workflow":      1,
+	"task-written-by-its-workflow":       1,
+	"answer-after-task-workflow-started": 1,
+})
+
 // ConnectionWorkflow creates and runs a contract's connection task.
 func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
+	takes := connectionChanges.Open(ctx)
 	var (
 		created *taskv1.Task
 		failed  error
@@ -83,7 +93,7 @@ func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
 	})
 	var a *Activities
 	recorded := false
-	if in.Contract != nil && workflow.GetVersion(ctx, "contract-recorded-by-workflow", workflow.DefaultVersion, 1) == 1 {
+	if in.Contract != nil && takes.Has(ctx, "contract-recorded-by-workflow") {
 		if failed = workflow.ExecuteLocalActivity(lctx, a.RecordContract, in.ContractID, *in.Contract, workflow.Now(ctx)).Get(ctx, nil); failed != nil {
 			// refused data (its customer or tariff gone meanwhile): nothing
 			// was written, and there is nothing to connect
@@ -96,7 +106,7 @@ func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
 	// Tasks are written by their own workflows: the task's row exists only
 	// once its workflow runs, so a command sent to it always finds it
 	// (runs started before had the task service write it first).
-	written := workflow.GetVersion(ctx, "task-written-by-its-workflow", workflow.DefaultVersion, 1) == 1
+	written := takes.Has(ctx, "task-written-by-its-workflow")
 	var (
 		t     *taskv1.Task
 		route *taskv1.Route
@@ -135,7 +145,7 @@ func ConnectionWorkflow(ctx workflow.Context, in Input) (Result, error) {
 	// Answering only once the task's workflow runs means a command sent
 	// right after the contract opened finds it (runs recorded before this
 	// change answered at once).
-	answerAfterStart := written || workflow.GetVersion(ctx, "answer-after-task-workflow-started", workflow.DefaultVersion, 1) == 1
+	answerAfterStart := written || takes.Has(ctx, "answer-after-task-workflow-started")
 	if !answerAfterStart {
 		created = t
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"slices"
 	"testing"
 
 	"go.temporal.io/sdk/log"
@@ -16,6 +17,7 @@ import (
 
 	contractv1 "github.com/telecomcrm/crm/proto/gen/crm/contract/v1"
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/workflows/changes/changestest"
 	"github.com/telecomcrm/crm/workflows/taskflow"
 )
 
@@ -113,6 +115,8 @@ type connection struct {
 	child     child
 	// before is the change the run was started before, if any.
 	before string
+	// asked are the changes the run asked Temporal about.
+	asked []string
 	// in is what the run starts with: as the contract service starts it
 	// now, with the contract to write.
 	in Input
@@ -134,10 +138,13 @@ func (c *connection) run(t *testing.T) *connection {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	env := suite.NewTestWorkflowEnvironment()
+	watch := changestest.Watch(env)
 	env.RegisterActivity(&Activities{Tasks: &c.tasks, Contracts: &c.contracts})
 	env.RegisterActivity(&taskflow.Activities{Contracts: &c.effects})
 	env.RegisterWorkflowWithOptions(c.child.run, workflow.RegisterOptions{Name: taskflow.WorkflowName})
 	if c.before != "" {
+		// a run from before the change set, which asks each change
+		env.OnGetVersion(connectionChanges.ID(), workflow.DefaultVersion, connectionChanges.Latest()).Return(workflow.DefaultVersion)
 		env.OnGetVersion(c.before, workflow.DefaultVersion, 1).Return(workflow.DefaultVersion)
 	}
 	env.RegisterDelayedCallback(func() {
@@ -151,6 +158,7 @@ func (c *connection) run(t *testing.T) *connection {
 		})
 	}, 0)
 	env.ExecuteWorkflow(ConnectionWorkflow, c.in)
+	c.asked = watch.IDs()
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
@@ -162,6 +170,10 @@ func (c *connection) run(t *testing.T) *connection {
 
 func TestAConnectionWritesItsContractAndHasItsTaskWrittenByTheTasksWorkflow(t *testing.T) {
 	c := newConnection().run(t)
+	// each change asked is a marker and a visibility write on the cluster
+	if !slices.Equal(c.asked, []string{connectionChanges.ID()}) {
+		t.Errorf("asked Temporal about %v, want only the set of changes", c.asked)
+	}
 	if c.answerErr != nil {
 		t.Fatal(c.answerErr)
 	}

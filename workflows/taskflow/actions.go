@@ -147,7 +147,7 @@ var actionRetry = temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoef
 // actsVersion marks the runs that know automatic processes and name the
 // processes they enter; runs recorded before have neither.
 func (w *taskWorkflow) actsVersion(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, "process-actions", workflow.DefaultVersion, 1) == 1
+	return w.takes.Has(ctx, "process-actions")
 }
 
 // automatic tells whether the current process runs on its own.

@@ -50,7 +50,7 @@ var discardRetry = temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoe
 // a write whose answer was lost may have been, so it is removed first.
 func (w *taskWorkflow) create(ctx workflow.Context) error {
 	// Marks the histories of tasks written by their workflow.
-	workflow.GetVersion(ctx, "created-by-workflow", workflow.DefaultVersion, 1)
+	w.takes.Has(ctx, "created-by-workflow")
 	var a *Activities
 	err := workflow.ExecuteLocalActivity(w.writeOptions(ctx), a.Record, w.in.RecordRequest(w.st.EnteredAt)).Get(ctx, &w.created)
 	if err == nil {

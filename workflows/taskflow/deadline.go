@@ -25,7 +25,7 @@ type deadline struct {
 // awaitUntil blocks until wake is true or the moment at has come (zero:
 // no deadline, wake alone).
 func (w *taskWorkflow) awaitUntil(ctx workflow.Context, at time.Time, wake func() bool) error {
-	if workflow.GetVersion(ctx, "deadline-timer-kept", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+	if !w.takes.Has(ctx, "deadline-timer-kept") {
 		// Runs recorded before started a timer at every wait.
 		if at.IsZero() {
 			return workflow.Await(ctx, wake)

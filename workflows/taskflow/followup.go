@@ -108,7 +108,7 @@ func (a *Activities) OpenFollowUp(ctx context.Context, in FollowUpInput) (*taskv
 // workflow ends.
 func (w *taskWorkflow) startFollowUps(ctx workflow.Context) {
 	if len(w.in.Route.FollowUps) == 0 || w.st.Outcome != taskv1.TaskState_TASK_STATE_CLOSED ||
-		workflow.GetVersion(ctx, "follow-ups", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		!w.takes.Has(ctx, "follow-ups") {
 		return
 	}
 	closed := workflow.Now(ctx)

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	taskv1 "github.com/telecomcrm/crm/proto/gen/crm/task/v1"
+	"github.com/telecomcrm/crm/workflows/changes"
 	"github.com/telecomcrm/crm/workflows/queueorder"
 )
 
@@ -22,17 +23,30 @@ var (
 
 // TaskWorkflow runs one task along its route until it closes.
 func TaskWorkflow(ctx workflow.Context, in Input) (Result, error) {
-	w := &taskWorkflow{in: in, st: in.State}
+	w := &taskWorkflow{in: in, st: in.State, takes: taskChanges.Open(ctx)}
 	if err := w.setup(ctx); err != nil {
 		return Result{}, err
 	}
 	return w.run(ctx)
 }
 
+// taskChanges are the changes made while tasks' runs were open; a run
+// opened at level 1 takes them all without asking each.
+var taskChanges = changes.New("task-changes", map[string]workflow.Version{
+	"created-by-workflow": 1,
+	"state-after-write":   1,
+	"process-actions":     1,
+	"search-changes-only": 1,
+	"deadline-timer-kept": 1,
+	"follow-ups":          1,
+})
+
 type taskWorkflow struct {
 	in Input
 	st State
-	mu workflow.Mutex
+	// takes says which of taskChanges this run takes.
+	takes changes.Run
+	mu    workflow.Mutex
 	// changes counts handled commands; the main loop wakes on it to re-arm
 	// its timers.
 	changes int
@@ -421,7 +435,7 @@ func (w *taskWorkflow) write(ctx workflow.Context, next State, t *taskv1.Transit
 // cannot be written, and marks it stuck. Runs recorded before had changed
 // their state before the write and retried it for a day.
 func (w *taskWorkflow) guarded(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, "state-after-write", workflow.DefaultVersion, 1) == 1
+	return w.takes.Has(ctx, "state-after-write")
 }
 
 // upsertSearch keeps the search attributes a step can change current. Only
@@ -430,7 +444,7 @@ func (w *taskWorkflow) guarded(ctx workflow.Context) bool {
 // cluster, a quarter of a transition's cost on a small one. Runs recorded
 // before sent all of them at every step.
 func (w *taskWorkflow) upsertSearch(ctx workflow.Context) error {
-	all := workflow.GetVersion(ctx, "search-changes-only", workflow.DefaultVersion, 1) == workflow.DefaultVersion
+	all := !w.takes.Has(ctx, "search-changes-only")
 	now := workflow.GetTypedSearchAttributes(ctx)
 	var updates []temporal.SearchAttributeUpdate
 	add := func(u temporal.SearchAttributeUpdate, same bool) {

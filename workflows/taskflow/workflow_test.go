@@ -32,6 +32,21 @@ type readModel struct {
 	refuse func(*taskv1.Transition) error
 	down   bool
 	tries  int
+	// recorded counts the tasks their runs wrote (RecordTask).
+	recorded int
+}
+
+func (r *readModel) RecordTask(_ context.Context, req *taskv1.RecordTaskRequest, _ ...grpc.CallOption) (*taskv1.RecordTaskResponse, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.recorded++
+	return &taskv1.RecordTaskResponse{Task: &taskv1.Task{Id: req.GetId(), Title: req.GetTitle()}}, nil
+}
+
+func (r *readModel) created() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.recorded
 }
 
 func (r *readModel) ApplyTransition(_ context.Context, req *taskv1.ApplyTransitionRequest, _ ...grpc.CallOption) (*taskv1.ApplyTransitionResponse, error) {
