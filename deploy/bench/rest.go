@@ -84,17 +84,24 @@ func prepare(api *restclient.Client) (*world, error) {
 	}
 }
 
-// openTasks opens n service tasks on the benchmark route.
-func (w *world) openTasks(n int) ([]string, error) {
+// openTasks opens n service tasks on the benchmark route through REST,
+// clients at once: each starts the task's workflow, whose first step
+// writes the task. It fails on the first task not opened, as the walk
+// after it needs them all.
+func (w *world) openTasks(name string, clients, n int) (*Sample, []string, error) {
 	ids := make([]string, n)
-	for i := range ids {
+	s := run(name, clients, n, func(_, i int) error {
 		var t taskView
 		if err := w.api.Call(http.MethodPost, "/api/v1/tasks", map[string]any{"contractId": w.contract, "routeId": w.route, "title": fmt.Sprintf("bench %d", i)}, &t); err != nil {
-			return nil, err
+			return err
 		}
 		ids[i] = t.ID
+		return nil
+	})
+	if s.errors > 0 {
+		return nil, nil, fmt.Errorf("opening tasks: %d of %d failed, the first: %w", s.errors, n, s.firstErr)
 	}
-	return ids, nil
+	return s, ids, nil
 }
 
 // transitions advances each task along the whole route. With as many tasks
