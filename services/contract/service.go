@@ -32,10 +32,11 @@ type Config struct {
 	config.Common
 	// ImportMaxBytes bounds an import's file (the gateway reads it too).
 	ImportMaxBytes int64 `env:"CRM_IMPORT_MAX_BYTES" envDefault:"67108864"`
-	// ImportConnectors bound the connections an import starts at once:
-	// more only queue behind each other and the contracts people open on a
-	// machine with few cores (docs/import.md).
-	ImportConnectors int `env:"CRM_IMPORT_CONNECTORS" envDefault:"2"`
+	// ImportConnectors bound the connections an import starts at once.
+	// One leaves a two-core machine room for the contracts people open
+	// meanwhile, for a fifth of the import's pace; more cores can take
+	// more (docs/import.md).
+	ImportConnectors int `env:"CRM_IMPORT_CONNECTORS" envDefault:"1"`
 }
 
 // Deps are what the contract service uses and is not configured by.
