@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -110,14 +111,22 @@ func FreePort(t testing.TB) int {
 	return p
 }
 
-// Port returns a loopback port nobody listens on now.
+// Port returns a loopback port nobody listens on now. It is chosen below
+// the range the kernel gives outgoing connections (32768 on, on Linux): a
+// port the kernel hands out as free comes from that range, and another
+// test's client could take it before the stack binds it, as one did
+// ("address already in use").
 func Port() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	for range 200 {
+		p := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return p, nil
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, errors.New("no free loopback port between 20000 and 32000")
 }
 
 // Stack is a running test stack.
