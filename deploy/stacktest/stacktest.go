@@ -10,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -111,23 +113,35 @@ func FreePort(t testing.TB) int {
 	return p
 }
 
-// Port returns a loopback port nobody listens on now. It is chosen below
-// the range the kernel gives outgoing connections (32768 on, on Linux): a
-// port the kernel hands out as free comes from that range, and another
-// test's client could take it before the stack binds it, as one did
-// ("address already in use").
+// Port returns a loopback port nobody listens on now and that this
+// process has not handed out before. It is chosen below the range the
+// kernel gives outgoing connections (32768 on, on Linux), which another
+// test's client could take as its source port before the stack binds it.
+// Stacks in other test processes may still pick the same port; Start
+// tries again with others when one is taken.
 func Port() (int, error) {
+	portsMu.Lock()
+	defer portsMu.Unlock()
 	for range 200 {
-		p := 20000 + rand.IntN(12000)
+		p := 10000 + rand.IntN(22000)
+		if portsGiven[p] {
+			continue
+		}
 		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 		if err != nil {
 			continue
 		}
 		l.Close()
+		portsGiven[p] = true
 		return p, nil
 	}
-	return 0, errors.New("no free loopback port between 20000 and 32000")
+	return 0, errors.New("no free loopback port between 10000 and 32000")
 }
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
 
 // Stack is a running test stack.
 type Stack struct {
@@ -171,12 +185,9 @@ func Start(t *testing.T, opts ...Option) *Stack {
 	t.Helper()
 	bin := build(t)
 	env := map[string]string{
-		"CRM_DATA_DIR":         t.TempDir(),
-		"CRM_HTTP_ADDR":        "127.0.0.1:" + strconv.Itoa(FreePort(t)),
-		"CRM_TEMPORAL_PORT":    strconv.Itoa(FreePort(t)),
-		"CRM_TEMPORAL_UI_PORT": strconv.Itoa(FreePort(t)),
-		"CRM_BIN_DIR":          bin,
-		"CRM_ADMIN_PASSWORD":   AdminPassword,
+		"CRM_DATA_DIR":       t.TempDir(),
+		"CRM_BIN_DIR":        bin,
+		"CRM_ADMIN_PASSWORD": AdminPassword,
 		// Tests sign in with the known password; no change at first.
 		"CRM_ADMIN_PASSWORD_CHANGE": "false",
 		"CRM_LOG_LEVEL":             "warn",
@@ -187,9 +198,13 @@ func Start(t *testing.T, opts ...Option) *Stack {
 			env["CRM_LOCAL_TLS_DIR"] = dir
 		}
 	}
+	picked(t, env)
+	ports := portSettings(env)
 	for _, o := range opts {
 		o(env)
 	}
+	// ports an option set are the caller's: not picked again on a retry
+	pinned := !maps.Equal(ports, portSettings(env))
 	external := env["TEMPORAL_ADDRESS"] != ""
 	if url := os.Getenv("CRM_TEST_DATABASE_URL"); url != "" && env["CRM_DATABASE_URL"] == "" {
 		if external {
@@ -221,12 +236,36 @@ func Start(t *testing.T, opts ...Option) *Stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.NewTextHandler(out, nil))
 	s, err := localstack.Start(ctx, cfg, log, out)
+	// A port picked here may be taken by another test process's stack
+	// before this one binds it: the stack refuses to start, having started
+	// nothing, and is started again on other ports.
+	for try := 1; err != nil && try < 3 && strings.Contains(err.Error(), "cannot be used") && !pinned; try++ {
+		picked(t, env)
+		if cfg, err = config.LoadWith[localstack.Config](env); err != nil {
+			break
+		}
+		for k, v := range env {
+			cfg.Env = append(cfg.Env, k+"="+v)
+		}
+		s, err = localstack.Start(ctx, cfg, log, out)
+	}
 	if err != nil {
 		cancel()
 		t.Fatalf("starting the stack: %v", err)
 	}
 	t.Cleanup(func() { s.Stop(); cancel() })
 	return &Stack{Stack: s, Config: cfg, Base: "http://" + cfg.HTTPAddr}
+}
+
+// picked sets the stack's ports to ones picked here.
+func picked(t *testing.T, env map[string]string) {
+	env["CRM_HTTP_ADDR"] = "127.0.0.1:" + strconv.Itoa(FreePort(t))
+	env["CRM_TEMPORAL_PORT"] = strconv.Itoa(FreePort(t))
+	env["CRM_TEMPORAL_UI_PORT"] = strconv.Itoa(FreePort(t))
+}
+
+func portSettings(env map[string]string) map[string]string {
+	return map[string]string{"CRM_HTTP_ADDR": env["CRM_HTTP_ADDR"], "CRM_TEMPORAL_PORT": env["CRM_TEMPORAL_PORT"], "CRM_TEMPORAL_UI_PORT": env["CRM_TEMPORAL_UI_PORT"]}
 }
 
 // Client speaks REST to the gateway as one user (or anonymous), failing
