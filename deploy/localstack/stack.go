@@ -431,14 +431,18 @@ func (s *Stack) Failed() <-chan struct{} {
 	return s.temporalFailed
 }
 
+// ErrPortTaken is why a stack whose address is in use did not start; it
+// started nothing.
+var ErrPortTaken = errors.New("cannot be used")
+
 func portFree(setting, addr string) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		var op *net.OpError
 		if errors.As(err, &op) {
-			return fmt.Errorf("%s %s cannot be used: %v", setting, addr, op.Err)
+			err = op.Err
 		}
-		return fmt.Errorf("%s %s cannot be used: %w", setting, addr, err)
+		return fmt.Errorf("%s %s %w: %v", setting, addr, ErrPortTaken, err)
 	}
 	return l.Close()
 }

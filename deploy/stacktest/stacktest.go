@@ -17,7 +17,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 
@@ -220,38 +219,39 @@ func Start(t *testing.T, opts ...Option) *Stack {
 	} else {
 		env["CRM_TEMPORAL_BIN"] = TemporalBin(t)
 	}
-	// The settings go to the stack's processes, not to this one's
-	// environment, so tests may start stacks in parallel.
-	cfg, err := config.LoadWith[localstack.Config](env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range env {
-		cfg.Env = append(cfg.Env, k+"="+v)
-	}
 	out := io.Discard
 	if os.Getenv("CRM_TEST_LOG") != "" {
 		out = os.Stderr
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.NewTextHandler(out, nil))
-	s, err := localstack.Start(ctx, cfg, log, out)
+	var (
+		cfg localstack.Config
+		s   *localstack.Stack
+		err error
+	)
 	// A port picked here may be taken by another test process's stack
 	// before this one binds it: the stack refuses to start, having started
 	// nothing, and is started again on other ports.
-	for try := 1; err != nil && try < 3 && strings.Contains(err.Error(), "cannot be used") && !pinned; try++ {
-		picked(t, env)
+	for try := 1; ; try++ {
+		// The settings go to the stack's processes, not to this one's
+		// environment, so tests may start stacks in parallel.
 		if cfg, err = config.LoadWith[localstack.Config](env); err != nil {
-			break
+			cancel()
+			t.Fatal(err)
 		}
 		for k, v := range env {
 			cfg.Env = append(cfg.Env, k+"="+v)
 		}
 		s, err = localstack.Start(ctx, cfg, log, out)
-	}
-	if err != nil {
-		cancel()
-		t.Fatalf("starting the stack: %v", err)
+		if err == nil {
+			break
+		}
+		if pinned || try == 3 || !errors.Is(err, localstack.ErrPortTaken) {
+			cancel()
+			t.Fatalf("starting the stack: %v", err)
+		}
+		picked(t, env)
 	}
 	t.Cleanup(func() { s.Stop(); cancel() })
 	return &Stack{Stack: s, Config: cfg, Base: "http://" + cfg.HTTPAddr}
