@@ -319,6 +319,12 @@ images: build console $(TEMPORAL_SERVER) $(TEMPORAL_SQL_TOOL) $(TEMPORAL_UI) ## 
 COMPOSE_RUN = CRM_VERSION=$(CRM_VERSION) CRM_BIN_DIR=$(BUILD)/bin CRM_COMPOSE=$(COMPOSE) deploy/scripts/compose.sh
 COMPOSE_TEST_FLAGS ?=
 
+# make bench on the compose stack (the images above, project crm-bench),
+# with BENCH_WORKERS workers (1 or 2: the compose file's two).
+.PHONY: bench-compose
+bench-compose: build images $(COMPOSE) ## make bench on the compose stack (containers); BENCH_WORKERS is 1 or 2.
+	CRM_LOCAL_WORKERS=$(BENCH_WORKERS) CRM_ADMIN_PASSWORD=bench-admin-password $(COMPOSE_RUN) bench $(BENCH_FLAGS)
+
 .PHONY: compose-up
 compose-up: build images $(COMPOSE) ## Start the production compose stack here (PostgreSQL, Temporal and its UI, every service, two workers); prints the URLs.
 	$(COMPOSE_RUN) up

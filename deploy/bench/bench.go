@@ -34,7 +34,7 @@ type Options struct {
 // members' chats linked.
 type running struct {
 	top   Topology
-	stack *localstack.Stack
+	stack Target
 	api   *restclient.Client
 	tg    *botapifake.Server
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -153,16 +154,20 @@ func RunLoad(ctx context.Context, cfg localstack.Config, opt LoadOptions, out io
 	}
 	defer r.stop()
 	api, tg := r.api, r.tg
-	dialer, err := r.stack.Dialer()
+	stack, ok := r.stack.(*localstack.Stack)
+	if !ok {
+		return errors.New("the load run seeds the services through their gRPC: it runs on the embedded and production topologies")
+	}
+	dialer, err := stack.Dialer()
 	if err != nil {
 		return err
 	}
-	conn, err := dialer.Dial("customer", r.stack.Endpoints().Customer)
+	conn, err := dialer.Dial("customer", stack.Endpoints().Customer)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	database := r.stack.DatabaseURL()
+	database := stack.DatabaseURL()
 	fmt.Fprintf(out, "seeding %d customers…\n", opt.Customers)
 	if err := seedCustomers(ctx, out, customerv1.NewCustomerServiceClient(conn), opt.Customers, opt.SeedWorkers); err != nil {
 		return err

@@ -31,7 +31,7 @@ func withProfiles(cfg *localstack.Config) {
 // but the gateway, whose /metrics is on its public address) over the
 // next span, into dir/<component>.pprof; wait returns once all are
 // written.
-func profileCPU(ctx context.Context, stack *localstack.Stack, dir string, span time.Duration) (wait func(out io.Writer)) {
+func profileCPU(ctx context.Context, stack Target, dir string, span time.Duration) (wait func(out io.Writer)) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var lines []string

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	temporallog "go.temporal.io/sdk/log"
 	"google.golang.org/grpc"
 
 	"github.com/telecomcrm/crm/deploy/probe"
@@ -69,6 +70,23 @@ type Config struct {
 	// it; the compose files read it as CRM_CERTS_DIR). Its admin
 	// certificate is what the checks from this host present.
 	Certs string
+	// Scale runs that many containers of a service instead of the compose
+	// file's (0 leaves it out: the second worker, say).
+	Scale map[string]int
+}
+
+// ForProject places the stack named project from the repository at root,
+// with the compose command (CRM_COMPOSE) and image tag (CRM_VERSION) the
+// Makefile names, and the stack's secrets.
+func ForProject(root, project string, secrets map[string]string) Config {
+	env := map[string]string{"CRM_VERSION": os.Getenv("CRM_VERSION")}
+	maps.Copy(env, secrets)
+	return Config{
+		Compose: os.Getenv("CRM_COMPOSE"),
+		Dir:     filepath.Join(root, "deploy", "compose"),
+		Project: project,
+		Env:     env,
+	}
 }
 
 // Stack is a compose stack that is up.
@@ -109,7 +127,11 @@ func Up(ctx context.Context, cfg Config, out io.Writer) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.compose(ctx, out, "up", "--detach", "--wait", "--wait-timeout", "300", "--no-build", "--pull", "never", "--remove-orphans"); err != nil {
+	args := []string{"up", "--detach", "--wait", "--wait-timeout", "300", "--no-build", "--pull", "never", "--remove-orphans"}
+	for _, svc := range slices.Sorted(maps.Keys(cfg.Scale)) {
+		args = append(args, "--scale", fmt.Sprintf("%s=%d", svc, cfg.Scale[svc]))
+	}
+	if err := s.compose(ctx, out, args...); err != nil {
 		return s, fmt.Errorf("compose up: %w", err)
 	}
 	return s, nil
@@ -173,8 +195,60 @@ func (s *Stack) Temporal() client.Options {
 	return o
 }
 
+// DialTemporal connects to the stack's namespace with the admin
+// certificate, its SDK's logging discarded.
+func (s *Stack) DialTemporal(ctx context.Context) (client.Client, error) {
+	o := s.Temporal()
+	o.Logger = temporallog.NewStructuredLogger(slog.New(slog.DiscardHandler))
+	return client.DialContext(ctx, o)
+}
+
 // Components are the stack's long-running containers.
 func (s *Stack) Components() []string { return Components }
+
+// metricsPorts are where compose.host.yaml has each component serve
+// /metrics (and /debug/pprof/ with CRM_PPROF).
+var metricsPorts = map[string]int{
+	"identity": 29191, "customer": 29192, "contract": 29193, "task": 29194,
+	"notifier": 29195, "worker": 29196, "worker-2": 29197, "gateway": 29198,
+}
+
+// MetricsURLs are the CRM components' /metrics.
+func (s *Stack) MetricsURLs() map[string]string {
+	out := map[string]string{}
+	for name, port := range metricsPorts {
+		out[name] = fmt.Sprintf("http://127.0.0.1:%d/metrics", port)
+	}
+	return out
+}
+
+// PIDs are the host's process ids of the running components but
+// PostgreSQL (each image runs its program as the container's first
+// process), for the memory and CPU figures of a run.
+func (s *Stack) PIDs(ctx context.Context) (map[string]int, error) {
+	out := map[string]int{}
+	for _, name := range Components {
+		if name == "postgres" {
+			continue
+		}
+		raw, err := docker(ctx, "inspect", "--format", "{{.State.Running}} {{.State.Pid}}", s.container(name))
+		if err != nil {
+			continue // left out by Scale
+		}
+		var running bool
+		var pid int
+		if _, err := fmt.Sscan(string(raw), &running, &pid); err != nil {
+			return nil, fmt.Errorf("%s: %q: %w", name, raw, err)
+		}
+		if running {
+			out[name] = pid
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no component of the stack is running")
+	}
+	return out, nil
+}
 
 func (s *Stack) container(name string) string { return s.cfg.Project + "-" + name + "-1" }
 

@@ -3,6 +3,7 @@ package composestack
 import (
 	"context"
 	"encoding/base64"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -118,5 +119,61 @@ func TestCertificatesAreMadeOnceForEveryComponentAndHandedToTheImagesUser(t *tes
 	}
 	if after, _ := os.ReadFile(filepath.Join(dir, "task.pem")); string(after) != string(before) {
 		t.Error("a second run remade a valid certificate")
+	}
+}
+
+func TestMetricsURLsAreWhereTheHostOverrideServesThem(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "compose", "compose.host.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// service headers are indented two spaces; the address is in the
+	// service's environment
+	declared := map[string]string{}
+	var service string
+	for _, line := range strings.Split(string(raw), "\n") {
+		if name, ok := strings.CutSuffix(line, ":"); ok && strings.HasPrefix(name, "  ") && !strings.HasPrefix(name, "   ") {
+			service = strings.TrimSpace(name)
+		}
+		if _, addr, ok := strings.Cut(line, "CRM_METRICS_ADDR: "); ok {
+			declared[service] = "http://" + strings.TrimSpace(addr) + "/metrics"
+		}
+	}
+	got := (&Stack{}).MetricsURLs()
+	if len(declared) != len(got) {
+		t.Errorf("compose.host.yaml gives %d services a metrics address, MetricsURLs knows %d: %v / %v", len(declared), len(got), declared, got)
+	}
+	for name, url := range declared {
+		if got[name] != url {
+			t.Errorf("%s serves /metrics at %s, MetricsURLs says %q", name, url, got[name])
+		}
+	}
+}
+
+func TestUpScalesTheServicesItIsTold(t *testing.T) {
+	dir := t.TempDir()
+	args := filepath.Join(dir, "args")
+	fake := filepath.Join(dir, "compose")
+	// a compose command that records what it was asked
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\necho \"$@\" > "+args+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Compose: fake, Dir: dir, Project: "p", WorkDir: dir, Scale: map[string]int{"worker-2": 0}}
+	if _, err := Up(context.Background(), cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(got), " up ") || !strings.HasSuffix(strings.TrimSpace(string(got)), "--scale worker-2=0") {
+		t.Errorf("compose was asked %q, want an up ending in --scale worker-2=0", got)
+	}
+	cfg.Scale = nil
+	if _, err := Up(context.Background(), cfg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(args); strings.Contains(string(got), "--scale") {
+		t.Errorf("no scale given, compose was asked %q", got)
 	}
 }

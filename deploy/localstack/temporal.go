@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	temporallog "go.temporal.io/sdk/log"
 
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
@@ -117,12 +118,5 @@ func dialTemporal(ctx context.Context, t config.Temporal) (client.Client, error)
 	if err != nil {
 		return nil, err
 	}
-	return client.DialContext(ctx, client.Options{HostPort: t.Address, Namespace: t.Namespace, Logger: quietLogger{}, ConnectionOptions: conn})
+	return client.DialContext(ctx, client.Options{HostPort: t.Address, Namespace: t.Namespace, Logger: temporallog.NewStructuredLogger(slog.New(slog.DiscardHandler)), ConnectionOptions: conn})
 }
-
-type quietLogger struct{}
-
-func (quietLogger) Debug(string, ...any) {}
-func (quietLogger) Info(string, ...any)  {}
-func (quietLogger) Warn(string, ...any)  {}
-func (quietLogger) Error(string, ...any) {}

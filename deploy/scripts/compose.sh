@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# make compose-up | compose-down | compose-test: the production compose
-# stack on this host (crm-compose), on the engine engine.sh finds or
-# starts. compose-down also stops a private engine compose-up started.
+# make compose-up | compose-down | compose-test | bench-compose: the
+# production compose stack on this host (crm-compose; crm-bench -topology
+# compose), on the engine engine.sh finds or starts. compose-down also stops
+# a private engine compose-up started.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=engine.sh
@@ -14,7 +15,11 @@ if [ "$cmd" = test ] && [ ! -x /usr/bin/chromium ]; then
 fi
 engine_up || { echo "make compose-$cmd: the compose stack needs a container engine" >&2; exit 1; }
 rc=0
-"$CRM_BIN_DIR/crm-compose" "$cmd" "$@" || rc=$?
+if [ "$cmd" = bench ]; then
+  "$CRM_BIN_DIR/crm-bench" -topology compose "$@" || rc=$?
+else
+  "$CRM_BIN_DIR/crm-compose" "$cmd" "$@" || rc=$?
+fi
 if [ "$cmd" != up ] && [ -z "$(docker ps -q)" ]; then
   engine_down
 fi

@@ -7,15 +7,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/telecomcrm/crm/deploy/bench"
+	"github.com/telecomcrm/crm/deploy/composestack"
 	"github.com/telecomcrm/crm/deploy/localstack"
 	"github.com/telecomcrm/crm/deploy/prodlocal"
+	"github.com/telecomcrm/crm/deploy/stacktest"
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/database"
 	"github.com/telecomcrm/crm/services/platform/process"
@@ -23,7 +27,7 @@ import (
 
 func main() {
 	mode := flag.String("mode", "transitions", "transitions or load")
-	topology := flag.String("topology", "embedded", "embedded (the Temporal dev server, as make dev) or production (a Temporal server on PostgreSQL, the services on PostgreSQL, mutual TLS, as make prod-test; CRM_LOCAL_WORKERS and CRM_LOCAL_TASK_REPLICAS scale it)")
+	topology := flag.String("topology", "embedded", "embedded (the Temporal dev server, as make dev); production (a Temporal server on PostgreSQL, the services on PostgreSQL, mutual TLS, as make prod-test; CRM_LOCAL_WORKERS and CRM_LOCAL_TASK_REPLICAS scale it); or compose (make compose-up's containers, transitions only; CRM_LOCAL_WORKERS 1 or 2)")
 	var opt bench.Options
 	flag.IntVar(&opt.Clients, "clients", 8, "transitions: concurrent clients of the throughput runs")
 	flag.IntVar(&opt.Tasks, "tasks", 40, "transitions: tasks walked along the route (a multiple of -clients)")
@@ -52,8 +56,16 @@ func main() {
 				return err
 			}
 			top = &bench.Production{Config: prod, AdminPassword: opt.AdminPassword}
+		case "compose":
+			if *mode != "transitions" {
+				return errors.New("-topology compose measures transitions: the load run seeds the services through gRPC on the embedded and production topologies")
+			}
+			var err error
+			if top, err = composeTopology(opt.AdminPassword); err != nil {
+				return err
+			}
 		default:
-			return fmt.Errorf("-topology is embedded or production, not %q", *topology)
+			return fmt.Errorf("-topology is embedded, production or compose, not %q", *topology)
 		}
 		switch *mode {
 		case "transitions":
@@ -74,4 +86,30 @@ func main() {
 		}
 		return fmt.Errorf("-mode is transitions or load, not %q", *mode)
 	})
+}
+
+// composeTopology is the compose stack of make compose-up under a project
+// of its own (crm-bench), its secrets and certificates made afresh in
+// .build/compose-bench, the first admin's password the run's.
+func composeTopology(adminPassword string) (*bench.Compose, error) {
+	if os.Getenv("CRM_VERSION") == "" {
+		return nil, errors.New("-topology compose: set CRM_VERSION, the image tag make images built (make bench-compose does)")
+	}
+	root := stacktest.Root()
+	work := filepath.Join(root, ".build", "compose-bench")
+	if err := os.RemoveAll(work); err != nil {
+		return nil, err
+	}
+	secrets, err := composestack.Secrets(filepath.Join(work, "secrets.env"))
+	if err != nil {
+		return nil, err
+	}
+	secrets["CRM_ADMIN_PASSWORD"] = adminPassword
+	cfg := composestack.ForProject(root, "crm-bench", secrets)
+	cfg.WorkDir = work
+	cfg.Certs = filepath.Join(work, "certs")
+	if err := composestack.Certificates(cfg.Certs); err != nil {
+		return nil, err
+	}
+	return &bench.Compose{Config: cfg}, nil
 }

@@ -70,27 +70,13 @@ func main() {
 	}
 }
 
-func config(root, project string, secrets map[string]string) composestack.Config {
-	// The Makefile names the tag once, for make images and for us.
-	env := map[string]string{"CRM_VERSION": os.Getenv("CRM_VERSION")}
-	for k, v := range secrets {
-		env[k] = v
-	}
-	return composestack.Config{
-		Compose: os.Getenv("CRM_COMPOSE"),
-		Dir:     filepath.Join(root, "deploy", "compose"),
-		Project: project,
-		Env:     env,
-	}
-}
-
 func up(ctx context.Context, root string) error {
 	dir := filepath.Join(root, ".data", "compose")
 	secrets, err := composestack.Secrets(filepath.Join(dir, "secrets.env"))
 	if err != nil {
 		return err
 	}
-	cfg := config(root, "crm", secrets)
+	cfg := composestack.ForProject(root, "crm", secrets)
 	cfg.WorkDir = dir
 	cfg.Certs = filepath.Join(dir, "certs")
 	if err := composestack.Certificates(cfg.Certs); err != nil {
@@ -111,7 +97,7 @@ func down(ctx context.Context, root string, volumes bool) error {
 	// The compose files insist on these even to take a stack down.
 	placeholders := map[string]string{"POSTGRES_PASSWORD": "-", "CRM_INTERNAL_KEY": "-", "CRM_ADMIN_PASSWORD": "-", "CRM_CERTS_DIR": "-"}
 	for _, project := range []string{"crm", "crm-test"} {
-		s, err := composestack.Attach(config(root, project, placeholders))
+		s, err := composestack.Attach(composestack.ForProject(root, project, placeholders))
 		if err != nil {
 			return err
 		}
@@ -143,7 +129,7 @@ func test(ctx context.Context, root string, o testOptions) error {
 	if err != nil {
 		return err
 	}
-	base := config(root, "crm-test", secrets)
+	base := composestack.ForProject(root, "crm-test", secrets)
 	base.WorkDir = work
 	base.Certs = filepath.Join(work, "certs")
 	if err := composestack.Certificates(base.Certs); err != nil {
