@@ -188,7 +188,8 @@ func (s *Stack) ConsoleURL() string { return ConsoleURL }
 // Temporal says how to reach the stack's namespace, with the admin
 // certificate.
 func (s *Stack) Temporal() client.Options {
-	o := client.Options{HostPort: TemporalAddress, Namespace: Namespace}
+	// uncompressed, as the stack's own clients call (temporalclient)
+	o := client.Options{HostPort: TemporalAddress, Namespace: Namespace, ConnectionOptions: client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}}}
 	if s.admin != nil {
 		o.ConnectionOptions.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(s.admin.ClientCredentials("temporal"))}
 	}

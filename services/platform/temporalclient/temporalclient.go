@@ -59,10 +59,19 @@ func Options(t config.Temporal, log *slog.Logger) (client.Options, error) {
 // process's certificate when t.TLS is set (the frontend's certificate
 // checked against the CA and TEMPORAL_TLS_SERVER_NAME, by default the host
 // of TEMPORAL_ADDRESS), else plaintext.
+//
+// Calls are not compressed (the SDK gzips them unless told): the frontend
+// is a hop on the deployment's own network, the messages are small, and
+// gzip cost CPU at both ends — the Temporal server answers in kind, and it
+// is the busiest process of a stack (docs/BENCHMARKS.md).
 func Connection(t config.Temporal, log *slog.Logger) (client.ConnectionOptions, error) {
+	opts := client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}}
 	id, err := mtls.Load(t.TLS, log)
-	if err != nil || id == nil {
+	if err != nil {
 		return client.ConnectionOptions{}, err
+	}
+	if id == nil {
+		return opts, nil
 	}
 	name := t.TLSServerName
 	if name == "" {
@@ -74,7 +83,8 @@ func Connection(t config.Temporal, log *slog.Logger) (client.ConnectionOptions, 
 	}
 	// Credentials of our own rather than ConnectionOptions.TLS, so the
 	// certificate files are read again when they are renewed.
-	return client.ConnectionOptions{DialOptions: []grpc.DialOption{grpc.WithTransportCredentials(id.ClientCredentials(name))}}, nil
+	opts.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(id.ClientCredentials(name))}
+	return opts, nil
 }
 
 // Lazy returns a client that connects on first use, so a service that only
