@@ -61,7 +61,7 @@ func TestCallsToTheFrontendAreNotCompressed(t *testing.T) {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	_, _ = c.DescribeWorkflowExecution(ctx, "task-1", "")
+	_, _ = c.CheckHealth(ctx, &client.CheckHealthRequest{})
 
 	got.mu.Lock()
 	defer got.mu.Unlock()
