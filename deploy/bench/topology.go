@@ -105,6 +105,8 @@ type Compose struct {
 
 	stack *composestack.Stack
 	pids  map[string]int
+	// log has compose's output, up to the stack's removal.
+	log *os.File
 }
 
 func (c *Compose) Start(ctx context.Context, cfg localstack.Config, out io.Writer) (_ Target, err error) {
@@ -121,21 +123,21 @@ func (c *Compose) Start(ctx context.Context, cfg localstack.Config, out io.Write
 	if cfg.Workers == 1 {
 		c.Config.Scale = map[string]int{"worker-2": 0}
 	}
-	log, err := os.Create(filepath.Join(c.Config.WorkDir, "compose.log"))
-	if err != nil {
+	if c.log, err = os.Create(filepath.Join(c.Config.WorkDir, "compose.log")); err != nil {
 		return nil, err
 	}
-	defer log.Close()
 	if old, err := composestack.Attach(c.Config); err == nil {
-		_ = old.Down(ctx, true, log) // what an interrupted run left
+		_ = old.Down(ctx, true, c.log) // what an interrupted run left
 	}
-	fmt.Fprintf(out, "starting the compose stack %s, %d worker(s) (images %s; its output in %s)…\n", c.Config.Project, cfg.Workers, c.Config.Env["CRM_VERSION"], log.Name())
-	if c.stack, err = composestack.Up(ctx, c.Config, log); err == nil {
+	fmt.Fprintf(out, "starting the compose stack %s, %d worker(s) (images %s; its output in %s)…\n", c.Config.Project, cfg.Workers, c.Config.Env["CRM_VERSION"], c.log.Name())
+	if c.stack, err = composestack.Up(ctx, c.Config, c.log); err == nil {
 		c.pids, err = c.stack.PIDs(ctx)
 	}
 	if err != nil {
 		if c.stack != nil {
-			_ = c.stack.Down(context.WithoutCancel(ctx), true, log)
+			c.Stop()
+		} else {
+			c.log.Close()
 		}
 		return nil, err
 	}
@@ -145,10 +147,6 @@ func (c *Compose) Start(ctx context.Context, cfg localstack.Config, out io.Write
 func (c *Compose) PIDs() map[string]int { return c.pids }
 
 func (c *Compose) Stop() {
-	log, err := os.OpenFile(filepath.Join(c.Config.WorkDir, "compose.log"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		return
-	}
-	defer log.Close()
-	_ = c.stack.Down(context.Background(), true, log)
+	_ = c.stack.Down(context.Background(), true, c.log)
+	c.log.Close()
 }

@@ -26,12 +26,13 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	temporallog "go.temporal.io/sdk/log"
 	"google.golang.org/grpc"
 
 	"github.com/telecomcrm/crm/deploy/probe"
 	"github.com/telecomcrm/crm/services/platform/certs"
+	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/mtls"
+	"github.com/telecomcrm/crm/services/platform/temporalclient"
 )
 
 // Where the host-network override (compose.host.yaml) puts the stack.
@@ -94,6 +95,19 @@ type Stack struct {
 	cfg   Config
 	files []string
 	admin *mtls.Identity
+}
+
+// Prepare places the stack named project from the repository at root in
+// the folder work: its secrets made once into work/secrets.env (Secrets),
+// its certificates into work/certs (Certificates).
+func Prepare(root, project, work string) (Config, error) {
+	secrets, err := Secrets(filepath.Join(work, "secrets.env"))
+	if err != nil {
+		return Config{}, err
+	}
+	cfg := ForProject(root, project, secrets)
+	cfg.WorkDir, cfg.Certs = work, filepath.Join(work, "certs")
+	return cfg, Certificates(cfg.Certs)
 }
 
 // Attach returns the stack cfg names, whether it runs or not (to take it
@@ -185,23 +199,14 @@ func (s *Stack) compose(ctx context.Context, out io.Writer, args ...string) erro
 // ConsoleURL is where the gateway answers.
 func (s *Stack) ConsoleURL() string { return ConsoleURL }
 
-// Temporal says how to reach the stack's namespace, with the admin
-// certificate.
-func (s *Stack) Temporal() client.Options {
-	// uncompressed, as the stack's own clients call (temporalclient)
-	o := client.Options{HostPort: TemporalAddress, Namespace: Namespace, ConnectionOptions: client.ConnectionOptions{GrpcCompression: &client.GrpcCompressionNone{}}}
-	if s.admin != nil {
-		o.ConnectionOptions.DialOptions = []grpc.DialOption{grpc.WithTransportCredentials(s.admin.ClientCredentials("temporal"))}
-	}
-	return o
-}
-
-// DialTemporal connects to the stack's namespace with the admin
-// certificate, its SDK's logging discarded.
+// DialTemporal connects to the stack's namespace, with the admin
+// certificate when the stack has its certificates.
 func (s *Stack) DialTemporal(ctx context.Context) (client.Client, error) {
-	o := s.Temporal()
-	o.Logger = temporallog.NewStructuredLogger(slog.New(slog.DiscardHandler))
-	return client.DialContext(ctx, o)
+	t := config.Temporal{Address: TemporalAddress, Namespace: Namespace}
+	if s.cfg.Certs != "" {
+		t.TLS, t.TLSServerName = certs.Files(s.cfg.Certs, "admin"), "temporal"
+	}
+	return temporalclient.DialQuietly(ctx, t)
 }
 
 // Components are the stack's long-running containers.

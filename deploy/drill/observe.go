@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	"go.temporal.io/api/workflowservice/v1"
-	"go.temporal.io/sdk/client"
 
 	"github.com/telecomcrm/crm/services/platform/servicetest/botapifake"
 	"github.com/telecomcrm/crm/services/platform/servicetest/smsrufake"
@@ -213,9 +212,7 @@ func (w *world) readTask(ctx context.Context, id string) (*taskSeen, error) {
 // workflows lists, through Temporal's visibility, the workflows that run
 // and those that ended otherwise than completed (with how).
 func workflows(ctx context.Context, s *Stack) (map[string]bool, map[string]string, error) {
-	opts := s.Temporal()
-	opts.Logger = quiet{}
-	c, err := client.DialContext(ctx, opts)
+	c, err := s.DialTemporal(ctx)
 	if err != nil {
 		return nil, nil, fmt.Errorf("reaching Temporal: %w", err)
 	}
@@ -242,13 +239,6 @@ func workflows(ctx context.Context, s *Stack) (map[string]bool, map[string]strin
 	err = list("ExecutionStatus!='Running' AND ExecutionStatus!='Completed' AND ExecutionStatus!='ContinuedAsNew'", func(id, st string) { failed[id] = st })
 	return running, failed, err
 }
-
-type quiet struct{}
-
-func (quiet) Debug(string, ...any) {}
-func (quiet) Info(string, ...any)  {}
-func (quiet) Warn(string, ...any)  {}
-func (quiet) Error(string, ...any) {}
 
 // A notification names its task "T-000123 (#123)" and quotes the drill's
 // text, whose token says which event it is.

@@ -23,8 +23,9 @@ import (
 type Target interface {
 	// ConsoleURL is where the REST API answers.
 	ConsoleURL() string
-	// Temporal says how to reach the stack's namespace.
-	Temporal() client.Options
+	// DialTemporal connects to the stack's namespace, as admin where the
+	// stack speaks mutual TLS.
+	DialTemporal(ctx context.Context) (client.Client, error)
 	// Components are the parts Kill and WaitReady know, in start order.
 	Components() []string
 	// Kill kills a component at once (SIGKILL), to be back by itself or
@@ -53,10 +54,6 @@ type Stack struct {
 type local struct {
 	*localstack.Stack
 	cfg localstack.Config
-}
-
-func (l local) Temporal() client.Options {
-	return client.Options{HostPort: l.TemporalAddress(), Namespace: l.cfg.Temporal.Namespace}
 }
 
 func (local) Components() []string { return localstack.Components }

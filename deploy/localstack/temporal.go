@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -15,7 +14,6 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	temporallog "go.temporal.io/sdk/log"
 
 	"github.com/telecomcrm/crm/services/platform/config"
 	"github.com/telecomcrm/crm/services/platform/temporalclient"
@@ -68,7 +66,7 @@ func (s *Stack) startTemporal(ctx context.Context, logDir string, out io.Writer)
 }
 
 func namespaceReady(ctx context.Context, c config.Common) error {
-	cl, err := dialTemporal(ctx, c.Temporal)
+	cl, err := temporalclient.DialQuietly(ctx, c.Temporal)
 	if err != nil {
 		return err
 	}
@@ -81,7 +79,7 @@ func namespaceReady(ctx context.Context, c config.Common) error {
 // pid set, the poller must be that process (Temporal remembers a killed
 // worker's poller for minutes).
 func workerPolling(ctx context.Context, c config.Common, pid int) error {
-	cl, err := dialTemporal(ctx, c.Temporal)
+	cl, err := temporalclient.DialQuietly(ctx, c.Temporal)
 	if err != nil {
 		return err
 	}
@@ -108,15 +106,5 @@ func workerPolling(ctx context.Context, c config.Common, pid int) error {
 
 // DialTemporal connects to the stack's namespace as its checks do.
 func (s *Stack) DialTemporal(ctx context.Context) (client.Client, error) {
-	return dialTemporal(ctx, s.cfg.Temporal)
-}
-
-// dialTemporal connects the stack's checks to the cluster, over mutual TLS
-// with admin's certificate when the stack runs with CRM_LOCAL_TLS_DIR.
-func dialTemporal(ctx context.Context, t config.Temporal) (client.Client, error) {
-	conn, err := temporalclient.Connection(t, slog.New(slog.DiscardHandler))
-	if err != nil {
-		return nil, err
-	}
-	return client.DialContext(ctx, client.Options{HostPort: t.Address, Namespace: t.Namespace, Logger: temporallog.NewStructuredLogger(slog.New(slog.DiscardHandler)), ConnectionOptions: conn})
+	return temporalclient.DialQuietly(ctx, s.cfg.Temporal)
 }

@@ -289,12 +289,7 @@ func (c *Cluster) temporal(ns string) config.Temporal {
 
 // dialTemporal connects to namespace ns over mutual TLS as admin.
 func (c *Cluster) dialTemporal(ctx context.Context, ns string) (client.Client, error) {
-	t := c.temporal(ns)
-	conn, err := temporalclient.Connection(t, c.log)
-	if err != nil {
-		return nil, err
-	}
-	return client.DialContext(ctx, client.Options{HostPort: t.Address, Namespace: ns, Logger: quiet{}, ConnectionOptions: conn})
+	return temporalclient.DialQuietly(ctx, c.temporal(ns))
 }
 
 func (c *Cluster) frontendServing(ctx context.Context) error {
@@ -351,10 +346,3 @@ func (c *Cluster) registerNamespace(ctx context.Context) error {
 		return cli(ctx, "workflow", "list", "--namespace", ns, "--limit", "1", "--query", strings.Join(query, " AND "))
 	})
 }
-
-type quiet struct{}
-
-func (quiet) Debug(string, ...any) {}
-func (quiet) Info(string, ...any)  {}
-func (quiet) Warn(string, ...any)  {}
-func (quiet) Error(string, ...any) {}

@@ -22,6 +22,7 @@ import (
 	customerv1 "github.com/telecomcrm/crm/proto/gen/crm/customer/v1"
 	"github.com/telecomcrm/crm/services/platform/auth"
 	"github.com/telecomcrm/crm/services/platform/certs"
+	"github.com/telecomcrm/crm/services/platform/temporalclient"
 )
 
 // CheckRefusals proves the internal network is closed to whoever holds no
@@ -138,7 +139,7 @@ func (c *Cluster) callCustomer(ctx context.Context, creds credentials.TransportC
 func (c *Cluster) temporalWith(ctx context.Context, cfg *tls.Config) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	cl, err := client.DialContext(ctx, client.Options{HostPort: c.Address, Namespace: c.cfg.Namespace, Logger: quiet{}, ConnectionOptions: client.ConnectionOptions{TLS: cfg}})
+	cl, err := client.DialContext(ctx, client.Options{HostPort: c.Address, Namespace: c.cfg.Namespace, Logger: temporalclient.Silent(), ConnectionOptions: client.ConnectionOptions{TLS: cfg}})
 	if err != nil {
 		return err
 	}

@@ -100,16 +100,10 @@ func composeTopology(adminPassword string) (*bench.Compose, error) {
 	if err := os.RemoveAll(work); err != nil {
 		return nil, err
 	}
-	secrets, err := composestack.Secrets(filepath.Join(work, "secrets.env"))
+	cfg, err := composestack.Prepare(root, "crm-bench", work)
 	if err != nil {
 		return nil, err
 	}
-	secrets["CRM_ADMIN_PASSWORD"] = adminPassword
-	cfg := composestack.ForProject(root, "crm-bench", secrets)
-	cfg.WorkDir = work
-	cfg.Certs = filepath.Join(work, "certs")
-	if err := composestack.Certificates(cfg.Certs); err != nil {
-		return nil, err
-	}
+	cfg.Env["CRM_ADMIN_PASSWORD"] = adminPassword
 	return &bench.Compose{Config: cfg}, nil
 }

@@ -71,15 +71,8 @@ func main() {
 }
 
 func up(ctx context.Context, root string) error {
-	dir := filepath.Join(root, ".data", "compose")
-	secrets, err := composestack.Secrets(filepath.Join(dir, "secrets.env"))
+	cfg, err := composestack.Prepare(root, "crm", filepath.Join(root, ".data", "compose"))
 	if err != nil {
-		return err
-	}
-	cfg := composestack.ForProject(root, "crm", secrets)
-	cfg.WorkDir = dir
-	cfg.Certs = filepath.Join(dir, "certs")
-	if err := composestack.Certificates(cfg.Certs); err != nil {
 		return err
 	}
 	fmt.Printf("starting the compose stack crm (images %s)…\n", cfg.Env["CRM_VERSION"])
@@ -125,16 +118,11 @@ func test(ctx context.Context, root string, o testOptions) error {
 	if err := os.RemoveAll(work); err != nil {
 		return err
 	}
-	secrets, err := composestack.Secrets(filepath.Join(work, "secrets.env"))
+	base, err := composestack.Prepare(root, "crm-test", work)
 	if err != nil {
 		return err
 	}
-	base := composestack.ForProject(root, "crm-test", secrets)
-	base.WorkDir = work
-	base.Certs = filepath.Join(work, "certs")
-	if err := composestack.Certificates(base.Certs); err != nil {
-		return err
-	}
+	adminPassword := base.Env["CRM_ADMIN_PASSWORD"]
 	// The test's fakes and receivers listen on loopback; the first admin
 	// keeps the password the suites sign in with.
 	extra := map[string]string{"CRM_WEBHOOK_ALLOW_PRIVATE": "true", "CRM_ADMIN_PASSWORD_CHANGE": "false"}
@@ -183,7 +171,7 @@ func test(ctx context.Context, root string, o testOptions) error {
 		if err != nil {
 			return err
 		}
-		err = browserSuite(ctx, root, s, secrets["CRM_ADMIN_PASSWORD"])
+		err = browserSuite(ctx, root, s, adminPassword)
 		stop(err != nil)
 		if err != nil {
 			return fmt.Errorf("browser suite: %w", err)
@@ -199,7 +187,7 @@ func test(ctx context.Context, root string, o testOptions) error {
 		if err != nil {
 			return nil, nil, err
 		}
-		return &drill.Stack{Target: s, AdminPassword: secrets["CRM_ADMIN_PASSWORD"]}, func() { stop(false) }, nil
+		return &drill.Stack{Target: s, AdminPassword: adminPassword}, func() { stop(false) }, nil
 	}
 	v, err := drill.Run(ctx, drill.Kill, opt, startDrill, os.Stdout)
 	if err != nil {

@@ -87,6 +87,21 @@ func Connection(t config.Temporal, log *slog.Logger) (client.ConnectionOptions, 
 	return opts, nil
 }
 
+// Silent is a logger for the SDK that says nothing: for the clients of
+// tools and checks, whose own output says what matters.
+func Silent() tlog.Logger { return tlog.NewStructuredLogger(slog.New(slog.DiscardHandler)) }
+
+// DialQuietly connects a tool (a stack's checks, a benchmark, a drill) to
+// t's namespace as Connection reaches the frontend, without the
+// services' metrics and interceptors, and with the SDK silent.
+func DialQuietly(ctx context.Context, t config.Temporal) (client.Client, error) {
+	conn, err := Connection(t, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return nil, err
+	}
+	return client.DialContext(ctx, client.Options{HostPort: t.Address, Namespace: t.Namespace, Logger: Silent(), ConnectionOptions: conn})
+}
+
 // Lazy returns a client that connects on first use, so a service that only
 // starts workflows comes up even while Temporal restarts.
 func Lazy(t config.Temporal, log *slog.Logger) (client.Client, error) {
