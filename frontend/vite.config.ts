@@ -1,10 +1,17 @@
 import { fileURLToPath, URL } from 'node:url'
 import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vitest/config'
+import { firstScreens } from './build/firstScreens.ts'
 import { precompressPlugin } from './build/precompress.ts'
 import { primevueTemplatesPlugin, primevueThemePlugin } from './build/primevueTheme.ts'
 import { woff2OnlyPlugin } from './build/woff2Only.ts'
 import { crmTheme } from './src/theme.ts'
+
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url))
+const first = firstScreens({
+  signIn: [src('views/LoginView.vue')],
+  home: [src('components/layout/AppShell.vue'), src('views/HomeView.vue')],
+})
 
 // The gateway serves the REST API under /api; `npm run dev` forwards it there.
 const gateway = `http://${process.env.CRM_HTTP_ADDR ?? '127.0.0.1:8080'}`
@@ -15,6 +22,7 @@ export default defineConfig({
     woff2OnlyPlugin(),
     primevueThemePlugin(crmTheme, fileURLToPath(new URL('./src', import.meta.url))),
     primevueTemplatesPlugin(),
+    first.plugin,
     precompressPlugin(),
   ],
   resolve: {
@@ -34,6 +42,7 @@ export default defineConfig({
   },
   build: {
     chunkSizeWarningLimit: 1500,
+    rolldownOptions: { output: { codeSplitting: { groups: first.groups } } },
   },
   test: {
     environment: 'jsdom',

@@ -413,7 +413,11 @@ test('tariffs: one is created, changed and taken off the offer', async ({ adminP
   const row = page.locator('[data-testid="tariffs-table"] tr', { hasText: name })
   await expect(row).toBeVisible()
   await byTest(row, 'tariff-edit').click()
-  await page.locator('#tariff-speed').fill('600')
+  // the edit dialog's number field settles as the create dialog's does
+  await expect(async () => {
+    await page.locator('#tariff-speed').fill('600')
+    await expect(page.locator('#tariff-speed')).toHaveValue('600', { timeout: 1000 })
+  }).toPass()
   await byTest(page, 'tariff-submit').click()
   await expect(byTest(page, 'tariff-dialog')).toHaveCount(0)
   await expect(row).toContainText('600')

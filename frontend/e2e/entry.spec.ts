@@ -1,10 +1,18 @@
 // The first screen: what index.html loads is small, precompressed and cached
 // for good (PERFORMANCE.md, P7).
 
-import { BASE, expect, test } from './fixtures'
+import { CONTEXT } from './env'
+import { ADMIN_LOGIN, ADMIN_PASSWORD, BASE, byTest, expect, must, test } from './fixtures'
 
 /** The most the first screen may download of JavaScript and CSS, compressed. */
 const ENTRY_BUDGET = 150 * 1024
+
+/**
+ * The most scripts and stylesheets sign-in or the signed-in home may fetch.
+ * Over plain HTTP/1.1 a browser fetches six at a time, one round trip each;
+ * left to itself the bundler cut the home into 44 files (build/firstScreens.ts).
+ */
+const FIRST_SCREEN_FILES = 12
 
 test('the first screen loads a small entry, precompressed and cached for good', async () => {
   const index = await fetch(`${BASE}/login`)
@@ -27,4 +35,32 @@ test('the first screen loads a small entry, precompressed and cached for good', 
   test.info().annotations.push({ type: 'entry', description: `${entry.length} files, ${(total / 1024).toFixed(1)} KiB brotli` })
   expect(total, `the entry is ${total} bytes compressed`).toBeGreaterThan(0)
   expect(total, `the entry is ${total} bytes compressed, over ${ENTRY_BUDGET}`).toBeLessThanOrEqual(ENTRY_BUDGET)
+})
+
+test('sign-in and the signed-in home each fetch a few scripts and stylesheets', async ({ browser }) => {
+  const session = await must('POST', '/api/v1/auth/login', { body: { login: ADMIN_LOGIN, password: ADMIN_PASSWORD } })
+  for (const screen of [
+    { path: '/login', ready: '#login', session: null },
+    { path: '/', ready: '[data-testid="greeting"]', session },
+  ]) {
+    // A fresh context: nothing cached, the session (if any) where the console keeps it.
+    const context = await browser.newContext({ ...CONTEXT, baseURL: BASE })
+    if (screen.session) {
+      const kept = JSON.stringify({ accessToken: screen.session.accessToken, expiresAt: screen.session.expiresAt ?? '' })
+      await context.addInitScript((v) => localStorage.setItem('crm.session', v), kept)
+    }
+    const page = await context.newPage()
+    const files: string[] = []
+    page.on('request', (r) => {
+      const path = new URL(r.url()).pathname
+      if (/^\/assets\/.*\.(js|css)$/.test(path)) files.push(path)
+    })
+    await page.goto(screen.path)
+    await expect(page.locator(screen.ready)).toBeVisible()
+    if (screen.session) await expect(byTest(page, 'home-search')).toBeVisible()
+    await page.waitForLoadState('networkidle')
+    test.info().annotations.push({ type: screen.path, description: `${files.length} files` })
+    expect(files.length, `${screen.path} fetched ${files.join(', ')}`).toBeLessThanOrEqual(FIRST_SCREEN_FILES)
+    await context.close()
+  }
 })
