@@ -15,8 +15,12 @@ export interface FirstScreensOptions {
   home: string[]
 }
 
+/** The chunks the first screens come in: what both use, and each one's own. */
+const CHUNKS = ['first-shared', 'first-sign-in', 'first-home'] as const
+type Chunk = (typeof CHUNKS)[number]
+
 /** The chunk each first-screen module goes to, by module id. */
-export type Placement = Map<string, 'first-shared' | 'first-sign-in' | 'first-home'>
+export type Placement = Map<string, Chunk>
 
 /**
  * Places the modules statically reachable from each screen's roots, except
@@ -60,12 +64,12 @@ export function firstScreens(roots: FirstScreensOptions): { plugin: Plugin; grou
       placement = placeFirstScreens(entries, roots, (id) => this.getModuleInfo(id)?.importedIds)
     },
   }
-  const group = (name: 'first-shared' | 'first-sign-in' | 'first-home'): Rolldown.CodeSplittingGroup => ({
+  const groups = CHUNKS.map((name): Rolldown.CodeSplittingGroup => ({
     name,
     test: (id: string) => placement.get(id) === name,
     // A group also takes its modules' dependencies unless told not to; the
     // placement has every one it should take already.
     includeDependenciesRecursively: false,
-  })
-  return { plugin, groups: [group('first-shared'), group('first-sign-in'), group('first-home')] }
+  }))
+  return { plugin, groups }
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	tlog "go.temporal.io/sdk/log"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/stats"
@@ -54,7 +53,7 @@ func TestCallsToTheFrontendAreNotCompressed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.NewLazyClient(client.Options{HostPort: lis.Addr().String(), Namespace: "crm", ConnectionOptions: conn, Logger: tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))})
+	c, err := client.NewLazyClient(client.Options{HostPort: lis.Addr().String(), Namespace: "crm", ConnectionOptions: conn, Logger: Silent()})
 	if err != nil {
 		t.Fatal(err)
 	}
