@@ -113,6 +113,10 @@ func (b *chatBot) send(c tele.Context, text string, opts ...any) {
 	}
 }
 
+// respond answers a button press. A press that changes its message's
+// keyboard answers after the edit: updates are handled concurrently, so
+// an edit made after the answer could land after the next press's edit
+// and leave the card with a stale keyboard.
 func (b *chatBot) respond(c tele.Context, text string, alert bool) {
 	err := c.Respond(&tele.CallbackResponse{Text: clip(text, maxCallbackText), ShowAlert: alert})
 	if err != nil {
@@ -379,8 +383,8 @@ func (b *chatBot) onCallback(c tele.Context) error {
 			return nil
 		}
 		t := resp.GetTask()
-		b.respond(c, say(l, "act.taken", taskLabel(t.GetNumber(), taskID)), false)
 		b.dropButton(cb, actTake)
+		b.respond(c, say(l, "act.taken", taskLabel(t.GetNumber(), taskID)), false)
 	case actAdvance:
 		resp, err := b.svc.tasks.AdvanceTask(uctx, &taskv1.AdvanceTaskRequest{Id: taskID, ProcessId: processID})
 		if err != nil {
@@ -388,12 +392,12 @@ func (b *chatBot) onCallback(c tele.Context) error {
 			return nil
 		}
 		t := resp.GetTask()
+		b.clearButtons(chatID, cb.Message)
 		if t.GetState() == taskv1.TaskState_TASK_STATE_OPEN {
 			b.respond(c, say(l, "act.advanced", taskLabel(t.GetNumber(), taskID), t.GetCurrentProcess().GetName()), false)
 		} else {
 			b.respond(c, say(l, "act.closed", taskLabel(t.GetNumber(), taskID)), false)
 		}
-		b.clearButtons(chatID, cb.Message)
 	case actReturn:
 		// Return needs a comment: check the button is still good, then ask.
 		t, err := b.svc.tasks.GetTask(uctx, &taskv1.GetTaskRequest{Id: taskID})

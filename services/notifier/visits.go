@@ -262,8 +262,8 @@ func (b *chatBot) onVisitButton(ctx context.Context, c tele.Context, who *identi
 	uctx := s.fwd.AsUser(ctx, p)
 	got, err := s.visits.GetVisit(uctx, &taskv1.GetVisitRequest{TaskId: taskID})
 	if status.Code(err) == codes.NotFound {
-		b.respond(c, say(l, "err.novisit"), true)
 		b.clearButtons(c.Chat().ID, c.Callback().Message)
+		b.respond(c, say(l, "err.novisit"), true)
 		return
 	}
 	if err != nil {
@@ -273,8 +273,8 @@ func (b *chatBot) onVisitButton(ctx context.Context, c tele.Context, who *identi
 	v := got.GetVisit()
 	switch {
 	case v.GetProcessId() != processID || !visitOpen(v.GetState()):
-		b.respond(c, say(l, "err.novisit"), true)
 		b.clearButtons(c.Chat().ID, c.Callback().Message)
+		b.respond(c, say(l, "err.novisit"), true)
 		return
 	case !booked(v, p.UserID) && !slices.Contains(p.Permissions, permManage):
 		b.respond(c, say(l, "err.notbooked"), true)
@@ -296,12 +296,12 @@ func (b *chatBot) onVisitButton(ctx context.Context, c tele.Context, who *identi
 		b.respond(c, b.explain(uctx, l, err, taskID, processID), true)
 		return
 	}
-	b.respond(c, say(l, "act."+action, label), false)
 	if m := c.Callback().Message; m != nil {
 		if _, err := b.bot.EditReplyMarkup(m, visitButtons(taskID, processID, resp.GetVisit().GetState(), l)); err != nil {
 			s.log.Debug("updating a visit's buttons failed", "err", err)
 		}
 	}
+	b.respond(c, say(l, "act."+action, label), false)
 }
 
 // ask puts a question to the chat that a reply answers (the prompt
