@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { ADMIN_ME, mockApi } from '@/test/mockApi'
 import { mountWith } from '@/test/mount'
 import { signedIn } from '@/test/session'
@@ -21,6 +21,22 @@ describe('the user menu', () => {
     expect(button.attributes('aria-label')).toBeUndefined()
     expect(nameFromContent(button.element)).toBe('Anna Admin User menu')
     expect(button.get('.user-menu__avatar').attributes('aria-hidden')).toBe('true')
+    wrapper.unmount()
+  })
+})
+
+describe('the user menu, opened', () => {
+  it('is mounted on first use and shows the login, the profile and sign-out', async () => {
+    mockApi({ 'GET /api/v1/auth/me': () => ADMIN_ME })
+    const pinia = await signedIn()
+    const { wrapper } = mountWith(UserMenu, { pinia })
+    expect(document.querySelector('[data-testid=user-menu-items]')).toBeNull()
+    await wrapper.get('[data-testid=user-menu]').trigger('click')
+    await vi.waitFor(() => expect(document.querySelector('[data-testid=user-menu-items]')).not.toBeNull())
+    const items = document.querySelector('[data-testid=user-menu-items]')!.textContent
+    expect(items).toContain(ADMIN_ME.user.login)
+    expect(items).toContain('Profile')
+    expect(items).toContain('Sign out')
     wrapper.unmount()
   })
 })
