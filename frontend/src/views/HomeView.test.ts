@@ -17,8 +17,9 @@ async function home(me: typeof ADMIN_ME, botEnabled: boolean) {
   await router.push('/')
   await router.isReady()
   const { wrapper } = mountWith(HomeView, { pinia, router })
-  // The counters are on screen, and a supervisor's delivery figures are read.
+  // Every part is drawn, the counters have their figures, and a supervisor's delivery figures are read.
   await vi.waitFor(() => {
+    expect(wrapper.get('[data-testid=home]').attributes('aria-busy')).toBe('false')
     expect(wrapper.find('[data-testid=home-counters] .counter__value').exists()).toBe(true)
     if (me.permissions.includes('tasks.manage')) expect(useNotificationsStore(pinia).loaded).toBe(true)
   })
