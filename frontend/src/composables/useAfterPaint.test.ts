@@ -92,4 +92,26 @@ describe('useAfterPaint', () => {
     expect(vi.getTimerCount()).toBe(0)
     expect(seen).toEqual([0, 1, 2, 3])
   })
+
+  it('stops counting once its screen is left', async () => {
+    vi.useFakeTimers()
+    vi.stubGlobal('requestAnimationFrame', (cb: FrameRequestCallback) => setTimeout(() => cb(0), 16))
+    let last = -1
+    const Steps = {
+      setup() {
+        const step = useStepsAfterPaint(5)
+        return () => h('p', String((last = step.value)))
+      },
+    }
+    const wrapper = mount(Steps)
+    await vi.advanceTimersByTimeAsync(16)
+    await vi.advanceTimersToNextTimerAsync()
+    expect(last).toBe(1)
+    wrapper.unmount()
+    const scheduled = vi.spyOn(globalThis, 'setTimeout')
+    await vi.runAllTimersAsync()
+    // the step already due finds the screen gone and schedules no more
+    expect(scheduled).not.toHaveBeenCalled()
+    expect(last).toBe(1)
+  })
 })

@@ -1,4 +1,4 @@
-import { computed, onMounted, ref, type Ref } from 'vue'
+import { computed, onBeforeUnmount, onMounted, ref, type Ref } from 'vue'
 
 /** Longest wait for the page's first paint to be reported (a tab opened in the background reports none). */
 const FIRST_PAINT_WAIT_MS = 1000
@@ -26,9 +26,12 @@ export function useAfterPaint(): Readonly<Ref<boolean>> {
  */
 export function useStepsAfterPaint(steps: number): Readonly<Ref<number>> {
   const step = ref(0)
+  let gone = false
+  onBeforeUnmount(() => (gone = true))
   onMounted(() => {
     const next = () =>
       setTimeout(() => {
+        if (gone) return
         step.value++
         if (step.value < steps) next()
       })
