@@ -285,11 +285,11 @@ func (b *chatBot) onRequestButton(ctx context.Context, c tele.Context, data stri
 	if _, err := s.store.openedRequest(ctx, r.ID, t.GetId()); err != nil {
 		s.log.Warn("recording a customer's request failed", "err", err)
 	}
-	b.respond(c, "", false)
 	text := say(l, "cust.req.opened", html.EscapeString(t.GetNumber()), html.EscapeString(kind.label(l)), html.EscapeString(contract.GetNumber()))
 	if _, err := b.bot.Edit(c.Callback().Message, text); err != nil {
 		b.send(c, text)
 	}
+	b.respond(c, "", false)
 }
 
 // openRequestWindow is how long after a request its chat's messages may
