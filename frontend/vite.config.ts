@@ -1,7 +1,8 @@
 import { fileURLToPath, URL } from 'node:url'
 import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vitest/config'
-import { firstScreens } from './build/firstScreens.ts'
+import { compileHintsPlugin } from './build/compileHints.ts'
+import { CHUNKS as FIRST_SCREEN_CHUNKS, firstScreens } from './build/firstScreens.ts'
 import { precompressPlugin } from './build/precompress.ts'
 import { primevueTemplatesPlugin, primevueThemePlugin } from './build/primevueTheme.ts'
 import { woff2OnlyPlugin } from './build/woff2Only.ts'
@@ -23,6 +24,7 @@ export default defineConfig({
     primevueThemePlugin(crmTheme, fileURLToPath(new URL('./src', import.meta.url))),
     primevueTemplatesPlugin(),
     first.plugin,
+    compileHintsPlugin(FIRST_SCREEN_CHUNKS),
     precompressPlugin(),
   ],
   resolve: {

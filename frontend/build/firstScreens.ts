@@ -16,7 +16,7 @@ export interface FirstScreensOptions {
 }
 
 /** The chunks the first screens come in: what both use, and each one's own. */
-const CHUNKS = ['first-shared', 'first-sign-in', 'first-home'] as const
+export const CHUNKS = ['first-shared', 'first-sign-in', 'first-home'] as const
 type Chunk = (typeof CHUNKS)[number]
 
 /** The chunk each first-screen module goes to, by module id. */

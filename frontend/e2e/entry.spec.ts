@@ -37,7 +37,7 @@ test('the first screen loads a small entry, precompressed and cached for good', 
   expect(total, `the entry is ${total} bytes compressed, over ${ENTRY_BUDGET}`).toBeLessThanOrEqual(ENTRY_BUDGET)
 })
 
-test('sign-in and the signed-in home each fetch a few scripts and stylesheets', async ({ browser }) => {
+test('sign-in and the signed-in home each fetch a few scripts and stylesheets, their scripts marked to compile as they stream', async ({ browser }) => {
   const session = await must('POST', '/api/v1/auth/login', { body: { login: ADMIN_LOGIN, password: ADMIN_PASSWORD } })
   for (const screen of [
     { path: '/login', ready: '#login', session: null },
@@ -61,6 +61,11 @@ test('sign-in and the signed-in home each fetch a few scripts and stylesheets', 
     await page.waitForLoadState('networkidle')
     test.info().annotations.push({ type: screen.path, description: `${files.length} files` })
     expect(files.length, `${screen.path} fetched ${files.join(', ')}`).toBeLessThanOrEqual(FIRST_SCREEN_FILES)
+    // build/compileHints.ts: the hint counts only on a file's first line.
+    for (const file of files.filter((f) => f.endsWith('.js'))) {
+      const code = await (await fetch(`${BASE}${file}`)).text()
+      expect(code.split('\n', 1)[0], `${file} opens with the compile hint`).toBe('//# allFunctionsCalledOnLoad')
+    }
     await context.close()
   }
 })
