@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config'
 import { compileHintsPlugin } from './build/compileHints.ts'
 import { CHUNKS as FIRST_SCREEN_CHUNKS, firstScreens } from './build/firstScreens.ts'
 import { precompressPlugin } from './build/precompress.ts'
-import { primevueTemplatesPlugin, primevueThemePlugin } from './build/primevueTheme.ts'
+import { primevueRuntimeStylesPlugin, primevueTemplatesPlugin, primevueThemePlugin } from './build/primevueTheme.ts'
 import { woff2OnlyPlugin } from './build/woff2Only.ts'
 import { crmTheme } from './src/theme.ts'
 
@@ -23,6 +23,7 @@ export default defineConfig({
     woff2OnlyPlugin(),
     primevueThemePlugin(crmTheme, fileURLToPath(new URL('./src', import.meta.url))),
     primevueTemplatesPlugin(),
+    primevueRuntimeStylesPlugin(),
     first.plugin,
     compileHintsPlugin(FIRST_SCREEN_CHUNKS),
     precompressPlugin(),

@@ -6,23 +6,38 @@ import PrimeVue from 'primevue/config'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { defineComponent, h } from 'vue'
 import { crmTheme } from '../src/theme'
-import { PRIMEVUE_THEME_ID, primevueModules, primevueTemplatesPlugin, primevueTheme, primevueThemeCss, primevueThemePlugin, themePartId } from './primevueTheme'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import {
+  PRIMEVUE_THEME_ID,
+  primevueModules,
+  primevueRuntimeStylesPlugin,
+  primevueTemplatesPlugin,
+  primevueTheme,
+  primevueThemeCss,
+  primevueThemePlugin,
+  themePartId,
+  withoutStyleLoading,
+} from './primevueTheme'
 
 // Vitest runs from the console's folder (jsdom gives import.meta.url no file path).
 const SRC = resolve('src')
 
 /**
  * The run-time path: a styled PrimeVue injects one <style> per part as the
- * components mount. Password brings InputText and icons of its own.
+ * components mount. Password brings InputText and (with its mask toggle) an icon.
  */
 async function injectedStyles(): Promise<Map<string, string>> {
   const Button = (await import('primevue/button')).default
   const Checkbox = (await import('primevue/checkbox')).default
   const Password = (await import('primevue/password')).default
-  const wrapper = mount(defineComponent({ render: () => [h(Button, { label: 'OK' }), h(Checkbox, { binary: true }), h(Password, { modelValue: 'x' })] }), {
-    global: { plugins: [[PrimeVue, { theme: crmTheme }]] },
-    attachTo: document.body,
-  })
+  const wrapper = mount(
+    defineComponent({ render: () => [h(Button, { label: 'OK' }), h(Checkbox, { binary: true }), h(Password, { modelValue: 'x', toggleMask: true })] }),
+    {
+      global: { plugins: [[PrimeVue, { theme: crmTheme }]] },
+      attachTo: document.body,
+    },
+  )
   const injected = new Map(
     Array.from(document.head.querySelectorAll('style[data-primevue-style-id]')).map((el) => [
       el.getAttribute('data-primevue-style-id') ?? '',
@@ -72,7 +87,9 @@ describe('primevueTheme', () => {
     )
     const css = await primevueTheme(crmTheme)
 
-    expect(css.base).toBe(joined('layer-order', 'primitive-variables', 'semantic-variables', 'global-variables', 'global-style'))
+    // and the core CSS every component ('base') and icon ('baseicon') loads
+    expect(css.base).toBe(joined('layer-order', 'primitive-variables', 'semantic-variables', 'global-variables', 'global-style', 'base', 'baseicon'))
+    expect(css.base).toContain('.p-hidden-accessible{')
     for (const name of ['button', 'checkbox', 'password', 'inputtext']) {
       expect(await css.module(`primevue/${name}`), name).toBe(joined(`${name}-variables`, `${name}-style`))
     }
@@ -161,5 +178,31 @@ describe('primevueTemplatesPlugin', () => {
     const template = await import('@primeuix/styles/button')
     expect(Object.keys(template)).toEqual(['style'])
     expect(load.handler()).toBe("export const style = ''\n")
+  })
+})
+
+describe('primevueRuntimeStylesPlugin', () => {
+  const require = createRequire(import.meta.url)
+  const source = (name: string) => readFileSync(require.resolve(name), 'utf8')
+
+  it('turns the style loaders of PrimeVue’s base component and base directive into no-ops, in a build only', () => {
+    const p = primevueRuntimeStylesPlugin()
+    const transform = p.transform as { filter: { id: { include: RegExp[] } }; handler: (code: string, id: string) => { code: string } | null }
+    expect(p.apply).toBe('build')
+    const matches = (id: string) => transform.filter.id.include.some((re) => re.test(id))
+    expect(matches('/app/node_modules/@primevue/core/basecomponent/index.mjs')).toBe(true)
+    expect(matches('/app/node_modules/@primevue/core/basedirective/index.mjs')).toBe(true)
+    expect(matches('/app/node_modules/primevue/button/index.mjs')).toBe(false)
+
+    const component = transform.handler(source('@primevue/core/basecomponent'), '/app/node_modules/@primevue/core/basecomponent/index.mjs')?.code
+    expect(component?.endsWith('script.methods._loadStyles = function () {}\nscript.methods._loadCoreStyles = function () {}\n')).toBe(true)
+    const directive = transform.handler(source('@primevue/core/basedirective'), '/app/node_modules/@primevue/core/basedirective/index.mjs')?.code
+    expect(directive?.endsWith('BaseDirective._loadStyles = function () {}\nBaseDirective._loadCoreStyles = function () {}\n')).toBe(true)
+  })
+
+  it('fails the build when PrimeVue no longer loads styles where it did, rather than ship that work again', () => {
+    expect(() => withoutStyleLoading('export { script as default };', 'script', 'script.methods', 'basecomponent')).toThrow(
+      /basecomponent no longer has _loadStyles/,
+    )
   })
 })

@@ -48,6 +48,8 @@ function readModule(name: string): string | undefined {
 
 interface ComponentStyle {
   name: string
+  /** Core CSS, apart from the theme: the base's and the icons' (VirtualScroller loads its own). */
+  css?: unknown
   style?: unknown
   getComponentTheme?: () => PresetPart | undefined
   getDirectiveTheme?: () => PresetPart | undefined
@@ -101,6 +103,7 @@ export async function primevueTheme(theme: unknown): Promise<ThemeCss> {
       .join('\n')
 
   const common = BaseStyle.getCommonTheme()
+  const IconStyle = (await import('@primevue/icons/baseicon/style')).default as unknown as ComponentStyle
   return {
     base: join([
       Theme.getLayerOrderCSS('base'),
@@ -108,6 +111,9 @@ export async function primevueTheme(theme: unknown): Promise<ThemeCss> {
       common.semantic?.css,
       common.global?.css,
       styleOf('global-style', BaseStyle.style, common.style),
+      // The core CSS every component and icon loads (`.p-hidden-accessible`, `.p-icon`).
+      BaseStyle.css,
+      IconStyle.css,
     ]),
     async module(name) {
       const style = await importStyle(name)
@@ -224,4 +230,44 @@ export function primevueTemplatesPlugin(): Plugin {
       handler: () => "export const style = ''\n",
     },
   }
+}
+
+/** PrimeVue's base of every component and of every directive, and the name its module exports. */
+const STYLE_LOADERS: { file: RegExp; exported: string; methods: string }[] = [
+  { file: /[\\/]node_modules[\\/]@primevue[\\/]core[\\/]basecomponent[\\/]index\.mjs$/, exported: 'script', methods: 'script.methods' },
+  { file: /[\\/]node_modules[\\/]@primevue[\\/]core[\\/]basedirective[\\/]index\.mjs$/, exported: 'BaseDirective', methods: 'BaseDirective' },
+]
+
+/**
+ * Stops PrimeVue loading styles in the browser. Even with `theme: 'none'`
+ * every component and directive instance, as it mounts, made its core CSS
+ * and put it in a `<style>` again (each one clears the record of what is
+ * loaded): on the home's first render that was a tenth of the main
+ * thread's work on a phone. The build has made that CSS too
+ * (primevueTheme: the base and each module's part), so the loaders become
+ * no-ops. Fails the build when PrimeVue's modules change shape, rather than
+ * ship the old work again.
+ */
+export function primevueRuntimeStylesPlugin(): Plugin {
+  return {
+    name: 'crm:primevue-runtime-styles',
+    apply: 'build',
+    transform: {
+      filter: { id: { include: STYLE_LOADERS.map((l) => l.file) } },
+      handler(code, id) {
+        const loader = STYLE_LOADERS.find((l) => l.file.test(id))
+        if (!loader) return null
+        return { code: withoutStyleLoading(code, loader.exported, loader.methods, id), map: null }
+      },
+    },
+  }
+}
+
+/** code with `<methods>._loadStyles` and `_loadCoreStyles` replaced by no-ops, after the module's own code. */
+export function withoutStyleLoading(code: string, exported: string, methods: string, id = 'module'): string {
+  const missing = [`export { ${exported} as default }`, '_loadStyles: function _loadStyles(', '_loadCoreStyles: function _loadCoreStyles('].filter(
+    (needle) => !code.includes(needle),
+  )
+  if (missing.length > 0) throw new Error(`primevueRuntimeStyles: ${id} no longer has ${missing.join(', ')}; check that PrimeVue still loads styles as it did`)
+  return `${code}\n${methods}._loadStyles = function () {}\n${methods}._loadCoreStyles = function () {}\n`
 }

@@ -37,7 +37,9 @@ test('the first screen loads a small entry, precompressed and cached for good', 
   expect(total, `the entry is ${total} bytes compressed, over ${ENTRY_BUDGET}`).toBeLessThanOrEqual(ENTRY_BUDGET)
 })
 
-test('sign-in and the signed-in home each fetch a few scripts and stylesheets, their scripts marked to compile as they stream', async ({ browser }) => {
+test('sign-in and the signed-in home each fetch a few scripts and stylesheets, their scripts marked to compile as they stream, no styles made in the browser', async ({
+  browser,
+}) => {
   const session = await must('POST', '/api/v1/auth/login', { body: { login: ADMIN_LOGIN, password: ADMIN_PASSWORD } })
   for (const screen of [
     { path: '/login', ready: '#login', session: null },
@@ -59,6 +61,8 @@ test('sign-in and the signed-in home each fetch a few scripts and stylesheets, t
     await expect(page.locator(screen.ready)).toBeVisible()
     if (screen.session) await expect(byTest(page, 'home-search')).toBeVisible()
     await page.waitForLoadState('networkidle')
+    // The build made PrimeVue's CSS (build/primevueTheme.ts): nothing is made in the browser.
+    expect(await page.locator('style[data-primevue-style-id]').count(), `${screen.path} made no styles`).toBe(0)
     test.info().annotations.push({ type: screen.path, description: `${files.length} files` })
     expect(files.length, `${screen.path} fetched ${files.join(', ')}`).toBeLessThanOrEqual(FIRST_SCREEN_FILES)
     // build/compileHints.ts: the hint counts only on a file's first line.
