@@ -1,12 +1,12 @@
 import { mount } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { defineComponent, h } from 'vue'
-import { useAfterPaint, useStepsAfterPaint } from './useAfterPaint'
+import { useStepsAfterPaint } from './useAfterPaint'
 
 const Page = defineComponent({
   setup() {
-    const painted = useAfterPaint()
-    return () => h('div', [h('h1', 'top'), painted.value ? h('p', 'below') : null])
+    const step = useStepsAfterPaint(1)
+    return () => h('div', [h('h1', 'top'), step.value > 0 ? h('p', 'below') : null])
   },
 })
 
@@ -32,7 +32,7 @@ function beforeFirstPaint() {
   }
 }
 
-describe('useAfterPaint', () => {
+describe('useStepsAfterPaint', () => {
   afterEach(() => {
     vi.unstubAllGlobals()
     vi.restoreAllMocks()

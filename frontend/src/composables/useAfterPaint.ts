@@ -1,28 +1,18 @@
-import { computed, onBeforeUnmount, onMounted, ref, type Ref } from 'vue'
+import { onBeforeUnmount, onMounted, ref, type Ref } from 'vue'
 
 /** Longest wait for the page's first paint to be reported (a tab opened in the background reports none). */
 const FIRST_PAINT_WAIT_MS = 1000
 
 /**
- * Turns true once the browser has painted the component as first mounted.
- * What a screen shows below the fold (or in a panel hidden on a phone)
- * renders under it, in a task of its own: on a phone, mounting a whole page
- * in one task kept the main thread blocked for hundreds of milliseconds
- * before anything could answer a tap.
+ * Counts up to `steps` once the browser has painted the component as first
+ * mounted, one step per task. What a screen shows below the fold renders
+ * under these steps, a part per step: on a phone, mounting a whole page in
+ * one task kept the main thread blocked for hundreds of milliseconds before
+ * anything could answer a tap.
  *
  * On the page's first screen it waits until the first paint is on screen,
  * not only handed to the compositor: a phone rasterises on the same few
  * cores, and work started in between put the first content off.
- */
-export function useAfterPaint(): Readonly<Ref<boolean>> {
-  const step = useStepsAfterPaint(1)
-  return computed(() => step.value > 0)
-}
-
-/**
- * Counts up to `steps` after the first paint (as useAfterPaint), one step
- * per task: a screen with several deferred parts renders them in turn, so
- * each is a short task rather than all of them one long one.
  */
 export function useStepsAfterPaint(steps: number): Readonly<Ref<number>> {
   const step = ref(0)
