@@ -5,6 +5,7 @@
 // the first time it is chosen (loadLocale), so the first screen carries one
 // language's messages, not both.
 
+import { compile, type MessageCompiler } from '@intlify/core-base'
 import { createI18n } from 'vue-i18n'
 import type en from './en'
 import ru from './ru'
@@ -64,7 +65,21 @@ const loaders: Record<Locale, () => Promise<MessageSchema>> = {
   en: async () => (await import('./en')).default,
 }
 
-export function makeI18n(locale: Locale = initialLocale()) {
+/** Characters that make a message more than its own text: a placeholder, a plural, a link. */
+const SYNTAX = /[{}|@]/
+
+/**
+ * vue-i18n's compiler, but a message without syntax (most of them: labels,
+ * titles) is its own text and is not parsed: parsing every message a screen
+ * shows the first time it shows it was a tenth of the home's first render on
+ * a phone.
+ */
+export const messageCompiler: MessageCompiler = (message, context) => {
+  if (typeof message === 'string' && !SYNTAX.test(message)) return () => message
+  return compile(message, context)
+}
+
+export function makeI18n(locale: Locale = initialLocale(), compiler: MessageCompiler = messageCompiler) {
   return createI18n<[MessageSchema], Locale, false>({
     legacy: false,
     locale,
@@ -74,6 +89,7 @@ export function makeI18n(locale: Locale = initialLocale()) {
     pluralRules: { ru: russianPlural },
     missingWarn: false,
     fallbackWarn: false,
+    messageCompiler: compiler,
   })
 }
 
