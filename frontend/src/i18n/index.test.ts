@@ -1,5 +1,6 @@
 import { compile } from '@intlify/core-base'
 import { describe, expect, it } from 'vitest'
+import { createI18n } from 'vue-i18n'
 import { makeI18n, messageCompiler, profileLocale } from '.'
 import en from './en'
 import ru from './ru'
@@ -33,8 +34,8 @@ describe('messageCompiler', () => {
       const params = Object.fromEntries(all.flatMap(([, text]) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => [m[1]!, `<${m[1]}>`])))
       for (const [key] of all) {
         for (const plural of [1, 3]) {
-          const args = [key, { ...params, n: plural, count: plural }, plural, { locale }] as const
-          expect(ours.t(...args), `${locale} ${key}`).toBe(theirs.t(...args))
+          const named = { ...params, n: plural, count: plural }
+          expect(ours.t(key, named, { plural, locale }), `${locale} ${key}`).toBe(theirs.t(key, named, { plural, locale }))
         }
       }
       expect(all.length, locale).toBeGreaterThan(500)
@@ -42,8 +43,12 @@ describe('messageCompiler', () => {
   })
 
   it('leaves a message with syntax to the compiler, and gives a plain one back as it is', () => {
-    const i18n = makeI18n('ru').global
-    i18n.setLocaleMessage('ru', { plain: 'Задачи', named: 'Привет, {name}', plural: 'нет | один | много', linked: 'Раздел: @:plain' })
+    const i18n = createI18n({
+      legacy: false,
+      locale: 'ru',
+      messages: { ru: { plain: 'Задачи', named: 'Привет, {name}', plural: 'нет | один | много', linked: 'Раздел: @:plain' } },
+      messageCompiler,
+    }).global
     expect(i18n.t('plain')).toBe('Задачи')
     expect(i18n.t('named', { name: 'Ольга' })).toBe('Привет, Ольга')
     expect(i18n.t('plural', 5)).toBe('много')
