@@ -1,7 +1,7 @@
 // Mounts a component with the console's plugins: a fresh Pinia, English
 // messages, PrimeVue (unstyled), toasts, confirmations and a memory router
 // with the real routes.
-import { mount, type ComponentMountingOptions } from '@vue/test-utils'
+import { mount, type ComponentMountingOptions, type VueWrapper } from '@vue/test-utils'
 import { createPinia, setActivePinia, type Pinia } from 'pinia'
 import PrimeVue from 'primevue/config'
 import ConfirmationService from 'primevue/confirmationservice'
@@ -10,6 +10,7 @@ import type { Component } from 'vue'
 import { createMemoryHistory, createRouter, type Router } from 'vue-router'
 import { i18n } from '@/i18n'
 import { routes } from '@/router/routes'
+import { track } from '@/test/leftovers'
 
 export function makeTestPinia(): Pinia {
   const pinia = createPinia()
@@ -44,5 +45,6 @@ export function mountWith<C extends Component>(component: C, options: ComponentM
       plugins: [pinia, router, i18n, [PrimeVue, { unstyled: true }], ToastService, ConfirmationService, ...(global?.plugins ?? [])],
     },
   } as ComponentMountingOptions<C>)
+  track(wrapper as unknown as VueWrapper)
   return { wrapper, pinia, router }
 }

@@ -2,6 +2,7 @@
 // browser jsdom leaves out that PrimeVue asks for.
 import { afterEach, beforeEach, vi } from 'vitest'
 import { loadLocale } from '@/i18n'
+import { unmountLeftovers } from '@/test/leftovers'
 
 // Tests read English; the console fetches it when chosen.
 await loadLocale('en')
@@ -11,6 +12,7 @@ beforeEach(() => {
 })
 
 afterEach(() => {
+  unmountLeftovers()
   vi.useRealTimers()
   vi.unstubAllGlobals()
 })
