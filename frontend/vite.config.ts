@@ -3,6 +3,7 @@ import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vitest/config'
 import { compileHintsPlugin } from './build/compileHints.ts'
 import { CHUNKS as FIRST_SCREEN_CHUNKS, firstScreens } from './build/firstScreens.ts'
+import { fontPreloadPlugin } from './build/fontPreload.ts'
 import { precompressPlugin } from './build/precompress.ts'
 import { primevueRuntimeStylesPlugin, primevueTemplatesPlugin, primevueThemePlugin } from './build/primevueTheme.ts'
 import { woff2OnlyPlugin } from './build/woff2Only.ts'
@@ -21,6 +22,7 @@ export default defineConfig({
   plugins: [
     vue(),
     woff2OnlyPlugin(),
+    fontPreloadPlugin(/primeicons-[\w-]+\.woff2$/),
     primevueThemePlugin(crmTheme, fileURLToPath(new URL('./src', import.meta.url))),
     primevueTemplatesPlugin(),
     primevueRuntimeStylesPlugin(),
