@@ -6,7 +6,7 @@
 
 import type { HtmlTagDescriptor, Plugin } from 'vite'
 
-/** The preload tags for the bundle's files whose names match `font`. */
+/** The preload tags for the bundle's woff2 fonts whose names match `font`. */
 export function fontPreloadTags(fileNames: string[], font: RegExp, base: string): HtmlTagDescriptor[] {
   const fonts = fileNames.filter((name) => font.test(name))
   if (fonts.length === 0) throw new Error(`fontPreload: no file of the build matches ${font}; check vite.config.ts`)
@@ -19,7 +19,7 @@ export function fontPreloadTags(fileNames: string[], font: RegExp, base: string)
   }))
 }
 
-/** Preloads the built fonts matching `font` from index.html. */
+/** Preloads the built woff2 fonts matching `font` from index.html. */
 export function fontPreloadPlugin(font: RegExp): Plugin {
   let base = '/'
   return {
